@@ -1,0 +1,141 @@
+// Package config reads p4w's settings from environment variables. README.md lists them.
+package config
+
+import (
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is every setting of the p4w binary.
+type Config struct {
+	DatabaseURL       string        // DATABASE_URL
+	HTTPAddr          string        // P4W_HTTP_ADDR
+	LogLevel          slog.Level    // P4W_LOG_LEVEL
+	MigrateOnStart    bool          // P4W_MIGRATE_ON_START
+	DBMaxConns        int           // P4W_DB_MAX_CONNS
+	CORSOrigins       []string      // P4W_CORS_ORIGINS, comma-separated
+	BodyLimitBytes    int64         // P4W_BODY_LIMIT_BYTES
+	IdempotencyTTL    time.Duration // P4W_IDEMPOTENCY_TTL
+	ShutdownTimeout   time.Duration // P4W_SHUTDOWN_TIMEOUT
+	DataDir           string        // P4W_DATA_DIR: development key and other local state
+	JWTIssuer         string        // P4W_JWT_ISSUER
+	JWTAudience       string        // P4W_JWT_AUDIENCE
+	JWTSigningKey     string        // P4W_JWT_SIGNING_KEY: PEM, or
+	JWTSigningKeyFile string        // P4W_JWT_SIGNING_KEY_FILE
+	JWTVerifyKeyFiles []string      // P4W_JWT_VERIFY_KEY_FILES: retired public keys still accepted, comma-separated
+	AccessTokenTTL    time.Duration // P4W_ACCESS_TOKEN_TTL
+	RefreshTokenTTL   time.Duration // P4W_REFRESH_TOKEN_TTL
+}
+
+// Load reads the configuration through getenv, applying the defaults.
+func Load(getenv func(string) string) (Config, error) {
+	r := reader{getenv: getenv}
+	c := Config{
+		DatabaseURL:       getenv("DATABASE_URL"),
+		HTTPAddr:          r.str("P4W_HTTP_ADDR", ":8080"),
+		LogLevel:          r.level("P4W_LOG_LEVEL", slog.LevelInfo),
+		MigrateOnStart:    r.boolean("P4W_MIGRATE_ON_START", true),
+		DBMaxConns:        r.integer("P4W_DB_MAX_CONNS", 20),
+		CORSOrigins:       r.list("P4W_CORS_ORIGINS"),
+		BodyLimitBytes:    int64(r.integer("P4W_BODY_LIMIT_BYTES", 1<<20)),
+		IdempotencyTTL:    r.duration("P4W_IDEMPOTENCY_TTL", 24*time.Hour),
+		ShutdownTimeout:   r.duration("P4W_SHUTDOWN_TIMEOUT", 20*time.Second),
+		DataDir:           r.str("P4W_DATA_DIR", ".data"),
+		JWTIssuer:         r.str("P4W_JWT_ISSUER", "urn:p4w:dev"),
+		JWTAudience:       r.str("P4W_JWT_AUDIENCE", "p4w-api"),
+		JWTSigningKey:     getenv("P4W_JWT_SIGNING_KEY"),
+		JWTSigningKeyFile: getenv("P4W_JWT_SIGNING_KEY_FILE"),
+		JWTVerifyKeyFiles: r.list("P4W_JWT_VERIFY_KEY_FILES"),
+		AccessTokenTTL:    r.duration("P4W_ACCESS_TOKEN_TTL", 15*time.Minute),
+		RefreshTokenTTL:   r.duration("P4W_REFRESH_TOKEN_TTL", 30*24*time.Hour),
+	}
+	if r.err != nil {
+		return c, r.err
+	}
+	if c.DatabaseURL == "" {
+		return c, fmt.Errorf("DATABASE_URL is not set (the README's `make run` provisions a local PostgreSQL)")
+	}
+	if strings.TrimSpace(c.JWTIssuer) == "" || strings.TrimSpace(c.JWTAudience) == "" {
+		return c, fmt.Errorf("P4W_JWT_ISSUER and P4W_JWT_AUDIENCE must not be empty")
+	}
+	return c, nil
+}
+
+type reader struct {
+	getenv func(string) string
+	err    error
+}
+
+func (r *reader) str(name, def string) string {
+	if v := r.getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func (r *reader) fail(name, v, want string) {
+	if r.err == nil {
+		r.err = fmt.Errorf("%s=%q: want %s", name, v, want)
+	}
+}
+
+func (r *reader) integer(name string, def int) int {
+	v := r.getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		r.fail(name, v, "a positive whole number")
+	}
+	return n
+}
+
+func (r *reader) boolean(name string, def bool) bool {
+	v := r.getenv(name)
+	if v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		r.fail(name, v, "true or false")
+	}
+	return b
+}
+
+func (r *reader) duration(name string, def time.Duration) time.Duration {
+	v := r.getenv(name)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		r.fail(name, v, "a positive duration such as 15m")
+	}
+	return d
+}
+
+func (r *reader) level(name string, def slog.Level) slog.Level {
+	v := r.getenv(name)
+	if v == "" {
+		return def
+	}
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(v)); err != nil {
+		r.fail(name, v, "debug, info, warn or error")
+	}
+	return l
+}
+
+func (r *reader) list(name string) []string {
+	var out []string
+	for _, s := range strings.Split(r.getenv(name), ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}

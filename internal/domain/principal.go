@@ -1,0 +1,50 @@
+package domain
+
+import (
+	"context"
+	"slices"
+
+	"github.com/google/uuid"
+)
+
+// Role is what a user may do within its reach.
+type Role string
+
+const (
+	RoleNationalAdmin Role = "national_admin" // every organisation
+	RoleOrgAdmin      Role = "org_admin"      // its organisation: users, API clients, all records
+	RoleCoordinator   Role = "coordinator"    // its organisation's records
+	RoleViewer        Role = "viewer"         // read only
+)
+
+// Principal is the authenticated caller of a request: a user or an API client.
+type Principal struct {
+	// Subject identifies the caller in audit events and idempotency scopes: "user:<id>" or "client:<id>".
+	Subject        string
+	OrganisationID uuid.UUID
+	Role           Role     // users only
+	Scopes         []string // API clients only
+	// AllOrganisations is true for the national team: its reach is every organisation.
+	AllOrganisations bool
+	// Reach lists the organisations the caller may see when AllOrganisations is false:
+	// its own and, for a collaboration, its member trusts.
+	Reach []uuid.UUID
+}
+
+// CanSee reports whether the principal may see records owned by org.
+func (p Principal) CanSee(org uuid.UUID) bool {
+	return p.AllOrganisations || slices.Contains(p.Reach, org)
+}
+
+type principalKey struct{}
+
+// WithPrincipal returns a context carrying p.
+func WithPrincipal(ctx context.Context, p Principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, p)
+}
+
+// PrincipalFrom returns the principal of the request, if one was authenticated.
+func PrincipalFrom(ctx context.Context) (Principal, bool) {
+	p, ok := ctx.Value(principalKey{}).(Principal)
+	return p, ok
+}

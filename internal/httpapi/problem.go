@@ -1,0 +1,144 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/p4w-nhs/p4w/internal/domain"
+)
+
+// problem is an RFC 9457 problem details document, the one shape of every error p4w sends.
+type problem struct {
+	Type      string       `json:"type"`
+	Title     string       `json:"title"`
+	Status    int          `json:"status"`
+	Detail    string       `json:"detail,omitempty"`
+	RequestID string       `json:"request_id,omitempty"`
+	Errors    []fieldError `json:"errors,omitempty"`
+}
+
+type fieldError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// statusOf is the one table from domain error codes to HTTP statuses.
+var statusOf = map[domain.Code]int{
+	domain.CodeInvalid:            http.StatusUnprocessableEntity,
+	domain.CodeNotFound:           http.StatusNotFound,
+	domain.CodeConflict:           http.StatusConflict,
+	domain.CodePreconditionFailed: http.StatusPreconditionFailed,
+	domain.CodeUnauthenticated:    http.StatusUnauthorized,
+	domain.CodeForbidden:          http.StatusForbidden,
+	domain.CodeRateLimited:        http.StatusTooManyRequests,
+	domain.CodeUnavailable:        http.StatusServiceUnavailable,
+}
+
+// requestError is input that breaks the contract (openapi.yaml) before any handler runs.
+type requestError struct {
+	status int
+	detail string
+	fields []fieldError
+}
+
+func (e *requestError) Error() string { return e.detail }
+
+// errorHandler turns every error (domain, contract, Echo's own, or a bug) into problem+json.
+// Internal errors are logged with the request id and never shown.
+func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
+	return func(err error, c echo.Context) {
+		if c.Response().Committed {
+			return
+		}
+		p := toProblem(err)
+		if p.Status == http.StatusInternalServerError {
+			log.ErrorContext(c.Request().Context(), "internal error", "error", err.Error(),
+				"request_id", requestID(c), "route", c.Path())
+		}
+		p.RequestID = requestID(c)
+		if p.Status == http.StatusUnauthorized {
+			c.Response().Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+		}
+		writeProblem(c, p)
+	}
+}
+
+func toProblem(err error) problem {
+	var (
+		de *domain.Error
+		re *requestError
+		he *echo.HTTPError
+		mb *http.MaxBytesError
+	)
+	switch {
+	case errors.As(err, &de):
+		status, ok := statusOf[de.Code]
+		if !ok {
+			status = http.StatusInternalServerError
+		}
+		p := newProblem(status, string(de.Code), de.Message)
+		for _, f := range de.Fields {
+			p.Errors = append(p.Errors, fieldError(f))
+		}
+		return p
+	case errors.As(err, &re):
+		p := newProblem(re.status, "", re.detail)
+		p.Errors = re.fields
+		return p
+	case errors.As(err, &mb):
+		return newProblem(http.StatusRequestEntityTooLarge, "", "the request body is too large")
+	case errors.As(err, &he):
+		if he.Code == http.StatusRequestEntityTooLarge {
+			return newProblem(he.Code, "", "the request body is too large")
+		}
+		if he.Code >= 500 {
+			return newProblem(http.StatusInternalServerError, "", "")
+		}
+		detail, _ := he.Message.(string)
+		return newProblem(he.Code, "", detail)
+	}
+	return newProblem(http.StatusInternalServerError, "", "")
+}
+
+func newProblem(status int, code, detail string) problem {
+	if code == "" {
+		code = problemCodes[status]
+	}
+	if code == "" {
+		code = "error"
+	}
+	return problem{Type: "/problems/" + code, Title: http.StatusText(status), Status: status, Detail: detail}
+}
+
+// problemCodes names problems that have no domain code.
+var problemCodes = map[int]string{
+	http.StatusBadRequest:            "bad_request",
+	http.StatusUnauthorized:          "unauthenticated",
+	http.StatusForbidden:             "forbidden",
+	http.StatusNotFound:              "not_found",
+	http.StatusMethodNotAllowed:      "method_not_allowed",
+	http.StatusConflict:              "conflict",
+	http.StatusRequestEntityTooLarge: "too_large",
+	http.StatusUnsupportedMediaType:  "unsupported_media_type",
+	http.StatusUnprocessableEntity:   "invalid",
+	http.StatusTooManyRequests:       "rate_limited",
+	http.StatusInternalServerError:   "internal",
+	http.StatusServiceUnavailable:    "unavailable",
+}
+
+func writeProblem(c echo.Context, p problem) {
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentType, "application/problem+json")
+	h.Del("ETag")
+	h.Del("Location")
+	if c.Request().Method == http.MethodHead {
+		_ = c.NoContent(p.Status)
+		return
+	}
+	c.Response().WriteHeader(p.Status)
+	_ = json.NewEncoder(c.Response()).Encode(p)
+}

@@ -1,0 +1,129 @@
+// Package httpapi serves p4w's HTTP API: it implements the strict server generated from
+// openapi.yaml, maps between the contract's types and the domain's, and owns the conventions
+// every operation shares (errors, validation, idempotency, request ids, metrics).
+package httpapi
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/p4w-nhs/p4w/api"
+	"github.com/p4w-nhs/p4w/internal/apidocs"
+	"github.com/p4w-nhs/p4w/internal/service"
+)
+
+// Config holds the HTTP layer's settings.
+type Config struct {
+	CORSOrigins    []string      // origins allowed to call the API from a browser; none when empty
+	BodyLimit      int64         // bytes; larger bodies answer 413
+	IdempotencyTTL time.Duration // how long an Idempotency-Key is remembered
+}
+
+// Deps are the services and stores the HTTP layer calls.
+type Deps struct {
+	Log           *slog.Logger
+	DB            *sql.DB // readiness and pool metrics
+	Tx            Transactor
+	Idempotency   IdempotencyStore
+	Organisations *service.Organisations
+	Programmes    *service.Programmes
+	Participants  *service.Participants
+}
+
+// Server implements api.StrictServerInterface.
+type Server struct {
+	Deps
+}
+
+var _ api.StrictServerInterface = (*Server)(nil)
+
+// New builds the Echo instance that serves the whole API.
+func New(cfg Config, deps Deps) (*echo.Echo, error) {
+	spec, err := api.GetSwagger()
+	if err != nil {
+		return nil, fmt.Errorf("load embedded openapi.yaml: %w", err)
+	}
+	specYAML, err := specBytes()
+	if err != nil {
+		return nil, err
+	}
+	v, err := newValidator(spec)
+	if err != nil {
+		return nil, err
+	}
+	docs, err := apidocs.Handler(specYAML)
+	if err != nil {
+		return nil, fmt.Errorf("render API docs: %w", err)
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewDBStatsCollector(deps.DB, "p4w"))
+	m := newMetrics(reg)
+
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = errorHandler(deps.Log)
+	e.Use(withRequestID, accessLog(deps.Log), m.middleware, recoverPanics(deps.Log), securityHeaders)
+	if len(cfg.CORSOrigins) > 0 {
+		e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
+			AllowOrigins:     cfg.CORSOrigins,
+			AllowMethods:     []string{http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodPut, http.MethodDelete},
+			AllowHeaders:     []string{"Authorization", "Content-Type", "If-Match", "Idempotency-Key", headerRequestID},
+			ExposeHeaders:    []string{"ETag", "Location", headerRequestID, "Idempotent-Replayed", "Retry-After"},
+			AllowCredentials: false, // bearer tokens, never cookies
+			MaxAge:           600,
+		}))
+	}
+	e.Use(middleware.BodyLimit(fmt.Sprintf("%dB", cfg.BodyLimit)), v.middleware,
+		idempotency(deps.Tx, deps.Idempotency, cfg.IdempotencyTTL))
+
+	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
+	e.GET("/openapi.yaml", func(c echo.Context) error { return c.Blob(http.StatusOK, "application/yaml", specYAML) })
+	e.GET("/docs", echo.WrapHandler(docs))
+	api.RegisterHandlers(e, api.NewStrictHandler(&Server{deps}, nil))
+	return e, nil
+}
+
+// recoverPanics turns a panic into a logged 500, never a dropped connection.
+func recoverPanics(log *slog.Logger) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) (err error) {
+			defer func() {
+				if r := recover(); r != nil {
+					if r == http.ErrAbortHandler {
+						panic(r)
+					}
+					err = fmt.Errorf("panic: %v", r)
+				}
+			}()
+			return next(c)
+		}
+	}
+}
+
+// GetHealth answers while the process runs.
+func (s *Server) GetHealth(context.Context, api.GetHealthRequestObject) (api.GetHealthResponseObject, error) {
+	return api.GetHealth200JSONResponse{Status: api.Ok}, nil
+}
+
+// GetReadiness answers when the database does.
+func (s *Server) GetReadiness(ctx context.Context, _ api.GetReadinessRequestObject) (api.GetReadinessResponseObject, error) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := s.DB.PingContext(ctx); err != nil {
+		s.Log.WarnContext(ctx, "database not ready", "error", err.Error())
+		return nil, &requestError{status: http.StatusServiceUnavailable, detail: "the database does not answer"}
+	}
+	return api.GetReadiness200JSONResponse{Status: api.Ok}, nil
+}

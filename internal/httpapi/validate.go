@@ -1,0 +1,215 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+	"github.com/labstack/echo/v4"
+)
+
+// validator checks every request against openapi.yaml before a handler sees it, so that the
+// contract, not each handler, refuses bad input.
+type validator struct {
+	router routers.Router
+}
+
+func newValidator(doc *openapi3.T) (*validator, error) {
+	doc.Servers = nil // match paths as they arrive, whatever host serves them
+	r, err := gorillamux.NewRouter(doc)
+	if err != nil {
+		return nil, fmt.Errorf("route openapi.yaml: %w", err)
+	}
+	return &validator{router: r}, nil
+}
+
+func (v *validator) middleware(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		req := c.Request()
+		route, params, err := v.router.FindRoute(req)
+		if err != nil {
+			return next(c) // not in the contract: Echo answers 404 or 405
+		}
+		if req.ContentLength != 0 && req.Body != nil && req.Body != http.NoBody {
+			body, err := io.ReadAll(req.Body)
+			if err != nil {
+				return err // too large, or the client went away
+			}
+			if err := checkJSONKeys(body); err != nil {
+				return err
+			}
+			req.Body = io.NopCloser(bytes.NewReader(body))
+		}
+		input := &openapi3filter.RequestValidationInput{
+			Request: req, PathParams: params, Route: route,
+			Options: &openapi3filter.Options{
+				MultiError:         true,
+				KeepValidatedValue: true, // handlers bind exactly what was validated
+				AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
+			},
+		}
+		if err := openapi3filter.ValidateRequest(req.Context(), input); err != nil {
+			return contractError(err)
+		}
+		return next(c)
+	}
+}
+
+// contractError turns kin-openapi's findings into one 400 naming every offending field.
+func contractError(err error) error {
+	out := &requestError{status: http.StatusBadRequest, detail: "the request does not match the API contract"}
+	var visit func(err error)
+	visit = func(err error) {
+		var (
+			multi  openapi3.MultiError
+			reqErr *openapi3filter.RequestError
+			schErr *openapi3.SchemaError
+		)
+		switch {
+		case errors.As(err, &multi):
+			for _, e := range multi {
+				visit(e)
+			}
+		case errors.As(err, &reqErr):
+			switch {
+			case reqErr.Parameter != nil:
+				out.fields = append(out.fields, fieldError{Field: reqErr.Parameter.Name, Message: parameterMessage(reqErr)})
+			case reqErr.Err != nil && isContentTypeError(reqErr):
+				out.status, out.detail = http.StatusUnsupportedMediaType, reqErr.Error()
+			case reqErr.Err != nil:
+				if errors.As(reqErr.Err, &multi) || errors.As(reqErr.Err, &schErr) {
+					visit(reqErr.Err)
+				} else {
+					out.fields = append(out.fields, fieldError{Field: "body", Message: bodyMessage(reqErr)})
+				}
+			default:
+				out.fields = append(out.fields, fieldError{Field: "body", Message: reqErr.Reason})
+			}
+		case errors.As(err, &schErr):
+			out.fields = append(out.fields, schemaField(schErr))
+		default:
+			out.fields = append(out.fields, fieldError{Field: "request", Message: err.Error()})
+		}
+	}
+	visit(err)
+	return out
+}
+
+var quotedName = regexp.MustCompile(`property "([^"]+)"`)
+
+// schemaField names the field a schema error is about, as a dotted path.
+func schemaField(e *openapi3.SchemaError) fieldError {
+	path := e.JSONPointer()
+	msg := e.Reason
+	switch e.SchemaField {
+	case "additionalProperties", "required", "readOnly":
+		if m := quotedName.FindStringSubmatch(e.Reason); m != nil {
+			path = append(path, m[1])
+		}
+		switch e.SchemaField {
+		case "additionalProperties":
+			msg = "is not a field of this request"
+		case "required":
+			msg = "is required"
+		case "readOnly":
+			msg = "is read-only"
+		}
+	}
+	field := strings.Join(path, ".")
+	if field == "" {
+		field = "body"
+	}
+	return fieldError{Field: field, Message: msg}
+}
+
+func parameterMessage(e *openapi3filter.RequestError) string {
+	var schErr *openapi3.SchemaError
+	if errors.As(e.Err, &schErr) {
+		return schErr.Reason
+	}
+	if e.Err != nil {
+		return e.Err.Error()
+	}
+	return e.Reason
+}
+
+func bodyMessage(e *openapi3filter.RequestError) string {
+	var syntax *json.SyntaxError
+	if errors.As(e.Err, &syntax) || strings.Contains(e.Err.Error(), "invalid character") {
+		return "is not valid JSON"
+	}
+	if e.Reason != "" {
+		return e.Reason
+	}
+	return e.Err.Error()
+}
+
+func isContentTypeError(e *openapi3filter.RequestError) bool {
+	return e.RequestBody != nil && strings.Contains(e.Err.Error(), "Content-Type")
+}
+
+// checkJSONKeys refuses a body that names a member twice in one object, in any letter case.
+// Go's decoder would quietly let the last one win, or match a key in another case, so that
+// what was validated and what is stored could differ.
+func checkJSONKeys(body []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	type frame struct {
+		object bool
+		keys   map[string]bool
+		expect bool // the next string token is a key
+	}
+	var stack []*frame
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return nil // not JSON: the validator names the problem
+		}
+		var top *frame
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		switch t := tok.(type) {
+		case json.Delim:
+			switch t {
+			case '{':
+				stack = append(stack, &frame{object: true, keys: map[string]bool{}, expect: true})
+				continue
+			case '[':
+				stack = append(stack, &frame{})
+				continue
+			default:
+				stack = stack[:len(stack)-1]
+				if len(stack) > 0 && stack[len(stack)-1].object {
+					stack[len(stack)-1].expect = true
+				}
+				continue
+			}
+		case string:
+			if top != nil && top.object && top.expect {
+				k := strings.ToLower(t)
+				if top.keys[k] {
+					return &requestError{status: http.StatusBadRequest, detail: "the request does not match the API contract",
+						fields: []fieldError{{Field: t, Message: "is given more than once"}}}
+				}
+				top.keys[k] = true
+				top.expect = false
+				continue
+			}
+		}
+		if top != nil && top.object {
+			top.expect = true
+		}
+	}
+}

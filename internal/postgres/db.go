@@ -1,0 +1,160 @@
+// Package postgres stores p4w's records in PostgreSQL with GORM. It maps its own storage
+// models to domain types and knows nothing of HTTP.
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	"github.com/p4w-nhs/p4w/internal/domain"
+)
+
+// DB is the connection pool and the unit of work: InTx runs a function in a transaction that
+// every repository call made with its context joins.
+type DB struct {
+	gorm *gorm.DB
+}
+
+// PoolOptions sizes the connection pool.
+type PoolOptions struct {
+	MaxOpen int
+	MaxIdle int
+}
+
+// Open connects to url and checks that the database answers.
+func Open(ctx context.Context, url string, pool PoolOptions) (*DB, error) {
+	g, err := gorm.Open(postgres.Open(url), &gorm.Config{
+		TranslateError:         true,
+		SkipDefaultTransaction: true, // InTx owns transactions
+		Logger:                 logger.Discard,
+		NowFunc:                func() time.Time { return time.Now().UTC() },
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	sqlDB, err := g.DB()
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	if pool.MaxOpen > 0 {
+		sqlDB.SetMaxOpenConns(pool.MaxOpen)
+	}
+	if pool.MaxIdle > 0 {
+		sqlDB.SetMaxIdleConns(pool.MaxIdle)
+	}
+	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	if err := sqlDB.PingContext(ctx); err != nil {
+		sqlDB.Close()
+		return nil, fmt.Errorf("reach database: %w", err)
+	}
+	return &DB{gorm: g}, nil
+}
+
+// SQL returns the underlying pool, for health checks and pool metrics.
+func (db *DB) SQL() *sql.DB {
+	s, _ := db.gorm.DB() // cannot fail once Open succeeded
+	return s
+}
+
+// Close closes the pool.
+func (db *DB) Close() error { return db.SQL().Close() }
+
+type txKey struct{}
+
+// InTx runs fn in a transaction, or in the caller's when ctx already carries one. The
+// transaction is told the principal's reach, which row-level security enforces.
+func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
+	if _, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
+		return fn(ctx)
+	}
+	return db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		return fn(context.WithValue(ctx, txKey{}, tx))
+	})
+}
+
+// conn is the handle every query starts from: the context's transaction, or the pool.
+func (db *DB) conn(ctx context.Context) *gorm.DB {
+	if tx, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
+		return tx.WithContext(ctx)
+	}
+	return db.gorm.WithContext(ctx)
+}
+
+// reach is the one tenancy scope: every query of an organisation's records passes through
+// it. column names the owning organisation. With no principal it matches nothing.
+func reach(ctx context.Context, column string) func(*gorm.DB) *gorm.DB {
+	return func(q *gorm.DB) *gorm.DB {
+		p, ok := domain.PrincipalFrom(ctx)
+		switch {
+		case !ok:
+			return q.Where("false")
+		case p.AllOrganisations:
+			return q
+		default:
+			return q.Where(column+" IN ?", p.Reach)
+		}
+	}
+}
+
+// page applies updated_since, the cursor and the limit, in (updated_at, id) order. It asks for
+// one row more than the limit to learn whether another page follows.
+func page(table string, req domain.PageRequest) func(*gorm.DB) *gorm.DB {
+	return func(q *gorm.DB) *gorm.DB {
+		if req.UpdatedSince != nil {
+			q = q.Where(table+".updated_at >= ?", *req.UpdatedSince)
+		}
+		if req.After != nil {
+			q = q.Where("("+table+".updated_at, "+table+".id) > (?, ?)", req.After.UpdatedAt, req.After.ID)
+		}
+		return q.Order(table + ".updated_at, " + table + ".id").Limit(req.Limit + 1)
+	}
+}
+
+// cut trims the extra row that page asked for and returns the position to resume after.
+func cut[M any, T any](rows []M, limit int, position func(M) domain.Position, toDomain func(M) T) domain.Page[T] {
+	var out domain.Page[T]
+	if len(rows) > limit {
+		rows = rows[:limit]
+		p := position(rows[limit-1])
+		out.Next = &p
+	}
+	out.Items = make([]T, len(rows))
+	for i, r := range rows {
+		out.Items[i] = toDomain(r)
+	}
+	return out
+}
+
+// translate turns storage errors into domain errors; what stays is an internal error.
+func translate(err error, what string) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, gorm.ErrRecordNotFound):
+		return domain.NotFound(what)
+	case errors.Is(err, gorm.ErrDuplicatedKey):
+		return domain.Errorf(domain.CodeConflict, "%s already exists", what)
+	case errors.Is(err, gorm.ErrForeignKeyViolated):
+		return domain.Errorf(domain.CodeConflict, "%s refers to a record that does not exist", what)
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+// NewID returns a time-ordered UUIDv7.
+func NewID() uuid.UUID {
+	return uuid.Must(uuid.NewV7())
+}
+
+// likePrefix escapes s for a LIKE prefix match.
+func likePrefix(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(s)) + "%"
+}

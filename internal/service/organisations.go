@@ -1,0 +1,140 @@
+package service
+
+import (
+	"context"
+
+	"github.com/google/uuid"
+
+	"github.com/p4w-nhs/p4w/internal/domain"
+)
+
+// Organisations manages organisations and collaboration memberships.
+type Organisations struct {
+	tx    Transactor
+	repo  domain.OrganisationRepository
+	audit Auditor
+}
+
+// NewOrganisations wires the organisations use cases.
+func NewOrganisations(tx Transactor, repo domain.OrganisationRepository, audit Auditor) *Organisations {
+	return &Organisations{tx: tx, repo: repo, audit: audit}
+}
+
+// Create records a new organisation; only the national team may. Errors: forbidden, invalid, conflict.
+func (s *Organisations) Create(ctx context.Context, o domain.Organisation) (domain.Organisation, error) {
+	if _, err := authorize(ctx, CreateOrganisation); err != nil {
+		return o, err
+	}
+	if err := o.Validate(); err != nil {
+		return o, err
+	}
+	err := s.tx.InTx(ctx, func(ctx context.Context) error {
+		if err := s.repo.Create(ctx, &o); err != nil {
+			return err
+		}
+		return audit(ctx, s.audit, "organisation.create", "organisation", o.ID, &o.ID, nil)
+	})
+	return o, err
+}
+
+// Get returns an organisation within reach. Errors: not_found.
+func (s *Organisations) Get(ctx context.Context, id uuid.UUID) (domain.Organisation, error) {
+	if _, err := authorize(ctx, ReadOrganisations); err != nil {
+		return domain.Organisation{}, err
+	}
+	var o domain.Organisation
+	err := s.tx.InTx(ctx, func(ctx context.Context) (err error) {
+		o, err = s.repo.Get(ctx, id)
+		return err
+	})
+	return o, err
+}
+
+// List returns a page of the organisations within reach.
+func (s *Organisations) List(ctx context.Context, f domain.OrganisationFilter, req domain.PageRequest) (domain.Page[domain.Organisation], error) {
+	var out domain.Page[domain.Organisation]
+	if _, err := authorize(ctx, ReadOrganisations); err != nil {
+		return out, err
+	}
+	err := s.tx.InTx(ctx, func(ctx context.Context) (err error) {
+		out, err = s.repo.List(ctx, f, req)
+		return err
+	})
+	return out, err
+}
+
+// ListMembers returns a page of a collaboration's member trusts. Errors: not_found.
+func (s *Organisations) ListMembers(ctx context.Context, id uuid.UUID, req domain.PageRequest) (domain.Page[domain.Organisation], error) {
+	var out domain.Page[domain.Organisation]
+	if _, err := authorize(ctx, ReadOrganisations); err != nil {
+		return out, err
+	}
+	err := s.tx.InTx(ctx, func(ctx context.Context) (err error) {
+		if _, err := s.repo.Get(ctx, id); err != nil {
+			return err
+		}
+		out, err = s.repo.ListMembers(ctx, id, req)
+		return err
+	})
+	return out, err
+}
+
+// Update applies a merge patch. Errors: forbidden, not_found, precondition_failed, invalid, conflict.
+func (s *Organisations) Update(ctx context.Context, id uuid.UUID, ifVersion *int64, change domain.OrganisationChange, fields []string) (domain.Organisation, error) {
+	if _, err := authorize(ctx, ManageOrganisation); err != nil {
+		return domain.Organisation{}, err
+	}
+	var out domain.Organisation
+	err := s.tx.InTx(ctx, func(ctx context.Context) (err error) {
+		out, err = s.repo.Update(ctx, id, ifVersion, func(o *domain.Organisation) error {
+			change.Apply(o)
+			return o.Validate()
+		})
+		if err != nil {
+			return err
+		}
+		return audit(ctx, s.audit, "organisation.update", "organisation", id, &id, fields)
+	})
+	return out, err
+}
+
+// AddMember puts a trust into a collaboration; only the national team may.
+// Errors: forbidden, not_found, conflict (wrong kinds).
+func (s *Organisations) AddMember(ctx context.Context, collaboration, member uuid.UUID) error {
+	return s.changeMembership(ctx, collaboration, member, true)
+}
+
+// RemoveMember takes a trust out of a collaboration; only the national team may.
+func (s *Organisations) RemoveMember(ctx context.Context, collaboration, member uuid.UUID) error {
+	return s.changeMembership(ctx, collaboration, member, false)
+}
+
+func (s *Organisations) changeMembership(ctx context.Context, collaboration, member uuid.UUID, join bool) error {
+	if _, err := authorize(ctx, CreateOrganisation); err != nil {
+		return err
+	}
+	return s.tx.InTx(ctx, func(ctx context.Context) error {
+		c, err := s.repo.Get(ctx, collaboration)
+		if err != nil {
+			return err
+		}
+		m, err := s.repo.Get(ctx, member)
+		if err != nil {
+			return err
+		}
+		action := "organisation.member_remove"
+		if join {
+			if err := c.CanJoin(&m); err != nil {
+				return err
+			}
+			action = "organisation.member_add"
+			err = s.repo.AddMember(ctx, collaboration, member)
+		} else {
+			err = s.repo.RemoveMember(ctx, collaboration, member)
+		}
+		if err != nil {
+			return err
+		}
+		return audit(ctx, s.audit, action, "organisation", collaboration, &collaboration, []string{"member_ids"})
+	})
+}
