@@ -71,6 +71,36 @@ func (e HealthStatus) Valid() bool {
 	}
 }
 
+// Defines values for OAuthErrorError.
+const (
+	InvalidClient        OAuthErrorError = "invalid_client"
+	InvalidGrant         OAuthErrorError = "invalid_grant"
+	InvalidRequest       OAuthErrorError = "invalid_request"
+	InvalidScope         OAuthErrorError = "invalid_scope"
+	UnauthorizedClient   OAuthErrorError = "unauthorized_client"
+	UnsupportedGrantType OAuthErrorError = "unsupported_grant_type"
+)
+
+// Valid indicates whether the value is a known member of the OAuthErrorError enum.
+func (e OAuthErrorError) Valid() bool {
+	switch e {
+	case InvalidClient:
+		return true
+	case InvalidGrant:
+		return true
+	case InvalidRequest:
+		return true
+	case InvalidScope:
+		return true
+	case UnauthorizedClient:
+		return true
+	case UnsupportedGrantType:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for OrganisationKind.
 const (
 	Collaboration OrganisationKind = "collaboration"
@@ -194,6 +224,42 @@ func (e Region) Valid() bool {
 	}
 }
 
+// Defines values for TokenRequestGrantType.
+const (
+	ClientCredentials TokenRequestGrantType = "client_credentials"
+	Password          TokenRequestGrantType = "password"
+	RefreshToken      TokenRequestGrantType = "refresh_token"
+)
+
+// Valid indicates whether the value is a known member of the TokenRequestGrantType enum.
+func (e TokenRequestGrantType) Valid() bool {
+	switch e {
+	case ClientCredentials:
+		return true
+	case Password:
+		return true
+	case RefreshToken:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TokenResponseTokenType.
+const (
+	Bearer TokenResponseTokenType = "Bearer"
+)
+
+// Valid indicates whether the value is a known member of the TokenResponseTokenType enum.
+func (e TokenResponseTokenType) Valid() bool {
+	switch e {
+	case Bearer:
+		return true
+	default:
+		return false
+	}
+}
+
 // BenefitStatus Working-age benefit the person receives, if any.
 type BenefitStatus string
 
@@ -240,6 +306,27 @@ type Health struct {
 
 // HealthStatus defines model for Health.Status.
 type HealthStatus string
+
+// JWKS defines model for JWKS.
+type JWKS struct {
+	Keys []struct {
+		Alg *string `json:"alg,omitempty"`
+		Crv string  `json:"crv"`
+		Kid string  `json:"kid"`
+		Kty string  `json:"kty"`
+		Use *string `json:"use,omitempty"`
+		X   string  `json:"x"`
+	} `json:"keys"`
+}
+
+// OAuthError defines model for OAuthError.
+type OAuthError struct {
+	Error            OAuthErrorError `json:"error"`
+	ErrorDescription *string         `json:"error_description,omitempty"`
+}
+
+// OAuthErrorError defines model for OAuthError.Error.
+type OAuthErrorError string
 
 // OdsCode NHS Organisation Data Service code, upper case letters and digits.
 type OdsCode = string
@@ -435,6 +522,34 @@ type ReferralSource string
 // Region One of the seven NHS England regions.
 type Region string
 
+// TokenRequest defines model for TokenRequest.
+type TokenRequest struct {
+	ClientId     *string               `json:"client_id,omitempty"`
+	ClientSecret *string               `json:"client_secret,omitempty"`
+	GrantType    TokenRequestGrantType `json:"grant_type"`
+	Password     *string               `json:"password,omitempty"`
+	RefreshToken *string               `json:"refresh_token,omitempty"`
+	Scope        *string               `json:"scope,omitempty"`
+	Username     *string               `json:"username,omitempty"`
+}
+
+// TokenRequestGrantType defines model for TokenRequest.GrantType.
+type TokenRequestGrantType string
+
+// TokenResponse defines model for TokenResponse.
+type TokenResponse struct {
+	AccessToken string `json:"access_token"`
+
+	// ExpiresIn Seconds until the access token expires.
+	ExpiresIn    int                    `json:"expires_in"`
+	RefreshToken *string                `json:"refresh_token,omitempty"`
+	Scope        string                 `json:"scope"`
+	TokenType    TokenResponseTokenType `json:"token_type"`
+}
+
+// TokenResponseTokenType defines model for TokenResponse.TokenType.
+type TokenResponseTokenType string
+
 // UkPostcode A UK postcode, any case, with or without the space; stored upper case with one space.
 type UkPostcode = string
 
@@ -593,6 +708,12 @@ type UpdateProgrammeParams struct {
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
+// IssueTokenJSONRequestBody defines body for IssueToken for application/json ContentType.
+type IssueTokenJSONRequestBody = TokenRequest
+
+// IssueTokenFormdataRequestBody defines body for IssueToken for application/x-www-form-urlencoded ContentType.
+type IssueTokenFormdataRequestBody = TokenRequest
+
 // CreateOrganisationJSONRequestBody defines body for CreateOrganisation for application/json ContentType.
 type CreateOrganisationJSONRequestBody = OrganisationCreate
 
@@ -613,12 +734,18 @@ type UpdateProgrammeApplicationMergePatchPlusJSONRequestBody = ProgrammePatch
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// GetJWKS The public keys that verify access tokens
+	// (GET /.well-known/jwks.json)
+	GetJWKS(ctx echo.Context) error
 	// GetHealth The process is up
 	// (GET /healthz)
 	GetHealth(ctx echo.Context) error
 	// GetReadiness The process can serve requests (the database answers)
 	// (GET /readyz)
 	GetReadiness(ctx echo.Context) error
+	// IssueToken Sign in (OAuth 2 token endpoint)
+	// (POST /v1/auth/token)
+	IssueToken(ctx echo.Context) error
 	// ListOrganisations List organisations
 	// (GET /v1/organisations)
 	ListOrganisations(ctx echo.Context, params ListOrganisationsParams) error
@@ -674,6 +801,15 @@ type ServerInterfaceWrapper struct {
 	Handler ServerInterface
 }
 
+// GetJWKS converts echo context to params.
+func (w *ServerInterfaceWrapper) GetJWKS(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetJWKS(ctx)
+	return err
+}
+
 // GetHealth converts echo context to params.
 func (w *ServerInterfaceWrapper) GetHealth(ctx echo.Context) error {
 	var err error
@@ -689,6 +825,15 @@ func (w *ServerInterfaceWrapper) GetReadiness(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetReadiness(ctx)
+	return err
+}
+
+// IssueToken converts echo context to params.
+func (w *ServerInterfaceWrapper) IssueToken(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.IssueToken(ctx)
 	return err
 }
 
@@ -1280,6 +1425,8 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 
 	router.GET(options.BaseURL+"/healthz", wrapper.GetHealth, options.OperationMiddlewares["getHealth"]...)
 	router.GET(options.BaseURL+"/readyz", wrapper.GetReadiness, options.OperationMiddlewares["getReadiness"]...)
+	router.GET(options.BaseURL+"/.well-known/jwks.json", wrapper.GetJWKS, options.OperationMiddlewares["getJWKS"]...)
+	router.POST(options.BaseURL+"/v1/auth/token", wrapper.IssueToken, options.OperationMiddlewares["issueToken"]...)
 	router.GET(options.BaseURL+"/v1/organisations", wrapper.ListOrganisations, options.OperationMiddlewares["listOrganisations"]...)
 	router.POST(options.BaseURL+"/v1/organisations", wrapper.CreateOrganisation, options.OperationMiddlewares["createOrganisation"]...)
 	router.GET(options.BaseURL+"/v1/organisations/:organisation_id", wrapper.GetOrganisation, options.OperationMiddlewares["getOrganisation"]...)
@@ -1360,6 +1507,27 @@ type ProgrammeOKJSONResponse struct {
 	Headers ProgrammeOKResponseHeaders
 }
 
+type GetJWKSRequestObject struct {
+}
+
+type GetJWKSResponseObject interface {
+	VisitGetJWKSResponse(w http.ResponseWriter) error
+}
+
+type GetJWKS200JSONResponse JWKS
+
+func (response GetJWKS200JSONResponse) VisitGetJWKSResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetHealthRequestObject struct {
 }
 
@@ -1414,6 +1582,84 @@ func (response GetReadiness503ApplicationProblemPlusJSONResponse) VisitGetReadin
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IssueTokenRequestObject struct {
+	JSONBody     *IssueTokenJSONRequestBody
+	FormdataBody *IssueTokenFormdataRequestBody
+}
+
+type IssueTokenResponseObject interface {
+	VisitIssueTokenResponse(w http.ResponseWriter) error
+}
+
+type IssueToken200ResponseHeaders struct {
+	CacheControl *string
+}
+
+type IssueToken200JSONResponse struct {
+	Body    TokenResponse
+	Headers IssueToken200ResponseHeaders
+}
+
+func (response IssueToken200JSONResponse) VisitIssueTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IssueToken400JSONResponse OAuthError
+
+func (response IssueToken400JSONResponse) VisitIssueTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IssueToken401JSONResponse OAuthError
+
+func (response IssueToken401JSONResponse) VisitIssueTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IssueTokendefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response IssueTokendefaultApplicationProblemPlusJSONResponse) VisitIssueTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2096,12 +2342,18 @@ func (response UpdateProgrammedefaultApplicationProblemPlusJSONResponse) VisitUp
 
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// GetJWKS The public keys that verify access tokens
+	// (GET /.well-known/jwks.json)
+	GetJWKS(ctx context.Context, request GetJWKSRequestObject) (GetJWKSResponseObject, error)
 	// GetHealth The process is up
 	// (GET /healthz)
 	GetHealth(ctx context.Context, request GetHealthRequestObject) (GetHealthResponseObject, error)
 	// GetReadiness The process can serve requests (the database answers)
 	// (GET /readyz)
 	GetReadiness(ctx context.Context, request GetReadinessRequestObject) (GetReadinessResponseObject, error)
+	// IssueToken Sign in (OAuth 2 token endpoint)
+	// (POST /v1/auth/token)
+	IssueToken(ctx context.Context, request IssueTokenRequestObject) (IssueTokenResponseObject, error)
 	// ListOrganisations List organisations
 	// (GET /v1/organisations)
 	ListOrganisations(ctx context.Context, request ListOrganisationsRequestObject) (ListOrganisationsResponseObject, error)
@@ -2164,6 +2416,29 @@ type strictHandler struct {
 	middlewares []StrictMiddlewareFunc
 }
 
+// GetJWKS operation middleware
+func (sh *strictHandler) GetJWKS(ctx echo.Context) error {
+	var request GetJWKSRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetJWKS(ctx.Request().Context(), request.(GetJWKSRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetJWKS")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetJWKSResponseObject); ok {
+		return validResponse.VisitGetJWKSResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // GetHealth operation middleware
 func (sh *strictHandler) GetHealth(ctx echo.Context) error {
 	var request GetHealthRequestObject
@@ -2204,6 +2479,66 @@ func (sh *strictHandler) GetReadiness(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(GetReadinessResponseObject); ok {
 		return validResponse.VisitGetReadinessResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// IssueToken operation middleware
+func (sh *strictHandler) IssueToken(ctx echo.Context) error {
+	var request IssueTokenRequestObject
+
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body IssueTokenJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body IssueTokenFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.IssueToken(ctx.Request().Context(), request.(IssueTokenRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "IssueToken")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(IssueTokenResponseObject); ok {
+		return validResponse.VisitIssueTokenResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -2760,83 +3095,98 @@ func (sh *strictHandler) UpdateProgramme(ctx echo.Context, programmeId Programme
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"3Fz7cts2l3+VM9xvpvaWki9x04n9RyefmzbZJLUnTqbTjb0STB5JiCmABUApqkcz+xD7hPskOwB4AUlI",
-	"ohy5yX7/ZGIR13M/Bz/gPoj4NOUMmZLB6X0wQRKjMP89J9EEzzlTgif67xhlJGiqKGfBaTBkvCcVFzgE",
-	"zkCgTDmTKEFNiIKICLGAFIXkjCQQE0X6QRjIaIJTosdSixSD00AqQdk4WC7D4MV7Mm7P8n6CIDDiIv5O",
-	"wgyFpJyFMOICXo16b4mKJpvGfcMjYgfzjc1wXo3/4d2b9aMtwyAlgkxRFSTKhOTCP/SQ4Wc1iEyLIfAR",
-	"qAlCKnBGeSYhJWPUk1Hd/M8MxSIIA0amej7bp7aSKfn8BtlYTYLT48NDvQylUOi+//Xxee8/Se+vw96z",
-	"Qe/m+38EoYcIr2KcplwhixavcdFe71tyhxIIXF5cvQdJRgiKg0AlFn3Qe5FkinCHC5hTNTEbMb/c8ngB",
-	"AtOELKT5dUSFVECYnKM4u2aq1ZUwriYobE8qQeAokxjD3snx8f4ZEDspzCc0QWdEKkEqmiTXTGSMUTau",
-	"9z18tt+H17iQQASCjHiKsd6BHiAiSYICCIvhDlNlZOf4BCY8E7J/zQoWWLmveOBQrKdJtooZP/wQBlPK",
-	"ir+PvNQfGUn1i4mWe0iIVCCQxGd2zRPCxuju0RDv5OgYqJUjK7N5wxgkZVElTq295KqyahNHWqI8mkOn",
-	"VLUXfUnGCJL+tVJ8E9PPnSvGEckSFZz+cBjqiek0m+o/Dg3t7F8V5ShTOEZh1nAhxoRRaTT4VazHMjOm",
-	"RE2qCbnTaEDjIAwE/plRgXFwqkSG7lJGXEyJCk6DLDMt29u+JELRiKaEqZUzplWbHUwo+FiQ6RRXT1e0",
-	"+PLJPqQxURhfaYFp8/aCJYtctmQpXEQBF0BGCgWoCZVAmVSEKdijLBI4RaZIAnLBov1VIpHZWQdGTgPv",
-	"inWDnqJT9Cx7qfecOxjdyZWKc4F6aP1zxJlCZkSWpGlCreE/+CSt9a8m/YfAUXAa/NtB5fsO7Fd54I5t",
-	"p66TKJ9P79TxlYX38o2cNzswbRoeaV37st2yqQkXr/+27WoT5erXg/fdUK1ds80ZujvXTITTc0Kcdduo",
-	"hUNOwPJ4LHf2tEOOb6CUZrhj3r4OxXKzeJvgdM2+U9vi+y33n4/r2ftzBigEFyEQCe9+OYdnJz/8CPk0",
-	"EKMiNJH9wLXZO5fjYuBvyfaUi9qlGK7bqBHCosEXmJxl4WpMz38iwxFVV4qoTLad3+9c3FE27un45tY2",
-	"tTG7SWO0W0Q6QxnqGIywhV4WMh26fAwYZ9pvZYzqHIUkg0hgbIKgT/xWIt6hkAOSJHxOrAPEaZrwhXad",
-	"A8LigczSlAtVa0JZxKdYfArCwETOg7ld5YCMcZCv0sx8x/icBTct5xkG59pvWnalgqcoFLVuNCISB1Jl",
-	"8WITs/IhNOVQDzkRAzkhZoIte6aCRyjl1j2Xbtjz0R2mtprQ3VRFDH77CSPlEOMVSzMrwHFMNf9JcunQ",
-	"ZkQSiS3ts13hdgFpJlIuUScs+X8hwZECnplcJWNF7LTHGURGa0NgXMGYzpCZMGkdKxoBd3abUDnRWQ8B",
-	"3RBMw34VKN1yniBhbc7UB7qyH6okTolMqu8kvHwHciEVTqV/0DrTGqsrv+kct5bym1yrSNhUU6Wb0yxX",
-	"c8vKQFt+LZEHxJOl/D5BBlTBnEibXRnK60BW7z4WZG5CGW/4ybIkIbcJFvF1S6PGgrDc6Ht24cpp0TJ0",
-	"F+uTyxefdT5PkndaIe43BGHfSeBzbZFGKJBFaAjtmKq9jNE/MzRbpcx8cbsb+XPyv6cnzRzWW164qf7b",
-	"Hxz0bv7dU2sIg18oJvEL7UXbDBvpb/7tmU/G7xL4j6uL3yDlOg8UvYTeIcRcKYxBZ0UhEDDZBZSlGJOe",
-	"gLX9fd+apiglGaO/QOSyyy6w6uDj1EskiZq0NydLt1J4BX7nsceNGfNevokuYnnOY0+W9tvLK3DjdvhZ",
-	"K9sVihmNECIeYwhZmqKw1iJBzUxpSiAxHVNltLzBYs3f+yfh06WXqbUsoa2HNizJ9bBLRhcGNO6Qr4bB",
-	"HWXxNinMa93ecHx6i2JAY4+f/8WIS8S1knNhuoVAlQTbyVpFeQY4TdUCjNedU2nLHdpGdlp4/gMRgiz0",
-	"3zYRvm835LEcRDmbNxoegeOcAyRJLkbB6cf1pHln2y9vmkZtGZY5+TZcyyuwtQ6Uqacngbd64wq6IZNh",
-	"Z04MZ+vlxmqMC13Bqq23WohXb1rVgY2Ovi7PDxW6gsfNYu3a+mBdAtZOmduDmhx04X6DEy4TNtHvdU6K",
-	"MtAlloaa31pNNJNcRTKGRSiGwhuKukNf5ha5TnsdN5gqWKFp3YsXHqWrKvAd1KtBJrOS+hibqHVZlHnX",
-	"CtuUMvfXo6b47UCMulmHUqB85mF3psYX2LlFiJaBfm5KjSiIzAQCztA9SzIuWgfZehbj04a6JcZD/aOe",
-	"sB1d53nSoHLR63ZSTxOXWsLLBKpDwmJ6PMAj6o8DPhrcUmHDi1q3LmEpTglNOvkRSzFf/Fp8W7f0zcPn",
-	"wexA2Gh2Y4cRmdJkMSgkf3MAroP57s07BhvNc4QufdKJTv27LCLlUm3h6EcoBEkGkmciwm3U0Ha8sv2+",
-	"Gc/fPqOpCUmNpXV5aGpGIecF7R3Khk1NbxOy0uZSC1yRf2jM0apsbxly/K0WyhY/upic1SambFkwo3Yo",
-	"etLBKKxbqJsNt81D8+hyg2OsG4stO3+RTVhb/zSNGnZhXYcPd5dFS7+B2MYsNFS0rZ2d1XGDNuwgyqsd",
-	"WHydIK+2oV3EeP96+r51UNDNn9Usgc+ZfUXbUOp5t63kGu/bhGsDug3mWgN/+P5oAYQ3ni9I4ZSVrq+/",
-	"/+njYe8Z7O33bu5/DI8P/cUl56CvngesPoFrqpP94K2vmAM96YM6ICBTYmGKp0iiCVA2IwmNbYpRK/es",
-	"I5hT8PRYJ4uViPy1H22JUKrcr7Q+V8ahGWGFgaIq8Q9qf2jlVPDh3StgZFrU4u8oi03F3tK2H2wyleZr",
-	"MXG4rnBZHe15jpwUjrlYdD4dPC86GKsX+7f8oHQLE6ozy0Fer1jh3DeatRqZ7x+ce0zJ50HuKldM6TBf",
-	"N44zW3EZxGQhO3ajbFAvgzc+PmDMlXXNXHRkeUjpTTa/RiqSpwp5NFNKZJ2VFbUq3ng25aObjz9+eXtw",
-	"ttHSDqdEN+fiboCfUxQU7Umy+UVgYgZPkAhmj0rtITS5pQlVC1N7ZYobKt/4zbQLedgywdmJ4jdNmlRa",
-	"OEPIj7vkhAulbRw2DzhI76+bjzlI9ub+KHx67HdFHY3CJiPgxBEnhx5wZU3dSzzkUR0PedJZ890RNkAq",
-	"a0Zgu5l99mGrmR9Y1/QZkiYitYzOJUwzqeAWgTMgMG9DOlYcPbtWYqWBqExCa1Fr1XQXSVAFl/lKKVC1",
-	"mV0kQI/kfneleQ/0wWv0YSv3/Kia2d2p70BTu6A8GimH48s+8dtIB+k4SBNTzpOYjAZFbmPSAMoilIPi",
-	"MEoqgagGMY+UjvoN/IvzZMDFIOJJgkZ5Ex6RZEAyNeHCer4ZTzKmiFgMJOqepXO0MPpJNYE5Dvb6x3fl",
-	"gUk70chvf0icIYPfXl7BCzZOCIvBnrJIF0uGRCqdpKNtYtbL4jwkifVPel+MCzUZmLaExYMFF3dyQgWW",
-	"n+ZoCcKzvF35h/ni24GTU/ryh9dQpKkhELYw4ILQgolyWA3PLGJOpiTCMzDXg2IXimAbs7yFB4agHfX9",
-	"UXi8/FgHnNz8BD+5P93cez340mRcI16gFEmkqhO1ID2ZQ4wzTLQhki3rYb4X4HfNpOvgUmBKrGaZNPF3",
-	"Lu6ugwrHJE9b4Jr8BpTIDO5mGup/r1nZAyKiSMLHmSFinKN2eJogzCccFLmz8Nv+Nbtm55zNkJlR+xYV",
-	"YwgoGbnDgSGoSVXlGdDY3n358OHVz7Mfz0DHzlKRaWp/1pn0kydPngFl8OH9uZ75mulg037+448//ui9",
-	"fdv7+ec+vDDHbSZrBiqBsAoIuwp7CzGPMh08nhUp9DWjLM0UJFQqaZNrPhohi3X2aU/wMhajgKFNz4d9",
-	"eGOapsZTL8A6ItgbmsskwxCG+UWq8JrVLlbt6y0N96rQOQQa7w+Bizi/9WNIOqzdQBgaZjZvL/Svmbn/",
-	"ZK8vSTg+PLL0HhZo2KE9b3zxnoztfyec8UxIGDauCw37cPn8/flLQ0HDuWs2RTHWvFXRBPY0TX988uzp",
-	"fmOY/KbOsA8fLKITrJUgcY+zZJHz2zAtvxpk7zAlNEIm0RH2ixQZ/MpnKJjeI7zRLSKE2ZP+oVNAMEL/",
-	"v//9P+ATdXh++cpJRU6Dw/6R7c1TZCSlwWnwpH/Yf2IVeWI8z8HEAKT+0v8fo9E/rW/lFZ7gV1Q5hqpx",
-	"reP48HBn8OJ8Bg+2+EPaN25IYpQZ83/68SYMZDadEp2eFNjjCKU0WM5UmxkylqZOXmxEBjd6jAPNmcXa",
-	"rb5DElOGUn6d3erpFway/sPhk1XDlOtywPHdCBQRBhLFTIujqWVJ2NMmTQeVt9pA5cq0v46Is6ODmgVd",
-	"SU5tIy5qLesXMleUNqsmB/ZO2zLc2DC/2dmhZe1GlW7vuwCVY262v5NjsUWrhi1hU90GrgBB/uEcQFbH",
-	"lRYIEj1iAy1NJPYok8gkVXSmgx8iTJHV+LwiS/ct48+1FxXX37a8eUQta6GXfFdIrAvjo3pQ0LfRRn4N",
-	"cistLPVOS399VFepar/f5GcKbRWyxZsacGpbHWpcJrYkN8r/T27x6zundl5yWtZz1/Koo8bvo8309d0f",
-	"/HL+2JF0xMTr5F3FI5/tO7hvnMUu1zmXBh99kt+dEhevd0CEX1FtQYFtRa9xHViLXlqUI+rEsVb5y+Q8",
-	"v7bdXcBNiNczK/r+S0yLmbWLrH8NDp/by+kNJsOeyU+cIHf/iyX/wIKBu8cDb/P231xU8O14pRzj/jjO",
-	"STv2Gohez9iA2j+mNdhOrA7uS7D5Mi9Joj3XqEvZO5zyGbblrG1wT/x3WwwtDGSVKyA5hXZBdLsyIPkM",
-	"I8GnTXLDHi3ctdp/RNqHqzf+iVNzA4wLSJDMigPo2jLLULD+8EHJoC969UB7icxjPp7H8S64ukuOPo/j",
-	"kp2KP5SZuR4417jX21D3AOWbTKk6pxb2lh9hMVhckMkz5GMkGitSqAaqtZsJr4GcViZnLYzeFu9++Ids",
-	"oWW7LbcBR1udnDaht12z1CZW0ftMiQXtwp62BvvauJgCWaLlYc8cQu277xjIM7jlagLziZaPW4n2aQMv",
-	"CwtYcOshqOoU4zEdehM9udafu1vc3VsNyx0FBFoRc+VM6zamMF21nzelrS4S9BvNWttA8F0lrZ7HU3YR",
-	"QZh3pIjLntXc8fiVg/v6W0iNSKouti/slR57Fd40opydWhsdgrb5WqQNOjWE/PymAP2F5elTeW5S2Npr",
-	"Vt2EJgJhTlOM7fFKfgRVuU3zXBkt3qmbYGKGmpp+MZURETHG9tEzGof2CTM+z+MXJ93RgzPOetW9JBIp",
-	"CXvFwxG2bG8NGRQQgn2QiixCkFwPTMxiuFD542ZA4hiy1E6eP/CltLmSZCGLW06n5orTsA+aliaUmtPI",
-	"PBU2IWKaoMwfNaurj278ZdpTy4U3hUdmungX8ZAZqS6e38n6KwPrjMmqukmdFNsn1fWXeXZUNemmg9ty",
-	"rv6c2caKye6E5HELJi1E/q7qJbtmbVEucbm7vliywuiWZ87rQ/mq2f+XsxEHYLXl00EVRvBxA7Iajmt9",
-	"OFaSf6dFFQ98wBWYiucbI6gSRvatxk8NlOnOoqfmg127ytUr1pQPjm7gUEuhD+7dBx7XFvxd/j3Atjnv",
-	"eO3MaTkrWiWQ2zks5znMze7q4fL8dzqrOnZyZ65qp+ysHFUp0evdVE2mDV5AzAriZyIJToMDQ928QzNI",
-	"tJiF0IBbDECijOs1/YUO/amSmIz6Tg2kgg60qwK/vbzKy85hvWxmytDFlwJ4CjnwtJq2eNsCFJJp3194",
-	"kSsqnaXSWydQQml6Iy56cy7uap6h/bCrb9xLCwtT5E7H+QYUBpdu5HtWvpFwh5hKWwBpJyV977u1Mlje",
-	"LP8vAAD//w==",
+	"7H39ctw2kvirdPG3VZF+4Yw+LDtrqa62vIoTO05ilWWXK2fpOBDZMwOLAzAAqPFEpap7iHvCe5IrfHAI",
+	"kpgveWT7tu6f3ZgDNID+7kY3dBulfFJwhkzJ6Pg2GiPJUJj/PCXpGE85U4Ln+t8ZylTQQlHOouNowHhP",
+	"Ki5wAJyBQFlwJlGCGhMFKRFiBgUKyRnJISOK9KM4kukYJ0TDUrMCo+NIKkHZKLq7i6Pnb8mou8rbMYLA",
+	"lIvsOwk3KCTlLIYhF/By2PuNqHS8Cu6vPCUWWAg2w2kN/92bX5dDu4ujgggyQVWhqBSSizDoAcNPKknN",
+	"iAHwIagxQiHwhvJSQkFGqBejevifJYpZFEeMTPR6dk5jJxPy6VdkIzWOjg/39/U2lEKh5/7Hh2e9fye9",
+	"v/Z7T5Pe5fd/i+IAEl5mOCm4QpbOXuGsu9/fyDVKIHD2+vwtSDJEUBwEKjHrgz6LJBOEa5zBlKqxOYj5",
+	"csWzGQgscjKT5uuQCqmAMDlFcXLBVGcqYVyNUdiZVILAYSkxg52jw8PdEyB2UZiOaY4eRCpBKprnF0yU",
+	"jFE2as7df7rbh1c4k0AEgkx5gZk+gQaQkjxHAYRlcI2FMrxzeARjXgrZv2AVCSzf1zTwMNbTKFtEjMeP",
+	"42hCWfXvgyD2h4ZTw2yi+R5yIhUIJNmJ3fOYsBH6ZzTIOzo4BGr5yPKsG5iBpCyt2alzFicqiw5xoDkq",
+	"IDl0QlV302dkhCDpXwvZNzfz/LUyHJIyV9Hx4/1YL0wn5UT/Y9/gzv6rxhxlCkcozB5eixFhVBoJfplp",
+	"WGbFgqhxvSD3BiU0i+JI4J8lFZhFx0qU6G9lyMWEqOg4KkszsnvsMyIUTWlBmFq4YlGP2cKCgo8EmUxw",
+	"8XLViM9f7F2REYXZuWaYLm1fs3zmeEvOmYso4ALIUKEANaYSKJOKMAU7lKUCJ8gUyUHOWLq7iCVKu2pi",
+	"+DQK7lgP6Ck6wcC27/SZnYHRk3yuOBWoQevPKWcKmWFZUhQ5tYp/76O02r9e9G8Ch9Fx9P/2atu3Z3+V",
+	"ez5su3QTRW49fVLPVlbWKwTZDdszY1oWadn4+bi7tiS8fvXFjqtVlC9f9z53S7S2TTYP9PpUMx5Oz3Nx",
+	"lh2j4Q55DsvDkdw70xYpvgJTmuCeevs6GHNq8SrHyZJzF3bE9xue38ENnP0ZAxSCixiIhDc/ncLTo8c/",
+	"gFsGMlSE5rIf+Tp763xcAf6WdM98U9tkw2UHNUxYDfgMlXNXmRoz85/IcEjVuSKqlF3j956La8pGPe3f",
+	"XNmh1mc3YYw2i0hvUMbaByNspreFTLsuHyLGmbZbJaM6RiF5kgrMjBP0kV9JxGsUMiF5zqfEGkCcFDmf",
+	"adOZEJYlsiwKLlRjCGUpn2D1UxRHxnNOpnaXCRlh4nZpVr5mfMqiy47xjKNTbTctuQrBCxSKWjOaEomJ",
+	"VGU2W0UsB0JjDjXIsUjkmJgFNpxZCJ6ilBvPvPPdng8+mMZuYv9QNTL41UdMlYeMl6woLQNnGdX0J/mZ",
+	"h5shySV2pM9OhasZFKUouEQdsLj/hByHCnhpYpWSVb7TDmeQGqmNgXEFI3qDzLhJy0jRcrjLq5zKsY56",
+	"COiBYAb2a0fpivMcCetSpgno3P5QB3FKlFJ9J+HFG5AzqXAiw0CbRGvtbv6bjnEbIb+JtaqATbVFur3M",
+	"3WJqWR7o8q9FckICUcr7MTKgCqZE2ujKYF47svr0mSBT48oE3U9W5jm5yrHyrzsSNRKEOaUfOIXPp9XI",
+	"2N9siC+ff9LxPMnfaIG4XeGEfSeBT7VGGqJAlqJBtKeqdkpG/yzRHJUy84s/3fCfF/89OWrHsMH0wmX9",
+	"n/1kr3f5/wO5hjj6iWKePddWtEuwof4tfDzzk7G7BH45f/07FFzHgaKX02uEjCuFGeioKAYCJrqAeSrG",
+	"hCdgdX8/tKcJSklGGE4Q+eSyG6wnhCj1Akmuxt3DyblZqawCvw7o49aKblZooV/evzrvLnONM/P/VItr",
+	"92eSjwLHjKNU3AS/X9Ms/F3Ngt9LicHvn1YjV4O0G9HD7dKhc7sPRAgy6wLRxw/Nev2sVOMFfIfV54oy",
+	"lN2QnGaJhoxSGWtrv6Q51bay/mAk2FhYUqoxF/Qv9EaVzNlndCMTs7F6uklGBc2y2VTSkIRVGLTnCJ4+",
+	"k6c8C0T0v784Bz/Ggx+1Yj5HcUNThJRnGENZFCisZclRC7406bKMjqgyFqGlDrQuuH0UP7kLKoBGRNnV",
+	"2daFdTp7neg/jiyLrshtaH5i2Sbh7is93miHyRWKhGYBn/Ano1pSrg0CF2ZaDFRJsJOsBZUngJNCzcB4",
+	"aFMqbWqsEtCVG28yfJU0CQgZz2SSOjKvNFICR44CJM9fD6PjD8tR88aOv7tsG0At9S5/swnVXLa+MYEy",
+	"9eQoCmb6fD43aDLkdMjwjj4/WINwsc9Yjf3WGwnKTSeTtNIpbKnjezJdReN2Yn9pLrnJAUuXdPqgwQfr",
+	"UL+tbj0irMLfK4eKeVBELA41vbWYaCL5gmQUi1AMRVA/+qDPnPVu4l77mA1TuH6iKyB09W3NGuLVQpPZ",
+	"SRPGKmydVVcCS5ltQpn/9aDNfltgo/W0w5yhQuphe6omFAT4CauOgn5m0tIoiCwFAt6gf+9o3DkdkOlV",
+	"jE0b6JGYDfRHvWA3EnMxdVK7c8tO0kwpaD+rDrbXCG6tZ7a5RdQ/JnyYXFFhXdHGtHVCGJwQmq9lRyzG",
+	"QrFO9duyra8G7wKfRNjIZ+WEIZnQfJZUnL86WNOB3/rD13Q22ndO68wpxpytt4mCS7WBoR+iECRPJC9F",
+	"ipuIoZ14bud9M5a/e5/XYJIGSZv80JaMis8r3HuYjduS3kVkLc1zKfBZ/r4+R+cWZEOX44tqKJsoW0fl",
+	"LFYx85EVMRoX6EdrKIVlG/UzJ1310L7mXmEYm8piw8mfpROW5srNoJZeWDbh3fVZNTKsIDZRCy0R7Urn",
+	"2uK4Qhq24OU1Lre+jpPXONA2fLx/PXnf2ClYz541NEHImH1F3TCX8/WO4iQ+dAhfB6wHzNcGYff9wRyI",
+	"oD9focJLK11cfP+PD/u9p7Cz27u8/SE+3A8nl7xL4WYcsPi2ti1O9odgfsXk12SoLAYBmRIzk2hHko7B",
+	"5fdsiNFI9yxDmJccD2gnW1eThnM/LlWZLMjX1sqh7WHFkaIqDwO1HzoxFbx78xIYmVT3NteUZeZ2x+K2",
+	"H61SlS4JaheOlyW562vgwPWkwhEXs7Vvkk+rCUbrZbggEX6PcAtzqiPLxOUrFhj3lWptebJ37dhjQj4l",
+	"zlQuWNIjvh6clTbjkmTEXh6sMY2ypHll0vrxHjAX5jUd68j5hXYw2PwaoYgLFZw3M+fIJilrbNW0CRwq",
+	"hLcQfcL8du9ooyMdXopuysV1gp8KFBRt1YH5IjA3wHMkgtlrdVuwQK5oTs01zgSZ4gbLl2E17ZfHbBjg",
+	"bEXw2ypNKs2cMbirUTnmQmkdh+0LDtL76/KDK6i+vD2InxyGTdGaSmGVEvD8iKP9QCFuQ9zntbMHzdrZ",
+	"o7Ul34ewovy2oQQ2WzmkHzZa+Z55zZAiaVcvz71zCZNSKrhC4AwITLvlPwvKFHwtsVBB1Cqhs6mlYrqN",
+	"IKgurfpKIVB9mG0EQA9kfrclefe0wUvkYSPz/KCSub5R34KkrlMR1Ao5PFv2kV+l2knHpMhNOk9iPkyq",
+	"2MaEAZSlKJPqMkoqgaiSjKdKe/2mVJDzPOEiSXmeoxHenKckT9zVv7F8NzwvmSJilkjUM+fG0bZcjOsF",
+	"zHVw0D6+mV+YdAMN1ykk8QYZ/P7iHJ6zUU5YBvaWRfp1h0ik0kE62iFmvyxzLkmmP+lzMS7UODFjCcuS",
+	"GRfXckwFzn+a2hoIyUs3bv4P80voBG/5NbI3rnyi67qb+ggnpys6TeJqtMRUoArxUrgAK6milwobBZFy",
+	"yoVtkRgKlONE6W1G8yVSgRkyRUkug6eaQ2ht+/Dv4by7t8Y627bFIM2Rj4MjS4kiJFmBbGmo4syiJqSa",
+	"Hd1sM0WgfChNUcr6SIHMTGHElga49xxTzjIJJVM0N0xswYEBB25qPwqpkQ4yFyOvG8XqOR1u+CcSERS/",
+	"FsIaR24Aa5y22kAIqV6CJRRMv4IqZxMDYTNTaRPbKkxXj8hLW2osC5LiCZi+ysyvy7GDmRsRqMnRXuvt",
+	"QXx496FZqXf5D/iH/+nyNujOavxiWmoVd669CMsNXOu9w+6ZLGob1JWw88v7tzE8z348fxbb4vn9J3/f",
+	"haHgE9tXuHdzsKcB7pkJfXgnUUiQdMSAMnNC2zFYCSEYVjbXtmOeZxZBmgbS6UgqQPAcT+DZ2UuwEi6h",
+	"lOj+Gzxpv2AhMGqMM5iiQHB1mn14TtIxaImw1VI5lUrWU4AqYIiZ6xwc5nzq6btTT7uYOni9iAtoSM5H",
+	"JR5PBdXhUHRqO/waRbEwHwY7Ve1EQrIJtQWbft5dHpvv85aARnmnrd5qlFrINSAKJFl0HL1BkrXAuTJS",
+	"YRJfGvaCbXdhBo5r+zFdBas/Gna4GHm785pQmpvzf2jsrTOrWv6N6WiLq75KfQRzjbcMVKVX3ok8Oo6a",
+	"vNs2FU55BYfG/8cH/8J84LmoVleanhPKhrxqlCGpqgt1ouJoChneYK5VjOwEJeb3qv9S+34X0ZnAgjht",
+	"NOQC3nNxfRHVaJfHnfpu14QvSlP6PYn1/16wAKHimorIixxhOuagyLVFSP+CXbBTzm60TtOOpy3MNqZI",
+	"MnKNiTFNJgMuT4Bmtv363buXP978cAKKTlAqMinsZ20RHj169FTr+ndvT/XKFywjCu3Pf/zxxx+9337r",
+	"/fhjH56bKh6TjAequbjuxVrU/gUZT8sJMnVSZeYvGGVFqZwGNyzLh0NkGWUjVxhUsgwFDGzWf9CHX83Q",
+	"wiQAZmDjW9gZmH7mQQwD18sfX7BGb/+uPtJgp87IxUCz3QFwkbnGc4PSQaMJdmCI2W6g7V8wYyptB72E",
+	"w/0Di+9B1ZA1sGVMz9+S0cCZRsZLIWHQ6lgf9OHs2dvTFwaDhnIXbIJipGmr0jHsaJz+8Ojpk90WGNcs",
+	"PujDO9tUBDb4IFmPs3zm6G2I5rrTrTHMaYrOp3TM/rpABj/zGxRMnxF+1SNShJtH/X3vXsIw/X//539B",
+	"iNW1bfcynMfRfv/AzuYFMlLQ6Dh61N/vP7Iu0djo2b3+FPO8Z3a/93F6LftVb9rIBhhzA/9Sa5OfUZla",
+	"+1aX8eH+/ta63Qz8UMehlan3eAWvcAbnqBxhHh/8sNtv+GXR8YfLOJLlZELErOqRK69ymsI1zpzM36Cg",
+	"w1nTM9PeHhlJ4+uWahxdaqh7Y9PG8NcypLhOhwdEi1shgJh3xRqnt61HpuOq8E45P4h0Z9XMO1t6VG1Q",
+	"KEMpv85p9fIzY2se7z9aBGa+L6+FdT0EpYSBRHGjJdZE7BJ2tNbPiCJXWoc7fbO7DIlNy6cjRy4DCdZB",
+	"HYD+W+UjDZwSq6LagV3elAdY9TOoh+qAQKssPRgo618wfRS7Q01q0+gBh9/JE2sirCpyX6tPO4NG/4bW",
+	"3q2eD6PGw+0bg90+/MTFpIdMB20ZEFnD/1RgquSJlVutW9MUC2XeG+FWETaZ66WUJb51rqBb+5/c9vlt",
+	"hasamRhNKR/Up950Ou0N9WFKkbvz3Bv2XfvtibsHlJZmpiLcre3rue11quuljrZ4Eq81KXyMBvMaNXC0",
+	"f/CVloedK5IFIujdvvVW3Usu21BR5y7036k24PJELDPNf7thw3VzsNdwdheqde3OvW6MbD7ftKC4pR6y",
+	"Z1/AuYtXDnTvQK0xsvH+ih4fei7FdV1s/oKH7S5ZBHbeOLMe4LolJAzOa8lZc6dVD4GG2OqtJhJ7lElk",
+	"kip6gyCRCFNmY8KT6p42tI0/lz5rtPxtpssH1F+d/pWg+2eiDT5sxm9bEbU6ffchFOFf3jVkUQtLcxO+",
+	"L9D4fumK0LoSZ5MQjU6bTUWu9VKZpdD2jWag72st83awmhyhx4kelJw2BdSip8sHkWZuZQlNQ6p177ZV",
+	"7Hu3zIdu0T0kWOtj7vWrLy8DP6PaAGGbcnbrKTO9dFFdjzdxaW3E54mRe3JuffkxuYGe2dH3n6PozKpr",
+	"e4rfDkPYHGFbiqpEYStDaZx/L5uy+9mCtWebWdf3Zn5z4785n+bbsamuR/ubMK3ai2n0jOsNtjrLH1LZ",
+	"bMaFe7fz3uo7V4GDtoyvyZRvcMJvsMuWXfV/FH72w+DCdGhyBcRhqP8V7KU9CRC3I3Nr2SIP7NDKOVG7",
+	"D0ireDGiPnJqHtPhAnIkN1V9dmObcz+5+YbknKCf9YCkNlplQDs9y7JtcMHX5IBnWTYnv+L3Jb6TM/9C",
+	"aalK9+sRv8n4dO04zT6wRFgGts3GBG3yIaK2BfFoq0l0PYvS6BlaGOl2Wt42eHI1DLLTfLredlvdXYsj",
+	"/XYn67ohf7v1L/hCrO2BhR2tPXa1MjIXQ7nmhx1T07nbuFE9gSuuxjAda/64kmhflQySsOqy7bzBXRcF",
+	"PqR/0W5GXOpe+EfcbvJxm5qve30eck+02DpRLpoaqVJ0jc+rUgB+G+Y3mgHodmFvKwEQeOX2IWkaDFxs",
+	"pQMQn5qLiRkwWnu3zTeuW25gUyae2+c37BOHZhDl7NgagBgyU5gyBNNJGoMriqga9OJ5cdy8GKFS5Bes",
+	"fuGOCIQpLTCzNQuuQq62yeYZelr9/YEx2kKviZmXUZkSkWFmH7OnWWwLzfjUOVNeaKeBM8569RsiJFUS",
+	"dqoHQe1duNWSUJX774JUZBaD5BowMZvhQrlH64FkGZSFXdw93K60LpRkJqsXSY7NcySDPmhcGr9uSlPz",
+	"BPyYiEmOUoYul/TgzxO2Rp5gla9mlsv6X56dzcJNbv5ONh+bXKaqFmWsmpjbPD/RfKD5Sytuk65aT8A3",
+	"ZYvmG/grU1Xb48CHzVR1WvO3laj6coywNE3lM8PyJNUCAzAvKlses9TD/rfcqHmNWRs+T133Fj6s59no",
+	"/1rud87R/zWTWYFyQp+/ahZZ6SvOu9W+VU+x1cy6NT+x/Yb8lonZrjYO5jtqMs7/Xs4KanZ0xd6t//dJ",
+	"ll4R+bS+h5b1nqH/OpdDNbqW8Ppmltb74y+r7ez9ReVLWtlm9+fWbOzDUX+FpNTmdS4sy41rQ1wWLmtX",
+	"QXFT0bC0JeaGSA5W2wO3JYSxKcc19YrzoEmTUei4iiqJ+bDvZa/qSr5Abtk271RQOpWkOojyYJk6nC6U",
+	"31+cu2uNuN1wwIfzX6o+XnB9vPWyVVMCKCT+cs3sajgzXndLGNs4LyHuDbnoTbm4bhjM7t9UCsE9s+Xw",
+	"ilzrUMwUw8OZH22czJ+cvEYspE2AdePGfvBPRsno7vLufwIAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

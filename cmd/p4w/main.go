@@ -3,12 +3,17 @@
 //	p4w serve             run the API (migrating first unless P4W_MIGRATE_ON_START=false)
 //	p4w migrate up        apply pending migrations
 //	p4w migrate status    list migrations and whether each is applied
-//	p4w seed demo         load the demo data set (idempotent)
+//	p4w seed demo         load the demo data set and demo users (idempotent)
+//	p4w admin bootstrap --email ADDRESS
+//	                      create the national organisation and its first national_admin,
+//	                      reading the password from P4W_ADMIN_PASSWORD or standard input
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -16,12 +21,18 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/p4w-nhs/p4w/internal/app"
 	"github.com/p4w-nhs/p4w/internal/config"
+	"github.com/p4w-nhs/p4w/internal/domain"
 	"github.com/p4w-nhs/p4w/internal/postgres"
+	"github.com/p4w-nhs/p4w/internal/seed"
+	"github.com/p4w-nhs/p4w/internal/service"
 )
 
 func main() {
@@ -62,6 +73,8 @@ func Main(ctx context.Context, args []string, env Env) int {
 		err = migrateStatus(ctx, cfg, env.Stdout)
 	case "seed demo":
 		err = seedDemo(ctx, cfg, env.Stdout)
+	case "admin bootstrap":
+		err = adminBootstrap(ctx, cfg, args[2:], env)
 	default:
 		fmt.Fprintln(env.Stderr, usage)
 		return 2
@@ -156,6 +169,86 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, env Env) er
 	return nil
 }
 
+// demoPassword is the password of every demo user: the demo is for a developer's machine.
+const demoPassword = "demo-password-p4w"
+
 func seedDemo(ctx context.Context, cfg config.Config, out io.Writer) error {
-	return fmt.Errorf("seed demo: not wired yet")
+	db, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.PoolOptions{MaxOpen: 4})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	s, err := app.NewServices(cfg, db)
+	if err != nil {
+		return err
+	}
+	res, err := seed.Demo(ctx, seed.Services{Organisations: s.Organisations, Participants: s.Participants})
+	if err != nil {
+		return err
+	}
+	users := []struct {
+		email string
+		org   uuid.UUID
+		role  domain.Role
+	}{
+		{"national.admin@example.org", res.NationalID, domain.RoleNationalAdmin},
+		{"coordinator@northgate.example.org", res.TrustIDs[0], domain.RoleCoordinator},
+		{"viewer@northgate.example.org", res.TrustIDs[0], domain.RoleViewer},
+		{"coordinator@riverside.example.org", res.TrustIDs[1], domain.RoleCoordinator},
+		{"admin@merseyvalley.example.org", res.CollaborationID, domain.RoleOrgAdmin},
+	}
+	sysCtx := domain.WithPrincipal(ctx, service.System())
+	for _, u := range users {
+		_, err := s.Accounts.CreateUser(sysCtx, domain.User{Email: u.email, OrganisationID: u.org, Role: u.role}, demoPassword)
+		if err != nil && domain.ErrorCode(err) != domain.CodeConflict {
+			return err
+		}
+	}
+	fmt.Fprintf(out, "demo data: %d organisations and %d participants created this run\n", res.Organisations, res.Participants)
+	fmt.Fprintf(out, "demo users (password %q):\n", demoPassword)
+	for _, u := range users {
+		fmt.Fprintf(out, "  %-40s %s\n", u.email, u.role)
+	}
+	return nil
+}
+
+// adminBootstrap creates the national organisation and its first national_admin. The password
+// comes from P4W_ADMIN_PASSWORD or standard input, never from a flag that ps would show.
+func adminBootstrap(ctx context.Context, cfg config.Config, args []string, env Env) error {
+	fs := flag.NewFlagSet("admin bootstrap", flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	email := fs.String("email", "", "the first national_admin's email")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *email == "" {
+		return fmt.Errorf("admin bootstrap: --email is required")
+	}
+	password := env.Getenv("P4W_ADMIN_PASSWORD")
+	if password == "" {
+		line, err := bufio.NewReader(env.Stdin).ReadString('\n')
+		if err != nil && err != io.EOF {
+			return fmt.Errorf("read password from standard input: %w", err)
+		}
+		password = strings.TrimRight(line, "\r\n")
+	}
+	db, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.PoolOptions{MaxOpen: 2})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	s, err := app.NewServices(cfg, db)
+	if err != nil {
+		return err
+	}
+	created, err := s.Accounts.Bootstrap(ctx, *email, password)
+	if err != nil {
+		return err
+	}
+	if created {
+		fmt.Fprintf(env.Stdout, "created national_admin %s\n", *email)
+	} else {
+		fmt.Fprintf(env.Stdout, "%s already exists: nothing changed\n", *email)
+	}
+	return nil
 }

@@ -3,10 +3,14 @@
 package app
 
 import (
+	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"net/http"
 	"time"
 
+	"github.com/p4w-nhs/p4w/internal/auth"
 	"github.com/p4w-nhs/p4w/internal/config"
 	"github.com/p4w-nhs/p4w/internal/httpapi"
 	"github.com/p4w-nhs/p4w/internal/postgres"
@@ -18,10 +22,21 @@ type Services struct {
 	Organisations *service.Organisations
 	Programmes    *service.Programmes
 	Participants  *service.Participants
+	Accounts      *service.Accounts
+	Keys          *auth.KeySet
+	Tokens        *auth.Tokens
 }
 
 // NewServices builds the use cases on db.
-func NewServices(db *postgres.DB) Services {
+func NewServices(cfg config.Config, db *postgres.DB) (Services, error) {
+	keys, err := loadKeys(cfg)
+	if err != nil {
+		return Services{}, err
+	}
+	tokens, err := auth.NewTokens(keys, cfg.JWTIssuer, cfg.JWTAudience, cfg.AccessTokenTTL)
+	if err != nil {
+		return Services{}, err
+	}
 	orgs := postgres.NewOrganisations(db)
 	audit := postgres.NewAudit(db)
 	now := func() time.Time { return time.Now().UTC() }
@@ -29,12 +44,47 @@ func NewServices(db *postgres.DB) Services {
 		Organisations: service.NewOrganisations(db, orgs, audit),
 		Programmes:    service.NewProgrammes(db, postgres.NewProgrammes(db), orgs, audit),
 		Participants:  service.NewParticipants(db, postgres.NewParticipants(db), orgs, audit, postgres.NewIdempotency(db), now),
+		Accounts:      service.NewAccounts(db, postgres.NewUsers(db), orgs, audit, tokens, cfg.AccessTokenTTL),
+		Keys:          keys,
+		Tokens:        tokens,
+	}, nil
+}
+
+// loadKeys reads the signing key (and retired verification keys) from the configuration, or,
+// when none is configured, a development key kept in the data folder.
+func loadKeys(cfg config.Config) (*auth.KeySet, error) {
+	signing := []byte(cfg.JWTSigningKey)
+	if len(signing) == 0 && cfg.JWTSigningKeyFile != "" {
+		b, err := os.ReadFile(cfg.JWTSigningKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("read P4W_JWT_SIGNING_KEY_FILE: %w", err)
+		}
+		signing = b
 	}
+	var verify [][]byte
+	for _, f := range cfg.JWTVerifyKeyFiles {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("read P4W_JWT_VERIFY_KEY_FILES: %w", err)
+		}
+		verify = append(verify, b)
+	}
+	if len(signing) > 0 {
+		return auth.LoadKeySet(signing, verify)
+	}
+	dev, err := auth.LoadOrCreateDevKey(filepath.Join(cfg.DataDir, "keys", "dev-signing-key.pem"))
+	if err != nil {
+		return nil, err
+	}
+	return auth.NewKeySet(dev)
 }
 
 // NewHandler builds the HTTP handler that serves the whole API.
 func NewHandler(cfg config.Config, db *postgres.DB, log *slog.Logger) (http.Handler, error) {
-	s := NewServices(db)
+	s, err := NewServices(cfg, db)
+	if err != nil {
+		return nil, err
+	}
 	return httpapi.New(httpapi.Config{
 		CORSOrigins:    cfg.CORSOrigins,
 		BodyLimit:      cfg.BodyLimitBytes,
@@ -47,5 +97,7 @@ func NewHandler(cfg config.Config, db *postgres.DB, log *slog.Logger) (http.Hand
 		Organisations: s.Organisations,
 		Programmes:    s.Programmes,
 		Participants:  s.Participants,
+		Accounts:      s.Accounts,
+		JWKS:          s.Keys.JWKS(),
 	})
 }

@@ -54,7 +54,7 @@ func (s *Server) CreateOrganisation(ctx context.Context, r api.CreateOrganisatio
 		return nil, err
 	}
 	loc := "/v1/organisations/" + o.ID.String()
-	return api.CreateOrganisation201JSONResponse{api.OrganisationCreatedJSONResponse{Body: organisationOut(o), Headers: api.OrganisationCreatedResponseHeaders{ETag: etag(o.Version), Location: &loc}}}, nil
+	return api.CreateOrganisation201JSONResponse{OrganisationCreatedJSONResponse: api.OrganisationCreatedJSONResponse{Body: organisationOut(o), Headers: api.OrganisationCreatedResponseHeaders{ETag: etag(o.Version), Location: &loc}}}, nil
 }
 
 // GetOrganisation returns one organisation.
@@ -63,7 +63,7 @@ func (s *Server) GetOrganisation(ctx context.Context, r api.GetOrganisationReque
 	if err != nil {
 		return nil, err
 	}
-	return api.GetOrganisation200JSONResponse{api.OrganisationOKJSONResponse{Body: organisationOut(o), Headers: api.OrganisationOKResponseHeaders{ETag: etag(o.Version)}}}, nil
+	return api.GetOrganisation200JSONResponse{OrganisationOKJSONResponse: api.OrganisationOKJSONResponse{Body: organisationOut(o), Headers: api.OrganisationOKResponseHeaders{ETag: etag(o.Version)}}}, nil
 }
 
 // UpdateOrganisation applies a merge patch.
@@ -78,7 +78,7 @@ func (s *Server) UpdateOrganisation(ctx context.Context, r api.UpdateOrganisatio
 	if err != nil {
 		return nil, err
 	}
-	return api.UpdateOrganisation200JSONResponse{api.OrganisationOKJSONResponse{Body: organisationOut(o), Headers: api.OrganisationOKResponseHeaders{ETag: etag(o.Version)}}}, nil
+	return api.UpdateOrganisation200JSONResponse{OrganisationOKJSONResponse: api.OrganisationOKJSONResponse{Body: organisationOut(o), Headers: api.OrganisationOKResponseHeaders{ETag: etag(o.Version)}}}, nil
 }
 
 // ListOrganisationMembers lists a collaboration's member trusts.

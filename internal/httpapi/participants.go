@@ -27,14 +27,14 @@ func consentIn(c *api.ConsentInput) domain.ConsentChange {
 func participantOut(p domain.Participant) api.Participant {
 	return api.Participant{
 		Id: p.ID, OrganisationId: p.OrganisationID,
-		ExternalRef: nullableOf(p.ExternalRef, same[string]),
-		GivenName:   nullableOf(p.GivenName, same[string]),
-		FamilyName:  nullableOf(p.FamilyName, same[string]),
-		DateOfBirth: nullableOf(p.DateOfBirth, dateOut),
-		Email:       nullableOf(p.Email, same[string]),
-		Phone:       nullableOf(p.Phone, same[string]),
-		Postcode:    nullableOf(p.Postcode, same[string]),
-		BenefitStatus: api.BenefitStatus(p.BenefitStatus),
+		ExternalRef:    nullableOf(p.ExternalRef, same[string]),
+		GivenName:      nullableOf(p.GivenName, same[string]),
+		FamilyName:     nullableOf(p.FamilyName, same[string]),
+		DateOfBirth:    nullableOf(p.DateOfBirth, dateOut),
+		Email:          nullableOf(p.Email, same[string]),
+		Phone:          nullableOf(p.Phone, same[string]),
+		Postcode:       nullableOf(p.Postcode, same[string]),
+		BenefitStatus:  api.BenefitStatus(p.BenefitStatus),
 		ReferralSource: nullableOf(p.ReferralSource, func(s string) api.ReferralSource { return api.ReferralSource(s) }),
 		Consent: api.Consent{
 			Processing: consentOut(p.Consent.Processing),

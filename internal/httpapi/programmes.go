@@ -52,7 +52,7 @@ func (s *Server) CreateProgramme(ctx context.Context, r api.CreateProgrammeReque
 		return nil, err
 	}
 	loc := "/v1/programmes/" + p.ID.String()
-	return api.CreateProgramme201JSONResponse{api.ProgrammeCreatedJSONResponse{Body: programmeOut(p), Headers: api.ProgrammeCreatedResponseHeaders{ETag: etag(p.Version), Location: &loc}}}, nil
+	return api.CreateProgramme201JSONResponse{ProgrammeCreatedJSONResponse: api.ProgrammeCreatedJSONResponse{Body: programmeOut(p), Headers: api.ProgrammeCreatedResponseHeaders{ETag: etag(p.Version), Location: &loc}}}, nil
 }
 
 // GetProgramme returns one programme.
@@ -61,7 +61,7 @@ func (s *Server) GetProgramme(ctx context.Context, r api.GetProgrammeRequestObje
 	if err != nil {
 		return nil, err
 	}
-	return api.GetProgramme200JSONResponse{api.ProgrammeOKJSONResponse{Body: programmeOut(p), Headers: api.ProgrammeOKResponseHeaders{ETag: etag(p.Version)}}}, nil
+	return api.GetProgramme200JSONResponse{ProgrammeOKJSONResponse: api.ProgrammeOKJSONResponse{Body: programmeOut(p), Headers: api.ProgrammeOKResponseHeaders{ETag: etag(p.Version)}}}, nil
 }
 
 // UpdateProgramme applies a merge patch.
@@ -78,5 +78,5 @@ func (s *Server) UpdateProgramme(ctx context.Context, r api.UpdateProgrammeReque
 	if err != nil {
 		return nil, err
 	}
-	return api.UpdateProgramme200JSONResponse{api.ProgrammeOKJSONResponse{Body: programmeOut(p), Headers: api.ProgrammeOKResponseHeaders{ETag: etag(p.Version)}}}, nil
+	return api.UpdateProgramme200JSONResponse{ProgrammeOKJSONResponse: api.ProgrammeOKJSONResponse{Body: programmeOut(p), Headers: api.ProgrammeOKResponseHeaders{ETag: etag(p.Version)}}}, nil
 }

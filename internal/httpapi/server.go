@@ -38,6 +38,8 @@ type Deps struct {
 	Organisations *service.Organisations
 	Programmes    *service.Programmes
 	Participants  *service.Participants
+	Accounts      *service.Accounts
+	JWKS          []byte // the public keys, as GET /.well-known/jwks.json serves them
 }
 
 // Server implements api.StrictServerInterface.
@@ -85,7 +87,7 @@ func New(cfg Config, deps Deps) (*echo.Echo, error) {
 			MaxAge:           600,
 		}))
 	}
-	e.Use(middleware.BodyLimit(fmt.Sprintf("%dB", cfg.BodyLimit)), v.middleware,
+	e.Use(middleware.BodyLimit(fmt.Sprintf("%dB", cfg.BodyLimit)), authenticate(deps.Accounts), v.middleware,
 		idempotency(deps.Tx, deps.Idempotency, cfg.IdempotencyTTL))
 
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))

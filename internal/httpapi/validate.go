@@ -20,6 +20,7 @@ import (
 // validator checks every request against openapi.yaml before a handler sees it, so that the
 // contract, not each handler, refuses bad input.
 type validator struct {
+	doc    *openapi3.T
 	router routers.Router
 }
 
@@ -29,7 +30,7 @@ func newValidator(doc *openapi3.T) (*validator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("route openapi.yaml: %w", err)
 	}
-	return &validator{router: r}, nil
+	return &validator{doc: doc, router: r}, nil
 }
 
 func (v *validator) middleware(next echo.HandlerFunc) echo.HandlerFunc {
@@ -38,6 +39,9 @@ func (v *validator) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		route, params, err := v.router.FindRoute(req)
 		if err != nil {
 			return next(c) // not in the contract: Echo answers 404 or 405
+		}
+		if err := checkSecurity(req.Context(), v.doc, route.Operation); err != nil {
+			return err
 		}
 		if req.ContentLength != 0 && req.Body != nil && req.Body != http.NoBody {
 			body, err := io.ReadAll(req.Body)

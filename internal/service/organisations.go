@@ -22,7 +22,7 @@ func NewOrganisations(tx Transactor, repo domain.OrganisationRepository, audit A
 
 // Create records a new organisation; only the national team may. Errors: forbidden, invalid, conflict.
 func (s *Organisations) Create(ctx context.Context, o domain.Organisation) (domain.Organisation, error) {
-	if _, err := authorize(ctx, CreateOrganisation); err != nil {
+	if _, err := authorize(ctx, domain.ScopeOrganisationsAdmin); err != nil {
 		return o, err
 	}
 	if err := o.Validate(); err != nil {
@@ -39,7 +39,7 @@ func (s *Organisations) Create(ctx context.Context, o domain.Organisation) (doma
 
 // Get returns an organisation within reach. Errors: not_found.
 func (s *Organisations) Get(ctx context.Context, id uuid.UUID) (domain.Organisation, error) {
-	if _, err := authorize(ctx, ReadOrganisations); err != nil {
+	if _, err := authorize(ctx, domain.ScopeOrganisationsRead); err != nil {
 		return domain.Organisation{}, err
 	}
 	var o domain.Organisation
@@ -53,7 +53,7 @@ func (s *Organisations) Get(ctx context.Context, id uuid.UUID) (domain.Organisat
 // List returns a page of the organisations within reach.
 func (s *Organisations) List(ctx context.Context, f domain.OrganisationFilter, req domain.PageRequest) (domain.Page[domain.Organisation], error) {
 	var out domain.Page[domain.Organisation]
-	if _, err := authorize(ctx, ReadOrganisations); err != nil {
+	if _, err := authorize(ctx, domain.ScopeOrganisationsRead); err != nil {
 		return out, err
 	}
 	err := s.tx.InTx(ctx, func(ctx context.Context) (err error) {
@@ -66,7 +66,7 @@ func (s *Organisations) List(ctx context.Context, f domain.OrganisationFilter, r
 // ListMembers returns a page of a collaboration's member trusts. Errors: not_found.
 func (s *Organisations) ListMembers(ctx context.Context, id uuid.UUID, req domain.PageRequest) (domain.Page[domain.Organisation], error) {
 	var out domain.Page[domain.Organisation]
-	if _, err := authorize(ctx, ReadOrganisations); err != nil {
+	if _, err := authorize(ctx, domain.ScopeOrganisationsRead); err != nil {
 		return out, err
 	}
 	err := s.tx.InTx(ctx, func(ctx context.Context) (err error) {
@@ -81,11 +81,19 @@ func (s *Organisations) ListMembers(ctx context.Context, id uuid.UUID, req domai
 
 // Update applies a merge patch. Errors: forbidden, not_found, precondition_failed, invalid, conflict.
 func (s *Organisations) Update(ctx context.Context, id uuid.UUID, ifVersion *int64, change domain.OrganisationChange, fields []string) (domain.Organisation, error) {
-	if _, err := authorize(ctx, ManageOrganisation); err != nil {
+	principal, err := authorize(ctx, domain.ScopeOrganisationsWrite)
+	if err != nil {
 		return domain.Organisation{}, err
 	}
 	var out domain.Organisation
-	err := s.tx.InTx(ctx, func(ctx context.Context) (err error) {
+	err = s.tx.InTx(ctx, func(ctx context.Context) (err error) {
+		// An org_admin changes its own organisation, not the member trusts it can see.
+		if !principal.AllOrganisations && principal.OrganisationID != id {
+			if _, err := s.repo.Get(ctx, id); err != nil {
+				return err
+			}
+			return domain.Errorf(domain.CodeForbidden, "only the national team or the organisation's own admins may change it")
+		}
 		out, err = s.repo.Update(ctx, id, ifVersion, func(o *domain.Organisation) error {
 			change.Apply(o)
 			return o.Validate()
@@ -110,7 +118,7 @@ func (s *Organisations) RemoveMember(ctx context.Context, collaboration, member 
 }
 
 func (s *Organisations) changeMembership(ctx context.Context, collaboration, member uuid.UUID, join bool) error {
-	if _, err := authorize(ctx, CreateOrganisation); err != nil {
+	if _, err := authorize(ctx, domain.ScopeOrganisationsAdmin); err != nil {
 		return err
 	}
 	return s.tx.InTx(ctx, func(ctx context.Context) error {

@@ -31,7 +31,7 @@ func NewParticipants(tx Transactor, repo domain.ParticipantRepository, orgs doma
 // Create records a participant for an organisation within reach.
 // Errors: forbidden, invalid (including an organisation out of reach), conflict (external_ref taken).
 func (s *Participants) Create(ctx context.Context, p domain.Participant, consent domain.ConsentChange, fields []string) (domain.Participant, error) {
-	principal, err := authorize(ctx, WriteParticipants)
+	principal, err := authorize(ctx, domain.ScopeParticipantsWrite)
 	if err != nil {
 		return p, err
 	}
@@ -68,7 +68,7 @@ func (s *Participants) Create(ctx context.Context, p domain.Participant, consent
 
 // Get returns a participant within reach. Errors: not_found.
 func (s *Participants) Get(ctx context.Context, id uuid.UUID) (domain.Participant, error) {
-	if _, err := authorize(ctx, ReadParticipants); err != nil {
+	if _, err := authorize(ctx, domain.ScopeParticipantsRead); err != nil {
 		return domain.Participant{}, err
 	}
 	var out domain.Participant
@@ -82,7 +82,7 @@ func (s *Participants) Get(ctx context.Context, id uuid.UUID) (domain.Participan
 // List returns a page of the participants within reach.
 func (s *Participants) List(ctx context.Context, f domain.ParticipantFilter, req domain.PageRequest) (domain.Page[domain.Participant], error) {
 	var out domain.Page[domain.Participant]
-	if _, err := authorize(ctx, ReadParticipants); err != nil {
+	if _, err := authorize(ctx, domain.ScopeParticipantsRead); err != nil {
 		return out, err
 	}
 	err := s.tx.InTx(ctx, func(ctx context.Context) (err error) {
@@ -95,7 +95,7 @@ func (s *Participants) List(ctx context.Context, f domain.ParticipantFilter, req
 // Update applies a merge patch. An erased record cannot be changed.
 // Errors: forbidden, not_found, precondition_failed, invalid, conflict.
 func (s *Participants) Update(ctx context.Context, id uuid.UUID, ifVersion *int64, change domain.ParticipantChange, fields []string) (domain.Participant, error) {
-	if _, err := authorize(ctx, WriteParticipants); err != nil {
+	if _, err := authorize(ctx, domain.ScopeParticipantsWrite); err != nil {
 		return domain.Participant{}, err
 	}
 	var out domain.Participant
@@ -120,7 +120,7 @@ func (s *Participants) Update(ctx context.Context, id uuid.UUID, ifVersion *int6
 // Erase wipes a participant's personal data, and every stored reply that carried it.
 // Erasing twice is harmless. Errors: forbidden, not_found, precondition_failed.
 func (s *Participants) Erase(ctx context.Context, id uuid.UUID, ifVersion *int64) error {
-	if _, err := authorize(ctx, WriteParticipants); err != nil {
+	if _, err := authorize(ctx, domain.ScopeParticipantsWrite); err != nil {
 		return err
 	}
 	return s.tx.InTx(ctx, func(ctx context.Context) error {

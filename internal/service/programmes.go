@@ -23,7 +23,7 @@ func NewProgrammes(tx Transactor, repo domain.ProgrammeRepository, orgs domain.O
 
 // Create adds a programme. Errors: forbidden, invalid, conflict.
 func (s *Programmes) Create(ctx context.Context, p domain.Programme) (domain.Programme, error) {
-	if _, err := authorize(ctx, ManageCatalogue); err != nil {
+	if _, err := authorize(ctx, domain.ScopeCatalogueWrite); err != nil {
 		return p, err
 	}
 	if err := p.Validate(); err != nil {
@@ -43,7 +43,7 @@ func (s *Programmes) Create(ctx context.Context, p domain.Programme) (domain.Pro
 
 // Get returns a programme. Errors: not_found.
 func (s *Programmes) Get(ctx context.Context, id uuid.UUID) (domain.Programme, error) {
-	if _, err := authorize(ctx, ReadOrganisations); err != nil {
+	if _, err := authorize(ctx, domain.ScopeOrganisationsRead); err != nil {
 		return domain.Programme{}, err
 	}
 	return s.repo.Get(ctx, id)
@@ -51,7 +51,7 @@ func (s *Programmes) Get(ctx context.Context, id uuid.UUID) (domain.Programme, e
 
 // List returns a page of the catalogue.
 func (s *Programmes) List(ctx context.Context, f domain.ProgrammeFilter, req domain.PageRequest) (domain.Page[domain.Programme], error) {
-	if _, err := authorize(ctx, ReadOrganisations); err != nil {
+	if _, err := authorize(ctx, domain.ScopeOrganisationsRead); err != nil {
 		return domain.Page[domain.Programme]{}, err
 	}
 	return s.repo.List(ctx, f, req)
@@ -59,7 +59,7 @@ func (s *Programmes) List(ctx context.Context, f domain.ProgrammeFilter, req dom
 
 // Update applies a merge patch. Errors: forbidden, not_found, precondition_failed, invalid.
 func (s *Programmes) Update(ctx context.Context, id uuid.UUID, ifVersion *int64, change domain.ProgrammeChange, fields []string) (domain.Programme, error) {
-	if _, err := authorize(ctx, ManageCatalogue); err != nil {
+	if _, err := authorize(ctx, domain.ScopeCatalogueWrite); err != nil {
 		return domain.Programme{}, err
 	}
 	var out domain.Programme

@@ -4,7 +4,6 @@ package service
 
 import (
 	"context"
-	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -25,53 +24,18 @@ type Auditor interface {
 // Clock says what time it is; tests may stop it.
 type Clock func() time.Time
 
-// Permission is something a principal may be allowed to do.
-type Permission string
-
-const (
-	ReadParticipants   Permission = "participants:read"
-	WriteParticipants  Permission = "participants:write"
-	ReadOrganisations  Permission = "organisations:read"
-	ManageOrganisation Permission = "organisations:write" // change an organisation within reach
-	ManageCatalogue    Permission = "catalogue:write"     // national only
-	CreateOrganisation Permission = "organisations:create"
-	ReadAudit          Permission = "audit:read"
-	ManagePrincipals   Permission = "principals:write"
-)
-
-// rolePermissions says what each role of user may do within its reach.
-var rolePermissions = map[domain.Role][]Permission{
-	domain.RoleNationalAdmin: {ReadParticipants, WriteParticipants, ReadOrganisations, ManageOrganisation,
-		ManageCatalogue, CreateOrganisation, ReadAudit, ManagePrincipals},
-	domain.RoleOrgAdmin:    {ReadParticipants, WriteParticipants, ReadOrganisations, ManageOrganisation, ReadAudit, ManagePrincipals},
-	domain.RoleCoordinator: {ReadParticipants, WriteParticipants, ReadOrganisations},
-	domain.RoleViewer:      {ReadParticipants, ReadOrganisations},
-}
-
-// clientPermissions says which permissions an API client's scope grants.
-var clientPermissions = map[string][]Permission{
-	"participants:read":  {ReadParticipants, ReadOrganisations},
-	"participants:write": {ReadParticipants, WriteParticipants, ReadOrganisations},
-	"imports:write":      {ReadParticipants, WriteParticipants, ReadOrganisations},
-	"reports:read":       {ReadOrganisations},
-}
-
-// authorize returns the principal of ctx when it holds perm, and an error otherwise.
+// authorize returns the principal of ctx when it holds scope, and an error otherwise. The
+// contract declares the same scope on each operation; this keeps the rule where the use case is.
 // Errors: unauthenticated, forbidden.
-func authorize(ctx context.Context, perm Permission) (domain.Principal, error) {
+func authorize(ctx context.Context, scope string) (domain.Principal, error) {
 	p, ok := domain.PrincipalFrom(ctx)
 	if !ok {
 		return p, domain.Errorf(domain.CodeUnauthenticated, "authentication is required")
 	}
-	if slices.Contains(rolePermissions[p.Role], perm) {
-		return p, nil
+	if !p.HasScope(scope) {
+		return p, domain.Errorf(domain.CodeForbidden, "this operation needs the %s scope", scope)
 	}
-	for _, s := range p.Scopes {
-		if slices.Contains(clientPermissions[s], perm) {
-			return p, nil
-		}
-	}
-	return p, domain.Errorf(domain.CodeForbidden, "this operation needs the %s permission", perm)
+	return p, nil
 }
 
 // audit builds and records the event of one write.
@@ -86,5 +50,5 @@ func audit(ctx context.Context, a Auditor, action, resourceType string, id uuid.
 
 // System is the principal of p4w's own jobs (migrations' seed, the demo seed, bootstrap).
 func System() domain.Principal {
-	return domain.Principal{Subject: "system", Role: domain.RoleNationalAdmin, AllOrganisations: true}
+	return domain.Principal{Subject: "system", Role: domain.RoleNationalAdmin, Scopes: domain.ScopesOf(domain.RoleNationalAdmin), AllOrganisations: true}
 }
