@@ -80,7 +80,7 @@ func (t *Tokens) newParser() *jwt.Parser {
 		jwt.WithIssuer(t.issuer),
 		jwt.WithAudience(t.audience),
 		jwt.WithExpirationRequired(),
-
+		jwt.WithIssuedAt(),
 		jwt.WithLeeway(Leeway),
 		jwt.WithTimeFunc(t.now),
 		jwt.WithStrictDecoding(),
