@@ -5,9 +5,9 @@ package app
 import (
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
-	"net/http"
 	"time"
 
 	"github.com/p4w-nhs/p4w/internal/auth"

@@ -26,6 +26,9 @@ type validator struct {
 
 func newValidator(doc *openapi3.T) (*validator, error) {
 	doc.Servers = nil // match paths as they arrive, whatever host serves them
+	// kin-openapi checks only the formats it is told of; ids and emails must be checked too.
+	doc.SetStringFormatValidator("uuid", openapi3.NewRegexpFormatValidator(openapi3.FormatOfStringForUUIDOfRFC9562))
+	doc.SetStringFormatValidator("email", openapi3.NewRegexpFormatValidator(openapi3.FormatOfStringForEmail))
 	r, err := gorillamux.NewRouter(doc)
 	if err != nil {
 		return nil, fmt.Errorf("route openapi.yaml: %w", err)
@@ -56,9 +59,10 @@ func (v *validator) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		input := &openapi3filter.RequestValidationInput{
 			Request: req, PathParams: params, Route: route,
 			Options: &openapi3filter.Options{
-				MultiError:         true,
-				KeepValidatedValue: true, // handlers bind exactly what was validated
-				AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
+				MultiError:              true,
+				KeepValidatedValue:      true,                                  // handlers bind exactly what was validated
+				AuthenticationFunc:      openapi3filter.NoopAuthenticationFunc, // checkSecurity did it
+				SchemaValidationOptions: v.doc.GetSchemaValidationOptions(),
 			},
 		}
 		if err := openapi3filter.ValidateRequest(req.Context(), input); err != nil {
@@ -110,23 +114,27 @@ func contractError(err error) error {
 
 var quotedName = regexp.MustCompile(`property "([^"]+)"`)
 
-// schemaField names the field a schema error is about, as a dotted path.
+// schemaField names the field a schema error is about, as a dotted path, with a short message.
 func schemaField(e *openapi3.SchemaError) fieldError {
 	path := e.JSONPointer()
 	msg := e.Reason
-	switch e.SchemaField {
-	case "additionalProperties", "required", "readOnly":
+	switch {
+	case strings.HasSuffix(e.Reason, "is unsupported"): // additionalProperties: false
 		if m := quotedName.FindStringSubmatch(e.Reason); m != nil {
 			path = append(path, m[1])
 		}
-		switch e.SchemaField {
-		case "additionalProperties":
-			msg = "is not a field of this request"
-		case "required":
-			msg = "is required"
-		case "readOnly":
-			msg = "is read-only"
+		msg = "is not a field of this request"
+	case e.SchemaField == "required":
+		msg = "is required"
+	case e.SchemaField == "readOnly":
+		msg = "is read-only"
+	case e.SchemaField == "format" && e.Schema != nil:
+		msg = "must be a valid " + e.Schema.Format
+		if e.Schema.Format == "date" {
+			msg = "must be a date as YYYY-MM-DD"
 		}
+	case e.SchemaField == "enum" && e.Schema != nil:
+		msg = fmt.Sprintf("must be one of %v", e.Schema.Enum)
 	}
 	field := strings.Join(path, ".")
 	if field == "" {

@@ -1,0 +1,278 @@
+// Package apitest runs the whole p4w application against a fresh PostgreSQL database for one
+// test, and checks every response the test receives against openapi.yaml.
+package apitest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+	"github.com/google/uuid"
+
+	"github.com/p4w-nhs/p4w/api"
+	"github.com/p4w-nhs/p4w/internal/app"
+	"github.com/p4w-nhs/p4w/internal/config"
+	"github.com/p4w-nhs/p4w/internal/domain"
+	"github.com/p4w-nhs/p4w/internal/pgtest"
+	"github.com/p4w-nhs/p4w/internal/postgres"
+	"github.com/p4w-nhs/p4w/internal/service"
+	"github.com/p4w-nhs/p4w/pkg/client"
+)
+
+// Password is every test user's password.
+const Password = "correct horse battery staple"
+
+// Env is one running p4w with its own database.
+type Env struct {
+	URL      string
+	DB       *postgres.DB
+	DBURL    string
+	Config   config.Config
+	Services app.Services
+	HTTP     *http.Client // validates every response against openapi.yaml
+}
+
+// Config is the configuration tests run with.
+func Config(tb testing.TB, dbURL string) config.Config {
+	tb.Helper()
+	cfg, err := config.Load(func(name string) string {
+		switch name {
+		case "DATABASE_URL":
+			return dbURL
+		case "P4W_DATA_DIR":
+			return tb.TempDir()
+		case "P4W_BODY_LIMIT_BYTES":
+			return "65536"
+		}
+		return ""
+	})
+	if err != nil {
+		tb.Fatalf("test configuration: %v", err)
+	}
+	return cfg
+}
+
+// New starts p4w on a fresh database, stopped when tb ends.
+func New(tb testing.TB) *Env {
+	tb.Helper()
+	dbURL := pgtest.NewURL(tb)
+	db, err := postgres.Open(context.Background(), dbURL, postgres.PoolOptions{MaxOpen: 10})
+	if err != nil {
+		tb.Fatalf("open database: %v", err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	cfg := Config(tb, dbURL)
+	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	handler, err := app.NewHandler(cfg, db, log)
+	if err != nil {
+		tb.Fatalf("build handler: %v", err)
+	}
+	srv := httptest.NewServer(handler)
+	tb.Cleanup(srv.Close)
+	s, err := app.NewServices(cfg, db)
+	if err != nil {
+		tb.Fatalf("build services: %v", err)
+	}
+	return &Env{URL: srv.URL, DB: db, DBURL: dbURL, Config: cfg, Services: s,
+		HTTP: &http.Client{Transport: &contractChecker{tb: tb, next: http.DefaultTransport, router: router(tb)}, Timeout: 30 * time.Second}}
+}
+
+// System returns a context acting as p4w itself, for setting up test data.
+func System() context.Context {
+	return domain.WithPrincipal(context.Background(), service.System())
+}
+
+// Organisation creates an organisation of kind in region north_west.
+func (e *Env) Organisation(tb testing.TB, kind domain.OrganisationKind, name string) domain.Organisation {
+	tb.Helper()
+	region := "north_west"
+	o, err := e.Services.Organisations.Create(System(), domain.Organisation{Kind: kind, Name: name, Region: &region})
+	if err != nil {
+		tb.Fatalf("create organisation: %v", err)
+	}
+	return o
+}
+
+// User creates a user of org with role and signs it in through the token endpoint,
+// returning its access token.
+func (e *Env) User(tb testing.TB, org uuid.UUID, role domain.Role) string {
+	tb.Helper()
+	email := strings.ToLower(string(role)) + "-" + uuid.NewString()[:8] + "@example.org"
+	if _, err := e.Services.Accounts.CreateUser(System(), domain.User{Email: email, OrganisationID: org, Role: role}, Password); err != nil {
+		tb.Fatalf("create user: %v", err)
+	}
+	return e.SignIn(tb, email, Password)
+}
+
+// SignIn signs in with the password grant and returns the access token.
+func (e *Env) SignIn(tb testing.TB, email, password string) string {
+	tb.Helper()
+	res := e.Do(tb, http.MethodPost, "/v1/auth/token", "", "grant_type=password&username="+email+"&password="+password,
+		"Content-Type", "application/x-www-form-urlencoded")
+	if res.Status != http.StatusOK {
+		tb.Fatalf("sign in: %d %s", res.Status, res.Body)
+	}
+	var tok api.TokenResponse
+	res.Decode(tb, &tok)
+	return tok.AccessToken
+}
+
+// Client returns the generated Go client calling as token.
+func (e *Env) Client(tb testing.TB, token string) *client.ClientWithResponses {
+	tb.Helper()
+	c, err := client.NewClientWithResponses(e.URL, client.WithHTTPClient(e.HTTP),
+		client.WithRequestEditorFn(func(_ context.Context, r *http.Request) error {
+			if token != "" {
+				r.Header.Set("Authorization", "Bearer "+token)
+			}
+			return nil
+		}))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c
+}
+
+// Response is a response read whole.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// Decode decodes the JSON body into v.
+func (r Response) Decode(tb testing.TB, v any) {
+	tb.Helper()
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		tb.Fatalf("decode %s: %v", r.Body, err)
+	}
+}
+
+// Problem is an RFC 9457 problem as the API sends it.
+type Problem struct {
+	Type      string `json:"type"`
+	Title     string `json:"title"`
+	Status    int    `json:"status"`
+	Detail    string `json:"detail"`
+	RequestID string `json:"request_id"`
+	Errors    []struct {
+		Field   string `json:"field"`
+		Message string `json:"message"`
+	} `json:"errors"`
+}
+
+// Problem decodes a problem+json body, failing the test when it is not one.
+func (r Response) Problem(tb testing.TB) Problem {
+	tb.Helper()
+	if ct := r.Header.Get("Content-Type"); ct != "application/problem+json" {
+		tb.Fatalf("want application/problem+json, got %q: %s", ct, r.Body)
+	}
+	var p Problem
+	r.Decode(tb, &p)
+	if p.Status != r.Status || p.Type == "" || p.Title == "" || p.RequestID == "" {
+		tb.Fatalf("incomplete problem: %s", r.Body)
+	}
+	return p
+}
+
+// Fields lists the fields a problem names.
+func (p Problem) Fields() []string {
+	var out []string
+	for _, e := range p.Errors {
+		out = append(out, e.Field)
+	}
+	return out
+}
+
+// Do sends a request with an optional bearer token and raw body; headers come in name, value pairs.
+func (e *Env) Do(tb testing.TB, method, path, token, body string, headers ...string) Response {
+	tb.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, e.URL+path, rd)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	res, err := e.HTTP.Do(req)
+	if err != nil {
+		tb.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return Response{Status: res.StatusCode, Header: res.Header, Body: b}
+}
+
+func router(tb testing.TB) routers.Router {
+	tb.Helper()
+	doc, err := api.GetSwagger()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	doc.Servers = nil
+	r, err := gorillamux.NewRouter(doc)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return r
+}
+
+// contractChecker fails the test when a response of an operation in openapi.yaml does not
+// match it: an undeclared status, a missing header, a body of the wrong shape.
+type contractChecker struct {
+	tb     testing.TB
+	next   http.RoundTripper
+	router routers.Router
+}
+
+func (c *contractChecker) RoundTrip(req *http.Request) (*http.Response, error) {
+	res, err := c.next.RoundTrip(req)
+	if err != nil {
+		return res, err
+	}
+	route, params, ferr := c.router.FindRoute(req)
+	if ferr != nil {
+		return res, nil // not an operation of the contract (metrics, docs) or a 404/405 path
+	}
+	body, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	res.Body = io.NopCloser(bytes.NewReader(body))
+	input := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route},
+		Status:                 res.StatusCode,
+		Header:                 res.Header,
+		Body:                   io.NopCloser(bytes.NewReader(body)),
+		Options:                &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
+	}
+	if err := openapi3filter.ValidateResponse(req.Context(), input); err != nil {
+		c.tb.Errorf("%s %s answered %d, which breaks openapi.yaml: %v\nbody: %s", req.Method, req.URL.Path, res.StatusCode, err, body)
+	}
+	return res, nil
+}
+
