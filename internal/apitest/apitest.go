@@ -275,4 +275,3 @@ func (c *contractChecker) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	return res, nil
 }
-
