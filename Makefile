@@ -45,6 +45,7 @@ check-generated: ## fail when committed generated code is stale (the working tre
 	if [ -n "$$stale" ]; then \
 		echo "generated code is stale: run make generate (stale:$$stale)" >&2; exit 1; \
 	fi; \
+	cmp -s openapi.yaml api/openapi.yaml || { echo "api/openapi.yaml differs from openapi.yaml: run make generate" >&2; exit 1; }; \
 	echo "check-generated: generated code is up to date"
 
 build: ## build the server binary into bin/p4w

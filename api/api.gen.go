@@ -56,6 +56,33 @@ func (e BenefitStatus) Valid() bool {
 	}
 }
 
+// Defines values for ClientScope.
+const (
+	ImportsWrite      ClientScope = "imports:write"
+	OrganisationsRead ClientScope = "organisations:read"
+	ParticipantsRead  ClientScope = "participants:read"
+	ParticipantsWrite ClientScope = "participants:write"
+	ReportsRead       ClientScope = "reports:read"
+)
+
+// Valid indicates whether the value is a known member of the ClientScope enum.
+func (e ClientScope) Valid() bool {
+	switch e {
+	case ImportsWrite:
+		return true
+	case OrganisationsRead:
+		return true
+	case ParticipantsRead:
+		return true
+	case ParticipantsWrite:
+		return true
+	case ReportsRead:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for HealthStatus.
 const (
 	Ok HealthStatus = "ok"
@@ -224,6 +251,30 @@ func (e Region) Valid() bool {
 	}
 }
 
+// Defines values for Role.
+const (
+	Coordinator   Role = "coordinator"
+	NationalAdmin Role = "national_admin"
+	OrgAdmin      Role = "org_admin"
+	Viewer        Role = "viewer"
+)
+
+// Valid indicates whether the value is a known member of the Role enum.
+func (e Role) Valid() bool {
+	switch e {
+	case Coordinator:
+		return true
+	case NationalAdmin:
+		return true
+	case OrgAdmin:
+		return true
+	case Viewer:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for TokenRequestGrantType.
 const (
 	ClientCredentials TokenRequestGrantType = "client_credentials"
@@ -260,8 +311,76 @@ func (e TokenResponseTokenType) Valid() bool {
 	}
 }
 
+// ApiClient defines model for ApiClient.
+type ApiClient struct {
+	ClientId       string                       `json:"client_id"`
+	CreatedAt      time.Time                    `json:"created_at"`
+	Id             openapi_types.UUID           `json:"id"`
+	Name           string                       `json:"name"`
+	OrganisationId openapi_types.UUID           `json:"organisation_id"`
+	RevokedAt      nullable.Nullable[time.Time] `json:"revoked_at"`
+	Scopes         []ClientScope                `json:"scopes"`
+	UpdatedAt      time.Time                    `json:"updated_at"`
+	Version        int64                        `json:"version"`
+}
+
+// ApiClientCreate defines model for ApiClientCreate.
+type ApiClientCreate struct {
+	Name           string             `json:"name"`
+	OrganisationId openapi_types.UUID `json:"organisation_id"`
+	Scopes         []ClientScope      `json:"scopes"`
+}
+
+// ApiClientPage defines model for ApiClientPage.
+type ApiClientPage struct {
+	Data       []ApiClient               `json:"data"`
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+}
+
+// ApiClientWithSecret defines model for ApiClientWithSecret.
+type ApiClientWithSecret struct {
+	ClientId string `json:"client_id"`
+
+	// ClientSecret Shown once; p4w keeps only a hash.
+	ClientSecret   string                       `json:"client_secret"`
+	CreatedAt      time.Time                    `json:"created_at"`
+	Id             openapi_types.UUID           `json:"id"`
+	Name           string                       `json:"name"`
+	OrganisationId openapi_types.UUID           `json:"organisation_id"`
+	RevokedAt      nullable.Nullable[time.Time] `json:"revoked_at"`
+	Scopes         []ClientScope                `json:"scopes"`
+	UpdatedAt      time.Time                    `json:"updated_at"`
+	Version        int64                        `json:"version"`
+}
+
+// AuditEvent defines model for AuditEvent.
+type AuditEvent struct {
+	Action string `json:"action"`
+
+	// Actor user:<id>, client:<id> or system
+	Actor string    `json:"actor"`
+	At    time.Time `json:"at"`
+
+	// Fields Names of the fields written; never their values.
+	Fields         []string                              `json:"fields"`
+	Id             openapi_types.UUID                    `json:"id"`
+	OrganisationId nullable.Nullable[openapi_types.UUID] `json:"organisation_id"`
+	RequestId      string                                `json:"request_id"`
+	ResourceId     string                                `json:"resource_id"`
+	ResourceType   string                                `json:"resource_type"`
+}
+
+// AuditEventPage defines model for AuditEventPage.
+type AuditEventPage struct {
+	Data       []AuditEvent              `json:"data"`
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+}
+
 // BenefitStatus Working-age benefit the person receives, if any.
 type BenefitStatus string
+
+// ClientScope defines model for ClientScope.
+type ClientScope string
 
 // Consent defines model for Consent.
 type Consent struct {
@@ -522,6 +641,15 @@ type ReferralSource string
 // Region One of the seven NHS England regions.
 type Region string
 
+// RevokeRequest defines model for RevokeRequest.
+type RevokeRequest struct {
+	Token         string  `json:"token"`
+	TokenTypeHint *string `json:"token_type_hint,omitempty"`
+}
+
+// Role defines model for Role.
+type Role string
+
 // TokenRequest defines model for TokenRequest.
 type TokenRequest struct {
 	ClientId     *string               `json:"client_id,omitempty"`
@@ -552,6 +680,38 @@ type TokenResponseTokenType string
 
 // UkPostcode A UK postcode, any case, with or without the space; stored upper case with one space.
 type UkPostcode = string
+
+// User defines model for User.
+type User struct {
+	CreatedAt      time.Time          `json:"created_at"`
+	Email          string             `json:"email"`
+	Enabled        bool               `json:"enabled"`
+	Id             openapi_types.UUID `json:"id"`
+	OrganisationId openapi_types.UUID `json:"organisation_id"`
+	Role           Role               `json:"role"`
+	UpdatedAt      time.Time          `json:"updated_at"`
+	Version        int64              `json:"version"`
+}
+
+// UserCreate defines model for UserCreate.
+type UserCreate struct {
+	Email          openapi_types.Email `json:"email"`
+	OrganisationId openapi_types.UUID  `json:"organisation_id"`
+	Password       *string             `json:"password,omitempty"`
+	Role           Role                `json:"role"`
+}
+
+// UserPage defines model for UserPage.
+type UserPage struct {
+	Data       []User                    `json:"data"`
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+}
+
+// UserPatch defines model for UserPatch.
+type UserPatch struct {
+	Enabled *bool `json:"enabled,omitempty"`
+	Role    *Role `json:"role,omitempty"`
+}
 
 // Cursor defines model for Cursor.
 type Cursor = string
@@ -594,6 +754,49 @@ type ProgrammeCreated = Programme
 
 // ProgrammeOK defines model for ProgrammeOK.
 type ProgrammeOK = Programme
+
+// TooManyRequests RFC 9457 problem details.
+type TooManyRequests = Problem
+
+// ListApiClientsParams defines parameters for ListApiClients.
+type ListApiClientsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// UpdatedSince Only records changed at or after this instant (incremental sync).
+	UpdatedSince   *UpdatedSince       `form:"updated_since,omitempty" json:"updated_since,omitempty"`
+	OrganisationId *openapi_types.UUID `form:"organisation_id,omitempty" json:"organisation_id,omitempty"`
+}
+
+// CreateApiClientParams defines parameters for CreateApiClient.
+type CreateApiClientParams struct {
+	// IdempotencyKey Makes a POST safe to retry. The same key with the same body replays the first answer;
+	// the same key with another body is refused (422); a retry while the first is still
+	// running is refused (409). Keys are scoped to the caller and kept for 24 hours.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// ListAuditEventsParams defines parameters for ListAuditEvents.
+type ListAuditEventsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// UpdatedSince Only records changed at or after this instant (incremental sync).
+	UpdatedSince   *UpdatedSince       `form:"updated_since,omitempty" json:"updated_since,omitempty"`
+	OrganisationId *openapi_types.UUID `form:"organisation_id,omitempty" json:"organisation_id,omitempty"`
+	Actor          *string             `form:"actor,omitempty" json:"actor,omitempty"`
+	Action         *string             `form:"action,omitempty" json:"action,omitempty"`
+	ResourceType   *string             `form:"resource_type,omitempty" json:"resource_type,omitempty"`
+	ResourceId     *string             `form:"resource_id,omitempty" json:"resource_id,omitempty"`
+	From           *time.Time          `form:"from,omitempty" json:"from,omitempty"`
+	To             *time.Time          `form:"to,omitempty" json:"to,omitempty"`
+}
 
 // ListOrganisationsParams defines parameters for ListOrganisations.
 type ListOrganisationsParams struct {
@@ -708,6 +911,43 @@ type UpdateProgrammeParams struct {
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
+// ListUsersParams defines parameters for ListUsers.
+type ListUsersParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// UpdatedSince Only records changed at or after this instant (incremental sync).
+	UpdatedSince   *UpdatedSince       `form:"updated_since,omitempty" json:"updated_since,omitempty"`
+	OrganisationId *openapi_types.UUID `form:"organisation_id,omitempty" json:"organisation_id,omitempty"`
+	Role           *Role               `form:"role,omitempty" json:"role,omitempty"`
+}
+
+// CreateUserParams defines parameters for CreateUser.
+type CreateUserParams struct {
+	// IdempotencyKey Makes a POST safe to retry. The same key with the same body replays the first answer;
+	// the same key with another body is refused (422); a retry while the first is still
+	// running is refused (409). Keys are scoped to the caller and kept for 24 hours.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// UpdateUserParams defines parameters for UpdateUser.
+type UpdateUserParams struct {
+	// IfMatch The ETag last read; the change is refused with 412 if the record changed since.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// CreateApiClientJSONRequestBody defines body for CreateApiClient for application/json ContentType.
+type CreateApiClientJSONRequestBody = ApiClientCreate
+
+// RevokeTokenJSONRequestBody defines body for RevokeToken for application/json ContentType.
+type RevokeTokenJSONRequestBody = RevokeRequest
+
+// RevokeTokenFormdataRequestBody defines body for RevokeToken for application/x-www-form-urlencoded ContentType.
+type RevokeTokenFormdataRequestBody = RevokeRequest
+
 // IssueTokenJSONRequestBody defines body for IssueToken for application/json ContentType.
 type IssueTokenJSONRequestBody = TokenRequest
 
@@ -732,6 +972,12 @@ type CreateProgrammeJSONRequestBody = ProgrammeCreate
 // UpdateProgrammeApplicationMergePatchPlusJSONRequestBody defines body for UpdateProgramme for application/merge-patch+json ContentType.
 type UpdateProgrammeApplicationMergePatchPlusJSONRequestBody = ProgrammePatch
 
+// CreateUserJSONRequestBody defines body for CreateUser for application/json ContentType.
+type CreateUserJSONRequestBody = UserCreate
+
+// UpdateUserApplicationMergePatchPlusJSONRequestBody defines body for UpdateUser for application/merge-patch+json ContentType.
+type UpdateUserApplicationMergePatchPlusJSONRequestBody = UserPatch
+
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
 	// GetJWKS The public keys that verify access tokens
@@ -743,6 +989,24 @@ type ServerInterface interface {
 	// GetReadiness The process can serve requests (the database answers)
 	// (GET /readyz)
 	GetReadiness(ctx echo.Context) error
+	// ListApiClients List API clients within reach
+	// (GET /v1/api-clients)
+	ListApiClients(ctx echo.Context, params ListApiClientsParams) error
+	// CreateApiClient Register an API client (its secret is shown once)
+	// (POST /v1/api-clients)
+	CreateApiClient(ctx echo.Context, params CreateApiClientParams) error
+	// RevokeApiClient Revoke an API client
+	// (DELETE /v1/api-clients/{api_client_id})
+	RevokeApiClient(ctx echo.Context, apiClientId openapi_types.UUID) error
+	// GetApiClient Get an API client
+	// (GET /v1/api-clients/{api_client_id})
+	GetApiClient(ctx echo.Context, apiClientId openapi_types.UUID) error
+	// ListAuditEvents List audit events within reach
+	// (GET /v1/audit-events)
+	ListAuditEvents(ctx echo.Context, params ListAuditEventsParams) error
+	// RevokeToken Revoke a refresh token (RFC 7009)
+	// (POST /v1/auth/revoke)
+	RevokeToken(ctx echo.Context) error
 	// IssueToken Sign in (OAuth 2 token endpoint)
 	// (POST /v1/auth/token)
 	IssueToken(ctx echo.Context) error
@@ -794,6 +1058,18 @@ type ServerInterface interface {
 	// UpdateProgramme Change a programme (JSON merge patch)
 	// (PATCH /v1/programmes/{programme_id})
 	UpdateProgramme(ctx echo.Context, programmeId ProgrammeId, params UpdateProgrammeParams) error
+	// ListUsers List users within reach
+	// (GET /v1/users)
+	ListUsers(ctx echo.Context, params ListUsersParams) error
+	// CreateUser Create a user
+	// (POST /v1/users)
+	CreateUser(ctx echo.Context, params CreateUserParams) error
+	// GetUser Get a user
+	// (GET /v1/users/{user_id})
+	GetUser(ctx echo.Context, userId openapi_types.UUID) error
+	// UpdateUser Change a user's role or disable it (JSON merge patch)
+	// (PATCH /v1/users/{user_id})
+	UpdateUser(ctx echo.Context, userId openapi_types.UUID, params UpdateUserParams) error
 }
 
 // ServerInterfaceWrapper converts echo contexts to parameters.
@@ -825,6 +1101,196 @@ func (w *ServerInterfaceWrapper) GetReadiness(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetReadiness(ctx)
+	return err
+}
+
+// ListApiClients converts echo context to params.
+func (w *ServerInterfaceWrapper) ListApiClients(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListApiClientsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "updated_since" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "updated_since", ctx.QueryParams(), &params.UpdatedSince, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter updated_since: %s", err))
+	}
+
+	// ------------- Optional query parameter "organisation_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "organisation_id", ctx.QueryParams(), &params.OrganisationId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter organisation_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListApiClients(ctx, params)
+	return err
+}
+
+// CreateApiClient converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateApiClient(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateApiClientParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateApiClient(ctx, params)
+	return err
+}
+
+// RevokeApiClient converts echo context to params.
+func (w *ServerInterfaceWrapper) RevokeApiClient(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "api_client_id" -------------
+	var apiClientId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "api_client_id", ctx.Param("api_client_id"), &apiClientId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter api_client_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RevokeApiClient(ctx, apiClientId)
+	return err
+}
+
+// GetApiClient converts echo context to params.
+func (w *ServerInterfaceWrapper) GetApiClient(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "api_client_id" -------------
+	var apiClientId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "api_client_id", ctx.Param("api_client_id"), &apiClientId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter api_client_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetApiClient(ctx, apiClientId)
+	return err
+}
+
+// ListAuditEvents converts echo context to params.
+func (w *ServerInterfaceWrapper) ListAuditEvents(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListAuditEventsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "updated_since" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "updated_since", ctx.QueryParams(), &params.UpdatedSince, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter updated_since: %s", err))
+	}
+
+	// ------------- Optional query parameter "organisation_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "organisation_id", ctx.QueryParams(), &params.OrganisationId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter organisation_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "actor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "actor", ctx.QueryParams(), &params.Actor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter actor: %s", err))
+	}
+
+	// ------------- Optional query parameter "action" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "action", ctx.QueryParams(), &params.Action, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter action: %s", err))
+	}
+
+	// ------------- Optional query parameter "resource_type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "resource_type", ctx.QueryParams(), &params.ResourceType, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter resource_type: %s", err))
+	}
+
+	// ------------- Optional query parameter "resource_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "resource_id", ctx.QueryParams(), &params.ResourceId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter resource_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "from", ctx.QueryParams(), &params.From, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter from: %s", err))
+	}
+
+	// ------------- Optional query parameter "to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "to", ctx.QueryParams(), &params.To, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter to: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListAuditEvents(ctx, params)
+	return err
+}
+
+// RevokeToken converts echo context to params.
+func (w *ServerInterfaceWrapper) RevokeToken(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RevokeToken(ctx)
 	return err
 }
 
@@ -1376,6 +1842,133 @@ func (w *ServerInterfaceWrapper) UpdateProgramme(ctx echo.Context) error {
 	return err
 }
 
+// ListUsers converts echo context to params.
+func (w *ServerInterfaceWrapper) ListUsers(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListUsersParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "updated_since" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "updated_since", ctx.QueryParams(), &params.UpdatedSince, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter updated_since: %s", err))
+	}
+
+	// ------------- Optional query parameter "organisation_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "organisation_id", ctx.QueryParams(), &params.OrganisationId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter organisation_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "role" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "role", ctx.QueryParams(), &params.Role, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter role: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListUsers(ctx, params)
+	return err
+}
+
+// CreateUser converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateUser(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateUserParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateUser(ctx, params)
+	return err
+}
+
+// GetUser converts echo context to params.
+func (w *ServerInterfaceWrapper) GetUser(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "user_id" -------------
+	var userId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "user_id", ctx.Param("user_id"), &userId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter user_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetUser(ctx, userId)
+	return err
+}
+
+// UpdateUser converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateUser(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "user_id" -------------
+	var userId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "user_id", ctx.Param("user_id"), &userId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter user_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateUserParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateUser(ctx, userId, params)
+	return err
+}
+
 // This is a simple interface which specifies echo.Route addition functions which
 // are present on both echo.Echo and echo.Group, since we want to allow using
 // either of them for path registration
@@ -1427,6 +2020,16 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/readyz", wrapper.GetReadiness, options.OperationMiddlewares["getReadiness"]...)
 	router.GET(options.BaseURL+"/.well-known/jwks.json", wrapper.GetJWKS, options.OperationMiddlewares["getJWKS"]...)
 	router.POST(options.BaseURL+"/v1/auth/token", wrapper.IssueToken, options.OperationMiddlewares["issueToken"]...)
+	router.POST(options.BaseURL+"/v1/auth/revoke", wrapper.RevokeToken, options.OperationMiddlewares["revokeToken"]...)
+	router.GET(options.BaseURL+"/v1/users", wrapper.ListUsers, options.OperationMiddlewares["listUsers"]...)
+	router.POST(options.BaseURL+"/v1/users", wrapper.CreateUser, options.OperationMiddlewares["createUser"]...)
+	router.GET(options.BaseURL+"/v1/users/:user_id", wrapper.GetUser, options.OperationMiddlewares["getUser"]...)
+	router.PATCH(options.BaseURL+"/v1/users/:user_id", wrapper.UpdateUser, options.OperationMiddlewares["updateUser"]...)
+	router.GET(options.BaseURL+"/v1/api-clients", wrapper.ListApiClients, options.OperationMiddlewares["listApiClients"]...)
+	router.POST(options.BaseURL+"/v1/api-clients", wrapper.CreateApiClient, options.OperationMiddlewares["createApiClient"]...)
+	router.DELETE(options.BaseURL+"/v1/api-clients/:api_client_id", wrapper.RevokeApiClient, options.OperationMiddlewares["revokeApiClient"]...)
+	router.GET(options.BaseURL+"/v1/api-clients/:api_client_id", wrapper.GetApiClient, options.OperationMiddlewares["getApiClient"]...)
+	router.GET(options.BaseURL+"/v1/audit-events", wrapper.ListAuditEvents, options.OperationMiddlewares["listAuditEvents"]...)
 	router.GET(options.BaseURL+"/v1/organisations", wrapper.ListOrganisations, options.OperationMiddlewares["listOrganisations"]...)
 	router.POST(options.BaseURL+"/v1/organisations", wrapper.CreateOrganisation, options.OperationMiddlewares["createOrganisation"]...)
 	router.GET(options.BaseURL+"/v1/organisations/:organisation_id", wrapper.GetOrganisation, options.OperationMiddlewares["getOrganisation"]...)
@@ -1505,6 +2108,15 @@ type ProgrammeOKJSONResponse struct {
 	Body Programme
 
 	Headers ProgrammeOKResponseHeaders
+}
+
+type TooManyRequestsResponseHeaders struct {
+	RetryAfter *int
+}
+type TooManyRequestsApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers TooManyRequestsResponseHeaders
 }
 
 type GetJWKSRequestObject struct {
@@ -1586,6 +2198,273 @@ func (response GetReadiness503ApplicationProblemPlusJSONResponse) VisitGetReadin
 	return err
 }
 
+type ListApiClientsRequestObject struct {
+	Params ListApiClientsParams
+}
+
+type ListApiClientsResponseObject interface {
+	VisitListApiClientsResponse(w http.ResponseWriter) error
+}
+
+type ListApiClients200JSONResponse ApiClientPage
+
+func (response ListApiClients200JSONResponse) VisitListApiClientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApiClientsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListApiClientsdefaultApplicationProblemPlusJSONResponse) VisitListApiClientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiClientRequestObject struct {
+	Params CreateApiClientParams
+	Body   *CreateApiClientJSONRequestBody
+}
+
+type CreateApiClientResponseObject interface {
+	VisitCreateApiClientResponse(w http.ResponseWriter) error
+}
+
+type CreateApiClient201ResponseHeaders struct {
+	ETag     *string
+	Location *string
+}
+
+type CreateApiClient201JSONResponse struct {
+	Body    ApiClientWithSecret
+	Headers CreateApiClient201ResponseHeaders
+}
+
+func (response CreateApiClient201JSONResponse) VisitCreateApiClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiClientdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CreateApiClientdefaultApplicationProblemPlusJSONResponse) VisitCreateApiClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeApiClientRequestObject struct {
+	ApiClientId openapi_types.UUID `json:"api_client_id"`
+}
+
+type RevokeApiClientResponseObject interface {
+	VisitRevokeApiClientResponse(w http.ResponseWriter) error
+}
+
+type RevokeApiClient204Response struct {
+}
+
+func (response RevokeApiClient204Response) VisitRevokeApiClientResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type RevokeApiClientdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response RevokeApiClientdefaultApplicationProblemPlusJSONResponse) VisitRevokeApiClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApiClientRequestObject struct {
+	ApiClientId openapi_types.UUID `json:"api_client_id"`
+}
+
+type GetApiClientResponseObject interface {
+	VisitGetApiClientResponse(w http.ResponseWriter) error
+}
+
+type GetApiClient200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetApiClient200JSONResponse struct {
+	Body    ApiClient
+	Headers GetApiClient200ResponseHeaders
+}
+
+func (response GetApiClient200JSONResponse) VisitGetApiClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApiClientdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetApiClientdefaultApplicationProblemPlusJSONResponse) VisitGetApiClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditEventsRequestObject struct {
+	Params ListAuditEventsParams
+}
+
+type ListAuditEventsResponseObject interface {
+	VisitListAuditEventsResponse(w http.ResponseWriter) error
+}
+
+type ListAuditEvents200JSONResponse AuditEventPage
+
+func (response ListAuditEvents200JSONResponse) VisitListAuditEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditEventsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListAuditEventsdefaultApplicationProblemPlusJSONResponse) VisitListAuditEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeTokenRequestObject struct {
+	JSONBody     *RevokeTokenJSONRequestBody
+	FormdataBody *RevokeTokenFormdataRequestBody
+}
+
+type RevokeTokenResponseObject interface {
+	VisitRevokeTokenResponse(w http.ResponseWriter) error
+}
+
+type RevokeToken200Response struct {
+}
+
+func (response RevokeToken200Response) VisitRevokeTokenResponse(w http.ResponseWriter) error {
+	w.WriteHeader(200)
+	return nil
+}
+
+type RevokeToken429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeToken429ApplicationProblemPlusJSONResponse) VisitRevokeTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeTokendefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response RevokeTokendefaultApplicationProblemPlusJSONResponse) VisitRevokeTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type IssueTokenRequestObject struct {
 	JSONBody     *IssueTokenJSONRequestBody
 	FormdataBody *IssueTokenFormdataRequestBody
@@ -1643,6 +2522,25 @@ func (response IssueToken401JSONResponse) VisitIssueTokenResponse(w http.Respons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IssueToken429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response IssueToken429ApplicationProblemPlusJSONResponse) VisitIssueTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2340,6 +3238,199 @@ func (response UpdateProgrammedefaultApplicationProblemPlusJSONResponse) VisitUp
 	return err
 }
 
+type ListUsersRequestObject struct {
+	Params ListUsersParams
+}
+
+type ListUsersResponseObject interface {
+	VisitListUsersResponse(w http.ResponseWriter) error
+}
+
+type ListUsers200JSONResponse UserPage
+
+func (response ListUsers200JSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsersdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListUsersdefaultApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateUserRequestObject struct {
+	Params CreateUserParams
+	Body   *CreateUserJSONRequestBody
+}
+
+type CreateUserResponseObject interface {
+	VisitCreateUserResponse(w http.ResponseWriter) error
+}
+
+type CreateUser201ResponseHeaders struct {
+	ETag     *string
+	Location *string
+}
+
+type CreateUser201JSONResponse struct {
+	Body    User
+	Headers CreateUser201ResponseHeaders
+}
+
+func (response CreateUser201JSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateUserdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CreateUserdefaultApplicationProblemPlusJSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserRequestObject struct {
+	UserId openapi_types.UUID `json:"user_id"`
+}
+
+type GetUserResponseObject interface {
+	VisitGetUserResponse(w http.ResponseWriter) error
+}
+
+type GetUser200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetUser200JSONResponse struct {
+	Body    User
+	Headers GetUser200ResponseHeaders
+}
+
+func (response GetUser200JSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetUserdefaultApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUserRequestObject struct {
+	UserId openapi_types.UUID `json:"user_id"`
+	Params UpdateUserParams
+	Body   *UpdateUserApplicationMergePatchPlusJSONRequestBody
+}
+
+type UpdateUserResponseObject interface {
+	VisitUpdateUserResponse(w http.ResponseWriter) error
+}
+
+type UpdateUser200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateUser200JSONResponse struct {
+	Body    User
+	Headers UpdateUser200ResponseHeaders
+}
+
+func (response UpdateUser200JSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUserdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response UpdateUserdefaultApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// GetJWKS The public keys that verify access tokens
@@ -2351,6 +3442,24 @@ type StrictServerInterface interface {
 	// GetReadiness The process can serve requests (the database answers)
 	// (GET /readyz)
 	GetReadiness(ctx context.Context, request GetReadinessRequestObject) (GetReadinessResponseObject, error)
+	// ListApiClients List API clients within reach
+	// (GET /v1/api-clients)
+	ListApiClients(ctx context.Context, request ListApiClientsRequestObject) (ListApiClientsResponseObject, error)
+	// CreateApiClient Register an API client (its secret is shown once)
+	// (POST /v1/api-clients)
+	CreateApiClient(ctx context.Context, request CreateApiClientRequestObject) (CreateApiClientResponseObject, error)
+	// RevokeApiClient Revoke an API client
+	// (DELETE /v1/api-clients/{api_client_id})
+	RevokeApiClient(ctx context.Context, request RevokeApiClientRequestObject) (RevokeApiClientResponseObject, error)
+	// GetApiClient Get an API client
+	// (GET /v1/api-clients/{api_client_id})
+	GetApiClient(ctx context.Context, request GetApiClientRequestObject) (GetApiClientResponseObject, error)
+	// ListAuditEvents List audit events within reach
+	// (GET /v1/audit-events)
+	ListAuditEvents(ctx context.Context, request ListAuditEventsRequestObject) (ListAuditEventsResponseObject, error)
+	// RevokeToken Revoke a refresh token (RFC 7009)
+	// (POST /v1/auth/revoke)
+	RevokeToken(ctx context.Context, request RevokeTokenRequestObject) (RevokeTokenResponseObject, error)
 	// IssueToken Sign in (OAuth 2 token endpoint)
 	// (POST /v1/auth/token)
 	IssueToken(ctx context.Context, request IssueTokenRequestObject) (IssueTokenResponseObject, error)
@@ -2402,6 +3511,18 @@ type StrictServerInterface interface {
 	// UpdateProgramme Change a programme (JSON merge patch)
 	// (PATCH /v1/programmes/{programme_id})
 	UpdateProgramme(ctx context.Context, request UpdateProgrammeRequestObject) (UpdateProgrammeResponseObject, error)
+	// ListUsers List users within reach
+	// (GET /v1/users)
+	ListUsers(ctx context.Context, request ListUsersRequestObject) (ListUsersResponseObject, error)
+	// CreateUser Create a user
+	// (POST /v1/users)
+	CreateUser(ctx context.Context, request CreateUserRequestObject) (CreateUserResponseObject, error)
+	// GetUser Get a user
+	// (GET /v1/users/{user_id})
+	GetUser(ctx context.Context, request GetUserRequestObject) (GetUserResponseObject, error)
+	// UpdateUser Change a user's role or disable it (JSON merge patch)
+	// (PATCH /v1/users/{user_id})
+	UpdateUser(ctx context.Context, request UpdateUserRequestObject) (UpdateUserResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx echo.Context, request any) (any, error)
@@ -2479,6 +3600,214 @@ func (sh *strictHandler) GetReadiness(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(GetReadinessResponseObject); ok {
 		return validResponse.VisitGetReadinessResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListApiClients operation middleware
+func (sh *strictHandler) ListApiClients(ctx echo.Context, params ListApiClientsParams) error {
+	var request ListApiClientsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListApiClients(ctx.Request().Context(), request.(ListApiClientsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListApiClients")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListApiClientsResponseObject); ok {
+		return validResponse.VisitListApiClientsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateApiClient operation middleware
+func (sh *strictHandler) CreateApiClient(ctx echo.Context, params CreateApiClientParams) error {
+	var request CreateApiClientRequestObject
+
+	request.Params = params
+
+	var body CreateApiClientJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateApiClient(ctx.Request().Context(), request.(CreateApiClientRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateApiClient")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateApiClientResponseObject); ok {
+		return validResponse.VisitCreateApiClientResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RevokeApiClient operation middleware
+func (sh *strictHandler) RevokeApiClient(ctx echo.Context, apiClientId openapi_types.UUID) error {
+	var request RevokeApiClientRequestObject
+
+	request.ApiClientId = apiClientId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RevokeApiClient(ctx.Request().Context(), request.(RevokeApiClientRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RevokeApiClient")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RevokeApiClientResponseObject); ok {
+		return validResponse.VisitRevokeApiClientResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetApiClient operation middleware
+func (sh *strictHandler) GetApiClient(ctx echo.Context, apiClientId openapi_types.UUID) error {
+	var request GetApiClientRequestObject
+
+	request.ApiClientId = apiClientId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetApiClient(ctx.Request().Context(), request.(GetApiClientRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetApiClient")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetApiClientResponseObject); ok {
+		return validResponse.VisitGetApiClientResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListAuditEvents operation middleware
+func (sh *strictHandler) ListAuditEvents(ctx echo.Context, params ListAuditEventsParams) error {
+	var request ListAuditEventsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListAuditEvents(ctx.Request().Context(), request.(ListAuditEventsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListAuditEvents")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListAuditEventsResponseObject); ok {
+		return validResponse.VisitListAuditEventsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RevokeToken operation middleware
+func (sh *strictHandler) RevokeToken(ctx echo.Context) error {
+	var request RevokeTokenRequestObject
+
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body RevokeTokenJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := ctx.FormParams(); err == nil {
+			var body RevokeTokenFormdataRequestBody
+			if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+				return err
+			}
+			request.FormdataBody = &body
+		} else {
+			return err
+		}
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RevokeToken(ctx.Request().Context(), request.(RevokeTokenRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RevokeToken")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RevokeTokenResponseObject); ok {
+		return validResponse.VisitRevokeTokenResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -3090,103 +4419,276 @@ func (sh *strictHandler) UpdateProgramme(ctx echo.Context, programmeId Programme
 	return nil
 }
 
+// ListUsers operation middleware
+func (sh *strictHandler) ListUsers(ctx echo.Context, params ListUsersParams) error {
+	var request ListUsersRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListUsers(ctx.Request().Context(), request.(ListUsersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListUsers")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListUsersResponseObject); ok {
+		return validResponse.VisitListUsersResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateUser operation middleware
+func (sh *strictHandler) CreateUser(ctx echo.Context, params CreateUserParams) error {
+	var request CreateUserRequestObject
+
+	request.Params = params
+
+	var body CreateUserJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateUser(ctx.Request().Context(), request.(CreateUserRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateUser")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateUserResponseObject); ok {
+		return validResponse.VisitCreateUserResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetUser operation middleware
+func (sh *strictHandler) GetUser(ctx echo.Context, userId openapi_types.UUID) error {
+	var request GetUserRequestObject
+
+	request.UserId = userId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetUser(ctx.Request().Context(), request.(GetUserRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetUser")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetUserResponseObject); ok {
+		return validResponse.VisitGetUserResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateUser operation middleware
+func (sh *strictHandler) UpdateUser(ctx echo.Context, userId openapi_types.UUID, params UpdateUserParams) error {
+	var request UpdateUserRequestObject
+
+	request.UserId = userId
+	request.Params = params
+
+	var body UpdateUserApplicationMergePatchPlusJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateUser(ctx.Request().Context(), request.(UpdateUserRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateUser")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateUserResponseObject); ok {
+		return validResponse.VisitUpdateUserResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H39ctw2kvirdPG3VZF+4Yw+LDtrqa62vIoTO05ilWWXK2fpOBDZMwOLAzAAqPFEpap7iHvCe5IrfHAI",
-	"kpgveWT7tu6f3ZgDNID+7kY3dBulfFJwhkzJ6Pg2GiPJUJj/PCXpGE85U4Ln+t8ZylTQQlHOouNowHhP",
-	"Ki5wAJyBQFlwJlGCGhMFKRFiBgUKyRnJISOK9KM4kukYJ0TDUrMCo+NIKkHZKLq7i6Pnb8mou8rbMYLA",
-	"lIvsOwk3KCTlLIYhF/By2PuNqHS8Cu6vPCUWWAg2w2kN/92bX5dDu4ujgggyQVWhqBSSizDoAcNPKknN",
-	"iAHwIagxQiHwhvJSQkFGqBejevifJYpZFEeMTPR6dk5jJxPy6VdkIzWOjg/39/U2lEKh5/7Hh2e9fye9",
-	"v/Z7T5Pe5fd/i+IAEl5mOCm4QpbOXuGsu9/fyDVKIHD2+vwtSDJEUBwEKjHrgz6LJBOEa5zBlKqxOYj5",
-	"csWzGQgscjKT5uuQCqmAMDlFcXLBVGcqYVyNUdiZVILAYSkxg52jw8PdEyB2UZiOaY4eRCpBKprnF0yU",
-	"jFE2as7df7rbh1c4k0AEgkx5gZk+gQaQkjxHAYRlcI2FMrxzeARjXgrZv2AVCSzf1zTwMNbTKFtEjMeP",
-	"42hCWfXvgyD2h4ZTw2yi+R5yIhUIJNmJ3fOYsBH6ZzTIOzo4BGr5yPKsG5iBpCyt2alzFicqiw5xoDkq",
-	"IDl0QlV302dkhCDpXwvZNzfz/LUyHJIyV9Hx4/1YL0wn5UT/Y9/gzv6rxhxlCkcozB5eixFhVBoJfplp",
-	"WGbFgqhxvSD3BiU0i+JI4J8lFZhFx0qU6G9lyMWEqOg4KkszsnvsMyIUTWlBmFq4YlGP2cKCgo8EmUxw",
-	"8XLViM9f7F2REYXZuWaYLm1fs3zmeEvOmYso4ALIUKEANaYSKJOKMAU7lKUCJ8gUyUHOWLq7iCVKu2pi",
-	"+DQK7lgP6Ck6wcC27/SZnYHRk3yuOBWoQevPKWcKmWFZUhQ5tYp/76O02r9e9G8Ch9Fx9P/2atu3Z3+V",
-	"ez5su3QTRW49fVLPVlbWKwTZDdszY1oWadn4+bi7tiS8fvXFjqtVlC9f9z53S7S2TTYP9PpUMx5Oz3Nx",
-	"lh2j4Q55DsvDkdw70xYpvgJTmuCeevs6GHNq8SrHyZJzF3bE9xue38ENnP0ZAxSCixiIhDc/ncLTo8c/",
-	"gFsGMlSE5rIf+Tp763xcAf6WdM98U9tkw2UHNUxYDfgMlXNXmRoz85/IcEjVuSKqlF3j956La8pGPe3f",
-	"XNmh1mc3YYw2i0hvUMbaByNspreFTLsuHyLGmbZbJaM6RiF5kgrMjBP0kV9JxGsUMiF5zqfEGkCcFDmf",
-	"adOZEJYlsiwKLlRjCGUpn2D1UxRHxnNOpnaXCRlh4nZpVr5mfMqiy47xjKNTbTctuQrBCxSKWjOaEomJ",
-	"VGU2W0UsB0JjDjXIsUjkmJgFNpxZCJ6ilBvPvPPdng8+mMZuYv9QNTL41UdMlYeMl6woLQNnGdX0J/mZ",
-	"h5shySV2pM9OhasZFKUouEQdsLj/hByHCnhpYpWSVb7TDmeQGqmNgXEFI3qDzLhJy0jRcrjLq5zKsY56",
-	"COiBYAb2a0fpivMcCetSpgno3P5QB3FKlFJ9J+HFG5AzqXAiw0CbRGvtbv6bjnEbIb+JtaqATbVFur3M",
-	"3WJqWR7o8q9FckICUcr7MTKgCqZE2ujKYF47svr0mSBT48oE3U9W5jm5yrHyrzsSNRKEOaUfOIXPp9XI",
-	"2N9siC+ff9LxPMnfaIG4XeGEfSeBT7VGGqJAlqJBtKeqdkpG/yzRHJUy84s/3fCfF/89OWrHsMH0wmX9",
-	"n/1kr3f5/wO5hjj6iWKePddWtEuwof4tfDzzk7G7BH45f/07FFzHgaKX02uEjCuFGeioKAYCJrqAeSrG",
-	"hCdgdX8/tKcJSklGGE4Q+eSyG6wnhCj1Akmuxt3DyblZqawCvw7o49aKblZooV/evzrvLnONM/P/VItr",
-	"92eSjwLHjKNU3AS/X9Ms/F3Ngt9LicHvn1YjV4O0G9HD7dKhc7sPRAgy6wLRxw/Nev2sVOMFfIfV54oy",
-	"lN2QnGaJhoxSGWtrv6Q51bay/mAk2FhYUqoxF/Qv9EaVzNlndCMTs7F6uklGBc2y2VTSkIRVGLTnCJ4+",
-	"k6c8C0T0v784Bz/Ggx+1Yj5HcUNThJRnGENZFCisZclRC7406bKMjqgyFqGlDrQuuH0UP7kLKoBGRNnV",
-	"2daFdTp7neg/jiyLrshtaH5i2Sbh7is93miHyRWKhGYBn/Ano1pSrg0CF2ZaDFRJsJOsBZUngJNCzcB4",
-	"aFMqbWqsEtCVG28yfJU0CQgZz2SSOjKvNFICR44CJM9fD6PjD8tR88aOv7tsG0At9S5/swnVXLa+MYEy",
-	"9eQoCmb6fD43aDLkdMjwjj4/WINwsc9Yjf3WGwnKTSeTtNIpbKnjezJdReN2Yn9pLrnJAUuXdPqgwQfr",
-	"UL+tbj0irMLfK4eKeVBELA41vbWYaCL5gmQUi1AMRVA/+qDPnPVu4l77mA1TuH6iKyB09W3NGuLVQpPZ",
-	"SRPGKmydVVcCS5ltQpn/9aDNfltgo/W0w5yhQuphe6omFAT4CauOgn5m0tIoiCwFAt6gf+9o3DkdkOlV",
-	"jE0b6JGYDfRHvWA3EnMxdVK7c8tO0kwpaD+rDrbXCG6tZ7a5RdQ/JnyYXFFhXdHGtHVCGJwQmq9lRyzG",
-	"QrFO9duyra8G7wKfRNjIZ+WEIZnQfJZUnL86WNOB3/rD13Q22ndO68wpxpytt4mCS7WBoR+iECRPJC9F",
-	"ipuIoZ14bud9M5a/e5/XYJIGSZv80JaMis8r3HuYjduS3kVkLc1zKfBZ/r4+R+cWZEOX44tqKJsoW0fl",
-	"LFYx85EVMRoX6EdrKIVlG/UzJ1310L7mXmEYm8piw8mfpROW5srNoJZeWDbh3fVZNTKsIDZRCy0R7Urn",
-	"2uK4Qhq24OU1Lre+jpPXONA2fLx/PXnf2ClYz541NEHImH1F3TCX8/WO4iQ+dAhfB6wHzNcGYff9wRyI",
-	"oD9focJLK11cfP+PD/u9p7Cz27u8/SE+3A8nl7xL4WYcsPi2ti1O9odgfsXk12SoLAYBmRIzk2hHko7B",
-	"5fdsiNFI9yxDmJccD2gnW1eThnM/LlWZLMjX1sqh7WHFkaIqDwO1HzoxFbx78xIYmVT3NteUZeZ2x+K2",
-	"H61SlS4JaheOlyW562vgwPWkwhEXs7Vvkk+rCUbrZbggEX6PcAtzqiPLxOUrFhj3lWptebJ37dhjQj4l",
-	"zlQuWNIjvh6clTbjkmTEXh6sMY2ypHll0vrxHjAX5jUd68j5hXYw2PwaoYgLFZw3M+fIJilrbNW0CRwq",
-	"hLcQfcL8du9ooyMdXopuysV1gp8KFBRt1YH5IjA3wHMkgtlrdVuwQK5oTs01zgSZ4gbLl2E17ZfHbBjg",
-	"bEXw2ypNKs2cMbirUTnmQmkdh+0LDtL76/KDK6i+vD2InxyGTdGaSmGVEvD8iKP9QCFuQ9zntbMHzdrZ",
-	"o7Ul34ewovy2oQQ2WzmkHzZa+Z55zZAiaVcvz71zCZNSKrhC4AwITLvlPwvKFHwtsVBB1Cqhs6mlYrqN",
-	"IKgurfpKIVB9mG0EQA9kfrclefe0wUvkYSPz/KCSub5R34KkrlMR1Ao5PFv2kV+l2knHpMhNOk9iPkyq",
-	"2MaEAZSlKJPqMkoqgaiSjKdKe/2mVJDzPOEiSXmeoxHenKckT9zVv7F8NzwvmSJilkjUM+fG0bZcjOsF",
-	"zHVw0D6+mV+YdAMN1ykk8QYZ/P7iHJ6zUU5YBvaWRfp1h0ik0kE62iFmvyxzLkmmP+lzMS7UODFjCcuS",
-	"GRfXckwFzn+a2hoIyUs3bv4P80voBG/5NbI3rnyi67qb+ggnpys6TeJqtMRUoArxUrgAK6milwobBZFy",
-	"yoVtkRgKlONE6W1G8yVSgRkyRUkug6eaQ2ht+/Dv4by7t8Y627bFIM2Rj4MjS4kiJFmBbGmo4syiJqSa",
-	"Hd1sM0WgfChNUcr6SIHMTGHElga49xxTzjIJJVM0N0xswYEBB25qPwqpkQ4yFyOvG8XqOR1u+CcSERS/",
-	"FsIaR24Aa5y22kAIqV6CJRRMv4IqZxMDYTNTaRPbKkxXj8hLW2osC5LiCZi+ysyvy7GDmRsRqMnRXuvt",
-	"QXx496FZqXf5D/iH/+nyNujOavxiWmoVd669CMsNXOu9w+6ZLGob1JWw88v7tzE8z348fxbb4vn9J3/f",
-	"haHgE9tXuHdzsKcB7pkJfXgnUUiQdMSAMnNC2zFYCSEYVjbXtmOeZxZBmgbS6UgqQPAcT+DZ2UuwEi6h",
-	"lOj+Gzxpv2AhMGqMM5iiQHB1mn14TtIxaImw1VI5lUrWU4AqYIiZ6xwc5nzq6btTT7uYOni9iAtoSM5H",
-	"JR5PBdXhUHRqO/waRbEwHwY7Ve1EQrIJtQWbft5dHpvv85aARnmnrd5qlFrINSAKJFl0HL1BkrXAuTJS",
-	"YRJfGvaCbXdhBo5r+zFdBas/Gna4GHm785pQmpvzf2jsrTOrWv6N6WiLq75KfQRzjbcMVKVX3ok8Oo6a",
-	"vNs2FU55BYfG/8cH/8J84LmoVleanhPKhrxqlCGpqgt1ouJoChneYK5VjOwEJeb3qv9S+34X0ZnAgjht",
-	"NOQC3nNxfRHVaJfHnfpu14QvSlP6PYn1/16wAKHimorIixxhOuagyLVFSP+CXbBTzm60TtOOpy3MNqZI",
-	"MnKNiTFNJgMuT4Bmtv363buXP978cAKKTlAqMinsZ20RHj169FTr+ndvT/XKFywjCu3Pf/zxxx+9337r",
-	"/fhjH56bKh6TjAequbjuxVrU/gUZT8sJMnVSZeYvGGVFqZwGNyzLh0NkGWUjVxhUsgwFDGzWf9CHX83Q",
-	"wiQAZmDjW9gZmH7mQQwD18sfX7BGb/+uPtJgp87IxUCz3QFwkbnGc4PSQaMJdmCI2W6g7V8wYyptB72E",
-	"w/0Di+9B1ZA1sGVMz9+S0cCZRsZLIWHQ6lgf9OHs2dvTFwaDhnIXbIJipGmr0jHsaJz+8Ojpk90WGNcs",
-	"PujDO9tUBDb4IFmPs3zm6G2I5rrTrTHMaYrOp3TM/rpABj/zGxRMnxF+1SNShJtH/X3vXsIw/X//539B",
-	"iNW1bfcynMfRfv/AzuYFMlLQ6Dh61N/vP7Iu0djo2b3+FPO8Z3a/93F6LftVb9rIBhhzA/9Sa5OfUZla",
-	"+1aX8eH+/ta63Qz8UMehlan3eAWvcAbnqBxhHh/8sNtv+GXR8YfLOJLlZELErOqRK69ymsI1zpzM36Cg",
-	"w1nTM9PeHhlJ4+uWahxdaqh7Y9PG8NcypLhOhwdEi1shgJh3xRqnt61HpuOq8E45P4h0Z9XMO1t6VG1Q",
-	"KEMpv85p9fIzY2se7z9aBGa+L6+FdT0EpYSBRHGjJdZE7BJ2tNbPiCJXWoc7fbO7DIlNy6cjRy4DCdZB",
-	"HYD+W+UjDZwSq6LagV3elAdY9TOoh+qAQKssPRgo618wfRS7Q01q0+gBh9/JE2sirCpyX6tPO4NG/4bW",
-	"3q2eD6PGw+0bg90+/MTFpIdMB20ZEFnD/1RgquSJlVutW9MUC2XeG+FWETaZ66WUJb51rqBb+5/c9vlt",
-	"hasamRhNKR/Up950Ou0N9WFKkbvz3Bv2XfvtibsHlJZmpiLcre3rue11quuljrZ4Eq81KXyMBvMaNXC0",
-	"f/CVloedK5IFIujdvvVW3Usu21BR5y7036k24PJELDPNf7thw3VzsNdwdheqde3OvW6MbD7ftKC4pR6y",
-	"Z1/AuYtXDnTvQK0xsvH+ih4fei7FdV1s/oKH7S5ZBHbeOLMe4LolJAzOa8lZc6dVD4GG2OqtJhJ7lElk",
-	"kip6gyCRCFNmY8KT6p42tI0/lz5rtPxtpssH1F+d/pWg+2eiDT5sxm9bEbU6ffchFOFf3jVkUQtLcxO+",
-	"L9D4fumK0LoSZ5MQjU6bTUWu9VKZpdD2jWag72st83awmhyhx4kelJw2BdSip8sHkWZuZQlNQ6p177ZV",
-	"7Hu3zIdu0T0kWOtj7vWrLy8DP6PaAGGbcnbrKTO9dFFdjzdxaW3E54mRe3JuffkxuYGe2dH3n6PozKpr",
-	"e4rfDkPYHGFbiqpEYStDaZx/L5uy+9mCtWebWdf3Zn5z4785n+bbsamuR/ubMK3ai2n0jOsNtjrLH1LZ",
-	"bMaFe7fz3uo7V4GDtoyvyZRvcMJvsMuWXfV/FH72w+DCdGhyBcRhqP8V7KU9CRC3I3Nr2SIP7NDKOVG7",
-	"D0ireDGiPnJqHtPhAnIkN1V9dmObcz+5+YbknKCf9YCkNlplQDs9y7JtcMHX5IBnWTYnv+L3Jb6TM/9C",
-	"aalK9+sRv8n4dO04zT6wRFgGts3GBG3yIaK2BfFoq0l0PYvS6BlaGOl2Wt42eHI1DLLTfLredlvdXYsj",
-	"/XYn67ohf7v1L/hCrO2BhR2tPXa1MjIXQ7nmhx1T07nbuFE9gSuuxjAda/64kmhflQySsOqy7bzBXRcF",
-	"PqR/0W5GXOpe+EfcbvJxm5qve30eck+02DpRLpoaqVJ0jc+rUgB+G+Y3mgHodmFvKwEQeOX2IWkaDFxs",
-	"pQMQn5qLiRkwWnu3zTeuW25gUyae2+c37BOHZhDl7NgagBgyU5gyBNNJGoMriqga9OJ5cdy8GKFS5Bes",
-	"fuGOCIQpLTCzNQuuQq62yeYZelr9/YEx2kKviZmXUZkSkWFmH7OnWWwLzfjUOVNeaKeBM8569RsiJFUS",
-	"dqoHQe1duNWSUJX774JUZBaD5BowMZvhQrlH64FkGZSFXdw93K60LpRkJqsXSY7NcySDPmhcGr9uSlPz",
-	"BPyYiEmOUoYul/TgzxO2Rp5gla9mlsv6X56dzcJNbv5ONh+bXKaqFmWsmpjbPD/RfKD5Sytuk65aT8A3",
-	"ZYvmG/grU1Xb48CHzVR1WvO3laj6coywNE3lM8PyJNUCAzAvKlses9TD/rfcqHmNWRs+T133Fj6s59no",
-	"/1rud87R/zWTWYFyQp+/ahZZ6SvOu9W+VU+x1cy6NT+x/Yb8lonZrjYO5jtqMs7/Xs4KanZ0xd6t//dJ",
-	"ll4R+bS+h5b1nqH/OpdDNbqW8Ppmltb74y+r7ez9ReVLWtlm9+fWbOzDUX+FpNTmdS4sy41rQ1wWLmtX",
-	"QXFT0bC0JeaGSA5W2wO3JYSxKcc19YrzoEmTUei4iiqJ+bDvZa/qSr5Abtk271RQOpWkOojyYJk6nC6U",
-	"31+cu2uNuN1wwIfzX6o+XnB9vPWyVVMCKCT+cs3sajgzXndLGNs4LyHuDbnoTbm4bhjM7t9UCsE9s+Xw",
-	"ilzrUMwUw8OZH22czJ+cvEYspE2AdePGfvBPRsno7vLufwIAAP//",
+	"7H39cttGkvirdPG3VZF+ASlZdpK1VFdbjuOsvY5jl2VXKmfpyBHQJCcCZ5CZAWlGpap7iHvCe5Kr+QAw",
+	"AAb8kCjJm91/bBGYz/7unp7GVS/ms4wzZEr2jq96UyQJCvPncxJP8TlnSvBU/05QxoJminLWO+6NGO9L",
+	"xQWOgDMQKDPOJEpQU6IgJkIsIUMhOSMpJESRQS/qyXiKM6LHUssMe8c9qQRlk971ddR78YFM2rN8mCII",
+	"jLlIvpIwRyEpZxGMuYBX4/4bouLpunF/4jGxg4XGZrioxv/4/qfVo11HvYwIMkNVgCgXkovw0COGn9Uw",
+	"Ni1GwMegpgiZwDnluYSMTFBPRnXz33MUy17UY2Sm57N9aiuZkc8/IZuoae/46PBQL0MpFLrvf3161v9P",
+	"0v/jsP902D//+i+9KACEVwnOMq6QxcvXuGyv9w25RAkE3r09/QCSjBEUB4FKLAeg9yLJDOESl7Cgamo2",
+	"Yp5c8GQJArOULKV5OqZCKiBMLlCcnDHV6koYV1MUtieVIHCcS0xg78nR0f4JEDspLKY0RW9EKkEqmqZn",
+	"TOSMUTap9z18uj+A17iUQASCjHmGid6BHiAmaYoCCEvgEjNlaOfoCUx5LuTgjBUosHRf4cCDWF+DrAsZ",
+	"33wT9WaUFb8fBaE/NpQaJhNN95ASqUAgSU7smqeETdDfowHek0dHQC0dWZp1DROQlMUVObX24lilaxOP",
+	"NEUFOIfOqGov+h2ZIEj6Ryf5pqafP1eCY5Knqnf8zWGkJ6azfKZ/HBrY2V8V5ChTOEFh1vBWTAij0nDw",
+	"q0SPZWbMiJpWE3Kv0ZAmvagn8PecCkx6x0rk6C9lzMWMqN5xL89Ny/a23xGhaEwzwlTnjFnVZgcTCj4R",
+	"ZDbD7umKFref7GOWEIXJqSaYNm7fsnTpaEuWxEUUcAFkrFCAmlIJlElFmII9ymKBM2SKpCCXLN7vIonc",
+	"zjo0dNoLrlg36Cs6w8Cyr/WenYLRnXyqeC5QD60fx5wpZIZkSZal1Ar+g9+klf7VpH8ROO4d9/7fQaX7",
+	"DuxbeeCPbaeug8jNp3fq6cpCe4VGds0OTJuGRlrVvmx33eSEt6/vbbtaRPn8deN9N1hr12jzht4ca8bC",
+	"6Xsmzqpt1Mwhz2C5O5R7e9ohxtdASiPcE28PAzEnFi9SnK3Yd2ZbfL3l/t24gb0/Y4BCcBEBkfD+x+fw",
+	"9Mk334GbBhJUhKZy0PNl9s7puBj4S5I95aJ2SYarNmqIsGhwK5HzgfM3hC3f4+85Suvi3Bc1feAcZoQt",
+	"Qdvqs0zJE2fdFqoUYULnyIDlswsU2kWQGHOWyMaO3+te/We6V1tln9ou2txdEKqCDkxlUZllurXrBs8y",
+	"+jylDhqZ4BkKRa2Sjc1zbXG0PaGoF1tSHBK1qRaPenaoNTZKYTME5mzaeZsMJnDOL1evk+VpSi5SLMyp",
+	"1hjGoTAwoQpnch1JWICe6k66txuOCEGW+ndhC20DOef51jpQpr590gtazZWB+KlnwNK2kA2QIw/J5TZr",
+	"MKshurb2alHn5Rr4xW8YK73gkq6syDK8liRUz0/Sdx6djUkqMWqQXkEBTa93paN1M/q4HW5nlL2y3R41",
+	"EB31ckZ/z9G91pTVxIxDQRs3bk0r4aq9sDbPJkSRjfdS8X6ASr3ghcHIah5p7Mwsoz7Gys38QtX0FGOB",
+	"Viin6dtx7/jT5qvvEF2yHLIhMqd8wYCzGE8ge7KAS8RMAte+D4EpkSamtHqH9RnamzvX28sTql7Mg8KV",
+	"xIUWblEkiVUopJRLFMdn+eHh45gm5n+MwC6j8Vh7a3IpFc5CBL+N2BlTTBPZXsvPZIayCGnZRrAQVClk",
+	"J8BwbrUbFTAnaY5GnZUU2ZqkSXkbMu4GzL5WsAtrFXTpOIGS5yLGte/tm6s1NGPWZLEb4npHEs1h68so",
+	"cVJbvMFqkMNKEtyFvKjo+YEExvfIcEzVqSIqD5DlL1xcUjbpkwnChW1qg64mDg0CY6RzlBHQMRC21GSJ",
+	"LJ8ZWcwZWpmttRpJh7HAxESxfuMXEvEShRySNOULYiMYOMtSvpxpIUBYMpR5lnGhak0oi/kMi1ca52qK",
+	"YriwqxySCQ7dKs3Ml4wvfGVa0ZmvdI6vyjX7JCSPBRJNCJ7rFn6m+dSsbqZXVf0WaH+bPsFVcCbDhiKR",
+	"OJQqT5ZrtacdQuPPqM+pGMopMRNs2TMTPEYpt+7ZoDtvmNpqIn9TIUp0o75iWa7WGjcNJ852hYslZLnI",
+	"uMQTIMWfkOJYAc9NyDtnRQhujzOwhlgEjCvrN5ho2ypUNOK2+UVK5ZSyCRDQDcE09HTdBecpEtbGTFN9",
+	"mhfVWYASuVRfSXj53ukdGR60jrTG6sp3Wq/UTo5MyL6I+6umZ9ic5robW5YG2vRrgewM8oZImSIDqmBB",
+	"pA3SW4+NC7P7RJCFiYjdzK+YCMJc7CCwC59Oi5aRv9gQXb74rFAwkr7XDHG1Jpb3lQRtCAkco0AWowG0",
+	"JzD3rAlrtkqZeeN3N/TnmejfPmla6MFTqvPqz8HwoH/+//8SUu8/ajX3QgirTeoIMyowvD3zyoRvCPzj",
+	"9O3PkHHtGIl+Si8REq4UJpARNY2AgAlSQ3miZ6LcYP3uQWhNM5TSqdHV6swusOoQwtRLJKmatjcnS+VW",
+	"yvnLgDxuzOh6hSb6xy+vT9vTXOKy7vU07NN00uH2z4PPLztMpEu1DD7PZdjF/7weuHpIuxDd3E4d2nfd",
+	"QGkOorcf6vX2Wa6mHXSHxeMCM5TNSUqToTPFjM63T6xh7j0wHGz0PMnVlAv6B3qtcuasBHQtC9uv6G5c",
+	"wqBaNosa1jhhHQTtPoK7T+RzngQOhn5+eQr+UQH8oAXzKYo5jRFinmAEeZahsJolRc340py6JnRCldEI",
+	"DXGgZcHV4+jb66AAqB1MtGX23YWfLilLtjk1ea3bG+kwu0AxpCGH6UcjWmKuFQIXplsEVEmwnawGlSeA",
+	"s0wtwdiJCyqx5jitXXjLIu+MoyVyGDs0b+AjTRwGNvPL39v21+dNBfhAoS+DzjLeVW693FgNcTcNd7UP",
+	"JLeMeN2U6G4aKfMoYOWUTh7U6GAT7DfFrYeEdfB77UBRumbEwlDjW7OJRpLPSM7BYSiC8tEfegdOcP28",
+	"9GHc4PqWXGbJSmKbUeY/fbSrgKtHRptJh5KgQuJhd6Im5AT4554tAW0OVwAFkblAwDn66WvGnNMOmZ7F",
+	"6LSRbonJSD/UE7Y9MefZDytzbtVO6oENbWdVzvYGzu1ND2T0yyEfDy+osKZordsmLgzOCE030iMWYiFf",
+	"p3h3qzMadI7PUFjPZ22HMZnRdDksKH+9s6Ydv82b7y6K2eqTTTnbbBEZl2oLRT9GIUg6tNHGbdjQdjy1",
+	"/b4Yzd8OsdaIpIbSOj00OaOg8wL2HmSjJqe3AVlxc8kFPsnf1OZoJdNsaXLcq4SygbJNRE63iClbFsio",
+	"5WE+2UAorFqoHzlpi4dmtuQaxVgXFlt2vpVMWJmrYBo15MKqDh8v3xUtwwJiG7HQYNE2d27Mjmu4YQdW",
+	"Xi1H6mGMvNqGdmHj/fn4fWujYDN9VpMEIWX2gLKh5PPNtuI4PrQJXwZsNpgvDcLm+50ZEEF7vgCFF1Y6",
+	"O/v6b58O+09hb79/fvVddHQYDi55uYV1P6A76a/JTvZFML5i4msylF2NgEyJpQm0I4mn4OJ71sWohXtW",
+	"AcwLjocO0E16dowdZ9Yrj7wr4dC0sKKeoirFFUf4LZ8KPr5/BYzMinObS8oSc7pjYbs+y8IFQe3E0aog",
+	"d5VNGDieVDjhYrlxQuLzooORegnuLP8twZRqz3Lo4hU3TVtYHezd2PeYkc9Dpyo7pvSQrxsnuY24DBNi",
+	"Dw826EbZsH5k0nh5gzE745qOdGR5rB50Nh/CFXGuQpF0VxBYHZUVtCrcBDYVglsIP2F6u7G30eIOL0S3",
+	"4OJyiJ8zFBRt7oN5IjA1g6dIBLPH6jZtglzQlJpjnBkyxQ2Uz8Ni2s+y3tLB2QnjN0WaVJo4I3BHo3LK",
+	"hdIyDpsHHKT/x/kndy/v/OpR9O1RWBVtKBTWCQHPjnhyGLjPVWP38grWo/oVrCcbc74/wppbXDUhsN3M",
+	"Ifmw1cw3jGuGBEnzElyVUgOzXCq4QOAMCCzaSUgdaQq1fMIuAVGJhNaiVrLpLpygKkP/gVygajO7cIDu",
+	"SP3uivNuqINX8MNW6vlOOXNzpb4DTt0kI6jhcni67Dd+EWsjHYdZasJ5EtPxsPBtjBtAWYxyWBxGSSUQ",
+	"1TDhsdJWv7lewXk65GIY8zRFw7wpj0k6dEf/RvPNeZozRcRyKNHlhFrlaG/uTqsJzHFwUD++Lw9M2o6G",
+	"y86VOEcGP788hRdskhKWgD1lkX72IxKptJOOtolZL0ucSZLoR3pfjAs1HZq2hCXDJReXckoFlq8WNgdC",
+	"8ty1K3+YN+EdzPkluts5bXml+CWyEFm0XRDd0mRNDKfUhim8Pt8crnU1zEwhKfSepxg6jxySZEaZjTOX",
+	"f8eci4QyYhE6p7joQN0HPV/nvmt3b9bc1I7a6e5roeXlmHg7y4iUCy7sFeOxQDkdWrCUU8QCE2SKklQG",
+	"d1WO0Fj20V/DBw7eHJssWxYpsDXUhlrmEkVIpATCxKFUOwuaEDU4vNnLyKG8/hilrLYUCEllRl5R1n2V",
+	"K2eKpoZ77XBghgPXddALyc8WMLuBt4J3fGr4HokIEm8DYLUt1war7bZYQAioXmQpFEV4DUWwKgLClibF",
+	"KLLppy4Rk+c201tmJMYTMHVJEj8hyTZmrkUgGUmb61ePoqPrT/UUxfO/wd/8R+dXHXb8R4liN3lKZQC0",
+	"/YZpJdpxiHqHJ47CicCVQTzd5ss56XMhY7PyCnA39X41cm/kg97i8OpGx0Ar5K9vSR01+0Y9cw/gLUuX",
+	"VTx3Y6w38wuLw1JPn1g8NPfUBesdeC+GHx/IcbFb2IXPspLjt0JQY5FaIWCca2P0VDe103FtoR61hbDV",
+	"BTV1JGHvH798iOBF8sPps8jelj/89q/7MBZ8ZgsJHcwfHegBD0yHAWiwSJB0woAyI5JtiaCCTsDoXpNg",
+	"M+VpYiW6uQvprFkqQO/5BJ69e+XuvknIJbq/wTNPzlhoGDXFJSxQILiM+gG8IPEUNMhtXmtKpZJVF6AK",
+	"GGLiSgWNU77wDLTnnjlkbowXd0lJnlBlr9Ic994jsYswT0EJQtMip16YU4C90oSMoG5emhz7mCiS8kmO",
+	"7rLOce+5LRBUuwwBZTPYCwxSv+9z3HufM7jI00twL2DPA6rpUb9fZC3cogZB7SKAzfOtJeXJ4BoCN5Yc",
+	"eOrD1YCjx+7YaHvMAIBsASh318Fv7YHdXqVpXZ1yi/Nf1NY2CF+u0t1iLpKoKOSkt2ASPtYMpT1LmpG0",
+	"gvYbwsgENY27bGqf8rehodr1Lrcv96yJ+cIi/CjS3nGvzsRNJePMzmDT6N8M8W+G+PMzhKdbrfY0NTYo",
+	"G/Oi2AiJVZVk28ueLCDBOaZa6chWQNG8L0pw/fzyFM567wRmxOmnMRfwCxeXZ70K//K4dTfL1WEUubm2",
+	"NYv0v2csQDFRRU7IsxRhMeWgyKXFzOCMnbHnnM21luNMDuylKuNNSUYucWi8K3sn+QRoYivwffz46of5",
+	"dyeg7X2pyCyzj7WN8Pjx46da+3/88FzPfMa0BW5f//rrr7/237zp//DDAF6YDFxzkA5UI7oqx9NVswUS",
+	"HuczZOqkOFU/Y5RluXI63RAFH4+RJZRNXFJvzhIUMLIn9qMB/GSaZiZ4vwRr4sHeyJS0G0UwcuUcozNW",
+	"K++4r7c02qv8iQhosj8CLhJXe9CAdFSrgzYyyGzWUBucMWM82SKKEo4OH1l4j4qaPCObgvziA5mMnLHE",
+	"eC4kjBpFC0cDePfsw/OXBoIGc2dshmKicas0h2iYfvf46bf7jWFcvcDRAD7aa8lgA4ck6ZsqCe7Kv0aa",
+	"K1BozaOUxujCIo7Y32bI4O98joLpPcJPukWMMH88OPRyCgzR/+9//w+ESF2zuOefHfcOB49sb54hIxnt",
+	"HfceDw4Hj61XPzUK52CwwDTtm9Uf/La4lIOirs/ExshKk++VZv+/ozL35BqF5o4OD3dW8MiMHyo6ZXnq",
+	"F7yA17iEU1QOMd88+k4LH89S7x1/Oo96Mp/NiFgWZZLyi5TGcIlLx/NzFHS8rNvq2lckE2nCNbma9s71",
+	"qAdTcwXxj1VAcbcU7xAsboYAYD5mG+zeXhs2t6Uzb5flRqTbqybe5cqtag1AGUr5MLvV0y+Nrvnm8HHX",
+	"MOW6vLpTmwEoJgwkirnmWFsKC/a01Nce7YWW4U7e7K8CotZ8Ge07zdgJTC1Ey/IsslcvmtuRC1Y1ObB1",
+	"R6+jtQ1d9d0NWtaqXur2oSKVoUI8mxbWPL9DmqnX/AlKEKOw+Ng3hgbWsnCFV29ITlVE4FPbGDu/rlGb",
+	"xnqnNeYLII+Czl0iYpuGrFVdFfnZlogaFY8tggzhf89tdYTd4sZFB6/rEaMyM7JGGo92P71XQWlF3UAY",
+	"1Y6KRtqWQiIkmNv9xs7SQsCUQrr3IoP3SavvcUKlMqaZR7KwR5UECxtTcrqsE7XfSb9tsXhwRTI6LE/w",
+	"rl3qAarA4cYrVUbTpOJZkTxSsE5RDhDMMalJo1zQ2BSGnhIxS1Ga06A659gjVZ9zGuT3JJD2aiu+3bvM",
+	"sPPWsbBCVHSp7hWbvQMx3FWwstrCrSpW3if8/45qY+A35G+gTHWN7m9Vp/q8YKs8oaqP8/XmRlmb6l/D",
+	"3ugYsqgutkWZ986BbErqrUdqVjPb3YANkN1wuLHgs+0rkncMpvj2Q92p6Viv/7bSdrTBWMtrO1cEXvw3",
+	"ZDb6c3fajbqNp3FzNT2wlUrNSaGzIkN6TbpPJphQtUumMBFIE2Syv/nY1OOQdML6lA3gWRl+OYTFFM1H",
+	"K7gwxbdMySvTaUEkmAhDlxb+4ALhd2F61lOnNFj8sT73F4tFXxNgPxcpspgn9hjxZoNvYNUedpoVkYGc",
+	"KQtp4nKGup4cPV1PWc3qzTugyqD90SAOG385PHy6Hw6c1CPAndTXh1GVTfQfxbHJyIXzihSlkXXEzaG5",
+	"DcSNqqaaHiUQE+/WVroJmQIIVLkwxwz1FCHdu7GZwRmrr6OWKVQspvGwHN98ICcjVJzY+GltaL0SbbFK",
+	"YyPbSHImUCJTtsqc+XQJZ5r3LB/6HKdhhSzBxJ4YF9+K0YMWXNhcejsLrVh/aXa44GjDz9lz5cvMZ2e4",
+	"0HMQCS8/fHgH3xNJ4/0C0DV3gLITGJkzrBHMyBIYEYIvbOFue3zszpVNmFybgM5/ohJMHSk4+kqe2Ci2",
+	"jZa6p+7RAH7U/OmYU6+ofP85w1jJExe01Z5ZHGOmzGdtuPYHMuPRwZjQNBcugC5TvsAEEu21ZPa4nufu",
+	"QN38ThKBUkbu6P3J0VMLLK+++MgGcuuy7JWU+Z2Ksloy5I4lWWPsTQXZLvflkgXDHxzw+Xd3H1vQUz3Z",
+	"4U68smjhbdQo2wr4HcY5tpse9i5IEsgJ2f9yFM+pS4LZKxbuUjxZYgoWduud2iHfSpfoba3lP4tT5CpF",
+	"bf/xGlsRq9tpmDT9mc3KWHW4blUZsQ1XWtQ90iM2gnNEYp8yiUxSRecIEokwV4ONpinuloWW8ftKB2j1",
+	"Z8nu0u1o1dxa6XjUSHrnnkcgxSLkgfAGt5RnILXn6+LVtepgX2jIOlCrbvOo9Wp0hL7LdafoDAa1XEIO",
+	"qSe3rMBpSLQeXDXCM9erzg4beA8x1uaQe/v6/nnABQI3BNi2lN34ip+eOivSY+uwtDridmzkvra4Of+Y",
+	"nIi+WdHXtxF0ZtaNLcwvhyBsklaTi4pMrUaKmElW8LJI9m/NWAe2AOfm1swb1/6Ls2m+HJ3q6sp+EapV",
+	"WzG1Orcm2gjNIp53Jmy2o8KDq7IebOPorhngm/E5tslyo/O2D0XVfFNVkisgDkKDB9CXdidA3IpMNKaB",
+	"HtijhXGi9u8QV1E3oH7j1HwAgAtIkcyLmjK1ZZZ2cv1cqkTo7c6kop772EOdEJ4lyS6o4CEp4FmSlOhX",
+	"/KbId3zmZ/SuFOl+DYUv0j/d2E+zH4UgLAFbGsw4bfIuvLYOf7RR2HIzjVKrc3aPh5StgpmbLbdRka7b",
+	"029W39zU5W+WKwx+HNnW7YQ9LT32tTAyCbGppoc9c6drv5bSfgIXXE1hMdX0cSFdbkAQhUVl0NbXG6tC",
+	"BndpXzQLKK40L/wt7jZoudPsh9b9heDZI0sKVs7qEqkQdLXH60IAfunILzQC0K4cu6sAQOADz3eJ06Dj",
+	"Yq+aAPGx2Y3MgNI6uKp/3n1lBtcLWzLcfpbJNKKcHVsFEEFibgaNwVS/jMBdBimKCkblvfbyEkYhyM9Y",
+	"9VUeIhAWNMPEnrC5y+2VTgaBWUrRpX9P0V55nJl+CZUxEQkmA9DWBk0ie+WSL5wx5bl2enDGWb+qe05i",
+	"JWGv+JSavQNgpSQUJYr2QSqyjEByPTBR5R0aqWiaAkkSyDM7ub3UotfGQJKlLKqoH5sS6qMBaFiGk9wC",
+	"h1K68e2YrRYnWGermenuIEFuLTmbievU/JWsfyBrlajqiljVIbd9fKL+bfL7FtwmXLUZg29LFt7GNglV",
+	"7Y4C7zZS1SonvKtA1f0RwsowlU8Mq4NUHQqgvEy32mepmv2znKh5xeS2/DJ7VQ/xbi3PWs261XZnCf6H",
+	"DGYFrlH69FWRyFpbsayw96Vaio0CnDuzE+vj7txKbF4QD8Y7KjQq7i5Gr8FmS1YcXJV/rzsi8nF9Aylb",
+	"9H6ww6EKXCtofTtNW3TeSM/enFXuU8vWK1buTMfeHfbXcEqlXktmWa1cA+xi7uqv1KqmMMy/ct6+K4+0",
+	"YaTKlvS5S5Vc1mBaqY0NYh/mnqGt/9CRKW4Jzle+rXyxsjaE+6yydCO6NPBmZQxXbY6Y8kPAOEzpZGq+",
+	"ck9Y0aGdA26VmylE9YXqd6+u2T3fXLTlubqvKv6Zbx8WCSqG5gJ068vNgyv93zrjwtHYncqDrmtven3/",
+	"XBfeuuC+yR03h41bnyQWtk7jM7vcZKjbKjnSlTwz3+jmKQ7gGSRUmoJwZgtfbXR5tCWWrJK7mVi6R1uq",
+	"KqJ3z1nbfxpiL403RyxGeXFREBHQNZGSUh51LsFOiGJe0E9uSyQZAnHDNGnclsCITDkZU2+jDH5r7AkS",
+	"K61RMR0PPJOrqkQRyBGwPFCM0qqEoqb2WzPF1cZcTQOjvKvKH7kKhZG98lKWjjXgo8z87RsHg7p0CC3x",
+	"DYmnlGFZGkHm8RSIdEfuL9+DXEqFM3c1o3m7pHbDtryT257FFk0ydnxkNjIjicGyBs1iSuNpUbmHKidj",
+	"EtizF7OsqJmTNEdb7KyEVuKM7PYHwW02T9QsdMbH5Zui5D64kvsVloqKXKCQ+NipJxWEE0Kqum4mJFRW",
+	"DOqPuehrKViLE5VDe75JJ/oVMSLU1L6Cd36Q/aT8OuwlYibtuW/7uMSfzw80Xp9f/18AAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

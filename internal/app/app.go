@@ -23,6 +23,7 @@ type Services struct {
 	Programmes    *service.Programmes
 	Participants  *service.Participants
 	Accounts      *service.Accounts
+	Audit         *service.AuditTrail
 	Keys          *auth.KeySet
 	Tokens        *auth.Tokens
 }
@@ -44,9 +45,14 @@ func NewServices(cfg config.Config, db *postgres.DB) (Services, error) {
 		Organisations: service.NewOrganisations(db, orgs, audit),
 		Programmes:    service.NewProgrammes(db, postgres.NewProgrammes(db), orgs, audit),
 		Participants:  service.NewParticipants(db, postgres.NewParticipants(db), orgs, audit, postgres.NewIdempotency(db), now),
-		Accounts:      service.NewAccounts(db, postgres.NewUsers(db), orgs, audit, tokens, cfg.AccessTokenTTL),
-		Keys:          keys,
-		Tokens:        tokens,
+		Accounts: service.NewAccounts(service.AccountsDeps{
+			Tx: db, Users: postgres.NewUsers(db), Clients: postgres.NewAPIClients(db), RefreshTokens: postgres.NewRefreshTokens(db),
+			Throttle: postgres.NewThrottle(db), Orgs: orgs, Audit: audit, Tokens: tokens,
+			AccessTTL: cfg.AccessTokenTTL, RefreshTTL: cfg.RefreshTokenTTL,
+		}),
+		Audit:  service.NewAuditTrail(db, audit),
+		Keys:   keys,
+		Tokens: tokens,
 	}, nil
 }
 
@@ -86,9 +92,11 @@ func NewHandler(cfg config.Config, db *postgres.DB, log *slog.Logger) (http.Hand
 		return nil, err
 	}
 	return httpapi.New(httpapi.Config{
-		CORSOrigins:    cfg.CORSOrigins,
-		BodyLimit:      cfg.BodyLimitBytes,
-		IdempotencyTTL: cfg.IdempotencyTTL,
+		CORSOrigins:        cfg.CORSOrigins,
+		BodyLimit:          cfg.BodyLimitBytes,
+		IdempotencyTTL:     cfg.IdempotencyTTL,
+		TokenRatePerMinute: cfg.TokenRatePerMinute,
+		TrustProxyHeaders:  cfg.TrustProxyHeaders,
 	}, httpapi.Deps{
 		Log:           log,
 		DB:            db.SQL(),
@@ -98,6 +106,7 @@ func NewHandler(cfg config.Config, db *postgres.DB, log *slog.Logger) (http.Hand
 		Programmes:    s.Programmes,
 		Participants:  s.Participants,
 		Accounts:      s.Accounts,
+		Audit:         s.Audit,
 		JWKS:          s.Keys.JWKS(),
 	})
 }

@@ -28,29 +28,35 @@ type Config struct {
 	JWTVerifyKeyFiles []string      // P4W_JWT_VERIFY_KEY_FILES: retired public keys still accepted, comma-separated
 	AccessTokenTTL    time.Duration // P4W_ACCESS_TOKEN_TTL
 	RefreshTokenTTL   time.Duration // P4W_REFRESH_TOKEN_TTL
+	// P4W_TOKEN_RATE_PER_MINUTE: token endpoint requests per client address and minute.
+	TokenRatePerMinute int
+	// P4W_TRUST_PROXY_HEADERS: take the client address from X-Forwarded-For (behind a load balancer).
+	TrustProxyHeaders bool
 }
 
 // Load reads the configuration through getenv, applying the defaults.
 func Load(getenv func(string) string) (Config, error) {
 	r := reader{getenv: getenv}
 	c := Config{
-		DatabaseURL:       getenv("DATABASE_URL"),
-		HTTPAddr:          r.str("P4W_HTTP_ADDR", ":8080"),
-		LogLevel:          r.level("P4W_LOG_LEVEL", slog.LevelInfo),
-		MigrateOnStart:    r.boolean("P4W_MIGRATE_ON_START", true),
-		DBMaxConns:        r.integer("P4W_DB_MAX_CONNS", 20),
-		CORSOrigins:       r.list("P4W_CORS_ORIGINS"),
-		BodyLimitBytes:    int64(r.integer("P4W_BODY_LIMIT_BYTES", 1<<20)),
-		IdempotencyTTL:    r.duration("P4W_IDEMPOTENCY_TTL", 24*time.Hour),
-		ShutdownTimeout:   r.duration("P4W_SHUTDOWN_TIMEOUT", 20*time.Second),
-		DataDir:           r.str("P4W_DATA_DIR", ".data"),
-		JWTIssuer:         r.str("P4W_JWT_ISSUER", "urn:p4w:dev"),
-		JWTAudience:       r.str("P4W_JWT_AUDIENCE", "p4w-api"),
-		JWTSigningKey:     getenv("P4W_JWT_SIGNING_KEY"),
-		JWTSigningKeyFile: getenv("P4W_JWT_SIGNING_KEY_FILE"),
-		JWTVerifyKeyFiles: r.list("P4W_JWT_VERIFY_KEY_FILES"),
-		AccessTokenTTL:    r.duration("P4W_ACCESS_TOKEN_TTL", 15*time.Minute),
-		RefreshTokenTTL:   r.duration("P4W_REFRESH_TOKEN_TTL", 30*24*time.Hour),
+		DatabaseURL:        getenv("DATABASE_URL"),
+		HTTPAddr:           r.str("P4W_HTTP_ADDR", ":8080"),
+		LogLevel:           r.level("P4W_LOG_LEVEL", slog.LevelInfo),
+		MigrateOnStart:     r.boolean("P4W_MIGRATE_ON_START", true),
+		DBMaxConns:         r.integer("P4W_DB_MAX_CONNS", 20),
+		CORSOrigins:        r.list("P4W_CORS_ORIGINS"),
+		BodyLimitBytes:     int64(r.integer("P4W_BODY_LIMIT_BYTES", 1<<20)),
+		IdempotencyTTL:     r.duration("P4W_IDEMPOTENCY_TTL", 24*time.Hour),
+		ShutdownTimeout:    r.duration("P4W_SHUTDOWN_TIMEOUT", 20*time.Second),
+		DataDir:            r.str("P4W_DATA_DIR", ".data"),
+		JWTIssuer:          r.str("P4W_JWT_ISSUER", "urn:p4w:dev"),
+		JWTAudience:        r.str("P4W_JWT_AUDIENCE", "p4w-api"),
+		JWTSigningKey:      getenv("P4W_JWT_SIGNING_KEY"),
+		JWTSigningKeyFile:  getenv("P4W_JWT_SIGNING_KEY_FILE"),
+		JWTVerifyKeyFiles:  r.list("P4W_JWT_VERIFY_KEY_FILES"),
+		AccessTokenTTL:     r.duration("P4W_ACCESS_TOKEN_TTL", 15*time.Minute),
+		RefreshTokenTTL:    r.duration("P4W_REFRESH_TOKEN_TTL", 30*24*time.Hour),
+		TokenRatePerMinute: r.integer("P4W_TOKEN_RATE_PER_MINUTE", 60),
+		TrustProxyHeaders:  r.boolean("P4W_TRUST_PROXY_HEADERS", false),
 	}
 	if r.err != nil {
 		return c, r.err

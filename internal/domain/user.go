@@ -30,14 +30,18 @@ const (
 	ScopeCatalogueWrite     = "catalogue:write"
 	ScopeParticipantsRead   = "participants:read"
 	ScopeParticipantsWrite  = "participants:write"
+	ScopePrincipalsAdmin    = "principals:admin"
+	ScopeAuditRead          = "audit:read"
 )
 
 // roleScopes says what each role may do within its reach.
 var roleScopes = map[Role][]string{
-	RoleViewer:        {ScopeOrganisationsRead, ScopeParticipantsRead},
-	RoleCoordinator:   {ScopeOrganisationsRead, ScopeParticipantsRead, ScopeParticipantsWrite},
-	RoleOrgAdmin:      {ScopeOrganisationsRead, ScopeOrganisationsWrite, ScopeParticipantsRead, ScopeParticipantsWrite},
-	RoleNationalAdmin: {ScopeOrganisationsRead, ScopeOrganisationsWrite, ScopeOrganisationsAdmin, ScopeCatalogueWrite, ScopeParticipantsRead, ScopeParticipantsWrite},
+	RoleViewer:      {ScopeOrganisationsRead, ScopeParticipantsRead},
+	RoleCoordinator: {ScopeOrganisationsRead, ScopeParticipantsRead, ScopeParticipantsWrite},
+	RoleOrgAdmin: {ScopeOrganisationsRead, ScopeOrganisationsWrite, ScopeParticipantsRead, ScopeParticipantsWrite,
+		ScopePrincipalsAdmin, ScopeAuditRead},
+	RoleNationalAdmin: {ScopeOrganisationsRead, ScopeOrganisationsWrite, ScopeOrganisationsAdmin, ScopeCatalogueWrite,
+		ScopeParticipantsRead, ScopeParticipantsWrite, ScopePrincipalsAdmin, ScopeAuditRead},
 }
 
 // ScopesOf returns the scopes of role, or none for an unknown role.
@@ -55,4 +59,12 @@ type UserRepository interface {
 	ByEmail(ctx context.Context, email string) (User, error)
 	// ByID finds a user. Errors: not_found.
 	ByID(ctx context.Context, id uuid.UUID) (User, error)
+}
+
+// UserAdminRepository is what managing users needs beyond sign-in, within the caller's reach.
+type UserAdminRepository interface {
+	UserRepository
+	List(ctx context.Context, f UserFilter, req PageRequest) (Page[User], error)
+	// Update: as OrganisationRepository.Update.
+	Update(ctx context.Context, id uuid.UUID, ifVersion *int64, change func(*User) error) (User, error)
 }

@@ -3,6 +3,9 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -25,7 +28,8 @@ func authenticate(accounts *service.Accounts) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			h := c.Request().Header.Get(echo.HeaderAuthorization)
-			if h == "" {
+			if h == "" || strings.HasPrefix(h, "Basic ") && c.Request().URL.Path == "/v1/auth/token" {
+				c.SetRequest(c.Request().WithContext(context.WithValue(c.Request().Context(), basicAuthKey{}, c.Request())))
 				return next(c)
 			}
 			ctx := c.Request().Context()
@@ -95,29 +99,87 @@ func (s *Server) IssueToken(ctx context.Context, r api.IssueTokenRequestObject) 
 	case r.FormdataBody != nil:
 		req = *r.FormdataBody
 	}
-	oauthErr := func(code api.OAuthErrorError, desc string) api.IssueTokenResponseObject {
-		return api.IssueToken400JSONResponse{Error: code, ErrorDescription: &desc}
-	}
+	var (
+		out service.SignedIn
+		err error
+	)
 	switch req.GrantType {
 	case api.Password:
 		if req.Username == nil || req.Password == nil {
-			return oauthErr(api.InvalidRequest, "username and password are required"), nil
+			return oauthError(api.InvalidRequest, "username and password are required"), nil
 		}
-		out, err := s.Accounts.SignIn(ctx, *req.Username, *req.Password)
-		if domain.ErrorCode(err) == domain.CodeUnauthenticated {
-			return oauthErr(api.InvalidGrant, "the email or password is wrong"), nil
+		out, err = s.Accounts.SignIn(ctx, *req.Username, *req.Password)
+	case api.RefreshToken:
+		if req.RefreshToken == nil {
+			return oauthError(api.InvalidRequest, "refresh_token is required"), nil
 		}
-		if err != nil {
-			return nil, err
+		out, err = s.Accounts.Refresh(ctx, *req.RefreshToken)
+	case api.ClientCredentials:
+		id, secret := ptrValue(req.ClientId), ptrValue(req.ClientSecret)
+		if basicID, basicSecret, ok := basicAuth(ctx); ok {
+			id, secret = basicID, basicSecret
 		}
-		noStore := "no-store"
-		return api.IssueToken200JSONResponse{
-			Body:    api.TokenResponse{AccessToken: out.AccessToken, TokenType: api.Bearer, ExpiresIn: out.ExpiresIn, Scope: out.Scope},
-			Headers: api.IssueToken200ResponseHeaders{CacheControl: &noStore},
-		}, nil
-	default:
-		return oauthErr(api.UnsupportedGrantType, "this server does not support the "+string(req.GrantType)+" grant yet"), nil
+		if id == "" || secret == "" {
+			return api.IssueToken401JSONResponse{Error: api.InvalidClient, ErrorDescription: ptr("client_id and client_secret are required")}, nil
+		}
+		out, err = s.Accounts.ClientCredentials(ctx, id, secret, strings.Fields(ptrValue(req.Scope)))
 	}
+	var oe *service.OAuthError
+	var th *service.Throttled
+	switch {
+	case errors.As(err, &th):
+		return nil, throttled(th.RetryAfter)
+	case errors.As(err, &oe) && oe.Code == string(api.InvalidClient):
+		return api.IssueToken401JSONResponse{Error: api.InvalidClient, ErrorDescription: &oe.Description}, nil
+	case errors.As(err, &oe):
+		return oauthError(api.OAuthErrorError(oe.Code), oe.Description), nil
+	case err != nil:
+		return nil, err
+	}
+	noStore := "no-store"
+	body := api.TokenResponse{AccessToken: out.AccessToken, TokenType: api.Bearer, ExpiresIn: out.ExpiresIn, Scope: out.Scope}
+	if out.RefreshToken != "" {
+		body.RefreshToken = &out.RefreshToken
+	}
+	return api.IssueToken200JSONResponse{Body: body, Headers: api.IssueToken200ResponseHeaders{CacheControl: &noStore}}, nil
+}
+
+// RevokeToken revokes a refresh token and its family (RFC 7009: unknown tokens are no error).
+func (s *Server) RevokeToken(ctx context.Context, r api.RevokeTokenRequestObject) (api.RevokeTokenResponseObject, error) {
+	var req api.RevokeRequest
+	switch {
+	case r.JSONBody != nil:
+		req = *r.JSONBody
+	case r.FormdataBody != nil:
+		req = *r.FormdataBody
+	}
+	if err := s.Accounts.RevokeRefresh(ctx, req.Token); err != nil {
+		return nil, err
+	}
+	return api.RevokeToken200Response{}, nil
+}
+
+func oauthError(code api.OAuthErrorError, desc string) api.IssueTokenResponseObject {
+	return api.IssueToken400JSONResponse{Error: code, ErrorDescription: &desc}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+type basicAuthKey struct{}
+
+// basicAuth returns HTTP Basic client credentials, which OAuth 2 clients may send instead of
+// form fields.
+func basicAuth(ctx context.Context) (id, secret string, ok bool) {
+	r, _ := ctx.Value(basicAuthKey{}).(*http.Request)
+	if r == nil {
+		return "", "", false
+	}
+	id, secret, ok = r.BasicAuth()
+	if ok {
+		id, _ = url.QueryUnescape(id)
+		secret, _ = url.QueryUnescape(secret)
+	}
+	return id, secret, ok
 }
 
 // GetJWKS publishes the public keys that verify access tokens.

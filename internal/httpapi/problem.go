@@ -60,6 +60,10 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 				"request_id", requestID(c), "route", c.Path())
 		}
 		p.RequestID = requestID(c)
+		var ra *retryAfterError
+		if errors.As(err, &ra) {
+			c.Response().Header().Set("Retry-After", ra.seconds())
+		}
 		if p.Status == http.StatusUnauthorized {
 			c.Response().Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
 		}
@@ -73,8 +77,11 @@ func toProblem(err error) problem {
 		re *requestError
 		he *echo.HTTPError
 		mb *http.MaxBytesError
+		ra *retryAfterError
 	)
 	switch {
+	case errors.As(err, &ra):
+		return newProblem(http.StatusTooManyRequests, "", "too many attempts; retry after "+ra.seconds()+" seconds")
 	case errors.As(err, &de):
 		status, ok := statusOf[de.Code]
 		if !ok {

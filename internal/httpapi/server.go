@@ -27,6 +27,11 @@ type Config struct {
 	CORSOrigins    []string      // origins allowed to call the API from a browser; none when empty
 	BodyLimit      int64         // bytes; larger bodies answer 413
 	IdempotencyTTL time.Duration // how long an Idempotency-Key is remembered
+	// TokenRatePerMinute limits requests to the token endpoints per client address.
+	TokenRatePerMinute int
+	// TrustProxyHeaders takes the client address from X-Forwarded-For, for a server behind a
+	// load balancer that sets it; otherwise the connection's address counts.
+	TrustProxyHeaders bool
 }
 
 // Deps are the services and stores the HTTP layer calls.
@@ -39,6 +44,7 @@ type Deps struct {
 	Programmes    *service.Programmes
 	Participants  *service.Participants
 	Accounts      *service.Accounts
+	Audit         *service.AuditTrail
 	JWKS          []byte // the public keys, as GET /.well-known/jwks.json serves them
 }
 
@@ -51,14 +57,11 @@ var _ api.StrictServerInterface = (*Server)(nil)
 
 // New builds the Echo instance that serves the whole API.
 func New(cfg Config, deps Deps) (*echo.Echo, error) {
-	spec, err := api.GetSwagger()
-	if err != nil {
-		return nil, fmt.Errorf("load embedded openapi.yaml: %w", err)
-	}
-	specYAML, err := specBytes()
+	spec, err := loadSpec()
 	if err != nil {
 		return nil, err
 	}
+	specYAML := api.Spec
 	v, err := newValidator(spec)
 	if err != nil {
 		return nil, err
@@ -76,6 +79,10 @@ func New(cfg Config, deps Deps) (*echo.Echo, error) {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(deps.Log)
+	e.IPExtractor = echo.ExtractIPDirect()
+	if cfg.TrustProxyHeaders {
+		e.IPExtractor = echo.ExtractIPFromXFFHeader()
+	}
 	e.Use(withRequestID, accessLog(deps.Log), m.middleware, recoverPanics(deps.Log), securityHeaders)
 	if len(cfg.CORSOrigins) > 0 {
 		e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
@@ -87,7 +94,8 @@ func New(cfg Config, deps Deps) (*echo.Echo, error) {
 			MaxAge:           600,
 		}))
 	}
-	e.Use(middleware.BodyLimit(fmt.Sprintf("%dB", cfg.BodyLimit)), authenticate(deps.Accounts), v.middleware,
+	e.Use(perAddress(cfg.TokenRatePerMinute, 10), middleware.BodyLimit(fmt.Sprintf("%dB", cfg.BodyLimit)),
+		authenticate(deps.Accounts), v.middleware,
 		idempotency(deps.Tx, deps.Idempotency, cfg.IdempotencyTTL))
 
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))

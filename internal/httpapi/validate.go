@@ -40,8 +40,13 @@ func (v *validator) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		req := c.Request()
 		route, params, err := v.router.FindRoute(req)
-		if err != nil {
-			return next(c) // not in the contract: Echo answers 404 or 405
+		switch {
+		case errors.Is(err, routers.ErrMethodNotAllowed):
+			return echo.ErrMethodNotAllowed
+		case err != nil && strings.HasPrefix(req.URL.Path, "/v1/"):
+			return echo.ErrNotFound // no operation of the contract has this path
+		case err != nil:
+			return next(c) // served outside the contract: metrics, docs
 		}
 		if err := checkSecurity(req.Context(), v.doc, route.Operation); err != nil {
 			return err
@@ -77,35 +82,37 @@ func contractError(err error) error {
 	out := &requestError{status: http.StatusBadRequest, detail: "the request does not match the API contract"}
 	var visit func(err error)
 	visit = func(err error) {
-		var (
-			multi  openapi3.MultiError
-			reqErr *openapi3filter.RequestError
-			schErr *openapi3.SchemaError
-		)
-		switch {
-		case errors.As(err, &multi):
-			for _, e := range multi {
-				visit(e)
+		// A type switch, not errors.As: MultiError.As would answer for its first member only.
+		switch e := err.(type) {
+		case openapi3.MultiError:
+			for _, m := range e {
+				visit(m)
 			}
-		case errors.As(err, &reqErr):
+		case *openapi3filter.RequestError:
 			switch {
-			case reqErr.Parameter != nil:
-				out.fields = append(out.fields, fieldError{Field: reqErr.Parameter.Name, Message: parameterMessage(reqErr)})
-			case reqErr.Err != nil && isContentTypeError(reqErr):
-				out.status, out.detail = http.StatusUnsupportedMediaType, reqErr.Error()
-			case reqErr.Err != nil:
-				if errors.As(reqErr.Err, &multi) || errors.As(reqErr.Err, &schErr) {
-					visit(reqErr.Err)
+			case isContentTypeError(e):
+				out.status, out.detail = http.StatusUnsupportedMediaType, "the Content-Type is not one this operation accepts"
+			case e.Parameter != nil:
+				out.fields = append(out.fields, fieldError{Field: e.Parameter.Name, Message: parameterMessage(e)})
+			case e.Err != nil:
+				var schErr *openapi3.SchemaError
+				if _, ok := e.Err.(openapi3.MultiError); ok || errors.As(e.Err, &schErr) {
+					visit(e.Err)
 				} else {
-					out.fields = append(out.fields, fieldError{Field: "body", Message: bodyMessage(reqErr)})
+					out.fields = append(out.fields, fieldError{Field: "body", Message: bodyMessage(e)})
 				}
 			default:
-				out.fields = append(out.fields, fieldError{Field: "body", Message: reqErr.Reason})
+				out.fields = append(out.fields, fieldError{Field: "body", Message: e.Reason})
 			}
-		case errors.As(err, &schErr):
-			out.fields = append(out.fields, schemaField(schErr))
+		case *openapi3.SchemaError:
+			out.fields = append(out.fields, schemaField(e))
 		default:
-			out.fields = append(out.fields, fieldError{Field: "request", Message: err.Error()})
+			var schErr *openapi3.SchemaError
+			if errors.As(err, &schErr) {
+				out.fields = append(out.fields, schemaField(schErr))
+			} else {
+				out.fields = append(out.fields, fieldError{Field: "request", Message: err.Error()})
+			}
 		}
 	}
 	visit(err)
@@ -146,7 +153,7 @@ func schemaField(e *openapi3.SchemaError) fieldError {
 func parameterMessage(e *openapi3filter.RequestError) string {
 	var schErr *openapi3.SchemaError
 	if errors.As(e.Err, &schErr) {
-		return schErr.Reason
+		return schemaField(schErr).Message
 	}
 	if e.Err != nil {
 		return e.Err.Error()
@@ -166,7 +173,11 @@ func bodyMessage(e *openapi3filter.RequestError) string {
 }
 
 func isContentTypeError(e *openapi3filter.RequestError) bool {
-	return e.RequestBody != nil && strings.Contains(e.Err.Error(), "Content-Type")
+	msg := e.Reason
+	if e.Err != nil {
+		msg += e.Err.Error()
+	}
+	return e.Parameter == nil && strings.Contains(msg, "Content-Type")
 }
 
 // checkJSONKeys refuses a body that names a member twice in one object, in any letter case.

@@ -77,8 +77,31 @@ func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) erro
 		return fn(ctx)
 	}
 	return db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		// For this transaction only (never the pooled session): act as p4w_api, which
+		// row-level security binds, and tell the policies the principal's reach.
+		err := tx.Exec("SELECT set_config('role', 'p4w_api', true), set_config('p4w.reach', ?, true)", reachSetting(ctx)).Error
+		if err != nil {
+			return fmt.Errorf("scope transaction: %w", err)
+		}
 		return fn(context.WithValue(ctx, txKey{}, tx))
 	})
+}
+
+// reachSetting is the principal's reach as the row-level security policies read it: "*" for
+// every organisation, a list of ids, or "" (nothing) when there is no principal.
+func reachSetting(ctx context.Context) string {
+	p, ok := domain.PrincipalFrom(ctx)
+	switch {
+	case !ok:
+		return ""
+	case p.AllOrganisations:
+		return "*"
+	}
+	ids := make([]string, len(p.Reach))
+	for i, id := range p.Reach {
+		ids[i] = id.String()
+	}
+	return strings.Join(ids, ",")
 }
 
 // conn is the handle every query starts from: the context's transaction, or the pool.

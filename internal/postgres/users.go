@@ -50,13 +50,56 @@ func (r *Users) Create(ctx context.Context, u *domain.User) error {
 // ByEmail finds a user by email. Errors: not_found.
 func (r *Users) ByEmail(ctx context.Context, email string) (domain.User, error) {
 	var m user
-	err := r.db.conn(ctx).Take(&m, "email = ?", strings.ToLower(strings.TrimSpace(email))).Error
+	err := r.db.conn(ctx).Scopes(reach(ctx, "organisation_id")).Take(&m, "email = ?", strings.ToLower(strings.TrimSpace(email))).Error
 	return m.toDomain(), translate(err, "user")
 }
 
 // ByID finds a user. Errors: not_found.
 func (r *Users) ByID(ctx context.Context, id uuid.UUID) (domain.User, error) {
 	var m user
-	err := r.db.conn(ctx).Take(&m, "id = ?", id).Error
+	err := r.db.conn(ctx).Scopes(reach(ctx, "organisation_id")).Take(&m, "id = ?", id).Error
 	return m.toDomain(), translate(err, "user")
+}
+
+// List returns a page of users within reach.
+func (r *Users) List(ctx context.Context, f domain.UserFilter, req domain.PageRequest) (domain.Page[domain.User], error) {
+	q := r.db.conn(ctx).Scopes(reach(ctx, "organisation_id"), page("users", req))
+	if f.OrganisationID != nil {
+		q = q.Where("organisation_id = ?", *f.OrganisationID)
+	}
+	if f.Role != nil {
+		q = q.Where("role = ?", *f.Role)
+	}
+	var rows []user
+	if err := q.Find(&rows).Error; err != nil {
+		return domain.Page[domain.User]{}, translate(err, "list users")
+	}
+	return cut(rows, req.Limit, func(m user) domain.Position { return domain.Position{UpdatedAt: m.UpdatedAt, ID: m.ID} }, user.toDomain), nil
+}
+
+// Update locks user id, checks its version, lets change edit it and saves it.
+// Errors: not_found, precondition_failed, and whatever change returns.
+func (r *Users) Update(ctx context.Context, id uuid.UUID, ifVersion *int64, change func(*domain.User) error) (domain.User, error) {
+	var out domain.User
+	err := r.db.InTx(ctx, func(ctx context.Context) error {
+		var m user
+		err := r.db.conn(ctx).Scopes(reach(ctx, "organisation_id")).Clauses(clause.Locking{Strength: "UPDATE"}).Take(&m, "id = ?", id).Error
+		if err != nil {
+			return translate(err, "user")
+		}
+		if ifVersion != nil && *ifVersion != m.Version {
+			return domain.Errorf(domain.CodePreconditionFailed, "the user has changed since version %d", *ifVersion)
+		}
+		u := m.toDomain()
+		if err := change(&u); err != nil {
+			return err
+		}
+		m.Role, m.Enabled = string(u.Role), u.Enabled
+		if err := r.db.conn(ctx).Model(&m).Clauses(clause.Returning{}).Select("role", "enabled").Updates(&m).Error; err != nil {
+			return translate(err, "user")
+		}
+		out = m.toDomain()
+		return nil
+	})
+	return out, err
 }

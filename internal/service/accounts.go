@@ -2,6 +2,8 @@ package service
 
 import (
 	"context"
+	"encoding/hex"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -18,22 +20,45 @@ const principalTTL = 5 * time.Second
 
 // SignedIn is the answer to a successful sign-in.
 type SignedIn struct {
-	AccessToken string
-	ExpiresIn   int // seconds
-	Scope       string
+	AccessToken  string
+	ExpiresIn    int    // seconds
+	RefreshToken string // users only
+	Scope        string
 }
 
-// Accounts signs users in and turns access tokens into principals.
-type Accounts struct {
-	tx     Transactor
-	users  domain.UserRepository
-	orgs   domain.OrganisationRepository
-	audit  Auditor
-	tokens *auth.Tokens
-	ttl    time.Duration
+// OAuthError is a refusal the token endpoint reports in OAuth 2's own terms.
+type OAuthError struct {
+	Code        string // invalid_grant, invalid_client, invalid_scope, invalid_request
+	Description string
+}
 
+func (e *OAuthError) Error() string { return e.Code + ": " + e.Description }
+
+// Throttled says a sign-in was refused for too many failures; retry after RetryAfter.
+type Throttled struct{ RetryAfter time.Duration }
+
+func (e *Throttled) Error() string { return "too many failed sign-ins" }
+
+// Accounts signs users and API clients in, turns access tokens into principals, and manages
+// users and API clients.
+type Accounts struct {
+	AccountsDeps
 	mu    sync.Mutex
 	cache map[string]cachedPrincipal
+}
+
+// AccountsDeps are what Accounts is built on.
+type AccountsDeps struct {
+	Tx            Transactor
+	Users         domain.UserAdminRepository
+	Clients       domain.APIClientRepository
+	RefreshTokens domain.RefreshTokenRepository
+	Throttle      domain.SignInThrottle
+	Orgs          domain.OrganisationRepository
+	Audit         Auditor
+	Tokens        *auth.Tokens
+	AccessTTL     time.Duration // the access tokens' lifetime
+	RefreshTTL    time.Duration // how long a refresh token may wait to be used
 }
 
 type cachedPrincipal struct {
@@ -42,46 +67,216 @@ type cachedPrincipal struct {
 	until     time.Time
 }
 
-// NewAccounts wires sign-in and token resolution; ttl is the access tokens' lifetime.
-func NewAccounts(tx Transactor, users domain.UserRepository, orgs domain.OrganisationRepository, audit Auditor, tokens *auth.Tokens, ttl time.Duration) *Accounts {
-	return &Accounts{tx: tx, users: users, orgs: orgs, audit: audit, tokens: tokens, ttl: ttl, cache: map[string]cachedPrincipal{}}
+// NewAccounts wires sign-in, token resolution and the management of users and API clients.
+func NewAccounts(d AccountsDeps) *Accounts {
+	return &Accounts{AccountsDeps: d, cache: map[string]cachedPrincipal{}}
 }
 
 // errBadCredentials is the one answer to an unknown email, a wrong password and a disabled
 // account alike, so that sign-in tells nobody which emails exist.
-var errBadCredentials = domain.Errorf(domain.CodeUnauthenticated, "the email or password is wrong")
+var errBadCredentials = &OAuthError{Code: "invalid_grant", Description: "the email or password is wrong"}
 
-// SignIn checks a user's password and issues an access token. Errors: unauthenticated.
+// throttleAfter consecutive failures of one account name block it for a doubling time.
+const throttleAfter = 5
+
+func blockFor(failures int) time.Duration {
+	if failures < throttleAfter {
+		return 0
+	}
+	return min(time.Second<<(failures-throttleAfter), 15*time.Minute)
+}
+
+func throttleKey(kind, name string) string {
+	return kind + ":" + hex.EncodeToString(auth.HashSecret(strings.ToLower(strings.TrimSpace(name))))
+}
+
+// SignIn checks a user's password and issues an access token and a refresh token.
+// Errors: *OAuthError, *Throttled.
 func (s *Accounts) SignIn(ctx context.Context, email, password string) (SignedIn, error) {
 	ctx = domain.WithPrincipal(ctx, System())
-	u, err := s.users.ByEmail(ctx, email)
-	if domain.ErrorCode(err) == domain.CodeNotFound {
-		auth.EqualiseTiming(password)
-		return SignedIn{}, errBadCredentials
-	}
-	if err != nil {
-		return SignedIn{}, err
-	}
-	if !auth.VerifyPassword(u.PasswordHash, password) || !u.Enabled {
-		return SignedIn{}, errBadCredentials
-	}
-	scope := strings.Join(domain.ScopesOf(u.Role), " ")
-	token, _, err := s.tokens.Issue(userSubject(u.ID), u.OrganisationID.String(), string(u.Role), scope, "")
-	if err != nil {
-		return SignedIn{}, err
-	}
-	err = s.tx.InTx(ctx, func(ctx context.Context) error {
-		ctx = domain.WithPrincipal(ctx, domain.Principal{Subject: userSubject(u.ID)})
-		return audit(ctx, s.audit, "auth.login", "user", u.ID, &u.OrganisationID, nil)
+	key := throttleKey("email", email)
+	var out SignedIn
+	var refused error
+	err := s.Tx.InTx(ctx, func(ctx context.Context) error {
+		if until, err := s.Throttle.BlockedUntil(ctx, key); err != nil || time.Now().Before(until) {
+			if err == nil {
+				refused = &Throttled{RetryAfter: time.Until(until)}
+			}
+			return err
+		}
+		u, err := s.Users.ByEmail(ctx, email)
+		switch {
+		case domain.ErrorCode(err) == domain.CodeNotFound:
+			auth.EqualiseTiming(password)
+			refused = errBadCredentials
+		case err != nil:
+			return err
+		case !auth.VerifyPassword(u.PasswordHash, password) || !u.Enabled:
+			refused = errBadCredentials
+		}
+		if refused != nil {
+			return s.Throttle.Fail(ctx, key, blockFor) // the failure counts, so the transaction commits
+		}
+		if err := s.Throttle.Clear(ctx, key); err != nil {
+			return err
+		}
+		out, err = s.issueForUser(ctx, u, uuid.Nil)
+		if err != nil {
+			return err
+		}
+		return audit(asActor(ctx, userSubject(u.ID), u.OrganisationID), s.Audit, "auth.login", "user", u.ID, &u.OrganisationID, nil)
 	})
-	return SignedIn{AccessToken: token, ExpiresIn: int(s.ttl.Seconds()), Scope: scope}, err
+	if err == nil {
+		err = refused
+	}
+	return out, err
+}
+
+// issueForUser issues an access token and a refresh token of family (a new family when nil).
+func (s *Accounts) issueForUser(ctx context.Context, u domain.User, family uuid.UUID) (SignedIn, error) {
+	scope := strings.Join(domain.ScopesOf(u.Role), " ")
+	access, _, err := s.Tokens.Issue(userSubject(u.ID), u.OrganisationID.String(), string(u.Role), scope, "")
+	if err != nil {
+		return SignedIn{}, err
+	}
+	refresh, err := auth.NewSecret()
+	if err != nil {
+		return SignedIn{}, err
+	}
+	if family == uuid.Nil {
+		family = uuid.Must(uuid.NewV7())
+	}
+	rt := domain.RefreshToken{FamilyID: family, UserID: u.ID, OrganisationID: u.OrganisationID,
+		TokenHash: auth.HashSecret(refresh), ExpiresAt: time.Now().Add(s.RefreshTTL)}
+	if err := s.RefreshTokens.Create(ctx, &rt); err != nil {
+		return SignedIn{}, err
+	}
+	return SignedIn{AccessToken: access, ExpiresIn: int(s.AccessTTL.Seconds()), RefreshToken: refresh, Scope: scope}, nil
+}
+
+// Refresh exchanges a refresh token for a new pair. A token works once: presenting a used or
+// revoked one revokes its whole family, so a thief and the owner cannot both carry on.
+// Errors: *OAuthError.
+func (s *Accounts) Refresh(ctx context.Context, token string) (SignedIn, error) {
+	ctx = domain.WithPrincipal(ctx, System())
+	var out SignedIn
+	var refused error
+	invalid := &OAuthError{Code: "invalid_grant", Description: "the refresh token is not valid"}
+	err := s.Tx.InTx(ctx, func(ctx context.Context) error {
+		rt, err := s.RefreshTokens.ByHashForUpdate(ctx, auth.HashSecret(token))
+		if domain.ErrorCode(err) == domain.CodeNotFound {
+			refused = invalid
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		now := time.Now()
+		if rt.UsedAt != nil || rt.RevokedAt != nil {
+			refused = invalid
+			if err := s.RefreshTokens.RevokeFamily(ctx, rt.FamilyID, now); err != nil {
+				return err
+			}
+			return audit(asActor(ctx, userSubject(rt.UserID), rt.OrganisationID), s.Audit, "auth.refresh_reuse", "user", rt.UserID, &rt.OrganisationID, nil)
+		}
+		u, err := s.Users.ByID(ctx, rt.UserID)
+		if err != nil || !u.Enabled || now.After(rt.ExpiresAt) {
+			refused = invalid
+			return nil
+		}
+		if err := s.RefreshTokens.MarkUsed(ctx, rt.ID, now); err != nil {
+			return err
+		}
+		out, err = s.issueForUser(ctx, u, rt.FamilyID)
+		if err != nil {
+			return err
+		}
+		return audit(asActor(ctx, userSubject(u.ID), u.OrganisationID), s.Audit, "auth.refresh", "user", u.ID, &u.OrganisationID, nil)
+	})
+	if err == nil {
+		err = refused
+	}
+	return out, err
+}
+
+// RevokeRefresh revokes a refresh token's family; an unknown token is no error (RFC 7009).
+func (s *Accounts) RevokeRefresh(ctx context.Context, token string) error {
+	ctx = domain.WithPrincipal(ctx, System())
+	return s.Tx.InTx(ctx, func(ctx context.Context) error {
+		rt, err := s.RefreshTokens.ByHashForUpdate(ctx, auth.HashSecret(token))
+		if domain.ErrorCode(err) == domain.CodeNotFound {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := s.RefreshTokens.RevokeFamily(ctx, rt.FamilyID, time.Now()); err != nil {
+			return err
+		}
+		return audit(asActor(ctx, userSubject(rt.UserID), rt.OrganisationID), s.Audit, "auth.revoke", "user", rt.UserID, &rt.OrganisationID, nil)
+	})
+}
+
+// ClientCredentials signs an API client in. Errors: *OAuthError, *Throttled.
+func (s *Accounts) ClientCredentials(ctx context.Context, clientID, secret string, requested []string) (SignedIn, error) {
+	ctx = domain.WithPrincipal(ctx, System())
+	key := throttleKey("client", clientID)
+	var out SignedIn
+	var refused error
+	badClient := &OAuthError{Code: "invalid_client", Description: "the client id or secret is wrong"}
+	err := s.Tx.InTx(ctx, func(ctx context.Context) error {
+		if until, err := s.Throttle.BlockedUntil(ctx, key); err != nil || time.Now().Before(until) {
+			if err == nil {
+				refused = &Throttled{RetryAfter: time.Until(until)}
+			}
+			return err
+		}
+		c, err := s.Clients.ByClientID(ctx, clientID)
+		switch {
+		case domain.ErrorCode(err) == domain.CodeNotFound:
+			auth.SecretMatches(secret, make([]byte, 32)) // the same work as a real check
+			refused = badClient
+		case err != nil:
+			return err
+		case !auth.SecretMatches(secret, c.SecretHash) || c.Revoked():
+			refused = badClient
+		}
+		if refused != nil {
+			return s.Throttle.Fail(ctx, key, blockFor)
+		}
+		scopes, err := c.GrantedScopes(requested)
+		if err != nil {
+			refused = &OAuthError{Code: "invalid_scope", Description: err.(*domain.Error).Fields[0].Message}
+			return nil
+		}
+		scope := strings.Join(scopes, " ")
+		token, _, err := s.Tokens.Issue(clientSubject(c.ID), c.OrganisationID.String(), "", scope, c.ClientID)
+		if err != nil {
+			return err
+		}
+		out = SignedIn{AccessToken: token, ExpiresIn: int(s.AccessTTL.Seconds()), Scope: scope}
+		if err := s.Throttle.Clear(ctx, key); err != nil {
+			return err
+		}
+		return audit(asActor(ctx, clientSubject(c.ID), c.OrganisationID), s.Audit, "auth.client_token", "api_client", c.ID, &c.OrganisationID, nil)
+	})
+	if err == nil {
+		err = refused
+	}
+	return out, err
+}
+
+// asActor returns ctx acting as subject, with reach over its own organisation only: the audit
+// event of a sign-in is written in the name of the one who signed in.
+func asActor(ctx context.Context, subject string, org uuid.UUID) context.Context {
+	return domain.WithPrincipal(ctx, domain.Principal{Subject: subject, OrganisationID: org, Reach: []uuid.UUID{org}})
 }
 
 // Authenticate verifies an access token and returns the principal it speaks for, as the
 // database has it now (within principalTTL): a disabled user's token stops working.
 // Errors: unauthenticated.
 func (s *Accounts) Authenticate(ctx context.Context, token string) (domain.Principal, error) {
-	claims, err := s.tokens.Verify(token)
+	claims, err := s.Tokens.Verify(token)
 	if err != nil {
 		return domain.Principal{}, domain.Errorf(domain.CodeUnauthenticated, "the access token is not valid")
 	}
@@ -91,7 +286,7 @@ func (s *Accounts) Authenticate(ctx context.Context, token string) (domain.Princ
 	if ok && time.Now().Before(c.until) {
 		return c.principal, c.err
 	}
-	p, err := s.resolve(ctx, claims.Subject)
+	p, err := s.resolve(ctx, claims)
 	if err != nil && domain.ErrorCode(err) != domain.CodeUnauthenticated {
 		return p, err // a database fault is not the caller's fault: do not cache it
 	}
@@ -104,31 +299,57 @@ func (s *Accounts) Authenticate(ctx context.Context, token string) (domain.Princ
 	return p, err
 }
 
-func (s *Accounts) resolve(ctx context.Context, subject string) (domain.Principal, error) {
+func (s *Accounts) resolve(ctx context.Context, claims auth.AccessClaims) (domain.Principal, error) {
 	ctx = domain.WithPrincipal(ctx, System())
-	id, ok := strings.CutPrefix(subject, "user:")
+	disabled := domain.Errorf(domain.CodeUnauthenticated, "the account is disabled or revoked")
+	kind, id, _ := strings.Cut(claims.Subject, ":")
 	uid, err := uuid.Parse(id)
-	if !ok || err != nil {
+	if err != nil {
 		return domain.Principal{}, domain.Errorf(domain.CodeUnauthenticated, "the access token is not valid")
 	}
-	u, err := s.users.ByID(ctx, uid)
-	if domain.ErrorCode(err) == domain.CodeNotFound || (err == nil && !u.Enabled) {
-		return domain.Principal{}, domain.Errorf(domain.CodeUnauthenticated, "the account is disabled")
-	}
-	if err != nil {
-		return domain.Principal{}, err
-	}
-	p := domain.Principal{Subject: subject, OrganisationID: u.OrganisationID, Role: u.Role, Scopes: domain.ScopesOf(u.Role)}
-	return p, s.fillReach(ctx, &p)
+	p := domain.Principal{Subject: claims.Subject}
+	err = s.Tx.InTx(ctx, func(ctx context.Context) error {
+		switch kind {
+		case "user":
+			u, err := s.Users.ByID(ctx, uid)
+			if domain.ErrorCode(err) == domain.CodeNotFound || (err == nil && !u.Enabled) {
+				return disabled
+			}
+			if err != nil {
+				return err
+			}
+			p.OrganisationID, p.Role, p.Scopes = u.OrganisationID, u.Role, domain.ScopesOf(u.Role)
+		case "client":
+			c, err := s.Clients.Get(ctx, uid)
+			if domain.ErrorCode(err) == domain.CodeNotFound || (err == nil && c.Revoked()) {
+				return disabled
+			}
+			if err != nil {
+				return err
+			}
+			// The token's scope, never more than the client holds now.
+			p.OrganisationID = c.OrganisationID
+			for _, sc := range strings.Fields(claims.Scope) {
+				if slices.Contains(c.Scopes, sc) {
+					p.Scopes = append(p.Scopes, sc)
+				}
+			}
+		default:
+			return domain.Errorf(domain.CodeUnauthenticated, "the access token is not valid")
+		}
+		return s.fillReach(ctx, &p)
+	})
+	return p, err
 }
 
 // fillReach sets what the principal may see: everything for the national team, its own
 // organisation otherwise, and a collaboration's member trusts too.
 func (s *Accounts) fillReach(ctx context.Context, p *domain.Principal) error {
-	org, err := s.orgs.Get(ctx, p.OrganisationID)
+	org, err := s.Orgs.Get(ctx, p.OrganisationID)
 	if err != nil {
 		return err
 	}
+	// The national team's users see everything; its API clients, if any, too.
 	p.AllOrganisations = org.Kind == domain.KindNational
 	p.Reach = append([]uuid.UUID{org.ID}, org.MemberIDs...)
 	return nil
@@ -145,8 +366,8 @@ func (s *Accounts) Bootstrap(ctx context.Context, email, password string) (creat
 		return false, domain.Invalid("email", "is not an email address")
 	}
 	ctx = domain.WithPrincipal(ctx, System())
-	err = s.tx.InTx(ctx, func(ctx context.Context) error {
-		if _, err := s.users.ByEmail(ctx, email); err == nil {
+	err = s.Tx.InTx(ctx, func(ctx context.Context) error {
+		if _, err := s.Users.ByEmail(ctx, email); err == nil {
 			return nil
 		}
 		national, err := s.nationalOrganisation(ctx)
@@ -158,26 +379,26 @@ func (s *Accounts) Bootstrap(ctx context.Context, email, password string) (creat
 			return err
 		}
 		u := domain.User{OrganisationID: national.ID, Email: email, PasswordHash: hash, Role: domain.RoleNationalAdmin, Enabled: true}
-		if err := s.users.Create(ctx, &u); err != nil {
+		if err := s.Users.Create(ctx, &u); err != nil {
 			return err
 		}
 		created = true
-		return audit(ctx, s.audit, "user.create", "user", u.ID, &national.ID, []string{"email", "role", "organisation_id"})
+		return audit(ctx, s.Audit, "user.create", "user", u.ID, &national.ID, []string{"email", "role", "organisation_id"})
 	})
 	return created, err
 }
 
 func (s *Accounts) nationalOrganisation(ctx context.Context) (domain.Organisation, error) {
 	kind := domain.KindNational
-	page, err := s.orgs.List(ctx, domain.OrganisationFilter{Kind: &kind}, domain.PageRequest{Limit: 1})
+	page, err := s.Orgs.List(ctx, domain.OrganisationFilter{Kind: &kind}, domain.PageRequest{Limit: 1})
 	if err != nil || len(page.Items) > 0 {
 		return firstOr(page.Items), err
 	}
 	o := domain.Organisation{Kind: domain.KindNational, Name: "Health Education England — National Widening Participation Team"}
-	if err := s.orgs.Create(ctx, &o); err != nil {
+	if err := s.Orgs.Create(ctx, &o); err != nil {
 		return o, err
 	}
-	return o, audit(ctx, s.audit, "organisation.create", "organisation", o.ID, &o.ID, []string{"kind", "name"})
+	return o, audit(ctx, s.Audit, "organisation.create", "organisation", o.ID, &o.ID, []string{"kind", "name"})
 }
 
 // CreateUser adds a user; only for p4w's own jobs (the demo seed) until the users API exists.
@@ -190,16 +411,17 @@ func (s *Accounts) CreateUser(ctx context.Context, u domain.User, password strin
 		return u, err
 	}
 	u.PasswordHash, u.Enabled = hash, true
-	err = s.tx.InTx(ctx, func(ctx context.Context) error {
-		if err := s.users.Create(ctx, &u); err != nil {
+	err = s.Tx.InTx(ctx, func(ctx context.Context) error {
+		if err := s.Users.Create(ctx, &u); err != nil {
 			return err
 		}
-		return audit(ctx, s.audit, "user.create", "user", u.ID, &u.OrganisationID, []string{"email", "role", "organisation_id"})
+		return audit(ctx, s.Audit, "user.create", "user", u.ID, &u.OrganisationID, []string{"email", "role", "organisation_id"})
 	})
 	return u, err
 }
 
-func userSubject(id uuid.UUID) string { return "user:" + id.String() }
+func userSubject(id uuid.UUID) string   { return "user:" + id.String() }
+func clientSubject(id uuid.UUID) string { return "client:" + id.String() }
 
 func firstOr[T any](items []T) T {
 	var zero T

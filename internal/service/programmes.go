@@ -46,15 +46,25 @@ func (s *Programmes) Get(ctx context.Context, id uuid.UUID) (domain.Programme, e
 	if _, err := authorize(ctx, domain.ScopeOrganisationsRead); err != nil {
 		return domain.Programme{}, err
 	}
-	return s.repo.Get(ctx, id)
+	var out domain.Programme
+	err := s.tx.InTx(ctx, func(ctx context.Context) (err error) {
+		out, err = s.repo.Get(ctx, id)
+		return err
+	})
+	return out, err
 }
 
 // List returns a page of the catalogue.
 func (s *Programmes) List(ctx context.Context, f domain.ProgrammeFilter, req domain.PageRequest) (domain.Page[domain.Programme], error) {
+	var out domain.Page[domain.Programme]
 	if _, err := authorize(ctx, domain.ScopeOrganisationsRead); err != nil {
-		return domain.Page[domain.Programme]{}, err
+		return out, err
 	}
-	return s.repo.List(ctx, f, req)
+	err := s.tx.InTx(ctx, func(ctx context.Context) (err error) {
+		out, err = s.repo.List(ctx, f, req)
+		return err
+	})
+	return out, err
 }
 
 // Update applies a merge patch. Errors: forbidden, not_found, precondition_failed, invalid.

@@ -1,0 +1,103 @@
+package domain
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// ClientScopes are the scopes an API client may be granted.
+var ClientScopes = []string{ScopeOrganisationsRead, ScopeParticipantsRead, ScopeParticipantsWrite, "imports:write", "reports:read"}
+
+// APIClient is a machine caller such as a trust's HR system.
+type APIClient struct {
+	ID             uuid.UUID
+	OrganisationID uuid.UUID
+	Name           string
+	ClientID       string
+	SecretHash     []byte
+	Scopes         []string
+	RevokedAt      *time.Time
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	Version        int64
+}
+
+// Revoked reports whether the client may no longer sign in.
+func (c APIClient) Revoked() bool { return c.RevokedAt != nil }
+
+// GrantedScopes narrows the client's scopes to those requested; all of them when none are.
+// Errors: invalid (a requested scope the client was not granted).
+func (c APIClient) GrantedScopes(requested []string) ([]string, error) {
+	if len(requested) == 0 {
+		return slices.Clone(c.Scopes), nil
+	}
+	for _, s := range requested {
+		if !slices.Contains(c.Scopes, s) {
+			return nil, Invalid("scope", "asks for "+s+", which this client was not granted")
+		}
+	}
+	return requested, nil
+}
+
+// RefreshToken is one link of a rotating chain descended from one sign-in.
+type RefreshToken struct {
+	ID             uuid.UUID
+	FamilyID       uuid.UUID
+	UserID         uuid.UUID
+	OrganisationID uuid.UUID
+	TokenHash      []byte
+	ExpiresAt      time.Time
+	UsedAt         *time.Time
+	RevokedAt      *time.Time
+}
+
+// UserFilter narrows a list of users.
+type UserFilter struct {
+	OrganisationID *uuid.UUID
+	Role           *Role
+}
+
+// UserChange is a merge patch of a user.
+type UserChange struct {
+	Role    *Role
+	Enabled *bool
+}
+
+// RoleRank orders roles by power, for "no higher than your own".
+var RoleRank = map[Role]int{RoleViewer: 1, RoleCoordinator: 2, RoleOrgAdmin: 3, RoleNationalAdmin: 4}
+
+// APIClientRepository stores API clients within the caller's reach.
+type APIClientRepository interface {
+	// Create inserts c. Errors: conflict.
+	Create(ctx context.Context, c *APIClient) error
+	// Get returns one client within reach. Errors: not_found.
+	Get(ctx context.Context, id uuid.UUID) (APIClient, error)
+	// ByClientID finds a client by its public client_id. Errors: not_found.
+	ByClientID(ctx context.Context, clientID string) (APIClient, error)
+	List(ctx context.Context, org *uuid.UUID, req PageRequest) (Page[APIClient], error)
+	// Revoke stamps the client revoked, once. Errors: not_found.
+	Revoke(ctx context.Context, id uuid.UUID, at time.Time) (APIClient, error)
+}
+
+// RefreshTokenRepository stores refresh tokens.
+type RefreshTokenRepository interface {
+	Create(ctx context.Context, t *RefreshToken) error
+	// ByHashForUpdate finds and locks a token by its hash. Errors: not_found.
+	ByHashForUpdate(ctx context.Context, hash []byte) (RefreshToken, error)
+	MarkUsed(ctx context.Context, id uuid.UUID, at time.Time) error
+	// RevokeFamily revokes every token of a family.
+	RevokeFamily(ctx context.Context, family uuid.UUID, at time.Time) error
+}
+
+// SignInThrottle counts failed sign-ins by key.
+type SignInThrottle interface {
+	// BlockedUntil returns when key may try again, or the zero time.
+	BlockedUntil(ctx context.Context, key string) (time.Time, error)
+	// Fail counts a failure and returns the number of consecutive failures.
+	Fail(ctx context.Context, key string, block func(failures int) time.Duration) error
+	// Clear forgets key's failures after a success.
+	Clear(ctx context.Context, key string) error
+}

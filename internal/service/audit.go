@@ -1,0 +1,36 @@
+package service
+
+import (
+	"context"
+
+	"github.com/p4w-nhs/p4w/internal/domain"
+)
+
+// AuditLister reads the audit trail within the caller's reach.
+type AuditLister interface {
+	List(ctx context.Context, f domain.AuditFilter, req domain.PageRequest) (domain.Page[domain.AuditEvent], error)
+}
+
+// AuditTrail lets org_admins and the national team read the audit trail.
+type AuditTrail struct {
+	tx   Transactor
+	repo AuditLister
+}
+
+// NewAuditTrail wires the audit trail.
+func NewAuditTrail(tx Transactor, repo AuditLister) *AuditTrail {
+	return &AuditTrail{tx: tx, repo: repo}
+}
+
+// List returns a page of audit events within reach. Errors: forbidden.
+func (s *AuditTrail) List(ctx context.Context, f domain.AuditFilter, req domain.PageRequest) (domain.Page[domain.AuditEvent], error) {
+	var out domain.Page[domain.AuditEvent]
+	if _, err := authorize(ctx, domain.ScopeAuditRead); err != nil {
+		return out, err
+	}
+	err := s.tx.InTx(ctx, func(ctx context.Context) (err error) {
+		out, err = s.repo.List(ctx, f, req)
+		return err
+	})
+	return out, err
+}
