@@ -55,13 +55,24 @@ type result struct {
 	stdout, stderr string
 }
 
+// withDataDir gives the command a data folder of the test's own: commands that build the
+// services create a development signing key there when none is configured.
+func withDataDir(t *testing.T, vars map[string]string) map[string]string {
+	t.Helper()
+	v := map[string]string{"P4W_DATA_DIR": t.TempDir()}
+	for k, val := range vars {
+		v[k] = val
+	}
+	return v
+}
+
 // run runs one command to completion in-process.
 func run(t *testing.T, vars map[string]string, stdin string, args ...string) result {
 	t.Helper()
 	var stdout, stderr syncBuffer
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	code := Main(ctx, args, Env{Getenv: getenv(vars), Stdin: strings.NewReader(stdin), Stdout: &stdout, Stderr: &stderr})
+	code := Main(ctx, args, Env{Getenv: getenv(withDataDir(t, vars)), Stdin: strings.NewReader(stdin), Stdout: &stdout, Stderr: &stderr})
 	return result{code: code, stdout: stdout.String(), stderr: stderr.String()}
 }
 
@@ -89,10 +100,8 @@ type server struct {
 // accepts requests. It is stopped when t ends, if the test has not stopped it.
 func startServe(t *testing.T, vars map[string]string) *server {
 	t.Helper()
-	v := map[string]string{"P4W_HTTP_ADDR": "127.0.0.1:0", "P4W_DATA_DIR": t.TempDir()}
-	for k, val := range vars {
-		v[k] = val
-	}
+	v := withDataDir(t, vars)
+	v["P4W_HTTP_ADDR"] = "127.0.0.1:0"
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &server{cancel: cancel, done: make(chan int, 1), stderr: &syncBuffer{},
 		client: &http.Client{Transport: &http.Transport{}, Timeout: 30 * time.Second}}
@@ -362,6 +371,10 @@ func TestServe(t *testing.T) {
 // sends its headers with Expect: 100-continue and, once the handler asks for the body (the
 // server's 100 Continue), the context is cancelled. serve must stop accepting connections but
 // wait for that request, which then completes with 200.
+//
+// A burst of requests fired at the moment of cancellation is deliberately not asserted on:
+// connections the kernel completed but serve had not yet accepted are reset when the listener
+// closes ("read: connection reset by peer" after a successful dial), which no server can avoid.
 func TestServeGracefulShutdown(t *testing.T) {
 	t.Parallel()
 	dbURL := pgtest.NewURL(t)
@@ -437,7 +450,7 @@ func TestServeFails(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer ln.Close()
-		r := run(t, map[string]string{"DATABASE_URL": pgtest.NewURL(t), "P4W_HTTP_ADDR": ln.Addr().String(), "P4W_DATA_DIR": t.TempDir()}, "", "serve")
+		r := run(t, map[string]string{"DATABASE_URL": pgtest.NewURL(t), "P4W_HTTP_ADDR": ln.Addr().String()}, "", "serve")
 		if r.code != 1 || !strings.Contains(r.stderr, "listen") {
 			t.Errorf("exit %d, want 1 naming the listen failure: %s", r.code, r.stderr)
 		}
@@ -450,7 +463,7 @@ func TestServeFails(t *testing.T) {
 		}
 		u.Path = "/p4w_no_such_database"
 		for _, args := range [][]string{{"serve"}, {"migrate", "up"}, {"migrate", "status"}, {"seed", "demo"}} {
-			r := run(t, map[string]string{"DATABASE_URL": u.String(), "P4W_HTTP_ADDR": "127.0.0.1:0", "P4W_DATA_DIR": t.TempDir()}, "", args...)
+			r := run(t, map[string]string{"DATABASE_URL": u.String(), "P4W_HTTP_ADDR": "127.0.0.1:0"}, "", args...)
 			if r.code != 1 {
 				t.Errorf("p4w %s: exit %d, want 1: %s", strings.Join(args, " "), r.code, r.stderr)
 			}
@@ -498,7 +511,7 @@ func TestMigrate(t *testing.T) {
 func TestMigrateConcurrently(t *testing.T) {
 	t.Parallel()
 	dbURL := emptyDatabase(t)
-	vars := map[string]string{"DATABASE_URL": dbURL}
+	vars := withDataDir(t, map[string]string{"DATABASE_URL": dbURL})
 	const n = 3
 	results := make(chan result, n)
 	for range n {

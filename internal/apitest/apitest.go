@@ -18,6 +18,7 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
 
 	"github.com/p4w-nhs/p4w/api"
 	"github.com/p4w-nhs/p4w/internal/app"
@@ -40,6 +41,7 @@ type Env struct {
 	Config   config.Config
 	Services app.Services
 	HTTP     *http.Client // validates every response against openapi.yaml
+	Routes   []*echo.Route // every route the server registers
 }
 
 // Config is the configuration tests run with.
@@ -79,13 +81,17 @@ func New(tb testing.TB) *Env {
 	if err != nil {
 		tb.Fatalf("build handler: %v", err)
 	}
+	e, ok := handler.(*echo.Echo)
+	if !ok {
+		tb.Fatalf("the handler is a %T, not an *echo.Echo", handler)
+	}
 	srv := httptest.NewServer(handler)
 	tb.Cleanup(srv.Close)
 	s, err := app.NewServices(cfg, db)
 	if err != nil {
 		tb.Fatalf("build services: %v", err)
 	}
-	return &Env{URL: srv.URL, DB: db, DBURL: dbURL, Config: cfg, Services: s,
+	return &Env{URL: srv.URL, DB: db, DBURL: dbURL, Config: cfg, Services: s, Routes: e.Routes(),
 		HTTP: &http.Client{Transport: &contractChecker{tb: tb, next: http.DefaultTransport, router: router(tb)}, Timeout: 30 * time.Second}}
 }
 

@@ -21,8 +21,9 @@ type OrganisationRepository interface {
 	// Update locks the record, checks ifVersion, applies change and saves.
 	// Errors: not_found, precondition_failed, conflict, or change's own.
 	Update(ctx context.Context, id uuid.UUID, ifVersion *int64, change func(*Organisation) error) (Organisation, error)
-	AddMember(ctx context.Context, collaboration, member uuid.UUID) error
-	RemoveMember(ctx context.Context, collaboration, member uuid.UUID) error
+	// AddMember and RemoveMember report whether the membership changed.
+	AddMember(ctx context.Context, collaboration, member uuid.UUID) (bool, error)
+	RemoveMember(ctx context.Context, collaboration, member uuid.UUID) (bool, error)
 }
 
 // ProgrammeRepository stores the catalogue.

@@ -28,15 +28,15 @@ func authenticate(accounts *service.Accounts) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			h := c.Request().Header.Get(echo.HeaderAuthorization)
-			if h == "" || strings.HasPrefix(h, "Basic ") && c.Request().URL.Path == "/v1/auth/token" {
+			scheme, token, _ := strings.Cut(h, " ")
+			if h == "" || strings.EqualFold(scheme, "Basic") && c.Request().URL.Path == "/v1/auth/token" {
 				c.SetRequest(c.Request().WithContext(context.WithValue(c.Request().Context(), basicAuthKey{}, c.Request())))
 				return next(c)
 			}
 			ctx := c.Request().Context()
-			token, ok := strings.CutPrefix(h, "Bearer ")
 			var err error
 			switch {
-			case len(h) > maxAuthorizationHeader || !ok || token == "":
+			case len(h) > maxAuthorizationHeader || !strings.EqualFold(scheme, "Bearer") || token == "":
 				err = domain.Errorf(domain.CodeUnauthenticated, "the Authorization header must be a bearer access token")
 			default:
 				var p domain.Principal

@@ -31,6 +31,9 @@ type Transactor interface {
 
 var errRollback = errors.New("rollback: the handler answered with an error")
 
+// idempotentOperation is set on requests whose operation declares the Idempotency-Key header.
+const idempotentOperation = "p4w.idempotent"
+
 // replayedHeaders are the headers a replay repeats.
 var replayedHeaders = []string{echo.HeaderContentType, "ETag", "Location"}
 
@@ -41,8 +44,8 @@ func idempotency(tx Transactor, store IdempotencyStore, ttl time.Duration) echo.
 		return func(c echo.Context) error {
 			req := c.Request()
 			key := req.Header.Get("Idempotency-Key")
-			if req.Method != http.MethodPost || key == "" {
-				return next(c)
+			if req.Method != http.MethodPost || key == "" || c.Get(idempotentOperation) != true {
+				return next(c) // only operations that declare the header; never the token endpoint
 			}
 			body, err := io.ReadAll(req.Body)
 			if err != nil {
@@ -100,6 +103,9 @@ func idempotency(tx Transactor, store IdempotencyStore, ttl time.Duration) echo.
 			case errors.Is(err, errRollback) || (err == nil && replay == nil):
 				return rec.flushTo(c.Response().Writer)
 			case err != nil:
+				// The handler's answer never left the recorder and its write is rolled back:
+				// forget that Echo saw it written, so that the error is what the client gets.
+				c.Response().Committed, c.Response().Status, c.Response().Size = false, 0, 0
 				return err
 			}
 			h := c.Response().Header()

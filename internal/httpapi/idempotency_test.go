@@ -173,9 +173,25 @@ func TestIdempotencyUnderConcurrentRetries(t *testing.T) {
 	env := apitest.New(t)
 	trust := env.Organisation(t, domain.KindTrust, "Queensway NHS Trust")
 	token := env.User(t, trust.ID, domain.RoleCoordinator)
-	// No external_ref: only the Idempotency-Key can stop a second record.
-	body := participantBody(t, trust.ID, "given_name", "Racer")
+	// Several rounds, each a new key, make a lost race likelier to show.
+	for round := range 3 {
+		key := fmt.Sprintf("racing-key-%d", round)
+		// No external_ref: only the Idempotency-Key can stop a second record.
+		body := participantBody(t, trust.ID, "given_name", fmt.Sprintf("Racer%d", round))
+		raceCreates(t, env, token, key, body)
+		if got := countRows(t, env, `SELECT count(*) FROM participants`); got != round+1 {
+			t.Fatalf("round %d: %d participants, want %d: concurrent requests with one key created more than one", round, got, round+1)
+		}
+		if got := countRows(t, env, `SELECT count(*) FROM idempotency_keys WHERE key = $1`, key); got != 1 {
+			t.Errorf("round %d: %d stored replies, want 1", round, got)
+		}
+	}
+}
 
+// raceCreates fires concurrent POSTs with one key and body and checks every answer: the one
+// 201 (original or replayed), or a 409 for a retry while the first is still running.
+func raceCreates(t *testing.T, env *apitest.Env, token, key, body string) {
+	t.Helper()
 	const n = 8
 	type answer struct {
 		status   int
@@ -199,7 +215,7 @@ func TestIdempotencyUnderConcurrentRetries(t *testing.T) {
 			}
 			req.Header.Set("Content-Type", "application/json")
 			req.Header.Set("Authorization", "Bearer "+token)
-			req.Header.Set("Idempotency-Key", "racing-key")
+			req.Header.Set("Idempotency-Key", key)
 			res, err := env.HTTP.Do(req)
 			if err != nil {
 				answers[i].err = err
@@ -210,7 +226,7 @@ func TestIdempotencyUnderConcurrentRetries(t *testing.T) {
 			answers[i] = answer{status: res.StatusCode, body: b, header: res.Header, err: err, replayed: res.Header.Get("Idempotent-Replayed")}
 		}()
 	}
-	close(start)
+	close(start) // release them together
 	wg.Wait()
 
 	var created []answer
@@ -229,10 +245,10 @@ func TestIdempotencyUnderConcurrentRetries(t *testing.T) {
 				t.Errorf("request %d: a 409 that is not \"still being processed\": %s", i, a.body)
 			}
 		default:
-			t.Errorf("request %d: %d %s", i, a.status, a.body)
+			t.Errorf("request %d: %d %q", i, a.status, a.body)
 		}
 	}
-	t.Logf("answers: %v", summary)
+	t.Logf("%s: %v", key, summary)
 	if len(created) == 0 {
 		t.Fatalf("no request succeeded: %v", summary)
 	}
@@ -246,12 +262,55 @@ func TestIdempotencyUnderConcurrentRetries(t *testing.T) {
 		}
 	}
 	if originals != 1 {
-		t.Errorf("%d answers claim to be the original, want 1", originals)
+		t.Errorf("%d answers claim to be the original, want 1: %v", originals, summary)
 	}
-	if got := countRows(t, env, `SELECT count(*) FROM participants`); got != 1 {
-		t.Errorf("%d participants after %d concurrent requests with one key, want 1", got, n)
+}
+
+func TestIdempotencyReportsAFailureToStoreTheAnswer(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	trust := env.Organisation(t, domain.KindTrust, "Rookwood NHS Trust")
+	token := env.User(t, trust.ID, domain.RoleCoordinator)
+	// Make storing the answer fail, as a lost connection or a full disk would, after the
+	// handler has already produced its 201.
+	for _, stmt := range []string{
+		`CREATE FUNCTION test_refuse_reply() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$`,
+		`CREATE TRIGGER test_refuse_reply BEFORE INSERT ON idempotency_keys FOR EACH ROW EXECUTE FUNCTION test_refuse_reply()`,
+	} {
+		if _, err := env.DB.SQL().Exec(stmt); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if got := countRows(t, env, `SELECT count(*) FROM idempotency_keys`); got != 1 {
-		t.Errorf("%d stored replies, want 1", got)
+
+	res := env.Do(t, http.MethodPost, "/v1/participants", token, participantBody(t, trust.ID, "given_name", "Lost"), "Idempotency-Key", "doomed")
+	if n := countRows(t, env, `SELECT count(*) FROM participants`); n != 0 {
+		t.Errorf("%d participants written although the transaction failed", n)
+	}
+	// The client must learn that the request failed, not receive an empty success.
+	if res.Status != http.StatusInternalServerError {
+		t.Fatalf("failed to store the answer: %d %q (Content-Type %q)", res.Status, res.Body, res.Header.Get("Content-Type"))
+	}
+	res.Problem(t)
+}
+
+func TestIdempotencyNeverStoresTokens(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	trust := env.Organisation(t, domain.KindTrust, "Saltmarsh NHS Trust")
+	env.User(t, trust.ID, domain.RoleCoordinator)
+	var email string
+	if err := env.DB.SQL().QueryRow(`SELECT email FROM users`).Scan(&email); err != nil {
+		t.Fatal(err)
+	}
+	body := "grant_type=password&username=" + email + "&password=" + apitest.Password
+	for i := range 2 {
+		res := env.Do(t, http.MethodPost, "/v1/auth/token", "", body,
+			"Content-Type", "application/x-www-form-urlencoded", "Idempotency-Key", "sign-in")
+		if res.Status != http.StatusOK || res.Header.Get("Idempotent-Replayed") != "" {
+			t.Errorf("sign-in %d: %d (replayed %q)", i, res.Status, res.Header.Get("Idempotent-Replayed"))
+		}
+	}
+	if n := countRows(t, env, `SELECT count(*) FROM idempotency_keys`); n != 0 {
+		t.Errorf("%d token responses stored", n)
 	}
 }

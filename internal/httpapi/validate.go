@@ -42,7 +42,7 @@ func (v *validator) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		route, params, err := v.router.FindRoute(req)
 		switch {
 		case errors.Is(err, routers.ErrMethodNotAllowed):
-			return echo.ErrMethodNotAllowed
+			return next(c) // Echo answers 405 with Allow, or 204 to OPTIONS
 		case err != nil && strings.HasPrefix(req.URL.Path, "/v1/"):
 			return echo.ErrNotFound // no operation of the contract has this path
 		case err != nil:
@@ -50,6 +50,9 @@ func (v *validator) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		if err := checkSecurity(req.Context(), v.doc, route.Operation); err != nil {
 			return err
+		}
+		if route.Operation.Parameters.GetByInAndName(openapi3.ParameterInHeader, "Idempotency-Key") != nil {
+			c.Set(idempotentOperation, true)
 		}
 		if req.ContentLength != 0 && req.Body != nil && req.Body != http.NoBody {
 			body, err := io.ReadAll(req.Body)

@@ -181,3 +181,9 @@ func NewID() uuid.UUID {
 func likePrefix(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(s)) + "%"
 }
+
+// Raw runs a statement in the context's transaction, or on the pool. It is for tests and
+// tools that must see what PostgreSQL itself enforces, below the repositories' scopes.
+func Raw(ctx context.Context, db *DB, query string, args ...any) (*sql.Rows, error) {
+	return db.conn(ctx).Raw(query, args...).Rows()
+}

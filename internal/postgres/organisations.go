@@ -156,25 +156,22 @@ func (r *Organisations) Update(ctx context.Context, id uuid.UUID, ifVersion *int
 }
 
 // AddMember makes member part of collaboration; adding it twice is harmless.
-func (r *Organisations) AddMember(ctx context.Context, collaboration, member uuid.UUID) error {
+func (r *Organisations) AddMember(ctx context.Context, collaboration, member uuid.UUID) (bool, error) {
 	res := r.db.conn(ctx).Clauses(clause.OnConflict{DoNothing: true}).
 		Create(&organisationMember{CollaborationID: collaboration, MemberID: member})
 	if res.Error != nil || res.RowsAffected == 0 {
-		return translate(res.Error, "membership")
+		return false, translate(res.Error, "membership")
 	}
-	return r.touch(ctx, collaboration)
+	return true, r.touch(ctx, collaboration)
 }
 
 // RemoveMember takes member out of collaboration; removing a non-member is harmless.
-func (r *Organisations) RemoveMember(ctx context.Context, collaboration, member uuid.UUID) error {
+func (r *Organisations) RemoveMember(ctx context.Context, collaboration, member uuid.UUID) (bool, error) {
 	res := r.db.conn(ctx).Delete(&organisationMember{}, "collaboration_id = ? AND member_id = ?", collaboration, member)
-	if res.Error != nil {
-		return translate(res.Error, "membership")
+	if res.Error != nil || res.RowsAffected == 0 {
+		return false, translate(res.Error, "membership")
 	}
-	if res.RowsAffected == 0 {
-		return nil
-	}
-	return r.touch(ctx, collaboration)
+	return true, r.touch(ctx, collaboration)
 }
 
 // touch bumps a collaboration's version so that syncing clients see its new member list.

@@ -30,7 +30,7 @@ func (s *Organisations) Create(ctx context.Context, o domain.Organisation) (doma
 	}
 	err := s.tx.InTx(ctx, func(ctx context.Context) error {
 		if err := s.repo.Create(ctx, &o); err != nil {
-			return err
+			return asFieldConflict(err, "ods_code")
 		}
 		return audit(ctx, s.audit, "organisation.create", "organisation", o.ID, &o.ID, nil)
 	})
@@ -99,7 +99,7 @@ func (s *Organisations) Update(ctx context.Context, id uuid.UUID, ifVersion *int
 			return o.Validate()
 		})
 		if err != nil {
-			return err
+			return asFieldConflict(err, "ods_code")
 		}
 		return audit(ctx, s.audit, "organisation.update", "organisation", id, &id, fields)
 	})
@@ -130,18 +130,18 @@ func (s *Organisations) changeMembership(ctx context.Context, collaboration, mem
 		if err != nil {
 			return err
 		}
-		action := "organisation.member_remove"
+		action, changed := "organisation.member_remove", false
 		if join {
 			if err := c.CanJoin(&m); err != nil {
 				return err
 			}
 			action = "organisation.member_add"
-			err = s.repo.AddMember(ctx, collaboration, member)
+			changed, err = s.repo.AddMember(ctx, collaboration, member)
 		} else {
-			err = s.repo.RemoveMember(ctx, collaboration, member)
+			changed, err = s.repo.RemoveMember(ctx, collaboration, member)
 		}
-		if err != nil {
-			return err
+		if err != nil || !changed {
+			return err // adding a member twice, or removing a non-member, is no write
 		}
 		return audit(ctx, s.audit, action, "organisation", collaboration, &collaboration, []string{"member_ids"})
 	})

@@ -1,0 +1,143 @@
+package httpapi_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/p4w-nhs/p4w/internal/apitest"
+	"github.com/p4w-nhs/p4w/internal/domain"
+)
+
+// TestEveryRouteKeepsTrustsApart tries every route the server registers as an admin of another
+// trust, against trust A's records. It fails when a route has no case, so that no new route can
+// skip it.
+func TestEveryRouteKeepsTrustsApart(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	a := env.Organisation(t, domain.KindTrust, "Trust A")
+	b := env.Organisation(t, domain.KindTrust, "Trust B")
+	aCoordinator := env.User(t, a.ID, domain.RoleCoordinator)
+	aAdmin := env.User(t, a.ID, domain.RoleOrgAdmin)
+	attacker := env.User(t, b.ID, domain.RoleOrgAdmin) // the most powerful role a trust has
+
+	res := env.Do(t, http.MethodPost, "/v1/participants", aCoordinator,
+		`{"organisation_id":"`+a.ID.String()+`","external_ref":"A-1","given_name":"Secret","family_name":"Person","date_of_birth":"2000-01-01"}`)
+	if res.Status != http.StatusCreated {
+		t.Fatalf("create participant: %d %s", res.Status, res.Body)
+	}
+	var participant struct{ ID string }
+	res.Decode(t, &participant)
+	var aUser struct{ Data []struct{ ID string } }
+	env.Do(t, http.MethodGet, "/v1/users?organisation_id="+a.ID.String(), aAdmin, "").Decode(t, &aUser)
+	res = env.Do(t, http.MethodPost, "/v1/api-clients", aAdmin, `{"name":"A HR","organisation_id":"`+a.ID.String()+`","scopes":["participants:read"]}`)
+	var client struct{ ID string }
+	res.Decode(t, &client)
+	if participant.ID == "" || len(aUser.Data) == 0 || client.ID == "" {
+		t.Fatal("setting up trust A's records failed")
+	}
+	aID, pID, uID, cID := a.ID.String(), participant.ID, aUser.Data[0].ID, client.ID
+
+	// hidden: the record must look missing (404) or the act refused (403): never data, never a write.
+	hidden := func(statuses ...int) func(t *testing.T, r apitest.Response) {
+		return func(t *testing.T, r apitest.Response) {
+			for _, s := range statuses {
+				if r.Status == s {
+					return
+				}
+			}
+			t.Errorf("status %d, want one of %v: %s", r.Status, statuses, r.Body)
+		}
+	}
+	// listNoForeign: a list answers, but without any of trust A's ids.
+	listNoForeign := func(t *testing.T, r apitest.Response) {
+		if r.Status != http.StatusOK {
+			t.Errorf("status %d: %s", r.Status, r.Body)
+		}
+		for _, id := range []string{aID, pID, uID, cID} {
+			if strings.Contains(string(r.Body), id) {
+				t.Errorf("the list shows trust A's record %s: %s", id, r.Body)
+			}
+		}
+	}
+	type attack struct {
+		path, body string
+		check      func(t *testing.T, r apitest.Response)
+	}
+	patch := []string{"Content-Type", "application/merge-patch+json"}
+	cases := map[string][]attack{
+		"GET /v1/organisations":                                        {{"/v1/organisations", "", listNoForeign}, {"/v1/organisations?ods_code=RA1", "", listNoForeign}},
+		"POST /v1/organisations":                                       {{"/v1/organisations", `{"kind":"trust","name":"X","region":"london"}`, hidden(403)}},
+		"GET /v1/organisations/:organisation_id":                       {{"/v1/organisations/" + aID, "", hidden(404)}},
+		"PATCH /v1/organisations/:organisation_id":                     {{"/v1/organisations/" + aID, `{"name":"Hijacked"}`, hidden(404)}},
+		"GET /v1/organisations/:organisation_id/members":               {{"/v1/organisations/" + aID + "/members", "", hidden(404)}},
+		"PUT /v1/organisations/:organisation_id/members/:member_id":    {{"/v1/organisations/" + b.ID.String() + "/members/" + aID, "", hidden(403)}},
+		"DELETE /v1/organisations/:organisation_id/members/:member_id": {{"/v1/organisations/" + b.ID.String() + "/members/" + aID, "", hidden(403)}},
+		"GET /v1/participants": {{"/v1/participants", "", listNoForeign}, {"/v1/participants?organisation_id=" + aID, "", listNoForeign},
+			{"/v1/participants?external_ref=A-1", "", listNoForeign}, {"/v1/participants?q=secret", "", listNoForeign}},
+		"POST /v1/participants":                   {{"/v1/participants", `{"organisation_id":"` + aID + `","given_name":"X","family_name":"Y","date_of_birth":"2000-01-01"}`, hidden(422)}},
+		"GET /v1/participants/:participant_id":    {{"/v1/participants/" + pID, "", hidden(404)}},
+		"PATCH /v1/participants/:participant_id":  {{"/v1/participants/" + pID, `{"given_name":"Hijacked"}`, hidden(404)}},
+		"DELETE /v1/participants/:participant_id": {{"/v1/participants/" + pID, "", hidden(404)}},
+		"GET /v1/users":                           {{"/v1/users", "", listNoForeign}, {"/v1/users?organisation_id=" + aID, "", listNoForeign}},
+		"POST /v1/users":                          {{"/v1/users", `{"email":"x@example.org","password":"long enough password","role":"viewer","organisation_id":"` + aID + `"}`, hidden(422)}},
+		"GET /v1/users/:user_id":                  {{"/v1/users/" + uID, "", hidden(404)}},
+		"PATCH /v1/users/:user_id":                {{"/v1/users/" + uID, `{"enabled":false}`, hidden(404)}},
+		"GET /v1/api-clients":                     {{"/v1/api-clients", "", listNoForeign}, {"/v1/api-clients?organisation_id=" + aID, "", listNoForeign}},
+		"POST /v1/api-clients":                    {{"/v1/api-clients", `{"name":"X","organisation_id":"` + aID + `","scopes":["participants:read"]}`, hidden(422)}},
+		"GET /v1/api-clients/:api_client_id":      {{"/v1/api-clients/" + cID, "", hidden(404)}},
+		"DELETE /v1/api-clients/:api_client_id":   {{"/v1/api-clients/" + cID, "", hidden(404)}},
+		"GET /v1/audit-events":                    {{"/v1/audit-events", "", listNoForeign}, {"/v1/audit-events?organisation_id=" + aID, "", listNoForeign}},
+	}
+	// Routes that hold no organisation's records, and why.
+	shared := map[string]string{
+		"GET /healthz": "process health", "GET /readyz": "database health", "GET /metrics": "counters, no records",
+		"GET /openapi.yaml": "the contract", "GET /docs": "the reference", "GET /.well-known/jwks.json": "public keys",
+		"POST /v1/auth/token": "sign-in: a principal's own credentials", "POST /v1/auth/revoke": "revokes only the token presented",
+		"GET /v1/programmes": "the national catalogue", "GET /v1/programmes/:programme_id": "the national catalogue",
+		"POST /v1/programmes": "national only (catalogue:write)", "PATCH /v1/programmes/:programme_id": "national only (catalogue:write)",
+	}
+	for _, r := range env.Routes {
+		key := r.Method + " " + r.Path
+		if _, ok := shared[key]; ok {
+			continue
+		}
+		attacks, ok := cases[key]
+		if !ok {
+			t.Errorf("route %s has no tenancy case: add one to this test", key)
+			continue
+		}
+		for _, at := range attacks {
+			t.Run(key+" "+at.path, func(t *testing.T) {
+				var headers []string
+				if r.Method == http.MethodPatch {
+					headers = patch
+				}
+				at.check(t, env.Do(t, r.Method, at.path, attacker, at.body, headers...))
+			})
+		}
+	}
+
+	// Nothing of trust A changed.
+	var p struct {
+		GivenName string `json:"given_name"`
+		Version   int64
+	}
+	env.Do(t, http.MethodGet, "/v1/participants/"+pID, aCoordinator, "").Decode(t, &p)
+	var o struct{ Name string }
+	env.Do(t, http.MethodGet, "/v1/organisations/"+aID, aCoordinator, "").Decode(t, &o)
+	var c struct {
+		RevokedAt *string `json:"revoked_at"`
+	}
+	env.Do(t, http.MethodGet, "/v1/api-clients/"+cID, aAdmin, "").Decode(t, &c)
+	var u struct{ Enabled bool }
+	env.Do(t, http.MethodGet, "/v1/users/"+uID, aAdmin, "").Decode(t, &u)
+	if p.GivenName != "Secret" || p.Version != 1 || o.Name != "Trust A" || c.RevokedAt != nil || !u.Enabled {
+		t.Errorf("trust A's records changed: participant %+v, organisation %+v, client %+v, user %+v", p, o, c, u)
+	}
+	var count int
+	if err := env.DB.SQL().QueryRow(`SELECT count(*) FROM participants`).Scan(&count); err != nil || count != 1 {
+		t.Errorf("participants: %d (err %v), want only trust A's one", count, err)
+	}
+
+}
