@@ -40,7 +40,7 @@ type Env struct {
 	DBURL    string
 	Config   config.Config
 	Services app.Services
-	HTTP     *http.Client // validates every response against openapi.yaml
+	HTTP     *http.Client  // validates every response against openapi.yaml
 	Routes   []*echo.Route // every route the server registers
 }
 
