@@ -5,6 +5,7 @@ package postgres
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"strings"
@@ -71,20 +72,51 @@ func (db *DB) Close() error { return db.SQL().Close() }
 type txKey struct{}
 
 // InTx runs fn in a transaction, or in the caller's when ctx already carries one. The
-// transaction is told the principal's reach, which row-level security enforces.
-func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
+// transaction acts as p4w_api and is told the principal's reach, which row-level security
+// enforces; both settings end with the transaction, never staying on the pooled session.
+func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) (err error) {
 	if _, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
 		return fn(ctx)
 	}
-	return db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		// For this transaction only (never the pooled session): act as p4w_api, which
-		// row-level security binds, and tell the policies the principal's reach.
-		err := tx.Exec("SELECT set_config('role', 'p4w_api', true), set_config('p4w.reach', ?, true)", reachSetting(ctx)).Error
-		if err != nil {
-			return fmt.Errorf("scope transaction: %w", err)
+	conn, err := db.SQL().Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("take a connection: %w", err)
+	}
+	defer conn.Close()
+	// BEGIN and the scope travel in one round trip: with no parameters the driver uses the
+	// simple protocol, which takes several statements. The reach holds only UUIDs, commas or
+	// "*" (reachSetting), so it is safe as a literal.
+	begin := "BEGIN; SELECT set_config('role', 'p4w_api', true), set_config('p4w.reach', '" + reachSetting(ctx) + "', true)"
+	if _, err := conn.ExecContext(ctx, begin); err != nil {
+		discard(conn)
+		return fmt.Errorf("begin: %w", err)
+	}
+	committed := false
+	defer func() {
+		if committed {
+			return
 		}
-		return fn(context.WithValue(ctx, txKey{}, tx))
-	})
+		// Roll back even if the request was cancelled: the connection goes back to the pool.
+		if _, rbErr := conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK"); rbErr != nil {
+			discard(conn)
+		}
+	}()
+	tx := db.gorm.Session(&gorm.Session{NewDB: true, Context: ctx})
+	tx.Statement.ConnPool = conn
+	if err := fn(context.WithValue(ctx, txKey{}, tx)); err != nil {
+		return err
+	}
+	if _, err := conn.ExecContext(context.WithoutCancel(ctx), "COMMIT"); err != nil {
+		discard(conn)
+		return fmt.Errorf("commit: %w", err)
+	}
+	committed = true
+	return nil
+}
+
+// discard makes database/sql close conn instead of pooling it: its transaction state is unknown.
+func discard(conn *sql.Conn) {
+	_ = conn.Raw(func(any) error { return driver.ErrBadConn })
 }
 
 // reachSetting is the principal's reach as the row-level security policies read it: "*" for

@@ -65,6 +65,7 @@ type cachedPrincipal struct {
 	principal domain.Principal
 	err       error
 	until     time.Time
+	subject   string
 }
 
 // NewAccounts wires sign-in, token resolution and the management of users and API clients.
@@ -273,28 +274,36 @@ func asActor(ctx context.Context, subject string, org uuid.UUID) context.Context
 }
 
 // Authenticate verifies an access token and returns the principal it speaks for, as the
-// database has it now (within principalTTL): a disabled user's token stops working.
-// Errors: unauthenticated.
+// database has it now (within principalTTL): a disabled user's or a revoked client's token
+// stops working. Each token's answer is kept for principalTTL (never past its expiry), so
+// the signature check and the database read happen once per token and interval, not per
+// request. Errors: unauthenticated.
 func (s *Accounts) Authenticate(ctx context.Context, token string) (domain.Principal, error) {
+	key := string(auth.HashSecret(token))
+	now := time.Now()
+	s.mu.Lock()
+	c, ok := s.cache[key]
+	s.mu.Unlock()
+	if ok && now.Before(c.until) {
+		return c.principal, c.err
+	}
 	claims, err := s.Tokens.Verify(token)
 	if err != nil {
 		return domain.Principal{}, domain.Errorf(domain.CodeUnauthenticated, "the access token is not valid")
-	}
-	s.mu.Lock()
-	c, ok := s.cache[claims.Subject]
-	s.mu.Unlock()
-	if ok && time.Now().Before(c.until) {
-		return c.principal, c.err
 	}
 	p, err := s.resolve(ctx, claims)
 	if err != nil && domain.ErrorCode(err) != domain.CodeUnauthenticated {
 		return p, err // a database fault is not the caller's fault: do not cache it
 	}
+	until := now.Add(principalTTL)
+	if claims.ExpiresAt != nil && claims.ExpiresAt.Before(until) {
+		until = claims.ExpiresAt.Time
+	}
 	s.mu.Lock()
 	if len(s.cache) > 100_000 {
-		clear(s.cache) // bounded: a flood of distinct subjects cannot grow it without end
+		clear(s.cache) // bounded: a flood of distinct tokens cannot grow it without end
 	}
-	s.cache[claims.Subject] = cachedPrincipal{principal: p, err: err, until: time.Now().Add(principalTTL)}
+	s.cache[key] = cachedPrincipal{principal: p, err: err, until: until, subject: claims.Subject}
 	s.mu.Unlock()
 	return p, err
 }

@@ -209,9 +209,13 @@ func (s *Accounts) RevokeClient(ctx context.Context, id uuid.UUID) error {
 	return err
 }
 
-// forget drops a cached principal.
+// forget drops the cached principals of subject's tokens.
 func (s *Accounts) forget(subject string) {
 	s.mu.Lock()
-	delete(s.cache, subject)
-	s.mu.Unlock()
+	defer s.mu.Unlock()
+	for k, c := range s.cache {
+		if c.subject == subject {
+			delete(s.cache, k)
+		}
+	}
 }
