@@ -9,7 +9,7 @@ WITH_PG    := scripts/with-postgres.sh
 # Extra flags for `go test`, e.g. make test TESTFLAGS='-run TestEnrol -v'
 TESTFLAGS  ?=
 # Extra flags for benchmarks, e.g. make bench BENCHFLAGS='-benchtime=5s -count=5'
-BENCHFLAGS ?=
+BENCHFLAGS ?= -benchtime=5s
 # Configurations of the generated packages; each is run from its own directory. check-generated runs
 # a copy of each whose output: points into a temporary directory (oapi-codegen prefers the config's
 # output: over -o), so the working tree is never written.
@@ -60,7 +60,7 @@ vet: ## go vet ./...
 test: check-generated vet ## check generated code, vet, then run all tests with -race against PostgreSQL
 	$(WITH_PG) $(GO) test -race -count=1 $(TESTFLAGS) ./...
 
-bench: ## run the benchmarks against PostgreSQL
+bench: ## load benchmarks: p4w against a net/http + pgx baseline on 100k participants, and auth micro-benchmarks
 	$(WITH_PG) $(GO) test -run '^$$' -bench . -benchmem $(BENCHFLAGS) ./...
 
 lint: ## fail when gofmt would change a file

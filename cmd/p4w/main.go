@@ -204,10 +204,29 @@ func seedDemo(ctx context.Context, cfg config.Config, out io.Writer) error {
 			return err
 		}
 	}
+	clients := []struct {
+		clientID, secret string
+		org              uuid.UUID
+		scopes           []string
+	}{
+		{"demo-northgate-hr", "demo-secret-northgate-hr", res.TrustIDs[0], []string{domain.ScopeParticipantsRead, domain.ScopeParticipantsWrite}},
+		{"demo-riverside-hr", "demo-secret-riverside-hr", res.TrustIDs[1], []string{domain.ScopeParticipantsRead}},
+	}
+	for _, c := range clients {
+		_, err := s.Accounts.CreateClient(sysCtx, domain.APIClient{Name: c.clientID + " (demo HR system)", OrganisationID: c.org,
+			ClientID: c.clientID, Scopes: c.scopes}, c.secret)
+		if err != nil && domain.ErrorCode(err) != domain.CodeConflict {
+			return err
+		}
+	}
 	fmt.Fprintf(out, "demo data: %d organisations and %d participants created this run\n", res.Organisations, res.Participants)
 	fmt.Fprintf(out, "demo users (password %q):\n", demoPassword)
 	for _, u := range users {
 		fmt.Fprintf(out, "  %-40s %s\n", u.email, u.role)
+	}
+	fmt.Fprintln(out, "demo API clients (client_credentials grant):")
+	for _, c := range clients {
+		fmt.Fprintf(out, "  client_id %-20s client_secret %-26s scopes %s\n", c.clientID, c.secret, strings.Join(c.scopes, " "))
 	}
 	return nil
 }

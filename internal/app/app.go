@@ -78,6 +78,8 @@ func loadKeys(cfg config.Config) (*auth.KeySet, error) {
 	if len(signing) > 0 {
 		return auth.LoadKeySet(signing, verify)
 	}
+	// Development only: replicas that each made their own key could not verify each other's
+	// tokens, which is why the deployment manifests always configure one.
 	dev, err := auth.LoadOrCreateDevKey(filepath.Join(cfg.DataDir, "keys", "dev-signing-key.pem"))
 	if err != nil {
 		return nil, err

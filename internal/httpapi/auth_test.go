@@ -34,7 +34,7 @@ import (
 
 const (
 	authProtected = "/v1/participants" // needs participants:read
-	formType      = "application/x-www-form-urlencoded"
+	authFormType      = "application/x-www-form-urlencoded"
 )
 
 // authForm encodes name, value pairs as a form body.
@@ -46,14 +46,14 @@ func authForm(pairs ...string) string {
 	return v.Encode()
 }
 
-// postToken sends a form body to the token endpoint; more headers come in name, value pairs.
-func postToken(t *testing.T, env *apitest.Env, form string, headers ...string) apitest.Response {
+// authPostToken sends a form body to the token endpoint; more headers come in name, value pairs.
+func authPostToken(t *testing.T, env *apitest.Env, form string, headers ...string) apitest.Response {
 	t.Helper()
-	return env.Do(t, http.MethodPost, "/v1/auth/token", "", form, append([]string{"Content-Type", formType}, headers...)...)
+	return env.Do(t, http.MethodPost, "/v1/auth/token", "", form, append([]string{"Content-Type", authFormType}, headers...)...)
 }
 
-// authToken is a token endpoint answer, with refresh_token's presence kept apart from its value.
-type authToken struct {
+// authTokenAnswer is a token endpoint answer, with refresh_token's presence kept apart from its value.
+type authTokenAnswer struct {
 	AccessToken  string  `json:"access_token"`
 	TokenType    string  `json:"token_type"`
 	ExpiresIn    int     `json:"expires_in"`
@@ -61,8 +61,8 @@ type authToken struct {
 	Scope        string  `json:"scope"`
 }
 
-// wantToken checks a successful token answer and decodes it.
-func wantToken(t *testing.T, res apitest.Response) authToken {
+// authWantToken checks a successful token answer and decodes it.
+func authWantToken(t *testing.T, res apitest.Response) authTokenAnswer {
 	t.Helper()
 	if res.Status != http.StatusOK {
 		t.Fatalf("token endpoint: %d %s", res.Status, res.Body)
@@ -70,7 +70,7 @@ func wantToken(t *testing.T, res apitest.Response) authToken {
 	if got := res.Header.Get("Cache-Control"); got != "no-store" {
 		t.Errorf("Cache-Control = %q, want no-store", got)
 	}
-	var tok authToken
+	var tok authTokenAnswer
 	res.Decode(t, &tok)
 	if tok.AccessToken == "" || tok.TokenType != "Bearer" || tok.ExpiresIn != 900 {
 		t.Errorf("token answer: %s", res.Body)
@@ -78,14 +78,14 @@ func wantToken(t *testing.T, res apitest.Response) authToken {
 	return tok
 }
 
-// oauthError is an OAuth 2 error answer (RFC 6749 §5.2).
-type oauthError struct {
+// authOAuthError is an OAuth 2 error answer (RFC 6749 §5.2).
+type authOAuthError struct {
 	Error       string `json:"error"`
 	Description string `json:"error_description"`
 }
 
-// wantOAuthError checks an OAuth 2 error of status and code and decodes it.
-func wantOAuthError(t *testing.T, res apitest.Response, status int, code string) oauthError {
+// authWantOAuthError checks an OAuth 2 error of status and code and decodes it.
+func authWantOAuthError(t *testing.T, res apitest.Response, status int, code string) authOAuthError {
 	t.Helper()
 	if res.Status != status {
 		t.Fatalf("%d, want %d %s: %s", res.Status, status, code, res.Body)
@@ -93,7 +93,7 @@ func wantOAuthError(t *testing.T, res apitest.Response, status int, code string)
 	if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		t.Errorf("Content-Type = %q, want application/json", ct)
 	}
-	var e oauthError
+	var e authOAuthError
 	res.Decode(t, &e)
 	if e.Error != code {
 		t.Errorf("error = %q, want %q (%s)", e.Error, code, res.Body)
@@ -101,8 +101,8 @@ func wantOAuthError(t *testing.T, res apitest.Response, status int, code string)
 	return e
 }
 
-// want401 checks the refusal of a bad access token on a protected route.
-func want401(t *testing.T, res apitest.Response) {
+// authWant401 checks the refusal of a bad access token on a protected route.
+func authWant401(t *testing.T, res apitest.Response) {
 	t.Helper()
 	if res.Status != http.StatusUnauthorized {
 		t.Fatalf("%d, want 401: %s", res.Status, res.Body)
@@ -115,8 +115,8 @@ func want401(t *testing.T, res apitest.Response) {
 	}
 }
 
-// wantRetryAfter checks a 429 problem with a positive whole number of seconds to wait.
-func wantRetryAfter(t *testing.T, res apitest.Response) int {
+// authWantRetryAfter checks a 429 problem with a positive whole number of seconds to wait.
+func authWantRetryAfter(t *testing.T, res apitest.Response) int {
 	t.Helper()
 	if res.Status != http.StatusTooManyRequests {
 		t.Fatalf("%d, want 429: %s", res.Status, res.Body)
@@ -132,8 +132,8 @@ func wantRetryAfter(t *testing.T, res apitest.Response) int {
 	return n
 }
 
-// newUser creates a user of org with role and apitest.Password, returning its id and email.
-func newUser(t *testing.T, env *apitest.Env, org uuid.UUID, role domain.Role) (uuid.UUID, string) {
+// authNewUser creates a user of org with role and apitest.Password, returning its id and email.
+func authNewUser(t *testing.T, env *apitest.Env, org uuid.UUID, role domain.Role) (uuid.UUID, string) {
 	t.Helper()
 	email := "auth-" + uuid.NewString()[:8] + "@example.org"
 	u, err := env.Services.Accounts.CreateUser(apitest.System(), domain.User{Email: email, OrganisationID: org, Role: role}, apitest.Password)
@@ -143,13 +143,13 @@ func newUser(t *testing.T, env *apitest.Env, org uuid.UUID, role domain.Role) (u
 	return u.ID, email
 }
 
-func signInForm(email, password string) string {
+func authSignInForm(email, password string) string {
 	return authForm("grant_type", "password", "username", email, "password", password)
 }
 
-// newClient registers an API client of org as the org_admin adminToken, returning its id, client
+// authNewClient registers an API client of org as the org_admin adminToken, returning its id, client
 // id and secret.
-func newClient(t *testing.T, env *apitest.Env, adminToken string, org uuid.UUID, scopes ...string) (id, clientID, secret string) {
+func authNewClient(t *testing.T, env *apitest.Env, adminToken string, org uuid.UUID, scopes ...string) (id, clientID, secret string) {
 	t.Helper()
 	body, err := json.Marshal(map[string]any{"name": "Trust HR " + uuid.NewString()[:4], "organisation_id": org, "scopes": scopes})
 	if err != nil {
@@ -171,16 +171,16 @@ func newClient(t *testing.T, env *apitest.Env, adminToken string, org uuid.UUID,
 	return c.ID, c.ClientID, c.ClientSecret
 }
 
-func clientGrant(clientID, secret string, more ...string) string {
+func authClientGrant(clientID, secret string, more ...string) string {
 	return authForm(append([]string{"grant_type", "client_credentials", "client_id", clientID, "client_secret", secret}, more...)...)
 }
 
-func basic(id, secret string) string {
+func authBasic(id, secret string) string {
 	return "Basic " + base64.StdEncoding.EncodeToString([]byte(id+":"+secret))
 }
 
-// unverified decodes a token's header and claims without checking anything.
-func unverified(t *testing.T, token string) (map[string]any, jwt.MapClaims) {
+// authUnverified decodes a token's header and claims without checking anything.
+func authUnverified(t *testing.T, token string) (map[string]any, jwt.MapClaims) {
 	t.Helper()
 	claims := jwt.MapClaims{}
 	tok, _, err := jwt.NewParser().ParseUnverified(token, claims)
@@ -194,17 +194,17 @@ func TestAuthPasswordGrant(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
 	trust := env.Organisation(t, domain.KindTrust, "Northgate Teaching Hospitals NHS Foundation Trust")
-	userID, email := newUser(t, env, trust.ID, domain.RoleCoordinator)
+	userID, email := authNewUser(t, env, trust.ID, domain.RoleCoordinator)
 
 	t.Run("form body", func(t *testing.T) {
-		tok := wantToken(t, postToken(t, env, signInForm(email, apitest.Password)))
+		tok := authWantToken(t, authPostToken(t, env, authSignInForm(email, apitest.Password)))
 		if tok.RefreshToken == nil || *tok.RefreshToken == "" {
 			t.Errorf("no refresh_token")
 		}
 		if want := "organisations:read participants:read participants:write"; tok.Scope != want {
 			t.Errorf("scope = %q, want %q", tok.Scope, want)
 		}
-		header, claims := unverified(t, tok.AccessToken)
+		header, claims := authUnverified(t, tok.AccessToken)
 		if header["alg"] != "EdDSA" || header["typ"] != "at+jwt" || header["kid"] == nil {
 			t.Errorf("token header %v", header)
 		}
@@ -227,7 +227,7 @@ func TestAuthPasswordGrant(t *testing.T) {
 
 	t.Run("JSON body", func(t *testing.T) {
 		body, _ := json.Marshal(map[string]string{"grant_type": "password", "username": email, "password": apitest.Password})
-		tok := wantToken(t, env.Do(t, http.MethodPost, "/v1/auth/token", "", string(body)))
+		tok := authWantToken(t, env.Do(t, http.MethodPost, "/v1/auth/token", "", string(body)))
 		if tok.RefreshToken == nil {
 			t.Errorf("no refresh_token")
 		}
@@ -237,27 +237,27 @@ func TestAuthPasswordGrant(t *testing.T) {
 	})
 
 	t.Run("email in another case", func(t *testing.T) {
-		wantToken(t, postToken(t, env, signInForm(strings.ToUpper(email), apitest.Password)))
+		authWantToken(t, authPostToken(t, env, authSignInForm(strings.ToUpper(email), apitest.Password)))
 	})
 
 	t.Run("missing fields", func(t *testing.T) {
-		wantOAuthError(t, postToken(t, env, authForm("grant_type", "password", "password", apitest.Password)), http.StatusBadRequest, "invalid_request")
-		wantOAuthError(t, postToken(t, env, authForm("grant_type", "password", "username", email)), http.StatusBadRequest, "invalid_request")
+		authWantOAuthError(t, authPostToken(t, env, authForm("grant_type", "password", "password", apitest.Password)), http.StatusBadRequest, "invalid_request")
+		authWantOAuthError(t, authPostToken(t, env, authForm("grant_type", "password", "username", email)), http.StatusBadRequest, "invalid_request")
 	})
 
 	t.Run("no user enumeration", func(t *testing.T) {
 		// Each case its own account name, so the per-account throttle stays out of the way.
-		_, other := newUser(t, env, trust.ID, domain.RoleCoordinator)
-		_, disabled := newUser(t, env, trust.ID, domain.RoleCoordinator)
+		_, other := authNewUser(t, env, trust.ID, domain.RoleCoordinator)
+		_, disabled := authNewUser(t, env, trust.ID, domain.RoleCoordinator)
 		if _, err := env.DB.SQL().ExecContext(context.Background(), `UPDATE users SET enabled = false WHERE email = $1`, disabled); err != nil {
 			t.Fatal(err)
 		}
-		unknown := postToken(t, env, signInForm("nobody-"+uuid.NewString()[:8]+"@example.org", apitest.Password))
-		wrong := postToken(t, env, signInForm(other, "not the password at all"))
-		off := postToken(t, env, signInForm(disabled, apitest.Password))
-		wantOAuthError(t, unknown, http.StatusBadRequest, "invalid_grant")
-		wantOAuthError(t, wrong, http.StatusBadRequest, "invalid_grant")
-		wantOAuthError(t, off, http.StatusBadRequest, "invalid_grant")
+		unknown := authPostToken(t, env, authSignInForm("nobody-"+uuid.NewString()[:8]+"@example.org", apitest.Password))
+		wrong := authPostToken(t, env, authSignInForm(other, "not the password at all"))
+		off := authPostToken(t, env, authSignInForm(disabled, apitest.Password))
+		authWantOAuthError(t, unknown, http.StatusBadRequest, "invalid_grant")
+		authWantOAuthError(t, wrong, http.StatusBadRequest, "invalid_grant")
+		authWantOAuthError(t, off, http.StatusBadRequest, "invalid_grant")
 		if string(unknown.Body) != string(wrong.Body) {
 			t.Errorf("an unknown email and a wrong password answer differently:\n%s\n%s", unknown.Body, wrong.Body)
 		}
@@ -271,10 +271,10 @@ func TestAuthRefreshRotation(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
 	trust := env.Organisation(t, domain.KindTrust, "Riverside Community Health NHS Trust")
-	userID, email := newUser(t, env, trust.ID, domain.RoleCoordinator)
-	signIn := func(t *testing.T) authToken {
+	userID, email := authNewUser(t, env, trust.ID, domain.RoleCoordinator)
+	signIn := func(t *testing.T) authTokenAnswer {
 		t.Helper()
-		tok := wantToken(t, postToken(t, env, signInForm(email, apitest.Password)))
+		tok := authWantToken(t, authPostToken(t, env, authSignInForm(email, apitest.Password)))
 		if tok.RefreshToken == nil {
 			t.Fatalf("no refresh_token")
 		}
@@ -282,11 +282,11 @@ func TestAuthRefreshRotation(t *testing.T) {
 	}
 	refresh := func(t *testing.T, token string) apitest.Response {
 		t.Helper()
-		return postToken(t, env, authForm("grant_type", "refresh_token", "refresh_token", token))
+		return authPostToken(t, env, authForm("grant_type", "refresh_token", "refresh_token", token))
 	}
 	revoke := func(t *testing.T, token string) {
 		t.Helper()
-		res := env.Do(t, http.MethodPost, "/v1/auth/revoke", "", authForm("token", token), "Content-Type", formType)
+		res := env.Do(t, http.MethodPost, "/v1/auth/revoke", "", authForm("token", token), "Content-Type", authFormType)
 		if res.Status != http.StatusOK {
 			t.Fatalf("revoke: %d %s", res.Status, res.Body)
 		}
@@ -294,7 +294,7 @@ func TestAuthRefreshRotation(t *testing.T) {
 
 	t.Run("rotation and reuse", func(t *testing.T) {
 		first := signIn(t)
-		second := wantToken(t, refresh(t, *first.RefreshToken))
+		second := authWantToken(t, refresh(t, *first.RefreshToken))
 		if second.RefreshToken == nil || *second.RefreshToken == *first.RefreshToken {
 			t.Fatalf("the refresh grant did not rotate the refresh token: %+v", second)
 		}
@@ -304,27 +304,27 @@ func TestAuthRefreshRotation(t *testing.T) {
 		if want := "organisations:read participants:read participants:write"; second.Scope != want {
 			t.Errorf("scope = %q, want %q", second.Scope, want)
 		}
-		if _, claims := unverified(t, second.AccessToken); claims["sub"] != "user:"+userID.String() {
+		if _, claims := authUnverified(t, second.AccessToken); claims["sub"] != "user:"+userID.String() {
 			t.Errorf("refreshed token's sub = %v", claims["sub"])
 		}
 		if res := env.Do(t, http.MethodGet, authProtected, second.AccessToken, ""); res.Status != http.StatusOK {
 			t.Errorf("the refreshed access token: %d %s", res.Status, res.Body)
 		}
 		// The used token presented again: refused, and its whole family with it.
-		wantOAuthError(t, refresh(t, *first.RefreshToken), http.StatusBadRequest, "invalid_grant")
-		wantOAuthError(t, refresh(t, *second.RefreshToken), http.StatusBadRequest, "invalid_grant")
+		authWantOAuthError(t, refresh(t, *first.RefreshToken), http.StatusBadRequest, "invalid_grant")
+		authWantOAuthError(t, refresh(t, *second.RefreshToken), http.StatusBadRequest, "invalid_grant")
 		if n := countRows(t, env, `SELECT count(*) FROM audit_events WHERE action = 'auth.refresh_reuse' AND resource_id = $1`, userID.String()); n != 1 {
 			t.Errorf("%d auth.refresh_reuse audit events, want 1", n)
 		}
 		// Another sign-in of the same user is another family, untouched.
 		other := signIn(t)
-		wantToken(t, refresh(t, *other.RefreshToken))
+		authWantToken(t, refresh(t, *other.RefreshToken))
 	})
 
 	t.Run("revoke", func(t *testing.T) {
 		tok := signIn(t)
 		revoke(t, *tok.RefreshToken)
-		wantOAuthError(t, refresh(t, *tok.RefreshToken), http.StatusBadRequest, "invalid_grant")
+		authWantOAuthError(t, refresh(t, *tok.RefreshToken), http.StatusBadRequest, "invalid_grant")
 		// Revoking an unknown token is no error (RFC 7009 §2.2), nor is revoking twice.
 		revoke(t, "never-issued-"+uuid.NewString())
 		revoke(t, *tok.RefreshToken)
@@ -336,22 +336,22 @@ func TestAuthRefreshRotation(t *testing.T) {
 		if res := env.Do(t, http.MethodPost, "/v1/auth/revoke", "", string(body)); res.Status != http.StatusOK {
 			t.Fatalf("revoke: %d %s", res.Status, res.Body)
 		}
-		wantOAuthError(t, refresh(t, *tok.RefreshToken), http.StatusBadRequest, "invalid_grant")
+		authWantOAuthError(t, refresh(t, *tok.RefreshToken), http.StatusBadRequest, "invalid_grant")
 	})
 
 	t.Run("revoking an ancestor revokes the live descendant", func(t *testing.T) {
 		first := signIn(t)
-		second := wantToken(t, refresh(t, *first.RefreshToken))
+		second := authWantToken(t, refresh(t, *first.RefreshToken))
 		revoke(t, *first.RefreshToken)
-		wantOAuthError(t, refresh(t, *second.RefreshToken), http.StatusBadRequest, "invalid_grant")
+		authWantOAuthError(t, refresh(t, *second.RefreshToken), http.StatusBadRequest, "invalid_grant")
 	})
 
 	t.Run("missing refresh_token", func(t *testing.T) {
-		wantOAuthError(t, postToken(t, env, authForm("grant_type", "refresh_token")), http.StatusBadRequest, "invalid_request")
+		authWantOAuthError(t, authPostToken(t, env, authForm("grant_type", "refresh_token")), http.StatusBadRequest, "invalid_request")
 	})
 
 	t.Run("unknown refresh token", func(t *testing.T) {
-		wantOAuthError(t, refresh(t, "never-issued-"+uuid.NewString()), http.StatusBadRequest, "invalid_grant")
+		authWantOAuthError(t, refresh(t, "never-issued-"+uuid.NewString()), http.StatusBadRequest, "invalid_grant")
 	})
 
 	t.Run("expired refresh token", func(t *testing.T) {
@@ -361,16 +361,16 @@ func TestAuthRefreshRotation(t *testing.T) {
 			WHERE id = (SELECT id FROM refresh_tokens WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1)`, userID); err != nil {
 			t.Fatal(err)
 		}
-		wantOAuthError(t, refresh(t, *tok.RefreshToken), http.StatusBadRequest, "invalid_grant")
+		authWantOAuthError(t, refresh(t, *tok.RefreshToken), http.StatusBadRequest, "invalid_grant")
 	})
 
 	t.Run("disabled user", func(t *testing.T) {
-		id, otherEmail := newUser(t, env, trust.ID, domain.RoleViewer)
-		tok := wantToken(t, postToken(t, env, signInForm(otherEmail, apitest.Password)))
+		id, otherEmail := authNewUser(t, env, trust.ID, domain.RoleViewer)
+		tok := authWantToken(t, authPostToken(t, env, authSignInForm(otherEmail, apitest.Password)))
 		if _, err := env.DB.SQL().ExecContext(context.Background(), `UPDATE users SET enabled = false WHERE id = $1`, id); err != nil {
 			t.Fatal(err)
 		}
-		wantOAuthError(t, refresh(t, *tok.RefreshToken), http.StatusBadRequest, "invalid_grant")
+		authWantOAuthError(t, refresh(t, *tok.RefreshToken), http.StatusBadRequest, "invalid_grant")
 	})
 }
 
@@ -380,8 +380,8 @@ func TestAuthRefreshConcurrentReuse(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
 	trust := env.Organisation(t, domain.KindTrust, "Riverside Community Health NHS Trust")
-	_, email := newUser(t, env, trust.ID, domain.RoleCoordinator)
-	tok := wantToken(t, postToken(t, env, signInForm(email, apitest.Password)))
+	_, email := authNewUser(t, env, trust.ID, domain.RoleCoordinator)
+	tok := authWantToken(t, authPostToken(t, env, authSignInForm(email, apitest.Password)))
 
 	const n = 8
 	statuses := make([]int, n)
@@ -397,7 +397,7 @@ func TestAuthRefreshConcurrentReuse(t *testing.T) {
 				errs[i] = err
 				return
 			}
-			req.Header.Set("Content-Type", formType)
+			req.Header.Set("Content-Type", authFormType)
 			res, err := env.HTTP.Do(req)
 			if err != nil {
 				errs[i] = err
@@ -432,18 +432,18 @@ func TestAuthClientCredentials(t *testing.T) {
 	env := apitest.New(t)
 	trust := env.Organisation(t, domain.KindTrust, "Northgate Teaching Hospitals NHS Foundation Trust")
 	admin := env.User(t, trust.ID, domain.RoleOrgAdmin)
-	id, clientID, secret := newClient(t, env, admin, trust.ID, "participants:read")
+	id, clientID, secret := authNewClient(t, env, admin, trust.ID, "participants:read")
 
 	var clientToken string
 	t.Run("form fields", func(t *testing.T) {
-		tok := wantToken(t, postToken(t, env, clientGrant(clientID, secret)))
+		tok := authWantToken(t, authPostToken(t, env, authClientGrant(clientID, secret)))
 		if tok.RefreshToken != nil {
 			t.Errorf("a client credentials grant returned a refresh_token")
 		}
 		if tok.Scope != "participants:read" {
 			t.Errorf("scope = %q, want participants:read", tok.Scope)
 		}
-		_, claims := unverified(t, tok.AccessToken)
+		_, claims := authUnverified(t, tok.AccessToken)
 		if claims["sub"] != "client:"+id || claims["client_id"] != clientID || claims["scope"] != "participants:read" || claims["org"] != trust.ID.String() {
 			t.Errorf("client token claims %v", claims)
 		}
@@ -454,32 +454,32 @@ func TestAuthClientCredentials(t *testing.T) {
 	}
 
 	t.Run("HTTP Basic", func(t *testing.T) {
-		tok := wantToken(t, postToken(t, env, authForm("grant_type", "client_credentials"), "Authorization", basic(clientID, secret)))
+		tok := authWantToken(t, authPostToken(t, env, authForm("grant_type", "client_credentials"), "Authorization", authBasic(clientID, secret)))
 		if tok.RefreshToken != nil || tok.Scope != "participants:read" {
 			t.Errorf("token answer %+v", tok)
 		}
 	})
 
 	t.Run("explicit scope within the grant", func(t *testing.T) {
-		tok := wantToken(t, postToken(t, env, clientGrant(clientID, secret, "scope", "participants:read")))
+		tok := authWantToken(t, authPostToken(t, env, authClientGrant(clientID, secret, "scope", "participants:read")))
 		if tok.Scope != "participants:read" {
 			t.Errorf("scope = %q", tok.Scope)
 		}
 	})
 
 	t.Run("wrong secret", func(t *testing.T) {
-		wrong := wantOAuthError(t, postToken(t, env, clientGrant(clientID, secret+"x")), http.StatusUnauthorized, "invalid_client")
-		unknown := wantOAuthError(t, postToken(t, env, clientGrant("p4w_"+strings.Repeat("0", 24), secret)), http.StatusUnauthorized, "invalid_client")
+		wrong := authWantOAuthError(t, authPostToken(t, env, authClientGrant(clientID, secret+"x")), http.StatusUnauthorized, "invalid_client")
+		unknown := authWantOAuthError(t, authPostToken(t, env, authClientGrant("p4w_"+strings.Repeat("0", 24), secret)), http.StatusUnauthorized, "invalid_client")
 		if wrong != unknown {
 			t.Errorf("an unknown client and a wrong secret answer differently: %+v, %+v", unknown, wrong)
 		}
-		wantOAuthError(t, postToken(t, env, authForm("grant_type", "client_credentials"), "Authorization", basic(clientID, "wrong")),
+		authWantOAuthError(t, authPostToken(t, env, authForm("grant_type", "client_credentials"), "Authorization", authBasic(clientID, "wrong")),
 			http.StatusUnauthorized, "invalid_client")
 	})
 
 	t.Run("scope not granted", func(t *testing.T) {
-		wantOAuthError(t, postToken(t, env, clientGrant(clientID, secret, "scope", "participants:write")), http.StatusBadRequest, "invalid_scope")
-		wantOAuthError(t, postToken(t, env, clientGrant(clientID, secret, "scope", "participants:read participants:write")), http.StatusBadRequest, "invalid_scope")
+		authWantOAuthError(t, authPostToken(t, env, authClientGrant(clientID, secret, "scope", "participants:write")), http.StatusBadRequest, "invalid_scope")
+		authWantOAuthError(t, authPostToken(t, env, authClientGrant(clientID, secret, "scope", "participants:read participants:write")), http.StatusBadRequest, "invalid_scope")
 	})
 
 	t.Run("the token holds its scopes only", func(t *testing.T) {
@@ -507,7 +507,7 @@ func TestAuthClientCredentials(t *testing.T) {
 		for {
 			res := env.Do(t, http.MethodGet, authProtected, clientToken, "")
 			if res.Status == http.StatusUnauthorized {
-				want401(t, res)
+				authWant401(t, res)
 				break
 			}
 			if res.Status != http.StatusOK {
@@ -518,7 +518,7 @@ func TestAuthClientCredentials(t *testing.T) {
 			}
 			time.Sleep(100 * time.Millisecond)
 		}
-		wantOAuthError(t, postToken(t, env, clientGrant(clientID, secret)), http.StatusUnauthorized, "invalid_client")
+		authWantOAuthError(t, authPostToken(t, env, authClientGrant(clientID, secret)), http.StatusUnauthorized, "invalid_client")
 	})
 }
 
@@ -529,9 +529,9 @@ func TestAuthClientCredentialsBasicChallenge(t *testing.T) {
 	env := apitest.New(t)
 	trust := env.Organisation(t, domain.KindTrust, "Northgate Teaching Hospitals NHS Foundation Trust")
 	admin := env.User(t, trust.ID, domain.RoleOrgAdmin)
-	_, clientID, _ := newClient(t, env, admin, trust.ID, "participants:read")
-	res := postToken(t, env, authForm("grant_type", "client_credentials"), "Authorization", basic(clientID, "wrong"))
-	wantOAuthError(t, res, http.StatusUnauthorized, "invalid_client")
+	_, clientID, _ := authNewClient(t, env, admin, trust.ID, "participants:read")
+	res := authPostToken(t, env, authForm("grant_type", "client_credentials"), "Authorization", authBasic(clientID, "wrong"))
+	authWantOAuthError(t, res, http.StatusUnauthorized, "invalid_client")
 	if got := res.Header.Get("WWW-Authenticate"); !strings.HasPrefix(got, "Basic") {
 		t.Skip(`BUG: POST /v1/auth/token with failed HTTP Basic client authentication answers 401 invalid_client without ` +
 			`WWW-Authenticate: Basic (RFC 6749 §5.2 MUST); got ` + strconv.Quote(got))
@@ -545,9 +545,9 @@ func TestAuthClientTokenScopeIsPerToken(t *testing.T) {
 	env := apitest.New(t)
 	trust := env.Organisation(t, domain.KindTrust, "Northgate Teaching Hospitals NHS Foundation Trust")
 	admin := env.User(t, trust.ID, domain.RoleOrgAdmin)
-	_, clientID, secret := newClient(t, env, admin, trust.ID, "participants:read", "participants:write")
-	full := wantToken(t, postToken(t, env, clientGrant(clientID, secret)))
-	narrow := wantToken(t, postToken(t, env, clientGrant(clientID, secret, "scope", "participants:read")))
+	_, clientID, secret := authNewClient(t, env, admin, trust.ID, "participants:read", "participants:write")
+	full := authWantToken(t, authPostToken(t, env, authClientGrant(clientID, secret)))
+	narrow := authWantToken(t, authPostToken(t, env, authClientGrant(clientID, secret, "scope", "participants:read")))
 	if narrow.Scope != "participants:read" {
 		t.Fatalf("narrowed scope = %q", narrow.Scope)
 	}
@@ -566,17 +566,17 @@ func TestAuthClientTokenScopeIsPerToken(t *testing.T) {
 	}
 }
 
-// forge signs tokens with the server's own key, so that a case varies exactly one thing from a
+// authForge signs tokens with the server's own key, so that a case varies exactly one thing from a
 // token the server would accept.
-type forge struct {
+type authForge struct {
 	key      ed25519.PrivateKey
 	kid      string
 	iss, aud string
 }
 
-func (f forge) header() map[string]any { return map[string]any{"kid": f.kid, "typ": "at+jwt"} }
+func (f authForge) header() map[string]any { return map[string]any{"kid": f.kid, "typ": "at+jwt"} }
 
-func (f forge) claims(sub, org string) jwt.MapClaims {
+func (f authForge) claims(sub, org string) jwt.MapClaims {
 	now := time.Now()
 	return jwt.MapClaims{
 		"iss": f.iss, "aud": []string{f.aud}, "sub": sub, "org": org, "role": string(domain.RoleCoordinator),
@@ -584,7 +584,7 @@ func (f forge) claims(sub, org string) jwt.MapClaims {
 	}
 }
 
-func (f forge) sign(t *testing.T, method jwt.SigningMethod, key any, header map[string]any, claims jwt.MapClaims) string {
+func (f authForge) sign(t *testing.T, method jwt.SigningMethod, key any, header map[string]any, claims jwt.MapClaims) string {
 	t.Helper()
 	tok := jwt.NewWithClaims(method, claims)
 	tok.Header = map[string]any{"alg": method.Alg()}
@@ -599,7 +599,7 @@ func (f forge) sign(t *testing.T, method jwt.SigningMethod, key any, header map[
 }
 
 // token signs the valid header and claims after mutate changed them.
-func (f forge) token(t *testing.T, sub, org string, mutate func(h map[string]any, c jwt.MapClaims)) string {
+func (f authForge) token(t *testing.T, sub, org string, mutate func(h map[string]any, c jwt.MapClaims)) string {
 	t.Helper()
 	h, c := f.header(), f.claims(sub, org)
 	if mutate != nil {
@@ -612,9 +612,9 @@ func TestTokenForgery(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
 	trust := env.Organisation(t, domain.KindTrust, "Northgate Teaching Hospitals NHS Foundation Trust")
-	userID, _ := newUser(t, env, trust.ID, domain.RoleCoordinator)
+	userID, _ := authNewUser(t, env, trust.ID, domain.RoleCoordinator)
 	signing := env.Services.Keys.Signing()
-	f := forge{key: signing.Private, kid: signing.ID, iss: env.Config.JWTIssuer, aud: env.Config.JWTAudience}
+	f := authForge{key: signing.Private, kid: signing.ID, iss: env.Config.JWTIssuer, aud: env.Config.JWTAudience}
 	sub, org := "user:"+userID.String(), trust.ID.String()
 	get := func(t *testing.T, token string) apitest.Response {
 		t.Helper()
@@ -682,7 +682,7 @@ func TestTokenForgery(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			want401(t, get(t, tc.token))
+			authWant401(t, get(t, tc.token))
 		})
 	}
 
@@ -701,7 +701,7 @@ func TestTokenForgery(t *testing.T) {
 				accepted = append(accepted, s)
 				continue
 			}
-			want401(t, res)
+			authWant401(t, res)
 		}
 		if len(accepted) > 0 {
 			t.Skipf("BUG: service.Accounts.resolve (internal/service/accounts.go) parses the subject's id with uuid.Parse, which "+
@@ -739,7 +739,7 @@ func TestAuthRateLimitPerAddress(t *testing.T) {
 			t.Fatal(err)
 		}
 		if body != "" {
-			req.Header.Set("Content-Type", formType)
+			req.Header.Set("Content-Type", authFormType)
 		}
 		for i := 0; i+1 < len(headers); i += 2 {
 			req.Header.Set(headers[i], headers[i+1])
@@ -774,7 +774,7 @@ func TestAuthRateLimitPerAddress(t *testing.T) {
 	if limited == nil {
 		t.Fatal("40 requests from one address in a row and no 429")
 	}
-	wantRetryAfter(t, *limited)
+	authWantRetryAfter(t, *limited)
 
 	// A forged X-Forwarded-For does not buy a fresh allowance (proxy headers are not trusted by default).
 	if res := do(t, http.MethodPost, "/v1/auth/token", attempt, "X-Forwarded-For", "203.0.113.7"); res.Status != http.StatusTooManyRequests {
@@ -800,21 +800,21 @@ func TestAuthThrottlePerAccount(t *testing.T) {
 			if i%2 == 1 {
 				name = strings.ToUpper(email)
 			}
-			wantOAuthError(t, postToken(t, env, signInForm(name, "wrong password "+strconv.Itoa(i))), http.StatusBadRequest, "invalid_grant")
+			authWantOAuthError(t, authPostToken(t, env, authSignInForm(name, "wrong password "+strconv.Itoa(i))), http.StatusBadRequest, "invalid_grant")
 		}
 	}
 
-	var known, unknown Problem
+	var known, unknown authProblem
 	t.Run("known account", func(t *testing.T) {
-		_, email := newUser(t, env, trust.ID, domain.RoleCoordinator)
+		_, email := authNewUser(t, env, trust.ID, domain.RoleCoordinator)
 		fail(t, email)
-		res := postToken(t, env, signInForm(email, apitest.Password))
-		wait := wantRetryAfter(t, res)
-		known = asProblem(res.Problem(t))
+		res := authPostToken(t, env, authSignInForm(email, apitest.Password))
+		wait := authWantRetryAfter(t, res)
+		known = authAsProblem(res.Problem(t))
 		// The block passes: then the right password works, and clears the count.
 		deadline := time.Now().Add(time.Duration(wait)*time.Second + 3*time.Second)
 		for {
-			res := postToken(t, env, signInForm(email, apitest.Password))
+			res := authPostToken(t, env, authSignInForm(email, apitest.Password))
 			if res.Status == http.StatusOK {
 				break
 			}
@@ -826,15 +826,15 @@ func TestAuthThrottlePerAccount(t *testing.T) {
 			}
 			time.Sleep(200 * time.Millisecond)
 		}
-		wantOAuthError(t, postToken(t, env, signInForm(email, "wrong again")), http.StatusBadRequest, "invalid_grant")
+		authWantOAuthError(t, authPostToken(t, env, authSignInForm(email, "wrong again")), http.StatusBadRequest, "invalid_grant")
 	})
 
 	t.Run("unknown account", func(t *testing.T) {
 		email := "nobody-" + uuid.NewString()[:8] + "@example.org"
 		fail(t, email)
-		res := postToken(t, env, signInForm(email, apitest.Password))
-		wantRetryAfter(t, res)
-		unknown = asProblem(res.Problem(t))
+		res := authPostToken(t, env, authSignInForm(email, apitest.Password))
+		authWantRetryAfter(t, res)
+		unknown = authAsProblem(res.Problem(t))
 	})
 
 	if known != unknown {
@@ -843,22 +843,22 @@ func TestAuthThrottlePerAccount(t *testing.T) {
 
 	t.Run("client", func(t *testing.T) {
 		admin := env.User(t, trust.ID, domain.RoleOrgAdmin)
-		_, clientID, secret := newClient(t, env, admin, trust.ID, "participants:read")
+		_, clientID, secret := authNewClient(t, env, admin, trust.ID, "participants:read")
 		for range 5 {
-			wantOAuthError(t, postToken(t, env, clientGrant(clientID, "wrong")), http.StatusUnauthorized, "invalid_client")
+			authWantOAuthError(t, authPostToken(t, env, authClientGrant(clientID, "wrong")), http.StatusUnauthorized, "invalid_client")
 		}
-		wantRetryAfter(t, postToken(t, env, clientGrant(clientID, secret)))
+		authWantRetryAfter(t, authPostToken(t, env, authClientGrant(clientID, secret)))
 	})
 }
 
-// Problem is an apitest.Problem without what differs per request, to compare two answers.
-type Problem struct {
+// authProblem is an apitest.Problem without what differs per request, to compare two answers.
+type authProblem struct {
 	Type, Title, Detail string
 	Status              int
 }
 
-func asProblem(p apitest.Problem) Problem {
-	return Problem{Type: p.Type, Title: p.Title, Detail: p.Detail, Status: p.Status}
+func authAsProblem(p apitest.Problem) authProblem {
+	return authProblem{Type: p.Type, Title: p.Title, Detail: p.Detail, Status: p.Status}
 }
 
 // TestAuthThrottleUnderConcurrency: the per-account count must hold when the guesses arrive at
@@ -867,7 +867,7 @@ func TestAuthThrottleUnderConcurrency(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
 	trust := env.Organisation(t, domain.KindTrust, "Riverside Community Health NHS Trust")
-	_, email := newUser(t, env, trust.ID, domain.RoleCoordinator)
+	_, email := authNewUser(t, env, trust.ID, domain.RoleCoordinator)
 
 	const n = 20
 	statuses := make([]int, n)
@@ -879,12 +879,12 @@ func TestAuthThrottleUnderConcurrency(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			req, err := http.NewRequest(http.MethodPost, env.URL+"/v1/auth/token", strings.NewReader(signInForm(email, "guess "+strconv.Itoa(i))))
+			req, err := http.NewRequest(http.MethodPost, env.URL+"/v1/auth/token", strings.NewReader(authSignInForm(email, "guess "+strconv.Itoa(i))))
 			if err != nil {
 				errs[i] = err
 				return
 			}
-			req.Header.Set("Content-Type", formType)
+			req.Header.Set("Content-Type", authFormType)
 			res, err := env.HTTP.Do(req)
 			if err != nil {
 				errs[i] = err
@@ -921,7 +921,7 @@ func TestAuthJWKS(t *testing.T) {
 	env := apitest.New(t)
 	trust := env.Organisation(t, domain.KindTrust, "Northgate Teaching Hospitals NHS Foundation Trust")
 	token := env.User(t, trust.ID, domain.RoleViewer)
-	header, _ := unverified(t, token)
+	header, _ := authUnverified(t, token)
 	kid, _ := header["kid"].(string)
 	if kid == "" {
 		t.Fatalf("token header without kid: %v", header)
@@ -968,13 +968,13 @@ func TestAuthAudit(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
 	trust := env.Organisation(t, domain.KindTrust, "Northgate Teaching Hospitals NHS Foundation Trust")
-	userID, email := newUser(t, env, trust.ID, domain.RoleOrgAdmin)
+	userID, email := authNewUser(t, env, trust.ID, domain.RoleOrgAdmin)
 	const wrongPassword = "a distinctive wrong password 7c1f"
-	wantOAuthError(t, postToken(t, env, signInForm(email, wrongPassword)), http.StatusBadRequest, "invalid_grant")
-	tok := wantToken(t, postToken(t, env, signInForm(email, apitest.Password)))
-	refreshed := wantToken(t, postToken(t, env, authForm("grant_type", "refresh_token", "refresh_token", *tok.RefreshToken)))
-	clientUUID, clientID, secret := newClient(t, env, refreshed.AccessToken, trust.ID, "participants:read")
-	client := wantToken(t, postToken(t, env, clientGrant(clientID, secret)))
+	authWantOAuthError(t, authPostToken(t, env, authSignInForm(email, wrongPassword)), http.StatusBadRequest, "invalid_grant")
+	tok := authWantToken(t, authPostToken(t, env, authSignInForm(email, apitest.Password)))
+	refreshed := authWantToken(t, authPostToken(t, env, authForm("grant_type", "refresh_token", "refresh_token", *tok.RefreshToken)))
+	clientUUID, clientID, secret := authNewClient(t, env, refreshed.AccessToken, trust.ID, "participants:read")
+	client := authWantToken(t, authPostToken(t, env, authClientGrant(clientID, secret)))
 
 	if n := countRows(t, env, `SELECT count(*) FROM audit_events WHERE action = 'auth.login' AND resource_type = 'user'
 		AND resource_id = $1 AND actor = $2 AND organisation_id = $3`, userID.String(), "user:"+userID.String(), trust.ID); n != 1 {

@@ -410,8 +410,12 @@ func (s *Accounts) nationalOrganisation(ctx context.Context) (domain.Organisatio
 	return o, audit(ctx, s.Audit, "organisation.create", "organisation", o.ID, &o.ID, []string{"kind", "name"})
 }
 
-// CreateUser adds a user; only for p4w's own jobs (the demo seed) until the users API exists.
+// CreateUser stores a user of an organisation the caller manages; AddUser (the API) and p4w's
+// own jobs use it. Errors: forbidden, invalid, conflict.
 func (s *Accounts) CreateUser(ctx context.Context, u domain.User, password string) (domain.User, error) {
+	if _, err := manages(ctx, u.OrganisationID); err != nil {
+		return u, err
+	}
 	if err := auth.CheckPasswordPolicy(password); err != nil {
 		return u, domain.Invalid("password", err.Error())
 	}

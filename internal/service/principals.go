@@ -129,8 +129,8 @@ type NewClient struct {
 	Secret string
 }
 
-// AddClient registers an API client of the caller's organisation (any, for the national team).
-// Errors: forbidden, invalid.
+// AddClient registers an API client of the caller's organisation (any, for the national team),
+// with a fresh client_id and secret. Errors: forbidden, invalid.
 func (s *Accounts) AddClient(ctx context.Context, c domain.APIClient) (NewClient, error) {
 	if _, err := manages(ctx, c.OrganisationID); err != nil {
 		return NewClient{}, err
@@ -141,8 +141,18 @@ func (s *Accounts) AddClient(ctx context.Context, c domain.APIClient) (NewClient
 	}
 	id := make([]byte, 12)
 	_, _ = rand.Read(id) // never fails
-	c.ClientID, c.SecretHash = "p4w_"+hex.EncodeToString(id), auth.HashSecret(secret)
-	err = s.Tx.InTx(ctx, func(ctx context.Context) error {
+	c.ClientID = "p4w_" + hex.EncodeToString(id)
+	return s.CreateClient(ctx, c, secret)
+}
+
+// CreateClient stores an API client with the given client_id and secret; AddClient and p4w's
+// own jobs (the demo seed) use it. Errors: invalid, conflict.
+func (s *Accounts) CreateClient(ctx context.Context, c domain.APIClient, secret string) (NewClient, error) {
+	if _, err := manages(ctx, c.OrganisationID); err != nil {
+		return NewClient{}, err
+	}
+	c.SecretHash = auth.HashSecret(secret)
+	err := s.Tx.InTx(ctx, func(ctx context.Context) error {
 		if _, err := s.Orgs.Get(ctx, c.OrganisationID); err != nil {
 			return domain.Invalid("organisation_id", "is not an organisation within your reach")
 		}
