@@ -83,6 +83,99 @@ func (e ClientScope) Valid() bool {
 	}
 }
 
+// Defines values for CohortStatus.
+const (
+	Cancelled CohortStatus = "cancelled"
+	Finished  CohortStatus = "finished"
+	Planned   CohortStatus = "planned"
+	Running   CohortStatus = "running"
+)
+
+// Valid indicates whether the value is a known member of the CohortStatus enum.
+func (e CohortStatus) Valid() bool {
+	switch e {
+	case Cancelled:
+		return true
+	case Finished:
+		return true
+	case Planned:
+		return true
+	case Running:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EnrolmentCreateStatus.
+const (
+	EnrolmentCreateStatusEnrolled EnrolmentCreateStatus = "enrolled"
+	EnrolmentCreateStatusReferred EnrolmentCreateStatus = "referred"
+)
+
+// Valid indicates whether the value is a known member of the EnrolmentCreateStatus enum.
+func (e EnrolmentCreateStatus) Valid() bool {
+	switch e {
+	case EnrolmentCreateStatusEnrolled:
+		return true
+	case EnrolmentCreateStatusReferred:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EnrolmentStatus.
+const (
+	EnrolmentStatusActive    EnrolmentStatus = "active"
+	EnrolmentStatusCompleted EnrolmentStatus = "completed"
+	EnrolmentStatusEnrolled  EnrolmentStatus = "enrolled"
+	EnrolmentStatusReferred  EnrolmentStatus = "referred"
+	EnrolmentStatusWithdrawn EnrolmentStatus = "withdrawn"
+)
+
+// Valid indicates whether the value is a known member of the EnrolmentStatus enum.
+func (e EnrolmentStatus) Valid() bool {
+	switch e {
+	case EnrolmentStatusActive:
+		return true
+	case EnrolmentStatusCompleted:
+		return true
+	case EnrolmentStatusEnrolled:
+		return true
+	case EnrolmentStatusReferred:
+		return true
+	case EnrolmentStatusWithdrawn:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EnrolmentTransitionTo.
+const (
+	EnrolmentTransitionToActive    EnrolmentTransitionTo = "active"
+	EnrolmentTransitionToCompleted EnrolmentTransitionTo = "completed"
+	EnrolmentTransitionToEnrolled  EnrolmentTransitionTo = "enrolled"
+	EnrolmentTransitionToWithdrawn EnrolmentTransitionTo = "withdrawn"
+)
+
+// Valid indicates whether the value is a known member of the EnrolmentTransitionTo enum.
+func (e EnrolmentTransitionTo) Valid() bool {
+	switch e {
+	case EnrolmentTransitionToActive:
+		return true
+	case EnrolmentTransitionToCompleted:
+		return true
+	case EnrolmentTransitionToEnrolled:
+		return true
+	case EnrolmentTransitionToWithdrawn:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for HealthStatus.
 const (
 	Ok HealthStatus = "ok"
@@ -178,40 +271,40 @@ func (e ProgrammeCategory) Valid() bool {
 
 // Defines values for ReferralSource.
 const (
-	Employer        ReferralSource = "employer"
-	JobcentrePlus   ReferralSource = "jobcentre_plus"
-	LocalAuthority  ReferralSource = "local_authority"
-	NhsTrust        ReferralSource = "nhs_trust"
-	Other           ReferralSource = "other"
-	PrincesTrust    ReferralSource = "princes_trust"
-	SchoolOrCollege ReferralSource = "school_or_college"
-	SelfReferral    ReferralSource = "self_referral"
-	StreetDoctors   ReferralSource = "street_doctors"
-	VoluntarySector ReferralSource = "voluntary_sector"
+	ReferralSourceEmployer        ReferralSource = "employer"
+	ReferralSourceJobcentrePlus   ReferralSource = "jobcentre_plus"
+	ReferralSourceLocalAuthority  ReferralSource = "local_authority"
+	ReferralSourceNhsTrust        ReferralSource = "nhs_trust"
+	ReferralSourceOther           ReferralSource = "other"
+	ReferralSourcePrincesTrust    ReferralSource = "princes_trust"
+	ReferralSourceSchoolOrCollege ReferralSource = "school_or_college"
+	ReferralSourceSelfReferral    ReferralSource = "self_referral"
+	ReferralSourceStreetDoctors   ReferralSource = "street_doctors"
+	ReferralSourceVoluntarySector ReferralSource = "voluntary_sector"
 )
 
 // Valid indicates whether the value is a known member of the ReferralSource enum.
 func (e ReferralSource) Valid() bool {
 	switch e {
-	case Employer:
+	case ReferralSourceEmployer:
 		return true
-	case JobcentrePlus:
+	case ReferralSourceJobcentrePlus:
 		return true
-	case LocalAuthority:
+	case ReferralSourceLocalAuthority:
 		return true
-	case NhsTrust:
+	case ReferralSourceNhsTrust:
 		return true
-	case Other:
+	case ReferralSourceOther:
 		return true
-	case PrincesTrust:
+	case ReferralSourcePrincesTrust:
 		return true
-	case SchoolOrCollege:
+	case ReferralSourceSchoolOrCollege:
 		return true
-	case SelfReferral:
+	case ReferralSourceSelfReferral:
 		return true
-	case StreetDoctors:
+	case ReferralSourceStreetDoctors:
 		return true
-	case VoluntarySector:
+	case ReferralSourceVoluntarySector:
 		return true
 	default:
 		return false
@@ -269,6 +362,36 @@ func (e Role) Valid() bool {
 	case OrgAdmin:
 		return true
 	case Viewer:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RoleArea.
+const (
+	RoleAreaAdministration    RoleArea = "administration"
+	RoleAreaClinicalSupport   RoleArea = "clinical_support"
+	RoleAreaEstates           RoleArea = "estates"
+	RoleAreaFacilities        RoleArea = "facilities"
+	RoleAreaHealthcareSupport RoleArea = "healthcare_support"
+	RoleAreaOther             RoleArea = "other"
+)
+
+// Valid indicates whether the value is a known member of the RoleArea enum.
+func (e RoleArea) Valid() bool {
+	switch e {
+	case RoleAreaAdministration:
+		return true
+	case RoleAreaClinicalSupport:
+		return true
+	case RoleAreaEstates:
+		return true
+	case RoleAreaFacilities:
+		return true
+	case RoleAreaHealthcareSupport:
+		return true
+	case RoleAreaOther:
 		return true
 	default:
 		return false
@@ -382,6 +505,65 @@ type BenefitStatus string
 // ClientScope defines model for ClientScope.
 type ClientScope string
 
+// Cohort defines model for Cohort.
+type Cohort struct {
+	Capacity          int                                   `json:"capacity"`
+	CreatedAt         time.Time                             `json:"created_at"`
+	DeliveryPartnerId nullable.Nullable[openapi_types.UUID] `json:"delivery_partner_id"`
+	EndsOn            openapi_types.Date                    `json:"ends_on"`
+	FundingAwardRef   nullable.Nullable[string]             `json:"funding_award_ref"`
+	Id                openapi_types.UUID                    `json:"id"`
+	Name              string                                `json:"name"`
+	OrganisationId    openapi_types.UUID                    `json:"organisation_id"`
+
+	// PlacesTaken Enrolments that are enrolled, active or completed.
+	PlacesTaken int                `json:"places_taken"`
+	ProgrammeId openapi_types.UUID `json:"programme_id"`
+	RoleAreas   []RoleArea         `json:"role_areas"`
+	StartsOn    openapi_types.Date `json:"starts_on"`
+	Status      CohortStatus       `json:"status"`
+	UpdatedAt   time.Time          `json:"updated_at"`
+	Version     int64              `json:"version"`
+}
+
+// CohortCreate defines model for CohortCreate.
+type CohortCreate struct {
+	Capacity          int                 `json:"capacity"`
+	DeliveryPartnerId *openapi_types.UUID `json:"delivery_partner_id,omitempty"`
+	EndsOn            openapi_types.Date  `json:"ends_on"`
+
+	// FundingAwardRef The HEE funding award it is delivered under.
+	FundingAwardRef *string `json:"funding_award_ref,omitempty"`
+	Name            string  `json:"name"`
+
+	// OrganisationId The trust or collaboration running it.
+	OrganisationId openapi_types.UUID `json:"organisation_id"`
+	ProgrammeId    openapi_types.UUID `json:"programme_id"`
+	RoleAreas      *[]RoleArea        `json:"role_areas,omitempty"`
+	StartsOn       openapi_types.Date `json:"starts_on"`
+}
+
+// CohortPage defines model for CohortPage.
+type CohortPage struct {
+	Data       []Cohort                  `json:"data"`
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+}
+
+// CohortPatch defines model for CohortPatch.
+type CohortPatch struct {
+	Capacity          *int                                  `json:"capacity,omitempty"`
+	DeliveryPartnerId nullable.Nullable[openapi_types.UUID] `json:"delivery_partner_id,omitempty"`
+	EndsOn            *openapi_types.Date                   `json:"ends_on,omitempty"`
+	FundingAwardRef   nullable.Nullable[string]             `json:"funding_award_ref,omitempty"`
+	Name              *string                               `json:"name,omitempty"`
+	RoleAreas         *[]RoleArea                           `json:"role_areas,omitempty"`
+	StartsOn          *openapi_types.Date                   `json:"starts_on,omitempty"`
+	Status            *CohortStatus                         `json:"status,omitempty"`
+}
+
+// CohortStatus defines model for CohortStatus.
+type CohortStatus string
+
 // Consent defines model for Consent.
 type Consent struct {
 	CaseStudy  ConsentState `json:"case_study"`
@@ -407,6 +589,76 @@ type ConsentState struct {
 	ChangedAt nullable.Nullable[time.Time] `json:"changed_at"`
 	Granted   bool                         `json:"granted"`
 }
+
+// Enrolment defines model for Enrolment.
+type Enrolment struct {
+	CohortId                  openapi_types.UUID                    `json:"cohort_id"`
+	CompletedOn               nullable.Nullable[openapi_types.Date] `json:"completed_on"`
+	CreatedAt                 time.Time                             `json:"created_at"`
+	EligibilityOverrideReason nullable.Nullable[string]             `json:"eligibility_override_reason"`
+	EnrolledOn                nullable.Nullable[openapi_types.Date] `json:"enrolled_on"`
+
+	// History Every move, with its date and actor.
+	History []EnrolmentEvent   `json:"history"`
+	Id      openapi_types.UUID `json:"id"`
+
+	// OrganisationId The cohort's organisation.
+	OrganisationId   openapi_types.UUID                    `json:"organisation_id"`
+	ParticipantId    openapi_types.UUID                    `json:"participant_id"`
+	ReferredOn       nullable.Nullable[openapi_types.Date] `json:"referred_on"`
+	StartedOn        nullable.Nullable[openapi_types.Date] `json:"started_on"`
+	Status           EnrolmentStatus                       `json:"status"`
+	UpdatedAt        time.Time                             `json:"updated_at"`
+	Version          int64                                 `json:"version"`
+	WithdrawalReason nullable.Nullable[string]             `json:"withdrawal_reason"`
+	WithdrawnOn      nullable.Nullable[openapi_types.Date] `json:"withdrawn_on"`
+}
+
+// EnrolmentCreate defines model for EnrolmentCreate.
+type EnrolmentCreate struct {
+	CohortId                  openapi_types.UUID `json:"cohort_id"`
+	EligibilityOverrideReason *string            `json:"eligibility_override_reason,omitempty"`
+
+	// On When it happened; today when absent.
+	On            *openapi_types.Date    `json:"on,omitempty"`
+	ParticipantId openapi_types.UUID     `json:"participant_id"`
+	Status        *EnrolmentCreateStatus `json:"status,omitempty"`
+}
+
+// EnrolmentCreateStatus defines model for EnrolmentCreate.Status.
+type EnrolmentCreateStatus string
+
+// EnrolmentEvent defines model for EnrolmentEvent.
+type EnrolmentEvent struct {
+	Actor  string             `json:"actor"`
+	At     time.Time          `json:"at"`
+	On     openapi_types.Date `json:"on"`
+	Status EnrolmentStatus    `json:"status"`
+}
+
+// EnrolmentPage defines model for EnrolmentPage.
+type EnrolmentPage struct {
+	Data       []Enrolment               `json:"data"`
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+}
+
+// EnrolmentStatus defines model for EnrolmentStatus.
+type EnrolmentStatus string
+
+// EnrolmentTransition defines model for EnrolmentTransition.
+type EnrolmentTransition struct {
+	EligibilityOverrideReason *string `json:"eligibility_override_reason,omitempty"`
+
+	// On When it happened; today when absent.
+	On *openapi_types.Date `json:"on,omitempty"`
+
+	// Reason Required to withdraw.
+	Reason *string               `json:"reason,omitempty"`
+	To     EnrolmentTransitionTo `json:"to"`
+}
+
+// EnrolmentTransitionTo defines model for EnrolmentTransition.To.
+type EnrolmentTransitionTo string
 
 // ExternalRef The organisation's own reference for the person (unique within the organisation).
 type ExternalRef = string
@@ -650,6 +902,9 @@ type RevokeRequest struct {
 // Role defines model for Role.
 type Role string
 
+// RoleArea defines model for RoleArea.
+type RoleArea string
+
 // TokenRequest defines model for TokenRequest.
 type TokenRequest struct {
 	ClientId     *string               `json:"client_id,omitempty"`
@@ -796,6 +1051,70 @@ type ListAuditEventsParams struct {
 	ResourceId     *string             `form:"resource_id,omitempty" json:"resource_id,omitempty"`
 	From           *time.Time          `form:"from,omitempty" json:"from,omitempty"`
 	To             *time.Time          `form:"to,omitempty" json:"to,omitempty"`
+}
+
+// ListCohortsParams defines parameters for ListCohorts.
+type ListCohortsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// UpdatedSince Only records changed at or after this instant (incremental sync).
+	UpdatedSince   *UpdatedSince       `form:"updated_since,omitempty" json:"updated_since,omitempty"`
+	ProgrammeId    *openapi_types.UUID `form:"programme_id,omitempty" json:"programme_id,omitempty"`
+	OrganisationId *openapi_types.UUID `form:"organisation_id,omitempty" json:"organisation_id,omitempty"`
+	Status         *CohortStatus       `form:"status,omitempty" json:"status,omitempty"`
+
+	// StartsFrom Only cohorts starting on or after this date.
+	StartsFrom *openapi_types.Date `form:"starts_from,omitempty" json:"starts_from,omitempty"`
+
+	// StartsTo Only cohorts starting on or before this date.
+	StartsTo *openapi_types.Date `form:"starts_to,omitempty" json:"starts_to,omitempty"`
+}
+
+// CreateCohortParams defines parameters for CreateCohort.
+type CreateCohortParams struct {
+	// IdempotencyKey Makes a POST safe to retry. The same key with the same body replays the first answer;
+	// the same key with another body is refused (422); a retry while the first is still
+	// running is refused (409). Keys are scoped to the caller and kept for 24 hours.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// UpdateCohortParams defines parameters for UpdateCohort.
+type UpdateCohortParams struct {
+	// IfMatch The ETag last read; the change is refused with 412 if the record changed since.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// ListEnrolmentsParams defines parameters for ListEnrolments.
+type ListEnrolmentsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// UpdatedSince Only records changed at or after this instant (incremental sync).
+	UpdatedSince  *UpdatedSince       `form:"updated_since,omitempty" json:"updated_since,omitempty"`
+	CohortId      *openapi_types.UUID `form:"cohort_id,omitempty" json:"cohort_id,omitempty"`
+	ParticipantId *openapi_types.UUID `form:"participant_id,omitempty" json:"participant_id,omitempty"`
+	Status        *EnrolmentStatus    `form:"status,omitempty" json:"status,omitempty"`
+}
+
+// CreateEnrolmentParams defines parameters for CreateEnrolment.
+type CreateEnrolmentParams struct {
+	// IdempotencyKey Makes a POST safe to retry. The same key with the same body replays the first answer;
+	// the same key with another body is refused (422); a retry while the first is still
+	// running is refused (409). Keys are scoped to the caller and kept for 24 hours.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// TransitionEnrolmentParams defines parameters for TransitionEnrolment.
+type TransitionEnrolmentParams struct {
+	// IfMatch The ETag last read; the change is refused with 412 if the record changed since.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // ListOrganisationsParams defines parameters for ListOrganisations.
@@ -954,6 +1273,18 @@ type IssueTokenJSONRequestBody = TokenRequest
 // IssueTokenFormdataRequestBody defines body for IssueToken for application/x-www-form-urlencoded ContentType.
 type IssueTokenFormdataRequestBody = TokenRequest
 
+// CreateCohortJSONRequestBody defines body for CreateCohort for application/json ContentType.
+type CreateCohortJSONRequestBody = CohortCreate
+
+// UpdateCohortApplicationMergePatchPlusJSONRequestBody defines body for UpdateCohort for application/merge-patch+json ContentType.
+type UpdateCohortApplicationMergePatchPlusJSONRequestBody = CohortPatch
+
+// CreateEnrolmentJSONRequestBody defines body for CreateEnrolment for application/json ContentType.
+type CreateEnrolmentJSONRequestBody = EnrolmentCreate
+
+// TransitionEnrolmentJSONRequestBody defines body for TransitionEnrolment for application/json ContentType.
+type TransitionEnrolmentJSONRequestBody = EnrolmentTransition
+
 // CreateOrganisationJSONRequestBody defines body for CreateOrganisation for application/json ContentType.
 type CreateOrganisationJSONRequestBody = OrganisationCreate
 
@@ -1010,6 +1341,30 @@ type ServerInterface interface {
 	// IssueToken Sign in (OAuth 2 token endpoint)
 	// (POST /v1/auth/token)
 	IssueToken(ctx echo.Context) error
+	// ListCohorts List cohorts (runs of a programme) within reach
+	// (GET /v1/cohorts)
+	ListCohorts(ctx echo.Context, params ListCohortsParams) error
+	// CreateCohort Plan a cohort
+	// (POST /v1/cohorts)
+	CreateCohort(ctx echo.Context, params CreateCohortParams) error
+	// GetCohort Get a cohort
+	// (GET /v1/cohorts/{cohort_id})
+	GetCohort(ctx echo.Context, cohortId openapi_types.UUID) error
+	// UpdateCohort Change a cohort (JSON merge patch)
+	// (PATCH /v1/cohorts/{cohort_id})
+	UpdateCohort(ctx echo.Context, cohortId openapi_types.UUID, params UpdateCohortParams) error
+	// ListEnrolments List enrolments within reach
+	// (GET /v1/enrolments)
+	ListEnrolments(ctx echo.Context, params ListEnrolmentsParams) error
+	// CreateEnrolment Refer or enrol a participant in a cohort
+	// (POST /v1/enrolments)
+	CreateEnrolment(ctx echo.Context, params CreateEnrolmentParams) error
+	// GetEnrolment Get an enrolment
+	// (GET /v1/enrolments/{enrolment_id})
+	GetEnrolment(ctx echo.Context, enrolmentId openapi_types.UUID) error
+	// TransitionEnrolment Move an enrolment along its lifecycle
+	// (POST /v1/enrolments/{enrolment_id}/transitions)
+	TransitionEnrolment(ctx echo.Context, enrolmentId openapi_types.UUID, params TransitionEnrolmentParams) error
 	// ListOrganisations List organisations
 	// (GET /v1/organisations)
 	ListOrganisations(ctx echo.Context, params ListOrganisationsParams) error
@@ -1300,6 +1655,288 @@ func (w *ServerInterfaceWrapper) IssueToken(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.IssueToken(ctx)
+	return err
+}
+
+// ListCohorts converts echo context to params.
+func (w *ServerInterfaceWrapper) ListCohorts(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListCohortsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "updated_since" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "updated_since", ctx.QueryParams(), &params.UpdatedSince, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter updated_since: %s", err))
+	}
+
+	// ------------- Optional query parameter "programme_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "programme_id", ctx.QueryParams(), &params.ProgrammeId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter programme_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "organisation_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "organisation_id", ctx.QueryParams(), &params.OrganisationId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter organisation_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", ctx.QueryParams(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter status: %s", err))
+	}
+
+	// ------------- Optional query parameter "starts_from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "starts_from", ctx.QueryParams(), &params.StartsFrom, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter starts_from: %s", err))
+	}
+
+	// ------------- Optional query parameter "starts_to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "starts_to", ctx.QueryParams(), &params.StartsTo, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter starts_to: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListCohorts(ctx, params)
+	return err
+}
+
+// CreateCohort converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateCohort(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateCohortParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateCohort(ctx, params)
+	return err
+}
+
+// GetCohort converts echo context to params.
+func (w *ServerInterfaceWrapper) GetCohort(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "cohort_id" -------------
+	var cohortId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "cohort_id", ctx.Param("cohort_id"), &cohortId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cohort_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetCohort(ctx, cohortId)
+	return err
+}
+
+// UpdateCohort converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateCohort(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "cohort_id" -------------
+	var cohortId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "cohort_id", ctx.Param("cohort_id"), &cohortId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cohort_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateCohortParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateCohort(ctx, cohortId, params)
+	return err
+}
+
+// ListEnrolments converts echo context to params.
+func (w *ServerInterfaceWrapper) ListEnrolments(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListEnrolmentsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "updated_since" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "updated_since", ctx.QueryParams(), &params.UpdatedSince, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter updated_since: %s", err))
+	}
+
+	// ------------- Optional query parameter "cohort_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cohort_id", ctx.QueryParams(), &params.CohortId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cohort_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "participant_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "participant_id", ctx.QueryParams(), &params.ParticipantId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter participant_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", ctx.QueryParams(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter status: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListEnrolments(ctx, params)
+	return err
+}
+
+// CreateEnrolment converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateEnrolment(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateEnrolmentParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateEnrolment(ctx, params)
+	return err
+}
+
+// GetEnrolment converts echo context to params.
+func (w *ServerInterfaceWrapper) GetEnrolment(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "enrolment_id" -------------
+	var enrolmentId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "enrolment_id", ctx.Param("enrolment_id"), &enrolmentId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter enrolment_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetEnrolment(ctx, enrolmentId)
+	return err
+}
+
+// TransitionEnrolment converts echo context to params.
+func (w *ServerInterfaceWrapper) TransitionEnrolment(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "enrolment_id" -------------
+	var enrolmentId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "enrolment_id", ctx.Param("enrolment_id"), &enrolmentId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter enrolment_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params TransitionEnrolmentParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.TransitionEnrolment(ctx, enrolmentId, params)
 	return err
 }
 
@@ -2030,6 +2667,14 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.DELETE(options.BaseURL+"/v1/api-clients/:api_client_id", wrapper.RevokeApiClient, options.OperationMiddlewares["revokeApiClient"]...)
 	router.GET(options.BaseURL+"/v1/api-clients/:api_client_id", wrapper.GetApiClient, options.OperationMiddlewares["getApiClient"]...)
 	router.GET(options.BaseURL+"/v1/audit-events", wrapper.ListAuditEvents, options.OperationMiddlewares["listAuditEvents"]...)
+	router.GET(options.BaseURL+"/v1/cohorts", wrapper.ListCohorts, options.OperationMiddlewares["listCohorts"]...)
+	router.POST(options.BaseURL+"/v1/cohorts", wrapper.CreateCohort, options.OperationMiddlewares["createCohort"]...)
+	router.GET(options.BaseURL+"/v1/cohorts/:cohort_id", wrapper.GetCohort, options.OperationMiddlewares["getCohort"]...)
+	router.PATCH(options.BaseURL+"/v1/cohorts/:cohort_id", wrapper.UpdateCohort, options.OperationMiddlewares["updateCohort"]...)
+	router.GET(options.BaseURL+"/v1/enrolments", wrapper.ListEnrolments, options.OperationMiddlewares["listEnrolments"]...)
+	router.POST(options.BaseURL+"/v1/enrolments", wrapper.CreateEnrolment, options.OperationMiddlewares["createEnrolment"]...)
+	router.GET(options.BaseURL+"/v1/enrolments/:enrolment_id", wrapper.GetEnrolment, options.OperationMiddlewares["getEnrolment"]...)
+	router.POST(options.BaseURL+"/v1/enrolments/:enrolment_id/transitions", wrapper.TransitionEnrolment, options.OperationMiddlewares["transitionEnrolment"]...)
 	router.GET(options.BaseURL+"/v1/organisations", wrapper.ListOrganisations, options.OperationMiddlewares["listOrganisations"]...)
 	router.POST(options.BaseURL+"/v1/organisations", wrapper.CreateOrganisation, options.OperationMiddlewares["createOrganisation"]...)
 	router.GET(options.BaseURL+"/v1/organisations/:organisation_id", wrapper.GetOrganisation, options.OperationMiddlewares["getOrganisation"]...)
@@ -2551,6 +3196,392 @@ type IssueTokendefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response IssueTokendefaultApplicationProblemPlusJSONResponse) VisitIssueTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCohortsRequestObject struct {
+	Params ListCohortsParams
+}
+
+type ListCohortsResponseObject interface {
+	VisitListCohortsResponse(w http.ResponseWriter) error
+}
+
+type ListCohorts200JSONResponse CohortPage
+
+func (response ListCohorts200JSONResponse) VisitListCohortsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCohortsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListCohortsdefaultApplicationProblemPlusJSONResponse) VisitListCohortsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCohortRequestObject struct {
+	Params CreateCohortParams
+	Body   *CreateCohortJSONRequestBody
+}
+
+type CreateCohortResponseObject interface {
+	VisitCreateCohortResponse(w http.ResponseWriter) error
+}
+
+type CreateCohort201ResponseHeaders struct {
+	ETag     *string
+	Location *string
+}
+
+type CreateCohort201JSONResponse struct {
+	Body    Cohort
+	Headers CreateCohort201ResponseHeaders
+}
+
+func (response CreateCohort201JSONResponse) VisitCreateCohortResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCohortdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CreateCohortdefaultApplicationProblemPlusJSONResponse) VisitCreateCohortResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCohortRequestObject struct {
+	CohortId openapi_types.UUID `json:"cohort_id"`
+}
+
+type GetCohortResponseObject interface {
+	VisitGetCohortResponse(w http.ResponseWriter) error
+}
+
+type GetCohort200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetCohort200JSONResponse struct {
+	Body    Cohort
+	Headers GetCohort200ResponseHeaders
+}
+
+func (response GetCohort200JSONResponse) VisitGetCohortResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCohortdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetCohortdefaultApplicationProblemPlusJSONResponse) VisitGetCohortResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCohortRequestObject struct {
+	CohortId openapi_types.UUID `json:"cohort_id"`
+	Params   UpdateCohortParams
+	Body     *UpdateCohortApplicationMergePatchPlusJSONRequestBody
+}
+
+type UpdateCohortResponseObject interface {
+	VisitUpdateCohortResponse(w http.ResponseWriter) error
+}
+
+type UpdateCohort200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateCohort200JSONResponse struct {
+	Body    Cohort
+	Headers UpdateCohort200ResponseHeaders
+}
+
+func (response UpdateCohort200JSONResponse) VisitUpdateCohortResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCohortdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response UpdateCohortdefaultApplicationProblemPlusJSONResponse) VisitUpdateCohortResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEnrolmentsRequestObject struct {
+	Params ListEnrolmentsParams
+}
+
+type ListEnrolmentsResponseObject interface {
+	VisitListEnrolmentsResponse(w http.ResponseWriter) error
+}
+
+type ListEnrolments200JSONResponse EnrolmentPage
+
+func (response ListEnrolments200JSONResponse) VisitListEnrolmentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEnrolmentsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListEnrolmentsdefaultApplicationProblemPlusJSONResponse) VisitListEnrolmentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateEnrolmentRequestObject struct {
+	Params CreateEnrolmentParams
+	Body   *CreateEnrolmentJSONRequestBody
+}
+
+type CreateEnrolmentResponseObject interface {
+	VisitCreateEnrolmentResponse(w http.ResponseWriter) error
+}
+
+type CreateEnrolment201ResponseHeaders struct {
+	ETag     *string
+	Location *string
+}
+
+type CreateEnrolment201JSONResponse struct {
+	Body    Enrolment
+	Headers CreateEnrolment201ResponseHeaders
+}
+
+func (response CreateEnrolment201JSONResponse) VisitCreateEnrolmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateEnrolmentdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CreateEnrolmentdefaultApplicationProblemPlusJSONResponse) VisitCreateEnrolmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEnrolmentRequestObject struct {
+	EnrolmentId openapi_types.UUID `json:"enrolment_id"`
+}
+
+type GetEnrolmentResponseObject interface {
+	VisitGetEnrolmentResponse(w http.ResponseWriter) error
+}
+
+type GetEnrolment200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetEnrolment200JSONResponse struct {
+	Body    Enrolment
+	Headers GetEnrolment200ResponseHeaders
+}
+
+func (response GetEnrolment200JSONResponse) VisitGetEnrolmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEnrolmentdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetEnrolmentdefaultApplicationProblemPlusJSONResponse) VisitGetEnrolmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransitionEnrolmentRequestObject struct {
+	EnrolmentId openapi_types.UUID `json:"enrolment_id"`
+	Params      TransitionEnrolmentParams
+	Body        *TransitionEnrolmentJSONRequestBody
+}
+
+type TransitionEnrolmentResponseObject interface {
+	VisitTransitionEnrolmentResponse(w http.ResponseWriter) error
+}
+
+type TransitionEnrolment200ResponseHeaders struct {
+	ETag *string
+}
+
+type TransitionEnrolment200JSONResponse struct {
+	Body    Enrolment
+	Headers TransitionEnrolment200ResponseHeaders
+}
+
+func (response TransitionEnrolment200JSONResponse) VisitTransitionEnrolmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransitionEnrolmentdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response TransitionEnrolmentdefaultApplicationProblemPlusJSONResponse) VisitTransitionEnrolmentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -3463,6 +4494,30 @@ type StrictServerInterface interface {
 	// IssueToken Sign in (OAuth 2 token endpoint)
 	// (POST /v1/auth/token)
 	IssueToken(ctx context.Context, request IssueTokenRequestObject) (IssueTokenResponseObject, error)
+	// ListCohorts List cohorts (runs of a programme) within reach
+	// (GET /v1/cohorts)
+	ListCohorts(ctx context.Context, request ListCohortsRequestObject) (ListCohortsResponseObject, error)
+	// CreateCohort Plan a cohort
+	// (POST /v1/cohorts)
+	CreateCohort(ctx context.Context, request CreateCohortRequestObject) (CreateCohortResponseObject, error)
+	// GetCohort Get a cohort
+	// (GET /v1/cohorts/{cohort_id})
+	GetCohort(ctx context.Context, request GetCohortRequestObject) (GetCohortResponseObject, error)
+	// UpdateCohort Change a cohort (JSON merge patch)
+	// (PATCH /v1/cohorts/{cohort_id})
+	UpdateCohort(ctx context.Context, request UpdateCohortRequestObject) (UpdateCohortResponseObject, error)
+	// ListEnrolments List enrolments within reach
+	// (GET /v1/enrolments)
+	ListEnrolments(ctx context.Context, request ListEnrolmentsRequestObject) (ListEnrolmentsResponseObject, error)
+	// CreateEnrolment Refer or enrol a participant in a cohort
+	// (POST /v1/enrolments)
+	CreateEnrolment(ctx context.Context, request CreateEnrolmentRequestObject) (CreateEnrolmentResponseObject, error)
+	// GetEnrolment Get an enrolment
+	// (GET /v1/enrolments/{enrolment_id})
+	GetEnrolment(ctx context.Context, request GetEnrolmentRequestObject) (GetEnrolmentResponseObject, error)
+	// TransitionEnrolment Move an enrolment along its lifecycle
+	// (POST /v1/enrolments/{enrolment_id}/transitions)
+	TransitionEnrolment(ctx context.Context, request TransitionEnrolmentRequestObject) (TransitionEnrolmentResponseObject, error)
 	// ListOrganisations List organisations
 	// (GET /v1/organisations)
 	ListOrganisations(ctx context.Context, request ListOrganisationsRequestObject) (ListOrganisationsResponseObject, error)
@@ -3868,6 +4923,300 @@ func (sh *strictHandler) IssueToken(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(IssueTokenResponseObject); ok {
 		return validResponse.VisitIssueTokenResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListCohorts operation middleware
+func (sh *strictHandler) ListCohorts(ctx echo.Context, params ListCohortsParams) error {
+	var request ListCohortsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListCohorts(ctx.Request().Context(), request.(ListCohortsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListCohorts")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListCohortsResponseObject); ok {
+		return validResponse.VisitListCohortsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateCohort operation middleware
+func (sh *strictHandler) CreateCohort(ctx echo.Context, params CreateCohortParams) error {
+	var request CreateCohortRequestObject
+
+	request.Params = params
+
+	var body CreateCohortJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateCohort(ctx.Request().Context(), request.(CreateCohortRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateCohort")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateCohortResponseObject); ok {
+		return validResponse.VisitCreateCohortResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetCohort operation middleware
+func (sh *strictHandler) GetCohort(ctx echo.Context, cohortId openapi_types.UUID) error {
+	var request GetCohortRequestObject
+
+	request.CohortId = cohortId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetCohort(ctx.Request().Context(), request.(GetCohortRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetCohort")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetCohortResponseObject); ok {
+		return validResponse.VisitGetCohortResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateCohort operation middleware
+func (sh *strictHandler) UpdateCohort(ctx echo.Context, cohortId openapi_types.UUID, params UpdateCohortParams) error {
+	var request UpdateCohortRequestObject
+
+	request.CohortId = cohortId
+	request.Params = params
+
+	var body UpdateCohortApplicationMergePatchPlusJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateCohort(ctx.Request().Context(), request.(UpdateCohortRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateCohort")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateCohortResponseObject); ok {
+		return validResponse.VisitUpdateCohortResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListEnrolments operation middleware
+func (sh *strictHandler) ListEnrolments(ctx echo.Context, params ListEnrolmentsParams) error {
+	var request ListEnrolmentsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListEnrolments(ctx.Request().Context(), request.(ListEnrolmentsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListEnrolments")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListEnrolmentsResponseObject); ok {
+		return validResponse.VisitListEnrolmentsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateEnrolment operation middleware
+func (sh *strictHandler) CreateEnrolment(ctx echo.Context, params CreateEnrolmentParams) error {
+	var request CreateEnrolmentRequestObject
+
+	request.Params = params
+
+	var body CreateEnrolmentJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateEnrolment(ctx.Request().Context(), request.(CreateEnrolmentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateEnrolment")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateEnrolmentResponseObject); ok {
+		return validResponse.VisitCreateEnrolmentResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetEnrolment operation middleware
+func (sh *strictHandler) GetEnrolment(ctx echo.Context, enrolmentId openapi_types.UUID) error {
+	var request GetEnrolmentRequestObject
+
+	request.EnrolmentId = enrolmentId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetEnrolment(ctx.Request().Context(), request.(GetEnrolmentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetEnrolment")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetEnrolmentResponseObject); ok {
+		return validResponse.VisitGetEnrolmentResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// TransitionEnrolment operation middleware
+func (sh *strictHandler) TransitionEnrolment(ctx echo.Context, enrolmentId openapi_types.UUID, params TransitionEnrolmentParams) error {
+	var request TransitionEnrolmentRequestObject
+
+	request.EnrolmentId = enrolmentId
+	request.Params = params
+
+	var body TransitionEnrolmentJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.TransitionEnrolment(ctx.Request().Context(), request.(TransitionEnrolmentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "TransitionEnrolment")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(TransitionEnrolmentResponseObject); ok {
+		return validResponse.VisitTransitionEnrolmentResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -4571,124 +5920,149 @@ func (sh *strictHandler) UpdateUser(ctx echo.Context, userId openapi_types.UUID,
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H39cttGkvirdPG3VZF+ASlZdpK1VFdbjuOsvY5jl2VXKmfpyBHQJCcCZ5CZAWlGpap7iHvCe5Kr+QAw",
-	"AAb8kCjJm91/bBGYz/7unp7GVS/ms4wzZEr2jq96UyQJCvPncxJP8TlnSvBU/05QxoJminLWO+6NGO9L",
-	"xQWOgDMQKDPOJEpQU6IgJkIsIUMhOSMpJESRQS/qyXiKM6LHUssMe8c9qQRlk971ddR78YFM2rN8mCII",
-	"jLlIvpIwRyEpZxGMuYBX4/4bouLpunF/4jGxg4XGZrioxv/4/qfVo11HvYwIMkNVgCgXkovw0COGn9Uw",
-	"Ni1GwMegpgiZwDnluYSMTFBPRnXz33MUy17UY2Sm57N9aiuZkc8/IZuoae/46PBQL0MpFLrvf3161v9P",
-	"0v/jsP902D//+i+9KACEVwnOMq6QxcvXuGyv9w25RAkE3r09/QCSjBEUB4FKLAeg9yLJDOESl7Cgamo2",
-	"Yp5c8GQJArOULKV5OqZCKiBMLlCcnDHV6koYV1MUtieVIHCcS0xg78nR0f4JEDspLKY0RW9EKkEqmqZn",
-	"TOSMUTap9z18uj+A17iUQASCjHmGid6BHiAmaYoCCEvgEjNlaOfoCUx5LuTgjBUosHRf4cCDWF+DrAsZ",
-	"33wT9WaUFb8fBaE/NpQaJhNN95ASqUAgSU7smqeETdDfowHek0dHQC0dWZp1DROQlMUVObX24lilaxOP",
-	"NEUFOIfOqGov+h2ZIEj6Ryf5pqafP1eCY5Knqnf8zWGkJ6azfKZ/HBrY2V8V5ChTOEFh1vBWTAij0nDw",
-	"q0SPZWbMiJpWE3Kv0ZAmvagn8PecCkx6x0rk6C9lzMWMqN5xL89Ny/a23xGhaEwzwlTnjFnVZgcTCj4R",
-	"ZDbD7umKFref7GOWEIXJqSaYNm7fsnTpaEuWxEUUcAFkrFCAmlIJlElFmII9ymKBM2SKpCCXLN7vIonc",
-	"zjo0dNoLrlg36Cs6w8Cyr/WenYLRnXyqeC5QD60fx5wpZIZkSZal1Ar+g9+klf7VpH8ROO4d9/7fQaX7",
-	"DuxbeeCPbaeug8jNp3fq6cpCe4VGds0OTJuGRlrVvmx33eSEt6/vbbtaRPn8deN9N1hr12jzht4ca8bC",
-	"6Xsmzqpt1Mwhz2C5O5R7e9ohxtdASiPcE28PAzEnFi9SnK3Yd2ZbfL3l/t24gb0/Y4BCcBEBkfD+x+fw",
-	"9Mk334GbBhJUhKZy0PNl9s7puBj4S5I95aJ2SYarNmqIsGhwK5HzgfM3hC3f4+85Suvi3Bc1feAcZoQt",
-	"Qdvqs0zJE2fdFqoUYULnyIDlswsU2kWQGHOWyMaO3+te/We6V1tln9ou2txdEKqCDkxlUZllurXrBs8y",
-	"+jylDhqZ4BkKRa2Sjc1zbXG0PaGoF1tSHBK1qRaPenaoNTZKYTME5mzaeZsMJnDOL1evk+VpSi5SLMyp",
-	"1hjGoTAwoQpnch1JWICe6k66txuOCEGW+ndhC20DOef51jpQpr590gtazZWB+KlnwNK2kA2QIw/J5TZr",
-	"MKshurb2alHn5Rr4xW8YK73gkq6syDK8liRUz0/Sdx6djUkqMWqQXkEBTa93paN1M/q4HW5nlL2y3R41",
-	"EB31ckZ/z9G91pTVxIxDQRs3bk0r4aq9sDbPJkSRjfdS8X6ASr3ghcHIah5p7Mwsoz7Gys38QtX0FGOB",
-	"Viin6dtx7/jT5qvvEF2yHLIhMqd8wYCzGE8ge7KAS8RMAte+D4EpkSamtHqH9RnamzvX28sTql7Mg8KV",
-	"xIUWblEkiVUopJRLFMdn+eHh45gm5n+MwC6j8Vh7a3IpFc5CBL+N2BlTTBPZXsvPZIayCGnZRrAQVClk",
-	"J8BwbrUbFTAnaY5GnZUU2ZqkSXkbMu4GzL5WsAtrFXTpOIGS5yLGte/tm6s1NGPWZLEb4npHEs1h68so",
-	"cVJbvMFqkMNKEtyFvKjo+YEExvfIcEzVqSIqD5DlL1xcUjbpkwnChW1qg64mDg0CY6RzlBHQMRC21GSJ",
-	"LJ8ZWcwZWpmttRpJh7HAxESxfuMXEvEShRySNOULYiMYOMtSvpxpIUBYMpR5lnGhak0oi/kMi1ca52qK",
-	"YriwqxySCQ7dKs3Ml4wvfGVa0ZmvdI6vyjX7JCSPBRJNCJ7rFn6m+dSsbqZXVf0WaH+bPsFVcCbDhiKR",
-	"OJQqT5ZrtacdQuPPqM+pGMopMRNs2TMTPEYpt+7ZoDtvmNpqIn9TIUp0o75iWa7WGjcNJ852hYslZLnI",
-	"uMQTIMWfkOJYAc9NyDtnRQhujzOwhlgEjCvrN5ho2ypUNOK2+UVK5ZSyCRDQDcE09HTdBecpEtbGTFN9",
-	"mhfVWYASuVRfSXj53ukdGR60jrTG6sp3Wq/UTo5MyL6I+6umZ9ic5robW5YG2vRrgewM8oZImSIDqmBB",
-	"pA3SW4+NC7P7RJCFiYjdzK+YCMJc7CCwC59Oi5aRv9gQXb74rFAwkr7XDHG1Jpb3lQRtCAkco0AWowG0",
-	"JzD3rAlrtkqZeeN3N/TnmejfPmla6MFTqvPqz8HwoH/+//8SUu8/ajX3QgirTeoIMyowvD3zyoRvCPzj",
-	"9O3PkHHtGIl+Si8REq4UJpARNY2AgAlSQ3miZ6LcYP3uQWhNM5TSqdHV6swusOoQwtRLJKmatjcnS+VW",
-	"yvnLgDxuzOh6hSb6xy+vT9vTXOKy7vU07NN00uH2z4PPLztMpEu1DD7PZdjF/7weuHpIuxDd3E4d2nfd",
-	"QGkOorcf6vX2Wa6mHXSHxeMCM5TNSUqToTPFjM63T6xh7j0wHGz0PMnVlAv6B3qtcuasBHQtC9uv6G5c",
-	"wqBaNosa1jhhHQTtPoK7T+RzngQOhn5+eQr+UQH8oAXzKYo5jRFinmAEeZahsJolRc340py6JnRCldEI",
-	"DXGgZcHV4+jb66AAqB1MtGX23YWfLilLtjk1ea3bG+kwu0AxpCGH6UcjWmKuFQIXplsEVEmwnawGlSeA",
-	"s0wtwdiJCyqx5jitXXjLIu+MoyVyGDs0b+AjTRwGNvPL39v21+dNBfhAoS+DzjLeVW693FgNcTcNd7UP",
-	"JLeMeN2U6G4aKfMoYOWUTh7U6GAT7DfFrYeEdfB77UBRumbEwlDjW7OJRpLPSM7BYSiC8tEfegdOcP28",
-	"9GHc4PqWXGbJSmKbUeY/fbSrgKtHRptJh5KgQuJhd6Im5AT4554tAW0OVwAFkblAwDn66WvGnNMOmZ7F",
-	"6LSRbonJSD/UE7Y9MefZDytzbtVO6oENbWdVzvYGzu1ND2T0yyEfDy+osKZordsmLgzOCE030iMWYiFf",
-	"p3h3qzMadI7PUFjPZ22HMZnRdDksKH+9s6Ydv82b7y6K2eqTTTnbbBEZl2oLRT9GIUg6tNHGbdjQdjy1",
-	"/b4Yzd8OsdaIpIbSOj00OaOg8wL2HmSjJqe3AVlxc8kFPsnf1OZoJdNsaXLcq4SygbJNRE63iClbFsio",
-	"5WE+2UAorFqoHzlpi4dmtuQaxVgXFlt2vpVMWJmrYBo15MKqDh8v3xUtwwJiG7HQYNE2d27Mjmu4YQdW",
-	"Xi1H6mGMvNqGdmHj/fn4fWujYDN9VpMEIWX2gLKh5PPNtuI4PrQJXwZsNpgvDcLm+50ZEEF7vgCFF1Y6",
-	"O/v6b58O+09hb79/fvVddHQYDi55uYV1P6A76a/JTvZFML5i4msylF2NgEyJpQm0I4mn4OJ71sWohXtW",
-	"AcwLjocO0E16dowdZ9Yrj7wr4dC0sKKeoirFFUf4LZ8KPr5/BYzMinObS8oSc7pjYbs+y8IFQe3E0aog",
-	"d5VNGDieVDjhYrlxQuLzooORegnuLP8twZRqz3Lo4hU3TVtYHezd2PeYkc9Dpyo7pvSQrxsnuY24DBNi",
-	"Dw826EbZsH5k0nh5gzE745qOdGR5rB50Nh/CFXGuQpF0VxBYHZUVtCrcBDYVglsIP2F6u7G30eIOL0S3",
-	"4OJyiJ8zFBRt7oN5IjA1g6dIBLPH6jZtglzQlJpjnBkyxQ2Uz8Ni2s+y3tLB2QnjN0WaVJo4I3BHo3LK",
-	"hdIyDpsHHKT/x/kndy/v/OpR9O1RWBVtKBTWCQHPjnhyGLjPVWP38grWo/oVrCcbc74/wppbXDUhsN3M",
-	"Ifmw1cw3jGuGBEnzElyVUgOzXCq4QOAMCCzaSUgdaQq1fMIuAVGJhNaiVrLpLpygKkP/gVygajO7cIDu",
-	"SP3uivNuqINX8MNW6vlOOXNzpb4DTt0kI6jhcni67Dd+EWsjHYdZasJ5EtPxsPBtjBtAWYxyWBxGSSUQ",
-	"1TDhsdJWv7lewXk65GIY8zRFw7wpj0k6dEf/RvPNeZozRcRyKNHlhFrlaG/uTqsJzHFwUD++Lw9M2o6G",
-	"y86VOEcGP788hRdskhKWgD1lkX72IxKptJOOtolZL0ucSZLoR3pfjAs1HZq2hCXDJReXckoFlq8WNgdC",
-	"8ty1K3+YN+EdzPkluts5bXml+CWyEFm0XRDd0mRNDKfUhim8Pt8crnU1zEwhKfSepxg6jxySZEaZjTOX",
-	"f8eci4QyYhE6p7joQN0HPV/nvmt3b9bc1I7a6e5roeXlmHg7y4iUCy7sFeOxQDkdWrCUU8QCE2SKklQG",
-	"d1WO0Fj20V/DBw7eHJssWxYpsDXUhlrmEkVIpATCxKFUOwuaEDU4vNnLyKG8/hilrLYUCEllRl5R1n2V",
-	"K2eKpoZ77XBghgPXddALyc8WMLuBt4J3fGr4HokIEm8DYLUt1war7bZYQAioXmQpFEV4DUWwKgLClibF",
-	"KLLppy4Rk+c201tmJMYTMHVJEj8hyTZmrkUgGUmb61ePoqPrT/UUxfO/wd/8R+dXHXb8R4liN3lKZQC0",
-	"/YZpJdpxiHqHJ47CicCVQTzd5ss56XMhY7PyCnA39X41cm/kg97i8OpGx0Ar5K9vSR01+0Y9cw/gLUuX",
-	"VTx3Y6w38wuLw1JPn1g8NPfUBesdeC+GHx/IcbFb2IXPspLjt0JQY5FaIWCca2P0VDe103FtoR61hbDV",
-	"BTV1JGHvH798iOBF8sPps8jelj/89q/7MBZ8ZgsJHcwfHegBD0yHAWiwSJB0woAyI5JtiaCCTsDoXpNg",
-	"M+VpYiW6uQvprFkqQO/5BJ69e+XuvknIJbq/wTNPzlhoGDXFJSxQILiM+gG8IPEUNMhtXmtKpZJVF6AK",
-	"GGLiSgWNU77wDLTnnjlkbowXd0lJnlBlr9Ic994jsYswT0EJQtMip16YU4C90oSMoG5emhz7mCiS8kmO",
-	"7rLOce+5LRBUuwwBZTPYCwxSv+9z3HufM7jI00twL2DPA6rpUb9fZC3cogZB7SKAzfOtJeXJ4BoCN5Yc",
-	"eOrD1YCjx+7YaHvMAIBsASh318Fv7YHdXqVpXZ1yi/Nf1NY2CF+u0t1iLpKoKOSkt2ASPtYMpT1LmpG0",
-	"gvYbwsgENY27bGqf8rehodr1Lrcv96yJ+cIi/CjS3nGvzsRNJePMzmDT6N8M8W+G+PMzhKdbrfY0NTYo",
-	"G/Oi2AiJVZVk28ueLCDBOaZa6chWQNG8L0pw/fzyFM567wRmxOmnMRfwCxeXZ70K//K4dTfL1WEUubm2",
-	"NYv0v2csQDFRRU7IsxRhMeWgyKXFzOCMnbHnnM21luNMDuylKuNNSUYucWi8K3sn+QRoYivwffz46of5",
-	"dyeg7X2pyCyzj7WN8Pjx46da+3/88FzPfMa0BW5f//rrr7/237zp//DDAF6YDFxzkA5UI7oqx9NVswUS",
-	"HuczZOqkOFU/Y5RluXI63RAFH4+RJZRNXFJvzhIUMLIn9qMB/GSaZiZ4vwRr4sHeyJS0G0UwcuUcozNW",
-	"K++4r7c02qv8iQhosj8CLhJXe9CAdFSrgzYyyGzWUBucMWM82SKKEo4OH1l4j4qaPCObgvziA5mMnLHE",
-	"eC4kjBpFC0cDePfsw/OXBoIGc2dshmKicas0h2iYfvf46bf7jWFcvcDRAD7aa8lgA4ck6ZsqCe7Kv0aa",
-	"K1BozaOUxujCIo7Y32bI4O98joLpPcJPukWMMH88OPRyCgzR/+9//w+ESF2zuOefHfcOB49sb54hIxnt",
-	"HfceDw4Hj61XPzUK52CwwDTtm9Uf/La4lIOirs/ExshKk++VZv+/ozL35BqF5o4OD3dW8MiMHyo6ZXnq",
-	"F7yA17iEU1QOMd88+k4LH89S7x1/Oo96Mp/NiFgWZZLyi5TGcIlLx/NzFHS8rNvq2lckE2nCNbma9s71",
-	"qAdTcwXxj1VAcbcU7xAsboYAYD5mG+zeXhs2t6Uzb5flRqTbqybe5cqtag1AGUr5MLvV0y+Nrvnm8HHX",
-	"MOW6vLpTmwEoJgwkirnmWFsKC/a01Nce7YWW4U7e7K8CotZ8Ge07zdgJTC1Ey/IsslcvmtuRC1Y1ObB1",
-	"R6+jtQ1d9d0NWtaqXur2oSKVoUI8mxbWPL9DmqnX/AlKEKOw+Ng3hgbWsnCFV29ITlVE4FPbGDu/rlGb",
-	"xnqnNeYLII+Czl0iYpuGrFVdFfnZlogaFY8tggzhf89tdYTd4sZFB6/rEaMyM7JGGo92P71XQWlF3UAY",
-	"1Y6KRtqWQiIkmNv9xs7SQsCUQrr3IoP3SavvcUKlMqaZR7KwR5UECxtTcrqsE7XfSb9tsXhwRTI6LE/w",
-	"rl3qAarA4cYrVUbTpOJZkTxSsE5RDhDMMalJo1zQ2BSGnhIxS1Ga06A659gjVZ9zGuT3JJD2aiu+3bvM",
-	"sPPWsbBCVHSp7hWbvQMx3FWwstrCrSpW3if8/45qY+A35G+gTHWN7m9Vp/q8YKs8oaqP8/XmRlmb6l/D",
-	"3ugYsqgutkWZ986BbErqrUdqVjPb3YANkN1wuLHgs+0rkncMpvj2Q92p6Viv/7bSdrTBWMtrO1cEXvw3",
-	"ZDb6c3fajbqNp3FzNT2wlUrNSaGzIkN6TbpPJphQtUumMBFIE2Syv/nY1OOQdML6lA3gWRl+OYTFFM1H",
-	"K7gwxbdMySvTaUEkmAhDlxb+4ALhd2F61lOnNFj8sT73F4tFXxNgPxcpspgn9hjxZoNvYNUedpoVkYGc",
-	"KQtp4nKGup4cPV1PWc3qzTugyqD90SAOG385PHy6Hw6c1CPAndTXh1GVTfQfxbHJyIXzihSlkXXEzaG5",
-	"DcSNqqaaHiUQE+/WVroJmQIIVLkwxwz1FCHdu7GZwRmrr6OWKVQspvGwHN98ICcjVJzY+GltaL0SbbFK",
-	"YyPbSHImUCJTtsqc+XQJZ5r3LB/6HKdhhSzBxJ4YF9+K0YMWXNhcejsLrVh/aXa44GjDz9lz5cvMZ2e4",
-	"0HMQCS8/fHgH3xNJ4/0C0DV3gLITGJkzrBHMyBIYEYIvbOFue3zszpVNmFybgM5/ohJMHSk4+kqe2Ci2",
-	"jZa6p+7RAH7U/OmYU6+ofP85w1jJExe01Z5ZHGOmzGdtuPYHMuPRwZjQNBcugC5TvsAEEu21ZPa4nufu",
-	"QN38ThKBUkbu6P3J0VMLLK+++MgGcuuy7JWU+Z2Ksloy5I4lWWPsTQXZLvflkgXDHxzw+Xd3H1vQUz3Z",
-	"4U68smjhbdQo2wr4HcY5tpse9i5IEsgJ2f9yFM+pS4LZKxbuUjxZYgoWduud2iHfSpfoba3lP4tT5CpF",
-	"bf/xGlsRq9tpmDT9mc3KWHW4blUZsQ1XWtQ90iM2gnNEYp8yiUxSRecIEokwV4ONpinuloWW8ftKB2j1",
-	"Z8nu0u1o1dxa6XjUSHrnnkcgxSLkgfAGt5RnILXn6+LVtepgX2jIOlCrbvOo9Wp0hL7LdafoDAa1XEIO",
-	"qSe3rMBpSLQeXDXCM9erzg4beA8x1uaQe/v6/nnABQI3BNi2lN34ip+eOivSY+uwtDridmzkvra4Of+Y",
-	"nIi+WdHXtxF0ZtaNLcwvhyBsklaTi4pMrUaKmElW8LJI9m/NWAe2AOfm1swb1/6Ls2m+HJ3q6sp+EapV",
-	"WzG1Orcm2gjNIp53Jmy2o8KDq7IebOPorhngm/E5tslyo/O2D0XVfFNVkisgDkKDB9CXdidA3IpMNKaB",
-	"HtijhXGi9u8QV1E3oH7j1HwAgAtIkcyLmjK1ZZZ2cv1cqkTo7c6kop772EOdEJ4lyS6o4CEp4FmSlOhX",
-	"/KbId3zmZ/SuFOl+DYUv0j/d2E+zH4UgLAFbGsw4bfIuvLYOf7RR2HIzjVKrc3aPh5StgpmbLbdRka7b",
-	"029W39zU5W+WKwx+HNnW7YQ9LT32tTAyCbGppoc9c6drv5bSfgIXXE1hMdX0cSFdbkAQhUVl0NbXG6tC",
-	"BndpXzQLKK40L/wt7jZoudPsh9b9heDZI0sKVs7qEqkQdLXH60IAfunILzQC0K4cu6sAQOADz3eJ06Dj",
-	"Yq+aAPGx2Y3MgNI6uKp/3n1lBtcLWzLcfpbJNKKcHVsFEEFibgaNwVS/jMBdBimKCkblvfbyEkYhyM9Y",
-	"9VUeIhAWNMPEnrC5y+2VTgaBWUrRpX9P0V55nJl+CZUxEQkmA9DWBk0ie+WSL5wx5bl2enDGWb+qe05i",
-	"JWGv+JSavQNgpSQUJYr2QSqyjEByPTBR5R0aqWiaAkkSyDM7ub3UotfGQJKlLKqoH5sS6qMBaFiGk9wC",
-	"h1K68e2YrRYnWGermenuIEFuLTmbievU/JWsfyBrlajqiljVIbd9fKL+bfL7FtwmXLUZg29LFt7GNglV",
-	"7Y4C7zZS1SonvKtA1f0RwsowlU8Mq4NUHQqgvEy32mepmv2znKh5xeS2/DJ7VQ/xbi3PWs261XZnCf6H",
-	"DGYFrlH69FWRyFpbsayw96Vaio0CnDuzE+vj7txKbF4QD8Y7KjQq7i5Gr8FmS1YcXJV/rzsi8nF9Aylb",
-	"9H6ww6EKXCtofTtNW3TeSM/enFXuU8vWK1buTMfeHfbXcEqlXktmWa1cA+xi7uqv1KqmMMy/ct6+K4+0",
-	"YaTKlvS5S5Vc1mBaqY0NYh/mnqGt/9CRKW4Jzle+rXyxsjaE+6yydCO6NPBmZQxXbY6Y8kPAOEzpZGq+",
-	"ck9Y0aGdA26VmylE9YXqd6+u2T3fXLTlubqvKv6Zbx8WCSqG5gJ068vNgyv93zrjwtHYncqDrmtven3/",
-	"XBfeuuC+yR03h41bnyQWtk7jM7vcZKjbKjnSlTwz3+jmKQ7gGSRUmoJwZgtfbXR5tCWWrJK7mVi6R1uq",
-	"KqJ3z1nbfxpiL403RyxGeXFREBHQNZGSUh51LsFOiGJe0E9uSyQZAnHDNGnclsCITDkZU2+jDH5r7AkS",
-	"K61RMR0PPJOrqkQRyBGwPFCM0qqEoqb2WzPF1cZcTQOjvKvKH7kKhZG98lKWjjXgo8z87RsHg7p0CC3x",
-	"DYmnlGFZGkHm8RSIdEfuL9+DXEqFM3c1o3m7pHbDtryT257FFk0ydnxkNjIjicGyBs1iSuNpUbmHKidj",
-	"EtizF7OsqJmTNEdb7KyEVuKM7PYHwW02T9QsdMbH5Zui5D64kvsVloqKXKCQ+NipJxWEE0Kqum4mJFRW",
-	"DOqPuehrKViLE5VDe75JJ/oVMSLU1L6Cd36Q/aT8OuwlYibtuW/7uMSfzw80Xp9f/18AAAD//w==",
+	"7H1tcxs30uBfQfG2KtItRcmykjyW6mrL63jX3sSxy7IrtRfpSGimKSIaAhMAQ4ZRueo+3Q+4ul/4/JIr",
+	"NDAzmBnMcEhRL9l9viTWEO/o92503w4iMU8FB67V4PR2MAMag8R/vqLRDF4JrqVIzN8xqEiyVDPBB6eD",
+	"CRcHSgsJEyI4kaBSwRUoomdUk4hKuSIpSCU4TUhMNR0NhgMVzWBOzVh6lcLgdKC0ZPx68OXLcPD6E71u",
+	"zvJpBkRCJGT8lSILkIoJPiRTIcnb6cE7qqPZunF/EBG1g4XG5rAsx//88Yfu0b4MBymVdA46P6JMKiHD",
+	"Q084/KbHEbaYEDElegYklbBgIlMkpddgJmOm+a8ZyNVgOOB0buazfSormdPffgB+rWeD0+OjI7MMrUGa",
+	"vv/r55cH/5Me/H508GJ8cPnnPw2GgUN4G8M8FRp4tPoeVs31vqM3oAglH96ffyKKToFoQSRouRoRsxdF",
+	"50BuYEWWTM9wI/jlSsQrIiFN6Erh1ymTShPK1RLk2QXXja6UCz0DaXsyRSRMMwUx2Ts5Pt4/I9ROSpYz",
+	"loA3IlNEaZYkF1xmnDN+Xe179GJ/RL6HlSJUAlGRSCE2OzADRDRJQBLKY3IDqUbYOT4hM5FJNbrg+RVY",
+	"uC/vwDuxA3NkbZfx9dfDwZzx/O9nwdOfIqSGwcTAPUmo0kQCjc/smmeUX4O/Rzy8k2fHhFk4sjDrGsZE",
+	"MR6V4NTYi0OVtk08MxAVwBw2Z7q56A/0Gohiv7eCb4L9/LlimNIs0YPTr4+GZmI2z+bmjyM8O/tXeXKM",
+	"a7gGiWt4L68pZwox+G1sxsIZU6pn5YTCazRm8WA4kPBrxiTEg1MtM/CXMhVyTvXgdJBl2LK57Q9Uahax",
+	"lHLdOmNattnBhFJcSzqfQ/t0eYu7T/Y5jamG+NwATPNu3/Nk5WBLFcBFNRGS0KkGSfSMKcK40pRrssd4",
+	"JGEOXNOEqBWP9ttAIrOzjhFOB8EVmwYHms0hsOwvZs+OwZhOPlS8kmCGNp8jwTVwBFmapgmzhP/wF2Wp",
+	"fznpnyRMB6eD/3ZY8r5D+6s69Me2U1ePyM1ndurxypx7hUZ2zQ6xTY0jdbUv2n2pY8L77x9su4ZE+fi1",
+	"9b5rqLXra/OG7n9rKOEceCJO1zYq4pAnsNzflXt72uGNrzkpc+EeeXucE3Nk8SqBece+U9vizxvu340b",
+	"2PtLTkBKIYeEKvLxb6/Ii5OvvyVuGhKDpixRo4FPs3cOx/nAT4n2FIvaJRh2bRSBMG9wJ5LzSYh3lK8+",
+	"wq8ZKKviPBQ0fRKCzClfESOrz1Otzpx0m7NSINdsAZzwbH4F0qgICiLBY1Xb8UfT6+Cl6dVk2ee2ixF3",
+	"l5TpoAJTSlS4TLd20+Blyl4lzJ1GKkUKUjPLZCP8biSOpiY0HEQWFMdU9+Xiw4Edao2MkssMgTnrcl6f",
+	"wSQsxE33OnmWJPQqgVycaoyBCgWeCdMwV+tAwh7ouelkervhqJR0Zf7OZaFNTs5pvpUOjOtvTgZBqbkU",
+	"EH8e4LE0JWQ85KF3ycU2K2dWuejK2stFXRZrEFe/QKTNggu4siQLcS2OmZmfJh88OJvSRMGwBno5BNS1",
+	"3k5Fazv4uNvdzhl/a7s9q130cJBx9msG7mcDWfWbcVfQvBu3ps5zNVpYE2djqmnvvZS4H4BSz3iBN9KN",
+	"I7Wd4TKqY3Ru5iemZ+cQSbBEOUneTwenP/dffQvpUsWQNZI5E0tOBI/gjKQnS3IDkCoijO5DyYwqtCl1",
+	"77A6Q3Nzl2Z7Wcz060WQuNIo58INiKSRDpmUMgXy9CI7OnoesRj/D0Nil1H7bLQ1tVIa5iGA34TsTBkk",
+	"sWqu5Uc6B5WbtGwjspRMa+BnhMPCcjcmyYImGSA7KyCyMUkd8noibg9kX0vYpZUK2nicBCUyGcHa3+0v",
+	"t2tgBtdkbzeE9Q4k6sNWl1HcSWXxeKtBDCtAcBf0ooTnRyIYfwUOU6bPNdVZACx/EvKG8esDeg3kyja1",
+	"Rle0QxMJEbAFqCFhU0L5yoAl8GyOtFhwsDTbcDWajCMJMVqxfhFXCuAGpBrTJBFLai0YME8TsZobIkB5",
+	"PFZZmgqpK00Yj8Qc8p/MnesZyPHSrnJMr2HsVokz33Cx9JlpCWc+0zm9Ldbsg5A6lUANIHiqW/ibwVNc",
+	"3dysqvxbgv0b+wRXIWZmG005kaY0YnoVkje3kxNjSMw1rMZm4RzktugNPFbjmtRkJg6SuozHeCtLKuMx",
+	"YsHt+hkeQ6JNExqBGmt6AwGnxmsuRWLA0nliqAQC5lsC8ZAYGrNABmHwOwGnTDavrWJx7CVniwTGVALt",
+	"L0t9FAm8lEBD1ERpKnXvy1MFQeiU3RCAHfF4JEG8ZsltlcvL/ZdgPCxRrQYFleMvjiOMSCFQ31bKtye6",
+	"lYjvU43CI/Ds6GidT6A3ddg9NWiaKN68fk1cU4JNCUNflVsixCTjMUiDYmvcLcMd6jzNdWqZKW2x3hA0",
+	"IbE5KXxpaDVYT3gekyaE9KnNyEQNHXeEie1osQOJy7HcR5K28m0412Uncs8Z978+e3B0v39hoI7Ba2fc",
+	"EqOfFtZsx1y/tIJTKbvnYmyaUM4B/ZqWHqGSw5ma4cfISNNGemkRSrkKWy+pgrHSWbxav3IcwiwMbToz",
+	"OVYzihNs2DOVIgKlNu7ZpEz5MJXVDP1NhREWR33L00yvxdiaZ8F2JVcrkmYyFQrOCM3/SRKYaiIy5G0Z",
+	"z/3Ce4ITKzcMCRfaGrPRBdx1FbVgguwqYWqGDJSYhgQbekLplRAJUN68mbpNB38oA1SQ532lyJuPzhii",
+	"woNWL622uuI3IqbVcCaMI8kZqK67K+rTfGm/LQsDTfi1h+yE05qeOwNuJI0lVTZyxLoRhMTdx5IueYWh",
+	"b2TsvpaUO4dWYBc+nOYth/5iQ3BZ6CSBbSJR6CtQFEpLC+1au7lttFFI2DW7YgnTq7FYgJQshrEhz3YN",
+	"PRiP1b62XfOMKS1kAHdeG7ZI5mIBQwv2TCsDm4DBTmhoqljeughScUWt9p3tzXJNedTe+leqEVmwXgat",
+	"Bt708wBNQcrtzx+55Z2692Cfxfk/nHo6HOTUgiabwHNBY7Y7kZBWXFKBYTO0KuAfyfVb/2qriFa5thrh",
+	"qG0hdA7dWF/i5LaKc3Hd2+nOGxHNNfSrKtb2UDh5O0Oa0TQFDvEZ0SKmK7I03+mVYXMNhrQj7FaeLdgF",
+	"GRZg4dl3K58smATkybqTpx0sOy+13edjtbU7+WR2KrU3yE7tBApMQ6jPfRfr2PwONN9SZHgk5bd+Mp7C",
+	"EoIl675ZgE9rfEITVF6KOT5JyhXLPYIbUII/EG6Xq6qO/9HdDQawuONqGszWr10L/47ucjE1gNEiDCC/",
+	"aZCcJh/bjIM+3zKizpIThBzgEaD24Lmm9qyajgfAOP7id9+vHcg3J/XjCL4HuCz/ORofHlz+9z+FLuZv",
+	"DJL4tZQWmarwhc7G8PbwJwyUo+Qf5+9/JKkwooU8SNgNkFhoDTFJqZ4NCSUYDkyKtxMYT0xshNMotKY5",
+	"KOWISPfl2AWWHUI39QZoomfNzakGZoub9eDgeoUm+sdP3583p7mBVdWSU+MKyXVLgNUi+P2mxRl9U/HA",
+	"ld8zFXY9/bb+cG+0lXAWA9PcTh3ad5U+1wcx2w/1ev8y07MWuIP8c34zjC9owuKxc3qjd9V+sSEQ3gdU",
+	"S9HyRTM9E5L9Dl6rjDt/LLiWuZc9747BN0FyjYsaVzBh3QnafQR3H6tXIg6E4P/45pz4QdnkO6opOQe5",
+	"YJHRnGIYkixNQVpzSQIG8RWqfDG7ZhrNHDVyYGjB7fPhN1+CBKASAt7U0O8v0O+G8XiT+PTvTXukDvMr",
+	"NAQHYgD+hqSl4ucYomJsO1mzkDojME/1iqBHfskUVBTltQtvCCSt/t1YjSN3zT2iUa5zCaBXBNRH2/7L",
+	"ZV3neiTfJl5n4Tcptl5srHJx22pOzacfG4pM2wLdtv45DwI6p3T0oAIHfW6/Tm69S1h3ft+7oyiCYKg9",
+	"Q3PfBk1QZvIQyalBHGSQPvpD70AFqL5MeRwtoLqlXTjCdgBG/ahDAVAh8rA7UhOybPsvTBoEGsPYCUiq",
+	"MgkE0IZZWNZRnCNMETML8rSJaQnxxHw0EzbdCy6GatxP462GkKFNufAg9fDYbB3SRDWMxXR8xaQVRTe2",
+	"I8KcsqSfwRlPLGTAz3+7UzQ8OMWnd5DUlM5ZshrnkL/eA8EWwPs33128aNMeNRO83yJSofQGjH4KUtJk",
+	"bOM6N0FD2/Hc9nsynL9poq0ASeVKq/BQx4wczvOz9052WMf05kGW2FxggQ/y28ocjWeLG4ocD0qhrPe3",
+	"D8lpJzFFy/wyKi/eT3oQhU7bnmc5aZKHepjFGsZYJRYbdr4TTeh8FYaNanShq8Pnmw95yzCB2IQs1FC0",
+	"iZ290XENNuxAyqu8Rn0cIa+yoV3IeP96+L6xUNCPn1UoQYiZPSJtKPC831Ycxoc24dOAfoP51CAsvt+b",
+	"ABGU5/Oj8MxKFxd//svPRwcvyN7+weXtt8Pjo7BxyXvFXbP7tz6vrqOT/SFoX0H7mgrlsQACXMsVGtqB",
+	"RjPi7HtWxegdF+EZx0MxEZgII4KW10Gdj4tK4tB0zGumE+h4LNXQqcjnj28Jp/M8GOmG8RhDluzZrn/P",
+	"5oygduJhl5G7fLcdiLnTcO1CVXo9/X6Vd0CqF8POXhrvKmi029jbW/eY09/GjlW2TOldvmkcZ9biMo6p",
+	"dR706Mb4uOoyqf24xZitdk0HOqp4wBRUNh9DFXGqQv68OQew6lWWp1XeTWBToXML3U/bQ4sttY0Gdngm",
+	"uqWQN2P4LQXJwL4ywy8SEhw8ASpdCK19oEatcxhtr1wLPOXLMJn281ls/JhjB4hfJ2lKG+AcEucaVTMh",
+	"taFxUHdw0IPfL392GdAub58NvzkOs6JtH47UiIAnR5wcBZ9yeOjux7r7ke4nvTG/Ei2/LljeIwKbzRyi",
+	"DxvNvG2we4CQ1NONlY8XyTxTmlwBEZxQsmw+92yJva0G9bQQiJIkNBbViaa7UILKXCiPpAKVm9mFAnRP",
+	"7HdXmLclD+7Ah43Y871iZn+mvgNM7RPmXlM5PF72i7iKjJAO4zRBc56CZDrOdRtUAxjHR47OGaW0BNDj",
+	"WETaSP2YyEaIZCzkOBJJAoi8iYhoMnauf+R8C5FkXFO5GitwEWyWOdocibNyAnQHB/njx8Jh0lQ0XB4E",
+	"BQvg5Mc35+Q1v04oj4n1sij/nTlQpY2SDrYJrpfHTiSJzSezLy6kno2xLeXxeCXkjZoxCcVPSxsDoUTm",
+	"2hV/4C/hHSzEDbg8SE16pYV7TlwHi0Cg1Q1wjJoYz5g1U3h9vj5aH09lZgpRoY8igZA/ckzjOePWzlz8",
+	"OxJCxoxTe6ELBsu2q8sfR3kjT2lk5CKG6W7AaDv4rxlGCkVU+q/2cUKmdOEDjRLGmQGy2sv+4OyfzG5b",
+	"T72SY2ntE9FGWpO1d+VFuPgvrqhSSyFtKsmpBDUb20sppogkxMA1o4kK7qoYobbs4/8Iuzu8OfosW+Wp",
+	"DiqAFWqZKZAhghYwUoder9ijCcGiuzebdDIUyxuBUuWWAgaxFKkl4+0puzKuWYK0ww5HcDjiuoYf5jcO",
+	"s/3wOjDXh4a/ApVB4K0dWGXLlcEqu80XEDpUz64VsmF8T3JT2ZBQvsIAJ/e0xb1tEpnN6KFSGsEZwfzT",
+	"sR8OZRtz1yIQCmWUhdtnw+MvP1cDJC//Qv7if7q8bdEiPiuQu4mSKsyvgSdDhoW3uHDv0d8pHQFe99b0",
+	"6aQxyw3WuPLy4LbVvc3lbqUB38F1tpUTqoP++nLccb3vcID5Xt7zZFVak3vfej26MXfVevzE3kN9T21n",
+	"vQPdCfHxkdQmu4VdaEydGL/RBdUWaRgCRJkRhc9NUzudMPLxcZMIW15QYUeK7P3jp09D8jr+7vzl0GZF",
+	"PfrmP/bJVIq5TRh/uHh2aAY8xA4jYo5FEcWuOWEcSbJNBZ/DCUHei+E9M5HElqJjzjsnSzNJzJ7PyMsP",
+	"b12OM0UyBe7fxBNPLnhoGD2DFVmCBOIeqY7IaxrNiDlyG1WbMKVV2YUwTThA7FLCTxOx9AS0V544hJlB",
+	"85yBNIuZtimTTgcfgdpF4FeiJWVJHtEv0QexVwiwQ1IVbjHCP6KaJuI6A5eU6XTwyiaCr7wvJkUzshcY",
+	"pJrX6XTwMePkKktuiPuB7HmHij2qeaSsfJ3nmq08Q7BRxpWQQBVcQyAzlTue6nCVwzFjt2y0OWbggGyi",
+	"f/fSwm/tHbt9nd5IkeUW5/9QWdsonETLdIuEjId5wn6zBQw3WTOU0WtZSpPytN9RTq/BwLiL5fYhfxMY",
+	"qqTxcvty3+o3n0uEn2UyOB1UkbjOZJzYGWw6/C+E+C+E+NdHCI+3Wu6JuZQZn4o8qTSNdBniO0hPliSG",
+	"BSSG6aiGORN/z0st/PjmnFwMPkhIqeNPUyHJT0LeXAzK+1enjZdhLsubzPDR2Hxo/nvBAxAzLMEJRJoA",
+	"Wc4E0fTG3szogl/wV4IvDJcTXI3sky7UphSnNzBG7crmnjwjLLaVVj5/fvvd4tszYuR9pek8tZ+NjPD8",
+	"+fMXhvt//vTKzHzBjQRuf/7nP//5z4N37w6++25EbA4DdOMTZi66TLvelpubxCLK5sD1We7Tv+CMp5l2",
+	"PB2BQkynYPNy2ZBizMNFJjZeYDIiP2DTFF0HK2JFPLI3wdIlkyGZuLI9wwteKeOzb7Y02Sv1iSFh8f6E",
+	"CBm7GjN4pJNKvYsJXma9VsbogqPwZIvlKHJ89Mye9yTPvT6xAdCvP9HriROWuMikIpNacZrJiHx4+enV",
+	"GzxBvLkLPgd5be5WGwwxZ/rt8xff7NeGcXVhJiPy2aafJNZsSeMDzIbrUruaS3OFaKx4lLAInFnEAfv7",
+	"FDj5u1iA5GaP5AfTIgKyeD468iIaEOj/83//PxICdYPinn52OjgaPbO9RQqcpmxwOng+Oho9t1r9DBnO",
+	"4WgJSXKAqz/8ZXmjRnn+9mtrIytEvrcG/f8OGl/p1QqKHB8d7SyxPY4fKi5gceonuCLfw4qcg3YX8/Wz",
+	"bw3x8ST1wenPl8OByuZzKld5OvzsKmERuYGVw/kFSDZdVWV1oyvSa4XmmkzPBpdm1ENr1vy961DcG8l7",
+	"PBY3Q+BgPqc9dm8z8WACotTbZbER5fZqgHfVuVXDARgHpR5nt2b6FfKar4+etw1TrMurL9DvgCLKiQK5",
+	"MBhrSx6QPUP1jUZ7ZWi4ozf7XYdoOF/KDhxnbD1MQ0SLNNxqUC2O1hKJVjY5tPWlvgzXNnRV1nq0rFQ3",
+	"Mu1DxYhCCdf7FlC6vEeYqeZ2D1IQZFhi6gtDIytZuNwXW4JTaRH4uSmMXX6pQJu59VZpzCdAHgRdujDI",
+	"JgxZqbpM5r4pENUq29kLQsD/q7AJx3Z7N846+KVqMSriMiug8Wz303uZ8jvqw5BJxVU0MbIUUKkI5hZA",
+	"OcsQAUx5/+DFZB4SVj/CNVMaRTMPZMke04rYs8HSgkU9gP1W+G2SxcNbmrJx4cH74gIfQAecG291YU1T",
+	"WqR56EqOOnnZF4JOWgziXLIICwDOqJwnoNAbVMUc69D1MacGfiehZBtY2ePBaYadt3oLHaSijXV3bPYe",
+	"yHBbYaJyC3eqTPSQ5/930L0Pv0Z/A+UIK3B/p3qElzlaZTHTB7BYL24UNQj+PeSNliHzTEwblPNsHcgG",
+	"Ndx5pHrVit0NWDuyLYebSjHfvPJky2BabD7UvYqO1TofnbKjNcZaXNs5I/DsvyGx0Z+7VW40bTyOm+nZ",
+	"oa1IhZ5CJ0WG+JpypXHRVO2CKdACiUYm+7eYYjYQxa75AeMj8rIwvxyR5QywOLGQmM8Ws8hipyVVBC0M",
+	"bVz4kzOE34foWQ3cMsfij/XbwXK5PDAAeJDJBHgkYutG3G7wHlLtUatYMcSTw/I/aJdD6Do5frEesupV",
+	"+nYAlUH5owYc1v5ydPRiP2w4qVqAW6HvgEzKaKL/kbtNJs6cl4coTawijk5za4iblE0NPCpC0d5tpHQ0",
+	"mRIiQWcS3QzVECFM8FrdzOiCV9dRiRTKF1P7WIyPhdBTyuSZtZ9WhjYrMRKrQhnZWpJTCQq4tombsUS1",
+	"4Ab3LB76GGfOCngMsfUY5zXBzaA5FtaX3oxCy9dfiB3OOFrTc/Zc8jQsLy6kmYMq8ubTpw/kr1SxaD8/",
+	"6Io6wPgZmaAPa0LmdEU4lVIsbYFG6z52fmU0kxsR0OlPTBHMYkWOv1Jn1optraXuq/s0In8z+OmQ06yo",
+	"+P23FCKtzpzR1mhmUQSpxnR4wugDKWp0ZEpZkklnQFeJWEJMYqO1pNZdLzLnUMe/41iCUkPnej85fmEP",
+	"y6sjObGG3Cote6tUdq+krBIMuWNKVhu7LyHb5b5csGC4sKyPv7srqmumOtnhTrykbOFtVCDbEvgd2jk2",
+	"m57sXdE4EBOy/3QYz7kLgtnLF+5CPHmM6RLb+Y7NPdutDL1ybf4oilCt5MqdtaB7UKyK1CL94LVe9SJY",
+	"T99dJcGM1FhLgNcK6puzayud74p1dKsv4Q32X8sVTIWE3ovpUn8eWPPxau10aj1u47u3fDViJ0J6T37s",
+	"ezLjGORGS6/+fpsilJMA33jetEZZvzo+jCvqHeZDf6VI/naIXImMx4rsnWtICeNaWJ/rNwfPjskS4EYN",
+	"yd9Bk7fml5ODb/xv5zaVOjk+eE5iulJDUjwmJVlKtCCK/UbmguuZC6AJmPhdLaMnat+vVDJ7YON+XuXp",
+	"6dR7vzcEsWFCNQz5kBj1xuFIEP6rPPHwtkjM/qXL0VtA3D0TnzY7sV3l07ERr6NUaCTuuoY+tmE/Z/4d",
+	"7MIY4WHjqqv3agWNbYnJFONdNqAiGEZzgGv583aMCed7WHXkjwuWQfrgQhpz0CR7GEfjBTjtdxENKAqi",
+	"dsrSZd3UP4w47aPanQXfRtmVhxalm6Uo7lNsrNaq6JQcSwB6JOGxXECbpOjBeLuwOLEXgplUJ3kNC2eU",
+	"dJvaN7rAJK+dMBkRPKbEyHnRDKIbRbyCE2TPHBDV9m1HUdIJVYRhOD0DWc5A1qO384flRHAsOoeRhjQh",
+	"TF1wSk6Oj/3ERjJLYEiWMxbNyKSj+sWE5B+Ui2nEQNt9a1jV9MbOl7/dLlZvy+qSvZOjF7bChS3oOs2S",
+	"ZH9EXvphzOZ7flRosr3gjkAJHkHIvmbFubK0yROVhevFiR5YHPZKv/y7SsSYM8HgIsKXURZ9sAsKyxUS",
+	"0GB9h7fFv9dJzT543j/5bRNSiuX+wcRnXq68gz6vlaL929pJgEUrKBzqovaQLU7ygGtr5VQ5dyL/+X/+",
+	"b0ljzR+ugL35Z1HOZ4J+x0lR0mdC9tBZZFiJ4QXuqSLlKyJS4Bcc8z2MyEtOWJLANU2wiKKNnreEXyhw",
+	"+Qgx45R1LNPE+l0EBzUi78QCmZLwGOYFD7BJfCLkyh8TqmzJVNM1FmYcfJeYz4+PKCBuLecYYCpl7ag7",
+	"MJaN9aIt0d0rdPXAOlF/ilMYZgGv5Q+kKL0zUOSTIEITgfXdFUnYFKJVhK+zu3hG5XFRp8b0vtLyj6I0",
+	"ufoYPd1RjTog7cFK1/U4qn7FO1o8G2XxlJ4rzas9NO3+r6iCA8YVIOYtgCigEhOiIoznGfVCy/i1M/Cq",
+	"M2HUvWpvjUojnQpcBaR3rsMFnnaGlDhRw5bi7UXl+7o4+UpNlCeqPgQq9PTXILqvozl0fL/XGQymdQ+B",
+	"afVRbcedhkjr4W3Ne9kplNfuPYRY/U/u/fcPjwNOOO55YJtCtr+7t/Fgrfn4bmj0gEbkZv2h/mLT0wGI",
+	"Tqtu/Wl6l3F3O8Q6tGXH+ksz71z7JyfTPB2e6qrpPQnWipK6X93POtjrpcvujdhsBoWHt0UVvNqToXpg",
+	"sdE+mmDZ652PUWjwLLCWltCEuhMaPQK/tDsh1K3IKuPV6yF7LBdO9P493tWw/aB+EYxjQIwkCdBFbnCu",
+	"LLOQk6sWkeJC72wOyQLU6WUc7wIKHhMCXsZxcf1abHv5Ds98PbiTpPuZo5+kftpbT8NCJmgGsgVRrFHq",
+	"PrS2Fn20Vs6rp8nFr+7ygDF8jTJh/ZZbq8PTrunXa471VfnrRZqCAXq2WhnZM9QD3XGYiCMx8LCHueT2",
+	"K6l0zsiV0LN6MfbgFeb10MrlNtI336d8US8b1Sle+FvcbbD0w7tvDdo6VE6rFCkndJXP60wAfsGsJ2oB",
+	"aNbL25UBoDFyPHgE51wkZFx1yrVfZoBpHd5Wgy06X46/toVShyjFYSMm+KllAEPrHhBTgjW/hsQlocpL",
+	"KQ2LfLpF8qeckF9wpGOYo4dKIEuWQmxf9rikuiVPJhLShIFLOzMDm2pxjv1ipiIqY4hHxEgbLB7acACx",
+	"dMKUp9qZwbngB2W1VxppRfby4ADrp7dUkuSFGfaJ0nQ1JEqYgakucncpzZKE0DgmWWontz5+szZOFF2p",
+	"vHbsKRaOnYyIOcvw4/qAX8U0vhuyVewE62Q1nC4ePTw448RVaP5KlRV5XSbUVlLVZrGqntzm9gmv/+7N",
+	"Ez1DIXsh+KZg4W2sj6lqdxB4v5aqRhHFXRmqHg4QuoMP/RCMTiNVCwMokvh16yxlsz9MGGJZQqcnqDSr",
+	"QN2v5Fmp1NMtdxbH/5jGrED6Rh++ShBZKysWdYWeqqRYKzu2MzmxOu7OpcR6YtqgvaO8Ri1cQtY1t9mg",
+	"FYe3/pu5TheRf9dbUNm896M5h8rj6oD1zTht3rkXn90eVR6Sy1brdO2Mx97f7a/BlJK9FsjSzVwD6II5",
+	"gju5Kiak/3fOF+TKMvS0VNlSAvfJkovaD53cGC/2cfIb2rzTLeH2FuDaI+1fok/T5qC24X6g3Igu/Uw9",
+	"I7erckOx7AHhgszY9QyD0CjPO7Q9rMQCGE+Uv3v1VB44ityWBfkXDSBfA8F5gArCXABufbp5eGv+t064",
+	"cDB2r/SgLTDTrO+PlWiv7dz7RH6729jZ68nqef4oMDOOzc6vXKkVQ4wM3RmRlyRmCgvR4Ba+6pW0skGW",
+	"LJPbjiw9oCxVFu954FDkfxlgL4Q3ByzIvITMgYiwNZaSgh61LsFOCHKRw09mSzMggLhh6jBuU28PMY09",
+	"5vkujN/m9iSNtOGokExHnshVZsAOxAhYHMhHaWRg1zNbYT9PqZjpWWCUD2XZBVcZaWhTbRUl6/D4GLfv",
+	"0jzhYFSlDqElvqPRjHEoUjKrLJoRqpzL/c1HolZKw9ylhKpntapk9ixygTZnscUaUI4f4kbmNMZbNkdj",
+	"3+S5igFMOxoTkz2bEM6SmgVNMrA5IorTip2QXUsp10yUQWgjhnBUfw0bWnalgrSRyGxLdxbeU42h904D",
+	"E6wVQfOjwPOX0FQ/vjl3MUjDelkYMS1+ycsjE1ceuYStvH4J0UB9mKqGQoTDWMoqOGjIKuorHEyFPDC0",
+	"u2LdaiblUe1AqykSfqwUQj74roEzdFhn0qAFpMp6q5tOnlHwobEafLn88v8DAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

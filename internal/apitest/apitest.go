@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -76,7 +77,11 @@ func New(tb testing.TB) *Env {
 	}
 	tb.Cleanup(func() { db.Close() })
 	cfg := Config(tb, dbURL)
-	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	var logTo io.Writer = io.Discard
+	if os.Getenv("P4W_TEST_LOG") != "" { // P4W_TEST_LOG=1 go test ... shows the server's log
+		logTo = os.Stderr
+	}
+	log := slog.New(slog.NewJSONHandler(logTo, nil))
 	handler, err := app.NewHandler(cfg, db, log)
 	if err != nil {
 		tb.Fatalf("build handler: %v", err)

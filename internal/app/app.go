@@ -24,6 +24,7 @@ type Services struct {
 	Participants  *service.Participants
 	Accounts      *service.Accounts
 	Audit         *service.AuditTrail
+	Delivery      *service.Delivery
 	Keys          *auth.KeySet
 	Tokens        *auth.Tokens
 }
@@ -50,7 +51,9 @@ func NewServices(cfg config.Config, db *postgres.DB) (Services, error) {
 			Throttle: postgres.NewThrottle(db), Orgs: orgs, Audit: audit, Tokens: tokens,
 			AccessTTL: cfg.AccessTokenTTL, RefreshTTL: cfg.RefreshTokenTTL,
 		}),
-		Audit:  service.NewAuditTrail(db, audit),
+		Audit: service.NewAuditTrail(db, audit),
+		Delivery: service.NewDelivery(db, postgres.NewCohorts(db), postgres.NewEnrolments(db), postgres.NewProgrammes(db),
+			postgres.NewParticipants(db), orgs, audit, now),
 		Keys:   keys,
 		Tokens: tokens,
 	}, nil
@@ -109,6 +112,7 @@ func NewHandler(cfg config.Config, db *postgres.DB, log *slog.Logger) (http.Hand
 		Participants:  s.Participants,
 		Accounts:      s.Accounts,
 		Audit:         s.Audit,
+		Delivery:      s.Delivery,
 		JWKS:          s.Keys.JWKS(),
 	})
 }

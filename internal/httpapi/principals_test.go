@@ -515,7 +515,7 @@ func TestUserDisabledLosesAccess(t *testing.T) {
 
 func TestUserReenabledSignsInAgain(t *testing.T) {
 	t.Skip("BUG: postgres.Throttle.BlockedUntil (internal/postgres/apiclients.go:142-143) scans a NULL " +
-		"blocked_until into *time.Time and fails, so after 1-4 failed sign-ins the account's next sign-in answers 500 " +
+		"blocked_until into *time.Time and fails, so after 1-4 failed sign-ins (TestAuthOneFailureDoesNotLockOut) the account's next sign-in answers 500 " +
 		"(and the count never grows, so it never recovers); the same for client_credentials")
 	t.Parallel()
 	env := apitest.New(t)

@@ -45,6 +45,7 @@ type Deps struct {
 	Participants  *service.Participants
 	Accounts      *service.Accounts
 	Audit         *service.AuditTrail
+	Delivery      *service.Delivery
 	JWKS          []byte // the public keys, as GET /.well-known/jwks.json serves them
 }
 

@@ -33,10 +33,24 @@ func TestEveryRouteKeepsTrustsApart(t *testing.T) {
 	res = env.Do(t, http.MethodPost, "/v1/api-clients", aAdmin, `{"name":"A HR","organisation_id":"`+a.ID.String()+`","scopes":["participants:read"]}`)
 	var client struct{ ID string }
 	res.Decode(t, &client)
-	if participant.ID == "" || len(aUser.Data) == 0 || client.ID == "" {
+	res = env.Do(t, http.MethodPost, "/v1/cohorts", aCoordinator, `{"programme_id":"01900000-0000-7000-8000-000000000106",
+		"organisation_id":"`+a.ID.String()+`","name":"A work experience","starts_on":"2027-01-04","ends_on":"2027-01-08","capacity":5}`)
+	if res.Status != http.StatusCreated {
+		t.Fatalf("create cohort: %d %s", res.Status, res.Body)
+	}
+	var cohort struct{ ID string }
+	res.Decode(t, &cohort)
+	res = env.Do(t, http.MethodPost, "/v1/enrolments", aCoordinator, `{"cohort_id":"`+cohort.ID+`","participant_id":"`+participant.ID+`"}`)
+	if res.Status != http.StatusCreated {
+		t.Fatalf("create enrolment: %d %s", res.Status, res.Body)
+	}
+	var enrolment struct{ ID string }
+	res.Decode(t, &enrolment)
+	if participant.ID == "" || len(aUser.Data) == 0 || client.ID == "" || cohort.ID == "" || enrolment.ID == "" {
 		t.Fatal("setting up trust A's records failed")
 	}
 	aID, pID, uID, cID := a.ID.String(), participant.ID, aUser.Data[0].ID, client.ID
+	coID, eID := cohort.ID, enrolment.ID
 
 	// hidden: the record must look missing (404) or the act refused (403): never data, never a write.
 	hidden := func(statuses ...int) func(t *testing.T, r apitest.Response) {
@@ -54,7 +68,7 @@ func TestEveryRouteKeepsTrustsApart(t *testing.T) {
 		if r.Status != http.StatusOK {
 			t.Errorf("status %d: %s", r.Status, r.Body)
 		}
-		for _, id := range []string{aID, pID, uID, cID} {
+		for _, id := range []string{aID, pID, uID, cID, coID, eID} {
 			if strings.Contains(string(r.Body), id) {
 				t.Errorf("the list shows trust A's record %s: %s", id, r.Body)
 			}
@@ -88,6 +102,15 @@ func TestEveryRouteKeepsTrustsApart(t *testing.T) {
 		"GET /v1/api-clients/:api_client_id":      {{"/v1/api-clients/" + cID, "", hidden(404)}},
 		"DELETE /v1/api-clients/:api_client_id":   {{"/v1/api-clients/" + cID, "", hidden(404)}},
 		"GET /v1/audit-events":                    {{"/v1/audit-events", "", listNoForeign}, {"/v1/audit-events?organisation_id=" + aID, "", listNoForeign}},
+		"GET /v1/cohorts":                         {{"/v1/cohorts", "", listNoForeign}, {"/v1/cohorts?organisation_id=" + aID, "", listNoForeign}},
+		"POST /v1/cohorts": {{"/v1/cohorts", `{"programme_id":"01900000-0000-7000-8000-000000000106","organisation_id":"` + aID +
+			`","name":"X","starts_on":"2027-01-04","ends_on":"2027-01-08","capacity":5}`, hidden(422)}},
+		"GET /v1/cohorts/:cohort_id":                    {{"/v1/cohorts/" + coID, "", hidden(404)}},
+		"PATCH /v1/cohorts/:cohort_id":                  {{"/v1/cohorts/" + coID, `{"capacity":1}`, hidden(404)}},
+		"GET /v1/enrolments":                            {{"/v1/enrolments", "", listNoForeign}, {"/v1/enrolments?participant_id=" + pID, "", listNoForeign}},
+		"POST /v1/enrolments":                           {{"/v1/enrolments", `{"cohort_id":"` + coID + `","participant_id":"` + pID + `"}`, hidden(422)}},
+		"GET /v1/enrolments/:enrolment_id":              {{"/v1/enrolments/" + eID, "", hidden(404)}},
+		"POST /v1/enrolments/:enrolment_id/transitions": {{"/v1/enrolments/" + eID + "/transitions", `{"to":"withdrawn","reason":"x"}`, hidden(404)}},
 	}
 	// Routes that hold no organisation's records, and why.
 	shared := map[string]string{

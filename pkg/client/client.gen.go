@@ -79,6 +79,99 @@ func (e ClientScope) Valid() bool {
 	}
 }
 
+// Defines values for CohortStatus.
+const (
+	Cancelled CohortStatus = "cancelled"
+	Finished  CohortStatus = "finished"
+	Planned   CohortStatus = "planned"
+	Running   CohortStatus = "running"
+)
+
+// Valid indicates whether the value is a known member of the CohortStatus enum.
+func (e CohortStatus) Valid() bool {
+	switch e {
+	case Cancelled:
+		return true
+	case Finished:
+		return true
+	case Planned:
+		return true
+	case Running:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EnrolmentCreateStatus.
+const (
+	EnrolmentCreateStatusEnrolled EnrolmentCreateStatus = "enrolled"
+	EnrolmentCreateStatusReferred EnrolmentCreateStatus = "referred"
+)
+
+// Valid indicates whether the value is a known member of the EnrolmentCreateStatus enum.
+func (e EnrolmentCreateStatus) Valid() bool {
+	switch e {
+	case EnrolmentCreateStatusEnrolled:
+		return true
+	case EnrolmentCreateStatusReferred:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EnrolmentStatus.
+const (
+	EnrolmentStatusActive    EnrolmentStatus = "active"
+	EnrolmentStatusCompleted EnrolmentStatus = "completed"
+	EnrolmentStatusEnrolled  EnrolmentStatus = "enrolled"
+	EnrolmentStatusReferred  EnrolmentStatus = "referred"
+	EnrolmentStatusWithdrawn EnrolmentStatus = "withdrawn"
+)
+
+// Valid indicates whether the value is a known member of the EnrolmentStatus enum.
+func (e EnrolmentStatus) Valid() bool {
+	switch e {
+	case EnrolmentStatusActive:
+		return true
+	case EnrolmentStatusCompleted:
+		return true
+	case EnrolmentStatusEnrolled:
+		return true
+	case EnrolmentStatusReferred:
+		return true
+	case EnrolmentStatusWithdrawn:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EnrolmentTransitionTo.
+const (
+	EnrolmentTransitionToActive    EnrolmentTransitionTo = "active"
+	EnrolmentTransitionToCompleted EnrolmentTransitionTo = "completed"
+	EnrolmentTransitionToEnrolled  EnrolmentTransitionTo = "enrolled"
+	EnrolmentTransitionToWithdrawn EnrolmentTransitionTo = "withdrawn"
+)
+
+// Valid indicates whether the value is a known member of the EnrolmentTransitionTo enum.
+func (e EnrolmentTransitionTo) Valid() bool {
+	switch e {
+	case EnrolmentTransitionToActive:
+		return true
+	case EnrolmentTransitionToCompleted:
+		return true
+	case EnrolmentTransitionToEnrolled:
+		return true
+	case EnrolmentTransitionToWithdrawn:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for HealthStatus.
 const (
 	Ok HealthStatus = "ok"
@@ -174,40 +267,40 @@ func (e ProgrammeCategory) Valid() bool {
 
 // Defines values for ReferralSource.
 const (
-	Employer        ReferralSource = "employer"
-	JobcentrePlus   ReferralSource = "jobcentre_plus"
-	LocalAuthority  ReferralSource = "local_authority"
-	NhsTrust        ReferralSource = "nhs_trust"
-	Other           ReferralSource = "other"
-	PrincesTrust    ReferralSource = "princes_trust"
-	SchoolOrCollege ReferralSource = "school_or_college"
-	SelfReferral    ReferralSource = "self_referral"
-	StreetDoctors   ReferralSource = "street_doctors"
-	VoluntarySector ReferralSource = "voluntary_sector"
+	ReferralSourceEmployer        ReferralSource = "employer"
+	ReferralSourceJobcentrePlus   ReferralSource = "jobcentre_plus"
+	ReferralSourceLocalAuthority  ReferralSource = "local_authority"
+	ReferralSourceNhsTrust        ReferralSource = "nhs_trust"
+	ReferralSourceOther           ReferralSource = "other"
+	ReferralSourcePrincesTrust    ReferralSource = "princes_trust"
+	ReferralSourceSchoolOrCollege ReferralSource = "school_or_college"
+	ReferralSourceSelfReferral    ReferralSource = "self_referral"
+	ReferralSourceStreetDoctors   ReferralSource = "street_doctors"
+	ReferralSourceVoluntarySector ReferralSource = "voluntary_sector"
 )
 
 // Valid indicates whether the value is a known member of the ReferralSource enum.
 func (e ReferralSource) Valid() bool {
 	switch e {
-	case Employer:
+	case ReferralSourceEmployer:
 		return true
-	case JobcentrePlus:
+	case ReferralSourceJobcentrePlus:
 		return true
-	case LocalAuthority:
+	case ReferralSourceLocalAuthority:
 		return true
-	case NhsTrust:
+	case ReferralSourceNhsTrust:
 		return true
-	case Other:
+	case ReferralSourceOther:
 		return true
-	case PrincesTrust:
+	case ReferralSourcePrincesTrust:
 		return true
-	case SchoolOrCollege:
+	case ReferralSourceSchoolOrCollege:
 		return true
-	case SelfReferral:
+	case ReferralSourceSelfReferral:
 		return true
-	case StreetDoctors:
+	case ReferralSourceStreetDoctors:
 		return true
-	case VoluntarySector:
+	case ReferralSourceVoluntarySector:
 		return true
 	default:
 		return false
@@ -265,6 +358,36 @@ func (e Role) Valid() bool {
 	case OrgAdmin:
 		return true
 	case Viewer:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RoleArea.
+const (
+	RoleAreaAdministration    RoleArea = "administration"
+	RoleAreaClinicalSupport   RoleArea = "clinical_support"
+	RoleAreaEstates           RoleArea = "estates"
+	RoleAreaFacilities        RoleArea = "facilities"
+	RoleAreaHealthcareSupport RoleArea = "healthcare_support"
+	RoleAreaOther             RoleArea = "other"
+)
+
+// Valid indicates whether the value is a known member of the RoleArea enum.
+func (e RoleArea) Valid() bool {
+	switch e {
+	case RoleAreaAdministration:
+		return true
+	case RoleAreaClinicalSupport:
+		return true
+	case RoleAreaEstates:
+		return true
+	case RoleAreaFacilities:
+		return true
+	case RoleAreaHealthcareSupport:
+		return true
+	case RoleAreaOther:
 		return true
 	default:
 		return false
@@ -378,6 +501,65 @@ type BenefitStatus string
 // ClientScope defines model for ClientScope.
 type ClientScope string
 
+// Cohort defines model for Cohort.
+type Cohort struct {
+	Capacity          int                                   `json:"capacity"`
+	CreatedAt         time.Time                             `json:"created_at"`
+	DeliveryPartnerId nullable.Nullable[openapi_types.UUID] `json:"delivery_partner_id"`
+	EndsOn            openapi_types.Date                    `json:"ends_on"`
+	FundingAwardRef   nullable.Nullable[string]             `json:"funding_award_ref"`
+	Id                openapi_types.UUID                    `json:"id"`
+	Name              string                                `json:"name"`
+	OrganisationId    openapi_types.UUID                    `json:"organisation_id"`
+
+	// PlacesTaken Enrolments that are enrolled, active or completed.
+	PlacesTaken int                `json:"places_taken"`
+	ProgrammeId openapi_types.UUID `json:"programme_id"`
+	RoleAreas   []RoleArea         `json:"role_areas"`
+	StartsOn    openapi_types.Date `json:"starts_on"`
+	Status      CohortStatus       `json:"status"`
+	UpdatedAt   time.Time          `json:"updated_at"`
+	Version     int64              `json:"version"`
+}
+
+// CohortCreate defines model for CohortCreate.
+type CohortCreate struct {
+	Capacity          int                 `json:"capacity"`
+	DeliveryPartnerId *openapi_types.UUID `json:"delivery_partner_id,omitempty"`
+	EndsOn            openapi_types.Date  `json:"ends_on"`
+
+	// FundingAwardRef The HEE funding award it is delivered under.
+	FundingAwardRef *string `json:"funding_award_ref,omitempty"`
+	Name            string  `json:"name"`
+
+	// OrganisationId The trust or collaboration running it.
+	OrganisationId openapi_types.UUID `json:"organisation_id"`
+	ProgrammeId    openapi_types.UUID `json:"programme_id"`
+	RoleAreas      *[]RoleArea        `json:"role_areas,omitempty"`
+	StartsOn       openapi_types.Date `json:"starts_on"`
+}
+
+// CohortPage defines model for CohortPage.
+type CohortPage struct {
+	Data       []Cohort                  `json:"data"`
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+}
+
+// CohortPatch defines model for CohortPatch.
+type CohortPatch struct {
+	Capacity          *int                                  `json:"capacity,omitempty"`
+	DeliveryPartnerId nullable.Nullable[openapi_types.UUID] `json:"delivery_partner_id,omitempty"`
+	EndsOn            *openapi_types.Date                   `json:"ends_on,omitempty"`
+	FundingAwardRef   nullable.Nullable[string]             `json:"funding_award_ref,omitempty"`
+	Name              *string                               `json:"name,omitempty"`
+	RoleAreas         *[]RoleArea                           `json:"role_areas,omitempty"`
+	StartsOn          *openapi_types.Date                   `json:"starts_on,omitempty"`
+	Status            *CohortStatus                         `json:"status,omitempty"`
+}
+
+// CohortStatus defines model for CohortStatus.
+type CohortStatus string
+
 // Consent defines model for Consent.
 type Consent struct {
 	CaseStudy  ConsentState `json:"case_study"`
@@ -403,6 +585,76 @@ type ConsentState struct {
 	ChangedAt nullable.Nullable[time.Time] `json:"changed_at"`
 	Granted   bool                         `json:"granted"`
 }
+
+// Enrolment defines model for Enrolment.
+type Enrolment struct {
+	CohortId                  openapi_types.UUID                    `json:"cohort_id"`
+	CompletedOn               nullable.Nullable[openapi_types.Date] `json:"completed_on"`
+	CreatedAt                 time.Time                             `json:"created_at"`
+	EligibilityOverrideReason nullable.Nullable[string]             `json:"eligibility_override_reason"`
+	EnrolledOn                nullable.Nullable[openapi_types.Date] `json:"enrolled_on"`
+
+	// History Every move, with its date and actor.
+	History []EnrolmentEvent   `json:"history"`
+	Id      openapi_types.UUID `json:"id"`
+
+	// OrganisationId The cohort's organisation.
+	OrganisationId   openapi_types.UUID                    `json:"organisation_id"`
+	ParticipantId    openapi_types.UUID                    `json:"participant_id"`
+	ReferredOn       nullable.Nullable[openapi_types.Date] `json:"referred_on"`
+	StartedOn        nullable.Nullable[openapi_types.Date] `json:"started_on"`
+	Status           EnrolmentStatus                       `json:"status"`
+	UpdatedAt        time.Time                             `json:"updated_at"`
+	Version          int64                                 `json:"version"`
+	WithdrawalReason nullable.Nullable[string]             `json:"withdrawal_reason"`
+	WithdrawnOn      nullable.Nullable[openapi_types.Date] `json:"withdrawn_on"`
+}
+
+// EnrolmentCreate defines model for EnrolmentCreate.
+type EnrolmentCreate struct {
+	CohortId                  openapi_types.UUID `json:"cohort_id"`
+	EligibilityOverrideReason *string            `json:"eligibility_override_reason,omitempty"`
+
+	// On When it happened; today when absent.
+	On            *openapi_types.Date    `json:"on,omitempty"`
+	ParticipantId openapi_types.UUID     `json:"participant_id"`
+	Status        *EnrolmentCreateStatus `json:"status,omitempty"`
+}
+
+// EnrolmentCreateStatus defines model for EnrolmentCreate.Status.
+type EnrolmentCreateStatus string
+
+// EnrolmentEvent defines model for EnrolmentEvent.
+type EnrolmentEvent struct {
+	Actor  string             `json:"actor"`
+	At     time.Time          `json:"at"`
+	On     openapi_types.Date `json:"on"`
+	Status EnrolmentStatus    `json:"status"`
+}
+
+// EnrolmentPage defines model for EnrolmentPage.
+type EnrolmentPage struct {
+	Data       []Enrolment               `json:"data"`
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+}
+
+// EnrolmentStatus defines model for EnrolmentStatus.
+type EnrolmentStatus string
+
+// EnrolmentTransition defines model for EnrolmentTransition.
+type EnrolmentTransition struct {
+	EligibilityOverrideReason *string `json:"eligibility_override_reason,omitempty"`
+
+	// On When it happened; today when absent.
+	On *openapi_types.Date `json:"on,omitempty"`
+
+	// Reason Required to withdraw.
+	Reason *string               `json:"reason,omitempty"`
+	To     EnrolmentTransitionTo `json:"to"`
+}
+
+// EnrolmentTransitionTo defines model for EnrolmentTransition.To.
+type EnrolmentTransitionTo string
 
 // ExternalRef The organisation's own reference for the person (unique within the organisation).
 type ExternalRef = string
@@ -646,6 +898,9 @@ type RevokeRequest struct {
 // Role defines model for Role.
 type Role string
 
+// RoleArea defines model for RoleArea.
+type RoleArea string
+
 // TokenRequest defines model for TokenRequest.
 type TokenRequest struct {
 	ClientId     *string               `json:"client_id,omitempty"`
@@ -792,6 +1047,70 @@ type ListAuditEventsParams struct {
 	ResourceId     *string             `form:"resource_id,omitempty" json:"resource_id,omitempty"`
 	From           *time.Time          `form:"from,omitempty" json:"from,omitempty"`
 	To             *time.Time          `form:"to,omitempty" json:"to,omitempty"`
+}
+
+// ListCohortsParams defines parameters for ListCohorts.
+type ListCohortsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// UpdatedSince Only records changed at or after this instant (incremental sync).
+	UpdatedSince   *UpdatedSince       `form:"updated_since,omitempty" json:"updated_since,omitempty"`
+	ProgrammeId    *openapi_types.UUID `form:"programme_id,omitempty" json:"programme_id,omitempty"`
+	OrganisationId *openapi_types.UUID `form:"organisation_id,omitempty" json:"organisation_id,omitempty"`
+	Status         *CohortStatus       `form:"status,omitempty" json:"status,omitempty"`
+
+	// StartsFrom Only cohorts starting on or after this date.
+	StartsFrom *openapi_types.Date `form:"starts_from,omitempty" json:"starts_from,omitempty"`
+
+	// StartsTo Only cohorts starting on or before this date.
+	StartsTo *openapi_types.Date `form:"starts_to,omitempty" json:"starts_to,omitempty"`
+}
+
+// CreateCohortParams defines parameters for CreateCohort.
+type CreateCohortParams struct {
+	// IdempotencyKey Makes a POST safe to retry. The same key with the same body replays the first answer;
+	// the same key with another body is refused (422); a retry while the first is still
+	// running is refused (409). Keys are scoped to the caller and kept for 24 hours.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// UpdateCohortParams defines parameters for UpdateCohort.
+type UpdateCohortParams struct {
+	// IfMatch The ETag last read; the change is refused with 412 if the record changed since.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// ListEnrolmentsParams defines parameters for ListEnrolments.
+type ListEnrolmentsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// UpdatedSince Only records changed at or after this instant (incremental sync).
+	UpdatedSince  *UpdatedSince       `form:"updated_since,omitempty" json:"updated_since,omitempty"`
+	CohortId      *openapi_types.UUID `form:"cohort_id,omitempty" json:"cohort_id,omitempty"`
+	ParticipantId *openapi_types.UUID `form:"participant_id,omitempty" json:"participant_id,omitempty"`
+	Status        *EnrolmentStatus    `form:"status,omitempty" json:"status,omitempty"`
+}
+
+// CreateEnrolmentParams defines parameters for CreateEnrolment.
+type CreateEnrolmentParams struct {
+	// IdempotencyKey Makes a POST safe to retry. The same key with the same body replays the first answer;
+	// the same key with another body is refused (422); a retry while the first is still
+	// running is refused (409). Keys are scoped to the caller and kept for 24 hours.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// TransitionEnrolmentParams defines parameters for TransitionEnrolment.
+type TransitionEnrolmentParams struct {
+	// IfMatch The ETag last read; the change is refused with 412 if the record changed since.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // ListOrganisationsParams defines parameters for ListOrganisations.
@@ -949,6 +1268,18 @@ type IssueTokenJSONRequestBody = TokenRequest
 
 // IssueTokenFormdataRequestBody defines body for IssueToken for application/x-www-form-urlencoded ContentType.
 type IssueTokenFormdataRequestBody = TokenRequest
+
+// CreateCohortJSONRequestBody defines body for CreateCohort for application/json ContentType.
+type CreateCohortJSONRequestBody = CohortCreate
+
+// UpdateCohortApplicationMergePatchPlusJSONRequestBody defines body for UpdateCohort for application/merge-patch+json ContentType.
+type UpdateCohortApplicationMergePatchPlusJSONRequestBody = CohortPatch
+
+// CreateEnrolmentJSONRequestBody defines body for CreateEnrolment for application/json ContentType.
+type CreateEnrolmentJSONRequestBody = EnrolmentCreate
+
+// TransitionEnrolmentJSONRequestBody defines body for TransitionEnrolment for application/json ContentType.
+type TransitionEnrolmentJSONRequestBody = EnrolmentTransition
 
 // CreateOrganisationJSONRequestBody defines body for CreateOrganisation for application/json ContentType.
 type CreateOrganisationJSONRequestBody = OrganisationCreate
@@ -1182,6 +1513,106 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/auth/token (the `IssueToken` operationId).
 	IssueTokenWithFormdataBody(ctx context.Context, body IssueTokenFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListCohorts List cohorts (runs of a programme) within reach
+	//
+	// Corresponds with GET /v1/cohorts (the `ListCohorts` operationId).
+	ListCohorts(ctx context.Context, params *ListCohortsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateCohortWithBody Plan a cohort
+	//
+	// The dates must fit the programme's duration bounds (Step into Work 6-12 weeks, Get Into 4-6 weeks, Get Started 2-3 days, mentoring up to six months).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/cohorts (the `CreateCohort` operationId).
+	CreateCohortWithBody(ctx context.Context, params *CreateCohortParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateCohort Plan a cohort
+	//
+	// The dates must fit the programme's duration bounds (Step into Work 6-12 weeks, Get Into 4-6 weeks, Get Started 2-3 days, mentoring up to six months).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/cohorts (the `CreateCohort` operationId).
+	CreateCohort(ctx context.Context, params *CreateCohortParams, body CreateCohortJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetCohort Get a cohort
+	//
+	// Corresponds with GET /v1/cohorts/{cohort_id} (the `GetCohort` operationId).
+	GetCohort(ctx context.Context, cohortId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateCohortWithBody Change a cohort (JSON merge patch)
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /v1/cohorts/{cohort_id} (the `UpdateCohort` operationId).
+	UpdateCohortWithBody(ctx context.Context, cohortId openapi_types.UUID, params *UpdateCohortParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateCohortWithApplicationMergePatchPlusJSONBody Change a cohort (JSON merge patch)
+	//
+	// Takes a body of the `application/merge-patch+json` content type.
+	//
+	// Corresponds with PATCH /v1/cohorts/{cohort_id} (the `UpdateCohort` operationId).
+	UpdateCohortWithApplicationMergePatchPlusJSONBody(ctx context.Context, cohortId openapi_types.UUID, params *UpdateCohortParams, body UpdateCohortApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListEnrolments List enrolments within reach
+	//
+	// Corresponds with GET /v1/enrolments (the `ListEnrolments` operationId).
+	ListEnrolments(ctx context.Context, params *ListEnrolmentsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateEnrolmentWithBody Refer or enrol a participant in a cohort
+	//
+	// `status` is `referred` (the default) or `enrolled`. Enrolling checks eligibility (age at
+	// the cohort's start, a working-age benefit where the programme requires one; a refusal is
+	// a 422 naming the rule, which `eligibility_override_reason` overrides and records) and
+	// takes one of the cohort's places (409 when it is full). A participant is enrolled in a
+	// cohort once.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/enrolments (the `CreateEnrolment` operationId).
+	CreateEnrolmentWithBody(ctx context.Context, params *CreateEnrolmentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateEnrolment Refer or enrol a participant in a cohort
+	//
+	// `status` is `referred` (the default) or `enrolled`. Enrolling checks eligibility (age at
+	// the cohort's start, a working-age benefit where the programme requires one; a refusal is
+	// a 422 naming the rule, which `eligibility_override_reason` overrides and records) and
+	// takes one of the cohort's places (409 when it is full). A participant is enrolled in a
+	// cohort once.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/enrolments (the `CreateEnrolment` operationId).
+	CreateEnrolment(ctx context.Context, params *CreateEnrolmentParams, body CreateEnrolmentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetEnrolment Get an enrolment
+	//
+	// Corresponds with GET /v1/enrolments/{enrolment_id} (the `GetEnrolment` operationId).
+	GetEnrolment(ctx context.Context, enrolmentId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// TransitionEnrolmentWithBody Move an enrolment along its lifecycle
+	//
+	// `referred → enrolled → active → completed`, or `withdrawn` (with a reason) from any open
+	// state. An illegal move is a 409 whose detail names the allowed ones. Moving to `enrolled`
+	// checks eligibility and capacity as creating does. Each move is stamped with its date and actor.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/enrolments/{enrolment_id}/transitions (the `TransitionEnrolment` operationId).
+	TransitionEnrolmentWithBody(ctx context.Context, enrolmentId openapi_types.UUID, params *TransitionEnrolmentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// TransitionEnrolment Move an enrolment along its lifecycle
+	//
+	// `referred → enrolled → active → completed`, or `withdrawn` (with a reason) from any open
+	// state. An illegal move is a 409 whose detail names the allowed ones. Moving to `enrolled`
+	// checks eligibility and capacity as creating does. Each move is stamped with its date and actor.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/enrolments/{enrolment_id}/transitions (the `TransitionEnrolment` operationId).
+	TransitionEnrolment(ctx context.Context, enrolmentId openapi_types.UUID, params *TransitionEnrolmentParams, body TransitionEnrolmentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListOrganisations List organisations
 	//
@@ -1644,6 +2075,226 @@ func (c *Client) IssueToken(ctx context.Context, body IssueTokenJSONRequestBody,
 // Corresponds with POST /v1/auth/token (the `IssueToken` operationId).
 func (c *Client) IssueTokenWithFormdataBody(ctx context.Context, body IssueTokenFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewIssueTokenRequestWithFormdataBody(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListCohorts List cohorts (runs of a programme) within reach
+//
+// Corresponds with GET /v1/cohorts (the `ListCohorts` operationId).
+func (c *Client) ListCohorts(ctx context.Context, params *ListCohortsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListCohortsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateCohortWithBody Plan a cohort
+//
+// The dates must fit the programme's duration bounds (Step into Work 6-12 weeks, Get Into 4-6 weeks, Get Started 2-3 days, mentoring up to six months).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/cohorts (the `CreateCohort` operationId).
+func (c *Client) CreateCohortWithBody(ctx context.Context, params *CreateCohortParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateCohortRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateCohort Plan a cohort
+//
+// The dates must fit the programme's duration bounds (Step into Work 6-12 weeks, Get Into 4-6 weeks, Get Started 2-3 days, mentoring up to six months).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/cohorts (the `CreateCohort` operationId).
+func (c *Client) CreateCohort(ctx context.Context, params *CreateCohortParams, body CreateCohortJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateCohortRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetCohort Get a cohort
+//
+// Corresponds with GET /v1/cohorts/{cohort_id} (the `GetCohort` operationId).
+func (c *Client) GetCohort(ctx context.Context, cohortId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCohortRequest(c.Server, cohortId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateCohortWithBody Change a cohort (JSON merge patch)
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /v1/cohorts/{cohort_id} (the `UpdateCohort` operationId).
+func (c *Client) UpdateCohortWithBody(ctx context.Context, cohortId openapi_types.UUID, params *UpdateCohortParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateCohortRequestWithBody(c.Server, cohortId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateCohortWithApplicationMergePatchPlusJSONBody Change a cohort (JSON merge patch)
+//
+// Takes a body of the `application/merge-patch+json` content type.
+//
+// Corresponds with PATCH /v1/cohorts/{cohort_id} (the `UpdateCohort` operationId).
+func (c *Client) UpdateCohortWithApplicationMergePatchPlusJSONBody(ctx context.Context, cohortId openapi_types.UUID, params *UpdateCohortParams, body UpdateCohortApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateCohortRequestWithApplicationMergePatchPlusJSONBody(c.Server, cohortId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListEnrolments List enrolments within reach
+//
+// Corresponds with GET /v1/enrolments (the `ListEnrolments` operationId).
+func (c *Client) ListEnrolments(ctx context.Context, params *ListEnrolmentsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListEnrolmentsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateEnrolmentWithBody Refer or enrol a participant in a cohort
+//
+// `status` is `referred` (the default) or `enrolled`. Enrolling checks eligibility (age at
+// the cohort's start, a working-age benefit where the programme requires one; a refusal is
+// a 422 naming the rule, which `eligibility_override_reason` overrides and records) and
+// takes one of the cohort's places (409 when it is full). A participant is enrolled in a
+// cohort once.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/enrolments (the `CreateEnrolment` operationId).
+func (c *Client) CreateEnrolmentWithBody(ctx context.Context, params *CreateEnrolmentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateEnrolmentRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateEnrolment Refer or enrol a participant in a cohort
+//
+// `status` is `referred` (the default) or `enrolled`. Enrolling checks eligibility (age at
+// the cohort's start, a working-age benefit where the programme requires one; a refusal is
+// a 422 naming the rule, which `eligibility_override_reason` overrides and records) and
+// takes one of the cohort's places (409 when it is full). A participant is enrolled in a
+// cohort once.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/enrolments (the `CreateEnrolment` operationId).
+func (c *Client) CreateEnrolment(ctx context.Context, params *CreateEnrolmentParams, body CreateEnrolmentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateEnrolmentRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetEnrolment Get an enrolment
+//
+// Corresponds with GET /v1/enrolments/{enrolment_id} (the `GetEnrolment` operationId).
+func (c *Client) GetEnrolment(ctx context.Context, enrolmentId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetEnrolmentRequest(c.Server, enrolmentId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// TransitionEnrolmentWithBody Move an enrolment along its lifecycle
+//
+// `referred → enrolled → active → completed`, or `withdrawn` (with a reason) from any open
+// state. An illegal move is a 409 whose detail names the allowed ones. Moving to `enrolled`
+// checks eligibility and capacity as creating does. Each move is stamped with its date and actor.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/enrolments/{enrolment_id}/transitions (the `TransitionEnrolment` operationId).
+func (c *Client) TransitionEnrolmentWithBody(ctx context.Context, enrolmentId openapi_types.UUID, params *TransitionEnrolmentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewTransitionEnrolmentRequestWithBody(c.Server, enrolmentId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// TransitionEnrolment Move an enrolment along its lifecycle
+//
+// `referred → enrolled → active → completed`, or `withdrawn` (with a reason) from any open
+// state. An illegal move is a 409 whose detail names the allowed ones. Moving to `enrolled`
+// checks eligibility and capacity as creating does. Each move is stamped with its date and actor.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/enrolments/{enrolment_id}/transitions (the `TransitionEnrolment` operationId).
+func (c *Client) TransitionEnrolment(ctx context.Context, enrolmentId openapi_types.UUID, params *TransitionEnrolmentParams, body TransitionEnrolmentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewTransitionEnrolmentRequest(c.Server, enrolmentId, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2673,6 +3324,560 @@ func NewIssueTokenRequestWithBody(server string, contentType string, body io.Rea
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListCohortsRequest constructs an http.Request for the ListCohorts method
+func NewListCohortsRequest(server string, params *ListCohortsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/cohorts")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.UpdatedSince != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "updated_since", *params.UpdatedSince, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ProgrammeId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "programme_id", *params.ProgrammeId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.OrganisationId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "organisation_id", *params.OrganisationId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.StartsFrom != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "starts_from", *params.StartsFrom, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.StartsTo != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "starts_to", *params.StartsTo, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateCohortRequest calls the generic CreateCohort builder with application/json body
+func NewCreateCohortRequest(server string, params *CreateCohortParams, body CreateCohortJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateCohortRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewCreateCohortRequestWithBody constructs an http.Request for the CreateCohort method, with any body, and a specified content type
+func NewCreateCohortRequestWithBody(server string, params *CreateCohortParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/cohorts")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetCohortRequest constructs an http.Request for the GetCohort method
+func NewGetCohortRequest(server string, cohortId openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "cohort_id", cohortId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/cohorts/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateCohortRequestWithApplicationMergePatchPlusJSONBody calls the generic UpdateCohort builder with application/merge-patch+json body
+func NewUpdateCohortRequestWithApplicationMergePatchPlusJSONBody(server string, cohortId openapi_types.UUID, params *UpdateCohortParams, body UpdateCohortApplicationMergePatchPlusJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateCohortRequestWithBody(server, cohortId, params, "application/merge-patch+json", bodyReader)
+}
+
+// NewUpdateCohortRequestWithBody constructs an http.Request for the UpdateCohort method, with any body, and a specified content type
+func NewUpdateCohortRequestWithBody(server string, cohortId openapi_types.UUID, params *UpdateCohortParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "cohort_id", cohortId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/cohorts/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewListEnrolmentsRequest constructs an http.Request for the ListEnrolments method
+func NewListEnrolmentsRequest(server string, params *ListEnrolmentsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/enrolments")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.UpdatedSince != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "updated_since", *params.UpdatedSince, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.CohortId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cohort_id", *params.CohortId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ParticipantId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "participant_id", *params.ParticipantId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateEnrolmentRequest calls the generic CreateEnrolment builder with application/json body
+func NewCreateEnrolmentRequest(server string, params *CreateEnrolmentParams, body CreateEnrolmentJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateEnrolmentRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewCreateEnrolmentRequestWithBody constructs an http.Request for the CreateEnrolment method, with any body, and a specified content type
+func NewCreateEnrolmentRequestWithBody(server string, params *CreateEnrolmentParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/enrolments")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetEnrolmentRequest constructs an http.Request for the GetEnrolment method
+func NewGetEnrolmentRequest(server string, enrolmentId openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "enrolment_id", enrolmentId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/enrolments/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewTransitionEnrolmentRequest calls the generic TransitionEnrolment builder with application/json body
+func NewTransitionEnrolmentRequest(server string, enrolmentId openapi_types.UUID, params *TransitionEnrolmentParams, body TransitionEnrolmentJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewTransitionEnrolmentRequestWithBody(server, enrolmentId, params, "application/json", bodyReader)
+}
+
+// NewTransitionEnrolmentRequestWithBody constructs an http.Request for the TransitionEnrolment method, with any body, and a specified content type
+func NewTransitionEnrolmentRequestWithBody(server string, enrolmentId openapi_types.UUID, params *TransitionEnrolmentParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "enrolment_id", enrolmentId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/enrolments/%s/transitions", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
 
 	return req, nil
 }
@@ -4158,6 +5363,114 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/auth/token (the `IssueToken` operationId).
 	IssueTokenWithFormdataBodyWithResponse(ctx context.Context, body IssueTokenFormdataRequestBody, reqEditors ...RequestEditorFn) (*IssueTokenResponse, error)
 
+	// ListCohortsWithResponse List cohorts (runs of a programme) within reach
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/cohorts (the `ListCohorts` operationId).
+	ListCohortsWithResponse(ctx context.Context, params *ListCohortsParams, reqEditors ...RequestEditorFn) (*ListCohortsResponse, error)
+
+	// CreateCohortWithBodyWithResponse Plan a cohort
+	//
+	// The dates must fit the programme's duration bounds (Step into Work 6-12 weeks, Get Into 4-6 weeks, Get Started 2-3 days, mentoring up to six months).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/cohorts (the `CreateCohort` operationId).
+	CreateCohortWithBodyWithResponse(ctx context.Context, params *CreateCohortParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateCohortResponse, error)
+
+	// CreateCohortWithResponse Plan a cohort
+	//
+	// The dates must fit the programme's duration bounds (Step into Work 6-12 weeks, Get Into 4-6 weeks, Get Started 2-3 days, mentoring up to six months).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/cohorts (the `CreateCohort` operationId).
+	CreateCohortWithResponse(ctx context.Context, params *CreateCohortParams, body CreateCohortJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateCohortResponse, error)
+
+	// GetCohortWithResponse Get a cohort
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/cohorts/{cohort_id} (the `GetCohort` operationId).
+	GetCohortWithResponse(ctx context.Context, cohortId openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetCohortResponse, error)
+
+	// UpdateCohortWithBodyWithResponse Change a cohort (JSON merge patch)
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/cohorts/{cohort_id} (the `UpdateCohort` operationId).
+	UpdateCohortWithBodyWithResponse(ctx context.Context, cohortId openapi_types.UUID, params *UpdateCohortParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateCohortResponse, error)
+
+	// UpdateCohortWithApplicationMergePatchPlusJSONBodyWithResponse Change a cohort (JSON merge patch)
+	//
+	// Takes a body of the `application/merge-patch+json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/cohorts/{cohort_id} (the `UpdateCohort` operationId).
+	UpdateCohortWithApplicationMergePatchPlusJSONBodyWithResponse(ctx context.Context, cohortId openapi_types.UUID, params *UpdateCohortParams, body UpdateCohortApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateCohortResponse, error)
+
+	// ListEnrolmentsWithResponse List enrolments within reach
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/enrolments (the `ListEnrolments` operationId).
+	ListEnrolmentsWithResponse(ctx context.Context, params *ListEnrolmentsParams, reqEditors ...RequestEditorFn) (*ListEnrolmentsResponse, error)
+
+	// CreateEnrolmentWithBodyWithResponse Refer or enrol a participant in a cohort
+	//
+	// `status` is `referred` (the default) or `enrolled`. Enrolling checks eligibility (age at
+	// the cohort's start, a working-age benefit where the programme requires one; a refusal is
+	// a 422 naming the rule, which `eligibility_override_reason` overrides and records) and
+	// takes one of the cohort's places (409 when it is full). A participant is enrolled in a
+	// cohort once.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/enrolments (the `CreateEnrolment` operationId).
+	CreateEnrolmentWithBodyWithResponse(ctx context.Context, params *CreateEnrolmentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateEnrolmentResponse, error)
+
+	// CreateEnrolmentWithResponse Refer or enrol a participant in a cohort
+	//
+	// `status` is `referred` (the default) or `enrolled`. Enrolling checks eligibility (age at
+	// the cohort's start, a working-age benefit where the programme requires one; a refusal is
+	// a 422 naming the rule, which `eligibility_override_reason` overrides and records) and
+	// takes one of the cohort's places (409 when it is full). A participant is enrolled in a
+	// cohort once.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/enrolments (the `CreateEnrolment` operationId).
+	CreateEnrolmentWithResponse(ctx context.Context, params *CreateEnrolmentParams, body CreateEnrolmentJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateEnrolmentResponse, error)
+
+	// GetEnrolmentWithResponse Get an enrolment
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/enrolments/{enrolment_id} (the `GetEnrolment` operationId).
+	GetEnrolmentWithResponse(ctx context.Context, enrolmentId openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetEnrolmentResponse, error)
+
+	// TransitionEnrolmentWithBodyWithResponse Move an enrolment along its lifecycle
+	//
+	// `referred → enrolled → active → completed`, or `withdrawn` (with a reason) from any open
+	// state. An illegal move is a 409 whose detail names the allowed ones. Moving to `enrolled`
+	// checks eligibility and capacity as creating does. Each move is stamped with its date and actor.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/enrolments/{enrolment_id}/transitions (the `TransitionEnrolment` operationId).
+	TransitionEnrolmentWithBodyWithResponse(ctx context.Context, enrolmentId openapi_types.UUID, params *TransitionEnrolmentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*TransitionEnrolmentResponse, error)
+
+	// TransitionEnrolmentWithResponse Move an enrolment along its lifecycle
+	//
+	// `referred → enrolled → active → completed`, or `withdrawn` (with a reason) from any open
+	// state. An illegal move is a 409 whose detail names the allowed ones. Moving to `enrolled`
+	// checks eligibility and capacity as creating does. Each move is stamped with its date and actor.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/enrolments/{enrolment_id}/transitions (the `TransitionEnrolment` operationId).
+	TransitionEnrolmentWithResponse(ctx context.Context, enrolmentId openapi_types.UUID, params *TransitionEnrolmentParams, body TransitionEnrolmentJSONRequestBody, reqEditors ...RequestEditorFn) (*TransitionEnrolmentResponse, error)
+
 	// ListOrganisationsWithResponse List organisations
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -4878,6 +6191,434 @@ func (r IssueTokenResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r IssueTokenResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListCohortsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CohortPage
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListCohortsResponse) GetJSON200() *CohortPage {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListCohortsResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListCohortsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListCohortsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListCohortsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListCohortsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateCohortResponse201Headers the declared response headers of an HTTP 201 response for CreateCohort
+type CreateCohortResponse201Headers struct {
+	ETag     *string
+	Location *string
+}
+
+type CreateCohortResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Cohort
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *CreateCohortResponse201Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateCohortResponse) GetJSON201() *Cohort {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r CreateCohortResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateCohortResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateCohortResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateCohortResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateCohortResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetCohortResponse200Headers the declared response headers of an HTTP 200 response for GetCohort
+type GetCohortResponse200Headers struct {
+	ETag *string
+}
+
+type GetCohortResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Cohort
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetCohortResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetCohortResponse) GetJSON200() *Cohort {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetCohortResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetCohortResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetCohortResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetCohortResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetCohortResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateCohortResponse200Headers the declared response headers of an HTTP 200 response for UpdateCohort
+type UpdateCohortResponse200Headers struct {
+	ETag *string
+}
+
+type UpdateCohortResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Cohort
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *UpdateCohortResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateCohortResponse) GetJSON200() *Cohort {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r UpdateCohortResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateCohortResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateCohortResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateCohortResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateCohortResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListEnrolmentsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *EnrolmentPage
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListEnrolmentsResponse) GetJSON200() *EnrolmentPage {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListEnrolmentsResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListEnrolmentsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListEnrolmentsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListEnrolmentsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListEnrolmentsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateEnrolmentResponse201Headers the declared response headers of an HTTP 201 response for CreateEnrolment
+type CreateEnrolmentResponse201Headers struct {
+	ETag     *string
+	Location *string
+}
+
+type CreateEnrolmentResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Enrolment
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *CreateEnrolmentResponse201Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateEnrolmentResponse) GetJSON201() *Enrolment {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r CreateEnrolmentResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateEnrolmentResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateEnrolmentResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateEnrolmentResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateEnrolmentResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetEnrolmentResponse200Headers the declared response headers of an HTTP 200 response for GetEnrolment
+type GetEnrolmentResponse200Headers struct {
+	ETag *string
+}
+
+type GetEnrolmentResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Enrolment
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetEnrolmentResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetEnrolmentResponse) GetJSON200() *Enrolment {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetEnrolmentResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetEnrolmentResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetEnrolmentResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetEnrolmentResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetEnrolmentResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// TransitionEnrolmentResponse200Headers the declared response headers of an HTTP 200 response for TransitionEnrolment
+type TransitionEnrolmentResponse200Headers struct {
+	ETag *string
+}
+
+type TransitionEnrolmentResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Enrolment
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *TransitionEnrolmentResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r TransitionEnrolmentResponse) GetJSON200() *Enrolment {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r TransitionEnrolmentResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r TransitionEnrolmentResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r TransitionEnrolmentResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r TransitionEnrolmentResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r TransitionEnrolmentResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -6160,6 +7901,186 @@ func (c *ClientWithResponses) IssueTokenWithFormdataBodyWithResponse(ctx context
 	return ParseIssueTokenResponse(rsp)
 }
 
+// ListCohortsWithResponse List cohorts (runs of a programme) within reach
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/cohorts (the `ListCohorts` operationId).
+func (c *ClientWithResponses) ListCohortsWithResponse(ctx context.Context, params *ListCohortsParams, reqEditors ...RequestEditorFn) (*ListCohortsResponse, error) {
+	rsp, err := c.ListCohorts(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListCohortsResponse(rsp)
+}
+
+// CreateCohortWithBodyWithResponse Plan a cohort
+//
+// The dates must fit the programme's duration bounds (Step into Work 6-12 weeks, Get Into 4-6 weeks, Get Started 2-3 days, mentoring up to six months).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/cohorts (the `CreateCohort` operationId).
+func (c *ClientWithResponses) CreateCohortWithBodyWithResponse(ctx context.Context, params *CreateCohortParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateCohortResponse, error) {
+	rsp, err := c.CreateCohortWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateCohortResponse(rsp)
+}
+
+// CreateCohortWithResponse Plan a cohort
+//
+// The dates must fit the programme's duration bounds (Step into Work 6-12 weeks, Get Into 4-6 weeks, Get Started 2-3 days, mentoring up to six months).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/cohorts (the `CreateCohort` operationId).
+func (c *ClientWithResponses) CreateCohortWithResponse(ctx context.Context, params *CreateCohortParams, body CreateCohortJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateCohortResponse, error) {
+	rsp, err := c.CreateCohort(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateCohortResponse(rsp)
+}
+
+// GetCohortWithResponse Get a cohort
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/cohorts/{cohort_id} (the `GetCohort` operationId).
+func (c *ClientWithResponses) GetCohortWithResponse(ctx context.Context, cohortId openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetCohortResponse, error) {
+	rsp, err := c.GetCohort(ctx, cohortId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetCohortResponse(rsp)
+}
+
+// UpdateCohortWithBodyWithResponse Change a cohort (JSON merge patch)
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/cohorts/{cohort_id} (the `UpdateCohort` operationId).
+func (c *ClientWithResponses) UpdateCohortWithBodyWithResponse(ctx context.Context, cohortId openapi_types.UUID, params *UpdateCohortParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateCohortResponse, error) {
+	rsp, err := c.UpdateCohortWithBody(ctx, cohortId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateCohortResponse(rsp)
+}
+
+// UpdateCohortWithApplicationMergePatchPlusJSONBodyWithResponse Change a cohort (JSON merge patch)
+//
+// Takes a body of the `application/merge-patch+json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/cohorts/{cohort_id} (the `UpdateCohort` operationId).
+func (c *ClientWithResponses) UpdateCohortWithApplicationMergePatchPlusJSONBodyWithResponse(ctx context.Context, cohortId openapi_types.UUID, params *UpdateCohortParams, body UpdateCohortApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateCohortResponse, error) {
+	rsp, err := c.UpdateCohortWithApplicationMergePatchPlusJSONBody(ctx, cohortId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateCohortResponse(rsp)
+}
+
+// ListEnrolmentsWithResponse List enrolments within reach
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/enrolments (the `ListEnrolments` operationId).
+func (c *ClientWithResponses) ListEnrolmentsWithResponse(ctx context.Context, params *ListEnrolmentsParams, reqEditors ...RequestEditorFn) (*ListEnrolmentsResponse, error) {
+	rsp, err := c.ListEnrolments(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListEnrolmentsResponse(rsp)
+}
+
+// CreateEnrolmentWithBodyWithResponse Refer or enrol a participant in a cohort
+//
+// `status` is `referred` (the default) or `enrolled`. Enrolling checks eligibility (age at
+// the cohort's start, a working-age benefit where the programme requires one; a refusal is
+// a 422 naming the rule, which `eligibility_override_reason` overrides and records) and
+// takes one of the cohort's places (409 when it is full). A participant is enrolled in a
+// cohort once.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/enrolments (the `CreateEnrolment` operationId).
+func (c *ClientWithResponses) CreateEnrolmentWithBodyWithResponse(ctx context.Context, params *CreateEnrolmentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateEnrolmentResponse, error) {
+	rsp, err := c.CreateEnrolmentWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateEnrolmentResponse(rsp)
+}
+
+// CreateEnrolmentWithResponse Refer or enrol a participant in a cohort
+//
+// `status` is `referred` (the default) or `enrolled`. Enrolling checks eligibility (age at
+// the cohort's start, a working-age benefit where the programme requires one; a refusal is
+// a 422 naming the rule, which `eligibility_override_reason` overrides and records) and
+// takes one of the cohort's places (409 when it is full). A participant is enrolled in a
+// cohort once.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/enrolments (the `CreateEnrolment` operationId).
+func (c *ClientWithResponses) CreateEnrolmentWithResponse(ctx context.Context, params *CreateEnrolmentParams, body CreateEnrolmentJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateEnrolmentResponse, error) {
+	rsp, err := c.CreateEnrolment(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateEnrolmentResponse(rsp)
+}
+
+// GetEnrolmentWithResponse Get an enrolment
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/enrolments/{enrolment_id} (the `GetEnrolment` operationId).
+func (c *ClientWithResponses) GetEnrolmentWithResponse(ctx context.Context, enrolmentId openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetEnrolmentResponse, error) {
+	rsp, err := c.GetEnrolment(ctx, enrolmentId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetEnrolmentResponse(rsp)
+}
+
+// TransitionEnrolmentWithBodyWithResponse Move an enrolment along its lifecycle
+//
+// `referred → enrolled → active → completed`, or `withdrawn` (with a reason) from any open
+// state. An illegal move is a 409 whose detail names the allowed ones. Moving to `enrolled`
+// checks eligibility and capacity as creating does. Each move is stamped with its date and actor.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/enrolments/{enrolment_id}/transitions (the `TransitionEnrolment` operationId).
+func (c *ClientWithResponses) TransitionEnrolmentWithBodyWithResponse(ctx context.Context, enrolmentId openapi_types.UUID, params *TransitionEnrolmentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*TransitionEnrolmentResponse, error) {
+	rsp, err := c.TransitionEnrolmentWithBody(ctx, enrolmentId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseTransitionEnrolmentResponse(rsp)
+}
+
+// TransitionEnrolmentWithResponse Move an enrolment along its lifecycle
+//
+// `referred → enrolled → active → completed`, or `withdrawn` (with a reason) from any open
+// state. An illegal move is a 409 whose detail names the allowed ones. Moving to `enrolled`
+// checks eligibility and capacity as creating does. Each move is stamped with its date and actor.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/enrolments/{enrolment_id}/transitions (the `TransitionEnrolment` operationId).
+func (c *ClientWithResponses) TransitionEnrolmentWithResponse(ctx context.Context, enrolmentId openapi_types.UUID, params *TransitionEnrolmentParams, body TransitionEnrolmentJSONRequestBody, reqEditors ...RequestEditorFn) (*TransitionEnrolmentResponse, error) {
+	rsp, err := c.TransitionEnrolment(ctx, enrolmentId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseTransitionEnrolmentResponse(rsp)
+}
+
 // ListOrganisationsWithResponse List organisations
 //
 // Returns a wrapper object for the known response body format(s).
@@ -6937,6 +8858,362 @@ func ParseIssueTokenResponse(rsp *http.Response) (*IssueTokenResponse, error) {
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListCohortsResponse parses an HTTP response from a ListCohortsWithResponse call
+func ParseListCohortsResponse(rsp *http.Response) (*ListCohortsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListCohortsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CohortPage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCreateCohortResponse parses an HTTP response from a CreateCohortWithResponse call
+func ParseCreateCohortResponse(rsp *http.Response) (*CreateCohortResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateCohortResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Cohort
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers CreateCohortResponse201Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		response.Headers201 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetCohortResponse parses an HTTP response from a GetCohortWithResponse call
+func ParseGetCohortResponse(rsp *http.Response) (*GetCohortResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetCohortResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Cohort
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetCohortResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdateCohortResponse parses an HTTP response from a UpdateCohortWithResponse call
+func ParseUpdateCohortResponse(rsp *http.Response) (*UpdateCohortResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateCohortResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Cohort
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers UpdateCohortResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListEnrolmentsResponse parses an HTTP response from a ListEnrolmentsWithResponse call
+func ParseListEnrolmentsResponse(rsp *http.Response) (*ListEnrolmentsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListEnrolmentsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest EnrolmentPage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCreateEnrolmentResponse parses an HTTP response from a CreateEnrolmentWithResponse call
+func ParseCreateEnrolmentResponse(rsp *http.Response) (*CreateEnrolmentResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateEnrolmentResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Enrolment
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers CreateEnrolmentResponse201Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		response.Headers201 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetEnrolmentResponse parses an HTTP response from a GetEnrolmentWithResponse call
+func ParseGetEnrolmentResponse(rsp *http.Response) (*GetEnrolmentResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetEnrolmentResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Enrolment
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetEnrolmentResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseTransitionEnrolmentResponse parses an HTTP response from a TransitionEnrolmentWithResponse call
+func ParseTransitionEnrolmentResponse(rsp *http.Response) (*TransitionEnrolmentResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &TransitionEnrolmentResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Enrolment
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers TransitionEnrolmentResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
 	}
 
 	return response, nil

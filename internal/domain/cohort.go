@@ -1,0 +1,244 @@
+package domain
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Cohort is one run of a programme at an organisation.
+type Cohort struct {
+	ID                uuid.UUID
+	ProgrammeID       uuid.UUID
+	OrganisationID    uuid.UUID
+	Name              string
+	StartsOn, EndsOn  time.Time
+	Capacity          int
+	PlacesTaken       int
+	RoleAreas         []string
+	Status            string
+	DeliveryPartnerID *uuid.UUID
+	FundingAwardRef   *string
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+	Version           int64
+}
+
+// CohortFilter narrows a list of cohorts.
+type CohortFilter struct {
+	ProgrammeID, OrganisationID *uuid.UUID
+	Status                      *string
+	StartsFrom, StartsTo        *time.Time
+}
+
+// CohortChange is a merge patch of a cohort.
+type CohortChange struct {
+	Name              *string
+	StartsOn, EndsOn  *time.Time
+	Capacity          *int
+	RoleAreas         *[]string
+	Status            *string
+	DeliveryPartnerID Change[uuid.UUID]
+	FundingAwardRef   Change[string]
+}
+
+// Apply changes c in place.
+func (ch CohortChange) Apply(c *Cohort) {
+	if ch.Name != nil {
+		c.Name = *ch.Name
+	}
+	if ch.StartsOn != nil {
+		c.StartsOn = *ch.StartsOn
+	}
+	if ch.EndsOn != nil {
+		c.EndsOn = *ch.EndsOn
+	}
+	if ch.Capacity != nil {
+		c.Capacity = *ch.Capacity
+	}
+	if ch.RoleAreas != nil {
+		c.RoleAreas = *ch.RoleAreas
+	}
+	if ch.Status != nil {
+		c.Status = *ch.Status
+	}
+	ch.DeliveryPartnerID.Apply(&c.DeliveryPartnerID)
+	ch.FundingAwardRef.Apply(&c.FundingAwardRef)
+}
+
+// DurationDays counts the cohort's days, first and last included: a Get Started course
+// running Monday to Tuesday lasts 2 days.
+func (c Cohort) DurationDays() int {
+	return int(c.EndsOn.Sub(c.StartsOn).Hours()/24) + 1
+}
+
+// Validate checks the cohort against its programme's duration bounds.
+func (c Cohort) Validate(p Programme) error {
+	var v Validator
+	v.Check(!c.EndsOn.Before(c.StartsOn), "ends_on", "must not be before starts_on")
+	d := c.DurationDays()
+	if p.MinDurationDays != nil && d < *p.MinDurationDays || p.MaxDurationDays != nil && d > *p.MaxDurationDays {
+		v.Check(false, "ends_on", fmt.Sprintf("gives %d days; %s runs %s", d, p.Name, durationBounds(p)))
+	}
+	v.Check(c.Capacity >= c.PlacesTaken, "capacity", fmt.Sprintf("must be at least the %d places already taken", c.PlacesTaken))
+	return v.Err()
+}
+
+func durationBounds(p Programme) string {
+	switch {
+	case p.MinDurationDays != nil && p.MaxDurationDays != nil:
+		return fmt.Sprintf("%d to %d days", *p.MinDurationDays, *p.MaxDurationDays)
+	case p.MinDurationDays != nil:
+		return fmt.Sprintf("at least %d days", *p.MinDurationDays)
+	case p.MaxDurationDays != nil:
+		return fmt.Sprintf("at most %d days", *p.MaxDurationDays)
+	}
+	return "any number of days"
+}
+
+// Enrolment statuses.
+const (
+	Referred  = "referred"
+	Enrolled  = "enrolled"
+	Active    = "active"
+	Completed = "completed"
+	Withdrawn = "withdrawn"
+)
+
+// nextStatuses is the enrolment lifecycle: referred → enrolled → active → completed, or
+// withdrawn from any open state.
+var nextStatuses = map[string][]string{
+	Referred: {Enrolled, Withdrawn},
+	Enrolled: {Active, Withdrawn},
+	Active:   {Completed, Withdrawn},
+}
+
+// takesPlace reports whether an enrolment in status holds one of the cohort's places.
+func takesPlace(status string) bool {
+	return status == Enrolled || status == Active || status == Completed
+}
+
+// EnrolmentEvent is one move of an enrolment, stamped with its date and actor.
+type EnrolmentEvent struct {
+	Status string    `json:"status"`
+	On     time.Time `json:"on"`
+	Actor  string    `json:"actor"`
+	At     time.Time `json:"at"`
+}
+
+// Enrolment is a participant in a cohort.
+type Enrolment struct {
+	ID                        uuid.UUID
+	CohortID                  uuid.UUID
+	ParticipantID             uuid.UUID
+	OrganisationID            uuid.UUID
+	Status                    string
+	ReferredOn                *time.Time
+	EnrolledOn                *time.Time
+	StartedOn                 *time.Time
+	CompletedOn               *time.Time
+	WithdrawnOn               *time.Time
+	WithdrawalReason          *string
+	EligibilityOverrideReason *string
+	History                   []EnrolmentEvent
+	CreatedAt                 time.Time
+	UpdatedAt                 time.Time
+	Version                   int64
+}
+
+// EnrolmentFilter narrows a list of enrolments.
+type EnrolmentFilter struct {
+	CohortID, ParticipantID *uuid.UUID
+	Status                  *string
+}
+
+// Move takes the enrolment to status on day, by actor, and says how the cohort's places
+// change (+1, -1 or 0). Errors: conflict naming the allowed moves, invalid (no reason to withdraw).
+func (e *Enrolment) Move(to string, day time.Time, actor string, reason *string, now time.Time) (places int, err error) {
+	allowed := nextStatuses[e.Status]
+	if !slices.Contains(allowed, to) {
+		if len(allowed) == 0 {
+			return 0, Errorf(CodeConflict, "the enrolment is %s and cannot move any more", e.Status)
+		}
+		return 0, Errorf(CodeConflict, "an enrolment that is %s can move to %v, not %s", e.Status, allowed, to)
+	}
+	if to == Withdrawn && (reason == nil || *reason == "") {
+		return 0, Invalid("reason", "is required to withdraw")
+	}
+	switch to {
+	case Enrolled:
+		e.EnrolledOn = &day
+	case Active:
+		e.StartedOn = &day
+	case Completed:
+		e.CompletedOn = &day
+	case Withdrawn:
+		e.WithdrawnOn, e.WithdrawalReason = &day, reason
+	}
+	if takesPlace(to) && !takesPlace(e.Status) {
+		places = 1
+	} else if !takesPlace(to) && takesPlace(e.Status) {
+		places = -1
+	}
+	e.Status = to
+	e.History = append(e.History, EnrolmentEvent{Status: to, On: day, Actor: actor, At: now})
+	return places, nil
+}
+
+// workingAgeBenefits are the benefit statuses that meet a "working-age benefit" requirement.
+var workingAgeBenefits = []string{"universal_credit", "jobseekers_allowance", "employment_and_support_allowance",
+	"income_support", "other_working_age_benefit"}
+
+// CheckEligibility applies the programme's rules to a participant joining cohort c: age at the
+// cohort's start within the programme's bounds, and a working-age benefit where required.
+// Errors: invalid, naming the rule broken.
+func CheckEligibility(p Programme, c Cohort, who Participant) error {
+	if who.Erased() {
+		return Invalid("participant_id", "was erased and cannot be enrolled")
+	}
+	if who.DateOfBirth == nil {
+		return Invalid("participant_id", "eligibility: the participant's date of birth is not known")
+	}
+	age := AgeOn(*who.DateOfBirth, c.StartsOn)
+	if age < p.MinAge || p.MaxAge != nil && age > *p.MaxAge {
+		bounds := fmt.Sprintf("%d or over", p.MinAge)
+		if p.MaxAge != nil {
+			bounds = fmt.Sprintf("%d to %d", p.MinAge, *p.MaxAge)
+		}
+		return Invalid("participant_id", fmt.Sprintf("eligibility: %s is for people aged %s at the cohort's start; the participant will be %d",
+			p.Name, bounds, age))
+	}
+	if p.RequiresBenefit && !slices.Contains(workingAgeBenefits, who.BenefitStatus) {
+		return Invalid("participant_id", fmt.Sprintf("eligibility: %s requires a working-age benefit; the participant's benefit status is %s",
+			p.Name, who.BenefitStatus))
+	}
+	return nil
+}
+
+// CohortRepository stores cohorts within the caller's reach.
+type CohortRepository interface {
+	// Create inserts c. Errors: conflict.
+	Create(ctx context.Context, c *Cohort) error
+	// Get returns one cohort. Errors: not_found.
+	Get(ctx context.Context, id uuid.UUID) (Cohort, error)
+	List(ctx context.Context, f CohortFilter, req PageRequest) (Page[Cohort], error)
+	// Update: as OrganisationRepository.Update.
+	Update(ctx context.Context, id uuid.UUID, ifVersion *int64, change func(*Cohort) error) (Cohort, error)
+	// TakePlaces adds delta to the places taken, under the cohort's row lock.
+	// Errors: conflict (the cohort is full).
+	TakePlaces(ctx context.Context, id uuid.UUID, delta int) error
+}
+
+// EnrolmentRepository stores enrolments within the caller's reach.
+type EnrolmentRepository interface {
+	// Create inserts e. Errors: conflict (already in the cohort).
+	Create(ctx context.Context, e *Enrolment) error
+	// Get returns one enrolment. Errors: not_found.
+	Get(ctx context.Context, id uuid.UUID) (Enrolment, error)
+	List(ctx context.Context, f EnrolmentFilter, req PageRequest) (Page[Enrolment], error)
+	// Update: as OrganisationRepository.Update.
+	Update(ctx context.Context, id uuid.UUID, ifVersion *int64, change func(*Enrolment) error) (Enrolment, error)
+}

@@ -1,0 +1,295 @@
+package httpapi_test
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"github.com/p4w-nhs/p4w/api"
+	"github.com/p4w-nhs/p4w/internal/apitest"
+	"github.com/p4w-nhs/p4w/internal/domain"
+)
+
+// The columns of the matrix: the kinds of principal, and no principal at all.
+const (
+	mxViewer = iota
+	mxCoordinator
+	mxOrgAdmin
+	mxNationalAdmin
+	mxClientParticipantsRead
+	mxClientParticipantsWrite
+	mxClientOrganisationsRead
+	mxNoToken
+	mxColumns
+)
+
+var mxColumnNames = [mxColumns]string{"viewer", "coordinator", "org_admin", "national_admin",
+	"client[participants:read]", "client[participants:write]", "client[organisations:read]", "no token"}
+
+// mxY: the principal may call the operation; mxN: it is refused.
+const mxY, mxN = true, false
+
+// matrixRow is one operation of openapi.yaml: the scope it needs ("" for a public operation)
+// and, for each column, whether the call is allowed.
+type matrixRow struct {
+	cells mxCells
+	op    string // operationId
+	route string // method and path; {collaboration_id} stands for a path's organisation_id where it must be a collaboration
+	scope string
+}
+
+// mxCells says, column by column, whether the call is allowed.
+type mxCells = [mxColumns]bool
+
+// roleScopeMatrix is written out by hand from the roles of DESIGN.md and the scopes of
+// openapi.yaml, on purpose not computed from the production role → scope map: a change to that
+// map, or to an operation's scope, must show up here as a failing cell.
+var roleScopeMatrix = []matrixRow{
+	//       viewer
+	//       |    coordinator
+	//       |    |    org_admin
+	//       |    |    |    national_admin
+	//       |    |    |    |    client[participants:read]
+	//       |    |    |    |    |    client[participants:write]
+	//       |    |    |    |    |    |    client[organisations:read]
+	//       |    |    |    |    |    |    |    no token (public operations only)
+	{mxCells{mxY, mxY, mxY, mxY, mxY, mxY, mxY, mxY}, "getHealth", "GET /healthz", ""},
+	{mxCells{mxY, mxY, mxY, mxY, mxY, mxY, mxY, mxY}, "getReadiness", "GET /readyz", ""},
+	{mxCells{mxY, mxY, mxY, mxY, mxY, mxY, mxY, mxY}, "getJWKS", "GET /.well-known/jwks.json", ""},
+	{mxCells{mxY, mxY, mxY, mxY, mxY, mxY, mxY, mxY}, "issueToken", "POST /v1/auth/token", ""},
+	{mxCells{mxY, mxY, mxY, mxY, mxY, mxY, mxY, mxY}, "revokeToken", "POST /v1/auth/revoke", ""},
+	{mxCells{mxN, mxN, mxY, mxY, mxN, mxN, mxN, mxN}, "listUsers", "GET /v1/users", "principals:admin"},
+	{mxCells{mxN, mxN, mxY, mxY, mxN, mxN, mxN, mxN}, "createUser", "POST /v1/users", "principals:admin"},
+	{mxCells{mxN, mxN, mxY, mxY, mxN, mxN, mxN, mxN}, "getUser", "GET /v1/users/{user_id}", "principals:admin"},
+	{mxCells{mxN, mxN, mxY, mxY, mxN, mxN, mxN, mxN}, "updateUser", "PATCH /v1/users/{user_id}", "principals:admin"},
+	{mxCells{mxN, mxN, mxY, mxY, mxN, mxN, mxN, mxN}, "listApiClients", "GET /v1/api-clients", "principals:admin"},
+	{mxCells{mxN, mxN, mxY, mxY, mxN, mxN, mxN, mxN}, "createApiClient", "POST /v1/api-clients", "principals:admin"},
+	{mxCells{mxN, mxN, mxY, mxY, mxN, mxN, mxN, mxN}, "getApiClient", "GET /v1/api-clients/{api_client_id}", "principals:admin"},
+	{mxCells{mxN, mxN, mxY, mxY, mxN, mxN, mxN, mxN}, "revokeApiClient", "DELETE /v1/api-clients/{fresh_api_client_id}", "principals:admin"},
+	{mxCells{mxN, mxN, mxY, mxY, mxN, mxN, mxN, mxN}, "listAuditEvents", "GET /v1/audit-events", "audit:read"},
+	{mxCells{mxY, mxY, mxY, mxY, mxN, mxN, mxY, mxN}, "listOrganisations", "GET /v1/organisations", "organisations:read"},
+	{mxCells{mxN, mxN, mxN, mxY, mxN, mxN, mxN, mxN}, "createOrganisation", "POST /v1/organisations", "organisations:admin"},
+	{mxCells{mxY, mxY, mxY, mxY, mxN, mxN, mxY, mxN}, "getOrganisation", "GET /v1/organisations/{organisation_id}", "organisations:read"},
+	{mxCells{mxN, mxN, mxY, mxY, mxN, mxN, mxN, mxN}, "updateOrganisation", "PATCH /v1/organisations/{organisation_id}", "organisations:write"},
+	{mxCells{mxY, mxY, mxY, mxY, mxN, mxN, mxY, mxN}, "listOrganisationMembers", "GET /v1/organisations/{collaboration_id}/members", "organisations:read"},
+	{mxCells{mxN, mxN, mxN, mxY, mxN, mxN, mxN, mxN}, "addOrganisationMember", "PUT /v1/organisations/{collaboration_id}/members/{member_id}", "organisations:admin"},
+	{mxCells{mxN, mxN, mxN, mxY, mxN, mxN, mxN, mxN}, "removeOrganisationMember", "DELETE /v1/organisations/{collaboration_id}/members/{member_id}", "organisations:admin"},
+	{mxCells{mxY, mxY, mxY, mxY, mxN, mxN, mxY, mxN}, "listProgrammes", "GET /v1/programmes", "organisations:read"},
+	{mxCells{mxN, mxN, mxN, mxY, mxN, mxN, mxN, mxN}, "createProgramme", "POST /v1/programmes", "catalogue:write"},
+	{mxCells{mxY, mxY, mxY, mxY, mxN, mxN, mxY, mxN}, "getProgramme", "GET /v1/programmes/{programme_id}", "organisations:read"},
+	{mxCells{mxN, mxN, mxN, mxY, mxN, mxN, mxN, mxN}, "updateProgramme", "PATCH /v1/programmes/{programme_id}", "catalogue:write"},
+	{mxCells{mxY, mxY, mxY, mxY, mxY, mxN, mxN, mxN}, "listParticipants", "GET /v1/participants", "participants:read"},
+	{mxCells{mxN, mxY, mxY, mxY, mxN, mxY, mxN, mxN}, "createParticipant", "POST /v1/participants", "participants:write"},
+	{mxCells{mxY, mxY, mxY, mxY, mxY, mxN, mxN, mxN}, "getParticipant", "GET /v1/participants/{participant_id}", "participants:read"},
+	{mxCells{mxN, mxY, mxY, mxY, mxN, mxY, mxN, mxN}, "updateParticipant", "PATCH /v1/participants/{participant_id}", "participants:write"},
+	{mxCells{mxN, mxY, mxY, mxY, mxN, mxY, mxN, mxN}, "eraseParticipant", "DELETE /v1/participants/{fresh_participant_id}", "participants:write"},
+}
+
+// matrixBodies are the request bodies, by operation; {name} stands for the caller's value.
+var matrixBodies = map[string]struct{ contentType, body string }{
+	"issueToken":         {"application/x-www-form-urlencoded", "grant_type=password&username={signin_email}&password={signin_password}"},
+	"revokeToken":        {"application/x-www-form-urlencoded", "token=not-a-refresh-token"},
+	"createUser":         {"application/json", `{"email":"matrix-{unique}@example.org","password":"long enough password","role":"viewer","organisation_id":"{organisation_id}"}`},
+	"updateUser":         {"application/merge-patch+json", `{"enabled":true}`},
+	"createApiClient":    {"application/json", `{"name":"Matrix {unique}","organisation_id":"{organisation_id}","scopes":["participants:read"]}`},
+	"createOrganisation": {"application/json", `{"kind":"trust","name":"Matrix {unique}","region":"london"}`},
+	"updateOrganisation": {"application/merge-patch+json", `{"name":"Renamed {unique}"}`},
+	"createProgramme":    {"application/json", `{"code":"matrix_{unique}","name":"Matrix {unique}","category":"mentoring","min_age":16,"requires_benefit":false}`},
+	"updateProgramme":    {"application/merge-patch+json", `{"description":"Changed by {unique}"}`},
+	"createParticipant":  {"application/json", `{"organisation_id":"{organisation_id}","given_name":"Matrix","family_name":"Cell","date_of_birth":"2000-01-01"}`},
+	"updateParticipant":  {"application/merge-patch+json", `{"given_name":"Changed"}`},
+}
+
+// matrixCaller is one column's principal and the records of its own organisation.
+type matrixCaller struct {
+	token string
+	admin string // an admin of the caller's organisation, to make records a call may consume
+	org   uuid.UUID
+	vars  map[string]string
+}
+
+var mxPlaceholder = regexp.MustCompile(`\{[a-z_]+\}`)
+
+// TestMatrixOfRolesAndScopes calls every operation of openapi.yaml as every kind of principal,
+// against records the principal can see, and checks that exactly the table's cells are refused.
+func TestMatrixOfRolesAndScopes(t *testing.T) {
+	t.Parallel()
+	checkMatrixCoversTheContract(t)
+
+	env := apitest.New(t)
+	nat, national := signInNationalAdmin(t, env)
+	trust := env.Organisation(t, domain.KindTrust, "Riverside NHS Trust")
+	joiner := env.Organisation(t, domain.KindTrust, "Hillside NHS Trust")
+	collab := env.Organisation(t, domain.KindCollaboration, "North West Collaboration")
+	orgAdmin := env.User(t, trust.ID, domain.RoleOrgAdmin)
+	coordinator := env.User(t, trust.ID, domain.RoleCoordinator)
+	_, signinEmail := mustCreateUserVia(t, env, orgAdmin, trust.ID, domain.RoleViewer)
+	var programmeID string
+	if err := env.DB.SQL().QueryRow(`SELECT id FROM programmes ORDER BY code LIMIT 1`).Scan(&programmeID); err != nil {
+		t.Fatal(err)
+	}
+
+	// records makes the records of org that the calls name, as that organisation's admin.
+	records := func(org uuid.UUID, admin, writer string) map[string]string {
+		target, _ := mustCreateUserVia(t, env, admin, org, domain.RoleViewer)
+		return map[string]string{
+			"organisation_id":  org.String(),
+			"collaboration_id": org.String(),
+			"member_id":        org.String(),
+			"programme_id":     programmeID,
+			"user_id":          target.ID,
+			"api_client_id":    registerClient(t, env, admin, org, "participants:read").ID,
+			"participant_id":   mustCreateParticipant(t, env, writer, participantBody(t, org)).ID,
+			"signin_email":     signinEmail,
+			"signin_password":  principalsPassword,
+		}
+	}
+	trustVars := records(trust.ID, orgAdmin, coordinator)
+	nationalVars := records(nat.ID, national, national)
+	// The national team manages collaborations: its membership calls name one and a trust.
+	nationalVars["collaboration_id"], nationalVars["member_id"] = collab.ID.String(), joiner.ID.String()
+
+	var callers [mxColumns]matrixCaller
+	trustCaller := func(token string) matrixCaller {
+		return matrixCaller{token: token, admin: orgAdmin, org: trust.ID, vars: trustVars}
+	}
+	callers[mxViewer] = trustCaller(env.User(t, trust.ID, domain.RoleViewer))
+	callers[mxCoordinator] = trustCaller(coordinator)
+	callers[mxOrgAdmin] = trustCaller(orgAdmin)
+	callers[mxNationalAdmin] = matrixCaller{token: national, admin: national, org: nat.ID, vars: nationalVars}
+	callers[mxClientParticipantsRead] = trustCaller(clientToken(t, env, registerClient(t, env, orgAdmin, trust.ID, "participants:read")))
+	callers[mxClientParticipantsWrite] = trustCaller(clientToken(t, env, registerClient(t, env, orgAdmin, trust.ID, "participants:write")))
+	callers[mxClientOrganisationsRead] = trustCaller(clientToken(t, env, registerClient(t, env, orgAdmin, trust.ID, "organisations:read")))
+	callers[mxNoToken] = trustCaller("")
+
+	serial := 0
+	for _, row := range roleScopeMatrix {
+		method, path, _ := strings.Cut(row.route, " ")
+		for col, allowed := range row.cells {
+			caller := callers[col]
+			t.Run(row.op+"/"+mxColumnNames[col], func(t *testing.T) {
+				serial++
+				vars := map[string]string{"unique": "c" + strconv.Itoa(serial)}
+				for k, v := range caller.vars {
+					vars[k] = v
+				}
+				// Calls that consume their record get a fresh one of the caller's organisation.
+				if strings.Contains(path, "{fresh_participant_id}") {
+					vars["fresh_participant_id"] = mustCreateParticipant(t, env, caller.admin, participantBody(t, caller.org)).ID
+				}
+				if strings.Contains(path, "{fresh_api_client_id}") {
+					vars["fresh_api_client_id"] = registerClient(t, env, caller.admin, caller.org, "participants:read").ID
+				}
+				fill := func(s string, escape func(string) string) string {
+					return mxPlaceholder.ReplaceAllStringFunc(s, func(name string) string {
+						v, ok := vars[strings.Trim(name, "{}")]
+						if !ok {
+							t.Fatalf("no value for %s", name)
+						}
+						return escape(v)
+					})
+				}
+				var headers []string
+				body := ""
+				if b, ok := matrixBodies[row.op]; ok {
+					escape := func(s string) string { return s }
+					if b.contentType == "application/x-www-form-urlencoded" {
+						escape = url.QueryEscape
+					}
+					body = fill(b.body, escape)
+					headers = []string{"Content-Type", b.contentType}
+				}
+				res := env.Do(t, method, fill(path, url.PathEscape), caller.token, body, headers...)
+				switch {
+				case allowed && (res.Status == http.StatusUnauthorized || res.Status == http.StatusForbidden):
+					t.Errorf("allowed, but answered %d: %s", res.Status, res.Body)
+				case allowed && res.Status >= 500:
+					t.Errorf("allowed, but the server failed: %d %s", res.Status, res.Body)
+				case allowed:
+					// Any other answer: authorisation let the call through.
+				case col == mxNoToken:
+					if res.Status != http.StatusUnauthorized {
+						t.Fatalf("no token: %d, want 401: %s", res.Status, res.Body)
+					}
+					res.Problem(t)
+				default:
+					if res.Status != http.StatusForbidden {
+						t.Fatalf("refused, but answered %d: %s", res.Status, res.Body)
+					}
+					if p := res.Problem(t); !strings.Contains(p.Detail, row.scope) {
+						t.Errorf("the refusal %q does not name the missing scope %s", p.Detail, row.scope)
+					}
+				}
+			})
+		}
+	}
+}
+
+// checkMatrixCoversTheContract fails when an operation of openapi.yaml has no row, a row names
+// no operation, or a row's route or scope differs from the contract's.
+func checkMatrixCoversTheContract(t *testing.T) {
+	t.Helper()
+	doc, err := api.GetSwagger()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := map[string]matrixRow{}
+	for _, row := range roleScopeMatrix {
+		key := strings.ToLower(row.op)
+		if _, dup := rows[key]; dup {
+			t.Errorf("operation %s has two rows", row.op)
+		}
+		rows[key] = row
+	}
+	for key, body := range matrixBodies {
+		if _, ok := rows[strings.ToLower(key)]; !ok {
+			t.Errorf("a body for %s, which has no row (%s)", key, body.body)
+		}
+	}
+	normal := func(path string) string { return mxPlaceholder.ReplaceAllString(path, "{}") }
+	seen := map[string]bool{}
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			key := strings.ToLower(op.OperationID)
+			seen[key] = true
+			row, ok := rows[key]
+			if !ok {
+				t.Errorf("operation %s (%s %s) has no row in the matrix: add one", op.OperationID, method, path)
+				continue
+			}
+			if want := method + " " + normal(path); normal(row.route) != want {
+				t.Errorf("%s: the row says %s, openapi.yaml %s %s", row.op, row.route, method, path)
+			}
+			reqs := doc.Security
+			if op.Security != nil {
+				reqs = *op.Security
+			}
+			var scopes []string
+			for _, req := range reqs {
+				for _, s := range req {
+					scopes = append(scopes, s...)
+				}
+			}
+			switch {
+			case len(reqs) == 0 && row.scope != "":
+				t.Errorf("%s: openapi.yaml makes it public, the row needs %s", row.op, row.scope)
+			case len(reqs) != 0 && !slices.Equal(scopes, []string{row.scope}):
+				t.Errorf("%s: openapi.yaml needs %v, the row %q", row.op, scopes, row.scope)
+			}
+			if len(reqs) == 0 && slices.Contains(row.cells[:], mxN) {
+				t.Errorf("%s is public, but the row refuses someone", row.op)
+			}
+		}
+	}
+	for key, row := range rows {
+		if !seen[key] {
+			t.Errorf("the row %s names no operation of openapi.yaml", row.op)
+		}
+	}
+}
