@@ -533,7 +533,7 @@ func TestAuthClientCredentials(t *testing.T) {
 func authSkipIfLockedOut(t *testing.T, res apitest.Response) {
 	t.Helper()
 	if res.Status == http.StatusInternalServerError {
-		t.Skip("BUG (see TestAuthOneFailureDoesNotLockOut): the token endpoint answers 500 once an account name has a recorded failure")
+		t.Fatal("regression (see TestAuthOneFailureDoesNotLockOut): the token endpoint answers 500 once an account name has a recorded failure")
 	}
 }
 
@@ -543,7 +543,7 @@ func TestAuthOneFailureDoesNotLockOut(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
 	trust := env.Organisation(t, domain.KindTrust, "Riverside Community Health NHS Trust")
-	const bug = "BUG: after one failed sign-in of an account name, every later attempt, the right password or client " +
+	const bug = "regression: after one failed sign-in of an account name, every later attempt, the right password or client " +
 		"secret included, answers 500: postgres.Throttle.BlockedUntil (internal/postgres/apiclients.go) scans a NULL " +
 		"blocked_until into *time.Time and fails (\"unsupported Scan, storing driver.Value type <nil> into type *time.Time\"), " +
 		"and SignIn/ClientCredentials (internal/service/accounts.go) call it before anything else, so the failure count is never cleared"
@@ -553,7 +553,7 @@ func TestAuthOneFailureDoesNotLockOut(t *testing.T) {
 		authWantOAuthError(t, authPostToken(t, env, authSignInForm(email, "mistyped password")), http.StatusBadRequest, "invalid_grant")
 		res := authPostToken(t, env, authSignInForm(email, apitest.Password))
 		if res.Status == http.StatusInternalServerError {
-			t.Skip(bug)
+			t.Fatal(bug)
 		}
 		authWantToken(t, res)
 	})
@@ -563,7 +563,7 @@ func TestAuthOneFailureDoesNotLockOut(t *testing.T) {
 		authWantOAuthError(t, authPostToken(t, env, authClientGrant(clientID, "mistyped")), http.StatusUnauthorized, "invalid_client")
 		res := authPostToken(t, env, authClientGrant(clientID, secret))
 		if res.Status == http.StatusInternalServerError {
-			t.Skip(bug)
+			t.Fatal(bug)
 		}
 		authWantToken(t, res)
 	})
@@ -580,7 +580,7 @@ func TestAuthClientCredentialsBasicChallenge(t *testing.T) {
 	res := authPostToken(t, env, authForm("grant_type", "client_credentials"), "Authorization", authBasic(clientID, "wrong"))
 	authWantOAuthError(t, res, http.StatusUnauthorized, "invalid_client")
 	if got := res.Header.Get("WWW-Authenticate"); !strings.HasPrefix(got, "Basic") {
-		t.Skip(`BUG: POST /v1/auth/token with failed HTTP Basic client authentication answers 401 invalid_client without ` +
+		t.Fatal(`regression: POST /v1/auth/token with failed HTTP Basic client authentication answers 401 invalid_client without ` +
 			`WWW-Authenticate: Basic (RFC 6749 §5.2 MUST); got ` + strconv.Quote(got))
 	}
 }
@@ -746,7 +746,7 @@ func TestTokenForgery(t *testing.T) {
 			authWant401(t, res)
 		}
 		if len(accepted) > 0 {
-			t.Skipf("BUG: service.Accounts.resolve (internal/service/accounts.go) parses the subject's id with uuid.Parse, which "+
+			t.Fatalf("regression: service.Accounts.resolve (internal/service/accounts.go) parses the subject's id with uuid.Parse, which "+
 				"accepts non-canonical forms; accepted %q", accepted)
 		}
 	})
@@ -959,12 +959,12 @@ func TestAuthThrottleUnderConcurrency(t *testing.T) {
 		}
 	}
 	if checked > 5 {
-		t.Skipf("BUG: %d of %d concurrent guesses at one account had their password checked, want at most 5 (then 429): "+
+		t.Fatalf("regression: %d of %d concurrent guesses at one account had their password checked, want at most 5 (then 429): "+
 			"service.Accounts.SignIn (internal/service/accounts.go) reads the throttle with Throttle.BlockedUntil, a plain "+
 			"SELECT with no row lock, so every attempt that starts before the fifth failure commits is checked", checked, n)
 	}
 	if failed > 0 {
-		t.Skipf("BUG (see TestAuthOneFailureDoesNotLockOut): %d of %d concurrent guesses answered 500", failed, n)
+		t.Fatalf("regression (see TestAuthOneFailureDoesNotLockOut): %d of %d concurrent guesses answered 500", failed, n)
 	}
 }
 

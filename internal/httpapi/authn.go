@@ -116,21 +116,24 @@ func (s *Server) IssueToken(ctx context.Context, r api.IssueTokenRequestObject) 
 		out, err = s.Accounts.Refresh(ctx, *req.RefreshToken)
 	case api.ClientCredentials:
 		id, secret := ptrValue(req.ClientId), ptrValue(req.ClientSecret)
-		if basicID, basicSecret, ok := basicAuth(ctx); ok {
+		basicID, basicSecret, usedBasic := basicAuth(ctx)
+		if usedBasic {
 			id, secret = basicID, basicSecret
 		}
 		if id == "" || secret == "" {
-			return api.IssueToken401JSONResponse{Error: api.InvalidClient, ErrorDescription: ptr("client_id and client_secret are required")}, nil
+			return invalidClient("client_id and client_secret are required", usedBasic), nil
 		}
 		out, err = s.Accounts.ClientCredentials(ctx, id, secret, strings.Fields(ptrValue(req.Scope)))
+		var oe *service.OAuthError
+		if errors.As(err, &oe) && oe.Code == string(api.InvalidClient) {
+			return invalidClient(oe.Description, usedBasic), nil
+		}
 	}
 	var oe *service.OAuthError
 	var th *service.Throttled
 	switch {
 	case errors.As(err, &th):
 		return nil, throttled(th.RetryAfter)
-	case errors.As(err, &oe) && oe.Code == string(api.InvalidClient):
-		return api.IssueToken401JSONResponse{Error: api.InvalidClient, ErrorDescription: &oe.Description}, nil
 	case errors.As(err, &oe):
 		return oauthError(api.OAuthErrorError(oe.Code), oe.Description), nil
 	case err != nil:
@@ -157,6 +160,16 @@ func (s *Server) RevokeToken(ctx context.Context, r api.RevokeTokenRequestObject
 		return nil, err
 	}
 	return api.RevokeToken200Response{}, nil
+}
+
+// invalidClient is the 401 of failed client authentication, with the Basic challenge that
+// RFC 6749 section 5.2 requires when the client used HTTP Basic.
+func invalidClient(desc string, usedBasic bool) api.IssueTokenResponseObject {
+	out := api.IssueToken401JSONResponse{Body: api.OAuthError{Error: api.InvalidClient, ErrorDescription: &desc}}
+	if usedBasic {
+		out.Headers.WWWAuthenticate = ptr(`Basic realm="p4w", charset="UTF-8"`)
+	}
+	return out
 }
 
 func oauthError(code api.OAuthErrorError, desc string) api.IssueTokenResponseObject {

@@ -73,6 +73,14 @@ var roleScopeMatrix = []matrixRow{
 	{mxCells{mxN, mxN, mxY, mxY, mxN, mxN, mxN, mxN}, "getApiClient", "GET /v1/api-clients/{api_client_id}", "principals:admin"},
 	{mxCells{mxN, mxN, mxY, mxY, mxN, mxN, mxN, mxN}, "revokeApiClient", "DELETE /v1/api-clients/{fresh_api_client_id}", "principals:admin"},
 	{mxCells{mxN, mxN, mxY, mxY, mxN, mxN, mxN, mxN}, "listAuditEvents", "GET /v1/audit-events", "audit:read"},
+	{mxCells{mxY, mxY, mxY, mxY, mxY, mxN, mxN, mxN}, "listCohorts", "GET /v1/cohorts", "participants:read"},
+	{mxCells{mxN, mxY, mxY, mxY, mxN, mxY, mxN, mxN}, "createCohort", "POST /v1/cohorts", "participants:write"},
+	{mxCells{mxY, mxY, mxY, mxY, mxY, mxN, mxN, mxN}, "getCohort", "GET /v1/cohorts/{cohort_id}", "participants:read"},
+	{mxCells{mxN, mxY, mxY, mxY, mxN, mxY, mxN, mxN}, "updateCohort", "PATCH /v1/cohorts/{cohort_id}", "participants:write"},
+	{mxCells{mxY, mxY, mxY, mxY, mxY, mxN, mxN, mxN}, "listEnrolments", "GET /v1/enrolments", "participants:read"},
+	{mxCells{mxN, mxY, mxY, mxY, mxN, mxY, mxN, mxN}, "createEnrolment", "POST /v1/enrolments", "participants:write"},
+	{mxCells{mxY, mxY, mxY, mxY, mxY, mxN, mxN, mxN}, "getEnrolment", "GET /v1/enrolments/{enrolment_id}", "participants:read"},
+	{mxCells{mxN, mxY, mxY, mxY, mxN, mxY, mxN, mxN}, "transitionEnrolment", "POST /v1/enrolments/{fresh_enrolment_id}/transitions", "participants:write"},
 	{mxCells{mxY, mxY, mxY, mxY, mxN, mxN, mxY, mxN}, "listOrganisations", "GET /v1/organisations", "organisations:read"},
 	{mxCells{mxN, mxN, mxN, mxY, mxN, mxN, mxN, mxN}, "createOrganisation", "POST /v1/organisations", "organisations:admin"},
 	{mxCells{mxY, mxY, mxY, mxY, mxN, mxN, mxY, mxN}, "getOrganisation", "GET /v1/organisations/{organisation_id}", "organisations:read"},
@@ -93,17 +101,21 @@ var roleScopeMatrix = []matrixRow{
 
 // matrixBodies are the request bodies, by operation; {name} stands for the caller's value.
 var matrixBodies = map[string]struct{ contentType, body string }{
-	"issueToken":         {"application/x-www-form-urlencoded", "grant_type=password&username={signin_email}&password={signin_password}"},
-	"revokeToken":        {"application/x-www-form-urlencoded", "token=not-a-refresh-token"},
-	"createUser":         {"application/json", `{"email":"matrix-{unique}@example.org","password":"long enough password","role":"viewer","organisation_id":"{organisation_id}"}`},
-	"updateUser":         {"application/merge-patch+json", `{"enabled":true}`},
-	"createApiClient":    {"application/json", `{"name":"Matrix {unique}","organisation_id":"{organisation_id}","scopes":["participants:read"]}`},
-	"createOrganisation": {"application/json", `{"kind":"trust","name":"Matrix {unique}","region":"london"}`},
-	"updateOrganisation": {"application/merge-patch+json", `{"name":"Renamed {unique}"}`},
-	"createProgramme":    {"application/json", `{"code":"matrix_{unique}","name":"Matrix {unique}","category":"mentoring","min_age":16,"requires_benefit":false}`},
-	"updateProgramme":    {"application/merge-patch+json", `{"description":"Changed by {unique}"}`},
-	"createParticipant":  {"application/json", `{"organisation_id":"{organisation_id}","given_name":"Matrix","family_name":"Cell","date_of_birth":"2000-01-01"}`},
-	"updateParticipant":  {"application/merge-patch+json", `{"given_name":"Changed"}`},
+	"issueToken":          {"application/x-www-form-urlencoded", "grant_type=password&username={signin_email}&password={signin_password}"},
+	"revokeToken":         {"application/x-www-form-urlencoded", "token=not-a-refresh-token"},
+	"createUser":          {"application/json", `{"email":"matrix-{unique}@example.org","password":"long enough password","role":"viewer","organisation_id":"{organisation_id}"}`},
+	"updateUser":          {"application/merge-patch+json", `{"enabled":true}`},
+	"createApiClient":     {"application/json", `{"name":"Matrix {unique}","organisation_id":"{organisation_id}","scopes":["participants:read"]}`},
+	"createCohort":        {"application/json", `{"programme_id":"{cohort_programme_id}","organisation_id":"{organisation_id}","name":"Matrix {unique}","starts_on":"2030-06-03","ends_on":"2030-06-28","capacity":1000}`},
+	"updateCohort":        {"application/merge-patch+json", `{"name":"Renamed {unique}"}`},
+	"createEnrolment":     {"application/json", `{"cohort_id":"{cohort_id}","participant_id":"{fresh_participant_id}"}`},
+	"transitionEnrolment": {"application/json", `{"to":"withdrawn","reason":"Moved away"}`},
+	"createOrganisation":  {"application/json", `{"kind":"trust","name":"Matrix {unique}","region":"london"}`},
+	"updateOrganisation":  {"application/merge-patch+json", `{"name":"Renamed {unique}"}`},
+	"createProgramme":     {"application/json", `{"code":"matrix_{unique}","name":"Matrix {unique}","category":"mentoring","min_age":16,"requires_benefit":false}`},
+	"updateProgramme":     {"application/merge-patch+json", `{"description":"Changed by {unique}"}`},
+	"createParticipant":   {"application/json", `{"organisation_id":"{organisation_id}","given_name":"Matrix","family_name":"Cell","date_of_birth":"2000-01-01"}`},
+	"updateParticipant":   {"application/merge-patch+json", `{"given_name":"Changed"}`},
 }
 
 // matrixCaller is one column's principal and the records of its own organisation.
@@ -138,16 +150,21 @@ func TestMatrixOfRolesAndScopes(t *testing.T) {
 	// records makes the records of org that the calls name, as that organisation's admin.
 	records := func(org uuid.UUID, admin, writer string) map[string]string {
 		target, _ := mustCreateUserVia(t, env, admin, org, domain.RoleViewer)
+		participant := mustCreateParticipant(t, env, writer, participantBody(t, org)).ID
+		cohort := mxCohort(t, env, writer, org)
 		return map[string]string{
-			"organisation_id":  org.String(),
-			"collaboration_id": org.String(),
-			"member_id":        org.String(),
-			"programme_id":     programmeID,
-			"user_id":          target.ID,
-			"api_client_id":    registerClient(t, env, admin, org, "participants:read").ID,
-			"participant_id":   mustCreateParticipant(t, env, writer, participantBody(t, org)).ID,
-			"signin_email":     signinEmail,
-			"signin_password":  principalsPassword,
+			"organisation_id":     org.String(),
+			"collaboration_id":    org.String(),
+			"member_id":           org.String(),
+			"programme_id":        programmeID,
+			"cohort_programme_id": mxWorkExperience,
+			"user_id":             target.ID,
+			"api_client_id":       registerClient(t, env, admin, org, "participants:read").ID,
+			"participant_id":      participant,
+			"cohort_id":           cohort,
+			"enrolment_id":        mxEnrolment(t, env, writer, cohort, participant),
+			"signin_email":        signinEmail,
+			"signin_password":     principalsPassword,
 		}
 	}
 	trustVars := records(trust.ID, orgAdmin, coordinator)
@@ -180,10 +197,16 @@ func TestMatrixOfRolesAndScopes(t *testing.T) {
 					vars[k] = v
 				}
 				// Calls that consume their record get a fresh one of the caller's organisation.
-				if strings.Contains(path, "{fresh_participant_id}") {
+				wants := func(name string) bool {
+					return strings.Contains(path, "{"+name+"}") || strings.Contains(matrixBodies[row.op].body, "{"+name+"}")
+				}
+				if wants("fresh_participant_id") || wants("fresh_enrolment_id") {
 					vars["fresh_participant_id"] = mustCreateParticipant(t, env, caller.admin, participantBody(t, caller.org)).ID
 				}
-				if strings.Contains(path, "{fresh_api_client_id}") {
+				if wants("fresh_enrolment_id") {
+					vars["fresh_enrolment_id"] = mxEnrolment(t, env, caller.admin, vars["cohort_id"], vars["fresh_participant_id"])
+				}
+				if wants("fresh_api_client_id") {
 					vars["fresh_api_client_id"] = registerClient(t, env, caller.admin, caller.org, "participants:read").ID
 				}
 				fill := func(s string, escape func(string) string) string {
@@ -229,6 +252,34 @@ func TestMatrixOfRolesAndScopes(t *testing.T) {
 			})
 		}
 	}
+}
+
+// mxWorkExperience is the seeded programme "Work experience", which has no duration bounds.
+const mxWorkExperience = "01900000-0000-7000-8000-000000000106"
+
+// mxPost creates a record through the API as token and returns its id.
+func mxPost(t *testing.T, env *apitest.Env, token, path, body string) string {
+	t.Helper()
+	res := env.Do(t, http.MethodPost, path, token, body)
+	expectStatus(t, res, http.StatusCreated)
+	var created struct {
+		ID string `json:"id"`
+	}
+	res.Decode(t, &created)
+	return created.ID
+}
+
+// mxCohort plans a cohort of Work experience at org.
+func mxCohort(t *testing.T, env *apitest.Env, token string, org uuid.UUID) string {
+	t.Helper()
+	return mxPost(t, env, token, "/v1/cohorts", `{"programme_id":"`+mxWorkExperience+`","organisation_id":"`+org.String()+
+		`","name":"Matrix cohort","starts_on":"2030-06-03","ends_on":"2030-06-28","capacity":1000}`)
+}
+
+// mxEnrolment refers participant to cohort.
+func mxEnrolment(t *testing.T, env *apitest.Env, token, cohort, participant string) string {
+	t.Helper()
+	return mxPost(t, env, token, "/v1/enrolments", `{"cohort_id":"`+cohort+`","participant_id":"`+participant+`"}`)
 }
 
 // checkMatrixCoversTheContract fails when an operation of openapi.yaml has no row, a row names

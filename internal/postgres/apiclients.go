@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
 	"time"
 
 	"github.com/google/uuid"
@@ -137,14 +138,18 @@ type Throttle struct{ db *DB }
 // NewThrottle returns the sign-in throttle.
 func NewThrottle(db *DB) *Throttle { return &Throttle{db} }
 
-// BlockedUntil returns when key may try again, or the zero time.
+// BlockedUntil takes key's lock for the rest of the transaction, so that concurrent attempts on
+// one account are counted one after another, and returns when key may try again, or the zero time.
 func (r *Throttle) BlockedUntil(ctx context.Context, key string) (time.Time, error) {
-	var until *time.Time
-	err := r.db.conn(ctx).Raw("SELECT blocked_until FROM sign_in_throttle WHERE key = ?", key).Scan(&until).Error
-	if err != nil || until == nil {
+	if err := r.db.conn(ctx).Exec("SELECT pg_advisory_xact_lock(hashtext(?))", key).Error; err != nil {
 		return time.Time{}, translate(err, "sign-in throttle")
 	}
-	return *until, nil
+	var until []sql.NullTime
+	err := r.db.conn(ctx).Raw("SELECT blocked_until FROM sign_in_throttle WHERE key = ?", key).Scan(&until).Error
+	if err != nil || len(until) == 0 || !until[0].Valid {
+		return time.Time{}, translate(err, "sign-in throttle")
+	}
+	return until[0].Time, nil
 }
 
 // Fail counts a failure; block says how long the given number of failures blocks for.

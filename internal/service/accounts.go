@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"encoding/hex"
 	"slices"
 	"strings"
@@ -313,6 +314,9 @@ func (s *Accounts) resolve(ctx context.Context, claims auth.AccessClaims) (domai
 	disabled := domain.Errorf(domain.CodeUnauthenticated, "the account is disabled or revoked")
 	kind, id, _ := strings.Cut(claims.Subject, ":")
 	uid, err := uuid.Parse(id)
+	if err != nil || uid.String() != id { // only the canonical form that Issue writes
+		err = errors.New("not canonical")
+	}
 	if err != nil {
 		return domain.Principal{}, domain.Errorf(domain.CodeUnauthenticated, "the access token is not valid")
 	}

@@ -6119,6 +6119,11 @@ type IssueTokenResponse200Headers struct {
 	CacheControl *string
 }
 
+// IssueTokenResponse401Headers the declared response headers of an HTTP 401 response for IssueToken
+type IssueTokenResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
 // IssueTokenResponse429Headers the declared response headers of an HTTP 429 response for IssueToken
 type IssueTokenResponse429Headers struct {
 	RetryAfter *int
@@ -6139,6 +6144,8 @@ type IssueTokenResponse struct {
 	ApplicationproblemJSONDefault *Problem
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *IssueTokenResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *IssueTokenResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *IssueTokenResponse429Headers
 }
@@ -8848,6 +8855,16 @@ func ParseIssueTokenResponse(rsp *http.Response) (*IssueTokenResponse, error) {
 			headers.CacheControl = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers IssueTokenResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	case rsp.StatusCode == 429:
 		var headers IssueTokenResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
