@@ -2,8 +2,8 @@ package service
 
 import (
 	"context"
-	"errors"
 	"encoding/hex"
+	"errors"
 	"slices"
 	"strings"
 	"sync"
