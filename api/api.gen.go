@@ -1026,14 +1026,6 @@ type ListApiClientsParams struct {
 	OrganisationId *openapi_types.UUID `form:"organisation_id,omitempty" json:"organisation_id,omitempty"`
 }
 
-// CreateApiClientParams defines parameters for CreateApiClient.
-type CreateApiClientParams struct {
-	// IdempotencyKey Makes a POST safe to retry. The same key with the same body replays the first answer;
-	// the same key with another body is refused (422); a retry while the first is still
-	// running is refused (409). Keys are scoped to the caller and kept for 24 hours.
-	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
-}
-
 // ListAuditEventsParams defines parameters for ListAuditEvents.
 type ListAuditEventsParams struct {
 	// Limit Page size.
@@ -1325,7 +1317,7 @@ type ServerInterface interface {
 	ListApiClients(ctx echo.Context, params ListApiClientsParams) error
 	// CreateApiClient Register an API client (its secret is shown once)
 	// (POST /v1/api-clients)
-	CreateApiClient(ctx echo.Context, params CreateApiClientParams) error
+	CreateApiClient(ctx echo.Context) error
 	// RevokeApiClient Revoke an API client
 	// (DELETE /v1/api-clients/{api_client_id})
 	RevokeApiClient(ctx echo.Context, apiClientId openapi_types.UUID) error
@@ -1502,28 +1494,8 @@ func (w *ServerInterfaceWrapper) ListApiClients(ctx echo.Context) error {
 func (w *ServerInterfaceWrapper) CreateApiClient(ctx echo.Context) error {
 	var err error
 
-	// Parameter object where we will unmarshal all parameters from the context
-	var params CreateApiClientParams
-
-	headers := ctx.Request().Header
-	// ------------- Optional header parameter "Idempotency-Key" -------------
-	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
-		var IdempotencyKey IdempotencyKey
-		n := len(valueList)
-		if n != 1 {
-			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
-		}
-
-		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
-		if err != nil {
-			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
-		}
-
-		params.IdempotencyKey = &IdempotencyKey
-	}
-
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.CreateApiClient(ctx, params)
+	err = w.Handler.CreateApiClient(ctx)
 	return err
 }
 
@@ -2883,8 +2855,7 @@ func (response ListApiClientsdefaultApplicationProblemPlusJSONResponse) VisitLis
 }
 
 type CreateApiClientRequestObject struct {
-	Params CreateApiClientParams
-	Body   *CreateApiClientJSONRequestBody
+	Body *CreateApiClientJSONRequestBody
 }
 
 type CreateApiClientResponseObject interface {
@@ -4697,10 +4668,8 @@ func (sh *strictHandler) ListApiClients(ctx echo.Context, params ListApiClientsP
 }
 
 // CreateApiClient operation middleware
-func (sh *strictHandler) CreateApiClient(ctx echo.Context, params CreateApiClientParams) error {
+func (sh *strictHandler) CreateApiClient(ctx echo.Context) error {
 	var request CreateApiClientRequestObject
-
-	request.Params = params
 
 	var body CreateApiClientJSONRequestBody
 	var err error
@@ -5930,150 +5899,152 @@ func (sh *strictHandler) UpdateUser(ctx echo.Context, userId openapi_types.UUID,
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H1tcxs30uBfQfG2KtItScmykjyW6mrL63jX3sSxy7IrtRfpSGimKSIaAhMAI4ZRueo+3Q+4ul/4/JIr",
-	"NDAzmBnMcEhRL9l9viTWEO/o92503w4isUgFB67V4OR2MAcag8R/vqLRHF4JrqVIzN8xqEiyVDPBByeD",
-	"KRcjpYWEKRGcSFCp4AoU0XOqSUSlXJEUpBKcJiSmmo4Hw4GK5rCgZiy9SmFwMlBaMn41+PJlOHj9iV41",
-	"Z/k0ByIhEjL+SpEbkIoJPiQzIcnb2egd1dF83bg/iIjawUJjc1iW43/++EP3aF+Gg5RKugCdH1EmlZDh",
-	"oaccftOTCFtMiZgRPQeSSrhhIlMkpVdgJmOm+a8ZyNVgOOB0YeazfSorWdDffgB+peeDk6PDQ7MMrUGa",
-	"vv/r55ej/0lHvx+OXkxGF3/+02AYOIS3MSxSoYFHq+9h1VzvO3oNilDy4f3ZJ6LoDIgWRIKWqzExe1F0",
+	"7H3/chs30uCroHhbFemWpGRZST5LdbXldbxrr+PYZdmV2ot0JDTTFBENgQmAEcOoXHV/3QNc3RN+T3KF",
+	"BmYGM4MZDilKsne/fxJriN/o393ovh1EYpEKDlyrwcntYA40Bon/fEGjObwQXEuRmL9jUJFkqWaCD04G",
+	"Uy5GSgsJUyI4kaBSwRUooudUk4hKuSIpSCU4TUhMNR0PhgMVzWFBzVh6lcLgZKC0ZPxq8PnzcPDyI71q",
+	"zvJxDkRCJGT8jSI3IBUTfEhmQpLXs9FbqqP5unF/FBG1g4XG5rAsx//04cfu0T4PBymVdAE6P6JMKiHD",
+	"Q085/K4nEbaYEjEjeg4klXDDRKZISq/ATMZM898ykKvBcMDpwsxn+1RWsqC//wj8Ss8HJ0eHh2YZWoM0",
+	"ff/XL89H/5OO/jgcPZuMLv78p8EwcAivY1ikQgOPVm9g1VzvW3oNilDy/t3ZR6LoDIgWRIKWqzExe1F0",
 	"AeQaVmTJ9Bw3gl8uRbwiEtKErhR+nTGpNKFcLUGennPd6Eq50HOQtidTRMIsUxCTveOjo/1TQu2kZDln",
-	"CXgjMkWUZklyzmXGOeNX1b6HL/bH5HtYKUIlEBWJFGKzAzNARJMEJKE8JteQaoSdo2MyF5lU43OeX4GF",
-	"+/IOvBMbmSNru4yvvx4OFoznfz8Lnv4MITUMJgbuSUKVJhJofGrXPKf8Cvw94uEdPzsizMKRhVnXMCaK",
-	"8agEp8ZeHKq0beKZgagA5rAF081Ff6BXQBT7vRV8E+znzxXDjGaJHpx8fTg0E7NFtjB/HOLZ2b/Kk2Nc",
-	"wxVIXMN7eUU5U4jBb2MzFs6YUj0vJxReowmLB8OBhF8zJiEenGiZgb+UmZALqgcngyzDls1tf6BSs4il",
-	"lOvWGdOyzQ4mlOJK0sUC2qfLW9x9ss9pTDXEZwZgmnf7nicrB1uqAC6qiZCEzjRIoudMEcaVplyTPcYj",
-	"CQvgmiZErXi03wYSmZ11gnA6CK7YNBhptoDAsr+YPTsGYzr5UPFKghnafI4E18ARZGmaJswS/oNflKX+",
-	"5aR/kjAbnAz+20HJ+w7sr+rAH9tOXT0iN5/Zqccrc+4VGtk1O8A2NY7U1b5o96WOCe+/f7DtGhLl49fW",
-	"+66h1q6vzRu6/62hhDPyRJyubVTEIU9gub8r9/a0wxtfc1Lmwj3y9jgn5sjiZQKLjn2ntsWfN9y/Gzew",
-	"95ecgJRCDglV5OPfXpEXx19/S9w0JAZNWaLGA59m7xyO84GfEu0pFrVLMOzaKAJh3uBOJOeTEO8oX32E",
-	"XzNQVsV5KGj6JARZUL4iRlZfpFqdOuk2Z6VArtgNcMKzxSVIoyIoiASPVW3HH02v0UvTq8myz2wXI+4u",
-	"KdNBBaaUqHCZbu2mwcuUvUqYO41UihSkZpbJRvjdSBxNTWg4iCwoTqjuy8WHAzvUGhkllxkCc9blvD6D",
-	"SbgR193r5FmS0MsEcnGqMQYqFHgmTMNCrQMJe6BnppPp7YajUtKV+TuXhTY5Oaf5Vjowrr85HgSl5lJA",
-	"/HmAx9KUkPGQh94lF9usnFnloitrLxd1UaxBXP4CkTYLLuDKkizEtThmZn6afPDgbEYTBcMa6OUQUNd6",
-	"OxWt7eDjbne7YPyt7fasdtHDQcbZrxm4nw1k1W/GXUHzbtyaOs/VaGFNnI2ppr33UuJ+AEo94wXeSDeO",
-	"1HaGy6iO0bmZn5ien0EkwRLlJHk/G5z83H/1LaRLFUPWSOZcLDkRPIJTkh4vyTVAqogwug8lc6rQptS9",
-	"w+oMzc1dmO1lMdOvb4LElUY5F25AJI10yKSUKZAn59nh4fOIxfh/GBK7jNpno62pldKwCAH8JmRnxiCJ",
-	"VXMtP9IFqNykZRuRpWRaAz8lHG4sd2OS3NAkA2RnBUQ2JqlDXk/E7YHsawm7tFJBG4+ToEQmI1j7u/3l",
-	"dg3M4Jrs7Yaw3oFEfdjqMoo7qSwebzWIYQUI7oJelPD8SATjr8BhxvSZpjoLgOVPQl4zfjWiV0AubVNr",
-	"dEU7NJEQAbsBNSRsRihfGbAEni2QFgsOlmYbrkaTSSQhRivWL+JSAVyDVBOaJGJJrQUDFmkiVgtDBCiP",
-	"JypLUyF1pQnjkVhA/pO5cz0HOVnaVU7oFUzcKnHmay6WPjMt4cxnOie3xZp9EFInEqgBBE91C38zeIqr",
-	"W5hVlX9LsH9jn+AqxNxsoykn0pRGTK9C8uZ2cmIMibmG1cQsnIPcFr2Bx2pSk5rMxEFSl/EYb2VJZTxB",
-	"LLhdP8NjSLRpQiNQE02vIeDUeM2lSAxYOk8MlUDAfEsgHhJDY26QQRj8TsApk81rq1gce8nZIoEJlUD7",
-	"y1IfRQIvJdAQNVGaSt378lRBEDplNwRgRzweSRCvWXJb5fJy/yUYD0tUq0FB5fiL4wgjUgjUt5Xy7Ylu",
-	"JeL7VKPwCDw7PFznE+hNHXZPDZomijevXxPXlGBTwtBX5ZYIMcl4DNKg2Bp3y3CHOk9znVpmSlusNwRN",
-	"SGxOCl8aWg3WE57HpAkhfWozMlFDxx1hYjta7EDiciz3kaStfBvOddmJ3AvG/a/PHhzd718YqGPw2hm3",
-	"xOinhTXbMdcvreBUyu65GJsmlHNAv6alR6jkcKbm+DEy0rSRXlqEUq7C1kuqYKJ0Fq/WrxyHMAtDm85c",
-	"TtSc4gQb9kyliECpjXs2KVM+TGU1Q39TYYTFUd/yNNNrMbbmWbBdyeWKpJlMhYJTQvN/kgRmmogMeVvG",
-	"c7/wnuDEyg1DwoW2xmx0AXddRS2YILtMmJojAyWmIcGGnlB6KUQClDdvpm7TwR/KABXkeV8p8uajM4ao",
-	"8KDVS6utrviNiFk1nAnjSHIGquvuivo0X9pvy8JAE37tITvhtKbnzoEbSWNJlY0csW4EIXH3saRLXmHo",
+	"CXgjMkWUZklyzmXGOeNX1b6Hz/bH5A2sFKESiIpECrHZgRkgokkCklAek2tINcLO0TGZi0yq8TnPr8DC",
+	"fXkH3omNzJG1Xca33w4HC8bzv58ET3+GkBoGEwP3JKFKEwk0PrVrnlN+Bf4e8fCOnxwRZuHIwqxrGBPF",
+	"eFSCU2MvDlXaNvHEQFQAc9iC6eai39MrIIr90Qq+Cfbz54phRrNED06+PRyaidkiW5g/DvHs7F/lyTGu",
+	"4QokruGdvKKcKcTg17EZC2dMqZ6XEwqv0YTFg+FAwm8ZkxAPTrTMwF/KTMgF1YOTQZZhy+a231OpWcRS",
+	"ynXrjGnZZgcTSnEl6WIB7dPlLe4+2ac0phriMwMwzbt9x5OVgy1VABfVREhCZxok0XOmCONKU67JHuOR",
+	"hAVwTROiVjzabwOJzM46QTgdBFdsGow0W0Bg2Z/Nnh2DMZ18qHghwQxtPkeCa+AIsjRNE2YJ/8GvylL/",
+	"ctI/SZgNTgb/7aDkfQf2V3Xgj22nrh6Rm8/s1OOVOfcKjeyaHWCbGkfqal+0+1zHhHdvHmy7hkT5+LX1",
+	"vmuotetr84buf2so4Yw8EadrGxVxyBNY7u/KvT3t8MbXnJS5cI+8Pc6JObJ4mcCiY9+pbfHnDffvxg3s",
+	"/TknIKWQQ0IV+fC3F+TZ8bffEzcNiUFTlqjxwKfZO4fjfOAvifYUi9olGHZtFIEwb3AnkvNRiLeUrz7A",
+	"bxkoq+I8FDR9FIIsKF8RI6svUq1OnXSbs1IgV+wGOOHZ4hKkUREURILHqrbjD6bX6Lnp1WTZZ7aLEXeX",
+	"lOmgAlNKVLhMt3bT4HnKXiTMnUYqRQpSM8tkI/xuJI6mJjQcRBYUJ1T35eLDgR1qjYySywyBOetyXp/B",
+	"JNyI6+518ixJ6GUCuTjVGAMVCjwTpmGh1oGEPdAz08n0dsNRKenK/J3LQpucnNN8Kx0Y198dD4JScykg",
+	"/jLAY2lKyHjIQ++Si21Wzqxy0ZW1l4u6KNYgLn+FSJsFF3BlSRbiWhwzMz9N3ntwNqOJgmEN9HIIqGu9",
+	"nYrWdvBxt7tdMP7adntSu+jhIOPstwzczway6jfjrqB5N25NnedqtLAmzsZU0957KXE/AKWe8QJvpBtH",
+	"ajvDZVTH6NzMz0zPzyCSYIlykrybDU5+6b/6FtKliiFrJHMulpwIHsEpSY+X5BogVUQY3YeSOVVoU+re",
+	"YXWG5uYuzPaymOmXN0HiSqOcCzcgkkY6ZFLKFMiT8+zw8GnEYvw/DIldRu2z0dbUSmlYhAB+E7IzY5DE",
+	"qrmWn+gCVG7Sso3IUjKtgZ8SDjeWuzFJbmiSAbKzAiIbk9Qhryfi9kD2tYRdWqmgjcdJUCKTEaz93f5y",
+	"uwZmcE32dkNY70CiPmx1GcWdVBaPtxrEsAIEd0EvSnh+JILxV+AwY/pMU50FwPJnIa8ZvxrRKyCXtqk1",
+	"uqIdmkiIgN2AGhI2I5SvDFgCzxZIiwUHS7MNV6PJJJIQoxXrV3GpAK5BqglNErGk1oIBizQRq4UhApTH",
+	"E5WlqZC60oTxSCwg/8ncuZ6DnCztKif0CiZulTjzNRdLn5mWcOYznZPbYs0+CKkTCdQAgqe6hb8ZPMXV",
+	"Lcyqyr8l2L+xT3AVYm620ZQTaUojplcheXM7OTGGxFzDamIWzkFui97AYzWpSU1m4iCpy3iMt7KkMp4g",
+	"Ftyun+ExJNo0oRGoiabXEHBqvORSJAYsnSeGSiBgviUQD4mhMTfIIAx+J+CUyea1VSyOveRskcCESqD9",
+	"ZakPIoHnEmiImihNpe59eaogCJ2yGwKwIx6PJIjXLLmtcnm5/xKMhyWq1aCgcvzFcYQRKQTq20r59kS3",
+	"EvF9qlF4BJ4cHq7zCfSmDrunBk0TxauXL4lrSrApYeirckuEmGQ8BmlQbI27ZbhDnae5Ti0zpS3WG4Im",
+	"JDYnhS8NrQbrCc9j0oSQPrUZmaih444wsR0tdiBxOZb7SNJWvg3nuuxE7gXj/tcnD47u9y8M1DF47Yxb",
+	"YvSXhTXbMdfPreBUyu65GJsmlHNAv6alR6jkcKbm+DEy0rSRXlqEUq7C1kuqYKJ0Fq/WrxyHMAtDm85c",
+	"TtSc4gQb9kyliECpjXs2KVM+TGU1Q39TYYTFUV/zNNNrMbbmWbBdyeWKpJlMhYJTQvN/kgRmmogMeVvG",
+	"c7/wnuDEyg1DwoW2xmx0AXddRS2YILtMmJojAyWmIcGGnlB6KUQClDdvpm7TwR/KABXked8o8uqDM4ao",
+	"8KDVS6utrviNiFk1nAnjSHIGquvuivo0n9tvy8JAE37tITvhtKbnzoEbSWNJlY0csW4EIXH3saRLXmHo",
 	"Gxm7ryTlzqEV2IUPp3nLob/YEFwWOklgm0gU+goUhdLSQrvWbm4bbRQSdsUuWcL0aiJuQEoWw8SQZ7uG",
-	"HozHal/brnnOlBYygDuvDVskC3EDQwv2TCsDm4DBTmhoqljeughScUWt9p3tzXJNedTe+leqEVmwXgat",
+	"HozHal/brnnOlBYygDsvDVskC3EDQwv2TCsDm4DBTmhoqljeughScUWt9p3tzXJNedTe+jeqEVmwXgat",
 	"Bt708wDNQMrtzx+55Z2692Cfxfk/nHo6HOTUgiabwHNBY7Y7kZBWXFKBYTO0KuAfyfVb/2qriFa5thrh",
 	"qG0hdA7dWF/i5LaKc3Hd2+nOGxHNNfSrKtb2UDh5O0Oa0zQFDvEp0SKmK7I03+mlYXMNhrQj7FaeLdgF",
 	"GRZg4dl3K58smATkybqTpx0sOy+13edjtbU7+WR2KrU3yE7tBApMQ6jPfRfr2PwONN9SZHgk5bd+Mp7C",
-	"EoIl6765AZ/W+IQmqLwUc3ySlCuWewQ3oAR/INwuV1Ud/6O7GwxgccfVNJitX7sW/h3d5WJqAKNFGEB+",
-	"0yA5TT62GQd9vmVEnSUnCDnAI0DtwXNN7Vk1HQ+AcfzF775fO5BvjuvHEXwPcFH+czw5GF389z+FLuZv",
-	"DJL4tZQWmarwhc7G8PbwJwyUo+QfZ+9/JKkwooUcJewaSCy0hpikVM+HhBIMBybF2wmMJyY2wmkcWtMC",
-	"lHJEpPty7ALLDqGbegM00fPm5lQDs8X1enBwvUIT/eOn78+a01zDqmrJqXGF5KolwOom+P26xRl9XfHA",
-	"ld8zFXY9/bb+cK+1lXBuBqa5nTq07yp9rg9ith/q9f5lpuctcAf55/xmGL+hCYsnzumN3lX7xYZAeB9Q",
-	"LUXLF830XEj2O3itMu78seBa5l72vDsG3wTJNS5qUsGEdSdo9xHcfaxeiTgQgv/jmzPiB2WT76im5Azk",
-	"DYuM5hTDkGRpCtKaSxIwiK9Q5YvZFdNo5qiRA0MLbp8Pv/kSJACVEPCmhn5/gX7XjMebxKd/b9ojdVhc",
-	"oiE4EAPwNyQtFT/HEBVj28mahdQpgUWqVwQ98kumoKIor114QyBp9e/GahK5a+4RjXKVSwC9IqA+2vZf",
-	"Luo61yP5NvE6C79JsfViY5WL21Zzaj792FBk2hbotvXPeRDQOaWjBxU46HP7dXLrXcK68/veHUURBEPt",
-	"GZr7NmiCMpOHSE4N4iCD9NEfegcqQPVlyuNoAdUt7cIRtgMw6kcdCoAKkYfdkZqQZdt/YdIg0BjGTkBS",
-	"lUkggDbMwrKO4hxhiphZkKdNTUuIp+ajmbDpXnAxVJN+Gm81hAxtyoUHqYfHZuuQJqphImaTSyatKLqx",
-	"HREWlCX9DM54YiEDfv7bnaLhwSk+vYOkZnTBktUkh/z1Hgh2A7x/893FizbtUXPB+y0iFUpvwOhnICVN",
-	"JjaucxM0tB3PbL8nw/mbJtoKkFSutAoPdczI4Tw/e+9kh3VMbx5kic0FFvggv63M0Xi2uKHI8aAUynp/",
-	"+5CcdhJTtMwvo/Li/bgHUei07XmWkyZ5qIdZrGGMVWKxYec70YTOV2HYqEYXujp8vv6QtwwTiE3IQg1F",
-	"m9jZGx3XYMMOpLzKa9THEfIqG9qFjPevh+8bCwX9+FmFEoSY2SPShgLP+23FYXxoEz4N6DeYTw3C4vu9",
-	"CRBBeT4/Cs+sdH7+57/8fDh6Qfb2Rxe33w6PDsPGJe8Vd83u3/q8uo5O9oegfQXtayqUxwIIcC1XaGgH",
-	"Gs2Js+9ZFaN3XIRnHA/FRGAijAhaXgd1Pi4qiUPTMa+ZTqDjsVRDpyKfP74lnC7yYKRrxmMMWbJnu/49",
-	"mzOC2omHXUbu8t12IOZOw5ULVen19PtV3gGpXgw7e2m8q6DRbmNvb91jQX+bOFbZMqV3+aZxnFmLyySm",
-	"1nnQoxvjk6rLpPbjFmO22jUd6KjiAVNQ2XwMVcSpCvnz5hzAqldZnlZ5N4FNhc4tdD9tDy221DYa2OGZ",
-	"6JZCXk/gtxQkA/vKDL9ISHDwBKh0IbT2gRq1zmG0vXIt8JQvwmTaz2ex8WOOHSB+naQpbYBzSJxrVM2F",
-	"1IbGQd3BQUe/X/zsMqBd3D4bfnMUZkXbPhypEQFPjjg+DD7l8NDdj3X3I92Pe2N+JVp+XbC8RwQ2mzlE",
-	"Hzaaedtg9wAhqacbKx8vkkWmNLkEIjihZNl87tkSe1sN6mkhECVJaCyqE013oQSVuVAeSQUqN7MLBeie",
-	"2O+uMG9LHtyBDxux53vFzP5MfQeY2ifMvaZyeLzsF3EZGSEdJmmC5jwFyWyS6zaoBjCOjxydM0ppCaAn",
-	"sYi0kfoxkY0QyUTISSSSBBB5ExHRZOJc/8j5bkSScU3laqLARbBZ5mhzJM7LCdAdHOSPHwuHSVPRcHkQ",
-	"FNwAJz++OSOv+VVCeUysl0X578yBKm2UdLBNcL08diJJbD6ZfXEh9XyCbSmPJyshr9WcSSh+WtoYCCUy",
-	"1674A38J7+BGXIPLg9SkV1q458R1sAgEWl0Dx6iJyZxZM4XX5+vD9fFUZqYQFfooEgj5Iyc0XjBu7czF",
-	"vyMhZMw4tRd6w2DZdnX54yhv5BmNjFzEMN0NGG0H/zXHSKGISv/VPk7IlC58oFHCODNAVnvZH5z9k9lt",
-	"66lXciytfSLaSGuy9q68CBf/xRVVaimkTSU5k6DmE3spxRSRhBi4ZjRRwV0VI9SWffQfYXeHN0efZas8",
-	"1UEFsEItMwUyRNACRurQ6xV7NCFYdPdmk06GYnkjUKrcUsAgliK1ZLw9ZVfGNUuQdtjhCA5HXNfww/zG",
-	"YbYfXgfm+tDwV6AyCLy1A6tsuTJYZbf5AkKH6tm1QjaM70luKhsSylcY4OSetri3TSKzGT1USiM4JZh/",
-	"OvbDoWxj7loEQqGMsnD7bHj05edqgOTFX8hf/E8Xty1axGcFcjdRUoX5NfBkyLDwFhfuPfo7pSPA696a",
-	"Pp00ZrnBGldeHty2ure53K004Du4zrZyQnXQX1+OO6r3HQ4w38t7nqxKa3LvW69HN+auWo+f2Huo76nt",
-	"rHegOyE+PpLaZLewC42pE+M3uqDaIg1DgCgzovCZaWqnE0Y+PmoSYcsLKuxIkb1//PRpSF7H3529HNqs",
-	"qIff/Mc+mUmxsAnjD26eHZgBD7DDmJhjUUSxK04YR5JsU8HncEKQ92J4z1wksaXomPPOydJMErPnU/Ly",
-	"w1uX40yRTIH7N/HEk3MeGkbPYUWWIIG4R6pj8ppGc2KO3EbVJkxpVXYhTBMOELuU8LNELD0B7ZUnDmFm",
-	"0DxnIM1ipm3KpJPBR6B2EfiVaElZkkf0S/RB7BUC7JBUhVuM8I+opom4ysAlZToZvLKJ4Cvvi0nRjOwF",
-	"BqnmdToZfMw4ucySa+J+IHveoWKPah4pK1/nuWYrzxBslHElJFAF1xDITOWOpzpc5XDM2C0bbY4ZOCCb",
-	"6N+9tPBbe8duX6c3UmS5xfk/VNY2DifRMt0iIeNhnrDfbAHDTdYMZfRaltKkPO13lNMrMDDuYrl9yN8E",
-	"hippvNy+3Lf6zecS4WeZDE4GVSSuMxkndgabDv8LIf4LIf71EcLjrZZ7Yi5lxmciTypNI12G+A7S4yWJ",
-	"4QYSw3RUw5yJv+elFn58c0bOBx8kpNTxp5mQ5Cchr88H5f2rk8bLMJflTWb4aGwxNP895wGIGZbgBCJN",
-	"gCzngmh6bW9mfM7P+SvBbwyXE1yN7ZMu1KYUp9cwQe3K5p48JSy2lVY+f3773c23p8TI+0rTRWo/Gxnh",
-	"+fPnLwz3//zplZn5nBsJ3P78z3/+85+jd+9G3303JjaHAbrxCTMXXaZdb8vNTWIRZQvg+jT36Z9zxtNM",
-	"O56OQCFmM7B5uWxIMebhIlMbLzAdkx+waYqugxWxIh7Zm2LpkumQTF3ZnuE5r5Tx2Tdbmu6V+sSQsHh/",
-	"SoSMXY0ZPNJppd7FFC+zXitjfM5ReLLFchQ5Onxmz3ua516f2gDo15/o1dQJS1xkUpFprTjNdEw+vPz0",
-	"6g2eIN7cOV+AvDJ3qw2GmDP99vmLb/Zrw7i6MNMx+WzTTxJrtqTxCLPhutSu5tJcIRorHiUsAmcWccD+",
-	"PgVO/i5uQHKzR/KDaREBuXk+PvQiGhDo//N//z8SAnWD4p5+djI4HD+zvUUKnKZscDJ4Pj4cP7da/RwZ",
-	"zsF4CUkywtUf/LK8VuM8f/uVtZEVIt9bg/5/B42v9GoFRY4OD3eW2B7HDxUXsDj1E1yS72FFzkC7i/n6",
-	"2beG+HiS+uDk54vhQGWLBZWrPB1+dpmwiFzDyuH8DUg2W1VldaMr0iuF5ppMzwcXZtQDa9b8vetQ3BvJ",
-	"ezwWN0PgYD6nPXZvM/FgAqLU22WxEeX2aoB31blVwwEYB6UeZ7dm+hXymq8Pn7cNU6zLqy/Q74AiyokC",
-	"eWMw1pY8IHuG6huN9tLQcEdv9rsO0XC+lI0cZ2w9TENEizTcalAtjtYSiVY2ObD1pb4M1zZ0VdZ6tKxU",
-	"NzLtQ8WIQgnX+xZQurhHmKnmdg9SEGRYYuYLQ2MrWbjcF1uCU2kR+LkpjF18qUCbufVWacwnQB4EXbgw",
-	"yCYMWam6TOa+KRDVKtvZC0LA/6uwCcd2ezfOOvilajEq4jIroPFs99N7mfI76sOQacVVNDWyFFCpCOYW",
-	"QDnLEAFMef/gxWQeElY/whVTGkUzD2TJHtOK2LPB0oJFPYD9VvhtksWDW5qySeHB++ICH0AHnBtvdWFN",
-	"U1qkeehKjjp52ReCTloM4lyyCAsAzqlcJKDQG1TFHOvQ9TGnBn7HoWQbWNnjwWmGnbd6Cx2koo11d2z2",
-	"HshwW2Gicgt3qkz0kOf/d9C9D79GfwPlCCtwf6d6hBc5WmUx0yO4WS9uFDUI/j3kjZYh80xMG5TzbB3I",
-	"BjXceaR61YrdDVg7si2Hm0mx2LzyZMtgWmw+1L2KjtU6H52yozXGWlzbOSPw7L8hsdGfu1VuNG08jpvp",
-	"+YGtSIWeQidFhviacqVx0VTtginQAolGJvu3mGE2EMWu+IjxMXlZmF8OyXIOWJxYSMxni1lksdOSKoIW",
-	"hjYu/MkZwu9D9KwGbplj8cf6bbRcLkcGAEeZTIBHIrZuxO0G7yHVHraKFUM8OSz/g3Y5hK7joxfrIate",
-	"pW8HUBmUP2rAYe0vh4cv9sOGk6oFuBX6RmRaRhP9j9xtMnXmvDxEaWoVcXSaW0PctGxq4FERivZuI6Wj",
-	"yZQQCTqT6GaohghhgtfqZsbnvLqOSqRQvpjax2J8LISeUiZPrf20MrRZiZFYFcrI1pKcSlDAtU3cjCWq",
-	"BTe4Z/HQxzhzVsBjiK3HOK8JbgbNsbC+9GYUWr7+QuxwxtGanrPnkqdheXEhzRxUkTefPn0gf6WKRfv5",
-	"QVfUAcZPyRR9WFOyoCvCqZRiaQs0Wvex8yujmdyIgE5/YopgFity9JU6tVZsay11X92nMfmbwU+HnGZF",
-	"xe+/pRBpdeqMtkYziyJINabDE0YfSFGjIzPKkkw6A7pKxBJiEhutJbXuepE5hzr+HccSlBo61/vx0Qt7",
-	"WF4dyak15FZp2VulsnslZZVgyB1TstrYfQnZLvflggXDhWV9/N1dUV0z1fEOd+IlZQtvowLZlsDv0M6x",
-	"2fRk75LGgZiQ/dr5/vTTTyPTz/wc0ZB+PkXqMLVJLdF3agelXi9XhL8kJpZ9fPPt8QujwKMr4+vx0X6w",
-	"AmtZyvypsMQzF56zlx+pCz7lMSZybOeINitut5r2yrX5o6hotWIwd9bP7kHlK5Ke9MOkej2OYKV/d5UE",
-	"c2VjlQNeK/Vvzq6tqL8rI9KtWIU32H8tlzATEnovpksxe2CdzKsC1KmPuY3v3ibXiOoIaWT5se/JjGP4",
-	"HS3jDfbbVLScBPhm/aadzHr88cleUYkxH/orRfJXTeRSZDxWZO9MQ0oY18J6g78ZPTsiS4BrNSR/B03e",
-	"ml+OR9/4385skndyNHpOYrpSQ1I8cyVZSrQgiv1GFoLruQvtCTgfXJWlJ+p5qNRYe2C3Q15/6ulUor83",
-	"BLEBTDUM+ZAYxcvhSBD+qzzx4LZIGf+lywVdQNw9E582C7Zd5dOxXq+jVGi+7rqGPlZrP5v/HSzWGHti",
-	"I76r92oFjW2JyQwjcTagIhjgM8K1/Hk7xoTzPayi9McFyyB9cMGWOWiSPYzw8UKv9ruIBhSlWjtl6bKi",
-	"6x9GnPZR7c6Cb6MgzEOL0s0iGfcpNlaraHRKjiUAPZLwWC6gTVL0YLxdWJzaC8Ecr9O8uoYzl7pN7Rtd",
-	"YJpXdZiOCR5TYuS8aA7RtSJeKQyyZw6IavvqpCg2hSrCMJw4wmj+sh5Xnj95J4JjOTyMgaQJYeqcU3J8",
-	"dOSnXJJZAkOynLNoTqYddTmmJP+gXLQlhgDvW5Ovptd2vvxVebF6W/CX7B0fvrBmCltqdpYlyf6YvPQD",
-	"rM33/KjQmHzOHYESPIKQ5c+Kc2XRlScqC9fLJj2wOOwVpfl3lYgxm4PBRYQvoyz6YBcUliskoMH6Dm6L",
-	"f6+Tmn3wvH/y2yakFMv9g4nPvFx5B31eK0X7t7WT0I9WUDjQRVUkWzblAdfWyqly7kT+8//835LGmj9c",
-	"aX3zz6LQ0BQ9otOi2NCU7KEN2bASwwvcI0rKV0SkwM85ZqIYk5ecsCSBK5pgeUcb128Jv1DgMiViLizr",
-	"8qaJ9QgJDmpM3okbZErCY5jnPMAm8fGSK8xMqLLFXE3XWJhx8MVkPj8+78ht4IFCkwGmUla1ugNj2Vgv",
-	"2hLdvRJcD6wT9ac4hWEW8Fr+QIrSOwNFPgkiNBFYeV6RhM0gWkX4bryLZ1SePXVqTO8rLf8oSpOr3NHT",
-	"UdaoUNIeRnVVj/DqV1akxbNRlnXpudK8DkXT7v+KKhgxrgAx7waIAioxVSvCeJ7rL7SMXztDwjpTWd2r",
-	"9taogdKpwFVAeuc6XODRaUiJEzVsKV6FVL6vi+CvVGt5oupDoHZQfw2i+zqaQ8f3e53BMF/3RJlWn/t2",
-	"3GmItB7c1ryXnUJ57d5DiNX/5N5///A44ITjnge2KWT7u3sbD9aaj++GRg9oRG5WRuovNj0dgOi06tYf",
-	"zXcZd7dDrANbEK2/NPPOtX9yMs3T4amuzt+TYK0oqft1B62DvV5U7d6IzWZQeHBb1OerPWaqhzwb7aMJ",
-	"lr1eIBmFBs8Cq3wJTag7ofEj8Eu7E0LdiqwyXr0essdy4UTv3+NdDdsP6hfBOAbESJIAvckNzpVlFnJy",
-	"1SJSXOidzSFZgDq9jONdQMFjQsDLOC6uX4ttL9/hma8Hd5J0P6f1k9RPe+tpWGIFzUC2VIs1St2H1tai",
-	"j9YKjfU0ufh1Zx4whq9RwKzfcmsVgto1/Xo1tL4qf718VDBAz9ZRI3uGeqA7DlOEJAYe9jDL3X4lyc8p",
-	"uRR6Xi8TH7zCvFJbI2q2TCx9n/JFvaBVp3jhb3G3YdwP7741aOtQOa1SpJzQVT6vMwH4pbyeqAWgWclv",
-	"VwaAxsjx4BGcc5GQcdUp136ZAaZ1cFsNtuh80/7alnAdohSHjZjgJ5YBDK17QMwIViMbEpceKy/yNCwy",
-	"/RZpqXJCfs6RjmH2ICqBLFkKsX1z5NL9ljyZSEgTBi4hzhxsEsgF9ouZiqiMIR4TI22weGjDAcTSCVOe",
-	"amcG54KPyjq0NNKK7OXBAdZPb6kkyUtG7BOl6WpIlDADU11kFVOaJQmhcUyy1E5uffxmbZwoulJ5VdsT",
-	"LGk7HRNzluFn/wG/iml8N2Sr2AnWyWo4XTx+eHDGiavQ/JUqawW7HK2tpKrNYlU9uc3tE17/3ZsneoZC",
-	"9kLwTcHC21gfU9XuIPB+LVWN8o67MlQ9HCB0Bx/6IRidRqoWBlCkF+zWWcpmf5gwxLK4T09Qadanul/J",
-	"s1JDqFvuLI7/MY1ZgcSSPnyVILJWViwqHj1VSbFWEG1ncmJ13J1LifWUuUF7R3mNWrhUsWtus0ErDm79",
-	"N3OdLiL/rregsnnvR3MOlcfVAeubcdq8cy8+uz2qPCSXrVYQ2xmPvb/bX4MpJXstkKWbuQbQBbMXd3JV",
-	"TJX/75zJyBWM6GmpskUO7pMlF1UpOrkxXuzjZF60GbFbwu0twLVH2r9En6bNjm3D/UC5EV1inHqucFd/",
-	"h2JBBsIFmbOrOQahUZ53aHtYiaU5nih/9yq9PHAUuS1Y8i8aQL4GgvMAFYS5ANz6dPPg1vxvnXDhYOxe",
-	"6UFbYKZZ3x8rBWDbufeJ/Ha3sbPXk9Xz/FFgzh5bN0C5IjCGGBm6MyYvScwUlsjBLXzVK51mgyxZJrcd",
-	"WXpAWaosK/TAocj/MsBeCG8OWJB5CZkDEWFrLCUFPWpdgp0Q5E0OP5ktGoEA4oapw7hNCj7EBPuYgbww",
-	"fpvbkzTShqNCMht7IleZmzsQI2BxIB+lkRtez23t/zzZY6bngVE+lAUhXM2moU0CVhTTw+Nj3L5L84SD",
-	"cZU6hJb4jkZzxqFIFq2yaE6oci73Nx+JWikNC5esqp5vq5JztMhS2pzFlpFAOX6IG1nQGG/ZHI19k+dq",
-	"GTDtaExM9myqOktqbmiSgc0RUZxW7ITsWrK7ZqIMQhsxhOP6a9jQsiu1rY1EZlu6s/Ceagy9dxqY+q0I",
-	"mh8Hnr+EpvrxzZmLQRrWC9aIWfFLXriZuMLNJWzllVWIBurDVDUUIhzGUtbnQUNWUflhNBNyZGh3xbrV",
-	"TMqj2oFWUyT8WMOEfPBdA6fosM6kQQtIlfVWN5084+BDYzX4cvHl/wcAAP//",
+	"EoIl6765AZ/W+IQmqLwUc3yUlCuWewQ3oARfEW6Xq6qO/8HdDQawuONqGszWr10L/47ucjE1gNEiDCC/",
+	"a5CcJh/ajIM+3zKizpIThBzgEaD24Lmm9qyajgfAOP7id9+vHch3x/XjCL4HuCj/OZ4cjC7++59CF/M3",
+	"Bkn8UkqLTFX4QmdjeHv4EwbKUfKPs3c/kVQY0UKOEnYNJBZaQ0xSqudDQgmGA5Pi7QTGExMb4TQOrWkB",
+	"Sjki0n05doFlh9BNvQKa6Hlzc6qB2eJ6PTi4XqGJ/vHzm7PmNNewqlpyalwhuWoJsLoJfr9ucUZfVzxw",
+	"5fdMhV1Pv68/3GttJZybgWlupw7tu0qf64OY7Yd6vXue6XkL3EH+Ob8Zxm9owuKJc3qjd9V+sSEQ3gdU",
+	"S9HyRTM9F5L9AV6rjDt/LLiWuZc9747BN0FyjYuaVDBh3QnafQR3H6sXIg6E4P/06oz4QdnkB6opOQN5",
+	"wyKjOcUwJFmagrTmkgQM4itU+WJ2xTSaOWrkwNCC26fD7z4HCUAlBLypod9foN814/Em8elvTHukDotL",
+	"NAQHYgD+hqSl4ucYomJsO1mzkDolsEj1iqBHfskUVBTltQtvCCSt/t1YTSJ3zT2iUa5yCaBXBNQH2/7z",
+	"RV3neiTfJl5n4Tcptl5srHJx22pOzacfG4pM2wLdtv45DwI6p3T0oAIHfW6/Tm69S1h3fm/cURRBMNSe",
+	"oblvgyYoM3mI5NQgDjJIH/2hd6ACVF+mPI4WUN3SLhxhOwCjftShAKgQedgdqQlZtv0XJg0CjWHsBCRV",
+	"mQQCaMMsLOsozhGmiJkFedrUtIR4aj6aCZvuBRdDNemn8VZDyNCmXHiQenhstg5pohomYja5ZNKKohvb",
+	"EWFBWdLP4IwnFjLg57/dKRoenOLTO0hqRhcsWU1yyF/vgWA3wPs33128aNMeNRe83yJSofQGjH4GUtJk",
+	"YuM6N0FD2/HM9vtiOH/TRFsBksqVVuGhjhk5nOdn753ssI7pzYMssbnAAh/kt5U5Gs8WNxQ5HpRCWe9v",
+	"H5LTTmKKlvllVF68H/cgCp22Pc9y0iQP9TCLNYyxSiw27HwnmtD5Kgwb1ehCV4dP1+/zlmECsQlZqKFo",
+	"Ezt7o+MabNiBlFd5jfo4Ql5lQ7uQ8f718H1joaAfP6tQghAze0TaUOB5v604jA9twqcB/QbzqUFYfL83",
+	"ASIoz+dH4ZmVzs///JdfDkfPyN7+6OL2++HRYdi45L3irtn9W59X19HJ/hC0r6B9TYXyWAABruUKDe1A",
+	"ozlx9j2rYvSOi/CM46GYCEyEEUHL66DOx0UlcWg65jXTCXQ8lmroVOTTh9eE00UejHTNeIwhS/Zs179n",
+	"c0ZQO/Gwy8hdvtsOxNxpuHKhKr2efr/IOyDVi2FnL413FTTabeztrXss6O8TxypbpvQu3zSOM2txmcTU",
+	"Og96dGN8UnWZ1H7cYsxWu6YDHVU8YAoqm4+hijhVIX/enANY9SrL0yrvJrCp0LmF7qftocWW2kYDOzwT",
+	"3VLI6wn8noJkYF+Z4RcJCQ6eAJUuhNY+UKPWOYy2V64FnvJFmEz7+Sw2fsyxA8SvkzSlDXAOiXONqrmQ",
+	"2tA4qDs46OiPi19cBrSL2yfD747CrGjbhyM1IuDJEceHwaccHrr7se5+pPtxb8yvRMuvC5b3iMBmM4fo",
+	"w0YzbxvsHiAk9XRj5eNFssiUJpdABCeULJvPPVtib6tBPS0EoiQJjUV1oukulKAyF8ojqUDlZnahAN0T",
+	"+90V5m3JgzvwYSP2fK+Y2Z+p7wBT+4S511QOj5f9Ki4jI6TDJE3QnKcgmU1y3QbVAMbxkaNzRiktAfQk",
+	"FpE2Uj8mshEimQg5iUSSACJvIiKaTJzrHznfjUgyrqlcTRS4CDbLHG2OxHk5AbqDg/zxQ+EwaSoaLg+C",
+	"ghvg5KdXZ+Qlv0ooj4n1sij/nTlQpY2SDrYJrpfHTiSJzSezLy6knk+wLeXxZCXktZozCcVPSxsDoUTm",
+	"2hV/4C/hHdyIa3B5kJr0Sgv3nLgOFoFAq2vgGDUxmTNrpvD6fHu4Pp7KzBSiQh9EAiF/5ITGC8atnbn4",
+	"dySEjBmn9kJvGCzbri5/HOWNPKORkYsYprsBo+3gv+YYKRRR6b/axwmZ0oUPNEoYZwbIai/7g7N/NLtt",
+	"PfVKjqW1T0QbaU3W3pUX4eK/uKJKLYW0qSRnEtR8Yi+lmCKSEAPXjCYquKtihNqyj/4j7O7w5uizbJWn",
+	"OqgAVqhlpkCGCFrASB16vWKPJgSL7t5s0slQLG8ESpVbChjEUqSWjLen7Mq4ZgnSDjscweGI6xp+mN84",
+	"zPbD68BcHxr+ClQGgbd2YJUtVwar7DZfQOhQPbtWyIbxhuSmsiGhfIUBTu5pi3vbJDKb0UOlNIJTgvmn",
+	"Yz8cyjbmrkUgFMooC7dPhkeff6kGSF78hfzF/3Rx26JFfFIgdxMlVZhfA0+GDAtvceHeo79TOgK87q3p",
+	"l5PGLDdY48rLg9tW9zaXu5UGfAfX2VZOqA7668txR/W+wwHme3nHk1VpTe596/XoxtxV6/ETew/1PbWd",
+	"9Q50J8THR1Kb7BZ2oTF1YvxGF1RbpGEIEGVGFD4zTe10wsjHR00ibHlBhR0psvePnz8Oycv4h7PnQ5sV",
+	"9fC7/9gnMykWNmH8wc2TAzPgAXYYE3Msiih2xQnjSJJtKvgcTgjyXgzvmYskthQdc945WZpJYvZ8Sp6/",
+	"f+1ynCmSKXD/Jp54cs5Dw+g5rMgSJBD3SHVMXtJoTsyR26jahCmtyi6EacIBYpcSfpaIpSegvfDEIcwM",
+	"mucMpFnMtE2ZdDL4ANQuAr8SLSlL8oh+iT6IvUKAHZKqcIsR/hHVNBFXGbikTCeDFzYRfOV9MSmakb3A",
+	"INW8TieDDxknl1lyTdwPZM87VOxRzSNl5es812zlGYKNMq6EBKrgGgKZqdzxVIerHI4Zu2WjzTEDB2QT",
+	"/buXFn5r79jt6/RGiiy3OP+HytrG4SRaplskZDzME/abLWC4yZqhjF7LUpqUp/2WcnoFBsZdLLcP+ZvA",
+	"UCWNl9uX+1a/+Vwi/CSTwcmgisR1JuPEzmDT4X8hxH8hxL8+Qni81XJPzKXM+EzkSaVppMsQ30F6vCQx",
+	"3EBimI5qmDPx97zUwk+vzsj54L2ElDr+NBOS/Czk9fmgvH910ngZ5rK8yQwfjS2G5r/nPAAxwxKcQKQJ",
+	"kOVcEE2v7c2Mz/k5fyH4jeFygquxfdKF2pTi9BomqF3Z3JOnhMW20sqnT69/uPn+lBh5X2m6SO1nIyM8",
+	"ffr0meH+nz6+MDOfcyOB25//+c9//nP09u3ohx/GxOYwQDc+Yeaiy7Trbbm5SSyibAFcn+Y+/XPOeJpp",
+	"x9MRKMRsBjYvlw0pxjxcZGrjBaZj8iM2TdF1sCJWxCN7UyxdMh2SqSvbMzznlTI++2ZL071SnxgSFu9P",
+	"iZCxqzGDRzqt1LuY4mXWa2WMzzkKT7ZYjiJHh0/seU/z3OtTGwD98iO9mjphiYtMKjKtFaeZjsn75x9f",
+	"vMITxJs75wuQV+ZutcEQc6bfP3323X5tGFcXZjomn2z6SWLNljQeYTZcl9rVXJorRGPFo4RF4MwiDtjf",
+	"pcDJ38UNSG72SH40LSIgN0/Hh15EAwL9f/7v/0dCoG5Q3NPPTgaH4ye2t0iB05QNTgZPx4fjp1arnyPD",
+	"ORgvIUlGuPqDX5fXapznb7+yNrJC5Htt0P/voPGVXq2gyNHh4c4S2+P4oeICFqd+hkvyBlbkDLS7mG+f",
+	"fG+IjyepD05+uRgOVLZYULnK0+FnlwmLyDWsHM7fgGSzVVVWN7oivVJorsn0fHBhRj2wZs0/ug7FvZG8",
+	"x2NxMwQO5lPaY/c2Ew8mIEq9XRYbUW6vBnhXnVs1HIBxUOpxdmumXyGv+fbwadswxbq8+gL9DiiinCiQ",
+	"NwZjbckDsmeovtFoLw0Nd/Rmv+sQDedL2chxxtbDNES0SMOtBtXiaC2RaGWTA1tf6vNwbUNXZa1Hy0p1",
+	"I9M+VIwolHC9bwGli3uEmWpu9yAFQYYlZr4wNLaShct9sSU4lRaBX5rC2MXnCrSZW2+VxnwC5EHQhQuD",
+	"DD8ltyCJSrxVyW23bxSxro4hWc5ZNG/kald5unZyJmxlKuSohgWrc84FqfHJE0Jzk7GbEqvcpQldkaXI",
+	"kphcQtnEzj0mz13VDkN0z7m1K5qZba2O3CTBFJlTuUhAqRNiCyhYYY0DJkcrmWcVh6xWUSazL+IG/yps",
+	"vrTdgpYzbn6uGryKsNIKZD/Z/fReov+O8jZkWvF0TY0oCFQqgqkRUEzE2zNQ8OC1cB4S1T7AFVMaJUsP",
+	"48ge0zlqYGXEopzBfiv6Nan6wS1N2aRwQH52cRugA76Z17owBiot0jzyJsf8vGoNQR8zxqAuWQQ+Towb",
+	"gG/90VXAr4DfcShXCBYmeXCSZ+et3kIHpWuTPDo2ew9cpK2uUrmFOxVWesjz/zvo3odfk0EC1RQrcH+n",
+	"cooXOVplMdMjuFkvLRUlFP49xKWWIfNEUhtUI20dyMZk3HmketGN3Q1YO7Ith5tJsdi8cGbLYFpsPtS9",
+	"Sr7VMiWdoq+1JVtc2zkj8MzXIanXn7tV7DVtPI6b6fmBlQfR0RkUgi1/Ua6yL1raXSwIGlDRRmb/FjNM",
+	"ZqLYFR8xPibPC+vRIVnOAWsrC4kSJybBxU5LqggaSNq48Ednx78P0bMad2aOxR/r99FyuRwZABxlMgEe",
+	"idh6QbcbvIdUe9gqVgzx5LB6EZoVEbqOj56th6x6kcEdQGVQ/qgBhzUfHR4+2w/bfaoG7FboG5FpGQz1",
+	"P3Kvz9RZI/MIq6m1I6DP39oRp2VTA49GJzKNjZSOFl9iFKdMopekGuGE+Wmrmxmf8+o6KoFO+WJqH4vx",
+	"sY57Spk8tebfytBmJUZiVSgjW0N4KkEB1zbvNFbYNoqadHjoY5w5K+AxxNbhnZc0N4PmWFhfejOILl9/",
+	"IXY4225Nz9lzud+wOrqQZg6qyKuPH9+Tv1LFov38oCvqAOOnZIouuClZ0BXhVEqxtPUlrffbucXRyu8p",
+	"3EwRTMJFjr5Rp9YIb4297qv7NCZ/M/jpkNOsqPj99xQirU6dzdloZlEEqcZsfsLoAylqdGRGWZJJZ/9X",
+	"iVhCTGKjtaQ22kBkLh4A/45jCUoNXeTA8dEze1heGcxpSJV+rVR2r6SsEsu5Y0pWG7svIdvlvlysY7gu",
+	"ro+/u6sJbKY63uFOvJxy4W1UINsS+B3aOTabnuxd0jgQ0rJfO9+ff/55ZPqZnyMa0s+nSB2mNidnaUAj",
+	"1OsVWxJUEhPLPr77/viZUeDRE/Pt+Gg/WEC2rMT+pbDEMxddtJcfqYud5THmoWzniDapb7ea9sK1+VpU",
+	"tFotmzvrZ/eg8hU5W/phUr2cSPPdRbJyaeQVwVTfWKQBiyDk5ZWZzYaPMSDhFUmtJt2KVXiD/ddyCTMh",
+	"ofdiuhSzB9bJvCJGnfqY2/jubXKNoJSQRpYf+57MOEYP0jJcYr9NRctJQLdXwgYs4IvDopBkPvQ3iuSP",
+	"ssilyHisyN6ZhpQwroV1Zn83enJElgDXakj+Dpq8Nr8cj77zv53ZHPXkaPSUxHSlhqR4pUuylGhBFPud",
+	"LATXcxeZFPAduCJRm9IqzzfyBlYDC0u7l5kqJeIe2O2Ql8/6cgrp3xuC2PirGoa8T4zi5XAkCP9Vnnhw",
+	"W2S8/9zlQS8g7p6JT5sF267yy7Fer6NUaL7uuoY+Vmu/GMEdLNYYOmMD1qv3agWNbYnJDAOJNqAiGJ80",
+	"wrX8eTvGhPM9rKL09YJlkD64WNEcNMkeBih5kWP7XUQDikqznbJ0WZD2qxGnfVS7s+DbqGfz0KJ0s8bH",
+	"fYqN1SIgnZJjCUCPJDyWC2iTFD0YbxcWp/ZCMEXtNC8O4sylblP7RheY5kUppmOCx5QYOS+aQ3StiFfJ",
+	"g+yZA6LaPpopamWhijAM570wmr+sh8XnL/aJ4FjND0M4aUKYOueUHB8d+RmjZJZAHmcz7SgrMiX5B+WC",
+	"RTGCed+afDH0Bk2p7lF8sXpbr5jsHR8+s2YKWyl3liXJ/pg89+PDzff8qNCYfM4dgRI8gvYgmrJmzBcq",
+	"C9erPj2wOOzV1Pl3lYgxGYXBRYQvoyz6YBcUliskoMH6Dm6Lf6+Tmn3wvH/y2yakFMv9ysRnXq68gz6v",
+	"laL929pJ6EcrKBzooqiTrfrygGtr5VQ5dyL/+X/+b0ljzR+2ShL+s6iTNEWP6LSolTQle2hDNqzE8AL3",
+	"BpTyFREp8HOOiTTG5DknLEngiiZYndI+S7CEXyhwiR4xlZd1edPEeoQEBzUmb8UNMiXhMcxzHmCT+PbK",
+	"1ZUmVNlatKZrLMw4+OAznx9fp+Q28ECdzABTKYty3YGxbKwXbYnuXgWxB9aJ+lOcwjALeC1fkaL01kCR",
+	"T4IITQQWzlckYTOIVhE+e+/iGZVXW50a07tKy69FaXKFR3o6yhoFVtrDqK7qEV79qqK0eDbKqjQ9V5qX",
+	"0Wja/V9QBSPGFSDm3QBRQCVmmkUYz1MVhpbxW2dIWGcmrnvV3holXDoVuApI71yHC7yZDSlxooYtxaOW",
+	"yndfewvpDpViM1+o+hAofdRfg+i+jubQ8f1eZzDM172wptXXyh13GiKtB7c172WnUF679xBi9T+5d28e",
+	"HgeccNzzwDaFbH93r+PBWvPx3dDoAY3IzcJO/cWmLwcgOq269Tf/Xcbd7RDrwNZz6y/NvHXtvziZ5svh",
+	"qa5M4RfBWlFS98smWgd7vSbcvRGbzaDw4LYoL1h7zFQPeTbaRxMse71AMgoNngUWKROaUHdC40fgl3Yn",
+	"hLoVWWW8ej1kj+XCid6/x7sath/Ur4JxDIiRJAF6kxucK8ss5OSqRaS40DubQ7IAdXoex7uAgseEgOdx",
+	"XFy/FttevsMzXw/uJOl+Su4vUj/tradhhRg0A9lKM9YodR9aW4s+WquT1tPk4pfNecAYvkb9tX7LrRU4",
+	"atf068Xc+qr89epXwQA9WwaO7Bnqge44fEOeGHjYwyR9+5UcRafkUuh5vcp98ArzQnONqNkyL/Z9yhf1",
+	"elyd4oW/xd2GcT+8+9agrUPltEqRckJX+bzOBOBXIvtCLQDNQoS7MgA0Ro4Hj+Cci4SMq0659ssMMK2D",
+	"22qwReeb9pe2Au0QpThsxAQ/sQxgaN0DYkawmNqQuOxeeY2qYZGouMiqlRPyc450DJMfUQlkyVKI7Zsj",
+	"l1ei5MmYe4KBy+czB5vDcoH9YqYiKmOIx8RIGywe2nAAsXTClKfamcG54KOyjC6NtCJ7eXCA9dNbKkny",
+	"ihf7RGm6GhIlzMBUF0nRlGZJQmgckyy1k1sfv1kbJ4quVF6U9wQr8k7HxJxl+Nl/wK9iGt8N2Sp2gnWy",
+	"Gk4Xjx8enHHiKjR/o8pSxy7FbCuparNYVU9uc/uE13/35omeoZC9EHxTsPA21sdUtTsIvF9LVaM65a4M",
+	"VQ8HCN3Bh34IRqeRqoUBFNkRu3WWstlXE4ZY1ibqCSrN8lr3K3lWSiB1y53F8T+mMSuQF9OHrxJE1sqK",
+	"RcGmL1VSrNVz25mcWB1351JiPeNv0N5RXqMWLtPtmtts0IqDW//NXKeLyL/rLahs3vvRnEPlcXXA+mac",
+	"Nu/ci89ujyoPyWWrBdB2xmPv7/bXYErJXgtk6WauAXTB5MudXBUz/f87ZzJy9S56WqpsjYb7ZMlFUY1O",
+	"bowX+ziJI21C75Zwewtw7ZH2z9GnaZN7kzwTox3RJcappzp35YMo1pMgXJA5u5pjEBrleYe2h5VYWeQL",
+	"5e9eoZoHjiK39Vb+RQPI10BwHqCCMBeAW59uHtya/60TLhyM3Ss9aAvMNOv7ulIAtp17n8hvdxs7ez1Z",
+	"Pc+fBObssWUPlKthY4iRoTtj8pzETGGFH9zCN73SaTbIkmVy25GlB5SlyqpIDxyK/C8D7IXw5oAFmZeQ",
+	"ORARtsZSUtCj1iXYCUHe5PCT2ZoXCCBumDqM25zmQ6wPgAnUC+O3uT1JI204KiSzsSdylanFAzECFgfy",
+	"URqp7fUcFt5YmMelOcr7sp6FKzk1tEnAilqAeHyM23dpnnAwrlKH0BLf0mjOOBS5rlUWzQlVzuX+6gNR",
+	"K6Vh4ZJV1fNtVXKOFllKm7PYKhgoxw9xIwsa4y2bo7Fv8lwpBqYdjYnJnk1VZ0nNDU0ysDkiitOKnZBd",
+	"S3bXTJRBaCOGcFx/DRtadqU0t5HIbEt3Ft5TjaH3TgNTvxVB8+PA85fQVD+9OnMxSMN6vR0xK37J604T",
+	"V3e6hK28MAzRQH2YqoZChMNYyvJCaMgqCleMZkKODO2uWLeaSXlUO9BqioQfS7CQ975r4BQd1pkEP+N5",
+	"08kzDj40VoPPF5//fwAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

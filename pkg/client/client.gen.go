@@ -1022,14 +1022,6 @@ type ListApiClientsParams struct {
 	OrganisationId *openapi_types.UUID `form:"organisation_id,omitempty" json:"organisation_id,omitempty"`
 }
 
-// CreateApiClientParams defines parameters for CreateApiClient.
-type CreateApiClientParams struct {
-	// IdempotencyKey Makes a POST safe to retry. The same key with the same body replays the first answer;
-	// the same key with another body is refused (422); a retry while the first is still
-	// running is refused (409). Keys are scoped to the caller and kept for 24 hours.
-	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
-}
-
 // ListAuditEventsParams defines parameters for ListAuditEvents.
 type ListAuditEventsParams struct {
 	// Limit Page size.
@@ -1401,17 +1393,25 @@ type ClientInterface interface {
 
 	// CreateApiClientWithBody Register an API client (its secret is shown once)
 	//
+	// The answer holds the client's secret, which p4w keeps only as a hash. So this POST takes
+	// no Idempotency-Key: a stored answer to replay would be a stored secret. A retry that
+	// creates a second client is harmless: revoke the one not used.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/api-clients (the `CreateApiClient` operationId).
-	CreateApiClientWithBody(ctx context.Context, params *CreateApiClientParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateApiClientWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateApiClient Register an API client (its secret is shown once)
+	//
+	// The answer holds the client's secret, which p4w keeps only as a hash. So this POST takes
+	// no Idempotency-Key: a stored answer to replay would be a stored secret. A retry that
+	// creates a second client is harmless: revoke the one not used.
 	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v1/api-clients (the `CreateApiClient` operationId).
-	CreateApiClient(ctx context.Context, params *CreateApiClientParams, body CreateApiClientJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateApiClient(ctx context.Context, body CreateApiClientJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RevokeApiClient Revoke an API client
 	//
@@ -1862,11 +1862,15 @@ func (c *Client) ListApiClients(ctx context.Context, params *ListApiClientsParam
 
 // CreateApiClientWithBody Register an API client (its secret is shown once)
 //
+// The answer holds the client's secret, which p4w keeps only as a hash. So this POST takes
+// no Idempotency-Key: a stored answer to replay would be a stored secret. A retry that
+// creates a second client is harmless: revoke the one not used.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v1/api-clients (the `CreateApiClient` operationId).
-func (c *Client) CreateApiClientWithBody(ctx context.Context, params *CreateApiClientParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateApiClientRequestWithBody(c.Server, params, contentType, body)
+func (c *Client) CreateApiClientWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateApiClientRequestWithBody(c.Server, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1879,11 +1883,15 @@ func (c *Client) CreateApiClientWithBody(ctx context.Context, params *CreateApiC
 
 // CreateApiClient Register an API client (its secret is shown once)
 //
+// The answer holds the client's secret, which p4w keeps only as a hash. So this POST takes
+// no Idempotency-Key: a stored answer to replay would be a stored secret. A retry that
+// creates a second client is harmless: revoke the one not used.
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /v1/api-clients (the `CreateApiClient` operationId).
-func (c *Client) CreateApiClient(ctx context.Context, params *CreateApiClientParams, body CreateApiClientJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateApiClientRequest(c.Server, params, body)
+func (c *Client) CreateApiClient(ctx context.Context, body CreateApiClientJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateApiClientRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2942,18 +2950,18 @@ func NewListApiClientsRequest(server string, params *ListApiClientsParams) (*htt
 }
 
 // NewCreateApiClientRequest calls the generic CreateApiClient builder with application/json body
-func NewCreateApiClientRequest(server string, params *CreateApiClientParams, body CreateApiClientJSONRequestBody) (*http.Request, error) {
+func NewCreateApiClientRequest(server string, body CreateApiClientJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewCreateApiClientRequestWithBody(server, params, "application/json", bodyReader)
+	return NewCreateApiClientRequestWithBody(server, "application/json", bodyReader)
 }
 
 // NewCreateApiClientRequestWithBody constructs an http.Request for the CreateApiClient method, with any body, and a specified content type
-func NewCreateApiClientRequestWithBody(server string, params *CreateApiClientParams, contentType string, body io.Reader) (*http.Request, error) {
+func NewCreateApiClientRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -2977,21 +2985,6 @@ func NewCreateApiClientRequestWithBody(server string, params *CreateApiClientPar
 	}
 
 	req.Header.Add("Content-Type", contentType)
-
-	if params != nil {
-
-		if params.IdempotencyKey != nil {
-			var headerParam0 string
-
-			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-			if err != nil {
-				return nil, err
-			}
-
-			req.Header.Set("Idempotency-Key", headerParam0)
-		}
-
-	}
 
 	return req, nil
 }
@@ -5244,17 +5237,25 @@ type ClientWithResponsesInterface interface {
 
 	// CreateApiClientWithBodyWithResponse Register an API client (its secret is shown once)
 	//
+	// The answer holds the client's secret, which p4w keeps only as a hash. So this POST takes
+	// no Idempotency-Key: a stored answer to replay would be a stored secret. A retry that
+	// creates a second client is harmless: revoke the one not used.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/api-clients (the `CreateApiClient` operationId).
-	CreateApiClientWithBodyWithResponse(ctx context.Context, params *CreateApiClientParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateApiClientResponse, error)
+	CreateApiClientWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateApiClientResponse, error)
 
 	// CreateApiClientWithResponse Register an API client (its secret is shown once)
+	//
+	// The answer holds the client's secret, which p4w keeps only as a hash. So this POST takes
+	// no Idempotency-Key: a stored answer to replay would be a stored secret. A retry that
+	// creates a second client is harmless: revoke the one not used.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/api-clients (the `CreateApiClient` operationId).
-	CreateApiClientWithResponse(ctx context.Context, params *CreateApiClientParams, body CreateApiClientJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateApiClientResponse, error)
+	CreateApiClientWithResponse(ctx context.Context, body CreateApiClientJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateApiClientResponse, error)
 
 	// RevokeApiClientWithResponse Revoke an API client
 	//
@@ -7723,11 +7724,15 @@ func (c *ClientWithResponses) ListApiClientsWithResponse(ctx context.Context, pa
 
 // CreateApiClientWithBodyWithResponse Register an API client (its secret is shown once)
 //
+// The answer holds the client's secret, which p4w keeps only as a hash. So this POST takes
+// no Idempotency-Key: a stored answer to replay would be a stored secret. A retry that
+// creates a second client is harmless: revoke the one not used.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/api-clients (the `CreateApiClient` operationId).
-func (c *ClientWithResponses) CreateApiClientWithBodyWithResponse(ctx context.Context, params *CreateApiClientParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateApiClientResponse, error) {
-	rsp, err := c.CreateApiClientWithBody(ctx, params, contentType, body, reqEditors...)
+func (c *ClientWithResponses) CreateApiClientWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateApiClientResponse, error) {
+	rsp, err := c.CreateApiClientWithBody(ctx, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -7736,11 +7741,15 @@ func (c *ClientWithResponses) CreateApiClientWithBodyWithResponse(ctx context.Co
 
 // CreateApiClientWithResponse Register an API client (its secret is shown once)
 //
+// The answer holds the client's secret, which p4w keeps only as a hash. So this POST takes
+// no Idempotency-Key: a stored answer to replay would be a stored secret. A retry that
+// creates a second client is harmless: revoke the one not used.
+//
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/api-clients (the `CreateApiClient` operationId).
-func (c *ClientWithResponses) CreateApiClientWithResponse(ctx context.Context, params *CreateApiClientParams, body CreateApiClientJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateApiClientResponse, error) {
-	rsp, err := c.CreateApiClient(ctx, params, body, reqEditors...)
+func (c *ClientWithResponses) CreateApiClientWithResponse(ctx context.Context, body CreateApiClientJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateApiClientResponse, error) {
+	rsp, err := c.CreateApiClient(ctx, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
