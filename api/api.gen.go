@@ -25,31 +25,31 @@ import (
 
 // Defines values for BenefitStatus.
 const (
-	EmploymentAndSupportAllowance BenefitStatus = "employment_and_support_allowance"
-	IncomeSupport                 BenefitStatus = "income_support"
-	JobseekersAllowance           BenefitStatus = "jobseekers_allowance"
-	None                          BenefitStatus = "none"
-	OtherWorkingAgeBenefit        BenefitStatus = "other_working_age_benefit"
-	UniversalCredit               BenefitStatus = "universal_credit"
-	Unknown                       BenefitStatus = "unknown"
+	BenefitStatusEmploymentAndSupportAllowance BenefitStatus = "employment_and_support_allowance"
+	BenefitStatusIncomeSupport                 BenefitStatus = "income_support"
+	BenefitStatusJobseekersAllowance           BenefitStatus = "jobseekers_allowance"
+	BenefitStatusNone                          BenefitStatus = "none"
+	BenefitStatusOtherWorkingAgeBenefit        BenefitStatus = "other_working_age_benefit"
+	BenefitStatusUniversalCredit               BenefitStatus = "universal_credit"
+	BenefitStatusUnknown                       BenefitStatus = "unknown"
 )
 
 // Valid indicates whether the value is a known member of the BenefitStatus enum.
 func (e BenefitStatus) Valid() bool {
 	switch e {
-	case EmploymentAndSupportAllowance:
+	case BenefitStatusEmploymentAndSupportAllowance:
 		return true
-	case IncomeSupport:
+	case BenefitStatusIncomeSupport:
 		return true
-	case JobseekersAllowance:
+	case BenefitStatusJobseekersAllowance:
 		return true
-	case None:
+	case BenefitStatusNone:
 		return true
-	case OtherWorkingAgeBenefit:
+	case BenefitStatusOtherWorkingAgeBenefit:
 		return true
-	case UniversalCredit:
+	case BenefitStatusUniversalCredit:
 		return true
-	case Unknown:
+	case BenefitStatusUnknown:
 		return true
 	default:
 		return false
@@ -85,22 +85,55 @@ func (e ClientScope) Valid() bool {
 
 // Defines values for CohortStatus.
 const (
-	Cancelled CohortStatus = "cancelled"
-	Finished  CohortStatus = "finished"
-	Planned   CohortStatus = "planned"
-	Running   CohortStatus = "running"
+	CohortStatusCancelled CohortStatus = "cancelled"
+	CohortStatusFinished  CohortStatus = "finished"
+	CohortStatusPlanned   CohortStatus = "planned"
+	CohortStatusRunning   CohortStatus = "running"
 )
 
 // Valid indicates whether the value is a known member of the CohortStatus enum.
 func (e CohortStatus) Valid() bool {
 	switch e {
-	case Cancelled:
+	case CohortStatusCancelled:
 		return true
-	case Finished:
+	case CohortStatusFinished:
 		return true
-	case Planned:
+	case CohortStatusPlanned:
 		return true
-	case Running:
+	case CohortStatusRunning:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for Destination.
+const (
+	DestinationApprenticeship   Destination = "apprenticeship"
+	DestinationEmployment       Destination = "employment"
+	DestinationFurtherEducation Destination = "further_education"
+	DestinationNone             Destination = "none"
+	DestinationTraining         Destination = "training"
+	DestinationUnknown          Destination = "unknown"
+	DestinationVolunteering     Destination = "volunteering"
+)
+
+// Valid indicates whether the value is a known member of the Destination enum.
+func (e Destination) Valid() bool {
+	switch e {
+	case DestinationApprenticeship:
+		return true
+	case DestinationEmployment:
+		return true
+	case DestinationFurtherEducation:
+		return true
+	case DestinationNone:
+		return true
+	case DestinationTraining:
+		return true
+	case DestinationUnknown:
+		return true
+	case DestinationVolunteering:
 		return true
 	default:
 		return false
@@ -245,24 +278,69 @@ func (e OrganisationKind) Valid() bool {
 	}
 }
 
+// Defines values for PlacementKind.
+const (
+	PlacementKindPlacement           PlacementKind = "placement"
+	PlacementKindWorkExperience      PlacementKind = "work_experience"
+	PlacementKindWorkRelatedLearning PlacementKind = "work_related_learning"
+)
+
+// Valid indicates whether the value is a known member of the PlacementKind enum.
+func (e PlacementKind) Valid() bool {
+	switch e {
+	case PlacementKindPlacement:
+		return true
+	case PlacementKindWorkExperience:
+		return true
+	case PlacementKindWorkRelatedLearning:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PlacementStatus.
+const (
+	PlacementStatusCompleted  PlacementStatus = "completed"
+	PlacementStatusEndedEarly PlacementStatus = "ended_early"
+	PlacementStatusInProgress PlacementStatus = "in_progress"
+	PlacementStatusPlanned    PlacementStatus = "planned"
+)
+
+// Valid indicates whether the value is a known member of the PlacementStatus enum.
+func (e PlacementStatus) Valid() bool {
+	switch e {
+	case PlacementStatusCompleted:
+		return true
+	case PlacementStatusEndedEarly:
+		return true
+	case PlacementStatusInProgress:
+		return true
+	case PlacementStatusPlanned:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ProgrammeCategory.
 const (
-	Employability       ProgrammeCategory = "employability"
-	Mentoring           ProgrammeCategory = "mentoring"
-	WorkExperience      ProgrammeCategory = "work_experience"
-	WorkRelatedLearning ProgrammeCategory = "work_related_learning"
+	ProgrammeCategoryEmployability       ProgrammeCategory = "employability"
+	ProgrammeCategoryMentoring           ProgrammeCategory = "mentoring"
+	ProgrammeCategoryWorkExperience      ProgrammeCategory = "work_experience"
+	ProgrammeCategoryWorkRelatedLearning ProgrammeCategory = "work_related_learning"
 )
 
 // Valid indicates whether the value is a known member of the ProgrammeCategory enum.
 func (e ProgrammeCategory) Valid() bool {
 	switch e {
-	case Employability:
+	case ProgrammeCategoryEmployability:
 		return true
-	case Mentoring:
+	case ProgrammeCategoryMentoring:
 		return true
-	case WorkExperience:
+	case ProgrammeCategoryWorkExperience:
 		return true
-	case WorkRelatedLearning:
+	case ProgrammeCategoryWorkRelatedLearning:
 		return true
 	default:
 		return false
@@ -392,6 +470,48 @@ func (e RoleArea) Valid() bool {
 	case RoleAreaHealthcareSupport:
 		return true
 	case RoleAreaOther:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for Sector.
+const (
+	SectorNhs        Sector = "nhs"
+	SectorOther      Sector = "other"
+	SectorSocialCare Sector = "social_care"
+)
+
+// Valid indicates whether the value is a known member of the Sector enum.
+func (e Sector) Valid() bool {
+	switch e {
+	case SectorNhs:
+		return true
+	case SectorOther:
+		return true
+	case SectorSocialCare:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SustainmentResult.
+const (
+	No       SustainmentResult = "no"
+	NotKnown SustainmentResult = "not_known"
+	Yes      SustainmentResult = "yes"
+)
+
+// Valid indicates whether the value is a known member of the SustainmentResult enum.
+func (e SustainmentResult) Valid() bool {
+	switch e {
+	case No:
+		return true
+	case NotKnown:
+		return true
+	case Yes:
 		return true
 	default:
 		return false
@@ -590,6 +710,9 @@ type ConsentState struct {
 	Granted   bool                         `json:"granted"`
 }
 
+// Destination defines model for Destination.
+type Destination string
+
 // Enrolment defines model for Enrolment.
 type Enrolment struct {
 	CohortId                  openapi_types.UUID                    `json:"cohort_id"`
@@ -745,6 +868,63 @@ type OrganisationPatch struct {
 	Region  nullable.Nullable[Region]  `json:"region,omitempty"`
 }
 
+// Outcome defines model for Outcome.
+type Outcome struct {
+	CreatedAt   time.Time                             `json:"created_at"`
+	Deleted     bool                                  `json:"deleted"`
+	Destination Destination                           `json:"destination"`
+	Employer    nullable.Nullable[string]             `json:"employer"`
+	EnrolmentId nullable.Nullable[openapi_types.UUID] `json:"enrolment_id"`
+	Id          openapi_types.UUID                    `json:"id"`
+	IlrCode     string                                `json:"ilr_code"`
+
+	// OrganisationId The participant's organisation.
+	OrganisationId openapi_types.UUID `json:"organisation_id"`
+	ParticipantId  openapi_types.UUID `json:"participant_id"`
+
+	// Positive Derived: employment, apprenticeship, volunteering, further education or training.
+	Positive         bool                                  `json:"positive"`
+	Role             nullable.Nullable[string]             `json:"role"`
+	Sector           nullable.Nullable[Sector]             `json:"sector"`
+	StartsOn         nullable.Nullable[openapi_types.Date] `json:"starts_on"`
+	Sustained3Months nullable.Nullable[SustainmentCheck]   `json:"sustained_3_months"`
+	Sustained6Months nullable.Nullable[SustainmentCheck]   `json:"sustained_6_months"`
+	UpdatedAt        time.Time                             `json:"updated_at"`
+	Version          int64                                 `json:"version"`
+}
+
+// OutcomeCreate defines model for OutcomeCreate.
+type OutcomeCreate struct {
+	Destination Destination `json:"destination"`
+	Employer    *string     `json:"employer,omitempty"`
+
+	// EnrolmentId The enrolment this destination follows.
+	EnrolmentId   *openapi_types.UUID `json:"enrolment_id,omitempty"`
+	IlrCode       string              `json:"ilr_code"`
+	ParticipantId openapi_types.UUID  `json:"participant_id"`
+	Role          *string             `json:"role,omitempty"`
+	Sector        *Sector             `json:"sector,omitempty"`
+	StartsOn      *openapi_types.Date `json:"starts_on,omitempty"`
+}
+
+// OutcomePage defines model for OutcomePage.
+type OutcomePage struct {
+	Data       []Outcome                 `json:"data"`
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+}
+
+// OutcomePatch defines model for OutcomePatch.
+type OutcomePatch struct {
+	Destination      *Destination                          `json:"destination,omitempty"`
+	Employer         nullable.Nullable[string]             `json:"employer,omitempty"`
+	IlrCode          *string                               `json:"ilr_code,omitempty"`
+	Role             nullable.Nullable[string]             `json:"role,omitempty"`
+	Sector           nullable.Nullable[Sector]             `json:"sector,omitempty"`
+	StartsOn         nullable.Nullable[openapi_types.Date] `json:"starts_on,omitempty"`
+	Sustained3Months nullable.Nullable[SustainmentCheck]   `json:"sustained_3_months,omitempty"`
+	Sustained6Months nullable.Nullable[SustainmentCheck]   `json:"sustained_6_months,omitempty"`
+}
+
 // Participant After erasure every personal field is null and `erased` is true.
 type Participant struct {
 	// BenefitStatus Working-age benefit the person receives, if any.
@@ -814,6 +994,72 @@ type ParticipantPatch struct {
 
 // Phone defines model for Phone.
 type Phone = string
+
+// Placement defines model for Placement.
+type Placement struct {
+	CohortId       openapi_types.UUID         `json:"cohort_id"`
+	CreatedAt      time.Time                  `json:"created_at"`
+	Deleted        bool                       `json:"deleted"`
+	EndReason      nullable.Nullable[string]  `json:"end_reason"`
+	EndsOn         openapi_types.Date         `json:"ends_on"`
+	EnrolmentId    openapi_types.UUID         `json:"enrolment_id"`
+	HostDepartment string                     `json:"host_department"`
+	HoursPerWeek   nullable.Nullable[float64] `json:"hours_per_week"`
+	Id             openapi_types.UUID         `json:"id"`
+
+	// Kind A placement on a programme, a work experience opportunity or a work-related learning activity, counted apart nationally.
+	Kind           PlacementKind             `json:"kind"`
+	OrganisationId openapi_types.UUID        `json:"organisation_id"`
+	ParticipantId  openapi_types.UUID        `json:"participant_id"`
+	RoleArea       RoleArea                  `json:"role_area"`
+	Site           nullable.Nullable[string] `json:"site"`
+	StartsOn       openapi_types.Date        `json:"starts_on"`
+	Status         PlacementStatus           `json:"status"`
+	SupervisorName nullable.Nullable[string] `json:"supervisor_name"`
+	UpdatedAt      time.Time                 `json:"updated_at"`
+	Version        int64                     `json:"version"`
+}
+
+// PlacementCreate defines model for PlacementCreate.
+type PlacementCreate struct {
+	EndsOn         openapi_types.Date `json:"ends_on"`
+	EnrolmentId    openapi_types.UUID `json:"enrolment_id"`
+	HostDepartment string             `json:"host_department"`
+	HoursPerWeek   *float64           `json:"hours_per_week,omitempty"`
+
+	// Kind A placement on a programme, a work experience opportunity or a work-related learning activity, counted apart nationally.
+	Kind           PlacementKind      `json:"kind"`
+	RoleArea       RoleArea           `json:"role_area"`
+	Site           *string            `json:"site,omitempty"`
+	StartsOn       openapi_types.Date `json:"starts_on"`
+	Status         *PlacementStatus   `json:"status,omitempty"`
+	SupervisorName *string            `json:"supervisor_name,omitempty"`
+}
+
+// PlacementKind A placement on a programme, a work experience opportunity or a work-related learning activity, counted apart nationally.
+type PlacementKind string
+
+// PlacementPage defines model for PlacementPage.
+type PlacementPage struct {
+	Data       []Placement               `json:"data"`
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+}
+
+// PlacementPatch defines model for PlacementPatch.
+type PlacementPatch struct {
+	EndReason      nullable.Nullable[string]  `json:"end_reason,omitempty"`
+	EndsOn         *openapi_types.Date        `json:"ends_on,omitempty"`
+	HostDepartment *string                    `json:"host_department,omitempty"`
+	HoursPerWeek   nullable.Nullable[float64] `json:"hours_per_week,omitempty"`
+	RoleArea       *RoleArea                  `json:"role_area,omitempty"`
+	Site           nullable.Nullable[string]  `json:"site,omitempty"`
+	StartsOn       *openapi_types.Date        `json:"starts_on,omitempty"`
+	Status         *PlacementStatus           `json:"status,omitempty"`
+	SupervisorName nullable.Nullable[string]  `json:"supervisor_name,omitempty"`
+}
+
+// PlacementStatus defines model for PlacementStatus.
+type PlacementStatus string
 
 // Problem RFC 9457 problem details.
 type Problem struct {
@@ -905,6 +1151,18 @@ type Role string
 // RoleArea defines model for RoleArea.
 type RoleArea string
 
+// Sector defines model for Sector.
+type Sector string
+
+// SustainmentCheck defines model for SustainmentCheck.
+type SustainmentCheck struct {
+	CheckedOn openapi_types.Date `json:"checked_on"`
+	Result    SustainmentResult  `json:"result"`
+}
+
+// SustainmentResult defines model for SustainmentResult.
+type SustainmentResult string
+
 // TokenRequest defines model for TokenRequest.
 type TokenRequest struct {
 	ClientId     *string               `json:"client_id,omitempty"`
@@ -976,6 +1234,9 @@ type IdempotencyKey = string
 
 // IfMatch defines model for IfMatch.
 type IfMatch = string
+
+// IncludeDeleted defines model for IncludeDeleted.
+type IncludeDeleted = bool
 
 // Limit defines model for Limit.
 type Limit = int
@@ -1153,6 +1414,46 @@ type ListOrganisationMembersParams struct {
 	UpdatedSince *UpdatedSince `form:"updated_since,omitempty" json:"updated_since,omitempty"`
 }
 
+// ListOutcomesParams defines parameters for ListOutcomes.
+type ListOutcomesParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// UpdatedSince Only records changed at or after this instant (incremental sync).
+	UpdatedSince *UpdatedSince `form:"updated_since,omitempty" json:"updated_since,omitempty"`
+
+	// IncludeDeleted Include deleted records (tombstones); they are always included with `updated_since`.
+	IncludeDeleted       *IncludeDeleted     `form:"include_deleted,omitempty" json:"include_deleted,omitempty"`
+	ParticipantId        *openapi_types.UUID `form:"participant_id,omitempty" json:"participant_id,omitempty"`
+	EnrolmentId          *openapi_types.UUID `form:"enrolment_id,omitempty" json:"enrolment_id,omitempty"`
+	Destination          *Destination        `form:"destination,omitempty" json:"destination,omitempty"`
+	Positive             *bool               `form:"positive,omitempty" json:"positive,omitempty"`
+	SustainmentDueBefore *openapi_types.Date `form:"sustainment_due_before,omitempty" json:"sustainment_due_before,omitempty"`
+}
+
+// CreateOutcomeParams defines parameters for CreateOutcome.
+type CreateOutcomeParams struct {
+	// IdempotencyKey Makes a POST safe to retry. The same key with the same body replays the first answer;
+	// the same key with another body is refused (422); a retry while the first is still
+	// running is refused (409). Keys are scoped to the caller and kept for 24 hours.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// DeleteOutcomeParams defines parameters for DeleteOutcome.
+type DeleteOutcomeParams struct {
+	// IfMatch The ETag last read; the change is refused with 412 if the record changed since.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// UpdateOutcomeParams defines parameters for UpdateOutcome.
+type UpdateOutcomeParams struct {
+	// IfMatch The ETag last read; the change is refused with 412 if the record changed since.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
 // ListParticipantsParams defines parameters for ListParticipants.
 type ListParticipantsParams struct {
 	// Limit Page size.
@@ -1191,6 +1492,47 @@ type EraseParticipantParams struct {
 
 // UpdateParticipantParams defines parameters for UpdateParticipant.
 type UpdateParticipantParams struct {
+	// IfMatch The ETag last read; the change is refused with 412 if the record changed since.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// ListPlacementsParams defines parameters for ListPlacements.
+type ListPlacementsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// UpdatedSince Only records changed at or after this instant (incremental sync).
+	UpdatedSince *UpdatedSince `form:"updated_since,omitempty" json:"updated_since,omitempty"`
+
+	// IncludeDeleted Include deleted records (tombstones); they are always included with `updated_since`.
+	IncludeDeleted *IncludeDeleted     `form:"include_deleted,omitempty" json:"include_deleted,omitempty"`
+	EnrolmentId    *openapi_types.UUID `form:"enrolment_id,omitempty" json:"enrolment_id,omitempty"`
+	ParticipantId  *openapi_types.UUID `form:"participant_id,omitempty" json:"participant_id,omitempty"`
+	CohortId       *openapi_types.UUID `form:"cohort_id,omitempty" json:"cohort_id,omitempty"`
+	Kind           *PlacementKind      `form:"kind,omitempty" json:"kind,omitempty"`
+	RoleArea       *RoleArea           `form:"role_area,omitempty" json:"role_area,omitempty"`
+	Status         *PlacementStatus    `form:"status,omitempty" json:"status,omitempty"`
+}
+
+// CreatePlacementParams defines parameters for CreatePlacement.
+type CreatePlacementParams struct {
+	// IdempotencyKey Makes a POST safe to retry. The same key with the same body replays the first answer;
+	// the same key with another body is refused (422); a retry while the first is still
+	// running is refused (409). Keys are scoped to the caller and kept for 24 hours.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// DeletePlacementParams defines parameters for DeletePlacement.
+type DeletePlacementParams struct {
+	// IfMatch The ETag last read; the change is refused with 412 if the record changed since.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// UpdatePlacementParams defines parameters for UpdatePlacement.
+type UpdatePlacementParams struct {
 	// IfMatch The ETag last read; the change is refused with 412 if the record changed since.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
@@ -1283,11 +1625,23 @@ type CreateOrganisationJSONRequestBody = OrganisationCreate
 // UpdateOrganisationApplicationMergePatchPlusJSONRequestBody defines body for UpdateOrganisation for application/merge-patch+json ContentType.
 type UpdateOrganisationApplicationMergePatchPlusJSONRequestBody = OrganisationPatch
 
+// CreateOutcomeJSONRequestBody defines body for CreateOutcome for application/json ContentType.
+type CreateOutcomeJSONRequestBody = OutcomeCreate
+
+// UpdateOutcomeApplicationMergePatchPlusJSONRequestBody defines body for UpdateOutcome for application/merge-patch+json ContentType.
+type UpdateOutcomeApplicationMergePatchPlusJSONRequestBody = OutcomePatch
+
 // CreateParticipantJSONRequestBody defines body for CreateParticipant for application/json ContentType.
 type CreateParticipantJSONRequestBody = ParticipantCreate
 
 // UpdateParticipantApplicationMergePatchPlusJSONRequestBody defines body for UpdateParticipant for application/merge-patch+json ContentType.
 type UpdateParticipantApplicationMergePatchPlusJSONRequestBody = ParticipantPatch
+
+// CreatePlacementJSONRequestBody defines body for CreatePlacement for application/json ContentType.
+type CreatePlacementJSONRequestBody = PlacementCreate
+
+// UpdatePlacementApplicationMergePatchPlusJSONRequestBody defines body for UpdatePlacement for application/merge-patch+json ContentType.
+type UpdatePlacementApplicationMergePatchPlusJSONRequestBody = PlacementPatch
 
 // CreateProgrammeJSONRequestBody defines body for CreateProgramme for application/json ContentType.
 type CreateProgrammeJSONRequestBody = ProgrammeCreate
@@ -1378,6 +1732,21 @@ type ServerInterface interface {
 	// AddOrganisationMember Add a trust to a collaboration (idempotent)
 	// (PUT /v1/organisations/{organisation_id}/members/{member_id})
 	AddOrganisationMember(ctx echo.Context, organisationId OrganisationId, memberId openapi_types.UUID) error
+	// ListOutcomes List outcomes (destinations) within reach
+	// (GET /v1/outcomes)
+	ListOutcomes(ctx echo.Context, params ListOutcomesParams) error
+	// CreateOutcome Record where a participant went
+	// (POST /v1/outcomes)
+	CreateOutcome(ctx echo.Context, params CreateOutcomeParams) error
+	// DeleteOutcome Delete an outcome recorded in error
+	// (DELETE /v1/outcomes/{outcome_id})
+	DeleteOutcome(ctx echo.Context, outcomeId openapi_types.UUID, params DeleteOutcomeParams) error
+	// GetOutcome Get an outcome
+	// (GET /v1/outcomes/{outcome_id})
+	GetOutcome(ctx echo.Context, outcomeId openapi_types.UUID) error
+	// UpdateOutcome Change an outcome or record a sustainment check (JSON merge patch)
+	// (PATCH /v1/outcomes/{outcome_id})
+	UpdateOutcome(ctx echo.Context, outcomeId openapi_types.UUID, params UpdateOutcomeParams) error
 	// ListParticipants List and search participants
 	// (GET /v1/participants)
 	ListParticipants(ctx echo.Context, params ListParticipantsParams) error
@@ -1393,6 +1762,21 @@ type ServerInterface interface {
 	// UpdateParticipant Change a participant (JSON merge patch)
 	// (PATCH /v1/participants/{participant_id})
 	UpdateParticipant(ctx echo.Context, participantId ParticipantId, params UpdateParticipantParams) error
+	// ListPlacements List placements within reach
+	// (GET /v1/placements)
+	ListPlacements(ctx echo.Context, params ListPlacementsParams) error
+	// CreatePlacement Record a placement during an enrolment
+	// (POST /v1/placements)
+	CreatePlacement(ctx echo.Context, params CreatePlacementParams) error
+	// DeletePlacement Delete a placement recorded in error
+	// (DELETE /v1/placements/{placement_id})
+	DeletePlacement(ctx echo.Context, placementId openapi_types.UUID, params DeletePlacementParams) error
+	// GetPlacement Get a placement
+	// (GET /v1/placements/{placement_id})
+	GetPlacement(ctx echo.Context, placementId openapi_types.UUID) error
+	// UpdatePlacement Change a placement (JSON merge patch)
+	// (PATCH /v1/placements/{placement_id})
+	UpdatePlacement(ctx echo.Context, placementId openapi_types.UUID, params UpdatePlacementParams) error
 	// ListProgrammes List the programme catalogue
 	// (GET /v1/programmes)
 	ListProgrammes(ctx echo.Context, params ListProgrammesParams) error
@@ -2140,6 +2524,197 @@ func (w *ServerInterfaceWrapper) AddOrganisationMember(ctx echo.Context) error {
 	return err
 }
 
+// ListOutcomes converts echo context to params.
+func (w *ServerInterfaceWrapper) ListOutcomes(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListOutcomesParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "updated_since" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "updated_since", ctx.QueryParams(), &params.UpdatedSince, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter updated_since: %s", err))
+	}
+
+	// ------------- Optional query parameter "include_deleted" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "include_deleted", ctx.QueryParams(), &params.IncludeDeleted, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter include_deleted: %s", err))
+	}
+
+	// ------------- Optional query parameter "participant_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "participant_id", ctx.QueryParams(), &params.ParticipantId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter participant_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "enrolment_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "enrolment_id", ctx.QueryParams(), &params.EnrolmentId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter enrolment_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "destination" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "destination", ctx.QueryParams(), &params.Destination, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter destination: %s", err))
+	}
+
+	// ------------- Optional query parameter "positive" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "positive", ctx.QueryParams(), &params.Positive, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter positive: %s", err))
+	}
+
+	// ------------- Optional query parameter "sustainment_due_before" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sustainment_due_before", ctx.QueryParams(), &params.SustainmentDueBefore, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sustainment_due_before: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListOutcomes(ctx, params)
+	return err
+}
+
+// CreateOutcome converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateOutcome(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateOutcomeParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateOutcome(ctx, params)
+	return err
+}
+
+// DeleteOutcome converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteOutcome(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "outcome_id" -------------
+	var outcomeId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "outcome_id", ctx.Param("outcome_id"), &outcomeId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter outcome_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteOutcomeParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteOutcome(ctx, outcomeId, params)
+	return err
+}
+
+// GetOutcome converts echo context to params.
+func (w *ServerInterfaceWrapper) GetOutcome(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "outcome_id" -------------
+	var outcomeId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "outcome_id", ctx.Param("outcome_id"), &outcomeId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter outcome_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetOutcome(ctx, outcomeId)
+	return err
+}
+
+// UpdateOutcome converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateOutcome(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "outcome_id" -------------
+	var outcomeId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "outcome_id", ctx.Param("outcome_id"), &outcomeId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter outcome_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateOutcomeParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateOutcome(ctx, outcomeId, params)
+	return err
+}
+
 // ListParticipants converts echo context to params.
 func (w *ServerInterfaceWrapper) ListParticipants(ctx echo.Context) error {
 	var err error
@@ -2328,6 +2903,204 @@ func (w *ServerInterfaceWrapper) UpdateParticipant(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.UpdateParticipant(ctx, participantId, params)
+	return err
+}
+
+// ListPlacements converts echo context to params.
+func (w *ServerInterfaceWrapper) ListPlacements(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListPlacementsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "updated_since" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "updated_since", ctx.QueryParams(), &params.UpdatedSince, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter updated_since: %s", err))
+	}
+
+	// ------------- Optional query parameter "include_deleted" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "include_deleted", ctx.QueryParams(), &params.IncludeDeleted, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter include_deleted: %s", err))
+	}
+
+	// ------------- Optional query parameter "enrolment_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "enrolment_id", ctx.QueryParams(), &params.EnrolmentId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter enrolment_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "participant_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "participant_id", ctx.QueryParams(), &params.ParticipantId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter participant_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "cohort_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cohort_id", ctx.QueryParams(), &params.CohortId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cohort_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "kind" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "kind", ctx.QueryParams(), &params.Kind, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter kind: %s", err))
+	}
+
+	// ------------- Optional query parameter "role_area" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "role_area", ctx.QueryParams(), &params.RoleArea, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter role_area: %s", err))
+	}
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", ctx.QueryParams(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter status: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListPlacements(ctx, params)
+	return err
+}
+
+// CreatePlacement converts echo context to params.
+func (w *ServerInterfaceWrapper) CreatePlacement(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreatePlacementParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreatePlacement(ctx, params)
+	return err
+}
+
+// DeletePlacement converts echo context to params.
+func (w *ServerInterfaceWrapper) DeletePlacement(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "placement_id" -------------
+	var placementId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "placement_id", ctx.Param("placement_id"), &placementId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter placement_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeletePlacementParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeletePlacement(ctx, placementId, params)
+	return err
+}
+
+// GetPlacement converts echo context to params.
+func (w *ServerInterfaceWrapper) GetPlacement(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "placement_id" -------------
+	var placementId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "placement_id", ctx.Param("placement_id"), &placementId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter placement_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetPlacement(ctx, placementId)
+	return err
+}
+
+// UpdatePlacement converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdatePlacement(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "placement_id" -------------
+	var placementId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "placement_id", ctx.Param("placement_id"), &placementId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter placement_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdatePlacementParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdatePlacement(ctx, placementId, params)
 	return err
 }
 
@@ -2647,6 +3420,16 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/v1/enrolments", wrapper.CreateEnrolment, options.OperationMiddlewares["createEnrolment"]...)
 	router.GET(options.BaseURL+"/v1/enrolments/:enrolment_id", wrapper.GetEnrolment, options.OperationMiddlewares["getEnrolment"]...)
 	router.POST(options.BaseURL+"/v1/enrolments/:enrolment_id/transitions", wrapper.TransitionEnrolment, options.OperationMiddlewares["transitionEnrolment"]...)
+	router.GET(options.BaseURL+"/v1/placements", wrapper.ListPlacements, options.OperationMiddlewares["listPlacements"]...)
+	router.POST(options.BaseURL+"/v1/placements", wrapper.CreatePlacement, options.OperationMiddlewares["createPlacement"]...)
+	router.DELETE(options.BaseURL+"/v1/placements/:placement_id", wrapper.DeletePlacement, options.OperationMiddlewares["deletePlacement"]...)
+	router.GET(options.BaseURL+"/v1/placements/:placement_id", wrapper.GetPlacement, options.OperationMiddlewares["getPlacement"]...)
+	router.PATCH(options.BaseURL+"/v1/placements/:placement_id", wrapper.UpdatePlacement, options.OperationMiddlewares["updatePlacement"]...)
+	router.GET(options.BaseURL+"/v1/outcomes", wrapper.ListOutcomes, options.OperationMiddlewares["listOutcomes"]...)
+	router.POST(options.BaseURL+"/v1/outcomes", wrapper.CreateOutcome, options.OperationMiddlewares["createOutcome"]...)
+	router.DELETE(options.BaseURL+"/v1/outcomes/:outcome_id", wrapper.DeleteOutcome, options.OperationMiddlewares["deleteOutcome"]...)
+	router.GET(options.BaseURL+"/v1/outcomes/:outcome_id", wrapper.GetOutcome, options.OperationMiddlewares["getOutcome"]...)
+	router.PATCH(options.BaseURL+"/v1/outcomes/:outcome_id", wrapper.UpdateOutcome, options.OperationMiddlewares["updateOutcome"]...)
 	router.GET(options.BaseURL+"/v1/organisations", wrapper.ListOrganisations, options.OperationMiddlewares["listOrganisations"]...)
 	router.POST(options.BaseURL+"/v1/organisations", wrapper.CreateOrganisation, options.OperationMiddlewares["createOrganisation"]...)
 	router.GET(options.BaseURL+"/v1/organisations/:organisation_id", wrapper.GetOrganisation, options.OperationMiddlewares["getOrganisation"]...)
@@ -3855,6 +4638,233 @@ func (response AddOrganisationMemberdefaultApplicationProblemPlusJSONResponse) V
 	return err
 }
 
+type ListOutcomesRequestObject struct {
+	Params ListOutcomesParams
+}
+
+type ListOutcomesResponseObject interface {
+	VisitListOutcomesResponse(w http.ResponseWriter) error
+}
+
+type ListOutcomes200JSONResponse OutcomePage
+
+func (response ListOutcomes200JSONResponse) VisitListOutcomesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOutcomesdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListOutcomesdefaultApplicationProblemPlusJSONResponse) VisitListOutcomesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOutcomeRequestObject struct {
+	Params CreateOutcomeParams
+	Body   *CreateOutcomeJSONRequestBody
+}
+
+type CreateOutcomeResponseObject interface {
+	VisitCreateOutcomeResponse(w http.ResponseWriter) error
+}
+
+type CreateOutcome201ResponseHeaders struct {
+	ETag     *string
+	Location *string
+}
+
+type CreateOutcome201JSONResponse struct {
+	Body    Outcome
+	Headers CreateOutcome201ResponseHeaders
+}
+
+func (response CreateOutcome201JSONResponse) VisitCreateOutcomeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOutcomedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CreateOutcomedefaultApplicationProblemPlusJSONResponse) VisitCreateOutcomeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteOutcomeRequestObject struct {
+	OutcomeId openapi_types.UUID `json:"outcome_id"`
+	Params    DeleteOutcomeParams
+}
+
+type DeleteOutcomeResponseObject interface {
+	VisitDeleteOutcomeResponse(w http.ResponseWriter) error
+}
+
+type DeleteOutcome204Response struct {
+}
+
+func (response DeleteOutcome204Response) VisitDeleteOutcomeResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteOutcomedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response DeleteOutcomedefaultApplicationProblemPlusJSONResponse) VisitDeleteOutcomeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOutcomeRequestObject struct {
+	OutcomeId openapi_types.UUID `json:"outcome_id"`
+}
+
+type GetOutcomeResponseObject interface {
+	VisitGetOutcomeResponse(w http.ResponseWriter) error
+}
+
+type GetOutcome200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetOutcome200JSONResponse struct {
+	Body    Outcome
+	Headers GetOutcome200ResponseHeaders
+}
+
+func (response GetOutcome200JSONResponse) VisitGetOutcomeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOutcomedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetOutcomedefaultApplicationProblemPlusJSONResponse) VisitGetOutcomeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateOutcomeRequestObject struct {
+	OutcomeId openapi_types.UUID `json:"outcome_id"`
+	Params    UpdateOutcomeParams
+	Body      *UpdateOutcomeApplicationMergePatchPlusJSONRequestBody
+}
+
+type UpdateOutcomeResponseObject interface {
+	VisitUpdateOutcomeResponse(w http.ResponseWriter) error
+}
+
+type UpdateOutcome200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateOutcome200JSONResponse struct {
+	Body    Outcome
+	Headers UpdateOutcome200ResponseHeaders
+}
+
+func (response UpdateOutcome200JSONResponse) VisitUpdateOutcomeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateOutcomedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response UpdateOutcomedefaultApplicationProblemPlusJSONResponse) VisitUpdateOutcomeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListParticipantsRequestObject struct {
 	Params ListParticipantsParams
 }
@@ -4068,6 +5078,233 @@ type UpdateParticipantdefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response UpdateParticipantdefaultApplicationProblemPlusJSONResponse) VisitUpdateParticipantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPlacementsRequestObject struct {
+	Params ListPlacementsParams
+}
+
+type ListPlacementsResponseObject interface {
+	VisitListPlacementsResponse(w http.ResponseWriter) error
+}
+
+type ListPlacements200JSONResponse PlacementPage
+
+func (response ListPlacements200JSONResponse) VisitListPlacementsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPlacementsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListPlacementsdefaultApplicationProblemPlusJSONResponse) VisitListPlacementsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePlacementRequestObject struct {
+	Params CreatePlacementParams
+	Body   *CreatePlacementJSONRequestBody
+}
+
+type CreatePlacementResponseObject interface {
+	VisitCreatePlacementResponse(w http.ResponseWriter) error
+}
+
+type CreatePlacement201ResponseHeaders struct {
+	ETag     *string
+	Location *string
+}
+
+type CreatePlacement201JSONResponse struct {
+	Body    Placement
+	Headers CreatePlacement201ResponseHeaders
+}
+
+func (response CreatePlacement201JSONResponse) VisitCreatePlacementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePlacementdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CreatePlacementdefaultApplicationProblemPlusJSONResponse) VisitCreatePlacementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePlacementRequestObject struct {
+	PlacementId openapi_types.UUID `json:"placement_id"`
+	Params      DeletePlacementParams
+}
+
+type DeletePlacementResponseObject interface {
+	VisitDeletePlacementResponse(w http.ResponseWriter) error
+}
+
+type DeletePlacement204Response struct {
+}
+
+func (response DeletePlacement204Response) VisitDeletePlacementResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeletePlacementdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response DeletePlacementdefaultApplicationProblemPlusJSONResponse) VisitDeletePlacementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPlacementRequestObject struct {
+	PlacementId openapi_types.UUID `json:"placement_id"`
+}
+
+type GetPlacementResponseObject interface {
+	VisitGetPlacementResponse(w http.ResponseWriter) error
+}
+
+type GetPlacement200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetPlacement200JSONResponse struct {
+	Body    Placement
+	Headers GetPlacement200ResponseHeaders
+}
+
+func (response GetPlacement200JSONResponse) VisitGetPlacementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPlacementdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetPlacementdefaultApplicationProblemPlusJSONResponse) VisitGetPlacementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePlacementRequestObject struct {
+	PlacementId openapi_types.UUID `json:"placement_id"`
+	Params      UpdatePlacementParams
+	Body        *UpdatePlacementApplicationMergePatchPlusJSONRequestBody
+}
+
+type UpdatePlacementResponseObject interface {
+	VisitUpdatePlacementResponse(w http.ResponseWriter) error
+}
+
+type UpdatePlacement200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdatePlacement200JSONResponse struct {
+	Body    Placement
+	Headers UpdatePlacement200ResponseHeaders
+}
+
+func (response UpdatePlacement200JSONResponse) VisitUpdatePlacementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePlacementdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response UpdatePlacementdefaultApplicationProblemPlusJSONResponse) VisitUpdatePlacementResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -4520,6 +5757,21 @@ type StrictServerInterface interface {
 	// AddOrganisationMember Add a trust to a collaboration (idempotent)
 	// (PUT /v1/organisations/{organisation_id}/members/{member_id})
 	AddOrganisationMember(ctx context.Context, request AddOrganisationMemberRequestObject) (AddOrganisationMemberResponseObject, error)
+	// ListOutcomes List outcomes (destinations) within reach
+	// (GET /v1/outcomes)
+	ListOutcomes(ctx context.Context, request ListOutcomesRequestObject) (ListOutcomesResponseObject, error)
+	// CreateOutcome Record where a participant went
+	// (POST /v1/outcomes)
+	CreateOutcome(ctx context.Context, request CreateOutcomeRequestObject) (CreateOutcomeResponseObject, error)
+	// DeleteOutcome Delete an outcome recorded in error
+	// (DELETE /v1/outcomes/{outcome_id})
+	DeleteOutcome(ctx context.Context, request DeleteOutcomeRequestObject) (DeleteOutcomeResponseObject, error)
+	// GetOutcome Get an outcome
+	// (GET /v1/outcomes/{outcome_id})
+	GetOutcome(ctx context.Context, request GetOutcomeRequestObject) (GetOutcomeResponseObject, error)
+	// UpdateOutcome Change an outcome or record a sustainment check (JSON merge patch)
+	// (PATCH /v1/outcomes/{outcome_id})
+	UpdateOutcome(ctx context.Context, request UpdateOutcomeRequestObject) (UpdateOutcomeResponseObject, error)
 	// ListParticipants List and search participants
 	// (GET /v1/participants)
 	ListParticipants(ctx context.Context, request ListParticipantsRequestObject) (ListParticipantsResponseObject, error)
@@ -4535,6 +5787,21 @@ type StrictServerInterface interface {
 	// UpdateParticipant Change a participant (JSON merge patch)
 	// (PATCH /v1/participants/{participant_id})
 	UpdateParticipant(ctx context.Context, request UpdateParticipantRequestObject) (UpdateParticipantResponseObject, error)
+	// ListPlacements List placements within reach
+	// (GET /v1/placements)
+	ListPlacements(ctx context.Context, request ListPlacementsRequestObject) (ListPlacementsResponseObject, error)
+	// CreatePlacement Record a placement during an enrolment
+	// (POST /v1/placements)
+	CreatePlacement(ctx context.Context, request CreatePlacementRequestObject) (CreatePlacementResponseObject, error)
+	// DeletePlacement Delete a placement recorded in error
+	// (DELETE /v1/placements/{placement_id})
+	DeletePlacement(ctx context.Context, request DeletePlacementRequestObject) (DeletePlacementResponseObject, error)
+	// GetPlacement Get a placement
+	// (GET /v1/placements/{placement_id})
+	GetPlacement(ctx context.Context, request GetPlacementRequestObject) (GetPlacementResponseObject, error)
+	// UpdatePlacement Change a placement (JSON merge patch)
+	// (PATCH /v1/placements/{placement_id})
+	UpdatePlacement(ctx context.Context, request UpdatePlacementRequestObject) (UpdatePlacementResponseObject, error)
 	// ListProgrammes List the programme catalogue
 	// (GET /v1/programmes)
 	ListProgrammes(ctx context.Context, request ListProgrammesRequestObject) (ListProgrammesResponseObject, error)
@@ -5427,6 +6694,179 @@ func (sh *strictHandler) AddOrganisationMember(ctx echo.Context, organisationId 
 	return nil
 }
 
+// ListOutcomes operation middleware
+func (sh *strictHandler) ListOutcomes(ctx echo.Context, params ListOutcomesParams) error {
+	var request ListOutcomesRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListOutcomes(ctx.Request().Context(), request.(ListOutcomesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListOutcomes")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListOutcomesResponseObject); ok {
+		return validResponse.VisitListOutcomesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateOutcome operation middleware
+func (sh *strictHandler) CreateOutcome(ctx echo.Context, params CreateOutcomeParams) error {
+	var request CreateOutcomeRequestObject
+
+	request.Params = params
+
+	var body CreateOutcomeJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateOutcome(ctx.Request().Context(), request.(CreateOutcomeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateOutcome")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateOutcomeResponseObject); ok {
+		return validResponse.VisitCreateOutcomeResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteOutcome operation middleware
+func (sh *strictHandler) DeleteOutcome(ctx echo.Context, outcomeId openapi_types.UUID, params DeleteOutcomeParams) error {
+	var request DeleteOutcomeRequestObject
+
+	request.OutcomeId = outcomeId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteOutcome(ctx.Request().Context(), request.(DeleteOutcomeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteOutcome")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteOutcomeResponseObject); ok {
+		return validResponse.VisitDeleteOutcomeResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetOutcome operation middleware
+func (sh *strictHandler) GetOutcome(ctx echo.Context, outcomeId openapi_types.UUID) error {
+	var request GetOutcomeRequestObject
+
+	request.OutcomeId = outcomeId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetOutcome(ctx.Request().Context(), request.(GetOutcomeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetOutcome")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetOutcomeResponseObject); ok {
+		return validResponse.VisitGetOutcomeResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateOutcome operation middleware
+func (sh *strictHandler) UpdateOutcome(ctx echo.Context, outcomeId openapi_types.UUID, params UpdateOutcomeParams) error {
+	var request UpdateOutcomeRequestObject
+
+	request.OutcomeId = outcomeId
+	request.Params = params
+
+	var body UpdateOutcomeApplicationMergePatchPlusJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateOutcome(ctx.Request().Context(), request.(UpdateOutcomeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateOutcome")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateOutcomeResponseObject); ok {
+		return validResponse.VisitUpdateOutcomeResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListParticipants operation middleware
 func (sh *strictHandler) ListParticipants(ctx echo.Context, params ListParticipantsParams) error {
 	var request ListParticipantsRequestObject
@@ -5594,6 +7034,179 @@ func (sh *strictHandler) UpdateParticipant(ctx echo.Context, participantId Parti
 		return err
 	} else if validResponse, ok := response.(UpdateParticipantResponseObject); ok {
 		return validResponse.VisitUpdateParticipantResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListPlacements operation middleware
+func (sh *strictHandler) ListPlacements(ctx echo.Context, params ListPlacementsParams) error {
+	var request ListPlacementsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListPlacements(ctx.Request().Context(), request.(ListPlacementsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListPlacements")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListPlacementsResponseObject); ok {
+		return validResponse.VisitListPlacementsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreatePlacement operation middleware
+func (sh *strictHandler) CreatePlacement(ctx echo.Context, params CreatePlacementParams) error {
+	var request CreatePlacementRequestObject
+
+	request.Params = params
+
+	var body CreatePlacementJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreatePlacement(ctx.Request().Context(), request.(CreatePlacementRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreatePlacement")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreatePlacementResponseObject); ok {
+		return validResponse.VisitCreatePlacementResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeletePlacement operation middleware
+func (sh *strictHandler) DeletePlacement(ctx echo.Context, placementId openapi_types.UUID, params DeletePlacementParams) error {
+	var request DeletePlacementRequestObject
+
+	request.PlacementId = placementId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeletePlacement(ctx.Request().Context(), request.(DeletePlacementRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeletePlacement")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeletePlacementResponseObject); ok {
+		return validResponse.VisitDeletePlacementResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetPlacement operation middleware
+func (sh *strictHandler) GetPlacement(ctx echo.Context, placementId openapi_types.UUID) error {
+	var request GetPlacementRequestObject
+
+	request.PlacementId = placementId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetPlacement(ctx.Request().Context(), request.(GetPlacementRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetPlacement")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetPlacementResponseObject); ok {
+		return validResponse.VisitGetPlacementResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdatePlacement operation middleware
+func (sh *strictHandler) UpdatePlacement(ctx echo.Context, placementId openapi_types.UUID, params UpdatePlacementParams) error {
+	var request UpdatePlacementRequestObject
+
+	request.PlacementId = placementId
+	request.Params = params
+
+	var body UpdatePlacementApplicationMergePatchPlusJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdatePlacement(ctx.Request().Context(), request.(UpdatePlacementRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdatePlacement")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdatePlacementResponseObject); ok {
+		return validResponse.VisitUpdatePlacementResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -5899,152 +7512,182 @@ func (sh *strictHandler) UpdateUser(ctx echo.Context, userId openapi_types.UUID,
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3/chs30uCroHhbFemWpGRZST5LdbXldbxrr+PYZdmV2ot0JDTTFBENgQmAEcOoXHV/3QNc3RN+T3KF",
-	"BmYGM4MZDilKsne/fxJriN/o393ovh1EYpEKDlyrwcntYA40Bon/fEGjObwQXEuRmL9jUJFkqWaCD04G",
-	"Uy5GSgsJUyI4kaBSwRUooudUk4hKuSIpSCU4TUhMNR0PhgMVzWFBzVh6lcLgZKC0ZPxq8PnzcPDyI71q",
-	"zvJxDkRCJGT8jSI3IBUTfEhmQpLXs9FbqqP5unF/FBG1g4XG5rAsx//04cfu0T4PBymVdAE6P6JMKiHD",
-	"Q085/K4nEbaYEjEjeg4klXDDRKZISq/ATMZM898ykKvBcMDpwsxn+1RWsqC//wj8Ss8HJ0eHh2YZWoM0",
-	"ff/XL89H/5OO/jgcPZuMLv78p8EwcAivY1ikQgOPVm9g1VzvW3oNilDy/t3ZR6LoDIgWRIKWqzExe1F0",
-	"AeQaVmTJ9Bw3gl8uRbwiEtKErhR+nTGpNKFcLUGennPd6Eq50HOQtidTRMIsUxCTveOjo/1TQu2kZDln",
-	"CXgjMkWUZklyzmXGOeNX1b6Hz/bH5A2sFKESiIpECrHZgRkgokkCklAek2tINcLO0TGZi0yq8TnPr8DC",
-	"fXkH3omNzJG1Xca33w4HC8bzv58ET3+GkBoGEwP3JKFKEwk0PrVrnlN+Bf4e8fCOnxwRZuHIwqxrGBPF",
-	"eFSCU2MvDlXaNvHEQFQAc9iC6eai39MrIIr90Qq+Cfbz54phRrNED06+PRyaidkiW5g/DvHs7F/lyTGu",
-	"4QokruGdvKKcKcTg17EZC2dMqZ6XEwqv0YTFg+FAwm8ZkxAPTrTMwF/KTMgF1YOTQZZhy+a231OpWcRS",
-	"ynXrjGnZZgcTSnEl6WIB7dPlLe4+2ac0phriMwMwzbt9x5OVgy1VABfVREhCZxok0XOmCONKU67JHuOR",
-	"hAVwTROiVjzabwOJzM46QTgdBFdsGow0W0Bg2Z/Nnh2DMZ18qHghwQxtPkeCa+AIsjRNE2YJ/8GvylL/",
-	"ctI/SZgNTgb/7aDkfQf2V3Xgj22nrh6Rm8/s1OOVOfcKjeyaHWCbGkfqal+0+1zHhHdvHmy7hkT5+LX1",
-	"vmuotetr84buf2so4Yw8EadrGxVxyBNY7u/KvT3t8MbXnJS5cI+8Pc6JObJ4mcCiY9+pbfHnDffvxg3s",
-	"/TknIKWQQ0IV+fC3F+TZ8bffEzcNiUFTlqjxwKfZO4fjfOAvifYUi9olGHZtFIEwb3AnkvNRiLeUrz7A",
-	"bxkoq+I8FDR9FIIsKF8RI6svUq1OnXSbs1IgV+wGOOHZ4hKkUREURILHqrbjD6bX6Lnp1WTZZ7aLEXeX",
-	"lOmgAlNKVLhMt3bT4HnKXiTMnUYqRQpSM8tkI/xuJI6mJjQcRBYUJ1T35eLDgR1qjYySywyBOetyXp/B",
-	"JNyI6+518ixJ6GUCuTjVGAMVCjwTpmGh1oGEPdAz08n0dsNRKenK/J3LQpucnNN8Kx0Y198dD4JScykg",
-	"/jLAY2lKyHjIQ++Si21Wzqxy0ZW1l4u6KNYgLn+FSJsFF3BlSRbiWhwzMz9N3ntwNqOJgmEN9HIIqGu9",
-	"nYrWdvBxt7tdMP7adntSu+jhIOPstwzczway6jfjrqB5N25NnedqtLAmzsZU0957KXE/AKWe8QJvpBtH",
-	"ajvDZVTH6NzMz0zPzyCSYIlykrybDU5+6b/6FtKliiFrJHMulpwIHsEpSY+X5BogVUQY3YeSOVVoU+re",
-	"YXWG5uYuzPaymOmXN0HiSqOcCzcgkkY6ZFLKFMiT8+zw8GnEYvw/DIldRu2z0dbUSmlYhAB+E7IzY5DE",
-	"qrmWn+gCVG7Sso3IUjKtgZ8SDjeWuzFJbmiSAbKzAiIbk9Qhryfi9kD2tYRdWqmgjcdJUCKTEaz93f5y",
-	"uwZmcE32dkNY70CiPmx1GcWdVBaPtxrEsAIEd0EvSnh+JILxV+AwY/pMU50FwPJnIa8ZvxrRKyCXtqk1",
-	"uqIdmkiIgN2AGhI2I5SvDFgCzxZIiwUHS7MNV6PJJJIQoxXrV3GpAK5BqglNErGk1oIBizQRq4UhApTH",
-	"E5WlqZC60oTxSCwg/8ncuZ6DnCztKif0CiZulTjzNRdLn5mWcOYznZPbYs0+CKkTCdQAgqe6hb8ZPMXV",
-	"Lcyqyr8l2L+xT3AVYm620ZQTaUojplcheXM7OTGGxFzDamIWzkFui97AYzWpSU1m4iCpy3iMt7KkMp4g",
-	"Ftyun+ExJNo0oRGoiabXEHBqvORSJAYsnSeGSiBgviUQD4mhMTfIIAx+J+CUyea1VSyOveRskcCESqD9",
-	"ZakPIoHnEmiImihNpe59eaogCJ2yGwKwIx6PJIjXLLmtcnm5/xKMhyWq1aCgcvzFcYQRKQTq20r59kS3",
-	"EvF9qlF4BJ4cHq7zCfSmDrunBk0TxauXL4lrSrApYeirckuEmGQ8BmlQbI27ZbhDnae5Ti0zpS3WG4Im",
-	"JDYnhS8NrQbrCc9j0oSQPrUZmaih444wsR0tdiBxOZb7SNJWvg3nuuxE7gXj/tcnD47u9y8M1DF47Yxb",
-	"YvSXhTXbMdfPreBUyu65GJsmlHNAv6alR6jkcKbm+DEy0rSRXlqEUq7C1kuqYKJ0Fq/WrxyHMAtDm85c",
-	"TtSc4gQb9kyliECpjXs2KVM+TGU1Q39TYYTFUV/zNNNrMbbmWbBdyeWKpJlMhYJTQvN/kgRmmogMeVvG",
-	"c7/wnuDEyg1DwoW2xmx0AXddRS2YILtMmJojAyWmIcGGnlB6KUQClDdvpm7TwR/KABXked8o8uqDM4ao",
-	"8KDVS6utrviNiFk1nAnjSHIGquvuivo0n9tvy8JAE37tITvhtKbnzoEbSWNJlY0csW4EIXH3saRLXmHo",
-	"Gxm7ryTlzqEV2IUPp3nLob/YEFwWOklgm0gU+goUhdLSQrvWbm4bbRQSdsUuWcL0aiJuQEoWw8SQZ7uG",
-	"HozHal/brnnOlBYygDsvDVskC3EDQwv2TCsDm4DBTmhoqljeughScUWt9p3tzXJNedTe+jeqEVmwXgat",
-	"Bt708wDNQMrtzx+55Z2692Cfxfk/nHo6HOTUgiabwHNBY7Y7kZBWXFKBYTO0KuAfyfVb/2qriFa5thrh",
-	"qG0hdA7dWF/i5LaKc3Hd2+nOGxHNNfSrKtb2UDh5O0Oa0zQFDvEp0SKmK7I03+mlYXMNhrQj7FaeLdgF",
-	"GRZg4dl3K58smATkybqTpx0sOy+13edjtbU7+WR2KrU3yE7tBApMQ6jPfRfr2PwONN9SZHgk5bd+Mp7C",
-	"EoIl6765AZ/W+IQmqLwUc3yUlCuWewQ3oARfEW6Xq6qO/8HdDQawuONqGszWr10L/47ucjE1gNEiDCC/",
-	"a5CcJh/ajIM+3zKizpIThBzgEaD24Lmm9qyajgfAOP7id9+vHch3x/XjCL4HuCj/OZ4cjC7++59CF/M3",
-	"Bkn8UkqLTFX4QmdjeHv4EwbKUfKPs3c/kVQY0UKOEnYNJBZaQ0xSqudDQgmGA5Pi7QTGExMb4TQOrWkB",
-	"Sjki0n05doFlh9BNvQKa6Hlzc6qB2eJ6PTi4XqGJ/vHzm7PmNNewqlpyalwhuWoJsLoJfr9ucUZfVzxw",
-	"5fdMhV1Pv68/3GttJZybgWlupw7tu0qf64OY7Yd6vXue6XkL3EH+Ob8Zxm9owuKJc3qjd9V+sSEQ3gdU",
-	"S9HyRTM9F5L9AV6rjDt/LLiWuZc9747BN0FyjYuaVDBh3QnafQR3H6sXIg6E4P/06oz4QdnkB6opOQN5",
-	"wyKjOcUwJFmagrTmkgQM4itU+WJ2xTSaOWrkwNCC26fD7z4HCUAlBLypod9foN814/Em8elvTHukDotL",
-	"NAQHYgD+hqSl4ucYomJsO1mzkDolsEj1iqBHfskUVBTltQtvCCSt/t1YTSJ3zT2iUa5yCaBXBNQH2/7z",
-	"RV3neiTfJl5n4Tcptl5srHJx22pOzacfG4pM2wLdtv45DwI6p3T0oAIHfW6/Tm69S1h3fm/cURRBMNSe",
-	"oblvgyYoM3mI5NQgDjJIH/2hd6ACVF+mPI4WUN3SLhxhOwCjftShAKgQedgdqQlZtv0XJg0CjWHsBCRV",
-	"mQQCaMMsLOsozhGmiJkFedrUtIR4aj6aCZvuBRdDNemn8VZDyNCmXHiQenhstg5pohomYja5ZNKKohvb",
-	"EWFBWdLP4IwnFjLg57/dKRoenOLTO0hqRhcsWU1yyF/vgWA3wPs33128aNMeNRe83yJSofQGjH4GUtJk",
-	"YuM6N0FD2/HM9vtiOH/TRFsBksqVVuGhjhk5nOdn753ssI7pzYMssbnAAh/kt5U5Gs8WNxQ5HpRCWe9v",
-	"H5LTTmKKlvllVF68H/cgCp22Pc9y0iQP9TCLNYyxSiw27HwnmtD5Kgwb1ehCV4dP1+/zlmECsQlZqKFo",
-	"Ezt7o+MabNiBlFd5jfo4Ql5lQ7uQ8f718H1joaAfP6tQghAze0TaUOB5v604jA9twqcB/QbzqUFYfL83",
-	"ASIoz+dH4ZmVzs///JdfDkfPyN7+6OL2++HRYdi45L3irtn9W59X19HJ/hC0r6B9TYXyWAABruUKDe1A",
-	"ozlx9j2rYvSOi/CM46GYCEyEEUHL66DOx0UlcWg65jXTCXQ8lmroVOTTh9eE00UejHTNeIwhS/Zs179n",
-	"c0ZQO/Gwy8hdvtsOxNxpuHKhKr2efr/IOyDVi2FnL413FTTabeztrXss6O8TxypbpvQu3zSOM2txmcTU",
-	"Og96dGN8UnWZ1H7cYsxWu6YDHVU8YAoqm4+hijhVIX/enANY9SrL0yrvJrCp0LmF7qftocWW2kYDOzwT",
-	"3VLI6wn8noJkYF+Z4RcJCQ6eAJUuhNY+UKPWOYy2V64FnvJFmEz7+Sw2fsyxA8SvkzSlDXAOiXONqrmQ",
-	"2tA4qDs46OiPi19cBrSL2yfD747CrGjbhyM1IuDJEceHwaccHrr7se5+pPtxb8yvRMuvC5b3iMBmM4fo",
-	"w0YzbxvsHiAk9XRj5eNFssiUJpdABCeULJvPPVtib6tBPS0EoiQJjUV1oukulKAyF8ojqUDlZnahAN0T",
-	"+90V5m3JgzvwYSP2fK+Y2Z+p7wBT+4S511QOj5f9Ki4jI6TDJE3QnKcgmU1y3QbVAMbxkaNzRiktAfQk",
-	"FpE2Uj8mshEimQg5iUSSACJvIiKaTJzrHznfjUgyrqlcTRS4CDbLHG2OxHk5AbqDg/zxQ+EwaSoaLg+C",
-	"ghvg5KdXZ+Qlv0ooj4n1sij/nTlQpY2SDrYJrpfHTiSJzSezLy6knk+wLeXxZCXktZozCcVPSxsDoUTm",
-	"2hV/4C/hHdyIa3B5kJr0Sgv3nLgOFoFAq2vgGDUxmTNrpvD6fHu4Pp7KzBSiQh9EAiF/5ITGC8atnbn4",
-	"dySEjBmn9kJvGCzbri5/HOWNPKORkYsYprsBo+3gv+YYKRRR6b/axwmZ0oUPNEoYZwbIai/7g7N/NLtt",
-	"PfVKjqW1T0QbaU3W3pUX4eK/uKJKLYW0qSRnEtR8Yi+lmCKSEAPXjCYquKtihNqyj/4j7O7w5uizbJWn",
-	"OqgAVqhlpkCGCFrASB16vWKPJgSL7t5s0slQLG8ESpVbChjEUqSWjLen7Mq4ZgnSDjscweGI6xp+mN84",
-	"zPbD68BcHxr+ClQGgbd2YJUtVwar7DZfQOhQPbtWyIbxhuSmsiGhfIUBTu5pi3vbJDKb0UOlNIJTgvmn",
-	"Yz8cyjbmrkUgFMooC7dPhkeff6kGSF78hfzF/3Rx26JFfFIgdxMlVZhfA0+GDAtvceHeo79TOgK87q3p",
-	"l5PGLDdY48rLg9tW9zaXu5UGfAfX2VZOqA7668txR/W+wwHme3nHk1VpTe596/XoxtxV6/ETew/1PbWd",
-	"9Q50J8THR1Kb7BZ2oTF1YvxGF1RbpGEIEGVGFD4zTe10wsjHR00ibHlBhR0psvePnz8Oycv4h7PnQ5sV",
-	"9fC7/9gnMykWNmH8wc2TAzPgAXYYE3Msiih2xQnjSJJtKvgcTgjyXgzvmYskthQdc945WZpJYvZ8Sp6/",
-	"f+1ynCmSKXD/Jp54cs5Dw+g5rMgSJBD3SHVMXtJoTsyR26jahCmtyi6EacIBYpcSfpaIpSegvfDEIcwM",
-	"mucMpFnMtE2ZdDL4ANQuAr8SLSlL8oh+iT6IvUKAHZKqcIsR/hHVNBFXGbikTCeDFzYRfOV9MSmakb3A",
-	"INW8TieDDxknl1lyTdwPZM87VOxRzSNl5es812zlGYKNMq6EBKrgGgKZqdzxVIerHI4Zu2WjzTEDB2QT",
-	"/buXFn5r79jt6/RGiiy3OP+HytrG4SRaplskZDzME/abLWC4yZqhjF7LUpqUp/2WcnoFBsZdLLcP+ZvA",
-	"UCWNl9uX+1a/+Vwi/CSTwcmgisR1JuPEzmDT4X8hxH8hxL8+Qni81XJPzKXM+EzkSaVppMsQ30F6vCQx",
-	"3EBimI5qmDPx97zUwk+vzsj54L2ElDr+NBOS/Czk9fmgvH910ngZ5rK8yQwfjS2G5r/nPAAxwxKcQKQJ",
-	"kOVcEE2v7c2Mz/k5fyH4jeFygquxfdKF2pTi9BomqF3Z3JOnhMW20sqnT69/uPn+lBh5X2m6SO1nIyM8",
-	"ffr0meH+nz6+MDOfcyOB25//+c9//nP09u3ohx/GxOYwQDc+Yeaiy7Trbbm5SSyibAFcn+Y+/XPOeJpp",
-	"x9MRKMRsBjYvlw0pxjxcZGrjBaZj8iM2TdF1sCJWxCN7UyxdMh2SqSvbMzznlTI++2ZL071SnxgSFu9P",
-	"iZCxqzGDRzqt1LuY4mXWa2WMzzkKT7ZYjiJHh0/seU/z3OtTGwD98iO9mjphiYtMKjKtFaeZjsn75x9f",
-	"vMITxJs75wuQV+ZutcEQc6bfP3323X5tGFcXZjomn2z6SWLNljQeYTZcl9rVXJorRGPFo4RF4MwiDtjf",
-	"pcDJ38UNSG72SH40LSIgN0/Hh15EAwL9f/7v/0dCoG5Q3NPPTgaH4ye2t0iB05QNTgZPx4fjp1arnyPD",
-	"ORgvIUlGuPqDX5fXapznb7+yNrJC5Htt0P/voPGVXq2gyNHh4c4S2+P4oeICFqd+hkvyBlbkDLS7mG+f",
-	"fG+IjyepD05+uRgOVLZYULnK0+FnlwmLyDWsHM7fgGSzVVVWN7oivVJorsn0fHBhRj2wZs0/ug7FvZG8",
-	"x2NxMwQO5lPaY/c2Ew8mIEq9XRYbUW6vBnhXnVs1HIBxUOpxdmumXyGv+fbwadswxbq8+gL9DiiinCiQ",
-	"NwZjbckDsmeovtFoLw0Nd/Rmv+sQDedL2chxxtbDNES0SMOtBtXiaC2RaGWTA1tf6vNwbUNXZa1Hy0p1",
-	"I9M+VIwolHC9bwGli3uEmWpu9yAFQYYlZr4wNLaShct9sSU4lRaBX5rC2MXnCrSZW2+VxnwC5EHQhQuD",
-	"DD8ltyCJSrxVyW23bxSxro4hWc5ZNG/kald5unZyJmxlKuSohgWrc84FqfHJE0Jzk7GbEqvcpQldkaXI",
-	"kphcQtnEzj0mz13VDkN0z7m1K5qZba2O3CTBFJlTuUhAqRNiCyhYYY0DJkcrmWcVh6xWUSazL+IG/yps",
-	"vrTdgpYzbn6uGryKsNIKZD/Z/fReov+O8jZkWvF0TY0oCFQqgqkRUEzE2zNQ8OC1cB4S1T7AFVMaJUsP",
-	"48ge0zlqYGXEopzBfiv6Nan6wS1N2aRwQH52cRugA76Z17owBiot0jzyJsf8vGoNQR8zxqAuWQQ+Towb",
-	"gG/90VXAr4DfcShXCBYmeXCSZ+et3kIHpWuTPDo2ew9cpK2uUrmFOxVWesjz/zvo3odfk0EC1RQrcH+n",
-	"cooXOVplMdMjuFkvLRUlFP49xKWWIfNEUhtUI20dyMZk3HmketGN3Q1YO7Ith5tJsdi8cGbLYFpsPtS9",
-	"Sr7VMiWdoq+1JVtc2zkj8MzXIanXn7tV7DVtPI6b6fmBlQfR0RkUgi1/Ua6yL1raXSwIGlDRRmb/FjNM",
-	"ZqLYFR8xPibPC+vRIVnOAWsrC4kSJybBxU5LqggaSNq48Ednx78P0bMad2aOxR/r99FyuRwZABxlMgEe",
-	"idh6QbcbvIdUe9gqVgzx5LB6EZoVEbqOj56th6x6kcEdQGVQ/qgBhzUfHR4+2w/bfaoG7FboG5FpGQz1",
-	"P3Kvz9RZI/MIq6m1I6DP39oRp2VTA49GJzKNjZSOFl9iFKdMopekGuGE+Wmrmxmf8+o6KoFO+WJqH4vx",
-	"sY57Spk8tebfytBmJUZiVSgjW0N4KkEB1zbvNFbYNoqadHjoY5w5K+AxxNbhnZc0N4PmWFhfejOILl9/",
-	"IXY4225Nz9lzud+wOrqQZg6qyKuPH9+Tv1LFov38oCvqAOOnZIouuClZ0BXhVEqxtPUlrffbucXRyu8p",
-	"3EwRTMJFjr5Rp9YIb4297qv7NCZ/M/jpkNOsqPj99xQirU6dzdloZlEEqcZsfsLoAylqdGRGWZJJZ/9X",
-	"iVhCTGKjtaQ22kBkLh4A/45jCUoNXeTA8dEze1heGcxpSJV+rVR2r6SsEsu5Y0pWG7svIdvlvlysY7gu",
-	"ro+/u6sJbKY63uFOvJxy4W1UINsS+B3aOTabnuxd0jgQ0rJfO9+ff/55ZPqZnyMa0s+nSB2mNidnaUAj",
-	"1OsVWxJUEhPLPr77/viZUeDRE/Pt+Gg/WEC2rMT+pbDEMxddtJcfqYud5THmoWzniDapb7ea9sK1+VpU",
-	"tFotmzvrZ/eg8hU5W/phUr2cSPPdRbJyaeQVwVTfWKQBiyDk5ZWZzYaPMSDhFUmtJt2KVXiD/ddyCTMh",
-	"ofdiuhSzB9bJvCJGnfqY2/jubXKNoJSQRpYf+57MOEYP0jJcYr9NRctJQLdXwgYs4IvDopBkPvQ3iuSP",
-	"ssilyHisyN6ZhpQwroV1Zn83enJElgDXakj+Dpq8Nr8cj77zv53ZHPXkaPSUxHSlhqR4pUuylGhBFPud",
-	"LATXcxeZFPAduCJRm9IqzzfyBlYDC0u7l5kqJeIe2O2Ql8/6cgrp3xuC2PirGoa8T4zi5XAkCP9Vnnhw",
-	"W2S8/9zlQS8g7p6JT5sF267yy7Fer6NUaL7uuoY+Vmu/GMEdLNYYOmMD1qv3agWNbYnJDAOJNqAiGJ80",
-	"wrX8eTvGhPM9rKL09YJlkD64WNEcNMkeBih5kWP7XUQDikqznbJ0WZD2qxGnfVS7s+DbqGfz0KJ0s8bH",
-	"fYqN1SIgnZJjCUCPJDyWC2iTFD0YbxcWp/ZCMEXtNC8O4sylblP7RheY5kUppmOCx5QYOS+aQ3StiFfJ",
-	"g+yZA6LaPpopamWhijAM570wmr+sh8XnL/aJ4FjND0M4aUKYOueUHB8d+RmjZJZAHmcz7SgrMiX5B+WC",
-	"RTGCed+afDH0Bk2p7lF8sXpbr5jsHR8+s2YKWyl3liXJ/pg89+PDzff8qNCYfM4dgRI8gvYgmrJmzBcq",
-	"C9erPj2wOOzV1Pl3lYgxGYXBRYQvoyz6YBcUliskoMH6Dm6Lf6+Tmn3wvH/y2yakFMv9ysRnXq68gz6v",
-	"laL929pJ6EcrKBzooqiTrfrygGtr5VQ5dyL/+X/+b0ljzR+2ShL+s6iTNEWP6LSolTQle2hDNqzE8AL3",
-	"BpTyFREp8HOOiTTG5DknLEngiiZYndI+S7CEXyhwiR4xlZd1edPEeoQEBzUmb8UNMiXhMcxzHmCT+PbK",
-	"1ZUmVNlatKZrLMw4+OAznx9fp+Q28ECdzABTKYty3YGxbKwXbYnuXgWxB9aJ+lOcwjALeC1fkaL01kCR",
-	"T4IITQQWzlckYTOIVhE+e+/iGZVXW50a07tKy69FaXKFR3o6yhoFVtrDqK7qEV79qqK0eDbKqjQ9V5qX",
-	"0Wja/V9QBSPGFSDm3QBRQCVmmkUYz1MVhpbxW2dIWGcmrnvV3holXDoVuApI71yHC7yZDSlxooYtxaOW",
-	"yndfewvpDpViM1+o+hAofdRfg+i+jubQ8f1eZzDM172wptXXyh13GiKtB7c172WnUF679xBi9T+5d28e",
-	"HgeccNzzwDaFbH93r+PBWvPx3dDoAY3IzcJO/cWmLwcgOq269Tf/Xcbd7RDrwNZz6y/NvHXtvziZ5svh",
-	"qa5M4RfBWlFS98smWgd7vSbcvRGbzaDw4LYoL1h7zFQPeTbaRxMse71AMgoNngUWKROaUHdC40fgl3Yn",
-	"hLoVWWW8ej1kj+XCid6/x7sath/Ur4JxDIiRJAF6kxucK8ss5OSqRaS40DubQ7IAdXoex7uAgseEgOdx",
-	"XFy/FttevsMzXw/uJOl+Su4vUj/tradhhRg0A9lKM9YodR9aW4s+WquT1tPk4pfNecAYvkb9tX7LrRU4",
-	"atf068Xc+qr89epXwQA9WwaO7Bnqge44fEOeGHjYwyR9+5UcRafkUuh5vcp98ArzQnONqNkyL/Z9yhf1",
-	"elyd4oW/xd2GcT+8+9agrUPltEqRckJX+bzOBOBXIvtCLQDNQoS7MgA0Ro4Hj+Cci4SMq0659ssMMK2D",
-	"22qwReeb9pe2Au0QpThsxAQ/sQxgaN0DYkawmNqQuOxeeY2qYZGouMiqlRPyc450DJMfUQlkyVKI7Zsj",
-	"l1ei5MmYe4KBy+czB5vDcoH9YqYiKmOIx8RIGywe2nAAsXTClKfamcG54KOyjC6NtCJ7eXCA9dNbKkny",
-	"ihf7RGm6GhIlzMBUF0nRlGZJQmgckyy1k1sfv1kbJ4quVF6U9wQr8k7HxJxl+Nl/wK9iGt8N2Sp2gnWy",
-	"Gk4Xjx8enHHiKjR/o8pSxy7FbCuparNYVU9uc/uE13/35omeoZC9EHxTsPA21sdUtTsIvF9LVaM65a4M",
-	"VQ8HCN3Bh34IRqeRqoUBFNkRu3WWstlXE4ZY1ibqCSrN8lr3K3lWSiB1y53F8T+mMSuQF9OHrxJE1sqK",
-	"RcGmL1VSrNVz25mcWB1351JiPeNv0N5RXqMWLtPtmtts0IqDW//NXKeLyL/rLahs3vvRnEPlcXXA+mac",
-	"Nu/ci89ujyoPyWWrBdB2xmPv7/bXYErJXgtk6WauAXTB5MudXBUz/f87ZzJy9S56WqpsjYb7ZMlFUY1O",
-	"bowX+ziJI21C75Zwewtw7ZH2z9GnaZN7kzwTox3RJcappzp35YMo1pMgXJA5u5pjEBrleYe2h5VYWeQL",
-	"5e9eoZoHjiK39Vb+RQPI10BwHqCCMBeAW59uHtya/60TLhyM3Ss9aAvMNOv7ulIAtp17n8hvdxs7ez1Z",
-	"Pc+fBObssWUPlKthY4iRoTtj8pzETGGFH9zCN73SaTbIkmVy25GlB5SlyqpIDxyK/C8D7IXw5oAFmZeQ",
-	"ORARtsZSUtCj1iXYCUHe5PCT2ZoXCCBumDqM25zmQ6wPgAnUC+O3uT1JI204KiSzsSdylanFAzECFgfy",
-	"URqp7fUcFt5YmMelOcr7sp6FKzk1tEnAilqAeHyM23dpnnAwrlKH0BLf0mjOOBS5rlUWzQlVzuX+6gNR",
-	"K6Vh4ZJV1fNtVXKOFllKm7PYKhgoxw9xIwsa4y2bo7Fv8lwpBqYdjYnJnk1VZ0nNDU0ysDkiitOKnZBd",
-	"S3bXTJRBaCOGcFx/DRtadqU0t5HIbEt3Ft5TjaH3TgNTvxVB8+PA85fQVD+9OnMxSMN6vR0xK37J604T",
-	"V3e6hK28MAzRQH2YqoZChMNYyvJCaMgqCleMZkKODO2uWLeaSXlUO9BqioQfS7CQ975r4BQd1pkEP+N5",
-	"08kzDj40VoPPF5//fwAAAP//",
+	"7H39chu58eCroHipWulCUrLs9WalSqUcW4kdr9cuy76t3MpHQjNNEashMAEwohmXq+6ve4Cre8Lfk1yh",
+	"gZnBzGCGQ4r6cJJ/dq0hvtHf3ej+MojEIhUcuFaD4y+DOdAYJP7zOY3m8FxwLUVi/o5BRZKlmgk+OB5M",
+	"uRgpLSRMieBEgkoFV6CInlNNIirliqQgleA0ITHVdDwYDlQ0hwU1Y+lVCoPjgdKS8cvB16/DwekHetmc",
+	"5cMciIRIyPg7Ra5BKib4kMyEJK9mozdUR/N14/4kImoHC43NYVmO//H9T92jfR0OUirpAnR+RJlUQoaH",
+	"nnL4rCcRtpgSMSN6DiSVcM1EpkhKL8FMxkzzf2QgV4PhgNOFmc/2qaxkQT//BPxSzwfHR4eHZhlagzR9",
+	"/9evz0b/k47+eTj6cTL69PvfDYaBQ3gVwyIVGni0eg2r5nrf0CtQhJJ3b88+EEVnQLQgErRcjYnZi6IL",
+	"IFewIkum57gR/HIh4hWRkCZ0pfDrjEmlCeVqCfLknOtGV8qFnoO0PZkiEmaZgpjsPTk62j8h1E5KlnOW",
+	"gDciU0RpliTnXGacM35Z7Xv44/6YvIaVIlQCUZFIITY7MANENElAEspjcgWpRtg5ekLmIpNqfM7zK7Bw",
+	"X96Bd2Ijc2Rtl/H998PBgvH870fB058hpIbBxMA9SajSRAKNT+ya55Rfgr9HPLwnj44Is3BkYdY1jIli",
+	"PCrBqbEXhyptm3hkICqwbB4lWQwvIAENcXP17ncS2wZuTYrsabG4UFpwUPu4nxVeC02WBkyY7eW2NM3S",
+	"mGqIJ7iDaRtGuE4TN1VlIzHMaJbowfGMJgqKjVwIkQDllgawBdPNDbyjl0AU+2crIibYLzjZ94dDc4Rs",
+	"kS3MH4cIBfavEgYY13AJEtfwVl5SzhTSold4mjhjSvW8nFB4jSbM7FPCPzImzfFrmYG/lJmQC6oHx4Ms",
+	"w5bNC3xHpWYRSynXrTOmZZsdTCjFpaSLBbRPl7e4+WQfLeScGcBp3u1bnqwKiMzRhGoiJKEzDZLoOTPA",
+	"qDTlmuwxHklYANc0IWrFo/02kKjA6yC4YtNgpNkCAsv+avbsWKXp5EPFcwnUIVokuAaOIEvTNGGWhR38",
+	"piwfKyf9nYTZ4Hjw3w5KLn5gf1UH/th26uoRufnMTj2un/Ph0Miu2QG2qfHWrvZFu691THj7+s62a4it",
+	"j19b77uGWru+Nm/o/reGstrIE9a6tlER7DzR6/au3NvTDm98zUmZC/fI2/2cmCOLFwksOvad2ha/33D/",
+	"btzA3p9xAlIKOSRUkfd/eU5+fPL9D8RNQ2LQlCVqPPBp9s7hOB/4IdGeYlG7BMOujSIQ5g1uRHI+CPGG",
+	"8tV7+EcGyiprdwVNH4QgC8pXxGgdi1SrEyen56wUyCW7Bk54trgAaZQdBZHgsart+L3pNXpmejVZ9pnt",
+	"YgT3JWU6qIqVEhUu063dNHiWsucJc6eRSpGC1Mwy2Qi/G4mjqdMNB5EFxQnVfbn4cGCHWiOj5DJDYM66",
+	"nNdnMAnX4qp7nTxLEnqRQC5ONcZA1QjPhGlYqHUgYQ/0zHQyvd1wVEq6Mn/nstAmJ+d0+EoHxvXTJ4Og",
+	"1FwKiL8O8FiaEjIe8tC75GKblTOrXHRl7eWiPhVrEBe/QaTNggu4siQLcS2OmZmfJu88OHPqRxX0cgio",
+	"6++dKuN28HGzu10w/sp2e1S76OEg4+wfGbifDWTVb8ZdQfNu3Jo6z9VoYU2cjammvfdS4n4ASj0zDN5I",
+	"N47UdobLqI7RuZlfmJ6fQSTBEuUkeTsbHP/af/UtpEsVQ9ZI5lwsORE8ghOSPlmSK4BUEWF0H0rmVKF1",
+	"rHuH1Rmam/tktpfFTJ9eB4krjXIu3IBIGumQcSxTII/Ps8PDxxGL8f8wJHYZtc9GW1MrpWERAvhNyM6M",
+	"QRKr5lp+pgtQuXHONiJLybQGfkI4XFvuxiS5pkkGyM4KiGxMUoe8nojbA9nXEnZppYI2HidBiUxGsPZ3",
+	"+8uXNTCDa7K3G8J6BxL1YavLKO6ksni81SCGFSC4C3pRwvM9EYw/A4cZ02ea6iwAlr8IecX45YheArmw",
+	"Ta35GC3qREIE7BrUkLAZoXxlwBJ4tkBaLDhYmm24Gk0mkYQYrVi/iQsFcAVSTWiSiCW1FgxYpIlYLQwR",
+	"oDyeqCxNhdSVJoxHYgH5T+bO9RzkZGlXOaGXMHGrxJmvuFj6zLSEM5/pHH8p1uyDkDqWQA0geKpb+JvB",
+	"U1zdwqyq/FuC/Rv7BFch5mYbTTmRpjRiehWSN7eTE2NIzDWsJmbhHOS26A08VpOa1GQmDpK6jMd4K0sq",
+	"4wliwZf1M9yHRJsmNAI10fQKAu6ZUy5FYsDS+ZSoBALmWwLxkBgac40MwuA3WoXHARFyWLU49pKzRQIT",
+	"KoH2l6XeiwSeSaAhaqI0lbr35amCIHTKbgjAjnjckyBes+S2yuXl/kswHpaoVoOCyvEXxxFGpBCobyvl",
+	"2xPdSsT3qUbhEXh0eLjOJ9CbOuyeGjRNFC9PT4lrSrApYeh1c0uEmGQ8BmlQbI3jaLhDnae5Ti0zpS3W",
+	"G4ImJDYnhVcQrQbrCc990oSQPrUZmaih444wsR0tdiBxOZZ7T9JWvg3nhO1E7gXj/tdHd47uty8M1DF4",
+	"7YxbYvTDwprtmOvXVnAqZfdcjE0Tyjl6px09QiWHMzXHj5GRpo300iKUchW2XlIFE6WzeLV+5TiEWRja",
+	"dOZyouYUJ9iwZypFBEpt3LNJmfJhKqsZ+psKIyyO+oqnmV6LsTXPgu1KLlYkzWQqFJwQmv+TJDDTRGTI",
+	"2zKe+4X3BCdWbhgSLrQ1ZqMLuOsqasEE2UXC1BwZKDENCTb0hNIiIqF+M3WbDv5Qhtogz/tOkZfvnTFE",
+	"hQetXlptdcVvRMyqgVkYEZMzUF13VwSiKdpuy8JAE37tITvhtKbnzoEbSWNJlY2BsW4EIXH3saRLXmHo",
+	"Gxm7LyXlzqEV2IUPp3nLob/YEFy+AKUZL/xOOeKXKvRgOKBpKoFrFoGas9TInSLJuAZwoD/LJGrPEGfO",
+	"MzUcaEmZIxiF/t6uRReaUeCwkTT1FWsK1amFgq494m10YkjYJbtgCdOribgGKVkME8Mk7Bp6sD+rA267",
+	"5jlTWsgABp8a5kwW4hqGFvmYVgZDAIPH0NxVsf91kcXiilqtTNsbB5tSsb3171QjvmG9JFwN/+nnh5qB",
+	"lNufP/LsG3XvwcSL8787JXk4yGkWTTaB54LSbXciId28pALDZoBXwEuTa9n+1VYRrXJtNcJR20LoHLqx",
+	"vsTJbdX34rq30+A3Ippr6FdVuO6h9vJ2tjinaQoc4hOiRUxXZGm+0wvDbBtscUfYrTyLtAt1LMDCszJX",
+	"PlkwCbCququpHSw7L7Xd82R1xht5hnaqOzTITu0ECkxDqM89KC3CRjHYDvTvUmS4JxW8fjKe9BSCJetE",
+	"ugaf1viEplsu+iApVyyX0jagBN8Qbperqo7/3t0NhtG442qa7davXYuKhHuDi6kBjBZhAPmsQXKavG8z",
+	"Ufp8y4g6S04QcoBHgDqM5yDbs8YCPADG8Re/+37tQJ4+qR9H8H3Fp/Kf48nB6NN//13oYv7CIIlPpbTI",
+	"VIUvdHmGt4c/YbgeJX87e/szSYURLeQoYVdAYqE1xCSlej4klGBQMineomBUM7FxVuPQmhaglCMi3Zdj",
+	"F1h2CN3US6CJnjc3pxqYLa7Wg4PrFZrob7+8PmtOcwWrqj2pxhWSy5Ywr+vg96sWl/hVxQ9Yfs9U2AH2",
+	"ef3hXmkr4VwPTHM7dWjfVfpcH8RsP9Tr7bNMz1vgDvLP+c0wfk0TFk+c6x19vPaLDcTwPqByjBopzfRc",
+	"SPZP8Fpl3HmFwbXMff15dwwBCpJrXNSkggnrTtDuI7j7WD0XceAhwM8vz4gfGk5eUE3JGchrFhnNKYYh",
+	"ydIUpDXaJGAQX6HKF7NLptHYUiMHhhZ8eTx8+jVIACqB6E0N/fbCDa8YjzeJkn9t2iN1WFygOToQifAX",
+	"JC0Vb8sQFWPbyRqn1AmBRapXBOMClkxBRVFeu/CGQNLqZY7VJHLX3CMm5jKXAHrFYb237b9+qutc9+Rh",
+	"xessvDfF1ouNVS5uW82p+QBlQ5FpW6Db1kvoQUDnlI4eVOCgz+3Xya13CevO77U7iiIUh9ozRANfhlS2",
+	"gkhODeIgg/TRH3oHKkD1fcz9aAHVLe3CHbcDMOpHHQqACpGH3ZGakH39baYjsYDd8JK4fM7ZdCHEVft2",
+	"1xZ8U/jXPIoMZH8T7gJarRK7ilZiiSxueTvLqmemuCPzaiqM5nodkGRegGTXEB+T0t0wJFVvw5D4zoYh",
+	"cb4GUvgajKaQOxvCXiQpkn7sVUFuf+kH82e2fRB/Ov2461eSKU0Zh3jyeLIQXM/VBquyfdF2OIfoqmV9",
+	"xQxPb2mGewnhqpuGK3gZshT79MED1QIYPDrgIKkadlIgZPDSgudcUqytRRxLPreSbnZDEOvMaS1BbBKi",
+	"ooV9uOyti8xEkoil6kWQfIpYU2o+fXn89Vej2fxuV44iR0nW7r6kJH3ox81ipeogX4Xo4ng64GgXophj",
+	"6PclheUb2YUAdjsYsl4C2BaQ26DyP/zuDvldSMr1X3M3SCA+GSUgqcokEEBPfRHFgkZLwhQxs6DlZmpa",
+	"Qjw1H82EzVAe915h0s+vU32ugZETRbRWj+iorZ8PUA0TMZtcMGkNrhuDCiwoS/rJ5HhiYbXA/najl6fg",
+	"zPu9HyTM6IIlq0mu362P9mHXwPs3393brCarnAvebxGpUHoDc9YMpKTJxL6h2kTZtB3PbL8HI342xcsK",
+	"kFSutAoPdczI4Tw/e+9kh3VMbx5kic0FFvggv63Y2UgRsqHoeacUykZa9iE57SSmaJlfRiVP1pMeRKHT",
+	"g+35B5vkoR7SvMb8UyUWG3a+EU3ozMCAjWp0oavDx6t3ecswgdiELNRQtImdvdFxDTbsQICuZH65HyG6",
+	"sqFdCNL/evi+sVDQj59VKEGImd0jbSjwvN9WHMaHNuHTgH6D+dQgbKS+NQEiKM/nR+GpZ+fnv/+TUc3I",
+	"3v7o05cfhkeHYRfqu4RGsJMI511byIHHmwUr93+rs84q3oxkFkpPYkip1PlZBdpkUk1SkJMlwFV1HSK7",
+	"SDqEd5vMZ8f+5+Jmcz/gVtx0O2MUvkXa5AWSYrqnLfwW3iEVJ1XSeJWlIK+ZErK/onMfkn3NjtwwuvmB",
+	"oE05w7lc69DtrsO/yuaJtL1yrKGBF/PsIfTNTc3FnW0l8d81sdjQZ9qHlBQvIp/8wXsOeTj+PkBVtiIX",
+	"N8Lj9Zboe8PjNUurx0FVEawVYyqoEkCMThjOwxlqljiS5g2I4ISWz8WGhJKlkFcEPqcgGcZlCowNyzjT",
+	"KxukaBqMJCQGn0gCVOKzM4wpZXo1JJHIuPmJml2QPIIiqaQ4KRYwGA7MeJNywvyLm2GSzxAMsCh2uguN",
+	"pFjTfekj5WZ2oY1U5Zw1wcM7FYPunVCtFYd2SoMesGyx4VK/dkFl12tpxidIRECpWlg58BjiCVCZrMIY",
+	"XGZWrUXBt6Y8bfqvtNNnwwGqKpRbGghwLVcYdg40mhMX7WpdEb1fCXqh4qEXgpicOoKWjF2dCb9KMGg+",
+	"U9NMJ9CRwKxJ8T++f0U4XeQPhA27wWfE9mzX55hzIcF24mFXyHeZSzXwDl7DpXu42Ssd6/O8A1pHWqKA",
+	"7jOrU3foc2+1a0E/TxwDa5nSu3zTOM5s/OEkpjaUvkc3xifVBwS1H7cYszXK14GOKpKKBTXx+1BsnEsh",
+	"TzmaA1j1KsvTKu8msKnQuYXupy350ZYaSgM7PJLcV5jKfffUPpXCSGSuhWwVtKo5pjdOsLQDxK+TNKUN",
+	"cA6JeyikjEJqaBzUw/3p6J+ffnX1VT59eTR8ehQ2WW2bzKlGBDye++QwqKN46O7nn/GzzzzpjfmVDDbr",
+	"Eth4RGCzmUP0YaOZt01AEyAk9RIgZUJBssiUJhdg1ZplMwVjSz6M6hPXFgJRkoTGojrRdBeqSZmf/J5U",
+	"k3Izu4k4uhX2uyvM25IHd+DDRuz5VjGzP1PfAab2ST1Tc014vOw3cREZIR0maYKGPgXJbJL7QFANYBwT",
+	"D7qnGUpLAD2JRaSN1I/J5YVIJkJOIpEkgMibiIgmE/cQDjmfDbimcjUJxcDyeTkBPo4K8sf3xfOBpqLh",
+	"chMruAZOfn55Rk75ZUJ5TOybA+UbRoAqPRGzCdgmuF4eO5EkNp8UZpiRej7BtpTHk5WQV2rOJBQ/Le2L",
+	"QCUy1674A38J7+BaXIGrTdCkV1q4FJ9rLXDYEt8QTuasof1/f7j+dbGZKUSF3rvAv/rrnAmNF4xbS3Tx",
+	"70gIGTNO7YVeM1i2XV2u4nsjz2hk5CKGKejBaDv4rzm+m42o9DPp4oRM6eJFUJQwzgyQ1bLtBmc/K2IS",
+	"i13ZOGoRMZpMzFzd/euxehtKZqZPayqXUJZpTCjRO37wve1Qv2M3ztCfP3TjzZG8g1qBxQX8j560Z1v6",
+	"YCCqFbIrtSXWpsZspHNfiw/em1rfdkKVWgppS2jNJKj5xAJ+MUUkIQauGU1UcFfFCLVlH/0hHHrmzdHL",
+	"kJ6neK4gb6hlpkCGmEYgYCiUtcseTej23b3ZYluh7CERKFVuKRCckCJHYry9VEnGNUuQPtvhCA5HXNdw",
+	"QuLGYbYfXgd19KHhz0BlEMFrB1bZcmWwym7zBYQO1YsxCNmJXpM8bGFIKF/hk2qXTMvldBOZzWSuUhrB",
+	"CcEKorH/ANs25q5F4PG1Uci+PBoe2RhvLzvDn8if/E+fvrRoah8VyN28pStCYQIGbyMmtcQQ3GLsaR7d",
+	"vs4q/XDKt+TBQ+61UH5w29o3zOVu53zdPoxxuxCGdvrry8pH9b7DAea5f8uTVRnZ0/vW637EPGzW4yf2",
+	"Hup7ajvrHeiniI/3pJraLezGYdaB8RtdUG2R9ulJZtSNM9PUTieMDnLUJMKWF1TYkSJ7f/vlw5Ccxi/O",
+	"ng1tNbjDp3/YJzMpFrbk78H1owMz4AF2GBNzLIoodskJ40iSbTHfHE4I8l58ajEXSWwpOtb6cfoKk8Ts",
+	"+YQ8e/fK1XZRJFPg/k088eSch4bBsrFLkEBccs4xOaXRnJgjt8/eEqa0KrsQpgkHiF1R31kilp6A9twT",
+	"h7AiWl4riWYx07ZUxPHgPVC7CPyKD2WTPIeQRD/PXqEkDElVgcCcQhHVNBGXGbhiFMeD57aUbyWvKima",
+	"kb3AINV6FseD9xknF1lyRdwPZM87VOxRrZ9hdZi8xl7l0bLNa1JJQqCCawhU5HDHUx2ucjhm7JaNNscM",
+	"HJAt1exyO/mtvWO3WXkbpUHc4vwfKmsbh4uHmG6RkPEwL7lstoCh/2uGkoyb35LytN9QTi/BwLjLHuND",
+	"/iYwVClf4vblvtVvPpcIP8pkcDyoInGdyTixM9h0+B+E+A9C/OsjhMdbLffEGpKMz0ReTJNGukwqMkif",
+	"LEkM15AYpqMaJmP8PS8x/fPLM3I+eCchpTJ/li3JL0JenQ/K+1fHjVx0rrqNzDBN3WJo/nvOAxAzLMEJ",
+	"RJoAWc4F0fTK3sz4nJ/z54JfGy4nuBrbJHKoTSlOr2CC2pWtuXVCWGxr5X/8+OrF9Q8nxMj7StNFaj8b",
+	"GeHx48c/Gu7/8cNzM/M5NxK4/fnvf//730dv3oxevBgTmzUZQyUIMxddlpttq0lKYhFlC+D6JI+bOOeM",
+	"p5l2PB2BQsxmYOuR2OedWH+ETG1MxnRMfsKmKbpnVsSKeGRviiXbp0MytV+mw3M+9YTA6b7Z0nSv1CeG",
+	"hMX7UyKkGR5P2BxprS49Xma9Rvj4nKPwRLlaGhg/OnzkitrnNWen9jHq6Qd6OXXCEheZVGT6KoZFKjTw",
+	"aDV6DavpmLx79uH5SzxBvLlzvgB5ae5WGwwxZ/rD4x+f7teGcZX9p2Py0SYMJ9Y0TOMRVgF0Je3MpUmY",
+	"ZQpiKx4lLAJnFnHA/jYFTv4qrkGiwYz8ZFpEQK4fjw+9qBEE+v/63/+PhEDdoLinnx0PDsePbG+RAqcp",
+	"GxwPHo8Px4+tVm9fFR+Ml5AkI1z9wW/LKzXO69ZeWhtZIfK9Muj/V9CYF7BWSP3o8HBnBX1x/FBRZYtT",
+	"v8AFeQ0rcgbaXcz3j34wxMeT1AfHv34aDlS2WFC5ynPJZBcJi8gVrBzOX4Nks1VVVje6Ir1UaK7J9Hzw",
+	"yYx6YE3H/+w6FJeV8RaPxc0QOJiPaY/d2woEWHgh9XZZbES5vRrgXXVu1XAAxm202D3s1ky/Ql7z/eHj",
+	"tmGKdXl1lfsdUEQ5USCvDcbaUs9kz1B9o9FeGBru6M1+1yEazpeykeOMrYdpiGhRflRZkcCmFFWtr4LK",
+	"Jgc/GWKLVUvXNHxuNfAeLT9auntmyC62R1kC853mfvXjYKHZ/E7XWF6+frpFmKnWtA1SEGRYYuYLQ2Mr",
+	"Wbhs21uCU2kR+LUpjH36WoE2c+ut0phPgDwI+uSepIWz01iQRCXequS223eKWFfHkCznLJo3atSqvEwt",
+	"ORM2sQ1yVMOC1TnngtT45DGhucnYTamFkQUTuiJLkSUxuYCyiZ17TJ65auWG6J5za1c0M9sa5blJgiky",
+	"p3KRgFLHxBaOtsIaBywKUzLPKg5ZraIs4lvEZv5Z2DoxuwUtZ9z8WjV4FU/8KpD9aPfTewWOO8r6k2nF",
+	"0zU1oiBQqQgmY0YxEW/PQMHWRfGHg6K2/5r2RTu35LtDtfdwyZRGydLDOLLHdI4aBu5UUcZ5vxX9mlT9",
+	"4AtN2aRwQH51sTGgA76ZV7owBiot0jy6Kcf8vFo/QT8+xvkuWQQ+TowbgG99/lXAr4Dfk1B2cizIfuck",
+	"z85bvYUOStcmeXRs9ha4SAjDDLUtt7A17tw1HvwVdO/Dr8kgKAAYbaHk/xW4H9Tp4EbSQI5WWcz0CK7X",
+	"S0tF6eh/D3GpZci8dEU50JrYh46BbNzLjUeqFxvf3YC1I9tyuJkUi/DRd3hc2wbTYvOhblXyrZZn7xR9",
+	"rS3Z4trOGYFnvg5Jvf7crWKvaeNx3EzPD6w8iI7OoBBs+YuVfZ2l3cWCoAEVbWT2bzHD9OmKXfIR42Py",
+	"rLAeHZLlHDBdq5AocWLxP+y0pIqggaSNC39wdvzbED2rsX3mWPyxPo+Wy+XIAOAokwnwSMTWC7rd4D2k",
+	"2sNWsWKIJ2dOm6BZEaHrydGP6yHrgxBvKF+5dahdQGVQ/qgBhzUfHR7+uB+2+1QN2K3QNyLTMhjqj7nX",
+	"Z+qskXmE1dTaEdDnb+2I07KpgUejE5nGRkpHiy8xilMm0UtSjXDCinjVzYzPeXUdlUCnfDG1j8X4hMOS",
+	"pJTJE2v+rQxtVmIkVoUysjWEpxIUcG3rbRrdDBU16fDQxzhzVviQ0Dq80WNMF2AGzbGwvvRmEF2+/kLs",
+	"cLbdmp6z56rNXIh4RYQ0c1BFXn748I78mSoW7ecHXVEHGD8hU3TBTcmCrginUoolDuS8384tjlZ+T+Fm",
+	"imDZD3L0nTqxRnhr7HVf3acx+YvBT4ecZkXF759TiLQ6cTZno5lFEaQa6wcJow+kqNGRGWVJJp39XyVi",
+	"CTGJjdaS2mgDkbl4APw7jiUoNXSRA0+OfrSH9d6o4SPM5TgNqdKvlMpulZRVYjl3TMlqY/clZLvcl4t1",
+	"DHHfKv7W9IbnNJrD6LngWopknQKBjfO2ONWTHe7Eq2IT3kYFsi2B36GdY7Ppyd4FjQMhLfu18/3ll19G",
+	"ph8maqch/XyK1GFqq4CVBjRCvV6xJUElMbHs4+kPT340Cjx6Yr4fH+Hk5W7rUuDXh8ISz1x00V5+pC52",
+	"lsdY+aqdI9rsMd1q2nPX5ltR0Wo1/G+sn92CyldkzOmHSfUy6s23LcnKFa5VBHMcYHFqrFBAMduvTXRO",
+	"tS0mFF6R1GrSrViFN9h/LRcwExJ6L6ZLMbtjnczewHp9zG189za5RlBKSCPLj31PZhyjB72MMvttKlpO",
+	"Arq9EjZgAV91zpiuRuJ8p0j+8I1ciIzHiuydaUgJ41pYZ/bT0aMjsgS4UkPyV9Dklfnlyeip/+3MVsUl",
+	"R6PHJKYrNSTFS2iSpUQLothnYlNo749bfAf2ojamVZ5v5DWsBhaWdi8z2dXdj9vBnUyHp+Gbdh40469q",
+	"GPIuMYqXw5Eg/Fd54sGXIrXa1y4PegFxt0x82izYdpUPx3q9jlKh+brrGvpYrf2sdzewWGPojA1Yr96r",
+	"FTS2JSYzDCTagIpgfNII1/L77RgTzne3itK3C5ZB+uBiRXPQJHsYoORFju13EY0ii1y3LH1aNvtWxGkf",
+	"1W4s+DbSV961KN2sKn6bYmO17Hin5FgC0D0Jj+UC2iRFD8bbhcWpvRAsFzLNy5E7c6nb1L7RBaZ5Gezp",
+	"mOAxJUbOw1fIini1w8meOSCq7aMZC4zfOc1iGM4tYjR/WQ+Lz7MiEMHhxNpbM0UTwtQ5p+TJ0ZGflUtm",
+	"CeRxNtOOQuZTkn9QLlgUI5j3rckXQ2/QlOoSDxSrx6yLiuw9OfzRmikYxi7MsiTZH5Nnfny4+Z4fFRqT",
+	"z7kjUIJH0B5EU1apf6CycLHA+xGHvSr+/64SMSb8MLiI8GWURR/sgsJyhQQ0WN/BFz+ZaqfU7IPn7ZPf",
+	"NiGlWO43Jj7zcuUd9HmtFF1LfXvz0I9WUDjQknLFbFgt5rG/u7W1cqqcO5H/+j//t6Sx5g/MoQv4zyKF",
+	"5hQ9olPDG2NJl3xK9tCGbFiJ4QXuDSjlKyJS4Occk5WMyTNOWJLAJU3IQlyDfZZgCb9Q4JJpYro06/Km",
+	"ifUICQ5qTN6Ia2RKwmOY5zzAJvHtFU1phH8ogqGZpmsszDj44DOfH1+n5DZwpq0xzvohIy1kiKl8KO7v",
+	"BoxlY71oS3QvF3vXOlF/ilMYZgGv5RtSlN4YKPJJEKGJ4JcISAmbQbSK8Nl7F8+ovNrq1JjeVlp+K0qT",
+	"yyLe01HWKOneHkZ1WY/w6leHvcWzUdbB77nSvHB30+7/nCoYMa6A20K2RAGVmM0XYTxPBxlaxj86Q8I6",
+	"s53dqvbWKBrfqcBVQHrnOlzgzWxIiRM1bCketVS++9pbSHeolLd/oOqDv8aNNYju62gOHd/udQbDfN0L",
+	"a1p9rdxxpyHSevCl5r3sFMpr9x5CrP4n9/b13eOAE457HtimkO3v7lU8WGs+vhka3aERuUroNjMlPxyA",
+	"6LTq1t/8dxl3t0OsgwUsLpz41kuaeePaPziZ5uHwVHukD4O1oqRu14NZSJ2DvZLv4jaJzWZQePDF/qP5",
+	"mKke8my0jyZY9nqBZBQaPAssGC00oe6ExvfAL+1OCHUrssp49XrIHsuFE71/i3c1bD+o3wTDKj1CkgTo",
+	"dW5wriyzkJOrFpHiQm9sDskC1OlZHO8CCu4TAp7FcXH9Wmx7+Tme2cL+PjmvOzrKlKiTOIOJjW7644tn",
+	"H06nLvtGPghm/hLyCgOyOKFpKjESEdScpc4Q9HiEQc5PRxjhQrzRrVeEzGiSKBJnkMdRmZnQauOwbwXa",
+	"eSAgHpMXtv7aOS8WQSWQBGbaLItkPAGlyJTxKMlimLhybX808DRFS1ctbQdTBMt5hqxDyNryA3uIOvo6",
+	"Ycsegjuywd15L2tWzhuPF4PSjFO9iZXghden3XErrFofiof1soq3+GiDmPJggvsc5PZQ8R2I35OHtkDk",
+	"Pe+aVWtgX0HBOpy1LJFoAZoWBRsoJ6dnf3lGXv30nnjTuHcitrKU+dv0IpHgiilzA9aWjPmW/F57p2/e",
+	"PRqS0zfvjvC/T/C/39tiT5ja3eYuOn3x8Qg/NqjjyTk/ffHRjPHi4+PR6YuPT7HdLJP4vAviLCoXqCVF",
+	"9npC/sfbnx5hQ5tTHkDi55/fnT4a/fzu9PHwnP/1mVna2w8vH43efnj5eEjOXpzaPhx9xD9/eG3/zGw6",
+	"oP0xmeZogOQwBsmuIT72djI859XlDysLGAbWLWSx7HZvrgPRB2uMscu7H09ufjb/xn5cw/Nd1EPVi7us",
+	"egg9klATcw6+uH+ty37wE9BrzPihxeJCacGB7E2d8HBMUHrYtymZ1IpHGNPhMqMoACeV9EyKYNnx1qBf",
+	"MaCsE2Id679dyh68PTszWijsTgsZzkiN+Damjai32vGKI7ttntnm5nLL/Obc6qI4uTAXXeu2LrHoViNT",
+	"d4MUt2xVzMWqe4hN/ZbBc50d01EJIR2hIDSgLHYbOBtswF9ApwHTL/L1IDW93l5JVGZRapzRBUtWNgTj",
+	"NnyUbbrfZw2S02Ridtg7ftV1eg+zO32x5kIrJxuG2/7ZdvOfroX92raU1MRmCdnAwV0pWdX2HA2T7sZk",
+	"z1AdDD7FjGmJgYc9TEm/X8nIe0IuhJ7bwEx6oVx4WPAKceBunfg2NVcPG9drr/4Wd/to+e5VYYO2DpXT",
+	"KkXKaVzl8zqHt3eOD1XF8pa4Y3d3Y+R4cF8qTEV5ab/MANM6+FI1znXqMKeSqkzCEK2m2IgJfmwZwNAG",
+	"w4kZuWBSz4fE5bLOq14Pi7I8RQ7pnJCfc6RjmOqXSiBLlkJsM2y4LIqlBRozLTJw2WvnYCs2LLBfzFRE",
+	"rRHXCCssHtrgd7F0rgPPkWkG54KPUpBKcJqQGY20Int5KLyNSrdUkuQ1NPeJ0nQ1JEqYgakuUoArzZKE",
+	"0DgmWWondyKGNrRQ0ZUiU0vznKo3JuYsw/pcwJhhGt8M2TZS6nC6+9DpcOIqNH+nSHFHrqBKK6lq0+uq",
+	"J7e5N97rv3tnfM+Hf70QfFOw8DbWJzBjdxB4uxpUhb3vMizj7gCh+6mdb6rq1FhaGEBCI6g/ugvadUjZ",
+	"dEduMEM9LfGmNUsXUWBDuRfkUoyDvrJ35cL/db1lu/Zt7d77ttOnjRuF/BYAsCbeVyQwoRJof40or6G6",
+	"qweTxUrv5MFkMVsPdabAoXtyx3kkpcUD59Gn3tk1EgaEccViqD4ZXDIei2UpcxbB97njrnjAIqR7v9KW",
+	"I6M45Aer6+QLvB+HUnk+/+4uJVoCOYkzzMTS8vasAuoN9nzwpfj3g/Mv3QAbvjEPk3eZXS6mGtVqVUa8",
+	"c7t9ftBmyS8W+60lQEm942vjF2u9TT5W7czfVAsRwXSfE6AyWU1tVUhDA8zn/BF8E7OcmrUjzLplJasU",
+	"Oe7BUfWtA/ga/a4gON3aXYh5FHXeuv1RZbNvJqGKs8L1F8HzPT7Pe96yEJ7P10MIL47/PsPyAxX+fOgq",
+	"QWStHyBv+mAl4wIUduwDqI67cw9AvXZpMHK7vEYtXM3ONbfZoBUHX/zsn52P3fy73sKClve+t2du5XF1",
+	"wPpmVtS8cy8b6vaocpfMvSRlO7Wf3t7tr8GUkrUWyNLNWgPogmVkO7kq1iz/d67J4ir397e53TJLtrX1",
+	"13FjvNj7KYFnSxO32MEswLWbwJ7h60xbppjkNeXsiK7ER71os02HTyhWxidckDm7nGM6DcrzDm3mL3OW",
+	"D5W/m7Xdj9ELT+Vf1d61BoLzp/YIcwG49enmwRfzv3XChYOxW6UHbRqjWd+3Vcys7dz7mEDcbdyS9eNn",
+	"gdVHbAF3dOoxicTI0J0xeUZipuhFAjFu4btehQFbrCXbkaU7lKUsD7oHG8m/DLAXwpsDFmReQuZARNga",
+	"O0lBj1qXYCcEeZ3DT2ar9yOAuGHqMG6rMw+x0jmWgi6cTOb2JI204aiQzMaeyFUWSQ68drY4kI/SKNKt",
+	"57DwxsKKFM1R3pWV+ZUtbzG05YyQ82OBInN8jNsMm55wMK5Sh9AS39BozjiUvoMsmhOq3OPhl++JWikN",
+	"C1d2p145qFI9sai32JzF1vNHOX6IG1nQGG/ZHI3NLuqKyjPtaExM9mzRLUtqrmmSgc12X5xW7ITsWtmu",
+	"Zsp/QhvZUMZ153do2X6Mtzlf19KdhZd0buhlnMMiVkX6r3EgDCA0FRYHKM1/Q/tKGj6nIJmNozMnJeTV",
+	"SEKCdVsSoBLD4AL+qHHAMh6cFV9K+XZMfCjlNvjqp/f4utFCcCO03r/+IpC+OcfPL89cnohh9R063lL+",
+	"SwwJQyAxi+FG4M2xxj6gpAnRQH1sqT5XD6caKHRIa6IDwzDMz6OZkCM8Yd9u1yycotrRUVNkaWa5Y/LO",
+	"D2g7wTDrTIJflboZmjgOBnSowddPX/9/AAAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

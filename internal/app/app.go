@@ -25,6 +25,8 @@ type Services struct {
 	Accounts      *service.Accounts
 	Audit         *service.AuditTrail
 	Delivery      *service.Delivery
+	Placements    *service.Placements
+	Outcomes      *service.Outcomes
 	Keys          *auth.KeySet
 	Tokens        *auth.Tokens
 }
@@ -54,8 +56,10 @@ func NewServices(cfg config.Config, db *postgres.DB) (Services, error) {
 		Audit: service.NewAuditTrail(db, audit),
 		Delivery: service.NewDelivery(db, postgres.NewCohorts(db), postgres.NewEnrolments(db), postgres.NewProgrammes(db),
 			postgres.NewParticipants(db), orgs, audit, now),
-		Keys:   keys,
-		Tokens: tokens,
+		Placements: service.NewPlacements(db, postgres.NewPlacements(db), postgres.NewEnrolments(db), postgres.NewCohorts(db), audit, now),
+		Outcomes:   service.NewOutcomes(db, postgres.NewOutcomes(db), postgres.NewParticipants(db), postgres.NewEnrolments(db), audit, now),
+		Keys:       keys,
+		Tokens:     tokens,
 	}, nil
 }
 
@@ -113,6 +117,8 @@ func NewHandler(cfg config.Config, db *postgres.DB, log *slog.Logger) (http.Hand
 		Accounts:      s.Accounts,
 		Audit:         s.Audit,
 		Delivery:      s.Delivery,
+		Placements:    s.Placements,
+		Outcomes:      s.Outcomes,
 		JWKS:          s.Keys.JWKS(),
 	})
 }

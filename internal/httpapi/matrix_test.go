@@ -92,6 +92,16 @@ var roleScopeMatrix = []matrixRow{
 	{mxCells{mxN, mxN, mxN, mxY, mxN, mxN, mxN, mxN}, "createProgramme", "POST /v1/programmes", "catalogue:write"},
 	{mxCells{mxY, mxY, mxY, mxY, mxN, mxN, mxY, mxN}, "getProgramme", "GET /v1/programmes/{programme_id}", "organisations:read"},
 	{mxCells{mxN, mxN, mxN, mxY, mxN, mxN, mxN, mxN}, "updateProgramme", "PATCH /v1/programmes/{programme_id}", "catalogue:write"},
+	{mxCells{mxY, mxY, mxY, mxY, mxY, mxN, mxN, mxN}, "listPlacements", "GET /v1/placements", "participants:read"},
+	{mxCells{mxN, mxY, mxY, mxY, mxN, mxY, mxN, mxN}, "createPlacement", "POST /v1/placements", "participants:write"},
+	{mxCells{mxY, mxY, mxY, mxY, mxY, mxN, mxN, mxN}, "getPlacement", "GET /v1/placements/{placement_id}", "participants:read"},
+	{mxCells{mxN, mxY, mxY, mxY, mxN, mxY, mxN, mxN}, "updatePlacement", "PATCH /v1/placements/{placement_id}", "participants:write"},
+	{mxCells{mxN, mxY, mxY, mxY, mxN, mxY, mxN, mxN}, "deletePlacement", "DELETE /v1/placements/{placement_id}", "participants:write"},
+	{mxCells{mxY, mxY, mxY, mxY, mxY, mxN, mxN, mxN}, "listOutcomes", "GET /v1/outcomes", "participants:read"},
+	{mxCells{mxN, mxY, mxY, mxY, mxN, mxY, mxN, mxN}, "createOutcome", "POST /v1/outcomes", "participants:write"},
+	{mxCells{mxY, mxY, mxY, mxY, mxY, mxN, mxN, mxN}, "getOutcome", "GET /v1/outcomes/{outcome_id}", "participants:read"},
+	{mxCells{mxN, mxY, mxY, mxY, mxN, mxY, mxN, mxN}, "updateOutcome", "PATCH /v1/outcomes/{outcome_id}", "participants:write"},
+	{mxCells{mxN, mxY, mxY, mxY, mxN, mxY, mxN, mxN}, "deleteOutcome", "DELETE /v1/outcomes/{outcome_id}", "participants:write"},
 	{mxCells{mxY, mxY, mxY, mxY, mxY, mxN, mxN, mxN}, "listParticipants", "GET /v1/participants", "participants:read"},
 	{mxCells{mxN, mxY, mxY, mxY, mxN, mxY, mxN, mxN}, "createParticipant", "POST /v1/participants", "participants:write"},
 	{mxCells{mxY, mxY, mxY, mxY, mxY, mxN, mxN, mxN}, "getParticipant", "GET /v1/participants/{participant_id}", "participants:read"},
@@ -116,6 +126,11 @@ var matrixBodies = map[string]struct{ contentType, body string }{
 	"updateProgramme":     {"application/merge-patch+json", `{"description":"Changed by {unique}"}`},
 	"createParticipant":   {"application/json", `{"organisation_id":"{organisation_id}","given_name":"Matrix","family_name":"Cell","date_of_birth":"2000-01-01"}`},
 	"updateParticipant":   {"application/merge-patch+json", `{"given_name":"Changed"}`},
+	"createPlacement": {"application/json", `{"enrolment_id":"{placed_enrolment_id}","kind":"placement","host_department":"Matrix {unique}",` +
+		`"role_area":"estates","starts_on":"2030-06-03","ends_on":"2030-06-07"}`},
+	"updatePlacement": {"application/merge-patch+json", `{"site":"Site {unique}"}`},
+	"createOutcome":   {"application/json", `{"participant_id":"{participant_id}","destination":"volunteering","ilr_code":"VOL1"}`},
+	"updateOutcome":   {"application/merge-patch+json", `{"employer":"Matrix {unique}"}`},
 }
 
 // matrixCaller is one column's principal and the records of its own organisation.
@@ -152,7 +167,13 @@ func TestMatrixOfRolesAndScopes(t *testing.T) {
 		target, _ := mustCreateUserVia(t, env, admin, org, domain.RoleViewer)
 		participant := mustCreateParticipant(t, env, writer, participantBody(t, org)).ID
 		cohort := mxCohort(t, env, writer, org)
+		placed := mxPost(t, env, writer, "/v1/enrolments", `{"cohort_id":"`+cohort+`","participant_id":"`+
+			mustCreateParticipant(t, env, writer, participantBody(t, org)).ID+`","status":"enrolled"}`)
 		return map[string]string{
+			"placed_enrolment_id": placed,
+			"placement_id": mxPost(t, env, writer, "/v1/placements", `{"enrolment_id":"`+placed+`","kind":"work_experience",`+
+				`"host_department":"Estates","role_area":"estates","starts_on":"2030-06-03","ends_on":"2030-06-07"}`),
+			"outcome_id":          mxPost(t, env, writer, "/v1/outcomes", `{"participant_id":"`+participant+`","destination":"none","ilr_code":"NPE1"}`),
 			"organisation_id":     org.String(),
 			"collaboration_id":    org.String(),
 			"member_id":           org.String(),

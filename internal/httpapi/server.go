@@ -46,6 +46,8 @@ type Deps struct {
 	Accounts      *service.Accounts
 	Audit         *service.AuditTrail
 	Delivery      *service.Delivery
+	Placements    *service.Placements
+	Outcomes      *service.Outcomes
 	JWKS          []byte // the public keys, as GET /.well-known/jwks.json serves them
 }
 

@@ -46,11 +46,28 @@ func TestEveryRouteKeepsTrustsApart(t *testing.T) {
 	}
 	var enrolment struct{ ID string }
 	res.Decode(t, &enrolment)
+	res = env.Do(t, http.MethodPost, "/v1/enrolments/"+enrolment.ID+"/transitions", aCoordinator, `{"to":"enrolled"}`)
+	if res.Status != http.StatusOK {
+		t.Fatalf("enrol: %d %s", res.Status, res.Body)
+	}
+	res = env.Do(t, http.MethodPost, "/v1/placements", aCoordinator, `{"enrolment_id":"`+enrolment.ID+`","kind":"work_experience",
+		"host_department":"Estates","role_area":"estates","starts_on":"2027-01-04","ends_on":"2027-01-08"}`)
+	if res.Status != http.StatusCreated {
+		t.Fatalf("create placement: %d %s", res.Status, res.Body)
+	}
+	var placement struct{ ID string }
+	res.Decode(t, &placement)
+	res = env.Do(t, http.MethodPost, "/v1/outcomes", aCoordinator, `{"participant_id":"`+participant.ID+`","destination":"volunteering","ilr_code":"VOL1"}`)
+	if res.Status != http.StatusCreated {
+		t.Fatalf("create outcome: %d %s", res.Status, res.Body)
+	}
+	var outcome struct{ ID string }
+	res.Decode(t, &outcome)
 	if participant.ID == "" || len(aUser.Data) == 0 || client.ID == "" || cohort.ID == "" || enrolment.ID == "" {
 		t.Fatal("setting up trust A's records failed")
 	}
 	aID, pID, uID, cID := a.ID.String(), participant.ID, aUser.Data[0].ID, client.ID
-	coID, eID := cohort.ID, enrolment.ID
+	coID, eID, plID, oID := cohort.ID, enrolment.ID, placement.ID, outcome.ID
 
 	// hidden: the record must look missing (404) or the act refused (403): never data, never a write.
 	hidden := func(statuses ...int) func(t *testing.T, r apitest.Response) {
@@ -68,7 +85,7 @@ func TestEveryRouteKeepsTrustsApart(t *testing.T) {
 		if r.Status != http.StatusOK {
 			t.Errorf("status %d: %s", r.Status, r.Body)
 		}
-		for _, id := range []string{aID, pID, uID, cID, coID, eID} {
+		for _, id := range []string{aID, pID, uID, cID, coID, eID, plID, oID} {
 			if strings.Contains(string(r.Body), id) {
 				t.Errorf("the list shows trust A's record %s: %s", id, r.Body)
 			}
@@ -111,6 +128,17 @@ func TestEveryRouteKeepsTrustsApart(t *testing.T) {
 		"POST /v1/enrolments":                           {{"/v1/enrolments", `{"cohort_id":"` + coID + `","participant_id":"` + pID + `"}`, hidden(422)}},
 		"GET /v1/enrolments/:enrolment_id":              {{"/v1/enrolments/" + eID, "", hidden(404)}},
 		"POST /v1/enrolments/:enrolment_id/transitions": {{"/v1/enrolments/" + eID + "/transitions", `{"to":"withdrawn","reason":"x"}`, hidden(404)}},
+		"GET /v1/placements":                            {{"/v1/placements", "", listNoForeign}, {"/v1/placements?include_deleted=true&enrolment_id=" + eID, "", listNoForeign}},
+		"POST /v1/placements": {{"/v1/placements", `{"enrolment_id":"` + eID + `","kind":"placement","host_department":"X","role_area":"estates",` +
+			`"starts_on":"2027-01-04","ends_on":"2027-01-05"}`, hidden(422)}},
+		"GET /v1/placements/:placement_id":    {{"/v1/placements/" + plID, "", hidden(404)}},
+		"PATCH /v1/placements/:placement_id":  {{"/v1/placements/" + plID, `{"host_department":"Hijacked"}`, hidden(404)}},
+		"DELETE /v1/placements/:placement_id": {{"/v1/placements/" + plID, "", hidden(404)}},
+		"GET /v1/outcomes":                    {{"/v1/outcomes", "", listNoForeign}, {"/v1/outcomes?participant_id=" + pID, "", listNoForeign}},
+		"POST /v1/outcomes":                   {{"/v1/outcomes", `{"participant_id":"` + pID + `","destination":"none","ilr_code":"NPE1"}`, hidden(422)}},
+		"GET /v1/outcomes/:outcome_id":        {{"/v1/outcomes/" + oID, "", hidden(404)}},
+		"PATCH /v1/outcomes/:outcome_id":      {{"/v1/outcomes/" + oID, `{"destination":"unknown","ilr_code":"NTK1"}`, hidden(404)}},
+		"DELETE /v1/outcomes/:outcome_id":     {{"/v1/outcomes/" + oID, "", hidden(404)}},
 	}
 	// Routes that hold no organisation's records, and why.
 	shared := map[string]string{

@@ -21,31 +21,31 @@ import (
 
 // Defines values for BenefitStatus.
 const (
-	EmploymentAndSupportAllowance BenefitStatus = "employment_and_support_allowance"
-	IncomeSupport                 BenefitStatus = "income_support"
-	JobseekersAllowance           BenefitStatus = "jobseekers_allowance"
-	None                          BenefitStatus = "none"
-	OtherWorkingAgeBenefit        BenefitStatus = "other_working_age_benefit"
-	UniversalCredit               BenefitStatus = "universal_credit"
-	Unknown                       BenefitStatus = "unknown"
+	BenefitStatusEmploymentAndSupportAllowance BenefitStatus = "employment_and_support_allowance"
+	BenefitStatusIncomeSupport                 BenefitStatus = "income_support"
+	BenefitStatusJobseekersAllowance           BenefitStatus = "jobseekers_allowance"
+	BenefitStatusNone                          BenefitStatus = "none"
+	BenefitStatusOtherWorkingAgeBenefit        BenefitStatus = "other_working_age_benefit"
+	BenefitStatusUniversalCredit               BenefitStatus = "universal_credit"
+	BenefitStatusUnknown                       BenefitStatus = "unknown"
 )
 
 // Valid indicates whether the value is a known member of the BenefitStatus enum.
 func (e BenefitStatus) Valid() bool {
 	switch e {
-	case EmploymentAndSupportAllowance:
+	case BenefitStatusEmploymentAndSupportAllowance:
 		return true
-	case IncomeSupport:
+	case BenefitStatusIncomeSupport:
 		return true
-	case JobseekersAllowance:
+	case BenefitStatusJobseekersAllowance:
 		return true
-	case None:
+	case BenefitStatusNone:
 		return true
-	case OtherWorkingAgeBenefit:
+	case BenefitStatusOtherWorkingAgeBenefit:
 		return true
-	case UniversalCredit:
+	case BenefitStatusUniversalCredit:
 		return true
-	case Unknown:
+	case BenefitStatusUnknown:
 		return true
 	default:
 		return false
@@ -81,22 +81,55 @@ func (e ClientScope) Valid() bool {
 
 // Defines values for CohortStatus.
 const (
-	Cancelled CohortStatus = "cancelled"
-	Finished  CohortStatus = "finished"
-	Planned   CohortStatus = "planned"
-	Running   CohortStatus = "running"
+	CohortStatusCancelled CohortStatus = "cancelled"
+	CohortStatusFinished  CohortStatus = "finished"
+	CohortStatusPlanned   CohortStatus = "planned"
+	CohortStatusRunning   CohortStatus = "running"
 )
 
 // Valid indicates whether the value is a known member of the CohortStatus enum.
 func (e CohortStatus) Valid() bool {
 	switch e {
-	case Cancelled:
+	case CohortStatusCancelled:
 		return true
-	case Finished:
+	case CohortStatusFinished:
 		return true
-	case Planned:
+	case CohortStatusPlanned:
 		return true
-	case Running:
+	case CohortStatusRunning:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for Destination.
+const (
+	DestinationApprenticeship   Destination = "apprenticeship"
+	DestinationEmployment       Destination = "employment"
+	DestinationFurtherEducation Destination = "further_education"
+	DestinationNone             Destination = "none"
+	DestinationTraining         Destination = "training"
+	DestinationUnknown          Destination = "unknown"
+	DestinationVolunteering     Destination = "volunteering"
+)
+
+// Valid indicates whether the value is a known member of the Destination enum.
+func (e Destination) Valid() bool {
+	switch e {
+	case DestinationApprenticeship:
+		return true
+	case DestinationEmployment:
+		return true
+	case DestinationFurtherEducation:
+		return true
+	case DestinationNone:
+		return true
+	case DestinationTraining:
+		return true
+	case DestinationUnknown:
+		return true
+	case DestinationVolunteering:
 		return true
 	default:
 		return false
@@ -241,24 +274,69 @@ func (e OrganisationKind) Valid() bool {
 	}
 }
 
+// Defines values for PlacementKind.
+const (
+	PlacementKindPlacement           PlacementKind = "placement"
+	PlacementKindWorkExperience      PlacementKind = "work_experience"
+	PlacementKindWorkRelatedLearning PlacementKind = "work_related_learning"
+)
+
+// Valid indicates whether the value is a known member of the PlacementKind enum.
+func (e PlacementKind) Valid() bool {
+	switch e {
+	case PlacementKindPlacement:
+		return true
+	case PlacementKindWorkExperience:
+		return true
+	case PlacementKindWorkRelatedLearning:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PlacementStatus.
+const (
+	PlacementStatusCompleted  PlacementStatus = "completed"
+	PlacementStatusEndedEarly PlacementStatus = "ended_early"
+	PlacementStatusInProgress PlacementStatus = "in_progress"
+	PlacementStatusPlanned    PlacementStatus = "planned"
+)
+
+// Valid indicates whether the value is a known member of the PlacementStatus enum.
+func (e PlacementStatus) Valid() bool {
+	switch e {
+	case PlacementStatusCompleted:
+		return true
+	case PlacementStatusEndedEarly:
+		return true
+	case PlacementStatusInProgress:
+		return true
+	case PlacementStatusPlanned:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ProgrammeCategory.
 const (
-	Employability       ProgrammeCategory = "employability"
-	Mentoring           ProgrammeCategory = "mentoring"
-	WorkExperience      ProgrammeCategory = "work_experience"
-	WorkRelatedLearning ProgrammeCategory = "work_related_learning"
+	ProgrammeCategoryEmployability       ProgrammeCategory = "employability"
+	ProgrammeCategoryMentoring           ProgrammeCategory = "mentoring"
+	ProgrammeCategoryWorkExperience      ProgrammeCategory = "work_experience"
+	ProgrammeCategoryWorkRelatedLearning ProgrammeCategory = "work_related_learning"
 )
 
 // Valid indicates whether the value is a known member of the ProgrammeCategory enum.
 func (e ProgrammeCategory) Valid() bool {
 	switch e {
-	case Employability:
+	case ProgrammeCategoryEmployability:
 		return true
-	case Mentoring:
+	case ProgrammeCategoryMentoring:
 		return true
-	case WorkExperience:
+	case ProgrammeCategoryWorkExperience:
 		return true
-	case WorkRelatedLearning:
+	case ProgrammeCategoryWorkRelatedLearning:
 		return true
 	default:
 		return false
@@ -388,6 +466,48 @@ func (e RoleArea) Valid() bool {
 	case RoleAreaHealthcareSupport:
 		return true
 	case RoleAreaOther:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for Sector.
+const (
+	SectorNhs        Sector = "nhs"
+	SectorOther      Sector = "other"
+	SectorSocialCare Sector = "social_care"
+)
+
+// Valid indicates whether the value is a known member of the Sector enum.
+func (e Sector) Valid() bool {
+	switch e {
+	case SectorNhs:
+		return true
+	case SectorOther:
+		return true
+	case SectorSocialCare:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SustainmentResult.
+const (
+	No       SustainmentResult = "no"
+	NotKnown SustainmentResult = "not_known"
+	Yes      SustainmentResult = "yes"
+)
+
+// Valid indicates whether the value is a known member of the SustainmentResult enum.
+func (e SustainmentResult) Valid() bool {
+	switch e {
+	case No:
+		return true
+	case NotKnown:
+		return true
+	case Yes:
 		return true
 	default:
 		return false
@@ -586,6 +706,9 @@ type ConsentState struct {
 	Granted   bool                         `json:"granted"`
 }
 
+// Destination defines model for Destination.
+type Destination string
+
 // Enrolment defines model for Enrolment.
 type Enrolment struct {
 	CohortId                  openapi_types.UUID                    `json:"cohort_id"`
@@ -741,6 +864,63 @@ type OrganisationPatch struct {
 	Region  nullable.Nullable[Region]  `json:"region,omitempty"`
 }
 
+// Outcome defines model for Outcome.
+type Outcome struct {
+	CreatedAt   time.Time                             `json:"created_at"`
+	Deleted     bool                                  `json:"deleted"`
+	Destination Destination                           `json:"destination"`
+	Employer    nullable.Nullable[string]             `json:"employer"`
+	EnrolmentId nullable.Nullable[openapi_types.UUID] `json:"enrolment_id"`
+	Id          openapi_types.UUID                    `json:"id"`
+	IlrCode     string                                `json:"ilr_code"`
+
+	// OrganisationId The participant's organisation.
+	OrganisationId openapi_types.UUID `json:"organisation_id"`
+	ParticipantId  openapi_types.UUID `json:"participant_id"`
+
+	// Positive Derived: employment, apprenticeship, volunteering, further education or training.
+	Positive         bool                                  `json:"positive"`
+	Role             nullable.Nullable[string]             `json:"role"`
+	Sector           nullable.Nullable[Sector]             `json:"sector"`
+	StartsOn         nullable.Nullable[openapi_types.Date] `json:"starts_on"`
+	Sustained3Months nullable.Nullable[SustainmentCheck]   `json:"sustained_3_months"`
+	Sustained6Months nullable.Nullable[SustainmentCheck]   `json:"sustained_6_months"`
+	UpdatedAt        time.Time                             `json:"updated_at"`
+	Version          int64                                 `json:"version"`
+}
+
+// OutcomeCreate defines model for OutcomeCreate.
+type OutcomeCreate struct {
+	Destination Destination `json:"destination"`
+	Employer    *string     `json:"employer,omitempty"`
+
+	// EnrolmentId The enrolment this destination follows.
+	EnrolmentId   *openapi_types.UUID `json:"enrolment_id,omitempty"`
+	IlrCode       string              `json:"ilr_code"`
+	ParticipantId openapi_types.UUID  `json:"participant_id"`
+	Role          *string             `json:"role,omitempty"`
+	Sector        *Sector             `json:"sector,omitempty"`
+	StartsOn      *openapi_types.Date `json:"starts_on,omitempty"`
+}
+
+// OutcomePage defines model for OutcomePage.
+type OutcomePage struct {
+	Data       []Outcome                 `json:"data"`
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+}
+
+// OutcomePatch defines model for OutcomePatch.
+type OutcomePatch struct {
+	Destination      *Destination                          `json:"destination,omitempty"`
+	Employer         nullable.Nullable[string]             `json:"employer,omitempty"`
+	IlrCode          *string                               `json:"ilr_code,omitempty"`
+	Role             nullable.Nullable[string]             `json:"role,omitempty"`
+	Sector           nullable.Nullable[Sector]             `json:"sector,omitempty"`
+	StartsOn         nullable.Nullable[openapi_types.Date] `json:"starts_on,omitempty"`
+	Sustained3Months nullable.Nullable[SustainmentCheck]   `json:"sustained_3_months,omitempty"`
+	Sustained6Months nullable.Nullable[SustainmentCheck]   `json:"sustained_6_months,omitempty"`
+}
+
 // Participant After erasure every personal field is null and `erased` is true.
 type Participant struct {
 	// BenefitStatus Working-age benefit the person receives, if any.
@@ -810,6 +990,72 @@ type ParticipantPatch struct {
 
 // Phone defines model for Phone.
 type Phone = string
+
+// Placement defines model for Placement.
+type Placement struct {
+	CohortId       openapi_types.UUID         `json:"cohort_id"`
+	CreatedAt      time.Time                  `json:"created_at"`
+	Deleted        bool                       `json:"deleted"`
+	EndReason      nullable.Nullable[string]  `json:"end_reason"`
+	EndsOn         openapi_types.Date         `json:"ends_on"`
+	EnrolmentId    openapi_types.UUID         `json:"enrolment_id"`
+	HostDepartment string                     `json:"host_department"`
+	HoursPerWeek   nullable.Nullable[float64] `json:"hours_per_week"`
+	Id             openapi_types.UUID         `json:"id"`
+
+	// Kind A placement on a programme, a work experience opportunity or a work-related learning activity, counted apart nationally.
+	Kind           PlacementKind             `json:"kind"`
+	OrganisationId openapi_types.UUID        `json:"organisation_id"`
+	ParticipantId  openapi_types.UUID        `json:"participant_id"`
+	RoleArea       RoleArea                  `json:"role_area"`
+	Site           nullable.Nullable[string] `json:"site"`
+	StartsOn       openapi_types.Date        `json:"starts_on"`
+	Status         PlacementStatus           `json:"status"`
+	SupervisorName nullable.Nullable[string] `json:"supervisor_name"`
+	UpdatedAt      time.Time                 `json:"updated_at"`
+	Version        int64                     `json:"version"`
+}
+
+// PlacementCreate defines model for PlacementCreate.
+type PlacementCreate struct {
+	EndsOn         openapi_types.Date `json:"ends_on"`
+	EnrolmentId    openapi_types.UUID `json:"enrolment_id"`
+	HostDepartment string             `json:"host_department"`
+	HoursPerWeek   *float64           `json:"hours_per_week,omitempty"`
+
+	// Kind A placement on a programme, a work experience opportunity or a work-related learning activity, counted apart nationally.
+	Kind           PlacementKind      `json:"kind"`
+	RoleArea       RoleArea           `json:"role_area"`
+	Site           *string            `json:"site,omitempty"`
+	StartsOn       openapi_types.Date `json:"starts_on"`
+	Status         *PlacementStatus   `json:"status,omitempty"`
+	SupervisorName *string            `json:"supervisor_name,omitempty"`
+}
+
+// PlacementKind A placement on a programme, a work experience opportunity or a work-related learning activity, counted apart nationally.
+type PlacementKind string
+
+// PlacementPage defines model for PlacementPage.
+type PlacementPage struct {
+	Data       []Placement               `json:"data"`
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+}
+
+// PlacementPatch defines model for PlacementPatch.
+type PlacementPatch struct {
+	EndReason      nullable.Nullable[string]  `json:"end_reason,omitempty"`
+	EndsOn         *openapi_types.Date        `json:"ends_on,omitempty"`
+	HostDepartment *string                    `json:"host_department,omitempty"`
+	HoursPerWeek   nullable.Nullable[float64] `json:"hours_per_week,omitempty"`
+	RoleArea       *RoleArea                  `json:"role_area,omitempty"`
+	Site           nullable.Nullable[string]  `json:"site,omitempty"`
+	StartsOn       *openapi_types.Date        `json:"starts_on,omitempty"`
+	Status         *PlacementStatus           `json:"status,omitempty"`
+	SupervisorName nullable.Nullable[string]  `json:"supervisor_name,omitempty"`
+}
+
+// PlacementStatus defines model for PlacementStatus.
+type PlacementStatus string
 
 // Problem RFC 9457 problem details.
 type Problem struct {
@@ -901,6 +1147,18 @@ type Role string
 // RoleArea defines model for RoleArea.
 type RoleArea string
 
+// Sector defines model for Sector.
+type Sector string
+
+// SustainmentCheck defines model for SustainmentCheck.
+type SustainmentCheck struct {
+	CheckedOn openapi_types.Date `json:"checked_on"`
+	Result    SustainmentResult  `json:"result"`
+}
+
+// SustainmentResult defines model for SustainmentResult.
+type SustainmentResult string
+
 // TokenRequest defines model for TokenRequest.
 type TokenRequest struct {
 	ClientId     *string               `json:"client_id,omitempty"`
@@ -972,6 +1230,9 @@ type IdempotencyKey = string
 
 // IfMatch defines model for IfMatch.
 type IfMatch = string
+
+// IncludeDeleted defines model for IncludeDeleted.
+type IncludeDeleted = bool
 
 // Limit defines model for Limit.
 type Limit = int
@@ -1149,6 +1410,46 @@ type ListOrganisationMembersParams struct {
 	UpdatedSince *UpdatedSince `form:"updated_since,omitempty" json:"updated_since,omitempty"`
 }
 
+// ListOutcomesParams defines parameters for ListOutcomes.
+type ListOutcomesParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// UpdatedSince Only records changed at or after this instant (incremental sync).
+	UpdatedSince *UpdatedSince `form:"updated_since,omitempty" json:"updated_since,omitempty"`
+
+	// IncludeDeleted Include deleted records (tombstones); they are always included with `updated_since`.
+	IncludeDeleted       *IncludeDeleted     `form:"include_deleted,omitempty" json:"include_deleted,omitempty"`
+	ParticipantId        *openapi_types.UUID `form:"participant_id,omitempty" json:"participant_id,omitempty"`
+	EnrolmentId          *openapi_types.UUID `form:"enrolment_id,omitempty" json:"enrolment_id,omitempty"`
+	Destination          *Destination        `form:"destination,omitempty" json:"destination,omitempty"`
+	Positive             *bool               `form:"positive,omitempty" json:"positive,omitempty"`
+	SustainmentDueBefore *openapi_types.Date `form:"sustainment_due_before,omitempty" json:"sustainment_due_before,omitempty"`
+}
+
+// CreateOutcomeParams defines parameters for CreateOutcome.
+type CreateOutcomeParams struct {
+	// IdempotencyKey Makes a POST safe to retry. The same key with the same body replays the first answer;
+	// the same key with another body is refused (422); a retry while the first is still
+	// running is refused (409). Keys are scoped to the caller and kept for 24 hours.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// DeleteOutcomeParams defines parameters for DeleteOutcome.
+type DeleteOutcomeParams struct {
+	// IfMatch The ETag last read; the change is refused with 412 if the record changed since.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// UpdateOutcomeParams defines parameters for UpdateOutcome.
+type UpdateOutcomeParams struct {
+	// IfMatch The ETag last read; the change is refused with 412 if the record changed since.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
 // ListParticipantsParams defines parameters for ListParticipants.
 type ListParticipantsParams struct {
 	// Limit Page size.
@@ -1187,6 +1488,47 @@ type EraseParticipantParams struct {
 
 // UpdateParticipantParams defines parameters for UpdateParticipant.
 type UpdateParticipantParams struct {
+	// IfMatch The ETag last read; the change is refused with 412 if the record changed since.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// ListPlacementsParams defines parameters for ListPlacements.
+type ListPlacementsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// UpdatedSince Only records changed at or after this instant (incremental sync).
+	UpdatedSince *UpdatedSince `form:"updated_since,omitempty" json:"updated_since,omitempty"`
+
+	// IncludeDeleted Include deleted records (tombstones); they are always included with `updated_since`.
+	IncludeDeleted *IncludeDeleted     `form:"include_deleted,omitempty" json:"include_deleted,omitempty"`
+	EnrolmentId    *openapi_types.UUID `form:"enrolment_id,omitempty" json:"enrolment_id,omitempty"`
+	ParticipantId  *openapi_types.UUID `form:"participant_id,omitempty" json:"participant_id,omitempty"`
+	CohortId       *openapi_types.UUID `form:"cohort_id,omitempty" json:"cohort_id,omitempty"`
+	Kind           *PlacementKind      `form:"kind,omitempty" json:"kind,omitempty"`
+	RoleArea       *RoleArea           `form:"role_area,omitempty" json:"role_area,omitempty"`
+	Status         *PlacementStatus    `form:"status,omitempty" json:"status,omitempty"`
+}
+
+// CreatePlacementParams defines parameters for CreatePlacement.
+type CreatePlacementParams struct {
+	// IdempotencyKey Makes a POST safe to retry. The same key with the same body replays the first answer;
+	// the same key with another body is refused (422); a retry while the first is still
+	// running is refused (409). Keys are scoped to the caller and kept for 24 hours.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// DeletePlacementParams defines parameters for DeletePlacement.
+type DeletePlacementParams struct {
+	// IfMatch The ETag last read; the change is refused with 412 if the record changed since.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// UpdatePlacementParams defines parameters for UpdatePlacement.
+type UpdatePlacementParams struct {
 	// IfMatch The ETag last read; the change is refused with 412 if the record changed since.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
@@ -1279,11 +1621,23 @@ type CreateOrganisationJSONRequestBody = OrganisationCreate
 // UpdateOrganisationApplicationMergePatchPlusJSONRequestBody defines body for UpdateOrganisation for application/merge-patch+json ContentType.
 type UpdateOrganisationApplicationMergePatchPlusJSONRequestBody = OrganisationPatch
 
+// CreateOutcomeJSONRequestBody defines body for CreateOutcome for application/json ContentType.
+type CreateOutcomeJSONRequestBody = OutcomeCreate
+
+// UpdateOutcomeApplicationMergePatchPlusJSONRequestBody defines body for UpdateOutcome for application/merge-patch+json ContentType.
+type UpdateOutcomeApplicationMergePatchPlusJSONRequestBody = OutcomePatch
+
 // CreateParticipantJSONRequestBody defines body for CreateParticipant for application/json ContentType.
 type CreateParticipantJSONRequestBody = ParticipantCreate
 
 // UpdateParticipantApplicationMergePatchPlusJSONRequestBody defines body for UpdateParticipant for application/merge-patch+json ContentType.
 type UpdateParticipantApplicationMergePatchPlusJSONRequestBody = ParticipantPatch
+
+// CreatePlacementJSONRequestBody defines body for CreatePlacement for application/json ContentType.
+type CreatePlacementJSONRequestBody = PlacementCreate
+
+// UpdatePlacementApplicationMergePatchPlusJSONRequestBody defines body for UpdatePlacement for application/merge-patch+json ContentType.
+type UpdatePlacementApplicationMergePatchPlusJSONRequestBody = PlacementPatch
 
 // CreateProgrammeJSONRequestBody defines body for CreateProgramme for application/json ContentType.
 type CreateProgrammeJSONRequestBody = ProgrammeCreate
@@ -1667,6 +2021,67 @@ type ClientInterface interface {
 	// Corresponds with PUT /v1/organisations/{organisation_id}/members/{member_id} (the `AddOrganisationMember` operationId).
 	AddOrganisationMember(ctx context.Context, organisationId OrganisationId, memberId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListOutcomes List outcomes (destinations) within reach
+	//
+	// `sustainment_due_before=DATE` lists outcomes in work or an apprenticeship whose 3- or
+	// 6-month sustainment check falls due before DATE and is not yet recorded. Deleted
+	// outcomes are left out unless `include_deleted=true` or `updated_since` is given.
+	//
+	// Corresponds with GET /v1/outcomes (the `ListOutcomes` operationId).
+	ListOutcomes(ctx context.Context, params *ListOutcomesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateOutcomeWithBody Record where a participant went
+	//
+	// `ilr_code` must be an ESFA ILR destination and progression code consistent with the
+	// destination (EMP1, EMP2, EMP4, EMP5 for employment; EDU2 for an apprenticeship;
+	// EDU1, EDU3-EDU6 for further education and training; VOL1 for volunteering; NPE1-NPE3,
+	// GAP1, OTH1-OTH3, SDE1 for none; NTK1 for unknown). `positive` is derived: employment,
+	// apprenticeship, volunteering, further education or training.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/outcomes (the `CreateOutcome` operationId).
+	CreateOutcomeWithBody(ctx context.Context, params *CreateOutcomeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateOutcome Record where a participant went
+	//
+	// `ilr_code` must be an ESFA ILR destination and progression code consistent with the
+	// destination (EMP1, EMP2, EMP4, EMP5 for employment; EDU2 for an apprenticeship;
+	// EDU1, EDU3-EDU6 for further education and training; VOL1 for volunteering; NPE1-NPE3,
+	// GAP1, OTH1-OTH3, SDE1 for none; NTK1 for unknown). `positive` is derived: employment,
+	// apprenticeship, volunteering, further education or training.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/outcomes (the `CreateOutcome` operationId).
+	CreateOutcome(ctx context.Context, params *CreateOutcomeParams, body CreateOutcomeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteOutcome Delete an outcome recorded in error
+	//
+	// Leaves a tombstone (`deleted: true`) that syncing clients see. Deleting twice is harmless.
+	//
+	// Corresponds with DELETE /v1/outcomes/{outcome_id} (the `DeleteOutcome` operationId).
+	DeleteOutcome(ctx context.Context, outcomeId openapi_types.UUID, params *DeleteOutcomeParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetOutcome Get an outcome
+	//
+	// Corresponds with GET /v1/outcomes/{outcome_id} (the `GetOutcome` operationId).
+	GetOutcome(ctx context.Context, outcomeId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateOutcomeWithBody Change an outcome or record a sustainment check (JSON merge patch)
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /v1/outcomes/{outcome_id} (the `UpdateOutcome` operationId).
+	UpdateOutcomeWithBody(ctx context.Context, outcomeId openapi_types.UUID, params *UpdateOutcomeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateOutcomeWithApplicationMergePatchPlusJSONBody Change an outcome or record a sustainment check (JSON merge patch)
+	//
+	// Takes a body of the `application/merge-patch+json` content type.
+	//
+	// Corresponds with PATCH /v1/outcomes/{outcome_id} (the `UpdateOutcome` operationId).
+	UpdateOutcomeWithApplicationMergePatchPlusJSONBody(ctx context.Context, outcomeId openapi_types.UUID, params *UpdateOutcomeParams, body UpdateOutcomeApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListParticipants List and search participants
 	//
 	// Corresponds with GET /v1/participants (the `ListParticipants` operationId).
@@ -1714,6 +2129,61 @@ type ClientInterface interface {
 	//
 	// Corresponds with PATCH /v1/participants/{participant_id} (the `UpdateParticipant` operationId).
 	UpdateParticipantWithApplicationMergePatchPlusJSONBody(ctx context.Context, participantId ParticipantId, params *UpdateParticipantParams, body UpdateParticipantApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListPlacements List placements within reach
+	//
+	// Deleted placements are left out unless `include_deleted=true` or `updated_since` is given, so that a syncing client sees them go.
+	//
+	// Corresponds with GET /v1/placements (the `ListPlacements` operationId).
+	ListPlacements(ctx context.Context, params *ListPlacementsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreatePlacementWithBody Record a placement during an enrolment
+	//
+	// The dates must lie inside the cohort's window and the enrolment must be enrolled or active.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/placements (the `CreatePlacement` operationId).
+	CreatePlacementWithBody(ctx context.Context, params *CreatePlacementParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreatePlacement Record a placement during an enrolment
+	//
+	// The dates must lie inside the cohort's window and the enrolment must be enrolled or active.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/placements (the `CreatePlacement` operationId).
+	CreatePlacement(ctx context.Context, params *CreatePlacementParams, body CreatePlacementJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeletePlacement Delete a placement recorded in error
+	//
+	// Leaves a tombstone (`deleted: true`) that syncing clients see. Deleting twice is harmless.
+	//
+	// Corresponds with DELETE /v1/placements/{placement_id} (the `DeletePlacement` operationId).
+	DeletePlacement(ctx context.Context, placementId openapi_types.UUID, params *DeletePlacementParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetPlacement Get a placement
+	//
+	// Corresponds with GET /v1/placements/{placement_id} (the `GetPlacement` operationId).
+	GetPlacement(ctx context.Context, placementId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdatePlacementWithBody Change a placement (JSON merge patch)
+	//
+	// `ended_early` needs an `end_reason`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /v1/placements/{placement_id} (the `UpdatePlacement` operationId).
+	UpdatePlacementWithBody(ctx context.Context, placementId openapi_types.UUID, params *UpdatePlacementParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdatePlacementWithApplicationMergePatchPlusJSONBody Change a placement (JSON merge patch)
+	//
+	// `ended_early` needs an `end_reason`.
+	//
+	// Takes a body of the `application/merge-patch+json` content type.
+	//
+	// Corresponds with PATCH /v1/placements/{placement_id} (the `UpdatePlacement` operationId).
+	UpdatePlacementWithApplicationMergePatchPlusJSONBody(ctx context.Context, placementId openapi_types.UUID, params *UpdatePlacementParams, body UpdatePlacementApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListProgrammes List the programme catalogue
 	//
@@ -2456,6 +2926,137 @@ func (c *Client) AddOrganisationMember(ctx context.Context, organisationId Organ
 	return c.Client.Do(req)
 }
 
+// ListOutcomes List outcomes (destinations) within reach
+//
+// `sustainment_due_before=DATE` lists outcomes in work or an apprenticeship whose 3- or
+// 6-month sustainment check falls due before DATE and is not yet recorded. Deleted
+// outcomes are left out unless `include_deleted=true` or `updated_since` is given.
+//
+// Corresponds with GET /v1/outcomes (the `ListOutcomes` operationId).
+func (c *Client) ListOutcomes(ctx context.Context, params *ListOutcomesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListOutcomesRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateOutcomeWithBody Record where a participant went
+//
+// `ilr_code` must be an ESFA ILR destination and progression code consistent with the
+// destination (EMP1, EMP2, EMP4, EMP5 for employment; EDU2 for an apprenticeship;
+// EDU1, EDU3-EDU6 for further education and training; VOL1 for volunteering; NPE1-NPE3,
+// GAP1, OTH1-OTH3, SDE1 for none; NTK1 for unknown). `positive` is derived: employment,
+// apprenticeship, volunteering, further education or training.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/outcomes (the `CreateOutcome` operationId).
+func (c *Client) CreateOutcomeWithBody(ctx context.Context, params *CreateOutcomeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateOutcomeRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateOutcome Record where a participant went
+//
+// `ilr_code` must be an ESFA ILR destination and progression code consistent with the
+// destination (EMP1, EMP2, EMP4, EMP5 for employment; EDU2 for an apprenticeship;
+// EDU1, EDU3-EDU6 for further education and training; VOL1 for volunteering; NPE1-NPE3,
+// GAP1, OTH1-OTH3, SDE1 for none; NTK1 for unknown). `positive` is derived: employment,
+// apprenticeship, volunteering, further education or training.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/outcomes (the `CreateOutcome` operationId).
+func (c *Client) CreateOutcome(ctx context.Context, params *CreateOutcomeParams, body CreateOutcomeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateOutcomeRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteOutcome Delete an outcome recorded in error
+//
+// Leaves a tombstone (`deleted: true`) that syncing clients see. Deleting twice is harmless.
+//
+// Corresponds with DELETE /v1/outcomes/{outcome_id} (the `DeleteOutcome` operationId).
+func (c *Client) DeleteOutcome(ctx context.Context, outcomeId openapi_types.UUID, params *DeleteOutcomeParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteOutcomeRequest(c.Server, outcomeId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetOutcome Get an outcome
+//
+// Corresponds with GET /v1/outcomes/{outcome_id} (the `GetOutcome` operationId).
+func (c *Client) GetOutcome(ctx context.Context, outcomeId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetOutcomeRequest(c.Server, outcomeId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateOutcomeWithBody Change an outcome or record a sustainment check (JSON merge patch)
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /v1/outcomes/{outcome_id} (the `UpdateOutcome` operationId).
+func (c *Client) UpdateOutcomeWithBody(ctx context.Context, outcomeId openapi_types.UUID, params *UpdateOutcomeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateOutcomeRequestWithBody(c.Server, outcomeId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateOutcomeWithApplicationMergePatchPlusJSONBody Change an outcome or record a sustainment check (JSON merge patch)
+//
+// Takes a body of the `application/merge-patch+json` content type.
+//
+// Corresponds with PATCH /v1/outcomes/{outcome_id} (the `UpdateOutcome` operationId).
+func (c *Client) UpdateOutcomeWithApplicationMergePatchPlusJSONBody(ctx context.Context, outcomeId openapi_types.UUID, params *UpdateOutcomeParams, body UpdateOutcomeApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateOutcomeRequestWithApplicationMergePatchPlusJSONBody(c.Server, outcomeId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListParticipants List and search participants
 //
 // Corresponds with GET /v1/participants (the `ListParticipants` operationId).
@@ -2564,6 +3165,131 @@ func (c *Client) UpdateParticipantWithBody(ctx context.Context, participantId Pa
 // Corresponds with PATCH /v1/participants/{participant_id} (the `UpdateParticipant` operationId).
 func (c *Client) UpdateParticipantWithApplicationMergePatchPlusJSONBody(ctx context.Context, participantId ParticipantId, params *UpdateParticipantParams, body UpdateParticipantApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateParticipantRequestWithApplicationMergePatchPlusJSONBody(c.Server, participantId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListPlacements List placements within reach
+//
+// Deleted placements are left out unless `include_deleted=true` or `updated_since` is given, so that a syncing client sees them go.
+//
+// Corresponds with GET /v1/placements (the `ListPlacements` operationId).
+func (c *Client) ListPlacements(ctx context.Context, params *ListPlacementsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListPlacementsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreatePlacementWithBody Record a placement during an enrolment
+//
+// The dates must lie inside the cohort's window and the enrolment must be enrolled or active.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/placements (the `CreatePlacement` operationId).
+func (c *Client) CreatePlacementWithBody(ctx context.Context, params *CreatePlacementParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreatePlacementRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreatePlacement Record a placement during an enrolment
+//
+// The dates must lie inside the cohort's window and the enrolment must be enrolled or active.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/placements (the `CreatePlacement` operationId).
+func (c *Client) CreatePlacement(ctx context.Context, params *CreatePlacementParams, body CreatePlacementJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreatePlacementRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeletePlacement Delete a placement recorded in error
+//
+// Leaves a tombstone (`deleted: true`) that syncing clients see. Deleting twice is harmless.
+//
+// Corresponds with DELETE /v1/placements/{placement_id} (the `DeletePlacement` operationId).
+func (c *Client) DeletePlacement(ctx context.Context, placementId openapi_types.UUID, params *DeletePlacementParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeletePlacementRequest(c.Server, placementId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetPlacement Get a placement
+//
+// Corresponds with GET /v1/placements/{placement_id} (the `GetPlacement` operationId).
+func (c *Client) GetPlacement(ctx context.Context, placementId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetPlacementRequest(c.Server, placementId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdatePlacementWithBody Change a placement (JSON merge patch)
+//
+// `ended_early` needs an `end_reason`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /v1/placements/{placement_id} (the `UpdatePlacement` operationId).
+func (c *Client) UpdatePlacementWithBody(ctx context.Context, placementId openapi_types.UUID, params *UpdatePlacementParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdatePlacementRequestWithBody(c.Server, placementId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdatePlacementWithApplicationMergePatchPlusJSONBody Change a placement (JSON merge patch)
+//
+// `ended_early` needs an `end_reason`.
+//
+// Takes a body of the `application/merge-patch+json` content type.
+//
+// Corresponds with PATCH /v1/placements/{placement_id} (the `UpdatePlacement` operationId).
+func (c *Client) UpdatePlacementWithApplicationMergePatchPlusJSONBody(ctx context.Context, placementId openapi_types.UUID, params *UpdatePlacementParams, body UpdatePlacementApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdatePlacementRequestWithApplicationMergePatchPlusJSONBody(c.Server, placementId, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4319,6 +5045,356 @@ func NewAddOrganisationMemberRequest(server string, organisationId OrganisationI
 	return req, nil
 }
 
+// NewListOutcomesRequest constructs an http.Request for the ListOutcomes method
+func NewListOutcomesRequest(server string, params *ListOutcomesParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/outcomes")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.UpdatedSince != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "updated_since", *params.UpdatedSince, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.IncludeDeleted != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "include_deleted", *params.IncludeDeleted, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ParticipantId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "participant_id", *params.ParticipantId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.EnrolmentId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "enrolment_id", *params.EnrolmentId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Destination != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "destination", *params.Destination, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Positive != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "positive", *params.Positive, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.SustainmentDueBefore != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "sustainment_due_before", *params.SustainmentDueBefore, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateOutcomeRequest calls the generic CreateOutcome builder with application/json body
+func NewCreateOutcomeRequest(server string, params *CreateOutcomeParams, body CreateOutcomeJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateOutcomeRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewCreateOutcomeRequestWithBody constructs an http.Request for the CreateOutcome method, with any body, and a specified content type
+func NewCreateOutcomeRequestWithBody(server string, params *CreateOutcomeParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/outcomes")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewDeleteOutcomeRequest constructs an http.Request for the DeleteOutcome method
+func NewDeleteOutcomeRequest(server string, outcomeId openapi_types.UUID, params *DeleteOutcomeParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "outcome_id", outcomeId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/outcomes/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetOutcomeRequest constructs an http.Request for the GetOutcome method
+func NewGetOutcomeRequest(server string, outcomeId openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "outcome_id", outcomeId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/outcomes/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateOutcomeRequestWithApplicationMergePatchPlusJSONBody calls the generic UpdateOutcome builder with application/merge-patch+json body
+func NewUpdateOutcomeRequestWithApplicationMergePatchPlusJSONBody(server string, outcomeId openapi_types.UUID, params *UpdateOutcomeParams, body UpdateOutcomeApplicationMergePatchPlusJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateOutcomeRequestWithBody(server, outcomeId, params, "application/merge-patch+json", bodyReader)
+}
+
+// NewUpdateOutcomeRequestWithBody constructs an http.Request for the UpdateOutcome method, with any body, and a specified content type
+func NewUpdateOutcomeRequestWithBody(server string, outcomeId openapi_types.UUID, params *UpdateOutcomeParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "outcome_id", outcomeId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/outcomes/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewListParticipantsRequest constructs an http.Request for the ListParticipants method
 func NewListParticipantsRequest(server string, params *ListParticipantsParams) (*http.Request, error) {
 	var err error
@@ -4635,6 +5711,368 @@ func NewUpdateParticipantRequestWithBody(server string, participantId Participan
 	}
 
 	operationPath := fmt.Sprintf("/v1/participants/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewListPlacementsRequest constructs an http.Request for the ListPlacements method
+func NewListPlacementsRequest(server string, params *ListPlacementsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/placements")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.UpdatedSince != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "updated_since", *params.UpdatedSince, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.IncludeDeleted != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "include_deleted", *params.IncludeDeleted, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.EnrolmentId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "enrolment_id", *params.EnrolmentId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ParticipantId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "participant_id", *params.ParticipantId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.CohortId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cohort_id", *params.CohortId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Kind != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "kind", *params.Kind, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.RoleArea != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "role_area", *params.RoleArea, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreatePlacementRequest calls the generic CreatePlacement builder with application/json body
+func NewCreatePlacementRequest(server string, params *CreatePlacementParams, body CreatePlacementJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreatePlacementRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewCreatePlacementRequestWithBody constructs an http.Request for the CreatePlacement method, with any body, and a specified content type
+func NewCreatePlacementRequestWithBody(server string, params *CreatePlacementParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/placements")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewDeletePlacementRequest constructs an http.Request for the DeletePlacement method
+func NewDeletePlacementRequest(server string, placementId openapi_types.UUID, params *DeletePlacementParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "placement_id", placementId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/placements/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetPlacementRequest constructs an http.Request for the GetPlacement method
+func NewGetPlacementRequest(server string, placementId openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "placement_id", placementId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/placements/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdatePlacementRequestWithApplicationMergePatchPlusJSONBody calls the generic UpdatePlacement builder with application/merge-patch+json body
+func NewUpdatePlacementRequestWithApplicationMergePatchPlusJSONBody(server string, placementId openapi_types.UUID, params *UpdatePlacementParams, body UpdatePlacementApplicationMergePatchPlusJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdatePlacementRequestWithBody(server, placementId, params, "application/merge-patch+json", bodyReader)
+}
+
+// NewUpdatePlacementRequestWithBody constructs an http.Request for the UpdatePlacement method, with any body, and a specified content type
+func NewUpdatePlacementRequestWithBody(server string, placementId openapi_types.UUID, params *UpdatePlacementParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "placement_id", placementId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/placements/%s", pathParam0)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -5535,6 +6973,73 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PUT /v1/organisations/{organisation_id}/members/{member_id} (the `AddOrganisationMember` operationId).
 	AddOrganisationMemberWithResponse(ctx context.Context, organisationId OrganisationId, memberId openapi_types.UUID, reqEditors ...RequestEditorFn) (*AddOrganisationMemberResponse, error)
 
+	// ListOutcomesWithResponse List outcomes (destinations) within reach
+	//
+	// `sustainment_due_before=DATE` lists outcomes in work or an apprenticeship whose 3- or
+	// 6-month sustainment check falls due before DATE and is not yet recorded. Deleted
+	// outcomes are left out unless `include_deleted=true` or `updated_since` is given.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/outcomes (the `ListOutcomes` operationId).
+	ListOutcomesWithResponse(ctx context.Context, params *ListOutcomesParams, reqEditors ...RequestEditorFn) (*ListOutcomesResponse, error)
+
+	// CreateOutcomeWithBodyWithResponse Record where a participant went
+	//
+	// `ilr_code` must be an ESFA ILR destination and progression code consistent with the
+	// destination (EMP1, EMP2, EMP4, EMP5 for employment; EDU2 for an apprenticeship;
+	// EDU1, EDU3-EDU6 for further education and training; VOL1 for volunteering; NPE1-NPE3,
+	// GAP1, OTH1-OTH3, SDE1 for none; NTK1 for unknown). `positive` is derived: employment,
+	// apprenticeship, volunteering, further education or training.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/outcomes (the `CreateOutcome` operationId).
+	CreateOutcomeWithBodyWithResponse(ctx context.Context, params *CreateOutcomeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateOutcomeResponse, error)
+
+	// CreateOutcomeWithResponse Record where a participant went
+	//
+	// `ilr_code` must be an ESFA ILR destination and progression code consistent with the
+	// destination (EMP1, EMP2, EMP4, EMP5 for employment; EDU2 for an apprenticeship;
+	// EDU1, EDU3-EDU6 for further education and training; VOL1 for volunteering; NPE1-NPE3,
+	// GAP1, OTH1-OTH3, SDE1 for none; NTK1 for unknown). `positive` is derived: employment,
+	// apprenticeship, volunteering, further education or training.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/outcomes (the `CreateOutcome` operationId).
+	CreateOutcomeWithResponse(ctx context.Context, params *CreateOutcomeParams, body CreateOutcomeJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateOutcomeResponse, error)
+
+	// DeleteOutcomeWithResponse Delete an outcome recorded in error
+	//
+	// Leaves a tombstone (`deleted: true`) that syncing clients see. Deleting twice is harmless.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /v1/outcomes/{outcome_id} (the `DeleteOutcome` operationId).
+	DeleteOutcomeWithResponse(ctx context.Context, outcomeId openapi_types.UUID, params *DeleteOutcomeParams, reqEditors ...RequestEditorFn) (*DeleteOutcomeResponse, error)
+
+	// GetOutcomeWithResponse Get an outcome
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/outcomes/{outcome_id} (the `GetOutcome` operationId).
+	GetOutcomeWithResponse(ctx context.Context, outcomeId openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetOutcomeResponse, error)
+
+	// UpdateOutcomeWithBodyWithResponse Change an outcome or record a sustainment check (JSON merge patch)
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/outcomes/{outcome_id} (the `UpdateOutcome` operationId).
+	UpdateOutcomeWithBodyWithResponse(ctx context.Context, outcomeId openapi_types.UUID, params *UpdateOutcomeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateOutcomeResponse, error)
+
+	// UpdateOutcomeWithApplicationMergePatchPlusJSONBodyWithResponse Change an outcome or record a sustainment check (JSON merge patch)
+	//
+	// Takes a body of the `application/merge-patch+json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/outcomes/{outcome_id} (the `UpdateOutcome` operationId).
+	UpdateOutcomeWithApplicationMergePatchPlusJSONBodyWithResponse(ctx context.Context, outcomeId openapi_types.UUID, params *UpdateOutcomeParams, body UpdateOutcomeApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateOutcomeResponse, error)
+
 	// ListParticipantsWithResponse List and search participants
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -5588,6 +7093,67 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PATCH /v1/participants/{participant_id} (the `UpdateParticipant` operationId).
 	UpdateParticipantWithApplicationMergePatchPlusJSONBodyWithResponse(ctx context.Context, participantId ParticipantId, params *UpdateParticipantParams, body UpdateParticipantApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateParticipantResponse, error)
+
+	// ListPlacementsWithResponse List placements within reach
+	//
+	// Deleted placements are left out unless `include_deleted=true` or `updated_since` is given, so that a syncing client sees them go.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/placements (the `ListPlacements` operationId).
+	ListPlacementsWithResponse(ctx context.Context, params *ListPlacementsParams, reqEditors ...RequestEditorFn) (*ListPlacementsResponse, error)
+
+	// CreatePlacementWithBodyWithResponse Record a placement during an enrolment
+	//
+	// The dates must lie inside the cohort's window and the enrolment must be enrolled or active.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/placements (the `CreatePlacement` operationId).
+	CreatePlacementWithBodyWithResponse(ctx context.Context, params *CreatePlacementParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreatePlacementResponse, error)
+
+	// CreatePlacementWithResponse Record a placement during an enrolment
+	//
+	// The dates must lie inside the cohort's window and the enrolment must be enrolled or active.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/placements (the `CreatePlacement` operationId).
+	CreatePlacementWithResponse(ctx context.Context, params *CreatePlacementParams, body CreatePlacementJSONRequestBody, reqEditors ...RequestEditorFn) (*CreatePlacementResponse, error)
+
+	// DeletePlacementWithResponse Delete a placement recorded in error
+	//
+	// Leaves a tombstone (`deleted: true`) that syncing clients see. Deleting twice is harmless.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /v1/placements/{placement_id} (the `DeletePlacement` operationId).
+	DeletePlacementWithResponse(ctx context.Context, placementId openapi_types.UUID, params *DeletePlacementParams, reqEditors ...RequestEditorFn) (*DeletePlacementResponse, error)
+
+	// GetPlacementWithResponse Get a placement
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/placements/{placement_id} (the `GetPlacement` operationId).
+	GetPlacementWithResponse(ctx context.Context, placementId openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetPlacementResponse, error)
+
+	// UpdatePlacementWithBodyWithResponse Change a placement (JSON merge patch)
+	//
+	// `ended_early` needs an `end_reason`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/placements/{placement_id} (the `UpdatePlacement` operationId).
+	UpdatePlacementWithBodyWithResponse(ctx context.Context, placementId openapi_types.UUID, params *UpdatePlacementParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdatePlacementResponse, error)
+
+	// UpdatePlacementWithApplicationMergePatchPlusJSONBodyWithResponse Change a placement (JSON merge patch)
+	//
+	// `ended_early` needs an `end_reason`.
+	//
+	// Takes a body of the `application/merge-patch+json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/placements/{placement_id} (the `UpdatePlacement` operationId).
+	UpdatePlacementWithApplicationMergePatchPlusJSONBodyWithResponse(ctx context.Context, placementId openapi_types.UUID, params *UpdatePlacementParams, body UpdatePlacementApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdatePlacementResponse, error)
 
 	// ListProgrammesWithResponse List the programme catalogue
 	//
@@ -6977,6 +8543,261 @@ func (r AddOrganisationMemberResponse) ContentType() string {
 	return ""
 }
 
+type ListOutcomesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *OutcomePage
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListOutcomesResponse) GetJSON200() *OutcomePage {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListOutcomesResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListOutcomesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListOutcomesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListOutcomesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListOutcomesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateOutcomeResponse201Headers the declared response headers of an HTTP 201 response for CreateOutcome
+type CreateOutcomeResponse201Headers struct {
+	ETag     *string
+	Location *string
+}
+
+type CreateOutcomeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Outcome
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *CreateOutcomeResponse201Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateOutcomeResponse) GetJSON201() *Outcome {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r CreateOutcomeResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateOutcomeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateOutcomeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateOutcomeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateOutcomeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeleteOutcomeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r DeleteOutcomeResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteOutcomeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteOutcomeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteOutcomeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteOutcomeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetOutcomeResponse200Headers the declared response headers of an HTTP 200 response for GetOutcome
+type GetOutcomeResponse200Headers struct {
+	ETag *string
+}
+
+type GetOutcomeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Outcome
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetOutcomeResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetOutcomeResponse) GetJSON200() *Outcome {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetOutcomeResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetOutcomeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetOutcomeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetOutcomeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetOutcomeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateOutcomeResponse200Headers the declared response headers of an HTTP 200 response for UpdateOutcome
+type UpdateOutcomeResponse200Headers struct {
+	ETag *string
+}
+
+type UpdateOutcomeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Outcome
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *UpdateOutcomeResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateOutcomeResponse) GetJSON200() *Outcome {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r UpdateOutcomeResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateOutcomeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateOutcomeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateOutcomeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateOutcomeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListParticipantsResponse200Headers the declared response headers of an HTTP 200 response for ListParticipants
 type ListParticipantsResponse200Headers struct {
 	CacheControl *string
@@ -7236,6 +9057,261 @@ func (r UpdateParticipantResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r UpdateParticipantResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListPlacementsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PlacementPage
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListPlacementsResponse) GetJSON200() *PlacementPage {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListPlacementsResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListPlacementsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListPlacementsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListPlacementsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListPlacementsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreatePlacementResponse201Headers the declared response headers of an HTTP 201 response for CreatePlacement
+type CreatePlacementResponse201Headers struct {
+	ETag     *string
+	Location *string
+}
+
+type CreatePlacementResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Placement
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *CreatePlacementResponse201Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreatePlacementResponse) GetJSON201() *Placement {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r CreatePlacementResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r CreatePlacementResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreatePlacementResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreatePlacementResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreatePlacementResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeletePlacementResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r DeletePlacementResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r DeletePlacementResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeletePlacementResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeletePlacementResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeletePlacementResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetPlacementResponse200Headers the declared response headers of an HTTP 200 response for GetPlacement
+type GetPlacementResponse200Headers struct {
+	ETag *string
+}
+
+type GetPlacementResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Placement
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetPlacementResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetPlacementResponse) GetJSON200() *Placement {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetPlacementResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetPlacementResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetPlacementResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetPlacementResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetPlacementResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdatePlacementResponse200Headers the declared response headers of an HTTP 200 response for UpdatePlacement
+type UpdatePlacementResponse200Headers struct {
+	ETag *string
+}
+
+type UpdatePlacementResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Placement
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *UpdatePlacementResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdatePlacementResponse) GetJSON200() *Placement {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r UpdatePlacementResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdatePlacementResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdatePlacementResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdatePlacementResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdatePlacementResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -8214,6 +10290,115 @@ func (c *ClientWithResponses) AddOrganisationMemberWithResponse(ctx context.Cont
 	return ParseAddOrganisationMemberResponse(rsp)
 }
 
+// ListOutcomesWithResponse List outcomes (destinations) within reach
+//
+// `sustainment_due_before=DATE` lists outcomes in work or an apprenticeship whose 3- or
+// 6-month sustainment check falls due before DATE and is not yet recorded. Deleted
+// outcomes are left out unless `include_deleted=true` or `updated_since` is given.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/outcomes (the `ListOutcomes` operationId).
+func (c *ClientWithResponses) ListOutcomesWithResponse(ctx context.Context, params *ListOutcomesParams, reqEditors ...RequestEditorFn) (*ListOutcomesResponse, error) {
+	rsp, err := c.ListOutcomes(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListOutcomesResponse(rsp)
+}
+
+// CreateOutcomeWithBodyWithResponse Record where a participant went
+//
+// `ilr_code` must be an ESFA ILR destination and progression code consistent with the
+// destination (EMP1, EMP2, EMP4, EMP5 for employment; EDU2 for an apprenticeship;
+// EDU1, EDU3-EDU6 for further education and training; VOL1 for volunteering; NPE1-NPE3,
+// GAP1, OTH1-OTH3, SDE1 for none; NTK1 for unknown). `positive` is derived: employment,
+// apprenticeship, volunteering, further education or training.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/outcomes (the `CreateOutcome` operationId).
+func (c *ClientWithResponses) CreateOutcomeWithBodyWithResponse(ctx context.Context, params *CreateOutcomeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateOutcomeResponse, error) {
+	rsp, err := c.CreateOutcomeWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateOutcomeResponse(rsp)
+}
+
+// CreateOutcomeWithResponse Record where a participant went
+//
+// `ilr_code` must be an ESFA ILR destination and progression code consistent with the
+// destination (EMP1, EMP2, EMP4, EMP5 for employment; EDU2 for an apprenticeship;
+// EDU1, EDU3-EDU6 for further education and training; VOL1 for volunteering; NPE1-NPE3,
+// GAP1, OTH1-OTH3, SDE1 for none; NTK1 for unknown). `positive` is derived: employment,
+// apprenticeship, volunteering, further education or training.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/outcomes (the `CreateOutcome` operationId).
+func (c *ClientWithResponses) CreateOutcomeWithResponse(ctx context.Context, params *CreateOutcomeParams, body CreateOutcomeJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateOutcomeResponse, error) {
+	rsp, err := c.CreateOutcome(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateOutcomeResponse(rsp)
+}
+
+// DeleteOutcomeWithResponse Delete an outcome recorded in error
+//
+// Leaves a tombstone (`deleted: true`) that syncing clients see. Deleting twice is harmless.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /v1/outcomes/{outcome_id} (the `DeleteOutcome` operationId).
+func (c *ClientWithResponses) DeleteOutcomeWithResponse(ctx context.Context, outcomeId openapi_types.UUID, params *DeleteOutcomeParams, reqEditors ...RequestEditorFn) (*DeleteOutcomeResponse, error) {
+	rsp, err := c.DeleteOutcome(ctx, outcomeId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteOutcomeResponse(rsp)
+}
+
+// GetOutcomeWithResponse Get an outcome
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/outcomes/{outcome_id} (the `GetOutcome` operationId).
+func (c *ClientWithResponses) GetOutcomeWithResponse(ctx context.Context, outcomeId openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetOutcomeResponse, error) {
+	rsp, err := c.GetOutcome(ctx, outcomeId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetOutcomeResponse(rsp)
+}
+
+// UpdateOutcomeWithBodyWithResponse Change an outcome or record a sustainment check (JSON merge patch)
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/outcomes/{outcome_id} (the `UpdateOutcome` operationId).
+func (c *ClientWithResponses) UpdateOutcomeWithBodyWithResponse(ctx context.Context, outcomeId openapi_types.UUID, params *UpdateOutcomeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateOutcomeResponse, error) {
+	rsp, err := c.UpdateOutcomeWithBody(ctx, outcomeId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateOutcomeResponse(rsp)
+}
+
+// UpdateOutcomeWithApplicationMergePatchPlusJSONBodyWithResponse Change an outcome or record a sustainment check (JSON merge patch)
+//
+// Takes a body of the `application/merge-patch+json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/outcomes/{outcome_id} (the `UpdateOutcome` operationId).
+func (c *ClientWithResponses) UpdateOutcomeWithApplicationMergePatchPlusJSONBodyWithResponse(ctx context.Context, outcomeId openapi_types.UUID, params *UpdateOutcomeParams, body UpdateOutcomeApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateOutcomeResponse, error) {
+	rsp, err := c.UpdateOutcomeWithApplicationMergePatchPlusJSONBody(ctx, outcomeId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateOutcomeResponse(rsp)
+}
+
 // ListParticipantsWithResponse List and search participants
 //
 // Returns a wrapper object for the known response body format(s).
@@ -8308,6 +10493,109 @@ func (c *ClientWithResponses) UpdateParticipantWithApplicationMergePatchPlusJSON
 		return nil, err
 	}
 	return ParseUpdateParticipantResponse(rsp)
+}
+
+// ListPlacementsWithResponse List placements within reach
+//
+// Deleted placements are left out unless `include_deleted=true` or `updated_since` is given, so that a syncing client sees them go.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/placements (the `ListPlacements` operationId).
+func (c *ClientWithResponses) ListPlacementsWithResponse(ctx context.Context, params *ListPlacementsParams, reqEditors ...RequestEditorFn) (*ListPlacementsResponse, error) {
+	rsp, err := c.ListPlacements(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListPlacementsResponse(rsp)
+}
+
+// CreatePlacementWithBodyWithResponse Record a placement during an enrolment
+//
+// The dates must lie inside the cohort's window and the enrolment must be enrolled or active.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/placements (the `CreatePlacement` operationId).
+func (c *ClientWithResponses) CreatePlacementWithBodyWithResponse(ctx context.Context, params *CreatePlacementParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreatePlacementResponse, error) {
+	rsp, err := c.CreatePlacementWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreatePlacementResponse(rsp)
+}
+
+// CreatePlacementWithResponse Record a placement during an enrolment
+//
+// The dates must lie inside the cohort's window and the enrolment must be enrolled or active.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/placements (the `CreatePlacement` operationId).
+func (c *ClientWithResponses) CreatePlacementWithResponse(ctx context.Context, params *CreatePlacementParams, body CreatePlacementJSONRequestBody, reqEditors ...RequestEditorFn) (*CreatePlacementResponse, error) {
+	rsp, err := c.CreatePlacement(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreatePlacementResponse(rsp)
+}
+
+// DeletePlacementWithResponse Delete a placement recorded in error
+//
+// Leaves a tombstone (`deleted: true`) that syncing clients see. Deleting twice is harmless.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /v1/placements/{placement_id} (the `DeletePlacement` operationId).
+func (c *ClientWithResponses) DeletePlacementWithResponse(ctx context.Context, placementId openapi_types.UUID, params *DeletePlacementParams, reqEditors ...RequestEditorFn) (*DeletePlacementResponse, error) {
+	rsp, err := c.DeletePlacement(ctx, placementId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeletePlacementResponse(rsp)
+}
+
+// GetPlacementWithResponse Get a placement
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/placements/{placement_id} (the `GetPlacement` operationId).
+func (c *ClientWithResponses) GetPlacementWithResponse(ctx context.Context, placementId openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetPlacementResponse, error) {
+	rsp, err := c.GetPlacement(ctx, placementId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetPlacementResponse(rsp)
+}
+
+// UpdatePlacementWithBodyWithResponse Change a placement (JSON merge patch)
+//
+// `ended_early` needs an `end_reason`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/placements/{placement_id} (the `UpdatePlacement` operationId).
+func (c *ClientWithResponses) UpdatePlacementWithBodyWithResponse(ctx context.Context, placementId openapi_types.UUID, params *UpdatePlacementParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdatePlacementResponse, error) {
+	rsp, err := c.UpdatePlacementWithBody(ctx, placementId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdatePlacementResponse(rsp)
+}
+
+// UpdatePlacementWithApplicationMergePatchPlusJSONBodyWithResponse Change a placement (JSON merge patch)
+//
+// `ended_early` needs an `end_reason`.
+//
+// Takes a body of the `application/merge-patch+json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/placements/{placement_id} (the `UpdatePlacement` operationId).
+func (c *ClientWithResponses) UpdatePlacementWithApplicationMergePatchPlusJSONBodyWithResponse(ctx context.Context, placementId openapi_types.UUID, params *UpdatePlacementParams, body UpdatePlacementApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdatePlacementResponse, error) {
+	rsp, err := c.UpdatePlacementWithApplicationMergePatchPlusJSONBody(ctx, placementId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdatePlacementResponse(rsp)
 }
 
 // ListProgrammesWithResponse List the programme catalogue
@@ -9514,6 +11802,213 @@ func ParseAddOrganisationMemberResponse(rsp *http.Response) (*AddOrganisationMem
 	return response, nil
 }
 
+// ParseListOutcomesResponse parses an HTTP response from a ListOutcomesWithResponse call
+func ParseListOutcomesResponse(rsp *http.Response) (*ListOutcomesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListOutcomesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest OutcomePage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCreateOutcomeResponse parses an HTTP response from a CreateOutcomeWithResponse call
+func ParseCreateOutcomeResponse(rsp *http.Response) (*CreateOutcomeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateOutcomeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Outcome
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers CreateOutcomeResponse201Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		response.Headers201 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteOutcomeResponse parses an HTTP response from a DeleteOutcomeWithResponse call
+func ParseDeleteOutcomeResponse(rsp *http.Response) (*DeleteOutcomeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteOutcomeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetOutcomeResponse parses an HTTP response from a GetOutcomeWithResponse call
+func ParseGetOutcomeResponse(rsp *http.Response) (*GetOutcomeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetOutcomeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Outcome
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetOutcomeResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdateOutcomeResponse parses an HTTP response from a UpdateOutcomeWithResponse call
+func ParseUpdateOutcomeResponse(rsp *http.Response) (*UpdateOutcomeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateOutcomeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Outcome
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers UpdateOutcomeResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseListParticipantsResponse parses an HTTP response from a ListParticipantsWithResponse call
 func ParseListParticipantsResponse(rsp *http.Response) (*ListParticipantsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -9742,6 +12237,213 @@ func ParseUpdateParticipantResponse(rsp *http.Response) (*UpdateParticipantRespo
 			}
 			headers.CacheControl = &value
 		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListPlacementsResponse parses an HTTP response from a ListPlacementsWithResponse call
+func ParseListPlacementsResponse(rsp *http.Response) (*ListPlacementsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListPlacementsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PlacementPage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCreatePlacementResponse parses an HTTP response from a CreatePlacementWithResponse call
+func ParseCreatePlacementResponse(rsp *http.Response) (*CreatePlacementResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreatePlacementResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Placement
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers CreatePlacementResponse201Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		response.Headers201 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeletePlacementResponse parses an HTTP response from a DeletePlacementWithResponse call
+func ParseDeletePlacementResponse(rsp *http.Response) (*DeletePlacementResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeletePlacementResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetPlacementResponse parses an HTTP response from a GetPlacementWithResponse call
+func ParseGetPlacementResponse(rsp *http.Response) (*GetPlacementResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetPlacementResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Placement
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetPlacementResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdatePlacementResponse parses an HTTP response from a UpdatePlacementWithResponse call
+func ParseUpdatePlacementResponse(rsp *http.Response) (*UpdatePlacementResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdatePlacementResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Placement
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers UpdatePlacementResponse200Headers
 		if values := rsp.Header.Values("ETag"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {

@@ -1,0 +1,163 @@
+package httpapi
+
+import (
+	"context"
+
+	"github.com/p4w-nhs/p4w/api"
+	"github.com/p4w-nhs/p4w/internal/domain"
+)
+
+func placementOut(p domain.Placement) api.Placement {
+	return api.Placement{Id: p.ID, EnrolmentId: p.EnrolmentID, ParticipantId: p.ParticipantID, CohortId: p.CohortID,
+		OrganisationId: p.OrganisationID, Kind: api.PlacementKind(p.Kind), HostDepartment: p.HostDepartment,
+		Site: nullableOf(p.Site, same[string]), RoleArea: api.RoleArea(p.RoleArea), SupervisorName: nullableOf(p.SupervisorName, same[string]),
+		StartsOn: dateOut(p.StartsOn), EndsOn: dateOut(p.EndsOn), HoursPerWeek: nullableOf(p.HoursPerWeek, same[float64]),
+		Status: api.PlacementStatus(p.Status), EndReason: nullableOf(p.EndReason, same[string]), Deleted: p.DeletedAt != nil,
+		CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt, Version: p.Version}
+}
+
+// ListPlacements lists the placements within reach.
+func (s *Server) ListPlacements(ctx context.Context, r api.ListPlacementsRequestObject) (api.ListPlacementsResponseObject, error) {
+	q := r.Params
+	req, err := pageRequest(q.Limit, q.Cursor, q.UpdatedSince)
+	if err != nil {
+		return nil, err
+	}
+	f := domain.PlacementFilter{EnrolmentID: q.EnrolmentId, ParticipantID: q.ParticipantId, CohortID: q.CohortId,
+		Kind: ptrOf(q.Kind, str[api.PlacementKind]), RoleArea: ptrOf(q.RoleArea, str[api.RoleArea]),
+		Status: ptrOf(q.Status, str[api.PlacementStatus]), IncludeDeleted: ptrValue(q.IncludeDeleted)}
+	page, err := s.Placements.List(ctx, f, req)
+	if err != nil {
+		return nil, err
+	}
+	out := api.ListPlacements200JSONResponse{Data: make([]api.Placement, len(page.Items)), NextCursor: encodeCursor(page.Next)}
+	for i, p := range page.Items {
+		out.Data[i] = placementOut(p)
+	}
+	return out, nil
+}
+
+// CreatePlacement records a placement.
+func (s *Server) CreatePlacement(ctx context.Context, r api.CreatePlacementRequestObject) (api.CreatePlacementResponseObject, error) {
+	b := r.Body
+	p, err := s.Placements.Create(ctx, domain.Placement{EnrolmentID: b.EnrolmentId, Kind: string(b.Kind), HostDepartment: b.HostDepartment,
+		Site: b.Site, RoleArea: string(b.RoleArea), SupervisorName: b.SupervisorName, StartsOn: b.StartsOn.Time, EndsOn: b.EndsOn.Time,
+		HoursPerWeek: b.HoursPerWeek, Status: string(ptrValue(b.Status))}, patchedFields(b))
+	if err != nil {
+		return nil, err
+	}
+	loc := "/v1/placements/" + p.ID.String()
+	return api.CreatePlacement201JSONResponse{Body: placementOut(p), Headers: api.CreatePlacement201ResponseHeaders{ETag: etag(p.Version), Location: &loc}}, nil
+}
+
+// GetPlacement returns a placement.
+func (s *Server) GetPlacement(ctx context.Context, r api.GetPlacementRequestObject) (api.GetPlacementResponseObject, error) {
+	p, err := s.Placements.Get(ctx, r.PlacementId)
+	if err != nil {
+		return nil, err
+	}
+	return api.GetPlacement200JSONResponse{Body: placementOut(p), Headers: api.GetPlacement200ResponseHeaders{ETag: etag(p.Version)}}, nil
+}
+
+// UpdatePlacement applies a merge patch.
+func (s *Server) UpdatePlacement(ctx context.Context, r api.UpdatePlacementRequestObject) (api.UpdatePlacementResponseObject, error) {
+	b := r.Body
+	c := domain.PlacementChange{HostDepartment: b.HostDepartment, Site: change(b.Site, same[string]),
+		RoleArea: ptrOf(b.RoleArea, str[api.RoleArea]), SupervisorName: change(b.SupervisorName, same[string]),
+		StartsOn: ptrOf(b.StartsOn, dateIn), EndsOn: ptrOf(b.EndsOn, dateIn), HoursPerWeek: change(b.HoursPerWeek, same[float64]),
+		Status: ptrOf(b.Status, str[api.PlacementStatus]), EndReason: change(b.EndReason, same[string])}
+	p, err := s.Placements.Update(ctx, r.PlacementId, ifMatch(r.Params.IfMatch), c, patchedFields(b))
+	if err != nil {
+		return nil, err
+	}
+	return api.UpdatePlacement200JSONResponse{Body: placementOut(p), Headers: api.UpdatePlacement200ResponseHeaders{ETag: etag(p.Version)}}, nil
+}
+
+// DeletePlacement leaves a tombstone.
+func (s *Server) DeletePlacement(ctx context.Context, r api.DeletePlacementRequestObject) (api.DeletePlacementResponseObject, error) {
+	if err := s.Placements.Delete(ctx, r.PlacementId, ifMatch(r.Params.IfMatch)); err != nil {
+		return nil, err
+	}
+	return api.DeletePlacement204Response{}, nil
+}
+
+func checkOut(c domain.SustainmentCheck) api.SustainmentCheck {
+	return api.SustainmentCheck{Result: api.SustainmentResult(c.Result), CheckedOn: dateOut(c.CheckedOn)}
+}
+
+func checkIn(c api.SustainmentCheck) domain.SustainmentCheck {
+	return domain.SustainmentCheck{Result: string(c.Result), CheckedOn: c.CheckedOn.Time}
+}
+
+func outcomeOut(o domain.Outcome) api.Outcome {
+	return api.Outcome{Id: o.ID, ParticipantId: o.ParticipantID, EnrolmentId: nullableOf(o.EnrolmentID, same),
+		OrganisationId: o.OrganisationID, Destination: api.Destination(o.Destination), Positive: o.Positive(),
+		Sector: nullableOf(o.Sector, func(s string) api.Sector { return api.Sector(s) }), Employer: nullableOf(o.Employer, same[string]),
+		Role: nullableOf(o.Role, same[string]), StartsOn: nullableOf(o.StartsOn, dateOut), IlrCode: o.ILRCode,
+		Sustained3Months: nullableOf(o.Sustained3m, checkOut), Sustained6Months: nullableOf(o.Sustained6m, checkOut),
+		Deleted: o.DeletedAt != nil, CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt, Version: o.Version}
+}
+
+// ListOutcomes lists the outcomes within reach.
+func (s *Server) ListOutcomes(ctx context.Context, r api.ListOutcomesRequestObject) (api.ListOutcomesResponseObject, error) {
+	q := r.Params
+	req, err := pageRequest(q.Limit, q.Cursor, q.UpdatedSince)
+	if err != nil {
+		return nil, err
+	}
+	f := domain.OutcomeFilter{ParticipantID: q.ParticipantId, EnrolmentID: q.EnrolmentId, Destination: ptrOf(q.Destination, str[api.Destination]),
+		Positive: q.Positive, SustainmentDueBefore: ptrOf(q.SustainmentDueBefore, dateIn), IncludeDeleted: ptrValue(q.IncludeDeleted)}
+	page, err := s.Outcomes.List(ctx, f, req)
+	if err != nil {
+		return nil, err
+	}
+	out := api.ListOutcomes200JSONResponse{Data: make([]api.Outcome, len(page.Items)), NextCursor: encodeCursor(page.Next)}
+	for i, o := range page.Items {
+		out.Data[i] = outcomeOut(o)
+	}
+	return out, nil
+}
+
+// CreateOutcome records where a participant went.
+func (s *Server) CreateOutcome(ctx context.Context, r api.CreateOutcomeRequestObject) (api.CreateOutcomeResponseObject, error) {
+	b := r.Body
+	o, err := s.Outcomes.Create(ctx, domain.Outcome{ParticipantID: b.ParticipantId, EnrolmentID: b.EnrolmentId,
+		Destination: string(b.Destination), Sector: ptrOf(b.Sector, str[api.Sector]), Employer: b.Employer, Role: b.Role,
+		StartsOn: ptrOf(b.StartsOn, dateIn), ILRCode: b.IlrCode}, patchedFields(b))
+	if err != nil {
+		return nil, err
+	}
+	loc := "/v1/outcomes/" + o.ID.String()
+	return api.CreateOutcome201JSONResponse{Body: outcomeOut(o), Headers: api.CreateOutcome201ResponseHeaders{ETag: etag(o.Version), Location: &loc}}, nil
+}
+
+// GetOutcome returns an outcome.
+func (s *Server) GetOutcome(ctx context.Context, r api.GetOutcomeRequestObject) (api.GetOutcomeResponseObject, error) {
+	o, err := s.Outcomes.Get(ctx, r.OutcomeId)
+	if err != nil {
+		return nil, err
+	}
+	return api.GetOutcome200JSONResponse{Body: outcomeOut(o), Headers: api.GetOutcome200ResponseHeaders{ETag: etag(o.Version)}}, nil
+}
+
+// UpdateOutcome applies a merge patch, such as a sustainment check.
+func (s *Server) UpdateOutcome(ctx context.Context, r api.UpdateOutcomeRequestObject) (api.UpdateOutcomeResponseObject, error) {
+	b := r.Body
+	c := domain.OutcomeChange{Destination: ptrOf(b.Destination, str[api.Destination]), Sector: change(b.Sector, str[api.Sector]),
+		Employer: change(b.Employer, same[string]), Role: change(b.Role, same[string]),
+		StartsOn: change(b.StartsOn, dateIn), ILRCode: b.IlrCode,
+		Sustained3m: change(b.Sustained3Months, checkIn), Sustained6m: change(b.Sustained6Months, checkIn)}
+	o, err := s.Outcomes.Update(ctx, r.OutcomeId, ifMatch(r.Params.IfMatch), c, patchedFields(b))
+	if err != nil {
+		return nil, err
+	}
+	return api.UpdateOutcome200JSONResponse{Body: outcomeOut(o), Headers: api.UpdateOutcome200ResponseHeaders{ETag: etag(o.Version)}}, nil
+}
+
+// DeleteOutcome leaves a tombstone.
+func (s *Server) DeleteOutcome(ctx context.Context, r api.DeleteOutcomeRequestObject) (api.DeleteOutcomeResponseObject, error) {
+	if err := s.Outcomes.Delete(ctx, r.OutcomeId, ifMatch(r.Params.IfMatch)); err != nil {
+		return nil, err
+	}
+	return api.DeleteOutcome204Response{}, nil
+}
