@@ -56,6 +56,30 @@ func (e BenefitStatus) Valid() bool {
 	}
 }
 
+// Defines values for CheckInMode.
+const (
+	CheckInModeInPerson CheckInMode = "in_person"
+	CheckInModeOnline   CheckInMode = "online"
+	CheckInModePhone    CheckInMode = "phone"
+	CheckInModeVideo    CheckInMode = "video"
+)
+
+// Valid indicates whether the value is a known member of the CheckInMode enum.
+func (e CheckInMode) Valid() bool {
+	switch e {
+	case CheckInModeInPerson:
+		return true
+	case CheckInModeOnline:
+		return true
+	case CheckInModePhone:
+		return true
+	case CheckInModeVideo:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ClientScope.
 const (
 	ImportsWrite      ClientScope = "imports:write"
@@ -218,6 +242,69 @@ const (
 func (e HealthStatus) Valid() bool {
 	switch e {
 	case Ok:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for InterviewResult.
+const (
+	InterviewResultNotOffered InterviewResult = "not_offered"
+	InterviewResultOffered    InterviewResult = "offered"
+	InterviewResultPending    InterviewResult = "pending"
+	InterviewResultWithdrawn  InterviewResult = "withdrawn"
+)
+
+// Valid indicates whether the value is a known member of the InterviewResult enum.
+func (e InterviewResult) Valid() bool {
+	switch e {
+	case InterviewResultNotOffered:
+		return true
+	case InterviewResultOffered:
+		return true
+	case InterviewResultPending:
+		return true
+	case InterviewResultWithdrawn:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MatchStatus.
+const (
+	MatchStatusActive     MatchStatus = "active"
+	MatchStatusCompleted  MatchStatus = "completed"
+	MatchStatusEndedEarly MatchStatus = "ended_early"
+)
+
+// Valid indicates whether the value is a known member of the MatchStatus enum.
+func (e MatchStatus) Valid() bool {
+	switch e {
+	case MatchStatusActive:
+		return true
+	case MatchStatusCompleted:
+		return true
+	case MatchStatusEndedEarly:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MentorKind.
+const (
+	Peer         MentorKind = "peer"
+	Professional MentorKind = "professional"
+)
+
+// Valid indicates whether the value is a known member of the MentorKind enum.
+func (e MentorKind) Valid() bool {
+	switch e {
+	case Peer:
+		return true
+	case Professional:
 		return true
 	default:
 		return false
@@ -518,6 +605,33 @@ func (e SustainmentResult) Valid() bool {
 	}
 }
 
+// Defines values for TimelineEventResourceType.
+const (
+	TimelineEventResourceTypeEnrolment      TimelineEventResourceType = "enrolment"
+	TimelineEventResourceTypeInterview      TimelineEventResourceType = "interview"
+	TimelineEventResourceTypeMentoringMatch TimelineEventResourceType = "mentoring_match"
+	TimelineEventResourceTypeOutcome        TimelineEventResourceType = "outcome"
+	TimelineEventResourceTypePlacement      TimelineEventResourceType = "placement"
+)
+
+// Valid indicates whether the value is a known member of the TimelineEventResourceType enum.
+func (e TimelineEventResourceType) Valid() bool {
+	switch e {
+	case TimelineEventResourceTypeEnrolment:
+		return true
+	case TimelineEventResourceTypeInterview:
+		return true
+	case TimelineEventResourceTypeMentoringMatch:
+		return true
+	case TimelineEventResourceTypeOutcome:
+		return true
+	case TimelineEventResourceTypePlacement:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for TokenRequestGrantType.
 const (
 	ClientCredentials TokenRequestGrantType = "client_credentials"
@@ -548,6 +662,27 @@ const (
 func (e TokenResponseTokenType) Valid() bool {
 	switch e {
 	case Bearer:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VacancyStatus.
+const (
+	Closed VacancyStatus = "closed"
+	Filled VacancyStatus = "filled"
+	Open   VacancyStatus = "open"
+)
+
+// Valid indicates whether the value is a known member of the VacancyStatus enum.
+func (e VacancyStatus) Valid() bool {
+	switch e {
+	case Closed:
+		return true
+	case Filled:
+		return true
+	case Open:
 		return true
 	default:
 		return false
@@ -621,6 +756,35 @@ type AuditEventPage struct {
 
 // BenefitStatus Working-age benefit the person receives, if any.
 type BenefitStatus string
+
+// CheckIn defines model for CheckIn.
+type CheckIn struct {
+	CreatedAt      time.Time          `json:"created_at"`
+	HeldOn         openapi_types.Date `json:"held_on"`
+	Id             openapi_types.UUID `json:"id"`
+	MatchId        openapi_types.UUID `json:"match_id"`
+	Minutes        int                `json:"minutes"`
+	Mode           CheckInMode        `json:"mode"`
+	OrganisationId openapi_types.UUID `json:"organisation_id"`
+	UpdatedAt      time.Time          `json:"updated_at"`
+	Version        int64              `json:"version"`
+}
+
+// CheckInCreate defines model for CheckInCreate.
+type CheckInCreate struct {
+	HeldOn  openapi_types.Date `json:"held_on"`
+	Minutes int                `json:"minutes"`
+	Mode    CheckInMode        `json:"mode"`
+}
+
+// CheckInMode defines model for CheckInMode.
+type CheckInMode string
+
+// CheckInPage defines model for CheckInPage.
+type CheckInPage struct {
+	Data       []CheckIn                 `json:"data"`
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+}
 
 // ClientScope defines model for ClientScope.
 type ClientScope string
@@ -801,6 +965,45 @@ type Health struct {
 // HealthStatus defines model for Health.Status.
 type HealthStatus string
 
+// Interview defines model for Interview.
+type Interview struct {
+	CreatedAt      time.Time                             `json:"created_at"`
+	Deleted        bool                                  `json:"deleted"`
+	EnrolmentId    nullable.Nullable[openapi_types.UUID] `json:"enrolment_id"`
+	HeldOn         openapi_types.Date                    `json:"held_on"`
+	Id             openapi_types.UUID                    `json:"id"`
+	OrganisationId openapi_types.UUID                    `json:"organisation_id"`
+	ParticipantId  openapi_types.UUID                    `json:"participant_id"`
+	Result         InterviewResult                       `json:"result"`
+	UpdatedAt      time.Time                             `json:"updated_at"`
+	VacancyId      openapi_types.UUID                    `json:"vacancy_id"`
+	Version        int64                                 `json:"version"`
+}
+
+// InterviewCreate defines model for InterviewCreate.
+type InterviewCreate struct {
+	EnrolmentId   *openapi_types.UUID `json:"enrolment_id,omitempty"`
+	HeldOn        openapi_types.Date  `json:"held_on"`
+	ParticipantId openapi_types.UUID  `json:"participant_id"`
+	Result        *InterviewResult    `json:"result,omitempty"`
+	VacancyId     openapi_types.UUID  `json:"vacancy_id"`
+}
+
+// InterviewPage defines model for InterviewPage.
+type InterviewPage struct {
+	Data       []Interview               `json:"data"`
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+}
+
+// InterviewPatch defines model for InterviewPatch.
+type InterviewPatch struct {
+	HeldOn *openapi_types.Date `json:"held_on,omitempty"`
+	Result *InterviewResult    `json:"result,omitempty"`
+}
+
+// InterviewResult defines model for InterviewResult.
+type InterviewResult string
+
 // JWKS defines model for JWKS.
 type JWKS struct {
 	Keys []struct {
@@ -811,6 +1014,99 @@ type JWKS struct {
 		Use *string `json:"use,omitempty"`
 		X   string  `json:"x"`
 	} `json:"keys"`
+}
+
+// MatchStatus defines model for MatchStatus.
+type MatchStatus string
+
+// Mentor defines model for Mentor.
+type Mentor struct {
+	Active         bool                      `json:"active"`
+	CreatedAt      time.Time                 `json:"created_at"`
+	Deleted        bool                      `json:"deleted"`
+	Email          nullable.Nullable[string] `json:"email"`
+	FamilyName     nullable.Nullable[string] `json:"family_name"`
+	GivenName      nullable.Nullable[string] `json:"given_name"`
+	Id             openapi_types.UUID        `json:"id"`
+	Kind           MentorKind                `json:"kind"`
+	OrganisationId openapi_types.UUID        `json:"organisation_id"`
+
+	// ParticipantId The participant this peer mentor was.
+	ParticipantId nullable.Nullable[openapi_types.UUID] `json:"participant_id"`
+	TrainedOn     nullable.Nullable[openapi_types.Date] `json:"trained_on"`
+	UpdatedAt     time.Time                             `json:"updated_at"`
+	Version       int64                                 `json:"version"`
+}
+
+// MentorCreate defines model for MentorCreate.
+type MentorCreate struct {
+	Email          *openapi_types.Email `json:"email,omitempty"`
+	FamilyName     string               `json:"family_name"`
+	GivenName      string               `json:"given_name"`
+	Kind           MentorKind           `json:"kind"`
+	OrganisationId openapi_types.UUID   `json:"organisation_id"`
+	TrainedOn      *openapi_types.Date  `json:"trained_on,omitempty"`
+}
+
+// MentorKind defines model for MentorKind.
+type MentorKind string
+
+// MentorPage defines model for MentorPage.
+type MentorPage struct {
+	Data       []Mentor                  `json:"data"`
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+}
+
+// MentorPatch defines model for MentorPatch.
+type MentorPatch struct {
+	Active     *bool                                  `json:"active,omitempty"`
+	Email      nullable.Nullable[openapi_types.Email] `json:"email,omitempty"`
+	FamilyName *string                                `json:"family_name,omitempty"`
+	GivenName  *string                                `json:"given_name,omitempty"`
+	TrainedOn  nullable.Nullable[openapi_types.Date]  `json:"trained_on,omitempty"`
+}
+
+// MentoringMatch defines model for MentoringMatch.
+type MentoringMatch struct {
+	CreatedAt      time.Time                             `json:"created_at"`
+	Deleted        bool                                  `json:"deleted"`
+	EndReason      nullable.Nullable[string]             `json:"end_reason"`
+	EndedOn        nullable.Nullable[openapi_types.Date] `json:"ended_on"`
+	EnrolmentId    nullable.Nullable[openapi_types.UUID] `json:"enrolment_id"`
+	Id             openapi_types.UUID                    `json:"id"`
+	MentorId       openapi_types.UUID                    `json:"mentor_id"`
+	OrganisationId openapi_types.UUID                    `json:"organisation_id"`
+	ParticipantId  openapi_types.UUID                    `json:"participant_id"`
+	PlannedEndOn   openapi_types.Date                    `json:"planned_end_on"`
+	StartsOn       openapi_types.Date                    `json:"starts_on"`
+	Status         MatchStatus                           `json:"status"`
+	UpdatedAt      time.Time                             `json:"updated_at"`
+	Version        int64                                 `json:"version"`
+}
+
+// MentoringMatchCreate defines model for MentoringMatchCreate.
+type MentoringMatchCreate struct {
+	EnrolmentId   *openapi_types.UUID `json:"enrolment_id,omitempty"`
+	MentorId      openapi_types.UUID  `json:"mentor_id"`
+	ParticipantId openapi_types.UUID  `json:"participant_id"`
+
+	// PlannedEndOn At most six months after starts_on for a professional mentor.
+	PlannedEndOn openapi_types.Date `json:"planned_end_on"`
+	StartsOn     openapi_types.Date `json:"starts_on"`
+}
+
+// MentoringMatchPage defines model for MentoringMatchPage.
+type MentoringMatchPage struct {
+	Data       []MentoringMatch          `json:"data"`
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+}
+
+// MentoringMatchPatch defines model for MentoringMatchPatch.
+type MentoringMatchPatch struct {
+	EndReason    nullable.Nullable[string]             `json:"end_reason,omitempty"`
+	EndedOn      nullable.Nullable[openapi_types.Date] `json:"ended_on,omitempty"`
+	PlannedEndOn *openapi_types.Date                   `json:"planned_end_on,omitempty"`
+	Status       *MatchStatus                          `json:"status,omitempty"`
 }
 
 // OAuthError defines model for OAuthError.
@@ -992,6 +1288,12 @@ type ParticipantPatch struct {
 	ReferralSource nullable.Nullable[ReferralSource]      `json:"referral_source,omitempty"`
 }
 
+// PeerMentorCreate defines model for PeerMentorCreate.
+type PeerMentorCreate struct {
+	// TrainedOn When peer-mentor training was completed; the enrolment's completion date when absent.
+	TrainedOn *openapi_types.Date `json:"trained_on,omitempty"`
+}
+
 // Phone defines model for Phone.
 type Phone = string
 
@@ -1163,6 +1465,25 @@ type SustainmentCheck struct {
 // SustainmentResult defines model for SustainmentResult.
 type SustainmentResult string
 
+// Timeline defines model for Timeline.
+type Timeline struct {
+	Events        []TimelineEvent    `json:"events"`
+	ParticipantId openapi_types.UUID `json:"participant_id"`
+}
+
+// TimelineEvent defines model for TimelineEvent.
+type TimelineEvent struct {
+	// Kind e.g. enrolment.referred, enrolment.active, placement, mentoring_match, interview, outcome
+	Kind         string                    `json:"kind"`
+	On           openapi_types.Date        `json:"on"`
+	ResourceId   openapi_types.UUID        `json:"resource_id"`
+	ResourceType TimelineEventResourceType `json:"resource_type"`
+	Summary      string                    `json:"summary"`
+}
+
+// TimelineEventResourceType defines model for TimelineEvent.ResourceType.
+type TimelineEventResourceType string
+
 // TokenRequest defines model for TokenRequest.
 type TokenRequest struct {
 	ClientId     *string               `json:"client_id,omitempty"`
@@ -1225,6 +1546,55 @@ type UserPatch struct {
 	Enabled *bool `json:"enabled,omitempty"`
 	Role    *Role `json:"role,omitempty"`
 }
+
+// Vacancy defines model for Vacancy.
+type Vacancy struct {
+	Band                   nullable.Nullable[string]             `json:"band"`
+	ClosingOn              openapi_types.Date                    `json:"closing_on"`
+	CreatedAt              time.Time                             `json:"created_at"`
+	Deleted                bool                                  `json:"deleted"`
+	EmployerName           string                                `json:"employer_name"`
+	EmployerOrganisationId nullable.Nullable[openapi_types.UUID] `json:"employer_organisation_id"`
+	Id                     openapi_types.UUID                    `json:"id"`
+	OrganisationId         openapi_types.UUID                    `json:"organisation_id"`
+	Role                   string                                `json:"role"`
+	Status                 VacancyStatus                         `json:"status"`
+	UpdatedAt              time.Time                             `json:"updated_at"`
+	Version                int64                                 `json:"version"`
+}
+
+// VacancyCreate defines model for VacancyCreate.
+type VacancyCreate struct {
+	// Band Agenda for Change band or other grade, e.g. Band 2, Apprentice.
+	Band         *string            `json:"band,omitempty"`
+	ClosingOn    openapi_types.Date `json:"closing_on"`
+	EmployerName string             `json:"employer_name"`
+
+	// EmployerOrganisationId When the employer is an organisation of p4w.
+	EmployerOrganisationId *openapi_types.UUID `json:"employer_organisation_id,omitempty"`
+
+	// OrganisationId The organisation recording it.
+	OrganisationId openapi_types.UUID `json:"organisation_id"`
+	Role           string             `json:"role"`
+}
+
+// VacancyPage defines model for VacancyPage.
+type VacancyPage struct {
+	Data       []Vacancy                 `json:"data"`
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+}
+
+// VacancyPatch defines model for VacancyPatch.
+type VacancyPatch struct {
+	Band         nullable.Nullable[string] `json:"band,omitempty"`
+	ClosingOn    *openapi_types.Date       `json:"closing_on,omitempty"`
+	EmployerName *string                   `json:"employer_name,omitempty"`
+	Role         *string                   `json:"role,omitempty"`
+	Status       *VacancyStatus            `json:"status,omitempty"`
+}
+
+// VacancyStatus defines model for VacancyStatus.
+type VacancyStatus string
 
 // Cursor defines model for Cursor.
 type Cursor = string
@@ -1366,6 +1736,140 @@ type CreateEnrolmentParams struct {
 
 // TransitionEnrolmentParams defines parameters for TransitionEnrolment.
 type TransitionEnrolmentParams struct {
+	// IfMatch The ETag last read; the change is refused with 412 if the record changed since.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// ListInterviewsParams defines parameters for ListInterviews.
+type ListInterviewsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// UpdatedSince Only records changed at or after this instant (incremental sync).
+	UpdatedSince *UpdatedSince `form:"updated_since,omitempty" json:"updated_since,omitempty"`
+
+	// IncludeDeleted Include deleted records (tombstones); they are always included with `updated_since`.
+	IncludeDeleted *IncludeDeleted     `form:"include_deleted,omitempty" json:"include_deleted,omitempty"`
+	VacancyId      *openapi_types.UUID `form:"vacancy_id,omitempty" json:"vacancy_id,omitempty"`
+	ParticipantId  *openapi_types.UUID `form:"participant_id,omitempty" json:"participant_id,omitempty"`
+	Result         *InterviewResult    `form:"result,omitempty" json:"result,omitempty"`
+}
+
+// CreateInterviewParams defines parameters for CreateInterview.
+type CreateInterviewParams struct {
+	// IdempotencyKey Makes a POST safe to retry. The same key with the same body replays the first answer;
+	// the same key with another body is refused (422); a retry while the first is still
+	// running is refused (409). Keys are scoped to the caller and kept for 24 hours.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// DeleteInterviewParams defines parameters for DeleteInterview.
+type DeleteInterviewParams struct {
+	// IfMatch The ETag last read; the change is refused with 412 if the record changed since.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// UpdateInterviewParams defines parameters for UpdateInterview.
+type UpdateInterviewParams struct {
+	// IfMatch The ETag last read; the change is refused with 412 if the record changed since.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// ListMentoringMatchesParams defines parameters for ListMentoringMatches.
+type ListMentoringMatchesParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// UpdatedSince Only records changed at or after this instant (incremental sync).
+	UpdatedSince *UpdatedSince `form:"updated_since,omitempty" json:"updated_since,omitempty"`
+
+	// IncludeDeleted Include deleted records (tombstones); they are always included with `updated_since`.
+	IncludeDeleted *IncludeDeleted     `form:"include_deleted,omitempty" json:"include_deleted,omitempty"`
+	MentorId       *openapi_types.UUID `form:"mentor_id,omitempty" json:"mentor_id,omitempty"`
+	ParticipantId  *openapi_types.UUID `form:"participant_id,omitempty" json:"participant_id,omitempty"`
+	Status         *MatchStatus        `form:"status,omitempty" json:"status,omitempty"`
+}
+
+// CreateMentoringMatchParams defines parameters for CreateMentoringMatch.
+type CreateMentoringMatchParams struct {
+	// IdempotencyKey Makes a POST safe to retry. The same key with the same body replays the first answer;
+	// the same key with another body is refused (422); a retry while the first is still
+	// running is refused (409). Keys are scoped to the caller and kept for 24 hours.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// DeleteMentoringMatchParams defines parameters for DeleteMentoringMatch.
+type DeleteMentoringMatchParams struct {
+	// IfMatch The ETag last read; the change is refused with 412 if the record changed since.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// UpdateMentoringMatchParams defines parameters for UpdateMentoringMatch.
+type UpdateMentoringMatchParams struct {
+	// IfMatch The ETag last read; the change is refused with 412 if the record changed since.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// ListCheckInsParams defines parameters for ListCheckIns.
+type ListCheckInsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// UpdatedSince Only records changed at or after this instant (incremental sync).
+	UpdatedSince *UpdatedSince `form:"updated_since,omitempty" json:"updated_since,omitempty"`
+}
+
+// CreateCheckInParams defines parameters for CreateCheckIn.
+type CreateCheckInParams struct {
+	// IdempotencyKey Makes a POST safe to retry. The same key with the same body replays the first answer;
+	// the same key with another body is refused (422); a retry while the first is still
+	// running is refused (409). Keys are scoped to the caller and kept for 24 hours.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// ListMentorsParams defines parameters for ListMentors.
+type ListMentorsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// UpdatedSince Only records changed at or after this instant (incremental sync).
+	UpdatedSince *UpdatedSince `form:"updated_since,omitempty" json:"updated_since,omitempty"`
+
+	// IncludeDeleted Include deleted records (tombstones); they are always included with `updated_since`.
+	IncludeDeleted *IncludeDeleted     `form:"include_deleted,omitempty" json:"include_deleted,omitempty"`
+	OrganisationId *openapi_types.UUID `form:"organisation_id,omitempty" json:"organisation_id,omitempty"`
+	Kind           *MentorKind         `form:"kind,omitempty" json:"kind,omitempty"`
+	Active         *bool               `form:"active,omitempty" json:"active,omitempty"`
+}
+
+// CreateMentorParams defines parameters for CreateMentor.
+type CreateMentorParams struct {
+	// IdempotencyKey Makes a POST safe to retry. The same key with the same body replays the first answer;
+	// the same key with another body is refused (422); a retry while the first is still
+	// running is refused (409). Keys are scoped to the caller and kept for 24 hours.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// DeleteMentorParams defines parameters for DeleteMentor.
+type DeleteMentorParams struct {
+	// IfMatch The ETag last read; the change is refused with 412 if the record changed since.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// UpdateMentorParams defines parameters for UpdateMentor.
+type UpdateMentorParams struct {
 	// IfMatch The ETag last read; the change is refused with 412 if the record changed since.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
@@ -1592,6 +2096,43 @@ type UpdateUserParams struct {
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
+// ListVacanciesParams defines parameters for ListVacancies.
+type ListVacanciesParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// UpdatedSince Only records changed at or after this instant (incremental sync).
+	UpdatedSince *UpdatedSince `form:"updated_since,omitempty" json:"updated_since,omitempty"`
+
+	// IncludeDeleted Include deleted records (tombstones); they are always included with `updated_since`.
+	IncludeDeleted *IncludeDeleted     `form:"include_deleted,omitempty" json:"include_deleted,omitempty"`
+	Status         *VacancyStatus      `form:"status,omitempty" json:"status,omitempty"`
+	ClosingAfter   *openapi_types.Date `form:"closing_after,omitempty" json:"closing_after,omitempty"`
+}
+
+// CreateVacancyParams defines parameters for CreateVacancy.
+type CreateVacancyParams struct {
+	// IdempotencyKey Makes a POST safe to retry. The same key with the same body replays the first answer;
+	// the same key with another body is refused (422); a retry while the first is still
+	// running is refused (409). Keys are scoped to the caller and kept for 24 hours.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// DeleteVacancyParams defines parameters for DeleteVacancy.
+type DeleteVacancyParams struct {
+	// IfMatch The ETag last read; the change is refused with 412 if the record changed since.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// UpdateVacancyParams defines parameters for UpdateVacancy.
+type UpdateVacancyParams struct {
+	// IfMatch The ETag last read; the change is refused with 412 if the record changed since.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
 // CreateApiClientJSONRequestBody defines body for CreateApiClient for application/json ContentType.
 type CreateApiClientJSONRequestBody = ApiClientCreate
 
@@ -1619,6 +2160,27 @@ type CreateEnrolmentJSONRequestBody = EnrolmentCreate
 // TransitionEnrolmentJSONRequestBody defines body for TransitionEnrolment for application/json ContentType.
 type TransitionEnrolmentJSONRequestBody = EnrolmentTransition
 
+// CreateInterviewJSONRequestBody defines body for CreateInterview for application/json ContentType.
+type CreateInterviewJSONRequestBody = InterviewCreate
+
+// UpdateInterviewApplicationMergePatchPlusJSONRequestBody defines body for UpdateInterview for application/merge-patch+json ContentType.
+type UpdateInterviewApplicationMergePatchPlusJSONRequestBody = InterviewPatch
+
+// CreateMentoringMatchJSONRequestBody defines body for CreateMentoringMatch for application/json ContentType.
+type CreateMentoringMatchJSONRequestBody = MentoringMatchCreate
+
+// UpdateMentoringMatchApplicationMergePatchPlusJSONRequestBody defines body for UpdateMentoringMatch for application/merge-patch+json ContentType.
+type UpdateMentoringMatchApplicationMergePatchPlusJSONRequestBody = MentoringMatchPatch
+
+// CreateCheckInJSONRequestBody defines body for CreateCheckIn for application/json ContentType.
+type CreateCheckInJSONRequestBody = CheckInCreate
+
+// CreateMentorJSONRequestBody defines body for CreateMentor for application/json ContentType.
+type CreateMentorJSONRequestBody = MentorCreate
+
+// UpdateMentorApplicationMergePatchPlusJSONRequestBody defines body for UpdateMentor for application/merge-patch+json ContentType.
+type UpdateMentorApplicationMergePatchPlusJSONRequestBody = MentorPatch
+
 // CreateOrganisationJSONRequestBody defines body for CreateOrganisation for application/json ContentType.
 type CreateOrganisationJSONRequestBody = OrganisationCreate
 
@@ -1637,6 +2199,9 @@ type CreateParticipantJSONRequestBody = ParticipantCreate
 // UpdateParticipantApplicationMergePatchPlusJSONRequestBody defines body for UpdateParticipant for application/merge-patch+json ContentType.
 type UpdateParticipantApplicationMergePatchPlusJSONRequestBody = ParticipantPatch
 
+// MakePeerMentorJSONRequestBody defines body for MakePeerMentor for application/json ContentType.
+type MakePeerMentorJSONRequestBody = PeerMentorCreate
+
 // CreatePlacementJSONRequestBody defines body for CreatePlacement for application/json ContentType.
 type CreatePlacementJSONRequestBody = PlacementCreate
 
@@ -1654,6 +2219,12 @@ type CreateUserJSONRequestBody = UserCreate
 
 // UpdateUserApplicationMergePatchPlusJSONRequestBody defines body for UpdateUser for application/merge-patch+json ContentType.
 type UpdateUserApplicationMergePatchPlusJSONRequestBody = UserPatch
+
+// CreateVacancyJSONRequestBody defines body for CreateVacancy for application/json ContentType.
+type CreateVacancyJSONRequestBody = VacancyCreate
+
+// UpdateVacancyApplicationMergePatchPlusJSONRequestBody defines body for UpdateVacancy for application/merge-patch+json ContentType.
+type UpdateVacancyApplicationMergePatchPlusJSONRequestBody = VacancyPatch
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
@@ -1711,6 +2282,57 @@ type ServerInterface interface {
 	// TransitionEnrolment Move an enrolment along its lifecycle
 	// (POST /v1/enrolments/{enrolment_id}/transitions)
 	TransitionEnrolment(ctx echo.Context, enrolmentId openapi_types.UUID, params TransitionEnrolmentParams) error
+	// ListInterviews List interviews within reach
+	// (GET /v1/interviews)
+	ListInterviews(ctx echo.Context, params ListInterviewsParams) error
+	// CreateInterview Record a participant's interview for a vacancy
+	// (POST /v1/interviews)
+	CreateInterview(ctx echo.Context, params CreateInterviewParams) error
+	// DeleteInterview Delete one recorded in error
+	// (DELETE /v1/interviews/{interview_id})
+	DeleteInterview(ctx echo.Context, interviewId openapi_types.UUID, params DeleteInterviewParams) error
+	// GetInterview Get one
+	// (GET /v1/interviews/{interview_id})
+	GetInterview(ctx echo.Context, interviewId openapi_types.UUID) error
+	// UpdateInterview Record the result (JSON merge patch)
+	// (PATCH /v1/interviews/{interview_id})
+	UpdateInterview(ctx echo.Context, interviewId openapi_types.UUID, params UpdateInterviewParams) error
+	// ListMentoringMatches List mentoring matches within reach
+	// (GET /v1/mentoring-matches)
+	ListMentoringMatches(ctx echo.Context, params ListMentoringMatchesParams) error
+	// CreateMentoringMatch Match a mentor to a participant
+	// (POST /v1/mentoring-matches)
+	CreateMentoringMatch(ctx echo.Context, params CreateMentoringMatchParams) error
+	// DeleteMentoringMatch Delete one recorded in error
+	// (DELETE /v1/mentoring-matches/{match_id})
+	DeleteMentoringMatch(ctx echo.Context, matchId openapi_types.UUID, params DeleteMentoringMatchParams) error
+	// GetMentoringMatch Get one
+	// (GET /v1/mentoring-matches/{match_id})
+	GetMentoringMatch(ctx echo.Context, matchId openapi_types.UUID) error
+	// UpdateMentoringMatch Change a match (JSON merge patch)
+	// (PATCH /v1/mentoring-matches/{match_id})
+	UpdateMentoringMatch(ctx echo.Context, matchId openapi_types.UUID, params UpdateMentoringMatchParams) error
+	// ListCheckIns List a match's check-ins
+	// (GET /v1/mentoring-matches/{match_id}/check-ins)
+	ListCheckIns(ctx echo.Context, matchId openapi_types.UUID, params ListCheckInsParams) error
+	// CreateCheckIn Record a check-in of a match
+	// (POST /v1/mentoring-matches/{match_id}/check-ins)
+	CreateCheckIn(ctx echo.Context, matchId openapi_types.UUID, params CreateCheckInParams) error
+	// ListMentors List mentors within reach
+	// (GET /v1/mentors)
+	ListMentors(ctx echo.Context, params ListMentorsParams) error
+	// CreateMentor Record a mentor
+	// (POST /v1/mentors)
+	CreateMentor(ctx echo.Context, params CreateMentorParams) error
+	// DeleteMentor Delete one recorded in error
+	// (DELETE /v1/mentors/{mentor_id})
+	DeleteMentor(ctx echo.Context, mentorId openapi_types.UUID, params DeleteMentorParams) error
+	// GetMentor Get one
+	// (GET /v1/mentors/{mentor_id})
+	GetMentor(ctx echo.Context, mentorId openapi_types.UUID) error
+	// UpdateMentor Change a mentor (JSON merge patch)
+	// (PATCH /v1/mentors/{mentor_id})
+	UpdateMentor(ctx echo.Context, mentorId openapi_types.UUID, params UpdateMentorParams) error
 	// ListOrganisations List organisations
 	// (GET /v1/organisations)
 	ListOrganisations(ctx echo.Context, params ListOrganisationsParams) error
@@ -1762,6 +2384,12 @@ type ServerInterface interface {
 	// UpdateParticipant Change a participant (JSON merge patch)
 	// (PATCH /v1/participants/{participant_id})
 	UpdateParticipant(ctx echo.Context, participantId ParticipantId, params UpdateParticipantParams) error
+	// MakePeerMentor Make a participant who completed peer-mentor training a peer mentor
+	// (POST /v1/participants/{participant_id}/peer-mentor)
+	MakePeerMentor(ctx echo.Context, participantId ParticipantId) error
+	// GetParticipantTimeline Everything that happened to a participant, in date order
+	// (GET /v1/participants/{participant_id}/timeline)
+	GetParticipantTimeline(ctx echo.Context, participantId ParticipantId) error
 	// ListPlacements List placements within reach
 	// (GET /v1/placements)
 	ListPlacements(ctx echo.Context, params ListPlacementsParams) error
@@ -1801,6 +2429,21 @@ type ServerInterface interface {
 	// UpdateUser Change a user's role or disable it (JSON merge patch)
 	// (PATCH /v1/users/{user_id})
 	UpdateUser(ctx echo.Context, userId openapi_types.UUID, params UpdateUserParams) error
+	// ListVacancies List live job opportunities within reach
+	// (GET /v1/vacancies)
+	ListVacancies(ctx echo.Context, params ListVacanciesParams) error
+	// CreateVacancy Record a job opportunity
+	// (POST /v1/vacancies)
+	CreateVacancy(ctx echo.Context, params CreateVacancyParams) error
+	// DeleteVacancy Delete one recorded in error
+	// (DELETE /v1/vacancies/{vacancy_id})
+	DeleteVacancy(ctx echo.Context, vacancyId openapi_types.UUID, params DeleteVacancyParams) error
+	// GetVacancy Get one
+	// (GET /v1/vacancies/{vacancy_id})
+	GetVacancy(ctx echo.Context, vacancyId openapi_types.UUID) error
+	// UpdateVacancy Change a vacancy (JSON merge patch)
+	// (PATCH /v1/vacancies/{vacancy_id})
+	UpdateVacancy(ctx echo.Context, vacancyId openapi_types.UUID, params UpdateVacancyParams) error
 }
 
 // ServerInterfaceWrapper converts echo contexts to parameters.
@@ -2293,6 +2936,612 @@ func (w *ServerInterfaceWrapper) TransitionEnrolment(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.TransitionEnrolment(ctx, enrolmentId, params)
+	return err
+}
+
+// ListInterviews converts echo context to params.
+func (w *ServerInterfaceWrapper) ListInterviews(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListInterviewsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "updated_since" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "updated_since", ctx.QueryParams(), &params.UpdatedSince, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter updated_since: %s", err))
+	}
+
+	// ------------- Optional query parameter "include_deleted" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "include_deleted", ctx.QueryParams(), &params.IncludeDeleted, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter include_deleted: %s", err))
+	}
+
+	// ------------- Optional query parameter "vacancy_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "vacancy_id", ctx.QueryParams(), &params.VacancyId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter vacancy_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "participant_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "participant_id", ctx.QueryParams(), &params.ParticipantId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter participant_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "result" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "result", ctx.QueryParams(), &params.Result, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter result: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListInterviews(ctx, params)
+	return err
+}
+
+// CreateInterview converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateInterview(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateInterviewParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateInterview(ctx, params)
+	return err
+}
+
+// DeleteInterview converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteInterview(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "interview_id" -------------
+	var interviewId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "interview_id", ctx.Param("interview_id"), &interviewId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter interview_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteInterviewParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteInterview(ctx, interviewId, params)
+	return err
+}
+
+// GetInterview converts echo context to params.
+func (w *ServerInterfaceWrapper) GetInterview(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "interview_id" -------------
+	var interviewId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "interview_id", ctx.Param("interview_id"), &interviewId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter interview_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetInterview(ctx, interviewId)
+	return err
+}
+
+// UpdateInterview converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateInterview(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "interview_id" -------------
+	var interviewId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "interview_id", ctx.Param("interview_id"), &interviewId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter interview_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateInterviewParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateInterview(ctx, interviewId, params)
+	return err
+}
+
+// ListMentoringMatches converts echo context to params.
+func (w *ServerInterfaceWrapper) ListMentoringMatches(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListMentoringMatchesParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "updated_since" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "updated_since", ctx.QueryParams(), &params.UpdatedSince, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter updated_since: %s", err))
+	}
+
+	// ------------- Optional query parameter "include_deleted" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "include_deleted", ctx.QueryParams(), &params.IncludeDeleted, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter include_deleted: %s", err))
+	}
+
+	// ------------- Optional query parameter "mentor_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "mentor_id", ctx.QueryParams(), &params.MentorId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter mentor_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "participant_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "participant_id", ctx.QueryParams(), &params.ParticipantId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter participant_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", ctx.QueryParams(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter status: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListMentoringMatches(ctx, params)
+	return err
+}
+
+// CreateMentoringMatch converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateMentoringMatch(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateMentoringMatchParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateMentoringMatch(ctx, params)
+	return err
+}
+
+// DeleteMentoringMatch converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteMentoringMatch(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "match_id" -------------
+	var matchId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "match_id", ctx.Param("match_id"), &matchId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter match_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteMentoringMatchParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteMentoringMatch(ctx, matchId, params)
+	return err
+}
+
+// GetMentoringMatch converts echo context to params.
+func (w *ServerInterfaceWrapper) GetMentoringMatch(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "match_id" -------------
+	var matchId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "match_id", ctx.Param("match_id"), &matchId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter match_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetMentoringMatch(ctx, matchId)
+	return err
+}
+
+// UpdateMentoringMatch converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateMentoringMatch(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "match_id" -------------
+	var matchId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "match_id", ctx.Param("match_id"), &matchId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter match_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateMentoringMatchParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateMentoringMatch(ctx, matchId, params)
+	return err
+}
+
+// ListCheckIns converts echo context to params.
+func (w *ServerInterfaceWrapper) ListCheckIns(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "match_id" -------------
+	var matchId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "match_id", ctx.Param("match_id"), &matchId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter match_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListCheckInsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "updated_since" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "updated_since", ctx.QueryParams(), &params.UpdatedSince, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter updated_since: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListCheckIns(ctx, matchId, params)
+	return err
+}
+
+// CreateCheckIn converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateCheckIn(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "match_id" -------------
+	var matchId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "match_id", ctx.Param("match_id"), &matchId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter match_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateCheckInParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateCheckIn(ctx, matchId, params)
+	return err
+}
+
+// ListMentors converts echo context to params.
+func (w *ServerInterfaceWrapper) ListMentors(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListMentorsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "updated_since" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "updated_since", ctx.QueryParams(), &params.UpdatedSince, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter updated_since: %s", err))
+	}
+
+	// ------------- Optional query parameter "include_deleted" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "include_deleted", ctx.QueryParams(), &params.IncludeDeleted, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter include_deleted: %s", err))
+	}
+
+	// ------------- Optional query parameter "organisation_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "organisation_id", ctx.QueryParams(), &params.OrganisationId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter organisation_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "kind" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "kind", ctx.QueryParams(), &params.Kind, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter kind: %s", err))
+	}
+
+	// ------------- Optional query parameter "active" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "active", ctx.QueryParams(), &params.Active, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter active: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListMentors(ctx, params)
+	return err
+}
+
+// CreateMentor converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateMentor(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateMentorParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateMentor(ctx, params)
+	return err
+}
+
+// DeleteMentor converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteMentor(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "mentor_id" -------------
+	var mentorId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "mentor_id", ctx.Param("mentor_id"), &mentorId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter mentor_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteMentorParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteMentor(ctx, mentorId, params)
+	return err
+}
+
+// GetMentor converts echo context to params.
+func (w *ServerInterfaceWrapper) GetMentor(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "mentor_id" -------------
+	var mentorId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "mentor_id", ctx.Param("mentor_id"), &mentorId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter mentor_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetMentor(ctx, mentorId)
+	return err
+}
+
+// UpdateMentor converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateMentor(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "mentor_id" -------------
+	var mentorId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "mentor_id", ctx.Param("mentor_id"), &mentorId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter mentor_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateMentorParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateMentor(ctx, mentorId, params)
 	return err
 }
 
@@ -2906,6 +4155,38 @@ func (w *ServerInterfaceWrapper) UpdateParticipant(ctx echo.Context) error {
 	return err
 }
 
+// MakePeerMentor converts echo context to params.
+func (w *ServerInterfaceWrapper) MakePeerMentor(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "participant_id" -------------
+	var participantId ParticipantId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "participant_id", ctx.Param("participant_id"), &participantId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter participant_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.MakePeerMentor(ctx, participantId)
+	return err
+}
+
+// GetParticipantTimeline converts echo context to params.
+func (w *ServerInterfaceWrapper) GetParticipantTimeline(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "participant_id" -------------
+	var participantId ParticipantId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "participant_id", ctx.Param("participant_id"), &participantId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter participant_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetParticipantTimeline(ctx, participantId)
+	return err
+}
+
 // ListPlacements converts echo context to params.
 func (w *ServerInterfaceWrapper) ListPlacements(ctx echo.Context) error {
 	var err error
@@ -3351,6 +4632,176 @@ func (w *ServerInterfaceWrapper) UpdateUser(ctx echo.Context) error {
 	return err
 }
 
+// ListVacancies converts echo context to params.
+func (w *ServerInterfaceWrapper) ListVacancies(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListVacanciesParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "updated_since" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "updated_since", ctx.QueryParams(), &params.UpdatedSince, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter updated_since: %s", err))
+	}
+
+	// ------------- Optional query parameter "include_deleted" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "include_deleted", ctx.QueryParams(), &params.IncludeDeleted, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter include_deleted: %s", err))
+	}
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", ctx.QueryParams(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter status: %s", err))
+	}
+
+	// ------------- Optional query parameter "closing_after" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "closing_after", ctx.QueryParams(), &params.ClosingAfter, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter closing_after: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListVacancies(ctx, params)
+	return err
+}
+
+// CreateVacancy converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateVacancy(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateVacancyParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateVacancy(ctx, params)
+	return err
+}
+
+// DeleteVacancy converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteVacancy(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "vacancy_id" -------------
+	var vacancyId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "vacancy_id", ctx.Param("vacancy_id"), &vacancyId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter vacancy_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteVacancyParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteVacancy(ctx, vacancyId, params)
+	return err
+}
+
+// GetVacancy converts echo context to params.
+func (w *ServerInterfaceWrapper) GetVacancy(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "vacancy_id" -------------
+	var vacancyId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "vacancy_id", ctx.Param("vacancy_id"), &vacancyId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter vacancy_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetVacancy(ctx, vacancyId)
+	return err
+}
+
+// UpdateVacancy converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateVacancy(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "vacancy_id" -------------
+	var vacancyId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "vacancy_id", ctx.Param("vacancy_id"), &vacancyId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter vacancy_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateVacancyParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateVacancy(ctx, vacancyId, params)
+	return err
+}
+
 // This is a simple interface which specifies echo.Route addition functions which
 // are present on both echo.Echo and echo.Group, since we want to allow using
 // either of them for path registration
@@ -3430,6 +4881,30 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.DELETE(options.BaseURL+"/v1/outcomes/:outcome_id", wrapper.DeleteOutcome, options.OperationMiddlewares["deleteOutcome"]...)
 	router.GET(options.BaseURL+"/v1/outcomes/:outcome_id", wrapper.GetOutcome, options.OperationMiddlewares["getOutcome"]...)
 	router.PATCH(options.BaseURL+"/v1/outcomes/:outcome_id", wrapper.UpdateOutcome, options.OperationMiddlewares["updateOutcome"]...)
+	router.GET(options.BaseURL+"/v1/mentors", wrapper.ListMentors, options.OperationMiddlewares["listMentors"]...)
+	router.POST(options.BaseURL+"/v1/mentors", wrapper.CreateMentor, options.OperationMiddlewares["createMentor"]...)
+	router.DELETE(options.BaseURL+"/v1/mentors/:mentor_id", wrapper.DeleteMentor, options.OperationMiddlewares["deleteMentor"]...)
+	router.GET(options.BaseURL+"/v1/mentors/:mentor_id", wrapper.GetMentor, options.OperationMiddlewares["getMentor"]...)
+	router.PATCH(options.BaseURL+"/v1/mentors/:mentor_id", wrapper.UpdateMentor, options.OperationMiddlewares["updateMentor"]...)
+	router.GET(options.BaseURL+"/v1/mentoring-matches", wrapper.ListMentoringMatches, options.OperationMiddlewares["listMentoringMatches"]...)
+	router.POST(options.BaseURL+"/v1/mentoring-matches", wrapper.CreateMentoringMatch, options.OperationMiddlewares["createMentoringMatch"]...)
+	router.DELETE(options.BaseURL+"/v1/mentoring-matches/:match_id", wrapper.DeleteMentoringMatch, options.OperationMiddlewares["deleteMentoringMatch"]...)
+	router.GET(options.BaseURL+"/v1/mentoring-matches/:match_id", wrapper.GetMentoringMatch, options.OperationMiddlewares["getMentoringMatch"]...)
+	router.PATCH(options.BaseURL+"/v1/mentoring-matches/:match_id", wrapper.UpdateMentoringMatch, options.OperationMiddlewares["updateMentoringMatch"]...)
+	router.GET(options.BaseURL+"/v1/vacancies", wrapper.ListVacancies, options.OperationMiddlewares["listVacancies"]...)
+	router.POST(options.BaseURL+"/v1/vacancies", wrapper.CreateVacancy, options.OperationMiddlewares["createVacancy"]...)
+	router.DELETE(options.BaseURL+"/v1/vacancies/:vacancy_id", wrapper.DeleteVacancy, options.OperationMiddlewares["deleteVacancy"]...)
+	router.GET(options.BaseURL+"/v1/vacancies/:vacancy_id", wrapper.GetVacancy, options.OperationMiddlewares["getVacancy"]...)
+	router.PATCH(options.BaseURL+"/v1/vacancies/:vacancy_id", wrapper.UpdateVacancy, options.OperationMiddlewares["updateVacancy"]...)
+	router.GET(options.BaseURL+"/v1/interviews", wrapper.ListInterviews, options.OperationMiddlewares["listInterviews"]...)
+	router.POST(options.BaseURL+"/v1/interviews", wrapper.CreateInterview, options.OperationMiddlewares["createInterview"]...)
+	router.DELETE(options.BaseURL+"/v1/interviews/:interview_id", wrapper.DeleteInterview, options.OperationMiddlewares["deleteInterview"]...)
+	router.GET(options.BaseURL+"/v1/interviews/:interview_id", wrapper.GetInterview, options.OperationMiddlewares["getInterview"]...)
+	router.PATCH(options.BaseURL+"/v1/interviews/:interview_id", wrapper.UpdateInterview, options.OperationMiddlewares["updateInterview"]...)
+	router.GET(options.BaseURL+"/v1/mentoring-matches/:match_id/check-ins", wrapper.ListCheckIns, options.OperationMiddlewares["listCheckIns"]...)
+	router.POST(options.BaseURL+"/v1/mentoring-matches/:match_id/check-ins", wrapper.CreateCheckIn, options.OperationMiddlewares["createCheckIn"]...)
+	router.POST(options.BaseURL+"/v1/participants/:participant_id/peer-mentor", wrapper.MakePeerMentor, options.OperationMiddlewares["makePeerMentor"]...)
+	router.GET(options.BaseURL+"/v1/participants/:participant_id/timeline", wrapper.GetParticipantTimeline, options.OperationMiddlewares["getParticipantTimeline"]...)
 	router.GET(options.BaseURL+"/v1/organisations", wrapper.ListOrganisations, options.OperationMiddlewares["listOrganisations"]...)
 	router.POST(options.BaseURL+"/v1/organisations", wrapper.CreateOrganisation, options.OperationMiddlewares["createOrganisation"]...)
 	router.GET(options.BaseURL+"/v1/organisations/:organisation_id", wrapper.GetOrganisation, options.OperationMiddlewares["getOrganisation"]...)
@@ -4357,6 +5832,782 @@ func (response TransitionEnrolmentdefaultApplicationProblemPlusJSONResponse) Vis
 	return err
 }
 
+type ListInterviewsRequestObject struct {
+	Params ListInterviewsParams
+}
+
+type ListInterviewsResponseObject interface {
+	VisitListInterviewsResponse(w http.ResponseWriter) error
+}
+
+type ListInterviews200JSONResponse InterviewPage
+
+func (response ListInterviews200JSONResponse) VisitListInterviewsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInterviewsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListInterviewsdefaultApplicationProblemPlusJSONResponse) VisitListInterviewsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateInterviewRequestObject struct {
+	Params CreateInterviewParams
+	Body   *CreateInterviewJSONRequestBody
+}
+
+type CreateInterviewResponseObject interface {
+	VisitCreateInterviewResponse(w http.ResponseWriter) error
+}
+
+type CreateInterview201ResponseHeaders struct {
+	ETag     *string
+	Location *string
+}
+
+type CreateInterview201JSONResponse struct {
+	Body    Interview
+	Headers CreateInterview201ResponseHeaders
+}
+
+func (response CreateInterview201JSONResponse) VisitCreateInterviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateInterviewdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CreateInterviewdefaultApplicationProblemPlusJSONResponse) VisitCreateInterviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteInterviewRequestObject struct {
+	InterviewId openapi_types.UUID `json:"interview_id"`
+	Params      DeleteInterviewParams
+}
+
+type DeleteInterviewResponseObject interface {
+	VisitDeleteInterviewResponse(w http.ResponseWriter) error
+}
+
+type DeleteInterview204Response struct {
+}
+
+func (response DeleteInterview204Response) VisitDeleteInterviewResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteInterviewdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response DeleteInterviewdefaultApplicationProblemPlusJSONResponse) VisitDeleteInterviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInterviewRequestObject struct {
+	InterviewId openapi_types.UUID `json:"interview_id"`
+}
+
+type GetInterviewResponseObject interface {
+	VisitGetInterviewResponse(w http.ResponseWriter) error
+}
+
+type GetInterview200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetInterview200JSONResponse struct {
+	Body    Interview
+	Headers GetInterview200ResponseHeaders
+}
+
+func (response GetInterview200JSONResponse) VisitGetInterviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInterviewdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetInterviewdefaultApplicationProblemPlusJSONResponse) VisitGetInterviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateInterviewRequestObject struct {
+	InterviewId openapi_types.UUID `json:"interview_id"`
+	Params      UpdateInterviewParams
+	Body        *UpdateInterviewApplicationMergePatchPlusJSONRequestBody
+}
+
+type UpdateInterviewResponseObject interface {
+	VisitUpdateInterviewResponse(w http.ResponseWriter) error
+}
+
+type UpdateInterview200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateInterview200JSONResponse struct {
+	Body    Interview
+	Headers UpdateInterview200ResponseHeaders
+}
+
+func (response UpdateInterview200JSONResponse) VisitUpdateInterviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateInterviewdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response UpdateInterviewdefaultApplicationProblemPlusJSONResponse) VisitUpdateInterviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMentoringMatchesRequestObject struct {
+	Params ListMentoringMatchesParams
+}
+
+type ListMentoringMatchesResponseObject interface {
+	VisitListMentoringMatchesResponse(w http.ResponseWriter) error
+}
+
+type ListMentoringMatches200JSONResponse MentoringMatchPage
+
+func (response ListMentoringMatches200JSONResponse) VisitListMentoringMatchesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMentoringMatchesdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListMentoringMatchesdefaultApplicationProblemPlusJSONResponse) VisitListMentoringMatchesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateMentoringMatchRequestObject struct {
+	Params CreateMentoringMatchParams
+	Body   *CreateMentoringMatchJSONRequestBody
+}
+
+type CreateMentoringMatchResponseObject interface {
+	VisitCreateMentoringMatchResponse(w http.ResponseWriter) error
+}
+
+type CreateMentoringMatch201ResponseHeaders struct {
+	ETag     *string
+	Location *string
+}
+
+type CreateMentoringMatch201JSONResponse struct {
+	Body    MentoringMatch
+	Headers CreateMentoringMatch201ResponseHeaders
+}
+
+func (response CreateMentoringMatch201JSONResponse) VisitCreateMentoringMatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateMentoringMatchdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CreateMentoringMatchdefaultApplicationProblemPlusJSONResponse) VisitCreateMentoringMatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteMentoringMatchRequestObject struct {
+	MatchId openapi_types.UUID `json:"match_id"`
+	Params  DeleteMentoringMatchParams
+}
+
+type DeleteMentoringMatchResponseObject interface {
+	VisitDeleteMentoringMatchResponse(w http.ResponseWriter) error
+}
+
+type DeleteMentoringMatch204Response struct {
+}
+
+func (response DeleteMentoringMatch204Response) VisitDeleteMentoringMatchResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteMentoringMatchdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response DeleteMentoringMatchdefaultApplicationProblemPlusJSONResponse) VisitDeleteMentoringMatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMentoringMatchRequestObject struct {
+	MatchId openapi_types.UUID `json:"match_id"`
+}
+
+type GetMentoringMatchResponseObject interface {
+	VisitGetMentoringMatchResponse(w http.ResponseWriter) error
+}
+
+type GetMentoringMatch200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetMentoringMatch200JSONResponse struct {
+	Body    MentoringMatch
+	Headers GetMentoringMatch200ResponseHeaders
+}
+
+func (response GetMentoringMatch200JSONResponse) VisitGetMentoringMatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMentoringMatchdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetMentoringMatchdefaultApplicationProblemPlusJSONResponse) VisitGetMentoringMatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMentoringMatchRequestObject struct {
+	MatchId openapi_types.UUID `json:"match_id"`
+	Params  UpdateMentoringMatchParams
+	Body    *UpdateMentoringMatchApplicationMergePatchPlusJSONRequestBody
+}
+
+type UpdateMentoringMatchResponseObject interface {
+	VisitUpdateMentoringMatchResponse(w http.ResponseWriter) error
+}
+
+type UpdateMentoringMatch200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateMentoringMatch200JSONResponse struct {
+	Body    MentoringMatch
+	Headers UpdateMentoringMatch200ResponseHeaders
+}
+
+func (response UpdateMentoringMatch200JSONResponse) VisitUpdateMentoringMatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMentoringMatchdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response UpdateMentoringMatchdefaultApplicationProblemPlusJSONResponse) VisitUpdateMentoringMatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCheckInsRequestObject struct {
+	MatchId openapi_types.UUID `json:"match_id"`
+	Params  ListCheckInsParams
+}
+
+type ListCheckInsResponseObject interface {
+	VisitListCheckInsResponse(w http.ResponseWriter) error
+}
+
+type ListCheckIns200JSONResponse CheckInPage
+
+func (response ListCheckIns200JSONResponse) VisitListCheckInsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCheckInsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListCheckInsdefaultApplicationProblemPlusJSONResponse) VisitListCheckInsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCheckInRequestObject struct {
+	MatchId openapi_types.UUID `json:"match_id"`
+	Params  CreateCheckInParams
+	Body    *CreateCheckInJSONRequestBody
+}
+
+type CreateCheckInResponseObject interface {
+	VisitCreateCheckInResponse(w http.ResponseWriter) error
+}
+
+type CreateCheckIn201ResponseHeaders struct {
+	ETag     *string
+	Location *string
+}
+
+type CreateCheckIn201JSONResponse struct {
+	Body    CheckIn
+	Headers CreateCheckIn201ResponseHeaders
+}
+
+func (response CreateCheckIn201JSONResponse) VisitCreateCheckInResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCheckIndefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CreateCheckIndefaultApplicationProblemPlusJSONResponse) VisitCreateCheckInResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMentorsRequestObject struct {
+	Params ListMentorsParams
+}
+
+type ListMentorsResponseObject interface {
+	VisitListMentorsResponse(w http.ResponseWriter) error
+}
+
+type ListMentors200JSONResponse MentorPage
+
+func (response ListMentors200JSONResponse) VisitListMentorsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMentorsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListMentorsdefaultApplicationProblemPlusJSONResponse) VisitListMentorsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateMentorRequestObject struct {
+	Params CreateMentorParams
+	Body   *CreateMentorJSONRequestBody
+}
+
+type CreateMentorResponseObject interface {
+	VisitCreateMentorResponse(w http.ResponseWriter) error
+}
+
+type CreateMentor201ResponseHeaders struct {
+	ETag     *string
+	Location *string
+}
+
+type CreateMentor201JSONResponse struct {
+	Body    Mentor
+	Headers CreateMentor201ResponseHeaders
+}
+
+func (response CreateMentor201JSONResponse) VisitCreateMentorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateMentordefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CreateMentordefaultApplicationProblemPlusJSONResponse) VisitCreateMentorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteMentorRequestObject struct {
+	MentorId openapi_types.UUID `json:"mentor_id"`
+	Params   DeleteMentorParams
+}
+
+type DeleteMentorResponseObject interface {
+	VisitDeleteMentorResponse(w http.ResponseWriter) error
+}
+
+type DeleteMentor204Response struct {
+}
+
+func (response DeleteMentor204Response) VisitDeleteMentorResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteMentordefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response DeleteMentordefaultApplicationProblemPlusJSONResponse) VisitDeleteMentorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMentorRequestObject struct {
+	MentorId openapi_types.UUID `json:"mentor_id"`
+}
+
+type GetMentorResponseObject interface {
+	VisitGetMentorResponse(w http.ResponseWriter) error
+}
+
+type GetMentor200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetMentor200JSONResponse struct {
+	Body    Mentor
+	Headers GetMentor200ResponseHeaders
+}
+
+func (response GetMentor200JSONResponse) VisitGetMentorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMentordefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetMentordefaultApplicationProblemPlusJSONResponse) VisitGetMentorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMentorRequestObject struct {
+	MentorId openapi_types.UUID `json:"mentor_id"`
+	Params   UpdateMentorParams
+	Body     *UpdateMentorApplicationMergePatchPlusJSONRequestBody
+}
+
+type UpdateMentorResponseObject interface {
+	VisitUpdateMentorResponse(w http.ResponseWriter) error
+}
+
+type UpdateMentor200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateMentor200JSONResponse struct {
+	Body    Mentor
+	Headers UpdateMentor200ResponseHeaders
+}
+
+func (response UpdateMentor200JSONResponse) VisitUpdateMentorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMentordefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response UpdateMentordefaultApplicationProblemPlusJSONResponse) VisitUpdateMentorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListOrganisationsRequestObject struct {
 	Params ListOrganisationsParams
 }
@@ -5089,6 +7340,109 @@ func (response UpdateParticipantdefaultApplicationProblemPlusJSONResponse) Visit
 	return err
 }
 
+type MakePeerMentorRequestObject struct {
+	ParticipantId ParticipantId `json:"participant_id"`
+	Body          *MakePeerMentorJSONRequestBody
+}
+
+type MakePeerMentorResponseObject interface {
+	VisitMakePeerMentorResponse(w http.ResponseWriter) error
+}
+
+type MakePeerMentor201ResponseHeaders struct {
+	ETag     *string
+	Location *string
+}
+
+type MakePeerMentor201JSONResponse struct {
+	Body    Mentor
+	Headers MakePeerMentor201ResponseHeaders
+}
+
+func (response MakePeerMentor201JSONResponse) VisitMakePeerMentorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MakePeerMentordefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response MakePeerMentordefaultApplicationProblemPlusJSONResponse) VisitMakePeerMentorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetParticipantTimelineRequestObject struct {
+	ParticipantId ParticipantId `json:"participant_id"`
+}
+
+type GetParticipantTimelineResponseObject interface {
+	VisitGetParticipantTimelineResponse(w http.ResponseWriter) error
+}
+
+type GetParticipantTimeline200ResponseHeaders struct {
+	CacheControl *string
+}
+
+type GetParticipantTimeline200JSONResponse struct {
+	Body    Timeline
+	Headers GetParticipantTimeline200ResponseHeaders
+}
+
+func (response GetParticipantTimeline200JSONResponse) VisitGetParticipantTimelineResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetParticipantTimelinedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetParticipantTimelinedefaultApplicationProblemPlusJSONResponse) VisitGetParticipantTimelineResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListPlacementsRequestObject struct {
 	Params ListPlacementsParams
 }
@@ -5680,6 +8034,233 @@ func (response UpdateUserdefaultApplicationProblemPlusJSONResponse) VisitUpdateU
 	return err
 }
 
+type ListVacanciesRequestObject struct {
+	Params ListVacanciesParams
+}
+
+type ListVacanciesResponseObject interface {
+	VisitListVacanciesResponse(w http.ResponseWriter) error
+}
+
+type ListVacancies200JSONResponse VacancyPage
+
+func (response ListVacancies200JSONResponse) VisitListVacanciesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListVacanciesdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListVacanciesdefaultApplicationProblemPlusJSONResponse) VisitListVacanciesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVacancyRequestObject struct {
+	Params CreateVacancyParams
+	Body   *CreateVacancyJSONRequestBody
+}
+
+type CreateVacancyResponseObject interface {
+	VisitCreateVacancyResponse(w http.ResponseWriter) error
+}
+
+type CreateVacancy201ResponseHeaders struct {
+	ETag     *string
+	Location *string
+}
+
+type CreateVacancy201JSONResponse struct {
+	Body    Vacancy
+	Headers CreateVacancy201ResponseHeaders
+}
+
+func (response CreateVacancy201JSONResponse) VisitCreateVacancyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVacancydefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CreateVacancydefaultApplicationProblemPlusJSONResponse) VisitCreateVacancyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteVacancyRequestObject struct {
+	VacancyId openapi_types.UUID `json:"vacancy_id"`
+	Params    DeleteVacancyParams
+}
+
+type DeleteVacancyResponseObject interface {
+	VisitDeleteVacancyResponse(w http.ResponseWriter) error
+}
+
+type DeleteVacancy204Response struct {
+}
+
+func (response DeleteVacancy204Response) VisitDeleteVacancyResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteVacancydefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response DeleteVacancydefaultApplicationProblemPlusJSONResponse) VisitDeleteVacancyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVacancyRequestObject struct {
+	VacancyId openapi_types.UUID `json:"vacancy_id"`
+}
+
+type GetVacancyResponseObject interface {
+	VisitGetVacancyResponse(w http.ResponseWriter) error
+}
+
+type GetVacancy200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetVacancy200JSONResponse struct {
+	Body    Vacancy
+	Headers GetVacancy200ResponseHeaders
+}
+
+func (response GetVacancy200JSONResponse) VisitGetVacancyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVacancydefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetVacancydefaultApplicationProblemPlusJSONResponse) VisitGetVacancyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateVacancyRequestObject struct {
+	VacancyId openapi_types.UUID `json:"vacancy_id"`
+	Params    UpdateVacancyParams
+	Body      *UpdateVacancyApplicationMergePatchPlusJSONRequestBody
+}
+
+type UpdateVacancyResponseObject interface {
+	VisitUpdateVacancyResponse(w http.ResponseWriter) error
+}
+
+type UpdateVacancy200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateVacancy200JSONResponse struct {
+	Body    Vacancy
+	Headers UpdateVacancy200ResponseHeaders
+}
+
+func (response UpdateVacancy200JSONResponse) VisitUpdateVacancyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateVacancydefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response UpdateVacancydefaultApplicationProblemPlusJSONResponse) VisitUpdateVacancyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// GetJWKS The public keys that verify access tokens
@@ -5736,6 +8317,57 @@ type StrictServerInterface interface {
 	// TransitionEnrolment Move an enrolment along its lifecycle
 	// (POST /v1/enrolments/{enrolment_id}/transitions)
 	TransitionEnrolment(ctx context.Context, request TransitionEnrolmentRequestObject) (TransitionEnrolmentResponseObject, error)
+	// ListInterviews List interviews within reach
+	// (GET /v1/interviews)
+	ListInterviews(ctx context.Context, request ListInterviewsRequestObject) (ListInterviewsResponseObject, error)
+	// CreateInterview Record a participant's interview for a vacancy
+	// (POST /v1/interviews)
+	CreateInterview(ctx context.Context, request CreateInterviewRequestObject) (CreateInterviewResponseObject, error)
+	// DeleteInterview Delete one recorded in error
+	// (DELETE /v1/interviews/{interview_id})
+	DeleteInterview(ctx context.Context, request DeleteInterviewRequestObject) (DeleteInterviewResponseObject, error)
+	// GetInterview Get one
+	// (GET /v1/interviews/{interview_id})
+	GetInterview(ctx context.Context, request GetInterviewRequestObject) (GetInterviewResponseObject, error)
+	// UpdateInterview Record the result (JSON merge patch)
+	// (PATCH /v1/interviews/{interview_id})
+	UpdateInterview(ctx context.Context, request UpdateInterviewRequestObject) (UpdateInterviewResponseObject, error)
+	// ListMentoringMatches List mentoring matches within reach
+	// (GET /v1/mentoring-matches)
+	ListMentoringMatches(ctx context.Context, request ListMentoringMatchesRequestObject) (ListMentoringMatchesResponseObject, error)
+	// CreateMentoringMatch Match a mentor to a participant
+	// (POST /v1/mentoring-matches)
+	CreateMentoringMatch(ctx context.Context, request CreateMentoringMatchRequestObject) (CreateMentoringMatchResponseObject, error)
+	// DeleteMentoringMatch Delete one recorded in error
+	// (DELETE /v1/mentoring-matches/{match_id})
+	DeleteMentoringMatch(ctx context.Context, request DeleteMentoringMatchRequestObject) (DeleteMentoringMatchResponseObject, error)
+	// GetMentoringMatch Get one
+	// (GET /v1/mentoring-matches/{match_id})
+	GetMentoringMatch(ctx context.Context, request GetMentoringMatchRequestObject) (GetMentoringMatchResponseObject, error)
+	// UpdateMentoringMatch Change a match (JSON merge patch)
+	// (PATCH /v1/mentoring-matches/{match_id})
+	UpdateMentoringMatch(ctx context.Context, request UpdateMentoringMatchRequestObject) (UpdateMentoringMatchResponseObject, error)
+	// ListCheckIns List a match's check-ins
+	// (GET /v1/mentoring-matches/{match_id}/check-ins)
+	ListCheckIns(ctx context.Context, request ListCheckInsRequestObject) (ListCheckInsResponseObject, error)
+	// CreateCheckIn Record a check-in of a match
+	// (POST /v1/mentoring-matches/{match_id}/check-ins)
+	CreateCheckIn(ctx context.Context, request CreateCheckInRequestObject) (CreateCheckInResponseObject, error)
+	// ListMentors List mentors within reach
+	// (GET /v1/mentors)
+	ListMentors(ctx context.Context, request ListMentorsRequestObject) (ListMentorsResponseObject, error)
+	// CreateMentor Record a mentor
+	// (POST /v1/mentors)
+	CreateMentor(ctx context.Context, request CreateMentorRequestObject) (CreateMentorResponseObject, error)
+	// DeleteMentor Delete one recorded in error
+	// (DELETE /v1/mentors/{mentor_id})
+	DeleteMentor(ctx context.Context, request DeleteMentorRequestObject) (DeleteMentorResponseObject, error)
+	// GetMentor Get one
+	// (GET /v1/mentors/{mentor_id})
+	GetMentor(ctx context.Context, request GetMentorRequestObject) (GetMentorResponseObject, error)
+	// UpdateMentor Change a mentor (JSON merge patch)
+	// (PATCH /v1/mentors/{mentor_id})
+	UpdateMentor(ctx context.Context, request UpdateMentorRequestObject) (UpdateMentorResponseObject, error)
 	// ListOrganisations List organisations
 	// (GET /v1/organisations)
 	ListOrganisations(ctx context.Context, request ListOrganisationsRequestObject) (ListOrganisationsResponseObject, error)
@@ -5787,6 +8419,12 @@ type StrictServerInterface interface {
 	// UpdateParticipant Change a participant (JSON merge patch)
 	// (PATCH /v1/participants/{participant_id})
 	UpdateParticipant(ctx context.Context, request UpdateParticipantRequestObject) (UpdateParticipantResponseObject, error)
+	// MakePeerMentor Make a participant who completed peer-mentor training a peer mentor
+	// (POST /v1/participants/{participant_id}/peer-mentor)
+	MakePeerMentor(ctx context.Context, request MakePeerMentorRequestObject) (MakePeerMentorResponseObject, error)
+	// GetParticipantTimeline Everything that happened to a participant, in date order
+	// (GET /v1/participants/{participant_id}/timeline)
+	GetParticipantTimeline(ctx context.Context, request GetParticipantTimelineRequestObject) (GetParticipantTimelineResponseObject, error)
 	// ListPlacements List placements within reach
 	// (GET /v1/placements)
 	ListPlacements(ctx context.Context, request ListPlacementsRequestObject) (ListPlacementsResponseObject, error)
@@ -5826,6 +8464,21 @@ type StrictServerInterface interface {
 	// UpdateUser Change a user's role or disable it (JSON merge patch)
 	// (PATCH /v1/users/{user_id})
 	UpdateUser(ctx context.Context, request UpdateUserRequestObject) (UpdateUserResponseObject, error)
+	// ListVacancies List live job opportunities within reach
+	// (GET /v1/vacancies)
+	ListVacancies(ctx context.Context, request ListVacanciesRequestObject) (ListVacanciesResponseObject, error)
+	// CreateVacancy Record a job opportunity
+	// (POST /v1/vacancies)
+	CreateVacancy(ctx context.Context, request CreateVacancyRequestObject) (CreateVacancyResponseObject, error)
+	// DeleteVacancy Delete one recorded in error
+	// (DELETE /v1/vacancies/{vacancy_id})
+	DeleteVacancy(ctx context.Context, request DeleteVacancyRequestObject) (DeleteVacancyResponseObject, error)
+	// GetVacancy Get one
+	// (GET /v1/vacancies/{vacancy_id})
+	GetVacancy(ctx context.Context, request GetVacancyRequestObject) (GetVacancyResponseObject, error)
+	// UpdateVacancy Change a vacancy (JSON merge patch)
+	// (PATCH /v1/vacancies/{vacancy_id})
+	UpdateVacancy(ctx context.Context, request UpdateVacancyRequestObject) (UpdateVacancyResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx echo.Context, request any) (any, error)
@@ -6469,6 +9122,600 @@ func (sh *strictHandler) TransitionEnrolment(ctx echo.Context, enrolmentId opena
 	return nil
 }
 
+// ListInterviews operation middleware
+func (sh *strictHandler) ListInterviews(ctx echo.Context, params ListInterviewsParams) error {
+	var request ListInterviewsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListInterviews(ctx.Request().Context(), request.(ListInterviewsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListInterviews")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListInterviewsResponseObject); ok {
+		return validResponse.VisitListInterviewsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateInterview operation middleware
+func (sh *strictHandler) CreateInterview(ctx echo.Context, params CreateInterviewParams) error {
+	var request CreateInterviewRequestObject
+
+	request.Params = params
+
+	var body CreateInterviewJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateInterview(ctx.Request().Context(), request.(CreateInterviewRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateInterview")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateInterviewResponseObject); ok {
+		return validResponse.VisitCreateInterviewResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteInterview operation middleware
+func (sh *strictHandler) DeleteInterview(ctx echo.Context, interviewId openapi_types.UUID, params DeleteInterviewParams) error {
+	var request DeleteInterviewRequestObject
+
+	request.InterviewId = interviewId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteInterview(ctx.Request().Context(), request.(DeleteInterviewRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteInterview")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteInterviewResponseObject); ok {
+		return validResponse.VisitDeleteInterviewResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetInterview operation middleware
+func (sh *strictHandler) GetInterview(ctx echo.Context, interviewId openapi_types.UUID) error {
+	var request GetInterviewRequestObject
+
+	request.InterviewId = interviewId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetInterview(ctx.Request().Context(), request.(GetInterviewRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetInterview")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetInterviewResponseObject); ok {
+		return validResponse.VisitGetInterviewResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateInterview operation middleware
+func (sh *strictHandler) UpdateInterview(ctx echo.Context, interviewId openapi_types.UUID, params UpdateInterviewParams) error {
+	var request UpdateInterviewRequestObject
+
+	request.InterviewId = interviewId
+	request.Params = params
+
+	var body UpdateInterviewApplicationMergePatchPlusJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateInterview(ctx.Request().Context(), request.(UpdateInterviewRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateInterview")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateInterviewResponseObject); ok {
+		return validResponse.VisitUpdateInterviewResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListMentoringMatches operation middleware
+func (sh *strictHandler) ListMentoringMatches(ctx echo.Context, params ListMentoringMatchesParams) error {
+	var request ListMentoringMatchesRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListMentoringMatches(ctx.Request().Context(), request.(ListMentoringMatchesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListMentoringMatches")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListMentoringMatchesResponseObject); ok {
+		return validResponse.VisitListMentoringMatchesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateMentoringMatch operation middleware
+func (sh *strictHandler) CreateMentoringMatch(ctx echo.Context, params CreateMentoringMatchParams) error {
+	var request CreateMentoringMatchRequestObject
+
+	request.Params = params
+
+	var body CreateMentoringMatchJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateMentoringMatch(ctx.Request().Context(), request.(CreateMentoringMatchRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateMentoringMatch")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateMentoringMatchResponseObject); ok {
+		return validResponse.VisitCreateMentoringMatchResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteMentoringMatch operation middleware
+func (sh *strictHandler) DeleteMentoringMatch(ctx echo.Context, matchId openapi_types.UUID, params DeleteMentoringMatchParams) error {
+	var request DeleteMentoringMatchRequestObject
+
+	request.MatchId = matchId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteMentoringMatch(ctx.Request().Context(), request.(DeleteMentoringMatchRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteMentoringMatch")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteMentoringMatchResponseObject); ok {
+		return validResponse.VisitDeleteMentoringMatchResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetMentoringMatch operation middleware
+func (sh *strictHandler) GetMentoringMatch(ctx echo.Context, matchId openapi_types.UUID) error {
+	var request GetMentoringMatchRequestObject
+
+	request.MatchId = matchId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetMentoringMatch(ctx.Request().Context(), request.(GetMentoringMatchRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetMentoringMatch")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetMentoringMatchResponseObject); ok {
+		return validResponse.VisitGetMentoringMatchResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateMentoringMatch operation middleware
+func (sh *strictHandler) UpdateMentoringMatch(ctx echo.Context, matchId openapi_types.UUID, params UpdateMentoringMatchParams) error {
+	var request UpdateMentoringMatchRequestObject
+
+	request.MatchId = matchId
+	request.Params = params
+
+	var body UpdateMentoringMatchApplicationMergePatchPlusJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateMentoringMatch(ctx.Request().Context(), request.(UpdateMentoringMatchRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateMentoringMatch")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateMentoringMatchResponseObject); ok {
+		return validResponse.VisitUpdateMentoringMatchResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListCheckIns operation middleware
+func (sh *strictHandler) ListCheckIns(ctx echo.Context, matchId openapi_types.UUID, params ListCheckInsParams) error {
+	var request ListCheckInsRequestObject
+
+	request.MatchId = matchId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListCheckIns(ctx.Request().Context(), request.(ListCheckInsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListCheckIns")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListCheckInsResponseObject); ok {
+		return validResponse.VisitListCheckInsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateCheckIn operation middleware
+func (sh *strictHandler) CreateCheckIn(ctx echo.Context, matchId openapi_types.UUID, params CreateCheckInParams) error {
+	var request CreateCheckInRequestObject
+
+	request.MatchId = matchId
+	request.Params = params
+
+	var body CreateCheckInJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateCheckIn(ctx.Request().Context(), request.(CreateCheckInRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateCheckIn")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateCheckInResponseObject); ok {
+		return validResponse.VisitCreateCheckInResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListMentors operation middleware
+func (sh *strictHandler) ListMentors(ctx echo.Context, params ListMentorsParams) error {
+	var request ListMentorsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListMentors(ctx.Request().Context(), request.(ListMentorsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListMentors")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListMentorsResponseObject); ok {
+		return validResponse.VisitListMentorsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateMentor operation middleware
+func (sh *strictHandler) CreateMentor(ctx echo.Context, params CreateMentorParams) error {
+	var request CreateMentorRequestObject
+
+	request.Params = params
+
+	var body CreateMentorJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateMentor(ctx.Request().Context(), request.(CreateMentorRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateMentor")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateMentorResponseObject); ok {
+		return validResponse.VisitCreateMentorResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteMentor operation middleware
+func (sh *strictHandler) DeleteMentor(ctx echo.Context, mentorId openapi_types.UUID, params DeleteMentorParams) error {
+	var request DeleteMentorRequestObject
+
+	request.MentorId = mentorId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteMentor(ctx.Request().Context(), request.(DeleteMentorRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteMentor")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteMentorResponseObject); ok {
+		return validResponse.VisitDeleteMentorResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetMentor operation middleware
+func (sh *strictHandler) GetMentor(ctx echo.Context, mentorId openapi_types.UUID) error {
+	var request GetMentorRequestObject
+
+	request.MentorId = mentorId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetMentor(ctx.Request().Context(), request.(GetMentorRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetMentor")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetMentorResponseObject); ok {
+		return validResponse.VisitGetMentorResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateMentor operation middleware
+func (sh *strictHandler) UpdateMentor(ctx echo.Context, mentorId openapi_types.UUID, params UpdateMentorParams) error {
+	var request UpdateMentorRequestObject
+
+	request.MentorId = mentorId
+	request.Params = params
+
+	var body UpdateMentorApplicationMergePatchPlusJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateMentor(ctx.Request().Context(), request.(UpdateMentorRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateMentor")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateMentorResponseObject); ok {
+		return validResponse.VisitUpdateMentorResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListOrganisations operation middleware
 func (sh *strictHandler) ListOrganisations(ctx echo.Context, params ListOrganisationsParams) error {
 	var request ListOrganisationsRequestObject
@@ -7040,6 +10287,79 @@ func (sh *strictHandler) UpdateParticipant(ctx echo.Context, participantId Parti
 	return nil
 }
 
+// MakePeerMentor operation middleware
+func (sh *strictHandler) MakePeerMentor(ctx echo.Context, participantId ParticipantId) error {
+	var request MakePeerMentorRequestObject
+
+	request.ParticipantId = participantId
+
+	var body MakePeerMentorJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.MakePeerMentor(ctx.Request().Context(), request.(MakePeerMentorRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "MakePeerMentor")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(MakePeerMentorResponseObject); ok {
+		return validResponse.VisitMakePeerMentorResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetParticipantTimeline operation middleware
+func (sh *strictHandler) GetParticipantTimeline(ctx echo.Context, participantId ParticipantId) error {
+	var request GetParticipantTimelineRequestObject
+
+	request.ParticipantId = participantId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetParticipantTimeline(ctx.Request().Context(), request.(GetParticipantTimelineRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetParticipantTimeline")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetParticipantTimelineResponseObject); ok {
+		return validResponse.VisitGetParticipantTimelineResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListPlacements operation middleware
 func (sh *strictHandler) ListPlacements(ctx echo.Context, params ListPlacementsParams) error {
 	var request ListPlacementsRequestObject
@@ -7507,187 +10827,395 @@ func (sh *strictHandler) UpdateUser(ctx echo.Context, userId openapi_types.UUID,
 	return nil
 }
 
+// ListVacancies operation middleware
+func (sh *strictHandler) ListVacancies(ctx echo.Context, params ListVacanciesParams) error {
+	var request ListVacanciesRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListVacancies(ctx.Request().Context(), request.(ListVacanciesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListVacancies")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListVacanciesResponseObject); ok {
+		return validResponse.VisitListVacanciesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateVacancy operation middleware
+func (sh *strictHandler) CreateVacancy(ctx echo.Context, params CreateVacancyParams) error {
+	var request CreateVacancyRequestObject
+
+	request.Params = params
+
+	var body CreateVacancyJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateVacancy(ctx.Request().Context(), request.(CreateVacancyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateVacancy")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateVacancyResponseObject); ok {
+		return validResponse.VisitCreateVacancyResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteVacancy operation middleware
+func (sh *strictHandler) DeleteVacancy(ctx echo.Context, vacancyId openapi_types.UUID, params DeleteVacancyParams) error {
+	var request DeleteVacancyRequestObject
+
+	request.VacancyId = vacancyId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteVacancy(ctx.Request().Context(), request.(DeleteVacancyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteVacancy")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteVacancyResponseObject); ok {
+		return validResponse.VisitDeleteVacancyResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetVacancy operation middleware
+func (sh *strictHandler) GetVacancy(ctx echo.Context, vacancyId openapi_types.UUID) error {
+	var request GetVacancyRequestObject
+
+	request.VacancyId = vacancyId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetVacancy(ctx.Request().Context(), request.(GetVacancyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetVacancy")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetVacancyResponseObject); ok {
+		return validResponse.VisitGetVacancyResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateVacancy operation middleware
+func (sh *strictHandler) UpdateVacancy(ctx echo.Context, vacancyId openapi_types.UUID, params UpdateVacancyParams) error {
+	var request UpdateVacancyRequestObject
+
+	request.VacancyId = vacancyId
+	request.Params = params
+
+	var body UpdateVacancyApplicationMergePatchPlusJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateVacancy(ctx.Request().Context(), request.(UpdateVacancyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateVacancy")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateVacancyResponseObject); ok {
+		return validResponse.VisitUpdateVacancyResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H39chu58eCroHipWulCUrLs9WalSqUcW4kdr9cuy76t3MpHQjNNEashMAEwohmXq+6ve4Cre8Lfk1yh",
-	"gZnBzGCGQ4r6cJJ/dq0hvtHf3ej+MojEIhUcuFaD4y+DOdAYJP7zOY3m8FxwLUVi/o5BRZKlmgk+OB5M",
-	"uRgpLSRMieBEgkoFV6CInlNNIirliqQgleA0ITHVdDwYDlQ0hwU1Y+lVCoPjgdKS8cvB16/DwekHetmc",
-	"5cMciIRIyPg7Ra5BKib4kMyEJK9mozdUR/N14/4kImoHC43NYVmO//H9T92jfR0OUirpAnR+RJlUQoaH",
-	"nnL4rCcRtpgSMSN6DiSVcM1EpkhKL8FMxkzzf2QgV4PhgNOFmc/2qaxkQT//BPxSzwfHR4eHZhlagzR9",
-	"/9evz0b/k47+eTj6cTL69PvfDYaBQ3gVwyIVGni0eg2r5nrf0CtQhJJ3b88+EEVnQLQgErRcjYnZi6IL",
-	"IFewIkum57gR/HIh4hWRkCZ0pfDrjEmlCeVqCfLknOtGV8qFnoO0PZkiEmaZgpjsPTk62j8h1E5KlnOW",
-	"gDciU0RpliTnXGacM35Z7Xv44/6YvIaVIlQCUZFIITY7MANENElAEspjcgWpRtg5ekLmIpNqfM7zK7Bw",
-	"X96Bd2Ijc2Rtl/H998PBgvH870fB058hpIbBxMA9SajSRAKNT+ya55Rfgr9HPLwnj44Is3BkYdY1jIli",
-	"PCrBqbEXhyptm3hkICqwbB4lWQwvIAENcXP17ncS2wZuTYrsabG4UFpwUPu4nxVeC02WBkyY7eW2NM3S",
-	"mGqIJ7iDaRtGuE4TN1VlIzHMaJbowfGMJgqKjVwIkQDllgawBdPNDbyjl0AU+2crIibYLzjZ94dDc4Rs",
-	"kS3MH4cIBfavEgYY13AJEtfwVl5SzhTSold4mjhjSvW8nFB4jSbM7FPCPzImzfFrmYG/lJmQC6oHx4Ms",
-	"w5bNC3xHpWYRSynXrTOmZZsdTCjFpaSLBbRPl7e4+WQfLeScGcBp3u1bnqwKiMzRhGoiJKEzDZLoOTPA",
-	"qDTlmuwxHklYANc0IWrFo/02kKjA6yC4YtNgpNkCAsv+avbsWKXp5EPFcwnUIVokuAaOIEvTNGGWhR38",
-	"piwfKyf9nYTZ4Hjw3w5KLn5gf1UH/th26uoRufnMTj2un/Ph0Miu2QG2qfHWrvZFu691THj7+s62a4it",
-	"j19b77uGWru+Nm/o/reGstrIE9a6tlER7DzR6/au3NvTDm98zUmZC/fI2/2cmCOLFwksOvad2ha/33D/",
-	"btzA3p9xAlIKOSRUkfd/eU5+fPL9D8RNQ2LQlCVqPPBp9s7hOB/4IdGeYlG7BMOujSIQ5g1uRHI+CPGG",
-	"8tV7+EcGyiprdwVNH4QgC8pXxGgdi1SrEyen56wUyCW7Bk54trgAaZQdBZHgsart+L3pNXpmejVZ9pnt",
-	"YgT3JWU6qIqVEhUu063dNHiWsucJc6eRSpGC1Mwy2Qi/G4mjqdMNB5EFxQnVfbn4cGCHWiOj5DJDYM66",
-	"nNdnMAnX4qp7nTxLEnqRQC5ONcZA1QjPhGlYqHUgYQ/0zHQyvd1wVEq6Mn/nstAmJ+d0+EoHxvXTJ4Og",
-	"1FwKiL8O8FiaEjIe8tC75GKblTOrXHRl7eWiPhVrEBe/QaTNggu4siQLcS2OmZmfJu88OHPqRxX0cgio",
-	"6++dKuN28HGzu10w/sp2e1S76OEg4+wfGbifDWTVb8ZdQfNu3Jo6z9VoYU2cjammvfdS4n4ASj0zDN5I",
-	"N47UdobLqI7RuZlfmJ6fQSTBEuUkeTsbHP/af/UtpEsVQ9ZI5lwsORE8ghOSPlmSK4BUEWF0H0rmVKF1",
-	"rHuH1Rmam/tktpfFTJ9eB4krjXIu3IBIGumQcSxTII/Ps8PDxxGL8f8wJHYZtc9GW1MrpWERAvhNyM6M",
-	"QRKr5lp+pgtQuXHONiJLybQGfkI4XFvuxiS5pkkGyM4KiGxMUoe8nojbA9nXEnZppYI2HidBiUxGsPZ3",
-	"+8uXNTCDa7K3G8J6BxL1YavLKO6ksni81SCGFSC4C3pRwvM9EYw/A4cZ02ea6iwAlr8IecX45YheArmw",
-	"Ta35GC3qREIE7BrUkLAZoXxlwBJ4tkBaLDhYmm24Gk0mkYQYrVi/iQsFcAVSTWiSiCW1FgxYpIlYLQwR",
-	"oDyeqCxNhdSVJoxHYgH5T+bO9RzkZGlXOaGXMHGrxJmvuFj6zLSEM5/pHH8p1uyDkDqWQA0geKpb+JvB",
-	"U1zdwqyq/FuC/Rv7BFch5mYbTTmRpjRiehWSN7eTE2NIzDWsJmbhHOS26A08VpOa1GQmDpK6jMd4K0sq",
-	"4wliwZf1M9yHRJsmNAI10fQKAu6ZUy5FYsDS+ZSoBALmWwLxkBgac40MwuA3WoXHARFyWLU49pKzRQIT",
-	"KoH2l6XeiwSeSaAhaqI0lbr35amCIHTKbgjAjnjckyBes+S2yuXl/kswHpaoVoOCyvEXxxFGpBCobyvl",
-	"2xPdSsT3qUbhEXh0eLjOJ9CbOuyeGjRNFC9PT4lrSrApYeh1c0uEmGQ8BmlQbI3jaLhDnae5Ti0zpS3W",
-	"G4ImJDYnhVcQrQbrCc990oSQPrUZmaih444wsR0tdiBxOZZ7T9JWvg3nhO1E7gXj/tdHd47uty8M1DF4",
-	"7YxbYvTDwprtmOvXVnAqZfdcjE0Tyjl6px09QiWHMzXHj5GRpo300iKUchW2XlIFE6WzeLV+5TiEWRja",
-	"dOZyouYUJ9iwZypFBEpt3LNJmfJhKqsZ+psKIyyO+oqnmV6LsTXPgu1KLlYkzWQqFJwQmv+TJDDTRGTI",
-	"2zKe+4X3BCdWbhgSLrQ1ZqMLuOsqasEE2UXC1BwZKDENCTb0hNIiIqF+M3WbDv5Qhtogz/tOkZfvnTFE",
-	"hQetXlptdcVvRMyqgVkYEZMzUF13VwSiKdpuy8JAE37tITvhtKbnzoEbSWNJlY2BsW4EIXH3saRLXmHo",
-	"Gxm7LyXlzqEV2IUPp3nLob/YEFy+AKUZL/xOOeKXKvRgOKBpKoFrFoGas9TInSLJuAZwoD/LJGrPEGfO",
-	"MzUcaEmZIxiF/t6uRReaUeCwkTT1FWsK1amFgq494m10YkjYJbtgCdOribgGKVkME8Mk7Bp6sD+rA267",
-	"5jlTWsgABp8a5kwW4hqGFvmYVgZDAIPH0NxVsf91kcXiilqtTNsbB5tSsb3171QjvmG9JFwN/+nnh5qB",
-	"lNufP/LsG3XvwcSL8787JXk4yGkWTTaB54LSbXciId28pALDZoBXwEuTa9n+1VYRrXJtNcJR20LoHLqx",
-	"vsTJbdX34rq30+A3Ippr6FdVuO6h9vJ2tjinaQoc4hOiRUxXZGm+0wvDbBtscUfYrTyLtAt1LMDCszJX",
-	"PlkwCbCququpHSw7L7Xd82R1xht5hnaqOzTITu0ECkxDqM89KC3CRjHYDvTvUmS4JxW8fjKe9BSCJetE",
-	"ugaf1viEplsu+iApVyyX0jagBN8Qbperqo7/3t0NhtG442qa7davXYuKhHuDi6kBjBZhAPmsQXKavG8z",
-	"Ufp8y4g6S04QcoBHgDqM5yDbs8YCPADG8Re/+37tQJ4+qR9H8H3Fp/Kf48nB6NN//13oYv7CIIlPpbTI",
-	"VIUvdHmGt4c/YbgeJX87e/szSYURLeQoYVdAYqE1xCSlej4klGBQMineomBUM7FxVuPQmhaglCMi3Zdj",
-	"F1h2CN3US6CJnjc3pxqYLa7Wg4PrFZrob7+8PmtOcwWrqj2pxhWSy5Ywr+vg96sWl/hVxQ9Yfs9U2AH2",
-	"ef3hXmkr4VwPTHM7dWjfVfpcH8RsP9Tr7bNMz1vgDvLP+c0wfk0TFk+c6x19vPaLDcTwPqByjBopzfRc",
-	"SPZP8Fpl3HmFwbXMff15dwwBCpJrXNSkggnrTtDuI7j7WD0XceAhwM8vz4gfGk5eUE3JGchrFhnNKYYh",
-	"ydIUpDXaJGAQX6HKF7NLptHYUiMHhhZ8eTx8+jVIACqB6E0N/fbCDa8YjzeJkn9t2iN1WFygOToQifAX",
-	"JC0Vb8sQFWPbyRqn1AmBRapXBOMClkxBRVFeu/CGQNLqZY7VJHLX3CMm5jKXAHrFYb237b9+qutc9+Rh",
-	"xessvDfF1ouNVS5uW82p+QBlQ5FpW6Db1kvoQUDnlI4eVOCgz+3Xya13CevO77U7iiIUh9ozRANfhlS2",
-	"gkhODeIgg/TRH3oHKkD1fcz9aAHVLe3CHbcDMOpHHQqACpGH3ZGakH39baYjsYDd8JK4fM7ZdCHEVft2",
-	"1xZ8U/jXPIoMZH8T7gJarRK7ilZiiSxueTvLqmemuCPzaiqM5nodkGRegGTXEB+T0t0wJFVvw5D4zoYh",
-	"cb4GUvgajKaQOxvCXiQpkn7sVUFuf+kH82e2fRB/Ov2461eSKU0Zh3jyeLIQXM/VBquyfdF2OIfoqmV9",
-	"xQxPb2mGewnhqpuGK3gZshT79MED1QIYPDrgIKkadlIgZPDSgudcUqytRRxLPreSbnZDEOvMaS1BbBKi",
-	"ooV9uOyti8xEkoil6kWQfIpYU2o+fXn89Vej2fxuV44iR0nW7r6kJH3ox81ipeogX4Xo4ng64GgXophj",
-	"6PclheUb2YUAdjsYsl4C2BaQ26DyP/zuDvldSMr1X3M3SCA+GSUgqcokEEBPfRHFgkZLwhQxs6DlZmpa",
-	"Qjw1H82EzVAe915h0s+vU32ugZETRbRWj+iorZ8PUA0TMZtcMGkNrhuDCiwoS/rJ5HhiYbXA/najl6fg",
-	"zPu9HyTM6IIlq0mu362P9mHXwPs3393brCarnAvebxGpUHoDc9YMpKTJxL6h2kTZtB3PbL8HI342xcsK",
-	"kFSutAoPdczI4Tw/e+9kh3VMbx5kic0FFvggv63Y2UgRsqHoeacUykZa9iE57SSmaJlfRiVP1pMeRKHT",
-	"g+35B5vkoR7SvMb8UyUWG3a+EU3ozMCAjWp0oavDx6t3ecswgdiELNRQtImdvdFxDTbsQICuZH65HyG6",
-	"sqFdCNL/evi+sVDQj59VKEGImd0jbSjwvN9WHMaHNuHTgH6D+dQgbKS+NQEiKM/nR+GpZ+fnv/+TUc3I",
-	"3v7o05cfhkeHYRfqu4RGsJMI511byIHHmwUr93+rs84q3oxkFkpPYkip1PlZBdpkUk1SkJMlwFV1HSK7",
-	"SDqEd5vMZ8f+5+Jmcz/gVtx0O2MUvkXa5AWSYrqnLfwW3iEVJ1XSeJWlIK+ZErK/onMfkn3NjtwwuvmB",
-	"oE05w7lc69DtrsO/yuaJtL1yrKGBF/PsIfTNTc3FnW0l8d81sdjQZ9qHlBQvIp/8wXsOeTj+PkBVtiIX",
-	"N8Lj9Zboe8PjNUurx0FVEawVYyqoEkCMThjOwxlqljiS5g2I4ISWz8WGhJKlkFcEPqcgGcZlCowNyzjT",
-	"KxukaBqMJCQGn0gCVOKzM4wpZXo1JJHIuPmJml2QPIIiqaQ4KRYwGA7MeJNywvyLm2GSzxAMsCh2uguN",
-	"pFjTfekj5WZ2oY1U5Zw1wcM7FYPunVCtFYd2SoMesGyx4VK/dkFl12tpxidIRECpWlg58BjiCVCZrMIY",
-	"XGZWrUXBt6Y8bfqvtNNnwwGqKpRbGghwLVcYdg40mhMX7WpdEb1fCXqh4qEXgpicOoKWjF2dCb9KMGg+",
-	"U9NMJ9CRwKxJ8T++f0U4XeQPhA27wWfE9mzX55hzIcF24mFXyHeZSzXwDl7DpXu42Ssd6/O8A1pHWqKA",
-	"7jOrU3foc2+1a0E/TxwDa5nSu3zTOM5s/OEkpjaUvkc3xifVBwS1H7cYszXK14GOKpKKBTXx+1BsnEsh",
-	"TzmaA1j1KsvTKu8msKnQuYXupy350ZYaSgM7PJLcV5jKfffUPpXCSGSuhWwVtKo5pjdOsLQDxK+TNKUN",
-	"cA6JeyikjEJqaBzUw/3p6J+ffnX1VT59eTR8ehQ2WW2bzKlGBDye++QwqKN46O7nn/GzzzzpjfmVDDbr",
-	"Eth4RGCzmUP0YaOZt01AEyAk9RIgZUJBssiUJhdg1ZplMwVjSz6M6hPXFgJRkoTGojrRdBeqSZmf/J5U",
-	"k3Izu4k4uhX2uyvM25IHd+DDRuz5VjGzP1PfAab2ST1Tc014vOw3cREZIR0maYKGPgXJbJL7QFANYBwT",
-	"D7qnGUpLAD2JRaSN1I/J5YVIJkJOIpEkgMibiIgmE/cQDjmfDbimcjUJxcDyeTkBPo4K8sf3xfOBpqLh",
-	"chMruAZOfn55Rk75ZUJ5TOybA+UbRoAqPRGzCdgmuF4eO5EkNp8UZpiRej7BtpTHk5WQV2rOJBQ/Le2L",
-	"QCUy1674A38J7+BaXIGrTdCkV1q4FJ9rLXDYEt8QTuasof1/f7j+dbGZKUSF3rvAv/rrnAmNF4xbS3Tx",
-	"70gIGTNO7YVeM1i2XV2u4nsjz2hk5CKGKejBaDv4rzm+m42o9DPp4oRM6eJFUJQwzgyQ1bLtBmc/K2IS",
-	"i13ZOGoRMZpMzFzd/euxehtKZqZPayqXUJZpTCjRO37wve1Qv2M3ztCfP3TjzZG8g1qBxQX8j560Z1v6",
-	"YCCqFbIrtSXWpsZspHNfiw/em1rfdkKVWgppS2jNJKj5xAJ+MUUkIQauGU1UcFfFCLVlH/0hHHrmzdHL",
-	"kJ6neK4gb6hlpkCGmEYgYCiUtcseTej23b3ZYluh7CERKFVuKRCckCJHYry9VEnGNUuQPtvhCA5HXNdw",
-	"QuLGYbYfXgd19KHhz0BlEMFrB1bZcmWwym7zBYQO1YsxCNmJXpM8bGFIKF/hk2qXTMvldBOZzWSuUhrB",
-	"CcEKorH/ANs25q5F4PG1Uci+PBoe2RhvLzvDn8if/E+fvrRoah8VyN28pStCYQIGbyMmtcQQ3GLsaR7d",
-	"vs4q/XDKt+TBQ+61UH5w29o3zOVu53zdPoxxuxCGdvrry8pH9b7DAea5f8uTVRnZ0/vW637EPGzW4yf2",
-	"Hup7ajvrHeiniI/3pJraLezGYdaB8RtdUG2R9ulJZtSNM9PUTieMDnLUJMKWF1TYkSJ7f/vlw5Ccxi/O",
-	"ng1tNbjDp3/YJzMpFrbk78H1owMz4AF2GBNzLIoodskJ40iSbTHfHE4I8l58ajEXSWwpOtb6cfoKk8Ts",
-	"+YQ8e/fK1XZRJFPg/k088eSch4bBsrFLkEBccs4xOaXRnJgjt8/eEqa0KrsQpgkHiF1R31kilp6A9twT",
-	"h7AiWl4riWYx07ZUxPHgPVC7CPyKD2WTPIeQRD/PXqEkDElVgcCcQhHVNBGXGbhiFMeD57aUbyWvKima",
-	"kb3AINV6FseD9xknF1lyRdwPZM87VOxRrZ9hdZi8xl7l0bLNa1JJQqCCawhU5HDHUx2ucjhm7JaNNscM",
-	"HJAt1exyO/mtvWO3WXkbpUHc4vwfKmsbh4uHmG6RkPEwL7lstoCh/2uGkoyb35LytN9QTi/BwLjLHuND",
-	"/iYwVClf4vblvtVvPpcIP8pkcDyoInGdyTixM9h0+B+E+A9C/OsjhMdbLffEGpKMz0ReTJNGukwqMkif",
-	"LEkM15AYpqMaJmP8PS8x/fPLM3I+eCchpTJ/li3JL0JenQ/K+1fHjVx0rrqNzDBN3WJo/nvOAxAzLMEJ",
-	"RJoAWc4F0fTK3sz4nJ/z54JfGy4nuBrbJHKoTSlOr2CC2pWtuXVCWGxr5X/8+OrF9Q8nxMj7StNFaj8b",
-	"GeHx48c/Gu7/8cNzM/M5NxK4/fnvf//730dv3oxevBgTmzUZQyUIMxddlpttq0lKYhFlC+D6JI+bOOeM",
-	"p5l2PB2BQsxmYOuR2OedWH+ETG1MxnRMfsKmKbpnVsSKeGRviiXbp0MytV+mw3M+9YTA6b7Z0nSv1CeG",
-	"hMX7UyKkGR5P2BxprS49Xma9Rvj4nKPwRLlaGhg/OnzkitrnNWen9jHq6Qd6OXXCEheZVGT6KoZFKjTw",
-	"aDV6DavpmLx79uH5SzxBvLlzvgB5ae5WGwwxZ/rD4x+f7teGcZX9p2Py0SYMJ9Y0TOMRVgF0Je3MpUmY",
-	"ZQpiKx4lLAJnFnHA/jYFTv4qrkGiwYz8ZFpEQK4fjw+9qBEE+v/63/+PhEDdoLinnx0PDsePbG+RAqcp",
-	"GxwPHo8Px4+tVm9fFR+Ml5AkI1z9wW/LKzXO69ZeWhtZIfK9Muj/V9CYF7BWSP3o8HBnBX1x/FBRZYtT",
-	"v8AFeQ0rcgbaXcz3j34wxMeT1AfHv34aDlS2WFC5ynPJZBcJi8gVrBzOX4Nks1VVVje6Ir1UaK7J9Hzw",
-	"yYx6YE3H/+w6FJeV8RaPxc0QOJiPaY/d2woEWHgh9XZZbES5vRrgXXVu1XAAxm202D3s1ky/Ql7z/eHj",
-	"tmGKdXl1lfsdUEQ5USCvDcbaUs9kz1B9o9FeGBru6M1+1yEazpeykeOMrYdpiGhRflRZkcCmFFWtr4LK",
-	"Jgc/GWKLVUvXNHxuNfAeLT9auntmyC62R1kC853mfvXjYKHZ/E7XWF6+frpFmKnWtA1SEGRYYuYLQ2Mr",
-	"Wbhs21uCU2kR+LUpjH36WoE2c+ut0phPgDwI+uSepIWz01iQRCXequS223eKWFfHkCznLJo3atSqvEwt",
-	"ORM2sQ1yVMOC1TnngtT45DGhucnYTamFkQUTuiJLkSUxuYCyiZ17TJ65auWG6J5za1c0M9sa5blJgiky",
-	"p3KRgFLHxBaOtsIaBywKUzLPKg5ZraIs4lvEZv5Z2DoxuwUtZ9z8WjV4FU/8KpD9aPfTewWOO8r6k2nF",
-	"0zU1oiBQqQgmY0YxEW/PQMHWRfGHg6K2/5r2RTu35LtDtfdwyZRGydLDOLLHdI4aBu5UUcZ5vxX9mlT9",
-	"4AtN2aRwQH51sTGgA76ZV7owBiot0jy6Kcf8vFo/QT8+xvkuWQQ+TowbgG99/lXAr4Dfk1B2cizIfuck",
-	"z85bvYUOStcmeXRs9ha4SAjDDLUtt7A17tw1HvwVdO/Dr8kgKAAYbaHk/xW4H9Tp4EbSQI5WWcz0CK7X",
-	"S0tF6eh/D3GpZci8dEU50JrYh46BbNzLjUeqFxvf3YC1I9tyuJkUi/DRd3hc2wbTYvOhblXyrZZn7xR9",
-	"rS3Z4trOGYFnvg5Jvf7crWKvaeNx3EzPD6w8iI7OoBBs+YuVfZ2l3cWCoAEVbWT2bzHD9OmKXfIR42Py",
-	"rLAeHZLlHDBdq5AocWLxP+y0pIqggaSNC39wdvzbED2rsX3mWPyxPo+Wy+XIAOAokwnwSMTWC7rd4D2k",
-	"2sNWsWKIJ2dOm6BZEaHrydGP6yHrgxBvKF+5dahdQGVQ/qgBhzUfHR7+uB+2+1QN2K3QNyLTMhjqj7nX",
-	"Z+qskXmE1dTaEdDnb+2I07KpgUejE5nGRkpHiy8xilMm0UtSjXDCinjVzYzPeXUdlUCnfDG1j8X4hMOS",
-	"pJTJE2v+rQxtVmIkVoUysjWEpxIUcG3rbRrdDBU16fDQxzhzVviQ0Dq80WNMF2AGzbGwvvRmEF2+/kLs",
-	"cLbdmp6z56rNXIh4RYQ0c1BFXn748I78mSoW7ecHXVEHGD8hU3TBTcmCrginUoolDuS8384tjlZ+T+Fm",
-	"imDZD3L0nTqxRnhr7HVf3acx+YvBT4ecZkXF759TiLQ6cTZno5lFEaQa6wcJow+kqNGRGWVJJp39XyVi",
-	"CTGJjdaS2mgDkbl4APw7jiUoNXSRA0+OfrSH9d6o4SPM5TgNqdKvlMpulZRVYjl3TMlqY/clZLvcl4t1",
-	"DHHfKv7W9IbnNJrD6LngWopknQKBjfO2ONWTHe7Eq2IT3kYFsi2B36GdY7Ppyd4FjQMhLfu18/3ll19G",
-	"ph8maqch/XyK1GFqq4CVBjRCvV6xJUElMbHs4+kPT340Cjx6Yr4fH+Hk5W7rUuDXh8ISz1x00V5+pC52",
-	"lsdY+aqdI9rsMd1q2nPX5ltR0Wo1/G+sn92CyldkzOmHSfUy6s23LcnKFa5VBHMcYHFqrFBAMduvTXRO",
-	"tS0mFF6R1GrSrViFN9h/LRcwExJ6L6ZLMbtjnczewHp9zG189za5RlBKSCPLj31PZhyjB72MMvttKlpO",
-	"Arq9EjZgAV91zpiuRuJ8p0j+8I1ciIzHiuydaUgJ41pYZ/bT0aMjsgS4UkPyV9Dklfnlyeip/+3MVsUl",
-	"R6PHJKYrNSTFS2iSpUQLothnYlNo749bfAf2ojamVZ5v5DWsBhaWdi8z2dXdj9vBnUyHp+Gbdh40469q",
-	"GPIuMYqXw5Eg/Fd54sGXIrXa1y4PegFxt0x82izYdpUPx3q9jlKh+brrGvpYrf2sdzewWGPojA1Yr96r",
-	"FTS2JSYzDCTagIpgfNII1/L77RgTzne3itK3C5ZB+uBiRXPQJHsYoORFju13EY0ii1y3LH1aNvtWxGkf",
-	"1W4s+DbSV961KN2sKn6bYmO17Hin5FgC0D0Jj+UC2iRFD8bbhcWpvRAsFzLNy5E7c6nb1L7RBaZ5Gezp",
-	"mOAxJUbOw1fIini1w8meOSCq7aMZC4zfOc1iGM4tYjR/WQ+Lz7MiEMHhxNpbM0UTwtQ5p+TJ0ZGflUtm",
-	"CeRxNtOOQuZTkn9QLlgUI5j3rckXQ2/QlOoSDxSrx6yLiuw9OfzRmikYxi7MsiTZH5Nnfny4+Z4fFRqT",
-	"z7kjUIJH0B5EU1apf6CycLHA+xGHvSr+/64SMSb8MLiI8GWURR/sgsJyhQQ0WN/BFz+ZaqfU7IPn7ZPf",
-	"NiGlWO43Jj7zcuUd9HmtFF1LfXvz0I9WUDjQknLFbFgt5rG/u7W1cqqcO5H/+j//t6Sx5g/MoQv4zyKF",
-	"5hQ9olPDG2NJl3xK9tCGbFiJ4QXuDSjlKyJS4Occk5WMyTNOWJLAJU3IQlyDfZZgCb9Q4JJpYro06/Km",
-	"ifUICQ5qTN6Ia2RKwmOY5zzAJvHtFU1phH8ogqGZpmsszDj44DOfH1+n5DZwpq0xzvohIy1kiKl8KO7v",
-	"BoxlY71oS3QvF3vXOlF/ilMYZgGv5RtSlN4YKPJJEKGJ4JcISAmbQbSK8Nl7F8+ovNrq1JjeVlp+K0qT",
-	"yyLe01HWKOneHkZ1WY/w6leHvcWzUdbB77nSvHB30+7/nCoYMa6A20K2RAGVmM0XYTxPBxlaxj86Q8I6",
-	"s53dqvbWKBrfqcBVQHrnOlzgzWxIiRM1bCketVS++9pbSHeolLd/oOqDv8aNNYju62gOHd/udQbDfN0L",
-	"a1p9rdxxpyHSevCl5r3sFMpr9x5CrP4n9/b13eOAE457HtimkO3v7lU8WGs+vhka3aERuUroNjMlPxyA",
-	"6LTq1t/8dxl3t0OsgwUsLpz41kuaeePaPziZ5uHwVHukD4O1oqRu14NZSJ2DvZLv4jaJzWZQePDF/qP5",
-	"mKke8my0jyZY9nqBZBQaPAssGC00oe6ExvfAL+1OCHUrssp49XrIHsuFE71/i3c1bD+o3wTDKj1CkgTo",
-	"dW5wriyzkJOrFpHiQm9sDskC1OlZHO8CCu4TAp7FcXH9Wmx7+Tme2cL+PjmvOzrKlKiTOIOJjW7644tn",
-	"H06nLvtGPghm/hLyCgOyOKFpKjESEdScpc4Q9HiEQc5PRxjhQrzRrVeEzGiSKBJnkMdRmZnQauOwbwXa",
-	"eSAgHpMXtv7aOS8WQSWQBGbaLItkPAGlyJTxKMlimLhybX808DRFS1ctbQdTBMt5hqxDyNryA3uIOvo6",
-	"Ycsegjuywd15L2tWzhuPF4PSjFO9iZXghden3XErrFofiof1soq3+GiDmPJggvsc5PZQ8R2I35OHtkDk",
-	"Pe+aVWtgX0HBOpy1LJFoAZoWBRsoJ6dnf3lGXv30nnjTuHcitrKU+dv0IpHgiilzA9aWjPmW/F57p2/e",
-	"PRqS0zfvjvC/T/C/39tiT5ja3eYuOn3x8Qg/NqjjyTk/ffHRjPHi4+PR6YuPT7HdLJP4vAviLCoXqCVF",
-	"9npC/sfbnx5hQ5tTHkDi55/fnT4a/fzu9PHwnP/1mVna2w8vH43efnj5eEjOXpzaPhx9xD9/eG3/zGw6",
-	"oP0xmeZogOQwBsmuIT72djI859XlDysLGAbWLWSx7HZvrgPRB2uMscu7H09ufjb/xn5cw/Nd1EPVi7us",
-	"egg9klATcw6+uH+ty37wE9BrzPihxeJCacGB7E2d8HBMUHrYtymZ1IpHGNPhMqMoACeV9EyKYNnx1qBf",
-	"MaCsE2Id679dyh68PTszWijsTgsZzkiN+Damjai32vGKI7ttntnm5nLL/Obc6qI4uTAXXeu2LrHoViNT",
-	"d4MUt2xVzMWqe4hN/ZbBc50d01EJIR2hIDSgLHYbOBtswF9ApwHTL/L1IDW93l5JVGZRapzRBUtWNgTj",
-	"NnyUbbrfZw2S02Ridtg7ftV1eg+zO32x5kIrJxuG2/7ZdvOfroX92raU1MRmCdnAwV0pWdX2HA2T7sZk",
-	"z1AdDD7FjGmJgYc9TEm/X8nIe0IuhJ7bwEx6oVx4WPAKceBunfg2NVcPG9drr/4Wd/to+e5VYYO2DpXT",
-	"KkXKaVzl8zqHt3eOD1XF8pa4Y3d3Y+R4cF8qTEV5ab/MANM6+FI1znXqMKeSqkzCEK2m2IgJfmwZwNAG",
-	"w4kZuWBSz4fE5bLOq14Pi7I8RQ7pnJCfc6RjmOqXSiBLlkJsM2y4LIqlBRozLTJw2WvnYCs2LLBfzFRE",
-	"rRHXCCssHtrgd7F0rgPPkWkG54KPUpBKcJqQGY20Int5KLyNSrdUkuQ1NPeJ0nQ1JEqYgakuUoArzZKE",
-	"0DgmWWondyKGNrRQ0ZUiU0vznKo3JuYsw/pcwJhhGt8M2TZS6nC6+9DpcOIqNH+nSHFHrqBKK6lq0+uq",
-	"J7e5N97rv3tnfM+Hf70QfFOw8DbWJzBjdxB4uxpUhb3vMizj7gCh+6mdb6rq1FhaGEBCI6g/ugvadUjZ",
-	"dEduMEM9LfGmNUsXUWBDuRfkUoyDvrJ35cL/db1lu/Zt7d77ttOnjRuF/BYAsCbeVyQwoRJof40or6G6",
-	"qweTxUrv5MFkMVsPdabAoXtyx3kkpcUD59Gn3tk1EgaEccViqD4ZXDIei2UpcxbB97njrnjAIqR7v9KW",
-	"I6M45Aer6+QLvB+HUnk+/+4uJVoCOYkzzMTS8vasAuoN9nzwpfj3g/Mv3QAbvjEPk3eZXS6mGtVqVUa8",
-	"c7t9ftBmyS8W+60lQEm942vjF2u9TT5W7czfVAsRwXSfE6AyWU1tVUhDA8zn/BF8E7OcmrUjzLplJasU",
-	"Oe7BUfWtA/ga/a4gON3aXYh5FHXeuv1RZbNvJqGKs8L1F8HzPT7Pe96yEJ7P10MIL47/PsPyAxX+fOgq",
-	"QWStHyBv+mAl4wIUduwDqI67cw9AvXZpMHK7vEYtXM3ONbfZoBUHX/zsn52P3fy73sKClve+t2du5XF1",
-	"wPpmVtS8cy8b6vaocpfMvSRlO7Wf3t7tr8GUkrUWyNLNWgPogmVkO7kq1iz/d67J4ir397e53TJLtrX1",
-	"13FjvNj7KYFnSxO32MEswLWbwJ7h60xbppjkNeXsiK7ER71os02HTyhWxidckDm7nGM6DcrzDm3mL3OW",
-	"D5W/m7Xdj9ELT+Vf1d61BoLzp/YIcwG49enmwRfzv3XChYOxW6UHbRqjWd+3Vcys7dz7mEDcbdyS9eNn",
-	"gdVHbAF3dOoxicTI0J0xeUZipuhFAjFu4btehQFbrCXbkaU7lKUsD7oHG8m/DLAXwpsDFmReQuZARNga",
-	"O0lBj1qXYCcEeZ3DT2ar9yOAuGHqMG6rMw+x0jmWgi6cTOb2JI204aiQzMaeyFUWSQ68drY4kI/SKNKt",
-	"57DwxsKKFM1R3pWV+ZUtbzG05YyQ82OBInN8jNsMm55wMK5Sh9AS39BozjiUvoMsmhOq3OPhl++JWikN",
-	"C1d2p145qFI9sai32JzF1vNHOX6IG1nQGG/ZHI3NLuqKyjPtaExM9mzRLUtqrmmSgc12X5xW7ITsWtmu",
-	"Zsp/QhvZUMZ153do2X6Mtzlf19KdhZd0buhlnMMiVkX6r3EgDCA0FRYHKM1/Q/tKGj6nIJmNozMnJeTV",
-	"SEKCdVsSoBLD4AL+qHHAMh6cFV9K+XZMfCjlNvjqp/f4utFCcCO03r/+IpC+OcfPL89cnohh9R063lL+",
-	"SwwJQyAxi+FG4M2xxj6gpAnRQH1sqT5XD6caKHRIa6IDwzDMz6OZkCM8Yd9u1yycotrRUVNkaWa5Y/LO",
-	"D2g7wTDrTIJflboZmjgOBnSowddPX/9/AAAA//8=",
+	"7L1tc9s4sjD6V1C6WzX2XUl2Xmb2jFOnTmUT705OJpNUnOzU3nGuBJMtC2MK4AKgNFpXqu6n+wOeen7h",
+	"+SVPoQGSIAVSlCxZTma+zMQUiZdGv3ej+7YXiVkqOHCteme3vSnQGCT+8wWNpvBCcC1FYv6OQUWSpZoJ",
+	"3jvrjbkYKC0kjIngRIJKBVegiJ5STSIq5ZKkIJXgNCEx1XTY6/dUNIUZNWPpZQq9s57SkvHr3ufP/d75",
+	"B3q9OsuHKRAJkZDxN4rMQSomeJ9MhCSvJoM3VEfTdeP+KCJqBwuNzWFRjv/x/Y/to33u91Iq6Qx0DqJM",
+	"KiHDQ485/KZHEb4xJmJC9BRIKmHORKZISq/BTMbM6//KQC57/R6nMzOf/aaykhn97Ufg13raO3t8emqW",
+	"oTVI8+3/+8vzwf9DB/8+HXw/Gnz68596/QAQXsUwS4UGHi1fw3J1vW/oDShCybu3Fx+IohMgWhAJWi6H",
+	"xOxF0RmQG1iSBdNT3Ag+uRLxkkhIE7pU+HTCpNKEcrUA+eyS65VPKRd6CtJ+yRSRMMkUxOTo6ePHx88I",
+	"tZOSxZQl4I3IFFGaJckllxnnjF9Xvz39/nhIXsNSESqBqEikEJsdmAEimiQgCeUxuYFUI+48fkqmIpNq",
+	"eMnzI7B4X56BB7GBAVnTYXz7bb83Yzz/+1EQ+hPE1DCaGLwnCVWaSKDxM7vmKeXX4O8Rgff00WPCLB5Z",
+	"nHUvxkQxHpXotLIXRypNm3hkMCqwbB4lWQwvIQEN8erq3e8kti+4NSlypMXsSmnBQR3jfpZ4LDRZGDRh",
+	"9iu3pXGWxlRDPMIdjJsown00clNVNhLDhGaJ7p1NaKKg2MiVEAlQbnkAmzG9uoF39BqIYv9uJMQEvwtO",
+	"9u1p34CQzbKZ+eMUscD+VeIA4xquQeIa3spryplCXvQKoYkzplRPywmF99KImX1K+FfGpAG/lhn4S5kI",
+	"OaO6d9bLMnxz9QDfUalZxFLKdeOMafnODiaU4lrS2Qyap8vfuPtkHy3mXBjEWT3btzxZFhiZkwnVREhC",
+	"Jxok0VNmkFFpyjU5YjySMAOuaULUkkfHTShRwddecMXmhYFmMwgs+7PZsxOV5iMfK15IoI7QIsE1cERZ",
+	"mqYJsyLs5Fdl5Vg56Z8kTHpnvf/rpJTiJ/ZXdeKPbaeugsjNZ3bqSf1cDodGdq+d4Ds12dr2fvHe5zol",
+	"vH19b9s1zNanr633XSOtXR+bN3T3U0NdbeApa23bqCh2nuq1vyP39rTDE18DKXPgHns7DMQcW7xKYNay",
+	"79S+8ecN9+/GDez9OScgpZB9QhV5/7cX5Pun3/6FuGlIDJqyRA17Ps/eOR7nAz8k3lMsapdo2LZRRML8",
+	"hTuxnA9CvKF8+R7+lYGyxtp9YdMHIciM8iUxVscs1eqZ09NzUQrkms2BE57NrkAaY0dBJHisajt+b74a",
+	"PDdfrYrsC/uJUdwXlOmgKVZqVLhMt3bzwvOUvUiYg0YqRQpSMytkI3xuNI5Vm67fiywqjqjuKsX7PTvU",
+	"Gh0l1xkCc9b1vC6DSZiLm/Z18ixJ6FUCuTq1MgaaRggTpmGm1qGEBeiF+ch87YajUtKl+TvXhTaBnLPh",
+	"Kx8wrr972gtqzaWC+EsPwbKqISOQ+94hF9uswKxy0JW1l4v6VKxBXP0KkTYLLvDKsiyktThmZn6avPPw",
+	"zJkfVdTLMaBuv7eajNvhx93Odsb4K/vZo9pB93sZZ//KwP1sMKt+Mu4IVs/GrakVrsYKW6XZmGraeS8l",
+	"7Qew1HPD4Im000htZ7iM6hitm/mZ6ekFRBIsU06St5Pe2S/dV9/AulQxZI1lTsWCE8EjeEbSpwtyA5Aq",
+	"IoztQ8mUKvSOte+wOsPq5j6Z7WUx0+fzIHOlUS6FVzCSRjrkHMsUyLPL7PT0ScRi/D/0iV1G7bGx1tRS",
+	"aZiFEH4TtjNhkMRqdS0/0Rmo3DlnXyILybQG/oxwmFvpxiSZ0yQDFGcFRq5MUse8joTbgdjXMnZptYIm",
+	"GSdBiUxGsPZ3+8vtGpzBNdnTDVG9Q4n6sNVlFGdSWTyeapDCChTcBb8o8flADOOvwGHC9IWmOgug5c9C",
+	"3jB+PaDXQK7sq9Z9jB51IiECNgfVJ2xCKF8atASezZAXCw6WZxupRpNRJCFGL9av4koB3IBUI5okYkGt",
+	"BwNmaSKWM8MEKI9HKktTIXXlFcYjMYP8J3PmegpytLCrHNFrGLlV4sw3XCx8YVri2YspRDeveEBF20IJ",
+	"m0ISj2qqhPngDgrbjOpo2lXgzhjPNKiQdtrvzUQMa0WwhcYb8+qWQv8QKlgBpBDt54dSgsfBYlv9ywFp",
+	"K+1rEwzxTrPw6z79jzV+3S3OuQbRRni1wOKNmzMnecEThkQ/ZzGIXr+XTi0TYHxkOUYbMe6An+ZkfSBm",
+	"6quyPlg85FRnEqjBT88hFH5mpD/CbmZ4Xfm3BPs3fhMEp5ga5rjK2mhKI6aXYT6xDeOLITHMfTkyC+cg",
+	"t1UagMeqK3lMMh4jr19QGY8QF27Xz3AIOzlNaARqpOkNBIK+51yKxAg7F6mmEgiYZwnEfWI0lzmqnQbL",
+	"MdY07IXIvhLH6GS9iwRGVALtbqG9Fwk8l0BDZKU0lbrz4alCzWilYkRgp5IcSLbU4kON1n65/xKN+yWp",
+	"1bCgAv4CHGFCCqH61rILIbqV6PK5RiGPHp2enq6VSB25w+65warj84fzc+JeJfgqYRjLd0uEmGQ8BjlE",
+	"paI1HN3foSdldZ1aZkpbqjcMTUh8nRS5BuiLXM94DskTQl6azdhEjRx3RInNZLELvcOK3EOpHW4bLrWj",
+	"lbhnjPtPH907ue9fGahT8NoZt6Toh0U12wnXz43oVHoEcjU2TSjnmPPi+BG6TjhTU3wYGRvdaC8NSilX",
+	"4ZgIVTBSOouX61eOQ5iFoZk6lSM1pTjBhl+mUkSg1MZfrnKmfJjKavr+psIEi6O+4mmm11JsLV5pPyVX",
+	"S5JmMhUKnhGa/5MkMNFEZCjbMp5nmxwJTqze0CdcaBsiw8SStqOopShlVwlTUxSgxLxI8EVPKS3ynOon",
+	"U/cU4w9lAh/KvG8U+eG9c7Gq8KDVQ6utrviNiEk13RPz7HIBqutB0ECOVtNpWRxYxV8LZKec1rxnU+BG",
+	"01hQZTPrbHBSSNx9LOmCVwT6RiG0a0m5C5MHduHjaf5m319sCC9fgtKMF9HsnPBLx1yv36NpKoFrFoGa",
+	"stTonSLJuAZwqD/JJPrkIM5cvLvf05IyxzAKr2Czb66wjALARtbUVa0pTKcGDroWxNvYxJCwa3bFEqaX",
+	"IzEHKVkMIyMk7Bo6iD9rA2675ilTWsgABZ8b4UxmYg59S3xMK0MhgCmp6ESvRBXa2GJxRI2+6+1DDqta",
+	"sT31b9RK1tR6TbiaVNgtuj0BKbeHP8rsO33eQYgX8L8/I7nfy3kWTTbB54LTbQeRkG1ecoH+atpoIPab",
+	"W9n+0VYJrXJsNcZR20IIDu1UX9LktuZ7cdzbWfAbMc01/KuqXHcwe3mzWJzSNAUO8TOiRUyXZGGe0ysj",
+	"bFfE4o6oW3lxLpdAXaCFF7uqPLJoEhBV9QB2M1q2HmpzPNvajHeKN+/UdlhhOzUIFJSGWJ/HZRuUjWKw",
+	"HdjfpcpwIBO8DhlPewrhkg1Nz8HnNT6jadeLPkjKFcu1tA04wRdE2+WqquO/d2eDyXkOXKtuu/Vr16Ki",
+	"4d7hYGoIo0UYQX7TIDlN3je5KH25ZVSdBSeIOcAjQBvGC7sfWWcBAoBx/MX//LgGkO+e1sERvLX1qfzn",
+	"cHQy+PR//yl0MH9jkMTnUlpiquIXJlKEt4c/YRIwJf998fYnkgqjWshBwm6AxEJriElK9bRPKMGrDqS4",
+	"4YZ3JYjN3hwGQ6aglGMi7YdjF1h+EDqpH4Amerq6ObVC2eJmPTq4r0ITvTL7nzNY7CYLIS6vR60az5Dz",
+	"jm29cnvIcdgqpraNQq9QzrdLkOIw3tvXt9WoaUR5tOy6tt0noXoLCCjHFTTwcyQckEos2lZVLeC4laq6",
+	"Dk3vhJb3iTsb4UHtZNuPMN9xK/B3oFKV3OlAKpW3mV0ENjbBlC2P/XPbLt4XYxb+dMDghSHjiRH0yIeF",
+	"HpV/teuD//3z64vVQ76BZTUeUbMqkuuGywfz4PObhkTNm0oeiZcHpsIJFL+tF8432lrI85553U4dQowq",
+	"MtYHMdsPfYUXj1e186C6BzyGeARUJssg5N8A1yH9xw0WlMC7F+kzypJOLpgJnbFkOcrDXOs9y2wOvPvr",
+	"HXnpDePxOpKygH1t3tyZgtB6F8/evk0BJJnh3GRBVci1uBYK6OPe3u/3MK6w4BlVEKCKPTnWBeSSt3/P",
+	"iLqrOmERYjtdIqePAjb52itlE56uJ5h6QHmNaVklnw0/vh8qaUfWdja9OdY0H+xrt9tCJEoxAaXwgA2S",
+	"AcgWBrwDLcdx8gOpOPk2dqHftMme7qSwqSy5T9K4E4f93Ah+xq+Lqih7t8LjzUKB8fYC5c4Wf9fLBwjE",
+	"0cOy+V2qysgAvLsHfOe5Nr7O+WBkfHlg6x0Efk5dDaYeenohNg/DdyX8c/q8H4fCZui8E9SsFUzQZCaU",
+	"Jor9RmaC66lyl9uLs0BvMCW+rHTKayfP+h1SMVtRpwVX1h/uzkR5wc0PKtLLbe1CtFfFxppIx36lynaM",
+	"dVNWGRLWb59netoQd4D8ca5HMj6nCTNQwwudeAPJPrHXe70HmByFGUk001Mh2b/Beyvj7q4huDfzG6T5",
+	"53ixPKij4qJGFeJe5wGx+wih1dtYvXCXrWr3hn+4IH7BIfKSakouQM5ZBCQSMfRJlqYgbdJeAlqDVJjy",
+	"E7NrptHYrYWDTgfff7p90v/uczAAVClvtBOdaYcOBH9xuYE0g9kVpiMH7rf+DVlpJdu+j4lR9iObnKie",
+	"EZileknwtumCKagkSq23tup8qPGWUaxGkTvmDjetr/MIcKfb/e/t+58/1cn8QJqJsxrzkg351ouNVQ5u",
+	"WxVitazZhgrEtki37S0RDwNap3T8oIIHXU6/7i71DmEd/OrGuk0URUMdyQSdqB4hOSWBN9jw/tA7EP/V",
+	"qmuHEf7VLe1C9O8AjbpxhwKhQuxhd6wmKNkzHYkZ3IP9HVfzm9u24KdCf85rE4DsnsJ7D6Y3S2Rxyttl",
+	"1npK/D2l16ZCsdxRVV3PS5BsDvEZKdPN+6Sabd4nfrJ5n7hcc1LkmhNhRLZNNg/fIpAi6SZeFeT5d91w",
+	"/sK+H6SfVpNr/Uoypa3n68nIWoQbrMp+i7mjU4huGtZXzPDdnmY4yBXeNc6NVdeIzx88VC2QweMDDpOq",
+	"Zm9BkMFDC8L57l4Sxz630m52wxDrwmktQ1xlRMUbNiDnrYtMRJKIherEkHyOWDNqPt0++fyLsWz+tKvc",
+	"EMdJ1u6+5CRd+Mfd7srWUb6K0QV4WvBoF6qYE+iH0sLyjexCAdsPhazXALZF5Cas/EPe3aO8C2m5fo3g",
+	"VacvenhBUpVJIIA3tYpbjJi0SpgiZhb03IzNmxCPzUMz4epVTlcFa9TN+VYtAoY354rbuh1ux26d3kI1",
+	"jMRkdMWkTbjdPMjVOQfGQqwhLIe/3ameKbj07s4FaR5GTs5W4Tis6dRlEalQegN31gSkpMnIVubbxNi0",
+	"H17Y7x6M+rmqXlaQpDXLpkoZXtaNq6dVQLZfp/RVQJbUXFCBj/Lbqp0rhec3VD3vlUPZm/ZdWE4zi9k8",
+	"jajOFFpvMHn3Qw6bZnEnntBa1xtfqvGFtg8+3rzL3wwziE3Ywtosps7kuIYadqBAV/oJHEaJrmxoF4r0",
+	"10fvGysF3eRZhROEhNkBeUNB59224ig+tAmfB3QbzOcGYSf13hSIoD4PIO+QnVpNZgvcoUwB5MDlJOcu",
+	"TSwkUiSq2xZdhefkm+InJrgt7LDZpcvgLvMD94zQy8s//5cxQMnR8eDT7V/6j0/DgeJ3CY1gJ3U8Dp+H",
+	"1zkxbPMbTELpUQwplTqHVeCdTKpRCnK0ALiprkNkV0mLiWIbYew4yl6c7G4z9bvXqdukzpZiuqPHfw8Z",
+	"gAWkSkmmshTknCkhu5tzh7Bfat7yFdeiX+6gMSe8jt3uOPyjXIVIUy2/GhnsK+2wOLMtMw7vl1lsGBnu",
+	"wkq8stNe0b/T4bcBrrIVu7gTHa/3tx+MjtcsrZ7tVSWwRoqpkEqAMFpxOE/aqPkbSZq/QAS3yaS2KFqf",
+	"ULIQ8obAbylIhtUHBGbAZZzppb2Kb14YSEgMPZEEqETlBG8gML3sk0hk3PxEzS5InieSVNoDFAvo9Xtm",
+	"vFE5Yf7EzTDKZwimkRQ73YXdVazpUFZXuZkHmTjamaoOzqjWqkM75UEPWLfYcKmf27CyrSYo4yNkIqDU",
+	"hrdpva6EtVovje0CV6N02lnt4TRcFerLamwnLZeYTg80mhKX02sDLp1r4XkFUUJ18LCxawQN3W5am+WU",
+	"aLBajE0znUBL859Vjv/x/SvC6Swvg2nEDRbLtLBd35/JJT7biftthU3KPoSBaq8arl15wk6tDF/kH6AP",
+	"qCHX6ZC9C9oTvDdo+PLbyAmwhin9Xh/0t1Gc2SzLUUzthf8OnzE+qpbJqf24xZiNucwOdVTRkCdoiR/C",
+	"sHGBk7xdX45g1aMsoVWeTWBTIbiFzqepxP+WFsoKdXgsuasylWcoUFsQrLgZ1qhoVfuzbtxGYAeEX2dp",
+	"Shvk7BNXDksZg9TwOKhfaqCDf3/6xZa2Gn26fdT/7nHYZbVty4IaE/Bk7tPToI3ikbtfZd2vsf60M+VX",
+	"6rSv7RNUMoHNZg7xh41m3rbMeoCR1Nvnl21zyCxTmlyBNWsWq+3LGqo+Vws5NjCIkiWsLKqVTHdhmpS9",
+	"fQ9kmpSb2U1e1V7E764ob0sZ3EIPG4nnvVJmd6G+A0rtUmC9FoDxZNmv4ioySjqM0gQdfQqSySiP9KAZ",
+	"wDi213EXUJSWAHoUi0gbrR8bMwuRjIQcRSJJAIk3ERFNRu66H0o+m1ZO5XIUyvTl03ICvAIWlI/vi0sS",
+	"q4aG6+upYA6c/PTDBTnn1wnlMbE3K5TvGAGq9EhMRmBfwfXy2KkksXmksFCU1NMRvkt5PFoKeaOmTELx",
+	"08Lee1Qic+8Vf+Av4R3MxQ24vt6r/EoL18hqrQcO38SbkqMpW7H+vz1dX0PTzBTiQu9demP9DtKIxjPG",
+	"rSe6+HckhIwZp/ZA5wwWTUeXm/jeyBMaGb2IYSM8MNYO/muK1SEjKv0ulDghU7q49xQljDODZLVOlcHZ",
+	"L4rMy2JXNltcRIwmIzNX+/f1jMQNNTPzDey4Npq3Jq86mn/GRcVBb/7Qia+O5AFqCZYWXOW05p4CH9gM",
+	"sDfh6t3huVl4ZzmcD9RY+H7jsNa6FG63wBBsqotZLQUX9P3C8HpYRo2HeXnivvfM1pLpl07iPilsgxF2",
+	"3ewTlhe26xPh8r23Lz9dawvcpS5jtU1wpZCv8yr7Huba8tFfldc37PfyDXwKZiPPZlQu11/eRsJ3Tvz2",
+	"fsP5kMEjNayvkQWXveUDuRurbpF6z+61jNu74u47+ahSCyHtxiYS1HRkOXQxRSQhBq4ZTVQQiMUItWU/",
+	"/o9wJqg3R6eIT95xsyJlQm9mCmRIuwnk74WaqFjQtJybSgVXEKoMGIFS5ZYCuUIpqk4soEFcQCR4rEjG",
+	"NUtQkbDDERyOuE/D/SFXgNkMvBYx7mPDX4HKoCSqAayy5cpgld3mCwgB1Uv5CTk0X5M8i6hPKF9ihQPX",
+	"28S12BGZbVetUhrBM6K0wF5/ZT0E+zJ3bwRqIdDBvz/dPuo/tlcuvGLZ/0X+y3/06bbBpfBRgdzN1dYi",
+	"My0QmTH6fEOyyx5TwfPLJuvCJw+n+FGey+cu7+WA29YRZw73vosTbpdr08x/faPucf3bfg/bDr/lybJM",
+	"tOt86vWAd1E7spQn9hzqe2qC9Q4cKUiPB/Kh2C3sJrLbQvEbHdDKIv9hy0+vgvmKWnVyfdusRCijanVU",
+	"/vZQGdea7qPG4ETxRgdiOuRdm/wkt4wQu6N8aBXoqufTchoFf7iyjhAPsarNk++U7+WgtN0tFhpMr7kG",
+	"HtvOgy+w4x4x7xmlBK14ci2p0VnQEvur+eVxnzwvKh3Uund8e3p3EluhiA09e230Eshdxrxk9wlhilBe",
+	"qS2BYeeni043ujuVsagMLiFCt0/ndslNV2ZbYbL2OkkdyR0mewfXgos7kHM5Gz+QqCs2spO7I47KalSx",
+	"a0F0VyrZCpG25OUtkns1S0ekzlgX9vbfhDV3NFMQZZLp5YWZ14Jf0ExPH6+SnrUEK8aoIkf//fOHPjmP",
+	"X1487xPM4Dn97j+OyUSKGXn39uIDOZk/OjEDnuAHQ2KUIkUUu+aEcTTILjn2OnJaIkHLG+89T0USW3vO",
+	"mIzKudWZJAbyz8jzd6+IdUgokilw/yaec+KSh4bRU1iSBUggrlPqkJzTaEoMClqekjClVfkJYZpwgFgN",
+	"Lw1cJ4lYeO6ZF54z5OzWmrfWCZDFTJ9JoDE2sqJ2EfgUr3gkeUMnielIR4Uvu0+qfm5s8BRRTRNxncEZ",
+	"qui9s56TNZUmt6R4jRwFBmGzVEitiiHeZ5xcZckNcT+QIw+o+IXP6dSZdbWf9azwrDBiW2SwUhFMBddQ",
+	"HdEHT3W4CnDM2A0bXR0zAKCIJglI12irIj9KsNsWyV5wubI4/4fK2la+KoCLkqlPbBde3ALew10zlGTc",
+	"/JaU0H5DOb0Gg+OulKOP+ZvgkAR7/P6+3LP6yef+oI8y6Z31qkRcNzGd0yn4av8PgviDIL5+gvDks5We",
+	"nz9jNuhE2PtvXNNIlxX+eunTBYlhDokROmolswF/t5qtwgDyZe+dhJTKvEaSJD8LeXPZK89fna00BjQi",
+	"jGoiM1TRZ33z30sewJh+iU4g0gTIYiqIpjf2ZIaX/JK/EHxupJzgamg7+qEvVXF6AyP0rWIarXpGWKwI",
+	"lUA+fnz1cv6XZ8QYmkrTWWofGx3hyZMn3xvp//HDCzPzJTcqmv35n//85z8Hb94MXr4cEtvCGjN6nVlR",
+	"pAjTNE2YLQJ34lJa//yrEpzEIspmwPWzPL33kjOeZtrJdEQKMZnYXkyu1krGY5BkbFOHx0PyI76aYhbR",
+	"klitlxyNEzZjetwnY/tk3L/kY08vHh+bLY2PSkO0T1h8PCZCmuERwgak4/wFxXgEYzxMxiOJsSuaELXk",
+	"0fCSo/JEuVoYHH98+sjCe/yjsLse28ow5x/o9dgpS1xkUpHxqxhmqdDAo+XgNSzHQ/Lu+YcXPyAE8eQu",
+	"+QzktTlbbSjEwPQvT77/7rg2zGSARZrHQ/LRdm8nNoOBxgPBk6U7bzw0CZNMQWzVo4RF4IIiDtnfpsDJ",
+	"38UcJMZ1yY/mjQjI/Mnw1EtuRqT/n//vf5MQqhsS9wz7s97p8JH92mi7NGW9s96T4enwifXp2xI/J8MF",
+	"JMkAV3/y6+JGDX91lyOubYSsUPleGfL/O2hssoUBPIzs4CiPT09zInZxVx/78hGt4r5OrcfxkTfUwxtI",
+	"Uz/DFXkNS3IB2h3Mt4/+YpiPp6n3zn755MUpbWHH7CphEbmBpaP5OUg2WVZ1dWMD0WuFwZpMT3ufzKgn",
+	"NsPh321AcS0y9wgWN0MAMB/TDruXArfJFMlSb5fFRpTbq0HeZetWjQRg3F5qOMBuzfRLlDXfnj5pGqZY",
+	"10l+laIrgCLKiQI5NxSLIWdFjgzXN0b+leHhjt8ctwHRSL6UDZxkbASmYaLPU/bCvYYqge3vqhqv6Jev",
+	"nPxomG3vc3/tiy+sU6LDmx8t370wbBffR10Cm8/m6Z9noX7yxZmuy+z4tEecKUCJvqIgB0GBJSa+MjS0",
+	"moVrfb4lOpUegV9WlbFPnyvYZk69URvzGZCHQZ9cfYiws8+iJBrx1iS3n32jiE106JPFlEVTYoTHDUCq",
+	"CEon7Dw8pWo6JBfCVplEiWpEsLrkXJCanDwjNA8Yuym1MLpgQpdkIbIkJldQvmLnHpLnRIKWS2S6l9w6",
+	"pM3MCmP4uUuCKTKlcpaAUmdEYtqdVdY4EC40KYVnlYasVVEcfa+4QvRXES93j1rOJf656gMs6m1UMPvR",
+	"7qf/menphU1eCeC3XVw8JONKnsvYqIJApSLYGRvVRDw9gwVDm8EXg70RZpSlptW4107wnc/9Xq5nrXu/",
+	"eM8t+f5I7T1cM6VRs/QojhwxnZOGwTs1RQOPR3DcSH6rXP3klqZsVKQffXYp3KADmRmvdOEMVFqkeRJ+",
+	"TvmWEtSQYLopXkdbsAh8mhiuIL5NTa0ifgX9noZaxZtv4ntneXbe6im0cLomzaNls3uQIiEKM9y23MLW",
+	"tHPfdPB30J2BX9NBUAEw1kIp/yt436vzwY20gZysspjpQZl32qwtmRfP578bdalhSOoy8suB1mQ+tgxk",
+	"07PvPFI9v3N3A9ZAtuVwEylmYdC3hPqbBtNi86H2qvkWZLFe9bW+ZEtrOxcEnvs6pPX6czeqveYdT+Jm",
+	"enpi9UEM/waVYCtfrO7rPO0uExQdqOgjs3+LCfYyUuyaDxgfkueF9+iULKaAuQhCosZpBrMfLagi6CBp",
+	"ksIfnB9/H6pn9QqKAYs/1m+DxWIxMAg4yGQCPBKxzQHabvAOWu1po1rRR8gZaBN0KyJ2PX38/XrM+iDE",
+	"G8qXbh1qF1gZ1D9qyGHdR6en3x+H/T5VB3Yj9g3IuEyF/s886jN23sg8v3ps/QiY8Wf9iOPyVYOPxiYy",
+	"LxstHT2+xBhOmcQoSTW/2Xxd28zwklfXUUlzzhdTe1iMTzgsSEqZfGbdv5WhzUqMxqpQR7aO8FSCAq6x",
+	"yA3aZmioSUeHPsUZWGG9CxvwxogxnYEZNKfC+tJXU+jz9Rdqh/Pt1uycI2Yzba5EvCRCmjmoIj98+PCO",
+	"/JUqFh3ngK6YA4w/I2MMwY3JjC4Jp1KKBQ7kot8uLI5efs/gZopgDz7y+Bv1zDrhrbPXPXWPhuRvhj4d",
+	"cZoVFb//lkKk1TPnczaWWRRBambUQhh7IEWLjkwoSzLp/P8qEQuISWysltRmG4jM5QPg33EsQam+yxx4",
+	"+vh7C6z3xgwfYGH1cciUfqVUtldWVrnJsWNOVhu7KyPb5b7cTYeQ9K3Sb81ueEGjKQxeCK6lSNYZEPhy",
+	"/i5O9XSHO/FaSoa3UcFsy+B36OfYbHpydEXjQErLcQ2+P//888B8h7mENGSfj5E7jG110NKBRqj3VWxZ",
+	"UMlMrPj47i9PvzcGPEZivh0+xsnL3da1wM8PRSReuOyioxyk7uYMj1PBuG6WiLbIYbuZ9sK986WYaEW8",
+	"d0f22R5MviK3txsl2RMoU+NWr2AnS+KO0vZRNqLctguzzZVt1yGqbWfP8IqkVqN2wyq8we5ruYKJkNB5",
+	"MW2G2T3bZPYE1ttjbuO798mtJKWELLIc7Ecy45g96BU+PG4y0XIW0B6VsAkLWHxkwnQ1E+cbRfL6DORK",
+	"ZDxW5OhCQ0oY18IGs78bPHpMFgA3qk/+Dpq8Mr88HXznP7swpw4xeTx4QmK6VN6lXJKlRAuvZ/jxsCF2",
+	"YA9qY17lxUZew7JncWn3OpNd3WHCDg4yLZGGLzp4sJp/VaOQd4kxvByNBPG/KhNPbosKwJ/bIugFxu2Z",
+	"+TR5sO0qH473eh2nQvd12zF08Vr7xZnv4LHG1BmbwF89V6tobMtMJq5Ff2cugvlJA1zLn7cTTDjf/RpK",
+	"Xy5aBvmDyxXNUZMcYYKSlzl23MY0isIM7br0efnal6JO+6R2Z8V3pfrHfavSxQEU2vQ+1cZitvWaY4lA",
+	"B1IeywU0aYoejjcri2N7INi7b5wXX3HuUrepY2MLjHG0BOLxkCCYEqPnYbEcRSBh18zWbSRHBkBU20sz",
+	"Fhm/cZZFP1wCz1j+sp4WnxfvIoLDM+tvzRRNCFOXnJKnjx/7xWNllkCeZzP2FjMSc5CSxeDKTo9J/kC5",
+	"ZFHMYD62Ll9MvUFXqquPVaweS7cocvT09HvrpmCYuzDJkuR4SJ77+eHmeQ4qdCZfcsegBI+gOYnm3K8U",
+	"8xB14WKBh1GHS/j8bjVirEtnaBHxyxiLPtoFleUKC1gRfSe3fs3/Vq3ZR8/9s98mJaUsCfVlqc+c+IWg",
+	"mvjzWi261qHh7qkfjahwoiXlitm0Wmy3dH9ra5RUuXQi//P//6+Sx5o/bIEw/GdR6X2MEdGxkY2xpAs+",
+	"JkfoQzaixMgCdweU8iURKfBLjjX1huQ5JyxJ4JomZCbmYK8lWMYvFLia71jV14a8aWIjQoKDGpI3Yo5C",
+	"SXgC85IHxCTevaIpjfAPRTA103waCzMOXvjM58fbKbkPnGnrjLNxyEgLGRIqH4rzu4Ng2dgu2pLcy8Xe",
+	"t03UneMUjlnAY/mCDKU3Bot8FkRoIrAcgSIJm0C0jLAUQJvMKKrTtZtLr8rXHqK5tA7feZRkMbx09Tua",
+	"LJi5vdb+YC2sopJlNxIozqwojLlPC6uYrd3COpBNVaJ5k01lD59B1aQKKfSvvIKOD1KhLxZ4GIW+hM/v",
+	"WKE35mdVkf9GlViIlwspcQynAQtXOPTJbfHvdanxPwKd43UQLWZXShvT92js6hedYSv/8bG9r6eWPEKD",
+	"312bUQBDgpyyY8a85ap3IIqKMrIu197x8P2ykeCZ2pldQpY5XusGwJyJRj7SZHX54No/S27Sgew+viyT",
+	"y/alb+Daa40Zn4D2GrHYFT3sN2jhCe0DxC2+aPxs4/s2YdooXe3BiwC3LyLtA6wfDe1q+Zv87Tfu5a9X",
+	"ObeA+VqiH3he9xL5qKLIg1TOy+wSh/NNOrrXN2qNjl7d9UNV1KurPIy2XoPU71Zlx+0TSvJO+KKqvTdg",
+	"YRPXPrnFfzw4Nf2udPF16epVftKkq6/A7J549dertdf4+FqtPaelvWrsOyWN/artdZl+AN39y0fV9tyj",
+	"mS1R1aa9bygHTjBWNGB8TZK/eesVf4Cq/F7Tuu2uO+R150A8kK7qMOMbVa7kITC2FlXYgfbBZmLb5R0o",
+	"FdvB5g9HdY7N9rJC3rtqLavr4p74mr0Se7iS5Dp7bSKGX5tPWqtRzCF0f65slrl/D8QD9jzszN/wsP0M",
+	"h/Qv/MFhHa51Yqont4W38yG6D/5wG3R3G+zfXfCHmyAUIti3n+AL8A8c0C/wFfoDrFt4U4dApSh6q678",
+	"tvLml3InaSNl1d9iu8pqu5V3Hth1RG8uHBCrETb37LzSWL0w7weu1b+gCozVD5jYOgeigMpoSlyNHDNj",
+	"0236f7VWXGvvArVPBd0/l/UemApK71xIB1pShBR3UaOWomZ05fk6rd3f+EPV3f01bqzBtx/H6tDxfo8z",
+	"WEXTNTCptW5rOdMQaz25rVnirXdeauceIqzukHv7+v5pwN096QiwTTHb392ruLdWI7obGd2jXlRldJtp",
+	"Rw8HIVoVlXpLnTZ9ZTvCOpnB7Apkd23mjXv/dxXQ2EymWpA+DNGKF2HserTMlHb1ayrtpPbJbDbDwpNb",
+	"+49VV0m9ouhMzGEVLTsV+DamC8KCMIVFTKmD0PAA8tLuhFC3InvXrXo85Ijlyok+3uNZ9ZsB9atgHOtN",
+	"SZIAnef3uSvLLPTkuhnvDvTOZnwW4E7P43gXWHBIDHgex8XxY57SVoef01mmIzGr5JnW6whkSlOGDZRG",
+	"cQYjWzzsP18+/3A+ds2t8kGwsaaQN1jvjBNatBpWU5a6e5ZPBlhD9LsBFpAi3ug2CEUmNEkUiTPIy5SZ",
+	"mfBSpKO+JejCP+e8mBBf8mIRVAJJYKLNskjGE1CKjJkN6Iyce/Q/0TuKF0lrXbGYItdsjqVfV7ygKNpy",
+	"gH29Ua3dp8fWLhHfebwYlGac6k28BC+9b5ozg4U169vDZU1JwEFKeTC18xzmdjDxHYofKCpXEPKRd8yq",
+	"sW5ewcFaaqGwRKIHaGwr512hpnx+8bfn5NWP74k3jSvDLK4lKGX+Nl+RSHDFlDkBe1Ub2xn6Xx2dv3n3",
+	"qE/O37x7jP99iv/9Fu952W7PtjXg+cuPj+3lrzp3fHbJz19+NGO8/PhkcP7y43f43iSTWD0d4iwqF6gl",
+	"RfH6jPzj7Y+P8MW5SDKuASQ+/und+aPBT+/On/Qv+d+fm6W9/fDDo8HbDz886ZOLl+f2G44lWH768Nr+",
+	"mdlue8dDMs7JANlhDJLNIT7zdtK/5NXl9ysL6AfWLWSx7OZiKQ5FH6wzxi7vMJHUHDa/91CqLSpULZKy",
+	"qBbg8FhCTc05uXX/enCx1a1R/8sKrlKe8/fWGGuFqTf68QqQ7VtmNgW03DK/uKo1ooBcWIqujbWWVLTX",
+	"YOtuiGLPXsVcrTpAuPVLRs91fkzHJYR0jILQgLHY7uBcEQP+AlodmO/8Fx+ipdc5KonGLGqNEzpjydJW",
+	"ONpHjLLJ9vtNg+Q0GZkddi4P6T56D5N7LQjvKheONrzP+Vf7mV8ZPhzXnoCUNBnZJlwbBLjtdxf2s6Zq",
+	"79jTPiZHhutgbUdsSJoYfDia0ETBcaXh/TNyJfTU1j2kV8pVXwseIQ58uBRSjxrXW6/+FnfbE+QA1w14",
+	"nJNyWuVIOY+rPF4X8H5XudD4IE0sb4k7DnevjBz3HkRhmObDDAitk9uqc67VhjmXVGUS+ug1xZeY4GdW",
+	"APRtrTkxIVdM6mmfmNOjkXZ18FSfGERC7wd6HKZAckZ+yZGPYSd9KoEsWAqxbWDlmhSXHmhsZMzANYef",
+	"QoJDzfC7mKmIWieuUVZY3Le1ZcXChQ68QKYZnAs+SEEqwWlCJjTSihzllWZt0VfLJUlENVwLuTwmStNl",
+	"nyhhBqa4GNcOgyUJoXFMstROLovKDZwoulRkbHmeM/WGxMAybM8FnBnm5bsR20ZGHU53CJsOJ14pc1Sc",
+	"UUw1bWNVTXZdFXKbR+O973cfjO9YV78TgW+KFt7GuiRm7A4D92tBVcT7LtMy7g8R2rNHfVdVq8WyhQA4",
+	"SQHkwN0uWK3oujlGBT3oL4oG82a6PB226D1YZQCWmdpOeSIzbHdwA0vGr8+s59wHB/rjp3QOZYHXak1L",
+	"rH9clggpC4kfqSyaEqrIhZYA+pK/FBHe5vFWyPj1sce7qyslCdUgUXwpl/ZgvqlzMGwaGGDyb+gNvAOQ",
+	"XqL/HtShYoI/ru8cpizIzYqveSo8XPWor4hvVKmkPUO8nbY1m0HCODRG54s6t1i81mhtCY0Ai7z2Vwvr",
+	"9P1CmEZlyj0kfVeRcCIF1wR4bIjA27O9o9dvFdUf8rXusydkPkeDwyuH1xds953PQS711PIrozPTNAWO",
+	"vUuriGgO0ynxMga5Py0jx9QCsxqx0UUXPCTcUTKG0eEtOGgt3kIUWO49I9diGMzYeFcu/OvN2dh1hsXu",
+	"c0B22r9mo4snBQKsuXUiEhhRCbS7X04k8Nx8sKu6cMVK76U2XDFbB6daQUMHSgrxWEpDHojHnzq3UEwY",
+	"EMYVi6HaF2bBeCwWpeejlLIufaToUmDEJl6wb2qEWAD5wXrc8gUeRsMs4fPHHfEChUmcod7W0GCkguor",
+	"4vnktvj3g8tyuAM1fGF5Dt5htiU61LhWo0vMg9v+5UGTel0s9kvrcpl64GuSF2tzHnyq2lnWQy1REXgM",
+	"8QioTJZjwgFiY6cR8zjvdLZKWc7ZtyPK2rOrr1Q5DpAu8aUj+BovY8Fw2n2MIeGRe9XWZEWUr30xXTNd",
+	"LKi7Cp7v8UX+5Z6V8Hy+Dkp4Af5DXg4rPbAR1TQR15mfR+Zh0tpodP7qg9WMC1TYcSS6Ou7O49DFuYQZ",
+	"hr0/VB6jFtb4WXeaK7zi5Lb497or1/5ZbxHHyb8+2GXrElwtuL6Zly3/uFMkb3tSuU/hXrKynUbx9nf6",
+	"ayilFK1l1KlVtAbIJVPrLkt/VCC/HIG6h6Q7KRLYyOe2Z5FsDmS9NMaD3b2BKRk36l7ScPkTxTBO3eQH",
+	"swjX7AJ7jjUCRji67U4Jyo0oJtg8UCyqZQRsJJdQYg6KcEGm7HqKPRMpzz9ocn8ZWD5U+W7WdhinF0Ll",
+	"a/V3rcHgvOAL4lwAb32+eXJr/rdOuXA4tld+0GQxmvU9HGNxDeitKtMA9y4uEHcae/J+/CSuRLwkEUpd",
+	"DOoxiczI8J0heU5ipuhVAjFu4RtFtLgBrojSIs37z+dcUUEkeKyavCXbsaV71KWsDDqAj+SrQfZCeXPI",
+	"gsJLyByJCFvjJ6nxo7JZV5su94/ira831LxhTNOCZLnubkSUCMX49QjbMT+YO/Nu8Q+yejVe7PhVXBGR",
+	"pkLqjDPNYAcNbv9RtCV9kFqbW95hFLccNn/EKquIt6aJbfHo5Lbssv2wIpNbY/3vsX9tCax9c94/etcG",
+	"29Pv78r1buhgv8pxIZUPoB9/wXjZ7uN0+LVBy9rGae0UIOc57mQy6Z31ThA53FB1zvgD0ERP+0ZviRkH",
+	"pYrsK3NskkaaMK0gmQw9X2SOvypUjM4ah/koN7B0t9DmINlkiTmj3lhm7YFR3oFIE8Ckb8WuOWG8T4xm",
+	"ZV1iyE2NXcE4/tv3mg2rZnNoiW9oNGUcStHlbjTY2m4/vCdqqTTMlHPAXUvKNcRERSK1V7jztads4MYI",
+	"zIIZxQQPv48bmdEYzR8DmsWURVMyYZDEyjyzxndMjjjM0cVnbPA5TTJQxxVoxc5aqc71PuOuYGTpMqcr",
+	"xWqH9azQ0LL9K/gGvu5NBwtI2DW7YgnTyz6JaEojppe4I0oSNoFoGSUwDOTHhqb6WcibSuY8FrGD31KQ",
+	"zF5zNJAS8mYgITFKHkmASkz1DyRqDQMpI8FZsZCNT6FYx8Zt8NWP77H4lMXglcoH/vEXdQ4CQJRiYitZ",
+	"0cTWtiovJqi+O16/7W5lPfZSp9dzrdZrASXKypw/hu0SnN0b/Bv/MsJESJvEfWQE5YWmUkPsI1zJeFYn",
+	"/OmHC1ertF+thYiomP8SgzGY5BIXwUGWrMEW8aIJ0UB9llAtmRgud1lEkGyAHoxEND8PJkIOEI38qH2J",
+	"GGWkqJHnaIoOLbPcIXnnX0l6hlf9M2m4GqTK3vNfvR47DKZzq97nT5//TwAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -27,6 +27,9 @@ type Services struct {
 	Delivery      *service.Delivery
 	Placements    *service.Placements
 	Outcomes      *service.Outcomes
+	Mentoring     *service.Mentoring
+	Vacancies     *service.Vacancies
+	Timeline      *service.Timeline
 	Keys          *auth.KeySet
 	Tokens        *auth.Tokens
 }
@@ -43,23 +46,31 @@ func NewServices(cfg config.Config, db *postgres.DB) (Services, error) {
 	}
 	orgs := postgres.NewOrganisations(db)
 	audit := postgres.NewAudit(db)
+	participants, enrolments, cohorts := postgres.NewParticipants(db), postgres.NewEnrolments(db), postgres.NewCohorts(db)
+	programmes, mentors, matches := postgres.NewProgrammes(db), postgres.NewMentors(db), postgres.NewMatches(db)
+	vacancies, interviews := postgres.NewVacancies(db), postgres.NewInterviews(db)
+	placements, outcomes := postgres.NewPlacements(db), postgres.NewOutcomes(db)
 	now := func() time.Time { return time.Now().UTC() }
 	return Services{
 		Organisations: service.NewOrganisations(db, orgs, audit),
-		Programmes:    service.NewProgrammes(db, postgres.NewProgrammes(db), orgs, audit),
-		Participants:  service.NewParticipants(db, postgres.NewParticipants(db), orgs, audit, postgres.NewIdempotency(db), now),
+		Programmes:    service.NewProgrammes(db, programmes, orgs, audit),
+		Participants:  service.NewParticipants(db, participants, orgs, audit, postgres.NewIdempotency(db), mentors, now),
 		Accounts: service.NewAccounts(service.AccountsDeps{
 			Tx: db, Users: postgres.NewUsers(db), Clients: postgres.NewAPIClients(db), RefreshTokens: postgres.NewRefreshTokens(db),
 			Throttle: postgres.NewThrottle(db), Orgs: orgs, Audit: audit, Tokens: tokens,
 			AccessTTL: cfg.AccessTokenTTL, RefreshTTL: cfg.RefreshTokenTTL,
 		}),
-		Audit: service.NewAuditTrail(db, audit),
-		Delivery: service.NewDelivery(db, postgres.NewCohorts(db), postgres.NewEnrolments(db), postgres.NewProgrammes(db),
-			postgres.NewParticipants(db), orgs, audit, now),
-		Placements: service.NewPlacements(db, postgres.NewPlacements(db), postgres.NewEnrolments(db), postgres.NewCohorts(db), audit, now),
-		Outcomes:   service.NewOutcomes(db, postgres.NewOutcomes(db), postgres.NewParticipants(db), postgres.NewEnrolments(db), audit, now),
-		Keys:       keys,
-		Tokens:     tokens,
+		Audit:      service.NewAuditTrail(db, audit),
+		Delivery:   service.NewDelivery(db, cohorts, enrolments, programmes, participants, orgs, audit, now),
+		Placements: service.NewPlacements(db, placements, enrolments, cohorts, audit, now),
+		Outcomes:   service.NewOutcomes(db, outcomes, participants, enrolments, audit, now),
+		Mentoring: service.NewMentoring(service.MentoringDeps{Tx: db, Mentors: mentors, Matches: matches,
+			CheckIns: postgres.NewCheckIns(db), Participants: participants, Enrolments: enrolments, Cohorts: cohorts,
+			Programmes: programmes, Orgs: orgs, Audit: audit, Now: now}),
+		Vacancies: service.NewVacancies(db, vacancies, interviews, participants, enrolments, orgs, audit, now),
+		Timeline:  service.NewTimeline(db, participants, enrolments, cohorts, placements, matches, interviews, vacancies, outcomes),
+		Keys:      keys,
+		Tokens:    tokens,
 	}, nil
 }
 
@@ -119,6 +130,9 @@ func NewHandler(cfg config.Config, db *postgres.DB, log *slog.Logger) (http.Hand
 		Delivery:      s.Delivery,
 		Placements:    s.Placements,
 		Outcomes:      s.Outcomes,
+		Mentoring:     s.Mentoring,
+		Vacancies:     s.Vacancies,
+		Timeline:      s.Timeline,
 		JWKS:          s.Keys.JWKS(),
 	})
 }

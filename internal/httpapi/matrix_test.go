@@ -102,6 +102,30 @@ var roleScopeMatrix = []matrixRow{
 	{mxCells{mxY, mxY, mxY, mxY, mxY, mxN, mxN, mxN}, "getOutcome", "GET /v1/outcomes/{outcome_id}", "participants:read"},
 	{mxCells{mxN, mxY, mxY, mxY, mxN, mxY, mxN, mxN}, "updateOutcome", "PATCH /v1/outcomes/{outcome_id}", "participants:write"},
 	{mxCells{mxN, mxY, mxY, mxY, mxN, mxY, mxN, mxN}, "deleteOutcome", "DELETE /v1/outcomes/{outcome_id}", "participants:write"},
+	{mxCells{mxY, mxY, mxY, mxY, mxY, mxN, mxN, mxN}, "listMentors", "GET /v1/mentors", "participants:read"},
+	{mxCells{mxN, mxY, mxY, mxY, mxN, mxY, mxN, mxN}, "createMentor", "POST /v1/mentors", "participants:write"},
+	{mxCells{mxY, mxY, mxY, mxY, mxY, mxN, mxN, mxN}, "getMentor", "GET /v1/mentors/{mentor_id}", "participants:read"},
+	{mxCells{mxN, mxY, mxY, mxY, mxN, mxY, mxN, mxN}, "updateMentor", "PATCH /v1/mentors/{mentor_id}", "participants:write"},
+	{mxCells{mxN, mxY, mxY, mxY, mxN, mxY, mxN, mxN}, "deleteMentor", "DELETE /v1/mentors/{mentor_id}", "participants:write"},
+	{mxCells{mxY, mxY, mxY, mxY, mxY, mxN, mxN, mxN}, "listMentoringMatches", "GET /v1/mentoring-matches", "participants:read"},
+	{mxCells{mxN, mxY, mxY, mxY, mxN, mxY, mxN, mxN}, "createMentoringMatch", "POST /v1/mentoring-matches", "participants:write"},
+	{mxCells{mxY, mxY, mxY, mxY, mxY, mxN, mxN, mxN}, "getMentoringMatch", "GET /v1/mentoring-matches/{match_id}", "participants:read"},
+	{mxCells{mxN, mxY, mxY, mxY, mxN, mxY, mxN, mxN}, "updateMentoringMatch", "PATCH /v1/mentoring-matches/{match_id}", "participants:write"},
+	{mxCells{mxN, mxY, mxY, mxY, mxN, mxY, mxN, mxN}, "deleteMentoringMatch", "DELETE /v1/mentoring-matches/{match_id}", "participants:write"},
+	{mxCells{mxY, mxY, mxY, mxY, mxY, mxN, mxN, mxN}, "listVacancies", "GET /v1/vacancies", "participants:read"},
+	{mxCells{mxN, mxY, mxY, mxY, mxN, mxY, mxN, mxN}, "createVacancy", "POST /v1/vacancies", "participants:write"},
+	{mxCells{mxY, mxY, mxY, mxY, mxY, mxN, mxN, mxN}, "getVacancy", "GET /v1/vacancies/{vacancy_id}", "participants:read"},
+	{mxCells{mxN, mxY, mxY, mxY, mxN, mxY, mxN, mxN}, "updateVacancy", "PATCH /v1/vacancies/{vacancy_id}", "participants:write"},
+	{mxCells{mxN, mxY, mxY, mxY, mxN, mxY, mxN, mxN}, "deleteVacancy", "DELETE /v1/vacancies/{vacancy_id}", "participants:write"},
+	{mxCells{mxY, mxY, mxY, mxY, mxY, mxN, mxN, mxN}, "listInterviews", "GET /v1/interviews", "participants:read"},
+	{mxCells{mxN, mxY, mxY, mxY, mxN, mxY, mxN, mxN}, "createInterview", "POST /v1/interviews", "participants:write"},
+	{mxCells{mxY, mxY, mxY, mxY, mxY, mxN, mxN, mxN}, "getInterview", "GET /v1/interviews/{interview_id}", "participants:read"},
+	{mxCells{mxN, mxY, mxY, mxY, mxN, mxY, mxN, mxN}, "updateInterview", "PATCH /v1/interviews/{interview_id}", "participants:write"},
+	{mxCells{mxN, mxY, mxY, mxY, mxN, mxY, mxN, mxN}, "deleteInterview", "DELETE /v1/interviews/{interview_id}", "participants:write"},
+	{mxCells{mxY, mxY, mxY, mxY, mxY, mxN, mxN, mxN}, "listCheckIns", "GET /v1/mentoring-matches/{match_id}/check-ins", "participants:read"},
+	{mxCells{mxN, mxY, mxY, mxY, mxN, mxY, mxN, mxN}, "createCheckIn", "POST /v1/mentoring-matches/{match_id}/check-ins", "participants:write"},
+	{mxCells{mxN, mxY, mxY, mxY, mxN, mxY, mxN, mxN}, "makePeerMentor", "POST /v1/participants/{participant_id}/peer-mentor", "participants:write"},
+	{mxCells{mxY, mxY, mxY, mxY, mxY, mxN, mxN, mxN}, "getParticipantTimeline", "GET /v1/participants/{participant_id}/timeline", "participants:read"},
 	{mxCells{mxY, mxY, mxY, mxY, mxY, mxN, mxN, mxN}, "listParticipants", "GET /v1/participants", "participants:read"},
 	{mxCells{mxN, mxY, mxY, mxY, mxN, mxY, mxN, mxN}, "createParticipant", "POST /v1/participants", "participants:write"},
 	{mxCells{mxY, mxY, mxY, mxY, mxY, mxN, mxN, mxN}, "getParticipant", "GET /v1/participants/{participant_id}", "participants:read"},
@@ -131,6 +155,17 @@ var matrixBodies = map[string]struct{ contentType, body string }{
 	"updatePlacement": {"application/merge-patch+json", `{"site":"Site {unique}"}`},
 	"createOutcome":   {"application/json", `{"participant_id":"{participant_id}","destination":"volunteering","ilr_code":"VOL1"}`},
 	"updateOutcome":   {"application/merge-patch+json", `{"employer":"Matrix {unique}"}`},
+	"createMentor":    {"application/json", `{"organisation_id":"{organisation_id}","kind":"professional","given_name":"Matrix","family_name":"{unique}"}`},
+	"updateMentor":    {"application/merge-patch+json", `{"family_name":"Renamed {unique}"}`},
+	"createMentoringMatch": {"application/json", `{"mentor_id":"{mentor_id}","participant_id":"{participant_id}",` +
+		`"starts_on":"2030-06-03","planned_end_on":"2030-09-03"}`},
+	"updateMentoringMatch": {"application/merge-patch+json", `{"planned_end_on":"2030-10-03"}`},
+	"createCheckIn":        {"application/json", `{"held_on":"2030-06-10","minutes":30,"mode":"video"}`},
+	"makePeerMentor":       {"application/json", `{}`},
+	"createVacancy":        {"application/json", `{"organisation_id":"{organisation_id}","employer_name":"Matrix {unique}","role":"Porter","closing_on":"2030-07-01"}`},
+	"updateVacancy":        {"application/merge-patch+json", `{"band":"Band {unique}"}`},
+	"createInterview":      {"application/json", `{"vacancy_id":"{vacancy_id}","participant_id":"{participant_id}","held_on":"2030-06-20"}`},
+	"updateInterview":      {"application/merge-patch+json", `{"result":"offered"}`},
 }
 
 // matrixCaller is one column's principal and the records of its own organisation.
@@ -169,7 +204,14 @@ func TestMatrixOfRolesAndScopes(t *testing.T) {
 		cohort := mxCohort(t, env, writer, org)
 		placed := mxPost(t, env, writer, "/v1/enrolments", `{"cohort_id":"`+cohort+`","participant_id":"`+
 			mustCreateParticipant(t, env, writer, participantBody(t, org)).ID+`","status":"enrolled"}`)
+		mentor := mxPost(t, env, writer, "/v1/mentors", `{"organisation_id":"`+org.String()+`","kind":"professional","given_name":"Matrix","family_name":"Mentor"}`)
+		vacancy := mxPost(t, env, writer, "/v1/vacancies", `{"organisation_id":"`+org.String()+`","employer_name":"Matrix","role":"Porter","closing_on":"2030-07-01"}`)
 		return map[string]string{
+			"mentor_id": mentor,
+			"match_id": mxPost(t, env, writer, "/v1/mentoring-matches", `{"mentor_id":"`+mentor+`","participant_id":"`+participant+
+				`","starts_on":"2030-06-03","planned_end_on":"2030-09-03"}`),
+			"vacancy_id":          vacancy,
+			"interview_id":        mxPost(t, env, writer, "/v1/interviews", `{"vacancy_id":"`+vacancy+`","participant_id":"`+participant+`","held_on":"2030-06-20"}`),
 			"placed_enrolment_id": placed,
 			"placement_id": mxPost(t, env, writer, "/v1/placements", `{"enrolment_id":"`+placed+`","kind":"work_experience",`+
 				`"host_department":"Estates","role_area":"estates","starts_on":"2030-06-03","ends_on":"2030-06-07"}`),

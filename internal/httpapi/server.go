@@ -48,6 +48,9 @@ type Deps struct {
 	Delivery      *service.Delivery
 	Placements    *service.Placements
 	Outcomes      *service.Outcomes
+	Mentoring     *service.Mentoring
+	Vacancies     *service.Vacancies
+	Timeline      *service.Timeline
 	JWKS          []byte // the public keys, as GET /.well-known/jwks.json serves them
 }
 

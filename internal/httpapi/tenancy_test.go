@@ -63,6 +63,16 @@ func TestEveryRouteKeepsTrustsApart(t *testing.T) {
 	}
 	var outcome struct{ ID string }
 	res.Decode(t, &outcome)
+	mentorID := mustCreated(t, env.Do(t, http.MethodPost, "/v1/mentors", aCoordinator,
+		`{"organisation_id":"`+a.ID.String()+`","kind":"professional","given_name":"Mo","family_name":"Mentor"}`))
+	matchID := mustCreated(t, env.Do(t, http.MethodPost, "/v1/mentoring-matches", aCoordinator,
+		`{"mentor_id":"`+mentorID+`","participant_id":"`+participant.ID+`","starts_on":"2027-01-04","planned_end_on":"2027-05-04"}`))
+	mustCreated(t, env.Do(t, http.MethodPost, "/v1/mentoring-matches/"+matchID+"/check-ins", aCoordinator,
+		`{"held_on":"2027-01-11","minutes":30,"mode":"video"}`))
+	vacancyID := mustCreated(t, env.Do(t, http.MethodPost, "/v1/vacancies", aCoordinator,
+		`{"organisation_id":"`+a.ID.String()+`","employer_name":"Trust A Estates","role":"Porter","closing_on":"2027-02-01"}`))
+	interviewID := mustCreated(t, env.Do(t, http.MethodPost, "/v1/interviews", aCoordinator,
+		`{"vacancy_id":"`+vacancyID+`","participant_id":"`+participant.ID+`","held_on":"2027-01-20"}`))
 	if participant.ID == "" || len(aUser.Data) == 0 || client.ID == "" || cohort.ID == "" || enrolment.ID == "" {
 		t.Fatal("setting up trust A's records failed")
 	}
@@ -85,7 +95,7 @@ func TestEveryRouteKeepsTrustsApart(t *testing.T) {
 		if r.Status != http.StatusOK {
 			t.Errorf("status %d: %s", r.Status, r.Body)
 		}
-		for _, id := range []string{aID, pID, uID, cID, coID, eID, plID, oID} {
+		for _, id := range []string{aID, pID, uID, cID, coID, eID, plID, oID, mentorID, matchID, vacancyID, interviewID} {
 			if strings.Contains(string(r.Body), id) {
 				t.Errorf("the list shows trust A's record %s: %s", id, r.Body)
 			}
@@ -131,14 +141,39 @@ func TestEveryRouteKeepsTrustsApart(t *testing.T) {
 		"GET /v1/placements":                            {{"/v1/placements", "", listNoForeign}, {"/v1/placements?include_deleted=true&enrolment_id=" + eID, "", listNoForeign}},
 		"POST /v1/placements": {{"/v1/placements", `{"enrolment_id":"` + eID + `","kind":"placement","host_department":"X","role_area":"estates",` +
 			`"starts_on":"2027-01-04","ends_on":"2027-01-05"}`, hidden(422)}},
-		"GET /v1/placements/:placement_id":    {{"/v1/placements/" + plID, "", hidden(404)}},
-		"PATCH /v1/placements/:placement_id":  {{"/v1/placements/" + plID, `{"host_department":"Hijacked"}`, hidden(404)}},
-		"DELETE /v1/placements/:placement_id": {{"/v1/placements/" + plID, "", hidden(404)}},
-		"GET /v1/outcomes":                    {{"/v1/outcomes", "", listNoForeign}, {"/v1/outcomes?participant_id=" + pID, "", listNoForeign}},
-		"POST /v1/outcomes":                   {{"/v1/outcomes", `{"participant_id":"` + pID + `","destination":"none","ilr_code":"NPE1"}`, hidden(422)}},
-		"GET /v1/outcomes/:outcome_id":        {{"/v1/outcomes/" + oID, "", hidden(404)}},
-		"PATCH /v1/outcomes/:outcome_id":      {{"/v1/outcomes/" + oID, `{"destination":"unknown","ilr_code":"NTK1"}`, hidden(404)}},
-		"DELETE /v1/outcomes/:outcome_id":     {{"/v1/outcomes/" + oID, "", hidden(404)}},
+		"GET /v1/placements/:placement_id":                  {{"/v1/placements/" + plID, "", hidden(404)}},
+		"PATCH /v1/placements/:placement_id":                {{"/v1/placements/" + plID, `{"host_department":"Hijacked"}`, hidden(404)}},
+		"DELETE /v1/placements/:placement_id":               {{"/v1/placements/" + plID, "", hidden(404)}},
+		"GET /v1/outcomes":                                  {{"/v1/outcomes", "", listNoForeign}, {"/v1/outcomes?participant_id=" + pID, "", listNoForeign}},
+		"POST /v1/outcomes":                                 {{"/v1/outcomes", `{"participant_id":"` + pID + `","destination":"none","ilr_code":"NPE1"}`, hidden(422)}},
+		"GET /v1/outcomes/:outcome_id":                      {{"/v1/outcomes/" + oID, "", hidden(404)}},
+		"PATCH /v1/outcomes/:outcome_id":                    {{"/v1/outcomes/" + oID, `{"destination":"unknown","ilr_code":"NTK1"}`, hidden(404)}},
+		"DELETE /v1/outcomes/:outcome_id":                   {{"/v1/outcomes/" + oID, "", hidden(404)}},
+		"GET /v1/mentors":                                   {{"/v1/mentors", "", listNoForeign}, {"/v1/mentors?include_deleted=true&organisation_id=" + aID, "", listNoForeign}},
+		"POST /v1/mentors":                                  {{"/v1/mentors", `{"organisation_id":"` + aID + `","kind":"peer","given_name":"X","family_name":"Y"}`, hidden(422)}},
+		"GET /v1/mentors/:mentor_id":                        {{"/v1/mentors/" + mentorID, "", hidden(404)}},
+		"PATCH /v1/mentors/:mentor_id":                      {{"/v1/mentors/" + mentorID, `{"active":false}`, hidden(404)}},
+		"DELETE /v1/mentors/:mentor_id":                     {{"/v1/mentors/" + mentorID, "", hidden(404)}},
+		"POST /v1/participants/:participant_id/peer-mentor": {{"/v1/participants/" + pID + "/peer-mentor", `{}`, hidden(404)}},
+		"GET /v1/participants/:participant_id/timeline":     {{"/v1/participants/" + pID + "/timeline", "", hidden(404)}},
+		"GET /v1/mentoring-matches":                         {{"/v1/mentoring-matches", "", listNoForeign}, {"/v1/mentoring-matches?participant_id=" + pID, "", listNoForeign}},
+		"POST /v1/mentoring-matches": {{"/v1/mentoring-matches", `{"mentor_id":"` + mentorID + `","participant_id":"` + pID +
+			`","starts_on":"2027-01-04","planned_end_on":"2027-02-04"}`, hidden(422)}},
+		"GET /v1/mentoring-matches/:match_id":            {{"/v1/mentoring-matches/" + matchID, "", hidden(404)}},
+		"PATCH /v1/mentoring-matches/:match_id":          {{"/v1/mentoring-matches/" + matchID, `{"status":"completed"}`, hidden(404)}},
+		"DELETE /v1/mentoring-matches/:match_id":         {{"/v1/mentoring-matches/" + matchID, "", hidden(404)}},
+		"GET /v1/mentoring-matches/:match_id/check-ins":  {{"/v1/mentoring-matches/" + matchID + "/check-ins", "", hidden(404)}},
+		"POST /v1/mentoring-matches/:match_id/check-ins": {{"/v1/mentoring-matches/" + matchID + "/check-ins", `{"held_on":"2027-01-12","minutes":5,"mode":"phone"}`, hidden(404)}},
+		"GET /v1/vacancies":                              {{"/v1/vacancies", "", listNoForeign}, {"/v1/vacancies?include_deleted=true", "", listNoForeign}},
+		"POST /v1/vacancies":                             {{"/v1/vacancies", `{"organisation_id":"` + aID + `","employer_name":"X","role":"Y","closing_on":"2027-02-01"}`, hidden(422)}},
+		"GET /v1/vacancies/:vacancy_id":                  {{"/v1/vacancies/" + vacancyID, "", hidden(404)}},
+		"PATCH /v1/vacancies/:vacancy_id":                {{"/v1/vacancies/" + vacancyID, `{"status":"closed"}`, hidden(404)}},
+		"DELETE /v1/vacancies/:vacancy_id":               {{"/v1/vacancies/" + vacancyID, "", hidden(404)}},
+		"GET /v1/interviews":                             {{"/v1/interviews", "", listNoForeign}, {"/v1/interviews?vacancy_id=" + vacancyID, "", listNoForeign}},
+		"POST /v1/interviews":                            {{"/v1/interviews", `{"vacancy_id":"` + vacancyID + `","participant_id":"` + pID + `","held_on":"2027-01-21"}`, hidden(422)}},
+		"GET /v1/interviews/:interview_id":               {{"/v1/interviews/" + interviewID, "", hidden(404)}},
+		"PATCH /v1/interviews/:interview_id":             {{"/v1/interviews/" + interviewID, `{"result":"offered"}`, hidden(404)}},
+		"DELETE /v1/interviews/:interview_id":            {{"/v1/interviews/" + interviewID, "", hidden(404)}},
 	}
 	// Routes that hold no organisation's records, and why.
 	shared := map[string]string{
@@ -191,4 +226,15 @@ func TestEveryRouteKeepsTrustsApart(t *testing.T) {
 		t.Errorf("participants: %d (err %v), want only trust A's one", count, err)
 	}
 
+}
+
+// mustCreated checks a 201 and returns the new record's id.
+func mustCreated(t *testing.T, res apitest.Response) string {
+	t.Helper()
+	if res.Status != http.StatusCreated {
+		t.Fatalf("create: %d %s", res.Status, res.Body)
+	}
+	var v struct{ ID string }
+	res.Decode(t, &v)
+	return v.ID
 }

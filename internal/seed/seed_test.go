@@ -10,6 +10,8 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/p4w-nhs/p4w/internal/apitest"
+	"github.com/p4w-nhs/p4w/internal/app"
 	"github.com/p4w-nhs/p4w/internal/domain"
 	"github.com/p4w-nhs/p4w/internal/pgtest"
 	"github.com/p4w-nhs/p4w/internal/postgres"
@@ -25,15 +27,19 @@ type fixture struct {
 
 func newFixture(t *testing.T) fixture {
 	t.Helper()
-	db := pgtest.NewDB(t)
-	orgs, audit := postgres.NewOrganisations(db), postgres.NewAudit(db)
+	url := pgtest.NewURL(t)
+	db, err := postgres.Open(context.Background(), url, postgres.PoolOptions{MaxOpen: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	s, err := app.NewServices(apitest.Config(t, url), db)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return fixture{
-		Services: seed.Services{
-			Organisations: service.NewOrganisations(db, orgs, audit),
-			Participants: service.NewParticipants(db, postgres.NewParticipants(db), orgs, audit,
-				postgres.NewIdempotency(db), func() time.Time { return time.Now().UTC() }),
-		},
-		audit: audit,
+		Services: seed.Services{Organisations: s.Organisations, Participants: s.Participants},
+		audit:    postgres.NewAudit(db),
 	}
 }
 

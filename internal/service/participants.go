@@ -20,12 +20,14 @@ type Participants struct {
 	orgs    domain.OrganisationRepository
 	audit   Auditor
 	replies ReplyForgetter
+	mentors domain.MentorRepository
 	now     Clock
 }
 
 // NewParticipants wires the participant use cases.
-func NewParticipants(tx Transactor, repo domain.ParticipantRepository, orgs domain.OrganisationRepository, audit Auditor, replies ReplyForgetter, now Clock) *Participants {
-	return &Participants{tx: tx, repo: repo, orgs: orgs, audit: audit, replies: replies, now: now}
+func NewParticipants(tx Transactor, repo domain.ParticipantRepository, orgs domain.OrganisationRepository, audit Auditor,
+	replies ReplyForgetter, mentors domain.MentorRepository, now Clock) *Participants {
+	return &Participants{tx: tx, repo: repo, orgs: orgs, audit: audit, replies: replies, mentors: mentors, now: now}
 }
 
 // Create records a participant for an organisation within reach.
@@ -138,6 +140,9 @@ func (s *Participants) Erase(ctx context.Context, id uuid.UUID, ifVersion *int64
 		if err := s.replies.ForgetResource(ctx, "/v1/participants/"+id.String()); err != nil {
 			return err
 		}
+		if err := s.eraseMentor(ctx, id); err != nil {
+			return err
+		}
 		return audit(ctx, s.audit, "participant.erase", "participant", id, &p.OrganisationID, nil)
 	})
 }
@@ -148,4 +153,25 @@ func asFieldConflict(err error, field string) error {
 		return &domain.Error{Code: e.Code, Message: e.Message, Fields: []domain.FieldError{{Field: field, Message: "is already taken"}}}
 	}
 	return err
+}
+
+// eraseMentor wipes the peer mentor record made from the participant, if there is one, with
+// the stored replies that carried it.
+func (s *Participants) eraseMentor(ctx context.Context, participantID uuid.UUID) error {
+	page, err := s.mentors.List(ctx, domain.MentorFilter{ParticipantID: &participantID, IncludeDeleted: true}, domain.PageRequest{Limit: 10})
+	if err != nil {
+		return err
+	}
+	for _, m := range page.Items {
+		if _, err := s.mentors.Update(ctx, m.ID, nil, func(m *domain.Mentor) error { m.EraseFor(); return nil }); err != nil {
+			return err
+		}
+		if err := s.replies.ForgetResource(ctx, "/v1/mentors/"+m.ID.String()); err != nil {
+			return err
+		}
+		if err := audit(ctx, s.audit, "mentor.erase", "mentor", m.ID, &m.OrganisationID, []string{"given_name", "family_name", "email", "active"}); err != nil {
+			return err
+		}
+	}
+	return nil
 }

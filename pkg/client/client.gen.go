@@ -52,6 +52,30 @@ func (e BenefitStatus) Valid() bool {
 	}
 }
 
+// Defines values for CheckInMode.
+const (
+	CheckInModeInPerson CheckInMode = "in_person"
+	CheckInModeOnline   CheckInMode = "online"
+	CheckInModePhone    CheckInMode = "phone"
+	CheckInModeVideo    CheckInMode = "video"
+)
+
+// Valid indicates whether the value is a known member of the CheckInMode enum.
+func (e CheckInMode) Valid() bool {
+	switch e {
+	case CheckInModeInPerson:
+		return true
+	case CheckInModeOnline:
+		return true
+	case CheckInModePhone:
+		return true
+	case CheckInModeVideo:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ClientScope.
 const (
 	ImportsWrite      ClientScope = "imports:write"
@@ -214,6 +238,69 @@ const (
 func (e HealthStatus) Valid() bool {
 	switch e {
 	case Ok:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for InterviewResult.
+const (
+	InterviewResultNotOffered InterviewResult = "not_offered"
+	InterviewResultOffered    InterviewResult = "offered"
+	InterviewResultPending    InterviewResult = "pending"
+	InterviewResultWithdrawn  InterviewResult = "withdrawn"
+)
+
+// Valid indicates whether the value is a known member of the InterviewResult enum.
+func (e InterviewResult) Valid() bool {
+	switch e {
+	case InterviewResultNotOffered:
+		return true
+	case InterviewResultOffered:
+		return true
+	case InterviewResultPending:
+		return true
+	case InterviewResultWithdrawn:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MatchStatus.
+const (
+	MatchStatusActive     MatchStatus = "active"
+	MatchStatusCompleted  MatchStatus = "completed"
+	MatchStatusEndedEarly MatchStatus = "ended_early"
+)
+
+// Valid indicates whether the value is a known member of the MatchStatus enum.
+func (e MatchStatus) Valid() bool {
+	switch e {
+	case MatchStatusActive:
+		return true
+	case MatchStatusCompleted:
+		return true
+	case MatchStatusEndedEarly:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MentorKind.
+const (
+	Peer         MentorKind = "peer"
+	Professional MentorKind = "professional"
+)
+
+// Valid indicates whether the value is a known member of the MentorKind enum.
+func (e MentorKind) Valid() bool {
+	switch e {
+	case Peer:
+		return true
+	case Professional:
 		return true
 	default:
 		return false
@@ -514,6 +601,33 @@ func (e SustainmentResult) Valid() bool {
 	}
 }
 
+// Defines values for TimelineEventResourceType.
+const (
+	TimelineEventResourceTypeEnrolment      TimelineEventResourceType = "enrolment"
+	TimelineEventResourceTypeInterview      TimelineEventResourceType = "interview"
+	TimelineEventResourceTypeMentoringMatch TimelineEventResourceType = "mentoring_match"
+	TimelineEventResourceTypeOutcome        TimelineEventResourceType = "outcome"
+	TimelineEventResourceTypePlacement      TimelineEventResourceType = "placement"
+)
+
+// Valid indicates whether the value is a known member of the TimelineEventResourceType enum.
+func (e TimelineEventResourceType) Valid() bool {
+	switch e {
+	case TimelineEventResourceTypeEnrolment:
+		return true
+	case TimelineEventResourceTypeInterview:
+		return true
+	case TimelineEventResourceTypeMentoringMatch:
+		return true
+	case TimelineEventResourceTypeOutcome:
+		return true
+	case TimelineEventResourceTypePlacement:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for TokenRequestGrantType.
 const (
 	ClientCredentials TokenRequestGrantType = "client_credentials"
@@ -544,6 +658,27 @@ const (
 func (e TokenResponseTokenType) Valid() bool {
 	switch e {
 	case Bearer:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VacancyStatus.
+const (
+	Closed VacancyStatus = "closed"
+	Filled VacancyStatus = "filled"
+	Open   VacancyStatus = "open"
+)
+
+// Valid indicates whether the value is a known member of the VacancyStatus enum.
+func (e VacancyStatus) Valid() bool {
+	switch e {
+	case Closed:
+		return true
+	case Filled:
+		return true
+	case Open:
 		return true
 	default:
 		return false
@@ -617,6 +752,35 @@ type AuditEventPage struct {
 
 // BenefitStatus Working-age benefit the person receives, if any.
 type BenefitStatus string
+
+// CheckIn defines model for CheckIn.
+type CheckIn struct {
+	CreatedAt      time.Time          `json:"created_at"`
+	HeldOn         openapi_types.Date `json:"held_on"`
+	Id             openapi_types.UUID `json:"id"`
+	MatchId        openapi_types.UUID `json:"match_id"`
+	Minutes        int                `json:"minutes"`
+	Mode           CheckInMode        `json:"mode"`
+	OrganisationId openapi_types.UUID `json:"organisation_id"`
+	UpdatedAt      time.Time          `json:"updated_at"`
+	Version        int64              `json:"version"`
+}
+
+// CheckInCreate defines model for CheckInCreate.
+type CheckInCreate struct {
+	HeldOn  openapi_types.Date `json:"held_on"`
+	Minutes int                `json:"minutes"`
+	Mode    CheckInMode        `json:"mode"`
+}
+
+// CheckInMode defines model for CheckInMode.
+type CheckInMode string
+
+// CheckInPage defines model for CheckInPage.
+type CheckInPage struct {
+	Data       []CheckIn                 `json:"data"`
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+}
 
 // ClientScope defines model for ClientScope.
 type ClientScope string
@@ -797,6 +961,45 @@ type Health struct {
 // HealthStatus defines model for Health.Status.
 type HealthStatus string
 
+// Interview defines model for Interview.
+type Interview struct {
+	CreatedAt      time.Time                             `json:"created_at"`
+	Deleted        bool                                  `json:"deleted"`
+	EnrolmentId    nullable.Nullable[openapi_types.UUID] `json:"enrolment_id"`
+	HeldOn         openapi_types.Date                    `json:"held_on"`
+	Id             openapi_types.UUID                    `json:"id"`
+	OrganisationId openapi_types.UUID                    `json:"organisation_id"`
+	ParticipantId  openapi_types.UUID                    `json:"participant_id"`
+	Result         InterviewResult                       `json:"result"`
+	UpdatedAt      time.Time                             `json:"updated_at"`
+	VacancyId      openapi_types.UUID                    `json:"vacancy_id"`
+	Version        int64                                 `json:"version"`
+}
+
+// InterviewCreate defines model for InterviewCreate.
+type InterviewCreate struct {
+	EnrolmentId   *openapi_types.UUID `json:"enrolment_id,omitempty"`
+	HeldOn        openapi_types.Date  `json:"held_on"`
+	ParticipantId openapi_types.UUID  `json:"participant_id"`
+	Result        *InterviewResult    `json:"result,omitempty"`
+	VacancyId     openapi_types.UUID  `json:"vacancy_id"`
+}
+
+// InterviewPage defines model for InterviewPage.
+type InterviewPage struct {
+	Data       []Interview               `json:"data"`
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+}
+
+// InterviewPatch defines model for InterviewPatch.
+type InterviewPatch struct {
+	HeldOn *openapi_types.Date `json:"held_on,omitempty"`
+	Result *InterviewResult    `json:"result,omitempty"`
+}
+
+// InterviewResult defines model for InterviewResult.
+type InterviewResult string
+
 // JWKS defines model for JWKS.
 type JWKS struct {
 	Keys []struct {
@@ -807,6 +1010,99 @@ type JWKS struct {
 		Use *string `json:"use,omitempty"`
 		X   string  `json:"x"`
 	} `json:"keys"`
+}
+
+// MatchStatus defines model for MatchStatus.
+type MatchStatus string
+
+// Mentor defines model for Mentor.
+type Mentor struct {
+	Active         bool                      `json:"active"`
+	CreatedAt      time.Time                 `json:"created_at"`
+	Deleted        bool                      `json:"deleted"`
+	Email          nullable.Nullable[string] `json:"email"`
+	FamilyName     nullable.Nullable[string] `json:"family_name"`
+	GivenName      nullable.Nullable[string] `json:"given_name"`
+	Id             openapi_types.UUID        `json:"id"`
+	Kind           MentorKind                `json:"kind"`
+	OrganisationId openapi_types.UUID        `json:"organisation_id"`
+
+	// ParticipantId The participant this peer mentor was.
+	ParticipantId nullable.Nullable[openapi_types.UUID] `json:"participant_id"`
+	TrainedOn     nullable.Nullable[openapi_types.Date] `json:"trained_on"`
+	UpdatedAt     time.Time                             `json:"updated_at"`
+	Version       int64                                 `json:"version"`
+}
+
+// MentorCreate defines model for MentorCreate.
+type MentorCreate struct {
+	Email          *openapi_types.Email `json:"email,omitempty"`
+	FamilyName     string               `json:"family_name"`
+	GivenName      string               `json:"given_name"`
+	Kind           MentorKind           `json:"kind"`
+	OrganisationId openapi_types.UUID   `json:"organisation_id"`
+	TrainedOn      *openapi_types.Date  `json:"trained_on,omitempty"`
+}
+
+// MentorKind defines model for MentorKind.
+type MentorKind string
+
+// MentorPage defines model for MentorPage.
+type MentorPage struct {
+	Data       []Mentor                  `json:"data"`
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+}
+
+// MentorPatch defines model for MentorPatch.
+type MentorPatch struct {
+	Active     *bool                                  `json:"active,omitempty"`
+	Email      nullable.Nullable[openapi_types.Email] `json:"email,omitempty"`
+	FamilyName *string                                `json:"family_name,omitempty"`
+	GivenName  *string                                `json:"given_name,omitempty"`
+	TrainedOn  nullable.Nullable[openapi_types.Date]  `json:"trained_on,omitempty"`
+}
+
+// MentoringMatch defines model for MentoringMatch.
+type MentoringMatch struct {
+	CreatedAt      time.Time                             `json:"created_at"`
+	Deleted        bool                                  `json:"deleted"`
+	EndReason      nullable.Nullable[string]             `json:"end_reason"`
+	EndedOn        nullable.Nullable[openapi_types.Date] `json:"ended_on"`
+	EnrolmentId    nullable.Nullable[openapi_types.UUID] `json:"enrolment_id"`
+	Id             openapi_types.UUID                    `json:"id"`
+	MentorId       openapi_types.UUID                    `json:"mentor_id"`
+	OrganisationId openapi_types.UUID                    `json:"organisation_id"`
+	ParticipantId  openapi_types.UUID                    `json:"participant_id"`
+	PlannedEndOn   openapi_types.Date                    `json:"planned_end_on"`
+	StartsOn       openapi_types.Date                    `json:"starts_on"`
+	Status         MatchStatus                           `json:"status"`
+	UpdatedAt      time.Time                             `json:"updated_at"`
+	Version        int64                                 `json:"version"`
+}
+
+// MentoringMatchCreate defines model for MentoringMatchCreate.
+type MentoringMatchCreate struct {
+	EnrolmentId   *openapi_types.UUID `json:"enrolment_id,omitempty"`
+	MentorId      openapi_types.UUID  `json:"mentor_id"`
+	ParticipantId openapi_types.UUID  `json:"participant_id"`
+
+	// PlannedEndOn At most six months after starts_on for a professional mentor.
+	PlannedEndOn openapi_types.Date `json:"planned_end_on"`
+	StartsOn     openapi_types.Date `json:"starts_on"`
+}
+
+// MentoringMatchPage defines model for MentoringMatchPage.
+type MentoringMatchPage struct {
+	Data       []MentoringMatch          `json:"data"`
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+}
+
+// MentoringMatchPatch defines model for MentoringMatchPatch.
+type MentoringMatchPatch struct {
+	EndReason    nullable.Nullable[string]             `json:"end_reason,omitempty"`
+	EndedOn      nullable.Nullable[openapi_types.Date] `json:"ended_on,omitempty"`
+	PlannedEndOn *openapi_types.Date                   `json:"planned_end_on,omitempty"`
+	Status       *MatchStatus                          `json:"status,omitempty"`
 }
 
 // OAuthError defines model for OAuthError.
@@ -988,6 +1284,12 @@ type ParticipantPatch struct {
 	ReferralSource nullable.Nullable[ReferralSource]      `json:"referral_source,omitempty"`
 }
 
+// PeerMentorCreate defines model for PeerMentorCreate.
+type PeerMentorCreate struct {
+	// TrainedOn When peer-mentor training was completed; the enrolment's completion date when absent.
+	TrainedOn *openapi_types.Date `json:"trained_on,omitempty"`
+}
+
 // Phone defines model for Phone.
 type Phone = string
 
@@ -1159,6 +1461,25 @@ type SustainmentCheck struct {
 // SustainmentResult defines model for SustainmentResult.
 type SustainmentResult string
 
+// Timeline defines model for Timeline.
+type Timeline struct {
+	Events        []TimelineEvent    `json:"events"`
+	ParticipantId openapi_types.UUID `json:"participant_id"`
+}
+
+// TimelineEvent defines model for TimelineEvent.
+type TimelineEvent struct {
+	// Kind e.g. enrolment.referred, enrolment.active, placement, mentoring_match, interview, outcome
+	Kind         string                    `json:"kind"`
+	On           openapi_types.Date        `json:"on"`
+	ResourceId   openapi_types.UUID        `json:"resource_id"`
+	ResourceType TimelineEventResourceType `json:"resource_type"`
+	Summary      string                    `json:"summary"`
+}
+
+// TimelineEventResourceType defines model for TimelineEvent.ResourceType.
+type TimelineEventResourceType string
+
 // TokenRequest defines model for TokenRequest.
 type TokenRequest struct {
 	ClientId     *string               `json:"client_id,omitempty"`
@@ -1221,6 +1542,55 @@ type UserPatch struct {
 	Enabled *bool `json:"enabled,omitempty"`
 	Role    *Role `json:"role,omitempty"`
 }
+
+// Vacancy defines model for Vacancy.
+type Vacancy struct {
+	Band                   nullable.Nullable[string]             `json:"band"`
+	ClosingOn              openapi_types.Date                    `json:"closing_on"`
+	CreatedAt              time.Time                             `json:"created_at"`
+	Deleted                bool                                  `json:"deleted"`
+	EmployerName           string                                `json:"employer_name"`
+	EmployerOrganisationId nullable.Nullable[openapi_types.UUID] `json:"employer_organisation_id"`
+	Id                     openapi_types.UUID                    `json:"id"`
+	OrganisationId         openapi_types.UUID                    `json:"organisation_id"`
+	Role                   string                                `json:"role"`
+	Status                 VacancyStatus                         `json:"status"`
+	UpdatedAt              time.Time                             `json:"updated_at"`
+	Version                int64                                 `json:"version"`
+}
+
+// VacancyCreate defines model for VacancyCreate.
+type VacancyCreate struct {
+	// Band Agenda for Change band or other grade, e.g. Band 2, Apprentice.
+	Band         *string            `json:"band,omitempty"`
+	ClosingOn    openapi_types.Date `json:"closing_on"`
+	EmployerName string             `json:"employer_name"`
+
+	// EmployerOrganisationId When the employer is an organisation of p4w.
+	EmployerOrganisationId *openapi_types.UUID `json:"employer_organisation_id,omitempty"`
+
+	// OrganisationId The organisation recording it.
+	OrganisationId openapi_types.UUID `json:"organisation_id"`
+	Role           string             `json:"role"`
+}
+
+// VacancyPage defines model for VacancyPage.
+type VacancyPage struct {
+	Data       []Vacancy                 `json:"data"`
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+}
+
+// VacancyPatch defines model for VacancyPatch.
+type VacancyPatch struct {
+	Band         nullable.Nullable[string] `json:"band,omitempty"`
+	ClosingOn    *openapi_types.Date       `json:"closing_on,omitempty"`
+	EmployerName *string                   `json:"employer_name,omitempty"`
+	Role         *string                   `json:"role,omitempty"`
+	Status       *VacancyStatus            `json:"status,omitempty"`
+}
+
+// VacancyStatus defines model for VacancyStatus.
+type VacancyStatus string
 
 // Cursor defines model for Cursor.
 type Cursor = string
@@ -1362,6 +1732,140 @@ type CreateEnrolmentParams struct {
 
 // TransitionEnrolmentParams defines parameters for TransitionEnrolment.
 type TransitionEnrolmentParams struct {
+	// IfMatch The ETag last read; the change is refused with 412 if the record changed since.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// ListInterviewsParams defines parameters for ListInterviews.
+type ListInterviewsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// UpdatedSince Only records changed at or after this instant (incremental sync).
+	UpdatedSince *UpdatedSince `form:"updated_since,omitempty" json:"updated_since,omitempty"`
+
+	// IncludeDeleted Include deleted records (tombstones); they are always included with `updated_since`.
+	IncludeDeleted *IncludeDeleted     `form:"include_deleted,omitempty" json:"include_deleted,omitempty"`
+	VacancyId      *openapi_types.UUID `form:"vacancy_id,omitempty" json:"vacancy_id,omitempty"`
+	ParticipantId  *openapi_types.UUID `form:"participant_id,omitempty" json:"participant_id,omitempty"`
+	Result         *InterviewResult    `form:"result,omitempty" json:"result,omitempty"`
+}
+
+// CreateInterviewParams defines parameters for CreateInterview.
+type CreateInterviewParams struct {
+	// IdempotencyKey Makes a POST safe to retry. The same key with the same body replays the first answer;
+	// the same key with another body is refused (422); a retry while the first is still
+	// running is refused (409). Keys are scoped to the caller and kept for 24 hours.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// DeleteInterviewParams defines parameters for DeleteInterview.
+type DeleteInterviewParams struct {
+	// IfMatch The ETag last read; the change is refused with 412 if the record changed since.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// UpdateInterviewParams defines parameters for UpdateInterview.
+type UpdateInterviewParams struct {
+	// IfMatch The ETag last read; the change is refused with 412 if the record changed since.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// ListMentoringMatchesParams defines parameters for ListMentoringMatches.
+type ListMentoringMatchesParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// UpdatedSince Only records changed at or after this instant (incremental sync).
+	UpdatedSince *UpdatedSince `form:"updated_since,omitempty" json:"updated_since,omitempty"`
+
+	// IncludeDeleted Include deleted records (tombstones); they are always included with `updated_since`.
+	IncludeDeleted *IncludeDeleted     `form:"include_deleted,omitempty" json:"include_deleted,omitempty"`
+	MentorId       *openapi_types.UUID `form:"mentor_id,omitempty" json:"mentor_id,omitempty"`
+	ParticipantId  *openapi_types.UUID `form:"participant_id,omitempty" json:"participant_id,omitempty"`
+	Status         *MatchStatus        `form:"status,omitempty" json:"status,omitempty"`
+}
+
+// CreateMentoringMatchParams defines parameters for CreateMentoringMatch.
+type CreateMentoringMatchParams struct {
+	// IdempotencyKey Makes a POST safe to retry. The same key with the same body replays the first answer;
+	// the same key with another body is refused (422); a retry while the first is still
+	// running is refused (409). Keys are scoped to the caller and kept for 24 hours.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// DeleteMentoringMatchParams defines parameters for DeleteMentoringMatch.
+type DeleteMentoringMatchParams struct {
+	// IfMatch The ETag last read; the change is refused with 412 if the record changed since.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// UpdateMentoringMatchParams defines parameters for UpdateMentoringMatch.
+type UpdateMentoringMatchParams struct {
+	// IfMatch The ETag last read; the change is refused with 412 if the record changed since.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// ListCheckInsParams defines parameters for ListCheckIns.
+type ListCheckInsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// UpdatedSince Only records changed at or after this instant (incremental sync).
+	UpdatedSince *UpdatedSince `form:"updated_since,omitempty" json:"updated_since,omitempty"`
+}
+
+// CreateCheckInParams defines parameters for CreateCheckIn.
+type CreateCheckInParams struct {
+	// IdempotencyKey Makes a POST safe to retry. The same key with the same body replays the first answer;
+	// the same key with another body is refused (422); a retry while the first is still
+	// running is refused (409). Keys are scoped to the caller and kept for 24 hours.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// ListMentorsParams defines parameters for ListMentors.
+type ListMentorsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// UpdatedSince Only records changed at or after this instant (incremental sync).
+	UpdatedSince *UpdatedSince `form:"updated_since,omitempty" json:"updated_since,omitempty"`
+
+	// IncludeDeleted Include deleted records (tombstones); they are always included with `updated_since`.
+	IncludeDeleted *IncludeDeleted     `form:"include_deleted,omitempty" json:"include_deleted,omitempty"`
+	OrganisationId *openapi_types.UUID `form:"organisation_id,omitempty" json:"organisation_id,omitempty"`
+	Kind           *MentorKind         `form:"kind,omitempty" json:"kind,omitempty"`
+	Active         *bool               `form:"active,omitempty" json:"active,omitempty"`
+}
+
+// CreateMentorParams defines parameters for CreateMentor.
+type CreateMentorParams struct {
+	// IdempotencyKey Makes a POST safe to retry. The same key with the same body replays the first answer;
+	// the same key with another body is refused (422); a retry while the first is still
+	// running is refused (409). Keys are scoped to the caller and kept for 24 hours.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// DeleteMentorParams defines parameters for DeleteMentor.
+type DeleteMentorParams struct {
+	// IfMatch The ETag last read; the change is refused with 412 if the record changed since.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// UpdateMentorParams defines parameters for UpdateMentor.
+type UpdateMentorParams struct {
 	// IfMatch The ETag last read; the change is refused with 412 if the record changed since.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
@@ -1588,6 +2092,43 @@ type UpdateUserParams struct {
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
+// ListVacanciesParams defines parameters for ListVacancies.
+type ListVacanciesParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// UpdatedSince Only records changed at or after this instant (incremental sync).
+	UpdatedSince *UpdatedSince `form:"updated_since,omitempty" json:"updated_since,omitempty"`
+
+	// IncludeDeleted Include deleted records (tombstones); they are always included with `updated_since`.
+	IncludeDeleted *IncludeDeleted     `form:"include_deleted,omitempty" json:"include_deleted,omitempty"`
+	Status         *VacancyStatus      `form:"status,omitempty" json:"status,omitempty"`
+	ClosingAfter   *openapi_types.Date `form:"closing_after,omitempty" json:"closing_after,omitempty"`
+}
+
+// CreateVacancyParams defines parameters for CreateVacancy.
+type CreateVacancyParams struct {
+	// IdempotencyKey Makes a POST safe to retry. The same key with the same body replays the first answer;
+	// the same key with another body is refused (422); a retry while the first is still
+	// running is refused (409). Keys are scoped to the caller and kept for 24 hours.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// DeleteVacancyParams defines parameters for DeleteVacancy.
+type DeleteVacancyParams struct {
+	// IfMatch The ETag last read; the change is refused with 412 if the record changed since.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// UpdateVacancyParams defines parameters for UpdateVacancy.
+type UpdateVacancyParams struct {
+	// IfMatch The ETag last read; the change is refused with 412 if the record changed since.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
 // CreateApiClientJSONRequestBody defines body for CreateApiClient for application/json ContentType.
 type CreateApiClientJSONRequestBody = ApiClientCreate
 
@@ -1615,6 +2156,27 @@ type CreateEnrolmentJSONRequestBody = EnrolmentCreate
 // TransitionEnrolmentJSONRequestBody defines body for TransitionEnrolment for application/json ContentType.
 type TransitionEnrolmentJSONRequestBody = EnrolmentTransition
 
+// CreateInterviewJSONRequestBody defines body for CreateInterview for application/json ContentType.
+type CreateInterviewJSONRequestBody = InterviewCreate
+
+// UpdateInterviewApplicationMergePatchPlusJSONRequestBody defines body for UpdateInterview for application/merge-patch+json ContentType.
+type UpdateInterviewApplicationMergePatchPlusJSONRequestBody = InterviewPatch
+
+// CreateMentoringMatchJSONRequestBody defines body for CreateMentoringMatch for application/json ContentType.
+type CreateMentoringMatchJSONRequestBody = MentoringMatchCreate
+
+// UpdateMentoringMatchApplicationMergePatchPlusJSONRequestBody defines body for UpdateMentoringMatch for application/merge-patch+json ContentType.
+type UpdateMentoringMatchApplicationMergePatchPlusJSONRequestBody = MentoringMatchPatch
+
+// CreateCheckInJSONRequestBody defines body for CreateCheckIn for application/json ContentType.
+type CreateCheckInJSONRequestBody = CheckInCreate
+
+// CreateMentorJSONRequestBody defines body for CreateMentor for application/json ContentType.
+type CreateMentorJSONRequestBody = MentorCreate
+
+// UpdateMentorApplicationMergePatchPlusJSONRequestBody defines body for UpdateMentor for application/merge-patch+json ContentType.
+type UpdateMentorApplicationMergePatchPlusJSONRequestBody = MentorPatch
+
 // CreateOrganisationJSONRequestBody defines body for CreateOrganisation for application/json ContentType.
 type CreateOrganisationJSONRequestBody = OrganisationCreate
 
@@ -1633,6 +2195,9 @@ type CreateParticipantJSONRequestBody = ParticipantCreate
 // UpdateParticipantApplicationMergePatchPlusJSONRequestBody defines body for UpdateParticipant for application/merge-patch+json ContentType.
 type UpdateParticipantApplicationMergePatchPlusJSONRequestBody = ParticipantPatch
 
+// MakePeerMentorJSONRequestBody defines body for MakePeerMentor for application/json ContentType.
+type MakePeerMentorJSONRequestBody = PeerMentorCreate
+
 // CreatePlacementJSONRequestBody defines body for CreatePlacement for application/json ContentType.
 type CreatePlacementJSONRequestBody = PlacementCreate
 
@@ -1650,6 +2215,12 @@ type CreateUserJSONRequestBody = UserCreate
 
 // UpdateUserApplicationMergePatchPlusJSONRequestBody defines body for UpdateUser for application/merge-patch+json ContentType.
 type UpdateUserApplicationMergePatchPlusJSONRequestBody = UserPatch
+
+// CreateVacancyJSONRequestBody defines body for CreateVacancy for application/json ContentType.
+type CreateVacancyJSONRequestBody = VacancyCreate
+
+// UpdateVacancyApplicationMergePatchPlusJSONRequestBody defines body for UpdateVacancy for application/merge-patch+json ContentType.
+type UpdateVacancyApplicationMergePatchPlusJSONRequestBody = VacancyPatch
 
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
@@ -1968,6 +2539,160 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/enrolments/{enrolment_id}/transitions (the `TransitionEnrolment` operationId).
 	TransitionEnrolment(ctx context.Context, enrolmentId openapi_types.UUID, params *TransitionEnrolmentParams, body TransitionEnrolmentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListInterviews List interviews within reach
+	//
+	// Corresponds with GET /v1/interviews (the `ListInterviews` operationId).
+	ListInterviews(ctx context.Context, params *ListInterviewsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateInterviewWithBody Record a participant's interview for a vacancy
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/interviews (the `CreateInterview` operationId).
+	CreateInterviewWithBody(ctx context.Context, params *CreateInterviewParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateInterview Record a participant's interview for a vacancy
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/interviews (the `CreateInterview` operationId).
+	CreateInterview(ctx context.Context, params *CreateInterviewParams, body CreateInterviewJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteInterview Delete one recorded in error
+	//
+	// Leaves a tombstone (`deleted: true`) that syncing clients see. Deleting twice is harmless.
+	//
+	// Corresponds with DELETE /v1/interviews/{interview_id} (the `DeleteInterview` operationId).
+	DeleteInterview(ctx context.Context, interviewId openapi_types.UUID, params *DeleteInterviewParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetInterview Get one
+	//
+	// Corresponds with GET /v1/interviews/{interview_id} (the `GetInterview` operationId).
+	GetInterview(ctx context.Context, interviewId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateInterviewWithBody Record the result (JSON merge patch)
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /v1/interviews/{interview_id} (the `UpdateInterview` operationId).
+	UpdateInterviewWithBody(ctx context.Context, interviewId openapi_types.UUID, params *UpdateInterviewParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateInterviewWithApplicationMergePatchPlusJSONBody Record the result (JSON merge patch)
+	//
+	// Takes a body of the `application/merge-patch+json` content type.
+	//
+	// Corresponds with PATCH /v1/interviews/{interview_id} (the `UpdateInterview` operationId).
+	UpdateInterviewWithApplicationMergePatchPlusJSONBody(ctx context.Context, interviewId openapi_types.UUID, params *UpdateInterviewParams, body UpdateInterviewApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListMentoringMatches List mentoring matches within reach
+	//
+	// Corresponds with GET /v1/mentoring-matches (the `ListMentoringMatches` operationId).
+	ListMentoringMatches(ctx context.Context, params *ListMentoringMatchesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateMentoringMatchWithBody Match a mentor to a participant
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/mentoring-matches (the `CreateMentoringMatch` operationId).
+	CreateMentoringMatchWithBody(ctx context.Context, params *CreateMentoringMatchParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateMentoringMatch Match a mentor to a participant
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/mentoring-matches (the `CreateMentoringMatch` operationId).
+	CreateMentoringMatch(ctx context.Context, params *CreateMentoringMatchParams, body CreateMentoringMatchJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteMentoringMatch Delete one recorded in error
+	//
+	// Leaves a tombstone (`deleted: true`) that syncing clients see. Deleting twice is harmless.
+	//
+	// Corresponds with DELETE /v1/mentoring-matches/{match_id} (the `DeleteMentoringMatch` operationId).
+	DeleteMentoringMatch(ctx context.Context, matchId openapi_types.UUID, params *DeleteMentoringMatchParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetMentoringMatch Get one
+	//
+	// Corresponds with GET /v1/mentoring-matches/{match_id} (the `GetMentoringMatch` operationId).
+	GetMentoringMatch(ctx context.Context, matchId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateMentoringMatchWithBody Change a match (JSON merge patch)
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /v1/mentoring-matches/{match_id} (the `UpdateMentoringMatch` operationId).
+	UpdateMentoringMatchWithBody(ctx context.Context, matchId openapi_types.UUID, params *UpdateMentoringMatchParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateMentoringMatchWithApplicationMergePatchPlusJSONBody Change a match (JSON merge patch)
+	//
+	// Takes a body of the `application/merge-patch+json` content type.
+	//
+	// Corresponds with PATCH /v1/mentoring-matches/{match_id} (the `UpdateMentoringMatch` operationId).
+	UpdateMentoringMatchWithApplicationMergePatchPlusJSONBody(ctx context.Context, matchId openapi_types.UUID, params *UpdateMentoringMatchParams, body UpdateMentoringMatchApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListCheckIns List a match's check-ins
+	//
+	// Corresponds with GET /v1/mentoring-matches/{match_id}/check-ins (the `ListCheckIns` operationId).
+	ListCheckIns(ctx context.Context, matchId openapi_types.UUID, params *ListCheckInsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateCheckInWithBody Record a check-in of a match
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/mentoring-matches/{match_id}/check-ins (the `CreateCheckIn` operationId).
+	CreateCheckInWithBody(ctx context.Context, matchId openapi_types.UUID, params *CreateCheckInParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateCheckIn Record a check-in of a match
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/mentoring-matches/{match_id}/check-ins (the `CreateCheckIn` operationId).
+	CreateCheckIn(ctx context.Context, matchId openapi_types.UUID, params *CreateCheckInParams, body CreateCheckInJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListMentors List mentors within reach
+	//
+	// Corresponds with GET /v1/mentors (the `ListMentors` operationId).
+	ListMentors(ctx context.Context, params *ListMentorsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateMentorWithBody Record a mentor
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/mentors (the `CreateMentor` operationId).
+	CreateMentorWithBody(ctx context.Context, params *CreateMentorParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateMentor Record a mentor
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/mentors (the `CreateMentor` operationId).
+	CreateMentor(ctx context.Context, params *CreateMentorParams, body CreateMentorJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteMentor Delete one recorded in error
+	//
+	// Leaves a tombstone (`deleted: true`) that syncing clients see. Deleting twice is harmless.
+	//
+	// Corresponds with DELETE /v1/mentors/{mentor_id} (the `DeleteMentor` operationId).
+	DeleteMentor(ctx context.Context, mentorId openapi_types.UUID, params *DeleteMentorParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetMentor Get one
+	//
+	// Corresponds with GET /v1/mentors/{mentor_id} (the `GetMentor` operationId).
+	GetMentor(ctx context.Context, mentorId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateMentorWithBody Change a mentor (JSON merge patch)
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /v1/mentors/{mentor_id} (the `UpdateMentor` operationId).
+	UpdateMentorWithBody(ctx context.Context, mentorId openapi_types.UUID, params *UpdateMentorParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateMentorWithApplicationMergePatchPlusJSONBody Change a mentor (JSON merge patch)
+	//
+	// Takes a body of the `application/merge-patch+json` content type.
+	//
+	// Corresponds with PATCH /v1/mentors/{mentor_id} (the `UpdateMentor` operationId).
+	UpdateMentorWithApplicationMergePatchPlusJSONBody(ctx context.Context, mentorId openapi_types.UUID, params *UpdateMentorParams, body UpdateMentorApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListOrganisations List organisations
 	//
 	// Corresponds with GET /v1/organisations (the `ListOrganisations` operationId).
@@ -2130,6 +2855,35 @@ type ClientInterface interface {
 	// Corresponds with PATCH /v1/participants/{participant_id} (the `UpdateParticipant` operationId).
 	UpdateParticipantWithApplicationMergePatchPlusJSONBody(ctx context.Context, participantId ParticipantId, params *UpdateParticipantParams, body UpdateParticipantApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// MakePeerMentorWithBody Make a participant who completed peer-mentor training a peer mentor
+	//
+	// Creates a peer mentor from the participant's record, without re-keying: the
+	// participant must have completed an enrolment in a mentoring programme (such as Street
+	// Doctors peer mentoring). Erasing the participant later wipes the mentor's personal data too.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/participants/{participant_id}/peer-mentor (the `MakePeerMentor` operationId).
+	MakePeerMentorWithBody(ctx context.Context, participantId ParticipantId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// MakePeerMentor Make a participant who completed peer-mentor training a peer mentor
+	//
+	// Creates a peer mentor from the participant's record, without re-keying: the
+	// participant must have completed an enrolment in a mentoring programme (such as Street
+	// Doctors peer mentoring). Erasing the participant later wipes the mentor's personal data too.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/participants/{participant_id}/peer-mentor (the `MakePeerMentor` operationId).
+	MakePeerMentor(ctx context.Context, participantId ParticipantId, body MakePeerMentorJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetParticipantTimeline Everything that happened to a participant, in date order
+	//
+	// Enrolment moves, placements, mentoring matches, interviews and outcomes, for a front end's participant page.
+	//
+	// Corresponds with GET /v1/participants/{participant_id}/timeline (the `GetParticipantTimeline` operationId).
+	GetParticipantTimeline(ctx context.Context, participantId ParticipantId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListPlacements List placements within reach
 	//
 	// Deleted placements are left out unless `include_deleted=true` or `updated_since` is given, so that a syncing client sees them go.
@@ -2268,6 +3022,51 @@ type ClientInterface interface {
 	//
 	// Corresponds with PATCH /v1/users/{user_id} (the `UpdateUser` operationId).
 	UpdateUserWithApplicationMergePatchPlusJSONBody(ctx context.Context, userId openapi_types.UUID, params *UpdateUserParams, body UpdateUserApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListVacancies List live job opportunities within reach
+	//
+	// Corresponds with GET /v1/vacancies (the `ListVacancies` operationId).
+	ListVacancies(ctx context.Context, params *ListVacanciesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateVacancyWithBody Record a job opportunity
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/vacancies (the `CreateVacancy` operationId).
+	CreateVacancyWithBody(ctx context.Context, params *CreateVacancyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateVacancy Record a job opportunity
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/vacancies (the `CreateVacancy` operationId).
+	CreateVacancy(ctx context.Context, params *CreateVacancyParams, body CreateVacancyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteVacancy Delete one recorded in error
+	//
+	// Leaves a tombstone (`deleted: true`) that syncing clients see. Deleting twice is harmless.
+	//
+	// Corresponds with DELETE /v1/vacancies/{vacancy_id} (the `DeleteVacancy` operationId).
+	DeleteVacancy(ctx context.Context, vacancyId openapi_types.UUID, params *DeleteVacancyParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetVacancy Get one
+	//
+	// Corresponds with GET /v1/vacancies/{vacancy_id} (the `GetVacancy` operationId).
+	GetVacancy(ctx context.Context, vacancyId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateVacancyWithBody Change a vacancy (JSON merge patch)
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /v1/vacancies/{vacancy_id} (the `UpdateVacancy` operationId).
+	UpdateVacancyWithBody(ctx context.Context, vacancyId openapi_types.UUID, params *UpdateVacancyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateVacancyWithApplicationMergePatchPlusJSONBody Change a vacancy (JSON merge patch)
+	//
+	// Takes a body of the `application/merge-patch+json` content type.
+	//
+	// Corresponds with PATCH /v1/vacancies/{vacancy_id} (the `UpdateVacancy` operationId).
+	UpdateVacancyWithApplicationMergePatchPlusJSONBody(ctx context.Context, vacancyId openapi_types.UUID, params *UpdateVacancyParams, body UpdateVacancyApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // GetJWKS The public keys that verify access tokens
@@ -2783,6 +3582,400 @@ func (c *Client) TransitionEnrolment(ctx context.Context, enrolmentId openapi_ty
 	return c.Client.Do(req)
 }
 
+// ListInterviews List interviews within reach
+//
+// Corresponds with GET /v1/interviews (the `ListInterviews` operationId).
+func (c *Client) ListInterviews(ctx context.Context, params *ListInterviewsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListInterviewsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateInterviewWithBody Record a participant's interview for a vacancy
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/interviews (the `CreateInterview` operationId).
+func (c *Client) CreateInterviewWithBody(ctx context.Context, params *CreateInterviewParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateInterviewRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateInterview Record a participant's interview for a vacancy
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/interviews (the `CreateInterview` operationId).
+func (c *Client) CreateInterview(ctx context.Context, params *CreateInterviewParams, body CreateInterviewJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateInterviewRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteInterview Delete one recorded in error
+//
+// Leaves a tombstone (`deleted: true`) that syncing clients see. Deleting twice is harmless.
+//
+// Corresponds with DELETE /v1/interviews/{interview_id} (the `DeleteInterview` operationId).
+func (c *Client) DeleteInterview(ctx context.Context, interviewId openapi_types.UUID, params *DeleteInterviewParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteInterviewRequest(c.Server, interviewId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetInterview Get one
+//
+// Corresponds with GET /v1/interviews/{interview_id} (the `GetInterview` operationId).
+func (c *Client) GetInterview(ctx context.Context, interviewId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetInterviewRequest(c.Server, interviewId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateInterviewWithBody Record the result (JSON merge patch)
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /v1/interviews/{interview_id} (the `UpdateInterview` operationId).
+func (c *Client) UpdateInterviewWithBody(ctx context.Context, interviewId openapi_types.UUID, params *UpdateInterviewParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateInterviewRequestWithBody(c.Server, interviewId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateInterviewWithApplicationMergePatchPlusJSONBody Record the result (JSON merge patch)
+//
+// Takes a body of the `application/merge-patch+json` content type.
+//
+// Corresponds with PATCH /v1/interviews/{interview_id} (the `UpdateInterview` operationId).
+func (c *Client) UpdateInterviewWithApplicationMergePatchPlusJSONBody(ctx context.Context, interviewId openapi_types.UUID, params *UpdateInterviewParams, body UpdateInterviewApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateInterviewRequestWithApplicationMergePatchPlusJSONBody(c.Server, interviewId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListMentoringMatches List mentoring matches within reach
+//
+// Corresponds with GET /v1/mentoring-matches (the `ListMentoringMatches` operationId).
+func (c *Client) ListMentoringMatches(ctx context.Context, params *ListMentoringMatchesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListMentoringMatchesRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateMentoringMatchWithBody Match a mentor to a participant
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/mentoring-matches (the `CreateMentoringMatch` operationId).
+func (c *Client) CreateMentoringMatchWithBody(ctx context.Context, params *CreateMentoringMatchParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateMentoringMatchRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateMentoringMatch Match a mentor to a participant
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/mentoring-matches (the `CreateMentoringMatch` operationId).
+func (c *Client) CreateMentoringMatch(ctx context.Context, params *CreateMentoringMatchParams, body CreateMentoringMatchJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateMentoringMatchRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteMentoringMatch Delete one recorded in error
+//
+// Leaves a tombstone (`deleted: true`) that syncing clients see. Deleting twice is harmless.
+//
+// Corresponds with DELETE /v1/mentoring-matches/{match_id} (the `DeleteMentoringMatch` operationId).
+func (c *Client) DeleteMentoringMatch(ctx context.Context, matchId openapi_types.UUID, params *DeleteMentoringMatchParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteMentoringMatchRequest(c.Server, matchId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetMentoringMatch Get one
+//
+// Corresponds with GET /v1/mentoring-matches/{match_id} (the `GetMentoringMatch` operationId).
+func (c *Client) GetMentoringMatch(ctx context.Context, matchId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetMentoringMatchRequest(c.Server, matchId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateMentoringMatchWithBody Change a match (JSON merge patch)
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /v1/mentoring-matches/{match_id} (the `UpdateMentoringMatch` operationId).
+func (c *Client) UpdateMentoringMatchWithBody(ctx context.Context, matchId openapi_types.UUID, params *UpdateMentoringMatchParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateMentoringMatchRequestWithBody(c.Server, matchId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateMentoringMatchWithApplicationMergePatchPlusJSONBody Change a match (JSON merge patch)
+//
+// Takes a body of the `application/merge-patch+json` content type.
+//
+// Corresponds with PATCH /v1/mentoring-matches/{match_id} (the `UpdateMentoringMatch` operationId).
+func (c *Client) UpdateMentoringMatchWithApplicationMergePatchPlusJSONBody(ctx context.Context, matchId openapi_types.UUID, params *UpdateMentoringMatchParams, body UpdateMentoringMatchApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateMentoringMatchRequestWithApplicationMergePatchPlusJSONBody(c.Server, matchId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListCheckIns List a match's check-ins
+//
+// Corresponds with GET /v1/mentoring-matches/{match_id}/check-ins (the `ListCheckIns` operationId).
+func (c *Client) ListCheckIns(ctx context.Context, matchId openapi_types.UUID, params *ListCheckInsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListCheckInsRequest(c.Server, matchId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateCheckInWithBody Record a check-in of a match
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/mentoring-matches/{match_id}/check-ins (the `CreateCheckIn` operationId).
+func (c *Client) CreateCheckInWithBody(ctx context.Context, matchId openapi_types.UUID, params *CreateCheckInParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateCheckInRequestWithBody(c.Server, matchId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateCheckIn Record a check-in of a match
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/mentoring-matches/{match_id}/check-ins (the `CreateCheckIn` operationId).
+func (c *Client) CreateCheckIn(ctx context.Context, matchId openapi_types.UUID, params *CreateCheckInParams, body CreateCheckInJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateCheckInRequest(c.Server, matchId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListMentors List mentors within reach
+//
+// Corresponds with GET /v1/mentors (the `ListMentors` operationId).
+func (c *Client) ListMentors(ctx context.Context, params *ListMentorsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListMentorsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateMentorWithBody Record a mentor
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/mentors (the `CreateMentor` operationId).
+func (c *Client) CreateMentorWithBody(ctx context.Context, params *CreateMentorParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateMentorRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateMentor Record a mentor
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/mentors (the `CreateMentor` operationId).
+func (c *Client) CreateMentor(ctx context.Context, params *CreateMentorParams, body CreateMentorJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateMentorRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteMentor Delete one recorded in error
+//
+// Leaves a tombstone (`deleted: true`) that syncing clients see. Deleting twice is harmless.
+//
+// Corresponds with DELETE /v1/mentors/{mentor_id} (the `DeleteMentor` operationId).
+func (c *Client) DeleteMentor(ctx context.Context, mentorId openapi_types.UUID, params *DeleteMentorParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteMentorRequest(c.Server, mentorId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetMentor Get one
+//
+// Corresponds with GET /v1/mentors/{mentor_id} (the `GetMentor` operationId).
+func (c *Client) GetMentor(ctx context.Context, mentorId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetMentorRequest(c.Server, mentorId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateMentorWithBody Change a mentor (JSON merge patch)
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /v1/mentors/{mentor_id} (the `UpdateMentor` operationId).
+func (c *Client) UpdateMentorWithBody(ctx context.Context, mentorId openapi_types.UUID, params *UpdateMentorParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateMentorRequestWithBody(c.Server, mentorId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateMentorWithApplicationMergePatchPlusJSONBody Change a mentor (JSON merge patch)
+//
+// Takes a body of the `application/merge-patch+json` content type.
+//
+// Corresponds with PATCH /v1/mentors/{mentor_id} (the `UpdateMentor` operationId).
+func (c *Client) UpdateMentorWithApplicationMergePatchPlusJSONBody(ctx context.Context, mentorId openapi_types.UUID, params *UpdateMentorParams, body UpdateMentorApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateMentorRequestWithApplicationMergePatchPlusJSONBody(c.Server, mentorId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListOrganisations List organisations
 //
 // Corresponds with GET /v1/organisations (the `ListOrganisations` operationId).
@@ -3175,6 +4368,65 @@ func (c *Client) UpdateParticipantWithApplicationMergePatchPlusJSONBody(ctx cont
 	return c.Client.Do(req)
 }
 
+// MakePeerMentorWithBody Make a participant who completed peer-mentor training a peer mentor
+//
+// Creates a peer mentor from the participant's record, without re-keying: the
+// participant must have completed an enrolment in a mentoring programme (such as Street
+// Doctors peer mentoring). Erasing the participant later wipes the mentor's personal data too.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/participants/{participant_id}/peer-mentor (the `MakePeerMentor` operationId).
+func (c *Client) MakePeerMentorWithBody(ctx context.Context, participantId ParticipantId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewMakePeerMentorRequestWithBody(c.Server, participantId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// MakePeerMentor Make a participant who completed peer-mentor training a peer mentor
+//
+// Creates a peer mentor from the participant's record, without re-keying: the
+// participant must have completed an enrolment in a mentoring programme (such as Street
+// Doctors peer mentoring). Erasing the participant later wipes the mentor's personal data too.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/participants/{participant_id}/peer-mentor (the `MakePeerMentor` operationId).
+func (c *Client) MakePeerMentor(ctx context.Context, participantId ParticipantId, body MakePeerMentorJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewMakePeerMentorRequest(c.Server, participantId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetParticipantTimeline Everything that happened to a participant, in date order
+//
+// Enrolment moves, placements, mentoring matches, interviews and outcomes, for a front end's participant page.
+//
+// Corresponds with GET /v1/participants/{participant_id}/timeline (the `GetParticipantTimeline` operationId).
+func (c *Client) GetParticipantTimeline(ctx context.Context, participantId ParticipantId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetParticipantTimelineRequest(c.Server, participantId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListPlacements List placements within reach
 //
 // Deleted placements are left out unless `include_deleted=true` or `updated_since` is given, so that a syncing client sees them go.
@@ -3494,6 +4746,121 @@ func (c *Client) UpdateUserWithBody(ctx context.Context, userId openapi_types.UU
 // Corresponds with PATCH /v1/users/{user_id} (the `UpdateUser` operationId).
 func (c *Client) UpdateUserWithApplicationMergePatchPlusJSONBody(ctx context.Context, userId openapi_types.UUID, params *UpdateUserParams, body UpdateUserApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateUserRequestWithApplicationMergePatchPlusJSONBody(c.Server, userId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListVacancies List live job opportunities within reach
+//
+// Corresponds with GET /v1/vacancies (the `ListVacancies` operationId).
+func (c *Client) ListVacancies(ctx context.Context, params *ListVacanciesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListVacanciesRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateVacancyWithBody Record a job opportunity
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/vacancies (the `CreateVacancy` operationId).
+func (c *Client) CreateVacancyWithBody(ctx context.Context, params *CreateVacancyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateVacancyRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateVacancy Record a job opportunity
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/vacancies (the `CreateVacancy` operationId).
+func (c *Client) CreateVacancy(ctx context.Context, params *CreateVacancyParams, body CreateVacancyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateVacancyRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteVacancy Delete one recorded in error
+//
+// Leaves a tombstone (`deleted: true`) that syncing clients see. Deleting twice is harmless.
+//
+// Corresponds with DELETE /v1/vacancies/{vacancy_id} (the `DeleteVacancy` operationId).
+func (c *Client) DeleteVacancy(ctx context.Context, vacancyId openapi_types.UUID, params *DeleteVacancyParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteVacancyRequest(c.Server, vacancyId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetVacancy Get one
+//
+// Corresponds with GET /v1/vacancies/{vacancy_id} (the `GetVacancy` operationId).
+func (c *Client) GetVacancy(ctx context.Context, vacancyId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetVacancyRequest(c.Server, vacancyId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateVacancyWithBody Change a vacancy (JSON merge patch)
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /v1/vacancies/{vacancy_id} (the `UpdateVacancy` operationId).
+func (c *Client) UpdateVacancyWithBody(ctx context.Context, vacancyId openapi_types.UUID, params *UpdateVacancyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateVacancyRequestWithBody(c.Server, vacancyId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateVacancyWithApplicationMergePatchPlusJSONBody Change a vacancy (JSON merge patch)
+//
+// Takes a body of the `application/merge-patch+json` content type.
+//
+// Corresponds with PATCH /v1/vacancies/{vacancy_id} (the `UpdateVacancy` operationId).
+func (c *Client) UpdateVacancyWithApplicationMergePatchPlusJSONBody(ctx context.Context, vacancyId openapi_types.UUID, params *UpdateVacancyParams, body UpdateVacancyApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateVacancyRequestWithApplicationMergePatchPlusJSONBody(c.Server, vacancyId, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4577,6 +5944,1131 @@ func NewTransitionEnrolmentRequestWithBody(server string, enrolmentId openapi_ty
 	}
 
 	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewListInterviewsRequest constructs an http.Request for the ListInterviews method
+func NewListInterviewsRequest(server string, params *ListInterviewsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/interviews")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.UpdatedSince != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "updated_since", *params.UpdatedSince, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.IncludeDeleted != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "include_deleted", *params.IncludeDeleted, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.VacancyId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "vacancy_id", *params.VacancyId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ParticipantId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "participant_id", *params.ParticipantId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Result != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "result", *params.Result, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateInterviewRequest calls the generic CreateInterview builder with application/json body
+func NewCreateInterviewRequest(server string, params *CreateInterviewParams, body CreateInterviewJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateInterviewRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewCreateInterviewRequestWithBody constructs an http.Request for the CreateInterview method, with any body, and a specified content type
+func NewCreateInterviewRequestWithBody(server string, params *CreateInterviewParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/interviews")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewDeleteInterviewRequest constructs an http.Request for the DeleteInterview method
+func NewDeleteInterviewRequest(server string, interviewId openapi_types.UUID, params *DeleteInterviewParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "interview_id", interviewId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/interviews/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetInterviewRequest constructs an http.Request for the GetInterview method
+func NewGetInterviewRequest(server string, interviewId openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "interview_id", interviewId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/interviews/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateInterviewRequestWithApplicationMergePatchPlusJSONBody calls the generic UpdateInterview builder with application/merge-patch+json body
+func NewUpdateInterviewRequestWithApplicationMergePatchPlusJSONBody(server string, interviewId openapi_types.UUID, params *UpdateInterviewParams, body UpdateInterviewApplicationMergePatchPlusJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateInterviewRequestWithBody(server, interviewId, params, "application/merge-patch+json", bodyReader)
+}
+
+// NewUpdateInterviewRequestWithBody constructs an http.Request for the UpdateInterview method, with any body, and a specified content type
+func NewUpdateInterviewRequestWithBody(server string, interviewId openapi_types.UUID, params *UpdateInterviewParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "interview_id", interviewId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/interviews/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewListMentoringMatchesRequest constructs an http.Request for the ListMentoringMatches method
+func NewListMentoringMatchesRequest(server string, params *ListMentoringMatchesParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/mentoring-matches")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.UpdatedSince != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "updated_since", *params.UpdatedSince, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.IncludeDeleted != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "include_deleted", *params.IncludeDeleted, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.MentorId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "mentor_id", *params.MentorId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ParticipantId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "participant_id", *params.ParticipantId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateMentoringMatchRequest calls the generic CreateMentoringMatch builder with application/json body
+func NewCreateMentoringMatchRequest(server string, params *CreateMentoringMatchParams, body CreateMentoringMatchJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateMentoringMatchRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewCreateMentoringMatchRequestWithBody constructs an http.Request for the CreateMentoringMatch method, with any body, and a specified content type
+func NewCreateMentoringMatchRequestWithBody(server string, params *CreateMentoringMatchParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/mentoring-matches")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewDeleteMentoringMatchRequest constructs an http.Request for the DeleteMentoringMatch method
+func NewDeleteMentoringMatchRequest(server string, matchId openapi_types.UUID, params *DeleteMentoringMatchParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "match_id", matchId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/mentoring-matches/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetMentoringMatchRequest constructs an http.Request for the GetMentoringMatch method
+func NewGetMentoringMatchRequest(server string, matchId openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "match_id", matchId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/mentoring-matches/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateMentoringMatchRequestWithApplicationMergePatchPlusJSONBody calls the generic UpdateMentoringMatch builder with application/merge-patch+json body
+func NewUpdateMentoringMatchRequestWithApplicationMergePatchPlusJSONBody(server string, matchId openapi_types.UUID, params *UpdateMentoringMatchParams, body UpdateMentoringMatchApplicationMergePatchPlusJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateMentoringMatchRequestWithBody(server, matchId, params, "application/merge-patch+json", bodyReader)
+}
+
+// NewUpdateMentoringMatchRequestWithBody constructs an http.Request for the UpdateMentoringMatch method, with any body, and a specified content type
+func NewUpdateMentoringMatchRequestWithBody(server string, matchId openapi_types.UUID, params *UpdateMentoringMatchParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "match_id", matchId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/mentoring-matches/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewListCheckInsRequest constructs an http.Request for the ListCheckIns method
+func NewListCheckInsRequest(server string, matchId openapi_types.UUID, params *ListCheckInsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "match_id", matchId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/mentoring-matches/%s/check-ins", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.UpdatedSince != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "updated_since", *params.UpdatedSince, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateCheckInRequest calls the generic CreateCheckIn builder with application/json body
+func NewCreateCheckInRequest(server string, matchId openapi_types.UUID, params *CreateCheckInParams, body CreateCheckInJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateCheckInRequestWithBody(server, matchId, params, "application/json", bodyReader)
+}
+
+// NewCreateCheckInRequestWithBody constructs an http.Request for the CreateCheckIn method, with any body, and a specified content type
+func NewCreateCheckInRequestWithBody(server string, matchId openapi_types.UUID, params *CreateCheckInParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "match_id", matchId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/mentoring-matches/%s/check-ins", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewListMentorsRequest constructs an http.Request for the ListMentors method
+func NewListMentorsRequest(server string, params *ListMentorsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/mentors")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.UpdatedSince != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "updated_since", *params.UpdatedSince, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.IncludeDeleted != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "include_deleted", *params.IncludeDeleted, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.OrganisationId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "organisation_id", *params.OrganisationId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Kind != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "kind", *params.Kind, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Active != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "active", *params.Active, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateMentorRequest calls the generic CreateMentor builder with application/json body
+func NewCreateMentorRequest(server string, params *CreateMentorParams, body CreateMentorJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateMentorRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewCreateMentorRequestWithBody constructs an http.Request for the CreateMentor method, with any body, and a specified content type
+func NewCreateMentorRequestWithBody(server string, params *CreateMentorParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/mentors")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewDeleteMentorRequest constructs an http.Request for the DeleteMentor method
+func NewDeleteMentorRequest(server string, mentorId openapi_types.UUID, params *DeleteMentorParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "mentor_id", mentorId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/mentors/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetMentorRequest constructs an http.Request for the GetMentor method
+func NewGetMentorRequest(server string, mentorId openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "mentor_id", mentorId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/mentors/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateMentorRequestWithApplicationMergePatchPlusJSONBody calls the generic UpdateMentor builder with application/merge-patch+json body
+func NewUpdateMentorRequestWithApplicationMergePatchPlusJSONBody(server string, mentorId openapi_types.UUID, params *UpdateMentorParams, body UpdateMentorApplicationMergePatchPlusJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateMentorRequestWithBody(server, mentorId, params, "application/merge-patch+json", bodyReader)
+}
+
+// NewUpdateMentorRequestWithBody constructs an http.Request for the UpdateMentor method, with any body, and a specified content type
+func NewUpdateMentorRequestWithBody(server string, mentorId openapi_types.UUID, params *UpdateMentorParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "mentor_id", mentorId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/mentors/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
 	if err != nil {
 		return nil, err
 	}
@@ -5745,6 +8237,87 @@ func NewUpdateParticipantRequestWithBody(server string, participantId Participan
 	return req, nil
 }
 
+// NewMakePeerMentorRequest calls the generic MakePeerMentor builder with application/json body
+func NewMakePeerMentorRequest(server string, participantId ParticipantId, body MakePeerMentorJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewMakePeerMentorRequestWithBody(server, participantId, "application/json", bodyReader)
+}
+
+// NewMakePeerMentorRequestWithBody constructs an http.Request for the MakePeerMentor method, with any body, and a specified content type
+func NewMakePeerMentorRequestWithBody(server string, participantId ParticipantId, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "participant_id", participantId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/participants/%s/peer-mentor", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetParticipantTimelineRequest constructs an http.Request for the GetParticipantTimeline method
+func NewGetParticipantTimelineRequest(server string, participantId ParticipantId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "participant_id", participantId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/participants/%s/timeline", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListPlacementsRequest constructs an http.Request for the ListPlacements method
 func NewListPlacementsRequest(server string, params *ListPlacementsParams) (*http.Request, error) {
 	var err error
@@ -6601,6 +9174,320 @@ func NewUpdateUserRequestWithBody(server string, userId openapi_types.UUID, para
 	return req, nil
 }
 
+// NewListVacanciesRequest constructs an http.Request for the ListVacancies method
+func NewListVacanciesRequest(server string, params *ListVacanciesParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/vacancies")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.UpdatedSince != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "updated_since", *params.UpdatedSince, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.IncludeDeleted != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "include_deleted", *params.IncludeDeleted, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ClosingAfter != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "closing_after", *params.ClosingAfter, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateVacancyRequest calls the generic CreateVacancy builder with application/json body
+func NewCreateVacancyRequest(server string, params *CreateVacancyParams, body CreateVacancyJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateVacancyRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewCreateVacancyRequestWithBody constructs an http.Request for the CreateVacancy method, with any body, and a specified content type
+func NewCreateVacancyRequestWithBody(server string, params *CreateVacancyParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/vacancies")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewDeleteVacancyRequest constructs an http.Request for the DeleteVacancy method
+func NewDeleteVacancyRequest(server string, vacancyId openapi_types.UUID, params *DeleteVacancyParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "vacancy_id", vacancyId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/vacancies/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetVacancyRequest constructs an http.Request for the GetVacancy method
+func NewGetVacancyRequest(server string, vacancyId openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "vacancy_id", vacancyId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/vacancies/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateVacancyRequestWithApplicationMergePatchPlusJSONBody calls the generic UpdateVacancy builder with application/merge-patch+json body
+func NewUpdateVacancyRequestWithApplicationMergePatchPlusJSONBody(server string, vacancyId openapi_types.UUID, params *UpdateVacancyParams, body UpdateVacancyApplicationMergePatchPlusJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateVacancyRequestWithBody(server, vacancyId, params, "application/merge-patch+json", bodyReader)
+}
+
+// NewUpdateVacancyRequestWithBody constructs an http.Request for the UpdateVacancy method, with any body, and a specified content type
+func NewUpdateVacancyRequestWithBody(server string, vacancyId openapi_types.UUID, params *UpdateVacancyParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "vacancy_id", vacancyId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/vacancies/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 func (c *Client) applyEditors(ctx context.Context, req *http.Request, additionalEditors []RequestEditorFn) error {
 	for _, r := range c.RequestEditors {
 		if err := r(ctx, req); err != nil {
@@ -6910,6 +9797,180 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/enrolments/{enrolment_id}/transitions (the `TransitionEnrolment` operationId).
 	TransitionEnrolmentWithResponse(ctx context.Context, enrolmentId openapi_types.UUID, params *TransitionEnrolmentParams, body TransitionEnrolmentJSONRequestBody, reqEditors ...RequestEditorFn) (*TransitionEnrolmentResponse, error)
 
+	// ListInterviewsWithResponse List interviews within reach
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/interviews (the `ListInterviews` operationId).
+	ListInterviewsWithResponse(ctx context.Context, params *ListInterviewsParams, reqEditors ...RequestEditorFn) (*ListInterviewsResponse, error)
+
+	// CreateInterviewWithBodyWithResponse Record a participant's interview for a vacancy
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/interviews (the `CreateInterview` operationId).
+	CreateInterviewWithBodyWithResponse(ctx context.Context, params *CreateInterviewParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateInterviewResponse, error)
+
+	// CreateInterviewWithResponse Record a participant's interview for a vacancy
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/interviews (the `CreateInterview` operationId).
+	CreateInterviewWithResponse(ctx context.Context, params *CreateInterviewParams, body CreateInterviewJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateInterviewResponse, error)
+
+	// DeleteInterviewWithResponse Delete one recorded in error
+	//
+	// Leaves a tombstone (`deleted: true`) that syncing clients see. Deleting twice is harmless.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /v1/interviews/{interview_id} (the `DeleteInterview` operationId).
+	DeleteInterviewWithResponse(ctx context.Context, interviewId openapi_types.UUID, params *DeleteInterviewParams, reqEditors ...RequestEditorFn) (*DeleteInterviewResponse, error)
+
+	// GetInterviewWithResponse Get one
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/interviews/{interview_id} (the `GetInterview` operationId).
+	GetInterviewWithResponse(ctx context.Context, interviewId openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetInterviewResponse, error)
+
+	// UpdateInterviewWithBodyWithResponse Record the result (JSON merge patch)
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/interviews/{interview_id} (the `UpdateInterview` operationId).
+	UpdateInterviewWithBodyWithResponse(ctx context.Context, interviewId openapi_types.UUID, params *UpdateInterviewParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateInterviewResponse, error)
+
+	// UpdateInterviewWithApplicationMergePatchPlusJSONBodyWithResponse Record the result (JSON merge patch)
+	//
+	// Takes a body of the `application/merge-patch+json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/interviews/{interview_id} (the `UpdateInterview` operationId).
+	UpdateInterviewWithApplicationMergePatchPlusJSONBodyWithResponse(ctx context.Context, interviewId openapi_types.UUID, params *UpdateInterviewParams, body UpdateInterviewApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateInterviewResponse, error)
+
+	// ListMentoringMatchesWithResponse List mentoring matches within reach
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/mentoring-matches (the `ListMentoringMatches` operationId).
+	ListMentoringMatchesWithResponse(ctx context.Context, params *ListMentoringMatchesParams, reqEditors ...RequestEditorFn) (*ListMentoringMatchesResponse, error)
+
+	// CreateMentoringMatchWithBodyWithResponse Match a mentor to a participant
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/mentoring-matches (the `CreateMentoringMatch` operationId).
+	CreateMentoringMatchWithBodyWithResponse(ctx context.Context, params *CreateMentoringMatchParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateMentoringMatchResponse, error)
+
+	// CreateMentoringMatchWithResponse Match a mentor to a participant
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/mentoring-matches (the `CreateMentoringMatch` operationId).
+	CreateMentoringMatchWithResponse(ctx context.Context, params *CreateMentoringMatchParams, body CreateMentoringMatchJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateMentoringMatchResponse, error)
+
+	// DeleteMentoringMatchWithResponse Delete one recorded in error
+	//
+	// Leaves a tombstone (`deleted: true`) that syncing clients see. Deleting twice is harmless.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /v1/mentoring-matches/{match_id} (the `DeleteMentoringMatch` operationId).
+	DeleteMentoringMatchWithResponse(ctx context.Context, matchId openapi_types.UUID, params *DeleteMentoringMatchParams, reqEditors ...RequestEditorFn) (*DeleteMentoringMatchResponse, error)
+
+	// GetMentoringMatchWithResponse Get one
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/mentoring-matches/{match_id} (the `GetMentoringMatch` operationId).
+	GetMentoringMatchWithResponse(ctx context.Context, matchId openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetMentoringMatchResponse, error)
+
+	// UpdateMentoringMatchWithBodyWithResponse Change a match (JSON merge patch)
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/mentoring-matches/{match_id} (the `UpdateMentoringMatch` operationId).
+	UpdateMentoringMatchWithBodyWithResponse(ctx context.Context, matchId openapi_types.UUID, params *UpdateMentoringMatchParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateMentoringMatchResponse, error)
+
+	// UpdateMentoringMatchWithApplicationMergePatchPlusJSONBodyWithResponse Change a match (JSON merge patch)
+	//
+	// Takes a body of the `application/merge-patch+json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/mentoring-matches/{match_id} (the `UpdateMentoringMatch` operationId).
+	UpdateMentoringMatchWithApplicationMergePatchPlusJSONBodyWithResponse(ctx context.Context, matchId openapi_types.UUID, params *UpdateMentoringMatchParams, body UpdateMentoringMatchApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateMentoringMatchResponse, error)
+
+	// ListCheckInsWithResponse List a match's check-ins
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/mentoring-matches/{match_id}/check-ins (the `ListCheckIns` operationId).
+	ListCheckInsWithResponse(ctx context.Context, matchId openapi_types.UUID, params *ListCheckInsParams, reqEditors ...RequestEditorFn) (*ListCheckInsResponse, error)
+
+	// CreateCheckInWithBodyWithResponse Record a check-in of a match
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/mentoring-matches/{match_id}/check-ins (the `CreateCheckIn` operationId).
+	CreateCheckInWithBodyWithResponse(ctx context.Context, matchId openapi_types.UUID, params *CreateCheckInParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateCheckInResponse, error)
+
+	// CreateCheckInWithResponse Record a check-in of a match
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/mentoring-matches/{match_id}/check-ins (the `CreateCheckIn` operationId).
+	CreateCheckInWithResponse(ctx context.Context, matchId openapi_types.UUID, params *CreateCheckInParams, body CreateCheckInJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateCheckInResponse, error)
+
+	// ListMentorsWithResponse List mentors within reach
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/mentors (the `ListMentors` operationId).
+	ListMentorsWithResponse(ctx context.Context, params *ListMentorsParams, reqEditors ...RequestEditorFn) (*ListMentorsResponse, error)
+
+	// CreateMentorWithBodyWithResponse Record a mentor
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/mentors (the `CreateMentor` operationId).
+	CreateMentorWithBodyWithResponse(ctx context.Context, params *CreateMentorParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateMentorResponse, error)
+
+	// CreateMentorWithResponse Record a mentor
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/mentors (the `CreateMentor` operationId).
+	CreateMentorWithResponse(ctx context.Context, params *CreateMentorParams, body CreateMentorJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateMentorResponse, error)
+
+	// DeleteMentorWithResponse Delete one recorded in error
+	//
+	// Leaves a tombstone (`deleted: true`) that syncing clients see. Deleting twice is harmless.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /v1/mentors/{mentor_id} (the `DeleteMentor` operationId).
+	DeleteMentorWithResponse(ctx context.Context, mentorId openapi_types.UUID, params *DeleteMentorParams, reqEditors ...RequestEditorFn) (*DeleteMentorResponse, error)
+
+	// GetMentorWithResponse Get one
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/mentors/{mentor_id} (the `GetMentor` operationId).
+	GetMentorWithResponse(ctx context.Context, mentorId openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetMentorResponse, error)
+
+	// UpdateMentorWithBodyWithResponse Change a mentor (JSON merge patch)
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/mentors/{mentor_id} (the `UpdateMentor` operationId).
+	UpdateMentorWithBodyWithResponse(ctx context.Context, mentorId openapi_types.UUID, params *UpdateMentorParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateMentorResponse, error)
+
+	// UpdateMentorWithApplicationMergePatchPlusJSONBodyWithResponse Change a mentor (JSON merge patch)
+	//
+	// Takes a body of the `application/merge-patch+json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/mentors/{mentor_id} (the `UpdateMentor` operationId).
+	UpdateMentorWithApplicationMergePatchPlusJSONBodyWithResponse(ctx context.Context, mentorId openapi_types.UUID, params *UpdateMentorParams, body UpdateMentorApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateMentorResponse, error)
+
 	// ListOrganisationsWithResponse List organisations
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -7094,6 +10155,37 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PATCH /v1/participants/{participant_id} (the `UpdateParticipant` operationId).
 	UpdateParticipantWithApplicationMergePatchPlusJSONBodyWithResponse(ctx context.Context, participantId ParticipantId, params *UpdateParticipantParams, body UpdateParticipantApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateParticipantResponse, error)
 
+	// MakePeerMentorWithBodyWithResponse Make a participant who completed peer-mentor training a peer mentor
+	//
+	// Creates a peer mentor from the participant's record, without re-keying: the
+	// participant must have completed an enrolment in a mentoring programme (such as Street
+	// Doctors peer mentoring). Erasing the participant later wipes the mentor's personal data too.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/participants/{participant_id}/peer-mentor (the `MakePeerMentor` operationId).
+	MakePeerMentorWithBodyWithResponse(ctx context.Context, participantId ParticipantId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*MakePeerMentorResponse, error)
+
+	// MakePeerMentorWithResponse Make a participant who completed peer-mentor training a peer mentor
+	//
+	// Creates a peer mentor from the participant's record, without re-keying: the
+	// participant must have completed an enrolment in a mentoring programme (such as Street
+	// Doctors peer mentoring). Erasing the participant later wipes the mentor's personal data too.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/participants/{participant_id}/peer-mentor (the `MakePeerMentor` operationId).
+	MakePeerMentorWithResponse(ctx context.Context, participantId ParticipantId, body MakePeerMentorJSONRequestBody, reqEditors ...RequestEditorFn) (*MakePeerMentorResponse, error)
+
+	// GetParticipantTimelineWithResponse Everything that happened to a participant, in date order
+	//
+	// Enrolment moves, placements, mentoring matches, interviews and outcomes, for a front end's participant page.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/participants/{participant_id}/timeline (the `GetParticipantTimeline` operationId).
+	GetParticipantTimelineWithResponse(ctx context.Context, participantId ParticipantId, reqEditors ...RequestEditorFn) (*GetParticipantTimelineResponse, error)
+
 	// ListPlacementsWithResponse List placements within reach
 	//
 	// Deleted placements are left out unless `include_deleted=true` or `updated_since` is given, so that a syncing client sees them go.
@@ -7246,6 +10338,57 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PATCH /v1/users/{user_id} (the `UpdateUser` operationId).
 	UpdateUserWithApplicationMergePatchPlusJSONBodyWithResponse(ctx context.Context, userId openapi_types.UUID, params *UpdateUserParams, body UpdateUserApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateUserResponse, error)
+
+	// ListVacanciesWithResponse List live job opportunities within reach
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/vacancies (the `ListVacancies` operationId).
+	ListVacanciesWithResponse(ctx context.Context, params *ListVacanciesParams, reqEditors ...RequestEditorFn) (*ListVacanciesResponse, error)
+
+	// CreateVacancyWithBodyWithResponse Record a job opportunity
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/vacancies (the `CreateVacancy` operationId).
+	CreateVacancyWithBodyWithResponse(ctx context.Context, params *CreateVacancyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateVacancyResponse, error)
+
+	// CreateVacancyWithResponse Record a job opportunity
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/vacancies (the `CreateVacancy` operationId).
+	CreateVacancyWithResponse(ctx context.Context, params *CreateVacancyParams, body CreateVacancyJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateVacancyResponse, error)
+
+	// DeleteVacancyWithResponse Delete one recorded in error
+	//
+	// Leaves a tombstone (`deleted: true`) that syncing clients see. Deleting twice is harmless.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /v1/vacancies/{vacancy_id} (the `DeleteVacancy` operationId).
+	DeleteVacancyWithResponse(ctx context.Context, vacancyId openapi_types.UUID, params *DeleteVacancyParams, reqEditors ...RequestEditorFn) (*DeleteVacancyResponse, error)
+
+	// GetVacancyWithResponse Get one
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/vacancies/{vacancy_id} (the `GetVacancy` operationId).
+	GetVacancyWithResponse(ctx context.Context, vacancyId openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetVacancyResponse, error)
+
+	// UpdateVacancyWithBodyWithResponse Change a vacancy (JSON merge patch)
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/vacancies/{vacancy_id} (the `UpdateVacancy` operationId).
+	UpdateVacancyWithBodyWithResponse(ctx context.Context, vacancyId openapi_types.UUID, params *UpdateVacancyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateVacancyResponse, error)
+
+	// UpdateVacancyWithApplicationMergePatchPlusJSONBodyWithResponse Change a vacancy (JSON merge patch)
+	//
+	// Takes a body of the `application/merge-patch+json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/vacancies/{vacancy_id} (the `UpdateVacancy` operationId).
+	UpdateVacancyWithApplicationMergePatchPlusJSONBodyWithResponse(ctx context.Context, vacancyId openapi_types.UUID, params *UpdateVacancyParams, body UpdateVacancyApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateVacancyResponse, error)
 }
 
 type GetJWKSResponse struct {
@@ -8199,6 +11342,875 @@ func (r TransitionEnrolmentResponse) ContentType() string {
 	return ""
 }
 
+type ListInterviewsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *InterviewPage
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListInterviewsResponse) GetJSON200() *InterviewPage {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListInterviewsResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListInterviewsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListInterviewsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListInterviewsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListInterviewsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateInterviewResponse201Headers the declared response headers of an HTTP 201 response for CreateInterview
+type CreateInterviewResponse201Headers struct {
+	ETag     *string
+	Location *string
+}
+
+type CreateInterviewResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Interview
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *CreateInterviewResponse201Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateInterviewResponse) GetJSON201() *Interview {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r CreateInterviewResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateInterviewResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateInterviewResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateInterviewResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateInterviewResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeleteInterviewResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r DeleteInterviewResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteInterviewResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteInterviewResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteInterviewResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteInterviewResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetInterviewResponse200Headers the declared response headers of an HTTP 200 response for GetInterview
+type GetInterviewResponse200Headers struct {
+	ETag *string
+}
+
+type GetInterviewResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Interview
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetInterviewResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetInterviewResponse) GetJSON200() *Interview {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetInterviewResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetInterviewResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetInterviewResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetInterviewResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetInterviewResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateInterviewResponse200Headers the declared response headers of an HTTP 200 response for UpdateInterview
+type UpdateInterviewResponse200Headers struct {
+	ETag *string
+}
+
+type UpdateInterviewResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Interview
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *UpdateInterviewResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateInterviewResponse) GetJSON200() *Interview {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r UpdateInterviewResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateInterviewResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateInterviewResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateInterviewResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateInterviewResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListMentoringMatchesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *MentoringMatchPage
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListMentoringMatchesResponse) GetJSON200() *MentoringMatchPage {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListMentoringMatchesResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListMentoringMatchesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListMentoringMatchesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListMentoringMatchesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListMentoringMatchesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateMentoringMatchResponse201Headers the declared response headers of an HTTP 201 response for CreateMentoringMatch
+type CreateMentoringMatchResponse201Headers struct {
+	ETag     *string
+	Location *string
+}
+
+type CreateMentoringMatchResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *MentoringMatch
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *CreateMentoringMatchResponse201Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateMentoringMatchResponse) GetJSON201() *MentoringMatch {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r CreateMentoringMatchResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateMentoringMatchResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateMentoringMatchResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateMentoringMatchResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateMentoringMatchResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeleteMentoringMatchResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r DeleteMentoringMatchResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteMentoringMatchResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteMentoringMatchResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteMentoringMatchResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteMentoringMatchResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetMentoringMatchResponse200Headers the declared response headers of an HTTP 200 response for GetMentoringMatch
+type GetMentoringMatchResponse200Headers struct {
+	ETag *string
+}
+
+type GetMentoringMatchResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *MentoringMatch
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetMentoringMatchResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetMentoringMatchResponse) GetJSON200() *MentoringMatch {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetMentoringMatchResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetMentoringMatchResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetMentoringMatchResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetMentoringMatchResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetMentoringMatchResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateMentoringMatchResponse200Headers the declared response headers of an HTTP 200 response for UpdateMentoringMatch
+type UpdateMentoringMatchResponse200Headers struct {
+	ETag *string
+}
+
+type UpdateMentoringMatchResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *MentoringMatch
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *UpdateMentoringMatchResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateMentoringMatchResponse) GetJSON200() *MentoringMatch {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r UpdateMentoringMatchResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateMentoringMatchResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateMentoringMatchResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateMentoringMatchResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateMentoringMatchResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListCheckInsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CheckInPage
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListCheckInsResponse) GetJSON200() *CheckInPage {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListCheckInsResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListCheckInsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListCheckInsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListCheckInsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListCheckInsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateCheckInResponse201Headers the declared response headers of an HTTP 201 response for CreateCheckIn
+type CreateCheckInResponse201Headers struct {
+	ETag     *string
+	Location *string
+}
+
+type CreateCheckInResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *CheckIn
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *CreateCheckInResponse201Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateCheckInResponse) GetJSON201() *CheckIn {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r CreateCheckInResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateCheckInResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateCheckInResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateCheckInResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateCheckInResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListMentorsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *MentorPage
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListMentorsResponse) GetJSON200() *MentorPage {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListMentorsResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListMentorsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListMentorsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListMentorsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListMentorsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateMentorResponse201Headers the declared response headers of an HTTP 201 response for CreateMentor
+type CreateMentorResponse201Headers struct {
+	ETag     *string
+	Location *string
+}
+
+type CreateMentorResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Mentor
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *CreateMentorResponse201Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateMentorResponse) GetJSON201() *Mentor {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r CreateMentorResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateMentorResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateMentorResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateMentorResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateMentorResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeleteMentorResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r DeleteMentorResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteMentorResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteMentorResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteMentorResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteMentorResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetMentorResponse200Headers the declared response headers of an HTTP 200 response for GetMentor
+type GetMentorResponse200Headers struct {
+	ETag *string
+}
+
+type GetMentorResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Mentor
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetMentorResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetMentorResponse) GetJSON200() *Mentor {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetMentorResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetMentorResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetMentorResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetMentorResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetMentorResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateMentorResponse200Headers the declared response headers of an HTTP 200 response for UpdateMentor
+type UpdateMentorResponse200Headers struct {
+	ETag *string
+}
+
+type UpdateMentorResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Mentor
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *UpdateMentorResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateMentorResponse) GetJSON200() *Mentor {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r UpdateMentorResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateMentorResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateMentorResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateMentorResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateMentorResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListOrganisationsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -9063,6 +13075,117 @@ func (r UpdateParticipantResponse) ContentType() string {
 	return ""
 }
 
+// MakePeerMentorResponse201Headers the declared response headers of an HTTP 201 response for MakePeerMentor
+type MakePeerMentorResponse201Headers struct {
+	ETag     *string
+	Location *string
+}
+
+type MakePeerMentorResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Mentor
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *MakePeerMentorResponse201Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r MakePeerMentorResponse) GetJSON201() *Mentor {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r MakePeerMentorResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r MakePeerMentorResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r MakePeerMentorResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r MakePeerMentorResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r MakePeerMentorResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetParticipantTimelineResponse200Headers the declared response headers of an HTTP 200 response for GetParticipantTimeline
+type GetParticipantTimelineResponse200Headers struct {
+	CacheControl *string
+}
+
+type GetParticipantTimelineResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Timeline
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetParticipantTimelineResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetParticipantTimelineResponse) GetJSON200() *Timeline {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetParticipantTimelineResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetParticipantTimelineResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetParticipantTimelineResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetParticipantTimelineResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetParticipantTimelineResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListPlacementsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -9746,6 +13869,261 @@ func (r UpdateUserResponse) ContentType() string {
 	return ""
 }
 
+type ListVacanciesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *VacancyPage
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListVacanciesResponse) GetJSON200() *VacancyPage {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListVacanciesResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListVacanciesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListVacanciesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListVacanciesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListVacanciesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateVacancyResponse201Headers the declared response headers of an HTTP 201 response for CreateVacancy
+type CreateVacancyResponse201Headers struct {
+	ETag     *string
+	Location *string
+}
+
+type CreateVacancyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Vacancy
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *CreateVacancyResponse201Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateVacancyResponse) GetJSON201() *Vacancy {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r CreateVacancyResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateVacancyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateVacancyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateVacancyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateVacancyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeleteVacancyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r DeleteVacancyResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteVacancyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteVacancyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteVacancyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteVacancyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetVacancyResponse200Headers the declared response headers of an HTTP 200 response for GetVacancy
+type GetVacancyResponse200Headers struct {
+	ETag *string
+}
+
+type GetVacancyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Vacancy
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetVacancyResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetVacancyResponse) GetJSON200() *Vacancy {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetVacancyResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetVacancyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetVacancyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetVacancyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetVacancyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateVacancyResponse200Headers the declared response headers of an HTTP 200 response for UpdateVacancy
+type UpdateVacancyResponse200Headers struct {
+	ETag *string
+}
+
+type UpdateVacancyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Vacancy
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *UpdateVacancyResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateVacancyResponse) GetJSON200() *Vacancy {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r UpdateVacancyResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateVacancyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateVacancyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateVacancyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateVacancyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetJWKSWithResponse The public keys that verify access tokens
 //
 // Returns a wrapper object for the known response body format(s).
@@ -10173,6 +14551,324 @@ func (c *ClientWithResponses) TransitionEnrolmentWithResponse(ctx context.Contex
 	return ParseTransitionEnrolmentResponse(rsp)
 }
 
+// ListInterviewsWithResponse List interviews within reach
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/interviews (the `ListInterviews` operationId).
+func (c *ClientWithResponses) ListInterviewsWithResponse(ctx context.Context, params *ListInterviewsParams, reqEditors ...RequestEditorFn) (*ListInterviewsResponse, error) {
+	rsp, err := c.ListInterviews(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListInterviewsResponse(rsp)
+}
+
+// CreateInterviewWithBodyWithResponse Record a participant's interview for a vacancy
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/interviews (the `CreateInterview` operationId).
+func (c *ClientWithResponses) CreateInterviewWithBodyWithResponse(ctx context.Context, params *CreateInterviewParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateInterviewResponse, error) {
+	rsp, err := c.CreateInterviewWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateInterviewResponse(rsp)
+}
+
+// CreateInterviewWithResponse Record a participant's interview for a vacancy
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/interviews (the `CreateInterview` operationId).
+func (c *ClientWithResponses) CreateInterviewWithResponse(ctx context.Context, params *CreateInterviewParams, body CreateInterviewJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateInterviewResponse, error) {
+	rsp, err := c.CreateInterview(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateInterviewResponse(rsp)
+}
+
+// DeleteInterviewWithResponse Delete one recorded in error
+//
+// Leaves a tombstone (`deleted: true`) that syncing clients see. Deleting twice is harmless.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /v1/interviews/{interview_id} (the `DeleteInterview` operationId).
+func (c *ClientWithResponses) DeleteInterviewWithResponse(ctx context.Context, interviewId openapi_types.UUID, params *DeleteInterviewParams, reqEditors ...RequestEditorFn) (*DeleteInterviewResponse, error) {
+	rsp, err := c.DeleteInterview(ctx, interviewId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteInterviewResponse(rsp)
+}
+
+// GetInterviewWithResponse Get one
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/interviews/{interview_id} (the `GetInterview` operationId).
+func (c *ClientWithResponses) GetInterviewWithResponse(ctx context.Context, interviewId openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetInterviewResponse, error) {
+	rsp, err := c.GetInterview(ctx, interviewId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetInterviewResponse(rsp)
+}
+
+// UpdateInterviewWithBodyWithResponse Record the result (JSON merge patch)
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/interviews/{interview_id} (the `UpdateInterview` operationId).
+func (c *ClientWithResponses) UpdateInterviewWithBodyWithResponse(ctx context.Context, interviewId openapi_types.UUID, params *UpdateInterviewParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateInterviewResponse, error) {
+	rsp, err := c.UpdateInterviewWithBody(ctx, interviewId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateInterviewResponse(rsp)
+}
+
+// UpdateInterviewWithApplicationMergePatchPlusJSONBodyWithResponse Record the result (JSON merge patch)
+//
+// Takes a body of the `application/merge-patch+json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/interviews/{interview_id} (the `UpdateInterview` operationId).
+func (c *ClientWithResponses) UpdateInterviewWithApplicationMergePatchPlusJSONBodyWithResponse(ctx context.Context, interviewId openapi_types.UUID, params *UpdateInterviewParams, body UpdateInterviewApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateInterviewResponse, error) {
+	rsp, err := c.UpdateInterviewWithApplicationMergePatchPlusJSONBody(ctx, interviewId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateInterviewResponse(rsp)
+}
+
+// ListMentoringMatchesWithResponse List mentoring matches within reach
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/mentoring-matches (the `ListMentoringMatches` operationId).
+func (c *ClientWithResponses) ListMentoringMatchesWithResponse(ctx context.Context, params *ListMentoringMatchesParams, reqEditors ...RequestEditorFn) (*ListMentoringMatchesResponse, error) {
+	rsp, err := c.ListMentoringMatches(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListMentoringMatchesResponse(rsp)
+}
+
+// CreateMentoringMatchWithBodyWithResponse Match a mentor to a participant
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/mentoring-matches (the `CreateMentoringMatch` operationId).
+func (c *ClientWithResponses) CreateMentoringMatchWithBodyWithResponse(ctx context.Context, params *CreateMentoringMatchParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateMentoringMatchResponse, error) {
+	rsp, err := c.CreateMentoringMatchWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateMentoringMatchResponse(rsp)
+}
+
+// CreateMentoringMatchWithResponse Match a mentor to a participant
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/mentoring-matches (the `CreateMentoringMatch` operationId).
+func (c *ClientWithResponses) CreateMentoringMatchWithResponse(ctx context.Context, params *CreateMentoringMatchParams, body CreateMentoringMatchJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateMentoringMatchResponse, error) {
+	rsp, err := c.CreateMentoringMatch(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateMentoringMatchResponse(rsp)
+}
+
+// DeleteMentoringMatchWithResponse Delete one recorded in error
+//
+// Leaves a tombstone (`deleted: true`) that syncing clients see. Deleting twice is harmless.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /v1/mentoring-matches/{match_id} (the `DeleteMentoringMatch` operationId).
+func (c *ClientWithResponses) DeleteMentoringMatchWithResponse(ctx context.Context, matchId openapi_types.UUID, params *DeleteMentoringMatchParams, reqEditors ...RequestEditorFn) (*DeleteMentoringMatchResponse, error) {
+	rsp, err := c.DeleteMentoringMatch(ctx, matchId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteMentoringMatchResponse(rsp)
+}
+
+// GetMentoringMatchWithResponse Get one
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/mentoring-matches/{match_id} (the `GetMentoringMatch` operationId).
+func (c *ClientWithResponses) GetMentoringMatchWithResponse(ctx context.Context, matchId openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetMentoringMatchResponse, error) {
+	rsp, err := c.GetMentoringMatch(ctx, matchId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetMentoringMatchResponse(rsp)
+}
+
+// UpdateMentoringMatchWithBodyWithResponse Change a match (JSON merge patch)
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/mentoring-matches/{match_id} (the `UpdateMentoringMatch` operationId).
+func (c *ClientWithResponses) UpdateMentoringMatchWithBodyWithResponse(ctx context.Context, matchId openapi_types.UUID, params *UpdateMentoringMatchParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateMentoringMatchResponse, error) {
+	rsp, err := c.UpdateMentoringMatchWithBody(ctx, matchId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateMentoringMatchResponse(rsp)
+}
+
+// UpdateMentoringMatchWithApplicationMergePatchPlusJSONBodyWithResponse Change a match (JSON merge patch)
+//
+// Takes a body of the `application/merge-patch+json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/mentoring-matches/{match_id} (the `UpdateMentoringMatch` operationId).
+func (c *ClientWithResponses) UpdateMentoringMatchWithApplicationMergePatchPlusJSONBodyWithResponse(ctx context.Context, matchId openapi_types.UUID, params *UpdateMentoringMatchParams, body UpdateMentoringMatchApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateMentoringMatchResponse, error) {
+	rsp, err := c.UpdateMentoringMatchWithApplicationMergePatchPlusJSONBody(ctx, matchId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateMentoringMatchResponse(rsp)
+}
+
+// ListCheckInsWithResponse List a match's check-ins
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/mentoring-matches/{match_id}/check-ins (the `ListCheckIns` operationId).
+func (c *ClientWithResponses) ListCheckInsWithResponse(ctx context.Context, matchId openapi_types.UUID, params *ListCheckInsParams, reqEditors ...RequestEditorFn) (*ListCheckInsResponse, error) {
+	rsp, err := c.ListCheckIns(ctx, matchId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListCheckInsResponse(rsp)
+}
+
+// CreateCheckInWithBodyWithResponse Record a check-in of a match
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/mentoring-matches/{match_id}/check-ins (the `CreateCheckIn` operationId).
+func (c *ClientWithResponses) CreateCheckInWithBodyWithResponse(ctx context.Context, matchId openapi_types.UUID, params *CreateCheckInParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateCheckInResponse, error) {
+	rsp, err := c.CreateCheckInWithBody(ctx, matchId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateCheckInResponse(rsp)
+}
+
+// CreateCheckInWithResponse Record a check-in of a match
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/mentoring-matches/{match_id}/check-ins (the `CreateCheckIn` operationId).
+func (c *ClientWithResponses) CreateCheckInWithResponse(ctx context.Context, matchId openapi_types.UUID, params *CreateCheckInParams, body CreateCheckInJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateCheckInResponse, error) {
+	rsp, err := c.CreateCheckIn(ctx, matchId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateCheckInResponse(rsp)
+}
+
+// ListMentorsWithResponse List mentors within reach
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/mentors (the `ListMentors` operationId).
+func (c *ClientWithResponses) ListMentorsWithResponse(ctx context.Context, params *ListMentorsParams, reqEditors ...RequestEditorFn) (*ListMentorsResponse, error) {
+	rsp, err := c.ListMentors(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListMentorsResponse(rsp)
+}
+
+// CreateMentorWithBodyWithResponse Record a mentor
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/mentors (the `CreateMentor` operationId).
+func (c *ClientWithResponses) CreateMentorWithBodyWithResponse(ctx context.Context, params *CreateMentorParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateMentorResponse, error) {
+	rsp, err := c.CreateMentorWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateMentorResponse(rsp)
+}
+
+// CreateMentorWithResponse Record a mentor
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/mentors (the `CreateMentor` operationId).
+func (c *ClientWithResponses) CreateMentorWithResponse(ctx context.Context, params *CreateMentorParams, body CreateMentorJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateMentorResponse, error) {
+	rsp, err := c.CreateMentor(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateMentorResponse(rsp)
+}
+
+// DeleteMentorWithResponse Delete one recorded in error
+//
+// Leaves a tombstone (`deleted: true`) that syncing clients see. Deleting twice is harmless.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /v1/mentors/{mentor_id} (the `DeleteMentor` operationId).
+func (c *ClientWithResponses) DeleteMentorWithResponse(ctx context.Context, mentorId openapi_types.UUID, params *DeleteMentorParams, reqEditors ...RequestEditorFn) (*DeleteMentorResponse, error) {
+	rsp, err := c.DeleteMentor(ctx, mentorId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteMentorResponse(rsp)
+}
+
+// GetMentorWithResponse Get one
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/mentors/{mentor_id} (the `GetMentor` operationId).
+func (c *ClientWithResponses) GetMentorWithResponse(ctx context.Context, mentorId openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetMentorResponse, error) {
+	rsp, err := c.GetMentor(ctx, mentorId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetMentorResponse(rsp)
+}
+
+// UpdateMentorWithBodyWithResponse Change a mentor (JSON merge patch)
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/mentors/{mentor_id} (the `UpdateMentor` operationId).
+func (c *ClientWithResponses) UpdateMentorWithBodyWithResponse(ctx context.Context, mentorId openapi_types.UUID, params *UpdateMentorParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateMentorResponse, error) {
+	rsp, err := c.UpdateMentorWithBody(ctx, mentorId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateMentorResponse(rsp)
+}
+
+// UpdateMentorWithApplicationMergePatchPlusJSONBodyWithResponse Change a mentor (JSON merge patch)
+//
+// Takes a body of the `application/merge-patch+json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/mentors/{mentor_id} (the `UpdateMentor` operationId).
+func (c *ClientWithResponses) UpdateMentorWithApplicationMergePatchPlusJSONBodyWithResponse(ctx context.Context, mentorId openapi_types.UUID, params *UpdateMentorParams, body UpdateMentorApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateMentorResponse, error) {
+	rsp, err := c.UpdateMentorWithApplicationMergePatchPlusJSONBody(ctx, mentorId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateMentorResponse(rsp)
+}
+
 // ListOrganisationsWithResponse List organisations
 //
 // Returns a wrapper object for the known response body format(s).
@@ -10495,6 +15191,55 @@ func (c *ClientWithResponses) UpdateParticipantWithApplicationMergePatchPlusJSON
 	return ParseUpdateParticipantResponse(rsp)
 }
 
+// MakePeerMentorWithBodyWithResponse Make a participant who completed peer-mentor training a peer mentor
+//
+// Creates a peer mentor from the participant's record, without re-keying: the
+// participant must have completed an enrolment in a mentoring programme (such as Street
+// Doctors peer mentoring). Erasing the participant later wipes the mentor's personal data too.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/participants/{participant_id}/peer-mentor (the `MakePeerMentor` operationId).
+func (c *ClientWithResponses) MakePeerMentorWithBodyWithResponse(ctx context.Context, participantId ParticipantId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*MakePeerMentorResponse, error) {
+	rsp, err := c.MakePeerMentorWithBody(ctx, participantId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseMakePeerMentorResponse(rsp)
+}
+
+// MakePeerMentorWithResponse Make a participant who completed peer-mentor training a peer mentor
+//
+// Creates a peer mentor from the participant's record, without re-keying: the
+// participant must have completed an enrolment in a mentoring programme (such as Street
+// Doctors peer mentoring). Erasing the participant later wipes the mentor's personal data too.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/participants/{participant_id}/peer-mentor (the `MakePeerMentor` operationId).
+func (c *ClientWithResponses) MakePeerMentorWithResponse(ctx context.Context, participantId ParticipantId, body MakePeerMentorJSONRequestBody, reqEditors ...RequestEditorFn) (*MakePeerMentorResponse, error) {
+	rsp, err := c.MakePeerMentor(ctx, participantId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseMakePeerMentorResponse(rsp)
+}
+
+// GetParticipantTimelineWithResponse Everything that happened to a participant, in date order
+//
+// Enrolment moves, placements, mentoring matches, interviews and outcomes, for a front end's participant page.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/participants/{participant_id}/timeline (the `GetParticipantTimeline` operationId).
+func (c *ClientWithResponses) GetParticipantTimelineWithResponse(ctx context.Context, participantId ParticipantId, reqEditors ...RequestEditorFn) (*GetParticipantTimelineResponse, error) {
+	rsp, err := c.GetParticipantTimeline(ctx, participantId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetParticipantTimelineResponse(rsp)
+}
+
 // ListPlacementsWithResponse List placements within reach
 //
 // Deleted placements are left out unless `include_deleted=true` or `updated_since` is given, so that a syncing client sees them go.
@@ -10760,6 +15505,99 @@ func (c *ClientWithResponses) UpdateUserWithApplicationMergePatchPlusJSONBodyWit
 		return nil, err
 	}
 	return ParseUpdateUserResponse(rsp)
+}
+
+// ListVacanciesWithResponse List live job opportunities within reach
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/vacancies (the `ListVacancies` operationId).
+func (c *ClientWithResponses) ListVacanciesWithResponse(ctx context.Context, params *ListVacanciesParams, reqEditors ...RequestEditorFn) (*ListVacanciesResponse, error) {
+	rsp, err := c.ListVacancies(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListVacanciesResponse(rsp)
+}
+
+// CreateVacancyWithBodyWithResponse Record a job opportunity
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/vacancies (the `CreateVacancy` operationId).
+func (c *ClientWithResponses) CreateVacancyWithBodyWithResponse(ctx context.Context, params *CreateVacancyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateVacancyResponse, error) {
+	rsp, err := c.CreateVacancyWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateVacancyResponse(rsp)
+}
+
+// CreateVacancyWithResponse Record a job opportunity
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/vacancies (the `CreateVacancy` operationId).
+func (c *ClientWithResponses) CreateVacancyWithResponse(ctx context.Context, params *CreateVacancyParams, body CreateVacancyJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateVacancyResponse, error) {
+	rsp, err := c.CreateVacancy(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateVacancyResponse(rsp)
+}
+
+// DeleteVacancyWithResponse Delete one recorded in error
+//
+// Leaves a tombstone (`deleted: true`) that syncing clients see. Deleting twice is harmless.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /v1/vacancies/{vacancy_id} (the `DeleteVacancy` operationId).
+func (c *ClientWithResponses) DeleteVacancyWithResponse(ctx context.Context, vacancyId openapi_types.UUID, params *DeleteVacancyParams, reqEditors ...RequestEditorFn) (*DeleteVacancyResponse, error) {
+	rsp, err := c.DeleteVacancy(ctx, vacancyId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteVacancyResponse(rsp)
+}
+
+// GetVacancyWithResponse Get one
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/vacancies/{vacancy_id} (the `GetVacancy` operationId).
+func (c *ClientWithResponses) GetVacancyWithResponse(ctx context.Context, vacancyId openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetVacancyResponse, error) {
+	rsp, err := c.GetVacancy(ctx, vacancyId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetVacancyResponse(rsp)
+}
+
+// UpdateVacancyWithBodyWithResponse Change a vacancy (JSON merge patch)
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/vacancies/{vacancy_id} (the `UpdateVacancy` operationId).
+func (c *ClientWithResponses) UpdateVacancyWithBodyWithResponse(ctx context.Context, vacancyId openapi_types.UUID, params *UpdateVacancyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateVacancyResponse, error) {
+	rsp, err := c.UpdateVacancyWithBody(ctx, vacancyId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateVacancyResponse(rsp)
+}
+
+// UpdateVacancyWithApplicationMergePatchPlusJSONBodyWithResponse Change a vacancy (JSON merge patch)
+//
+// Takes a body of the `application/merge-patch+json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/vacancies/{vacancy_id} (the `UpdateVacancy` operationId).
+func (c *ClientWithResponses) UpdateVacancyWithApplicationMergePatchPlusJSONBodyWithResponse(ctx context.Context, vacancyId openapi_types.UUID, params *UpdateVacancyParams, body UpdateVacancyApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateVacancyResponse, error) {
+	rsp, err := c.UpdateVacancyWithApplicationMergePatchPlusJSONBody(ctx, vacancyId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateVacancyResponse(rsp)
 }
 
 // ParseGetJWKSResponse parses an HTTP response from a GetJWKSWithResponse call
@@ -11533,6 +16371,713 @@ func ParseTransitionEnrolmentResponse(rsp *http.Response) (*TransitionEnrolmentR
 	return response, nil
 }
 
+// ParseListInterviewsResponse parses an HTTP response from a ListInterviewsWithResponse call
+func ParseListInterviewsResponse(rsp *http.Response) (*ListInterviewsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListInterviewsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest InterviewPage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCreateInterviewResponse parses an HTTP response from a CreateInterviewWithResponse call
+func ParseCreateInterviewResponse(rsp *http.Response) (*CreateInterviewResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateInterviewResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Interview
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers CreateInterviewResponse201Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		response.Headers201 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteInterviewResponse parses an HTTP response from a DeleteInterviewWithResponse call
+func ParseDeleteInterviewResponse(rsp *http.Response) (*DeleteInterviewResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteInterviewResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetInterviewResponse parses an HTTP response from a GetInterviewWithResponse call
+func ParseGetInterviewResponse(rsp *http.Response) (*GetInterviewResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetInterviewResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Interview
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetInterviewResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdateInterviewResponse parses an HTTP response from a UpdateInterviewWithResponse call
+func ParseUpdateInterviewResponse(rsp *http.Response) (*UpdateInterviewResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateInterviewResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Interview
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers UpdateInterviewResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListMentoringMatchesResponse parses an HTTP response from a ListMentoringMatchesWithResponse call
+func ParseListMentoringMatchesResponse(rsp *http.Response) (*ListMentoringMatchesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListMentoringMatchesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest MentoringMatchPage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCreateMentoringMatchResponse parses an HTTP response from a CreateMentoringMatchWithResponse call
+func ParseCreateMentoringMatchResponse(rsp *http.Response) (*CreateMentoringMatchResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateMentoringMatchResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest MentoringMatch
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers CreateMentoringMatchResponse201Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		response.Headers201 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteMentoringMatchResponse parses an HTTP response from a DeleteMentoringMatchWithResponse call
+func ParseDeleteMentoringMatchResponse(rsp *http.Response) (*DeleteMentoringMatchResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteMentoringMatchResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetMentoringMatchResponse parses an HTTP response from a GetMentoringMatchWithResponse call
+func ParseGetMentoringMatchResponse(rsp *http.Response) (*GetMentoringMatchResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetMentoringMatchResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest MentoringMatch
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetMentoringMatchResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdateMentoringMatchResponse parses an HTTP response from a UpdateMentoringMatchWithResponse call
+func ParseUpdateMentoringMatchResponse(rsp *http.Response) (*UpdateMentoringMatchResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateMentoringMatchResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest MentoringMatch
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers UpdateMentoringMatchResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListCheckInsResponse parses an HTTP response from a ListCheckInsWithResponse call
+func ParseListCheckInsResponse(rsp *http.Response) (*ListCheckInsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListCheckInsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CheckInPage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCreateCheckInResponse parses an HTTP response from a CreateCheckInWithResponse call
+func ParseCreateCheckInResponse(rsp *http.Response) (*CreateCheckInResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateCheckInResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest CheckIn
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers CreateCheckInResponse201Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		response.Headers201 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListMentorsResponse parses an HTTP response from a ListMentorsWithResponse call
+func ParseListMentorsResponse(rsp *http.Response) (*ListMentorsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListMentorsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest MentorPage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCreateMentorResponse parses an HTTP response from a CreateMentorWithResponse call
+func ParseCreateMentorResponse(rsp *http.Response) (*CreateMentorResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateMentorResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Mentor
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers CreateMentorResponse201Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		response.Headers201 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteMentorResponse parses an HTTP response from a DeleteMentorWithResponse call
+func ParseDeleteMentorResponse(rsp *http.Response) (*DeleteMentorResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteMentorResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetMentorResponse parses an HTTP response from a GetMentorWithResponse call
+func ParseGetMentorResponse(rsp *http.Response) (*GetMentorResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetMentorResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Mentor
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetMentorResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdateMentorResponse parses an HTTP response from a UpdateMentorWithResponse call
+func ParseUpdateMentorResponse(rsp *http.Response) (*UpdateMentorResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateMentorResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Mentor
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers UpdateMentorResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseListOrganisationsResponse parses an HTTP response from a ListOrganisationsWithResponse call
 func ParseListOrganisationsResponse(rsp *http.Response) (*ListOrganisationsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -12250,6 +17795,105 @@ func ParseUpdateParticipantResponse(rsp *http.Response) (*UpdateParticipantRespo
 	return response, nil
 }
 
+// ParseMakePeerMentorResponse parses an HTTP response from a MakePeerMentorWithResponse call
+func ParseMakePeerMentorResponse(rsp *http.Response) (*MakePeerMentorResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &MakePeerMentorResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Mentor
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers MakePeerMentorResponse201Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		response.Headers201 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetParticipantTimelineResponse parses an HTTP response from a GetParticipantTimelineWithResponse call
+func ParseGetParticipantTimelineResponse(rsp *http.Response) (*GetParticipantTimelineResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetParticipantTimelineResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Timeline
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetParticipantTimelineResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseListPlacementsResponse parses an HTTP response from a ListPlacementsWithResponse call
 func ParseListPlacementsResponse(rsp *http.Response) (*ListPlacementsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -12800,6 +18444,213 @@ func ParseUpdateUserResponse(rsp *http.Response) (*UpdateUserResponse, error) {
 	switch {
 	case rsp.StatusCode == 200:
 		var headers UpdateUserResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListVacanciesResponse parses an HTTP response from a ListVacanciesWithResponse call
+func ParseListVacanciesResponse(rsp *http.Response) (*ListVacanciesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListVacanciesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest VacancyPage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCreateVacancyResponse parses an HTTP response from a CreateVacancyWithResponse call
+func ParseCreateVacancyResponse(rsp *http.Response) (*CreateVacancyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateVacancyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Vacancy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers CreateVacancyResponse201Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		response.Headers201 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteVacancyResponse parses an HTTP response from a DeleteVacancyWithResponse call
+func ParseDeleteVacancyResponse(rsp *http.Response) (*DeleteVacancyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteVacancyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetVacancyResponse parses an HTTP response from a GetVacancyWithResponse call
+func ParseGetVacancyResponse(rsp *http.Response) (*GetVacancyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetVacancyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Vacancy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetVacancyResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdateVacancyResponse parses an HTTP response from a UpdateVacancyWithResponse call
+func ParseUpdateVacancyResponse(rsp *http.Response) (*UpdateVacancyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateVacancyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Vacancy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers UpdateVacancyResponse200Headers
 		if values := rsp.Header.Values("ETag"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {

@@ -1,0 +1,139 @@
+package httpapi
+
+import (
+	"context"
+
+	"github.com/p4w-nhs/p4w/api"
+	"github.com/p4w-nhs/p4w/internal/domain"
+)
+
+func vacancyOut(v domain.Vacancy) api.Vacancy {
+	return api.Vacancy{Id: v.ID, OrganisationId: v.OrganisationID, EmployerName: v.EmployerName,
+		EmployerOrganisationId: nullableOf(v.EmployerOrganisationID, same), Role: v.Role, Band: nullableOf(v.Band, same[string]),
+		ClosingOn: dateOut(v.ClosingOn), Status: api.VacancyStatus(v.Status), Deleted: v.DeletedAt != nil,
+		CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt, Version: v.Version}
+}
+
+func interviewOut(i domain.Interview) api.Interview {
+	return api.Interview{Id: i.ID, OrganisationId: i.OrganisationID, VacancyId: i.VacancyID, ParticipantId: i.ParticipantID,
+		EnrolmentId: nullableOf(i.EnrolmentID, same), HeldOn: dateOut(i.HeldOn), Result: api.InterviewResult(i.Result),
+		Deleted: i.DeletedAt != nil, CreatedAt: i.CreatedAt, UpdatedAt: i.UpdatedAt, Version: i.Version}
+}
+
+// ListVacancies lists the vacancies within reach.
+func (s *Server) ListVacancies(ctx context.Context, r api.ListVacanciesRequestObject) (api.ListVacanciesResponseObject, error) {
+	q := r.Params
+	req, err := pageRequest(q.Limit, q.Cursor, q.UpdatedSince)
+	if err != nil {
+		return nil, err
+	}
+	page, err := s.Vacancies.ListVacancies(ctx, domain.VacancyFilter{Status: ptrOf(q.Status, str[api.VacancyStatus]),
+		ClosingAfter: ptrOf(q.ClosingAfter, dateIn), IncludeDeleted: ptrValue(q.IncludeDeleted)}, req)
+	if err != nil {
+		return nil, err
+	}
+	out := api.ListVacancies200JSONResponse{Data: make([]api.Vacancy, len(page.Items)), NextCursor: encodeCursor(page.Next)}
+	for i, v := range page.Items {
+		out.Data[i] = vacancyOut(v)
+	}
+	return out, nil
+}
+
+// CreateVacancy records a job opportunity.
+func (s *Server) CreateVacancy(ctx context.Context, r api.CreateVacancyRequestObject) (api.CreateVacancyResponseObject, error) {
+	b := r.Body
+	v, err := s.Vacancies.CreateVacancy(ctx, domain.Vacancy{OrganisationID: b.OrganisationId, EmployerName: b.EmployerName,
+		EmployerOrganisationID: b.EmployerOrganisationId, Role: b.Role, Band: b.Band, ClosingOn: b.ClosingOn.Time}, patchedFields(b))
+	if err != nil {
+		return nil, err
+	}
+	loc := "/v1/vacancies/" + v.ID.String()
+	return api.CreateVacancy201JSONResponse{Body: vacancyOut(v), Headers: api.CreateVacancy201ResponseHeaders{ETag: etag(v.Version), Location: &loc}}, nil
+}
+
+// GetVacancy returns a vacancy.
+func (s *Server) GetVacancy(ctx context.Context, r api.GetVacancyRequestObject) (api.GetVacancyResponseObject, error) {
+	v, err := s.Vacancies.GetVacancy(ctx, r.VacancyId)
+	if err != nil {
+		return nil, err
+	}
+	return api.GetVacancy200JSONResponse{Body: vacancyOut(v), Headers: api.GetVacancy200ResponseHeaders{ETag: etag(v.Version)}}, nil
+}
+
+// UpdateVacancy applies a merge patch.
+func (s *Server) UpdateVacancy(ctx context.Context, r api.UpdateVacancyRequestObject) (api.UpdateVacancyResponseObject, error) {
+	b := r.Body
+	c := domain.VacancyChange{EmployerName: b.EmployerName, Role: b.Role, Band: change(b.Band, same[string]),
+		ClosingOn: ptrOf(b.ClosingOn, dateIn), Status: ptrOf(b.Status, str[api.VacancyStatus])}
+	v, err := s.Vacancies.UpdateVacancy(ctx, r.VacancyId, ifMatch(r.Params.IfMatch), c, patchedFields(b))
+	if err != nil {
+		return nil, err
+	}
+	return api.UpdateVacancy200JSONResponse{Body: vacancyOut(v), Headers: api.UpdateVacancy200ResponseHeaders{ETag: etag(v.Version)}}, nil
+}
+
+// DeleteVacancy leaves a tombstone.
+func (s *Server) DeleteVacancy(ctx context.Context, r api.DeleteVacancyRequestObject) (api.DeleteVacancyResponseObject, error) {
+	if err := s.Vacancies.DeleteVacancy(ctx, r.VacancyId, ifMatch(r.Params.IfMatch)); err != nil {
+		return nil, err
+	}
+	return api.DeleteVacancy204Response{}, nil
+}
+
+// ListInterviews lists the interviews within reach.
+func (s *Server) ListInterviews(ctx context.Context, r api.ListInterviewsRequestObject) (api.ListInterviewsResponseObject, error) {
+	q := r.Params
+	req, err := pageRequest(q.Limit, q.Cursor, q.UpdatedSince)
+	if err != nil {
+		return nil, err
+	}
+	page, err := s.Vacancies.ListInterviews(ctx, domain.InterviewFilter{VacancyID: q.VacancyId, ParticipantID: q.ParticipantId,
+		Result: ptrOf(q.Result, str[api.InterviewResult]), IncludeDeleted: ptrValue(q.IncludeDeleted)}, req)
+	if err != nil {
+		return nil, err
+	}
+	out := api.ListInterviews200JSONResponse{Data: make([]api.Interview, len(page.Items)), NextCursor: encodeCursor(page.Next)}
+	for i, v := range page.Items {
+		out.Data[i] = interviewOut(v)
+	}
+	return out, nil
+}
+
+// CreateInterview records an interview.
+func (s *Server) CreateInterview(ctx context.Context, r api.CreateInterviewRequestObject) (api.CreateInterviewResponseObject, error) {
+	b := r.Body
+	i, err := s.Vacancies.CreateInterview(ctx, domain.Interview{VacancyID: b.VacancyId, ParticipantID: b.ParticipantId, EnrolmentID: b.EnrolmentId,
+		HeldOn: b.HeldOn.Time, Result: string(ptrValue(b.Result))}, patchedFields(b))
+	if err != nil {
+		return nil, err
+	}
+	loc := "/v1/interviews/" + i.ID.String()
+	return api.CreateInterview201JSONResponse{Body: interviewOut(i), Headers: api.CreateInterview201ResponseHeaders{ETag: etag(i.Version), Location: &loc}}, nil
+}
+
+// GetInterview returns an interview.
+func (s *Server) GetInterview(ctx context.Context, r api.GetInterviewRequestObject) (api.GetInterviewResponseObject, error) {
+	i, err := s.Vacancies.GetInterview(ctx, r.InterviewId)
+	if err != nil {
+		return nil, err
+	}
+	return api.GetInterview200JSONResponse{Body: interviewOut(i), Headers: api.GetInterview200ResponseHeaders{ETag: etag(i.Version)}}, nil
+}
+
+// UpdateInterview records a result.
+func (s *Server) UpdateInterview(ctx context.Context, r api.UpdateInterviewRequestObject) (api.UpdateInterviewResponseObject, error) {
+	b := r.Body
+	i, err := s.Vacancies.UpdateInterview(ctx, r.InterviewId, ifMatch(r.Params.IfMatch), ptrOf(b.HeldOn, dateIn), ptrOf(b.Result, str[api.InterviewResult]), patchedFields(b))
+	if err != nil {
+		return nil, err
+	}
+	return api.UpdateInterview200JSONResponse{Body: interviewOut(i), Headers: api.UpdateInterview200ResponseHeaders{ETag: etag(i.Version)}}, nil
+}
+
+// DeleteInterview leaves a tombstone.
+func (s *Server) DeleteInterview(ctx context.Context, r api.DeleteInterviewRequestObject) (api.DeleteInterviewResponseObject, error) {
+	if err := s.Vacancies.DeleteInterview(ctx, r.InterviewId, ifMatch(r.Params.IfMatch)); err != nil {
+		return nil, err
+	}
+	return api.DeleteInterview204Response{}, nil
+}
