@@ -220,25 +220,11 @@ func CheckEligibility(p Programme, c Cohort, who Participant) error {
 
 // CohortRepository stores cohorts within the caller's reach.
 type CohortRepository interface {
-	// Create inserts c. Errors: conflict.
-	Create(ctx context.Context, c *Cohort) error
-	// Get returns one cohort. Errors: not_found.
-	Get(ctx context.Context, id uuid.UUID) (Cohort, error)
-	List(ctx context.Context, f CohortFilter, req PageRequest) (Page[Cohort], error)
-	// Update: as OrganisationRepository.Update.
-	Update(ctx context.Context, id uuid.UUID, ifVersion *int64, change func(*Cohort) error) (Cohort, error)
+	Store[Cohort, CohortFilter]
 	// TakePlaces adds delta to the places taken, under the cohort's row lock.
 	// Errors: conflict (the cohort is full).
 	TakePlaces(ctx context.Context, id uuid.UUID, delta int) error
 }
 
 // EnrolmentRepository stores enrolments within the caller's reach.
-type EnrolmentRepository interface {
-	// Create inserts e. Errors: conflict (already in the cohort).
-	Create(ctx context.Context, e *Enrolment) error
-	// Get returns one enrolment. Errors: not_found.
-	Get(ctx context.Context, id uuid.UUID) (Enrolment, error)
-	List(ctx context.Context, f EnrolmentFilter, req PageRequest) (Page[Enrolment], error)
-	// Update: as OrganisationRepository.Update.
-	Update(ctx context.Context, id uuid.UUID, ifVersion *int64, change func(*Enrolment) error) (Enrolment, error)
-}
+type EnrolmentRepository = Store[Enrolment, EnrolmentFilter]

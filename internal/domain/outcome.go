@@ -1,7 +1,6 @@
 package domain
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"time"
@@ -131,11 +130,4 @@ func (c OutcomeChange) Apply(o *Outcome) {
 }
 
 // OutcomeRepository stores outcomes within the caller's reach.
-type OutcomeRepository interface {
-	Create(ctx context.Context, o *Outcome) error
-	// Get returns one outcome, deleted or not. Errors: not_found.
-	Get(ctx context.Context, id uuid.UUID) (Outcome, error)
-	List(ctx context.Context, f OutcomeFilter, req PageRequest) (Page[Outcome], error)
-	// Update: as OrganisationRepository.Update.
-	Update(ctx context.Context, id uuid.UUID, ifVersion *int64, change func(*Outcome) error) (Outcome, error)
-}
+type OutcomeRepository = Store[Outcome, OutcomeFilter]

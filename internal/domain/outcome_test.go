@@ -186,7 +186,9 @@ func TestOutcomeValidateMessageListsTheAllowedCodes(t *testing.T) {
 
 func TestOutcomeValidateSustainmentChecks(t *testing.T) {
 	starts := outcomeDatePtr(t, "2026-01-10")
-	check := func(on string) *SustainmentCheck { return &SustainmentCheck{Result: "yes", CheckedOn: outcomeDate(t, on)} }
+	check := func(on string) *SustainmentCheck {
+		return &SustainmentCheck{Result: "yes", CheckedOn: outcomeDate(t, on)}
+	}
 	base := func() Outcome {
 		return Outcome{Destination: DestEmployment, ILRCode: "EMP1", StartsOn: starts}
 	}
@@ -236,7 +238,9 @@ func TestOutcomeValidateSustainmentChecks(t *testing.T) {
 
 func TestSustainmentDue(t *testing.T) {
 	starts := outcomeDatePtr(t, "2026-01-10")
-	check := func(on string) *SustainmentCheck { return &SustainmentCheck{Result: "yes", CheckedOn: outcomeDate(t, on)} }
+	check := func(on string) *SustainmentCheck {
+		return &SustainmentCheck{Result: "yes", CheckedOn: outcomeDate(t, on)}
+	}
 	employment := Outcome{Destination: DestEmployment, ILRCode: "EMP1", StartsOn: starts}
 	after3m := employment
 	after3m.Sustained3m = check("2026-04-14")

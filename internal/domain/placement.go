@@ -1,7 +1,6 @@
 package domain
 
 import (
-	"context"
 	"time"
 
 	"github.com/google/uuid"
@@ -79,11 +78,4 @@ func (c PlacementChange) Apply(p *Placement) {
 }
 
 // PlacementRepository stores placements within the caller's reach.
-type PlacementRepository interface {
-	Create(ctx context.Context, p *Placement) error
-	// Get returns one placement, deleted or not. Errors: not_found.
-	Get(ctx context.Context, id uuid.UUID) (Placement, error)
-	List(ctx context.Context, f PlacementFilter, req PageRequest) (Page[Placement], error)
-	// Update: as OrganisationRepository.Update.
-	Update(ctx context.Context, id uuid.UUID, ifVersion *int64, change func(*Placement) error) (Placement, error)
-}
+type PlacementRepository = Store[Placement, PlacementFilter]

@@ -423,11 +423,17 @@ func TestCohortPatch(t *testing.T) {
 	for range 3 {
 		dlMustEnrol(t, env, token, c.ID, dlPerson(t, env, token, trust.ID, "1990-05-05", "universal_credit"), "status", "enrolled")
 	}
-	p := expectProblem(t, dlPatchCohort(t, env, token, c.ID, `{"capacity":2}`, "If-Match", `"2"`), http.StatusUnprocessableEntity, "capacity")
+	// Each place taken is a change of the cohort a syncing client sees: a new version.
+	current := dlGetCohort(t, env, token, c.ID)
+	if current.PlacesTaken != 3 || current.Version <= 2 {
+		t.Errorf("after three enrolments: places_taken %d, version %d", current.PlacesTaken, current.Version)
+	}
+	match := etagOf(current.Version)
+	p := expectProblem(t, dlPatchCohort(t, env, token, c.ID, `{"capacity":2}`, "If-Match", match), http.StatusUnprocessableEntity, "capacity")
 	if msg := dlMessage(p, "capacity"); !strings.Contains(msg, "3") {
 		t.Errorf("the refusal does not say how many places are taken: %q", msg)
 	}
-	res = dlPatchCohort(t, env, token, c.ID, `{"capacity":3}`, "If-Match", `"2"`)
+	res = dlPatchCohort(t, env, token, c.ID, `{"capacity":3}`, "If-Match", match)
 	expectStatus(t, res, http.StatusOK)
 	res.Decode(t, &got)
 	if got.Capacity != 3 || got.PlacesTaken != 3 {

@@ -7,7 +7,6 @@ import (
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"github.com/p4w-nhs/p4w/internal/domain"
 )
@@ -48,86 +47,39 @@ func cohortModel(c domain.Cohort) cohort {
 		DeliveryPartnerID: c.DeliveryPartnerID, FundingAwardRef: c.FundingAwardRef}
 }
 
+func (m cohort) position() domain.Position { return domain.Position{UpdatedAt: m.UpdatedAt, ID: m.ID} }
+func (m cohort) rowVersion() int64         { return m.Version }
+
 // Cohorts stores cohorts.
-type Cohorts struct{ db *DB }
+type Cohorts struct {
+	store[cohort, domain.Cohort, domain.CohortFilter]
+}
 
 // NewCohorts returns the cohorts repository.
-func NewCohorts(db *DB) *Cohorts { return &Cohorts{db} }
-
-// Create inserts c, giving it an id.
-func (r *Cohorts) Create(ctx context.Context, c *domain.Cohort) error {
-	m := cohortModel(*c)
-	m.ID = NewID()
-	if err := r.db.conn(ctx).Clauses(clause.Returning{}).Create(&m).Error; err != nil {
-		return translate(err, "cohort")
-	}
-	*c = m.toDomain()
-	return nil
-}
-
-// Get returns a cohort within reach. Errors: not_found.
-func (r *Cohorts) Get(ctx context.Context, id uuid.UUID) (domain.Cohort, error) {
-	var m cohort
-	err := r.db.conn(ctx).Scopes(reach(ctx, "organisation_id")).Take(&m, "id = ?", id).Error
-	return m.toDomain(), translate(err, "cohort")
-}
-
-// List returns a page of cohorts within reach.
-func (r *Cohorts) List(ctx context.Context, f domain.CohortFilter, req domain.PageRequest) (domain.Page[domain.Cohort], error) {
-	q := r.db.conn(ctx).Scopes(reach(ctx, "organisation_id"), page("cohorts", req))
-	for column, v := range map[string]*uuid.UUID{"programme_id": f.ProgrammeID, "organisation_id": f.OrganisationID} {
-		if v != nil {
-			q = q.Where(column+" = ?", *v)
-		}
-	}
-	if f.Status != nil {
-		q = q.Where("status = ?", *f.Status)
-	}
-	if f.StartsFrom != nil {
-		q = q.Where("starts_on >= ?", *f.StartsFrom)
-	}
-	if f.StartsTo != nil {
-		q = q.Where("starts_on <= ?", *f.StartsTo)
-	}
-	var rows []cohort
-	if err := q.Find(&rows).Error; err != nil {
-		return domain.Page[domain.Cohort]{}, translate(err, "list cohorts")
-	}
-	return cut(rows, req.Limit, func(m cohort) domain.Position { return domain.Position{UpdatedAt: m.UpdatedAt, ID: m.ID} }, cohort.toDomain), nil
-}
-
-// Update locks cohort id, checks its version, lets change edit it and saves it.
-func (r *Cohorts) Update(ctx context.Context, id uuid.UUID, ifVersion *int64, change func(*domain.Cohort) error) (domain.Cohort, error) {
-	var out domain.Cohort
-	err := r.db.InTx(ctx, func(ctx context.Context) error {
-		var m cohort
-		err := r.db.conn(ctx).Scopes(reach(ctx, "organisation_id")).Clauses(clause.Locking{Strength: "UPDATE"}).Take(&m, "id = ?", id).Error
-		if err != nil {
-			return translate(err, "cohort")
-		}
-		if ifVersion != nil && *ifVersion != m.Version {
-			return domain.Errorf(domain.CodePreconditionFailed, "the cohort has changed since version %d", *ifVersion)
-		}
-		c := m.toDomain()
-		if err := change(&c); err != nil {
-			return err
-		}
-		m = cohortModel(c)
-		err = r.db.conn(ctx).Model(&m).Clauses(clause.Returning{}).Select("name", "starts_on", "ends_on", "capacity",
-			"role_areas", "status", "delivery_partner_id", "funding_award_ref").Updates(&m).Error
-		if err != nil {
-			return translate(err, "cohort")
-		}
-		out = m.toDomain()
-		return nil
-	})
-	return out, err
+func NewCohorts(db *DB) *Cohorts {
+	return &Cohorts{store[cohort, domain.Cohort, domain.CohortFilter]{
+		db: db, what: "cohort",
+		toDomain: cohort.toDomain,
+		toModel:  cohortModel,
+		newID:    func(m *cohort) { m.ID = NewID() },
+		filter: func(q *gorm.DB, f domain.CohortFilter) *gorm.DB {
+			q = where(q, map[string]any{"programme_id": f.ProgrammeID, "organisation_id": f.OrganisationID, "status": f.Status})
+			if f.StartsFrom != nil {
+				q = q.Where("starts_on >= ?", *f.StartsFrom)
+			}
+			if f.StartsTo != nil {
+				q = q.Where("starts_on <= ?", *f.StartsTo)
+			}
+			return q
+		},
+		columns: []string{"name", "starts_on", "ends_on", "capacity", "role_areas", "status", "delivery_partner_id", "funding_award_ref"},
+	}}
 }
 
 // TakePlaces adds delta to the places taken. The row lock of the UPDATE serialises concurrent
 // enrolments, and the capacity CHECK refuses the one that would overfill the cohort.
 func (r *Cohorts) TakePlaces(ctx context.Context, id uuid.UUID, delta int) error {
-	res := r.db.conn(ctx).Exec("UPDATE cohorts SET places_taken = places_taken + ? WHERE id = ?", delta, id)
+	res := r.store.db.conn(ctx).Exec("UPDATE cohorts SET places_taken = places_taken + ? WHERE id = ?", delta, id)
 	if res.Error != nil {
 		if errors.Is(res.Error, gorm.ErrCheckConstraintViolated) {
 			return domain.Errorf(domain.CodeConflict, "the cohort is full")
@@ -163,72 +115,22 @@ func (enrolment) TableName() string { return "enrolments" }
 
 func (m enrolment) toDomain() domain.Enrolment { return domain.Enrolment(m) }
 
-// Enrolments stores enrolments.
-type Enrolments struct{ db *DB }
+func (m enrolment) position() domain.Position {
+	return domain.Position{UpdatedAt: m.UpdatedAt, ID: m.ID}
+}
+func (m enrolment) rowVersion() int64 { return m.Version }
 
 // NewEnrolments returns the enrolments repository.
-func NewEnrolments(db *DB) *Enrolments { return &Enrolments{db} }
-
-// Create inserts e, giving it an id. Errors: conflict (the participant is already in the cohort).
-func (r *Enrolments) Create(ctx context.Context, e *domain.Enrolment) error {
-	m := enrolment(*e)
-	m.ID = NewID()
-	if err := r.db.conn(ctx).Clauses(clause.Returning{}).Create(&m).Error; err != nil {
-		return translate(err, "an enrolment of this participant in this cohort")
+func NewEnrolments(db *DB) domain.EnrolmentRepository {
+	return store[enrolment, domain.Enrolment, domain.EnrolmentFilter]{
+		db: db, what: "enrolment",
+		toDomain: enrolment.toDomain,
+		toModel:  func(e domain.Enrolment) enrolment { return enrolment(e) },
+		newID:    func(m *enrolment) { m.ID = NewID() },
+		filter: func(q *gorm.DB, f domain.EnrolmentFilter) *gorm.DB {
+			return where(q, map[string]any{"cohort_id": f.CohortID, "participant_id": f.ParticipantID, "status": f.Status})
+		},
+		columns: []string{"status", "referred_on", "enrolled_on", "started_on", "completed_on", "withdrawn_on",
+			"withdrawal_reason", "eligibility_override_reason", "history"},
 	}
-	*e = m.toDomain()
-	return nil
-}
-
-// Get returns an enrolment within reach. Errors: not_found.
-func (r *Enrolments) Get(ctx context.Context, id uuid.UUID) (domain.Enrolment, error) {
-	var m enrolment
-	err := r.db.conn(ctx).Scopes(reach(ctx, "organisation_id")).Take(&m, "id = ?", id).Error
-	return m.toDomain(), translate(err, "enrolment")
-}
-
-// List returns a page of enrolments within reach.
-func (r *Enrolments) List(ctx context.Context, f domain.EnrolmentFilter, req domain.PageRequest) (domain.Page[domain.Enrolment], error) {
-	q := r.db.conn(ctx).Scopes(reach(ctx, "organisation_id"), page("enrolments", req))
-	for column, v := range map[string]*uuid.UUID{"cohort_id": f.CohortID, "participant_id": f.ParticipantID} {
-		if v != nil {
-			q = q.Where(column+" = ?", *v)
-		}
-	}
-	if f.Status != nil {
-		q = q.Where("status = ?", *f.Status)
-	}
-	var rows []enrolment
-	if err := q.Find(&rows).Error; err != nil {
-		return domain.Page[domain.Enrolment]{}, translate(err, "list enrolments")
-	}
-	return cut(rows, req.Limit, func(m enrolment) domain.Position { return domain.Position{UpdatedAt: m.UpdatedAt, ID: m.ID} }, enrolment.toDomain), nil
-}
-
-// Update locks enrolment id, checks its version, lets change edit it and saves it.
-func (r *Enrolments) Update(ctx context.Context, id uuid.UUID, ifVersion *int64, change func(*domain.Enrolment) error) (domain.Enrolment, error) {
-	var out domain.Enrolment
-	err := r.db.InTx(ctx, func(ctx context.Context) error {
-		var m enrolment
-		err := r.db.conn(ctx).Scopes(reach(ctx, "organisation_id")).Clauses(clause.Locking{Strength: "UPDATE"}).Take(&m, "id = ?", id).Error
-		if err != nil {
-			return translate(err, "enrolment")
-		}
-		if ifVersion != nil && *ifVersion != m.Version {
-			return domain.Errorf(domain.CodePreconditionFailed, "the enrolment has changed since version %d", *ifVersion)
-		}
-		e := m.toDomain()
-		if err := change(&e); err != nil {
-			return err
-		}
-		m = enrolment(e)
-		err = r.db.conn(ctx).Model(&m).Clauses(clause.Returning{}).Select("status", "referred_on", "enrolled_on", "started_on",
-			"completed_on", "withdrawn_on", "withdrawal_reason", "eligibility_override_reason", "history").Updates(&m).Error
-		if err != nil {
-			return translate(err, "enrolment")
-		}
-		out = m.toDomain()
-		return nil
-	})
-	return out, err
 }

@@ -1,11 +1,10 @@
 package postgres
 
 import (
-	"context"
 	"time"
 
 	"github.com/google/uuid"
-	"gorm.io/gorm/clause"
+	"gorm.io/gorm"
 
 	"github.com/p4w-nhs/p4w/internal/domain"
 )
@@ -63,44 +62,28 @@ func outcomeModel(o domain.Outcome) outcome {
 	return m
 }
 
-// Outcomes stores outcomes.
-type Outcomes struct{ db *DB }
-
-// NewOutcomes returns the outcomes repository.
-func NewOutcomes(db *DB) *Outcomes { return &Outcomes{db} }
-
-// Create inserts o, giving it an id.
-func (r *Outcomes) Create(ctx context.Context, o *domain.Outcome) error {
-	m := outcomeModel(*o)
-	m.ID = NewID()
-	if err := r.db.conn(ctx).Clauses(clause.Returning{}).Create(&m).Error; err != nil {
-		return translate(err, "outcome")
-	}
-	*o = m.toDomain()
-	return nil
-}
-
-// Get returns an outcome within reach, deleted or not. Errors: not_found.
-func (r *Outcomes) Get(ctx context.Context, id uuid.UUID) (domain.Outcome, error) {
-	var m outcome
-	err := r.db.conn(ctx).Scopes(reach(ctx, "organisation_id")).Take(&m, "id = ?", id).Error
-	return m.toDomain(), translate(err, "outcome")
-}
+func (m outcome) position() domain.Position { return domain.Position{UpdatedAt: m.UpdatedAt, ID: m.ID} }
+func (m outcome) rowVersion() int64         { return m.Version }
 
 // sustainedDestinations are those whose sustainment is checked at 3 and 6 months.
 var sustainedDestinations = []string{domain.DestEmployment, domain.DestApprenticeship}
 
-// List returns a page of outcomes within reach.
-func (r *Outcomes) List(ctx context.Context, f domain.OutcomeFilter, req domain.PageRequest) (domain.Page[domain.Outcome], error) {
-	q := r.db.conn(ctx).Scopes(reach(ctx, "organisation_id"), tombstones(f.IncludeDeleted, req), page("outcomes", req))
-	for column, v := range map[string]*uuid.UUID{"participant_id": f.ParticipantID, "enrolment_id": f.EnrolmentID} {
-		if v != nil {
-			q = q.Where(column+" = ?", *v)
-		}
+// NewOutcomes returns the outcomes repository.
+func NewOutcomes(db *DB) domain.OutcomeRepository {
+	return store[outcome, domain.Outcome, domain.OutcomeFilter]{
+		db: db, what: "outcome",
+		toDomain: outcome.toDomain,
+		toModel:  outcomeModel,
+		newID:    func(m *outcome) { m.ID = NewID() },
+		filter:   filterOutcomes,
+		deleted:  func(f domain.OutcomeFilter) bool { return f.IncludeDeleted },
+		columns: []string{"destination", "sector", "employer", "role", "starts_on", "ilr_code", "sustained_3m",
+			"sustained_3m_checked_on", "sustained_6m", "sustained_6m_checked_on", "deleted_at"},
 	}
-	if f.Destination != nil {
-		q = q.Where("destination = ?", *f.Destination)
-	}
+}
+
+func filterOutcomes(q *gorm.DB, f domain.OutcomeFilter) *gorm.DB {
+	q = where(q, map[string]any{"participant_id": f.ParticipantID, "enrolment_id": f.EnrolmentID, "destination": f.Destination})
 	if f.Positive != nil {
 		if *f.Positive {
 			q = q.Where("destination NOT IN ('none', 'unknown')")
@@ -114,37 +97,5 @@ func (r *Outcomes) List(ctx context.Context, f domain.OutcomeFilter, req domain.
 			(sustained_3m IS NULL AND starts_on + interval '3 months' < ?) OR
 			(sustained_6m IS NULL AND starts_on + interval '6 months' < ?))`, sustainedDestinations, *f.SustainmentDueBefore, *f.SustainmentDueBefore)
 	}
-	var rows []outcome
-	if err := q.Find(&rows).Error; err != nil {
-		return domain.Page[domain.Outcome]{}, translate(err, "list outcomes")
-	}
-	return cut(rows, req.Limit, func(m outcome) domain.Position { return domain.Position{UpdatedAt: m.UpdatedAt, ID: m.ID} }, outcome.toDomain), nil
-}
-
-// Update locks outcome id, checks its version, lets change edit it and saves it.
-func (r *Outcomes) Update(ctx context.Context, id uuid.UUID, ifVersion *int64, change func(*domain.Outcome) error) (domain.Outcome, error) {
-	var out domain.Outcome
-	err := r.db.InTx(ctx, func(ctx context.Context) error {
-		var m outcome
-		err := r.db.conn(ctx).Scopes(reach(ctx, "organisation_id")).Clauses(clause.Locking{Strength: "UPDATE"}).Take(&m, "id = ?", id).Error
-		if err != nil {
-			return translate(err, "outcome")
-		}
-		if ifVersion != nil && *ifVersion != m.Version {
-			return domain.Errorf(domain.CodePreconditionFailed, "the outcome has changed since version %d", *ifVersion)
-		}
-		o := m.toDomain()
-		if err := change(&o); err != nil {
-			return err
-		}
-		m = outcomeModel(o)
-		err = r.db.conn(ctx).Model(&m).Clauses(clause.Returning{}).Select("destination", "sector", "employer", "role", "starts_on",
-			"ilr_code", "sustained_3m", "sustained_3m_checked_on", "sustained_6m", "sustained_6m_checked_on", "deleted_at").Updates(&m).Error
-		if err != nil {
-			return translate(err, "outcome")
-		}
-		out = m.toDomain()
-		return nil
-	})
-	return out, err
+	return q
 }

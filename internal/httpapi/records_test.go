@@ -1,0 +1,1168 @@
+package httpapi_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/p4w-nhs/p4w/internal/apitest"
+	"github.com/p4w-nhs/p4w/internal/domain"
+)
+
+// The tests of placements and outcomes. Helpers here carry the prefix rec so that they do not
+// clash with those of the other test files of the package.
+
+const recWorkExperience = "01900000-0000-7000-8000-000000000106" // seeded; no duration bounds
+
+// recPlacement is a placement as the API sends it; a nil pointer is a JSON null.
+type recPlacement struct {
+	ID             string    `json:"id"`
+	EnrolmentID    string    `json:"enrolment_id"`
+	ParticipantID  string    `json:"participant_id"`
+	CohortID       string    `json:"cohort_id"`
+	OrganisationID string    `json:"organisation_id"`
+	Kind           string    `json:"kind"`
+	HostDepartment string    `json:"host_department"`
+	Site           *string   `json:"site"`
+	RoleArea       string    `json:"role_area"`
+	SupervisorName *string   `json:"supervisor_name"`
+	StartsOn       string    `json:"starts_on"`
+	EndsOn         string    `json:"ends_on"`
+	HoursPerWeek   *float64  `json:"hours_per_week"`
+	Status         string    `json:"status"`
+	EndReason      *string   `json:"end_reason"`
+	Deleted        bool      `json:"deleted"`
+	CreatedAt      time.Time `json:"created_at"`
+	UpdatedAt      time.Time `json:"updated_at"`
+	Version        int64     `json:"version"`
+}
+
+func (p recPlacement) recID() string { return p.ID }
+
+type recCheck struct {
+	Result    string `json:"result"`
+	CheckedOn string `json:"checked_on"`
+}
+
+// recOutcome is an outcome as the API sends it; a nil pointer is a JSON null.
+type recOutcome struct {
+	ID             string    `json:"id"`
+	ParticipantID  string    `json:"participant_id"`
+	EnrolmentID    *string   `json:"enrolment_id"`
+	OrganisationID string    `json:"organisation_id"`
+	Destination    string    `json:"destination"`
+	Positive       bool      `json:"positive"`
+	Sector         *string   `json:"sector"`
+	Employer       *string   `json:"employer"`
+	Role           *string   `json:"role"`
+	StartsOn       *string   `json:"starts_on"`
+	ILRCode        string    `json:"ilr_code"`
+	Sustained3m    *recCheck `json:"sustained_3_months"`
+	Sustained6m    *recCheck `json:"sustained_6_months"`
+	Deleted        bool      `json:"deleted"`
+	CreatedAt      time.Time `json:"created_at"`
+	UpdatedAt      time.Time `json:"updated_at"`
+	Version        int64     `json:"version"`
+}
+
+func (o recOutcome) recID() string { return o.ID }
+
+type recIdentified interface{ recID() string }
+
+func recIDs[T recIdentified](items []T) []string {
+	out := make([]string, len(items))
+	for i, it := range items {
+		out[i] = it.recID()
+	}
+	return out
+}
+
+// recSameSet reports whether got and want hold the same ids, in any order.
+func recSameSet(got, want []string) bool {
+	g, w := slices.Clone(got), slices.Clone(want)
+	slices.Sort(g)
+	slices.Sort(w)
+	return slices.Equal(g, w)
+}
+
+// recJSON builds a JSON object from defaults overridden or extended by key, value pairs; a
+// value of recAbsent drops the key.
+func recJSON(tb testing.TB, defaults map[string]any, kv ...any) string {
+	tb.Helper()
+	m := map[string]any{}
+	for k, v := range defaults {
+		m[k] = v
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] == recAbsent {
+			delete(m, kv[i].(string))
+			continue
+		}
+		m[kv[i].(string)] = kv[i+1]
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return string(b)
+}
+
+type recAbsentMarker struct{}
+
+var recAbsent = recAbsentMarker{}
+
+// recPlacementBody is a valid create body for enrolment in a cohort running 2027-01-04 to 2027-01-29.
+func recPlacementBody(tb testing.TB, enrolment string, kv ...any) string {
+	tb.Helper()
+	return recJSON(tb, map[string]any{"enrolment_id": enrolment, "kind": "placement", "host_department": "Estates and Facilities",
+		"role_area": "estates", "starts_on": "2027-01-11", "ends_on": "2027-01-15"}, kv...)
+}
+
+// recOutcomeBody is a valid create body: participant went into employment (EMP1).
+func recOutcomeBody(tb testing.TB, participant string, kv ...any) string {
+	tb.Helper()
+	return recJSON(tb, map[string]any{"participant_id": participant, "destination": "employment", "ilr_code": "EMP1"}, kv...)
+}
+
+// recProblem checks that res is a problem of status naming field (when field is not "").
+func recProblem(tb testing.TB, res apitest.Response, status int, field string) apitest.Problem {
+	tb.Helper()
+	if res.Status != status {
+		tb.Fatalf("status %d, want %d: %s", res.Status, status, res.Body)
+	}
+	p := res.Problem(tb)
+	if field != "" && !slices.Contains(p.Fields(), field) {
+		tb.Errorf("problem names %v, want %q: %s", p.Fields(), field, res.Body)
+	}
+	return p
+}
+
+// recWorld is one trust with a coordinator, and the records the tests build on.
+type recWorld struct {
+	env   *apitest.Env
+	trust domain.Organisation
+	token string
+}
+
+func newRecWorld(t *testing.T, env *apitest.Env, name string) recWorld {
+	t.Helper()
+	trust := env.Organisation(t, domain.KindTrust, name)
+	return recWorld{env: env, trust: trust, token: env.User(t, trust.ID, domain.RoleCoordinator)}
+}
+
+func (w recWorld) post(t *testing.T, path, body string) apitest.Response {
+	t.Helper()
+	return w.env.Do(t, http.MethodPost, path, w.token, body)
+}
+
+func (w recWorld) patch(t *testing.T, path, body string, headers ...string) apitest.Response {
+	t.Helper()
+	return w.env.Do(t, http.MethodPatch, path, w.token, body, append([]string{"Content-Type", "application/merge-patch+json"}, headers...)...)
+}
+
+// mustID posts body to path and returns the id of what was created.
+func (w recWorld) mustID(t *testing.T, path, body string) string {
+	t.Helper()
+	res := w.post(t, path, body)
+	if res.Status != http.StatusCreated {
+		t.Fatalf("POST %s %s: %d %s", path, body, res.Status, res.Body)
+	}
+	var v struct {
+		ID string `json:"id"`
+	}
+	res.Decode(t, &v)
+	return v.ID
+}
+
+func (w recWorld) participant(t *testing.T) string {
+	t.Helper()
+	return w.mustID(t, "/v1/participants", recJSON(t, map[string]any{"organisation_id": w.trust.ID.String(),
+		"given_name": "Sam", "family_name": "Rowe", "date_of_birth": "2000-01-01"}))
+}
+
+func (w recWorld) cohort(t *testing.T, startsOn, endsOn string) string {
+	t.Helper()
+	return w.mustID(t, "/v1/cohorts", recJSON(t, map[string]any{"programme_id": recWorkExperience,
+		"organisation_id": w.trust.ID.String(), "name": "Work experience " + startsOn, "starts_on": startsOn, "ends_on": endsOn, "capacity": 20}))
+}
+
+// enrolment enrols participant in cohort and moves the enrolment on to status.
+func (w recWorld) enrolment(t *testing.T, cohort, participant, status string) string {
+	t.Helper()
+	first := domain.Enrolled
+	if status == domain.Referred {
+		first = domain.Referred
+	}
+	id := w.mustID(t, "/v1/enrolments", recJSON(t, map[string]any{"cohort_id": cohort, "participant_id": participant, "status": first}))
+	var path []string
+	switch status {
+	case domain.Active:
+		path = []string{`{"to":"active"}`}
+	case domain.Completed:
+		path = []string{`{"to":"active"}`, `{"to":"completed"}`}
+	case domain.Withdrawn:
+		path = []string{`{"to":"withdrawn","reason":"Moved out of the area"}`}
+	}
+	for _, move := range path {
+		if res := w.post(t, "/v1/enrolments/"+id+"/transitions", move); res.Status != http.StatusOK {
+			t.Fatalf("move enrolment %s: %d %s", move, res.Status, res.Body)
+		}
+	}
+	return id
+}
+
+// enrolled builds a participant enrolled in a new cohort running 2027-01-04 to 2027-01-29.
+func (w recWorld) enrolled(t *testing.T) (participant, cohort, enrolment string) {
+	t.Helper()
+	participant = w.participant(t)
+	cohort = w.cohort(t, "2027-01-04", "2027-01-29")
+	return participant, cohort, w.enrolment(t, cohort, participant, domain.Enrolled)
+}
+
+func (w recWorld) mustPlacement(t *testing.T, body string) recPlacement {
+	t.Helper()
+	res := w.post(t, "/v1/placements", body)
+	if res.Status != http.StatusCreated {
+		t.Fatalf("create placement %s: %d %s", body, res.Status, res.Body)
+	}
+	var p recPlacement
+	res.Decode(t, &p)
+	if loc := res.Header.Get("Location"); loc != "/v1/placements/"+p.ID {
+		t.Errorf("Location %q for placement %s", loc, p.ID)
+	}
+	if res.Header.Get("ETag") != etagOf(p.Version) || p.Version != 1 {
+		t.Errorf("ETag %q, version %d", res.Header.Get("ETag"), p.Version)
+	}
+	return p
+}
+
+func (w recWorld) mustOutcome(t *testing.T, body string) recOutcome {
+	t.Helper()
+	res := w.post(t, "/v1/outcomes", body)
+	if res.Status != http.StatusCreated {
+		t.Fatalf("create outcome %s: %d %s", body, res.Status, res.Body)
+	}
+	var o recOutcome
+	res.Decode(t, &o)
+	if loc := res.Header.Get("Location"); loc != "/v1/outcomes/"+o.ID {
+		t.Errorf("Location %q for outcome %s", loc, o.ID)
+	}
+	if res.Header.Get("ETag") != etagOf(o.Version) || o.Version != 1 {
+		t.Errorf("ETag %q, version %d", res.Header.Get("ETag"), o.Version)
+	}
+	return o
+}
+
+// mustGet reads path into v, checking the ETag against the version read.
+func recMustGet[T any](t *testing.T, env *apitest.Env, token, path string) T {
+	t.Helper()
+	res := env.Do(t, http.MethodGet, path, token, "")
+	if res.Status != http.StatusOK {
+		t.Fatalf("GET %s: %d %s", path, res.Status, res.Body)
+	}
+	var v T
+	res.Decode(t, &v)
+	var version struct {
+		Version int64 `json:"version"`
+	}
+	res.Decode(t, &version)
+	if res.Header.Get("ETag") != etagOf(version.Version) {
+		t.Errorf("GET %s: ETag %q for version %d", path, res.Header.Get("ETag"), version.Version)
+	}
+	return v
+}
+
+// recMustPatch applies a merge patch and decodes the answer.
+func recMustPatch[T any](t *testing.T, w recWorld, path, body string, headers ...string) T {
+	t.Helper()
+	res := w.patch(t, path, body, headers...)
+	if res.Status != http.StatusOK {
+		t.Fatalf("PATCH %s %s: %d %s", path, body, res.Status, res.Body)
+	}
+	var v T
+	res.Decode(t, &v)
+	return v
+}
+
+// recList returns the first page (up to 500) of path with query, failing when more pages follow.
+func recList[T any](t *testing.T, env *apitest.Env, token, path string, query url.Values) []T {
+	t.Helper()
+	q := url.Values{"limit": {"500"}}
+	for k, v := range query {
+		q[k] = v
+	}
+	res := env.Do(t, http.MethodGet, path+"?"+q.Encode(), token, "")
+	if res.Status != http.StatusOK {
+		t.Fatalf("GET %s?%s: %d %s", path, q.Encode(), res.Status, res.Body)
+	}
+	var page struct {
+		Data       []T     `json:"data"`
+		NextCursor *string `json:"next_cursor"`
+	}
+	res.Decode(t, &page)
+	if page.NextCursor != nil {
+		t.Fatalf("unexpected second page of %s?%s", path, q.Encode())
+	}
+	return page.Data
+}
+
+func recDate(t time.Time) string { return t.Format(time.DateOnly) }
+
+// ---------------------------------------------------------------------------------------------
+// Placements
+
+func TestPlacementCreateDuringAnEnrolment(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	w := newRecWorld(t, env, "Northgate Teaching Hospitals NHS Foundation Trust")
+	participant, cohort, enrolment := w.enrolled(t)
+
+	p := w.mustPlacement(t, recPlacementBody(t, enrolment, "site", "Northgate General", "supervisor_name", "Pat Lee",
+		"hours_per_week", 30, "role_area", "facilities", "kind", "work_experience"))
+	if p.EnrolmentID != enrolment || p.ParticipantID != participant || p.CohortID != cohort || p.OrganisationID != w.trust.ID.String() {
+		t.Errorf("derived ids: enrolment %s participant %s cohort %s organisation %s; want %s %s %s %s",
+			p.EnrolmentID, p.ParticipantID, p.CohortID, p.OrganisationID, enrolment, participant, cohort, w.trust.ID)
+	}
+	if p.Kind != "work_experience" || p.RoleArea != "facilities" || p.HostDepartment != "Estates and Facilities" ||
+		p.Site == nil || *p.Site != "Northgate General" || p.SupervisorName == nil || *p.SupervisorName != "Pat Lee" ||
+		p.HoursPerWeek == nil || *p.HoursPerWeek != 30 || p.StartsOn != "2027-01-11" || p.EndsOn != "2027-01-15" {
+		t.Errorf("created placement does not echo its fields: %+v", p)
+	}
+	if p.Status != "planned" || p.EndReason != nil || p.Deleted {
+		t.Errorf("status %q, end_reason %v, deleted %v; want planned, null, false", p.Status, p.EndReason, p.Deleted)
+	}
+	if got := recMustGet[recPlacement](t, env, w.token, "/v1/placements/"+p.ID); got != p {
+		t.Errorf("GET = %+v, want %+v", got, p)
+	}
+
+	// The cohort's own first and last days are inside its window.
+	whole := w.mustPlacement(t, recPlacementBody(t, enrolment, "starts_on", "2027-01-04", "ends_on", "2027-01-29", "status", "in_progress"))
+	if whole.Status != "in_progress" {
+		t.Errorf("status %q, want in_progress", whole.Status)
+	}
+
+	// An active enrolment takes placements too.
+	other := w.participant(t)
+	active := w.enrolment(t, cohort, other, domain.Active)
+	if p := w.mustPlacement(t, recPlacementBody(t, active)); p.ParticipantID != other || p.EnrolmentID != active {
+		t.Errorf("placement of the active enrolment: %+v", p)
+	}
+}
+
+func TestPlacementNeedsAnEnrolmentUnderWay(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	w := newRecWorld(t, env, "Riverside Community Health NHS Trust")
+	cohort := w.cohort(t, "2027-01-04", "2027-01-29")
+	for _, status := range []string{domain.Referred, domain.Withdrawn, domain.Completed} {
+		t.Run(status, func(t *testing.T) {
+			enrolment := w.enrolment(t, cohort, w.participant(t), status)
+			res := w.post(t, "/v1/placements", recPlacementBody(t, enrolment))
+			p := recProblem(t, res, http.StatusConflict, "")
+			if !strings.Contains(p.Detail, status) {
+				t.Errorf("detail %q does not say the enrolment is %s", p.Detail, status)
+			}
+		})
+	}
+	if n := countRows(t, env, `SELECT count(*) FROM placements`); n != 0 {
+		t.Errorf("%d placements recorded for enrolments not under way", n)
+	}
+}
+
+func TestPlacementCreateRefusesBadInput(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	w := newRecWorld(t, env, "Ashdown NHS Foundation Trust")
+	_, _, enrolment := w.enrolled(t)
+	other := newRecWorld(t, env, "Brookfield NHS Trust")
+	_, _, foreign := other.enrolled(t)
+	missing := uuid.NewString()
+
+	cases := []struct {
+		name   string
+		body   string
+		status int
+		fields []string
+	}{
+		{"starts before the cohort", recPlacementBody(t, enrolment, "starts_on", "2027-01-03"), 422, []string{"starts_on"}},
+		{"ends after the cohort", recPlacementBody(t, enrolment, "ends_on", "2027-01-30"), 422, []string{"ends_on"}},
+		{"both outside the cohort", recPlacementBody(t, enrolment, "starts_on", "2026-12-01", "ends_on", "2027-02-28"), 422, []string{"starts_on", "ends_on"}},
+		{"ends before it starts", recPlacementBody(t, enrolment, "starts_on", "2027-01-15", "ends_on", "2027-01-11"), 422, []string{"ends_on"}},
+		{"ended early with no reason", recPlacementBody(t, enrolment, "status", "ended_early"), 422, []string{"end_reason"}},
+		{"unknown enrolment", recPlacementBody(t, missing), 422, []string{"enrolment_id"}},
+		{"another trust's enrolment", recPlacementBody(t, foreign), 422, []string{"enrolment_id"}},
+		{"malformed enrolment", recPlacementBody(t, "not-a-uuid"), 400, []string{"enrolment_id"}},
+		{"no enrolment", recPlacementBody(t, enrolment, "enrolment_id", recAbsent), 400, []string{"enrolment_id"}},
+		{"bad role area", recPlacementBody(t, enrolment, "role_area", "kitchens"), 400, []string{"role_area"}},
+		{"bad kind", recPlacementBody(t, enrolment, "kind", "internship"), 400, []string{"kind"}},
+		{"bad status", recPlacementBody(t, enrolment, "status", "paused"), 400, []string{"status"}},
+		{"blank host department", recPlacementBody(t, enrolment, "host_department", ""), 400, []string{"host_department"}},
+		{"too many hours", recPlacementBody(t, enrolment, "hours_per_week", 60), 400, []string{"hours_per_week"}},
+		{"bad date", recPlacementBody(t, enrolment, "starts_on", "2027-02-30"), 400, []string{"starts_on"}},
+		{"derived participant", recPlacementBody(t, enrolment, "participant_id", uuid.NewString()), 400, []string{"participant_id"}},
+		{"derived organisation", recPlacementBody(t, enrolment, "organisation_id", w.trust.ID.String()), 400, []string{"organisation_id"}},
+		{"read-only deleted", recPlacementBody(t, enrolment, "deleted", true), 400, []string{"deleted"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			res := w.post(t, "/v1/placements", tc.body)
+			p := recProblem(t, res, tc.status, "")
+			for _, f := range tc.fields {
+				if !slices.Contains(p.Fields(), f) {
+					t.Errorf("problem names %v, want %q: %s", p.Fields(), f, res.Body)
+				}
+			}
+		})
+	}
+
+	// Another trust's enrolment and one that does not exist are refused alike.
+	a := w.post(t, "/v1/placements", recPlacementBody(t, foreign))
+	b := w.post(t, "/v1/placements", recPlacementBody(t, missing))
+	pa, pb := a.Problem(t), b.Problem(t)
+	if a.Status != b.Status || pa.Detail != pb.Detail || !slices.Equal(pa.Fields(), pb.Fields()) || pa.Errors[0].Message != pb.Errors[0].Message {
+		t.Errorf("another trust's enrolment answers %s, a missing one %s", a.Body, b.Body)
+	}
+	if n := countRows(t, env, `SELECT count(*) FROM placements`); n != 0 {
+		t.Errorf("refused requests left %d placements", n)
+	}
+}
+
+func TestPlacementEachRoleAreaAndKind(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	w := newRecWorld(t, env, "Coldwater Community NHS Trust")
+	_, _, enrolment := w.enrolled(t)
+	for _, area := range []string{"facilities", "estates", "healthcare_support", "administration", "clinical_support", "other"} {
+		if p := w.mustPlacement(t, recPlacementBody(t, enrolment, "role_area", area)); p.RoleArea != area {
+			t.Errorf("role_area %q came back as %q", area, p.RoleArea)
+		}
+	}
+	for _, kind := range []string{"placement", "work_experience", "work_related_learning"} {
+		if p := w.mustPlacement(t, recPlacementBody(t, enrolment, "kind", kind)); p.Kind != kind {
+			t.Errorf("kind %q came back as %q", kind, p.Kind)
+		}
+	}
+	for _, area := range []string{"Estates", "catering", ""} {
+		recProblem(t, w.post(t, "/v1/placements", recPlacementBody(t, enrolment, "role_area", area)), http.StatusBadRequest, "role_area")
+	}
+	for _, kind := range []string{"Placement", "volunteering", ""} {
+		recProblem(t, w.post(t, "/v1/placements", recPlacementBody(t, enrolment, "kind", kind)), http.StatusBadRequest, "kind")
+	}
+	if n := countRows(t, env, `SELECT count(*) FROM placements`); n != 9 {
+		t.Errorf("%d placements, want 9", n)
+	}
+}
+
+// Hours a week are stored as given: 7.25 hours (7 h 15 min) is a plausible week of work experience.
+func TestPlacementHoursPerWeekKeepTheirValue(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	w := newRecWorld(t, env, "Dunmore NHS Foundation Trust")
+	_, _, enrolment := w.enrolled(t)
+	for _, hours := range []float64{0.5, 16, 37.5, 48} {
+		if p := w.mustPlacement(t, recPlacementBody(t, enrolment, "hours_per_week", hours)); p.HoursPerWeek == nil || *p.HoursPerWeek != hours {
+			t.Errorf("hours_per_week %v came back as %v", hours, p.HoursPerWeek)
+		}
+	}
+	recProblem(t, w.post(t, "/v1/placements", recPlacementBody(t, enrolment, "hours_per_week", 0.4)), http.StatusBadRequest, "hours_per_week")
+
+	p := w.mustPlacement(t, recPlacementBody(t, enrolment, "hours_per_week", 7.25))
+	if p.HoursPerWeek == nil || *p.HoursPerWeek != 7.25 {
+		t.Skipf("BUG: hours_per_week 7.25 (accepted by openapi.yaml, type number with no multipleOf) is silently stored as %v: "+
+			"placements.hours_per_week is numeric(4, 1) in internal/postgres/migrations/00008_placements_outcomes.sql", ptrString(p.HoursPerWeek))
+	}
+}
+
+func ptrString(f *float64) string {
+	if f == nil {
+		return "null"
+	}
+	b, _ := json.Marshal(*f)
+	return string(b)
+}
+
+func TestPlacementPatch(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	w := newRecWorld(t, env, "Eastbrook NHS Trust")
+	_, _, enrolment := w.enrolled(t)
+	orig := w.mustPlacement(t, recPlacementBody(t, enrolment, "site", "Eastbrook General", "hours_per_week", 20))
+	path := "/v1/placements/" + orig.ID
+
+	// Ending early needs a reason.
+	recProblem(t, w.patch(t, path, `{"status":"ended_early"}`), http.StatusUnprocessableEntity, "end_reason")
+	if got := recMustGet[recPlacement](t, env, w.token, path); got.Version != 1 || got.Status != "planned" {
+		t.Errorf("a refused patch changed the placement: %+v", got)
+	}
+	p := recMustPatch[recPlacement](t, w, path, `{"status":"ended_early","end_reason":"Started a job elsewhere"}`)
+	if p.Status != "ended_early" || p.EndReason == nil || *p.EndReason != "Started a job elsewhere" || p.Version != 2 {
+		t.Errorf("ended early: %+v", p)
+	}
+	if !p.UpdatedAt.After(orig.UpdatedAt) || !p.CreatedAt.Equal(orig.CreatedAt) {
+		t.Errorf("updated_at %v (was %v), created_at %v (was %v)", p.UpdatedAt, orig.UpdatedAt, p.CreatedAt, orig.CreatedAt)
+	}
+	// Nor can the reason go while the placement stays ended early.
+	recProblem(t, w.patch(t, path, `{"end_reason":null}`), http.StatusUnprocessableEntity, "end_reason")
+
+	// Dates stay inside the cohort and in order.
+	recProblem(t, w.patch(t, path, `{"starts_on":"2027-01-01"}`), http.StatusUnprocessableEntity, "starts_on")
+	recProblem(t, w.patch(t, path, `{"ends_on":"2027-02-01"}`), http.StatusUnprocessableEntity, "ends_on")
+	recProblem(t, w.patch(t, path, `{"ends_on":"2027-01-10"}`), http.StatusUnprocessableEntity, "ends_on")
+
+	// Merge patch: null clears, absent leaves.
+	p = recMustPatch[recPlacement](t, w, path, `{"site":null,"role_area":"clinical_support","ends_on":"2027-01-22"}`)
+	if p.Site != nil || p.RoleArea != "clinical_support" || p.EndsOn != "2027-01-22" || p.HoursPerWeek == nil || *p.HoursPerWeek != 20 ||
+		p.HostDepartment != orig.HostDepartment || p.Status != "ended_early" || p.Version != 3 {
+		t.Errorf("after a merge patch: %+v", p)
+	}
+
+	// If-Match: a stale version changes nothing; the current one does.
+	res := w.patch(t, path, `{"host_department":"Stale"}`, "If-Match", `"2"`)
+	recProblem(t, res, http.StatusPreconditionFailed, "")
+	if got := recMustGet[recPlacement](t, env, w.token, path); got.Version != 3 || got.HostDepartment != orig.HostDepartment {
+		t.Errorf("a stale patch changed the placement: %+v", got)
+	}
+	p = recMustPatch[recPlacement](t, w, path, `{"host_department":"Pharmacy"}`, "If-Match", `"3"`)
+	if p.HostDepartment != "Pharmacy" || p.Version != 4 {
+		t.Errorf("patch with the current If-Match: %+v", p)
+	}
+
+	// What is derived or fixed cannot be patched.
+	for field, body := range map[string]string{
+		"enrolment_id":    `{"enrolment_id":"` + uuid.NewString() + `"}`,
+		"participant_id":  `{"participant_id":"` + uuid.NewString() + `"}`,
+		"organisation_id": `{"organisation_id":"` + uuid.NewString() + `"}`,
+		"kind":            `{"kind":"work_experience"}`,
+		"deleted":         `{"deleted":true}`,
+		"role_area":       `{"role_area":"kitchens"}`,
+	} {
+		recProblem(t, w.patch(t, path, body), http.StatusBadRequest, field)
+	}
+	if got := recMustGet[recPlacement](t, env, w.token, path); got.Version != 4 {
+		t.Errorf("refused patches changed the placement: version %d", got.Version)
+	}
+}
+
+func TestPlacementDeleteLeavesATombstone(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	w := newRecWorld(t, env, "Fairhaven NHS Trust")
+	_, _, enrolment := w.enrolled(t)
+	kept := w.mustPlacement(t, recPlacementBody(t, enrolment, "host_department", "Kept"))
+	gone := w.mustPlacement(t, recPlacementBody(t, enrolment, "host_department", "Gone"))
+	path := "/v1/placements/" + gone.ID
+
+	// A syncing client's high-water mark: after both were created, before the delete.
+	since := url.Values{"updated_since": {gone.UpdatedAt.Add(time.Microsecond).Format(time.RFC3339Nano)}}
+	if got := recList[recPlacement](t, env, w.token, "/v1/placements", since); len(got) != 0 {
+		t.Fatalf("updated_since after the last change lists %v", recIDs(got))
+	}
+
+	recProblem(t, env.Do(t, http.MethodDelete, path, w.token, "", "If-Match", `"7"`), http.StatusPreconditionFailed, "")
+	if got := recMustGet[recPlacement](t, env, w.token, path); got.Deleted {
+		t.Fatal("a delete with a stale If-Match deleted the placement")
+	}
+	if res := env.Do(t, http.MethodDelete, path, w.token, "", "If-Match", `"1"`); res.Status != http.StatusNoContent {
+		t.Fatalf("delete: %d %s", res.Status, res.Body)
+	}
+	if res := env.Do(t, http.MethodDelete, path, w.token, ""); res.Status != http.StatusNoContent {
+		t.Fatalf("delete twice: %d %s", res.Status, res.Body)
+	}
+
+	got := recMustGet[recPlacement](t, env, w.token, path)
+	if !got.Deleted || got.HostDepartment != "Gone" || got.Version != 2 {
+		t.Errorf("GET after delete: %+v, want deleted at version 2 (the second delete changes nothing)", got)
+	}
+	if ids := recIDs(recList[recPlacement](t, env, w.token, "/v1/placements", nil)); !slices.Equal(ids, []string{kept.ID}) {
+		t.Errorf("default list %v, want only %s", ids, kept.ID)
+	}
+	all := recList[recPlacement](t, env, w.token, "/v1/placements", url.Values{"include_deleted": {"true"}})
+	if !recSameSet(recIDs(all), []string{kept.ID, gone.ID}) {
+		t.Errorf("include_deleted lists %v", recIDs(all))
+	}
+	for _, p := range all {
+		if p.Deleted != (p.ID == gone.ID) {
+			t.Errorf("include_deleted: %s deleted=%v", p.ID, p.Deleted)
+		}
+	}
+	if ids := recIDs(recList[recPlacement](t, env, w.token, "/v1/placements", url.Values{"include_deleted": {"false"}})); !slices.Equal(ids, []string{kept.ID}) {
+		t.Errorf("include_deleted=false lists %v", ids)
+	}
+	// The sync tombstone.
+	synced := recList[recPlacement](t, env, w.token, "/v1/placements", since)
+	if len(synced) != 1 || synced[0].ID != gone.ID || !synced[0].Deleted {
+		t.Errorf("updated_since before the delete: %+v, want only %s with deleted: true", synced, gone.ID)
+	}
+
+	// A deleted placement no longer changes.
+	recProblem(t, w.patch(t, path, `{"host_department":"Revived"}`), http.StatusConflict, "")
+	if got := recMustGet[recPlacement](t, env, w.token, path); got.HostDepartment != "Gone" || got.Version != 2 {
+		t.Errorf("a patch after delete changed the placement: %+v", got)
+	}
+	recProblem(t, env.Do(t, http.MethodDelete, "/v1/placements/"+uuid.NewString(), w.token, ""), http.StatusNotFound, "")
+	if n := countRows(t, env, `SELECT count(*) FROM audit_events WHERE action = 'placement.delete'`); n != 1 {
+		t.Errorf("%d placement.delete audit events, want 1", n)
+	}
+}
+
+func TestPlacementListFilters(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	w := newRecWorld(t, env, "Glenfield NHS Trust")
+	january := w.cohort(t, "2027-01-04", "2027-01-29")
+	march := w.cohort(t, "2027-03-01", "2027-03-26")
+	p1, p2 := w.participant(t), w.participant(t)
+	e1 := w.enrolment(t, january, p1, domain.Enrolled)
+	e2 := w.enrolment(t, march, p2, domain.Active)
+	e3 := w.enrolment(t, january, p2, domain.Enrolled)
+
+	pl1 := w.mustPlacement(t, recPlacementBody(t, e1, "kind", "placement", "role_area", "estates"))
+	pl2 := w.mustPlacement(t, recPlacementBody(t, e1, "kind", "work_experience", "role_area", "facilities", "status", "in_progress"))
+	pl3 := w.mustPlacement(t, recPlacementBody(t, e2, "kind", "placement", "role_area", "healthcare_support", "status", "completed",
+		"starts_on", "2027-03-01", "ends_on", "2027-03-12"))
+	pl4 := w.mustPlacement(t, recPlacementBody(t, e3, "kind", "work_related_learning", "role_area", "estates"))
+	recMustPatch[recPlacement](t, w, "/v1/placements/"+pl4.ID, `{"status":"ended_early","end_reason":"Illness"}`)
+	pl5 := w.mustPlacement(t, recPlacementBody(t, e3, "kind", "placement", "role_area", "administration"))
+	if res := env.Do(t, http.MethodDelete, "/v1/placements/"+pl5.ID, w.token, ""); res.Status != http.StatusNoContent {
+		t.Fatalf("delete: %d %s", res.Status, res.Body)
+	}
+
+	cases := []struct {
+		query url.Values
+		want  []recPlacement
+	}{
+		{nil, []recPlacement{pl1, pl2, pl3, pl4}},
+		{url.Values{"kind": {"placement"}}, []recPlacement{pl1, pl3}},
+		{url.Values{"kind": {"work_experience"}}, []recPlacement{pl2}},
+		{url.Values{"kind": {"work_related_learning"}}, []recPlacement{pl4}},
+		{url.Values{"role_area": {"estates"}}, []recPlacement{pl1, pl4}},
+		{url.Values{"role_area": {"healthcare_support"}}, []recPlacement{pl3}},
+		{url.Values{"role_area": {"clinical_support"}}, nil},
+		{url.Values{"status": {"planned"}}, []recPlacement{pl1}},
+		{url.Values{"status": {"in_progress"}}, []recPlacement{pl2}},
+		{url.Values{"status": {"completed"}}, []recPlacement{pl3}},
+		{url.Values{"status": {"ended_early"}}, []recPlacement{pl4}},
+		{url.Values{"enrolment_id": {e1}}, []recPlacement{pl1, pl2}},
+		{url.Values{"enrolment_id": {e3}}, []recPlacement{pl4}},
+		{url.Values{"enrolment_id": {uuid.NewString()}}, nil},
+		{url.Values{"cohort_id": {january}}, []recPlacement{pl1, pl2, pl4}},
+		{url.Values{"cohort_id": {march}}, []recPlacement{pl3}},
+		{url.Values{"participant_id": {p2}}, []recPlacement{pl3, pl4}},
+		{url.Values{"kind": {"placement"}, "cohort_id": {january}}, []recPlacement{pl1}},
+		{url.Values{"role_area": {"estates"}, "status": {"planned"}}, []recPlacement{pl1}},
+		{url.Values{"kind": {"placement"}, "include_deleted": {"true"}}, []recPlacement{pl1, pl3, pl5}},
+		{url.Values{"enrolment_id": {e3}, "include_deleted": {"true"}}, []recPlacement{pl4, pl5}},
+	}
+	for _, tc := range cases {
+		if got := recIDs(recList[recPlacement](t, env, w.token, "/v1/placements", tc.query)); !recSameSet(got, recIDs(tc.want)) {
+			t.Errorf("%s: got %v, want %v", tc.query.Encode(), got, recIDs(tc.want))
+		}
+	}
+	// A filter value outside the contract is refused, not ignored.
+	for param, value := range map[string]string{"kind": "internship", "role_area": "kitchens", "status": "paused",
+		"enrolment_id": "nope", "cohort_id": "nope", "participant_id": "nope", "include_deleted": "maybe"} {
+		res := env.Do(t, http.MethodGet, "/v1/placements?"+url.Values{param: {value}}.Encode(), w.token, "")
+		recProblem(t, res, http.StatusBadRequest, param)
+	}
+}
+
+func TestPlacementTenancy(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	a := newRecWorld(t, env, "Ashdown NHS Foundation Trust")
+	b := newRecWorld(t, env, "Brookfield NHS Trust")
+	_, cohortA, enrolmentA := a.enrolled(t)
+	theirs := a.mustPlacement(t, recPlacementBody(t, enrolmentA, "host_department", "Hidden"))
+	missing := uuid.NewString()
+
+	for _, r := range []struct {
+		method, body string
+		headers      []string
+	}{
+		{http.MethodGet, "", nil},
+		{http.MethodPatch, `{"host_department":"Hijacked"}`, []string{"Content-Type", "application/merge-patch+json"}},
+		{http.MethodPatch, `{"host_department":"Hijacked"}`, []string{"Content-Type", "application/merge-patch+json", "If-Match", `"1"`}},
+		{http.MethodDelete, "", nil},
+		{http.MethodDelete, "", []string{"If-Match", `"1"`}},
+	} {
+		got := env.Do(t, r.method, "/v1/placements/"+theirs.ID, b.token, r.body, r.headers...)
+		want := env.Do(t, r.method, "/v1/placements/"+missing, b.token, r.body, r.headers...)
+		if got.Status != http.StatusNotFound || want.Status != http.StatusNotFound {
+			t.Errorf("%s %v of another trust's placement: %d (a missing one: %d) %s", r.method, r.headers, got.Status, want.Status, got.Body)
+			continue
+		}
+		gp, wp := got.Problem(t), want.Problem(t)
+		if gp.Type != wp.Type || gp.Title != wp.Title || gp.Detail != wp.Detail {
+			t.Errorf("%s: another trust's placement answers %s, a missing one %s", r.method, got.Body, want.Body)
+		}
+	}
+	for _, q := range []url.Values{nil, {"enrolment_id": {enrolmentA}}, {"cohort_id": {cohortA}}, {"include_deleted": {"true"}},
+		{"updated_since": {"2000-01-01T00:00:00Z"}}} {
+		if got := recList[recPlacement](t, env, b.token, "/v1/placements", q); len(got) != 0 {
+			t.Errorf("trust B's list %v shows %v", q, recIDs(got))
+		}
+	}
+	if got := recMustGet[recPlacement](t, env, a.token, "/v1/placements/"+theirs.ID); got != theirs {
+		t.Errorf("trust B changed trust A's placement: %+v", got)
+	}
+}
+
+// ---------------------------------------------------------------------------------------------
+// Outcomes
+
+func TestOutcomeCreate(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	w := newRecWorld(t, env, "Harbourside NHS Trust")
+	participant, _, enrolment := w.enrolled(t)
+
+	o := w.mustOutcome(t, recOutcomeBody(t, participant, "enrolment_id", enrolment, "destination", "apprenticeship", "ilr_code", "EDU2",
+		"sector", "nhs", "employer", "Harbourside NHS Trust", "role", "Healthcare support worker apprentice", "starts_on", "2026-09-01"))
+	if !o.Positive || o.OrganisationID != w.trust.ID.String() || o.ParticipantID != participant ||
+		o.EnrolmentID == nil || *o.EnrolmentID != enrolment {
+		t.Errorf("apprenticeship: positive %v, organisation %s, participant %s, enrolment %v", o.Positive, o.OrganisationID, o.ParticipantID, o.EnrolmentID)
+	}
+	if o.Destination != "apprenticeship" || o.ILRCode != "EDU2" || o.Sector == nil || *o.Sector != "nhs" ||
+		o.Employer == nil || *o.Employer != "Harbourside NHS Trust" || o.Role == nil || *o.Role != "Healthcare support worker apprentice" ||
+		o.StartsOn == nil || *o.StartsOn != "2026-09-01" || o.Sustained3m != nil || o.Sustained6m != nil || o.Deleted {
+		t.Errorf("created outcome does not echo its fields: %+v", o)
+	}
+	if got := recMustGet[recOutcome](t, env, w.token, "/v1/outcomes/"+o.ID); got.ID != o.ID || got.Version != 1 || !got.Positive {
+		t.Errorf("GET = %+v", got)
+	}
+
+	none := w.mustOutcome(t, recOutcomeBody(t, participant, "destination", "none", "ilr_code", "NPE1"))
+	if none.Positive || none.EnrolmentID != nil || none.StartsOn != nil || none.Sector != nil {
+		t.Errorf("none: %+v, want positive false and nulls", none)
+	}
+
+	// positive is derived for every destination.
+	for dest, c := range map[string]struct {
+		code     string
+		positive bool
+	}{
+		"employment": {"EMP2", true}, "apprenticeship": {"EDU2", true}, "volunteering": {"VOL1", true},
+		"further_education": {"EDU1", true}, "training": {"EDU4", true}, "none": {"GAP1", false}, "unknown": {"NTK1", false},
+	} {
+		if o := w.mustOutcome(t, recOutcomeBody(t, participant, "destination", dest, "ilr_code", c.code)); o.Positive != c.positive {
+			t.Errorf("%s %s: positive %v, want %v", dest, c.code, o.Positive, c.positive)
+		}
+	}
+
+	// The organisation is the participant's, whoever records it.
+	nat := env.Organisation(t, domain.KindNational, "Health Education England National Team")
+	national := env.User(t, nat.ID, domain.RoleNationalAdmin)
+	res := env.Do(t, http.MethodPost, "/v1/outcomes", national, recOutcomeBody(t, participant))
+	if res.Status != http.StatusCreated {
+		t.Fatalf("national admin records an outcome: %d %s", res.Status, res.Body)
+	}
+	var byNational recOutcome
+	res.Decode(t, &byNational)
+	if byNational.OrganisationID != w.trust.ID.String() {
+		t.Errorf("outcome recorded by the national team belongs to %s, want the participant's %s", byNational.OrganisationID, w.trust.ID)
+	}
+}
+
+func TestOutcomeCreateRefusesBadInput(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	w := newRecWorld(t, env, "Ironbridge NHS Trust")
+	participant, cohort, _ := w.enrolled(t)
+	someoneElse := w.participant(t)
+	theirEnrolment := w.enrolment(t, cohort, someoneElse, domain.Enrolled)
+	other := newRecWorld(t, env, "Juniper Vale NHS Trust")
+	foreignParticipant, _, foreignEnrolment := other.enrolled(t)
+
+	cases := []struct {
+		name   string
+		body   string
+		status int
+		field  string
+	}{
+		{"employment with an apprenticeship code", recOutcomeBody(t, participant, "ilr_code", "EDU2"), 422, "ilr_code"},
+		{"apprenticeship with an employment code", recOutcomeBody(t, participant, "destination", "apprenticeship", "ilr_code", "EMP1"), 422, "ilr_code"},
+		{"volunteering with a none code", recOutcomeBody(t, participant, "destination", "volunteering", "ilr_code", "NPE1"), 422, "ilr_code"},
+		{"unknown with a paid-work code", recOutcomeBody(t, participant, "destination", "unknown", "ilr_code", "EMP1"), 422, "ilr_code"},
+		{"a code no destination has", recOutcomeBody(t, participant, "ilr_code", "XYZ9"), 422, "ilr_code"},
+		{"another participant's enrolment", recOutcomeBody(t, participant, "enrolment_id", theirEnrolment), 422, "enrolment_id"},
+		{"another trust's enrolment", recOutcomeBody(t, participant, "enrolment_id", foreignEnrolment), 422, "enrolment_id"},
+		{"an enrolment that does not exist", recOutcomeBody(t, participant, "enrolment_id", uuid.NewString()), 422, "enrolment_id"},
+		{"a participant that does not exist", recOutcomeBody(t, uuid.NewString()), 422, "participant_id"},
+		{"another trust's participant", recOutcomeBody(t, foreignParticipant), 422, "participant_id"},
+		{"positive is derived", recOutcomeBody(t, participant, "positive", true), 400, "positive"},
+		{"positive false is derived too", recOutcomeBody(t, participant, "destination", "none", "ilr_code", "NPE1", "positive", false), 400, "positive"},
+		{"organisation is derived", recOutcomeBody(t, participant, "organisation_id", w.trust.ID.String()), 400, "organisation_id"},
+		{"sustainment at create", recOutcomeBody(t, participant, "sustained_3_months", map[string]string{"result": "yes", "checked_on": "2026-01-01"}), 400, "sustained_3_months"},
+		{"bad destination", recOutcomeBody(t, participant, "destination", "astronaut"), 400, "destination"},
+		{"bad sector", recOutcomeBody(t, participant, "sector", "private"), 400, "sector"},
+		{"lower-case code", recOutcomeBody(t, participant, "ilr_code", "emp1"), 400, "ilr_code"},
+		{"no code", recOutcomeBody(t, participant, "ilr_code", recAbsent), 400, "ilr_code"},
+		{"no participant", recOutcomeBody(t, participant, "participant_id", recAbsent), 400, "participant_id"},
+		{"bad date", recOutcomeBody(t, participant, "starts_on", "01/09/2026"), 400, "starts_on"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			recProblem(t, w.post(t, "/v1/outcomes", tc.body), tc.status, tc.field)
+		})
+	}
+
+	// The message says which codes fit.
+	res := w.post(t, "/v1/outcomes", recOutcomeBody(t, participant, "ilr_code", "EDU2"))
+	p := recProblem(t, res, http.StatusUnprocessableEntity, "ilr_code")
+	for _, code := range []string{"EMP1", "EMP2", "EMP4", "EMP5"} {
+		if !strings.Contains(string(res.Body), code) {
+			t.Errorf("the ilr_code problem does not list %s: %+v", code, p.Errors)
+		}
+	}
+	if n := countRows(t, env, `SELECT count(*) FROM outcomes`); n != 0 {
+		t.Errorf("refused requests left %d outcomes", n)
+	}
+}
+
+func TestOutcomeListFilters(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	w := newRecWorld(t, env, "Kingsbridge NHS Trust")
+	p1, _, _ := w.enrolled(t)
+	p2, _, e2 := w.enrolled(t)
+
+	o1 := w.mustOutcome(t, recOutcomeBody(t, p1, "destination", "employment", "ilr_code", "EMP1"))
+	o2 := w.mustOutcome(t, recOutcomeBody(t, p1, "destination", "none", "ilr_code", "NPE2"))
+	o3 := w.mustOutcome(t, recOutcomeBody(t, p2, "destination", "apprenticeship", "ilr_code", "EDU2", "enrolment_id", e2))
+	o4 := w.mustOutcome(t, recOutcomeBody(t, p2, "destination", "unknown", "ilr_code", "NTK1"))
+	o5 := w.mustOutcome(t, recOutcomeBody(t, p2, "destination", "volunteering", "ilr_code", "VOL1"))
+	o6 := w.mustOutcome(t, recOutcomeBody(t, p1, "destination", "training", "ilr_code", "EDU5"))
+	if res := env.Do(t, http.MethodDelete, "/v1/outcomes/"+o5.ID, w.token, ""); res.Status != http.StatusNoContent {
+		t.Fatalf("delete: %d %s", res.Status, res.Body)
+	}
+
+	cases := []struct {
+		query url.Values
+		want  []recOutcome
+	}{
+		{nil, []recOutcome{o1, o2, o3, o4, o6}},
+		{url.Values{"destination": {"employment"}}, []recOutcome{o1}},
+		{url.Values{"destination": {"apprenticeship"}}, []recOutcome{o3}},
+		{url.Values{"destination": {"further_education"}}, nil},
+		{url.Values{"destination": {"volunteering"}}, nil},
+		{url.Values{"destination": {"volunteering"}, "include_deleted": {"true"}}, []recOutcome{o5}},
+		{url.Values{"positive": {"true"}}, []recOutcome{o1, o3, o6}},
+		{url.Values{"positive": {"false"}}, []recOutcome{o2, o4}},
+		{url.Values{"positive": {"true"}, "include_deleted": {"true"}}, []recOutcome{o1, o3, o5, o6}},
+		{url.Values{"participant_id": {p1}}, []recOutcome{o1, o2, o6}},
+		{url.Values{"participant_id": {p2}}, []recOutcome{o3, o4}},
+		{url.Values{"participant_id": {p2}, "positive": {"false"}}, []recOutcome{o4}},
+		{url.Values{"participant_id": {p1}, "positive": {"true"}, "destination": {"training"}}, []recOutcome{o6}},
+		{url.Values{"participant_id": {uuid.NewString()}}, nil},
+		{url.Values{"enrolment_id": {e2}}, []recOutcome{o3}},
+	}
+	for _, tc := range cases {
+		got := recList[recOutcome](t, env, w.token, "/v1/outcomes", tc.query)
+		if !recSameSet(recIDs(got), recIDs(tc.want)) {
+			t.Errorf("%s: got %v, want %v", tc.query.Encode(), recIDs(got), recIDs(tc.want))
+		}
+		for _, o := range got {
+			if o.Positive != domain.Positive(o.Destination) {
+				t.Errorf("%s: %s positive %v", o.Destination, o.ID, o.Positive)
+			}
+		}
+	}
+	for param, value := range map[string]string{"destination": "astronaut", "positive": "maybe", "participant_id": "nope",
+		"enrolment_id": "nope", "sustainment_due_before": "2026-02-30"} {
+		res := env.Do(t, http.MethodGet, "/v1/outcomes?"+url.Values{param: {value}}.Encode(), w.token, "")
+		recProblem(t, res, http.StatusBadRequest, param)
+	}
+}
+
+func TestOutcomeSustainmentChecks(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	w := newRecWorld(t, env, "Larchwood NHS Trust")
+	participant := w.participant(t)
+	now := time.Now().UTC()
+	today := recDate(now)
+	fourMonthsAgo := now.AddDate(0, -4, 0)
+
+	due := w.mustOutcome(t, recOutcomeBody(t, participant, "destination", "apprenticeship", "ilr_code", "EDU2",
+		"employer", "Larchwood NHS Trust", "role", "Estates apprentice", "starts_on", recDate(fourMonthsAgo)))
+	notYet := w.mustOutcome(t, recOutcomeBody(t, participant, "starts_on", recDate(now.AddDate(0, -1, 0))))
+	volunteering := w.mustOutcome(t, recOutcomeBody(t, participant, "destination", "volunteering", "ilr_code", "VOL1", "starts_on", recDate(fourMonthsAgo)))
+	none := w.mustOutcome(t, recOutcomeBody(t, participant, "destination", "none", "ilr_code", "NPE1", "starts_on", recDate(fourMonthsAgo)))
+	noStart := w.mustOutcome(t, recOutcomeBody(t, participant))
+	deleted := w.mustOutcome(t, recOutcomeBody(t, participant, "starts_on", recDate(fourMonthsAgo)))
+	if res := env.Do(t, http.MethodDelete, "/v1/outcomes/"+deleted.ID, w.token, ""); res.Status != http.StatusNoContent {
+		t.Fatalf("delete: %d %s", res.Status, res.Body)
+	}
+	_, _ = volunteering, none
+
+	dueBefore := func(day string, extra ...string) []string {
+		t.Helper()
+		q := url.Values{"sustainment_due_before": {day}}
+		for i := 0; i+1 < len(extra); i += 2 {
+			q.Set(extra[i], extra[i+1])
+		}
+		return recIDs(recList[recOutcome](t, env, w.token, "/v1/outcomes", q))
+	}
+	if got := dueBefore(today); !slices.Equal(got, []string{due.ID}) {
+		t.Fatalf("due before today (%s): %v, want only the apprenticeship %s", today, got, due.ID)
+	}
+	// Deleted outcomes need no check, even when the caller asks for tombstones.
+	if got := dueBefore(today, "include_deleted", "true"); slices.Contains(got, deleted.ID) {
+		t.Errorf("a deleted outcome is due a check: %v", got)
+	}
+
+	path := "/v1/outcomes/" + due.ID
+	o := recMustPatch[recOutcome](t, w, path, `{"sustained_3_months":{"result":"yes","checked_on":"`+today+`"}}`)
+	if o.Sustained3m == nil || *o.Sustained3m != (recCheck{"yes", today}) || o.Sustained6m != nil || o.Version != 2 {
+		t.Errorf("after the 3-month check: %+v", o)
+	}
+	if got := recMustGet[recOutcome](t, env, w.token, path); got.Sustained3m == nil || got.Sustained3m.CheckedOn != today {
+		t.Errorf("stored 3-month check: %+v", got.Sustained3m)
+	}
+	// Off the list until the 6-month mark, which is about two months away.
+	if got := dueBefore(today); len(got) != 0 {
+		t.Errorf("due before today after the 3-month check: %v, want none", got)
+	}
+	later := recDate(now.AddDate(0, 3, 0)) // past both the apprenticeship's 6-month and notYet's 3-month marks
+	if got := dueBefore(later); !recSameSet(got, []string{due.ID, notYet.ID}) {
+		t.Errorf("due before %s: %v, want %s (6 months) and %s (3 months)", later, got, due.ID, notYet.ID)
+	}
+
+	o = recMustPatch[recOutcome](t, w, path, `{"sustained_6_months":{"result":"not_known","checked_on":"`+today+`"}}`)
+	if o.Sustained3m == nil || o.Sustained6m == nil || *o.Sustained6m != (recCheck{"not_known", today}) {
+		t.Errorf("after the 6-month check: %+v", o)
+	}
+	if got := dueBefore("2099-01-01"); !slices.Equal(got, []string{notYet.ID}) {
+		t.Errorf("with both checks recorded, due in 2099: %v, want only %s", got, notYet.ID)
+	}
+
+	// null clears a check, and the outcome is due again.
+	o = recMustPatch[recOutcome](t, w, path, `{"sustained_3_months":null}`)
+	if o.Sustained3m != nil || o.Sustained6m == nil {
+		t.Errorf("after clearing the 3-month check: 3m %+v, 6m %+v", o.Sustained3m, o.Sustained6m)
+	}
+	if got := dueBefore(today); !slices.Equal(got, []string{due.ID}) {
+		t.Errorf("due before today after clearing the check: %v, want %s", got, due.ID)
+	}
+
+	// A check before the outcome started, or of an outcome with no start, is refused.
+	dayBefore := recDate(fourMonthsAgo.AddDate(0, 0, -1))
+	recProblem(t, w.patch(t, path, `{"sustained_3_months":{"result":"yes","checked_on":"`+dayBefore+`"}}`),
+		http.StatusUnprocessableEntity, "sustained_3_months.checked_on")
+	recProblem(t, w.patch(t, "/v1/outcomes/"+noStart.ID, `{"sustained_3_months":{"result":"yes","checked_on":"`+today+`"}}`),
+		http.StatusUnprocessableEntity, "sustained_3_months")
+	// Nor can starts_on go while a check stands on it.
+	recProblem(t, w.patch(t, path, `{"starts_on":null}`), http.StatusUnprocessableEntity, "sustained_6_months")
+	// Nor move after a recorded check.
+	recProblem(t, w.patch(t, path, `{"starts_on":"`+recDate(now.AddDate(0, 0, 1))+`"}`), http.StatusUnprocessableEntity, "sustained_6_months.checked_on")
+	for field, body := range map[string]string{
+		"sustained_3_months": `{"sustained_3_months":{"result":"maybe","checked_on":"` + today + `"}}`,
+		"sustained_6_months": `{"sustained_6_months":{"result":"yes"}}`,
+	} {
+		recProblem(t, w.patch(t, path, body), http.StatusBadRequest, field)
+	}
+	if got := recMustGet[recOutcome](t, env, w.token, path); got.Version != 4 || got.Sustained3m != nil || got.StartsOn == nil {
+		t.Errorf("refused patches changed the outcome: %+v", got)
+	}
+}
+
+// The list's boundaries: "due before DATE" means the 3- or 6-month mark falls strictly before DATE.
+func TestOutcomeSustainmentDueBoundaries(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	w := newRecWorld(t, env, "Millbrook NHS Trust")
+	participant := w.participant(t)
+	january := w.mustOutcome(t, recOutcomeBody(t, participant, "starts_on", "2026-01-10"))
+	monthEnd := w.mustOutcome(t, recOutcomeBody(t, participant, "destination", "apprenticeship", "ilr_code", "EDU2", "starts_on", "2025-11-30"))
+
+	dueBefore := func(day string) []string {
+		t.Helper()
+		return recIDs(recList[recOutcome](t, env, w.token, "/v1/outcomes", url.Values{"sustainment_due_before": {day}}))
+	}
+	for day, want := range map[string][]string{
+		"2026-02-28": nil,
+		"2026-03-01": {monthEnd.ID}, // 30 November + 3 months is the end of February
+		"2026-04-10": {monthEnd.ID}, // 10 January + 3 months is 10 April: not before 10 April
+		"2026-04-11": {monthEnd.ID, january.ID},
+	} {
+		if got := dueBefore(day); !recSameSet(got, want) {
+			t.Errorf("due before %s: %v, want %v", day, got, want)
+		}
+	}
+	recMustPatch[recOutcome](t, w, "/v1/outcomes/"+january.ID, `{"sustained_3_months":{"result":"yes","checked_on":"2026-04-14"}}`)
+	recMustPatch[recOutcome](t, w, "/v1/outcomes/"+monthEnd.ID, `{"sustained_3_months":{"result":"no","checked_on":"2026-03-02"},`+
+		`"sustained_6_months":{"result":"no","checked_on":"2026-06-01"}}`)
+	for day, want := range map[string][]string{
+		"2026-04-11": nil,
+		"2026-07-10": nil,
+		"2026-07-11": {january.ID},
+		"2030-01-01": {january.ID},
+	} {
+		if got := dueBefore(day); !recSameSet(got, want) {
+			t.Errorf("after the checks, due before %s: %v, want %v", day, got, want)
+		}
+	}
+}
+
+func TestOutcomePatch(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	w := newRecWorld(t, env, "Northfield NHS Trust")
+	participant := w.participant(t)
+	orig := w.mustOutcome(t, recOutcomeBody(t, participant, "destination", "apprenticeship", "ilr_code", "EDU2", "employer", "Northfield NHS Trust", "sector", "nhs"))
+	path := "/v1/outcomes/" + orig.ID
+
+	// The code must follow the destination.
+	recProblem(t, w.patch(t, path, `{"destination":"employment"}`), http.StatusUnprocessableEntity, "ilr_code")
+	recProblem(t, w.patch(t, path, `{"ilr_code":"EMP1"}`), http.StatusUnprocessableEntity, "ilr_code")
+	o := recMustPatch[recOutcome](t, w, path, `{"destination":"employment","ilr_code":"EMP1","sector":null}`)
+	if o.Destination != "employment" || o.ILRCode != "EMP1" || !o.Positive || o.Sector != nil || o.Employer == nil || o.Version != 2 {
+		t.Errorf("after the patch: %+v", o)
+	}
+	o = recMustPatch[recOutcome](t, w, path, `{"destination":"none","ilr_code":"OTH1","employer":null}`)
+	if o.Positive || o.Employer != nil {
+		t.Errorf("positive %v, employer %v after moving to none", o.Positive, o.Employer)
+	}
+
+	// If-Match.
+	recProblem(t, w.patch(t, path, `{"role":"Stale"}`, "If-Match", `"2"`), http.StatusPreconditionFailed, "")
+	if o := recMustPatch[recOutcome](t, w, path, `{"role":"Porter"}`, "If-Match", `"3"`); o.Role == nil || *o.Role != "Porter" || o.Version != 4 {
+		t.Errorf("patch with the current If-Match: %+v", o)
+	}
+
+	// Derived and fixed fields cannot be written.
+	for field, body := range map[string]string{
+		"positive":        `{"positive":true}`,
+		"organisation_id": `{"organisation_id":"` + uuid.NewString() + `"}`,
+		"participant_id":  `{"participant_id":"` + uuid.NewString() + `"}`,
+		"deleted":         `{"deleted":false}`,
+		"destination":     `{"destination":null}`,
+	} {
+		recProblem(t, w.patch(t, path, body), http.StatusBadRequest, field)
+	}
+	if got := recMustGet[recOutcome](t, env, w.token, path); got.Version != 4 || got.Destination != "none" {
+		t.Errorf("refused patches changed the outcome: %+v", got)
+	}
+}
+
+func TestOutcomeDeleteLeavesATombstone(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	w := newRecWorld(t, env, "Oakham NHS Trust")
+	participant := w.participant(t)
+	kept := w.mustOutcome(t, recOutcomeBody(t, participant))
+	gone := w.mustOutcome(t, recOutcomeBody(t, participant, "destination", "volunteering", "ilr_code", "VOL1"))
+	path := "/v1/outcomes/" + gone.ID
+
+	since := url.Values{"updated_since": {gone.UpdatedAt.Add(time.Microsecond).Format(time.RFC3339Nano)}}
+	if got := recList[recOutcome](t, env, w.token, "/v1/outcomes", since); len(got) != 0 {
+		t.Fatalf("updated_since after the last change lists %v", recIDs(got))
+	}
+	recProblem(t, env.Do(t, http.MethodDelete, path, w.token, "", "If-Match", `"2"`), http.StatusPreconditionFailed, "")
+	if res := env.Do(t, http.MethodDelete, path, w.token, ""); res.Status != http.StatusNoContent {
+		t.Fatalf("delete: %d %s", res.Status, res.Body)
+	}
+	if res := env.Do(t, http.MethodDelete, path, w.token, ""); res.Status != http.StatusNoContent {
+		t.Fatalf("delete twice: %d %s", res.Status, res.Body)
+	}
+
+	got := recMustGet[recOutcome](t, env, w.token, path)
+	if !got.Deleted || got.Destination != "volunteering" || got.Version != 2 {
+		t.Errorf("GET after delete: %+v", got)
+	}
+	if ids := recIDs(recList[recOutcome](t, env, w.token, "/v1/outcomes", nil)); !slices.Equal(ids, []string{kept.ID}) {
+		t.Errorf("default list %v, want only %s", ids, kept.ID)
+	}
+	// Neither do filters bring it back without include_deleted.
+	if ids := recIDs(recList[recOutcome](t, env, w.token, "/v1/outcomes", url.Values{"participant_id": {participant}, "positive": {"true"}})); !slices.Equal(ids, []string{kept.ID}) {
+		t.Errorf("filtered list %v, want only %s", ids, kept.ID)
+	}
+	all := recList[recOutcome](t, env, w.token, "/v1/outcomes", url.Values{"include_deleted": {"true"}})
+	if !recSameSet(recIDs(all), []string{kept.ID, gone.ID}) {
+		t.Errorf("include_deleted lists %v", recIDs(all))
+	}
+	for _, o := range all {
+		if o.Deleted != (o.ID == gone.ID) {
+			t.Errorf("include_deleted: %s deleted=%v", o.ID, o.Deleted)
+		}
+	}
+	synced := recList[recOutcome](t, env, w.token, "/v1/outcomes", since)
+	if len(synced) != 1 || synced[0].ID != gone.ID || !synced[0].Deleted {
+		t.Errorf("updated_since before the delete: %+v, want only %s with deleted: true", synced, gone.ID)
+	}
+
+	recProblem(t, w.patch(t, path, `{"role":"Revived"}`), http.StatusConflict, "")
+	recProblem(t, w.patch(t, path, `{"sustained_3_months":null}`), http.StatusConflict, "")
+	if got := recMustGet[recOutcome](t, env, w.token, path); got.Role != nil || got.Version != 2 || !got.Deleted {
+		t.Errorf("a patch after delete changed the outcome: %+v", got)
+	}
+	recProblem(t, env.Do(t, http.MethodDelete, "/v1/outcomes/"+uuid.NewString(), w.token, ""), http.StatusNotFound, "")
+	if n := countRows(t, env, `SELECT count(*) FROM audit_events WHERE action = 'outcome.delete'`); n != 1 {
+		t.Errorf("%d outcome.delete audit events, want 1", n)
+	}
+}
+
+func TestOutcomeTenancy(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	a := newRecWorld(t, env, "Ashdown NHS Foundation Trust")
+	b := newRecWorld(t, env, "Brookfield NHS Trust")
+	participantA, _, enrolmentA := a.enrolled(t)
+	theirs := a.mustOutcome(t, recOutcomeBody(t, participantA, "enrolment_id", enrolmentA, "destination", "apprenticeship", "ilr_code", "EDU2",
+		"starts_on", "2026-01-10", "employer", "Hidden"))
+	missing := uuid.NewString()
+
+	for _, r := range []struct {
+		method, body string
+		headers      []string
+	}{
+		{http.MethodGet, "", nil},
+		{http.MethodPatch, `{"employer":"Hijacked"}`, []string{"Content-Type", "application/merge-patch+json"}},
+		{http.MethodPatch, `{"sustained_3_months":{"result":"no","checked_on":"2026-05-01"}}`, []string{"Content-Type", "application/merge-patch+json", "If-Match", `"1"`}},
+		{http.MethodDelete, "", nil},
+		{http.MethodDelete, "", []string{"If-Match", `"1"`}},
+	} {
+		got := env.Do(t, r.method, "/v1/outcomes/"+theirs.ID, b.token, r.body, r.headers...)
+		want := env.Do(t, r.method, "/v1/outcomes/"+missing, b.token, r.body, r.headers...)
+		if got.Status != http.StatusNotFound || want.Status != http.StatusNotFound {
+			t.Errorf("%s %v of another trust's outcome: %d (a missing one: %d) %s", r.method, r.headers, got.Status, want.Status, got.Body)
+			continue
+		}
+		gp, wp := got.Problem(t), want.Problem(t)
+		if gp.Type != wp.Type || gp.Title != wp.Title || gp.Detail != wp.Detail {
+			t.Errorf("%s: another trust's outcome answers %s, a missing one %s", r.method, got.Body, want.Body)
+		}
+	}
+
+	// Trust B cannot record an outcome for trust A's participant, nor hang its own on A's enrolment;
+	// A's participant looks like one that does not exist.
+	res := b.post(t, "/v1/outcomes", recOutcomeBody(t, participantA, "employer", "Sneaky"))
+	pa := recProblem(t, res, http.StatusUnprocessableEntity, "participant_id")
+	pm := recProblem(t, b.post(t, "/v1/outcomes", recOutcomeBody(t, uuid.NewString(), "employer", "Sneaky")), http.StatusUnprocessableEntity, "participant_id")
+	if pa.Detail != pm.Detail || pa.Errors[0].Message != pm.Errors[0].Message {
+		t.Errorf("trust A's participant answers %+v, a missing one %+v", pa, pm)
+	}
+	participantB := b.participant(t)
+	recProblem(t, b.post(t, "/v1/outcomes", recOutcomeBody(t, participantB, "enrolment_id", enrolmentA, "employer", "Sneaky")),
+		http.StatusUnprocessableEntity, "enrolment_id")
+	if n := countRows(t, env, `SELECT count(*) FROM outcomes WHERE employer = 'Sneaky'`); n != 0 {
+		t.Errorf("%d outcomes recorded out of reach", n)
+	}
+
+	for _, q := range []url.Values{nil, {"participant_id": {participantA}}, {"enrolment_id": {enrolmentA}}, {"include_deleted": {"true"}},
+		{"sustainment_due_before": {"2030-01-01"}}, {"positive": {"true"}}, {"updated_since": {"2000-01-01T00:00:00Z"}}} {
+		if got := recList[recOutcome](t, env, b.token, "/v1/outcomes", q); len(got) != 0 {
+			t.Errorf("trust B's list %v shows %v", q, recIDs(got))
+		}
+	}
+	if got := recMustGet[recOutcome](t, env, a.token, "/v1/outcomes/"+theirs.ID); got.Version != 1 || got.Deleted ||
+		got.Employer == nil || *got.Employer != "Hidden" || got.Sustained3m != nil {
+		t.Errorf("trust B changed trust A's outcome: %+v", got)
+	}
+}
