@@ -24,13 +24,7 @@ func NewAuditTrail(tx Transactor, repo AuditLister) *AuditTrail {
 
 // List returns a page of audit events within reach. Errors: forbidden.
 func (s *AuditTrail) List(ctx context.Context, f domain.AuditFilter, req domain.PageRequest) (domain.Page[domain.AuditEvent], error) {
-	var out domain.Page[domain.AuditEvent]
-	if _, err := authorize(ctx, domain.ScopeAuditRead); err != nil {
-		return out, err
-	}
-	err := s.tx.InTx(ctx, func(ctx context.Context) (err error) {
-		out, err = s.repo.List(ctx, f, req)
-		return err
+	return within(ctx, s.tx, domain.ScopeAuditRead, func(ctx context.Context) (domain.Page[domain.AuditEvent], error) {
+		return s.repo.List(ctx, f, req)
 	})
-	return out, err
 }

@@ -83,28 +83,16 @@ func (s *Delivery) checkOrganisations(ctx context.Context, c domain.Cohort) erro
 
 // GetCohort returns a cohort within reach. Errors: not_found.
 func (s *Delivery) GetCohort(ctx context.Context, id uuid.UUID) (domain.Cohort, error) {
-	var out domain.Cohort
-	if _, err := authorize(ctx, domain.ScopeParticipantsRead); err != nil {
-		return out, err
-	}
-	err := s.tx.InTx(ctx, func(ctx context.Context) (err error) {
-		out, err = s.cohorts.Get(ctx, id)
-		return err
+	return within(ctx, s.tx, domain.ScopeParticipantsRead, func(ctx context.Context) (domain.Cohort, error) {
+		return s.cohorts.Get(ctx, id)
 	})
-	return out, err
 }
 
 // ListCohorts returns a page of cohorts within reach.
 func (s *Delivery) ListCohorts(ctx context.Context, f domain.CohortFilter, req domain.PageRequest) (domain.Page[domain.Cohort], error) {
-	var out domain.Page[domain.Cohort]
-	if _, err := authorize(ctx, domain.ScopeParticipantsRead); err != nil {
-		return out, err
-	}
-	err := s.tx.InTx(ctx, func(ctx context.Context) (err error) {
-		out, err = s.cohorts.List(ctx, f, req)
-		return err
+	return within(ctx, s.tx, domain.ScopeParticipantsRead, func(ctx context.Context) (domain.Page[domain.Cohort], error) {
+		return s.cohorts.List(ctx, f, req)
 	})
-	return out, err
 }
 
 // UpdateCohort applies a merge patch. Errors: forbidden, not_found, precondition_failed, invalid.
@@ -232,28 +220,16 @@ func (s *Delivery) Transition(ctx context.Context, id uuid.UUID, ifVersion *int6
 
 // GetEnrolment returns an enrolment within reach. Errors: not_found.
 func (s *Delivery) GetEnrolment(ctx context.Context, id uuid.UUID) (domain.Enrolment, error) {
-	var out domain.Enrolment
-	if _, err := authorize(ctx, domain.ScopeParticipantsRead); err != nil {
-		return out, err
-	}
-	err := s.tx.InTx(ctx, func(ctx context.Context) (err error) {
-		out, err = s.enrolments.Get(ctx, id)
-		return err
+	return within(ctx, s.tx, domain.ScopeParticipantsRead, func(ctx context.Context) (domain.Enrolment, error) {
+		return s.enrolments.Get(ctx, id)
 	})
-	return out, err
 }
 
 // ListEnrolments returns a page of enrolments within reach.
 func (s *Delivery) ListEnrolments(ctx context.Context, f domain.EnrolmentFilter, req domain.PageRequest) (domain.Page[domain.Enrolment], error) {
-	var out domain.Page[domain.Enrolment]
-	if _, err := authorize(ctx, domain.ScopeParticipantsRead); err != nil {
-		return out, err
-	}
-	err := s.tx.InTx(ctx, func(ctx context.Context) (err error) {
-		out, err = s.enrolments.List(ctx, f, req)
-		return err
+	return within(ctx, s.tx, domain.ScopeParticipantsRead, func(ctx context.Context) (domain.Page[domain.Enrolment], error) {
+		return s.enrolments.List(ctx, f, req)
 	})
-	return out, err
 }
 
 // dayOf is the date given, or today.

@@ -52,15 +52,9 @@ func (s *Organisations) Get(ctx context.Context, id uuid.UUID) (domain.Organisat
 
 // List returns a page of the organisations within reach.
 func (s *Organisations) List(ctx context.Context, f domain.OrganisationFilter, req domain.PageRequest) (domain.Page[domain.Organisation], error) {
-	var out domain.Page[domain.Organisation]
-	if _, err := authorize(ctx, domain.ScopeOrganisationsRead); err != nil {
-		return out, err
-	}
-	err := s.tx.InTx(ctx, func(ctx context.Context) (err error) {
-		out, err = s.repo.List(ctx, f, req)
-		return err
+	return within(ctx, s.tx, domain.ScopeOrganisationsRead, func(ctx context.Context) (domain.Page[domain.Organisation], error) {
+		return s.repo.List(ctx, f, req)
 	})
-	return out, err
 }
 
 // ListMembers returns a page of a collaboration's member trusts. Errors: not_found.

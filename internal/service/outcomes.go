@@ -60,28 +60,16 @@ func (s *Outcomes) Create(ctx context.Context, o domain.Outcome, fields []string
 
 // Get returns an outcome within reach. Errors: not_found.
 func (s *Outcomes) Get(ctx context.Context, id uuid.UUID) (domain.Outcome, error) {
-	var out domain.Outcome
-	if _, err := authorize(ctx, domain.ScopeParticipantsRead); err != nil {
-		return out, err
-	}
-	err := s.tx.InTx(ctx, func(ctx context.Context) (err error) {
-		out, err = s.repo.Get(ctx, id)
-		return err
+	return within(ctx, s.tx, domain.ScopeParticipantsRead, func(ctx context.Context) (domain.Outcome, error) {
+		return s.repo.Get(ctx, id)
 	})
-	return out, err
 }
 
 // List returns a page of outcomes within reach.
 func (s *Outcomes) List(ctx context.Context, f domain.OutcomeFilter, req domain.PageRequest) (domain.Page[domain.Outcome], error) {
-	var out domain.Page[domain.Outcome]
-	if _, err := authorize(ctx, domain.ScopeParticipantsRead); err != nil {
-		return out, err
-	}
-	err := s.tx.InTx(ctx, func(ctx context.Context) (err error) {
-		out, err = s.repo.List(ctx, f, req)
-		return err
+	return within(ctx, s.tx, domain.ScopeParticipantsRead, func(ctx context.Context) (domain.Page[domain.Outcome], error) {
+		return s.repo.List(ctx, f, req)
 	})
-	return out, err
 }
 
 // Update applies a merge patch, such as a sustainment check. Errors: forbidden, not_found,

@@ -70,28 +70,16 @@ func (s *Participants) Create(ctx context.Context, p domain.Participant, consent
 
 // Get returns a participant within reach. Errors: not_found.
 func (s *Participants) Get(ctx context.Context, id uuid.UUID) (domain.Participant, error) {
-	if _, err := authorize(ctx, domain.ScopeParticipantsRead); err != nil {
-		return domain.Participant{}, err
-	}
-	var out domain.Participant
-	err := s.tx.InTx(ctx, func(ctx context.Context) (err error) {
-		out, err = s.repo.Get(ctx, id)
-		return err
+	return within(ctx, s.tx, domain.ScopeParticipantsRead, func(ctx context.Context) (domain.Participant, error) {
+		return s.repo.Get(ctx, id)
 	})
-	return out, err
 }
 
 // List returns a page of the participants within reach.
 func (s *Participants) List(ctx context.Context, f domain.ParticipantFilter, req domain.PageRequest) (domain.Page[domain.Participant], error) {
-	var out domain.Page[domain.Participant]
-	if _, err := authorize(ctx, domain.ScopeParticipantsRead); err != nil {
-		return out, err
-	}
-	err := s.tx.InTx(ctx, func(ctx context.Context) (err error) {
-		out, err = s.repo.List(ctx, f, req)
-		return err
+	return within(ctx, s.tx, domain.ScopeParticipantsRead, func(ctx context.Context) (domain.Page[domain.Participant], error) {
+		return s.repo.List(ctx, f, req)
 	})
-	return out, err
 }
 
 // Update applies a merge patch. An erased record cannot be changed.

@@ -61,28 +61,16 @@ func (s *Placements) Create(ctx context.Context, p domain.Placement, fields []st
 
 // Get returns a placement within reach. Errors: not_found.
 func (s *Placements) Get(ctx context.Context, id uuid.UUID) (domain.Placement, error) {
-	var out domain.Placement
-	if _, err := authorize(ctx, domain.ScopeParticipantsRead); err != nil {
-		return out, err
-	}
-	err := s.tx.InTx(ctx, func(ctx context.Context) (err error) {
-		out, err = s.repo.Get(ctx, id)
-		return err
+	return within(ctx, s.tx, domain.ScopeParticipantsRead, func(ctx context.Context) (domain.Placement, error) {
+		return s.repo.Get(ctx, id)
 	})
-	return out, err
 }
 
 // List returns a page of placements within reach.
 func (s *Placements) List(ctx context.Context, f domain.PlacementFilter, req domain.PageRequest) (domain.Page[domain.Placement], error) {
-	var out domain.Page[domain.Placement]
-	if _, err := authorize(ctx, domain.ScopeParticipantsRead); err != nil {
-		return out, err
-	}
-	err := s.tx.InTx(ctx, func(ctx context.Context) (err error) {
-		out, err = s.repo.List(ctx, f, req)
-		return err
+	return within(ctx, s.tx, domain.ScopeParticipantsRead, func(ctx context.Context) (domain.Page[domain.Placement], error) {
+		return s.repo.List(ctx, f, req)
 	})
-	return out, err
 }
 
 // Update applies a merge patch. A deleted placement cannot change.

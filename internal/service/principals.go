@@ -27,28 +27,16 @@ func manages(ctx context.Context, org uuid.UUID) (domain.Principal, error) {
 
 // ListUsers returns a page of the users within reach. Errors: forbidden.
 func (s *Accounts) ListUsers(ctx context.Context, f domain.UserFilter, req domain.PageRequest) (domain.Page[domain.User], error) {
-	var out domain.Page[domain.User]
-	if _, err := authorize(ctx, domain.ScopePrincipalsAdmin); err != nil {
-		return out, err
-	}
-	err := s.Tx.InTx(ctx, func(ctx context.Context) (err error) {
-		out, err = s.Users.List(ctx, f, req)
-		return err
+	return within(ctx, s.Tx, domain.ScopePrincipalsAdmin, func(ctx context.Context) (domain.Page[domain.User], error) {
+		return s.Users.List(ctx, f, req)
 	})
-	return out, err
 }
 
 // GetUser returns a user within reach. Errors: forbidden, not_found.
 func (s *Accounts) GetUser(ctx context.Context, id uuid.UUID) (domain.User, error) {
-	var out domain.User
-	if _, err := authorize(ctx, domain.ScopePrincipalsAdmin); err != nil {
-		return out, err
-	}
-	err := s.Tx.InTx(ctx, func(ctx context.Context) (err error) {
-		out, err = s.Users.ByID(ctx, id)
-		return err
+	return within(ctx, s.Tx, domain.ScopePrincipalsAdmin, func(ctx context.Context) (domain.User, error) {
+		return s.Users.ByID(ctx, id)
 	})
-	return out, err
 }
 
 // AddUser creates a user of the caller's organisation (any, for the national team) with a role
@@ -166,28 +154,16 @@ func (s *Accounts) CreateClient(ctx context.Context, c domain.APIClient, secret 
 
 // GetClient returns an API client within reach. Errors: forbidden, not_found.
 func (s *Accounts) GetClient(ctx context.Context, id uuid.UUID) (domain.APIClient, error) {
-	var out domain.APIClient
-	if _, err := authorize(ctx, domain.ScopePrincipalsAdmin); err != nil {
-		return out, err
-	}
-	err := s.Tx.InTx(ctx, func(ctx context.Context) (err error) {
-		out, err = s.Clients.Get(ctx, id)
-		return err
+	return within(ctx, s.Tx, domain.ScopePrincipalsAdmin, func(ctx context.Context) (domain.APIClient, error) {
+		return s.Clients.Get(ctx, id)
 	})
-	return out, err
 }
 
 // ListClients returns a page of the API clients within reach. Errors: forbidden.
 func (s *Accounts) ListClients(ctx context.Context, org *uuid.UUID, req domain.PageRequest) (domain.Page[domain.APIClient], error) {
-	var out domain.Page[domain.APIClient]
-	if _, err := authorize(ctx, domain.ScopePrincipalsAdmin); err != nil {
-		return out, err
-	}
-	err := s.Tx.InTx(ctx, func(ctx context.Context) (err error) {
-		out, err = s.Clients.List(ctx, org, req)
-		return err
+	return within(ctx, s.Tx, domain.ScopePrincipalsAdmin, func(ctx context.Context) (domain.Page[domain.APIClient], error) {
+		return s.Clients.List(ctx, org, req)
 	})
-	return out, err
 }
 
 // RevokeClient stops an API client; its tokens stop working within seconds. Revoking twice is

@@ -43,28 +43,16 @@ func (s *Programmes) Create(ctx context.Context, p domain.Programme) (domain.Pro
 
 // Get returns a programme. Errors: not_found.
 func (s *Programmes) Get(ctx context.Context, id uuid.UUID) (domain.Programme, error) {
-	if _, err := authorize(ctx, domain.ScopeOrganisationsRead); err != nil {
-		return domain.Programme{}, err
-	}
-	var out domain.Programme
-	err := s.tx.InTx(ctx, func(ctx context.Context) (err error) {
-		out, err = s.repo.Get(ctx, id)
-		return err
+	return within(ctx, s.tx, domain.ScopeOrganisationsRead, func(ctx context.Context) (domain.Programme, error) {
+		return s.repo.Get(ctx, id)
 	})
-	return out, err
 }
 
 // List returns a page of the catalogue.
 func (s *Programmes) List(ctx context.Context, f domain.ProgrammeFilter, req domain.PageRequest) (domain.Page[domain.Programme], error) {
-	var out domain.Page[domain.Programme]
-	if _, err := authorize(ctx, domain.ScopeOrganisationsRead); err != nil {
-		return out, err
-	}
-	err := s.tx.InTx(ctx, func(ctx context.Context) (err error) {
-		out, err = s.repo.List(ctx, f, req)
-		return err
+	return within(ctx, s.tx, domain.ScopeOrganisationsRead, func(ctx context.Context) (domain.Page[domain.Programme], error) {
+		return s.repo.List(ctx, f, req)
 	})
-	return out, err
 }
 
 // Update applies a merge patch. Errors: forbidden, not_found, precondition_failed, invalid.
