@@ -231,8 +231,10 @@ func TestOrganisationGet(t *testing.T) {
 		t.Errorf("another trust's organisation answers\n%s\nbut a random id answers\n%s", h, m)
 	}
 
-	// The seeded partners are outside a trust's reach too.
-	expectProblem(t, env.Do(t, http.MethodGet, "/v1/organisations/"+princesTrustID.String(), token, ""), http.StatusNotFound, "")
+	// The delivery partners are a directory every trust may read (it names them on cohorts).
+	if res := env.Do(t, http.MethodGet, "/v1/organisations/"+princesTrustID.String(), token, ""); res.Status != http.StatusOK {
+		t.Errorf("a trust cannot read the delivery partner: %d %s", res.Status, res.Body)
+	}
 
 	expectProblem(t, env.Do(t, http.MethodGet, "/v1/organisations/not-a-uuid", token, ""), http.StatusBadRequest, "organisation_id")
 	expectProblem(t, env.Do(t, http.MethodGet, "/v1/organisations/"+a.ID.String(), "", ""), http.StatusUnauthorized, "")
@@ -255,11 +257,11 @@ func TestOrganisationListIsWithinReach(t *testing.T) {
 	b := env.Organisation(t, domain.KindTrust, "Trust B")
 
 	coordinator := env.User(t, a.ID, domain.RoleCoordinator)
-	if got := organisationIDs(t, env, coordinator, "/v1/organisations"); !sameIDs(got, []uuid.UUID{a.ID}) {
-		t.Errorf("trust coordinator sees %v, want only its trust %s", got, a.ID)
+	if got := organisationIDs(t, env, coordinator, "/v1/organisations"); !sameIDs(got, []uuid.UUID{princesTrustID, streetDoctorsID, a.ID}) {
+		t.Errorf("trust coordinator sees %v, want its trust %s and the delivery partners", got, a.ID)
 	}
-	if got := organisationIDs(t, env, coordinator, "/v1/organisations?kind=partner"); len(got) != 0 {
-		t.Errorf("trust coordinator sees partners %v", got)
+	if got := organisationIDs(t, env, coordinator, "/v1/organisations?kind=trust"); !sameIDs(got, []uuid.UUID{a.ID}) {
+		t.Errorf("trust coordinator sees trusts %v, want only its own", got)
 	}
 	want := []uuid.UUID{princesTrustID, streetDoctorsID, nat.ID, a.ID, b.ID}
 	if got := organisationIDs(t, env, admin, "/v1/organisations"); !sameIDs(got, want) {
@@ -499,7 +501,8 @@ func TestOrganisationPatchOnlyOwnOrganisation(t *testing.T) {
 	if hidden.Detail != missing.Detail || hidden.Type != missing.Type {
 		t.Errorf("another trust answers %+v, a random id %+v", hidden, missing)
 	}
-	expectProblem(t, env.Do(t, http.MethodPatch, "/v1/organisations/"+princesTrustID.String(), adminA, body, mergePatchHeader...), http.StatusNotFound, "")
+	// A delivery partner is visible to every trust, but only the national team changes it.
+	expectProblem(t, env.Do(t, http.MethodPatch, "/v1/organisations/"+princesTrustID.String(), adminA, body, mergePatchHeader...), http.StatusForbidden, "")
 
 	// Coordinators and viewers may read their organisation but not change it.
 	for _, role := range []domain.Role{domain.RoleCoordinator, domain.RoleViewer} {
@@ -573,8 +576,8 @@ func TestOrganisationCollaborationMembers(t *testing.T) {
 	expectStatus(t, env.Do(t, http.MethodGet, "/v1/organisations/"+member.ID.String(), collabUser, ""), http.StatusOK)
 	expectStatus(t, env.Do(t, http.MethodGet, "/v1/organisations/"+collab.Id.String(), collabUser, ""), http.StatusOK)
 	expectProblem(t, env.Do(t, http.MethodGet, "/v1/organisations/"+outsider.ID.String(), collabUser, ""), http.StatusNotFound, "")
-	if got := organisationIDs(t, env, collabUser, "/v1/organisations"); !sameIDs(got, []uuid.UUID{collab.Id, member.ID}) {
-		t.Errorf("collaboration user lists %v, want the collaboration and its member", got)
+	if got := organisationIDs(t, env, collabUser, "/v1/organisations"); !sameIDs(got, []uuid.UUID{collab.Id, member.ID, princesTrustID, streetDoctorsID}) {
+		t.Errorf("collaboration user lists %v, want the collaboration, its member and the delivery partners", got)
 	}
 	if got := organisationIDs(t, env, collabUser, "/v1/organisations/"+collab.Id.String()+"/members"); !sameIDs(got, []uuid.UUID{member.ID}) {
 		t.Errorf("collaboration user lists members %v", got)

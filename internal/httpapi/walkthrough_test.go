@@ -127,3 +127,26 @@ func uuidOf(t *testing.T, s string) uuid.UUID {
 	}
 	return id
 }
+
+// A trust runs a Prince's Trust programme and names the partner on its cohort: the delivery
+// partners are a directory every trust can read.
+func TestTrustNamesADeliveryPartnerOnItsCohort(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	trust := env.Organisation(t, domain.KindTrust, "Riverside Community Health NHS Trust")
+	token := env.User(t, trust.ID, domain.RoleCoordinator)
+	princesTrust := "01900000-0000-7000-8000-000000000001"
+	res := env.Do(t, http.MethodPost, "/v1/cohorts", token, `{"programme_id":"01900000-0000-7000-8000-000000000102",
+		"organisation_id":"`+trust.ID.String()+`","name":"Get Into Healthcare, June","starts_on":"2027-06-07","ends_on":"2027-07-09",
+		"capacity":10,"delivery_partner_id":"`+princesTrust+`"}`)
+	if res.Status != http.StatusCreated {
+		t.Fatalf("create cohort with the Prince's Trust as delivery partner: %d %s", res.Status, res.Body)
+	}
+	var c struct {
+		DeliveryPartnerID string `json:"delivery_partner_id"`
+	}
+	res.Decode(t, &c)
+	if c.DeliveryPartnerID != princesTrust {
+		t.Errorf("delivery_partner_id = %q", c.DeliveryPartnerID)
+	}
+}

@@ -57,7 +57,7 @@ func (r *Organisations) Create(ctx context.Context, o *domain.Organisation) erro
 // Get returns an organisation within the caller's reach. Errors: not_found.
 func (r *Organisations) Get(ctx context.Context, id uuid.UUID) (domain.Organisation, error) {
 	var m organisation
-	if err := r.db.conn(ctx).Scopes(reach(ctx, "id")).Take(&m, "id = ?", id).Error; err != nil {
+	if err := r.db.conn(ctx).Scopes(orgReach(ctx)).Take(&m, "id = ?", id).Error; err != nil {
 		return domain.Organisation{}, translate(err, "organisation")
 	}
 	out := []domain.Organisation{m.toDomain()}
@@ -69,7 +69,7 @@ func (r *Organisations) Get(ctx context.Context, id uuid.UUID) (domain.Organisat
 
 // List returns a page of organisations within the caller's reach.
 func (r *Organisations) List(ctx context.Context, f domain.OrganisationFilter, req domain.PageRequest) (domain.Page[domain.Organisation], error) {
-	q := r.db.conn(ctx).Model(&organisation{}).Scopes(reach(ctx, "id"), page("organisations", req))
+	q := r.db.conn(ctx).Model(&organisation{}).Scopes(orgReach(ctx), page("organisations", req))
 	if f.Kind != nil {
 		q = q.Where("kind = ?", *f.Kind)
 	}
@@ -87,7 +87,7 @@ func (r *Organisations) List(ctx context.Context, f domain.OrganisationFilter, r
 
 // ListMembers returns a page of the member trusts of collaboration id.
 func (r *Organisations) ListMembers(ctx context.Context, id uuid.UUID, req domain.PageRequest) (domain.Page[domain.Organisation], error) {
-	q := r.db.conn(ctx).Model(&organisation{}).Scopes(reach(ctx, "id"), page("organisations", req)).
+	q := r.db.conn(ctx).Model(&organisation{}).Scopes(orgReach(ctx), page("organisations", req)).
 		Where("id IN (SELECT member_id FROM organisation_members WHERE collaboration_id = ?)", id)
 	return r.page(ctx, q, req.Limit)
 }
@@ -132,7 +132,7 @@ func (r *Organisations) Update(ctx context.Context, id uuid.UUID, ifVersion *int
 	var out domain.Organisation
 	err := r.db.InTx(ctx, func(ctx context.Context) error {
 		var m organisation
-		err := r.db.conn(ctx).Scopes(reach(ctx, "id")).Clauses(clause.Locking{Strength: "UPDATE"}).Take(&m, "id = ?", id).Error
+		err := r.db.conn(ctx).Scopes(orgReach(ctx)).Clauses(clause.Locking{Strength: "UPDATE"}).Take(&m, "id = ?", id).Error
 		if err != nil {
 			return translate(err, "organisation")
 		}
@@ -177,4 +177,19 @@ func (r *Organisations) RemoveMember(ctx context.Context, collaboration, member 
 // touch bumps a collaboration's version so that syncing clients see its new member list.
 func (r *Organisations) touch(ctx context.Context, id uuid.UUID) error {
 	return translate(r.db.conn(ctx).Exec("UPDATE organisations SET updated_at = now() WHERE id = ?", id).Error, "organisation")
+}
+
+// orgReach is the tenancy scope of organisations: those within the caller's reach, and the
+// delivery partners, a shared directory every trust names on its cohorts.
+func orgReach(ctx context.Context) func(*gorm.DB) *gorm.DB {
+	return func(q *gorm.DB) *gorm.DB {
+		p, ok := domain.PrincipalFrom(ctx)
+		switch {
+		case !ok:
+			return q.Where("false")
+		case p.AllOrganisations:
+			return q
+		}
+		return q.Where("(id IN ? OR kind = ?)", p.Reach, domain.KindPartner)
+	}
 }
