@@ -186,6 +186,11 @@ func seedDemo(ctx context.Context, cfg config.Config, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	delivery, err := seed.Delivery(ctx, seed.DeliveryServices{Programmes: s.Programmes, Participants: s.Participants, Delivery: s.Delivery,
+		Placements: s.Placements, Outcomes: s.Outcomes, Mentoring: s.Mentoring, Vacancies: s.Vacancies}, res)
+	if err != nil {
+		return err
+	}
 	users := []struct {
 		email string
 		org   uuid.UUID
@@ -220,6 +225,7 @@ func seedDemo(ctx context.Context, cfg config.Config, out io.Writer) error {
 		}
 	}
 	fmt.Fprintf(out, "demo data: %d organisations and %d participants created this run\n", res.Organisations, res.Participants)
+	fmt.Fprintf(out, "demo delivery: %s\n", delivery)
 	fmt.Fprintf(out, "demo users (password %q):\n", demoPassword)
 	for _, u := range users {
 		fmt.Fprintf(out, "  %-40s %s\n", u.email, u.role)

@@ -22,6 +22,7 @@ import (
 // fixture wires the services on a fresh database, as the binary does.
 type fixture struct {
 	seed.Services
+	all   app.Services // every use case, for the delivery seed and its checks
 	audit *postgres.Audit
 }
 
@@ -39,6 +40,7 @@ func newFixture(t *testing.T) fixture {
 	}
 	return fixture{
 		Services: seed.Services{Organisations: s.Organisations, Participants: s.Participants},
+		all:      s,
 		audit:    postgres.NewAudit(db),
 	}
 }
