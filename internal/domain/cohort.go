@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -72,7 +73,8 @@ func (ch CohortChange) Apply(c *Cohort) {
 // DurationDays counts the cohort's days, first and last included: a Get Started course
 // running Monday to Tuesday lasts 2 days.
 func (c Cohort) DurationDays() int {
-	return int(c.EndsOn.Sub(c.StartsOn).Hours()/24) + 1
+	utcDate := func(t time.Time) time.Time { return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC) }
+	return int(utcDate(c.EndsOn).Sub(utcDate(c.StartsOn)).Hours()/24) + 1 // calendar days: no clock changes in UTC
 }
 
 // Validate checks the cohort against its programme's duration bounds.
@@ -158,14 +160,10 @@ type EnrolmentFilter struct {
 // Move takes the enrolment to status on day, by actor, and says how the cohort's places
 // change (+1, -1 or 0). Errors: conflict naming the allowed moves, invalid (no reason to withdraw).
 func (e *Enrolment) Move(to string, day time.Time, actor string, reason *string, now time.Time) (places int, err error) {
-	allowed := nextStatuses[e.Status]
-	if !slices.Contains(allowed, to) {
-		if len(allowed) == 0 {
-			return 0, Errorf(CodeConflict, "the enrolment is %s and cannot move any more", e.Status)
-		}
-		return 0, Errorf(CodeConflict, "an enrolment that is %s can move to %v, not %s", e.Status, allowed, to)
+	if err := e.CanMove(to); err != nil {
+		return 0, err
 	}
-	if to == Withdrawn && (reason == nil || *reason == "") {
+	if to == Withdrawn && (reason == nil || strings.TrimSpace(*reason) == "") {
 		return 0, Invalid("reason", "is required to withdraw")
 	}
 	switch to {
@@ -186,6 +184,19 @@ func (e *Enrolment) Move(to string, day time.Time, actor string, reason *string,
 	e.Status = to
 	e.History = append(e.History, EnrolmentEvent{Status: to, On: day, Actor: actor, At: now})
 	return places, nil
+}
+
+// CanMove checks that the lifecycle allows a move to status to. Errors: conflict naming the
+// allowed moves.
+func (e *Enrolment) CanMove(to string) error {
+	allowed := nextStatuses[e.Status]
+	switch {
+	case slices.Contains(allowed, to):
+		return nil
+	case len(allowed) == 0:
+		return Errorf(CodeConflict, "the enrolment is %s and cannot move any more", e.Status)
+	}
+	return Errorf(CodeConflict, "an enrolment that is %s can move to %v, not %s", e.Status, allowed, to)
 }
 
 // workingAgeBenefits are the benefit statuses that meet a "working-age benefit" requirement.

@@ -322,11 +322,6 @@ func TestCohortDeliveryPartnerNamedByTheTrust(t *testing.T) {
 	token := env.User(t, trust.ID, domain.RoleCoordinator)
 	res := env.Do(t, http.MethodPost, "/v1/cohorts", token, dlCohortBody(t, trust.ID.String(), dlGetInto, "2027-01-04", "2027-02-07", 10,
 		"delivery_partner_id", dlPrincesTrust))
-	if res.Status == http.StatusUnprocessableEntity {
-		t.Skipf("BUG: a trust coordinator cannot name The Prince's Trust as delivery_partner_id: %s "+
-			"(service.Delivery.checkOrganisations looks the partner up with s.orgs.Get, which is scoped to the caller's reach, "+
-			"and a partner is never within a trust's reach)", res.Body)
-	}
 	expectStatus(t, res, http.StatusCreated)
 	var c dlCohort
 	res.Decode(t, &c)
@@ -344,10 +339,6 @@ func TestCohortWithPartnerPatchedByTheTrust(t *testing.T) {
 	_, national := signInNationalAdmin(t, env)
 	c := dlMustCohort(t, env, national, trust.ID, dlGetInto, "2027-01-04", "2027-02-07", 10, "delivery_partner_id", dlPrincesTrust)
 	res := dlPatchCohort(t, env, token, c.ID, `{"capacity":15}`)
-	if res.Status == http.StatusUnprocessableEntity {
-		t.Skipf("BUG: the trust's coordinator cannot change the capacity of its own cohort once it has a delivery partner: %s "+
-			"(UpdateCohort re-checks delivery_partner_id with the caller's reach, where a partner never is)", res.Body)
-	}
 	expectStatus(t, res, http.StatusOK)
 }
 
@@ -758,7 +749,7 @@ func TestEnrolIllegalMoveOfAnIneligibleParticipant(t *testing.T) {
 	e = dlMustMove(t, env, token, e.ID, "to", "withdrawn", "reason", "too young for this intake")
 	res := dlMove(t, env, token, e.ID, "to", "enrolled")
 	if res.Status == http.StatusUnprocessableEntity {
-		t.Skipf("BUG: withdrawn → enrolled answers 422 (eligibility) instead of 409 (illegal move) when the participant is ineligible: %s "+
+		t.Fatalf("regression: withdrawn → enrolled answers 422 (eligibility) instead of 409 (illegal move) when the participant is ineligible: %s "+
 			"(service.Delivery.Transition calls enrol, which checks eligibility before domain.Enrolment.Move checks the lifecycle)", res.Body)
 	}
 	p := expectProblem(t, res, http.StatusConflict, "")
@@ -1011,6 +1002,29 @@ func TestEnrolmentsUpdatedSince(t *testing.T) {
 			t.Errorf("%v: %v, want %v", tc.query, got, tc.want)
 		}
 	}
+}
+
+// An enrolment belongs to its cohort's organisation. A principal who sees two trusts (the
+// national team) must not put trust B's participant into trust A's cohort: A's coordinators
+// would then read an enrolment naming a participant of B, and B's would never see it.
+func TestEnrolParticipantOfAnotherTrustByNationalAdmin(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	a := env.Organisation(t, domain.KindTrust, "Trust A")
+	b := env.Organisation(t, domain.KindTrust, "Trust B")
+	tokenA := env.User(t, a.ID, domain.RoleCoordinator)
+	tokenB := env.User(t, b.ID, domain.RoleCoordinator)
+	_, national := signInNationalAdmin(t, env)
+	c := dlMustCohort(t, env, tokenA, a.ID, dlWorkExperience, dlStarts, dlEnds, 10)
+	theirs := dlPerson(t, env, tokenB, b.ID, "1990-01-01", "universal_credit")
+	res := dlEnrol(t, env, national, c.ID, theirs, "status", "enrolled")
+	if res.Status == http.StatusCreated {
+		t.Fatalf("regression: the national team can enrol trust B's participant %s in trust A's cohort (201); A's coordinators then list an "+
+			"enrolment naming a participant they get 404 for, and B's never see their participant's enrolment "+
+			"(service.Delivery.Enrol checks only that both records are within the caller's reach, not that the participant "+
+			"is within the reach of the cohort's organisation)", theirs)
+	}
+	expectProblem(t, res, http.StatusUnprocessableEntity, "participant_id")
 }
 
 func TestCohortAndEnrolmentTenancy(t *testing.T) {

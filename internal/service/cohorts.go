@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -147,6 +148,9 @@ func (s *Delivery) Enrol(ctx context.Context, cohortID, participantID uuid.UUID,
 		if err != nil {
 			return err
 		}
+		if err := s.belongsToCohort(ctx, who, c); err != nil {
+			return err
+		}
 		e = domain.Enrolment{CohortID: c.ID, ParticipantID: who.ID, OrganisationID: c.OrganisationID, Status: domain.Referred,
 			ReferredOn: &day, History: []domain.EnrolmentEvent{{Status: domain.Referred, On: day, Actor: p.Subject, At: now}}}
 		if status == domain.Enrolled {
@@ -162,8 +166,28 @@ func (s *Delivery) Enrol(ctx context.Context, cohortID, participantID uuid.UUID,
 	return e, err
 }
 
+// belongsToCohort checks that the participant is the cohort organisation's, or, for a
+// collaboration's cohort, one of its member trusts': an enrolment is kept by the cohort's
+// organisation, which must be able to see the participant it names. Errors: invalid.
+func (s *Delivery) belongsToCohort(ctx context.Context, who domain.Participant, c domain.Cohort) error {
+	if who.OrganisationID == c.OrganisationID {
+		return nil
+	}
+	org, err := s.orgs.Get(ctx, c.OrganisationID)
+	if err != nil {
+		return err
+	}
+	if org.Kind == domain.KindCollaboration && slices.Contains(org.MemberIDs, who.OrganisationID) {
+		return nil
+	}
+	return domain.Invalid("participant_id", "belongs to another organisation than the cohort's (or one of its member trusts)")
+}
+
 // enrol moves e to enrolled: eligibility (or a recorded override), then a place.
 func (s *Delivery) enrol(ctx context.Context, e *domain.Enrolment, c domain.Cohort, who domain.Participant, day time.Time, actor string, override *string, now time.Time) error {
+	if err := e.CanMove(domain.Enrolled); err != nil {
+		return err // the lifecycle first: eligibility is no answer to an illegal move
+	}
 	prog, err := s.programmes.Get(ctx, c.ProgrammeID)
 	if err != nil {
 		return err
