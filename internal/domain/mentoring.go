@@ -114,7 +114,7 @@ func (m MentoringMatch) Validate(mentor Mentor) error {
 	var v Validator
 	v.Check(!m.PlannedEndOn.Before(m.StartsOn), "planned_end_on", "must not be before starts_on")
 	if mentor.Kind == "professional" {
-		v.Check(!m.PlannedEndOn.After(m.StartsOn.AddDate(0, MaxProfessionalMentoring, 0)), "planned_end_on",
+		v.Check(!m.PlannedEndOn.After(AddMonths(m.StartsOn, MaxProfessionalMentoring)), "planned_end_on",
 			"professional online mentoring lasts at most six months")
 	}
 	v.Check(mentor.ParticipantID == nil || *mentor.ParticipantID != m.ParticipantID, "participant_id", "cannot be their own mentor")

@@ -88,8 +88,8 @@ func (o Outcome) SustainmentDue(day time.Time) bool {
 	if o.StartsOn == nil || (o.Destination != DestEmployment && o.Destination != DestApprenticeship) {
 		return false
 	}
-	return o.Sustained3m == nil && o.StartsOn.AddDate(0, 3, 0).Before(day) ||
-		o.Sustained6m == nil && o.StartsOn.AddDate(0, 6, 0).Before(day)
+	return o.Sustained3m == nil && AddMonths(*o.StartsOn, 3).Before(day) ||
+		o.Sustained6m == nil && AddMonths(*o.StartsOn, 6).Before(day)
 }
 
 // OutcomeFilter narrows a list of outcomes.

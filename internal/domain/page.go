@@ -37,3 +37,11 @@ func (c Change[T]) Apply(dst **T) {
 		*dst = c.Value
 	}
 }
+
+// AddMonths adds n calendar months to a date, clamping to the month's last day as PostgreSQL's
+// interval arithmetic does: 31 August plus six months is the end of February, not 2 March.
+func AddMonths(day time.Time, n int) time.Time {
+	first := time.Date(day.Year(), day.Month()+time.Month(n), 1, 0, 0, 0, 0, time.UTC)
+	last := first.AddDate(0, 1, -1).Day()
+	return time.Date(first.Year(), first.Month(), min(day.Day(), last), 0, 0, 0, 0, time.UTC)
+}

@@ -87,12 +87,16 @@ func (s *Timeline) Of(ctx context.Context, id uuid.UUID) ([]TimelineEvent, error
 			return nil, err
 		}
 		for _, i := range interviews.Items {
+			summary := "interview, " + i.Result
+			// The vacancy may be another organisation's (a collaboration's, say): then say less.
 			v, err := s.vacancies.Get(ctx, i.VacancyID)
-			if err != nil {
+			switch {
+			case err == nil:
+				summary = "interview for " + v.Role + " at " + v.EmployerName + ", " + i.Result
+			case domain.ErrorCode(err) != domain.CodeNotFound:
 				return nil, err
 			}
-			out = append(out, TimelineEvent{On: i.HeldOn, Kind: "interview", ResourceType: "interview", ResourceID: i.ID,
-				Summary: "interview for " + v.Role + " at " + v.EmployerName + ", " + i.Result})
+			out = append(out, TimelineEvent{On: i.HeldOn, Kind: "interview", ResourceType: "interview", ResourceID: i.ID, Summary: summary})
 		}
 		outcomes, err := s.outcomes.List(ctx, domain.OutcomeFilter{ParticipantID: &id}, req)
 		if err != nil {
