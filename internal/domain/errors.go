@@ -56,6 +56,10 @@ func NotFound(what string) *Error {
 	return Errorf(CodeNotFound, "%s not found", what)
 }
 
+// ErrNoChange, returned by the change function of a repository's Update, leaves the record
+// as it is: no write, no new version, nothing for a syncing client to fetch again.
+var ErrNoChange = errors.New("no change")
+
 // ErrorCode returns the code of err, or "" for an internal error.
 func ErrorCode(err error) Code {
 	var e *Error

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 
@@ -152,7 +153,10 @@ func (r *Participants) Update(ctx context.Context, id uuid.UUID, ifVersion *int6
 			return domain.Errorf(domain.CodePreconditionFailed, "the participant has changed since version %d", *ifVersion)
 		}
 		p := m.toDomain()
-		if err := change(&p); err != nil {
+		if err := change(&p); errors.Is(err, domain.ErrNoChange) {
+			out = p
+			return nil
+		} else if err != nil {
 			return err
 		}
 		m = participantModel(p)

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
@@ -73,7 +74,10 @@ func (s store[M, T, F]) Update(ctx context.Context, id uuid.UUID, ifVersion *int
 		if ifVersion != nil && *ifVersion != m.rowVersion() {
 			return domain.Errorf(domain.CodePreconditionFailed, "the %s has changed since version %d", s.what, *ifVersion)
 		}
-		if err := change(&current); err != nil {
+		if err := change(&current); errors.Is(err, domain.ErrNoChange) {
+			out = current
+			return nil
+		} else if err != nil {
 			return err
 		}
 		m = s.toModel(current)

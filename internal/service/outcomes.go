@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -97,22 +98,8 @@ func (s *Outcomes) Update(ctx context.Context, id uuid.UUID, ifVersion *int64, c
 
 // Delete leaves a tombstone; deleting twice is harmless. Errors: forbidden, not_found, precondition_failed.
 func (s *Outcomes) Delete(ctx context.Context, id uuid.UUID, ifVersion *int64) error {
-	if _, err := authorize(ctx, domain.ScopeParticipantsWrite); err != nil {
-		return err
-	}
-	return s.tx.InTx(ctx, func(ctx context.Context) error {
-		already := false
-		o, err := s.repo.Update(ctx, id, ifVersion, func(o *domain.Outcome) error {
-			already = o.DeletedAt != nil
-			if !already {
-				now := s.now()
-				o.DeletedAt = &now
-			}
-			return nil
-		})
-		if err != nil || already {
-			return err
-		}
-		return audit(ctx, s.audit, "outcome.delete", "outcome", id, &o.OrganisationID, []string{"deleted"})
-	})
+	return remove(ctx, s.tx, s.repo, s.audit, s.now, outcomeRecord, id, ifVersion)
 }
+
+var outcomeRecord = tombstoned[domain.Outcome]{what: "outcome",
+	deletedAt: func(v *domain.Outcome) **time.Time { return &v.DeletedAt }, org: func(v domain.Outcome) uuid.UUID { return v.OrganisationID }}

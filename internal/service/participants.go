@@ -116,10 +116,10 @@ func (s *Participants) Erase(ctx context.Context, id uuid.UUID, ifVersion *int64
 	return s.tx.InTx(ctx, func(ctx context.Context) error {
 		already := false
 		p, err := s.repo.Update(ctx, id, ifVersion, func(p *domain.Participant) error {
-			already = p.Erased()
-			if !already {
-				p.Erase(s.now())
+			if already = p.Erased(); already {
+				return domain.ErrNoChange
 			}
+			p.Erase(s.now())
 			return nil
 		})
 		if err != nil || already {

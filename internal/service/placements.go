@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -102,22 +103,8 @@ func (s *Placements) Update(ctx context.Context, id uuid.UUID, ifVersion *int64,
 
 // Delete leaves a tombstone; deleting twice is harmless. Errors: forbidden, not_found, precondition_failed.
 func (s *Placements) Delete(ctx context.Context, id uuid.UUID, ifVersion *int64) error {
-	if _, err := authorize(ctx, domain.ScopeParticipantsWrite); err != nil {
-		return err
-	}
-	return s.tx.InTx(ctx, func(ctx context.Context) error {
-		already := false
-		p, err := s.repo.Update(ctx, id, ifVersion, func(p *domain.Placement) error {
-			already = p.DeletedAt != nil
-			if !already {
-				now := s.now()
-				p.DeletedAt = &now
-			}
-			return nil
-		})
-		if err != nil || already {
-			return err
-		}
-		return audit(ctx, s.audit, "placement.delete", "placement", id, &p.OrganisationID, []string{"deleted"})
-	})
+	return remove(ctx, s.tx, s.repo, s.audit, s.now, placementRecord, id, ifVersion)
 }
+
+var placementRecord = tombstoned[domain.Placement]{what: "placement",
+	deletedAt: func(v *domain.Placement) **time.Time { return &v.DeletedAt }, org: func(v domain.Placement) uuid.UUID { return v.OrganisationID }}

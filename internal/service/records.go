@@ -37,11 +37,11 @@ func remove[T any, F any](ctx context.Context, tx Transactor, store domain.Store
 		already := false
 		v, err := store.Update(ctx, id, ifVersion, func(v *T) error {
 			at := t.deletedAt(v)
-			already = *at != nil
-			if !already {
-				n := now()
-				*at = &n
+			if already = *at != nil; already {
+				return domain.ErrNoChange
 			}
+			n := now()
+			*at = &n
 			return nil
 		})
 		if err != nil || already {
