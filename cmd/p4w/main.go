@@ -146,6 +146,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, env Env) er
 	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
+	go housekeep(ctx, db, cfg, log)
 	log.Info("serving", "addr", ln.Addr().String())
 	if env.Ready != nil {
 		env.Ready(ln.Addr().String())
@@ -171,6 +172,28 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, env Env) er
 
 // demoPassword is the password of every demo user: the demo is for a developer's machine.
 const demoPassword = "demo-password-p4w"
+
+// housekeep deletes expired idempotent replies, refresh tokens and sign-in failures every 15
+// minutes until ctx ends. Each replica does it; the deletes are idempotent.
+func housekeep(ctx context.Context, db *postgres.DB, cfg config.Config, log *slog.Logger) {
+	tick := time.NewTicker(15 * time.Minute)
+	defer tick.Stop()
+	sys := domain.WithPrincipal(ctx, service.System())
+	for {
+		n, err := postgres.Housekeep(sys, db, cfg.IdempotencyTTL)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			log.Warn("housekeeping failed", "error", err.Error())
+		case n > 0:
+			log.Info("housekeeping", "deleted", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
 
 func seedDemo(ctx context.Context, cfg config.Config, out io.Writer) error {
 	db, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.PoolOptions{MaxOpen: 4})

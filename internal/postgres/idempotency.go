@@ -77,9 +77,3 @@ func (r *Idempotency) Save(ctx context.Context, reply domain.IdempotentReply) er
 func (r *Idempotency) ForgetResource(ctx context.Context, path string) error {
 	return translate(r.db.conn(ctx).Exec(`DELETE FROM idempotency_keys WHERE resource_path = ?`, path).Error, "idempotency keys")
 }
-
-// Expire deletes replies older than maxAge.
-func (r *Idempotency) Expire(ctx context.Context, maxAge time.Duration) (int64, error) {
-	res := r.db.conn(ctx).Exec(`DELETE FROM idempotency_keys WHERE created_at < ?`, time.Now().Add(-maxAge))
-	return res.RowsAffected, translate(res.Error, "expire idempotency keys")
-}

@@ -1,0 +1,35 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Housekeep deletes what has outlived its use: stored idempotent replies older than
+// idempotencyTTL, refresh tokens a day past expiry, and sign-in failures a day old and no
+// longer blocking. Every replica may run it; the deletes are idempotent. ctx must carry a
+// principal of every organisation (the system), so that row-level security shows it all.
+func Housekeep(ctx context.Context, db *DB, idempotencyTTL time.Duration) (deleted int64, err error) {
+	now := time.Now()
+	dayAgo := now.Add(-24 * time.Hour)
+	deletes := []struct {
+		sql  string
+		args []any
+	}{
+		{`DELETE FROM idempotency_keys WHERE created_at < ?`, []any{now.Add(-idempotencyTTL)}},
+		{`DELETE FROM refresh_tokens WHERE expires_at < ?`, []any{dayAgo}},
+		{`DELETE FROM sign_in_throttle WHERE updated_at < ? AND (blocked_until IS NULL OR blocked_until < ?)`, []any{dayAgo, now}},
+	}
+	err = db.InTx(ctx, func(ctx context.Context) error {
+		for _, d := range deletes {
+			res := db.conn(ctx).Exec(d.sql, d.args...)
+			if res.Error != nil {
+				return fmt.Errorf("housekeeping: %w", res.Error)
+			}
+			deleted += res.RowsAffected
+		}
+		return nil
+	})
+	return deleted, err
+}
