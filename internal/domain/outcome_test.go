@@ -292,12 +292,27 @@ func TestSustainmentDue(t *testing.T) {
 // which the sustainment_due_before list uses, clamps 30 November to 28 February; the domain
 // rule claims to be the same rule, so it must agree.
 func TestSustainmentDueAtMonthEndAgreesWithTheList(t *testing.T) {
-	t.Skip("BUG: domain.Outcome.SustainmentDue uses time.AddDate, which rolls 2025-11-30 + 3 months over to 2026-03-02, " +
-		"while internal/postgres/outcomes.go (starts_on + interval '3 months') gives 2026-02-28; the two disagree for starts on the 29th-31st")
-	o := Outcome{Destination: DestEmployment, ILRCode: "EMP1", StartsOn: outcomeDatePtr(t, "2025-11-30")}
-	for day, due := range map[string]bool{"2026-02-28": false, "2026-03-01": true, "2026-03-02": true} {
-		if got := o.SustainmentDue(outcomeDate(t, day)); got != due {
-			t.Errorf("start 2025-11-30: SustainmentDue(%s) = %v, want %v (as the list in PostgreSQL)", day, got, due)
+	cases := []struct {
+		starts string
+		months int
+		day    string
+		due    bool
+	}{
+		{"2025-11-30", 3, "2026-02-28", false}, // the mark is 28 February
+		{"2025-11-30", 3, "2026-03-01", true},
+		{"2025-11-30", 3, "2026-03-02", true},
+		{"2025-08-31", 6, "2026-02-28", false}, // 6 months: 28 February too
+		{"2025-08-31", 6, "2026-03-01", true},
+		{"2023-11-30", 3, "2024-02-29", false}, // a leap year: 29 February
+		{"2023-11-30", 3, "2024-03-01", true},
+	}
+	for _, tc := range cases {
+		o := Outcome{Destination: DestEmployment, ILRCode: "EMP1", StartsOn: outcomeDatePtr(t, tc.starts)}
+		if tc.months == 6 {
+			o.Sustained3m = &SustainmentCheck{Result: "yes", CheckedOn: outcomeDate(t, tc.starts)}
+		}
+		if got := o.SustainmentDue(outcomeDate(t, tc.day)); got != tc.due {
+			t.Errorf("start %s, %d-month check: SustainmentDue(%s) = %v, want %v (as the list in PostgreSQL)", tc.starts, tc.months, tc.day, got, tc.due)
 		}
 	}
 }

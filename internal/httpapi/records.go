@@ -42,7 +42,7 @@ func (s *Server) CreatePlacement(ctx context.Context, r api.CreatePlacementReque
 	b := r.Body
 	p, err := s.Placements.Create(ctx, domain.Placement{EnrolmentID: b.EnrolmentId, Kind: string(b.Kind), HostDepartment: b.HostDepartment,
 		Site: b.Site, RoleArea: string(b.RoleArea), SupervisorName: b.SupervisorName, StartsOn: b.StartsOn.Time, EndsOn: b.EndsOn.Time,
-		HoursPerWeek: b.HoursPerWeek, Status: string(ptrValue(b.Status))}, patchedFields(b))
+		HoursPerWeek: b.HoursPerWeek, Status: string(ptrValue(b.Status)), EndReason: b.EndReason}, patchedFields(b))
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -337,7 +338,7 @@ func TestPlacementCreateDuringAnEnrolment(t *testing.T) {
 	if p.Status != "planned" || p.EndReason != nil || p.Deleted {
 		t.Errorf("status %q, end_reason %v, deleted %v; want planned, null, false", p.Status, p.EndReason, p.Deleted)
 	}
-	if got := recMustGet[recPlacement](t, env, w.token, "/v1/placements/"+p.ID); got != p {
+	if got := recMustGet[recPlacement](t, env, w.token, "/v1/placements/"+p.ID); !reflect.DeepEqual(got, p) {
 		t.Errorf("GET = %+v, want %+v", got, p)
 	}
 
@@ -474,7 +475,7 @@ func TestPlacementHoursPerWeekKeepTheirValue(t *testing.T) {
 
 	p := w.mustPlacement(t, recPlacementBody(t, enrolment, "hours_per_week", 7.25))
 	if p.HoursPerWeek == nil || *p.HoursPerWeek != 7.25 {
-		t.Skipf("BUG: hours_per_week 7.25 (accepted by openapi.yaml, type number with no multipleOf) is silently stored as %v: "+
+		t.Fatalf("regression: hours_per_week 7.25 (accepted by openapi.yaml, type number with no multipleOf) is silently stored as %v: "+
 			"placements.hours_per_week is numeric(4, 1) in internal/postgres/migrations/00008_placements_outcomes.sql", ptrString(p.HoursPerWeek))
 	}
 }
@@ -571,13 +572,15 @@ func TestPlacementDeleteLeavesATombstone(t *testing.T) {
 	if res := env.Do(t, http.MethodDelete, path, w.token, "", "If-Match", `"1"`); res.Status != http.StatusNoContent {
 		t.Fatalf("delete: %d %s", res.Status, res.Body)
 	}
+	got := recMustGet[recPlacement](t, env, w.token, path)
+	if !got.Deleted || got.HostDepartment != "Gone" || got.Version != 2 {
+		t.Errorf("GET after delete: %+v, want deleted at version 2", got)
+	}
 	if res := env.Do(t, http.MethodDelete, path, w.token, ""); res.Status != http.StatusNoContent {
 		t.Fatalf("delete twice: %d %s", res.Status, res.Body)
 	}
-
-	got := recMustGet[recPlacement](t, env, w.token, path)
-	if !got.Deleted || got.HostDepartment != "Gone" || got.Version != 2 {
-		t.Errorf("GET after delete: %+v, want deleted at version 2 (the second delete changes nothing)", got)
+	if got := recMustGet[recPlacement](t, env, w.token, path); !got.Deleted || got.HostDepartment != "Gone" {
+		t.Errorf("GET after the second delete: %+v", got)
 	}
 	if ids := recIDs(recList[recPlacement](t, env, w.token, "/v1/placements", nil)); !slices.Equal(ids, []string{kept.ID}) {
 		t.Errorf("default list %v, want only %s", ids, kept.ID)
@@ -601,9 +604,11 @@ func TestPlacementDeleteLeavesATombstone(t *testing.T) {
 	}
 
 	// A deleted placement no longer changes.
+	before := recMustGet[recPlacement](t, env, w.token, path)
 	recProblem(t, w.patch(t, path, `{"host_department":"Revived"}`), http.StatusConflict, "")
-	if got := recMustGet[recPlacement](t, env, w.token, path); got.HostDepartment != "Gone" || got.Version != 2 {
-		t.Errorf("a patch after delete changed the placement: %+v", got)
+	recProblem(t, w.patch(t, path, `{"status":"completed"}`, "If-Match", etagOf(before.Version)), http.StatusConflict, "")
+	if after := recMustGet[recPlacement](t, env, w.token, path); !reflect.DeepEqual(after, before) {
+		t.Errorf("a patch after delete changed the placement: %+v, was %+v", after, before)
 	}
 	recProblem(t, env.Do(t, http.MethodDelete, "/v1/placements/"+uuid.NewString(), w.token, ""), http.StatusNotFound, "")
 	if n := countRows(t, env, `SELECT count(*) FROM audit_events WHERE action = 'placement.delete'`); n != 1 {
@@ -708,7 +713,7 @@ func TestPlacementTenancy(t *testing.T) {
 			t.Errorf("trust B's list %v shows %v", q, recIDs(got))
 		}
 	}
-	if got := recMustGet[recPlacement](t, env, a.token, "/v1/placements/"+theirs.ID); got != theirs {
+	if got := recMustGet[recPlacement](t, env, a.token, "/v1/placements/"+theirs.ID); !reflect.DeepEqual(got, theirs) {
 		t.Errorf("trust B changed trust A's placement: %+v", got)
 	}
 }
@@ -1068,13 +1073,12 @@ func TestOutcomeDeleteLeavesATombstone(t *testing.T) {
 	if res := env.Do(t, http.MethodDelete, path, w.token, ""); res.Status != http.StatusNoContent {
 		t.Fatalf("delete: %d %s", res.Status, res.Body)
 	}
-	if res := env.Do(t, http.MethodDelete, path, w.token, ""); res.Status != http.StatusNoContent {
-		t.Fatalf("delete twice: %d %s", res.Status, res.Body)
-	}
-
 	got := recMustGet[recOutcome](t, env, w.token, path)
 	if !got.Deleted || got.Destination != "volunteering" || got.Version != 2 {
-		t.Errorf("GET after delete: %+v", got)
+		t.Errorf("GET after delete: %+v, want deleted at version 2", got)
+	}
+	if res := env.Do(t, http.MethodDelete, path, w.token, ""); res.Status != http.StatusNoContent {
+		t.Fatalf("delete twice: %d %s", res.Status, res.Body)
 	}
 	if ids := recIDs(recList[recOutcome](t, env, w.token, "/v1/outcomes", nil)); !slices.Equal(ids, []string{kept.ID}) {
 		t.Errorf("default list %v, want only %s", ids, kept.ID)
@@ -1097,10 +1101,11 @@ func TestOutcomeDeleteLeavesATombstone(t *testing.T) {
 		t.Errorf("updated_since before the delete: %+v, want only %s with deleted: true", synced, gone.ID)
 	}
 
+	before := recMustGet[recOutcome](t, env, w.token, path)
 	recProblem(t, w.patch(t, path, `{"role":"Revived"}`), http.StatusConflict, "")
-	recProblem(t, w.patch(t, path, `{"sustained_3_months":null}`), http.StatusConflict, "")
-	if got := recMustGet[recOutcome](t, env, w.token, path); got.Role != nil || got.Version != 2 || !got.Deleted {
-		t.Errorf("a patch after delete changed the outcome: %+v", got)
+	recProblem(t, w.patch(t, path, `{"sector":null}`, "If-Match", etagOf(before.Version)), http.StatusConflict, "")
+	if after := recMustGet[recOutcome](t, env, w.token, path); !reflect.DeepEqual(after, before) {
+		t.Errorf("a patch after delete changed the outcome: %+v, was %+v", after, before)
 	}
 	recProblem(t, env.Do(t, http.MethodDelete, "/v1/outcomes/"+uuid.NewString(), w.token, ""), http.StatusNotFound, "")
 	if n := countRows(t, env, `SELECT count(*) FROM audit_events WHERE action = 'outcome.delete'`); n != 1 {
@@ -1164,5 +1169,57 @@ func TestOutcomeTenancy(t *testing.T) {
 	if got := recMustGet[recOutcome](t, env, a.token, "/v1/outcomes/"+theirs.ID); got.Version != 1 || got.Deleted ||
 		got.Employer == nil || *got.Employer != "Hidden" || got.Sustained3m != nil {
 		t.Errorf("trust B changed trust A's outcome: %+v", got)
+	}
+}
+
+// Deleting twice is harmless (openapi.yaml): the second DELETE must leave the tombstone as it was,
+// neither a new version nor a new updated_at, so that a client's ETag stays valid and a syncing
+// client is not sent the tombstone again.
+func TestPlacementDeleteTwiceChangesNothing(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	w := newRecWorld(t, env, "Pinehurst NHS Trust")
+	_, _, enrolment := w.enrolled(t)
+	p := w.mustPlacement(t, recPlacementBody(t, enrolment))
+	path := "/v1/placements/" + p.ID
+	if res := env.Do(t, http.MethodDelete, path, w.token, ""); res.Status != http.StatusNoContent {
+		t.Fatalf("delete: %d %s", res.Status, res.Body)
+	}
+	first := recMustGet[recPlacement](t, env, w.token, path)
+	if res := env.Do(t, http.MethodDelete, path, w.token, "", "If-Match", etagOf(first.Version)); res.Status != http.StatusNoContent {
+		t.Fatalf("delete twice: %d %s", res.Status, res.Body)
+	}
+	second := recMustGet[recPlacement](t, env, w.token, path)
+	if !reflect.DeepEqual(second, first) {
+		t.Fatalf("regression: a second DELETE of a deleted placement moved version %d -> %d and updated_at %v -> %v "+
+			"(internal/service/placements.go Delete's change func leaves an already deleted placement as it is and returns nil, "+
+			"and the store's Update in internal/postgres/store.go writes the row regardless, so the p4w_touch trigger bumps both)", first.Version, second.Version, first.UpdatedAt, second.UpdatedAt)
+	}
+	if res := env.Do(t, http.MethodDelete, path, w.token, "", "If-Match", etagOf(first.Version)); res.Status != http.StatusNoContent {
+		t.Errorf("a third delete with the tombstone's ETag: %d %s", res.Status, res.Body)
+	}
+}
+
+func TestOutcomeDeleteTwiceChangesNothing(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	w := newRecWorld(t, env, "Queensway NHS Trust")
+	o := w.mustOutcome(t, recOutcomeBody(t, w.participant(t)))
+	path := "/v1/outcomes/" + o.ID
+	if res := env.Do(t, http.MethodDelete, path, w.token, ""); res.Status != http.StatusNoContent {
+		t.Fatalf("delete: %d %s", res.Status, res.Body)
+	}
+	first := recMustGet[recOutcome](t, env, w.token, path)
+	if res := env.Do(t, http.MethodDelete, path, w.token, "", "If-Match", etagOf(first.Version)); res.Status != http.StatusNoContent {
+		t.Fatalf("delete twice: %d %s", res.Status, res.Body)
+	}
+	second := recMustGet[recOutcome](t, env, w.token, path)
+	if !reflect.DeepEqual(second, first) {
+		t.Fatalf("regression: a second DELETE of a deleted outcome moved version %d -> %d and updated_at %v -> %v "+
+			"(internal/service/outcomes.go Delete's change func leaves an already deleted outcome as it is and returns nil, "+
+			"and the store's Update in internal/postgres/store.go writes the row regardless, so the p4w_touch trigger bumps both)", first.Version, second.Version, first.UpdatedAt, second.UpdatedAt)
+	}
+	if res := env.Do(t, http.MethodDelete, path, w.token, "", "If-Match", etagOf(first.Version)); res.Status != http.StatusNoContent {
+		t.Errorf("a third delete with the tombstone's ETag: %d %s", res.Status, res.Body)
 	}
 }

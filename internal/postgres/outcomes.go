@@ -94,8 +94,8 @@ func filterOutcomes(q *gorm.DB, f domain.OutcomeFilter) *gorm.DB {
 	if f.SustainmentDueBefore != nil {
 		// The same rule as domain.Outcome.SustainmentDue, so that the list pages in the database.
 		q = q.Where(`destination IN ? AND starts_on IS NOT NULL AND deleted_at IS NULL AND (
-			(sustained_3m IS NULL AND starts_on + interval '3 months' < ?) OR
-			(sustained_6m IS NULL AND starts_on + interval '6 months' < ?))`, sustainedDestinations, *f.SustainmentDueBefore, *f.SustainmentDueBefore)
+			(sustained_3m IS NULL AND (starts_on + interval '3 months')::date < ?::date) OR
+			(sustained_6m IS NULL AND (starts_on + interval '6 months')::date < ?::date))`, sustainedDestinations, *f.SustainmentDueBefore, *f.SustainmentDueBefore)
 	}
 	return q
 }

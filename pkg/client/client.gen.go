@@ -1320,6 +1320,8 @@ type Placement struct {
 
 // PlacementCreate defines model for PlacementCreate.
 type PlacementCreate struct {
+	// EndReason Required when status is ended_early.
+	EndReason      *string            `json:"end_reason,omitempty"`
 	EndsOn         openapi_types.Date `json:"ends_on"`
 	EnrolmentId    openapi_types.UUID `json:"enrolment_id"`
 	HostDepartment string             `json:"host_department"`

@@ -16,7 +16,7 @@ CREATE TABLE placements (
     supervisor_name text,
     starts_on       date NOT NULL,
     ends_on         date NOT NULL CHECK (ends_on >= starts_on),
-    hours_per_week  numeric(4, 1) CHECK (hours_per_week > 0 AND hours_per_week <= 48),
+    hours_per_week  double precision CHECK (hours_per_week > 0 AND hours_per_week <= 48),
     status          text NOT NULL DEFAULT 'planned' CHECK (status IN ('planned', 'in_progress', 'completed', 'ended_early')),
     end_reason      text,
     deleted_at      timestamptz,
