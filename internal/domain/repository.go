@@ -38,12 +38,4 @@ type ProgrammeRepository interface {
 }
 
 // ParticipantRepository stores participants.
-type ParticipantRepository interface {
-	// Create inserts p and fills its id and stamps. Errors: conflict (external_ref taken).
-	Create(ctx context.Context, p *Participant) error
-	// Get returns one participant. Errors: not_found.
-	Get(ctx context.Context, id uuid.UUID) (Participant, error)
-	List(ctx context.Context, f ParticipantFilter, req PageRequest) (Page[Participant], error)
-	// Update: as OrganisationRepository.Update.
-	Update(ctx context.Context, id uuid.UUID, ifVersion *int64, change func(*Participant) error) (Participant, error)
-}
+type ParticipantRepository = Store[Participant, ParticipantFilter]

@@ -1,14 +1,11 @@
 package postgres
 
 import (
-	"context"
-	"errors"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"github.com/p4w-nhs/p4w/internal/domain"
 )
@@ -70,43 +67,21 @@ func participantModel(p domain.Participant) participant {
 	}
 }
 
-// Participants stores participants, scoped to the caller's reach.
-type Participants struct{ db *DB }
+func (m participant) position() domain.Position {
+	return domain.Position{UpdatedAt: m.UpdatedAt, ID: m.ID}
+}
+func (m participant) rowVersion() int64 { return m.Version }
 
 // NewParticipants returns the participants repository.
-func NewParticipants(db *DB) *Participants { return &Participants{db} }
-
-const externalRefTaken = "a participant with this external_ref in the organisation"
-
-// Create inserts p, giving it an id. Errors: conflict (external_ref taken in the organisation).
-func (r *Participants) Create(ctx context.Context, p *domain.Participant) error {
-	m := participantModel(*p)
-	m.ID = NewID()
-	if err := r.db.conn(ctx).Clauses(clause.Returning{}).Create(&m).Error; err != nil {
-		return translate(err, externalRefTaken)
+func NewParticipants(db *DB) domain.ParticipantRepository {
+	return store[participant, domain.Participant, domain.ParticipantFilter]{
+		db: db, what: "participant",
+		toDomain: participant.toDomain,
+		toModel:  participantModel,
+		newID:    func(m *participant) { m.ID = NewID() },
+		filter:   filterParticipants,
+		columns:  participantColumns,
 	}
-	*p = m.toDomain()
-	return nil
-}
-
-// Get returns a participant within the caller's reach. Errors: not_found.
-func (r *Participants) Get(ctx context.Context, id uuid.UUID) (domain.Participant, error) {
-	var m participant
-	if err := r.db.conn(ctx).Scopes(reach(ctx, "organisation_id")).Take(&m, "id = ?", id).Error; err != nil {
-		return domain.Participant{}, translate(err, "participant")
-	}
-	return m.toDomain(), nil
-}
-
-// List returns a page of the participants within the caller's reach.
-func (r *Participants) List(ctx context.Context, f domain.ParticipantFilter, req domain.PageRequest) (domain.Page[domain.Participant], error) {
-	q := r.db.conn(ctx).Scopes(reach(ctx, "organisation_id"), page("participants", req))
-	q = filterParticipants(q, f)
-	var rows []participant
-	if err := q.Find(&rows).Error; err != nil {
-		return domain.Page[domain.Participant]{}, translate(err, "list participants")
-	}
-	return cut(rows, req.Limit, func(m participant) domain.Position { return domain.Position{UpdatedAt: m.UpdatedAt, ID: m.ID} }, participant.toDomain), nil
 }
 
 func filterParticipants(q *gorm.DB, f domain.ParticipantFilter) *gorm.DB {
@@ -137,34 +112,4 @@ func filterParticipants(q *gorm.DB, f domain.ParticipantFilter) *gorm.DB {
 		}
 	}
 	return q
-}
-
-// Update locks participant id, checks its version when ifVersion is set, lets change edit it
-// and writes it back. Errors: not_found, precondition_failed, conflict, and whatever change returns.
-func (r *Participants) Update(ctx context.Context, id uuid.UUID, ifVersion *int64, change func(*domain.Participant) error) (domain.Participant, error) {
-	var out domain.Participant
-	err := r.db.InTx(ctx, func(ctx context.Context) error {
-		var m participant
-		err := r.db.conn(ctx).Scopes(reach(ctx, "organisation_id")).Clauses(clause.Locking{Strength: "UPDATE"}).Take(&m, "id = ?", id).Error
-		if err != nil {
-			return translate(err, "participant")
-		}
-		if ifVersion != nil && *ifVersion != m.Version {
-			return domain.Errorf(domain.CodePreconditionFailed, "the participant has changed since version %d", *ifVersion)
-		}
-		p := m.toDomain()
-		if err := change(&p); errors.Is(err, domain.ErrNoChange) {
-			out = p
-			return nil
-		} else if err != nil {
-			return err
-		}
-		m = participantModel(p)
-		if err := r.db.conn(ctx).Model(&m).Clauses(clause.Returning{}).Select(participantColumns).Updates(&m).Error; err != nil {
-			return translate(err, externalRefTaken)
-		}
-		out = m.toDomain()
-		return nil
-	})
-	return out, err
 }
