@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/p4w-nhs/p4w/internal/apitest"
@@ -32,6 +33,7 @@ const (
 // baseline, built for one benchmark and dropped after it.
 type fixture struct {
 	p4w, baseline string
+	baselineRLS   string // the baseline inside a transaction scoped for row-level security, as p4w runs
 	token         string
 	ids           []uuid.UUID // trust A's participants
 }
@@ -107,17 +109,21 @@ func build(b *testing.B) (fixture, error) {
 		return fixture{}, err
 	}
 	b.Cleanup(pool.Close)
-	base := httptest.NewServer(baseline(pool, trusts[0].ID))
+	base := httptest.NewServer(baseline(pool, trusts[0].ID, false))
 	b.Cleanup(base.Close)
+	baseRLS := httptest.NewServer(baseline(pool, trusts[0].ID, true))
+	b.Cleanup(baseRLS.Close)
 
 	env := &apitest.Env{URL: p4w.URL, Services: s, HTTP: http.DefaultClient}
 	token := env.User(b, trusts[0].ID, domain.RoleCoordinator)
-	return fixture{p4w: p4w.URL, baseline: base.URL, token: token, ids: ids}, nil
+	return fixture{p4w: p4w.URL, baseline: base.URL, baselineRLS: baseRLS.URL, token: token, ids: ids}, nil
 }
 
 // baseline serves the same two reads with nothing but net/http, pgx and encoding/json: no
-// authentication, validation, transaction or row-level security.
-func baseline(pool *pgxpool.Pool, org uuid.UUID) http.Handler {
+// authentication or validation. With rls it runs each read as p4w must for row-level
+// security (BEGIN with the role and reach, the query, COMMIT), which measures what the
+// required transaction costs apart from everything else p4w does.
+func baseline(pool *pgxpool.Pool, org uuid.UUID, rls bool) http.Handler {
 	const columns = `id, organisation_id, external_ref, given_name, family_name, date_of_birth, email, phone, postcode,
 		benefit_status, referral_source, erased_at, created_at, updated_at, version`
 	type row struct {
@@ -150,7 +156,11 @@ func baseline(pool *pgxpool.Pool, org uuid.UUID) http.Handler {
 			http.Error(w, "bad id", http.StatusBadRequest)
 			return
 		}
-		r, err := scan(pool.QueryRow(req.Context(), `SELECT `+columns+` FROM participants WHERE id = $1 AND organisation_id = $2`, id, org))
+		var r row
+		err = inTx(req.Context(), pool, org, rls, func(q querier) (err error) {
+			r, err = scan(q.QueryRow(req.Context(), `SELECT `+columns+` FROM participants WHERE id = $1 AND organisation_id = $2`, id, org))
+			return err
+		})
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusNotFound)
 			return
@@ -159,25 +169,57 @@ func baseline(pool *pgxpool.Pool, org uuid.UUID) http.Handler {
 		_ = json.NewEncoder(w).Encode(r)
 	})
 	mux.HandleFunc("GET /v1/participants", func(w http.ResponseWriter, req *http.Request) {
-		rows, err := pool.Query(req.Context(), `SELECT `+columns+` FROM participants WHERE organisation_id = $1 ORDER BY updated_at, id LIMIT 51`, org)
+		var out []row
+		err := inTx(req.Context(), pool, org, rls, func(q querier) error {
+			rows, err := q.Query(req.Context(), `SELECT `+columns+` FROM participants WHERE organisation_id = $1 ORDER BY updated_at, id LIMIT 51`, org)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			for rows.Next() {
+				r, err := scan(rows)
+				if err != nil {
+					return err
+				}
+				out = append(out, r)
+			}
+			return rows.Err()
+		})
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
-		}
-		defer rows.Close()
-		var out []row
-		for rows.Next() {
-			r, err := scan(rows)
-			if err != nil {
-				http.Error(w, err.Error(), http.StatusInternalServerError)
-				return
-			}
-			out = append(out, r)
 		}
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]any{"data": out[:min(50, len(out))]})
 	})
 	return mux
+}
+
+// querier is what a read needs of a pool or a transaction.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// inTx runs fn on the pool, or, with rls, in a transaction scoped as p4w scopes its own.
+func inTx(ctx context.Context, pool *pgxpool.Pool, org uuid.UUID, rls bool, fn func(querier) error) error {
+	if !rls {
+		return fn(pool)
+	}
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "BEGIN; SELECT set_config('role', 'p4w_api', true), set_config('p4w.reach', '"+org.String()+"', true)"); err != nil {
+		return err
+	}
+	if err := fn(conn); err != nil {
+		_, _ = conn.Exec(ctx, "ROLLBACK")
+		return err
+	}
+	_, err = conn.Exec(ctx, "COMMIT")
+	return err
 }
 
 var client = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256, MaxConnsPerHost: 256}}
@@ -219,6 +261,7 @@ func BenchmarkGetParticipant(b *testing.B) {
 	}
 	b.Run("p4w", func(b *testing.B) { run(b, byID(f.p4w), f.token) })
 	b.Run("baseline", func(b *testing.B) { run(b, byID(f.baseline), "") })
+	b.Run("baseline-rls-tx", func(b *testing.B) { run(b, byID(f.baselineRLS), "") })
 }
 
 func BenchmarkListParticipants(b *testing.B) {
@@ -228,4 +271,5 @@ func BenchmarkListParticipants(b *testing.B) {
 	}
 	b.Run("p4w", func(b *testing.B) { run(b, list(f.p4w), f.token) })
 	b.Run("baseline", func(b *testing.B) { run(b, list(f.baseline), "") })
+	b.Run("baseline-rls-tx", func(b *testing.B) { run(b, list(f.baselineRLS), "") })
 }
