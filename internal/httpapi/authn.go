@@ -100,8 +100,9 @@ func (s *Server) IssueToken(ctx context.Context, r api.IssueTokenRequestObject) 
 		req = *r.FormdataBody
 	}
 	var (
-		out service.SignedIn
-		err error
+		out       service.SignedIn
+		err       error
+		usedBasic bool // the client authenticated with HTTP Basic, and a refusal must say so
 	)
 	switch req.GrantType {
 	case api.Password:
@@ -116,24 +117,22 @@ func (s *Server) IssueToken(ctx context.Context, r api.IssueTokenRequestObject) 
 		out, err = s.Accounts.Refresh(ctx, *req.RefreshToken)
 	case api.ClientCredentials:
 		id, secret := ptrValue(req.ClientId), ptrValue(req.ClientSecret)
-		basicID, basicSecret, usedBasic := basicAuth(ctx)
-		if usedBasic {
+		var basicID, basicSecret string
+		if basicID, basicSecret, usedBasic = basicAuth(ctx); usedBasic {
 			id, secret = basicID, basicSecret
 		}
 		if id == "" || secret == "" {
 			return invalidClient("client_id and client_secret are required", usedBasic), nil
 		}
 		out, err = s.Accounts.ClientCredentials(ctx, id, secret, strings.Fields(ptrValue(req.Scope)))
-		var oe *service.OAuthError
-		if errors.As(err, &oe) && oe.Code == string(api.InvalidClient) {
-			return invalidClient(oe.Description, usedBasic), nil
-		}
 	}
 	var oe *service.OAuthError
 	var th *service.Throttled
 	switch {
 	case errors.As(err, &th):
 		return nil, throttled(th.RetryAfter)
+	case errors.As(err, &oe) && oe.Code == string(api.InvalidClient):
+		return invalidClient(oe.Description, usedBasic), nil
 	case errors.As(err, &oe):
 		return oauthError(api.OAuthErrorError(oe.Code), oe.Description), nil
 	case err != nil:

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
 	"github.com/p4w-nhs/p4w/internal/domain"
@@ -31,61 +32,47 @@ func (m apiClient) toDomain() domain.APIClient {
 		SecretHash: m.SecretHash, Scopes: m.Scopes, RevokedAt: m.RevokedAt, CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt, Version: m.Version}
 }
 
+func (m apiClient) position() domain.Position {
+	return domain.Position{UpdatedAt: m.UpdatedAt, ID: m.ID}
+}
+func (m apiClient) rowVersion() int64 { return m.Version }
+
 // APIClients stores API clients.
-type APIClients struct{ db *DB }
-
-// NewAPIClients returns the API clients repository.
-func NewAPIClients(db *DB) *APIClients { return &APIClients{db} }
-
-// Create inserts c, giving it an id. Errors: conflict.
-func (r *APIClients) Create(ctx context.Context, c *domain.APIClient) error {
-	m := apiClient{ID: NewID(), OrganisationID: c.OrganisationID, Name: c.Name, ClientID: c.ClientID, SecretHash: c.SecretHash, Scopes: c.Scopes}
-	if err := r.db.conn(ctx).Clauses(clause.Returning{}).Create(&m).Error; err != nil {
-		return translate(err, "api client")
-	}
-	*c = m.toDomain()
-	return nil
+type APIClients struct {
+	store[apiClient, domain.APIClient, *uuid.UUID]
 }
 
-// Get returns a client within reach. Errors: not_found.
-func (r *APIClients) Get(ctx context.Context, id uuid.UUID) (domain.APIClient, error) {
-	var m apiClient
-	err := r.db.conn(ctx).Scopes(reach(ctx, "organisation_id")).Take(&m, "id = ?", id).Error
-	return m.toDomain(), translate(err, "api client")
+// NewAPIClients returns the API clients repository; its lists filter by organisation.
+func NewAPIClients(db *DB) *APIClients {
+	return &APIClients{store[apiClient, domain.APIClient, *uuid.UUID]{
+		db: db, what: "api client",
+		toDomain: apiClient.toDomain,
+		toModel: func(c domain.APIClient) apiClient {
+			return apiClient{ID: c.ID, OrganisationID: c.OrganisationID, Name: c.Name, ClientID: c.ClientID, SecretHash: c.SecretHash,
+				Scopes: c.Scopes, RevokedAt: c.RevokedAt}
+		},
+		newID:   func(m *apiClient) { m.ID = NewID() },
+		filter:  func(q *gorm.DB, org *uuid.UUID) *gorm.DB { return where(q, map[string]any{"organisation_id": org}) },
+		columns: []string{"revoked_at"},
+	}}
 }
 
 // ByClientID finds a client by client_id. Errors: not_found.
 func (r *APIClients) ByClientID(ctx context.Context, clientID string) (domain.APIClient, error) {
 	var m apiClient
-	err := r.db.conn(ctx).Scopes(reach(ctx, "organisation_id")).Take(&m, "client_id = ?", clientID).Error
+	err := r.db.conn(ctx).Scopes(r.tenancy(ctx)).Take(&m, "client_id = ?", clientID).Error
 	return m.toDomain(), translate(err, "api client")
 }
 
-// List returns a page of clients within reach.
-func (r *APIClients) List(ctx context.Context, org *uuid.UUID, req domain.PageRequest) (domain.Page[domain.APIClient], error) {
-	q := r.db.conn(ctx).Scopes(reach(ctx, "organisation_id"), page("api_clients", req))
-	if org != nil {
-		q = q.Where("organisation_id = ?", *org)
-	}
-	var rows []apiClient
-	if err := q.Find(&rows).Error; err != nil {
-		return domain.Page[domain.APIClient]{}, translate(err, "list api clients")
-	}
-	return cut(rows, req.Limit, func(m apiClient) domain.Position { return domain.Position{UpdatedAt: m.UpdatedAt, ID: m.ID} }, apiClient.toDomain), nil
-}
-
-// Revoke stamps the client revoked unless it already is. Errors: not_found.
+// Revoke stamps the client revoked, once. Errors: not_found.
 func (r *APIClients) Revoke(ctx context.Context, id uuid.UUID, at time.Time) (domain.APIClient, error) {
-	var m apiClient
-	err := r.db.conn(ctx).Model(&m).Clauses(clause.Returning{}).Scopes(reach(ctx, "organisation_id")).
-		Where("id = ? AND revoked_at IS NULL", id).Update("revoked_at", at).Error
-	if err != nil {
-		return domain.APIClient{}, translate(err, "api client")
-	}
-	if m.ID == uuid.Nil {
-		return r.Get(ctx, id) // already revoked, or not within reach
-	}
-	return m.toDomain(), nil
+	return r.Update(ctx, id, nil, func(c *domain.APIClient) error {
+		if c.Revoked() {
+			return domain.ErrNoChange
+		}
+		c.RevokedAt = &at
+		return nil
+	})
 }
 
 type refreshToken struct {

@@ -1,11 +1,10 @@
 package postgres
 
 import (
-	"context"
 	"time"
 
 	"github.com/google/uuid"
-	"gorm.io/gorm/clause"
+	"gorm.io/gorm"
 
 	"github.com/p4w-nhs/p4w/internal/domain"
 )
@@ -46,69 +45,23 @@ func programmeModel(p domain.Programme) programme {
 	}
 }
 
-// Programmes stores the catalogue, which every principal may read.
-type Programmes struct{ db *DB }
-
-// NewProgrammes returns the programmes repository.
-func NewProgrammes(db *DB) *Programmes { return &Programmes{db} }
-
-// Create inserts p, giving it an id. Errors: conflict (code taken, unknown delivery partner).
-func (r *Programmes) Create(ctx context.Context, p *domain.Programme) error {
-	m := programmeModel(*p)
-	m.ID = NewID()
-	if err := r.db.conn(ctx).Clauses(clause.Returning{}).Create(&m).Error; err != nil {
-		return translate(err, "a programme with this code")
-	}
-	*p = m.toDomain()
-	return nil
+func (m programme) position() domain.Position {
+	return domain.Position{UpdatedAt: m.UpdatedAt, ID: m.ID}
 }
+func (m programme) rowVersion() int64 { return m.Version }
 
-// Get returns a programme. Errors: not_found.
-func (r *Programmes) Get(ctx context.Context, id uuid.UUID) (domain.Programme, error) {
-	var m programme
-	if err := r.db.conn(ctx).Take(&m, "id = ?", id).Error; err != nil {
-		return domain.Programme{}, translate(err, "programme")
+// NewProgrammes returns the catalogue, which every principal may read.
+func NewProgrammes(db *DB) domain.ProgrammeRepository {
+	return store[programme, domain.Programme, domain.ProgrammeFilter]{
+		db: db, what: "programme", duplicate: "a programme with this code",
+		toDomain: programme.toDomain,
+		toModel:  programmeModel,
+		newID:    func(m *programme) { m.ID = NewID() },
+		filter: func(q *gorm.DB, f domain.ProgrammeFilter) *gorm.DB {
+			return where(q, map[string]any{"category": (*string)(f.Category)})
+		},
+		columns: []string{"name", "description", "min_age", "max_age", "requires_benefit", "min_duration_days",
+			"max_duration_days", "delivery_partner_id"},
+		scope: everyone,
 	}
-	return m.toDomain(), nil
-}
-
-// List returns a page of the catalogue.
-func (r *Programmes) List(ctx context.Context, f domain.ProgrammeFilter, req domain.PageRequest) (domain.Page[domain.Programme], error) {
-	q := r.db.conn(ctx).Scopes(page("programmes", req))
-	if f.Category != nil {
-		q = q.Where("category = ?", *f.Category)
-	}
-	var rows []programme
-	if err := q.Find(&rows).Error; err != nil {
-		return domain.Page[domain.Programme]{}, translate(err, "list programmes")
-	}
-	return cut(rows, req.Limit, func(m programme) domain.Position { return domain.Position{UpdatedAt: m.UpdatedAt, ID: m.ID} }, programme.toDomain), nil
-}
-
-// Update locks programme id, checks its version when ifVersion is set, lets change edit it and
-// writes it back. Errors: not_found, precondition_failed, conflict, and whatever change returns.
-func (r *Programmes) Update(ctx context.Context, id uuid.UUID, ifVersion *int64, change func(*domain.Programme) error) (domain.Programme, error) {
-	var out domain.Programme
-	err := r.db.InTx(ctx, func(ctx context.Context) error {
-		var m programme
-		if err := r.db.conn(ctx).Clauses(clause.Locking{Strength: "UPDATE"}).Take(&m, "id = ?", id).Error; err != nil {
-			return translate(err, "programme")
-		}
-		if ifVersion != nil && *ifVersion != m.Version {
-			return domain.Errorf(domain.CodePreconditionFailed, "the programme has changed since version %d", *ifVersion)
-		}
-		p := m.toDomain()
-		if err := change(&p); err != nil {
-			return err
-		}
-		m = programmeModel(p)
-		err := r.db.conn(ctx).Model(&m).Clauses(clause.Returning{}).Select("name", "description", "min_age", "max_age",
-			"requires_benefit", "min_duration_days", "max_duration_days", "delivery_partner_id").Updates(&m).Error
-		if err != nil {
-			return translate(err, "programme")
-		}
-		out = m.toDomain()
-		return nil
-	})
-	return out, err
 }

@@ -31,12 +31,31 @@ type store[M row, T any, F any] struct {
 	filter   func(*gorm.DB, F) *gorm.DB // the list's own filters
 	deleted  func(F) bool               // whether the list includes tombstones; nil: the table keeps none
 	columns  []string                   // what an update writes
+	// duplicate names what a unique key refused, in a conflict: "a user with this email"; what, if empty.
+	duplicate string
+	// scope is the tenancy scope of every query; nil: reach over organisation_id.
+	scope func(ctx context.Context) func(*gorm.DB) *gorm.DB
+}
+
+func (s store[M, T, F]) tenancy(ctx context.Context) func(*gorm.DB) *gorm.DB {
+	if s.scope != nil {
+		return s.scope(ctx)
+	}
+	return reach(ctx, "organisation_id")
+}
+
+// everyone is the scope of records every principal may read, such as the catalogue.
+func everyone(context.Context) func(*gorm.DB) *gorm.DB {
+	return func(q *gorm.DB) *gorm.DB { return q }
 }
 
 func (s store[M, T, F]) Create(ctx context.Context, v *T) error {
 	m := s.toModel(*v)
 	s.newID(&m)
 	if err := s.db.conn(ctx).Clauses(clause.Returning{}).Create(&m).Error; err != nil {
+		if s.duplicate != "" {
+			return translate(err, s.duplicate)
+		}
 		return translate(err, s.what)
 	}
 	*v = s.toDomain(m)
@@ -45,13 +64,13 @@ func (s store[M, T, F]) Create(ctx context.Context, v *T) error {
 
 func (s store[M, T, F]) Get(ctx context.Context, id uuid.UUID) (T, error) {
 	var m M
-	err := s.db.conn(ctx).Scopes(reach(ctx, "organisation_id")).Take(&m, "id = ?", id).Error
+	err := s.db.conn(ctx).Scopes(s.tenancy(ctx)).Take(&m, "id = ?", id).Error
 	return s.toDomain(m), translate(err, s.what)
 }
 
 func (s store[M, T, F]) List(ctx context.Context, f F, req domain.PageRequest) (domain.Page[T], error) {
 	var zero M
-	q := s.db.conn(ctx).Model(&zero).Scopes(reach(ctx, "organisation_id"), page(zero.TableName(), req))
+	q := s.db.conn(ctx).Model(&zero).Scopes(s.tenancy(ctx), page(zero.TableName(), req))
 	if s.deleted != nil {
 		q = q.Scopes(tombstones(s.deleted(f), req))
 	}
@@ -66,7 +85,7 @@ func (s store[M, T, F]) Update(ctx context.Context, id uuid.UUID, ifVersion *int
 	var out T
 	err := s.db.InTx(ctx, func(ctx context.Context) error {
 		var m M
-		err := s.db.conn(ctx).Scopes(reach(ctx, "organisation_id")).Clauses(clause.Locking{Strength: "UPDATE"}).Take(&m, "id = ?", id).Error
+		err := s.db.conn(ctx).Scopes(s.tenancy(ctx)).Clauses(clause.Locking{Strength: "UPDATE"}).Take(&m, "id = ?", id).Error
 		if err != nil {
 			return translate(err, s.what)
 		}
