@@ -8,8 +8,10 @@ BIN        := bin/p4w
 WITH_PG    := scripts/with-postgres.sh
 # Extra flags for `go test`, e.g. make test TESTFLAGS='-run TestEnrol -v'
 TESTFLAGS  ?=
-# Extra flags for benchmarks, e.g. make bench BENCHFLAGS='-benchtime=5s -count=5'
+# Flags for the micro-benchmarks, e.g. make bench BENCHFLAGS='-benchtime=5s -count=5'
 BENCHFLAGS ?= -benchtime=5s
+# Rounds of the load benchmark: each round loads p4w and both baselines for half a second apiece
+LOADROUNDS ?= 40
 # Configurations of the generated packages; each is run from its own directory. check-generated runs
 # a copy of each whose output: points into a temporary directory (oapi-codegen prefers the config's
 # output: over -o), so the working tree is never written.
@@ -60,8 +62,9 @@ vet: ## go vet ./...
 test: check-generated vet ## check generated code, vet, then run all tests with -race against PostgreSQL
 	$(WITH_PG) $(GO) test -race -count=1 $(TESTFLAGS) ./...
 
-bench: ## load benchmarks: p4w against a net/http + pgx baseline on 100k participants, and auth micro-benchmarks
-	$(WITH_PG) $(GO) test -run '^$$' -bench . -benchmem $(BENCHFLAGS) ./...
+bench: ## auth micro-benchmarks, then the load benchmark: p4w against a net/http + pgx baseline on 100k participants
+	$(GO) test -run '^$$' -bench . -benchmem $(BENCHFLAGS) ./internal/auth/
+	$(WITH_PG) $(GO) test -run '^$$' -bench . -benchtime $(LOADROUNDS)x ./internal/loadtest/
 
 lint: ## fail when gofmt would change a file
 	@out=$$(gofmt -l .); \

@@ -18,9 +18,9 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/labstack/echo/v4"
-	"github.com/oapi-codegen/nullable"
 	"github.com/oapi-codegen/runtime"
 	openapi_types "github.com/oapi-codegen/runtime/types"
+	"github.com/p4w-nhs/p4w/internal/civil"
 )
 
 // Defines values for BenefitStatus.
@@ -691,15 +691,15 @@ func (e VacancyStatus) Valid() bool {
 
 // ApiClient defines model for ApiClient.
 type ApiClient struct {
-	ClientId       string                       `json:"client_id"`
-	CreatedAt      time.Time                    `json:"created_at"`
-	Id             openapi_types.UUID           `json:"id"`
-	Name           string                       `json:"name"`
-	OrganisationId openapi_types.UUID           `json:"organisation_id"`
-	RevokedAt      nullable.Nullable[time.Time] `json:"revoked_at"`
-	Scopes         []ClientScope                `json:"scopes"`
-	UpdatedAt      time.Time                    `json:"updated_at"`
-	Version        int64                        `json:"version"`
+	ClientId       string             `json:"client_id"`
+	CreatedAt      time.Time          `json:"created_at"`
+	Id             openapi_types.UUID `json:"id"`
+	Name           string             `json:"name"`
+	OrganisationId openapi_types.UUID `json:"organisation_id"`
+	RevokedAt      *time.Time         `json:"revoked_at"`
+	Scopes         []ClientScope      `json:"scopes"`
+	UpdatedAt      time.Time          `json:"updated_at"`
+	Version        int64              `json:"version"`
 }
 
 // ApiClientCreate defines model for ApiClientCreate.
@@ -711,8 +711,8 @@ type ApiClientCreate struct {
 
 // ApiClientPage defines model for ApiClientPage.
 type ApiClientPage struct {
-	Data       []ApiClient               `json:"data"`
-	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+	Data       []ApiClient `json:"data"`
+	NextCursor *string     `json:"next_cursor"`
 }
 
 // ApiClientWithSecret defines model for ApiClientWithSecret.
@@ -720,15 +720,15 @@ type ApiClientWithSecret struct {
 	ClientId string `json:"client_id"`
 
 	// ClientSecret Shown once; p4w keeps only a hash.
-	ClientSecret   string                       `json:"client_secret"`
-	CreatedAt      time.Time                    `json:"created_at"`
-	Id             openapi_types.UUID           `json:"id"`
-	Name           string                       `json:"name"`
-	OrganisationId openapi_types.UUID           `json:"organisation_id"`
-	RevokedAt      nullable.Nullable[time.Time] `json:"revoked_at"`
-	Scopes         []ClientScope                `json:"scopes"`
-	UpdatedAt      time.Time                    `json:"updated_at"`
-	Version        int64                        `json:"version"`
+	ClientSecret   string             `json:"client_secret"`
+	CreatedAt      time.Time          `json:"created_at"`
+	Id             openapi_types.UUID `json:"id"`
+	Name           string             `json:"name"`
+	OrganisationId openapi_types.UUID `json:"organisation_id"`
+	RevokedAt      *time.Time         `json:"revoked_at"`
+	Scopes         []ClientScope      `json:"scopes"`
+	UpdatedAt      time.Time          `json:"updated_at"`
+	Version        int64              `json:"version"`
 }
 
 // AuditEvent defines model for AuditEvent.
@@ -740,18 +740,18 @@ type AuditEvent struct {
 	At    time.Time `json:"at"`
 
 	// Fields Names of the fields written; never their values.
-	Fields         []string                              `json:"fields"`
-	Id             openapi_types.UUID                    `json:"id"`
-	OrganisationId nullable.Nullable[openapi_types.UUID] `json:"organisation_id"`
-	RequestId      string                                `json:"request_id"`
-	ResourceId     string                                `json:"resource_id"`
-	ResourceType   string                                `json:"resource_type"`
+	Fields         []string            `json:"fields"`
+	Id             openapi_types.UUID  `json:"id"`
+	OrganisationId *openapi_types.UUID `json:"organisation_id"`
+	RequestId      string              `json:"request_id"`
+	ResourceId     string              `json:"resource_id"`
+	ResourceType   string              `json:"resource_type"`
 }
 
 // AuditEventPage defines model for AuditEventPage.
 type AuditEventPage struct {
-	Data       []AuditEvent              `json:"data"`
-	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+	Data       []AuditEvent `json:"data"`
+	NextCursor *string      `json:"next_cursor"`
 }
 
 // BenefitStatus Working-age benefit the person receives, if any.
@@ -760,7 +760,7 @@ type BenefitStatus string
 // CheckIn defines model for CheckIn.
 type CheckIn struct {
 	CreatedAt      time.Time          `json:"created_at"`
-	HeldOn         openapi_types.Date `json:"held_on"`
+	HeldOn         civil.Date         `json:"held_on"`
 	Id             openapi_types.UUID `json:"id"`
 	MatchId        openapi_types.UUID `json:"match_id"`
 	Minutes        int                `json:"minutes"`
@@ -772,9 +772,9 @@ type CheckIn struct {
 
 // CheckInCreate defines model for CheckInCreate.
 type CheckInCreate struct {
-	HeldOn  openapi_types.Date `json:"held_on"`
-	Minutes int                `json:"minutes"`
-	Mode    CheckInMode        `json:"mode"`
+	HeldOn  civil.Date  `json:"held_on"`
+	Minutes int         `json:"minutes"`
+	Mode    CheckInMode `json:"mode"`
 }
 
 // CheckInMode defines model for CheckInMode.
@@ -782,8 +782,8 @@ type CheckInMode string
 
 // CheckInPage defines model for CheckInPage.
 type CheckInPage struct {
-	Data       []CheckIn                 `json:"data"`
-	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+	Data       []CheckIn `json:"data"`
+	NextCursor *string   `json:"next_cursor"`
 }
 
 // ClientScope defines model for ClientScope.
@@ -791,20 +791,20 @@ type ClientScope string
 
 // Cohort defines model for Cohort.
 type Cohort struct {
-	Capacity          int                                   `json:"capacity"`
-	CreatedAt         time.Time                             `json:"created_at"`
-	DeliveryPartnerId nullable.Nullable[openapi_types.UUID] `json:"delivery_partner_id"`
-	EndsOn            openapi_types.Date                    `json:"ends_on"`
-	FundingAwardRef   nullable.Nullable[string]             `json:"funding_award_ref"`
-	Id                openapi_types.UUID                    `json:"id"`
-	Name              string                                `json:"name"`
-	OrganisationId    openapi_types.UUID                    `json:"organisation_id"`
+	Capacity          int                 `json:"capacity"`
+	CreatedAt         time.Time           `json:"created_at"`
+	DeliveryPartnerId *openapi_types.UUID `json:"delivery_partner_id"`
+	EndsOn            civil.Date          `json:"ends_on"`
+	FundingAwardRef   *string             `json:"funding_award_ref"`
+	Id                openapi_types.UUID  `json:"id"`
+	Name              string              `json:"name"`
+	OrganisationId    openapi_types.UUID  `json:"organisation_id"`
 
 	// PlacesTaken Enrolments that are enrolled, active or completed.
 	PlacesTaken int                `json:"places_taken"`
 	ProgrammeId openapi_types.UUID `json:"programme_id"`
 	RoleAreas   []RoleArea         `json:"role_areas"`
-	StartsOn    openapi_types.Date `json:"starts_on"`
+	StartsOn    civil.Date         `json:"starts_on"`
 	Status      CohortStatus       `json:"status"`
 	UpdatedAt   time.Time          `json:"updated_at"`
 	Version     int64              `json:"version"`
@@ -814,7 +814,7 @@ type Cohort struct {
 type CohortCreate struct {
 	Capacity          int                 `json:"capacity"`
 	DeliveryPartnerId *openapi_types.UUID `json:"delivery_partner_id,omitempty"`
-	EndsOn            openapi_types.Date  `json:"ends_on"`
+	EndsOn            civil.Date          `json:"ends_on"`
 
 	// FundingAwardRef The HEE funding award it is delivered under.
 	FundingAwardRef *string `json:"funding_award_ref,omitempty"`
@@ -824,25 +824,25 @@ type CohortCreate struct {
 	OrganisationId openapi_types.UUID `json:"organisation_id"`
 	ProgrammeId    openapi_types.UUID `json:"programme_id"`
 	RoleAreas      *[]RoleArea        `json:"role_areas,omitempty"`
-	StartsOn       openapi_types.Date `json:"starts_on"`
+	StartsOn       civil.Date         `json:"starts_on"`
 }
 
 // CohortPage defines model for CohortPage.
 type CohortPage struct {
-	Data       []Cohort                  `json:"data"`
-	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+	Data       []Cohort `json:"data"`
+	NextCursor *string  `json:"next_cursor"`
 }
 
 // CohortPatch defines model for CohortPatch.
 type CohortPatch struct {
-	Capacity          *int                                  `json:"capacity,omitempty"`
-	DeliveryPartnerId nullable.Nullable[openapi_types.UUID] `json:"delivery_partner_id,omitempty"`
-	EndsOn            *openapi_types.Date                   `json:"ends_on,omitempty"`
-	FundingAwardRef   nullable.Nullable[string]             `json:"funding_award_ref,omitempty"`
-	Name              *string                               `json:"name,omitempty"`
-	RoleAreas         *[]RoleArea                           `json:"role_areas,omitempty"`
-	StartsOn          *openapi_types.Date                   `json:"starts_on,omitempty"`
-	Status            *CohortStatus                         `json:"status,omitempty"`
+	Capacity          *int                `json:"capacity,omitempty"`
+	DeliveryPartnerId *openapi_types.UUID `json:"delivery_partner_id,omitempty"`
+	EndsOn            *civil.Date         `json:"ends_on,omitempty"`
+	FundingAwardRef   *string             `json:"funding_award_ref,omitempty"`
+	Name              *string             `json:"name,omitempty"`
+	RoleAreas         *[]RoleArea         `json:"role_areas,omitempty"`
+	StartsOn          *civil.Date         `json:"starts_on,omitempty"`
+	Status            *CohortStatus       `json:"status,omitempty"`
 }
 
 // CohortStatus defines model for CohortStatus.
@@ -870,8 +870,8 @@ type ConsentInput struct {
 // ConsentState defines model for ConsentState.
 type ConsentState struct {
 	// ChangedAt When it was last given or withdrawn.
-	ChangedAt nullable.Nullable[time.Time] `json:"changed_at"`
-	Granted   bool                         `json:"granted"`
+	ChangedAt *time.Time `json:"changed_at"`
+	Granted   bool       `json:"granted"`
 }
 
 // Destination defines model for Destination.
@@ -879,26 +879,26 @@ type Destination string
 
 // Enrolment defines model for Enrolment.
 type Enrolment struct {
-	CohortId                  openapi_types.UUID                    `json:"cohort_id"`
-	CompletedOn               nullable.Nullable[openapi_types.Date] `json:"completed_on"`
-	CreatedAt                 time.Time                             `json:"created_at"`
-	EligibilityOverrideReason nullable.Nullable[string]             `json:"eligibility_override_reason"`
-	EnrolledOn                nullable.Nullable[openapi_types.Date] `json:"enrolled_on"`
+	CohortId                  openapi_types.UUID `json:"cohort_id"`
+	CompletedOn               *civil.Date        `json:"completed_on"`
+	CreatedAt                 time.Time          `json:"created_at"`
+	EligibilityOverrideReason *string            `json:"eligibility_override_reason"`
+	EnrolledOn                *civil.Date        `json:"enrolled_on"`
 
 	// History Every move, with its date and actor.
 	History []EnrolmentEvent   `json:"history"`
 	Id      openapi_types.UUID `json:"id"`
 
 	// OrganisationId The cohort's organisation.
-	OrganisationId   openapi_types.UUID                    `json:"organisation_id"`
-	ParticipantId    openapi_types.UUID                    `json:"participant_id"`
-	ReferredOn       nullable.Nullable[openapi_types.Date] `json:"referred_on"`
-	StartedOn        nullable.Nullable[openapi_types.Date] `json:"started_on"`
-	Status           EnrolmentStatus                       `json:"status"`
-	UpdatedAt        time.Time                             `json:"updated_at"`
-	Version          int64                                 `json:"version"`
-	WithdrawalReason nullable.Nullable[string]             `json:"withdrawal_reason"`
-	WithdrawnOn      nullable.Nullable[openapi_types.Date] `json:"withdrawn_on"`
+	OrganisationId   openapi_types.UUID `json:"organisation_id"`
+	ParticipantId    openapi_types.UUID `json:"participant_id"`
+	ReferredOn       *civil.Date        `json:"referred_on"`
+	StartedOn        *civil.Date        `json:"started_on"`
+	Status           EnrolmentStatus    `json:"status"`
+	UpdatedAt        time.Time          `json:"updated_at"`
+	Version          int64              `json:"version"`
+	WithdrawalReason *string            `json:"withdrawal_reason"`
+	WithdrawnOn      *civil.Date        `json:"withdrawn_on"`
 }
 
 // EnrolmentCreate defines model for EnrolmentCreate.
@@ -907,7 +907,7 @@ type EnrolmentCreate struct {
 	EligibilityOverrideReason *string            `json:"eligibility_override_reason,omitempty"`
 
 	// On When it happened; today when absent.
-	On            *openapi_types.Date    `json:"on,omitempty"`
+	On            *civil.Date            `json:"on,omitempty"`
 	ParticipantId openapi_types.UUID     `json:"participant_id"`
 	Status        *EnrolmentCreateStatus `json:"status,omitempty"`
 }
@@ -917,16 +917,16 @@ type EnrolmentCreateStatus string
 
 // EnrolmentEvent defines model for EnrolmentEvent.
 type EnrolmentEvent struct {
-	Actor  string             `json:"actor"`
-	At     time.Time          `json:"at"`
-	On     openapi_types.Date `json:"on"`
-	Status EnrolmentStatus    `json:"status"`
+	Actor  string          `json:"actor"`
+	At     time.Time       `json:"at"`
+	On     civil.Date      `json:"on"`
+	Status EnrolmentStatus `json:"status"`
 }
 
 // EnrolmentPage defines model for EnrolmentPage.
 type EnrolmentPage struct {
-	Data       []Enrolment               `json:"data"`
-	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+	Data       []Enrolment `json:"data"`
+	NextCursor *string     `json:"next_cursor"`
 }
 
 // EnrolmentStatus defines model for EnrolmentStatus.
@@ -937,7 +937,7 @@ type EnrolmentTransition struct {
 	EligibilityOverrideReason *string `json:"eligibility_override_reason,omitempty"`
 
 	// On When it happened; today when absent.
-	On *openapi_types.Date `json:"on,omitempty"`
+	On *civil.Date `json:"on,omitempty"`
 
 	// Reason Required to withdraw.
 	Reason *string               `json:"reason,omitempty"`
@@ -967,23 +967,23 @@ type HealthStatus string
 
 // Interview defines model for Interview.
 type Interview struct {
-	CreatedAt      time.Time                             `json:"created_at"`
-	Deleted        bool                                  `json:"deleted"`
-	EnrolmentId    nullable.Nullable[openapi_types.UUID] `json:"enrolment_id"`
-	HeldOn         openapi_types.Date                    `json:"held_on"`
-	Id             openapi_types.UUID                    `json:"id"`
-	OrganisationId openapi_types.UUID                    `json:"organisation_id"`
-	ParticipantId  openapi_types.UUID                    `json:"participant_id"`
-	Result         InterviewResult                       `json:"result"`
-	UpdatedAt      time.Time                             `json:"updated_at"`
-	VacancyId      openapi_types.UUID                    `json:"vacancy_id"`
-	Version        int64                                 `json:"version"`
+	CreatedAt      time.Time           `json:"created_at"`
+	Deleted        bool                `json:"deleted"`
+	EnrolmentId    *openapi_types.UUID `json:"enrolment_id"`
+	HeldOn         civil.Date          `json:"held_on"`
+	Id             openapi_types.UUID  `json:"id"`
+	OrganisationId openapi_types.UUID  `json:"organisation_id"`
+	ParticipantId  openapi_types.UUID  `json:"participant_id"`
+	Result         InterviewResult     `json:"result"`
+	UpdatedAt      time.Time           `json:"updated_at"`
+	VacancyId      openapi_types.UUID  `json:"vacancy_id"`
+	Version        int64               `json:"version"`
 }
 
 // InterviewCreate defines model for InterviewCreate.
 type InterviewCreate struct {
 	EnrolmentId   *openapi_types.UUID `json:"enrolment_id,omitempty"`
-	HeldOn        openapi_types.Date  `json:"held_on"`
+	HeldOn        civil.Date          `json:"held_on"`
 	ParticipantId openapi_types.UUID  `json:"participant_id"`
 	Result        *InterviewResult    `json:"result,omitempty"`
 	VacancyId     openapi_types.UUID  `json:"vacancy_id"`
@@ -991,14 +991,14 @@ type InterviewCreate struct {
 
 // InterviewPage defines model for InterviewPage.
 type InterviewPage struct {
-	Data       []Interview               `json:"data"`
-	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+	Data       []Interview `json:"data"`
+	NextCursor *string     `json:"next_cursor"`
 }
 
 // InterviewPatch defines model for InterviewPatch.
 type InterviewPatch struct {
-	HeldOn *openapi_types.Date `json:"held_on,omitempty"`
-	Result *InterviewResult    `json:"result,omitempty"`
+	HeldOn *civil.Date      `json:"held_on,omitempty"`
+	Result *InterviewResult `json:"result,omitempty"`
 }
 
 // InterviewResult defines model for InterviewResult.
@@ -1021,21 +1021,21 @@ type MatchStatus string
 
 // Mentor defines model for Mentor.
 type Mentor struct {
-	Active         bool                      `json:"active"`
-	CreatedAt      time.Time                 `json:"created_at"`
-	Deleted        bool                      `json:"deleted"`
-	Email          nullable.Nullable[string] `json:"email"`
-	FamilyName     nullable.Nullable[string] `json:"family_name"`
-	GivenName      nullable.Nullable[string] `json:"given_name"`
-	Id             openapi_types.UUID        `json:"id"`
-	Kind           MentorKind                `json:"kind"`
-	OrganisationId openapi_types.UUID        `json:"organisation_id"`
+	Active         bool               `json:"active"`
+	CreatedAt      time.Time          `json:"created_at"`
+	Deleted        bool               `json:"deleted"`
+	Email          *string            `json:"email"`
+	FamilyName     *string            `json:"family_name"`
+	GivenName      *string            `json:"given_name"`
+	Id             openapi_types.UUID `json:"id"`
+	Kind           MentorKind         `json:"kind"`
+	OrganisationId openapi_types.UUID `json:"organisation_id"`
 
 	// ParticipantId The participant this peer mentor was.
-	ParticipantId nullable.Nullable[openapi_types.UUID] `json:"participant_id"`
-	TrainedOn     nullable.Nullable[openapi_types.Date] `json:"trained_on"`
-	UpdatedAt     time.Time                             `json:"updated_at"`
-	Version       int64                                 `json:"version"`
+	ParticipantId *openapi_types.UUID `json:"participant_id"`
+	TrainedOn     *civil.Date         `json:"trained_on"`
+	UpdatedAt     time.Time           `json:"updated_at"`
+	Version       int64               `json:"version"`
 }
 
 // MentorCreate defines model for MentorCreate.
@@ -1045,7 +1045,7 @@ type MentorCreate struct {
 	GivenName      string               `json:"given_name"`
 	Kind           MentorKind           `json:"kind"`
 	OrganisationId openapi_types.UUID   `json:"organisation_id"`
-	TrainedOn      *openapi_types.Date  `json:"trained_on,omitempty"`
+	TrainedOn      *civil.Date          `json:"trained_on,omitempty"`
 }
 
 // MentorKind defines model for MentorKind.
@@ -1053,35 +1053,35 @@ type MentorKind string
 
 // MentorPage defines model for MentorPage.
 type MentorPage struct {
-	Data       []Mentor                  `json:"data"`
-	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+	Data       []Mentor `json:"data"`
+	NextCursor *string  `json:"next_cursor"`
 }
 
 // MentorPatch defines model for MentorPatch.
 type MentorPatch struct {
-	Active     *bool                                  `json:"active,omitempty"`
-	Email      nullable.Nullable[openapi_types.Email] `json:"email,omitempty"`
-	FamilyName *string                                `json:"family_name,omitempty"`
-	GivenName  *string                                `json:"given_name,omitempty"`
-	TrainedOn  nullable.Nullable[openapi_types.Date]  `json:"trained_on,omitempty"`
+	Active     *bool                `json:"active,omitempty"`
+	Email      *openapi_types.Email `json:"email,omitempty"`
+	FamilyName *string              `json:"family_name,omitempty"`
+	GivenName  *string              `json:"given_name,omitempty"`
+	TrainedOn  *civil.Date          `json:"trained_on,omitempty"`
 }
 
 // MentoringMatch defines model for MentoringMatch.
 type MentoringMatch struct {
-	CreatedAt      time.Time                             `json:"created_at"`
-	Deleted        bool                                  `json:"deleted"`
-	EndReason      nullable.Nullable[string]             `json:"end_reason"`
-	EndedOn        nullable.Nullable[openapi_types.Date] `json:"ended_on"`
-	EnrolmentId    nullable.Nullable[openapi_types.UUID] `json:"enrolment_id"`
-	Id             openapi_types.UUID                    `json:"id"`
-	MentorId       openapi_types.UUID                    `json:"mentor_id"`
-	OrganisationId openapi_types.UUID                    `json:"organisation_id"`
-	ParticipantId  openapi_types.UUID                    `json:"participant_id"`
-	PlannedEndOn   openapi_types.Date                    `json:"planned_end_on"`
-	StartsOn       openapi_types.Date                    `json:"starts_on"`
-	Status         MatchStatus                           `json:"status"`
-	UpdatedAt      time.Time                             `json:"updated_at"`
-	Version        int64                                 `json:"version"`
+	CreatedAt      time.Time           `json:"created_at"`
+	Deleted        bool                `json:"deleted"`
+	EndReason      *string             `json:"end_reason"`
+	EndedOn        *civil.Date         `json:"ended_on"`
+	EnrolmentId    *openapi_types.UUID `json:"enrolment_id"`
+	Id             openapi_types.UUID  `json:"id"`
+	MentorId       openapi_types.UUID  `json:"mentor_id"`
+	OrganisationId openapi_types.UUID  `json:"organisation_id"`
+	ParticipantId  openapi_types.UUID  `json:"participant_id"`
+	PlannedEndOn   civil.Date          `json:"planned_end_on"`
+	StartsOn       civil.Date          `json:"starts_on"`
+	Status         MatchStatus         `json:"status"`
+	UpdatedAt      time.Time           `json:"updated_at"`
+	Version        int64               `json:"version"`
 }
 
 // MentoringMatchCreate defines model for MentoringMatchCreate.
@@ -1091,22 +1091,22 @@ type MentoringMatchCreate struct {
 	ParticipantId openapi_types.UUID  `json:"participant_id"`
 
 	// PlannedEndOn At most six months after starts_on for a professional mentor.
-	PlannedEndOn openapi_types.Date `json:"planned_end_on"`
-	StartsOn     openapi_types.Date `json:"starts_on"`
+	PlannedEndOn civil.Date `json:"planned_end_on"`
+	StartsOn     civil.Date `json:"starts_on"`
 }
 
 // MentoringMatchPage defines model for MentoringMatchPage.
 type MentoringMatchPage struct {
-	Data       []MentoringMatch          `json:"data"`
-	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+	Data       []MentoringMatch `json:"data"`
+	NextCursor *string          `json:"next_cursor"`
 }
 
 // MentoringMatchPatch defines model for MentoringMatchPatch.
 type MentoringMatchPatch struct {
-	EndReason    nullable.Nullable[string]             `json:"end_reason,omitempty"`
-	EndedOn      nullable.Nullable[openapi_types.Date] `json:"ended_on,omitempty"`
-	PlannedEndOn *openapi_types.Date                   `json:"planned_end_on,omitempty"`
-	Status       *MatchStatus                          `json:"status,omitempty"`
+	EndReason    *string      `json:"end_reason,omitempty"`
+	EndedOn      *civil.Date  `json:"ended_on,omitempty"`
+	PlannedEndOn *civil.Date  `json:"planned_end_on,omitempty"`
+	Status       *MatchStatus `json:"status,omitempty"`
 }
 
 // OAuthError defines model for OAuthError.
@@ -1128,12 +1128,12 @@ type Organisation struct {
 	Kind      OrganisationKind   `json:"kind"`
 
 	// MemberIds For a collaboration, its member trusts; empty otherwise.
-	MemberIds []openapi_types.UUID      `json:"member_ids"`
-	Name      string                    `json:"name"`
-	OdsCode   nullable.Nullable[string] `json:"ods_code"`
-	Region    nullable.Nullable[Region] `json:"region"`
-	UpdatedAt time.Time                 `json:"updated_at"`
-	Version   int64                     `json:"version"`
+	MemberIds []openapi_types.UUID `json:"member_ids"`
+	Name      string               `json:"name"`
+	OdsCode   *string              `json:"ods_code"`
+	Region    *Region              `json:"region"`
+	UpdatedAt time.Time            `json:"updated_at"`
+	Version   int64                `json:"version"`
 }
 
 // OrganisationCreate defines model for OrganisationCreate.
@@ -1153,40 +1153,40 @@ type OrganisationKind string
 
 // OrganisationPage defines model for OrganisationPage.
 type OrganisationPage struct {
-	Data       []Organisation            `json:"data"`
-	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+	Data       []Organisation `json:"data"`
+	NextCursor *string        `json:"next_cursor"`
 }
 
 // OrganisationPatch defines model for OrganisationPatch.
 type OrganisationPatch struct {
-	Name    *string                    `json:"name,omitempty"`
-	OdsCode nullable.Nullable[OdsCode] `json:"ods_code,omitempty"`
-	Region  nullable.Nullable[Region]  `json:"region,omitempty"`
+	Name    *string  `json:"name,omitempty"`
+	OdsCode *OdsCode `json:"ods_code,omitempty"`
+	Region  *Region  `json:"region,omitempty"`
 }
 
 // Outcome defines model for Outcome.
 type Outcome struct {
-	CreatedAt   time.Time                             `json:"created_at"`
-	Deleted     bool                                  `json:"deleted"`
-	Destination Destination                           `json:"destination"`
-	Employer    nullable.Nullable[string]             `json:"employer"`
-	EnrolmentId nullable.Nullable[openapi_types.UUID] `json:"enrolment_id"`
-	Id          openapi_types.UUID                    `json:"id"`
-	IlrCode     string                                `json:"ilr_code"`
+	CreatedAt   time.Time           `json:"created_at"`
+	Deleted     bool                `json:"deleted"`
+	Destination Destination         `json:"destination"`
+	Employer    *string             `json:"employer"`
+	EnrolmentId *openapi_types.UUID `json:"enrolment_id"`
+	Id          openapi_types.UUID  `json:"id"`
+	IlrCode     string              `json:"ilr_code"`
 
 	// OrganisationId The participant's organisation.
 	OrganisationId openapi_types.UUID `json:"organisation_id"`
 	ParticipantId  openapi_types.UUID `json:"participant_id"`
 
 	// Positive Derived: employment, apprenticeship, volunteering, further education or training.
-	Positive         bool                                  `json:"positive"`
-	Role             nullable.Nullable[string]             `json:"role"`
-	Sector           nullable.Nullable[Sector]             `json:"sector"`
-	StartsOn         nullable.Nullable[openapi_types.Date] `json:"starts_on"`
-	Sustained3Months nullable.Nullable[SustainmentCheck]   `json:"sustained_3_months"`
-	Sustained6Months nullable.Nullable[SustainmentCheck]   `json:"sustained_6_months"`
-	UpdatedAt        time.Time                             `json:"updated_at"`
-	Version          int64                                 `json:"version"`
+	Positive         bool              `json:"positive"`
+	Role             *string           `json:"role"`
+	Sector           *Sector           `json:"sector"`
+	StartsOn         *civil.Date       `json:"starts_on"`
+	Sustained3Months *SustainmentCheck `json:"sustained_3_months"`
+	Sustained6Months *SustainmentCheck `json:"sustained_6_months"`
+	UpdatedAt        time.Time         `json:"updated_at"`
+	Version          int64             `json:"version"`
 }
 
 // OutcomeCreate defines model for OutcomeCreate.
@@ -1200,47 +1200,47 @@ type OutcomeCreate struct {
 	ParticipantId openapi_types.UUID  `json:"participant_id"`
 	Role          *string             `json:"role,omitempty"`
 	Sector        *Sector             `json:"sector,omitempty"`
-	StartsOn      *openapi_types.Date `json:"starts_on,omitempty"`
+	StartsOn      *civil.Date         `json:"starts_on,omitempty"`
 }
 
 // OutcomePage defines model for OutcomePage.
 type OutcomePage struct {
-	Data       []Outcome                 `json:"data"`
-	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+	Data       []Outcome `json:"data"`
+	NextCursor *string   `json:"next_cursor"`
 }
 
 // OutcomePatch defines model for OutcomePatch.
 type OutcomePatch struct {
-	Destination      *Destination                          `json:"destination,omitempty"`
-	Employer         nullable.Nullable[string]             `json:"employer,omitempty"`
-	IlrCode          *string                               `json:"ilr_code,omitempty"`
-	Role             nullable.Nullable[string]             `json:"role,omitempty"`
-	Sector           nullable.Nullable[Sector]             `json:"sector,omitempty"`
-	StartsOn         nullable.Nullable[openapi_types.Date] `json:"starts_on,omitempty"`
-	Sustained3Months nullable.Nullable[SustainmentCheck]   `json:"sustained_3_months,omitempty"`
-	Sustained6Months nullable.Nullable[SustainmentCheck]   `json:"sustained_6_months,omitempty"`
+	Destination      *Destination      `json:"destination,omitempty"`
+	Employer         *string           `json:"employer,omitempty"`
+	IlrCode          *string           `json:"ilr_code,omitempty"`
+	Role             *string           `json:"role,omitempty"`
+	Sector           *Sector           `json:"sector,omitempty"`
+	StartsOn         *civil.Date       `json:"starts_on,omitempty"`
+	Sustained3Months *SustainmentCheck `json:"sustained_3_months,omitempty"`
+	Sustained6Months *SustainmentCheck `json:"sustained_6_months,omitempty"`
 }
 
 // Participant After erasure every personal field is null and `erased` is true.
 type Participant struct {
 	// BenefitStatus Working-age benefit the person receives, if any.
-	BenefitStatus  BenefitStatus                         `json:"benefit_status"`
-	Consent        Consent                               `json:"consent"`
-	CreatedAt      time.Time                             `json:"created_at"`
-	DateOfBirth    nullable.Nullable[openapi_types.Date] `json:"date_of_birth"`
-	Email          nullable.Nullable[string]             `json:"email"`
-	Erased         bool                                  `json:"erased"`
-	ErasedAt       nullable.Nullable[time.Time]          `json:"erased_at"`
-	ExternalRef    nullable.Nullable[string]             `json:"external_ref"`
-	FamilyName     nullable.Nullable[string]             `json:"family_name"`
-	GivenName      nullable.Nullable[string]             `json:"given_name"`
-	Id             openapi_types.UUID                    `json:"id"`
-	OrganisationId openapi_types.UUID                    `json:"organisation_id"`
-	Phone          nullable.Nullable[string]             `json:"phone"`
-	Postcode       nullable.Nullable[string]             `json:"postcode"`
-	ReferralSource nullable.Nullable[ReferralSource]     `json:"referral_source"`
-	UpdatedAt      time.Time                             `json:"updated_at"`
-	Version        int64                                 `json:"version"`
+	BenefitStatus  BenefitStatus      `json:"benefit_status"`
+	Consent        Consent            `json:"consent"`
+	CreatedAt      time.Time          `json:"created_at"`
+	DateOfBirth    *civil.Date        `json:"date_of_birth"`
+	Email          *string            `json:"email"`
+	Erased         bool               `json:"erased"`
+	ErasedAt       *time.Time         `json:"erased_at"`
+	ExternalRef    *string            `json:"external_ref"`
+	FamilyName     *string            `json:"family_name"`
+	GivenName      *string            `json:"given_name"`
+	Id             openapi_types.UUID `json:"id"`
+	OrganisationId openapi_types.UUID `json:"organisation_id"`
+	Phone          *string            `json:"phone"`
+	Postcode       *string            `json:"postcode"`
+	ReferralSource *ReferralSource    `json:"referral_source"`
+	UpdatedAt      time.Time          `json:"updated_at"`
+	Version        int64              `json:"version"`
 }
 
 // ParticipantCreate defines model for ParticipantCreate.
@@ -1250,7 +1250,7 @@ type ParticipantCreate struct {
 
 	// Consent Consent by purpose; a purpose left out is unchanged (on create, not given).
 	Consent     *ConsentInput        `json:"consent,omitempty"`
-	DateOfBirth openapi_types.Date   `json:"date_of_birth"`
+	DateOfBirth civil.Date           `json:"date_of_birth"`
 	Email       *openapi_types.Email `json:"email,omitempty"`
 
 	// ExternalRef The organisation's own reference for the person (unique within the organisation).
@@ -1267,8 +1267,8 @@ type ParticipantCreate struct {
 
 // ParticipantPage defines model for ParticipantPage.
 type ParticipantPage struct {
-	Data       []Participant             `json:"data"`
-	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+	Data       []Participant `json:"data"`
+	NextCursor *string       `json:"next_cursor"`
 }
 
 // ParticipantPatch defines model for ParticipantPatch.
@@ -1277,21 +1277,21 @@ type ParticipantPatch struct {
 	BenefitStatus *BenefitStatus `json:"benefit_status,omitempty"`
 
 	// Consent Consent by purpose; a purpose left out is unchanged (on create, not given).
-	Consent        *ConsentInput                          `json:"consent,omitempty"`
-	DateOfBirth    *openapi_types.Date                    `json:"date_of_birth,omitempty"`
-	Email          nullable.Nullable[openapi_types.Email] `json:"email,omitempty"`
-	ExternalRef    nullable.Nullable[ExternalRef]         `json:"external_ref,omitempty"`
-	FamilyName     *string                                `json:"family_name,omitempty"`
-	GivenName      *string                                `json:"given_name,omitempty"`
-	Phone          nullable.Nullable[Phone]               `json:"phone,omitempty"`
-	Postcode       nullable.Nullable[UkPostcode]          `json:"postcode,omitempty"`
-	ReferralSource nullable.Nullable[ReferralSource]      `json:"referral_source,omitempty"`
+	Consent        *ConsentInput        `json:"consent,omitempty"`
+	DateOfBirth    *civil.Date          `json:"date_of_birth,omitempty"`
+	Email          *openapi_types.Email `json:"email,omitempty"`
+	ExternalRef    *ExternalRef         `json:"external_ref,omitempty"`
+	FamilyName     *string              `json:"family_name,omitempty"`
+	GivenName      *string              `json:"given_name,omitempty"`
+	Phone          *Phone               `json:"phone,omitempty"`
+	Postcode       *UkPostcode          `json:"postcode,omitempty"`
+	ReferralSource *ReferralSource      `json:"referral_source,omitempty"`
 }
 
 // PeerMentorCreate defines model for PeerMentorCreate.
 type PeerMentorCreate struct {
 	// TrainedOn When peer-mentor training was completed; the enrolment's completion date when absent.
-	TrainedOn *openapi_types.Date `json:"trained_on,omitempty"`
+	TrainedOn *civil.Date `json:"trained_on,omitempty"`
 }
 
 // Phone defines model for Phone.
@@ -1299,45 +1299,45 @@ type Phone = string
 
 // Placement defines model for Placement.
 type Placement struct {
-	CohortId       openapi_types.UUID         `json:"cohort_id"`
-	CreatedAt      time.Time                  `json:"created_at"`
-	Deleted        bool                       `json:"deleted"`
-	EndReason      nullable.Nullable[string]  `json:"end_reason"`
-	EndsOn         openapi_types.Date         `json:"ends_on"`
-	EnrolmentId    openapi_types.UUID         `json:"enrolment_id"`
-	HostDepartment string                     `json:"host_department"`
-	HoursPerWeek   nullable.Nullable[float64] `json:"hours_per_week"`
-	Id             openapi_types.UUID         `json:"id"`
+	CohortId       openapi_types.UUID `json:"cohort_id"`
+	CreatedAt      time.Time          `json:"created_at"`
+	Deleted        bool               `json:"deleted"`
+	EndReason      *string            `json:"end_reason"`
+	EndsOn         civil.Date         `json:"ends_on"`
+	EnrolmentId    openapi_types.UUID `json:"enrolment_id"`
+	HostDepartment string             `json:"host_department"`
+	HoursPerWeek   *float64           `json:"hours_per_week"`
+	Id             openapi_types.UUID `json:"id"`
 
 	// Kind A placement on a programme, a work experience opportunity or a work-related learning activity, counted apart nationally.
-	Kind           PlacementKind             `json:"kind"`
-	OrganisationId openapi_types.UUID        `json:"organisation_id"`
-	ParticipantId  openapi_types.UUID        `json:"participant_id"`
-	RoleArea       RoleArea                  `json:"role_area"`
-	Site           nullable.Nullable[string] `json:"site"`
-	StartsOn       openapi_types.Date        `json:"starts_on"`
-	Status         PlacementStatus           `json:"status"`
-	SupervisorName nullable.Nullable[string] `json:"supervisor_name"`
-	UpdatedAt      time.Time                 `json:"updated_at"`
-	Version        int64                     `json:"version"`
+	Kind           PlacementKind      `json:"kind"`
+	OrganisationId openapi_types.UUID `json:"organisation_id"`
+	ParticipantId  openapi_types.UUID `json:"participant_id"`
+	RoleArea       RoleArea           `json:"role_area"`
+	Site           *string            `json:"site"`
+	StartsOn       civil.Date         `json:"starts_on"`
+	Status         PlacementStatus    `json:"status"`
+	SupervisorName *string            `json:"supervisor_name"`
+	UpdatedAt      time.Time          `json:"updated_at"`
+	Version        int64              `json:"version"`
 }
 
 // PlacementCreate defines model for PlacementCreate.
 type PlacementCreate struct {
 	// EndReason Required when status is ended_early.
 	EndReason      *string            `json:"end_reason,omitempty"`
-	EndsOn         openapi_types.Date `json:"ends_on"`
+	EndsOn         civil.Date         `json:"ends_on"`
 	EnrolmentId    openapi_types.UUID `json:"enrolment_id"`
 	HostDepartment string             `json:"host_department"`
 	HoursPerWeek   *float64           `json:"hours_per_week,omitempty"`
 
 	// Kind A placement on a programme, a work experience opportunity or a work-related learning activity, counted apart nationally.
-	Kind           PlacementKind      `json:"kind"`
-	RoleArea       RoleArea           `json:"role_area"`
-	Site           *string            `json:"site,omitempty"`
-	StartsOn       openapi_types.Date `json:"starts_on"`
-	Status         *PlacementStatus   `json:"status,omitempty"`
-	SupervisorName *string            `json:"supervisor_name,omitempty"`
+	Kind           PlacementKind    `json:"kind"`
+	RoleArea       RoleArea         `json:"role_area"`
+	Site           *string          `json:"site,omitempty"`
+	StartsOn       civil.Date       `json:"starts_on"`
+	Status         *PlacementStatus `json:"status,omitempty"`
+	SupervisorName *string          `json:"supervisor_name,omitempty"`
 }
 
 // PlacementKind A placement on a programme, a work experience opportunity or a work-related learning activity, counted apart nationally.
@@ -1345,21 +1345,21 @@ type PlacementKind string
 
 // PlacementPage defines model for PlacementPage.
 type PlacementPage struct {
-	Data       []Placement               `json:"data"`
-	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+	Data       []Placement `json:"data"`
+	NextCursor *string     `json:"next_cursor"`
 }
 
 // PlacementPatch defines model for PlacementPatch.
 type PlacementPatch struct {
-	EndReason      nullable.Nullable[string]  `json:"end_reason,omitempty"`
-	EndsOn         *openapi_types.Date        `json:"ends_on,omitempty"`
-	HostDepartment *string                    `json:"host_department,omitempty"`
-	HoursPerWeek   nullable.Nullable[float64] `json:"hours_per_week,omitempty"`
-	RoleArea       *RoleArea                  `json:"role_area,omitempty"`
-	Site           nullable.Nullable[string]  `json:"site,omitempty"`
-	StartsOn       *openapi_types.Date        `json:"starts_on,omitempty"`
-	Status         *PlacementStatus           `json:"status,omitempty"`
-	SupervisorName nullable.Nullable[string]  `json:"supervisor_name,omitempty"`
+	EndReason      *string          `json:"end_reason,omitempty"`
+	EndsOn         *civil.Date      `json:"ends_on,omitempty"`
+	HostDepartment *string          `json:"host_department,omitempty"`
+	HoursPerWeek   *float64         `json:"hours_per_week,omitempty"`
+	RoleArea       *RoleArea        `json:"role_area,omitempty"`
+	Site           *string          `json:"site,omitempty"`
+	StartsOn       *civil.Date      `json:"starts_on,omitempty"`
+	Status         *PlacementStatus `json:"status,omitempty"`
+	SupervisorName *string          `json:"supervisor_name,omitempty"`
 }
 
 // PlacementStatus defines model for PlacementStatus.
@@ -1382,20 +1382,20 @@ type Problem struct {
 
 // Programme defines model for Programme.
 type Programme struct {
-	Category          ProgrammeCategory                     `json:"category"`
-	Code              string                                `json:"code"`
-	CreatedAt         time.Time                             `json:"created_at"`
-	DeliveryPartnerId nullable.Nullable[openapi_types.UUID] `json:"delivery_partner_id"`
-	Description       string                                `json:"description"`
-	Id                openapi_types.UUID                    `json:"id"`
-	MaxAge            nullable.Nullable[int]                `json:"max_age"`
-	MaxDurationDays   nullable.Nullable[int]                `json:"max_duration_days"`
-	MinAge            int                                   `json:"min_age"`
-	MinDurationDays   nullable.Nullable[int]                `json:"min_duration_days"`
-	Name              string                                `json:"name"`
-	RequiresBenefit   bool                                  `json:"requires_benefit"`
-	UpdatedAt         time.Time                             `json:"updated_at"`
-	Version           int64                                 `json:"version"`
+	Category          ProgrammeCategory   `json:"category"`
+	Code              string              `json:"code"`
+	CreatedAt         time.Time           `json:"created_at"`
+	DeliveryPartnerId *openapi_types.UUID `json:"delivery_partner_id"`
+	Description       string              `json:"description"`
+	Id                openapi_types.UUID  `json:"id"`
+	MaxAge            *int                `json:"max_age"`
+	MaxDurationDays   *int                `json:"max_duration_days"`
+	MinAge            int                 `json:"min_age"`
+	MinDurationDays   *int                `json:"min_duration_days"`
+	Name              string              `json:"name"`
+	RequiresBenefit   bool                `json:"requires_benefit"`
+	UpdatedAt         time.Time           `json:"updated_at"`
+	Version           int64               `json:"version"`
 }
 
 // ProgrammeCategory defines model for ProgrammeCategory.
@@ -1421,20 +1421,20 @@ type ProgrammeCreate struct {
 
 // ProgrammePage defines model for ProgrammePage.
 type ProgrammePage struct {
-	Data       []Programme               `json:"data"`
-	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+	Data       []Programme `json:"data"`
+	NextCursor *string     `json:"next_cursor"`
 }
 
 // ProgrammePatch defines model for ProgrammePatch.
 type ProgrammePatch struct {
-	DeliveryPartnerId nullable.Nullable[openapi_types.UUID] `json:"delivery_partner_id,omitempty"`
-	Description       *string                               `json:"description,omitempty"`
-	MaxAge            nullable.Nullable[int]                `json:"max_age,omitempty"`
-	MaxDurationDays   nullable.Nullable[int]                `json:"max_duration_days,omitempty"`
-	MinAge            *int                                  `json:"min_age,omitempty"`
-	MinDurationDays   nullable.Nullable[int]                `json:"min_duration_days,omitempty"`
-	Name              *string                               `json:"name,omitempty"`
-	RequiresBenefit   *bool                                 `json:"requires_benefit,omitempty"`
+	DeliveryPartnerId *openapi_types.UUID `json:"delivery_partner_id,omitempty"`
+	Description       *string             `json:"description,omitempty"`
+	MaxAge            *int                `json:"max_age,omitempty"`
+	MaxDurationDays   *int                `json:"max_duration_days,omitempty"`
+	MinAge            *int                `json:"min_age,omitempty"`
+	MinDurationDays   *int                `json:"min_duration_days,omitempty"`
+	Name              *string             `json:"name,omitempty"`
+	RequiresBenefit   *bool               `json:"requires_benefit,omitempty"`
 }
 
 // ReferralSource defines model for ReferralSource.
@@ -1460,8 +1460,8 @@ type Sector string
 
 // SustainmentCheck defines model for SustainmentCheck.
 type SustainmentCheck struct {
-	CheckedOn openapi_types.Date `json:"checked_on"`
-	Result    SustainmentResult  `json:"result"`
+	CheckedOn civil.Date        `json:"checked_on"`
+	Result    SustainmentResult `json:"result"`
 }
 
 // SustainmentResult defines model for SustainmentResult.
@@ -1477,7 +1477,7 @@ type Timeline struct {
 type TimelineEvent struct {
 	// Kind e.g. enrolment.referred, enrolment.active, placement, mentoring_match, interview, outcome
 	Kind         string                    `json:"kind"`
-	On           openapi_types.Date        `json:"on"`
+	On           civil.Date                `json:"on"`
 	ResourceId   openapi_types.UUID        `json:"resource_id"`
 	ResourceType TimelineEventResourceType `json:"resource_type"`
 	Summary      string                    `json:"summary"`
@@ -1539,8 +1539,8 @@ type UserCreate struct {
 
 // UserPage defines model for UserPage.
 type UserPage struct {
-	Data       []User                    `json:"data"`
-	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+	Data       []User  `json:"data"`
+	NextCursor *string `json:"next_cursor"`
 }
 
 // UserPatch defines model for UserPatch.
@@ -1551,26 +1551,26 @@ type UserPatch struct {
 
 // Vacancy defines model for Vacancy.
 type Vacancy struct {
-	Band                   nullable.Nullable[string]             `json:"band"`
-	ClosingOn              openapi_types.Date                    `json:"closing_on"`
-	CreatedAt              time.Time                             `json:"created_at"`
-	Deleted                bool                                  `json:"deleted"`
-	EmployerName           string                                `json:"employer_name"`
-	EmployerOrganisationId nullable.Nullable[openapi_types.UUID] `json:"employer_organisation_id"`
-	Id                     openapi_types.UUID                    `json:"id"`
-	OrganisationId         openapi_types.UUID                    `json:"organisation_id"`
-	Role                   string                                `json:"role"`
-	Status                 VacancyStatus                         `json:"status"`
-	UpdatedAt              time.Time                             `json:"updated_at"`
-	Version                int64                                 `json:"version"`
+	Band                   *string             `json:"band"`
+	ClosingOn              civil.Date          `json:"closing_on"`
+	CreatedAt              time.Time           `json:"created_at"`
+	Deleted                bool                `json:"deleted"`
+	EmployerName           string              `json:"employer_name"`
+	EmployerOrganisationId *openapi_types.UUID `json:"employer_organisation_id"`
+	Id                     openapi_types.UUID  `json:"id"`
+	OrganisationId         openapi_types.UUID  `json:"organisation_id"`
+	Role                   string              `json:"role"`
+	Status                 VacancyStatus       `json:"status"`
+	UpdatedAt              time.Time           `json:"updated_at"`
+	Version                int64               `json:"version"`
 }
 
 // VacancyCreate defines model for VacancyCreate.
 type VacancyCreate struct {
 	// Band Agenda for Change band or other grade, e.g. Band 2, Apprentice.
-	Band         *string            `json:"band,omitempty"`
-	ClosingOn    openapi_types.Date `json:"closing_on"`
-	EmployerName string             `json:"employer_name"`
+	Band         *string    `json:"band,omitempty"`
+	ClosingOn    civil.Date `json:"closing_on"`
+	EmployerName string     `json:"employer_name"`
 
 	// EmployerOrganisationId When the employer is an organisation of p4w.
 	EmployerOrganisationId *openapi_types.UUID `json:"employer_organisation_id,omitempty"`
@@ -1582,17 +1582,17 @@ type VacancyCreate struct {
 
 // VacancyPage defines model for VacancyPage.
 type VacancyPage struct {
-	Data       []Vacancy                 `json:"data"`
-	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+	Data       []Vacancy `json:"data"`
+	NextCursor *string   `json:"next_cursor"`
 }
 
 // VacancyPatch defines model for VacancyPatch.
 type VacancyPatch struct {
-	Band         nullable.Nullable[string] `json:"band,omitempty"`
-	ClosingOn    *openapi_types.Date       `json:"closing_on,omitempty"`
-	EmployerName *string                   `json:"employer_name,omitempty"`
-	Role         *string                   `json:"role,omitempty"`
-	Status       *VacancyStatus            `json:"status,omitempty"`
+	Band         *string        `json:"band,omitempty"`
+	ClosingOn    *civil.Date    `json:"closing_on,omitempty"`
+	EmployerName *string        `json:"employer_name,omitempty"`
+	Role         *string        `json:"role,omitempty"`
+	Status       *VacancyStatus `json:"status,omitempty"`
 }
 
 // VacancyStatus defines model for VacancyStatus.
@@ -1693,10 +1693,10 @@ type ListCohortsParams struct {
 	Status         *CohortStatus       `form:"status,omitempty" json:"status,omitempty"`
 
 	// StartsFrom Only cohorts starting on or after this date.
-	StartsFrom *openapi_types.Date `form:"starts_from,omitempty" json:"starts_from,omitempty"`
+	StartsFrom *civil.Date `form:"starts_from,omitempty" json:"starts_from,omitempty"`
 
 	// StartsTo Only cohorts starting on or before this date.
-	StartsTo *openapi_types.Date `form:"starts_to,omitempty" json:"starts_to,omitempty"`
+	StartsTo *civil.Date `form:"starts_to,omitempty" json:"starts_to,omitempty"`
 }
 
 // CreateCohortParams defines parameters for CreateCohort.
@@ -1937,7 +1937,7 @@ type ListOutcomesParams struct {
 	EnrolmentId          *openapi_types.UUID `form:"enrolment_id,omitempty" json:"enrolment_id,omitempty"`
 	Destination          *Destination        `form:"destination,omitempty" json:"destination,omitempty"`
 	Positive             *bool               `form:"positive,omitempty" json:"positive,omitempty"`
-	SustainmentDueBefore *openapi_types.Date `form:"sustainment_due_before,omitempty" json:"sustainment_due_before,omitempty"`
+	SustainmentDueBefore *civil.Date         `form:"sustainment_due_before,omitempty" json:"sustainment_due_before,omitempty"`
 }
 
 // CreateOutcomeParams defines parameters for CreateOutcome.
@@ -2110,9 +2110,9 @@ type ListVacanciesParams struct {
 	UpdatedSince *UpdatedSince `form:"updated_since,omitempty" json:"updated_since,omitempty"`
 
 	// IncludeDeleted Include deleted records (tombstones); they are always included with `updated_since`.
-	IncludeDeleted *IncludeDeleted     `form:"include_deleted,omitempty" json:"include_deleted,omitempty"`
-	Status         *VacancyStatus      `form:"status,omitempty" json:"status,omitempty"`
-	ClosingAfter   *openapi_types.Date `form:"closing_after,omitempty" json:"closing_after,omitempty"`
+	IncludeDeleted *IncludeDeleted `form:"include_deleted,omitempty" json:"include_deleted,omitempty"`
+	Status         *VacancyStatus  `form:"status,omitempty" json:"status,omitempty"`
+	ClosingAfter   *civil.Date     `form:"closing_after,omitempty" json:"closing_after,omitempty"`
 }
 
 // CreateVacancyParams defines parameters for CreateVacancy.

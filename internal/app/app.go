@@ -60,7 +60,7 @@ func NewServices(cfg config.Config, db *postgres.DB) (Services, error) {
 			Throttle: postgres.NewThrottle(db), Orgs: orgs, Audit: audit, Tokens: tokens,
 			AccessTTL: cfg.AccessTokenTTL, RefreshTTL: cfg.RefreshTokenTTL,
 		}),
-		Audit:      service.NewAuditTrail(db, audit),
+		Audit:      service.NewAuditTrail(audit),
 		Delivery:   service.NewDelivery(db, cohorts, enrolments, programmes, participants, orgs, audit, now),
 		Placements: service.NewPlacements(db, placements, enrolments, cohorts, audit, now),
 		Outcomes:   service.NewOutcomes(db, outcomes, participants, enrolments, audit, now),

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
@@ -10,7 +11,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/oapi-codegen/nullable"
 
 	"github.com/p4w-nhs/p4w/internal/domain"
 )
@@ -21,12 +21,13 @@ type cursor struct {
 	ID        uuid.UUID `json:"i"`
 }
 
-func encodeCursor(p *domain.Position) nullable.Nullable[string] {
+func encodeCursor(p *domain.Position) *string {
 	if p == nil {
-		return nullable.NewNullNullable[string]()
+		return nil
 	}
 	b, _ := json.Marshal(cursor{UpdatedAt: p.UpdatedAt, ID: p.ID}) // plain struct: cannot fail
-	return nullable.NewNullableWithValue(base64.RawURLEncoding.EncodeToString(b))
+	s := base64.RawURLEncoding.EncodeToString(b)
+	return &s
 }
 
 const defaultLimit = 50
@@ -69,29 +70,23 @@ func ifMatch(header *string) *int64 {
 	return &v
 }
 
-// change turns a nullable patch field into a domain change.
-func change[T any, D any](n nullable.Nullable[T], conv func(T) D) domain.Change[D] {
-	if !n.IsSpecified() {
+// change turns field of a merge patch, decoded into v, into a domain change: a field the
+// body leaves out changes nothing, null clears it. The decoded value alone cannot tell the
+// two apart; the body's keys, which the validator keeps, can.
+func change[T any, D any](ctx context.Context, field string, v *T, conv func(T) D) domain.Change[D] {
+	if !slices.Contains(bodyFields(ctx), field) {
 		return domain.Change[D]{}
 	}
-	if n.IsNull() {
+	if v == nil {
 		return domain.Change[D]{Set: true}
 	}
-	d := conv(n.MustGet())
+	d := conv(*v)
 	return domain.Change[D]{Set: true, Value: &d}
 }
 
 func same[T any](v T) T { return v }
 
 func str[T ~string](v T) string { return string(v) }
-
-// nullableOf turns an optional domain value into a nullable contract value.
-func nullableOf[T any, A any](v *T, conv func(T) A) nullable.Nullable[A] {
-	if v == nil {
-		return nullable.NewNullNullable[A]()
-	}
-	return nullable.NewNullableWithValue(conv(*v))
-}
 
 // ptrOf converts an optional value between types.
 func ptrOf[T any, D any](v *T, conv func(T) D) *D {
@@ -102,20 +97,25 @@ func ptrOf[T any, D any](v *T, conv func(T) D) *D {
 	return &d
 }
 
-// patchedFields lists the top-level fields of a merge patch, for the audit trail.
-func patchedFields(body any) []string {
-	b, err := json.Marshal(body)
-	if err != nil {
-		return nil
-	}
+type bodyFieldsKey struct{}
+
+// withBodyFields keeps the top-level fields of a JSON object body, sorted, with the request.
+func withBodyFields(ctx context.Context, body []byte) context.Context {
 	var m map[string]json.RawMessage
-	if json.Unmarshal(b, &m) != nil {
-		return nil
+	if json.Unmarshal(body, &m) != nil {
+		return ctx // not an object: the validator names the problem
 	}
-	out := make([]string, 0, len(m))
+	fields := make([]string, 0, len(m))
 	for k := range m {
-		out = append(out, k)
+		fields = append(fields, k)
 	}
-	slices.Sort(out)
-	return out
+	slices.Sort(fields)
+	return context.WithValue(ctx, bodyFieldsKey{}, fields)
+}
+
+// bodyFields lists the top-level fields the request body gave, sorted: what a merge patch
+// changes, and what the audit trail names.
+func bodyFields(ctx context.Context) []string {
+	fields, _ := ctx.Value(bodyFieldsKey{}).([]string)
+	return fields
 }

@@ -25,8 +25,8 @@ func cohortOut(c domain.Cohort) api.Cohort {
 	}
 	return api.Cohort{Id: c.ID, ProgrammeId: c.ProgrammeID, OrganisationId: c.OrganisationID, Name: c.Name,
 		StartsOn: dateOut(c.StartsOn), EndsOn: dateOut(c.EndsOn), Capacity: c.Capacity, PlacesTaken: c.PlacesTaken,
-		RoleAreas: areas, Status: api.CohortStatus(c.Status), DeliveryPartnerId: nullableOf(c.DeliveryPartnerID, same),
-		FundingAwardRef: nullableOf(c.FundingAwardRef, same[string]), CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, Version: c.Version}
+		RoleAreas: areas, Status: api.CohortStatus(c.Status), DeliveryPartnerId: c.DeliveryPartnerID,
+		FundingAwardRef: c.FundingAwardRef, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, Version: c.Version}
 }
 
 func enrolmentOut(e domain.Enrolment) api.Enrolment {
@@ -35,10 +35,10 @@ func enrolmentOut(e domain.Enrolment) api.Enrolment {
 		history[i] = api.EnrolmentEvent{Status: api.EnrolmentStatus(h.Status), On: dateOut(h.On), Actor: h.Actor, At: h.At}
 	}
 	return api.Enrolment{Id: e.ID, CohortId: e.CohortID, ParticipantId: e.ParticipantID, OrganisationId: e.OrganisationID,
-		Status: api.EnrolmentStatus(e.Status), ReferredOn: nullableOf(e.ReferredOn, dateOut), EnrolledOn: nullableOf(e.EnrolledOn, dateOut),
-		StartedOn: nullableOf(e.StartedOn, dateOut), CompletedOn: nullableOf(e.CompletedOn, dateOut),
-		WithdrawnOn: nullableOf(e.WithdrawnOn, dateOut), WithdrawalReason: nullableOf(e.WithdrawalReason, same[string]),
-		EligibilityOverrideReason: nullableOf(e.EligibilityOverrideReason, same[string]), History: history,
+		Status: api.EnrolmentStatus(e.Status), ReferredOn: ptrOf(e.ReferredOn, dateOut), EnrolledOn: ptrOf(e.EnrolledOn, dateOut),
+		StartedOn: ptrOf(e.StartedOn, dateOut), CompletedOn: ptrOf(e.CompletedOn, dateOut),
+		WithdrawnOn: ptrOf(e.WithdrawnOn, dateOut), WithdrawalReason: e.WithdrawalReason,
+		EligibilityOverrideReason: e.EligibilityOverrideReason, History: history,
 		CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt, Version: e.Version}
 }
 
@@ -94,8 +94,8 @@ func (s *Server) UpdateCohort(ctx context.Context, r api.UpdateCohortRequestObje
 	}
 	ch := domain.CohortChange{Name: b.Name, StartsOn: ptrOf(b.StartsOn, dateIn), EndsOn: ptrOf(b.EndsOn, dateIn), Capacity: b.Capacity,
 		RoleAreas: areas, Status: ptrOf(b.Status, str[api.CohortStatus]),
-		DeliveryPartnerID: change(b.DeliveryPartnerId, same), FundingAwardRef: change(b.FundingAwardRef, same[string])}
-	c, err := s.Delivery.UpdateCohort(ctx, r.CohortId, ifMatch(r.Params.IfMatch), ch, patchedFields(b))
+		DeliveryPartnerID: change(ctx, "delivery_partner_id", b.DeliveryPartnerId, same), FundingAwardRef: change(ctx, "funding_award_ref", b.FundingAwardRef, same[string])}
+	c, err := s.Delivery.UpdateCohort(ctx, r.CohortId, ifMatch(r.Params.IfMatch), ch, bodyFields(ctx))
 	if err != nil {
 		return nil, err
 	}

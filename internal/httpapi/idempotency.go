@@ -31,21 +31,19 @@ type Transactor interface {
 
 var errRollback = errors.New("rollback: the handler answered with an error")
 
-// idempotentOperation is set on requests whose operation declares the Idempotency-Key header.
-const idempotentOperation = "p4w.idempotent"
-
 // replayedHeaders are the headers a replay repeats.
 var replayedHeaders = []string{echo.HeaderContentType, "ETag", "Location"}
 
-// idempotency makes a POST with an Idempotency-Key safe to retry. The write, its audit event
+// idempotency makes a POST with an Idempotency-Key safe to retry, on the operations that
+// declare the header (validator.operations attaches it to those only). The write, its audit event
 // and the stored answer share one transaction: either all of them happen or none does.
 func idempotency(tx Transactor, store IdempotencyStore, ttl time.Duration) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			req := c.Request()
 			key := req.Header.Get("Idempotency-Key")
-			if req.Method != http.MethodPost || key == "" || c.Get(idempotentOperation) != true {
-				return next(c) // only operations that declare the header; never the token endpoint
+			if req.Method != http.MethodPost || key == "" {
+				return next(c)
 			}
 			body, err := io.ReadAll(req.Body)
 			if err != nil {

@@ -3,24 +3,23 @@ package httpapi
 import (
 	"context"
 
-	openapi_types "github.com/oapi-codegen/runtime/types"
-
 	"github.com/p4w-nhs/p4w/api"
+	"github.com/p4w-nhs/p4w/internal/civil"
 	"github.com/p4w-nhs/p4w/internal/domain"
 )
 
 func mentorOut(m domain.Mentor) api.Mentor {
 	return api.Mentor{Id: m.ID, OrganisationId: m.OrganisationID, Kind: api.MentorKind(m.Kind),
-		GivenName: nullableOf(m.GivenName, same[string]), FamilyName: nullableOf(m.FamilyName, same[string]),
-		Email: nullableOf(m.Email, same[string]), ParticipantId: nullableOf(m.ParticipantID, same),
-		TrainedOn: nullableOf(m.TrainedOn, dateOut), Active: m.Active, Deleted: m.DeletedAt != nil,
+		GivenName: m.GivenName, FamilyName: m.FamilyName,
+		Email: m.Email, ParticipantId: m.ParticipantID,
+		TrainedOn: ptrOf(m.TrainedOn, dateOut), Active: m.Active, Deleted: m.DeletedAt != nil,
 		CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt, Version: m.Version}
 }
 
 func matchOut(m domain.MentoringMatch) api.MentoringMatch {
 	return api.MentoringMatch{Id: m.ID, OrganisationId: m.OrganisationID, MentorId: m.MentorID, ParticipantId: m.ParticipantID,
-		EnrolmentId: nullableOf(m.EnrolmentID, same), StartsOn: dateOut(m.StartsOn), PlannedEndOn: dateOut(m.PlannedEndOn),
-		EndedOn: nullableOf(m.EndedOn, dateOut), Status: api.MatchStatus(m.Status), EndReason: nullableOf(m.EndReason, same[string]),
+		EnrolmentId: m.EnrolmentID, StartsOn: dateOut(m.StartsOn), PlannedEndOn: dateOut(m.PlannedEndOn),
+		EndedOn: ptrOf(m.EndedOn, dateOut), Status: api.MatchStatus(m.Status), EndReason: m.EndReason,
 		Deleted: m.DeletedAt != nil, CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt, Version: m.Version}
 }
 
@@ -47,7 +46,7 @@ func (s *Server) ListMentors(ctx context.Context, r api.ListMentorsRequestObject
 func (s *Server) CreateMentor(ctx context.Context, r api.CreateMentorRequestObject) (api.CreateMentorResponseObject, error) {
 	b := r.Body
 	m, err := s.Mentoring.CreateMentor(ctx, domain.Mentor{OrganisationID: b.OrganisationId, Kind: string(b.Kind), GivenName: &b.GivenName,
-		FamilyName: &b.FamilyName, Email: ptrOf(b.Email, str), TrainedOn: ptrOf(b.TrainedOn, dateIn)}, patchedFields(b))
+		FamilyName: &b.FamilyName, Email: ptrOf(b.Email, str), TrainedOn: ptrOf(b.TrainedOn, dateIn)}, bodyFields(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -77,8 +76,8 @@ func (s *Server) GetMentor(ctx context.Context, r api.GetMentorRequestObject) (a
 // UpdateMentor applies a merge patch.
 func (s *Server) UpdateMentor(ctx context.Context, r api.UpdateMentorRequestObject) (api.UpdateMentorResponseObject, error) {
 	b := r.Body
-	c := domain.MentorChange{GivenName: b.GivenName, FamilyName: b.FamilyName, Email: change(b.Email, str), TrainedOn: change(b.TrainedOn, dateIn), Active: b.Active}
-	m, err := s.Mentoring.UpdateMentor(ctx, r.MentorId, ifMatch(r.Params.IfMatch), c, patchedFields(b))
+	c := domain.MentorChange{GivenName: b.GivenName, FamilyName: b.FamilyName, Email: change(ctx, "email", b.Email, str), TrainedOn: change(ctx, "trained_on", b.TrainedOn, dateIn), Active: b.Active}
+	m, err := s.Mentoring.UpdateMentor(ctx, r.MentorId, ifMatch(r.Params.IfMatch), c, bodyFields(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +115,7 @@ func (s *Server) ListMentoringMatches(ctx context.Context, r api.ListMentoringMa
 func (s *Server) CreateMentoringMatch(ctx context.Context, r api.CreateMentoringMatchRequestObject) (api.CreateMentoringMatchResponseObject, error) {
 	b := r.Body
 	m, err := s.Mentoring.CreateMatch(ctx, domain.MentoringMatch{MentorID: b.MentorId, ParticipantID: b.ParticipantId, EnrolmentID: b.EnrolmentId,
-		StartsOn: b.StartsOn.Time, PlannedEndOn: b.PlannedEndOn.Time}, patchedFields(b))
+		StartsOn: b.StartsOn.Time, PlannedEndOn: b.PlannedEndOn.Time}, bodyFields(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -137,8 +136,8 @@ func (s *Server) GetMentoringMatch(ctx context.Context, r api.GetMentoringMatchR
 func (s *Server) UpdateMentoringMatch(ctx context.Context, r api.UpdateMentoringMatchRequestObject) (api.UpdateMentoringMatchResponseObject, error) {
 	b := r.Body
 	c := domain.MatchChange{PlannedEndOn: ptrOf(b.PlannedEndOn, dateIn), Status: ptrOf(b.Status, str[api.MatchStatus]),
-		EndedOn: change(b.EndedOn, dateIn), EndReason: change(b.EndReason, same[string])}
-	m, err := s.Mentoring.UpdateMatch(ctx, r.MatchId, ifMatch(r.Params.IfMatch), c, patchedFields(b))
+		EndedOn: change(ctx, "ended_on", b.EndedOn, dateIn), EndReason: change(ctx, "end_reason", b.EndReason, same[string])}
+	m, err := s.Mentoring.UpdateMatch(ctx, r.MatchId, ifMatch(r.Params.IfMatch), c, bodyFields(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -194,7 +193,7 @@ func (s *Server) GetParticipantTimeline(ctx context.Context, r api.GetParticipan
 	}
 	out := api.Timeline{ParticipantId: r.ParticipantId, Events: make([]api.TimelineEvent, len(events))}
 	for i, e := range events {
-		out.Events[i] = api.TimelineEvent{On: openapi_types.Date{Time: e.On}, Kind: e.Kind,
+		out.Events[i] = api.TimelineEvent{On: civil.Date{Time: e.On}, Kind: e.Kind,
 			ResourceType: api.TimelineEventResourceType(e.ResourceType), ResourceId: e.ResourceID, Summary: e.Summary}
 	}
 	return api.GetParticipantTimeline200JSONResponse{Body: out}, nil

@@ -27,7 +27,6 @@ func withRequestID(next echo.HandlerFunc) echo.HandlerFunc {
 		if !safeRequestID.MatchString(id) {
 			id = uuid.Must(uuid.NewV7()).String()
 		}
-		c.Set(headerRequestID, id)
 		c.Response().Header().Set(headerRequestID, id)
 		c.SetRequest(c.Request().WithContext(domain.WithRequestID(c.Request().Context(), id)))
 		return next(c)
@@ -35,8 +34,7 @@ func withRequestID(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 func requestID(c echo.Context) string {
-	id, _ := c.Get(headerRequestID).(string)
-	return id
+	return domain.RequestIDFrom(c.Request().Context())
 }
 
 // securityHeaders: no MIME sniffing anywhere, and no caching of API answers, which may carry
@@ -63,6 +61,7 @@ func routeOf(c echo.Context) string {
 
 // accessLog writes one JSON line a request: no query string, no body, no personal data.
 func accessLog(log *slog.Logger) echo.MiddlewareFunc {
+	h := log.Handler()
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			start := time.Now()
@@ -70,7 +69,14 @@ func accessLog(log *slog.Logger) echo.MiddlewareFunc {
 			if err != nil {
 				c.Error(err)
 			}
-			log.LogAttrs(c.Request().Context(), slog.LevelInfo, "request",
+			ctx := c.Request().Context()
+			if !h.Enabled(ctx, slog.LevelInfo) {
+				return nil
+			}
+			// Straight to the handler: a Logger would also look up its caller, for a source
+			// attribute this line never shows.
+			r := slog.NewRecord(time.Now(), slog.LevelInfo, "request", 0)
+			r.AddAttrs(
 				slog.String("method", c.Request().Method),
 				slog.String("route", routeOf(c)),
 				slog.Int("status", c.Response().Status),
@@ -78,6 +84,7 @@ func accessLog(log *slog.Logger) echo.MiddlewareFunc {
 				slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
 				slog.String("request_id", requestID(c)),
 			)
+			_ = h.Handle(ctx, r)
 			return nil
 		}
 	}

@@ -12,8 +12,8 @@ import (
 func organisationOut(o domain.Organisation) api.Organisation {
 	return api.Organisation{
 		Id: o.ID, Kind: api.OrganisationKind(o.Kind), Name: o.Name,
-		OdsCode:   nullableOf(o.ODSCode, same[string]),
-		Region:    nullableOf(o.Region, func(s string) api.Region { return api.Region(s) }),
+		OdsCode:   o.ODSCode,
+		Region:    ptrOf(o.Region, func(s string) api.Region { return api.Region(s) }),
 		MemberIds: o.MemberIDs, CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt, Version: o.Version,
 	}
 }
@@ -71,10 +71,10 @@ func (s *Server) UpdateOrganisation(ctx context.Context, r api.UpdateOrganisatio
 	b := r.Body
 	c := domain.OrganisationChange{
 		Name:    b.Name,
-		ODSCode: change(b.OdsCode, same[string]),
-		Region:  change(b.Region, str[api.Region]),
+		ODSCode: change(ctx, "ods_code", b.OdsCode, same[string]),
+		Region:  change(ctx, "region", b.Region, str[api.Region]),
 	}
-	o, err := s.Organisations.Update(ctx, r.OrganisationId, ifMatch(r.Params.IfMatch), c, patchedFields(b))
+	o, err := s.Organisations.Update(ctx, r.OrganisationId, ifMatch(r.Params.IfMatch), c, bodyFields(ctx))
 	if err != nil {
 		return nil, err
 	}

@@ -4,17 +4,16 @@ import (
 	"context"
 	"time"
 
-	openapi_types "github.com/oapi-codegen/runtime/types"
-
 	"github.com/p4w-nhs/p4w/api"
+	"github.com/p4w-nhs/p4w/internal/civil"
 	"github.com/p4w-nhs/p4w/internal/domain"
 )
 
-func dateOut(t time.Time) openapi_types.Date { return openapi_types.Date{Time: t} }
-func dateIn(d openapi_types.Date) time.Time  { return d.Time }
+func dateOut(t time.Time) civil.Date { return civil.Date{Time: t} }
+func dateIn(d civil.Date) time.Time  { return d.Time }
 
 func consentOut(c domain.Consent) api.ConsentState {
-	return api.ConsentState{Granted: c.Granted, ChangedAt: nullableOf(c.ChangedAt, same[time.Time])}
+	return api.ConsentState{Granted: c.Granted, ChangedAt: c.ChangedAt}
 }
 
 func consentIn(c *api.ConsentInput) domain.ConsentChange {
@@ -27,21 +26,21 @@ func consentIn(c *api.ConsentInput) domain.ConsentChange {
 func participantOut(p domain.Participant) api.Participant {
 	return api.Participant{
 		Id: p.ID, OrganisationId: p.OrganisationID,
-		ExternalRef:    nullableOf(p.ExternalRef, same[string]),
-		GivenName:      nullableOf(p.GivenName, same[string]),
-		FamilyName:     nullableOf(p.FamilyName, same[string]),
-		DateOfBirth:    nullableOf(p.DateOfBirth, dateOut),
-		Email:          nullableOf(p.Email, same[string]),
-		Phone:          nullableOf(p.Phone, same[string]),
-		Postcode:       nullableOf(p.Postcode, same[string]),
+		ExternalRef:    p.ExternalRef,
+		GivenName:      p.GivenName,
+		FamilyName:     p.FamilyName,
+		DateOfBirth:    ptrOf(p.DateOfBirth, dateOut),
+		Email:          p.Email,
+		Phone:          p.Phone,
+		Postcode:       p.Postcode,
 		BenefitStatus:  api.BenefitStatus(p.BenefitStatus),
-		ReferralSource: nullableOf(p.ReferralSource, func(s string) api.ReferralSource { return api.ReferralSource(s) }),
+		ReferralSource: ptrOf(p.ReferralSource, func(s string) api.ReferralSource { return api.ReferralSource(s) }),
 		Consent: api.Consent{
 			Processing: consentOut(p.Consent.Processing),
 			HrSharing:  consentOut(p.Consent.HRSharing),
 			CaseStudy:  consentOut(p.Consent.CaseStudy),
 		},
-		Erased: p.Erased(), ErasedAt: nullableOf(p.ErasedAt, same[time.Time]),
+		Erased: p.Erased(), ErasedAt: p.ErasedAt,
 		CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt, Version: p.Version,
 	}
 }
@@ -82,7 +81,7 @@ func (s *Server) CreateParticipant(ctx context.Context, r api.CreateParticipantR
 		BenefitStatus:  string(ptrValue(b.BenefitStatus)),
 		ReferralSource: ptrOf(b.ReferralSource, str[api.ReferralSource]),
 	}
-	p, err := s.Participants.Create(ctx, p, consentIn(b.Consent), patchedFields(b))
+	p, err := s.Participants.Create(ctx, p, consentIn(b.Consent), bodyFields(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -105,17 +104,17 @@ func (s *Server) GetParticipant(ctx context.Context, r api.GetParticipantRequest
 func (s *Server) UpdateParticipant(ctx context.Context, r api.UpdateParticipantRequestObject) (api.UpdateParticipantResponseObject, error) {
 	b := r.Body
 	c := domain.ParticipantChange{
-		ExternalRef: change(b.ExternalRef, same[string]),
+		ExternalRef: change(ctx, "external_ref", b.ExternalRef, same[string]),
 		GivenName:   b.GivenName, FamilyName: b.FamilyName,
 		DateOfBirth:    ptrOf(b.DateOfBirth, dateIn),
-		Email:          change(b.Email, str),
-		Phone:          change(b.Phone, same[string]),
-		Postcode:       change(b.Postcode, same[string]),
+		Email:          change(ctx, "email", b.Email, str),
+		Phone:          change(ctx, "phone", b.Phone, same[string]),
+		Postcode:       change(ctx, "postcode", b.Postcode, same[string]),
 		BenefitStatus:  ptrOf(b.BenefitStatus, str[api.BenefitStatus]),
-		ReferralSource: change(b.ReferralSource, str[api.ReferralSource]),
+		ReferralSource: change(ctx, "referral_source", b.ReferralSource, str[api.ReferralSource]),
 		Consent:        consentIn(b.Consent),
 	}
-	p, err := s.Participants.Update(ctx, r.ParticipantId, ifMatch(r.Params.IfMatch), c, patchedFields(b))
+	p, err := s.Participants.Update(ctx, r.ParticipantId, ifMatch(r.Params.IfMatch), c, bodyFields(ctx))
 	if err != nil {
 		return nil, err
 	}

@@ -18,7 +18,7 @@ func clientOut(c domain.APIClient) api.ApiClient {
 		scopes[i] = api.ClientScope(s)
 	}
 	return api.ApiClient{Id: c.ID, OrganisationId: c.OrganisationID, Name: c.Name, ClientId: c.ClientID, Scopes: scopes,
-		RevokedAt: nullableOf(c.RevokedAt, same), CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, Version: c.Version}
+		RevokedAt: c.RevokedAt, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, Version: c.Version}
 }
 
 // ListUsers lists the users within reach.
@@ -62,7 +62,7 @@ func (s *Server) GetUser(ctx context.Context, r api.GetUserRequestObject) (api.G
 // UpdateUser changes a user's role or enabled flag.
 func (s *Server) UpdateUser(ctx context.Context, r api.UpdateUserRequestObject) (api.UpdateUserResponseObject, error) {
 	c := domain.UserChange{Role: ptrOf(r.Body.Role, func(r api.Role) domain.Role { return domain.Role(r) }), Enabled: r.Body.Enabled}
-	u, err := s.Accounts.UpdateUser(ctx, r.UserId, ifMatch(r.Params.IfMatch), c, patchedFields(r.Body))
+	u, err := s.Accounts.UpdateUser(ctx, r.UserId, ifMatch(r.Params.IfMatch), c, bodyFields(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +139,7 @@ func (s *Server) ListAuditEvents(ctx context.Context, r api.ListAuditEventsReque
 	}
 	out := api.ListAuditEvents200JSONResponse{Data: make([]api.AuditEvent, len(page.Items)), NextCursor: encodeCursor(page.Next)}
 	for i, e := range page.Items {
-		out.Data[i] = api.AuditEvent{Id: e.ID, Actor: e.Actor, OrganisationId: nullableOf(e.OrganisationID, same), Action: e.Action,
+		out.Data[i] = api.AuditEvent{Id: e.ID, Actor: e.Actor, OrganisationId: e.OrganisationID, Action: e.Action,
 			ResourceType: e.ResourceType, ResourceId: e.ResourceID, Fields: e.Fields, RequestId: e.RequestID, At: e.At}
 	}
 	return out, nil

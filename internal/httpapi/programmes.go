@@ -10,10 +10,10 @@ import (
 func programmeOut(p domain.Programme) api.Programme {
 	return api.Programme{
 		Id: p.ID, Code: p.Code, Name: p.Name, Category: api.ProgrammeCategory(p.Category), Description: p.Description,
-		MinAge: p.MinAge, MaxAge: nullableOf(p.MaxAge, same[int]), RequiresBenefit: p.RequiresBenefit,
-		MinDurationDays:   nullableOf(p.MinDurationDays, same[int]),
-		MaxDurationDays:   nullableOf(p.MaxDurationDays, same[int]),
-		DeliveryPartnerId: nullableOf(p.DeliveryPartnerID, same),
+		MinAge: p.MinAge, MaxAge: p.MaxAge, RequiresBenefit: p.RequiresBenefit,
+		MinDurationDays:   p.MinDurationDays,
+		MaxDurationDays:   p.MaxDurationDays,
+		DeliveryPartnerId: p.DeliveryPartnerID,
 		CreatedAt:         p.CreatedAt, UpdatedAt: p.UpdatedAt, Version: p.Version,
 	}
 }
@@ -69,12 +69,12 @@ func (s *Server) UpdateProgramme(ctx context.Context, r api.UpdateProgrammeReque
 	b := r.Body
 	c := domain.ProgrammeChange{
 		Name: b.Name, Description: b.Description, MinAge: b.MinAge, RequiresBenefit: b.RequiresBenefit,
-		MaxAge:            change(b.MaxAge, same[int]),
-		MinDurationDays:   change(b.MinDurationDays, same[int]),
-		MaxDurationDays:   change(b.MaxDurationDays, same[int]),
-		DeliveryPartnerID: change(b.DeliveryPartnerId, same),
+		MaxAge:            change(ctx, "max_age", b.MaxAge, same[int]),
+		MinDurationDays:   change(ctx, "min_duration_days", b.MinDurationDays, same[int]),
+		MaxDurationDays:   change(ctx, "max_duration_days", b.MaxDurationDays, same[int]),
+		DeliveryPartnerID: change(ctx, "delivery_partner_id", b.DeliveryPartnerId, same),
 	}
-	p, err := s.Programmes.Update(ctx, r.ProgrammeId, ifMatch(r.Params.IfMatch), c, patchedFields(b))
+	p, err := s.Programmes.Update(ctx, r.ProgrammeId, ifMatch(r.Params.IfMatch), c, bodyFields(ctx))
 	if err != nil {
 		return nil, err
 	}

@@ -10,9 +10,9 @@ import (
 func placementOut(p domain.Placement) api.Placement {
 	return api.Placement{Id: p.ID, EnrolmentId: p.EnrolmentID, ParticipantId: p.ParticipantID, CohortId: p.CohortID,
 		OrganisationId: p.OrganisationID, Kind: api.PlacementKind(p.Kind), HostDepartment: p.HostDepartment,
-		Site: nullableOf(p.Site, same[string]), RoleArea: api.RoleArea(p.RoleArea), SupervisorName: nullableOf(p.SupervisorName, same[string]),
-		StartsOn: dateOut(p.StartsOn), EndsOn: dateOut(p.EndsOn), HoursPerWeek: nullableOf(p.HoursPerWeek, same[float64]),
-		Status: api.PlacementStatus(p.Status), EndReason: nullableOf(p.EndReason, same[string]), Deleted: p.DeletedAt != nil,
+		Site: p.Site, RoleArea: api.RoleArea(p.RoleArea), SupervisorName: p.SupervisorName,
+		StartsOn: dateOut(p.StartsOn), EndsOn: dateOut(p.EndsOn), HoursPerWeek: p.HoursPerWeek,
+		Status: api.PlacementStatus(p.Status), EndReason: p.EndReason, Deleted: p.DeletedAt != nil,
 		CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt, Version: p.Version}
 }
 
@@ -42,7 +42,7 @@ func (s *Server) CreatePlacement(ctx context.Context, r api.CreatePlacementReque
 	b := r.Body
 	p, err := s.Placements.Create(ctx, domain.Placement{EnrolmentID: b.EnrolmentId, Kind: string(b.Kind), HostDepartment: b.HostDepartment,
 		Site: b.Site, RoleArea: string(b.RoleArea), SupervisorName: b.SupervisorName, StartsOn: b.StartsOn.Time, EndsOn: b.EndsOn.Time,
-		HoursPerWeek: b.HoursPerWeek, Status: string(ptrValue(b.Status)), EndReason: b.EndReason}, patchedFields(b))
+		HoursPerWeek: b.HoursPerWeek, Status: string(ptrValue(b.Status)), EndReason: b.EndReason}, bodyFields(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -62,11 +62,11 @@ func (s *Server) GetPlacement(ctx context.Context, r api.GetPlacementRequestObje
 // UpdatePlacement applies a merge patch.
 func (s *Server) UpdatePlacement(ctx context.Context, r api.UpdatePlacementRequestObject) (api.UpdatePlacementResponseObject, error) {
 	b := r.Body
-	c := domain.PlacementChange{HostDepartment: b.HostDepartment, Site: change(b.Site, same[string]),
-		RoleArea: ptrOf(b.RoleArea, str[api.RoleArea]), SupervisorName: change(b.SupervisorName, same[string]),
-		StartsOn: ptrOf(b.StartsOn, dateIn), EndsOn: ptrOf(b.EndsOn, dateIn), HoursPerWeek: change(b.HoursPerWeek, same[float64]),
-		Status: ptrOf(b.Status, str[api.PlacementStatus]), EndReason: change(b.EndReason, same[string])}
-	p, err := s.Placements.Update(ctx, r.PlacementId, ifMatch(r.Params.IfMatch), c, patchedFields(b))
+	c := domain.PlacementChange{HostDepartment: b.HostDepartment, Site: change(ctx, "site", b.Site, same[string]),
+		RoleArea: ptrOf(b.RoleArea, str[api.RoleArea]), SupervisorName: change(ctx, "supervisor_name", b.SupervisorName, same[string]),
+		StartsOn: ptrOf(b.StartsOn, dateIn), EndsOn: ptrOf(b.EndsOn, dateIn), HoursPerWeek: change(ctx, "hours_per_week", b.HoursPerWeek, same[float64]),
+		Status: ptrOf(b.Status, str[api.PlacementStatus]), EndReason: change(ctx, "end_reason", b.EndReason, same[string])}
+	p, err := s.Placements.Update(ctx, r.PlacementId, ifMatch(r.Params.IfMatch), c, bodyFields(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -90,11 +90,11 @@ func checkIn(c api.SustainmentCheck) domain.SustainmentCheck {
 }
 
 func outcomeOut(o domain.Outcome) api.Outcome {
-	return api.Outcome{Id: o.ID, ParticipantId: o.ParticipantID, EnrolmentId: nullableOf(o.EnrolmentID, same),
+	return api.Outcome{Id: o.ID, ParticipantId: o.ParticipantID, EnrolmentId: o.EnrolmentID,
 		OrganisationId: o.OrganisationID, Destination: api.Destination(o.Destination), Positive: o.Positive(),
-		Sector: nullableOf(o.Sector, func(s string) api.Sector { return api.Sector(s) }), Employer: nullableOf(o.Employer, same[string]),
-		Role: nullableOf(o.Role, same[string]), StartsOn: nullableOf(o.StartsOn, dateOut), IlrCode: o.ILRCode,
-		Sustained3Months: nullableOf(o.Sustained3m, checkOut), Sustained6Months: nullableOf(o.Sustained6m, checkOut),
+		Sector: ptrOf(o.Sector, func(s string) api.Sector { return api.Sector(s) }), Employer: o.Employer,
+		Role: o.Role, StartsOn: ptrOf(o.StartsOn, dateOut), IlrCode: o.ILRCode,
+		Sustained3Months: ptrOf(o.Sustained3m, checkOut), Sustained6Months: ptrOf(o.Sustained6m, checkOut),
 		Deleted: o.DeletedAt != nil, CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt, Version: o.Version}
 }
 
@@ -123,7 +123,7 @@ func (s *Server) CreateOutcome(ctx context.Context, r api.CreateOutcomeRequestOb
 	b := r.Body
 	o, err := s.Outcomes.Create(ctx, domain.Outcome{ParticipantID: b.ParticipantId, EnrolmentID: b.EnrolmentId,
 		Destination: string(b.Destination), Sector: ptrOf(b.Sector, str[api.Sector]), Employer: b.Employer, Role: b.Role,
-		StartsOn: ptrOf(b.StartsOn, dateIn), ILRCode: b.IlrCode}, patchedFields(b))
+		StartsOn: ptrOf(b.StartsOn, dateIn), ILRCode: b.IlrCode}, bodyFields(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -143,11 +143,11 @@ func (s *Server) GetOutcome(ctx context.Context, r api.GetOutcomeRequestObject) 
 // UpdateOutcome applies a merge patch, such as a sustainment check.
 func (s *Server) UpdateOutcome(ctx context.Context, r api.UpdateOutcomeRequestObject) (api.UpdateOutcomeResponseObject, error) {
 	b := r.Body
-	c := domain.OutcomeChange{Destination: ptrOf(b.Destination, str[api.Destination]), Sector: change(b.Sector, str[api.Sector]),
-		Employer: change(b.Employer, same[string]), Role: change(b.Role, same[string]),
-		StartsOn: change(b.StartsOn, dateIn), ILRCode: b.IlrCode,
-		Sustained3m: change(b.Sustained3Months, checkIn), Sustained6m: change(b.Sustained6Months, checkIn)}
-	o, err := s.Outcomes.Update(ctx, r.OutcomeId, ifMatch(r.Params.IfMatch), c, patchedFields(b))
+	c := domain.OutcomeChange{Destination: ptrOf(b.Destination, str[api.Destination]), Sector: change(ctx, "sector", b.Sector, str[api.Sector]),
+		Employer: change(ctx, "employer", b.Employer, same[string]), Role: change(ctx, "role", b.Role, same[string]),
+		StartsOn: change(ctx, "starts_on", b.StartsOn, dateIn), ILRCode: b.IlrCode,
+		Sustained3m: change(ctx, "sustained_3_months", b.Sustained3Months, checkIn), Sustained6m: change(ctx, "sustained_6_months", b.Sustained6Months, checkIn)}
+	o, err := s.Outcomes.Update(ctx, r.OutcomeId, ifMatch(r.Params.IfMatch), c, bodyFields(ctx))
 	if err != nil {
 		return nil, err
 	}

@@ -101,13 +101,14 @@ func New(cfg Config, deps Deps) (*echo.Echo, error) {
 		}))
 	}
 	e.Use(perAddress(cfg.TokenRatePerMinute, 10), middleware.BodyLimit(fmt.Sprintf("%dB", cfg.BodyLimit)),
-		authenticate(deps.Accounts), v.middleware,
-		idempotency(deps.Tx, deps.Idempotency, cfg.IdempotencyTTL))
+		authenticate(deps.Accounts))
 
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
 	e.GET("/openapi.yaml", func(c echo.Context) error { return c.Blob(http.StatusOK, "application/yaml", specYAML) })
 	e.GET("/docs", echo.WrapHandler(docs))
-	api.RegisterHandlers(e, api.NewStrictHandler(&Server{deps}, nil))
+	api.RegisterHandlersWithOptions(e, api.NewStrictHandler(&Server{deps}, nil), api.RegisterHandlersOptions{
+		OperationMiddlewares: v.operations(idempotency(deps.Tx, deps.Idempotency, cfg.IdempotencyTTL)),
+	})
 	return e, nil
 }
 

@@ -9,14 +9,14 @@ import (
 
 func vacancyOut(v domain.Vacancy) api.Vacancy {
 	return api.Vacancy{Id: v.ID, OrganisationId: v.OrganisationID, EmployerName: v.EmployerName,
-		EmployerOrganisationId: nullableOf(v.EmployerOrganisationID, same), Role: v.Role, Band: nullableOf(v.Band, same[string]),
+		EmployerOrganisationId: v.EmployerOrganisationID, Role: v.Role, Band: v.Band,
 		ClosingOn: dateOut(v.ClosingOn), Status: api.VacancyStatus(v.Status), Deleted: v.DeletedAt != nil,
 		CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt, Version: v.Version}
 }
 
 func interviewOut(i domain.Interview) api.Interview {
 	return api.Interview{Id: i.ID, OrganisationId: i.OrganisationID, VacancyId: i.VacancyID, ParticipantId: i.ParticipantID,
-		EnrolmentId: nullableOf(i.EnrolmentID, same), HeldOn: dateOut(i.HeldOn), Result: api.InterviewResult(i.Result),
+		EnrolmentId: i.EnrolmentID, HeldOn: dateOut(i.HeldOn), Result: api.InterviewResult(i.Result),
 		Deleted: i.DeletedAt != nil, CreatedAt: i.CreatedAt, UpdatedAt: i.UpdatedAt, Version: i.Version}
 }
 
@@ -43,7 +43,7 @@ func (s *Server) ListVacancies(ctx context.Context, r api.ListVacanciesRequestOb
 func (s *Server) CreateVacancy(ctx context.Context, r api.CreateVacancyRequestObject) (api.CreateVacancyResponseObject, error) {
 	b := r.Body
 	v, err := s.Vacancies.CreateVacancy(ctx, domain.Vacancy{OrganisationID: b.OrganisationId, EmployerName: b.EmployerName,
-		EmployerOrganisationID: b.EmployerOrganisationId, Role: b.Role, Band: b.Band, ClosingOn: b.ClosingOn.Time}, patchedFields(b))
+		EmployerOrganisationID: b.EmployerOrganisationId, Role: b.Role, Band: b.Band, ClosingOn: b.ClosingOn.Time}, bodyFields(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -63,9 +63,9 @@ func (s *Server) GetVacancy(ctx context.Context, r api.GetVacancyRequestObject) 
 // UpdateVacancy applies a merge patch.
 func (s *Server) UpdateVacancy(ctx context.Context, r api.UpdateVacancyRequestObject) (api.UpdateVacancyResponseObject, error) {
 	b := r.Body
-	c := domain.VacancyChange{EmployerName: b.EmployerName, Role: b.Role, Band: change(b.Band, same[string]),
+	c := domain.VacancyChange{EmployerName: b.EmployerName, Role: b.Role, Band: change(ctx, "band", b.Band, same[string]),
 		ClosingOn: ptrOf(b.ClosingOn, dateIn), Status: ptrOf(b.Status, str[api.VacancyStatus])}
-	v, err := s.Vacancies.UpdateVacancy(ctx, r.VacancyId, ifMatch(r.Params.IfMatch), c, patchedFields(b))
+	v, err := s.Vacancies.UpdateVacancy(ctx, r.VacancyId, ifMatch(r.Params.IfMatch), c, bodyFields(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +103,7 @@ func (s *Server) ListInterviews(ctx context.Context, r api.ListInterviewsRequest
 func (s *Server) CreateInterview(ctx context.Context, r api.CreateInterviewRequestObject) (api.CreateInterviewResponseObject, error) {
 	b := r.Body
 	i, err := s.Vacancies.CreateInterview(ctx, domain.Interview{VacancyID: b.VacancyId, ParticipantID: b.ParticipantId, EnrolmentID: b.EnrolmentId,
-		HeldOn: b.HeldOn.Time, Result: string(ptrValue(b.Result))}, patchedFields(b))
+		HeldOn: b.HeldOn.Time, Result: string(ptrValue(b.Result))}, bodyFields(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +123,7 @@ func (s *Server) GetInterview(ctx context.Context, r api.GetInterviewRequestObje
 // UpdateInterview records a result.
 func (s *Server) UpdateInterview(ctx context.Context, r api.UpdateInterviewRequestObject) (api.UpdateInterviewResponseObject, error) {
 	b := r.Body
-	i, err := s.Vacancies.UpdateInterview(ctx, r.InterviewId, ifMatch(r.Params.IfMatch), ptrOf(b.HeldOn, dateIn), ptrOf(b.Result, str[api.InterviewResult]), patchedFields(b))
+	i, err := s.Vacancies.UpdateInterview(ctx, r.InterviewId, ifMatch(r.Params.IfMatch), ptrOf(b.HeldOn, dateIn), ptrOf(b.Result, str[api.InterviewResult]), bodyFields(ctx))
 	if err != nil {
 		return nil, err
 	}

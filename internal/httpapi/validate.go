@@ -13,70 +13,95 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
-	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"github.com/labstack/echo/v4"
 )
 
 // validator checks every request against openapi.yaml before a handler sees it, so that the
 // contract, not each handler, refuses bad input.
 type validator struct {
-	doc    *openapi3.T
-	router routers.Router
+	doc *openapi3.T
 }
 
 func newValidator(doc *openapi3.T) (*validator, error) {
 	doc.Servers = nil // match paths as they arrive, whatever host serves them
 	// kin-openapi checks only the formats it is told of; ids and emails must be checked too.
-	doc.SetStringFormatValidator("uuid", openapi3.NewRegexpFormatValidator(openapi3.FormatOfStringForUUIDOfRFC9562))
+	doc.SetStringFormatValidator("uuid", openapi3.NewCallbackValidator(validUUID))
 	doc.SetStringFormatValidator("email", openapi3.NewRegexpFormatValidator(openapi3.FormatOfStringForEmail))
-	r, err := gorillamux.NewRouter(doc)
-	if err != nil {
-		return nil, fmt.Errorf("route openapi.yaml: %w", err)
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			if op.OperationID == "" { // its checks could not be attached to it
+				return nil, fmt.Errorf("openapi.yaml: %s %s has no operationId", method, path)
+			}
+		}
 	}
-	return &validator{doc: doc, router: r}, nil
+	return &validator{doc: doc}, nil
 }
 
-func (v *validator) middleware(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		req := c.Request()
-		route, params, err := v.router.FindRoute(req)
-		switch {
-		case errors.Is(err, routers.ErrMethodNotAllowed):
-			return next(c) // Echo answers 405 with Allow, or 204 to OPTIONS
-		case err != nil && strings.HasPrefix(req.URL.Path, "/v1/"):
-			return echo.ErrNotFound // no operation of the contract has this path
-		case err != nil:
-			return next(c) // served outside the contract: metrics, docs
-		}
-		if err := checkSecurity(req.Context(), v.doc, route.Operation); err != nil {
-			return err
-		}
-		if route.Operation.Parameters.GetByInAndName(openapi3.ParameterInHeader, "Idempotency-Key") != nil {
-			c.Set(idempotentOperation, true)
-		}
-		if req.ContentLength != 0 && req.Body != nil && req.Body != http.NoBody {
-			body, err := io.ReadAll(req.Body)
-			if err != nil {
-				return err // too large, or the client went away
+// operations returns the middleware of every operation of the contract, by operationId: its
+// security requirement and request validation, then, where the operation declares the
+// Idempotency-Key header, idempotency. Each runs only once Echo has matched the request to its
+// operation, so a path that matches none is answered 404 (or 405) before anything else.
+func (v *validator) operations(idempotent echo.MiddlewareFunc) map[string][]echo.MiddlewareFunc {
+	ops := map[string][]echo.MiddlewareFunc{}
+	for path, item := range v.doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			// checkSecurity enforces the operation's security requirement; the copy kin-openapi
+			// validates against declares none, so that it does not walk them again.
+			validated := *op
+			validated.Security = &openapi3.SecurityRequirements{}
+			route := &routers.Route{Spec: v.doc, Path: path, PathItem: item, Method: method, Operation: &validated}
+			ops[op.OperationID] = []echo.MiddlewareFunc{v.check(op, route)}
+			if op.Parameters.GetByInAndName(openapi3.ParameterInHeader, "Idempotency-Key") != nil {
+				ops[op.OperationID] = append(ops[op.OperationID], idempotent)
 			}
-			if err := checkJSONKeys(body); err != nil {
+		}
+	}
+	return ops
+}
+
+// check enforces op's security requirement and validates the request against route.
+func (v *validator) check(op *openapi3.Operation, route *routers.Route) echo.MiddlewareFunc {
+	options := &openapi3filter.Options{
+		MultiError:              true,
+		KeepValidatedValue:      true,                                  // handlers bind exactly what was validated
+		AuthenticationFunc:      openapi3filter.NoopAuthenticationFunc, // checkSecurity does it
+		SchemaValidationOptions: v.doc.GetSchemaValidationOptions(),
+	}
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			req := c.Request()
+			for _, value := range c.ParamValues() {
+				// Echo lets a path's last parameter take the rest of the path: it routes
+				// /v1/programmes/a/b to /v1/programmes/:programme_id. No operation means that.
+				if strings.Contains(value, "/") {
+					return echo.ErrNotFound
+				}
+			}
+			if err := checkSecurity(req.Context(), v.doc, op); err != nil {
 				return err
 			}
-			req.Body = io.NopCloser(bytes.NewReader(body))
+			if req.ContentLength != 0 && req.Body != nil && req.Body != http.NoBody {
+				body, err := io.ReadAll(req.Body)
+				if err != nil {
+					return err // too large, or the client went away
+				}
+				if err := checkJSONKeys(body); err != nil {
+					return err
+				}
+				req = req.WithContext(withBodyFields(req.Context(), body))
+				req.Body = io.NopCloser(bytes.NewReader(body))
+				c.SetRequest(req)
+			}
+			params := make(map[string]string, len(c.ParamNames()))
+			for i, name := range c.ParamNames() {
+				params[name] = c.ParamValues()[i]
+			}
+			input := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route, Options: options}
+			if err := openapi3filter.ValidateRequest(req.Context(), input); err != nil {
+				return contractError(err)
+			}
+			return next(c)
 		}
-		input := &openapi3filter.RequestValidationInput{
-			Request: req, PathParams: params, Route: route,
-			Options: &openapi3filter.Options{
-				MultiError:              true,
-				KeepValidatedValue:      true,                                  // handlers bind exactly what was validated
-				AuthenticationFunc:      openapi3filter.NoopAuthenticationFunc, // checkSecurity did it
-				SchemaValidationOptions: v.doc.GetSchemaValidationOptions(),
-			},
-		}
-		if err := openapi3filter.ValidateRequest(req.Context(), input); err != nil {
-			return contractError(err)
-		}
-		return next(c)
 	}
 }
 
@@ -238,4 +263,39 @@ func checkJSONKeys(body []byte) error {
 			top.expect = true
 		}
 	}
+}
+
+var errNotUUID = errors.New("not a UUID")
+
+// validUUID accepts what openapi3.FormatOfStringForUUIDOfRFC9562 matches, without a regular
+// expression on every id of every request: the hyphenated form of a UUID of versions 1 to 8
+// and RFC 9562's variant, or the nil or max UUID.
+func validUUID(s string) error {
+	if len(s) != 36 {
+		return errNotUUID
+	}
+	zeros, fs := true, true
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if i == 8 || i == 13 || i == 18 || i == 23 {
+			if c != '-' {
+				return errNotUUID
+			}
+			continue
+		}
+		switch {
+		case '0' <= c && c <= '9', 'a' <= c && c <= 'f', 'A' <= c && c <= 'F':
+		default:
+			return errNotUUID
+		}
+		zeros = zeros && c == '0'
+		fs = fs && (c == 'f' || c == 'F')
+	}
+	if zeros || fs {
+		return nil
+	}
+	if s[14] < '1' || s[14] > '8' || !strings.ContainsRune("89abAB", rune(s[19])) {
+		return errNotUUID
+	}
+	return nil
 }

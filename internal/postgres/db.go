@@ -8,12 +8,14 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 	"gorm.io/gorm/logger"
 
 	"github.com/p4w-nhs/p4w/internal/domain"
@@ -42,6 +44,7 @@ func Open(ctx context.Context, url string, pool PoolOptions) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
+	g.ClauseBuilders["LIMIT"] = literalLimit
 	sqlDB, err := g.DB()
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
@@ -58,6 +61,28 @@ func Open(ctx context.Context, url string, pool PoolOptions) (*DB, error) {
 		return nil, fmt.Errorf("reach database: %w", err)
 	}
 	return &DB{gorm: g}, nil
+}
+
+// literalLimit writes LIMIT and OFFSET as numbers in the SQL, not as parameters. Given
+// "LIMIT $2", PostgreSQL's generic plan of a prepared statement must guess the row count;
+// finding it far costlier than a plan made for the actual limit, PostgreSQL makes a custom
+// plan on every execution, which doubled the database's work for a 50-row list. Limits are
+// ints, so writing them into the SQL is safe.
+func literalLimit(c clause.Clause, builder clause.Builder) {
+	limit, ok := c.Expression.(clause.Limit)
+	if !ok {
+		c.Build(builder)
+		return
+	}
+	if limit.Limit != nil && *limit.Limit >= 0 {
+		builder.WriteString("LIMIT " + strconv.Itoa(*limit.Limit))
+	}
+	if limit.Offset > 0 {
+		if limit.Limit != nil && *limit.Limit >= 0 {
+			builder.WriteByte(' ')
+		}
+		builder.WriteString("OFFSET " + strconv.Itoa(limit.Offset))
+	}
 }
 
 // SQL returns the underlying pool, for health checks and pool metrics.
@@ -147,17 +172,64 @@ func (db *DB) conn(ctx context.Context) *gorm.DB {
 // reach is the one tenancy scope: every query of an organisation's records passes through
 // it. column names the owning organisation. With no principal it matches nothing.
 func reach(ctx context.Context, column string) func(*gorm.DB) *gorm.DB {
-	return func(q *gorm.DB) *gorm.DB {
-		p, ok := domain.PrincipalFrom(ctx)
-		switch {
-		case !ok:
-			return q.Where("false")
-		case p.AllOrganisations:
-			return q
-		default:
-			return q.Where(column+" IN ?", p.Reach)
-		}
+	return reachOf(ctx, column).scope
+}
+
+// reachOf is reach as a condition, for SQL that GORM does not build (byID).
+func reachOf(ctx context.Context, column string) condition {
+	p, ok := domain.PrincipalFrom(ctx)
+	switch {
+	case !ok:
+		return condition{sql: "false"}
+	case p.AllOrganisations:
+		return condition{}
+	case len(p.Reach) == 1:
+		// One organisation, as for most principals: "= ?", so that an index on (organisation_id,
+		// updated_at, id) hands a page over in order. With "= ANY(?)" PostgreSQL reads all the
+		// organisation's rows and sorts them.
+		return condition{sql: column + " = ?", args: []any{p.Reach[0]}}
+	default:
+		return condition{sql: column + " = ANY(?)", args: []any{ids(p.Reach)}}
 	}
+}
+
+// condition is a WHERE condition with ? placeholders; the zero condition matches everything.
+type condition struct {
+	sql  string
+	args []any
+}
+
+func (c condition) scope(q *gorm.DB) *gorm.DB {
+	if c.sql == "" {
+		return q
+	}
+	return q.Where(c.sql, c.args...)
+}
+
+// numbered writes the condition with pgx's placeholders, counting from $n.
+func (c condition) numbered(n int) string {
+	var b strings.Builder
+	for _, r := range c.sql {
+		if r == '?' {
+			b.WriteString("$" + strconv.Itoa(n))
+			n++
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// ids is a list of ids that travels as one uuid[] value, not as a list of placeholders.
+type ids []uuid.UUID
+
+// Value writes the array in PostgreSQL's text form: {id,id}.
+func (v ids) Value() (driver.Value, error) {
+	s := make([]string, len(v))
+	for i, id := range v {
+		s[i] = id.String()
+	}
+	return "{" + strings.Join(s, ",") + "}", nil
 }
 
 // page applies updated_since, the cursor and the limit, in (updated_at, id) order. It asks for

@@ -43,25 +43,43 @@ func rlsFixture(t *testing.T, db *postgres.DB) (a, b uuid.UUID) {
 	return a, b
 }
 
-// rawOwners reads participants' owners with a query that forgets every scope of the
-// application: only row-level security stands between it and other trusts' rows.
-func rawOwners(ctx context.Context, db *postgres.DB) ([]uuid.UUID, error) {
-	var owners []uuid.UUID
-	err := db.InTx(ctx, func(ctx context.Context) error {
-		rows, err := postgres.Raw(ctx, db, "SELECT organisation_id FROM participants")
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id uuid.UUID
-			if err := rows.Scan(&id); err != nil {
+// A query reaches PostgreSQL in one of two ways: inside InTx's transaction, or alone,
+// pipelined with its scope (the stores' reads outside a transaction). readers runs a query
+// each way; the tests below hold for both.
+var readers = []struct {
+	name string
+	read func(ctx context.Context, db *postgres.DB, query string) ([]any, error)
+}{
+	{"in a transaction", func(ctx context.Context, db *postgres.DB, query string) ([]any, error) {
+		var out []any
+		err := db.InTx(ctx, func(ctx context.Context) error {
+			rows, err := postgres.Raw(ctx, db, query)
+			if err != nil {
 				return err
 			}
-			owners = append(owners, id)
-		}
-		return rows.Err()
-	})
+			defer rows.Close()
+			for rows.Next() {
+				var v any
+				if err := rows.Scan(&v); err != nil {
+					return err
+				}
+				out = append(out, v)
+			}
+			return rows.Err()
+		})
+		return out, err
+	}},
+	{"alone", postgres.ReadAlone},
+}
+
+// rawOwners reads participants' owners with a query that forgets every scope of the
+// application: only row-level security stands between it and other trusts' rows.
+func rawOwners(ctx context.Context, db *postgres.DB, read func(context.Context, *postgres.DB, string) ([]any, error)) ([]uuid.UUID, error) {
+	values, err := read(ctx, db, "SELECT organisation_id::text FROM participants")
+	owners := make([]uuid.UUID, len(values))
+	for i, v := range values {
+		owners[i] = uuid.MustParse(v.(string))
+	}
 	return owners, err
 }
 
@@ -73,42 +91,33 @@ func TestRowLevelSecurityHidesOtherTrustsFromUnscopedQueries(t *testing.T) {
 	t.Parallel()
 	db := pgtest.NewDB(t)
 	a, b := rlsFixture(t, db)
-
-	owners, err := rawOwners(domain.WithPrincipal(context.Background(), trustPrincipal(b)), db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(owners) != 3 {
-		t.Errorf("trust B's transaction sees %d rows, want its own 3", len(owners))
-	}
-	for _, o := range owners {
-		if o == a {
-			t.Fatalf("trust B's transaction sees trust A's participant")
-		}
-	}
-	// No principal: the setting is empty and the policies match nothing.
-	if owners, err := rawOwners(context.Background(), db); err != nil || len(owners) != 0 {
-		t.Errorf("a transaction with no principal sees %d rows (err %v), want none", len(owners), err)
-	}
-	// The transaction runs as p4w_api, whatever DATABASE_URL names.
-	err = db.InTx(context.Background(), func(ctx context.Context) error {
-		var who string
-		rows, err := postgres.Raw(ctx, db, "SELECT current_user")
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		rows.Next()
-		if err := rows.Scan(&who); err != nil {
-			return err
-		}
-		if who != "p4w_api" {
-			t.Errorf("transactions run as %q, want p4w_api", who)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
+	for _, r := range readers {
+		t.Run(r.name, func(t *testing.T) {
+			owners, err := rawOwners(domain.WithPrincipal(context.Background(), trustPrincipal(b)), db, r.read)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(owners) != 3 {
+				t.Errorf("trust B sees %d rows, want its own 3", len(owners))
+			}
+			for _, o := range owners {
+				if o == a {
+					t.Fatalf("trust B sees trust A's participant")
+				}
+			}
+			// No principal: the setting is empty and the policies match nothing.
+			if owners, err := rawOwners(context.Background(), db, r.read); err != nil || len(owners) != 0 {
+				t.Errorf("with no principal %d rows are seen (err %v), want none", len(owners), err)
+			}
+			// The query runs as p4w_api, whatever DATABASE_URL names.
+			who, err := r.read(context.Background(), db, "SELECT current_user::text")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(who) != 1 || who[0] != "p4w_api" {
+				t.Errorf("queries run as %v, want p4w_api", who)
+			}
+		})
 	}
 }
 
@@ -165,7 +174,15 @@ func TestRowLevelSecurityDoesNotLeakAcrossPooledConnections(t *testing.T) {
 			if i%10 == 0 {
 				ctx = context.Background() // and now and then a request with no principal at all
 			}
-			owners, err := rawOwners(ctx, db)
+			read := readers[(i/2)%len(readers)].read // both ways, interleaved
+			if i%7 == 3 {
+				// A query that fails after its scope was set must leave the connection as
+				// clean as one that succeeds.
+				if _, err := read(ctx, db, "SELECT (1/0)::text"); err == nil {
+					errs <- fmt.Errorf("request %d: dividing by zero did not fail", i)
+				}
+			}
+			owners, err := rawOwners(ctx, db, read)
 			if err != nil {
 				errs <- err
 				return

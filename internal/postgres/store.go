@@ -33,21 +33,23 @@ type store[M row, T any, F any] struct {
 	columns  []string                   // what an update writes
 	// duplicate names what a unique key refused, in a conflict: "a user with this email"; what, if empty.
 	duplicate string
-	// scope is the tenancy scope of every query; nil: reach over organisation_id.
-	scope func(ctx context.Context) func(*gorm.DB) *gorm.DB
+	// scope is the tenancy condition of every query; nil: reach over organisation_id.
+	scope func(ctx context.Context) condition
 }
 
 func (s store[M, T, F]) tenancy(ctx context.Context) func(*gorm.DB) *gorm.DB {
+	return s.condition(ctx).scope
+}
+
+func (s store[M, T, F]) condition(ctx context.Context) condition {
 	if s.scope != nil {
 		return s.scope(ctx)
 	}
-	return reach(ctx, "organisation_id")
+	return reachOf(ctx, "organisation_id")
 }
 
 // everyone is the scope of records every principal may read, such as the catalogue.
-func everyone(context.Context) func(*gorm.DB) *gorm.DB {
-	return func(q *gorm.DB) *gorm.DB { return q }
-}
+func everyone(context.Context) condition { return condition{} }
 
 func (s store[M, T, F]) Create(ctx context.Context, v *T) error {
 	m := s.toModel(*v)
@@ -63,19 +65,20 @@ func (s store[M, T, F]) Create(ctx context.Context, v *T) error {
 }
 
 func (s store[M, T, F]) Get(ctx context.Context, id uuid.UUID) (T, error) {
-	var m M
-	err := s.db.conn(ctx).Scopes(s.tenancy(ctx)).Take(&m, "id = ?", id).Error
+	m, err := byID[M](ctx, s.db, id, s.condition(ctx))
 	return s.toDomain(m), translate(err, s.what)
 }
 
 func (s store[M, T, F]) List(ctx context.Context, f F, req domain.PageRequest) (domain.Page[T], error) {
 	var zero M
-	q := s.db.conn(ctx).Model(&zero).Scopes(s.tenancy(ctx), page(zero.TableName(), req))
-	if s.deleted != nil {
-		q = q.Scopes(tombstones(s.deleted(f), req))
-	}
-	var rows []M
-	if err := s.filter(q, f).Find(&rows).Error; err != nil {
+	rows, err := find[M](ctx, s.db, func(q *gorm.DB) *gorm.DB {
+		q = q.Model(&zero).Scopes(s.tenancy(ctx), page(zero.TableName(), req))
+		if s.deleted != nil {
+			q = q.Scopes(tombstones(s.deleted(f), req))
+		}
+		return s.filter(q, f)
+	})
+	if err != nil {
 		return domain.Page[T]{}, translate(err, "list "+s.what)
 	}
 	return cut(rows, req.Limit, M.position, s.toDomain), nil

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"slices"
@@ -44,8 +45,8 @@ func (e *Throttled) Error() string { return "too many failed sign-ins" }
 // users and API clients.
 type Accounts struct {
 	AccountsDeps
-	mu    sync.Mutex
-	cache map[string]cachedPrincipal
+	mu    sync.RWMutex
+	cache map[[sha256.Size]byte]cachedPrincipal
 }
 
 // AccountsDeps are what Accounts is built on.
@@ -71,7 +72,7 @@ type cachedPrincipal struct {
 
 // NewAccounts wires sign-in, token resolution and the management of users and API clients.
 func NewAccounts(d AccountsDeps) *Accounts {
-	return &Accounts{AccountsDeps: d, cache: map[string]cachedPrincipal{}}
+	return &Accounts{AccountsDeps: d, cache: map[[sha256.Size]byte]cachedPrincipal{}}
 }
 
 // errBadCredentials is the one answer to an unknown email, a wrong password and a disabled
@@ -280,11 +281,11 @@ func asActor(ctx context.Context, subject string, org uuid.UUID) context.Context
 // the signature check and the database read happen once per token and interval, not per
 // request. Errors: unauthenticated.
 func (s *Accounts) Authenticate(ctx context.Context, token string) (domain.Principal, error) {
-	key := string(auth.HashSecret(token))
+	key := sha256.Sum256([]byte(token)) // the cache holds no token, only its hash
 	now := time.Now()
-	s.mu.Lock()
+	s.mu.RLock()
 	c, ok := s.cache[key]
-	s.mu.Unlock()
+	s.mu.RUnlock()
 	if ok && now.Before(c.until) {
 		return c.principal, c.err
 	}

@@ -13,18 +13,17 @@ type AuditLister interface {
 
 // AuditTrail lets org_admins and the national team read the audit trail.
 type AuditTrail struct {
-	tx   Transactor
 	repo AuditLister
 }
 
 // NewAuditTrail wires the audit trail.
-func NewAuditTrail(tx Transactor, repo AuditLister) *AuditTrail {
-	return &AuditTrail{tx: tx, repo: repo}
+func NewAuditTrail(repo AuditLister) *AuditTrail {
+	return &AuditTrail{repo: repo}
 }
 
 // List returns a page of audit events within reach. Errors: forbidden.
 func (s *AuditTrail) List(ctx context.Context, f domain.AuditFilter, req domain.PageRequest) (domain.Page[domain.AuditEvent], error) {
-	return within(ctx, s.tx, domain.ScopeAuditRead, func(ctx context.Context) (domain.Page[domain.AuditEvent], error) {
+	return read(ctx, domain.ScopeAuditRead, func(ctx context.Context) (domain.Page[domain.AuditEvent], error) {
 		return s.repo.List(ctx, f, req)
 	})
 }

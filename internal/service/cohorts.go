@@ -84,14 +84,14 @@ func (s *Delivery) checkOrganisations(ctx context.Context, c domain.Cohort) erro
 
 // GetCohort returns a cohort within reach. Errors: not_found.
 func (s *Delivery) GetCohort(ctx context.Context, id uuid.UUID) (domain.Cohort, error) {
-	return within(ctx, s.tx, domain.ScopeParticipantsRead, func(ctx context.Context) (domain.Cohort, error) {
+	return read(ctx, domain.ScopeParticipantsRead, func(ctx context.Context) (domain.Cohort, error) {
 		return s.cohorts.Get(ctx, id)
 	})
 }
 
 // ListCohorts returns a page of cohorts within reach.
 func (s *Delivery) ListCohorts(ctx context.Context, f domain.CohortFilter, req domain.PageRequest) (domain.Page[domain.Cohort], error) {
-	return within(ctx, s.tx, domain.ScopeParticipantsRead, func(ctx context.Context) (domain.Page[domain.Cohort], error) {
+	return read(ctx, domain.ScopeParticipantsRead, func(ctx context.Context) (domain.Page[domain.Cohort], error) {
 		return s.cohorts.List(ctx, f, req)
 	})
 }
@@ -244,14 +244,14 @@ func (s *Delivery) Transition(ctx context.Context, id uuid.UUID, ifVersion *int6
 
 // GetEnrolment returns an enrolment within reach. Errors: not_found.
 func (s *Delivery) GetEnrolment(ctx context.Context, id uuid.UUID) (domain.Enrolment, error) {
-	return within(ctx, s.tx, domain.ScopeParticipantsRead, func(ctx context.Context) (domain.Enrolment, error) {
+	return read(ctx, domain.ScopeParticipantsRead, func(ctx context.Context) (domain.Enrolment, error) {
 		return s.enrolments.Get(ctx, id)
 	})
 }
 
 // ListEnrolments returns a page of enrolments within reach.
 func (s *Delivery) ListEnrolments(ctx context.Context, f domain.EnrolmentFilter, req domain.PageRequest) (domain.Page[domain.Enrolment], error) {
-	return within(ctx, s.tx, domain.ScopeParticipantsRead, func(ctx context.Context) (domain.Page[domain.Enrolment], error) {
+	return read(ctx, domain.ScopeParticipantsRead, func(ctx context.Context) (domain.Page[domain.Enrolment], error) {
 		return s.enrolments.List(ctx, f, req)
 	})
 }

@@ -114,12 +114,12 @@ func (s *Mentoring) completedMentoring(ctx context.Context, participantID uuid.U
 
 // GetMentor returns a mentor within reach. Errors: not_found.
 func (s *Mentoring) GetMentor(ctx context.Context, id uuid.UUID) (domain.Mentor, error) {
-	return within(ctx, s.tx, domain.ScopeParticipantsRead, func(ctx context.Context) (domain.Mentor, error) { return s.mentors.Get(ctx, id) })
+	return read(ctx, domain.ScopeParticipantsRead, func(ctx context.Context) (domain.Mentor, error) { return s.mentors.Get(ctx, id) })
 }
 
 // ListMentors returns a page of mentors within reach.
 func (s *Mentoring) ListMentors(ctx context.Context, f domain.MentorFilter, req domain.PageRequest) (domain.Page[domain.Mentor], error) {
-	return within(ctx, s.tx, domain.ScopeParticipantsRead, func(ctx context.Context) (domain.Page[domain.Mentor], error) {
+	return read(ctx, domain.ScopeParticipantsRead, func(ctx context.Context) (domain.Page[domain.Mentor], error) {
 		return s.mentors.List(ctx, f, req)
 	})
 }
@@ -183,14 +183,14 @@ func (s *Mentoring) CreateMatch(ctx context.Context, m domain.MentoringMatch, fi
 
 // GetMatch returns a match within reach. Errors: not_found.
 func (s *Mentoring) GetMatch(ctx context.Context, id uuid.UUID) (domain.MentoringMatch, error) {
-	return within(ctx, s.tx, domain.ScopeParticipantsRead, func(ctx context.Context) (domain.MentoringMatch, error) {
+	return read(ctx, domain.ScopeParticipantsRead, func(ctx context.Context) (domain.MentoringMatch, error) {
 		return s.matches.Get(ctx, id)
 	})
 }
 
 // ListMatches returns a page of matches within reach.
 func (s *Mentoring) ListMatches(ctx context.Context, f domain.MatchFilter, req domain.PageRequest) (domain.Page[domain.MentoringMatch], error) {
-	return within(ctx, s.tx, domain.ScopeParticipantsRead, func(ctx context.Context) (domain.Page[domain.MentoringMatch], error) {
+	return read(ctx, domain.ScopeParticipantsRead, func(ctx context.Context) (domain.Page[domain.MentoringMatch], error) {
 		return s.matches.List(ctx, f, req)
 	})
 }

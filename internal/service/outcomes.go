@@ -61,14 +61,14 @@ func (s *Outcomes) Create(ctx context.Context, o domain.Outcome, fields []string
 
 // Get returns an outcome within reach. Errors: not_found.
 func (s *Outcomes) Get(ctx context.Context, id uuid.UUID) (domain.Outcome, error) {
-	return within(ctx, s.tx, domain.ScopeParticipantsRead, func(ctx context.Context) (domain.Outcome, error) {
+	return read(ctx, domain.ScopeParticipantsRead, func(ctx context.Context) (domain.Outcome, error) {
 		return s.repo.Get(ctx, id)
 	})
 }
 
 // List returns a page of outcomes within reach.
 func (s *Outcomes) List(ctx context.Context, f domain.OutcomeFilter, req domain.PageRequest) (domain.Page[domain.Outcome], error) {
-	return within(ctx, s.tx, domain.ScopeParticipantsRead, func(ctx context.Context) (domain.Page[domain.Outcome], error) {
+	return read(ctx, domain.ScopeParticipantsRead, func(ctx context.Context) (domain.Page[domain.Outcome], error) {
 		return s.repo.List(ctx, f, req)
 	})
 }

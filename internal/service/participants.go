@@ -70,14 +70,14 @@ func (s *Participants) Create(ctx context.Context, p domain.Participant, consent
 
 // Get returns a participant within reach. Errors: not_found.
 func (s *Participants) Get(ctx context.Context, id uuid.UUID) (domain.Participant, error) {
-	return within(ctx, s.tx, domain.ScopeParticipantsRead, func(ctx context.Context) (domain.Participant, error) {
+	return read(ctx, domain.ScopeParticipantsRead, func(ctx context.Context) (domain.Participant, error) {
 		return s.repo.Get(ctx, id)
 	})
 }
 
 // List returns a page of the participants within reach.
 func (s *Participants) List(ctx context.Context, f domain.ParticipantFilter, req domain.PageRequest) (domain.Page[domain.Participant], error) {
-	return within(ctx, s.tx, domain.ScopeParticipantsRead, func(ctx context.Context) (domain.Page[domain.Participant], error) {
+	return read(ctx, domain.ScopeParticipantsRead, func(ctx context.Context) (domain.Page[domain.Participant], error) {
 		return s.repo.List(ctx, f, req)
 	})
 }

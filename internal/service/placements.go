@@ -62,14 +62,14 @@ func (s *Placements) Create(ctx context.Context, p domain.Placement, fields []st
 
 // Get returns a placement within reach. Errors: not_found.
 func (s *Placements) Get(ctx context.Context, id uuid.UUID) (domain.Placement, error) {
-	return within(ctx, s.tx, domain.ScopeParticipantsRead, func(ctx context.Context) (domain.Placement, error) {
+	return read(ctx, domain.ScopeParticipantsRead, func(ctx context.Context) (domain.Placement, error) {
 		return s.repo.Get(ctx, id)
 	})
 }
 
 // List returns a page of placements within reach.
 func (s *Placements) List(ctx context.Context, f domain.PlacementFilter, req domain.PageRequest) (domain.Page[domain.Placement], error) {
-	return within(ctx, s.tx, domain.ScopeParticipantsRead, func(ctx context.Context) (domain.Page[domain.Placement], error) {
+	return read(ctx, domain.ScopeParticipantsRead, func(ctx context.Context) (domain.Page[domain.Placement], error) {
 		return s.repo.List(ctx, f, req)
 	})
 }

@@ -27,14 +27,14 @@ func manages(ctx context.Context, org uuid.UUID) (domain.Principal, error) {
 
 // ListUsers returns a page of the users within reach. Errors: forbidden.
 func (s *Accounts) ListUsers(ctx context.Context, f domain.UserFilter, req domain.PageRequest) (domain.Page[domain.User], error) {
-	return within(ctx, s.Tx, domain.ScopePrincipalsAdmin, func(ctx context.Context) (domain.Page[domain.User], error) {
+	return read(ctx, domain.ScopePrincipalsAdmin, func(ctx context.Context) (domain.Page[domain.User], error) {
 		return s.Users.List(ctx, f, req)
 	})
 }
 
 // GetUser returns a user within reach. Errors: forbidden, not_found.
 func (s *Accounts) GetUser(ctx context.Context, id uuid.UUID) (domain.User, error) {
-	return within(ctx, s.Tx, domain.ScopePrincipalsAdmin, func(ctx context.Context) (domain.User, error) {
+	return read(ctx, domain.ScopePrincipalsAdmin, func(ctx context.Context) (domain.User, error) {
 		return s.Users.ByID(ctx, id)
 	})
 }
@@ -154,14 +154,14 @@ func (s *Accounts) CreateClient(ctx context.Context, c domain.APIClient, secret 
 
 // GetClient returns an API client within reach. Errors: forbidden, not_found.
 func (s *Accounts) GetClient(ctx context.Context, id uuid.UUID) (domain.APIClient, error) {
-	return within(ctx, s.Tx, domain.ScopePrincipalsAdmin, func(ctx context.Context) (domain.APIClient, error) {
+	return read(ctx, domain.ScopePrincipalsAdmin, func(ctx context.Context) (domain.APIClient, error) {
 		return s.Clients.Get(ctx, id)
 	})
 }
 
 // ListClients returns a page of the API clients within reach. Errors: forbidden.
 func (s *Accounts) ListClients(ctx context.Context, org *uuid.UUID, req domain.PageRequest) (domain.Page[domain.APIClient], error) {
-	return within(ctx, s.Tx, domain.ScopePrincipalsAdmin, func(ctx context.Context) (domain.Page[domain.APIClient], error) {
+	return read(ctx, domain.ScopePrincipalsAdmin, func(ctx context.Context) (domain.Page[domain.APIClient], error) {
 		return s.Clients.List(ctx, org, req)
 	})
 }

@@ -43,14 +43,14 @@ func (s *Programmes) Create(ctx context.Context, p domain.Programme) (domain.Pro
 
 // Get returns a programme. Errors: not_found.
 func (s *Programmes) Get(ctx context.Context, id uuid.UUID) (domain.Programme, error) {
-	return within(ctx, s.tx, domain.ScopeOrganisationsRead, func(ctx context.Context) (domain.Programme, error) {
+	return read(ctx, domain.ScopeOrganisationsRead, func(ctx context.Context) (domain.Programme, error) {
 		return s.repo.Get(ctx, id)
 	})
 }
 
 // List returns a page of the catalogue.
 func (s *Programmes) List(ctx context.Context, f domain.ProgrammeFilter, req domain.PageRequest) (domain.Page[domain.Programme], error) {
-	return within(ctx, s.tx, domain.ScopeOrganisationsRead, func(ctx context.Context) (domain.Page[domain.Programme], error) {
+	return read(ctx, domain.ScopeOrganisationsRead, func(ctx context.Context) (domain.Page[domain.Programme], error) {
 		return s.repo.List(ctx, f, req)
 	})
 }

@@ -68,3 +68,14 @@ func inReach(err error, field, what string) error {
 	}
 	return err
 }
+
+// read runs fn, one call of a store's Get or List, for a caller holding scope. It opens no
+// transaction: such a call scopes itself for row-level security and runs alone, in one
+// round trip to the database. Errors: unauthenticated, forbidden, and fn's own.
+func read[T any](ctx context.Context, scope string, fn func(ctx context.Context) (T, error)) (T, error) {
+	if _, err := authorize(ctx, scope); err != nil {
+		var zero T
+		return zero, err
+	}
+	return fn(ctx)
+}

@@ -51,12 +51,12 @@ func (s *Vacancies) CreateVacancy(ctx context.Context, v domain.Vacancy, fields 
 
 // GetVacancy returns a vacancy within reach. Errors: not_found.
 func (s *Vacancies) GetVacancy(ctx context.Context, id uuid.UUID) (domain.Vacancy, error) {
-	return within(ctx, s.tx, domain.ScopeParticipantsRead, func(ctx context.Context) (domain.Vacancy, error) { return s.vacancies.Get(ctx, id) })
+	return read(ctx, domain.ScopeParticipantsRead, func(ctx context.Context) (domain.Vacancy, error) { return s.vacancies.Get(ctx, id) })
 }
 
 // ListVacancies returns a page of vacancies within reach.
 func (s *Vacancies) ListVacancies(ctx context.Context, f domain.VacancyFilter, req domain.PageRequest) (domain.Page[domain.Vacancy], error) {
-	return within(ctx, s.tx, domain.ScopeParticipantsRead, func(ctx context.Context) (domain.Page[domain.Vacancy], error) {
+	return read(ctx, domain.ScopeParticipantsRead, func(ctx context.Context) (domain.Page[domain.Vacancy], error) {
 		return s.vacancies.List(ctx, f, req)
 	})
 }
@@ -117,12 +117,12 @@ func (s *Vacancies) CreateInterview(ctx context.Context, i domain.Interview, fie
 
 // GetInterview returns an interview within reach. Errors: not_found.
 func (s *Vacancies) GetInterview(ctx context.Context, id uuid.UUID) (domain.Interview, error) {
-	return within(ctx, s.tx, domain.ScopeParticipantsRead, func(ctx context.Context) (domain.Interview, error) { return s.interviews.Get(ctx, id) })
+	return read(ctx, domain.ScopeParticipantsRead, func(ctx context.Context) (domain.Interview, error) { return s.interviews.Get(ctx, id) })
 }
 
 // ListInterviews returns a page of interviews within reach.
 func (s *Vacancies) ListInterviews(ctx context.Context, f domain.InterviewFilter, req domain.PageRequest) (domain.Page[domain.Interview], error) {
-	return within(ctx, s.tx, domain.ScopeParticipantsRead, func(ctx context.Context) (domain.Page[domain.Interview], error) {
+	return read(ctx, domain.ScopeParticipantsRead, func(ctx context.Context) (domain.Page[domain.Interview], error) {
 		return s.interviews.List(ctx, f, req)
 	})
 }
