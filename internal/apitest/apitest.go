@@ -241,7 +241,7 @@ func (e *Env) Do(tb testing.TB, method, path, token, body string, headers ...str
 
 func router(tb testing.TB) routers.Router {
 	tb.Helper()
-	doc, err := api.GetSwagger()
+	doc, err := api.GetSpec()
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -349,7 +349,7 @@ func mxEnrolment(t *testing.T, env *apitest.Env, token, cohort, participant stri
 // no operation, or a row's route or scope differs from the contract's.
 func checkMatrixCoversTheContract(t *testing.T) {
 	t.Helper()
-	doc, err := api.GetSwagger()
+	doc, err := api.GetSpec()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -170,7 +170,7 @@ func TestOpsOpenAPIDocument(t *testing.T) {
 	if err := served.Validate(context.Background()); err != nil {
 		t.Errorf("/openapi.yaml is not a valid OpenAPI document: %v", err)
 	}
-	embedded, err := api.GetSwagger()
+	embedded, err := api.GetSpec()
 	if err != nil {
 		t.Fatal(err)
 	}
