@@ -1654,7 +1654,11 @@ type ListApiClientsParams struct {
 	// Cursor The `next_cursor` of the previous page.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
-	// UpdatedSince Only records changed at or after this instant (incremental sync).
+	// UpdatedSince Only records changed at or after this instant (incremental sync). A change is stamped
+	// with the time it is written and becomes visible when its transaction commits, a moment
+	// later, so a record can appear with an `updated_at` slightly older than one already seen.
+	// To miss none, start each sync a minute before the greatest `updated_at` of the last one
+	// and upsert by `id`: a record seen twice is harmless.
 	UpdatedSince   *UpdatedSince       `form:"updated_since,omitempty" json:"updated_since,omitempty"`
 	OrganisationId *openapi_types.UUID `form:"organisation_id,omitempty" json:"organisation_id,omitempty"`
 }
@@ -1667,7 +1671,11 @@ type ListAuditEventsParams struct {
 	// Cursor The `next_cursor` of the previous page.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
-	// UpdatedSince Only records changed at or after this instant (incremental sync).
+	// UpdatedSince Only records changed at or after this instant (incremental sync). A change is stamped
+	// with the time it is written and becomes visible when its transaction commits, a moment
+	// later, so a record can appear with an `updated_at` slightly older than one already seen.
+	// To miss none, start each sync a minute before the greatest `updated_at` of the last one
+	// and upsert by `id`: a record seen twice is harmless.
 	UpdatedSince   *UpdatedSince       `form:"updated_since,omitempty" json:"updated_since,omitempty"`
 	OrganisationId *openapi_types.UUID `form:"organisation_id,omitempty" json:"organisation_id,omitempty"`
 	Actor          *string             `form:"actor,omitempty" json:"actor,omitempty"`
@@ -1686,7 +1694,11 @@ type ListCohortsParams struct {
 	// Cursor The `next_cursor` of the previous page.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
-	// UpdatedSince Only records changed at or after this instant (incremental sync).
+	// UpdatedSince Only records changed at or after this instant (incremental sync). A change is stamped
+	// with the time it is written and becomes visible when its transaction commits, a moment
+	// later, so a record can appear with an `updated_at` slightly older than one already seen.
+	// To miss none, start each sync a minute before the greatest `updated_at` of the last one
+	// and upsert by `id`: a record seen twice is harmless.
 	UpdatedSince   *UpdatedSince       `form:"updated_since,omitempty" json:"updated_since,omitempty"`
 	ProgrammeId    *openapi_types.UUID `form:"programme_id,omitempty" json:"programme_id,omitempty"`
 	OrganisationId *openapi_types.UUID `form:"organisation_id,omitempty" json:"organisation_id,omitempty"`
@@ -1721,7 +1733,11 @@ type ListEnrolmentsParams struct {
 	// Cursor The `next_cursor` of the previous page.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
-	// UpdatedSince Only records changed at or after this instant (incremental sync).
+	// UpdatedSince Only records changed at or after this instant (incremental sync). A change is stamped
+	// with the time it is written and becomes visible when its transaction commits, a moment
+	// later, so a record can appear with an `updated_at` slightly older than one already seen.
+	// To miss none, start each sync a minute before the greatest `updated_at` of the last one
+	// and upsert by `id`: a record seen twice is harmless.
 	UpdatedSince  *UpdatedSince       `form:"updated_since,omitempty" json:"updated_since,omitempty"`
 	CohortId      *openapi_types.UUID `form:"cohort_id,omitempty" json:"cohort_id,omitempty"`
 	ParticipantId *openapi_types.UUID `form:"participant_id,omitempty" json:"participant_id,omitempty"`
@@ -1750,7 +1766,11 @@ type ListInterviewsParams struct {
 	// Cursor The `next_cursor` of the previous page.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
-	// UpdatedSince Only records changed at or after this instant (incremental sync).
+	// UpdatedSince Only records changed at or after this instant (incremental sync). A change is stamped
+	// with the time it is written and becomes visible when its transaction commits, a moment
+	// later, so a record can appear with an `updated_at` slightly older than one already seen.
+	// To miss none, start each sync a minute before the greatest `updated_at` of the last one
+	// and upsert by `id`: a record seen twice is harmless.
 	UpdatedSince *UpdatedSince `form:"updated_since,omitempty" json:"updated_since,omitempty"`
 
 	// IncludeDeleted Include deleted records (tombstones); they are always included with `updated_since`.
@@ -1788,7 +1808,11 @@ type ListMentoringMatchesParams struct {
 	// Cursor The `next_cursor` of the previous page.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
-	// UpdatedSince Only records changed at or after this instant (incremental sync).
+	// UpdatedSince Only records changed at or after this instant (incremental sync). A change is stamped
+	// with the time it is written and becomes visible when its transaction commits, a moment
+	// later, so a record can appear with an `updated_at` slightly older than one already seen.
+	// To miss none, start each sync a minute before the greatest `updated_at` of the last one
+	// and upsert by `id`: a record seen twice is harmless.
 	UpdatedSince *UpdatedSince `form:"updated_since,omitempty" json:"updated_since,omitempty"`
 
 	// IncludeDeleted Include deleted records (tombstones); they are always included with `updated_since`.
@@ -1826,7 +1850,11 @@ type ListCheckInsParams struct {
 	// Cursor The `next_cursor` of the previous page.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
-	// UpdatedSince Only records changed at or after this instant (incremental sync).
+	// UpdatedSince Only records changed at or after this instant (incremental sync). A change is stamped
+	// with the time it is written and becomes visible when its transaction commits, a moment
+	// later, so a record can appear with an `updated_at` slightly older than one already seen.
+	// To miss none, start each sync a minute before the greatest `updated_at` of the last one
+	// and upsert by `id`: a record seen twice is harmless.
 	UpdatedSince *UpdatedSince `form:"updated_since,omitempty" json:"updated_since,omitempty"`
 }
 
@@ -1846,7 +1874,11 @@ type ListMentorsParams struct {
 	// Cursor The `next_cursor` of the previous page.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
-	// UpdatedSince Only records changed at or after this instant (incremental sync).
+	// UpdatedSince Only records changed at or after this instant (incremental sync). A change is stamped
+	// with the time it is written and becomes visible when its transaction commits, a moment
+	// later, so a record can appear with an `updated_at` slightly older than one already seen.
+	// To miss none, start each sync a minute before the greatest `updated_at` of the last one
+	// and upsert by `id`: a record seen twice is harmless.
 	UpdatedSince *UpdatedSince `form:"updated_since,omitempty" json:"updated_since,omitempty"`
 
 	// IncludeDeleted Include deleted records (tombstones); they are always included with `updated_since`.
@@ -1884,7 +1916,11 @@ type ListOrganisationsParams struct {
 	// Cursor The `next_cursor` of the previous page.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
-	// UpdatedSince Only records changed at or after this instant (incremental sync).
+	// UpdatedSince Only records changed at or after this instant (incremental sync). A change is stamped
+	// with the time it is written and becomes visible when its transaction commits, a moment
+	// later, so a record can appear with an `updated_at` slightly older than one already seen.
+	// To miss none, start each sync a minute before the greatest `updated_at` of the last one
+	// and upsert by `id`: a record seen twice is harmless.
 	UpdatedSince *UpdatedSince     `form:"updated_since,omitempty" json:"updated_since,omitempty"`
 	Kind         *OrganisationKind `form:"kind,omitempty" json:"kind,omitempty"`
 	Region       *Region           `form:"region,omitempty" json:"region,omitempty"`
@@ -1916,7 +1952,11 @@ type ListOrganisationMembersParams struct {
 	// Cursor The `next_cursor` of the previous page.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
-	// UpdatedSince Only records changed at or after this instant (incremental sync).
+	// UpdatedSince Only records changed at or after this instant (incremental sync). A change is stamped
+	// with the time it is written and becomes visible when its transaction commits, a moment
+	// later, so a record can appear with an `updated_at` slightly older than one already seen.
+	// To miss none, start each sync a minute before the greatest `updated_at` of the last one
+	// and upsert by `id`: a record seen twice is harmless.
 	UpdatedSince *UpdatedSince `form:"updated_since,omitempty" json:"updated_since,omitempty"`
 }
 
@@ -1928,7 +1968,11 @@ type ListOutcomesParams struct {
 	// Cursor The `next_cursor` of the previous page.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
-	// UpdatedSince Only records changed at or after this instant (incremental sync).
+	// UpdatedSince Only records changed at or after this instant (incremental sync). A change is stamped
+	// with the time it is written and becomes visible when its transaction commits, a moment
+	// later, so a record can appear with an `updated_at` slightly older than one already seen.
+	// To miss none, start each sync a minute before the greatest `updated_at` of the last one
+	// and upsert by `id`: a record seen twice is harmless.
 	UpdatedSince *UpdatedSince `form:"updated_since,omitempty" json:"updated_since,omitempty"`
 
 	// IncludeDeleted Include deleted records (tombstones); they are always included with `updated_since`.
@@ -1968,7 +2012,11 @@ type ListParticipantsParams struct {
 	// Cursor The `next_cursor` of the previous page.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
-	// UpdatedSince Only records changed at or after this instant (incremental sync).
+	// UpdatedSince Only records changed at or after this instant (incremental sync). A change is stamped
+	// with the time it is written and becomes visible when its transaction commits, a moment
+	// later, so a record can appear with an `updated_at` slightly older than one already seen.
+	// To miss none, start each sync a minute before the greatest `updated_at` of the last one
+	// and upsert by `id`: a record seen twice is harmless.
 	UpdatedSince *UpdatedSince `form:"updated_since,omitempty" json:"updated_since,omitempty"`
 
 	// Q Case-insensitive search in given and family names.
@@ -2010,7 +2058,11 @@ type ListPlacementsParams struct {
 	// Cursor The `next_cursor` of the previous page.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
-	// UpdatedSince Only records changed at or after this instant (incremental sync).
+	// UpdatedSince Only records changed at or after this instant (incremental sync). A change is stamped
+	// with the time it is written and becomes visible when its transaction commits, a moment
+	// later, so a record can appear with an `updated_at` slightly older than one already seen.
+	// To miss none, start each sync a minute before the greatest `updated_at` of the last one
+	// and upsert by `id`: a record seen twice is harmless.
 	UpdatedSince *UpdatedSince `form:"updated_since,omitempty" json:"updated_since,omitempty"`
 
 	// IncludeDeleted Include deleted records (tombstones); they are always included with `updated_since`.
@@ -2051,7 +2103,11 @@ type ListProgrammesParams struct {
 	// Cursor The `next_cursor` of the previous page.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
-	// UpdatedSince Only records changed at or after this instant (incremental sync).
+	// UpdatedSince Only records changed at or after this instant (incremental sync). A change is stamped
+	// with the time it is written and becomes visible when its transaction commits, a moment
+	// later, so a record can appear with an `updated_at` slightly older than one already seen.
+	// To miss none, start each sync a minute before the greatest `updated_at` of the last one
+	// and upsert by `id`: a record seen twice is harmless.
 	UpdatedSince *UpdatedSince      `form:"updated_since,omitempty" json:"updated_since,omitempty"`
 	Category     *ProgrammeCategory `form:"category,omitempty" json:"category,omitempty"`
 }
@@ -2078,7 +2134,11 @@ type ListUsersParams struct {
 	// Cursor The `next_cursor` of the previous page.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
-	// UpdatedSince Only records changed at or after this instant (incremental sync).
+	// UpdatedSince Only records changed at or after this instant (incremental sync). A change is stamped
+	// with the time it is written and becomes visible when its transaction commits, a moment
+	// later, so a record can appear with an `updated_at` slightly older than one already seen.
+	// To miss none, start each sync a minute before the greatest `updated_at` of the last one
+	// and upsert by `id`: a record seen twice is harmless.
 	UpdatedSince   *UpdatedSince       `form:"updated_since,omitempty" json:"updated_since,omitempty"`
 	OrganisationId *openapi_types.UUID `form:"organisation_id,omitempty" json:"organisation_id,omitempty"`
 	Role           *Role               `form:"role,omitempty" json:"role,omitempty"`
@@ -2106,7 +2166,11 @@ type ListVacanciesParams struct {
 	// Cursor The `next_cursor` of the previous page.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
-	// UpdatedSince Only records changed at or after this instant (incremental sync).
+	// UpdatedSince Only records changed at or after this instant (incremental sync). A change is stamped
+	// with the time it is written and becomes visible when its transaction commits, a moment
+	// later, so a record can appear with an `updated_at` slightly older than one already seen.
+	// To miss none, start each sync a minute before the greatest `updated_at` of the last one
+	// and upsert by `id`: a record seen twice is harmless.
 	UpdatedSince *UpdatedSince `form:"updated_since,omitempty" json:"updated_since,omitempty"`
 
 	// IncludeDeleted Include deleted records (tombstones); they are always included with `updated_since`.
@@ -11008,217 +11072,220 @@ func (sh *strictHandler) UpdateVacancy(ctx echo.Context, vacancyId openapi_types
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
 	"7L1tc9s4sjD6V1C6WzX2XUl2Xmb2jFOnTmUT705OJpNUnOzU3nGuBJMtC2MK4AKgNFpXqu6n+wOeen7h",
-	"+SVPoQGSIAVSlCxZTma+zMQUiZdGv3ej+7YXiVkqOHCteme3vSnQGCT+8wWNpvBCcC1FYv6OQUWSpZoJ",
-	"3jvrjbkYKC0kjIngRIJKBVegiJ5STSIq5ZKkIJXgNCEx1XTY6/dUNIUZNWPpZQq9s57SkvHr3ufP/d75",
-	"B3q9OsuHKRAJkZDxN4rMQSomeJ9MhCSvJoM3VEfTdeP+KCJqBwuNzWFRjv/x/Y/to33u91Iq6Qx0DqJM",
-	"KiHDQ485/KZHEb4xJmJC9BRIKmHORKZISq/BTMbM6//KQC57/R6nMzOf/aaykhn97Ufg13raO3t8emqW",
-	"oTVI8+3/+8vzwf9DB/8+HXw/Gnz68596/QAQXsUwS4UGHi1fw3J1vW/oDShCybu3Fx+IohMgWhAJWi6H",
-	"xOxF0RmQG1iSBdNT3Ag+uRLxkkhIE7pU+HTCpNKEcrUA+eyS65VPKRd6CtJ+yRSRMMkUxOTo6ePHx88I",
-	"tZOSxZQl4I3IFFGaJckllxnnjF9Xvz39/nhIXsNSESqBqEikEJsdmAEimiQgCeUxuYFUI+48fkqmIpNq",
-	"eMnzI7B4X56BB7GBAVnTYXz7bb83Yzz/+1EQ+hPE1DCaGLwnCVWaSKDxM7vmKeXX4O8Rgff00WPCLB5Z",
-	"nHUvxkQxHpXotLIXRypNm3hkMCqwbB4lWQwvIQEN8erq3e8kti+4NSlypMXsSmnBQR3jfpZ4LDRZGDRh",
-	"9iu3pXGWxlRDPMIdjJsown00clNVNhLDhGaJ7p1NaKKg2MiVEAlQbnkAmzG9uoF39BqIYv9uJMQEvwtO",
-	"9u1p34CQzbKZ+eMUscD+VeIA4xquQeIa3spryplCXvQKoYkzplRPywmF99KImX1K+FfGpAG/lhn4S5kI",
-	"OaO6d9bLMnxz9QDfUalZxFLKdeOMafnODiaU4lrS2Qyap8vfuPtkHy3mXBjEWT3btzxZFhiZkwnVREhC",
-	"Jxok0VNmkFFpyjU5YjySMAOuaULUkkfHTShRwddecMXmhYFmMwgs+7PZsxOV5iMfK15IoI7QIsE1cERZ",
-	"mqYJsyLs5Fdl5Vg56Z8kTHpnvf/rpJTiJ/ZXdeKPbaeugsjNZ3bqSf1cDodGdq+d4Ds12dr2fvHe5zol",
-	"vH19b9s1zNanr633XSOtXR+bN3T3U0NdbeApa23bqCh2nuq1vyP39rTDE18DKXPgHns7DMQcW7xKYNay",
-	"79S+8ecN9+/GDez9OScgpZB9QhV5/7cX5Pun3/6FuGlIDJqyRA17Ps/eOR7nAz8k3lMsapdo2LZRRML8",
-	"hTuxnA9CvKF8+R7+lYGyxtp9YdMHIciM8iUxVscs1eqZ09NzUQrkms2BE57NrkAaY0dBJHisajt+b74a",
-	"PDdfrYrsC/uJUdwXlOmgKVZqVLhMt3bzwvOUvUiYg0YqRQpSMytkI3xuNI5Vm67fiywqjqjuKsX7PTvU",
-	"Gh0l1xkCc9b1vC6DSZiLm/Z18ixJ6FUCuTq1MgaaRggTpmGm1qGEBeiF+ch87YajUtKl+TvXhTaBnLPh",
-	"Kx8wrr972gtqzaWC+EsPwbKqISOQ+94hF9uswKxy0JW1l4v6VKxBXP0KkTYLLvDKsiyktThmZn6avPPw",
-	"zJkfVdTLMaBuv7eajNvhx93Odsb4K/vZo9pB93sZZ//KwP1sMKt+Mu4IVs/GrakVrsYKW6XZmGraeS8l",
-	"7Qew1HPD4Im000htZ7iM6hitm/mZ6ekFRBIsU06St5Pe2S/dV9/AulQxZI1lTsWCE8EjeEbSpwtyA5Aq",
-	"IoztQ8mUKvSOte+wOsPq5j6Z7WUx0+fzIHOlUS6FVzCSRjrkHMsUyLPL7PT0ScRi/D/0iV1G7bGx1tRS",
-	"aZiFEH4TtjNhkMRqdS0/0Rmo3DlnXyILybQG/oxwmFvpxiSZ0yQDFGcFRq5MUse8joTbgdjXMnZptYIm",
-	"GSdBiUxGsPZ3+8vtGpzBNdnTDVG9Q4n6sNVlFGdSWTyeapDCChTcBb8o8flADOOvwGHC9IWmOgug5c9C",
-	"3jB+PaDXQK7sq9Z9jB51IiECNgfVJ2xCKF8atASezZAXCw6WZxupRpNRJCFGL9av4koB3IBUI5okYkGt",
-	"BwNmaSKWM8MEKI9HKktTIXXlFcYjMYP8J3PmegpytLCrHNFrGLlV4sw3XCx8YVri2YspRDeveEBF20IJ",
-	"m0ISj2qqhPngDgrbjOpo2lXgzhjPNKiQdtrvzUQMa0WwhcYb8+qWQv8QKlgBpBDt54dSgsfBYlv9ywFp",
-	"K+1rEwzxTrPw6z79jzV+3S3OuQbRRni1wOKNmzMnecEThkQ/ZzGIXr+XTi0TYHxkOUYbMe6An+ZkfSBm",
-	"6quyPlg85FRnEqjBT88hFH5mpD/CbmZ4Xfm3BPs3fhMEp5ga5rjK2mhKI6aXYT6xDeOLITHMfTkyC+cg",
-	"t1UagMeqK3lMMh4jr19QGY8QF27Xz3AIOzlNaARqpOkNBIK+51yKxAg7F6mmEgiYZwnEfWI0lzmqnQbL",
-	"MdY07IXIvhLH6GS9iwRGVALtbqG9Fwk8l0BDZKU0lbrz4alCzWilYkRgp5IcSLbU4kON1n65/xKN+yWp",
-	"1bCgAv4CHGFCCqH61rILIbqV6PK5RiGPHp2enq6VSB25w+65warj84fzc+JeJfgqYRjLd0uEmGQ8BjlE",
-	"paI1HN3foSdldZ1aZkpbqjcMTUh8nRS5BuiLXM94DskTQl6azdhEjRx3RInNZLELvcOK3EOpHW4bLrWj",
-	"lbhnjPtPH907ue9fGahT8NoZt6Toh0U12wnXz43oVHoEcjU2TSjnmPPi+BG6TjhTU3wYGRvdaC8NSilX",
-	"4ZgIVTBSOouX61eOQ5iFoZk6lSM1pTjBhl+mUkSg1MZfrnKmfJjKavr+psIEi6O+4mmm11JsLV5pPyVX",
-	"S5JmMhUKnhGa/5MkMNFEZCjbMp5nmxwJTqze0CdcaBsiw8SStqOopShlVwlTUxSgxLxI8EVPKS3ynOon",
-	"U/cU4w9lAh/KvG8U+eG9c7Gq8KDVQ6utrviNiEk13RPz7HIBqutB0ECOVtNpWRxYxV8LZKec1rxnU+BG",
-	"01hQZTPrbHBSSNx9LOmCVwT6RiG0a0m5C5MHduHjaf5m319sCC9fgtKMF9HsnPBLx1yv36NpKoFrFoGa",
-	"stTonSLJuAZwqD/JJPrkIM5cvLvf05IyxzAKr2Czb66wjALARtbUVa0pTKcGDroWxNvYxJCwa3bFEqaX",
-	"IzEHKVkMIyMk7Bo6iD9rA2675ilTWsgABZ8b4UxmYg59S3xMK0MhgCmp6ESvRBXa2GJxRI2+6+1DDqta",
-	"sT31b9RK1tR6TbiaVNgtuj0BKbeHP8rsO33eQYgX8L8/I7nfy3kWTTbB54LTbQeRkG1ecoH+atpoIPab",
-	"W9n+0VYJrXJsNcZR20IIDu1UX9LktuZ7cdzbWfAbMc01/KuqXHcwe3mzWJzSNAUO8TOiRUyXZGGe0ysj",
-	"bFfE4o6oW3lxLpdAXaCFF7uqPLJoEhBV9QB2M1q2HmpzPNvajHeKN+/UdlhhOzUIFJSGWJ/HZRuUjWKw",
-	"HdjfpcpwIBO8DhlPewrhkg1Nz8HnNT6jadeLPkjKFcu1tA04wRdE2+WqquO/d2eDyXkOXKtuu/Vr16Ki",
-	"4d7hYGoIo0UYQX7TIDlN3je5KH25ZVSdBSeIOcAjQBvGC7sfWWcBAoBx/MX//LgGkO+e1sERvLX1qfzn",
-	"cHQy+PR//yl0MH9jkMTnUlpiquIXJlKEt4c/YRIwJf998fYnkgqjWshBwm6AxEJriElK9bRPKMGrDqS4",
-	"4YZ3JYjN3hwGQ6aglGMi7YdjF1h+EDqpH4Amerq6ObVC2eJmPTq4r0ITvTL7nzNY7CYLIS6vR60az5Dz",
-	"jm29cnvIcdgqpraNQq9QzrdLkOIw3tvXt9WoaUR5tOy6tt0noXoLCCjHFTTwcyQckEos2lZVLeC4laq6",
-	"Dk3vhJb3iTsb4UHtZNuPMN9xK/B3oFKV3OlAKpW3mV0ENjbBlC2P/XPbLt4XYxb+dMDghSHjiRH0yIeF",
-	"HpV/teuD//3z64vVQ76BZTUeUbMqkuuGywfz4PObhkTNm0oeiZcHpsIJFL+tF8432lrI85553U4dQowq",
-	"MtYHMdsPfYUXj1e186C6BzyGeARUJssg5N8A1yH9xw0WlMC7F+kzypJOLpgJnbFkOcrDXOs9y2wOvPvr",
-	"HXnpDePxOpKygH1t3tyZgtB6F8/evk0BJJnh3GRBVci1uBYK6OPe3u/3MK6w4BlVEKCKPTnWBeSSt3/P",
-	"iLqrOmERYjtdIqePAjb52itlE56uJ5h6QHmNaVklnw0/vh8qaUfWdja9OdY0H+xrt9tCJEoxAaXwgA2S",
-	"AcgWBrwDLcdx8gOpOPk2dqHftMme7qSwqSy5T9K4E4f93Ah+xq+Lqih7t8LjzUKB8fYC5c4Wf9fLBwjE",
-	"0cOy+V2qysgAvLsHfOe5Nr7O+WBkfHlg6x0Efk5dDaYeenohNg/DdyX8c/q8H4fCZui8E9SsFUzQZCaU",
-	"Jor9RmaC66lyl9uLs0BvMCW+rHTKayfP+h1SMVtRpwVX1h/uzkR5wc0PKtLLbe1CtFfFxppIx36lynaM",
-	"dVNWGRLWb59netoQd4D8ca5HMj6nCTNQwwudeAPJPrHXe70HmByFGUk001Mh2b/Beyvj7q4huDfzG6T5",
-	"53ixPKij4qJGFeJe5wGx+wih1dtYvXCXrWr3hn+4IH7BIfKSakouQM5ZBCQSMfRJlqYgbdJeAlqDVJjy",
-	"E7NrptHYrYWDTgfff7p90v/uczAAVClvtBOdaYcOBH9xuYE0g9kVpiMH7rf+DVlpJdu+j4lR9iObnKie",
-	"EZileknwtumCKagkSq23tup8qPGWUaxGkTvmDjetr/MIcKfb/e/t+58/1cn8QJqJsxrzkg351ouNVQ5u",
-	"WxVitazZhgrEtki37S0RDwNap3T8oIIHXU6/7i71DmEd/OrGuk0URUMdyQSdqB4hOSWBN9jw/tA7EP/V",
-	"qmuHEf7VLe1C9O8AjbpxhwKhQuxhd6wmKNkzHYkZ3IP9HVfzm9u24KdCf85rE4DsnsJ7D6Y3S2Rxyttl",
-	"1npK/D2l16ZCsdxRVV3PS5BsDvEZKdPN+6Sabd4nfrJ5n7hcc1LkmhNhRLZNNg/fIpAi6SZeFeT5d91w",
-	"/sK+H6SfVpNr/Uoypa3n68nIWoQbrMp+i7mjU4huGtZXzPDdnmY4yBXeNc6NVdeIzx88VC2QweMDDpOq",
-	"Zm9BkMFDC8L57l4Sxz630m52wxDrwmktQ1xlRMUbNiDnrYtMRJKIherEkHyOWDNqPt0++fyLsWz+tKvc",
-	"EMdJ1u6+5CRd+Mfd7srWUb6K0QV4WvBoF6qYE+iH0sLyjexCAdsPhazXALZF5Cas/EPe3aO8C2m5fo3g",
-	"VacvenhBUpVJIIA3tYpbjJi0SpgiZhb03IzNmxCPzUMz4epVTlcFa9TN+VYtAoY354rbuh1ux26d3kI1",
-	"jMRkdMWkTbjdPMjVOQfGQqwhLIe/3ameKbj07s4FaR5GTs5W4Tis6dRlEalQegN31gSkpMnIVubbxNi0",
-	"H17Y7x6M+rmqXlaQpDXLpkoZXtaNq6dVQLZfp/RVQJbUXFCBj/Lbqp0rhec3VD3vlUPZm/ZdWE4zi9k8",
-	"jajOFFpvMHn3Qw6bZnEnntBa1xtfqvGFtg8+3rzL3wwziE3Ywtosps7kuIYadqBAV/oJHEaJrmxoF4r0",
-	"10fvGysF3eRZhROEhNkBeUNB59224ig+tAmfB3QbzOcGYSf13hSIoD4PIO+QnVpNZgvcoUwB5MDlJOcu",
-	"TSwkUiSq2xZdhefkm+InJrgt7LDZpcvgLvMD94zQy8s//5cxQMnR8eDT7V/6j0/DgeJ3CY1gJ3U8Dp+H",
-	"1zkxbPMbTELpUQwplTqHVeCdTKpRCnK0ALiprkNkV0mLiWIbYew4yl6c7G4z9bvXqdukzpZiuqPHfw8Z",
-	"gAWkSkmmshTknCkhu5tzh7Bfat7yFdeiX+6gMSe8jt3uOPyjXIVIUy2/GhnsK+2wOLMtMw593tJweR0Z",
-	"s109YYp49422uct+3/xpw2B0F+7lVbr26gyeDr8NMLKtONSdWMd6F//BWMeapdUTzKo03UikFeoM0GIr",
-	"2eR5IjUXJ0nzF4jgNn/V1mHrE0oWQt4Q+C0FybDggcCku4wzvbS3/80LAwmJIWGSAJWoD+GlB6aXfRKJ",
-	"jJufqNkFyVNTkkpHgmIBvX7PjDcqJ8yfuBlG+QzBzJVip7sw9Yo1HcrQKzfzIHNVO1PVwRnVWg1spzzo",
-	"AaszGy71cxtWtpUhZXyETASU2vACr9cIsSahGzsUrgYGtXMUhDN/VagVrDHXtFxiBj/QaEpcGrGN8XQu",
-	"v+fVYAmV3sNeshE0NNhp7c9TosFq/TfNdAIt/YZWOf7H968Ip7O88qYRN1if08J2fUsol2ttJ+631VIp",
-	"Wx8GCsxquHYVETt1T3yRf4Bup4b0qkO2S2jPKd+gx8xvIyfAGqb024vQ30ZxZhM7RzG1NQY6fMb4qFqZ",
-	"p/bjFmM2pk871FFFD6Cg8X8IW8rFavIOgTmCVY+yhFZ5NoFNheAWOp+mrgJbGkUr1OGx5K7KVJ4UQW0N",
-	"suIyWqOiVW0Ju3Hngh0Qfp2lKW2Qs09cBS5lbGDD46B+j4IO/v3pF1tNa/Tp9lH/u8dhL9m2XRJqTMCT",
-	"uU9PgzaKR+5+YXe/rPvTzpRfKQ2/tjVRyQQ2mznEHzaaedvK7gFGUu/YX3bqIbNMaXIF1qxZrHZMayg0",
-	"Xa0d2cAgSpawsqhWMt2FaVK2Ez6QaVJuZjepXHsRv7uivC1lcAs9bCSe90qZ3YX6Dii1S033WszHk2W/",
-	"iqvIKOkwShP0LSpIJqM8uIRmAOPY0cfdeVFaAuhRLCJttH7sBS1EMhJyFIkkASTeREQ0Gbkbhij5bCY7",
-	"lctRKLmYT8sJ8NZZUD6+L+5lrBoarpWogjlw8tMPF+ScXyeUx8Re5lC+YwSo0iMxGYF9BdfLY6eSxOaR",
-	"wtpUUk9H+C7l8Wgp5I2aMgnFTwt71VKJzL1X/IG/hHcwFzfgWomv8istXO+stR44fBMvZ46mbMX6//Z0",
-	"fdlOM1OIC713GZX1a08jGs8Yt87v4t+REDJmnNoDnTNYNB1dbuJ7I09oZPQihr33wFg7+K8pFqSMqPQb",
-	"X+KETOniqlWUMM4MktWaYwZnvyiSPYtd2QR1ETGajMxc7d/XkyA31MzMN7DjcmzemryCbP4ZF0UOvflD",
-	"J746kgeoJVhacMXamtsYfGAzwHaIq9eV52bhneVwPlBjrf2NI2nrssbdAkOwqS5mtfpc0PcLw+thGage",
-	"5hWR+94zW76mXzqJ+6SwDUbY6LNPWF5Lr0+ESzHfvuJ1rRNxl1KQ1c7EldrBzqvse5hry0d/VV5Ssd/L",
-	"N/ApmAA9m1G5XH9fHAnfOfHbWxznQwaP1LC+RhZctrMPpIusukXqbcLXMm7vVr3v5KNKLYS0G5tIUNOR",
-	"5dDFFJGEGLhmNFFBIBYj1Jb9+D/CyafeHJ0iPnmTz4qUCb2ZKZAh7SaQMhjq22JB03JuKhVcQagYYQRK",
-	"lVsKpCelqDqxgAZxAZHgsSIZ1yxBRcIOR3A44j4Nt6RcAWYz8FrEuI8NfwUqg5KoBrDKliuDVXabLyAE",
-	"VC/LKOTQfE3yxKU+oXyJRRVcOxXX1UdktkO2SmkEz4jSAtsLliUY7MvcvREov0AH//50+6j/2N7y8Opz",
-	"/xf5L//Rp9sGl8JHBXI3t2mLZLhAZMbo8w35NXvMPs/vt6wLnzycekt5+qC7L5gDbltHnDnc+66HuF16",
-	"TzP/9Y26x/Vv+z3sdPyWJ8syt6/zqdcD3kW5ylKe2HOo76kJ1jtwpCA9HsiHYrewm8huC8VvdEAri/yH",
-	"rXi9CuYratXJ9Z26EqGMqtVR+dtDMV5ruo8agxPFGx2I6ZDXe/KT3DJC7I7yoRW9q55Py2kU/OHKOkI8",
-	"xKr2a75TipmD0nYXZ2gwveYaeGybHb7AJn/EvGeUErTiybWkRmdBS+yv5pfHffK8KK5Qyzr79vTuJLZC",
-	"ERt69troJZAujanQ7hPCFKG8Us4Cw85PF50ukXeqnFEZXEKEbp/OHZqbbum2wmTtDZY6kjtM9g6uBRd3",
-	"IOdyNn4gUVdsZCfXVRyV1ahi14LorlSyFSJtyctbJPdqlo5InbEu7IXDCWtuoqYgyiTTywszrwW/oJme",
-	"Pl4lPWsJVoxRRY7+++cPfXIev7x43ieYwXP63X8ck4kUM/Lu7cUHcjJ/dGIGPMEPhsQoRYoods0J42iQ",
-	"XXJsr+S0RIKWN161nooktvacMRmVc6szSQzkn5Hn714R65BQJFPg/k0858QlDw2jp7AkC5BAXHPWITmn",
-	"0ZQYFLQ8JWFKq/ITwjThALEaXhq4ThKx8NwzLzxnyNmtNW+tEyCLmT6TQGNMP6Z2EfgUb5UkeQ8pielI",
-	"R4Uvu0+qfm7sKRVRTRNxncEZqui9s56TNZW+uqR4jRwFBmGzVEitiiHeZ5xcZckNcT+QIw+o+IXP6dSZ",
-	"dbWf9azwrDBiW9ewUoRMBddQHdEHT3W4CnDM2A0bXR0zAKCIJglI19urIj9KsNuuzF5wubI4/4fK2la+",
-	"KoCLkqlPbONf3AJe/V0zlGTc/JaU0H5DOb0Gg+OueqSP+ZvgkAR7/P6+3LP6yef+oI8y6Z31qkRcNzGd",
-	"0yn4av8PgviDIL5+gvDks5Wenz9jNuhE2Ct3XNNIl0UFe+nTBYlhDokROmolswF/t5qtwgDyZe+dhJTK",
-	"vCyTJD8LeXPZK89fna30IjQijGoiM1TRZ33z30sewJh+iU4g0gTIYiqIpjf2ZIaX/JK/EHxupJzgamib",
-	"CKIvVXF6AyP0rWIarXpGWKwIlUA+fnz1cv6XZ8QYmkrTWWofGx3hyZMn3xvp//HDCzPzJTcqmv35n//8",
-	"5z8Hb94MXr4cEts1GzN6nVlRpAjTNE2YrTt34lJa//yrEpzEIspmwPWzPL33kjOeZtrJdEQKMZnY9k+u",
-	"vEvGY5BkbFOHx0PyI76aYhbRklitlxyNEzZjetwnY/tk3L/kY08vHh+bLY2PSkO0T1h8PCZCmuERwgak",
-	"4/wFxXgEYzxMxiOJsSuaELXk0fCSo/JEuVoYHH98+sjCe/yjsLse22I05x/o9dgpS1xkUpHxqxhmqdDA",
-	"o+XgNSzHQ/Lu+YcXPyAE8eQu+QzktTlbbSjEwPQvT77/7rg2zGSAdaHHQ/LRNownNoOBxgPBk6U7bzw0",
-	"CZNMQWzVo4RF4IIiDtnfpsDJ38UcJMZ1yY/mjQjI/Mnw1EtuRqT/n//vf5MQqhsS9wz7s97p8JH92mi7",
-	"NGW9s96T4enwifXp26pCJ8MFJMkAV3/y6+JGDX91lyOubYSsUPleGfL/O2js64UBPIzs4CiPT09zInZx",
-	"Vx/78hGt4r5OrcfxkTfUwxtIUz/DFXkNS3IB2h3Mt4/+YpiPp6n3zn755MUpbS3J7CphEbmBpaP5OUg2",
-	"WVZ1dWMD0WuFwZpMT3ufzKgnNsPh321AcV059wgWN0MAMB/TDruXArfJFMlSb5fFRpTbq0HeZetWjQRg",
-	"3F5qOMBuzfRLlDXfnj5pGqZY10l+laIrgCLKiQI5NxSLIWdFjgzXN0b+leHhjt8ctwHRSL6UDZxkbASm",
-	"YaLPU/bCvYYqgW0pqxqrApSvnPxomG3vc3/tiy+sU6LDmx8t370wbBffR10C+93m6Z9noRb2xZmuy+z4",
-	"tEecKUCJvqIgB0GBJSa+MjS0moXrtr4lOpUegV9WlbFPnyvYZk69URvzGZCHQZ9cSYqws8+iJBrx1iS3",
-	"n32jiE106JPFlEVTYoTHDUCqCEonbHY8pWo6JBfCFrZEiWpEsLrkXJCanDwjNA8Yuym1MLpgQpdkIbIk",
-	"JldQvmLnHpLnRIKWS2S6l9w6pM3MCmP4uUuCKTKlcpaAUmdEYtqdVdY4EC40KYVnlYasVVEcfa+4QvRX",
-	"ES93j1rOJf656gMsSnxUMPvR7qf/menphU1eCeC3XVw8JONKnsvYqIJApSLYjBvVRDw9gwVDm8EXg70R",
-	"ZpSlptW4107wnc/9Xq5nrXu/eM8t+f5I7T1cM6VRs/QojhwxnZOGwTs1RQOPR3DcSH6rXP3klqZsVKQf",
-	"fXYp3KADmRmvdOEMVFqkeRJ+TvmWEtSQYLopXkdbsAh8mhiuIL5NTa0ifgX9noYu+Jtv4ntneXbe6im0",
-	"cLomzaNls3uQIiEKM9y23MLWtHPfdPB30J2BX9NBUAEw1kIp/yt436vzwY20gZysspjpQZl32qwtmRfP",
-	"578bdalhSOoy8suB1mQ+tgxk07PvPFI9v3N3A9ZAtuVwEylmYdC3hPqbBtNi86H2qvkWZLFe9bW+ZEtr",
-	"OxcEnvs6pPX6czeqveYdT+Jmenpi9UEM/waVYCtfrO7rPO0uExQdqOgjs3+LCbZPUuyaDxgfkueF9+iU",
-	"LKaAuQhCosZpBrMfLagi6CBpksIfnB9/H6pn9QqKAYs/1m+DxWIxMAg4yGQCPBKxzQHabvAOWu1po1rR",
-	"R8gZaBN0KyJ2PX38/XrM+iDEG8qXbh1qF1gZ1D9qyGHdR6en3x+H/T5VB3Yj9g3IuEyF/s886jN23sg8",
-	"v3ps/QiY8Wf9iOPyVYOPxiYyLxstHT2+xBhOmcQoSTW/2Xxd28zwklfXUUlzzhdTe1iMTzgsSEqZfGbd",
-	"v5WhzUqMxqpQR7aO8FSCAq6xyA3aZmioSUeHPsUZWGG9CxvwxogxnYEZNKfC+tJXU+jz9Rdqh/Pt1uyc",
-	"I2Yzba5EvCRCmjmoIj98+PCO/JUqFh3ngK6YA4w/I2MMwY3JjC4Jp1KKBQ7kot8uLI5efs/gZopg2z/y",
-	"+Bv1zDrhrbPXPXWPhuRvhj4dcZoVFb//lkKk1TPnczaWWRRBambUQhh7IEWLjkwoSzLp/P8qEQuISWys",
-	"ltRmG4jM5QPg33EsQam+yxx4+vh7C6z3xgwfYC33cciUfqVUtldWVrnJsWNOVhu7KyPb5b7cTYeQ9K3S",
-	"b81ueEGjKQxeCK6lSNYZEPhy/i5O9XSHO/G6WIa3UcFsy+B36OfYbHpydEXjQErLcQ2+P//888B8h7mE",
-	"NGSfj5E7jG3du9KBRqj3VWxZUMlMrPj47i9PvzcGPEZivh0+xsnL3da1wM8PRSReuOyioxyk7uYMj1PB",
-	"uG6WiLauYruZ9sK986WYaEW8d0f22R5MviK3txsl2RMoU+NWr2AnS+KO0rZuNqLcdiiz/ZxtoyOqbTPR",
-	"8IqkVqN2wyq8we5ruYKJkNB5MW2G2T3bZPYE1ttjbuO798mtJKWELLIc7Ecy45g96BU+PG4y0XIW0B6V",
-	"sAkLWHxkwnQ1E+cbRfL6DORKZDxW5OhCQ0oY18IGs78bPHpMFgA3qk/+Dpq8Mr88HXznP7swpw4xeTx4",
-	"QmK6VN6lXJKlRAuvTfnxsCF2YA9qY17lxUZew7JncWn3OpNd3WHCDg4yLZGGLzp4sJp/VaOQd4kxvByN",
-	"BPG/KhNPbouiw5/bIugFxu2Z+TR5sO0qH473eh2nQvd12zF08Vr79aDv4LHG1BmbwF89V6tobMtMJphI",
-	"tAEXwfykAa7lz9sJJpzvfg2lLxctg/zB5YrmqEmOMEHJyxw7bmMaRWGGdl36vHztS1GnfVK7s+K7Uv3j",
-	"vlXp4gAKbXqfamMx23rNsUSgAymP5QKaNEUPx5uVxbE9EGwXOM6Lrzh3qdvUsbEFxjhaAvF4SBBMidHz",
-	"sFiOIpCwa2brNpIjAyCq7aUZi4zfOMuiHy6BZyx/WU+Lz4t3EcHhmfW3ZoomhKlLTsnTx4/94rEySyDP",
-	"sxl7ixmJOUjJYnBlp8ckf6BcsihmMB9bly+m3qAr1dXHKlaPpVsUOXp6+r11UzDMXZhkSXI8JM/9/HBb",
-	"st+CCp3Jl9wxKMEjaE6iOfcrxTxEXbhY4GHU4RI+v1uNGOvSGVpE/DLGoo92QWW5wgJWRN/JrV/zv1Vr",
-	"9tFz/+y3SUkpS0J9WeozJ34hqCb+vFaLrnVouHvqRyMqnGhJuWI2rRY7PN3f2holVS6dyP/8//+r5LHm",
-	"D1sgDP9ZVHofY0R0bGRjLOmCj8kR+pCNKDGywN0BpXxJRAr8kmNNvSF5zglLErimCZmJOdhrCZbxCwWu",
-	"5jtW9bUhb5rYiJDgoIbkjZijUBKewLzkATGJd69oSiP8QxFMzTSfxsKMgxc+8/nxdkruA2faOuNsHDLS",
-	"QoaEyofi/O4gWDa2i7Yk93Kx920Tdec4hWMW8Fi+IEPpjcEinwURmggsR6BIwiYQLSMsBdAmM4rqdO3m",
-	"0qvytYdoLq3Ddx4lWQwvXf2OJgtmbq+1P1gLq6hk2Y0EijMrCmPu08IqZmu3sA5kU5Vo3mRT2cNnUDWp",
-	"Qgr9K6+g44NU6IsFHkahL+HzO1bojflZVeS/USUW4uVCShzDacDCFQ59clv8e11q/I9A53gdRIvZldLG",
-	"9D0au/pFZ8RgwPjY3tdTSx6hwe+uzSiAIUFO2TFj3nLVOxBFRRlZl2vvePh+2UjwTO3MLiHLHK91A2DO",
-	"RCMfabK6fHDtnyU36UB2H1+WyWVb4Tdw7bXGjE9Ae41Y7Ioe9hu08IT2AeIWXzR+tvF9mzBtlK724EWA",
-	"2xeR9gHWj4Z2tfxN/vYb9/LXq5xbwHwt0Q88r3uJfFRR5EEq52V2icP5Jh3d6xu1Rkev7vqhKurVVR5G",
-	"W69B6nersuP2CSV5831R1d4bsLCJa5/c4j8enJp+V7r4unT1Kj9p0tVXYHZPvPrr1dprfHyt1p7T0l41",
-	"9p2Sxn7V9rpMP4Du/uWjanvu0cyWqGrT3jeUAycYKxowvibJ37z1ij9AVX6vad121x3yunMgHkhXdZjx",
-	"jSpX8hAYW4sq7ED7YDOx7fIOlIrtYPOHozrHZntZIe9dtZbVdXFPfM1eiT1cSXKdvTYRw6/NJ63VKOYQ",
-	"uj9XNsvcvwfiAXseduZveNh+hkP6F/7gsA7XOjHVk9vC2/kQ3Qd/uA26uw327y74w00QChHs20/wBfgH",
-	"DugX+Ar9AdYtvKlDoFIUvVVXflt580u5k7SRsupvsV1ltd3KOw/sOqI3Fw6I1Qibe3ZeaaxemPcD1+pf",
-	"UAXG6gdMbJ0DUUBlNCWuRo6Zsek2/b9aK661d4Hap4Lun8t6D0wFpXcupAMtKUKKu6hRS1EzuvJ8ndbu",
-	"b/yh6u7+GjfW4NuPY3XoeL/HGayi6RqY1Fq3tZxpiLWe3NYs8dY7L7VzDxFWd8i9fX3/NODunnQE2KaY",
-	"7e/uVdxbqxHdjYzuUS+qMrrNtKOHgxCtikq9pU6bvrIdYZ3MYHYFsrs288a9/7sKaGwmUy1IH4ZoxYsw",
-	"dj1aZkq7+jWVdlL7ZDabYeHJrf3HqqukXlF0JuawipadCnwb0wVhQZjCIqbUQWh4AHlpd0KoW5G961Y9",
-	"HnLEcuVEH+/xrPrNgPpVMI71piRJgM7z+9yVZRZ6ct2Mdwd6ZzM+C3Cn53G8Cyw4JAY8j+Pi+DFPaavD",
-	"z+ks05GYVfJM63UEMqUpwwZKoziDkS0e9p8vn384H7vmVvkg2FhTyBusd8YJLVoNqylL3T3LJwOsIfrd",
-	"AAtIEW90G4QiE5okisQZ5GXKzEx4KdJR3xJ04Z9zXkyIL3mxCCqBJDDRZlkk4wkoRcbMBnRGzj36n+gd",
-	"xYukta5YTJFrNsfSryteUBRtOcC+3qjW7tNja5eI7zxeDEozTvUmXoKX3jfNmcHCmvXt4bKmJOAgpTyY",
-	"2nkOczuY+A7FDxSVKwj5yDtm1Vg3r+BgLbVQWCLRAzS2lfOuUFM+v/jbc/Lqx/fEm8aVYRbXEpQyf5uv",
-	"SCS4YsqcgL2qje0M/a+Ozt+8e9Qn52/ePcb/PsX/fov3vGy3Z9sa8Pzlx8f28ledOz675OcvP5oxXn58",
-	"Mjh/+fE7fG+SSayeDnEWlQvUkqJ4fUb+8fbHR/jiXCQZ1wASH//07vzR4Kd350/6l/zvz83S3n744dHg",
-	"7YcfnvTJxctz+w3HEiw/fXht/8xst73jIRnnZIDsMAbJ5hCfeTvpX/Lq8vuVBfQD6xayWHZzsRSHog/W",
-	"GWOXd5hIag6b33so1RYVqhZJWVQLcHgsoabmnNy6fz242OrWqP9lBVcpz/l7a4y1wtQb/XgFyPYtM5sC",
-	"Wm6ZX1zVGlFALixF18ZaSyraa7B1N0SxZ69irlYdINz6JaPnOj+m4xJCOkZBaMBYbHdwrogBfwGtDsx3",
-	"/osP0dLrHJVEYxa1xgmdsWRpKxztI0bZZPv9pkFymozMDjuXh3QfvYfJvRaEd5ULRxve5/yr/cyvDB+O",
-	"a09ASpqMbBOuDQLc9rsL+1lTtXfsaR+TI8N1sLYjNiRNDD4cTWii4LjS8P4ZuRJ6ause0ivlqq8FjxAH",
-	"PlwKqUeN661Xf4u77QlygOsGPM5JOa1ypJzHVR6vC3i/q1xofJAmlrfEHYe7V0aOew+iMEzzYQaE1slt",
-	"1TnXasOcS6oyCX30muJLTPAzKwD6ttacmJArJvW0T8zp0Ui7OniqTwwiofcDPQ5TIDkjv+TIx7CTPpVA",
-	"FiyF2Dawck2KSw80NjJm4JrDTyHBoWb4XcxURK0T1ygrLO7b2rJi4UIHXiDTDM4FH6QgleA0IRMaaUWO",
-	"8kqztuir5ZIkohquhVweE6Xpsk+UMANTXIxrh8GShNA4JllqJ5dF5QZOFF0qMrY8z5l6Q2JgGbbnAs4M",
-	"8/LdiG0jow6nO4RNhxOvlDkqziimmraxqia7rgq5zaPx3ve7D8Z3rKvficA3RQtvY10SM3aHgfu1oCri",
-	"fZdpGfeHCO3Zo76rqtVi2UIAnKQAcuBuF6xWdN0co4Ie9BdFg3kzXZ4OW/QerDIAy0xtpzyRGbY7uIEl",
-	"49dn1nPugwP98VM6h7LAa7WmJdY/LkuElIXEj1QWTQlV5EJLAH3JX4oIb/N4K2T8+tjj3dWVkoRqkCi+",
-	"lEt7MN/UORg2DQww+Tf0Bt4BSC/Rfw/qUDHBH9d3DlMW5GbF1zwVHq561FfEN6pU0p4h3k7bms0gYRwa",
-	"o/NFnVssXmu0toRGgEVe+6uFdfp+IUyjMuUekr6rSDiRgmsCPDZE4O3Z3tHrt4rqD/la99kTMp+jweGV",
-	"w+sLtvvO5yCXemr5ldGZaZoCx96lVUQ0h+mUeBmD3J+WkWNqgVmN2OiiCx4S7igZw+jwFhy0Fm8hCiz3",
-	"npFrMQxmbLwrF/715mzsOsNi9zkgO+1fs9HFkwIB1tw6EQmMqATa3S8nEnhuPthVXbhipfdSG66YrYNT",
-	"raChAyWFeCylIQ/E40+dWygmDAjjisVQ7QuzYDwWi9LzUUpZlz5SdCkwYhMv2Dc1QiyA/GA9bvkCD6Nh",
-	"lvD54454gcIkzlBva2gwUkH1FfF8clv8+8FlOdyBGr6wPAfvMNsSHWpcq9El5sFt//KgSb0uFvuldblM",
-	"PfA1yYu1OQ8+Ve0s66GWqAg8hngEVCbLMeEAsbHTiHmcdzpbpSzn7NsRZe3Z1VeqHAdIl/jSEXyNl7Fg",
-	"OO0+xpDwyL1qa7Iiyte+mK6ZLhbUXQXP9/gi/3LPSng+XwclvAD/IS+HlR7YiGqaiOvMzyPzMGltNDp/",
-	"9cFqxgUq7DgSXR1353Ho4lzCDMPeHyqPUQtr/Kw7zRVecXJb/HvdlWv/rLeI4+RfH+yydQmuFlzfzMuW",
-	"f9wpkrc9qdyncC9Z2U6jePs7/TWUUorWMurUKloD5JKpdZelPyqQX45A3UPSnRQJbORz27NINgeyXhrj",
-	"we7ewJSMG3Uvabj8iWIYp27yg1mEa3aBPccaASMc3XanBOVGFBNsHigW1TICNpJLKDEHRbggU3Y9xZ6J",
-	"lOcfNLm/DCwfqnw3azuM0wuh8rX6u9ZgcF7wBXEugLc+3zy5Nf9bp1w4HNsrP2iyGM36Ho6xuAb0VpVp",
-	"gHsXF4g7jT15P34SVyJekgilLgb1mERmZPjOkDwnMVP0KoEYt/CNIlrcAFdEaZHm/edzrqggEjxWTd6S",
-	"7djSPepSVgYdwEfy1SB7obw5ZEHhJWSORISt8ZPU+FHZrKtNl/tH8dbXG2reMKZpQbJcdzciSoRi/HqE",
-	"7ZgfzJ15t/gHWb0aL3b8Kq6ISFMhdcaZZrCDBrf/KNqSPkitzS3vMIpbDps/YpVVxFvTxLZ4dHJbdtl+",
-	"WJHJrbH+99i/tgTWvjnvH71rg+3p93flejd0sF/luJDKB9CPv2C8bPdxOvzaoGVt47R2CpDzHHcymfTO",
-	"eieIHG6oOmf8AWiip32jt8SMg1JF9pU5NkkjTZhWkEyGni8yx18VKkZnjcN8lBtYultoc5BsssScUW8s",
-	"s/bAKO9ApAlg0rdi15ww3idGs7IuMeSmxq5gHP/te82GVbM5tMQ3NJoyDqXocjcabG23H94TtVQaZso5",
-	"4K4l5RpioiKR2ivc+dpTNnBjBGbBjGKCh9/HjcxojOaPAc1iyqIpmTBIYmWeWeM7Jkcc5ujiMzb4nCYZ",
-	"qOMKtGJnrVTnep9xVzCydJnTlWK1w3pWaGjZ/hV8A1/3poMFJOyaXbGE6WWfRDSlEdNL3BElCZtAtIwS",
-	"GAbyY0NT/SzkTSVzHovYwW8pSGavORpICXkzkJAYJY8kQCWm+gcStYaBlJHgrFjIxqdQrGPjNvjqx/dY",
-	"fMpi8ErlA//4izoHASBKMbGVrGhia1uVFxNU3x2v33a3sh57qdPruVbrtYASZWXOH8N2Cc7uDf6Nfxlh",
-	"IqRN4j4ygvJCU6kh9hGuZDyrE/70w4WrVdqv1kJEVMx/icEYTHKJi+AgS9Zgi3jRhGigPkuolkwMl7ss",
-	"Ikg2QA9GIpqfBxMhB4hGftS+RIwyUtTIczRFh5ZZ7pC8868kPcOr/pk0XA1SZe/5r16PHQbTuVXv86fP",
-	"/ycAAP//",
+	"+SVPoQGSIAVSlCxZTma+JJZE4qXR793ovu1FYpYKDlyr3tltbwo0Bol/vqDRFF4IrqVIzOcYVCRZqpng",
+	"vbPemIuB0kLCmAhOJKhUcAWK6CnVJKJSLkkKUglOExJTTYe9fk9FU5hRM5ZeptA76yktGb/uff7c751/",
+	"oNers3yYApEQCRl/o8gcpGKC98lESPJqMnhDdTRdN+6PIqJ2sNDYHBbl+B/f/9g+2ud+L6WSzkDnIMqk",
+	"EjI89JjDb3oU4RNjIiZET4GkEuZMZIqk9BrMZMw8/q8M5LLX73E6M/PZdyormdHffgR+rae9s8enp2YZ",
+	"WoM07/6/vzwf/D908O/Twfejwac//6nXDwDhVQyzVGjg0fI1LFfX+4begCKUvHt78YEoOgGiBZGg5XJI",
+	"zF4UnQG5gSVZMD3FjeA3VyJeEglpQpcKv50wqTShXC1APrvkeuVVyoWegrRvMkUkTDIFMTl6+vjx8TNC",
+	"7aRkMWUJeCMyRZRmSXLJZcY549fVd0+/Px6S17BUhEogKhIpxGYHZoCIJglIQnlMbiDViDuPn5KpyKQa",
+	"XvL8CCzel2fgQWxgQNZ0GN9+2+/NGM8/PwpCf4KYGkYTg/ckoUoTCTR+Ztc8pfwa/D0i8J4+ekyYxSOL",
+	"s+7BmCjGoxKdVvbiSKVpE48MRgWWzaMki+ElJKAhXl29+53E9gG3JkWOtJhdKS04qGPczxKPhSYLgybM",
+	"vuW2NM7SmGqIR7iDcRNFuJdGbqrKRmKY0CzRvbMJTRQUG7kSIgHKLQ9gM6ZXN/COXgNR7N+NhJjge8HJ",
+	"vj3tGxCyWTYzH04RC+ynEgcY13ANEtfwVl5TzhTyolcITZwxpXpaTii8h0bM7FPCvzImDfi1zMBfykTI",
+	"GdW9s16W4ZOrB/iOSs0illKuG2dMy2d2MKEU15LOZtA8Xf7E3Sf7aDHnwiDO6tm+5cmywMicTKgmQhI6",
+	"0SCJnjKDjEpTrskR45GEGXBNE6KWPDoekuceGSpNZynEl7zgf5rNgDDkTAvJtAaOLOYKIjEDReZMsasE",
+	"yGIKnDCtiJaUKxqZ1ZFIzGZMqz6hZCbMpJc8oRpknyiBLNDSNuWEpilQmbPOklqoHhOVsOupTpZEJDHu",
+	"h3IiuKEzw0iWRAHw4SX/IMiMKUW44NA3G5GaAI2muE2zAsYzDeQKJkJalnstgWpQujqdE2DIqQSHS262",
+	"m6UKpCZXSzJm8fisXLyZnOgFixB8UypnCSif39YorcIGekFEMA8MDNgD2PDZoJLTQMxLPrG9wO0gQkaC",
+	"a+DICWiaJsxqBie/KqselJP+ScKkd9b7v05K5ejE/qpO/LHt1FXMc/MZnuIpU7l6ExrZPXaCz9RUlrbn",
+	"i+c+1xnM29f3tl0jw3y2tfW+axxr18fmDd391FAFHng6cNs2Kvqyp9Hu78i9Pe3wxNdAyhy4JzUOAzEn",
+	"ba4SmLXsO7VP/HnD/btxA3t/zglIKWSfUEXe/+0F+f7pt38hbhoSg6YsUcOeLwp3jsf5wA+J9xSL2iUa",
+	"tm0UkTB/4E4s54MQbyhfvod/ZaCsDXxf2PRBCDKjfEmMMTdLtXrmzJ9cQwFyzebACc9mVyCNCFYQCR6r",
+	"2o7fm7cGz81bq5rQhX3F2EMLynTQwi0VVVymW7t54HnKXiTMQSOVIgWpmRWyEX5vFLlVU7nfiywqjqju",
+	"KsX7PTvUGtUv1xkCc9bV5y6DSZiLm/Z18ixJ6FUCuZa6MgZanAgTpmGm1qGEBeiFecm87YajUtKl+Vxq",
+	"Xd0h51wjlRcY19897QWNkVLv/qWHYFk1PBDIfe+Qi21WYFY56Mray0V9KtYgrn6FSJsFF3hlWRbSWhwz",
+	"Mz9N3nl45qy6KurlGFB3i7Ra4tvhx93Odsb4K/vao9pB93sZZ//KwP1sMKt+Mu4IVs/GrakVrsa4XaXZ",
+	"mGraeS8l7Qew1PNu4Ym000htZ7iM6hitm/mZ6ekFRBIsU06St5Pe2S/dV9/AulQxZI1lTsXCGFMRPCPp",
+	"0wW5AUgVEcakpGRKFTod23dYnWF1c5/M9rKY6fN5kLlaUzHI5WikQz7HTIE8u8xOT59ELMb/oU/sMmpf",
+	"GyNYLZWGWQjhN2E7EwZJrFbX8hM1RrAzGe1DuZn8jHCYW+nGJJnTJAMUZwVGrkxSx7yOhNuB2Ncydmm1",
+	"giYZJ0GJTEaw9nf7y+0anME12dMNUb1Difqw1WUUZ1JZPJ5qkMIKFNwFvyjx+UAM46/AYcL0haY6C6Dl",
+	"z0LeMH49oNdAruyj1iuPgQoiIQI2B9UnbEIoXxq0BJ7NkBcLDpZnG6lGk1EkIUbn4K/iSgHcgFQjmiRi",
+	"Qa0HA2ZpIpYzwwQoj0cqS1MhdeURxiMxg/wnc+Z6CnK0sKsc0WsYuVXizDdcLHxhWuLZiylEN694QEXb",
+	"QgmbQhKPaqqEeeEOCtuM6mjaVeBah5QKaaf93kzEsFYEW2i8MY9uKfQPoYIVQArRfn4oJXgcLLbVvxyQ",
+	"ttK+NsEQ7zQLd/nT/1jjLt/inGsQbYRXCyzeuDlzkhc8YUj0cxaD6PV76dQyAcZHlmO0EeMO+GlO1gdi",
+	"pr4q64PFQ051JoEa/PQcQuHvjPRH2M0Mrys/S7Cf8Z0gOMXUMMdV1kZTGjG9DPOJbRhfDIlh7suRWTgH",
+	"ua3SADxWXcljkvEYef2CyniEuHC7foZD2MlpQiNQI01vIBBLP+dSJEbYuQQAKoGA+S6BuE+M5jJHtdNg",
+	"OYbwhr0Q2VfCQ52sd5HAiEqg3S209yKB5xJoiKwwPNL58FShZrRSMSKwU0kOJFtqYbdGa7/cf4nG/ZLU",
+	"alhQAX8BjjAhhVB9a9mFEN1KdPlco5BHj05PT9dKpI7cYffcYNXx+cP5OXGPEnzUBSLdEiEmGY9BDlGp",
+	"aI3y93foSVldp5aZ0pbqDUMTEh8nRQoH+iLXM55D8oSQl2YzNlEjxx1RYjNZ7ELvsCL3UGqH24bLmGkl",
+	"7hnj/reP7p3c968M1Cl47YxbUvTDoprthOvnRnQqPQK5GpsmlHNMJXL8CF0nnKkpfhkZG91oLw1KKVfh",
+	"mAhVMFI6i5frV45DmIWhmTqVIzWlOMGGb6ZSRKDUxm+ucqZ8mMpq+v6mwgSLo77iaabXUmwtXmlfJVdL",
+	"kmYyFQqeEZr/SRKYaCIylG0Zz5N4jgQnVm/oEy60DZEdD3v91qOoZX5lVwlTUxSgxDxI8EFPKS3Sx+on",
+	"U/cU4w9lXiTKvG8U+eG9c7Gq8KDVQ6utrviNiEk1ixbTF3MBqutB0EDqW9NpWRxYxV8LZKec1rxnNpeJ",
+	"LKiyaUA2OClsflIs6YJXBPpGIbRrSbkLkwd24eNp/mTfX2wIL1+C0owX0eyc8EvHXK/fo2kqgWsWgZqy",
+	"1OidIsm4BnCoP8kk+uQgzly8u9/TkjLHMAqvYLNvrrCMAsBG1tRVrSlMpwYOuhbE29jEkLBrdsUSppcj",
+	"MQcpWQwjIyTsGjqIP2sDbrvmKVNayAAFnxvhTGZiDn1LfEwrQyGAaXjoRK9EFdrYYnFEjb7r7UMOq1qx",
+	"PfVv1ErW1HpNuJqr2S26PQEpt4c/yuw7vd5BiBfwvz8jud/LeRZNNsHngtNtB5GQbV5ygf5qNm4g9ptb",
+	"2f7RVgmtcmw1xlHbQggO7VRf0uS25ntx3NtZ8BsxzTX8q6pcdzB7ebNYnNI0BQ7xM6JFTJc29ZdeGWG7",
+	"IhZ3RN3Ki3O5vPQCLbzYVeUriyYBUVUPYDejZeuhNsezrc14p3jzTm2HFbZTg0BBaYj1eVy2QdkoBtuB",
+	"/V2qDAcyweuQ8bSnEC7Z0PQcfF7jM5p2veiDpFyxXEvbgBN8QbRdrqo6/nt3Npic58C16rZbv3YtKhru",
+	"HQ6mhjBahBHkNw2S0+R9k4vSl1tG1VlwgpgDPAK0Ybyw+5F1FiAAGMdf/NePawD57mkdHMHLcJ/KP4ej",
+	"k8Gn//tPoYP5G4MkPpfSElMVvzCRIrw9/AmTgCn574u3P5FUGNVCDhJ2AyQWWkNMUqqnfUIJXnUgxcVB",
+	"vIJCbPbmMBgyBaUcE2k/HLvA8oXQSf0ANNHT1c2pFcoWN+vRwb0VmuiV2f+cwWI3WQhxeets1XiGnHds",
+	"65XbQ47DVjG1bRR6hXK+XYIUh/HePr6tRk0jyqNl17XtPgnVW0BAOa6ggZ8j4YBUYtG2qmoBx61U1XVo",
+	"eie0vE/c2QgPaifbfoT5jluBvwOVquROB1KpvM3sIrCxCaZseeyf23bxvhiz8KcDBi8MGU+MoEc+LPSo",
+	"/NSuD/73z68vVg/5BpbVeETNqkiuGy4fzIPf3zQkat5U8ki8PDAVTqD4bb1wvtHWQp73zON26hBiVJGx",
+	"PojZfugtvM+9qp0H1T3gMcQjoDJZBiH/BrgO6T9usKAE3r1In1GWdHLBTOiMJctRHuZa71lmc+DdH+/I",
+	"S28Yj9eRlAXsa/PkzhSE1rt49lJzCiDJDOcmC6pCrsW1UEAf9/Z+v4dxhQXPqIIAVezJsS4gl7z9e0bU",
+	"XdUJixDb6RI5fRSwyddeqUbxdD3B1APKa0zLKvls+PL9UEk7sraz6c2xpvlgX7vdFiJRigkohQdskAxA",
+	"tjDgHWg5jpMfSMXJt7EL/aZN9nQnhU1lyX2Sxp047OdG8DN+XRSb2bsVHm8WCoy3Fyh3tvi7Xj5AII4e",
+	"ls3vUlVGBuDdPeA7z7Xxdc4HI+PLA1vvIPBz6mow9dDTC7F5GL4r4Z/T5/04FDZD552gZq1ggiYzoTRR",
+	"7DcyE1xPlbvcXpwFeoMp8WWlU147edbvkIrZijotuLL+cHcmygtuflCRXm5rF6K9KjbWRDr2K1W2Y6yb",
+	"ssqQsH77PNPThrgD5F/neiTjc5owAzW80Ik3kOw39nqv9wUmR2FGEs30VEj2b/Ceyri7awjuyfwGaf46",
+	"XiwP6qi4qFGFuNd5QOw+Qmj1NlYv3GWr2r3hHy6IX3CIvKSakguQcxYBiUQMfZKlKUibtJeA1iAVpvzE",
+	"7JppNHZr4aDTwfefbp/0v/scDABVyhvtRGfaoQPBX1xuIM1gdoXpyIH7rX9DVlrJtu9jYpR9ySYnqmcE",
+	"ZqleErxtumAKKolS662tOh9qvGUUq1HkjrnDTevrPALc6Xb/e/v85091Mj+QZuKsxrxkQ771YmOVg9tW",
+	"hVgta7ahArEt0m17S8TDgNYpHT+o4EGX06+7S71DWAe/urFuE0XRUEcyQSeqR0hOSeANNrw/9A7Ef7Xq",
+	"2mGEf3VLuxD9O0CjbtyhQKgQe9gdqwlK9kxHYgb3YH/H1fzmti34qdCf89oEILun8N6D6c0SWZzydpm1",
+	"nhJ/T+m1qVAsd1RV1/MSJJtDfEbKdPM+qWab94mfbN4nLtecFLnmRBiRbZPNw7cIpEi6iVcFef5dN5y/",
+	"sM8H6afV5Fq/kkxp6/l6MrIW4Qarsu9i7ugUopuG9RUzfLenGQ5yhXeNc2PVNeLzBw9VC2Tw+IDDpKrZ",
+	"WxBk8NCCcL67l8Sxz620m90wxLpwWssQVxlR8YQNyHnrIhORJGKhOjEknyPWjJpPt08+/2Ismz/tKjfE",
+	"cZK1uy85SRf+cbe7snWUr2J0AZ4WPNqFKuYE+qG0sHwju1DA9kMh6zWAbRG5CSv/kHf3KO9CWq5fI3jV",
+	"6YseXpBUZRII4E2t4hYjJq0SpoiZBT03Y/MkxGPzpZlw9Sqnq4I16uZ8qxYBw5tzxW3dDrdjt05voRpG",
+	"YjK6YtIm3G4e5OqcA2Mh1hCWw9/uVM8UXHp354I0DyMnZ6twHNZ06rKIVCi9gTtrAlLSZGQr821ibNoX",
+	"L+x7D0b9XFUvK0jSmmVTpQwv68bV0yog269T+iogS2ouqMBH+W3VzpXC8xuqnvfKoexN+y4sp5nFbJ5G",
+	"VGcKrTeYvPshh02zuBNPaK3rjQ/V+ELbCx9v3uVPhhnEJmxhbRZTZ3JcQw07UKAr/QQOo0RXNrQLRfrr",
+	"o/eNlYJu8qzCCULC7IC8oaDzbltxFB/ahM8Dug3mc4Owk3pvCkRQnweQd8hOrSazBe5QpgBy4HKSc5cm",
+	"FhIpEtVt57PCc/JN8RMT3BZ22OzSZXCX+YF7Rujl5Z//yxig5Oh48On2L/3Hp+FA8buERrCTOh6Hz8Pr",
+	"nBi2+Q0mofQohpRKncMq8Ewm1SgFOVoA3FTXIbKrpMVEsY0wdhxlL052t5n63evUbVJnSzHd0eO/hwzA",
+	"AlKlJFNZCnLOlJDdzblD2C81b/mKa9Evd9CYE17Hbncc/lGuQqSpll+NDPaVdlic2ZYZhz5vabi8jozZ",
+	"rp4wRbz7RtvcZb9v/rRhMLoL9/IqXXt1Bk+H3wYY2VYc6k6sY72L/2CsY83S6glmVZpuJNIKdQZosZVs",
+	"8jyRmouTpPkDRHCbv2rrsPUJJQshbwj8loJkWPBAYNJdxple2tv/5oGBhMSQMEmAStSH8NID08s+iUTG",
+	"zU/U7ILkqSlJpSNBsYBev2fGG5UT5t+4GUb5DMHMlWKnuzD1ijUdytArN/Mgc1U7U9XBGdVaDWynPOgB",
+	"qzMbLvVzG1a2lSFlfIRMBJTa8AKv1wixJqEbOxSuBga1cxSEM39VqMOuMde0XGIGP7aUdWnENsbTufye",
+	"V4MlVHoPW/RG0NBgp7U/T4kGq/XfNNMJtPQbWuX4H9+/IpzO8sqbRtxgfU4L2/UtoVyutZ2431ZLpWx9",
+	"GCgwq+HaVUTs1D3xRf4Cup0a0qsO2S6hPad8gx4zv42cAGuY0m8vQn8bxZlN7BzF1NYY6PAa46NqZZ7a",
+	"j1uM2Zg+7VBHFT2Agsb/IWwpF6vJOwTmCFY9yhJa5dkENhWCW+h8mroKbGkUrVCHx5K7KlN5UgS1NciK",
+	"y2iNila1JezGnQt2QPh1lqa0Qc4+cRW4lLGBDY+D+j0KOvj3p19sNa3Rp9tH/e8eh71k23ZJqDEBT+Y+",
+	"PQ3aKB65+4Xd/bLuTztTfqU0/NrWRCUT2GzmEH/YaOZtK7sHGEmt4LTXqYfMMqXJFVizZrHaMa2h0HS1",
+	"dmQDgyhZwsqiWsl0F6ZJ2U74QKZJuZndpHLtRfzuivK2lMEt9LCReN4rZXYX6jug1C413WsxH0+W/Squ",
+	"IqOkwyhN0LeoIJmM8uASmgGMY0cfd+dFaQmgR7GItNH6sRe0EMlIyFEkkgSQeBMR0WTkbhii5LOZ7FQu",
+	"R6HkYj4tJ8BbZ0H5+L64l7FqaLhWogrmwMlPP1yQc36dUB4Te5lD+Y4RoEqPxGQE9hFcL4+dShKbrxTW",
+	"ppJ6OsJnKY9HSyFv1JRJKH5a2KuWSmTuueID/hLewVzcgGslvsqvtHC9s9Z64PBJvJw5mrIV6//b0/Vl",
+	"O81MIS703mVU1q89jWg8Y9w6v4u/IyFkzDi1BzpnsGg6utzE90ae0MjoRQx774GxdvCvKRakjKj0G1/i",
+	"hEzp4qpVlDDODJLVmmMGZ78okj2LXdkEdRExmozMXO3v15MgN9TMzDuw43Js3pq8gmz+GRdFDr35Qye+",
+	"OpIHqCVYWnDF2prbGHxgM8B2iKvXledm4Z3lcD5QY639jSNp67LG3QJDsKkuZrX6XND3C8PrYRmoHuYV",
+	"kfved7Z8Tb90EvdJYRuMsNFnn7C8ll6fCJdivn3F61on4i6lIKudiSu1g51X2fcw15aP/qq8pGK/l2/g",
+	"UzABejajcrn+vjgSvnPit7c4zocMHqlhfY0suGxnH0gXWXWL1NuEr2Xc3q1638lHlVoIaTc2kaCmI8uh",
+	"iykiCTFwzWiigkAsRqgt+/F/hJNPvTk6RXzyJp8VKRN6MlMgQ9pNIGUw1LfFgqbl3FQquIJQMcIIlCq3",
+	"FEhPSlF1YgEN4gIiwWNFMq5ZgoqEHY7gcMS9Gm5JuQLMZuC1iHEfG/4KVAYlUQ1glS1XBqvsNl9ACKhe",
+	"llHIofma5IlLfUL5EosquHYqrquPyGyHbJXSCJ4RpQW2FyxLMNiHuXsiUH6BDv796fZR/7G95eHV5/4v",
+	"8l/+V59uG1wKHxXI3dymLZLhApEZo8835NfsMfs8v9+yLnzycOot5emD7r5gDrhtHXHmcO+7HuJ26T3N",
+	"/Nc36h7X3+33sNPxW54sy9y+zqdeD3gX5SpLeWLPob6nJljvwJGC9HggH4rdwm4iuy0Uv9EBrSzyH7bi",
+	"9SqYr6hVJ9d36kqEMqpWR+VvD8V4rek+agxOFE90IKZDXu/JT3LLCLE7yodW9K56Pi2nUfCHK+sI8RCr",
+	"2q/5TilmDkrbXZyhwfSaa+CxbXb4Apv8EfOcUUrQiifXkhqdBS2xv5pfHvfJ86K4Qi3r7NvTu5PYCkVs",
+	"6Nlro5dAujSmQrtXCFOE8ko5Cww7P110ukTeqXJGZXAJEbp9Ondobrql2wqTtTdY6kjuMNk7uBZc3IGc",
+	"y9n4gURdsZGdXFdxVFajil0LortSyVaItCUvb5Hcq1k6InXGurAXDiesuYmagiiTTC8vzLwW/IJmevp4",
+	"lfSsJVgxRhU5+u+fP/TJefzy4nmfYAbP6Xf/cUwmUszIu7cXH8jJ/NGJGfAEXxgSoxQpotg1J4yjQXbJ",
+	"sb2S0xIJWt541Xoqktjac8ZkVM6tziQxkH9Gnr97RaxDQpFMgfubeM6JSx4aRk9hSRYggbjmrENyTqMp",
+	"MShoeUrClFblK4RpwgFiNbw0cJ0kYuG5Z154zpCzW2veWidAFjN9JoHGmH5M7SLwW7xVkuQ9pCSmIx0V",
+	"vuw+qfq5sadURDVNxHUGZ6ii9856TtZU+uqS4jFyFBiEzVIhtSqGeJ9xcpUlN8T9QI48oOIbPqdTZ9bV",
+	"ftazwrPCiG1dw0oRMhVcQ3VEHzzV4SrAMWM3bHR1zACAIpokIF1vr4r8KMFuuzJ7weXK4vwfKmtbeasA",
+	"LkqmPrGNf3ELePV3zVCScfNbUkL7DeX0GgyOu+qRPuZvgkMS7PH7+3Lf1U8+9wd9lEnvrFcl4rqJ6ZxO",
+	"wUf7fxDEHwTx9ROEJ5+t9Pz8GbNBJ8JeueOaRrosKthLny5IDHNIjNBRK5kN+LvVbBUGkC977ySkVOZl",
+	"mST5Wciby155/upspRehEWFUE5mhij7rm38veQBj+iU6gUgTIIupIJre2JMZXvJL/kLwuZFygquhbSKI",
+	"vlTF6Q2M0LeKabTqGWGxIlQC+fjx1cv5X54RY2gqTWep/droCE+ePPneSP+PH16YmS+5UdHsz//85z//",
+	"OXjzZvDy5ZDYrtmY0evMiiJFmKZpwmzduROX0vrnX5XgJBZRNgOun+XpvZec8TTTTqYjUojJxLZ/cuVd",
+	"Mh6DJGObOjwekh/x0RSziJbEar3kaJywGdPjPhnbb8b9Sz729OLxsdnS+Kg0RPuExcdjIqQZHiFsQDrO",
+	"H1CMRzDGw2Q8khi7oglRSx4NLzkqT5SrhcHxx6ePLLzHPwq767EtRnP+gV6PnbLERSYVGb+KYZYKDTxa",
+	"Dl7Dcjwk755/ePEDQhBP7pLPQF6bs9WGQgxM//Lk+++Oa8NMBlgXejwkH23DeGIzGGg8EDxZuvPGQ5Mw",
+	"yRTEVj1KWAQuKOKQ/W0KnPxdzEFiXJf8aJ6IgMyfDE+95GZE+v/5//43CaG6IXHPsD/rnQ4f2beNtktT",
+	"1jvrPRmeDp9Yn76tKnQyXECSDHD1J78ubtTwV3c54tpGyAqV75Uh/7+Dxr5eGMDDyA6O8vj0NCdiF3f1",
+	"sS8f0Sru69R6HB95Qz28gTT1M1yR17AkF6DdwXz76C+G+Xiaeu/sl09enNLWksyuEhaRG1g6mp+DZJNl",
+	"VVc3NhC9VhisyfS098mMemIzHP7dBhTXlXOPYHEzBADzMe2weylwm0yRLPV2WWxEub0a5F22btVIAMbt",
+	"pYYD7NZMv0RZ8+3pk6ZhinWd5FcpugIoopwokHNDsRhyVuTIcH1j5F8ZHu74zXEbEI3kS9nAScZGYBom",
+	"+jxlL9xjqBLYlrKqsSpA+cjJj4bZ9j731z74wjolOjz50fLdC8N28XnUJbDfbZ7+eRZqYV+c6brMjk97",
+	"xJkClOgrCnIQFFhi4itDQ6tZuG7rW6JT6RH4ZVUZ+/S5gm3m1Bu1MZ8BeRj0yZWkCDv7LEqiEW9Ncvva",
+	"N4rYRIc+WUxZNCVGeNwApIqgdMJmx1OqpkNyIWxhS5SoRgSrS84FqcnJM0LzgLGbUgujCyZ0SRYiS2Jy",
+	"BeUjdu4heU4kaLlEpnvJrUPazKwwhp+7JJgiUypnCSh1RiSm3VlljQPhQpNSeFZpyFoVxdH3iitEfxXx",
+	"cveo5Vzin6s+wKLERwWzH+1++p+Znl7Y5JUAftvFxUMyruS5jI0qCFQqgs24UU3E0zNYMLQZfDHYG2FG",
+	"WWpajXvsBJ/53O/leta654vn3JLvj9TewzVTGjVLj+LIEdM5aRi8U1M08HgEx43kt8rVT25pykZF+tFn",
+	"l8INOpCZ8UoXzkClRZon4eeUbylBDQmmm+J1tAWLwKeJ4Qri29TUKuJX0O9p6IK/eSe+d5Zn562eQgun",
+	"a9I8Wja7BykSojDDbcstbE07900HfwfdGfg1HQQVAGMtlPK/gve9Oh/cSBvIySqLmR6UeafN2pJ58Hz+",
+	"u1GXGoakLiO/HGhN5mPLQDY9+84j1fM7dzdgDWRbDjeRYhYGfUuov2kwLTYfaq+ab0EW61Vf60u2tLZz",
+	"QeC5r0Narz93o9prnvEkbqanJ1YfxPBvUAm28sXqvs7T7jJB0YGKPjL7WUywfZJi13zA+JA8L7xHp2Qx",
+	"BcxFEBI1TjOYfWlBFUEHSZMU/uD8+PtQPatXUAxY/LF+GywWi4FBwEEmE+CRiG0O0HaDd9BqTxvVij5C",
+	"zkCboFsRsevp4+/XY9YHId5QvnTrULvAyqD+UUMO6z46Pf3+OOz3qTqwG7FvQMZlKvR/5lGfsfNG5vnV",
+	"Y+tHwIw/60ccl48afDQ2kXnYaOno8SXGcMokRkmq+c3m7dpmhpe8uo5KmnO+mNqXxfiEw4KklMln1v1b",
+	"GdqsxGisCnVk6whPJSjgGovcoG2Ghpp0dOhTnIEV1ruwAW+MGNMZmEFzKqwvfTWFPl9/oXY4327Nzjli",
+	"NtPmSsRLIqSZgyryw4cP78hfqWLRcQ7oijnA+DMyxhDcmMzoknAqpVjgQC767cLi6OX3DG6mCLb9I4+/",
+	"Uc+sE946e9237qsh+ZuhT0ecZkXF77+lEGn1zPmcjWUWRZCaGbUQxh5I0aIjE8qSTDr/v0rEAmISG6sl",
+	"tdkGInP5APg5jiUo1XeZA08ff2+B9d6Y4QOs5T4OmdKvlMr2ysoqNzl2zMlqY3dlZLvcl7vpEJK+Vfqt",
+	"2Q0vaDSFwQvBtRTJOgMCH86fxame7nAnXhfL8DYqmG0Z/A79HJtNT46uaBxIaTmuwffnn38emPcwl5CG",
+	"7PMxcoexrXtXOtAI9d6KLQsqmYkVH9/95en3xoDHSMy3w8c4ebnbuhb4+aGIxAuXXXSUg9TdnOFxKhjX",
+	"zRLR1lVsN9NeuGe+FBOtiPfuyD7bg8lX5PZ2oyR7AmVq3OoV7GRJ3FHa1s1GlNsOZbafs210RLVtJhpe",
+	"kdRq1G5YhTfYfS1XMBESOi+mzTC7Z5vMnsB6e8xtfPc+uZWklJBFloP9SGYcswe9wofHTSZazgLaoxI2",
+	"YQGLj0yYrmbifKNIXp+BXImMx4ocXWhICeNa2GD2d4NHj8kC4Eb1yd9Bk1fml6eD7/zvLsypQ0weD56Q",
+	"mC6VdymXZCnRwmtTfjxsiB3Yg9qYV3mxkdew7Flc2r3OZFd3mLCDg0xLpOGLDh6s5l/VKORdYgwvRyNB",
+	"/K/KxJPboujw57YIeoFxe2Y+TR5su8qH471ex6nQfd12DF281n496Dt4rDF1xibwV8/VKhrbMpMJJhJt",
+	"wEUwP2mAa/nzdoIJ57tfQ+nLRcsgf3C5ojlqkiNMUPIyx47bmEZRmKFdlz4vH/tS1Gmf1O6s+K5U/7hv",
+	"Vbo4gEKb3qfaWMy2XnMsEehAymO5gCZN0cPxZmVxbA8E2wWO8+Irzl3qNnVsbIExjpZAPB4SBFNi9Dws",
+	"lqMIJOya2bqN5MgAiGp7acYi4zfOsuiHS+AZy1/W0+Lz4l1EcHhm/a2Zoglh6pJT8vTxY794rMwSyPNs",
+	"xt5iRmIOUrIYXNnpMcm/UC5ZFDOYj63LF1Nv0JXq6mMVq8fSLYocPT393ropGOYuTLIkOR6S535+uC3Z",
+	"b0GFzuRL7hiU4BE0J9Gc+5ViHqIuXCzwMOpwCZ/frUaMdekMLSJ+GWPRR7ugslxhASui7+TWr/nfqjX7",
+	"6Ll/9tukpJQlob4s9ZkTvxBUE39eq0XXOjTcPfWjERVOtKRcMZtWix2e7m9tjZIql07kf/7//1XyWPPB",
+	"FgjDP4tK72OMiI6NbIwlXfAxOUIfshElRha4O6CUL4lIgV9yrKk3JM85YUkC1zQhMzEHey3BMn6hwNV8",
+	"x6q+NuRNExsREhzUkLwRcxRKwhOYlzwgJvHuFU1phB8UwdRM82oszDh44TOfH2+n5D5wpq0zzsYhIy1k",
+	"SKh8KM7vDoJlY7toS3IvF3vfNlF3jlM4ZgGP5QsylN4YLPJZEKGJwHIEiiRsAtEywlIAbTKjqE7Xbi69",
+	"Kh97iObSOnznUZLF8NLV72iyYOb2WvuDtbCKSpbdSKA4s6Iw5j4trGK2dgvrQDZVieZNNpU9fAZVkyqk",
+	"0L/yCjo+SIW+WOBhFPoSPr9jhd6Yn1VF/htVYiFeLqTEMZwGLFzh0Ce3xd/rUuN/BDrH6yBazK6UNqbv",
+	"0djVLzojBgPGx/a+nlryCA1+d21GAQwJcsqOGfOWq96BKCrKyLpce8fD98tGgmdqZ3YJWeZ4rRsAcyYa",
+	"+UiT1eWDa/8suUkHsvv4skwu2wq/gWuvNWZ8AtprxGJX9LDfoIUntA8Qt/ii8bON79uEaaN0tQcvAty+",
+	"iLQPsH40tKvlb/Kn37iHv17l3ALma4l+4HndS+SjiiIPUjkvs0sczjfp6F7fqDU6enXXD1VRr67yMNp6",
+	"DVK/W5Udt08oyZvvi6r23oCFTVz75Bb/eHBq+l3p4uvS1av8pElXX4HZPfHqr1drr/HxtVp7Tkt71dh3",
+	"Shr7VdvrMv0AuvuXj6rtuUczW6KqTXvfUA6cYKxowPiaJH/z1Cv+AFX5vaZ12113yOvOgXggXdVhxjeq",
+	"XMlDYGwtqrAD7YPNxLbLO1AqtoPNH47qHJvtZYW8d9VaVtfFPfE1eyX2cCXJdfbaRAy/Nq+0VqOYQ+j+",
+	"XNksc/8eiAfsediZv+Fh+xkO6V/4g8M6XOvEVE9uC2/nQ3Qf/OE26O422L+74A83QShEsG8/wRfgHzig",
+	"X+Ar9AdYt/CmDoFKUfRWXflt5ckv5U7SRsqqv8V2ldV2K+88sOuI3lw4IFYjbO7ZeaWxemGeD1yrf0EV",
+	"GKsfMLF1DkQBldGUuBo5Zsam2/T/aq241t4Fap8Kun8u6z0wFZTeuZAOtKQIKe6iRi1FzejK9+u0dn/j",
+	"D1V399e4sQbffhyrQ8f7Pc5gFU3XwKTWuq3lTEOs9eS2Zom33nmpnXuIsLpD7u3r+6cBd/ekI8A2xWx/",
+	"d6/i3lqN6G5kdI96UZXRbaYdPRyEaFVU6i112vSV7QjrZAazK5DdtZk37vnfVUBjM5lqQfowRCtehLHr",
+	"0TJT2tWvqbST2iez2QwLT27tH6uuknpF0ZmYwypadirwbUwXhAVhCouYUgeh4QHkpd0JoW5F9q5b9XjI",
+	"EcuVE328x7PqNwPqV8E41puSJAE6z+9zV5ZZ6Ml1M94d6J3N+CzAnZ7H8S6w4JAY8DyOi+PHPKWtDj+n",
+	"s0xHYlbJM63XEciUpgwbKI3iDEa2eNh/vnz+4Xzsmlvlg2BjTSFvsN4ZJ7RoNaymLHX3LJ8MsIbodwMs",
+	"IEW80W0QikxokigSZ5CXKTMz4aVIR31L0IV/znkxIb7kxSKoBJLARJtlkYwnoBQZMxvQGTn36H+idxQv",
+	"kta6YjFFrtkcS7+ueEFRtOUA+3qjWrtPj61dIr7zeDEozTjVm3gJXnrvNGcGC2vWt4fLmpKAg5TyYGrn",
+	"OcztYOI7FD9QVK4g5CPvmFVj3byCg7XUQmGJRA/Q2FbOu0JN+fzib8/Jqx/fE28aV4ZZXEtQynw2b5FI",
+	"cMWUOQF7VRvbGfpvHZ2/efeoT87fvHuM/z7Ff7/Fe16227NtDXj+8uNje/mrzh2fXfLzlx/NGC8/Phmc",
+	"v/z4HT43ySRWT4c4i8oFaklRvD4j/3j74yN8cC6SjGsAiV//9O780eCnd+dP+pf878/N0t5++OHR4O2H",
+	"H570ycXLc/sOxxIsP314bT9mttve8ZCMczJAdhiDZHOIz7yd9C95dfn9ygL6gXULWSy7uViKQ9EH64yx",
+	"yztMJDWHze89lGqLClWLpCyqBTg8llBTc05u3V8PLra6Nep/WcFVynP+3hpjrTD1Rj9eAbJ9y8ymgJZb",
+	"5hdXtUYUkAtL0bWx1pKK9hps3Q1R7NmrmKtVBwi3fsnouc6P6biEkI5REBowFtsdnCtiwF9AqwPznf/g",
+	"Q7T0Okcl0ZhFrXFCZyxZ2gpH+4hRNtl+v2mQnCYjs8PO5SHdS+9hcq8F4V3lwtGG9zn/al/zK8OH49oT",
+	"kJImI9uEa4MAt33vwr7WVO0de9rH5MhwHaztiA1JE4MPRxOaKDiuNLx/Rq6Entq6h/RKueprwSPEgQ+X",
+	"QupR43rr1d/ibnuCHOC6AY9zUk6rHCnncZWv1wW831UuND5IE8tb4o7D3Ssjx70HURim+TADQuvktuqc",
+	"a7VhziVVmYQ+ek3xISb4mRUAfVtrTkzIFZN62ifm9GikXR081ScGkdD7gR6HKZCckV9y5GPYSZ9KIAuW",
+	"QmwbWLkmxaUHGhsZM3DN4aeQ4FAzfC9mKqLWiWuUFRb3bW1ZsXChAy+QaQbngg9SkEpwmpAJjbQiR3ml",
+	"WVv01XJJElEN10Iuj4nSdNknSpiBKS7GtcNgSUJoHJMstZPLonIDJ4ouFRlbnudMvSExsAzbcwFnhnn4",
+	"bsS2kVGH0x3CpsOJV8ocFWcUU03bWFWTXVeF3ObReO/93QfjO9bV70Tgm6KFt7EuiRm7w8D9WlAV8b7L",
+	"tIz7Q4T27FHfVdVqsWwhAE5SADlwtwtWK7pujlFBD/qLosG8mS5Phy16D1YZgGWmtlOeyAzbHdzAkvHr",
+	"M+s598GB/vgpnUNZ4LVa0xLrH5clQspC4kcqi6aEKnKhJYC+5C9FhLd5vBUyfn3s8e7qSklCNUgUX8ql",
+	"PZh36hwMmwYGmPwbegPvAKSX6L8HdaiY4I/rO4cpC3Kz4mueCg9XPeor4htVKmnPEG+nbc1mkDAOjdH5",
+	"os4tFq81WltCI8Air/3Vwjp9vxCmUZlyD0nfVSScSME1AR4bIvD2bO/o9VtF9Yd8rfvsCZnP0eDwyuH1",
+	"Bdt953OQSz21/MrozDRNgWPv0ioimsN0SryMQe5Py8gxtcCsRmx00QUPCXeUjGF0eAsOWou3EAWWe8/I",
+	"tRgGMzbelQv/enM2dp1hsfsckJ32r9no4kmBAGtunYgERlQC7e6XEwk8Ny/sqi5csdJ7qQ1XzNbBqVbQ",
+	"0IGSQjyW0pAH4vGnzi0UEwaEccViqPaFWTAei0Xp+SilrEsfKboUGLGJF+ybGiEWQH6wHrd8gYfRMEv4",
+	"/HFHvEBhEmeotzU0GKmg+op4Prkt/n5wWQ53oIYvLM/BO8y2RIca12p0iXlw2788aFKvi8V+aV0uUw98",
+	"TfJibc6DT1U7y3qoJSoCjyEeAZXJckw4QGzsNGK+zjudrVKWc/btiLL27OorVY4DpEt86Qi+xstYMJx2",
+	"H2NIeORetTVZEeVjX0zXTBcL6q6C53t8kb+5ZyU8n6+DEl6A/5CXw0oPbEQ1TcR15ueReZi0NhqdP/pg",
+	"NeMCFXYcia6Ou/M4dHEuYYZh7w+Vx6iFNX7WneYKrzi5Lf5ed+XaP+st4jj52we7bF2CqwXXN/Oy5S93",
+	"iuRtTyr3KdxLVrbTKN7+Tn8NpZSitYw6tYrWALlkat1l6Y8K5JcjUPeQdCdFAhv53PYsks2BrJfGeLC7",
+	"NzAl40bdSxouf6IYxqmb/GAW4ZpdYM+xRsAIR7fdKUG5EcUEmweKRbWMgI3kEkrMQREuyJRdT7FnIuX5",
+	"C03uLwPLhyrfzdoO4/RCqHyt/q41GJwXfEGcC+CtzzdPbs1/65QLh2N75QdNFqNZ38MxFteA3qoyDXDv",
+	"4gJxp7En78dP4krESxKh1MWgHpPIjAzfGZLnJGaKXiUQ4xa+UUSLG+CKKC3SvP98zhUVRILHqslbsh1b",
+	"ukddysqgA/hIvhpkL5Q3hywovITMkYiwNX6SGj8qm3W16XL/KJ76ekPNG8Y0LUiW6+5GRIlQjF+PsB3z",
+	"g7kz7xb/IKtX48WOX8UVEWkqpM440wx20OD2H0Vb0geptbnlHUZxy2HzR6yyinhrmtgWX53cll22H1Zk",
+	"cmus/z32ry2BtW/O+0fv2mB7+v1dud4NHexXOS6k8gH04y8YL9t9nA6/NmhZ2zitnQLkPMedTCa9s94J",
+	"Iocbqs4ZfwCa6Gnf6C0x46BUkX1ljk3SSBOmFSSToeeLzPFXhYrRWeMwH+UGlu4W2hwkmywxZ9Qby6w9",
+	"MMo7EGkCmPSt2DUnjPeJ0aysSwy5qbErGMe/fa/ZsGo2h5b4hkZTxqEUXe5Gg63t9sN7opZKw0w5B9y1",
+	"pFxDTFQkUnuFO197ygZujMAsmFFM8PD7uJEZjdH8MaBZTFk0JRMGSazMd9b4jskRhzm6+IwNPqdJBuq4",
+	"Aq3YWSvVud5n3BWMLF3mdKVY7bCeFRpatn8F38DXPelgAQm7ZlcsYXrZJxFNacT0EndEScImEC2jBIaB",
+	"/NjQVD8LeVPJnMcidvBbCpLZa44GUkLeDCQkRskjCVCJqf6BRK1hIGUkOCsWsvEpFOvYuA2++vE9Fp+y",
+	"GLxS+cA//qLOQQCIUkxsJSua2NpW5cUE1XfH67fdrazHXur0eq7Vei2gRFmZ88ewXYKze4N/419GmAhp",
+	"k7iPjKC80FRqiH2EKxnP6oQ//XDhapX2q7UQERXzX2IwBpNc4iI4yJI12CJeNCEaqM8SqiUTw+UuiwiS",
+	"DdCDkYjm58FEyAGikR+1LxGjjBQ18hxN0aFlljsk7/wrSc/wqn8mDVeDVNl7/qvXY4fBdG7V+/zp8/8J",
+	"AAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
