@@ -73,7 +73,12 @@ func (o Outcome) Validate() error {
 	var v Validator
 	codes := ilrCodes[o.Destination]
 	v.Check(slices.Contains(codes, o.ILRCode), "ilr_code", fmt.Sprintf("%s is not an ILR code of %s; use one of %v", o.ILRCode, o.Destination, codes))
-	for field, c := range map[string]*SustainmentCheck{"sustained_3_months": o.Sustained3m, "sustained_6_months": o.Sustained6m} {
+	checks := []struct {
+		field string
+		check *SustainmentCheck
+	}{{"sustained_3_months", o.Sustained3m}, {"sustained_6_months", o.Sustained6m}} // in this order, always
+	for _, sc := range checks {
+		field, c := sc.field, sc.check
 		if c == nil {
 			continue
 		}

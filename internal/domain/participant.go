@@ -140,9 +140,8 @@ func (p *Participant) Validate(today time.Time) error {
 		v.Check(AgeOn(*p.DateOfBirth, today) >= 14, "date_of_birth", "gives an age under 14; programmes start at 14")
 		v.Check(AgeOn(*p.DateOfBirth, today) <= 100, "date_of_birth", "gives an age over 100")
 	}
-	for field, s := range map[string]*string{"given_name": p.GivenName, "family_name": p.FamilyName} {
-		v.Check(s == nil || *s != "", field, "must not be blank")
-	}
+	v.Check(p.GivenName == nil || *p.GivenName != "", "given_name", "must not be blank")
+	v.Check(p.FamilyName == nil || *p.FamilyName != "", "family_name", "must not be blank")
 	return v.Err()
 }
 
