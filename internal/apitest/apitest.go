@@ -109,7 +109,7 @@ func System() context.Context {
 func (e *Env) Organisation(tb testing.TB, kind domain.OrganisationKind, name string) domain.Organisation {
 	tb.Helper()
 	region := "north_west"
-	o, err := e.Services.Organisations.Create(System(), domain.Organisation{Kind: kind, Name: name, Region: &region})
+	o, err := e.Services.Organisations.Create(System(), domain.Organisation{Kind: kind, Name: name, Region: &region}, []string{"kind", "name", "region"})
 	if err != nil {
 		tb.Fatalf("create organisation: %v", err)
 	}

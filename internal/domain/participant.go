@@ -145,6 +145,9 @@ func (p *Participant) Validate(today time.Time) error {
 	return v.Err()
 }
 
+// ErasedFields names, as the API does, what Erase writes: the audit event of an erasure.
+var ErasedFields = []string{"external_ref", "given_name", "family_name", "date_of_birth", "email", "phone", "postcode", "consent", "erased"}
+
 // Erase wipes every personal field; what remains still counts in reports.
 func (p *Participant) Erase(now time.Time) {
 	p.ExternalRef, p.GivenName, p.FamilyName, p.DateOfBirth = nil, nil, nil, nil

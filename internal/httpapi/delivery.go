@@ -67,7 +67,7 @@ func (s *Server) CreateCohort(ctx context.Context, r api.CreateCohortRequestObje
 	b := r.Body
 	c, err := s.Delivery.CreateCohort(ctx, domain.Cohort{ProgrammeID: b.ProgrammeId, OrganisationID: b.OrganisationId, Name: b.Name,
 		StartsOn: b.StartsOn.Time, EndsOn: b.EndsOn.Time, Capacity: b.Capacity, RoleAreas: roleAreasIn(b.RoleAreas),
-		DeliveryPartnerID: b.DeliveryPartnerId, FundingAwardRef: b.FundingAwardRef})
+		DeliveryPartnerID: b.DeliveryPartnerId, FundingAwardRef: b.FundingAwardRef}, bodyFields(ctx))
 	if err != nil {
 		return nil, err
 	}

@@ -49,7 +49,7 @@ func (s *Server) CreateOrganisation(ctx context.Context, r api.CreateOrganisatio
 	b := r.Body
 	o, err := s.Organisations.Create(ctx, domain.Organisation{
 		Kind: domain.OrganisationKind(b.Kind), Name: b.Name, ODSCode: b.OdsCode, Region: ptrOf(b.Region, str[api.Region]),
-	})
+	}, bodyFields(ctx))
 	if err != nil {
 		return nil, err
 	}

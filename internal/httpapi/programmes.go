@@ -47,7 +47,7 @@ func (s *Server) CreateProgramme(ctx context.Context, r api.CreateProgrammeReque
 		Code: b.Code, Name: b.Name, Category: domain.ProgrammeCategory(b.Category), Description: desc,
 		MinAge: b.MinAge, MaxAge: b.MaxAge, RequiresBenefit: b.RequiresBenefit,
 		MinDurationDays: b.MinDurationDays, MaxDurationDays: b.MaxDurationDays, DeliveryPartnerID: b.DeliveryPartnerId,
-	})
+	}, bodyFields(ctx))
 	if err != nil {
 		return nil, err
 	}

@@ -71,7 +71,7 @@ func build(b *testing.B) (fixture, error) {
 	sys := apitest.System()
 	var trusts []domain.Organisation
 	for _, name := range []string{"Trust A", "Trust B"} {
-		o, err := s.Organisations.Create(sys, domain.Organisation{Kind: domain.KindTrust, Name: name, Region: &region})
+		o, err := s.Organisations.Create(sys, domain.Organisation{Kind: domain.KindTrust, Name: name, Region: &region}, []string{"kind", "name", "region"})
 		if err != nil {
 			return fixture{}, err
 		}

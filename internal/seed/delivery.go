@@ -296,7 +296,8 @@ func (d *deliverer) ensureCohort(plan cohortPlan) (domain.Cohort, error) {
 	}
 	c, err := d.s.Delivery.CreateCohort(d.ctx, domain.Cohort{ProgrammeID: plan.programme, OrganisationID: org, Name: plan.name,
 		StartsOn: plan.starts, EndsOn: plan.ends, Capacity: plan.capacity, RoleAreas: plan.roleAreas(), Status: "planned",
-		DeliveryPartnerID: prog.DeliveryPartnerID})
+		DeliveryPartnerID: prog.DeliveryPartnerID},
+		[]string{"programme_id", "organisation_id", "name", "starts_on", "ends_on", "capacity", "role_areas", "status", "delivery_partner_id"})
 	if err != nil {
 		return c, err
 	}

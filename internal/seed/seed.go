@@ -108,7 +108,7 @@ func ensureNational(ctx context.Context, orgs *service.Organisations) (domain.Or
 	if len(page.Items) > 0 {
 		return page.Items[0], 0, nil
 	}
-	o, err := orgs.Create(ctx, domain.Organisation{Kind: domain.KindNational, Name: NationalName})
+	o, err := orgs.Create(ctx, domain.Organisation{Kind: domain.KindNational, Name: NationalName}, []string{"kind", "name"})
 	if err != nil {
 		return o, 0, err
 	}
@@ -134,7 +134,7 @@ func ensureTrust(ctx context.Context, orgs *service.Organisations, t trust) (dom
 		return deref(o), 0, err
 	}
 	code, reg := t.ODSCode, region
-	o, err := orgs.Create(ctx, domain.Organisation{Kind: domain.KindTrust, Name: t.Name, ODSCode: &code, Region: &reg})
+	o, err := orgs.Create(ctx, domain.Organisation{Kind: domain.KindTrust, Name: t.Name, ODSCode: &code, Region: &reg}, []string{"kind", "name", "ods_code", "region"})
 	if domain.ErrorCode(err) == domain.CodeConflict {
 		found, err := find()
 		if err == nil && found == nil {
@@ -161,7 +161,7 @@ func ensureCollaboration(ctx context.Context, orgs *service.Organisations, membe
 		c = *found
 	} else {
 		reg := region
-		c, err = orgs.Create(ctx, domain.Organisation{Kind: domain.KindCollaboration, Name: CollaborationName, Region: &reg})
+		c, err = orgs.Create(ctx, domain.Organisation{Kind: domain.KindCollaboration, Name: CollaborationName, Region: &reg}, []string{"kind", "name", "region"})
 		if err != nil {
 			return c, 0, err
 		}

@@ -255,7 +255,7 @@ func TestDemoReusesNationalAndIsDeterministic(t *testing.T) {
 	t.Parallel()
 	a, b := newFixture(t), newFixture(t)
 
-	bootstrap, err := b.Organisations.Create(systemCtx(), domain.Organisation{Kind: domain.KindNational, Name: "HEE national team"})
+	bootstrap, err := b.Organisations.Create(systemCtx(), domain.Organisation{Kind: domain.KindNational, Name: "HEE national team"}, []string{"kind", "name"})
 	if err != nil {
 		t.Fatal(err)
 	}

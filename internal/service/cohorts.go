@@ -31,7 +31,7 @@ func NewDelivery(tx Transactor, cohorts domain.CohortRepository, enrolments doma
 
 // CreateCohort plans a cohort of an organisation within reach.
 // Errors: forbidden, invalid (dates outside the programme's bounds, an unknown programme).
-func (s *Delivery) CreateCohort(ctx context.Context, c domain.Cohort) (domain.Cohort, error) {
+func (s *Delivery) CreateCohort(ctx context.Context, c domain.Cohort, fields []string) (domain.Cohort, error) {
 	p, err := authorize(ctx, domain.ScopeParticipantsWrite)
 	if err != nil {
 		return c, err
@@ -59,7 +59,7 @@ func (s *Delivery) CreateCohort(ctx context.Context, c domain.Cohort) (domain.Co
 		if err := s.cohorts.Create(ctx, &c); err != nil {
 			return err
 		}
-		return audit(ctx, s.audit, "cohort.create", "cohort", c.ID, &c.OrganisationID, nil)
+		return audit(ctx, s.audit, "cohort.create", "cohort", c.ID, &c.OrganisationID, fields)
 	})
 	return c, err
 }

@@ -21,7 +21,7 @@ func NewOrganisations(tx Transactor, repo domain.OrganisationRepository, audit A
 }
 
 // Create records a new organisation; only the national team may. Errors: forbidden, invalid, conflict.
-func (s *Organisations) Create(ctx context.Context, o domain.Organisation) (domain.Organisation, error) {
+func (s *Organisations) Create(ctx context.Context, o domain.Organisation, fields []string) (domain.Organisation, error) {
 	if _, err := authorize(ctx, domain.ScopeOrganisationsAdmin); err != nil {
 		return o, err
 	}
@@ -32,7 +32,7 @@ func (s *Organisations) Create(ctx context.Context, o domain.Organisation) (doma
 		if err := s.repo.Create(ctx, &o); err != nil {
 			return asFieldConflict(err, "ods_code")
 		}
-		return audit(ctx, s.audit, "organisation.create", "organisation", o.ID, &o.ID, nil)
+		return audit(ctx, s.audit, "organisation.create", "organisation", o.ID, &o.ID, fields)
 	})
 	return o, err
 }

@@ -131,7 +131,7 @@ func (s *Participants) Erase(ctx context.Context, id uuid.UUID, ifVersion *int64
 		if err := s.eraseMentor(ctx, id); err != nil {
 			return err
 		}
-		return audit(ctx, s.audit, "participant.erase", "participant", id, &p.OrganisationID, nil)
+		return audit(ctx, s.audit, "participant.erase", "participant", id, &p.OrganisationID, domain.ErasedFields)
 	})
 }
 

@@ -22,7 +22,7 @@ func NewProgrammes(tx Transactor, repo domain.ProgrammeRepository, orgs domain.O
 }
 
 // Create adds a programme. Errors: forbidden, invalid, conflict.
-func (s *Programmes) Create(ctx context.Context, p domain.Programme) (domain.Programme, error) {
+func (s *Programmes) Create(ctx context.Context, p domain.Programme, fields []string) (domain.Programme, error) {
 	if _, err := authorize(ctx, domain.ScopeCatalogueWrite); err != nil {
 		return p, err
 	}
@@ -36,7 +36,7 @@ func (s *Programmes) Create(ctx context.Context, p domain.Programme) (domain.Pro
 		if err := s.repo.Create(ctx, &p); err != nil {
 			return err
 		}
-		return audit(ctx, s.audit, "programme.create", "programme", p.ID, nil, nil)
+		return audit(ctx, s.audit, "programme.create", "programme", p.ID, nil, fields)
 	})
 	return p, err
 }
