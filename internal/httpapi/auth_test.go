@@ -1022,13 +1022,36 @@ func TestAuthAudit(t *testing.T) {
 	trust := env.Organisation(t, domain.KindTrust, "Northgate Teaching Hospitals NHS Foundation Trust")
 	userID, email := authNewUser(t, env, trust.ID, domain.RoleOrgAdmin)
 	const wrongPassword = "a distinctive wrong password 7c1f"
-	// A failed sign-in, of another account (one failure of an account is all this test needs).
-	_, otherEmail := authNewUser(t, env, trust.ID, domain.RoleViewer)
+	// A failed sign-in, of another account (one failure of an account is all this test needs),
+	// and one of an email that names no account.
+	otherID, otherEmail := authNewUser(t, env, trust.ID, domain.RoleViewer)
 	authWantOAuthError(t, authPostToken(t, env, authSignInForm(otherEmail, wrongPassword)), http.StatusBadRequest, "invalid_grant")
+	nobody := "nobody-" + uuid.NewString()[:8] + "@example.org"
+	authWantOAuthError(t, authPostToken(t, env, authSignInForm(nobody, wrongPassword)), http.StatusBadRequest, "invalid_grant")
 	tok := authWantToken(t, authPostToken(t, env, authSignInForm(email, apitest.Password)))
 	refreshed := authWantToken(t, authPostToken(t, env, authForm("grant_type", "refresh_token", "refresh_token", *tok.RefreshToken)))
 	clientUUID, clientID, secret := authNewClient(t, env, refreshed.AccessToken, trust.ID, "participants:read")
+	authWantOAuthError(t, authPostToken(t, env, authClientGrant(clientID, wrongPassword)), http.StatusUnauthorized, "invalid_client")
 	client := authWantToken(t, authPostToken(t, env, authClientGrant(clientID, secret)))
+
+	// Failed sign-ins are audited in the name of nobody: against the account the name given
+	// belongs to, in its organisation, whose admins see them; against no account and no
+	// organisation when the name is nobody's. Nothing typed is kept (the scan below).
+	if n := countRows(t, env, `SELECT count(*) FROM audit_events WHERE action = 'auth.login_failed' AND resource_type = 'user'
+		AND resource_id = $1 AND actor = 'anonymous' AND organisation_id = $2`, otherID.String(), trust.ID); n != 1 {
+		t.Errorf("%d auth.login_failed events of the account given a wrong password, want 1", n)
+	}
+	if n := countRows(t, env, `SELECT count(*) FROM audit_events WHERE action = 'auth.login_failed'
+		AND resource_id = '' AND actor = 'anonymous' AND organisation_id IS NULL`); n != 1 {
+		t.Errorf("%d auth.login_failed events of no account, want 1 (the unknown email)", n)
+	}
+	if n := countRows(t, env, `SELECT count(*) FROM audit_events WHERE action = 'auth.client_failed' AND resource_type = 'api_client'
+		AND resource_id = $1 AND actor = 'anonymous' AND organisation_id = $2`, clientUUID, trust.ID); n != 1 {
+		t.Errorf("%d auth.client_failed events of the client given a wrong secret, want 1", n)
+	}
+	if n := countRows(t, env, `SELECT count(*) FROM audit_events WHERE action = 'auth.login' AND resource_id = $1`, otherID.String()); n != 0 {
+		t.Errorf("%d auth.login events of the account that never signed in, want 0", n)
+	}
 
 	if n := countRows(t, env, `SELECT count(*) FROM audit_events WHERE action = 'auth.login' AND resource_type = 'user'
 		AND resource_id = $1 AND actor = $2 AND organisation_id = $3`, userID.String(), "user:"+userID.String(), trust.ID); n != 1 {
@@ -1042,7 +1065,8 @@ func TestAuthAudit(t *testing.T) {
 	// No secret in clear in any table: not the audit trail, nor where tokens and throttles live.
 	secrets := map[string]string{
 		"the password": apitest.Password, "the wrong password": wrongPassword, "the client secret": secret,
-		"a refresh token": *tok.RefreshToken, "the rotated refresh token": *refreshed.RefreshToken,
+		"the unknown email": nobody,
+		"a refresh token":   *tok.RefreshToken, "the rotated refresh token": *refreshed.RefreshToken,
 		"an access token": tok.AccessToken, "the client's access token": client.AccessToken,
 	}
 	rows, err := env.DB.SQL().QueryContext(context.Background(),

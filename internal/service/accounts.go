@@ -117,8 +117,11 @@ func (s *Accounts) SignIn(ctx context.Context, email, password string) (SignedIn
 		case !auth.VerifyPassword(u.PasswordHash, password) || !u.Enabled:
 			refused = errBadCredentials
 		}
-		if refused != nil {
-			return s.Throttle.Fail(ctx, key, blockFor) // the failure counts, so the transaction commits
+		if refused != nil { // the failure counts and is audited, so the transaction commits
+			if err := s.Throttle.Fail(ctx, key, blockFor); err != nil {
+				return err
+			}
+			return s.auditFailure(ctx, "auth.login_failed", "user", u.ID, u.OrganisationID)
 		}
 		if err := s.Throttle.Clear(ctx, key); err != nil {
 			return err
@@ -245,7 +248,10 @@ func (s *Accounts) ClientCredentials(ctx context.Context, clientID, secret strin
 			refused = badClient
 		}
 		if refused != nil {
-			return s.Throttle.Fail(ctx, key, blockFor)
+			if err := s.Throttle.Fail(ctx, key, blockFor); err != nil {
+				return err
+			}
+			return s.auditFailure(ctx, "auth.client_failed", "api_client", c.ID, c.OrganisationID)
 		}
 		scopes, err := c.GrantedScopes(requested)
 		if err != nil {
@@ -267,6 +273,19 @@ func (s *Accounts) ClientCredentials(ctx context.Context, clientID, secret strin
 		err = refused
 	}
 	return out, err
+}
+
+// auditFailure records a refused sign-in (a wrong password or secret; an unknown, disabled or
+// revoked account) in the name of "anonymous": the caller proved nothing. When the name given
+// is an account's (id is not nil), the event names the account and its organisation, whose
+// admins then see the attempts on their accounts; otherwise it belongs to no organisation, and
+// only the national team sees it. Nothing that was typed is recorded.
+func (s *Accounts) auditFailure(ctx context.Context, action, resourceType string, id, org uuid.UUID) error {
+	event := domain.AuditEvent{Actor: "anonymous", Action: action, ResourceType: resourceType, RequestID: domain.RequestIDFrom(ctx)}
+	if id != uuid.Nil {
+		event.ResourceID, event.OrganisationID = id.String(), &org
+	}
+	return s.Audit.Record(ctx, event)
 }
 
 // asActor returns ctx acting as subject, with reach over its own organisation only: the audit

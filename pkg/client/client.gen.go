@@ -731,7 +731,7 @@ type ApiClientWithSecret struct {
 type AuditEvent struct {
 	Action string `json:"action"`
 
-	// Actor user:<id>, client:<id> or system
+	// Actor user:<id>, client:<id>, system, or anonymous for a failed sign-in
 	Actor string    `json:"actor"`
 	At    time.Time `json:"at"`
 
