@@ -127,6 +127,30 @@ func (e *Env) User(tb testing.TB, org uuid.UUID, role domain.Role) string {
 	return e.SignIn(tb, email, Password)
 }
 
+// APIClient registers an API client of org with scopes through the API, as the org_admin (or
+// national_admin) adminToken, and returns its id, client id and the secret shown once.
+func (e *Env) APIClient(tb testing.TB, adminToken string, org uuid.UUID, scopes ...string) (id, clientID, secret string) {
+	tb.Helper()
+	body, err := json.Marshal(map[string]any{"name": "Trust HR " + uuid.NewString()[:4], "organisation_id": org, "scopes": scopes})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	res := e.Do(tb, http.MethodPost, "/v1/api-clients", adminToken, string(body))
+	if res.Status != http.StatusCreated {
+		tb.Fatalf("create API client: %d %s", res.Status, res.Body)
+	}
+	var c struct {
+		ID           string `json:"id"`
+		ClientID     string `json:"client_id"`
+		ClientSecret string `json:"client_secret"`
+	}
+	res.Decode(tb, &c)
+	if c.ID == "" || c.ClientID == "" || c.ClientSecret == "" {
+		tb.Fatalf("API client without id or secret: %s", res.Body)
+	}
+	return c.ID, c.ClientID, c.ClientSecret
+}
+
 // SignIn signs in with the password grant and returns the access token.
 func (e *Env) SignIn(tb testing.TB, email, password string) string {
 	tb.Helper()

@@ -339,7 +339,7 @@ func awIssueToken(t *testing.T, w awWorld) []awWrite {
 	if refresh == nil {
 		t.Fatal("the password grant gave no refresh token")
 	}
-	clientID, client, secret := authNewClient(t, w.env, w.aAdmin, w.a.ID, "participants:read")
+	clientID, client, secret := w.env.APIClient(t, w.aAdmin, w.a.ID, "participants:read")
 	return []awWrite{{
 		name: "password", do: token(authSignInForm(email, apitest.Password)), status: http.StatusOK,
 		actor: "user:" + userID.String(), resource: userID.String(), org: org,

@@ -147,30 +147,6 @@ func authSignInForm(email, password string) string {
 	return authForm("grant_type", "password", "username", email, "password", password)
 }
 
-// authNewClient registers an API client of org as the org_admin adminToken, returning its id, client
-// id and secret.
-func authNewClient(t *testing.T, env *apitest.Env, adminToken string, org uuid.UUID, scopes ...string) (id, clientID, secret string) {
-	t.Helper()
-	body, err := json.Marshal(map[string]any{"name": "Trust HR " + uuid.NewString()[:4], "organisation_id": org, "scopes": scopes})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res := env.Do(t, http.MethodPost, "/v1/api-clients", adminToken, string(body))
-	if res.Status != http.StatusCreated {
-		t.Fatalf("create API client: %d %s", res.Status, res.Body)
-	}
-	var c struct {
-		ID           string `json:"id"`
-		ClientID     string `json:"client_id"`
-		ClientSecret string `json:"client_secret"`
-	}
-	res.Decode(t, &c)
-	if c.ID == "" || c.ClientID == "" || c.ClientSecret == "" {
-		t.Fatalf("API client without id or secret: %s", res.Body)
-	}
-	return c.ID, c.ClientID, c.ClientSecret
-}
-
 func authClientGrant(clientID, secret string, more ...string) string {
 	return authForm(append([]string{"grant_type", "client_credentials", "client_id", clientID, "client_secret", secret}, more...)...)
 }
@@ -433,7 +409,7 @@ func TestAuthClientCredentials(t *testing.T) {
 	env := apitest.New(t)
 	trust := env.Organisation(t, domain.KindTrust, "Northgate Teaching Hospitals NHS Foundation Trust")
 	admin := env.User(t, trust.ID, domain.RoleOrgAdmin)
-	id, clientID, secret := authNewClient(t, env, admin, trust.ID, "participants:read")
+	id, clientID, secret := env.APIClient(t, admin, trust.ID, "participants:read")
 
 	var clientToken string
 	t.Run("form fields", func(t *testing.T) {
@@ -471,8 +447,8 @@ func TestAuthClientCredentials(t *testing.T) {
 	t.Run("wrong secret", func(t *testing.T) {
 		// Other clients of the same organisation: one failure each, so that this client's
 		// failure count (see TestAuthOneFailureDoesNotLockOut) stays out of the other cases.
-		_, first, firstSecret := authNewClient(t, env, admin, trust.ID, "participants:read")
-		_, second, _ := authNewClient(t, env, admin, trust.ID, "participants:read")
+		_, first, firstSecret := env.APIClient(t, admin, trust.ID, "participants:read")
+		_, second, _ := env.APIClient(t, admin, trust.ID, "participants:read")
 		wrong := authWantOAuthError(t, authPostToken(t, env, authClientGrant(first, firstSecret+"x")), http.StatusUnauthorized, "invalid_client")
 		unknown := authWantOAuthError(t, authPostToken(t, env, authClientGrant("p4w_"+strings.Repeat("0", 24), firstSecret)), http.StatusUnauthorized, "invalid_client")
 		if wrong != unknown {
@@ -559,7 +535,7 @@ func TestAuthOneFailureDoesNotLockOut(t *testing.T) {
 	})
 	t.Run("API client", func(t *testing.T) {
 		admin := env.User(t, trust.ID, domain.RoleOrgAdmin)
-		_, clientID, secret := authNewClient(t, env, admin, trust.ID, "participants:read")
+		_, clientID, secret := env.APIClient(t, admin, trust.ID, "participants:read")
 		authWantOAuthError(t, authPostToken(t, env, authClientGrant(clientID, "mistyped")), http.StatusUnauthorized, "invalid_client")
 		res := authPostToken(t, env, authClientGrant(clientID, secret))
 		if res.Status == http.StatusInternalServerError {
@@ -576,7 +552,7 @@ func TestAuthClientCredentialsBasicChallenge(t *testing.T) {
 	env := apitest.New(t)
 	trust := env.Organisation(t, domain.KindTrust, "Northgate Teaching Hospitals NHS Foundation Trust")
 	admin := env.User(t, trust.ID, domain.RoleOrgAdmin)
-	_, clientID, _ := authNewClient(t, env, admin, trust.ID, "participants:read")
+	_, clientID, _ := env.APIClient(t, admin, trust.ID, "participants:read")
 	res := authPostToken(t, env, authForm("grant_type", "client_credentials"), "Authorization", authBasic(clientID, "wrong"))
 	authWantOAuthError(t, res, http.StatusUnauthorized, "invalid_client")
 	if got := res.Header.Get("WWW-Authenticate"); !strings.HasPrefix(got, "Basic") {
@@ -592,7 +568,7 @@ func TestAuthClientTokenScopeIsPerToken(t *testing.T) {
 	env := apitest.New(t)
 	trust := env.Organisation(t, domain.KindTrust, "Northgate Teaching Hospitals NHS Foundation Trust")
 	admin := env.User(t, trust.ID, domain.RoleOrgAdmin)
-	_, clientID, secret := authNewClient(t, env, admin, trust.ID, "participants:read", "participants:write")
+	_, clientID, secret := env.APIClient(t, admin, trust.ID, "participants:read", "participants:write")
 	full := authWantToken(t, authPostToken(t, env, authClientGrant(clientID, secret)))
 	narrow := authWantToken(t, authPostToken(t, env, authClientGrant(clientID, secret, "scope", "participants:read")))
 	if narrow.Scope != "participants:read" {
@@ -887,7 +863,7 @@ func TestAuthThrottlePerAccount(t *testing.T) {
 
 	t.Run("client", func(t *testing.T) {
 		admin := env.User(t, trust.ID, domain.RoleOrgAdmin)
-		_, clientID, secret := authNewClient(t, env, admin, trust.ID, "participants:read")
+		_, clientID, secret := env.APIClient(t, admin, trust.ID, "participants:read")
 		for range 5 {
 			res := authPostToken(t, env, authClientGrant(clientID, "wrong"))
 			authSkipIfLockedOut(t, res)
@@ -1030,7 +1006,7 @@ func TestAuthAudit(t *testing.T) {
 	authWantOAuthError(t, authPostToken(t, env, authSignInForm(nobody, wrongPassword)), http.StatusBadRequest, "invalid_grant")
 	tok := authWantToken(t, authPostToken(t, env, authSignInForm(email, apitest.Password)))
 	refreshed := authWantToken(t, authPostToken(t, env, authForm("grant_type", "refresh_token", "refresh_token", *tok.RefreshToken)))
-	clientUUID, clientID, secret := authNewClient(t, env, refreshed.AccessToken, trust.ID, "participants:read")
+	clientUUID, clientID, secret := env.APIClient(t, refreshed.AccessToken, trust.ID, "participants:read")
 	authWantOAuthError(t, authPostToken(t, env, authClientGrant(clientID, wrongPassword)), http.StatusUnauthorized, "invalid_client")
 	client := authWantToken(t, authPostToken(t, env, authClientGrant(clientID, secret)))
 
