@@ -77,13 +77,12 @@ func (o Outcome) Validate() error {
 		field string
 		check *SustainmentCheck
 	}{{"sustained_3_months", o.Sustained3m}, {"sustained_6_months", o.Sustained6m}} // in this order, always
-	for _, sc := range checks {
-		field, c := sc.field, sc.check
-		if c == nil {
+	for _, c := range checks {
+		if c.check == nil {
 			continue
 		}
-		v.Check(o.StartsOn != nil, field, "needs the outcome's starts_on")
-		v.Check(o.StartsOn == nil || !c.CheckedOn.Before(*o.StartsOn), field+".checked_on", "must not be before starts_on")
+		v.Check(o.StartsOn != nil, c.field, "needs the outcome's starts_on")
+		v.Check(o.StartsOn == nil || !c.check.CheckedOn.Before(*o.StartsOn), c.field+".checked_on", "must not be before starts_on")
 	}
 	return v.Err()
 }

@@ -12,10 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/google/uuid"
 
-	"github.com/p4w-nhs/p4w/api"
 	"github.com/p4w-nhs/p4w/internal/apitest"
 	"github.com/p4w-nhs/p4w/internal/domain"
 )
@@ -91,7 +89,7 @@ var awCases = map[string]func(t *testing.T, w awWorld) []awWrite{
 	},
 	"createApiClient": func(t *testing.T, w awWorld) []awWrite {
 		body := func(org uuid.UUID) string {
-			return `{"name":"AW HR ` + awUnique() + `","organisation_id":"` + org.String() + `","scopes":["participants:read"]}`
+			return `{"name":"AW HR ` + unique() + `","organisation_id":"` + org.String() + `","scopes":["participants:read"]}`
 		}
 		return []awWrite{w.create(t, w.aAdmin, "/v1/api-clients", body(w.a.ID), w.a.ID.String(),
 			body(w.b.ID), http.StatusUnprocessableEntity)} // an org_admin registers clients of its own organisation only
@@ -109,7 +107,7 @@ var awCases = map[string]func(t *testing.T, w awWorld) []awWrite{
 	// --- organisations and the catalogue -------------------------------------------------------
 	"createOrganisation": func(t *testing.T, w awWorld) []awWrite {
 		body := func(ods string) string {
-			return `{"kind":"trust","name":"AW ` + awUnique() + `","ods_code":"` + ods + `","region":"london"}`
+			return `{"kind":"trust","name":"AW ` + unique() + `","ods_code":"` + ods + `","region":"london"}`
 		}
 		taken := awODSCode()
 		awMustCreate(t, w.env, w.natAdmin, "/v1/organisations", body(taken))
@@ -117,13 +115,13 @@ var awCases = map[string]func(t *testing.T, w awWorld) []awWrite{
 			body(taken), http.StatusConflict)} // the ODS code is taken
 	},
 	"updateOrganisation": func(t *testing.T, w awWorld) []awWrite {
-		id := w.env.Organisation(t, domain.KindTrust, "AW Trust "+awUnique()).ID.String()
-		return []awWrite{w.patch(t, w.natAdmin, "/v1/organisations/"+id, `{"name":"AW renamed `+awUnique()+`"}`, id, id)}
+		id := w.env.Organisation(t, domain.KindTrust, "AW Trust "+unique()).ID.String()
+		return []awWrite{w.patch(t, w.natAdmin, "/v1/organisations/"+id, `{"name":"AW renamed `+unique()+`"}`, id, id)}
 	},
 	"addOrganisationMember": func(t *testing.T, w awWorld) []awWrite {
-		collab := w.env.Organisation(t, domain.KindCollaboration, "AW Collaboration "+awUnique()).ID.String()
-		trust := w.env.Organisation(t, domain.KindTrust, "AW Member "+awUnique()).ID.String()
-		other := w.env.Organisation(t, domain.KindCollaboration, "AW Other collaboration "+awUnique()).ID.String()
+		collab := w.env.Organisation(t, domain.KindCollaboration, "AW Collaboration "+unique()).ID.String()
+		trust := w.env.Organisation(t, domain.KindTrust, "AW Member "+unique()).ID.String()
+		other := w.env.Organisation(t, domain.KindCollaboration, "AW Other collaboration "+unique()).ID.String()
 		members := "/v1/organisations/" + collab + "/members/"
 		return []awWrite{{
 			do: awPut(w.natAdmin, members+trust), status: http.StatusNoContent, actor: w.subject(t, w.natAdmin), resource: collab, org: collab,
@@ -132,8 +130,8 @@ var awCases = map[string]func(t *testing.T, w awWorld) []awWrite{
 		}}
 	},
 	"removeOrganisationMember": func(t *testing.T, w awWorld) []awWrite {
-		collab := w.env.Organisation(t, domain.KindCollaboration, "AW Collaboration "+awUnique()).ID.String()
-		trust := w.env.Organisation(t, domain.KindTrust, "AW Member "+awUnique()).ID.String()
+		collab := w.env.Organisation(t, domain.KindCollaboration, "AW Collaboration "+unique()).ID.String()
+		trust := w.env.Organisation(t, domain.KindTrust, "AW Member "+unique()).ID.String()
 		members := "/v1/organisations/" + collab + "/members/"
 		expectStatus(t, w.env.Do(t, http.MethodPut, members+trust, w.natAdmin, ""), http.StatusNoContent)
 		return []awWrite{{
@@ -154,9 +152,9 @@ var awCases = map[string]func(t *testing.T, w awWorld) []awWrite{
 
 	// --- participants --------------------------------------------------------------------------
 	"createParticipant": func(t *testing.T, w awWorld) []awWrite {
-		taken := "AW-" + awUnique()
+		taken := "AW-" + unique()
 		w.rec.mustID(t, "/v1/participants", participantBody(t, w.a.ID, "external_ref", taken))
-		body := participantBody(t, w.a.ID, "external_ref", "AW-"+awUnique())
+		body := participantBody(t, w.a.ID, "external_ref", "AW-"+unique())
 		c := w.create(t, w.coord, "/v1/participants", body, w.a.ID.String(),
 			participantBody(t, w.a.ID, "external_ref", taken), http.StatusConflict) // the external_ref is taken
 		key := []string{"Idempotency-Key", "aw-" + uuid.NewString()}
@@ -257,7 +255,7 @@ var awCases = map[string]func(t *testing.T, w awWorld) []awWrite{
 		return []awWrite{d}
 	},
 	"makePeerMentor": func(t *testing.T, w awWorld) []awWrite {
-		cohort := mtCohort(t, w.env, w.coord, w.a.ID, mtStreetDoctors, "Street Doctors "+awUnique(), "2026-03-02", "2026-05-29")
+		cohort := mtCohort(t, w.env, w.coord, w.a.ID, mtStreetDoctors, "Street Doctors "+unique(), "2026-03-02", "2026-05-29")
 		trained := mtParticipant(t, w.env, w.coord, w.a.ID, "Zephyrine", "Quarmby", "2009-01-10")
 		mtEnrol(t, w.env, w.coord, cohort, trained, "2026-02-16", [2]string{"enrolled", "2026-03-02"}, [2]string{"active", "2026-03-02"},
 			[2]string{"completed", "2026-05-29"})
@@ -349,7 +347,7 @@ func awIssueToken(t *testing.T, w awWorld) []awWrite {
 	}, {
 		name: "refresh_token", do: token(authForm("grant_type", "refresh_token", "refresh_token", *refresh)), status: http.StatusOK,
 		actor: "user:" + userID.String(), resource: userID.String(), org: org,
-		refused:       token(authForm("grant_type", "refresh_token", "refresh_token", "not-a-refresh-token-"+awUnique())),
+		refused:       token(authForm("grant_type", "refresh_token", "refresh_token", "not-a-refresh-token-"+unique())),
 		refusedStatus: http.StatusBadRequest,
 	}, {
 		name: "client_credentials", do: token(authClientGrant(client, secret)), status: http.StatusOK,
@@ -374,7 +372,7 @@ func awRevokeToken(t *testing.T, w awWorld) []awWrite {
 		actor: "user:" + userID.String(), resource: userID.String(), org: w.a.ID.String(),
 		refused: revoke(authForm("token_type_hint", "refresh_token")), refusedStatus: http.StatusBadRequest, // no token
 		quiet: []awQuiet{{why: "RFC 7009: an unknown token is answered 200, and there is nothing to revoke",
-			do: revoke(authForm("token", "not-a-refresh-token-"+awUnique())), status: http.StatusOK}},
+			do: revoke(authForm("token", "not-a-refresh-token-"+unique())), status: http.StatusOK}},
 	}}
 }
 
@@ -433,11 +431,7 @@ type awOperation struct {
 // awWriteOperations returns the POST, PUT, PATCH and DELETE operations of openapi.yaml by operationId.
 func awWriteOperations(t *testing.T) map[string]awOperation {
 	t.Helper()
-	// api.Spec is openapi.yaml as written; api.GetSpec would capitalise the operationIds.
-	doc, err := openapi3.NewLoader().LoadFromData(api.Spec)
-	if err != nil {
-		t.Fatalf("load openapi.yaml: %v", err)
-	}
+	doc := contract(t)
 	param := regexp.MustCompile(`\\\{[^}]+\\\}`)
 	ops := map[string]awOperation{}
 	for path, item := range doc.Paths.Map() {
@@ -565,13 +559,13 @@ func (w awWorld) interview(t *testing.T) string {
 
 // awProgrammeBody is a create body of a programme delivered by partner.
 func awProgrammeBody(partner string) string {
-	code := "aw_" + awUnique()
+	code := "aw_" + unique()
 	return `{"code":"` + code + `","name":"Programme ` + code + `","category":"mentoring","min_age":16,"requires_benefit":false,` +
 		`"delivery_partner_id":"` + partner + `"}`
 }
 
 func awVacancyBody(org uuid.UUID) string {
-	return `{"organisation_id":"` + org.String() + `","employer_name":"AW Estates ` + awUnique() + `","role":"Porter","band":"Band 2","closing_on":"2027-02-01"}`
+	return `{"organisation_id":"` + org.String() + `","employer_name":"AW Estates ` + unique() + `","role":"Porter","band":"Band 2","closing_on":"2027-02-01"}`
 }
 
 // awMustCreate posts body to path as token and returns the new record's id.
@@ -580,15 +574,12 @@ func awMustCreate(t *testing.T, env *apitest.Env, token, path, body string) stri
 	return mustCreated(t, env.Do(t, http.MethodPost, path, token, body))
 }
 
-// awUnique is eight lower-case hex digits, to keep names, codes and references unique.
-func awUnique() string { return uuid.NewString()[:8] }
-
 // awODSCode is an unused ODS code.
-func awODSCode() string { return "W" + strings.ToUpper(awUnique()[:5]) }
+func awODSCode() string { return "W" + strings.ToUpper(unique()[:5]) }
 
 // awRequestID is a fresh X-Request-ID, of the form the server keeps.
 func awRequestID(op, what string) string {
-	return "aw." + op + "." + what + "." + awUnique()
+	return "aw." + op + "." + what + "." + unique()
 }
 
 // send sends r with the X-Request-ID id, after checking that r is a call of op.

@@ -9,9 +9,7 @@ import (
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
-	"github.com/google/uuid"
 
-	"github.com/p4w-nhs/p4w/api"
 	"github.com/p4w-nhs/p4w/internal/apitest"
 	"github.com/p4w-nhs/p4w/internal/domain"
 )
@@ -187,11 +185,7 @@ func TestMergePatchNullClearsEveryNullableField(t *testing.T) {
 // application/merge-patch+json request body of openapi.yaml that the contract lets be null.
 func mpNullableProperties(t *testing.T) []string {
 	t.Helper()
-	// api.Spec is openapi.yaml as written; api.GetSpec would capitalise the operationIds.
-	doc, err := openapi3.NewLoader().LoadFromData(api.Spec)
-	if err != nil {
-		t.Fatalf("load openapi.yaml: %v", err)
-	}
+	doc := contract(t)
 	var keys []string
 	operations := 0
 	for _, item := range doc.Paths.Map() {
@@ -322,14 +316,11 @@ func newMPWorld(t *testing.T) mpWorld {
 // coordinator is a record of w's trust that its coordinator patches.
 func (w mpWorld) coordinator(path string) mpTarget { return mpTarget{token: w.token, path: path} }
 
-// mpUnique is eight lower-case hex digits, to keep codes and references unique.
-func mpUnique() string { return uuid.NewString()[:8] }
-
 // The setups. Each makes a fresh record, so that no case sees another's changes.
 
 func mpTrustWithODSCode(t *testing.T, w mpWorld) mpTarget {
 	t.Helper()
-	ods := "M" + strings.ToUpper(mpUnique()[:5])
+	ods := "M" + strings.ToUpper(unique()[:5])
 	id := mustCreated(t, w.env.Do(t, http.MethodPost, "/v1/organisations", w.nationalAdmin,
 		`{"kind":"trust","name":"Trust `+ods+`","ods_code":"`+ods+`","region":"north_west"}`))
 	return mpTarget{token: w.nationalAdmin, path: "/v1/organisations/" + id}
@@ -345,7 +336,7 @@ func mpNationalTeam(t *testing.T, w mpWorld) mpTarget {
 
 func mpProgramme(t *testing.T, w mpWorld) mpTarget {
 	t.Helper()
-	code := "mp_" + mpUnique()
+	code := "mp_" + unique()
 	id := mustCreated(t, w.env.Do(t, http.MethodPost, "/v1/programmes", w.nationalAdmin,
 		`{"code":"`+code+`","name":"Programme `+code+`","category":"employability","min_age":16,"max_age":64,`+
 			`"requires_benefit":false,"min_duration_days":5,"max_duration_days":60,"delivery_partner_id":"`+princesTrustID.String()+`"}`))
@@ -354,7 +345,7 @@ func mpProgramme(t *testing.T, w mpWorld) mpTarget {
 
 func mpParticipant(t *testing.T, w mpWorld) mpTarget {
 	t.Helper()
-	id := w.mustID(t, "/v1/participants", participantBody(t, w.trust.ID, "external_ref", "MP-"+mpUnique(),
+	id := w.mustID(t, "/v1/participants", participantBody(t, w.trust.ID, "external_ref", "MP-"+unique(),
 		"email", "alex.taylor@example.org", "phone", "0161 496 0000", "postcode", "M1 1AE", "referral_source", "jobcentre_plus"))
 	return w.coordinator("/v1/participants/" + id)
 }
