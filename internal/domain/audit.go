@@ -43,14 +43,3 @@ func RequestIDFrom(ctx context.Context) string {
 	id, _ := ctx.Value(requestIDKey{}).(string)
 	return id
 }
-
-// IdempotentReply is the first answer to a POST made with an Idempotency-Key.
-type IdempotentReply struct {
-	Scope        string // the caller
-	Key          string
-	RequestHash  []byte
-	Status       int
-	Header       map[string][]string
-	Body         []byte
-	ResourcePath string
-}

@@ -48,3 +48,32 @@ func PrincipalFrom(ctx context.Context) (Principal, bool) {
 	p, ok := ctx.Value(principalKey{}).(Principal)
 	return p, ok
 }
+
+// Scopes are the permissions an access token may carry. A user's token carries those of its
+// role; an API client's, those it was granted.
+const (
+	ScopeOrganisationsRead  = "organisations:read"
+	ScopeOrganisationsWrite = "organisations:write"
+	ScopeOrganisationsAdmin = "organisations:admin"
+	ScopeCatalogueWrite     = "catalogue:write"
+	ScopeParticipantsRead   = "participants:read"
+	ScopeParticipantsWrite  = "participants:write"
+	ScopePrincipalsAdmin    = "principals:admin"
+	ScopeAuditRead          = "audit:read"
+)
+
+// roleScopes says what each role may do within its reach.
+var roleScopes = map[Role][]string{
+	RoleViewer:      {ScopeOrganisationsRead, ScopeParticipantsRead},
+	RoleCoordinator: {ScopeOrganisationsRead, ScopeParticipantsRead, ScopeParticipantsWrite},
+	RoleOrgAdmin: {ScopeOrganisationsRead, ScopeOrganisationsWrite, ScopeParticipantsRead, ScopeParticipantsWrite,
+		ScopePrincipalsAdmin, ScopeAuditRead},
+	RoleNationalAdmin: {ScopeOrganisationsRead, ScopeOrganisationsWrite, ScopeOrganisationsAdmin, ScopeCatalogueWrite,
+		ScopeParticipantsRead, ScopeParticipantsWrite, ScopePrincipalsAdmin, ScopeAuditRead},
+}
+
+// ScopesOf returns the scopes of role, or none for an unknown role.
+func ScopesOf(role Role) []string { return slices.Clone(roleScopes[role]) }
+
+// HasScope reports whether the principal holds scope.
+func (p Principal) HasScope(scope string) bool { return slices.Contains(p.Scopes, scope) }

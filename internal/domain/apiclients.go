@@ -42,33 +42,6 @@ func (c APIClient) GrantedScopes(requested []string) ([]string, error) {
 	return requested, nil
 }
 
-// RefreshToken is one link of a rotating chain descended from one sign-in.
-type RefreshToken struct {
-	ID             uuid.UUID
-	FamilyID       uuid.UUID
-	UserID         uuid.UUID
-	OrganisationID uuid.UUID
-	TokenHash      []byte
-	ExpiresAt      time.Time
-	UsedAt         *time.Time
-	RevokedAt      *time.Time
-}
-
-// UserFilter narrows a list of users.
-type UserFilter struct {
-	OrganisationID *uuid.UUID
-	Role           *Role
-}
-
-// UserChange is a merge patch of a user.
-type UserChange struct {
-	Role    *Role
-	Enabled *bool
-}
-
-// RoleRank orders roles by power, for "no higher than your own".
-var RoleRank = map[Role]int{RoleViewer: 1, RoleCoordinator: 2, RoleOrgAdmin: 3, RoleNationalAdmin: 4}
-
 // APIClientRepository stores API clients within the caller's reach.
 type APIClientRepository interface {
 	// Create inserts c. Errors: conflict.
@@ -80,24 +53,4 @@ type APIClientRepository interface {
 	List(ctx context.Context, org *uuid.UUID, req PageRequest) (Page[APIClient], error)
 	// Revoke stamps the client revoked, once. Errors: not_found.
 	Revoke(ctx context.Context, id uuid.UUID, at time.Time) (APIClient, error)
-}
-
-// RefreshTokenRepository stores refresh tokens.
-type RefreshTokenRepository interface {
-	Create(ctx context.Context, t *RefreshToken) error
-	// ByHashForUpdate finds and locks a token by its hash. Errors: not_found.
-	ByHashForUpdate(ctx context.Context, hash []byte) (RefreshToken, error)
-	MarkUsed(ctx context.Context, id uuid.UUID, at time.Time) error
-	// RevokeFamily revokes every token of a family.
-	RevokeFamily(ctx context.Context, family uuid.UUID, at time.Time) error
-}
-
-// SignInThrottle counts failed sign-ins by key.
-type SignInThrottle interface {
-	// BlockedUntil returns when key may try again, or the zero time.
-	BlockedUntil(ctx context.Context, key string) (time.Time, error)
-	// Fail counts a failure and returns the number of consecutive failures.
-	Fail(ctx context.Context, key string, block func(failures int) time.Duration) error
-	// Clear forgets key's failures after a success.
-	Clear(ctx context.Context, key string) error
 }

@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"context"
 	"time"
 
 	"github.com/google/uuid"
@@ -71,4 +72,15 @@ func (p *Programme) Validate() error {
 	v.Check(p.MinDurationDays == nil || p.MaxDurationDays == nil || *p.MaxDurationDays >= *p.MinDurationDays,
 		"max_duration_days", "must not be below min_duration_days")
 	return v.Err()
+}
+
+// ProgrammeRepository stores the catalogue.
+type ProgrammeRepository interface {
+	// Create inserts p and fills its id and stamps. Errors: conflict.
+	Create(ctx context.Context, p *Programme) error
+	// Get returns one programme. Errors: not_found.
+	Get(ctx context.Context, id uuid.UUID) (Programme, error)
+	List(ctx context.Context, f ProgrammeFilter, req PageRequest) (Page[Programme], error)
+	// Update: as OrganisationRepository.Update.
+	Update(ctx context.Context, id uuid.UUID, ifVersion *int64, change func(*Programme) error) (Programme, error)
 }

@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"context"
 	"time"
 
 	"github.com/google/uuid"
@@ -70,4 +71,20 @@ func (c *Organisation) CanJoin(member *Organisation) error {
 		return Errorf(CodeConflict, "only a trust can join a collaboration; the member is a %s", member.Kind)
 	}
 	return nil
+}
+
+// OrganisationRepository stores organisations.
+type OrganisationRepository interface {
+	// Create inserts o and fills its id and stamps. Errors: conflict.
+	Create(ctx context.Context, o *Organisation) error
+	// Get returns one organisation. Errors: not_found.
+	Get(ctx context.Context, id uuid.UUID) (Organisation, error)
+	List(ctx context.Context, f OrganisationFilter, req PageRequest) (Page[Organisation], error)
+	ListMembers(ctx context.Context, id uuid.UUID, req PageRequest) (Page[Organisation], error)
+	// Update locks the record, checks ifVersion, applies change and saves.
+	// Errors: not_found, precondition_failed, conflict, or change's own.
+	Update(ctx context.Context, id uuid.UUID, ifVersion *int64, change func(*Organisation) error) (Organisation, error)
+	// AddMember and RemoveMember report whether the membership changed.
+	AddMember(ctx context.Context, collaboration, member uuid.UUID) (bool, error)
+	RemoveMember(ctx context.Context, collaboration, member uuid.UUID) (bool, error)
 }

@@ -164,3 +164,6 @@ func AgeOn(dob, day time.Time) int {
 	}
 	return age
 }
+
+// ParticipantRepository stores participants within the caller's reach.
+type ParticipantRepository = Store[Participant, ParticipantFilter]
