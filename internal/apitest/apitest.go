@@ -120,10 +120,7 @@ func (e *Env) Organisation(tb testing.TB, kind domain.OrganisationKind, name str
 // returning its access token.
 func (e *Env) User(tb testing.TB, org uuid.UUID, role domain.Role) string {
 	tb.Helper()
-	email := strings.ToLower(string(role)) + "-" + uuid.NewString()[:8] + "@example.org"
-	if _, err := e.Services.Accounts.CreateUser(System(), domain.User{Email: email, OrganisationID: org, Role: role}, Password); err != nil {
-		tb.Fatalf("create user: %v", err)
-	}
+	_, email := e.MustCreateUser(tb, org, role)
 	return e.SignIn(tb, email, Password)
 }
 
@@ -229,6 +226,16 @@ func (p Problem) Fields() []string {
 		out = append(out, e.Field)
 	}
 	return out
+}
+
+// Message is the message the problem gives for field; "" when it names no such field.
+func (p Problem) Message(field string) string {
+	for _, e := range p.Errors {
+		if e.Field == field {
+			return e.Message
+		}
+	}
+	return ""
 }
 
 // Do sends a request with an optional bearer token and raw body; headers come in name, value pairs.

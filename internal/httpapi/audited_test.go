@@ -78,18 +78,18 @@ var awCases = map[string]func(t *testing.T, w awWorld) []awWrite{
 
 	// --- users and API clients -----------------------------------------------------------------
 	"createUser": func(t *testing.T, w awWorld) []awWrite {
-		_, taken := authNewUser(t, w.env, w.a.ID, domain.RoleViewer)
+		_, taken := w.env.MustCreateUser(t, w.a.ID, domain.RoleViewer)
 		body := func(email string) string { return userBody(t, email, principalsPassword, domain.RoleViewer, w.a.ID) }
 		return []awWrite{w.create(t, w.aAdmin, "/v1/users", body(newEmail("aw")), w.a.ID.String(),
 			body(taken), http.StatusConflict)} // the email is taken
 	},
 	"updateUser": func(t *testing.T, w awWorld) []awWrite {
-		id, _ := authNewUser(t, w.env, w.a.ID, domain.RoleViewer)
+		id, _ := w.env.MustCreateUser(t, w.a.ID, domain.RoleViewer)
 		return []awWrite{w.patch(t, w.aAdmin, "/v1/users/"+id.String(), `{"role":"coordinator"}`, id.String(), w.a.ID.String())}
 	},
 	"createApiClient": func(t *testing.T, w awWorld) []awWrite {
 		body := func(org uuid.UUID) string {
-			return `{"name":"AW HR ` + unique() + `","organisation_id":"` + org.String() + `","scopes":["participants:read"]}`
+			return `{"name":"AW HR ` + apitest.Unique() + `","organisation_id":"` + org.String() + `","scopes":["participants:read"]}`
 		}
 		return []awWrite{w.create(t, w.aAdmin, "/v1/api-clients", body(w.a.ID), w.a.ID.String(),
 			body(w.b.ID), http.StatusUnprocessableEntity)} // an org_admin registers clients of its own organisation only
@@ -107,21 +107,21 @@ var awCases = map[string]func(t *testing.T, w awWorld) []awWrite{
 	// --- organisations and the catalogue -------------------------------------------------------
 	"createOrganisation": func(t *testing.T, w awWorld) []awWrite {
 		body := func(ods string) string {
-			return `{"kind":"trust","name":"AW ` + unique() + `","ods_code":"` + ods + `","region":"london"}`
+			return `{"kind":"trust","name":"AW ` + apitest.Unique() + `","ods_code":"` + ods + `","region":"london"}`
 		}
 		taken := awODSCode()
-		awMustCreate(t, w.env, w.natAdmin, "/v1/organisations", body(taken))
+		w.env.MustCreate(t, "/v1/organisations", w.natAdmin, body(taken))
 		return []awWrite{w.create(t, w.natAdmin, "/v1/organisations", body(awODSCode()), awItself,
 			body(taken), http.StatusConflict)} // the ODS code is taken
 	},
 	"updateOrganisation": func(t *testing.T, w awWorld) []awWrite {
-		id := w.env.Organisation(t, domain.KindTrust, "AW Trust "+unique()).ID.String()
-		return []awWrite{w.patch(t, w.natAdmin, "/v1/organisations/"+id, `{"name":"AW renamed `+unique()+`"}`, id, id)}
+		id := w.env.Organisation(t, domain.KindTrust, "AW Trust "+apitest.Unique()).ID.String()
+		return []awWrite{w.patch(t, w.natAdmin, "/v1/organisations/"+id, `{"name":"AW renamed `+apitest.Unique()+`"}`, id, id)}
 	},
 	"addOrganisationMember": func(t *testing.T, w awWorld) []awWrite {
-		collab := w.env.Organisation(t, domain.KindCollaboration, "AW Collaboration "+unique()).ID.String()
-		trust := w.env.Organisation(t, domain.KindTrust, "AW Member "+unique()).ID.String()
-		other := w.env.Organisation(t, domain.KindCollaboration, "AW Other collaboration "+unique()).ID.String()
+		collab := w.env.Organisation(t, domain.KindCollaboration, "AW Collaboration "+apitest.Unique()).ID.String()
+		trust := w.env.Organisation(t, domain.KindTrust, "AW Member "+apitest.Unique()).ID.String()
+		other := w.env.Organisation(t, domain.KindCollaboration, "AW Other collaboration "+apitest.Unique()).ID.String()
 		members := "/v1/organisations/" + collab + "/members/"
 		return []awWrite{{
 			do: awPut(w.natAdmin, members+trust), status: http.StatusNoContent, actor: w.subject(t, w.natAdmin), resource: collab, org: collab,
@@ -130,10 +130,10 @@ var awCases = map[string]func(t *testing.T, w awWorld) []awWrite{
 		}}
 	},
 	"removeOrganisationMember": func(t *testing.T, w awWorld) []awWrite {
-		collab := w.env.Organisation(t, domain.KindCollaboration, "AW Collaboration "+unique()).ID.String()
-		trust := w.env.Organisation(t, domain.KindTrust, "AW Member "+unique()).ID.String()
+		collab := w.env.Organisation(t, domain.KindCollaboration, "AW Collaboration "+apitest.Unique()).ID.String()
+		trust := w.env.Organisation(t, domain.KindTrust, "AW Member "+apitest.Unique()).ID.String()
 		members := "/v1/organisations/" + collab + "/members/"
-		expectStatus(t, w.env.Do(t, http.MethodPut, members+trust, w.natAdmin, ""), http.StatusNoContent)
+		apitest.WantStatus(t, w.env.Do(t, http.MethodPut, members+trust, w.natAdmin, ""), http.StatusNoContent)
 		return []awWrite{{
 			do: awDelete(w.natAdmin, members+trust), status: http.StatusNoContent, actor: w.subject(t, w.natAdmin), resource: collab, org: collab,
 			refused: awDelete(w.natAdmin, members+uuid.NewString()), refusedStatus: http.StatusNotFound,
@@ -146,17 +146,17 @@ var awCases = map[string]func(t *testing.T, w awWorld) []awWrite{
 			awProgrammeBody(w.a.ID.String()), http.StatusUnprocessableEntity)} // the delivery partner is no partner
 	},
 	"updateProgramme": func(t *testing.T, w awWorld) []awWrite {
-		id := awMustCreate(t, w.env, w.natAdmin, "/v1/programmes", awProgrammeBody(princesTrustID.String()))
+		id := w.env.MustCreate(t, "/v1/programmes", w.natAdmin, awProgrammeBody(princesTrustID.String()))
 		return []awWrite{w.patch(t, w.natAdmin, "/v1/programmes/"+id, `{"description":"Changed"}`, id, awNoOrganisation)}
 	},
 
 	// --- participants --------------------------------------------------------------------------
 	"createParticipant": func(t *testing.T, w awWorld) []awWrite {
-		taken := "AW-" + unique()
-		w.rec.mustID(t, "/v1/participants", participantBody(t, w.a.ID, "external_ref", taken))
-		body := participantBody(t, w.a.ID, "external_ref", "AW-"+unique())
+		taken := "AW-" + apitest.Unique()
+		w.rec.mustID(t, "/v1/participants", apitest.ParticipantBody(t, w.a.ID, "external_ref", taken))
+		body := apitest.ParticipantBody(t, w.a.ID, "external_ref", "AW-"+apitest.Unique())
 		c := w.create(t, w.coord, "/v1/participants", body, w.a.ID.String(),
-			participantBody(t, w.a.ID, "external_ref", taken), http.StatusConflict) // the external_ref is taken
+			apitest.ParticipantBody(t, w.a.ID, "external_ref", taken), http.StatusConflict) // the external_ref is taken
 		key := []string{"Idempotency-Key", "aw-" + uuid.NewString()}
 		c.do.headers = key
 		c.quiet = []awQuiet{{why: "a retry with the same Idempotency-Key replays the first answer and writes nothing",
@@ -255,7 +255,7 @@ var awCases = map[string]func(t *testing.T, w awWorld) []awWrite{
 		return []awWrite{d}
 	},
 	"makePeerMentor": func(t *testing.T, w awWorld) []awWrite {
-		cohort := mtCohort(t, w.env, w.coord, w.a.ID, mtStreetDoctors, "Street Doctors "+unique(), "2026-03-02", "2026-05-29")
+		cohort := mtCohort(t, w.env, w.coord, w.a.ID, mtStreetDoctors, "Street Doctors "+apitest.Unique(), "2026-03-02", "2026-05-29")
 		trained := mtParticipant(t, w.env, w.coord, w.a.ID, "Zephyrine", "Quarmby", "2009-01-10")
 		mtEnrol(t, w.env, w.coord, cohort, trained, "2026-02-16", [2]string{"enrolled", "2026-03-02"}, [2]string{"active", "2026-03-02"},
 			[2]string{"completed", "2026-05-29"})
@@ -292,17 +292,17 @@ var awCases = map[string]func(t *testing.T, w awWorld) []awWrite{
 			awVacancyBody(w.b.ID), http.StatusUnprocessableEntity)} // an organisation out of reach
 	},
 	"updateVacancy": func(t *testing.T, w awWorld) []awWrite {
-		id := awMustCreate(t, w.env, w.client, "/v1/vacancies", awVacancyBody(w.a.ID))
+		id := w.env.MustCreate(t, "/v1/vacancies", w.client, awVacancyBody(w.a.ID))
 		return []awWrite{w.patch(t, w.client, "/v1/vacancies/"+id, `{"band":"Band 3","status":"closed"}`, id, w.a.ID.String())}
 	},
 	"deleteVacancy": func(t *testing.T, w awWorld) []awWrite {
-		id := awMustCreate(t, w.env, w.client, "/v1/vacancies", awVacancyBody(w.a.ID))
+		id := w.env.MustCreate(t, "/v1/vacancies", w.client, awVacancyBody(w.a.ID))
 		d := w.delete(t, w.client, "/v1/vacancies/"+id, id, w.a.ID.String())
 		d.refused, d.refusedStatus = awDelete(w.bCoord, "/v1/vacancies/"+id), http.StatusNotFound // out of trust B's reach
 		return []awWrite{d}
 	},
 	"createInterview": func(t *testing.T, w awWorld) []awWrite {
-		vacancy, who := awMustCreate(t, w.env, w.client, "/v1/vacancies", awVacancyBody(w.a.ID)), w.rec.participant(t)
+		vacancy, who := w.env.MustCreate(t, "/v1/vacancies", w.client, awVacancyBody(w.a.ID)), w.rec.participant(t)
 		body := func(vacancy string) string {
 			return `{"vacancy_id":"` + vacancy + `","participant_id":"` + who + `","held_on":"2027-01-20"}`
 		}
@@ -332,7 +332,7 @@ var knownUnaudited = map[string]string{}
 func awIssueToken(t *testing.T, w awWorld) []awWrite {
 	org := w.a.ID.String()
 	token := func(body string) awRequest { return awPost("", "/v1/auth/token", body, "Content-Type", authFormType) }
-	userID, email := authNewUser(t, w.env, w.a.ID, domain.RoleCoordinator)
+	userID, email := w.env.MustCreateUser(t, w.a.ID, domain.RoleCoordinator)
 	refresh := authWantToken(t, authPostToken(t, w.env, authSignInForm(email, apitest.Password))).RefreshToken
 	if refresh == nil {
 		t.Fatal("the password grant gave no refresh token")
@@ -347,7 +347,7 @@ func awIssueToken(t *testing.T, w awWorld) []awWrite {
 	}, {
 		name: "refresh_token", do: token(authForm("grant_type", "refresh_token", "refresh_token", *refresh)), status: http.StatusOK,
 		actor: "user:" + userID.String(), resource: userID.String(), org: org,
-		refused:       token(authForm("grant_type", "refresh_token", "refresh_token", "not-a-refresh-token-"+unique())),
+		refused:       token(authForm("grant_type", "refresh_token", "refresh_token", "not-a-refresh-token-"+apitest.Unique())),
 		refusedStatus: http.StatusBadRequest,
 	}, {
 		name: "client_credentials", do: token(authClientGrant(client, secret)), status: http.StatusOK,
@@ -362,7 +362,7 @@ func awIssueToken(t *testing.T, w awWorld) []awWrite {
 // to an unknown token too, and then nothing is revoked, so nothing is audited.
 func awRevokeToken(t *testing.T, w awWorld) []awWrite {
 	revoke := func(body string) awRequest { return awPost("", "/v1/auth/revoke", body, "Content-Type", authFormType) }
-	userID, email := authNewUser(t, w.env, w.a.ID, domain.RoleViewer)
+	userID, email := w.env.MustCreateUser(t, w.a.ID, domain.RoleViewer)
 	refresh := authWantToken(t, authPostToken(t, w.env, authSignInForm(email, apitest.Password))).RefreshToken
 	if refresh == nil {
 		t.Fatal("the password grant gave no refresh token")
@@ -372,7 +372,7 @@ func awRevokeToken(t *testing.T, w awWorld) []awWrite {
 		actor: "user:" + userID.String(), resource: userID.String(), org: w.a.ID.String(),
 		refused: revoke(authForm("token_type_hint", "refresh_token")), refusedStatus: http.StatusBadRequest, // no token
 		quiet: []awQuiet{{why: "RFC 7009: an unknown token is answered 200, and there is nothing to revoke",
-			do: revoke(authForm("token", "not-a-refresh-token-"+unique())), status: http.StatusOK}},
+			do: revoke(authForm("token", "not-a-refresh-token-"+apitest.Unique())), status: http.StatusOK}},
 	}}
 }
 
@@ -475,7 +475,7 @@ func newAWWorld(t *testing.T) awWorld {
 	env := apitest.New(t)
 	w := awWorld{env: env, rec: newRecWorld(t, env, "Audited NHS Trust"), b: env.Organisation(t, domain.KindTrust, "Other NHS Trust")}
 	w.a, w.coord = w.rec.trust, w.rec.token
-	_, w.natAdmin = signInNationalAdmin(t, env)
+	_, w.natAdmin = env.NationalAdmin(t)
 	w.aAdmin = env.User(t, w.a.ID, domain.RoleOrgAdmin)
 	w.bCoord, w.bAdmin = env.User(t, w.b.ID, domain.RoleCoordinator), env.User(t, w.b.ID, domain.RoleOrgAdmin)
 	w.client = clientToken(t, env, registerClient(t, env, w.aAdmin, w.a.ID, "participants:write", "participants:read"))
@@ -485,7 +485,7 @@ func newAWWorld(t *testing.T) awWorld {
 // subject is the subject of an access token, as audit events name their actor.
 func (w awWorld) subject(t *testing.T, token string) string {
 	t.Helper()
-	sub, _ := claimsOf(t, token)["sub"].(string)
+	sub, _ := apitest.Claims(t, token)["sub"].(string)
 	if !strings.HasPrefix(sub, "user:") && !strings.HasPrefix(sub, "client:") {
 		t.Fatalf("token subject %q", sub)
 	}
@@ -552,34 +552,29 @@ func (w awWorld) match(t *testing.T) string {
 // interview is a new interview of trust A, recorded by its API client.
 func (w awWorld) interview(t *testing.T) string {
 	t.Helper()
-	vacancy := awMustCreate(t, w.env, w.client, "/v1/vacancies", awVacancyBody(w.a.ID))
-	return awMustCreate(t, w.env, w.client, "/v1/interviews",
+	vacancy := w.env.MustCreate(t, "/v1/vacancies", w.client, awVacancyBody(w.a.ID))
+	return w.env.MustCreate(t, "/v1/interviews", w.client,
 		`{"vacancy_id":"`+vacancy+`","participant_id":"`+w.rec.participant(t)+`","held_on":"2027-01-20"}`)
+
 }
 
 // awProgrammeBody is a create body of a programme delivered by partner.
 func awProgrammeBody(partner string) string {
-	code := "aw_" + unique()
+	code := "aw_" + apitest.Unique()
 	return `{"code":"` + code + `","name":"Programme ` + code + `","category":"mentoring","min_age":16,"requires_benefit":false,` +
 		`"delivery_partner_id":"` + partner + `"}`
 }
 
 func awVacancyBody(org uuid.UUID) string {
-	return `{"organisation_id":"` + org.String() + `","employer_name":"AW Estates ` + unique() + `","role":"Porter","band":"Band 2","closing_on":"2027-02-01"}`
-}
-
-// awMustCreate posts body to path as token and returns the new record's id.
-func awMustCreate(t *testing.T, env *apitest.Env, token, path, body string) string {
-	t.Helper()
-	return mustCreated(t, env.Do(t, http.MethodPost, path, token, body))
+	return `{"organisation_id":"` + org.String() + `","employer_name":"AW Estates ` + apitest.Unique() + `","role":"Porter","band":"Band 2","closing_on":"2027-02-01"}`
 }
 
 // awODSCode is an unused ODS code.
-func awODSCode() string { return "W" + strings.ToUpper(unique()[:5]) }
+func awODSCode() string { return "W" + strings.ToUpper(apitest.Unique()[:5]) }
 
 // awRequestID is a fresh X-Request-ID, of the form the server keeps.
 func awRequestID(op, what string) string {
-	return "aw." + op + "." + what + "." + unique()
+	return "aw." + op + "." + what + "." + apitest.Unique()
 }
 
 // send sends r with the X-Request-ID id, after checking that r is a call of op.

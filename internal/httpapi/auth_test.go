@@ -132,17 +132,6 @@ func authWantRetryAfter(t *testing.T, res apitest.Response) int {
 	return n
 }
 
-// authNewUser creates a user of org with role and apitest.Password, returning its id and email.
-func authNewUser(t *testing.T, env *apitest.Env, org uuid.UUID, role domain.Role) (uuid.UUID, string) {
-	t.Helper()
-	email := "auth-" + uuid.NewString()[:8] + "@example.org"
-	u, err := env.Services.Accounts.CreateUser(apitest.System(), domain.User{Email: email, OrganisationID: org, Role: role}, apitest.Password)
-	if err != nil {
-		t.Fatalf("create user: %v", err)
-	}
-	return u.ID, email
-}
-
 func authSignInForm(email, password string) string {
 	return authForm("grant_type", "password", "username", email, "password", password)
 }
@@ -170,7 +159,7 @@ func TestAuthPasswordGrant(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
 	trust := env.Organisation(t, domain.KindTrust, "Northgate Teaching Hospitals NHS Foundation Trust")
-	userID, email := authNewUser(t, env, trust.ID, domain.RoleCoordinator)
+	userID, email := env.MustCreateUser(t, trust.ID, domain.RoleCoordinator)
 
 	t.Run("form body", func(t *testing.T) {
 		tok := authWantToken(t, authPostToken(t, env, authSignInForm(email, apitest.Password)))
@@ -223,8 +212,8 @@ func TestAuthPasswordGrant(t *testing.T) {
 
 	t.Run("no user enumeration", func(t *testing.T) {
 		// Each case its own account name, so the per-account throttle stays out of the way.
-		_, other := authNewUser(t, env, trust.ID, domain.RoleCoordinator)
-		_, disabled := authNewUser(t, env, trust.ID, domain.RoleCoordinator)
+		_, other := env.MustCreateUser(t, trust.ID, domain.RoleCoordinator)
+		_, disabled := env.MustCreateUser(t, trust.ID, domain.RoleCoordinator)
 		if _, err := env.DB.SQL().ExecContext(context.Background(), `UPDATE users SET enabled = false WHERE email = $1`, disabled); err != nil {
 			t.Fatal(err)
 		}
@@ -247,7 +236,7 @@ func TestAuthRefreshRotation(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
 	trust := env.Organisation(t, domain.KindTrust, "Riverside Community Health NHS Trust")
-	userID, email := authNewUser(t, env, trust.ID, domain.RoleCoordinator)
+	userID, email := env.MustCreateUser(t, trust.ID, domain.RoleCoordinator)
 	signIn := func(t *testing.T) authTokenAnswer {
 		t.Helper()
 		tok := authWantToken(t, authPostToken(t, env, authSignInForm(email, apitest.Password)))
@@ -290,7 +279,7 @@ func TestAuthRefreshRotation(t *testing.T) {
 		authWantOAuthError(t, refresh(t, *first.RefreshToken), http.StatusBadRequest, "invalid_grant")
 		authWantOAuthError(t, refresh(t, *second.RefreshToken), http.StatusBadRequest, "invalid_grant")
 		// Each presentation of a used or revoked token is recorded.
-		if n := countRows(t, env, `SELECT count(*) FROM audit_events WHERE action = 'auth.refresh_reuse' AND resource_id = $1`, userID.String()); n != 2 {
+		if n := env.MustQueryInt(t, `SELECT count(*) FROM audit_events WHERE action = 'auth.refresh_reuse' AND resource_id = $1`, userID.String()); n != 2 {
 			t.Errorf("%d auth.refresh_reuse audit events, want 2", n)
 		}
 		// Another sign-in of the same user is another family, untouched.
@@ -342,7 +331,7 @@ func TestAuthRefreshRotation(t *testing.T) {
 	})
 
 	t.Run("disabled user", func(t *testing.T) {
-		id, otherEmail := authNewUser(t, env, trust.ID, domain.RoleViewer)
+		id, otherEmail := env.MustCreateUser(t, trust.ID, domain.RoleViewer)
 		tok := authWantToken(t, authPostToken(t, env, authSignInForm(otherEmail, apitest.Password)))
 		if _, err := env.DB.SQL().ExecContext(context.Background(), `UPDATE users SET enabled = false WHERE id = $1`, id); err != nil {
 			t.Fatal(err)
@@ -357,7 +346,7 @@ func TestAuthRefreshConcurrentReuse(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
 	trust := env.Organisation(t, domain.KindTrust, "Riverside Community Health NHS Trust")
-	_, email := authNewUser(t, env, trust.ID, domain.RoleCoordinator)
+	_, email := env.MustCreateUser(t, trust.ID, domain.RoleCoordinator)
 	tok := authWantToken(t, authPostToken(t, env, authSignInForm(email, apitest.Password)))
 
 	const n = 8
@@ -525,7 +514,7 @@ func TestAuthOneFailureDoesNotLockOut(t *testing.T) {
 		"and SignIn/ClientCredentials (internal/service/accounts.go) call it before anything else, so the failure count is never cleared"
 
 	t.Run("user", func(t *testing.T) {
-		_, email := authNewUser(t, env, trust.ID, domain.RoleCoordinator)
+		_, email := env.MustCreateUser(t, trust.ID, domain.RoleCoordinator)
 		authWantOAuthError(t, authPostToken(t, env, authSignInForm(email, "mistyped password")), http.StatusBadRequest, "invalid_grant")
 		res := authPostToken(t, env, authSignInForm(email, apitest.Password))
 		if res.Status == http.StatusInternalServerError {
@@ -631,7 +620,7 @@ func TestTokenForgery(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
 	trust := env.Organisation(t, domain.KindTrust, "Northgate Teaching Hospitals NHS Foundation Trust")
-	userID, _ := authNewUser(t, env, trust.ID, domain.RoleCoordinator)
+	userID, _ := env.MustCreateUser(t, trust.ID, domain.RoleCoordinator)
 	signing := env.Services.Keys.Signing()
 	f := authForge{key: signing.Private, kid: signing.ID, iss: env.Config.JWTIssuer, aud: env.Config.JWTAudience}
 	sub, org := "user:"+userID.String(), trust.ID.String()
@@ -826,7 +815,7 @@ func TestAuthThrottlePerAccount(t *testing.T) {
 
 	var known, unknown authProblem
 	t.Run("known account", func(t *testing.T) {
-		_, email := authNewUser(t, env, trust.ID, domain.RoleCoordinator)
+		_, email := env.MustCreateUser(t, trust.ID, domain.RoleCoordinator)
 		fail(t, email)
 		res := authPostToken(t, env, authSignInForm(email, apitest.Password))
 		wait := authWantRetryAfter(t, res)
@@ -889,7 +878,7 @@ func TestAuthThrottleUnderConcurrency(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
 	trust := env.Organisation(t, domain.KindTrust, "Riverside Community Health NHS Trust")
-	_, email := authNewUser(t, env, trust.ID, domain.RoleCoordinator)
+	_, email := env.MustCreateUser(t, trust.ID, domain.RoleCoordinator)
 
 	const n = 20
 	statuses := make([]int, n)
@@ -996,11 +985,11 @@ func TestAuthAudit(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
 	trust := env.Organisation(t, domain.KindTrust, "Northgate Teaching Hospitals NHS Foundation Trust")
-	userID, email := authNewUser(t, env, trust.ID, domain.RoleOrgAdmin)
+	userID, email := env.MustCreateUser(t, trust.ID, domain.RoleOrgAdmin)
 	const wrongPassword = "a distinctive wrong password 7c1f"
 	// A failed sign-in, of another account (one failure of an account is all this test needs),
 	// and one of an email that names no account.
-	otherID, otherEmail := authNewUser(t, env, trust.ID, domain.RoleViewer)
+	otherID, otherEmail := env.MustCreateUser(t, trust.ID, domain.RoleViewer)
 	authWantOAuthError(t, authPostToken(t, env, authSignInForm(otherEmail, wrongPassword)), http.StatusBadRequest, "invalid_grant")
 	nobody := "nobody-" + uuid.NewString()[:8] + "@example.org"
 	authWantOAuthError(t, authPostToken(t, env, authSignInForm(nobody, wrongPassword)), http.StatusBadRequest, "invalid_grant")
@@ -1013,27 +1002,27 @@ func TestAuthAudit(t *testing.T) {
 	// Failed sign-ins are audited in the name of nobody: against the account the name given
 	// belongs to, in its organisation, whose admins see them; against no account and no
 	// organisation when the name is nobody's. Nothing typed is kept (the scan below).
-	if n := countRows(t, env, `SELECT count(*) FROM audit_events WHERE action = 'auth.login_failed' AND resource_type = 'user'
+	if n := env.MustQueryInt(t, `SELECT count(*) FROM audit_events WHERE action = 'auth.login_failed' AND resource_type = 'user'
 		AND resource_id = $1 AND actor = 'anonymous' AND organisation_id = $2`, otherID.String(), trust.ID); n != 1 {
 		t.Errorf("%d auth.login_failed events of the account given a wrong password, want 1", n)
 	}
-	if n := countRows(t, env, `SELECT count(*) FROM audit_events WHERE action = 'auth.login_failed'
+	if n := env.MustQueryInt(t, `SELECT count(*) FROM audit_events WHERE action = 'auth.login_failed'
 		AND resource_id = '' AND actor = 'anonymous' AND organisation_id IS NULL`); n != 1 {
 		t.Errorf("%d auth.login_failed events of no account, want 1 (the unknown email)", n)
 	}
-	if n := countRows(t, env, `SELECT count(*) FROM audit_events WHERE action = 'auth.client_failed' AND resource_type = 'api_client'
+	if n := env.MustQueryInt(t, `SELECT count(*) FROM audit_events WHERE action = 'auth.client_failed' AND resource_type = 'api_client'
 		AND resource_id = $1 AND actor = 'anonymous' AND organisation_id = $2`, clientUUID, trust.ID); n != 1 {
 		t.Errorf("%d auth.client_failed events of the client given a wrong secret, want 1", n)
 	}
-	if n := countRows(t, env, `SELECT count(*) FROM audit_events WHERE action = 'auth.login' AND resource_id = $1`, otherID.String()); n != 0 {
+	if n := env.MustQueryInt(t, `SELECT count(*) FROM audit_events WHERE action = 'auth.login' AND resource_id = $1`, otherID.String()); n != 0 {
 		t.Errorf("%d auth.login events of the account that never signed in, want 0", n)
 	}
 
-	if n := countRows(t, env, `SELECT count(*) FROM audit_events WHERE action = 'auth.login' AND resource_type = 'user'
+	if n := env.MustQueryInt(t, `SELECT count(*) FROM audit_events WHERE action = 'auth.login' AND resource_type = 'user'
 		AND resource_id = $1 AND actor = $2 AND organisation_id = $3`, userID.String(), "user:"+userID.String(), trust.ID); n != 1 {
 		t.Errorf("%d auth.login events of the user, want 1", n)
 	}
-	if n := countRows(t, env, `SELECT count(*) FROM audit_events WHERE action = 'auth.client_token' AND resource_type = 'api_client'
+	if n := env.MustQueryInt(t, `SELECT count(*) FROM audit_events WHERE action = 'auth.client_token' AND resource_type = 'api_client'
 		AND resource_id = $1 AND actor = $2 AND organisation_id = $3`, clientUUID, "client:"+clientUUID, trust.ID); n != 1 {
 		t.Errorf("%d auth.client_token events of the client, want 1", n)
 	}

@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
-	"github.com/google/uuid"
 
 	"github.com/p4w-nhs/p4w/api"
 )
@@ -19,7 +18,3 @@ func contract(t *testing.T) *openapi3.T {
 	}
 	return doc
 }
-
-// unique is a short random suffix that keeps names, codes and references of one test apart
-// from another's.
-func unique() string { return uuid.NewString()[:8] }

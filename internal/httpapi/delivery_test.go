@@ -1,7 +1,6 @@
 package httpapi_test
 
 import (
-	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
@@ -74,42 +73,17 @@ type dlEnrolment struct {
 	Version   int64     `json:"version"`
 }
 
-// dlUser creates a user of org with role, signs it in and returns its id and access token.
-func dlUser(t *testing.T, env *apitest.Env, org uuid.UUID, role domain.Role) (id, token string) {
-	t.Helper()
-	email := "dl-" + uuid.NewString()[:8] + "@example.org"
-	u, err := env.Services.Accounts.CreateUser(apitest.System(), domain.User{Email: email, OrganisationID: org, Role: role}, apitest.Password)
-	if err != nil {
-		t.Fatalf("create user: %v", err)
-	}
-	return u.ID.String(), env.SignIn(t, email, apitest.Password)
-}
-
-// dlJSON encodes the key, value pairs of kv as a JSON object.
-func dlJSON(t *testing.T, kv ...any) string {
-	t.Helper()
-	m := map[string]any{}
-	for i := 0; i+1 < len(kv); i += 2 {
-		m[kv[i].(string)] = kv[i+1]
-	}
-	b, err := json.Marshal(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
-
 // dlCohortBody is a create body; kv adds fields or overrides them.
 func dlCohortBody(t *testing.T, org, programme, starts, ends string, capacity int, kv ...any) string {
 	t.Helper()
-	return dlJSON(t, append([]any{"programme_id", programme, "organisation_id", org, "name", "Cohort " + starts,
+	return apitest.JSON(t, append([]any{"programme_id", programme, "organisation_id", org, "name", "Cohort " + starts,
 		"starts_on", starts, "ends_on", ends, "capacity", capacity}, kv...)...)
 }
 
 func dlMustCohort(t *testing.T, env *apitest.Env, token string, org uuid.UUID, programme, starts, ends string, capacity int, kv ...any) dlCohort {
 	t.Helper()
 	res := env.Do(t, http.MethodPost, "/v1/cohorts", token, dlCohortBody(t, org.String(), programme, starts, ends, capacity, kv...))
-	expectStatus(t, res, http.StatusCreated)
+	apitest.WantStatus(t, res, http.StatusCreated)
 	var c dlCohort
 	res.Decode(t, &c)
 	return c
@@ -118,48 +92,42 @@ func dlMustCohort(t *testing.T, env *apitest.Env, token string, org uuid.UUID, p
 func dlGetCohort(t *testing.T, env *apitest.Env, token, id string) dlCohort {
 	t.Helper()
 	res := env.Do(t, http.MethodGet, "/v1/cohorts/"+id, token, "")
-	expectStatus(t, res, http.StatusOK)
+	apitest.WantStatus(t, res, http.StatusOK)
 	var c dlCohort
 	res.Decode(t, &c)
-	if res.Header.Get("ETag") != etagOf(c.Version) {
+	if res.Header.Get("ETag") != apitest.ETag(c.Version) {
 		t.Errorf("GET cohort: ETag %q for version %d", res.Header.Get("ETag"), c.Version)
 	}
 	return c
 }
 
-func dlPatchCohort(t *testing.T, env *apitest.Env, token, id, body string, headers ...string) apitest.Response {
-	t.Helper()
-	return env.Do(t, http.MethodPatch, "/v1/cohorts/"+id, token, body,
-		append([]string{"Content-Type", "application/merge-patch+json"}, headers...)...)
-}
-
 // dlPlaces reads the cohort's places taken straight from the database.
 func dlPlaces(t *testing.T, env *apitest.Env, cohort string) int {
 	t.Helper()
-	return countRows(t, env, `SELECT places_taken FROM cohorts WHERE id = $1`, cohort)
+	return env.MustQueryInt(t, `SELECT places_taken FROM cohorts WHERE id = $1`, cohort)
 }
 
 // dlPerson creates a participant of org born on dob with benefit status benefit.
 func dlPerson(t *testing.T, env *apitest.Env, token string, org uuid.UUID, dob, benefit string) string {
 	t.Helper()
-	return mustCreateParticipant(t, env, token, participantBody(t, org, "date_of_birth", dob, "benefit_status", benefit)).ID
+	return mustCreateParticipant(t, env, token, apitest.ParticipantBody(t, org, "date_of_birth", dob, "benefit_status", benefit)).ID
 }
 
 func dlEnrol(t *testing.T, env *apitest.Env, token, cohort, participant string, kv ...any) apitest.Response {
 	t.Helper()
-	return env.Do(t, http.MethodPost, "/v1/enrolments", token, dlJSON(t, append([]any{"cohort_id", cohort, "participant_id", participant}, kv...)...))
+	return env.Do(t, http.MethodPost, "/v1/enrolments", token, apitest.JSON(t, append([]any{"cohort_id", cohort, "participant_id", participant}, kv...)...))
 }
 
 func dlMustEnrol(t *testing.T, env *apitest.Env, token, cohort, participant string, kv ...any) dlEnrolment {
 	t.Helper()
 	res := dlEnrol(t, env, token, cohort, participant, kv...)
-	expectStatus(t, res, http.StatusCreated)
+	apitest.WantStatus(t, res, http.StatusCreated)
 	var e dlEnrolment
 	res.Decode(t, &e)
 	if loc := res.Header.Get("Location"); loc != "/v1/enrolments/"+e.ID {
 		t.Errorf("Location %q for enrolment %s", loc, e.ID)
 	}
-	if res.Header.Get("ETag") != etagOf(e.Version) {
+	if res.Header.Get("ETag") != apitest.ETag(e.Version) {
 		t.Errorf("POST enrolment: ETag %q for version %d", res.Header.Get("ETag"), e.Version)
 	}
 	return e
@@ -167,16 +135,16 @@ func dlMustEnrol(t *testing.T, env *apitest.Env, token, cohort, participant stri
 
 func dlMove(t *testing.T, env *apitest.Env, token, id string, kv ...any) apitest.Response {
 	t.Helper()
-	return env.Do(t, http.MethodPost, "/v1/enrolments/"+id+"/transitions", token, dlJSON(t, kv...))
+	return env.Do(t, http.MethodPost, "/v1/enrolments/"+id+"/transitions", token, apitest.JSON(t, kv...))
 }
 
 func dlMustMove(t *testing.T, env *apitest.Env, token, id string, kv ...any) dlEnrolment {
 	t.Helper()
 	res := dlMove(t, env, token, id, kv...)
-	expectStatus(t, res, http.StatusOK)
+	apitest.WantStatus(t, res, http.StatusOK)
 	var e dlEnrolment
 	res.Decode(t, &e)
-	if res.Header.Get("ETag") != etagOf(e.Version) {
+	if res.Header.Get("ETag") != apitest.ETag(e.Version) {
 		t.Errorf("transition: ETag %q for version %d", res.Header.Get("ETag"), e.Version)
 	}
 	return e
@@ -185,7 +153,7 @@ func dlMustMove(t *testing.T, env *apitest.Env, token, id string, kv ...any) dlE
 func dlGetEnrolment(t *testing.T, env *apitest.Env, token, id string) dlEnrolment {
 	t.Helper()
 	res := env.Do(t, http.MethodGet, "/v1/enrolments/"+id, token, "")
-	expectStatus(t, res, http.StatusOK)
+	apitest.WantStatus(t, res, http.StatusOK)
 	var e dlEnrolment
 	res.Decode(t, &e)
 	return e
@@ -201,7 +169,7 @@ func dlList(t *testing.T, env *apitest.Env, token, path string, query url.Values
 	var ids []string
 	for range 100 {
 		res := env.Do(t, http.MethodGet, path+"?"+query.Encode(), token, "")
-		expectStatus(t, res, http.StatusOK)
+		apitest.WantStatus(t, res, http.StatusOK)
 		var page struct {
 			Data []struct {
 				ID string `json:"id"`
@@ -224,19 +192,6 @@ func dlList(t *testing.T, env *apitest.Env, token, path string, query url.Values
 // dlOneOf reports whether s is one of want.
 func dlOneOf(s *string, want ...string) bool { return s != nil && slices.Contains(want, *s) }
 
-// dlToday is today in UTC; tests take it before and after a request, to accept either across midnight.
-func dlToday() string { return time.Now().UTC().Format(time.DateOnly) }
-
-// dlMessage returns the message a problem gives for field.
-func dlMessage(p apitest.Problem, field string) string {
-	for _, e := range p.Errors {
-		if e.Field == field {
-			return e.Message
-		}
-	}
-	return ""
-}
-
 func TestCohortCreate(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
@@ -245,7 +200,7 @@ func TestCohortCreate(t *testing.T) {
 
 	res := env.Do(t, http.MethodPost, "/v1/cohorts", token, dlCohortBody(t, trust.ID.String(), dlStepIntoWork, dlStarts, dlEnds, 12,
 		"role_areas", []string{"facilities", "estates"}, "funding_award_ref", "HEE-SIW-27"))
-	expectStatus(t, res, http.StatusCreated)
+	apitest.WantStatus(t, res, http.StatusCreated)
 	var c dlCohort
 	res.Decode(t, &c)
 	if loc := res.Header.Get("Location"); loc != "/v1/cohorts/"+c.ID {
@@ -275,7 +230,7 @@ func TestCohortCreateRefusesBadInput(t *testing.T) {
 	trust := env.Organisation(t, domain.KindTrust, "Moorfield NHS Trust")
 	other := env.Organisation(t, domain.KindTrust, "Other NHS Trust")
 	token := env.User(t, trust.ID, domain.RoleCoordinator)
-	_, national := signInNationalAdmin(t, env)
+	_, national := env.NationalAdmin(t)
 	own := trust.ID.String()
 	cases := []struct {
 		name  string
@@ -299,16 +254,17 @@ func TestCohortCreateRefusesBadInput(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			res := env.Do(t, http.MethodPost, "/v1/cohorts", tc.token, tc.body)
-			p := expectProblem(t, res, http.StatusUnprocessableEntity, tc.field)
-			t.Logf("%s: %s", tc.field, dlMessage(p, tc.field))
+			p := apitest.WantProblem(t, res, http.StatusUnprocessableEntity, tc.field)
+			t.Logf("%s: %s", tc.field, p.Message(tc.field))
 		})
 	}
-	p := expectProblem(t, env.Do(t, http.MethodPost, "/v1/cohorts", token,
+	p := apitest.WantProblem(t, env.Do(t, http.MethodPost, "/v1/cohorts", token,
 		dlCohortBody(t, own, dlStepIntoWork, "2027-01-04", "2027-02-13", 10)), http.StatusUnprocessableEntity, "ends_on")
-	if msg := dlMessage(p, "ends_on"); !strings.Contains(msg, "41 days") || !strings.Contains(msg, "42 to 84") {
+
+	if msg := p.Message("ends_on"); !strings.Contains(msg, "41 days") || !strings.Contains(msg, "42 to 84") {
 		t.Errorf("the refusal of 41 days says %q; want the days it gives and the bounds", msg)
 	}
-	if n := countRows(t, env, `SELECT count(*) FROM cohorts`); n != 0 {
+	if n := env.MustQueryInt(t, `SELECT count(*) FROM cohorts`); n != 0 {
 		t.Errorf("refused requests left %d cohorts", n)
 	}
 }
@@ -322,7 +278,7 @@ func TestCohortDeliveryPartnerNamedByTheTrust(t *testing.T) {
 	token := env.User(t, trust.ID, domain.RoleCoordinator)
 	res := env.Do(t, http.MethodPost, "/v1/cohorts", token, dlCohortBody(t, trust.ID.String(), dlGetInto, "2027-01-04", "2027-02-07", 10,
 		"delivery_partner_id", dlPrincesTrust))
-	expectStatus(t, res, http.StatusCreated)
+	apitest.WantStatus(t, res, http.StatusCreated)
 	var c dlCohort
 	res.Decode(t, &c)
 	if !dlOneOf(c.DeliveryPartnerID, dlPrincesTrust) {
@@ -336,10 +292,10 @@ func TestCohortWithPartnerPatchedByTheTrust(t *testing.T) {
 	env := apitest.New(t)
 	trust := env.Organisation(t, domain.KindTrust, "Westmoor NHS Trust")
 	token := env.User(t, trust.ID, domain.RoleCoordinator)
-	_, national := signInNationalAdmin(t, env)
+	_, national := env.NationalAdmin(t)
 	c := dlMustCohort(t, env, national, trust.ID, dlGetInto, "2027-01-04", "2027-02-07", 10, "delivery_partner_id", dlPrincesTrust)
-	res := dlPatchCohort(t, env, token, c.ID, `{"capacity":15}`)
-	expectStatus(t, res, http.StatusOK)
+	res := env.Patch(t, "/v1/cohorts/"+c.ID, token, `{"capacity":15}`)
+	apitest.WantStatus(t, res, http.StatusOK)
 }
 
 func TestCohortListFilters(t *testing.T) {
@@ -349,12 +305,12 @@ func TestCohortListFilters(t *testing.T) {
 	b := env.Organisation(t, domain.KindTrust, "Trust B")
 	tokenA := env.User(t, a.ID, domain.RoleCoordinator)
 	tokenB := env.User(t, b.ID, domain.RoleCoordinator)
-	_, national := signInNationalAdmin(t, env)
+	_, national := env.NationalAdmin(t)
 
 	siw := dlMustCohort(t, env, tokenA, a.ID, dlStepIntoWork, "2027-01-04", "2027-02-14", 10)
 	getInto := dlMustCohort(t, env, tokenA, a.ID, dlGetInto, "2027-03-01", "2027-04-04", 10)
 	started := dlMustCohort(t, env, tokenA, a.ID, dlGetStarted, "2027-05-03", "2027-05-04", 10)
-	expectStatus(t, dlPatchCohort(t, env, tokenA, started.ID, `{"status":"running"}`), http.StatusOK)
+	apitest.WantStatus(t, env.Patch(t, "/v1/cohorts/"+started.ID, tokenA, `{"status":"running"}`), http.StatusOK)
 	work := dlMustCohort(t, env, tokenA, a.ID, dlWorkExperience, "2027-03-01", "2027-03-05", 10)
 	other := dlMustCohort(t, env, tokenB, b.ID, dlGetInto, "2027-03-01", "2027-04-04", 10)
 
@@ -380,7 +336,7 @@ func TestCohortListFilters(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := dlList(t, env, tc.token, "/v1/cohorts", tc.query); !sameSet(got, tc.want) {
+			if got := dlList(t, env, tc.token, "/v1/cohorts", tc.query); !apitest.SameSet(got, tc.want) {
 				t.Errorf("got %v, want %v", got, tc.want)
 			}
 		})
@@ -394,21 +350,21 @@ func TestCohortPatch(t *testing.T) {
 	token := env.User(t, trust.ID, domain.RoleCoordinator)
 	c := dlMustCohort(t, env, token, trust.ID, dlStepIntoWork, dlStarts, dlEnds, 2)
 
-	res := dlPatchCohort(t, env, token, c.ID, `{"capacity":5,"status":"running"}`, "If-Match", `"1"`)
-	expectStatus(t, res, http.StatusOK)
+	res := env.Patch(t, "/v1/cohorts/"+c.ID, token, `{"capacity":5,"status":"running"}`, "If-Match", `"1"`)
+	apitest.WantStatus(t, res, http.StatusOK)
 	var got dlCohort
 	res.Decode(t, &got)
 	if got.Capacity != 5 || got.Status != "running" || got.Version != 2 || res.Header.Get("ETag") != `"2"` || got.EndsOn != dlEnds {
 		t.Errorf("after the patch: %+v, ETag %q", got, res.Header.Get("ETag"))
 	}
 	// A stale version: 412, and nothing changes.
-	expectProblem(t, dlPatchCohort(t, env, token, c.ID, `{"capacity":9}`, "If-Match", `"1"`), http.StatusPreconditionFailed, "")
+	apitest.WantProblem(t, env.Patch(t, "/v1/cohorts/"+c.ID, token, `{"capacity":9}`, "If-Match", `"1"`), http.StatusPreconditionFailed, "")
 	if now := dlGetCohort(t, env, token, c.ID); now.Capacity != 5 || now.Version != 2 {
 		t.Errorf("a stale patch changed the cohort: %+v", now)
 	}
 	// Dates outside the programme's bounds: 422 naming ends_on.
-	expectProblem(t, dlPatchCohort(t, env, token, c.ID, `{"ends_on":"2027-02-13"}`), http.StatusUnprocessableEntity, "ends_on")
-	expectProblem(t, dlPatchCohort(t, env, token, c.ID, `{"starts_on":"2027-01-05"}`), http.StatusUnprocessableEntity, "ends_on")
+	apitest.WantProblem(t, env.Patch(t, "/v1/cohorts/"+c.ID, token, `{"ends_on":"2027-02-13"}`), http.StatusUnprocessableEntity, "ends_on")
+	apitest.WantProblem(t, env.Patch(t, "/v1/cohorts/"+c.ID, token, `{"starts_on":"2027-01-05"}`), http.StatusUnprocessableEntity, "ends_on")
 
 	// Capacity below the places taken: 422 naming capacity; at the places taken: fine.
 	for range 3 {
@@ -419,20 +375,21 @@ func TestCohortPatch(t *testing.T) {
 	if current.PlacesTaken != 3 || current.Version <= 2 {
 		t.Errorf("after three enrolments: places_taken %d, version %d", current.PlacesTaken, current.Version)
 	}
-	match := etagOf(current.Version)
-	p := expectProblem(t, dlPatchCohort(t, env, token, c.ID, `{"capacity":2}`, "If-Match", match), http.StatusUnprocessableEntity, "capacity")
-	if msg := dlMessage(p, "capacity"); !strings.Contains(msg, "3") {
+	match := apitest.ETag(current.Version)
+	p := apitest.WantProblem(t, env.Patch(t, "/v1/cohorts/"+c.ID, token, `{"capacity":2}`, "If-Match", match), http.StatusUnprocessableEntity, "capacity")
+	if msg := p.Message("capacity"); !strings.Contains(msg, "3") {
 		t.Errorf("the refusal does not say how many places are taken: %q", msg)
 	}
-	res = dlPatchCohort(t, env, token, c.ID, `{"capacity":3}`, "If-Match", match)
-	expectStatus(t, res, http.StatusOK)
+	res = env.Patch(t, "/v1/cohorts/"+c.ID, token, `{"capacity":3}`, "If-Match", match)
+	apitest.WantStatus(t, res, http.StatusOK)
 	res.Decode(t, &got)
 	if got.Capacity != 3 || got.PlacesTaken != 3 {
 		t.Errorf("capacity %d, places taken %d", got.Capacity, got.PlacesTaken)
 	}
 	// And now it is full.
-	p = expectProblem(t, dlEnrol(t, env, token, c.ID, dlPerson(t, env, token, trust.ID, "1990-05-05", "universal_credit"), "status", "enrolled"),
+	p = apitest.WantProblem(t, dlEnrol(t, env, token, c.ID, dlPerson(t, env, token, trust.ID, "1990-05-05", "universal_credit"), "status", "enrolled"),
 		http.StatusConflict, "")
+
 	if !strings.Contains(p.Detail, "full") {
 		t.Errorf("409 detail %q does not say the cohort is full", p.Detail)
 	}
@@ -442,19 +399,20 @@ func TestEnrolReferral(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
 	trust := env.Organisation(t, domain.KindTrust, "Greenbank NHS Trust")
-	userID, token := dlUser(t, env, trust.ID, domain.RoleCoordinator)
+	userID, email := env.MustCreateUser(t, trust.ID, domain.RoleCoordinator)
+	token := env.SignIn(t, email, apitest.Password)
 	c := dlMustCohort(t, env, token, trust.ID, dlStepIntoWork, dlStarts, dlEnds, 5)
 	// Referral checks no eligibility: a 17-year-old may be referred.
 	young := dlPerson(t, env, token, trust.ID, "2009-06-01", "none")
 
-	before := dlToday()
+	before := apitest.Today()
 	e := dlMustEnrol(t, env, token, c.ID, young)
-	after := dlToday()
+	after := apitest.Today()
 	if e.Status != "referred" || !dlOneOf(e.ReferredOn, before, after) || e.EnrolledOn != nil || e.StartedOn != nil ||
 		e.CohortID != c.ID || e.ParticipantID != young || e.OrganisationID != trust.ID.String() || e.Version != 1 {
 		t.Errorf("referral %+v", e)
 	}
-	if len(e.History) != 1 || e.History[0].Status != "referred" || e.History[0].Actor != "user:"+userID || !dlOneOf(&e.History[0].On, before, after) {
+	if len(e.History) != 1 || e.History[0].Status != "referred" || e.History[0].Actor != "user:"+userID.String() || !dlOneOf(&e.History[0].On, before, after) {
 		t.Errorf("history %+v, want one referral by user:%s", e.History, userID)
 	}
 	if n := dlPlaces(t, env, c.ID); n != 0 {
@@ -475,7 +433,8 @@ func TestEnrolEligibleParticipant(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
 	trust := env.Organisation(t, domain.KindTrust, "Ashgrove NHS Trust")
-	userID, token := dlUser(t, env, trust.ID, domain.RoleCoordinator)
+	userID, email := env.MustCreateUser(t, trust.ID, domain.RoleCoordinator)
+	token := env.SignIn(t, email, apitest.Password)
 	c := dlMustCohort(t, env, token, trust.ID, dlStepIntoWork, dlStarts, dlEnds, 5)
 	who := dlPerson(t, env, token, trust.ID, "1990-01-01", "universal_credit")
 
@@ -486,7 +445,7 @@ func TestEnrolEligibleParticipant(t *testing.T) {
 	var steps []string
 	for _, h := range e.History {
 		steps = append(steps, h.Status)
-		if h.Actor != "user:"+userID {
+		if h.Actor != "user:"+userID.String() {
 			t.Errorf("event %s by %q, want user:%s", h.Status, h.Actor, userID)
 		}
 	}
@@ -529,14 +488,14 @@ func TestEnrolIneligibleParticipant(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			who := dlPerson(t, env, token, trust.ID, tc.dob, tc.benefit)
 			before := dlPlaces(t, env, tc.cohort)
-			p := expectProblem(t, dlEnrol(t, env, token, tc.cohort, who, "status", "enrolled"), http.StatusUnprocessableEntity, "participant_id")
-			msg := dlMessage(p, "participant_id")
+			p := apitest.WantProblem(t, dlEnrol(t, env, token, tc.cohort, who, "status", "enrolled"), http.StatusUnprocessableEntity, "participant_id")
+			msg := p.Message("participant_id")
 			for _, w := range append([]string{"eligibility"}, tc.words...) {
 				if !strings.Contains(msg, w) {
 					t.Errorf("the refusal %q does not mention %q", msg, w)
 				}
 			}
-			if n := countRows(t, env, `SELECT count(*) FROM enrolments WHERE participant_id = $1`, who); n != 0 {
+			if n := env.MustQueryInt(t, `SELECT count(*) FROM enrolments WHERE participant_id = $1`, who); n != 0 {
 				t.Errorf("a refused enrolment left %d rows", n)
 			}
 			if n := dlPlaces(t, env, tc.cohort); n != before {
@@ -567,8 +526,8 @@ func TestEnrolTransitionChecksEligibility(t *testing.T) {
 	c := dlMustCohort(t, env, token, trust.ID, dlStepIntoWork, dlStarts, dlEnds, 10)
 	e := dlMustEnrol(t, env, token, c.ID, dlPerson(t, env, token, trust.ID, "2001-06-01", "none"))
 
-	p := expectProblem(t, dlMove(t, env, token, e.ID, "to", "enrolled"), http.StatusUnprocessableEntity, "participant_id")
-	if msg := dlMessage(p, "participant_id"); !strings.Contains(msg, "benefit") {
+	p := apitest.WantProblem(t, dlMove(t, env, token, e.ID, "to", "enrolled"), http.StatusUnprocessableEntity, "participant_id")
+	if msg := p.Message("participant_id"); !strings.Contains(msg, "benefit") {
 		t.Errorf("the refusal %q does not name the benefit rule", msg)
 	}
 	if got := dlGetEnrolment(t, env, token, e.ID); got.Status != "referred" || got.Version != 1 || dlPlaces(t, env, c.ID) != 0 {
@@ -588,10 +547,10 @@ func TestEnrolErasedParticipant(t *testing.T) {
 	token := env.User(t, trust.ID, domain.RoleCoordinator)
 	c := dlMustCohort(t, env, token, trust.ID, dlWorkExperience, dlStarts, dlEnds, 10)
 	who := dlPerson(t, env, token, trust.ID, "1990-01-01", "universal_credit")
-	expectStatus(t, env.Do(t, http.MethodDelete, "/v1/participants/"+who, token, ""), http.StatusNoContent)
+	apitest.WantStatus(t, env.Do(t, http.MethodDelete, "/v1/participants/"+who, token, ""), http.StatusNoContent)
 	for _, kv := range [][]any{{"status", "enrolled"}, {"status", "enrolled", "eligibility_override_reason", "please"}} {
-		p := expectProblem(t, dlEnrol(t, env, token, c.ID, who, kv...), http.StatusUnprocessableEntity, "participant_id")
-		if msg := dlMessage(p, "participant_id"); !strings.Contains(msg, "erased") {
+		p := apitest.WantProblem(t, dlEnrol(t, env, token, c.ID, who, kv...), http.StatusUnprocessableEntity, "participant_id")
+		if msg := p.Message("participant_id"); !strings.Contains(msg, "erased") {
 			t.Errorf("the refusal %q does not say the participant was erased", msg)
 		}
 	}
@@ -608,12 +567,12 @@ func TestEnrolSameParticipantTwice(t *testing.T) {
 	c := dlMustCohort(t, env, token, trust.ID, dlStepIntoWork, dlStarts, dlEnds, 10)
 	who := dlPerson(t, env, token, trust.ID, "1990-01-01", "universal_credit")
 	dlMustEnrol(t, env, token, c.ID, who, "status", "enrolled")
-	expectProblem(t, dlEnrol(t, env, token, c.ID, who, "status", "enrolled"), http.StatusConflict, "participant_id")
-	expectProblem(t, dlEnrol(t, env, token, c.ID, who), http.StatusConflict, "participant_id")
+	apitest.WantProblem(t, dlEnrol(t, env, token, c.ID, who, "status", "enrolled"), http.StatusConflict, "participant_id")
+	apitest.WantProblem(t, dlEnrol(t, env, token, c.ID, who), http.StatusConflict, "participant_id")
 	if n := dlPlaces(t, env, c.ID); n != 1 {
 		t.Errorf("places_taken %d after a refused second enrolment, want 1", n)
 	}
-	if n := countRows(t, env, `SELECT count(*) FROM enrolments WHERE cohort_id = $1`, c.ID); n != 1 {
+	if n := env.MustQueryInt(t, `SELECT count(*) FROM enrolments WHERE cohort_id = $1`, c.ID); n != 1 {
 		t.Errorf("%d enrolments, want 1", n)
 	}
 	// The same participant in another cohort is fine.
@@ -625,8 +584,10 @@ func TestEnrolTransitions(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
 	trust := env.Organisation(t, domain.KindTrust, "Oakfield NHS Trust")
-	userID, token := dlUser(t, env, trust.ID, domain.RoleCoordinator)
-	otherID, other := dlUser(t, env, trust.ID, domain.RoleCoordinator)
+	userID, email := env.MustCreateUser(t, trust.ID, domain.RoleCoordinator)
+	token := env.SignIn(t, email, apitest.Password)
+	otherID, otherEmail := env.MustCreateUser(t, trust.ID, domain.RoleCoordinator)
+	other := env.SignIn(t, otherEmail, apitest.Password)
 	c := dlMustCohort(t, env, token, trust.ID, dlStepIntoWork, dlStarts, dlEnds, 1)
 	who := dlPerson(t, env, token, trust.ID, "1990-01-01", "universal_credit")
 
@@ -636,10 +597,11 @@ func TestEnrolTransitions(t *testing.T) {
 		t.Fatalf("enrolled: %+v, places %d", e, dlPlaces(t, env, c.ID))
 	}
 	// A stale If-Match is refused before anything moves.
-	expectProblem(t, env.Do(t, http.MethodPost, "/v1/enrolments/"+e.ID+"/transitions", token, `{"to":"active"}`, "If-Match", `"1"`),
+	apitest.WantProblem(t, env.Do(t, http.MethodPost, "/v1/enrolments/"+e.ID+"/transitions", token, `{"to":"active"}`, "If-Match", `"1"`),
 		http.StatusPreconditionFailed, "")
-	res := env.Do(t, http.MethodPost, "/v1/enrolments/"+e.ID+"/transitions", other, `{"to":"active","on":"2027-01-04"}`, "If-Match", etagOf(e.Version))
-	expectStatus(t, res, http.StatusOK)
+
+	res := env.Do(t, http.MethodPost, "/v1/enrolments/"+e.ID+"/transitions", other, `{"to":"active","on":"2027-01-04"}`, "If-Match", apitest.ETag(e.Version))
+	apitest.WantStatus(t, res, http.StatusOK)
 	res.Decode(t, &e)
 	if e.Status != "active" || !dlOneOf(e.StartedOn, "2027-01-04") {
 		t.Fatalf("active: %+v", e)
@@ -650,7 +612,7 @@ func TestEnrolTransitions(t *testing.T) {
 		t.Errorf("completed: %+v", e)
 	}
 	want := []struct{ status, on, actor string }{
-		{"referred", "2026-12-01", userID}, {"enrolled", "2026-12-10", userID}, {"active", "2027-01-04", otherID}, {"completed", "2027-02-14", userID}}
+		{"referred", "2026-12-01", userID.String()}, {"enrolled", "2026-12-10", userID.String()}, {"active", "2027-01-04", otherID.String()}, {"completed", "2027-02-14", userID.String()}}
 	if len(e.History) != len(want) {
 		t.Fatalf("history %+v", e.History)
 	}
@@ -667,14 +629,15 @@ func TestEnrolTransitions(t *testing.T) {
 	if got := dlGetCohort(t, env, token, c.ID); got.PlacesTaken != 1 {
 		t.Errorf("places_taken %d after completion, want 1", got.PlacesTaken)
 	}
-	p := expectProblem(t, dlEnrol(t, env, token, c.ID, dlPerson(t, env, token, trust.ID, "1990-01-01", "universal_credit"), "status", "enrolled"),
+	p := apitest.WantProblem(t, dlEnrol(t, env, token, c.ID, dlPerson(t, env, token, trust.ID, "1990-01-01", "universal_credit"), "status", "enrolled"),
 		http.StatusConflict, "")
+
 	if !strings.Contains(p.Detail, "full") {
 		t.Errorf("409 detail %q does not say the cohort is full", p.Detail)
 	}
 	// Completed is final.
 	for _, to := range []string{"enrolled", "active", "completed", "withdrawn"} {
-		p := expectProblem(t, dlMove(t, env, token, e.ID, "to", to, "reason", "changed their mind"), http.StatusConflict, "")
+		p := apitest.WantProblem(t, dlMove(t, env, token, e.ID, "to", to, "reason", "changed their mind"), http.StatusConflict, "")
 		if !strings.Contains(p.Detail, "completed") || !strings.Contains(p.Detail, "cannot move") {
 			t.Errorf("completed to %s: detail %q", to, p.Detail)
 		}
@@ -717,7 +680,7 @@ func TestEnrolIllegalMoves(t *testing.T) {
 	for _, tc := range cases {
 		e := walk(tc.from...)
 		places := dlPlaces(t, env, c.ID)
-		p := expectProblem(t, dlMove(t, env, token, e.ID, "to", tc.to, "reason", "again"), http.StatusConflict, "")
+		p := apitest.WantProblem(t, dlMove(t, env, token, e.ID, "to", tc.to, "reason", "again"), http.StatusConflict, "")
 		for _, a := range tc.allowed {
 			if !strings.Contains(p.Detail, a) {
 				t.Errorf("%s to %s: detail %q does not name the allowed move to %s", e.Status, tc.to, p.Detail, a)
@@ -734,7 +697,7 @@ func TestEnrolIllegalMoves(t *testing.T) {
 		}
 	}
 	// An unknown target is refused by the contract.
-	expectStatus(t, dlMove(t, env, token, walk().ID, "to", "referred"), http.StatusBadRequest)
+	apitest.WantStatus(t, dlMove(t, env, token, walk().ID, "to", "referred"), http.StatusBadRequest)
 }
 
 // Withdrawn is final even for a participant who is no longer eligible: the answer is the
@@ -752,7 +715,7 @@ func TestEnrolIllegalMoveOfAnIneligibleParticipant(t *testing.T) {
 		t.Fatalf("regression: withdrawn → enrolled answers 422 (eligibility) instead of 409 (illegal move) when the participant is ineligible: %s "+
 			"(service.Delivery.Transition calls enrol, which checks eligibility before domain.Enrolment.Move checks the lifecycle)", res.Body)
 	}
-	p := expectProblem(t, res, http.StatusConflict, "")
+	p := apitest.WantProblem(t, res, http.StatusConflict, "")
 	if !strings.Contains(p.Detail, "cannot move") {
 		t.Errorf("detail %q", p.Detail)
 	}
@@ -772,7 +735,7 @@ func TestEnrolWithdraw(t *testing.T) {
 	if n := dlPlaces(t, env, c.ID); n != 1 {
 		t.Fatalf("places_taken %d, want 1", n)
 	}
-	expectProblem(t, dlMove(t, env, token, e.ID, "to", "withdrawn"), http.StatusUnprocessableEntity, "reason")
+	apitest.WantProblem(t, dlMove(t, env, token, e.ID, "to", "withdrawn"), http.StatusUnprocessableEntity, "reason")
 	if got := dlGetEnrolment(t, env, token, e.ID); got.Status != "active" || dlPlaces(t, env, c.ID) != 1 {
 		t.Errorf("a refused withdrawal changed things: %+v", got)
 	}
@@ -799,7 +762,7 @@ func TestEnrolWithdraw(t *testing.T) {
 	if n := dlPlaces(t, env, c.ID); n != 1 {
 		t.Errorf("places_taken %d after withdrawing a referral beside one enrolment, want 1", n)
 	}
-	if n := countRows(t, env, `SELECT count(*) FROM enrolments WHERE cohort_id = $1 AND status IN ('enrolled', 'active', 'completed')`, c.ID); n != dlPlaces(t, env, c.ID) {
+	if n := env.MustQueryInt(t, `SELECT count(*) FROM enrolments WHERE cohort_id = $1 AND status IN ('enrolled', 'active', 'completed')`, c.ID); n != dlPlaces(t, env, c.ID) {
 		t.Errorf("places_taken %d, but %d enrolments hold a place", dlPlaces(t, env, c.ID), n)
 	}
 }
@@ -891,13 +854,13 @@ func TestEnrolCapacityUnderConcurrency(t *testing.T) {
 	for round := range 6 {
 		c := dlMustCohort(t, env, first, trust.ID, dlStepIntoWork, dlStarts, dlEnds, 1)
 		answers := dlRace(env,
-			dlRequest{"/v1/enrolments", first, dlJSON(t, "cohort_id", c.ID, "participant_id", p1, "status", "enrolled")},
-			dlRequest{"/v1/enrolments", second, dlJSON(t, "cohort_id", c.ID, "participant_id", p2, "status", "enrolled")})
+			dlRequest{"/v1/enrolments", first, apitest.JSON(t, "cohort_id", c.ID, "participant_id", p1, "status", "enrolled")},
+			dlRequest{"/v1/enrolments", second, apitest.JSON(t, "cohort_id", c.ID, "participant_id", p2, "status", "enrolled")})
 		dlOneWinner(t, round, answers, "full")
 		if got := dlGetCohort(t, env, first, c.ID); got.PlacesTaken != 1 {
 			t.Errorf("round %d: places_taken %d, want 1", round, got.PlacesTaken)
 		}
-		if n := countRows(t, env, `SELECT count(*) FROM enrolments WHERE cohort_id = $1`, c.ID); n != 1 {
+		if n := env.MustQueryInt(t, `SELECT count(*) FROM enrolments WHERE cohort_id = $1`, c.ID); n != 1 {
 			t.Errorf("round %d: %d enrolments in a cohort of one", round, n)
 		}
 	}
@@ -919,12 +882,12 @@ func TestEnrolTransitionRacesDirectEnrolment(t *testing.T) {
 		referral := dlMustEnrol(t, env, first, c.ID, p1)
 		answers := dlRace(env,
 			dlRequest{"/v1/enrolments/" + referral.ID + "/transitions", first, `{"to":"enrolled"}`},
-			dlRequest{"/v1/enrolments", second, dlJSON(t, "cohort_id", c.ID, "participant_id", p2, "status", "enrolled")})
+			dlRequest{"/v1/enrolments", second, apitest.JSON(t, "cohort_id", c.ID, "participant_id", p2, "status", "enrolled")})
 		winner := dlOneWinner(t, round, answers, "full")
 		if got := dlGetCohort(t, env, first, c.ID); got.PlacesTaken != 2 {
 			t.Errorf("round %d: places_taken %d, want 2", round, got.PlacesTaken)
 		}
-		holding := countRows(t, env, `SELECT count(*) FROM enrolments WHERE cohort_id = $1 AND status IN ('enrolled', 'active', 'completed')`, c.ID)
+		holding := env.MustQueryInt(t, `SELECT count(*) FROM enrolments WHERE cohort_id = $1 AND status IN ('enrolled', 'active', 'completed')`, c.ID)
 		if holding != 2 {
 			t.Errorf("round %d: %d enrolments hold a place in a cohort of two", round, holding)
 		}
@@ -951,10 +914,10 @@ func TestEnrolDuplicateUnderConcurrency(t *testing.T) {
 		if round%2 == 1 {
 			status = "referred" // no place taken, so nothing serialises the two but the unique key
 		}
-		body := dlJSON(t, "cohort_id", c.ID, "participant_id", who, "status", status)
+		body := apitest.JSON(t, "cohort_id", c.ID, "participant_id", who, "status", status)
 		answers := dlRace(env, dlRequest{"/v1/enrolments", first, body}, dlRequest{"/v1/enrolments", second, body})
 		dlOneWinner(t, round, answers, "participant_id")
-		if n := countRows(t, env, `SELECT count(*) FROM enrolments WHERE cohort_id = $1`, c.ID); n != 1 {
+		if n := env.MustQueryInt(t, `SELECT count(*) FROM enrolments WHERE cohort_id = $1`, c.ID); n != 1 {
 			t.Errorf("round %d: %d enrolments of one participant in one cohort", round, n)
 		}
 		wantPlaces := 1
@@ -984,7 +947,7 @@ func TestEnrolmentsUpdatedSince(t *testing.T) {
 		t.Errorf("updated_at %v after the move is not after %v", after.UpdatedAt, since)
 	}
 	q := url.Values{"updated_since": {since.Format(time.RFC3339Nano)}}
-	if got := dlList(t, env, token, "/v1/enrolments", q); !sameSet(got, []string{moved.ID}) {
+	if got := dlList(t, env, token, "/v1/enrolments", q); !apitest.SameSet(got, []string{moved.ID}) {
 		t.Errorf("updated_since %s: %v, want only the moved enrolment %s (not %s)", since.Format(time.RFC3339Nano), got, moved.ID, still.ID)
 	}
 	// The list's own filters.
@@ -998,7 +961,7 @@ func TestEnrolmentsUpdatedSince(t *testing.T) {
 		{url.Values{"participant_id": {still.ParticipantID}}, []string{still.ID}},
 		{url.Values{"cohort_id": {uuid.Must(uuid.NewV7()).String()}}, nil},
 	} {
-		if got := dlList(t, env, token, "/v1/enrolments", tc.query); !sameSet(got, tc.want) {
+		if got := dlList(t, env, token, "/v1/enrolments", tc.query); !apitest.SameSet(got, tc.want) {
 			t.Errorf("%v: %v, want %v", tc.query, got, tc.want)
 		}
 	}
@@ -1014,7 +977,7 @@ func TestEnrolParticipantOfAnotherTrustByNationalAdmin(t *testing.T) {
 	b := env.Organisation(t, domain.KindTrust, "Trust B")
 	tokenA := env.User(t, a.ID, domain.RoleCoordinator)
 	tokenB := env.User(t, b.ID, domain.RoleCoordinator)
-	_, national := signInNationalAdmin(t, env)
+	_, national := env.NationalAdmin(t)
 	c := dlMustCohort(t, env, tokenA, a.ID, dlWorkExperience, dlStarts, dlEnds, 10)
 	theirs := dlPerson(t, env, tokenB, b.ID, "1990-01-01", "universal_credit")
 	res := dlEnrol(t, env, national, c.ID, theirs, "status", "enrolled")
@@ -1024,7 +987,7 @@ func TestEnrolParticipantOfAnotherTrustByNationalAdmin(t *testing.T) {
 			"(service.Delivery.Enrol checks only that both records are within the caller's reach, not that the participant "+
 			"is within the reach of the cohort's organisation)", theirs)
 	}
-	expectProblem(t, res, http.StatusUnprocessableEntity, "participant_id")
+	apitest.WantProblem(t, res, http.StatusUnprocessableEntity, "participant_id")
 }
 
 func TestCohortAndEnrolmentTenancy(t *testing.T) {
@@ -1042,10 +1005,10 @@ func TestCohortAndEnrolmentTenancy(t *testing.T) {
 	// B cannot see A's records: 404, exactly as for ids that do not exist.
 	for _, path := range []string{"/v1/cohorts/" + c.ID, "/v1/enrolments/" + e.ID,
 		"/v1/cohorts/" + uuid.Must(uuid.NewV7()).String(), "/v1/enrolments/" + uuid.Must(uuid.NewV7()).String()} {
-		expectProblem(t, env.Do(t, http.MethodGet, path, tokenB, ""), http.StatusNotFound, "")
+		apitest.WantProblem(t, env.Do(t, http.MethodGet, path, tokenB, ""), http.StatusNotFound, "")
 	}
-	expectProblem(t, dlPatchCohort(t, env, tokenB, c.ID, `{"capacity":1}`), http.StatusNotFound, "")
-	expectProblem(t, dlMove(t, env, tokenB, e.ID, "to", "withdrawn", "reason", "sabotage"), http.StatusNotFound, "")
+	apitest.WantProblem(t, env.Patch(t, "/v1/cohorts/"+c.ID, tokenB, `{"capacity":1}`), http.StatusNotFound, "")
+	apitest.WantProblem(t, dlMove(t, env, tokenB, e.ID, "to", "withdrawn", "reason", "sabotage"), http.StatusNotFound, "")
 	if got := dlList(t, env, tokenB, "/v1/cohorts", nil); len(got) != 0 {
 		t.Errorf("B lists A's cohorts: %v", got)
 	}
@@ -1054,10 +1017,10 @@ func TestCohortAndEnrolmentTenancy(t *testing.T) {
 	}
 	// B cannot put its own participant into A's cohort: the cohort is out of reach.
 	for _, status := range []string{"referred", "enrolled"} {
-		expectProblem(t, dlEnrol(t, env, tokenB, c.ID, mineB, "status", status), http.StatusUnprocessableEntity, "cohort_id")
+		apitest.WantProblem(t, dlEnrol(t, env, tokenB, c.ID, mineB, "status", status), http.StatusUnprocessableEntity, "cohort_id")
 	}
 	// Nor can A enrol B's participant.
-	expectProblem(t, dlEnrol(t, env, tokenA, c.ID, mineB, "status", "enrolled"), http.StatusUnprocessableEntity, "participant_id")
+	apitest.WantProblem(t, dlEnrol(t, env, tokenA, c.ID, mineB, "status", "enrolled"), http.StatusUnprocessableEntity, "participant_id")
 
 	if got := dlGetCohort(t, env, tokenA, c.ID); got.Capacity != 10 || got.PlacesTaken != 0 || got.Version != 1 {
 		t.Errorf("B's attempts changed A's cohort: %+v", got)
@@ -1065,7 +1028,7 @@ func TestCohortAndEnrolmentTenancy(t *testing.T) {
 	if got := dlGetEnrolment(t, env, tokenA, e.ID); got.Status != "referred" || got.Version != 1 {
 		t.Errorf("B's attempts changed A's enrolment: %+v", got)
 	}
-	if n := countRows(t, env, `SELECT count(*) FROM enrolments`); n != 1 {
+	if n := env.MustQueryInt(t, `SELECT count(*) FROM enrolments`); n != 1 {
 		t.Errorf("%d enrolments, want 1", n)
 	}
 }

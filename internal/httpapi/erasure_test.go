@@ -17,7 +17,7 @@ func TestEraseParticipant(t *testing.T) {
 	env := apitest.New(t)
 	trust := env.Organisation(t, domain.KindTrust, "Kingsmere NHS Foundation Trust")
 	token := env.User(t, trust.ID, domain.RoleCoordinator)
-	orig := mustCreateParticipant(t, env, token, participantBody(t, trust.ID, "external_ref", "E-1",
+	orig := mustCreateParticipant(t, env, token, apitest.ParticipantBody(t, trust.ID, "external_ref", "E-1",
 		"given_name", "Lena", "family_name", "Marsh", "email", "lena@example.org", "phone", "07700 900333",
 		"postcode", "LS1 4AP", "benefit_status", "jobseekers_allowance", "referral_source", "jobcentre_plus",
 		"consent", map[string]bool{"processing": true, "hr_sharing": true}))
@@ -79,7 +79,7 @@ func TestEraseParticipant(t *testing.T) {
 	}
 
 	// An erased record cannot be brought back by a PATCH.
-	res = patchParticipant(t, env, token, orig.ID, `{"given_name":"Lena"}`)
+	res = env.Patch(t, "/v1/participants/"+orig.ID, token, `{"given_name":"Lena"}`)
 	if res.Status != http.StatusConflict {
 		t.Fatalf("patch of an erased participant: %d %s", res.Status, res.Body)
 	}
@@ -89,7 +89,7 @@ func TestEraseParticipant(t *testing.T) {
 	}
 
 	// The external reference is free again for a new record.
-	mustCreateParticipant(t, env, token, participantBody(t, trust.ID, "external_ref", "E-1"))
+	mustCreateParticipant(t, env, token, apitest.ParticipantBody(t, trust.ID, "external_ref", "E-1"))
 }
 
 // personalDataIn scans every column of every table of the public schema for each needle
@@ -174,12 +174,12 @@ func TestErasureLeavesNoPersonalData(t *testing.T) {
 		postcode, ref   = "L1 8JQ", "ERASE-ME-1"
 		newFamily, born = "Quixotically-Vance", "1987-06-05"
 	)
-	body := participantBody(t, trust.ID, "given_name", given, "family_name", family, "email", email, "phone", phone,
+	body := apitest.ParticipantBody(t, trust.ID, "given_name", given, "family_name", family, "email", email, "phone", phone,
 		"postcode", "l18jq", "external_ref", ref, "date_of_birth", born, "consent", map[string]bool{"processing": true})
 	p := mustCreateParticipant(t, env, token, body, "Idempotency-Key", "erasure-test-key-1")
 	mustPatchParticipant(t, env, token, p.ID, `{"phone":"`+newPhone+`","family_name":"`+newFamily+`"}`)
 	// A second participant with an Idempotency-Key, whose stored reply erasure must leave alone.
-	other := mustCreateParticipant(t, env, token, participantBody(t, trust.ID, "given_name", "Unrelated"), "Idempotency-Key", "erasure-test-key-2")
+	other := mustCreateParticipant(t, env, token, apitest.ParticipantBody(t, trust.ID, "given_name", "Unrelated"), "Idempotency-Key", "erasure-test-key-2")
 
 	needles := []string{given, family, email, phone, newPhone, postcode, ref, newFamily, born}
 
@@ -207,10 +207,10 @@ func TestErasureLeavesNoPersonalData(t *testing.T) {
 		t.Errorf("after erasure %q is still in %v", n, places)
 	}
 	// Erasure keeps the audit trail (without values) and other people's stored replies.
-	if n := countRows(t, env, `SELECT count(*) FROM audit_events WHERE resource_id = $1 AND action = 'participant.erase'`, p.ID); n != 1 {
+	if n := env.MustQueryInt(t, `SELECT count(*) FROM audit_events WHERE resource_id = $1 AND action = 'participant.erase'`, p.ID); n != 1 {
 		t.Errorf("%d audit events for the erasure, want 1", n)
 	}
-	if n := countRows(t, env, `SELECT count(*) FROM idempotency_keys WHERE resource_path = $1`, "/v1/participants/"+other.ID); n != 1 {
+	if n := env.MustQueryInt(t, `SELECT count(*) FROM idempotency_keys WHERE resource_path = $1`, "/v1/participants/"+other.ID); n != 1 {
 		t.Errorf("erasure discarded another participant's stored reply (%d left)", n)
 	}
 }

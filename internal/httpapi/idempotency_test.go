@@ -19,7 +19,7 @@ func TestIdempotentCreateReplaysTheFirstAnswer(t *testing.T) {
 	env := apitest.New(t)
 	trust := env.Organisation(t, domain.KindTrust, "Millbrook NHS Trust")
 	token := env.User(t, trust.ID, domain.RoleCoordinator)
-	body := participantBody(t, trust.ID, "external_ref", "IDEM-1", "given_name", "Nadia", "email", "nadia@example.org")
+	body := apitest.ParticipantBody(t, trust.ID, "external_ref", "IDEM-1", "given_name", "Nadia", "email", "nadia@example.org")
 
 	first := env.Do(t, http.MethodPost, "/v1/participants", token, body, "Idempotency-Key", "key-1")
 	if first.Status != http.StatusCreated {
@@ -42,15 +42,15 @@ func TestIdempotentCreateReplaysTheFirstAnswer(t *testing.T) {
 			t.Errorf("replay %d: Idempotent-Replayed %q", i, again.Header.Get("Idempotent-Replayed"))
 		}
 	}
-	if n := countRows(t, env, `SELECT count(*) FROM participants`); n != 1 {
+	if n := env.MustQueryInt(t, `SELECT count(*) FROM participants`); n != 1 {
 		t.Errorf("%d participants after three identical requests, want 1", n)
 	}
-	if n := countRows(t, env, `SELECT count(*) FROM audit_events WHERE action = 'participant.create'`); n != 1 {
+	if n := env.MustQueryInt(t, `SELECT count(*) FROM audit_events WHERE action = 'participant.create'`); n != 1 {
 		t.Errorf("%d create audit events, want 1", n)
 	}
 
 	// The same key with another body is refused, and creates nothing.
-	other := participantBody(t, trust.ID, "external_ref", "IDEM-2", "given_name", "Nadia", "email", "nadia@example.org")
+	other := apitest.ParticipantBody(t, trust.ID, "external_ref", "IDEM-2", "given_name", "Nadia", "email", "nadia@example.org")
 	res := env.Do(t, http.MethodPost, "/v1/participants", token, other, "Idempotency-Key", "key-1")
 	if res.Status != http.StatusUnprocessableEntity {
 		t.Fatalf("same key, another body: %d %s", res.Status, res.Body)
@@ -58,7 +58,7 @@ func TestIdempotentCreateReplaysTheFirstAnswer(t *testing.T) {
 	if p := res.Problem(t); !slices.Contains(p.Fields(), "Idempotency-Key") {
 		t.Errorf("problem names %v, want Idempotency-Key", p.Fields())
 	}
-	if n := countRows(t, env, `SELECT count(*) FROM participants`); n != 1 {
+	if n := env.MustQueryInt(t, `SELECT count(*) FROM participants`); n != 1 {
 		t.Errorf("%d participants after a refused key reuse, want 1", n)
 	}
 	// The stored answer is still the first one.
@@ -77,8 +77,8 @@ func TestIdempotencyDoesNotStoreFailures(t *testing.T) {
 	env := apitest.New(t)
 	trust := env.Organisation(t, domain.KindTrust, "Northcliffe NHS Trust")
 	token := env.User(t, trust.ID, domain.RoleCoordinator)
-	holder := mustCreateParticipant(t, env, token, participantBody(t, trust.ID, "external_ref", "DUP-1"))
-	body := participantBody(t, trust.ID, "external_ref", "DUP-1", "given_name", "Second")
+	holder := mustCreateParticipant(t, env, token, apitest.ParticipantBody(t, trust.ID, "external_ref", "DUP-1"))
+	body := apitest.ParticipantBody(t, trust.ID, "external_ref", "DUP-1", "given_name", "Second")
 
 	for i := range 2 {
 		res := env.Do(t, http.MethodPost, "/v1/participants", token, body, "Idempotency-Key", "retry-me")
@@ -89,10 +89,10 @@ func TestIdempotencyDoesNotStoreFailures(t *testing.T) {
 			t.Errorf("attempt %d names %v, want external_ref", i, p.Fields())
 		}
 	}
-	if n := countRows(t, env, `SELECT count(*) FROM idempotency_keys`); n != 0 {
+	if n := env.MustQueryInt(t, `SELECT count(*) FROM idempotency_keys`); n != 0 {
 		t.Errorf("%d stored replies after failed requests, want 0", n)
 	}
-	if n := countRows(t, env, `SELECT count(*) FROM audit_events WHERE action = 'participant.create'`); n != 1 {
+	if n := env.MustQueryInt(t, `SELECT count(*) FROM audit_events WHERE action = 'participant.create'`); n != 1 {
 		t.Errorf("%d create audit events, want 1 (a failed attempt left one behind)", n)
 	}
 
@@ -106,18 +106,18 @@ func TestIdempotencyDoesNotStoreFailures(t *testing.T) {
 	if again.Status != http.StatusCreated || again.Header.Get("Idempotent-Replayed") != "true" || !bytes.Equal(again.Body, res.Body) {
 		t.Errorf("the successful retry is not replayed: %d %s", again.Status, again.Body)
 	}
-	if n := countRows(t, env, `SELECT count(*) FROM participants WHERE external_ref = 'DUP-1'`); n != 1 {
+	if n := env.MustQueryInt(t, `SELECT count(*) FROM participants WHERE external_ref = 'DUP-1'`); n != 1 {
 		t.Errorf("%d participants with DUP-1, want 1", n)
 	}
 
 	// A request refused by the contract is not stored either.
-	bad := participantBody(t, trust.ID, "postcode", "NOT A POSTCODE")
+	bad := apitest.ParticipantBody(t, trust.ID, "postcode", "NOT A POSTCODE")
 	for range 2 {
 		if res := env.Do(t, http.MethodPost, "/v1/participants", token, bad, "Idempotency-Key", "bad-body"); res.Status != http.StatusBadRequest {
 			t.Errorf("invalid body with a key: %d %s", res.Status, res.Body)
 		}
 	}
-	if n := countRows(t, env, `SELECT count(*) FROM idempotency_keys WHERE key = 'bad-body'`); n != 0 {
+	if n := env.MustQueryInt(t, `SELECT count(*) FROM idempotency_keys WHERE key = 'bad-body'`); n != 0 {
 		t.Errorf("an invalid request's answer was stored")
 	}
 }
@@ -128,7 +128,7 @@ func TestIdempotencyKeysAreScopedPerCaller(t *testing.T) {
 	trust := env.Organisation(t, domain.KindTrust, "Oakleigh NHS Trust")
 	alice := env.User(t, trust.ID, domain.RoleCoordinator)
 	bob := env.User(t, trust.ID, domain.RoleCoordinator)
-	body := participantBody(t, trust.ID, "given_name", "Shared")
+	body := apitest.ParticipantBody(t, trust.ID, "given_name", "Shared")
 
 	a := env.Do(t, http.MethodPost, "/v1/participants", alice, body, "Idempotency-Key", "same-key")
 	b := env.Do(t, http.MethodPost, "/v1/participants", bob, body, "Idempotency-Key", "same-key")
@@ -140,7 +140,7 @@ func TestIdempotencyKeysAreScopedPerCaller(t *testing.T) {
 	if a.Header.Get("Location") == b.Header.Get("Location") {
 		t.Errorf("two callers with the same key got the same record %s", a.Header.Get("Location"))
 	}
-	if n := countRows(t, env, `SELECT count(*) FROM participants`); n != 2 {
+	if n := env.MustQueryInt(t, `SELECT count(*) FROM participants`); n != 2 {
 		t.Errorf("%d participants, want 2", n)
 	}
 	// And each caller's own retry replays its own answer.
@@ -154,16 +154,16 @@ func TestCreateWithoutIdempotencyKeyCreatesEachTime(t *testing.T) {
 	env := apitest.New(t)
 	trust := env.Organisation(t, domain.KindTrust, "Pendle Valley NHS Trust")
 	token := env.User(t, trust.ID, domain.RoleCoordinator)
-	body := participantBody(t, trust.ID, "given_name", "Twice")
+	body := apitest.ParticipantBody(t, trust.ID, "given_name", "Twice")
 	a := mustCreateParticipant(t, env, token, body)
 	b := mustCreateParticipant(t, env, token, body)
 	if a.ID == b.ID {
 		t.Errorf("two requests without a key gave one record %s", a.ID)
 	}
-	if n := countRows(t, env, `SELECT count(*) FROM participants`); n != 2 {
+	if n := env.MustQueryInt(t, `SELECT count(*) FROM participants`); n != 2 {
 		t.Errorf("%d participants, want 2", n)
 	}
-	if n := countRows(t, env, `SELECT count(*) FROM idempotency_keys`); n != 0 {
+	if n := env.MustQueryInt(t, `SELECT count(*) FROM idempotency_keys`); n != 0 {
 		t.Errorf("%d stored replies without any key", n)
 	}
 }
@@ -177,12 +177,12 @@ func TestIdempotencyUnderConcurrentRetries(t *testing.T) {
 	for round := range 3 {
 		key := fmt.Sprintf("racing-key-%d", round)
 		// No external_ref: only the Idempotency-Key can stop a second record.
-		body := participantBody(t, trust.ID, "given_name", fmt.Sprintf("Racer%d", round))
+		body := apitest.ParticipantBody(t, trust.ID, "given_name", fmt.Sprintf("Racer%d", round))
 		raceCreates(t, env, token, key, body)
-		if got := countRows(t, env, `SELECT count(*) FROM participants`); got != round+1 {
+		if got := env.MustQueryInt(t, `SELECT count(*) FROM participants`); got != round+1 {
 			t.Fatalf("round %d: %d participants, want %d: concurrent requests with one key created more than one", round, got, round+1)
 		}
-		if got := countRows(t, env, `SELECT count(*) FROM idempotency_keys WHERE key = $1`, key); got != 1 {
+		if got := env.MustQueryInt(t, `SELECT count(*) FROM idempotency_keys WHERE key = $1`, key); got != 1 {
 			t.Errorf("round %d: %d stored replies, want 1", round, got)
 		}
 	}
@@ -282,8 +282,8 @@ func TestIdempotencyReportsAFailureToStoreTheAnswer(t *testing.T) {
 		}
 	}
 
-	res := env.Do(t, http.MethodPost, "/v1/participants", token, participantBody(t, trust.ID, "given_name", "Lost"), "Idempotency-Key", "doomed")
-	if n := countRows(t, env, `SELECT count(*) FROM participants`); n != 0 {
+	res := env.Do(t, http.MethodPost, "/v1/participants", token, apitest.ParticipantBody(t, trust.ID, "given_name", "Lost"), "Idempotency-Key", "doomed")
+	if n := env.MustQueryInt(t, `SELECT count(*) FROM participants`); n != 0 {
 		t.Errorf("%d participants written although the transaction failed", n)
 	}
 	// The client must learn that the request failed, not receive an empty success.
@@ -310,7 +310,7 @@ func TestIdempotencyNeverStoresTokens(t *testing.T) {
 			t.Errorf("sign-in %d: %d (replayed %q)", i, res.Status, res.Header.Get("Idempotent-Replayed"))
 		}
 	}
-	if n := countRows(t, env, `SELECT count(*) FROM idempotency_keys`); n != 0 {
+	if n := env.MustQueryInt(t, `SELECT count(*) FROM idempotency_keys`); n != 0 {
 		t.Errorf("%d token responses stored", n)
 	}
 }

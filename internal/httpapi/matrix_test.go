@@ -185,7 +185,7 @@ func TestMatrixOfRolesAndScopes(t *testing.T) {
 	checkMatrixCoversTheContract(t)
 
 	env := apitest.New(t)
-	nat, national := signInNationalAdmin(t, env)
+	nat, national := env.NationalAdmin(t)
 	trust := env.Organisation(t, domain.KindTrust, "Riverside NHS Trust")
 	joiner := env.Organisation(t, domain.KindTrust, "Hillside NHS Trust")
 	collab := env.Organisation(t, domain.KindCollaboration, "North West Collaboration")
@@ -200,22 +200,25 @@ func TestMatrixOfRolesAndScopes(t *testing.T) {
 	// records makes the records of org that the calls name, as that organisation's admin.
 	records := func(org uuid.UUID, admin, writer string) map[string]string {
 		target, _ := mustCreateUserVia(t, env, admin, org, domain.RoleViewer)
-		participant := mustCreateParticipant(t, env, writer, participantBody(t, org)).ID
+		participant := mustCreateParticipant(t, env, writer, apitest.ParticipantBody(t, org)).ID
 		cohort := mxCohort(t, env, writer, org)
-		placed := mxPost(t, env, writer, "/v1/enrolments", `{"cohort_id":"`+cohort+`","participant_id":"`+
-			mustCreateParticipant(t, env, writer, participantBody(t, org)).ID+`","status":"enrolled"}`)
-		mentor := mxPost(t, env, writer, "/v1/mentors", `{"organisation_id":"`+org.String()+`","kind":"professional","given_name":"Matrix","family_name":"Mentor"}`)
-		vacancy := mxPost(t, env, writer, "/v1/vacancies", `{"organisation_id":"`+org.String()+`","employer_name":"Matrix","role":"Porter","closing_on":"2030-07-01"}`)
+		placed := env.MustCreate(t, "/v1/enrolments", writer, `{"cohort_id":"`+cohort+`","participant_id":"`+
+			mustCreateParticipant(t, env, writer, apitest.ParticipantBody(t, org)).ID+`","status":"enrolled"}`)
+
+		mentor := env.MustCreate(t, "/v1/mentors", writer, `{"organisation_id":"`+org.String()+`","kind":"professional","given_name":"Matrix","family_name":"Mentor"}`)
+		vacancy := env.MustCreate(t, "/v1/vacancies", writer, `{"organisation_id":"`+org.String()+`","employer_name":"Matrix","role":"Porter","closing_on":"2030-07-01"}`)
 		return map[string]string{
 			"mentor_id": mentor,
-			"match_id": mxPost(t, env, writer, "/v1/mentoring-matches", `{"mentor_id":"`+mentor+`","participant_id":"`+participant+
+			"match_id": env.MustCreate(t, "/v1/mentoring-matches", writer, `{"mentor_id":"`+mentor+`","participant_id":"`+participant+
 				`","starts_on":"2030-06-03","planned_end_on":"2030-09-03"}`),
+
 			"vacancy_id":          vacancy,
-			"interview_id":        mxPost(t, env, writer, "/v1/interviews", `{"vacancy_id":"`+vacancy+`","participant_id":"`+participant+`","held_on":"2030-06-20"}`),
+			"interview_id":        env.MustCreate(t, "/v1/interviews", writer, `{"vacancy_id":"`+vacancy+`","participant_id":"`+participant+`","held_on":"2030-06-20"}`),
 			"placed_enrolment_id": placed,
-			"placement_id": mxPost(t, env, writer, "/v1/placements", `{"enrolment_id":"`+placed+`","kind":"work_experience",`+
+			"placement_id": env.MustCreate(t, "/v1/placements", writer, `{"enrolment_id":"`+placed+`","kind":"work_experience",`+
 				`"host_department":"Estates","role_area":"estates","starts_on":"2030-06-03","ends_on":"2030-06-07"}`),
-			"outcome_id":          mxPost(t, env, writer, "/v1/outcomes", `{"participant_id":"`+participant+`","destination":"none","ilr_code":"NPE1"}`),
+
+			"outcome_id":          env.MustCreate(t, "/v1/outcomes", writer, `{"participant_id":"`+participant+`","destination":"none","ilr_code":"NPE1"}`),
 			"organisation_id":     org.String(),
 			"collaboration_id":    org.String(),
 			"member_id":           org.String(),
@@ -264,7 +267,7 @@ func TestMatrixOfRolesAndScopes(t *testing.T) {
 					return strings.Contains(path, "{"+name+"}") || strings.Contains(matrixBodies[row.op].body, "{"+name+"}")
 				}
 				if wants("fresh_participant_id") || wants("fresh_enrolment_id") {
-					vars["fresh_participant_id"] = mustCreateParticipant(t, env, caller.admin, participantBody(t, caller.org)).ID
+					vars["fresh_participant_id"] = mustCreateParticipant(t, env, caller.admin, apitest.ParticipantBody(t, caller.org)).ID
 				}
 				if wants("fresh_enrolment_id") {
 					vars["fresh_enrolment_id"] = mxEnrolment(t, env, caller.admin, vars["cohort_id"], vars["fresh_participant_id"])
@@ -320,29 +323,18 @@ func TestMatrixOfRolesAndScopes(t *testing.T) {
 // mxWorkExperience is the seeded programme "Work experience", which has no duration bounds.
 const mxWorkExperience = "01900000-0000-7000-8000-000000000106"
 
-// mxPost creates a record through the API as token and returns its id.
-func mxPost(t *testing.T, env *apitest.Env, token, path, body string) string {
-	t.Helper()
-	res := env.Do(t, http.MethodPost, path, token, body)
-	expectStatus(t, res, http.StatusCreated)
-	var created struct {
-		ID string `json:"id"`
-	}
-	res.Decode(t, &created)
-	return created.ID
-}
-
 // mxCohort plans a cohort of Work experience at org.
 func mxCohort(t *testing.T, env *apitest.Env, token string, org uuid.UUID) string {
 	t.Helper()
-	return mxPost(t, env, token, "/v1/cohorts", `{"programme_id":"`+mxWorkExperience+`","organisation_id":"`+org.String()+
+	return env.MustCreate(t, "/v1/cohorts", token, `{"programme_id":"`+mxWorkExperience+`","organisation_id":"`+org.String()+
 		`","name":"Matrix cohort","starts_on":"2030-06-03","ends_on":"2030-06-28","capacity":1000}`)
+
 }
 
 // mxEnrolment refers participant to cohort.
 func mxEnrolment(t *testing.T, env *apitest.Env, token, cohort, participant string) string {
 	t.Helper()
-	return mxPost(t, env, token, "/v1/enrolments", `{"cohort_id":"`+cohort+`","participant_id":"`+participant+`"}`)
+	return env.MustCreate(t, "/v1/enrolments", token, `{"cohort_id":"`+cohort+`","participant_id":"`+participant+`"}`)
 }
 
 // checkMatrixCoversTheContract fails when an operation of openapi.yaml has no row, a row names

@@ -1,7 +1,6 @@
 package httpapi_test
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -97,139 +96,14 @@ type (
 			Summary      string `json:"summary"`
 		} `json:"events"`
 	}
-	// mtRow is what every listed record of these collections has.
-	mtRow struct {
+	// listedRow is what every listed record of these collections has.
+	listedRow struct {
 		ID      string `json:"id"`
 		Deleted bool   `json:"deleted"`
 	}
 )
 
-// mtJSON encodes the key, value pairs of kv as a JSON object.
-func mtJSON(tb testing.TB, kv ...any) string {
-	tb.Helper()
-	m := map[string]any{}
-	for i := 0; i+1 < len(kv); i += 2 {
-		m[kv[i].(string)] = kv[i+1]
-	}
-	b, err := json.Marshal(m)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return string(b)
-}
-
-// mtCreate posts body to the collection at path and decodes the record created, checking the
-// 201, its Location and its first ETag.
-func mtCreate[T any](tb testing.TB, env *apitest.Env, token, path, body string) T {
-	tb.Helper()
-	res := env.Do(tb, http.MethodPost, path, token, body)
-	if res.Status != http.StatusCreated {
-		tb.Fatalf("POST %s %s: %d %s", path, body, res.Status, res.Body)
-	}
-	var created struct {
-		ID string `json:"id"`
-	}
-	res.Decode(tb, &created)
-	if loc := res.Header.Get("Location"); loc != path+"/"+created.ID {
-		tb.Errorf("POST %s: Location %q, want %q", path, loc, path+"/"+created.ID)
-	}
-	if tag := res.Header.Get("ETag"); tag != `"1"` {
-		tb.Errorf("POST %s: ETag %q, want \"1\"", path, tag)
-	}
-	var v T
-	res.Decode(tb, &v)
-	return v
-}
-
-// mtGet reads the record at path, checking the 200 and that its ETag is its version.
-func mtGet[T any](tb testing.TB, env *apitest.Env, token, path string) T {
-	tb.Helper()
-	res := env.Do(tb, http.MethodGet, path, token, "")
-	if res.Status != http.StatusOK {
-		tb.Fatalf("GET %s: %d %s", path, res.Status, res.Body)
-	}
-	var version struct {
-		Version int64 `json:"version"`
-	}
-	res.Decode(tb, &version)
-	if tag := res.Header.Get("ETag"); tag != etagOf(version.Version) {
-		tb.Errorf("GET %s: ETag %q for version %d", path, tag, version.Version)
-	}
-	var v T
-	res.Decode(tb, &v)
-	return v
-}
-
-// mtPatch sends a JSON merge patch; headers come in name, value pairs.
-func mtPatch(tb testing.TB, env *apitest.Env, token, path, body string, headers ...string) apitest.Response {
-	tb.Helper()
-	return env.Do(tb, http.MethodPatch, path, token, body, append([]string{"Content-Type", "application/merge-patch+json"}, headers...)...)
-}
-
-// mtMustPatch patches and decodes the record, checking the 200 and the new ETag.
-func mtMustPatch[T any](tb testing.TB, env *apitest.Env, token, path, body string, headers ...string) T {
-	tb.Helper()
-	res := mtPatch(tb, env, token, path, body, headers...)
-	if res.Status != http.StatusOK {
-		tb.Fatalf("PATCH %s %s: %d %s", path, body, res.Status, res.Body)
-	}
-	var version struct {
-		Version int64 `json:"version"`
-	}
-	res.Decode(tb, &version)
-	if tag := res.Header.Get("ETag"); tag != etagOf(version.Version) {
-		tb.Errorf("PATCH %s: ETag %q for version %d", path, tag, version.Version)
-	}
-	var v T
-	res.Decode(tb, &v)
-	return v
-}
-
-// mtDelete deletes the record at path, checking the 204.
-func mtDelete(tb testing.TB, env *apitest.Env, token, path string, headers ...string) {
-	tb.Helper()
-	if res := env.Do(tb, http.MethodDelete, path, token, "", headers...); res.Status != http.StatusNoContent {
-		tb.Fatalf("DELETE %s: %d %s", path, res.Status, res.Body)
-	}
-}
-
-// mtProblem checks that res is a problem of status that names field (when field is not empty).
-func mtProblem(tb testing.TB, res apitest.Response, status int, field string) apitest.Problem {
-	tb.Helper()
-	if res.Status != status {
-		tb.Fatalf("status %d, want %d: %s", res.Status, status, res.Body)
-	}
-	p := res.Problem(tb)
-	if field != "" && !slices.Contains(p.Fields(), field) {
-		tb.Errorf("problem names %v, want %q: %s", p.Fields(), field, res.Body)
-	}
-	return p
-}
-
-// mtList returns the first page (up to 500) of the collection at path with query, failing when
-// more pages follow.
-func mtList(tb testing.TB, env *apitest.Env, token, path string, query url.Values) []mtRow {
-	tb.Helper()
-	q := url.Values{"limit": {"500"}}
-	for k, v := range query {
-		q[k] = v
-	}
-	res := env.Do(tb, http.MethodGet, path+"?"+q.Encode(), token, "")
-	if res.Status != http.StatusOK {
-		tb.Fatalf("GET %s?%s: %d %s", path, q.Encode(), res.Status, res.Body)
-	}
-	var page struct {
-		Data       []mtRow `json:"data"`
-		NextCursor *string `json:"next_cursor"`
-	}
-	res.Decode(tb, &page)
-	if page.NextCursor != nil {
-		tb.Fatalf("GET %s?%s: an unexpected second page", path, q.Encode())
-	}
-	return page.Data
-}
-
-func mtIDs(rows []mtRow) []string {
+func mtIDs(rows []listedRow) []string {
 	ids := make([]string, len(rows))
 	for i, r := range rows {
 		ids[i] = r.ID
@@ -240,7 +114,7 @@ func mtIDs(rows []mtRow) []string {
 // mtWantList checks that the collection at path with query lists exactly want, in any order.
 func mtWantList(tb testing.TB, env *apitest.Env, token, path string, query url.Values, want ...string) {
 	tb.Helper()
-	if got := mtIDs(mtList(tb, env, token, path, query)); !sameSet(got, want) {
+	if got := mtIDs(apitest.FirstPage[listedRow](tb, env, path, token, query)); !apitest.SameSet(got, want) {
 		tb.Errorf("GET %s?%s = %v, want %v", path, query.Encode(), got, want)
 	}
 }
@@ -248,8 +122,8 @@ func mtWantList(tb testing.TB, env *apitest.Env, token, path string, query url.V
 // mtTombstone checks that the collection at path with query lists id, marked deleted.
 func mtTombstone(tb testing.TB, env *apitest.Env, token, path string, query url.Values, id string) {
 	tb.Helper()
-	rows := mtList(tb, env, token, path, query)
-	i := slices.IndexFunc(rows, func(r mtRow) bool { return r.ID == id })
+	rows := apitest.FirstPage[listedRow](tb, env, path, token, query)
+	i := slices.IndexFunc(rows, func(r listedRow) bool { return r.ID == id })
 	if i < 0 {
 		tb.Errorf("GET %s?%s does not list the deleted %s: %v", path, query.Encode(), id, mtIDs(rows))
 		return
@@ -268,7 +142,7 @@ func mtSince(ts time.Time) url.Values {
 func mtParticipant(tb testing.TB, env *apitest.Env, token string, org uuid.UUID, given, family, born string, kv ...any) string {
 	tb.Helper()
 	kv = append([]any{"given_name", given, "family_name", family, "date_of_birth", born}, kv...)
-	return mustCreateParticipant(tb, env, token, participantBody(tb, org, kv...)).ID
+	return mustCreateParticipant(tb, env, token, apitest.ParticipantBody(tb, org, kv...)).ID
 }
 
 // mtCohort plans a cohort of programme at org, returning its id.
@@ -277,7 +151,7 @@ func mtCohort(tb testing.TB, env *apitest.Env, token string, org uuid.UUID, prog
 	type cohort struct {
 		ID string `json:"id"`
 	}
-	return mtCreate[cohort](tb, env, token, "/v1/cohorts", mtJSON(tb, "programme_id", programme, "organisation_id", org.String(),
+	return apitest.MustPost[cohort](tb, env, "/v1/cohorts", token, apitest.JSON(tb, "programme_id", programme, "organisation_id", org.String(),
 		"name", name, "starts_on", starts, "ends_on", ends, "capacity", 50)).ID
 }
 
@@ -288,7 +162,7 @@ func mtEnrol(tb testing.TB, env *apitest.Env, token, cohort, participant, referr
 	type enrolment struct {
 		ID string `json:"id"`
 	}
-	id := mtCreate[enrolment](tb, env, token, "/v1/enrolments", mtJSON(tb, "cohort_id", cohort, "participant_id", participant,
+	id := apitest.MustPost[enrolment](tb, env, "/v1/enrolments", token, apitest.JSON(tb, "cohort_id", cohort, "participant_id", participant,
 		"on", referredOn)).ID
 	for _, s := range steps {
 		mtMove(tb, env, token, id, s[0], s[1])
@@ -299,7 +173,7 @@ func mtEnrol(tb testing.TB, env *apitest.Env, token, cohort, participant, referr
 // mtMove moves an enrolment to status to on the day given.
 func mtMove(tb testing.TB, env *apitest.Env, token, enrolment, to, on string, kv ...any) {
 	tb.Helper()
-	body := mtJSON(tb, append([]any{"to", to, "on", on}, kv...)...)
+	body := apitest.JSON(tb, append([]any{"to", to, "on", on}, kv...)...)
 	res := env.Do(tb, http.MethodPost, "/v1/enrolments/"+enrolment+"/transitions", token, body)
 	if res.Status != http.StatusOK {
 		tb.Fatalf("move enrolment %s: %d %s", body, res.Status, res.Body)
@@ -310,7 +184,7 @@ func mtMove(tb testing.TB, env *apitest.Env, token, enrolment, to, on string, kv
 func mtMentor(tb testing.TB, env *apitest.Env, token string, org uuid.UUID, kind, given, family string, kv ...any) mentorDoc {
 	tb.Helper()
 	kv = append([]any{"organisation_id", org.String(), "kind", kind, "given_name", given, "family_name", family}, kv...)
-	return mtCreate[mentorDoc](tb, env, token, "/v1/mentors", mtJSON(tb, kv...))
+	return apitest.MustPost[mentorDoc](tb, env, "/v1/mentors", token, apitest.JSON(tb, kv...))
 }
 
 // mtMatchBody is a create body of a match; enrolment may be empty.
@@ -320,7 +194,7 @@ func mtMatchBody(tb testing.TB, mentor, participant, enrolment, starts, plannedE
 	if enrolment != "" {
 		kv = append(kv, "enrolment_id", enrolment)
 	}
-	return mtJSON(tb, kv...)
+	return apitest.JSON(tb, kv...)
 }
 
 func mtDeref(s *string) string {
@@ -348,7 +222,7 @@ func TestMentorCRUD(t *testing.T) {
 	if sam.Kind != "peer" || sam.Email != nil || sam.TrainedOn != nil || sam.ParticipantID != nil || !sam.Active {
 		t.Errorf("peer mentor keyed in: %+v", sam)
 	}
-	if got := mtGet[mentorDoc](t, env, token, "/v1/mentors/"+priya.ID); !reflect.DeepEqual(got, priya) {
+	if got := apitest.MustGet[mentorDoc](t, env, "/v1/mentors/"+priya.ID, token); !reflect.DeepEqual(got, priya) {
 		t.Errorf("GET = %+v, want %+v", got, priya)
 	}
 
@@ -359,13 +233,13 @@ func TestMentorCRUD(t *testing.T) {
 		if field == "active" || field == "deleted" {
 			value = false
 		}
-		res := env.Do(t, http.MethodPost, "/v1/mentors", token, mtJSON(t, "organisation_id", org, "kind", "peer",
+		res := env.Do(t, http.MethodPost, "/v1/mentors", token, apitest.JSON(t, "organisation_id", org, "kind", "peer",
 			"given_name", "Sneaky", "family_name", "Claim", field, value))
-		mtProblem(t, res, http.StatusBadRequest, field)
+		apitest.WantProblem(t, res, http.StatusBadRequest, field)
 	}
-	res := env.Do(t, http.MethodPost, "/v1/mentors", token, mtJSON(t, "organisation_id", org, "kind", "coach", "given_name", "A", "family_name", "B"))
-	mtProblem(t, res, http.StatusBadRequest, "kind")
-	if n := countRows(t, env, `SELECT count(*) FROM mentors`); n != 3 {
+	res := env.Do(t, http.MethodPost, "/v1/mentors", token, apitest.JSON(t, "organisation_id", org, "kind", "coach", "given_name", "A", "family_name", "B"))
+	apitest.WantProblem(t, res, http.StatusBadRequest, "kind")
+	if n := env.MustQueryInt(t, `SELECT count(*) FROM mentors`); n != 3 {
 		t.Errorf("%d mentors after refused creates, want 3", n)
 	}
 
@@ -378,13 +252,13 @@ func TestMentorCRUD(t *testing.T) {
 	mtWantList(t, env, token, path, url.Values{"organisation_id": {org}}, priya.ID, owen.ID, sam.ID)
 
 	// Standing a mentor down, with If-Match.
-	stood := mtMustPatch[mentorDoc](t, env, token, path+"/"+priya.ID, `{"active":false}`, "If-Match", `"1"`)
+	stood := apitest.MustPatch[mentorDoc](t, env, path+"/"+priya.ID, token, `{"active":false}`, "If-Match", `"1"`)
 	if stood.Active || stood.Version != 2 || mtDeref(stood.GivenName) != "Priya" || mtDeref(stood.Email) != "priya.shah@example.org" {
 		t.Errorf("stood down: %+v", stood)
 	}
-	res = mtPatch(t, env, token, path+"/"+priya.ID, `{"active":true,"given_name":"Stale"}`, "If-Match", `"1"`)
-	mtProblem(t, res, http.StatusPreconditionFailed, "")
-	if got := mtGet[mentorDoc](t, env, token, path+"/"+priya.ID); got.Active || got.Version != 2 || mtDeref(got.GivenName) != "Priya" {
+	res = env.Patch(t, path+"/"+priya.ID, token, `{"active":true,"given_name":"Stale"}`, "If-Match", `"1"`)
+	apitest.WantProblem(t, res, http.StatusPreconditionFailed, "")
+	if got := apitest.MustGet[mentorDoc](t, env, path+"/"+priya.ID, token); got.Active || got.Version != 2 || mtDeref(got.GivenName) != "Priya" {
 		t.Errorf("a stale PATCH changed the mentor: %+v", got)
 	}
 	mtWantList(t, env, token, path, url.Values{"active": {"false"}}, priya.ID)
@@ -393,39 +267,39 @@ func TestMentorCRUD(t *testing.T) {
 	mtWantList(t, env, token, path, url.Values{"kind": {"peer"}, "active": {"false"}})
 
 	// A merge patch: null clears, absent leaves.
-	cleared := mtMustPatch[mentorDoc](t, env, token, path+"/"+priya.ID, `{"email":null}`)
+	cleared := apitest.MustPatch[mentorDoc](t, env, path+"/"+priya.ID, token, `{"email":null}`)
 	if cleared.Email != nil || mtDeref(cleared.TrainedOn) != "2026-09-01" || cleared.Active || cleared.Version != 3 {
 		t.Errorf("after {\"email\":null}: %+v", cleared)
 	}
-	res = mtPatch(t, env, token, path+"/"+priya.ID, `{"kind":"peer"}`)
-	mtProblem(t, res, http.StatusBadRequest, "kind")
+	res = env.Patch(t, path+"/"+priya.ID, token, `{"kind":"peer"}`)
+	apitest.WantProblem(t, res, http.StatusBadRequest, "kind")
 
 	// Deleting leaves a tombstone that syncing clients see.
-	mtProblem(t, env.Do(t, http.MethodDelete, path+"/"+owen.ID, token, "", "If-Match", `"7"`), http.StatusPreconditionFailed, "")
+	apitest.WantProblem(t, env.Do(t, http.MethodDelete, path+"/"+owen.ID, token, "", "If-Match", `"7"`), http.StatusPreconditionFailed, "")
 	mtWantList(t, env, token, path, nil, priya.ID, owen.ID, sam.ID)
-	mtDelete(t, env, token, path+"/"+owen.ID, "If-Match", `"1"`)
-	mtDelete(t, env, token, path+"/"+owen.ID) // deleting twice is harmless
+	env.MustDelete(t, path+"/"+owen.ID, token, "If-Match", `"1"`)
+	env.MustDelete(t, path+"/"+owen.ID, token) // deleting twice is harmless
 	mtWantList(t, env, token, path, nil, priya.ID, sam.ID)
 	mtWantList(t, env, token, path, url.Values{"kind": {"professional"}}, priya.ID)
 	mtTombstone(t, env, token, path, url.Values{"include_deleted": {"true"}}, owen.ID)
 	mtWantList(t, env, token, path, url.Values{"include_deleted": {"true"}}, priya.ID, owen.ID, sam.ID)
 	mtTombstone(t, env, token, path, mtSince(owen.UpdatedAt), owen.ID)
-	for _, r := range mtList(t, env, token, path, url.Values{"include_deleted": {"true"}}) {
+	for _, r := range apitest.FirstPage[listedRow](t, env, path, token, url.Values{"include_deleted": {"true"}}) {
 		if r.Deleted != (r.ID == owen.ID) {
 			t.Errorf("mentor %s listed with deleted: %v", r.ID, r.Deleted)
 		}
 	}
 
 	// A deleted mentor cannot change.
-	res = mtPatch(t, env, token, path+"/"+owen.ID, `{"given_name":"Revived"}`)
-	mtProblem(t, res, http.StatusConflict, "")
-	tomb := mtGet[mentorDoc](t, env, token, path+"/"+owen.ID)
+	res = env.Patch(t, path+"/"+owen.ID, token, `{"given_name":"Revived"}`)
+	apitest.WantProblem(t, res, http.StatusConflict, "")
+	tomb := apitest.MustGet[mentorDoc](t, env, path+"/"+owen.ID, token)
 	if !tomb.Deleted {
 		t.Errorf("GET of a deleted mentor: %+v", tomb)
 	}
-	res = mtPatch(t, env, token, path+"/"+owen.ID, `{"active":true}`, "If-Match", etagOf(tomb.Version))
-	mtProblem(t, res, http.StatusConflict, "")
-	if got := mtGet[mentorDoc](t, env, token, path+"/"+owen.ID); got.Version != tomb.Version || mtDeref(got.GivenName) != "Owen" || !got.Deleted {
+	res = env.Patch(t, path+"/"+owen.ID, token, `{"active":true}`, "If-Match", apitest.ETag(tomb.Version))
+	apitest.WantProblem(t, res, http.StatusConflict, "")
+	if got := apitest.MustGet[mentorDoc](t, env, path+"/"+owen.ID, token); got.Version != tomb.Version || mtDeref(got.GivenName) != "Owen" || !got.Deleted {
 		t.Errorf("a PATCH of a deleted mentor was written: %+v", got)
 	}
 }
@@ -444,7 +318,7 @@ func TestPeerMentorFromParticipant(t *testing.T) {
 	peerMentor := "/v1/participants/" + who + "/peer-mentor"
 
 	// Training under way is not training completed.
-	mtProblem(t, env.Do(t, http.MethodPost, peerMentor, token, `{}`), http.StatusUnprocessableEntity, "participant_id")
+	apitest.WantProblem(t, env.Do(t, http.MethodPost, peerMentor, token, `{}`), http.StatusUnprocessableEntity, "participant_id")
 	mtMove(t, env, token, enrolment, "completed", "2026-05-29")
 
 	res := env.Do(t, http.MethodPost, peerMentor, token, `{}`)
@@ -464,15 +338,15 @@ func TestPeerMentorFromParticipant(t *testing.T) {
 		m.OrganisationID != trust.ID.String() {
 		t.Errorf("peer mentor = %+v, want the participant's names and email, participant_id %s, trained_on 2026-05-29", m, who)
 	}
-	if got := mtGet[mentorDoc](t, env, token, "/v1/mentors/"+m.ID); !reflect.DeepEqual(got, m) {
+	if got := apitest.MustGet[mentorDoc](t, env, "/v1/mentors/"+m.ID, token); !reflect.DeepEqual(got, m) {
 		t.Errorf("GET = %+v, want %+v", got, m)
 	}
 	mtWantList(t, env, token, "/v1/mentors", url.Values{"kind": {"peer"}}, m.ID)
 
 	// Once only.
-	mtProblem(t, env.Do(t, http.MethodPost, peerMentor, token, `{}`), http.StatusConflict, "")
-	mtProblem(t, env.Do(t, http.MethodPost, peerMentor, token, `{"trained_on":"2026-06-01"}`), http.StatusConflict, "")
-	if n := countRows(t, env, `SELECT count(*) FROM mentors WHERE participant_id = $1`, who); n != 1 {
+	apitest.WantProblem(t, env.Do(t, http.MethodPost, peerMentor, token, `{}`), http.StatusConflict, "")
+	apitest.WantProblem(t, env.Do(t, http.MethodPost, peerMentor, token, `{"trained_on":"2026-06-01"}`), http.StatusConflict, "")
+	if n := env.MustQueryInt(t, `SELECT count(*) FROM mentors WHERE participant_id = $1`, who); n != 1 {
 		t.Errorf("%d mentors of the participant, want 1", n)
 	}
 
@@ -505,10 +379,10 @@ func TestPeerMentorFromParticipant(t *testing.T) {
 			t.Errorf("%s: %d %s", name, res.Status, res.Body)
 			continue
 		}
-		mtProblem(t, res, http.StatusUnprocessableEntity, "participant_id")
+		apitest.WantProblem(t, res, http.StatusUnprocessableEntity, "participant_id")
 	}
-	mtProblem(t, env.Do(t, http.MethodPost, "/v1/participants/"+uuid.NewString()+"/peer-mentor", token, `{}`), http.StatusNotFound, "")
-	if n := countRows(t, env, `SELECT count(*) FROM mentors`); n != 2 {
+	apitest.WantProblem(t, env.Do(t, http.MethodPost, "/v1/participants/"+uuid.NewString()+"/peer-mentor", token, `{}`), http.StatusNotFound, "")
+	if n := env.MustQueryInt(t, `SELECT count(*) FROM mentors`); n != 2 {
 		t.Errorf("%d mentors, want the 2 made", n)
 	}
 
@@ -526,9 +400,9 @@ func TestPeerMentorFromParticipant(t *testing.T) {
 	if t.Failed() {
 		t.FailNow()
 	}
-	mtDelete(t, env, token, "/v1/participants/"+who)
+	env.MustDelete(t, "/v1/participants/"+who, token)
 
-	erased := mtGet[mentorDoc](t, env, token, "/v1/mentors/"+m.ID)
+	erased := apitest.MustGet[mentorDoc](t, env, "/v1/mentors/"+m.ID, token)
 	if erased.GivenName != nil || erased.FamilyName != nil || erased.Email != nil || erased.Active {
 		t.Errorf("the peer mentor after the participant's erasure: %+v", erased)
 	}
@@ -540,14 +414,14 @@ func TestPeerMentorFromParticipant(t *testing.T) {
 		t.Errorf("after erasure %q is still in %v", n, places)
 	}
 	// The other peer mentor is untouched.
-	if got := mtGet[mentorDoc](t, env, token, "/v1/mentors/"+inesMentor.ID); mtDeref(got.GivenName) != "Ines" || !got.Active {
+	if got := apitest.MustGet[mentorDoc](t, env, "/v1/mentors/"+inesMentor.ID, token); mtDeref(got.GivenName) != "Ines" || !got.Active {
 		t.Errorf("erasing one participant changed another's mentor record: %+v", got)
 	}
 
 	// An erased participant's mentor record mentors no one; an erased participant is no peer mentor.
 	other := mtParticipant(t, env, token, trust.ID, "Tobias", "Lindqvist", "2009-09-09")
 	res = env.Do(t, http.MethodPost, "/v1/mentoring-matches", token, mtMatchBody(t, m.ID, other, "", "2026-09-01", "2026-12-01"))
-	mtProblem(t, res, http.StatusUnprocessableEntity, "mentor_id")
+	apitest.WantProblem(t, res, http.StatusUnprocessableEntity, "mentor_id")
 	res = env.Do(t, http.MethodPost, peerMentor, token, `{}`)
 	if res.Status != http.StatusUnprocessableEntity && res.Status != http.StatusConflict {
 		t.Errorf("peer mentor of an erased participant: %d %s", res.Status, res.Body)
@@ -567,34 +441,34 @@ func TestMatchRules(t *testing.T) {
 	pro := mtMentor(t, env, token, trust.ID, "professional", "Grace", "Achebe")
 	peer := mtMentor(t, env, token, trust.ID, "peer", "Dev", "Patel")
 	idle := mtMentor(t, env, token, trust.ID, "professional", "Ivan", "Idle")
-	mtMustPatch[mentorDoc](t, env, token, "/v1/mentors/"+idle.ID, `{"active":false}`)
+	apitest.MustPatch[mentorDoc](t, env, "/v1/mentors/"+idle.ID, token, `{"active":false}`)
 	gone := mtMentor(t, env, token, trust.ID, "professional", "Gwen", "Gone")
-	mtDelete(t, env, token, "/v1/mentors/"+gone.ID)
+	env.MustDelete(t, "/v1/mentors/"+gone.ID, token)
 	const path = "/v1/mentoring-matches"
 	post := func(body string) apitest.Response { return env.Do(t, http.MethodPost, path, token, body) }
 
 	// Professional online mentoring lasts at most six months.
-	mtProblem(t, post(mtMatchBody(t, pro.ID, kemi, "", "2027-01-15", "2027-08-15")), http.StatusUnprocessableEntity, "planned_end_on")
-	mtProblem(t, post(mtMatchBody(t, pro.ID, kemi, "", "2027-01-15", "2027-07-16")), http.StatusUnprocessableEntity, "planned_end_on")
-	if n := countRows(t, env, `SELECT count(*) FROM mentoring_matches`); n != 0 {
+	apitest.WantProblem(t, post(mtMatchBody(t, pro.ID, kemi, "", "2027-01-15", "2027-08-15")), http.StatusUnprocessableEntity, "planned_end_on")
+	apitest.WantProblem(t, post(mtMatchBody(t, pro.ID, kemi, "", "2027-01-15", "2027-07-16")), http.StatusUnprocessableEntity, "planned_end_on")
+	if n := env.MustQueryInt(t, `SELECT count(*) FROM mentoring_matches`); n != 0 {
 		t.Fatalf("%d matches after refused creates", n)
 	}
-	m := mtCreate[matchDoc](t, env, token, path, mtMatchBody(t, pro.ID, kemi, kemiEnrolment, "2027-01-15", "2027-07-15"))
+	m := apitest.MustPost[matchDoc](t, env, path, token, mtMatchBody(t, pro.ID, kemi, kemiEnrolment, "2027-01-15", "2027-07-15"))
 	if m.OrganisationID != trust.ID.String() || m.MentorID != pro.ID || m.ParticipantID != kemi || mtDeref(m.EnrolmentID) != kemiEnrolment ||
 		m.StartsOn != "2027-01-15" || m.PlannedEndOn != "2027-07-15" || m.Status != "active" || m.EndedOn != nil || m.EndReason != nil ||
 		m.Deleted || m.Version != 1 {
 		t.Errorf("created: %+v", m)
 	}
-	if got := mtGet[matchDoc](t, env, token, path+"/"+m.ID); !reflect.DeepEqual(got, m) {
+	if got := apitest.MustGet[matchDoc](t, env, path+"/"+m.ID, token); !reflect.DeepEqual(got, m) {
 		t.Errorf("GET = %+v, want %+v", got, m)
 	}
 
 	// A peer mentor has no such limit.
-	long := mtCreate[matchDoc](t, env, token, path, mtMatchBody(t, peer.ID, luca, "", "2027-01-15", "2028-01-15"))
+	long := apitest.MustPost[matchDoc](t, env, path, token, mtMatchBody(t, peer.ID, luca, "", "2027-01-15", "2028-01-15"))
 	if long.EnrolmentID != nil || long.Status != "active" {
 		t.Errorf("created: %+v", long)
 	}
-	mtProblem(t, post(mtMatchBody(t, peer.ID, luca, "", "2027-01-15", "2027-01-14")), http.StatusUnprocessableEntity, "planned_end_on")
+	apitest.WantProblem(t, post(mtMatchBody(t, peer.ID, luca, "", "2027-01-15", "2027-01-14")), http.StatusUnprocessableEntity, "planned_end_on")
 
 	// Only an active mentor within reach is matched.
 	for name, mentor := range map[string]string{"inactive": idle.ID, "deleted": gone.ID, "unknown": uuid.NewString()} {
@@ -603,9 +477,9 @@ func TestMatchRules(t *testing.T) {
 			t.Errorf("%s mentor: %d %s", name, res.Status, res.Body)
 			continue
 		}
-		mtProblem(t, res, http.StatusUnprocessableEntity, "mentor_id")
+		apitest.WantProblem(t, res, http.StatusUnprocessableEntity, "mentor_id")
 	}
-	mtProblem(t, post(mtMatchBody(t, pro.ID, uuid.NewString(), "", "2027-02-01", "2027-03-01")), http.StatusUnprocessableEntity, "participant_id")
+	apitest.WantProblem(t, post(mtMatchBody(t, pro.ID, uuid.NewString(), "", "2027-02-01", "2027-03-01")), http.StatusUnprocessableEntity, "participant_id")
 
 	// The enrolment must be the participant's own.
 	for name, enrolment := range map[string]string{"another participant's": lucaEnrolment, "unknown": uuid.NewString()} {
@@ -614,13 +488,14 @@ func TestMatchRules(t *testing.T) {
 			t.Errorf("%s enrolment: %d %s", name, res.Status, res.Body)
 			continue
 		}
-		mtProblem(t, res, http.StatusUnprocessableEntity, "enrolment_id")
+		apitest.WantProblem(t, res, http.StatusUnprocessableEntity, "enrolment_id")
 	}
 	// The body is the contract's.
-	mtProblem(t, post(`{"mentor_id":"`+pro.ID+`","participant_id":"`+kemi+`","starts_on":"2027-01-15","planned_end_on":"2027-02-15","status":"completed"}`),
+	apitest.WantProblem(t, post(`{"mentor_id":"`+pro.ID+`","participant_id":"`+kemi+`","starts_on":"2027-01-15","planned_end_on":"2027-02-15","status":"completed"}`),
 		http.StatusBadRequest, "status")
-	mtProblem(t, post(`{"mentor_id":"`+pro.ID+`","participant_id":"`+kemi+`","starts_on":"2027-01-15"}`), http.StatusBadRequest, "planned_end_on")
-	if n := countRows(t, env, `SELECT count(*) FROM mentoring_matches`); n != 2 {
+
+	apitest.WantProblem(t, post(`{"mentor_id":"`+pro.ID+`","participant_id":"`+kemi+`","starts_on":"2027-01-15"}`), http.StatusBadRequest, "planned_end_on")
+	if n := env.MustQueryInt(t, `SELECT count(*) FROM mentoring_matches`); n != 2 {
 		t.Errorf("%d matches, want the 2 made", n)
 	}
 
@@ -633,32 +508,33 @@ func TestMatchRules(t *testing.T) {
 	mtWantList(t, env, token, path, url.Values{"mentor_id": {pro.ID}, "participant_id": {luca}})
 
 	// A change is checked as a create is.
-	mtProblem(t, mtPatch(t, env, token, path+"/"+m.ID, `{"planned_end_on":"2027-07-16"}`), http.StatusUnprocessableEntity, "planned_end_on")
-	mtProblem(t, mtPatch(t, env, token, path+"/"+m.ID, `{"planned_end_on":"2027-01-14"}`), http.StatusUnprocessableEntity, "planned_end_on")
+	apitest.WantProblem(t, env.Patch(t, path+"/"+m.ID, token, `{"planned_end_on":"2027-07-16"}`), http.StatusUnprocessableEntity, "planned_end_on")
+	apitest.WantProblem(t, env.Patch(t, path+"/"+m.ID, token, `{"planned_end_on":"2027-01-14"}`), http.StatusUnprocessableEntity, "planned_end_on")
 	// Ending early needs a reason.
-	res := mtPatch(t, env, token, path+"/"+m.ID, `{"status":"ended_early","ended_on":"2027-03-01"}`)
-	mtProblem(t, res, http.StatusUnprocessableEntity, "end_reason")
-	if got := mtGet[matchDoc](t, env, token, path+"/"+m.ID); got.Version != 1 || got.Status != "active" || got.EndedOn != nil {
+	res := env.Patch(t, path+"/"+m.ID, token, `{"status":"ended_early","ended_on":"2027-03-01"}`)
+	apitest.WantProblem(t, res, http.StatusUnprocessableEntity, "end_reason")
+	if got := apitest.MustGet[matchDoc](t, env, path+"/"+m.ID, token); got.Version != 1 || got.Status != "active" || got.EndedOn != nil {
 		t.Errorf("a refused PATCH changed the match: %+v", got)
 	}
-	ended := mtMustPatch[matchDoc](t, env, token, path+"/"+m.ID,
+	ended := apitest.MustPatch[matchDoc](t, env, path+"/"+m.ID, token,
 		`{"status":"ended_early","ended_on":"2027-03-01","end_reason":"Started full-time work"}`, "If-Match", `"1"`)
+
 	if ended.Status != "ended_early" || mtDeref(ended.EndedOn) != "2027-03-01" || mtDeref(ended.EndReason) != "Started full-time work" ||
 		ended.Version != 2 || ended.PlannedEndOn != "2027-07-15" {
 		t.Errorf("ended early: %+v", ended)
 	}
-	mtProblem(t, mtPatch(t, env, token, path+"/"+m.ID, `{"status":"completed"}`, "If-Match", `"1"`), http.StatusPreconditionFailed, "")
+	apitest.WantProblem(t, env.Patch(t, path+"/"+m.ID, token, `{"status":"completed"}`, "If-Match", `"1"`), http.StatusPreconditionFailed, "")
 	mtWantList(t, env, token, path, url.Values{"status": {"ended_early"}}, m.ID)
 	mtWantList(t, env, token, path, url.Values{"status": {"active"}}, long.ID)
 	// A reason cannot then be taken away from a match that ended early.
-	mtProblem(t, mtPatch(t, env, token, path+"/"+m.ID, `{"end_reason":null}`), http.StatusUnprocessableEntity, "end_reason")
+	apitest.WantProblem(t, env.Patch(t, path+"/"+m.ID, token, `{"end_reason":null}`), http.StatusUnprocessableEntity, "end_reason")
 
 	// Tombstones.
-	mtDelete(t, env, token, path+"/"+long.ID)
+	env.MustDelete(t, path+"/"+long.ID, token)
 	mtWantList(t, env, token, path, nil, m.ID)
 	mtTombstone(t, env, token, path, url.Values{"include_deleted": {"true"}}, long.ID)
 	mtTombstone(t, env, token, path, mtSince(long.UpdatedAt), long.ID)
-	mtProblem(t, mtPatch(t, env, token, path+"/"+long.ID, `{"status":"completed"}`), http.StatusConflict, "")
+	apitest.WantProblem(t, env.Patch(t, path+"/"+long.ID, token, `{"status":"completed"}`), http.StatusConflict, "")
 }
 
 func TestCheckInsOfAMatch(t *testing.T) {
@@ -668,8 +544,8 @@ func TestCheckInsOfAMatch(t *testing.T) {
 	token := env.User(t, trust.ID, domain.RoleCoordinator)
 	who := mtParticipant(t, env, token, trust.ID, "Nadia", "Rahman", "2003-03-03")
 	mentor := mtMentor(t, env, token, trust.ID, "professional", "Hugh", "Barrow")
-	m := mtCreate[matchDoc](t, env, token, "/v1/mentoring-matches", mtMatchBody(t, mentor.ID, who, "", "2027-01-15", "2027-07-15"))
-	other := mtCreate[matchDoc](t, env, token, "/v1/mentoring-matches", mtMatchBody(t, mentor.ID, who, "", "2027-02-01", "2027-04-01"))
+	m := apitest.MustPost[matchDoc](t, env, "/v1/mentoring-matches", token, mtMatchBody(t, mentor.ID, who, "", "2027-01-15", "2027-07-15"))
+	other := apitest.MustPost[matchDoc](t, env, "/v1/mentoring-matches", token, mtMatchBody(t, mentor.ID, who, "", "2027-02-01", "2027-04-01"))
 	path := "/v1/mentoring-matches/" + m.ID + "/check-ins"
 
 	create := func(body string) checkInDoc {
@@ -694,13 +570,13 @@ func TestCheckInsOfAMatch(t *testing.T) {
 
 	// Not before the match starts.
 	res := env.Do(t, http.MethodPost, path, token, `{"held_on":"2027-01-14","minutes":30,"mode":"phone"}`)
-	mtProblem(t, res, http.StatusUnprocessableEntity, "held_on")
+	apitest.WantProblem(t, res, http.StatusUnprocessableEntity, "held_on")
 	// The contract's bounds.
 	for field, body := range map[string]string{
 		"minutes": `{"held_on":"2027-02-01","minutes":0,"mode":"phone"}`,
 		"mode":    `{"held_on":"2027-02-01","minutes":30,"mode":"carrier_pigeon"}`,
 	} {
-		mtProblem(t, env.Do(t, http.MethodPost, path, token, body), http.StatusBadRequest, field)
+		apitest.WantProblem(t, env.Do(t, http.MethodPost, path, token, body), http.StatusBadRequest, field)
 	}
 
 	var page struct {
@@ -715,18 +591,18 @@ func TestCheckInsOfAMatch(t *testing.T) {
 		t.Errorf("check-ins = %+v, want %+v then %+v", page.Data, first, second)
 	}
 	// Check-ins belong to their match.
-	if got := mtList(t, env, token, "/v1/mentoring-matches/"+other.ID+"/check-ins", nil); len(got) != 0 {
+	if got := apitest.FirstPage[listedRow](t, env, "/v1/mentoring-matches/"+other.ID+"/check-ins", token, nil); len(got) != 0 {
 		t.Errorf("another match lists %v", mtIDs(got))
 	}
 	missing := "/v1/mentoring-matches/" + uuid.NewString() + "/check-ins"
-	mtProblem(t, env.Do(t, http.MethodGet, missing, token, ""), http.StatusNotFound, "")
-	mtProblem(t, env.Do(t, http.MethodPost, missing, token, `{"held_on":"2027-02-01","minutes":30,"mode":"phone"}`), http.StatusNotFound, "")
+	apitest.WantProblem(t, env.Do(t, http.MethodGet, missing, token, ""), http.StatusNotFound, "")
+	apitest.WantProblem(t, env.Do(t, http.MethodPost, missing, token, `{"held_on":"2027-02-01","minutes":30,"mode":"phone"}`), http.StatusNotFound, "")
 
 	// A deleted match takes no more check-ins.
-	mtDelete(t, env, token, "/v1/mentoring-matches/"+m.ID)
+	env.MustDelete(t, "/v1/mentoring-matches/"+m.ID, token)
 	res = env.Do(t, http.MethodPost, path, token, `{"held_on":"2027-03-01","minutes":20,"mode":"online"}`)
-	mtProblem(t, res, http.StatusConflict, "")
-	if n := countRows(t, env, `SELECT count(*) FROM check_ins`); n != 2 {
+	apitest.WantProblem(t, res, http.StatusConflict, "")
+	if n := env.MustQueryInt(t, `SELECT count(*) FROM check_ins`); n != 2 {
 		t.Errorf("%d check-ins, want 2", n)
 	}
 }
@@ -744,29 +620,32 @@ func TestVacanciesAndInterviews(t *testing.T) {
 	jonahEnrolment := mtEnrol(t, env, token, getStarted, jonah, "2027-02-15", [2]string{"enrolled", "2027-02-22"})
 
 	const vacancies, interviews = "/v1/vacancies", "/v1/interviews"
-	porter := mtCreate[vacancyDoc](t, env, token, vacancies, mtJSON(t, "organisation_id", org, "employer_name", "Oakhurst Estates and Facilities",
+	porter := apitest.MustPost[vacancyDoc](t, env, vacancies, token, apitest.JSON(t, "organisation_id", org, "employer_name", "Oakhurst Estates and Facilities",
 		"role", "Porter", "band", "Band 2", "closing_on", "2027-03-31"))
+
 	if porter.Status != "open" || porter.OrganisationID != org || porter.EmployerName != "Oakhurst Estates and Facilities" ||
 		porter.Role != "Porter" || mtDeref(porter.Band) != "Band 2" || porter.ClosingOn != "2027-03-31" || porter.EmployerOrganisationID != nil ||
 		porter.Deleted || porter.Version != 1 {
 		t.Errorf("created: %+v", porter)
 	}
-	lab := mtCreate[vacancyDoc](t, env, token, vacancies, mtJSON(t, "organisation_id", org, "employer_name", "Oakhurst Pathology",
+	lab := apitest.MustPost[vacancyDoc](t, env, vacancies, token, apitest.JSON(t, "organisation_id", org, "employer_name", "Oakhurst Pathology",
 		"role", "Laboratory support worker", "closing_on", "2027-02-15"))
-	hcsw := mtCreate[vacancyDoc](t, env, token, vacancies, mtJSON(t, "organisation_id", org, "employer_name", "Oakhurst NHS Trust",
+
+	hcsw := apitest.MustPost[vacancyDoc](t, env, vacancies, token, apitest.JSON(t, "organisation_id", org, "employer_name", "Oakhurst NHS Trust",
 		"employer_organisation_id", org, "role", "Healthcare support worker", "band", "Band 3", "closing_on", "2027-04-30"))
+
 	if lab.Band != nil || mtDeref(hcsw.EmployerOrganisationID) != org {
 		t.Errorf("created: %+v, %+v", lab, hcsw)
 	}
-	if got := mtGet[vacancyDoc](t, env, token, vacancies+"/"+porter.ID); !reflect.DeepEqual(got, porter) {
+	if got := apitest.MustGet[vacancyDoc](t, env, vacancies+"/"+porter.ID, token); !reflect.DeepEqual(got, porter) {
 		t.Errorf("GET = %+v, want %+v", got, porter)
 	}
-	closed := mtMustPatch[vacancyDoc](t, env, token, vacancies+"/"+lab.ID, `{"status":"closed"}`, "If-Match", `"1"`)
+	closed := apitest.MustPatch[vacancyDoc](t, env, vacancies+"/"+lab.ID, token, `{"status":"closed"}`, "If-Match", `"1"`)
 	if closed.Status != "closed" || closed.Version != 2 {
 		t.Errorf("closed: %+v", closed)
 	}
-	mtProblem(t, mtPatch(t, env, token, vacancies+"/"+lab.ID, `{"status":"filled"}`, "If-Match", `"1"`), http.StatusPreconditionFailed, "")
-	mtProblem(t, mtPatch(t, env, token, vacancies+"/"+lab.ID, `{"status":"paused"}`), http.StatusBadRequest, "status")
+	apitest.WantProblem(t, env.Patch(t, vacancies+"/"+lab.ID, token, `{"status":"filled"}`, "If-Match", `"1"`), http.StatusPreconditionFailed, "")
+	apitest.WantProblem(t, env.Patch(t, vacancies+"/"+lab.ID, token, `{"status":"paused"}`), http.StatusBadRequest, "status")
 
 	mtWantList(t, env, token, vacancies, nil, porter.ID, lab.ID, hcsw.ID)
 	mtWantList(t, env, token, vacancies, url.Values{"status": {"open"}}, porter.ID, hcsw.ID)
@@ -777,12 +656,12 @@ func TestVacanciesAndInterviews(t *testing.T) {
 	mtWantList(t, env, token, vacancies, url.Values{"closing_after": {"2027-04-01"}}, hcsw.ID)
 	mtWantList(t, env, token, vacancies, url.Values{"closing_after": {"2027-05-01"}})
 	mtWantList(t, env, token, vacancies, url.Values{"status": {"open"}, "closing_after": {"2027-04-01"}}, hcsw.ID)
-	mtProblem(t, env.Do(t, http.MethodGet, vacancies+"?closing_after=soon", token, ""), http.StatusBadRequest, "closing_after")
+	apitest.WantProblem(t, env.Do(t, http.MethodGet, vacancies+"?closing_after=soon", token, ""), http.StatusBadRequest, "closing_after")
 
 	// Interviews for two participants.
 	interview := func(kv ...any) interviewDoc {
 		t.Helper()
-		return mtCreate[interviewDoc](t, env, token, interviews, mtJSON(t, kv...))
+		return apitest.MustPost[interviewDoc](t, env, interviews, token, apitest.JSON(t, kv...))
 	}
 	amaraPorter := interview("vacancy_id", porter.ID, "participant_id", amara, "enrolment_id", amaraEnrolment, "held_on", "2027-03-03")
 	if amaraPorter.Result != "pending" || amaraPorter.OrganisationID != org || amaraPorter.VacancyID != porter.ID ||
@@ -796,17 +675,17 @@ func TestVacanciesAndInterviews(t *testing.T) {
 		t.Errorf("created: %+v", amaraHCSW)
 	}
 
-	offered := mtMustPatch[interviewDoc](t, env, token, interviews+"/"+amaraPorter.ID, `{"result":"offered"}`, "If-Match", `"1"`)
+	offered := apitest.MustPatch[interviewDoc](t, env, interviews+"/"+amaraPorter.ID, token, `{"result":"offered"}`, "If-Match", `"1"`)
 	if offered.Result != "offered" || offered.Version != 2 || offered.HeldOn != "2027-03-03" {
 		t.Errorf("offered: %+v", offered)
 	}
-	notOffered := mtMustPatch[interviewDoc](t, env, token, interviews+"/"+jonahPorter.ID, `{"result":"not_offered"}`)
+	notOffered := apitest.MustPatch[interviewDoc](t, env, interviews+"/"+jonahPorter.ID, token, `{"result":"not_offered"}`)
 	if notOffered.Result != "not_offered" || notOffered.Version != 2 {
 		t.Errorf("not offered: %+v", notOffered)
 	}
-	mtProblem(t, mtPatch(t, env, token, interviews+"/"+amaraPorter.ID, `{"result":"withdrawn"}`, "If-Match", `"1"`), http.StatusPreconditionFailed, "")
-	mtProblem(t, mtPatch(t, env, token, interviews+"/"+amaraPorter.ID, `{"vacancy_id":"`+hcsw.ID+`"}`), http.StatusBadRequest, "vacancy_id")
-	if got := mtGet[interviewDoc](t, env, token, interviews+"/"+amaraPorter.ID); !reflect.DeepEqual(got, offered) {
+	apitest.WantProblem(t, env.Patch(t, interviews+"/"+amaraPorter.ID, token, `{"result":"withdrawn"}`, "If-Match", `"1"`), http.StatusPreconditionFailed, "")
+	apitest.WantProblem(t, env.Patch(t, interviews+"/"+amaraPorter.ID, token, `{"vacancy_id":"`+hcsw.ID+`"}`), http.StatusBadRequest, "vacancy_id")
+	if got := apitest.MustGet[interviewDoc](t, env, interviews+"/"+amaraPorter.ID, token); !reflect.DeepEqual(got, offered) {
 		t.Errorf("GET after refused patches = %+v, want %+v", got, offered)
 	}
 
@@ -825,35 +704,35 @@ func TestVacanciesAndInterviews(t *testing.T) {
 
 	// What an interview refers to must exist, be the participant's own, and be within reach.
 	post := func(body string) apitest.Response { return env.Do(t, http.MethodPost, interviews, token, body) }
-	res := post(mtJSON(t, "vacancy_id", porter.ID, "participant_id", jonah, "enrolment_id", amaraEnrolment, "held_on", "2027-03-03"))
-	mtProblem(t, res, http.StatusUnprocessableEntity, "enrolment_id")
-	res = post(mtJSON(t, "vacancy_id", uuid.NewString(), "participant_id", jonah, "held_on", "2027-03-03"))
-	mtProblem(t, res, http.StatusUnprocessableEntity, "vacancy_id")
-	res = post(mtJSON(t, "vacancy_id", porter.ID, "participant_id", uuid.NewString(), "held_on", "2027-03-03"))
-	mtProblem(t, res, http.StatusUnprocessableEntity, "participant_id")
+	res := post(apitest.JSON(t, "vacancy_id", porter.ID, "participant_id", jonah, "enrolment_id", amaraEnrolment, "held_on", "2027-03-03"))
+	apitest.WantProblem(t, res, http.StatusUnprocessableEntity, "enrolment_id")
+	res = post(apitest.JSON(t, "vacancy_id", uuid.NewString(), "participant_id", jonah, "held_on", "2027-03-03"))
+	apitest.WantProblem(t, res, http.StatusUnprocessableEntity, "vacancy_id")
+	res = post(apitest.JSON(t, "vacancy_id", porter.ID, "participant_id", uuid.NewString(), "held_on", "2027-03-03"))
+	apitest.WantProblem(t, res, http.StatusUnprocessableEntity, "participant_id")
 
 	// A deleted vacancy: no new interviews, no changes, a tombstone in the lists.
-	mtProblem(t, env.Do(t, http.MethodDelete, vacancies+"/"+lab.ID, token, "", "If-Match", `"1"`), http.StatusPreconditionFailed, "")
-	mtDelete(t, env, token, vacancies+"/"+lab.ID, "If-Match", `"2"`)
-	res = post(mtJSON(t, "vacancy_id", lab.ID, "participant_id", jonah, "held_on", "2027-03-03"))
-	mtProblem(t, res, http.StatusUnprocessableEntity, "vacancy_id")
-	mtProblem(t, mtPatch(t, env, token, vacancies+"/"+lab.ID, `{"status":"open"}`), http.StatusConflict, "")
+	apitest.WantProblem(t, env.Do(t, http.MethodDelete, vacancies+"/"+lab.ID, token, "", "If-Match", `"1"`), http.StatusPreconditionFailed, "")
+	env.MustDelete(t, vacancies+"/"+lab.ID, token, "If-Match", `"2"`)
+	res = post(apitest.JSON(t, "vacancy_id", lab.ID, "participant_id", jonah, "held_on", "2027-03-03"))
+	apitest.WantProblem(t, res, http.StatusUnprocessableEntity, "vacancy_id")
+	apitest.WantProblem(t, env.Patch(t, vacancies+"/"+lab.ID, token, `{"status":"open"}`), http.StatusConflict, "")
 	mtWantList(t, env, token, vacancies, nil, porter.ID, hcsw.ID)
 	mtWantList(t, env, token, vacancies, url.Values{"status": {"closed"}})
 	mtTombstone(t, env, token, vacancies, url.Values{"include_deleted": {"true"}}, lab.ID)
 	mtWantList(t, env, token, vacancies, url.Values{"status": {"closed"}, "include_deleted": {"true"}}, lab.ID)
 	mtTombstone(t, env, token, vacancies, mtSince(closed.UpdatedAt), lab.ID)
-	if n := countRows(t, env, `SELECT count(*) FROM interviews`); n != 3 {
+	if n := env.MustQueryInt(t, `SELECT count(*) FROM interviews`); n != 3 {
 		t.Errorf("%d interviews, want 3", n)
 	}
 
 	// A deleted interview.
-	mtDelete(t, env, token, interviews+"/"+amaraHCSW.ID)
+	env.MustDelete(t, interviews+"/"+amaraHCSW.ID, token)
 	mtWantList(t, env, token, interviews, url.Values{"participant_id": {amara}}, amaraPorter.ID)
 	mtWantList(t, env, token, interviews, url.Values{"result": {"pending"}})
 	mtTombstone(t, env, token, interviews, url.Values{"participant_id": {amara}, "include_deleted": {"true"}}, amaraHCSW.ID)
 	mtTombstone(t, env, token, interviews, mtSince(amaraHCSW.UpdatedAt), amaraHCSW.ID)
-	mtProblem(t, mtPatch(t, env, token, interviews+"/"+amaraHCSW.ID, `{"result":"offered"}`), http.StatusConflict, "")
+	apitest.WantProblem(t, env.Patch(t, interviews+"/"+amaraHCSW.ID, token, `{"result":"offered"}`), http.StatusConflict, "")
 }
 
 func TestTimelineOfAParticipant(t *testing.T) {
@@ -874,22 +753,22 @@ func TestTimelineOfAParticipant(t *testing.T) {
 	type created struct {
 		ID string `json:"id"`
 	}
-	outcome := mtCreate[created](t, env, token, "/v1/outcomes", mtJSON(t, "participant_id", who, "enrolment_id", enrolment,
+	outcome := apitest.MustPost[created](t, env, "/v1/outcomes", token, apitest.JSON(t, "participant_id", who, "enrolment_id", enrolment,
 		"destination", "employment", "sector", "nhs", "ilr_code", "EMP1", "starts_on", "2027-02-15")).ID
-	vacancy := mtCreate[created](t, env, token, "/v1/vacancies", mtJSON(t, "organisation_id", org, "employer_name", "Fenbridge Estates",
+	vacancy := apitest.MustPost[created](t, env, "/v1/vacancies", token, apitest.JSON(t, "organisation_id", org, "employer_name", "Fenbridge Estates",
 		"role", "Porter", "closing_on", "2027-01-31")).ID
-	interview := mtCreate[created](t, env, token, "/v1/interviews", mtJSON(t, "vacancy_id", vacancy, "participant_id", who,
+	interview := apitest.MustPost[created](t, env, "/v1/interviews", token, apitest.JSON(t, "vacancy_id", vacancy, "participant_id", who,
 		"held_on", "2027-01-08")).ID
 	mentor := mtMentor(t, env, token, trust.ID, "professional", "Hugh", "Barrow")
-	match := mtCreate[created](t, env, token, "/v1/mentoring-matches", mtMatchBody(t, mentor.ID, who, enrolment, "2027-01-05", "2027-04-05")).ID
-	placement := mtCreate[created](t, env, token, "/v1/placements", mtJSON(t, "enrolment_id", enrolment, "kind", "work_experience",
+	match := apitest.MustPost[created](t, env, "/v1/mentoring-matches", token, mtMatchBody(t, mentor.ID, who, enrolment, "2027-01-05", "2027-04-05")).ID
+	placement := apitest.MustPost[created](t, env, "/v1/placements", token, apitest.JSON(t, "enrolment_id", enrolment, "kind", "work_experience",
 		"host_department", "Estates", "role_area", "estates", "starts_on", "2027-01-11", "ends_on", "2027-01-22")).ID
 	mtMove(t, env, token, enrolment, "active", "2027-01-06")
 	mtMove(t, env, token, enrolment, "completed", "2027-01-29")
 	// Someone else's records stay off this timeline.
 	bystander := mtParticipant(t, env, token, trust.ID, "Bea", "Stander", "2006-06-06")
 	mtEnrol(t, env, token, cohort, bystander, "2026-12-01", [2]string{"enrolled", "2027-01-04"})
-	mtCreate[created](t, env, token, "/v1/interviews", mtJSON(t, "vacancy_id", vacancy, "participant_id", bystander, "held_on", "2027-01-20"))
+	apitest.MustPost[created](t, env, "/v1/interviews", token, apitest.JSON(t, "vacancy_id", vacancy, "participant_id", bystander, "held_on", "2027-01-20"))
 
 	path := "/v1/participants/" + who + "/timeline"
 	res := env.Do(t, http.MethodGet, path, token, "")
@@ -931,7 +810,7 @@ func TestTimelineOfAParticipant(t *testing.T) {
 	}
 
 	// A deleted record leaves the timeline.
-	mtDelete(t, env, token, "/v1/interviews/"+interview)
+	env.MustDelete(t, "/v1/interviews/"+interview, token)
 	var after timelineDoc
 	res = env.Do(t, http.MethodGet, path, token, "")
 	res.Decode(t, &after)
@@ -947,7 +826,7 @@ func TestTimelineOfAParticipant(t *testing.T) {
 	// An unknown participant and another trust's look the same: not found.
 	missing := env.Do(t, http.MethodGet, "/v1/participants/"+uuid.NewString()+"/timeline", token, "")
 	foreign := env.Do(t, http.MethodGet, path, outsider, "")
-	mp, fp := mtProblem(t, missing, http.StatusNotFound, ""), mtProblem(t, foreign, http.StatusNotFound, "")
+	mp, fp := apitest.WantProblem(t, missing, http.StatusNotFound, ""), apitest.WantProblem(t, foreign, http.StatusNotFound, "")
 	if mp.Type != fp.Type || mp.Title != fp.Title || mp.Detail != fp.Detail {
 		t.Errorf("another trust's participant answers %s, a missing one %s", foreign.Body, missing.Body)
 	}
@@ -972,10 +851,11 @@ func TestTimelineWithAnInterviewForACollaborationsVacancy(t *testing.T) {
 	type created struct {
 		ID string `json:"id"`
 	}
-	vacancy := mtCreate[created](t, env, collabToken, "/v1/vacancies", mtJSON(t, "organisation_id", collab.ID.String(),
+	vacancy := apitest.MustPost[created](t, env, "/v1/vacancies", collabToken, apitest.JSON(t, "organisation_id", collab.ID.String(),
 		"employer_name", "Mersey Valley Collaboration bank", "role", "Ward clerk", "closing_on", "2027-03-31")).ID
-	interview := mtCreate[interviewDoc](t, env, collabToken, "/v1/interviews", mtJSON(t, "vacancy_id", vacancy, "participant_id", who,
+	interview := apitest.MustPost[interviewDoc](t, env, "/v1/interviews", collabToken, apitest.JSON(t, "vacancy_id", vacancy, "participant_id", who,
 		"held_on", "2027-03-02"))
+
 	if interview.OrganisationID != member.ID.String() {
 		t.Errorf("interview organisation_id %s, want the participant's %s", interview.OrganisationID, member.ID)
 	}
@@ -1005,19 +885,20 @@ func TestMentoringTenancy(t *testing.T) {
 
 	pA := mtParticipant(t, env, tokenA, trustA.ID, "Hidden", "Person", "2004-01-01")
 	mentorA := mtMentor(t, env, tokenA, trustA.ID, "professional", "Mentor", "OfA")
-	matchA := mtCreate[matchDoc](t, env, tokenA, "/v1/mentoring-matches", mtMatchBody(t, mentorA.ID, pA, "", "2027-01-15", "2027-04-15"))
+	matchA := apitest.MustPost[matchDoc](t, env, "/v1/mentoring-matches", tokenA, mtMatchBody(t, mentorA.ID, pA, "", "2027-01-15", "2027-04-15"))
 	res := env.Do(t, http.MethodPost, "/v1/mentoring-matches/"+matchA.ID+"/check-ins", tokenA, `{"held_on":"2027-01-20","minutes":30,"mode":"video"}`)
 	if res.Status != http.StatusCreated {
 		t.Fatalf("check-in: %d %s", res.Status, res.Body)
 	}
-	vacancyA := mtCreate[vacancyDoc](t, env, tokenA, "/v1/vacancies", mtJSON(t, "organisation_id", trustA.ID.String(),
+	vacancyA := apitest.MustPost[vacancyDoc](t, env, "/v1/vacancies", tokenA, apitest.JSON(t, "organisation_id", trustA.ID.String(),
 		"employer_name", "Ashdown Estates", "role", "Porter", "closing_on", "2027-02-01"))
-	interviewA := mtCreate[interviewDoc](t, env, tokenA, "/v1/interviews", mtJSON(t, "vacancy_id", vacancyA.ID, "participant_id", pA,
+
+	interviewA := apitest.MustPost[interviewDoc](t, env, "/v1/interviews", tokenA, apitest.JSON(t, "vacancy_id", vacancyA.ID, "participant_id", pA,
 		"held_on", "2027-01-25"))
 
 	pB := mtParticipant(t, env, tokenB, trustB.ID, "Own", "Participant", "2004-02-02")
 	mentorB := mtMentor(t, env, tokenB, trustB.ID, "professional", "Mentor", "OfB")
-	vacancyB := mtCreate[vacancyDoc](t, env, tokenB, "/v1/vacancies", mtJSON(t, "organisation_id", trustB.ID.String(),
+	vacancyB := apitest.MustPost[vacancyDoc](t, env, "/v1/vacancies", tokenB, apitest.JSON(t, "organisation_id", trustB.ID.String(),
 		"employer_name", "Brookfield Estates", "role", "Porter", "closing_on", "2027-02-01"))
 
 	// Trust A's records and ids that do not exist look the same to trust B.
@@ -1042,23 +923,24 @@ func TestMentoringTenancy(t *testing.T) {
 
 	// Trust B matches neither trust A's mentor nor trust A's participant.
 	post := func(path, body string) apitest.Response { return env.Do(t, http.MethodPost, path, tokenB, body) }
-	mtProblem(t, post("/v1/mentoring-matches", mtMatchBody(t, mentorA.ID, pB, "", "2027-02-01", "2027-03-01")), http.StatusUnprocessableEntity, "mentor_id")
-	mtProblem(t, post("/v1/mentoring-matches", mtMatchBody(t, mentorB.ID, pA, "", "2027-02-01", "2027-03-01")), http.StatusUnprocessableEntity, "participant_id")
-	mtProblem(t, post("/v1/mentoring-matches", mtMatchBody(t, mentorA.ID, pA, "", "2027-02-01", "2027-03-01")), http.StatusUnprocessableEntity, "")
+	apitest.WantProblem(t, post("/v1/mentoring-matches", mtMatchBody(t, mentorA.ID, pB, "", "2027-02-01", "2027-03-01")), http.StatusUnprocessableEntity, "mentor_id")
+	apitest.WantProblem(t, post("/v1/mentoring-matches", mtMatchBody(t, mentorB.ID, pA, "", "2027-02-01", "2027-03-01")), http.StatusUnprocessableEntity, "participant_id")
+	apitest.WantProblem(t, post("/v1/mentoring-matches", mtMatchBody(t, mentorA.ID, pA, "", "2027-02-01", "2027-03-01")), http.StatusUnprocessableEntity, "")
 	// Nor interviews trust A's participant, or for trust A's vacancy.
-	mtProblem(t, post("/v1/interviews", mtJSON(t, "vacancy_id", vacancyA.ID, "participant_id", pB, "held_on", "2027-01-26")), http.StatusUnprocessableEntity, "vacancy_id")
-	mtProblem(t, post("/v1/interviews", mtJSON(t, "vacancy_id", vacancyB.ID, "participant_id", pA, "held_on", "2027-01-26")), http.StatusUnprocessableEntity, "participant_id")
+	apitest.WantProblem(t, post("/v1/interviews", apitest.JSON(t, "vacancy_id", vacancyA.ID, "participant_id", pB, "held_on", "2027-01-26")), http.StatusUnprocessableEntity, "vacancy_id")
+	apitest.WantProblem(t, post("/v1/interviews", apitest.JSON(t, "vacancy_id", vacancyB.ID, "participant_id", pA, "held_on", "2027-01-26")), http.StatusUnprocessableEntity, "participant_id")
 	// Nor records a check-in of trust A's match, nor makes a peer mentor of trust A's participant.
-	mtProblem(t, post("/v1/mentoring-matches/"+matchA.ID+"/check-ins", `{"held_on":"2027-01-27","minutes":5,"mode":"phone"}`), http.StatusNotFound, "")
-	mtProblem(t, post("/v1/participants/"+pA+"/peer-mentor", `{}`), http.StatusNotFound, "")
+	apitest.WantProblem(t, post("/v1/mentoring-matches/"+matchA.ID+"/check-ins", `{"held_on":"2027-01-27","minutes":5,"mode":"phone"}`), http.StatusNotFound, "")
+	apitest.WantProblem(t, post("/v1/participants/"+pA+"/peer-mentor", `{}`), http.StatusNotFound, "")
 	// Nor records a mentor or a vacancy for trust A.
-	mtProblem(t, post("/v1/mentors", mtJSON(t, "organisation_id", trustA.ID.String(), "kind", "peer", "given_name", "X", "family_name", "Y")),
+	apitest.WantProblem(t, post("/v1/mentors", apitest.JSON(t, "organisation_id", trustA.ID.String(), "kind", "peer", "given_name", "X", "family_name", "Y")),
 		http.StatusUnprocessableEntity, "organisation_id")
-	mtProblem(t, post("/v1/vacancies", mtJSON(t, "organisation_id", trustA.ID.String(), "employer_name", "X", "role", "Y", "closing_on", "2027-02-01")),
+
+	apitest.WantProblem(t, post("/v1/vacancies", apitest.JSON(t, "organisation_id", trustA.ID.String(), "employer_name", "X", "role", "Y", "closing_on", "2027-02-01")),
 		http.StatusUnprocessableEntity, "organisation_id")
 
 	for table, want := range map[string]int{"mentoring_matches": 1, "interviews": 1, "check_ins": 1, "mentors": 2, "vacancies": 2} {
-		if n := countRows(t, env, `SELECT count(*) FROM `+table); n != want {
+		if n := env.MustQueryInt(t, `SELECT count(*) FROM `+table); n != want {
 			t.Errorf("%s: %d rows, want %d", table, n, want)
 		}
 	}
@@ -1076,13 +958,13 @@ func TestMentoringTenancy(t *testing.T) {
 		{"/v1/interviews", url.Values{"vacancy_id": {vacancyA.ID}}},
 		{"/v1/interviews", url.Values{"participant_id": {pA}}},
 	} {
-		for _, id := range mtIDs(mtList(t, env, tokenB, l.path, l.query)) {
+		for _, id := range mtIDs(apitest.FirstPage[listedRow](t, env, l.path, tokenB, l.query)) {
 			if id == mentorA.ID || id == matchA.ID || id == vacancyA.ID || id == interviewA.ID {
 				t.Errorf("trust B's GET %s?%s shows trust A's %s", l.path, l.query.Encode(), id)
 			}
 		}
 	}
-	if got := mtGet[mentorDoc](t, env, tokenA, "/v1/mentors/"+mentorA.ID); !reflect.DeepEqual(got, mentorA) {
+	if got := apitest.MustGet[mentorDoc](t, env, "/v1/mentors/"+mentorA.ID, tokenA); !reflect.DeepEqual(got, mentorA) {
 		t.Errorf("trust A's mentor changed: %+v", got)
 	}
 }

@@ -170,7 +170,7 @@ func TestMergePatchNullClearsEveryNullableField(t *testing.T) {
 						t.Fatalf("setup left %s null: %s", property, before.body)
 					}
 					res := mpPatch(t, w.env, rec, null, before.etag)
-					expectProblem(t, res, http.StatusUnprocessableEntity, c.refused.field)
+					apitest.WantProblem(t, res, http.StatusUnprocessableEntity, c.refused.field)
 					after := mpGet(t, w.env, rec)
 					if after.etag != before.etag || !mpSameJSON(after.field(property), before.field(property)) {
 						t.Errorf("the refused PATCH %s changed the record: %s, then %s", null, before.body, after.body)
@@ -254,7 +254,7 @@ func mpRecordOf(t *testing.T, via string, res apitest.Response) mpRecord {
 		Version int64 `json:"version"`
 	}
 	res.Decode(t, &version)
-	if r.etag != etagOf(version.Version) {
+	if r.etag != apitest.ETag(version.Version) {
 		t.Errorf("%s: ETag %q for version %d", via, r.etag, version.Version)
 	}
 	return r
@@ -309,7 +309,7 @@ type mpWorld struct {
 func newMPWorld(t *testing.T) mpWorld {
 	t.Helper()
 	env := apitest.New(t)
-	nat, admin := signInNationalAdmin(t, env)
+	nat, admin := env.NationalAdmin(t)
 	return mpWorld{recWorld: newRecWorld(t, env, "Riverside NHS Trust"), national: nat, nationalAdmin: admin}
 }
 
@@ -320,8 +320,8 @@ func (w mpWorld) coordinator(path string) mpTarget { return mpTarget{token: w.to
 
 func mpTrustWithODSCode(t *testing.T, w mpWorld) mpTarget {
 	t.Helper()
-	ods := "M" + strings.ToUpper(unique()[:5])
-	id := mustCreated(t, w.env.Do(t, http.MethodPost, "/v1/organisations", w.nationalAdmin,
+	ods := "M" + strings.ToUpper(apitest.Unique()[:5])
+	id := apitest.CreatedID(t, w.env.Do(t, http.MethodPost, "/v1/organisations", w.nationalAdmin,
 		`{"kind":"trust","name":"Trust `+ods+`","ods_code":"`+ods+`","region":"north_west"}`))
 	return mpTarget{token: w.nationalAdmin, path: "/v1/organisations/" + id}
 }
@@ -336,8 +336,8 @@ func mpNationalTeam(t *testing.T, w mpWorld) mpTarget {
 
 func mpProgramme(t *testing.T, w mpWorld) mpTarget {
 	t.Helper()
-	code := "mp_" + unique()
-	id := mustCreated(t, w.env.Do(t, http.MethodPost, "/v1/programmes", w.nationalAdmin,
+	code := "mp_" + apitest.Unique()
+	id := apitest.CreatedID(t, w.env.Do(t, http.MethodPost, "/v1/programmes", w.nationalAdmin,
 		`{"code":"`+code+`","name":"Programme `+code+`","category":"employability","min_age":16,"max_age":64,`+
 			`"requires_benefit":false,"min_duration_days":5,"max_duration_days":60,"delivery_partner_id":"`+princesTrustID.String()+`"}`))
 	return mpTarget{token: w.nationalAdmin, path: "/v1/programmes/" + id}
@@ -345,7 +345,7 @@ func mpProgramme(t *testing.T, w mpWorld) mpTarget {
 
 func mpParticipant(t *testing.T, w mpWorld) mpTarget {
 	t.Helper()
-	id := w.mustID(t, "/v1/participants", participantBody(t, w.trust.ID, "external_ref", "MP-"+unique(),
+	id := w.mustID(t, "/v1/participants", apitest.ParticipantBody(t, w.trust.ID, "external_ref", "MP-"+apitest.Unique(),
 		"email", "alex.taylor@example.org", "phone", "0161 496 0000", "postcode", "M1 1AE", "referral_source", "jobcentre_plus"))
 	return w.coordinator("/v1/participants/" + id)
 }

@@ -390,15 +390,6 @@ func jwksKey(t *testing.T, env *apitest.Env) (kid string, pub ed25519.PublicKey)
 	return set.Keys[0].Kid, ed25519.PublicKey(x)
 }
 
-func claimsOf(t *testing.T, token string) jwt.MapClaims {
-	t.Helper()
-	claims := jwt.MapClaims{}
-	if _, _, err := jwt.NewParser().ParseUnverified(token, claims); err != nil {
-		t.Fatalf("parse own token: %v", err)
-	}
-	return claims
-}
-
 func sign(t *testing.T, method jwt.SigningMethod, key any, header map[string]any, claims jwt.MapClaims) string {
 	t.Helper()
 	tok := jwt.NewWithClaims(method, claims)
@@ -444,7 +435,7 @@ func TestOpsTokenAttacks(t *testing.T) {
 		t.Fatalf("the genuine token: %d %s", res.Status, res.Body)
 	}
 	kid, pub := jwksKey(t, env)
-	claims := claimsOf(t, token)
+	claims := apitest.Claims(t, token)
 	header := map[string]any{"kid": kid, "typ": "at+jwt"}
 	_, otherKey, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
@@ -538,7 +529,7 @@ func TestOpsTokenOfDisabledUserStopsWorking(t *testing.T) {
 	if res := env.Do(t, http.MethodGet, "/v1/programmes", token, ""); res.Status != http.StatusOK {
 		t.Fatalf("before: %d %s", res.Status, res.Body)
 	}
-	sub, _ := claimsOf(t, token)["sub"].(string)
+	sub, _ := apitest.Claims(t, token)["sub"].(string)
 	id, err := uuid.Parse(strings.TrimPrefix(sub, "user:"))
 	if err != nil {
 		t.Fatalf("token subject %q: %v", sub, err)

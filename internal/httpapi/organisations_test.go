@@ -18,36 +18,9 @@ import (
 
 // The delivery partners migration 00002 seeds, with fixed ids.
 var (
-	princesTrustID   = uuid.MustParse("01900000-0000-7000-8000-000000000001")
-	streetDoctorsID  = uuid.MustParse("01900000-0000-7000-8000-000000000002")
-	mergePatchHeader = []string{"Content-Type", "application/merge-patch+json"}
+	princesTrustID  = uuid.MustParse("01900000-0000-7000-8000-000000000001")
+	streetDoctorsID = uuid.MustParse("01900000-0000-7000-8000-000000000002")
 )
-
-// signInNationalAdmin creates HEE's national team and returns a national_admin's access token.
-func signInNationalAdmin(t *testing.T, env *apitest.Env) (domain.Organisation, string) {
-	t.Helper()
-	nat := env.Organisation(t, domain.KindNational, "Health Education England National Team")
-	return nat, env.User(t, nat.ID, domain.RoleNationalAdmin)
-}
-
-// expectStatus stops the test when res is not the status wanted.
-func expectStatus(t *testing.T, res apitest.Response, want int) {
-	t.Helper()
-	if res.Status != want {
-		t.Fatalf("status %d, want %d: %s", res.Status, want, res.Body)
-	}
-}
-
-// expectProblem checks that res is a problem+json of status naming field (when field is not empty).
-func expectProblem(t *testing.T, res apitest.Response, status int, field string) apitest.Problem {
-	t.Helper()
-	expectStatus(t, res, status)
-	p := res.Problem(t)
-	if field != "" && !slices.Contains(p.Fields(), field) {
-		t.Errorf("problem names %v, want %q: %s", p.Fields(), field, res.Body)
-	}
-	return p
-}
 
 func decodeOrganisation(t *testing.T, res apitest.Response) client.Organisation {
 	t.Helper()
@@ -71,7 +44,7 @@ func organisationIDs(t *testing.T, env *apitest.Env, token, path string) []uuid.
 		sep = "&"
 	}
 	res := env.Do(t, http.MethodGet, path+sep+"limit=500", token, "")
-	expectStatus(t, res, http.StatusOK)
+	apitest.WantStatus(t, res, http.StatusOK)
 	page := decodeOrganisationPage(t, res)
 	if !page.NextCursor.IsNull() {
 		t.Fatalf("%s: more than one page", path)
@@ -95,18 +68,18 @@ func sameIDs(got, want []uuid.UUID) bool {
 func createOrganisation(t *testing.T, env *apitest.Env, token, body string) client.Organisation {
 	t.Helper()
 	res := env.Do(t, http.MethodPost, "/v1/organisations", token, body)
-	expectStatus(t, res, http.StatusCreated)
+	apitest.WantStatus(t, res, http.StatusCreated)
 	return decodeOrganisation(t, res)
 }
 
 func TestOrganisationCreate(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
-	_, admin := signInNationalAdmin(t, env)
+	_, admin := env.NationalAdmin(t)
 
 	res := env.Do(t, http.MethodPost, "/v1/organisations", admin,
 		`{"kind":"trust","name":"Northgate Teaching Hospitals NHS Foundation Trust","ods_code":"RXN01","region":"north_west"}`)
-	expectStatus(t, res, http.StatusCreated)
+	apitest.WantStatus(t, res, http.StatusCreated)
 	o := decodeOrganisation(t, res)
 	if loc := res.Header.Get("Location"); loc != "/v1/organisations/"+o.Id.String() {
 		t.Errorf("Location = %q, id %s", loc, o.Id)
@@ -127,7 +100,7 @@ func TestOrganisationCreate(t *testing.T) {
 
 	// The record is what the Location says it is.
 	got := env.Do(t, http.MethodGet, res.Header.Get("Location"), admin, "")
-	expectStatus(t, got, http.StatusOK)
+	apitest.WantStatus(t, got, http.StatusOK)
 	if g := decodeOrganisation(t, got); g.Id != o.Id || g.Name != o.Name || g.OdsCode.MustGet() != "RXN01" || g.Version != 1 {
 		t.Errorf("read back %s", got.Body)
 	}
@@ -142,7 +115,7 @@ func TestOrganisationCreate(t *testing.T) {
 func TestOrganisationCreateRefusesBadInput(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
-	_, admin := signInNationalAdmin(t, env)
+	_, admin := env.NationalAdmin(t)
 	createOrganisation(t, env, admin, `{"kind":"trust","name":"First Trust","ods_code":"RXN01","region":"north_west"}`)
 	before := organisationIDs(t, env, admin, "/v1/organisations")
 
@@ -165,13 +138,13 @@ func TestOrganisationCreateRefusesBadInput(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			expectProblem(t, env.Do(t, http.MethodPost, "/v1/organisations", admin, tc.body), tc.status, tc.field)
+			apitest.WantProblem(t, env.Do(t, http.MethodPost, "/v1/organisations", admin, tc.body), tc.status, tc.field)
 		})
 	}
 
 	t.Run("ods_code taken", func(t *testing.T) {
 		res := env.Do(t, http.MethodPost, "/v1/organisations", admin, `{"kind":"trust","name":"Other Trust","ods_code":"RXN01","region":"london"}`)
-		p := expectProblem(t, res, http.StatusConflict, "")
+		p := apitest.WantProblem(t, res, http.StatusConflict, "")
 		if !strings.Contains(p.Detail, "ods_code") && !slices.Contains(p.Fields(), "ods_code") {
 			t.Errorf("conflict does not name ods_code: %s", res.Body)
 		}
@@ -186,20 +159,20 @@ func TestOrganisationCreateRefusesBadInput(t *testing.T) {
 func TestOrganisationCreateOnlyByNationalAdmin(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
-	_, admin := signInNationalAdmin(t, env)
+	_, admin := env.NationalAdmin(t)
 	trust := env.Organisation(t, domain.KindTrust, "Riverside Community Health NHS Trust")
 	body := `{"kind":"trust","name":"Sneaky Trust","region":"london"}`
 
 	for _, role := range []domain.Role{domain.RoleCoordinator, domain.RoleOrgAdmin, domain.RoleViewer} {
 		t.Run(string(role), func(t *testing.T) {
 			token := env.User(t, trust.ID, role)
-			expectProblem(t, env.Do(t, http.MethodPost, "/v1/organisations", token, body), http.StatusForbidden, "")
+			apitest.WantProblem(t, env.Do(t, http.MethodPost, "/v1/organisations", token, body), http.StatusForbidden, "")
 		})
 	}
 	for name, token := range map[string]string{"no token": "", "forged token": "eyJhbGciOiJub25lIn0.e30."} {
 		t.Run(name, func(t *testing.T) {
 			res := env.Do(t, http.MethodPost, "/v1/organisations", token, body)
-			expectProblem(t, res, http.StatusUnauthorized, "")
+			apitest.WantProblem(t, res, http.StatusUnauthorized, "")
 			if h := res.Header.Get("WWW-Authenticate"); h != `Bearer error="invalid_token"` {
 				t.Errorf("WWW-Authenticate = %q", h)
 			}
@@ -218,16 +191,16 @@ func TestOrganisationGet(t *testing.T) {
 	token := env.User(t, a.ID, domain.RoleCoordinator)
 
 	res := env.Do(t, http.MethodGet, "/v1/organisations/"+a.ID.String(), token, "")
-	expectStatus(t, res, http.StatusOK)
+	apitest.WantStatus(t, res, http.StatusOK)
 	if o := decodeOrganisation(t, res); o.Id != a.ID || o.Name != "Trust A" || res.Header.Get("ETag") != `"1"` {
 		t.Errorf("ETag %q, body %s", res.Header.Get("ETag"), res.Body)
 	}
 
 	// Another trust's organisation is indistinguishable from one that does not exist.
-	hidden := expectProblem(t, env.Do(t, http.MethodGet, "/v1/organisations/"+b.ID.String(), token, ""), http.StatusNotFound, "")
-	missing := expectProblem(t, env.Do(t, http.MethodGet, "/v1/organisations/"+uuid.NewString(), token, ""), http.StatusNotFound, "")
+	hidden := apitest.WantProblem(t, env.Do(t, http.MethodGet, "/v1/organisations/"+b.ID.String(), token, ""), http.StatusNotFound, "")
+	missing := apitest.WantProblem(t, env.Do(t, http.MethodGet, "/v1/organisations/"+uuid.NewString(), token, ""), http.StatusNotFound, "")
 	hidden.RequestID, missing.RequestID = "", ""
-	if h, m := mustJSON(t, hidden), mustJSON(t, missing); h != m {
+	if h, m := apitest.Marshal(t, hidden), apitest.Marshal(t, missing); h != m {
 		t.Errorf("another trust's organisation answers\n%s\nbut a random id answers\n%s", h, m)
 	}
 
@@ -236,23 +209,14 @@ func TestOrganisationGet(t *testing.T) {
 		t.Errorf("a trust cannot read the delivery partner: %d %s", res.Status, res.Body)
 	}
 
-	expectProblem(t, env.Do(t, http.MethodGet, "/v1/organisations/not-a-uuid", token, ""), http.StatusBadRequest, "organisation_id")
-	expectProblem(t, env.Do(t, http.MethodGet, "/v1/organisations/"+a.ID.String(), "", ""), http.StatusUnauthorized, "")
-}
-
-func mustJSON(t *testing.T, v any) string {
-	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
+	apitest.WantProblem(t, env.Do(t, http.MethodGet, "/v1/organisations/not-a-uuid", token, ""), http.StatusBadRequest, "organisation_id")
+	apitest.WantProblem(t, env.Do(t, http.MethodGet, "/v1/organisations/"+a.ID.String(), "", ""), http.StatusUnauthorized, "")
 }
 
 func TestOrganisationListIsWithinReach(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
-	nat, admin := signInNationalAdmin(t, env)
+	nat, admin := env.NationalAdmin(t)
 	a := env.Organisation(t, domain.KindTrust, "Trust A")
 	b := env.Organisation(t, domain.KindTrust, "Trust B")
 
@@ -267,13 +231,13 @@ func TestOrganisationListIsWithinReach(t *testing.T) {
 	if got := organisationIDs(t, env, admin, "/v1/organisations"); !sameIDs(got, want) {
 		t.Errorf("national admin sees %v, want %v", got, want)
 	}
-	expectProblem(t, env.Do(t, http.MethodGet, "/v1/organisations", "", ""), http.StatusUnauthorized, "")
+	apitest.WantProblem(t, env.Do(t, http.MethodGet, "/v1/organisations", "", ""), http.StatusUnauthorized, "")
 }
 
 func TestOrganisationListFilters(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
-	_, admin := signInNationalAdmin(t, env)
+	_, admin := env.NationalAdmin(t)
 	north := createOrganisation(t, env, admin, `{"kind":"trust","name":"Northgate Teaching Hospitals","ods_code":"RXN01","region":"north_west"}`)
 	london := createOrganisation(t, env, admin, `{"kind":"trust","name":"Thames Valley 100% Care Trust","ods_code":"RXL02","region":"london"}`)
 	collab := createOrganisation(t, env, admin, `{"kind":"collaboration","name":"North West Step into Work Collaboration","region":"north_west"}`)
@@ -305,7 +269,7 @@ func TestOrganisationListFilters(t *testing.T) {
 	}
 	for query, field := range map[string]string{"kind=hospital": "kind", "region=wales": "region", "ods_code=rx": "ods_code", "q=": "q"} {
 		t.Run("bad "+query, func(t *testing.T) {
-			expectProblem(t, env.Do(t, http.MethodGet, "/v1/organisations?"+query, admin, ""), http.StatusBadRequest, field)
+			apitest.WantProblem(t, env.Do(t, http.MethodGet, "/v1/organisations?"+query, admin, ""), http.StatusBadRequest, field)
 		})
 	}
 }
@@ -313,7 +277,7 @@ func TestOrganisationListFilters(t *testing.T) {
 func TestOrganisationListPages(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
-	_, admin := signInNationalAdmin(t, env)
+	_, admin := env.NationalAdmin(t)
 	for _, name := range []string{"Trust A", "Trust B", "Trust C", "Trust D"} {
 		env.Organisation(t, domain.KindTrust, name)
 	}
@@ -329,7 +293,7 @@ func TestOrganisationListPages(t *testing.T) {
 			t.Fatalf("more than %d pages of one: the cursor does not advance", len(all))
 		}
 		res := env.Do(t, http.MethodGet, path, admin, "")
-		expectStatus(t, res, http.StatusOK)
+		apitest.WantStatus(t, res, http.StatusOK)
 		page := decodeOrganisationPage(t, res)
 		if len(page.Data) != 1 {
 			t.Fatalf("page of %d, want 1: %s", len(page.Data), res.Body)
@@ -353,18 +317,18 @@ func TestOrganisationListPages(t *testing.T) {
 		"wrong id":    "eyJ1IjoiMjAyNS0wMS0wMVQwMDowMDowMFoiLCJpIjoieCJ9", // {"u":"2025-01-01T00:00:00Z","i":"x"}
 	} {
 		t.Run(name, func(t *testing.T) {
-			expectProblem(t, env.Do(t, http.MethodGet, "/v1/organisations?cursor="+c, admin, ""), http.StatusBadRequest, "cursor")
+			apitest.WantProblem(t, env.Do(t, http.MethodGet, "/v1/organisations?cursor="+c, admin, ""), http.StatusBadRequest, "cursor")
 		})
 	}
 	for _, limit := range []string{"0", "501", "x"} {
-		expectProblem(t, env.Do(t, http.MethodGet, "/v1/organisations?limit="+limit, admin, ""), http.StatusBadRequest, "limit")
+		apitest.WantProblem(t, env.Do(t, http.MethodGet, "/v1/organisations?limit="+limit, admin, ""), http.StatusBadRequest, "limit")
 	}
 }
 
 func TestOrganisationListUpdatedSince(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
-	_, admin := signInNationalAdmin(t, env)
+	_, admin := env.NationalAdmin(t)
 	older := createOrganisation(t, env, admin, `{"kind":"trust","name":"Older Trust","region":"london"}`)
 	newer := createOrganisation(t, env, admin, `{"kind":"trust","name":"Newer Trust","region":"london"}`)
 	if !newer.UpdatedAt.After(older.UpdatedAt) {
@@ -381,8 +345,8 @@ func TestOrganisationListUpdatedSince(t *testing.T) {
 	}
 
 	// A change brings the older record back into the window.
-	res := env.Do(t, http.MethodPatch, "/v1/organisations/"+older.Id.String(), admin, `{"name":"Older Trust, renamed"}`, mergePatchHeader...)
-	expectStatus(t, res, http.StatusOK)
+	res := env.Patch(t, "/v1/organisations/"+older.Id.String(), admin, `{"name":"Older Trust, renamed"}`)
+	apitest.WantStatus(t, res, http.StatusOK)
 	if got := organisationIDs(t, env, admin, since(newer.UpdatedAt)); !sameIDs(got, []uuid.UUID{older.Id, newer.Id}) {
 		t.Errorf("after a change: got %v, want both", got)
 	}
@@ -390,27 +354,27 @@ func TestOrganisationListUpdatedSince(t *testing.T) {
 	if got := organisationIDs(t, env, admin, since(newer.UpdatedAt)); len(got) == 2 && got[1] != older.Id {
 		t.Errorf("order %v, want the changed record last", got)
 	}
-	expectProblem(t, env.Do(t, http.MethodGet, "/v1/organisations?updated_since=yesterday", admin, ""), http.StatusBadRequest, "updated_since")
+	apitest.WantProblem(t, env.Do(t, http.MethodGet, "/v1/organisations?updated_since=yesterday", admin, ""), http.StatusBadRequest, "updated_since")
 }
 
 func TestOrganisationPatch(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
-	_, national := signInNationalAdmin(t, env)
+	_, national := env.NationalAdmin(t)
 	trust := createOrganisation(t, env, national, `{"kind":"trust","name":"Riverside Trust","ods_code":"RXR01","region":"north_west"}`)
 	admin := env.User(t, trust.Id, domain.RoleOrgAdmin)
 	path := "/v1/organisations/" + trust.Id.String()
 	patch := func(body string, headers ...string) apitest.Response {
-		return env.Do(t, http.MethodPatch, path, admin, body, append(slices.Clone(mergePatchHeader), headers...)...)
+		return env.Patch(t, path, admin, body, headers...)
 	}
 	read := func() client.Organisation {
 		res := env.Do(t, http.MethodGet, path, admin, "")
-		expectStatus(t, res, http.StatusOK)
+		apitest.WantStatus(t, res, http.StatusOK)
 		return decodeOrganisation(t, res)
 	}
 
 	res := patch(`{"name":"Riverside Community Trust"}`)
-	expectStatus(t, res, http.StatusOK)
+	apitest.WantStatus(t, res, http.StatusOK)
 	o := decodeOrganisation(t, res)
 	if o.Name != "Riverside Community Trust" || o.Version != 2 || res.Header.Get("ETag") != `"2"` {
 		t.Errorf("ETag %q, body %s", res.Header.Get("ETag"), res.Body)
@@ -423,24 +387,24 @@ func TestOrganisationPatch(t *testing.T) {
 	}
 
 	// A stale If-Match changes nothing.
-	expectProblem(t, patch(`{"name":"Lost Update"}`, "If-Match", `"1"`), http.StatusPreconditionFailed, "")
+	apitest.WantProblem(t, patch(`{"name":"Lost Update"}`, "If-Match", `"1"`), http.StatusPreconditionFailed, "")
 	if got := read(); got.Name != "Riverside Community Trust" || got.Version != 2 {
 		t.Errorf("a stale If-Match changed the record: %+v", got)
 	}
-	expectProblem(t, patch(`{"name":"Lost Update"}`, "If-Match", `"not-a-version"`), http.StatusPreconditionFailed, "")
+	apitest.WantProblem(t, patch(`{"name":"Lost Update"}`, "If-Match", `"not-a-version"`), http.StatusPreconditionFailed, "")
 
 	// A matching If-Match (weak or strong) goes through.
 	res = patch(`{"region":"london"}`, "If-Match", `"2"`)
-	expectStatus(t, res, http.StatusOK)
+	apitest.WantStatus(t, res, http.StatusOK)
 	if o := decodeOrganisation(t, res); o.Region.MustGet() != "london" || o.Version != 3 || res.Header.Get("ETag") != `"3"` {
 		t.Errorf("ETag %q, body %s", res.Header.Get("ETag"), res.Body)
 	}
 	res = patch(`{"name":"Riverside Trust"}`, "If-Match", `W/"3"`)
-	expectStatus(t, res, http.StatusOK)
+	apitest.WantStatus(t, res, http.StatusOK)
 
 	// null clears a nullable field.
 	res = patch(`{"ods_code":null}`)
-	expectStatus(t, res, http.StatusOK)
+	apitest.WantStatus(t, res, http.StatusOK)
 	if o := decodeOrganisation(t, res); !o.OdsCode.IsNull() || o.Region.MustGet() != "london" || o.Name != "Riverside Trust" {
 		t.Errorf("clearing ods_code: %s", res.Body)
 	}
@@ -468,17 +432,17 @@ func TestOrganisationPatch(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			expectProblem(t, patch(tc.body), tc.status, tc.field)
+			apitest.WantProblem(t, patch(tc.body), tc.status, tc.field)
 		})
 	}
 	t.Run("ods_code taken", func(t *testing.T) {
-		p := expectProblem(t, patch(`{"ods_code":"RXR01"}`), http.StatusConflict, "")
+		p := apitest.WantProblem(t, patch(`{"ods_code":"RXR01"}`), http.StatusConflict, "")
 		if !strings.Contains(p.Detail, "ods_code") && !slices.Contains(p.Fields(), "ods_code") {
 			t.Errorf("conflict does not name ods_code: %+v", p)
 		}
 	})
 	t.Run("application/json", func(t *testing.T) {
-		expectProblem(t, env.Do(t, http.MethodPatch, path, admin, `{"name":"Plain JSON"}`), http.StatusUnsupportedMediaType, "")
+		apitest.WantProblem(t, env.Do(t, http.MethodPatch, path, admin, `{"name":"Plain JSON"}`), http.StatusUnsupportedMediaType, "")
 	})
 	if after := read(); after.Version != before.Version || after.Name != before.Name {
 		t.Errorf("refused patches changed the record: version %d -> %d", before.Version, after.Version)
@@ -488,45 +452,45 @@ func TestOrganisationPatch(t *testing.T) {
 func TestOrganisationPatchOnlyOwnOrganisation(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
-	_, national := signInNationalAdmin(t, env)
+	_, national := env.NationalAdmin(t)
 	a := env.Organisation(t, domain.KindTrust, "Trust A")
 	b := env.Organisation(t, domain.KindTrust, "Trust B")
 	adminA := env.User(t, a.ID, domain.RoleOrgAdmin)
 	body := `{"name":"Taken Over"}`
 
 	// Trust A's admin cannot learn that trust B exists, let alone change it.
-	res := env.Do(t, http.MethodPatch, "/v1/organisations/"+b.ID.String(), adminA, body, mergePatchHeader...)
-	hidden := expectProblem(t, res, http.StatusNotFound, "")
-	missing := expectProblem(t, env.Do(t, http.MethodPatch, "/v1/organisations/"+uuid.NewString(), adminA, body, mergePatchHeader...), http.StatusNotFound, "")
+	res := env.Patch(t, "/v1/organisations/"+b.ID.String(), adminA, body)
+	hidden := apitest.WantProblem(t, res, http.StatusNotFound, "")
+	missing := apitest.WantProblem(t, env.Patch(t, "/v1/organisations/"+uuid.NewString(), adminA, body), http.StatusNotFound, "")
 	if hidden.Detail != missing.Detail || hidden.Type != missing.Type {
 		t.Errorf("another trust answers %+v, a random id %+v", hidden, missing)
 	}
 	// A delivery partner is visible to every trust, but only the national team changes it.
-	expectProblem(t, env.Do(t, http.MethodPatch, "/v1/organisations/"+princesTrustID.String(), adminA, body, mergePatchHeader...), http.StatusForbidden, "")
+	apitest.WantProblem(t, env.Patch(t, "/v1/organisations/"+princesTrustID.String(), adminA, body), http.StatusForbidden, "")
 
 	// Coordinators and viewers may read their organisation but not change it.
 	for _, role := range []domain.Role{domain.RoleCoordinator, domain.RoleViewer} {
 		token := env.User(t, a.ID, role)
-		res := env.Do(t, http.MethodPatch, "/v1/organisations/"+a.ID.String(), token, body, mergePatchHeader...)
-		expectProblem(t, res, http.StatusForbidden, "")
+		res := env.Patch(t, "/v1/organisations/"+a.ID.String(), token, body)
+		apitest.WantProblem(t, res, http.StatusForbidden, "")
 	}
-	expectProblem(t, env.Do(t, http.MethodPatch, "/v1/organisations/"+a.ID.String(), "", body, mergePatchHeader...), http.StatusUnauthorized, "")
+	apitest.WantProblem(t, env.Patch(t, "/v1/organisations/"+a.ID.String(), "", body), http.StatusUnauthorized, "")
 
 	for _, id := range []uuid.UUID{a.ID, b.ID} {
 		res := env.Do(t, http.MethodGet, "/v1/organisations/"+id.String(), national, "")
-		expectStatus(t, res, http.StatusOK)
+		apitest.WantStatus(t, res, http.StatusOK)
 		if o := decodeOrganisation(t, res); o.Name == "Taken Over" || o.Version != 1 {
 			t.Errorf("a refused patch changed %s: %s", id, res.Body)
 		}
 	}
 	// The national team may change any organisation.
-	expectStatus(t, env.Do(t, http.MethodPatch, "/v1/organisations/"+b.ID.String(), national, body, mergePatchHeader...), http.StatusOK)
+	apitest.WantStatus(t, env.Patch(t, "/v1/organisations/"+b.ID.String(), national, body), http.StatusOK)
 }
 
 func TestOrganisationCollaborationMembers(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
-	nat, national := signInNationalAdmin(t, env)
+	nat, national := env.NationalAdmin(t)
 	collab := createOrganisation(t, env, national, `{"kind":"collaboration","name":"Mersey Valley Collaboration","region":"north_west"}`)
 	member := env.Organisation(t, domain.KindTrust, "Member Trust")
 	outsider := env.Organisation(t, domain.KindTrust, "Outsider Trust")
@@ -536,14 +500,14 @@ func TestOrganisationCollaborationMembers(t *testing.T) {
 	}
 	readCollab := func() client.Organisation {
 		res := env.Do(t, http.MethodGet, "/v1/organisations/"+collab.Id.String(), national, "")
-		expectStatus(t, res, http.StatusOK)
+		apitest.WantStatus(t, res, http.StatusOK)
 		return decodeOrganisation(t, res)
 	}
 
 	// Adding is idempotent.
 	for range 2 {
 		res := env.Do(t, http.MethodPut, membership(collab.Id, member.ID), national, "")
-		expectStatus(t, res, http.StatusNoContent)
+		apitest.WantStatus(t, res, http.StatusNoContent)
 		if len(res.Body) != 0 {
 			t.Errorf("204 with a body: %s", res.Body)
 		}
@@ -561,7 +525,7 @@ func TestOrganisationCollaborationMembers(t *testing.T) {
 	}
 	// A collaboration's member trust lists with member_ids empty; the collaboration with its members.
 	res := env.Do(t, http.MethodGet, "/v1/organisations?kind=collaboration&limit=500", national, "")
-	expectStatus(t, res, http.StatusOK)
+	apitest.WantStatus(t, res, http.StatusOK)
 	for _, o := range decodeOrganisationPage(t, res).Data {
 		if o.Id == collab.Id && !sameIDs(o.MemberIds, []uuid.UUID{member.ID}) {
 			t.Errorf("listed collaboration has member_ids %v", o.MemberIds)
@@ -573,9 +537,9 @@ func TestOrganisationCollaborationMembers(t *testing.T) {
 
 	// A user of the collaboration sees it and its member trust, and nothing else.
 	collabUser := env.User(t, collab.Id, domain.RoleCoordinator)
-	expectStatus(t, env.Do(t, http.MethodGet, "/v1/organisations/"+member.ID.String(), collabUser, ""), http.StatusOK)
-	expectStatus(t, env.Do(t, http.MethodGet, "/v1/organisations/"+collab.Id.String(), collabUser, ""), http.StatusOK)
-	expectProblem(t, env.Do(t, http.MethodGet, "/v1/organisations/"+outsider.ID.String(), collabUser, ""), http.StatusNotFound, "")
+	apitest.WantStatus(t, env.Do(t, http.MethodGet, "/v1/organisations/"+member.ID.String(), collabUser, ""), http.StatusOK)
+	apitest.WantStatus(t, env.Do(t, http.MethodGet, "/v1/organisations/"+collab.Id.String(), collabUser, ""), http.StatusOK)
+	apitest.WantProblem(t, env.Do(t, http.MethodGet, "/v1/organisations/"+outsider.ID.String(), collabUser, ""), http.StatusNotFound, "")
 	if got := organisationIDs(t, env, collabUser, "/v1/organisations"); !sameIDs(got, []uuid.UUID{collab.Id, member.ID, princesTrustID, streetDoctorsID}) {
 		t.Errorf("collaboration user lists %v, want the collaboration, its member and the delivery partners", got)
 	}
@@ -584,8 +548,8 @@ func TestOrganisationCollaborationMembers(t *testing.T) {
 	}
 	// A member trust's user does not see the collaboration.
 	memberUser := env.User(t, member.ID, domain.RoleCoordinator)
-	expectProblem(t, env.Do(t, http.MethodGet, "/v1/organisations/"+collab.Id.String(), memberUser, ""), http.StatusNotFound, "")
-	expectProblem(t, env.Do(t, http.MethodGet, "/v1/organisations/"+collab.Id.String()+"/members", memberUser, ""), http.StatusNotFound, "")
+	apitest.WantProblem(t, env.Do(t, http.MethodGet, "/v1/organisations/"+collab.Id.String(), memberUser, ""), http.StatusNotFound, "")
+	apitest.WantProblem(t, env.Do(t, http.MethodGet, "/v1/organisations/"+collab.Id.String()+"/members", memberUser, ""), http.StatusNotFound, "")
 
 	// Only a trust joins, and only a collaboration has members.
 	for name, tc := range map[string]struct{ collab, member uuid.UUID }{
@@ -596,24 +560,24 @@ func TestOrganisationCollaborationMembers(t *testing.T) {
 		"partner as collaboration": {princesTrustID, member.ID},
 	} {
 		t.Run(name, func(t *testing.T) {
-			expectProblem(t, env.Do(t, http.MethodPut, membership(tc.collab, tc.member), national, ""), http.StatusConflict, "")
+			apitest.WantProblem(t, env.Do(t, http.MethodPut, membership(tc.collab, tc.member), national, ""), http.StatusConflict, "")
 		})
 	}
-	expectProblem(t, env.Do(t, http.MethodPut, membership(collab.Id, uuid.New()), national, ""), http.StatusNotFound, "")
-	expectProblem(t, env.Do(t, http.MethodPut, "/v1/organisations/x/members/"+member.ID.String(), national, ""), http.StatusBadRequest, "organisation_id")
-	expectProblem(t, env.Do(t, http.MethodPut, "/v1/organisations/"+collab.Id.String()+"/members/x", national, ""), http.StatusBadRequest, "member_id")
+	apitest.WantProblem(t, env.Do(t, http.MethodPut, membership(collab.Id, uuid.New()), national, ""), http.StatusNotFound, "")
+	apitest.WantProblem(t, env.Do(t, http.MethodPut, "/v1/organisations/x/members/"+member.ID.String(), national, ""), http.StatusBadRequest, "organisation_id")
+	apitest.WantProblem(t, env.Do(t, http.MethodPut, "/v1/organisations/"+collab.Id.String()+"/members/x", national, ""), http.StatusBadRequest, "member_id")
 
 	// Only the national team changes memberships.
 	collabAdmin := env.User(t, collab.Id, domain.RoleOrgAdmin)
-	expectProblem(t, env.Do(t, http.MethodPut, membership(collab.Id, outsider.ID), collabAdmin, ""), http.StatusForbidden, "")
-	expectProblem(t, env.Do(t, http.MethodDelete, membership(collab.Id, member.ID), collabUser, ""), http.StatusForbidden, "")
+	apitest.WantProblem(t, env.Do(t, http.MethodPut, membership(collab.Id, outsider.ID), collabAdmin, ""), http.StatusForbidden, "")
+	apitest.WantProblem(t, env.Do(t, http.MethodDelete, membership(collab.Id, member.ID), collabUser, ""), http.StatusForbidden, "")
 	if c := readCollab(); !sameIDs(c.MemberIds, []uuid.UUID{member.ID}) {
 		t.Errorf("refused changes left member_ids %v", c.MemberIds)
 	}
 
 	// Removing is idempotent.
 	for range 2 {
-		expectStatus(t, env.Do(t, http.MethodDelete, membership(collab.Id, member.ID), national, ""), http.StatusNoContent)
+		apitest.WantStatus(t, env.Do(t, http.MethodDelete, membership(collab.Id, member.ID), national, ""), http.StatusNoContent)
 	}
 	if c := readCollab(); len(c.MemberIds) != 0 {
 		t.Errorf("member_ids %v after removal", c.MemberIds)
@@ -623,23 +587,23 @@ func TestOrganisationCollaborationMembers(t *testing.T) {
 	}
 	// A user of the collaboration signed in after the removal no longer sees the former member.
 	later := env.User(t, collab.Id, domain.RoleCoordinator)
-	expectProblem(t, env.Do(t, http.MethodGet, "/v1/organisations/"+member.ID.String(), later, ""), http.StatusNotFound, "")
+	apitest.WantProblem(t, env.Do(t, http.MethodGet, "/v1/organisations/"+member.ID.String(), later, ""), http.StatusNotFound, "")
 }
 
 func TestOrganisationCreateIdempotencyKey(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
-	nat, admin := signInNationalAdmin(t, env)
+	nat, admin := env.NationalAdmin(t)
 	body := `{"kind":"trust","name":"Idempotent Trust","ods_code":"RXI01","region":"north_west"}`
 	key := "Idempotency-Key"
 
 	first := env.Do(t, http.MethodPost, "/v1/organisations", admin, body, key, "create-trust-1")
-	expectStatus(t, first, http.StatusCreated)
+	apitest.WantStatus(t, first, http.StatusCreated)
 	if first.Header.Get("Idempotent-Replayed") != "" {
 		t.Errorf("the first answer says it is replayed")
 	}
 	again := env.Do(t, http.MethodPost, "/v1/organisations", admin, body, key, "create-trust-1")
-	expectStatus(t, again, http.StatusCreated)
+	apitest.WantStatus(t, again, http.StatusCreated)
 	if string(again.Body) != string(first.Body) {
 		t.Errorf("replay body\n%s\nfirst body\n%s", again.Body, first.Body)
 	}
@@ -657,31 +621,33 @@ func TestOrganisationCreateIdempotencyKey(t *testing.T) {
 
 	// The same key with another body is refused, and creates nothing.
 	res := env.Do(t, http.MethodPost, "/v1/organisations", admin, strings.Replace(body, "RXI01", "RXI02", 1), key, "create-trust-1")
-	expectProblem(t, res, http.StatusUnprocessableEntity, "Idempotency-Key")
+	apitest.WantProblem(t, res, http.StatusUnprocessableEntity, "Idempotency-Key")
 	if got := organisationIDs(t, env, admin, "/v1/organisations?ods_code=RXI02"); len(got) != 0 {
 		t.Errorf("a refused replay created %v", got)
 	}
 
 	// A failed request is not remembered: once fixed, the same key goes through.
-	expectProblem(t, env.Do(t, http.MethodPost, "/v1/organisations", admin, `{"kind":"trust","name":"No Region"}`, key, "create-trust-2"),
+	apitest.WantProblem(t, env.Do(t, http.MethodPost, "/v1/organisations", admin, `{"kind":"trust","name":"No Region"}`, key, "create-trust-2"),
 		http.StatusUnprocessableEntity, "region")
-	expectStatus(t, env.Do(t, http.MethodPost, "/v1/organisations", admin, `{"kind":"trust","name":"No Region"}`, key, "create-trust-2"),
+
+	apitest.WantStatus(t, env.Do(t, http.MethodPost, "/v1/organisations", admin, `{"kind":"trust","name":"No Region"}`, key, "create-trust-2"),
 		http.StatusUnprocessableEntity)
-	expectStatus(t, env.Do(t, http.MethodPost, "/v1/organisations", admin, `{"kind":"trust","name":"No Region","region":"london"}`, key, "create-trust-2"),
+
+	apitest.WantStatus(t, env.Do(t, http.MethodPost, "/v1/organisations", admin, `{"kind":"trust","name":"No Region","region":"london"}`, key, "create-trust-2"),
 		http.StatusCreated)
 
 	// Keys are scoped to the caller: another user's identical key is a new request.
 	shared := `{"kind":"trust","name":"Shared Key Trust","region":"london"}`
 	mine := env.Do(t, http.MethodPost, "/v1/organisations", admin, shared, key, "shared-key")
-	expectStatus(t, mine, http.StatusCreated)
+	apitest.WantStatus(t, mine, http.StatusCreated)
 	other := env.User(t, nat.ID, domain.RoleNationalAdmin)
 	theirs := env.Do(t, http.MethodPost, "/v1/organisations", other, shared, key, "shared-key")
-	expectStatus(t, theirs, http.StatusCreated)
+	apitest.WantStatus(t, theirs, http.StatusCreated)
 	if theirs.Header.Get("Idempotent-Replayed") != "" || decodeOrganisation(t, theirs).Id == decodeOrganisation(t, mine).Id {
 		t.Errorf("another user's key replayed my answer: %s", theirs.Body)
 	}
 	res = env.Do(t, http.MethodPost, "/v1/organisations", other, strings.Replace(shared, "Shared", "Their", 1), key, "create-trust-1")
-	expectStatus(t, res, http.StatusCreated)
+	apitest.WantStatus(t, res, http.StatusCreated)
 	if got := organisationIDs(t, env, admin, "/v1/organisations?q=Shared+Key"); len(got) != 2 {
 		t.Errorf("%d organisations named Shared Key, want 2", len(got))
 	}
@@ -690,13 +656,13 @@ func TestOrganisationCreateIdempotencyKey(t *testing.T) {
 func TestOrganisationWritesAreAudited(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
-	_, admin := signInNationalAdmin(t, env)
+	_, admin := env.NationalAdmin(t)
 	o := createOrganisation(t, env, admin, `{"kind":"trust","name":"Audited Trust","ods_code":"RXA01","region":"london"}`)
-	res := env.Do(t, http.MethodPatch, "/v1/organisations/"+o.Id.String(), admin, `{"name":"Audited Trust (renamed)","ods_code":null}`, mergePatchHeader...)
-	expectStatus(t, res, http.StatusOK)
+	res := env.Patch(t, "/v1/organisations/"+o.Id.String(), admin, `{"name":"Audited Trust (renamed)","ods_code":null}`)
+	apitest.WantStatus(t, res, http.StatusOK)
 	requestID := res.Header.Get("X-Request-ID")
 	// A refused change leaves no audit event.
-	expectStatus(t, env.Do(t, http.MethodPatch, "/v1/organisations/"+o.Id.String(), admin, `{"region":"midlands"}`, "Content-Type", "application/merge-patch+json", "If-Match", `"1"`),
+	apitest.WantStatus(t, env.Do(t, http.MethodPatch, "/v1/organisations/"+o.Id.String(), admin, `{"region":"midlands"}`, "Content-Type", "application/merge-patch+json", "If-Match", `"1"`),
 		http.StatusPreconditionFailed)
 
 	rows, err := env.DB.SQL().QueryContext(t.Context(),
@@ -727,7 +693,7 @@ func TestOrganisationWritesAreAudited(t *testing.T) {
 	if len(events) != 2 || events[0].action != "organisation.create" || events[1].action != "organisation.update" {
 		t.Fatalf("audit events %+v, want a create and an update", events)
 	}
-	if want := []string{"name", "ods_code"}; !sameStrings(events[1].fields, want) {
+	if want := []string{"name", "ods_code"}; !apitest.SameSet(events[1].fields, want) {
 		t.Errorf("update audited fields %v, want %v", events[1].fields, want)
 	}
 	for _, e := range events {
@@ -740,19 +706,12 @@ func TestOrganisationWritesAreAudited(t *testing.T) {
 	}
 }
 
-func sameStrings(got, want []string) bool {
-	a, b := slices.Clone(got), slices.Clone(want)
-	slices.Sort(a)
-	slices.Sort(b)
-	return slices.Equal(a, b)
-}
-
 // TestOrganisationParameterErrorsNameTheParameter: a query or path parameter that breaks its
 // schema answers 400 with a problem naming that parameter, so that a client can tell which.
 func TestOrganisationParameterErrorsNameTheParameter(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
-	nat, admin := signInNationalAdmin(t, env)
+	nat, admin := env.NationalAdmin(t)
 	for _, tc := range []struct{ path, field string }{
 		{"/v1/organisations/not-a-uuid", "organisation_id"},
 		{"/v1/organisations/not-a-uuid/members", "organisation_id"},
@@ -769,11 +728,11 @@ func TestOrganisationParameterErrorsNameTheParameter(t *testing.T) {
 		{"/v1/programmes?limit=0", "limit"},
 	} {
 		t.Run(tc.path, func(t *testing.T) {
-			expectProblem(t, env.Do(t, http.MethodGet, tc.path, admin, ""), http.StatusBadRequest, tc.field)
+			apitest.WantProblem(t, env.Do(t, http.MethodGet, tc.path, admin, ""), http.StatusBadRequest, tc.field)
 		})
 	}
-	expectProblem(t, env.Do(t, http.MethodPut, "/v1/organisations/x/members/"+nat.ID.String(), admin, ""), http.StatusBadRequest, "organisation_id")
-	expectProblem(t, env.Do(t, http.MethodPut, "/v1/organisations/"+nat.ID.String()+"/members/x", admin, ""), http.StatusBadRequest, "member_id")
+	apitest.WantProblem(t, env.Do(t, http.MethodPut, "/v1/organisations/x/members/"+nat.ID.String(), admin, ""), http.StatusBadRequest, "organisation_id")
+	apitest.WantProblem(t, env.Do(t, http.MethodPut, "/v1/organisations/"+nat.ID.String()+"/members/x", admin, ""), http.StatusBadRequest, "member_id")
 }
 
 // TestOrganisationPatchNeedsMergePatchContentType: a PATCH body is a JSON merge patch; any
@@ -783,16 +742,17 @@ func TestOrganisationPatchNeedsMergePatchContentType(t *testing.T) {
 	env := apitest.New(t)
 	trust := env.Organisation(t, domain.KindTrust, "Riverside Trust")
 	admin := env.User(t, trust.ID, domain.RoleOrgAdmin)
-	_, national := signInNationalAdmin(t, env)
+	_, national := env.NationalAdmin(t)
 	path := "/v1/organisations/" + trust.ID.String()
 	for _, ct := range []string{"application/json", "text/plain"} {
-		expectProblem(t, env.Do(t, http.MethodPatch, path, admin, `{"name":"Not A Merge Patch"}`, "Content-Type", ct),
+		apitest.WantProblem(t, env.Do(t, http.MethodPatch, path, admin, `{"name":"Not A Merge Patch"}`, "Content-Type", ct),
 			http.StatusUnsupportedMediaType, "")
+
 	}
 	siw := "/v1/programmes/01900000-0000-7000-8000-000000000101"
-	expectProblem(t, env.Do(t, http.MethodPatch, siw, national, `{"name":"Not A Merge Patch"}`), http.StatusUnsupportedMediaType, "")
+	apitest.WantProblem(t, env.Do(t, http.MethodPatch, siw, national, `{"name":"Not A Merge Patch"}`), http.StatusUnsupportedMediaType, "")
 	res := env.Do(t, http.MethodGet, path, admin, "")
-	expectStatus(t, res, http.StatusOK)
+	apitest.WantStatus(t, res, http.StatusOK)
 	if o := decodeOrganisation(t, res); o.Version != 1 {
 		t.Errorf("a refused patch changed the organisation: %s", res.Body)
 	}

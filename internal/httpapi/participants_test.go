@@ -2,12 +2,10 @@ package httpapi_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"testing"
 	"time"
 
@@ -123,21 +121,6 @@ type participantPageDoc struct {
 	NextCursor *string          `json:"next_cursor"`
 }
 
-// participantBody is a valid create body for org: a default name and date of birth, overridden
-// or extended by the key, value pairs in kv.
-func participantBody(tb testing.TB, org uuid.UUID, kv ...any) string {
-	tb.Helper()
-	m := map[string]any{"organisation_id": org.String(), "given_name": "Alex", "family_name": "Taylor", "date_of_birth": "2000-01-01"}
-	for i := 0; i+1 < len(kv); i += 2 {
-		m[kv[i].(string)] = kv[i+1]
-	}
-	b, err := json.Marshal(m)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return string(b)
-}
-
 // mustCreateParticipant posts body and fails the test unless a participant was created.
 func mustCreateParticipant(tb testing.TB, env *apitest.Env, token, body string, headers ...string) participantDoc {
 	tb.Helper()
@@ -158,28 +141,21 @@ func mustGetParticipant(tb testing.TB, env *apitest.Env, token, id string) parti
 	}
 	var p participantDoc
 	res.Decode(tb, &p)
-	if res.Header.Get("ETag") != etagOf(p.Version) {
+	if res.Header.Get("ETag") != apitest.ETag(p.Version) {
 		tb.Errorf("GET: ETag %q for version %d", res.Header.Get("ETag"), p.Version)
 	}
 	return p
 }
 
-// patchParticipant sends a JSON merge patch; headers come in name, value pairs.
-func patchParticipant(tb testing.TB, env *apitest.Env, token, id, body string, headers ...string) apitest.Response {
-	tb.Helper()
-	return env.Do(tb, http.MethodPatch, "/v1/participants/"+id, token, body,
-		append([]string{"Content-Type", "application/merge-patch+json"}, headers...)...)
-}
-
 func mustPatchParticipant(tb testing.TB, env *apitest.Env, token, id, body string, headers ...string) participantDoc {
 	tb.Helper()
-	res := patchParticipant(tb, env, token, id, body, headers...)
+	res := env.Patch(tb, "/v1/participants/"+id, token, body, headers...)
 	if res.Status != http.StatusOK {
 		tb.Fatalf("patch participant with %s: %d %s", body, res.Status, res.Body)
 	}
 	var p participantDoc
 	res.Decode(tb, &p)
-	if res.Header.Get("ETag") != etagOf(p.Version) {
+	if res.Header.Get("ETag") != apitest.ETag(p.Version) {
 		tb.Errorf("PATCH: ETag %q for version %d", res.Header.Get("ETag"), p.Version)
 	}
 	return p
@@ -220,26 +196,6 @@ func listParticipantIDs(tb testing.TB, env *apitest.Env, token string, query url
 	return ids
 }
 
-func etagOf(version int64) string { return `"` + strconv.FormatInt(version, 10) + `"` }
-
-// countRows runs a SELECT count(*) on the test database.
-func countRows(tb testing.TB, env *apitest.Env, query string, args ...any) int {
-	tb.Helper()
-	var n int
-	if err := env.DB.SQL().QueryRow(query, args...).Scan(&n); err != nil {
-		tb.Fatalf("%s: %v", query, err)
-	}
-	return n
-}
-
-// sameSet reports whether got and want hold the same ids, in any order.
-func sameSet(got, want []string) bool {
-	g, w := slices.Clone(got), slices.Clone(want)
-	slices.Sort(g)
-	slices.Sort(w)
-	return slices.Equal(g, w)
-}
-
 func TestParticipantExternalRefUniquePerOrganisation(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
@@ -248,28 +204,28 @@ func TestParticipantExternalRefUniquePerOrganisation(t *testing.T) {
 	tokenA := env.User(t, trustA.ID, domain.RoleCoordinator)
 	tokenB := env.User(t, trustB.ID, domain.RoleCoordinator)
 
-	first := mustCreateParticipant(t, env, tokenA, participantBody(t, trustA.ID, "external_ref", "REF-7"))
+	first := mustCreateParticipant(t, env, tokenA, apitest.ParticipantBody(t, trustA.ID, "external_ref", "REF-7"))
 
-	res := env.Do(t, http.MethodPost, "/v1/participants", tokenA, participantBody(t, trustA.ID, "external_ref", "REF-7", "given_name", "Other"))
+	res := env.Do(t, http.MethodPost, "/v1/participants", tokenA, apitest.ParticipantBody(t, trustA.ID, "external_ref", "REF-7", "given_name", "Other"))
 	if res.Status != http.StatusConflict {
 		t.Fatalf("duplicate external_ref: %d %s", res.Status, res.Body)
 	}
 	if p := res.Problem(t); !slices.Contains(p.Fields(), "external_ref") {
 		t.Errorf("conflict names %v, want external_ref: %s", p.Fields(), res.Body)
 	}
-	if n := countRows(t, env, `SELECT count(*) FROM participants WHERE organisation_id = $1`, trustA.ID); n != 1 {
+	if n := env.MustQueryInt(t, `SELECT count(*) FROM participants WHERE organisation_id = $1`, trustA.ID); n != 1 {
 		t.Errorf("trust A has %d participants after a refused duplicate, want 1", n)
 	}
 
 	// The same reference in another organisation is another person.
-	other := mustCreateParticipant(t, env, tokenB, participantBody(t, trustB.ID, "external_ref", "REF-7"))
+	other := mustCreateParticipant(t, env, tokenB, apitest.ParticipantBody(t, trustB.ID, "external_ref", "REF-7"))
 	if other.ExternalRef == nil || *other.ExternalRef != "REF-7" || other.ID == first.ID {
 		t.Errorf("trust B's REF-7: %+v", other)
 	}
 
 	// A PATCH cannot take a reference already in use in the organisation either.
-	second := mustCreateParticipant(t, env, tokenA, participantBody(t, trustA.ID, "external_ref", "REF-8"))
-	res = patchParticipant(t, env, tokenA, second.ID, `{"external_ref":"REF-7"}`)
+	second := mustCreateParticipant(t, env, tokenA, apitest.ParticipantBody(t, trustA.ID, "external_ref", "REF-8"))
+	res = env.Patch(t, "/v1/participants/"+second.ID, tokenA, `{"external_ref":"REF-7"}`)
 	if res.Status != http.StatusConflict {
 		t.Fatalf("patch to a taken external_ref: %d %s", res.Status, res.Body)
 	}
@@ -289,8 +245,8 @@ func TestParticipantTenancy(t *testing.T) {
 	tokenA := env.User(t, trustA.ID, domain.RoleCoordinator)
 	tokenB := env.User(t, trustB.ID, domain.RoleCoordinator)
 
-	theirs := mustCreateParticipant(t, env, tokenA, participantBody(t, trustA.ID, "external_ref", "A-1", "given_name", "Hidden"))
-	ours := mustCreateParticipant(t, env, tokenB, participantBody(t, trustB.ID, "external_ref", "B-1"))
+	theirs := mustCreateParticipant(t, env, tokenA, apitest.ParticipantBody(t, trustA.ID, "external_ref", "A-1", "given_name", "Hidden"))
+	ours := mustCreateParticipant(t, env, tokenB, apitest.ParticipantBody(t, trustB.ID, "external_ref", "B-1"))
 	missing := uuid.NewString()
 
 	// Trust A's participant and an id that does not exist must be indistinguishable.
@@ -338,7 +294,7 @@ func TestParticipantTenancy(t *testing.T) {
 
 	// Nor can a participant be recorded for an organisation out of reach, or one that does not exist.
 	for _, org := range []uuid.UUID{trustA.ID, uuid.New()} {
-		res := env.Do(t, http.MethodPost, "/v1/participants", tokenB, participantBody(t, org, "given_name", "Sneaky"))
+		res := env.Do(t, http.MethodPost, "/v1/participants", tokenB, apitest.ParticipantBody(t, org, "given_name", "Sneaky"))
 		if res.Status != http.StatusUnprocessableEntity {
 			t.Fatalf("create for organisation %s out of reach: %d %s", org, res.Status, res.Body)
 		}
@@ -346,7 +302,7 @@ func TestParticipantTenancy(t *testing.T) {
 			t.Errorf("problem names %v, want organisation_id", p.Fields())
 		}
 	}
-	if n := countRows(t, env, `SELECT count(*) FROM participants WHERE given_name = 'Sneaky'`); n != 0 {
+	if n := env.MustQueryInt(t, `SELECT count(*) FROM participants WHERE given_name = 'Sneaky'`); n != 0 {
 		t.Errorf("%d participants recorded out of reach", n)
 	}
 }
@@ -357,7 +313,7 @@ func TestParticipantViewerReadsOnly(t *testing.T) {
 	trust := env.Organisation(t, domain.KindTrust, "Coldwater Community NHS Trust")
 	coordinator := env.User(t, trust.ID, domain.RoleCoordinator)
 	viewer := env.User(t, trust.ID, domain.RoleViewer)
-	p := mustCreateParticipant(t, env, coordinator, participantBody(t, trust.ID, "external_ref", "V-1"))
+	p := mustCreateParticipant(t, env, coordinator, apitest.ParticipantBody(t, trust.ID, "external_ref", "V-1"))
 
 	if got := mustGetParticipant(t, env, viewer, p.ID); got.ID != p.ID || got.GivenName == nil {
 		t.Errorf("viewer's GET: %+v", got)
@@ -370,7 +326,7 @@ func TestParticipantViewerReadsOnly(t *testing.T) {
 		method, path, body string
 		headers            []string
 	}{
-		{http.MethodPost, "/v1/participants", participantBody(t, trust.ID, "given_name", "Viewer"), nil},
+		{http.MethodPost, "/v1/participants", apitest.ParticipantBody(t, trust.ID, "given_name", "Viewer"), nil},
 		{http.MethodPatch, "/v1/participants/" + p.ID, `{"given_name":"Viewer"}`, []string{"Content-Type", "application/merge-patch+json"}},
 		{http.MethodDelete, "/v1/participants/" + p.ID, "", nil},
 	} {
@@ -385,7 +341,7 @@ func TestParticipantViewerReadsOnly(t *testing.T) {
 	if got.Version != 1 || got.Erased || *got.GivenName == "Viewer" {
 		t.Errorf("a viewer changed the participant: %+v", got)
 	}
-	if n := countRows(t, env, `SELECT count(*) FROM participants`); n != 1 {
+	if n := env.MustQueryInt(t, `SELECT count(*) FROM participants`); n != 1 {
 		t.Errorf("%d participants, want 1", n)
 	}
 }
@@ -400,7 +356,7 @@ func TestParticipantSearch(t *testing.T) {
 		{"Joanne", "Smith"}, {"John", "Brown"}, {"Josephine", "Blacksmith"}, {"Per%cy", "Jones"},
 		{"Perry", "Mason"}, {"Al_i", "Khan"}, {"Alfie", "Kent"},
 	} {
-		p := mustCreateParticipant(t, env, token, participantBody(t, trust.ID, "given_name", n[0], "family_name", n[1]))
+		p := mustCreateParticipant(t, env, token, apitest.ParticipantBody(t, trust.ID, "given_name", n[0], "family_name", n[1]))
 		ids[n[0]+" "+n[1]] = p.ID
 	}
 	cases := []struct {
@@ -425,7 +381,7 @@ func TestParticipantSearch(t *testing.T) {
 			want = append(want, ids[name])
 		}
 		got := listParticipantIDs(t, env, token, url.Values{"q": {tc.q}})
-		if !sameSet(got, want) {
+		if !apitest.SameSet(got, want) {
 			names := map[string]string{}
 			for name, id := range ids {
 				names[id] = name
@@ -444,10 +400,10 @@ func TestParticipantListFilters(t *testing.T) {
 	env := apitest.New(t)
 	trust := env.Organisation(t, domain.KindTrust, "Eastbrook NHS Trust")
 	token := env.User(t, trust.ID, domain.RoleCoordinator)
-	r1 := mustCreateParticipant(t, env, token, participantBody(t, trust.ID, "external_ref", "F-1", "benefit_status", "universal_credit", "referral_source", "jobcentre_plus"))
-	r2 := mustCreateParticipant(t, env, token, participantBody(t, trust.ID, "external_ref", "F-2", "benefit_status", "none", "referral_source", "self_referral"))
-	r3 := mustCreateParticipant(t, env, token, participantBody(t, trust.ID, "external_ref", "F-3", "benefit_status", "universal_credit", "referral_source", "self_referral"))
-	r4 := mustCreateParticipant(t, env, token, participantBody(t, trust.ID))
+	r1 := mustCreateParticipant(t, env, token, apitest.ParticipantBody(t, trust.ID, "external_ref", "F-1", "benefit_status", "universal_credit", "referral_source", "jobcentre_plus"))
+	r2 := mustCreateParticipant(t, env, token, apitest.ParticipantBody(t, trust.ID, "external_ref", "F-2", "benefit_status", "none", "referral_source", "self_referral"))
+	r3 := mustCreateParticipant(t, env, token, apitest.ParticipantBody(t, trust.ID, "external_ref", "F-3", "benefit_status", "universal_credit", "referral_source", "self_referral"))
+	r4 := mustCreateParticipant(t, env, token, apitest.ParticipantBody(t, trust.ID))
 	if r4.BenefitStatus != "unknown" || r4.ReferralSource != nil {
 		t.Errorf("defaults: benefit_status %q, referral_source %v", r4.BenefitStatus, r4.ReferralSource)
 	}
@@ -473,7 +429,7 @@ func TestParticipantListFilters(t *testing.T) {
 		{url.Values{"organisation_id": {trust.ID.String()}, "erased": {"true"}}, []string{r3.ID}},
 	}
 	for _, tc := range cases {
-		if got := listParticipantIDs(t, env, token, tc.query); !sameSet(got, tc.want) {
+		if got := listParticipantIDs(t, env, token, tc.query); !apitest.SameSet(got, tc.want) {
 			t.Errorf("%v: got %v, want %v", tc.query.Encode(), got, tc.want)
 		}
 	}
@@ -494,7 +450,7 @@ func TestParticipantPagination(t *testing.T) {
 	token := env.User(t, trust.ID, domain.RoleCoordinator)
 	var created []string
 	for i := range 5 {
-		p := mustCreateParticipant(t, env, token, participantBody(t, trust.ID, "external_ref", fmt.Sprintf("P-%d", i)))
+		p := mustCreateParticipant(t, env, token, apitest.ParticipantBody(t, trust.ID, "external_ref", fmt.Sprintf("P-%d", i)))
 		created = append(created, p.ID)
 	}
 
@@ -533,9 +489,9 @@ func TestParticipantUpdatedSince(t *testing.T) {
 	env := apitest.New(t)
 	trust := env.Organisation(t, domain.KindTrust, "Glenfield NHS Trust")
 	token := env.User(t, trust.ID, domain.RoleCoordinator)
-	a := mustCreateParticipant(t, env, token, participantBody(t, trust.ID, "external_ref", "U-A"))
-	b := mustCreateParticipant(t, env, token, participantBody(t, trust.ID, "external_ref", "U-B"))
-	c := mustCreateParticipant(t, env, token, participantBody(t, trust.ID, "external_ref", "U-C"))
+	a := mustCreateParticipant(t, env, token, apitest.ParticipantBody(t, trust.ID, "external_ref", "U-A"))
+	b := mustCreateParticipant(t, env, token, apitest.ParticipantBody(t, trust.ID, "external_ref", "U-B"))
+	c := mustCreateParticipant(t, env, token, apitest.ParticipantBody(t, trust.ID, "external_ref", "U-C"))
 	if all := listParticipantIDs(t, env, token, nil); !slices.Equal(all, []string{a.ID, b.ID, c.ID}) {
 		t.Fatalf("initial order %v, want a, b, c", all)
 	}
@@ -576,7 +532,7 @@ func TestParticipantPatchIsMergePatch(t *testing.T) {
 	env := apitest.New(t)
 	trust := env.Organisation(t, domain.KindTrust, "Harbourside NHS Trust")
 	token := env.User(t, trust.ID, domain.RoleCoordinator)
-	orig := mustCreateParticipant(t, env, token, participantBody(t, trust.ID, "external_ref", "M-1",
+	orig := mustCreateParticipant(t, env, token, apitest.ParticipantBody(t, trust.ID, "external_ref", "M-1",
 		"given_name", "Maya", "family_name", "Okafor", "email", "maya@example.org", "phone", "07700 900111",
 		"postcode", "M1 1AE", "benefit_status", "universal_credit", "referral_source", "jobcentre_plus",
 		"consent", map[string]bool{"processing": true}))
@@ -636,7 +592,7 @@ func TestParticipantPatchIfMatch(t *testing.T) {
 	env := apitest.New(t)
 	trust := env.Organisation(t, domain.KindTrust, "Ironbridge NHS Trust")
 	token := env.User(t, trust.ID, domain.RoleCoordinator)
-	orig := mustCreateParticipant(t, env, token, participantBody(t, trust.ID, "given_name", "Ifeoma", "phone", "07700 900222"))
+	orig := mustCreateParticipant(t, env, token, apitest.ParticipantBody(t, trust.ID, "given_name", "Ifeoma", "phone", "07700 900222"))
 
 	p := mustPatchParticipant(t, env, token, orig.ID, `{"given_name":"Ife"}`, "If-Match", `"1"`)
 	if p.Version != 2 || *p.GivenName != "Ife" {
@@ -645,7 +601,7 @@ func TestParticipantPatchIfMatch(t *testing.T) {
 
 	// A stale or foreign entity tag changes nothing.
 	for _, tag := range []string{`"1"`, `W/"1"`, `"3"`, `"abc"`, `"0"`} {
-		res := patchParticipant(t, env, token, orig.ID, `{"given_name":"Stale","phone":null}`, "If-Match", tag)
+		res := env.Patch(t, "/v1/participants/"+orig.ID, token, `{"given_name":"Stale","phone":null}`, "If-Match", tag)
 		if res.Status != http.StatusPreconditionFailed {
 			t.Errorf("If-Match %s on version 2: %d %s", tag, res.Status, res.Body)
 			continue
@@ -678,7 +634,7 @@ func TestParticipantPatchRefusesBadInput(t *testing.T) {
 	env := apitest.New(t)
 	trust := env.Organisation(t, domain.KindTrust, "Juniper Vale NHS Trust")
 	token := env.User(t, trust.ID, domain.RoleCoordinator)
-	orig := mustCreateParticipant(t, env, token, participantBody(t, trust.ID, "given_name", "Kofi"))
+	orig := mustCreateParticipant(t, env, token, apitest.ParticipantBody(t, trust.ID, "given_name", "Kofi"))
 
 	cases := []struct {
 		name, body string
@@ -695,7 +651,7 @@ func TestParticipantPatchRefusesBadInput(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			res := patchParticipant(t, env, token, orig.ID, tc.body)
+			res := env.Patch(t, "/v1/participants/"+orig.ID, token, tc.body)
 			if res.Status != tc.status {
 				t.Fatalf("status %d, want %d: %s", res.Status, tc.status, res.Body)
 			}

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -81,7 +80,7 @@ func mustCreateUserVia(t *testing.T, env *apitest.Env, token string, org uuid.UU
 	t.Helper()
 	email := newEmail(string(role))
 	res := env.Do(t, http.MethodPost, "/v1/users", token, userBody(t, email, principalsPassword, role, org))
-	expectStatus(t, res, http.StatusCreated)
+	apitest.WantStatus(t, res, http.StatusCreated)
 	var u userRecord
 	res.Decode(t, &u)
 	return u, email
@@ -90,7 +89,7 @@ func mustCreateUserVia(t *testing.T, env *apitest.Env, token string, org uuid.UU
 // subjectID is the id in an access token's subject ("user:<id>" or "client:<id>").
 func subjectID(t *testing.T, token string) string {
 	t.Helper()
-	sub, _ := claimsOf(t, token)["sub"].(string)
+	sub, _ := apitest.Claims(t, token)["sub"].(string)
 	_, id, ok := strings.Cut(sub, ":")
 	if !ok {
 		t.Fatalf("token subject %q", sub)
@@ -106,7 +105,7 @@ func registerClient(t *testing.T, env *apitest.Env, adminToken string, org uuid.
 		t.Fatal(err)
 	}
 	res := env.Do(t, http.MethodPost, "/v1/api-clients", adminToken, string(b))
-	expectStatus(t, res, http.StatusCreated)
+	apitest.WantStatus(t, res, http.StatusCreated)
 	var c clientRecord
 	res.Decode(t, &c)
 	if c.ClientID == "" || c.ClientSecret == "" {
@@ -126,7 +125,7 @@ func clientTokenResponse(t *testing.T, env *apitest.Env, clientID, secret string
 func clientToken(t *testing.T, env *apitest.Env, c clientRecord) string {
 	t.Helper()
 	res := clientTokenResponse(t, env, c.ClientID, c.ClientSecret)
-	expectStatus(t, res, http.StatusOK)
+	apitest.WantStatus(t, res, http.StatusOK)
 	var tok struct {
 		AccessToken string `json:"access_token"`
 	}
@@ -139,37 +138,6 @@ func passwordSignIn(t *testing.T, env *apitest.Env, email, password string) apit
 	t.Helper()
 	form := url.Values{"grant_type": {"password"}, "username": {email}, "password": {password}}
 	return env.Do(t, http.MethodPost, "/v1/auth/token", "", form.Encode(), "Content-Type", "application/x-www-form-urlencoded")
-}
-
-// listAll walks every page of path (which may carry a query) with page size limit, checking that
-// no page is longer than limit, and returns every item.
-func listAll[T any](t *testing.T, env *apitest.Env, token, path string, limit int) []T {
-	t.Helper()
-	u, err := url.Parse(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("limit", strconv.Itoa(limit))
-	var out []T
-	for pages := 0; ; pages++ {
-		if pages > 1000 {
-			t.Fatalf("%s: more than 1000 pages", path)
-		}
-		u.RawQuery = q.Encode()
-		res := env.Do(t, http.MethodGet, u.String(), token, "")
-		expectStatus(t, res, http.StatusOK)
-		var page recordPage[T]
-		res.Decode(t, &page)
-		if len(page.Data) > limit {
-			t.Fatalf("%s: a page of %d items for limit %d", u, len(page.Data), limit)
-		}
-		out = append(out, page.Data...)
-		if page.NextCursor == nil {
-			return out
-		}
-		q.Set("cursor", *page.NextCursor)
-	}
 }
 
 func userIDs(users []userRecord) []string {
@@ -206,7 +174,7 @@ func TestUserCreateByOrgAdmin(t *testing.T) {
 
 	email := newEmail("Coordinator") // upper case: stored and shown in lower case
 	res := env.Do(t, http.MethodPost, "/v1/users", admin, userBody(t, email, principalsPassword, domain.RoleCoordinator, trust.ID))
-	expectStatus(t, res, http.StatusCreated)
+	apitest.WantStatus(t, res, http.StatusCreated)
 	var u userRecord
 	res.Decode(t, &u)
 	if u.ID == "" || u.OrganisationID != trust.ID.String() || u.Role != "coordinator" || !u.Enabled || u.Version != 1 ||
@@ -216,15 +184,15 @@ func TestUserCreateByOrgAdmin(t *testing.T) {
 	if loc := res.Header.Get("Location"); loc != "/v1/users/"+u.ID {
 		t.Errorf("Location %q", loc)
 	}
-	if et := res.Header.Get("ETag"); et != etagOf(u.Version) {
-		t.Errorf("ETag %q, want %q", et, etagOf(u.Version))
+	if et := res.Header.Get("ETag"); et != apitest.ETag(u.Version) {
+		t.Errorf("ETag %q, want %q", et, apitest.ETag(u.Version))
 	}
 	expectNoSecretFields(t, res.Body, principalsPassword)
 
 	res = env.Do(t, http.MethodGet, "/v1/users/"+u.ID, admin, "")
-	expectStatus(t, res, http.StatusOK)
+	apitest.WantStatus(t, res, http.StatusOK)
 	expectNoSecretFields(t, res.Body, principalsPassword)
-	if et := res.Header.Get("ETag"); et != etagOf(1) {
+	if et := res.Header.Get("ETag"); et != apitest.ETag(1) {
 		t.Errorf("GET ETag %q", et)
 	}
 
@@ -242,8 +210,8 @@ func TestUserCreateByOrgAdmin(t *testing.T) {
 	if id := subjectID(t, token); id != u.ID {
 		t.Errorf("signed in as %s, want %s", id, u.ID)
 	}
-	expectStatus(t, env.Do(t, http.MethodPost, "/v1/participants", token, participantBody(t, trust.ID)), http.StatusCreated)
-	expectProblem(t, env.Do(t, http.MethodGet, "/v1/users", token, ""), http.StatusForbidden, "")
+	apitest.WantStatus(t, env.Do(t, http.MethodPost, "/v1/participants", token, apitest.ParticipantBody(t, trust.ID)), http.StatusCreated)
+	apitest.WantProblem(t, env.Do(t, http.MethodGet, "/v1/users", token, ""), http.StatusForbidden, "")
 
 	// Its own rank is allowed.
 	peer, _ := mustCreateUserVia(t, env, admin, trust.ID, domain.RoleOrgAdmin)
@@ -251,17 +219,19 @@ func TestUserCreateByOrgAdmin(t *testing.T) {
 		t.Errorf("peer %+v", peer)
 	}
 	// A higher rank is not, and nothing is created.
-	before := countRows(t, env, `SELECT count(*) FROM users`)
-	p := expectProblem(t, env.Do(t, http.MethodPost, "/v1/users", admin,
+	before := env.MustQueryInt(t, `SELECT count(*) FROM users`)
+	p := apitest.WantProblem(t, env.Do(t, http.MethodPost, "/v1/users", admin,
 		userBody(t, newEmail("boss"), principalsPassword, domain.RoleNationalAdmin, trust.ID)), http.StatusForbidden, "")
+
 	if !strings.Contains(p.Detail, "role") {
 		t.Errorf("detail %q does not name the role", p.Detail)
 	}
 	// Nor a user of another organisation.
 	other := env.Organisation(t, domain.KindTrust, "Hillside NHS Trust")
-	expectProblem(t, env.Do(t, http.MethodPost, "/v1/users", admin,
+	apitest.WantProblem(t, env.Do(t, http.MethodPost, "/v1/users", admin,
 		userBody(t, newEmail("stray"), principalsPassword, domain.RoleViewer, other.ID)), http.StatusUnprocessableEntity, "organisation_id")
-	if after := countRows(t, env, `SELECT count(*) FROM users`); after != before {
+
+	if after := env.MustQueryInt(t, `SELECT count(*) FROM users`); after != before {
 		t.Errorf("refused creations left %d users, want %d", after, before)
 	}
 }
@@ -269,7 +239,7 @@ func TestUserCreateByOrgAdmin(t *testing.T) {
 func TestUserCreateByNationalAdmin(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
-	nat, national := signInNationalAdmin(t, env)
+	nat, national := env.NationalAdmin(t)
 	a := env.Organisation(t, domain.KindTrust, "Trust A")
 	b := env.Organisation(t, domain.KindTrust, "Trust B")
 
@@ -285,9 +255,10 @@ func TestUserCreateByNationalAdmin(t *testing.T) {
 		env.SignIn(t, email, principalsPassword)
 	}
 	// national_admin belongs to the national organisation only.
-	expectProblem(t, env.Do(t, http.MethodPost, "/v1/users", national,
+	apitest.WantProblem(t, env.Do(t, http.MethodPost, "/v1/users", national,
 		userBody(t, newEmail("fake-national"), principalsPassword, domain.RoleNationalAdmin, a.ID)), http.StatusUnprocessableEntity, "role")
-	if n := countRows(t, env, `SELECT count(*) FROM users WHERE organisation_id = $1 AND role = 'national_admin'`, a.ID); n != 0 {
+
+	if n := env.MustQueryInt(t, `SELECT count(*) FROM users WHERE organisation_id = $1 AND role = 'national_admin'`, a.ID); n != 0 {
 		t.Errorf("%d national_admins in a trust", n)
 	}
 }
@@ -298,24 +269,28 @@ func TestUserCreateRefusesBadInput(t *testing.T) {
 	trust := env.Organisation(t, domain.KindTrust, "Riverside NHS Trust")
 	admin := env.User(t, trust.ID, domain.RoleOrgAdmin)
 
-	expectProblem(t, env.Do(t, http.MethodPost, "/v1/users", admin,
+	apitest.WantProblem(t, env.Do(t, http.MethodPost, "/v1/users", admin,
 		userBody(t, newEmail("short"), "eleven char", domain.RoleViewer, trust.ID)), http.StatusBadRequest, "password")
-	expectProblem(t, env.Do(t, http.MethodPost, "/v1/users", admin,
+
+	apitest.WantProblem(t, env.Do(t, http.MethodPost, "/v1/users", admin,
 		`{"email":"x@example.org","password":"long enough password","role":"overlord","organisation_id":"`+trust.ID.String()+`"}`),
 		http.StatusBadRequest, "role")
-	expectProblem(t, env.Do(t, http.MethodPost, "/v1/users", admin,
+
+	apitest.WantProblem(t, env.Do(t, http.MethodPost, "/v1/users", admin,
 		`{"email":"not-an-email","password":"long enough password","role":"viewer","organisation_id":"`+trust.ID.String()+`"}`),
 		http.StatusBadRequest, "email")
-	expectProblem(t, env.Do(t, http.MethodPost, "/v1/users", admin,
+
+	apitest.WantProblem(t, env.Do(t, http.MethodPost, "/v1/users", admin,
 		`{"email":"x@example.org","password":"long enough password","role":"viewer","organisation_id":"`+trust.ID.String()+`","enabled":false}`),
 		http.StatusBadRequest, "enabled")
 
 	_, email := mustCreateUserVia(t, env, admin, trust.ID, domain.RoleViewer)
 	for _, dup := range []string{email, strings.ToUpper(email)} {
-		expectProblem(t, env.Do(t, http.MethodPost, "/v1/users", admin,
+		apitest.WantProblem(t, env.Do(t, http.MethodPost, "/v1/users", admin,
 			userBody(t, dup, principalsPassword, domain.RoleCoordinator, trust.ID)), http.StatusConflict, "")
+
 	}
-	if n := countRows(t, env, `SELECT count(*) FROM users WHERE email = $1`, email); n != 1 {
+	if n := env.MustQueryInt(t, `SELECT count(*) FROM users WHERE email = $1`, email); n != 1 {
 		t.Errorf("%d users with the email", n)
 	}
 }
@@ -323,7 +298,7 @@ func TestUserCreateRefusesBadInput(t *testing.T) {
 func TestUserListAndGetWithinReach(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
-	_, national := signInNationalAdmin(t, env)
+	_, national := env.NationalAdmin(t)
 	a := env.Organisation(t, domain.KindTrust, "Trust A")
 	b := env.Organisation(t, domain.KindTrust, "Trust B")
 	aAdmin := env.User(t, a.ID, domain.RoleOrgAdmin)
@@ -335,20 +310,20 @@ func TestUserListAndGetWithinReach(t *testing.T) {
 	aUsers := []string{aAdminID, aCoord.ID, aViewer.ID}
 	bUsers := []string{bAdminID, bCoord.ID}
 
-	if got := userIDs(listAll[userRecord](t, env, aAdmin, "/v1/users", 500)); !sameSet(got, aUsers) {
+	if got := userIDs(apitest.AllPages[userRecord](t, env, "/v1/users", aAdmin, 500)); !apitest.SameSet(got, aUsers) {
 		t.Errorf("trust A's admin lists %v, want %v", got, aUsers)
 	}
-	if got := userIDs(listAll[userRecord](t, env, bAdmin, "/v1/users", 1)); !sameSet(got, bUsers) {
+	if got := userIDs(apitest.AllPages[userRecord](t, env, "/v1/users", bAdmin, 1)); !apitest.SameSet(got, bUsers) {
 		t.Errorf("trust B's admin lists %v (page by page), want %v", got, bUsers)
 	}
-	if got := listAll[userRecord](t, env, aAdmin, "/v1/users?organisation_id="+b.ID.String(), 500); len(got) != 0 {
+	if got := apitest.AllPages[userRecord](t, env, "/v1/users?organisation_id="+b.ID.String(), aAdmin, 500); len(got) != 0 {
 		t.Errorf("trust A's admin lists trust B's users: %v", got)
 	}
-	if got := userIDs(listAll[userRecord](t, env, aAdmin, "/v1/users?role=viewer", 500)); !sameSet(got, []string{aViewer.ID}) {
+	if got := userIDs(apitest.AllPages[userRecord](t, env, "/v1/users?role=viewer", aAdmin, 500)); !apitest.SameSet(got, []string{aViewer.ID}) {
 		t.Errorf("role=viewer lists %v", got)
 	}
 	res := env.Do(t, http.MethodGet, "/v1/users?limit=500", aAdmin, "")
-	expectStatus(t, res, http.StatusOK)
+	apitest.WantStatus(t, res, http.StatusOK)
 	expectNoSecretFields(t, res.Body)
 	for _, id := range append(bUsers, b.ID.String()) {
 		if strings.Contains(string(res.Body), id) {
@@ -357,27 +332,27 @@ func TestUserListAndGetWithinReach(t *testing.T) {
 	}
 
 	// The national team sees both trusts' users.
-	all := userIDs(listAll[userRecord](t, env, national, "/v1/users", 500))
+	all := userIDs(apitest.AllPages[userRecord](t, env, "/v1/users", national, 500))
 	for _, id := range append(slices.Clone(aUsers), bUsers...) {
 		if !slices.Contains(all, id) {
 			t.Errorf("the national admin's list lacks %s", id)
 		}
 	}
-	if got := userIDs(listAll[userRecord](t, env, national, "/v1/users?organisation_id="+b.ID.String(), 500)); !sameSet(got, bUsers) {
+	if got := userIDs(apitest.AllPages[userRecord](t, env, "/v1/users?organisation_id="+b.ID.String(), national, 500)); !apitest.SameSet(got, bUsers) {
 		t.Errorf("organisation_id=B lists %v, want %v", got, bUsers)
 	}
 
 	// One user: within reach it answers, out of reach it does not exist.
 	res = env.Do(t, http.MethodGet, "/v1/users/"+aCoord.ID, aAdmin, "")
-	expectStatus(t, res, http.StatusOK)
+	apitest.WantStatus(t, res, http.StatusOK)
 	var got userRecord
 	res.Decode(t, &got)
 	if got.ID != aCoord.ID || got.Role != "coordinator" {
 		t.Errorf("got %+v", got)
 	}
-	expectProblem(t, env.Do(t, http.MethodGet, "/v1/users/"+bCoord.ID, aAdmin, ""), http.StatusNotFound, "")
-	expectProblem(t, env.Do(t, http.MethodGet, "/v1/users/"+uuid.NewString(), aAdmin, ""), http.StatusNotFound, "")
-	expectStatus(t, env.Do(t, http.MethodGet, "/v1/users/"+bCoord.ID, national, ""), http.StatusOK)
+	apitest.WantProblem(t, env.Do(t, http.MethodGet, "/v1/users/"+bCoord.ID, aAdmin, ""), http.StatusNotFound, "")
+	apitest.WantProblem(t, env.Do(t, http.MethodGet, "/v1/users/"+uuid.NewString(), aAdmin, ""), http.StatusNotFound, "")
+	apitest.WantStatus(t, env.Do(t, http.MethodGet, "/v1/users/"+bCoord.ID, national, ""), http.StatusOK)
 }
 
 func TestUserPatchRoleWithIfMatch(t *testing.T) {
@@ -388,44 +363,45 @@ func TestUserPatchRoleWithIfMatch(t *testing.T) {
 	u, email := mustCreateUserVia(t, env, admin, trust.ID, domain.RoleCoordinator)
 	path := "/v1/users/" + u.ID
 
-	res := env.Do(t, http.MethodPatch, path, admin, `{"role":"viewer"}`, append(slices.Clone(mergePatchHeader), "If-Match", etagOf(u.Version))...)
-	expectStatus(t, res, http.StatusOK)
+	res := env.Patch(t, path, admin, `{"role":"viewer"}`, "If-Match", apitest.ETag(u.Version))
+	apitest.WantStatus(t, res, http.StatusOK)
 	var got userRecord
 	res.Decode(t, &got)
 	if got.Role != "viewer" || got.Version != u.Version+1 || !got.Enabled {
 		t.Errorf("after the patch: %+v", got)
 	}
-	if et := res.Header.Get("ETag"); et != etagOf(got.Version) {
-		t.Errorf("ETag %q, want %q", et, etagOf(got.Version))
+	if et := res.Header.Get("ETag"); et != apitest.ETag(got.Version) {
+		t.Errorf("ETag %q, want %q", et, apitest.ETag(got.Version))
 	}
 	// The stale version is refused and changes nothing.
-	expectProblem(t, env.Do(t, http.MethodPatch, path, admin, `{"role":"org_admin"}`,
-		append(slices.Clone(mergePatchHeader), "If-Match", etagOf(u.Version))...), http.StatusPreconditionFailed, "")
+	apitest.WantProblem(t, env.Patch(t, path, admin, `{"role":"org_admin"}`,
+		"If-Match", apitest.ETag(u.Version)), http.StatusPreconditionFailed, "")
+
 	var role string
 	if err := env.DB.SQL().QueryRow(`SELECT role FROM users WHERE id = $1`, u.ID).Scan(&role); err != nil || role != "viewer" {
 		t.Errorf("role %q (err %v), want viewer", role, err)
 	}
 	// A merge patch: a field left out is unchanged.
-	res = env.Do(t, http.MethodPatch, path, admin, `{"role":"org_admin"}`, append(slices.Clone(mergePatchHeader), "If-Match", etagOf(got.Version))...)
-	expectStatus(t, res, http.StatusOK)
+	res = env.Patch(t, path, admin, `{"role":"org_admin"}`, "If-Match", apitest.ETag(got.Version))
+	apitest.WantStatus(t, res, http.StatusOK)
 	res.Decode(t, &got)
 	if got.Role != "org_admin" || !got.Enabled || got.Email != strings.ToLower(email) {
 		t.Errorf("after the second patch: %+v", got)
 	}
 	// The new role reaches the user's next sign-in.
-	if scope, _ := claimsOf(t, env.SignIn(t, email, principalsPassword))["scope"].(string); !strings.Contains(scope, "principals:admin") {
+	if scope, _ := apitest.Claims(t, env.SignIn(t, email, principalsPassword))["scope"].(string); !strings.Contains(scope, "principals:admin") {
 		t.Errorf("an org_admin's token has scope %q", scope)
 	}
 	// Bad patches.
-	expectProblem(t, env.Do(t, http.MethodPatch, path, admin, `{"role":"overlord"}`, mergePatchHeader...), http.StatusBadRequest, "role")
-	expectProblem(t, env.Do(t, http.MethodPatch, path, admin, `{"email":"new@example.org"}`, mergePatchHeader...), http.StatusBadRequest, "email")
-	expectProblem(t, env.Do(t, http.MethodPatch, "/v1/users/"+uuid.NewString(), admin, `{"enabled":true}`, mergePatchHeader...), http.StatusNotFound, "")
+	apitest.WantProblem(t, env.Patch(t, path, admin, `{"role":"overlord"}`), http.StatusBadRequest, "role")
+	apitest.WantProblem(t, env.Patch(t, path, admin, `{"email":"new@example.org"}`), http.StatusBadRequest, "email")
+	apitest.WantProblem(t, env.Patch(t, "/v1/users/"+uuid.NewString(), admin, `{"enabled":true}`), http.StatusNotFound, "")
 }
 
 func TestUserNobodyChangesTheirOwnRole(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
-	_, national := signInNationalAdmin(t, env)
+	_, national := env.NationalAdmin(t)
 	trust := env.Organisation(t, domain.KindTrust, "Riverside NHS Trust")
 	admin := env.User(t, trust.ID, domain.RoleOrgAdmin)
 
@@ -438,8 +414,9 @@ func TestUserNobodyChangesTheirOwnRole(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			id := subjectID(t, c.token)
-			expectProblem(t, env.Do(t, http.MethodPatch, "/v1/users/"+id, c.token, `{"role":"`+c.role+`"}`, mergePatchHeader...),
+			apitest.WantProblem(t, env.Patch(t, "/v1/users/"+id, c.token, `{"role":"`+c.role+`"}`),
 				http.StatusForbidden, "")
+
 			var role string
 			var version int64
 			if err := env.DB.SQL().QueryRow(`SELECT role, version FROM users WHERE id = $1`, id).Scan(&role, &version); err != nil {
@@ -455,16 +432,18 @@ func TestUserNobodyChangesTheirOwnRole(t *testing.T) {
 func TestUserOrgAdminCannotGrantAHigherRole(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
-	_, national := signInNationalAdmin(t, env)
+	_, national := env.NationalAdmin(t)
 	trust := env.Organisation(t, domain.KindTrust, "Riverside NHS Trust")
 	admin := env.User(t, trust.ID, domain.RoleOrgAdmin)
 	u, _ := mustCreateUserVia(t, env, admin, trust.ID, domain.RoleCoordinator)
 
-	expectProblem(t, env.Do(t, http.MethodPatch, "/v1/users/"+u.ID, admin, `{"role":"national_admin"}`, mergePatchHeader...),
+	apitest.WantProblem(t, env.Patch(t, "/v1/users/"+u.ID, admin, `{"role":"national_admin"}`),
 		http.StatusForbidden, "")
+
 	// Nor can the national team make a trust's user a national_admin.
-	expectProblem(t, env.Do(t, http.MethodPatch, "/v1/users/"+u.ID, national, `{"role":"national_admin"}`, mergePatchHeader...),
+	apitest.WantProblem(t, env.Patch(t, "/v1/users/"+u.ID, national, `{"role":"national_admin"}`),
 		http.StatusUnprocessableEntity, "role")
+
 	var role string
 	var version int64
 	if err := env.DB.SQL().QueryRow(`SELECT role, version FROM users WHERE id = $1`, u.ID).Scan(&role, &version); err != nil {
@@ -482,10 +461,10 @@ func TestUserDisabledLosesAccess(t *testing.T) {
 	admin := env.User(t, trust.ID, domain.RoleOrgAdmin)
 	u, email := mustCreateUserVia(t, env, admin, trust.ID, domain.RoleCoordinator)
 	token := env.SignIn(t, email, principalsPassword)
-	expectStatus(t, env.Do(t, http.MethodGet, "/v1/participants", token, ""), http.StatusOK)
+	apitest.WantStatus(t, env.Do(t, http.MethodGet, "/v1/participants", token, ""), http.StatusOK)
 
-	res := env.Do(t, http.MethodPatch, "/v1/users/"+u.ID, admin, `{"enabled":false}`, mergePatchHeader...)
-	expectStatus(t, res, http.StatusOK)
+	res := env.Patch(t, "/v1/users/"+u.ID, admin, `{"enabled":false}`)
+	apitest.WantStatus(t, res, http.StatusOK)
 	var got userRecord
 	res.Decode(t, &got)
 	if got.Enabled || got.Role != "coordinator" {
@@ -519,11 +498,11 @@ func TestUserReenabledSignsInAgain(t *testing.T) {
 	trust := env.Organisation(t, domain.KindTrust, "Riverside NHS Trust")
 	admin := env.User(t, trust.ID, domain.RoleOrgAdmin)
 	u, email := mustCreateUserVia(t, env, admin, trust.ID, domain.RoleCoordinator)
-	expectStatus(t, env.Do(t, http.MethodPatch, "/v1/users/"+u.ID, admin, `{"enabled":false}`, mergePatchHeader...), http.StatusOK)
+	apitest.WantStatus(t, env.Patch(t, "/v1/users/"+u.ID, admin, `{"enabled":false}`), http.StatusOK)
 	if res := passwordSignIn(t, env, email, principalsPassword); res.Status != http.StatusBadRequest {
 		t.Fatalf("a disabled user signs in: %d %s", res.Status, res.Body)
 	}
-	expectStatus(t, env.Do(t, http.MethodPatch, "/v1/users/"+u.ID, admin, `{"enabled":true}`, mergePatchHeader...), http.StatusOK)
+	apitest.WantStatus(t, env.Patch(t, "/v1/users/"+u.ID, admin, `{"enabled":true}`), http.StatusOK)
 	env.SignIn(t, email, principalsPassword)
 }
 
@@ -547,7 +526,7 @@ func TestUserAndApiClientAdminNeedsPrincipalsAdmin(t *testing.T) {
 		{http.MethodGet, "/v1/api-clients/" + client.ID, ""},
 		{http.MethodDelete, "/v1/api-clients/" + client.ID, ""},
 	}
-	users, clients := countRows(t, env, `SELECT count(*) FROM users`), countRows(t, env, `SELECT count(*) FROM api_clients`)
+	users, clients := env.MustQueryInt(t, `SELECT count(*) FROM users`), env.MustQueryInt(t, `SELECT count(*) FROM api_clients`)
 	for _, role := range []domain.Role{domain.RoleCoordinator, domain.RoleViewer} {
 		token := env.User(t, trust.ID, role)
 		users++
@@ -555,22 +534,22 @@ func TestUserAndApiClientAdminNeedsPrincipalsAdmin(t *testing.T) {
 			t.Run(string(role)+" "+op.method+" "+op.path, func(t *testing.T) {
 				var headers []string
 				if op.method == http.MethodPatch {
-					headers = mergePatchHeader
+					headers = []string{"Content-Type", "application/merge-patch+json"}
 				}
-				p := expectProblem(t, env.Do(t, op.method, op.path, token, op.body, headers...), http.StatusForbidden, "")
+				p := apitest.WantProblem(t, env.Do(t, op.method, op.path, token, op.body, headers...), http.StatusForbidden, "")
 				if !strings.Contains(p.Detail, "principals:admin") {
 					t.Errorf("detail %q does not name principals:admin", p.Detail)
 				}
 			})
 		}
 	}
-	if n := countRows(t, env, `SELECT count(*) FROM users`); n != users {
+	if n := env.MustQueryInt(t, `SELECT count(*) FROM users`); n != users {
 		t.Errorf("%d users, want %d", n, users)
 	}
-	if n := countRows(t, env, `SELECT count(*) FROM api_clients WHERE revoked_at IS NULL`); n != clients {
+	if n := env.MustQueryInt(t, `SELECT count(*) FROM api_clients WHERE revoked_at IS NULL`); n != clients {
 		t.Errorf("%d live API clients, want %d", n, clients)
 	}
-	if n := countRows(t, env, `SELECT count(*) FROM users WHERE id = $1 AND enabled`, target.ID); n != 1 {
+	if n := env.MustQueryInt(t, `SELECT count(*) FROM users WHERE id = $1 AND enabled`, target.ID); n != 1 {
 		t.Error("the target user was disabled")
 	}
 }
@@ -585,23 +564,23 @@ func TestApiClientCreateShowsTheSecretOnce(t *testing.T) {
 
 	res := env.Do(t, http.MethodPost, "/v1/api-clients", admin,
 		`{"name":"ESR bridge","organisation_id":"`+trust.ID.String()+`","scopes":["participants:read","organisations:read"]}`)
-	expectStatus(t, res, http.StatusCreated)
+	apitest.WantStatus(t, res, http.StatusCreated)
 	var c clientRecord
 	res.Decode(t, &c)
 	if c.ID == "" || c.ClientID == "" || len(c.ClientSecret) < 32 || c.Name != "ESR bridge" || c.OrganisationID != trust.ID.String() ||
-		c.RevokedAt != nil || c.Version != 1 || !sameSet(c.Scopes, []string{"participants:read", "organisations:read"}) {
+		c.RevokedAt != nil || c.Version != 1 || !apitest.SameSet(c.Scopes, []string{"participants:read", "organisations:read"}) {
 		t.Errorf("created %+v", c)
 	}
 	if loc := res.Header.Get("Location"); loc != "/v1/api-clients/"+c.ID {
 		t.Errorf("Location %q", loc)
 	}
-	if et := res.Header.Get("ETag"); et != etagOf(c.Version) {
+	if et := res.Header.Get("ETag"); et != apitest.ETag(c.Version) {
 		t.Errorf("ETag %q", et)
 	}
 
 	// Never again: not in one client, not in the list.
 	res = env.Do(t, http.MethodGet, "/v1/api-clients/"+c.ID, admin, "")
-	expectStatus(t, res, http.StatusOK)
+	apitest.WantStatus(t, res, http.StatusOK)
 	expectNoSecretFields(t, res.Body, c.ClientSecret)
 	var got clientRecord
 	res.Decode(t, &got)
@@ -609,7 +588,7 @@ func TestApiClientCreateShowsTheSecretOnce(t *testing.T) {
 		t.Errorf("got %+v", got)
 	}
 	res = env.Do(t, http.MethodGet, "/v1/api-clients?limit=500", admin, "")
-	expectStatus(t, res, http.StatusOK)
+	apitest.WantStatus(t, res, http.StatusOK)
 	expectNoSecretFields(t, res.Body, c.ClientSecret)
 	if !strings.Contains(string(res.Body), c.ClientID) {
 		t.Errorf("the list lacks the client: %s", res.Body)
@@ -617,11 +596,11 @@ func TestApiClientCreateShowsTheSecretOnce(t *testing.T) {
 
 	// The secret signs the client in, with the scopes it was granted.
 	token := clientToken(t, env, c)
-	scope, _ := claimsOf(t, token)["scope"].(string)
-	if !sameSet(strings.Fields(scope), c.Scopes) {
+	scope, _ := apitest.Claims(t, token)["scope"].(string)
+	if !apitest.SameSet(strings.Fields(scope), c.Scopes) {
 		t.Errorf("token scope %q, want %v", scope, c.Scopes)
 	}
-	expectStatus(t, env.Do(t, http.MethodGet, "/v1/participants", token, ""), http.StatusOK)
+	apitest.WantStatus(t, env.Do(t, http.MethodGet, "/v1/participants", token, ""), http.StatusOK)
 	if res := clientTokenResponse(t, env, c.ClientID, c.ClientSecret+"x"); res.Status != http.StatusUnauthorized {
 		t.Errorf("a wrong secret: %d %s", res.Status, res.Body)
 	}
@@ -724,7 +703,7 @@ func TestApiClientSecretIsNotStored(t *testing.T) {
 		// a client that sends one anyway gets its client, and nothing is kept to replay.
 		body := `{"name":"Retried","organisation_id":"` + trust.ID.String() + `","scopes":["participants:read"]}`
 		res := env.Do(t, http.MethodPost, "/v1/api-clients", admin, body, "Idempotency-Key", "register-hr")
-		expectStatus(t, res, http.StatusCreated)
+		apitest.WantStatus(t, res, http.StatusCreated)
 		var c clientRecord
 		res.Decode(t, &c)
 		check(t, c, "api_clients.client_id")
@@ -760,7 +739,7 @@ func TestApiClientCreateRefusesBadScopes(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			res := env.Do(t, http.MethodPost, "/v1/api-clients", admin, c.body)
-			expectStatus(t, res, c.status)
+			apitest.WantStatus(t, res, c.status)
 			p := res.Problem(t)
 			named := false
 			for _, f := range p.Fields() {
@@ -771,7 +750,7 @@ func TestApiClientCreateRefusesBadScopes(t *testing.T) {
 			}
 		})
 	}
-	if n := countRows(t, env, `SELECT count(*) FROM api_clients`); n != 0 {
+	if n := env.MustQueryInt(t, `SELECT count(*) FROM api_clients`); n != 0 {
 		t.Errorf("%d API clients created by refused requests", n)
 	}
 }
@@ -785,21 +764,21 @@ func TestApiClientRevoke(t *testing.T) {
 	bAdmin := env.User(t, b.ID, domain.RoleOrgAdmin)
 	c := registerClient(t, env, aAdmin, a.ID, "participants:read")
 	token := clientToken(t, env, c)
-	expectStatus(t, env.Do(t, http.MethodGet, "/v1/participants", token, ""), http.StatusOK)
+	apitest.WantStatus(t, env.Do(t, http.MethodGet, "/v1/participants", token, ""), http.StatusOK)
 	path := "/v1/api-clients/" + c.ID
 
 	// Another trust's admin cannot see it, nor revoke it.
-	expectProblem(t, env.Do(t, http.MethodGet, path, bAdmin, ""), http.StatusNotFound, "")
-	expectProblem(t, env.Do(t, http.MethodDelete, path, bAdmin, ""), http.StatusNotFound, "")
+	apitest.WantProblem(t, env.Do(t, http.MethodGet, path, bAdmin, ""), http.StatusNotFound, "")
+	apitest.WantProblem(t, env.Do(t, http.MethodDelete, path, bAdmin, ""), http.StatusNotFound, "")
 	if res := env.Do(t, http.MethodGet, "/v1/api-clients?limit=500", bAdmin, ""); strings.Contains(string(res.Body), c.ID) {
 		t.Errorf("trust B's list shows trust A's client: %s", res.Body)
 	}
-	if n := countRows(t, env, `SELECT count(*) FROM api_clients WHERE id = $1 AND revoked_at IS NULL`, c.ID); n != 1 {
+	if n := env.MustQueryInt(t, `SELECT count(*) FROM api_clients WHERE id = $1 AND revoked_at IS NULL`, c.ID); n != 1 {
 		t.Fatal("trust B's admin revoked trust A's client")
 	}
 
 	res := env.Do(t, http.MethodDelete, path, aAdmin, "")
-	expectStatus(t, res, http.StatusNoContent)
+	apitest.WantStatus(t, res, http.StatusNoContent)
 	if len(res.Body) != 0 {
 		t.Errorf("204 with a body: %s", res.Body)
 	}
@@ -808,7 +787,7 @@ func TestApiClientRevoke(t *testing.T) {
 		t.Fatalf("revoked_at: %v", err)
 	}
 	res = env.Do(t, http.MethodGet, path, aAdmin, "")
-	expectStatus(t, res, http.StatusOK)
+	apitest.WantStatus(t, res, http.StatusOK)
 	var got clientRecord
 	res.Decode(t, &got)
 	if got.RevokedAt == nil || !got.RevokedAt.Equal(revokedAt) {
@@ -816,12 +795,12 @@ func TestApiClientRevoke(t *testing.T) {
 	}
 
 	// Twice is harmless, and the first revocation stands.
-	expectStatus(t, env.Do(t, http.MethodDelete, path, aAdmin, ""), http.StatusNoContent)
+	apitest.WantStatus(t, env.Do(t, http.MethodDelete, path, aAdmin, ""), http.StatusNoContent)
 	var again time.Time
 	if err := env.DB.SQL().QueryRow(`SELECT revoked_at FROM api_clients WHERE id = $1`, c.ID).Scan(&again); err != nil || !again.Equal(revokedAt) {
 		t.Errorf("revoked_at moved from %v to %v (err %v)", revokedAt, again, err)
 	}
-	if n := countRows(t, env, `SELECT count(*) FROM audit_events WHERE action = 'api_client.revoke' AND resource_id = $1`, c.ID); n != 1 {
+	if n := env.MustQueryInt(t, `SELECT count(*) FROM audit_events WHERE action = 'api_client.revoke' AND resource_id = $1`, c.ID); n != 1 {
 		t.Errorf("%d revoke audit events, want 1", n)
 	}
 
@@ -840,7 +819,7 @@ func TestApiClientRevoke(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	expectProblem(t, env.Do(t, http.MethodDelete, "/v1/api-clients/"+uuid.NewString(), aAdmin, ""), http.StatusNotFound, "")
+	apitest.WantProblem(t, env.Do(t, http.MethodDelete, "/v1/api-clients/"+uuid.NewString(), aAdmin, ""), http.StatusNotFound, "")
 }
 
 // --- audit events ------------------------------------------------------------------------------
@@ -859,7 +838,7 @@ type auditWorld struct {
 func newAuditWorld(t *testing.T) auditWorld {
 	t.Helper()
 	env := apitest.New(t)
-	_, national := signInNationalAdmin(t, env)
+	_, national := env.NationalAdmin(t)
 	w := auditWorld{env: env, national: national,
 		a: env.Organisation(t, domain.KindTrust, "Trust A"), b: env.Organisation(t, domain.KindTrust, "Trust B")}
 	w.aAdmin, w.bAdmin = env.User(t, w.a.ID, domain.RoleOrgAdmin), env.User(t, w.b.ID, domain.RoleOrgAdmin)
@@ -867,16 +846,16 @@ func newAuditWorld(t *testing.T) auditWorld {
 	bCoord := env.User(t, w.b.ID, domain.RoleCoordinator)
 	w.aCoordID = subjectID(t, w.aCoord)
 	w.aPersonName = "Quillonia" + strings.ReplaceAll(uuid.NewString()[:8], "-", "")
-	w.aPerson = mustCreateParticipant(t, env, w.aCoord, participantBody(t, w.a.ID, "given_name", w.aPersonName,
+	w.aPerson = mustCreateParticipant(t, env, w.aCoord, apitest.ParticipantBody(t, w.a.ID, "given_name", w.aPersonName,
 		"family_name", "Zembrowska", "email", "quillonia@example.org", "postcode", "M1 1AE"))
-	w.bPerson = mustCreateParticipant(t, env, bCoord, participantBody(t, w.b.ID))
+	w.bPerson = mustCreateParticipant(t, env, bCoord, apitest.ParticipantBody(t, w.b.ID))
 	mustPatchParticipant(t, env, w.aCoord, w.aPerson.ID, `{"family_name":"Zembrowska-Hart"}`)
 	return w
 }
 
 func (w auditWorld) events(t *testing.T, token string, query url.Values) []auditRecord {
 	t.Helper()
-	return listAll[auditRecord](t, w.env, token, "/v1/audit-events?"+query.Encode(), 500)
+	return apitest.AllPages[auditRecord](t, w.env, "/v1/audit-events?"+query.Encode(), token, 500)
 }
 
 func findEvent(events []auditRecord, action, resourceID string) (auditRecord, bool) {
@@ -932,7 +911,7 @@ func TestAuditEventsWithinReach(t *testing.T) {
 
 	for _, role := range []domain.Role{domain.RoleCoordinator, domain.RoleViewer} {
 		token := w.env.User(t, w.a.ID, role)
-		p := expectProblem(t, w.env.Do(t, http.MethodGet, "/v1/audit-events", token, ""), http.StatusForbidden, "")
+		p := apitest.WantProblem(t, w.env.Do(t, http.MethodGet, "/v1/audit-events", token, ""), http.StatusForbidden, "")
 		if !strings.Contains(p.Detail, "audit:read") {
 			t.Errorf("%s: detail %q does not name audit:read", role, p.Detail)
 		}
@@ -969,7 +948,7 @@ func TestAuditEventsFilters(t *testing.T) {
 			for _, e := range w.events(t, w.national, query) {
 				got = append(got, e.ID)
 			}
-			if !sameSet(got, want) {
+			if !apitest.SameSet(got, want) {
 				t.Errorf("%v: got %d events %v, want %d %v", query, len(got), got, len(want), want)
 			}
 		})
@@ -992,7 +971,7 @@ func TestAuditEventsFilters(t *testing.T) {
 	if got := w.events(t, w.national, url.Values{"action": {"no.such.action"}}); len(got) != 0 {
 		t.Errorf("an unknown action lists %d events", len(got))
 	}
-	expectProblem(t, w.env.Do(t, http.MethodGet, "/v1/audit-events?from=yesterday", w.national, ""), http.StatusBadRequest, "from")
+	apitest.WantProblem(t, w.env.Do(t, http.MethodGet, "/v1/audit-events?from=yesterday", w.national, ""), http.StatusBadRequest, "from")
 }
 
 func TestAuditEventsCarryFieldNamesNotValues(t *testing.T) {
@@ -1000,7 +979,7 @@ func TestAuditEventsCarryFieldNamesNotValues(t *testing.T) {
 	w := newAuditWorld(t)
 	for _, token := range []string{w.national, w.aAdmin} {
 		res := w.env.Do(t, http.MethodGet, "/v1/audit-events?limit=500", token, "")
-		expectStatus(t, res, http.StatusOK)
+		apitest.WantStatus(t, res, http.StatusOK)
 		body := strings.ToLower(string(res.Body))
 		for _, value := range []string{w.aPersonName, "Zembrowska", "quillonia@example.org", "M1 1AE", "2000-01-01"} {
 			if strings.Contains(body, strings.ToLower(value)) {
@@ -1039,7 +1018,7 @@ func TestAuditEventsPaginate(t *testing.T) {
 		if len(whole) < 5 {
 			t.Fatalf("only %d events: too few to page", len(whole))
 		}
-		paged := listAll[auditRecord](t, w.env, token, "/v1/audit-events", 2)
+		paged := apitest.AllPages[auditRecord](t, w.env, "/v1/audit-events", token, 2)
 		ids := func(events []auditRecord) []string {
 			out := make([]string, len(events))
 			for i, e := range events {
@@ -1058,6 +1037,6 @@ func TestAuditEventsPaginate(t *testing.T) {
 			seen[id] = true
 		}
 	}
-	expectProblem(t, w.env.Do(t, http.MethodGet, "/v1/audit-events?limit=0", w.national, ""), http.StatusBadRequest, "limit")
-	expectProblem(t, w.env.Do(t, http.MethodGet, "/v1/audit-events?limit=501", w.national, ""), http.StatusBadRequest, "limit")
+	apitest.WantProblem(t, w.env.Do(t, http.MethodGet, "/v1/audit-events?limit=0", w.national, ""), http.StatusBadRequest, "limit")
+	apitest.WantProblem(t, w.env.Do(t, http.MethodGet, "/v1/audit-events?limit=501", w.national, ""), http.StatusBadRequest, "limit")
 }

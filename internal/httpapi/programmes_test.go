@@ -27,7 +27,7 @@ func decodeProgramme(t *testing.T, res apitest.Response) client.Programme {
 func listProgrammes(t *testing.T, env *apitest.Env, token, query string) map[string]client.Programme {
 	t.Helper()
 	res := env.Do(t, http.MethodGet, "/v1/programmes?limit=500"+query, token, "")
-	expectStatus(t, res, http.StatusOK)
+	apitest.WantStatus(t, res, http.StatusOK)
 	var page client.ProgrammePage
 	res.Decode(t, &page)
 	if !page.NextCursor.IsNull() {
@@ -91,7 +91,7 @@ func TestProgrammeCatalogueIsSeeded(t *testing.T) {
 			}
 		})
 	}
-	expectProblem(t, env.Do(t, http.MethodGet, "/v1/programmes", "", ""), http.StatusUnauthorized, "")
+	apitest.WantProblem(t, env.Do(t, http.MethodGet, "/v1/programmes", "", ""), http.StatusUnauthorized, "")
 }
 
 func TestProgrammeListFilters(t *testing.T) {
@@ -116,7 +116,7 @@ func TestProgrammeListFilters(t *testing.T) {
 			}
 		}
 	}
-	expectProblem(t, env.Do(t, http.MethodGet, "/v1/programmes?category=cooking", token, ""), http.StatusBadRequest, "category")
+	apitest.WantProblem(t, env.Do(t, http.MethodGet, "/v1/programmes?category=cooking", token, ""), http.StatusBadRequest, "category")
 
 	// Pages of two walk the whole catalogue once.
 	var walked []string
@@ -126,7 +126,7 @@ func TestProgrammeListFilters(t *testing.T) {
 			t.Fatalf("the cursor does not advance")
 		}
 		res := env.Do(t, http.MethodGet, path, token, "")
-		expectStatus(t, res, http.StatusOK)
+		apitest.WantStatus(t, res, http.StatusOK)
 		var page client.ProgrammePage
 		res.Decode(t, &page)
 		for _, p := range page.Data {
@@ -140,7 +140,7 @@ func TestProgrammeListFilters(t *testing.T) {
 	if slices.Sort(walked); !slices.Equal(walked, slices.Sorted(slices.Values(seededProgrammes))) {
 		t.Errorf("pages walked %v", walked)
 	}
-	expectProblem(t, env.Do(t, http.MethodGet, "/v1/programmes?cursor=bm90IGpzb24", token, ""), http.StatusBadRequest, "cursor")
+	apitest.WantProblem(t, env.Do(t, http.MethodGet, "/v1/programmes?cursor=bm90IGpzb24", token, ""), http.StatusBadRequest, "cursor")
 }
 
 func TestProgrammeGet(t *testing.T) {
@@ -151,30 +151,30 @@ func TestProgrammeGet(t *testing.T) {
 	siw := listProgrammes(t, env, token, "")["step_into_work"]
 
 	res := env.Do(t, http.MethodGet, "/v1/programmes/"+siw.Id.String(), token, "")
-	expectStatus(t, res, http.StatusOK)
+	apitest.WantStatus(t, res, http.StatusOK)
 	if p := decodeProgramme(t, res); p.Id != siw.Id || p.Code != "step_into_work" || p.Name != "Step into Work" || p.MinAge != 19 {
 		t.Errorf("got %s", res.Body)
 	}
 	if res.Header.Get("ETag") != `"1"` {
 		t.Errorf("ETag %q", res.Header.Get("ETag"))
 	}
-	expectProblem(t, env.Do(t, http.MethodGet, "/v1/programmes/"+uuid.NewString(), token, ""), http.StatusNotFound, "")
+	apitest.WantProblem(t, env.Do(t, http.MethodGet, "/v1/programmes/"+uuid.NewString(), token, ""), http.StatusNotFound, "")
 	// An organisation's id is not a programme's.
-	expectProblem(t, env.Do(t, http.MethodGet, "/v1/programmes/"+trust.ID.String(), token, ""), http.StatusNotFound, "")
-	expectProblem(t, env.Do(t, http.MethodGet, "/v1/programmes/step_into_work", token, ""), http.StatusBadRequest, "programme_id")
-	expectProblem(t, env.Do(t, http.MethodGet, "/v1/programmes/"+siw.Id.String(), "", ""), http.StatusUnauthorized, "")
+	apitest.WantProblem(t, env.Do(t, http.MethodGet, "/v1/programmes/"+trust.ID.String(), token, ""), http.StatusNotFound, "")
+	apitest.WantProblem(t, env.Do(t, http.MethodGet, "/v1/programmes/step_into_work", token, ""), http.StatusBadRequest, "programme_id")
+	apitest.WantProblem(t, env.Do(t, http.MethodGet, "/v1/programmes/"+siw.Id.String(), "", ""), http.StatusUnauthorized, "")
 }
 
 func TestProgrammeCreate(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
-	_, national := signInNationalAdmin(t, env)
+	_, national := env.NationalAdmin(t)
 
 	body := `{"code":"care_academy","name":"Care Academy","category":"employability","description":"Six weeks in social care.",
 		"min_age":18,"max_age":64,"requires_benefit":true,"min_duration_days":30,"max_duration_days":45,
 		"delivery_partner_id":"` + princesTrustID.String() + `"}`
 	res := env.Do(t, http.MethodPost, "/v1/programmes", national, body)
-	expectStatus(t, res, http.StatusCreated)
+	apitest.WantStatus(t, res, http.StatusCreated)
 	p := decodeProgramme(t, res)
 	if loc := res.Header.Get("Location"); loc != "/v1/programmes/"+p.Id.String() {
 		t.Errorf("Location %q, id %s", loc, p.Id)
@@ -188,14 +188,14 @@ func TestProgrammeCreate(t *testing.T) {
 		t.Errorf("created %s", res.Body)
 	}
 	got := env.Do(t, http.MethodGet, res.Header.Get("Location"), national, "")
-	expectStatus(t, got, http.StatusOK)
+	apitest.WantStatus(t, got, http.StatusOK)
 	if g := decodeProgramme(t, got); g.Code != "care_academy" || g.MaxAge.MustGet() != 64 {
 		t.Errorf("read back %s", got.Body)
 	}
 
 	// Optional fields may be left out.
 	res = env.Do(t, http.MethodPost, "/v1/programmes", national, `{"code":"insight_day","name":"Insight day","category":"work_related_learning","min_age":14,"requires_benefit":false}`)
-	expectStatus(t, res, http.StatusCreated)
+	apitest.WantStatus(t, res, http.StatusCreated)
 	if p := decodeProgramme(t, res); !p.MaxAge.IsNull() || !p.DeliveryPartnerId.IsNull() || p.Description != "" {
 		t.Errorf("minimal programme: %s", res.Body)
 	}
@@ -204,7 +204,7 @@ func TestProgrammeCreate(t *testing.T) {
 func TestProgrammeCreateRefusesBadInput(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
-	_, national := signInNationalAdmin(t, env)
+	_, national := env.NationalAdmin(t)
 	trust := env.Organisation(t, domain.KindTrust, "Not A Partner Trust")
 	valid := func(extra string) string {
 		return `{"code":"new_programme","name":"New","category":"mentoring","min_age":16,"requires_benefit":false` + extra + `}`
@@ -230,7 +230,7 @@ func TestProgrammeCreateRefusesBadInput(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			expectProblem(t, env.Do(t, http.MethodPost, "/v1/programmes", national, tc.body), tc.status, tc.field)
+			apitest.WantProblem(t, env.Do(t, http.MethodPost, "/v1/programmes", national, tc.body), tc.status, tc.field)
 		})
 	}
 	if got := listProgrammes(t, env, national, ""); len(got) != len(seededProgrammes) {
@@ -251,13 +251,14 @@ func TestProgrammeWritesOnlyByNationalAdmin(t *testing.T) {
 	for _, role := range []domain.Role{domain.RoleOrgAdmin, domain.RoleCoordinator, domain.RoleViewer} {
 		t.Run(string(role), func(t *testing.T) {
 			token := env.User(t, trust.ID, role)
-			expectProblem(t, env.Do(t, http.MethodPost, "/v1/programmes", token, body), http.StatusForbidden, "")
-			expectProblem(t, env.Do(t, http.MethodPatch, "/v1/programmes/"+siw.Id.String(), token, `{"min_age":14}`, mergePatchHeader...),
+			apitest.WantProblem(t, env.Do(t, http.MethodPost, "/v1/programmes", token, body), http.StatusForbidden, "")
+			apitest.WantProblem(t, env.Patch(t, "/v1/programmes/"+siw.Id.String(), token, `{"min_age":14}`),
 				http.StatusForbidden, "")
+
 		})
 	}
 	res := env.Do(t, http.MethodPost, "/v1/programmes", "", body)
-	expectProblem(t, res, http.StatusUnauthorized, "")
+	apitest.WantProblem(t, res, http.StatusUnauthorized, "")
 	if res.Header.Get("WWW-Authenticate") != `Bearer error="invalid_token"` {
 		t.Errorf("WWW-Authenticate = %q", res.Header.Get("WWW-Authenticate"))
 	}
@@ -272,21 +273,21 @@ func TestProgrammeWritesOnlyByNationalAdmin(t *testing.T) {
 func TestProgrammePatch(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
-	_, national := signInNationalAdmin(t, env)
+	_, national := env.NationalAdmin(t)
 	trust := env.Organisation(t, domain.KindTrust, "Trust")
 	gi := listProgrammes(t, env, national, "")["get_into"]
 	path := "/v1/programmes/" + gi.Id.String()
 	patch := func(body string, headers ...string) apitest.Response {
-		return env.Do(t, http.MethodPatch, path, national, body, append(slices.Clone(mergePatchHeader), headers...)...)
+		return env.Patch(t, path, national, body, headers...)
 	}
 	read := func() client.Programme {
 		res := env.Do(t, http.MethodGet, path, national, "")
-		expectStatus(t, res, http.StatusOK)
+		apitest.WantStatus(t, res, http.StatusOK)
 		return decodeProgramme(t, res)
 	}
 
 	res := patch(`{"max_duration_days":49,"description":"Now up to seven weeks."}`, "If-Match", `"1"`)
-	expectStatus(t, res, http.StatusOK)
+	apitest.WantStatus(t, res, http.StatusOK)
 	p := decodeProgramme(t, res)
 	if p.MaxDurationDays.MustGet() != 49 || p.Description != "Now up to seven weeks." || p.Version != 2 || res.Header.Get("ETag") != `"2"` {
 		t.Errorf("ETag %q, body %s", res.Header.Get("ETag"), res.Body)
@@ -297,19 +298,19 @@ func TestProgrammePatch(t *testing.T) {
 	}
 
 	// A stale If-Match changes nothing.
-	expectProblem(t, patch(`{"min_age":18}`, "If-Match", `"1"`), http.StatusPreconditionFailed, "")
+	apitest.WantProblem(t, patch(`{"min_age":18}`, "If-Match", `"1"`), http.StatusPreconditionFailed, "")
 	if got := read(); got.MinAge != 16 || got.Version != 2 {
 		t.Errorf("a stale If-Match changed the programme: %+v", got)
 	}
 
 	// null clears; the partner may be changed to another partner.
 	res = patch(`{"max_age":null,"delivery_partner_id":"`+streetDoctorsID.String()+`"}`, "If-Match", `"2"`)
-	expectStatus(t, res, http.StatusOK)
+	apitest.WantStatus(t, res, http.StatusOK)
 	if p := decodeProgramme(t, res); !p.MaxAge.IsNull() || p.DeliveryPartnerId.MustGet() != streetDoctorsID || p.Version != 3 {
 		t.Errorf("clearing max_age: %s", res.Body)
 	}
 	res = patch(`{"delivery_partner_id":null,"max_age":30}`)
-	expectStatus(t, res, http.StatusOK)
+	apitest.WantStatus(t, res, http.StatusOK)
 	if p := decodeProgramme(t, res); !p.DeliveryPartnerId.IsNull() || p.MaxAge.MustGet() != 30 {
 		t.Errorf("clearing delivery_partner_id: %s", res.Body)
 	}
@@ -332,11 +333,11 @@ func TestProgrammePatch(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			expectProblem(t, patch(tc.body), tc.status, tc.field)
+			apitest.WantProblem(t, patch(tc.body), tc.status, tc.field)
 		})
 	}
 	if after := read(); after.Version != before.Version || after.MinAge != before.MinAge || !after.DeliveryPartnerId.IsNull() {
 		t.Errorf("refused patches changed the programme: %+v", after)
 	}
-	expectProblem(t, env.Do(t, http.MethodPatch, "/v1/programmes/"+uuid.NewString(), national, `{"name":"Ghost"}`, mergePatchHeader...), http.StatusNotFound, "")
+	apitest.WantProblem(t, env.Patch(t, "/v1/programmes/"+uuid.NewString(), national, `{"name":"Ghost"}`), http.StatusNotFound, "")
 }

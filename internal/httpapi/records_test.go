@@ -84,64 +84,17 @@ func recIDs[T recIdentified](items []T) []string {
 	return out
 }
 
-// recSameSet reports whether got and want hold the same ids, in any order.
-func recSameSet(got, want []string) bool {
-	g, w := slices.Clone(got), slices.Clone(want)
-	slices.Sort(g)
-	slices.Sort(w)
-	return slices.Equal(g, w)
-}
-
-// recJSON builds a JSON object from defaults overridden or extended by key, value pairs; a
-// value of recAbsent drops the key.
-func recJSON(tb testing.TB, defaults map[string]any, kv ...any) string {
-	tb.Helper()
-	m := map[string]any{}
-	for k, v := range defaults {
-		m[k] = v
-	}
-	for i := 0; i+1 < len(kv); i += 2 {
-		if kv[i+1] == recAbsent {
-			delete(m, kv[i].(string))
-			continue
-		}
-		m[kv[i].(string)] = kv[i+1]
-	}
-	b, err := json.Marshal(m)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return string(b)
-}
-
-type recAbsentMarker struct{}
-
-var recAbsent = recAbsentMarker{}
-
 // recPlacementBody is a valid create body for enrolment in a cohort running 2027-01-04 to 2027-01-29.
 func recPlacementBody(tb testing.TB, enrolment string, kv ...any) string {
 	tb.Helper()
-	return recJSON(tb, map[string]any{"enrolment_id": enrolment, "kind": "placement", "host_department": "Estates and Facilities",
-		"role_area": "estates", "starts_on": "2027-01-11", "ends_on": "2027-01-15"}, kv...)
+	return apitest.JSON(tb, append([]any{"enrolment_id", enrolment, "kind", "placement", "host_department", "Estates and Facilities",
+		"role_area", "estates", "starts_on", "2027-01-11", "ends_on", "2027-01-15"}, kv...)...)
 }
 
 // recOutcomeBody is a valid create body: participant went into employment (EMP1).
 func recOutcomeBody(tb testing.TB, participant string, kv ...any) string {
 	tb.Helper()
-	return recJSON(tb, map[string]any{"participant_id": participant, "destination": "employment", "ilr_code": "EMP1"}, kv...)
-}
-
-// recProblem checks that res is a problem of status naming field (when field is not "").
-func recProblem(tb testing.TB, res apitest.Response, status int, field string) apitest.Problem {
-	tb.Helper()
-	if res.Status != status {
-		tb.Fatalf("status %d, want %d: %s", res.Status, status, res.Body)
-	}
-	p := res.Problem(tb)
-	if field != "" && !slices.Contains(p.Fields(), field) {
-		tb.Errorf("problem names %v, want %q: %s", p.Fields(), field, res.Body)
-	}
-	return p
+	return apitest.JSON(tb, append([]any{"participant_id", participant, "destination", "employment", "ilr_code", "EMP1"}, kv...)...)
 }
 
 // recWorld is one trust with a coordinator, and the records the tests build on.
@@ -162,35 +115,22 @@ func (w recWorld) post(t *testing.T, path, body string) apitest.Response {
 	return w.env.Do(t, http.MethodPost, path, w.token, body)
 }
 
-func (w recWorld) patch(t *testing.T, path, body string, headers ...string) apitest.Response {
-	t.Helper()
-	return w.env.Do(t, http.MethodPatch, path, w.token, body, append([]string{"Content-Type", "application/merge-patch+json"}, headers...)...)
-}
-
 // mustID posts body to path and returns the id of what was created.
 func (w recWorld) mustID(t *testing.T, path, body string) string {
 	t.Helper()
-	res := w.post(t, path, body)
-	if res.Status != http.StatusCreated {
-		t.Fatalf("POST %s %s: %d %s", path, body, res.Status, res.Body)
-	}
-	var v struct {
-		ID string `json:"id"`
-	}
-	res.Decode(t, &v)
-	return v.ID
+	return w.env.MustCreate(t, path, w.token, body)
 }
 
 func (w recWorld) participant(t *testing.T) string {
 	t.Helper()
-	return w.mustID(t, "/v1/participants", recJSON(t, map[string]any{"organisation_id": w.trust.ID.String(),
-		"given_name": "Sam", "family_name": "Rowe", "date_of_birth": "2000-01-01"}))
+	return w.mustID(t, "/v1/participants", apitest.JSON(t, "organisation_id", w.trust.ID.String(),
+		"given_name", "Sam", "family_name", "Rowe", "date_of_birth", "2000-01-01"))
 }
 
 func (w recWorld) cohort(t *testing.T, startsOn, endsOn string) string {
 	t.Helper()
-	return w.mustID(t, "/v1/cohorts", recJSON(t, map[string]any{"programme_id": recWorkExperience,
-		"organisation_id": w.trust.ID.String(), "name": "Work experience " + startsOn, "starts_on": startsOn, "ends_on": endsOn, "capacity": 20}))
+	return w.mustID(t, "/v1/cohorts", apitest.JSON(t, "programme_id", recWorkExperience,
+		"organisation_id", w.trust.ID.String(), "name", "Work experience "+startsOn, "starts_on", startsOn, "ends_on", endsOn, "capacity", 20))
 }
 
 // enrolment enrols participant in cohort and moves the enrolment on to status.
@@ -200,7 +140,7 @@ func (w recWorld) enrolment(t *testing.T, cohort, participant, status string) st
 	if status == domain.Referred {
 		first = domain.Referred
 	}
-	id := w.mustID(t, "/v1/enrolments", recJSON(t, map[string]any{"cohort_id": cohort, "participant_id": participant, "status": first}))
+	id := w.mustID(t, "/v1/enrolments", apitest.JSON(t, "cohort_id", cohort, "participant_id", participant, "status", first))
 	var path []string
 	switch status {
 	case domain.Active:
@@ -211,7 +151,7 @@ func (w recWorld) enrolment(t *testing.T, cohort, participant, status string) st
 		path = []string{`{"to":"withdrawn","reason":"Moved out of the area"}`}
 	}
 	for _, move := range path {
-		if res := w.post(t, "/v1/enrolments/"+id+"/transitions", move); res.Status != http.StatusOK {
+		if res := w.env.Do(t, http.MethodPost, "/v1/enrolments/"+id+"/transitions", w.token, move); res.Status != http.StatusOK {
 			t.Fatalf("move enrolment %s: %d %s", move, res.Status, res.Body)
 		}
 	}
@@ -228,7 +168,7 @@ func (w recWorld) enrolled(t *testing.T) (participant, cohort, enrolment string)
 
 func (w recWorld) mustPlacement(t *testing.T, body string) recPlacement {
 	t.Helper()
-	res := w.post(t, "/v1/placements", body)
+	res := w.env.Do(t, http.MethodPost, "/v1/placements", w.token, body)
 	if res.Status != http.StatusCreated {
 		t.Fatalf("create placement %s: %d %s", body, res.Status, res.Body)
 	}
@@ -237,7 +177,7 @@ func (w recWorld) mustPlacement(t *testing.T, body string) recPlacement {
 	if loc := res.Header.Get("Location"); loc != "/v1/placements/"+p.ID {
 		t.Errorf("Location %q for placement %s", loc, p.ID)
 	}
-	if res.Header.Get("ETag") != etagOf(p.Version) || p.Version != 1 {
+	if res.Header.Get("ETag") != apitest.ETag(p.Version) || p.Version != 1 {
 		t.Errorf("ETag %q, version %d", res.Header.Get("ETag"), p.Version)
 	}
 	return p
@@ -245,7 +185,7 @@ func (w recWorld) mustPlacement(t *testing.T, body string) recPlacement {
 
 func (w recWorld) mustOutcome(t *testing.T, body string) recOutcome {
 	t.Helper()
-	res := w.post(t, "/v1/outcomes", body)
+	res := w.env.Do(t, http.MethodPost, "/v1/outcomes", w.token, body)
 	if res.Status != http.StatusCreated {
 		t.Fatalf("create outcome %s: %d %s", body, res.Status, res.Body)
 	}
@@ -254,63 +194,10 @@ func (w recWorld) mustOutcome(t *testing.T, body string) recOutcome {
 	if loc := res.Header.Get("Location"); loc != "/v1/outcomes/"+o.ID {
 		t.Errorf("Location %q for outcome %s", loc, o.ID)
 	}
-	if res.Header.Get("ETag") != etagOf(o.Version) || o.Version != 1 {
+	if res.Header.Get("ETag") != apitest.ETag(o.Version) || o.Version != 1 {
 		t.Errorf("ETag %q, version %d", res.Header.Get("ETag"), o.Version)
 	}
 	return o
-}
-
-// mustGet reads path into v, checking the ETag against the version read.
-func recMustGet[T any](t *testing.T, env *apitest.Env, token, path string) T {
-	t.Helper()
-	res := env.Do(t, http.MethodGet, path, token, "")
-	if res.Status != http.StatusOK {
-		t.Fatalf("GET %s: %d %s", path, res.Status, res.Body)
-	}
-	var v T
-	res.Decode(t, &v)
-	var version struct {
-		Version int64 `json:"version"`
-	}
-	res.Decode(t, &version)
-	if res.Header.Get("ETag") != etagOf(version.Version) {
-		t.Errorf("GET %s: ETag %q for version %d", path, res.Header.Get("ETag"), version.Version)
-	}
-	return v
-}
-
-// recMustPatch applies a merge patch and decodes the answer.
-func recMustPatch[T any](t *testing.T, w recWorld, path, body string, headers ...string) T {
-	t.Helper()
-	res := w.patch(t, path, body, headers...)
-	if res.Status != http.StatusOK {
-		t.Fatalf("PATCH %s %s: %d %s", path, body, res.Status, res.Body)
-	}
-	var v T
-	res.Decode(t, &v)
-	return v
-}
-
-// recList returns the first page (up to 500) of path with query, failing when more pages follow.
-func recList[T any](t *testing.T, env *apitest.Env, token, path string, query url.Values) []T {
-	t.Helper()
-	q := url.Values{"limit": {"500"}}
-	for k, v := range query {
-		q[k] = v
-	}
-	res := env.Do(t, http.MethodGet, path+"?"+q.Encode(), token, "")
-	if res.Status != http.StatusOK {
-		t.Fatalf("GET %s?%s: %d %s", path, q.Encode(), res.Status, res.Body)
-	}
-	var page struct {
-		Data       []T     `json:"data"`
-		NextCursor *string `json:"next_cursor"`
-	}
-	res.Decode(t, &page)
-	if page.NextCursor != nil {
-		t.Fatalf("unexpected second page of %s?%s", path, q.Encode())
-	}
-	return page.Data
 }
 
 func recDate(t time.Time) string { return t.Format(time.DateOnly) }
@@ -338,7 +225,7 @@ func TestPlacementCreateDuringAnEnrolment(t *testing.T) {
 	if p.Status != "planned" || p.EndReason != nil || p.Deleted {
 		t.Errorf("status %q, end_reason %v, deleted %v; want planned, null, false", p.Status, p.EndReason, p.Deleted)
 	}
-	if got := recMustGet[recPlacement](t, env, w.token, "/v1/placements/"+p.ID); !reflect.DeepEqual(got, p) {
+	if got := apitest.MustGet[recPlacement](t, env, "/v1/placements/"+p.ID, w.token); !reflect.DeepEqual(got, p) {
 		t.Errorf("GET = %+v, want %+v", got, p)
 	}
 
@@ -364,14 +251,14 @@ func TestPlacementNeedsAnEnrolmentUnderWay(t *testing.T) {
 	for _, status := range []string{domain.Referred, domain.Withdrawn, domain.Completed} {
 		t.Run(status, func(t *testing.T) {
 			enrolment := w.enrolment(t, cohort, w.participant(t), status)
-			res := w.post(t, "/v1/placements", recPlacementBody(t, enrolment))
-			p := recProblem(t, res, http.StatusConflict, "")
+			res := w.env.Do(t, http.MethodPost, "/v1/placements", w.token, recPlacementBody(t, enrolment))
+			p := apitest.WantProblem(t, res, http.StatusConflict, "")
 			if !strings.Contains(p.Detail, status) {
 				t.Errorf("detail %q does not say the enrolment is %s", p.Detail, status)
 			}
 		})
 	}
-	if n := countRows(t, env, `SELECT count(*) FROM placements`); n != 0 {
+	if n := env.MustQueryInt(t, `SELECT count(*) FROM placements`); n != 0 {
 		t.Errorf("%d placements recorded for enrolments not under way", n)
 	}
 }
@@ -399,7 +286,7 @@ func TestPlacementCreateRefusesBadInput(t *testing.T) {
 		{"unknown enrolment", recPlacementBody(t, missing), 422, []string{"enrolment_id"}},
 		{"another trust's enrolment", recPlacementBody(t, foreign), 422, []string{"enrolment_id"}},
 		{"malformed enrolment", recPlacementBody(t, "not-a-uuid"), 400, []string{"enrolment_id"}},
-		{"no enrolment", recPlacementBody(t, enrolment, "enrolment_id", recAbsent), 400, []string{"enrolment_id"}},
+		{"no enrolment", recPlacementBody(t, enrolment, "enrolment_id", apitest.Absent), 400, []string{"enrolment_id"}},
 		{"bad role area", recPlacementBody(t, enrolment, "role_area", "kitchens"), 400, []string{"role_area"}},
 		{"bad kind", recPlacementBody(t, enrolment, "kind", "internship"), 400, []string{"kind"}},
 		{"bad status", recPlacementBody(t, enrolment, "status", "paused"), 400, []string{"status"}},
@@ -412,8 +299,8 @@ func TestPlacementCreateRefusesBadInput(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			res := w.post(t, "/v1/placements", tc.body)
-			p := recProblem(t, res, tc.status, "")
+			res := w.env.Do(t, http.MethodPost, "/v1/placements", w.token, tc.body)
+			p := apitest.WantProblem(t, res, tc.status, "")
 			for _, f := range tc.fields {
 				if !slices.Contains(p.Fields(), f) {
 					t.Errorf("problem names %v, want %q: %s", p.Fields(), f, res.Body)
@@ -423,13 +310,13 @@ func TestPlacementCreateRefusesBadInput(t *testing.T) {
 	}
 
 	// Another trust's enrolment and one that does not exist are refused alike.
-	a := w.post(t, "/v1/placements", recPlacementBody(t, foreign))
-	b := w.post(t, "/v1/placements", recPlacementBody(t, missing))
+	a := w.env.Do(t, http.MethodPost, "/v1/placements", w.token, recPlacementBody(t, foreign))
+	b := w.env.Do(t, http.MethodPost, "/v1/placements", w.token, recPlacementBody(t, missing))
 	pa, pb := a.Problem(t), b.Problem(t)
 	if a.Status != b.Status || pa.Detail != pb.Detail || !slices.Equal(pa.Fields(), pb.Fields()) || pa.Errors[0].Message != pb.Errors[0].Message {
 		t.Errorf("another trust's enrolment answers %s, a missing one %s", a.Body, b.Body)
 	}
-	if n := countRows(t, env, `SELECT count(*) FROM placements`); n != 0 {
+	if n := env.MustQueryInt(t, `SELECT count(*) FROM placements`); n != 0 {
 		t.Errorf("refused requests left %d placements", n)
 	}
 }
@@ -450,12 +337,12 @@ func TestPlacementEachRoleAreaAndKind(t *testing.T) {
 		}
 	}
 	for _, area := range []string{"Estates", "catering", ""} {
-		recProblem(t, w.post(t, "/v1/placements", recPlacementBody(t, enrolment, "role_area", area)), http.StatusBadRequest, "role_area")
+		apitest.WantProblem(t, w.env.Do(t, http.MethodPost, "/v1/placements", w.token, recPlacementBody(t, enrolment, "role_area", area)), http.StatusBadRequest, "role_area")
 	}
 	for _, kind := range []string{"Placement", "volunteering", ""} {
-		recProblem(t, w.post(t, "/v1/placements", recPlacementBody(t, enrolment, "kind", kind)), http.StatusBadRequest, "kind")
+		apitest.WantProblem(t, w.env.Do(t, http.MethodPost, "/v1/placements", w.token, recPlacementBody(t, enrolment, "kind", kind)), http.StatusBadRequest, "kind")
 	}
-	if n := countRows(t, env, `SELECT count(*) FROM placements`); n != 9 {
+	if n := env.MustQueryInt(t, `SELECT count(*) FROM placements`); n != 9 {
 		t.Errorf("%d placements, want 9", n)
 	}
 }
@@ -471,7 +358,7 @@ func TestPlacementHoursPerWeekKeepTheirValue(t *testing.T) {
 			t.Errorf("hours_per_week %v came back as %v", hours, p.HoursPerWeek)
 		}
 	}
-	recProblem(t, w.post(t, "/v1/placements", recPlacementBody(t, enrolment, "hours_per_week", 0.4)), http.StatusBadRequest, "hours_per_week")
+	apitest.WantProblem(t, w.env.Do(t, http.MethodPost, "/v1/placements", w.token, recPlacementBody(t, enrolment, "hours_per_week", 0.4)), http.StatusBadRequest, "hours_per_week")
 
 	p := w.mustPlacement(t, recPlacementBody(t, enrolment, "hours_per_week", 7.25))
 	if p.HoursPerWeek == nil || *p.HoursPerWeek != 7.25 {
@@ -497,11 +384,11 @@ func TestPlacementPatch(t *testing.T) {
 	path := "/v1/placements/" + orig.ID
 
 	// Ending early needs a reason.
-	recProblem(t, w.patch(t, path, `{"status":"ended_early"}`), http.StatusUnprocessableEntity, "end_reason")
-	if got := recMustGet[recPlacement](t, env, w.token, path); got.Version != 1 || got.Status != "planned" {
+	apitest.WantProblem(t, w.env.Patch(t, path, w.token, `{"status":"ended_early"}`), http.StatusUnprocessableEntity, "end_reason")
+	if got := apitest.MustGet[recPlacement](t, env, path, w.token); got.Version != 1 || got.Status != "planned" {
 		t.Errorf("a refused patch changed the placement: %+v", got)
 	}
-	p := recMustPatch[recPlacement](t, w, path, `{"status":"ended_early","end_reason":"Started a job elsewhere"}`)
+	p := apitest.MustPatch[recPlacement](t, w.env, path, w.token, `{"status":"ended_early","end_reason":"Started a job elsewhere"}`)
 	if p.Status != "ended_early" || p.EndReason == nil || *p.EndReason != "Started a job elsewhere" || p.Version != 2 {
 		t.Errorf("ended early: %+v", p)
 	}
@@ -509,27 +396,27 @@ func TestPlacementPatch(t *testing.T) {
 		t.Errorf("updated_at %v (was %v), created_at %v (was %v)", p.UpdatedAt, orig.UpdatedAt, p.CreatedAt, orig.CreatedAt)
 	}
 	// Nor can the reason go while the placement stays ended early.
-	recProblem(t, w.patch(t, path, `{"end_reason":null}`), http.StatusUnprocessableEntity, "end_reason")
+	apitest.WantProblem(t, w.env.Patch(t, path, w.token, `{"end_reason":null}`), http.StatusUnprocessableEntity, "end_reason")
 
 	// Dates stay inside the cohort and in order.
-	recProblem(t, w.patch(t, path, `{"starts_on":"2027-01-01"}`), http.StatusUnprocessableEntity, "starts_on")
-	recProblem(t, w.patch(t, path, `{"ends_on":"2027-02-01"}`), http.StatusUnprocessableEntity, "ends_on")
-	recProblem(t, w.patch(t, path, `{"ends_on":"2027-01-10"}`), http.StatusUnprocessableEntity, "ends_on")
+	apitest.WantProblem(t, w.env.Patch(t, path, w.token, `{"starts_on":"2027-01-01"}`), http.StatusUnprocessableEntity, "starts_on")
+	apitest.WantProblem(t, w.env.Patch(t, path, w.token, `{"ends_on":"2027-02-01"}`), http.StatusUnprocessableEntity, "ends_on")
+	apitest.WantProblem(t, w.env.Patch(t, path, w.token, `{"ends_on":"2027-01-10"}`), http.StatusUnprocessableEntity, "ends_on")
 
 	// Merge patch: null clears, absent leaves.
-	p = recMustPatch[recPlacement](t, w, path, `{"site":null,"role_area":"clinical_support","ends_on":"2027-01-22"}`)
+	p = apitest.MustPatch[recPlacement](t, w.env, path, w.token, `{"site":null,"role_area":"clinical_support","ends_on":"2027-01-22"}`)
 	if p.Site != nil || p.RoleArea != "clinical_support" || p.EndsOn != "2027-01-22" || p.HoursPerWeek == nil || *p.HoursPerWeek != 20 ||
 		p.HostDepartment != orig.HostDepartment || p.Status != "ended_early" || p.Version != 3 {
 		t.Errorf("after a merge patch: %+v", p)
 	}
 
 	// If-Match: a stale version changes nothing; the current one does.
-	res := w.patch(t, path, `{"host_department":"Stale"}`, "If-Match", `"2"`)
-	recProblem(t, res, http.StatusPreconditionFailed, "")
-	if got := recMustGet[recPlacement](t, env, w.token, path); got.Version != 3 || got.HostDepartment != orig.HostDepartment {
+	res := w.env.Patch(t, path, w.token, `{"host_department":"Stale"}`, "If-Match", `"2"`)
+	apitest.WantProblem(t, res, http.StatusPreconditionFailed, "")
+	if got := apitest.MustGet[recPlacement](t, env, path, w.token); got.Version != 3 || got.HostDepartment != orig.HostDepartment {
 		t.Errorf("a stale patch changed the placement: %+v", got)
 	}
-	p = recMustPatch[recPlacement](t, w, path, `{"host_department":"Pharmacy"}`, "If-Match", `"3"`)
+	p = apitest.MustPatch[recPlacement](t, w.env, path, w.token, `{"host_department":"Pharmacy"}`, "If-Match", `"3"`)
 	if p.HostDepartment != "Pharmacy" || p.Version != 4 {
 		t.Errorf("patch with the current If-Match: %+v", p)
 	}
@@ -543,9 +430,9 @@ func TestPlacementPatch(t *testing.T) {
 		"deleted":         `{"deleted":true}`,
 		"role_area":       `{"role_area":"kitchens"}`,
 	} {
-		recProblem(t, w.patch(t, path, body), http.StatusBadRequest, field)
+		apitest.WantProblem(t, w.env.Patch(t, path, w.token, body), http.StatusBadRequest, field)
 	}
-	if got := recMustGet[recPlacement](t, env, w.token, path); got.Version != 4 {
+	if got := apitest.MustGet[recPlacement](t, env, path, w.token); got.Version != 4 {
 		t.Errorf("refused patches changed the placement: version %d", got.Version)
 	}
 }
@@ -561,32 +448,32 @@ func TestPlacementDeleteLeavesATombstone(t *testing.T) {
 
 	// A syncing client's high-water mark: after both were created, before the delete.
 	since := url.Values{"updated_since": {gone.UpdatedAt.Add(time.Microsecond).Format(time.RFC3339Nano)}}
-	if got := recList[recPlacement](t, env, w.token, "/v1/placements", since); len(got) != 0 {
+	if got := apitest.FirstPage[recPlacement](t, env, "/v1/placements", w.token, since); len(got) != 0 {
 		t.Fatalf("updated_since after the last change lists %v", recIDs(got))
 	}
 
-	recProblem(t, env.Do(t, http.MethodDelete, path, w.token, "", "If-Match", `"7"`), http.StatusPreconditionFailed, "")
-	if got := recMustGet[recPlacement](t, env, w.token, path); got.Deleted {
+	apitest.WantProblem(t, env.Do(t, http.MethodDelete, path, w.token, "", "If-Match", `"7"`), http.StatusPreconditionFailed, "")
+	if got := apitest.MustGet[recPlacement](t, env, path, w.token); got.Deleted {
 		t.Fatal("a delete with a stale If-Match deleted the placement")
 	}
 	if res := env.Do(t, http.MethodDelete, path, w.token, "", "If-Match", `"1"`); res.Status != http.StatusNoContent {
 		t.Fatalf("delete: %d %s", res.Status, res.Body)
 	}
-	got := recMustGet[recPlacement](t, env, w.token, path)
+	got := apitest.MustGet[recPlacement](t, env, path, w.token)
 	if !got.Deleted || got.HostDepartment != "Gone" || got.Version != 2 {
 		t.Errorf("GET after delete: %+v, want deleted at version 2", got)
 	}
 	if res := env.Do(t, http.MethodDelete, path, w.token, ""); res.Status != http.StatusNoContent {
 		t.Fatalf("delete twice: %d %s", res.Status, res.Body)
 	}
-	if got := recMustGet[recPlacement](t, env, w.token, path); !got.Deleted || got.HostDepartment != "Gone" {
+	if got := apitest.MustGet[recPlacement](t, env, path, w.token); !got.Deleted || got.HostDepartment != "Gone" {
 		t.Errorf("GET after the second delete: %+v", got)
 	}
-	if ids := recIDs(recList[recPlacement](t, env, w.token, "/v1/placements", nil)); !slices.Equal(ids, []string{kept.ID}) {
+	if ids := recIDs(apitest.FirstPage[recPlacement](t, env, "/v1/placements", w.token, nil)); !slices.Equal(ids, []string{kept.ID}) {
 		t.Errorf("default list %v, want only %s", ids, kept.ID)
 	}
-	all := recList[recPlacement](t, env, w.token, "/v1/placements", url.Values{"include_deleted": {"true"}})
-	if !recSameSet(recIDs(all), []string{kept.ID, gone.ID}) {
+	all := apitest.FirstPage[recPlacement](t, env, "/v1/placements", w.token, url.Values{"include_deleted": {"true"}})
+	if !apitest.SameSet(recIDs(all), []string{kept.ID, gone.ID}) {
 		t.Errorf("include_deleted lists %v", recIDs(all))
 	}
 	for _, p := range all {
@@ -594,24 +481,24 @@ func TestPlacementDeleteLeavesATombstone(t *testing.T) {
 			t.Errorf("include_deleted: %s deleted=%v", p.ID, p.Deleted)
 		}
 	}
-	if ids := recIDs(recList[recPlacement](t, env, w.token, "/v1/placements", url.Values{"include_deleted": {"false"}})); !slices.Equal(ids, []string{kept.ID}) {
+	if ids := recIDs(apitest.FirstPage[recPlacement](t, env, "/v1/placements", w.token, url.Values{"include_deleted": {"false"}})); !slices.Equal(ids, []string{kept.ID}) {
 		t.Errorf("include_deleted=false lists %v", ids)
 	}
 	// The sync tombstone.
-	synced := recList[recPlacement](t, env, w.token, "/v1/placements", since)
+	synced := apitest.FirstPage[recPlacement](t, env, "/v1/placements", w.token, since)
 	if len(synced) != 1 || synced[0].ID != gone.ID || !synced[0].Deleted {
 		t.Errorf("updated_since before the delete: %+v, want only %s with deleted: true", synced, gone.ID)
 	}
 
 	// A deleted placement no longer changes.
-	before := recMustGet[recPlacement](t, env, w.token, path)
-	recProblem(t, w.patch(t, path, `{"host_department":"Revived"}`), http.StatusConflict, "")
-	recProblem(t, w.patch(t, path, `{"status":"completed"}`, "If-Match", etagOf(before.Version)), http.StatusConflict, "")
-	if after := recMustGet[recPlacement](t, env, w.token, path); !reflect.DeepEqual(after, before) {
+	before := apitest.MustGet[recPlacement](t, env, path, w.token)
+	apitest.WantProblem(t, w.env.Patch(t, path, w.token, `{"host_department":"Revived"}`), http.StatusConflict, "")
+	apitest.WantProblem(t, w.env.Patch(t, path, w.token, `{"status":"completed"}`, "If-Match", apitest.ETag(before.Version)), http.StatusConflict, "")
+	if after := apitest.MustGet[recPlacement](t, env, path, w.token); !reflect.DeepEqual(after, before) {
 		t.Errorf("a patch after delete changed the placement: %+v, was %+v", after, before)
 	}
-	recProblem(t, env.Do(t, http.MethodDelete, "/v1/placements/"+uuid.NewString(), w.token, ""), http.StatusNotFound, "")
-	if n := countRows(t, env, `SELECT count(*) FROM audit_events WHERE action = 'placement.delete'`); n != 1 {
+	apitest.WantProblem(t, env.Do(t, http.MethodDelete, "/v1/placements/"+uuid.NewString(), w.token, ""), http.StatusNotFound, "")
+	if n := env.MustQueryInt(t, `SELECT count(*) FROM audit_events WHERE action = 'placement.delete'`); n != 1 {
 		t.Errorf("%d placement.delete audit events, want 1", n)
 	}
 }
@@ -632,7 +519,7 @@ func TestPlacementListFilters(t *testing.T) {
 	pl3 := w.mustPlacement(t, recPlacementBody(t, e2, "kind", "placement", "role_area", "healthcare_support", "status", "completed",
 		"starts_on", "2027-03-01", "ends_on", "2027-03-12"))
 	pl4 := w.mustPlacement(t, recPlacementBody(t, e3, "kind", "work_related_learning", "role_area", "estates"))
-	recMustPatch[recPlacement](t, w, "/v1/placements/"+pl4.ID, `{"status":"ended_early","end_reason":"Illness"}`)
+	apitest.MustPatch[recPlacement](t, w.env, "/v1/placements/"+pl4.ID, w.token, `{"status":"ended_early","end_reason":"Illness"}`)
 	pl5 := w.mustPlacement(t, recPlacementBody(t, e3, "kind", "placement", "role_area", "administration"))
 	if res := env.Do(t, http.MethodDelete, "/v1/placements/"+pl5.ID, w.token, ""); res.Status != http.StatusNoContent {
 		t.Fatalf("delete: %d %s", res.Status, res.Body)
@@ -665,7 +552,7 @@ func TestPlacementListFilters(t *testing.T) {
 		{url.Values{"enrolment_id": {e3}, "include_deleted": {"true"}}, []recPlacement{pl4, pl5}},
 	}
 	for _, tc := range cases {
-		if got := recIDs(recList[recPlacement](t, env, w.token, "/v1/placements", tc.query)); !recSameSet(got, recIDs(tc.want)) {
+		if got := recIDs(apitest.FirstPage[recPlacement](t, env, "/v1/placements", w.token, tc.query)); !apitest.SameSet(got, recIDs(tc.want)) {
 			t.Errorf("%s: got %v, want %v", tc.query.Encode(), got, recIDs(tc.want))
 		}
 	}
@@ -673,7 +560,7 @@ func TestPlacementListFilters(t *testing.T) {
 	for param, value := range map[string]string{"kind": "internship", "role_area": "kitchens", "status": "paused",
 		"enrolment_id": "nope", "cohort_id": "nope", "participant_id": "nope", "include_deleted": "maybe"} {
 		res := env.Do(t, http.MethodGet, "/v1/placements?"+url.Values{param: {value}}.Encode(), w.token, "")
-		recProblem(t, res, http.StatusBadRequest, param)
+		apitest.WantProblem(t, res, http.StatusBadRequest, param)
 	}
 }
 
@@ -709,11 +596,11 @@ func TestPlacementTenancy(t *testing.T) {
 	}
 	for _, q := range []url.Values{nil, {"enrolment_id": {enrolmentA}}, {"cohort_id": {cohortA}}, {"include_deleted": {"true"}},
 		{"updated_since": {"2000-01-01T00:00:00Z"}}} {
-		if got := recList[recPlacement](t, env, b.token, "/v1/placements", q); len(got) != 0 {
+		if got := apitest.FirstPage[recPlacement](t, env, "/v1/placements", b.token, q); len(got) != 0 {
 			t.Errorf("trust B's list %v shows %v", q, recIDs(got))
 		}
 	}
-	if got := recMustGet[recPlacement](t, env, a.token, "/v1/placements/"+theirs.ID); !reflect.DeepEqual(got, theirs) {
+	if got := apitest.MustGet[recPlacement](t, env, "/v1/placements/"+theirs.ID, a.token); !reflect.DeepEqual(got, theirs) {
 		t.Errorf("trust B changed trust A's placement: %+v", got)
 	}
 }
@@ -738,7 +625,7 @@ func TestOutcomeCreate(t *testing.T) {
 		o.StartsOn == nil || *o.StartsOn != "2026-09-01" || o.Sustained3m != nil || o.Sustained6m != nil || o.Deleted {
 		t.Errorf("created outcome does not echo its fields: %+v", o)
 	}
-	if got := recMustGet[recOutcome](t, env, w.token, "/v1/outcomes/"+o.ID); got.ID != o.ID || got.Version != 1 || !got.Positive {
+	if got := apitest.MustGet[recOutcome](t, env, "/v1/outcomes/"+o.ID, w.token); got.ID != o.ID || got.Version != 1 || !got.Positive {
 		t.Errorf("GET = %+v", got)
 	}
 
@@ -807,25 +694,25 @@ func TestOutcomeCreateRefusesBadInput(t *testing.T) {
 		{"bad destination", recOutcomeBody(t, participant, "destination", "astronaut"), 400, "destination"},
 		{"bad sector", recOutcomeBody(t, participant, "sector", "private"), 400, "sector"},
 		{"lower-case code", recOutcomeBody(t, participant, "ilr_code", "emp1"), 400, "ilr_code"},
-		{"no code", recOutcomeBody(t, participant, "ilr_code", recAbsent), 400, "ilr_code"},
-		{"no participant", recOutcomeBody(t, participant, "participant_id", recAbsent), 400, "participant_id"},
+		{"no code", recOutcomeBody(t, participant, "ilr_code", apitest.Absent), 400, "ilr_code"},
+		{"no participant", recOutcomeBody(t, participant, "participant_id", apitest.Absent), 400, "participant_id"},
 		{"bad date", recOutcomeBody(t, participant, "starts_on", "01/09/2026"), 400, "starts_on"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			recProblem(t, w.post(t, "/v1/outcomes", tc.body), tc.status, tc.field)
+			apitest.WantProblem(t, w.env.Do(t, http.MethodPost, "/v1/outcomes", w.token, tc.body), tc.status, tc.field)
 		})
 	}
 
 	// The message says which codes fit.
-	res := w.post(t, "/v1/outcomes", recOutcomeBody(t, participant, "ilr_code", "EDU2"))
-	p := recProblem(t, res, http.StatusUnprocessableEntity, "ilr_code")
+	res := w.env.Do(t, http.MethodPost, "/v1/outcomes", w.token, recOutcomeBody(t, participant, "ilr_code", "EDU2"))
+	p := apitest.WantProblem(t, res, http.StatusUnprocessableEntity, "ilr_code")
 	for _, code := range []string{"EMP1", "EMP2", "EMP4", "EMP5"} {
 		if !strings.Contains(string(res.Body), code) {
 			t.Errorf("the ilr_code problem does not list %s: %+v", code, p.Errors)
 		}
 	}
-	if n := countRows(t, env, `SELECT count(*) FROM outcomes`); n != 0 {
+	if n := env.MustQueryInt(t, `SELECT count(*) FROM outcomes`); n != 0 {
 		t.Errorf("refused requests left %d outcomes", n)
 	}
 }
@@ -868,8 +755,8 @@ func TestOutcomeListFilters(t *testing.T) {
 		{url.Values{"enrolment_id": {e2}}, []recOutcome{o3}},
 	}
 	for _, tc := range cases {
-		got := recList[recOutcome](t, env, w.token, "/v1/outcomes", tc.query)
-		if !recSameSet(recIDs(got), recIDs(tc.want)) {
+		got := apitest.FirstPage[recOutcome](t, env, "/v1/outcomes", w.token, tc.query)
+		if !apitest.SameSet(recIDs(got), recIDs(tc.want)) {
 			t.Errorf("%s: got %v, want %v", tc.query.Encode(), recIDs(got), recIDs(tc.want))
 		}
 		for _, o := range got {
@@ -881,7 +768,7 @@ func TestOutcomeListFilters(t *testing.T) {
 	for param, value := range map[string]string{"destination": "astronaut", "positive": "maybe", "participant_id": "nope",
 		"enrolment_id": "nope", "sustainment_due_before": "2026-02-30"} {
 		res := env.Do(t, http.MethodGet, "/v1/outcomes?"+url.Values{param: {value}}.Encode(), w.token, "")
-		recProblem(t, res, http.StatusBadRequest, param)
+		apitest.WantProblem(t, res, http.StatusBadRequest, param)
 	}
 }
 
@@ -912,7 +799,7 @@ func TestOutcomeSustainmentChecks(t *testing.T) {
 		for i := 0; i+1 < len(extra); i += 2 {
 			q.Set(extra[i], extra[i+1])
 		}
-		return recIDs(recList[recOutcome](t, env, w.token, "/v1/outcomes", q))
+		return recIDs(apitest.FirstPage[recOutcome](t, env, "/v1/outcomes", w.token, q))
 	}
 	if got := dueBefore(today); !slices.Equal(got, []string{due.ID}) {
 		t.Fatalf("due before today (%s): %v, want only the apprenticeship %s", today, got, due.ID)
@@ -923,11 +810,11 @@ func TestOutcomeSustainmentChecks(t *testing.T) {
 	}
 
 	path := "/v1/outcomes/" + due.ID
-	o := recMustPatch[recOutcome](t, w, path, `{"sustained_3_months":{"result":"yes","checked_on":"`+today+`"}}`)
+	o := apitest.MustPatch[recOutcome](t, w.env, path, w.token, `{"sustained_3_months":{"result":"yes","checked_on":"`+today+`"}}`)
 	if o.Sustained3m == nil || *o.Sustained3m != (recCheck{"yes", today}) || o.Sustained6m != nil || o.Version != 2 {
 		t.Errorf("after the 3-month check: %+v", o)
 	}
-	if got := recMustGet[recOutcome](t, env, w.token, path); got.Sustained3m == nil || got.Sustained3m.CheckedOn != today {
+	if got := apitest.MustGet[recOutcome](t, env, path, w.token); got.Sustained3m == nil || got.Sustained3m.CheckedOn != today {
 		t.Errorf("stored 3-month check: %+v", got.Sustained3m)
 	}
 	// Off the list until the 6-month mark, which is about two months away.
@@ -935,11 +822,11 @@ func TestOutcomeSustainmentChecks(t *testing.T) {
 		t.Errorf("due before today after the 3-month check: %v, want none", got)
 	}
 	later := recDate(now.AddDate(0, 3, 0)) // past both the apprenticeship's 6-month and notYet's 3-month marks
-	if got := dueBefore(later); !recSameSet(got, []string{due.ID, notYet.ID}) {
+	if got := dueBefore(later); !apitest.SameSet(got, []string{due.ID, notYet.ID}) {
 		t.Errorf("due before %s: %v, want %s (6 months) and %s (3 months)", later, got, due.ID, notYet.ID)
 	}
 
-	o = recMustPatch[recOutcome](t, w, path, `{"sustained_6_months":{"result":"not_known","checked_on":"`+today+`"}}`)
+	o = apitest.MustPatch[recOutcome](t, w.env, path, w.token, `{"sustained_6_months":{"result":"not_known","checked_on":"`+today+`"}}`)
 	if o.Sustained3m == nil || o.Sustained6m == nil || *o.Sustained6m != (recCheck{"not_known", today}) {
 		t.Errorf("after the 6-month check: %+v", o)
 	}
@@ -948,7 +835,7 @@ func TestOutcomeSustainmentChecks(t *testing.T) {
 	}
 
 	// null clears a check, and the outcome is due again.
-	o = recMustPatch[recOutcome](t, w, path, `{"sustained_3_months":null}`)
+	o = apitest.MustPatch[recOutcome](t, w.env, path, w.token, `{"sustained_3_months":null}`)
 	if o.Sustained3m != nil || o.Sustained6m == nil {
 		t.Errorf("after clearing the 3-month check: 3m %+v, 6m %+v", o.Sustained3m, o.Sustained6m)
 	}
@@ -958,21 +845,23 @@ func TestOutcomeSustainmentChecks(t *testing.T) {
 
 	// A check before the outcome started, or of an outcome with no start, is refused.
 	dayBefore := recDate(fourMonthsAgo.AddDate(0, 0, -1))
-	recProblem(t, w.patch(t, path, `{"sustained_3_months":{"result":"yes","checked_on":"`+dayBefore+`"}}`),
+	apitest.WantProblem(t, w.env.Patch(t, path, w.token, `{"sustained_3_months":{"result":"yes","checked_on":"`+dayBefore+`"}}`),
 		http.StatusUnprocessableEntity, "sustained_3_months.checked_on")
-	recProblem(t, w.patch(t, "/v1/outcomes/"+noStart.ID, `{"sustained_3_months":{"result":"yes","checked_on":"`+today+`"}}`),
+
+	apitest.WantProblem(t, w.env.Patch(t, "/v1/outcomes/"+noStart.ID, w.token, `{"sustained_3_months":{"result":"yes","checked_on":"`+today+`"}}`),
 		http.StatusUnprocessableEntity, "sustained_3_months")
+
 	// Nor can starts_on go while a check stands on it.
-	recProblem(t, w.patch(t, path, `{"starts_on":null}`), http.StatusUnprocessableEntity, "sustained_6_months")
+	apitest.WantProblem(t, w.env.Patch(t, path, w.token, `{"starts_on":null}`), http.StatusUnprocessableEntity, "sustained_6_months")
 	// Nor move after a recorded check.
-	recProblem(t, w.patch(t, path, `{"starts_on":"`+recDate(now.AddDate(0, 0, 1))+`"}`), http.StatusUnprocessableEntity, "sustained_6_months.checked_on")
+	apitest.WantProblem(t, w.env.Patch(t, path, w.token, `{"starts_on":"`+recDate(now.AddDate(0, 0, 1))+`"}`), http.StatusUnprocessableEntity, "sustained_6_months.checked_on")
 	for field, body := range map[string]string{
 		"sustained_3_months": `{"sustained_3_months":{"result":"maybe","checked_on":"` + today + `"}}`,
 		"sustained_6_months": `{"sustained_6_months":{"result":"yes"}}`,
 	} {
-		recProblem(t, w.patch(t, path, body), http.StatusBadRequest, field)
+		apitest.WantProblem(t, w.env.Patch(t, path, w.token, body), http.StatusBadRequest, field)
 	}
-	if got := recMustGet[recOutcome](t, env, w.token, path); got.Version != 4 || got.Sustained3m != nil || got.StartsOn == nil {
+	if got := apitest.MustGet[recOutcome](t, env, path, w.token); got.Version != 4 || got.Sustained3m != nil || got.StartsOn == nil {
 		t.Errorf("refused patches changed the outcome: %+v", got)
 	}
 }
@@ -988,7 +877,7 @@ func TestOutcomeSustainmentDueBoundaries(t *testing.T) {
 
 	dueBefore := func(day string) []string {
 		t.Helper()
-		return recIDs(recList[recOutcome](t, env, w.token, "/v1/outcomes", url.Values{"sustainment_due_before": {day}}))
+		return recIDs(apitest.FirstPage[recOutcome](t, env, "/v1/outcomes", w.token, url.Values{"sustainment_due_before": {day}}))
 	}
 	for day, want := range map[string][]string{
 		"2026-02-28": nil,
@@ -996,20 +885,21 @@ func TestOutcomeSustainmentDueBoundaries(t *testing.T) {
 		"2026-04-10": {monthEnd.ID}, // 10 January + 3 months is 10 April: not before 10 April
 		"2026-04-11": {monthEnd.ID, january.ID},
 	} {
-		if got := dueBefore(day); !recSameSet(got, want) {
+		if got := dueBefore(day); !apitest.SameSet(got, want) {
 			t.Errorf("due before %s: %v, want %v", day, got, want)
 		}
 	}
-	recMustPatch[recOutcome](t, w, "/v1/outcomes/"+january.ID, `{"sustained_3_months":{"result":"yes","checked_on":"2026-04-14"}}`)
-	recMustPatch[recOutcome](t, w, "/v1/outcomes/"+monthEnd.ID, `{"sustained_3_months":{"result":"no","checked_on":"2026-03-02"},`+
+	apitest.MustPatch[recOutcome](t, w.env, "/v1/outcomes/"+january.ID, w.token, `{"sustained_3_months":{"result":"yes","checked_on":"2026-04-14"}}`)
+	apitest.MustPatch[recOutcome](t, w.env, "/v1/outcomes/"+monthEnd.ID, w.token, `{"sustained_3_months":{"result":"no","checked_on":"2026-03-02"},`+
 		`"sustained_6_months":{"result":"no","checked_on":"2026-06-01"}}`)
+
 	for day, want := range map[string][]string{
 		"2026-04-11": nil,
 		"2026-07-10": nil,
 		"2026-07-11": {january.ID},
 		"2030-01-01": {january.ID},
 	} {
-		if got := dueBefore(day); !recSameSet(got, want) {
+		if got := dueBefore(day); !apitest.SameSet(got, want) {
 			t.Errorf("after the checks, due before %s: %v, want %v", day, got, want)
 		}
 	}
@@ -1024,20 +914,20 @@ func TestOutcomePatch(t *testing.T) {
 	path := "/v1/outcomes/" + orig.ID
 
 	// The code must follow the destination.
-	recProblem(t, w.patch(t, path, `{"destination":"employment"}`), http.StatusUnprocessableEntity, "ilr_code")
-	recProblem(t, w.patch(t, path, `{"ilr_code":"EMP1"}`), http.StatusUnprocessableEntity, "ilr_code")
-	o := recMustPatch[recOutcome](t, w, path, `{"destination":"employment","ilr_code":"EMP1","sector":null}`)
+	apitest.WantProblem(t, w.env.Patch(t, path, w.token, `{"destination":"employment"}`), http.StatusUnprocessableEntity, "ilr_code")
+	apitest.WantProblem(t, w.env.Patch(t, path, w.token, `{"ilr_code":"EMP1"}`), http.StatusUnprocessableEntity, "ilr_code")
+	o := apitest.MustPatch[recOutcome](t, w.env, path, w.token, `{"destination":"employment","ilr_code":"EMP1","sector":null}`)
 	if o.Destination != "employment" || o.ILRCode != "EMP1" || !o.Positive || o.Sector != nil || o.Employer == nil || o.Version != 2 {
 		t.Errorf("after the patch: %+v", o)
 	}
-	o = recMustPatch[recOutcome](t, w, path, `{"destination":"none","ilr_code":"OTH1","employer":null}`)
+	o = apitest.MustPatch[recOutcome](t, w.env, path, w.token, `{"destination":"none","ilr_code":"OTH1","employer":null}`)
 	if o.Positive || o.Employer != nil {
 		t.Errorf("positive %v, employer %v after moving to none", o.Positive, o.Employer)
 	}
 
 	// If-Match.
-	recProblem(t, w.patch(t, path, `{"role":"Stale"}`, "If-Match", `"2"`), http.StatusPreconditionFailed, "")
-	if o := recMustPatch[recOutcome](t, w, path, `{"role":"Porter"}`, "If-Match", `"3"`); o.Role == nil || *o.Role != "Porter" || o.Version != 4 {
+	apitest.WantProblem(t, w.env.Patch(t, path, w.token, `{"role":"Stale"}`, "If-Match", `"2"`), http.StatusPreconditionFailed, "")
+	if o := apitest.MustPatch[recOutcome](t, w.env, path, w.token, `{"role":"Porter"}`, "If-Match", `"3"`); o.Role == nil || *o.Role != "Porter" || o.Version != 4 {
 		t.Errorf("patch with the current If-Match: %+v", o)
 	}
 
@@ -1049,9 +939,9 @@ func TestOutcomePatch(t *testing.T) {
 		"deleted":         `{"deleted":false}`,
 		"destination":     `{"destination":null}`,
 	} {
-		recProblem(t, w.patch(t, path, body), http.StatusBadRequest, field)
+		apitest.WantProblem(t, w.env.Patch(t, path, w.token, body), http.StatusBadRequest, field)
 	}
-	if got := recMustGet[recOutcome](t, env, w.token, path); got.Version != 4 || got.Destination != "none" {
+	if got := apitest.MustGet[recOutcome](t, env, path, w.token); got.Version != 4 || got.Destination != "none" {
 		t.Errorf("refused patches changed the outcome: %+v", got)
 	}
 }
@@ -1066,29 +956,29 @@ func TestOutcomeDeleteLeavesATombstone(t *testing.T) {
 	path := "/v1/outcomes/" + gone.ID
 
 	since := url.Values{"updated_since": {gone.UpdatedAt.Add(time.Microsecond).Format(time.RFC3339Nano)}}
-	if got := recList[recOutcome](t, env, w.token, "/v1/outcomes", since); len(got) != 0 {
+	if got := apitest.FirstPage[recOutcome](t, env, "/v1/outcomes", w.token, since); len(got) != 0 {
 		t.Fatalf("updated_since after the last change lists %v", recIDs(got))
 	}
-	recProblem(t, env.Do(t, http.MethodDelete, path, w.token, "", "If-Match", `"2"`), http.StatusPreconditionFailed, "")
+	apitest.WantProblem(t, env.Do(t, http.MethodDelete, path, w.token, "", "If-Match", `"2"`), http.StatusPreconditionFailed, "")
 	if res := env.Do(t, http.MethodDelete, path, w.token, ""); res.Status != http.StatusNoContent {
 		t.Fatalf("delete: %d %s", res.Status, res.Body)
 	}
-	got := recMustGet[recOutcome](t, env, w.token, path)
+	got := apitest.MustGet[recOutcome](t, env, path, w.token)
 	if !got.Deleted || got.Destination != "volunteering" || got.Version != 2 {
 		t.Errorf("GET after delete: %+v, want deleted at version 2", got)
 	}
 	if res := env.Do(t, http.MethodDelete, path, w.token, ""); res.Status != http.StatusNoContent {
 		t.Fatalf("delete twice: %d %s", res.Status, res.Body)
 	}
-	if ids := recIDs(recList[recOutcome](t, env, w.token, "/v1/outcomes", nil)); !slices.Equal(ids, []string{kept.ID}) {
+	if ids := recIDs(apitest.FirstPage[recOutcome](t, env, "/v1/outcomes", w.token, nil)); !slices.Equal(ids, []string{kept.ID}) {
 		t.Errorf("default list %v, want only %s", ids, kept.ID)
 	}
 	// Neither do filters bring it back without include_deleted.
-	if ids := recIDs(recList[recOutcome](t, env, w.token, "/v1/outcomes", url.Values{"participant_id": {participant}, "positive": {"true"}})); !slices.Equal(ids, []string{kept.ID}) {
+	if ids := recIDs(apitest.FirstPage[recOutcome](t, env, "/v1/outcomes", w.token, url.Values{"participant_id": {participant}, "positive": {"true"}})); !slices.Equal(ids, []string{kept.ID}) {
 		t.Errorf("filtered list %v, want only %s", ids, kept.ID)
 	}
-	all := recList[recOutcome](t, env, w.token, "/v1/outcomes", url.Values{"include_deleted": {"true"}})
-	if !recSameSet(recIDs(all), []string{kept.ID, gone.ID}) {
+	all := apitest.FirstPage[recOutcome](t, env, "/v1/outcomes", w.token, url.Values{"include_deleted": {"true"}})
+	if !apitest.SameSet(recIDs(all), []string{kept.ID, gone.ID}) {
 		t.Errorf("include_deleted lists %v", recIDs(all))
 	}
 	for _, o := range all {
@@ -1096,19 +986,19 @@ func TestOutcomeDeleteLeavesATombstone(t *testing.T) {
 			t.Errorf("include_deleted: %s deleted=%v", o.ID, o.Deleted)
 		}
 	}
-	synced := recList[recOutcome](t, env, w.token, "/v1/outcomes", since)
+	synced := apitest.FirstPage[recOutcome](t, env, "/v1/outcomes", w.token, since)
 	if len(synced) != 1 || synced[0].ID != gone.ID || !synced[0].Deleted {
 		t.Errorf("updated_since before the delete: %+v, want only %s with deleted: true", synced, gone.ID)
 	}
 
-	before := recMustGet[recOutcome](t, env, w.token, path)
-	recProblem(t, w.patch(t, path, `{"role":"Revived"}`), http.StatusConflict, "")
-	recProblem(t, w.patch(t, path, `{"sector":null}`, "If-Match", etagOf(before.Version)), http.StatusConflict, "")
-	if after := recMustGet[recOutcome](t, env, w.token, path); !reflect.DeepEqual(after, before) {
+	before := apitest.MustGet[recOutcome](t, env, path, w.token)
+	apitest.WantProblem(t, w.env.Patch(t, path, w.token, `{"role":"Revived"}`), http.StatusConflict, "")
+	apitest.WantProblem(t, w.env.Patch(t, path, w.token, `{"sector":null}`, "If-Match", apitest.ETag(before.Version)), http.StatusConflict, "")
+	if after := apitest.MustGet[recOutcome](t, env, path, w.token); !reflect.DeepEqual(after, before) {
 		t.Errorf("a patch after delete changed the outcome: %+v, was %+v", after, before)
 	}
-	recProblem(t, env.Do(t, http.MethodDelete, "/v1/outcomes/"+uuid.NewString(), w.token, ""), http.StatusNotFound, "")
-	if n := countRows(t, env, `SELECT count(*) FROM audit_events WHERE action = 'outcome.delete'`); n != 1 {
+	apitest.WantProblem(t, env.Do(t, http.MethodDelete, "/v1/outcomes/"+uuid.NewString(), w.token, ""), http.StatusNotFound, "")
+	if n := env.MustQueryInt(t, `SELECT count(*) FROM audit_events WHERE action = 'outcome.delete'`); n != 1 {
 		t.Errorf("%d outcome.delete audit events, want 1", n)
 	}
 }
@@ -1147,26 +1037,27 @@ func TestOutcomeTenancy(t *testing.T) {
 
 	// Trust B cannot record an outcome for trust A's participant, nor hang its own on A's enrolment;
 	// A's participant looks like one that does not exist.
-	res := b.post(t, "/v1/outcomes", recOutcomeBody(t, participantA, "employer", "Sneaky"))
-	pa := recProblem(t, res, http.StatusUnprocessableEntity, "participant_id")
-	pm := recProblem(t, b.post(t, "/v1/outcomes", recOutcomeBody(t, uuid.NewString(), "employer", "Sneaky")), http.StatusUnprocessableEntity, "participant_id")
+	res := b.env.Do(t, http.MethodPost, "/v1/outcomes", b.token, recOutcomeBody(t, participantA, "employer", "Sneaky"))
+	pa := apitest.WantProblem(t, res, http.StatusUnprocessableEntity, "participant_id")
+	pm := apitest.WantProblem(t, b.env.Do(t, http.MethodPost, "/v1/outcomes", b.token, recOutcomeBody(t, uuid.NewString(), "employer", "Sneaky")), http.StatusUnprocessableEntity, "participant_id")
 	if pa.Detail != pm.Detail || pa.Errors[0].Message != pm.Errors[0].Message {
 		t.Errorf("trust A's participant answers %+v, a missing one %+v", pa, pm)
 	}
 	participantB := b.participant(t)
-	recProblem(t, b.post(t, "/v1/outcomes", recOutcomeBody(t, participantB, "enrolment_id", enrolmentA, "employer", "Sneaky")),
+	apitest.WantProblem(t, b.env.Do(t, http.MethodPost, "/v1/outcomes", b.token, recOutcomeBody(t, participantB, "enrolment_id", enrolmentA, "employer", "Sneaky")),
 		http.StatusUnprocessableEntity, "enrolment_id")
-	if n := countRows(t, env, `SELECT count(*) FROM outcomes WHERE employer = 'Sneaky'`); n != 0 {
+
+	if n := env.MustQueryInt(t, `SELECT count(*) FROM outcomes WHERE employer = 'Sneaky'`); n != 0 {
 		t.Errorf("%d outcomes recorded out of reach", n)
 	}
 
 	for _, q := range []url.Values{nil, {"participant_id": {participantA}}, {"enrolment_id": {enrolmentA}}, {"include_deleted": {"true"}},
 		{"sustainment_due_before": {"2030-01-01"}}, {"positive": {"true"}}, {"updated_since": {"2000-01-01T00:00:00Z"}}} {
-		if got := recList[recOutcome](t, env, b.token, "/v1/outcomes", q); len(got) != 0 {
+		if got := apitest.FirstPage[recOutcome](t, env, "/v1/outcomes", b.token, q); len(got) != 0 {
 			t.Errorf("trust B's list %v shows %v", q, recIDs(got))
 		}
 	}
-	if got := recMustGet[recOutcome](t, env, a.token, "/v1/outcomes/"+theirs.ID); got.Version != 1 || got.Deleted ||
+	if got := apitest.MustGet[recOutcome](t, env, "/v1/outcomes/"+theirs.ID, a.token); got.Version != 1 || got.Deleted ||
 		got.Employer == nil || *got.Employer != "Hidden" || got.Sustained3m != nil {
 		t.Errorf("trust B changed trust A's outcome: %+v", got)
 	}
@@ -1185,17 +1076,17 @@ func TestPlacementDeleteTwiceChangesNothing(t *testing.T) {
 	if res := env.Do(t, http.MethodDelete, path, w.token, ""); res.Status != http.StatusNoContent {
 		t.Fatalf("delete: %d %s", res.Status, res.Body)
 	}
-	first := recMustGet[recPlacement](t, env, w.token, path)
-	if res := env.Do(t, http.MethodDelete, path, w.token, "", "If-Match", etagOf(first.Version)); res.Status != http.StatusNoContent {
+	first := apitest.MustGet[recPlacement](t, env, path, w.token)
+	if res := env.Do(t, http.MethodDelete, path, w.token, "", "If-Match", apitest.ETag(first.Version)); res.Status != http.StatusNoContent {
 		t.Fatalf("delete twice: %d %s", res.Status, res.Body)
 	}
-	second := recMustGet[recPlacement](t, env, w.token, path)
+	second := apitest.MustGet[recPlacement](t, env, path, w.token)
 	if !reflect.DeepEqual(second, first) {
 		t.Fatalf("regression: a second DELETE of a deleted placement moved version %d -> %d and updated_at %v -> %v "+
 			"(internal/service/placements.go Delete's change func leaves an already deleted placement as it is and returns nil, "+
 			"and the store's Update in internal/postgres/store.go writes the row regardless, so the p4w_touch trigger bumps both)", first.Version, second.Version, first.UpdatedAt, second.UpdatedAt)
 	}
-	if res := env.Do(t, http.MethodDelete, path, w.token, "", "If-Match", etagOf(first.Version)); res.Status != http.StatusNoContent {
+	if res := env.Do(t, http.MethodDelete, path, w.token, "", "If-Match", apitest.ETag(first.Version)); res.Status != http.StatusNoContent {
 		t.Errorf("a third delete with the tombstone's ETag: %d %s", res.Status, res.Body)
 	}
 }
@@ -1209,17 +1100,17 @@ func TestOutcomeDeleteTwiceChangesNothing(t *testing.T) {
 	if res := env.Do(t, http.MethodDelete, path, w.token, ""); res.Status != http.StatusNoContent {
 		t.Fatalf("delete: %d %s", res.Status, res.Body)
 	}
-	first := recMustGet[recOutcome](t, env, w.token, path)
-	if res := env.Do(t, http.MethodDelete, path, w.token, "", "If-Match", etagOf(first.Version)); res.Status != http.StatusNoContent {
+	first := apitest.MustGet[recOutcome](t, env, path, w.token)
+	if res := env.Do(t, http.MethodDelete, path, w.token, "", "If-Match", apitest.ETag(first.Version)); res.Status != http.StatusNoContent {
 		t.Fatalf("delete twice: %d %s", res.Status, res.Body)
 	}
-	second := recMustGet[recOutcome](t, env, w.token, path)
+	second := apitest.MustGet[recOutcome](t, env, path, w.token)
 	if !reflect.DeepEqual(second, first) {
 		t.Fatalf("regression: a second DELETE of a deleted outcome moved version %d -> %d and updated_at %v -> %v "+
 			"(internal/service/outcomes.go Delete's change func leaves an already deleted outcome as it is and returns nil, "+
 			"and the store's Update in internal/postgres/store.go writes the row regardless, so the p4w_touch trigger bumps both)", first.Version, second.Version, first.UpdatedAt, second.UpdatedAt)
 	}
-	if res := env.Do(t, http.MethodDelete, path, w.token, "", "If-Match", etagOf(first.Version)); res.Status != http.StatusNoContent {
+	if res := env.Do(t, http.MethodDelete, path, w.token, "", "If-Match", apitest.ETag(first.Version)); res.Status != http.StatusNoContent {
 		t.Errorf("a third delete with the tombstone's ETag: %d %s", res.Status, res.Body)
 	}
 }

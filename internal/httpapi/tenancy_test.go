@@ -63,15 +63,15 @@ func TestEveryRouteKeepsTrustsApart(t *testing.T) {
 	}
 	var outcome struct{ ID string }
 	res.Decode(t, &outcome)
-	mentorID := mustCreated(t, env.Do(t, http.MethodPost, "/v1/mentors", aCoordinator,
+	mentorID := apitest.CreatedID(t, env.Do(t, http.MethodPost, "/v1/mentors", aCoordinator,
 		`{"organisation_id":"`+a.ID.String()+`","kind":"professional","given_name":"Mo","family_name":"Mentor"}`))
-	matchID := mustCreated(t, env.Do(t, http.MethodPost, "/v1/mentoring-matches", aCoordinator,
+	matchID := apitest.CreatedID(t, env.Do(t, http.MethodPost, "/v1/mentoring-matches", aCoordinator,
 		`{"mentor_id":"`+mentorID+`","participant_id":"`+participant.ID+`","starts_on":"2027-01-04","planned_end_on":"2027-05-04"}`))
-	mustCreated(t, env.Do(t, http.MethodPost, "/v1/mentoring-matches/"+matchID+"/check-ins", aCoordinator,
+	apitest.CreatedID(t, env.Do(t, http.MethodPost, "/v1/mentoring-matches/"+matchID+"/check-ins", aCoordinator,
 		`{"held_on":"2027-01-11","minutes":30,"mode":"video"}`))
-	vacancyID := mustCreated(t, env.Do(t, http.MethodPost, "/v1/vacancies", aCoordinator,
+	vacancyID := apitest.CreatedID(t, env.Do(t, http.MethodPost, "/v1/vacancies", aCoordinator,
 		`{"organisation_id":"`+a.ID.String()+`","employer_name":"Trust A Estates","role":"Porter","closing_on":"2027-02-01"}`))
-	interviewID := mustCreated(t, env.Do(t, http.MethodPost, "/v1/interviews", aCoordinator,
+	interviewID := apitest.CreatedID(t, env.Do(t, http.MethodPost, "/v1/interviews", aCoordinator,
 		`{"vacancy_id":"`+vacancyID+`","participant_id":"`+participant.ID+`","held_on":"2027-01-20"}`))
 	if participant.ID == "" || len(aUser.Data) == 0 || client.ID == "" || cohort.ID == "" || enrolment.ID == "" {
 		t.Fatal("setting up trust A's records failed")
@@ -226,15 +226,4 @@ func TestEveryRouteKeepsTrustsApart(t *testing.T) {
 		t.Errorf("participants: %d (err %v), want only trust A's one", count, err)
 	}
 
-}
-
-// mustCreated checks a 201 and returns the new record's id.
-func mustCreated(t *testing.T, res apitest.Response) string {
-	t.Helper()
-	if res.Status != http.StatusCreated {
-		t.Fatalf("create: %d %s", res.Status, res.Body)
-	}
-	var v struct{ ID string }
-	res.Decode(t, &v)
-	return v.ID
 }

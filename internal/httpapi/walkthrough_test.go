@@ -1,7 +1,6 @@
 package httpapi_test
 
 import (
-	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -91,12 +90,12 @@ func TestWalkThrough(t *testing.T) {
 	outcomeID := o["id"].(string)
 
 	due := get("/v1/outcomes?sustainment_due_before=2027-08-11")
-	if !strings.Contains(toJSON(t, due["data"]), outcomeID) {
+	if !strings.Contains(apitest.Marshal(t, due["data"]), outcomeID) {
 		t.Errorf("the apprenticeship is not due its 3-month check by 2027-08-11: %v", due["data"])
 	}
 	checked := patch("/v1/outcomes/"+outcomeID, `{"sustained_3_months":{"result":"yes","checked_on":"2027-08-12"}}`)
-	want("3-month check", toJSON(t, checked["sustained_3_months"]), `{"checked_on":"2027-08-12","result":"yes"}`)
-	if strings.Contains(toJSON(t, get("/v1/outcomes?sustainment_due_before=2027-08-11")["data"]), outcomeID) {
+	want("3-month check", apitest.Marshal(t, checked["sustained_3_months"]), `{"checked_on":"2027-08-12","result":"yes"}`)
+	if strings.Contains(apitest.Marshal(t, get("/v1/outcomes?sustainment_due_before=2027-08-11")["data"]), outcomeID) {
 		t.Error("the checked apprenticeship is still listed as due before its 6-month mark")
 	}
 
@@ -108,15 +107,6 @@ func TestWalkThrough(t *testing.T) {
 	if strings.Join(kinds, ",") != strings.Join(wantKinds, ",") {
 		t.Errorf("timeline %v, want %v", kinds, wantKinds)
 	}
-}
-
-func toJSON(t *testing.T, v any) string {
-	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
 }
 
 func uuidOf(t *testing.T, s string) uuid.UUID {
