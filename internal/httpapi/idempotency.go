@@ -7,8 +7,10 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
 	"github.com/p4w-nhs/p4w/internal/domain"
@@ -89,7 +91,7 @@ func idempotency(tx Transactor, store IdempotencyStore, ttl time.Duration) echo.
 					return errRollback
 				}
 				stored := domain.IdempotentReply{Scope: scope, Key: key, RequestHash: hash[:], Status: rec.status,
-					Header: map[string][]string{}, Body: rec.body.Bytes(), ResourcePath: rec.Header().Get("Location")}
+					Header: map[string][]string{}, Body: rec.body.Bytes(), ResourceID: resourceOf(rec.Header().Get("Location"))}
 				for _, h := range replayedHeaders {
 					if v := rec.Header().Values(h); len(v) > 0 {
 						stored.Header[h] = v
@@ -141,4 +143,14 @@ func (r *recorder) flushTo(w http.ResponseWriter) error {
 	w.WriteHeader(r.status)
 	_, err := w.Write(r.body.Bytes())
 	return err
+}
+
+// resourceOf is the id of the record at location, the last segment of its path, or uuid.Nil
+// when that is not an id (a list's URL, say).
+func resourceOf(location string) uuid.UUID {
+	id, err := uuid.Parse(location[strings.LastIndexByte(location, '/')+1:])
+	if err != nil {
+		return uuid.Nil
+	}
+	return id
 }

@@ -58,7 +58,7 @@ func setup(b *testing.B) fixture {
 func build(b *testing.B) (fixture, error) {
 	ctx := context.Background()
 	url := pgtest.NewURL(b)
-	db, err := postgres.Open(ctx, url, postgres.PoolOptions{MaxOpen: poolSize, MaxIdle: poolSize})
+	db, err := postgres.Open(ctx, url, postgres.PoolOptions{MaxOpen: poolSize})
 	if err != nil {
 		return fixture{}, err
 	}

@@ -64,7 +64,7 @@ func NewURL(tb testing.TB) string {
 // NewDB opens a fresh migrated database for tb, closed and dropped when tb ends.
 func NewDB(tb testing.TB) *postgres.DB {
 	tb.Helper()
-	db, err := postgres.Open(context.Background(), NewURL(tb), postgres.PoolOptions{MaxOpen: 10})
+	db, err := postgres.Open(context.Background(), NewURL(tb), postgres.PoolOptions{MaxOpen: 10, Tracer: Tracer{}})
 	if err != nil {
 		tb.Fatalf("open test database: %v", err)
 	}

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"gorm.io/gorm"
 
 	"github.com/p4w-nhs/p4w/internal/domain"
 )
@@ -43,35 +42,26 @@ func (r *Audit) Record(ctx context.Context, e domain.AuditEvent) error {
 	}
 	m := auditEvent{ID: NewID(), Actor: e.Actor, OrganisationID: e.OrganisationID, Action: e.Action,
 		ResourceType: e.ResourceType, ResourceID: e.ResourceID, Fields: e.Fields, RequestID: e.RequestID}
-	return translate(r.db.conn(ctx).Create(&m).Error, "audit event")
+	return translate(r.db.InTx(ctx, func(ctx context.Context) error { return r.db.orm(ctx).Create(&m).Error }), "audit event")
 }
 
 // List returns a page of audit events within the caller's reach, in (updated_at, id) order.
 func (r *Audit) List(ctx context.Context, f domain.AuditFilter, req domain.PageRequest) (domain.Page[domain.AuditEvent], error) {
-	rows, err := find[auditEvent](ctx, r.db, func(q *gorm.DB) *gorm.DB {
-		q = q.Scopes(reach(ctx, "organisation_id"), page("audit_events", req))
-		// In a fixed order, so that the same filters make the same SQL (one prepared statement).
-		for _, c := range []struct {
-			column string
-			v      *string
-		}{{"actor", f.Actor}, {"action", f.Action}, {"resource_type", f.ResourceType}, {"resource_id", f.ResourceID}} {
-			if c.v != nil {
-				q = q.Where(c.column+" = ?", *c.v)
-			}
-		}
-		if f.OrganisationID != nil {
-			q = q.Where("organisation_id = ?", *f.OrganisationID)
-		}
-		if f.From != nil {
-			q = q.Where("at >= ?", *f.From)
-		}
-		if f.To != nil {
-			q = q.Where("at < ?", *f.To)
-		}
-		return q
-	})
+	s := reach(ctx, "organisation_id").to(selectFrom[auditEvent]())
+	eq(s, "actor", f.Actor)
+	eq(s, "action", f.Action)
+	eq(s, "resource_type", f.ResourceType)
+	eq(s, "resource_id", f.ResourceID)
+	eq(s, "organisation_id", f.OrganisationID)
+	if f.From != nil {
+		s.and("at >= ?", *f.From)
+	}
+	if f.To != nil {
+		s.and("at < ?", *f.To)
+	}
+	found, err := rows[auditEvent](ctx, r.db, page(s, "audit_events", req))
 	if err != nil {
 		return domain.Page[domain.AuditEvent]{}, translate(err, "list audit events")
 	}
-	return cut(rows, req.Limit, func(m auditEvent) domain.Position { return domain.Position{UpdatedAt: m.UpdatedAt, ID: m.ID} }, auditEvent.toDomain), nil
+	return cut(found, req.Limit, func(m auditEvent) domain.Position { return domain.Position{UpdatedAt: m.UpdatedAt, ID: m.ID} }, auditEvent.toDomain), nil
 }

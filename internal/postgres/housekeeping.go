@@ -17,17 +17,17 @@ func Housekeep(ctx context.Context, db *DB, idempotencyTTL time.Duration) (delet
 		sql  string
 		args []any
 	}{
-		{`DELETE FROM idempotency_keys WHERE created_at < ?`, []any{now.Add(-idempotencyTTL)}},
-		{`DELETE FROM refresh_tokens WHERE expires_at < ?`, []any{dayAgo}},
-		{`DELETE FROM sign_in_throttle WHERE updated_at < ? AND (blocked_until IS NULL OR blocked_until < ?)`, []any{dayAgo, now}},
+		{`DELETE FROM idempotency_keys WHERE created_at < $1`, []any{now.Add(-idempotencyTTL)}},
+		{`DELETE FROM refresh_tokens WHERE expires_at < $1`, []any{dayAgo}},
+		{`DELETE FROM sign_in_throttle WHERE updated_at < $1 AND (blocked_until IS NULL OR blocked_until < $2)`, []any{dayAgo, now}},
 	}
 	err = db.InTx(ctx, func(ctx context.Context) error {
 		for _, d := range deletes {
-			res := db.conn(ctx).Exec(d.sql, d.args...)
-			if res.Error != nil {
-				return fmt.Errorf("housekeeping: %w", res.Error)
+			tag, err := db.Exec(ctx, d.sql, d.args...)
+			if err != nil {
+				return fmt.Errorf("housekeeping: %w", err)
 			}
-			deleted += res.RowsAffected
+			deleted += tag.RowsAffected()
 		}
 		return nil
 	})

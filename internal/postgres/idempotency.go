@@ -7,7 +7,8 @@ import (
 	"errors"
 	"time"
 
-	"gorm.io/gorm"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/p4w-nhs/p4w/internal/domain"
 )
@@ -19,7 +20,7 @@ type idempotencyKey struct {
 	Status         int
 	ResponseHeader map[string][]string `gorm:"serializer:json"`
 	ResponseBody   []byte
-	ResourcePath   *string
+	ResourceID     *uuid.UUID
 	CreatedAt      time.Time `gorm:"<-:false"`
 }
 
@@ -36,15 +37,18 @@ func NewIdempotency(db *DB) *Idempotency { return &Idempotency{db} }
 func (r *Idempotency) Lock(ctx context.Context, scope, key string) (bool, error) {
 	sum := sha256.Sum256([]byte(scope + "\x00" + key))
 	var locked bool
-	err := r.db.conn(ctx).Raw("SELECT pg_try_advisory_xact_lock(?)", int64(binary.BigEndian.Uint64(sum[:8]))).Scan(&locked).Error
+	err := r.db.Query(ctx, func(rows pgx.Rows) (err error) {
+		locked, err = pgx.CollectExactlyOneRow(rows, pgx.RowTo[bool])
+		return err
+	}, "SELECT pg_try_advisory_xact_lock($1)", int64(binary.BigEndian.Uint64(sum[:8])))
 	return locked, translate(err, "idempotency lock")
 }
 
 // Find returns the stored reply for the key, or nil when there is none younger than maxAge.
 func (r *Idempotency) Find(ctx context.Context, scope, key string, maxAge time.Duration) (*domain.IdempotentReply, error) {
-	var m idempotencyKey
-	err := r.db.conn(ctx).Take(&m, "scope = ? AND key = ? AND created_at > ?", scope, key, time.Now().Add(-maxAge)).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
+	m, err := one[idempotencyKey](ctx, r.db, selectFrom[idempotencyKey]().
+		and("scope = ? AND key = ? AND created_at > ?", scope, key, time.Now().Add(-maxAge)))
+	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
 	}
 	if err != nil {
@@ -52,8 +56,8 @@ func (r *Idempotency) Find(ctx context.Context, scope, key string, maxAge time.D
 	}
 	out := &domain.IdempotentReply{Scope: m.Scope, Key: m.Key, RequestHash: m.RequestHash, Status: m.Status,
 		Header: m.ResponseHeader, Body: m.ResponseBody}
-	if m.ResourcePath != nil {
-		out.ResourcePath = *m.ResourcePath
+	if m.ResourceID != nil {
+		out.ResourceID = *m.ResourceID
 	}
 	return out, nil
 }
@@ -62,18 +66,21 @@ func (r *Idempotency) Find(ctx context.Context, scope, key string, maxAge time.D
 func (r *Idempotency) Save(ctx context.Context, reply domain.IdempotentReply) error {
 	m := idempotencyKey{Scope: reply.Scope, Key: reply.Key, RequestHash: reply.RequestHash, Status: reply.Status,
 		ResponseHeader: reply.Header, ResponseBody: reply.Body}
-	if reply.ResourcePath != "" {
-		m.ResourcePath = &reply.ResourcePath
+	if reply.ResourceID != uuid.Nil {
+		m.ResourceID = &reply.ResourceID
 	}
-	err := r.db.conn(ctx).Exec(`DELETE FROM idempotency_keys WHERE scope = ? AND key = ?`, m.Scope, m.Key).Error
-	if err == nil {
-		err = r.db.conn(ctx).Create(&m).Error
-	}
+	err := r.db.InTx(ctx, func(ctx context.Context) error {
+		if _, err := r.db.Exec(ctx, `DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2`, m.Scope, m.Key); err != nil {
+			return err
+		}
+		return r.db.orm(ctx).Create(&m).Error
+	})
 	return translate(err, "idempotency key")
 }
 
-// ForgetResource discards stored replies that carried the record at path, so that erasing a
+// ForgetRecord discards stored replies that carried the record id, so that erasing a
 // participant leaves no copy of their data behind.
-func (r *Idempotency) ForgetResource(ctx context.Context, path string) error {
-	return translate(r.db.conn(ctx).Exec(`DELETE FROM idempotency_keys WHERE resource_path = ?`, path).Error, "idempotency keys")
+func (r *Idempotency) ForgetRecord(ctx context.Context, id uuid.UUID) error {
+	_, err := r.db.Exec(ctx, `DELETE FROM idempotency_keys WHERE resource_id = $1`, id)
+	return translate(err, "idempotency keys")
 }

@@ -5,8 +5,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"github.com/p4w-nhs/p4w/internal/domain"
 )
@@ -23,6 +21,10 @@ type organisation struct {
 }
 
 func (organisation) TableName() string { return "organisations" }
+func (m organisation) position() domain.Position {
+	return domain.Position{UpdatedAt: m.UpdatedAt, ID: m.ID}
+}
+func (m organisation) rowVersion() int64 { return m.Version }
 
 type organisationMember struct {
 	CollaborationID uuid.UUID `gorm:"primaryKey"`
@@ -38,84 +40,113 @@ func (m organisation) toDomain() domain.Organisation {
 	}
 }
 
-// Organisations stores organisations and collaboration memberships.
-type Organisations struct{ db *DB }
+func organisationModel(o domain.Organisation) organisation {
+	return organisation{ID: o.ID, Kind: string(o.Kind), Name: o.Name, ODSCode: o.ODSCode, Region: o.Region}
+}
+
+// organisationFilter is a list's filters, and for ListMembers the collaboration whose members
+// to list.
+type organisationFilter struct {
+	domain.OrganisationFilter
+	memberOf *uuid.UUID
+}
+
+// Organisations stores organisations and collaboration memberships. Its reads fill each
+// collaboration's member ids.
+type Organisations struct {
+	store[organisation, domain.Organisation, organisationFilter]
+}
 
 // NewOrganisations returns the organisations repository.
-func NewOrganisations(db *DB) *Organisations { return &Organisations{db} }
+func NewOrganisations(db *DB) *Organisations {
+	return &Organisations{store[organisation, domain.Organisation, organisationFilter]{
+		db: db, what: "organisation", duplicate: "an organisation with this ods_code",
+		toDomain: organisation.toDomain,
+		toModel:  organisationModel,
+		newID:    func(m *organisation) { m.ID = NewID() },
+		filter: func(s *statement, f organisationFilter) {
+			eq(s, "kind", f.Kind)
+			eq(s, "region", f.Region)
+			eq(s, "ods_code", f.ODSCode)
+			if f.Query != nil {
+				s.and("name ILIKE ?", "%"+likePrefix(*f.Query))
+			}
+			if f.memberOf != nil {
+				s.and("id IN (SELECT member_id FROM organisation_members WHERE collaboration_id = ?)", *f.memberOf)
+			}
+		},
+		columns: []string{"name", "ods_code", "region"},
+		scope:   orgReach,
+	}}
+}
 
-// Create inserts o, giving it an id. Errors: conflict (ods_code taken).
-func (r *Organisations) Create(ctx context.Context, o *domain.Organisation) error {
-	m := organisation{ID: NewID(), Kind: string(o.Kind), Name: o.Name, ODSCode: o.ODSCode, Region: o.Region}
-	if err := r.db.conn(ctx).Clauses(clause.Returning{}).Create(&m).Error; err != nil {
-		return translate(err, "an organisation with this ods_code")
+// orgReach is the tenancy scope of organisations: those within the caller's reach, and the
+// delivery partners, a shared directory every trust names on its cohorts.
+func orgReach(ctx context.Context) condition {
+	p, ok := domain.PrincipalFrom(ctx)
+	switch {
+	case !ok:
+		return condition{sql: "false"}
+	case p.AllOrganisations:
+		return condition{}
 	}
-	*o = m.toDomain()
-	return nil
+	return condition{sql: "(id = ANY(?) OR kind = ?)", args: []any{p.Reach, string(domain.KindPartner)}}
 }
 
 // Get returns an organisation within the caller's reach. Errors: not_found.
 func (r *Organisations) Get(ctx context.Context, id uuid.UUID) (domain.Organisation, error) {
-	var m organisation
-	if err := r.db.conn(ctx).Scopes(orgReach(ctx)).Take(&m, "id = ?", id).Error; err != nil {
-		return domain.Organisation{}, translate(err, "organisation")
+	o, err := r.store.Get(ctx, id)
+	if err != nil {
+		return o, err
 	}
-	out := []domain.Organisation{m.toDomain()}
-	if err := r.loadMembers(ctx, out); err != nil {
-		return domain.Organisation{}, err
-	}
-	return out[0], nil
+	return o, r.loadMembers(ctx, []domain.Organisation{o})
 }
 
 // List returns a page of organisations within the caller's reach.
 func (r *Organisations) List(ctx context.Context, f domain.OrganisationFilter, req domain.PageRequest) (domain.Page[domain.Organisation], error) {
-	q := r.db.conn(ctx).Model(&organisation{}).Scopes(orgReach(ctx), page("organisations", req))
-	if f.Kind != nil {
-		q = q.Where("kind = ?", *f.Kind)
-	}
-	if f.Region != nil {
-		q = q.Where("region = ?", *f.Region)
-	}
-	if f.ODSCode != nil {
-		q = q.Where("ods_code = ?", *f.ODSCode)
-	}
-	if f.Query != nil {
-		q = q.Where("name ILIKE ?", "%"+likePrefix(*f.Query))
-	}
-	return r.page(ctx, q, req.Limit)
+	return r.list(ctx, organisationFilter{OrganisationFilter: f}, req)
 }
 
 // ListMembers returns a page of the member trusts of collaboration id.
 func (r *Organisations) ListMembers(ctx context.Context, id uuid.UUID, req domain.PageRequest) (domain.Page[domain.Organisation], error) {
-	q := r.db.conn(ctx).Model(&organisation{}).Scopes(orgReach(ctx), page("organisations", req)).
-		Where("id IN (SELECT member_id FROM organisation_members WHERE collaboration_id = ?)", id)
-	return r.page(ctx, q, req.Limit)
+	return r.list(ctx, organisationFilter{memberOf: &id}, req)
 }
 
-func (r *Organisations) page(ctx context.Context, q *gorm.DB, limit int) (domain.Page[domain.Organisation], error) {
-	var rows []organisation
-	if err := q.Find(&rows).Error; err != nil {
-		return domain.Page[domain.Organisation]{}, translate(err, "list organisations")
+func (r *Organisations) list(ctx context.Context, f organisationFilter, req domain.PageRequest) (domain.Page[domain.Organisation], error) {
+	out, err := r.store.List(ctx, f, req)
+	if err != nil {
+		return out, err
 	}
-	out := cut(rows, limit, func(m organisation) domain.Position { return domain.Position{UpdatedAt: m.UpdatedAt, ID: m.ID} }, organisation.toDomain)
 	return out, r.loadMembers(ctx, out.Items)
 }
 
-// loadMembers fills MemberIDs of the collaborations among orgs in one query.
+// Update locks organisation id, checks its version when ifVersion is set, lets change edit it
+// and writes it back. Errors: not_found, precondition_failed, conflict, and whatever change returns.
+func (r *Organisations) Update(ctx context.Context, id uuid.UUID, ifVersion *int64, change func(*domain.Organisation) error) (domain.Organisation, error) {
+	o, err := r.store.Update(ctx, id, ifVersion, change)
+	if err != nil {
+		return o, err
+	}
+	return o, r.loadMembers(ctx, []domain.Organisation{o})
+}
+
+// loadMembers fills MemberIDs of the collaborations among orgs in one query. (orgs shares
+// its array with the caller's, so the ids land in the caller's records.)
 func (r *Organisations) loadMembers(ctx context.Context, orgs []domain.Organisation) error {
 	byID := map[uuid.UUID]*domain.Organisation{}
-	var ids []uuid.UUID
+	var collaborations []uuid.UUID
 	for i := range orgs {
 		if orgs[i].Kind == domain.KindCollaboration {
 			byID[orgs[i].ID] = &orgs[i]
-			ids = append(ids, orgs[i].ID)
+			collaborations = append(collaborations, orgs[i].ID)
 		}
 	}
-	if len(ids) == 0 {
+	if len(collaborations) == 0 {
 		return nil
 	}
-	var links []organisationMember
-	err := r.db.conn(ctx).Where("collaboration_id IN ?", ids).Order("member_id").Find(&links).Error
+	s := selectFrom[organisationMember]()
+	anyOf(s, "collaboration_id", collaborations)
+	links, err := rows[organisationMember](ctx, r.db, s.write(" ORDER BY member_id"))
 	if err != nil {
 		return translate(err, "list members")
 	}
@@ -126,70 +157,27 @@ func (r *Organisations) loadMembers(ctx context.Context, orgs []domain.Organisat
 	return nil
 }
 
-// Update locks organisation id, checks its version when ifVersion is set, lets change edit it
-// and writes it back. Errors: not_found, precondition_failed, and whatever change returns.
-func (r *Organisations) Update(ctx context.Context, id uuid.UUID, ifVersion *int64, change func(*domain.Organisation) error) (domain.Organisation, error) {
-	var out domain.Organisation
-	err := r.db.InTx(ctx, func(ctx context.Context) error {
-		var m organisation
-		err := r.db.conn(ctx).Scopes(orgReach(ctx)).Clauses(clause.Locking{Strength: "UPDATE"}).Take(&m, "id = ?", id).Error
-		if err != nil {
-			return translate(err, "organisation")
-		}
-		if ifVersion != nil && *ifVersion != m.Version {
-			return domain.Errorf(domain.CodePreconditionFailed, "the organisation has changed since version %d", *ifVersion)
-		}
-		o := m.toDomain()
-		if err := change(&o); err != nil {
-			return err
-		}
-		m.Name, m.ODSCode, m.Region = o.Name, o.ODSCode, o.Region
-		err = r.db.conn(ctx).Model(&m).Clauses(clause.Returning{}).
-			Select("name", "ods_code", "region").Updates(&m).Error
-		if err != nil {
-			return translate(err, "an organisation with this ods_code")
-		}
-		out = m.toDomain()
-		return r.loadMembers(ctx, []domain.Organisation{out})
-	})
-	return out, err
-}
-
 // AddMember makes member part of collaboration; adding it twice is harmless.
 func (r *Organisations) AddMember(ctx context.Context, collaboration, member uuid.UUID) (bool, error) {
-	res := r.db.conn(ctx).Clauses(clause.OnConflict{DoNothing: true}).
-		Create(&organisationMember{CollaborationID: collaboration, MemberID: member})
-	if res.Error != nil || res.RowsAffected == 0 {
-		return false, translate(res.Error, "membership")
+	tag, err := r.db.Exec(ctx, `INSERT INTO organisation_members (collaboration_id, member_id) VALUES ($1, $2)
+		ON CONFLICT DO NOTHING`, collaboration, member)
+	if err != nil || tag.RowsAffected() == 0 {
+		return false, translate(err, "membership")
 	}
 	return true, r.touch(ctx, collaboration)
 }
 
 // RemoveMember takes member out of collaboration; removing a non-member is harmless.
 func (r *Organisations) RemoveMember(ctx context.Context, collaboration, member uuid.UUID) (bool, error) {
-	res := r.db.conn(ctx).Delete(&organisationMember{}, "collaboration_id = ? AND member_id = ?", collaboration, member)
-	if res.Error != nil || res.RowsAffected == 0 {
-		return false, translate(res.Error, "membership")
+	tag, err := r.db.Exec(ctx, `DELETE FROM organisation_members WHERE collaboration_id = $1 AND member_id = $2`, collaboration, member)
+	if err != nil || tag.RowsAffected() == 0 {
+		return false, translate(err, "membership")
 	}
 	return true, r.touch(ctx, collaboration)
 }
 
 // touch bumps a collaboration's version so that syncing clients see its new member list.
 func (r *Organisations) touch(ctx context.Context, id uuid.UUID) error {
-	return translate(r.db.conn(ctx).Exec("UPDATE organisations SET updated_at = now() WHERE id = ?", id).Error, "organisation")
-}
-
-// orgReach is the tenancy scope of organisations: those within the caller's reach, and the
-// delivery partners, a shared directory every trust names on its cohorts.
-func orgReach(ctx context.Context) func(*gorm.DB) *gorm.DB {
-	return func(q *gorm.DB) *gorm.DB {
-		p, ok := domain.PrincipalFrom(ctx)
-		switch {
-		case !ok:
-			return q.Where("false")
-		case p.AllOrganisations:
-			return q
-		}
-		return q.Where("(id IN ? OR kind = ?)", p.Reach, domain.KindPartner)
-	}
+	_, err := r.db.Exec(ctx, "UPDATE organisations SET updated_at = now() WHERE id = $1", id)
+	return translate(err, "organisation")
 }

@@ -4,7 +4,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"gorm.io/gorm"
 
 	"github.com/p4w-nhs/p4w/internal/domain"
 )
@@ -82,20 +81,17 @@ func NewOutcomes(db *DB) domain.OutcomeRepository {
 	}
 }
 
-func filterOutcomes(q *gorm.DB, f domain.OutcomeFilter) *gorm.DB {
-	q = where(q, map[string]any{"participant_id": f.ParticipantID, "enrolment_id": f.EnrolmentID, "destination": f.Destination})
+func filterOutcomes(s *statement, f domain.OutcomeFilter) {
+	eq(s, "participant_id", f.ParticipantID)
+	eq(s, "enrolment_id", f.EnrolmentID)
+	eq(s, "destination", f.Destination)
 	if f.Positive != nil {
-		if *f.Positive {
-			q = q.Where("destination NOT IN ('none', 'unknown')")
-		} else {
-			q = q.Where("destination IN ('none', 'unknown')")
-		}
+		s.when(*f.Positive, "destination NOT IN ('none', 'unknown')")
+		s.when(!*f.Positive, "destination IN ('none', 'unknown')")
 	}
 	if f.SustainmentDueBefore != nil {
-		// The same rule as domain.Outcome.SustainmentDue, so that the list pages in the database.
-		q = q.Where(`destination IN ? AND starts_on IS NOT NULL AND deleted_at IS NULL AND (
+		s.and(`destination = ANY(?) AND starts_on IS NOT NULL AND deleted_at IS NULL AND (
 			(sustained_3m IS NULL AND (starts_on + interval '3 months')::date < ?::date) OR
 			(sustained_6m IS NULL AND (starts_on + interval '6 months')::date < ?::date))`, sustainedDestinations, *f.SustainmentDueBefore, *f.SustainmentDueBefore)
 	}
-	return q
 }

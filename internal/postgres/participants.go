@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"gorm.io/gorm"
 
 	"github.com/p4w-nhs/p4w/internal/domain"
 )
@@ -84,32 +83,20 @@ func NewParticipants(db *DB) domain.ParticipantRepository {
 	}
 }
 
-func filterParticipants(q *gorm.DB, f domain.ParticipantFilter) *gorm.DB {
+func filterParticipants(s *statement, f domain.ParticipantFilter) {
 	if f.Query != nil {
 		// Every word must start the given or the family name: "jo smi" finds Joanne Smith.
 		for _, word := range strings.Fields(*f.Query) {
 			w := likePrefix(word)
-			q = q.Where("(lower(given_name) LIKE ? OR lower(family_name) LIKE ?)", w, w)
+			s.and("(lower(given_name) LIKE ? OR lower(family_name) LIKE ?)", w, w)
 		}
 	}
-	if f.ExternalRef != nil {
-		q = q.Where("external_ref = ?", *f.ExternalRef)
-	}
-	if f.OrganisationID != nil {
-		q = q.Where("organisation_id = ?", *f.OrganisationID)
-	}
-	if f.BenefitStatus != nil {
-		q = q.Where("benefit_status = ?", *f.BenefitStatus)
-	}
-	if f.ReferralSource != nil {
-		q = q.Where("referral_source = ?", *f.ReferralSource)
-	}
+	eq(s, "external_ref", f.ExternalRef)
+	eq(s, "organisation_id", f.OrganisationID)
+	eq(s, "benefit_status", f.BenefitStatus)
+	eq(s, "referral_source", f.ReferralSource)
 	if f.Erased != nil {
-		if *f.Erased {
-			q = q.Where("erased_at IS NOT NULL")
-		} else {
-			q = q.Where("erased_at IS NULL")
-		}
+		s.when(*f.Erased, "erased_at IS NOT NULL")
+		s.when(!*f.Erased, "erased_at IS NULL")
 	}
-	return q
 }

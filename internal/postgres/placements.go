@@ -4,7 +4,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"gorm.io/gorm"
 
 	"github.com/p4w-nhs/p4w/internal/domain"
 )
@@ -35,17 +34,6 @@ func (placement) TableName() string { return "placements" }
 
 func (m placement) toDomain() domain.Placement { return domain.Placement(m) }
 
-// tombstones leaves deleted records out of a list unless the caller asked for them or is
-// syncing (updated_since), who must see what went.
-func tombstones(include bool, req domain.PageRequest) func(*gorm.DB) *gorm.DB {
-	return func(q *gorm.DB) *gorm.DB {
-		if include || req.UpdatedSince != nil {
-			return q
-		}
-		return q.Where("deleted_at IS NULL")
-	}
-}
-
 func (m placement) position() domain.Position {
 	return domain.Position{UpdatedAt: m.UpdatedAt, ID: m.ID}
 }
@@ -58,9 +46,13 @@ func NewPlacements(db *DB) domain.PlacementRepository {
 		toDomain: placement.toDomain,
 		toModel:  func(p domain.Placement) placement { return placement(p) },
 		newID:    func(m *placement) { m.ID = NewID() },
-		filter: func(q *gorm.DB, f domain.PlacementFilter) *gorm.DB {
-			return where(q, map[string]any{"enrolment_id": f.EnrolmentID, "participant_id": f.ParticipantID, "cohort_id": f.CohortID,
-				"kind": f.Kind, "role_area": f.RoleArea, "status": f.Status})
+		filter: func(s *statement, f domain.PlacementFilter) {
+			eq(s, "enrolment_id", f.EnrolmentID)
+			eq(s, "participant_id", f.ParticipantID)
+			eq(s, "cohort_id", f.CohortID)
+			eq(s, "kind", f.Kind)
+			eq(s, "role_area", f.RoleArea)
+			eq(s, "status", f.Status)
 		},
 		deleted: func(f domain.PlacementFilter) bool { return f.IncludeDeleted },
 		columns: []string{"host_department", "site", "role_area", "supervisor_name", "starts_on", "ends_on", "hours_per_week",

@@ -4,7 +4,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"gorm.io/gorm"
 
 	"github.com/p4w-nhs/p4w/internal/domain"
 )
@@ -57,9 +56,7 @@ func NewProgrammes(db *DB) domain.ProgrammeRepository {
 		toDomain: programme.toDomain,
 		toModel:  programmeModel,
 		newID:    func(m *programme) { m.ID = NewID() },
-		filter: func(q *gorm.DB, f domain.ProgrammeFilter) *gorm.DB {
-			return where(q, map[string]any{"category": (*string)(f.Category)})
-		},
+		filter:   func(s *statement, f domain.ProgrammeFilter) { eq(s, "category", f.Category) },
 		columns: []string{"name", "description", "min_age", "max_age", "requires_benefit", "min_duration_days",
 			"max_duration_days", "delivery_partner_id"},
 		scope: everyone,

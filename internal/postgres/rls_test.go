@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/p4w-nhs/p4w/internal/domain"
 	"github.com/p4w-nhs/p4w/internal/pgtest"
@@ -50,26 +52,30 @@ var readers = []struct {
 	name string
 	read func(ctx context.Context, db *postgres.DB, query string) ([]any, error)
 }{
-	{"in a transaction", func(ctx context.Context, db *postgres.DB, query string) ([]any, error) {
-		var out []any
-		err := db.InTx(ctx, func(ctx context.Context) error {
-			rows, err := postgres.Raw(ctx, db, query)
-			if err != nil {
-				return err
-			}
-			defer rows.Close()
-			for rows.Next() {
-				var v any
-				if err := rows.Scan(&v); err != nil {
-					return err
-				}
-				out = append(out, v)
-			}
-			return rows.Err()
+	{"in a transaction", func(ctx context.Context, db *postgres.DB, query string) (out []any, err error) {
+		err = db.InTx(ctx, func(ctx context.Context) error {
+			out, err = firstColumn(ctx, db, query)
+			return err
 		})
 		return out, err
 	}},
-	{"alone", postgres.ReadAlone},
+	{"alone", firstColumn},
+}
+
+// firstColumn runs query through the seam and returns the first column of every row.
+func firstColumn(ctx context.Context, db *postgres.DB, query string) ([]any, error) {
+	var out []any
+	err := db.Query(ctx, func(rows pgx.Rows) error {
+		for rows.Next() {
+			values, err := rows.Values()
+			if err != nil {
+				return err
+			}
+			out = append(out, values[0])
+		}
+		return rows.Err()
+	}, query)
+	return out, err
 }
 
 // rawOwners reads participants' owners with a query that forgets every scope of the
@@ -127,28 +133,30 @@ func TestRowLevelSecurityRefusesWritesForOtherTrusts(t *testing.T) {
 	a, b := rlsFixture(t, db)
 	ctx := domain.WithPrincipal(context.Background(), trustPrincipal(b))
 	err := db.InTx(ctx, func(ctx context.Context) error {
-		rows, err := postgres.Raw(ctx, db, "INSERT INTO participants (id, organisation_id) VALUES ($1, $2)", uuid.New(), a)
-		if err == nil {
-			rows.Close()
-		}
+		_, err := db.Exec(ctx, "INSERT INTO participants (id, organisation_id) VALUES ($1, $2)", uuid.New(), a)
 		return err
 	})
 	if err == nil {
 		t.Fatal("trust B's transaction wrote a participant for trust A")
 	}
-	err = db.InTx(ctx, func(ctx context.Context) error {
-		rows, err := postgres.Raw(ctx, db, "UPDATE participants SET given_name = 'x' WHERE organisation_id = $1 RETURNING id", a)
+	for _, r := range []string{"in a transaction", "alone"} {
+		exec := db.Exec
+		if r == "in a transaction" {
+			exec = func(ctx context.Context, sql string, args ...any) (tag pgconn.CommandTag, err error) {
+				err = db.InTx(ctx, func(ctx context.Context) error {
+					tag, err = db.Exec(ctx, sql, args...)
+					return err
+				})
+				return tag, err
+			}
+		}
+		tag, err := exec(ctx, "UPDATE participants SET given_name = 'x' WHERE organisation_id = $1", a)
 		if err != nil {
-			return err
+			t.Fatal(err)
 		}
-		defer rows.Close()
-		if rows.Next() {
-			t.Error("trust B's transaction updated trust A's participant")
+		if tag.RowsAffected() != 0 {
+			t.Errorf("%s: trust B updated %d of trust A's participants", r, tag.RowsAffected())
 		}
-		return rows.Err()
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 }
 
@@ -157,7 +165,7 @@ func TestRowLevelSecurityRefusesWritesForOtherTrusts(t *testing.T) {
 func TestRowLevelSecurityDoesNotLeakAcrossPooledConnections(t *testing.T) {
 	t.Parallel()
 	url := pgtest.NewURL(t)
-	db, err := postgres.Open(context.Background(), url, postgres.PoolOptions{MaxOpen: 2, MaxIdle: 2})
+	db, err := postgres.Open(context.Background(), url, postgres.PoolOptions{MaxOpen: 2})
 	if err != nil {
 		t.Fatal(err)
 	}

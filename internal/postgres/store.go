@@ -5,14 +5,13 @@ import (
 	"errors"
 
 	"github.com/google/uuid"
-	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
 	"github.com/p4w-nhs/p4w/internal/domain"
 )
 
 // row is a storage model of a store: it names its table, its position in (updated_at, id)
-// order, and takes a fresh id.
+// order and its version.
 type row interface {
 	TableName() string
 	position() domain.Position
@@ -21,31 +20,28 @@ type row interface {
 
 // store is a domain.Store over one table whose records belong to an organisation: every query
 // passes through reach, deleted records (deleted_at) are left out of lists unless asked for or
-// syncing, and updates lock the row and check the version.
+// syncing, and updates lock the row and check the version. Reads are SQL of ours through the
+// seam; creates and updates are GORM's, in a transaction.
 type store[M row, T any, F any] struct {
 	db       *DB
-	what     string                     // the record, in errors: "mentor"
-	toDomain func(M) T                  // storage to domain
-	toModel  func(T) M                  // domain to storage
-	newID    func(*M)                   // gives a new record its id
-	filter   func(*gorm.DB, F) *gorm.DB // the list's own filters
-	deleted  func(F) bool               // whether the list includes tombstones; nil: the table keeps none
-	columns  []string                   // what an update writes
+	what     string                  // the record, in errors: "mentor"
+	toDomain func(M) T               // storage to domain
+	toModel  func(T) M               // domain to storage
+	newID    func(*M)                // gives a new record its id
+	filter   func(s *statement, f F) // the list's own filters, added in a fixed order
+	deleted  func(F) bool            // whether the list includes tombstones; nil: the table keeps none
+	columns  []string                // what an update writes
 	// duplicate names what a unique key refused, in a conflict: "a user with this email"; what, if empty.
 	duplicate string
 	// scope is the tenancy condition of every query; nil: reach over organisation_id.
 	scope func(ctx context.Context) condition
 }
 
-func (s store[M, T, F]) tenancy(ctx context.Context) func(*gorm.DB) *gorm.DB {
-	return s.condition(ctx).scope
-}
-
-func (s store[M, T, F]) condition(ctx context.Context) condition {
+func (s store[M, T, F]) tenancy(ctx context.Context) condition {
 	if s.scope != nil {
 		return s.scope(ctx)
 	}
-	return reachOf(ctx, "organisation_id")
+	return reach(ctx, "organisation_id")
 }
 
 // everyone is the scope of records every principal may read, such as the catalogue.
@@ -54,41 +50,52 @@ func everyone(context.Context) condition { return condition{} }
 func (s store[M, T, F]) Create(ctx context.Context, v *T) error {
 	m := s.toModel(*v)
 	s.newID(&m)
-	if err := s.db.conn(ctx).Clauses(clause.Returning{}).Create(&m).Error; err != nil {
-		if s.duplicate != "" {
-			return translate(err, s.duplicate)
-		}
-		return translate(err, s.what)
+	err := s.db.InTx(ctx, func(ctx context.Context) error {
+		return s.db.orm(ctx).Clauses(clause.Returning{}).Create(&m).Error
+	})
+	if err != nil {
+		return s.refused(err)
 	}
 	*v = s.toDomain(m)
 	return nil
 }
 
+// refused translates an error of a write, naming what a unique key refused.
+func (s store[M, T, F]) refused(err error) error {
+	if s.duplicate != "" {
+		return translate(err, s.duplicate)
+	}
+	return translate(err, s.what)
+}
+
 func (s store[M, T, F]) Get(ctx context.Context, id uuid.UUID) (T, error) {
-	m, err := byID[M](ctx, s.db, id, s.condition(ctx))
+	m, err := one[M](ctx, s.db, s.tenancy(ctx).to(selectFrom[M]().and("id = ?", id)))
 	return s.toDomain(m), translate(err, s.what)
 }
 
 func (s store[M, T, F]) List(ctx context.Context, f F, req domain.PageRequest) (domain.Page[T], error) {
 	var zero M
-	rows, err := find[M](ctx, s.db, func(q *gorm.DB) *gorm.DB {
-		q = q.Model(&zero).Scopes(s.tenancy(ctx), page(zero.TableName(), req))
-		if s.deleted != nil {
-			q = q.Scopes(tombstones(s.deleted(f), req))
-		}
-		return s.filter(q, f)
-	})
+	q := s.tenancy(ctx).to(selectFrom[M]())
+	if s.deleted != nil {
+		tombstones(q, s.deleted(f), req)
+	}
+	s.filter(q, f)
+	found, err := rows[M](ctx, s.db, page(q, zero.TableName(), req))
 	if err != nil {
 		return domain.Page[T]{}, translate(err, "list "+s.what)
 	}
-	return cut(rows, req.Limit, M.position, s.toDomain), nil
+	return cut(found, req.Limit, M.position, s.toDomain), nil
+}
+
+// tombstones leaves deleted records out of a list, unless asked for them or syncing.
+func tombstones(s *statement, include bool, req domain.PageRequest) {
+	s.when(!include && req.UpdatedSince == nil, "deleted_at IS NULL")
 }
 
 func (s store[M, T, F]) Update(ctx context.Context, id uuid.UUID, ifVersion *int64, change func(*T) error) (T, error) {
 	var out T
 	err := s.db.InTx(ctx, func(ctx context.Context) error {
-		var m M
-		err := s.db.conn(ctx).Scopes(s.tenancy(ctx)).Clauses(clause.Locking{Strength: "UPDATE"}).Take(&m, "id = ?", id).Error
+		m, err := one[M](ctx, s.db, s.tenancy(ctx).to(selectFrom[M]().and("id = ?", id)).write(" FOR UPDATE"))
 		if err != nil {
 			return translate(err, s.what)
 		}
@@ -103,8 +110,8 @@ func (s store[M, T, F]) Update(ctx context.Context, id uuid.UUID, ifVersion *int
 			return err
 		}
 		m = s.toModel(current)
-		if err := s.db.conn(ctx).Model(&m).Clauses(clause.Returning{}).Select(s.columns).Updates(&m).Error; err != nil {
-			return translate(err, s.what)
+		if err := s.db.orm(ctx).Model(&m).Clauses(clause.Returning{}).Select(s.columns).Updates(&m).Error; err != nil {
+			return s.refused(err)
 		}
 		out = s.toDomain(m)
 		return nil

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"gorm.io/gorm"
 
 	"github.com/p4w-nhs/p4w/internal/domain"
 )
@@ -50,8 +49,9 @@ func NewUsers(db *DB) *Users {
 		toDomain: user.toDomain,
 		toModel:  userModel,
 		newID:    func(m *user) { m.ID = NewID() },
-		filter: func(q *gorm.DB, f domain.UserFilter) *gorm.DB {
-			return where(q, map[string]any{"organisation_id": f.OrganisationID, "role": (*string)(f.Role)})
+		filter: func(s *statement, f domain.UserFilter) {
+			eq(s, "organisation_id", f.OrganisationID)
+			eq(s, "role", f.Role)
 		},
 		columns: []string{"role", "enabled"},
 	}}
@@ -59,8 +59,7 @@ func NewUsers(db *DB) *Users {
 
 // ByEmail finds a user by email, in any case. Errors: not_found.
 func (r *Users) ByEmail(ctx context.Context, email string) (domain.User, error) {
-	var m user
-	err := r.db.conn(ctx).Scopes(r.tenancy(ctx)).Take(&m, "email = ?", strings.ToLower(strings.TrimSpace(email))).Error
+	m, err := one[user](ctx, r.db, r.tenancy(ctx).to(selectFrom[user]().and("email = ?", strings.ToLower(strings.TrimSpace(email)))))
 	return m.toDomain(), translate(err, "user")
 }
 
