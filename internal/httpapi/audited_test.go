@@ -21,20 +21,19 @@ import (
 // The test of "every write audited": each write operation of openapi.yaml (POST, PUT, PATCH,
 // DELETE) is driven through the API, and the database must then hold the audit event of that
 // request, naming the caller, the record written and the organisation it belongs to; a refused
-// attempt of the same operation must leave no event at all. Helpers here carry the prefix aw so
-// that they do not clash with those of the other test files of the package.
+// attempt of the same operation must leave no event at all.
 
-// awRequest is one HTTP request of a case.
-type awRequest struct {
+// writeRequest is one HTTP request of a case.
+type writeRequest struct {
 	method, path, token, body string
 	headers                   []string // name, value pairs; a PATCH is sent as a merge patch unless they say otherwise
 }
 
-// awWrite is one successful write of an operation, and a refused attempt of the same operation.
-type awWrite struct {
+// auditedWrite is one successful write of an operation, and a refused attempt of the same operation.
+type auditedWrite struct {
 	name string // the variant's name, when an operation has several (the grants of issueToken)
 
-	do     awRequest // must succeed with status, and be audited
+	do     writeRequest // must succeed with status, and be audited
 	status int
 	// actor is the subject the event must name: the caller's ("user:<id>" or "client:<id>"),
 	// or, at the token endpoint, the one signing in.
@@ -42,280 +41,280 @@ type awWrite struct {
 	// resource is the id of the record written; "" for the record the answer creates (the id
 	// of its body, which a Location naming a record must name too).
 	resource string
-	// org is the organisation the record belongs to, which the event must name; awNoOrganisation
-	// for a record of no organisation, awItself for an organisation created.
+	// org is the organisation the record belongs to, which the event must name; noOrganisation
+	// for a record of no organisation, itself for an organisation created.
 	org string
 
-	refused       awRequest // the same operation, refused with refusedStatus: it must leave no event
+	refused       writeRequest // the same operation, refused with refusedStatus: it must leave no event
 	refusedStatus int
 
-	quiet []awQuiet // successful calls that by design write nothing, and so record nothing
+	quiet []quietWrite // successful calls that by design write nothing, and so record nothing
 }
 
-// awQuiet is a call that succeeds but, by design, writes nothing and so records no event.
-type awQuiet struct {
+// quietWrite is a call that succeeds but, by design, writes nothing and so records no event.
+type quietWrite struct {
 	why    string
-	do     awRequest
+	do     writeRequest
 	status int
 }
 
-// awNoOrganisation says the record written belongs to no organisation: the event's
-// organisation_id must be NULL. awItself says the record written is an organisation, which the
+// noOrganisation says the record written belongs to no organisation: the event's
+// organisation_id must be NULL. itself says the record written is an organisation, which the
 // event must name as its organisation, so that its own admins can read it.
 const (
-	awNoOrganisation = "<none>"
-	awItself         = "<itself>"
+	noOrganisation = "<none>"
+	itself         = "<itself>"
 )
 
-// awCases has a case for each write operation of openapi.yaml, by operationId. The test fails
+// auditedCases has a case for each write operation of openapi.yaml, by operationId. The test fails
 // when the contract has a write operation with no case here, so that no new write can skip its
 // audit event, and when a case names an operation the contract lacks. A setup makes fresh
 // records, so that no case sees another's.
-var awCases = map[string]func(t *testing.T, w awWorld) []awWrite{
+var auditedCases = map[string]func(t *testing.T, w writesWorld) []auditedWrite{
 	// --- sign-in, tokens -----------------------------------------------------------------------
-	"issueToken":  awIssueToken,
-	"revokeToken": awRevokeToken,
+	"issueToken":  issueTokenWrites,
+	"revokeToken": revokeTokenWrites,
 
 	// --- users and API clients -----------------------------------------------------------------
-	"createUser": func(t *testing.T, w awWorld) []awWrite {
+	"createUser": func(t *testing.T, w writesWorld) []auditedWrite {
 		_, taken := w.env.MustCreateUser(t, w.a.ID, domain.RoleViewer)
 		body := func(email string) string { return userBody(t, email, principalsPassword, domain.RoleViewer, w.a.ID) }
-		return []awWrite{w.create(t, w.aAdmin, "/v1/users", body(newEmail("aw")), w.a.ID.String(),
+		return []auditedWrite{w.create(t, w.aAdmin, "/v1/users", body(newEmail("aw")), w.a.ID.String(),
 			body(taken), http.StatusConflict)} // the email is taken
 	},
-	"updateUser": func(t *testing.T, w awWorld) []awWrite {
+	"updateUser": func(t *testing.T, w writesWorld) []auditedWrite {
 		id, _ := w.env.MustCreateUser(t, w.a.ID, domain.RoleViewer)
-		return []awWrite{w.patch(t, w.aAdmin, "/v1/users/"+id.String(), `{"role":"coordinator"}`, id.String(), w.a.ID.String())}
+		return []auditedWrite{w.patch(t, w.aAdmin, "/v1/users/"+id.String(), `{"role":"coordinator"}`, id.String(), w.a.ID.String())}
 	},
-	"createApiClient": func(t *testing.T, w awWorld) []awWrite {
+	"createApiClient": func(t *testing.T, w writesWorld) []auditedWrite {
 		body := func(org uuid.UUID) string {
 			return `{"name":"AW HR ` + apitest.Unique() + `","organisation_id":"` + org.String() + `","scopes":["participants:read"]}`
 		}
-		return []awWrite{w.create(t, w.aAdmin, "/v1/api-clients", body(w.a.ID), w.a.ID.String(),
+		return []auditedWrite{w.create(t, w.aAdmin, "/v1/api-clients", body(w.a.ID), w.a.ID.String(),
 			body(w.b.ID), http.StatusUnprocessableEntity)} // an org_admin registers clients of its own organisation only
 	},
-	"revokeApiClient": func(t *testing.T, w awWorld) []awWrite {
+	"revokeApiClient": func(t *testing.T, w writesWorld) []auditedWrite {
 		c := registerClient(t, w.env, w.aAdmin, w.a.ID, "participants:read")
 		path := "/v1/api-clients/" + c.ID
-		return []awWrite{{
-			do: awDelete(w.aAdmin, path), status: http.StatusNoContent, actor: w.subject(t, w.aAdmin), resource: c.ID, org: w.a.ID.String(),
-			refused: awDelete(w.bAdmin, path), refusedStatus: http.StatusNotFound, // out of trust B's reach
-			quiet: []awQuiet{{why: "revoking a revoked client changes nothing", do: awDelete(w.aAdmin, path), status: http.StatusNoContent}},
+		return []auditedWrite{{
+			do: deleteRequest(w.aAdmin, path), status: http.StatusNoContent, actor: w.subject(t, w.aAdmin), resource: c.ID, org: w.a.ID.String(),
+			refused: deleteRequest(w.bAdmin, path), refusedStatus: http.StatusNotFound, // out of trust B's reach
+			quiet: []quietWrite{{why: "revoking a revoked client changes nothing", do: deleteRequest(w.aAdmin, path), status: http.StatusNoContent}},
 		}}
 	},
 
 	// --- organisations and the catalogue -------------------------------------------------------
-	"createOrganisation": func(t *testing.T, w awWorld) []awWrite {
+	"createOrganisation": func(t *testing.T, w writesWorld) []auditedWrite {
 		body := func(ods string) string {
 			return `{"kind":"trust","name":"AW ` + apitest.Unique() + `","ods_code":"` + ods + `","region":"london"}`
 		}
-		taken := awODSCode()
+		taken := newODSCode()
 		w.env.MustCreate(t, "/v1/organisations", w.natAdmin, body(taken))
-		return []awWrite{w.create(t, w.natAdmin, "/v1/organisations", body(awODSCode()), awItself,
+		return []auditedWrite{w.create(t, w.natAdmin, "/v1/organisations", body(newODSCode()), itself,
 			body(taken), http.StatusConflict)} // the ODS code is taken
 	},
-	"updateOrganisation": func(t *testing.T, w awWorld) []awWrite {
+	"updateOrganisation": func(t *testing.T, w writesWorld) []auditedWrite {
 		id := w.env.Organisation(t, domain.KindTrust, "AW Trust "+apitest.Unique()).ID.String()
-		return []awWrite{w.patch(t, w.natAdmin, "/v1/organisations/"+id, `{"name":"AW renamed `+apitest.Unique()+`"}`, id, id)}
+		return []auditedWrite{w.patch(t, w.natAdmin, "/v1/organisations/"+id, `{"name":"AW renamed `+apitest.Unique()+`"}`, id, id)}
 	},
-	"addOrganisationMember": func(t *testing.T, w awWorld) []awWrite {
+	"addOrganisationMember": func(t *testing.T, w writesWorld) []auditedWrite {
 		collab := w.env.Organisation(t, domain.KindCollaboration, "AW Collaboration "+apitest.Unique()).ID.String()
 		trust := w.env.Organisation(t, domain.KindTrust, "AW Member "+apitest.Unique()).ID.String()
 		other := w.env.Organisation(t, domain.KindCollaboration, "AW Other collaboration "+apitest.Unique()).ID.String()
 		members := "/v1/organisations/" + collab + "/members/"
-		return []awWrite{{
-			do: awPut(w.natAdmin, members+trust), status: http.StatusNoContent, actor: w.subject(t, w.natAdmin), resource: collab, org: collab,
-			refused: awPut(w.natAdmin, members+other), refusedStatus: http.StatusConflict, // only a trust joins
-			quiet: []awQuiet{{why: "adding a member twice changes nothing", do: awPut(w.natAdmin, members+trust), status: http.StatusNoContent}},
+		return []auditedWrite{{
+			do: putRequest(w.natAdmin, members+trust), status: http.StatusNoContent, actor: w.subject(t, w.natAdmin), resource: collab, org: collab,
+			refused: putRequest(w.natAdmin, members+other), refusedStatus: http.StatusConflict, // only a trust joins
+			quiet: []quietWrite{{why: "adding a member twice changes nothing", do: putRequest(w.natAdmin, members+trust), status: http.StatusNoContent}},
 		}}
 	},
-	"removeOrganisationMember": func(t *testing.T, w awWorld) []awWrite {
+	"removeOrganisationMember": func(t *testing.T, w writesWorld) []auditedWrite {
 		collab := w.env.Organisation(t, domain.KindCollaboration, "AW Collaboration "+apitest.Unique()).ID.String()
 		trust := w.env.Organisation(t, domain.KindTrust, "AW Member "+apitest.Unique()).ID.String()
 		members := "/v1/organisations/" + collab + "/members/"
 		apitest.WantStatus(t, w.env.Do(t, http.MethodPut, members+trust, w.natAdmin, ""), http.StatusNoContent)
-		return []awWrite{{
-			do: awDelete(w.natAdmin, members+trust), status: http.StatusNoContent, actor: w.subject(t, w.natAdmin), resource: collab, org: collab,
-			refused: awDelete(w.natAdmin, members+uuid.NewString()), refusedStatus: http.StatusNotFound,
-			quiet: []awQuiet{{why: "removing a non-member changes nothing", do: awDelete(w.natAdmin, members+trust), status: http.StatusNoContent}},
+		return []auditedWrite{{
+			do: deleteRequest(w.natAdmin, members+trust), status: http.StatusNoContent, actor: w.subject(t, w.natAdmin), resource: collab, org: collab,
+			refused: deleteRequest(w.natAdmin, members+uuid.NewString()), refusedStatus: http.StatusNotFound,
+			quiet: []quietWrite{{why: "removing a non-member changes nothing", do: deleteRequest(w.natAdmin, members+trust), status: http.StatusNoContent}},
 		}}
 	},
-	"createProgramme": func(t *testing.T, w awWorld) []awWrite {
+	"createProgramme": func(t *testing.T, w writesWorld) []auditedWrite {
 		// The catalogue is national: a programme belongs to no organisation.
-		return []awWrite{w.create(t, w.natAdmin, "/v1/programmes", awProgrammeBody(princesTrustID.String()), awNoOrganisation,
-			awProgrammeBody(w.a.ID.String()), http.StatusUnprocessableEntity)} // the delivery partner is no partner
+		return []auditedWrite{w.create(t, w.natAdmin, "/v1/programmes", programmeBody(princesTrustID.String()), noOrganisation,
+			programmeBody(w.a.ID.String()), http.StatusUnprocessableEntity)} // the delivery partner is no partner
 	},
-	"updateProgramme": func(t *testing.T, w awWorld) []awWrite {
-		id := w.env.MustCreate(t, "/v1/programmes", w.natAdmin, awProgrammeBody(princesTrustID.String()))
-		return []awWrite{w.patch(t, w.natAdmin, "/v1/programmes/"+id, `{"description":"Changed"}`, id, awNoOrganisation)}
+	"updateProgramme": func(t *testing.T, w writesWorld) []auditedWrite {
+		id := w.env.MustCreate(t, "/v1/programmes", w.natAdmin, programmeBody(princesTrustID.String()))
+		return []auditedWrite{w.patch(t, w.natAdmin, "/v1/programmes/"+id, `{"description":"Changed"}`, id, noOrganisation)}
 	},
 
 	// --- participants --------------------------------------------------------------------------
-	"createParticipant": func(t *testing.T, w awWorld) []awWrite {
+	"createParticipant": func(t *testing.T, w writesWorld) []auditedWrite {
 		taken := "AW-" + apitest.Unique()
-		w.rec.mustID(t, "/v1/participants", apitest.ParticipantBody(t, w.a.ID, "external_ref", taken))
+		w.trustA.mustID(t, "/v1/participants", apitest.ParticipantBody(t, w.a.ID, "external_ref", taken))
 		body := apitest.ParticipantBody(t, w.a.ID, "external_ref", "AW-"+apitest.Unique())
 		c := w.create(t, w.coord, "/v1/participants", body, w.a.ID.String(),
 			apitest.ParticipantBody(t, w.a.ID, "external_ref", taken), http.StatusConflict) // the external_ref is taken
 		key := []string{"Idempotency-Key", "aw-" + uuid.NewString()}
 		c.do.headers = key
-		c.quiet = []awQuiet{{why: "a retry with the same Idempotency-Key replays the first answer and writes nothing",
-			do: awPost(w.coord, "/v1/participants", body, key...), status: http.StatusCreated}}
-		return []awWrite{c}
+		c.quiet = []quietWrite{{why: "a retry with the same Idempotency-Key replays the first answer and writes nothing",
+			do: postRequest(w.coord, "/v1/participants", body, key...), status: http.StatusCreated}}
+		return []auditedWrite{c}
 	},
-	"updateParticipant": func(t *testing.T, w awWorld) []awWrite {
-		id := w.rec.participant(t)
-		return []awWrite{w.patch(t, w.coord, "/v1/participants/"+id, `{"given_name":"Robin","postcode":"LS1 4AP"}`, id, w.a.ID.String())}
+	"updateParticipant": func(t *testing.T, w writesWorld) []auditedWrite {
+		id := w.trustA.participant(t)
+		return []auditedWrite{w.patch(t, w.coord, "/v1/participants/"+id, `{"given_name":"Robin","postcode":"LS1 4AP"}`, id, w.a.ID.String())}
 	},
-	"eraseParticipant": func(t *testing.T, w awWorld) []awWrite {
-		id := w.rec.participant(t)
+	"eraseParticipant": func(t *testing.T, w writesWorld) []auditedWrite {
+		id := w.trustA.participant(t)
 		d := w.delete(t, w.coord, "/v1/participants/"+id, id, w.a.ID.String())
-		d.refused, d.refusedStatus = awDelete(w.bCoord, "/v1/participants/"+id), http.StatusNotFound // out of trust B's reach
+		d.refused, d.refusedStatus = deleteRequest(w.bCoord, "/v1/participants/"+id), http.StatusNotFound // out of trust B's reach
 		d.quiet[0].why = "erasing twice changes nothing"
-		return []awWrite{d}
+		return []auditedWrite{d}
 	},
 
 	// --- cohorts and enrolments ----------------------------------------------------------------
-	"createCohort": func(t *testing.T, w awWorld) []awWrite {
+	"createCohort": func(t *testing.T, w writesWorld) []auditedWrite {
 		body := func(programme string) string {
-			return dlCohortBody(t, w.a.ID.String(), programme, "2027-01-04", "2027-01-29", 20)
+			return cohortBody(t, w.a.ID.String(), programme, "2027-01-04", "2027-01-29", 20)
 		}
-		return []awWrite{w.create(t, w.coord, "/v1/cohorts", body(dlWorkExperience), w.a.ID.String(),
+		return []auditedWrite{w.create(t, w.coord, "/v1/cohorts", body(workExperienceProgramme), w.a.ID.String(),
 			body(uuid.NewString()), http.StatusUnprocessableEntity)} // no such programme
 	},
-	"updateCohort": func(t *testing.T, w awWorld) []awWrite {
-		id := w.rec.cohort(t, "2027-01-04", "2027-01-29")
-		return []awWrite{w.patch(t, w.coord, "/v1/cohorts/"+id, `{"name":"Renamed cohort","capacity":25}`, id, w.a.ID.String())}
+	"updateCohort": func(t *testing.T, w writesWorld) []auditedWrite {
+		id := w.trustA.cohort(t, "2027-01-04", "2027-01-29")
+		return []auditedWrite{w.patch(t, w.coord, "/v1/cohorts/"+id, `{"name":"Renamed cohort","capacity":25}`, id, w.a.ID.String())}
 	},
-	"createEnrolment": func(t *testing.T, w awWorld) []awWrite {
-		cohort := w.rec.cohort(t, "2027-01-04", "2027-01-29")
-		enrolled, fresh := w.rec.participant(t), w.rec.participant(t)
-		w.rec.enrolment(t, cohort, enrolled, domain.Referred)
+	"createEnrolment": func(t *testing.T, w writesWorld) []auditedWrite {
+		cohort := w.trustA.cohort(t, "2027-01-04", "2027-01-29")
+		enrolled, fresh := w.trustA.participant(t), w.trustA.participant(t)
+		w.trustA.enrolment(t, cohort, enrolled, domain.Referred)
 		body := func(participant string) string {
 			return `{"cohort_id":"` + cohort + `","participant_id":"` + participant + `","status":"enrolled"}`
 		}
-		return []awWrite{w.create(t, w.coord, "/v1/enrolments", body(fresh), w.a.ID.String(),
+		return []auditedWrite{w.create(t, w.coord, "/v1/enrolments", body(fresh), w.a.ID.String(),
 			body(enrolled), http.StatusConflict)} // already in the cohort
 	},
-	"transitionEnrolment": func(t *testing.T, w awWorld) []awWrite {
-		cohort := w.rec.cohort(t, "2027-01-04", "2027-01-29")
-		id := w.rec.enrolment(t, cohort, w.rec.participant(t), domain.Referred)
+	"transitionEnrolment": func(t *testing.T, w writesWorld) []auditedWrite {
+		cohort := w.trustA.cohort(t, "2027-01-04", "2027-01-29")
+		id := w.trustA.enrolment(t, cohort, w.trustA.participant(t), domain.Referred)
 		path := "/v1/enrolments/" + id + "/transitions"
-		return []awWrite{{
-			do: awPost(w.coord, path, `{"to":"enrolled"}`), status: http.StatusOK, actor: w.subject(t, w.coord), resource: id, org: w.a.ID.String(),
-			refused: awPost(w.coord, path, `{"to":"completed"}`), refusedStatus: http.StatusConflict, // referred → completed is no move
+		return []auditedWrite{{
+			do: postRequest(w.coord, path, `{"to":"enrolled"}`), status: http.StatusOK, actor: w.subject(t, w.coord), resource: id, org: w.a.ID.String(),
+			refused: postRequest(w.coord, path, `{"to":"completed"}`), refusedStatus: http.StatusConflict, // referred → completed is no move
 		}}
 	},
 
 	// --- placements and outcomes ---------------------------------------------------------------
-	"createPlacement": func(t *testing.T, w awWorld) []awWrite {
-		_, _, enrolment := w.rec.enrolled(t)
-		return []awWrite{w.create(t, w.coord, "/v1/placements", recPlacementBody(t, enrolment), w.a.ID.String(),
-			recPlacementBody(t, enrolment, "starts_on", "2026-12-01"), http.StatusUnprocessableEntity)} // before the cohort starts
+	"createPlacement": func(t *testing.T, w writesWorld) []auditedWrite {
+		_, _, enrolment := w.trustA.enrolled(t)
+		return []auditedWrite{w.create(t, w.coord, "/v1/placements", placementBody(t, enrolment), w.a.ID.String(),
+			placementBody(t, enrolment, "starts_on", "2026-12-01"), http.StatusUnprocessableEntity)} // before the cohort starts
 	},
-	"updatePlacement": func(t *testing.T, w awWorld) []awWrite {
-		_, _, enrolment := w.rec.enrolled(t)
-		id := w.rec.mustPlacement(t, recPlacementBody(t, enrolment, "site", "Main site")).ID
-		return []awWrite{w.patch(t, w.coord, "/v1/placements/"+id, `{"host_department":"Pharmacy","site":null}`, id, w.a.ID.String())}
+	"updatePlacement": func(t *testing.T, w writesWorld) []auditedWrite {
+		_, _, enrolment := w.trustA.enrolled(t)
+		id := w.trustA.mustPlacement(t, placementBody(t, enrolment, "site", "Main site")).ID
+		return []auditedWrite{w.patch(t, w.coord, "/v1/placements/"+id, `{"host_department":"Pharmacy","site":null}`, id, w.a.ID.String())}
 	},
-	"deletePlacement": func(t *testing.T, w awWorld) []awWrite {
-		_, _, enrolment := w.rec.enrolled(t)
-		id := w.rec.mustPlacement(t, recPlacementBody(t, enrolment)).ID
-		return []awWrite{w.delete(t, w.coord, "/v1/placements/"+id, id, w.a.ID.String())}
+	"deletePlacement": func(t *testing.T, w writesWorld) []auditedWrite {
+		_, _, enrolment := w.trustA.enrolled(t)
+		id := w.trustA.mustPlacement(t, placementBody(t, enrolment)).ID
+		return []auditedWrite{w.delete(t, w.coord, "/v1/placements/"+id, id, w.a.ID.String())}
 	},
-	"createOutcome": func(t *testing.T, w awWorld) []awWrite {
-		return []awWrite{w.create(t, w.coord, "/v1/outcomes", recOutcomeBody(t, w.rec.participant(t)), w.a.ID.String(),
-			recOutcomeBody(t, uuid.NewString()), http.StatusUnprocessableEntity)} // no such participant within reach
+	"createOutcome": func(t *testing.T, w writesWorld) []auditedWrite {
+		return []auditedWrite{w.create(t, w.coord, "/v1/outcomes", outcomeBody(t, w.trustA.participant(t)), w.a.ID.String(),
+			outcomeBody(t, uuid.NewString()), http.StatusUnprocessableEntity)} // no such participant within reach
 	},
-	"updateOutcome": func(t *testing.T, w awWorld) []awWrite {
-		id := w.rec.mustOutcome(t, recOutcomeBody(t, w.rec.participant(t))).ID
-		return []awWrite{w.patch(t, w.coord, "/v1/outcomes/"+id, `{"employer":"Riverside NHS Trust"}`, id, w.a.ID.String())}
+	"updateOutcome": func(t *testing.T, w writesWorld) []auditedWrite {
+		id := w.trustA.mustOutcome(t, outcomeBody(t, w.trustA.participant(t))).ID
+		return []auditedWrite{w.patch(t, w.coord, "/v1/outcomes/"+id, `{"employer":"Riverside NHS Trust"}`, id, w.a.ID.String())}
 	},
-	"deleteOutcome": func(t *testing.T, w awWorld) []awWrite {
-		id := w.rec.mustOutcome(t, recOutcomeBody(t, w.rec.participant(t))).ID
-		return []awWrite{w.delete(t, w.coord, "/v1/outcomes/"+id, id, w.a.ID.String())}
+	"deleteOutcome": func(t *testing.T, w writesWorld) []auditedWrite {
+		id := w.trustA.mustOutcome(t, outcomeBody(t, w.trustA.participant(t))).ID
+		return []auditedWrite{w.delete(t, w.coord, "/v1/outcomes/"+id, id, w.a.ID.String())}
 	},
 
 	// --- mentoring -----------------------------------------------------------------------------
-	"createMentor": func(t *testing.T, w awWorld) []awWrite {
+	"createMentor": func(t *testing.T, w writesWorld) []auditedWrite {
 		body := func(org uuid.UUID) string {
 			return `{"organisation_id":"` + org.String() + `","kind":"professional","given_name":"Mo","family_name":"Mentor"}`
 		}
-		return []awWrite{w.create(t, w.coord, "/v1/mentors", body(w.a.ID), w.a.ID.String(),
+		return []auditedWrite{w.create(t, w.coord, "/v1/mentors", body(w.a.ID), w.a.ID.String(),
 			body(w.b.ID), http.StatusUnprocessableEntity)} // an organisation out of reach
 	},
-	"updateMentor": func(t *testing.T, w awWorld) []awWrite {
+	"updateMentor": func(t *testing.T, w writesWorld) []auditedWrite {
 		id := w.mentor(t)
-		return []awWrite{w.patch(t, w.coord, "/v1/mentors/"+id, `{"family_name":"Renamed","email":"mo@example.org"}`, id, w.a.ID.String())}
+		return []auditedWrite{w.patch(t, w.coord, "/v1/mentors/"+id, `{"family_name":"Renamed","email":"mo@example.org"}`, id, w.a.ID.String())}
 	},
-	"deleteMentor": func(t *testing.T, w awWorld) []awWrite {
+	"deleteMentor": func(t *testing.T, w writesWorld) []auditedWrite {
 		id := w.mentor(t)
 		d := w.delete(t, w.coord, "/v1/mentors/"+id, id, w.a.ID.String())
-		d.refused, d.refusedStatus = awDelete(w.bCoord, "/v1/mentors/"+id), http.StatusNotFound // out of trust B's reach
-		return []awWrite{d}
+		d.refused, d.refusedStatus = deleteRequest(w.bCoord, "/v1/mentors/"+id), http.StatusNotFound // out of trust B's reach
+		return []auditedWrite{d}
 	},
-	"makePeerMentor": func(t *testing.T, w awWorld) []awWrite {
-		cohort := mtCohort(t, w.env, w.coord, w.a.ID, mtStreetDoctors, "Street Doctors "+apitest.Unique(), "2026-03-02", "2026-05-29")
-		trained := mtParticipant(t, w.env, w.coord, w.a.ID, "Zephyrine", "Quarmby", "2009-01-10")
-		mtEnrol(t, w.env, w.coord, cohort, trained, "2026-02-16", [2]string{"enrolled", "2026-03-02"}, [2]string{"active", "2026-03-02"},
+	"makePeerMentor": func(t *testing.T, w writesWorld) []auditedWrite {
+		cohort := mustCohortID(t, w.env, w.coord, w.a.ID, streetDoctorsProgramme, "Street Doctors "+apitest.Unique(), "2026-03-02", "2026-05-29")
+		trained := mustParticipantNamed(t, w.env, w.coord, w.a.ID, "Zephyrine", "Quarmby", "2009-01-10")
+		mustEnrolThrough(t, w.env, w.coord, cohort, trained, "2026-02-16", [2]string{"enrolled", "2026-03-02"}, [2]string{"active", "2026-03-02"},
 			[2]string{"completed", "2026-05-29"})
-		training := mtParticipant(t, w.env, w.coord, w.a.ID, "Ines", "Carvalho", "2008-11-30")
-		mtEnrol(t, w.env, w.coord, cohort, training, "2026-02-16", [2]string{"enrolled", "2026-03-02"}, [2]string{"active", "2026-03-02"})
-		return []awWrite{{
-			do: awPost(w.coord, "/v1/participants/"+trained+"/peer-mentor", `{}`), status: http.StatusCreated,
+		training := mustParticipantNamed(t, w.env, w.coord, w.a.ID, "Ines", "Carvalho", "2008-11-30")
+		mustEnrolThrough(t, w.env, w.coord, cohort, training, "2026-02-16", [2]string{"enrolled", "2026-03-02"}, [2]string{"active", "2026-03-02"})
+		return []auditedWrite{{
+			do: postRequest(w.coord, "/v1/participants/"+trained+"/peer-mentor", `{}`), status: http.StatusCreated,
 			actor: w.subject(t, w.coord), org: w.a.ID.String(), // resource: the mentor created
-			refused:       awPost(w.coord, "/v1/participants/"+training+"/peer-mentor", `{}`),
+			refused:       postRequest(w.coord, "/v1/participants/"+training+"/peer-mentor", `{}`),
 			refusedStatus: http.StatusUnprocessableEntity, // training under way is not training completed
 		}}
 	},
-	"createMentoringMatch": func(t *testing.T, w awWorld) []awWrite {
-		mentor, who := w.mentor(t), w.rec.participant(t)
-		return []awWrite{w.create(t, w.coord, "/v1/mentoring-matches", mtMatchBody(t, mentor, who, "", "2027-01-04", "2027-05-04"), w.a.ID.String(),
-			mtMatchBody(t, mentor, who, "", "2027-01-04", "2027-12-04"), http.StatusUnprocessableEntity)} // professional mentoring lasts six months at most
+	"createMentoringMatch": func(t *testing.T, w writesWorld) []auditedWrite {
+		mentor, who := w.mentor(t), w.trustA.participant(t)
+		return []auditedWrite{w.create(t, w.coord, "/v1/mentoring-matches", matchBody(t, mentor, who, "", "2027-01-04", "2027-05-04"), w.a.ID.String(),
+			matchBody(t, mentor, who, "", "2027-01-04", "2027-12-04"), http.StatusUnprocessableEntity)} // professional mentoring lasts six months at most
 	},
-	"updateMentoringMatch": func(t *testing.T, w awWorld) []awWrite {
+	"updateMentoringMatch": func(t *testing.T, w writesWorld) []auditedWrite {
 		id := w.match(t)
-		return []awWrite{w.patch(t, w.coord, "/v1/mentoring-matches/"+id, `{"planned_end_on":"2027-06-04"}`, id, w.a.ID.String())}
+		return []auditedWrite{w.patch(t, w.coord, "/v1/mentoring-matches/"+id, `{"planned_end_on":"2027-06-04"}`, id, w.a.ID.String())}
 	},
-	"deleteMentoringMatch": func(t *testing.T, w awWorld) []awWrite {
+	"deleteMentoringMatch": func(t *testing.T, w writesWorld) []auditedWrite {
 		id := w.match(t)
-		return []awWrite{w.delete(t, w.coord, "/v1/mentoring-matches/"+id, id, w.a.ID.String())}
+		return []auditedWrite{w.delete(t, w.coord, "/v1/mentoring-matches/"+id, id, w.a.ID.String())}
 	},
-	"createCheckIn": func(t *testing.T, w awWorld) []awWrite {
-		return []awWrite{w.create(t, w.coord, "/v1/mentoring-matches/"+w.match(t)+"/check-ins", `{"held_on":"2027-01-11","minutes":30,"mode":"video"}`,
+	"createCheckIn": func(t *testing.T, w writesWorld) []auditedWrite {
+		return []auditedWrite{w.create(t, w.coord, "/v1/mentoring-matches/"+w.match(t)+"/check-ins", `{"held_on":"2027-01-11","minutes":30,"mode":"video"}`,
 			w.a.ID.String(), `{"held_on":"2026-12-01","minutes":30,"mode":"video"}`, http.StatusUnprocessableEntity)} // before the match starts
 	},
 
 	// --- vacancies and interviews, written by trust A's API client -----------------------------
-	"createVacancy": func(t *testing.T, w awWorld) []awWrite {
-		return []awWrite{w.create(t, w.client, "/v1/vacancies", awVacancyBody(w.a.ID), w.a.ID.String(),
-			awVacancyBody(w.b.ID), http.StatusUnprocessableEntity)} // an organisation out of reach
+	"createVacancy": func(t *testing.T, w writesWorld) []auditedWrite {
+		return []auditedWrite{w.create(t, w.client, "/v1/vacancies", vacancyBody(w.a.ID), w.a.ID.String(),
+			vacancyBody(w.b.ID), http.StatusUnprocessableEntity)} // an organisation out of reach
 	},
-	"updateVacancy": func(t *testing.T, w awWorld) []awWrite {
-		id := w.env.MustCreate(t, "/v1/vacancies", w.client, awVacancyBody(w.a.ID))
-		return []awWrite{w.patch(t, w.client, "/v1/vacancies/"+id, `{"band":"Band 3","status":"closed"}`, id, w.a.ID.String())}
+	"updateVacancy": func(t *testing.T, w writesWorld) []auditedWrite {
+		id := w.env.MustCreate(t, "/v1/vacancies", w.client, vacancyBody(w.a.ID))
+		return []auditedWrite{w.patch(t, w.client, "/v1/vacancies/"+id, `{"band":"Band 3","status":"closed"}`, id, w.a.ID.String())}
 	},
-	"deleteVacancy": func(t *testing.T, w awWorld) []awWrite {
-		id := w.env.MustCreate(t, "/v1/vacancies", w.client, awVacancyBody(w.a.ID))
+	"deleteVacancy": func(t *testing.T, w writesWorld) []auditedWrite {
+		id := w.env.MustCreate(t, "/v1/vacancies", w.client, vacancyBody(w.a.ID))
 		d := w.delete(t, w.client, "/v1/vacancies/"+id, id, w.a.ID.String())
-		d.refused, d.refusedStatus = awDelete(w.bCoord, "/v1/vacancies/"+id), http.StatusNotFound // out of trust B's reach
-		return []awWrite{d}
+		d.refused, d.refusedStatus = deleteRequest(w.bCoord, "/v1/vacancies/"+id), http.StatusNotFound // out of trust B's reach
+		return []auditedWrite{d}
 	},
-	"createInterview": func(t *testing.T, w awWorld) []awWrite {
-		vacancy, who := w.env.MustCreate(t, "/v1/vacancies", w.client, awVacancyBody(w.a.ID)), w.rec.participant(t)
+	"createInterview": func(t *testing.T, w writesWorld) []auditedWrite {
+		vacancy, who := w.env.MustCreate(t, "/v1/vacancies", w.client, vacancyBody(w.a.ID)), w.trustA.participant(t)
 		body := func(vacancy string) string {
 			return `{"vacancy_id":"` + vacancy + `","participant_id":"` + who + `","held_on":"2027-01-20"}`
 		}
-		return []awWrite{w.create(t, w.client, "/v1/interviews", body(vacancy), w.a.ID.String(),
+		return []auditedWrite{w.create(t, w.client, "/v1/interviews", body(vacancy), w.a.ID.String(),
 			body(uuid.NewString()), http.StatusUnprocessableEntity)} // no such vacancy
 	},
-	"updateInterview": func(t *testing.T, w awWorld) []awWrite {
+	"updateInterview": func(t *testing.T, w writesWorld) []auditedWrite {
 		id := w.interview(t)
-		return []awWrite{w.patch(t, w.client, "/v1/interviews/"+id, `{"result":"offered"}`, id, w.a.ID.String())}
+		return []auditedWrite{w.patch(t, w.client, "/v1/interviews/"+id, `{"result":"offered"}`, id, w.a.ID.String())}
 	},
-	"deleteInterview": func(t *testing.T, w awWorld) []awWrite {
+	"deleteInterview": func(t *testing.T, w writesWorld) []auditedWrite {
 		id := w.interview(t)
-		return []awWrite{w.delete(t, w.client, "/v1/interviews/"+id, id, w.a.ID.String())}
+		return []auditedWrite{w.delete(t, w.client, "/v1/interviews/"+id, id, w.a.ID.String())}
 	},
 }
 
@@ -325,54 +324,58 @@ var awCases = map[string]func(t *testing.T, w awWorld) []awWrite{
 // Every write operation of openapi.yaml records its event today, so the set is empty.
 var knownUnaudited = map[string]string{}
 
-// awIssueToken signs in with each grant of the token endpoint: each sign-in is audited in the
+// issueTokenWrites signs in with each grant of the token endpoint: each sign-in is audited in the
 // name of the one signing in, a refused one leaves no event. (A refresh token presented twice
 // is refused too, but that refusal is audited on purpose, as auth.refresh_reuse: it revokes the
 // sign-in's every token. This case refuses an unknown refresh token instead.)
-func awIssueToken(t *testing.T, w awWorld) []awWrite {
+func issueTokenWrites(t *testing.T, w writesWorld) []auditedWrite {
 	org := w.a.ID.String()
-	token := func(body string) awRequest { return awPost("", "/v1/auth/token", body, "Content-Type", authFormType) }
+	token := func(body string) writeRequest {
+		return postRequest("", "/v1/auth/token", body, "Content-Type", formType)
+	}
 	userID, email := w.env.MustCreateUser(t, w.a.ID, domain.RoleCoordinator)
-	refresh := authWantToken(t, authPostToken(t, w.env, authSignInForm(email, apitest.Password))).RefreshToken
+	refresh := wantToken(t, postToken(t, w.env, passwordForm(email, apitest.Password))).RefreshToken
 	if refresh == nil {
 		t.Fatal("the password grant gave no refresh token")
 	}
 	clientID, client, secret := w.env.APIClient(t, w.aAdmin, w.a.ID, "participants:read")
-	return []awWrite{{
-		name: "password", do: token(authSignInForm(email, apitest.Password)), status: http.StatusOK,
+	return []auditedWrite{{
+		name: "password", do: token(passwordForm(email, apitest.Password)), status: http.StatusOK,
 		actor: "user:" + userID.String(), resource: userID.String(), org: org,
 		// A wrong password is audited as auth.login_failed (TestAuthAudit); a request without
 		// one is refused before anything is written.
-		refused: token(authForm("grant_type", "password", "username", email)), refusedStatus: http.StatusBadRequest,
+		refused: token(formBody("grant_type", "password", "username", email)), refusedStatus: http.StatusBadRequest,
 	}, {
-		name: "refresh_token", do: token(authForm("grant_type", "refresh_token", "refresh_token", *refresh)), status: http.StatusOK,
+		name: "refresh_token", do: token(formBody("grant_type", "refresh_token", "refresh_token", *refresh)), status: http.StatusOK,
 		actor: "user:" + userID.String(), resource: userID.String(), org: org,
-		refused:       token(authForm("grant_type", "refresh_token", "refresh_token", "not-a-refresh-token-"+apitest.Unique())),
+		refused:       token(formBody("grant_type", "refresh_token", "refresh_token", "not-a-refresh-token-"+apitest.Unique())),
 		refusedStatus: http.StatusBadRequest,
 	}, {
-		name: "client_credentials", do: token(authClientGrant(client, secret)), status: http.StatusOK,
+		name: "client_credentials", do: token(clientCredentialsForm(client, secret)), status: http.StatusOK,
 		actor: "client:" + clientID, resource: clientID, org: org,
 		// A wrong secret is audited as auth.client_failed (TestAuthAudit); a request without one
 		// is refused before anything is written.
-		refused: token(authForm("grant_type", "client_credentials", "client_id", client)), refusedStatus: http.StatusUnauthorized,
+		refused: token(formBody("grant_type", "client_credentials", "client_id", client)), refusedStatus: http.StatusUnauthorized,
 	}}
 }
 
-// awRevokeToken revokes a refresh token: audited in the name of its user. RFC 7009 answers 200
+// revokeTokenWrites revokes a refresh token: audited in the name of its user. RFC 7009 answers 200
 // to an unknown token too, and then nothing is revoked, so nothing is audited.
-func awRevokeToken(t *testing.T, w awWorld) []awWrite {
-	revoke := func(body string) awRequest { return awPost("", "/v1/auth/revoke", body, "Content-Type", authFormType) }
+func revokeTokenWrites(t *testing.T, w writesWorld) []auditedWrite {
+	revoke := func(body string) writeRequest {
+		return postRequest("", "/v1/auth/revoke", body, "Content-Type", formType)
+	}
 	userID, email := w.env.MustCreateUser(t, w.a.ID, domain.RoleViewer)
-	refresh := authWantToken(t, authPostToken(t, w.env, authSignInForm(email, apitest.Password))).RefreshToken
+	refresh := wantToken(t, postToken(t, w.env, passwordForm(email, apitest.Password))).RefreshToken
 	if refresh == nil {
 		t.Fatal("the password grant gave no refresh token")
 	}
-	return []awWrite{{
-		do: revoke(authForm("token", *refresh)), status: http.StatusOK,
+	return []auditedWrite{{
+		do: revoke(formBody("token", *refresh)), status: http.StatusOK,
 		actor: "user:" + userID.String(), resource: userID.String(), org: w.a.ID.String(),
-		refused: revoke(authForm("token_type_hint", "refresh_token")), refusedStatus: http.StatusBadRequest, // no token
-		quiet: []awQuiet{{why: "RFC 7009: an unknown token is answered 200, and there is nothing to revoke",
-			do: revoke(authForm("token", "not-a-refresh-token-"+apitest.Unique())), status: http.StatusOK}},
+		refused: revoke(formBody("token_type_hint", "refresh_token")), refusedStatus: http.StatusBadRequest, // no token
+		quiet: []quietWrite{{why: "RFC 7009: an unknown token is answered 200, and there is nothing to revoke",
+			do: revoke(formBody("token", "not-a-refresh-token-"+apitest.Unique())), status: http.StatusOK}},
 	}}
 }
 
@@ -383,15 +386,15 @@ func awRevokeToken(t *testing.T, w awWorld) []awWrite {
 // event, and so must the successful calls that by design write nothing.
 func TestEveryWriteIsAudited(t *testing.T) {
 	t.Parallel()
-	ops := awWriteOperations(t)
+	ops := writeOperations(t)
 	for op := range ops {
-		if _, ok := awCases[op]; !ok {
-			t.Errorf("write operation %s (%s %s) has no case in awCases: add one, so that its audit event is checked", op, ops[op].method, ops[op].path)
+		if _, ok := auditedCases[op]; !ok {
+			t.Errorf("write operation %s (%s %s) has no case in auditedCases: add one, so that its audit event is checked", op, ops[op].method, ops[op].path)
 		}
 	}
-	for op := range awCases {
+	for op := range auditedCases {
 		if _, ok := ops[op]; !ok {
-			t.Errorf("awCases has a case for %s, which is no write operation of openapi.yaml", op)
+			t.Errorf("auditedCases has a case for %s, which is no write operation of openapi.yaml", op)
 		}
 	}
 	for op := range knownUnaudited {
@@ -403,11 +406,11 @@ func TestEveryWriteIsAudited(t *testing.T) {
 		t.FailNow()
 	}
 
-	w := newAWWorld(t)
-	for _, op := range slices.Sorted(maps.Keys(awCases)) {
+	w := newWritesWorld(t)
+	for _, op := range slices.Sorted(maps.Keys(auditedCases)) {
 		t.Run(op, func(t *testing.T) {
 			t.Parallel()
-			writes := awCases[op](t, w)
+			writes := auditedCases[op](t, w)
 			if len(writes) == 0 {
 				t.Fatal("the case makes no write")
 			}
@@ -422,18 +425,18 @@ func TestEveryWriteIsAudited(t *testing.T) {
 	}
 }
 
-// awOperation is a write operation of openapi.yaml.
-type awOperation struct {
+// writeOperation is a write operation of openapi.yaml.
+type writeOperation struct {
 	method, path string
 	route        *regexp.Regexp // matches the operation's paths
 }
 
-// awWriteOperations returns the POST, PUT, PATCH and DELETE operations of openapi.yaml by operationId.
-func awWriteOperations(t *testing.T) map[string]awOperation {
+// writeOperations returns the POST, PUT, PATCH and DELETE operations of openapi.yaml by operationId.
+func writeOperations(t *testing.T) map[string]writeOperation {
 	t.Helper()
 	doc := contract(t)
 	param := regexp.MustCompile(`\\\{[^}]+\\\}`)
-	ops := map[string]awOperation{}
+	ops := map[string]writeOperation{}
 	for path, item := range doc.Paths.Map() {
 		for method, op := range item.Operations() {
 			switch method {
@@ -446,7 +449,7 @@ func awWriteOperations(t *testing.T) map[string]awOperation {
 				continue
 			}
 			route := regexp.MustCompile("^" + param.ReplaceAllString(regexp.QuoteMeta(path), "[^/]+") + "$")
-			ops[op.OperationID] = awOperation{method: method, path: path, route: route}
+			ops[op.OperationID] = writeOperation{method: method, path: path, route: route}
 		}
 	}
 	if len(ops) < 30 {
@@ -455,12 +458,12 @@ func awWriteOperations(t *testing.T) map[string]awOperation {
 	return ops
 }
 
-// awWorld is what every case builds on: trust A with a coordinator, an org_admin and an API
+// writesWorld is what every case builds on: trust A with a coordinator, an org_admin and an API
 // client that writes participants' records; trust B with a coordinator and an org_admin, whom
 // trust A's records are out of reach of; and the national team's admin.
-type awWorld struct {
+type writesWorld struct {
 	env      *apitest.Env
-	rec      recWorld // trust A and its coordinator, with the helpers of records_test.go
+	trustA   trustWorld // trust A and its coordinator, with the helpers of placements_test.go
 	a, b     domain.Organisation
 	coord    string // trust A's coordinator
 	aAdmin   string // trust A's org_admin
@@ -470,11 +473,11 @@ type awWorld struct {
 	natAdmin string
 }
 
-func newAWWorld(t *testing.T) awWorld {
+func newWritesWorld(t *testing.T) writesWorld {
 	t.Helper()
 	env := apitest.New(t)
-	w := awWorld{env: env, rec: newRecWorld(t, env, "Audited NHS Trust"), b: env.Organisation(t, domain.KindTrust, "Other NHS Trust")}
-	w.a, w.coord = w.rec.trust, w.rec.token
+	w := writesWorld{env: env, trustA: newTrustWorld(t, env, "Audited NHS Trust"), b: env.Organisation(t, domain.KindTrust, "Other NHS Trust")}
+	w.a, w.coord = w.trustA.trust, w.trustA.token
 	_, w.natAdmin = env.NationalAdmin(t)
 	w.aAdmin = env.User(t, w.a.ID, domain.RoleOrgAdmin)
 	w.bCoord, w.bAdmin = env.User(t, w.b.ID, domain.RoleCoordinator), env.User(t, w.b.ID, domain.RoleOrgAdmin)
@@ -483,7 +486,7 @@ func newAWWorld(t *testing.T) awWorld {
 }
 
 // subject is the subject of an access token, as audit events name their actor.
-func (w awWorld) subject(t *testing.T, token string) string {
+func (w writesWorld) subject(t *testing.T, token string) string {
 	t.Helper()
 	sub, _ := apitest.Claims(t, token)["sub"].(string)
 	if !strings.HasPrefix(sub, "user:") && !strings.HasPrefix(sub, "client:") {
@@ -492,93 +495,93 @@ func (w awWorld) subject(t *testing.T, token string) string {
 	return sub
 }
 
-func awPost(token, path, body string, headers ...string) awRequest {
-	return awRequest{method: http.MethodPost, path: path, token: token, body: body, headers: headers}
+func postRequest(token, path, body string, headers ...string) writeRequest {
+	return writeRequest{method: http.MethodPost, path: path, token: token, body: body, headers: headers}
 }
 
-func awPut(token, path string) awRequest {
-	return awRequest{method: http.MethodPut, path: path, token: token}
+func putRequest(token, path string) writeRequest {
+	return writeRequest{method: http.MethodPut, path: path, token: token}
 }
 
-func awDelete(token, path string, headers ...string) awRequest {
-	return awRequest{method: http.MethodDelete, path: path, token: token, headers: headers}
+func deleteRequest(token, path string, headers ...string) writeRequest {
+	return writeRequest{method: http.MethodDelete, path: path, token: token, headers: headers}
 }
 
 // create is the write of a POST of body to path as token, creating a record of org; the same
 // POST of refusedBody is refused with refusedStatus.
-func (w awWorld) create(t *testing.T, token, path, body, org, refusedBody string, refusedStatus int) awWrite {
+func (w writesWorld) create(t *testing.T, token, path, body, org, refusedBody string, refusedStatus int) auditedWrite {
 	t.Helper()
-	return awWrite{
-		do: awPost(token, path, body), status: http.StatusCreated, actor: w.subject(t, token), org: org,
-		refused: awPost(token, path, refusedBody), refusedStatus: refusedStatus,
+	return auditedWrite{
+		do: postRequest(token, path, body), status: http.StatusCreated, actor: w.subject(t, token), org: org,
+		refused: postRequest(token, path, refusedBody), refusedStatus: refusedStatus,
 	}
 }
 
 // patch is the write of a merge patch of the record at path (id, of org) as token; the same
 // patch made against a version the record never had is refused.
-func (w awWorld) patch(t *testing.T, token, path, body, id, org string) awWrite {
+func (w writesWorld) patch(t *testing.T, token, path, body, id, org string) auditedWrite {
 	t.Helper()
-	return awWrite{
-		do:     awRequest{method: http.MethodPatch, path: path, token: token, body: body},
+	return auditedWrite{
+		do:     writeRequest{method: http.MethodPatch, path: path, token: token, body: body},
 		status: http.StatusOK, actor: w.subject(t, token), resource: id, org: org,
-		refused:       awRequest{method: http.MethodPatch, path: path, token: token, body: body, headers: []string{"If-Match", `"99"`}},
+		refused:       writeRequest{method: http.MethodPatch, path: path, token: token, body: body, headers: []string{"If-Match", `"99"`}},
 		refusedStatus: http.StatusPreconditionFailed,
 	}
 }
 
 // delete is the write of a DELETE of the record at path (id, of org) as token; the same DELETE
 // against a version the record never had is refused, and deleting it again changes nothing.
-func (w awWorld) delete(t *testing.T, token, path, id, org string) awWrite {
+func (w writesWorld) delete(t *testing.T, token, path, id, org string) auditedWrite {
 	t.Helper()
-	return awWrite{
-		do: awDelete(token, path), status: http.StatusNoContent, actor: w.subject(t, token), resource: id, org: org,
-		refused: awDelete(token, path, "If-Match", `"99"`), refusedStatus: http.StatusPreconditionFailed,
-		quiet: []awQuiet{{why: "deleting twice changes nothing: the tombstone is there", do: awDelete(token, path), status: http.StatusNoContent}},
+	return auditedWrite{
+		do: deleteRequest(token, path), status: http.StatusNoContent, actor: w.subject(t, token), resource: id, org: org,
+		refused: deleteRequest(token, path, "If-Match", `"99"`), refusedStatus: http.StatusPreconditionFailed,
+		quiet: []quietWrite{{why: "deleting twice changes nothing: the tombstone is there", do: deleteRequest(token, path), status: http.StatusNoContent}},
 	}
 }
 
 // mentor is a new professional mentor of trust A.
-func (w awWorld) mentor(t *testing.T) string {
+func (w writesWorld) mentor(t *testing.T) string {
 	t.Helper()
-	return mtMentor(t, w.env, w.coord, w.a.ID, "professional", "Mo", "Mentor").ID
+	return mustCreateMentor(t, w.env, w.coord, w.a.ID, "professional", "Mo", "Mentor").ID
 }
 
 // match is a new mentoring match of trust A, from 2027-01-04 to 2027-05-04.
-func (w awWorld) match(t *testing.T) string {
+func (w writesWorld) match(t *testing.T) string {
 	t.Helper()
-	return w.rec.mustID(t, "/v1/mentoring-matches", mtMatchBody(t, w.mentor(t), w.rec.participant(t), "", "2027-01-04", "2027-05-04"))
+	return w.trustA.mustID(t, "/v1/mentoring-matches", matchBody(t, w.mentor(t), w.trustA.participant(t), "", "2027-01-04", "2027-05-04"))
 }
 
 // interview is a new interview of trust A, recorded by its API client.
-func (w awWorld) interview(t *testing.T) string {
+func (w writesWorld) interview(t *testing.T) string {
 	t.Helper()
-	vacancy := w.env.MustCreate(t, "/v1/vacancies", w.client, awVacancyBody(w.a.ID))
+	vacancy := w.env.MustCreate(t, "/v1/vacancies", w.client, vacancyBody(w.a.ID))
 	return w.env.MustCreate(t, "/v1/interviews", w.client,
-		`{"vacancy_id":"`+vacancy+`","participant_id":"`+w.rec.participant(t)+`","held_on":"2027-01-20"}`)
+		`{"vacancy_id":"`+vacancy+`","participant_id":"`+w.trustA.participant(t)+`","held_on":"2027-01-20"}`)
 
 }
 
-// awProgrammeBody is a create body of a programme delivered by partner.
-func awProgrammeBody(partner string) string {
+// programmeBody is a create body of a programme delivered by partner.
+func programmeBody(partner string) string {
 	code := "aw_" + apitest.Unique()
 	return `{"code":"` + code + `","name":"Programme ` + code + `","category":"mentoring","min_age":16,"requires_benefit":false,` +
 		`"delivery_partner_id":"` + partner + `"}`
 }
 
-func awVacancyBody(org uuid.UUID) string {
+func vacancyBody(org uuid.UUID) string {
 	return `{"organisation_id":"` + org.String() + `","employer_name":"AW Estates ` + apitest.Unique() + `","role":"Porter","band":"Band 2","closing_on":"2027-02-01"}`
 }
 
-// awODSCode is an unused ODS code.
-func awODSCode() string { return "W" + strings.ToUpper(apitest.Unique()[:5]) }
+// newODSCode is an unused ODS code.
+func newODSCode() string { return "W" + strings.ToUpper(apitest.Unique()[:5]) }
 
-// awRequestID is a fresh X-Request-ID, of the form the server keeps.
-func awRequestID(op, what string) string {
+// newRequestID is a fresh X-Request-ID, of the form the server keeps.
+func newRequestID(op, what string) string {
 	return "aw." + op + "." + what + "." + apitest.Unique()
 }
 
 // send sends r with the X-Request-ID id, after checking that r is a call of op.
-func (w awWorld) send(t *testing.T, op string, spec awOperation, r awRequest, id string) apitest.Response {
+func (w writesWorld) send(t *testing.T, op string, spec writeOperation, r writeRequest, id string) apitest.Response {
 	t.Helper()
 	path, _, _ := strings.Cut(r.path, "?")
 	if r.method != spec.method || !spec.route.MatchString(path) {
@@ -597,23 +600,23 @@ func (w awWorld) send(t *testing.T, op string, spec awOperation, r awRequest, id
 }
 
 // check runs one write of op: the refused attempt, the write, then the quiet calls.
-func (w awWorld) check(t *testing.T, op string, spec awOperation, wr awWrite) {
+func (w writesWorld) check(t *testing.T, op string, spec writeOperation, wr auditedWrite) {
 	if wr.org == "" || wr.actor == "" || wr.status/100 != 2 || wr.refused.method == "" || wr.refusedStatus/100 == 2 {
 		t.Fatalf("the case of %s is incomplete: org %q, actor %q, status %d, refused with %d", op, wr.org, wr.actor, wr.status, wr.refusedStatus)
 	}
 
 	// Refused: nothing written, so nothing audited.
-	id := awRequestID(op, "refused")
+	id := newRequestID(op, "refused")
 	res := w.send(t, op, spec, wr.refused, id)
 	if res.Status != wr.refusedStatus {
 		t.Fatalf("%s: the refused attempt answered %d, want %d: %s", op, res.Status, wr.refusedStatus, res.Body)
 	}
-	if events := awEvents(t, w.env, id); len(events) != 0 {
+	if events := storedEvents(t, w.env, id); len(events) != 0 {
 		t.Errorf("%s: the refused attempt (%d) left %d audit events: %v", op, res.Status, len(events), events)
 	}
 
 	// Written: audited in the write's own transaction, so the event is there when the answer is.
-	id = awRequestID(op, "ok")
+	id = newRequestID(op, "ok")
 	before := time.Now()
 	res = w.send(t, op, spec, wr.do, id)
 	after := time.Now()
@@ -622,9 +625,9 @@ func (w awWorld) check(t *testing.T, op string, spec awOperation, wr awWrite) {
 	}
 	resource := wr.resource
 	if resource == "" {
-		resource = awCreatedID(t, op, res)
+		resource = createdIDOf(t, op, res)
 	}
-	events := awEvents(t, w.env, id)
+	events := storedEvents(t, w.env, id)
 	if gap, known := knownUnaudited[op]; known {
 		if len(events) != 0 {
 			t.Errorf("%s is in knownUnaudited (%s) but is audited now: remove it from knownUnaudited. Events: %v", op, gap, events)
@@ -635,13 +638,13 @@ func (w awWorld) check(t *testing.T, op string, spec awOperation, wr awWrite) {
 
 	// Succeeded, but by design wrote nothing: nothing audited.
 	for _, q := range wr.quiet {
-		id := awRequestID(op, "quiet")
+		id := newRequestID(op, "quiet")
 		res := w.send(t, op, spec, q.do, id)
 		if res.Status != q.status {
 			t.Errorf("%s: %s: answered %d, want %d: %s", op, q.why, res.Status, q.status, res.Body)
 			continue
 		}
-		if events := awEvents(t, w.env, id); len(events) != 0 {
+		if events := storedEvents(t, w.env, id); len(events) != 0 {
 			t.Errorf("%s: %s, yet it left %d audit events: %v", op, q.why, len(events), events)
 		}
 	}
@@ -649,12 +652,12 @@ func (w awWorld) check(t *testing.T, op string, spec awOperation, wr awWrite) {
 
 // checkEvent checks the events of the request requestID, a successful write of op to the
 // record resource, made between before and after.
-func checkEvent(t *testing.T, op string, wr awWrite, resource, requestID string, events []awEvent, before, after time.Time) {
+func checkEvent(t *testing.T, op string, wr auditedWrite, resource, requestID string, events []storedEvent, before, after time.Time) {
 	if len(events) == 0 {
 		t.Errorf("%s: %s %s succeeded and recorded no audit event with request_id %q", op, wr.do.method, wr.do.path, requestID)
 		return
 	}
-	i := slices.IndexFunc(events, func(e awEvent) bool { return e.resourceID == resource })
+	i := slices.IndexFunc(events, func(e storedEvent) bool { return e.resourceID == resource })
 	if i < 0 {
 		t.Errorf("%s: no audit event of request %q names the record written, %s: %v", op, requestID, resource, events)
 		return
@@ -666,16 +669,16 @@ func checkEvent(t *testing.T, op string, wr awWrite, resource, requestID string,
 			t.Errorf("%s: event %v names actor %q, want %q", op, other, other.actor, wr.actor)
 		}
 	}
-	var want sql.NullString // NULL for awNoOrganisation
+	var want sql.NullString // NULL for noOrganisation
 	switch wr.org {
-	case awItself:
+	case itself:
 		want = sql.NullString{String: resource, Valid: true}
-	case awNoOrganisation:
+	case noOrganisation:
 	default:
 		want = sql.NullString{String: wr.org, Valid: true}
 	}
 	if e.org != want {
-		t.Errorf("%s: event %s names organisation %s, want %s", op, e.action, awOrgString(e.org), awOrgString(want))
+		t.Errorf("%s: event %s names organisation %s, want %s", op, e.action, nullString(e.org), nullString(want))
 	}
 	if e.action == "" || e.resourceType == "" {
 		t.Errorf("%s: event without action or resource type: %v", op, e)
@@ -697,8 +700,8 @@ func checkEvent(t *testing.T, op string, wr awWrite, resource, requestID string,
 	}
 }
 
-// awCreatedID is the id of the record a 201 created.
-func awCreatedID(t *testing.T, op string, res apitest.Response) string {
+// createdIDOf is the id of the record a 201 created.
+func createdIDOf(t *testing.T, op string, res apitest.Response) string {
 	t.Helper()
 	var v struct {
 		ID string `json:"id"`
@@ -716,21 +719,21 @@ func awCreatedID(t *testing.T, op string, res apitest.Response) string {
 	return v.ID
 }
 
-// awEvent is an audit event as the database holds it.
-type awEvent struct {
+// storedEvent is an audit event as the database holds it.
+type storedEvent struct {
 	actor, action, resourceType, resourceID string
 	org                                     sql.NullString
 	fields                                  []string
 	at                                      time.Time
 }
 
-func (e awEvent) String() string {
+func (e storedEvent) String() string {
 	return fmt.Sprintf("{%s of %s %s by %s for organisation %s, fields %v, at %s}", e.action, e.resourceType, e.resourceID, e.actor,
-		awOrgString(e.org), e.fields, e.at.Format(time.RFC3339Nano))
+		nullString(e.org), e.fields, e.at.Format(time.RFC3339Nano))
 }
 
-// awEvents reads, straight from the database, the audit events of the request requestID.
-func awEvents(t *testing.T, env *apitest.Env, requestID string) []awEvent {
+// storedEvents reads, straight from the database, the audit events of the request requestID.
+func storedEvents(t *testing.T, env *apitest.Env, requestID string) []storedEvent {
 	t.Helper()
 	rows, err := env.DB.SQL().QueryContext(t.Context(), `SELECT actor, action, resource_type, resource_id, organisation_id::text, fields, at
 		FROM audit_events WHERE request_id = $1 ORDER BY at, id`, requestID)
@@ -738,9 +741,9 @@ func awEvents(t *testing.T, env *apitest.Env, requestID string) []awEvent {
 		t.Fatalf("read audit events: %v", err)
 	}
 	defer rows.Close()
-	var out []awEvent
+	var out []storedEvent
 	for rows.Next() {
-		var e awEvent
+		var e storedEvent
 		var fields []byte
 		if err := rows.Scan(&e.actor, &e.action, &e.resourceType, &e.resourceID, &e.org, &fields, &e.at); err != nil {
 			t.Fatalf("read audit events: %v", err)
@@ -756,7 +759,7 @@ func awEvents(t *testing.T, env *apitest.Env, requestID string) []awEvent {
 	return out
 }
 
-func awOrgString(o sql.NullString) string {
+func nullString(o sql.NullString) string {
 	if !o.Valid {
 		return "NULL"
 	}

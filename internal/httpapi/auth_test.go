@@ -33,12 +33,12 @@ import (
 // (TestOpsTokenOfDisabledUserStopsWorking) are not repeated here.
 
 const (
-	authProtected = "/v1/participants" // needs participants:read
-	authFormType  = "application/x-www-form-urlencoded"
+	protectedPath = "/v1/participants" // needs participants:read
+	formType      = "application/x-www-form-urlencoded"
 )
 
-// authForm encodes name, value pairs as a form body.
-func authForm(pairs ...string) string {
+// formBody encodes name, value pairs as a form body.
+func formBody(pairs ...string) string {
 	v := url.Values{}
 	for i := 0; i+1 < len(pairs); i += 2 {
 		v.Set(pairs[i], pairs[i+1])
@@ -46,14 +46,14 @@ func authForm(pairs ...string) string {
 	return v.Encode()
 }
 
-// authPostToken sends a form body to the token endpoint; more headers come in name, value pairs.
-func authPostToken(t *testing.T, env *apitest.Env, form string, headers ...string) apitest.Response {
+// postToken sends a form body to the token endpoint; more headers come in name, value pairs.
+func postToken(t *testing.T, env *apitest.Env, form string, headers ...string) apitest.Response {
 	t.Helper()
-	return env.Do(t, http.MethodPost, "/v1/auth/token", "", form, append([]string{"Content-Type", authFormType}, headers...)...)
+	return env.Do(t, http.MethodPost, "/v1/auth/token", "", form, append([]string{"Content-Type", formType}, headers...)...)
 }
 
-// authTokenAnswer is a token endpoint answer, with refresh_token's presence kept apart from its value.
-type authTokenAnswer struct {
+// tokenAnswer is a token endpoint answer, with refresh_token's presence kept apart from its value.
+type tokenAnswer struct {
 	AccessToken  string  `json:"access_token"`
 	TokenType    string  `json:"token_type"`
 	ExpiresIn    int     `json:"expires_in"`
@@ -61,8 +61,8 @@ type authTokenAnswer struct {
 	Scope        string  `json:"scope"`
 }
 
-// authWantToken checks a successful token answer and decodes it.
-func authWantToken(t *testing.T, res apitest.Response) authTokenAnswer {
+// wantToken checks a successful token answer and decodes it.
+func wantToken(t *testing.T, res apitest.Response) tokenAnswer {
 	t.Helper()
 	if res.Status != http.StatusOK {
 		t.Fatalf("token endpoint: %d %s", res.Status, res.Body)
@@ -70,7 +70,7 @@ func authWantToken(t *testing.T, res apitest.Response) authTokenAnswer {
 	if got := res.Header.Get("Cache-Control"); got != "no-store" {
 		t.Errorf("Cache-Control = %q, want no-store", got)
 	}
-	var tok authTokenAnswer
+	var tok tokenAnswer
 	res.Decode(t, &tok)
 	if tok.AccessToken == "" || tok.TokenType != "Bearer" || tok.ExpiresIn != 900 {
 		t.Errorf("token answer: %s", res.Body)
@@ -78,14 +78,14 @@ func authWantToken(t *testing.T, res apitest.Response) authTokenAnswer {
 	return tok
 }
 
-// authOAuthError is an OAuth 2 error answer (RFC 6749 §5.2).
-type authOAuthError struct {
+// oauthError is an OAuth 2 error answer (RFC 6749 §5.2).
+type oauthError struct {
 	Error       string `json:"error"`
 	Description string `json:"error_description"`
 }
 
-// authWantOAuthError checks an OAuth 2 error of status and code and decodes it.
-func authWantOAuthError(t *testing.T, res apitest.Response, status int, code string) authOAuthError {
+// wantOAuthError checks an OAuth 2 error of status and code and decodes it.
+func wantOAuthError(t *testing.T, res apitest.Response, status int, code string) oauthError {
 	t.Helper()
 	if res.Status != status {
 		t.Fatalf("%d, want %d %s: %s", res.Status, status, code, res.Body)
@@ -93,7 +93,7 @@ func authWantOAuthError(t *testing.T, res apitest.Response, status int, code str
 	if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		t.Errorf("Content-Type = %q, want application/json", ct)
 	}
-	var e authOAuthError
+	var e oauthError
 	res.Decode(t, &e)
 	if e.Error != code {
 		t.Errorf("error = %q, want %q (%s)", e.Error, code, res.Body)
@@ -101,8 +101,8 @@ func authWantOAuthError(t *testing.T, res apitest.Response, status int, code str
 	return e
 }
 
-// authWant401 checks the refusal of a bad access token on a protected route.
-func authWant401(t *testing.T, res apitest.Response) {
+// want401 checks the refusal of a bad access token on a protected route.
+func want401(t *testing.T, res apitest.Response) {
 	t.Helper()
 	if res.Status != http.StatusUnauthorized {
 		t.Fatalf("%d, want 401: %s", res.Status, res.Body)
@@ -115,8 +115,8 @@ func authWant401(t *testing.T, res apitest.Response) {
 	}
 }
 
-// authWantRetryAfter checks a 429 problem with a positive whole number of seconds to wait.
-func authWantRetryAfter(t *testing.T, res apitest.Response) int {
+// wantRetryAfter checks a 429 problem with a positive whole number of seconds to wait.
+func wantRetryAfter(t *testing.T, res apitest.Response) int {
 	t.Helper()
 	if res.Status != http.StatusTooManyRequests {
 		t.Fatalf("%d, want 429: %s", res.Status, res.Body)
@@ -132,20 +132,20 @@ func authWantRetryAfter(t *testing.T, res apitest.Response) int {
 	return n
 }
 
-func authSignInForm(email, password string) string {
-	return authForm("grant_type", "password", "username", email, "password", password)
+func passwordForm(email, password string) string {
+	return formBody("grant_type", "password", "username", email, "password", password)
 }
 
-func authClientGrant(clientID, secret string, more ...string) string {
-	return authForm(append([]string{"grant_type", "client_credentials", "client_id", clientID, "client_secret", secret}, more...)...)
+func clientCredentialsForm(clientID, secret string, more ...string) string {
+	return formBody(append([]string{"grant_type", "client_credentials", "client_id", clientID, "client_secret", secret}, more...)...)
 }
 
-func authBasic(id, secret string) string {
+func basicAuth(id, secret string) string {
 	return "Basic " + base64.StdEncoding.EncodeToString([]byte(id+":"+secret))
 }
 
-// authUnverified decodes a token's header and claims without checking anything.
-func authUnverified(t *testing.T, token string) (map[string]any, jwt.MapClaims) {
+// unverified decodes a token's header and claims without checking anything.
+func unverified(t *testing.T, token string) (map[string]any, jwt.MapClaims) {
 	t.Helper()
 	claims := jwt.MapClaims{}
 	tok, _, err := jwt.NewParser().ParseUnverified(token, claims)
@@ -162,14 +162,14 @@ func TestAuthPasswordGrant(t *testing.T) {
 	userID, email := env.MustCreateUser(t, trust.ID, domain.RoleCoordinator)
 
 	t.Run("form body", func(t *testing.T) {
-		tok := authWantToken(t, authPostToken(t, env, authSignInForm(email, apitest.Password)))
+		tok := wantToken(t, postToken(t, env, passwordForm(email, apitest.Password)))
 		if tok.RefreshToken == nil || *tok.RefreshToken == "" {
 			t.Errorf("no refresh_token")
 		}
 		if want := "organisations:read participants:read participants:write"; tok.Scope != want {
 			t.Errorf("scope = %q, want %q", tok.Scope, want)
 		}
-		header, claims := authUnverified(t, tok.AccessToken)
+		header, claims := unverified(t, tok.AccessToken)
 		if header["alg"] != "EdDSA" || header["typ"] != "at+jwt" || header["kid"] == nil {
 			t.Errorf("token header %v", header)
 		}
@@ -185,29 +185,29 @@ func TestAuthPasswordGrant(t *testing.T) {
 		if exp == nil || iat == nil || exp.Sub(iat.Time) != 15*time.Minute {
 			t.Errorf("exp %v, iat %v: want 15 minutes apart", exp, iat)
 		}
-		if res := env.Do(t, http.MethodGet, authProtected, tok.AccessToken, ""); res.Status != http.StatusOK {
-			t.Errorf("the access token on GET %s: %d %s", authProtected, res.Status, res.Body)
+		if res := env.Do(t, http.MethodGet, protectedPath, tok.AccessToken, ""); res.Status != http.StatusOK {
+			t.Errorf("the access token on GET %s: %d %s", protectedPath, res.Status, res.Body)
 		}
 	})
 
 	t.Run("JSON body", func(t *testing.T) {
 		body, _ := json.Marshal(map[string]string{"grant_type": "password", "username": email, "password": apitest.Password})
-		tok := authWantToken(t, env.Do(t, http.MethodPost, "/v1/auth/token", "", string(body)))
+		tok := wantToken(t, env.Do(t, http.MethodPost, "/v1/auth/token", "", string(body)))
 		if tok.RefreshToken == nil {
 			t.Errorf("no refresh_token")
 		}
-		if res := env.Do(t, http.MethodGet, authProtected, tok.AccessToken, ""); res.Status != http.StatusOK {
+		if res := env.Do(t, http.MethodGet, protectedPath, tok.AccessToken, ""); res.Status != http.StatusOK {
 			t.Errorf("the access token: %d %s", res.Status, res.Body)
 		}
 	})
 
 	t.Run("email in another case", func(t *testing.T) {
-		authWantToken(t, authPostToken(t, env, authSignInForm(strings.ToUpper(email), apitest.Password)))
+		wantToken(t, postToken(t, env, passwordForm(strings.ToUpper(email), apitest.Password)))
 	})
 
 	t.Run("missing fields", func(t *testing.T) {
-		authWantOAuthError(t, authPostToken(t, env, authForm("grant_type", "password", "password", apitest.Password)), http.StatusBadRequest, "invalid_request")
-		authWantOAuthError(t, authPostToken(t, env, authForm("grant_type", "password", "username", email)), http.StatusBadRequest, "invalid_request")
+		wantOAuthError(t, postToken(t, env, formBody("grant_type", "password", "password", apitest.Password)), http.StatusBadRequest, "invalid_request")
+		wantOAuthError(t, postToken(t, env, formBody("grant_type", "password", "username", email)), http.StatusBadRequest, "invalid_request")
 	})
 
 	t.Run("no user enumeration", func(t *testing.T) {
@@ -217,12 +217,12 @@ func TestAuthPasswordGrant(t *testing.T) {
 		if _, err := env.DB.SQL().ExecContext(context.Background(), `UPDATE users SET enabled = false WHERE email = $1`, disabled); err != nil {
 			t.Fatal(err)
 		}
-		unknown := authPostToken(t, env, authSignInForm("nobody-"+uuid.NewString()[:8]+"@example.org", apitest.Password))
-		wrong := authPostToken(t, env, authSignInForm(other, "not the password at all"))
-		off := authPostToken(t, env, authSignInForm(disabled, apitest.Password))
-		authWantOAuthError(t, unknown, http.StatusBadRequest, "invalid_grant")
-		authWantOAuthError(t, wrong, http.StatusBadRequest, "invalid_grant")
-		authWantOAuthError(t, off, http.StatusBadRequest, "invalid_grant")
+		unknown := postToken(t, env, passwordForm("nobody-"+uuid.NewString()[:8]+"@example.org", apitest.Password))
+		wrong := postToken(t, env, passwordForm(other, "not the password at all"))
+		off := postToken(t, env, passwordForm(disabled, apitest.Password))
+		wantOAuthError(t, unknown, http.StatusBadRequest, "invalid_grant")
+		wantOAuthError(t, wrong, http.StatusBadRequest, "invalid_grant")
+		wantOAuthError(t, off, http.StatusBadRequest, "invalid_grant")
 		if string(unknown.Body) != string(wrong.Body) {
 			t.Errorf("an unknown email and a wrong password answer differently:\n%s\n%s", unknown.Body, wrong.Body)
 		}
@@ -237,9 +237,9 @@ func TestAuthRefreshRotation(t *testing.T) {
 	env := apitest.New(t)
 	trust := env.Organisation(t, domain.KindTrust, "Riverside Community Health NHS Trust")
 	userID, email := env.MustCreateUser(t, trust.ID, domain.RoleCoordinator)
-	signIn := func(t *testing.T) authTokenAnswer {
+	signIn := func(t *testing.T) tokenAnswer {
 		t.Helper()
-		tok := authWantToken(t, authPostToken(t, env, authSignInForm(email, apitest.Password)))
+		tok := wantToken(t, postToken(t, env, passwordForm(email, apitest.Password)))
 		if tok.RefreshToken == nil {
 			t.Fatalf("no refresh_token")
 		}
@@ -247,11 +247,11 @@ func TestAuthRefreshRotation(t *testing.T) {
 	}
 	refresh := func(t *testing.T, token string) apitest.Response {
 		t.Helper()
-		return authPostToken(t, env, authForm("grant_type", "refresh_token", "refresh_token", token))
+		return postToken(t, env, formBody("grant_type", "refresh_token", "refresh_token", token))
 	}
 	revoke := func(t *testing.T, token string) {
 		t.Helper()
-		res := env.Do(t, http.MethodPost, "/v1/auth/revoke", "", authForm("token", token), "Content-Type", authFormType)
+		res := env.Do(t, http.MethodPost, "/v1/auth/revoke", "", formBody("token", token), "Content-Type", formType)
 		if res.Status != http.StatusOK {
 			t.Fatalf("revoke: %d %s", res.Status, res.Body)
 		}
@@ -259,7 +259,7 @@ func TestAuthRefreshRotation(t *testing.T) {
 
 	t.Run("rotation and reuse", func(t *testing.T) {
 		first := signIn(t)
-		second := authWantToken(t, refresh(t, *first.RefreshToken))
+		second := wantToken(t, refresh(t, *first.RefreshToken))
 		if second.RefreshToken == nil || *second.RefreshToken == *first.RefreshToken {
 			t.Fatalf("the refresh grant did not rotate the refresh token: %+v", second)
 		}
@@ -269,28 +269,28 @@ func TestAuthRefreshRotation(t *testing.T) {
 		if want := "organisations:read participants:read participants:write"; second.Scope != want {
 			t.Errorf("scope = %q, want %q", second.Scope, want)
 		}
-		if _, claims := authUnverified(t, second.AccessToken); claims["sub"] != "user:"+userID.String() {
+		if _, claims := unverified(t, second.AccessToken); claims["sub"] != "user:"+userID.String() {
 			t.Errorf("refreshed token's sub = %v", claims["sub"])
 		}
-		if res := env.Do(t, http.MethodGet, authProtected, second.AccessToken, ""); res.Status != http.StatusOK {
+		if res := env.Do(t, http.MethodGet, protectedPath, second.AccessToken, ""); res.Status != http.StatusOK {
 			t.Errorf("the refreshed access token: %d %s", res.Status, res.Body)
 		}
 		// The used token presented again: refused, and its whole family with it.
-		authWantOAuthError(t, refresh(t, *first.RefreshToken), http.StatusBadRequest, "invalid_grant")
-		authWantOAuthError(t, refresh(t, *second.RefreshToken), http.StatusBadRequest, "invalid_grant")
+		wantOAuthError(t, refresh(t, *first.RefreshToken), http.StatusBadRequest, "invalid_grant")
+		wantOAuthError(t, refresh(t, *second.RefreshToken), http.StatusBadRequest, "invalid_grant")
 		// Each presentation of a used or revoked token is recorded.
 		if n := env.MustQueryInt(t, `SELECT count(*) FROM audit_events WHERE action = 'auth.refresh_reuse' AND resource_id = $1`, userID.String()); n != 2 {
 			t.Errorf("%d auth.refresh_reuse audit events, want 2", n)
 		}
 		// Another sign-in of the same user is another family, untouched.
 		other := signIn(t)
-		authWantToken(t, refresh(t, *other.RefreshToken))
+		wantToken(t, refresh(t, *other.RefreshToken))
 	})
 
 	t.Run("revoke", func(t *testing.T) {
 		tok := signIn(t)
 		revoke(t, *tok.RefreshToken)
-		authWantOAuthError(t, refresh(t, *tok.RefreshToken), http.StatusBadRequest, "invalid_grant")
+		wantOAuthError(t, refresh(t, *tok.RefreshToken), http.StatusBadRequest, "invalid_grant")
 		// Revoking an unknown token is no error (RFC 7009 §2.2), nor is revoking twice.
 		revoke(t, "never-issued-"+uuid.NewString())
 		revoke(t, *tok.RefreshToken)
@@ -302,22 +302,22 @@ func TestAuthRefreshRotation(t *testing.T) {
 		if res := env.Do(t, http.MethodPost, "/v1/auth/revoke", "", string(body)); res.Status != http.StatusOK {
 			t.Fatalf("revoke: %d %s", res.Status, res.Body)
 		}
-		authWantOAuthError(t, refresh(t, *tok.RefreshToken), http.StatusBadRequest, "invalid_grant")
+		wantOAuthError(t, refresh(t, *tok.RefreshToken), http.StatusBadRequest, "invalid_grant")
 	})
 
 	t.Run("revoking an ancestor revokes the live descendant", func(t *testing.T) {
 		first := signIn(t)
-		second := authWantToken(t, refresh(t, *first.RefreshToken))
+		second := wantToken(t, refresh(t, *first.RefreshToken))
 		revoke(t, *first.RefreshToken)
-		authWantOAuthError(t, refresh(t, *second.RefreshToken), http.StatusBadRequest, "invalid_grant")
+		wantOAuthError(t, refresh(t, *second.RefreshToken), http.StatusBadRequest, "invalid_grant")
 	})
 
 	t.Run("missing refresh_token", func(t *testing.T) {
-		authWantOAuthError(t, authPostToken(t, env, authForm("grant_type", "refresh_token")), http.StatusBadRequest, "invalid_request")
+		wantOAuthError(t, postToken(t, env, formBody("grant_type", "refresh_token")), http.StatusBadRequest, "invalid_request")
 	})
 
 	t.Run("unknown refresh token", func(t *testing.T) {
-		authWantOAuthError(t, refresh(t, "never-issued-"+uuid.NewString()), http.StatusBadRequest, "invalid_grant")
+		wantOAuthError(t, refresh(t, "never-issued-"+uuid.NewString()), http.StatusBadRequest, "invalid_grant")
 	})
 
 	t.Run("expired refresh token", func(t *testing.T) {
@@ -327,16 +327,16 @@ func TestAuthRefreshRotation(t *testing.T) {
 			WHERE id = (SELECT id FROM refresh_tokens WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1)`, userID); err != nil {
 			t.Fatal(err)
 		}
-		authWantOAuthError(t, refresh(t, *tok.RefreshToken), http.StatusBadRequest, "invalid_grant")
+		wantOAuthError(t, refresh(t, *tok.RefreshToken), http.StatusBadRequest, "invalid_grant")
 	})
 
 	t.Run("disabled user", func(t *testing.T) {
 		id, otherEmail := env.MustCreateUser(t, trust.ID, domain.RoleViewer)
-		tok := authWantToken(t, authPostToken(t, env, authSignInForm(otherEmail, apitest.Password)))
+		tok := wantToken(t, postToken(t, env, passwordForm(otherEmail, apitest.Password)))
 		if _, err := env.DB.SQL().ExecContext(context.Background(), `UPDATE users SET enabled = false WHERE id = $1`, id); err != nil {
 			t.Fatal(err)
 		}
-		authWantOAuthError(t, refresh(t, *tok.RefreshToken), http.StatusBadRequest, "invalid_grant")
+		wantOAuthError(t, refresh(t, *tok.RefreshToken), http.StatusBadRequest, "invalid_grant")
 	})
 }
 
@@ -347,7 +347,7 @@ func TestAuthRefreshConcurrentReuse(t *testing.T) {
 	env := apitest.New(t)
 	trust := env.Organisation(t, domain.KindTrust, "Riverside Community Health NHS Trust")
 	_, email := env.MustCreateUser(t, trust.ID, domain.RoleCoordinator)
-	tok := authWantToken(t, authPostToken(t, env, authSignInForm(email, apitest.Password)))
+	tok := wantToken(t, postToken(t, env, passwordForm(email, apitest.Password)))
 
 	const n = 8
 	statuses := make([]int, n)
@@ -358,12 +358,12 @@ func TestAuthRefreshConcurrentReuse(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			req, err := http.NewRequest(http.MethodPost, env.URL+"/v1/auth/token",
-				strings.NewReader(authForm("grant_type", "refresh_token", "refresh_token", *tok.RefreshToken)))
+				strings.NewReader(formBody("grant_type", "refresh_token", "refresh_token", *tok.RefreshToken)))
 			if err != nil {
 				errs[i] = err
 				return
 			}
-			req.Header.Set("Content-Type", authFormType)
+			req.Header.Set("Content-Type", formType)
 			res, err := env.HTTP.Do(req)
 			if err != nil {
 				errs[i] = err
@@ -402,14 +402,14 @@ func TestAuthClientCredentials(t *testing.T) {
 
 	var clientToken string
 	t.Run("form fields", func(t *testing.T) {
-		tok := authWantToken(t, authPostToken(t, env, authClientGrant(clientID, secret)))
+		tok := wantToken(t, postToken(t, env, clientCredentialsForm(clientID, secret)))
 		if tok.RefreshToken != nil {
 			t.Errorf("a client credentials grant returned a refresh_token")
 		}
 		if tok.Scope != "participants:read" {
 			t.Errorf("scope = %q, want participants:read", tok.Scope)
 		}
-		_, claims := authUnverified(t, tok.AccessToken)
+		_, claims := unverified(t, tok.AccessToken)
 		if claims["sub"] != "client:"+id || claims["client_id"] != clientID || claims["scope"] != "participants:read" || claims["org"] != trust.ID.String() {
 			t.Errorf("client token claims %v", claims)
 		}
@@ -420,14 +420,14 @@ func TestAuthClientCredentials(t *testing.T) {
 	}
 
 	t.Run("HTTP Basic", func(t *testing.T) {
-		tok := authWantToken(t, authPostToken(t, env, authForm("grant_type", "client_credentials"), "Authorization", authBasic(clientID, secret)))
+		tok := wantToken(t, postToken(t, env, formBody("grant_type", "client_credentials"), "Authorization", basicAuth(clientID, secret)))
 		if tok.RefreshToken != nil || tok.Scope != "participants:read" {
 			t.Errorf("token answer %+v", tok)
 		}
 	})
 
 	t.Run("explicit scope within the grant", func(t *testing.T) {
-		tok := authWantToken(t, authPostToken(t, env, authClientGrant(clientID, secret, "scope", "participants:read")))
+		tok := wantToken(t, postToken(t, env, clientCredentialsForm(clientID, secret, "scope", "participants:read")))
 		if tok.Scope != "participants:read" {
 			t.Errorf("scope = %q", tok.Scope)
 		}
@@ -438,29 +438,29 @@ func TestAuthClientCredentials(t *testing.T) {
 		// failure count (see TestAuthOneFailureDoesNotLockOut) stays out of the other cases.
 		_, first, firstSecret := env.APIClient(t, admin, trust.ID, "participants:read")
 		_, second, _ := env.APIClient(t, admin, trust.ID, "participants:read")
-		wrong := authWantOAuthError(t, authPostToken(t, env, authClientGrant(first, firstSecret+"x")), http.StatusUnauthorized, "invalid_client")
-		unknown := authWantOAuthError(t, authPostToken(t, env, authClientGrant("p4w_"+strings.Repeat("0", 24), firstSecret)), http.StatusUnauthorized, "invalid_client")
+		wrong := wantOAuthError(t, postToken(t, env, clientCredentialsForm(first, firstSecret+"x")), http.StatusUnauthorized, "invalid_client")
+		unknown := wantOAuthError(t, postToken(t, env, clientCredentialsForm("p4w_"+strings.Repeat("0", 24), firstSecret)), http.StatusUnauthorized, "invalid_client")
 		if wrong != unknown {
 			t.Errorf("an unknown client and a wrong secret answer differently: %+v, %+v", unknown, wrong)
 		}
 		// Another client's secret is no secret of this one.
-		authWantOAuthError(t, authPostToken(t, env, authForm("grant_type", "client_credentials"), "Authorization", authBasic(second, firstSecret)),
+		wantOAuthError(t, postToken(t, env, formBody("grant_type", "client_credentials"), "Authorization", basicAuth(second, firstSecret)),
 			http.StatusUnauthorized, "invalid_client")
 	})
 
 	t.Run("scope not granted", func(t *testing.T) {
-		authWantOAuthError(t, authPostToken(t, env, authClientGrant(clientID, secret, "scope", "participants:write")), http.StatusBadRequest, "invalid_scope")
-		authWantOAuthError(t, authPostToken(t, env, authClientGrant(clientID, secret, "scope", "participants:read participants:write")), http.StatusBadRequest, "invalid_scope")
+		wantOAuthError(t, postToken(t, env, clientCredentialsForm(clientID, secret, "scope", "participants:write")), http.StatusBadRequest, "invalid_scope")
+		wantOAuthError(t, postToken(t, env, clientCredentialsForm(clientID, secret, "scope", "participants:read participants:write")), http.StatusBadRequest, "invalid_scope")
 	})
 
 	t.Run("the token holds its scopes only", func(t *testing.T) {
-		if res := env.Do(t, http.MethodGet, authProtected, clientToken, ""); res.Status != http.StatusOK {
-			t.Errorf("GET %s: %d %s", authProtected, res.Status, res.Body)
+		if res := env.Do(t, http.MethodGet, protectedPath, clientToken, ""); res.Status != http.StatusOK {
+			t.Errorf("GET %s: %d %s", protectedPath, res.Status, res.Body)
 		}
 		body := `{"organisation_id":"` + trust.ID.String() + `","given_name":"Aisha","family_name":"Khan","date_of_birth":"2001-04-05"}`
-		res := env.Do(t, http.MethodPost, authProtected, clientToken, body)
+		res := env.Do(t, http.MethodPost, protectedPath, clientToken, body)
 		if res.Status != http.StatusForbidden {
-			t.Fatalf("POST %s with participants:read only: %d %s", authProtected, res.Status, res.Body)
+			t.Fatalf("POST %s with participants:read only: %d %s", protectedPath, res.Status, res.Body)
 		}
 		if p := res.Problem(t); p.Type != "/problems/forbidden" {
 			t.Errorf("problem type %q", p.Type)
@@ -476,9 +476,9 @@ func TestAuthClientCredentials(t *testing.T) {
 		}
 		deadline := time.Now().Add(6 * time.Second)
 		for {
-			res := env.Do(t, http.MethodGet, authProtected, clientToken, "")
+			res := env.Do(t, http.MethodGet, protectedPath, clientToken, "")
 			if res.Status == http.StatusUnauthorized {
-				authWant401(t, res)
+				want401(t, res)
 				break
 			}
 			if res.Status != http.StatusOK {
@@ -489,13 +489,13 @@ func TestAuthClientCredentials(t *testing.T) {
 			}
 			time.Sleep(100 * time.Millisecond)
 		}
-		authWantOAuthError(t, authPostToken(t, env, authClientGrant(clientID, secret)), http.StatusUnauthorized, "invalid_client")
+		wantOAuthError(t, postToken(t, env, clientCredentialsForm(clientID, secret)), http.StatusUnauthorized, "invalid_client")
 	})
 }
 
-// authSkipIfLockedOut skips the rest of a test that meets the 500 of the bug that
+// skipIfLockedOut skips the rest of a test that meets the 500 of the bug that
 // TestAuthOneFailureDoesNotLockOut reports: it cannot say anything more until that is fixed.
-func authSkipIfLockedOut(t *testing.T, res apitest.Response) {
+func skipIfLockedOut(t *testing.T, res apitest.Response) {
 	t.Helper()
 	if res.Status == http.StatusInternalServerError {
 		t.Fatal("regression (see TestAuthOneFailureDoesNotLockOut): the token endpoint answers 500 once an account name has a recorded failure")
@@ -515,22 +515,22 @@ func TestAuthOneFailureDoesNotLockOut(t *testing.T) {
 
 	t.Run("user", func(t *testing.T) {
 		_, email := env.MustCreateUser(t, trust.ID, domain.RoleCoordinator)
-		authWantOAuthError(t, authPostToken(t, env, authSignInForm(email, "mistyped password")), http.StatusBadRequest, "invalid_grant")
-		res := authPostToken(t, env, authSignInForm(email, apitest.Password))
+		wantOAuthError(t, postToken(t, env, passwordForm(email, "mistyped password")), http.StatusBadRequest, "invalid_grant")
+		res := postToken(t, env, passwordForm(email, apitest.Password))
 		if res.Status == http.StatusInternalServerError {
 			t.Fatal(bug)
 		}
-		authWantToken(t, res)
+		wantToken(t, res)
 	})
 	t.Run("API client", func(t *testing.T) {
 		admin := env.User(t, trust.ID, domain.RoleOrgAdmin)
 		_, clientID, secret := env.APIClient(t, admin, trust.ID, "participants:read")
-		authWantOAuthError(t, authPostToken(t, env, authClientGrant(clientID, "mistyped")), http.StatusUnauthorized, "invalid_client")
-		res := authPostToken(t, env, authClientGrant(clientID, secret))
+		wantOAuthError(t, postToken(t, env, clientCredentialsForm(clientID, "mistyped")), http.StatusUnauthorized, "invalid_client")
+		res := postToken(t, env, clientCredentialsForm(clientID, secret))
 		if res.Status == http.StatusInternalServerError {
 			t.Fatal(bug)
 		}
-		authWantToken(t, res)
+		wantToken(t, res)
 	})
 }
 
@@ -542,8 +542,8 @@ func TestAuthClientCredentialsBasicChallenge(t *testing.T) {
 	trust := env.Organisation(t, domain.KindTrust, "Northgate Teaching Hospitals NHS Foundation Trust")
 	admin := env.User(t, trust.ID, domain.RoleOrgAdmin)
 	_, clientID, _ := env.APIClient(t, admin, trust.ID, "participants:read")
-	res := authPostToken(t, env, authForm("grant_type", "client_credentials"), "Authorization", authBasic(clientID, "wrong"))
-	authWantOAuthError(t, res, http.StatusUnauthorized, "invalid_client")
+	res := postToken(t, env, formBody("grant_type", "client_credentials"), "Authorization", basicAuth(clientID, "wrong"))
+	wantOAuthError(t, res, http.StatusUnauthorized, "invalid_client")
 	if got := res.Header.Get("WWW-Authenticate"); !strings.HasPrefix(got, "Basic") {
 		t.Fatal(`regression: POST /v1/auth/token with failed HTTP Basic client authentication answers 401 invalid_client without ` +
 			`WWW-Authenticate: Basic (RFC 6749 §5.2 MUST); got ` + strconv.Quote(got))
@@ -558,33 +558,33 @@ func TestAuthClientTokenScopeIsPerToken(t *testing.T) {
 	trust := env.Organisation(t, domain.KindTrust, "Northgate Teaching Hospitals NHS Foundation Trust")
 	admin := env.User(t, trust.ID, domain.RoleOrgAdmin)
 	_, clientID, secret := env.APIClient(t, admin, trust.ID, "participants:read", "participants:write")
-	full := authWantToken(t, authPostToken(t, env, authClientGrant(clientID, secret)))
-	narrow := authWantToken(t, authPostToken(t, env, authClientGrant(clientID, secret, "scope", "participants:read")))
+	full := wantToken(t, postToken(t, env, clientCredentialsForm(clientID, secret)))
+	narrow := wantToken(t, postToken(t, env, clientCredentialsForm(clientID, secret, "scope", "participants:read")))
 	if narrow.Scope != "participants:read" {
 		t.Fatalf("narrowed scope = %q", narrow.Scope)
 	}
 	// The full token is used first, then the narrowed one, within the principal cache's TTL.
-	if res := env.Do(t, http.MethodGet, authProtected, full.AccessToken, ""); res.Status != http.StatusOK {
+	if res := env.Do(t, http.MethodGet, protectedPath, full.AccessToken, ""); res.Status != http.StatusOK {
 		t.Fatalf("full token: %d %s", res.Status, res.Body)
 	}
 	body := `{"organisation_id":"` + trust.ID.String() + `","given_name":"Aisha","family_name":"Khan","date_of_birth":"2001-04-05"}`
-	res := env.Do(t, http.MethodPost, authProtected, narrow.AccessToken, body)
+	res := env.Do(t, http.MethodPost, protectedPath, narrow.AccessToken, body)
 	if res.Status != http.StatusForbidden {
-		t.Errorf("POST %s with a token narrowed to participants:read: %d %s", authProtected, res.Status, res.Body)
+		t.Errorf("POST %s with a token narrowed to participants:read: %d %s", protectedPath, res.Status, res.Body)
 	}
 }
 
-// authForge signs tokens with the server's own key, so that a case varies exactly one thing from a
+// forger signs tokens with the server's own key, so that a case varies exactly one thing from a
 // token the server would accept.
-type authForge struct {
+type forger struct {
 	key      ed25519.PrivateKey
 	kid      string
 	iss, aud string
 }
 
-func (f authForge) header() map[string]any { return map[string]any{"kid": f.kid, "typ": "at+jwt"} }
+func (f forger) header() map[string]any { return map[string]any{"kid": f.kid, "typ": "at+jwt"} }
 
-func (f authForge) claims(sub, org string) jwt.MapClaims {
+func (f forger) claims(sub, org string) jwt.MapClaims {
 	now := time.Now()
 	return jwt.MapClaims{
 		"iss": f.iss, "aud": []string{f.aud}, "sub": sub, "org": org, "role": string(domain.RoleCoordinator),
@@ -592,7 +592,7 @@ func (f authForge) claims(sub, org string) jwt.MapClaims {
 	}
 }
 
-func (f authForge) sign(t *testing.T, method jwt.SigningMethod, key any, header map[string]any, claims jwt.MapClaims) string {
+func (f forger) sign(t *testing.T, method jwt.SigningMethod, key any, header map[string]any, claims jwt.MapClaims) string {
 	t.Helper()
 	tok := jwt.NewWithClaims(method, claims)
 	tok.Header = map[string]any{"alg": method.Alg()}
@@ -607,7 +607,7 @@ func (f authForge) sign(t *testing.T, method jwt.SigningMethod, key any, header 
 }
 
 // token signs the valid header and claims after mutate changed them.
-func (f authForge) token(t *testing.T, sub, org string, mutate func(h map[string]any, c jwt.MapClaims)) string {
+func (f forger) token(t *testing.T, sub, org string, mutate func(h map[string]any, c jwt.MapClaims)) string {
 	t.Helper()
 	h, c := f.header(), f.claims(sub, org)
 	if mutate != nil {
@@ -622,11 +622,11 @@ func TestTokenForgery(t *testing.T) {
 	trust := env.Organisation(t, domain.KindTrust, "Northgate Teaching Hospitals NHS Foundation Trust")
 	userID, _ := env.MustCreateUser(t, trust.ID, domain.RoleCoordinator)
 	signing := env.Services.Keys.Signing()
-	f := authForge{key: signing.Private, kid: signing.ID, iss: env.Config.JWTIssuer, aud: env.Config.JWTAudience}
+	f := forger{key: signing.Private, kid: signing.ID, iss: env.Config.JWTIssuer, aud: env.Config.JWTAudience}
 	sub, org := "user:"+userID.String(), trust.ID.String()
 	get := func(t *testing.T, token string) apitest.Response {
 		t.Helper()
-		return env.Do(t, http.MethodGet, authProtected, "", "", "Authorization", "Bearer "+token)
+		return env.Do(t, http.MethodGet, protectedPath, "", "", "Authorization", "Bearer "+token)
 	}
 
 	// The controls: the builder's valid tokens work, so each refusal below is that one change.
@@ -690,7 +690,7 @@ func TestTokenForgery(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			authWant401(t, get(t, tc.token))
+			want401(t, get(t, tc.token))
 		})
 	}
 
@@ -708,7 +708,7 @@ func TestTokenForgery(t *testing.T) {
 				accepted = append(accepted, s)
 				continue
 			}
-			authWant401(t, res)
+			want401(t, res)
 		}
 		if len(accepted) > 0 {
 			t.Fatalf("regression: service.Accounts.resolve (internal/service/accounts.go) parses the subject's id with uuid.Parse, which "+
@@ -746,7 +746,7 @@ func TestAuthRateLimitPerAddress(t *testing.T) {
 			t.Fatal(err)
 		}
 		if body != "" {
-			req.Header.Set("Content-Type", authFormType)
+			req.Header.Set("Content-Type", formType)
 		}
 		for i := 0; i+1 < len(headers); i += 2 {
 			req.Header.Set(headers[i], headers[i+1])
@@ -763,7 +763,7 @@ func TestAuthRateLimitPerAddress(t *testing.T) {
 		return apitest.Response{Status: res.StatusCode, Header: res.Header, Body: b}
 	}
 	// A cheap refusal (no password hashing): what matters is that each request counts.
-	attempt := authForm("grant_type", "password", "username", "someone@example.org")
+	attempt := formBody("grant_type", "password", "username", "someone@example.org")
 	var limited *apitest.Response
 	for i := range 40 {
 		res := do(t, http.MethodPost, "/v1/auth/token", attempt)
@@ -781,7 +781,7 @@ func TestAuthRateLimitPerAddress(t *testing.T) {
 	if limited == nil {
 		t.Fatal("40 requests from one address in a row and no 429")
 	}
-	authWantRetryAfter(t, *limited)
+	wantRetryAfter(t, *limited)
 
 	// A forged X-Forwarded-For does not buy a fresh allowance (proxy headers are not trusted by default).
 	if res := do(t, http.MethodPost, "/v1/auth/token", attempt, "X-Forwarded-For", "203.0.113.7"); res.Status != http.StatusTooManyRequests {
@@ -807,23 +807,23 @@ func TestAuthThrottlePerAccount(t *testing.T) {
 			if i%2 == 1 {
 				name = strings.ToUpper(email)
 			}
-			res := authPostToken(t, env, authSignInForm(name, "wrong password "+strconv.Itoa(i)))
-			authSkipIfLockedOut(t, res)
-			authWantOAuthError(t, res, http.StatusBadRequest, "invalid_grant")
+			res := postToken(t, env, passwordForm(name, "wrong password "+strconv.Itoa(i)))
+			skipIfLockedOut(t, res)
+			wantOAuthError(t, res, http.StatusBadRequest, "invalid_grant")
 		}
 	}
 
-	var known, unknown authProblem
+	var known, unknown problemShape
 	t.Run("known account", func(t *testing.T) {
 		_, email := env.MustCreateUser(t, trust.ID, domain.RoleCoordinator)
 		fail(t, email)
-		res := authPostToken(t, env, authSignInForm(email, apitest.Password))
-		wait := authWantRetryAfter(t, res)
-		known = authAsProblem(res.Problem(t))
+		res := postToken(t, env, passwordForm(email, apitest.Password))
+		wait := wantRetryAfter(t, res)
+		known = shapeOf(res.Problem(t))
 		// The block passes: then the right password works, and clears the count.
 		deadline := time.Now().Add(time.Duration(wait)*time.Second + 3*time.Second)
 		for {
-			res := authPostToken(t, env, authSignInForm(email, apitest.Password))
+			res := postToken(t, env, passwordForm(email, apitest.Password))
 			if res.Status == http.StatusOK {
 				break
 			}
@@ -835,18 +835,18 @@ func TestAuthThrottlePerAccount(t *testing.T) {
 			}
 			time.Sleep(200 * time.Millisecond)
 		}
-		authWantOAuthError(t, authPostToken(t, env, authSignInForm(email, "wrong again")), http.StatusBadRequest, "invalid_grant")
+		wantOAuthError(t, postToken(t, env, passwordForm(email, "wrong again")), http.StatusBadRequest, "invalid_grant")
 	})
 
 	t.Run("unknown account", func(t *testing.T) {
 		email := "nobody-" + uuid.NewString()[:8] + "@example.org"
 		fail(t, email)
-		res := authPostToken(t, env, authSignInForm(email, apitest.Password))
-		authWantRetryAfter(t, res)
-		unknown = authAsProblem(res.Problem(t))
+		res := postToken(t, env, passwordForm(email, apitest.Password))
+		wantRetryAfter(t, res)
+		unknown = shapeOf(res.Problem(t))
 	})
 
-	if known != (authProblem{}) && unknown != (authProblem{}) && known != unknown {
+	if known != (problemShape{}) && unknown != (problemShape{}) && known != unknown {
 		t.Errorf("throttling tells a known account from an unknown one: %+v, %+v", known, unknown)
 	}
 
@@ -854,22 +854,22 @@ func TestAuthThrottlePerAccount(t *testing.T) {
 		admin := env.User(t, trust.ID, domain.RoleOrgAdmin)
 		_, clientID, secret := env.APIClient(t, admin, trust.ID, "participants:read")
 		for range 5 {
-			res := authPostToken(t, env, authClientGrant(clientID, "wrong"))
-			authSkipIfLockedOut(t, res)
-			authWantOAuthError(t, res, http.StatusUnauthorized, "invalid_client")
+			res := postToken(t, env, clientCredentialsForm(clientID, "wrong"))
+			skipIfLockedOut(t, res)
+			wantOAuthError(t, res, http.StatusUnauthorized, "invalid_client")
 		}
-		authWantRetryAfter(t, authPostToken(t, env, authClientGrant(clientID, secret)))
+		wantRetryAfter(t, postToken(t, env, clientCredentialsForm(clientID, secret)))
 	})
 }
 
-// authProblem is an apitest.Problem without what differs per request, to compare two answers.
-type authProblem struct {
+// problemShape is an apitest.Problem without what differs per request, to compare two answers.
+type problemShape struct {
 	Type, Title, Detail string
 	Status              int
 }
 
-func authAsProblem(p apitest.Problem) authProblem {
-	return authProblem{Type: p.Type, Title: p.Title, Detail: p.Detail, Status: p.Status}
+func shapeOf(p apitest.Problem) problemShape {
+	return problemShape{Type: p.Type, Title: p.Title, Detail: p.Detail, Status: p.Status}
 }
 
 // TestAuthThrottleUnderConcurrency: the per-account count must hold when the guesses arrive at
@@ -890,12 +890,12 @@ func TestAuthThrottleUnderConcurrency(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			req, err := http.NewRequest(http.MethodPost, env.URL+"/v1/auth/token", strings.NewReader(authSignInForm(email, "guess "+strconv.Itoa(i))))
+			req, err := http.NewRequest(http.MethodPost, env.URL+"/v1/auth/token", strings.NewReader(passwordForm(email, "guess "+strconv.Itoa(i))))
 			if err != nil {
 				errs[i] = err
 				return
 			}
-			req.Header.Set("Content-Type", authFormType)
+			req.Header.Set("Content-Type", formType)
 			res, err := env.HTTP.Do(req)
 			if err != nil {
 				errs[i] = err
@@ -938,7 +938,7 @@ func TestAuthJWKS(t *testing.T) {
 	env := apitest.New(t)
 	trust := env.Organisation(t, domain.KindTrust, "Northgate Teaching Hospitals NHS Foundation Trust")
 	token := env.User(t, trust.ID, domain.RoleViewer)
-	header, _ := authUnverified(t, token)
+	header, _ := unverified(t, token)
 	kid, _ := header["kid"].(string)
 	if kid == "" {
 		t.Fatalf("token header without kid: %v", header)
@@ -990,14 +990,14 @@ func TestAuthAudit(t *testing.T) {
 	// A failed sign-in, of another account (one failure of an account is all this test needs),
 	// and one of an email that names no account.
 	otherID, otherEmail := env.MustCreateUser(t, trust.ID, domain.RoleViewer)
-	authWantOAuthError(t, authPostToken(t, env, authSignInForm(otherEmail, wrongPassword)), http.StatusBadRequest, "invalid_grant")
+	wantOAuthError(t, postToken(t, env, passwordForm(otherEmail, wrongPassword)), http.StatusBadRequest, "invalid_grant")
 	nobody := "nobody-" + uuid.NewString()[:8] + "@example.org"
-	authWantOAuthError(t, authPostToken(t, env, authSignInForm(nobody, wrongPassword)), http.StatusBadRequest, "invalid_grant")
-	tok := authWantToken(t, authPostToken(t, env, authSignInForm(email, apitest.Password)))
-	refreshed := authWantToken(t, authPostToken(t, env, authForm("grant_type", "refresh_token", "refresh_token", *tok.RefreshToken)))
+	wantOAuthError(t, postToken(t, env, passwordForm(nobody, wrongPassword)), http.StatusBadRequest, "invalid_grant")
+	tok := wantToken(t, postToken(t, env, passwordForm(email, apitest.Password)))
+	refreshed := wantToken(t, postToken(t, env, formBody("grant_type", "refresh_token", "refresh_token", *tok.RefreshToken)))
 	clientUUID, clientID, secret := env.APIClient(t, refreshed.AccessToken, trust.ID, "participants:read")
-	authWantOAuthError(t, authPostToken(t, env, authClientGrant(clientID, wrongPassword)), http.StatusUnauthorized, "invalid_client")
-	client := authWantToken(t, authPostToken(t, env, authClientGrant(clientID, secret)))
+	wantOAuthError(t, postToken(t, env, clientCredentialsForm(clientID, wrongPassword)), http.StatusUnauthorized, "invalid_client")
+	client := wantToken(t, postToken(t, env, clientCredentialsForm(clientID, secret)))
 
 	// Failed sign-ins are audited in the name of nobody: against the account the name given
 	// belongs to, in its organisation, whose admins see them; against no account and no

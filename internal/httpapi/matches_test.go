@@ -39,8 +39,8 @@ type checkInDoc struct {
 	Version        int64  `json:"version"`
 }
 
-// mtMatchBody is a create body of a match; enrolment may be empty.
-func mtMatchBody(tb testing.TB, mentor, participant, enrolment, starts, plannedEnd string) string {
+// matchBody is a create body of a match; enrolment may be empty.
+func matchBody(tb testing.TB, mentor, participant, enrolment, starts, plannedEnd string) string {
 	tb.Helper()
 	kv := []any{"mentor_id", mentor, "participant_id", participant, "starts_on", starts, "planned_end_on", plannedEnd}
 	if enrolment != "" {
@@ -54,28 +54,28 @@ func TestMatchRules(t *testing.T) {
 	env := apitest.New(t)
 	trust := env.Organisation(t, domain.KindTrust, "Westmarsh NHS Foundation Trust")
 	token := env.User(t, trust.ID, domain.RoleCoordinator)
-	kemi := mtParticipant(t, env, token, trust.ID, "Kemi", "Adeyemi", "2005-04-04")
-	luca := mtParticipant(t, env, token, trust.ID, "Luca", "Moretti", "2004-02-02")
-	cohort := mtCohort(t, env, token, trust.ID, mtWorkExperience, "Work experience January 2027", "2027-01-04", "2027-01-29")
-	kemiEnrolment := mtEnrol(t, env, token, cohort, kemi, "2026-12-14", [2]string{"enrolled", "2027-01-04"})
-	lucaEnrolment := mtEnrol(t, env, token, cohort, luca, "2026-12-14")
-	pro := mtMentor(t, env, token, trust.ID, "professional", "Grace", "Achebe")
-	peer := mtMentor(t, env, token, trust.ID, "peer", "Dev", "Patel")
-	idle := mtMentor(t, env, token, trust.ID, "professional", "Ivan", "Idle")
+	kemi := mustParticipantNamed(t, env, token, trust.ID, "Kemi", "Adeyemi", "2005-04-04")
+	luca := mustParticipantNamed(t, env, token, trust.ID, "Luca", "Moretti", "2004-02-02")
+	cohort := mustCohortID(t, env, token, trust.ID, workExperienceProgramme, "Work experience January 2027", "2027-01-04", "2027-01-29")
+	kemiEnrolment := mustEnrolThrough(t, env, token, cohort, kemi, "2026-12-14", [2]string{"enrolled", "2027-01-04"})
+	lucaEnrolment := mustEnrolThrough(t, env, token, cohort, luca, "2026-12-14")
+	pro := mustCreateMentor(t, env, token, trust.ID, "professional", "Grace", "Achebe")
+	peer := mustCreateMentor(t, env, token, trust.ID, "peer", "Dev", "Patel")
+	idle := mustCreateMentor(t, env, token, trust.ID, "professional", "Ivan", "Idle")
 	apitest.MustPatch[mentorDoc](t, env, "/v1/mentors/"+idle.ID, token, `{"active":false}`)
-	gone := mtMentor(t, env, token, trust.ID, "professional", "Gwen", "Gone")
+	gone := mustCreateMentor(t, env, token, trust.ID, "professional", "Gwen", "Gone")
 	env.MustDelete(t, "/v1/mentors/"+gone.ID, token)
 	const path = "/v1/mentoring-matches"
 	post := func(body string) apitest.Response { return env.Do(t, http.MethodPost, path, token, body) }
 
 	// Professional online mentoring lasts at most six months.
-	apitest.WantProblem(t, post(mtMatchBody(t, pro.ID, kemi, "", "2027-01-15", "2027-08-15")), http.StatusUnprocessableEntity, "planned_end_on")
-	apitest.WantProblem(t, post(mtMatchBody(t, pro.ID, kemi, "", "2027-01-15", "2027-07-16")), http.StatusUnprocessableEntity, "planned_end_on")
+	apitest.WantProblem(t, post(matchBody(t, pro.ID, kemi, "", "2027-01-15", "2027-08-15")), http.StatusUnprocessableEntity, "planned_end_on")
+	apitest.WantProblem(t, post(matchBody(t, pro.ID, kemi, "", "2027-01-15", "2027-07-16")), http.StatusUnprocessableEntity, "planned_end_on")
 	if n := env.MustQueryInt(t, `SELECT count(*) FROM mentoring_matches`); n != 0 {
 		t.Fatalf("%d matches after refused creates", n)
 	}
-	m := apitest.MustPost[matchDoc](t, env, path, token, mtMatchBody(t, pro.ID, kemi, kemiEnrolment, "2027-01-15", "2027-07-15"))
-	if m.OrganisationID != trust.ID.String() || m.MentorID != pro.ID || m.ParticipantID != kemi || mtDeref(m.EnrolmentID) != kemiEnrolment ||
+	m := apitest.MustPost[matchDoc](t, env, path, token, matchBody(t, pro.ID, kemi, kemiEnrolment, "2027-01-15", "2027-07-15"))
+	if m.OrganisationID != trust.ID.String() || m.MentorID != pro.ID || m.ParticipantID != kemi || orNull(m.EnrolmentID) != kemiEnrolment ||
 		m.StartsOn != "2027-01-15" || m.PlannedEndOn != "2027-07-15" || m.Status != "active" || m.EndedOn != nil || m.EndReason != nil ||
 		m.Deleted || m.Version != 1 {
 		t.Errorf("created: %+v", m)
@@ -85,26 +85,26 @@ func TestMatchRules(t *testing.T) {
 	}
 
 	// A peer mentor has no such limit.
-	long := apitest.MustPost[matchDoc](t, env, path, token, mtMatchBody(t, peer.ID, luca, "", "2027-01-15", "2028-01-15"))
+	long := apitest.MustPost[matchDoc](t, env, path, token, matchBody(t, peer.ID, luca, "", "2027-01-15", "2028-01-15"))
 	if long.EnrolmentID != nil || long.Status != "active" {
 		t.Errorf("created: %+v", long)
 	}
-	apitest.WantProblem(t, post(mtMatchBody(t, peer.ID, luca, "", "2027-01-15", "2027-01-14")), http.StatusUnprocessableEntity, "planned_end_on")
+	apitest.WantProblem(t, post(matchBody(t, peer.ID, luca, "", "2027-01-15", "2027-01-14")), http.StatusUnprocessableEntity, "planned_end_on")
 
 	// Only an active mentor within reach is matched.
 	for name, mentor := range map[string]string{"inactive": idle.ID, "deleted": gone.ID, "unknown": uuid.NewString()} {
-		res := post(mtMatchBody(t, mentor, kemi, "", "2027-02-01", "2027-03-01"))
+		res := post(matchBody(t, mentor, kemi, "", "2027-02-01", "2027-03-01"))
 		if res.Status != http.StatusUnprocessableEntity {
 			t.Errorf("%s mentor: %d %s", name, res.Status, res.Body)
 			continue
 		}
 		apitest.WantProblem(t, res, http.StatusUnprocessableEntity, "mentor_id")
 	}
-	apitest.WantProblem(t, post(mtMatchBody(t, pro.ID, uuid.NewString(), "", "2027-02-01", "2027-03-01")), http.StatusUnprocessableEntity, "participant_id")
+	apitest.WantProblem(t, post(matchBody(t, pro.ID, uuid.NewString(), "", "2027-02-01", "2027-03-01")), http.StatusUnprocessableEntity, "participant_id")
 
 	// The enrolment must be the participant's own.
 	for name, enrolment := range map[string]string{"another participant's": lucaEnrolment, "unknown": uuid.NewString()} {
-		res := post(mtMatchBody(t, pro.ID, kemi, enrolment, "2027-02-01", "2027-03-01"))
+		res := post(matchBody(t, pro.ID, kemi, enrolment, "2027-02-01", "2027-03-01"))
 		if res.Status != http.StatusUnprocessableEntity {
 			t.Errorf("%s enrolment: %d %s", name, res.Status, res.Body)
 			continue
@@ -121,12 +121,12 @@ func TestMatchRules(t *testing.T) {
 	}
 
 	// Lists and their filters.
-	mtWantList(t, env, token, path, nil, m.ID, long.ID)
-	mtWantList(t, env, token, path, url.Values{"mentor_id": {pro.ID}}, m.ID)
-	mtWantList(t, env, token, path, url.Values{"participant_id": {luca}}, long.ID)
-	mtWantList(t, env, token, path, url.Values{"status": {"active"}}, m.ID, long.ID)
-	mtWantList(t, env, token, path, url.Values{"status": {"ended_early"}})
-	mtWantList(t, env, token, path, url.Values{"mentor_id": {pro.ID}, "participant_id": {luca}})
+	wantList(t, env, token, path, nil, m.ID, long.ID)
+	wantList(t, env, token, path, url.Values{"mentor_id": {pro.ID}}, m.ID)
+	wantList(t, env, token, path, url.Values{"participant_id": {luca}}, long.ID)
+	wantList(t, env, token, path, url.Values{"status": {"active"}}, m.ID, long.ID)
+	wantList(t, env, token, path, url.Values{"status": {"ended_early"}})
+	wantList(t, env, token, path, url.Values{"mentor_id": {pro.ID}, "participant_id": {luca}})
 
 	// A change is checked as a create is.
 	apitest.WantProblem(t, env.Patch(t, path+"/"+m.ID, token, `{"planned_end_on":"2027-07-16"}`), http.StatusUnprocessableEntity, "planned_end_on")
@@ -140,21 +140,21 @@ func TestMatchRules(t *testing.T) {
 	ended := apitest.MustPatch[matchDoc](t, env, path+"/"+m.ID, token,
 		`{"status":"ended_early","ended_on":"2027-03-01","end_reason":"Started full-time work"}`, "If-Match", `"1"`)
 
-	if ended.Status != "ended_early" || mtDeref(ended.EndedOn) != "2027-03-01" || mtDeref(ended.EndReason) != "Started full-time work" ||
+	if ended.Status != "ended_early" || orNull(ended.EndedOn) != "2027-03-01" || orNull(ended.EndReason) != "Started full-time work" ||
 		ended.Version != 2 || ended.PlannedEndOn != "2027-07-15" {
 		t.Errorf("ended early: %+v", ended)
 	}
 	apitest.WantProblem(t, env.Patch(t, path+"/"+m.ID, token, `{"status":"completed"}`, "If-Match", `"1"`), http.StatusPreconditionFailed, "")
-	mtWantList(t, env, token, path, url.Values{"status": {"ended_early"}}, m.ID)
-	mtWantList(t, env, token, path, url.Values{"status": {"active"}}, long.ID)
+	wantList(t, env, token, path, url.Values{"status": {"ended_early"}}, m.ID)
+	wantList(t, env, token, path, url.Values{"status": {"active"}}, long.ID)
 	// A reason cannot then be taken away from a match that ended early.
 	apitest.WantProblem(t, env.Patch(t, path+"/"+m.ID, token, `{"end_reason":null}`), http.StatusUnprocessableEntity, "end_reason")
 
 	// Tombstones.
 	env.MustDelete(t, path+"/"+long.ID, token)
-	mtWantList(t, env, token, path, nil, m.ID)
-	mtTombstone(t, env, token, path, url.Values{"include_deleted": {"true"}}, long.ID)
-	mtTombstone(t, env, token, path, mtSince(long.UpdatedAt), long.ID)
+	wantList(t, env, token, path, nil, m.ID)
+	wantTombstone(t, env, token, path, url.Values{"include_deleted": {"true"}}, long.ID)
+	wantTombstone(t, env, token, path, updatedSince(long.UpdatedAt), long.ID)
 	apitest.WantProblem(t, env.Patch(t, path+"/"+long.ID, token, `{"status":"completed"}`), http.StatusConflict, "")
 }
 
@@ -163,10 +163,10 @@ func TestCheckInsOfAMatch(t *testing.T) {
 	env := apitest.New(t)
 	trust := env.Organisation(t, domain.KindTrust, "Ravensworth NHS Trust")
 	token := env.User(t, trust.ID, domain.RoleCoordinator)
-	who := mtParticipant(t, env, token, trust.ID, "Nadia", "Rahman", "2003-03-03")
-	mentor := mtMentor(t, env, token, trust.ID, "professional", "Hugh", "Barrow")
-	m := apitest.MustPost[matchDoc](t, env, "/v1/mentoring-matches", token, mtMatchBody(t, mentor.ID, who, "", "2027-01-15", "2027-07-15"))
-	other := apitest.MustPost[matchDoc](t, env, "/v1/mentoring-matches", token, mtMatchBody(t, mentor.ID, who, "", "2027-02-01", "2027-04-01"))
+	who := mustParticipantNamed(t, env, token, trust.ID, "Nadia", "Rahman", "2003-03-03")
+	mentor := mustCreateMentor(t, env, token, trust.ID, "professional", "Hugh", "Barrow")
+	m := apitest.MustPost[matchDoc](t, env, "/v1/mentoring-matches", token, matchBody(t, mentor.ID, who, "", "2027-01-15", "2027-07-15"))
+	other := apitest.MustPost[matchDoc](t, env, "/v1/mentoring-matches", token, matchBody(t, mentor.ID, who, "", "2027-02-01", "2027-04-01"))
 	path := "/v1/mentoring-matches/" + m.ID + "/check-ins"
 
 	create := func(body string) checkInDoc {
@@ -213,7 +213,7 @@ func TestCheckInsOfAMatch(t *testing.T) {
 	}
 	// Check-ins belong to their match.
 	if got := apitest.FirstPage[listedRow](t, env, "/v1/mentoring-matches/"+other.ID+"/check-ins", token, nil); len(got) != 0 {
-		t.Errorf("another match lists %v", mtIDs(got))
+		t.Errorf("another match lists %v", rowIDs(got))
 	}
 	missing := "/v1/mentoring-matches/" + uuid.NewString() + "/check-ins"
 	apitest.WantProblem(t, env.Do(t, http.MethodGet, missing, token, ""), http.StatusNotFound, "")

@@ -18,34 +18,34 @@ import (
 
 // The columns of the matrix: the kinds of principal, and no principal at all.
 const (
-	mxViewer = iota
-	mxCoordinator
-	mxOrgAdmin
-	mxNationalAdmin
-	mxClientParticipantsRead
-	mxClientParticipantsWrite
-	mxClientOrganisationsRead
-	mxNoToken
-	mxColumns
+	asViewer = iota
+	asCoordinator
+	asOrgAdmin
+	asNationalAdmin
+	asClientParticipantsRead
+	asClientParticipantsWrite
+	asClientOrganisationsRead
+	asNoToken
+	callerKinds
 )
 
-var mxColumnNames = [mxColumns]string{"viewer", "coordinator", "org_admin", "national_admin",
+var callerNames = [callerKinds]string{"viewer", "coordinator", "org_admin", "national_admin",
 	"client[participants:read]", "client[participants:write]", "client[organisations:read]", "no token"}
 
-// mxY: the principal may call the operation; mxN: it is refused.
-const mxY, mxN = true, false
+// Y: the principal may call the operation; N: it is refused.
+const Y, N = true, false
 
 // matrixRow is one operation of openapi.yaml: the scope it needs ("" for a public operation)
 // and, for each column, whether the call is allowed.
 type matrixRow struct {
-	cells mxCells
+	cells matrixCells
 	op    string // operationId
 	route string // method and path; {collaboration_id} stands for a path's organisation_id where it must be a collaboration
 	scope string
 }
 
-// mxCells says, column by column, whether the call is allowed.
-type mxCells = [mxColumns]bool
+// matrixCells says, column by column, whether the call is allowed.
+type matrixCells = [callerKinds]bool
 
 // roleScopeMatrix is written out by hand from the roles of DESIGN.md and the scopes of
 // openapi.yaml, on purpose not computed from the production role → scope map: a change to that
@@ -59,78 +59,78 @@ var roleScopeMatrix = []matrixRow{
 	//       |    |    |    |    |    client[participants:write]
 	//       |    |    |    |    |    |    client[organisations:read]
 	//       |    |    |    |    |    |    |    no token (public operations only)
-	{mxCells{mxY, mxY, mxY, mxY, mxY, mxY, mxY, mxY}, "getHealth", "GET /healthz", ""},
-	{mxCells{mxY, mxY, mxY, mxY, mxY, mxY, mxY, mxY}, "getReadiness", "GET /readyz", ""},
-	{mxCells{mxY, mxY, mxY, mxY, mxY, mxY, mxY, mxY}, "getJWKS", "GET /.well-known/jwks.json", ""},
-	{mxCells{mxY, mxY, mxY, mxY, mxY, mxY, mxY, mxY}, "issueToken", "POST /v1/auth/token", ""},
-	{mxCells{mxY, mxY, mxY, mxY, mxY, mxY, mxY, mxY}, "revokeToken", "POST /v1/auth/revoke", ""},
-	{mxCells{mxN, mxN, mxY, mxY, mxN, mxN, mxN, mxN}, "listUsers", "GET /v1/users", "principals:admin"},
-	{mxCells{mxN, mxN, mxY, mxY, mxN, mxN, mxN, mxN}, "createUser", "POST /v1/users", "principals:admin"},
-	{mxCells{mxN, mxN, mxY, mxY, mxN, mxN, mxN, mxN}, "getUser", "GET /v1/users/{user_id}", "principals:admin"},
-	{mxCells{mxN, mxN, mxY, mxY, mxN, mxN, mxN, mxN}, "updateUser", "PATCH /v1/users/{user_id}", "principals:admin"},
-	{mxCells{mxN, mxN, mxY, mxY, mxN, mxN, mxN, mxN}, "listApiClients", "GET /v1/api-clients", "principals:admin"},
-	{mxCells{mxN, mxN, mxY, mxY, mxN, mxN, mxN, mxN}, "createApiClient", "POST /v1/api-clients", "principals:admin"},
-	{mxCells{mxN, mxN, mxY, mxY, mxN, mxN, mxN, mxN}, "getApiClient", "GET /v1/api-clients/{api_client_id}", "principals:admin"},
-	{mxCells{mxN, mxN, mxY, mxY, mxN, mxN, mxN, mxN}, "revokeApiClient", "DELETE /v1/api-clients/{fresh_api_client_id}", "principals:admin"},
-	{mxCells{mxN, mxN, mxY, mxY, mxN, mxN, mxN, mxN}, "listAuditEvents", "GET /v1/audit-events", "audit:read"},
-	{mxCells{mxY, mxY, mxY, mxY, mxY, mxN, mxN, mxN}, "listCohorts", "GET /v1/cohorts", "participants:read"},
-	{mxCells{mxN, mxY, mxY, mxY, mxN, mxY, mxN, mxN}, "createCohort", "POST /v1/cohorts", "participants:write"},
-	{mxCells{mxY, mxY, mxY, mxY, mxY, mxN, mxN, mxN}, "getCohort", "GET /v1/cohorts/{cohort_id}", "participants:read"},
-	{mxCells{mxN, mxY, mxY, mxY, mxN, mxY, mxN, mxN}, "updateCohort", "PATCH /v1/cohorts/{cohort_id}", "participants:write"},
-	{mxCells{mxY, mxY, mxY, mxY, mxY, mxN, mxN, mxN}, "listEnrolments", "GET /v1/enrolments", "participants:read"},
-	{mxCells{mxN, mxY, mxY, mxY, mxN, mxY, mxN, mxN}, "createEnrolment", "POST /v1/enrolments", "participants:write"},
-	{mxCells{mxY, mxY, mxY, mxY, mxY, mxN, mxN, mxN}, "getEnrolment", "GET /v1/enrolments/{enrolment_id}", "participants:read"},
-	{mxCells{mxN, mxY, mxY, mxY, mxN, mxY, mxN, mxN}, "transitionEnrolment", "POST /v1/enrolments/{fresh_enrolment_id}/transitions", "participants:write"},
-	{mxCells{mxY, mxY, mxY, mxY, mxN, mxN, mxY, mxN}, "listOrganisations", "GET /v1/organisations", "organisations:read"},
-	{mxCells{mxN, mxN, mxN, mxY, mxN, mxN, mxN, mxN}, "createOrganisation", "POST /v1/organisations", "organisations:admin"},
-	{mxCells{mxY, mxY, mxY, mxY, mxN, mxN, mxY, mxN}, "getOrganisation", "GET /v1/organisations/{organisation_id}", "organisations:read"},
-	{mxCells{mxN, mxN, mxY, mxY, mxN, mxN, mxN, mxN}, "updateOrganisation", "PATCH /v1/organisations/{organisation_id}", "organisations:write"},
-	{mxCells{mxY, mxY, mxY, mxY, mxN, mxN, mxY, mxN}, "listOrganisationMembers", "GET /v1/organisations/{collaboration_id}/members", "organisations:read"},
-	{mxCells{mxN, mxN, mxN, mxY, mxN, mxN, mxN, mxN}, "addOrganisationMember", "PUT /v1/organisations/{collaboration_id}/members/{member_id}", "organisations:admin"},
-	{mxCells{mxN, mxN, mxN, mxY, mxN, mxN, mxN, mxN}, "removeOrganisationMember", "DELETE /v1/organisations/{collaboration_id}/members/{member_id}", "organisations:admin"},
-	{mxCells{mxY, mxY, mxY, mxY, mxN, mxN, mxY, mxN}, "listProgrammes", "GET /v1/programmes", "organisations:read"},
-	{mxCells{mxN, mxN, mxN, mxY, mxN, mxN, mxN, mxN}, "createProgramme", "POST /v1/programmes", "catalogue:write"},
-	{mxCells{mxY, mxY, mxY, mxY, mxN, mxN, mxY, mxN}, "getProgramme", "GET /v1/programmes/{programme_id}", "organisations:read"},
-	{mxCells{mxN, mxN, mxN, mxY, mxN, mxN, mxN, mxN}, "updateProgramme", "PATCH /v1/programmes/{programme_id}", "catalogue:write"},
-	{mxCells{mxY, mxY, mxY, mxY, mxY, mxN, mxN, mxN}, "listPlacements", "GET /v1/placements", "participants:read"},
-	{mxCells{mxN, mxY, mxY, mxY, mxN, mxY, mxN, mxN}, "createPlacement", "POST /v1/placements", "participants:write"},
-	{mxCells{mxY, mxY, mxY, mxY, mxY, mxN, mxN, mxN}, "getPlacement", "GET /v1/placements/{placement_id}", "participants:read"},
-	{mxCells{mxN, mxY, mxY, mxY, mxN, mxY, mxN, mxN}, "updatePlacement", "PATCH /v1/placements/{placement_id}", "participants:write"},
-	{mxCells{mxN, mxY, mxY, mxY, mxN, mxY, mxN, mxN}, "deletePlacement", "DELETE /v1/placements/{placement_id}", "participants:write"},
-	{mxCells{mxY, mxY, mxY, mxY, mxY, mxN, mxN, mxN}, "listOutcomes", "GET /v1/outcomes", "participants:read"},
-	{mxCells{mxN, mxY, mxY, mxY, mxN, mxY, mxN, mxN}, "createOutcome", "POST /v1/outcomes", "participants:write"},
-	{mxCells{mxY, mxY, mxY, mxY, mxY, mxN, mxN, mxN}, "getOutcome", "GET /v1/outcomes/{outcome_id}", "participants:read"},
-	{mxCells{mxN, mxY, mxY, mxY, mxN, mxY, mxN, mxN}, "updateOutcome", "PATCH /v1/outcomes/{outcome_id}", "participants:write"},
-	{mxCells{mxN, mxY, mxY, mxY, mxN, mxY, mxN, mxN}, "deleteOutcome", "DELETE /v1/outcomes/{outcome_id}", "participants:write"},
-	{mxCells{mxY, mxY, mxY, mxY, mxY, mxN, mxN, mxN}, "listMentors", "GET /v1/mentors", "participants:read"},
-	{mxCells{mxN, mxY, mxY, mxY, mxN, mxY, mxN, mxN}, "createMentor", "POST /v1/mentors", "participants:write"},
-	{mxCells{mxY, mxY, mxY, mxY, mxY, mxN, mxN, mxN}, "getMentor", "GET /v1/mentors/{mentor_id}", "participants:read"},
-	{mxCells{mxN, mxY, mxY, mxY, mxN, mxY, mxN, mxN}, "updateMentor", "PATCH /v1/mentors/{mentor_id}", "participants:write"},
-	{mxCells{mxN, mxY, mxY, mxY, mxN, mxY, mxN, mxN}, "deleteMentor", "DELETE /v1/mentors/{mentor_id}", "participants:write"},
-	{mxCells{mxY, mxY, mxY, mxY, mxY, mxN, mxN, mxN}, "listMentoringMatches", "GET /v1/mentoring-matches", "participants:read"},
-	{mxCells{mxN, mxY, mxY, mxY, mxN, mxY, mxN, mxN}, "createMentoringMatch", "POST /v1/mentoring-matches", "participants:write"},
-	{mxCells{mxY, mxY, mxY, mxY, mxY, mxN, mxN, mxN}, "getMentoringMatch", "GET /v1/mentoring-matches/{match_id}", "participants:read"},
-	{mxCells{mxN, mxY, mxY, mxY, mxN, mxY, mxN, mxN}, "updateMentoringMatch", "PATCH /v1/mentoring-matches/{match_id}", "participants:write"},
-	{mxCells{mxN, mxY, mxY, mxY, mxN, mxY, mxN, mxN}, "deleteMentoringMatch", "DELETE /v1/mentoring-matches/{match_id}", "participants:write"},
-	{mxCells{mxY, mxY, mxY, mxY, mxY, mxN, mxN, mxN}, "listVacancies", "GET /v1/vacancies", "participants:read"},
-	{mxCells{mxN, mxY, mxY, mxY, mxN, mxY, mxN, mxN}, "createVacancy", "POST /v1/vacancies", "participants:write"},
-	{mxCells{mxY, mxY, mxY, mxY, mxY, mxN, mxN, mxN}, "getVacancy", "GET /v1/vacancies/{vacancy_id}", "participants:read"},
-	{mxCells{mxN, mxY, mxY, mxY, mxN, mxY, mxN, mxN}, "updateVacancy", "PATCH /v1/vacancies/{vacancy_id}", "participants:write"},
-	{mxCells{mxN, mxY, mxY, mxY, mxN, mxY, mxN, mxN}, "deleteVacancy", "DELETE /v1/vacancies/{vacancy_id}", "participants:write"},
-	{mxCells{mxY, mxY, mxY, mxY, mxY, mxN, mxN, mxN}, "listInterviews", "GET /v1/interviews", "participants:read"},
-	{mxCells{mxN, mxY, mxY, mxY, mxN, mxY, mxN, mxN}, "createInterview", "POST /v1/interviews", "participants:write"},
-	{mxCells{mxY, mxY, mxY, mxY, mxY, mxN, mxN, mxN}, "getInterview", "GET /v1/interviews/{interview_id}", "participants:read"},
-	{mxCells{mxN, mxY, mxY, mxY, mxN, mxY, mxN, mxN}, "updateInterview", "PATCH /v1/interviews/{interview_id}", "participants:write"},
-	{mxCells{mxN, mxY, mxY, mxY, mxN, mxY, mxN, mxN}, "deleteInterview", "DELETE /v1/interviews/{interview_id}", "participants:write"},
-	{mxCells{mxY, mxY, mxY, mxY, mxY, mxN, mxN, mxN}, "listCheckIns", "GET /v1/mentoring-matches/{match_id}/check-ins", "participants:read"},
-	{mxCells{mxN, mxY, mxY, mxY, mxN, mxY, mxN, mxN}, "createCheckIn", "POST /v1/mentoring-matches/{match_id}/check-ins", "participants:write"},
-	{mxCells{mxN, mxY, mxY, mxY, mxN, mxY, mxN, mxN}, "makePeerMentor", "POST /v1/participants/{participant_id}/peer-mentor", "participants:write"},
-	{mxCells{mxY, mxY, mxY, mxY, mxY, mxN, mxN, mxN}, "getParticipantTimeline", "GET /v1/participants/{participant_id}/timeline", "participants:read"},
-	{mxCells{mxY, mxY, mxY, mxY, mxY, mxN, mxN, mxN}, "listParticipants", "GET /v1/participants", "participants:read"},
-	{mxCells{mxN, mxY, mxY, mxY, mxN, mxY, mxN, mxN}, "createParticipant", "POST /v1/participants", "participants:write"},
-	{mxCells{mxY, mxY, mxY, mxY, mxY, mxN, mxN, mxN}, "getParticipant", "GET /v1/participants/{participant_id}", "participants:read"},
-	{mxCells{mxN, mxY, mxY, mxY, mxN, mxY, mxN, mxN}, "updateParticipant", "PATCH /v1/participants/{participant_id}", "participants:write"},
-	{mxCells{mxN, mxY, mxY, mxY, mxN, mxY, mxN, mxN}, "eraseParticipant", "DELETE /v1/participants/{fresh_participant_id}", "participants:write"},
+	{matrixCells{Y, Y, Y, Y, Y, Y, Y, Y}, "getHealth", "GET /healthz", ""},
+	{matrixCells{Y, Y, Y, Y, Y, Y, Y, Y}, "getReadiness", "GET /readyz", ""},
+	{matrixCells{Y, Y, Y, Y, Y, Y, Y, Y}, "getJWKS", "GET /.well-known/jwks.json", ""},
+	{matrixCells{Y, Y, Y, Y, Y, Y, Y, Y}, "issueToken", "POST /v1/auth/token", ""},
+	{matrixCells{Y, Y, Y, Y, Y, Y, Y, Y}, "revokeToken", "POST /v1/auth/revoke", ""},
+	{matrixCells{N, N, Y, Y, N, N, N, N}, "listUsers", "GET /v1/users", "principals:admin"},
+	{matrixCells{N, N, Y, Y, N, N, N, N}, "createUser", "POST /v1/users", "principals:admin"},
+	{matrixCells{N, N, Y, Y, N, N, N, N}, "getUser", "GET /v1/users/{user_id}", "principals:admin"},
+	{matrixCells{N, N, Y, Y, N, N, N, N}, "updateUser", "PATCH /v1/users/{user_id}", "principals:admin"},
+	{matrixCells{N, N, Y, Y, N, N, N, N}, "listApiClients", "GET /v1/api-clients", "principals:admin"},
+	{matrixCells{N, N, Y, Y, N, N, N, N}, "createApiClient", "POST /v1/api-clients", "principals:admin"},
+	{matrixCells{N, N, Y, Y, N, N, N, N}, "getApiClient", "GET /v1/api-clients/{api_client_id}", "principals:admin"},
+	{matrixCells{N, N, Y, Y, N, N, N, N}, "revokeApiClient", "DELETE /v1/api-clients/{fresh_api_client_id}", "principals:admin"},
+	{matrixCells{N, N, Y, Y, N, N, N, N}, "listAuditEvents", "GET /v1/audit-events", "audit:read"},
+	{matrixCells{Y, Y, Y, Y, Y, N, N, N}, "listCohorts", "GET /v1/cohorts", "participants:read"},
+	{matrixCells{N, Y, Y, Y, N, Y, N, N}, "createCohort", "POST /v1/cohorts", "participants:write"},
+	{matrixCells{Y, Y, Y, Y, Y, N, N, N}, "getCohort", "GET /v1/cohorts/{cohort_id}", "participants:read"},
+	{matrixCells{N, Y, Y, Y, N, Y, N, N}, "updateCohort", "PATCH /v1/cohorts/{cohort_id}", "participants:write"},
+	{matrixCells{Y, Y, Y, Y, Y, N, N, N}, "listEnrolments", "GET /v1/enrolments", "participants:read"},
+	{matrixCells{N, Y, Y, Y, N, Y, N, N}, "createEnrolment", "POST /v1/enrolments", "participants:write"},
+	{matrixCells{Y, Y, Y, Y, Y, N, N, N}, "getEnrolment", "GET /v1/enrolments/{enrolment_id}", "participants:read"},
+	{matrixCells{N, Y, Y, Y, N, Y, N, N}, "transitionEnrolment", "POST /v1/enrolments/{fresh_enrolment_id}/transitions", "participants:write"},
+	{matrixCells{Y, Y, Y, Y, N, N, Y, N}, "listOrganisations", "GET /v1/organisations", "organisations:read"},
+	{matrixCells{N, N, N, Y, N, N, N, N}, "createOrganisation", "POST /v1/organisations", "organisations:admin"},
+	{matrixCells{Y, Y, Y, Y, N, N, Y, N}, "getOrganisation", "GET /v1/organisations/{organisation_id}", "organisations:read"},
+	{matrixCells{N, N, Y, Y, N, N, N, N}, "updateOrganisation", "PATCH /v1/organisations/{organisation_id}", "organisations:write"},
+	{matrixCells{Y, Y, Y, Y, N, N, Y, N}, "listOrganisationMembers", "GET /v1/organisations/{collaboration_id}/members", "organisations:read"},
+	{matrixCells{N, N, N, Y, N, N, N, N}, "addOrganisationMember", "PUT /v1/organisations/{collaboration_id}/members/{member_id}", "organisations:admin"},
+	{matrixCells{N, N, N, Y, N, N, N, N}, "removeOrganisationMember", "DELETE /v1/organisations/{collaboration_id}/members/{member_id}", "organisations:admin"},
+	{matrixCells{Y, Y, Y, Y, N, N, Y, N}, "listProgrammes", "GET /v1/programmes", "organisations:read"},
+	{matrixCells{N, N, N, Y, N, N, N, N}, "createProgramme", "POST /v1/programmes", "catalogue:write"},
+	{matrixCells{Y, Y, Y, Y, N, N, Y, N}, "getProgramme", "GET /v1/programmes/{programme_id}", "organisations:read"},
+	{matrixCells{N, N, N, Y, N, N, N, N}, "updateProgramme", "PATCH /v1/programmes/{programme_id}", "catalogue:write"},
+	{matrixCells{Y, Y, Y, Y, Y, N, N, N}, "listPlacements", "GET /v1/placements", "participants:read"},
+	{matrixCells{N, Y, Y, Y, N, Y, N, N}, "createPlacement", "POST /v1/placements", "participants:write"},
+	{matrixCells{Y, Y, Y, Y, Y, N, N, N}, "getPlacement", "GET /v1/placements/{placement_id}", "participants:read"},
+	{matrixCells{N, Y, Y, Y, N, Y, N, N}, "updatePlacement", "PATCH /v1/placements/{placement_id}", "participants:write"},
+	{matrixCells{N, Y, Y, Y, N, Y, N, N}, "deletePlacement", "DELETE /v1/placements/{placement_id}", "participants:write"},
+	{matrixCells{Y, Y, Y, Y, Y, N, N, N}, "listOutcomes", "GET /v1/outcomes", "participants:read"},
+	{matrixCells{N, Y, Y, Y, N, Y, N, N}, "createOutcome", "POST /v1/outcomes", "participants:write"},
+	{matrixCells{Y, Y, Y, Y, Y, N, N, N}, "getOutcome", "GET /v1/outcomes/{outcome_id}", "participants:read"},
+	{matrixCells{N, Y, Y, Y, N, Y, N, N}, "updateOutcome", "PATCH /v1/outcomes/{outcome_id}", "participants:write"},
+	{matrixCells{N, Y, Y, Y, N, Y, N, N}, "deleteOutcome", "DELETE /v1/outcomes/{outcome_id}", "participants:write"},
+	{matrixCells{Y, Y, Y, Y, Y, N, N, N}, "listMentors", "GET /v1/mentors", "participants:read"},
+	{matrixCells{N, Y, Y, Y, N, Y, N, N}, "createMentor", "POST /v1/mentors", "participants:write"},
+	{matrixCells{Y, Y, Y, Y, Y, N, N, N}, "getMentor", "GET /v1/mentors/{mentor_id}", "participants:read"},
+	{matrixCells{N, Y, Y, Y, N, Y, N, N}, "updateMentor", "PATCH /v1/mentors/{mentor_id}", "participants:write"},
+	{matrixCells{N, Y, Y, Y, N, Y, N, N}, "deleteMentor", "DELETE /v1/mentors/{mentor_id}", "participants:write"},
+	{matrixCells{Y, Y, Y, Y, Y, N, N, N}, "listMentoringMatches", "GET /v1/mentoring-matches", "participants:read"},
+	{matrixCells{N, Y, Y, Y, N, Y, N, N}, "createMentoringMatch", "POST /v1/mentoring-matches", "participants:write"},
+	{matrixCells{Y, Y, Y, Y, Y, N, N, N}, "getMentoringMatch", "GET /v1/mentoring-matches/{match_id}", "participants:read"},
+	{matrixCells{N, Y, Y, Y, N, Y, N, N}, "updateMentoringMatch", "PATCH /v1/mentoring-matches/{match_id}", "participants:write"},
+	{matrixCells{N, Y, Y, Y, N, Y, N, N}, "deleteMentoringMatch", "DELETE /v1/mentoring-matches/{match_id}", "participants:write"},
+	{matrixCells{Y, Y, Y, Y, Y, N, N, N}, "listVacancies", "GET /v1/vacancies", "participants:read"},
+	{matrixCells{N, Y, Y, Y, N, Y, N, N}, "createVacancy", "POST /v1/vacancies", "participants:write"},
+	{matrixCells{Y, Y, Y, Y, Y, N, N, N}, "getVacancy", "GET /v1/vacancies/{vacancy_id}", "participants:read"},
+	{matrixCells{N, Y, Y, Y, N, Y, N, N}, "updateVacancy", "PATCH /v1/vacancies/{vacancy_id}", "participants:write"},
+	{matrixCells{N, Y, Y, Y, N, Y, N, N}, "deleteVacancy", "DELETE /v1/vacancies/{vacancy_id}", "participants:write"},
+	{matrixCells{Y, Y, Y, Y, Y, N, N, N}, "listInterviews", "GET /v1/interviews", "participants:read"},
+	{matrixCells{N, Y, Y, Y, N, Y, N, N}, "createInterview", "POST /v1/interviews", "participants:write"},
+	{matrixCells{Y, Y, Y, Y, Y, N, N, N}, "getInterview", "GET /v1/interviews/{interview_id}", "participants:read"},
+	{matrixCells{N, Y, Y, Y, N, Y, N, N}, "updateInterview", "PATCH /v1/interviews/{interview_id}", "participants:write"},
+	{matrixCells{N, Y, Y, Y, N, Y, N, N}, "deleteInterview", "DELETE /v1/interviews/{interview_id}", "participants:write"},
+	{matrixCells{Y, Y, Y, Y, Y, N, N, N}, "listCheckIns", "GET /v1/mentoring-matches/{match_id}/check-ins", "participants:read"},
+	{matrixCells{N, Y, Y, Y, N, Y, N, N}, "createCheckIn", "POST /v1/mentoring-matches/{match_id}/check-ins", "participants:write"},
+	{matrixCells{N, Y, Y, Y, N, Y, N, N}, "makePeerMentor", "POST /v1/participants/{participant_id}/peer-mentor", "participants:write"},
+	{matrixCells{Y, Y, Y, Y, Y, N, N, N}, "getParticipantTimeline", "GET /v1/participants/{participant_id}/timeline", "participants:read"},
+	{matrixCells{Y, Y, Y, Y, Y, N, N, N}, "listParticipants", "GET /v1/participants", "participants:read"},
+	{matrixCells{N, Y, Y, Y, N, Y, N, N}, "createParticipant", "POST /v1/participants", "participants:write"},
+	{matrixCells{Y, Y, Y, Y, Y, N, N, N}, "getParticipant", "GET /v1/participants/{participant_id}", "participants:read"},
+	{matrixCells{N, Y, Y, Y, N, Y, N, N}, "updateParticipant", "PATCH /v1/participants/{participant_id}", "participants:write"},
+	{matrixCells{N, Y, Y, Y, N, Y, N, N}, "eraseParticipant", "DELETE /v1/participants/{fresh_participant_id}", "participants:write"},
 }
 
 // matrixBodies are the request bodies, by operation; {name} stands for the caller's value.
@@ -176,7 +176,7 @@ type matrixCaller struct {
 	vars  map[string]string
 }
 
-var mxPlaceholder = regexp.MustCompile(`\{[a-z_]+\}`)
+var pathParam = regexp.MustCompile(`\{[a-z_]+\}`)
 
 // TestMatrixOfRolesAndScopes calls every operation of openapi.yaml as every kind of principal,
 // against records the principal can see, and checks that exactly the table's cells are refused.
@@ -201,7 +201,7 @@ func TestMatrixOfRolesAndScopes(t *testing.T) {
 	records := func(org uuid.UUID, admin, writer string) map[string]string {
 		target, _ := mustCreateUserVia(t, env, admin, org, domain.RoleViewer)
 		participant := mustCreateParticipant(t, env, writer, apitest.ParticipantBody(t, org)).ID
-		cohort := mxCohort(t, env, writer, org)
+		cohort := matrixCohort(t, env, writer, org)
 		placed := env.MustCreate(t, "/v1/enrolments", writer, `{"cohort_id":"`+cohort+`","participant_id":"`+
 			mustCreateParticipant(t, env, writer, apitest.ParticipantBody(t, org)).ID+`","status":"enrolled"}`)
 
@@ -223,12 +223,12 @@ func TestMatrixOfRolesAndScopes(t *testing.T) {
 			"collaboration_id":    org.String(),
 			"member_id":           org.String(),
 			"programme_id":        programmeID,
-			"cohort_programme_id": mxWorkExperience,
+			"cohort_programme_id": workExperienceProgramme,
 			"user_id":             target.ID,
 			"api_client_id":       registerClient(t, env, admin, org, "participants:read").ID,
 			"participant_id":      participant,
 			"cohort_id":           cohort,
-			"enrolment_id":        mxEnrolment(t, env, writer, cohort, participant),
+			"enrolment_id":        matrixEnrolment(t, env, writer, cohort, participant),
 			"signin_email":        signinEmail,
 			"signin_password":     principalsPassword,
 		}
@@ -238,25 +238,25 @@ func TestMatrixOfRolesAndScopes(t *testing.T) {
 	// The national team manages collaborations: its membership calls name one and a trust.
 	nationalVars["collaboration_id"], nationalVars["member_id"] = collab.ID.String(), joiner.ID.String()
 
-	var callers [mxColumns]matrixCaller
+	var callers [callerKinds]matrixCaller
 	trustCaller := func(token string) matrixCaller {
 		return matrixCaller{token: token, admin: orgAdmin, org: trust.ID, vars: trustVars}
 	}
-	callers[mxViewer] = trustCaller(env.User(t, trust.ID, domain.RoleViewer))
-	callers[mxCoordinator] = trustCaller(coordinator)
-	callers[mxOrgAdmin] = trustCaller(orgAdmin)
-	callers[mxNationalAdmin] = matrixCaller{token: national, admin: national, org: nat.ID, vars: nationalVars}
-	callers[mxClientParticipantsRead] = trustCaller(clientToken(t, env, registerClient(t, env, orgAdmin, trust.ID, "participants:read")))
-	callers[mxClientParticipantsWrite] = trustCaller(clientToken(t, env, registerClient(t, env, orgAdmin, trust.ID, "participants:write")))
-	callers[mxClientOrganisationsRead] = trustCaller(clientToken(t, env, registerClient(t, env, orgAdmin, trust.ID, "organisations:read")))
-	callers[mxNoToken] = trustCaller("")
+	callers[asViewer] = trustCaller(env.User(t, trust.ID, domain.RoleViewer))
+	callers[asCoordinator] = trustCaller(coordinator)
+	callers[asOrgAdmin] = trustCaller(orgAdmin)
+	callers[asNationalAdmin] = matrixCaller{token: national, admin: national, org: nat.ID, vars: nationalVars}
+	callers[asClientParticipantsRead] = trustCaller(clientToken(t, env, registerClient(t, env, orgAdmin, trust.ID, "participants:read")))
+	callers[asClientParticipantsWrite] = trustCaller(clientToken(t, env, registerClient(t, env, orgAdmin, trust.ID, "participants:write")))
+	callers[asClientOrganisationsRead] = trustCaller(clientToken(t, env, registerClient(t, env, orgAdmin, trust.ID, "organisations:read")))
+	callers[asNoToken] = trustCaller("")
 
 	serial := 0
 	for _, row := range roleScopeMatrix {
 		method, path, _ := strings.Cut(row.route, " ")
 		for col, allowed := range row.cells {
 			caller := callers[col]
-			t.Run(row.op+"/"+mxColumnNames[col], func(t *testing.T) {
+			t.Run(row.op+"/"+callerNames[col], func(t *testing.T) {
 				serial++
 				vars := map[string]string{"unique": "c" + strconv.Itoa(serial)}
 				for k, v := range caller.vars {
@@ -270,13 +270,13 @@ func TestMatrixOfRolesAndScopes(t *testing.T) {
 					vars["fresh_participant_id"] = mustCreateParticipant(t, env, caller.admin, apitest.ParticipantBody(t, caller.org)).ID
 				}
 				if wants("fresh_enrolment_id") {
-					vars["fresh_enrolment_id"] = mxEnrolment(t, env, caller.admin, vars["cohort_id"], vars["fresh_participant_id"])
+					vars["fresh_enrolment_id"] = matrixEnrolment(t, env, caller.admin, vars["cohort_id"], vars["fresh_participant_id"])
 				}
 				if wants("fresh_api_client_id") {
 					vars["fresh_api_client_id"] = registerClient(t, env, caller.admin, caller.org, "participants:read").ID
 				}
 				fill := func(s string, escape func(string) string) string {
-					return mxPlaceholder.ReplaceAllStringFunc(s, func(name string) string {
+					return pathParam.ReplaceAllStringFunc(s, func(name string) string {
 						v, ok := vars[strings.Trim(name, "{}")]
 						if !ok {
 							t.Fatalf("no value for %s", name)
@@ -302,7 +302,7 @@ func TestMatrixOfRolesAndScopes(t *testing.T) {
 					t.Errorf("allowed, but the server failed: %d %s", res.Status, res.Body)
 				case allowed:
 					// Any other answer: authorisation let the call through.
-				case col == mxNoToken:
+				case col == asNoToken:
 					if res.Status != http.StatusUnauthorized {
 						t.Fatalf("no token: %d, want 401: %s", res.Status, res.Body)
 					}
@@ -320,19 +320,16 @@ func TestMatrixOfRolesAndScopes(t *testing.T) {
 	}
 }
 
-// mxWorkExperience is the seeded programme "Work experience", which has no duration bounds.
-const mxWorkExperience = "01900000-0000-7000-8000-000000000106"
-
-// mxCohort plans a cohort of Work experience at org.
-func mxCohort(t *testing.T, env *apitest.Env, token string, org uuid.UUID) string {
+// matrixCohort plans a cohort of Work experience at org.
+func matrixCohort(t *testing.T, env *apitest.Env, token string, org uuid.UUID) string {
 	t.Helper()
-	return env.MustCreate(t, "/v1/cohorts", token, `{"programme_id":"`+mxWorkExperience+`","organisation_id":"`+org.String()+
+	return env.MustCreate(t, "/v1/cohorts", token, `{"programme_id":"`+workExperienceProgramme+`","organisation_id":"`+org.String()+
 		`","name":"Matrix cohort","starts_on":"2030-06-03","ends_on":"2030-06-28","capacity":1000}`)
 
 }
 
-// mxEnrolment refers participant to cohort.
-func mxEnrolment(t *testing.T, env *apitest.Env, token, cohort, participant string) string {
+// matrixEnrolment refers participant to cohort.
+func matrixEnrolment(t *testing.T, env *apitest.Env, token, cohort, participant string) string {
 	t.Helper()
 	return env.MustCreate(t, "/v1/enrolments", token, `{"cohort_id":"`+cohort+`","participant_id":"`+participant+`"}`)
 }
@@ -358,7 +355,7 @@ func checkMatrixCoversTheContract(t *testing.T) {
 			t.Errorf("a body for %s, which has no row (%s)", key, body.body)
 		}
 	}
-	normal := func(path string) string { return mxPlaceholder.ReplaceAllString(path, "{}") }
+	normal := func(path string) string { return pathParam.ReplaceAllString(path, "{}") }
 	seen := map[string]bool{}
 	for path, item := range doc.Paths.Map() {
 		for method, op := range item.Operations() {
@@ -388,7 +385,7 @@ func checkMatrixCoversTheContract(t *testing.T) {
 			case len(reqs) != 0 && !slices.Equal(scopes, []string{row.scope}):
 				t.Errorf("%s: openapi.yaml needs %v, the row %q", row.op, scopes, row.scope)
 			}
-			if len(reqs) == 0 && slices.Contains(row.cells[:], mxN) {
+			if len(reqs) == 0 && slices.Contains(row.cells[:], N) {
 				t.Errorf("%s is public, but the row refuses someone", row.op)
 			}
 		}

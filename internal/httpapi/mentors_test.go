@@ -14,13 +14,6 @@ import (
 	"github.com/p4w-nhs/p4w/internal/domain"
 )
 
-// The seeded programmes these tests run cohorts of.
-const (
-	mtGetStarted     = "01900000-0000-7000-8000-000000000103" // 16 to 30, 2 to 3 days
-	mtStreetDoctors  = "01900000-0000-7000-8000-000000000105" // mentoring, 14 to 25
-	mtWorkExperience = "01900000-0000-7000-8000-000000000106" // 14 or over, any length
-)
-
 // A mentor as the API sends it; here and in the other records, a nil pointer is a JSON null.
 type mentorDoc struct {
 	ID             string    `json:"id"`
@@ -43,7 +36,7 @@ type listedRow struct {
 	Deleted bool   `json:"deleted"`
 }
 
-func mtIDs(rows []listedRow) []string {
+func rowIDs(rows []listedRow) []string {
 	ids := make([]string, len(rows))
 	for i, r := range rows {
 		ids[i] = r.ID
@@ -51,21 +44,21 @@ func mtIDs(rows []listedRow) []string {
 	return ids
 }
 
-// mtWantList checks that the collection at path with query lists exactly want, in any order.
-func mtWantList(tb testing.TB, env *apitest.Env, token, path string, query url.Values, want ...string) {
+// wantList checks that the collection at path with query lists exactly want, in any order.
+func wantList(tb testing.TB, env *apitest.Env, token, path string, query url.Values, want ...string) {
 	tb.Helper()
-	if got := mtIDs(apitest.FirstPage[listedRow](tb, env, path, token, query)); !apitest.SameSet(got, want) {
+	if got := rowIDs(apitest.FirstPage[listedRow](tb, env, path, token, query)); !apitest.SameSet(got, want) {
 		tb.Errorf("GET %s?%s = %v, want %v", path, query.Encode(), got, want)
 	}
 }
 
-// mtTombstone checks that the collection at path with query lists id, marked deleted.
-func mtTombstone(tb testing.TB, env *apitest.Env, token, path string, query url.Values, id string) {
+// wantTombstone checks that the collection at path with query lists id, marked deleted.
+func wantTombstone(tb testing.TB, env *apitest.Env, token, path string, query url.Values, id string) {
 	tb.Helper()
 	rows := apitest.FirstPage[listedRow](tb, env, path, token, query)
 	i := slices.IndexFunc(rows, func(r listedRow) bool { return r.ID == id })
 	if i < 0 {
-		tb.Errorf("GET %s?%s does not list the deleted %s: %v", path, query.Encode(), id, mtIDs(rows))
+		tb.Errorf("GET %s?%s does not list the deleted %s: %v", path, query.Encode(), id, rowIDs(rows))
 		return
 	}
 	if !rows[i].Deleted {
@@ -73,20 +66,20 @@ func mtTombstone(tb testing.TB, env *apitest.Env, token, path string, query url.
 	}
 }
 
-func mtSince(ts time.Time) url.Values {
+func updatedSince(ts time.Time) url.Values {
 	return url.Values{"updated_since": {ts.UTC().Format(time.RFC3339Nano)}}
 }
 
-// mtParticipant records a participant of org with the names and date of birth given (and the
+// mustParticipantNamed records a participant of org with the names and date of birth given (and the
 // further key, value pairs in kv), returning its id.
-func mtParticipant(tb testing.TB, env *apitest.Env, token string, org uuid.UUID, given, family, born string, kv ...any) string {
+func mustParticipantNamed(tb testing.TB, env *apitest.Env, token string, org uuid.UUID, given, family, born string, kv ...any) string {
 	tb.Helper()
 	kv = append([]any{"given_name", given, "family_name", family, "date_of_birth", born}, kv...)
 	return mustCreateParticipant(tb, env, token, apitest.ParticipantBody(tb, org, kv...)).ID
 }
 
-// mtCohort plans a cohort of programme at org, returning its id.
-func mtCohort(tb testing.TB, env *apitest.Env, token string, org uuid.UUID, programme, name, starts, ends string) string {
+// mustCohortID plans a cohort of programme at org, returning its id.
+func mustCohortID(tb testing.TB, env *apitest.Env, token string, org uuid.UUID, programme, name, starts, ends string) string {
 	tb.Helper()
 	type cohort struct {
 		ID string `json:"id"`
@@ -95,9 +88,9 @@ func mtCohort(tb testing.TB, env *apitest.Env, token string, org uuid.UUID, prog
 		"name", name, "starts_on", starts, "ends_on", ends, "capacity", 50)).ID
 }
 
-// mtEnrol refers participant to cohort on referredOn, then makes each move of steps ({to, on}),
+// mustEnrolThrough refers participant to cohort on referredOn, then makes each move of steps ({to, on}),
 // returning the enrolment's id.
-func mtEnrol(tb testing.TB, env *apitest.Env, token, cohort, participant, referredOn string, steps ...[2]string) string {
+func mustEnrolThrough(tb testing.TB, env *apitest.Env, token, cohort, participant, referredOn string, steps ...[2]string) string {
 	tb.Helper()
 	type enrolment struct {
 		ID string `json:"id"`
@@ -105,13 +98,13 @@ func mtEnrol(tb testing.TB, env *apitest.Env, token, cohort, participant, referr
 	id := apitest.MustPost[enrolment](tb, env, "/v1/enrolments", token, apitest.JSON(tb, "cohort_id", cohort, "participant_id", participant,
 		"on", referredOn)).ID
 	for _, s := range steps {
-		mtMove(tb, env, token, id, s[0], s[1])
+		mustMoveEnrolment(tb, env, token, id, s[0], s[1])
 	}
 	return id
 }
 
-// mtMove moves an enrolment to status to on the day given.
-func mtMove(tb testing.TB, env *apitest.Env, token, enrolment, to, on string, kv ...any) {
+// mustMoveEnrolment moves an enrolment to status to on the day given.
+func mustMoveEnrolment(tb testing.TB, env *apitest.Env, token, enrolment, to, on string, kv ...any) {
 	tb.Helper()
 	body := apitest.JSON(tb, append([]any{"to", to, "on", on}, kv...)...)
 	res := env.Do(tb, http.MethodPost, "/v1/enrolments/"+enrolment+"/transitions", token, body)
@@ -120,14 +113,14 @@ func mtMove(tb testing.TB, env *apitest.Env, token, enrolment, to, on string, kv
 	}
 }
 
-// mtMentor records a mentor of org, returning it.
-func mtMentor(tb testing.TB, env *apitest.Env, token string, org uuid.UUID, kind, given, family string, kv ...any) mentorDoc {
+// mustCreateMentor records a mentor of org, returning it.
+func mustCreateMentor(tb testing.TB, env *apitest.Env, token string, org uuid.UUID, kind, given, family string, kv ...any) mentorDoc {
 	tb.Helper()
 	kv = append([]any{"organisation_id", org.String(), "kind", kind, "given_name", given, "family_name", family}, kv...)
 	return apitest.MustPost[mentorDoc](tb, env, "/v1/mentors", token, apitest.JSON(tb, kv...))
 }
 
-func mtDeref(s *string) string {
+func orNull(s *string) string {
 	if s == nil {
 		return "<null>"
 	}
@@ -141,14 +134,14 @@ func TestMentorCRUD(t *testing.T) {
 	token := env.User(t, trust.ID, domain.RoleCoordinator)
 	org := trust.ID.String()
 
-	priya := mtMentor(t, env, token, trust.ID, "professional", "Priya", "Shah", "email", "priya.shah@example.org", "trained_on", "2026-09-01")
+	priya := mustCreateMentor(t, env, token, trust.ID, "professional", "Priya", "Shah", "email", "priya.shah@example.org", "trained_on", "2026-09-01")
 	if priya.Kind != "professional" || !priya.Active || priya.Deleted || priya.OrganisationID != org || priya.ParticipantID != nil ||
-		mtDeref(priya.GivenName) != "Priya" || mtDeref(priya.FamilyName) != "Shah" || mtDeref(priya.Email) != "priya.shah@example.org" ||
-		mtDeref(priya.TrainedOn) != "2026-09-01" || priya.Version != 1 {
+		orNull(priya.GivenName) != "Priya" || orNull(priya.FamilyName) != "Shah" || orNull(priya.Email) != "priya.shah@example.org" ||
+		orNull(priya.TrainedOn) != "2026-09-01" || priya.Version != 1 {
 		t.Errorf("created: %+v", priya)
 	}
-	owen := mtMentor(t, env, token, trust.ID, "professional", "Owen", "Price")
-	sam := mtMentor(t, env, token, trust.ID, "peer", "Sam", "Okoro")
+	owen := mustCreateMentor(t, env, token, trust.ID, "professional", "Owen", "Price")
+	sam := mustCreateMentor(t, env, token, trust.ID, "peer", "Sam", "Okoro")
 	if sam.Kind != "peer" || sam.Email != nil || sam.TrainedOn != nil || sam.ParticipantID != nil || !sam.Active {
 		t.Errorf("peer mentor keyed in: %+v", sam)
 	}
@@ -174,31 +167,31 @@ func TestMentorCRUD(t *testing.T) {
 	}
 
 	const path = "/v1/mentors"
-	mtWantList(t, env, token, path, nil, priya.ID, owen.ID, sam.ID)
-	mtWantList(t, env, token, path, url.Values{"kind": {"professional"}}, priya.ID, owen.ID)
-	mtWantList(t, env, token, path, url.Values{"kind": {"peer"}}, sam.ID)
-	mtWantList(t, env, token, path, url.Values{"active": {"true"}}, priya.ID, owen.ID, sam.ID)
-	mtWantList(t, env, token, path, url.Values{"active": {"false"}})
-	mtWantList(t, env, token, path, url.Values{"organisation_id": {org}}, priya.ID, owen.ID, sam.ID)
+	wantList(t, env, token, path, nil, priya.ID, owen.ID, sam.ID)
+	wantList(t, env, token, path, url.Values{"kind": {"professional"}}, priya.ID, owen.ID)
+	wantList(t, env, token, path, url.Values{"kind": {"peer"}}, sam.ID)
+	wantList(t, env, token, path, url.Values{"active": {"true"}}, priya.ID, owen.ID, sam.ID)
+	wantList(t, env, token, path, url.Values{"active": {"false"}})
+	wantList(t, env, token, path, url.Values{"organisation_id": {org}}, priya.ID, owen.ID, sam.ID)
 
 	// Standing a mentor down, with If-Match.
 	stood := apitest.MustPatch[mentorDoc](t, env, path+"/"+priya.ID, token, `{"active":false}`, "If-Match", `"1"`)
-	if stood.Active || stood.Version != 2 || mtDeref(stood.GivenName) != "Priya" || mtDeref(stood.Email) != "priya.shah@example.org" {
+	if stood.Active || stood.Version != 2 || orNull(stood.GivenName) != "Priya" || orNull(stood.Email) != "priya.shah@example.org" {
 		t.Errorf("stood down: %+v", stood)
 	}
 	res = env.Patch(t, path+"/"+priya.ID, token, `{"active":true,"given_name":"Stale"}`, "If-Match", `"1"`)
 	apitest.WantProblem(t, res, http.StatusPreconditionFailed, "")
-	if got := apitest.MustGet[mentorDoc](t, env, path+"/"+priya.ID, token); got.Active || got.Version != 2 || mtDeref(got.GivenName) != "Priya" {
+	if got := apitest.MustGet[mentorDoc](t, env, path+"/"+priya.ID, token); got.Active || got.Version != 2 || orNull(got.GivenName) != "Priya" {
 		t.Errorf("a stale PATCH changed the mentor: %+v", got)
 	}
-	mtWantList(t, env, token, path, url.Values{"active": {"false"}}, priya.ID)
-	mtWantList(t, env, token, path, url.Values{"active": {"true"}}, owen.ID, sam.ID)
-	mtWantList(t, env, token, path, url.Values{"kind": {"professional"}, "active": {"true"}}, owen.ID)
-	mtWantList(t, env, token, path, url.Values{"kind": {"peer"}, "active": {"false"}})
+	wantList(t, env, token, path, url.Values{"active": {"false"}}, priya.ID)
+	wantList(t, env, token, path, url.Values{"active": {"true"}}, owen.ID, sam.ID)
+	wantList(t, env, token, path, url.Values{"kind": {"professional"}, "active": {"true"}}, owen.ID)
+	wantList(t, env, token, path, url.Values{"kind": {"peer"}, "active": {"false"}})
 
 	// A merge patch: null clears, absent leaves.
 	cleared := apitest.MustPatch[mentorDoc](t, env, path+"/"+priya.ID, token, `{"email":null}`)
-	if cleared.Email != nil || mtDeref(cleared.TrainedOn) != "2026-09-01" || cleared.Active || cleared.Version != 3 {
+	if cleared.Email != nil || orNull(cleared.TrainedOn) != "2026-09-01" || cleared.Active || cleared.Version != 3 {
 		t.Errorf("after {\"email\":null}: %+v", cleared)
 	}
 	res = env.Patch(t, path+"/"+priya.ID, token, `{"kind":"peer"}`)
@@ -206,14 +199,14 @@ func TestMentorCRUD(t *testing.T) {
 
 	// Deleting leaves a tombstone that syncing clients see.
 	apitest.WantProblem(t, env.Do(t, http.MethodDelete, path+"/"+owen.ID, token, "", "If-Match", `"7"`), http.StatusPreconditionFailed, "")
-	mtWantList(t, env, token, path, nil, priya.ID, owen.ID, sam.ID)
+	wantList(t, env, token, path, nil, priya.ID, owen.ID, sam.ID)
 	env.MustDelete(t, path+"/"+owen.ID, token, "If-Match", `"1"`)
 	env.MustDelete(t, path+"/"+owen.ID, token) // deleting twice is harmless
-	mtWantList(t, env, token, path, nil, priya.ID, sam.ID)
-	mtWantList(t, env, token, path, url.Values{"kind": {"professional"}}, priya.ID)
-	mtTombstone(t, env, token, path, url.Values{"include_deleted": {"true"}}, owen.ID)
-	mtWantList(t, env, token, path, url.Values{"include_deleted": {"true"}}, priya.ID, owen.ID, sam.ID)
-	mtTombstone(t, env, token, path, mtSince(owen.UpdatedAt), owen.ID)
+	wantList(t, env, token, path, nil, priya.ID, sam.ID)
+	wantList(t, env, token, path, url.Values{"kind": {"professional"}}, priya.ID)
+	wantTombstone(t, env, token, path, url.Values{"include_deleted": {"true"}}, owen.ID)
+	wantList(t, env, token, path, url.Values{"include_deleted": {"true"}}, priya.ID, owen.ID, sam.ID)
+	wantTombstone(t, env, token, path, updatedSince(owen.UpdatedAt), owen.ID)
 	for _, r := range apitest.FirstPage[listedRow](t, env, path, token, url.Values{"include_deleted": {"true"}}) {
 		if r.Deleted != (r.ID == owen.ID) {
 			t.Errorf("mentor %s listed with deleted: %v", r.ID, r.Deleted)
@@ -229,7 +222,7 @@ func TestMentorCRUD(t *testing.T) {
 	}
 	res = env.Patch(t, path+"/"+owen.ID, token, `{"active":true}`, "If-Match", apitest.ETag(tomb.Version))
 	apitest.WantProblem(t, res, http.StatusConflict, "")
-	if got := apitest.MustGet[mentorDoc](t, env, path+"/"+owen.ID, token); got.Version != tomb.Version || mtDeref(got.GivenName) != "Owen" || !got.Deleted {
+	if got := apitest.MustGet[mentorDoc](t, env, path+"/"+owen.ID, token); got.Version != tomb.Version || orNull(got.GivenName) != "Owen" || !got.Deleted {
 		t.Errorf("a PATCH of a deleted mentor was written: %+v", got)
 	}
 }
@@ -242,14 +235,14 @@ func TestPeerMentorFromParticipant(t *testing.T) {
 
 	// Values that occur nowhere else, so that any copy of them is this person's data.
 	const given, family, email = "Zephyrine", "Quarmby-Ashdown", "zeph.qa@example.org"
-	who := mtParticipant(t, env, token, trust.ID, given, family, "2009-01-10", "email", email, "external_ref", "SD-1")
-	streetDoctors := mtCohort(t, env, token, trust.ID, mtStreetDoctors, "Street Doctors spring 2026", "2026-03-02", "2026-05-29")
-	enrolment := mtEnrol(t, env, token, streetDoctors, who, "2026-02-16", [2]string{"enrolled", "2026-03-02"}, [2]string{"active", "2026-03-02"})
+	who := mustParticipantNamed(t, env, token, trust.ID, given, family, "2009-01-10", "email", email, "external_ref", "SD-1")
+	streetDoctors := mustCohortID(t, env, token, trust.ID, streetDoctorsProgramme, "Street Doctors spring 2026", "2026-03-02", "2026-05-29")
+	enrolment := mustEnrolThrough(t, env, token, streetDoctors, who, "2026-02-16", [2]string{"enrolled", "2026-03-02"}, [2]string{"active", "2026-03-02"})
 	peerMentor := "/v1/participants/" + who + "/peer-mentor"
 
 	// Training under way is not training completed.
 	apitest.WantProblem(t, env.Do(t, http.MethodPost, peerMentor, token, `{}`), http.StatusUnprocessableEntity, "participant_id")
-	mtMove(t, env, token, enrolment, "completed", "2026-05-29")
+	mustMoveEnrolment(t, env, token, enrolment, "completed", "2026-05-29")
 
 	res := env.Do(t, http.MethodPost, peerMentor, token, `{}`)
 	if res.Status != http.StatusCreated {
@@ -263,15 +256,15 @@ func TestPeerMentorFromParticipant(t *testing.T) {
 	if res.Header.Get("ETag") != `"1"` {
 		t.Errorf("ETag %q", res.Header.Get("ETag"))
 	}
-	if m.Kind != "peer" || mtDeref(m.GivenName) != given || mtDeref(m.FamilyName) != family || mtDeref(m.Email) != email ||
-		mtDeref(m.ParticipantID) != who || mtDeref(m.TrainedOn) != "2026-05-29" || !m.Active || m.Deleted ||
+	if m.Kind != "peer" || orNull(m.GivenName) != given || orNull(m.FamilyName) != family || orNull(m.Email) != email ||
+		orNull(m.ParticipantID) != who || orNull(m.TrainedOn) != "2026-05-29" || !m.Active || m.Deleted ||
 		m.OrganisationID != trust.ID.String() {
 		t.Errorf("peer mentor = %+v, want the participant's names and email, participant_id %s, trained_on 2026-05-29", m, who)
 	}
 	if got := apitest.MustGet[mentorDoc](t, env, "/v1/mentors/"+m.ID, token); !reflect.DeepEqual(got, m) {
 		t.Errorf("GET = %+v, want %+v", got, m)
 	}
-	mtWantList(t, env, token, "/v1/mentors", url.Values{"kind": {"peer"}}, m.ID)
+	wantList(t, env, token, "/v1/mentors", url.Values{"kind": {"peer"}}, m.ID)
 
 	// Once only.
 	apitest.WantProblem(t, env.Do(t, http.MethodPost, peerMentor, token, `{}`), http.StatusConflict, "")
@@ -281,8 +274,8 @@ func TestPeerMentorFromParticipant(t *testing.T) {
 	}
 
 	// A training date given wins over the completion date.
-	ines := mtParticipant(t, env, token, trust.ID, "Ines", "Carvalho", "2008-11-30")
-	mtEnrol(t, env, token, streetDoctors, ines, "2026-02-16", [2]string{"enrolled", "2026-03-02"}, [2]string{"active", "2026-03-02"},
+	ines := mustParticipantNamed(t, env, token, trust.ID, "Ines", "Carvalho", "2008-11-30")
+	mustEnrolThrough(t, env, token, streetDoctors, ines, "2026-02-16", [2]string{"enrolled", "2026-03-02"}, [2]string{"active", "2026-03-02"},
 		[2]string{"completed", "2026-05-29"})
 	res = env.Do(t, http.MethodPost, "/v1/participants/"+ines+"/peer-mentor", token, `{"trained_on":"2026-06-12"}`)
 	if res.Status != http.StatusCreated {
@@ -290,19 +283,19 @@ func TestPeerMentorFromParticipant(t *testing.T) {
 	}
 	var inesMentor mentorDoc
 	res.Decode(t, &inesMentor)
-	if mtDeref(inesMentor.TrainedOn) != "2026-06-12" || mtDeref(inesMentor.ParticipantID) != ines {
+	if orNull(inesMentor.TrainedOn) != "2026-06-12" || orNull(inesMentor.ParticipantID) != ines {
 		t.Errorf("peer mentor with trained_on: %+v", inesMentor)
 	}
 
 	// Completing Work experience is not peer-mentor training; nor is leaving the mentoring cohort.
-	workExperience := mtCohort(t, env, token, trust.ID, mtWorkExperience, "Work experience summer 2026", "2026-07-06", "2026-07-17")
-	placed := mtParticipant(t, env, token, trust.ID, "Bartholomew", "Ng", "2008-05-05")
-	mtEnrol(t, env, token, workExperience, placed, "2026-06-22", [2]string{"enrolled", "2026-07-06"}, [2]string{"active", "2026-07-06"},
+	workExperience := mustCohortID(t, env, token, trust.ID, workExperienceProgramme, "Work experience summer 2026", "2026-07-06", "2026-07-17")
+	placed := mustParticipantNamed(t, env, token, trust.ID, "Bartholomew", "Ng", "2008-05-05")
+	mustEnrolThrough(t, env, token, workExperience, placed, "2026-06-22", [2]string{"enrolled", "2026-07-06"}, [2]string{"active", "2026-07-06"},
 		[2]string{"completed", "2026-07-17"})
-	left := mtParticipant(t, env, token, trust.ID, "Rosalind", "Fenwick", "2010-02-02")
-	leftEnrolment := mtEnrol(t, env, token, streetDoctors, left, "2026-02-16", [2]string{"enrolled", "2026-03-02"})
-	mtMove(t, env, token, leftEnrolment, "withdrawn", "2026-03-20", "reason", "moved away")
-	never := mtParticipant(t, env, token, trust.ID, "Cyril", "Ambrose", "2007-07-07")
+	left := mustParticipantNamed(t, env, token, trust.ID, "Rosalind", "Fenwick", "2010-02-02")
+	leftEnrolment := mustEnrolThrough(t, env, token, streetDoctors, left, "2026-02-16", [2]string{"enrolled", "2026-03-02"})
+	mustMoveEnrolment(t, env, token, leftEnrolment, "withdrawn", "2026-03-20", "reason", "moved away")
+	never := mustParticipantNamed(t, env, token, trust.ID, "Cyril", "Ambrose", "2007-07-07")
 	for name, id := range map[string]string{"completed Work experience": placed, "withdrawn from Street Doctors": left, "no enrolment": never} {
 		res := env.Do(t, http.MethodPost, "/v1/participants/"+id+"/peer-mentor", token, `{}`)
 		if res.Status != http.StatusUnprocessableEntity {
@@ -339,18 +332,18 @@ func TestPeerMentorFromParticipant(t *testing.T) {
 	if erased.Version <= m.Version || !erased.UpdatedAt.After(m.UpdatedAt) {
 		t.Errorf("the mentor's erasure is not a change a syncing client sees: version %d, updated_at %v", erased.Version, erased.UpdatedAt)
 	}
-	mtWantList(t, env, token, "/v1/mentors", mtSince(inesMentor.UpdatedAt.Add(time.Microsecond)), m.ID)
+	wantList(t, env, token, "/v1/mentors", updatedSince(inesMentor.UpdatedAt.Add(time.Microsecond)), m.ID)
 	for n, places := range personalDataIn(t, env, needles) {
 		t.Errorf("after erasure %q is still in %v", n, places)
 	}
 	// The other peer mentor is untouched.
-	if got := apitest.MustGet[mentorDoc](t, env, "/v1/mentors/"+inesMentor.ID, token); mtDeref(got.GivenName) != "Ines" || !got.Active {
+	if got := apitest.MustGet[mentorDoc](t, env, "/v1/mentors/"+inesMentor.ID, token); orNull(got.GivenName) != "Ines" || !got.Active {
 		t.Errorf("erasing one participant changed another's mentor record: %+v", got)
 	}
 
 	// An erased participant's mentor record mentors no one; an erased participant is no peer mentor.
-	other := mtParticipant(t, env, token, trust.ID, "Tobias", "Lindqvist", "2009-09-09")
-	res = env.Do(t, http.MethodPost, "/v1/mentoring-matches", token, mtMatchBody(t, m.ID, other, "", "2026-09-01", "2026-12-01"))
+	other := mustParticipantNamed(t, env, token, trust.ID, "Tobias", "Lindqvist", "2009-09-09")
+	res = env.Do(t, http.MethodPost, "/v1/mentoring-matches", token, matchBody(t, m.ID, other, "", "2026-09-01", "2026-12-01"))
 	apitest.WantProblem(t, res, http.StatusUnprocessableEntity, "mentor_id")
 	res = env.Do(t, http.MethodPost, peerMentor, token, `{}`)
 	if res.Status != http.StatusUnprocessableEntity && res.Status != http.StatusConflict {
@@ -366,9 +359,9 @@ func TestMentoringTenancy(t *testing.T) {
 	tokenA := env.User(t, trustA.ID, domain.RoleCoordinator)
 	tokenB := env.User(t, trustB.ID, domain.RoleCoordinator)
 
-	pA := mtParticipant(t, env, tokenA, trustA.ID, "Hidden", "Person", "2004-01-01")
-	mentorA := mtMentor(t, env, tokenA, trustA.ID, "professional", "Mentor", "OfA")
-	matchA := apitest.MustPost[matchDoc](t, env, "/v1/mentoring-matches", tokenA, mtMatchBody(t, mentorA.ID, pA, "", "2027-01-15", "2027-04-15"))
+	pA := mustParticipantNamed(t, env, tokenA, trustA.ID, "Hidden", "Person", "2004-01-01")
+	mentorA := mustCreateMentor(t, env, tokenA, trustA.ID, "professional", "Mentor", "OfA")
+	matchA := apitest.MustPost[matchDoc](t, env, "/v1/mentoring-matches", tokenA, matchBody(t, mentorA.ID, pA, "", "2027-01-15", "2027-04-15"))
 	res := env.Do(t, http.MethodPost, "/v1/mentoring-matches/"+matchA.ID+"/check-ins", tokenA, `{"held_on":"2027-01-20","minutes":30,"mode":"video"}`)
 	if res.Status != http.StatusCreated {
 		t.Fatalf("check-in: %d %s", res.Status, res.Body)
@@ -379,8 +372,8 @@ func TestMentoringTenancy(t *testing.T) {
 	interviewA := apitest.MustPost[interviewDoc](t, env, "/v1/interviews", tokenA, apitest.JSON(t, "vacancy_id", vacancyA.ID, "participant_id", pA,
 		"held_on", "2027-01-25"))
 
-	pB := mtParticipant(t, env, tokenB, trustB.ID, "Own", "Participant", "2004-02-02")
-	mentorB := mtMentor(t, env, tokenB, trustB.ID, "professional", "Mentor", "OfB")
+	pB := mustParticipantNamed(t, env, tokenB, trustB.ID, "Own", "Participant", "2004-02-02")
+	mentorB := mustCreateMentor(t, env, tokenB, trustB.ID, "professional", "Mentor", "OfB")
 	vacancyB := apitest.MustPost[vacancyDoc](t, env, "/v1/vacancies", tokenB, apitest.JSON(t, "organisation_id", trustB.ID.String(),
 		"employer_name", "Brookfield Estates", "role", "Porter", "closing_on", "2027-02-01"))
 
@@ -406,9 +399,9 @@ func TestMentoringTenancy(t *testing.T) {
 
 	// Trust B matches neither trust A's mentor nor trust A's participant.
 	post := func(path, body string) apitest.Response { return env.Do(t, http.MethodPost, path, tokenB, body) }
-	apitest.WantProblem(t, post("/v1/mentoring-matches", mtMatchBody(t, mentorA.ID, pB, "", "2027-02-01", "2027-03-01")), http.StatusUnprocessableEntity, "mentor_id")
-	apitest.WantProblem(t, post("/v1/mentoring-matches", mtMatchBody(t, mentorB.ID, pA, "", "2027-02-01", "2027-03-01")), http.StatusUnprocessableEntity, "participant_id")
-	apitest.WantProblem(t, post("/v1/mentoring-matches", mtMatchBody(t, mentorA.ID, pA, "", "2027-02-01", "2027-03-01")), http.StatusUnprocessableEntity, "")
+	apitest.WantProblem(t, post("/v1/mentoring-matches", matchBody(t, mentorA.ID, pB, "", "2027-02-01", "2027-03-01")), http.StatusUnprocessableEntity, "mentor_id")
+	apitest.WantProblem(t, post("/v1/mentoring-matches", matchBody(t, mentorB.ID, pA, "", "2027-02-01", "2027-03-01")), http.StatusUnprocessableEntity, "participant_id")
+	apitest.WantProblem(t, post("/v1/mentoring-matches", matchBody(t, mentorA.ID, pA, "", "2027-02-01", "2027-03-01")), http.StatusUnprocessableEntity, "")
 	// Nor interviews trust A's participant, or for trust A's vacancy.
 	apitest.WantProblem(t, post("/v1/interviews", apitest.JSON(t, "vacancy_id", vacancyA.ID, "participant_id", pB, "held_on", "2027-01-26")), http.StatusUnprocessableEntity, "vacancy_id")
 	apitest.WantProblem(t, post("/v1/interviews", apitest.JSON(t, "vacancy_id", vacancyB.ID, "participant_id", pA, "held_on", "2027-01-26")), http.StatusUnprocessableEntity, "participant_id")
@@ -441,7 +434,7 @@ func TestMentoringTenancy(t *testing.T) {
 		{"/v1/interviews", url.Values{"vacancy_id": {vacancyA.ID}}},
 		{"/v1/interviews", url.Values{"participant_id": {pA}}},
 	} {
-		for _, id := range mtIDs(apitest.FirstPage[listedRow](t, env, l.path, tokenB, l.query)) {
+		for _, id := range rowIDs(apitest.FirstPage[listedRow](t, env, l.path, tokenB, l.query)) {
 			if id == mentorA.ID || id == matchA.ID || id == vacancyA.ID || id == interviewA.ID {
 				t.Errorf("trust B's GET %s?%s shows trust A's %s", l.path, l.query.Encode(), id)
 			}

@@ -16,13 +16,11 @@ import (
 	"github.com/p4w-nhs/p4w/internal/domain"
 )
 
-// The tests of placements and outcomes. Helpers here carry the prefix rec so that they do not
-// clash with those of the other test files of the package.
+// The tests of placements; trustWorld and its helpers serve outcomes_test.go and
+// audited_test.go too.
 
-const recWorkExperience = "01900000-0000-7000-8000-000000000106" // seeded; no duration bounds
-
-// recPlacement is a placement as the API sends it; a nil pointer is a JSON null.
-type recPlacement struct {
+// placementDoc is a placement as the API sends it; a nil pointer is a JSON null.
+type placementDoc struct {
 	ID             string    `json:"id"`
 	EnrolmentID    string    `json:"enrolment_id"`
 	ParticipantID  string    `json:"participant_id"`
@@ -44,63 +42,63 @@ type recPlacement struct {
 	Version        int64     `json:"version"`
 }
 
-func (p recPlacement) recID() string { return p.ID }
+func (p placementDoc) docID() string { return p.ID }
 
-type recIdentified interface{ recID() string }
+type identified interface{ docID() string }
 
-func recIDs[T recIdentified](items []T) []string {
+func docIDs[T identified](items []T) []string {
 	out := make([]string, len(items))
 	for i, it := range items {
-		out[i] = it.recID()
+		out[i] = it.docID()
 	}
 	return out
 }
 
-// recPlacementBody is a valid create body for enrolment in a cohort running 2027-01-04 to 2027-01-29.
-func recPlacementBody(tb testing.TB, enrolment string, kv ...any) string {
+// placementBody is a valid create body for enrolment in a cohort running 2027-01-04 to 2027-01-29.
+func placementBody(tb testing.TB, enrolment string, kv ...any) string {
 	tb.Helper()
 	return apitest.JSON(tb, append([]any{"enrolment_id", enrolment, "kind", "placement", "host_department", "Estates and Facilities",
 		"role_area", "estates", "starts_on", "2027-01-11", "ends_on", "2027-01-15"}, kv...)...)
 }
 
-// recWorld is one trust with a coordinator, and the records the tests build on.
-type recWorld struct {
+// trustWorld is one trust with a coordinator, and the records the tests build on.
+type trustWorld struct {
 	env   *apitest.Env
 	trust domain.Organisation
 	token string
 }
 
-func newRecWorld(t *testing.T, env *apitest.Env, name string) recWorld {
+func newTrustWorld(t *testing.T, env *apitest.Env, name string) trustWorld {
 	t.Helper()
 	trust := env.Organisation(t, domain.KindTrust, name)
-	return recWorld{env: env, trust: trust, token: env.User(t, trust.ID, domain.RoleCoordinator)}
+	return trustWorld{env: env, trust: trust, token: env.User(t, trust.ID, domain.RoleCoordinator)}
 }
 
-func (w recWorld) post(t *testing.T, path, body string) apitest.Response {
+func (w trustWorld) post(t *testing.T, path, body string) apitest.Response {
 	t.Helper()
 	return w.env.Do(t, http.MethodPost, path, w.token, body)
 }
 
 // mustID posts body to path and returns the id of what was created.
-func (w recWorld) mustID(t *testing.T, path, body string) string {
+func (w trustWorld) mustID(t *testing.T, path, body string) string {
 	t.Helper()
 	return w.env.MustCreate(t, path, w.token, body)
 }
 
-func (w recWorld) participant(t *testing.T) string {
+func (w trustWorld) participant(t *testing.T) string {
 	t.Helper()
 	return w.mustID(t, "/v1/participants", apitest.JSON(t, "organisation_id", w.trust.ID.String(),
 		"given_name", "Sam", "family_name", "Rowe", "date_of_birth", "2000-01-01"))
 }
 
-func (w recWorld) cohort(t *testing.T, startsOn, endsOn string) string {
+func (w trustWorld) cohort(t *testing.T, startsOn, endsOn string) string {
 	t.Helper()
-	return w.mustID(t, "/v1/cohorts", apitest.JSON(t, "programme_id", recWorkExperience,
+	return w.mustID(t, "/v1/cohorts", apitest.JSON(t, "programme_id", workExperienceProgramme,
 		"organisation_id", w.trust.ID.String(), "name", "Work experience "+startsOn, "starts_on", startsOn, "ends_on", endsOn, "capacity", 20))
 }
 
 // enrolment enrols participant in cohort and moves the enrolment on to status.
-func (w recWorld) enrolment(t *testing.T, cohort, participant, status string) string {
+func (w trustWorld) enrolment(t *testing.T, cohort, participant, status string) string {
 	t.Helper()
 	first := domain.Enrolled
 	if status == domain.Referred {
@@ -125,20 +123,20 @@ func (w recWorld) enrolment(t *testing.T, cohort, participant, status string) st
 }
 
 // enrolled builds a participant enrolled in a new cohort running 2027-01-04 to 2027-01-29.
-func (w recWorld) enrolled(t *testing.T) (participant, cohort, enrolment string) {
+func (w trustWorld) enrolled(t *testing.T) (participant, cohort, enrolment string) {
 	t.Helper()
 	participant = w.participant(t)
 	cohort = w.cohort(t, "2027-01-04", "2027-01-29")
 	return participant, cohort, w.enrolment(t, cohort, participant, domain.Enrolled)
 }
 
-func (w recWorld) mustPlacement(t *testing.T, body string) recPlacement {
+func (w trustWorld) mustPlacement(t *testing.T, body string) placementDoc {
 	t.Helper()
 	res := w.env.Do(t, http.MethodPost, "/v1/placements", w.token, body)
 	if res.Status != http.StatusCreated {
 		t.Fatalf("create placement %s: %d %s", body, res.Status, res.Body)
 	}
-	var p recPlacement
+	var p placementDoc
 	res.Decode(t, &p)
 	if loc := res.Header.Get("Location"); loc != "/v1/placements/"+p.ID {
 		t.Errorf("Location %q for placement %s", loc, p.ID)
@@ -149,7 +147,7 @@ func (w recWorld) mustPlacement(t *testing.T, body string) recPlacement {
 	return p
 }
 
-func recDate(t time.Time) string { return t.Format(time.DateOnly) }
+func dateOf(t time.Time) string { return t.Format(time.DateOnly) }
 
 // ---------------------------------------------------------------------------------------------
 // Placements
@@ -157,10 +155,10 @@ func recDate(t time.Time) string { return t.Format(time.DateOnly) }
 func TestPlacementCreateDuringAnEnrolment(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
-	w := newRecWorld(t, env, "Northgate Teaching Hospitals NHS Foundation Trust")
+	w := newTrustWorld(t, env, "Northgate Teaching Hospitals NHS Foundation Trust")
 	participant, cohort, enrolment := w.enrolled(t)
 
-	p := w.mustPlacement(t, recPlacementBody(t, enrolment, "site", "Northgate General", "supervisor_name", "Pat Lee",
+	p := w.mustPlacement(t, placementBody(t, enrolment, "site", "Northgate General", "supervisor_name", "Pat Lee",
 		"hours_per_week", 30, "role_area", "facilities", "kind", "work_experience"))
 	if p.EnrolmentID != enrolment || p.ParticipantID != participant || p.CohortID != cohort || p.OrganisationID != w.trust.ID.String() {
 		t.Errorf("derived ids: enrolment %s participant %s cohort %s organisation %s; want %s %s %s %s",
@@ -174,12 +172,12 @@ func TestPlacementCreateDuringAnEnrolment(t *testing.T) {
 	if p.Status != "planned" || p.EndReason != nil || p.Deleted {
 		t.Errorf("status %q, end_reason %v, deleted %v; want planned, null, false", p.Status, p.EndReason, p.Deleted)
 	}
-	if got := apitest.MustGet[recPlacement](t, env, "/v1/placements/"+p.ID, w.token); !reflect.DeepEqual(got, p) {
+	if got := apitest.MustGet[placementDoc](t, env, "/v1/placements/"+p.ID, w.token); !reflect.DeepEqual(got, p) {
 		t.Errorf("GET = %+v, want %+v", got, p)
 	}
 
 	// The cohort's own first and last days are inside its window.
-	whole := w.mustPlacement(t, recPlacementBody(t, enrolment, "starts_on", "2027-01-04", "ends_on", "2027-01-29", "status", "in_progress"))
+	whole := w.mustPlacement(t, placementBody(t, enrolment, "starts_on", "2027-01-04", "ends_on", "2027-01-29", "status", "in_progress"))
 	if whole.Status != "in_progress" {
 		t.Errorf("status %q, want in_progress", whole.Status)
 	}
@@ -187,7 +185,7 @@ func TestPlacementCreateDuringAnEnrolment(t *testing.T) {
 	// An active enrolment takes placements too.
 	other := w.participant(t)
 	active := w.enrolment(t, cohort, other, domain.Active)
-	if p := w.mustPlacement(t, recPlacementBody(t, active)); p.ParticipantID != other || p.EnrolmentID != active {
+	if p := w.mustPlacement(t, placementBody(t, active)); p.ParticipantID != other || p.EnrolmentID != active {
 		t.Errorf("placement of the active enrolment: %+v", p)
 	}
 }
@@ -195,12 +193,12 @@ func TestPlacementCreateDuringAnEnrolment(t *testing.T) {
 func TestPlacementNeedsAnEnrolmentUnderWay(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
-	w := newRecWorld(t, env, "Riverside Community Health NHS Trust")
+	w := newTrustWorld(t, env, "Riverside Community Health NHS Trust")
 	cohort := w.cohort(t, "2027-01-04", "2027-01-29")
 	for _, status := range []string{domain.Referred, domain.Withdrawn, domain.Completed} {
 		t.Run(status, func(t *testing.T) {
 			enrolment := w.enrolment(t, cohort, w.participant(t), status)
-			res := w.env.Do(t, http.MethodPost, "/v1/placements", w.token, recPlacementBody(t, enrolment))
+			res := w.env.Do(t, http.MethodPost, "/v1/placements", w.token, placementBody(t, enrolment))
 			p := apitest.WantProblem(t, res, http.StatusConflict, "")
 			if !strings.Contains(p.Detail, status) {
 				t.Errorf("detail %q does not say the enrolment is %s", p.Detail, status)
@@ -215,9 +213,9 @@ func TestPlacementNeedsAnEnrolmentUnderWay(t *testing.T) {
 func TestPlacementCreateRefusesBadInput(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
-	w := newRecWorld(t, env, "Ashdown NHS Foundation Trust")
+	w := newTrustWorld(t, env, "Ashdown NHS Foundation Trust")
 	_, _, enrolment := w.enrolled(t)
-	other := newRecWorld(t, env, "Brookfield NHS Trust")
+	other := newTrustWorld(t, env, "Brookfield NHS Trust")
 	_, _, foreign := other.enrolled(t)
 	missing := uuid.NewString()
 
@@ -227,24 +225,24 @@ func TestPlacementCreateRefusesBadInput(t *testing.T) {
 		status int
 		fields []string
 	}{
-		{"starts before the cohort", recPlacementBody(t, enrolment, "starts_on", "2027-01-03"), 422, []string{"starts_on"}},
-		{"ends after the cohort", recPlacementBody(t, enrolment, "ends_on", "2027-01-30"), 422, []string{"ends_on"}},
-		{"both outside the cohort", recPlacementBody(t, enrolment, "starts_on", "2026-12-01", "ends_on", "2027-02-28"), 422, []string{"starts_on", "ends_on"}},
-		{"ends before it starts", recPlacementBody(t, enrolment, "starts_on", "2027-01-15", "ends_on", "2027-01-11"), 422, []string{"ends_on"}},
-		{"ended early with no reason", recPlacementBody(t, enrolment, "status", "ended_early"), 422, []string{"end_reason"}},
-		{"unknown enrolment", recPlacementBody(t, missing), 422, []string{"enrolment_id"}},
-		{"another trust's enrolment", recPlacementBody(t, foreign), 422, []string{"enrolment_id"}},
-		{"malformed enrolment", recPlacementBody(t, "not-a-uuid"), 400, []string{"enrolment_id"}},
-		{"no enrolment", recPlacementBody(t, enrolment, "enrolment_id", apitest.Absent), 400, []string{"enrolment_id"}},
-		{"bad role area", recPlacementBody(t, enrolment, "role_area", "kitchens"), 400, []string{"role_area"}},
-		{"bad kind", recPlacementBody(t, enrolment, "kind", "internship"), 400, []string{"kind"}},
-		{"bad status", recPlacementBody(t, enrolment, "status", "paused"), 400, []string{"status"}},
-		{"blank host department", recPlacementBody(t, enrolment, "host_department", ""), 400, []string{"host_department"}},
-		{"too many hours", recPlacementBody(t, enrolment, "hours_per_week", 60), 400, []string{"hours_per_week"}},
-		{"bad date", recPlacementBody(t, enrolment, "starts_on", "2027-02-30"), 400, []string{"starts_on"}},
-		{"derived participant", recPlacementBody(t, enrolment, "participant_id", uuid.NewString()), 400, []string{"participant_id"}},
-		{"derived organisation", recPlacementBody(t, enrolment, "organisation_id", w.trust.ID.String()), 400, []string{"organisation_id"}},
-		{"read-only deleted", recPlacementBody(t, enrolment, "deleted", true), 400, []string{"deleted"}},
+		{"starts before the cohort", placementBody(t, enrolment, "starts_on", "2027-01-03"), 422, []string{"starts_on"}},
+		{"ends after the cohort", placementBody(t, enrolment, "ends_on", "2027-01-30"), 422, []string{"ends_on"}},
+		{"both outside the cohort", placementBody(t, enrolment, "starts_on", "2026-12-01", "ends_on", "2027-02-28"), 422, []string{"starts_on", "ends_on"}},
+		{"ends before it starts", placementBody(t, enrolment, "starts_on", "2027-01-15", "ends_on", "2027-01-11"), 422, []string{"ends_on"}},
+		{"ended early with no reason", placementBody(t, enrolment, "status", "ended_early"), 422, []string{"end_reason"}},
+		{"unknown enrolment", placementBody(t, missing), 422, []string{"enrolment_id"}},
+		{"another trust's enrolment", placementBody(t, foreign), 422, []string{"enrolment_id"}},
+		{"malformed enrolment", placementBody(t, "not-a-uuid"), 400, []string{"enrolment_id"}},
+		{"no enrolment", placementBody(t, enrolment, "enrolment_id", apitest.Absent), 400, []string{"enrolment_id"}},
+		{"bad role area", placementBody(t, enrolment, "role_area", "kitchens"), 400, []string{"role_area"}},
+		{"bad kind", placementBody(t, enrolment, "kind", "internship"), 400, []string{"kind"}},
+		{"bad status", placementBody(t, enrolment, "status", "paused"), 400, []string{"status"}},
+		{"blank host department", placementBody(t, enrolment, "host_department", ""), 400, []string{"host_department"}},
+		{"too many hours", placementBody(t, enrolment, "hours_per_week", 60), 400, []string{"hours_per_week"}},
+		{"bad date", placementBody(t, enrolment, "starts_on", "2027-02-30"), 400, []string{"starts_on"}},
+		{"derived participant", placementBody(t, enrolment, "participant_id", uuid.NewString()), 400, []string{"participant_id"}},
+		{"derived organisation", placementBody(t, enrolment, "organisation_id", w.trust.ID.String()), 400, []string{"organisation_id"}},
+		{"read-only deleted", placementBody(t, enrolment, "deleted", true), 400, []string{"deleted"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -259,8 +257,8 @@ func TestPlacementCreateRefusesBadInput(t *testing.T) {
 	}
 
 	// Another trust's enrolment and one that does not exist are refused alike.
-	a := w.env.Do(t, http.MethodPost, "/v1/placements", w.token, recPlacementBody(t, foreign))
-	b := w.env.Do(t, http.MethodPost, "/v1/placements", w.token, recPlacementBody(t, missing))
+	a := w.env.Do(t, http.MethodPost, "/v1/placements", w.token, placementBody(t, foreign))
+	b := w.env.Do(t, http.MethodPost, "/v1/placements", w.token, placementBody(t, missing))
 	pa, pb := a.Problem(t), b.Problem(t)
 	if a.Status != b.Status || pa.Detail != pb.Detail || !slices.Equal(pa.Fields(), pb.Fields()) || pa.Errors[0].Message != pb.Errors[0].Message {
 		t.Errorf("another trust's enrolment answers %s, a missing one %s", a.Body, b.Body)
@@ -273,23 +271,23 @@ func TestPlacementCreateRefusesBadInput(t *testing.T) {
 func TestPlacementEachRoleAreaAndKind(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
-	w := newRecWorld(t, env, "Coldwater Community NHS Trust")
+	w := newTrustWorld(t, env, "Coldwater Community NHS Trust")
 	_, _, enrolment := w.enrolled(t)
 	for _, area := range []string{"facilities", "estates", "healthcare_support", "administration", "clinical_support", "other"} {
-		if p := w.mustPlacement(t, recPlacementBody(t, enrolment, "role_area", area)); p.RoleArea != area {
+		if p := w.mustPlacement(t, placementBody(t, enrolment, "role_area", area)); p.RoleArea != area {
 			t.Errorf("role_area %q came back as %q", area, p.RoleArea)
 		}
 	}
 	for _, kind := range []string{"placement", "work_experience", "work_related_learning"} {
-		if p := w.mustPlacement(t, recPlacementBody(t, enrolment, "kind", kind)); p.Kind != kind {
+		if p := w.mustPlacement(t, placementBody(t, enrolment, "kind", kind)); p.Kind != kind {
 			t.Errorf("kind %q came back as %q", kind, p.Kind)
 		}
 	}
 	for _, area := range []string{"Estates", "catering", ""} {
-		apitest.WantProblem(t, w.env.Do(t, http.MethodPost, "/v1/placements", w.token, recPlacementBody(t, enrolment, "role_area", area)), http.StatusBadRequest, "role_area")
+		apitest.WantProblem(t, w.env.Do(t, http.MethodPost, "/v1/placements", w.token, placementBody(t, enrolment, "role_area", area)), http.StatusBadRequest, "role_area")
 	}
 	for _, kind := range []string{"Placement", "volunteering", ""} {
-		apitest.WantProblem(t, w.env.Do(t, http.MethodPost, "/v1/placements", w.token, recPlacementBody(t, enrolment, "kind", kind)), http.StatusBadRequest, "kind")
+		apitest.WantProblem(t, w.env.Do(t, http.MethodPost, "/v1/placements", w.token, placementBody(t, enrolment, "kind", kind)), http.StatusBadRequest, "kind")
 	}
 	if n := env.MustQueryInt(t, `SELECT count(*) FROM placements`); n != 9 {
 		t.Errorf("%d placements, want 9", n)
@@ -300,16 +298,16 @@ func TestPlacementEachRoleAreaAndKind(t *testing.T) {
 func TestPlacementHoursPerWeekKeepTheirValue(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
-	w := newRecWorld(t, env, "Dunmore NHS Foundation Trust")
+	w := newTrustWorld(t, env, "Dunmore NHS Foundation Trust")
 	_, _, enrolment := w.enrolled(t)
 	for _, hours := range []float64{0.5, 16, 37.5, 48} {
-		if p := w.mustPlacement(t, recPlacementBody(t, enrolment, "hours_per_week", hours)); p.HoursPerWeek == nil || *p.HoursPerWeek != hours {
+		if p := w.mustPlacement(t, placementBody(t, enrolment, "hours_per_week", hours)); p.HoursPerWeek == nil || *p.HoursPerWeek != hours {
 			t.Errorf("hours_per_week %v came back as %v", hours, p.HoursPerWeek)
 		}
 	}
-	apitest.WantProblem(t, w.env.Do(t, http.MethodPost, "/v1/placements", w.token, recPlacementBody(t, enrolment, "hours_per_week", 0.4)), http.StatusBadRequest, "hours_per_week")
+	apitest.WantProblem(t, w.env.Do(t, http.MethodPost, "/v1/placements", w.token, placementBody(t, enrolment, "hours_per_week", 0.4)), http.StatusBadRequest, "hours_per_week")
 
-	p := w.mustPlacement(t, recPlacementBody(t, enrolment, "hours_per_week", 7.25))
+	p := w.mustPlacement(t, placementBody(t, enrolment, "hours_per_week", 7.25))
 	if p.HoursPerWeek == nil || *p.HoursPerWeek != 7.25 {
 		t.Fatalf("regression: hours_per_week 7.25 (accepted by openapi.yaml, type number with no multipleOf) is silently stored as %v: "+
 			"placements.hours_per_week is numeric(4, 1) in internal/postgres/migrations/00008_placements_outcomes.sql", ptrString(p.HoursPerWeek))
@@ -327,17 +325,17 @@ func ptrString(f *float64) string {
 func TestPlacementPatch(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
-	w := newRecWorld(t, env, "Eastbrook NHS Trust")
+	w := newTrustWorld(t, env, "Eastbrook NHS Trust")
 	_, _, enrolment := w.enrolled(t)
-	orig := w.mustPlacement(t, recPlacementBody(t, enrolment, "site", "Eastbrook General", "hours_per_week", 20))
+	orig := w.mustPlacement(t, placementBody(t, enrolment, "site", "Eastbrook General", "hours_per_week", 20))
 	path := "/v1/placements/" + orig.ID
 
 	// Ending early needs a reason.
 	apitest.WantProblem(t, w.env.Patch(t, path, w.token, `{"status":"ended_early"}`), http.StatusUnprocessableEntity, "end_reason")
-	if got := apitest.MustGet[recPlacement](t, env, path, w.token); got.Version != 1 || got.Status != "planned" {
+	if got := apitest.MustGet[placementDoc](t, env, path, w.token); got.Version != 1 || got.Status != "planned" {
 		t.Errorf("a refused patch changed the placement: %+v", got)
 	}
-	p := apitest.MustPatch[recPlacement](t, w.env, path, w.token, `{"status":"ended_early","end_reason":"Started a job elsewhere"}`)
+	p := apitest.MustPatch[placementDoc](t, w.env, path, w.token, `{"status":"ended_early","end_reason":"Started a job elsewhere"}`)
 	if p.Status != "ended_early" || p.EndReason == nil || *p.EndReason != "Started a job elsewhere" || p.Version != 2 {
 		t.Errorf("ended early: %+v", p)
 	}
@@ -353,7 +351,7 @@ func TestPlacementPatch(t *testing.T) {
 	apitest.WantProblem(t, w.env.Patch(t, path, w.token, `{"ends_on":"2027-01-10"}`), http.StatusUnprocessableEntity, "ends_on")
 
 	// Merge patch: null clears, absent leaves.
-	p = apitest.MustPatch[recPlacement](t, w.env, path, w.token, `{"site":null,"role_area":"clinical_support","ends_on":"2027-01-22"}`)
+	p = apitest.MustPatch[placementDoc](t, w.env, path, w.token, `{"site":null,"role_area":"clinical_support","ends_on":"2027-01-22"}`)
 	if p.Site != nil || p.RoleArea != "clinical_support" || p.EndsOn != "2027-01-22" || p.HoursPerWeek == nil || *p.HoursPerWeek != 20 ||
 		p.HostDepartment != orig.HostDepartment || p.Status != "ended_early" || p.Version != 3 {
 		t.Errorf("after a merge patch: %+v", p)
@@ -362,10 +360,10 @@ func TestPlacementPatch(t *testing.T) {
 	// If-Match: a stale version changes nothing; the current one does.
 	res := w.env.Patch(t, path, w.token, `{"host_department":"Stale"}`, "If-Match", `"2"`)
 	apitest.WantProblem(t, res, http.StatusPreconditionFailed, "")
-	if got := apitest.MustGet[recPlacement](t, env, path, w.token); got.Version != 3 || got.HostDepartment != orig.HostDepartment {
+	if got := apitest.MustGet[placementDoc](t, env, path, w.token); got.Version != 3 || got.HostDepartment != orig.HostDepartment {
 		t.Errorf("a stale patch changed the placement: %+v", got)
 	}
-	p = apitest.MustPatch[recPlacement](t, w.env, path, w.token, `{"host_department":"Pharmacy"}`, "If-Match", `"3"`)
+	p = apitest.MustPatch[placementDoc](t, w.env, path, w.token, `{"host_department":"Pharmacy"}`, "If-Match", `"3"`)
 	if p.HostDepartment != "Pharmacy" || p.Version != 4 {
 		t.Errorf("patch with the current If-Match: %+v", p)
 	}
@@ -381,7 +379,7 @@ func TestPlacementPatch(t *testing.T) {
 	} {
 		apitest.WantProblem(t, w.env.Patch(t, path, w.token, body), http.StatusBadRequest, field)
 	}
-	if got := apitest.MustGet[recPlacement](t, env, path, w.token); got.Version != 4 {
+	if got := apitest.MustGet[placementDoc](t, env, path, w.token); got.Version != 4 {
 		t.Errorf("refused patches changed the placement: version %d", got.Version)
 	}
 }
@@ -389,61 +387,61 @@ func TestPlacementPatch(t *testing.T) {
 func TestPlacementDeleteLeavesATombstone(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
-	w := newRecWorld(t, env, "Fairhaven NHS Trust")
+	w := newTrustWorld(t, env, "Fairhaven NHS Trust")
 	_, _, enrolment := w.enrolled(t)
-	kept := w.mustPlacement(t, recPlacementBody(t, enrolment, "host_department", "Kept"))
-	gone := w.mustPlacement(t, recPlacementBody(t, enrolment, "host_department", "Gone"))
+	kept := w.mustPlacement(t, placementBody(t, enrolment, "host_department", "Kept"))
+	gone := w.mustPlacement(t, placementBody(t, enrolment, "host_department", "Gone"))
 	path := "/v1/placements/" + gone.ID
 
 	// A syncing client's high-water mark: after both were created, before the delete.
 	since := url.Values{"updated_since": {gone.UpdatedAt.Add(time.Microsecond).Format(time.RFC3339Nano)}}
-	if got := apitest.FirstPage[recPlacement](t, env, "/v1/placements", w.token, since); len(got) != 0 {
-		t.Fatalf("updated_since after the last change lists %v", recIDs(got))
+	if got := apitest.FirstPage[placementDoc](t, env, "/v1/placements", w.token, since); len(got) != 0 {
+		t.Fatalf("updated_since after the last change lists %v", docIDs(got))
 	}
 
 	apitest.WantProblem(t, env.Do(t, http.MethodDelete, path, w.token, "", "If-Match", `"7"`), http.StatusPreconditionFailed, "")
-	if got := apitest.MustGet[recPlacement](t, env, path, w.token); got.Deleted {
+	if got := apitest.MustGet[placementDoc](t, env, path, w.token); got.Deleted {
 		t.Fatal("a delete with a stale If-Match deleted the placement")
 	}
 	if res := env.Do(t, http.MethodDelete, path, w.token, "", "If-Match", `"1"`); res.Status != http.StatusNoContent {
 		t.Fatalf("delete: %d %s", res.Status, res.Body)
 	}
-	got := apitest.MustGet[recPlacement](t, env, path, w.token)
+	got := apitest.MustGet[placementDoc](t, env, path, w.token)
 	if !got.Deleted || got.HostDepartment != "Gone" || got.Version != 2 {
 		t.Errorf("GET after delete: %+v, want deleted at version 2", got)
 	}
 	if res := env.Do(t, http.MethodDelete, path, w.token, ""); res.Status != http.StatusNoContent {
 		t.Fatalf("delete twice: %d %s", res.Status, res.Body)
 	}
-	if got := apitest.MustGet[recPlacement](t, env, path, w.token); !got.Deleted || got.HostDepartment != "Gone" {
+	if got := apitest.MustGet[placementDoc](t, env, path, w.token); !got.Deleted || got.HostDepartment != "Gone" {
 		t.Errorf("GET after the second delete: %+v", got)
 	}
-	if ids := recIDs(apitest.FirstPage[recPlacement](t, env, "/v1/placements", w.token, nil)); !slices.Equal(ids, []string{kept.ID}) {
+	if ids := docIDs(apitest.FirstPage[placementDoc](t, env, "/v1/placements", w.token, nil)); !slices.Equal(ids, []string{kept.ID}) {
 		t.Errorf("default list %v, want only %s", ids, kept.ID)
 	}
-	all := apitest.FirstPage[recPlacement](t, env, "/v1/placements", w.token, url.Values{"include_deleted": {"true"}})
-	if !apitest.SameSet(recIDs(all), []string{kept.ID, gone.ID}) {
-		t.Errorf("include_deleted lists %v", recIDs(all))
+	all := apitest.FirstPage[placementDoc](t, env, "/v1/placements", w.token, url.Values{"include_deleted": {"true"}})
+	if !apitest.SameSet(docIDs(all), []string{kept.ID, gone.ID}) {
+		t.Errorf("include_deleted lists %v", docIDs(all))
 	}
 	for _, p := range all {
 		if p.Deleted != (p.ID == gone.ID) {
 			t.Errorf("include_deleted: %s deleted=%v", p.ID, p.Deleted)
 		}
 	}
-	if ids := recIDs(apitest.FirstPage[recPlacement](t, env, "/v1/placements", w.token, url.Values{"include_deleted": {"false"}})); !slices.Equal(ids, []string{kept.ID}) {
+	if ids := docIDs(apitest.FirstPage[placementDoc](t, env, "/v1/placements", w.token, url.Values{"include_deleted": {"false"}})); !slices.Equal(ids, []string{kept.ID}) {
 		t.Errorf("include_deleted=false lists %v", ids)
 	}
 	// The sync tombstone.
-	synced := apitest.FirstPage[recPlacement](t, env, "/v1/placements", w.token, since)
+	synced := apitest.FirstPage[placementDoc](t, env, "/v1/placements", w.token, since)
 	if len(synced) != 1 || synced[0].ID != gone.ID || !synced[0].Deleted {
 		t.Errorf("updated_since before the delete: %+v, want only %s with deleted: true", synced, gone.ID)
 	}
 
 	// A deleted placement no longer changes.
-	before := apitest.MustGet[recPlacement](t, env, path, w.token)
+	before := apitest.MustGet[placementDoc](t, env, path, w.token)
 	apitest.WantProblem(t, w.env.Patch(t, path, w.token, `{"host_department":"Revived"}`), http.StatusConflict, "")
 	apitest.WantProblem(t, w.env.Patch(t, path, w.token, `{"status":"completed"}`, "If-Match", apitest.ETag(before.Version)), http.StatusConflict, "")
-	if after := apitest.MustGet[recPlacement](t, env, path, w.token); !reflect.DeepEqual(after, before) {
+	if after := apitest.MustGet[placementDoc](t, env, path, w.token); !reflect.DeepEqual(after, before) {
 		t.Errorf("a patch after delete changed the placement: %+v, was %+v", after, before)
 	}
 	apitest.WantProblem(t, env.Do(t, http.MethodDelete, "/v1/placements/"+uuid.NewString(), w.token, ""), http.StatusNotFound, "")
@@ -455,7 +453,7 @@ func TestPlacementDeleteLeavesATombstone(t *testing.T) {
 func TestPlacementListFilters(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
-	w := newRecWorld(t, env, "Glenfield NHS Trust")
+	w := newTrustWorld(t, env, "Glenfield NHS Trust")
 	january := w.cohort(t, "2027-01-04", "2027-01-29")
 	march := w.cohort(t, "2027-03-01", "2027-03-26")
 	p1, p2 := w.participant(t), w.participant(t)
@@ -463,46 +461,46 @@ func TestPlacementListFilters(t *testing.T) {
 	e2 := w.enrolment(t, march, p2, domain.Active)
 	e3 := w.enrolment(t, january, p2, domain.Enrolled)
 
-	pl1 := w.mustPlacement(t, recPlacementBody(t, e1, "kind", "placement", "role_area", "estates"))
-	pl2 := w.mustPlacement(t, recPlacementBody(t, e1, "kind", "work_experience", "role_area", "facilities", "status", "in_progress"))
-	pl3 := w.mustPlacement(t, recPlacementBody(t, e2, "kind", "placement", "role_area", "healthcare_support", "status", "completed",
+	pl1 := w.mustPlacement(t, placementBody(t, e1, "kind", "placement", "role_area", "estates"))
+	pl2 := w.mustPlacement(t, placementBody(t, e1, "kind", "work_experience", "role_area", "facilities", "status", "in_progress"))
+	pl3 := w.mustPlacement(t, placementBody(t, e2, "kind", "placement", "role_area", "healthcare_support", "status", "completed",
 		"starts_on", "2027-03-01", "ends_on", "2027-03-12"))
-	pl4 := w.mustPlacement(t, recPlacementBody(t, e3, "kind", "work_related_learning", "role_area", "estates"))
-	apitest.MustPatch[recPlacement](t, w.env, "/v1/placements/"+pl4.ID, w.token, `{"status":"ended_early","end_reason":"Illness"}`)
-	pl5 := w.mustPlacement(t, recPlacementBody(t, e3, "kind", "placement", "role_area", "administration"))
+	pl4 := w.mustPlacement(t, placementBody(t, e3, "kind", "work_related_learning", "role_area", "estates"))
+	apitest.MustPatch[placementDoc](t, w.env, "/v1/placements/"+pl4.ID, w.token, `{"status":"ended_early","end_reason":"Illness"}`)
+	pl5 := w.mustPlacement(t, placementBody(t, e3, "kind", "placement", "role_area", "administration"))
 	if res := env.Do(t, http.MethodDelete, "/v1/placements/"+pl5.ID, w.token, ""); res.Status != http.StatusNoContent {
 		t.Fatalf("delete: %d %s", res.Status, res.Body)
 	}
 
 	cases := []struct {
 		query url.Values
-		want  []recPlacement
+		want  []placementDoc
 	}{
-		{nil, []recPlacement{pl1, pl2, pl3, pl4}},
-		{url.Values{"kind": {"placement"}}, []recPlacement{pl1, pl3}},
-		{url.Values{"kind": {"work_experience"}}, []recPlacement{pl2}},
-		{url.Values{"kind": {"work_related_learning"}}, []recPlacement{pl4}},
-		{url.Values{"role_area": {"estates"}}, []recPlacement{pl1, pl4}},
-		{url.Values{"role_area": {"healthcare_support"}}, []recPlacement{pl3}},
+		{nil, []placementDoc{pl1, pl2, pl3, pl4}},
+		{url.Values{"kind": {"placement"}}, []placementDoc{pl1, pl3}},
+		{url.Values{"kind": {"work_experience"}}, []placementDoc{pl2}},
+		{url.Values{"kind": {"work_related_learning"}}, []placementDoc{pl4}},
+		{url.Values{"role_area": {"estates"}}, []placementDoc{pl1, pl4}},
+		{url.Values{"role_area": {"healthcare_support"}}, []placementDoc{pl3}},
 		{url.Values{"role_area": {"clinical_support"}}, nil},
-		{url.Values{"status": {"planned"}}, []recPlacement{pl1}},
-		{url.Values{"status": {"in_progress"}}, []recPlacement{pl2}},
-		{url.Values{"status": {"completed"}}, []recPlacement{pl3}},
-		{url.Values{"status": {"ended_early"}}, []recPlacement{pl4}},
-		{url.Values{"enrolment_id": {e1}}, []recPlacement{pl1, pl2}},
-		{url.Values{"enrolment_id": {e3}}, []recPlacement{pl4}},
+		{url.Values{"status": {"planned"}}, []placementDoc{pl1}},
+		{url.Values{"status": {"in_progress"}}, []placementDoc{pl2}},
+		{url.Values{"status": {"completed"}}, []placementDoc{pl3}},
+		{url.Values{"status": {"ended_early"}}, []placementDoc{pl4}},
+		{url.Values{"enrolment_id": {e1}}, []placementDoc{pl1, pl2}},
+		{url.Values{"enrolment_id": {e3}}, []placementDoc{pl4}},
 		{url.Values{"enrolment_id": {uuid.NewString()}}, nil},
-		{url.Values{"cohort_id": {january}}, []recPlacement{pl1, pl2, pl4}},
-		{url.Values{"cohort_id": {march}}, []recPlacement{pl3}},
-		{url.Values{"participant_id": {p2}}, []recPlacement{pl3, pl4}},
-		{url.Values{"kind": {"placement"}, "cohort_id": {january}}, []recPlacement{pl1}},
-		{url.Values{"role_area": {"estates"}, "status": {"planned"}}, []recPlacement{pl1}},
-		{url.Values{"kind": {"placement"}, "include_deleted": {"true"}}, []recPlacement{pl1, pl3, pl5}},
-		{url.Values{"enrolment_id": {e3}, "include_deleted": {"true"}}, []recPlacement{pl4, pl5}},
+		{url.Values{"cohort_id": {january}}, []placementDoc{pl1, pl2, pl4}},
+		{url.Values{"cohort_id": {march}}, []placementDoc{pl3}},
+		{url.Values{"participant_id": {p2}}, []placementDoc{pl3, pl4}},
+		{url.Values{"kind": {"placement"}, "cohort_id": {january}}, []placementDoc{pl1}},
+		{url.Values{"role_area": {"estates"}, "status": {"planned"}}, []placementDoc{pl1}},
+		{url.Values{"kind": {"placement"}, "include_deleted": {"true"}}, []placementDoc{pl1, pl3, pl5}},
+		{url.Values{"enrolment_id": {e3}, "include_deleted": {"true"}}, []placementDoc{pl4, pl5}},
 	}
 	for _, tc := range cases {
-		if got := recIDs(apitest.FirstPage[recPlacement](t, env, "/v1/placements", w.token, tc.query)); !apitest.SameSet(got, recIDs(tc.want)) {
-			t.Errorf("%s: got %v, want %v", tc.query.Encode(), got, recIDs(tc.want))
+		if got := docIDs(apitest.FirstPage[placementDoc](t, env, "/v1/placements", w.token, tc.query)); !apitest.SameSet(got, docIDs(tc.want)) {
+			t.Errorf("%s: got %v, want %v", tc.query.Encode(), got, docIDs(tc.want))
 		}
 	}
 	// A filter value outside the contract is refused, not ignored.
@@ -516,10 +514,10 @@ func TestPlacementListFilters(t *testing.T) {
 func TestPlacementTenancy(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
-	a := newRecWorld(t, env, "Ashdown NHS Foundation Trust")
-	b := newRecWorld(t, env, "Brookfield NHS Trust")
+	a := newTrustWorld(t, env, "Ashdown NHS Foundation Trust")
+	b := newTrustWorld(t, env, "Brookfield NHS Trust")
 	_, cohortA, enrolmentA := a.enrolled(t)
-	theirs := a.mustPlacement(t, recPlacementBody(t, enrolmentA, "host_department", "Hidden"))
+	theirs := a.mustPlacement(t, placementBody(t, enrolmentA, "host_department", "Hidden"))
 	missing := uuid.NewString()
 
 	for _, r := range []struct {
@@ -545,11 +543,11 @@ func TestPlacementTenancy(t *testing.T) {
 	}
 	for _, q := range []url.Values{nil, {"enrolment_id": {enrolmentA}}, {"cohort_id": {cohortA}}, {"include_deleted": {"true"}},
 		{"updated_since": {"2000-01-01T00:00:00Z"}}} {
-		if got := apitest.FirstPage[recPlacement](t, env, "/v1/placements", b.token, q); len(got) != 0 {
-			t.Errorf("trust B's list %v shows %v", q, recIDs(got))
+		if got := apitest.FirstPage[placementDoc](t, env, "/v1/placements", b.token, q); len(got) != 0 {
+			t.Errorf("trust B's list %v shows %v", q, docIDs(got))
 		}
 	}
-	if got := apitest.MustGet[recPlacement](t, env, "/v1/placements/"+theirs.ID, a.token); !reflect.DeepEqual(got, theirs) {
+	if got := apitest.MustGet[placementDoc](t, env, "/v1/placements/"+theirs.ID, a.token); !reflect.DeepEqual(got, theirs) {
 		t.Errorf("trust B changed trust A's placement: %+v", got)
 	}
 }
@@ -563,18 +561,18 @@ func TestPlacementTenancy(t *testing.T) {
 func TestPlacementDeleteTwiceChangesNothing(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
-	w := newRecWorld(t, env, "Pinehurst NHS Trust")
+	w := newTrustWorld(t, env, "Pinehurst NHS Trust")
 	_, _, enrolment := w.enrolled(t)
-	p := w.mustPlacement(t, recPlacementBody(t, enrolment))
+	p := w.mustPlacement(t, placementBody(t, enrolment))
 	path := "/v1/placements/" + p.ID
 	if res := env.Do(t, http.MethodDelete, path, w.token, ""); res.Status != http.StatusNoContent {
 		t.Fatalf("delete: %d %s", res.Status, res.Body)
 	}
-	first := apitest.MustGet[recPlacement](t, env, path, w.token)
+	first := apitest.MustGet[placementDoc](t, env, path, w.token)
 	if res := env.Do(t, http.MethodDelete, path, w.token, "", "If-Match", apitest.ETag(first.Version)); res.Status != http.StatusNoContent {
 		t.Fatalf("delete twice: %d %s", res.Status, res.Body)
 	}
-	second := apitest.MustGet[recPlacement](t, env, path, w.token)
+	second := apitest.MustGet[placementDoc](t, env, path, w.token)
 	if !reflect.DeepEqual(second, first) {
 		t.Fatalf("regression: a second DELETE of a deleted placement moved version %d -> %d and updated_at %v -> %v "+
 			"(internal/service/placements.go Delete's change func leaves an already deleted placement as it is and returns nil, "+

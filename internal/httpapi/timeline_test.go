@@ -31,9 +31,9 @@ func TestTimelineOfAParticipant(t *testing.T) {
 	outsider := env.User(t, other.ID, domain.RoleCoordinator)
 	org := trust.ID.String()
 
-	who := mtParticipant(t, env, token, trust.ID, "Oluwaseun", "Baptiste", "2007-10-10")
-	cohort := mtCohort(t, env, token, trust.ID, mtWorkExperience, "Work experience January 2027", "2027-01-04", "2027-01-29")
-	enrolment := mtEnrol(t, env, token, cohort, who, "2026-12-14", [2]string{"enrolled", "2027-01-04"})
+	who := mustParticipantNamed(t, env, token, trust.ID, "Oluwaseun", "Baptiste", "2007-10-10")
+	cohort := mustCohortID(t, env, token, trust.ID, workExperienceProgramme, "Work experience January 2027", "2027-01-04", "2027-01-29")
+	enrolment := mustEnrolThrough(t, env, token, cohort, who, "2026-12-14", [2]string{"enrolled", "2027-01-04"})
 
 	// Recorded out of date order, and dated so that neither the order of recording nor the
 	// order of the kinds of record is the order of the dates.
@@ -46,15 +46,15 @@ func TestTimelineOfAParticipant(t *testing.T) {
 		"role", "Porter", "closing_on", "2027-01-31")).ID
 	interview := apitest.MustPost[created](t, env, "/v1/interviews", token, apitest.JSON(t, "vacancy_id", vacancy, "participant_id", who,
 		"held_on", "2027-01-08")).ID
-	mentor := mtMentor(t, env, token, trust.ID, "professional", "Hugh", "Barrow")
-	match := apitest.MustPost[created](t, env, "/v1/mentoring-matches", token, mtMatchBody(t, mentor.ID, who, enrolment, "2027-01-05", "2027-04-05")).ID
+	mentor := mustCreateMentor(t, env, token, trust.ID, "professional", "Hugh", "Barrow")
+	match := apitest.MustPost[created](t, env, "/v1/mentoring-matches", token, matchBody(t, mentor.ID, who, enrolment, "2027-01-05", "2027-04-05")).ID
 	placement := apitest.MustPost[created](t, env, "/v1/placements", token, apitest.JSON(t, "enrolment_id", enrolment, "kind", "work_experience",
 		"host_department", "Estates", "role_area", "estates", "starts_on", "2027-01-11", "ends_on", "2027-01-22")).ID
-	mtMove(t, env, token, enrolment, "active", "2027-01-06")
-	mtMove(t, env, token, enrolment, "completed", "2027-01-29")
+	mustMoveEnrolment(t, env, token, enrolment, "active", "2027-01-06")
+	mustMoveEnrolment(t, env, token, enrolment, "completed", "2027-01-29")
 	// Someone else's records stay off this timeline.
-	bystander := mtParticipant(t, env, token, trust.ID, "Bea", "Stander", "2006-06-06")
-	mtEnrol(t, env, token, cohort, bystander, "2026-12-01", [2]string{"enrolled", "2027-01-04"})
+	bystander := mustParticipantNamed(t, env, token, trust.ID, "Bea", "Stander", "2006-06-06")
+	mustEnrolThrough(t, env, token, cohort, bystander, "2026-12-01", [2]string{"enrolled", "2027-01-04"})
 	apitest.MustPost[created](t, env, "/v1/interviews", token, apitest.JSON(t, "vacancy_id", vacancy, "participant_id", bystander, "held_on", "2027-01-20"))
 
 	path := "/v1/participants/" + who + "/timeline"
@@ -134,7 +134,7 @@ func TestTimelineWithAnInterviewForACollaborationsVacancy(t *testing.T) {
 	}
 	collabToken := env.User(t, collab.ID, domain.RoleCoordinator)
 	memberToken := env.User(t, member.ID, domain.RoleCoordinator)
-	who := mtParticipant(t, env, memberToken, member.ID, "Priyanka", "Lowe", "2004-04-14")
+	who := mustParticipantNamed(t, env, memberToken, member.ID, "Priyanka", "Lowe", "2004-04-14")
 	type created struct {
 		ID string `json:"id"`
 	}
@@ -147,7 +147,7 @@ func TestTimelineWithAnInterviewForACollaborationsVacancy(t *testing.T) {
 		t.Errorf("interview organisation_id %s, want the participant's %s", interview.OrganisationID, member.ID)
 	}
 	// The member trust sees the interview of its participant...
-	mtWantList(t, env, memberToken, "/v1/interviews", url.Values{"participant_id": {who}}, interview.ID)
+	wantList(t, env, memberToken, "/v1/interviews", url.Values{"participant_id": {who}}, interview.ID)
 	// ...and so its participant's timeline must answer.
 	res := env.Do(t, http.MethodGet, "/v1/participants/"+who+"/timeline", memberToken, "")
 	if res.Status != http.StatusOK {

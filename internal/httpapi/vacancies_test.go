@@ -46,18 +46,18 @@ func TestVacanciesAndInterviews(t *testing.T) {
 	trust := env.Organisation(t, domain.KindTrust, "Oakhurst NHS Trust")
 	token := env.User(t, trust.ID, domain.RoleCoordinator)
 	org := trust.ID.String()
-	getStarted := mtCohort(t, env, token, trust.ID, mtGetStarted, "Get Started March 2027", "2027-03-01", "2027-03-03")
-	amara := mtParticipant(t, env, token, trust.ID, "Amara", "Diallo", "2005-06-06")
-	jonah := mtParticipant(t, env, token, trust.ID, "Jonah", "Whitlock", "2003-09-09")
-	amaraEnrolment := mtEnrol(t, env, token, getStarted, amara, "2027-02-15", [2]string{"enrolled", "2027-02-22"})
-	jonahEnrolment := mtEnrol(t, env, token, getStarted, jonah, "2027-02-15", [2]string{"enrolled", "2027-02-22"})
+	getStarted := mustCohortID(t, env, token, trust.ID, getStartedProgramme, "Get Started March 2027", "2027-03-01", "2027-03-03")
+	amara := mustParticipantNamed(t, env, token, trust.ID, "Amara", "Diallo", "2005-06-06")
+	jonah := mustParticipantNamed(t, env, token, trust.ID, "Jonah", "Whitlock", "2003-09-09")
+	amaraEnrolment := mustEnrolThrough(t, env, token, getStarted, amara, "2027-02-15", [2]string{"enrolled", "2027-02-22"})
+	jonahEnrolment := mustEnrolThrough(t, env, token, getStarted, jonah, "2027-02-15", [2]string{"enrolled", "2027-02-22"})
 
 	const vacancies, interviews = "/v1/vacancies", "/v1/interviews"
 	porter := apitest.MustPost[vacancyDoc](t, env, vacancies, token, apitest.JSON(t, "organisation_id", org, "employer_name", "Oakhurst Estates and Facilities",
 		"role", "Porter", "band", "Band 2", "closing_on", "2027-03-31"))
 
 	if porter.Status != "open" || porter.OrganisationID != org || porter.EmployerName != "Oakhurst Estates and Facilities" ||
-		porter.Role != "Porter" || mtDeref(porter.Band) != "Band 2" || porter.ClosingOn != "2027-03-31" || porter.EmployerOrganisationID != nil ||
+		porter.Role != "Porter" || orNull(porter.Band) != "Band 2" || porter.ClosingOn != "2027-03-31" || porter.EmployerOrganisationID != nil ||
 		porter.Deleted || porter.Version != 1 {
 		t.Errorf("created: %+v", porter)
 	}
@@ -67,7 +67,7 @@ func TestVacanciesAndInterviews(t *testing.T) {
 	hcsw := apitest.MustPost[vacancyDoc](t, env, vacancies, token, apitest.JSON(t, "organisation_id", org, "employer_name", "Oakhurst NHS Trust",
 		"employer_organisation_id", org, "role", "Healthcare support worker", "band", "Band 3", "closing_on", "2027-04-30"))
 
-	if lab.Band != nil || mtDeref(hcsw.EmployerOrganisationID) != org {
+	if lab.Band != nil || orNull(hcsw.EmployerOrganisationID) != org {
 		t.Errorf("created: %+v, %+v", lab, hcsw)
 	}
 	if got := apitest.MustGet[vacancyDoc](t, env, vacancies+"/"+porter.ID, token); !reflect.DeepEqual(got, porter) {
@@ -80,15 +80,15 @@ func TestVacanciesAndInterviews(t *testing.T) {
 	apitest.WantProblem(t, env.Patch(t, vacancies+"/"+lab.ID, token, `{"status":"filled"}`, "If-Match", `"1"`), http.StatusPreconditionFailed, "")
 	apitest.WantProblem(t, env.Patch(t, vacancies+"/"+lab.ID, token, `{"status":"paused"}`), http.StatusBadRequest, "status")
 
-	mtWantList(t, env, token, vacancies, nil, porter.ID, lab.ID, hcsw.ID)
-	mtWantList(t, env, token, vacancies, url.Values{"status": {"open"}}, porter.ID, hcsw.ID)
-	mtWantList(t, env, token, vacancies, url.Values{"status": {"closed"}}, lab.ID)
-	mtWantList(t, env, token, vacancies, url.Values{"status": {"filled"}})
-	mtWantList(t, env, token, vacancies, url.Values{"closing_after": {"2027-01-01"}}, porter.ID, lab.ID, hcsw.ID)
-	mtWantList(t, env, token, vacancies, url.Values{"closing_after": {"2027-03-01"}}, porter.ID, hcsw.ID)
-	mtWantList(t, env, token, vacancies, url.Values{"closing_after": {"2027-04-01"}}, hcsw.ID)
-	mtWantList(t, env, token, vacancies, url.Values{"closing_after": {"2027-05-01"}})
-	mtWantList(t, env, token, vacancies, url.Values{"status": {"open"}, "closing_after": {"2027-04-01"}}, hcsw.ID)
+	wantList(t, env, token, vacancies, nil, porter.ID, lab.ID, hcsw.ID)
+	wantList(t, env, token, vacancies, url.Values{"status": {"open"}}, porter.ID, hcsw.ID)
+	wantList(t, env, token, vacancies, url.Values{"status": {"closed"}}, lab.ID)
+	wantList(t, env, token, vacancies, url.Values{"status": {"filled"}})
+	wantList(t, env, token, vacancies, url.Values{"closing_after": {"2027-01-01"}}, porter.ID, lab.ID, hcsw.ID)
+	wantList(t, env, token, vacancies, url.Values{"closing_after": {"2027-03-01"}}, porter.ID, hcsw.ID)
+	wantList(t, env, token, vacancies, url.Values{"closing_after": {"2027-04-01"}}, hcsw.ID)
+	wantList(t, env, token, vacancies, url.Values{"closing_after": {"2027-05-01"}})
+	wantList(t, env, token, vacancies, url.Values{"status": {"open"}, "closing_after": {"2027-04-01"}}, hcsw.ID)
 	apitest.WantProblem(t, env.Do(t, http.MethodGet, vacancies+"?closing_after=soon", token, ""), http.StatusBadRequest, "closing_after")
 
 	// Interviews for two participants.
@@ -98,7 +98,7 @@ func TestVacanciesAndInterviews(t *testing.T) {
 	}
 	amaraPorter := interview("vacancy_id", porter.ID, "participant_id", amara, "enrolment_id", amaraEnrolment, "held_on", "2027-03-03")
 	if amaraPorter.Result != "pending" || amaraPorter.OrganisationID != org || amaraPorter.VacancyID != porter.ID ||
-		amaraPorter.ParticipantID != amara || mtDeref(amaraPorter.EnrolmentID) != amaraEnrolment || amaraPorter.HeldOn != "2027-03-03" ||
+		amaraPorter.ParticipantID != amara || orNull(amaraPorter.EnrolmentID) != amaraEnrolment || amaraPorter.HeldOn != "2027-03-03" ||
 		amaraPorter.Deleted || amaraPorter.Version != 1 {
 		t.Errorf("created: %+v", amaraPorter)
 	}
@@ -122,18 +122,18 @@ func TestVacanciesAndInterviews(t *testing.T) {
 		t.Errorf("GET after refused patches = %+v, want %+v", got, offered)
 	}
 
-	mtWantList(t, env, token, interviews, nil, amaraPorter.ID, jonahPorter.ID, amaraHCSW.ID)
-	mtWantList(t, env, token, interviews, url.Values{"vacancy_id": {porter.ID}}, amaraPorter.ID, jonahPorter.ID)
-	mtWantList(t, env, token, interviews, url.Values{"vacancy_id": {hcsw.ID}}, amaraHCSW.ID)
-	mtWantList(t, env, token, interviews, url.Values{"vacancy_id": {lab.ID}})
-	mtWantList(t, env, token, interviews, url.Values{"participant_id": {amara}}, amaraPorter.ID, amaraHCSW.ID)
-	mtWantList(t, env, token, interviews, url.Values{"participant_id": {jonah}}, jonahPorter.ID)
-	mtWantList(t, env, token, interviews, url.Values{"result": {"offered"}}, amaraPorter.ID)
-	mtWantList(t, env, token, interviews, url.Values{"result": {"not_offered"}}, jonahPorter.ID)
-	mtWantList(t, env, token, interviews, url.Values{"result": {"pending"}}, amaraHCSW.ID)
-	mtWantList(t, env, token, interviews, url.Values{"result": {"withdrawn"}})
-	mtWantList(t, env, token, interviews, url.Values{"vacancy_id": {porter.ID}, "result": {"offered"}}, amaraPorter.ID)
-	mtWantList(t, env, token, interviews, url.Values{"participant_id": {jonah}, "result": {"offered"}})
+	wantList(t, env, token, interviews, nil, amaraPorter.ID, jonahPorter.ID, amaraHCSW.ID)
+	wantList(t, env, token, interviews, url.Values{"vacancy_id": {porter.ID}}, amaraPorter.ID, jonahPorter.ID)
+	wantList(t, env, token, interviews, url.Values{"vacancy_id": {hcsw.ID}}, amaraHCSW.ID)
+	wantList(t, env, token, interviews, url.Values{"vacancy_id": {lab.ID}})
+	wantList(t, env, token, interviews, url.Values{"participant_id": {amara}}, amaraPorter.ID, amaraHCSW.ID)
+	wantList(t, env, token, interviews, url.Values{"participant_id": {jonah}}, jonahPorter.ID)
+	wantList(t, env, token, interviews, url.Values{"result": {"offered"}}, amaraPorter.ID)
+	wantList(t, env, token, interviews, url.Values{"result": {"not_offered"}}, jonahPorter.ID)
+	wantList(t, env, token, interviews, url.Values{"result": {"pending"}}, amaraHCSW.ID)
+	wantList(t, env, token, interviews, url.Values{"result": {"withdrawn"}})
+	wantList(t, env, token, interviews, url.Values{"vacancy_id": {porter.ID}, "result": {"offered"}}, amaraPorter.ID)
+	wantList(t, env, token, interviews, url.Values{"participant_id": {jonah}, "result": {"offered"}})
 
 	// What an interview refers to must exist, be the participant's own, and be within reach.
 	post := func(body string) apitest.Response { return env.Do(t, http.MethodPost, interviews, token, body) }
@@ -150,20 +150,20 @@ func TestVacanciesAndInterviews(t *testing.T) {
 	res = post(apitest.JSON(t, "vacancy_id", lab.ID, "participant_id", jonah, "held_on", "2027-03-03"))
 	apitest.WantProblem(t, res, http.StatusUnprocessableEntity, "vacancy_id")
 	apitest.WantProblem(t, env.Patch(t, vacancies+"/"+lab.ID, token, `{"status":"open"}`), http.StatusConflict, "")
-	mtWantList(t, env, token, vacancies, nil, porter.ID, hcsw.ID)
-	mtWantList(t, env, token, vacancies, url.Values{"status": {"closed"}})
-	mtTombstone(t, env, token, vacancies, url.Values{"include_deleted": {"true"}}, lab.ID)
-	mtWantList(t, env, token, vacancies, url.Values{"status": {"closed"}, "include_deleted": {"true"}}, lab.ID)
-	mtTombstone(t, env, token, vacancies, mtSince(closed.UpdatedAt), lab.ID)
+	wantList(t, env, token, vacancies, nil, porter.ID, hcsw.ID)
+	wantList(t, env, token, vacancies, url.Values{"status": {"closed"}})
+	wantTombstone(t, env, token, vacancies, url.Values{"include_deleted": {"true"}}, lab.ID)
+	wantList(t, env, token, vacancies, url.Values{"status": {"closed"}, "include_deleted": {"true"}}, lab.ID)
+	wantTombstone(t, env, token, vacancies, updatedSince(closed.UpdatedAt), lab.ID)
 	if n := env.MustQueryInt(t, `SELECT count(*) FROM interviews`); n != 3 {
 		t.Errorf("%d interviews, want 3", n)
 	}
 
 	// A deleted interview.
 	env.MustDelete(t, interviews+"/"+amaraHCSW.ID, token)
-	mtWantList(t, env, token, interviews, url.Values{"participant_id": {amara}}, amaraPorter.ID)
-	mtWantList(t, env, token, interviews, url.Values{"result": {"pending"}})
-	mtTombstone(t, env, token, interviews, url.Values{"participant_id": {amara}, "include_deleted": {"true"}}, amaraHCSW.ID)
-	mtTombstone(t, env, token, interviews, mtSince(amaraHCSW.UpdatedAt), amaraHCSW.ID)
+	wantList(t, env, token, interviews, url.Values{"participant_id": {amara}}, amaraPorter.ID)
+	wantList(t, env, token, interviews, url.Values{"result": {"pending"}})
+	wantTombstone(t, env, token, interviews, url.Values{"participant_id": {amara}, "include_deleted": {"true"}}, amaraHCSW.ID)
+	wantTombstone(t, env, token, interviews, updatedSince(amaraHCSW.UpdatedAt), amaraHCSW.ID)
 	apitest.WantProblem(t, env.Patch(t, interviews+"/"+amaraHCSW.ID, token, `{"result":"offered"}`), http.StatusConflict, "")
 }
