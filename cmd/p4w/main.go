@@ -209,8 +209,9 @@ func seedDemo(ctx context.Context, cfg config.Config, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	delivery, err := seed.Delivery(ctx, seed.DeliveryServices{Programmes: s.Programmes, Participants: s.Participants, Delivery: s.Delivery,
-		Placements: s.Placements, Outcomes: s.Outcomes, Mentoring: s.Mentoring, Vacancies: s.Vacancies}, res)
+	delivery, err := seed.Delivery(ctx, seed.DeliveryServices{Programmes: s.Programmes, Participants: s.Participants, Cohorts: s.Cohorts,
+		Enrolments: s.Enrolments, Placements: s.Placements, Outcomes: s.Outcomes, Mentors: s.Mentors,
+		Matches: s.Matches, Vacancies: s.Vacancies, Interviews: s.Interviews}, res)
 	if err != nil {
 		return err
 	}

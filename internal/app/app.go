@@ -24,11 +24,14 @@ type Services struct {
 	Participants  *service.Participants
 	Accounts      *service.Accounts
 	Audit         *service.AuditTrail
-	Delivery      *service.Delivery
+	Cohorts       *service.Cohorts
+	Enrolments    *service.Enrolments
 	Placements    *service.Placements
 	Outcomes      *service.Outcomes
-	Mentoring     *service.Mentoring
+	Mentors       *service.Mentors
+	Matches       *service.Matches
 	Vacancies     *service.Vacancies
+	Interviews    *service.Interviews
 	Timeline      *service.Timeline
 	Keys          *auth.KeySet
 	Tokens        *auth.Tokens
@@ -44,33 +47,45 @@ func NewServices(cfg config.Config, db *postgres.DB) (Services, error) {
 	if err != nil {
 		return Services{}, err
 	}
-	orgs := postgres.NewOrganisations(db)
-	audit := postgres.NewAudit(db)
+	orgs, audit := postgres.NewOrganisations(db), postgres.NewAudit(db)
 	participants, enrolments, cohorts := postgres.NewParticipants(db), postgres.NewEnrolments(db), postgres.NewCohorts(db)
 	programmes, mentors, matches := postgres.NewProgrammes(db), postgres.NewMentors(db), postgres.NewMatches(db)
 	vacancies, interviews := postgres.NewVacancies(db), postgres.NewInterviews(db)
 	placements, outcomes := postgres.NewPlacements(db), postgres.NewOutcomes(db)
 	now := func() time.Time { return time.Now().UTC() }
 	return Services{
-		Organisations: service.NewOrganisations(db, orgs, audit),
-		Programmes:    service.NewProgrammes(db, programmes, orgs, audit),
-		Participants:  service.NewParticipants(db, participants, orgs, audit, postgres.NewIdempotency(db), mentors, now),
+		Organisations: service.NewOrganisations(service.OrganisationsDeps{Tx: db, Organisations: orgs, Audit: audit}),
+		Programmes: service.NewProgrammes(service.ProgrammesDeps{Tx: db, Programmes: programmes, Organisations: orgs,
+			Audit: audit}),
+		Participants: service.NewParticipants(service.ParticipantsDeps{Tx: db, Participants: participants, Organisations: orgs,
+			Mentors: mentors, Replies: postgres.NewIdempotency(db), Audit: audit, Now: now}),
 		Accounts: service.NewAccounts(service.AccountsDeps{
-			Tx: db, Users: postgres.NewUsers(db), Clients: postgres.NewAPIClients(db), RefreshTokens: postgres.NewRefreshTokens(db),
-			Throttle: postgres.NewThrottle(db), Orgs: orgs, Audit: audit, Tokens: tokens,
+			Tx: db, Users: postgres.NewUsers(db), APIClients: postgres.NewAPIClients(db), RefreshTokens: postgres.NewRefreshTokens(db),
+			Throttle: postgres.NewThrottle(db), Organisations: orgs, Audit: audit, Tokens: tokens,
 			AccessTTL: cfg.AccessTokenTTL, RefreshTTL: cfg.RefreshTokenTTL,
 		}),
-		Audit:      service.NewAuditTrail(audit),
-		Delivery:   service.NewDelivery(db, cohorts, enrolments, programmes, participants, orgs, audit, now),
-		Placements: service.NewPlacements(db, placements, enrolments, cohorts, audit, now),
-		Outcomes:   service.NewOutcomes(db, outcomes, participants, enrolments, audit, now),
-		Mentoring: service.NewMentoring(service.MentoringDeps{Tx: db, Mentors: mentors, Matches: matches,
-			CheckIns: postgres.NewCheckIns(db), Participants: participants, Enrolments: enrolments, Cohorts: cohorts,
-			Programmes: programmes, Orgs: orgs, Audit: audit, Now: now}),
-		Vacancies: service.NewVacancies(db, vacancies, interviews, participants, enrolments, orgs, audit, now),
-		Timeline:  service.NewTimeline(db, participants, enrolments, cohorts, placements, matches, interviews, vacancies, outcomes),
-		Keys:      keys,
-		Tokens:    tokens,
+		Audit: service.NewAuditTrail(service.AuditTrailDeps{Events: audit}),
+		Cohorts: service.NewCohorts(service.CohortsDeps{Tx: db, Cohorts: cohorts, Programmes: programmes, Organisations: orgs,
+			Audit: audit}),
+		Enrolments: service.NewEnrolments(service.EnrolmentsDeps{Tx: db, Enrolments: enrolments, Cohorts: cohorts,
+			Programmes: programmes, Participants: participants, Organisations: orgs, Audit: audit, Now: now}),
+		Placements: service.NewPlacements(service.PlacementsDeps{Tx: db, Placements: placements, Enrolments: enrolments,
+			Cohorts: cohorts, Audit: audit, Now: now}),
+		Outcomes: service.NewOutcomes(service.OutcomesDeps{Tx: db, Outcomes: outcomes, Participants: participants,
+			Enrolments: enrolments, Audit: audit, Now: now}),
+		Mentors: service.NewMentors(service.MentorsDeps{Tx: db, Mentors: mentors, Participants: participants,
+			Enrolments: enrolments, Cohorts: cohorts, Programmes: programmes, Organisations: orgs, Audit: audit, Now: now}),
+		Matches: service.NewMatches(service.MatchesDeps{Tx: db, Matches: matches, CheckIns: postgres.NewCheckIns(db),
+			Mentors: mentors, Participants: participants, Enrolments: enrolments, Audit: audit, Now: now}),
+		Vacancies: service.NewVacancies(service.VacanciesDeps{Tx: db, Vacancies: vacancies, Organisations: orgs,
+			Audit: audit, Now: now}),
+		Interviews: service.NewInterviews(service.InterviewsDeps{Tx: db, Interviews: interviews, Vacancies: vacancies,
+			Participants: participants, Enrolments: enrolments, Audit: audit, Now: now}),
+		Timeline: service.NewTimeline(service.TimelineDeps{Tx: db, Participants: participants, Enrolments: enrolments,
+			Cohorts: cohorts, Placements: placements, Matches: matches, Interviews: interviews, Vacancies: vacancies,
+			Outcomes: outcomes}),
+		Keys:   keys,
+		Tokens: tokens,
 	}, nil
 }
 
@@ -127,11 +142,14 @@ func NewHandler(cfg config.Config, db *postgres.DB, log *slog.Logger) (http.Hand
 		Participants:  s.Participants,
 		Accounts:      s.Accounts,
 		Audit:         s.Audit,
-		Delivery:      s.Delivery,
+		Cohorts:       s.Cohorts,
+		Enrolments:    s.Enrolments,
 		Placements:    s.Placements,
 		Outcomes:      s.Outcomes,
-		Mentoring:     s.Mentoring,
+		Mentors:       s.Mentors,
+		Matches:       s.Matches,
 		Vacancies:     s.Vacancies,
+		Interviews:    s.Interviews,
 		Timeline:      s.Timeline,
 		JWKS:          s.Keys.JWKS(),
 	})

@@ -45,11 +45,14 @@ type Deps struct {
 	Participants  *service.Participants
 	Accounts      *service.Accounts
 	Audit         *service.AuditTrail
-	Delivery      *service.Delivery
+	Cohorts       *service.Cohorts
+	Enrolments    *service.Enrolments
 	Placements    *service.Placements
 	Outcomes      *service.Outcomes
-	Mentoring     *service.Mentoring
+	Mentors       *service.Mentors
+	Matches       *service.Matches
 	Vacancies     *service.Vacancies
+	Interviews    *service.Interviews
 	Timeline      *service.Timeline
 	JWKS          []byte // the public keys, as GET /.well-known/jwks.json serves them
 }

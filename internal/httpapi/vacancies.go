@@ -14,12 +14,6 @@ func vacancyOut(v domain.Vacancy) api.Vacancy {
 		CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt, Version: v.Version}
 }
 
-func interviewOut(i domain.Interview) api.Interview {
-	return api.Interview{Id: i.ID, OrganisationId: i.OrganisationID, VacancyId: i.VacancyID, ParticipantId: i.ParticipantID,
-		EnrolmentId: i.EnrolmentID, HeldOn: dateOut(i.HeldOn), Result: api.InterviewResult(i.Result),
-		Deleted: i.DeletedAt != nil, CreatedAt: i.CreatedAt, UpdatedAt: i.UpdatedAt, Version: i.Version}
-}
-
 // ListVacancies lists the vacancies within reach.
 func (s *Server) ListVacancies(ctx context.Context, r api.ListVacanciesRequestObject) (api.ListVacanciesResponseObject, error) {
 	q := r.Params
@@ -27,7 +21,7 @@ func (s *Server) ListVacancies(ctx context.Context, r api.ListVacanciesRequestOb
 	if err != nil {
 		return nil, err
 	}
-	page, err := s.Vacancies.ListVacancies(ctx, domain.VacancyFilter{Status: ptrOf(q.Status, str[api.VacancyStatus]),
+	page, err := s.Vacancies.List(ctx, domain.VacancyFilter{Status: ptrOf(q.Status, str[api.VacancyStatus]),
 		ClosingAfter: ptrOf(q.ClosingAfter, dateIn), IncludeDeleted: ptrValue(q.IncludeDeleted)}, req)
 	if err != nil {
 		return nil, err
@@ -42,7 +36,7 @@ func (s *Server) ListVacancies(ctx context.Context, r api.ListVacanciesRequestOb
 // CreateVacancy records a job opportunity.
 func (s *Server) CreateVacancy(ctx context.Context, r api.CreateVacancyRequestObject) (api.CreateVacancyResponseObject, error) {
 	b := r.Body
-	v, err := s.Vacancies.CreateVacancy(ctx, domain.Vacancy{OrganisationID: b.OrganisationId, EmployerName: b.EmployerName,
+	v, err := s.Vacancies.Create(ctx, domain.Vacancy{OrganisationID: b.OrganisationId, EmployerName: b.EmployerName,
 		EmployerOrganisationID: b.EmployerOrganisationId, Role: b.Role, Band: b.Band, ClosingOn: b.ClosingOn.Time}, bodyFields(ctx))
 	if err != nil {
 		return nil, err
@@ -53,7 +47,7 @@ func (s *Server) CreateVacancy(ctx context.Context, r api.CreateVacancyRequestOb
 
 // GetVacancy returns a vacancy.
 func (s *Server) GetVacancy(ctx context.Context, r api.GetVacancyRequestObject) (api.GetVacancyResponseObject, error) {
-	v, err := s.Vacancies.GetVacancy(ctx, r.VacancyId)
+	v, err := s.Vacancies.Get(ctx, r.VacancyId)
 	if err != nil {
 		return nil, err
 	}
@@ -65,7 +59,7 @@ func (s *Server) UpdateVacancy(ctx context.Context, r api.UpdateVacancyRequestOb
 	b := r.Body
 	c := domain.VacancyChange{EmployerName: b.EmployerName, Role: b.Role, Band: change(ctx, "band", b.Band, same[string]),
 		ClosingOn: ptrOf(b.ClosingOn, dateIn), Status: ptrOf(b.Status, str[api.VacancyStatus])}
-	v, err := s.Vacancies.UpdateVacancy(ctx, r.VacancyId, ifMatch(r.Params.IfMatch), c, bodyFields(ctx))
+	v, err := s.Vacancies.Update(ctx, r.VacancyId, ifMatch(r.Params.IfMatch), c, bodyFields(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -74,66 +68,8 @@ func (s *Server) UpdateVacancy(ctx context.Context, r api.UpdateVacancyRequestOb
 
 // DeleteVacancy leaves a tombstone.
 func (s *Server) DeleteVacancy(ctx context.Context, r api.DeleteVacancyRequestObject) (api.DeleteVacancyResponseObject, error) {
-	if err := s.Vacancies.DeleteVacancy(ctx, r.VacancyId, ifMatch(r.Params.IfMatch)); err != nil {
+	if err := s.Vacancies.Delete(ctx, r.VacancyId, ifMatch(r.Params.IfMatch)); err != nil {
 		return nil, err
 	}
 	return api.DeleteVacancy204Response{}, nil
-}
-
-// ListInterviews lists the interviews within reach.
-func (s *Server) ListInterviews(ctx context.Context, r api.ListInterviewsRequestObject) (api.ListInterviewsResponseObject, error) {
-	q := r.Params
-	req, err := pageRequest(q.Limit, q.Cursor, q.UpdatedSince)
-	if err != nil {
-		return nil, err
-	}
-	page, err := s.Vacancies.ListInterviews(ctx, domain.InterviewFilter{VacancyID: q.VacancyId, ParticipantID: q.ParticipantId,
-		Result: ptrOf(q.Result, str[api.InterviewResult]), IncludeDeleted: ptrValue(q.IncludeDeleted)}, req)
-	if err != nil {
-		return nil, err
-	}
-	out := api.ListInterviews200JSONResponse{Data: make([]api.Interview, len(page.Items)), NextCursor: encodeCursor(page.Next)}
-	for i, v := range page.Items {
-		out.Data[i] = interviewOut(v)
-	}
-	return out, nil
-}
-
-// CreateInterview records an interview.
-func (s *Server) CreateInterview(ctx context.Context, r api.CreateInterviewRequestObject) (api.CreateInterviewResponseObject, error) {
-	b := r.Body
-	i, err := s.Vacancies.CreateInterview(ctx, domain.Interview{VacancyID: b.VacancyId, ParticipantID: b.ParticipantId, EnrolmentID: b.EnrolmentId,
-		HeldOn: b.HeldOn.Time, Result: string(ptrValue(b.Result))}, bodyFields(ctx))
-	if err != nil {
-		return nil, err
-	}
-	loc := "/v1/interviews/" + i.ID.String()
-	return api.CreateInterview201JSONResponse{Body: interviewOut(i), Headers: api.CreateInterview201ResponseHeaders{ETag: etag(i.Version), Location: &loc}}, nil
-}
-
-// GetInterview returns an interview.
-func (s *Server) GetInterview(ctx context.Context, r api.GetInterviewRequestObject) (api.GetInterviewResponseObject, error) {
-	i, err := s.Vacancies.GetInterview(ctx, r.InterviewId)
-	if err != nil {
-		return nil, err
-	}
-	return api.GetInterview200JSONResponse{Body: interviewOut(i), Headers: api.GetInterview200ResponseHeaders{ETag: etag(i.Version)}}, nil
-}
-
-// UpdateInterview records a result.
-func (s *Server) UpdateInterview(ctx context.Context, r api.UpdateInterviewRequestObject) (api.UpdateInterviewResponseObject, error) {
-	b := r.Body
-	i, err := s.Vacancies.UpdateInterview(ctx, r.InterviewId, ifMatch(r.Params.IfMatch), ptrOf(b.HeldOn, dateIn), ptrOf(b.Result, str[api.InterviewResult]), bodyFields(ctx))
-	if err != nil {
-		return nil, err
-	}
-	return api.UpdateInterview200JSONResponse{Body: interviewOut(i), Headers: api.UpdateInterview200ResponseHeaders{ETag: etag(i.Version)}}, nil
-}
-
-// DeleteInterview leaves a tombstone.
-func (s *Server) DeleteInterview(ctx context.Context, r api.DeleteInterviewRequestObject) (api.DeleteInterviewResponseObject, error) {
-	if err := s.Vacancies.DeleteInterview(ctx, r.InterviewId, ifMatch(r.Params.IfMatch)); err != nil {
-		return nil, err
-	}
-	return api.DeleteInterview204Response{}, nil
 }

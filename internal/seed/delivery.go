@@ -18,11 +18,14 @@ import (
 type DeliveryServices struct {
 	Programmes   *service.Programmes
 	Participants *service.Participants
-	Delivery     *service.Delivery
+	Cohorts      *service.Cohorts
+	Enrolments   *service.Enrolments
 	Placements   *service.Placements
 	Outcomes     *service.Outcomes
-	Mentoring    *service.Mentoring
+	Mentors      *service.Mentors
+	Matches      *service.Matches
 	Vacancies    *service.Vacancies
+	Interviews   *service.Interviews
 }
 
 // DeliveryResult counts what a run of Delivery created, and the changes it made to records
@@ -216,7 +219,7 @@ func (d *deliverer) cohort(plan cohortPlan) error {
 	}
 	existing := map[uuid.UUID]domain.Enrolment{}
 	err = each(func(req domain.PageRequest) (domain.Page[domain.Enrolment], error) {
-		return d.s.Delivery.ListEnrolments(d.ctx, domain.EnrolmentFilter{CohortID: &c.ID}, req)
+		return d.s.Enrolments.List(d.ctx, domain.EnrolmentFilter{CohortID: &c.ID}, req)
 	}, func(e domain.Enrolment) bool {
 		existing[e.ParticipantID] = e
 		return true
@@ -246,7 +249,7 @@ func (d *deliverer) cohort(plan cohortPlan) error {
 			e = found
 		} else {
 			on := plan.referredOn(i)
-			e, err = d.s.Delivery.Enrol(d.ctx, c.ID, who.ID, domain.Referred, &on, nil)
+			e, err = d.s.Enrolments.Create(d.ctx, c.ID, who.ID, domain.Referred, &on, nil)
 			if err != nil {
 				return fmt.Errorf("refer %s: %w", d.people[d.picks[plan.key][i]].ExternalRef, err)
 			}
@@ -263,13 +266,13 @@ func (d *deliverer) cohort(plan cohortPlan) error {
 	d.enrolments[plan.key] = enrolments
 
 	// Enrolling took places, which changed the cohort: read it again before moving its status.
-	if c, err = d.s.Delivery.GetCohort(d.ctx, c.ID); err != nil {
+	if c, err = d.s.Cohorts.Get(d.ctx, c.ID); err != nil {
 		return err
 	}
 	statuses := []string{"planned", "running", "finished"}
 	for k := slices.Index(statuses, c.Status) + 1; k > 0 && k <= slices.Index(statuses, plan.status); k++ {
 		status := statuses[k]
-		c, err = d.s.Delivery.UpdateCohort(d.ctx, c.ID, &c.Version, domain.CohortChange{Status: &status}, []string{"status"})
+		c, err = d.s.Cohorts.Update(d.ctx, c.ID, &c.Version, domain.CohortChange{Status: &status}, []string{"status"})
 		if err != nil {
 			return fmt.Errorf("cohort status %s: %w", status, err)
 		}
@@ -283,7 +286,7 @@ func (d *deliverer) ensureCohort(plan cohortPlan) (domain.Cohort, error) {
 	org, prog := d.orgs[plan.org], d.programmes[plan.programme]
 	var found *domain.Cohort
 	err := each(func(req domain.PageRequest) (domain.Page[domain.Cohort], error) {
-		return d.s.Delivery.ListCohorts(d.ctx, domain.CohortFilter{OrganisationID: &org, ProgrammeID: &plan.programme}, req)
+		return d.s.Cohorts.List(d.ctx, domain.CohortFilter{OrganisationID: &org, ProgrammeID: &plan.programme}, req)
 	}, func(c domain.Cohort) bool {
 		if c.Name == plan.name {
 			found = &c
@@ -294,7 +297,7 @@ func (d *deliverer) ensureCohort(plan cohortPlan) (domain.Cohort, error) {
 	if err != nil || found != nil {
 		return valueOf(found), err
 	}
-	c, err := d.s.Delivery.CreateCohort(d.ctx, domain.Cohort{ProgrammeID: plan.programme, OrganisationID: org, Name: plan.name,
+	c, err := d.s.Cohorts.Create(d.ctx, domain.Cohort{ProgrammeID: plan.programme, OrganisationID: org, Name: plan.name,
 		StartsOn: plan.starts, EndsOn: plan.ends, Capacity: plan.capacity, RoleAreas: plan.roleAreas(), Status: "planned",
 		DeliveryPartnerID: prog.DeliveryPartnerID},
 		[]string{"programme_id", "organisation_id", "name", "starts_on", "ends_on", "capacity", "role_areas", "status", "delivery_partner_id"})
@@ -365,7 +368,7 @@ func (d *deliverer) advance(plan cohortPlan, i int, f fate, who domain.Participa
 			override = &f.override
 		}
 		on := s.on
-		moved, err := d.s.Delivery.Transition(d.ctx, e.ID, &e.Version, s.to, &on, reason, override)
+		moved, err := d.s.Enrolments.Transition(d.ctx, e.ID, &e.Version, s.to, &on, reason, override)
 		if err != nil {
 			return fmt.Errorf("move to %s: %w", s.to, err)
 		}
@@ -512,7 +515,7 @@ func (d *deliverer) mentoring() error {
 	org, professional := d.orgs[collaboration], "professional"
 	byEmail := map[string]domain.Mentor{}
 	err := each(func(req domain.PageRequest) (domain.Page[domain.Mentor], error) {
-		return d.s.Mentoring.ListMentors(d.ctx, domain.MentorFilter{OrganisationID: &org, Kind: &professional, IncludeDeleted: true}, req)
+		return d.s.Mentors.List(d.ctx, domain.MentorFilter{OrganisationID: &org, Kind: &professional, IncludeDeleted: true}, req)
 	}, func(m domain.Mentor) bool {
 		if m.Email != nil {
 			byEmail[strings.ToLower(*m.Email)] = m
@@ -527,7 +530,7 @@ func (d *deliverer) mentoring() error {
 		m, ok := byEmail[mp.email]
 		if !ok {
 			given, family, email, trained := mp.given, mp.family, mp.email, mp.trained
-			m, err = d.s.Mentoring.CreateMentor(d.ctx, domain.Mentor{OrganisationID: org, Kind: professional, GivenName: &given,
+			m, err = d.s.Mentors.Create(d.ctx, domain.Mentor{OrganisationID: org, Kind: professional, GivenName: &given,
 				FamilyName: &family, Email: &email, TrainedOn: &trained}, []string{"organisation_id", "kind", "given_name", "family_name", "email", "trained_on"})
 			if err != nil {
 				return fmt.Errorf("mentor %s: %w", mp.email, err)
@@ -564,7 +567,7 @@ func (d *deliverer) peerMentor() (*domain.Mentor, error) {
 	if e == nil {
 		return nil, nil
 	}
-	page, err := d.s.Mentoring.ListMentors(d.ctx, domain.MentorFilter{ParticipantID: &e.ParticipantID, IncludeDeleted: true}, domain.PageRequest{Limit: 1})
+	page, err := d.s.Mentors.List(d.ctx, domain.MentorFilter{ParticipantID: &e.ParticipantID, IncludeDeleted: true}, domain.PageRequest{Limit: 1})
 	if err != nil {
 		return nil, err
 	}
@@ -575,7 +578,7 @@ func (d *deliverer) peerMentor() (*domain.Mentor, error) {
 		return nil, nil
 	}
 	trained := peerMentor.trained
-	m, err := d.s.Mentoring.MakePeerMentor(d.ctx, e.ParticipantID, &trained)
+	m, err := d.s.Mentors.MakePeer(d.ctx, e.ParticipantID, &trained)
 	if err != nil {
 		return nil, fmt.Errorf("peer mentor: %w", err)
 	}
@@ -587,7 +590,7 @@ func (d *deliverer) peerMentor() (*domain.Mentor, error) {
 func (d *deliverer) match(mp matchPlan, mentor domain.Mentor, mentee domain.Enrolment) error {
 	var found *domain.MentoringMatch
 	err := each(func(req domain.PageRequest) (domain.Page[domain.MentoringMatch], error) {
-		return d.s.Mentoring.ListMatches(d.ctx, domain.MatchFilter{MentorID: &mentor.ID, ParticipantID: &mentee.ParticipantID, IncludeDeleted: true}, req)
+		return d.s.Matches.List(d.ctx, domain.MatchFilter{MentorID: &mentor.ID, ParticipantID: &mentee.ParticipantID, IncludeDeleted: true}, req)
 	}, func(m domain.MentoringMatch) bool {
 		if m.StartsOn.Format(time.DateOnly) == mp.starts.Format(time.DateOnly) {
 			found = &m
@@ -602,7 +605,7 @@ func (d *deliverer) match(mp matchPlan, mentor domain.Mentor, mentee domain.Enro
 	if found != nil {
 		m = *found
 	} else {
-		m, err = d.s.Mentoring.CreateMatch(d.ctx, domain.MentoringMatch{MentorID: mentor.ID, ParticipantID: mentee.ParticipantID,
+		m, err = d.s.Matches.Create(d.ctx, domain.MentoringMatch{MentorID: mentor.ID, ParticipantID: mentee.ParticipantID,
 			EnrolmentID: &mentee.ID, StartsOn: mp.starts, PlannedEndOn: mp.plannedEnd},
 			[]string{"mentor_id", "participant_id", "enrolment_id", "starts_on", "planned_end_on"})
 		if err != nil {
@@ -616,7 +619,7 @@ func (d *deliverer) match(mp matchPlan, mentor domain.Mentor, mentee domain.Enro
 
 	held := map[string]bool{}
 	err = each(func(req domain.PageRequest) (domain.Page[domain.CheckIn], error) {
-		return d.s.Mentoring.ListCheckIns(d.ctx, m.ID, req)
+		return d.s.Matches.ListCheckIns(d.ctx, m.ID, req)
 	}, func(c domain.CheckIn) bool {
 		held[c.HeldOn.Format(time.DateOnly)] = true
 		return true
@@ -632,7 +635,7 @@ func (d *deliverer) match(mp matchPlan, mentor domain.Mentor, mentee domain.Enro
 		if held[on.Format(time.DateOnly)] {
 			continue
 		}
-		if _, err := d.s.Mentoring.CreateCheckIn(d.ctx, m.ID, domain.CheckIn{HeldOn: on, Minutes: mp.minutes, Mode: mp.mode}); err != nil {
+		if _, err := d.s.Matches.CreateCheckIn(d.ctx, m.ID, domain.CheckIn{HeldOn: on, Minutes: mp.minutes, Mode: mp.mode}); err != nil {
 			return fmt.Errorf("check-in on %s: %w", on.Format(time.DateOnly), err)
 		}
 		d.res.CheckIns++
@@ -648,7 +651,7 @@ func (d *deliverer) match(mp matchPlan, mentor domain.Mentor, mentee domain.Enro
 		change.EndReason = domain.Change[string]{Set: true, Value: &reason}
 		fields = append(fields, "end_reason")
 	}
-	if _, err := d.s.Mentoring.UpdateMatch(d.ctx, m.ID, &m.Version, change, fields); err != nil {
+	if _, err := d.s.Matches.Update(d.ctx, m.ID, &m.Version, change, fields); err != nil {
 		return fmt.Errorf("end the match: %w", err)
 	}
 	d.res.Changes++
@@ -664,7 +667,7 @@ func (d *deliverer) vacancies() error {
 	}
 	existing := map[vacancyKey]domain.Vacancy{}
 	err := each(func(req domain.PageRequest) (domain.Page[domain.Vacancy], error) {
-		return d.s.Vacancies.ListVacancies(d.ctx, domain.VacancyFilter{IncludeDeleted: true}, req)
+		return d.s.Vacancies.List(d.ctx, domain.VacancyFilter{IncludeDeleted: true}, req)
 	}, func(v domain.Vacancy) bool {
 		existing[vacancyKey{v.OrganisationID, v.EmployerName, v.Role}] = v
 		return true
@@ -687,7 +690,7 @@ func (d *deliverer) vacancies() error {
 				v.Band = &band
 				fields = append(fields, "band")
 			}
-			v, err = d.s.Vacancies.CreateVacancy(d.ctx, v, fields)
+			v, err = d.s.Vacancies.Create(d.ctx, v, fields)
 			if err != nil {
 				return fmt.Errorf("vacancy %s at %s: %w", vp.role, vp.employer, err)
 			}
@@ -703,7 +706,7 @@ func (d *deliverer) vacancies() error {
 		}
 		if v.Status == "open" && vp.status != "open" {
 			status := vp.status
-			if _, err := d.s.Vacancies.UpdateVacancy(d.ctx, v.ID, &v.Version, domain.VacancyChange{Status: &status}, []string{"status"}); err != nil {
+			if _, err := d.s.Vacancies.Update(d.ctx, v.ID, &v.Version, domain.VacancyChange{Status: &status}, []string{"status"}); err != nil {
 				return fmt.Errorf("vacancy %s to %s: %w", vp.role, status, err)
 			}
 			d.res.Changes++
@@ -718,7 +721,7 @@ func (d *deliverer) interview(v domain.Vacancy, ip interviewPlan) error {
 	if e == nil {
 		return nil
 	}
-	page, err := d.s.Vacancies.ListInterviews(d.ctx, domain.InterviewFilter{VacancyID: &v.ID, ParticipantID: &e.ParticipantID, IncludeDeleted: true},
+	page, err := d.s.Interviews.List(d.ctx, domain.InterviewFilter{VacancyID: &v.ID, ParticipantID: &e.ParticipantID, IncludeDeleted: true},
 		domain.PageRequest{Limit: 1})
 	if err != nil {
 		return err
@@ -727,7 +730,7 @@ func (d *deliverer) interview(v domain.Vacancy, ip interviewPlan) error {
 	if len(page.Items) > 0 {
 		i = page.Items[0]
 	} else {
-		i, err = d.s.Vacancies.CreateInterview(d.ctx, domain.Interview{VacancyID: v.ID, ParticipantID: e.ParticipantID, EnrolmentID: &e.ID,
+		i, err = d.s.Interviews.Create(d.ctx, domain.Interview{VacancyID: v.ID, ParticipantID: e.ParticipantID, EnrolmentID: &e.ID,
 			HeldOn: ip.held, Result: "pending"}, []string{"vacancy_id", "participant_id", "enrolment_id", "held_on", "result"})
 		if err != nil {
 			return err
@@ -738,7 +741,7 @@ func (d *deliverer) interview(v domain.Vacancy, ip interviewPlan) error {
 		return nil
 	}
 	result := ip.result
-	if _, err := d.s.Vacancies.UpdateInterview(d.ctx, i.ID, &i.Version, nil, &result, []string{"result"}); err != nil {
+	if _, err := d.s.Interviews.Update(d.ctx, i.ID, &i.Version, nil, &result, []string{"result"}); err != nil {
 		return fmt.Errorf("result %s: %w", result, err)
 	}
 	d.res.Changes++

@@ -16,8 +16,9 @@ import (
 )
 
 func (f fixture) delivery() seed.DeliveryServices {
-	return seed.DeliveryServices{Programmes: f.all.Programmes, Participants: f.all.Participants, Delivery: f.all.Delivery,
-		Placements: f.all.Placements, Outcomes: f.all.Outcomes, Mentoring: f.all.Mentoring, Vacancies: f.all.Vacancies}
+	return seed.DeliveryServices{Programmes: f.all.Programmes, Participants: f.all.Participants, Cohorts: f.all.Cohorts,
+		Enrolments: f.all.Enrolments, Placements: f.all.Placements, Outcomes: f.all.Outcomes, Mentors: f.all.Mentors,
+		Matches: f.all.Matches, Vacancies: f.all.Vacancies, Interviews: f.all.Interviews}
 }
 
 // seedAll runs both demo seeds, as `p4w seed demo` does.
@@ -58,12 +59,12 @@ func (f fixture) deliveryData(t *testing.T) deliveryData {
 		d.programmes[p.ID] = p
 	}
 	for _, c := range listAll(t, func(req domain.PageRequest) (domain.Page[domain.Cohort], error) {
-		return s.Delivery.ListCohorts(ctx, domain.CohortFilter{}, req)
+		return s.Cohorts.List(ctx, domain.CohortFilter{}, req)
 	}) {
 		d.cohorts[c.ID] = c
 	}
 	d.enrolments = listAll(t, func(req domain.PageRequest) (domain.Page[domain.Enrolment], error) {
-		return s.Delivery.ListEnrolments(ctx, domain.EnrolmentFilter{}, req)
+		return s.Enrolments.List(ctx, domain.EnrolmentFilter{}, req)
 	})
 	d.placements = listAll(t, func(req domain.PageRequest) (domain.Page[domain.Placement], error) {
 		return s.Placements.List(ctx, domain.PlacementFilter{IncludeDeleted: true}, req)
@@ -72,21 +73,21 @@ func (f fixture) deliveryData(t *testing.T) deliveryData {
 		return s.Outcomes.List(ctx, domain.OutcomeFilter{IncludeDeleted: true}, req)
 	})
 	d.mentors = listAll(t, func(req domain.PageRequest) (domain.Page[domain.Mentor], error) {
-		return s.Mentoring.ListMentors(ctx, domain.MentorFilter{IncludeDeleted: true}, req)
+		return s.Mentors.List(ctx, domain.MentorFilter{IncludeDeleted: true}, req)
 	})
 	d.matches = listAll(t, func(req domain.PageRequest) (domain.Page[domain.MentoringMatch], error) {
-		return s.Mentoring.ListMatches(ctx, domain.MatchFilter{IncludeDeleted: true}, req)
+		return s.Matches.List(ctx, domain.MatchFilter{IncludeDeleted: true}, req)
 	})
 	for _, m := range d.matches {
 		d.checkIns[m.ID] = listAll(t, func(req domain.PageRequest) (domain.Page[domain.CheckIn], error) {
-			return s.Mentoring.ListCheckIns(ctx, m.ID, req)
+			return s.Matches.ListCheckIns(ctx, m.ID, req)
 		})
 	}
 	d.vacancies = listAll(t, func(req domain.PageRequest) (domain.Page[domain.Vacancy], error) {
-		return s.Vacancies.ListVacancies(ctx, domain.VacancyFilter{IncludeDeleted: true}, req)
+		return s.Vacancies.List(ctx, domain.VacancyFilter{IncludeDeleted: true}, req)
 	})
 	d.interviews = listAll(t, func(req domain.PageRequest) (domain.Page[domain.Interview], error) {
-		return s.Vacancies.ListInterviews(ctx, domain.InterviewFilter{IncludeDeleted: true}, req)
+		return s.Interviews.List(ctx, domain.InterviewFilter{IncludeDeleted: true}, req)
 	})
 	return d
 }
@@ -167,7 +168,7 @@ func TestDelivery(t *testing.T) {
 		if e.Status != domain.Enrolled && e.Status != domain.Active && e.Status != domain.Completed {
 			continue
 		}
-		c, err := f.all.Delivery.GetCohort(ctx, e.CohortID)
+		c, err := f.all.Cohorts.Get(ctx, e.CohortID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -259,7 +260,7 @@ func TestDelivery(t *testing.T) {
 		}
 		peers++
 		done := domain.Completed
-		es, err := f.all.Delivery.ListEnrolments(ctx, domain.EnrolmentFilter{ParticipantID: m.ParticipantID, Status: &done}, domain.PageRequest{Limit: 10})
+		es, err := f.all.Enrolments.List(ctx, domain.EnrolmentFilter{ParticipantID: m.ParticipantID, Status: &done}, domain.PageRequest{Limit: 10})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -295,7 +296,7 @@ func TestDelivery(t *testing.T) {
 	}
 	wantAll(t, "interview results", set(d.interviews, func(i domain.Interview) string { return i.Result }), "offered", "not_offered", "pending")
 	for _, i := range d.interviews {
-		e, err := f.all.Delivery.GetEnrolment(ctx, *i.EnrolmentID)
+		e, err := f.all.Enrolments.Get(ctx, *i.EnrolmentID)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -13,17 +13,22 @@ type AuditLister interface {
 
 // AuditTrail lets org_admins and the national team read the audit trail.
 type AuditTrail struct {
-	repo AuditLister
+	AuditTrailDeps
+}
+
+// AuditTrailDeps are what AuditTrail is built on.
+type AuditTrailDeps struct {
+	Events AuditLister
 }
 
 // NewAuditTrail wires the audit trail.
-func NewAuditTrail(repo AuditLister) *AuditTrail {
-	return &AuditTrail{repo: repo}
+func NewAuditTrail(d AuditTrailDeps) *AuditTrail {
+	return &AuditTrail{d}
 }
 
 // List returns a page of audit events within reach. Errors: forbidden.
 func (s *AuditTrail) List(ctx context.Context, f domain.AuditFilter, req domain.PageRequest) (domain.Page[domain.AuditEvent], error) {
 	return read(ctx, domain.ScopeAuditRead, func(ctx context.Context) (domain.Page[domain.AuditEvent], error) {
-		return s.repo.List(ctx, f, req)
+		return s.Events.List(ctx, f, req)
 	})
 }

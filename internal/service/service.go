@@ -6,8 +6,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/p4w-nhs/p4w/internal/domain"
 )
 
@@ -23,30 +21,6 @@ type Auditor interface {
 
 // Clock says what time it is; tests may stop it.
 type Clock func() time.Time
-
-// authorize returns the principal of ctx when it holds scope, and an error otherwise. The
-// contract declares the same scope on each operation; this keeps the rule where the use case is.
-// Errors: unauthenticated, forbidden.
-func authorize(ctx context.Context, scope string) (domain.Principal, error) {
-	p, ok := domain.PrincipalFrom(ctx)
-	if !ok {
-		return p, domain.Errorf(domain.CodeUnauthenticated, "authentication is required")
-	}
-	if !p.HasScope(scope) {
-		return p, domain.Errorf(domain.CodeForbidden, "this operation needs the %s scope", scope)
-	}
-	return p, nil
-}
-
-// audit builds and records the event of one write.
-func audit(ctx context.Context, a Auditor, action, resourceType string, id uuid.UUID, org *uuid.UUID, fields []string) error {
-	actor := "system"
-	if p, ok := domain.PrincipalFrom(ctx); ok {
-		actor = p.Subject
-	}
-	return a.Record(ctx, domain.AuditEvent{Actor: actor, OrganisationID: org, Action: action, ResourceType: resourceType,
-		ResourceID: id.String(), Fields: fields, RequestID: domain.RequestIDFrom(ctx)})
-}
 
 // System is the principal of p4w's own jobs (migrations' seed, the demo seed, bootstrap).
 func System() domain.Principal {

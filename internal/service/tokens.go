@@ -42,7 +42,9 @@ type Throttled struct{ RetryAfter time.Duration }
 func (e *Throttled) Error() string { return "too many failed sign-ins" }
 
 // Accounts signs users and API clients in, turns access tokens into principals, and manages
-// users and API clients.
+// users and API clients. One service, because a change of a user or a client must drop the
+// principals it cached: sign-in and tokens are here, users in users.go, API clients in
+// apiclients.go.
 type Accounts struct {
 	AccountsDeps
 	mu    sync.RWMutex
@@ -53,10 +55,10 @@ type Accounts struct {
 type AccountsDeps struct {
 	Tx            Transactor
 	Users         domain.UserAdminRepository
-	Clients       domain.APIClientRepository
+	APIClients    domain.APIClientRepository
 	RefreshTokens domain.RefreshTokenRepository
 	Throttle      domain.SignInThrottle
-	Orgs          domain.OrganisationRepository
+	Organisations domain.OrganisationRepository
 	Audit         Auditor
 	Tokens        *auth.Tokens
 	AccessTTL     time.Duration // the access tokens' lifetime
@@ -237,7 +239,7 @@ func (s *Accounts) ClientCredentials(ctx context.Context, clientID, secret strin
 			}
 			return err
 		}
-		c, err := s.Clients.ByClientID(ctx, clientID)
+		c, err := s.APIClients.ByClientID(ctx, clientID)
 		switch {
 		case domain.ErrorCode(err) == domain.CodeNotFound:
 			auth.SecretMatches(secret, make([]byte, 32)) // the same work as a real check
@@ -353,7 +355,7 @@ func (s *Accounts) resolve(ctx context.Context, claims auth.AccessClaims) (domai
 			}
 			p.OrganisationID, p.Role, p.Scopes = u.OrganisationID, u.Role, domain.ScopesOf(u.Role)
 		case "client":
-			c, err := s.Clients.Get(ctx, uid)
+			c, err := s.APIClients.Get(ctx, uid)
 			if domain.ErrorCode(err) == domain.CodeNotFound || (err == nil && c.Revoked()) {
 				return disabled
 			}
@@ -378,7 +380,7 @@ func (s *Accounts) resolve(ctx context.Context, claims auth.AccessClaims) (domai
 // fillReach sets what the principal may see: everything for the national team, its own
 // organisation otherwise, and a collaboration's member trusts too.
 func (s *Accounts) fillReach(ctx context.Context, p *domain.Principal) error {
-	org, err := s.Orgs.Get(ctx, p.OrganisationID)
+	org, err := s.Organisations.Get(ctx, p.OrganisationID)
 	if err != nil {
 		return err
 	}
@@ -386,75 +388,6 @@ func (s *Accounts) fillReach(ctx context.Context, p *domain.Principal) error {
 	p.AllOrganisations = org.Kind == domain.KindNational
 	p.Reach = append([]uuid.UUID{org.ID}, org.MemberIDs...)
 	return nil
-}
-
-// Bootstrap creates the national organisation, if there is none, and its first national_admin.
-// Running it again with the same email changes nothing. Errors: invalid (password policy).
-func (s *Accounts) Bootstrap(ctx context.Context, email, password string) (created bool, err error) {
-	if err := auth.CheckPasswordPolicy(password); err != nil {
-		return false, domain.Invalid("password", err.Error())
-	}
-	email = strings.ToLower(strings.TrimSpace(email))
-	if !strings.Contains(email, "@") {
-		return false, domain.Invalid("email", "is not an email address")
-	}
-	ctx = domain.WithPrincipal(ctx, System())
-	err = s.Tx.InTx(ctx, func(ctx context.Context) error {
-		if _, err := s.Users.ByEmail(ctx, email); err == nil {
-			return nil
-		}
-		national, err := s.nationalOrganisation(ctx)
-		if err != nil {
-			return err
-		}
-		hash, err := auth.HashPassword(password)
-		if err != nil {
-			return err
-		}
-		u := domain.User{OrganisationID: national.ID, Email: email, PasswordHash: hash, Role: domain.RoleNationalAdmin, Enabled: true}
-		if err := s.Users.Create(ctx, &u); err != nil {
-			return err
-		}
-		created = true
-		return audit(ctx, s.Audit, "user.create", "user", u.ID, &national.ID, []string{"email", "role", "organisation_id"})
-	})
-	return created, err
-}
-
-func (s *Accounts) nationalOrganisation(ctx context.Context) (domain.Organisation, error) {
-	kind := domain.KindNational
-	page, err := s.Orgs.List(ctx, domain.OrganisationFilter{Kind: &kind}, domain.PageRequest{Limit: 1})
-	if err != nil || len(page.Items) > 0 {
-		return firstOr(page.Items), err
-	}
-	o := domain.Organisation{Kind: domain.KindNational, Name: "Health Education England — National Widening Participation Team"}
-	if err := s.Orgs.Create(ctx, &o); err != nil {
-		return o, err
-	}
-	return o, audit(ctx, s.Audit, "organisation.create", "organisation", o.ID, &o.ID, []string{"kind", "name"})
-}
-
-// CreateUser stores a user of an organisation the caller manages; AddUser (the API) and p4w's
-// own jobs use it. Errors: forbidden, invalid, conflict.
-func (s *Accounts) CreateUser(ctx context.Context, u domain.User, password string) (domain.User, error) {
-	if _, err := manages(ctx, u.OrganisationID); err != nil {
-		return u, err
-	}
-	if err := auth.CheckPasswordPolicy(password); err != nil {
-		return u, domain.Invalid("password", err.Error())
-	}
-	hash, err := auth.HashPassword(password)
-	if err != nil {
-		return u, err
-	}
-	u.PasswordHash, u.Enabled = hash, true
-	err = s.Tx.InTx(ctx, func(ctx context.Context) error {
-		if err := s.Users.Create(ctx, &u); err != nil {
-			return err
-		}
-		return audit(ctx, s.Audit, "user.create", "user", u.ID, &u.OrganisationID, []string{"email", "role", "organisation_id"})
-	})
-	return u, err
 }
 
 func userSubject(id uuid.UUID) string   { return "user:" + id.String() }
@@ -466,4 +399,15 @@ func firstOr[T any](items []T) T {
 		return zero
 	}
 	return items[0]
+}
+
+// forget drops the cached principals of subject's tokens.
+func (s *Accounts) forget(subject string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k, c := range s.cache {
+		if c.subject == subject {
+			delete(s.cache, k)
+		}
+	}
 }
