@@ -28,6 +28,7 @@ type Cohort struct {
 
 // CohortFilter narrows a list of cohorts.
 type CohortFilter struct {
+	IDs                         []uuid.UUID // only these cohorts, when not empty
 	ProgrammeID, OrganisationID *uuid.UUID
 	Status                      *string
 	StartsFrom, StartsTo        *time.Time

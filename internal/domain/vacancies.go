@@ -24,6 +24,7 @@ type Vacancy struct {
 
 // VacancyFilter narrows a list of vacancies.
 type VacancyFilter struct {
+	IDs            []uuid.UUID // only these vacancies, when not empty
 	Status         *string
 	ClosingAfter   *time.Time
 	IncludeDeleted bool

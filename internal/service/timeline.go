@@ -55,7 +55,8 @@ func (s *Timeline) Of(ctx context.Context, id uuid.UUID) ([]TimelineEvent, error
 	})
 }
 
-// of gathers the timeline in the caller's transaction.
+// of gathers the timeline in the caller's transaction, in a fixed number of queries however
+// long the participant's history: the cohorts and vacancies it names are read in one list each.
 func (s *Timeline) of(ctx context.Context, id uuid.UUID) ([]TimelineEvent, error) {
 	if _, err := s.Participants.Get(ctx, id); err != nil {
 		return nil, err
@@ -66,10 +67,14 @@ func (s *Timeline) of(ctx context.Context, id uuid.UUID) ([]TimelineEvent, error
 	if err != nil {
 		return nil, err
 	}
+	cohorts, err := s.cohortsOf(ctx, enrolments.Items, req)
+	if err != nil {
+		return nil, err
+	}
 	for _, e := range enrolments.Items {
-		c, err := s.Cohorts.Get(ctx, e.CohortID)
-		if err != nil {
-			return nil, err
+		c, ok := cohorts[e.CohortID]
+		if !ok { // as a Get of the cohort would answer
+			return nil, domain.NotFound("cohort")
 		}
 		for _, h := range e.History {
 			out = append(out, TimelineEvent{On: h.On, Kind: "enrolment." + h.Status, ResourceType: "enrolment", ResourceID: e.ID,
@@ -96,15 +101,15 @@ func (s *Timeline) of(ctx context.Context, id uuid.UUID) ([]TimelineEvent, error
 	if err != nil {
 		return nil, err
 	}
+	vacancies, err := s.vacanciesOf(ctx, interviews.Items, req)
+	if err != nil {
+		return nil, err
+	}
 	for _, i := range interviews.Items {
 		summary := "interview, " + i.Result
 		// The vacancy may be another organisation's (a collaboration's, say): then say less.
-		v, err := s.Vacancies.Get(ctx, i.VacancyID)
-		switch {
-		case err == nil:
+		if v, ok := vacancies[i.VacancyID]; ok {
 			summary = "interview for " + v.Role + " at " + v.EmployerName + ", " + i.Result
-		case domain.ErrorCode(err) != domain.CodeNotFound:
-			return nil, err
 		}
 		out = append(out, TimelineEvent{On: i.HeldOn, Kind: "interview", ResourceType: "interview", ResourceID: i.ID, Summary: summary})
 	}
@@ -122,4 +127,55 @@ func (s *Timeline) of(ctx context.Context, id uuid.UUID) ([]TimelineEvent, error
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].On.Before(out[j].On) })
 	return out, nil
+}
+
+// cohortsOf reads the cohorts of enrolments, within reach, in one query. req's limit is the
+// enrolments', so it holds every cohort.
+func (s *Timeline) cohortsOf(ctx context.Context, enrolments []domain.Enrolment, req domain.PageRequest) (map[uuid.UUID]domain.Cohort, error) {
+	ids := distinct(enrolments, func(e domain.Enrolment) uuid.UUID { return e.CohortID })
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	page, err := s.Cohorts.List(ctx, domain.CohortFilter{IDs: ids}, req)
+	if err != nil {
+		return nil, err
+	}
+	return byID(page.Items, func(c domain.Cohort) uuid.UUID { return c.ID }), nil
+}
+
+// vacanciesOf reads the vacancies of interviews in one query: those within reach, deleted
+// or not, as a Get would; the others are missing from the answer. req's limit is the
+// interviews', so it holds every vacancy.
+func (s *Timeline) vacanciesOf(ctx context.Context, interviews []domain.Interview, req domain.PageRequest) (map[uuid.UUID]domain.Vacancy, error) {
+	ids := distinct(interviews, func(i domain.Interview) uuid.UUID { return i.VacancyID })
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	page, err := s.Vacancies.List(ctx, domain.VacancyFilter{IDs: ids, IncludeDeleted: true}, req)
+	if err != nil {
+		return nil, err
+	}
+	return byID(page.Items, func(v domain.Vacancy) uuid.UUID { return v.ID }), nil
+}
+
+// distinct returns the ids of items, each once, in the order first seen.
+func distinct[T any](items []T, id func(T) uuid.UUID) []uuid.UUID {
+	seen := make(map[uuid.UUID]bool, len(items))
+	var out []uuid.UUID
+	for _, v := range items {
+		if k := id(v); !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// byID indexes items by their id.
+func byID[T any](items []T, id func(T) uuid.UUID) map[uuid.UUID]T {
+	out := make(map[uuid.UUID]T, len(items))
+	for _, v := range items {
+		out[id(v)] = v
+	}
+	return out
 }

@@ -11,7 +11,9 @@ import (
 
 // Every use case is written one of two ways. A change, or a read of several queries, is
 // transact: authorise, run in one transaction, record the audit event the use case reports.
-// A read of one query is read: authorise, run the query alone.
+// A read of one query is read: authorise, run the query alone. The token endpoints (tokens.go)
+// are the exception: they run before there is a caller to authorise, and a refused sign-in
+// must still commit its throttle count and its audit event.
 
 // event is the audit event of one write: what was done (e.g. "cohort.create") to which record.
 // The zero event records nothing: the use case wrote nothing (a read, or a delete of a record
