@@ -38,17 +38,20 @@ func (s *Organisations) Create(ctx context.Context, o domain.Organisation, field
 	})
 }
 
-// Get returns an organisation within reach. Errors: not_found.
+// Get returns an organisation within reach. It reads in a transaction, as every read of
+// organisations does: a collaboration's members are a second query. Errors: not_found.
 func (s *Organisations) Get(ctx context.Context, id uuid.UUID) (domain.Organisation, error) {
-	return read(ctx, domain.ScopeOrganisationsRead, func(ctx context.Context) (domain.Organisation, error) {
-		return s.Organisations.Get(ctx, id)
+	return transact(ctx, s.Tx, s.Audit, domain.ScopeOrganisationsRead, func(ctx context.Context, _ domain.Principal) (domain.Organisation, event, error) {
+		o, err := s.Organisations.Get(ctx, id)
+		return o, noEvent, err
 	})
 }
 
 // List returns a page of the organisations within reach.
 func (s *Organisations) List(ctx context.Context, f domain.OrganisationFilter, req domain.PageRequest) (domain.Page[domain.Organisation], error) {
-	return read(ctx, domain.ScopeOrganisationsRead, func(ctx context.Context) (domain.Page[domain.Organisation], error) {
-		return s.Organisations.List(ctx, f, req)
+	return transact(ctx, s.Tx, s.Audit, domain.ScopeOrganisationsRead, func(ctx context.Context, _ domain.Principal) (domain.Page[domain.Organisation], event, error) {
+		page, err := s.Organisations.List(ctx, f, req)
+		return page, noEvent, err
 	})
 }
 
