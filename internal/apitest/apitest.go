@@ -151,8 +151,7 @@ func (e *Env) APIClient(tb testing.TB, adminToken string, org uuid.UUID, scopes 
 // SignIn signs in with the password grant and returns the access token.
 func (e *Env) SignIn(tb testing.TB, email, password string) string {
 	tb.Helper()
-	res := e.Do(tb, http.MethodPost, "/v1/auth/token", "", "grant_type=password&username="+email+"&password="+password,
-		"Content-Type", "application/x-www-form-urlencoded")
+	res := e.PostToken(tb, PasswordGrant(email, password))
 	if res.Status != http.StatusOK {
 		tb.Fatalf("sign in: %d %s", res.Status, res.Body)
 	}

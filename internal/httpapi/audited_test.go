@@ -334,28 +334,28 @@ func issueTokenWrites(t *testing.T, w writesWorld) []auditedWrite {
 		return postRequest("", "/v1/auth/token", body, "Content-Type", formType)
 	}
 	userID, email := w.env.MustCreateUser(t, w.a.ID, domain.RoleCoordinator)
-	refresh := wantToken(t, postToken(t, w.env, passwordForm(email, apitest.Password))).RefreshToken
+	refresh := wantToken(t, w.env.PostToken(t, apitest.PasswordGrant(email, apitest.Password))).RefreshToken
 	if refresh == nil {
 		t.Fatal("the password grant gave no refresh token")
 	}
 	clientID, client, secret := w.env.APIClient(t, w.aAdmin, w.a.ID, "participants:read")
 	return []auditedWrite{{
-		name: "password", do: token(passwordForm(email, apitest.Password)), status: http.StatusOK,
+		name: "password", do: token(apitest.PasswordGrant(email, apitest.Password)), status: http.StatusOK,
 		actor: "user:" + userID.String(), resource: userID.String(), org: org,
 		// A wrong password is audited as auth.login_failed (TestAuthAudit); a request without
 		// one is refused before anything is written.
-		refused: token(formBody("grant_type", "password", "username", email)), refusedStatus: http.StatusBadRequest,
+		refused: token(apitest.Form("grant_type", "password", "username", email)), refusedStatus: http.StatusBadRequest,
 	}, {
-		name: "refresh_token", do: token(formBody("grant_type", "refresh_token", "refresh_token", *refresh)), status: http.StatusOK,
+		name: "refresh_token", do: token(apitest.Form("grant_type", "refresh_token", "refresh_token", *refresh)), status: http.StatusOK,
 		actor: "user:" + userID.String(), resource: userID.String(), org: org,
-		refused:       token(formBody("grant_type", "refresh_token", "refresh_token", "not-a-refresh-token-"+apitest.Unique())),
+		refused:       token(apitest.Form("grant_type", "refresh_token", "refresh_token", "not-a-refresh-token-"+apitest.Unique())),
 		refusedStatus: http.StatusBadRequest,
 	}, {
-		name: "client_credentials", do: token(clientCredentialsForm(client, secret)), status: http.StatusOK,
+		name: "client_credentials", do: token(apitest.ClientGrant(client, secret)), status: http.StatusOK,
 		actor: "client:" + clientID, resource: clientID, org: org,
 		// A wrong secret is audited as auth.client_failed (TestAuthAudit); a request without one
 		// is refused before anything is written.
-		refused: token(formBody("grant_type", "client_credentials", "client_id", client)), refusedStatus: http.StatusUnauthorized,
+		refused: token(apitest.Form("grant_type", "client_credentials", "client_id", client)), refusedStatus: http.StatusUnauthorized,
 	}}
 }
 
@@ -366,16 +366,16 @@ func revokeTokenWrites(t *testing.T, w writesWorld) []auditedWrite {
 		return postRequest("", "/v1/auth/revoke", body, "Content-Type", formType)
 	}
 	userID, email := w.env.MustCreateUser(t, w.a.ID, domain.RoleViewer)
-	refresh := wantToken(t, postToken(t, w.env, passwordForm(email, apitest.Password))).RefreshToken
+	refresh := wantToken(t, w.env.PostToken(t, apitest.PasswordGrant(email, apitest.Password))).RefreshToken
 	if refresh == nil {
 		t.Fatal("the password grant gave no refresh token")
 	}
 	return []auditedWrite{{
-		do: revoke(formBody("token", *refresh)), status: http.StatusOK,
+		do: revoke(apitest.Form("token", *refresh)), status: http.StatusOK,
 		actor: "user:" + userID.String(), resource: userID.String(), org: w.a.ID.String(),
-		refused: revoke(formBody("token_type_hint", "refresh_token")), refusedStatus: http.StatusBadRequest, // no token
+		refused: revoke(apitest.Form("token_type_hint", "refresh_token")), refusedStatus: http.StatusBadRequest, // no token
 		quiet: []quietWrite{{why: "RFC 7009: an unknown token is answered 200, and there is nothing to revoke",
-			do: revoke(formBody("token", "not-a-refresh-token-"+apitest.Unique())), status: http.StatusOK}},
+			do: revoke(apitest.Form("token", "not-a-refresh-token-"+apitest.Unique())), status: http.StatusOK}},
 	}}
 }
 

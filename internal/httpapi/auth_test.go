@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -36,21 +35,6 @@ const (
 	protectedPath = "/v1/participants" // needs participants:read
 	formType      = "application/x-www-form-urlencoded"
 )
-
-// formBody encodes name, value pairs as a form body.
-func formBody(pairs ...string) string {
-	v := url.Values{}
-	for i := 0; i+1 < len(pairs); i += 2 {
-		v.Set(pairs[i], pairs[i+1])
-	}
-	return v.Encode()
-}
-
-// postToken sends a form body to the token endpoint; more headers come in name, value pairs.
-func postToken(t *testing.T, env *apitest.Env, form string, headers ...string) apitest.Response {
-	t.Helper()
-	return env.Do(t, http.MethodPost, "/v1/auth/token", "", form, append([]string{"Content-Type", formType}, headers...)...)
-}
 
 // tokenAnswer is a token endpoint answer, with refresh_token's presence kept apart from its value.
 type tokenAnswer struct {
@@ -132,14 +116,6 @@ func wantRetryAfter(t *testing.T, res apitest.Response) int {
 	return n
 }
 
-func passwordForm(email, password string) string {
-	return formBody("grant_type", "password", "username", email, "password", password)
-}
-
-func clientCredentialsForm(clientID, secret string, more ...string) string {
-	return formBody(append([]string{"grant_type", "client_credentials", "client_id", clientID, "client_secret", secret}, more...)...)
-}
-
 func basicAuth(id, secret string) string {
 	return "Basic " + base64.StdEncoding.EncodeToString([]byte(id+":"+secret))
 }
@@ -162,7 +138,7 @@ func TestAuthPasswordGrant(t *testing.T) {
 	userID, email := env.MustCreateUser(t, trust.ID, domain.RoleCoordinator)
 
 	t.Run("form body", func(t *testing.T) {
-		tok := wantToken(t, postToken(t, env, passwordForm(email, apitest.Password)))
+		tok := wantToken(t, env.PostToken(t, apitest.PasswordGrant(email, apitest.Password)))
 		if tok.RefreshToken == nil || *tok.RefreshToken == "" {
 			t.Errorf("no refresh_token")
 		}
@@ -202,12 +178,12 @@ func TestAuthPasswordGrant(t *testing.T) {
 	})
 
 	t.Run("email in another case", func(t *testing.T) {
-		wantToken(t, postToken(t, env, passwordForm(strings.ToUpper(email), apitest.Password)))
+		wantToken(t, env.PostToken(t, apitest.PasswordGrant(strings.ToUpper(email), apitest.Password)))
 	})
 
 	t.Run("missing fields", func(t *testing.T) {
-		wantOAuthError(t, postToken(t, env, formBody("grant_type", "password", "password", apitest.Password)), http.StatusBadRequest, "invalid_request")
-		wantOAuthError(t, postToken(t, env, formBody("grant_type", "password", "username", email)), http.StatusBadRequest, "invalid_request")
+		wantOAuthError(t, env.PostToken(t, apitest.Form("grant_type", "password", "password", apitest.Password)), http.StatusBadRequest, "invalid_request")
+		wantOAuthError(t, env.PostToken(t, apitest.Form("grant_type", "password", "username", email)), http.StatusBadRequest, "invalid_request")
 	})
 
 	t.Run("no user enumeration", func(t *testing.T) {
@@ -217,9 +193,9 @@ func TestAuthPasswordGrant(t *testing.T) {
 		if _, err := env.DB.SQL().ExecContext(context.Background(), `UPDATE users SET enabled = false WHERE email = $1`, disabled); err != nil {
 			t.Fatal(err)
 		}
-		unknown := postToken(t, env, passwordForm("nobody-"+uuid.NewString()[:8]+"@example.org", apitest.Password))
-		wrong := postToken(t, env, passwordForm(other, "not the password at all"))
-		off := postToken(t, env, passwordForm(disabled, apitest.Password))
+		unknown := env.PostToken(t, apitest.PasswordGrant("nobody-"+uuid.NewString()[:8]+"@example.org", apitest.Password))
+		wrong := env.PostToken(t, apitest.PasswordGrant(other, "not the password at all"))
+		off := env.PostToken(t, apitest.PasswordGrant(disabled, apitest.Password))
 		wantOAuthError(t, unknown, http.StatusBadRequest, "invalid_grant")
 		wantOAuthError(t, wrong, http.StatusBadRequest, "invalid_grant")
 		wantOAuthError(t, off, http.StatusBadRequest, "invalid_grant")
@@ -239,7 +215,7 @@ func TestAuthRefreshRotation(t *testing.T) {
 	userID, email := env.MustCreateUser(t, trust.ID, domain.RoleCoordinator)
 	signIn := func(t *testing.T) tokenAnswer {
 		t.Helper()
-		tok := wantToken(t, postToken(t, env, passwordForm(email, apitest.Password)))
+		tok := wantToken(t, env.PostToken(t, apitest.PasswordGrant(email, apitest.Password)))
 		if tok.RefreshToken == nil {
 			t.Fatalf("no refresh_token")
 		}
@@ -247,11 +223,11 @@ func TestAuthRefreshRotation(t *testing.T) {
 	}
 	refresh := func(t *testing.T, token string) apitest.Response {
 		t.Helper()
-		return postToken(t, env, formBody("grant_type", "refresh_token", "refresh_token", token))
+		return env.PostToken(t, apitest.Form("grant_type", "refresh_token", "refresh_token", token))
 	}
 	revoke := func(t *testing.T, token string) {
 		t.Helper()
-		res := env.Do(t, http.MethodPost, "/v1/auth/revoke", "", formBody("token", token), "Content-Type", formType)
+		res := env.Do(t, http.MethodPost, "/v1/auth/revoke", "", apitest.Form("token", token), "Content-Type", formType)
 		if res.Status != http.StatusOK {
 			t.Fatalf("revoke: %d %s", res.Status, res.Body)
 		}
@@ -313,7 +289,7 @@ func TestAuthRefreshRotation(t *testing.T) {
 	})
 
 	t.Run("missing refresh_token", func(t *testing.T) {
-		wantOAuthError(t, postToken(t, env, formBody("grant_type", "refresh_token")), http.StatusBadRequest, "invalid_request")
+		wantOAuthError(t, env.PostToken(t, apitest.Form("grant_type", "refresh_token")), http.StatusBadRequest, "invalid_request")
 	})
 
 	t.Run("unknown refresh token", func(t *testing.T) {
@@ -332,7 +308,7 @@ func TestAuthRefreshRotation(t *testing.T) {
 
 	t.Run("disabled user", func(t *testing.T) {
 		id, otherEmail := env.MustCreateUser(t, trust.ID, domain.RoleViewer)
-		tok := wantToken(t, postToken(t, env, passwordForm(otherEmail, apitest.Password)))
+		tok := wantToken(t, env.PostToken(t, apitest.PasswordGrant(otherEmail, apitest.Password)))
 		if _, err := env.DB.SQL().ExecContext(context.Background(), `UPDATE users SET enabled = false WHERE id = $1`, id); err != nil {
 			t.Fatal(err)
 		}
@@ -347,7 +323,7 @@ func TestAuthRefreshConcurrentReuse(t *testing.T) {
 	env := apitest.New(t)
 	trust := env.Organisation(t, domain.KindTrust, "Riverside Community Health NHS Trust")
 	_, email := env.MustCreateUser(t, trust.ID, domain.RoleCoordinator)
-	tok := wantToken(t, postToken(t, env, passwordForm(email, apitest.Password)))
+	tok := wantToken(t, env.PostToken(t, apitest.PasswordGrant(email, apitest.Password)))
 
 	const n = 8
 	statuses := make([]int, n)
@@ -358,7 +334,7 @@ func TestAuthRefreshConcurrentReuse(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			req, err := http.NewRequest(http.MethodPost, env.URL+"/v1/auth/token",
-				strings.NewReader(formBody("grant_type", "refresh_token", "refresh_token", *tok.RefreshToken)))
+				strings.NewReader(apitest.Form("grant_type", "refresh_token", "refresh_token", *tok.RefreshToken)))
 			if err != nil {
 				errs[i] = err
 				return
@@ -402,7 +378,7 @@ func TestAuthClientCredentials(t *testing.T) {
 
 	var clientToken string
 	t.Run("form fields", func(t *testing.T) {
-		tok := wantToken(t, postToken(t, env, clientCredentialsForm(clientID, secret)))
+		tok := wantToken(t, env.PostToken(t, apitest.ClientGrant(clientID, secret)))
 		if tok.RefreshToken != nil {
 			t.Errorf("a client credentials grant returned a refresh_token")
 		}
@@ -420,14 +396,14 @@ func TestAuthClientCredentials(t *testing.T) {
 	}
 
 	t.Run("HTTP Basic", func(t *testing.T) {
-		tok := wantToken(t, postToken(t, env, formBody("grant_type", "client_credentials"), "Authorization", basicAuth(clientID, secret)))
+		tok := wantToken(t, env.PostToken(t, apitest.Form("grant_type", "client_credentials"), "Authorization", basicAuth(clientID, secret)))
 		if tok.RefreshToken != nil || tok.Scope != "participants:read" {
 			t.Errorf("token answer %+v", tok)
 		}
 	})
 
 	t.Run("explicit scope within the grant", func(t *testing.T) {
-		tok := wantToken(t, postToken(t, env, clientCredentialsForm(clientID, secret, "scope", "participants:read")))
+		tok := wantToken(t, env.PostToken(t, apitest.ClientGrant(clientID, secret, "scope", "participants:read")))
 		if tok.Scope != "participants:read" {
 			t.Errorf("scope = %q", tok.Scope)
 		}
@@ -438,19 +414,19 @@ func TestAuthClientCredentials(t *testing.T) {
 		// failure count (see TestAuthOneFailureDoesNotLockOut) stays out of the other cases.
 		_, first, firstSecret := env.APIClient(t, admin, trust.ID, "participants:read")
 		_, second, _ := env.APIClient(t, admin, trust.ID, "participants:read")
-		wrong := wantOAuthError(t, postToken(t, env, clientCredentialsForm(first, firstSecret+"x")), http.StatusUnauthorized, "invalid_client")
-		unknown := wantOAuthError(t, postToken(t, env, clientCredentialsForm("p4w_"+strings.Repeat("0", 24), firstSecret)), http.StatusUnauthorized, "invalid_client")
+		wrong := wantOAuthError(t, env.PostToken(t, apitest.ClientGrant(first, firstSecret+"x")), http.StatusUnauthorized, "invalid_client")
+		unknown := wantOAuthError(t, env.PostToken(t, apitest.ClientGrant("p4w_"+strings.Repeat("0", 24), firstSecret)), http.StatusUnauthorized, "invalid_client")
 		if wrong != unknown {
 			t.Errorf("an unknown client and a wrong secret answer differently: %+v, %+v", unknown, wrong)
 		}
 		// Another client's secret is no secret of this one.
-		wantOAuthError(t, postToken(t, env, formBody("grant_type", "client_credentials"), "Authorization", basicAuth(second, firstSecret)),
+		wantOAuthError(t, env.PostToken(t, apitest.Form("grant_type", "client_credentials"), "Authorization", basicAuth(second, firstSecret)),
 			http.StatusUnauthorized, "invalid_client")
 	})
 
 	t.Run("scope not granted", func(t *testing.T) {
-		wantOAuthError(t, postToken(t, env, clientCredentialsForm(clientID, secret, "scope", "participants:write")), http.StatusBadRequest, "invalid_scope")
-		wantOAuthError(t, postToken(t, env, clientCredentialsForm(clientID, secret, "scope", "participants:read participants:write")), http.StatusBadRequest, "invalid_scope")
+		wantOAuthError(t, env.PostToken(t, apitest.ClientGrant(clientID, secret, "scope", "participants:write")), http.StatusBadRequest, "invalid_scope")
+		wantOAuthError(t, env.PostToken(t, apitest.ClientGrant(clientID, secret, "scope", "participants:read participants:write")), http.StatusBadRequest, "invalid_scope")
 	})
 
 	t.Run("the token holds its scopes only", func(t *testing.T) {
@@ -489,7 +465,7 @@ func TestAuthClientCredentials(t *testing.T) {
 			}
 			time.Sleep(100 * time.Millisecond)
 		}
-		wantOAuthError(t, postToken(t, env, clientCredentialsForm(clientID, secret)), http.StatusUnauthorized, "invalid_client")
+		wantOAuthError(t, env.PostToken(t, apitest.ClientGrant(clientID, secret)), http.StatusUnauthorized, "invalid_client")
 	})
 }
 
@@ -515,8 +491,8 @@ func TestAuthOneFailureDoesNotLockOut(t *testing.T) {
 
 	t.Run("user", func(t *testing.T) {
 		_, email := env.MustCreateUser(t, trust.ID, domain.RoleCoordinator)
-		wantOAuthError(t, postToken(t, env, passwordForm(email, "mistyped password")), http.StatusBadRequest, "invalid_grant")
-		res := postToken(t, env, passwordForm(email, apitest.Password))
+		wantOAuthError(t, env.PostToken(t, apitest.PasswordGrant(email, "mistyped password")), http.StatusBadRequest, "invalid_grant")
+		res := env.PostToken(t, apitest.PasswordGrant(email, apitest.Password))
 		if res.Status == http.StatusInternalServerError {
 			t.Fatal(bug)
 		}
@@ -525,8 +501,8 @@ func TestAuthOneFailureDoesNotLockOut(t *testing.T) {
 	t.Run("API client", func(t *testing.T) {
 		admin := env.User(t, trust.ID, domain.RoleOrgAdmin)
 		_, clientID, secret := env.APIClient(t, admin, trust.ID, "participants:read")
-		wantOAuthError(t, postToken(t, env, clientCredentialsForm(clientID, "mistyped")), http.StatusUnauthorized, "invalid_client")
-		res := postToken(t, env, clientCredentialsForm(clientID, secret))
+		wantOAuthError(t, env.PostToken(t, apitest.ClientGrant(clientID, "mistyped")), http.StatusUnauthorized, "invalid_client")
+		res := env.PostToken(t, apitest.ClientGrant(clientID, secret))
 		if res.Status == http.StatusInternalServerError {
 			t.Fatal(bug)
 		}
@@ -542,7 +518,7 @@ func TestAuthClientCredentialsBasicChallenge(t *testing.T) {
 	trust := env.Organisation(t, domain.KindTrust, "Northgate Teaching Hospitals NHS Foundation Trust")
 	admin := env.User(t, trust.ID, domain.RoleOrgAdmin)
 	_, clientID, _ := env.APIClient(t, admin, trust.ID, "participants:read")
-	res := postToken(t, env, formBody("grant_type", "client_credentials"), "Authorization", basicAuth(clientID, "wrong"))
+	res := env.PostToken(t, apitest.Form("grant_type", "client_credentials"), "Authorization", basicAuth(clientID, "wrong"))
 	wantOAuthError(t, res, http.StatusUnauthorized, "invalid_client")
 	if got := res.Header.Get("WWW-Authenticate"); !strings.HasPrefix(got, "Basic") {
 		t.Fatal(`regression: POST /v1/auth/token with failed HTTP Basic client authentication answers 401 invalid_client without ` +
@@ -558,8 +534,8 @@ func TestAuthClientTokenScopeIsPerToken(t *testing.T) {
 	trust := env.Organisation(t, domain.KindTrust, "Northgate Teaching Hospitals NHS Foundation Trust")
 	admin := env.User(t, trust.ID, domain.RoleOrgAdmin)
 	_, clientID, secret := env.APIClient(t, admin, trust.ID, "participants:read", "participants:write")
-	full := wantToken(t, postToken(t, env, clientCredentialsForm(clientID, secret)))
-	narrow := wantToken(t, postToken(t, env, clientCredentialsForm(clientID, secret, "scope", "participants:read")))
+	full := wantToken(t, env.PostToken(t, apitest.ClientGrant(clientID, secret)))
+	narrow := wantToken(t, env.PostToken(t, apitest.ClientGrant(clientID, secret, "scope", "participants:read")))
 	if narrow.Scope != "participants:read" {
 		t.Fatalf("narrowed scope = %q", narrow.Scope)
 	}
@@ -763,7 +739,7 @@ func TestAuthRateLimitPerAddress(t *testing.T) {
 		return apitest.Response{Status: res.StatusCode, Header: res.Header, Body: b}
 	}
 	// A cheap refusal (no password hashing): what matters is that each request counts.
-	attempt := formBody("grant_type", "password", "username", "someone@example.org")
+	attempt := apitest.Form("grant_type", "password", "username", "someone@example.org")
 	var limited *apitest.Response
 	for i := range 40 {
 		res := do(t, http.MethodPost, "/v1/auth/token", attempt)
@@ -807,7 +783,7 @@ func TestAuthThrottlePerAccount(t *testing.T) {
 			if i%2 == 1 {
 				name = strings.ToUpper(email)
 			}
-			res := postToken(t, env, passwordForm(name, "wrong password "+strconv.Itoa(i)))
+			res := env.PostToken(t, apitest.PasswordGrant(name, "wrong password "+strconv.Itoa(i)))
 			skipIfLockedOut(t, res)
 			wantOAuthError(t, res, http.StatusBadRequest, "invalid_grant")
 		}
@@ -817,13 +793,13 @@ func TestAuthThrottlePerAccount(t *testing.T) {
 	t.Run("known account", func(t *testing.T) {
 		_, email := env.MustCreateUser(t, trust.ID, domain.RoleCoordinator)
 		fail(t, email)
-		res := postToken(t, env, passwordForm(email, apitest.Password))
+		res := env.PostToken(t, apitest.PasswordGrant(email, apitest.Password))
 		wait := wantRetryAfter(t, res)
 		known = shapeOf(res.Problem(t))
 		// The block passes: then the right password works, and clears the count.
 		deadline := time.Now().Add(time.Duration(wait)*time.Second + 3*time.Second)
 		for {
-			res := postToken(t, env, passwordForm(email, apitest.Password))
+			res := env.PostToken(t, apitest.PasswordGrant(email, apitest.Password))
 			if res.Status == http.StatusOK {
 				break
 			}
@@ -835,13 +811,13 @@ func TestAuthThrottlePerAccount(t *testing.T) {
 			}
 			time.Sleep(200 * time.Millisecond)
 		}
-		wantOAuthError(t, postToken(t, env, passwordForm(email, "wrong again")), http.StatusBadRequest, "invalid_grant")
+		wantOAuthError(t, env.PostToken(t, apitest.PasswordGrant(email, "wrong again")), http.StatusBadRequest, "invalid_grant")
 	})
 
 	t.Run("unknown account", func(t *testing.T) {
 		email := "nobody-" + uuid.NewString()[:8] + "@example.org"
 		fail(t, email)
-		res := postToken(t, env, passwordForm(email, apitest.Password))
+		res := env.PostToken(t, apitest.PasswordGrant(email, apitest.Password))
 		wantRetryAfter(t, res)
 		unknown = shapeOf(res.Problem(t))
 	})
@@ -854,11 +830,11 @@ func TestAuthThrottlePerAccount(t *testing.T) {
 		admin := env.User(t, trust.ID, domain.RoleOrgAdmin)
 		_, clientID, secret := env.APIClient(t, admin, trust.ID, "participants:read")
 		for range 5 {
-			res := postToken(t, env, clientCredentialsForm(clientID, "wrong"))
+			res := env.PostToken(t, apitest.ClientGrant(clientID, "wrong"))
 			skipIfLockedOut(t, res)
 			wantOAuthError(t, res, http.StatusUnauthorized, "invalid_client")
 		}
-		wantRetryAfter(t, postToken(t, env, clientCredentialsForm(clientID, secret)))
+		wantRetryAfter(t, env.PostToken(t, apitest.ClientGrant(clientID, secret)))
 	})
 }
 
@@ -890,7 +866,7 @@ func TestAuthThrottleUnderConcurrency(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			req, err := http.NewRequest(http.MethodPost, env.URL+"/v1/auth/token", strings.NewReader(passwordForm(email, "guess "+strconv.Itoa(i))))
+			req, err := http.NewRequest(http.MethodPost, env.URL+"/v1/auth/token", strings.NewReader(apitest.PasswordGrant(email, "guess "+strconv.Itoa(i))))
 			if err != nil {
 				errs[i] = err
 				return
@@ -990,14 +966,14 @@ func TestAuthAudit(t *testing.T) {
 	// A failed sign-in, of another account (one failure of an account is all this test needs),
 	// and one of an email that names no account.
 	otherID, otherEmail := env.MustCreateUser(t, trust.ID, domain.RoleViewer)
-	wantOAuthError(t, postToken(t, env, passwordForm(otherEmail, wrongPassword)), http.StatusBadRequest, "invalid_grant")
+	wantOAuthError(t, env.PostToken(t, apitest.PasswordGrant(otherEmail, wrongPassword)), http.StatusBadRequest, "invalid_grant")
 	nobody := "nobody-" + uuid.NewString()[:8] + "@example.org"
-	wantOAuthError(t, postToken(t, env, passwordForm(nobody, wrongPassword)), http.StatusBadRequest, "invalid_grant")
-	tok := wantToken(t, postToken(t, env, passwordForm(email, apitest.Password)))
-	refreshed := wantToken(t, postToken(t, env, formBody("grant_type", "refresh_token", "refresh_token", *tok.RefreshToken)))
+	wantOAuthError(t, env.PostToken(t, apitest.PasswordGrant(nobody, wrongPassword)), http.StatusBadRequest, "invalid_grant")
+	tok := wantToken(t, env.PostToken(t, apitest.PasswordGrant(email, apitest.Password)))
+	refreshed := wantToken(t, env.PostToken(t, apitest.Form("grant_type", "refresh_token", "refresh_token", *tok.RefreshToken)))
 	clientUUID, clientID, secret := env.APIClient(t, refreshed.AccessToken, trust.ID, "participants:read")
-	wantOAuthError(t, postToken(t, env, clientCredentialsForm(clientID, wrongPassword)), http.StatusUnauthorized, "invalid_client")
-	client := wantToken(t, postToken(t, env, clientCredentialsForm(clientID, secret)))
+	wantOAuthError(t, env.PostToken(t, apitest.ClientGrant(clientID, wrongPassword)), http.StatusUnauthorized, "invalid_client")
+	client := wantToken(t, env.PostToken(t, apitest.ClientGrant(clientID, secret)))
 
 	// Failed sign-ins are audited in the name of nobody: against the account the name given
 	// belongs to, in its organisation, whose admins see them; against no account and no

@@ -220,7 +220,7 @@ func TestCohortListFilters(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := listIDs(t, env, tc.token, "/v1/cohorts", tc.query); !apitest.SameSet(got, tc.want) {
+			if got := listIDs(t, env, "/v1/cohorts", tc.token, tc.query); !apitest.SameSet(got, tc.want) {
 				t.Errorf("got %v, want %v", got, tc.want)
 			}
 		})

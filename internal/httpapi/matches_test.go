@@ -13,6 +13,7 @@ import (
 	"github.com/p4w-nhs/p4w/internal/domain"
 )
 
+// matchDoc is a mentoring match as the API sends it; a nil pointer is a JSON null.
 type matchDoc struct {
 	ID             string    `json:"id"`
 	OrganisationID string    `json:"organisation_id"`
@@ -29,6 +30,7 @@ type matchDoc struct {
 	Version        int64     `json:"version"`
 }
 
+// checkInDoc is a check-in of a match as the API sends it.
 type checkInDoc struct {
 	ID             string `json:"id"`
 	MatchID        string `json:"match_id"`
@@ -121,12 +123,12 @@ func TestMatchRules(t *testing.T) {
 	}
 
 	// Lists and their filters.
-	wantList(t, env, token, path, nil, m.ID, long.ID)
-	wantList(t, env, token, path, url.Values{"mentor_id": {pro.ID}}, m.ID)
-	wantList(t, env, token, path, url.Values{"participant_id": {luca}}, long.ID)
-	wantList(t, env, token, path, url.Values{"status": {"active"}}, m.ID, long.ID)
-	wantList(t, env, token, path, url.Values{"status": {"ended_early"}})
-	wantList(t, env, token, path, url.Values{"mentor_id": {pro.ID}, "participant_id": {luca}})
+	wantList(t, env, path, token, nil, m.ID, long.ID)
+	wantList(t, env, path, token, url.Values{"mentor_id": {pro.ID}}, m.ID)
+	wantList(t, env, path, token, url.Values{"participant_id": {luca}}, long.ID)
+	wantList(t, env, path, token, url.Values{"status": {"active"}}, m.ID, long.ID)
+	wantList(t, env, path, token, url.Values{"status": {"ended_early"}})
+	wantList(t, env, path, token, url.Values{"mentor_id": {pro.ID}, "participant_id": {luca}})
 
 	// A change is checked as a create is.
 	apitest.WantProblem(t, env.Patch(t, path+"/"+m.ID, token, `{"planned_end_on":"2027-07-16"}`), http.StatusUnprocessableEntity, "planned_end_on")
@@ -145,16 +147,16 @@ func TestMatchRules(t *testing.T) {
 		t.Errorf("ended early: %+v", ended)
 	}
 	apitest.WantProblem(t, env.Patch(t, path+"/"+m.ID, token, `{"status":"completed"}`, "If-Match", `"1"`), http.StatusPreconditionFailed, "")
-	wantList(t, env, token, path, url.Values{"status": {"ended_early"}}, m.ID)
-	wantList(t, env, token, path, url.Values{"status": {"active"}}, long.ID)
+	wantList(t, env, path, token, url.Values{"status": {"ended_early"}}, m.ID)
+	wantList(t, env, path, token, url.Values{"status": {"active"}}, long.ID)
 	// A reason cannot then be taken away from a match that ended early.
 	apitest.WantProblem(t, env.Patch(t, path+"/"+m.ID, token, `{"end_reason":null}`), http.StatusUnprocessableEntity, "end_reason")
 
 	// Tombstones.
 	env.MustDelete(t, path+"/"+long.ID, token)
-	wantList(t, env, token, path, nil, m.ID)
-	wantTombstone(t, env, token, path, url.Values{"include_deleted": {"true"}}, long.ID)
-	wantTombstone(t, env, token, path, updatedSince(long.UpdatedAt), long.ID)
+	wantList(t, env, path, token, nil, m.ID)
+	wantTombstone(t, env, path, token, url.Values{"include_deleted": {"true"}}, long.ID)
+	wantTombstone(t, env, path, token, updatedSince(long.UpdatedAt), long.ID)
 	apitest.WantProblem(t, env.Patch(t, path+"/"+long.ID, token, `{"status":"completed"}`), http.StatusConflict, "")
 }
 

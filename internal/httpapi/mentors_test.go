@@ -14,7 +14,7 @@ import (
 	"github.com/p4w-nhs/p4w/internal/domain"
 )
 
-// A mentor as the API sends it; here and in the other records, a nil pointer is a JSON null.
+// mentorDoc is a mentor as the API sends it; a nil pointer is a JSON null.
 type mentorDoc struct {
 	ID             string    `json:"id"`
 	OrganisationID string    `json:"organisation_id"`
@@ -45,7 +45,7 @@ func rowIDs(rows []listedRow) []string {
 }
 
 // wantList checks that the collection at path with query lists exactly want, in any order.
-func wantList(tb testing.TB, env *apitest.Env, token, path string, query url.Values, want ...string) {
+func wantList(tb testing.TB, env *apitest.Env, path, token string, query url.Values, want ...string) {
 	tb.Helper()
 	if got := rowIDs(apitest.FirstPage[listedRow](tb, env, path, token, query)); !apitest.SameSet(got, want) {
 		tb.Errorf("GET %s?%s = %v, want %v", path, query.Encode(), got, want)
@@ -53,7 +53,7 @@ func wantList(tb testing.TB, env *apitest.Env, token, path string, query url.Val
 }
 
 // wantTombstone checks that the collection at path with query lists id, marked deleted.
-func wantTombstone(tb testing.TB, env *apitest.Env, token, path string, query url.Values, id string) {
+func wantTombstone(tb testing.TB, env *apitest.Env, path, token string, query url.Values, id string) {
 	tb.Helper()
 	rows := apitest.FirstPage[listedRow](tb, env, path, token, query)
 	i := slices.IndexFunc(rows, func(r listedRow) bool { return r.ID == id })
@@ -167,12 +167,12 @@ func TestMentorCRUD(t *testing.T) {
 	}
 
 	const path = "/v1/mentors"
-	wantList(t, env, token, path, nil, priya.ID, owen.ID, sam.ID)
-	wantList(t, env, token, path, url.Values{"kind": {"professional"}}, priya.ID, owen.ID)
-	wantList(t, env, token, path, url.Values{"kind": {"peer"}}, sam.ID)
-	wantList(t, env, token, path, url.Values{"active": {"true"}}, priya.ID, owen.ID, sam.ID)
-	wantList(t, env, token, path, url.Values{"active": {"false"}})
-	wantList(t, env, token, path, url.Values{"organisation_id": {org}}, priya.ID, owen.ID, sam.ID)
+	wantList(t, env, path, token, nil, priya.ID, owen.ID, sam.ID)
+	wantList(t, env, path, token, url.Values{"kind": {"professional"}}, priya.ID, owen.ID)
+	wantList(t, env, path, token, url.Values{"kind": {"peer"}}, sam.ID)
+	wantList(t, env, path, token, url.Values{"active": {"true"}}, priya.ID, owen.ID, sam.ID)
+	wantList(t, env, path, token, url.Values{"active": {"false"}})
+	wantList(t, env, path, token, url.Values{"organisation_id": {org}}, priya.ID, owen.ID, sam.ID)
 
 	// Standing a mentor down, with If-Match.
 	stood := apitest.MustPatch[mentorDoc](t, env, path+"/"+priya.ID, token, `{"active":false}`, "If-Match", `"1"`)
@@ -184,10 +184,10 @@ func TestMentorCRUD(t *testing.T) {
 	if got := apitest.MustGet[mentorDoc](t, env, path+"/"+priya.ID, token); got.Active || got.Version != 2 || orNull(got.GivenName) != "Priya" {
 		t.Errorf("a stale PATCH changed the mentor: %+v", got)
 	}
-	wantList(t, env, token, path, url.Values{"active": {"false"}}, priya.ID)
-	wantList(t, env, token, path, url.Values{"active": {"true"}}, owen.ID, sam.ID)
-	wantList(t, env, token, path, url.Values{"kind": {"professional"}, "active": {"true"}}, owen.ID)
-	wantList(t, env, token, path, url.Values{"kind": {"peer"}, "active": {"false"}})
+	wantList(t, env, path, token, url.Values{"active": {"false"}}, priya.ID)
+	wantList(t, env, path, token, url.Values{"active": {"true"}}, owen.ID, sam.ID)
+	wantList(t, env, path, token, url.Values{"kind": {"professional"}, "active": {"true"}}, owen.ID)
+	wantList(t, env, path, token, url.Values{"kind": {"peer"}, "active": {"false"}})
 
 	// A merge patch: null clears, absent leaves.
 	cleared := apitest.MustPatch[mentorDoc](t, env, path+"/"+priya.ID, token, `{"email":null}`)
@@ -199,14 +199,14 @@ func TestMentorCRUD(t *testing.T) {
 
 	// Deleting leaves a tombstone that syncing clients see.
 	apitest.WantProblem(t, env.Do(t, http.MethodDelete, path+"/"+owen.ID, token, "", "If-Match", `"7"`), http.StatusPreconditionFailed, "")
-	wantList(t, env, token, path, nil, priya.ID, owen.ID, sam.ID)
+	wantList(t, env, path, token, nil, priya.ID, owen.ID, sam.ID)
 	env.MustDelete(t, path+"/"+owen.ID, token, "If-Match", `"1"`)
 	env.MustDelete(t, path+"/"+owen.ID, token) // deleting twice is harmless
-	wantList(t, env, token, path, nil, priya.ID, sam.ID)
-	wantList(t, env, token, path, url.Values{"kind": {"professional"}}, priya.ID)
-	wantTombstone(t, env, token, path, url.Values{"include_deleted": {"true"}}, owen.ID)
-	wantList(t, env, token, path, url.Values{"include_deleted": {"true"}}, priya.ID, owen.ID, sam.ID)
-	wantTombstone(t, env, token, path, updatedSince(owen.UpdatedAt), owen.ID)
+	wantList(t, env, path, token, nil, priya.ID, sam.ID)
+	wantList(t, env, path, token, url.Values{"kind": {"professional"}}, priya.ID)
+	wantTombstone(t, env, path, token, url.Values{"include_deleted": {"true"}}, owen.ID)
+	wantList(t, env, path, token, url.Values{"include_deleted": {"true"}}, priya.ID, owen.ID, sam.ID)
+	wantTombstone(t, env, path, token, updatedSince(owen.UpdatedAt), owen.ID)
 	for _, r := range apitest.FirstPage[listedRow](t, env, path, token, url.Values{"include_deleted": {"true"}}) {
 		if r.Deleted != (r.ID == owen.ID) {
 			t.Errorf("mentor %s listed with deleted: %v", r.ID, r.Deleted)
@@ -264,7 +264,7 @@ func TestPeerMentorFromParticipant(t *testing.T) {
 	if got := apitest.MustGet[mentorDoc](t, env, "/v1/mentors/"+m.ID, token); !reflect.DeepEqual(got, m) {
 		t.Errorf("GET = %+v, want %+v", got, m)
 	}
-	wantList(t, env, token, "/v1/mentors", url.Values{"kind": {"peer"}}, m.ID)
+	wantList(t, env, "/v1/mentors", token, url.Values{"kind": {"peer"}}, m.ID)
 
 	// Once only.
 	apitest.WantProblem(t, env.Do(t, http.MethodPost, peerMentor, token, `{}`), http.StatusConflict, "")
@@ -332,7 +332,7 @@ func TestPeerMentorFromParticipant(t *testing.T) {
 	if erased.Version <= m.Version || !erased.UpdatedAt.After(m.UpdatedAt) {
 		t.Errorf("the mentor's erasure is not a change a syncing client sees: version %d, updated_at %v", erased.Version, erased.UpdatedAt)
 	}
-	wantList(t, env, token, "/v1/mentors", updatedSince(inesMentor.UpdatedAt.Add(time.Microsecond)), m.ID)
+	wantList(t, env, "/v1/mentors", token, updatedSince(inesMentor.UpdatedAt.Add(time.Microsecond)), m.ID)
 	for n, places := range personalDataIn(t, env, needles) {
 		t.Errorf("after erasure %q is still in %v", n, places)
 	}

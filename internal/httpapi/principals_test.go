@@ -114,30 +114,10 @@ func registerClient(t *testing.T, env *apitest.Env, adminToken string, org uuid.
 	return c
 }
 
-// clientTokenResponse signs an API client in with the client credentials grant.
-func clientTokenResponse(t *testing.T, env *apitest.Env, clientID, secret string) apitest.Response {
-	t.Helper()
-	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {clientID}, "client_secret": {secret}}
-	return env.Do(t, http.MethodPost, "/v1/auth/token", "", form.Encode(), "Content-Type", "application/x-www-form-urlencoded")
-}
-
 // clientToken returns an access token of the API client c.
 func clientToken(t *testing.T, env *apitest.Env, c clientRecord) string {
 	t.Helper()
-	res := clientTokenResponse(t, env, c.ClientID, c.ClientSecret)
-	apitest.WantStatus(t, res, http.StatusOK)
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	res.Decode(t, &tok)
-	return tok.AccessToken
-}
-
-// passwordSignIn tries the password grant and returns the response, whatever it is.
-func passwordSignIn(t *testing.T, env *apitest.Env, email, password string) apitest.Response {
-	t.Helper()
-	form := url.Values{"grant_type": {"password"}, "username": {email}, "password": {password}}
-	return env.Do(t, http.MethodPost, "/v1/auth/token", "", form.Encode(), "Content-Type", "application/x-www-form-urlencoded")
+	return env.ClientToken(t, c.ClientID, c.ClientSecret)
 }
 
 func userIDs(users []userRecord) []string {
@@ -486,7 +466,7 @@ func TestUserDisabledLosesAccess(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	res = passwordSignIn(t, env, email, principalsPassword)
+	res = env.PostToken(t, apitest.PasswordGrant(email, principalsPassword))
 	if res.Status != http.StatusBadRequest || !strings.Contains(string(res.Body), "invalid_grant") {
 		t.Errorf("a disabled user signs in: %d %s", res.Status, res.Body)
 	}
@@ -499,7 +479,7 @@ func TestUserReenabledSignsInAgain(t *testing.T) {
 	admin := env.User(t, trust.ID, domain.RoleOrgAdmin)
 	u, email := mustCreateUserVia(t, env, admin, trust.ID, domain.RoleCoordinator)
 	apitest.WantStatus(t, env.Patch(t, "/v1/users/"+u.ID, admin, `{"enabled":false}`), http.StatusOK)
-	if res := passwordSignIn(t, env, email, principalsPassword); res.Status != http.StatusBadRequest {
+	if res := env.PostToken(t, apitest.PasswordGrant(email, principalsPassword)); res.Status != http.StatusBadRequest {
 		t.Fatalf("a disabled user signs in: %d %s", res.Status, res.Body)
 	}
 	apitest.WantStatus(t, env.Patch(t, "/v1/users/"+u.ID, admin, `{"enabled":true}`), http.StatusOK)
@@ -601,7 +581,7 @@ func TestApiClientCreateShowsTheSecretOnce(t *testing.T) {
 		t.Errorf("token scope %q, want %v", scope, c.Scopes)
 	}
 	apitest.WantStatus(t, env.Do(t, http.MethodGet, "/v1/participants", token, ""), http.StatusOK)
-	if res := clientTokenResponse(t, env, c.ClientID, c.ClientSecret+"x"); res.Status != http.StatusUnauthorized {
+	if res := env.PostToken(t, apitest.ClientGrant(c.ClientID, c.ClientSecret+"x")); res.Status != http.StatusUnauthorized {
 		t.Errorf("a wrong secret: %d %s", res.Status, res.Body)
 	}
 }
@@ -805,7 +785,7 @@ func TestApiClientRevoke(t *testing.T) {
 	}
 
 	// The client signs in no more, and its token stops working.
-	if res := clientTokenResponse(t, env, c.ClientID, c.ClientSecret); res.Status != http.StatusUnauthorized {
+	if res := env.PostToken(t, apitest.ClientGrant(c.ClientID, c.ClientSecret)); res.Status != http.StatusUnauthorized {
 		t.Errorf("a revoked client signs in: %d %s", res.Status, res.Body)
 	}
 	deadline := time.Now().Add(6 * time.Second)

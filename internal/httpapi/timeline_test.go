@@ -11,6 +11,7 @@ import (
 	"github.com/p4w-nhs/p4w/internal/domain"
 )
 
+// timelineDoc is a participant's timeline as the API sends it.
 type timelineDoc struct {
 	ParticipantID string `json:"participant_id"`
 	Events        []struct {
@@ -147,7 +148,7 @@ func TestTimelineWithAnInterviewForACollaborationsVacancy(t *testing.T) {
 		t.Errorf("interview organisation_id %s, want the participant's %s", interview.OrganisationID, member.ID)
 	}
 	// The member trust sees the interview of its participant...
-	wantList(t, env, memberToken, "/v1/interviews", url.Values{"participant_id": {who}}, interview.ID)
+	wantList(t, env, "/v1/interviews", memberToken, url.Values{"participant_id": {who}}, interview.ID)
 	// ...and so its participant's timeline must answer.
 	res := env.Do(t, http.MethodGet, "/v1/participants/"+who+"/timeline", memberToken, "")
 	if res.Status != http.StatusOK {

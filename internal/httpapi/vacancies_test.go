@@ -13,6 +13,7 @@ import (
 	"github.com/p4w-nhs/p4w/internal/domain"
 )
 
+// vacancyDoc is a vacancy as the API sends it; a nil pointer is a JSON null.
 type vacancyDoc struct {
 	ID                     string    `json:"id"`
 	OrganisationID         string    `json:"organisation_id"`
@@ -27,6 +28,7 @@ type vacancyDoc struct {
 	Version                int64     `json:"version"`
 }
 
+// interviewDoc is an interview as the API sends it; a nil pointer is a JSON null.
 type interviewDoc struct {
 	ID             string    `json:"id"`
 	OrganisationID string    `json:"organisation_id"`
@@ -80,15 +82,15 @@ func TestVacanciesAndInterviews(t *testing.T) {
 	apitest.WantProblem(t, env.Patch(t, vacancies+"/"+lab.ID, token, `{"status":"filled"}`, "If-Match", `"1"`), http.StatusPreconditionFailed, "")
 	apitest.WantProblem(t, env.Patch(t, vacancies+"/"+lab.ID, token, `{"status":"paused"}`), http.StatusBadRequest, "status")
 
-	wantList(t, env, token, vacancies, nil, porter.ID, lab.ID, hcsw.ID)
-	wantList(t, env, token, vacancies, url.Values{"status": {"open"}}, porter.ID, hcsw.ID)
-	wantList(t, env, token, vacancies, url.Values{"status": {"closed"}}, lab.ID)
-	wantList(t, env, token, vacancies, url.Values{"status": {"filled"}})
-	wantList(t, env, token, vacancies, url.Values{"closing_after": {"2027-01-01"}}, porter.ID, lab.ID, hcsw.ID)
-	wantList(t, env, token, vacancies, url.Values{"closing_after": {"2027-03-01"}}, porter.ID, hcsw.ID)
-	wantList(t, env, token, vacancies, url.Values{"closing_after": {"2027-04-01"}}, hcsw.ID)
-	wantList(t, env, token, vacancies, url.Values{"closing_after": {"2027-05-01"}})
-	wantList(t, env, token, vacancies, url.Values{"status": {"open"}, "closing_after": {"2027-04-01"}}, hcsw.ID)
+	wantList(t, env, vacancies, token, nil, porter.ID, lab.ID, hcsw.ID)
+	wantList(t, env, vacancies, token, url.Values{"status": {"open"}}, porter.ID, hcsw.ID)
+	wantList(t, env, vacancies, token, url.Values{"status": {"closed"}}, lab.ID)
+	wantList(t, env, vacancies, token, url.Values{"status": {"filled"}})
+	wantList(t, env, vacancies, token, url.Values{"closing_after": {"2027-01-01"}}, porter.ID, lab.ID, hcsw.ID)
+	wantList(t, env, vacancies, token, url.Values{"closing_after": {"2027-03-01"}}, porter.ID, hcsw.ID)
+	wantList(t, env, vacancies, token, url.Values{"closing_after": {"2027-04-01"}}, hcsw.ID)
+	wantList(t, env, vacancies, token, url.Values{"closing_after": {"2027-05-01"}})
+	wantList(t, env, vacancies, token, url.Values{"status": {"open"}, "closing_after": {"2027-04-01"}}, hcsw.ID)
 	apitest.WantProblem(t, env.Do(t, http.MethodGet, vacancies+"?closing_after=soon", token, ""), http.StatusBadRequest, "closing_after")
 
 	// Interviews for two participants.
@@ -122,18 +124,18 @@ func TestVacanciesAndInterviews(t *testing.T) {
 		t.Errorf("GET after refused patches = %+v, want %+v", got, offered)
 	}
 
-	wantList(t, env, token, interviews, nil, amaraPorter.ID, jonahPorter.ID, amaraHCSW.ID)
-	wantList(t, env, token, interviews, url.Values{"vacancy_id": {porter.ID}}, amaraPorter.ID, jonahPorter.ID)
-	wantList(t, env, token, interviews, url.Values{"vacancy_id": {hcsw.ID}}, amaraHCSW.ID)
-	wantList(t, env, token, interviews, url.Values{"vacancy_id": {lab.ID}})
-	wantList(t, env, token, interviews, url.Values{"participant_id": {amara}}, amaraPorter.ID, amaraHCSW.ID)
-	wantList(t, env, token, interviews, url.Values{"participant_id": {jonah}}, jonahPorter.ID)
-	wantList(t, env, token, interviews, url.Values{"result": {"offered"}}, amaraPorter.ID)
-	wantList(t, env, token, interviews, url.Values{"result": {"not_offered"}}, jonahPorter.ID)
-	wantList(t, env, token, interviews, url.Values{"result": {"pending"}}, amaraHCSW.ID)
-	wantList(t, env, token, interviews, url.Values{"result": {"withdrawn"}})
-	wantList(t, env, token, interviews, url.Values{"vacancy_id": {porter.ID}, "result": {"offered"}}, amaraPorter.ID)
-	wantList(t, env, token, interviews, url.Values{"participant_id": {jonah}, "result": {"offered"}})
+	wantList(t, env, interviews, token, nil, amaraPorter.ID, jonahPorter.ID, amaraHCSW.ID)
+	wantList(t, env, interviews, token, url.Values{"vacancy_id": {porter.ID}}, amaraPorter.ID, jonahPorter.ID)
+	wantList(t, env, interviews, token, url.Values{"vacancy_id": {hcsw.ID}}, amaraHCSW.ID)
+	wantList(t, env, interviews, token, url.Values{"vacancy_id": {lab.ID}})
+	wantList(t, env, interviews, token, url.Values{"participant_id": {amara}}, amaraPorter.ID, amaraHCSW.ID)
+	wantList(t, env, interviews, token, url.Values{"participant_id": {jonah}}, jonahPorter.ID)
+	wantList(t, env, interviews, token, url.Values{"result": {"offered"}}, amaraPorter.ID)
+	wantList(t, env, interviews, token, url.Values{"result": {"not_offered"}}, jonahPorter.ID)
+	wantList(t, env, interviews, token, url.Values{"result": {"pending"}}, amaraHCSW.ID)
+	wantList(t, env, interviews, token, url.Values{"result": {"withdrawn"}})
+	wantList(t, env, interviews, token, url.Values{"vacancy_id": {porter.ID}, "result": {"offered"}}, amaraPorter.ID)
+	wantList(t, env, interviews, token, url.Values{"participant_id": {jonah}, "result": {"offered"}})
 
 	// What an interview refers to must exist, be the participant's own, and be within reach.
 	post := func(body string) apitest.Response { return env.Do(t, http.MethodPost, interviews, token, body) }
@@ -150,20 +152,20 @@ func TestVacanciesAndInterviews(t *testing.T) {
 	res = post(apitest.JSON(t, "vacancy_id", lab.ID, "participant_id", jonah, "held_on", "2027-03-03"))
 	apitest.WantProblem(t, res, http.StatusUnprocessableEntity, "vacancy_id")
 	apitest.WantProblem(t, env.Patch(t, vacancies+"/"+lab.ID, token, `{"status":"open"}`), http.StatusConflict, "")
-	wantList(t, env, token, vacancies, nil, porter.ID, hcsw.ID)
-	wantList(t, env, token, vacancies, url.Values{"status": {"closed"}})
-	wantTombstone(t, env, token, vacancies, url.Values{"include_deleted": {"true"}}, lab.ID)
-	wantList(t, env, token, vacancies, url.Values{"status": {"closed"}, "include_deleted": {"true"}}, lab.ID)
-	wantTombstone(t, env, token, vacancies, updatedSince(closed.UpdatedAt), lab.ID)
+	wantList(t, env, vacancies, token, nil, porter.ID, hcsw.ID)
+	wantList(t, env, vacancies, token, url.Values{"status": {"closed"}})
+	wantTombstone(t, env, vacancies, token, url.Values{"include_deleted": {"true"}}, lab.ID)
+	wantList(t, env, vacancies, token, url.Values{"status": {"closed"}, "include_deleted": {"true"}}, lab.ID)
+	wantTombstone(t, env, vacancies, token, updatedSince(closed.UpdatedAt), lab.ID)
 	if n := env.MustQueryInt(t, `SELECT count(*) FROM interviews`); n != 3 {
 		t.Errorf("%d interviews, want 3", n)
 	}
 
 	// A deleted interview.
 	env.MustDelete(t, interviews+"/"+amaraHCSW.ID, token)
-	wantList(t, env, token, interviews, url.Values{"participant_id": {amara}}, amaraPorter.ID)
-	wantList(t, env, token, interviews, url.Values{"result": {"pending"}})
-	wantTombstone(t, env, token, interviews, url.Values{"participant_id": {amara}, "include_deleted": {"true"}}, amaraHCSW.ID)
-	wantTombstone(t, env, token, interviews, updatedSince(amaraHCSW.UpdatedAt), amaraHCSW.ID)
+	wantList(t, env, interviews, token, url.Values{"participant_id": {amara}}, amaraPorter.ID)
+	wantList(t, env, interviews, token, url.Values{"result": {"pending"}})
+	wantTombstone(t, env, interviews, token, url.Values{"participant_id": {amara}, "include_deleted": {"true"}}, amaraHCSW.ID)
+	wantTombstone(t, env, interviews, token, updatedSince(amaraHCSW.UpdatedAt), amaraHCSW.ID)
 	apitest.WantProblem(t, env.Patch(t, interviews+"/"+amaraHCSW.ID, token, `{"result":"offered"}`), http.StatusConflict, "")
 }
