@@ -92,6 +92,8 @@ func New(tb testing.TB) *Env {
 	}
 	srv := httptest.NewServer(handler)
 	tb.Cleanup(srv.Close)
+	// A second set of services on the same database and keys, for setting up test data: the
+	// handler's own are out of reach until app can build a handler on services already built.
 	s, err := app.NewServices(cfg, db)
 	if err != nil {
 		tb.Fatalf("build services: %v", err)
