@@ -2,11 +2,9 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/p4w-nhs/p4w/internal/domain"
 )
@@ -63,6 +61,7 @@ func NewCohorts(db *DB) *Cohorts {
 		toModel:  cohortModel,
 		newID:    func(m *cohort) { m.ID = NewID() },
 		filter: func(s *statement, f domain.CohortFilter) {
+			anyOf(s, "id", f.IDs)
 			eq(s, "programme_id", f.ProgrammeID)
 			eq(s, "organisation_id", f.OrganisationID)
 			eq(s, "status", f.Status)
@@ -81,8 +80,7 @@ func NewCohorts(db *DB) *Cohorts {
 // enrolments, and the capacity CHECK refuses the one that would overfill the cohort.
 func (r *Cohorts) TakePlaces(ctx context.Context, id uuid.UUID, delta int) error {
 	tag, err := r.db.Exec(ctx, "UPDATE cohorts SET places_taken = places_taken + $1 WHERE id = $2", delta, id)
-	var pg *pgconn.PgError
-	if errors.As(err, &pg) && pg.Code == "23514" { // check_violation: places_taken <= capacity
+	if sqlState(err) == "23514" { // check_violation: places_taken <= capacity
 		return domain.Errorf(domain.CodeConflict, "the cohort is full")
 	}
 	if err != nil {

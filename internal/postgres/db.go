@@ -19,6 +19,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"gorm.io/driver/postgres"
@@ -103,6 +104,9 @@ const scopeSQL = `SELECT set_config('role', 'p4w_api', true), set_config('p4w.re
 // round trip instead of three (BEGIN with the scope, the query, COMMIT). A connection left in
 // any state but idle (a read cancelled half way, say) is closed, not pooled again.
 func (db *DB) SendBatch(ctx context.Context, b *pgx.Batch) error {
+	for _, q := range b.QueuedQueries {
+		pgArgs(q.Arguments)
+	}
 	if t, ok := txFrom(ctx); ok {
 		return t.pgx(func(c *pgx.Conn) error { return c.SendBatch(ctx, b).Close() })
 	}
@@ -110,6 +114,23 @@ func (db *DB) SendBatch(ctx context.Context, b *pgx.Batch) error {
 	scoped.Queue(scopeSQL, reachSetting(ctx))
 	scoped.QueuedQueries = append(scoped.QueuedQueries, b.QueuedQueries...)
 	return db.pool.SendBatch(ctx, scoped).Close()
+}
+
+// pgArgs passes ids to pgx as its own UUID type, which it encodes directly, instead of
+// through driver.Valuer as strings that it would parse again. It converts args in place.
+func pgArgs(args []any) {
+	for i, a := range args {
+		switch v := a.(type) {
+		case uuid.UUID:
+			args[i] = pgtype.UUID{Bytes: v, Valid: true}
+		case []uuid.UUID:
+			list := make([]pgtype.UUID, len(v))
+			for j, id := range v {
+				list[j] = pgtype.UUID{Bytes: id, Valid: true}
+			}
+			args[i] = list
+		}
+	}
 }
 
 // Query runs sql and hands its rows to read.
@@ -156,18 +177,27 @@ func (db *DB) orm(ctx context.Context) *gorm.DB {
 
 // translate turns storage errors into domain errors; what stays is an internal error.
 func translate(err error, what string) error {
-	var pg *pgconn.PgError
-	switch {
-	case err == nil:
+	if err == nil {
 		return nil
+	}
+	switch code := sqlState(err); {
 	case errors.Is(err, gorm.ErrRecordNotFound), errors.Is(err, pgx.ErrNoRows):
 		return domain.NotFound(what)
-	case errors.Is(err, gorm.ErrDuplicatedKey), errors.As(err, &pg) && pg.Code == "23505":
+	case errors.Is(err, gorm.ErrDuplicatedKey), code == "23505": // unique_violation
 		return domain.Errorf(domain.CodeConflict, "%s already exists", what)
-	case errors.Is(err, gorm.ErrForeignKeyViolated), errors.As(err, &pg) && pg.Code == "23503":
+	case errors.Is(err, gorm.ErrForeignKeyViolated), code == "23503": // foreign_key_violation
 		return domain.Errorf(domain.CodeConflict, "%s refers to a record that does not exist", what)
 	}
 	return fmt.Errorf("%s: %w", what, err)
+}
+
+// sqlState is PostgreSQL's error code of err, or "".
+func sqlState(err error) string {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		return pg.Code
+	}
+	return ""
 }
 
 // NewID returns a time-ordered UUIDv7.

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"reflect"
 	"strconv"
 	"strings"
@@ -21,6 +22,7 @@ type statement struct {
 	text  strings.Builder
 	args  []any
 	where bool // a WHERE has been written
+	limit int  // the rows the statement returns at most, if known: room to make for them
 }
 
 // write appends sql, numbering its ? placeholders $n after the arguments already taken.
@@ -86,7 +88,7 @@ func selectFrom[M any]() *statement {
 func rows[M any](ctx context.Context, db *DB, s *statement) ([]M, error) {
 	var out []M
 	err := db.Query(ctx, func(r pgx.Rows) (err error) {
-		out, err = pgx.CollectRows(r, pgx.RowToStructByName[M])
+		out, err = scan[M](r, s.limit)
 		return err
 	}, s.sql(), s.args...)
 	return out, err
@@ -94,18 +96,54 @@ func rows[M any](ctx context.Context, db *DB, s *statement) ([]M, error) {
 
 // one runs s and returns its first row as M, or pgx.ErrNoRows.
 func one[M any](ctx context.Context, db *DB, s *statement) (M, error) {
-	var out M
-	err := db.Query(ctx, func(r pgx.Rows) (err error) {
-		out, err = pgx.CollectExactlyOneRow(r, pgx.RowToStructByName[M])
-		return err
-	}, s.sql(), s.args...)
-	return out, err
+	found, err := rows[M](ctx, db, s)
+	if err != nil || len(found) == 0 {
+		var zero M
+		return zero, errors.Join(err, pgx.ErrNoRows)
+	}
+	return found[0], nil
 }
 
-// model is a storage model's table and columns, as GORM maps them.
+// scan reads rows of the columns selectFrom[M] selects, with room for size rows at first. It
+// scans each row into one value whose field pointers are taken once, then copies it out:
+// every pointer, slice and map pgx sets is new for each row, and the value is cleared
+// before the next, so nothing of one row stays in another.
+func scan[M any](r pgx.Rows, size int) ([]M, error) {
+	m := modelOf[M]()
+	var row, zero M
+	v := reflect.ValueOf(&row).Elem()
+	targets := make([]any, len(m.fields))
+	for i, at := range m.fields {
+		target := v.FieldByIndex(at).Addr()
+		if target.Type() == uuidPtr {
+			// As *[16]byte pgx copies the id's bytes; as *uuid.UUID, an sql.Scanner, it
+			// would format them as text for uuid.UUID.Scan to parse back.
+			target = target.Convert(bytes16Ptr)
+		}
+		targets[i] = target.Interface()
+	}
+	out := make([]M, 0, size)
+	for r.Next() {
+		row = zero
+		if err := r.Scan(targets...); err != nil {
+			return nil, err
+		}
+		out = append(out, row)
+	}
+	return out, r.Err()
+}
+
+var (
+	uuidPtr    = reflect.TypeFor[*uuid.UUID]()
+	bytes16Ptr = reflect.TypeFor[*[16]byte]()
+)
+
+// model is a storage model's table and columns, and the field of each column, as GORM maps
+// them.
 type model struct {
 	table   string
-	columns string // "participants.id, participants.organisation_id, ..."
+	columns string  // "participants.id, participants.organisation_id, ..."
+	fields  [][]int // the struct field of each column, as reflect's index path
 }
 
 var models sync.Map // reflect.Type: model
@@ -119,11 +157,13 @@ func modelOf[M any]() model {
 	if err != nil {
 		panic("postgres: storage model " + t.String() + ": " + err.Error()) // a programming error, found by any test
 	}
+	m := model{table: s.Table}
 	columns := make([]string, len(s.DBNames))
 	for i, name := range s.DBNames {
 		columns[i] = s.Table + "." + name
+		m.fields = append(m.fields, s.FieldsByDBName[name].StructField.Index)
 	}
-	m := model{table: s.Table, columns: strings.Join(columns, ", ")}
+	m.columns = strings.Join(columns, ", ")
 	models.Store(t, m)
 	return m
 }
@@ -169,7 +209,8 @@ func page(s *statement, table string, req domain.PageRequest) *statement {
 	if req.After != nil {
 		s.and("("+table+".updated_at, "+table+".id) > (?, ?)", req.After.UpdatedAt, req.After.ID)
 	}
-	s.text.WriteString(" ORDER BY " + table + ".updated_at, " + table + ".id LIMIT " + strconv.Itoa(req.Limit+1))
+	s.limit = req.Limit + 1
+	s.text.WriteString(" ORDER BY " + table + ".updated_at, " + table + ".id LIMIT " + strconv.Itoa(s.limit))
 	return s
 }
 

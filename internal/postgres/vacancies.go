@@ -35,6 +35,7 @@ func NewVacancies(db *DB) domain.VacancyRepository {
 		toModel:  func(m domain.Vacancy) vacancy { return vacancy(m) },
 		newID:    func(m *vacancy) { m.ID = NewID() },
 		filter: func(s *statement, f domain.VacancyFilter) {
+			anyOf(s, "id", f.IDs)
 			eq(s, "status", f.Status)
 			if f.ClosingAfter != nil {
 				s.and("closing_on >= ?", *f.ClosingAfter)
