@@ -99,7 +99,7 @@ func (r *Organisations) Get(ctx context.Context, id uuid.UUID) (domain.Organisat
 	if err != nil {
 		return o, err
 	}
-	return o, r.loadMembers(ctx, []domain.Organisation{o})
+	return r.withMembers(ctx, o)
 }
 
 // List returns a page of organisations within the caller's reach.
@@ -127,11 +127,17 @@ func (r *Organisations) Update(ctx context.Context, id uuid.UUID, ifVersion *int
 	if err != nil {
 		return o, err
 	}
-	return o, r.loadMembers(ctx, []domain.Organisation{o})
+	return r.withMembers(ctx, o)
 }
 
-// loadMembers fills MemberIDs of the collaborations among orgs in one query. (orgs shares
-// its array with the caller's, so the ids land in the caller's records.)
+// withMembers returns o with its member ids, if it is a collaboration.
+func (r *Organisations) withMembers(ctx context.Context, o domain.Organisation) (domain.Organisation, error) {
+	one := []domain.Organisation{o}
+	err := r.loadMembers(ctx, one)
+	return one[0], err
+}
+
+// loadMembers fills MemberIDs of the collaborations among orgs, in place, in one query.
 func (r *Organisations) loadMembers(ctx context.Context, orgs []domain.Organisation) error {
 	byID := map[uuid.UUID]*domain.Organisation{}
 	var collaborations []uuid.UUID
