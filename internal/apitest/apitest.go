@@ -71,7 +71,7 @@ func Config(tb testing.TB, dbURL string) config.Config {
 func New(tb testing.TB) *Env {
 	tb.Helper()
 	dbURL := pgtest.NewURL(tb)
-	db, err := postgres.Open(context.Background(), dbURL, postgres.PoolOptions{MaxOpen: 10})
+	db, err := postgres.Open(context.Background(), dbURL, postgres.PoolOptions{MaxOpen: 10, Tracer: pgtest.Tracer{}})
 	if err != nil {
 		tb.Fatalf("open database: %v", err)
 	}
@@ -82,7 +82,11 @@ func New(tb testing.TB) *Env {
 		logTo = os.Stderr
 	}
 	log := slog.New(slog.NewJSONHandler(logTo, nil))
-	handler, err := app.NewHandler(cfg, db, log)
+	s, err := app.NewServices(cfg, db)
+	if err != nil {
+		tb.Fatalf("build services: %v", err)
+	}
+	handler, err := app.Handler(cfg, db, s, log)
 	if err != nil {
 		tb.Fatalf("build handler: %v", err)
 	}
@@ -92,12 +96,6 @@ func New(tb testing.TB) *Env {
 	}
 	srv := httptest.NewServer(handler)
 	tb.Cleanup(srv.Close)
-	// A second set of services on the same database and keys, for setting up test data: the
-	// handler's own are out of reach until app can build a handler on services already built.
-	s, err := app.NewServices(cfg, db)
-	if err != nil {
-		tb.Fatalf("build services: %v", err)
-	}
 	return &Env{URL: srv.URL, DB: db, DBURL: dbURL, Config: cfg, Services: s, Routes: e.Routes(),
 		HTTP: &http.Client{Transport: &contractChecker{tb: tb, next: http.DefaultTransport, router: router(tb)}, Timeout: 30 * time.Second}}
 }

@@ -120,12 +120,17 @@ func loadKeys(cfg config.Config) (*auth.KeySet, error) {
 	return auth.NewKeySet(dev)
 }
 
-// NewHandler builds the HTTP handler that serves the whole API.
+// NewHandler builds the services and the HTTP handler that serves the whole API on them.
 func NewHandler(cfg config.Config, db *postgres.DB, log *slog.Logger) (http.Handler, error) {
 	s, err := NewServices(cfg, db)
 	if err != nil {
 		return nil, err
 	}
+	return Handler(cfg, db, s, log)
+}
+
+// Handler builds the HTTP handler that serves the whole API on services already built.
+func Handler(cfg config.Config, db *postgres.DB, s Services, log *slog.Logger) (http.Handler, error) {
 	return httpapi.New(httpapi.Config{
 		CORSOrigins:        cfg.CORSOrigins,
 		BodyLimit:          cfg.BodyLimitBytes,
@@ -134,7 +139,7 @@ func NewHandler(cfg config.Config, db *postgres.DB, log *slog.Logger) (http.Hand
 		TrustProxyHeaders:  cfg.TrustProxyHeaders,
 	}, httpapi.Deps{
 		Log:           log,
-		DB:            db.SQL(),
+		DB:            db,
 		Tx:            db,
 		Idempotency:   postgres.NewIdempotency(db),
 		Organisations: s.Organisations,

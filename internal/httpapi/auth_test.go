@@ -485,9 +485,9 @@ func TestAuthOneFailureDoesNotLockOut(t *testing.T) {
 	env := apitest.New(t)
 	trust := env.Organisation(t, domain.KindTrust, "Riverside Community Health NHS Trust")
 	const bug = "regression: after one failed sign-in of an account name, every later attempt, the right password or client " +
-		"secret included, answers 500: postgres.Throttle.BlockedUntil (internal/postgres/apiclients.go) scans a NULL " +
+		"secret included, answers 500: postgres.Throttle.BlockedUntil (internal/postgres/tokens.go) scans a NULL " +
 		"blocked_until into *time.Time and fails (\"unsupported Scan, storing driver.Value type <nil> into type *time.Time\"), " +
-		"and SignIn/ClientCredentials (internal/service/accounts.go) call it before anything else, so the failure count is never cleared"
+		"and SignIn/ClientCredentials (internal/service/tokens.go) call it before anything else, so the failure count is never cleared"
 
 	t.Run("user", func(t *testing.T) {
 		_, email := env.MustCreateUser(t, trust.ID, domain.RoleCoordinator)
@@ -687,7 +687,7 @@ func TestTokenForgery(t *testing.T) {
 			want401(t, res)
 		}
 		if len(accepted) > 0 {
-			t.Fatalf("regression: service.Accounts.resolve (internal/service/accounts.go) parses the subject's id with uuid.Parse, which "+
+			t.Fatalf("regression: service.Accounts.resolve (internal/service/tokens.go) parses the subject's id with uuid.Parse, which "+
 				"accepts non-canonical forms; accepted %q", accepted)
 		}
 	})
@@ -901,7 +901,7 @@ func TestAuthThrottleUnderConcurrency(t *testing.T) {
 	}
 	if checked > 5 {
 		t.Fatalf("regression: %d of %d concurrent guesses at one account had their password checked, want at most 5 (then 429): "+
-			"service.Accounts.SignIn (internal/service/accounts.go) reads the throttle with Throttle.BlockedUntil, a plain "+
+			"service.Accounts.SignIn (internal/service/tokens.go) reads the throttle with Throttle.BlockedUntil, a plain "+
 			"SELECT with no row lock, so every attempt that starts before the fifth failure commits is checked", checked, n)
 	}
 	if failed > 0 {

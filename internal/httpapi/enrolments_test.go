@@ -433,7 +433,7 @@ func TestEnrolIllegalMoveOfAnIneligibleParticipant(t *testing.T) {
 	res := transition(t, env, token, e.ID, "to", "enrolled")
 	if res.Status == http.StatusUnprocessableEntity {
 		t.Fatalf("regression: withdrawn → enrolled answers 422 (eligibility) instead of 409 (illegal move) when the participant is ineligible: %s "+
-			"(service.Delivery.Transition calls enrol, which checks eligibility before domain.Enrolment.Move checks the lifecycle)", res.Body)
+			"(service.Enrolments.Transition calls enrol, which checks eligibility before domain.Enrolment.Move checks the lifecycle)", res.Body)
 	}
 	p := apitest.WantProblem(t, res, http.StatusConflict, "")
 	if !strings.Contains(p.Detail, "cannot move") {
@@ -704,7 +704,7 @@ func TestEnrolParticipantOfAnotherTrustByNationalAdmin(t *testing.T) {
 	if res.Status == http.StatusCreated {
 		t.Fatalf("regression: the national team can enrol trust B's participant %s in trust A's cohort (201); A's coordinators then list an "+
 			"enrolment naming a participant they get 404 for, and B's never see their participant's enrolment "+
-			"(service.Delivery.Enrol checks only that both records are within the caller's reach, not that the participant "+
+			"(service.Enrolments.Create checks only that both records are within the caller's reach, not that the participant "+
 			"is within the reach of the cohort's organisation)", theirs)
 	}
 	apitest.WantProblem(t, res, http.StatusUnprocessableEntity, "participant_id")

@@ -133,15 +133,21 @@ func TestOpsMetrics(t *testing.T) {
 	if strings.Contains(text, "Smith") || strings.Contains(text, missing) {
 		t.Errorf("/metrics repeats a request's URL")
 	}
-	// The database pool, as collectors.NewDBStatsCollector(db, "p4w") names it.
-	for _, name := range []string{"go_sql_open_connections", "go_sql_max_open_connections", "go_sql_in_use_connections", "go_sql_wait_count_total"} {
-		if !anyLine(metricLines(text, name), `db_name="p4w"`) {
-			t.Errorf("no %s{db_name=\"p4w\"} in /metrics", name)
+	// The database pool.
+	for _, name := range []string{"p4w_db_pool_max_connections", "p4w_db_pool_acquires_total", "p4w_db_pool_acquire_waits_total",
+		"p4w_db_pool_acquire_seconds_total"} {
+		if len(metricLines(text, name)) == 0 {
+			t.Errorf("no %s in /metrics", name)
+		}
+	}
+	for _, state := range []string{"in_use", "idle", "opening"} {
+		if !anyLine(metricLines(text, "p4w_db_pool_connections"), `state="`+state+`"`) {
+			t.Errorf("no p4w_db_pool_connections{state=%q} in /metrics", state)
 		}
 	}
 	// apitest opens its pool with MaxOpen 10.
-	if !anyLine(metricLines(text, "go_sql_max_open_connections"), `db_name="p4w"`, "} 10") {
-		t.Errorf("go_sql_max_open_connections is not 10: %v", metricLines(text, "go_sql_max_open_connections"))
+	if !anyLine(metricLines(text, "p4w_db_pool_max_connections"), " 10") {
+		t.Errorf("p4w_db_pool_max_connections is not 10: %v", metricLines(text, "p4w_db_pool_max_connections"))
 	}
 	checkOpsHeaders(t, "GET /metrics", res)
 }

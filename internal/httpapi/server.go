@@ -5,7 +5,6 @@ package httpapi
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -37,7 +36,7 @@ type Config struct {
 // Deps are the services and stores the HTTP layer calls.
 type Deps struct {
 	Log           *slog.Logger
-	DB            *sql.DB // readiness and pool metrics
+	DB            Database // readiness and pool metrics
 	Tx            Transactor
 	Idempotency   IdempotencyStore
 	Organisations *service.Organisations
@@ -82,7 +81,7 @@ func New(cfg Config, deps Deps) (*echo.Echo, error) {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		collectors.NewDBStatsCollector(deps.DB, "p4w"))
+		newPoolCollector(deps.DB))
 	m := newMetrics(reg)
 
 	e := echo.New()
@@ -141,7 +140,7 @@ func (s *Server) GetHealth(context.Context, api.GetHealthRequestObject) (api.Get
 func (s *Server) GetReadiness(ctx context.Context, _ api.GetReadinessRequestObject) (api.GetReadinessResponseObject, error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	if err := s.DB.PingContext(ctx); err != nil {
+	if err := s.DB.Ping(ctx); err != nil {
 		s.Log.WarnContext(ctx, "database not ready", "error", err.Error())
 		return nil, &requestError{status: http.StatusServiceUnavailable, detail: "the database does not answer"}
 	}

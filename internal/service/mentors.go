@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -72,23 +73,37 @@ func (s *Mentors) MakePeer(ctx context.Context, participantID uuid.UUID, trained
 	})
 }
 
-// completedMentoring finds a completed enrolment of the participant in a mentoring programme.
+// completedMentoring finds a completed enrolment of the participant in a mentoring programme,
+// in three queries however many enrolments there are.
 func (s *Mentors) completedMentoring(ctx context.Context, participantID uuid.UUID) (*domain.Enrolment, error) {
-	completed := domain.Completed
-	page, err := s.Enrolments.List(ctx, domain.EnrolmentFilter{ParticipantID: &participantID, Status: &completed}, domain.PageRequest{Limit: 500})
+	completed, mentoring := domain.Completed, domain.ProgrammeCategory("mentoring")
+	req := domain.PageRequest{Limit: 500}
+	enrolments, err := s.Enrolments.List(ctx, domain.EnrolmentFilter{ParticipantID: &participantID, Status: &completed}, req)
+	if err != nil || len(enrolments.Items) == 0 {
+		return nil, err
+	}
+	var ids []uuid.UUID
+	for _, e := range enrolments.Items {
+		ids = append(ids, e.CohortID)
+	}
+	cohorts, err := s.Cohorts.List(ctx, domain.CohortFilter{IDs: ids}, req)
 	if err != nil {
 		return nil, err
 	}
-	for _, e := range page.Items {
-		c, err := s.Cohorts.Get(ctx, e.CohortID)
-		if err != nil {
-			return nil, err
+	programmes, err := s.Programmes.List(ctx, domain.ProgrammeFilter{Category: &mentoring}, req)
+	if err != nil {
+		return nil, err
+	}
+	programmeOf := map[uuid.UUID]uuid.UUID{}
+	for _, c := range cohorts.Items {
+		programmeOf[c.ID] = c.ProgrammeID
+	}
+	for _, e := range enrolments.Items {
+		programme, ok := programmeOf[e.CohortID]
+		if !ok { // as a Get of the cohort would answer
+			return nil, domain.NotFound("cohort")
 		}
-		prog, err := s.Programmes.Get(ctx, c.ProgrammeID)
-		if err != nil {
-			return nil, err
-		}
-		if prog.Category == "mentoring" {
+		if slices.ContainsFunc(programmes.Items, func(p domain.Programme) bool { return p.ID == programme }) {
 			return &e, nil
 		}
 	}
