@@ -231,3 +231,50 @@ func TestRowLevelSecurityDoesNotLeakAcrossPooledConnections(t *testing.T) {
 		}
 	}
 }
+
+// Bulk work goes through the same seam: rows are COPYed into a staging table and moved with
+// one INSERT ... SELECT, in a transaction whose reach row-level security enforces on the
+// real table. (PostgreSQL refuses COPY FROM into a table with row-level security itself.)
+func TestBulkLoadThroughTheSeamKeepsTrustsApart(t *testing.T) {
+	t.Parallel()
+	db := pgtest.NewDB(t)
+	a, b := rlsFixture(t, db)
+	ctx := domain.WithPrincipal(context.Background(), trustPrincipal(b))
+	load := func(owner uuid.UUID, n int) (copied, inserted int64, err error) {
+		err = db.InTx(ctx, func(ctx context.Context) error {
+			if _, err := db.Exec(ctx, `CREATE TEMP TABLE staging (external_ref text, organisation_id uuid) ON COMMIT DROP`); err != nil {
+				return err
+			}
+			rows := make([][]any, n)
+			for i := range rows {
+				rows[i] = []any{fmt.Sprintf("BULK-%s-%d", owner, i), owner}
+			}
+			if copied, err = db.CopyFrom(ctx, pgx.Identifier{"staging"}, []string{"external_ref", "organisation_id"}, pgx.CopyFromRows(rows)); err != nil {
+				return err
+			}
+			tag, err := db.Exec(ctx, `INSERT INTO participants (id, organisation_id, external_ref)
+				SELECT gen_random_uuid(), organisation_id, external_ref FROM staging`)
+			inserted = tag.RowsAffected()
+			return err
+		})
+		return copied, inserted, err
+	}
+	if copied, inserted, err := load(b, 250); err != nil || copied != 250 || inserted != 250 {
+		t.Fatalf("trust B loading its own rows: copied %d, inserted %d, err %v; want 250, 250, nil", copied, inserted, err)
+	}
+	if _, _, err := load(a, 10); err == nil {
+		t.Fatal("trust B bulk-loaded participants for trust A")
+	}
+	counts := map[uuid.UUID]int{}
+	sys := domain.WithPrincipal(context.Background(), domain.Principal{Subject: "system", AllOrganisations: true})
+	owners, err := rawOwners(sys, db, firstColumn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range owners {
+		counts[o]++
+	}
+	if counts[a] != 3 || counts[b] != 253 {
+		t.Errorf("after the loads trust A has %d participants and trust B %d, want 3 and 253: the refused load left rows", counts[a], counts[b])
+	}
+}
