@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"reflect"
 	"strconv"
 	"strings"
@@ -96,10 +95,13 @@ func rows[M any](ctx context.Context, db *DB, s *statement) ([]M, error) {
 
 // one runs s and returns its first row as M, or pgx.ErrNoRows.
 func one[M any](ctx context.Context, db *DB, s *statement) (M, error) {
+	var zero M
 	found, err := rows[M](ctx, db, s)
-	if err != nil || len(found) == 0 {
-		var zero M
-		return zero, errors.Join(err, pgx.ErrNoRows)
+	switch {
+	case err != nil:
+		return zero, err
+	case len(found) == 0:
+		return zero, pgx.ErrNoRows
 	}
 	return found[0], nil
 }
