@@ -111,3 +111,16 @@ func list[T, F any](l lister[T, F], f F, req domain.PageRequest) func(context.Co
 		return err
 	}
 }
+
+// A read that fails is an error of its own, never "not found": a 404 would tell a client the
+// record is gone when the database did not answer.
+func TestAFailedReadIsNotNotFound(t *testing.T) {
+	t.Parallel()
+	db := pgtest.NewDB(t)
+	ctx, cancel := context.WithCancel(domain.WithPrincipal(context.Background(), domain.Principal{Subject: "system", AllOrganisations: true}))
+	cancel()
+	_, err := postgres.NewParticipants(db).Get(ctx, uuid.New())
+	if err == nil || domain.ErrorCode(err) == domain.CodeNotFound {
+		t.Errorf("a read with its context cancelled answered %v (code %s), want an error other than not_found", err, domain.ErrorCode(err))
+	}
+}
