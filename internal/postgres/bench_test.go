@@ -43,6 +43,19 @@ func BenchmarkParticipantReads(b *testing.B) {
 			}
 		}
 	})
+	b.Run("get-parallel", func(b *testing.B) {
+		b.SetParallelism(8) // goroutines per core, as the load benchmark's clients
+		b.RunParallel(func(pb *testing.PB) {
+			i := 0
+			for pb.Next() {
+				i++
+				if _, err := people.Get(trust, ids[i%len(ids)]); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	})
 	b.Run("list-50", func(b *testing.B) {
 		for range b.N {
 			page, err := people.List(trust, domain.ParticipantFilter{}, domain.PageRequest{Limit: 50})

@@ -77,26 +77,37 @@ func (s *statement) sql() string { return s.text.String() }
 
 // selectFrom starts a SELECT of every column of M, as GORM maps them.
 func selectFrom[M any]() *statement {
-	m := modelOf[M]()
+	sql := modelOf[M]().selectSQL
 	s := &statement{}
-	s.text.WriteString("SELECT " + m.columns + " FROM " + m.table)
+	s.text.Grow(len(sql) + 200) // room for the conditions, so the text is copied once
+	s.text.WriteString(sql)
 	return s
 }
 
 // rows runs s and returns its rows as M, each column in the field GORM maps it to.
 func rows[M any](ctx context.Context, db *DB, s *statement) ([]M, error) {
-	var out []M
-	err := db.Query(ctx, func(r pgx.Rows) (err error) {
-		out, err = scan[M](r, s.limit)
-		return err
-	}, s.sql(), s.args...)
-	return out, err
+	return query[M](ctx, db, s.limit, s.sql(), s.args)
 }
 
 // one runs s and returns its first row as M, or pgx.ErrNoRows.
 func one[M any](ctx context.Context, db *DB, s *statement) (M, error) {
+	return first(query[M](ctx, db, 1, s.sql(), s.args))
+}
+
+// query runs sql, a SELECT of M's columns (selectFrom), and returns its rows as M, with room
+// for size rows at first.
+func query[M any](ctx context.Context, db *DB, size int, sql string, args []any) ([]M, error) {
+	var out []M
+	err := db.Query(ctx, func(r pgx.Rows) (err error) {
+		out, err = scan[M](r, size)
+		return err
+	}, sql, args...)
+	return out, err
+}
+
+// first is the first of found, or pgx.ErrNoRows.
+func first[M any](found []M, err error) (M, error) {
 	var zero M
-	found, err := rows[M](ctx, db, s)
 	switch {
 	case err != nil:
 		return zero, err
@@ -106,15 +117,55 @@ func one[M any](ctx context.Context, db *DB, s *statement) (M, error) {
 	return found[0], nil
 }
 
+// byID is the SQL that reads the row of M with id $1 and tenancy, the most frequent read of
+// all. It is written once per model and form of tenancy (everyone, no one, one organisation,
+// several); tenancy's arguments follow the id.
+func byID[M any](tenancy condition) string {
+	m := modelOf[M]()
+	if sql, ok := m.byID.Load(tenancy.sql); ok {
+		return sql.(string)
+	}
+	sql := tenancy.to(selectFrom[M]().and("id = ?", uuid.Nil)).sql()
+	m.byID.Store(tenancy.sql, sql)
+	return sql
+}
+
 // scan reads rows of the columns selectFrom[M] selects, with room for size rows at first. It
-// scans each row into one value whose field pointers are taken once, then copies it out:
-// every pointer, slice and map pgx sets is new for each row, and the value is cleared
-// before the next, so nothing of one row stays in another.
+// scans each row into one scratch value and copies it out: every pointer, slice and map pgx
+// sets is new for each row, and the scratch value is cleared before the next, so nothing of
+// one row stays in another.
 func scan[M any](r pgx.Rows, size int) ([]M, error) {
 	m := modelOf[M]()
-	var row, zero M
-	v := reflect.ValueOf(&row).Elem()
-	targets := make([]any, len(m.fields))
+	s, ok := m.scratch.Get().(*scratch[M])
+	if !ok {
+		s = newScratch[M](m)
+	}
+	var zero M
+	defer func() {
+		s.row = zero // a pooled scratch value keeps no personal data
+		m.scratch.Put(s)
+	}()
+	out := make([]M, 0, size)
+	for r.Next() {
+		s.row = zero
+		if err := r.Scan(s.targets...); err != nil {
+			return nil, err
+		}
+		out = append(out, s.row)
+	}
+	return out, r.Err()
+}
+
+// scratch is a row to scan into and the pointers to its fields that pgx fills, in the order
+// of the model's columns, made once and then pooled with the model.
+type scratch[M any] struct {
+	row     M
+	targets []any
+}
+
+func newScratch[M any](m *model) *scratch[M] {
+	s := &scratch[M]{targets: make([]any, len(m.fields))}
+	v := reflect.ValueOf(&s.row).Elem()
 	for i, at := range m.fields {
 		target := v.FieldByIndex(at).Addr()
 		if target.Type() == uuidPtr {
@@ -122,17 +173,9 @@ func scan[M any](r pgx.Rows, size int) ([]M, error) {
 			// would format them as text for uuid.UUID.Scan to parse back.
 			target = target.Convert(bytes16Ptr)
 		}
-		targets[i] = target.Interface()
+		s.targets[i] = target.Interface()
 	}
-	out := make([]M, 0, size)
-	for r.Next() {
-		row = zero
-		if err := r.Scan(targets...); err != nil {
-			return nil, err
-		}
-		out = append(out, row)
-	}
-	return out, r.Err()
+	return s
 }
 
 var (
@@ -140,34 +183,35 @@ var (
 	bytes16Ptr = reflect.TypeFor[*[16]byte]()
 )
 
-// model is a storage model's table and columns, and the field of each column, as GORM maps
-// them.
+// model is the SELECT of a storage model's columns and the field of each column, as GORM
+// maps them.
 type model struct {
-	table   string
-	columns string  // "participants.id, participants.organisation_id, ..."
-	fields  [][]int // the struct field of each column, as reflect's index path
+	selectSQL string    // "SELECT participants.id, participants.organisation_id, ... FROM participants"
+	fields    [][]int   // the struct field of each column, as reflect's index path
+	scratch   sync.Pool // *scratch[M] of the model's type M
+	byID      sync.Map  // the SQL of tenancy: the SQL byID wrote for it
 }
 
-var models sync.Map // reflect.Type: model
+var models sync.Map // reflect.Type: *model
 
-func modelOf[M any]() model {
+func modelOf[M any]() *model {
 	t := reflect.TypeFor[M]()
 	if m, ok := models.Load(t); ok {
-		return m.(model)
+		return m.(*model)
 	}
 	s, err := schema.Parse(new(M), &sync.Map{}, schema.NamingStrategy{})
 	if err != nil {
 		panic("postgres: storage model " + t.String() + ": " + err.Error()) // a programming error, found by any test
 	}
-	m := model{table: s.Table}
+	m := &model{}
 	columns := make([]string, len(s.DBNames))
 	for i, name := range s.DBNames {
 		columns[i] = s.Table + "." + name
 		m.fields = append(m.fields, s.FieldsByDBName[name].StructField.Index)
 	}
-	m.columns = strings.Join(columns, ", ")
-	models.Store(t, m)
-	return m
+	m.selectSQL = "SELECT " + strings.Join(columns, ", ") + " FROM " + s.Table
+	actual, _ := models.LoadOrStore(t, m)
+	return actual.(*model)
 }
 
 // reach is the one tenancy condition: every query of an organisation's records passes

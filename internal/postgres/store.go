@@ -69,7 +69,8 @@ func (s store[M, T, F]) refused(err error) error {
 }
 
 func (s store[M, T, F]) Get(ctx context.Context, id uuid.UUID) (T, error) {
-	m, err := one[M](ctx, s.db, s.tenancy(ctx).to(selectFrom[M]().and("id = ?", id)))
+	tenancy := s.tenancy(ctx)
+	m, err := first(query[M](ctx, s.db, 1, byID[M](tenancy), append([]any{id}, tenancy.args...)))
 	return s.toDomain(m), translate(err, s.what)
 }
 
