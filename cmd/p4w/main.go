@@ -122,7 +122,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, env Env) er
 			return err
 		}
 	}
-	db, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.PoolOptions{MaxOpen: cfg.DBMaxConns})
+	db, err := postgres.Open(ctx, cfg.DatabaseURL, app.PoolOptions(cfg, log))
 	if err != nil {
 		return err
 	}

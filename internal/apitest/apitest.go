@@ -58,6 +58,10 @@ func Config(tb testing.TB, dbURL string) config.Config {
 			return "65536"
 		case "P4W_TOKEN_RATE_PER_MINUTE":
 			return "60000" // tests sign many users in from one address; the rate test sets its own
+		case "P4W_DB_MAX_CONNS":
+			return "10"
+		case "P4W_DB_ACQUIRE_TIMEOUT", "P4W_DB_STATEMENT_TIMEOUT", "P4W_REQUEST_TIMEOUT":
+			return "60s" // bounds as in production, loose enough for -race on a busy machine
 		}
 		return ""
 	})
@@ -71,17 +75,25 @@ func Config(tb testing.TB, dbURL string) config.Config {
 func New(tb testing.TB) *Env {
 	tb.Helper()
 	dbURL := pgtest.NewURL(tb)
-	db, err := postgres.Open(context.Background(), dbURL, postgres.PoolOptions{MaxOpen: 10, Tracer: pgtest.Tracer{}})
-	if err != nil {
-		tb.Fatalf("open database: %v", err)
-	}
-	tb.Cleanup(func() { db.Close() })
-	cfg := Config(tb, dbURL)
 	var logTo io.Writer = io.Discard
 	if os.Getenv("P4W_TEST_LOG") != "" { // P4W_TEST_LOG=1 go test ... shows the server's log
 		logTo = os.Stderr
 	}
+	return NewOn(tb, Config(tb, dbURL), logTo)
+}
+
+// NewOn starts p4w with cfg on the database cfg names, logging JSON to logTo, stopped when
+// tb ends: for tests that set their own bounds or own the database.
+func NewOn(tb testing.TB, cfg config.Config, logTo io.Writer) *Env {
+	tb.Helper()
 	log := slog.New(slog.NewJSONHandler(logTo, nil))
+	opts := app.PoolOptions(cfg, log)
+	opts.Tracer = pgtest.Tracer{}
+	db, err := postgres.Open(context.Background(), cfg.DatabaseURL, opts)
+	if err != nil {
+		tb.Fatalf("open database: %v", err)
+	}
+	tb.Cleanup(func() { db.Close() })
 	s, err := app.NewServices(cfg, db)
 	if err != nil {
 		tb.Fatalf("build services: %v", err)
@@ -96,7 +108,7 @@ func New(tb testing.TB) *Env {
 	}
 	srv := httptest.NewServer(handler)
 	tb.Cleanup(srv.Close)
-	return &Env{URL: srv.URL, DB: db, DBURL: dbURL, Config: cfg, Services: s, Routes: e.Routes(),
+	return &Env{URL: srv.URL, DB: db, DBURL: cfg.DatabaseURL, Config: cfg, Services: s, Routes: e.Routes(),
 		HTTP: &http.Client{Transport: &contractChecker{tb: tb, next: http.DefaultTransport, router: router(tb)}, Timeout: 30 * time.Second}}
 }
 

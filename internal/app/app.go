@@ -120,6 +120,12 @@ func loadKeys(cfg config.Config) (*auth.KeySet, error) {
 	return auth.NewKeySet(dev)
 }
 
+// PoolOptions are the server's database pool settings: its size and its bounds on waiting.
+func PoolOptions(cfg config.Config, log *slog.Logger) postgres.PoolOptions {
+	return postgres.PoolOptions{MaxOpen: cfg.DBMaxConns, ConnectTimeout: cfg.DBConnectTimeout, AcquireTimeout: cfg.DBAcquireTimeout,
+		StatementTimeout: cfg.DBStatementTimeout, Log: log}
+}
+
 // NewHandler builds the services and the HTTP handler that serves the whole API on them.
 func NewHandler(cfg config.Config, db *postgres.DB, log *slog.Logger) (http.Handler, error) {
 	s, err := NewServices(cfg, db)
@@ -137,6 +143,7 @@ func Handler(cfg config.Config, db *postgres.DB, s Services, log *slog.Logger) (
 		IdempotencyTTL:     cfg.IdempotencyTTL,
 		TokenRatePerMinute: cfg.TokenRatePerMinute,
 		TrustProxyHeaders:  cfg.TrustProxyHeaders,
+		RequestTimeout:     cfg.RequestTimeout,
 	}, httpapi.Deps{
 		Log:           log,
 		DB:            db,

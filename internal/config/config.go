@@ -11,23 +11,28 @@ import (
 
 // Config is every setting of the p4w binary.
 type Config struct {
-	DatabaseURL       string        // DATABASE_URL
-	HTTPAddr          string        // P4W_HTTP_ADDR
-	LogLevel          slog.Level    // P4W_LOG_LEVEL
-	MigrateOnStart    bool          // P4W_MIGRATE_ON_START
-	DBMaxConns        int           // P4W_DB_MAX_CONNS
-	CORSOrigins       []string      // P4W_CORS_ORIGINS, comma-separated
-	BodyLimitBytes    int64         // P4W_BODY_LIMIT_BYTES
-	IdempotencyTTL    time.Duration // P4W_IDEMPOTENCY_TTL
-	ShutdownTimeout   time.Duration // P4W_SHUTDOWN_TIMEOUT
-	DataDir           string        // P4W_DATA_DIR: development key and other local state
-	JWTIssuer         string        // P4W_JWT_ISSUER
-	JWTAudience       string        // P4W_JWT_AUDIENCE
-	JWTSigningKey     string        // P4W_JWT_SIGNING_KEY: PEM, or
-	JWTSigningKeyFile string        // P4W_JWT_SIGNING_KEY_FILE
-	JWTVerifyKeyFiles []string      // P4W_JWT_VERIFY_KEY_FILES: retired public keys still accepted, comma-separated
-	AccessTokenTTL    time.Duration // P4W_ACCESS_TOKEN_TTL
-	RefreshTokenTTL   time.Duration // P4W_REFRESH_TOKEN_TTL
+	DatabaseURL    string     // DATABASE_URL
+	HTTPAddr       string     // P4W_HTTP_ADDR
+	LogLevel       slog.Level // P4W_LOG_LEVEL
+	MigrateOnStart bool       // P4W_MIGRATE_ON_START
+	DBMaxConns     int        // P4W_DB_MAX_CONNS
+	// Bounds on every wait for PostgreSQL; hitting one answers 503 with Retry-After.
+	DBConnectTimeout   time.Duration // P4W_DB_CONNECT_TIMEOUT: opening a connection
+	DBAcquireTimeout   time.Duration // P4W_DB_ACQUIRE_TIMEOUT: waiting for a pooled connection
+	DBStatementTimeout time.Duration // P4W_DB_STATEMENT_TIMEOUT: one statement, lock waits included
+	RequestTimeout     time.Duration // P4W_REQUEST_TIMEOUT: a whole request's work
+	CORSOrigins        []string      // P4W_CORS_ORIGINS, comma-separated
+	BodyLimitBytes     int64         // P4W_BODY_LIMIT_BYTES
+	IdempotencyTTL     time.Duration // P4W_IDEMPOTENCY_TTL
+	ShutdownTimeout    time.Duration // P4W_SHUTDOWN_TIMEOUT
+	DataDir            string        // P4W_DATA_DIR: development key and other local state
+	JWTIssuer          string        // P4W_JWT_ISSUER
+	JWTAudience        string        // P4W_JWT_AUDIENCE
+	JWTSigningKey      string        // P4W_JWT_SIGNING_KEY: PEM, or
+	JWTSigningKeyFile  string        // P4W_JWT_SIGNING_KEY_FILE
+	JWTVerifyKeyFiles  []string      // P4W_JWT_VERIFY_KEY_FILES: retired public keys still accepted, comma-separated
+	AccessTokenTTL     time.Duration // P4W_ACCESS_TOKEN_TTL
+	RefreshTokenTTL    time.Duration // P4W_REFRESH_TOKEN_TTL
 	// P4W_TOKEN_RATE_PER_MINUTE: token endpoint requests per client address and minute.
 	TokenRatePerMinute int
 	// P4W_TRUST_PROXY_HEADERS: take the client address from X-Forwarded-For (behind a load balancer).
@@ -43,6 +48,10 @@ func Load(getenv func(string) string) (Config, error) {
 		LogLevel:           r.level("P4W_LOG_LEVEL", slog.LevelInfo),
 		MigrateOnStart:     r.boolean("P4W_MIGRATE_ON_START", true),
 		DBMaxConns:         r.integer("P4W_DB_MAX_CONNS", 20),
+		DBConnectTimeout:   r.duration("P4W_DB_CONNECT_TIMEOUT", 5*time.Second),
+		DBAcquireTimeout:   r.duration("P4W_DB_ACQUIRE_TIMEOUT", 3*time.Second),
+		DBStatementTimeout: r.duration("P4W_DB_STATEMENT_TIMEOUT", 5*time.Second),
+		RequestTimeout:     r.duration("P4W_REQUEST_TIMEOUT", 10*time.Second),
 		CORSOrigins:        r.list("P4W_CORS_ORIGINS"),
 		BodyLimitBytes:     int64(r.integer("P4W_BODY_LIMIT_BYTES", 1<<20)),
 		IdempotencyTTL:     r.duration("P4W_IDEMPOTENCY_TTL", 24*time.Hour),

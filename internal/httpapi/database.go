@@ -12,12 +12,14 @@ import (
 type Database interface {
 	Ping(ctx context.Context) error
 	Stat() *pgxpool.Stat
+	// Unavailable counts the statements PostgreSQL could not serve, and its outages.
+	Unavailable() (refusals, outages int64)
 }
 
 // poolCollector reports the connection pool's state at each scrape.
 type poolCollector struct {
-	db                                    Database
-	max, conns, acquires, waits, waitTime *prometheus.Desc
+	db                                                       Database
+	max, conns, acquires, waits, waitTime, refusals, outages *prometheus.Desc
 }
 
 func newPoolCollector(db Database) *poolCollector {
@@ -28,11 +30,14 @@ func newPoolCollector(db Database) *poolCollector {
 		acquires: prometheus.NewDesc("p4w_db_pool_acquires_total", "Connections taken from the pool.", nil, nil),
 		waits:    prometheus.NewDesc("p4w_db_pool_acquire_waits_total", "Takes that waited for a connection to be freed or opened.", nil, nil),
 		waitTime: prometheus.NewDesc("p4w_db_pool_acquire_seconds_total", "Time spent taking connections from the pool.", nil, nil),
+		refusals: prometheus.NewDesc("p4w_db_unavailable_total",
+			"Statements PostgreSQL could not serve (down, saturated, or past a timeout): each answered 503.", nil, nil),
+		outages: prometheus.NewDesc("p4w_db_outages_total", "Times PostgreSQL stopped answering.", nil, nil),
 	}
 }
 
 func (c *poolCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.max, c.conns, c.acquires, c.waits, c.waitTime} {
+	for _, d := range []*prometheus.Desc{c.max, c.conns, c.acquires, c.waits, c.waitTime, c.refusals, c.outages} {
 		ch <- d
 	}
 }
@@ -46,4 +51,7 @@ func (c *poolCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.acquires, prometheus.CounterValue, float64(s.AcquireCount()))
 	ch <- prometheus.MustNewConstMetric(c.waits, prometheus.CounterValue, float64(s.EmptyAcquireCount()))
 	ch <- prometheus.MustNewConstMetric(c.waitTime, prometheus.CounterValue, s.AcquireDuration().Seconds())
+	refusals, outages := c.db.Unavailable()
+	ch <- prometheus.MustNewConstMetric(c.refusals, prometheus.CounterValue, float64(refusals))
+	ch <- prometheus.MustNewConstMetric(c.outages, prometheus.CounterValue, float64(outages))
 }

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"regexp"
@@ -30,6 +31,22 @@ func withRequestID(next echo.HandlerFunc) echo.HandlerFunc {
 		c.Response().Header().Set(headerRequestID, id)
 		c.SetRequest(c.Request().WithContext(domain.WithRequestID(c.Request().Context(), id)))
 		return next(c)
+	}
+}
+
+// deadline bounds the work of each request: the database calls it makes are cancelled when
+// it passes, and answer 503.
+func deadline(d time.Duration) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		if d <= 0 {
+			return next
+		}
+		return func(c echo.Context) error {
+			ctx, cancel := context.WithTimeout(c.Request().Context(), d)
+			defer cancel()
+			c.SetRequest(c.Request().WithContext(ctx))
+			return next(c)
+		}
 	}
 }
 

@@ -61,8 +61,13 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		}
 		p.RequestID = requestID(c)
 		var ra *retryAfterError
-		if errors.As(err, &ra) {
+		switch {
+		case errors.As(err, &ra):
 			c.Response().Header().Set("Retry-After", ra.seconds())
+		case p.Status == http.StatusServiceUnavailable:
+			// The database is down, saturated or slow; the pool reconnects on its own. Each
+			// refusal is counted in metrics and an outage logged once, not per request.
+			c.Response().Header().Set("Retry-After", unavailableRetryAfter)
 		}
 		if p.Status == http.StatusUnauthorized {
 			c.Response().Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
@@ -70,6 +75,11 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		writeProblem(c, p)
 	}
 }
+
+// unavailableRetryAfter is how many seconds a client should wait before retrying a request
+// that answered 503: long enough for a restarted PostgreSQL or a freed pool, short enough
+// that a person retrying does not notice.
+const unavailableRetryAfter = "5"
 
 func toProblem(err error) problem {
 	var (

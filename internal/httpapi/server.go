@@ -31,6 +31,9 @@ type Config struct {
 	// TrustProxyHeaders takes the client address from X-Forwarded-For, for a server behind a
 	// load balancer that sets it; otherwise the connection's address counts.
 	TrustProxyHeaders bool
+	// RequestTimeout bounds each request's work: past it the database calls are cancelled and
+	// the request answers 503. Zero: no bound.
+	RequestTimeout time.Duration
 }
 
 // Deps are the services and stores the HTTP layer calls.
@@ -91,7 +94,7 @@ func New(cfg Config, deps Deps) (*echo.Echo, error) {
 	if cfg.TrustProxyHeaders {
 		e.IPExtractor = echo.ExtractIPFromXFFHeader()
 	}
-	e.Use(withRequestID, accessLog(deps.Log), m.middleware, recoverPanics(deps.Log), securityHeaders)
+	e.Use(withRequestID, accessLog(deps.Log), m.middleware, recoverPanics(deps.Log), securityHeaders, deadline(cfg.RequestTimeout))
 	if len(cfg.CORSOrigins) > 0 {
 		e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
 			AllowOrigins:     cfg.CORSOrigins,

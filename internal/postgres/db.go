@@ -14,6 +14,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -31,14 +33,22 @@ import (
 
 // DB is p4w's database: one pgx pool, which GORM uses too through database/sql.
 type DB struct {
-	pool *pgxpool.Pool
-	sql  *sql.DB // the same pool as database/sql, for GORM
-	gorm *gorm.DB
+	pool           *pgxpool.Pool
+	sql            *sql.DB // the same pool as database/sql, for GORM
+	gorm           *gorm.DB
+	acquireTimeout time.Duration
+	health         health
 }
 
-// PoolOptions sizes the connection pool.
+// PoolOptions sizes the connection pool and bounds every wait on PostgreSQL.
 type PoolOptions struct {
 	MaxOpen int // connections at most; pgx's default (4, or the number of CPUs) when 0
+	// ConnectTimeout bounds opening a connection; AcquireTimeout, waiting for a pooled one;
+	// StatementTimeout, each statement (PostgreSQL's statement_timeout, lock waits included).
+	// Zero leaves a bound unset. Hitting one is CodeUnavailable.
+	ConnectTimeout, AcquireTimeout, StatementTimeout time.Duration
+	// Log hears when PostgreSQL stops answering and when it answers again: once per outage.
+	Log *slog.Logger
 	// Tracer sees every statement sent, GORM's included: tests count queries with it.
 	Tracer pgx.QueryTracer
 }
@@ -54,6 +64,12 @@ func Open(ctx context.Context, url string, opts PoolOptions) (*DB, error) {
 	}
 	cfg.MaxConnIdleTime = 5 * time.Minute
 	cfg.ConnConfig.Tracer = opts.Tracer
+	if opts.ConnectTimeout > 0 {
+		cfg.ConnConfig.ConnectTimeout = opts.ConnectTimeout
+	}
+	if opts.StatementTimeout > 0 {
+		cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(opts.StatementTimeout.Milliseconds(), 10)
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
@@ -74,15 +90,19 @@ func Open(ctx context.Context, url string, opts PoolOptions) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	return &DB{pool: pool, sql: sqlDB, gorm: g}, nil
+	log := opts.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &DB{pool: pool, sql: sqlDB, gorm: g, acquireTimeout: opts.AcquireTimeout, health: health{log: log}}, nil
 }
 
 // SQL returns the pool as database/sql, for tools and tests that work below the seam (and
 // so below row-level security: they run as the owner).
 func (db *DB) SQL() *sql.DB { return db.sql }
 
-// Ping checks that PostgreSQL answers, for readiness.
-func (db *DB) Ping(ctx context.Context) error { return db.pool.Ping(ctx) }
+// Ping checks that PostgreSQL answers, for readiness. Errors: unavailable.
+func (db *DB) Ping(ctx context.Context) error { return db.health.check(db.pool.Ping(ctx)) }
 
 // Stat reports the pool's state, for metrics.
 func (db *DB) Stat() *pgxpool.Stat { return db.pool.Stat() }
@@ -113,7 +133,22 @@ func (db *DB) SendBatch(ctx context.Context, b *pgx.Batch) error {
 	scoped := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, len(b.QueuedQueries)+1)}
 	scoped.Queue(scopeSQL, reachSetting(ctx))
 	scoped.QueuedQueries = append(scoped.QueuedQueries, b.QueuedQueries...)
-	return db.pool.SendBatch(ctx, scoped).Close()
+	conn, err := acquire(ctx, db, db.pool.Acquire)
+	if err != nil {
+		return db.health.check(err)
+	}
+	defer conn.Release()
+	return db.health.check(conn.SendBatch(ctx, scoped).Close())
+}
+
+// acquire takes a pooled connection, waiting at most the acquire timeout.
+func acquire[C any](ctx context.Context, db *DB, take func(context.Context) (C, error)) (C, error) {
+	if db.acquireTimeout <= 0 {
+		return take(ctx)
+	}
+	ctx, cancel := context.WithTimeout(ctx, db.acquireTimeout)
+	defer cancel()
+	return take(ctx)
 }
 
 // pgArgs passes ids to pgx as its own UUID type, which it encodes directly, instead of
@@ -179,6 +214,9 @@ func (db *DB) orm(ctx context.Context) *gorm.DB {
 func translate(err error, what string) error {
 	if err == nil {
 		return nil
+	}
+	if unavailable(err) {
+		return errUnavailable
 	}
 	switch code := sqlState(err); {
 	case errors.Is(err, gorm.ErrRecordNotFound), errors.Is(err, pgx.ErrNoRows):

@@ -39,7 +39,8 @@ func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) (err
 	if _, ok := txFrom(ctx); ok {
 		return fn(ctx)
 	}
-	conn, err := db.sql.Conn(ctx)
+	defer func() { err = db.health.check(err) }()
+	conn, err := acquire(ctx, db, db.sql.Conn)
 	if err != nil {
 		return fmt.Errorf("take a connection: %w", err)
 	}
