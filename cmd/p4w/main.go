@@ -30,6 +30,7 @@ import (
 	"github.com/p4w-nhs/p4w/internal/app"
 	"github.com/p4w-nhs/p4w/internal/config"
 	"github.com/p4w-nhs/p4w/internal/domain"
+	"github.com/p4w-nhs/p4w/internal/httpapi"
 	"github.com/p4w-nhs/p4w/internal/postgres"
 	"github.com/p4w-nhs/p4w/internal/seed"
 	"github.com/p4w-nhs/p4w/internal/service"
@@ -127,7 +128,12 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, env Env) er
 		return err
 	}
 	defer db.Close()
-	handler, err := app.NewHandler(cfg, db, log)
+	services, err := app.NewServices(cfg, db)
+	if err != nil {
+		return err
+	}
+	drain := &httpapi.Drain{}
+	handler, err := app.Handler(cfg, db, services, log, drain)
 	if err != nil {
 		return err
 	}
@@ -156,7 +162,18 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, env Env) er
 		return err
 	case <-ctx.Done():
 	}
-	// Stop accepting, let requests in flight finish, then close.
+	// Drain: readiness answers 503 at once, so the load balancer stops sending requests, while
+	// those that still come are served for the drain delay, each on a connection closed after
+	// its answer (no keep-alive left to reset). Then stop accepting, let requests in flight
+	// finish, and close the pool.
+	drain.Start()
+	srv.SetKeepAlivesEnabled(false)
+	log.Info("draining", "delay", cfg.DrainDelay.String())
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(cfg.DrainDelay):
+	}
 	log.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()

@@ -102,6 +102,9 @@ func startServe(t *testing.T, vars map[string]string) *server {
 	t.Helper()
 	v := withDataDir(t, vars)
 	v["P4W_HTTP_ADDR"] = "127.0.0.1:0"
+	if _, ok := v["P4W_DRAIN_DELAY"]; !ok {
+		v["P4W_DRAIN_DELAY"] = "0s" // tests that stop serve wait for no load balancer
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &server{cancel: cancel, done: make(chan int, 1), stderr: &syncBuffer{},
 		client: &http.Client{Transport: &http.Transport{}, Timeout: 30 * time.Second}}
@@ -438,6 +441,57 @@ func TestServeGracefulShutdown(t *testing.T) {
 	}
 	if code := s.stop(t); code != 0 {
 		t.Fatalf("serve exited %d: %s", code, s.stderr)
+	}
+}
+
+// On SIGTERM serve drains: readiness answers 503 at once, requests are still answered for
+// the drain delay, each on a connection closed after its answer, and then serve stops.
+func TestServeDrains(t *testing.T) {
+	t.Parallel()
+	s := startServe(t, map[string]string{"DATABASE_URL": pgtest.NewURL(t), "P4W_DRAIN_DELAY": "2s"})
+	if status, body := s.get(t, "/readyz", ""); status != http.StatusOK {
+		t.Fatalf("readyz before shutdown: %d %s", status, body)
+	}
+	s.cancel()
+	deadline := time.Now().Add(time.Second)
+	for {
+		res, err := s.client.Get(s.base + "/readyz")
+		if err != nil {
+			t.Fatalf("readyz while draining: %v", err)
+		}
+		res.Body.Close()
+		if res.StatusCode == http.StatusServiceUnavailable {
+			if res.Header.Get("Retry-After") == "" {
+				t.Error("a draining readyz answers 503 without Retry-After")
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("readyz still answers %d a second into the drain", res.StatusCode)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// The draining server still answers, and closes each connection after its answer, so no
+	// keep-alive connection is left for the listener's close to reset.
+	res, err := s.client.Get(s.base + "/healthz")
+	if err != nil {
+		t.Fatalf("healthz while draining: %v", err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || !res.Close {
+		t.Errorf("healthz while draining: %d, connection closed after it: %v; want 200 and closed", res.StatusCode, res.Close)
+	}
+	select {
+	case code := <-s.done:
+		s.done <- code
+		if code != 0 {
+			t.Errorf("serve exited %d after draining: %s", code, s.stderr)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("serve did not stop after its drain: %s", s.stderr)
+	}
+	if !strings.Contains(s.stderr.String(), `"msg":"draining"`) {
+		t.Errorf("serve logged no drain: %s", s.stderr)
 	}
 }
 

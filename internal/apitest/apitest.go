@@ -98,7 +98,7 @@ func NewOn(tb testing.TB, cfg config.Config, logTo io.Writer) *Env {
 	if err != nil {
 		tb.Fatalf("build services: %v", err)
 	}
-	handler, err := app.Handler(cfg, db, s, log)
+	handler, err := app.Handler(cfg, db, s, log, nil)
 	if err != nil {
 		tb.Fatalf("build handler: %v", err)
 	}

@@ -132,11 +132,12 @@ func NewHandler(cfg config.Config, db *postgres.DB, log *slog.Logger) (http.Hand
 	if err != nil {
 		return nil, err
 	}
-	return Handler(cfg, db, s, log)
+	return Handler(cfg, db, s, log, nil)
 }
 
-// Handler builds the HTTP handler that serves the whole API on services already built.
-func Handler(cfg config.Config, db *postgres.DB, s Services, log *slog.Logger) (http.Handler, error) {
+// Handler builds the HTTP handler that serves the whole API on services already built. drain,
+// when not nil, is how the server tells readiness it is shutting down.
+func Handler(cfg config.Config, db *postgres.DB, s Services, log *slog.Logger, drain *httpapi.Drain) (http.Handler, error) {
 	return httpapi.New(httpapi.Config{
 		CORSOrigins:        cfg.CORSOrigins,
 		BodyLimit:          cfg.BodyLimitBytes,
@@ -164,5 +165,6 @@ func Handler(cfg config.Config, db *postgres.DB, s Services, log *slog.Logger) (
 		Interviews:    s.Interviews,
 		Timeline:      s.Timeline,
 		JWKS:          s.Keys.JWKS(),
+		Drain:         drain,
 	})
 }

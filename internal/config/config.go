@@ -25,14 +25,17 @@ type Config struct {
 	BodyLimitBytes     int64         // P4W_BODY_LIMIT_BYTES
 	IdempotencyTTL     time.Duration // P4W_IDEMPOTENCY_TTL
 	ShutdownTimeout    time.Duration // P4W_SHUTDOWN_TIMEOUT
-	DataDir            string        // P4W_DATA_DIR: development key and other local state
-	JWTIssuer          string        // P4W_JWT_ISSUER
-	JWTAudience        string        // P4W_JWT_AUDIENCE
-	JWTSigningKey      string        // P4W_JWT_SIGNING_KEY: PEM, or
-	JWTSigningKeyFile  string        // P4W_JWT_SIGNING_KEY_FILE
-	JWTVerifyKeyFiles  []string      // P4W_JWT_VERIFY_KEY_FILES: retired public keys still accepted, comma-separated
-	AccessTokenTTL     time.Duration // P4W_ACCESS_TOKEN_TTL
-	RefreshTokenTTL    time.Duration // P4W_REFRESH_TOKEN_TTL
+	// P4W_DRAIN_DELAY: on SIGTERM, how long readiness answers 503 while requests are still
+	// served, before the listener closes.
+	DrainDelay        time.Duration
+	DataDir           string        // P4W_DATA_DIR: development key and other local state
+	JWTIssuer         string        // P4W_JWT_ISSUER
+	JWTAudience       string        // P4W_JWT_AUDIENCE
+	JWTSigningKey     string        // P4W_JWT_SIGNING_KEY: PEM, or
+	JWTSigningKeyFile string        // P4W_JWT_SIGNING_KEY_FILE
+	JWTVerifyKeyFiles []string      // P4W_JWT_VERIFY_KEY_FILES: retired public keys still accepted, comma-separated
+	AccessTokenTTL    time.Duration // P4W_ACCESS_TOKEN_TTL
+	RefreshTokenTTL   time.Duration // P4W_REFRESH_TOKEN_TTL
 	// P4W_TOKEN_RATE_PER_MINUTE: token endpoint requests per client address and minute.
 	TokenRatePerMinute int
 	// P4W_TRUST_PROXY_HEADERS: take the client address from X-Forwarded-For (behind a load balancer).
@@ -56,6 +59,7 @@ func Load(getenv func(string) string) (Config, error) {
 		BodyLimitBytes:     int64(r.integer("P4W_BODY_LIMIT_BYTES", 1<<20)),
 		IdempotencyTTL:     r.duration("P4W_IDEMPOTENCY_TTL", 24*time.Hour),
 		ShutdownTimeout:    r.duration("P4W_SHUTDOWN_TIMEOUT", 20*time.Second),
+		DrainDelay:         r.delay("P4W_DRAIN_DELAY", 5*time.Second),
 		DataDir:            r.str("P4W_DATA_DIR", ".data"),
 		JWTIssuer:          r.str("P4W_JWT_ISSUER", "urn:p4w:dev"),
 		JWTAudience:        r.str("P4W_JWT_AUDIENCE", "p4w-api"),
@@ -129,6 +133,19 @@ func (r *reader) duration(name string, def time.Duration) time.Duration {
 	d, err := time.ParseDuration(v)
 	if err != nil || d <= 0 {
 		r.fail(name, v, "a positive duration such as 15m")
+	}
+	return d
+}
+
+// delay is a duration that may be zero: no wait.
+func (r *reader) delay(name string, def time.Duration) time.Duration {
+	v := r.getenv(name)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		r.fail(name, v, "a duration such as 5s, or 0s for none")
 	}
 	return d
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -57,7 +58,18 @@ type Deps struct {
 	Interviews    *service.Interviews
 	Timeline      *service.Timeline
 	JWKS          []byte // the public keys, as GET /.well-known/jwks.json serves them
+	Drain         *Drain // flipped on shutdown; nil: the server never drains
 }
+
+// Drain tells readiness that the server is shutting down: from Start on, /readyz answers 503
+// so that a load balancer sends no new requests, while those already sent are still served.
+type Drain struct{ draining atomic.Bool }
+
+// Start begins draining.
+func (d *Drain) Start() { d.draining.Store(true) }
+
+// Draining reports whether Start was called.
+func (d *Drain) Draining() bool { return d != nil && d.draining.Load() }
 
 // Server implements api.StrictServerInterface.
 type Server struct {
@@ -139,12 +151,15 @@ func (s *Server) GetHealth(context.Context, api.GetHealthRequestObject) (api.Get
 	return api.GetHealth200JSONResponse{Status: api.Ok}, nil
 }
 
-// GetReadiness answers when the database does.
+// GetReadiness answers when the database does, and until the server starts draining. (The
+// database pool logs an outage once; a probe every few seconds does not log it again.)
 func (s *Server) GetReadiness(ctx context.Context, _ api.GetReadinessRequestObject) (api.GetReadinessResponseObject, error) {
+	if s.Drain.Draining() {
+		return nil, &requestError{status: http.StatusServiceUnavailable, detail: "the server is shutting down"}
+	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	if err := s.DB.Ping(ctx); err != nil {
-		s.Log.WarnContext(ctx, "database not ready", "error", err.Error())
 		return nil, &requestError{status: http.StatusServiceUnavailable, detail: "the database does not answer"}
 	}
 	return api.GetReadiness200JSONResponse{Status: api.Ok}, nil
