@@ -3,6 +3,7 @@ package auth
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -34,6 +35,32 @@ type AccessClaims struct {
 	Role         string `json:"role,omitempty"`      // users
 	Scope        string `json:"scope,omitempty"`     // API clients: space-separated scopes (RFC 9068)
 	ClientID     string `json:"client_id,omitempty"` // API clients
+}
+
+// errDateNotNumber: RFC 7519 §2 makes exp, iat and nbf NumericDates, JSON numbers; jwt's
+// NumericDate would also read one from a string such as "1999999999".
+var errDateNotNumber = errors.New("exp, iat and nbf must be numbers")
+
+// UnmarshalJSON decodes claims whose dates are JSON numbers, and refuses any other.
+func (c *AccessClaims) UnmarshalJSON(b []byte) error {
+	var dates struct {
+		Exp, Iat, Nbf json.RawMessage
+	}
+	if err := json.Unmarshal(b, &dates); err != nil {
+		return err
+	}
+	for _, d := range []json.RawMessage{dates.Exp, dates.Iat, dates.Nbf} {
+		if d != nil && !isNumber(d) {
+			return errDateNotNumber
+		}
+	}
+	type plain AccessClaims // without this method
+	return json.Unmarshal(b, (*plain)(c))
+}
+
+// isNumber reports whether raw, one JSON value, is a number.
+func isNumber(raw json.RawMessage) bool {
+	return len(raw) > 0 && (raw[0] == '-' || '0' <= raw[0] && raw[0] <= '9')
 }
 
 // Tokens issues and verifies access tokens for one issuer and audience.
@@ -205,7 +232,7 @@ func invalid(why string) error {
 // reason turns a jwt error into fixed text: the library's own messages may
 // quote header values (the algorithm, say) from the token.
 func reason(err error) string {
-	for _, e := range []error{errBadType, errNoKid, errUnknownKid, errCrit} {
+	for _, e := range []error{errBadType, errNoKid, errUnknownKid, errCrit, errDateNotNumber} {
 		if errors.Is(err, e) {
 			return e.Error()
 		}

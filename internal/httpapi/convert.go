@@ -56,16 +56,24 @@ func etag(version int64) *string {
 	return &s
 }
 
-// ifMatch reads If-Match into the version it names. Absent or "*" checks nothing; an entity
-// tag that is not one of ours can match no version.
+// ifMatch reads If-Match into the version it names. Absent or "*" checks nothing. If-Match
+// compares strongly (RFC 9110 §13.1.1), so a weak tag (W/"3") matches no version, and neither
+// does a tag that is not one of ours, nor a list of them: each names version -1.
 func ifMatch(header *string) *int64 {
-	if header == nil || strings.TrimSpace(*header) == "*" {
+	if header == nil {
 		return nil
 	}
-	tag := strings.TrimPrefix(strings.TrimSpace(*header), "W/")
-	v, err := strconv.ParseInt(strings.Trim(tag, `"`), 10, 64)
-	if err != nil || v < 1 {
-		v = -1
+	tag := strings.TrimSpace(*header)
+	if tag == "*" {
+		return nil
+	}
+	v := int64(-1)
+	if len(tag) > 2 && tag[0] == '"' && tag[len(tag)-1] == '"' {
+		opaque := tag[1 : len(tag)-1]
+		// Only the exact text etag makes: "+3" or "03" is not a tag p4w gave out.
+		if n, err := strconv.ParseInt(opaque, 10, 64); err == nil && n >= 1 && strconv.FormatInt(n, 10) == opaque {
+			v = n
+		}
 	}
 	return &v
 }

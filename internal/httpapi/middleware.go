@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"regexp"
@@ -47,6 +48,30 @@ func deadline(d time.Duration) echo.MiddlewareFunc {
 			c.SetRequest(c.Request().WithContext(ctx))
 			return next(c)
 		}
+	}
+}
+
+// MaxHeaderBytes is the most a request's header block (its request line and header fields)
+// may hold. http.Server's own MaxHeaderBytes must be larger: Go answers a block over that
+// limit itself, in plain text, before any handler runs; limitHeaders answers the rest.
+const MaxHeaderBytes = 64 << 10
+
+// limitHeaders refuses a header block over MaxHeaderBytes with 431, as problem+json.
+func limitHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		req := c.Request()
+		// As sent: "METHOD URI PROTO\r\n", then "Name: value\r\n" for each field, Host among them.
+		size := len(req.Method) + len(req.RequestURI) + len(req.Proto) + 4 + len("Host: \r\n") + len(req.Host)
+		for name, values := range req.Header {
+			for _, v := range values {
+				size += len(name) + len(v) + 4
+			}
+		}
+		if size > MaxHeaderBytes {
+			return &requestError{status: http.StatusRequestHeaderFieldsTooLarge,
+				detail: fmt.Sprintf("the request's header fields are larger than %d bytes", MaxHeaderBytes)}
+		}
+		return next(c)
 	}
 }
 

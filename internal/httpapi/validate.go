@@ -6,9 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"mime"
 	"net/http"
+	"net/url"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -85,7 +91,7 @@ func (v *validator) check(op *openapi3.Operation, route *routers.Route) echo.Mid
 				if err != nil {
 					return err // too large, or the client went away
 				}
-				if err := checkJSONKeys(body); err != nil {
+				if err := checkBody(req.Header.Get(echo.HeaderContentType), body); err != nil {
 					return err
 				}
 				req = req.WithContext(withBodyFields(req.Context(), body))
@@ -93,8 +99,13 @@ func (v *validator) check(op *openapi3.Operation, route *routers.Route) echo.Mid
 				c.SetRequest(req)
 			}
 			params := make(map[string]string, len(c.ParamNames()))
+			text := req.URL.Query()
 			for i, name := range c.ParamNames() {
 				params[name] = c.ParamValues()[i]
+				text[name] = append(text[name], c.ParamValues()[i])
+			}
+			if err := checkText(text); err != nil {
+				return err
 			}
 			input := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route, Options: options}
 			if err := openapi3filter.ValidateRequest(req.Context(), input); err != nil {
@@ -103,6 +114,23 @@ func (v *validator) check(op *openapi3.Operation, route *routers.Route) echo.Mid
 			return next(c)
 		}
 	}
+}
+
+// checkBody refuses, in a JSON or form body, what the contract cannot say and storage could
+// not keep; bodies of other types are refused by the contract itself.
+func checkBody(contentType string, body []byte) error {
+	mediaType, _, _ := mime.ParseMediaType(contentType)
+	switch {
+	case mediaType == "application/json" || strings.HasSuffix(mediaType, "+json"):
+		return checkJSONBody(body)
+	case mediaType == "application/x-www-form-urlencoded":
+		form, err := url.ParseQuery(string(body))
+		if err != nil {
+			return nil // the validator names the problem
+		}
+		return checkText(form)
+	}
+	return nil
 }
 
 // contractError turns kin-openapi's findings into one 400 naming every offending field.
@@ -208,61 +236,172 @@ func isContentTypeError(e *openapi3filter.RequestError) bool {
 	return e.Parameter == nil && strings.Contains(msg, "Content-Type")
 }
 
-// checkJSONKeys refuses a body that names a member twice in one object, in any letter case.
-// Go's decoder would quietly let the last one win, or match a key in another case, so that
-// what was validated and what is stored could differ.
-func checkJSONKeys(body []byte) error {
+// checkJSONBody refuses what Go's decoder would quietly let through, so that what was
+// validated and what is stored cannot differ: a member named twice in one object, in any
+// letter case (the last, or one in another case, would win); text that is not UTF-8, or a
+// lone UTF-16 surrogate (each would become U+FFFD); a NUL character, which PostgreSQL refuses
+// in text; and anything after the one JSON value (the decoder reads the first and stops).
+func checkJSONBody(body []byte) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	type frame struct {
-		object bool
-		keys   map[string]bool
-		expect bool // the next string token is a key
+		object  bool
+		keys    map[string]bool
+		expect  bool   // the next string token is a key
+		key     string // the member being read, in an object
+		element int    // the element being read, in an array
 	}
-	var stack []*frame
+	var (
+		stack  []*frame
+		fields []fieldError
+		done   bool // the top-level value has been read
+	)
+	path := func(last ...string) string {
+		parts := make([]string, 0, len(stack)+len(last))
+		for _, f := range stack {
+			if f.object {
+				parts = append(parts, f.key)
+			} else {
+				parts = append(parts, strconv.Itoa(f.element))
+			}
+		}
+		return strings.Join(append(parts, last...), ".")
+	}
 	for {
+		start := dec.InputOffset()
 		tok, err := dec.Token()
 		if err == io.EOF {
-			return nil
+			break
+		}
+		if done { // anything but the end, even text that is not JSON
+			fields = append(fields, fieldError{Field: "body", Message: "has data after the JSON value"})
+			break
 		}
 		if err != nil {
-			return nil // not JSON: the validator names the problem
+			break // not JSON: the validator names the problem
 		}
 		var top *frame
 		if len(stack) > 0 {
 			top = stack[len(stack)-1]
 		}
-		switch t := tok.(type) {
-		case json.Delim:
-			switch t {
-			case '{':
-				stack = append(stack, &frame{object: true, keys: map[string]bool{}, expect: true})
-				continue
-			case '[':
-				stack = append(stack, &frame{})
-				continue
-			default:
-				stack = stack[:len(stack)-1]
-				if len(stack) > 0 && stack[len(stack)-1].object {
-					stack[len(stack)-1].expect = true
-				}
-				continue
+		if s, ok := tok.(string); ok && top != nil && top.object && top.expect {
+			if msg := textProblem(s, body[start:dec.InputOffset()]); msg != "" {
+				fields = append(fields, fieldError{Field: path(s), Message: msg})
 			}
-		case string:
-			if top != nil && top.object && top.expect {
-				k := strings.ToLower(t)
-				if top.keys[k] {
-					return &requestError{status: http.StatusBadRequest, detail: "the request does not match the API contract",
-						fields: []fieldError{{Field: t, Message: "is given more than once"}}}
-				}
-				top.keys[k] = true
-				top.expect = false
+			k := strings.ToLower(s)
+			if top.keys[k] {
+				return &requestError{status: http.StatusBadRequest, detail: "the request does not match the API contract",
+					fields: []fieldError{{Field: s, Message: "is given more than once"}}}
+			}
+			top.keys[k] = true
+			top.key, top.expect = s, false
+			continue
+		}
+		if d, ok := tok.(json.Delim); ok && (d == '}' || d == ']') {
+			stack = stack[:len(stack)-1]
+		} else {
+			if top != nil && !top.object {
+				top.element++
+			}
+			switch t := tok.(type) {
+			case json.Delim: // { or [
+				stack = append(stack, &frame{object: t == '{', keys: map[string]bool{}, expect: t == '{', element: -1})
 				continue
+			case string:
+				if msg := textProblem(t, body[start:dec.InputOffset()]); msg != "" {
+					fields = append(fields, fieldError{Field: path(), Message: msg})
+				}
 			}
 		}
-		if top != nil && top.object {
-			top.expect = true
+		// A value has been read: an object expects its next key; the body, its end.
+		switch {
+		case len(stack) == 0:
+			done = true
+		case stack[len(stack)-1].object:
+			stack[len(stack)-1].expect = true
 		}
 	}
+	if len(fields) > 0 {
+		return &requestError{status: http.StatusBadRequest, detail: "the request does not match the API contract", fields: fields}
+	}
+	return nil
+}
+
+// textProblem says what is wrong with s, a string decoded from raw (its JSON text and what
+// came before it since the previous token), or "" when nothing is.
+func textProblem(s string, raw []byte) string {
+	if msg := badText(s); msg != "" {
+		return msg
+	}
+	// Decoding made U+FFFD of something; a U+FFFD the client sent is text like any other.
+	if strings.ContainsRune(s, utf8.RuneError) && (!utf8.Valid(raw) || loneSurrogate(raw)) {
+		return "is not valid UTF-8"
+	}
+	return ""
+}
+
+// badText says why PostgreSQL could not store or compare s, or "" when it could.
+func badText(s string) string {
+	switch {
+	case strings.IndexByte(s, 0) >= 0:
+		return "must not contain a NUL character"
+	case !utf8.ValidString(s):
+		return "is not valid UTF-8"
+	}
+	return ""
+}
+
+// loneSurrogate reports whether the JSON text raw escapes half of a UTF-16 surrogate pair
+// without the other half.
+func loneSurrogate(raw []byte) bool {
+	hex := func(i int) rune {
+		if i+4 > len(raw) {
+			return -1
+		}
+		n, err := strconv.ParseUint(string(raw[i:i+4]), 16, 16)
+		if err != nil {
+			return -1
+		}
+		return rune(n)
+	}
+	for i := 0; i < len(raw); i++ {
+		if raw[i] != '\\' {
+			continue
+		}
+		i++ // the escaped character
+		if i >= len(raw) || raw[i] != 'u' {
+			continue
+		}
+		r := hex(i + 1)
+		i += 4
+		switch {
+		case r < 0xd800 || r > 0xdfff:
+		case r >= 0xdc00: // a low half first
+			return true
+		case i+2 < len(raw) && raw[i+1] == '\\' && raw[i+2] == 'u' && hex(i+3) >= 0xdc00 && hex(i+3) <= 0xdfff:
+			i += 6
+		default: // a high half alone
+			return true
+		}
+	}
+	return false
+}
+
+// checkText refuses, in parameters (query, path or form fields), text that PostgreSQL could
+// not store or compare: a NUL character, or bytes that are not UTF-8.
+func checkText(params url.Values) error {
+	var fields []fieldError
+	for _, name := range slices.Sorted(maps.Keys(params)) {
+		for _, v := range params[name] {
+			if msg := badText(v); msg != "" {
+				fields = append(fields, fieldError{Field: name, Message: msg})
+				break
+			}
+		}
+	}
+	if len(fields) > 0 {
+		return &requestError{status: http.StatusBadRequest, detail: "the request does not match the API contract", fields: fields}
+	}
+	return nil
 }
 
 var errNotUUID = errors.New("not a UUID")
