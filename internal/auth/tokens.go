@@ -232,12 +232,14 @@ func invalid(why string) error {
 // reason turns a jwt error into fixed text: the library's own messages may
 // quote header values (the algorithm, say) from the token.
 func reason(err error) string {
-	for _, e := range []error{errBadType, errNoKid, errUnknownKid, errCrit, errDateNotNumber} {
+	for _, e := range []error{errBadType, errNoKid, errUnknownKid, errCrit} {
 		if errors.Is(err, e) {
 			return e.Error()
 		}
 	}
 	switch {
+	case errors.Is(err, errDateNotNumber):
+		return "malformed token: " + errDateNotNumber.Error()
 	case errors.Is(err, jwt.ErrTokenMalformed):
 		return "malformed token"
 	case errors.Is(err, jwt.ErrEd25519Verification):
