@@ -393,13 +393,14 @@ func TestOrganisationPatch(t *testing.T) {
 	}
 	apitest.WantProblem(t, patch(`{"name":"Lost Update"}`, "If-Match", `"not-a-version"`), http.StatusPreconditionFailed, "")
 
-	// A matching If-Match (weak or strong) goes through.
+	// A matching strong If-Match goes through; a weak one never matches (RFC 9110).
 	res = patch(`{"region":"london"}`, "If-Match", `"2"`)
 	apitest.WantStatus(t, res, http.StatusOK)
 	if o := decodeOrganisation(t, res); o.Region.MustGet() != "london" || o.Version != 3 || res.Header.Get("ETag") != `"3"` {
 		t.Errorf("ETag %q, body %s", res.Header.Get("ETag"), res.Body)
 	}
-	res = patch(`{"name":"Riverside Trust"}`, "If-Match", `W/"3"`)
+	apitest.WantProblem(t, patch(`{"name":"Riverside Trust"}`, "If-Match", `W/"3"`), http.StatusPreconditionFailed, "")
+	res = patch(`{"name":"Riverside Trust"}`, "If-Match", `"3"`)
 	apitest.WantStatus(t, res, http.StatusOK)
 
 	// null clears a nullable field.

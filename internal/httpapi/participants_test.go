@@ -612,9 +612,13 @@ func TestParticipantPatchIfMatch(t *testing.T) {
 		t.Errorf("a refused patch changed the record: %+v", got)
 	}
 
-	p = mustPatchParticipant(t, env, token, orig.ID, `{"family_name":"Weak"}`, "If-Match", `W/"2"`)
-	if p.Version != 3 || *p.FamilyName != "Weak" {
-		t.Errorf("weak If-Match: %+v", p)
+	// RFC 9110: If-Match compares strongly, so a weak tag never matches, even of the version.
+	if res := env.Patch(t, "/v1/participants/"+orig.ID, token, `{"family_name":"Weak"}`, "If-Match", `W/"2"`); res.Status != http.StatusPreconditionFailed {
+		t.Errorf("weak If-Match of the current version: %d %s, want 412", res.Status, res.Body)
+	}
+	p = mustPatchParticipant(t, env, token, orig.ID, `{"family_name":"Strong"}`, "If-Match", `"2"`)
+	if p.Version != 3 || *p.FamilyName != "Strong" {
+		t.Errorf("strong If-Match: %+v", p)
 	}
 	p = mustPatchParticipant(t, env, token, orig.ID, `{"family_name":"Star"}`, "If-Match", `*`)
 	if p.Version != 4 || *p.FamilyName != "Star" {
