@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -224,9 +225,24 @@ func translate(err error, what string) error {
 	case errors.Is(err, gorm.ErrDuplicatedKey), code == "23505": // unique_violation
 		return domain.Errorf(domain.CodeConflict, "%s already exists", what)
 	case errors.Is(err, gorm.ErrForeignKeyViolated), code == "23503": // foreign_key_violation
-		return domain.Errorf(domain.CodeConflict, "%s refers to a record that does not exist", what)
+		return danglingReference(err)
 	}
 	return fmt.Errorf("%s: %w", what, err)
+}
+
+// danglingReference is the answer to a write whose foreign key names no record. The services
+// check every reference within the caller's reach first and answer an invalid field, so this
+// is a safety net only. It answers in the same shape, an invalid field, never a conflict: a
+// conflict would tell a caller apart the id that exists nowhere from one of another trust,
+// which a foreign key accepts. Nothing deletes a referenced record, so the violation is always
+// of the referencing row, and every foreign key is one column, named <table>_<column>_fkey.
+func danglingReference(err error) error {
+	field := "id"
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) && pg.TableName != "" {
+		field = strings.TrimSuffix(strings.TrimPrefix(pg.ConstraintName, pg.TableName+"_"), "_fkey")
+	}
+	return domain.Invalid(field, "is not a record within your reach")
 }
 
 // sqlState is PostgreSQL's error code of err, or "".

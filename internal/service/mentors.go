@@ -38,9 +38,15 @@ var mentorRecord = tombstoned[domain.Mentor]{what: "mentor",
 
 // Create records a mentor of an organisation within reach. Errors: forbidden, invalid.
 func (s *Mentors) Create(ctx context.Context, m domain.Mentor, fields []string) (domain.Mentor, error) {
-	return transact(ctx, s.Tx, s.Audit, domain.ScopeParticipantsWrite, func(ctx context.Context, _ domain.Principal) (domain.Mentor, event, error) {
+	return transact(ctx, s.Tx, s.Audit, domain.ScopeParticipantsWrite, func(ctx context.Context, caller domain.Principal) (domain.Mentor, event, error) {
+		const notInReach = "is not a organisation within your reach"
+		// The directory of partners is readable by all, but a mentor belongs to an
+		// organisation of the caller's own reach.
+		if !caller.CanSee(m.OrganisationID) {
+			return m, noEvent, domain.Invalid("organisation_id", notInReach)
+		}
 		if _, err := s.Organisations.Get(ctx, m.OrganisationID); err != nil {
-			return m, noEvent, inReach(err, "organisation_id", "is not a organisation within your reach")
+			return m, noEvent, inReach(err, "organisation_id", notInReach)
 		}
 		m.Active = true
 		if err := s.Mentors.Create(ctx, &m); err != nil {

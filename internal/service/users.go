@@ -19,6 +19,14 @@ func mayManage(caller domain.Principal, org uuid.UUID) error {
 	return nil
 }
 
+// organisationExists refuses an organisation_id that names no organisation, as invalid rather
+// than as the conflict its foreign key would raise: only the national team, who may name any
+// organisation, gets past mayManage with one. Errors: invalid.
+func (s *Accounts) organisationExists(ctx context.Context, org uuid.UUID) error {
+	_, err := s.Organisations.Get(ctx, org)
+	return inReach(err, "organisation_id", "is not an organisation within your reach")
+}
+
 // ListUsers returns a page of the users within reach. Errors: forbidden.
 func (s *Accounts) ListUsers(ctx context.Context, f domain.UserFilter, req domain.PageRequest) (domain.Page[domain.User], error) {
 	return read(ctx, domain.ScopePrincipalsAdmin, func(ctx context.Context) (domain.Page[domain.User], error) {
@@ -40,6 +48,9 @@ func (s *Accounts) AddUser(ctx context.Context, u domain.User, password string) 
 		if err := mayManage(caller, u.OrganisationID); err != nil {
 			return u, noEvent, err
 		}
+		if err := s.organisationExists(ctx, u.OrganisationID); err != nil {
+			return u, noEvent, err
+		}
 		if domain.RoleRank[u.Role] > domain.RoleRank[caller.Role] && !caller.AllOrganisations {
 			return u, noEvent, domain.Errorf(domain.CodeForbidden, "you cannot give a role higher than your own")
 		}
@@ -57,6 +68,9 @@ func (s *Accounts) AddUser(ctx context.Context, u domain.User, password string) 
 func (s *Accounts) CreateUser(ctx context.Context, u domain.User, password string) (domain.User, error) {
 	return transact(ctx, s.Tx, s.Audit, domain.ScopePrincipalsAdmin, func(ctx context.Context, caller domain.Principal) (domain.User, event, error) {
 		if err := mayManage(caller, u.OrganisationID); err != nil {
+			return u, noEvent, err
+		}
+		if err := s.organisationExists(ctx, u.OrganisationID); err != nil {
 			return u, noEvent, err
 		}
 		return s.insertUser(ctx, u, password)

@@ -33,14 +33,26 @@ var vacancyRecord = tombstoned[domain.Vacancy]{what: "vacancy",
 
 // Create records a job opportunity for an organisation within reach. Errors: forbidden, invalid.
 func (s *Vacancies) Create(ctx context.Context, v domain.Vacancy, fields []string) (domain.Vacancy, error) {
-	return transact(ctx, s.Tx, s.Audit, domain.ScopeParticipantsWrite, func(ctx context.Context, _ domain.Principal) (domain.Vacancy, event, error) {
+	return transact(ctx, s.Tx, s.Audit, domain.ScopeParticipantsWrite, func(ctx context.Context, caller domain.Principal) (domain.Vacancy, event, error) {
 		const notInReach = "is not a organisation within your reach"
+		// The directory of partners is readable by all, but a vacancy is recorded by an
+		// organisation of the caller's own reach.
+		if !caller.CanSee(v.OrganisationID) {
+			return v, noEvent, domain.Invalid("organisation_id", notInReach)
+		}
 		if _, err := s.Organisations.Get(ctx, v.OrganisationID); err != nil {
 			return v, noEvent, inReach(err, "organisation_id", notInReach)
 		}
+		// The foreign key alone would accept another trust's organisation, which row-level
+		// security does not cover, and refuse a random id: the two answers would differ.
+		if v.EmployerOrganisationID != nil {
+			if _, err := s.Organisations.Get(ctx, *v.EmployerOrganisationID); err != nil {
+				return v, noEvent, inReach(err, "employer_organisation_id", notInReach)
+			}
+		}
 		v.Status = "open"
 		if err := s.Vacancies.Create(ctx, &v); err != nil {
-			return v, noEvent, inReach(err, "employer_organisation_id", notInReach)
+			return v, noEvent, err
 		}
 		return v, event{"vacancy.create", "vacancy", v.ID, &v.OrganisationID, fields}, nil
 	})
