@@ -74,11 +74,6 @@ func newTrustWorld(t *testing.T, env *apitest.Env, name string) trustWorld {
 	return trustWorld{env: env, trust: trust, token: env.User(t, trust.ID, domain.RoleCoordinator)}
 }
 
-func (w trustWorld) post(t *testing.T, path, body string) apitest.Response {
-	t.Helper()
-	return w.env.Do(t, http.MethodPost, path, w.token, body)
-}
-
 // mustID posts body to path and returns the id of what was created.
 func (w trustWorld) mustID(t *testing.T, path, body string) string {
 	t.Helper()
