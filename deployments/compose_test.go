@@ -306,6 +306,20 @@ func TestComposeStackServesTheTour(t *testing.T) {
 			out := run.oneShot(t, name, c.Services[name].Command, envFor(name))
 			t.Logf("up %d: %s: %s", up, name, firstLine(out))
 		}
+		if up == 1 {
+			// The seed step made the development key on the volume, as the container's user.
+			if len(volumes) == 0 {
+				t.Fatalf("no p4w service mounts a volume: the development key has nowhere to go")
+			}
+			for vol, dir := range volumes {
+				key := filepath.Join(dir, "keys", "dev-signing-key.pem")
+				if info, err := os.Stat(key); err != nil {
+					t.Errorf("volume %s: %v", vol, err)
+				} else if st, ok := info.Sys().(*syscall.Stat_t); ok && int(st.Uid) != run.uid {
+					t.Errorf("volume %s: the key belongs to uid %d, not the container's user %d", vol, st.Uid, run.uid)
+				}
+			}
+		}
 		// The API's port is published by compose; here it listens on a free loopback port.
 		srv := run.start(t, api, c.Services[api].Command, append(envFor(api), "P4W_HTTP_ADDR=127.0.0.1:0"))
 		hc := c.Services[api].Healthcheck.Test
