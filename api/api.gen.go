@@ -80,6 +80,24 @@ func (e CheckInMode) Valid() bool {
 	}
 }
 
+// Defines values for ClientPurpose.
+const (
+	HrSharing  ClientPurpose = "hr_sharing"
+	Processing ClientPurpose = "processing"
+)
+
+// Valid indicates whether the value is a known member of the ClientPurpose enum.
+func (e ClientPurpose) Valid() bool {
+	switch e {
+	case HrSharing:
+		return true
+	case Processing:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ClientScope.
 const (
 	ImportsWrite      ClientScope = "imports:write"
@@ -696,16 +714,25 @@ type ApiClient struct {
 	Id             openapi_types.UUID `json:"id"`
 	Name           string             `json:"name"`
 	OrganisationId openapi_types.UUID `json:"organisation_id"`
-	RevokedAt      *time.Time         `json:"revoked_at"`
-	Scopes         []ClientScope      `json:"scopes"`
-	UpdatedAt      time.Time          `json:"updated_at"`
-	Version        int64              `json:"version"`
+
+	// Purpose What the client acts for, named after the consent purposes; fixed when it is registered.
+	// `hr_sharing`, the default, is a trust HR system: it sees a participant's personal data,
+	// and the records about them, only with their `hr_sharing` consent; anyone else is
+	// withheld from it (see `Participant.withheld`). `processing` is the programme's own
+	// systems, such as an import script or a reporting tool: they see every participant
+	// within reach, as the programme's staff do.
+	Purpose   ClientPurpose `json:"purpose"`
+	RevokedAt *time.Time    `json:"revoked_at"`
+	Scopes    []ClientScope `json:"scopes"`
+	UpdatedAt time.Time     `json:"updated_at"`
+	Version   int64         `json:"version"`
 }
 
 // ApiClientCreate defines model for ApiClientCreate.
 type ApiClientCreate struct {
 	Name           string             `json:"name"`
 	OrganisationId openapi_types.UUID `json:"organisation_id"`
+	Purpose        *ClientPurpose     `json:"purpose,omitempty"`
 	Scopes         []ClientScope      `json:"scopes"`
 }
 
@@ -725,10 +752,18 @@ type ApiClientWithSecret struct {
 	Id             openapi_types.UUID `json:"id"`
 	Name           string             `json:"name"`
 	OrganisationId openapi_types.UUID `json:"organisation_id"`
-	RevokedAt      *time.Time         `json:"revoked_at"`
-	Scopes         []ClientScope      `json:"scopes"`
-	UpdatedAt      time.Time          `json:"updated_at"`
-	Version        int64              `json:"version"`
+
+	// Purpose What the client acts for, named after the consent purposes; fixed when it is registered.
+	// `hr_sharing`, the default, is a trust HR system: it sees a participant's personal data,
+	// and the records about them, only with their `hr_sharing` consent; anyone else is
+	// withheld from it (see `Participant.withheld`). `processing` is the programme's own
+	// systems, such as an import script or a reporting tool: they see every participant
+	// within reach, as the programme's staff do.
+	Purpose   ClientPurpose `json:"purpose"`
+	RevokedAt *time.Time    `json:"revoked_at"`
+	Scopes    []ClientScope `json:"scopes"`
+	UpdatedAt time.Time     `json:"updated_at"`
+	Version   int64         `json:"version"`
 }
 
 // AuditEvent defines model for AuditEvent.
@@ -785,6 +820,14 @@ type CheckInPage struct {
 	Data       []CheckIn `json:"data"`
 	NextCursor *string   `json:"next_cursor"`
 }
+
+// ClientPurpose What the client acts for, named after the consent purposes; fixed when it is registered.
+// `hr_sharing`, the default, is a trust HR system: it sees a participant's personal data,
+// and the records about them, only with their `hr_sharing` consent; anyone else is
+// withheld from it (see `Participant.withheld`). `processing` is the programme's own
+// systems, such as an import script or a reporting tool: they see every participant
+// within reach, as the programme's staff do.
+type ClientPurpose string
 
 // ClientScope defines model for ClientScope.
 type ClientScope string
@@ -1221,7 +1264,10 @@ type OutcomePatch struct {
 	Sustained6Months *SustainmentCheck `json:"sustained_6_months,omitempty"`
 }
 
-// Participant After erasure every personal field is null and `erased` is true.
+// Participant After erasure every personal field is null and `erased` is true. To an API client acting
+// for a trust HR system (purpose `hr_sharing`), a participant who has not agreed to
+// sharing with HR is withheld: every personal field is null, as after erasure, and
+// `withheld` is true.
 type Participant struct {
 	// BenefitStatus Working-age benefit the person receives, if any.
 	BenefitStatus  BenefitStatus      `json:"benefit_status"`
@@ -1241,6 +1287,15 @@ type Participant struct {
 	ReferralSource *ReferralSource    `json:"referral_source"`
 	UpdatedAt      time.Time          `json:"updated_at"`
 	Version        int64              `json:"version"`
+
+	// Withheld True only to an API client acting for a trust HR system (purpose `hr_sharing`) when
+	// the participant has not agreed to sharing with HR (`consent.hr_sharing.granted` is
+	// false), or no longer has: delete your copy of this participant and of every record
+	// naming its id. Every personal field is null; `consent` stays, to say why. The
+	// records about the participant (enrolments, placements, outcomes, mentoring,
+	// interviews, the timeline) are out of your reach until consent is given again, when
+	// the participant comes back whole.
+	Withheld bool `json:"withheld"`
 }
 
 // ParticipantCreate defines model for ParticipantCreate.
@@ -1631,10 +1686,16 @@ type OrganisationCreated = Organisation
 // OrganisationOK defines model for OrganisationOK.
 type OrganisationOK = Organisation
 
-// ParticipantCreated After erasure every personal field is null and `erased` is true.
+// ParticipantCreated After erasure every personal field is null and `erased` is true. To an API client acting
+// for a trust HR system (purpose `hr_sharing`), a participant who has not agreed to
+// sharing with HR is withheld: every personal field is null, as after erasure, and
+// `withheld` is true.
 type ParticipantCreated = Participant
 
-// ParticipantOK After erasure every personal field is null and `erased` is true.
+// ParticipantOK After erasure every personal field is null and `erased` is true. To an API client acting
+// for a trust HR system (purpose `hr_sharing`), a participant who has not agreed to
+// sharing with HR is withheld: every personal field is null, as after erasure, and
+// `withheld` is true.
 type ParticipantOK = Participant
 
 // ProgrammeCreated defines model for ProgrammeCreated.
@@ -11071,226 +11132,242 @@ func (sh *strictHandler) UpdateVacancy(ctx echo.Context, vacancyId openapi_types
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3rcts4tij8Kih9U9X2N5LsXLpn2qlduzJJZjo7SScVJ9M1Z5wjweSShDYFcABQak0qVefXeYBT5wn3",
-	"k5zCAkiCFEhRsmQ53f0nsSQSl4V1v+FzLxLzVHDgWvUuPvdmQGOQ+OczGs3gmeBaisR8jkFFkqWaCd67",
-	"6I25GCgtJIyJ4ESCSgVXoIieUU0iKuWKpCCV4DQhMdV02Ov3VDSDOTVj6VUKvYue0pLxae/Ll37vxQc6",
-	"XZ/lwwyIhEjI+BtFFiAVE7xPJkKSl5PBG6qj2aZxX4uI2sFCY3NYluN/fP+6fbQv/V5KJZ2DzkGUSSVk",
-	"eOgxh1/0KMInxkRMiJ4BSSUsmMgUSekUzGTMPP6vDOSq1+9xOjfz2XcqK5nTX14Dn+pZ7+Lh+blZhtYg",
-	"zbv/859PB/+DDv59Pvh+NPj0xz/0+gEgvIxhngoNPFq9gtX6et/QG1CEkndvLz8QRSdAtCAStFwNidmL",
-	"onMgN7AiS6ZnuBH85lrEKyIhTehK4bcTJpUmlKslyCdXXK+9SrnQM5D2TaaIhEmmICYnjx8+PH1CqJ2U",
-	"LGcsAW9EpojSLEmuuMw4Z3xafff8+9MheQUrRagEoiKRQmx2YAaIaJKAJJTH5AZSjbjz8DGZiUyq4RXP",
-	"j8DifXkGHsQGBmRNh/Htt/3enPH884Mg9CeIqWE0MXhPEqo0kUDjJ3bNM8qn4O8Rgff4wUPCLB5ZnHUP",
-	"xkQxHpXotLYXRypNm3hgMCqwbB4lWQzPIQEN8frq3e8ktg+4NSlyosX8WmnBQZ3iflZ4LDRZGjRh9i23",
-	"pXGWxlRDPMIdjJsowr00clNVNhLDhGaJ7l1MaKKg2Mi1EAlQbnkAmzO9voF3dApEsX83EmKC7wUn+/a8",
-	"b0DI5tncfDhHLLCfShxgXMMUJK7hrZxSzhTyopcITZwxpXpWTii8h0bM7FPCvzImDfi1zMBfykTIOdW9",
-	"i16W4ZPrB/iOSs0illKuG2dMy2f2MKEUU0nnc2ieLn/i9pN9tJhzaRBn/Wzf8mRVYGROJlQTIQmdaJBE",
-	"z5hBRqUp1+SE8UjCHLimCVErHp0OyVOPDJWm8xTiK17wP83mQBhypqVkWgNHFnMNkZiDIgum2HUCZDkD",
-	"TphWREvKFY3M6kgk5nOmVZ9QMhdm0iueUA2yT5RAFmhpm3JC0xSozFlnSS1Uj4lK2HSmkxURSYz7oZwI",
-	"bujMMJIVUQB8eMU/CDJnShEuOPTNRqQmQKMZbtOsgPFMA7mGiZCW5U4lUA1KV6dzAgw5leBwxc12s1SB",
-	"1OR6RcYsHl+UizeTE71kEYJvRuU8AeXz2xqlVdhAL4gI5oGBAXsAG74YVHIaiHnJJ7ZnuB1EyEhwDRw5",
-	"AU3ThFnN4OxnZdWDctI/SJj0Lnr/31mpHJ3ZX9WZP7aduop5bj7DUzxlKldvQiO7x87wmZrK0vZ88dyX",
-	"OoN5++rOtmtkmM+2dt53jWPt+9i8obufGqrAA08HbttGRV/2NNrDHbm3pz2e+AZImQP3pMZxIOakzXUC",
-	"85Z9p/aJP265fzduYO9POQEphewTqsj7vz4j3z/+9k/ETUNi0JQlatjzReHe8Tgf+D7xnmJR+0TDto0i",
-	"EuYP3IrlfBDiDeWr9/CvDJS1ge8Kmz4IQeaUr4gx5uapVk+c+ZNrKECmbAGc8Gx+DdKIYAWR4LGq7fi9",
-	"eWvw1Ly1rgld2leMPbSkTAct3FJRxWW6tZsHnqbsWcIcNFIpUpCaWSEb4fdGkVs3lfu9yKLiiOquUrzf",
-	"s0NtUP1ynSEwZ1197jKYhIW4aV8nz5KEXieQa6lrY6DFiTBhGuZqE0pYgF6al8zbbjgqJV2Zz6XW1R1y",
-	"zjVSeYFx/d3jXtAYKfXuf/YQLOuGBwK57x1ysc0KzCoHXVl7uahPxRrE9c8QabPgAq8sy0Jai2Nm5qfJ",
-	"Ow/PnFVXRb0cA+pukVZLfDf8uN3Zzhl/aV97UDvofi/j7F8ZuJ8NZtVPxh3B+tm4NbXC1Ri36zQbU007",
-	"76Wk/QCWet4tPJF2GqntDJdRHaN1Mz8xPbuESIJlyknydtK7+Gf31TewLlUMWWOZM7E0xlQET0j6eElu",
-	"AFJFhDEpKZlRhU7H9h1WZ1jf3CezvSxm+sUiyFytqRjkcjTSIZ9jpkBeXGXn548iFuP/0Cd2GWtfq5XS",
-	"MO+jNcwFX81FptAzRsmEsgQ9SlM+YDxEEdvwpQmDJFbri/2RGivZ2ZT2odyOfkI4LKz4Y5IsaJIByrsC",
-	"ZdcmqaNmR8ruwA02cn5p1YYmIShBiUxGsPF3+8vnDUiFa7LHH2ILDmfqw1aXUZxJZfF4qkESLHB0Hwyl",
-	"RPgjcZS/AIcJ05ea6iyAlj8JecP4dECnQK7to9Ztj5EMIiECtgDVJ2xCKF8ZtASezZFZCw6WqRuxR5NR",
-	"JCFG7+HP4loB3IBUI5okYkmtiwPmaSJWc8MlKI9HKktTIXXlEcYjMYf8J3PmegZytLSrHNEpjNwqceYb",
-	"Lpa+tC3x7NkMopuXPKDD7aClzSCJRzVdw7xwC41uTnU06yqRrcdKhdTXfm8uYtgooy003phHd9QKjqGj",
-	"FUAK0X5+KCV4HCx2VdAckHZSz7bBEO80C3/64z9v8KfvcM41iDbCqwUWb9ycOckLnjAk+gWLQfT6vXRm",
-	"mQDjI8sx2ohxD/w0J+sjMVNf1/XB4iGnupBADX56HqPwd0b6I+zmhteVnyXYz/hOEJxiZpjjOmujKY2Y",
-	"XoX5xC6ML4bEMPfVyCycg9xVaQAeq67kMcl4jLx+SWU8Qlz4vHmGYxjSaUIjUCNNbyAQbH/BpUiMsHMZ",
-	"AlQCAfNdAnGfGM1lAUYdNViOMb5hL0T2lfhRJ/NeJDCiEmh3E+69SOCpBBoiK4yfdD48VagZrVSMCOxU",
-	"kiPJllpcrtEdUO6/RON+SWo1LKiAvwBHmJBCqL6z7EKI7iS6fK5RyKMH5+fnGyVSR+6wf26w7hn94cUL",
-	"4h4l+KiLVLolQkwyHoMcolLRmgbQ36OrZX2dWmZKW6o3DE1IfJwUOR7orNzMeI7JE0JunO3YRI0c90SJ",
-	"zWSxD73DitxjqR1uGy6lppW454z73z64c3I/vDJQp+CNM+5I0feLanYTrl8a0an0CORqbJpQzjHXyPEj",
-	"dJ1wpmb4ZWRsdKO9NCilXIWDJlTBSOksXm1eOQ5hFoZm6kyO1IziBFu+mUoRgVJbv7nOmfJhKqvp+5sK",
-	"EyyO+pKnmd5IsbWApn2VXK9ImslUKHhCaP4nSWCiichQtmU8z/I5EZxYvaFPuNA2hnY67PVbj6KWGpZd",
-	"J0zNUIAS8yDBBz2ltMgvq59M3ZWMP5SJkyjzvlHkh/fOC6vCg1YPrba64jciJtU0W/Ti5gJU16Okgdy4",
-	"ptOyOLCOvxbITjmtec9sshNZUmXzhGz0UtgEpljSJa8I9K1ibFNJuYujB3bh42n+ZN9fbAgvn4PSjBfh",
-	"7pzwS8dcr9+jaSqBaxaBmrHU6J0iybgGcKg/yST65CDOXEC839OSMscwCq9gs2+usIwCwEbW1FWtKUyn",
-	"Bg66EcS72MSQsCm7ZgnTq5FYgJQshpEREnYNHcSftQF3XfOMKS1kgIJfGOFM5mIBfUt8TCtDIYB5euhE",
-	"r0QV2thicUSNvuvdQw7rWrE99W/UWlrVZk24mszZLfw9ASl3hz/K7Fu93kGIF/C/OyO538t5Fk22weeC",
-	"0+0GkZBtXnKB/nq6biA4nFvZ/tFWCa1ybDXGUdtCCA7tVF/S5K7me3Hcu1nwWzHNDfyrqlx3MHt5s1ic",
-	"0TQFDvETokVMVzY3mF4bYbsmFvdE3cqLc7nE9QItvNhV5SuLJgFRVY9wN6Nl66E2B7ytzXirePNebYc1",
-	"tlODQEFpiPV5XLZB2SgG24P9XaoMRzLB65DxtKcQLtnQ9AJ8XuMzmna96IOkXLFcS9uCE3xFtF2uqjr+",
-	"e3c2mL3nwLXuttu8di0qGu4tDqaGMFqEEeQXDZLT5H2Ti9KXW0bVWXKCmAM8ArRhvLD7iXUWIAAYx1/8",
-	"109rAPnucR0cwWq5T+Wfw9HZ4NP//4fQwfyVQRK/kNISUxW/MJEivD38CbOEKfmvy7c/klQY1UIOEnYD",
-	"JBZaQ0xSqmd9QgnWQpCishCzcohN7xwGQ6aglGMi7YdjF1i+EDqpH4Amera+ObVG2eJmMzq4t0ITvTT7",
-	"XzBY7icLIS7L0taNZ8h5x65euQPkOOwUU9tFoVco59slSHEY7+3ju2rUNKI8WnVd2/6zVL0FBJTjChr4",
-	"ORIOSCUW7aqqFnDcSVXdhKa3Qsu7xJ2t8KB2su1HmO+4Ffh7UKlK7nQklcrbzD4CG9tgyo7H/qVtF++L",
-	"MQt/OmDwwpDxxAh65MNCj8pP7frgf/306nL9kG9gVY1H1KyKZNpQnbAIfn/TkKh5U8kj8fLAVDiB4pfN",
-	"wvlGWwt50TOP26lDiFFFxvogZvuht7Dge107D6p7wGOIR0BlsgpC/g1wHdJ/3GBBCbx/kT6nLOnkgpnQ",
-	"OUtWozzMtdmzzBbAuz/ekZfeMB5vIikL2Ffmyb0pCK3FerbqOQWQZI5zkyVVIdfiRiigj3t3v9/9qHHB",
-	"M6ogQBV7cqwLyCVv/54RdVt1wiLEbrpETh8FbPK1V9pVPN5MMPWA8gbTsko+W758N1TSjqztbHp7rGk+",
-	"2Fdut4VIlGICSuEBGyQDkC0MeA9ajuPkR1Jx8m3sQ79pkz3dSWFbWXKXpHErDvulEfyMT4tuNAe3wuPt",
-	"QoHx7gLl1hZ/1+IDBOLoftn8LlVlZADe3QO+91wbX+e8NzK+PLDNDgI/p64GUw89vRCbh+H7Ev45fd6N",
-	"Q2E7dN4LatY6KmgyF0oTxX4hc8H1TLnq9+IsXF2iLyud8trJs36LVMxW1GnBlc2HuzdRXnDzo4r0clv7",
-	"EO1VsbEh0nFYqbIbY92WVYaE9dunmZ41xB0g/zrXIxlf0IQZqGFBJ1Yg2W9s/a/3BSZHYUYSzfRMSPZv",
-	"8J7KuKs1BPdkXkGav46V50EdFRc1qhD3Jg+I3UcIrd7G6pkrtqrVDf9wSfyOROQ51ZRcglywCEgkYuiT",
-	"LE1B2qS9BLQGqTDlJ2ZTptHYrYWDzgfff/r8qP/dl2AAqNL/aC860x4dCP7icgNpDvNrTEcO1Lf+FVlp",
-	"Jdu+j4lR9iWbnKieEJinekWw2nTJFFQSpTZbW3U+1FhlFKtR5I65Q6X1NI8Adyr/f2+f//KpTuZH0kyc",
-	"1Zj3dMi3XmyscnC7qhDrfc+2VCB2Rbpdq0Q8DGid0vGDCh50Of26u9Q7hE3wqxvrNlEUDXUkE3SieoTk",
-	"lATeYMP7Q+9B/Ffbsh1H+Fe3tA/Rvwc06sYdCoQKsYf9sZqgZM90JOZwB/Z3XM1vbtuCnwr9Je9NALJ7",
-	"Cu8dmN4skcUp75ZZ6ynxd5RemwrFckdVdT3PQbIFxBekTDfvk2q2eZ/4yeZ94nLNSZFrToQR2TbZPFxF",
-	"IEXSTbwqyPPvuuH8pX0+SD+tJtfmlWRKW8/Xo5G1CLdYlX0Xc0dnEN00rK+Y4bsDzXCUEt4Nzo1114jP",
-	"HzxULZDB4wMOk6pmb0GQwUMLwvn2XhLHPnfSbvbDEOvCaSNDXGdExRM2IOeti0xEkoil6sSQfI5YM2o+",
-	"fX705Z/GsvnDvnJDHCfZuPuSk3ThH7erla2jfBWjC/C04NE+VDEn0I+lheUb2YcCdhgK2awB7IrITVj5",
-	"u7y7Q3kX0nL9JsLrTl/08IKkKpNAACu1iipGTFolTBEzC3puxuZJiMfmSzPheimn64I16uZ8qzYBw8q5",
-	"olq3Q3XszuktVMNITEbXTNqE2+2DXJ1zYCzEGsJy+NutGp6CS+/u3JDmfuTk7BSOw55OXRaRCqW3cGdN",
-	"QEqajGxnvm2MTfvipX3v3qif6+plBUlas2yqlOFl3bh+WgVk+3VKXwdkSc0FFfgov6vaudaZfkvV8045",
-	"lK2078JymlnM9mlEdabQWsHk1YccN83iVjyhtfE3PlTjC20vfLx5lz8ZZhDbsIWNWUydyXEDNexBga5c",
-	"OHAcJbqyoX0o0r8+et9aKegmzyqcICTMjsgbCjrvthVH8aFN+Dyg22A+Nwg7qQ+mQAT1eQB5i+zUajJb",
-	"oIYyBZADl5OcuzSxkUiRqG6vRis8J98UPzHBbWOH7Youg7vMD9wzQq+u/vifxgAlJ6eDT5//1H94Hg4U",
-	"v0toBHvp43H8PLzOiWHbVzAJpUcxpFTqHFaBZzKpRinI0RLgproOkV0nLSaKvSljz1H24mT3m6nfvU/d",
-	"Nn22FNMdPf4HyAAsIFVKMpWlIBdMCdndnDuG/VLzlq+5Fv12B4054XXsdsfhH+U6RJp6+dXI4FBph8WZ",
-	"7Zhx6POWhuJ1ZMx29YQp4tUb7VLLftf8actgdBfu5XW69voMng+/DTCynTjUrVjHZhf/0VjHhqXVE8yq",
-	"NN1IpBXqDNBiK9nkeSI1FydJ8weI4DZ/1fZh6xNKlkLeEPglBcmw4YHApLuMM72y1f/mgYGExJAwSYBK",
-	"1Iew6IHpVZ9EIuPmJ2p2QfLUlKRyI0GxgF6/Z8YblRPm37gZRvkMwcyVYqf7MPWKNR3L0Cs3cy9zVTtT",
-	"1dEZ1UYNbK886B6rM1su9UsbVra1IWV8hEwElNqygNe7KbEmoRuvMFwPDGrnKAhn/qrQFbzGXNNyhRn8",
-	"eOesSyO2MZ7O7fe8Hiyh1nt4h28EDRfstN7PU6LBev83zXQCLfcNrXP8j+9fEk7needNI26wP6eF7eY7",
-	"o1yutZ2439ZLpbwbMdBgVsPUdUTsdL3is/wFdDs1pFcd87qE9pzyLe6Y+WXkBFjDlP71IvSXUZzZxM5R",
-	"TG2PgQ6vMT6qduap/bjDmI3p0w51VHEHUND4P4Yt5WI1+RWCOYJVj7KEVnk2gU2F4BY6n6ZbBXY0itao",
-	"w2PJXZWpPCmC2h5kRTFao6JVvTN265sL9kD4dZamtEHOPnEduJSxgQ2Pg3odBR38+9M/bTet0afPD/rf",
-	"PQx7yXa9JaHGBDyZ+/g8aKN45O43dvfbuj/uTPmV1vAbryYqmcB2M4f4w1Yz79rZPcBIag2nvZt6yDxT",
-	"mlyDNWuW6zemNTSarvaObGAQJUtYW1Qrme7DNCnvGz6SaVJuZj+pXAcRv/uivB1lcAs9bCWeD0qZ3YX6",
-	"Hii1S0/3WszHk2U/i+vIKOkwShP0LSpIJqM8uIRmAON4o4+reVFaAuhRLCJttH68LFqIZCTkKBJJAki8",
-	"iYhoMnIVhij5bCY7latRKLmYz8oJsOosKB/fF3UZ64aGu0pUwQI4+fGHS/KCTxPKY2KLOZTvGAGq9EhM",
-	"RmAfwfXy2KkksflKYW8qqWcjfJbyeLQS8kbNmITip6UttVQic88VH/CX8A4W4gbcXePr/EoLd3fWRg8c",
-	"PonFmaMZW7P+vz3f3LbTzBTiQu9dRmW97GlE4zneByvktPg7EkLGjFN7oAsGy6ajy018b+QJjYxexPDu",
-	"PTDWDv41w4aUEZX+xZc4IVO6KLWKEsaZQbLa5ZjB2S+LZM9iVzZBXUSMJiMzV/v79STILTUz8w7suR2b",
-	"tyavIZt/xkWTQ2/+0Imvj+QBagWWFlyztuZrDD6wOeB1iOvlyguz8M5yOB+osdf+1pG0TVnjboEh2FQX",
-	"s959Luj7heF0WAaqh3lH5L73nW1f0y+dxH1S2AYjvOizT1jeS69PhEsx373jde0m4i6tIKs3E1d6Bzuv",
-	"su9hri0f/VV5S8V+L9/Ap2AC9HxO5WpzvTgSvnPit19xnA8ZPFLD+hpZcHnffSBdZN0tUr9HfCPj9qrq",
-	"fScfVWoppN3YRIKajSyHLqaIJMTANaOJCgKxGKG27Id/DiefenN0ivjkl3xWpEzoyUyBDGk3gZTB0L0t",
-	"FjQt56ZSwRWEmhFGoFS5pUB6UoqqEwtoEJcQCR4rknHNElQk7HAEhyPu1fCVlGvAbAZeixj3seEvQGVQ",
-	"EtUAVtlyZbDKbvMFhIDqZRmFHJqvSJ641CeUr7CpgrtOxd3qIzJ7Q7ZKaQRPiNICrxcsWzDYh7l7ItB+",
-	"gQ7+/enzg/5DW+Xh9ef+T/Kf/lefPje4FD4qkPuppi2S4QKRGaPPN+TXHDD7PK9v2RQ+uT/9lvL0QVcv",
-	"mANuV0ecOdy77oe4W3pPM//1jbqH9Xf7Pbzp+C1PVmVuX+dTrwe8i3aVpTyx51DfUxOs9+BIQXo8kg/F",
-	"bmE/kd0Wit/qgNYW+Xfb8XodzNfUqpObb+pKhDKqVkfl7wDNeK3pPmoMThRPdCCmY5b35Ce5Y4TYHeV9",
-	"a3pXPZ+W0yj4w7V1hHiIVb2v+VYpZg5KuxXO0GB6zRR4bC87fIaX/BHznFFK0IonU0mNzoKW2F/MLw/7",
-	"5GnRXKGWdfbt+e1JbI0itvTstdFLIF0aU6HdK4QpQnmlnQWGnR8vOxWRd+qcURlcQoRun843NDdV6bbC",
-	"ZGMFSx3JHSZ7B9eCi3uQczkbP5KoKzayl3IVR2U1qti3ILotleyESDvy8hbJvZ6lI1JnrAtbcDhhzZeo",
-	"KYgyyfTq0sxrwS9opmcP10nPWoIVY1SRk//66UOfvIifXz7tE8zgOf/uz6dkIsWcvHt7+YGcLR6cmQHP",
-	"8IUhMUqRIopNOWEcDbIrjtcrOS2RoOWNpdYzkcTWnjMmo3JudSaJgfwT8vTdS2IdEopkCtzfxHNOXPHQ",
-	"MHoGK7IECcRdzjokL2g0IwYFLU9JmNKqfIUwTThArIZXBq6TRCw998wzzxly8dmat9YJkMVMX0igMaYf",
-	"U7sI/BarSpL8DimJ6UgnhS+7T6p+brxTKqKaJmKawQWq6L2LnpM1lXt1SfEYOQkMwuapkFoVQ7zPOLnO",
-	"khvifiAnHlDxDZ/TqQvrar/oWeFZYcS2r2GlCZkKrqE6og+e6nAV4JixGza6PmYAQBFNEpDubq+K/CjB",
-	"bm9l9oLLlcX5P1TWtvZWAVyUTH1iL/7FLWDp74ahJOPmt6SE9hvK6RQMjrvukT7mb4NDEuzx+/ty39VP",
-	"PvcHfZRJ76JXJeK6iemcTsFH+78TxO8E8esnCE8+W+n55Qtmg06ELbnjmka6bCrYSx8vSQwLSIzQUWuZ",
-	"Dfi71WwVBpCveu8kpFTmbZkk+UnIm6teef7qYu0uQiPCqCYyQxV93jf/XvEAxvRLdAKRJkCWM0E0vbEn",
-	"M7ziV/yZ4Asj5QRXQ3uJIPpSFac3MELfKqbRqieExYpQCeTjx5fPF396QoyhqTSdp/ZroyM8evToeyP9",
-	"P354Zma+4kZFsz//4x//+MfgzZvB8+dDYm/NxoxeZ1YUKcI0TRNm+86duZTWP/6sBCexiLI5cP0kT++9",
-	"4oynmXYyHZFCTCb2+ifX3iXjMUgytqnD4yF5jY+mmEW0IlbrJSfjhM2ZHvfJ2H4z7l/xsacXj0/NlsYn",
-	"pSHaJyw+HRMhzfAIYQPScf6AYjyCMR4m45HE2BVNiFrxaHjFUXmiXC0Njj88f2DhPX4t7K7HthnNiw90",
-	"OnbKEheZVGT8MoZ5KjTwaDV4BavxkLx7+uHZDwhBPLkrPgc5NWerDYUYmP7p0fffndaGmQywL/S4j6Wt",
-	"VEJMlJaCT5OVfen7Bw/OLwglS6A3RNMpUVk0u+JUkfFPZ1e9R1e9MeGwAEkwCAfqdEg+2rvniU2GoPFA",
-	"8GTlUAfPX8IkU+Buq5RANPyiUYPDkhPy48fXVzyaUUkjdzllnsX98cNfB3/uE2OvuKbtBp8RU69FvOq7",
-	"KTHS5u6zVESY1X33mLxifyEnjx89OEVc/8jpgrLEZUoOSWHkmsGvDa4zRWKx5H2iqM4k1sUISVQiljgv",
-	"5S7/Qy6Qx16LjMeqb9TRladm5qf77fkje7qUjHNsVmdZvooExkVKPB76e9ByNcC+RWNywvgVVzZkdDok",
-	"PwrD/Vy1MvLZ+IJI80IBFapJDAldPSHUqujmZwaxXQMunM7hiq9hEoko5wI1bLy63nEoopcsAqsbJywC",
-	"FxFznO5tCpz8zQAag/rktXkiArJ4NDz3MtuR4/33//q/JMTnDH/3vDoXvfPhA/u2MXVoynoXvUfD8+Ej",
-	"G9CxLaXOhktIkgHi29nPyxs1/NlVxkxteLQ4iJeG9/8NNF7qhtFbDOvhKA/Pz3MO7oLuPuvJR7RW2yab",
-	"DsdHwVCPbSGa/gTX5BWsyCVoR5XfPviTkTyemda7+OcnL0htG4lm1wmLyA2sHMNfgGSTVdVQMwYwnSqM",
-	"1GV61vtkRj2z6S3/bgOKu5L1gGBxMwQA8zHtsHspcJtMkSz1dllsRLm9Gnazat2qEf+M24qWI+zWTL9C",
-	"RePb80dNwxTrOsvraLoCKKLccqScCypyUmFqjh2dtgHRqD0pGzi1qBGYRoI+Tdkz9xjqg/Y+YdXYEqJ8",
-	"5Oy1kbS9L/2NDz6zHqkOT360QvfSyFx8HhVJvOw4z/29CLj1yjPdlNbz6YA4U4ASHYVBDoLaipj4mvDQ",
-	"qpXuqv0d0al0B/1zXRP/9KWCbebUG1VxnwF5GPTJ9SMJe3otSqL8t/4Y+9o3itgslz5Zzlg0I0Z43ACk",
-	"iqA+gTddz6iaDcmlsF1NUdAZ/UtdcS5ITbQZNcZlC7gptTCGQEJXZCmyJCbXUD5i5x6Sp06wGqZ7xa1U",
-	"NDNbaZz7o5giMyrnCShlJPFC3FgLTHAgRpoadccKzyoNWZOyOPpeUT/2FxGv9o9aLh7ypeoALvq7VDD7",
-	"wf6n/4np2aXNXArgt11cPCTjSpLT2NgBQKUieBM72gh4egYLhjZ9MwZbDmg05abVuMfO8Jkv/V6uZG96",
-	"vnjOLfnuSO09TJnSaFZ4FEdOmM5Jw+CdmqF1zyM4bSS/da5+9pmmbFTknn1x+fugA2k5L3XhCVZapHkF",
-	"Rk75Ti8dEsw1xlpEoyv6NDFcQ3ybl1xF/Ar6PQ51dzDvxHfO8uy81VNo4XRNmkfLZg8gRUIUZrhtuYWd",
-	"aeeu6eBvoDsDv6aDoAJgrIVS/lfwvlfng1tpAzlZZTHTgzLpuFlbMg++WPxm1KWGIakrxygH2pD22jKQ",
-	"zc2/9Uj15N79DVgD2Y7DTaSYh0HfkufRNJgW2w91UM23IIvNqq8NJFha27sg8GIXIa3Xn7tR7TXPeBI3",
-	"07Mzqw9i7D+oBFv5YnVfF2ZxacDoPUcHqf0sJnh3lmJTPmB8SJ4WrsNzspwBJqIIiRqnGcy+tKSKoIOk",
-	"SQp/cEGcQ6ie1fojAxZ/rF8Gy+VyYBBwkMkEeCRimwC22+AdtNrzRrWij5BDVyY6GxG7Hj/8fjNmfRDi",
-	"DeUrtw61D6wM6h815LDuo/Pz70/Dfp9q9KIR+wZkXObB/0ce8hs7V3SeXD+2fgRM97RO5HH5qMFHYxOZ",
-	"h42Wju5+YgynTGKIrJrcbt6ubWZ4xavrqOS454upfVmMTzgsSUqZfGJ9/5WhzUqMxqpQR7Yu4lSCAq6t",
-	"u9nYZmioSUeHPsUZWGGzE5vtUDpOSUGF9aWv10/k6y/UDufYr9k5J8y6lK9FvCJCmjmoIj98+PCO/IUq",
-	"Fp3mgK6YA4w/IWOMv47JnK4Ip1KKJQ7kUh9cTgS6vT2DmymCdz6Sh9+oJzYCY93x7lv31ZD81dCnI06z",
-	"ouL3X1KItHriAg7GMosiSM2MWghjD6Ro0ZEJZUkmXfAHHegxutZJalNNROaSQfBzHEtQqu/SRh4//H7d",
-	"IR4ypV8qlR2UlVXKePbMyWpjd2Vk+9yXK3MJSd8q/dbshmc0msHgmeBaimSTAYEP58/iVI/3uBPvCtPw",
-	"NiqYbRn8Hv0c201PTq5pHMhnOq3B96effhqY9zCRlIbs8zFyh7Ftelg60Aj13nKBn5KZWPHx3Z8ef28M",
-	"eIzEfDt8iJOXu61rgV/ui0i8dKllJzlIXdkUj1PBuG6WiLapZruZ9sw987WYaEWwf0/22QFMviKxuxsl",
-	"2RMo8yLX6++TFXFHae/tNqLcXk+XR0CZwh7NmAAUXpHUatRuWIU32H0t1zAREjovps0wu2ObzJ7AZnvM",
-	"bXz/Prm1jKSQRZaD/URmHFNHva6Xp00mWs4C2qMSNlsFO89MmK6mYX2jSN6cw4X9ycmlhpQwroUNZn83",
-	"ePCQLAFuVJ/8DTR5aX55PPjO/+7SnDrE5OHgEYnpSnkV2SRLiRbeHfWnw4bYgT2orXmVFxt5BauexaX9",
-	"60x2dccJOzjItEQavurgwXryXY1C3iXG8HI0EsT/qkw8+1x0nP7SFkEvMO7AzKfJg21XeX+815s4Fbqv",
-	"246hi9fabwZ+C481ps7Y6o3quVpFY1dmMsEssi24CCanDXAtf9xNMOF8d2sofb1oGeQPLlE4R01ygglK",
-	"XtrgaRvTKLpytOvSL8rHvhZ12ie1Wyu+a61f7lqVLg6g0KYPqTYWs23WHEsEOpLyWC6gSVP0cLxZWRzb",
-	"A8G7Isd55x3nLnWbOjW2wBhHSyAeDwmCKTF6HnZKUgQSNmU2FZWcGABRbSumLDJ+4yyLfrj/obH8Zb0m",
-	"Iu/cRgSHJ9bfmimaEKauOCWPHz70OwfLLIE8z2bsLWYkFiAli8H1HB+T/Avlcm0xff3Uunwx9QZdqa45",
-	"WrF67NujyMnj8++tm4Jh7sIkS5LTIXnqFwfY+xosqNCZfMUdgxI8z0ANKcIv/DZB91EXLhZ4HHW4hM9v",
-	"ViPGpoSGFhG/jLHoo11QWa6wgDXRd/bZv/ChVWv20fPw7LdJSSn7gX1d6jMnfhewJv68UYuuXc9x+9SP",
-	"RlQ405JyxWxaLV7vdXdra5RUuXQi//2//0/JY80H2x0O/yza/I8xIjo2sjGWdMnH5MQVMFhZ4AqAXbkD",
-	"v+LYUHFInnLCkgSmNCFzsQBbk2IZv1DgGv5jS2cb8qaJjQgJDmpI3ogFCiXhCcwrHhCTWHhHUxrhB2UL",
-	"FsyrsTDjYLVvPj+WJuU+cKatM87GISMtZEiofCjO7xaCZWu7aEdyLxd71zZRd47jFeyYY/mKDKU3Bot8",
-	"FkRoIrAXhSIJm0C0irAPRJvMKFoTtptLL8vH7qO5tAnfeZRkMTx3zVuaLJiF7Wlwby2soo1pNxIozqzo",
-	"inpIC6uYrd3COpJNVaJ5k01lD59B1aQKKfQvvW6e91KhLxZ4HIW+hM9vWKHH2sSKIv+NKrEQiwspcQyn",
-	"AQvXOPTZ5+LvTanxr4EusBxEi/m10sb0PRm75lUXxGDA+NTW66kVj9Dgd2UzCmBIkFN2zJi3XPUWRFFR",
-	"Rjbl2jseflg2EjxTO7NLyDLHa90AmDPRyEearC4fXIdnyU06kN3H12VyCQ7NXHujMeMT0EEjFvuih8MG",
-	"LTyhfYS4xVeNn2183yZMG6WrPXgR4PZFpH3g+ha0quVv8qffuId/vcq5BcyvJfqB53UnkY8qitxL5bzM",
-	"LnE436Sje5eGbdDRq7u+r4p6dZXH0dZrkPrNquy4fUIdMhItqtp7AxY2ce2zz/jHvVPTb0sXvy5dvcpP",
-	"mnT1NZjdEa/+9WrtNT6+UWvPaemgGvteSeOwantdph9Bd//6UbU992hu+5O1ae9byoEzjBUNGN+Q5G+e",
-	"esnvoSp/0LRuu+sOed05EI+kqzrM+EaVK7kPjK1FFXagvbeZ2HZ5R0rFdrA5uNa7zhrX0KjvZUtxWKLy",
-	"whS2joT4CaHFk2RGFeGCfHz/Oi+8dkXU7QVSR3KBF8vGMoj8SrSNTLSL4+PX7O84QLGTuzBuGwH/yrzS",
-	"2udiASHEK+9gPbxv4x77NPbmybjfHoxjei5+DzI6XOvEVM8+F37U++iY+N0h0d0hcXhHxO8OiFDw4dAe",
-	"iK/A83BEj8Ov0NNgHc7buhoqvfZbdeW3lSe/lmqnrZRVf4vtKqu9BL/zwO6i/eaWBLEa4Z2xnVcaq2fm",
-	"+UDB/jOqwBiCgCmzCyAKqIxmxHXfMTM21en/q7WXW/vlYodU0P1z2ezbqaD03oV04KaTkOIuatRSdKOu",
-	"fL9Ja/c3fl91d3+NW2vw7cexPnR82OMM9ud09+LUbgRsOdMQaz37XLPEW6tpauceIqzukHv76u5pwFW1",
-	"dATYtpjt7+5l3NuoEd2OjO5QL6oyuu20o/uDEK2KSv2mpjZ9ZTfCOpvD/Bpkd23mjXv+NxUq2U6mWpDe",
-	"D9GKJTZ2PVpmSrvOOJVbyg7JbLbDwrPP9o91V0m9V+lcLGAdLTu1DjemC8KCMIXtUamD0PAI8tLuhFC3",
-	"IltFVz0ecsJy5USfHvCs+s2A+lkwjp2sJEmALvJK8coyCz25bsa7A721GZ8FuNPTON4HFhwTA57GcXH8",
-	"mAG10+HndJbpSMwrGaz1DgWZ0pTh1UyjOIORbUv2H8+ffngxdnem5YPgfa1C3mAnNU5ocYO1mrHUVXA+",
-	"GmB30u8G2JqKeKPbIBSZ0CRRJM4gb4BmZsJyS0d9K9CFf855MSG+4sUiqASSwESbZZGMJ6AUGTMb0Bk5",
-	"9+h/oHcUS1Rrl60xRaZsgU1l17ygKNpygP16o1r7T7ytlSfferwYlGac6m28BM+9d5pzjoU169vDZU3p",
-	"xUFKuTdd+RzmdjDxHYofKSpXEPKJd8yqsSNfwcFauqywRKIHaGx78l2jpvzi8q9PycvX74k3jWvwLKYS",
-	"lDKfzVskElwxZU6guAHvivtvnbx48+5Bn7x48+4h/vsY//0WK8jsJeL2xskXzz8+tGVlde745Iq/eP7R",
-	"jPH846PBi+cfv8PnJpnEvuwQZ1G5QC0pitcn5O9vXz/ABxciybgGkPj1j+9ePBj8+O7Fo/4V/9tTs7S3",
-	"H354MHj74YdHfXL5/IV9h2Nzlx8/vLIfM3vz4umQjHMyQHYYg2QLiC+8nfSveHX5/coC+oF1C1ksu7kN",
-	"i0PRe+uMscs7TiQ1h81vPZRqE3Cq7VeW1dYeHkuoqTlnn91f9y62ujPqf13BVcpz/t4aY60w9UY/XgGy",
-	"Q8vMpoCWW+ZX1w9HFJALS9GNsdaSig4abN0PURzYq5irVUcIt37N6LnJj+m4hJD5JcI0YCy2OzjXxIC/",
-	"gFYH5jv/wfto6XWOSqIxi1rjhM5ZsrK9kw4Ro2yy/X7RIDlNRmaHnRtPupfew+ROW827noijLStF/2Jf",
-	"83vOh+PaE5CSJiN7vdcWAW773qV9ramPPEiqICYnhutg10i86jQx+HAyoYmCU19pUk/ItdAz21GRXivX",
-	"1y14hDjw8VJIPWrcbL36W9zvbSNHKGTgcU7KaZUj5Tyu8vWmgPe7SqnkvTSxvCXuOdy9NnLcuxctZ5oP",
-	"MyC0zj5XnXOtNswLSVUmoY9eU3yICX5hBUDfdrETE3LNpJ71iTk9GmnXYU/1iUEk9H6gx2EGJGfkVxz5",
-	"GN7RTyWQJUshtldjueuPSw80XpHMwF07P4MEh5rjezFTEbVOXKOssLhvu9aKpQsdeIFMMzgXfJCCVILT",
-	"hExopBU5yXvY2naylkuSiGqYCrk6JUrTVZ8oYQamuBh30QZLEkLjmGSpnVwWPSE4UXSlyNjyPGfqDYmB",
-	"ZdieCzgzzMO3I7atjDqc7hg2HU681kCpOKOYatrGqprsuirkto/Ge+/vPxjfsWN/JwLfFi28jXVJzNgf",
-	"Bh7WgqqI932mZdwdIrRnj/quqlaLZQcBcJYCyIGrLljvFbs9RgU96M+Kq+vNdHk6bHGrYZUBWGZq7+AT",
-	"mWG7gxtYMT69sJ5zHxzoj5/RBZStY6vdMrGzctl8pGxRfqKyaEaoIpdaAugr/lxEWM3jrZDx6anHu6sr",
-	"JQnVIFF8KZf2YN6pczC8jjDA5N/QG3gHIL1E/wOoQ8UEv5fvHKfhyM2ar3kmPFz1qK+Ib1SppD1DvJ22",
-	"NZtDwjg0RueLDrrYFtdobQmNANvH9tdb9vT9FptGZco9JH3X63AiBdcEeGyIwNuzrdHrt4rqD/laD3nb",
-	"ZD5Hg8Mrh9dXbPe9WIBc6ZnlV0ZnpmkKHG9FrSKiOUynxMsY5OG0jBxTC8xqxEYXXfCQcE/JGEaHt+Cg",
-	"tXgLUWC595xMxTCYsfGuXPivN2dj3xkW+88B2evNOFsVnhQIsKHqRCQwohJod7+cSOCpeWFfHeeKld5J",
-	"17litg5OtYKGjpQU4rGUhjwQjz91vpwxYUAYVyyG6o0zS8ZjsSw9H6WUdekjxf0HRmxigX3TFYsFkO+t",
-	"xy1f4HE0zBI+v9eIFyhM4gz1toarSyqoviaezz4Xf9+7LIdbUMNXlufgHWZbokONazW6xDy4HV4eNKnX",
-	"xWK/tvszUw98TfJiY86DT1V7y3qoJSoCjyEeAZXJakw4QGzsNGK+zu9QW6cs5+zbE2Ud2NVXqhxHSJf4",
-	"2hF8g5exYDjtPsaQ8Mi9ahuyIsrHvpr7OF0sqLsKnu/xWf7mgZXwfL4OSngB/mMWh5Ue2Ihqmohp5ueR",
-	"eZi0MRqdP3pvNeMCFfYcia6Ou/c4dHEuYYZh64fKY9TCGj+bTnONV5x9Lv7eVHLtn/UOcZz87aMVW5fg",
-	"asH17bxs+cudInm7k8pdCveSle01ine4099AKaVoLaNOraI1QC6Z2lQs/VGB/HoE6gGS7qRIYCuf24FF",
-	"sjmQzdIYD3b/BqZk3Kh7SUPxJ4phnLrJD2YRrtkF9hR7BIxwdHvvJSg3YtmotJJ9YyO5hBJzUIQLMmPT",
-	"Gd7GSLnf2TQk5A0s76t8N2s7jtMLofJr9XdtwOC84QviXABvfb559tn8t0m5cDh2UH7QZDGa9d0fY3ED",
-	"6K0q0wD3Li4QdxoH8n78KK5FvCIRSl0M6jGJzMjwnSF5SmKm6HUCMW7hG0W0uAGuiNIizW+2z7migkjw",
-	"WDV5S3ZjS3eoS1kZdAQfya8G2QvlzSELCi8hcyQibIOfpMaPymvA2nS5vxdP/XpDzVvGNC1IVptqI6JE",
-	"KManI7zo+d7UzLvF38vu1VjY8bO4JiJNhdQZZ5rBHq7O/Xtx4em91Nrc8o6juOWw+T1WWUW8DdfjFl+d",
-	"fS7v775fkcmdsf63eDNuCaxDc97fb8UNXnx/uJLr/dDBYZXjQiofQT/+ivGy3cfp8GuLy3Abp7VTgFzk",
-	"uJPJpHfRO0PkcEPVOeMPQBM96xu9JWYclCqyr8yxSRppwrSCZDL0fJE5/qpQMzprHOaj3MDKVaEtQLLJ",
-	"CnNGvbHM2gOjvAORJoBJ34pNOWG8T4xmZV1iyE2NXcE4/u17zYZVszm0xDc0mjEOpehyFQ22t9sP74la",
-	"KQ1z5RxwU0m5hpioSKS2hDtfe8oGbozALJhRTPDw+7iROY3R/DGgWc5YNCMTBkmszHfW+I7JCYcFuviM",
-	"Db6gSQbqtAKt2Fkr1bneZ9w1jCxd5nStWe2wnhUaWrZfgm/g6550sICETdk1S5he9UlEUxoxvcIdUZKw",
-	"CUSrKIFhID82NNVPQt5UMuexiR38koJktszRQErIm4GExCh5JAEqMdU/kKg1DKSMBGfFRjY+hWIfG7fB",
-	"l6/fY/Mpi8FrnQ/84y/6HASAKMXEdrKiie1tVRYmqL47Xv9C38p6bFGnd5tb7a4FlChrc74O2yU4uzf4",
-	"N34xwkRIm8R9YgTlpaZSQ+wjXMl41if88YdL16u0X+2FiKiY/xKDMZjkChfBQZaswTbxognRQH2WUG2Z",
-	"GG53WUSQbIAejEQ0Pw8mQg4QjfyofYkYZaSokedoig4ts9wheeeXJD3BUv9MGq4GqbJ1/uvlscNgOrfq",
-	"ffn05f8FAAD//w==",
+	"7L37chs3uiD+Kij+psrSb5qUbCuZiVSnTjm2k/jYjl2WPanZ0EtC3R9JRE2AA6BFc1yu2r/2Abb2Cc+T",
+	"bOEDuhvdRDcvIkU5yT8zMYXG9btfP3diMZ0JDlyrzvnnzgRoAhL/8ymNJ/BUcC1Fav6dgIolm2kmeOe8",
+	"M+Siq7SQMCSCEwlqJrgCRfSEahJTKRdkBlIJTlOSUE17naij4glMqZlLL2bQOe8oLRkfd758iTrP39Px",
+	"8irvJ0AkxEImDxS5AamY4BEZCUlejLqvqY4nq+Z9JWJqJwvNzWFezv/h3av22b5EnRmVdAo6v6JMKiHD",
+	"Uw85fNKDGEcMiRgRPQEyk3DDRKbIjI7BLMbM8H9lIBedqMPp1Kxnv6nsZEo/vQI+1pPO+aPTU7MNrUGa",
+	"b//nr0+6/4N2/33a/W7Q/fjXv3SiwCW8SGA6Exp4vHgJi+X9vqbXoAglb99cvieKjoBoQSRouegRcxZF",
+	"p0CuYUHmTE/wIPjLlUgWRMIspQuFv46YVJpQruYgL/pcL31KudATkPZLpoiEUaYgIUdnjx4dXxBqFyXz",
+	"CUvBm5EpojRL0z6XGeeMj6vfnn533CMvYaEIlUBULGaQmBOYCWKapiAJ5Qm5hplG2Hl0RiYik6rX5/kT",
+	"WLgv38C7sa65sqbH+OabqDNlPP/3w+DtjxBSw2Bi4J6kVGkigSYXds8TysfgnxEv7+zhI8IsHFmYdQMT",
+	"ohiPS3BaOotDlaZDPDQQFdg2j9MsgWeQgoZkeffu7ySxA9yeFDnSYnqltOCgjvE8C3wWms4NmDD7lTvS",
+	"MJslVEMywBMMmzDCfTRwS1UOksCIZqnunI9oqqA4yJUQKVBuaQCbMr18gLd0DESxfzciYorfBRf75jQy",
+	"V8im2dT84xShwP6rhAHGNYxB4h7eyDHlTCEteoG3iSvOqJ6UCwpv0ICZc0r4V8akuX4tM/C3MhJySnXn",
+	"vJNlOHL5Ad9SqVnMZpTrxhVn5ZgdLCjFWNLpFJqXy0fcfrEPFnIuDeAsv+0bni4KiMzRhGoiJKEjDZLo",
+	"CTPAqDTlmhwxHkuYAtc0JWrB4+MeeeKhodJ0OoOkzwv6p9kUCEPKNJdMa+BIYq4gFlNQ5IYpdpUCmU+A",
+	"E6YV0ZJyRWOzOxKL6ZRpFRFKpsIs2ucp1SAjogSSQIvblBM6mwGVOekssYXqIVEpG090uiAiTfA8lBPB",
+	"DZ4ZQrIgCoD3+vy9IFOmFOGCQ2QOIjUBGk/wmGYHjGcayBWMhLQkdyyBalC6upxjYEipBIc+N8fNZgqk",
+	"JlcLMmTJ8LzcvFmc6DmL8fomVE5TUD69rWFahQx0goBgBnTNtQeg4YsBJSeBmI98ZHuKx0GAjAXXwJES",
+	"0NksZVYyOPlNWfGgXPQvEkad887/d1IKRyf2r+rEn9suXYU8t56hKZ4wlYs3oZndsBMcUxNZ2sYX477U",
+	"Ccybl3d2XMPDfLK19blrFGvXz+ZNvf6roQjc9WTgtmNU5GVPot3fk3tn2uGLr7gp8+Ae1zjMjTluc5XC",
+	"tOXcMzvirxue380bOPsTTkBKISNCFXn3w1Py3dk3fyNuGZKApixVvY7PCncOx/nE94n2FJvaJRi2HRSB",
+	"MB9wK5LzXojXlC/ewb8yUFYHvitoei8EmVK+IEaZm860unDqTy6hABmzG+CEZ9MrkIYFK4gFT1TtxO/M",
+	"V90n5qtlSejSfmL0oTllOqjhloIqbtPt3Qx4MmNPU+ZuYybFDKRmlsnG+LsR5JZV5agTW1AcUL0uF486",
+	"dqoVol8uMwTWrIvP60w2y+RMKFj1jPYS3rrBKG/ciOv28/EsTelVCrl0u7Q2aqp4l0zDVK23h0vzkfna",
+	"TUelpAvz71JaW//GnUml8gHj+tuzTlCJKeX1Xzt4ncsKCz5O5AFHcczyriu3VwGVyinK7X0sdiOufoNY",
+	"m60XkGmJHmJrkjCzE5q+9SDV6YVV4M1hqG5YadXlbw1hNE3fjDrnv24Eax+jUu3sTORATehuAGjK+Av7",
+	"2cMaNEWdjLN/ZeD+bMC3/vzunZcBwO2p9cmM5r1MUBKq6dpnKQlTABU80xs+djsi1k6G26jO0XqYX5ie",
+	"XEIsQa//xP7uG+iqKqas0fOJmBtNL4YLMjubk2uAmSLC6LuUTKhCi2j7CasrLB/uozleljD9/CZI+a0e",
+	"GyTBNNYhg2imQJ73s9PTxzFL8P8hInYbSz+rhdIwjVBV54IvpiJTaLajZERZiuauMe8yHkK2TYjfiEGa",
+	"qOXN/kyNCu8UXjsoV/IvCIcby5uZJDc0zQCZcQGyS4vUQXNNorEGoVnJXqSVaZo4tAQlMhnDyr/bv3xe",
+	"AVS4J/v8IbLgYKY+bXUbxZtUNo+vGkTBAkZ3QVBKgD8QRfkeOIyYvtRUZwGw/EXIa8bHXToGcmWHWp8C",
+	"ulmIhBjYDaiIsBGhfGHAEng2RWItOFiibjgqTQexhARNm7+JKwVwDVINaJqKObX2F5jOUrGYGipBeTJQ",
+	"2WwmpK4MYTwWU8j/ZN5cT0AO5naXAzqGgdslrnzNxdxn5CWcPZ1AfP2CBwTMLUTICaTJoCbQmA9uIW5O",
+	"qY4n6zJ7a05TIdk66kxFslrQtLfx2gzdUuA4hCBYXFII9/NHKa/H3cW2sp+7pK0kv00gxHvNwth/9vcV",
+	"xv4t3rl2o4331XIXr92aOcoLnjJE+huWgDDC98QSAcYHlmK0IeMO6GmO1gciplUhepmYTqilnlYIITTW",
+	"KGRExAi2iaeCx4IrM8KJ8eqCjNgnSHLTvvXSjZnSICHp9fmwFNGHEc7gpPfIDKVEy0xp8tM7J+ecmzkU",
+	"oPvVM6s9UFX3eWQN7qXvTxF6JTI8g5GVjPiXOyeYJP4m8hNcGK4gOBBIFRCmrDfDwBoZSTE1+zhSAGTo",
+	"GQB7+ZDhcY8MZ1LEoBROypRzaDsjzANFxJz3uT2ViojK4gmhilBO2NSwCGLvH+U6IsH8xPiYaCHSc+sm",
+	"NKsb8Wrh34TdJjMMjsYTtLzVF1aajkYkEda/kGOApyohDXBbD4O9pxn5SOSRMnUugRpq5u0t/JuRFRHT",
+	"8Njlv+2Z3TfBXYiJYaXLjJDOaMz0IsxVtmGTCaRGFFgMzMY5yG1FTOCJWpeYjjKeoGQwpzIZIOX4vHqF",
+	"g9iEUhqDGmh6DYG4kedcitSIRi7YhUogYH5LIYkMIWE3YIDc0ER0V/c6ISZRcYWusyspUhhQCXR9hf+d",
+	"SOGJBBoiwugKXPvxVCGUttJ8BGAnwB5IEqm5mBstVOX5SzCOSlSrQUHl+ovrCCNSCNS3lnTwRrcSdHyq",
+	"UUgvD09PT1fKL2tSh91Tg2Uj/0/PnxM3lOBQx3LdFiEhGU9A9lAEbY1oiXZo81vep+XqiPWGoAmJw0kR",
+	"roR299WE55A0IWT024xM1NBxR5jYjBa7kFItyz2UkOqO4aLDWpF7yrj/68M7R/f9CwN1DF654pYYfb+w",
+	"Zjvm+qURnEr7US7GzlLKOYbNOXqEhjbO1AR/jCmPwUgvDUIpag8hqVTBQOksWazeOU5hNoZGDU8y3/BL",
+	"T4zf6MtlypRPE1X1BO9QYYTFWV/wWaZXYmzNN+/0yKtFrkpeGJXP/idJYaSJ0eeYIhnPA9aOBCdWbogI",
+	"F9q6g497naj1KWpRjtlVytQEGSgxAwkO9ITSIlSy/jJ1xwP+oYwBRp73QJW6rApPWn202u6KvxExqqq8",
+	"aPPPGaiuO/wDYZ5Nr2VhYBl+7SU74bRuHrDK/ZwqG/JmHfHCxuIlks55haFv5PYdS8pdSEjgFD6c5iMj",
+	"f7MhuHwGSjNeRG7kiF+acTtRh85mErhmMagJmxm5U6QZ1wAO9EeZRAsuJJmL7Yg6WlLmCEZhQ2625Baa",
+	"UeCykTStK9YUqlMDBV15xdvoxJCyMbtiKdOLgbgBKVkCA8Mk7B7WYH9WB9x2zxOmtJABDH6OJpGpuIHI",
+	"Ih/TymAIYMgpulwqPqg2slg8UaOnY3sH1bJUbF/9gVqKEFwtCVfjkteShWEEUm5//8izb/X5Gky8uP+7",
+	"U5KjTk6zaLoJPBeUbrsbCenmJRWIliPPA6EEuZbtP20V0SrPViMctSOE7qEd60uc3FZ9L557Ow1+I6K5",
+	"gn5Vhes11F7ezBYndDYDDskF0SKhC2sLp1eG2S6xxR1ht/K8onkwTA4WntG38pMFkwCrqsdDNINl66M2",
+	"h0dYnfFW0Qk71R2WyE7tBgpMQ6jPvfgNwkYx2Q7071JkOJAKXr8ZT3oKwZINZLgBn9b4hKZdLnovKVcs",
+	"l9I2oARfEW6Xu6rO/869DQaiuutaNtut3rsWFQn3Fg9TAxgtwgDySYPkNH3XZKL0+Zb1ghGEHOAxoA7j",
+	"BWkcWWMBcS4tXfv8uHYh357VryOY+Pmx/M/e4KT78f//S+hhfmCQJs+ltMhUhS8MuwkfD/+EbjdK/uvy",
+	"zc9kJoxoIbspuwaSCK0hITOqJxGhBNN6SJEka319NlK5F3Swg1KOiLQ/jt1g+UHopX4CmurJ8uHUEmaL",
+	"69Xg4L4KLfTCnP+GwXw3MStJmWG5rDxDTju2tcrtISJmK5/aNgK9Qj7fzkGKx3hnh28rUdOY8nix7t52",
+	"HzjtbSAgHFfAwI+ocZdUQtG2ompxj1uJqqvA9FZgeZewsxEc1F62/QnzE7de/g5EqpI6HUik8g6zC8fG",
+	"JpCy5bN/aTvFu2LOwp4O6LwwaDwyjB7psNCD8l/t8uB//fLycvmRr2FR9UfUtIp03JBocxP8/bohrPe6",
+	"EkfiRQ2qcADFp9XM+VpbDfmmY4bbpUOAUQXG+iTm+KGvsHbBsnQeFPeAJ5AMgMp0Ebz518B1SP5xkwU5",
+	"8O5Z+pSydC0TzIhOWboY5G6u1ZZldgN8/eFr0tJrxpNVKGUv9qUZuTMBoTXv1CbwzwAkmeLaZE5VyLS4",
+	"8hbQxr293e9+pF3hG1UAoAo9OdQF+JJ3fk+Juq04YQFiO1kix4/ibvK9VyqvnK1GmLpDeYVqWUWfDT++",
+	"GyxpB9Z2Mr051DQ/7Et32oIlSjECpfCBDZAByBYCvAMpx1HyA4k4+TF2Id+08Z71UWFTXnKXqHErCvul",
+	"8foZHxeFlfauhSebuQKT7RnKrTX+dVNV8BIH90vnd6EqA3Ph61vAdx5r48uc94bHlw+22kDgx9TV7tQD",
+	"T8/F5kH4rph/jp93Y1DYDJx3Apq14iCaTIXSRLFPZCq4niiXRVK8hcti9XmlE17XsqzfIhSzFXRaYGX1",
+	"4+6MlRfU/KAsvTzWLlh7lW2s8HTsl6tsR1g3JZUhZv3mSaYnDX4HyH/O5UjGb2jKzK1h+i/mq9lfbKKW",
+	"9wMGR2FEEs30REj2b/BGZdxlpoIbmecb559jnYKgjIqbGlSQe5UFxJ4jBFZvEvXUpebVssx/uiR+cS3y",
+	"jGpKLkHesBhILBKISDabgbRBeyloDVJhyE/CxkyjsltzB512v/v4+XH07ZegA6hSymsnMtMODQj+5nIF",
+	"aQrTKwxHDmRD/4CktBJtH2FglP3IBieqCwLTmV4QzE2eMwWVQKnV2ladDjVmGSVqELtnXiMvf5x7gNcq",
+	"FvHOjv/ysY7mB5JMnNaYVwDJj14crPJw24oQyyX8NhQgtgW6bbNEPAhoXdLRgwocrPP6dXOp9wir7q+u",
+	"rNtAUVTUEU3QiOohkhMSeIMO70+9A/ZfrTB4GOZfPdIuWP8OwGg96lAAVIg87I7UBDl7pmMxhTvQv5Nq",
+	"fHPbEfxQ6C95JQuQ64fw3oHqzVJZvPJ2kbXVVPG7CK+dCcVyQ1V1P89AshtIzkkZbh6RarR5RPxg84i4",
+	"WHNSxJoTYVi2DTYPZxFIka7HXhXk8XfrwfylHR/En1aVa/VOMqWt5evxwGqEG+zKfouxoxOIrxv2V6zw",
+	"7Z5WOEgK7wrjxrJpxKcPHqgWwODRAQdJVbW3QMjgowXv+fZWEkc+t5JudkMQ68xpJUFcJkTFCOuQ8/ZF",
+	"RiJNxVytRZB8ilhTaj5+fvzlV6PZ/GVXsSGOkqw8fUlJ1qEft8uVrYN8FaKL62mBo12IYo6hH0oKyw+y",
+	"CwFsPxiyWgLYFpCboPJPfneH/C4k5fr1sJeNvmjhBUlVJoviNXkWIwatEqaIWQUtN0MzEhJbPkdm0CPv",
+	"BaGcPHn7wqtExPi4z62tuFYtiBzlCaN+hZ/jqFo8iMwngkyowpxROpaAUdd9rvwMzp/eYfMCV9/nvHXv",
+	"NvzXP2pkjtPnw6I+UHEirMFTRUVXB26wnkGxWgYPswGLDOQ1Mn63DtmhGgZiNLhi0gYRb+64Wzuux0JB",
+	"g6sR/3arusLgQtbXLrJzP+KMtnIxYlWzdTYxE0pvYKIbgZQ0HdjalJso0PbDS/vdQURqG344CUf0ywxs",
+	"tTAdJjxkE7qDySG2z5NPfpZID6lTnqOhQ+peOV3PZTsPsTYZcvljrALLBUkFH4M0E5+7fkNkITJJYjFb",
+	"2EqtTFW2YIitGDmiZium9TmnU1uMRRGW9MjzFop3QfIdDonSdKEiPAbmw9imWH2+VIitsoOjQjJWEcFa",
+	"Qu6/hZVyVOR8f0Yh7nOWh5uqqGgwkzIOx1hfyiwgRvbMWAeNZFyztChOx5TLUKdjynjU8C62N80Vja8N",
+	"h0gdrV6Rg96gcVVoTGvgWZWweoForiBhgZhRnVEs42HJDAoi6lNMD/K3VcqWWpBsqJjdKa+zdSjWYV7N",
+	"zGrzILs6e2nN7/Oypw4bhHQr7tLa4QEH1ThM2wcfrt/mI8OsZhMGszLGb23MXIENO1AvK51lDqNiVg60",
+	"CzXz94fvG4uX60lGFUoQEosOSBsKPF/vKA7jQ4fwacB6k/nUIOzC2ZsoGtR2AeQtYreroZ6BDOMZgOy6",
+	"iP3c4I9ldoo0DtsDs5CeHhR/YoLbsiebpSQHT5k/uGei6ff/+p+/nna/I0fH3Y+f/xY9Og2HUbzNZblb",
+	"V7k5fJTq2mGTm+f3CaUHCRjxM7+rwJhMqsEM5GAOcF3dh8iu0hZl17ZE2nEMSvGyu81jWb+K4yZV6BTT",
+	"a/rD9hAfW9xUyclUNjMKjBJyfcPAIZxLNV/SkuHdLwbSmDFRh273HP5TLt9IU6XLGhrsKyi3eLMt43F9",
+	"2tJQ2gEJs929UUm9bLxtKj3cNX3aMFRjHerldQ3wqnCe9r4JELKtKNStSMdqB9jBSMeKrdXDL6s43Yik",
+	"FewM4GIr2uRRVDUHQGnbIYLb6G5bpTAilMyFvCbwaQaSYTkQgSGpGWd6YWtjmAFdCalBYZIClSgPYUoQ",
+	"04uIxCLj5k/UnILkgVtppbtLsYFO1DHzDcoF81/cCoN8hWBcV3HSXah6xZ4OpeiVh7mXkdxrY9XBCdVK",
+	"CWynNOgeizMbbvVLG1S2FellfIBEBJTaML3da4lb49CNvWqX3ebaGQrCcfEq1GvdqGtaLtB3gNZpF2Rv",
+	"beprF6f0KhSFClNis/YYGpqVtfY6K8Fg2VmimU6hpXfbMsX/8O4Fcb4Eo6oadoPVa+3dru6/5zIR7MJR",
+	"W6WhsgluoPyyhrGrF7pWH92n+QdodmoIPjxkM5H2jIsN+nV9GjgG1rCk36qJfhokmQ17HiTUVuBY4zPG",
+	"B9W6VbU/bjFnY3KBAx1V9FMLKv+H0KWc2ybv+ZoDWPUpy9sq3yZwqNC9hd6nqefGlkrREnZ4JHldYSoP",
+	"GaK2Ql+RqtkoaFWbg2/c12MHiF8naUob4IyIq0+njA6MrbDqWUa0+++Pv9pac4OPnx9G3z4KW8m27SFS",
+	"IwIezz07DeooHrr7bQ/8pgdna2N+pXHCyjZvJRHYbOUQfdho5W37HgQISa0cu9fHikwzpckVWLVmvtx9",
+	"srfaedxIIEqSsLSpVjTdhWpSNpY/kGpSHmY3gY57Yb+7wrwteXALPmzEnveKmesz9R1g6jodD2o+H4+X",
+	"/SauYiOkw2CWom1RQToa5M4lVAMYx35XLiNMaQmgB4mItZH6o46KJ0KkAyEHsUhTQORNRUzTgcu/Rc5n",
+	"8zyoXAxCofd8Ui6AOZlB/viuyFpaVjRcW2YFN8DJzz9dkud8nFKeEJvqpHzDCFClB2I0ADsE98sTJ5Ik",
+	"5ieFldukngxwLOXJYCHktZowCcWf5jYRWYnMjSv+gX8Jn+BGXMM7l8S8RK+0cJ3lVlrgcCSmLg8mbEn7",
+	"/+Z0dVFbs1KICr1z8cb1pMABTabYW1vIcfHfsRAyYZzaB71hMG96ulzF92Ye0djIRQz7mILRdvC/Jliu",
+	"NabSbyKMCzKli0TEOGWcGSCrNRoOrn5ZhEIXp7LpGyJmNB2Ytdq/r4cIbyiZmW9gx8UKvT155Qr9Ny5K",
+	"gHrrh158eSbvohZgccGVMmxu8vHeBaYFkvlvzMbX5sP5RI2dKDb2pK3KqXAbDN1NdTPLtRmDtl/ojXul",
+	"o7qX1wuPvN9scScvANCL+htg0+SIFKF/RWzgLerB17q6r1MotdrlvVJZ21mVfQtzbftor8oLjkad/AAf",
+	"g+kB0ymVi9XVFBDxnRG/vV18PmXwSQ3payTBNujV3dLK1oFutIJYgl6LcHs1J3wjH1VqLqQ92EiCmgws",
+	"hS6WiCUkwDWjqQpeYjFDbduP/h4OY/bWWMvjk7fArXCZ0MhMgQxJN4GQwVBXI3s1Le+mZoIrCJXqjEGp",
+	"8kiB8KQZik4sIEFcQix4olz0rBEk7HQEpyPu03DD1qXLbL68FjbuQ8P3QGWQE9UurHLkymSV0+YbCF2q",
+	"F2UUMmi+JHngUkQoX2DJEddsyPW8ykOc1YzGcEGUFth8syxQYgdzNyJQnIR2//3x88Pokc2B8qrX/yf5",
+	"T/+nj58bTAofFMjd5JoXwXABz4yR5xvia/aYx5Bnf61yn9yfamR5+KDLps0vbltDnHncu64Wul14TzP9",
+	"9ZW6R/Vvow72AX/D00UZ27f2q9cd3kUx15Kf2Heon6nprndgSEF8PJANxR5hN57dFozf6IGWNvkPWw9+",
+	"+ZqvqBUnV/exS4Uyotaawt8eSlVb1X3Q6JwoRqyBTIdMFMtfcksPsXvK+1YSsvo+La9R0IcrawjxAKva",
+	"zfxWIWbulrZLnKHB8Jox8MS2An2KLTDJFaZ2SVvSi4wlNTILamLfm788isiTovRILersm9Pbo9gSRmxo",
+	"2WvDl0C4NIZCu08IU4TySrEXdDufzdcqsbBWXZnK5DbBbYP+5U057K13sjKDpQ7kDpK9h2uBxR3wuZyM",
+	"H4jVFQfZSbqKw7IaVuyaEd0WS7YCpC1peQvnXo7SETOnrAubezhizS0GFcSZZHpxada11y9opiePllHP",
+	"aoIVZVSRo//65X1EnifPLp9EBCN4Tr/9+zEZSTElb99cvicnNw9PzIQn+EGPGKFIEcXGnDCOClmeA2ql",
+	"RIKaN+bGTkSaWH3OqIzKmdWZJObmL7y0YEUyBXmKsGec6PPQNHoCCzIHCcQl8/bIcxpPiAFBS1NSprQq",
+	"PyFMEw6QKJuLOkrF3DPPPPWMIeefrXprjQBZwvS5BJpg+DG1m8BfMaskzTus2WTZo8KWHZGqnRs7rsVU",
+	"01SMMzhHEb1z3nG8ptJ1mhTDyFFgEjadCalVMcW7jJOrLL0m7g/kyLtU/MKndOrcmtrPO5Z5VgixrfpZ",
+	"KdGngnuozuhfT3W6yuWYuRsOujxn4IJimqYgXee7Cv8or932LPecy5XN+X+o7G3pq+JykTNFxLbFxiNg",
+	"FvCKqSTj5m9peduvKadjMDDuaqv6kL8JDEmwz++fy/1Wf/ncHvRBpp3zThWJ6yqmMzoFh0Z/IsSfCPH7",
+	"RwiPP1vu+eULRoOOhE2545rGuiy52ZmdzUkCN5AapqOWIhvw73nphp9/uiT9zlsJMyrzomWS/CLkdb9T",
+	"vr86X+rUaVgY1URmKKJPsWZDnwcgJirBCcQsBazNo+m1fZlen/f5U8FvDJcTXPVsi020pSpOr2GAtlUM",
+	"o1UXhCUKy0F8+PDi2c3fLrBIhNJ0OrM/Gxnh8ePH3xnu/+H9U1uix4ho9s///Oc//9l9/br77Fle+wIj",
+	"ep1aUYQI09ksZbYq44kLaf3rb0pwkog4mwLXF3l4b58zPsu04+kIFGI0ss3RXDmNjCcgydCGDg975BUO",
+	"nWEU0YJYqZccDVM2ZXoYkaH9ZRj1+dCTi4fH5kjDo1IRjQhLjodESDM93rC50mE+QDEewxAfk/FYou+K",
+	"pkQteNzrcxSeKFdzA+OPTh/a+x6+EvbUQ1uq6fl7Oh46YYmLTCoyfJHAdCY08HjRfQmLYY+8ffL+6U94",
+	"g/hyfT4FOTZvqw2GmDv92+Pvvj2uTTPqYtX0YYSprVRCQpSWgo/Thf3ou4cPT88JJXOg10TTMVFZPOlz",
+	"qsjwl5N+53G/MyQcbkASdMKBOu6RDxydtsQGQ9Cki2VeLOjg+0sYZQpcL1cJRMMnjRIcppyQnz+86vN4",
+	"QiWNXevWPIr7w/sfun+PiNFXXBUoA88IqVciWURuSfS0uW6vigizu2/PyEv2PTk6e/zwOId1LFhivsDX",
+	"IE/qRWgUPpvgQPKaM0fDJzP2FAf03G/D4x55UlSp6XNbpuaByuc58uvU2Ioqrm/4MVFgEKJWQrUoA4On",
+	"xKsrBGgmK2Vv8qorPfKLc4yw5fIvTCFaQFK8R1Frq8+PhmXdLaNwDaNw+S1be8urRDMRc8yXniyOC7pS",
+	"KUOD+51uVnyGtNeeSWGkCU4tRg7VzdIWf8jZ6Zm9h0RS3JtXkobm7MgF7Xj3ExEl8DeD5X1eR1wDGkSC",
+	"ziRX5nbL69q4+k9ep4fUqv+geSVcP4esKpzjqp+ZqfLbRxLC9DkZgUF9fAU72RESRnNxSKQUGVYDE4YW",
+	"Mz5wekNZ6mKI3f4QbqmmV4YLMEUSMecRUVRnEjPGhCQqFXPESMpdZJS8QenjSmQ8UZFR1BaeApbTvW9O",
+	"H9tNUzLM6bw6yfJdpDAskkWQHL4DLRddrHc3JEeM97myztTjHvlZGLnA5fHjkyfn5vnkoqAXVJuno4sL",
+	"Qq3yav7MwGKF3TidQp8v0VgSU84F6p5GDKTuxomes9hVMEpZDM5X7GSANzPg5EdDgjDchbwyI2IgN497",
+	"p17OB8oC//2//i8JSQCGLHn2zvPOae+h/VrMgNMZ65x3HvdOe4+tq9OWIjzpzSFNu0iJT36bX6veby5n",
+	"bGwDB4qHeGGkoh9BYzNQjGtAhzfO8uj0NJdtXDiKz5TzGa09Y5W1A+dHkanu9UUC/gtckZewIJegHb/6",
+	"5uHfjEzmGTA6579+9MI3bAHq7CplMbmGhROFbkCy0aJqwuhEHU3HCn3YmZ50PppZT2zg17/bLsW18t7j",
+	"tbgVAhfzYbbG6aXAYzJFspl3yuIgyp3VEP5F61GNYMy4zfU6wGnN8gsUwb85fdw0TbGvkzzDbN0Liim3",
+	"FCmXDxQ5qhA1R46O2y7RKAQz1nUKQ+NlGtmyEBSU1ZRsH3rVWCylHHLyysignS/RyoFPra12jZEfLFe7",
+	"NEwNx6OKhU3y86j484DBu3zTVQFvH/cIM8VVogk9SEFQjhcjX0fsWYULRa2twak0lP66rKN+/FKBNvPq",
+	"jUqqT4A8CProKvWEfSBOsjGSsbVU2s8eKGLjvyIyn7B4QgzzuAaYKSsuGqmaTKia9MilsDIJMjpk+n3O",
+	"BamxNiPguzgat6QWRkVO6YLMRZYm5ArKIXZtI/VaxmqIbp9brmhWttw4l3+ZIhMqpykoZTjxjbi2tgkj",
+	"VhtuahQByzyrOGSNLcXTd4rMyu9Fstg9aDlP4Zeqa6SofFSB7Ie7X97IrZc2pi8A33ZzSY8MK+F/Q6Mh",
+	"A5WKoKSI2jO+noGCng1sTsAmyhodsmk3btgJjvkSdXL1c9X4Ypzb8t2h2jsYG5VG1gqHHhk52N6NgTuj",
+	"pHAieAzHjei3TNVPPtMZGxRRmV9cZgvoQMDaC134SJQWszw3Kcd8J5f2CEbhY5aukRV9nOgtAb6N2K8C",
+	"fgX8zkJ1T8w3yZ2TPLtu9RVaKF2T5NFy2D1wkRCGGWpbHmFr3LlrPPgR9NqXX5NBUAAw2kLJ/ytw36nT",
+	"wY2kgRytsoTpbhmO3ywtmYHPb/4w4lLDlNQlKpUTrQgIb5nIZq3ceqZ62PvuJqxd2ZbTjaSYhq++JQKq",
+	"aTItNp9qr5JvgRarRV/rYrO4tnNG4Hn1QlKvv3aj2GvGeBw305MTKw9iVExQCLb8RTnrIjogXYA8+pXQ",
+	"Umn/LUZoT1NszLuM98iTwqh+SuYTwBAtrOBtDaT2ozlVBA0kTVz4vXNv7kP0rGbmmWvx5/rUnc/nXQOA",
+	"3UymwGOR2NDI7SZfQ6o9bRQrbO1zNPKjGR6h6+zRd6sh670QrylfuH2oXUBlUP6oAYc1H52efncctvtU",
+	"/XqN0NclwzJD5D9yZ/jQOWnytJOhtSNgILS1hQ/LoQYejU5kBhspHa21pDAoU15N+0BzdvUwvT6v7qOS",
+	"/ZFvpvZjMT/hMCczyuSF9YpVpjY7MRKrQhnZOk9mEhRwbR0xRjdDRU06PPQxztwVlgGycUCl4ZQUWFjf",
+	"+nJmUb7/QuxwLq+annPkTOFXIlkQIc0aVJGf3r9/S76nisXH+UVX1AHGL8gQIxOGZEoXhFMpxRwnckFB",
+	"LloIzd6ews0UwV7B5NEDdWF9k9ZR5X51P/XIDwY/HXKaHRV//zSDWKsL54ozmlkcw0xjDwJh9IEZanRk",
+	"RFmaSecWRQN6gqZ1MrNBWCJzTgT8d5JIUCpy/qCzR98tG8RDqvQLpbK9krJKgtuOKVlt7nUJ2S7P5RLA",
+	"Qty3ir81veEpjSfQfSq4liJdpUDg4HwsLnW2w5N4ra/Dx6hAtiXwO7RzbLY8ObqiSSDS77h2v7/88kvX",
+	"fIch1jSknw+ROgxtOdDSgEao95Vz/JTExLKPb/929p1R4NET803vES5enrYuBX65Lyzx0gVdHuVX6hIK",
+	"eTITjOtmjmjLzbaraU/dmK9FRSvCYHakn+1B5StSHtbDJPsCZcTwcmWKdEHcUxKsUGhYuW1rmntAmcLq",
+	"5RgaF96R1GrQrliFD7j+Xq5gJCSsvZk2xeyOdTL7Aqv1MXfw3dvklmL1QhpZfu1HMuMYVO3Vgz1uUtFy",
+	"EtDulbBxXFiTaZTHm+RTP1AkL1vj3P7k6FLDjDCuhXVmf9t9+IjMAa5VRH4ETV6Yv5x1v/V/uzSvDgl5",
+	"1H1MEux5VASJkGyGDZDYJ2L77h33GnwH9qE2plWeb+QlLDoWlnYvM9ndHcbt4G6mxdPwVTsPlsNSaxjy",
+	"NjWKl8ORIPxXeeLJ56IW+5c2D3oBcXsmPk0WbLvL+2O9XkWp0Hzd9gzrWK39Mvm3sFhj6IzNa6q+qxU0",
+	"tiUmI4yv3ICKYNhmF/fy1+0YE653t4rS1wuWQfrgQuhz0CRHGKDkBdQetxGNMuKxVZZ+Xg77WsRpH9Vu",
+	"LfguFUW6a1G6eIBCmt6n2FistlpyLAHoQMJjuYEmSdGD8WZhcWgfBDvyDvOaVM5cWsRAC0mGOFsKybBH",
+	"8JpSDN+dQHytCKRszGwoKjkyF0RtaLHDzQdOs4jClUGN5i/r2UJ5TUMiOFxYe2umaIrdPik5e/TIr6kt",
+	"sxTyOJuht5mBuAEpWQKuGv+Q5D8oF2iN4bjH1uRr421FWTaw2D3GRCtydHb6nTVTMIxdGGVpipHltVDu",
+	"/KrQmNznjkAJnkeghgTh534BrfsoCxcbPIw4XN7PH1YixnKdBhcRvmpNvFlQWK6QgCXWd/LZb4XSKjX7",
+	"4Ll/8tskpJSV8r4u8ZkTvz5eE31eKUXXGtfcPvSjERROtKRcMRtWi43v7m5vjZwq507kv//3/ylprPmH",
+	"rZuI/1k0wBiiRxRTZxJJ53xIjlwCg+UFLjXepTvwPsdSo5hhxNIUxjQlU3EDNjPFEn6hwLXCwGLn1uVN",
+	"U+sREhxUj7wWN8iUhMcw+zzAJjEllc5ojP9QNmHBfJoIMw/mwefrY9JebgNn2hrjrB8y1kKGmMr74v1u",
+	"wVg21ou2RPdys3etE61PcbxUNvMsX5Gi9NpAkU+CCE2FS21K2QjiRYwVUtp4Rpnz1aouvSiH3Ud1aRW8",
+	"8zjNEnjmyho1aTA3ttrHvdWwigK/66FA8WZFveB9aljFau0a1oF0qhLMm3Qq+/gMqipVSKB/4dW5vZcC",
+	"fbHBwwj05f38gQV6zE2sJxcXUIjJhZQ4gtMAhUsU+uRz8d+rQuNfAb3BdBAtpldKG9X3aOjKurlc42Ob",
+	"r6cWPEaF36XNKIAeQUq5ZsS8paq3QIqKMLIq1t7R8P2SkeCb2pVdQJZ5XmsGwJiJRjrSpHX517V/ktwk",
+	"A9lzfF0ql+DQTLVXKjM+Au3VY7ErfNiv08Jj2gfwW3zV8NlG923AtBG62p0XAWpfeNq7rqJHq1j+Oh/9",
+	"2g3+/Qrn9mJ+L94PfK878XxUQeReCudldImD+SYZ3Wunt0JGr576vgrq1V0eRlqv3dQfVmTH4xPqgJFo",
+	"UZXeG6CwiWqffMb/uHdi+m3x4vclq1fpSZOsvnRnd0Srf79Se42Or5Tac1zaq8S+U9TYr9he5+kHkN2/",
+	"flBtjz2a2sp9bdL7hnzgBH1FXcZXBPmbUS/4PRTl9xrWbU+9Rlx3fokHklUdZDxQ5U7uA2FrEYXd1d7b",
+	"SGy7vQOFYru72bvUu0wal8Ao8qKlOMxReCmqR15gEUU7kkyoIlyQD+9e5YnXLom6PUHqQCbwYtuYBpE3",
+	"C1xJRNcxfPye7R17SHZyrRQ3YfAvzSetdS5uIAR4ZXfi/ds27rFNY2eWjPttwTik5eJPJ6ODtbWI6snn",
+	"wo56Hw0Tfxok1jdI7N8Q8acBIuR82LcF4iuwPBzQ4vA7tDRYg/OmpoZKF4pWWflNZeTXku20kbDqH7Fd",
+	"ZJUwrpdma6/kNLbcvUlKT9QAuymvvdNEPTXjAwn7T6kCowgChszeAFFAZTwhrvqOWbEpT/9frbXc2tvu",
+	"7VNA999ltW2nAtI7Z9KBHkAhwV3UsKWoRl35fZXU7h/8vsru/h43luDbn2N56mS/zxmsz+k6RtV6Zba8",
+	"aYi0nnyuaeKt2TS1dw8h1vo39+bl3eOAy2pZ88I2hWz/dC+SzkqJ6HZodIdyUZXQbSYd3R+AaBVU6j3M",
+	"2uSV7RDrZArTK5DrSzOv3fg/lKtkM55qr/R+sFZMsbH7wY5NrjJOpX/fPonNZlB48tn+x7KppF6rdCpu",
+	"YBks1yodblQX272KKSyPSt0N9Q7AL+1JCHU7sll01echRywXTvTxHt8qar6o3wTjWMlKkhToTZ4pXtlm",
+	"ISfX1Xj3oLdW47MAdXqSJLuAgkNCwJMkKZ4fI6C2evwcz1yPMY+c1ysUZEpThq2ZBkkGA1uW7D+ePXn/",
+	"fOhajOWTYCdjIa+xkhontOjtriZs5jI4H3exOum3XSxNRbzZrROKjGiaKpJkkBdAMythuqXDvgXowj7n",
+	"rJiQ9HmxCb8PGsl4CkqRIbMOnYEzj/4HWkcxRbXWzSzvLhZK60TWll/Y79ertfvA21p68q3nS0Bpxqne",
+	"xErwzPumOeZYWLW+3V3WFF4cxJR7U5XPQe4aKr4D8QN55QpEPvKeWTVW5CsoWEuVFZZKtAANbU2+K5SU",
+	"n1/+8IS8ePWOeMu4As9iLEEp82/zFXYeZMq8QNEBr8/9r46ev377MCLPX799hP97hv/7DWaQ2fb6thfr",
+	"82cfHtm0sjp1vOjz588+mDmefXjcff7sw7c4bpRJrMsOSRaXG9SSInu9IP948+ohDrwRacY1gMSff377",
+	"/GH357fPH0d9/uMTs7U373962H3z/qfHEbl89tx+w7G4y8/vX9p/ZrYn6XGPDHM0QHKYgGQ3kJx7J4n6",
+	"vLr9qLKBKLBvIYttN5dhcSB6b40xdnuH8aTmd/NHd6XaAJxq+ZV5tbSHRxJqYs7JZ/df9863ujXof13O",
+	"Vcpz+t7qY60Q9UY7XnFl++aZTQ4tt82vrh6OKG4uzEVX+lpLLNqrs3U3SLFnq2IuVh3A3fo1g+cqO6aj",
+	"EkLmTYRpQFlsN3AusQF/A40a7w+i3jSPxkjLbT2AvI85sW3MyVHe+dxvO34c+fxJGd23zyf0xjZ0pGMJ",
+	"2OeCuPGuvv47q7vaVuR5G22ysgF5n5cdyI+36LpNgk23+/xHduNsOPNAz3DbO1p5bc0fqFKbpnqIbcMp",
+	"r2vYfY4Nw7GxO9M9cokOVFDkalFr7H40/NcwIkP4pEFymg4kjIbHfit9Qr0+7d7pmnT3t/7z30f9fW1f",
+	"s2uAzhMyolOWLmxFrH14nps0eu9R1i8n6j56B6M7bSDgKl0ONsz//d5+5ncSCEcrjEBKmg5s07YNwhbs",
+	"d5f2s6buACCpgoQcGdTHWqDYwDY18HA0oqmC4wqpuSBXQk9snUx6pVy1vuAT4sSHCwz2sHG1TcI/4m57",
+	"yBwgPYUnOSrPqhQp51yVn1eFMbytJMDeS8XZ2+KOgxiWZk4696KQUPNjBkSRk89Vk2urZvpcUpVJiFCS",
+	"wEFM8HPLACJbm1CMyBWTehIZZq1prF3dRBURA0ho00I70gRITsj7HOkY8BhQCpmzGSS24Zlral36FbDx",
+	"NUPeTzVBIUVPYIrfJUzF1JrmjQjKksjWIhZz5xDy3NNmci54t2D7IxprRY7yysS2SLClkiSmGsZCLo6J",
+	"0nRhhAszMcXNuPYpLE0JTRKSzezisqj0wYmiC0WGluY5OapHzF2GtfSABGEG3w7ZNlLVcblDaOq48FJZ",
+	"rIpo1kaqgjL1e7ELkbpm9LEytVolUrs2l+vL0wTF6T7frTxNLjMjsfZ53rWLcrNxK0ZjXWF378VGvfnP",
+	"CaKDPcnZ6VlEqCJslHP4ALT+CLoKq5tHtXjf7z6oZc3OF2uR1E0R0TvYOgFOu8P5/VoiKgLVLsOb7g4Q",
+	"2qOwfYRr1fy3YLknMwDZdVk6yzWXN4eooCfKyijKnAWMFmvDyovuoFWSa8mI7WUpMsPoutewYHx8bj1Q",
+	"/nWgXwsNDEUJ5mrVWaxQXhbxKUv9HymkS4pcagmg+/yZiDErztsh4+Njj1tWd0pSqkGiwKBc+JD5ps4z",
+	"sK1ngFC9ptfwFkB6CTN7EECLBf5MgztM4Z5rWGbfHqx62Ff4CatY0p5p0Y7bmk0hZRwabX5FJWosL23k",
+	"5JTGgGWYo+XSV5FfqhY5v7M0Rk6gGUnBNQGePFBVNMVkV7ITaciK1fnJXP+62v2uLx2dnZ6tliLe59e4",
+	"z4ay+RoNNu38wF+xEeC5ERL1xJJSo0DR2Qy4fZ/KGxo4cxqdTEDuTwDKkagA+kZEcQ5EDz92FG+F1mK8",
+	"DlpzqVpTMSqYY9ELG3bLjf9+w7J2HUS1+zCvnTa/2ii3rACAFYllIoUBlUDXN9KKFJ6YD3ZVVLLY6Z0U",
+	"lixWW8PCWuDQgeK+PJLSEOrl0ae1+6+mDAjjiiVQbSo1ZzwR89IMVgoALkKsaHFimDLW0Gjqolpc8r01",
+	"v+YbPIzwW97Pn2UgChAmSYaCWEN3ogqoL7Hnk8/Ff9+7QKZbYMNXFsrkPWZbLFONajVFM/n3tn9+0CRe",
+	"F5v92lrkzrzra+IXK8OafKzaWWBTLRYZeALJAKhMF0PCARKFQRLAk7xN4jJmOTvkjjBrz1bIUuQ4QETU",
+	"1w7gKwygBcFpN3+GmEdu8GvP3HxbDvtqWu46x+D6Inh+xqf5l3sWwvP11hDCi+s/ZP5naRyOqaapGGd+",
+	"qKgHSStDE/Kh91YyLkBhx2EJ1Xl3HpRQvEuYYNgUwfIZtbDKz6rXXKIVJ5+L/15VVcF/6y1cTPnXB6un",
+	"UF5XC6xvZmXLP17Lybg9qtwlcy9J2U4djPt7/RWYUrLW0iHWyloD6JKpVfUQPiiQXw9D3UMEphQpbGRz",
+	"2zNLNg+ymhvjw+5ewZSMG3EvbcjvRjaMSzfZwSzANZvAnmAZkAHOblvbgnIzlrWIK6FY1slMKDEPRbgg",
+	"EzaeYMNVyv3ixSEmb+7yvvJ3s7fDGL3wVn6v9q4VEJzXdEKYC8CtTzdPPpv/WyVcOBjbKz1o0hjN/u6P",
+	"srji6q0o03Dv65hA3Gvsyfrxs7gSycLPHWESiZGhOz3yhCRM0asUEjzCA0W0uAauiNJihqUlct8140RB",
+	"LHiimqwl25GlO5SlLA86gI3kdwPshfDmgAWZl5A5EBG2wk5So0dlp782We4fxajfr6t5Q5+mvZLFqkSZ",
+	"OBWK8fEAe7nfm7IYbvP3skA9Zvn8Jq6ImM2E1BlnmsEOumP/o+hpfC+lNre9wwhu+d386ausAt6KDtjF",
+	"Tyefyxb998szuTXU/xGbX5eXtW/K+2fj65xBloiz16oKu8GD/QrHBVc+gHz8FcNlu43TwdcG/a4bl7VL",
+	"gLzJYSeTaee8c4LA4aaqU8afgKZ6Ehm5JWEclCqir8yzSRprwrSCdNTzbJE5/KpQvUmrHOazXMPCpSTe",
+	"gGSjBcaMenOZvQdmeQtilgLGSys25oTxiBjJyprEkJoavYJx/G/fatarqs2hLb6m8YRxKFmXS7aoBXkr",
+	"Z4AbS8o1JETFYmbz+fO9z1jXzRFYBSOKCT5+hAeZ0gSIy6CcT1g8sTltyvxmle+EHNlKClYHv6FpBuq4",
+	"cluJ01aqa73LuKsJW5rM6VI96l49KjS0bb8eg7lfN9LdBaRszK5YyvQiIjGd0ZjpBZ6IkpSNIF7EKfQC",
+	"8bGhpX4R8roS1I91KuHTDCSzOa/mpoS87kpIjZBHUqASsxACgVq9QMhIcFWsVVWtBAJcuwO+ePUO68tZ",
+	"CF4qbuI/f1HKJHCJUoxssTqa2vJ1Zc6Eitzz+j27K/uxGb5ew8ZaOxXkKEtrvgrrJbi6N/kDP09iJKQN",
+	"4j4yjPJSU6kh8QGuJDzLC/7806UrRxxVy50iKOZ/ScAoTHKBm+AgS9Jg6/TRlGigPkmoVkUNV7QtPEjW",
+	"QQ+GI5o/d0dCdhGMfK99CRilp6iR5miKBi2z3R5562dLXWA6aCYNVYOZskUflnOle8FwbtX58vHL/wsA",
+	"AP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

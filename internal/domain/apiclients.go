@@ -11,12 +11,18 @@ import (
 // ClientScopes are the scopes an API client may be granted.
 var ClientScopes = []string{ScopeOrganisationsRead, ScopeParticipantsRead, ScopeParticipantsWrite, "imports:write", "reports:read"}
 
+// ClientPurposes are the purposes an API client may act for, named after the consent purposes:
+// a trust's HR system (the default) sees only participants who agreed to sharing with HR; the
+// programme's own systems (an import script, a reporting tool) act for running the programme.
+var ClientPurposes = []ConsentPurpose{ConsentHRSharing, ConsentProcessing}
+
 // APIClient is a machine caller such as a trust's HR system.
 type APIClient struct {
 	ID             uuid.UUID
 	OrganisationID uuid.UUID
 	Name           string
 	ClientID       string
+	Purpose        ConsentPurpose // one of ClientPurposes; fixed when the client is registered
 	SecretHash     []byte
 	Scopes         []string
 	RevokedAt      *time.Time

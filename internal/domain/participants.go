@@ -62,9 +62,12 @@ type Participant struct {
 	ReferralSource *string
 	Consent        Consents
 	ErasedAt       *time.Time
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
-	Version        int64
+	// Withheld is true when the participant is shown to a caller without their consent to see
+	// it: every personal field is wiped as by Erase (see Withhold). Never stored.
+	Withheld  bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	Version   int64
 }
 
 // ParticipantFilter narrows a list of participants.
@@ -75,6 +78,10 @@ type ParticipantFilter struct {
 	BenefitStatus  *string
 	ReferralSource *string
 	Erased         *bool
+	// ForHR lets Query and ExternalRef, which match personal data, match only participants who
+	// agreed to sharing with HR: set for a caller acting for HR, so that a search by name never
+	// tells it who has not.
+	ForHR bool
 }
 
 // ParticipantChange is a merge patch of a participant.
@@ -154,6 +161,15 @@ func (p *Participant) Erase(now time.Time) {
 	p.Email, p.Phone, p.Postcode = nil, nil, nil
 	p.Consent = Consents{}
 	p.ErasedAt = &now
+}
+
+// Withhold wipes what Erase wipes, for one answer to a caller who may not see it: the record
+// looks erased, but keeps its consent (which says why) and is not marked erased.
+func (p *Participant) Withhold() {
+	consent, erasedAt := p.Consent, p.ErasedAt
+	p.Erase(time.Time{})
+	p.Consent, p.ErasedAt = consent, erasedAt
+	p.Withheld = true
 }
 
 // AgeOn returns the age in whole years of someone born on dob, on day.

@@ -24,6 +24,9 @@ type Principal struct {
 	OrganisationID uuid.UUID
 	Role           Role     // users only
 	Scopes         []string // API clients only
+	// Purpose is what an API client acts for (ClientPurposes); empty for users. A client acting
+	// for HR sharing is withheld the participants who have not agreed to it (Withholds).
+	Purpose ConsentPurpose
 	// AllOrganisations is true for the national team: its reach is every organisation.
 	AllOrganisations bool
 	// Reach lists the organisations the caller may see when AllOrganisations is false:
@@ -34,6 +37,17 @@ type Principal struct {
 // CanSee reports whether the principal may see records owned by org.
 func (p Principal) CanSee(org uuid.UUID) bool {
 	return p.AllOrganisations || slices.Contains(p.Reach, org)
+}
+
+// ActsForHR reports whether the principal is a trust HR system's client, which may see a
+// participant's personal data, and the records about them, only with their hr_sharing consent.
+func (p Principal) ActsForHR() bool { return p.Purpose == ConsentHRSharing }
+
+// Withholds reports whether the participant's personal data must be kept from the principal:
+// a client acting for HR, and a participant who has not agreed to sharing with HR (or whose
+// consent was erased).
+func (p Principal) Withholds(who Participant) bool {
+	return p.ActsForHR() && !who.Consent.HRSharing.Granted
 }
 
 type principalKey struct{}

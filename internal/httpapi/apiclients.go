@@ -13,7 +13,7 @@ func clientOut(c domain.APIClient) api.ApiClient {
 		scopes[i] = api.ClientScope(s)
 	}
 	return api.ApiClient{Id: c.ID, OrganisationId: c.OrganisationID, Name: c.Name, ClientId: c.ClientID, Scopes: scopes,
-		RevokedAt: c.RevokedAt, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, Version: c.Version}
+		Purpose: api.ClientPurpose(c.Purpose), RevokedAt: c.RevokedAt, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, Version: c.Version}
 }
 
 // ListApiClients lists the API clients within reach.
@@ -40,7 +40,8 @@ func (s *Server) CreateApiClient(ctx context.Context, r api.CreateApiClientReque
 	for i, sc := range b.Scopes {
 		scopes[i] = string(sc)
 	}
-	c, err := s.Accounts.AddClient(ctx, domain.APIClient{Name: b.Name, OrganisationID: b.OrganisationId, Scopes: scopes})
+	c, err := s.Accounts.AddClient(ctx, domain.APIClient{Name: b.Name, OrganisationID: b.OrganisationId, Scopes: scopes,
+		Purpose: domain.ConsentPurpose(ptrValue(b.Purpose))}) // absent: hr_sharing, the service's default
 	if err != nil {
 		return nil, err
 	}
@@ -48,7 +49,7 @@ func (s *Server) CreateApiClient(ctx context.Context, r api.CreateApiClientReque
 	out := clientOut(c.APIClient)
 	return api.CreateApiClient201JSONResponse{
 		Body: api.ApiClientWithSecret{Id: out.Id, OrganisationId: out.OrganisationId, Name: out.Name, ClientId: out.ClientId,
-			Scopes: out.Scopes, RevokedAt: out.RevokedAt, CreatedAt: out.CreatedAt, UpdatedAt: out.UpdatedAt, Version: out.Version,
+			Scopes: out.Scopes, Purpose: out.Purpose, RevokedAt: out.RevokedAt, CreatedAt: out.CreatedAt, UpdatedAt: out.UpdatedAt, Version: out.Version,
 			ClientSecret: c.Secret},
 		Headers: api.CreateApiClient201ResponseHeaders{ETag: etag(c.Version), Location: &loc},
 	}, nil

@@ -481,7 +481,9 @@ func newWritesWorld(t *testing.T) writesWorld {
 	_, w.natAdmin = env.NationalAdmin(t)
 	w.aAdmin = env.User(t, w.a.ID, domain.RoleOrgAdmin)
 	w.bCoord, w.bAdmin = env.User(t, w.b.ID, domain.RoleCoordinator), env.User(t, w.b.ID, domain.RoleOrgAdmin)
-	w.client = clientToken(t, env, registerClient(t, env, w.aAdmin, w.a.ID, "participants:write", "participants:read"))
+	// The programme's own system, which records for any participant: a trust HR system's client
+	// could not name one who has not agreed to sharing with HR (consent_test.go).
+	_, w.client = clientFor(t, env, w.aAdmin, w.a.ID, "processing", "participants:write", "participants:read")
 	return w
 }
 

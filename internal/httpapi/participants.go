@@ -40,7 +40,7 @@ func participantOut(p domain.Participant) api.Participant {
 			HrSharing:  consentOut(p.Consent.HRSharing),
 			CaseStudy:  consentOut(p.Consent.CaseStudy),
 		},
-		Erased: p.Erased(), ErasedAt: p.ErasedAt,
+		Erased: p.Erased(), ErasedAt: p.ErasedAt, Withheld: p.Withheld,
 		CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt, Version: p.Version,
 	}
 }

@@ -16,6 +16,7 @@ type apiClient struct {
 	ClientID       string
 	SecretHash     []byte
 	Scopes         []string `gorm:"serializer:json"`
+	Purpose        string
 	RevokedAt      *time.Time
 	CreatedAt      time.Time `gorm:"<-:false"`
 	UpdatedAt      time.Time `gorm:"<-:false"`
@@ -26,7 +27,7 @@ func (apiClient) TableName() string { return "api_clients" }
 
 func (m apiClient) toDomain() domain.APIClient {
 	return domain.APIClient{ID: m.ID, OrganisationID: m.OrganisationID, Name: m.Name, ClientID: m.ClientID,
-		SecretHash: m.SecretHash, Scopes: m.Scopes, RevokedAt: m.RevokedAt, CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt, Version: m.Version}
+		SecretHash: m.SecretHash, Scopes: m.Scopes, Purpose: domain.ConsentPurpose(m.Purpose), RevokedAt: m.RevokedAt, CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt, Version: m.Version}
 }
 
 func (m apiClient) position() domain.Position {
@@ -46,7 +47,7 @@ func NewAPIClients(db *DB) *APIClients {
 		toDomain: apiClient.toDomain,
 		toModel: func(c domain.APIClient) apiClient {
 			return apiClient{ID: c.ID, OrganisationID: c.OrganisationID, Name: c.Name, ClientID: c.ClientID, SecretHash: c.SecretHash,
-				Scopes: c.Scopes, RevokedAt: c.RevokedAt}
+				Scopes: c.Scopes, Purpose: string(c.Purpose), RevokedAt: c.RevokedAt}
 		},
 		newID:   func(m *apiClient) { m.ID = NewID() },
 		filter:  func(s *statement, org *uuid.UUID) { eq(s, "organisation_id", org) },

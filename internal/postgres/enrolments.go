@@ -40,9 +40,10 @@ func (m enrolment) rowVersion() int64 { return m.Version }
 func NewEnrolments(db *DB) domain.EnrolmentRepository {
 	return store[enrolment, domain.Enrolment, domain.EnrolmentFilter]{
 		db: db, what: "enrolment",
-		toDomain: enrolment.toDomain,
-		toModel:  func(e domain.Enrolment) enrolment { return enrolment(e) },
-		newID:    func(m *enrolment) { m.ID = NewID() },
+		toDomain:    enrolment.toDomain,
+		toModel:     func(e domain.Enrolment) enrolment { return enrolment(e) },
+		newID:       func(m *enrolment) { m.ID = NewID() },
+		participant: "participant_id",
 		filter: func(s *statement, f domain.EnrolmentFilter) {
 			eq(s, "cohort_id", f.CohortID)
 			eq(s, "participant_id", f.ParticipantID)

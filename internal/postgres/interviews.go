@@ -32,9 +32,10 @@ func (m interview) rowVersion() int64 { return m.Version }
 func NewInterviews(db *DB) domain.InterviewRepository {
 	return store[interview, domain.Interview, domain.InterviewFilter]{
 		db: db, what: "interview",
-		toDomain: func(m interview) domain.Interview { return domain.Interview(m) },
-		toModel:  func(m domain.Interview) interview { return interview(m) },
-		newID:    func(m *interview) { m.ID = NewID() },
+		toDomain:    func(m interview) domain.Interview { return domain.Interview(m) },
+		toModel:     func(m domain.Interview) interview { return interview(m) },
+		newID:       func(m *interview) { m.ID = NewID() },
+		participant: "participant_id",
 		filter: func(s *statement, f domain.InterviewFilter) {
 			eq(s, "vacancy_id", f.VacancyID)
 			eq(s, "participant_id", f.ParticipantID)

@@ -51,9 +51,10 @@ func (m checkIn) rowVersion() int64         { return m.Version }
 func NewMatches(db *DB) domain.MatchRepository {
 	return store[mentoringMatch, domain.MentoringMatch, domain.MatchFilter]{
 		db: db, what: "mentoring match",
-		toDomain: func(m mentoringMatch) domain.MentoringMatch { return domain.MentoringMatch(m) },
-		toModel:  func(m domain.MentoringMatch) mentoringMatch { return mentoringMatch(m) },
-		newID:    func(m *mentoringMatch) { m.ID = NewID() },
+		toDomain:    func(m mentoringMatch) domain.MentoringMatch { return domain.MentoringMatch(m) },
+		toModel:     func(m domain.MentoringMatch) mentoringMatch { return mentoringMatch(m) },
+		newID:       func(m *mentoringMatch) { m.ID = NewID() },
+		participant: "participant_id",
 		filter: func(s *statement, f domain.MatchFilter) {
 			eq(s, "mentor_id", f.MentorID)
 			eq(s, "participant_id", f.ParticipantID)

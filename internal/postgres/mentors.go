@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"context"
 	"time"
 
 	"github.com/google/uuid"
@@ -38,6 +39,12 @@ func NewMentors(db *DB) domain.MentorRepository {
 		toDomain: func(m mentor) domain.Mentor { return domain.Mentor(m) },
 		toModel:  func(m domain.Mentor) mentor { return mentor(m) },
 		newID:    func(m *mentor) { m.ID = NewID() },
+		// A peer mentor made from a participant carries their names: withheld with them. A
+		// professional mentor names no participant.
+		scope: func(ctx context.Context) condition {
+			return reach(ctx, "organisation_id").and(forHR(ctx,
+				"(participant_id IS NULL OR participant_id IN (SELECT participants.id FROM participants WHERE participants.consent_hr_sharing))"))
+		},
 		filter: func(s *statement, f domain.MentorFilter) {
 			eq(s, "organisation_id", f.OrganisationID)
 			eq(s, "kind", f.Kind)

@@ -71,11 +71,12 @@ var sustainedDestinations = []string{domain.DestEmployment, domain.DestApprentic
 func NewOutcomes(db *DB) domain.OutcomeRepository {
 	return store[outcome, domain.Outcome, domain.OutcomeFilter]{
 		db: db, what: "outcome",
-		toDomain: outcome.toDomain,
-		toModel:  outcomeModel,
-		newID:    func(m *outcome) { m.ID = NewID() },
-		filter:   filterOutcomes,
-		deleted:  func(f domain.OutcomeFilter) bool { return f.IncludeDeleted },
+		toDomain:    outcome.toDomain,
+		toModel:     outcomeModel,
+		newID:       func(m *outcome) { m.ID = NewID() },
+		participant: "participant_id",
+		filter:      filterOutcomes,
+		deleted:     func(f domain.OutcomeFilter) bool { return f.IncludeDeleted },
 		columns: []string{"destination", "sector", "employer", "role", "starts_on", "ilr_code", "sustained_3m",
 			"sustained_3m_checked_on", "sustained_6m", "sustained_6m_checked_on", "deleted_at"},
 	}

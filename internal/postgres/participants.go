@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"context"
 	"strings"
 	"time"
 
@@ -71,9 +72,18 @@ func (m participant) position() domain.Position {
 }
 func (m participant) rowVersion() int64 { return m.Version }
 
+// participants is the participants repository. A client acting for HR reads every participant
+// within reach (the services withhold those without its consent, and its sync must learn of
+// them), but reaches for writes only those who agreed to sharing with HR: to it, the others
+// are not there to change or erase.
+type participants struct {
+	store[participant, domain.Participant, domain.ParticipantFilter]
+	writes store[participant, domain.Participant, domain.ParticipantFilter]
+}
+
 // NewParticipants returns the participants repository.
 func NewParticipants(db *DB) domain.ParticipantRepository {
-	return store[participant, domain.Participant, domain.ParticipantFilter]{
+	reads := store[participant, domain.Participant, domain.ParticipantFilter]{
 		db: db, what: "participant",
 		toDomain: participant.toDomain,
 		toModel:  participantModel,
@@ -81,6 +91,15 @@ func NewParticipants(db *DB) domain.ParticipantRepository {
 		filter:   filterParticipants,
 		columns:  participantColumns,
 	}
+	writes := reads
+	writes.scope = func(ctx context.Context) condition {
+		return reach(ctx, "organisation_id").and(forHR(ctx, "consent_hr_sharing"))
+	}
+	return participants{reads, writes}
+}
+
+func (s participants) Update(ctx context.Context, id uuid.UUID, ifVersion *int64, change func(*domain.Participant) error) (domain.Participant, error) {
+	return s.writes.Update(ctx, id, ifVersion, change)
 }
 
 func filterParticipants(s *statement, f domain.ParticipantFilter) {
@@ -92,6 +111,8 @@ func filterParticipants(s *statement, f domain.ParticipantFilter) {
 		}
 	}
 	eq(s, "external_ref", f.ExternalRef)
+	// A search by personal data never finds whom a client acting for HR may not see.
+	s.when(f.ForHR && (f.Query != nil || f.ExternalRef != nil), "consent_hr_sharing")
 	eq(s, "organisation_id", f.OrganisationID)
 	eq(s, "benefit_status", f.BenefitStatus)
 	eq(s, "referral_source", f.ReferralSource)

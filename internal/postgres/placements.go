@@ -43,9 +43,10 @@ func (m placement) rowVersion() int64 { return m.Version }
 func NewPlacements(db *DB) domain.PlacementRepository {
 	return store[placement, domain.Placement, domain.PlacementFilter]{
 		db: db, what: "placement",
-		toDomain: placement.toDomain,
-		toModel:  func(p domain.Placement) placement { return placement(p) },
-		newID:    func(m *placement) { m.ID = NewID() },
+		toDomain:    placement.toDomain,
+		toModel:     func(p domain.Placement) placement { return placement(p) },
+		newID:       func(m *placement) { m.ID = NewID() },
+		participant: "participant_id",
 		filter: func(s *statement, f domain.PlacementFilter) {
 			eq(s, "enrolment_id", f.EnrolmentID)
 			eq(s, "participant_id", f.ParticipantID)

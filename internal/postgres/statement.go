@@ -233,10 +233,38 @@ func reach(ctx context.Context, column string) condition {
 	}
 }
 
+// sharedWithHR is consent by purpose, the second condition of reach: for a client acting for a
+// trust's HR system (domain.Principal.ActsForHR) it matches the records whose participant,
+// named by column, agreed to sharing with HR; for anyone else, everything. The participants'
+// own row-level security applies within the subquery.
+func sharedWithHR(ctx context.Context, column string) condition {
+	return forHR(ctx, column+" IN (SELECT participants.id FROM participants WHERE participants.consent_hr_sharing)")
+}
+
+// forHR is cond for a client acting for HR, and the condition that matches everything for
+// anyone else.
+func forHR(ctx context.Context, cond string) condition {
+	if p, _ := domain.PrincipalFrom(ctx); !p.ActsForHR() {
+		return condition{}
+	}
+	return condition{sql: cond}
+}
+
 // condition is a WHERE condition with ? placeholders; the zero condition matches everything.
 type condition struct {
 	sql  string
 	args []any
+}
+
+// and is both c and d.
+func (c condition) and(d condition) condition {
+	switch {
+	case d.sql == "":
+		return c
+	case c.sql == "":
+		return d
+	}
+	return condition{sql: c.sql + " AND " + d.sql, args: append(append([]any(nil), c.args...), d.args...)}
 }
 
 // to adds the condition to s.

@@ -35,13 +35,20 @@ type store[M row, T any, F any] struct {
 	duplicate string
 	// scope is the tenancy condition of every query; nil: reach over organisation_id.
 	scope func(ctx context.Context) condition
+	// participant names the column of the participant a record is about, if any: a client
+	// acting for HR reaches only the records of participants who agreed to sharing with HR.
+	participant string
 }
 
 func (s store[M, T, F]) tenancy(ctx context.Context) condition {
+	c := reach(ctx, "organisation_id")
 	if s.scope != nil {
-		return s.scope(ctx)
+		c = s.scope(ctx)
 	}
-	return reach(ctx, "organisation_id")
+	if s.participant != "" {
+		c = c.and(sharedWithHR(ctx, s.participant))
+	}
+	return c
 }
 
 // everyone is the scope of records every principal may read, such as the catalogue.

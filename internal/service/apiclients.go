@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -49,6 +50,12 @@ func (s *Accounts) CreateClient(ctx context.Context, c domain.APIClient, secret 
 
 // insertClient stores c with the hash of secret. Errors: invalid, conflict.
 func (s *Accounts) insertClient(ctx context.Context, c domain.APIClient, secret string) (NewClient, event, error) {
+	if c.Purpose == "" {
+		c.Purpose = domain.ConsentHRSharing // a machine client is a trust HR system unless said otherwise
+	}
+	if !slices.Contains(domain.ClientPurposes, c.Purpose) {
+		return NewClient{}, noEvent, domain.Invalid("purpose", "must be hr_sharing or processing")
+	}
 	c.SecretHash = auth.HashSecret(secret)
 	out := NewClient{APIClient: c, Secret: secret}
 	if _, err := s.Organisations.Get(ctx, c.OrganisationID); err != nil {
@@ -57,7 +64,7 @@ func (s *Accounts) insertClient(ctx context.Context, c domain.APIClient, secret 
 	if err := s.APIClients.Create(ctx, &out.APIClient); err != nil {
 		return out, noEvent, err
 	}
-	return out, event{"api_client.create", "api_client", out.ID, &out.OrganisationID, []string{"name", "organisation_id", "scopes"}}, nil
+	return out, event{"api_client.create", "api_client", out.ID, &out.OrganisationID, []string{"name", "organisation_id", "scopes", "purpose"}}, nil
 }
 
 // GetClient returns an API client within reach. Errors: forbidden, not_found.

@@ -43,7 +43,7 @@ func (s *Enrolments) Create(ctx context.Context, cohortID, participantID uuid.UU
 		if err != nil {
 			return domain.Enrolment{}, noEvent, inReach(err, "cohort_id", "is not a cohort within your reach")
 		}
-		who, err := s.Participants.Get(ctx, participantID)
+		who, err := participantFor(ctx, s.Participants, participantID)
 		if err != nil {
 			return domain.Enrolment{}, noEvent, inReach(err, "participant_id", "is not a participant within your reach")
 		}
@@ -115,7 +115,7 @@ func (s *Enrolments) Transition(ctx context.Context, id uuid.UUID, ifVersion *in
 				if err != nil {
 					return err
 				}
-				who, err := s.Participants.Get(ctx, e.ParticipantID)
+				who, err := participantFor(ctx, s.Participants, e.ParticipantID)
 				if err != nil {
 					return err
 				}

@@ -44,7 +44,7 @@ func (s *Interviews) Create(ctx context.Context, i domain.Interview, fields []st
 		if v.DeletedAt != nil {
 			return i, noEvent, domain.Invalid("vacancy_id", "was deleted")
 		}
-		p, err := s.Participants.Get(ctx, i.ParticipantID)
+		p, err := participantFor(ctx, s.Participants, i.ParticipantID)
 		if err != nil {
 			return i, noEvent, inReach(err, "participant_id", "is not a participant within your reach")
 		}

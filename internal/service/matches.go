@@ -45,7 +45,7 @@ func (s *Matches) Create(ctx context.Context, m domain.MentoringMatch, fields []
 		if !mentor.Active || mentor.DeletedAt != nil {
 			return m, noEvent, domain.Invalid("mentor_id", "is not an active mentor")
 		}
-		p, err := s.Participants.Get(ctx, m.ParticipantID)
+		p, err := participantFor(ctx, s.Participants, m.ParticipantID)
 		if err != nil {
 			return m, noEvent, inReach(err, "participant_id", "is not a participant within your reach")
 		}

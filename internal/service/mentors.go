@@ -60,7 +60,7 @@ func (s *Mentors) Create(ctx context.Context, m domain.Mentor, fields []string) 
 // Errors: forbidden, not_found, invalid, conflict (already a mentor).
 func (s *Mentors) MakePeer(ctx context.Context, participantID uuid.UUID, trainedOn *time.Time) (domain.Mentor, error) {
 	return transact(ctx, s.Tx, s.Audit, domain.ScopeParticipantsWrite, func(ctx context.Context, _ domain.Principal) (domain.Mentor, event, error) {
-		p, err := s.Participants.Get(ctx, participantID)
+		p, err := participantFor(ctx, s.Participants, participantID)
 		if err != nil {
 			return domain.Mentor{}, noEvent, err
 		}

@@ -39,7 +39,7 @@ func (s *Outcomes) Create(ctx context.Context, o domain.Outcome, fields []string
 		if err := o.Validate(); err != nil {
 			return o, noEvent, err
 		}
-		who, err := s.Participants.Get(ctx, o.ParticipantID)
+		who, err := participantFor(ctx, s.Participants, o.ParticipantID)
 		if err != nil {
 			return o, noEvent, inReach(err, "participant_id", "is not a participant within your reach")
 		}

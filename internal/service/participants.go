@@ -62,25 +62,36 @@ func (s *Participants) Create(ctx context.Context, p domain.Participant, consent
 		if err := s.Participants.Create(ctx, &p); err != nil {
 			return p, noEvent, asFieldConflict(err, "external_ref")
 		}
-		return p, event{"participant.create", "participant", p.ID, &p.OrganisationID, fields}, nil
+		return shown(ctx, p), event{"participant.create", "participant", p.ID, &p.OrganisationID, fields}, nil
 	})
 }
 
-// Get returns a participant within reach. Errors: not_found.
+// Get returns a participant within reach, withheld from a client acting for HR without the
+// participant's consent. Errors: not_found.
 func (s *Participants) Get(ctx context.Context, id uuid.UUID) (domain.Participant, error) {
 	return read(ctx, domain.ScopeParticipantsRead, func(ctx context.Context) (domain.Participant, error) {
-		return s.Participants.Get(ctx, id)
+		p, err := s.Participants.Get(ctx, id)
+		return shown(ctx, p), err
 	})
 }
 
-// List returns a page of the participants within reach.
+// List returns a page of the participants within reach. A client acting for HR gets those
+// without its consent too, withheld, so that its sync learns to delete them; its searches by
+// personal data never match them.
 func (s *Participants) List(ctx context.Context, f domain.ParticipantFilter, req domain.PageRequest) (domain.Page[domain.Participant], error) {
 	return read(ctx, domain.ScopeParticipantsRead, func(ctx context.Context) (domain.Page[domain.Participant], error) {
-		return s.Participants.List(ctx, f, req)
+		caller, _ := domain.PrincipalFrom(ctx)
+		f.ForHR = caller.ActsForHR()
+		page, err := s.Participants.List(ctx, f, req)
+		for i := range page.Items {
+			page.Items[i] = shown(ctx, page.Items[i])
+		}
+		return page, err
 	})
 }
 
-// Update applies a merge patch. An erased record cannot be changed.
+// Update applies a merge patch. An erased record cannot be changed; one withheld from a client
+// acting for HR is out of its reach (the storage seam's rule).
 // Errors: forbidden, not_found, precondition_failed, invalid, conflict.
 func (s *Participants) Update(ctx context.Context, id uuid.UUID, ifVersion *int64, change domain.ParticipantChange, fields []string) (domain.Participant, error) {
 	return transact(ctx, s.Tx, s.Audit, domain.ScopeParticipantsWrite, func(ctx context.Context, _ domain.Principal) (domain.Participant, event, error) {
@@ -96,7 +107,7 @@ func (s *Participants) Update(ctx context.Context, id uuid.UUID, ifVersion *int6
 		if err != nil {
 			return p, noEvent, asFieldConflict(err, "external_ref")
 		}
-		return p, event{"participant.update", "participant", id, &p.OrganisationID, fields}, nil
+		return shown(ctx, p), event{"participant.update", "participant", id, &p.OrganisationID, fields}, nil
 	})
 }
 

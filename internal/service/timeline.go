@@ -58,7 +58,7 @@ func (s *Timeline) Of(ctx context.Context, id uuid.UUID) ([]TimelineEvent, error
 // of gathers the timeline in the caller's transaction, in a fixed number of queries however
 // long the participant's history: the cohorts and vacancies it names are read in one list each.
 func (s *Timeline) of(ctx context.Context, id uuid.UUID) ([]TimelineEvent, error) {
-	if _, err := s.Participants.Get(ctx, id); err != nil {
+	if _, err := participantFor(ctx, s.Participants, id); err != nil {
 		return nil, err
 	}
 	req := domain.PageRequest{Limit: timelineLimit}

@@ -363,7 +363,7 @@ func (s *Accounts) resolve(ctx context.Context, claims auth.AccessClaims) (domai
 				return err
 			}
 			// The token's scope, never more than the client holds now.
-			p.OrganisationID = c.OrganisationID
+			p.OrganisationID, p.Purpose = c.OrganisationID, c.Purpose
 			for _, sc := range strings.Fields(claims.Scope) {
 				if slices.Contains(c.Scopes, sc) {
 					p.Scopes = append(p.Scopes, sc)

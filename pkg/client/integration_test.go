@@ -121,9 +121,11 @@ func TestHRSystemRecordsAJourneyAndSyncsIt(t *testing.T) {
 
 	// Two participants, the first sent twice with one Idempotency-Key, as a retry after a lost
 	// answer would: the second answer is the first, and no second participant is recorded.
+	// Both agreed to sharing with HR: without it, the HR system would be shown them withheld.
 	key := "hr-" + apitest.Unique()
+	agreed := &client.ConsentInput{Processing: ptr(true), HrSharing: ptr(true)}
 	amaraBody := client.ParticipantCreate{OrganisationId: trust.ID, GivenName: "Amara", FamilyName: "Okafor",
-		DateOfBirth: day("2001-05-17"), ExternalRef: ptr("HR-" + apitest.Unique())}
+		DateOfBirth: day("2001-05-17"), ExternalRef: ptr("HR-" + apitest.Unique()), Consent: agreed}
 	created, err := hr.api.CreateParticipantWithResponse(ctx, &client.CreateParticipantParams{IdempotencyKey: &key}, amaraBody)
 	wantStatus(t, "create participant", created, func() []byte { return created.Body }, err, http.StatusCreated)
 	amara := *created.JSON201
@@ -140,7 +142,7 @@ func TestHRSystemRecordsAJourneyAndSyncsIt(t *testing.T) {
 		t.Errorf("the retry created %s, the first call %s", retried.JSON201.Id, amara.Id)
 	}
 	jonahRes, err := hr.api.CreateParticipantWithResponse(ctx, &client.CreateParticipantParams{},
-		client.ParticipantCreate{OrganisationId: trust.ID, GivenName: "Jonah", FamilyName: "Reid", DateOfBirth: day("1999-11-02")})
+		client.ParticipantCreate{OrganisationId: trust.ID, GivenName: "Jonah", FamilyName: "Reid", DateOfBirth: day("1999-11-02"), Consent: agreed})
 	wantStatus(t, "create second participant", jonahRes, func() []byte { return jonahRes.Body }, err, http.StatusCreated)
 	jonah := *jonahRes.JSON201
 
