@@ -80,24 +80,6 @@ func (e CheckInMode) Valid() bool {
 	}
 }
 
-// Defines values for ClientPurpose.
-const (
-	HrSharing  ClientPurpose = "hr_sharing"
-	Processing ClientPurpose = "processing"
-)
-
-// Valid indicates whether the value is a known member of the ClientPurpose enum.
-func (e ClientPurpose) Valid() bool {
-	switch e {
-	case HrSharing:
-		return true
-	case Processing:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for ClientScope.
 const (
 	ImportsWrite      ClientScope = "imports:write"
@@ -331,12 +313,15 @@ func (e MentorKind) Valid() bool {
 
 // Defines values for OAuthErrorError.
 const (
-	InvalidClient        OAuthErrorError = "invalid_client"
-	InvalidGrant         OAuthErrorError = "invalid_grant"
-	InvalidRequest       OAuthErrorError = "invalid_request"
-	InvalidScope         OAuthErrorError = "invalid_scope"
-	UnauthorizedClient   OAuthErrorError = "unauthorized_client"
-	UnsupportedGrantType OAuthErrorError = "unsupported_grant_type"
+	InvalidClient          OAuthErrorError = "invalid_client"
+	InvalidGrant           OAuthErrorError = "invalid_grant"
+	InvalidRequest         OAuthErrorError = "invalid_request"
+	InvalidScope           OAuthErrorError = "invalid_scope"
+	ServerError            OAuthErrorError = "server_error"
+	SlowDown               OAuthErrorError = "slow_down"
+	TemporarilyUnavailable OAuthErrorError = "temporarily_unavailable"
+	UnsupportedGrantType   OAuthErrorError = "unsupported_grant_type"
+	UnsupportedTokenType   OAuthErrorError = "unsupported_token_type"
 )
 
 // Valid indicates whether the value is a known member of the OAuthErrorError enum.
@@ -350,9 +335,15 @@ func (e OAuthErrorError) Valid() bool {
 		return true
 	case InvalidScope:
 		return true
-	case UnauthorizedClient:
+	case ServerError:
+		return true
+	case SlowDown:
+		return true
+	case TemporarilyUnavailable:
 		return true
 	case UnsupportedGrantType:
+		return true
+	case UnsupportedTokenType:
 		return true
 	default:
 		return false
@@ -714,25 +705,16 @@ type ApiClient struct {
 	Id             openapi_types.UUID `json:"id"`
 	Name           string             `json:"name"`
 	OrganisationId openapi_types.UUID `json:"organisation_id"`
-
-	// Purpose What the client acts for, named after the consent purposes; fixed when it is registered.
-	// `hr_sharing`, the default, is a trust HR system: it sees a participant's personal data,
-	// and the records about them, only with their `hr_sharing` consent; anyone else is
-	// withheld from it (see `Participant.withheld`). `processing` is the programme's own
-	// systems, such as an import script or a reporting tool: they see every participant
-	// within reach, as the programme's staff do.
-	Purpose   ClientPurpose `json:"purpose"`
-	RevokedAt *time.Time    `json:"revoked_at"`
-	Scopes    []ClientScope `json:"scopes"`
-	UpdatedAt time.Time     `json:"updated_at"`
-	Version   int64         `json:"version"`
+	RevokedAt      *time.Time         `json:"revoked_at"`
+	Scopes         []ClientScope      `json:"scopes"`
+	UpdatedAt      time.Time          `json:"updated_at"`
+	Version        int64              `json:"version"`
 }
 
 // ApiClientCreate defines model for ApiClientCreate.
 type ApiClientCreate struct {
 	Name           string             `json:"name"`
 	OrganisationId openapi_types.UUID `json:"organisation_id"`
-	Purpose        *ClientPurpose     `json:"purpose,omitempty"`
 	Scopes         []ClientScope      `json:"scopes"`
 }
 
@@ -752,18 +734,10 @@ type ApiClientWithSecret struct {
 	Id             openapi_types.UUID `json:"id"`
 	Name           string             `json:"name"`
 	OrganisationId openapi_types.UUID `json:"organisation_id"`
-
-	// Purpose What the client acts for, named after the consent purposes; fixed when it is registered.
-	// `hr_sharing`, the default, is a trust HR system: it sees a participant's personal data,
-	// and the records about them, only with their `hr_sharing` consent; anyone else is
-	// withheld from it (see `Participant.withheld`). `processing` is the programme's own
-	// systems, such as an import script or a reporting tool: they see every participant
-	// within reach, as the programme's staff do.
-	Purpose   ClientPurpose `json:"purpose"`
-	RevokedAt *time.Time    `json:"revoked_at"`
-	Scopes    []ClientScope `json:"scopes"`
-	UpdatedAt time.Time     `json:"updated_at"`
-	Version   int64         `json:"version"`
+	RevokedAt      *time.Time         `json:"revoked_at"`
+	Scopes         []ClientScope      `json:"scopes"`
+	UpdatedAt      time.Time          `json:"updated_at"`
+	Version        int64              `json:"version"`
 }
 
 // AuditEvent defines model for AuditEvent.
@@ -820,14 +794,6 @@ type CheckInPage struct {
 	Data       []CheckIn `json:"data"`
 	NextCursor *string   `json:"next_cursor"`
 }
-
-// ClientPurpose What the client acts for, named after the consent purposes; fixed when it is registered.
-// `hr_sharing`, the default, is a trust HR system: it sees a participant's personal data,
-// and the records about them, only with their `hr_sharing` consent; anyone else is
-// withheld from it (see `Participant.withheld`). `processing` is the programme's own
-// systems, such as an import script or a reporting tool: they see every participant
-// within reach, as the programme's staff do.
-type ClientPurpose string
 
 // ClientScope defines model for ClientScope.
 type ClientScope string
@@ -1152,13 +1118,44 @@ type MentoringMatchPatch struct {
 	Status       *MatchStatus `json:"status,omitempty"`
 }
 
-// OAuthError defines model for OAuthError.
+// OAuthError An OAuth 2 error (RFC 6749 §5.2, RFC 7009 §2.2.1): every error of the OAuth 2 endpoints
+// has this shape, as `application/json` with `Cache-Control: no-store`.
 type OAuthError struct {
-	Error            OAuthErrorError `json:"error"`
-	ErrorDescription *string         `json:"error_description,omitempty"`
+	// Error - `invalid_request` (400): a parameter is missing (or empty), given twice, too long or
+	//   malformed, or the body is not a form or JSON object, or is too large.
+	// - `unsupported_grant_type` (400): `grant_type` is none of `password`,
+	//   `refresh_token`, `client_credentials`.
+	// - `invalid_grant` (400): the email or password is wrong (or the account disabled), or
+	//   the refresh token is unknown, used, revoked, expired, or an access token.
+	// - `invalid_scope` (400): `scope` asks for a scope the client was not granted.
+	// - `invalid_client` (401): client authentication failed.
+	// - `unsupported_token_type` (400, revocation only): the token is an access token,
+	//   which cannot be revoked.
+	// - `slow_down` (429): too many requests or failed sign-ins; wait `Retry-After` seconds.
+	// - `temporarily_unavailable` (503): the database cannot serve the request now; nothing
+	//   was changed; retry after `Retry-After` seconds.
+	// - `server_error` (500, or 405 with `invalid_request`): an unexpected failure of the server.
+	Error OAuthErrorError `json:"error"`
+
+	// ErrorDescription For the developer, in printable ASCII; names the parameter at fault.
+	ErrorDescription *string `json:"error_description,omitempty"`
 }
 
-// OAuthErrorError defines model for OAuthError.Error.
+// OAuthErrorError - `invalid_request` (400): a parameter is missing (or empty), given twice, too long or
+//
+//		malformed, or the body is not a form or JSON object, or is too large.
+//	  - `unsupported_grant_type` (400): `grant_type` is none of `password`,
+//	    `refresh_token`, `client_credentials`.
+//	  - `invalid_grant` (400): the email or password is wrong (or the account disabled), or
+//	    the refresh token is unknown, used, revoked, expired, or an access token.
+//	  - `invalid_scope` (400): `scope` asks for a scope the client was not granted.
+//	  - `invalid_client` (401): client authentication failed.
+//	  - `unsupported_token_type` (400, revocation only): the token is an access token,
+//	    which cannot be revoked.
+//	  - `slow_down` (429): too many requests or failed sign-ins; wait `Retry-After` seconds.
+//	  - `temporarily_unavailable` (503): the database cannot serve the request now; nothing
+//	    was changed; retry after `Retry-After` seconds.
+//	  - `server_error` (500, or 405 with `invalid_request`): an unexpected failure of the server.
 type OAuthErrorError string
 
 // OdsCode NHS Organisation Data Service code, upper case letters and digits.
@@ -1264,10 +1261,7 @@ type OutcomePatch struct {
 	Sustained6Months *SustainmentCheck `json:"sustained_6_months,omitempty"`
 }
 
-// Participant After erasure every personal field is null and `erased` is true. To an API client acting
-// for a trust HR system (purpose `hr_sharing`), a participant who has not agreed to
-// sharing with HR is withheld: every personal field is null, as after erasure, and
-// `withheld` is true.
+// Participant After erasure every personal field is null and `erased` is true.
 type Participant struct {
 	// BenefitStatus Working-age benefit the person receives, if any.
 	BenefitStatus  BenefitStatus      `json:"benefit_status"`
@@ -1287,15 +1281,6 @@ type Participant struct {
 	ReferralSource *ReferralSource    `json:"referral_source"`
 	UpdatedAt      time.Time          `json:"updated_at"`
 	Version        int64              `json:"version"`
-
-	// Withheld True only to an API client acting for a trust HR system (purpose `hr_sharing`) when
-	// the participant has not agreed to sharing with HR (`consent.hr_sharing.granted` is
-	// false), or no longer has: delete your copy of this participant and of every record
-	// naming its id. Every personal field is null; `consent` stays, to say why. The
-	// records about the participant (enrolments, placements, outcomes, mentoring,
-	// interviews, the timeline) are out of your reach until consent is given again, when
-	// the participant comes back whole.
-	Withheld bool `json:"withheld"`
 }
 
 // ParticipantCreate defines model for ParticipantCreate.
@@ -1547,9 +1532,12 @@ type TokenRequest struct {
 	ClientSecret *string               `json:"client_secret,omitempty"`
 	GrantType    TokenRequestGrantType `json:"grant_type"`
 	Password     *string               `json:"password,omitempty"`
-	RefreshToken *string               `json:"refresh_token,omitempty"`
-	Scope        *string               `json:"scope,omitempty"`
-	Username     *string               `json:"username,omitempty"`
+
+	// RefreshToken Longer than any token p4w issues, so that an access token given here by mistake is
+	// told apart (`invalid_grant`) from input that is merely too long (`invalid_request`).
+	RefreshToken *string `json:"refresh_token,omitempty"`
+	Scope        *string `json:"scope,omitempty"`
+	Username     *string `json:"username,omitempty"`
 }
 
 // TokenRequestGrantType defines model for TokenRequest.GrantType.
@@ -1680,22 +1668,32 @@ type ProgrammeId = openapi_types.UUID
 // UpdatedSince defines model for UpdatedSince.
 type UpdatedSince = time.Time
 
+// OAuthBadRequest An OAuth 2 error (RFC 6749 §5.2, RFC 7009 §2.2.1): every error of the OAuth 2 endpoints
+// has this shape, as `application/json` with `Cache-Control: no-store`.
+type OAuthBadRequest = OAuthError
+
+// OAuthServerError An OAuth 2 error (RFC 6749 §5.2, RFC 7009 §2.2.1): every error of the OAuth 2 endpoints
+// has this shape, as `application/json` with `Cache-Control: no-store`.
+type OAuthServerError = OAuthError
+
+// OAuthTooManyRequests An OAuth 2 error (RFC 6749 §5.2, RFC 7009 §2.2.1): every error of the OAuth 2 endpoints
+// has this shape, as `application/json` with `Cache-Control: no-store`.
+type OAuthTooManyRequests = OAuthError
+
+// OAuthUnavailable An OAuth 2 error (RFC 6749 §5.2, RFC 7009 §2.2.1): every error of the OAuth 2 endpoints
+// has this shape, as `application/json` with `Cache-Control: no-store`.
+type OAuthUnavailable = OAuthError
+
 // OrganisationCreated defines model for OrganisationCreated.
 type OrganisationCreated = Organisation
 
 // OrganisationOK defines model for OrganisationOK.
 type OrganisationOK = Organisation
 
-// ParticipantCreated After erasure every personal field is null and `erased` is true. To an API client acting
-// for a trust HR system (purpose `hr_sharing`), a participant who has not agreed to
-// sharing with HR is withheld: every personal field is null, as after erasure, and
-// `withheld` is true.
+// ParticipantCreated After erasure every personal field is null and `erased` is true.
 type ParticipantCreated = Participant
 
-// ParticipantOK After erasure every personal field is null and `erased` is true. To an API client acting
-// for a trust HR system (purpose `hr_sharing`), a participant who has not agreed to
-// sharing with HR is withheld: every personal field is null, as after erasure, and
-// `withheld` is true.
+// ParticipantOK After erasure every personal field is null and `erased` is true.
 type ParticipantOK = Participant
 
 // ProgrammeCreated defines model for ProgrammeCreated.
@@ -1703,9 +1701,6 @@ type ProgrammeCreated = Programme
 
 // ProgrammeOK defines model for ProgrammeOK.
 type ProgrammeOK = Programme
-
-// TooManyRequests RFC 9457 problem details.
-type TooManyRequests = Problem
 
 // ListApiClientsParams defines parameters for ListApiClients.
 type ListApiClientsParams struct {
@@ -5051,6 +5046,44 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 
 }
 
+type OAuthBadRequestResponseHeaders struct {
+	CacheControl string
+}
+type OAuthBadRequestJSONResponse struct {
+	Body OAuthError
+
+	Headers OAuthBadRequestResponseHeaders
+}
+
+type OAuthServerErrorResponseHeaders struct {
+	CacheControl string
+}
+type OAuthServerErrorJSONResponse struct {
+	Body OAuthError
+
+	Headers OAuthServerErrorResponseHeaders
+}
+
+type OAuthTooManyRequestsResponseHeaders struct {
+	CacheControl string
+	RetryAfter   int
+}
+type OAuthTooManyRequestsJSONResponse struct {
+	Body OAuthError
+
+	Headers OAuthTooManyRequestsResponseHeaders
+}
+
+type OAuthUnavailableResponseHeaders struct {
+	CacheControl string
+	RetryAfter   int
+}
+type OAuthUnavailableJSONResponse struct {
+	Body OAuthError
+
+	Headers OAuthUnavailableResponseHeaders
+}
+
 type OrganisationCreatedResponseHeaders struct {
 	ETag     *string
 	Location *string
@@ -5110,15 +5143,6 @@ type ProgrammeOKJSONResponse struct {
 	Body Programme
 
 	Headers ProgrammeOKResponseHeaders
-}
-
-type TooManyRequestsResponseHeaders struct {
-	RetryAfter *int
-}
-type TooManyRequestsApplicationProblemPlusJSONResponse struct {
-	Body Problem
-
-	Headers TooManyRequestsResponseHeaders
 }
 
 type GetJWKSRequestObject struct {
@@ -5430,37 +5454,69 @@ func (response RevokeToken200Response) VisitRevokeTokenResponse(w http.ResponseW
 	return nil
 }
 
-type RevokeToken429ApplicationProblemPlusJSONResponse struct {
-	TooManyRequestsApplicationProblemPlusJSONResponse
-}
+type RevokeToken400JSONResponse struct{ OAuthBadRequestJSONResponse }
 
-func (response RevokeToken429ApplicationProblemPlusJSONResponse) VisitRevokeTokenResponse(w http.ResponseWriter) error {
+func (response RevokeToken400JSONResponse) VisitRevokeTokenResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeToken429JSONResponse struct {
+	OAuthTooManyRequestsJSONResponse
+}
+
+func (response RevokeToken429JSONResponse) VisitRevokeTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
 	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
 
-type RevokeTokendefaultApplicationProblemPlusJSONResponse struct {
-	Body       Problem
-	StatusCode int
-}
+type RevokeToken503JSONResponse struct{ OAuthUnavailableJSONResponse }
 
-func (response RevokeTokendefaultApplicationProblemPlusJSONResponse) VisitRevokeTokenResponse(w http.ResponseWriter) error {
+func (response RevokeToken503JSONResponse) VisitRevokeTokenResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeTokendefaultJSONResponse struct {
+	Body       OAuthError
+	Headers    OAuthServerErrorResponseHeaders
+	StatusCode int
+}
+
+func (response RevokeTokendefaultJSONResponse) VisitRevokeTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
 	w.WriteHeader(response.StatusCode)
 	_, err := buf.WriteTo(w)
 	return err
@@ -5499,21 +5555,23 @@ func (response IssueToken200JSONResponse) VisitIssueTokenResponse(w http.Respons
 	return err
 }
 
-type IssueToken400JSONResponse OAuthError
+type IssueToken400JSONResponse struct{ OAuthBadRequestJSONResponse }
 
 func (response IssueToken400JSONResponse) VisitIssueTokenResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
 
 type IssueToken401ResponseHeaders struct {
+	CacheControl    string
 	WWWAuthenticate *string
 }
 
@@ -5529,6 +5587,7 @@ func (response IssueToken401JSONResponse) VisitIssueTokenResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -5537,37 +5596,54 @@ func (response IssueToken401JSONResponse) VisitIssueTokenResponse(w http.Respons
 	return err
 }
 
-type IssueToken429ApplicationProblemPlusJSONResponse struct {
-	TooManyRequestsApplicationProblemPlusJSONResponse
+type IssueToken429JSONResponse struct {
+	OAuthTooManyRequestsJSONResponse
 }
 
-func (response IssueToken429ApplicationProblemPlusJSONResponse) VisitIssueTokenResponse(w http.ResponseWriter) error {
+func (response IssueToken429JSONResponse) VisitIssueTokenResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
 
-type IssueTokendefaultApplicationProblemPlusJSONResponse struct {
-	Body       Problem
-	StatusCode int
-}
+type IssueToken503JSONResponse struct{ OAuthUnavailableJSONResponse }
 
-func (response IssueTokendefaultApplicationProblemPlusJSONResponse) VisitIssueTokenResponse(w http.ResponseWriter) error {
+func (response IssueToken503JSONResponse) VisitIssueTokenResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IssueTokendefaultJSONResponse struct {
+	Body       OAuthError
+	Headers    OAuthServerErrorResponseHeaders
+	StatusCode int
+}
+
+func (response IssueTokendefaultJSONResponse) VisitIssueTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
 	w.WriteHeader(response.StatusCode)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11132,242 +11208,246 @@ func (sh *strictHandler) UpdateVacancy(ctx echo.Context, vacancyId openapi_types
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L37chs3uiD+Kij+psrSb5qUbCuZiVSnTjm2k/jYjl2WPanZ0EtC3R9JRE2AA6BFc1yu2r/2Abb2Cc+T",
-	"bOEDuhvdRDcvIkU5yT8zMYXG9btfP3diMZ0JDlyrzvnnzgRoAhL/8ymNJ/BUcC1Fav6dgIolm2kmeOe8",
-	"M+Siq7SQMCSCEwlqJrgCRfSEahJTKRdkBlIJTlOSUE17naij4glMqZlLL2bQOe8oLRkfd758iTrP39Px",
-	"8irvJ0AkxEImDxS5AamY4BEZCUlejLqvqY4nq+Z9JWJqJwvNzWFezv/h3av22b5EnRmVdAo6v6JMKiHD",
-	"Uw85fNKDGEcMiRgRPQEyk3DDRKbIjI7BLMbM8H9lIBedqMPp1Kxnv6nsZEo/vQI+1pPO+aPTU7MNrUGa",
-	"b//nr0+6/4N2/33a/W7Q/fjXv3SiwCW8SGA6Exp4vHgJi+X9vqbXoAglb99cvieKjoBoQSRouegRcxZF",
-	"p0CuYUHmTE/wIPjLlUgWRMIspQuFv46YVJpQruYgL/pcL31KudATkPZLpoiEUaYgIUdnjx4dXxBqFyXz",
-	"CUvBm5EpojRL0z6XGeeMj6vfnn533CMvYaEIlUBULGaQmBOYCWKapiAJ5Qm5hplG2Hl0RiYik6rX5/kT",
-	"WLgv38C7sa65sqbH+OabqDNlPP/3w+DtjxBSw2Bi4J6kVGkigSYXds8TysfgnxEv7+zhI8IsHFmYdQMT",
-	"ohiPS3BaOotDlaZDPDQQFdg2j9MsgWeQgoZkeffu7ySxA9yeFDnSYnqltOCgjvE8C3wWms4NmDD7lTvS",
-	"MJslVEMywBMMmzDCfTRwS1UOksCIZqnunI9oqqA4yJUQKVBuaQCbMr18gLd0DESxfzciYorfBRf75jQy",
-	"V8im2dT84xShwP6rhAHGNYxB4h7eyDHlTCEteoG3iSvOqJ6UCwpv0ICZc0r4V8akuX4tM/C3MhJySnXn",
-	"vJNlOHL5Ad9SqVnMZpTrxhVn5ZgdLCjFWNLpFJqXy0fcfrEPFnIuDeAsv+0bni4KiMzRhGoiJKEjDZLo",
-	"CTPAqDTlmhwxHkuYAtc0JWrB4+MeeeKhodJ0OoOkzwv6p9kUCEPKNJdMa+BIYq4gFlNQ5IYpdpUCmU+A",
-	"E6YV0ZJyRWOzOxKL6ZRpFRFKpsIs2ucp1SAjogSSQIvblBM6mwGVOekssYXqIVEpG090uiAiTfA8lBPB",
-	"DZ4ZQrIgCoD3+vy9IFOmFOGCQ2QOIjUBGk/wmGYHjGcayBWMhLQkdyyBalC6upxjYEipBIc+N8fNZgqk",
-	"JlcLMmTJ8LzcvFmc6DmL8fomVE5TUD69rWFahQx0goBgBnTNtQeg4YsBJSeBmI98ZHuKx0GAjAXXwJES",
-	"0NksZVYyOPlNWfGgXPQvEkad887/d1IKRyf2r+rEn9suXYU8t56hKZ4wlYs3oZndsBMcUxNZ2sYX477U",
-	"Ccybl3d2XMPDfLK19blrFGvXz+ZNvf6roQjc9WTgtmNU5GVPot3fk3tn2uGLr7gp8+Ae1zjMjTluc5XC",
-	"tOXcMzvirxue380bOPsTTkBKISNCFXn3w1Py3dk3fyNuGZKApixVvY7PCncOx/nE94n2FJvaJRi2HRSB",
-	"MB9wK5LzXojXlC/ewb8yUFYHvitoei8EmVK+IEaZm860unDqTy6hABmzG+CEZ9MrkIYFK4gFT1TtxO/M",
-	"V90n5qtlSejSfmL0oTllOqjhloIqbtPt3Qx4MmNPU+ZuYybFDKRmlsnG+LsR5JZV5agTW1AcUL0uF486",
-	"dqoVol8uMwTWrIvP60w2y+RMKFj1jPYS3rrBKG/ciOv28/EsTelVCrl0u7Q2aqp4l0zDVK23h0vzkfna",
-	"TUelpAvz71JaW//GnUml8gHj+tuzTlCJKeX1Xzt4ncsKCz5O5AFHcczyriu3VwGVyinK7X0sdiOufoNY",
-	"m60XkGmJHmJrkjCzE5q+9SDV6YVV4M1hqG5YadXlbw1hNE3fjDrnv24Eax+jUu3sTORATehuAGjK+Av7",
-	"2cMaNEWdjLN/ZeD+bMC3/vzunZcBwO2p9cmM5r1MUBKq6dpnKQlTABU80xs+djsi1k6G26jO0XqYX5ie",
-	"XEIsQa//xP7uG+iqKqas0fOJmBtNL4YLMjubk2uAmSLC6LuUTKhCi2j7CasrLB/uozleljD9/CZI+a0e",
-	"GyTBNNYhg2imQJ73s9PTxzFL8P8hInYbSz+rhdIwjVBV54IvpiJTaLajZERZiuauMe8yHkK2TYjfiEGa",
-	"qOXN/kyNCu8UXjsoV/IvCIcby5uZJDc0zQCZcQGyS4vUQXNNorEGoVnJXqSVaZo4tAQlMhnDyr/bv3xe",
-	"AVS4J/v8IbLgYKY+bXUbxZtUNo+vGkTBAkZ3QVBKgD8QRfkeOIyYvtRUZwGw/EXIa8bHXToGcmWHWp8C",
-	"ulmIhBjYDaiIsBGhfGHAEng2RWItOFiibjgqTQexhARNm7+JKwVwDVINaJqKObX2F5jOUrGYGipBeTJQ",
-	"2WwmpK4MYTwWU8j/ZN5cT0AO5naXAzqGgdslrnzNxdxn5CWcPZ1AfP2CBwTMLUTICaTJoCbQmA9uIW5O",
-	"qY4n6zJ7a05TIdk66kxFslrQtLfx2gzdUuA4hCBYXFII9/NHKa/H3cW2sp+7pK0kv00gxHvNwth/9vcV",
-	"xv4t3rl2o4331XIXr92aOcoLnjJE+huWgDDC98QSAcYHlmK0IeMO6GmO1gciplUhepmYTqilnlYIITTW",
-	"KGRExAi2iaeCx4IrM8KJ8eqCjNgnSHLTvvXSjZnSICHp9fmwFNGHEc7gpPfIDKVEy0xp8tM7J+ecmzkU",
-	"oPvVM6s9UFX3eWQN7qXvTxF6JTI8g5GVjPiXOyeYJP4m8hNcGK4gOBBIFRCmrDfDwBoZSTE1+zhSAGTo",
-	"GQB7+ZDhcY8MZ1LEoBROypRzaDsjzANFxJz3uT2ViojK4gmhilBO2NSwCGLvH+U6IsH8xPiYaCHSc+sm",
-	"NKsb8Wrh34TdJjMMjsYTtLzVF1aajkYkEda/kGOApyohDXBbD4O9pxn5SOSRMnUugRpq5u0t/JuRFRHT",
-	"8Njlv+2Z3TfBXYiJYaXLjJDOaMz0IsxVtmGTCaRGFFgMzMY5yG1FTOCJWpeYjjKeoGQwpzIZIOX4vHqF",
-	"g9iEUhqDGmh6DYG4kedcitSIRi7YhUogYH5LIYkMIWE3YIDc0ER0V/c6ISZRcYWusyspUhhQCXR9hf+d",
-	"SOGJBBoiwugKXPvxVCGUttJ8BGAnwB5IEqm5mBstVOX5SzCOSlSrQUHl+ovrCCNSCNS3lnTwRrcSdHyq",
-	"UUgvD09PT1fKL2tSh91Tg2Uj/0/PnxM3lOBQx3LdFiEhGU9A9lAEbY1oiXZo81vep+XqiPWGoAmJw0kR",
-	"roR299WE55A0IWT024xM1NBxR5jYjBa7kFItyz2UkOqO4aLDWpF7yrj/68M7R/f9CwN1DF654pYYfb+w",
-	"Zjvm+qURnEr7US7GzlLKOYbNOXqEhjbO1AR/jCmPwUgvDUIpag8hqVTBQOksWazeOU5hNoZGDU8y3/BL",
-	"T4zf6MtlypRPE1X1BO9QYYTFWV/wWaZXYmzNN+/0yKtFrkpeGJXP/idJYaSJ0eeYIhnPA9aOBCdWbogI",
-	"F9q6g497naj1KWpRjtlVytQEGSgxAwkO9ITSIlSy/jJ1xwP+oYwBRp73QJW6rApPWn202u6KvxExqqq8",
-	"aPPPGaiuO/wDYZ5Nr2VhYBl+7SU74bRuHrDK/ZwqG/JmHfHCxuIlks55haFv5PYdS8pdSEjgFD6c5iMj",
-	"f7MhuHwGSjNeRG7kiF+acTtRh85mErhmMagJmxm5U6QZ1wAO9EeZRAsuJJmL7Yg6WlLmCEZhQ2625Baa",
-	"UeCykTStK9YUqlMDBV15xdvoxJCyMbtiKdOLgbgBKVkCA8Mk7B7WYH9WB9x2zxOmtJABDH6OJpGpuIHI",
-	"Ih/TymAIYMgpulwqPqg2slg8UaOnY3sH1bJUbF/9gVqKEFwtCVfjkteShWEEUm5//8izb/X5Gky8uP+7",
-	"U5KjTk6zaLoJPBeUbrsbCenmJRWIliPPA6EEuZbtP20V0SrPViMctSOE7qEd60uc3FZ9L557Ow1+I6K5",
-	"gn5Vhes11F7ezBYndDYDDskF0SKhC2sLp1eG2S6xxR1ht/K8onkwTA4WntG38pMFkwCrqsdDNINl66M2",
-	"h0dYnfFW0Qk71R2WyE7tBgpMQ6jPvfgNwkYx2Q7071JkOJAKXr8ZT3oKwZINZLgBn9b4hKZdLnovKVcs",
-	"l9I2oARfEW6Xu6rO/869DQaiuutaNtut3rsWFQn3Fg9TAxgtwgDySYPkNH3XZKL0+Zb1ghGEHOAxoA7j",
-	"BWkcWWMBcS4tXfv8uHYh357VryOY+Pmx/M/e4KT78f//S+hhfmCQJs+ltMhUhS8MuwkfD/+EbjdK/uvy",
-	"zc9kJoxoIbspuwaSCK0hITOqJxGhBNN6SJEka319NlK5F3Swg1KOiLQ/jt1g+UHopX4CmurJ8uHUEmaL",
-	"69Xg4L4KLfTCnP+GwXw3MStJmWG5rDxDTju2tcrtISJmK5/aNgK9Qj7fzkGKx3hnh28rUdOY8nix7t52",
-	"HzjtbSAgHFfAwI+ocZdUQtG2ompxj1uJqqvA9FZgeZewsxEc1F62/QnzE7de/g5EqpI6HUik8g6zC8fG",
-	"JpCy5bN/aTvFu2LOwp4O6LwwaDwyjB7psNCD8l/t8uB//fLycvmRr2FR9UfUtIp03JBocxP8/bohrPe6",
-	"EkfiRQ2qcADFp9XM+VpbDfmmY4bbpUOAUQXG+iTm+KGvsHbBsnQeFPeAJ5AMgMp0Ebz518B1SP5xkwU5",
-	"8O5Z+pSydC0TzIhOWboY5G6u1ZZldgN8/eFr0tJrxpNVKGUv9qUZuTMBoTXv1CbwzwAkmeLaZE5VyLS4",
-	"8hbQxr293e9+pF3hG1UAoAo9OdQF+JJ3fk+Juq04YQFiO1kix4/ibvK9VyqvnK1GmLpDeYVqWUWfDT++",
-	"GyxpB9Z2Mr051DQ/7Et32oIlSjECpfCBDZAByBYCvAMpx1HyA4k4+TF2Id+08Z71UWFTXnKXqHErCvul",
-	"8foZHxeFlfauhSebuQKT7RnKrTX+dVNV8BIH90vnd6EqA3Ph61vAdx5r48uc94bHlw+22kDgx9TV7tQD",
-	"T8/F5kH4rph/jp93Y1DYDJx3Apq14iCaTIXSRLFPZCq4niiXRVK8hcti9XmlE17XsqzfIhSzFXRaYGX1",
-	"4+6MlRfU/KAsvTzWLlh7lW2s8HTsl6tsR1g3JZUhZv3mSaYnDX4HyH/O5UjGb2jKzK1h+i/mq9lfbKKW",
-	"9wMGR2FEEs30REj2b/BGZdxlpoIbmecb559jnYKgjIqbGlSQe5UFxJ4jBFZvEvXUpebVssx/uiR+cS3y",
-	"jGpKLkHesBhILBKISDabgbRBeyloDVJhyE/CxkyjsltzB512v/v4+XH07ZegA6hSymsnMtMODQj+5nIF",
-	"aQrTKwxHDmRD/4CktBJtH2FglP3IBieqCwLTmV4QzE2eMwWVQKnV2ladDjVmGSVqELtnXiMvf5x7gNcq",
-	"FvHOjv/ysY7mB5JMnNaYVwDJj14crPJw24oQyyX8NhQgtgW6bbNEPAhoXdLRgwocrPP6dXOp9wir7q+u",
-	"rNtAUVTUEU3QiOohkhMSeIMO70+9A/ZfrTB4GOZfPdIuWP8OwGg96lAAVIg87I7UBDl7pmMxhTvQv5Nq",
-	"fHPbEfxQ6C95JQuQ64fw3oHqzVJZvPJ2kbXVVPG7CK+dCcVyQ1V1P89AshtIzkkZbh6RarR5RPxg84i4",
-	"WHNSxJoTYVi2DTYPZxFIka7HXhXk8XfrwfylHR/En1aVa/VOMqWt5evxwGqEG+zKfouxoxOIrxv2V6zw",
-	"7Z5WOEgK7wrjxrJpxKcPHqgWwODRAQdJVbW3QMjgowXv+fZWEkc+t5JudkMQ68xpJUFcJkTFCOuQ8/ZF",
-	"RiJNxVytRZB8ilhTaj5+fvzlV6PZ/GVXsSGOkqw8fUlJ1qEft8uVrYN8FaKL62mBo12IYo6hH0oKyw+y",
-	"CwFsPxiyWgLYFpCboPJPfneH/C4k5fr1sJeNvmjhBUlVJoviNXkWIwatEqaIWQUtN0MzEhJbPkdm0CPv",
-	"BaGcPHn7wqtExPi4z62tuFYtiBzlCaN+hZ/jqFo8iMwngkyowpxROpaAUdd9rvwMzp/eYfMCV9/nvHXv",
-	"NvzXP2pkjtPnw6I+UHEirMFTRUVXB26wnkGxWgYPswGLDOQ1Mn63DtmhGgZiNLhi0gYRb+64Wzuux0JB",
-	"g6sR/3arusLgQtbXLrJzP+KMtnIxYlWzdTYxE0pvYKIbgZQ0HdjalJso0PbDS/vdQURqG344CUf0ywxs",
-	"tTAdJjxkE7qDySG2z5NPfpZID6lTnqOhQ+peOV3PZTsPsTYZcvljrALLBUkFH4M0E5+7fkNkITJJYjFb",
-	"2EqtTFW2YIitGDmiZium9TmnU1uMRRGW9MjzFop3QfIdDonSdKEiPAbmw9imWH2+VIitsoOjQjJWEcFa",
-	"Qu6/hZVyVOR8f0Yh7nOWh5uqqGgwkzIOx1hfyiwgRvbMWAeNZFyztChOx5TLUKdjynjU8C62N80Vja8N",
-	"h0gdrV6Rg96gcVVoTGvgWZWweoForiBhgZhRnVEs42HJDAoi6lNMD/K3VcqWWpBsqJjdKa+zdSjWYV7N",
-	"zGrzILs6e2nN7/Oypw4bhHQr7tLa4QEH1ThM2wcfrt/mI8OsZhMGszLGb23MXIENO1AvK51lDqNiVg60",
-	"CzXz94fvG4uX60lGFUoQEosOSBsKPF/vKA7jQ4fwacB6k/nUIOzC2ZsoGtR2AeQtYreroZ6BDOMZgOy6",
-	"iP3c4I9ldoo0DtsDs5CeHhR/YoLbsiebpSQHT5k/uGei6ff/+p+/nna/I0fH3Y+f/xY9Og2HUbzNZblb",
-	"V7k5fJTq2mGTm+f3CaUHCRjxM7+rwJhMqsEM5GAOcF3dh8iu0hZl17ZE2nEMSvGyu81jWb+K4yZV6BTT",
-	"a/rD9hAfW9xUyclUNjMKjBJyfcPAIZxLNV/SkuHdLwbSmDFRh273HP5TLt9IU6XLGhrsKyi3eLMt43F9",
-	"2tJQ2gEJs929UUm9bLxtKj3cNX3aMFRjHerldQ3wqnCe9r4JELKtKNStSMdqB9jBSMeKrdXDL6s43Yik",
-	"FewM4GIr2uRRVDUHQGnbIYLb6G5bpTAilMyFvCbwaQaSYTkQgSGpGWd6YWtjmAFdCalBYZIClSgPYUoQ",
-	"04uIxCLj5k/UnILkgVtppbtLsYFO1DHzDcoF81/cCoN8hWBcV3HSXah6xZ4OpeiVh7mXkdxrY9XBCdVK",
-	"CWynNOgeizMbbvVLG1S2FellfIBEBJTaML3da4lb49CNvWqX3ebaGQrCcfEq1GvdqGtaLtB3gNZpF2Rv",
-	"beprF6f0KhSFClNis/YYGpqVtfY6K8Fg2VmimU6hpXfbMsX/8O4Fcb4Eo6oadoPVa+3dru6/5zIR7MJR",
-	"W6WhsgluoPyyhrGrF7pWH92n+QdodmoIPjxkM5H2jIsN+nV9GjgG1rCk36qJfhokmQ17HiTUVuBY4zPG",
-	"B9W6VbU/bjFnY3KBAx1V9FMLKv+H0KWc2ybv+ZoDWPUpy9sq3yZwqNC9hd6nqefGlkrREnZ4JHldYSoP",
-	"GaK2Ql+RqtkoaFWbg2/c12MHiF8naUob4IyIq0+njA6MrbDqWUa0+++Pv9pac4OPnx9G3z4KW8m27SFS",
-	"IwIezz07DeooHrr7bQ/8pgdna2N+pXHCyjZvJRHYbOUQfdho5W37HgQISa0cu9fHikwzpckVWLVmvtx9",
-	"srfaedxIIEqSsLSpVjTdhWpSNpY/kGpSHmY3gY57Yb+7wrwteXALPmzEnveKmesz9R1g6jodD2o+H4+X",
-	"/SauYiOkw2CWom1RQToa5M4lVAMYx35XLiNMaQmgB4mItZH6o46KJ0KkAyEHsUhTQORNRUzTgcu/Rc5n",
-	"8zyoXAxCofd8Ui6AOZlB/viuyFpaVjRcW2YFN8DJzz9dkud8nFKeEJvqpHzDCFClB2I0ADsE98sTJ5Ik",
-	"5ieFldukngxwLOXJYCHktZowCcWf5jYRWYnMjSv+gX8Jn+BGXMM7l8S8RK+0cJ3lVlrgcCSmLg8mbEn7",
-	"/+Z0dVFbs1KICr1z8cb1pMABTabYW1vIcfHfsRAyYZzaB71hMG96ulzF92Ye0djIRQz7mILRdvC/Jliu",
-	"NabSbyKMCzKli0TEOGWcGSCrNRoOrn5ZhEIXp7LpGyJmNB2Ytdq/r4cIbyiZmW9gx8UKvT155Qr9Ny5K",
-	"gHrrh158eSbvohZgccGVMmxu8vHeBaYFkvlvzMbX5sP5RI2dKDb2pK3KqXAbDN1NdTPLtRmDtl/ojXul",
-	"o7qX1wuPvN9scScvANCL+htg0+SIFKF/RWzgLerB17q6r1MotdrlvVJZ21mVfQtzbftor8oLjkad/AAf",
-	"g+kB0ymVi9XVFBDxnRG/vV18PmXwSQ3payTBNujV3dLK1oFutIJYgl6LcHs1J3wjH1VqLqQ92EiCmgws",
-	"hS6WiCUkwDWjqQpeYjFDbduP/h4OY/bWWMvjk7fArXCZ0MhMgQxJN4GQwVBXI3s1Le+mZoIrCJXqjEGp",
-	"8kiB8KQZik4sIEFcQix4olz0rBEk7HQEpyPu03DD1qXLbL68FjbuQ8P3QGWQE9UurHLkymSV0+YbCF2q",
-	"F2UUMmi+JHngUkQoX2DJEddsyPW8ykOc1YzGcEGUFth8syxQYgdzNyJQnIR2//3x88Pokc2B8qrX/yf5",
-	"T/+nj58bTAofFMjd5JoXwXABz4yR5xvia/aYx5Bnf61yn9yfamR5+KDLps0vbltDnHncu64Wul14TzP9",
-	"9ZW6R/Vvow72AX/D00UZ27f2q9cd3kUx15Kf2Heon6nprndgSEF8PJANxR5hN57dFozf6IGWNvkPWw9+",
-	"+ZqvqBUnV/exS4Uyotaawt8eSlVb1X3Q6JwoRqyBTIdMFMtfcksPsXvK+1YSsvo+La9R0IcrawjxAKva",
-	"zfxWIWbulrZLnKHB8Jox8MS2An2KLTDJFaZ2SVvSi4wlNTILamLfm788isiTovRILersm9Pbo9gSRmxo",
-	"2WvDl0C4NIZCu08IU4TySrEXdDufzdcqsbBWXZnK5DbBbYP+5U057K13sjKDpQ7kDpK9h2uBxR3wuZyM",
-	"H4jVFQfZSbqKw7IaVuyaEd0WS7YCpC1peQvnXo7SETOnrAubezhizS0GFcSZZHpxada11y9opiePllHP",
-	"aoIVZVSRo//65X1EnifPLp9EBCN4Tr/9+zEZSTElb99cvicnNw9PzIQn+EGPGKFIEcXGnDCOClmeA2ql",
-	"RIKaN+bGTkSaWH3OqIzKmdWZJObmL7y0YEUyBXmKsGec6PPQNHoCCzIHCcQl8/bIcxpPiAFBS1NSprQq",
-	"PyFMEw6QKJuLOkrF3DPPPPWMIeefrXprjQBZwvS5BJpg+DG1m8BfMaskzTus2WTZo8KWHZGqnRs7rsVU",
-	"01SMMzhHEb1z3nG8ptJ1mhTDyFFgEjadCalVMcW7jJOrLL0m7g/kyLtU/MKndOrcmtrPO5Z5VgixrfpZ",
-	"KdGngnuozuhfT3W6yuWYuRsOujxn4IJimqYgXee7Cv8or932LPecy5XN+X+o7G3pq+JykTNFxLbFxiNg",
-	"FvCKqSTj5m9peduvKadjMDDuaqv6kL8JDEmwz++fy/1Wf/ncHvRBpp3zThWJ6yqmMzoFh0Z/IsSfCPH7",
-	"RwiPP1vu+eULRoOOhE2545rGuiy52ZmdzUkCN5AapqOWIhvw73nphp9/uiT9zlsJMyrzomWS/CLkdb9T",
-	"vr86X+rUaVgY1URmKKJPsWZDnwcgJirBCcQsBazNo+m1fZlen/f5U8FvDJcTXPVsi020pSpOr2GAtlUM",
-	"o1UXhCUKy0F8+PDi2c3fLrBIhNJ0OrM/Gxnh8ePH3xnu/+H9U1uix4ho9s///Oc//9l9/br77Fle+wIj",
-	"ep1aUYQI09ksZbYq44kLaf3rb0pwkog4mwLXF3l4b58zPsu04+kIFGI0ss3RXDmNjCcgydCGDg975BUO",
-	"nWEU0YJYqZccDVM2ZXoYkaH9ZRj1+dCTi4fH5kjDo1IRjQhLjodESDM93rC50mE+QDEewxAfk/FYou+K",
-	"pkQteNzrcxSeKFdzA+OPTh/a+x6+EvbUQ1uq6fl7Oh46YYmLTCoyfJHAdCY08HjRfQmLYY+8ffL+6U94",
-	"g/hyfT4FOTZvqw2GmDv92+Pvvj2uTTPqYtX0YYSprVRCQpSWgo/Thf3ou4cPT88JJXOg10TTMVFZPOlz",
-	"qsjwl5N+53G/MyQcbkASdMKBOu6RDxydtsQGQ9Cki2VeLOjg+0sYZQpcL1cJRMMnjRIcppyQnz+86vN4",
-	"QiWNXevWPIr7w/sfun+PiNFXXBUoA88IqVciWURuSfS0uW6vigizu2/PyEv2PTk6e/zwOId1LFhivsDX",
-	"IE/qRWgUPpvgQPKaM0fDJzP2FAf03G/D4x55UlSp6XNbpuaByuc58uvU2Ioqrm/4MVFgEKJWQrUoA4On",
-	"xKsrBGgmK2Vv8qorPfKLc4yw5fIvTCFaQFK8R1Frq8+PhmXdLaNwDaNw+S1be8urRDMRc8yXniyOC7pS",
-	"KUOD+51uVnyGtNeeSWGkCU4tRg7VzdIWf8jZ6Zm9h0RS3JtXkobm7MgF7Xj3ExEl8DeD5X1eR1wDGkSC",
-	"ziRX5nbL69q4+k9ep4fUqv+geSVcP4esKpzjqp+ZqfLbRxLC9DkZgUF9fAU72RESRnNxSKQUGVYDE4YW",
-	"Mz5wekNZ6mKI3f4QbqmmV4YLMEUSMecRUVRnEjPGhCQqFXPESMpdZJS8QenjSmQ8UZFR1BaeApbTvW9O",
-	"H9tNUzLM6bw6yfJdpDAskkWQHL4DLRddrHc3JEeM97myztTjHvlZGLnA5fHjkyfn5vnkoqAXVJuno4sL",
-	"Qq3yav7MwGKF3TidQp8v0VgSU84F6p5GDKTuxomes9hVMEpZDM5X7GSANzPg5EdDgjDchbwyI2IgN497",
-	"p17OB8oC//2//i8JSQCGLHn2zvPOae+h/VrMgNMZ65x3HvdOe4+tq9OWIjzpzSFNu0iJT36bX6veby5n",
-	"bGwDB4qHeGGkoh9BYzNQjGtAhzfO8uj0NJdtXDiKz5TzGa09Y5W1A+dHkanu9UUC/gtckZewIJegHb/6",
-	"5uHfjEzmGTA6579+9MI3bAHq7CplMbmGhROFbkCy0aJqwuhEHU3HCn3YmZ50PppZT2zg17/bLsW18t7j",
-	"tbgVAhfzYbbG6aXAYzJFspl3yuIgyp3VEP5F61GNYMy4zfU6wGnN8gsUwb85fdw0TbGvkzzDbN0Liim3",
-	"FCmXDxQ5qhA1R46O2y7RKAQz1nUKQ+NlGtmyEBSU1ZRsH3rVWCylHHLyysignS/RyoFPra12jZEfLFe7",
-	"NEwNx6OKhU3y86j484DBu3zTVQFvH/cIM8VVogk9SEFQjhcjX0fsWYULRa2twak0lP66rKN+/FKBNvPq",
-	"jUqqT4A8CProKvWEfSBOsjGSsbVU2s8eKGLjvyIyn7B4QgzzuAaYKSsuGqmaTKia9MilsDIJMjpk+n3O",
-	"BamxNiPguzgat6QWRkVO6YLMRZYm5ArKIXZtI/VaxmqIbp9brmhWttw4l3+ZIhMqpykoZTjxjbi2tgkj",
-	"VhtuahQByzyrOGSNLcXTd4rMyu9Fstg9aDlP4Zeqa6SofFSB7Ie7X97IrZc2pi8A33ZzSY8MK+F/Q6Mh",
-	"A5WKoKSI2jO+noGCng1sTsAmyhodsmk3btgJjvkSdXL1c9X4Ypzb8t2h2jsYG5VG1gqHHhk52N6NgTuj",
-	"pHAieAzHjei3TNVPPtMZGxRRmV9cZgvoQMDaC134SJQWszw3Kcd8J5f2CEbhY5aukRV9nOgtAb6N2K8C",
-	"fgX8zkJ1T8w3yZ2TPLtu9RVaKF2T5NFy2D1wkRCGGWpbHmFr3LlrPPgR9NqXX5NBUAAw2kLJ/ytw36nT",
-	"wY2kgRytsoTpbhmO3ywtmYHPb/4w4lLDlNQlKpUTrQgIb5nIZq3ceqZ62PvuJqxd2ZbTjaSYhq++JQKq",
-	"aTItNp9qr5JvgRarRV/rYrO4tnNG4Hn1QlKvv3aj2GvGeBw305MTKw9iVExQCLb8RTnrIjogXYA8+pXQ",
-	"Umn/LUZoT1NszLuM98iTwqh+SuYTwBAtrOBtDaT2ozlVBA0kTVz4vXNv7kP0rGbmmWvx5/rUnc/nXQOA",
-	"3UymwGOR2NDI7SZfQ6o9bRQrbO1zNPKjGR6h6+zRd6sh670QrylfuH2oXUBlUP6oAYc1H52efncctvtU",
-	"/XqN0NclwzJD5D9yZ/jQOWnytJOhtSNgILS1hQ/LoQYejU5kBhspHa21pDAoU15N+0BzdvUwvT6v7qOS",
-	"/ZFvpvZjMT/hMCczyuSF9YpVpjY7MRKrQhnZOk9mEhRwbR0xRjdDRU06PPQxztwVlgGycUCl4ZQUWFjf",
-	"+nJmUb7/QuxwLq+annPkTOFXIlkQIc0aVJGf3r9/S76nisXH+UVX1AHGL8gQIxOGZEoXhFMpxRwnckFB",
-	"LloIzd6ews0UwV7B5NEDdWF9k9ZR5X51P/XIDwY/HXKaHRV//zSDWKsL54ozmlkcw0xjDwJh9IEZanRk",
-	"RFmaSecWRQN6gqZ1MrNBWCJzTgT8d5JIUCpy/qCzR98tG8RDqvQLpbK9krJKgtuOKVlt7nUJ2S7P5RLA",
-	"Qty3ir81veEpjSfQfSq4liJdpUDg4HwsLnW2w5N4ra/Dx6hAtiXwO7RzbLY8ObqiSSDS77h2v7/88kvX",
-	"fIch1jSknw+ROgxtOdDSgEao95Vz/JTExLKPb/929p1R4NET803vES5enrYuBX65Lyzx0gVdHuVX6hIK",
-	"eTITjOtmjmjLzbaraU/dmK9FRSvCYHakn+1B5StSHtbDJPsCZcTwcmWKdEHcUxKsUGhYuW1rmntAmcLq",
-	"5RgaF96R1GrQrliFD7j+Xq5gJCSsvZk2xeyOdTL7Aqv1MXfw3dvklmL1QhpZfu1HMuMYVO3Vgz1uUtFy",
-	"EtDulbBxXFiTaZTHm+RTP1AkL1vj3P7k6FLDjDCuhXVmf9t9+IjMAa5VRH4ETV6Yv5x1v/V/uzSvDgl5",
-	"1H1MEux5VASJkGyGDZDYJ2L77h33GnwH9qE2plWeb+QlLDoWlnYvM9ndHcbt4G6mxdPwVTsPlsNSaxjy",
-	"NjWKl8ORIPxXeeLJ56IW+5c2D3oBcXsmPk0WbLvL+2O9XkWp0Hzd9gzrWK39Mvm3sFhj6IzNa6q+qxU0",
-	"tiUmI4yv3ICKYNhmF/fy1+0YE653t4rS1wuWQfrgQuhz0CRHGKDkBdQetxGNMuKxVZZ+Xg77WsRpH9Vu",
-	"LfguFUW6a1G6eIBCmt6n2FistlpyLAHoQMJjuYEmSdGD8WZhcWgfBDvyDvOaVM5cWsRAC0mGOFsKybBH",
-	"8JpSDN+dQHytCKRszGwoKjkyF0RtaLHDzQdOs4jClUGN5i/r2UJ5TUMiOFxYe2umaIrdPik5e/TIr6kt",
-	"sxTyOJuht5mBuAEpWQKuGv+Q5D8oF2iN4bjH1uRr421FWTaw2D3GRCtydHb6nTVTMIxdGGVpipHltVDu",
-	"/KrQmNznjkAJnkeghgTh534BrfsoCxcbPIw4XN7PH1YixnKdBhcRvmpNvFlQWK6QgCXWd/LZb4XSKjX7",
-	"4Ll/8tskpJSV8r4u8ZkTvz5eE31eKUXXGtfcPvSjERROtKRcMRtWi43v7m5vjZwq507kv//3/ylprPmH",
-	"rZuI/1k0wBiiRxRTZxJJ53xIjlwCg+UFLjXepTvwPsdSo5hhxNIUxjQlU3EDNjPFEn6hwLXCwGLn1uVN",
-	"U+sREhxUj7wWN8iUhMcw+zzAJjEllc5ojP9QNmHBfJoIMw/mwefrY9JebgNn2hrjrB8y1kKGmMr74v1u",
-	"wVg21ou2RPdys3etE61PcbxUNvMsX5Gi9NpAkU+CCE2FS21K2QjiRYwVUtp4Rpnz1aouvSiH3Ud1aRW8",
-	"8zjNEnjmyho1aTA3ttrHvdWwigK/66FA8WZFveB9aljFau0a1oF0qhLMm3Qq+/gMqipVSKB/4dW5vZcC",
-	"fbHBwwj05f38gQV6zE2sJxcXUIjJhZQ4gtMAhUsU+uRz8d+rQuNfAb3BdBAtpldKG9X3aOjKurlc42Ob",
-	"r6cWPEaF36XNKIAeQUq5ZsS8paq3QIqKMLIq1t7R8P2SkeCb2pVdQJZ5XmsGwJiJRjrSpHX517V/ktwk",
-	"A9lzfF0ql+DQTLVXKjM+Au3VY7ErfNiv08Jj2gfwW3zV8NlG923AtBG62p0XAWpfeNq7rqJHq1j+Oh/9",
-	"2g3+/Qrn9mJ+L94PfK878XxUQeReCudldImD+SYZ3Wunt0JGr576vgrq1V0eRlqv3dQfVmTH4xPqgJFo",
-	"UZXeG6CwiWqffMb/uHdi+m3x4vclq1fpSZOsvnRnd0Srf79Se42Or5Tac1zaq8S+U9TYr9he5+kHkN2/",
-	"flBtjz2a2sp9bdL7hnzgBH1FXcZXBPmbUS/4PRTl9xrWbU+9Rlx3fokHklUdZDxQ5U7uA2FrEYXd1d7b",
-	"SGy7vQOFYru72bvUu0wal8Ao8qKlOMxReCmqR15gEUU7kkyoIlyQD+9e5YnXLom6PUHqQCbwYtuYBpE3",
-	"C1xJRNcxfPye7R17SHZyrRQ3YfAvzSetdS5uIAR4ZXfi/ds27rFNY2eWjPttwTik5eJPJ6ODtbWI6snn",
-	"wo56Hw0Tfxok1jdI7N8Q8acBIuR82LcF4iuwPBzQ4vA7tDRYg/OmpoZKF4pWWflNZeTXku20kbDqH7Fd",
-	"ZJUwrpdma6/kNLbcvUlKT9QAuymvvdNEPTXjAwn7T6kCowgChszeAFFAZTwhrvqOWbEpT/9frbXc2tvu",
-	"7VNA999ltW2nAtI7Z9KBHkAhwV3UsKWoRl35fZXU7h/8vsru/h43luDbn2N56mS/zxmsz+k6RtV6Zba8",
-	"aYi0nnyuaeKt2TS1dw8h1vo39+bl3eOAy2pZ88I2hWz/dC+SzkqJ6HZodIdyUZXQbSYd3R+AaBVU6j3M",
-	"2uSV7RDrZArTK5DrSzOv3fg/lKtkM55qr/R+sFZMsbH7wY5NrjJOpX/fPonNZlB48tn+x7KppF6rdCpu",
-	"YBks1yodblQX272KKSyPSt0N9Q7AL+1JCHU7sll01echRywXTvTxHt8qar6o3wTjWMlKkhToTZ4pXtlm",
-	"ISfX1Xj3oLdW47MAdXqSJLuAgkNCwJMkKZ4fI6C2evwcz1yPMY+c1ysUZEpThq2ZBkkGA1uW7D+ePXn/",
-	"fOhajOWTYCdjIa+xkhontOjtriZs5jI4H3exOum3XSxNRbzZrROKjGiaKpJkkBdAMythuqXDvgXowj7n",
-	"rJiQ9HmxCb8PGsl4CkqRIbMOnYEzj/4HWkcxRbXWzSzvLhZK60TWll/Y79ertfvA21p68q3nS0Bpxqne",
-	"xErwzPumOeZYWLW+3V3WFF4cxJR7U5XPQe4aKr4D8QN55QpEPvKeWTVW5CsoWEuVFZZKtAANbU2+K5SU",
-	"n1/+8IS8ePWOeMu4As9iLEEp82/zFXYeZMq8QNEBr8/9r46ev377MCLPX799hP97hv/7DWaQ2fb6thfr",
-	"82cfHtm0sjp1vOjz588+mDmefXjcff7sw7c4bpRJrMsOSRaXG9SSInu9IP948+ohDrwRacY1gMSff377",
-	"/GH357fPH0d9/uMTs7U373962H3z/qfHEbl89tx+w7G4y8/vX9p/ZrYn6XGPDHM0QHKYgGQ3kJx7J4n6",
-	"vLr9qLKBKLBvIYttN5dhcSB6b40xdnuH8aTmd/NHd6XaAJxq+ZV5tbSHRxJqYs7JZ/df9863ujXof13O",
-	"Vcpz+t7qY60Q9UY7XnFl++aZTQ4tt82vrh6OKG4uzEVX+lpLLNqrs3U3SLFnq2IuVh3A3fo1g+cqO6aj",
-	"EkLmTYRpQFlsN3AusQF/A40a7w+i3jSPxkjLbT2AvI85sW3MyVHe+dxvO34c+fxJGd23zyf0xjZ0pGMJ",
-	"2OeCuPGuvv47q7vaVuR5G22ysgF5n5cdyI+36LpNgk23+/xHduNsOPNAz3DbO1p5bc0fqFKbpnqIbcMp",
-	"r2vYfY4Nw7GxO9M9cokOVFDkalFr7H40/NcwIkP4pEFymg4kjIbHfit9Qr0+7d7pmnT3t/7z30f9fW1f",
-	"s2uAzhMyolOWLmxFrH14nps0eu9R1i8n6j56B6M7bSDgKl0ONsz//d5+5ncSCEcrjEBKmg5s07YNwhbs",
-	"d5f2s6buACCpgoQcGdTHWqDYwDY18HA0oqmC4wqpuSBXQk9snUx6pVy1vuAT4sSHCwz2sHG1TcI/4m57",
-	"yBwgPYUnOSrPqhQp51yVn1eFMbytJMDeS8XZ2+KOgxiWZk4696KQUPNjBkSRk89Vk2urZvpcUpVJiFCS",
-	"wEFM8HPLACJbm1CMyBWTehIZZq1prF3dRBURA0ho00I70gRITsj7HOkY8BhQCpmzGSS24Zlral36FbDx",
-	"NUPeTzVBIUVPYIrfJUzF1JrmjQjKksjWIhZz5xDy3NNmci54t2D7IxprRY7yysS2SLClkiSmGsZCLo6J",
-	"0nRhhAszMcXNuPYpLE0JTRKSzezisqj0wYmiC0WGluY5OapHzF2GtfSABGEG3w7ZNlLVcblDaOq48FJZ",
-	"rIpo1kaqgjL1e7ELkbpm9LEytVolUrs2l+vL0wTF6T7frTxNLjMjsfZ53rWLcrNxK0ZjXWF378VGvfnP",
-	"CaKDPcnZ6VlEqCJslHP4ALT+CLoKq5tHtXjf7z6oZc3OF2uR1E0R0TvYOgFOu8P5/VoiKgLVLsOb7g4Q",
-	"2qOwfYRr1fy3YLknMwDZdVk6yzWXN4eooCfKyijKnAWMFmvDyovuoFWSa8mI7WUpMsPoutewYHx8bj1Q",
-	"/nWgXwsNDEUJ5mrVWaxQXhbxKUv9HymkS4pcagmg+/yZiDErztsh4+Njj1tWd0pSqkGiwKBc+JD5ps4z",
-	"sK1ngFC9ptfwFkB6CTN7EECLBf5MgztM4Z5rWGbfHqx62Ff4CatY0p5p0Y7bmk0hZRwabX5FJWosL23k",
-	"5JTGgGWYo+XSV5FfqhY5v7M0Rk6gGUnBNQGePFBVNMVkV7ITaciK1fnJXP+62v2uLx2dnZ6tliLe59e4",
-	"z4ay+RoNNu38wF+xEeC5ERL1xJJSo0DR2Qy4fZ/KGxo4cxqdTEDuTwDKkagA+kZEcQ5EDz92FG+F1mK8",
-	"DlpzqVpTMSqYY9ELG3bLjf9+w7J2HUS1+zCvnTa/2ii3rACAFYllIoUBlUDXN9KKFJ6YD3ZVVLLY6Z0U",
-	"lixWW8PCWuDQgeK+PJLSEOrl0ae1+6+mDAjjiiVQbSo1ZzwR89IMVgoALkKsaHFimDLW0Gjqolpc8r01",
-	"v+YbPIzwW97Pn2UgChAmSYaCWEN3ogqoL7Hnk8/Ff9+7QKZbYMNXFsrkPWZbLFONajVFM/n3tn9+0CRe",
-	"F5v92lrkzrzra+IXK8OafKzaWWBTLRYZeALJAKhMF0PCARKFQRLAk7xN4jJmOTvkjjBrz1bIUuQ4QETU",
-	"1w7gKwygBcFpN3+GmEdu8GvP3HxbDvtqWu46x+D6Inh+xqf5l3sWwvP11hDCi+s/ZP5naRyOqaapGGd+",
-	"qKgHSStDE/Kh91YyLkBhx2EJ1Xl3HpRQvEuYYNgUwfIZtbDKz6rXXKIVJ5+L/15VVcF/6y1cTPnXB6un",
-	"UF5XC6xvZmXLP17Lybg9qtwlcy9J2U4djPt7/RWYUrLW0iHWyloD6JKpVfUQPiiQXw9D3UMEphQpbGRz",
-	"2zNLNg+ymhvjw+5ewZSMG3EvbcjvRjaMSzfZwSzANZvAnmAZkAHOblvbgnIzlrWIK6FY1slMKDEPRbgg",
-	"EzaeYMNVyv3ixSEmb+7yvvJ3s7fDGL3wVn6v9q4VEJzXdEKYC8CtTzdPPpv/WyVcOBjbKz1o0hjN/u6P",
-	"srji6q0o03Dv65hA3Gvsyfrxs7gSycLPHWESiZGhOz3yhCRM0asUEjzCA0W0uAauiNJihqUlct8140RB",
-	"LHiimqwl25GlO5SlLA86gI3kdwPshfDmgAWZl5A5EBG2wk5So0dlp782We4fxajfr6t5Q5+mvZLFqkSZ",
-	"OBWK8fEAe7nfm7IYbvP3skA9Zvn8Jq6ImM2E1BlnmsEOumP/o+hpfC+lNre9wwhu+d386ausAt6KDtjF",
-	"Tyefyxb998szuTXU/xGbX5eXtW/K+2fj65xBloiz16oKu8GD/QrHBVc+gHz8FcNlu43TwdcG/a4bl7VL",
-	"gLzJYSeTaee8c4LA4aaqU8afgKZ6Ehm5JWEclCqir8yzSRprwrSCdNTzbJE5/KpQvUmrHOazXMPCpSTe",
-	"gGSjBcaMenOZvQdmeQtilgLGSys25oTxiBjJyprEkJoavYJx/G/fatarqs2hLb6m8YRxKFmXS7aoBXkr",
-	"Z4AbS8o1JETFYmbz+fO9z1jXzRFYBSOKCT5+hAeZ0gSIy6CcT1g8sTltyvxmle+EHNlKClYHv6FpBuq4",
-	"cluJ01aqa73LuKsJW5rM6VI96l49KjS0bb8eg7lfN9LdBaRszK5YyvQiIjGd0ZjpBZ6IkpSNIF7EKfQC",
-	"8bGhpX4R8roS1I91KuHTDCSzOa/mpoS87kpIjZBHUqASsxACgVq9QMhIcFWsVVWtBAJcuwO+ePUO68tZ",
-	"CF4qbuI/f1HKJHCJUoxssTqa2vJ1Zc6Eitzz+j27K/uxGb5ew8ZaOxXkKEtrvgrrJbi6N/kDP09iJKQN",
-	"4j4yjPJSU6kh8QGuJDzLC/7806UrRxxVy50iKOZ/ScAoTHKBm+AgS9Jg6/TRlGigPkmoVkUNV7QtPEjW",
-	"QQ+GI5o/d0dCdhGMfK99CRilp6iR5miKBi2z3R5562dLXWA6aCYNVYOZskUflnOle8FwbtX58vHL/wsA",
-	"AP//",
+	"7L37bhs51iD+KoR+A7T9m5LsJE7PtI3Bh3SSmc6XpBPEyTRmR1mJrjqS2C6RNSTLiiYIsH/tAyz2HfY9",
+	"9lG+J1nwkFXFuupiyXLS/U9iSVW8HJ47z+VzLxTzRHDgWvXOP/dmQCOQ+OdTGs7gqeBaith8jkCFkiWa",
+	"Cd4774256CstJIyJ4ESCSgRXoIieUU1CKuWSJCCV4DQmEdV00At6KpzBnJqx9DKB3nlPacn4tPflS9B7",
+	"/p5O67O8nwGREAoZfafIDUjFBA/IREjyYtJ/TXU4WzXuKxFSO1jT2BwWxfgf3r1aNdrP4tLsuQsc54Ry",
+	"8uZJqmfkIaFcLUASpgiHG5AkNDCNzCwS/pUyCVHvXMsUumfF0d6BlssnEw2yPvslhIJHimhBFpRpcgUT",
+	"IYFQdc34lNApZbx7zjnjbJ7Oe+cPgmx+xjVMQfa+mBUkVNI56AwzUqmEbIbomMMnPQrxiTERE6JnQBIJ",
+	"N0ykiiR0CmYlzDz+rxTkshf0OJ2bCe07pQOY00+vgE/1rHf+8PTULENrkObd//7PJ/3/Rvv/Pu3/MOp/",
+	"/OMfekED3F5EME+EBh4uX8Kyvt7X9BoUoeTtm8v3RNEJGABKA+cBMXtRdA7kGpZkwfQMN4LfXIloSSQk",
+	"MV0q/HbCpNLurC+GXNdepVzoGUj7JlNEwiRVEJGjs4cPjy8ItZOSxYzF4I3IFFGaxfGQy5Rzc5Sld09/",
+	"OB6Ql7BUhEogKhQJRGYHZoCQxjFIQnlEriHRSDIPz8hMpFINhjw7AkvuxRl4EOsbkLUdxuPHgcGZ7POD",
+	"RuhPkECb0cSQO4mp0kQCjS7smmeUT8HfIwLv7MFDwiweWVJ1D0ZEMR4W6FTbi+MQbZt4YDCqYdk8jNMI",
+	"nkEM2pBKdfXudxLZB9yaFDnSYn6ltOCgjnE/SzwWGi8MmjD7ltvSOE0iqiEa4Q7GbRThXhq5qUobiWBC",
+	"01j3zic0VpBv5EqIGCi3rI/Nma5v4C2dAlHs362EGON7jZM9Pg0MCC2veGwA2Mk5gt4bOaWcKWTBLxCa",
+	"OGNC9ayYUHgPjVjUyakmQs6p7p330hSfrB/gWyo1C1lCuW6dMSme2cGEUkwlnc+hfbrsidtP9sFizqVB",
+	"nPrZvuHxMsfIjEyoJkISakQH0TNmkFFpyjU5YjyUMAeuaUzUkofHA/LEI0Ol6TyBaMhz/qfZHAhDzrSQ",
+	"TGvgyGKuIBRzUOSGKXYVA1nMgBOmFdGSckVDszoSivmcaRUQSubCTDrkMdUgA6IEskBL25QTmiRAZcY6",
+	"C2qhekxUzKYzHS+JiCPcD+VEcENnhpEsiQLggyF/L8icKUW44BCYjUhNgIYz3KZZAeOphkxQmq1NJVAN",
+	"SpencwIMOZXgMORmu2miQGpytSRjFhmBny3eTE70goUIvhmV8xiUz28rlFZiA71GRDAP9A3YG7Dhi0El",
+	"p3iZl1BP+JFG7+BfKSgk/VBwDRz/pEkSM6sMnfyqrEZUTPgHCZPeee//Oyn0wRP7qzrBcZ9LKZw2UMa5",
+	"J4W6A+aZczJm/IbGLBpJu5BxQMYpV2mSCGm2O5WG7sxuzC/Zw/jtOBjy/BsUaWMiZGBwWMKN0+Uqw2lx",
+	"DdwOZ0FdVWL7nhbbtE/3/Emm3X3Jla5LkDcg7dbvBppjhVOOEJRjcvT49PQ4MPRbAyrKdErmoGciIlbB",
+	"QHJAdebo7PTx8WCnwHgvxGvKlw671J0BJBaLUSQWfHxOtBBkTrnhcXYRZCLF3HI1GkUSlEJgTSiLUUGY",
+	"8j7jypKxeSYMRcr1hVO4Mp4IZMpugBOezq9AmqeV1ah3AsCgh7p7P1feu96q6voF+D9wekNZTK9iuCvQ",
+	"a6MNSipZvBylxfTmIGaAZt0VVcjrzPkERFGdSsPRzBmYc7sgRvM1muuC5gLpvgDV0zqeIvOPdgdXb+wm",
+	"yLr5KpDIbOCureAzFbu26/n8udqe37y8s+0ajd9X8rbed0W/2/WxeUOvf2ob4W/JqeK5PfZ35N6ednji",
+	"KyBlDtzTsQ8DMaebX8Uw79h3Yp/444b7d+M260MovANCFXn316fkh7PHfyJuGhKBpixWg55vOOwcj7OB",
+	"7xPvyRe1SzTs2igiYfbALVjOl0wxxzefJOxpzNzKEykSkJpZ/TvE742NV3fjBb3Qwn1E9boKftCzQ62w",
+	"CjNzomHOqmW9zmBGz77uXidPY6eHWAO2NgZq7ggTpmGuVh2jBeilecm87YajUtKl+VwYZOtDzjmLSy8w",
+	"rr8/6zX6KQqT/J89BEvdJ4FADrxDzrdZglnpoEtrLxb1MV+DuPoVQm0WnOOVpU+kiyhiZn4av/XwzDl8",
+	"yqiXYUDVY9rppNsOP253tnPGX9jXHlQOOuilnP0rBfezwazqybgjqJ+NW1MnXN/SKdRp1iixa++loP0G",
+	"LPUc33gi3TRS2RkuozxG52Z+YcY4DSVYBhrHbya983+uv/oW1qXyISsXDDOx4ETwEC5IcrYg1wCJIoLH",
+	"S0LJjCq8huneYXmG+uY+mu2lEdPPbxqZq/UiNXI5Guqm64hUgTwfpqenj0IW4f8QELuM2tdqqTTM0Xak",
+	"XPDlXKTKGdhlW7KJIjbhSxMGcaTqi/2ZzkFl7ib7UOZiu3CXR3oGTJIbGqeAhmmOsrVJqqi5JmWvwQ1W",
+	"cn5nmLcJQQlKpDKElb/bXz6vQCpckz3+JrbgcKY6bHkZ+ZmUFo+n2kiCOY7ugqEUCH8gjvIjcJgwfamp",
+	"ThvQ8hchrxmf9ukUyJV91N7o4d0ukRACuwEVEDYhlC8NWgJP58isBQfL1I3Yo/EolBDhxcKv4koBXINU",
+	"IxrHYkGt9xPmSSyWc8MlKI9GzsFXeoTxUMwh+8mcuZ6BHC3sKkd0CiO3Spz5mouFL20LPHs6g/D6BW/Q",
+	"4bbQ0mYQR6OKrmFeuIVGN6c6nK0rka0z22cFuWoT9OYigpUy2kLjtXl0S63gEDpaDqQm2s8OpQCPg8W2",
+	"CpoD0lbq2SYY4p1mftV29ucVV21bnHMFoq3w6oDFazdnRvKCxwyJ/oZFIHpBL5lZJsD4yHKMLmLcAT/N",
+	"yPpAzNTXdX2weMipziVQg5+ee6T5OyP9EXZzw+uKzxLsZ3ynEZxiZphjnbXRhIZML5v5xDaML4LYMPfl",
+	"yCycg9xWaQAeqXXJY5LyCHn9gspohLjwefUMhzCkk5iGoEaaXkND+NFzLkVshJ2LmaISCJjvYogCYjSX",
+	"GzDqqMFyvP4f9JrIvnS1vJZ5L2IYUQl0fRPunYjhiQTaRFZ4tbr24alczeikYkRgp5IcSLZUruxb3QHF",
+	"/gs0DgpSq2BBCfw5OJoJqQnVt5ZdCNGtRJfPNXJ59OD09HSlRFqTO+yeG9TdgD89f07cowQfdUEMbokQ",
+	"kZRHIAeoVHRGCAU7dLXU16llqrSlesPQhMTHSR7+hZ701YznkDyhyY2zGZuokOOOKLGdLHahd1iReyi1",
+	"w23DRdt1Eveccf/bB3dO7vtXBqoUvHLGLSn6flHNdsL1Sys6FR6BTI1NYso5hiE6foSuE87UDL8MjY1u",
+	"tJcWpZSr5ksTqmCkdBotV68chzALQzN1JkdqRnGCDd9MpAhBqY3frHOmbJjSagJ/U80Ei6O+4EmqV1Js",
+	"5fbOvkquliRJZSIUXBCa/UlimGgiUpRtKc8CAI8EJ1ZvCAgX2ga7YHBQ11FUokbTq5gpDOWgxDxI8EFP",
+	"Kc1DT6snU3Ul4w9FTDXKvO8U+emd88Kq5kHLh1ZZXf4bEZNy4gF6cTMBqqtXgg1hs22nZXGgjr8WyE45",
+	"rXjPbBwkBr9gCKENMxI2tjGSdMFLAn2jOzaMlwPfjervwsfT7MnAX2wTXj4DpRnP73Yzwi8cc72gR5NE",
+	"AtcsBDVjidE7RZxyDeBQf5JK9MlBlLrb36CnJWWOYeRewXbfXG4ZNQAbWdO6ak1uOrVw0JUg3sYmhphN",
+	"2RWLmV6OxA1IySIYGSFh17CG+LM24LZrnjGlhWyg4OdGOJO5uIHAEh/TylAIYAgvOtFLtwpdbDE/olbf",
+	"9fZXDnWt2J76d6oWQ7RaEy7Hea93/T0BKbeHP8rsW72+hhDP4X93RnLQy3gWjTfB55zTbQeRJtu84AJB",
+	"PZK/4XI4s7L9oy0TWunYKoyjsoUmOHRTfUGT25rv+XFvZ8FvxDRX8K+ycr2G2cvbxeKMJglwiC6IFhFd",
+	"2rQBemWEbU0s7oi6lXfP5XJacrTw7q5KX1k0aRBV1RvudrTsPNT2C29rM97qvnmntkON7VQgkFMaYn12",
+	"L9uibOSD7cD+LlSGA5ngVch42lMTLtmr6RvweY3PaLr1oveScsUyLW0DTvAV0XaxqvL479zZYK6rA1fd",
+	"bbd67VqUNNxbHEwFYbRoRpBPGiSn8bs2F6Uvt4yqs+AEMQd4CGjDeNfuR9ZZgABgHH/xXz+uAOT7syo4",
+	"GhNpPxZ/DkYn/Y///x+aDuavDOIoz4gp4xcGUjRvD3/CkFhK/vPyzc8kEUa1kP2YXQOJhNYQkYTqWUAo",
+	"wTQpkicdY1QOsWGZg8YrU1DKMZHuw7ELLF5oOqmfgMZ6Vt+cqlG2uF6NDu6tpolemP3fMFjsJgohKjJW",
+	"68YzZLxjW6/cHmIctrpT20ahVyjnuyVIfhjv7OPbatQ0pDxcrru23UepegtoUI5LaODHSDggFVi0raqa",
+	"w3ErVXUVmt4KLe8SdzbCg8rJdh9htuNO4O9ApSq404FUKm8zu7jY2ARTtjz2L127eJePmfvTAS8vDBlP",
+	"jKBHPiz0qPjUrQ/+5y8vL+uHfA3L8n1ExaqIpy3ZCTeN31+3BGpel+JIvDgw1RxA8Wm1cL7W1kK+6ZnH",
+	"7dRNiFFGxuogZvtNb2EtiLp23qjuAY8gGgGV8bIR8q+B6yb9xw3WKIF3L9LnlMVruWAmdM7i5Si75lrt",
+	"WWY3wNd/fE1ees14tIqkLGBfmid3piB0ZqbZtOAEQJI5zk0WVDW5FldCAX3c2/v97keOC55RCQHK2JNh",
+	"XYNc8vbvGVG3VScsQmynS2T0kcMmW3upks3ZaoKpXiivMC3L5LPhy3dDJd3I2s2mN8ea9oN96Xabi0Qp",
+	"JqAUHrBBMgDZwYB3oOU4Tn4gFSfbxi70my7Zsz4pbCpL7pI0bsVhv7SCn/FpXqhq71Z4tNlVYLS9QLm1",
+	"xb9u8gECcXS/bH4XqjIyAF/fA77zWBtf57w3Mr44sNUOAj+mrgJTDz29KzYPw3cl/DP6vBuHwmbovBPU",
+	"rJQP0GQulCaKfSJzwfVMuTI1+Vm4vERfVjrldS3P+i1CMTtRpwNXVh/uzkR5zs0PKtKLbe1CtJfFxoqb",
+	"jv1Kle0Y66assklYe6WK6jRTKUFGjt799Sn5/k9nP5D/+38eDx4GWIfjT6en5vPDwcPBg+NzAhgPY593",
+	"ebf5IDzC6wk15DOqrI2oZjQBvMAYV+tVjF1Vx1Jdk3OSl4S1VckqZ9q8k35Dna+js9PT43ND8fmFCFNY",
+	"3o7xKTkSksA80cvjwIWXYQG6AGtlxYJPiZBDTsicxuaoIMIkZ7PbrBopF5pgmNzc/IKXMxbs+CRTdiQq",
+	"pzAY8n5rKbdsnWP/O2ZL8BkAjxOq1ELIaByY9YwlTCSomS3fNg7I2GWIhxIi4JrRWI3thOUKcdk8Zguo",
+	"xppVZmPbyoTCwcU84kp+kYgpg9kRVlMzC7AFRXENBNdggyYxLi0gqTKQcnUdAgKfEsMIXIK4GRSUsq+V",
+	"1+hq1mWwcB+pus7SyfEbW+8U94vBgRiVaaP0ysPZZ3A8g7PuFZrqGcbg2fQAm6FePxyvMB4uKPBq6GHy",
+	"voNivvvKzvCcFjMWzkhIuVnjFWQgsbMVtdnI0dnDH46bKrTVy7Fd2CrFY6+C1zivuIbjthUeI0ePTx8d",
+	"V8qPubVh4Tx3qjg14V4BMtxKUYOsXAGuYyX1cnyIA2enjx3RV8n1GAtApxw+JRBqiHDzqYSMx9gBLUvI",
+	"zN7KGBgf2URjmEnp0YL3GdHK+2wxpTJSgRBGXmdnZ5h2M7zNU97+G01x/GVU4mJVpvZXR4oR3EBsmGBA",
+	"GCeJZFybWciTy6cvXlwQjiUQtHXQOUZHNcEwndX1Jaor9CRHpJ66RNVKzYWfLolfuow8o5qSS5A3LAQS",
+	"iggCkiYJ1u3G4GqtQSoMl4zYlGl0FFau0k/7P3z8/Cj4/kvj5XmpUNpO7M0dOl/9xWXOpTnMrzCVQzUf",
+	"Ky1nKgUYVGpfsoHd6sJKJ1ugcsEUlIJMV3uqqjpca4ZmpEahO+Y1qlRMs+iZtUqnvLPPf/lYVZEOZNU5",
+	"j1tWDyfber6x0sFta37VCyRuaHxti3TbZth5GNA5peMHJTxY5/SrV03eIayCX9XRaYPs0cmJZIIXUB4h",
+	"OQOLt/g//aF3YDqV6zcexnAqb2kXZtMO0Gg97pAjVBN72B2rabSKUh2KOdyB7zIq54Z0bcFPI/mS1XUB",
+	"uX76wx24LVks81PeLivBc4DcUWpCIhTLnPzl9TwDyW4gOidFqk5Aypk6AfETdQLi8nRInqeDZqFL1GnO",
+	"wJIiXk+8Kshil9fD+Uv7fCP9dLqrVq8kVdreGjwaWW/aBquy72Lc/QzC65b15TN8v6cZDlL+YIVjuO5W",
+	"9vmDh6o5Mnh8wGFS2WWYE2TjoTXC+fYeZsc+t9JudsMQq8JpJUOsM6L8Ceuo8tZFJiKOxUKtxZB8jlgx",
+	"aj5+fvTln8ay+cOu4uocJ1m5+4KTrMM/bldnoIryZYzOwdOBR7tQxZxAP5QWlm1kFwrYfihktQawLSK3",
+	"YeXv8u4O5V2TlutXG687/9GFB5KqVILz6ucZ4Bjwj17oNI7RczM2T0KErmkzYT0N3lUQHK13cVEuoIhZ",
+	"x3mlgzUqC2wdGkg1jMRkdMWkTVbYPEBg7fhBC7GWkAb87VbFosGlxqxdzOt+xDNuFcqA9fDWWUQilN7A",
+	"nTUBKWk8slVNNzE27YuX9r17o37W1csSknRGKJYpw4tYdLUIc8gGVUqvA7Kg5pwKfJTfVu2stbDYUPW8",
+	"Uw5lq5Ssw3LaWczmIZhVptCZ/enl1h02RO1WPKGz0QE+VOELXS98uH6bPdnMIDZhCysjQNcmxxXUsAMF",
+	"utSZ5DBKdGlDu1Ckvz1631gpWE+elThBkzA7IG/I6Xy9rTiKb9qEzwPWG8znBs1O6r0pEI36PIC8RWR/",
+	"ORC4If88AZB9l8+RuTTt7X+W5GM7zuaek+/yn5jgtijOZgnrjbvMDtwzQofDP/6HMUDJ0XH/4+c/BQ9P",
+	"my+K38Y0hJ3UQDp8DPPaQbWbZ38KpUcRJFTqDFYNz6RSjRKQowXAdXkdIrVBDi27sO0Ad3zLnp/sbrOc",
+	"1q/xuUmNQsX0mh7/PURP55AqJJlKE5A3TAm5vjl3CPul4i2vuRb9UjGt+TRV7HbH4R9lHSJtdVArZLCv",
+	"kO38zLaM1vZ5S0vhD2TMdvWEKeLlam5TB+Su+dOGl9HrcC+vS4BXo/V08LiBkW3FoW7FOla7+A/GOlYs",
+	"rRpgVqbpViItUWcDLXaSTRYnUnFxkiR7gAhuY/9tDcuAULIQ8prApwQkw2IxAsP9Us700lZOMQ/0JcTY",
+	"mTUGKlEfwoQxppcBwQBZiAg1uyBZaEpc6uaSL6AX9Mx4o2LC7Bs3wyiboTFyJd/pLky9fE2HMvSKzdzL",
+	"OP+1qergjGqlBrZTHnSP1ZkNl/qlCyu7SjgzPkImAkptWPzAa6lakdCtvU7rF4PaOQqaw4kbgk3fcGOu",
+	"abnEMHps5e9Cne0dz9qlS736VU1lS7nS2GuquTlZZ2+zAg3qtTM10zF09Gqrc/wP714QTudZ1WIjbrC2",
+	"sYXt6nhoF+VtJw666lAVTVQbinNrmLpqsmv1YX2avYBup5bwqkO2mqkEqm/fn+vTyAmwlin91kz00yhK",
+	"bWDnKKK2PssarzE+Klc1q/y4xZit4dMOdVTeP63R+D+ELeXuarL2qxmClY+ygFZxNg2baoJb0/m0dWTZ",
+	"0iiqUYfHktdVprKgCGrrN+aJvK2KVrm59MZdX3ZA+FWWpjDdIyCueqEyNjBmfVTzKGj/3x//aSsRjj5+",
+	"fhB8/7DZS7Zth5kKE/Bk7tlpo43ikbvfFMNviXG2NuWX2mqsbOtWMIHNZm7iDxvNvG1XjAZGUinW73U5",
+	"I/NUYVoZmjWLerfJliL95bq7LQyiYAm1RXWS6S5Mk6Ix+YFMk2Izuwnl2ov43RXlbSmDO+hhI/G8V8pc",
+	"X6jvgFLX6YdRufPxZNmv4io0SjqMkhh9iwriySi7XEIzgHHshuZyXpSWAHoUiVAbrR8b7QsRj4QchSKO",
+	"AYk3FiGNRzTVMyGt5LOR7FQuR03BxXxWTIBZZ43y8V2el1E3NPJUzRvg5OefLslzPo0pj4hN5lC+YwSo",
+	"0iMxGYF9BNfLI6eSROYrhXX9pJ6N8FnKo9FSyGs1YxLynxY271OJ1D2Xf8BfmndwI67hncsZrfErTPas",
+	"oYUxvRuKIWd5oaMZq5n/j09X1zw2UzWxoXcupLKa9zSi0RybaQs5zf8OhZAR49Se6A2DRdvZZTa+N/KE",
+	"hkYxYti4FIy5g3/NsJpvSKXfNRgnZErnuVZhzDgzWFbpLNw4+2Ue7Znvykaoi5DReGTm6n6/GgW5oWpm",
+	"3oEd17L01uRVs/TPOK8Q683fdOL1kTxALcESg6t02d4D5j2bA/aSraG1oUm9fsetbKDWRiUbX6WtCht3",
+	"C2yCTXkx9dKdjc5fGEwHxU31ICsnH3jf2dpfQeElDkhuHIywS3JAWFaINCDCxZhv3y6g0sZ9nTq65bbu",
+	"pcLrzq3su5gry0eHVVaPNuhlG/jYGAE9n1O5XF1uFAnfefG7+8NnQzYeqWF9rTzYlbSwUFrZWdI9rSCU",
+	"oNe6O/FKA/hePlcMwwY0FkU2evkUXo2NRiDmI1SW/fDPzdGn3hw1/H0l+BQk0TPKCeVLV20iOVsQplQK",
+	"KiBKuBa45fITrpzJDCSQqyWZM6XpNRCmhlyLOLuuOKqUBzkmEynmhPEk1XZYpsgcJMTLoiTKUb1sg63I",
+	"sFpWqqy7c0lCNh1OqkA2qWYN8Y5NDbvssXbgnEoEV9BUhdbAsDiOhtiqBPU+1nBal7b4BUm5ZnFWQKU4",
+	"Evdqcy/iGiK0A69DBfEx+UegslGKVgBW2nJpsNJuswU0AdULkWryxr4kWdRVgFgcUpX10XLt3ATiGxCV",
+	"0BAuCJb+ifz6EfZh7p5oqB1B+//++PlB8NCmqHiNGf6D/If/1cfPLf6QDwrkblKB80i+hmslLKPT7B/c",
+	"Y+h8lpyz6u7n/hTay2IfXbJjBrhtvYjmcO+6EO52sUntssO3SB9W3w162OL+DY+XRWDi2qdeva3P6xQX",
+	"stCeQ3VPbbDegRcI6fFADiC7hd1cS3dQ/EYHVFvk322rgzqYr6hVhVe3aIyFMmrimorrHqqwW7/DqPVm",
+	"JX9iDWI6ZG5SdpJbXm+7o7xv1U7L59NxGjl/uLJeHA+xyo36bxUf56C0XdYPbYwNmgKPbJfbp1jbjJjn",
+	"jFKCHggyldToLGhF/mh+eRiQJ3lliErI3OPT25NYjSI2dEt20UtDrLctA2hfcTXs/BfxzvxssVYG/Fpl",
+	"P0qDSwjRZbV2a/62FONOmKxMv6kiucNk7+A6cHEHci5j4wcSdflGdpJr46isQhW7FkS3pZKtEGlLXt4h",
+	"ueshRiJxjgZhsyUnrL17poIwlUwvL828FvyCpnr2sE561hIsGaOKHP3nL+8D8jx6dvnElnj94fT7PzsH",
+	"wNs3l+/Jyc2DEzPgia3USYxSpLAOJWEcDbIhtwUHXflQtLwxT3wm4sjac8ZkVO5OgEliIH9Bnrx94apx",
+	"KpKqvJin51gZ8qZh9AyWZAES8nqf5DkNZ8SgoOUpMVNaFa8QpgkHwHqUBpyxWHiupaeeI+f8szVvrRMg",
+	"jZg+l0AjjJ2mdhH4LabExFnzQImxVEe5Hz4gZR89NhMMqaaxmKZwjip677znZE2poTrJHyNHDYOweSKk",
+	"VvkQ71JOrtL4mrgfyJEHVHzD53Tq3F4TnPes8CwxYluUsVRBTTWuoTyiD57ycCXgmLFbNlofswFAIY1j",
+	"kK6pY0l+FGC37fi9m/HS4vwfSmurvZUDFyVT4Oqd4hYwb3nFUJJx81tcQPs15XQKBsdd6Usf8zfBIQn2",
+	"+P19ue+qJ5/5gz7IuHfeKxNx1cR0TqfGR4PfCeJ3gvj2CcKTz1Z6fvmCoawTYfMFuaahLioi9pKzRVGL",
+	"V9XCMvB3q9kqvP0e9t5KSKjMakpJ8ouQ18Necf7qvNaEVlnnu0xRRZ8H5t8hb8CYoEAnEEkMZDETBD39",
+	"5mQGQz7kTwW/MVJOcDWwBcrRl6o4vYYR+lYxBlhdEBYpQiWQDx9ePLv50wUxhqbSdJ7Yr42O8OjRox+M",
+	"9P/w/qmZeciNimZ//sc//vGP/uvX/WfPBuS5Vx7emhV5fLNf/93F4/7xVyU4iUSYzoHriyw2ecjtPYSV",
+	"6YgUYjKxff9cbZqURyDJ2MY9jwfkfVMdenI0Lh/6OBjy4itbk3t8jJtAg+hTCHia505pscPj76VK+Wbk",
+	"orI+3oK8wrUmGIO1JFbtJkfjmM2ZxjLt+I35y9PLx8cGpOOjwhAOCIuOx0RIsz2EM57pOHtCMR7CGLGJ",
+	"8VDixR+NiVrycDDkqL1RrhaGyB6ePnDFtl+56uVjW8rn+Xs6HTttjYtUKjJ+EcE8ERp4uOy/hOV4QN4+",
+	"ef/0JzxCRJ0hn4OcGuTShkSxMcCjH74/rgwz6WNHgnGAicFUQkSUloJP46V96YcHD07PCSULoNdE0ylR",
+	"aTgbcqrI+JeTYe/RsDcmHG5AErzBBHU8IB9sdXliQ0lo1Bc8XjrcxbORMLGF56n9rOGTRhUSE3bIzx9e",
+	"DXk4o5KGri1yFgP/4f1f+38OsCa6q2lu0ABJ5UpEy8BNaeui207Kigizuu/PyEv2Izk6e/TgGIntQ1b/",
+	"G+NMByS3svOC60yRCIvkK6pTiVlFQhIVi0V2z1cUOv9OkSuR8kgFRh9eenpudrqPTx/Z06VknJGTOilV",
+	"fc8SCvDQS7Xajxgfclew/fiiuYmDm6n8I9J1a535wZD/bOvG+0Xjz0tF45G9RRDT5QWh1twwPzOI7HYQ",
+	"BnQOQ15DyqxkvfUhEeq4re3cYPX8mIXgbvcc136TACd/M2eGwRXklXkiBHLzaHDqpRgg9/6v//G/SRPP",
+	"NrLK81Cd904HD+zbxmyjCeud9x4NTgeP7OWUre11MlhAHPcRdU9+XVyrwa8uRWlqr6nzM31h5NjfQGNn",
+	"UrxFxytKHOXh6WkmjVzwQ7WNhjVgjAW6yj7F8VHIVe/pEON/gSvyEpbkErQj8McP/mSkqGdy9s7/+dEL",
+	"FrAVXdOrmIXkGpZOeN2AZJNl2eg0xjydKrx1TPWs99GMemLDjP7dBRTXV3yPYHEzNADmQ7LG7qXAbTJF",
+	"0sTbZb4R5fZqONeyc6tGlWHcphYdYLdm+iUqTY9PH7UNk6/rJEtoWhdAIeWu2UTe4+KoxB8dZzvuAqIR",
+	"3QnrOxWvFZhGGD9J2FP3GOq2tjWCaq3NUTxy8soI7d6XYOWDT613bY0nP1j5fWnENz6PSjF27M+CsM8b",
+	"XJTFma4Kr/q4R5zJQYlOz0YOgoqPmPha/cCqyNiIYmt0Klxb/6xbFR+/lLDNnHqrWeEzIA+DPrrCMM1e",
+	"aycCjSqhvOYz3ylio40C1+fFCI9rgERhfxhUQ8iMqtmAXApbXhYFnVHl1JBzQSqizWhELvIhk7rCGDUx",
+	"XZKFSOOIXEHxiJ17QJ44wWqY7pBbqWhmtoI9860xRWZUzmNQ6ty1obFWBwdsoGM0Jys8yzRkzeP86Ht5",
+	"It+PIlruHrXc3c6XsjM7L7RTwuwHu5/+F6ZnlzaCrAG/7eKiQd5tyR7B2Ng0QKUyWjweszs9gwUDG0Yb",
+	"gc3LNEp322rcYyf4zJegl+nrq57Pn3NLvjtSewdTprDTDPcojhwxnZEGweZf6KngIRy3kl+dq598pgkb",
+	"5TGAX1wiBeiGEKMXOvdqKy2SLBUmo/ysJxHBoG9MCjW6ok8Tgxri2wDxMuKX0O+sqcyGbe/Uu/NzQHou",
+	"nUIHp2vTPDo2uwcp0kRhhtsWW9iadu6aDv4Gem3gV3QQVACMtVDI/xLe96p8cCNtICOrNGK6XwR/t2tL",
+	"5sHnN78ZdallSOryYoqBVoQfdwxkcyRuPVI1yHp3A1ZAtuVwEynmzaDviFlpG0yLzYfaq+abk8Vq1dde",
+	"ilha27kg8O5hmrRef+5Wtdc840ncwgWKcQyNSrCVL6qh6yPeBKCz134WE2xi5poVDsiT3At5ShYzwKAa",
+	"IVHjRJe2fWtBFbHOvaNyr9HjAXlSurSutVJE63HpQqvdnod8zniqQR2fo37LVOYbdJ7Qlj6P6MF73u7s",
+	"rfVBta5G7fWBzPxm5+Ts9HTIa5Hygfm+dQEBOXv4g98YMiCPTx8Neaurzfx+Wumz2KTF2wN87+719qHB",
+	"l/PpDHb5Y33qLxaLvqHjfipj4KGIbEzgdoOvYRyctmpn2ILSOpfxbJBIz+wL3QSK+PAjjfKFBL2zhz+s",
+	"+d57IV5TvnTvqrUdLPjyB6+t5CYsBV++ROxwVVs63DSZFlkh8Rztj5u9d+X7tFYe0vd72/4lb2ebUaRL",
+	"9xhbbxAGINtbhaLzLXIVY9mah42thRcjxJi/qeS1Bqz4dmUzti2pt45yH123mMqX+fiEw4IklMkLextV",
+	"Ghp7pAp5rdDSsXcGiQQFXNv7B+Q/hh1Jx019vmlghbWDbPxN4f4mOS+tLr2h469bf648upueirV6xHjR",
+	"wti286WK/PT+/VvyI1UsPM4AXTLqGL/IO/LO6ZJwKqVY4EAuGMdF6SAX9dwmTGWM9DtV6S394HhA/mqY",
+	"guMIZh0508UWsOrCeqWZGnJzuImZRwsxIE+8Rqc218neg3DXMvOGxinY6mzKjCvmTJuX/RU8Gjw4vhhi",
+	"j2Wv+7MnLy6KSVwn64zBk0iAbT1sBBeKCzblQqIXZci9C9CALGZUI7+xoyq/z27g7kc7W3BjW9wh9y8b",
+	"t+qlHTi+59+7DoYcRVK9c7bfM9s1zG7vku23yM6Qa8jr3bFtA+2sJ/aFu7v1W+COXS9bA7XjwMnRlrbZ",
+	"TpxWe1xT18a61uE6qDKEIc+y3JqbV5uXO9pXO3AY9OKQL7bcztp8+6DWlLom6smRhAT9S1nTYxWQxEbt",
+	"GSS2EXH4RRRJUOqifJt3jLpCV/fn+uNmsSt1hxdKpXtVHUpZoDvWHCpjr6s47HJfLtOwyWio9EIvuztK",
+	"RLzK74EPZ8/iVFtrNDv0qxb8qmn7VZLo7tBOjrAzuDUT7INYvxMJPfPD0yHPCDd7BK2NhghTl7O6LcB/",
+	"FpeGpRqI/fLLL/0nxZIb/JNjlKvGFIvnfxn2krPFsDe2tXi9XvbetjNLpRDKhUgYcisTLlyBdTsO0wQ/",
+	"GOvL2yXxZL3dcHFyVQv6yzemz166SOWjTLaWTbR2ddYWmO72lD11z3wtXrI8dmxHLrI9eN3yPKH1mIs9",
+	"gSLMvl6LJl4Sd5QEa5IaPdy2as2CUJjCfgUYT9q8IqnVqNu31bzB9ddyBROBkWfrLabLN3bHbjF7Aqtd",
+	"Ym7ju78WqQW4NjnFMrAfyZRjJoJXAfq4zUuWsYDui2Eb/IhV2CZMl6N6v1MkK1TlgrjI0aWGhDCuhY0n",
+	"+r7/4CFZAFyrgPwNNHlhfjnrf+9/d2lOHSLysP+IRHSpvOIkJE2IFkSxT8T2EjwetFzf2oPamFd519Mv",
+	"YdmzuLR7/c+u7jA3vw4yHZe9X/X9bT2Wu0Ihb2Nj0TgaacT/skw8+Zx3X/jSFcSUY9yemU/bJaJd5f25",
+	"QFzFqfAGsesY1rk49Btj3OLSEKMXbTJg+VytorEtM5lgTPAGXARDjfu4lj9uJ5hwvrs1+r5etGzkDy7v",
+	"JENNcoTeOC8I/LiLaeQFqrp16efFY1+LOu2T2q0V31oVtLtWpfMDyLXpfaqN+WyrNccCgQ6kPBYLaNMU",
+	"PRxvVxbH9kCwb/I4K0Ln7jrcpo6NLTDG0WKIxgOCYIqNnodFAxWBmE2ZTSwgRwZAVNsEXIuM3znLImiu",
+	"BUwWWAusnHmWVTElgsOF9Y2misbW3U7OHj70q+jLNIYs1HHsLWYkbkBKFoHrvzEm2RfKZU5gNtRxkciC",
+	"82WFQvPVYwk7RY7OTn/IfRpMkUkax8fO35+dmO1dZEGFN0FD7hiU4FkSQJMi/NyvmHcfdeF8gYdRhwv4",
+	"/GY1YizQi25/AwtCy2jXqCyXWEBN9J189psfdWrNPnrun/22KSlFacyvS33mxC+I2cafV2rRlVZVt4++",
+	"a0WFEy0pV8xmNmCry7tbW6ukyqQT+a//+b8KHms+2EKp+Gfe8maMDvaxkY2RpHiN5dLRrCxw9SRc8hof",
+	"cqwtPCBPOGFxDFMak7m4AZthaBm/UOCa37iLQEw1j2OxsPfnakBeixsUSsITmEPeICYxj5smNMQPyuaM",
+	"mVcjYcbB4hHZ/JjpmjnembbOOBtEEGohm4TK+/z8biFYNraLtiT3YrF3bROtz3G89EtzLF+RofTaYJHP",
+	"ggjFm3GDSDGbQLgMsaxQl8zIq/R2m0svisfuo7m0Ct95GKcRPHO1wNosmBtbIufeWlh5Re/1SCA/s7xA",
+	"+D4trHy2bgvrQDZVgeZtNpU9fAZlk6pJoX/hFba+lwp9vsDDKPQFfH7DCj2mh5cU+e9UgYWY302JYzgt",
+	"WFjj0Cef879XZSe9AnqDGXlazK+UNqbv0djVQjwnBgPGxzZlWi15iAa/y1xUAAOCnHLNpCXLVW9BFCVl",
+	"ZFW6k+Ph+2UjjWdqZ3bRlOZ4rRsAg5ha+Uib1eWDa/8suU0Hsvv4ukwuwaGda680ZnwC2uuNxa7oYb+X",
+	"Fp7QPsC9xVeNn11838baGqWr+/KigdvnN+19V4WmUy1/nT392j387SrnFjDfyu0Hnted3HyUUeReKudF",
+	"dInD+TYd3WuguUJHL+/6virq5VUeRluvQOo3q7Lj9gl1yEi0KGvvLVjYxrVPPuMf905Nvy1dfFu6epmf",
+	"tOnqNZjdEa/+drX2Ch9fqbVntLRXjX2npLFftb0q0w+gu3/9qNodezS31Sa7tPcN5cAJ3hX1GV8R5G+e",
+	"esHvoSq/17Buu+s14rozIB5IV3WY8Z0qVnIfGFuHKuxAe28jse3yDhSK7WCzd623zhpraBR40VIcFlkV",
+	"iZgpDdEFofmTZEYV4YJ8ePcqq30hFpjJ151ndSAXeL5sTIPIuoOuZKLrOD6+ZX/HHpKdXO/UTQT8S/NK",
+	"Z6mhG2hCvKIf+f59G/fYp7EzT8b99mAc0nPx+yWjw7W1mOrJ59yPeh8dE787JNZ3SOzfEfG7A6Lp8mHf",
+	"HoivwPNwQI/DN+hpsA7nTV0NpdYtnbrym9KTX0u200bKqr/FbpVVwrRaHbO7CtzUSvc2LT1SI2xBvvZK",
+	"I/XUPN+QsP+UKjCGIGDI7A0QBVSGs6ychpmxLU//X53lNLt7Ve5TQffPZbVvp4TSOxfSDY2zmhR3UaGW",
+	"vCFA6ftVWru/8fuqu/tr3FiDX1EzpTZ0tN/jbCyR7NqsVRrMdpxpE2s9+VyxxDuzaSrn3kRY60Puzcu7",
+	"pwGX1bImwDbFbH93L6LeSo3odmR0h3pRmdFtph3dH4ToVFSqjf+69JXtCOtkDvMrkOtrM6/d87+pq5LN",
+	"ZKoF6f0QrZhiY9ejZaq0q4xTanq5T2azGRaefLZ/1F0l1TrHc3EDdbRcq3uDMV0QFoTZyp7UQWhwAHlp",
+	"d0KoW5HNoisfDzlimXKij/d4VkE7oH4VjDNb/zMGepNlipeWmevJVTPeHeitzfi0gTs9iaJdYMEhMeBJ",
+	"FOXHjxFQWx1+RmepDsW8FMFarVCQKk0ZdscbRSmMbFmyvzx78v752LXgzAbB9t9CXmcFUZNEYt1CUDOW",
+	"uAzOR30sLfx9H0tTEW90ewlFJjSOFYlSyAqgmZkw3dJR3xJ07p9zXkyIhjxfBJVAYphosyyS8hiUImNm",
+	"L3RGzj36F/SOYopqpXUmU7Z2a1NaJ4q2DGDf7q3W7gNvK+nJtx4vAqUZp3oTL8Ez7532mGNhzfru67K2",
+	"8OJGSrk3Vfkc5q5h4jsUP9CtXE7IR94xq9aKfDkH66iywmKJHqCxrcl3hZry88u/PiEvXr0j3jSuOruY",
+	"SlDKfDZvkVBwxZTGmqquCemQ+28dPX/99kFAnr9++xD/PcN/H2MGGcyTWCxtA+Pnzz48tGllVe54MeTP",
+	"n30wYzz78Kj//NmH7/G5SSqxNQZEaVgsUEuK4vWC/P3Nqwf44I2IU64BJH7989vnD/o/v33+KBjyvz0x",
+	"S3vz/qcH/Tfvf3oUkMtnz+07HIu7/Pz+pf3oaugeD8g4IwNkhxFIdgPRubeTYMjLyw9KCwga1i1kvuz2",
+	"MiwORe+tM8Yu7zA3qRlsfutXqTYAp1x+ZVEu7eGxhIqac/LZ/XXv7la3Rv2v63KV8oy/d96xlph6qx8v",
+	"B9m+ZWbbhZZb5ldXD0fkkGuWoivvWgsq2utl626IYs9exUytOsB169eMnqv8mI5LCJn1cacNxmK3g7Mm",
+	"BvwFdDow3/oP3kdLb+1bSdeIhEdkQucsXtraSfu4o2yz/T5pkJzGI7PDtQtPupfeweROS827moijDTNF",
+	"f7Sv+TXnm++1JyAljUe2w+IGF9z2vUv7WlsdeZBUYeM7mQJWjcRu07HBh6MJjRUc+0qTuiBXQs9sRUXb",
+	"MaINK+zAhwsh9ahxtfXqb3G3nVMOkMjAo4yUkzJHynhc6etVF95vS6mS99LE8pa44+vu2shR716UnGk/",
+	"zAahdfK57JzrtGGeS6pSCQF6TfEhJvi5FQCBrWInJuSKST0LiDk9GmpXYU8FxCASej/Q4zADkjHyIUc+",
+	"BjwE9LUuWAKR7WvnOtAXHmjsUs+wVh/VZAYxDjXH9yKmQmqduEZZYVFgq9aKhbs68C4yzeBc8H4CUglO",
+	"YzKhoVbkKKtha8vJWi5JQqphKuTymChNlwFRwnXzkpC4RhssjgmNIpImdnKZ14TgRNGlImPL85ypNyAG",
+	"ls32XIMzwzx8O2LbyKjD6Q5h0+HEtQJK+RlFVNMuVtVm15Uht/ltvPf+7i/j16zYvxaBb4oW3sbWCczY",
+	"HQbu14IqifddhmXcHSJ0R4/6rqpOi2ULAXCSAMi+yy6o14rdHKMaPehWYiqzFwCZhcPmLUnLDMAy0wB9",
+	"5SI1bLd/DUvGp+fWc+6DA/3xM3oDRenYcrVMrKxcFB8pSpQfqTScEarIpZYAesifiRCzebwVMj499nh3",
+	"eaUkphokii/lwh7MO1UOhl1FG5j8a3oNbwGkF+i/B3Uon+D39J3DFBy5rvmaZ8LDVY/68vuNMpV0R4h3",
+	"07Zmc4gZh9bb+byCLpbFNVpbTEPA8rFBvWRP4JfYNCpT5iEJXK3DiRRcE+CRIQJvzzZHL+gU1e+zte6z",
+	"c2Y2R4vDK4PXV2z3YYNgPbP8yujMNEmAY3PjMiKaw3RKvIxA7k/LyDA1x6xWbHS3Cx4S7igYw+jwFhy0",
+	"ct9CFFjuPSdTMWiM2HhbLPzbjdnYdYTF7mNAdtoZZ6PEkxwBVmSdiBhGVAJd3y8nYnhiXthVxbl8pXdS",
+	"dS6fbQ2nWk5DBwoK8VhKSxyIx5/Wbs4YMyCMKxZBuePMgvFILArPRyFlXfhI3v/AiE1MsG9rsZgD+d56",
+	"3LIFHkbDLODze454jsIkSlFva2ldUkL1mng++Zz/fe+iHG5BDV9ZnIN3mF2BDhWu1eoS8+C2f3nQpl7n",
+	"i/3a+mcmHvja5MXKmAefqnYW9VAJVAQeQTQCKuPlmHCAyNhpxHyd9VCrU5Zz9u2Isvbs6itUjgOES3zt",
+	"CL7Cy5gznG4fY5PwyLxqK6Iiise+mn6c7i5ofRU82+PT7M09K+HZfGso4Tn4D5kcVnhgQ6ppLKapH0fm",
+	"YdLK2+js0XurGeeosOOb6PK4O7+Hzs+lmWHY/KHiGLWwxs+q06zxipPP+d+rUq79s97iHid7+2DJ1gW4",
+	"OnB9My9b9vJaN3nbk8pdCveCle30Fm9/p7+CUgrRWtw6dYrWBnJJ1apk6Q8K5NcjUPcQdCdFDBv53PYs",
+	"ks2BrJbGeLC7NzAl40bdi1uSP1EM49RtfjCLcO0usCdYI2CEo9u+l6DciEWh0lL0jb3JJZSYgyJckBmb",
+	"zrAbI+V+ZdMmIW9geV/lu1nbYZxeCJVv1d+1AoOzgi+Icw146/PNk8/mv1XKhcOxvfKDNovRrO/+GIsr",
+	"QG9VmRa4r+MCcaexJ+/Hz+JKREsSotTFSz0mkRkZvjMgT0jEFL2KIcItfKeIFtfAFVFaJFln+4wrKggF",
+	"j1Sbt2Q7tnSHupSVQQfwkXwzyJ4rbw5ZUHgJmSERYSv8JBV+VLQB69Ll/p4/9e1eNW94p2lBslyVGxHG",
+	"QjE+HWGj53uTM+8Wfy+rV2Nix6/iiogkEVKnnGkGO2id+/e84em91Nrc8g6juGWw+f2usox4K9rj5l+d",
+	"fC76d9+vm8mtsf632Bm3ANa+Oe/vXXEbG9/vL+V6N3SwX+U4l8oH0I+/Yrzs9nE6/NqgGW7rtHYKkDcZ",
+	"7qQy7p33ThA53FBVzvgT0FjPAqO3RIyDUnn0lTk2SUNNmFYQTwaeLzLDX9VUjM4ah9ko17B0WWg3INlk",
+	"iTGj3lhm7Q2jvAWRxIBB34pNOWE8IEazsi4x5KbGrmAc//a9ZoOy2dy0xNc0nDEOhehyGQ22tttP74ha",
+	"Kg1z5RxwU0m5hoioUCQ2hTtbe8L6boyGWTCimODhB7iROY3Q/DGgWcxYOCMTBnGkzHfW+I7IEYcbdPEZ",
+	"G/yGximo4xK0ImetlOd6l3JXMLJwmdNasdpBNSq0adl+Cr6Br3vSwQJiNmVXLGZ6GZCQJjRkeok7oiRm",
+	"EwiXYQyDhvjYpql+EfK6FDmPRezgUwKS2TRHAykhr/sSYqPkkRioxFD/hkCtQUPISOOsWMjGp1CsY+M2",
+	"+OLVOyw+ZTG4VvnAP/68zkEDEKWY2EpWNLa1rYrEBBW44/Ub+pbWY5M6vW5ulV4LKFFqc75qtktwdm/w",
+	"7/xkhImQNoj7yAjKS02lhshHuILx1Cf8+adLV6s0KNdCRFTMfonAGExyiYvgIAvWYIt40ZhooD5LKJdM",
+	"bC53md8g2Qt6MBLR/NyfCNlHNPJv7QvEKG6KWnmOpujQMssdkLd+StIFpvqn0nA1SJTN86+nxw4aw7lV",
+	"78vHL/8vAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -68,19 +68,37 @@ type oauthError struct {
 	Description string `json:"error_description"`
 }
 
-// wantOAuthError checks an OAuth 2 error of status and code and decodes it.
+// wantOAuthError checks an OAuth 2 error of status and code (RFC 6749 §5.2: a JSON object of
+// error, error_description and error_uri only, never cached) and decodes it.
 func wantOAuthError(t *testing.T, res apitest.Response, status int, code string) oauthError {
 	t.Helper()
 	if res.Status != status {
 		t.Fatalf("%d, want %d %s: %s", res.Status, status, code, res.Body)
 	}
-	if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+	if ct := res.Header.Get("Content-Type"); ct != "application/json" && ct != "application/json; charset=UTF-8" {
 		t.Errorf("Content-Type = %q, want application/json", ct)
+	}
+	if cc := res.Header.Get("Cache-Control"); cc != "no-store" {
+		t.Errorf("Cache-Control = %q, want no-store", cc)
+	}
+	var members map[string]any
+	res.Decode(t, &members)
+	for name, v := range members {
+		if _, text := v.(string); !text || name != "error" && name != "error_description" && name != "error_uri" {
+			t.Errorf("member %q: %v is not of an OAuth 2 error (%s)", name, v, res.Body)
+		}
 	}
 	var e oauthError
 	res.Decode(t, &e)
 	if e.Error != code {
 		t.Errorf("error = %q, want %q (%s)", e.Error, code, res.Body)
+	}
+	// RFC 6749 §5.2: error_description is printable ASCII without '"' or '\'.
+	for _, r := range e.Description {
+		if r < 0x20 || r > 0x7e || r == '"' || r == '\\' {
+			t.Errorf("error_description %q holds %q, which RFC 6749 §5.2 does not allow", e.Description, r)
+			break
+		}
 	}
 	return e
 }
@@ -91,27 +109,23 @@ func want401(t *testing.T, res apitest.Response) {
 	if res.Status != http.StatusUnauthorized {
 		t.Fatalf("%d, want 401: %s", res.Status, res.Body)
 	}
-	if got := res.Header.Get("WWW-Authenticate"); got != `Bearer error="invalid_token"` {
-		t.Errorf(`WWW-Authenticate = %q, want Bearer error="invalid_token"`, got)
+	if got := res.Header.Get("WWW-Authenticate"); !strings.HasPrefix(got, `Bearer realm="p4w", error="invalid_token", error_description="`) {
+		t.Errorf(`WWW-Authenticate = %q, want Bearer realm="p4w", error="invalid_token", error_description=...`, got)
 	}
 	if p := res.Problem(t); p.Type != "/problems/unauthenticated" {
 		t.Errorf("problem type %q", p.Type)
 	}
 }
 
-// wantRetryAfter checks a 429 problem with a positive whole number of seconds to wait.
+// wantRetryAfter checks a 429 of the token endpoint: an OAuth 2 error slow_down with a
+// positive whole number of seconds to wait.
 func wantRetryAfter(t *testing.T, res apitest.Response) int {
 	t.Helper()
-	if res.Status != http.StatusTooManyRequests {
-		t.Fatalf("%d, want 429: %s", res.Status, res.Body)
-	}
+	wantOAuthError(t, res, http.StatusTooManyRequests, "slow_down")
 	ra := res.Header.Get("Retry-After")
 	n, err := strconv.Atoi(ra)
 	if err != nil || n <= 0 {
 		t.Errorf("Retry-After = %q, want a positive number of seconds", ra)
-	}
-	if p := res.Problem(t); p.Type != "/problems/rate_limited" {
-		t.Errorf("problem type %q", p.Type)
 	}
 	return n
 }
@@ -789,13 +803,13 @@ func TestAuthThrottlePerAccount(t *testing.T) {
 		}
 	}
 
-	var known, unknown problemShape
+	var known, unknown refusalShape
 	t.Run("known account", func(t *testing.T) {
 		_, email := env.MustCreateUser(t, trust.ID, domain.RoleCoordinator)
 		fail(t, email)
 		res := env.PostToken(t, apitest.PasswordGrant(email, apitest.Password))
 		wait := wantRetryAfter(t, res)
-		known = shapeOf(res.Problem(t))
+		known = shapeOf(t, res)
 		// The block passes: then the right password works, and clears the count.
 		deadline := time.Now().Add(time.Duration(wait)*time.Second + 3*time.Second)
 		for {
@@ -819,10 +833,10 @@ func TestAuthThrottlePerAccount(t *testing.T) {
 		fail(t, email)
 		res := env.PostToken(t, apitest.PasswordGrant(email, apitest.Password))
 		wantRetryAfter(t, res)
-		unknown = shapeOf(res.Problem(t))
+		unknown = shapeOf(t, res)
 	})
 
-	if known != (problemShape{}) && unknown != (problemShape{}) && known != unknown {
+	if known != (refusalShape{}) && unknown != (refusalShape{}) && known != unknown {
 		t.Errorf("throttling tells a known account from an unknown one: %+v, %+v", known, unknown)
 	}
 
@@ -838,14 +852,18 @@ func TestAuthThrottlePerAccount(t *testing.T) {
 	})
 }
 
-// problemShape is an apitest.Problem without what differs per request, to compare two answers.
-type problemShape struct {
-	Type, Title, Detail string
-	Status              int
+// refusalShape is what a token endpoint refusal tells, to compare two answers.
+type refusalShape struct {
+	Status     int
+	Error      oauthError
+	RetryAfter string
 }
 
-func shapeOf(p apitest.Problem) problemShape {
-	return problemShape{Type: p.Type, Title: p.Title, Detail: p.Detail, Status: p.Status}
+func shapeOf(t *testing.T, res apitest.Response) refusalShape {
+	t.Helper()
+	var e oauthError
+	res.Decode(t, &e)
+	return refusalShape{Status: res.Status, Error: e, RetryAfter: res.Header.Get("Retry-After")}
 }
 
 // TestAuthThrottleUnderConcurrency: the per-account count must hold when the guesses arrive at
@@ -1054,4 +1072,62 @@ func TestAuthAudit(t *testing.T) {
 			t.Errorf("no audit events scanned")
 		}
 	}
+}
+
+// TestBearerChallenges: RFC 6750 §3.1. A request that brings no bearer token learns only the
+// scheme and realm; a bad token is told invalid_token, with a description; a token without
+// the operation's scope gets 403 insufficient_scope naming the scope it needs.
+func TestBearerChallenges(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	trust := env.Organisation(t, domain.KindTrust, "Northgate Teaching Hospitals NHS Foundation Trust")
+	userID, _ := env.MustCreateUser(t, trust.ID, domain.RoleCoordinator)
+	signing := env.Services.Keys.Signing()
+	f := forger{key: signing.Private, kid: signing.ID, iss: env.Config.JWTIssuer, aud: env.Config.JWTAudience}
+	sub, org := "user:"+userID.String(), trust.ID.String()
+	_, stranger, _ := ed25519.GenerateKey(nil)
+	expired := f.token(t, sub, org, func(_ map[string]any, c jwt.MapClaims) {
+		c["exp"], c["iat"], c["nbf"] = time.Now().Add(-time.Minute).Unix(), time.Now().Add(-16*time.Minute).Unix(), time.Now().Add(-16*time.Minute).Unix()
+	})
+	forged := f.sign(t, jwt.SigningMethodEdDSA, stranger, f.header(), f.claims(sub, org))
+
+	for _, tc := range []struct {
+		name, authorization string
+		invalid             bool // an invalid_token, not a missing one
+	}{
+		{"no Authorization header", "", false},
+		{"HTTP Basic, which this API does not take", basicAuth("someone", "secret"), false},
+		{"a garbage token", "Bearer not-a-token", true},
+		{"an expired token", "Bearer " + expired, true},
+		{"a token signed with another key", "Bearer " + forged, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var headers []string
+			if tc.authorization != "" {
+				headers = []string{"Authorization", tc.authorization}
+			}
+			res := env.Do(t, http.MethodGet, protectedPath, "", "", headers...)
+			if !tc.invalid {
+				if res.Status != http.StatusUnauthorized {
+					t.Fatalf("%d, want 401: %s", res.Status, res.Body)
+				}
+				if got := res.Header.Get("WWW-Authenticate"); got != `Bearer realm="p4w"` {
+					t.Errorf(`WWW-Authenticate = %q, want Bearer realm="p4w" and no error code (RFC 6750 §3.1)`, got)
+				}
+				return
+			}
+			want401(t, res)
+		})
+	}
+
+	t.Run("insufficient scope", func(t *testing.T) {
+		viewer := env.User(t, trust.ID, domain.RoleViewer)
+		res := env.Do(t, http.MethodPost, protectedPath, viewer, apitest.ParticipantBody(t, trust.ID))
+		if res.Status != http.StatusForbidden {
+			t.Fatalf("%d, want 403: %s", res.Status, res.Body)
+		}
+		if got, want := res.Header.Get("WWW-Authenticate"), `Bearer realm="p4w", error="insufficient_scope", scope="participants:write"`; got != want {
+			t.Errorf("WWW-Authenticate = %q, want %q", got, want)
+		}
+	})
 }

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -33,8 +34,12 @@ func authenticate(accounts *service.Accounts) echo.MiddlewareFunc {
 			ctx := c.Request().Context()
 			var err error
 			switch {
-			case len(h) > maxAuthorizationHeader || !strings.EqualFold(scheme, "Bearer") || token == "":
-				err = domain.Errorf(domain.CodeUnauthenticated, "the Authorization header must be a bearer access token")
+			case len(h) > maxAuthorizationHeader || strings.EqualFold(scheme, "Bearer") && token == "":
+				err = &bearerChallenge{err: domain.Errorf(domain.CodeUnauthenticated, "the Authorization header must be a bearer access token"),
+					code: "invalid_token"}
+			case !strings.EqualFold(scheme, "Bearer"):
+				// Another scheme is no bearer token at all: RFC 6750 §3.1 gives it no error code.
+				err = &bearerChallenge{err: domain.Errorf(domain.CodeUnauthenticated, "the Authorization header must be a bearer access token")}
 			default:
 				var p domain.Principal
 				p, err = accounts.Authenticate(ctx, token)
@@ -42,6 +47,8 @@ func authenticate(accounts *service.Accounts) echo.MiddlewareFunc {
 					ctx = domain.WithPrincipal(ctx, p)
 				} else if domain.ErrorCode(err) != domain.CodeUnauthenticated {
 					return err // the database is down: a 500, not the caller's fault
+				} else {
+					err = &bearerChallenge{err: err, code: "invalid_token"}
 				}
 			}
 			if err != nil {
@@ -68,13 +75,14 @@ func checkSecurity(ctx context.Context, doc *openapi3.T, op *openapi3.Operation)
 		if err, failed := ctx.Value(authFailureKey{}).(error); failed {
 			return err
 		}
-		return domain.Errorf(domain.CodeUnauthenticated, "this operation needs a bearer access token")
+		return &bearerChallenge{err: domain.Errorf(domain.CodeUnauthenticated, "this operation needs a bearer access token")}
 	}
-	var missing []string
+	var missing, needed []string
 	for _, req := range reqs { // alternatives: one satisfied requirement is enough
-		missing = missing[:0]
+		missing, needed = missing[:0], needed[:0]
 		for _, scopes := range req {
 			for _, s := range scopes {
+				needed = append(needed, s)
 				if !p.HasScope(s) {
 					missing = append(missing, s)
 				}
@@ -84,7 +92,37 @@ func checkSecurity(ctx context.Context, doc *openapi3.T, op *openapi3.Operation)
 			return nil
 		}
 	}
-	return domain.Errorf(domain.CodeForbidden, "this operation needs the %s scope", strings.Join(missing, " "))
+	return &bearerChallenge{err: domain.Errorf(domain.CodeForbidden, "this operation needs the %s scope", strings.Join(missing, " ")),
+		code: "insufficient_scope", scope: strings.Join(needed, " ")}
+}
+
+// bearerChallenge is the refusal of a protected operation, with the WWW-Authenticate
+// challenge RFC 6750 §3 defines; it unwraps to the domain error the problem is made of.
+type bearerChallenge struct {
+	err   error
+	code  string // "" when no token was presented; invalid_token or insufficient_scope
+	scope string // with insufficient_scope: the scopes the operation needs
+}
+
+func (e *bearerChallenge) Error() string { return e.err.Error() }
+func (e *bearerChallenge) Unwrap() error { return e.err }
+
+// header is the WWW-Authenticate value. Its quoted values come from the server, never the
+// request, and hold no '"' or ”, as RFC 6750 §3 requires.
+func (e *bearerChallenge) header() string {
+	h := `Bearer realm="p4w"`
+	switch e.code {
+	case "invalid_token":
+		desc := "the access token is not valid"
+		var de *domain.Error
+		if errors.As(e.err, &de) {
+			desc = de.Message
+		}
+		h += `, error="invalid_token", error_description="` + oauthText(desc) + `"`
+	case "insufficient_scope":
+		h += `, error="insufficient_scope", scope="` + oauthText(e.scope) + `"`
+	}
+	return h
 }
 
 type basicAuthKey struct{}

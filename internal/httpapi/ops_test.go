@@ -409,20 +409,20 @@ func sign(t *testing.T, method jwt.SigningMethod, key any, header map[string]any
 	return s
 }
 
-// expectInvalidToken checks a 401 for a bad credential. RFC 6750 §3.1 says a request with no
-// credential at all SHOULD get no error code, so for that case (sentNone) only the scheme is
-// checked: today p4w sends error="invalid_token" there too.
-func expectInvalidToken(t *testing.T, res apitest.Response, sentNone bool) {
+// expectInvalidToken checks a 401 for a bad credential. RFC 6750 §3.1: a request that brought
+// no bearer token (none at all, or another scheme: noBearer) gets the challenge with no error
+// code; a bad bearer token gets error="invalid_token".
+func expectInvalidToken(t *testing.T, res apitest.Response, noBearer bool) {
 	t.Helper()
 	if res.Status != http.StatusUnauthorized {
 		t.Fatalf("%d, want 401: %s", res.Status, res.Body)
 	}
 	got := res.Header.Get("WWW-Authenticate")
 	switch {
-	case sentNone && !strings.HasPrefix(got, "Bearer"):
-		t.Errorf("WWW-Authenticate = %q, want the Bearer scheme", got)
-	case !sentNone && got != `Bearer error="invalid_token"`:
-		t.Errorf("WWW-Authenticate = %q", got)
+	case noBearer && got != `Bearer realm="p4w"`:
+		t.Errorf(`WWW-Authenticate = %q, want Bearer realm="p4w"`, got)
+	case !noBearer && !strings.HasPrefix(got, `Bearer realm="p4w", error="invalid_token", error_description="`):
+		t.Errorf(`WWW-Authenticate = %q, want Bearer realm="p4w", error="invalid_token", error_description=...`, got)
 	}
 	p := res.Problem(t)
 	if p.RequestID != res.Header.Get("X-Request-ID") {
@@ -518,7 +518,7 @@ func TestOpsTokenAttacks(t *testing.T) {
 			if tc.authorization != "" {
 				hdr = []string{"Authorization", tc.authorization}
 			}
-			expectInvalidToken(t, env.Do(t, http.MethodGet, route+tc.query, "", "", hdr...), tc.authorization == "")
+			expectInvalidToken(t, env.Do(t, http.MethodGet, route+tc.query, "", "", hdr...), !strings.HasPrefix(tc.authorization, "Bearer "))
 		})
 	}
 	// The public endpoints stay public whatever the Authorization header says.

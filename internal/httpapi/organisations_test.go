@@ -169,12 +169,15 @@ func TestOrganisationCreateOnlyByNationalAdmin(t *testing.T) {
 			apitest.WantProblem(t, env.Do(t, http.MethodPost, "/v1/organisations", token, body), http.StatusForbidden, "")
 		})
 	}
-	for name, token := range map[string]string{"no token": "", "forged token": "eyJhbGciOiJub25lIn0.e30."} {
+	for name, tc := range map[string]struct{ token, challenge string }{
+		"no token":     {"", `Bearer realm="p4w"`}, // RFC 6750 §3.1: no error code
+		"forged token": {"eyJhbGciOiJub25lIn0.e30.", `Bearer realm="p4w", error="invalid_token", error_description="the access token is not valid"`},
+	} {
 		t.Run(name, func(t *testing.T) {
-			res := env.Do(t, http.MethodPost, "/v1/organisations", token, body)
+			res := env.Do(t, http.MethodPost, "/v1/organisations", tc.token, body)
 			apitest.WantProblem(t, res, http.StatusUnauthorized, "")
-			if h := res.Header.Get("WWW-Authenticate"); h != `Bearer error="invalid_token"` {
-				t.Errorf("WWW-Authenticate = %q", h)
+			if h := res.Header.Get("WWW-Authenticate"); h != tc.challenge {
+				t.Errorf("WWW-Authenticate = %q, want %q", h, tc.challenge)
 			}
 		})
 	}

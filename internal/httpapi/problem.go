@@ -59,6 +59,10 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			log.ErrorContext(c.Request().Context(), "internal error", "error", err.Error(),
 				"request_id", requestID(c), "route", c.Path())
 		}
+		if isOAuthEndpoint(c.Request()) { // OAuth 2 clients read OAuth 2 errors only
+			writeOAuth(c, oauthOf(err, p, c.Request().URL.Path))
+			return
+		}
 		p.RequestID = requestID(c)
 		var ra *retryAfterError
 		switch {
@@ -69,8 +73,12 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			// refusal is counted in metrics and an outage logged once, not per request.
 			c.Response().Header().Set("Retry-After", unavailableRetryAfter)
 		}
-		if p.Status == http.StatusUnauthorized {
-			c.Response().Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+		var bc *bearerChallenge
+		switch {
+		case errors.As(err, &bc):
+			c.Response().Header().Set("WWW-Authenticate", bc.header())
+		case p.Status == http.StatusUnauthorized: // no token was checked: no error code
+			c.Response().Header().Set("WWW-Authenticate", (&bearerChallenge{}).header())
 		}
 		writeProblem(c, p)
 	}

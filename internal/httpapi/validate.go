@@ -94,6 +94,8 @@ func (v *validator) check(op *openapi3.Operation, route *routers.Route) echo.Mid
 				if err := checkBody(req.Header.Get(echo.HeaderContentType), body); err != nil {
 					return err
 				}
+				body = withoutEmptyParams(req.Header.Get(echo.HeaderContentType), body)
+				req.ContentLength = int64(len(body))
 				req = req.WithContext(withBodyFields(req.Context(), body))
 				req.Body = io.NopCloser(bytes.NewReader(body))
 				c.SetRequest(req)
@@ -128,9 +130,42 @@ func checkBody(contentType string, body []byte) error {
 		if err != nil {
 			return nil // the validator names the problem
 		}
+		// Forms are OAuth 2's, whose parameters "MUST NOT be included more than once" (RFC
+		// 6749 §3.2); otherwise the first would count, and the validator would see only it.
+		for _, name := range slices.Sorted(maps.Keys(form)) {
+			if len(form[name]) > 1 {
+				return &requestError{status: http.StatusBadRequest, detail: "the request does not match the API contract",
+					fields: []fieldError{{Field: name, Message: "is given more than once"}}}
+			}
+		}
 		return checkText(form)
 	}
 	return nil
+}
+
+// withoutEmptyParams drops the parameters of a form body that have no value: OAuth 2 counts
+// them as omitted (RFC 6749 §3.1), so a required one is missing rather than invalid. Other
+// bodies are returned as they are.
+func withoutEmptyParams(contentType string, body []byte) []byte {
+	mediaType, _, _ := mime.ParseMediaType(contentType)
+	if mediaType != "application/x-www-form-urlencoded" {
+		return body
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return body // the validator names the problem
+	}
+	dropped := false
+	for name, values := range form {
+		if len(values) == 1 && values[0] == "" {
+			delete(form, name)
+			dropped = true
+		}
+	}
+	if !dropped {
+		return body
+	}
+	return []byte(form.Encode())
 }
 
 // contractError turns kin-openapi's findings into one 400 naming every offending field.
@@ -177,6 +212,10 @@ func contractError(err error) error {
 
 var quotedName = regexp.MustCompile(`property "([^"]+)"`)
 
+// enumMessage begins the message of a value outside its enum, which the token endpoint
+// answers with its own error code when the value is grant_type's.
+const enumMessage = "must be one of "
+
 // schemaField names the field a schema error is about, as a dotted path, with a short message.
 func schemaField(e *openapi3.SchemaError) fieldError {
 	path := e.JSONPointer()
@@ -197,7 +236,7 @@ func schemaField(e *openapi3.SchemaError) fieldError {
 			msg = "must be a date as YYYY-MM-DD"
 		}
 	case e.SchemaField == "enum" && e.Schema != nil:
-		msg = fmt.Sprintf("must be one of %v", e.Schema.Enum)
+		msg = fmt.Sprintf(enumMessage+"%v", e.Schema.Enum)
 	}
 	field := strings.Join(path, ".")
 	if field == "" {

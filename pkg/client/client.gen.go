@@ -76,24 +76,6 @@ func (e CheckInMode) Valid() bool {
 	}
 }
 
-// Defines values for ClientPurpose.
-const (
-	HrSharing  ClientPurpose = "hr_sharing"
-	Processing ClientPurpose = "processing"
-)
-
-// Valid indicates whether the value is a known member of the ClientPurpose enum.
-func (e ClientPurpose) Valid() bool {
-	switch e {
-	case HrSharing:
-		return true
-	case Processing:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for ClientScope.
 const (
 	ImportsWrite      ClientScope = "imports:write"
@@ -327,12 +309,15 @@ func (e MentorKind) Valid() bool {
 
 // Defines values for OAuthErrorError.
 const (
-	InvalidClient        OAuthErrorError = "invalid_client"
-	InvalidGrant         OAuthErrorError = "invalid_grant"
-	InvalidRequest       OAuthErrorError = "invalid_request"
-	InvalidScope         OAuthErrorError = "invalid_scope"
-	UnauthorizedClient   OAuthErrorError = "unauthorized_client"
-	UnsupportedGrantType OAuthErrorError = "unsupported_grant_type"
+	InvalidClient          OAuthErrorError = "invalid_client"
+	InvalidGrant           OAuthErrorError = "invalid_grant"
+	InvalidRequest         OAuthErrorError = "invalid_request"
+	InvalidScope           OAuthErrorError = "invalid_scope"
+	ServerError            OAuthErrorError = "server_error"
+	SlowDown               OAuthErrorError = "slow_down"
+	TemporarilyUnavailable OAuthErrorError = "temporarily_unavailable"
+	UnsupportedGrantType   OAuthErrorError = "unsupported_grant_type"
+	UnsupportedTokenType   OAuthErrorError = "unsupported_token_type"
 )
 
 // Valid indicates whether the value is a known member of the OAuthErrorError enum.
@@ -346,9 +331,15 @@ func (e OAuthErrorError) Valid() bool {
 		return true
 	case InvalidScope:
 		return true
-	case UnauthorizedClient:
+	case ServerError:
+		return true
+	case SlowDown:
+		return true
+	case TemporarilyUnavailable:
 		return true
 	case UnsupportedGrantType:
+		return true
+	case UnsupportedTokenType:
 		return true
 	default:
 		return false
@@ -705,30 +696,21 @@ func (e VacancyStatus) Valid() bool {
 
 // ApiClient defines model for ApiClient.
 type ApiClient struct {
-	ClientId       string             `json:"client_id"`
-	CreatedAt      time.Time          `json:"created_at"`
-	Id             openapi_types.UUID `json:"id"`
-	Name           string             `json:"name"`
-	OrganisationId openapi_types.UUID `json:"organisation_id"`
-
-	// Purpose What the client acts for, named after the consent purposes; fixed when it is registered.
-	// `hr_sharing`, the default, is a trust HR system: it sees a participant's personal data,
-	// and the records about them, only with their `hr_sharing` consent; anyone else is
-	// withheld from it (see `Participant.withheld`). `processing` is the programme's own
-	// systems, such as an import script or a reporting tool: they see every participant
-	// within reach, as the programme's staff do.
-	Purpose   ClientPurpose                `json:"purpose"`
-	RevokedAt nullable.Nullable[time.Time] `json:"revoked_at"`
-	Scopes    []ClientScope                `json:"scopes"`
-	UpdatedAt time.Time                    `json:"updated_at"`
-	Version   int64                        `json:"version"`
+	ClientId       string                       `json:"client_id"`
+	CreatedAt      time.Time                    `json:"created_at"`
+	Id             openapi_types.UUID           `json:"id"`
+	Name           string                       `json:"name"`
+	OrganisationId openapi_types.UUID           `json:"organisation_id"`
+	RevokedAt      nullable.Nullable[time.Time] `json:"revoked_at"`
+	Scopes         []ClientScope                `json:"scopes"`
+	UpdatedAt      time.Time                    `json:"updated_at"`
+	Version        int64                        `json:"version"`
 }
 
 // ApiClientCreate defines model for ApiClientCreate.
 type ApiClientCreate struct {
 	Name           string             `json:"name"`
 	OrganisationId openapi_types.UUID `json:"organisation_id"`
-	Purpose        *ClientPurpose     `json:"purpose,omitempty"`
 	Scopes         []ClientScope      `json:"scopes"`
 }
 
@@ -743,23 +725,15 @@ type ApiClientWithSecret struct {
 	ClientId string `json:"client_id"`
 
 	// ClientSecret Shown once; p4w keeps only a hash.
-	ClientSecret   string             `json:"client_secret"`
-	CreatedAt      time.Time          `json:"created_at"`
-	Id             openapi_types.UUID `json:"id"`
-	Name           string             `json:"name"`
-	OrganisationId openapi_types.UUID `json:"organisation_id"`
-
-	// Purpose What the client acts for, named after the consent purposes; fixed when it is registered.
-	// `hr_sharing`, the default, is a trust HR system: it sees a participant's personal data,
-	// and the records about them, only with their `hr_sharing` consent; anyone else is
-	// withheld from it (see `Participant.withheld`). `processing` is the programme's own
-	// systems, such as an import script or a reporting tool: they see every participant
-	// within reach, as the programme's staff do.
-	Purpose   ClientPurpose                `json:"purpose"`
-	RevokedAt nullable.Nullable[time.Time] `json:"revoked_at"`
-	Scopes    []ClientScope                `json:"scopes"`
-	UpdatedAt time.Time                    `json:"updated_at"`
-	Version   int64                        `json:"version"`
+	ClientSecret   string                       `json:"client_secret"`
+	CreatedAt      time.Time                    `json:"created_at"`
+	Id             openapi_types.UUID           `json:"id"`
+	Name           string                       `json:"name"`
+	OrganisationId openapi_types.UUID           `json:"organisation_id"`
+	RevokedAt      nullable.Nullable[time.Time] `json:"revoked_at"`
+	Scopes         []ClientScope                `json:"scopes"`
+	UpdatedAt      time.Time                    `json:"updated_at"`
+	Version        int64                        `json:"version"`
 }
 
 // AuditEvent defines model for AuditEvent.
@@ -816,14 +790,6 @@ type CheckInPage struct {
 	Data       []CheckIn                 `json:"data"`
 	NextCursor nullable.Nullable[string] `json:"next_cursor"`
 }
-
-// ClientPurpose What the client acts for, named after the consent purposes; fixed when it is registered.
-// `hr_sharing`, the default, is a trust HR system: it sees a participant's personal data,
-// and the records about them, only with their `hr_sharing` consent; anyone else is
-// withheld from it (see `Participant.withheld`). `processing` is the programme's own
-// systems, such as an import script or a reporting tool: they see every participant
-// within reach, as the programme's staff do.
-type ClientPurpose string
 
 // ClientScope defines model for ClientScope.
 type ClientScope string
@@ -1148,13 +1114,44 @@ type MentoringMatchPatch struct {
 	Status       *MatchStatus                          `json:"status,omitempty"`
 }
 
-// OAuthError defines model for OAuthError.
+// OAuthError An OAuth 2 error (RFC 6749 §5.2, RFC 7009 §2.2.1): every error of the OAuth 2 endpoints
+// has this shape, as `application/json` with `Cache-Control: no-store`.
 type OAuthError struct {
-	Error            OAuthErrorError `json:"error"`
-	ErrorDescription *string         `json:"error_description,omitempty"`
+	// Error - `invalid_request` (400): a parameter is missing (or empty), given twice, too long or
+	//   malformed, or the body is not a form or JSON object, or is too large.
+	// - `unsupported_grant_type` (400): `grant_type` is none of `password`,
+	//   `refresh_token`, `client_credentials`.
+	// - `invalid_grant` (400): the email or password is wrong (or the account disabled), or
+	//   the refresh token is unknown, used, revoked, expired, or an access token.
+	// - `invalid_scope` (400): `scope` asks for a scope the client was not granted.
+	// - `invalid_client` (401): client authentication failed.
+	// - `unsupported_token_type` (400, revocation only): the token is an access token,
+	//   which cannot be revoked.
+	// - `slow_down` (429): too many requests or failed sign-ins; wait `Retry-After` seconds.
+	// - `temporarily_unavailable` (503): the database cannot serve the request now; nothing
+	//   was changed; retry after `Retry-After` seconds.
+	// - `server_error` (500, or 405 with `invalid_request`): an unexpected failure of the server.
+	Error OAuthErrorError `json:"error"`
+
+	// ErrorDescription For the developer, in printable ASCII; names the parameter at fault.
+	ErrorDescription *string `json:"error_description,omitempty"`
 }
 
-// OAuthErrorError defines model for OAuthError.Error.
+// OAuthErrorError - `invalid_request` (400): a parameter is missing (or empty), given twice, too long or
+//
+//		malformed, or the body is not a form or JSON object, or is too large.
+//	  - `unsupported_grant_type` (400): `grant_type` is none of `password`,
+//	    `refresh_token`, `client_credentials`.
+//	  - `invalid_grant` (400): the email or password is wrong (or the account disabled), or
+//	    the refresh token is unknown, used, revoked, expired, or an access token.
+//	  - `invalid_scope` (400): `scope` asks for a scope the client was not granted.
+//	  - `invalid_client` (401): client authentication failed.
+//	  - `unsupported_token_type` (400, revocation only): the token is an access token,
+//	    which cannot be revoked.
+//	  - `slow_down` (429): too many requests or failed sign-ins; wait `Retry-After` seconds.
+//	  - `temporarily_unavailable` (503): the database cannot serve the request now; nothing
+//	    was changed; retry after `Retry-After` seconds.
+//	  - `server_error` (500, or 405 with `invalid_request`): an unexpected failure of the server.
 type OAuthErrorError string
 
 // OdsCode NHS Organisation Data Service code, upper case letters and digits.
@@ -1260,10 +1257,7 @@ type OutcomePatch struct {
 	Sustained6Months nullable.Nullable[SustainmentCheck]   `json:"sustained_6_months,omitempty"`
 }
 
-// Participant After erasure every personal field is null and `erased` is true. To an API client acting
-// for a trust HR system (purpose `hr_sharing`), a participant who has not agreed to
-// sharing with HR is withheld: every personal field is null, as after erasure, and
-// `withheld` is true.
+// Participant After erasure every personal field is null and `erased` is true.
 type Participant struct {
 	// BenefitStatus Working-age benefit the person receives, if any.
 	BenefitStatus  BenefitStatus                         `json:"benefit_status"`
@@ -1283,15 +1277,6 @@ type Participant struct {
 	ReferralSource nullable.Nullable[ReferralSource]     `json:"referral_source"`
 	UpdatedAt      time.Time                             `json:"updated_at"`
 	Version        int64                                 `json:"version"`
-
-	// Withheld True only to an API client acting for a trust HR system (purpose `hr_sharing`) when
-	// the participant has not agreed to sharing with HR (`consent.hr_sharing.granted` is
-	// false), or no longer has: delete your copy of this participant and of every record
-	// naming its id. Every personal field is null; `consent` stays, to say why. The
-	// records about the participant (enrolments, placements, outcomes, mentoring,
-	// interviews, the timeline) are out of your reach until consent is given again, when
-	// the participant comes back whole.
-	Withheld bool `json:"withheld"`
 }
 
 // ParticipantCreate defines model for ParticipantCreate.
@@ -1543,9 +1528,12 @@ type TokenRequest struct {
 	ClientSecret *string               `json:"client_secret,omitempty"`
 	GrantType    TokenRequestGrantType `json:"grant_type"`
 	Password     *string               `json:"password,omitempty"`
-	RefreshToken *string               `json:"refresh_token,omitempty"`
-	Scope        *string               `json:"scope,omitempty"`
-	Username     *string               `json:"username,omitempty"`
+
+	// RefreshToken Longer than any token p4w issues, so that an access token given here by mistake is
+	// told apart (`invalid_grant`) from input that is merely too long (`invalid_request`).
+	RefreshToken *string `json:"refresh_token,omitempty"`
+	Scope        *string `json:"scope,omitempty"`
+	Username     *string `json:"username,omitempty"`
 }
 
 // TokenRequestGrantType defines model for TokenRequest.GrantType.
@@ -1676,22 +1664,32 @@ type ProgrammeId = openapi_types.UUID
 // UpdatedSince defines model for UpdatedSince.
 type UpdatedSince = time.Time
 
+// OAuthBadRequest An OAuth 2 error (RFC 6749 §5.2, RFC 7009 §2.2.1): every error of the OAuth 2 endpoints
+// has this shape, as `application/json` with `Cache-Control: no-store`.
+type OAuthBadRequest = OAuthError
+
+// OAuthServerError An OAuth 2 error (RFC 6749 §5.2, RFC 7009 §2.2.1): every error of the OAuth 2 endpoints
+// has this shape, as `application/json` with `Cache-Control: no-store`.
+type OAuthServerError = OAuthError
+
+// OAuthTooManyRequests An OAuth 2 error (RFC 6749 §5.2, RFC 7009 §2.2.1): every error of the OAuth 2 endpoints
+// has this shape, as `application/json` with `Cache-Control: no-store`.
+type OAuthTooManyRequests = OAuthError
+
+// OAuthUnavailable An OAuth 2 error (RFC 6749 §5.2, RFC 7009 §2.2.1): every error of the OAuth 2 endpoints
+// has this shape, as `application/json` with `Cache-Control: no-store`.
+type OAuthUnavailable = OAuthError
+
 // OrganisationCreated defines model for OrganisationCreated.
 type OrganisationCreated = Organisation
 
 // OrganisationOK defines model for OrganisationOK.
 type OrganisationOK = Organisation
 
-// ParticipantCreated After erasure every personal field is null and `erased` is true. To an API client acting
-// for a trust HR system (purpose `hr_sharing`), a participant who has not agreed to
-// sharing with HR is withheld: every personal field is null, as after erasure, and
-// `withheld` is true.
+// ParticipantCreated After erasure every personal field is null and `erased` is true.
 type ParticipantCreated = Participant
 
-// ParticipantOK After erasure every personal field is null and `erased` is true. To an API client acting
-// for a trust HR system (purpose `hr_sharing`), a participant who has not agreed to
-// sharing with HR is withheld: every personal field is null, as after erasure, and
-// `withheld` is true.
+// ParticipantOK After erasure every personal field is null and `erased` is true.
 type ParticipantOK = Participant
 
 // ProgrammeCreated defines model for ProgrammeCreated.
@@ -1699,9 +1697,6 @@ type ProgrammeCreated = Programme
 
 // ProgrammeOK defines model for ProgrammeOK.
 type ProgrammeOK = Programme
-
-// TooManyRequests RFC 9457 problem details.
-type TooManyRequests = Problem
 
 // ListApiClientsParams defines parameters for ListApiClients.
 type ListApiClientsParams struct {
@@ -2484,7 +2479,13 @@ type ClientInterface interface {
 
 	// RevokeTokenWithBody Revoke a refresh token (RFC 7009)
 	//
-	// Revokes the refresh token and every token of its sign-in. Answers 200 whether or not the token was known.
+	// Revokes the refresh token and every token of its sign-in. Answers 200 whether or not the
+	// token was known (RFC 7009 §2.2). Access tokens cannot be revoked (they expire within
+	// minutes): one is refused with `unsupported_token_type`.
+	//
+	// Errors are OAuth 2 errors (RFC 7009 §2.2.1), as at the token endpoint: 400
+	// `invalid_request`, 400 `unsupported_token_type`, 429 `slow_down`, 503
+	// `temporarily_unavailable`, 500 `server_error`.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2493,7 +2494,13 @@ type ClientInterface interface {
 
 	// RevokeToken Revoke a refresh token (RFC 7009)
 	//
-	// Revokes the refresh token and every token of its sign-in. Answers 200 whether or not the token was known.
+	// Revokes the refresh token and every token of its sign-in. Answers 200 whether or not the
+	// token was known (RFC 7009 §2.2). Access tokens cannot be revoked (they expire within
+	// minutes): one is refused with `unsupported_token_type`.
+	//
+	// Errors are OAuth 2 errors (RFC 7009 §2.2.1), as at the token endpoint: 400
+	// `invalid_request`, 400 `unsupported_token_type`, 429 `slow_down`, 503
+	// `temporarily_unavailable`, 500 `server_error`.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -2502,7 +2509,13 @@ type ClientInterface interface {
 
 	// RevokeTokenWithFormdataBody Revoke a refresh token (RFC 7009)
 	//
-	// Revokes the refresh token and every token of its sign-in. Answers 200 whether or not the token was known.
+	// Revokes the refresh token and every token of its sign-in. Answers 200 whether or not the
+	// token was known (RFC 7009 §2.2). Access tokens cannot be revoked (they expire within
+	// minutes): one is refused with `unsupported_token_type`.
+	//
+	// Errors are OAuth 2 errors (RFC 7009 §2.2.1), as at the token endpoint: 400
+	// `invalid_request`, 400 `unsupported_token_type`, 429 `slow_down`, 503
+	// `temporarily_unavailable`, 500 `server_error`.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
@@ -2519,9 +2532,19 @@ type ClientInterface interface {
 	// - `grant_type=client_credentials` with `client_id` and `client_secret` (in the body or
 	//   as HTTP Basic) signs an API client in; `scope` may narrow the granted scopes.
 	//
-	// The answer is OAuth 2's; errors are OAuth 2 errors. Form-encoded as OAuth 2 expects; JSON
-	// is accepted too. Repeated failures are slowed down per account and per address, with
-	// 429 and `Retry-After`.
+	// The answer is OAuth 2's (RFC 6749 §5.1). Form-encoded as OAuth 2 expects; JSON is
+	// accepted too. A parameter given with an empty value counts as omitted (RFC 6749 §3.1);
+	// one given twice is refused; parameters this endpoint does not know are ignored.
+	//
+	// Every error, whatever refuses the request, is an OAuth 2 error (RFC 6749 §5.2): an
+	// `OAuthError` as `application/json` with `Cache-Control: no-store`, never problem+json.
+	// 400 `invalid_request` (a parameter missing, given twice, too long or malformed, the body
+	// not a form or JSON, or too large; `error_description` names what), 400
+	// `unsupported_grant_type`, 400 `invalid_grant` (a wrong email or password, a refresh token
+	// that is unknown, used, revoked or expired, or an access token given as one), 400
+	// `invalid_scope`, 401 `invalid_client`, 429 `slow_down` (repeated failures, per account
+	// and per address; `Retry-After`), 503 `temporarily_unavailable` (`Retry-After`), 500
+	// `server_error`.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2538,9 +2561,19 @@ type ClientInterface interface {
 	// - `grant_type=client_credentials` with `client_id` and `client_secret` (in the body or
 	//   as HTTP Basic) signs an API client in; `scope` may narrow the granted scopes.
 	//
-	// The answer is OAuth 2's; errors are OAuth 2 errors. Form-encoded as OAuth 2 expects; JSON
-	// is accepted too. Repeated failures are slowed down per account and per address, with
-	// 429 and `Retry-After`.
+	// The answer is OAuth 2's (RFC 6749 §5.1). Form-encoded as OAuth 2 expects; JSON is
+	// accepted too. A parameter given with an empty value counts as omitted (RFC 6749 §3.1);
+	// one given twice is refused; parameters this endpoint does not know are ignored.
+	//
+	// Every error, whatever refuses the request, is an OAuth 2 error (RFC 6749 §5.2): an
+	// `OAuthError` as `application/json` with `Cache-Control: no-store`, never problem+json.
+	// 400 `invalid_request` (a parameter missing, given twice, too long or malformed, the body
+	// not a form or JSON, or too large; `error_description` names what), 400
+	// `unsupported_grant_type`, 400 `invalid_grant` (a wrong email or password, a refresh token
+	// that is unknown, used, revoked or expired, or an access token given as one), 400
+	// `invalid_scope`, 401 `invalid_client`, 429 `slow_down` (repeated failures, per account
+	// and per address; `Retry-After`), 503 `temporarily_unavailable` (`Retry-After`), 500
+	// `server_error`.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -2557,9 +2590,19 @@ type ClientInterface interface {
 	// - `grant_type=client_credentials` with `client_id` and `client_secret` (in the body or
 	//   as HTTP Basic) signs an API client in; `scope` may narrow the granted scopes.
 	//
-	// The answer is OAuth 2's; errors are OAuth 2 errors. Form-encoded as OAuth 2 expects; JSON
-	// is accepted too. Repeated failures are slowed down per account and per address, with
-	// 429 and `Retry-After`.
+	// The answer is OAuth 2's (RFC 6749 §5.1). Form-encoded as OAuth 2 expects; JSON is
+	// accepted too. A parameter given with an empty value counts as omitted (RFC 6749 §3.1);
+	// one given twice is refused; parameters this endpoint does not know are ignored.
+	//
+	// Every error, whatever refuses the request, is an OAuth 2 error (RFC 6749 §5.2): an
+	// `OAuthError` as `application/json` with `Cache-Control: no-store`, never problem+json.
+	// 400 `invalid_request` (a parameter missing, given twice, too long or malformed, the body
+	// not a form or JSON, or too large; `error_description` names what), 400
+	// `unsupported_grant_type`, 400 `invalid_grant` (a wrong email or password, a refresh token
+	// that is unknown, used, revoked or expired, or an access token given as one), 400
+	// `invalid_scope`, 401 `invalid_client`, 429 `slow_down` (repeated failures, per account
+	// and per address; `Retry-After`), 503 `temporarily_unavailable` (`Retry-After`), 500
+	// `server_error`.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
@@ -2936,13 +2979,6 @@ type ClientInterface interface {
 
 	// ListParticipants List and search participants
 	//
-	// For an API client acting for a trust HR system (purpose `hr_sharing`), participants who
-	// have not agreed to sharing with HR are listed withheld (`withheld: true`, every personal
-	// field null): delete your copy of this participant and of every record naming its id.
-	// Giving or withdrawing consent changes the record's `updated_at`, so an `updated_since`
-	// sync sees it. Searches by personal data (`q`, `external_ref`) never match a withheld
-	// participant.
-	//
 	// Corresponds with GET /v1/participants (the `ListParticipants` operationId).
 	ListParticipants(ctx context.Context, params *ListParticipantsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -2971,11 +3007,6 @@ type ClientInterface interface {
 	EraseParticipant(ctx context.Context, participantId ParticipantId, params *EraseParticipantParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetParticipant Get a participant
-	//
-	// To an API client acting for a trust HR system (purpose `hr_sharing`), a participant who
-	// has not agreed to sharing with HR answers withheld (`withheld: true`, every personal field
-	// null): delete your copy of this participant and of every record naming its id. Such a
-	// client cannot change or erase a withheld participant: it answers 404, as if absent.
 	//
 	// Corresponds with GET /v1/participants/{participant_id} (the `GetParticipant` operationId).
 	GetParticipant(ctx context.Context, participantId ParticipantId, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3018,9 +3049,7 @@ type ClientInterface interface {
 
 	// GetParticipantTimeline Everything that happened to a participant, in date order
 	//
-	// Enrolment moves, placements, mentoring matches, interviews and outcomes, for a front end's
-	// participant page. To an API client acting for a trust HR system (purpose `hr_sharing`),
-	// the timeline of a participant who has not agreed to sharing with HR answers 404.
+	// Enrolment moves, placements, mentoring matches, interviews and outcomes, for a front end's participant page.
 	//
 	// Corresponds with GET /v1/participants/{participant_id}/timeline (the `GetParticipantTimeline` operationId).
 	GetParticipantTimeline(ctx context.Context, participantId ParticipantId, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3361,7 +3390,13 @@ func (c *Client) ListAuditEvents(ctx context.Context, params *ListAuditEventsPar
 
 // RevokeTokenWithBody Revoke a refresh token (RFC 7009)
 //
-// Revokes the refresh token and every token of its sign-in. Answers 200 whether or not the token was known.
+// Revokes the refresh token and every token of its sign-in. Answers 200 whether or not the
+// token was known (RFC 7009 §2.2). Access tokens cannot be revoked (they expire within
+// minutes): one is refused with `unsupported_token_type`.
+//
+// Errors are OAuth 2 errors (RFC 7009 §2.2.1), as at the token endpoint: 400
+// `invalid_request`, 400 `unsupported_token_type`, 429 `slow_down`, 503
+// `temporarily_unavailable`, 500 `server_error`.
 //
 // Takes any type of body and a specified content type.
 //
@@ -3380,7 +3415,13 @@ func (c *Client) RevokeTokenWithBody(ctx context.Context, contentType string, bo
 
 // RevokeToken Revoke a refresh token (RFC 7009)
 //
-// Revokes the refresh token and every token of its sign-in. Answers 200 whether or not the token was known.
+// Revokes the refresh token and every token of its sign-in. Answers 200 whether or not the
+// token was known (RFC 7009 §2.2). Access tokens cannot be revoked (they expire within
+// minutes): one is refused with `unsupported_token_type`.
+//
+// Errors are OAuth 2 errors (RFC 7009 §2.2.1), as at the token endpoint: 400
+// `invalid_request`, 400 `unsupported_token_type`, 429 `slow_down`, 503
+// `temporarily_unavailable`, 500 `server_error`.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -3399,7 +3440,13 @@ func (c *Client) RevokeToken(ctx context.Context, body RevokeTokenJSONRequestBod
 
 // RevokeTokenWithFormdataBody Revoke a refresh token (RFC 7009)
 //
-// Revokes the refresh token and every token of its sign-in. Answers 200 whether or not the token was known.
+// Revokes the refresh token and every token of its sign-in. Answers 200 whether or not the
+// token was known (RFC 7009 §2.2). Access tokens cannot be revoked (they expire within
+// minutes): one is refused with `unsupported_token_type`.
+//
+// Errors are OAuth 2 errors (RFC 7009 §2.2.1), as at the token endpoint: 400
+// `invalid_request`, 400 `unsupported_token_type`, 429 `slow_down`, 503
+// `temporarily_unavailable`, 500 `server_error`.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
@@ -3426,9 +3473,19 @@ func (c *Client) RevokeTokenWithFormdataBody(ctx context.Context, body RevokeTok
 //   - `grant_type=client_credentials` with `client_id` and `client_secret` (in the body or
 //     as HTTP Basic) signs an API client in; `scope` may narrow the granted scopes.
 //
-// The answer is OAuth 2's; errors are OAuth 2 errors. Form-encoded as OAuth 2 expects; JSON
-// is accepted too. Repeated failures are slowed down per account and per address, with
-// 429 and `Retry-After`.
+// The answer is OAuth 2's (RFC 6749 §5.1). Form-encoded as OAuth 2 expects; JSON is
+// accepted too. A parameter given with an empty value counts as omitted (RFC 6749 §3.1);
+// one given twice is refused; parameters this endpoint does not know are ignored.
+//
+// Every error, whatever refuses the request, is an OAuth 2 error (RFC 6749 §5.2): an
+// `OAuthError` as `application/json` with `Cache-Control: no-store`, never problem+json.
+// 400 `invalid_request` (a parameter missing, given twice, too long or malformed, the body
+// not a form or JSON, or too large; `error_description` names what), 400
+// `unsupported_grant_type`, 400 `invalid_grant` (a wrong email or password, a refresh token
+// that is unknown, used, revoked or expired, or an access token given as one), 400
+// `invalid_scope`, 401 `invalid_client`, 429 `slow_down` (repeated failures, per account
+// and per address; `Retry-After`), 503 `temporarily_unavailable` (`Retry-After`), 500
+// `server_error`.
 //
 // Takes any type of body and a specified content type.
 //
@@ -3455,9 +3512,19 @@ func (c *Client) IssueTokenWithBody(ctx context.Context, contentType string, bod
 //   - `grant_type=client_credentials` with `client_id` and `client_secret` (in the body or
 //     as HTTP Basic) signs an API client in; `scope` may narrow the granted scopes.
 //
-// The answer is OAuth 2's; errors are OAuth 2 errors. Form-encoded as OAuth 2 expects; JSON
-// is accepted too. Repeated failures are slowed down per account and per address, with
-// 429 and `Retry-After`.
+// The answer is OAuth 2's (RFC 6749 §5.1). Form-encoded as OAuth 2 expects; JSON is
+// accepted too. A parameter given with an empty value counts as omitted (RFC 6749 §3.1);
+// one given twice is refused; parameters this endpoint does not know are ignored.
+//
+// Every error, whatever refuses the request, is an OAuth 2 error (RFC 6749 §5.2): an
+// `OAuthError` as `application/json` with `Cache-Control: no-store`, never problem+json.
+// 400 `invalid_request` (a parameter missing, given twice, too long or malformed, the body
+// not a form or JSON, or too large; `error_description` names what), 400
+// `unsupported_grant_type`, 400 `invalid_grant` (a wrong email or password, a refresh token
+// that is unknown, used, revoked or expired, or an access token given as one), 400
+// `invalid_scope`, 401 `invalid_client`, 429 `slow_down` (repeated failures, per account
+// and per address; `Retry-After`), 503 `temporarily_unavailable` (`Retry-After`), 500
+// `server_error`.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -3484,9 +3551,19 @@ func (c *Client) IssueToken(ctx context.Context, body IssueTokenJSONRequestBody,
 //   - `grant_type=client_credentials` with `client_id` and `client_secret` (in the body or
 //     as HTTP Basic) signs an API client in; `scope` may narrow the granted scopes.
 //
-// The answer is OAuth 2's; errors are OAuth 2 errors. Form-encoded as OAuth 2 expects; JSON
-// is accepted too. Repeated failures are slowed down per account and per address, with
-// 429 and `Retry-After`.
+// The answer is OAuth 2's (RFC 6749 §5.1). Form-encoded as OAuth 2 expects; JSON is
+// accepted too. A parameter given with an empty value counts as omitted (RFC 6749 §3.1);
+// one given twice is refused; parameters this endpoint does not know are ignored.
+//
+// Every error, whatever refuses the request, is an OAuth 2 error (RFC 6749 §5.2): an
+// `OAuthError` as `application/json` with `Cache-Control: no-store`, never problem+json.
+// 400 `invalid_request` (a parameter missing, given twice, too long or malformed, the body
+// not a form or JSON, or too large; `error_description` names what), 400
+// `unsupported_grant_type`, 400 `invalid_grant` (a wrong email or password, a refresh token
+// that is unknown, used, revoked or expired, or an access token given as one), 400
+// `invalid_scope`, 401 `invalid_client`, 429 `slow_down` (repeated failures, per account
+// and per address; `Retry-After`), 503 `temporarily_unavailable` (`Retry-After`), 500
+// `server_error`.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
@@ -4393,13 +4470,6 @@ func (c *Client) UpdateOutcomeWithApplicationMergePatchPlusJSONBody(ctx context.
 
 // ListParticipants List and search participants
 //
-// For an API client acting for a trust HR system (purpose `hr_sharing`), participants who
-// have not agreed to sharing with HR are listed withheld (`withheld: true`, every personal
-// field null): delete your copy of this participant and of every record naming its id.
-// Giving or withdrawing consent changes the record's `updated_at`, so an `updated_since`
-// sync sees it. Searches by personal data (`q`, `external_ref`) never match a withheld
-// participant.
-//
 // Corresponds with GET /v1/participants (the `ListParticipants` operationId).
 func (c *Client) ListParticipants(ctx context.Context, params *ListParticipantsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListParticipantsRequest(c.Server, params)
@@ -4468,11 +4538,6 @@ func (c *Client) EraseParticipant(ctx context.Context, participantId Participant
 }
 
 // GetParticipant Get a participant
-//
-// To an API client acting for a trust HR system (purpose `hr_sharing`), a participant who
-// has not agreed to sharing with HR answers withheld (`withheld: true`, every personal field
-// null): delete your copy of this participant and of every record naming its id. Such a
-// client cannot change or erase a withheld participant: it answers 404, as if absent.
 //
 // Corresponds with GET /v1/participants/{participant_id} (the `GetParticipant` operationId).
 func (c *Client) GetParticipant(ctx context.Context, participantId ParticipantId, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4565,9 +4630,7 @@ func (c *Client) MakePeerMentor(ctx context.Context, participantId ParticipantId
 
 // GetParticipantTimeline Everything that happened to a participant, in date order
 //
-// Enrolment moves, placements, mentoring matches, interviews and outcomes, for a front end's
-// participant page. To an API client acting for a trust HR system (purpose `hr_sharing`),
-// the timeline of a participant who has not agreed to sharing with HR answers 404.
+// Enrolment moves, placements, mentoring matches, interviews and outcomes, for a front end's participant page.
 //
 // Corresponds with GET /v1/participants/{participant_id}/timeline (the `GetParticipantTimeline` operationId).
 func (c *Client) GetParticipantTimeline(ctx context.Context, participantId ParticipantId, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -9762,7 +9825,13 @@ type ClientWithResponsesInterface interface {
 
 	// RevokeTokenWithBodyWithResponse Revoke a refresh token (RFC 7009)
 	//
-	// Revokes the refresh token and every token of its sign-in. Answers 200 whether or not the token was known.
+	// Revokes the refresh token and every token of its sign-in. Answers 200 whether or not the
+	// token was known (RFC 7009 §2.2). Access tokens cannot be revoked (they expire within
+	// minutes): one is refused with `unsupported_token_type`.
+	//
+	// Errors are OAuth 2 errors (RFC 7009 §2.2.1), as at the token endpoint: 400
+	// `invalid_request`, 400 `unsupported_token_type`, 429 `slow_down`, 503
+	// `temporarily_unavailable`, 500 `server_error`.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9771,7 +9840,13 @@ type ClientWithResponsesInterface interface {
 
 	// RevokeTokenWithResponse Revoke a refresh token (RFC 7009)
 	//
-	// Revokes the refresh token and every token of its sign-in. Answers 200 whether or not the token was known.
+	// Revokes the refresh token and every token of its sign-in. Answers 200 whether or not the
+	// token was known (RFC 7009 §2.2). Access tokens cannot be revoked (they expire within
+	// minutes): one is refused with `unsupported_token_type`.
+	//
+	// Errors are OAuth 2 errors (RFC 7009 §2.2.1), as at the token endpoint: 400
+	// `invalid_request`, 400 `unsupported_token_type`, 429 `slow_down`, 503
+	// `temporarily_unavailable`, 500 `server_error`.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9780,7 +9855,13 @@ type ClientWithResponsesInterface interface {
 
 	// RevokeTokenWithFormdataBodyWithResponse Revoke a refresh token (RFC 7009)
 	//
-	// Revokes the refresh token and every token of its sign-in. Answers 200 whether or not the token was known.
+	// Revokes the refresh token and every token of its sign-in. Answers 200 whether or not the
+	// token was known (RFC 7009 §2.2). Access tokens cannot be revoked (they expire within
+	// minutes): one is refused with `unsupported_token_type`.
+	//
+	// Errors are OAuth 2 errors (RFC 7009 §2.2.1), as at the token endpoint: 400
+	// `invalid_request`, 400 `unsupported_token_type`, 429 `slow_down`, 503
+	// `temporarily_unavailable`, 500 `server_error`.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9797,9 +9878,19 @@ type ClientWithResponsesInterface interface {
 	// - `grant_type=client_credentials` with `client_id` and `client_secret` (in the body or
 	//   as HTTP Basic) signs an API client in; `scope` may narrow the granted scopes.
 	//
-	// The answer is OAuth 2's; errors are OAuth 2 errors. Form-encoded as OAuth 2 expects; JSON
-	// is accepted too. Repeated failures are slowed down per account and per address, with
-	// 429 and `Retry-After`.
+	// The answer is OAuth 2's (RFC 6749 §5.1). Form-encoded as OAuth 2 expects; JSON is
+	// accepted too. A parameter given with an empty value counts as omitted (RFC 6749 §3.1);
+	// one given twice is refused; parameters this endpoint does not know are ignored.
+	//
+	// Every error, whatever refuses the request, is an OAuth 2 error (RFC 6749 §5.2): an
+	// `OAuthError` as `application/json` with `Cache-Control: no-store`, never problem+json.
+	// 400 `invalid_request` (a parameter missing, given twice, too long or malformed, the body
+	// not a form or JSON, or too large; `error_description` names what), 400
+	// `unsupported_grant_type`, 400 `invalid_grant` (a wrong email or password, a refresh token
+	// that is unknown, used, revoked or expired, or an access token given as one), 400
+	// `invalid_scope`, 401 `invalid_client`, 429 `slow_down` (repeated failures, per account
+	// and per address; `Retry-After`), 503 `temporarily_unavailable` (`Retry-After`), 500
+	// `server_error`.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9816,9 +9907,19 @@ type ClientWithResponsesInterface interface {
 	// - `grant_type=client_credentials` with `client_id` and `client_secret` (in the body or
 	//   as HTTP Basic) signs an API client in; `scope` may narrow the granted scopes.
 	//
-	// The answer is OAuth 2's; errors are OAuth 2 errors. Form-encoded as OAuth 2 expects; JSON
-	// is accepted too. Repeated failures are slowed down per account and per address, with
-	// 429 and `Retry-After`.
+	// The answer is OAuth 2's (RFC 6749 §5.1). Form-encoded as OAuth 2 expects; JSON is
+	// accepted too. A parameter given with an empty value counts as omitted (RFC 6749 §3.1);
+	// one given twice is refused; parameters this endpoint does not know are ignored.
+	//
+	// Every error, whatever refuses the request, is an OAuth 2 error (RFC 6749 §5.2): an
+	// `OAuthError` as `application/json` with `Cache-Control: no-store`, never problem+json.
+	// 400 `invalid_request` (a parameter missing, given twice, too long or malformed, the body
+	// not a form or JSON, or too large; `error_description` names what), 400
+	// `unsupported_grant_type`, 400 `invalid_grant` (a wrong email or password, a refresh token
+	// that is unknown, used, revoked or expired, or an access token given as one), 400
+	// `invalid_scope`, 401 `invalid_client`, 429 `slow_down` (repeated failures, per account
+	// and per address; `Retry-After`), 503 `temporarily_unavailable` (`Retry-After`), 500
+	// `server_error`.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9835,9 +9936,19 @@ type ClientWithResponsesInterface interface {
 	// - `grant_type=client_credentials` with `client_id` and `client_secret` (in the body or
 	//   as HTTP Basic) signs an API client in; `scope` may narrow the granted scopes.
 	//
-	// The answer is OAuth 2's; errors are OAuth 2 errors. Form-encoded as OAuth 2 expects; JSON
-	// is accepted too. Repeated failures are slowed down per account and per address, with
-	// 429 and `Retry-After`.
+	// The answer is OAuth 2's (RFC 6749 §5.1). Form-encoded as OAuth 2 expects; JSON is
+	// accepted too. A parameter given with an empty value counts as omitted (RFC 6749 §3.1);
+	// one given twice is refused; parameters this endpoint does not know are ignored.
+	//
+	// Every error, whatever refuses the request, is an OAuth 2 error (RFC 6749 §5.2): an
+	// `OAuthError` as `application/json` with `Cache-Control: no-store`, never problem+json.
+	// 400 `invalid_request` (a parameter missing, given twice, too long or malformed, the body
+	// not a form or JSON, or too large; `error_description` names what), 400
+	// `unsupported_grant_type`, 400 `invalid_grant` (a wrong email or password, a refresh token
+	// that is unknown, used, revoked or expired, or an access token given as one), 400
+	// `invalid_scope`, 401 `invalid_client`, 429 `slow_down` (repeated failures, per account
+	// and per address; `Retry-After`), 503 `temporarily_unavailable` (`Retry-After`), 500
+	// `server_error`.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -10258,13 +10369,6 @@ type ClientWithResponsesInterface interface {
 
 	// ListParticipantsWithResponse List and search participants
 	//
-	// For an API client acting for a trust HR system (purpose `hr_sharing`), participants who
-	// have not agreed to sharing with HR are listed withheld (`withheld: true`, every personal
-	// field null): delete your copy of this participant and of every record naming its id.
-	// Giving or withdrawing consent changes the record's `updated_at`, so an `updated_since`
-	// sync sees it. Searches by personal data (`q`, `external_ref`) never match a withheld
-	// participant.
-	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/participants (the `ListParticipants` operationId).
@@ -10297,11 +10401,6 @@ type ClientWithResponsesInterface interface {
 	EraseParticipantWithResponse(ctx context.Context, participantId ParticipantId, params *EraseParticipantParams, reqEditors ...RequestEditorFn) (*EraseParticipantResponse, error)
 
 	// GetParticipantWithResponse Get a participant
-	//
-	// To an API client acting for a trust HR system (purpose `hr_sharing`), a participant who
-	// has not agreed to sharing with HR answers withheld (`withheld: true`, every personal field
-	// null): delete your copy of this participant and of every record naming its id. Such a
-	// client cannot change or erase a withheld participant: it answers 404, as if absent.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -10346,9 +10445,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetParticipantTimelineWithResponse Everything that happened to a participant, in date order
 	//
-	// Enrolment moves, placements, mentoring matches, interviews and outcomes, for a front end's
-	// participant page. To an API client acting for a trust HR system (purpose `hr_sharing`),
-	// the timeline of a participant who has not agreed to sharing with HR answers 404.
+	// Enrolment moves, placements, mentoring matches, interviews and outcomes, for a front end's participant page.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -10938,30 +11035,67 @@ func (r ListAuditEventsResponse) ContentType() string {
 	return ""
 }
 
+// RevokeTokenResponse400Headers the declared response headers of an HTTP 400 response for RevokeToken
+type RevokeTokenResponse400Headers struct {
+	CacheControl string
+}
+
 // RevokeTokenResponse429Headers the declared response headers of an HTTP 429 response for RevokeToken
 type RevokeTokenResponse429Headers struct {
-	RetryAfter *int
+	CacheControl string
+	RetryAfter   int
+}
+
+// RevokeTokenResponse503Headers the declared response headers of an HTTP 503 response for RevokeToken
+type RevokeTokenResponse503Headers struct {
+	CacheControl string
+	RetryAfter   int
+}
+
+// RevokeTokenResponseDefaultHeaders the declared response headers of an HTTP default response for RevokeToken
+type RevokeTokenResponseDefaultHeaders struct {
+	CacheControl string
 }
 
 type RevokeTokenResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
-	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
-	ApplicationproblemJSON429 *TooManyRequests
-	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
-	ApplicationproblemJSONDefault *Problem
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *OAuthBadRequest
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *OAuthTooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *OAuthUnavailable
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *OAuthServerError
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *RevokeTokenResponse400Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *RevokeTokenResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *RevokeTokenResponse503Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *RevokeTokenResponseDefaultHeaders
 }
 
-// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
-func (r RevokeTokenResponse) GetApplicationproblemJSON429() *TooManyRequests {
-	return r.ApplicationproblemJSON429
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RevokeTokenResponse) GetJSON400() *OAuthBadRequest {
+	return r.JSON400
 }
 
-// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
-func (r RevokeTokenResponse) GetApplicationproblemJSONDefault() *Problem {
-	return r.ApplicationproblemJSONDefault
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r RevokeTokenResponse) GetJSON429() *OAuthTooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r RevokeTokenResponse) GetJSON503() *OAuthUnavailable {
+	return r.JSON503
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r RevokeTokenResponse) GetJSONDefault() *OAuthServerError {
+	return r.JSONDefault
 }
 
 // GetBody returns the raw response body bytes
@@ -10998,14 +11132,32 @@ type IssueTokenResponse200Headers struct {
 	CacheControl *string
 }
 
+// IssueTokenResponse400Headers the declared response headers of an HTTP 400 response for IssueToken
+type IssueTokenResponse400Headers struct {
+	CacheControl string
+}
+
 // IssueTokenResponse401Headers the declared response headers of an HTTP 401 response for IssueToken
 type IssueTokenResponse401Headers struct {
+	CacheControl    string
 	WWWAuthenticate *string
 }
 
 // IssueTokenResponse429Headers the declared response headers of an HTTP 429 response for IssueToken
 type IssueTokenResponse429Headers struct {
-	RetryAfter *int
+	CacheControl string
+	RetryAfter   int
+}
+
+// IssueTokenResponse503Headers the declared response headers of an HTTP 503 response for IssueToken
+type IssueTokenResponse503Headers struct {
+	CacheControl string
+	RetryAfter   int
+}
+
+// IssueTokenResponseDefaultHeaders the declared response headers of an HTTP default response for IssueToken
+type IssueTokenResponseDefaultHeaders struct {
+	CacheControl string
 }
 
 type IssueTokenResponse struct {
@@ -11014,19 +11166,27 @@ type IssueTokenResponse struct {
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *TokenResponse
 	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *OAuthError
+	JSON400 *OAuthBadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *OAuthError
-	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
-	ApplicationproblemJSON429 *TooManyRequests
-	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
-	ApplicationproblemJSONDefault *Problem
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *OAuthTooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *OAuthUnavailable
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *OAuthServerError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *IssueTokenResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *IssueTokenResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *IssueTokenResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *IssueTokenResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *IssueTokenResponse503Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *IssueTokenResponseDefaultHeaders
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -11035,7 +11195,7 @@ func (r IssueTokenResponse) GetJSON200() *TokenResponse {
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r IssueTokenResponse) GetJSON400() *OAuthError {
+func (r IssueTokenResponse) GetJSON400() *OAuthBadRequest {
 	return r.JSON400
 }
 
@@ -11044,14 +11204,19 @@ func (r IssueTokenResponse) GetJSON401() *OAuthError {
 	return r.JSON401
 }
 
-// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
-func (r IssueTokenResponse) GetApplicationproblemJSON429() *TooManyRequests {
-	return r.ApplicationproblemJSON429
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r IssueTokenResponse) GetJSON429() *OAuthTooManyRequests {
+	return r.JSON429
 }
 
-// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
-func (r IssueTokenResponse) GetApplicationproblemJSONDefault() *Problem {
-	return r.ApplicationproblemJSONDefault
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r IssueTokenResponse) GetJSON503() *OAuthUnavailable {
+	return r.JSON503
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r IssueTokenResponse) GetJSONDefault() *OAuthServerError {
+	return r.JSONDefault
 }
 
 // GetBody returns the raw response body bytes
@@ -14422,7 +14587,13 @@ func (c *ClientWithResponses) ListAuditEventsWithResponse(ctx context.Context, p
 
 // RevokeTokenWithBodyWithResponse Revoke a refresh token (RFC 7009)
 //
-// Revokes the refresh token and every token of its sign-in. Answers 200 whether or not the token was known.
+// Revokes the refresh token and every token of its sign-in. Answers 200 whether or not the
+// token was known (RFC 7009 §2.2). Access tokens cannot be revoked (they expire within
+// minutes): one is refused with `unsupported_token_type`.
+//
+// Errors are OAuth 2 errors (RFC 7009 §2.2.1), as at the token endpoint: 400
+// `invalid_request`, 400 `unsupported_token_type`, 429 `slow_down`, 503
+// `temporarily_unavailable`, 500 `server_error`.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -14437,7 +14608,13 @@ func (c *ClientWithResponses) RevokeTokenWithBodyWithResponse(ctx context.Contex
 
 // RevokeTokenWithResponse Revoke a refresh token (RFC 7009)
 //
-// Revokes the refresh token and every token of its sign-in. Answers 200 whether or not the token was known.
+// Revokes the refresh token and every token of its sign-in. Answers 200 whether or not the
+// token was known (RFC 7009 §2.2). Access tokens cannot be revoked (they expire within
+// minutes): one is refused with `unsupported_token_type`.
+//
+// Errors are OAuth 2 errors (RFC 7009 §2.2.1), as at the token endpoint: 400
+// `invalid_request`, 400 `unsupported_token_type`, 429 `slow_down`, 503
+// `temporarily_unavailable`, 500 `server_error`.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -14452,7 +14629,13 @@ func (c *ClientWithResponses) RevokeTokenWithResponse(ctx context.Context, body 
 
 // RevokeTokenWithFormdataBodyWithResponse Revoke a refresh token (RFC 7009)
 //
-// Revokes the refresh token and every token of its sign-in. Answers 200 whether or not the token was known.
+// Revokes the refresh token and every token of its sign-in. Answers 200 whether or not the
+// token was known (RFC 7009 §2.2). Access tokens cannot be revoked (they expire within
+// minutes): one is refused with `unsupported_token_type`.
+//
+// Errors are OAuth 2 errors (RFC 7009 §2.2.1), as at the token endpoint: 400
+// `invalid_request`, 400 `unsupported_token_type`, 429 `slow_down`, 503
+// `temporarily_unavailable`, 500 `server_error`.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -14475,9 +14658,19 @@ func (c *ClientWithResponses) RevokeTokenWithFormdataBodyWithResponse(ctx contex
 //   - `grant_type=client_credentials` with `client_id` and `client_secret` (in the body or
 //     as HTTP Basic) signs an API client in; `scope` may narrow the granted scopes.
 //
-// The answer is OAuth 2's; errors are OAuth 2 errors. Form-encoded as OAuth 2 expects; JSON
-// is accepted too. Repeated failures are slowed down per account and per address, with
-// 429 and `Retry-After`.
+// The answer is OAuth 2's (RFC 6749 §5.1). Form-encoded as OAuth 2 expects; JSON is
+// accepted too. A parameter given with an empty value counts as omitted (RFC 6749 §3.1);
+// one given twice is refused; parameters this endpoint does not know are ignored.
+//
+// Every error, whatever refuses the request, is an OAuth 2 error (RFC 6749 §5.2): an
+// `OAuthError` as `application/json` with `Cache-Control: no-store`, never problem+json.
+// 400 `invalid_request` (a parameter missing, given twice, too long or malformed, the body
+// not a form or JSON, or too large; `error_description` names what), 400
+// `unsupported_grant_type`, 400 `invalid_grant` (a wrong email or password, a refresh token
+// that is unknown, used, revoked or expired, or an access token given as one), 400
+// `invalid_scope`, 401 `invalid_client`, 429 `slow_down` (repeated failures, per account
+// and per address; `Retry-After`), 503 `temporarily_unavailable` (`Retry-After`), 500
+// `server_error`.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -14500,9 +14693,19 @@ func (c *ClientWithResponses) IssueTokenWithBodyWithResponse(ctx context.Context
 //   - `grant_type=client_credentials` with `client_id` and `client_secret` (in the body or
 //     as HTTP Basic) signs an API client in; `scope` may narrow the granted scopes.
 //
-// The answer is OAuth 2's; errors are OAuth 2 errors. Form-encoded as OAuth 2 expects; JSON
-// is accepted too. Repeated failures are slowed down per account and per address, with
-// 429 and `Retry-After`.
+// The answer is OAuth 2's (RFC 6749 §5.1). Form-encoded as OAuth 2 expects; JSON is
+// accepted too. A parameter given with an empty value counts as omitted (RFC 6749 §3.1);
+// one given twice is refused; parameters this endpoint does not know are ignored.
+//
+// Every error, whatever refuses the request, is an OAuth 2 error (RFC 6749 §5.2): an
+// `OAuthError` as `application/json` with `Cache-Control: no-store`, never problem+json.
+// 400 `invalid_request` (a parameter missing, given twice, too long or malformed, the body
+// not a form or JSON, or too large; `error_description` names what), 400
+// `unsupported_grant_type`, 400 `invalid_grant` (a wrong email or password, a refresh token
+// that is unknown, used, revoked or expired, or an access token given as one), 400
+// `invalid_scope`, 401 `invalid_client`, 429 `slow_down` (repeated failures, per account
+// and per address; `Retry-After`), 503 `temporarily_unavailable` (`Retry-After`), 500
+// `server_error`.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -14525,9 +14728,19 @@ func (c *ClientWithResponses) IssueTokenWithResponse(ctx context.Context, body I
 //   - `grant_type=client_credentials` with `client_id` and `client_secret` (in the body or
 //     as HTTP Basic) signs an API client in; `scope` may narrow the granted scopes.
 //
-// The answer is OAuth 2's; errors are OAuth 2 errors. Form-encoded as OAuth 2 expects; JSON
-// is accepted too. Repeated failures are slowed down per account and per address, with
-// 429 and `Retry-After`.
+// The answer is OAuth 2's (RFC 6749 §5.1). Form-encoded as OAuth 2 expects; JSON is
+// accepted too. A parameter given with an empty value counts as omitted (RFC 6749 §3.1);
+// one given twice is refused; parameters this endpoint does not know are ignored.
+//
+// Every error, whatever refuses the request, is an OAuth 2 error (RFC 6749 §5.2): an
+// `OAuthError` as `application/json` with `Cache-Control: no-store`, never problem+json.
+// 400 `invalid_request` (a parameter missing, given twice, too long or malformed, the body
+// not a form or JSON, or too large; `error_description` names what), 400
+// `unsupported_grant_type`, 400 `invalid_grant` (a wrong email or password, a refresh token
+// that is unknown, used, revoked or expired, or an access token given as one), 400
+// `invalid_scope`, 401 `invalid_client`, 429 `slow_down` (repeated failures, per account
+// and per address; `Retry-After`), 503 `temporarily_unavailable` (`Retry-After`), 500
+// `server_error`.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -15266,13 +15479,6 @@ func (c *ClientWithResponses) UpdateOutcomeWithApplicationMergePatchPlusJSONBody
 
 // ListParticipantsWithResponse List and search participants
 //
-// For an API client acting for a trust HR system (purpose `hr_sharing`), participants who
-// have not agreed to sharing with HR are listed withheld (`withheld: true`, every personal
-// field null): delete your copy of this participant and of every record naming its id.
-// Giving or withdrawing consent changes the record's `updated_at`, so an `updated_since`
-// sync sees it. Searches by personal data (`q`, `external_ref`) never match a withheld
-// participant.
-//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/participants (the `ListParticipants` operationId).
@@ -15329,11 +15535,6 @@ func (c *ClientWithResponses) EraseParticipantWithResponse(ctx context.Context, 
 }
 
 // GetParticipantWithResponse Get a participant
-//
-// To an API client acting for a trust HR system (purpose `hr_sharing`), a participant who
-// has not agreed to sharing with HR answers withheld (`withheld: true`, every personal field
-// null): delete your copy of this participant and of every record naming its id. Such a
-// client cannot change or erase a withheld participant: it answers 404, as if absent.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -15408,9 +15609,7 @@ func (c *ClientWithResponses) MakePeerMentorWithResponse(ctx context.Context, pa
 
 // GetParticipantTimelineWithResponse Everything that happened to a participant, in date order
 //
-// Enrolment moves, placements, mentoring matches, interviews and outcomes, for a front end's
-// participant page. To an API client acting for a trust HR system (purpose `hr_sharing`),
-// the timeline of a participant who has not agreed to sharing with HR answers 404.
+// Enrolment moves, placements, mentoring matches, interviews and outcomes, for a front end's participant page.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -16079,33 +16278,91 @@ func ParseRevokeTokenResponse(rsp *http.Response) (*RevokeTokenResponse, error) 
 	case rsp.StatusCode == 200:
 		break // No content-type
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyRequests
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest OAuthBadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON429 = &dest
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest OAuthTooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest OAuthUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
-		var dest Problem
+		var dest OAuthServerError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSONDefault = &dest
+		response.JSONDefault = &dest
 
 	}
 
 	switch {
-	case rsp.StatusCode == 429:
-		var headers RevokeTokenResponse429Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+	case rsp.StatusCode == 400:
+		var headers RevokeTokenResponse400Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.CacheControl = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 429:
+		var headers RevokeTokenResponse429Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers RevokeTokenResponse503Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	case true:
+		var headers RevokeTokenResponseDefaultHeaders
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		response.HeadersDefault = &headers
 	}
 
 	return response, nil
@@ -16133,7 +16390,7 @@ func ParseIssueTokenResponse(rsp *http.Response) (*IssueTokenResponse, error) {
 		response.JSON200 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest OAuthError
+		var dest OAuthBadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -16147,18 +16404,25 @@ func ParseIssueTokenResponse(rsp *http.Response) (*IssueTokenResponse, error) {
 		response.JSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyRequests
+		var dest OAuthTooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSON429 = &dest
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest OAuthUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
-		var dest Problem
+		var dest OAuthServerError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.ApplicationproblemJSONDefault = &dest
+		response.JSONDefault = &dest
 
 	}
 
@@ -16173,8 +16437,25 @@ func ParseIssueTokenResponse(rsp *http.Response) (*IssueTokenResponse, error) {
 			headers.CacheControl = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers IssueTokenResponse400Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers IssueTokenResponse401Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -16185,14 +16466,48 @@ func ParseIssueTokenResponse(rsp *http.Response) (*IssueTokenResponse, error) {
 		response.Headers401 = &headers
 	case rsp.StatusCode == 429:
 		var headers IssueTokenResponse429Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers IssueTokenResponse503Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	case true:
+		var headers IssueTokenResponseDefaultHeaders
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		response.HeadersDefault = &headers
 	}
 
 	return response, nil

@@ -283,7 +283,7 @@ func TestClientCredentialsSourceRefusals(t *testing.T) {
 			}
 		}
 		_, err := src.Token(ctx)
-		te := wantTokenError(t, err, http.StatusTooManyRequests, "")
+		te := wantTokenError(t, err, http.StatusTooManyRequests, "slow_down")
 		if te.RetryAfter < time.Second {
 			t.Errorf("RetryAfter = %s, want at least 1s", te.RetryAfter)
 		}

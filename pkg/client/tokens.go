@@ -161,10 +161,10 @@ func (s *ClientCredentialsSource) clock() time.Time {
 
 // TokenError is the token endpoint's refusal to issue a token.
 type TokenError struct {
-	Status      int           // the HTTP status: 400 or 401 for an OAuth 2 error, 429 when throttled
-	Code        string        // the OAuth 2 error code, such as "invalid_client" or "invalid_scope"; "" when not an OAuth 2 error
-	Description string        // the OAuth 2 error_description, or the problem's detail or title
-	RetryAfter  time.Duration // with 429: how long to wait before asking again (repeated failures are throttled)
+	Status      int           // the HTTP status: 400 or 401 for a refused request, 429 when throttled, 503 when unavailable
+	Code        string        // the OAuth 2 error code, such as "invalid_client", "invalid_scope" or "slow_down"; "" when the answer was not an OAuth 2 error
+	Description string        // the OAuth 2 error_description
+	RetryAfter  time.Duration // with 429 and 503: how long to wait before asking again
 }
 
 func (e *TokenError) Error() string {
@@ -183,15 +183,15 @@ func (e *TokenError) Error() string {
 	return b.String()
 }
 
+// tokenError reads a refusal: every error of the token endpoint is an OAuth 2 error.
 func tokenError(res *IssueTokenResponse) *TokenError {
 	e := &TokenError{Status: res.StatusCode()}
-	oauth := res.JSON400
-	if oauth == nil {
-		oauth = res.JSON401
-	}
-	problem := res.ApplicationproblemJSON429
-	if problem == nil {
-		problem = res.ApplicationproblemJSONDefault
+	var oauth *OAuthError
+	for _, o := range []*OAuthError{res.JSON400, res.JSON401, res.JSON429, res.JSON503, res.JSONDefault} {
+		if o != nil {
+			oauth = o
+			break
+		}
 	}
 	switch {
 	case oauth != nil:
@@ -199,15 +199,14 @@ func tokenError(res *IssueTokenResponse) *TokenError {
 		if oauth.ErrorDescription != nil {
 			e.Description = *oauth.ErrorDescription
 		}
-	case problem != nil && problem.Detail != nil:
-		e.Description = *problem.Detail
-	case problem != nil:
-		e.Description = problem.Title
-	default:
+	default: // not the answer of p4w itself (a proxy's, say)
 		e.Description = http.StatusText(e.Status)
 	}
-	if h := res.Headers429; h != nil && h.RetryAfter != nil {
-		e.RetryAfter = time.Duration(*h.RetryAfter) * time.Second
+	switch {
+	case res.Headers429 != nil:
+		e.RetryAfter = time.Duration(res.Headers429.RetryAfter) * time.Second
+	case res.Headers503 != nil:
+		e.RetryAfter = time.Duration(res.Headers503.RetryAfter) * time.Second
 	}
 	return e
 }
