@@ -80,6 +80,24 @@ func (e CheckInMode) Valid() bool {
 	}
 }
 
+// Defines values for ClientPurpose.
+const (
+	HrSharing  ClientPurpose = "hr_sharing"
+	Processing ClientPurpose = "processing"
+)
+
+// Valid indicates whether the value is a known member of the ClientPurpose enum.
+func (e ClientPurpose) Valid() bool {
+	switch e {
+	case HrSharing:
+		return true
+	case Processing:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ClientScope.
 const (
 	ImportsWrite      ClientScope = "imports:write"
@@ -705,16 +723,25 @@ type ApiClient struct {
 	Id             openapi_types.UUID `json:"id"`
 	Name           string             `json:"name"`
 	OrganisationId openapi_types.UUID `json:"organisation_id"`
-	RevokedAt      *time.Time         `json:"revoked_at"`
-	Scopes         []ClientScope      `json:"scopes"`
-	UpdatedAt      time.Time          `json:"updated_at"`
-	Version        int64              `json:"version"`
+
+	// Purpose What the client acts for, named after the consent purposes; fixed when it is registered.
+	// `hr_sharing`, the default, is a trust HR system: it sees a participant's personal data,
+	// and the records about them, only with their `hr_sharing` consent; anyone else is
+	// withheld from it (see `Participant.withheld`). `processing` is the programme's own
+	// systems, such as an import script or a reporting tool: they see every participant
+	// within reach, as the programme's staff do.
+	Purpose   ClientPurpose `json:"purpose"`
+	RevokedAt *time.Time    `json:"revoked_at"`
+	Scopes    []ClientScope `json:"scopes"`
+	UpdatedAt time.Time     `json:"updated_at"`
+	Version   int64         `json:"version"`
 }
 
 // ApiClientCreate defines model for ApiClientCreate.
 type ApiClientCreate struct {
 	Name           string             `json:"name"`
 	OrganisationId openapi_types.UUID `json:"organisation_id"`
+	Purpose        *ClientPurpose     `json:"purpose,omitempty"`
 	Scopes         []ClientScope      `json:"scopes"`
 }
 
@@ -734,10 +761,18 @@ type ApiClientWithSecret struct {
 	Id             openapi_types.UUID `json:"id"`
 	Name           string             `json:"name"`
 	OrganisationId openapi_types.UUID `json:"organisation_id"`
-	RevokedAt      *time.Time         `json:"revoked_at"`
-	Scopes         []ClientScope      `json:"scopes"`
-	UpdatedAt      time.Time          `json:"updated_at"`
-	Version        int64              `json:"version"`
+
+	// Purpose What the client acts for, named after the consent purposes; fixed when it is registered.
+	// `hr_sharing`, the default, is a trust HR system: it sees a participant's personal data,
+	// and the records about them, only with their `hr_sharing` consent; anyone else is
+	// withheld from it (see `Participant.withheld`). `processing` is the programme's own
+	// systems, such as an import script or a reporting tool: they see every participant
+	// within reach, as the programme's staff do.
+	Purpose   ClientPurpose `json:"purpose"`
+	RevokedAt *time.Time    `json:"revoked_at"`
+	Scopes    []ClientScope `json:"scopes"`
+	UpdatedAt time.Time     `json:"updated_at"`
+	Version   int64         `json:"version"`
 }
 
 // AuditEvent defines model for AuditEvent.
@@ -794,6 +829,14 @@ type CheckInPage struct {
 	Data       []CheckIn `json:"data"`
 	NextCursor *string   `json:"next_cursor"`
 }
+
+// ClientPurpose What the client acts for, named after the consent purposes; fixed when it is registered.
+// `hr_sharing`, the default, is a trust HR system: it sees a participant's personal data,
+// and the records about them, only with their `hr_sharing` consent; anyone else is
+// withheld from it (see `Participant.withheld`). `processing` is the programme's own
+// systems, such as an import script or a reporting tool: they see every participant
+// within reach, as the programme's staff do.
+type ClientPurpose string
 
 // ClientScope defines model for ClientScope.
 type ClientScope string
@@ -1261,7 +1304,10 @@ type OutcomePatch struct {
 	Sustained6Months *SustainmentCheck `json:"sustained_6_months,omitempty"`
 }
 
-// Participant After erasure every personal field is null and `erased` is true.
+// Participant After erasure every personal field is null and `erased` is true. To an API client acting
+// for a trust HR system (purpose `hr_sharing`), a participant who has not agreed to
+// sharing with HR is withheld: every personal field is null, as after erasure, and
+// `withheld` is true.
 type Participant struct {
 	// BenefitStatus Working-age benefit the person receives, if any.
 	BenefitStatus  BenefitStatus      `json:"benefit_status"`
@@ -1281,6 +1327,15 @@ type Participant struct {
 	ReferralSource *ReferralSource    `json:"referral_source"`
 	UpdatedAt      time.Time          `json:"updated_at"`
 	Version        int64              `json:"version"`
+
+	// Withheld True only to an API client acting for a trust HR system (purpose `hr_sharing`) when
+	// the participant has not agreed to sharing with HR (`consent.hr_sharing.granted` is
+	// false), or no longer has: delete your copy of this participant and of every record
+	// naming its id. Every personal field is null; `consent` stays, to say why. The
+	// records about the participant (enrolments, placements, outcomes, mentoring,
+	// interviews, the timeline) are out of your reach until consent is given again, when
+	// the participant comes back whole.
+	Withheld bool `json:"withheld"`
 }
 
 // ParticipantCreate defines model for ParticipantCreate.
@@ -1690,10 +1745,16 @@ type OrganisationCreated = Organisation
 // OrganisationOK defines model for OrganisationOK.
 type OrganisationOK = Organisation
 
-// ParticipantCreated After erasure every personal field is null and `erased` is true.
+// ParticipantCreated After erasure every personal field is null and `erased` is true. To an API client acting
+// for a trust HR system (purpose `hr_sharing`), a participant who has not agreed to
+// sharing with HR is withheld: every personal field is null, as after erasure, and
+// `withheld` is true.
 type ParticipantCreated = Participant
 
-// ParticipantOK After erasure every personal field is null and `erased` is true.
+// ParticipantOK After erasure every personal field is null and `erased` is true. To an API client acting
+// for a trust HR system (purpose `hr_sharing`), a participant who has not agreed to
+// sharing with HR is withheld: every personal field is null, as after erasure, and
+// `withheld` is true.
 type ParticipantOK = Participant
 
 // ProgrammeCreated defines model for ProgrammeCreated.
@@ -11208,246 +11269,264 @@ func (sh *strictHandler) UpdateVacancy(ctx echo.Context, vacancyId openapi_types
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L37bhs51iD+KoR+A7T9m5LsJE7PtI3Bh3SSmc6XpBPEyTRmR1mJrjqS2C6RNSTLiiYIsH/tAyz2HfY9",
-	"9lG+J1nwkFXFuupiyXLS/U9iSVW8HJ47z+VzLxTzRHDgWvXOP/dmQCOQ+OdTGs7gqeBaith8jkCFkiWa",
-	"Cd4774256CstJIyJ4ESCSgRXoIieUU1CKuWSJCCV4DQmEdV00At6KpzBnJqx9DKB3nlPacn4tPflS9B7",
-	"/p5O67O8nwGREAoZfafIDUjFBA/IREjyYtJ/TXU4WzXuKxFSO1jT2BwWxfgf3r1aNdrP4tLsuQsc54Ry",
-	"8uZJqmfkIaFcLUASpgiHG5AkNDCNzCwS/pUyCVHvXMsUumfF0d6BlssnEw2yPvslhIJHimhBFpRpcgUT",
-	"IYFQdc34lNApZbx7zjnjbJ7Oe+cPgmx+xjVMQfa+mBUkVNI56AwzUqmEbIbomMMnPQrxiTERE6JnQBIJ",
-	"N0ykiiR0CmYlzDz+rxTkshf0OJ2bCe07pQOY00+vgE/1rHf+8PTULENrkObd//7PJ/3/Rvv/Pu3/MOp/",
-	"/OMfekED3F5EME+EBh4uX8Kyvt7X9BoUoeTtm8v3RNEJGABKA+cBMXtRdA7kGpZkwfQMN4LfXIloSSQk",
-	"MV0q/HbCpNLurC+GXNdepVzoGUj7JlNEwiRVEJGjs4cPjy8ItZOSxYzF4I3IFFGaxfGQy5Rzc5Sld09/",
-	"OB6Ql7BUhEogKhQJRGYHZoCQxjFIQnlEriHRSDIPz8hMpFINhjw7AkvuxRl4EOsbkLUdxuPHgcGZ7POD",
-	"RuhPkECb0cSQO4mp0kQCjS7smmeUT8HfIwLv7MFDwiweWVJ1D0ZEMR4W6FTbi+MQbZt4YDCqYdk8jNMI",
-	"nkEM2pBKdfXudxLZB9yaFDnSYn6ltOCgjnE/SzwWGi8MmjD7ltvSOE0iqiEa4Q7GbRThXhq5qUobiWBC",
-	"01j3zic0VpBv5EqIGCi3rI/Nma5v4C2dAlHs362EGON7jZM9Pg0MCC2veGwA2Mk5gt4bOaWcKWTBLxCa",
-	"OGNC9ayYUHgPjVjUyakmQs6p7p330hSfrB/gWyo1C1lCuW6dMSme2cGEUkwlnc+hfbrsidtP9sFizqVB",
-	"nPrZvuHxMsfIjEyoJkISakQH0TNmkFFpyjU5YjyUMAeuaUzUkofHA/LEI0Ol6TyBaMhz/qfZHAhDzrSQ",
-	"TGvgyGKuIBRzUOSGKXYVA1nMgBOmFdGSckVDszoSivmcaRUQSubCTDrkMdUgA6IEskBL25QTmiRAZcY6",
-	"C2qhekxUzKYzHS+JiCPcD+VEcENnhpEsiQLggyF/L8icKUW44BCYjUhNgIYz3KZZAeOphkxQmq1NJVAN",
-	"SpencwIMOZXgMORmu2miQGpytSRjFhmBny3eTE70goUIvhmV8xiUz28rlFZiA71GRDAP9A3YG7Dhi0El",
-	"p3iZl1BP+JFG7+BfKSgk/VBwDRz/pEkSM6sMnfyqrEZUTPgHCZPeee//Oyn0wRP7qzrBcZ9LKZw2UMa5",
-	"J4W6A+aZczJm/IbGLBpJu5BxQMYpV2mSCGm2O5WG7sxuzC/Zw/jtOBjy/BsUaWMiZGBwWMKN0+Uqw2lx",
-	"DdwOZ0FdVWL7nhbbtE/3/Emm3X3Jla5LkDcg7dbvBppjhVOOEJRjcvT49PQ4MPRbAyrKdErmoGciIlbB",
-	"QHJAdebo7PTx8WCnwHgvxGvKlw671J0BJBaLUSQWfHxOtBBkTrnhcXYRZCLF3HI1GkUSlEJgTSiLUUGY",
-	"8j7jypKxeSYMRcr1hVO4Mp4IZMpugBOezq9AmqeV1ah3AsCgh7p7P1feu96q6voF+D9wekNZTK9iuCvQ",
-	"a6MNSipZvBylxfTmIGaAZt0VVcjrzPkERFGdSsPRzBmYc7sgRvM1muuC5gLpvgDV0zqeIvOPdgdXb+wm",
-	"yLr5KpDIbOCureAzFbu26/n8udqe37y8s+0ajd9X8rbed0W/2/WxeUOvf2ob4W/JqeK5PfZ35N6ednji",
-	"KyBlDtzTsQ8DMaebX8Uw79h3Yp/444b7d+M260MovANCFXn316fkh7PHfyJuGhKBpixWg55vOOwcj7OB",
-	"7xPvyRe1SzTs2igiYfbALVjOl0wxxzefJOxpzNzKEykSkJpZ/TvE742NV3fjBb3Qwn1E9boKftCzQ62w",
-	"CjNzomHOqmW9zmBGz77uXidPY6eHWAO2NgZq7ggTpmGuVh2jBeilecm87YajUtKl+VwYZOtDzjmLSy8w",
-	"rr8/6zX6KQqT/J89BEvdJ4FADrxDzrdZglnpoEtrLxb1MV+DuPoVQm0WnOOVpU+kiyhiZn4av/XwzDl8",
-	"yqiXYUDVY9rppNsOP253tnPGX9jXHlQOOuilnP0rBfezwazqybgjqJ+NW1MnXN/SKdRp1iixa++loP0G",
-	"LPUc33gi3TRS2RkuozxG52Z+YcY4DSVYBhrHbya983+uv/oW1qXyISsXDDOx4ETwEC5IcrYg1wCJIoLH",
-	"S0LJjCq8huneYXmG+uY+mu2lEdPPbxqZq/UiNXI5Guqm64hUgTwfpqenj0IW4f8QELuM2tdqqTTM0Xak",
-	"XPDlXKTKGdhlW7KJIjbhSxMGcaTqi/2ZzkFl7ib7UOZiu3CXR3oGTJIbGqeAhmmOsrVJqqi5JmWvwQ1W",
-	"cn5nmLcJQQlKpDKElb/bXz6vQCpckz3+JrbgcKY6bHkZ+ZmUFo+n2kiCOY7ugqEUCH8gjvIjcJgwfamp",
-	"ThvQ8hchrxmf9ukUyJV91N7o4d0ukRACuwEVEDYhlC8NWgJP58isBQfL1I3Yo/EolBDhxcKv4koBXINU",
-	"IxrHYkGt9xPmSSyWc8MlKI9GzsFXeoTxUMwh+8mcuZ6BHC3sKkd0CiO3Spz5mouFL20LPHs6g/D6BW/Q",
-	"4bbQ0mYQR6OKrmFeuIVGN6c6nK0rka0z22cFuWoT9OYigpUy2kLjtXl0S63gEDpaDqQm2s8OpQCPg8W2",
-	"CpoD0lbq2SYY4p1mftV29ucVV21bnHMFoq3w6oDFazdnRvKCxwyJ/oZFIHpBL5lZJsD4yHKMLmLcAT/N",
-	"yPpAzNTXdX2weMipziVQg5+ee6T5OyP9EXZzw+uKzxLsZ3ynEZxiZphjnbXRhIZML5v5xDaML4LYMPfl",
-	"yCycg9xWaQAeqXXJY5LyCHn9gspohLjwefUMhzCkk5iGoEaaXkND+NFzLkVshJ2LmaISCJjvYogCYjSX",
-	"GzDqqMFyvP4f9JrIvnS1vJZ5L2IYUQl0fRPunYjhiQTaRFZ4tbr24alczeikYkRgp5IcSLZUruxb3QHF",
-	"/gs0DgpSq2BBCfw5OJoJqQnVt5ZdCNGtRJfPNXJ59OD09HSlRFqTO+yeG9TdgD89f07cowQfdUEMbokQ",
-	"kZRHIAeoVHRGCAU7dLXU16llqrSlesPQhMTHSR7+hZ701YznkDyhyY2zGZuokOOOKLGdLHahd1iReyi1",
-	"w23DRdt1Eveccf/bB3dO7vtXBqoUvHLGLSn6flHNdsL1Sys6FR6BTI1NYso5hiE6foSuE87UDL8MjY1u",
-	"tJcWpZSr5ksTqmCkdBotV68chzALQzN1JkdqRnGCDd9MpAhBqY3frHOmbJjSagJ/U80Ei6O+4EmqV1Js",
-	"5fbOvkquliRJZSIUXBCa/UlimGgiUpRtKc8CAI8EJ1ZvCAgX2ga7YHBQ11FUokbTq5gpDOWgxDxI8EFP",
-	"Kc1DT6snU3Ul4w9FTDXKvO8U+emd88Kq5kHLh1ZZXf4bEZNy4gF6cTMBqqtXgg1hs22nZXGgjr8WyE45",
-	"rXjPbBwkBr9gCKENMxI2tjGSdMFLAn2jOzaMlwPfjervwsfT7MnAX2wTXj4DpRnP73Yzwi8cc72gR5NE",
-	"AtcsBDVjidE7RZxyDeBQf5JK9MlBlLrb36CnJWWOYeRewXbfXG4ZNQAbWdO6ak1uOrVw0JUg3sYmhphN",
-	"2RWLmV6OxA1IySIYGSFh17CG+LM24LZrnjGlhWyg4OdGOJO5uIHAEh/TylAIYAgvOtFLtwpdbDE/olbf",
-	"9fZXDnWt2J76d6oWQ7RaEy7Hea93/T0BKbeHP8rsW72+hhDP4X93RnLQy3gWjTfB55zTbQeRJtu84AJB",
-	"PZK/4XI4s7L9oy0TWunYKoyjsoUmOHRTfUGT25rv+XFvZ8FvxDRX8K+ycr2G2cvbxeKMJglwiC6IFhFd",
-	"2rQBemWEbU0s7oi6lXfP5XJacrTw7q5KX1k0aRBV1RvudrTsPNT2C29rM97qvnmntkON7VQgkFMaYn12",
-	"L9uibOSD7cD+LlSGA5ngVch42lMTLtmr6RvweY3PaLr1oveScsUyLW0DTvAV0XaxqvL479zZYK6rA1fd",
-	"bbd67VqUNNxbHEwFYbRoRpBPGiSn8bs2F6Uvt4yqs+AEMQd4CGjDeNfuR9ZZgABgHH/xXz+uAOT7syo4",
-	"GhNpPxZ/DkYn/Y///x+aDuavDOIoz4gp4xcGUjRvD3/CkFhK/vPyzc8kEUa1kP2YXQOJhNYQkYTqWUAo",
-	"wTQpkicdY1QOsWGZg8YrU1DKMZHuw7ELLF5oOqmfgMZ6Vt+cqlG2uF6NDu6tpolemP3fMFjsJgohKjJW",
-	"68YzZLxjW6/cHmIctrpT20ahVyjnuyVIfhjv7OPbatQ0pDxcrru23UepegtoUI5LaODHSDggFVi0raqa",
-	"w3ErVXUVmt4KLe8SdzbCg8rJdh9htuNO4O9ApSq404FUKm8zu7jY2ARTtjz2L127eJePmfvTAS8vDBlP",
-	"jKBHPiz0qPjUrQ/+5y8vL+uHfA3L8n1ExaqIpy3ZCTeN31+3BGpel+JIvDgw1RxA8Wm1cL7W1kK+6ZnH",
-	"7dRNiFFGxuogZvtNb2EtiLp23qjuAY8gGgGV8bIR8q+B6yb9xw3WKIF3L9LnlMVruWAmdM7i5Si75lrt",
-	"WWY3wNd/fE1ees14tIqkLGBfmid3piB0ZqbZtOAEQJI5zk0WVDW5FldCAX3c2/v97keOC55RCQHK2JNh",
-	"XYNc8vbvGVG3VScsQmynS2T0kcMmW3upks3ZaoKpXiivMC3L5LPhy3dDJd3I2s2mN8ea9oN96Xabi0Qp",
-	"JqAUHrBBMgDZwYB3oOU4Tn4gFSfbxi70my7Zsz4pbCpL7pI0bsVhv7SCn/FpXqhq71Z4tNlVYLS9QLm1",
-	"xb9u8gECcXS/bH4XqjIyAF/fA77zWBtf57w3Mr44sNUOAj+mrgJTDz29KzYPw3cl/DP6vBuHwmbovBPU",
-	"rJQP0GQulCaKfSJzwfVMuTI1+Vm4vERfVjrldS3P+i1CMTtRpwNXVh/uzkR5zs0PKtKLbe1CtJfFxoqb",
-	"jv1Kle0Y66assklYe6WK6jRTKUFGjt799Sn5/k9nP5D/+38eDx4GWIfjT6en5vPDwcPBg+NzAhgPY593",
-	"ebf5IDzC6wk15DOqrI2oZjQBvMAYV+tVjF1Vx1Jdk3OSl4S1VckqZ9q8k35Dna+js9PT43ND8fmFCFNY",
-	"3o7xKTkSksA80cvjwIWXYQG6AGtlxYJPiZBDTsicxuaoIMIkZ7PbrBopF5pgmNzc/IKXMxbs+CRTdiQq",
-	"pzAY8n5rKbdsnWP/O2ZL8BkAjxOq1ELIaByY9YwlTCSomS3fNg7I2GWIhxIi4JrRWI3thOUKcdk8Zguo",
-	"xppVZmPbyoTCwcU84kp+kYgpg9kRVlMzC7AFRXENBNdggyYxLi0gqTKQcnUdAgKfEsMIXIK4GRSUsq+V",
-	"1+hq1mWwcB+pus7SyfEbW+8U94vBgRiVaaP0ysPZZ3A8g7PuFZrqGcbg2fQAm6FePxyvMB4uKPBq6GHy",
-	"voNivvvKzvCcFjMWzkhIuVnjFWQgsbMVtdnI0dnDH46bKrTVy7Fd2CrFY6+C1zivuIbjthUeI0ePTx8d",
-	"V8qPubVh4Tx3qjg14V4BMtxKUYOsXAGuYyX1cnyIA2enjx3RV8n1GAtApxw+JRBqiHDzqYSMx9gBLUvI",
-	"zN7KGBgf2URjmEnp0YL3GdHK+2wxpTJSgRBGXmdnZ5h2M7zNU97+G01x/GVU4mJVpvZXR4oR3EBsmGBA",
-	"GCeJZFybWciTy6cvXlwQjiUQtHXQOUZHNcEwndX1Jaor9CRHpJ66RNVKzYWfLolfuow8o5qSS5A3LAQS",
-	"iggCkiYJ1u3G4GqtQSoMl4zYlGl0FFau0k/7P3z8/Cj4/kvj5XmpUNpO7M0dOl/9xWXOpTnMrzCVQzUf",
-	"Ky1nKgUYVGpfsoHd6sJKJ1ugcsEUlIJMV3uqqjpca4ZmpEahO+Y1qlRMs+iZtUqnvLPPf/lYVZEOZNU5",
-	"j1tWDyfber6x0sFta37VCyRuaHxti3TbZth5GNA5peMHJTxY5/SrV03eIayCX9XRaYPs0cmJZIIXUB4h",
-	"OQOLt/g//aF3YDqV6zcexnAqb2kXZtMO0Gg97pAjVBN72B2rabSKUh2KOdyB7zIq54Z0bcFPI/mS1XUB",
-	"uX76wx24LVks81PeLivBc4DcUWpCIhTLnPzl9TwDyW4gOidFqk5Aypk6AfETdQLi8nRInqeDZqFL1GnO",
-	"wJIiXk+8Kshil9fD+Uv7fCP9dLqrVq8kVdreGjwaWW/aBquy72Lc/QzC65b15TN8v6cZDlL+YIVjuO5W",
-	"9vmDh6o5Mnh8wGFS2WWYE2TjoTXC+fYeZsc+t9JudsMQq8JpJUOsM6L8Ceuo8tZFJiKOxUKtxZB8jlgx",
-	"aj5+fvTln8ay+cOu4uocJ1m5+4KTrMM/bldnoIryZYzOwdOBR7tQxZxAP5QWlm1kFwrYfihktQawLSK3",
-	"YeXv8u4O5V2TlutXG687/9GFB5KqVILz6ucZ4Bjwj17oNI7RczM2T0KErmkzYT0N3lUQHK13cVEuoIhZ",
-	"x3mlgzUqC2wdGkg1jMRkdMWkTVbYPEBg7fhBC7GWkAb87VbFosGlxqxdzOt+xDNuFcqA9fDWWUQilN7A",
-	"nTUBKWk8slVNNzE27YuX9r17o37W1csSknRGKJYpw4tYdLUIc8gGVUqvA7Kg5pwKfJTfVu2stbDYUPW8",
-	"Uw5lq5Ssw3LaWczmIZhVptCZ/enl1h02RO1WPKGz0QE+VOELXS98uH6bPdnMIDZhCysjQNcmxxXUsAMF",
-	"utSZ5DBKdGlDu1Ckvz1631gpWE+elThBkzA7IG/I6Xy9rTiKb9qEzwPWG8znBs1O6r0pEI36PIC8RWR/",
-	"ORC4If88AZB9l8+RuTTt7X+W5GM7zuaek+/yn5jgtijOZgnrjbvMDtwzQofDP/6HMUDJ0XH/4+c/BQ9P",
-	"my+K38Y0hJ3UQDp8DPPaQbWbZ38KpUcRJFTqDFYNz6RSjRKQowXAdXkdIrVBDi27sO0Ad3zLnp/sbrOc",
-	"1q/xuUmNQsX0mh7/PURP55AqJJlKE5A3TAm5vjl3CPul4i2vuRb9UjGt+TRV7HbH4R9lHSJtdVArZLCv",
-	"kO38zLaM1vZ5S0vhD2TMdvWEKeLlam5TB+Su+dOGl9HrcC+vS4BXo/V08LiBkW3FoW7FOla7+A/GOlYs",
-	"rRpgVqbpViItUWcDLXaSTRYnUnFxkiR7gAhuY/9tDcuAULIQ8prApwQkw2IxAsP9Us700lZOMQ/0JcTY",
-	"mTUGKlEfwoQxppcBwQBZiAg1uyBZaEpc6uaSL6AX9Mx4o2LC7Bs3wyiboTFyJd/pLky9fE2HMvSKzdzL",
-	"OP+1qergjGqlBrZTHnSP1ZkNl/qlCyu7SjgzPkImAkptWPzAa6lakdCtvU7rF4PaOQqaw4kbgk3fcGOu",
-	"abnEMHps5e9Cne0dz9qlS736VU1lS7nS2GuquTlZZ2+zAg3qtTM10zF09Gqrc/wP714QTudZ1WIjbrC2",
-	"sYXt6nhoF+VtJw666lAVTVQbinNrmLpqsmv1YX2avYBup5bwqkO2mqkEqm/fn+vTyAmwlin91kz00yhK",
-	"bWDnKKK2PssarzE+Klc1q/y4xZit4dMOdVTeP63R+D+ELeXuarL2qxmClY+ygFZxNg2baoJb0/m0dWTZ",
-	"0iiqUYfHktdVprKgCGrrN+aJvK2KVrm59MZdX3ZA+FWWpjDdIyCueqEyNjBmfVTzKGj/3x//aSsRjj5+",
-	"fhB8/7DZS7Zth5kKE/Bk7tlpo43ikbvfFMNviXG2NuWX2mqsbOtWMIHNZm7iDxvNvG1XjAZGUinW73U5",
-	"I/NUYVoZmjWLerfJliL95bq7LQyiYAm1RXWS6S5Mk6Ix+YFMk2Izuwnl2ov43RXlbSmDO+hhI/G8V8pc",
-	"X6jvgFLX6YdRufPxZNmv4io0SjqMkhh9iwriySi7XEIzgHHshuZyXpSWAHoUiVAbrR8b7QsRj4QchSKO",
-	"AYk3FiGNRzTVMyGt5LOR7FQuR03BxXxWTIBZZ43y8V2el1E3NPJUzRvg5OefLslzPo0pj4hN5lC+YwSo",
-	"0iMxGYF9BNfLI6eSROYrhXX9pJ6N8FnKo9FSyGs1YxLynxY271OJ1D2Xf8BfmndwI67hncsZrfErTPas",
-	"oYUxvRuKIWd5oaMZq5n/j09X1zw2UzWxoXcupLKa9zSi0RybaQs5zf8OhZAR49Se6A2DRdvZZTa+N/KE",
-	"hkYxYti4FIy5g3/NsJpvSKXfNRgnZErnuVZhzDgzWFbpLNw4+2Ue7Znvykaoi5DReGTm6n6/GgW5oWpm",
-	"3oEd17L01uRVs/TPOK8Q683fdOL1kTxALcESg6t02d4D5j2bA/aSraG1oUm9fsetbKDWRiUbX6WtCht3",
-	"C2yCTXkx9dKdjc5fGEwHxU31ICsnH3jf2dpfQeElDkhuHIywS3JAWFaINCDCxZhv3y6g0sZ9nTq65bbu",
-	"pcLrzq3su5gry0eHVVaPNuhlG/jYGAE9n1O5XF1uFAnfefG7+8NnQzYeqWF9rTzYlbSwUFrZWdI9rSCU",
-	"oNe6O/FKA/hePlcMwwY0FkU2evkUXo2NRiDmI1SW/fDPzdGn3hw1/H0l+BQk0TPKCeVLV20iOVsQplQK",
-	"KiBKuBa45fITrpzJDCSQqyWZM6XpNRCmhlyLOLuuOKqUBzkmEynmhPEk1XZYpsgcJMTLoiTKUb1sg63I",
-	"sFpWqqy7c0lCNh1OqkA2qWYN8Y5NDbvssXbgnEoEV9BUhdbAsDiOhtiqBPU+1nBal7b4BUm5ZnFWQKU4",
-	"Evdqcy/iGiK0A69DBfEx+UegslGKVgBW2nJpsNJuswU0AdULkWryxr4kWdRVgFgcUpX10XLt3ATiGxCV",
-	"0BAuCJb+ifz6EfZh7p5oqB1B+//++PlB8NCmqHiNGf6D/If/1cfPLf6QDwrkblKB80i+hmslLKPT7B/c",
-	"Y+h8lpyz6u7n/hTay2IfXbJjBrhtvYjmcO+6EO52sUntssO3SB9W3w162OL+DY+XRWDi2qdeva3P6xQX",
-	"stCeQ3VPbbDegRcI6fFADiC7hd1cS3dQ/EYHVFvk322rgzqYr6hVhVe3aIyFMmrimorrHqqwW7/DqPVm",
-	"JX9iDWI6ZG5SdpJbXm+7o7xv1U7L59NxGjl/uLJeHA+xyo36bxUf56C0XdYPbYwNmgKPbJfbp1jbjJjn",
-	"jFKCHggyldToLGhF/mh+eRiQJ3lliErI3OPT25NYjSI2dEt20UtDrLctA2hfcTXs/BfxzvxssVYG/Fpl",
-	"P0qDSwjRZbV2a/62FONOmKxMv6kiucNk7+A6cHEHci5j4wcSdflGdpJr46isQhW7FkS3pZKtEGlLXt4h",
-	"ueshRiJxjgZhsyUnrL17poIwlUwvL828FvyCpnr2sE561hIsGaOKHP3nL+8D8jx6dvnElnj94fT7PzsH",
-	"wNs3l+/Jyc2DEzPgia3USYxSpLAOJWEcDbIhtwUHXflQtLwxT3wm4sjac8ZkVO5OgEliIH9Bnrx94apx",
-	"KpKqvJin51gZ8qZh9AyWZAES8nqf5DkNZ8SgoOUpMVNaFa8QpgkHwHqUBpyxWHiupaeeI+f8szVvrRMg",
-	"jZg+l0AjjJ2mdhH4LabExFnzQImxVEe5Hz4gZR89NhMMqaaxmKZwjip677znZE2poTrJHyNHDYOweSKk",
-	"VvkQ71JOrtL4mrgfyJEHVHzD53Tq3F4TnPes8CwxYluUsVRBTTWuoTyiD57ycCXgmLFbNlofswFAIY1j",
-	"kK6pY0l+FGC37fi9m/HS4vwfSmurvZUDFyVT4Oqd4hYwb3nFUJJx81tcQPs15XQKBsdd6Usf8zfBIQn2",
-	"+P19ue+qJ5/5gz7IuHfeKxNx1cR0TqfGR4PfCeJ3gvj2CcKTz1Z6fvmCoawTYfMFuaahLioi9pKzRVGL",
-	"V9XCMvB3q9kqvP0e9t5KSKjMakpJ8ouQ18Necf7qvNaEVlnnu0xRRZ8H5t8hb8CYoEAnEEkMZDETBD39",
-	"5mQGQz7kTwW/MVJOcDWwBcrRl6o4vYYR+lYxBlhdEBYpQiWQDx9ePLv50wUxhqbSdJ7Yr42O8OjRox+M",
-	"9P/w/qmZeciNimZ//sc//vGP/uvX/WfPBuS5Vx7emhV5fLNf/93F4/7xVyU4iUSYzoHriyw2ecjtPYSV",
-	"6YgUYjKxff9cbZqURyDJ2MY9jwfkfVMdenI0Lh/6OBjy4itbk3t8jJtAg+hTCHia505pscPj76VK+Wbk",
-	"orI+3oK8wrUmGIO1JFbtJkfjmM2ZxjLt+I35y9PLx8cGpOOjwhAOCIuOx0RIsz2EM57pOHtCMR7CGLGJ",
-	"8VDixR+NiVrycDDkqL1RrhaGyB6ePnDFtl+56uVjW8rn+Xs6HTttjYtUKjJ+EcE8ERp4uOy/hOV4QN4+",
-	"ef/0JzxCRJ0hn4OcGuTShkSxMcCjH74/rgwz6WNHgnGAicFUQkSUloJP46V96YcHD07PCSULoNdE0ylR",
-	"aTgbcqrI+JeTYe/RsDcmHG5AErzBBHU8IB9sdXliQ0lo1Bc8XjrcxbORMLGF56n9rOGTRhUSE3bIzx9e",
-	"DXk4o5KGri1yFgP/4f1f+38OsCa6q2lu0ABJ5UpEy8BNaeui207Kigizuu/PyEv2Izk6e/TgGIntQ1b/",
-	"G+NMByS3svOC60yRCIvkK6pTiVlFQhIVi0V2z1cUOv9OkSuR8kgFRh9eenpudrqPTx/Z06VknJGTOilV",
-	"fc8SCvDQS7Xajxgfclew/fiiuYmDm6n8I9J1a535wZD/bOvG+0Xjz0tF45G9RRDT5QWh1twwPzOI7HYQ",
-	"BnQOQ15DyqxkvfUhEeq4re3cYPX8mIXgbvcc136TACd/M2eGwRXklXkiBHLzaHDqpRgg9/6v//G/SRPP",
-	"NrLK81Cd904HD+zbxmyjCeud9x4NTgeP7OWUre11MlhAHPcRdU9+XVyrwa8uRWlqr6nzM31h5NjfQGNn",
-	"UrxFxytKHOXh6WkmjVzwQ7WNhjVgjAW6yj7F8VHIVe/pEON/gSvyEpbkErQj8McP/mSkqGdy9s7/+dEL",
-	"FrAVXdOrmIXkGpZOeN2AZJNl2eg0xjydKrx1TPWs99GMemLDjP7dBRTXV3yPYHEzNADmQ7LG7qXAbTJF",
-	"0sTbZb4R5fZqONeyc6tGlWHcphYdYLdm+iUqTY9PH7UNk6/rJEtoWhdAIeWu2UTe4+KoxB8dZzvuAqIR",
-	"3QnrOxWvFZhGGD9J2FP3GOq2tjWCaq3NUTxy8soI7d6XYOWDT613bY0nP1j5fWnENz6PSjF27M+CsM8b",
-	"XJTFma4Kr/q4R5zJQYlOz0YOgoqPmPha/cCqyNiIYmt0Klxb/6xbFR+/lLDNnHqrWeEzIA+DPrrCMM1e",
-	"aycCjSqhvOYz3ylio40C1+fFCI9rgERhfxhUQ8iMqtmAXApbXhYFnVHl1JBzQSqizWhELvIhk7rCGDUx",
-	"XZKFSOOIXEHxiJ17QJ44wWqY7pBbqWhmtoI9860xRWZUzmNQ6ty1obFWBwdsoGM0Jys8yzRkzeP86Ht5",
-	"It+PIlruHrXc3c6XsjM7L7RTwuwHu5/+F6ZnlzaCrAG/7eKiQd5tyR7B2Ng0QKUyWjweszs9gwUDG0Yb",
-	"gc3LNEp322rcYyf4zJegl+nrq57Pn3NLvjtSewdTprDTDPcojhwxnZEGweZf6KngIRy3kl+dq598pgkb",
-	"5TGAX1wiBeiGEKMXOvdqKy2SLBUmo/ysJxHBoG9MCjW6ok8Tgxri2wDxMuKX0O+sqcyGbe/Uu/NzQHou",
-	"nUIHp2vTPDo2uwcp0kRhhtsWW9iadu6aDv4Gem3gV3QQVACMtVDI/xLe96p8cCNtICOrNGK6XwR/t2tL",
-	"5sHnN78ZdallSOryYoqBVoQfdwxkcyRuPVI1yHp3A1ZAtuVwEynmzaDviFlpG0yLzYfaq+abk8Vq1dde",
-	"ilha27kg8O5hmrRef+5Wtdc840ncwgWKcQyNSrCVL6qh6yPeBKCz134WE2xi5poVDsiT3At5ShYzwKAa",
-	"IVHjRJe2fWtBFbHOvaNyr9HjAXlSurSutVJE63HpQqvdnod8zniqQR2fo37LVOYbdJ7Qlj6P6MF73u7s",
-	"rfVBta5G7fWBzPxm5+Ts9HTIa5Hygfm+dQEBOXv4g98YMiCPTx8Neaurzfx+Wumz2KTF2wN87+719qHB",
-	"l/PpDHb5Y33qLxaLvqHjfipj4KGIbEzgdoOvYRyctmpn2ILSOpfxbJBIz+wL3QSK+PAjjfKFBL2zhz+s",
-	"+d57IV5TvnTvqrUdLPjyB6+t5CYsBV++ROxwVVs63DSZFlkh8Rztj5u9d+X7tFYe0vd72/4lb2ebUaRL",
-	"9xhbbxAGINtbhaLzLXIVY9mah42thRcjxJi/qeS1Bqz4dmUzti2pt45yH123mMqX+fiEw4IklMkLextV",
-	"Ghp7pAp5rdDSsXcGiQQFXNv7B+Q/hh1Jx019vmlghbWDbPxN4f4mOS+tLr2h469bf648upueirV6xHjR",
-	"wti286WK/PT+/VvyI1UsPM4AXTLqGL/IO/LO6ZJwKqVY4EAuGMdF6SAX9dwmTGWM9DtV6S394HhA/mqY",
-	"guMIZh0508UWsOrCeqWZGnJzuImZRwsxIE+8Rqc218neg3DXMvOGxinY6mzKjCvmTJuX/RU8Gjw4vhhi",
-	"j2Wv+7MnLy6KSVwn64zBk0iAbT1sBBeKCzblQqIXZci9C9CALGZUI7+xoyq/z27g7kc7W3BjW9wh9y8b",
-	"t+qlHTi+59+7DoYcRVK9c7bfM9s1zG7vku23yM6Qa8jr3bFtA+2sJ/aFu7v1W+COXS9bA7XjwMnRlrbZ",
-	"TpxWe1xT18a61uE6qDKEIc+y3JqbV5uXO9pXO3AY9OKQL7bcztp8+6DWlLom6smRhAT9S1nTYxWQxEbt",
-	"GSS2EXH4RRRJUOqifJt3jLpCV/fn+uNmsSt1hxdKpXtVHUpZoDvWHCpjr6s47HJfLtOwyWio9EIvuztK",
-	"RLzK74EPZ8/iVFtrNDv0qxb8qmn7VZLo7tBOjrAzuDUT7INYvxMJPfPD0yHPCDd7BK2NhghTl7O6LcB/",
-	"FpeGpRqI/fLLL/0nxZIb/JNjlKvGFIvnfxn2krPFsDe2tXi9XvbetjNLpRDKhUgYcisTLlyBdTsO0wQ/",
-	"GOvL2yXxZL3dcHFyVQv6yzemz166SOWjTLaWTbR2ddYWmO72lD11z3wtXrI8dmxHLrI9eN3yPKH1mIs9",
-	"gSLMvl6LJl4Sd5QEa5IaPdy2as2CUJjCfgUYT9q8IqnVqNu31bzB9ddyBROBkWfrLabLN3bHbjF7Aqtd",
-	"Ym7ju78WqQW4NjnFMrAfyZRjJoJXAfq4zUuWsYDui2Eb/IhV2CZMl6N6v1MkK1TlgrjI0aWGhDCuhY0n",
-	"+r7/4CFZAFyrgPwNNHlhfjnrf+9/d2lOHSLysP+IRHSpvOIkJE2IFkSxT8T2EjwetFzf2oPamFd519Mv",
-	"YdmzuLR7/c+u7jA3vw4yHZe9X/X9bT2Wu0Ihb2Nj0TgaacT/skw8+Zx3X/jSFcSUY9yemU/bJaJd5f25",
-	"QFzFqfAGsesY1rk49Btj3OLSEKMXbTJg+VytorEtM5lgTPAGXARDjfu4lj9uJ5hwvrs1+r5etGzkDy7v",
-	"JENNcoTeOC8I/LiLaeQFqrp16efFY1+LOu2T2q0V31oVtLtWpfMDyLXpfaqN+WyrNccCgQ6kPBYLaNMU",
-	"PRxvVxbH9kCwb/I4K0Ln7jrcpo6NLTDG0WKIxgOCYIqNnodFAxWBmE2ZTSwgRwZAVNsEXIuM3znLImiu",
-	"BUwWWAusnHmWVTElgsOF9Y2misbW3U7OHj70q+jLNIYs1HHsLWYkbkBKFoHrvzEm2RfKZU5gNtRxkciC",
-	"82WFQvPVYwk7RY7OTn/IfRpMkUkax8fO35+dmO1dZEGFN0FD7hiU4FkSQJMi/NyvmHcfdeF8gYdRhwv4",
-	"/GY1YizQi25/AwtCy2jXqCyXWEBN9J189psfdWrNPnrun/22KSlFacyvS33mxC+I2cafV2rRlVZVt4++",
-	"a0WFEy0pV8xmNmCry7tbW6ukyqQT+a//+b8KHms+2EKp+Gfe8maMDvaxkY2RpHiN5dLRrCxw9SRc8hof",
-	"cqwtPCBPOGFxDFMak7m4AZthaBm/UOCa37iLQEw1j2OxsPfnakBeixsUSsITmEPeICYxj5smNMQPyuaM",
-	"mVcjYcbB4hHZ/JjpmjnembbOOBtEEGohm4TK+/z8biFYNraLtiT3YrF3bROtz3G89EtzLF+RofTaYJHP",
-	"ggjFm3GDSDGbQLgMsaxQl8zIq/R2m0svisfuo7m0Ct95GKcRPHO1wNosmBtbIufeWlh5Re/1SCA/s7xA",
-	"+D4trHy2bgvrQDZVgeZtNpU9fAZlk6pJoX/hFba+lwp9vsDDKPQFfH7DCj2mh5cU+e9UgYWY302JYzgt",
-	"WFjj0Cef879XZSe9AnqDGXlazK+UNqbv0djVQjwnBgPGxzZlWi15iAa/y1xUAAOCnHLNpCXLVW9BFCVl",
-	"ZFW6k+Ph+2UjjWdqZ3bRlOZ4rRsAg5ha+Uib1eWDa/8suU0Hsvv4ukwuwaGda680ZnwC2uuNxa7oYb+X",
-	"Fp7QPsC9xVeNn11838baGqWr+/KigdvnN+19V4WmUy1/nT392j387SrnFjDfyu0Hnted3HyUUeReKudF",
-	"dInD+TYd3WuguUJHL+/6virq5VUeRluvQOo3q7Lj9gl1yEi0KGvvLVjYxrVPPuMf905Nvy1dfFu6epmf",
-	"tOnqNZjdEa/+drX2Ch9fqbVntLRXjX2npLFftb0q0w+gu3/9qNodezS31Sa7tPcN5cAJ3hX1GV8R5G+e",
-	"esHvoSq/17Buu+s14rozIB5IV3WY8Z0qVnIfGFuHKuxAe28jse3yDhSK7WCzd623zhpraBR40VIcFlkV",
-	"iZgpDdEFofmTZEYV4YJ8ePcqq30hFpjJ151ndSAXeL5sTIPIuoOuZKLrOD6+ZX/HHpKdXO/UTQT8S/NK",
-	"Z6mhG2hCvKIf+f59G/fYp7EzT8b99mAc0nPx+yWjw7W1mOrJ59yPeh8dE787JNZ3SOzfEfG7A6Lp8mHf",
-	"HoivwPNwQI/DN+hpsA7nTV0NpdYtnbrym9KTX0u200bKqr/FbpVVwrRaHbO7CtzUSvc2LT1SI2xBvvZK",
-	"I/XUPN+QsP+UKjCGIGDI7A0QBVSGs6ychpmxLU//X53lNLt7Ve5TQffPZbVvp4TSOxfSDY2zmhR3UaGW",
-	"vCFA6ftVWru/8fuqu/tr3FiDX1EzpTZ0tN/jbCyR7NqsVRrMdpxpE2s9+VyxxDuzaSrn3kRY60Puzcu7",
-	"pwGX1bImwDbFbH93L6LeSo3odmR0h3pRmdFtph3dH4ToVFSqjf+69JXtCOtkDvMrkOtrM6/d87+pq5LN",
-	"ZKoF6f0QrZhiY9ejZaq0q4xTanq5T2azGRaefLZ/1F0l1TrHc3EDdbRcq3uDMV0QFoTZyp7UQWhwAHlp",
-	"d0KoW5HNoisfDzlimXKij/d4VkE7oH4VjDNb/zMGepNlipeWmevJVTPeHeitzfi0gTs9iaJdYMEhMeBJ",
-	"FOXHjxFQWx1+RmepDsW8FMFarVCQKk0ZdscbRSmMbFmyvzx78v752LXgzAbB9t9CXmcFUZNEYt1CUDOW",
-	"uAzOR30sLfx9H0tTEW90ewlFJjSOFYlSyAqgmZkw3dJR3xJ07p9zXkyIhjxfBJVAYphosyyS8hiUImNm",
-	"L3RGzj36F/SOYopqpXUmU7Z2a1NaJ4q2DGDf7q3W7gNvK+nJtx4vAqUZp3oTL8Ez7532mGNhzfru67K2",
-	"8OJGSrk3Vfkc5q5h4jsUP9CtXE7IR94xq9aKfDkH66iywmKJHqCxrcl3hZry88u/PiEvXr0j3jSuOruY",
-	"SlDKfDZvkVBwxZTGmqquCemQ+28dPX/99kFAnr9++xD/PcN/H2MGGcyTWCxtA+Pnzz48tGllVe54MeTP",
-	"n30wYzz78Kj//NmH7/G5SSqxNQZEaVgsUEuK4vWC/P3Nqwf44I2IU64BJH7989vnD/o/v33+KBjyvz0x",
-	"S3vz/qcH/Tfvf3oUkMtnz+07HIu7/Pz+pf3oaugeD8g4IwNkhxFIdgPRubeTYMjLyw9KCwga1i1kvuz2",
-	"MiwORe+tM8Yu7zA3qRlsfutXqTYAp1x+ZVEu7eGxhIqac/LZ/XXv7la3Rv2v63KV8oy/d96xlph6qx8v",
-	"B9m+ZWbbhZZb5ldXD0fkkGuWoivvWgsq2utl626IYs9exUytOsB169eMnqv8mI5LCJn1cacNxmK3g7Mm",
-	"BvwFdDow3/oP3kdLb+1bSdeIhEdkQucsXtraSfu4o2yz/T5pkJzGI7PDtQtPupfeweROS827moijDTNF",
-	"f7Sv+TXnm++1JyAljUe2w+IGF9z2vUv7WlsdeZBUYeM7mQJWjcRu07HBh6MJjRUc+0qTuiBXQs9sRUXb",
-	"MaINK+zAhwsh9ahxtfXqb3G3nVMOkMjAo4yUkzJHynhc6etVF95vS6mS99LE8pa44+vu2shR716UnGk/",
-	"zAahdfK57JzrtGGeS6pSCQF6TfEhJvi5FQCBrWInJuSKST0LiDk9GmpXYU8FxCASej/Q4zADkjHyIUc+",
-	"BjwE9LUuWAKR7WvnOtAXHmjsUs+wVh/VZAYxDjXH9yKmQmqduEZZYVFgq9aKhbs68C4yzeBc8H4CUglO",
-	"YzKhoVbkKKtha8vJWi5JQqphKuTymChNlwFRwnXzkpC4RhssjgmNIpImdnKZ14TgRNGlImPL85ypNyAG",
-	"ls32XIMzwzx8O2LbyKjD6Q5h0+HEtQJK+RlFVNMuVtVm15Uht/ltvPf+7i/j16zYvxaBb4oW3sbWCczY",
-	"HQbu14IqifddhmXcHSJ0R4/6rqpOi2ULAXCSAMi+yy6o14rdHKMaPehWYiqzFwCZhcPmLUnLDMAy0wB9",
-	"5SI1bLd/DUvGp+fWc+6DA/3xM3oDRenYcrVMrKxcFB8pSpQfqTScEarIpZYAesifiRCzebwVMj499nh3",
-	"eaUkphokii/lwh7MO1UOhl1FG5j8a3oNbwGkF+i/B3Uon+D39J3DFBy5rvmaZ8LDVY/68vuNMpV0R4h3",
-	"07Zmc4gZh9bb+byCLpbFNVpbTEPA8rFBvWRP4JfYNCpT5iEJXK3DiRRcE+CRIQJvzzZHL+gU1e+zte6z",
-	"c2Y2R4vDK4PXV2z3YYNgPbP8yujMNEmAY3PjMiKaw3RKvIxA7k/LyDA1x6xWbHS3Cx4S7igYw+jwFhy0",
-	"ct9CFFjuPSdTMWiM2HhbLPzbjdnYdYTF7mNAdtoZZ6PEkxwBVmSdiBhGVAJd3y8nYnhiXthVxbl8pXdS",
-	"dS6fbQ2nWk5DBwoK8VhKSxyIx5/Wbs4YMyCMKxZBuePMgvFILArPRyFlXfhI3v/AiE1MsG9rsZgD+d56",
-	"3LIFHkbDLODze454jsIkSlFva2ldUkL1mng++Zz/fe+iHG5BDV9ZnIN3mF2BDhWu1eoS8+C2f3nQpl7n",
-	"i/3a+mcmHvja5MXKmAefqnYW9VAJVAQeQTQCKuPlmHCAyNhpxHyd9VCrU5Zz9u2Isvbs6itUjgOES3zt",
-	"CL7Cy5gznG4fY5PwyLxqK6Iiise+mn6c7i5ofRU82+PT7M09K+HZfGso4Tn4D5kcVnhgQ6ppLKapH0fm",
-	"YdLK2+js0XurGeeosOOb6PK4O7+Hzs+lmWHY/KHiGLWwxs+q06zxipPP+d+rUq79s97iHid7+2DJ1gW4",
-	"OnB9My9b9vJaN3nbk8pdCveCle30Fm9/p7+CUgrRWtw6dYrWBnJJ1apk6Q8K5NcjUPcQdCdFDBv53PYs",
-	"ks2BrJbGeLC7NzAl40bdi1uSP1EM49RtfjCLcO0usCdYI2CEo9u+l6DciEWh0lL0jb3JJZSYgyJckBmb",
-	"zrAbI+V+ZdMmIW9geV/lu1nbYZxeCJVv1d+1AoOzgi+Icw146/PNk8/mv1XKhcOxvfKDNovRrO/+GIsr",
-	"QG9VmRa4r+MCcaexJ+/Hz+JKREsSotTFSz0mkRkZvjMgT0jEFL2KIcItfKeIFtfAFVFaJFln+4wrKggF",
-	"j1Sbt2Q7tnSHupSVQQfwkXwzyJ4rbw5ZUHgJmSERYSv8JBV+VLQB69Ll/p4/9e1eNW94p2lBslyVGxHG",
-	"QjE+HWGj53uTM+8Wfy+rV2Nix6/iiogkEVKnnGkGO2id+/e84em91Nrc8g6juGWw+f2usox4K9rj5l+d",
-	"fC76d9+vm8mtsf632Bm3ANa+Oe/vXXEbG9/vL+V6N3SwX+U4l8oH0I+/Yrzs9nE6/NqgGW7rtHYKkDcZ",
-	"7qQy7p33ThA53FBVzvgT0FjPAqO3RIyDUnn0lTk2SUNNmFYQTwaeLzLDX9VUjM4ah9ko17B0WWg3INlk",
-	"iTGj3lhm7Q2jvAWRxIBB34pNOWE8IEazsi4x5KbGrmAc//a9ZoOy2dy0xNc0nDEOhehyGQ22tttP74ha",
-	"Kg1z5RxwU0m5hoioUCQ2hTtbe8L6boyGWTCimODhB7iROY3Q/DGgWcxYOCMTBnGkzHfW+I7IEYcbdPEZ",
-	"G/yGximo4xK0ImetlOd6l3JXMLJwmdNasdpBNSq0adl+Cr6Br3vSwQJiNmVXLGZ6GZCQJjRkeok7oiRm",
-	"EwiXYQyDhvjYpql+EfK6FDmPRezgUwKS2TRHAykhr/sSYqPkkRioxFD/hkCtQUPISOOsWMjGp1CsY+M2",
-	"+OLVOyw+ZTG4VvnAP/68zkEDEKWY2EpWNLa1rYrEBBW44/Ub+pbWY5M6vW5ulV4LKFFqc75qtktwdm/w",
-	"7/xkhImQNoj7yAjKS02lhshHuILx1Cf8+adLV6s0KNdCRFTMfonAGExyiYvgIAvWYIt40ZhooD5LKJdM",
-	"bC53md8g2Qt6MBLR/NyfCNlHNPJv7QvEKG6KWnmOpujQMssdkLd+StIFpvqn0nA1SJTN86+nxw4aw7lV",
-	"78vHL/8vAAD//w==",
+	"7L37bhs5ujj4KoR2gNg7JdlJnJ5pG4ODdJKe5HTSCeJkGrOtrERXfZLYLpE1JMuKJgiwf+0DLPYd9j32",
+	"Uc6T/MCPrCrWVRdLltPT/ySyxGLx8t2vX3qhmCeCA9eqd/6lNwMagcSPz2g4g2eCayli83cEKpQs0Uzw",
+	"3nlvzEVfaSFhTAQnElQiuAJF9IxqElIplyQBqQSnMYmopoNe0FPhDObUzKWXCfTOe0pLxqe9r1+D3osP",
+	"dFp/y4cZEAmhkNEDRW5AKiZ4QCZCkleT/huqw9mqeV+LkNrJmubmsCjm//j+9arZfhaXZs9dx3FOKCdv",
+	"n6Z6Rh4RytUCJGGKcLgBSUJzppF5i4R/pUxC1DvXMoXut+Js70HL5dOJBll/+yWEgkeKaEEWlGlyBRMh",
+	"gVB1zfiU0CllvPudc8bZPJ33zh8G2fsZ1zAF2ftqVpBQSeegM8hIpRKy+UTHHD7rUYgjxkRMiJ4BSSTc",
+	"MJEqktApmJUwM/xfKchlL+hxOjcvtM+ULmBOP78GPtWz3vmj01OzDK1Bmmf/z1+f9v8P2v/3af/7Uf/T",
+	"n//UCxrO7VUE80Ro4OHyJ1jW1/uGXoMilLx7e/mBKDoBc4DSnPOAmL0oOgdyDUuyYHqGG8FvrkS0JBKS",
+	"mC4VfjthUml31xdDrmuPUi70DKR9kikiYZIqiMjR2aNHxxeE2peSxYzF4M3IFFGaxfGQy5Rzc5WlZ0+/",
+	"Px6Qn2CpCJVAVCgSiMwOzAQhjWOQhPKIXEOiEWUenZGZSKUaDHl2BRbdizvwTqxvjqztMp48CQzMZH8/",
+	"bDz9CSJoM5gYdCcxVZpIoNGFXfOM8in4e8TDO3v4iDALRxZV3cCIKMbDApxqe3EUom0TDw1ENSybh3Ea",
+	"wXOIQRtUqa7e/U4iO8CtSZEjLeZXSgsO6hj3s8RrofHCgAmzT7ktjdMkohqiEe5g3IYR7qGRe1VpIxFM",
+	"aBrr3vmExgryjVwJEQPllvSxOdP1DbyjUyCK/bsVEWN8rvFlT04Dc4SWVjwxB9hJOYLeWzmlnCkkwa/w",
+	"NPGNCdWz4oXCGzRiUSelmgg5p7p33ktTHFm/wHdUahayhHLd+sakGLODF0oxlXQ+h/bXZSNu/7KPFnIu",
+	"DeDU7/Ytj5c5RGZoQjURklDDOoieMQOMSlOuyRHjoYQ5cE1jopY8PB6Qpx4aKk3nCURDntM/zeZAGFKm",
+	"hWRaA0cScwWhmIMiN0yxqxjIYgacMK2IlpQrGprVkVDM50yrgFAyF+alQx5TDTIgSiAJtLhNOaFJAlRm",
+	"pLPAFqrHRMVsOtPxkog4wv1QTgQ3eGYIyZIoAD4Y8g+CzJlShAsOgdmI1ARoOMNtmhUwnmrIGKXZ2lQC",
+	"1aB0+XWOgSGlEhyG3Gw3TRRITa6WZMwiw/CzxZuXE71gIR7fjMp5DMqntxVMK5GBXiMgmAF9c+wN0PDV",
+	"gJITvMxDKCf8QKP38K8UFKJ+KLgGjh9pksTMCkMnvykrERUv/JOESe+897+dFPLgif1VneC8L6QUThoo",
+	"w9zTQtwBM+acjBm/oTGLRtIuZByQccpVmiRCmu1OpcE7sxvzSzYYvx0HQ55/gyxtTIQMDAxLuHGyXGU6",
+	"La6B2+nsUVeF2L4nxTbt040/yaS7r7nQdQnyBqTd+t2c5ljhK0d4lGNy9OT09Dgw+Fs7VOTplMxBz0RE",
+	"rICB6IDizNHZ6ZPjwU4P44MQbyhfOuhSd3YgsViMIrHg43OihSBzyg2Ns4sgEynmlqrRKJKgFB7WhLIY",
+	"BYQp7zOuLBqbMWEoUq4vnMCV0UQgU3YDnPB0fgXSjFZWot7JAQY9lN37ufDe9VRV1i+O/yOnN5TF9CqG",
+	"uzp6baRBSSWLl6O0eL25iBmgWndFFdI6cz8BUVSn0lA0cwfm3i6IkXyN5LqgOUO6L4fqSR3PkPhHuztX",
+	"b+6mk3Xvq5xEpgN3bQXHVPTarvH5uNqe3/50Z9s1Er8v5G2974p8t+tr86Ze/9Y2gt+SUcUze+zvyr09",
+	"7fDGV5yUuXBPxj7MiTnZ/CqGece+Ezvizxvu383bLA8h8w4IVeT9j8/I92dP/kLca0gEmrJYDXq+4rBz",
+	"OM4mvk+0J1/ULsGwa6MIhNmAW5Ccr5lgjk8+TdizmLmVJ1IkIDWz8neI3xsdr27GC3qhPfcR1esK+EHP",
+	"TrVCK8zUiYZ3VjXrdSZLUpkIBauO3h7COzcYVZEbcd29P57GTn6xim/t3Sjx41kyDXO13houzUPmaTcd",
+	"lZIuzd+FIrf+iTsjc+kBxvV3Z71G+0ahyv/aw+Os2zLwcgIPOPJtFmddOr0SqJR2USzvU74acfUbhNos",
+	"PYdMi+GIWVHEzEpo/M6DVGcyKgNvBkNVm2unme/WEEbj+O2kd/7rRrD2KSgsUr2ZHKkZ3Q0AzRl/ZR97",
+	"WIGmoJdy9q8U3M8GfKvX7+65DgBuTZ1X9o5OoU5QjIS99l4KwtSACp5VHi+7GxErO8NllOfo3MwvzGjO",
+	"oQS9/hX7q2+hqyqfsuL9mIkFJ4KHcEGSswW5BkgUETxeEkpmVKGPqHuH5TfUN/fJbC+NmH5x00j5rYmr",
+	"kQTTUDf5SlIF8nyYnp4+DlmE/0NA7DJqX6ul0jBHxZZywZdzkSqn/ZcV3SZk24T4TRjEkaov9mc6B5XZ",
+	"wuygzP534TxbegZMkhsap4Bacw6ytZdUQXNNorEGoVnJXpzVoI1DS1AilSGs/N3+8mUFUOGa7PU3kQUH",
+	"M9Vpy8vI76S0eLzVRhTMYXQXBKUA+ANRlB+Aw4TpS0112gCWvwh5zfi0T6dAruxQ625ExzOREAK7ARUQ",
+	"NiGULw1YAk/nSKwFB0vUDUel8SiUEKHX4zdxpQCuQaoRjWOxoNY0C/MkFsu5oRKURyNnfSwNYTwUc8h+",
+	"MneuZyBHC7vKEZ3CyK0S33zNxcJn5AWcPZtBeP2KNwiYW4iQM4ijUUWgMQ/cQtycUx3O1mX21tLuk4Jc",
+	"fgp6cxGtFjTtabwxQ7cUOA4hCOaH1IT72aUUx+POYlvZzx3SVpLfJhDi3WbuBzz76wo/4Bb3XDnR1vPq",
+	"OIs37p0ZygseM0T6GxaBMML3zBIBxkeWYnQh4w7oaYbWByKmZSG6Tkxn1FJPK4QQGmoUMgJiBNvIs5WH",
+	"giszwonx6oJM2GeIMq+fdeBPmdIgIRoM+bgQ0ceBtRxb6T0wQynRMlWavHzv5JxzM4cCjMzwbEgPVDmg",
+	"KLC+uCIsQBF6JVLcg5GVjPiX+S2ZJP4ish1cGK4gOBCI0YptHZ0G1qxbgWlypADI2LN2DbIh4+MBGSdS",
+	"hKAUTsqUi3VxFocHiogFH3K7KxUQlYYzQhWhnLC5YRHEnj/KdUSC+YrxKdFCxOc2gsC83YhXS/8k7DKZ",
+	"YXA0nKGZqfpipelkQiJh/WEZBniqEtIAt/RmsPc0Ix+JPFKmziVQQ828tTV/Z2RFxDTcdvG33bN7pnEV",
+	"YmZYaZ0R0oSGTC+buco2bDKC2IgCy5FZOAe5rYgJPFLrEtNJyiOUDBZURiOkHF9Wv+EgNqGYhqBGml5D",
+	"QyTdCy5FbEQjF/5HJRAw38UQBYaQsBswQG5oIkayDHpNTKIUJbHOqqSIYUQl0PUV/vcihqcSaBMRxiiB",
+	"tS9P5UJpJ81HAHYC7IEkkUr0SauFqth/AcZBgWoVKCgdf34czYjUBOpbSzp4olsJOj7VyKWXh6enpyvl",
+	"lzWpw+6pQd2i/fLFC+KGEhzqWK5bIkQk5RHIAYqgncFuwQ5tfvV1Wq6OWG8ImpA4nOSRjOgUWk14DkkT",
+	"mox+m5GJCjruCBPb0WIXUqpluYcSUt02XOBoJ3LPGfe/fXjn6L5/YaCKwSvfuCVG3y+s2Y65fm0Fp8J+",
+	"lImxSUw5x4haR4/Q0MaZmuGXIeUhGOmlRShF7aFJKlUwUjqNlqtXjlOYhaFRw5PMN3zSE+M3erJOmbJp",
+	"grKe4G2qGWFx1lc8SfVKjK04op0eebXMVMkLo/LZjySGiSZGn2OKpDyLZT0SnFi5ISBcaBu3hXFuXVdR",
+	"CYBOr2KmMCqJEjOQ4EBPKM2jqKs3U3U84A9FegDyvAeq0GVV86TlS6usLv+NiElZ5UWbf8ZAddW73RAB",
+	"3nZbFgbq8GsP2QmnVfOAVe4XVNloWBsxJ2yYbiTpgpcY+kZuXwz9BN/o7u/Ch9NsZOAvtgkun4PSjOdh",
+	"ChniF2bcXtCjSSKBaxaCmrHEyJ0iTrkGcKA/SSVacCFKXSBD0NOSMkcwchtyuyU314waDhtJ07piTa46",
+	"tVDQlUe8jU4MMZuyKxYzvRyJG5CSRTAyTMKuYQ32Z3XAbdc8Y0oL2YDBL9AkMhc3EFjkY1oZDAGMRkeX",
+	"S8kH1UUW8ytq9XRs76CqS8X21h+oWjjcakm4nLKwliwME5By+/NHnn2rx9dg4vn5352SHPQymkXjTeA5",
+	"p3TbnUiTbl5QgaCelNIQSpBp2f7VlhGtdG0VwlHZQtM5dGN9gZPbqu/5dW+nwW9ENFfQr7JwvYbay9vZ",
+	"4owmCXCILogWEV1aWzi9Msy2xhZ3hN3K84pmwTAZWHhG39JXFkwaWFU1HqIdLDsvtT08wuqMt4pO2Knu",
+	"UCM7lRPIMQ2hPvPitwgb+WQ70L8LkeFAKnj1ZDzpqQmWbCDDDfi0xic03XLRB0m5YpmUtgEl+IZwu1hV",
+	"ef737m4wbdsdV91st3rtWpQk3FtcTAVgtGgGkM8aJKfx+zYTpc+3rBeMIOQADwF1GC9I48gaC4hzaenK",
+	"48eVA/nurHocjTnhn4qPg9FJ/9P//qemi/mRQRzlyV1l+MKwm+bt4U/odqPkvy/f/kwSYUQL2Y/ZNZBI",
+	"aA0RSaieBYQSzPgjef689fXZCONBo4MdlHJEpPty7AKLB5pu6iXQWM/qm1M1zBbXq8HBPdX0oldm/zcM",
+	"FruJWYmK5Ou68gwZ7djWKreHiJitfGrbCPQK+Xw3B8kv470dvq1ETUPKw+W6a9t94LS3gAbhuAQGfkSN",
+	"O6QCirYVVfNz3EpUXQWmtwLLu4SdjeCgcrPdV5jtuPPwdyBSFdTpQCKVt5ldODY2gZQtr/1r1y7e53Pm",
+	"9nRA54VB44lh9EiHhR4Vf3XLg//9y0+X9Uu+hmXZH1HRKuJpS6LNTeP31y1hvdelOBIvalA1B1B8Xs2c",
+	"r7XVkG96Zrh9dRNglIGxOonZftNTWNakLp03invAI4hGQGW8bDz5N8B1k/zjJmvkwLtn6XPK4rVMMBM6",
+	"Z/FylLm5VluW2Q3w9YevSUuvGY9WoZQ92J/MyJ0JCJ1JljbDPQGQZI7vJguqmkyLK08Bbdzb2/3uR9oV",
+	"3lEJAMrQk0FdA1/y9u8pUbcVJyxAbCdLZPiRn0229lJRprPVCFN1KK9QLcvos+HDd4Ml3cDaTaY3h5r2",
+	"i/3J7TZniVJMQCm8YANkALKDAO9AynGU/EAiTraNXcg3XbxnfVTYlJfcJWrcisJ+bT1+xqd5zbW9a+HR",
+	"Zq7AaHuGcmuNf91UFTzE0f3S+V2oysgc+PoW8J3H2vgy573h8cWFrTYQ+DF1lTP1wNNzsXkQvivmn+Hn",
+	"3RgUNgPnnYBmpRKGJnOhNFHsM5kLrmfKZZHkd+GyWH1e6YTXtSzrtwjF7ASdDlhZfbk7Y+U5NT8oSy+2",
+	"tQvWXmYbKzwd++Uq2xHWTUllE7P2qm7VcaZSTY8cvf/xGfnuL2ffk////3syeBRgSZm/nJ6avx8NHg0e",
+	"Hp+7FCE73mVp55PwCN0TashnmCjEFFEzmgA6MMbV0itjV6C0VKLnnOTVjW1CUeVOm3fSbyhZd3R2enp8",
+	"bhO7nEOEKazUyPiUHAlJYJ7o5XHgwsuwlmKAZd9iwadEyCEnZE5jc1UQYUq82W1WWJcLTTBMbm5+QeeM",
+	"PXYcyZSdicopDIa831qVMFvn2P+O2WqS5oDHCVVqIWQ0Dsx6xhImEtTMViIcB2Ts6gmEEiLgmtFYje0L",
+	"y8UOs/eYLaAYa1aZzW2LbAp3LmaIq15HIqYMZEdYGNAswCbB4RoIrsEGTWJcWkBSZU7KFRgJCHxODCFw",
+	"5QTMpKCUfay8Rld+MTsL9ydV11nxAfzGzxlcUHsFLkqvPJ0dg/MZmM3SDFM9wxg8mx5g6xnUL8er8YgL",
+	"CrxykJjr504x331lZ3hPixkLZySk3KzxCrIjsW8rygySo7NH3x83FRusVxa8sAW3x14xunFePBDnbauh",
+	"R46enD4+rlTSc2vDGpDuVvHVhHu19HArRTm9cjHDjpXUK0siDJydPnFIX0XXY6xlnnL4nECoIcLNpxIy",
+	"GmMnLOcYVubA+MgmHMO8Ww8XvL8RrLy/LaRUZioAwvDr7O4M0W4+bzPK23+jKo6/jEpUrErUfnSoGMEN",
+	"xIYIBoRxkkjGtXkLeXr57NWrC0yZdVmZOaGjmmCYzupqJNUVepwjUs9cWnOlQsfLS+JX4SPPqabkEuQN",
+	"C4GEIoKApEmCJegxuFprkArDJSM2ZRoNhRVX+mn/+09fHgfffW10npdq/u1E39yh8dVfXGZcmsP8ClM5",
+	"VPO10nKmUoBBpfYhG9itLix3srVWF0xBKch0taWqKsO1ZmhGahS6a16jpsk0i55Zq9DOezv+66eqiHQg",
+	"rc5Z3LLqSdnW842VLm5b9ate63ND5WtboNs2w86DgM5XOnpQgoN1br/qavIuYdX5VQ2dNsgejZyIJuiA",
+	"8hDJKVi8xf7pT70D1alcivQwilN5S7tQm3YARutRhxygmsjD7khNo1aU6lDM4Q5sl1E5N6RrC34aydes",
+	"ChDI9dMf7sBsyWKZ3/J2WQnlMht3kZqQCMUyI395Pc9BshuIzkmRqhOQcqZOQPxEnYC4PB2S5+mgWugS",
+	"dZozsKSI12OvCrLY5fVg/tKOb8SfTnPV6pWkSluvweORtaZtsCr7LMbdzyC8bllf/obv9vSGg5Q/WGEY",
+	"rpuVffrggWoODB4dcJBUNhnmCNl4aY3nfHsLsyOfW0k3uyGIVea0kiDWCVE+whqqvHWRiYhjsVBrESSf",
+	"IlaUmk9fHn/91Wg2f9pVXJ2jJCt3X1CSdejH7eoMVEG+DNH58XTA0S5EMcfQDyWFZRvZhQC2HwxZLQFs",
+	"C8htUPkHv7tDftck5fqF8+vGfzThgaQqlXnhrywDHAP+0QqdxjFabsZmJES29JhMYUA+CEI5efrulVfF",
+	"DS2G1mBbqbRGjrJke7862nFQLrxGFjNBZs6yS6cSMGNlyJWf/f7yPZqrXW20886129QJf6uB2c6Qj/Pa",
+	"avmOGtwNrobmaD1nTLmEKGZS59Ub1qiWsHW4I9UwEpPRFZM2AWPzoIe1YyItFLSEaeBvt6rJDi7dZ+0C",
+	"ZfcjRnOr8AysCLnOIhKh9AYmuglISeORreu7iQJtH7y0zx1EpLah27PmbCiZgq20qJsJD9mE7mBinW2f",
+	"6ZOfGukhVcpzNHZIPSimGzgf1BjrOiKXt320uHUlgjQTn7s2jmQpUklCkSzzVlH+EgyxFRNH1Gy1ySHn",
+	"dG4LWSnCogF50UHxLki2wjFRmi5VgNvAXELba3TIa0UsSys4yiVjFRCsw+Y+CyvlqMDFTRiFeMhZFqqv",
+	"grxvX8w4HGNtPvMCMbF7xhqSJOWaxXlhT6ac+xU7xwYt92Jb/l3R8NpwiNjR6hX1O1o0rhKN6QzaLRNW",
+	"L4jXFXPNETOoMoo6HhbMICeiPsX0IH9bpazWq2hDxexOeZ2t4bMO82pnVpsHKFfZS2dutJd5etgAzltx",
+	"l86ONjiowmG6Hvh4/S4b2cxqNmEwK+Oj18bMFdiwA/Wy1ILqMCpmaUO7UDN/f/i+sXi5nmRUogRNYtEB",
+	"aUOO5+ttxWF80yZ8GrDeZD41aHbh7E0UbdR2AeQt8l7KYfIN1RkSANl32U6Zwd/GxmQpcLa1eC49Pch/",
+	"YoLbklGblXNo3GV24Z6JZjj883/9etr/nhwd9z99+Uvw6LQ5jOJdJsvdukLY4SP81w453zw3Wig9isCI",
+	"n9lZNYxJpRolIEcLgOvyOkRqQ4BadmH7vu44BiW/2d3mAK5fAXeTCp6K6TX9YXvILchPquBkKk2MAqOE",
+	"XN8wcAjnUsWXVDO8+4WUWrPNqtDtrsO/yvqJtFUJrqDBvhIa8jvbMpfBpy0tZXGQMNvVG5XUy2TepkrO",
+	"XdOnDUM11qFeXscVr4Lx6eBJAyHbikLdinSsdoAdjHSsWFo1/LKM061IWsLOBlzsRJssiqriAChsO0Rw",
+	"mxljK7wGhJKFkNcEPicgGZZSEhgMm3Kml7aukBnQlxBjC+4YqER5CNMpmV4GBMPHISLU7IJkgVtxqTNW",
+	"voBe0DPzjYoXZt+4N4yyNzTGdeU73YWql6/pUIpesZl7mQWzNlYdnFCtlMB2SoPusTiz4VK/dkFlV4Fz",
+	"xkdIRECpDUuDeL2zKxy6tal13W2unaGgOdi+IRT7LTfqmpZL9B2gddolAlib+tqFfb3qbk1FfbnS2Lev",
+	"udFjZ5/IAgzqzhLNdAwdfS/rFP/j+1fE+RKMqmrYDVb+tme7OlvA5UDYFwddVdqKbtkNpes1TF2t5bUa",
+	"bj/LHkCzU0vw4SEbMVXSOLbvdfh55BhYyyv9Nnf08yhKbdjzKKK2etEajzE+Ktf8q/y4xZytyQUOdFTe",
+	"i7JR+T+ELuXcNlm/7AzAyldZnFZxNw2bajq3pvtp61e0pVJUww6PJK8rTGUhQ9RWN83T3FsFrfyl2/VE",
+	"2gHiV0mawmSogLjansrowJgTVc0yov1/f/rV1ukcffryMPjuUbOVbNv+SxUi4PHcs9NGHcVDd79ljN8w",
+	"5mxtzC81nVnZIrMgApu9uYk+bPTmbXvGNBCSSisLrwcgmacKky5RrVnUO/cOVjuPWwlEQRJqi+pE012o",
+	"JjlPPZRqUmxmN4GOe2G/u8K8LXlwBz5sxJ73ipnrM/UdYOo63WIqPh+Pl/0mrkIjpMMoidG2qCCejDLn",
+	"EqoBjGOvQJcRprQE0KNIhNpI/UFPhTMh4pGQo1DEMSDyxiKk8Yimeiak5Xw2z4PK5agp9J7PihdgTmYj",
+	"f3yfZy3VFY08kfkGOPn55SV5wacx5RGxqU7KN4wAVXokJiOwQ3C9PHIiSWS+Ulj1UurZCMdSHo2WQl6r",
+	"GZOQ/7SwWdFKpG5c/gf+0ryDG3EN711GdY1eYSp0DSyM6t1QKjzLmh7NWE39f3K6uiK4eVUTGXrvAo6r",
+	"WYEjGs0Zt9bv/HMohIwYp/ZGbxgs2u4u0/G9mSc0NIIRwybQYNQd/DTDWtchlX4HdnwhUzrPRAxjxpmB",
+	"skqX9sa3X+ax0PmubP6GCBmNR+Zd3c9XY4Q3FM3MM7DjSq/emrxar/4d5/WTvfc33Xh9Ju+glmCRwdWB",
+	"be+Q9MFFptXB2uCkXr8fXTZRaxufjV1pq5Iq3AKbzqa8mHph20bjLwymg8JTPciaLQTed7YynhcB6IX9",
+	"jbDjfEDy2L88OPAWzTQk2ECBDapM2/GZtaPUlsCZlX0Tc2X5aLDKqjUHvWwDnxrzA+ZzKperi/Ei4jsr",
+	"fnl95f0VUzZeqSF9rTTYFXyxp7Sy76obrSCUoNfynXiFM3wrnysVY2MbixI0vfwVXgWaxkPMZ6gs+9Ff",
+	"m+OYvXfU4Pe1DavVM8oJ5UtXiyU5WxCmVAoqIEq4BtHl4iwu2nQGEsjVksyZ0vTaNmTXIs7cFUeV4jnH",
+	"rkk7TzBelmLc6hwkYDiyKxh0VC9qYuNUV/NKlfU+L3HIpstJFcgm0awh3rGpnZ291g6YU4ngCppqNJsz",
+	"LK6jIbYqQbmPNdzWpS0N40J/XXmh4krco82dumuA0H54HSKID8k/AJWNXLRyYKUtlyYr7TZbQNOheiFS",
+	"TdbYn0gWdRUgFIdUZV3mXLPDLD5bJTSEC4KFsSK/uoodzN2IhsoqtP/vT18eBo9sApfXtuS/yH/5X336",
+	"0mIP+ahA7iZRPo/ka3ArYZGpZvvgHpMwstS1Vb6f+1OGMot9dKnA2cFta0U0l3vXZaK3i01q5x2+Rvqo",
+	"+mzQW0im4S2Pl0Vg4tq3XvXW51W8C15o76G6p7az3oEVCPHxQAYgu4XduKU7MH6jC6ot8h+2EUj9mK+o",
+	"FYVXNzCNhTJi4pqC6x56FFi7w6jVs5KPWAOZDpnllt3klu5td5X3rRZw+X46biOnD1fWiuMBlhcsd9v4",
+	"OHdK22X90MbYoCnwyPaAfoaV/8gV5qVJW4+MTCU1MgtqkT+YXx4F5GleN6USMvfk9PYoVsOIDc2SXfjS",
+	"EOtti2TaR1yFR/9B9JmfLdaqD7FWUZzS5DY7z+b7rfWKtgT8zjNZmX5TBXIHyd7FdcDiDvhcRsYPxOry",
+	"jewk18ZhWQUrds2IboslWwHSlrS8g3PXQ4xE4gwNwiZOTlh7b1kFYSqZXl6a99rjFzTVs0d11LOaYEkZ",
+	"VeTov3/5EJAX0fPLp7YA8ven3/3VGQDevb38QE5uHp6YCU9sHVtihCKFVVoJ46iQZQmsrrguat6Y2DsT",
+	"cWT1OaMyKucTYJKYk7/wcpoVSVVe6tYzrAx50zR6BkuyAAl5NVzygoYzYkDQ0pSYKa2KRwjThANgtVZz",
+	"nLFYeKalZ54h5/yLVW+tESCNmD6XQCOMnaZ2EfgtpsTEWWtNm+l7lNvhA1K20WOrzZBqGotpCucoovfO",
+	"e47X4OFlrkaSDyNHDZOweSKkVvkU71NOrtL4mrgfyJF3qPiET+nUuXUTnPcs8ywRYluytFRfUDWuoTyj",
+	"fzzl6UqHY+Zu2Wh9zoYDCmkcg3QtT0v8ozj240E5T6C8OP+H0tpqT+WHi5wpcNWAcQuYwrxiKsm4+S0u",
+	"TvsN5XQKBsZdYVgf8jeBIQn2+v19ue+qN5/Zgz7KuHfeKyNxVcV0RqfGocEfCPEHQvz+EcLjz5Z7fv2K",
+	"oawTYfMFuaahLuqF9pKzRVGpWtXCMvD3rO7Ezy8vybD3TkJCZVZxTZJfhLwe9or7V+e1Fs3KGt9liiL6",
+	"HAtODHkDxAQFOIFIYsDCQmjpNzczGPIhfyb4jeFygquBLd+PtlTF6TWM0LaKMcDqgrBIYS2Ljx9fPb/5",
+	"ywVWuFCazhP7tZERHj9+/L3h/h8/PLP1hYyIZn/+5z//+c/+mzf958+zwh22eYJVK/L4Zr87govH/fNv",
+	"SnASiTCdA9cXWWzykFs/hOXpCBRiMrFdMV0tkJRHIMnYxj2PsepHvUsDORqXL30cDHnxla1YP7ZlPFAh",
+	"+hwC3ua5E1rs9Ph7qY+EmbnoO4FekNe41gRjsJbEit3kaByzOdPYxAC/MZ88uXx8bI50fFQowgFh0fGY",
+	"CGm2h+eMdzrORijGQxgjNDEeSnT80ZioJQ8HQ47SG+VqYZDs0elDV4r+tavtP7aFrl58oNOxk9a4SKUi",
+	"41cRzBOhgYfL/k+wHA/Iu6cfnr3EK0TQGfI5yKkBLm1QFNtmPP7+u+PKNJM+9usYB5gYTCVERGkp+DRe",
+	"2oe+f/jw9JxQsgB6TTSdEpWGsyGniox/ORn2Hg97Y8LhBiRBDyao4wH5aHsvEBtKQqM+FsmxsIt3I2Fi",
+	"2zJQ+7eGzxpFSEzYIT9/fD3k4YxKGrqm4VkM/McPP/b/GmDHAFdDy4ABosqViJaBe6XtGmD7jCsizOq+",
+	"OyM/sR/I0dnjh8cZsmG5F/ME3gZ5Wi3hYzs9CA4kq9hzNH6asGc4YOC+Gx8PyNO8xs+Q2yI/D1Q2z5Ff",
+	"5Sdw5fOxFP4xUWAwslKANi+ig7vEo8sleCZLRYOymjUD8ovzzLB68RymEC8hyu8jr1Q25EfjomqZ0fjG",
+	"QXPxMlu5zKvjMxMLzDafLY9zwlYq4oPrnW9Wuod0V+6JYaIJTi0mjtaYV1v8IWenZ/YcIklxbV5BH5rx",
+	"Qxfy5J2P88sCMWg+5FXENaBBJOhUcmVOtziujWsnZVWOSKV2Etp3mqsPkVVlh1ztODNVdvpIQpg+JxMw",
+	"qI+3YCc7QspsDg4ZjyLjclTH2GLGx6xvBEZgu/WVGnUwRSJsrqKoTiXm2wlJVCwWmQe8aJDxQJErkfJI",
+	"BUZTXHoaYEb3npw+toumZJwxGnVS6haSpdogOSz1+DhifMhdo4/ji+bmPxmElH5Ejtfan2Qw5D/bfiN+",
+	"s5HzUrMRZPwRxHR5QahVxM3PDCyC2TOgcxjyGrnOWp1Y6yqh7vJsxx+rAccsBOf3dvLM2wQ4+buhZhh2",
+	"RF6bESGQm8eDUy/5BuWa//m//l/SJM0YCufZbs97p4OH9mmRAKcJ6533Hg9OB4+t29bWhDwZLCCO+0jU",
+	"T35bXKvBby55b2oDOPI7fWUkvL+Dxo7WGF+Cznuc5dHpaSanubCgavslq9rPYL4y+w3nR/Gv6sFGXvAL",
+	"XJGfYEkuQTvW9+ThX4x86Rljeue/fvLCaGwl8PQqZiG5hqUT625AssmybI7pBT1Npwr98ame9T6ZWU9s",
+	"AN6/uw7lJQ7Z57G4NzQczMdkjd1LgdtkiqSJt8t8I8rt1fCQZedWjZDPuE26O8BuzeuXqE48OX3cNk2+",
+	"rpMs1W/dAwopd02K8t5IRyX66CjbcdchGqE2YX2n/LQephFTc5lDWa3PttRRrVVriiEnr4042/sarBz4",
+	"zNqd1xj50TLIS8MfcTyqi/9KAZMRHK2qG++LO10VePhpjzCTHyW6AxopCKoEYuLruwOrPKLUtjU4FUbf",
+	"X+v69qevJWgzt96qcPsEyIOgT65kUrM/x7FAI2Qrr2nZA0VsHF7g+oMZ5nENkCgreRoBncyomg3IpbDi",
+	"DTI6lB+GnAtSYW1GV3AxQRnXFUbdj+mSLEQaR+QKiiH23UaAtozVEN0ht1zRvNky9kyUZorMqJzHoNS5",
+	"a19m9XEOWCPT6BSWeZZxyBqO8qvv5SmuP4houXvQcl7Pr2U3T16CqgTZD3f/eiMCX9rYygb4touLBnmX",
+	"PnsFY6PtA5WKoNDJcpnJQMHABphHYDOWjTratho37ATHfA16mSa7anw+zi357lDtPUyNdiQrFVyPjEht",
+	"z4Zg00i04fEQjlvRr07VT77QhI3y6NivLsUIdEPw3Sud+3uUFkmWJJZhftbLjmA6BKZLG1nRx4lBDfBt",
+	"6kQZ8Evgd9ZUgMa2Bezd+T0gPpduoYPStUkeHZvdAxdpwjBDbYstbI07d40Hfwe99uFXZBAUAIy2UPD/",
+	"Etz3qnRwI2kgQ6s0YrpfpEW0S0tm4Iub/xhxqWVK6jLGiolWBOZ3TGSzh249UzX9YHcTVo5sy+kmUsyb",
+	"j74jmqttMi02n2qvkm+OFqtFX+sutLi2c0bgeSibpF7/3a1irxnjcdzCOYARPo1CsOUvqqFbMPrI0Ohp",
+	"/xYTNM25JrcD8jS3z5+SxQww3AxLqWvr7LFPLagi1ux9VO5RfTwgT0vhHLUWvKg9Ll3SgdvzkM8ZTzWo",
+	"43OUb5nKrObOR9DSHxgteC/a3SC1/tnWCK+9/sGZ3eycnJ2eDnkthyQw37cuICBnj773GwoH5Mnp4yFv",
+	"NbWZ308r/XmbpHh7gR+cx3sfEnw509RAlz/X5/5isegbPO6nMgYeishGy243+RrKwWmrdGZr+aPbBe8G",
+	"kfTMPtCNoAgPP9AoX0jQO3v0/ZrPfRDiDeVL96xa28CCD3/02hFvQlLw4UuEDlfPqMNMk0mRFRTPwf64",
+	"2XpX9jS30pC+3xP9b3kb9AwjXSLU2FqDMDTfOkeKjulIVYxmawYbXQvN9yT3MFRzw9C/Ud6MbWftraPc",
+	"f90tpvJlPj/hsCAJZfLC+mlLU2NvbSGvFWo61puWSFDAtfXMIf0x5Eg6aurTTXNWWFXLRqYV5m+S09Lq",
+	"0hs6xbv158Kj84FWtNUj5xvB1ve2DTxV5OWHD+/ID1Sx8Dg76JJSx/hF3sl9TpeEUynFAidyYWoufg2p",
+	"qGc2YSojpA8cDf3uL2eGhj4ZPDwekB8NUXAUwawjJ7rYOlxdWKs0U0NuLjfR2MhDDMhTr0G29fpYPwh3",
+	"rZZvaJyCrVuozLxizrR52F/B48HD44sh9ua3U+R6oeMXF8VLlFXtMwJPIgG2u4hhXMgu2JQLiVaUIfdC",
+	"AwKymFGN9MbOqvz+7IGLHCj7VsrH9AjbqQ+574Y3WxpXyXUGAM9oOIP+M8G1FPE54aKPNqNx4OieH5Ew",
+	"GHJkSVVORY6od8JzphR6Gb1zCopkSSHJnMaGvhv6mgHXEHk1Bp7PzRBzk0h98Tkqp3Dhohr81ulj1wPd",
+	"nNpx4Phocyv4jJ2W0zvNyhfSLAvJiHlhRkOCKkEY8iz/M7WO94BY73omXgjpZAvLN5rzTw14ccgXW2pH",
+	"j2t8WKzRolOd1ZMjCQnal7Jm+SogiY1nNUBsY0XxiyiSoNRF2Zt3jLJCu1eOHNWHm8WulB1eKZXuVXQo",
+	"5UfvWHKozL2u4LDLfbkc3CaloQxMFXNHCYlX2T1wcDYWX7W1RLNDu2pBr5q2X0WJ8zx8JNUzzD1x/lfK",
+	"YkO4Kc+Q1A3EyraI6Jkdng55hrjZENu4qR577bK5tz3wn8WlIanmxH755Zf+02LJDfbJMfJVo4rF878N",
+	"e8nZYtgb2yrVhTvB33amqRRMuWAJQ255woVrPWDnYZrYGAit/F0Sj9fbDRc3V9Wgv/7O5NlLF8N/lPHW",
+	"sorWLs7a0uvdlrJnbsy3YiXLoyp3ZCLbg9Utz6Bbj7jYGygSUOpVmuIlcVdJsFqvkcNti+8sCIUp7OSB",
+	"kdbNK5JajbptW80bXH8tVzARGJO53mK6bGN3bBazN7DaJOY2vnu3SC30u8kolh37kUw55uh4tdGP26xk",
+	"GQnodgzbsGCsTzjJogezqR8okpVwc0Fc5OhSQ0IY18LGE33Xf/iILACuVUD+Dpq8Mr+c9b/zv7s0tw4R",
+	"edR/TCLs/5eH/JE0wWaA7DOxPWiPBy3uW3tRG9Mqzz39Eyx7FpZ2L//Z1R3G8+tOpsPZ+037b+tZDhUM",
+	"eRcbjcbhSCP8l3niyZe8L8nXriCmHOL2THzanIh2lffHgbiKUqEHsesa1nEc+i1jbuE0xOhFmyZbvlcr",
+	"aGxLTCYYLb8BFcEg/D6u5c/bMSZ8390qfd8uWDbSB5eRlYEmOUJrnJcecdxFNIr49U5Z+kUx7FsRp31U",
+	"u7XgW6sPeNeidH4BuTS9T7Exf9tqybEAoAMJj8UC2iRFD8bbhcWxvRDsTj/OyjM6X0ee0SIkGeNsMUTj",
+	"AcFjijEZYwbhtSIQsymziQXkyBwQtYkiDjcfOM0iaK6STRZYJa+ck5nV9yWCw4W1jaaKxtbcTs4ePfL7",
+	"S8g0hizUcewtZiRuQEoWgetMMybZF8qlzWByxXGR4oXvy/JJ8tVjhosiR2en3+c2DabIJI3jY2fv9xNz",
+	"sqNCT9CQOwIleJYE0CQIv/BrSd5HWThf4GHE4eJ8/mMlYixdjWZ/cxblDDMEtbqUViIBNdZ38sVvC9Yp",
+	"NfvguX/y2yakFEVjvy3xmRO/VGwbfV4pRVeauN0++q4VFE60pFwxm9mATWDvbm2tnCrjTuR//u//p6Cx",
+	"5g9bQhg/5s2gxmhgx0TISFJ0Y7l0NMsLXKUVl7zGhxyrbmO+KItjmNKYzMUN2DxDS/iFAtcWyjkCsQhD",
+	"HIuF9Z+rAXkjbpApCY9hDnkDm8QKBzShIf6hbM6YeTQSZh4sq5K9H3PAM8M709YYZ4MIQi1kE1P5kN/f",
+	"LRjLxnrRluheLPaudaL1KY6XmGyu5RtSlN4YKPJJEKHoGTeAFLMJhMsQC2518Ywig7dTXXpVDLuP6tIq",
+	"eOdhnEbw3FXJa9NgbmzxqHurYeW17tdDgfzO8tL5+9Sw8rd1a1gH0qkKMG/TqezlMyirVE0C/Suv5Pu9",
+	"FOjzBR5GoC/O5z9YoMf08GqpiBwKMb+bEkdwWqCwRqFPvuSfV2UnvQZ6gxl5WsyvlDaq79HYVQl1lSOO",
+	"bcq0WvIQFX6XuagABgQp5ZpJS5aq3gIpSsLIqnQnR8P3S0Ya79S+2UVTmuu1ZgAMYmqlI21al39c+yfJ",
+	"bTKQ3ce3pXIJDu1Ue6Uy4yPQXj0Wu8KH/TotPKZ9AL/FNw2fXXTfxtoaoavbedFA7XNPe9/VZ+oUy99k",
+	"o9+4wb9f4dwezO/F+4H3dSeejzKI3EvhvIgucTDfJqN7rWVXyOjlXd9XQb28ysNI65WT+o8V2XH7hDpg",
+	"JFqUpfcWKGyj2idf8MO9E9Nvixe/L1m9TE/aZPXamd0Rrf79Su0VOr5Sas9waa8S+05RY79ie5WnH0B2",
+	"//ZBtTv2aG7rsHZJ7xvygRP0FfUZXxHkb0a94vdQlN9rWLfd9Rpx3dkhHkhWdZDxQBUruQ+ErUMUdkd7",
+	"byOx7fIOFIrtzmbvUm+dNNbAKPCipTgssioSthbwBZbEtSPJjCrCBfn4/nVW+0IsMJOvO8/qQCbwfNmY",
+	"BpH1zV1JRNcxfPye7R17SHZyXYU3YfA/mUc6Sw3dQBPgFZ3692/buMc2jZ1ZMu63BeOQlos/nIwO1tYi",
+	"qidfcjvqfTRM/GGQWN8gsX9DxB8GiCbnw74tEN+A5eGAFoffoaXBGpw3NTWUmhp1yspvSyO/lWynjYRV",
+	"f4vdIquEabU6ZncVuKnl7m1SeqRG2Jx/7ZVG6pkZ35Cw/4wqMIogYMjsDRAFVIazrJyGeWNbnv6/Ostp",
+	"dndx3aeA7t/LattOCaR3zqQbWso1Ce6igi15Q4DS96ukdn/j91V299e4sQS/omZKbepov9fZWCLZNSCs",
+	"tF7uuNMm0nrypaKJd2bTVO69CbHWP7m3P909DrisljUPbFPI9nf3KuqtlIhuh0Z3KBeVCd1m0tH9AYhO",
+	"QaXaErNLXtkOsU7mML8Cub4088aN/49ylWzGU+2R3g/Wiik2dj3Yf89Vxim1g90nsdkMCk++2A91U0m1",
+	"zvFc3EAdLNfq3mBUF9uLkNnKntSd0OAA/NLuhFC3IptFV74ecsQy4UQf7/GugvaD+k0wzmz9zxjoTZYp",
+	"XlpmLidX1Xh3obdW49MG6vQ0inYBBYeEgKdRlF8/RkBtdfkZnrmOkR45r1YoSJWmDLvjjaIURrYs2d+e",
+	"P/3wYuwaRmaTYGN8Ia+zgqhJIrFuIagZS1wG5+M+lhb+ro+lqYg3u3VCkQmNY0WiFLICaOZNmG7psG8J",
+	"OrfPOSsmREOeL8LvaklSHoNSZMysQ2fkzKN/Q+sopqhWelNmvSKb0jqRtWUH9vv1au0+8LaSnnzr+SJQ",
+	"mnGqN7ESPPeeaY85Flat73aXtYUXN2LKvanK5yB3DRXfgfiBvHI5Ih9516xaK/LlFKyjygqLJVqAxrYm",
+	"3xVKyi8uf3xKXr1+T7zXuOrsYipBKfO3eQr7yDKlsaaqa0I65P5TRy/evHsYkBdv3j3Cf8/w3yeYQQbz",
+	"JBZL29r7xfOPj2xaWZU6Xgz5i+cfzRzPPz7uv3j+8TscN0kltsaAKA2LBWpJkb1ekH+8ff0QB96IOOUa",
+	"QOLXP7978bD/87sXj4Mh//tTs7S3H14+7L/98PJxQC6fv7DPcCzu8vOHn+yfrobu8YCMMzRAchiBZDcQ",
+	"nXs7CYa8vPygtICgYd1C5stuL8PiQPTeGmPs8g7jSc3O5j/dlWoDcMrlVxbl0h4eSaiIOSdf3Kd751vd",
+	"GvS/Lecq5Rl97/Sxloh6qx0vP7J988w2h5Zb5jdXD0fkJ9fMRVf6Wgss2quzdTdIsWerYiZWHcDd+i2D",
+	"5yo7pqMSQmZ93GmDstht4KyxAX8BrRrvj6Lat5SGSMttPQCreL98T9RSaZiToySVidFsxzM5UjNqQHt8",
+	"HPj8SRndd8hn9Mb21KVTCdiuhrjxrqj/e6u7YjApfjWDOCJH4+yjYzyB6xCUgFSC03jIJ8wM5GkcH58T",
+	"y6XIUqSShCJZ2np6TJU4phEjxcRN5A7YlfRjWhEWDYb87+zG2XCyMk7I58x14wWYq8p61pgJHqhCm6Z6",
+	"HBAlzEFWNOwhNxzTsElFmB6QS3SggiJXxY6w6zc5Gv9rHJAxfNYgOY1HEibjY9epZu4ywbKjGXJvd226",
+	"+zv/+u+j/r62r9m1l+ERmdA5i5e2ItY+PM9tGr13KeuXE3UPvYfJnTYQcJUuRxvm//5gH/M7CTRHK0xA",
+	"ShqPbN/MDcIW7HOX9rG27gAgqcJ2hjIFrAWKPcRjAw9HExorOC6RmgtyJfTM1sm0fUDaoMJOfLjAYA8b",
+	"V9sk/C3uth/OAdJTeJShclKmSBnnKn29KozhXSkB9l4qzt4SdxzEUJs56t2LQkLtl9kgipx8KZtcOzXT",
+	"F5KqVEKAkgQOYoKfWwYQ2NqEYkKumNSzwDBrTUPt6iaqgBhAQpsW2pFmQDJCPuRIx4CHgFLIgiUQ2W6F",
+	"2CMuIoVfgUhIYoa8n2qCQoqewRyfi5gKqTXNGxGURYGtRSwWziHkuafN5Fzwfs72JzTUihxllYltkWBL",
+	"JUlINUyFXB4TpenSCBeuR5uExLVPYXFMaBSRNLEvl3mlD04UXSoytjTPyVEDYs6yWUtvkCDM4Nsh20aq",
+	"Or7uEJo6vrhWFqskmnWRqkaZ+oPYhUhdMfpYmVqtEqldp+H15WmC4vSQ71aeJpepkViHPGs5ZjsWWzEa",
+	"6wq7c88X6s1/ThAd7E7OTs+wwTCbZBy+AVr/DroMq5tHtXjP7z6oZc3OF2uR1E0R0dvYOgFOu8P5/Voi",
+	"SgLVLsOb7g4QuqOwfYTr1Py3YLknCYDsuyydes3lzSGq0RNlZRRl9gJGi7Vh5Xlr3zLJtWQkQIIgUsPo",
+	"+tewZHx6bj1Q/nGgXwsNDHkJ5nLVWaxQXhTxKUr9HymkS4pcagmgh/y5CDErzlsh49Njj1uWV0piqkGi",
+	"wKBc+JB5psozsDtvA6F6Q6/hHYD0Emb2IIDmL/gjDe4whXuuoc6+PVj1sC/3E5axpDvTohu3NZtDzDi0",
+	"2vzyStRYXtrIyTENAcswB/XSV4FfqhY5v7M0Bk6gmUjBNQEePVBlNMVkV7ITaciK1dnOXP+6yvmuLx2d",
+	"nZ6tliI+ZMe4z+a42TtabNrZhr9hIwD2ANczS0qNAkWTBLi9n9IdGjhzGp2MQO5PAMqQKAf6VkRxDkQP",
+	"P3YUb4XWYjwOWnGpWlMxKphTMWg27BYL//2GZe06iGr3YV47bX61UW5ZDgArEstEDCMqga5vpBUxPDUP",
+	"7KqoZL7SOyksmb9tDQtrjkMHivvySEpLqJdHn9buvxozIIwrFkG5qdSC8UgsCjNYIQC4CLG8xYlhylhD",
+	"o62Lan7I99b8mi3wMMJvcT5/lIHIQZhEKQpiLd2JSqBeY88nX/LP9y6Q6RbY8I2FMnmX2RXLVKFabdFM",
+	"/rntnx+0idf5Yr+1FrmJd3xt/GJlWJOPVTsLbKrEIgOPIBoBlfFyTDhApDBIAniUtUmsY5azQ+4Is/Zs",
+	"hSxEjgNERH3rAL7CAJoTnG7zZxPzyAx+3Zmb74ph30zLXecYXF8Ez/b4LHtyz0J49r41hPD8+A+Z/1kY",
+	"h0OqaSymqR8q6kHSytCEbOi9lYxzUNhxWEJ53p0HJeT30kwwbIpgcY1aWOVn1W3WaMXJl/zzqqoK/l1v",
+	"4WLKnj5YPYXiuDpgfTMrW/bwWk7G7VHlLpl7Qcp26mDc3+2vwJSCtRYOsU7W2oAuqVpVD+GjAvntMNQ9",
+	"RGBKEcNGNrc9s2RzIau5MV7s7hVMybgR9+KW/G5kw/jqNjuYBbh2E9hTLAMywtlta1tQbsaiFnEpFMs6",
+	"mQkl5qIIF2TGpjNsuEq5X7y4icmbs7yv/N2s7TBGLzyV36u9awUEZzWdEOYa4NanmydfzH+rhAsHY3ul",
+	"B20ao1nf/VEWVxy9FWVazn0dE4i7jT1ZP34WVyJa+rkjTCIxMnRnQJ6SiCl6FUOEW3igiBbXwBVRWiRY",
+	"WiLzXTNOFISCR6rNWrIdWbpDWcryoAPYSH43wJ4Lbw5YkHkJmQERYSvsJBV6VHT665Ll/pGP+v26mjf0",
+	"adojWa5KlAljoRifjrCX+70pi+EWfy8L1GOWz2/iiogkEVKnnGkGO+iO/Y+8p/G9lNrc8g4juGVn84ev",
+	"sgx4Kzpg51+dfCla9N8vz+TWUP+f2Py6OKx9U94/Gl9nDLJAnL1WVdgNHuxXOM658gHk428YLrttnA6+",
+	"Nuh33fpa+wqQNxnspDLunfdOEDjcVFXK+BJorGeBkVsixkGpPPrKXJukoSZMK4gnA88WmcGvaqo3aZXD",
+	"bJZrWLqUxBuQbLLEmFFvLrP2hlnegUhiwHhpxaacMB4QI1lZkxhSU6NXMI6ffavZoKw2Ny3xDQ1njEPB",
+	"ulyyRSXIWzkD3FRSriEiKhSJzefP1p6wvpuj4S0YUUzw8gPcyJxGQFwG5WLGwpnNaVPmO6t8R+TIVlKw",
+	"OvgNjVNQx6XTipy2Un7X+5S7mrCFyZzW6lEPqlGhTcv26zGY83Uj3VlAzKbsisVMLwMS0oSGTC9xR5TE",
+	"bALhMoxh0BAf2/SqX4S8LgX1Y51K+JyAZDbn1ZyUkNd9CbER8kgMVGIWQkOg1qAhZKTxrVirqlwJBLh2",
+	"G3z1+j3Wl7MQXCtu4l9/Xsqk4RClmNhidTS25euKnAkVuOv1e3aX1mMzfL2GjZV2KshRau983ayX4Nu9",
+	"yR/4eRITIW0Q95FhlJeaSg2RD3AF4am/8OeXl64ccVAud4qgmP0SgVGY5BIXwUEWpMHW6aMx0UB9klCu",
+	"itpc0Tb3IFkHPRiOaH7uT4TsIxj5XvsCMApPUSvN0RQNWma5A/LOz5a6wHTQVBqqBomyRR/qudKDxnBu",
+	"1fv66ev/CgAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -76,6 +76,24 @@ func (e CheckInMode) Valid() bool {
 	}
 }
 
+// Defines values for ClientPurpose.
+const (
+	HrSharing  ClientPurpose = "hr_sharing"
+	Processing ClientPurpose = "processing"
+)
+
+// Valid indicates whether the value is a known member of the ClientPurpose enum.
+func (e ClientPurpose) Valid() bool {
+	switch e {
+	case HrSharing:
+		return true
+	case Processing:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ClientScope.
 const (
 	ImportsWrite      ClientScope = "imports:write"
@@ -696,21 +714,30 @@ func (e VacancyStatus) Valid() bool {
 
 // ApiClient defines model for ApiClient.
 type ApiClient struct {
-	ClientId       string                       `json:"client_id"`
-	CreatedAt      time.Time                    `json:"created_at"`
-	Id             openapi_types.UUID           `json:"id"`
-	Name           string                       `json:"name"`
-	OrganisationId openapi_types.UUID           `json:"organisation_id"`
-	RevokedAt      nullable.Nullable[time.Time] `json:"revoked_at"`
-	Scopes         []ClientScope                `json:"scopes"`
-	UpdatedAt      time.Time                    `json:"updated_at"`
-	Version        int64                        `json:"version"`
+	ClientId       string             `json:"client_id"`
+	CreatedAt      time.Time          `json:"created_at"`
+	Id             openapi_types.UUID `json:"id"`
+	Name           string             `json:"name"`
+	OrganisationId openapi_types.UUID `json:"organisation_id"`
+
+	// Purpose What the client acts for, named after the consent purposes; fixed when it is registered.
+	// `hr_sharing`, the default, is a trust HR system: it sees a participant's personal data,
+	// and the records about them, only with their `hr_sharing` consent; anyone else is
+	// withheld from it (see `Participant.withheld`). `processing` is the programme's own
+	// systems, such as an import script or a reporting tool: they see every participant
+	// within reach, as the programme's staff do.
+	Purpose   ClientPurpose                `json:"purpose"`
+	RevokedAt nullable.Nullable[time.Time] `json:"revoked_at"`
+	Scopes    []ClientScope                `json:"scopes"`
+	UpdatedAt time.Time                    `json:"updated_at"`
+	Version   int64                        `json:"version"`
 }
 
 // ApiClientCreate defines model for ApiClientCreate.
 type ApiClientCreate struct {
 	Name           string             `json:"name"`
 	OrganisationId openapi_types.UUID `json:"organisation_id"`
+	Purpose        *ClientPurpose     `json:"purpose,omitempty"`
 	Scopes         []ClientScope      `json:"scopes"`
 }
 
@@ -725,15 +752,23 @@ type ApiClientWithSecret struct {
 	ClientId string `json:"client_id"`
 
 	// ClientSecret Shown once; p4w keeps only a hash.
-	ClientSecret   string                       `json:"client_secret"`
-	CreatedAt      time.Time                    `json:"created_at"`
-	Id             openapi_types.UUID           `json:"id"`
-	Name           string                       `json:"name"`
-	OrganisationId openapi_types.UUID           `json:"organisation_id"`
-	RevokedAt      nullable.Nullable[time.Time] `json:"revoked_at"`
-	Scopes         []ClientScope                `json:"scopes"`
-	UpdatedAt      time.Time                    `json:"updated_at"`
-	Version        int64                        `json:"version"`
+	ClientSecret   string             `json:"client_secret"`
+	CreatedAt      time.Time          `json:"created_at"`
+	Id             openapi_types.UUID `json:"id"`
+	Name           string             `json:"name"`
+	OrganisationId openapi_types.UUID `json:"organisation_id"`
+
+	// Purpose What the client acts for, named after the consent purposes; fixed when it is registered.
+	// `hr_sharing`, the default, is a trust HR system: it sees a participant's personal data,
+	// and the records about them, only with their `hr_sharing` consent; anyone else is
+	// withheld from it (see `Participant.withheld`). `processing` is the programme's own
+	// systems, such as an import script or a reporting tool: they see every participant
+	// within reach, as the programme's staff do.
+	Purpose   ClientPurpose                `json:"purpose"`
+	RevokedAt nullable.Nullable[time.Time] `json:"revoked_at"`
+	Scopes    []ClientScope                `json:"scopes"`
+	UpdatedAt time.Time                    `json:"updated_at"`
+	Version   int64                        `json:"version"`
 }
 
 // AuditEvent defines model for AuditEvent.
@@ -790,6 +825,14 @@ type CheckInPage struct {
 	Data       []CheckIn                 `json:"data"`
 	NextCursor nullable.Nullable[string] `json:"next_cursor"`
 }
+
+// ClientPurpose What the client acts for, named after the consent purposes; fixed when it is registered.
+// `hr_sharing`, the default, is a trust HR system: it sees a participant's personal data,
+// and the records about them, only with their `hr_sharing` consent; anyone else is
+// withheld from it (see `Participant.withheld`). `processing` is the programme's own
+// systems, such as an import script or a reporting tool: they see every participant
+// within reach, as the programme's staff do.
+type ClientPurpose string
 
 // ClientScope defines model for ClientScope.
 type ClientScope string
@@ -1257,7 +1300,10 @@ type OutcomePatch struct {
 	Sustained6Months nullable.Nullable[SustainmentCheck]   `json:"sustained_6_months,omitempty"`
 }
 
-// Participant After erasure every personal field is null and `erased` is true.
+// Participant After erasure every personal field is null and `erased` is true. To an API client acting
+// for a trust HR system (purpose `hr_sharing`), a participant who has not agreed to
+// sharing with HR is withheld: every personal field is null, as after erasure, and
+// `withheld` is true.
 type Participant struct {
 	// BenefitStatus Working-age benefit the person receives, if any.
 	BenefitStatus  BenefitStatus                         `json:"benefit_status"`
@@ -1277,6 +1323,15 @@ type Participant struct {
 	ReferralSource nullable.Nullable[ReferralSource]     `json:"referral_source"`
 	UpdatedAt      time.Time                             `json:"updated_at"`
 	Version        int64                                 `json:"version"`
+
+	// Withheld True only to an API client acting for a trust HR system (purpose `hr_sharing`) when
+	// the participant has not agreed to sharing with HR (`consent.hr_sharing.granted` is
+	// false), or no longer has: delete your copy of this participant and of every record
+	// naming its id. Every personal field is null; `consent` stays, to say why. The
+	// records about the participant (enrolments, placements, outcomes, mentoring,
+	// interviews, the timeline) are out of your reach until consent is given again, when
+	// the participant comes back whole.
+	Withheld bool `json:"withheld"`
 }
 
 // ParticipantCreate defines model for ParticipantCreate.
@@ -1686,10 +1741,16 @@ type OrganisationCreated = Organisation
 // OrganisationOK defines model for OrganisationOK.
 type OrganisationOK = Organisation
 
-// ParticipantCreated After erasure every personal field is null and `erased` is true.
+// ParticipantCreated After erasure every personal field is null and `erased` is true. To an API client acting
+// for a trust HR system (purpose `hr_sharing`), a participant who has not agreed to
+// sharing with HR is withheld: every personal field is null, as after erasure, and
+// `withheld` is true.
 type ParticipantCreated = Participant
 
-// ParticipantOK After erasure every personal field is null and `erased` is true.
+// ParticipantOK After erasure every personal field is null and `erased` is true. To an API client acting
+// for a trust HR system (purpose `hr_sharing`), a participant who has not agreed to
+// sharing with HR is withheld: every personal field is null, as after erasure, and
+// `withheld` is true.
 type ParticipantOK = Participant
 
 // ProgrammeCreated defines model for ProgrammeCreated.
@@ -2979,6 +3040,13 @@ type ClientInterface interface {
 
 	// ListParticipants List and search participants
 	//
+	// For an API client acting for a trust HR system (purpose `hr_sharing`), participants who
+	// have not agreed to sharing with HR are listed withheld (`withheld: true`, every personal
+	// field null): delete your copy of this participant and of every record naming its id.
+	// Giving or withdrawing consent changes the record's `updated_at`, so an `updated_since`
+	// sync sees it. Searches by personal data (`q`, `external_ref`) never match a withheld
+	// participant.
+	//
 	// Corresponds with GET /v1/participants (the `ListParticipants` operationId).
 	ListParticipants(ctx context.Context, params *ListParticipantsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -3007,6 +3075,11 @@ type ClientInterface interface {
 	EraseParticipant(ctx context.Context, participantId ParticipantId, params *EraseParticipantParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetParticipant Get a participant
+	//
+	// To an API client acting for a trust HR system (purpose `hr_sharing`), a participant who
+	// has not agreed to sharing with HR answers withheld (`withheld: true`, every personal field
+	// null): delete your copy of this participant and of every record naming its id. Such a
+	// client cannot change or erase a withheld participant: it answers 404, as if absent.
 	//
 	// Corresponds with GET /v1/participants/{participant_id} (the `GetParticipant` operationId).
 	GetParticipant(ctx context.Context, participantId ParticipantId, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3049,7 +3122,9 @@ type ClientInterface interface {
 
 	// GetParticipantTimeline Everything that happened to a participant, in date order
 	//
-	// Enrolment moves, placements, mentoring matches, interviews and outcomes, for a front end's participant page.
+	// Enrolment moves, placements, mentoring matches, interviews and outcomes, for a front end's
+	// participant page. To an API client acting for a trust HR system (purpose `hr_sharing`),
+	// the timeline of a participant who has not agreed to sharing with HR answers 404.
 	//
 	// Corresponds with GET /v1/participants/{participant_id}/timeline (the `GetParticipantTimeline` operationId).
 	GetParticipantTimeline(ctx context.Context, participantId ParticipantId, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -4470,6 +4545,13 @@ func (c *Client) UpdateOutcomeWithApplicationMergePatchPlusJSONBody(ctx context.
 
 // ListParticipants List and search participants
 //
+// For an API client acting for a trust HR system (purpose `hr_sharing`), participants who
+// have not agreed to sharing with HR are listed withheld (`withheld: true`, every personal
+// field null): delete your copy of this participant and of every record naming its id.
+// Giving or withdrawing consent changes the record's `updated_at`, so an `updated_since`
+// sync sees it. Searches by personal data (`q`, `external_ref`) never match a withheld
+// participant.
+//
 // Corresponds with GET /v1/participants (the `ListParticipants` operationId).
 func (c *Client) ListParticipants(ctx context.Context, params *ListParticipantsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListParticipantsRequest(c.Server, params)
@@ -4538,6 +4620,11 @@ func (c *Client) EraseParticipant(ctx context.Context, participantId Participant
 }
 
 // GetParticipant Get a participant
+//
+// To an API client acting for a trust HR system (purpose `hr_sharing`), a participant who
+// has not agreed to sharing with HR answers withheld (`withheld: true`, every personal field
+// null): delete your copy of this participant and of every record naming its id. Such a
+// client cannot change or erase a withheld participant: it answers 404, as if absent.
 //
 // Corresponds with GET /v1/participants/{participant_id} (the `GetParticipant` operationId).
 func (c *Client) GetParticipant(ctx context.Context, participantId ParticipantId, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4630,7 +4717,9 @@ func (c *Client) MakePeerMentor(ctx context.Context, participantId ParticipantId
 
 // GetParticipantTimeline Everything that happened to a participant, in date order
 //
-// Enrolment moves, placements, mentoring matches, interviews and outcomes, for a front end's participant page.
+// Enrolment moves, placements, mentoring matches, interviews and outcomes, for a front end's
+// participant page. To an API client acting for a trust HR system (purpose `hr_sharing`),
+// the timeline of a participant who has not agreed to sharing with HR answers 404.
 //
 // Corresponds with GET /v1/participants/{participant_id}/timeline (the `GetParticipantTimeline` operationId).
 func (c *Client) GetParticipantTimeline(ctx context.Context, participantId ParticipantId, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -10369,6 +10458,13 @@ type ClientWithResponsesInterface interface {
 
 	// ListParticipantsWithResponse List and search participants
 	//
+	// For an API client acting for a trust HR system (purpose `hr_sharing`), participants who
+	// have not agreed to sharing with HR are listed withheld (`withheld: true`, every personal
+	// field null): delete your copy of this participant and of every record naming its id.
+	// Giving or withdrawing consent changes the record's `updated_at`, so an `updated_since`
+	// sync sees it. Searches by personal data (`q`, `external_ref`) never match a withheld
+	// participant.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/participants (the `ListParticipants` operationId).
@@ -10401,6 +10497,11 @@ type ClientWithResponsesInterface interface {
 	EraseParticipantWithResponse(ctx context.Context, participantId ParticipantId, params *EraseParticipantParams, reqEditors ...RequestEditorFn) (*EraseParticipantResponse, error)
 
 	// GetParticipantWithResponse Get a participant
+	//
+	// To an API client acting for a trust HR system (purpose `hr_sharing`), a participant who
+	// has not agreed to sharing with HR answers withheld (`withheld: true`, every personal field
+	// null): delete your copy of this participant and of every record naming its id. Such a
+	// client cannot change or erase a withheld participant: it answers 404, as if absent.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -10445,7 +10546,9 @@ type ClientWithResponsesInterface interface {
 
 	// GetParticipantTimelineWithResponse Everything that happened to a participant, in date order
 	//
-	// Enrolment moves, placements, mentoring matches, interviews and outcomes, for a front end's participant page.
+	// Enrolment moves, placements, mentoring matches, interviews and outcomes, for a front end's
+	// participant page. To an API client acting for a trust HR system (purpose `hr_sharing`),
+	// the timeline of a participant who has not agreed to sharing with HR answers 404.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -15479,6 +15582,13 @@ func (c *ClientWithResponses) UpdateOutcomeWithApplicationMergePatchPlusJSONBody
 
 // ListParticipantsWithResponse List and search participants
 //
+// For an API client acting for a trust HR system (purpose `hr_sharing`), participants who
+// have not agreed to sharing with HR are listed withheld (`withheld: true`, every personal
+// field null): delete your copy of this participant and of every record naming its id.
+// Giving or withdrawing consent changes the record's `updated_at`, so an `updated_since`
+// sync sees it. Searches by personal data (`q`, `external_ref`) never match a withheld
+// participant.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/participants (the `ListParticipants` operationId).
@@ -15535,6 +15645,11 @@ func (c *ClientWithResponses) EraseParticipantWithResponse(ctx context.Context, 
 }
 
 // GetParticipantWithResponse Get a participant
+//
+// To an API client acting for a trust HR system (purpose `hr_sharing`), a participant who
+// has not agreed to sharing with HR answers withheld (`withheld: true`, every personal field
+// null): delete your copy of this participant and of every record naming its id. Such a
+// client cannot change or erase a withheld participant: it answers 404, as if absent.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -15609,7 +15724,9 @@ func (c *ClientWithResponses) MakePeerMentorWithResponse(ctx context.Context, pa
 
 // GetParticipantTimelineWithResponse Everything that happened to a participant, in date order
 //
-// Enrolment moves, placements, mentoring matches, interviews and outcomes, for a front end's participant page.
+// Enrolment moves, placements, mentoring matches, interviews and outcomes, for a front end's
+// participant page. To an API client acting for a trust HR system (purpose `hr_sharing`),
+// the timeline of a participant who has not agreed to sharing with HR answers 404.
 //
 // Returns a wrapper object for the known response body format(s).
 //
