@@ -16,6 +16,9 @@ type Config struct {
 	LogLevel       slog.Level // P4W_LOG_LEVEL
 	MigrateOnStart bool       // P4W_MIGRATE_ON_START
 	DBMaxConns     int        // P4W_DB_MAX_CONNS
+	// P4W_READ_DATABASE_URL: a streaming replica for long reads (the audit trail, reports,
+	// exports), which fall back to the primary when it is down; empty: they use the primary.
+	ReadDatabaseURL string
 	// Bounds on every wait for PostgreSQL; hitting one answers 503 with Retry-After.
 	DBConnectTimeout   time.Duration // P4W_DB_CONNECT_TIMEOUT: opening a connection
 	DBAcquireTimeout   time.Duration // P4W_DB_ACQUIRE_TIMEOUT: waiting for a pooled connection
@@ -47,6 +50,7 @@ func Load(getenv func(string) string) (Config, error) {
 	r := reader{getenv: getenv}
 	c := Config{
 		DatabaseURL:        getenv("DATABASE_URL"),
+		ReadDatabaseURL:    getenv("P4W_READ_DATABASE_URL"),
 		HTTPAddr:           r.str("P4W_HTTP_ADDR", ":8080"),
 		LogLevel:           r.level("P4W_LOG_LEVEL", slog.LevelInfo),
 		MigrateOnStart:     r.boolean("P4W_MIGRATE_ON_START", true),

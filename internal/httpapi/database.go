@@ -14,12 +14,15 @@ type Database interface {
 	Stat() *pgxpool.Stat
 	// Unavailable counts the statements PostgreSQL could not serve, and its outages.
 	Unavailable() (refusals, outages int64)
+	// ReplicaFallbacks counts the long reads the read replica could not serve, which the
+	// primary answered instead.
+	ReplicaFallbacks() int64
 }
 
 // poolCollector reports the connection pool's state at each scrape.
 type poolCollector struct {
-	db                                                       Database
-	max, conns, acquires, waits, waitTime, refusals, outages *prometheus.Desc
+	db                                                                  Database
+	max, conns, acquires, waits, waitTime, refusals, outages, fallbacks *prometheus.Desc
 }
 
 func newPoolCollector(db Database) *poolCollector {
@@ -33,11 +36,13 @@ func newPoolCollector(db Database) *poolCollector {
 		refusals: prometheus.NewDesc("p4w_db_unavailable_total",
 			"Statements PostgreSQL could not serve (down, saturated, or past a timeout): each answered 503.", nil, nil),
 		outages: prometheus.NewDesc("p4w_db_outages_total", "Times PostgreSQL stopped answering.", nil, nil),
+		fallbacks: prometheus.NewDesc("p4w_db_replica_fallbacks_total",
+			"Long reads (audit trail, reports, exports) the read replica could not serve, answered by the primary instead.", nil, nil),
 	}
 }
 
 func (c *poolCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.max, c.conns, c.acquires, c.waits, c.waitTime, c.refusals, c.outages} {
+	for _, d := range []*prometheus.Desc{c.max, c.conns, c.acquires, c.waits, c.waitTime, c.refusals, c.outages, c.fallbacks} {
 		ch <- d
 	}
 }
@@ -54,4 +59,5 @@ func (c *poolCollector) Collect(ch chan<- prometheus.Metric) {
 	refusals, outages := c.db.Unavailable()
 	ch <- prometheus.MustNewConstMetric(c.refusals, prometheus.CounterValue, float64(refusals))
 	ch <- prometheus.MustNewConstMetric(c.outages, prometheus.CounterValue, float64(outages))
+	ch <- prometheus.MustNewConstMetric(c.fallbacks, prometheus.CounterValue, float64(c.db.ReplicaFallbacks()))
 }

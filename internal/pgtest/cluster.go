@@ -27,12 +27,41 @@ type Cluster struct {
 	runAs  []string // runuser -u postgres --, when the test runs as root (initdb refuses root)
 	ownerU int      // uid and gid that own dir
 	ownerG int
+	// settings are more server options (-c name=value) for Start: a primary's for replication
+	// (replica.go).
+	settings []string
 }
 
 // NewCluster initialises and starts a throwaway cluster, migrated, and stops and removes it
 // when tb ends. It skips tb when no PostgreSQL server binaries are installed (make test
 // installs them when it provisions PostgreSQL itself).
 func NewCluster(tb testing.TB) *Cluster {
+	tb.Helper()
+	return newCluster(tb, nil)
+}
+
+// newCluster is NewCluster, with configure called on the new cluster after initdb and before
+// it starts, when not nil.
+func newCluster(tb testing.TB, configure func(*Cluster)) *Cluster {
+	tb.Helper()
+	c := emptyCluster(tb)
+	if out, err := c.run(filepath.Join(c.bin, "initdb"), "-D", c.data(), "--auth=trust", "--username=postgres", "--no-locale",
+		"--encoding=UTF8", "--no-sync"); err != nil {
+		tb.Fatalf("initdb: %v\n%s", err, out)
+	}
+	if configure != nil {
+		configure(c)
+	}
+	c.Start()
+	if _, err := postgres.Migrate(context.Background(), c.URL()); err != nil {
+		tb.Fatalf("migrate the throwaway cluster: %v", err)
+	}
+	return c
+}
+
+// emptyCluster makes a cluster's directory, owned by whoever runs its server, with nothing in
+// it yet; when tb ends the server is stopped (if it runs) and the directory removed.
+func emptyCluster(tb testing.TB) *Cluster {
 	tb.Helper()
 	bin := serverBinaries()
 	if bin == "" {
@@ -60,14 +89,6 @@ func NewCluster(tb testing.TB) *Cluster {
 	})
 	if err := os.Chown(dir, c.ownerU, c.ownerG); err != nil {
 		tb.Fatal(err)
-	}
-	if out, err := c.run(filepath.Join(bin, "initdb"), "-D", c.data(), "--auth=trust", "--username=postgres", "--no-locale",
-		"--encoding=UTF8", "--no-sync"); err != nil {
-		tb.Fatalf("initdb: %v\n%s", err, out)
-	}
-	c.Start()
-	if _, err := postgres.Migrate(context.Background(), c.URL()); err != nil {
-		tb.Fatalf("migrate the throwaway cluster: %v", err)
 	}
 	return c
 }
@@ -106,6 +127,9 @@ func (c *Cluster) URL() string {
 func (c *Cluster) Start() {
 	c.tb.Helper()
 	opts := fmt.Sprintf("-c listen_addresses='' -c unix_socket_directories='%s' -p %d -c fsync=off -c max_connections=40", c.dir, c.port)
+	for _, s := range c.settings {
+		opts += " -c " + s
+	}
 	if err := c.pgCtl("start", "-w", "-t", "30", "-l", filepath.Join(c.dir, "server.log"), "-o", opts); err != nil {
 		log, _ := os.ReadFile(filepath.Join(c.dir, "server.log"))
 		c.tb.Fatalf("start the throwaway cluster: %v\n%s", err, log)

@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -39,6 +40,8 @@ type DB struct {
 	gorm           *gorm.DB
 	acquireTimeout time.Duration
 	health         health
+	replica        atomic.Pointer[DB] // where long reads go (reader.go); nil: here
+	fallbacks      atomic.Int64       // long reads the replica could not serve
 }
 
 // PoolOptions sizes the connection pool and bounds every wait on PostgreSQL.
@@ -56,9 +59,22 @@ type PoolOptions struct {
 
 // Open connects to url and checks that the database answers.
 func Open(ctx context.Context, url string, opts PoolOptions) (*DB, error) {
-	cfg, err := pgxpool.ParseConfig(url)
+	db, err := open(ctx, url, opts)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
+	}
+	if err := db.pool.Ping(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("reach database: %w", err)
+	}
+	return db, nil
+}
+
+// open builds the pool on url without connecting yet.
+func open(ctx context.Context, url string, opts PoolOptions) (*DB, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, err
 	}
 	if opts.MaxOpen > 0 {
 		cfg.MaxConns = int32(opts.MaxOpen)
@@ -73,23 +89,20 @@ func Open(ctx context.Context, url string, opts PoolOptions) (*DB, error) {
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("open database: %w", err)
-	}
-	if err := pool.Ping(ctx); err != nil {
-		pool.Close()
-		return nil, fmt.Errorf("reach database: %w", err)
+		return nil, err
 	}
 	sqlDB := stdlib.OpenDBFromPool(pool) // keeps no idle connections of its own: pgx pools them
 	g, err := gorm.Open(postgres.New(postgres.Config{Conn: sqlDB}), &gorm.Config{
 		TranslateError:         true,
 		SkipDefaultTransaction: true, // InTx owns transactions
+		DisableAutomaticPing:   true, // Open pings; OpenReplica must not fail on a replica down
 		Logger:                 logger.Discard,
 		NowFunc:                func() time.Time { return time.Now().UTC() },
 	})
 	if err != nil {
 		sqlDB.Close()
 		pool.Close()
-		return nil, fmt.Errorf("open database: %w", err)
+		return nil, err
 	}
 	log := opts.Log
 	if log == nil {
@@ -118,6 +131,10 @@ func (db *DB) Close() error {
 // scopeSQL sets what row-level security reads, for the rest of the transaction it runs in.
 const scopeSQL = `SELECT set_config('role', 'p4w_api', true), set_config('p4w.reach', $1, true)`
 
+// scopeReadSQL is scopeSQL for a long read (reader.go), which also makes its transaction read-only.
+const scopeReadSQL = `SELECT set_config('role', 'p4w_api', true), set_config('p4w.reach', $1, true), ` +
+	`set_config('transaction_read_only', 'on', true)`
+
 // SendBatch sends the queued queries, whose callbacks read their results, with row-level
 // security in force. In the context's transaction it is one pipeline there. Alone, the scope
 // goes first in the same pipeline: PostgreSQL runs a pipeline as one implicit transaction
@@ -131,8 +148,13 @@ func (db *DB) SendBatch(ctx context.Context, b *pgx.Batch) error {
 	if t, ok := txFrom(ctx); ok {
 		return t.pgx(func(c *pgx.Conn) error { return c.SendBatch(ctx, b).Close() })
 	}
+	db, long := db.routed(ctx)
 	scoped := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, len(b.QueuedQueries)+1)}
-	scoped.Queue(scopeSQL, reachSetting(ctx))
+	if long {
+		scoped.Queue(scopeReadSQL, reachSetting(ctx))
+	} else {
+		scoped.Queue(scopeSQL, reachSetting(ctx))
+	}
 	scoped.QueuedQueries = append(scoped.QueuedQueries, b.QueuedQueries...)
 	conn, err := acquire(ctx, db, db.pool.Acquire)
 	if err != nil {

@@ -39,6 +39,7 @@ func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) (err
 	if _, ok := txFrom(ctx); ok {
 		return fn(ctx)
 	}
+	db, long := db.routed(ctx)
 	defer func() { err = db.health.check(err) }()
 	conn, err := acquire(ctx, db, db.sql.Conn)
 	if err != nil {
@@ -49,6 +50,9 @@ func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) (err
 	// simple protocol, which takes several statements. The reach holds only UUIDs, commas or
 	// "*" (reachSetting), so it is safe as a literal.
 	begin := "BEGIN; SELECT set_config('role', 'p4w_api', true), set_config('p4w.reach', '" + reachSetting(ctx) + "', true)"
+	if long { // a long read (reader.go): one snapshot, and no writes, as on a replica
+		begin = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY" + strings.TrimPrefix(begin, "BEGIN")
+	}
 	if _, err := conn.ExecContext(ctx, begin); err != nil {
 		discard(conn)
 		return fmt.Errorf("begin: %w", err)
