@@ -42,6 +42,7 @@ type DB struct {
 	health         health
 	replica        atomic.Pointer[DB] // where long reads go (reader.go); nil: here
 	fallbacks      atomic.Int64       // long reads the replica could not serve
+	probed         atomic.Int64       // when a long read last tried the replica while it was down, in Unix ns
 }
 
 // PoolOptions sizes the connection pool and bounds every wait on PostgreSQL.

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"time"
 )
 
 // Long reads and the read replica.
@@ -27,8 +28,9 @@ import (
 //
 // When the replica cannot serve a read (down, refusing, past a bound: what unavailable
 // classifies), Read runs it again on the primary, once, and counts it (ReplicaFallbacks),
-// rather than answering 503. Readiness pings the primary only: a replica down costs the
-// primary some load, not the service.
+// rather than answering 503. While the replica stays down, one long read every replicaRetry
+// tries it again and the others go straight to the primary (counted too). Readiness pings the
+// primary only: a replica down costs the primary some load, not the service.
 
 // readKey marks a context whose statements are a long read's; its value is the DB they run on.
 type readKey struct{}
@@ -52,12 +54,27 @@ func (db *DB) Read(ctx context.Context, fn func(ctx context.Context) error) erro
 	if replica == nil {
 		return fn(context.WithValue(ctx, readKey{}, db))
 	}
+	if replica.health.down.Load() && !db.probe() {
+		db.fallbacks.Add(1)
+		return fn(context.WithValue(ctx, readKey{}, db))
+	}
 	err := fn(context.WithValue(ctx, readKey{}, replica))
 	if err == nil || !unavailable(err) || ctx.Err() != nil {
 		return err // a refusal of the read itself, or the request's time is up: the primary would not do better
 	}
 	db.fallbacks.Add(1)
 	return fn(context.WithValue(ctx, readKey{}, db))
+}
+
+// replicaRetry is how often a long read tries a replica that was down: the others go straight
+// to the primary meanwhile, rather than each waiting first for a connection that will not open
+// (up to the connect timeout when the replica's host does not answer).
+const replicaRetry = 2 * time.Second
+
+// probe tells whether this long read is the one to try the replica that was down.
+func (db *DB) probe() bool {
+	now, last := time.Now().UnixNano(), db.probed.Load()
+	return now-last >= int64(replicaRetry) && db.probed.CompareAndSwap(last, now)
 }
 
 // ReplicaFallbacks counts the long reads the replica could not serve, which the primary

@@ -79,9 +79,9 @@ func TestALongReadIsReadOnlyOnThePrimaryToo(t *testing.T) {
 	}
 }
 
-// A replica that does not answer sends each long read to the primary, once, and counts it; a
-// read the replica refuses for itself (a bad statement) is not retried. Opening a replica that
-// is down does not fail.
+// A replica that does not answer sends each long read to the primary, once, and counts it;
+// while it is known down, long reads go straight to the primary; a read the replica refuses for
+// itself (a bad statement) is not retried. Opening a replica that is down does not fail.
 func TestALongReadFallsBackToThePrimaryWhenTheReplicaIsDown(t *testing.T) {
 	t.Parallel()
 	url := pgtest.NewURL(t)
@@ -110,6 +110,18 @@ func TestALongReadFallsBackToThePrimaryWhenTheReplicaIsDown(t *testing.T) {
 	if n := db.ReplicaFallbacks(); n != 1 {
 		t.Errorf("%d fallbacks counted, want 1", n)
 	}
+	// The replica known down, the next read goes straight to the primary.
+	runs, one = 0, 0
+	err = db.Read(ctx, func(ctx context.Context) error {
+		runs++
+		return db.Query(ctx, func(rows pgx.Rows) error { rows.Next(); return rows.Scan(&one) }, `SELECT 1`)
+	})
+	if err != nil || one != 1 || runs != 1 {
+		t.Errorf("a long read just after the replica failed: %v, read %d, in %d runs; want 1 from the primary at once", err, one, runs)
+	}
+	if n := db.ReplicaFallbacks(); n != 2 {
+		t.Errorf("%d fallbacks counted, want 2", n)
+	}
 
 	// A pool on the same database stands in for a replica that answers: what it refuses is the
 	// read's own fault, which the primary would refuse too.
@@ -128,7 +140,7 @@ func TestALongReadFallsBackToThePrimaryWhenTheReplicaIsDown(t *testing.T) {
 	if err == nil || runs != 1 {
 		t.Errorf("a bad statement in a long read: %v after %d runs, want its error after one", err, runs)
 	}
-	if n := db.ReplicaFallbacks(); n != 1 {
-		t.Errorf("%d fallbacks counted after a refusal, want still 1", n)
+	if n := db.ReplicaFallbacks(); n != 2 {
+		t.Errorf("%d fallbacks counted after a refusal, want still 2", n)
 	}
 }
