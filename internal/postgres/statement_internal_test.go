@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"database/sql/driver"
 	"fmt"
 	"io"
 	"testing"
@@ -47,6 +48,7 @@ func TestUnavailableTellsFailuresFromRefusals(t *testing.T) {
 		{&pgconn.PgError{Code: "08006"}, true}, // connection failure
 		{fmt.Errorf("take a connection: %w", context.DeadlineExceeded), true},
 		{io.ErrUnexpectedEOF, true},
+		{fmt.Errorf("begin: %w", driver.ErrBadConn), true}, // a pooled connection cut while idle
 		{errUnavailable, true},
 		{&pgconn.PgError{Code: "23505"}, false}, // a unique key
 		{&pgconn.PgError{Code: "42P01"}, false}, // a bad statement is a bug, not an outage
