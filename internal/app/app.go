@@ -58,7 +58,7 @@ func NewServices(cfg config.Config, db *postgres.DB) (Services, error) {
 		Programmes: service.NewProgrammes(service.ProgrammesDeps{Tx: db, Programmes: programmes, Organisations: orgs,
 			Audit: audit}),
 		Participants: service.NewParticipants(service.ParticipantsDeps{Tx: db, Participants: participants, Organisations: orgs,
-			Mentors: mentors, Replies: postgres.NewIdempotency(db), Audit: audit, Now: now}),
+			Mentors: mentors, Records: postgres.NewErasure(db), Replies: postgres.NewIdempotency(db), Audit: audit, Now: now}),
 		Accounts: service.NewAccounts(service.AccountsDeps{
 			Tx: db, Users: postgres.NewUsers(db), APIClients: postgres.NewAPIClients(db), RefreshTokens: postgres.NewRefreshTokens(db),
 			Throttle: postgres.NewThrottle(db), Organisations: orgs, Audit: audit, Tokens: tokens,

@@ -25,6 +25,7 @@ type ParticipantsDeps struct {
 	Participants  domain.ParticipantRepository
 	Organisations domain.OrganisationRepository
 	Mentors       domain.MentorRepository // a participant's peer mentor record is erased with it
+	Records       domain.RecordsEraser    // so is the free text of their other records
 	Replies       ReplyForgetter
 	Audit         Auditor
 	Now           Clock
@@ -111,10 +112,12 @@ func (s *Participants) Update(ctx context.Context, id uuid.UUID, ifVersion *int6
 	})
 }
 
-// Erase wipes a participant's personal data, and every stored reply that carried it.
-// Erasing twice is harmless. Errors: forbidden, not_found, precondition_failed.
+// Erase wipes a participant's personal data, the free text their other records hold about
+// them (keeping the coded facts reports count), and every stored reply that carried either.
+// Erasing twice is harmless; erasing again clears text written into their records since.
+// Errors: forbidden, not_found, precondition_failed.
 func (s *Participants) Erase(ctx context.Context, id uuid.UUID, ifVersion *int64) error {
-	_, err := transact(ctx, s.Tx, s.Audit, domain.ScopeParticipantsWrite, func(ctx context.Context, _ domain.Principal) (struct{}, event, error) {
+	_, err := transact(ctx, s.Tx, s.Audit, domain.ScopeParticipantsWrite, func(ctx context.Context, caller domain.Principal) (struct{}, event, error) {
 		already := false
 		p, err := s.Participants.Update(ctx, id, ifVersion, func(p *domain.Participant) error {
 			if already = p.Erased(); already {
@@ -123,8 +126,16 @@ func (s *Participants) Erase(ctx context.Context, id uuid.UUID, ifVersion *int64
 			p.Erase(s.Now())
 			return nil
 		})
-		if err != nil || already {
+		if err != nil {
 			return struct{}{}, noEvent, err
+		}
+		// Every time, not only the first: a record written after the erasure, or before records
+		// were erased with the person, is cleared now. It audits each record it changes.
+		if _, err := s.Records.EraseRecordsOf(ctx, id, caller.Subject, domain.RequestIDFrom(ctx)); err != nil {
+			return struct{}{}, noEvent, err
+		}
+		if already {
+			return struct{}{}, noEvent, nil
 		}
 		if err := s.Replies.ForgetRecord(ctx, id); err != nil {
 			return struct{}{}, noEvent, err
