@@ -3066,10 +3066,23 @@ type ClientInterface interface {
 
 	// EraseParticipant Erase a participant's personal data
 	//
-	// Erasure, not deletion: names, date of birth, contact details, postcode and the external
-	// reference are wiped, and stored idempotent replies that held them are discarded. The id,
-	// the owning organisation and non-personal facts (benefit and referral category) stay, so
-	// that reports still add up. The record then says `erased: true`. Erasing twice is harmless.
+	// Erasure, not deletion. The participant's names, date of birth, contact details, postcode
+	// and external reference are wiped and their consent withdrawn; the record then says
+	// `erased: true`. Their peer mentor record, if any, loses its names and email. Every other
+	// record that belongs to them, deleted ones included, loses its free text: an enrolment's
+	// `withdrawal_reason` and `eligibility_override_reason`, a placement's `host_department`,
+	// `site`, `supervisor_name` and `end_reason`, an outcome's `employer` and `role`, and a
+	// mentoring match's `end_reason`. Text that a rule requires (a placement's host department,
+	// the reason for a withdrawal or an early end) then reads `[erased]`; the rest is null.
+	// Stored idempotent replies that carried any of these records, or the person's check-ins
+	// and interviews, are discarded.
+	//
+	// What reports count stays: ids and links, the owning organisations, benefit and referral
+	// category, statuses, dates, kinds, role areas, hours, destinations, sectors, ILR codes,
+	// sustainment checks, check-ins and interview results. The audit trail, which holds field
+	// names and never values, gains an `<type>.erase` event for each record changed. Only
+	// records within the caller's reach change. Erasing twice is harmless; erasing again
+	// clears text written into the person's records since.
 	//
 	// Corresponds with DELETE /v1/participants/{participant_id} (the `EraseParticipant` operationId).
 	EraseParticipant(ctx context.Context, participantId ParticipantId, params *EraseParticipantParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -4601,10 +4614,23 @@ func (c *Client) CreateParticipant(ctx context.Context, params *CreateParticipan
 
 // EraseParticipant Erase a participant's personal data
 //
-// Erasure, not deletion: names, date of birth, contact details, postcode and the external
-// reference are wiped, and stored idempotent replies that held them are discarded. The id,
-// the owning organisation and non-personal facts (benefit and referral category) stay, so
-// that reports still add up. The record then says `erased: true`. Erasing twice is harmless.
+// Erasure, not deletion. The participant's names, date of birth, contact details, postcode
+// and external reference are wiped and their consent withdrawn; the record then says
+// `erased: true`. Their peer mentor record, if any, loses its names and email. Every other
+// record that belongs to them, deleted ones included, loses its free text: an enrolment's
+// `withdrawal_reason` and `eligibility_override_reason`, a placement's `host_department`,
+// `site`, `supervisor_name` and `end_reason`, an outcome's `employer` and `role`, and a
+// mentoring match's `end_reason`. Text that a rule requires (a placement's host department,
+// the reason for a withdrawal or an early end) then reads `[erased]`; the rest is null.
+// Stored idempotent replies that carried any of these records, or the person's check-ins
+// and interviews, are discarded.
+//
+// What reports count stays: ids and links, the owning organisations, benefit and referral
+// category, statuses, dates, kinds, role areas, hours, destinations, sectors, ILR codes,
+// sustainment checks, check-ins and interview results. The audit trail, which holds field
+// names and never values, gains an `<type>.erase` event for each record changed. Only
+// records within the caller's reach change. Erasing twice is harmless; erasing again
+// clears text written into the person's records since.
 //
 // Corresponds with DELETE /v1/participants/{participant_id} (the `EraseParticipant` operationId).
 func (c *Client) EraseParticipant(ctx context.Context, participantId ParticipantId, params *EraseParticipantParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -10486,10 +10512,23 @@ type ClientWithResponsesInterface interface {
 
 	// EraseParticipantWithResponse Erase a participant's personal data
 	//
-	// Erasure, not deletion: names, date of birth, contact details, postcode and the external
-	// reference are wiped, and stored idempotent replies that held them are discarded. The id,
-	// the owning organisation and non-personal facts (benefit and referral category) stay, so
-	// that reports still add up. The record then says `erased: true`. Erasing twice is harmless.
+	// Erasure, not deletion. The participant's names, date of birth, contact details, postcode
+	// and external reference are wiped and their consent withdrawn; the record then says
+	// `erased: true`. Their peer mentor record, if any, loses its names and email. Every other
+	// record that belongs to them, deleted ones included, loses its free text: an enrolment's
+	// `withdrawal_reason` and `eligibility_override_reason`, a placement's `host_department`,
+	// `site`, `supervisor_name` and `end_reason`, an outcome's `employer` and `role`, and a
+	// mentoring match's `end_reason`. Text that a rule requires (a placement's host department,
+	// the reason for a withdrawal or an early end) then reads `[erased]`; the rest is null.
+	// Stored idempotent replies that carried any of these records, or the person's check-ins
+	// and interviews, are discarded.
+	//
+	// What reports count stays: ids and links, the owning organisations, benefit and referral
+	// category, statuses, dates, kinds, role areas, hours, destinations, sectors, ILR codes,
+	// sustainment checks, check-ins and interview results. The audit trail, which holds field
+	// names and never values, gains an `<type>.erase` event for each record changed. Only
+	// records within the caller's reach change. Erasing twice is harmless; erasing again
+	// clears text written into the person's records since.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -15628,10 +15667,23 @@ func (c *ClientWithResponses) CreateParticipantWithResponse(ctx context.Context,
 
 // EraseParticipantWithResponse Erase a participant's personal data
 //
-// Erasure, not deletion: names, date of birth, contact details, postcode and the external
-// reference are wiped, and stored idempotent replies that held them are discarded. The id,
-// the owning organisation and non-personal facts (benefit and referral category) stay, so
-// that reports still add up. The record then says `erased: true`. Erasing twice is harmless.
+// Erasure, not deletion. The participant's names, date of birth, contact details, postcode
+// and external reference are wiped and their consent withdrawn; the record then says
+// `erased: true`. Their peer mentor record, if any, loses its names and email. Every other
+// record that belongs to them, deleted ones included, loses its free text: an enrolment's
+// `withdrawal_reason` and `eligibility_override_reason`, a placement's `host_department`,
+// `site`, `supervisor_name` and `end_reason`, an outcome's `employer` and `role`, and a
+// mentoring match's `end_reason`. Text that a rule requires (a placement's host department,
+// the reason for a withdrawal or an early end) then reads `[erased]`; the rest is null.
+// Stored idempotent replies that carried any of these records, or the person's check-ins
+// and interviews, are discarded.
+//
+// What reports count stays: ids and links, the owning organisations, benefit and referral
+// category, statuses, dates, kinds, role areas, hours, destinations, sectors, ILR codes,
+// sustainment checks, check-ins and interview results. The audit trail, which holds field
+// names and never values, gains an `<type>.erase` event for each record changed. Only
+// records within the caller's reach change. Erasing twice is harmless; erasing again
+// clears text written into the person's records since.
 //
 // Returns a wrapper object for the known response body format(s).
 //
