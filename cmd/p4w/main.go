@@ -31,6 +31,7 @@ import (
 	"github.com/p4w-nhs/p4w/internal/config"
 	"github.com/p4w-nhs/p4w/internal/domain"
 	"github.com/p4w-nhs/p4w/internal/httpapi"
+	"github.com/p4w-nhs/p4w/internal/jobs"
 	"github.com/p4w-nhs/p4w/internal/postgres"
 	"github.com/p4w-nhs/p4w/internal/seed"
 	"github.com/p4w-nhs/p4w/internal/service"
@@ -96,8 +97,11 @@ func arg(args []string, i int) string {
 
 func migrateUp(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	res, err := postgres.Migrate(ctx, cfg.DatabaseURL)
-	for _, r := range res {
+	for _, r := range res.Schema {
 		log.Info("migration applied", "version", r.Source.Version, "file", r.Source.Path, "duration_ms", r.Duration.Milliseconds())
+	}
+	for _, r := range res.Jobs {
+		log.Info("job queue migration applied", "river_version", r.Version, "name", r.Name, "duration_ms", r.Duration.Milliseconds())
 	}
 	return err
 }
@@ -128,10 +132,28 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, env Env) er
 		return err
 	}
 	defer db.Close()
+	replica, err := app.OpenReadDB(ctx, cfg, db, app.PoolOptions(cfg, log))
+	if err != nil {
+		return err
+	}
+	if replica != nil {
+		defer replica.Close()
+		log.Info("long reads go to the read replica")
+	}
 	services, err := app.NewServices(cfg, db)
 	if err != nil {
 		return err
 	}
+	// Background jobs start now and stop after the requests have drained, before the pool
+	// closes (this defer runs before db.Close's; the normal path stops them explicitly).
+	runner, err := jobs.New(db, jobs.Config{Workers: cfg.JobWorkers, IdempotencyTTL: cfg.IdempotencyTTL, Log: log})
+	if err != nil {
+		return err
+	}
+	if err := runner.Start(ctx); err != nil {
+		return err
+	}
+	defer func() { _ = runner.Stop(context.Background()) }()
 	drain := &httpapi.Drain{}
 	handler, err := app.Handler(cfg, db, services, log, drain)
 	if err != nil {
@@ -152,7 +174,6 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, env Env) er
 	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
-	go housekeep(ctx, db, cfg, log)
 	log.Info("serving", "addr", ln.Addr().String())
 	if env.Ready != nil {
 		env.Ready(ln.Addr().String())
@@ -183,34 +204,17 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, env Env) er
 	if err := <-done; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	// Jobs running now get what is left of the shutdown timeout, then are cancelled: River
+	// gives a cancelled job back to the queue, for another replica.
+	if err := runner.Stop(shutdownCtx); err != nil {
+		return err
+	}
 	log.Info("stopped")
 	return nil
 }
 
 // demoPassword is the password of every demo user: the demo is for a developer's machine.
 const demoPassword = "demo-password-p4w"
-
-// housekeep deletes expired idempotent replies, refresh tokens and sign-in failures every 15
-// minutes until ctx ends. Each replica does it; the deletes are idempotent.
-func housekeep(ctx context.Context, db *postgres.DB, cfg config.Config, log *slog.Logger) {
-	tick := time.NewTicker(15 * time.Minute)
-	defer tick.Stop()
-	sys := domain.WithPrincipal(ctx, service.System())
-	for {
-		n, err := postgres.Housekeep(sys, db, cfg.IdempotencyTTL)
-		switch {
-		case err != nil && ctx.Err() == nil:
-			log.Warn("housekeeping failed", "error", err.Error())
-		case n > 0:
-			log.Info("housekeeping", "deleted", n)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-	}
-}
 
 func seedDemo(ctx context.Context, cfg config.Config, out io.Writer) error {
 	db, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.PoolOptions{MaxOpen: 4})

@@ -3,6 +3,7 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -64,7 +65,7 @@ func NewServices(cfg config.Config, db *postgres.DB) (Services, error) {
 			Throttle: postgres.NewThrottle(db), Organisations: orgs, Audit: audit, Tokens: tokens,
 			AccessTTL: cfg.AccessTokenTTL, RefreshTTL: cfg.RefreshTokenTTL,
 		}),
-		Audit: service.NewAuditTrail(service.AuditTrailDeps{Events: audit}),
+		Audit: service.NewAuditTrail(service.AuditTrailDeps{Events: audit, Reads: db}), // a long read: on the replica, if any
 		Cohorts: service.NewCohorts(service.CohortsDeps{Tx: db, Cohorts: cohorts, Programmes: programmes, Organisations: orgs,
 			Audit: audit}),
 		Enrolments: service.NewEnrolments(service.EnrolmentsDeps{Tx: db, Enrolments: enrolments, Cohorts: cohorts,
@@ -124,6 +125,26 @@ func loadKeys(cfg config.Config) (*auth.KeySet, error) {
 func PoolOptions(cfg config.Config, log *slog.Logger) postgres.PoolOptions {
 	return postgres.PoolOptions{MaxOpen: cfg.DBMaxConns, ConnectTimeout: cfg.DBConnectTimeout, AcquireTimeout: cfg.DBAcquireTimeout,
 		StatementTimeout: cfg.DBStatementTimeout, Log: log}
+}
+
+// OpenReadDB opens the read replica of P4W_READ_DATABASE_URL with opts, the primary's pool
+// options, and sends db's long reads to it (postgres.DB.Read). It is never migrated: a replica
+// is read-only and replays the primary's schema. It returns nil when none is configured; the
+// caller closes it once the server has stopped. A replica down does not fail it: the long reads
+// fall back to the primary until it answers.
+func OpenReadDB(ctx context.Context, cfg config.Config, db *postgres.DB, opts postgres.PoolOptions) (*postgres.DB, error) {
+	if cfg.ReadDatabaseURL == "" {
+		return nil, nil
+	}
+	if opts.Log != nil {
+		opts.Log = opts.Log.With("database", "replica") // its outages are the replica's, not the API's
+	}
+	replica, err := postgres.OpenReplica(ctx, cfg.ReadDatabaseURL, opts)
+	if err != nil {
+		return nil, fmt.Errorf("P4W_READ_DATABASE_URL: %w", err)
+	}
+	db.ReadFrom(replica)
+	return replica, nil
 }
 
 // NewHandler builds the services and the HTTP handler that serves the whole API on them.
