@@ -153,7 +153,11 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, env Env) er
 	if err := runner.Start(ctx); err != nil {
 		return err
 	}
-	defer func() { _ = runner.Stop(context.Background()) }()
+	defer func() {
+		stopCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+		defer cancel()
+		_ = runner.Stop(stopCtx) // a no-op after the explicit Stop below
+	}()
 	drain := &httpapi.Drain{}
 	handler, err := app.Handler(cfg, db, services, log, drain)
 	if err != nil {
@@ -204,8 +208,8 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, env Env) er
 	if err := <-done; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
-	// Jobs running now get what is left of the shutdown timeout, then are cancelled: River
-	// gives a cancelled job back to the queue, for another replica.
+	// Jobs running now get what is left of the shutdown timeout, then are cancelled: a
+	// cancelled attempt fails and River retries it later, on whichever replica is up.
 	if err := runner.Stop(shutdownCtx); err != nil {
 		return err
 	}

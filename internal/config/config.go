@@ -43,6 +43,8 @@ type Config struct {
 	TokenRatePerMinute int
 	// P4W_TRUST_PROXY_HEADERS: take the client address from X-Forwarded-For (behind a load balancer).
 	TrustProxyHeaders bool
+	// P4W_JOB_WORKERS: background jobs (internal/jobs) this replica works at once.
+	JobWorkers int
 }
 
 // Load reads the configuration through getenv, applying the defaults.
@@ -74,6 +76,7 @@ func Load(getenv func(string) string) (Config, error) {
 		RefreshTokenTTL:    r.duration("P4W_REFRESH_TOKEN_TTL", 30*24*time.Hour),
 		TokenRatePerMinute: r.integer("P4W_TOKEN_RATE_PER_MINUTE", 60),
 		TrustProxyHeaders:  r.boolean("P4W_TRUST_PROXY_HEADERS", false),
+		JobWorkers:         r.integer("P4W_JOB_WORKERS", 4),
 	}
 	if r.err != nil {
 		return c, r.err

@@ -124,20 +124,30 @@ func ensureTemplate(admin string) (string, error) {
 	return name, err
 }
 
+// migrationsHash names the template by every migration Migrate applies, River's included, so
+// that a new migration of either builds a new template.
 func migrationsHash() (string, error) {
 	h := sha256.New()
-	err := fs.WalkDir(postgres.Migrations(), ".", func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := fs.ReadFile(postgres.Migrations(), path)
+	for _, m := range []struct {
+		prefix string
+		fsys   fs.FS
+	}{{"p4w/", postgres.Migrations()}, {"river/", postgres.JobMigrations()}} {
+		err := fs.WalkDir(m.fsys, ".", func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			b, err := fs.ReadFile(m.fsys, path)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(h, "%s%s\x00%s\x00", m.prefix, path, b)
+			return nil
+		})
 		if err != nil {
-			return err
+			return "", err
 		}
-		fmt.Fprintf(h, "%s\x00%s\x00", path, b)
-		return nil
-	})
-	return hex.EncodeToString(h.Sum(nil)), err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 func mustAdmin(tb testing.TB, admin string) *sql.DB {

@@ -116,6 +116,11 @@ func open(ctx context.Context, url string, opts PoolOptions) (*DB, error) {
 // so below row-level security: they run as the owner).
 func (db *DB) SQL() *sql.DB { return db.sql }
 
+// JobPool returns the pool itself, for the job queue's own bookkeeping (internal/jobs builds
+// River on it). What it runs acts as the connecting role, below row-level security: a job's
+// work must go through the seam, as p4w_api with a principal, never through this pool.
+func (db *DB) JobPool() *pgxpool.Pool { return db.pool }
+
 // Ping checks that PostgreSQL answers, for readiness. Errors: unavailable.
 func (db *DB) Ping(ctx context.Context) error { return db.health.check(db.pool.Ping(ctx)) }
 

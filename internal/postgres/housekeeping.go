@@ -8,8 +8,9 @@ import (
 
 // Housekeep deletes what has outlived its use: stored idempotent replies older than
 // idempotencyTTL, refresh tokens a day past expiry, and sign-in failures a day old and no
-// longer blocking. Every replica may run it; the deletes are idempotent. ctx must carry a
-// principal of every organisation (the system), so that row-level security shows it all.
+// longer blocking. The housekeeping job of internal/jobs runs it once per period across the
+// replicas (the deletes are idempotent all the same). ctx must carry a principal of every
+// organisation (the system), so that row-level security shows it all.
 func Housekeep(ctx context.Context, db *DB, idempotencyTTL time.Duration) (deleted int64, err error) {
 	now := time.Now()
 	dayAgo := now.Add(-24 * time.Hour)

@@ -1,0 +1,102 @@
+package postgres_test
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"io/fs"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/p4w-nhs/p4w/internal/pgtest"
+	"github.com/p4w-nhs/p4w/internal/postgres"
+)
+
+// TestJobMigrationsConcurrently: replicas that start together migrate River's tables at the
+// same moment. Each must succeed, and each migration be applied once. rivermigrate takes no
+// lock of its own; without Migrate's, two create the same table and one fails.
+func TestJobMigrationsConcurrently(t *testing.T) {
+	t.Parallel()
+	dbURL := emptyDatabase(t)
+	const n = 4
+	errs := make(chan error, n)
+	applied := make(chan int, n)
+	start := make(chan struct{})
+	for range n {
+		go func() {
+			<-start
+			v, err := postgres.MigrateJobs(context.Background(), dbURL)
+			applied <- len(v)
+			errs <- err
+		}()
+	}
+	close(start)
+	total := 0
+	for range n {
+		if err := <-errs; err != nil {
+			t.Errorf("a concurrent migration failed: %v", err)
+		}
+		total += <-applied
+	}
+	var files []string
+	err := fs.WalkDir(postgres.JobMigrations(), ".", func(path string, d fs.DirEntry, err error) error {
+		if err == nil && strings.HasSuffix(path, ".up.sql") {
+			files = append(files, path)
+		}
+		return err
+	})
+	if err != nil || len(files) == 0 {
+		t.Fatalf("River's migrations: %v %v", files, err)
+	}
+	if total != len(files) {
+		t.Errorf("%d River migrations applied between them, want each once (%d)", total, len(files))
+	}
+	db, err := sql.Open("pgx", dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var versions int
+	if err := db.QueryRow(`SELECT count(*) FROM river_migration`).Scan(&versions); err != nil {
+		t.Fatal(err)
+	}
+	if versions != len(files) {
+		t.Errorf("river_migration lists %d versions, want %d", versions, len(files))
+	}
+}
+
+// emptyDatabase creates a database with nothing in it, dropped when t ends.
+func emptyDatabase(t *testing.T) string {
+	t.Helper()
+	admin := pgtest.AdminURL(t)
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	name := "p4w_migratetest_" + hex.EncodeToString(b)
+	db, err := sql.Open("pgx", admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`CREATE DATABASE ` + name); err != nil {
+		t.Fatalf("create database: %v", err)
+	}
+	t.Cleanup(func() {
+		db, err := sql.Open("pgx", admin)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer db.Close()
+		if _, err := db.Exec(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`); err != nil {
+			t.Errorf("drop database: %v", err)
+		}
+	})
+	u, err := url.Parse(admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + name
+	return u.String()
+}
