@@ -50,7 +50,9 @@ func TestReplicas(t *testing.T) {
 	replicas := make([]*process, 3)
 	var wg sync.WaitGroup
 	for i := range replicas {
-		wg.Go(func() { replicas[i] = startBinary(t, bin, with(base, "P4W_DATA_DIR", filepath.Join(dir, strconv.Itoa(i)))) })
+		wg.Go(func() {
+			replicas[i] = startBinary(t, bin, with(base, "P4W_DATA_DIR", filepath.Join(dir, strconv.Itoa(i))))
+		})
 	}
 	wg.Wait()
 	if t.Failed() {
