@@ -68,7 +68,7 @@ func New(db *postgres.DB, cfg Config) (*Runner, error) {
 	}
 	client, err := river.NewClient(riverpgxv5.New(db.JobPool()), &river.Config{
 		ID:      clientID(),
-		Logger:  log,
+		Logger:  slog.New(newQuiet(log.Handler(), repeatWindow, time.Now)),
 		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: max(cfg.Workers, 1)}},
 		Workers: workers,
 		PeriodicJobs: []*river.PeriodicJob{
