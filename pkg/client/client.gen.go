@@ -2523,7 +2523,7 @@ type ClientInterface interface {
 
 	// RevokeApiClient Revoke an API client
 	//
-	// Its tokens stop working within seconds. Revoking twice is harmless.
+	// Every replica refuses its access tokens within 5 seconds (each remembers a token's answer for at most 5 s). Revoking twice is harmless.
 	//
 	// Corresponds with DELETE /v1/api-clients/{api_client_id} (the `RevokeApiClient` operationId).
 	RevokeApiClient(ctx context.Context, apiClientId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3265,7 +3265,7 @@ type ClientInterface interface {
 
 	// UpdateUserWithBody Change a user's role or disable it (JSON merge patch)
 	//
-	// Nobody changes their own role. A disabled user's tokens stop working within seconds.
+	// Nobody changes their own role. A disabled user's tokens, and a changed role, are refused by every replica within 5 seconds.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3274,7 +3274,7 @@ type ClientInterface interface {
 
 	// UpdateUserWithApplicationMergePatchPlusJSONBody Change a user's role or disable it (JSON merge patch)
 	//
-	// Nobody changes their own role. A disabled user's tokens stop working within seconds.
+	// Nobody changes their own role. A disabled user's tokens, and a changed role, are refused by every replica within 5 seconds.
 	//
 	// Takes a body of the `application/merge-patch+json` content type.
 	//
@@ -3431,7 +3431,7 @@ func (c *Client) CreateApiClient(ctx context.Context, body CreateApiClientJSONRe
 
 // RevokeApiClient Revoke an API client
 //
-// Its tokens stop working within seconds. Revoking twice is harmless.
+// Every replica refuses its access tokens within 5 seconds (each remembers a token's answer for at most 5 s). Revoking twice is harmless.
 //
 // Corresponds with DELETE /v1/api-clients/{api_client_id} (the `RevokeApiClient` operationId).
 func (c *Client) RevokeApiClient(ctx context.Context, apiClientId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -5053,7 +5053,7 @@ func (c *Client) GetUser(ctx context.Context, userId openapi_types.UUID, reqEdit
 
 // UpdateUserWithBody Change a user's role or disable it (JSON merge patch)
 //
-// Nobody changes their own role. A disabled user's tokens stop working within seconds.
+// Nobody changes their own role. A disabled user's tokens, and a changed role, are refused by every replica within 5 seconds.
 //
 // Takes any type of body and a specified content type.
 //
@@ -5072,7 +5072,7 @@ func (c *Client) UpdateUserWithBody(ctx context.Context, userId openapi_types.UU
 
 // UpdateUserWithApplicationMergePatchPlusJSONBody Change a user's role or disable it (JSON merge patch)
 //
-// Nobody changes their own role. A disabled user's tokens stop working within seconds.
+// Nobody changes their own role. A disabled user's tokens, and a changed role, are refused by every replica within 5 seconds.
 //
 // Takes a body of the `application/merge-patch+json` content type.
 //
@@ -9917,7 +9917,7 @@ type ClientWithResponsesInterface interface {
 
 	// RevokeApiClientWithResponse Revoke an API client
 	//
-	// Its tokens stop working within seconds. Revoking twice is harmless.
+	// Every replica refuses its access tokens within 5 seconds (each remembers a token's answer for at most 5 s). Revoking twice is harmless.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -10731,7 +10731,7 @@ type ClientWithResponsesInterface interface {
 
 	// UpdateUserWithBodyWithResponse Change a user's role or disable it (JSON merge patch)
 	//
-	// Nobody changes their own role. A disabled user's tokens stop working within seconds.
+	// Nobody changes their own role. A disabled user's tokens, and a changed role, are refused by every replica within 5 seconds.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -10740,7 +10740,7 @@ type ClientWithResponsesInterface interface {
 
 	// UpdateUserWithApplicationMergePatchPlusJSONBodyWithResponse Change a user's role or disable it (JSON merge patch)
 	//
-	// Nobody changes their own role. A disabled user's tokens stop working within seconds.
+	// Nobody changes their own role. A disabled user's tokens, and a changed role, are refused by every replica within 5 seconds.
 	//
 	// Takes a body of the `application/merge-patch+json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -14688,7 +14688,7 @@ func (c *ClientWithResponses) CreateApiClientWithResponse(ctx context.Context, b
 
 // RevokeApiClientWithResponse Revoke an API client
 //
-// Its tokens stop working within seconds. Revoking twice is harmless.
+// Every replica refuses its access tokens within 5 seconds (each remembers a token's answer for at most 5 s). Revoking twice is harmless.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -16030,7 +16030,7 @@ func (c *ClientWithResponses) GetUserWithResponse(ctx context.Context, userId op
 
 // UpdateUserWithBodyWithResponse Change a user's role or disable it (JSON merge patch)
 //
-// Nobody changes their own role. A disabled user's tokens stop working within seconds.
+// Nobody changes their own role. A disabled user's tokens, and a changed role, are refused by every replica within 5 seconds.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -16045,7 +16045,7 @@ func (c *ClientWithResponses) UpdateUserWithBodyWithResponse(ctx context.Context
 
 // UpdateUserWithApplicationMergePatchPlusJSONBodyWithResponse Change a user's role or disable it (JSON merge patch)
 //
-// Nobody changes their own role. A disabled user's tokens stop working within seconds.
+// Nobody changes their own role. A disabled user's tokens, and a changed role, are refused by every replica within 5 seconds.
 //
 // Takes a body of the `application/merge-patch+json` content type, and returns a wrapper object for the known response body format(s).
 //
