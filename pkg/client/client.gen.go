@@ -3265,7 +3265,7 @@ type ClientInterface interface {
 
 	// UpdateUserWithBody Change a user's role or disable it (JSON merge patch)
 	//
-	// Nobody changes their own role. A disabled user's tokens, and a changed role, are refused by every replica within 5 seconds.
+	// Nobody changes their own role. On every replica, a disabled user's tokens are refused and a changed role applies within 5 seconds.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3274,7 +3274,7 @@ type ClientInterface interface {
 
 	// UpdateUserWithApplicationMergePatchPlusJSONBody Change a user's role or disable it (JSON merge patch)
 	//
-	// Nobody changes their own role. A disabled user's tokens, and a changed role, are refused by every replica within 5 seconds.
+	// Nobody changes their own role. On every replica, a disabled user's tokens are refused and a changed role applies within 5 seconds.
 	//
 	// Takes a body of the `application/merge-patch+json` content type.
 	//
@@ -5053,7 +5053,7 @@ func (c *Client) GetUser(ctx context.Context, userId openapi_types.UUID, reqEdit
 
 // UpdateUserWithBody Change a user's role or disable it (JSON merge patch)
 //
-// Nobody changes their own role. A disabled user's tokens, and a changed role, are refused by every replica within 5 seconds.
+// Nobody changes their own role. On every replica, a disabled user's tokens are refused and a changed role applies within 5 seconds.
 //
 // Takes any type of body and a specified content type.
 //
@@ -5072,7 +5072,7 @@ func (c *Client) UpdateUserWithBody(ctx context.Context, userId openapi_types.UU
 
 // UpdateUserWithApplicationMergePatchPlusJSONBody Change a user's role or disable it (JSON merge patch)
 //
-// Nobody changes their own role. A disabled user's tokens, and a changed role, are refused by every replica within 5 seconds.
+// Nobody changes their own role. On every replica, a disabled user's tokens are refused and a changed role applies within 5 seconds.
 //
 // Takes a body of the `application/merge-patch+json` content type.
 //
@@ -10731,7 +10731,7 @@ type ClientWithResponsesInterface interface {
 
 	// UpdateUserWithBodyWithResponse Change a user's role or disable it (JSON merge patch)
 	//
-	// Nobody changes their own role. A disabled user's tokens, and a changed role, are refused by every replica within 5 seconds.
+	// Nobody changes their own role. On every replica, a disabled user's tokens are refused and a changed role applies within 5 seconds.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -10740,7 +10740,7 @@ type ClientWithResponsesInterface interface {
 
 	// UpdateUserWithApplicationMergePatchPlusJSONBodyWithResponse Change a user's role or disable it (JSON merge patch)
 	//
-	// Nobody changes their own role. A disabled user's tokens, and a changed role, are refused by every replica within 5 seconds.
+	// Nobody changes their own role. On every replica, a disabled user's tokens are refused and a changed role applies within 5 seconds.
 	//
 	// Takes a body of the `application/merge-patch+json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -16030,7 +16030,7 @@ func (c *ClientWithResponses) GetUserWithResponse(ctx context.Context, userId op
 
 // UpdateUserWithBodyWithResponse Change a user's role or disable it (JSON merge patch)
 //
-// Nobody changes their own role. A disabled user's tokens, and a changed role, are refused by every replica within 5 seconds.
+// Nobody changes their own role. On every replica, a disabled user's tokens are refused and a changed role applies within 5 seconds.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -16045,7 +16045,7 @@ func (c *ClientWithResponses) UpdateUserWithBodyWithResponse(ctx context.Context
 
 // UpdateUserWithApplicationMergePatchPlusJSONBodyWithResponse Change a user's role or disable it (JSON merge patch)
 //
-// Nobody changes their own role. A disabled user's tokens, and a changed role, are refused by every replica within 5 seconds.
+// Nobody changes their own role. On every replica, a disabled user's tokens are refused and a changed role applies within 5 seconds.
 //
 // Takes a body of the `application/merge-patch+json` content type, and returns a wrapper object for the known response body format(s).
 //
