@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"path"
@@ -5925,6 +5926,26 @@ func (response ListEnrolments200JSONResponse) VisitListEnrolmentsResponse(w http
 	return err
 }
 
+type ListEnrolments200TextcsvResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response ListEnrolments200TextcsvResponse) VisitListEnrolmentsResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/csv")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
 type ListEnrolmentsdefaultApplicationProblemPlusJSONResponse struct {
 	Body       Problem
 	StatusCode int
@@ -6342,6 +6363,26 @@ func (response ListMentoringMatches200JSONResponse) VisitListMentoringMatchesRes
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMentoringMatches200TextcsvResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response ListMentoringMatches200TextcsvResponse) VisitListMentoringMatchesResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/csv")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
 	return err
 }
 
@@ -7175,6 +7216,26 @@ func (response ListOutcomes200JSONResponse) VisitListOutcomesResponse(w http.Res
 	return err
 }
 
+type ListOutcomes200TextcsvResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response ListOutcomes200TextcsvResponse) VisitListOutcomesResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/csv")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
 type ListOutcomesdefaultApplicationProblemPlusJSONResponse struct {
 	Body       Problem
 	StatusCode int
@@ -7409,6 +7470,30 @@ func (response ListParticipants200JSONResponse) VisitListParticipantsResponse(w 
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListParticipants200TextcsvResponse struct {
+	Body          io.Reader
+	Headers       ListParticipants200ResponseHeaders
+	ContentLength int64
+}
+
+func (response ListParticipants200TextcsvResponse) VisitListParticipantsResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/csv")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
 	return err
 }
 
@@ -7726,6 +7811,26 @@ func (response ListPlacements200JSONResponse) VisitListPlacementsResponse(w http
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPlacements200TextcsvResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response ListPlacements200TextcsvResponse) VisitListPlacementsResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/csv")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
 	return err
 }
 
@@ -11269,271 +11374,282 @@ func (sh *strictHandler) UpdateVacancy(ctx echo.Context, vacancyId openapi_types
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L37cts4ujj4KijtVMXeoWUncXqm7Zo6lU7Sk5xOOqk4ma7ZVlaCyU8S2hTAAUArmlSq9q99gK19h32P",
-	"fZTzJL/CB4AEKZK6WLacnv4nkSUQxOW7X7/0YjHLBAeuVe/sS28KNAGJH5/ReArPBNdSpObvBFQsWaaZ",
-	"4L2z3oiLI6WFhBERnEhQmeAKFNFTqklMpVyQDKQSnKYkoZr2e1FPxVOYUTOXXmTQO+spLRmf9L5+jXov",
-	"PtDJ8ls+TIFIiIVMHihyDVIxwSMyFpK8Gh+9oTqerpr3tYipnaxpbg7zcv6P71+vmu1ncWH23HUcZ4Ry",
-	"8vZprqfkEaFczUESpgiHa5AkNmeamLdI+FfOJCS9My1z6H4rzvYetFw8HWuQy2+/gFjwRBEtyJwyTS5h",
-	"LCQQqq4YnxA6oYx3v3PGOJvls97Zw8i/n3ENE5C9r2YFGZV0BtpDRi6VkM0nOuLwWQ9jHDEiYkz0FEgm",
-	"4ZqJXJGMTsCshJnh/8pBLnpRj9OZeaF9pnIBM/r5NfCJnvbOHp2cmGVoDdI8+3/++vTo/6BH/z45+n54",
-	"9OnPf+pFDef2KoFZJjTwePETLJbX+4ZegSKUvHt78YEoOgZzgNKcc5+YvSg6A3IFCzJneoobwW8uRbIg",
-	"ErKULhR+O2ZSaXfX5wOulx6lXOgpSPskU0TCOFeQkIPTR48Ozwm1LyXzKUshmJEpojRL0wGXOefmKivP",
-	"nnx/2Cc/wUIRKoGoWGSQmB2YCWKapiAJ5Qm5gkwjyjw6JVORS9UfcH8FFt3LOwhO7MgcWdtlPHkSGZjx",
-	"fz9sPP0xImgzmBh0JylVmkigybld85TyCYR7xMM7ffiIMAtHFlXdwIQoxuMSnJb24ihE2yYeGohqWDaP",
-	"0zyB55CCNqhSX737nSR2gFuTIgdazC6VFhzUIe5ngddC07kBE2afclsa5VlCNSRD3MGoDSPcQ0P3qspG",
-	"EhjTPNW9szFNFRQbuRQiBcot6WMzppc38I5OgCj271ZETPG5xpc9OYnMEVpa8cQcYCfliHpv5YRyppAE",
-	"v8LTxDdmVE/LF4pg0JAlnZRqLOSM6t5ZL89x5PIFvqNSs5hllOvWN2blmB28UIqJpLMZtL/Oj7j5yz5a",
-	"yLkwgLN8t295uigg0qMJ1URIQg3rIHrKDDAqTbkmB4zHEmbANU2JWvD4sE+eBmioNJ1lkAx4Qf80mwFh",
-	"SJnmkmkNHEnMJcRiBopcM8UuUyDzKXDCtCJaUq5obFZHYjGbMa0iQslMmJcOeEo1yIgogSTQ4jblhGYZ",
-	"UOlJZ4ktVI+IStlkqtMFEWmC+6GcCG7wzBCSBVEAvD/gHwSZMaUIFxwisxGpCdB4its0K2A81+AZpdna",
-	"RALVoHT1dY6BIaUSHAbcbDfPFEhNLhdkxBLD8P3izcuJnrMYj29K5SwFFdLbGqZVyECvERDMgCNz7A3Q",
-	"8NWAkhO8zEMoJ/xAk/fwrxwUon4suAaOH2mWpcwKQ8e/KSsRlS/8k4Rx76z3vx2X8uCx/VUd47wvpBRO",
-	"GqjC3NNS3AEz5oyMGL+mKUuG0i5kFJFRzlWeZUKa7U6kwTuzG/OLH4zfjqIBL75BljYiQkYGhiVcO1mu",
-	"Np0WV8DtdPao60LsUSDFNu3TjT/20t3XQui6AHkN0m79bk5zpPCVQzzKETl4cnJyGBn8XTpU5OmUzEBP",
-	"RUKsgIHogOLMwenJk8P+Tg/jgxBvKF846FJ3diCpmA8TMeejM6KFIDPKDY2ziyBjKWaWqtEkkaAUHtaY",
-	"shQFhAk/YlxZNDZj4ljkXJ87gcvTRCATdg2c8Hx2CdKMVlai3skBRj2U3Y8K4b3rqbqsXx7/R06vKUvp",
-	"ZQp3dfTaSIOSSpYuhnn5enMRU0C17pIqpHXmfiKiqM6loWjmDsy9nRMj+RrJdU4LhnRfDjWQOp4h8U92",
-	"d67B3E0n695XOwmvA3dtBcfU9Nqu8cW4pT2//enOtmsk/lDI23rfNflu19cWTL3+rW0EvxWjSmD2uL0r",
-	"D/a0wxtfcVLmwgMZez8n5mTzyxRmHfvO7Ig/b7h/N2+zPITMOyJUkfc/PiPfnz75C3GvIQloylLV74WK",
-	"w87h2E98n2hPsahdgmHXRhEI/YAbkJyvXjDHJ59m7FnK3MozKTKQmln5O8bvjY63bMaLerE99yHV6wr4",
-	"Uc9OtUIr9OpEwzvrmvU6k2W5zISCVUdvD+GdG4yqyLW46t4fz1Mnv1jFd+ndKPHjWTINM7XeGi7MQ+Zp",
-	"Nx2Vki7M36Uit/6JOyNz5QHG9XenvUb7RqnK/9rD41y2ZeDlRAFwFNssz7pyehVQqeyiXN6nYjXi8jeI",
-	"tVl6AZkWwxGzkoSZldD0XQCpzmRUBV4PQ3Wba6eZ78YQRtP07bh39utGsPYpKi1SvakcqindDQDNGH9l",
-	"H3tYg6aol3P2rxzczwZ869fv7nkZANyaOq/sHZ3AMkExEvbaeykJUwMqBFZ5vOxuRKztDJdRnaNzM78w",
-	"oznHEvT6VxyuvoWuqmLKmvdjKuacCB7DOclO5+QKIFNE8HRBKJlShT6i7h1W37C8uU9me3nC9IvrRspv",
-	"TVyNJJjGuslXkiuQZ4P85ORxzBL8HyJil7H0tVooDTNUbCkXfDETuXLaf1XRbUK2TYjfmEGaqOXF/kxn",
-	"oLwtzA7y9r9z59nSU2CSXNM0B9SaC5BdekkdNNckGmsQmpXsxVkN2ji0BCVyGcPK3+0vX1YAFa7JXn8T",
-	"WXAwU5+2uoziTiqLx1ttRMECRndBUEqA3xNF+QE4jJm+0FTnDWD5i5BXjE+O6ATIpR1q3Y3oeCYSYmDX",
-	"oCLCxoTyhQFL4PkMibXgYIm64ag0HcYSEvR6/CYuFcAVSDWkaSrm1JpmYZalYjEzVILyZOisj5UhjMdi",
-	"Bv4nc+d6CnI4t6sc0gkM3SrxzVdczENGXsLZsynEV694g4C5hQg5hTQZ1gQa88ANxM0Z1fF0XWZvLe0h",
-	"KSjkp6g3E8lqQdOexhszdEuBYx+CYHFITbjvL6U8HncW28p+7pC2kvw2gZDgNgs/4OlfV/gBt7jn2om2",
-	"nlfHWbxx7/QoL3jKEOmvWQLCCN9TSwQYH1qK0YWMO6CnHq33REyrQvQyMZ1SSz2tEEJorFHIiIgRbJPA",
-	"Vh4LrswIJ8arczJmnyHxXj/rwJ8wpUFC0h/wUSmijyJrObbSe2SGUqJlrjR5+d7JOWdmDgUYmRHYkB6o",
-	"akBRZH1xZViAIvRS5LgHIysZ8c/7LZkk4SL8Ds4NVxAcCKRoxbaOTgNr1q3ANDlQAGQUWLv6fsjosE9G",
-	"mRQxKIWTMuViXZzF4YEiYs4H3O5KRUTl8ZRQRSgnbGZYBLHnj3IdkWC+YnxCtBDpmY0gMG834tUiPAm7",
-	"TGYYHI2naGaqv1hpOh6TRFh/mMeAQFVCGuCW3gz2gWYUIlFAytSZBGqoWbC25u+MrIiYhtsu/7Z7ds80",
-	"rkJMDStdZoQ0ozHTi2ausg2bTCA1osBiaBbOQW4rYgJP1LrEdJzzBCWDOZXJECnHl9Vv2ItNKKUxqKGm",
-	"V9AQSfeCS5Ea0ciF/1EJBMx3KSSRISTsGgyQG5qIkSz9XhOTqERJrLMqKVIYUgl0fYX/vUjhqQTaRIQx",
-	"SmDty1OFUNpJ8xGAnQC7J0mkFn3SaqEq91+CcVSiWg0KKsdfHEczIjWB+taSDp7oVoJOSDUK6eXhycnJ",
-	"SvllTeqwe2qwbNF++eIFcUMJDnUs1y0REpLzBGQfRdDOYLdohza/5XVaro5YbwiakDicFJGM6BRaTXj2",
-	"SROajH6bkYkaOu4IE9vRYhdSqmW5+xJS3TZc4Ggncs8YD799eOfofvvCQB2DV75xS4y+X1izHXP92gpO",
-	"pf3Ii7FZSjnHiFpHj9DQxpma4pcx5TEY6aVFKEXtoUkqVTBUOk8Wq1eOU5iFoVEjkMw3fDIQ4zd6cpky",
-	"+Wmiqp4QbKoZYXHWVzzL9UqMrTminR55ufCq5LlR+exHksJYE6PPMUVy7mNZDwQnVm6ICBfaxm1hnFvX",
-	"VdQCoPPLlCmMSqLEDCQ4MBBKiyjq+s3UHQ/4Q5kegDzvgSp1WdU8afXSaqsrfiNiXFV50ebvGaiue7cb",
-	"IsDbbsvCwDL82kN2wmndPGCV+zlVNhrWRswJG6abSDrnFYa+kdsXQz8hNLqHuwjh1I+MwsU2weVzUJrx",
-	"IkzBI35pxu1FPZplErhmMagpy4zcKdKcawAH+uNcogUXktwFMkQ9LSlzBKOwIbdbcgvNqOGwkTStK9YU",
-	"qlMLBV15xNvoxJCyCbtkKdOLobgGKVkCQ8Mk7BrWYH9WB9x2zVOmtJANGPwCTSIzcQ2RRT6mlcEQwGh0",
-	"dLlUfFBdZLG4olZPx/YOqmWp2N76A7UUDrdaEq6mLKwlC8MYpNz+/JFn3+jxNZh4cf53pyRHPU+zaLoJ",
-	"PBeUbrsTadLNSyoQLSelNIQSeC07vNoqolWurUY4altoOodurC9xclv1vbju7TT4jYjmCvpVFa7XUHt5",
-	"O1uc0iwDDsk50SKhC2sLp5eG2S6xxR1htwq8oj4YxoNFYPStfGXBpIFV1eMh2sGy81LbwyOsznij6ISd",
-	"6g5LZKd2AgWmIdR7L36LsFFMtgP9uxQZ9qSC108mkJ6aYMkGMlxDSGtCQtMtF32QlCvmpbQNKME3hNvl",
-	"qqrzv3d3g2nb7riWzXar165FRcK9wcXUAEaLZgD5rEFymr5vM1GGfMt6wQhCDvAYUIcJgjQOrLGAOJeW",
-	"rj1+WDuQ707rx9GYE/6p/NgfHh99+t//1HQxPzJIkyK5qwpfGHbTvD38Cd1ulPz3xdufSSaMaCGPUnYF",
-	"JBFaQ0IyqqcRoQQz/kiRP299fTbCuN/oYAelHBHpvhy7wPKBppt6CTTV0+XNqSXMFlerwcE91fSiV2b/",
-	"1wzmu4lZScrk62XlGTzt2NYqdwsRMVv51LYR6BXy+W4OUlzGezt8W4maxpTHi3XXtvvA6WABDcJxBQzC",
-	"iBp3SCUUbSuqFue4lai6CkxvBJZ3CTsbwUHtZruv0O+48/B3IFKV1GlPIlWwmV04NjaBlC2v/WvXLt4X",
-	"cxb2dEDnhUHjsWH0SIeFHpZ/dcuD//3LTxfLl3wFi6o/oqZVpJOWRJvrxu+vWsJ6rypxJEHUoGoOoPi8",
-	"mjlfaashX/fMcPvqJsCoAmN9ErP9pqewrMmydN4o7gFPIBkClemi8eTfANdN8o+brJED756lzyhL1zLB",
-	"jOmMpYuhd3Ottiyza+DrD1+Tll4xnqxCKXuwP5mROxMQOpMsbYZ7BiDJDN9N5lQ1mRZXngLauLe3+92P",
-	"tCu8owoAVKHHQ10DXwr2HyhRNxUnLEBsJ0t4/CjOxq+9UpTpdDXC1B3KK1TLKvps+PDdYEk3sHaT6c2h",
-	"pv1if3K7LViiFGNQCi/YABmA7CDAO5ByHCXfk4jjt7EL+aaL96yPCpvykrtEjRtR2K+tx8/4pKi5duta",
-	"eLKZKzDZnqHcWONfN1UFD3F4v3R+F6oyNAe+vgV857E2ocx5b3h8eWGrDQRhTF3tTAPwDFxsAYTvivl7",
-	"/Lwbg8Jm4LwT0KxVwtBkJpQmin0mM8H1VLkskuIuXBZryCud8LqWZf0GoZidoNMBK6svd2esvKDme2Xp",
-	"5bZ2wdqrbGOFp+N2ucp2hHVTUtnErIOqW8s4U6umRw7e//iMfPeX0+/J////Pek/irCkzF9OTszfj/qP",
-	"+g8Pz1yKkB3vsrSLSXiC7gk14FNMFGKKqCnNAB0Yo3rplZErUFop0XNGiurGNqGodqfNOzlqKFl3cHpy",
-	"cnhmE7ucQ4QprNTI+IQcCElglunFYeTCy7CWYoRl31LBJ0TIASdkRlNzVZBgSrzZrS+sy4UmGCY3M7+g",
-	"c8YeO45kys5E5QT6A37UWpXQr3MUfsdsNUlzwKOMKjUXMhlFZj0jCWMJamorEY4iMnL1BGIJCXDNaKpG",
-	"9oXVYof+PWYLKMaaVfq5bZFN4c7FDHHV60jClIHsBAsDmgXYJDhcA8E12KBJjEuLSK7MSbkCIxGBz5kh",
-	"BK6cgJkUlLKPVdfoyi/6s3B/UnXliw/gN2HO4JzaK3BRetXp7Bicz8CsTzPM9RRj8Gx6gK1nsHw5QY1H",
-	"XFAUlIPEXD93isXuazvDe5pPWTwlMeVmjZfgj8S+rSwzSA5OH31/2FRscLmy4LktuD0KitGNiuKBOG9b",
-	"DT1y8OTk8WGtkp5bG9aAdLeKryY8qKWHWynL6VWLGXasZLmyJMLA6ckTh/R1dD3EWuY5h88ZxBoS3Hwu",
-	"wdMYO2E1x7A2B8ZHNuEY5t0GuBD8jWAV/G0hpTZTCRCGX/u7M0S7+bzNqGD/jao4/jKsULE6UfvRoWIC",
-	"15AaIhgRxkkmGdfmLeTpxbNXr84xZdZlZRaEjmqCYTqrq5HUVxhwjkQ9c2nNtQodLy9IWIWPPKeakguQ",
-	"1ywGEosEIpJnGZagx+BqrUEqDJdM2IRpNBTWXOknR99/+vI4+u5ro/O8UvNvJ/rmDo2v4eK8cWkGs0tM",
-	"5VDN10qrmUoRBpXah2xgtzq33MnWWp0zBZUg09WWqroM15qhmahh7K55jZomEx89s1ahnfd2/NdPdRFp",
-	"T1qds7j56kl+68XGKhe3rfq1XOtzQ+VrW6DbNsMugIDOVzp6UIGDdW6/7moKLmHV+dUNnTbIHo2ciCbo",
-	"gAoQySlYvMX+GU69A9WpWop0P4pTdUu7UJt2AEbrUYcCoJrIw+5ITaNWlOtYzOAObJdJNTekawthGslX",
-	"XwUI5PrpD3dgtmSpLG55u6yEapmNu0hNyIRi3shfXc9zkOwakjNSpupEpJqpE5EwUSciLk+HFHk6qBa6",
-	"RJ3mDCwp0vXYqwIfu7wezF/Y8Y3402muWr2SXGnrNXg8tNa0DVZln8W4+ynEVy3rK97w3S29YS/lD1YY",
-	"hpfNyiF9CEC1AIaADjhIqpoMC4RsvLTGc765hdmRz62km90QxDpzWkkQlwlRMcIaqoJ1kbFIUzFXaxGk",
-	"kCLWlJpPXx5//dVoNn/aVVydoyQrd19SknXox83qDNRBvgrRxfF0wNEuRDHH0PclhfmN7EIAux0MWS0B",
-	"bAvIbVD5B7+7Q37XJOWGhfOXjf9owgNJVS6Lwl8+AxwD/tEKnacpWm5GZiQktvSYzKFPPghCOXn67lVQ",
-	"xQ0thtZgW6u0Rg58sn1YHe0wqhZeI/OpIFNn2aUTCZixMuAqzH5/+R7N1a422lnn2m3qRLjVyGxnwEdF",
-	"bbViRw3uBldDc7ieM6ZaQhQzqYvqDWtUS9g63JFqGIrx8JJJm4CxedDD2jGRFgpawjTwtxvVZAeX7rN2",
-	"gbL7EaO5VXgGVoRcZxGZUHoDE90YpKTp0Nb13USBtg9e2Of2IlLb0O1pczaUzMFWWtTNhIdsQncwsc62",
-	"zwzJzxLpIXXKczBySN0vp+s7H9QI6zoil7d9tLh1JYI0E5+5No5kIXJJYpEtilZR4RIMsRVjR9RstckB",
-	"53RmC1kpwpI+edFB8c6JX+GIKE0XKsJtYC6h7TU64EtFLCsrOCgkYxURrMPmPgsr5ajIxU0YhXjAmQ/V",
-	"V1HRty9lHA6xNp95gRjbPWMNSZJzzdKisCdTzv2KnWOjlnuxLf8uaXxlOETqaPWK+h0tGleFxnQG7VYJ",
-	"axDE64q5FogZ1RnFMh6WzKAgoiHFDCB/W6VsqVfRhorZnfI6W8NnHebVzqw2D1Cus5fO3Ogg83S/AZw3",
-	"4i6dHW1wUI3DdD3w8eqdH9nMajZhMCvjo9fGzBXYsAP1stKCaj8qZmVDu1Azf3/4vrF4uZ5kVKEETWLR",
-	"HmlDgefrbcVhfNMmQhqw3mQhNWh24dyaKNqo7QLIG+S9VMPkG6ozZADyyGU7eYO/jY3xKXC2tXghPT0o",
-	"fmKC25JRm5VzaNylv/DARDMY/Pm/fj05+p4cHB59+vKX6NFJcxjFOy/L3bhC2P4j/NcOOd88N1ooPUzA",
-	"iJ/+rBrG5FINM5DDOcBVdR0ityFALbuwfV93HINS3OxucwDXr4C7SQVPxfSa/rBbyC0oTqrkZCrPjAKj",
-	"hFzfMLAP51LNl7RkeA8LKbVmm9Wh211HeJXLJ9JWJbiGBreV0FDc2Za5DCFtaSmLg4TZrt6opEEm8zZV",
-	"cu6aPm0YqrEO9Qo6rgQVjE/6TxoI2VYU6kakY7UDbG+kY8XS6uGXVZxuRdIKdjbgYifa+CiqmgOgtO0Q",
-	"wW1mjK3wGhFK5kJeEficgWRYSklgMGzOmV7YukJmwJGEFFtwp0AlykOYTsn0IiIYPg4JoWYXxAdupZXO",
-	"WMUCelHPzDcsX+i/cW8Y+jc0xnUVO92FqlesaV+KXrmZe5kFszZW7Z1QrZTAdkqD7rE4s+FSv3ZBZVeB",
-	"c8aHSERAqQ1LgwS9s2scurWp9bLbXDtDQXOwfUMo9ltu1DUtF+g7QOu0SwSwNvW1C/sG1d2aivpypbFv",
-	"X3Ojx84+kSUYLDtLNNMpdPS9XKb4H9+/Is6XYFRVw26w8rc929XZAi4Hwr446qrSVnbLbihdr2Hiai2v",
-	"1XD7mX8AzU4twYf7bMRUS+PYvtfh56FjYC2vDNvc0c/DJLdhz8OE2upFazzG+LBa86/24xZztiYXONBR",
-	"RS/KRuV/H7qUc9v4ftkewKpXWZ5WeTcNm2o6t6b7aetXtKVStIQdAUleV5jyIUPUVjct0txbBa3ipdv1",
-	"RNoB4tdJmsJkqIi42p7K6MCYE1XPMqJH//70q63TOfz05WH03aNmK9m2/ZdqRCDguacnjTpKgO5hy5iw",
-	"Yczp2phfaTqzskVmSQQ2e3MTfdjozdv2jGkgJLVWFkEPQDLLFSZdolozX+7c21/tPG4lECVJWFpUJ5ru",
-	"QjUpeOq+VJNyM7sJdLwV9rsrzNuSB3fgw0bs+VYxc32mvgNMXadbTM3nE/Cy38RlbIR0GGYp2hYVpOOh",
-	"dy6hGsA49gp0GWFKSwA9TESsjdQf9VQ8FSIdCjmMRZoCIm8qYpoOaa6nQlrOZ/M8qFwMm0Lv+bR8AeZk",
-	"NvLH90XW0rKiUSQyXwMnP7+8IC/4JKU8ITbVSYWGEaBKD8V4CHYIrpcnTiRJzFcKq15KPR3iWMqT4ULI",
-	"KzVlEoqf5jYrWoncjSv+wF+ad3AtruC9y6heoleYCr0EFkb1bigV7rOmh1O2pP4/OVldEdy8qokMvXcB",
-	"x/WswCFNZoxb63fxORZCJoxTe6PXDOZtd+d1/GDmMY2NYMSwCTQYdQc/TbHWdUxl2IEdX8iULjIR45Rx",
-	"ZqCs1qW98e0XRSx0sSubvyFiRtOheVf38/UY4Q1FM/MM7LjSa7CmoNZreMdF/eTg/U03vjxTcFALsMjg",
-	"6sC2d0j64CLTlsHa4KRevx+dn6i1jc/GrrRVSRVugU1nU13McmHbRuMv9Cf90lPd980WouA7WxkviAAM",
-	"wv6G2HE+IkXsXxEceINmGhJsoMAGVabteG/tqLQlcGbl0MRcWz4arHy15qjnN/CpMT9gNqNysboYLyK+",
-	"s+JX11fdXzll45Ua0tdKg13BF3tKK/uuutEKYgl6Ld9JUDgjtPK5UjE2trEsQdMrXhFUoGk8xGKG2rIf",
-	"/bU5jjl4xxL8vrZhtXpKOaF84WqxZKdzwpTKQUVECdcgulqcxUWbTkECuVyQGVOaXtmG7Fqk3l1xUCue",
-	"c+iatPMM42Upxq3OQAKGI7uCQQfLRU1snOpqXql87/MKh2y6nFyBbBLNGuIdm9rZ2WvtgDmVCa6gqUaz",
-	"OcPyOhpiqzKU+1jDbV3Y0jAu9NeVFyqvxD3a3Kl7CRDaD69DBAkh+QegspGL1g6ssuXKZJXd+gU0HWoQ",
-	"ItVkjf2J+KirCKE4psp3mXPNDn18tspoDOcEC2MlYXUVO5i7EQ2VVejRvz99eRg9sglcQduS/yL/FX71",
-	"6UuLPeSjArmbRPkikq/BrYRFpprtg7eYhOFT11b5fu5PGUof++hSgf3BbWtFNJd712Wit4tNaucdoUb6",
-	"qP5s1JtLpuEtTxdlYOLat1731hdVvEteaO+hvqe2s96BFQjxcU8GILuF3bilOzB+owtaWuQ/bCOQ5WO+",
-	"pFYUXt3ANBXKiIlrCq630KPA2h2GrZ6VYsQayLTPLDd/k1u6t91V3rdawNX76biNgj5cWitOAFhBsNxN",
-	"4+PcKW2X9UMbY4MmwBPbA/oZVv4jl5iXJm09MjKR1MgsqEX+YH55FJGnRd2UWsjck5Obo9gSRmxoluzC",
-	"l4ZYb1sk0z7iKjyGD6LP/HS+Vn2ItYriVCa32Xk232+tV7Ql4Heeycr0mzqQO0gOLq4DFnfA5zwZ3xOr",
-	"Kzayk1wbh2U1rNg1I7oplmwFSFvS8g7OvRxiJDJnaBA2cXLM2nvLKohzyfTiwrzXHr+guZ4+WkY9qwlW",
-	"lFFFDv77lw8ReZE8v3hqCyB/f/LdX50B4N3biw/k+PrhsZnw2NaxJUYoUlillTCOCplPYHXFdVHzxsTe",
-	"qUgTq88ZlVE5nwCTxJz8eZDTrEiuilK3gWFlwJum0VNYkDlIKKrhkhc0nhIDgpampExpVT5CmCYcAKu1",
-	"muNMxTwwLT0LDDlnX6x6a40AecL0mQSaYOw0tYvAbzElJvWtNW2m70Fhh49I1UaPrTZjqmkqJjmcoYje",
-	"O+s5XoOH512NpBhGDhomYbNMSK2KKd7nnFzm6RVxP5CD4FDxiZDSqTPrJjjrWeZZIcS2ZGmlvqBqXEN1",
-	"xvB4qtNVDsfM3bLR5TkbDiimaQrStTyt8I/y2A/71TyB6uLCHyprW3qqOFzkTJGrBoxbwBTmFVNJxs1v",
-	"aXnabyinEzAw7grDhpC/CQxJsNcf7st9V795bw/6KNPeWa+KxHUV0xmdGodGfyDEHwjx+0eIgD9b7vn1",
-	"K4ayjoXNF+SaxrqsF9rLTudlpWq1FJaBv/u6Ez+/vCCD3jsJGZW+4pokvwh5NeiV96/Ollo0K2t8lzmK",
-	"6DMsODHgDRATleAEIksBCwuhpd/cTH/AB/yZ4NeGywmu+rZ8P9pSFadXMETbKsYAq3PCEoW1LD5+fPX8",
-	"+i/nWOFCaTrL7NdGRnj8+PH3hvt//PDM1hcyIpr9+Z///Oc/j968OXr+3BfusM0TrFpRxDeH3RFcPO6f",
-	"f1OCk0TE+Qy4PvexyQNu/RCWpyNQiPHYdsV0tUBynoAkIxv3PMKqH8tdGsjBqHrpo2jAy69sxfqRLeOB",
-	"CtHnGPA2z5zQYqfH3yt9JMzMZd8J9IK8xrVmGIO1IFbsJgejlM2YxiYG+I35FMjlo0NzpKODUhGOCEsO",
-	"R0RIsz08Z7zTkR+hGI9hhNDEeCzR8UdTohY87g84Sm+Uq7lBskcnD10p+teutv/IFrp68YFORk5a4yKX",
-	"ioxeJTDLhAYeL45+gsWoT949/fDsJV4hgs6Az0BODHBpg6LYNuPx998d1qYZH2G/jlGEicFUQkKUloJP",
-	"0oV96PuHD0/OCCVzoFdE0wlReTwdcKrI6JfjQe/xoDciHK5BEvRggjrsk4+29wKxoSQ0OcIiORZ28W4k",
-	"jG1bBmr/1vBZowiJCTvk54+vBzyeUklj1zTcx8B//PDj0V8j7BjgamgZMEBUuRTJInKvtF0DbJ9xRYRZ",
-	"3Xen5Cf2Azk4ffzw0CMblnsxT+BtkKf1Ej6204PgQHzFnoPR04w9wwF9993osE+eFjV+BtwW+Xmg/DwH",
-	"YZWfyJXPx1L4h0SBwchaAdqiiA7uEo+ukOCZrBQN8jVr+uQX55lhy8VzmEK8hKS4j6JS2YAfjMqqZUbj",
-	"G0XNxcts5bKgjs9UzDHbfLo4LAhbpYgPrne2Weke0l25J4WxJji1GDtaY15t8Yecnpzac0gkxbUFBX2o",
-	"54cu5Ck4H+eXBWLQfMDriGtAg0jQueTKnG55XBvXTvJVjkitdhLad5qrD5FVZYdc7TgzlT99JCFMn5Ex",
-	"GNTHW7CTHSBlNgeHjEeRUTWqY2Qx46PvG4ER2G59lUYdTJEEm6soqnOJ+XZCEpWKufeAlw0yHihyKXKe",
-	"qMhoiotAA/R078nJY7toSkae0ajjSrcQn2qD5LDS4+OA8QF3jT4Oz5ub/3gIqfyIHK+1P0l/wH+2/UbC",
-	"ZiNnlWYjyPgTSOninFCriJufGVgEs2dAZzDgS+Tatzqx1lVC3eXZjj9WA05ZDM7v7eSZtxlw8ndDzTDs",
-	"iLw2I2Ig14/7J0HyDco1//N//b+kSZoxFC6w3Z71TvoP7dMiA04z1jvrPe6f9B9bt62tCXncn0OaHiFR",
-	"P/5tfqX6v7nkvYkN4Cju9JWR8P4OGjtaY3wJOu9xlkcnJ15Oc2FB9fZLVrWfwmxl9hvOj+Jf3YONvOAX",
-	"uCQ/wYJcgHas78nDvxj5MjDG9M5+/RSE0dhK4PllymJyBQsn1l2DZONF1RzTi3qaThT643M97X0ysx7b",
-	"ALx/dx3KSxxym8fi3tBwMB+zNXYvBW6TKZJnwS6LjSi3V8NDFp1bNUI+4zbpbg+7Na9foDrx5ORx2zTF",
-	"uo59qt+6BxRT7poUFb2RDir00VG2w65DNEJtxo6c8tN6mEZMLWQOZbU+21JHtVatKYccvzbibO9rtHLg",
-	"M2t3XmPkR8sgLwx/xPGoLv4rB0xGcLRq2Xhf3umqwMNPtwgzxVGiO6CRgqBKIMahvtu3yiNKbVuDU2n0",
-	"/XVZ3/70tQJt5tZbFe6QAAUQ9MmVTGr25zgWaIRsFTQte6CIjcOLXH8wwzyuADJlJU8joJMpVdM+uRBW",
-	"vEFGh/LDgHNBaqzN6AouJshzXWHU/ZQuyFzkaUIuoRxi320EaMtYDdEdcMsVzZstY/eiNFNkSuUsBaXO",
-	"XPsyq49zwBqZRqewzLOKQ9ZwVFx9r0hx/UEki92DlvN6fq26eYoSVBXIfrj71xsR+MLGVjbAt11c0i+6",
-	"9NkrGBltH6hUBIVOVshMBgr6NsA8AZuxbNTRttW4Ycc45mvU85rsqvHFOLfku0O19zAx2pGsVXA9MCK1",
-	"PRuCTSPRhsdjOGxFv2WqfvyFZmxYRMd+dSlGoBuC71648qp4/05DVqgjVJ1BjhI88d3tnFQvwTaKMliD",
-	"Ix8UV4hVaF0z2ifEKOiYUoEp10beDPGqv4Q8Nv2iijwVED5tKmJjWwv27vwukSZUbrKDWrZJLx2bvQVO",
-	"1ISlhmKXW9ga/+4al/4Oeu3Dr8kxKEQYjaOUISq406vT0o0kCo+aecL0UZla0S5xmYEvrv9jRK6WKanL",
-	"OisnWhHc3zGRzUC68Uz1FIbdTVg7si2nG0sxaz76joiwtsm02HyqW5WeC7RYLT5bl6PFtZ0zgsDL2SQ5",
-	"h+9uFZ3NmIBrlw4GjBJqFKQtf1ENHYfRz4Yc3P4txsi6XaPcPnla2PhPyHwKGLKG5di1dRjZp+ZUEWs6",
-	"P6j2uT7sk6cVKWCpjS9qoAuXuOD2POAzxnMN6vAMZWSmvOXd+RlaegyjFfBFuytlqQe3NeTroAext72d",
-	"kdOTkwFfykOJzPetC4jI6aPvw6bEEXly8njAW8115veTWo/fJk3AXuAH5zW/DS2gmq1qoCuc6/PRfD4/",
-	"Mnh8lMsUeCwSG3G73eRrKBgnrdKZ7QeArhu8G0TSU/tAN4IiPPxAk2IhUe/00fdrPvdBiDeUL9yzam0j",
-	"DT78MWhpvAlJwYcvEDpcTaQOU4+XImsoXoD9YbMFsOqtbqUhR2Ff9b8VrdQ9RrpkqpG1KGF4v3WwlF3X",
-	"kaoYOd8MNvoaugBI4aWo55ehj6S6GdsSO1hHtYe7W0zty2J+wmFOMsrkOXG6RzA19ucW8kqhtmQ9cpkE",
-	"BVxb7x7SH0OOpKOmId00Z4WVuWx0W2lCJwUtrS+9odu8W38hPDo/ak3jPXD+FWyfb1vJU0VefvjwjvxA",
-	"FYsP/UFXFEPGz4tu8DO6IJxKKeY4kQt1czFwSEUD0wtTnpA+cDT0u7+cGhr6pP/wsE9+NETBUQSzjoLo",
-	"YvtxdW4t20wNuLncTGMzENEnT4Mm29ZzZH0p3LVrvqZpDrb2oTLzihnT5uFwBY/7Dw/PB9jf305R6IWO",
-	"X5yXL1HWPOAJPEkE2A4lhnEhu2ATLiRaYgY8CC+IyHxKNdIbr90GPd4jF31Q9c9Uj+kRtmQf8NCVb7Y0",
-	"qpNrDwDPaDyFo2eCaynSM8LFEdqdRpGje2FUQ3/AkSXVORU5oMEJz5hS6KkMzikqEy6FJDOaGvpu6KsH",
-	"rgHyagxen5kh5iaR+uJzVE7g3EVGhO3XR66Pujm1w8jx0eZ28p6dVlNEzcrn0iwLyYh5oachUZ0gDLjP",
-	"Ic2t8z4i1kPvxQshnWxh+UZzDqsBLw7FYist7XGND8s1WnRaZvXkQEKGNirfcF9FJLMxsQaIbbwpfpEk",
-	"EpQ6r3oED1FWaPfskYPl4WaxK2WHV0rltyo6VHKsdyw51OZeV3DY5b5cHm+T0lAFppq5o4LEq+weONiP",
-	"xVdtLdHs0DZb0qum7ddR4qwIQcn1FPNXnA+XstQQbso9krqBWB0XEd3b8umAe8T1Q2zzp+X4bZcRvu2B",
-	"/ywuDEk1J/bLL78cPS2X3GDjHCFfNapYOvvboJedzge9ka10Xbokwm17TaVkyiVLGHDLE85d+wI7D9PE",
-	"xlFoFe6SBLzebri8uboG/fV3Js9euDyAA89bqypauzhry7d3W8qeuTHfipWsiMzckYnsFqxuRRbeesTF",
+	"7L3rcts4ugD4KijtVMXeoWUncTLTdk2dTSfp6ZzudFJxMl2zrawEk58ktCmAA4BWNKlU7a99gK19h32P",
+	"fZTzJFv4AJAgRVIXy5aT6T+JJZG4fvfr514sZpngwLXqnX3uTYEmIPHP5zSewnPBtRSp+ZyAiiXLNBO8",
+	"d9YbcXGktJAwIoITCSoTXIEieko1iamUC5KBVILTlCRU034v6ql4CjNqxtKLDHpnPaUl45Pely9R7+V7",
+	"Olme5f0UiIRYyOSBItcgFRM8ImMhyavx0Wuq4+mqcX8WMbWDNY3NYV6O/+Hdz6tG+0VcmD13HccZoZy8",
+	"eZbrKXlEKFdzkIQpwuEaJInNmSZmFgn/ypmEpHemZQ7ds+Jo70DLxbOxBrk8+wXEgieKaEHmlGlyCWMh",
+	"gVB1xfiE0AllvHvOGeNsls96Zw8jPz/jGiYge1/MCjIq6Qy0h4xcKiGbT3TE4ZMexvjEiIgx0VMgmYRr",
+	"JnJFMjoBsxJmHv9XDnLRi3qczsyE9p3KBczop5+BT/S0d/bo5MQsQ2uQ5t3/47dnR/87Pfr3ydF3w6OP",
+	"f/5TL2o4t1cJzDKhgceLn2CxvN7X9AoUoeTtm4v3RNExmAOU5pz7xOxF0RmQK1iQOdNT3Ah+cymSBZGQ",
+	"pXSh8Nsxk0q7uz4fcL30KuVCT0HaN5kiEsa5goQcnD56dHhOqJ2UzKcshWBEpojSLE0HXOacm6usvHvy",
+	"3WGf/AQLRagEomKRQWJ2YAaIaZqCJJQn5AoyjSjz6JRMRS5Vf8D9FVh0L+8gOLEjc2Rtl/HkSWRgxn9+",
+	"2Hj6Y0TQZjAx6E5SqjSRQJNzu+Yp5RMI94iHd/rwEWEWjiyqugcTohiPS3Ba2oujEG2beGggqmHZPE7z",
+	"BF5ACtqgSn317neS2AfcmhQ50GJ2qbTgoA5xPwu8FprODZgw+5bb0ijPEqohGeIORm0Y4V4auqkqG0lg",
+	"TPNU987GNFVQbORSiBQot6SPzZhe3sBbOgGi2L9bETHF9xone3ISmSO0tOKJOcBOyhH13sgJ5UwhCX6F",
+	"p4kzZlRPywlF8NCQJZ2UaizkjOreWS/P8cnlC3xLpWYxyyjXrTNm5TM7mFCKiaSzGbRP55+4+WQfLORc",
+	"GMBZvts3PF0UEOnRhGoiJKGGdRA9ZQYYlaZckwPGYwkz4JqmRC14fNgnzwI0VJrOMkgGvKB/ms2AMKRM",
+	"c8m0Bo4k5hJiMQNFrplilymQ+RQ4YVoRLSlXNDarI7GYzZhWEaFkJsykA55SDTIiSiAJtLhNOaFZBlR6",
+	"0lliC9UjolI2mep0QUSa4H4oJ4IbPDOEZEEUAO8P+HtBZkwpwgWHyGxEagI0nuI2zQoYzzV4Rmm2NpFA",
+	"NShdnc4xMKRUgsOAm+3mmQKpyeWCjFhiGL5fvJmc6DmL8fimVM5SUCG9rWFahQz0GgHBPHBkjr0BGr4Y",
+	"UHKCl3kJ5YTvafIO/pWDQtSPBdfA8U+aZSmzwtDx78pKROWEf5Iw7p31/pfjUh48tr+qYxz3pZTCSQNV",
+	"mHtWijtgnjkjI8avacqSobQLGUVklHOVZ5mQZrsTafDO7Mb84h/Gb0fRgBffIEsbESEjA8MSrp0sVxtO",
+	"iyvgdjh71HUh9iiQYpv26Z4/9tLdl0LougB5DdJu/W5Oc6RwyiEe5YgcPDk5OYwM/i4dKvJ0SmagpyIh",
+	"VsBAdEBx5uD05Mlhf6eH8V6I15QvHHSpOzuQVMyHiZjz0RnRQpAZ5YbG2UWQsRQzS9VokkhQCg9rTFmK",
+	"AsKEHzGuLBqbZ+JY5FyfO4HL00QgE3YNnPB8dgnSPK2sRL2TA4x6KLsfFcJ711t1Wb88/g+cXlOW0ssU",
+	"7urotZEGJZUsXQzzcnpzEVNAte6SKqR15n4ioqjOpaFo5g7MvZ0TI/kayXVOC4Z0Xw41kDqeI/FPdneu",
+	"wdhNJ+vmq52E14G7toLP1PTarueL55b2/OanO9uukfhDIW/rfdfku11fWzD0+re2EfxWjCqB2eP2rjzY",
+	"0w5vfMVJmQsPZOz9nJiTzS9TmHXsO7NP/HnD/btxm+UhZN4RoYq8++E5+e70yV+Im4YkoClLVb8XKg47",
+	"h2M/8H2iPcWidgmGXRtFIPQP3IDkfPGCOb75LGPPU+ZWnkmRgdTMyt8xfm90vGUzXtSL7bkPqV5XwI96",
+	"dqgVWqFXJxrmrGvW6wyW5TITClYdvT2Et+5hVEWuxVX3/nieOvnFKr5Lc6PEj2fJNMzUemu4MC+Zt91w",
+	"VEq6MJ9LRW79E3dG5soLjOunp71G+0apyv/Ww+NctmXg5UQBcBTbLM+6cnoVUKnsolzex2I14vJ3iLVZ",
+	"egGZFsMRs5KEmZXQ9G0Aqc5kVAVeD0N1m2unme/GEEbT9M24d/bbRrD2MSotUr2pHKop3Q0AzRh/ZV97",
+	"WIOmqJdz9q8c3M8GfOvX7+55GQDcmjqv7C2dwDJBMRL22nspCVMDKgRWebzsbkSs7QyXUR2jczO/MqM5",
+	"xxL0+lccrr6FrqpiyJr3YyrmnAgewznJTufkCiBTRPB0QSiZUoU+ou4dVmdY3txHs708YfrldSPltyau",
+	"RhJMY93kK8kVyLNBfnLyOGYJ/g8RsctY+lotlIYZKraUC76YiVw57b+q6DYh2ybEb8wgTdTyYn+hM1De",
+	"FmYf8va/c+fZ0lNgklzTNAfUmguQXZqkDpprEo01CM1K9uKsBm0cWoISuYxh5e/2l88rgArXZK+/iSw4",
+	"mKkPW11GcSeVxeOtNqJgAaO7ICglwO+JonwPHMZMX2iq8waw/FXIK8YnR3QC5NI+at2N6HgmEmJg16Ai",
+	"wsaE8oUBS+D5DIm14GCJuuGoNB3GEhL0evwuLhXAFUg1pGkq5tSaZmGWpWIxM1SC8mTorI+VRxiPxQz8",
+	"T+bO9RTkcG5XOaQTGLpV4sxXXMxDRl7C2fMpxFeveIOAuYUIOYU0GdYEGvPCDcTNGdXxdF1mby3tISko",
+	"5KeoNxPJakHTnsZr8+iWAsc+BMHikJpw319KeTzuLLaV/dwhbSX5bQIhwW0WfsDTv67wA25xz7UTbT2v",
+	"jrN47eb0KC94yhDpr1kCwgjfU0sEGB9aitGFjDugpx6t90RMq0L0MjGdUks9rRBCaKxRyIiIEWyTwFYe",
+	"C67ME06MV+dkzD5B4r1+1oE/YUqDhKQ/4KNSRB9F1nJspffIPEqJlrnS5Md3Ts45M2MowMiMwIb0QFUD",
+	"iiLriyvDAhShlyLHPRhZyYh/3m/JJAkX4XdwbriC4EAgRSu2dXQaWLNuBabJgQIgo8Da1fePjA77ZJRJ",
+	"EYNSOChTLtbFWRweKCLmfMDtrlREVB5PCVWEcsJmhkUQe/4o1xEJ5ivGJ0QLkZ7ZCAIzuxGvFuFJ2GUy",
+	"w+BoPEUzU31ipel4TBJh/WEeAwJVCWmAW3oz2AeaUYhEASlTZxKooWbB2pq/M7IiYhpuu/xs9+zeaVyF",
+	"mBpWuswIaUZjphfNXGUbNplAakSBxdAsnIPcVsQEnqh1iek45wlKBnMqkyFSjs+rZ9iLTSilMaihplfQ",
+	"EEn3kkuRGtHIhf9RCQTMdykkkSEk7BoMkBuaiJEs/V4Tk6hESayzKilSGFIJdH2F/51I4ZkE2kSEMUpg",
+	"7ctThVDaSfMRgJ0AuydJpBZ90mqhKvdfgnFUoloNCirHXxxHMyI1gfrWkg6e6FaCTkg1Cunl4cnJyUr5",
+	"ZU3qsHtqsGzR/vHlS+IeJfioY7luiZCQnCcg+yiCdga7RTu0+S2v03J1xHpD0ITEx0kRyYhOodWEZ580",
+	"ocnotxmZqKHjjjCxHS12IaValrsvIdVtwwWOdiL3jPHw24d3ju63LwzUMXjljFti9P3Cmu2Y65dWcCrt",
+	"R16MzVLKOUbUOnqEhjbO1BS/jCmPwUgvLUIpag9NUqmCodJ5sli9chzCLAyNGoFkvuGbgRi/0ZvLlMkP",
+	"E1X1hGBTzQiLo77iWa5XYmzNEe30yMuFVyXPjcpn/yQpjDUx+hxTJOc+lvVAcGLlhohwoW3cFsa5dV1F",
+	"LQA6v0yZwqgkSsyDBB8MhNIiirp+M3XHA/5Qpgcgz3ugSl1WNQ9avbTa6orfiBhXVV60+XsGquve7YYI",
+	"8LbbsjCwDL/2kJ1wWjcPWOV+TpWNhrURc8KG6SaSznmFoW/k9sXQTwiN7uEuQjj1T0bhYpvg8gUozXgR",
+	"puARvzTj9qIezTIJXLMY1JRlRu4Uac41gAP9cS7RggtJ7gIZop6WlDmCUdiQ2y25hWbUcNhImtYVawrV",
+	"qYWCrjzibXRiSNmEXbKU6cVQXIOULIGhYRJ2DWuwP6sDbrvmKVNayAYMfokmkZm4hsgiH9PKYAhgNDq6",
+	"XCo+qC6yWFxRq6djewfVslRsb/2BWgqHWy0JV1MW1pKFYQxSbn/+yLNv9PoaTLw4/7tTkqOep1k03QSe",
+	"C0q33Yk06eYlFYiWk1IaQgm8lh1ebRXRKtdWIxy1LTSdQzfWlzi5rfpeXPd2GvxGRHMF/aoK12uovbyd",
+	"LU5plgGH5JxokdCFtYXTS8Nsl9jijrBbBV5RHwzjwSIw+la+smDSwKrq8RDtYNl5qe3hEVZnvFF0wk51",
+	"hyWyUzuBAtMQ6r0Xv0XYKAbbgf5digx7UsHrJxNIT02wZAMZriGkNSGh6ZaL3kvKFfNS2gaU4CvC7XJV",
+	"1fHfubvBtG13XMtmu9Vr16Ii4d7gYmoAo0UzgHzSIDlN37WZKEO+Zb1gBCEHeAyowwRBGgfWWECcS0vX",
+	"Xj+sHcjT0/pxNOaEfyz/7A+Pjz7+r39qupgfGKRJkdxVhS8Mu2neHv6EbjdK/vvizS8kE0a0kEcpuwKS",
+	"CK0hIRnV04hQghl/pMift74+G2Hcb3Swg1KOiHRfjl1g+ULTTf0INNXT5c2pJcwWV6vBwb3VNNErs/9r",
+	"BvPdxKwkZfL1svIMnnZsa5W7hYiYrXxq2wj0Cvl8NwcpLuOdfXxbiZrGlMeLdde2+8DpYAENwnEFDMKI",
+	"GndIJRRtK6oW57iVqLoKTG8ElncJOxvBQe1mu6/Q77jz8HcgUpXUaU8iVbCZXTg2NoGULa/9S9cu3hVj",
+	"FvZ0QOeFQeOxYfRIh4Uelp+65cH//vWni+VLvoJF1R9R0yrSSUuizXXj91ctYb1XlTiSIGpQNQdQfFrN",
+	"nK+01ZCve+ZxO3UTYFSBsT6I2X7TW1jWZFk6bxT3gCeQDIHKdNF48q+B6yb5xw3WyIF3z9JnlKVrmWDG",
+	"dMbSxdC7uVZbltk18PUfX5OWXjGerEIpe7A/mSd3JiB0JlnaDPcMQJIZzk3mVDWZFleeAtq4t7f73Y+0",
+	"K7yjCgBUocdDXQNfCvYfKFE3FScsQGwnS3j8KM7Gr71SlOl0NcLUHcorVMsq+mz48t1gSTewdpPpzaGm",
+	"/WJ/crstWKIUY1AKL9gAGYDsIMA7kHIcJd+TiOO3sQv5pov3rI8Km/KSu0SNG1HYL63Hz/ikqLl261p4",
+	"spkrMNmeodxY4183VQUPcXi/dH4XqjI0B76+BXznsTahzHlveHx5YasNBGFMXe1MA/AMXGwBhO+K+Xv8",
+	"vBuDwmbgvBPQrFXC0GQmlCaKfSIzwfVUuSyS4i5cFmvIK53wupZl/QahmJ2g0wErqy93Z6y8oOZ7Zenl",
+	"tnbB2qtsY4Wn43a5ynaEdVNS2cSsg6pbyzhTq6ZHDt798Jw8/cvpd+T/+3+f9B9FWFLmLycn5vOj/qP+",
+	"w8MzlyJkn3dZ2sUgPEH3hBrwKSYKMUXUlGaADoxRvfTKyBUorZToOSNFdWObUFS70+adHDWUrDs4PTk5",
+	"PLOJXc4hwhRWamR8Qg6EJDDL9OIwcuFlWEsxwrJvqeATIuSAEzKjqbkqSDAl3uzWF9blQhMMk5uZX9A5",
+	"Y48dn2TKjkTlBPoDftRaldCvcxR+x2w1SXPAo4wqNRcyGUVmPSMJYwlqaisRjiIycvUEYgkJcM1oqkZ2",
+	"wmqxQz+P2QKKsWaVfmxbZFO4czGPuOp1JGHKQHaChQHNAmwSHK6B4Bps0CTGpUUkV+akXIGRiMCnzBAC",
+	"V07ADApK2deqa3TlF/1ZuI9UXfniA/hNmDM4p/YKXJRedTj7DI5nYNanGeZ6ijF4Nj3A1jNYvpygxiMu",
+	"KArKQWKunzvFYve1neE9zacsnpKYcrPGS/BHYmcrywySg9NH3x02FRtcrix4bgtuj4JidKOieCCO21ZD",
+	"jxw8OXl8WKuk59aGNSDdreLUhAe19HArZTm9ajHDjpUsV5ZEGDg9eeKQvo6uh1jLPOfwKYNYQ4KbzyV4",
+	"GmMHrOYY1sbA+MgmHMO82wAXgs8IVsFnCym1kUqAMPza350h2s3nbZ4K9t+oiuMvwwoVqxO1HxwqJnAN",
+	"qSGCEWGcZJJxbWYhzy6ev3p1jimzLiuzIHRUEwzTWV2NpL7CgHMk6rlLa65V6PjxgoRV+MgLqim5AHnN",
+	"YiCxSCAieZZhCXoMrtYapMJwyYRNmEZDYc2VfnL03cfPj6OnXxqd55WafzvRN3dofA0X541LM5hdYiqH",
+	"ar5WWs1UijCo1L5kA7vVueVOttbqnCmoBJmutlTVZbjWDM1EDWN3zWvUNJn46Jm1Cu28s89/+VgXkfak",
+	"1TmLm6+e5LdebKxycduqX8u1PjdUvrYFum0z7AII6JzS0YMKHKxz+3VXU3AJq86vbui0QfZo5EQ0QQdU",
+	"gEhOweIt9s9w6B2oTtVSpPtRnKpb2oXatAMwWo86FADVRB52R2oataJcx2IGd2C7TKq5IV1bCNNIvvgq",
+	"QCDXT3+4A7MlS2Vxy9tlJVTLbNxFakImFPNG/up6XoBk15CckTJVJyLVTJ2IhIk6EXF5OqTI00G10CXq",
+	"NGdgSZGux14V+Njl9WD+wj7fiD+d5qrVK8mVtl6Dx0NrTdtgVfZdjLufQnzVsr5ihqe3NMNeyh+sMAwv",
+	"m5VD+hCAagEMAR1wkFQ1GRYI2Xhpjed8cwuzI59bSTe7IYh15rSSIC4TouIJa6gK1kXGIk3FXK1FkEKK",
+	"WFNqPn5+/OU3o9n8aVdxdY6SrNx9SUnWoR83qzNQB/kqRBfH0wFHuxDFHEPflxTmN7ILAex2MGS1BLAt",
+	"ILdB5R/87g75XZOUGxbOXzb+owkPJFW5LAp/+QxwDPhHK3Sepmi5GZknIbGlx2QOffJeEMrJs7evgipu",
+	"aDG0BttapTVy4JPtw+poh1G18BqZTwWZOssunUjAjJUBV2H2+4/v0FztaqOdda7dpk6EW43MdgZ8VNRW",
+	"K3bU4G5wNTSH6zljqiVEMZO6qN6wRrWErcMdqYahGA8vmbQJGJsHPawdE2mhoCVMA3+7UU12cOk+axco",
+	"ux8xmluFZ2BFyHUWkQmlNzDRjUFKmg5tXd9NFGj74oV9by8itQ3dnjZnQ8kcbKVF3Ux4yCZ0BxPrbPvM",
+	"kPwskR5SpzwHI4fU/XK4vvNBjbCuI3J520eLW1ciSDPwmWvjSBYilyQW2aJoFRUuwRBbMXZEzVabHHBO",
+	"Z7aQlSIs6ZOXHRTvnPgVjojSdKEi3AbmEtpeowO+VMSysoKDQjJWEcE6bO5vYaUcFbm4CaMQDzjzofoq",
+	"Kvr2pYzDIdbmMxOIsd0z1pAkOdcsLQp7MuXcr9g5Nmq5F9vy75LGV4ZDpI5Wr6jf0aJxVWhMZ9BulbAG",
+	"QbyumGuBmFGdUSzjYckMCiIaUswA8rdVypZ6FW2omN0pr7M1fNZhXu3MavMA5Tp76cyNDjJP9xvAeSPu",
+	"0tnRBh+qcZiuFz5cvfVPNrOaTRjMyvjotTFzBTbsQL2stKDaj4pZ2dAu1MxvD983Fi/Xk4wqlKBJLNoj",
+	"bSjwfL2tOIxv2kRIA9YbLKQGzS6cWxNFG7VdAHmDvJdqmHxDdYYMQB65bCdv8LexMT4FzrYWL6SnB8VP",
+	"THBbMmqzcg6Nu/QXHphoBoM//9dvJ0ffkYPDo4+f/xI9OmkOo3jrZbkbVwjbf4T/2iHnm+dGC6WHCRjx",
+	"059VwzO5VMMM5HAOcFVdh8htCFDLLmzf1x3HoBQ3u9scwPUr4G5SwVMxvaY/7BZyC4qTKjmZyjOjwCgh",
+	"1zcM7MO5VPMlLRnew0JKrdlmdeh21xFe5fKJtFUJrqHBbSU0FHe2ZS5DSFtayuIgYbarNyppkMm8TZWc",
+	"u6ZPG4ZqrEO9go4rQQXjk/6TBkK2FYW6EelY7QDbG+lYsbR6+GUVp1uRtIKdDbjYiTY+iqrmAChtO0Rw",
+	"mxljK7xGhJK5kFcEPmUgGZZSEhgMm3OmF7aukHngSEKKLbhToBLlIUynZHoREQwfh4RQswviA7fSSmes",
+	"YgG9qGfGG5YT+m/cDEM/Q2NcV7HTXah6xZr2peiVm7mXWTBrY9XeCdVKCWynNOgeizMbLvVLF1R2FThn",
+	"fIhEBJTasDRI0Du7xqFbm1ovu821MxQ0B9s3hGK/4UZd03KBvgO0TrtEAGtTX7uwb1DdramoL1ca+/Y1",
+	"N3rs7BNZgsGys0QznUJH38tliv/h3SvifAlGVTXsBit/27NdnS3gciDsxFFXlbayW3ZD6XoNE1drea2G",
+	"28/9C2h2agk+3Gcjploax/a9Dj8NHQNrmTJsc0c/DZPchj0PE2qrF63xGuPDas2/2o9bjNmaXOBARxW9",
+	"KBuV/33oUs5t4/tlewCrXmV5WuXdNGyq6dya7qetX9GWStESdgQkeV1hyocMUVvdtEhzbxW0ikm364m0",
+	"A8SvkzSFyVARcbU9ldGBMSeqnmVEj/798Tdbp3P48fPD6OmjZivZtv2XakQg4LmnJ406SoDuYcuYsGHM",
+	"6dqYX2k6s7JFZkkENpu5iT5sNPO2PWMaCEmtlUXQA5DMcoVJl6jWzJc79/ZXO49bCURJEpYW1Ymmu1BN",
+	"Cp66L9Wk3MxuAh1vhf3uCvO25MEd+LARe75VzFyfqe8AU9fpFlPz+QS87HdxGRshHYZZirZFBel46J1L",
+	"qAYwjr0CXUaY0hJADxMRayP1Rz0VT4VIh0IOY5GmgMibipimQ5rrqZCW89k8DyoXw6bQez4tJ8CczEb+",
+	"+K7IWlpWNIpE5mvg5JcfL8hLPkkpT4hNdVKhYQSo0kMxHoJ9BNfLEyeSJOYrhVUvpZ4O8VnKk+FCyCs1",
+	"ZRKKn+Y2K1qJ3D1XfMBfmndwLa7gncuoXqJXmAq9BBZG9W4oFe6zpodTtqT+PzlZXRHcTNVEht65gON6",
+	"VuCQJjPGrfW7+DsWQiaMU3uj1wzmbXfndfxg5DGNjWDEsAk0GHUH/5pireuYyrADO07IlC4yEeOUcWag",
+	"rNalvXH2iyIWutiVzd8QMaPp0MzV/X49RnhD0cy8Azuu9BqsKaj1Gt5xUT85mL/pxpdHCg5qARYZXB3Y",
+	"9g5J711k2jJYG5zU6/ej8wO1tvHZ2JW2KqnCLbDpbKqLWS5s22j8hf6kX3qq+77ZQhR8ZyvjBRGAQdjf",
+	"EDvOR6SI/SuCA2/QTEOCDRTYoMq0fd5bOyptCZxZOTQx15aPBitfrTnq+Q18bMwPmM2oXKwuxouI76z4",
+	"1fVV91cO2XilhvS10mBX8MWe0sq+q+5pBbEEvZbvJCicEVr5XKkYG9tYlqDpFVMEFWgaD7EYobbsR39t",
+	"jmMO5liC359tWK2eUk4oX7haLNnpnDClclARUcI1iK4WZ3HRplOQQC4XZMaUple2IbsWqXdXHNSK5xy6",
+	"Ju08w3hZinGrM5CA4ciuYNDBclETG6e6mlcq3/u8wiGbLidXIJtEs4Z4x6Z2dvZaO2BOZYIraKrRbM6w",
+	"vI6G2KoM5T7WcFsXtjSMC/115YXKK3GvNnfqXgKE9sPrEEFCSP4eqGzkorUDq2y5Mlhlt34BTYcahEg1",
+	"WWN/Ij7qKkIojqnyXeZcs0Mfn60yGsM5wcJYSVhdxT7M3RMNlVXo0b8/fn4YPbIJXEHbkv8i/xV+9fFz",
+	"iz3kgwK5m0T5IpKvwa2ERaaa7YO3mIThU9dW+X7uTxlKH/voUoH9wW1rRTSXe9dloreLTWrnHaFG+qj+",
+	"btSbS6bhDU8XZWDi2rde99YXVbxLXmjvob6ntrPegRUI8XFPBiC7hd24pTswfqMLWlrkP2wjkOVjvqRW",
+	"FF7dwDQVyoiJawqut9CjwNodhq2eleKJNZBpn1lu/ia3dG+7q7xvtYCr99NxGwV9uLRWnACwgmC5m8bH",
+	"uVPaLuuHNsYGTYAntgf0c6z8Ry4xL03aemRkIqmRWVCL/N788igiz4q6KbWQuScnN0exJYzY0CzZhS8N",
+	"sd62SKZ9xVV4DF9En/npfK36EGsVxakMbrPzbL7fWlO0JeB3nsnK9Js6kDtIDi6uAxZ3wOc8Gd8Tqys2",
+	"spNcG4dlNazYNSO6KZZsBUhb0vIOzr0cYiQyZ2gQNnFyzNp7yyqIc8n04sLMa49f0FxPHy2jntUEK8qo",
+	"Igf//ev7iLxMXlw8swWQvzt5+ldnAHj75uI9Ob5+eGwGPLZ1bIkRihRWaSWMo0LmE1hdcV3UvDGxdyrS",
+	"xOpzRmVUzifAJDEnfx7kNCuSq6LUbWBYGfCmYfQUFmQOEopquOQljafEgKClKSlTWpWvEKYJB8BqreY4",
+	"UzEPTEvPA0PO2Wer3lojQJ4wfSaBJhg7Te0i8FtMiUl9a02b6XtQ2OEjUrXRY6vNmGqaikkOZyii9856",
+	"jtfg4XlXIykeIwcNg7BZJqRWxRDvck4u8/SKuB/IQXCo+EZI6dSZdROc9SzzrBBiW7K0Ul9QNa6hOmJ4",
+	"PNXhKodjxm7Z6PKYDQcU0zQF6VqeVvhHeeyH/WqeQHVx4Q+VtS29VRwucqbIVQPGLWAK84qhJOPmt7Q8",
+	"7deU0wkYGHeFYUPI3wSGJNjrD/flvqvfvLcHfZBp76xXReK6iumMTo2PRn8gxB8I8e0jRMCfLff88gVD",
+	"WcfC5gtyTWNd1gvtZafzslK1WgrLwN993Ylffrwgg95bCRmVvuKaJL8KeTXolfevzpZaNCtrfJc5iugz",
+	"LDgx4A0QE5XgBCJLAQsLoaXf3Ex/wAf8ueDXhssJrvq2fD/aUhWnVzBE2yrGAKtzwhKFtSw+fHj14vov",
+	"51jhQmk6y+zXRkZ4/Pjxd4b7f3j/3NYXMiKa/fmf//znP49evz568cIX7rDNE6xaUcQ3h90RXDzun39X",
+	"gpNExPkMuD73sckDbv0QlqcjUIjx2HbFdLVAcp6AJCMb9zzCqh/LXRrIwah66aNowMuvbMX6kS3jgQrR",
+	"pxjwNs+c0GKHx98rfSTMyGXfCfSC/IxrzTAGa0Gs2E0ORimbMY1NDPAb81cgl48OzZGODkpFOCIsORwR",
+	"Ic328JzxTkf+CcV4DCOEJsZjiY4/mhK14HF/wFF6o1zNDZI9OnnoStH/7Gr7j2yhq5fv6WTkpDUucqnI",
+	"6FUCs0xo4PHi6CdYjPrk7bP3z3/EK0TQGfAZyIkBLm1QFNtmPP7u6WFtmPER9usYRZgYTCUkRGkp+CRd",
+	"2Je+e/jw5IxQMgd6RTSdEJXH0wGniox+PR70Hg96I8LhGiRBDyaowz75YHsvEBtKQpMjLJJjYRfvRsLY",
+	"tmWg9rOGTxpFSEzYIb98+HnA4ymVNHZNw30M/If3Pxz9NcKOAa6GlgEDRJVLkSwiN6XtGmD7jCsizOqe",
+	"npKf2Pfk4PTxw0OPbFjuxbyBt0Ge1Uv42E4PggPxFXsORs8y9hwf6LvvRod98qyo8TPgtsjPA+XHOQir",
+	"/ESufD6Wwj8kCgxG1grQFkV0cJd4dIUEz2SlaJCvWdMnvzrPDFsunsMU4iUkxX0UlcoG/GBUVi0zGt8o",
+	"ai5eZiuXBXV8pmKO2ebTxWFB2CpFfHC9s81K95Duyj0pjDXBocXY0RoztcUfcnpyas8hkRTXFhT0oZ4f",
+	"upCn4HycXxaIQfMBryOuAQ0iQeeSK3O65XFtXDvJVzkitdpJaN9prj5EVpUdcrXjzFD+9JGEMH1GxmBQ",
+	"H2/BDnaAlNkcHDIeRUbVqI6RxYwPvm8ERmC79VUadTBFEmyuoqjOJebbCUlUKubeA142yHigyKXIeaIi",
+	"oykuAg3Q070nJ4/toikZeUajjivdQnyqDZLDSo+PA8YH3DX6ODxvbv7jIaTyI3K81v4k/QH/xfYbCZuN",
+	"nFWajSDjTyCli3NCrSJufmZgEcyeAZ3BgC+Ra9/qxFpXCXWXZzv+WA04ZTE4v7eTZ95kwMnfDTXDsCPy",
+	"s3kiBnL9uH8SJN+gXPM//+f/Q5qkGUPhAtvtWe+k/9C+LTLgNGO9s97j/kn/sXXb2pqQx/05pOkREvXj",
+	"3+dXqv+7S96b2ACO4k5fGQnv76CxozXGl6DzHkd5dHLi5TQXFlRvv2RV+ynMVma/4fgo/tU92MgLfoVL",
+	"8hMsyAVox/qePPyLkS8DY0zv7LePQRiNrQSeX6YsJlewcGLdNUg2XlTNMb2op+lEoT8+19PeRzPqsQ3A",
+	"+3fXofyIj9zmsbgZGg7mQ7bG7qXAbTJF8izYZbER5fZqeMiic6tGyGfcJt3tYbdm+gWqE09OHrcNU6zr",
+	"2Kf6rXtAMeWuSVHRG+mgQh8dZTvsOkQj1GbsyCk/rYdpxNRC5lBW67MtdVRr1ZrykeOfjTjb+xKtfPC5",
+	"tTuv8eQHyyAvDH/E51Fd/FcOmIzgaNWy8b6801WBhx9vEWaKo0R3QCMFQZVAjEN9t2+VR5Tatgan0uj7",
+	"27K+/fFLBdrMrbcq3CEBCiDooyuZ1OzPcSzQCNkqaFr2QBEbhxe5/mCGeVwBZMpKnkZAJ1Oqpn1yIax4",
+	"g4wO5YcB54LUWJvRFVxMkOe6wqj7KV2QucjThFxC+Yid2wjQlrEaojvgliuamS1j96I0U2RK5SwFpc5c",
+	"+zKrj3PAGplGp7DMs4pD1nBUXH2vSHH9XiSL3YOW83p+qbp5ihJUFch+uPvpjQh8YWMrG+DbLi7pF136",
+	"7BWMjLYPVCqCQicrZCYDBX0bYJ6AzVg26mjbatxjx/jMl6jnNdlVzxfPuSXfHaq9g4nRjmStguuBEant",
+	"2RBsGok2PB7DYSv6LVP14880Y8MiOvaLSzEC3RB899KVV8X7dxqyQh2h6gxylOCJ727npHoJtlGUwRp8",
+	"8kFxhViF1jWjfUKMgo4pFZhybeTNEK/6S8hj0y+qyFMB4dOmIja2tWDvzu8SaULlJjuoZZv00rHZW+BE",
+	"TVhqKHa5ha3x765x6e+g1z78mhyDQoTROEoZooI7vTot3Uii8KiZJ0wflakV7RKXefDl9X+MyNUyJHVZ",
+	"Z+VAK4L7OwayGUg3HqmewrC7AWtHtuVwYylmzUffERHWNpgWmw91q9JzgRarxWfrcrS4tnNGEHg5myTn",
+	"cO5W0dk8E3Dt0sGAUUKNgrTlL6qh4zD62ZCD289ijKzbNcrtk2eFjf+EzKeAIWtYjl1bh5F9a04Vsabz",
+	"g2qf68M+eVaRApba+KIGunCJC27PAz5jPNegDs9QRmbKW96dn6GlxzBaAV+2u1KWenBbQ74OehB729sZ",
+	"OT05GfClPJTIfN+6gIicPvoubEockScnjwe81Vxnfj+p9fht0gTsBb53XvPb0AKq2aoGusKxPh3N5/Mj",
+	"g8dHuUyBxyKxEbfbDb6GgnHSKp3ZfgDousG7QSQ9tS90IyjCw/c0KRYS9U4ffbfme++FeE35wr2r1jbS",
+	"4MsfgpbGm5AUfPkCocPVROow9XgpsobiBdgfNlsAq97qVhpyFPZV/1vRSt1jpEumGlmLEob3WwdL2XUd",
+	"qYqR883DRl9DFwApvBT1/DL0kVQ3Y1tiB+uo9nB3i6l9WYxPOMxJRpk8J073CIbG/txCXinUlqxHLpOg",
+	"gGvr3UP6Y8iRdNQ0pJvmrLAyl41uK03opKCl9aU3dJt36y+ER+dHrWm8B86/gu3zbSt5qsiP79+/Jd9T",
+	"xeJDf9AVxZDx86Ib/IwuCKdSijkO5ELdXAwcUtHA9MKUJ6QPHA19+pdTQ0Of9B8e9skPhig4imDWURBd",
+	"bD+uzq1lm6kBN5ebaWwGIvrkWdBk23qOrC+Fu3bN1zTNwdY+VGZcMWPavByu4HH/4eH5APv72yEKvdDx",
+	"i/NyEmXNA57Ak0SA7VBiGBeyCzbhQqIlZsCD8IKIzKdUI73x2m3Q4z1y0QdV/0z1mB5hS/YBD135Zkuj",
+	"Orn2APCcxlM4ei64liI9I1wcod1pFDm6F0Y19AccWVKdU5EDGpzwjCmFnsrgnKIy4VJIMqOpoe+Gvnrg",
+	"GiCvxuD1mXnE3CRSX3yPygmcu8iIsP36yPVRN6d2GDk+2txO3rPTaoqoWflcmmUhGTETehoS1QnCgPsc",
+	"0tw67yNiPfRevBDSyRaWbzTnsBrw4lAsttLSHtf4sFyjRadlVk8OJGRoo/IN91VEMhsTa4DYxpviF0ki",
+	"QanzqkfwEGWFds8eOVh+3Cx2pezwSqn8VkWHSo71jiWH2tjrCg673JfL421SGqrAVDN3VJB4ld0DH/bP",
+	"4lRbSzQ7tM2W9Kpp+3WUOCtCUHI9xfwV58OlLDWEm3KPpO5BrI6LiO5t+XTAPeL6R2zzp+X4bZcRvu2B",
+	"/yIuDEk1J/brr78ePSuX3GDjHCFfNapYOvvboJedzge9ka10Xbokwm17TaVkyiVLGHDLE85d+wI7DtPE",
+	"xlFoFe6SBLzebri8uboG/eUbk2cvXB7AgeetVRWtXZy15du7LWXP3TNfi5WsiMzckYnsFqxuRRbeesTF",
 	"3kCZxLJc6SldEHeVBCv+Gjnctgn3gSxMYTcQjNZuXpHUatht22re4PpruYSxwLjO9RbTZRu7Y7OYvYHV",
-	"JjG38d27RZbCx5uMYv7YD2TOMc8nqK9+2GYl8ySg27lsQ4uxxuHYRyD6qR8o4svAuUAwcnChISOMa2Fj",
-	"kr47eviIzAGuVET+Dpq8Mr+cHn0Xfndhbh0S8ujoMUmwh2ARNkjyDBsKss/E9rE97Le4gO1FbUyrAhf3",
-	"T7DoWVjavfxnV7cf77E7mQ6H8TftA17OlKhhyLvUaDQORxrhv8oTj78UvU2+dgVCFRB3y8SnzYloV3l/",
-	"HIirKBV6ELuuYR3HYdh25gZOQ4yAtKm21Xu1gsa2xGSMEfcbUBEM5D/Ctfx5O8aE77tbpe/bBctG+uCy",
-	"ujxokgO0xgUpFoddRKOMge+UpV+Uw74VcTpEtRsLvks1Bu9alC4uoJCmb1NsLN62WnIsAWhPwmO5gDZJ",
-	"MYDxdmFxZC8EO9yPfIlH5+sosmKEJCOcLYVk1Cd4TCkmdEwhvlIEUjZhNjmBHJgDojbZxOHmA6dZRM2V",
-	"tskcK+1V8zp9jWAiOJwTF35FU2tuJ6ePHoU9KmSegg+XHAWLGYprkJIl4LrbjIj/QrnUG0zQOCzTxPB9",
-	"PielWD1myShycHryfWHTYIqM8zQ9dPb+MLnHHxV6ggbcESjBfSJBkyD8IqxHeR9l4WKB+xGHy/P5j5WI",
-	"sfw1mv3NWVSz1BDUlqW0CglYYn3HX8LWYp1Scwiet09+24SUsvDstyU+cxKWm22jzyul6FojuJtH37WC",
-	"wrGWlCtmsyOwkezdra2VU3nuRP7n//5/Shpr/rBliPFj0VBqhAZ2TKZMJEU3lktps7zAVWtxCXB8wLFy",
-	"N+acsjSFCU3JTFyDzVW0hF8ocK2lnCMQCzmkqZhb/7nqkzfiGpmSCBjmgDewSaySQDMa4x/K5p2ZRxNh",
-	"5sHSLP79mEfuDe9MW2OcDSKItZBNTOVDcX83YCwb60Vbonu52LvWidanOEFys7mWb0hRemOgKCRBhKJn",
-	"3ABSysYQL2Is2tXFM8os4E516VU57D6qS6vgncdpnsBzV2mvTYO5tgWo7q2GVdTLXw8Fijsryu/fpoZV",
-	"vK1bw9qTTlWCeZtOZS+fQVWlahLoXwVl4++lQF8scD8CfXk+/8ECPaaY18tNFFBo84SIIzgtULhEoY+/",
-	"FJ9XZTi9BnoNNj9pdqm0UX0PRq7SqKs+cWjTrtWCx6jwu+xHBdAnSCnXTFqyVPUGSFERRlalOzkafrtk",
-	"pPFO7ZtdNKW5XmsGwCCmVjrSpnWFx3X7JLlNBrL7+LZULsGhnWqvVGZCBLpVj8Wu8OF2nRYB096D3+Kb",
-	"hs8uum9jbY3Q1e28aKD2haf9yNV46hTL3/jRb9zg369wbg/m9+L9wPu6E89HFUTupXBeRpc4mG+T0YP2",
-	"tCtk9Oqu76ugXl3lfqT12kn9x4rsuH1CHTASLarSewsUtlHt4y/44d6J6TfFi9+XrF6lJ22y+tKZ3RGt",
-	"/v1K7TU6vlJq97h0qxL7TlHjdsX2Ok/fg+z+7YNqd+zRzNZy7ZLeN+QDx+grOmJ8RZC/GfWK30NR/lbD",
-	"uu2u14jr9oe4J1nVQcYDVa7kPhC2DlHYHe29jcS2y9tTKLY7m1uXepdJ4xIYRUG0FIe5ryJh6wmfY1ld",
-	"O5JMqSJckI/vX/vaF2KOmXzdeVZ7MoEXy8Y0CN97dyURXcfw8Xu2d9xCspPrTLwJg//JPNJZaugamgCv",
-	"7PZ/+7aNe2zT2Jkl435bMPZpufjDyehgbS2ievylsKPeR8PEHwaJ9Q0St2+I+MMA0eR8uG0LxDdgedij",
-	"xeF3aGmwBudNTQ2VxkidsvLbyshvJdtpI2E13GK3yCphUq+O2V0FbmK5e5uUnqghNvhfe6WJembGNyTs",
-	"P6MKjCIIGDJ7DUQBlfHUl9Mwb2zL0/9XZznN7k6wtymgh/ey2rZTAemdM+mGtnRNgruoYUvRVKDy/Sqp",
-	"Pdz4fZXdwzVuLMGvqJmyNHVyu9fZWCLZNTGstW/uuNMm0nr8paaJd2bT1O69CbHWP7m3P909DrisljUP",
-	"bFPIDnf3KumtlIhuhkZ3KBdVCd1m0tH9AYhOQaXeVrNLXtkOsY5dWf21pZk3bvx/lKtkM55qj/R+sFZM",
-	"sbHrwR5+rjJOpaXsbRKbzaDw+Iv9sGwqqdc5nolrWAbLtbo3GNXF9jNktrIndSfU3wO/tDsh1K3IZtFV",
-	"r4ccMC+c6MNbvKuo/aB+E4wzW/8zBXrtM8Uryyzk5Loa7y70xmp83kCdnibJLqBgnxDwNEmK68cIqK0u",
-	"3+OZ6zoZkPN6hYJcacqww94wyWFoy5L97fnTDy9GrumknwSb6wt55QuiZpnEuoWgpixzGZyPj7C08HdH",
-	"WJqKBLNbJxQZ0zRVJMnBF0Azb8J0S4d9C9CFfc5ZMSEZ8GIRYWdMkvMUlCIjZh06Q2ce/RtaRzFFtdbf",
-	"0vebbErrRNbmD+z369XafeBtLT35xvMloDTjVG9iJXgePNMecyysWt/tLmsLL27ElHtTlc9B7hoqvgPx",
-	"PXnlCkQ+CK5ZtVbkKyhYR5UVlkq0AI1sTb5LlJRfXPz4lLx6/Z4Er3HV2cVEglLmb/MU9qJlSmNNVdfI",
-	"dMDDpw5evHn3MCIv3rx7hP+e4r9PMIMMZlkqFrY9+IvnHx/ZtLI6dTwf8BfPP5o5nn98fPTi+cfvcNw4",
-	"l9gaA5I8LheoJUX2ek7+8fb1Qxx4LdKcawCJX//87sXDo5/fvXgcDfjfn5qlvf3w8uHR2w8vH0fk4vkL",
-	"+wzH4i4/f/jJ/ulq6B72ycijAZLDBCS7huQs2Ek04NXlR5UFRA3rFrJYdnsZFgei99YYY5e3H0+qP5v/",
-	"dFeqDcCpll+ZV0t7BCShJuYcf3Gf7p1vdWvQ/7acq5R7+t7pY60Q9VY7XnFkt80z2xxabpnfXD0cUZxc",
-	"Mxdd6WstsehWna27QYpbtip6sWoP7tZvGTxX2TEdlRDS94KnDcpit4FziQ2EC2jVeH8U9d6nNEZabusB",
-	"WMX75XuiFkrDjBxkucyMZjuayqGaUgPao8Mo5E/K6L4DPqXXti8vnUjAdjXEjXdF/d9b3RWDSfGrKaQJ",
-	"ORj5j47xRK5DUAZSCU7TAR8zM5DnaXp4RiyXIguRSxKLbGHr6TFV4ZhGjBRjN5E7YFfSj2lFWNIf8L+z",
-	"a2fD8WWckM+Z68YLMFfle9aYCR6oUpumehQRJcxB1jTsATcc07BJRZjukwt0oIIil+WOsHM4ORj9axSR",
-	"EXzWIDlNhxLGo0PXqWbmMsH80Qx4sLs23f1deP33UX9f29fs2svwhIzpjKULWxHrNjzPbRp9cCnrlxN1",
-	"D72H8Z02EHCVLocb5v/+YB8LOwk0RyuMQUqaDm3fzA3CFuxzF/axtu4AIKnCdoYyB6wFin3IUwMPB2Oa",
-	"KjiskJpzcin01NbJtH1A2qDCTry/wOAAG1fbJMIt7rYfzh7SU3jiUTmrUiTPuSpfrwpjeFdJgL2XinOw",
-	"xB0HMSzNnPTuRSGh9stsEEWOv1RNrt190SVVuYQIJQkcxATvEyPvVQsZIUuIbLVCMSaXTOppZNi3prF2",
-	"lRRVRAxoxSIB20fM03WCVA14DCiTzFkGibU9TYHJQggo6jueB3KA+ciJogs14CNLZZzkgstkkmRgWLiN",
-	"qbPPRISNCeWLiKTC93m3VR5xVTPK0j6xzfOEnoIc8OJdVJNLSAWfKCNR6SnMIicD2bKQxNn+k3DusQQg",
-	"Gj7rs0pxvgdmyX5TyN1s4WJsl9hV2jgy15/SGOwsZDQVSg8TMFcyw75uAz5STBvpbaTyDOQ1U0IObW9L",
-	"Oz1PgtkKCdhMZi1vIN1IKbDFK5agHPBaZQYcX07VJx/gs7bHRLFUc1nc+aC6ZrNkUi45skWk7TxO+C2P",
-	"xvl4gErDo3hyaG/dED1FRr/aa/808nDhnKd5mvYHHDtkJaR0VNk2/yhMUk1iKiVDcHOyKygPWsq2CTSw",
-	"jqJimJtlAbisxBUh5CZMxRRdRQM+4L+Y+SVk2PgF2+cRpelCnRGWWFBLGb9StlWhmDsfZuA5i4qy2baC",
-	"tWXhAx5TDRMhFxGxQobHPBWRK8bNus2lmRVRFZGpyKUZENi3I6Ig1sJ8/er1e7Q7q2jAl1QeFZU7JpUN",
-	"u2o2ytIC2/JZS8pSX5t7KtJEEdQVBrxErqLlbW5WO6F2YjIa5Ccnj2MjEuAn6OOdjmwbaWvats1OEQ+t",
-	"OpD0iRFaPHYWqTXo/KVpCvKBshZ890CfGHrWaCk7R9EHe6SaRQ14nAKVCrGWGEKsgdumORV48G9GbaNJ",
-	"EzAvvBnT3Mjkhq/bh8UNX7xU3q6iYnWJHI268QexC9W4Zry1urFapRq7juHr68UFqO9ULyYXudE8DTja",
-	"1oG287gFZ6wP7s69WGgw/xlBymF3cnpyio3CDeezknoDtP4ddBVWN49OC57ffXDamh1s1hKNNkXEYGPr",
-	"BCruDudv16JYUYx2GaZ4d4DQnU0RIlynBW8L0fnYyJZHLttuuXb65hDV6FG2uoYyewlE2aJFd5XkegnX",
-	"EASRG/nj6AoWjE/OrCc5PA70T6OhsCilXq0ejZ0GSpGvbNlxoJAuKXKhJYAe8OcC5YlwhYxPDgOOW10p",
-	"SakGiaK+cmGA5pk6z8Au2w2E6g29gncAMkh8uwVFsnjBH+ms+ynAdQXL7DuA1QD7Cn9/FUu6M6a6cVuz",
-	"GaSMQ6vtvqgoj2XijXbr9ZtKg0RX+CUKS04j53ceg8gJNGMpuDbajdELw01j0jrZiTRktSy/M9eHsna+",
-	"60tHpyenq6WID/4Yb7PJtX9Hi2/Kb/gbNuahOcKoNxOrt05plgG391O5QwNnzg4jE5C3JwB5JCqAvhVR",
-	"XCBAgB87iptEr4+zNlRDI6zLR09hRiai3+ygKRf++w2v3HUw5O7DNXfaxG6jHNECAFYkiIoUhlQCXd/Z",
-	"IlJ4ah7YVXHYYqV3UiC2eNsanpICh/YUvxmQlJaQzYA+rd1HOWVAGFcsgWpzuDnjiZh703QgKPtIz6JV",
-	"kWHKWAunrRtyccj31o3iF7gf4bc8nz/KuRQgTJIcBbGWLmMVUF9iz8dfis/3LiDxBtjwjYUkBpfZFZNY",
-	"o1ptUYnhud0+P2gTr4vFfmutrrPg+Nr4xcrwxBCrdhagWMspAJ5AMkT/14hwgMR6TULX2xJmOTvkjjDr",
-	"lq2Qpcixh8jGbx3AVxhAC4LTbf5sYh7e4Nedgf2uHPbNtM52LtT1RXC/x2f+yVsWwv371hDCi+PfZx53",
-	"aRyOqaapmORhyHcASStDjPzQeysZF6Cw4/Ci6rw7Dy4q7qWZYNhU3/Iana975W0u0YrjL8XnVdVRwrve",
-	"wsXkn95bXZTyuDpgfTMrm394LSfj9qhyl8y9JGU7dTDe3u2vwJSStZYOsU7W2oAuuVpV1+SjAvntMNRb",
-	"iKSWIoWNbG63zJLNhazmxnixu1cwJeNG3Etb6jQgG8ZXt9nBLMC1m8CeYjmfIc5uW1SDcjOWNcUr8WnW",
-	"yUyojTbjgkzZZIqNkykPi5A3MXlzlveVv5u17cfohafye7V3rYBgX5sNYa4BbkO6efzF/LdKuHAwdqv0",
-	"oE1jNOu7P8riiqO3okzLua9jAnG3cUvWj5/FpUgWYQ4Yk0iMDN3pk7e8iKDDm4wIJQlT9DKFBDf1QBEt",
-	"roBbr6OEca5cfDn1kaQuYDazgcGOgj4hCmLBE9VmW9mOiN2h5GU51h4sKr8b1ChEPQdICCdCegAjbIVV",
-	"pUa9yv6eXZLfP4pRv1/H9IYeUHski1XpcXEqFOOTIR1rRM37UQzHLf5etqXA3L7fxCURWSakzjnTDHbQ",
-	"E/8fRSfzeynjueXtR8zzZ/OHZ7MKeCv63hdfHX9xffLvnR9za6j/T2x5Xx7WbVPeP9rdewZZIs6t1lLZ",
-	"DR7crnBccOU9yMffMFx2W0QdfG3Q5b71tfYVIK897OQy7Z31jhE43FR1yvgSaKqnEWaGMg5KFbFa5tok",
-	"jTVhWkE67geWSw+/qqnKrFMc3SxXsHB5o9cg2XiBEabBXGbtDbO8A5GlgNHVik04YTyy+YxoQENqavQK",
-	"xvFzaGPrV5XspiW+ofGUcShZl0vNqIWEK2eum0jKNSRExSKzVTz82jN25OZoeItNh8bLj3AjM5oAcamp",
-	"NuUTM+CU+c5r1Qc23dNq7Dbp87ByWonTVqrvep9zVwm6NLDTpSr0/XoMadOywyos5nzdSHcWQZJ1RGKa",
-	"0ZjphbMMpGwM8SJOod8QTdv0ql+EvKqkAGB1WvicgWQ2t92clJBXRxJSI+SRFKjEnIWGsK5+Q4BJ41ux",
-	"Ql21/g9w7TZYZPfaOhBL+b39pSpbjYcoxdiWqKSpLVpZZljY9GUmK536K+uxueNBm9ZaEyXkKEvvfN2s",
-	"l+Dbg8kfhFkVY5uuPSMHhlFeaCo1JCHAlYRn+YU/v7xwRcijapFjBEX/SwJGYZILXAQHWZIGm1pNU6KB",
-	"hiShWgu5uY514W+y7nwwHNH8fDQW8gjBKPTxl4BR+pVaaY6mV5i6RaXuk3dhbpVNec6loWqQKVvqhQt+",
-	"VKa00lhX3hcmEHz99PV/BQAA//8=",
+	"JjG38d27RZbCx5uMYv7YD2TOMc8nqK9+2GYl8ySg27lsQ4uxxuHYRyD6oR8o4svAuUAwcnChISOMa2Fj",
+	"kp4ePXxE5gBXKiJ/B01emV9Oj56G312YW4eEPDp6TBLsIViEDZI8w4aC7BOxfWwP+y0uYHtRG9OqwMX9",
+	"Eyx6FpZ2L//Z1e3He+xOpsNh/FX7gJczJWoY8jY1Go3DkUb4r/LE489Fb5MvXYFQBcTdMvFpcyLaVd4f",
+	"B+IqSoUexK5rWMdxGLaduYHTECMgbapt9V6toLEtMRljxP0GVAQD+Y9wLX/ejjHhfHer9H29YNlIH1xW",
+	"lwdNcoDWuCDF4rCLaJQx8AGtqCX5o8HqGZr2zjAh4jhW1yObvVcYECl5fvEPMmYpRGRUjto3j0b1Jr34",
+	"7pilaLRTkEKsB/zAJ7ZY8Qtj2q0USEkmFCaUnxOXBlMa9wwgLA4jmz5QmGbLgEcr41CDvJrNwBpplJZA",
+	"Z5D0ySujjYk0n3GX8DEVGCbpUgDNyoPtjGx4WVTEImF2zRkZsSQiBXJHpBq9Xv0cNlaMXB8ls3xbVXAo",
+	"uCssmLoPysoX+HfRJgI/zV1KAa98wpGpwnFSNmE2WH4orkFKloD7cdQf8OeQpi6c+BImLh+bjP42isjo",
+	"z+afI/PP/zYyWryml7aXTUylZOZIrdEdDy2TMGafCufdg1FQUm7AVWbuRk0BNEYrKRf5r2x2zQFVLhEC",
+	"0jRYjSpG82kcHI3zmMxgLklI86PRsvmAu+uSMBPXzn5rV9Unz7y5Dq/haE4XJM5dhncsOAcMAQiWbK8L",
+	"M0xStDVbm6y5ehuvbt4Meisv654vS7T6WtTPkDXdWFFcqsl516pncQGF9nmbalYxm9O0op4nk9UxmtiN",
+	"JT1G6QlpTpibRF2+GJFibtN2ONi/HTlt6kXSoewF1Hk/+l65gDblLmBL7frdyMLEyGDoyNNP554sEtkM",
+	"kfDkdNQneFMp5mBNIb5SIYkkB5ZT2IoUFh8eOGNA1Fwcn8yxOGY1FduX9Tb3dE5cxCRNrYeMnD56FLaV",
+	"kbnhmDbCedRFr4n/QrlsOcypOiwzO1VJHYPVY2KbIgenJ98VZkimyDhP00Pnogvz8fxRofN2wJ1MIXgM",
+	"7eHLL8MSsvdRfS0WuB8Ntjyf/1glFivWo6fOnEU1sRRBbVmxqpCAJWn1+HPYDbBT0Q3B8/Y5QJteUdaK",
+	"/ro0Xk7CCtFt9Hml4lvr3XjzgNlWUDjWknKrLSjb+/nu1tbKqTx3Iv/zf/3fJY01H2zlcPyzEO5H6BMb",
+	"FeL9iBy4LFTLC1yBJZezygcci+1jmjhLU5jQlBgp2ErVlvAbedk2fXO+e9Te0lTMbciL6pPX4hqZkggY",
+	"5oA3sEksbEIzGuMHZVNFzatGJ3PVlPz8WPrBKwZMW/u5jfuJtZBNTOV9cX83YCwbmzK2RPdysXdtxlif",
+	"4gT1CMy1fEW2jdcGikISRCgGsxhAStkY4kWMdfa6eEaZuN/pLXxVPnYfNbZV8M7jNE/ghSuO2aZEXdua",
+	"cfdWyStaXKyHAsWdFR0zblPJK2brdqftSacqwbxNp7KXz6CqUjUJ9K+CTg/3UqAvFrgfgb48n/9ggR7t",
+	"uPUKMQUU2tQ+4ghOCxQuUejjz8Xfq5ISfwZ6DTalcHaptFF9D0auOLArGHNozXlqwWNU+F3CsgLoE6SU",
+	"a+YZWqp6A6SoCCOrMhQdDb9dMtJ4p3ZmFwBtrteaATDusJWOtGld4XHdPkluk4FK+9jXo3IJDu1Ue6Uy",
+	"EyLQrToZd4UPt+tnDJj2HlyNXzV8dtF9Gx5vhK5uf2MDtS+CY45cWbZdOh6XBv8m/I9Lu+p0Q9qnN3RD",
+	"hjaQiiezaMSPNdI4h2QIvHBMouvS9qu3fsvkD/fiHbgXX3uAeO1Q6NtVWQto/ibcknhfd+KSrILIzvyS",
+	"S6Rot+7JPSnPZcCm21WbDh10fF+hQ1fP/74q0tVV7kebrp3Uf6xKjdsn1AEj0aKqXbdAYZtUdfwZ/7h3",
+	"avRN8eLb0qWr9KRNl146szviGt+uVl2j4yu1ao9Lt6pR7xQ1bletrksXe9Ctv35Q7Q7nndny6F3a9YZ8",
+	"4Bh9uUeMr8ibM0+94vdQqbjVTCm76zVSpfwh7klWdZDxQJUruQ+ErUMUdkd7b5Ob7PL2lN3kzubWpd5l",
+	"0rgERlEQzchh7gsz2RL951ip3j5JplQRLsiHdz/7clJijsnx3anLe3JRFcvGzELfzn4lEe2mkq/dM9+u",
+	"5eUW8odds/9NGPxP5pXO6n3X0AR4RYfYO7Cy3MuAAAfEu7Jk3G8Lxj4tF38EAThYW4uoHn8uLLr30TDx",
+	"h0FifYPE7Rsi/jBANLlBbtsC8RVYHvZocfgGLQ3W4LypqaHSa7BTVn5TefJrSYjcSFgNt9gtskqY1AtO",
+	"dxdWnVju3ialJ2oYiwTWX2minpvnG2rgPKcKjCIIGNJ+DUQBlfHUV6gyM7aVvvlXZ4Xq7ubqtymgh/ey",
+	"2rZTAemdM+mGTq9NgruoYUvRp6fy/SqpPdz4fZXdwzVuLMGvKEO2NHRyu9fZ2HXA9QWm1R67HXfaRFqP",
+	"P9c08c5st9q9NyHW+if35qe7xwGXdbbmgW0K2eHuXiW9lRLRzdDoDuWiKqHbTDq6PwDRKajUO1V3ySvb",
+	"Idax61SztjTz2j3/H+Uq2Yyn2iO9H6wVU+DserAtris2V+nSfpvEZjMoPP5s/1g2ldRbB8zENSyD5VoN",
+	"kYzqYlsEMxfP6k6ovwd+aXdCqFuRzXKtXg85YF440Ye3eFdR+0H9LhhntqR2CvTaV3KoLLOQk+tqvLvQ",
+	"G6vxeQN1epYku4CCfULAsyQprh8joLa6fI9nrpFza4T5SOVKU4ZNa4dJDkNb6fNvL569fzlyfZz9IEYL",
+	"mgt55WuMZ5nEUsCgpixzGdaPj7Ba/9MjrPZIgtGtE4qMaZoqkuTga4qamTBo0mHfAnRhn3NWTEgGvFhE",
+	"2Gya5DwFpciIWYfO0JlH/4bWUYxfrrWM9i2csQD+FuH1fhnfRFS930xnMP0OIugTUJpx6oLAIdZCRgRm",
+	"WSoWICMisVd2EGbPUokafeThB5Lh46GtHzq0SReNPyGE+Zphxc9P2998uvzmH2H7txm2/8bTo2/Xabz7",
+	"CPtadY4bjxeg49o2sxfBO+3JBcJazbq90W15BI2M6N7UkXaQu7M0Ak97d1/crGBR+/G6F4z6IIAz1VrE",
+	"upBQOqqceX4wsmWsL5GPvbz44Rl59fO7kLu4hkZiIkEp89m8ZWiZYkpjGwLX+3/Aw7cOXr5++zAiL1+/",
+	"fYT/nuK/T5CkWTZloPKcvHzx4ZFN665LP+cD/vLFBzPGiw+Pj16++PAUnxvnErvJQZLH5QK1pCg+n5N/",
+	"vPn5IT54LdKcawCJX//y9uXDo1/evnwcDfjfn5mlvXn/48OjN+9/fByRixcv7Tsci6v98v4n+9G1nTjs",
+	"k5HHQxR3EpDsGpKzYCfRgFeXH1UWEDWs2xB3t+z2MmgOR+6tsdUubz+REv5s/tNDJWyAXbX82bxaWisg",
+	"CTU15viz++vexU5sDfpfV/AE5Z6+d8ZQVIh6q52+OLLbZtptDmu3zK+uHp0oTq6Zi66MpSix6FaDKXaD",
+	"FLfsNfBy3R7CKb5m8Fzlp3BUQkhvGqENxqBuB8YSGwgX0GrR+sHKZ0FXSBojLbf1eKxh7cd3RC2Uhhk5",
+	"yHKZGa15NJVDNaUGtEeHFTOHMjrtgE/pNVjLzEQCdngk7nnXB+udtU1hsDh+NYU0IQcj/6djPJEzGWUg",
+	"leA0HfAxMw/yPE0Pz4jlUmQhcklikS2sXs9UhWOimlCzPbmSukwrwpL+gP+dXTsbrS+jiHzOXDdegLkq",
+	"3+bRDPBAldYyqq2pgvK6BW3ADcc0bFIRpvvkAgMkQJHLckdopSIHo3+NIjIKbUSjQ2cymLlMT380Ax7s",
+	"blvbXHhl34R9LtxQp42u5j+JSNUwhxbPoaH9ERnTGUsX7oO52KEYDy+Z1NPItqKMSDYVHCKzd22tcK7U",
+	"87BaqZ+mQ9udPfJANcykiME14fTflWhVfhdTBUOl82QREZBUQTLqD/gz7j6EoB4VKnGBUcVhxzRNQUaY",
+	"jGEbqhYQGEOaqj9MebdoynsbEuP7aM5bO7LL9UfliUMOWx/2NuK82gx8AbauX9/fvfQOxnfaAa9KDNZe",
+	"7vf2tbAVXnNsYIW0bBAkaN+7sK+1tbdz9OXAMGKsjC/Mt6mBh4MxTRUcVhj/ObkUemqrxttGlm1QYQfe",
+	"XxpOgI07M1GGJ7F7M2WFW++0q+weMlINa7f0JKuSRS/MVr5eFbn4tlLz4l7a0oIl7jhucWnkpHcvanu2",
+	"X2aDdnL8ueoG6jRWvZRU5RIiFCvxISZ4nxjUrNYWRb5kpTaDQU5qM/dJY+2Km6tScLMip2cuVmoDHgPK",
+	"M3OWQeKlDiYLvaAouX4eqAZWMlF0oQZ8ZEmdU2ZwmUySDIxUb8Po7TsRYYaeLCKSCoXKgtsAToqiZp/Y",
+	"FvRCT0EOeDEXikep4BNllCwjSUVOLbKV2olz9yfh2GMJgNLWWaVe9gOz5KXGUFbe6uw2Yigetg6xo5DR",
+	"VCg9TMBcyQy7ow/4SDFtFLqRyjOQ10wJiZK1H74sBhcFSrEZzHu/3ZNSpDCyoi4d8FoxJnw+qCtH3huZ",
+	"0slxMk+DfisH1TWbJZNyyZHt62LHcfpweTQurAOoNIySJ4f21lGwJaPf7LV/HHm4cPFSeZr2Bxz7TCek",
+	"jE0hErKUgRO9UaBGcHPqLCgPWso22zewjrJ7mI5tAbgsjhsh5CZMxRSjQ1BPNONLyLB9KjahN2rcQp0R",
+	"llhQSxm/Urbhv5i7sKUgWKZQb1xTGStHDHhMNUyEXPgqfx7zVESuGDfrNpdmVkRVRKYil6oS6aB8qIOK",
+	"0E1lMFJFA75kBVFRuWNS2bArMKksLaB5wjR6YVLfLmcq0kQRNB8MeIlcVpa/pmluVjuhdmAyGuQnJ49j",
+	"w6PxL+jjnY6Misy19XbReOpx3loIkj4xkpPHziKbttS/Hijr1HMv9ImhZ43G83OUv8xP1CxqwOMUqHQ6",
+	"kiHEGrhtPVuBBz8zGiCa1BEz4c2Y5kZWeJxuH0Z4nHip4nTF6tIlcjSay96LXVjLav4cay5Tq6xlaMZR",
+	"G5jKClDfqamMXOTxFHs9uQb8lJuFW3DGlj3u3IuFBuOfobnI7eT05DQySr/hfFZdaIDWv4OuwurmAenB",
+	"+7uPR1+zD+xaotGmiBhsbJ3chN3h/O06GSra2S4zE+4OELoTKEOE6zTqbyE6HxvZ8sgl2C+3M9ocohqD",
+	"TKyuocxeAlG2MDVWSa6XcA1BELmRP46uYMH45MwGl4THgSEr6DsouhtVG7pg869S5Cu76B0opEuKXGgJ",
+	"oAf8hUB5Ilwh45PDgONWV0pSqkGiqK9c5L95p84ziBaiiVC9plfwFkAGue63oEgWE/xRwWI/NTevYJl9",
+	"B7AaYF8RAlTFku4k6W7c1mwGKePQ6s4rmjxh5yYVlfqNipar1kZhFxjk/EWYnRVoxlJwbbQboxeGm8Y6",
+	"NWQn0pDVsvzObIJN/XzXl45OT05XSxHv/THeoomxmKPFXe03/BUb89AcYdSbidVbpzTLgNv7oVWvFOPO",
+	"DiMTkLcnAHkkKoC+FVFcbFCAHztKlQi9RtVoKesFRk/XRGzttS3W+234bIvtdHpsW3Ml1k+3uGI8iUjN",
+	"KhURxTRY28SQSqARqdmmKpkWwBP7B9ovhhnI4RzgqtLZ4I9+BnfhTS0R/NtNjdh1IsPuUy122gJ+o/Ip",
+	"BQCsqJ3i8Xp9z6hI4Zl5YVcdHIqV3kkXh2K23bk1AwFy507NkpntJ/si4P4tCReBKNGecvHeskVQVn1N",
+	"GRDGFUug2lp9znjiDk5X+q36PI2i0a/hBFipst+SO1Dc8731ePoF7kdPLc/nj2KLBQiTJEedqaVHdwXU",
+	"lyTp48/F3/cuneAG2PCVJRQEl9mVUVCjWm05BeG53T5LatOEi8V+ZZkF5cI7+MXK5IIQq3aWXlDLCLQN",
+	"19BVPSIcILEOzlBbWcIs5zLYEWbdssOglHr2kJfwtQP4Cl9FQXC6PRVNzMPb5rvrI70tH/taSj36aIf1",
+	"tQC/x+f+zVvWA/x8q+stlbe0zypLpR8nppqmYpKHCVsBJK2MBvSP3lvJuACFHUcCVsfdeRxgcS/NBMMW",
+	"4imv0YWlrLzNJVpx/Ln4e1XtwvCut/AG+7f3VrWwPK4OWN/MIO5fXiseYHtUuUvmXpKyncYC3N7tr8CU",
+	"krWWvutO1tqALrlaVXXwgwL59TDUW8i8kCKFjcx+t8ySzYWs5sZ4sbtXMCXjRtxLW6qoIRvGqdvsYBbg",
+	"2k1gz7DY5hBHJ7GLDrEjlh1/KqGkNh6EUBsYygWZsskUJNFTysMWQU1M3pzlfeXvZm37MXrhqXyr9q4V",
+	"EOwrJyPMNcBtSDePP5v/VgkXDsZulR60aYxmffdHWVxx9FaUaTn3dUwg7jZuyfrxi7gUySLM4GYSiZGh",
+	"O33yhhf+c7zJiFCSMEUvU0hwUw8U0eIKnBNbwjhXLhWE+qBvF9ue2Rh+R0GfEAWx4Ilqs61sR8TuUPKy",
+	"HGsPFpVvBjUKUc8BEsKJkB7ACFthValRr2saUx6zFfaUfxRPfbu+8Q2dsPZIFqvSaeNUKMYnQ4yNuTe1",
+	"9Nzi72XTOMwF/l1cEpFlQuqcM83au+GX8LvKiuP2fF9lPLe8/Yh5/mz+8GxWAW/RAml14nn82f65uHd+",
+	"zK2h/tvqKVclE23yeXlYt015v92ucjWCvFJSLxHnViuh7QYPblc4LrjyHuTjrxguuy2iDr66heIKbW+d",
+	"1k4B8trDTi7T3lnvGIHDDVWnjD8CTfXUBjwzDkoVsVrm2iSNNWFaQTruB5ZLD7+qqQeEUxzdKFewcPHA",
+	"1yDZeIGBusFYZu0No7wFkaUYEUsUm3DCeGRTj9GAZmPwjDLh4ncDG1u/qmQ3LfE1jaeMQ8m6XBZVLXtD",
+	"OXPdRFKuISEqFpmt+uPXnrEjN0bDLLZyAV5+hBuZ0QSIyyK32dmYrIqh6V6rPnBxwaix2/zsw8ppJU5b",
+	"qc71LndhjIGBnS71iOrXw1iblh1WbTLn6550ZxHUQ4hITDMaM71wloGUjSFexCn0GwJ6m6b6VcirSrAl",
+	"9o6ATxlIZstQmJMS8upIQmqEPJIClZhe1BDW1W8IMGmcFevLVqv3YVw8brBIxLclW5ZS8ftLNTIbD1GK",
+	"sS0wTVNbcrpMhrKVBpj0GUl23lopHZ6UKf/9eotT5ChLc/7crJfg7MHgD8IEKBd5PiMHhlFeaCo1JCHA",
+	"lYRnecJffrxwLYKiagsSBEX/SwJGYZILXAQHWZIGWwWBpkQDDUlCtVNJc5eZwt9k3flgOKL5+Wgs5BGC",
+	"UejjLwGj9Cu10hxNrzDLkkrdJ2/DNEhbnSCXhqpBpmxpKC74UZl9TmNdmS/M9fny8cv/HwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -28,6 +28,9 @@ func (s *Server) ListEnrolments(ctx context.Context, r api.ListEnrolmentsRequest
 		return nil, err
 	}
 	f := domain.EnrolmentFilter{CohortID: q.CohortId, ParticipantID: q.ParticipantId, Status: ptrOf(q.Status, str[api.EnrolmentStatus])}
+	if wantsCSV(ctx) {
+		return s.enrolmentsCSV(ctx, f, req)
+	}
 	page, err := s.Enrolments.List(ctx, f, req)
 	if err != nil {
 		return nil, err

@@ -21,8 +21,12 @@ func (s *Server) ListMentoringMatches(ctx context.Context, r api.ListMentoringMa
 	if err != nil {
 		return nil, err
 	}
-	page, err := s.Matches.List(ctx, domain.MatchFilter{MentorID: q.MentorId, ParticipantID: q.ParticipantId,
-		Status: ptrOf(q.Status, str[api.MatchStatus]), IncludeDeleted: ptrValue(q.IncludeDeleted)}, req)
+	f := domain.MatchFilter{MentorID: q.MentorId, ParticipantID: q.ParticipantId,
+		Status: ptrOf(q.Status, str[api.MatchStatus]), IncludeDeleted: ptrValue(q.IncludeDeleted)}
+	if wantsCSV(ctx) {
+		return s.matchesCSV(ctx, f, req)
+	}
+	page, err := s.Matches.List(ctx, f, req)
 	if err != nil {
 		return nil, err
 	}

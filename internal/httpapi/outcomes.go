@@ -33,6 +33,9 @@ func (s *Server) ListOutcomes(ctx context.Context, r api.ListOutcomesRequestObje
 	}
 	f := domain.OutcomeFilter{ParticipantID: q.ParticipantId, EnrolmentID: q.EnrolmentId, Destination: ptrOf(q.Destination, str[api.Destination]),
 		Positive: q.Positive, SustainmentDueBefore: ptrOf(q.SustainmentDueBefore, dateIn), IncludeDeleted: ptrValue(q.IncludeDeleted)}
+	if wantsCSV(ctx) {
+		return s.outcomesCSV(ctx, f, req)
+	}
 	page, err := s.Outcomes.List(ctx, f, req)
 	if err != nil {
 		return nil, err

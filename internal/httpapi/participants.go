@@ -61,6 +61,9 @@ func (s *Server) ListParticipants(ctx context.Context, r api.ListParticipantsReq
 		BenefitStatus:  ptrOf(q.BenefitStatus, str[api.BenefitStatus]),
 		ReferralSource: ptrOf(q.ReferralSource, str[api.ReferralSource]),
 	}
+	if wantsCSV(ctx) {
+		return s.participantsCSV(ctx, f, req)
+	}
 	page, err := s.Participants.List(ctx, f, req)
 	if err != nil {
 		return nil, err

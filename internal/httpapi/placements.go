@@ -26,6 +26,9 @@ func (s *Server) ListPlacements(ctx context.Context, r api.ListPlacementsRequest
 	f := domain.PlacementFilter{EnrolmentID: q.EnrolmentId, ParticipantID: q.ParticipantId, CohortID: q.CohortId,
 		Kind: ptrOf(q.Kind, str[api.PlacementKind]), RoleArea: ptrOf(q.RoleArea, str[api.RoleArea]),
 		Status: ptrOf(q.Status, str[api.PlacementStatus]), IncludeDeleted: ptrValue(q.IncludeDeleted)}
+	if wantsCSV(ctx) {
+		return s.placementsCSV(ctx, f, req)
+	}
 	page, err := s.Placements.List(ctx, f, req)
 	if err != nil {
 		return nil, err

@@ -119,7 +119,7 @@ func New(cfg Config, deps Deps) (*echo.Echo, error) {
 		}))
 	}
 	e.Use(perAddress(cfg.TokenRatePerMinute, 10), middleware.BodyLimit(fmt.Sprintf("%dB", cfg.BodyLimit)),
-		authenticate(deps.Accounts))
+		authenticate(deps.Accounts), negotiate)
 
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
 	e.GET("/openapi.yaml", func(c echo.Context) error { return c.Blob(http.StatusOK, "application/yaml", specYAML) })

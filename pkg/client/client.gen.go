@@ -2714,6 +2714,13 @@ type ClientInterface interface {
 
 	// ListEnrolments List enrolments within reach
 	//
+	// With `Accept: text/csv` the answer is a CSV file, `enrolments.csv`, of every record the filters select
+	// (`cursor` starts it after a position; `limit` does not apply), read from the database a page at a time
+	// and streamed. Its columns are those an import of `enrolments` takes, in this order: `id, cohort_id, participant_id, participant_external_ref, status, referred_on, enrolled_on, started_on, completed_on, withdrawn_on, withdrawal_reason, eligibility_override_reason`.
+	// Cells that begin with `=`, `+`, `-`, `@`, a tab or a carriage return are prefixed with `'`, so that a
+	// spreadsheet shows them as text (as is a cell that begins with `'` and then one of those or `'`); an
+	// import removes the prefix. A failure part-way cuts the connection, so that a partial file is never taken for the whole.
+	//
 	// Corresponds with GET /v1/enrolments (the `ListEnrolments` operationId).
 	ListEnrolments(ctx context.Context, params *ListEnrolmentsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -2816,6 +2823,13 @@ type ClientInterface interface {
 	UpdateInterviewWithApplicationMergePatchPlusJSONBody(ctx context.Context, interviewId openapi_types.UUID, params *UpdateInterviewParams, body UpdateInterviewApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListMentoringMatches List mentoring matches within reach
+	//
+	// With `Accept: text/csv` the answer is a CSV file, `mentoring-matches.csv`, of every record the filters select
+	// (`cursor` starts it after a position; `limit` does not apply), read from the database a page at a time
+	// and streamed. Its columns are those an import of `mentoring-matches` takes, in this order: `id, mentor_id, participant_id, participant_external_ref, enrolment_id, cohort_id, starts_on, planned_end_on, status, ended_on, end_reason`.
+	// Cells that begin with `=`, `+`, `-`, `@`, a tab or a carriage return are prefixed with `'`, so that a
+	// spreadsheet shows them as text (as is a cell that begins with `'` and then one of those or `'`); an
+	// import removes the prefix. A failure part-way cuts the connection, so that a partial file is never taken for the whole.
 	//
 	// Corresponds with GET /v1/mentoring-matches (the `ListMentoringMatches` operationId).
 	ListMentoringMatches(ctx context.Context, params *ListMentoringMatchesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2983,6 +2997,13 @@ type ClientInterface interface {
 	// 6-month sustainment check falls due before DATE and is not yet recorded. Deleted
 	// outcomes are left out unless `include_deleted=true` or `updated_since` is given.
 	//
+	// With `Accept: text/csv` the answer is a CSV file, `outcomes.csv`, of every record the filters select
+	// (`cursor` starts it after a position; `limit` does not apply), read from the database a page at a time
+	// and streamed. Its columns are those an import of `outcomes` takes, in this order: `id, participant_id, participant_external_ref, enrolment_id, cohort_id, destination, sector, employer, role, starts_on, ilr_code, sustained_3_months_result, sustained_3_months_checked_on, sustained_6_months_result, sustained_6_months_checked_on`.
+	// Cells that begin with `=`, `+`, `-`, `@`, a tab or a carriage return are prefixed with `'`, so that a
+	// spreadsheet shows them as text (as is a cell that begins with `'` and then one of those or `'`); an
+	// import removes the prefix. A failure part-way cuts the connection, so that a partial file is never taken for the whole.
+	//
 	// Corresponds with GET /v1/outcomes (the `ListOutcomes` operationId).
 	ListOutcomes(ctx context.Context, params *ListOutcomesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -3046,6 +3067,14 @@ type ClientInterface interface {
 	// Giving or withdrawing consent changes the record's `updated_at`, so an `updated_since`
 	// sync sees it. Searches by personal data (`q`, `external_ref`) never match a withheld
 	// participant.
+	//
+	// With `Accept: text/csv` the answer is a CSV file, `participants.csv`, of every record the filters select
+	// (`cursor` starts it after a position; `limit` does not apply), read from the database a page at a time
+	// and streamed. Its columns are those an import of `participants` takes, in this order: `id, organisation_id, external_ref, given_name, family_name, date_of_birth, email, phone, postcode, benefit_status, referral_source, consent_processing, consent_hr_sharing, consent_case_study, erased`.
+	// An erased participant, and one withheld from the caller, has empty personal cells.
+	// Cells that begin with `=`, `+`, `-`, `@`, a tab or a carriage return are prefixed with `'`, so that a
+	// spreadsheet shows them as text (as is a cell that begins with `'` and then one of those or `'`); an
+	// import removes the prefix. A failure part-way cuts the connection, so that a partial file is never taken for the whole.
 	//
 	// Corresponds with GET /v1/participants (the `ListParticipants` operationId).
 	ListParticipants(ctx context.Context, params *ListParticipantsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3145,6 +3174,13 @@ type ClientInterface interface {
 	// ListPlacements List placements within reach
 	//
 	// Deleted placements are left out unless `include_deleted=true` or `updated_since` is given, so that a syncing client sees them go.
+	//
+	// With `Accept: text/csv` the answer is a CSV file, `placements.csv`, of every record the filters select
+	// (`cursor` starts it after a position; `limit` does not apply), read from the database a page at a time
+	// and streamed. Its columns are those an import of `placements` takes, in this order: `id, enrolment_id, cohort_id, participant_id, participant_external_ref, kind, host_department, site, role_area, supervisor_name, starts_on, ends_on, hours_per_week, status, end_reason`.
+	// Cells that begin with `=`, `+`, `-`, `@`, a tab or a carriage return are prefixed with `'`, so that a
+	// spreadsheet shows them as text (as is a cell that begins with `'` and then one of those or `'`); an
+	// import removes the prefix. A failure part-way cuts the connection, so that a partial file is never taken for the whole.
 	//
 	// Corresponds with GET /v1/placements (the `ListPlacements` operationId).
 	ListPlacements(ctx context.Context, params *ListPlacementsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3772,6 +3808,13 @@ func (c *Client) UpdateCohortWithApplicationMergePatchPlusJSONBody(ctx context.C
 
 // ListEnrolments List enrolments within reach
 //
+// With `Accept: text/csv` the answer is a CSV file, `enrolments.csv`, of every record the filters select
+// (`cursor` starts it after a position; `limit` does not apply), read from the database a page at a time
+// and streamed. Its columns are those an import of `enrolments` takes, in this order: `id, cohort_id, participant_id, participant_external_ref, status, referred_on, enrolled_on, started_on, completed_on, withdrawn_on, withdrawal_reason, eligibility_override_reason`.
+// Cells that begin with `=`, `+`, `-`, `@`, a tab or a carriage return are prefixed with `'`, so that a
+// spreadsheet shows them as text (as is a cell that begins with `'` and then one of those or `'`); an
+// import removes the prefix. A failure part-way cuts the connection, so that a partial file is never taken for the whole.
+//
 // Corresponds with GET /v1/enrolments (the `ListEnrolments` operationId).
 func (c *Client) ListEnrolments(ctx context.Context, params *ListEnrolmentsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListEnrolmentsRequest(c.Server, params)
@@ -4004,6 +4047,13 @@ func (c *Client) UpdateInterviewWithApplicationMergePatchPlusJSONBody(ctx contex
 }
 
 // ListMentoringMatches List mentoring matches within reach
+//
+// With `Accept: text/csv` the answer is a CSV file, `mentoring-matches.csv`, of every record the filters select
+// (`cursor` starts it after a position; `limit` does not apply), read from the database a page at a time
+// and streamed. Its columns are those an import of `mentoring-matches` takes, in this order: `id, mentor_id, participant_id, participant_external_ref, enrolment_id, cohort_id, starts_on, planned_end_on, status, ended_on, end_reason`.
+// Cells that begin with `=`, `+`, `-`, `@`, a tab or a carriage return are prefixed with `'`, so that a
+// spreadsheet shows them as text (as is a cell that begins with `'` and then one of those or `'`); an
+// import removes the prefix. A failure part-way cuts the connection, so that a partial file is never taken for the whole.
 //
 // Corresponds with GET /v1/mentoring-matches (the `ListMentoringMatches` operationId).
 func (c *Client) ListMentoringMatches(ctx context.Context, params *ListMentoringMatchesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4431,6 +4481,13 @@ func (c *Client) AddOrganisationMember(ctx context.Context, organisationId Organ
 // 6-month sustainment check falls due before DATE and is not yet recorded. Deleted
 // outcomes are left out unless `include_deleted=true` or `updated_since` is given.
 //
+// With `Accept: text/csv` the answer is a CSV file, `outcomes.csv`, of every record the filters select
+// (`cursor` starts it after a position; `limit` does not apply), read from the database a page at a time
+// and streamed. Its columns are those an import of `outcomes` takes, in this order: `id, participant_id, participant_external_ref, enrolment_id, cohort_id, destination, sector, employer, role, starts_on, ilr_code, sustained_3_months_result, sustained_3_months_checked_on, sustained_6_months_result, sustained_6_months_checked_on`.
+// Cells that begin with `=`, `+`, `-`, `@`, a tab or a carriage return are prefixed with `'`, so that a
+// spreadsheet shows them as text (as is a cell that begins with `'` and then one of those or `'`); an
+// import removes the prefix. A failure part-way cuts the connection, so that a partial file is never taken for the whole.
+//
 // Corresponds with GET /v1/outcomes (the `ListOutcomes` operationId).
 func (c *Client) ListOutcomes(ctx context.Context, params *ListOutcomesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListOutcomesRequest(c.Server, params)
@@ -4564,6 +4621,14 @@ func (c *Client) UpdateOutcomeWithApplicationMergePatchPlusJSONBody(ctx context.
 // Giving or withdrawing consent changes the record's `updated_at`, so an `updated_since`
 // sync sees it. Searches by personal data (`q`, `external_ref`) never match a withheld
 // participant.
+//
+// With `Accept: text/csv` the answer is a CSV file, `participants.csv`, of every record the filters select
+// (`cursor` starts it after a position; `limit` does not apply), read from the database a page at a time
+// and streamed. Its columns are those an import of `participants` takes, in this order: `id, organisation_id, external_ref, given_name, family_name, date_of_birth, email, phone, postcode, benefit_status, referral_source, consent_processing, consent_hr_sharing, consent_case_study, erased`.
+// An erased participant, and one withheld from the caller, has empty personal cells.
+// Cells that begin with `=`, `+`, `-`, `@`, a tab or a carriage return are prefixed with `'`, so that a
+// spreadsheet shows them as text (as is a cell that begins with `'` and then one of those or `'`); an
+// import removes the prefix. A failure part-way cuts the connection, so that a partial file is never taken for the whole.
 //
 // Corresponds with GET /v1/participants (the `ListParticipants` operationId).
 func (c *Client) ListParticipants(ctx context.Context, params *ListParticipantsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4763,6 +4828,13 @@ func (c *Client) GetParticipantTimeline(ctx context.Context, participantId Parti
 // ListPlacements List placements within reach
 //
 // Deleted placements are left out unless `include_deleted=true` or `updated_since` is given, so that a syncing client sees them go.
+//
+// With `Accept: text/csv` the answer is a CSV file, `placements.csv`, of every record the filters select
+// (`cursor` starts it after a position; `limit` does not apply), read from the database a page at a time
+// and streamed. Its columns are those an import of `placements` takes, in this order: `id, enrolment_id, cohort_id, participant_id, participant_external_ref, kind, host_department, site, role_area, supervisor_name, starts_on, ends_on, hours_per_week, status, end_reason`.
+// Cells that begin with `=`, `+`, `-`, `@`, a tab or a carriage return are prefixed with `'`, so that a
+// spreadsheet shows them as text (as is a cell that begins with `'` and then one of those or `'`); an
+// import removes the prefix. A failure part-way cuts the connection, so that a partial file is never taken for the whole.
 //
 // Corresponds with GET /v1/placements (the `ListPlacements` operationId).
 func (c *Client) ListPlacements(ctx context.Context, params *ListPlacementsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -10118,6 +10190,13 @@ type ClientWithResponsesInterface interface {
 
 	// ListEnrolmentsWithResponse List enrolments within reach
 	//
+	// With `Accept: text/csv` the answer is a CSV file, `enrolments.csv`, of every record the filters select
+	// (`cursor` starts it after a position; `limit` does not apply), read from the database a page at a time
+	// and streamed. Its columns are those an import of `enrolments` takes, in this order: `id, cohort_id, participant_id, participant_external_ref, status, referred_on, enrolled_on, started_on, completed_on, withdrawn_on, withdrawal_reason, eligibility_override_reason`.
+	// Cells that begin with `=`, `+`, `-`, `@`, a tab or a carriage return are prefixed with `'`, so that a
+	// spreadsheet shows them as text (as is a cell that begins with `'` and then one of those or `'`); an
+	// import removes the prefix. A failure part-way cuts the connection, so that a partial file is never taken for the whole.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/enrolments (the `ListEnrolments` operationId).
@@ -10230,6 +10309,13 @@ type ClientWithResponsesInterface interface {
 	UpdateInterviewWithApplicationMergePatchPlusJSONBodyWithResponse(ctx context.Context, interviewId openapi_types.UUID, params *UpdateInterviewParams, body UpdateInterviewApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateInterviewResponse, error)
 
 	// ListMentoringMatchesWithResponse List mentoring matches within reach
+	//
+	// With `Accept: text/csv` the answer is a CSV file, `mentoring-matches.csv`, of every record the filters select
+	// (`cursor` starts it after a position; `limit` does not apply), read from the database a page at a time
+	// and streamed. Its columns are those an import of `mentoring-matches` takes, in this order: `id, mentor_id, participant_id, participant_external_ref, enrolment_id, cohort_id, starts_on, planned_end_on, status, ended_on, end_reason`.
+	// Cells that begin with `=`, `+`, `-`, `@`, a tab or a carriage return are prefixed with `'`, so that a
+	// spreadsheet shows them as text (as is a cell that begins with `'` and then one of those or `'`); an
+	// import removes the prefix. A failure part-way cuts the connection, so that a partial file is never taken for the whole.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -10421,6 +10507,13 @@ type ClientWithResponsesInterface interface {
 	// 6-month sustainment check falls due before DATE and is not yet recorded. Deleted
 	// outcomes are left out unless `include_deleted=true` or `updated_since` is given.
 	//
+	// With `Accept: text/csv` the answer is a CSV file, `outcomes.csv`, of every record the filters select
+	// (`cursor` starts it after a position; `limit` does not apply), read from the database a page at a time
+	// and streamed. Its columns are those an import of `outcomes` takes, in this order: `id, participant_id, participant_external_ref, enrolment_id, cohort_id, destination, sector, employer, role, starts_on, ilr_code, sustained_3_months_result, sustained_3_months_checked_on, sustained_6_months_result, sustained_6_months_checked_on`.
+	// Cells that begin with `=`, `+`, `-`, `@`, a tab or a carriage return are prefixed with `'`, so that a
+	// spreadsheet shows them as text (as is a cell that begins with `'` and then one of those or `'`); an
+	// import removes the prefix. A failure part-way cuts the connection, so that a partial file is never taken for the whole.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/outcomes (the `ListOutcomes` operationId).
@@ -10490,6 +10583,14 @@ type ClientWithResponsesInterface interface {
 	// Giving or withdrawing consent changes the record's `updated_at`, so an `updated_since`
 	// sync sees it. Searches by personal data (`q`, `external_ref`) never match a withheld
 	// participant.
+	//
+	// With `Accept: text/csv` the answer is a CSV file, `participants.csv`, of every record the filters select
+	// (`cursor` starts it after a position; `limit` does not apply), read from the database a page at a time
+	// and streamed. Its columns are those an import of `participants` takes, in this order: `id, organisation_id, external_ref, given_name, family_name, date_of_birth, email, phone, postcode, benefit_status, referral_source, consent_processing, consent_hr_sharing, consent_case_study, erased`.
+	// An erased participant, and one withheld from the caller, has empty personal cells.
+	// Cells that begin with `=`, `+`, `-`, `@`, a tab or a carriage return are prefixed with `'`, so that a
+	// spreadsheet shows them as text (as is a cell that begins with `'` and then one of those or `'`); an
+	// import removes the prefix. A failure part-way cuts the connection, so that a partial file is never taken for the whole.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -10597,6 +10698,13 @@ type ClientWithResponsesInterface interface {
 	// ListPlacementsWithResponse List placements within reach
 	//
 	// Deleted placements are left out unless `include_deleted=true` or `updated_since` is given, so that a syncing client sees them go.
+	//
+	// With `Accept: text/csv` the answer is a CSV file, `placements.csv`, of every record the filters select
+	// (`cursor` starts it after a position; `limit` does not apply), read from the database a page at a time
+	// and streamed. Its columns are those an import of `placements` takes, in this order: `id, enrolment_id, cohort_id, participant_id, participant_external_ref, kind, host_department, site, role_area, supervisor_name, starts_on, ends_on, hours_per_week, status, end_reason`.
+	// Cells that begin with `=`, `+`, `-`, `@`, a tab or a carriage return are prefixed with `'`, so that a
+	// spreadsheet shows them as text (as is a cell that begins with `'` and then one of those or `'`); an
+	// import removes the prefix. A failure part-way cuts the connection, so that a partial file is never taken for the whole.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -14979,6 +15087,13 @@ func (c *ClientWithResponses) UpdateCohortWithApplicationMergePatchPlusJSONBodyW
 
 // ListEnrolmentsWithResponse List enrolments within reach
 //
+// With `Accept: text/csv` the answer is a CSV file, `enrolments.csv`, of every record the filters select
+// (`cursor` starts it after a position; `limit` does not apply), read from the database a page at a time
+// and streamed. Its columns are those an import of `enrolments` takes, in this order: `id, cohort_id, participant_id, participant_external_ref, status, referred_on, enrolled_on, started_on, completed_on, withdrawn_on, withdrawal_reason, eligibility_override_reason`.
+// Cells that begin with `=`, `+`, `-`, `@`, a tab or a carriage return are prefixed with `'`, so that a
+// spreadsheet shows them as text (as is a cell that begins with `'` and then one of those or `'`); an
+// import removes the prefix. A failure part-way cuts the connection, so that a partial file is never taken for the whole.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/enrolments (the `ListEnrolments` operationId).
@@ -15169,6 +15284,13 @@ func (c *ClientWithResponses) UpdateInterviewWithApplicationMergePatchPlusJSONBo
 }
 
 // ListMentoringMatchesWithResponse List mentoring matches within reach
+//
+// With `Accept: text/csv` the answer is a CSV file, `mentoring-matches.csv`, of every record the filters select
+// (`cursor` starts it after a position; `limit` does not apply), read from the database a page at a time
+// and streamed. Its columns are those an import of `mentoring-matches` takes, in this order: `id, mentor_id, participant_id, participant_external_ref, enrolment_id, cohort_id, starts_on, planned_end_on, status, ended_on, end_reason`.
+// Cells that begin with `=`, `+`, `-`, `@`, a tab or a carriage return are prefixed with `'`, so that a
+// spreadsheet shows them as text (as is a cell that begins with `'` and then one of those or `'`); an
+// import removes the prefix. A failure part-way cuts the connection, so that a partial file is never taken for the whole.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -15516,6 +15638,13 @@ func (c *ClientWithResponses) AddOrganisationMemberWithResponse(ctx context.Cont
 // 6-month sustainment check falls due before DATE and is not yet recorded. Deleted
 // outcomes are left out unless `include_deleted=true` or `updated_since` is given.
 //
+// With `Accept: text/csv` the answer is a CSV file, `outcomes.csv`, of every record the filters select
+// (`cursor` starts it after a position; `limit` does not apply), read from the database a page at a time
+// and streamed. Its columns are those an import of `outcomes` takes, in this order: `id, participant_id, participant_external_ref, enrolment_id, cohort_id, destination, sector, employer, role, starts_on, ilr_code, sustained_3_months_result, sustained_3_months_checked_on, sustained_6_months_result, sustained_6_months_checked_on`.
+// Cells that begin with `=`, `+`, `-`, `@`, a tab or a carriage return are prefixed with `'`, so that a
+// spreadsheet shows them as text (as is a cell that begins with `'` and then one of those or `'`); an
+// import removes the prefix. A failure part-way cuts the connection, so that a partial file is never taken for the whole.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/outcomes (the `ListOutcomes` operationId).
@@ -15627,6 +15756,14 @@ func (c *ClientWithResponses) UpdateOutcomeWithApplicationMergePatchPlusJSONBody
 // Giving or withdrawing consent changes the record's `updated_at`, so an `updated_since`
 // sync sees it. Searches by personal data (`q`, `external_ref`) never match a withheld
 // participant.
+//
+// With `Accept: text/csv` the answer is a CSV file, `participants.csv`, of every record the filters select
+// (`cursor` starts it after a position; `limit` does not apply), read from the database a page at a time
+// and streamed. Its columns are those an import of `participants` takes, in this order: `id, organisation_id, external_ref, given_name, family_name, date_of_birth, email, phone, postcode, benefit_status, referral_source, consent_processing, consent_hr_sharing, consent_case_study, erased`.
+// An erased participant, and one withheld from the caller, has empty personal cells.
+// Cells that begin with `=`, `+`, `-`, `@`, a tab or a carriage return are prefixed with `'`, so that a
+// spreadsheet shows them as text (as is a cell that begins with `'` and then one of those or `'`); an
+// import removes the prefix. A failure part-way cuts the connection, so that a partial file is never taken for the whole.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -15794,6 +15931,13 @@ func (c *ClientWithResponses) GetParticipantTimelineWithResponse(ctx context.Con
 // ListPlacementsWithResponse List placements within reach
 //
 // Deleted placements are left out unless `include_deleted=true` or `updated_since` is given, so that a syncing client sees them go.
+//
+// With `Accept: text/csv` the answer is a CSV file, `placements.csv`, of every record the filters select
+// (`cursor` starts it after a position; `limit` does not apply), read from the database a page at a time
+// and streamed. Its columns are those an import of `placements` takes, in this order: `id, enrolment_id, cohort_id, participant_id, participant_external_ref, kind, host_department, site, role_area, supervisor_name, starts_on, ends_on, hours_per_week, status, end_reason`.
+// Cells that begin with `=`, `+`, `-`, `@`, a tab or a carriage return are prefixed with `'`, so that a
+// spreadsheet shows them as text (as is a cell that begins with `'` and then one of those or `'`); an
+// import removes the prefix. A failure part-way cuts the connection, so that a partial file is never taken for the whole.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -16888,6 +17032,9 @@ func ParseListEnrolmentsResponse(rsp *http.Response) (*ListEnrolmentsResponse, e
 		}
 		response.ApplicationproblemJSONDefault = &dest
 
+	case rsp.StatusCode == 200:
+		// Content-type (text/csv) unsupported
+
 	}
 
 	return response, nil
@@ -17272,6 +17419,9 @@ func ParseListMentoringMatchesResponse(rsp *http.Response) (*ListMentoringMatche
 			return nil, err
 		}
 		response.ApplicationproblemJSONDefault = &dest
+
+	case rsp.StatusCode == 200:
+		// Content-type (text/csv) unsupported
 
 	}
 
@@ -18042,6 +18192,9 @@ func ParseListOutcomesResponse(rsp *http.Response) (*ListOutcomesResponse, error
 		}
 		response.ApplicationproblemJSONDefault = &dest
 
+	case rsp.StatusCode == 200:
+		// Content-type (text/csv) unsupported
+
 	}
 
 	return response, nil
@@ -18248,6 +18401,9 @@ func ParseListParticipantsResponse(rsp *http.Response) (*ListParticipantsRespons
 			return nil, err
 		}
 		response.ApplicationproblemJSONDefault = &dest
+
+	case rsp.StatusCode == 200:
+		// Content-type (text/csv) unsupported
 
 	}
 
@@ -18588,6 +18744,9 @@ func ParseListPlacementsResponse(rsp *http.Response) (*ListPlacementsResponse, e
 			return nil, err
 		}
 		response.ApplicationproblemJSONDefault = &dest
+
+	case rsp.StatusCode == 200:
+		// Content-type (text/csv) unsupported
 
 	}
 

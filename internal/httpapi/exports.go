@@ -1,0 +1,213 @@
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/p4w-nhs/p4w/api"
+	"github.com/p4w-nhs/p4w/internal/domain"
+	"github.com/p4w-nhs/p4w/internal/tabular"
+)
+
+// The five lists of what an import takes answer Accept: text/csv with the whole selection as
+// a CSV file in the import's columns (internal/tabular). The handler calls the same service
+// list as the JSON answer, a page at a time, so filters, tenancy, scopes and consent apply
+// alike, and the file is written as it is read: memory holds one page, whatever the size.
+
+// exportPage is how many records each read of an export fetches: the most a list page holds.
+const exportPage = 500
+
+type wantsCSVKey struct{}
+
+// negotiate keeps with the request whether it prefers text/csv to JSON, for the lists that
+// can answer either; JSON stays the default.
+func negotiate(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if accept := c.Request().Header.Get(echo.HeaderAccept); accept != "" && prefersCSV(accept) {
+			c.SetRequest(c.Request().WithContext(context.WithValue(c.Request().Context(), wantsCSVKey{}, true)))
+		}
+		return next(c)
+	}
+}
+
+func wantsCSV(ctx context.Context) bool {
+	v, _ := ctx.Value(wantsCSVKey{}).(bool)
+	return v
+}
+
+// prefersCSV reads an Accept header (RFC 9110 §12.5.1): text/csv wins when its quality is
+// higher than JSON's, or equal but matched more specifically (text/csv against */*).
+func prefersCSV(accept string) bool {
+	type match struct {
+		q           float64
+		specificity int
+	}
+	var csv, json match
+	better := func(m *match, q float64, spec int) {
+		if spec > m.specificity || spec == m.specificity && q > m.q {
+			*m = match{q, spec}
+		}
+	}
+	for _, part := range strings.Split(accept, ",") {
+		mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
+		if err != nil {
+			continue
+		}
+		q := 1.0
+		if s, ok := params["q"]; ok {
+			if q, err = strconv.ParseFloat(s, 64); err != nil {
+				continue
+			}
+		}
+		switch mt {
+		case "text/csv":
+			better(&csv, q, 3)
+		case "application/json":
+			better(&json, q, 3)
+		case "text/*":
+			better(&csv, q, 2)
+		case "application/*":
+			better(&json, q, 2)
+		case "*/*":
+			better(&csv, q, 1)
+			better(&json, q, 1)
+		}
+	}
+	return csv.q > 0 && (csv.q > json.q || csv.q == json.q && csv.specificity > json.specificity)
+}
+
+// csvExport writes a list as CSV, reading it a page at a time.
+type csvExport[T any] struct {
+	ctx   context.Context
+	log   *slog.Logger
+	kind  *tabular.Kind
+	req   domain.PageRequest
+	first domain.Page[T]
+	list  func(context.Context, domain.PageRequest) (domain.Page[T], error)
+	cells func(T) []string
+}
+
+// exportCSV reads the first page now, so that an error (a missing scope, a bad filter) is
+// answered as problem+json before anything is sent; the rest is read as the file is written.
+func exportCSV[T any](ctx context.Context, log *slog.Logger, kind *tabular.Kind, req domain.PageRequest,
+	list func(context.Context, domain.PageRequest) (domain.Page[T], error), cells func(T) []string) (*csvExport[T], error) {
+	req.Limit = exportPage
+	first, err := list(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return &csvExport[T]{ctx: ctx, log: log, kind: kind, req: req, first: first, list: list, cells: cells}, nil
+}
+
+func (x *csvExport[T]) visit(w http.ResponseWriter) error {
+	h := w.Header()
+	h.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
+	h.Set(echo.HeaderContentDisposition, `attachment; filename="`+x.kind.Name+`.csv"`)
+	w.WriteHeader(http.StatusOK)
+	cw, err := tabular.NewWriter(w, x.kind)
+	if err != nil {
+		return err
+	}
+	page := x.first
+	for {
+		for _, item := range page.Items {
+			if err := cw.Write(x.cells(item)); err != nil {
+				return err // the client went away
+			}
+		}
+		if err := cw.Flush(); err != nil {
+			return err
+		}
+		if f, ok := w.(http.Flusher); ok {
+			f.Flush() // the page is on its way while the next is read
+		}
+		if page.Next == nil {
+			return nil
+		}
+		x.req.After = page.Next
+		if page, err = x.list(x.ctx, x.req); err != nil {
+			// The status line has gone: cut the connection, so that the client sees a
+			// broken transfer and never takes a truncated file for the whole one.
+			x.log.Error("export cut short", "kind", x.kind.Name, "request_id", domain.RequestIDFrom(x.ctx), "error", err)
+			panic(http.ErrAbortHandler)
+		}
+	}
+}
+
+// The answers of each list as CSV: the generated text/csv answer sets neither the charset nor
+// Content-Disposition, and would need a pipe and a goroutine to stream.
+type (
+	participantsCSV struct{ *csvExport[domain.Participant] }
+	enrolmentsCSV   struct{ *csvExport[domain.Enrolment] }
+	placementsCSV   struct{ *csvExport[domain.Placement] }
+	outcomesCSV     struct{ *csvExport[domain.Outcome] }
+	matchesCSV      struct {
+		*csvExport[domain.MentoringMatch]
+	}
+)
+
+func (x participantsCSV) VisitListParticipantsResponse(w http.ResponseWriter) error {
+	return x.visit(w)
+}
+func (x enrolmentsCSV) VisitListEnrolmentsResponse(w http.ResponseWriter) error { return x.visit(w) }
+func (x placementsCSV) VisitListPlacementsResponse(w http.ResponseWriter) error { return x.visit(w) }
+func (x outcomesCSV) VisitListOutcomesResponse(w http.ResponseWriter) error     { return x.visit(w) }
+func (x matchesCSV) VisitListMentoringMatchesResponse(w http.ResponseWriter) error {
+	return x.visit(w)
+}
+
+func (s *Server) participantsCSV(ctx context.Context, f domain.ParticipantFilter, req domain.PageRequest) (api.ListParticipantsResponseObject, error) {
+	x, err := exportCSV(ctx, s.Log, tabular.Participants, req, func(ctx context.Context, req domain.PageRequest) (domain.Page[domain.Participant], error) {
+		return s.Participants.List(ctx, f, req)
+	}, tabular.ParticipantCells)
+	if err != nil {
+		return nil, err
+	}
+	return participantsCSV{x}, nil
+}
+
+func (s *Server) enrolmentsCSV(ctx context.Context, f domain.EnrolmentFilter, req domain.PageRequest) (api.ListEnrolmentsResponseObject, error) {
+	x, err := exportCSV(ctx, s.Log, tabular.Enrolments, req, func(ctx context.Context, req domain.PageRequest) (domain.Page[domain.Enrolment], error) {
+		return s.Enrolments.List(ctx, f, req)
+	}, tabular.EnrolmentCells)
+	if err != nil {
+		return nil, err
+	}
+	return enrolmentsCSV{x}, nil
+}
+
+func (s *Server) placementsCSV(ctx context.Context, f domain.PlacementFilter, req domain.PageRequest) (api.ListPlacementsResponseObject, error) {
+	x, err := exportCSV(ctx, s.Log, tabular.Placements, req, func(ctx context.Context, req domain.PageRequest) (domain.Page[domain.Placement], error) {
+		return s.Placements.List(ctx, f, req)
+	}, tabular.PlacementCells)
+	if err != nil {
+		return nil, err
+	}
+	return placementsCSV{x}, nil
+}
+
+func (s *Server) outcomesCSV(ctx context.Context, f domain.OutcomeFilter, req domain.PageRequest) (api.ListOutcomesResponseObject, error) {
+	x, err := exportCSV(ctx, s.Log, tabular.Outcomes, req, func(ctx context.Context, req domain.PageRequest) (domain.Page[domain.Outcome], error) {
+		return s.Outcomes.List(ctx, f, req)
+	}, tabular.OutcomeCells)
+	if err != nil {
+		return nil, err
+	}
+	return outcomesCSV{x}, nil
+}
+
+func (s *Server) matchesCSV(ctx context.Context, f domain.MatchFilter, req domain.PageRequest) (api.ListMentoringMatchesResponseObject, error) {
+	x, err := exportCSV(ctx, s.Log, tabular.MentoringMatches, req, func(ctx context.Context, req domain.PageRequest) (domain.Page[domain.MentoringMatch], error) {
+		return s.Matches.List(ctx, f, req)
+	}, tabular.MatchCells)
+	if err != nil {
+		return nil, err
+	}
+	return matchesCSV{x}, nil
+}
