@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/p4w-nhs/p4w/internal/apitest"
-	"github.com/p4w-nhs/p4w/internal/domain"
 	"github.com/p4w-nhs/p4w/internal/tabular"
 )
 
@@ -244,5 +243,4 @@ func TestExportColumnsAreInTheContract(t *testing.T) {
 			t.Errorf("openapi.yaml does not list the columns of %s: %s", name, cols)
 		}
 	}
-	_ = domain.KindTrust
 }
