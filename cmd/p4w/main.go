@@ -7,6 +7,7 @@
 //	p4w admin bootstrap --email ADDRESS
 //	                      create the national organisation and its first national_admin,
 //	                      reading the password from P4W_ADMIN_PASSWORD or standard input
+//	p4w help              what each command does, and every setting with its default
 package main
 
 import (
@@ -21,8 +22,10 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
+	"text/tabwriter"
 	"time"
 
 	"github.com/google/uuid"
@@ -52,21 +55,64 @@ type Env struct {
 	Ready func(addr string)
 }
 
-const usage = `usage: p4w serve | migrate up | migrate status | seed demo | admin bootstrap --email ADDRESS`
+const usage = `usage: p4w serve | migrate up | migrate status | seed demo | admin bootstrap --email ADDRESS
+Run "p4w help" for what each command does and the settings it reads.`
+
+const commands = `p4w is the Preparation for Work API server.
+
+Usage:
+  p4w serve                            run the API (migrating first unless P4W_MIGRATE_ON_START=false)
+  p4w migrate up                       apply pending migrations, the job queue's included
+  p4w migrate status                   list the migrations and whether each is applied
+  p4w seed demo                        load the demo data set, users and API clients (idempotent)
+  p4w admin bootstrap --email ADDRESS  create the national organisation and its first national_admin,
+                                       with the password from P4W_ADMIN_PASSWORD or standard input
+  p4w help                             this text
+
+Exit codes: 0 done, 1 the command failed (the log says why), 2 bad usage or settings.
+`
+
+// help writes what each command does and every setting, with its default.
+func help(w io.Writer) {
+	fmt.Fprint(w, commands, "\nSettings (environment variables):\n")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, s := range config.Settings {
+		def := s.Default
+		if def == "" {
+			def = "-"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", s.Name, def, s.Meaning)
+	}
+	_ = tw.Flush()
+	fmt.Fprintln(w, "\nREADME.md says more of each, under Configuration.")
+}
+
+// wantsHelp tells whether args ask for help anywhere: p4w help, p4w --help, p4w serve -h...
+func wantsHelp(args []string) bool {
+	if len(args) > 0 && args[0] == "help" {
+		return true
+	}
+	return slices.ContainsFunc(args, func(a string) bool { return a == "-h" || a == "-help" || a == "--help" })
+}
 
 // Main runs one command and returns the process exit code.
 func Main(ctx context.Context, args []string, env Env) int {
+	if wantsHelp(args) { // before the settings are read: help needs none
+		help(env.Stdout)
+		return 0
+	}
+	cmd := arg(args, 0) + " " + arg(args, 1)
+	if !slices.Contains([]string{"serve ", "migrate up", "migrate status", "seed demo", "admin bootstrap"}, cmd) {
+		fmt.Fprintln(env.Stderr, usage) // before the settings: a typo is told as a typo
+		return 2
+	}
 	cfg, err := config.Load(env.Getenv)
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "p4w:", err)
 		return 2
 	}
 	log := slog.New(slog.NewJSONHandler(env.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
-	if len(args) == 0 {
-		fmt.Fprintln(env.Stderr, usage)
-		return 2
-	}
-	switch cmd := args[0] + " " + arg(args, 1); cmd {
+	switch cmd {
 	case "serve ":
 		err = serve(ctx, cfg, log, env)
 	case "migrate up":

@@ -777,3 +777,27 @@ func TestBootstrap(t *testing.T) {
 		t.Errorf("a second bootstrap changed the password")
 	}
 }
+
+// Help needs no settings at all: p4w help, --help and -h after any command print what each
+// command does and every setting with its default, on stdout, and exit 0, logging nothing.
+func TestMainHelp(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{{"help"}, {"--help"}, {"-h"}, {"serve", "--help"}, {"admin", "bootstrap", "--help"}, {"migrate", "up", "-h"}} {
+		var stdout, stderr syncBuffer
+		code := Main(context.Background(), args, Env{Getenv: func(string) string { return "" }, Stdout: &stdout, Stderr: &stderr})
+		if code != 0 || stderr.String() != "" {
+			t.Errorf("p4w %s: exit %d, stderr %q; want 0 and nothing", strings.Join(args, " "), code, stderr.String())
+		}
+		for _, want := range []string{"p4w serve", "p4w admin bootstrap --email ADDRESS", "DATABASE_URL", "P4W_DB_STATEMENT_TIMEOUT   5s", "P4W_ADMIN_PASSWORD"} {
+			if !strings.Contains(stdout.String(), want) {
+				t.Errorf("p4w %s: the help does not say %q:\n%s", strings.Join(args, " "), want, stdout.String())
+			}
+		}
+	}
+	// A mistyped command is told as such even with nothing configured, not as a missing setting.
+	var stderr syncBuffer
+	if code := Main(context.Background(), []string{"serv"}, Env{Getenv: func(string) string { return "" }, Stdout: io.Discard, Stderr: &stderr}); code != 2 ||
+		!strings.Contains(stderr.String(), "usage:") || strings.Contains(stderr.String(), "DATABASE_URL") {
+		t.Errorf("p4w serv: exit %d, %q; want 2 and the usage", code, stderr.String())
+	}
+}
