@@ -138,7 +138,7 @@ expires.`,
 				revokeErr = a.revoke(cmd.Context(), c.Server, c.RefreshToken)
 			}
 			if err := removeConfig(dir); err != nil {
-				return fmt.Errorf("forget the sign-in: %w", err)
+				return err
 			}
 			if revokeErr != nil {
 				return serverError("signed out here, but the server did not revoke the sign-in: %v", revokeErr)

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -54,10 +53,10 @@ func loadConfig(dir string) (config, error) {
 // never sees half of it and a crash never leaves a torn one.
 func saveConfig(dir string, c config) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("keep the sign-in: %w", err)
+		return authError("could not keep the sign-in: %v", err)
 	}
 	if err := os.Chmod(dir, 0o700); err != nil { // MkdirAll leaves an existing directory's mode
-		return fmt.Errorf("keep the sign-in: %w", err)
+		return authError("could not keep the sign-in: %v", err)
 	}
 	data, err := json.MarshalIndent(c, "", "  ")
 	if err != nil {
@@ -65,34 +64,34 @@ func saveConfig(dir string, c config) error {
 	}
 	f, err := os.CreateTemp(dir, ".config-*.json") // created 0600
 	if err != nil {
-		return fmt.Errorf("keep the sign-in: %w", err)
+		return authError("could not keep the sign-in: %v", err)
 	}
 	defer os.Remove(f.Name()) // after the rename, there is nothing left to remove
 	if _, err := f.Write(append(data, '\n')); err != nil {
 		f.Close()
-		return fmt.Errorf("keep the sign-in: %w", err)
+		return authError("could not keep the sign-in: %v", err)
 	}
 	if err := f.Chmod(0o600); err != nil {
 		f.Close()
-		return fmt.Errorf("keep the sign-in: %w", err)
+		return authError("could not keep the sign-in: %v", err)
 	}
 	if err := f.Sync(); err != nil {
 		f.Close()
-		return fmt.Errorf("keep the sign-in: %w", err)
+		return authError("could not keep the sign-in: %v", err)
 	}
 	if err := f.Close(); err != nil {
-		return fmt.Errorf("keep the sign-in: %w", err)
+		return authError("could not keep the sign-in: %v", err)
 	}
 	if err := os.Rename(f.Name(), filepath.Join(dir, configName)); err != nil {
-		return fmt.Errorf("keep the sign-in: %w", err)
+		return authError("could not keep the sign-in: %v", err)
 	}
 	return nil
 }
 
 func removeConfig(dir string) error {
 	err := os.Remove(filepath.Join(dir, configName))
-	if errors.Is(err, fs.ErrNotExist) {
+	if err == nil || errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
-	return err
+	return authError("could not forget the sign-in: %v", err)
 }
