@@ -50,8 +50,9 @@ check-generated: ## fail when committed generated code is stale (the working tre
 	cmp -s openapi.yaml api/openapi.yaml || { echo "api/openapi.yaml differs from openapi.yaml: run make generate" >&2; exit 1; }; \
 	echo "check-generated: generated code is up to date"
 
-build: ## build the server binary into bin/p4w
+build: ## build the server into bin/p4w and the command line into bin/p4wctl
 	$(GO) build -o $(BIN) ./cmd/p4w
+	$(GO) build -o bin/p4wctl ./cmd/p4wctl
 
 run: build ## migrate, seed demo data and serve, against DATABASE_URL or a throwaway local cluster
 	$(WITH_PG) sh -c './$(BIN) migrate up && ./$(BIN) seed demo && exec ./$(BIN) serve'
