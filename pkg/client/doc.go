@@ -36,7 +36,8 @@
 // (too many requests), a 503 (its database is restarting, say) or a connection that failed. It
 // honours Retry-After, and otherwise backs off exponentially with jitter, within the bounds of a
 // RetryPolicy (DefaultRetryPolicy unless given another). Only requests safe to send twice are
-// retried: reads, PUT and DELETE, and a POST or PATCH carrying an Idempotency-Key, which p4w
-// answers with its first answer when it comes again. Give every create an Idempotency-Key (the
-// create operations take one as a parameter) and a lost answer costs a retry, never a duplicate.
+// retried: reads, PUT and DELETE, and a POST or PATCH carrying an Idempotency-Key (p4w answers a
+// POST sent again with the same key with its first answer). Give every create an Idempotency-Key
+// (the create operations take one as a parameter) and a lost answer costs a retry, never a
+// duplicate.
 package client

@@ -45,10 +45,10 @@ var DefaultRetryPolicy = RetryPolicy{MaxAttempts: 4, BaseDelay: 250 * time.Milli
 // and jitter; see RetryPolicy for the bounds.
 //
 // Only requests that are safe to send twice are retried: GET, HEAD, OPTIONS, PUT and DELETE,
-// and POST and PATCH carrying an Idempotency-Key header. A POST without a key is never sent
-// again, because the first may have created its record before the answer was lost, and a
-// second would create another; with a key the server answers a repeat with the first answer
-// instead. A request whose body cannot be read again (one made with an io.Reader other than a
+// and POST and PATCH carrying an Idempotency-Key header, which says a repeat is harmless (p4w
+// answers a POST sent again with the same key with its first answer). A POST without a key is
+// never sent again, because the first may have created its record before the answer was lost,
+// and a second would create another. A request whose body cannot be read again (one made with an io.Reader other than a
 // bytes.Buffer, bytes.Reader or strings.Reader, which set http.Request.GetBody) is not retried.
 //
 // No other status is retried: a 401 means the token was refused (see
