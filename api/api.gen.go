@@ -267,6 +267,66 @@ func (e HealthStatus) Valid() bool {
 	}
 }
 
+// Defines values for ImportJobKind.
+const (
+	ImportJobKindParticipants ImportJobKind = "participants"
+)
+
+// Valid indicates whether the value is a known member of the ImportJobKind enum.
+func (e ImportJobKind) Valid() bool {
+	switch e {
+	case ImportJobKindParticipants:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ImportJobMode.
+const (
+	ImportJobModeCreate ImportJobMode = "create"
+	ImportJobModeUpdate ImportJobMode = "update"
+	ImportJobModeUpsert ImportJobMode = "upsert"
+)
+
+// Valid indicates whether the value is a known member of the ImportJobMode enum.
+func (e ImportJobMode) Valid() bool {
+	switch e {
+	case ImportJobModeCreate:
+		return true
+	case ImportJobModeUpdate:
+		return true
+	case ImportJobModeUpsert:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ImportJobStatus.
+const (
+	ImportJobStatusFailed    ImportJobStatus = "failed"
+	ImportJobStatusQueued    ImportJobStatus = "queued"
+	ImportJobStatusRunning   ImportJobStatus = "running"
+	ImportJobStatusSucceeded ImportJobStatus = "succeeded"
+)
+
+// Valid indicates whether the value is a known member of the ImportJobStatus enum.
+func (e ImportJobStatus) Valid() bool {
+	switch e {
+	case ImportJobStatusFailed:
+		return true
+	case ImportJobStatusQueued:
+		return true
+	case ImportJobStatusRunning:
+		return true
+	case ImportJobStatusSucceeded:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for InterviewResult.
 const (
 	InterviewResultNotOffered InterviewResult = "not_offered"
@@ -717,6 +777,42 @@ func (e VacancyStatus) Valid() bool {
 	}
 }
 
+// Defines values for CreateImportParamsKind.
+const (
+	CreateImportParamsKindParticipants CreateImportParamsKind = "participants"
+)
+
+// Valid indicates whether the value is a known member of the CreateImportParamsKind enum.
+func (e CreateImportParamsKind) Valid() bool {
+	switch e {
+	case CreateImportParamsKindParticipants:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CreateImportParamsMode.
+const (
+	CreateImportParamsModeCreate CreateImportParamsMode = "create"
+	CreateImportParamsModeUpdate CreateImportParamsMode = "update"
+	CreateImportParamsModeUpsert CreateImportParamsMode = "upsert"
+)
+
+// Valid indicates whether the value is a known member of the CreateImportParamsMode enum.
+func (e CreateImportParamsMode) Valid() bool {
+	switch e {
+	case CreateImportParamsModeCreate:
+		return true
+	case CreateImportParamsModeUpdate:
+		return true
+	case CreateImportParamsModeUpsert:
+		return true
+	default:
+		return false
+	}
+}
+
 // ApiClient defines model for ApiClient.
 type ApiClient struct {
 	ClientId       string             `json:"client_id"`
@@ -1017,6 +1113,62 @@ type Health struct {
 
 // HealthStatus defines model for Health.Status.
 type HealthStatus string
+
+// ImportError defines model for ImportError.
+type ImportError struct {
+	Column  string `json:"column"`
+	Message string `json:"message"`
+	Row     int    `json:"row"`
+}
+
+// ImportErrorPage defines model for ImportErrorPage.
+type ImportErrorPage struct {
+	Data       []ImportError `json:"data"`
+	NextCursor *string       `json:"next_cursor"`
+}
+
+// ImportJob `status` is `queued` until a worker takes the job, `running` while it reads the file,
+// then `succeeded` (every row was read; refused rows, if any, are counted in `failed` and
+// listed under errors) or `failed` (the job stopped: an atomic import with a refused row,
+// a file that cannot be read at all such as an empty one, or a submitter disabled or
+// revoked since; `failure` says why, and an atomic import wrote nothing). `progress` is
+// the share of the file read, from 0 to 1. The counters are of rows: `rows_read` every
+// record read, `failed` those refused; in a dry run `created`, `updated` and `unchanged`
+// say what would have been.
+type ImportJob struct {
+	Atomic     bool               `json:"atomic"`
+	Created    int64              `json:"created"`
+	CreatedAt  time.Time          `json:"created_at"`
+	DryRun     bool               `json:"dry_run"`
+	Failed     int64              `json:"failed"`
+	Failure    *string            `json:"failure"`
+	FinishedAt *time.Time         `json:"finished_at"`
+	Id         openapi_types.UUID `json:"id"`
+	Kind       ImportJobKind      `json:"kind"`
+	Mode       ImportJobMode      `json:"mode"`
+
+	// OrganisationId The submitter's organisation, whose record the job is.
+	OrganisationId openapi_types.UUID `json:"organisation_id"`
+	Progress       float32            `json:"progress"`
+	RowsRead       int64              `json:"rows_read"`
+	StartedAt      *time.Time         `json:"started_at"`
+	Status         ImportJobStatus    `json:"status"`
+
+	// SubmittedBy The caller who submitted the job: user:<id> or client:<id>.
+	SubmittedBy string    `json:"submitted_by"`
+	Unchanged   int64     `json:"unchanged"`
+	Updated     int64     `json:"updated"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+// ImportJobKind defines model for ImportJob.Kind.
+type ImportJobKind string
+
+// ImportJobMode defines model for ImportJob.Mode.
+type ImportJobMode string
+
+// ImportJobStatus defines model for ImportJob.Status.
+type ImportJobStatus string
 
 // Interview defines model for Interview.
 type Interview struct {
@@ -1706,6 +1858,9 @@ type IdempotencyKey = string
 // IfMatch defines model for IfMatch.
 type IfMatch = string
 
+// ImportID defines model for ImportID.
+type ImportID = openapi_types.UUID
+
 // IncludeDeleted defines model for IncludeDeleted.
 type IncludeDeleted = bool
 
@@ -1874,6 +2029,35 @@ type CreateEnrolmentParams struct {
 type TransitionEnrolmentParams struct {
 	// IfMatch The ETag last read; the change is refused with 412 if the record changed since.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// CreateImportParams defines parameters for CreateImport.
+type CreateImportParams struct {
+	// Kind The kind of record the file holds.
+	Kind   CreateImportParamsKind  `form:"kind" json:"kind"`
+	Mode   *CreateImportParamsMode `form:"mode,omitempty" json:"mode,omitempty"`
+	DryRun *bool                   `form:"dry_run,omitempty" json:"dry_run,omitempty"`
+	Atomic *bool                   `form:"atomic,omitempty" json:"atomic,omitempty"`
+
+	// IdempotencyKey Makes a POST safe to retry. The same key with the same body replays the first answer;
+	// the same key with another body is refused (422); a retry while the first is still
+	// running is refused (409). Keys are scoped to the caller and kept for 24 hours.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// CreateImportParamsKind defines parameters for CreateImport.
+type CreateImportParamsKind string
+
+// CreateImportParamsMode defines parameters for CreateImport.
+type CreateImportParamsMode string
+
+// ListImportErrorsParams defines parameters for ListImportErrors.
+type ListImportErrorsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // ListInterviewsParams defines parameters for ListInterviews.
@@ -2466,6 +2650,15 @@ type ServerInterface interface {
 	// TransitionEnrolment Move an enrolment along its lifecycle
 	// (POST /v1/enrolments/{enrolment_id}/transitions)
 	TransitionEnrolment(ctx echo.Context, enrolmentId openapi_types.UUID, params TransitionEnrolmentParams) error
+	// CreateImport Start a bulk import
+	// (POST /v1/imports)
+	CreateImport(ctx echo.Context, params CreateImportParams) error
+	// GetImport An import job's status and counters
+	// (GET /v1/imports/{import_id})
+	GetImport(ctx echo.Context, importId ImportID) error
+	// ListImportErrors The rows an import refused
+	// (GET /v1/imports/{import_id}/errors)
+	ListImportErrors(ctx echo.Context, importId ImportID, params ListImportErrorsParams) error
 	// ListInterviews List interviews within reach
 	// (GET /v1/interviews)
 	ListInterviews(ctx echo.Context, params ListInterviewsParams) error
@@ -3120,6 +3313,110 @@ func (w *ServerInterfaceWrapper) TransitionEnrolment(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.TransitionEnrolment(ctx, enrolmentId, params)
+	return err
+}
+
+// CreateImport converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateImport(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateImportParams
+	// ------------- Required query parameter "kind" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "kind", ctx.QueryParams(), &params.Kind, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter kind: %s", err))
+	}
+
+	// ------------- Optional query parameter "mode" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "mode", ctx.QueryParams(), &params.Mode, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter mode: %s", err))
+	}
+
+	// ------------- Optional query parameter "dry_run" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "dry_run", ctx.QueryParams(), &params.DryRun, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter dry_run: %s", err))
+	}
+
+	// ------------- Optional query parameter "atomic" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "atomic", ctx.QueryParams(), &params.Atomic, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter atomic: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateImport(ctx, params)
+	return err
+}
+
+// GetImport converts echo context to params.
+func (w *ServerInterfaceWrapper) GetImport(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "import_id" -------------
+	var importId ImportID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "import_id", ctx.Param("import_id"), &importId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter import_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetImport(ctx, importId)
+	return err
+}
+
+// ListImportErrors converts echo context to params.
+func (w *ServerInterfaceWrapper) ListImportErrors(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "import_id" -------------
+	var importId ImportID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "import_id", ctx.Param("import_id"), &importId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter import_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListImportErrorsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListImportErrors(ctx, importId, params)
 	return err
 }
 
@@ -5080,6 +5377,9 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.DELETE(options.BaseURL+"/v1/vacancies/:vacancy_id", wrapper.DeleteVacancy, options.OperationMiddlewares["deleteVacancy"]...)
 	router.GET(options.BaseURL+"/v1/vacancies/:vacancy_id", wrapper.GetVacancy, options.OperationMiddlewares["getVacancy"]...)
 	router.PATCH(options.BaseURL+"/v1/vacancies/:vacancy_id", wrapper.UpdateVacancy, options.OperationMiddlewares["updateVacancy"]...)
+	router.POST(options.BaseURL+"/v1/imports", wrapper.CreateImport, options.OperationMiddlewares["createImport"]...)
+	router.GET(options.BaseURL+"/v1/imports/:import_id", wrapper.GetImport, options.OperationMiddlewares["getImport"]...)
+	router.GET(options.BaseURL+"/v1/imports/:import_id/errors", wrapper.ListImportErrors, options.OperationMiddlewares["listImportErrors"]...)
 	router.GET(options.BaseURL+"/v1/interviews", wrapper.ListInterviews, options.OperationMiddlewares["listInterviews"]...)
 	router.POST(options.BaseURL+"/v1/interviews", wrapper.CreateInterview, options.OperationMiddlewares["createInterview"]...)
 	router.DELETE(options.BaseURL+"/v1/interviews/:interview_id", wrapper.DeleteInterview, options.OperationMiddlewares["deleteInterview"]...)
@@ -6106,6 +6406,155 @@ type TransitionEnrolmentdefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response TransitionEnrolmentdefaultApplicationProblemPlusJSONResponse) VisitTransitionEnrolmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateImportRequestObject struct {
+	Params CreateImportParams
+	Body   io.Reader
+}
+
+type CreateImportResponseObject interface {
+	VisitCreateImportResponse(w http.ResponseWriter) error
+}
+
+type CreateImport202ResponseHeaders struct {
+	Location *string
+}
+
+type CreateImport202JSONResponse struct {
+	Body    ImportJob
+	Headers CreateImport202ResponseHeaders
+}
+
+func (response CreateImport202JSONResponse) VisitCreateImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateImportdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CreateImportdefaultApplicationProblemPlusJSONResponse) VisitCreateImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetImportRequestObject struct {
+	ImportId ImportID `json:"import_id"`
+}
+
+type GetImportResponseObject interface {
+	VisitGetImportResponse(w http.ResponseWriter) error
+}
+
+type GetImport200JSONResponse ImportJob
+
+func (response GetImport200JSONResponse) VisitGetImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetImportdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetImportdefaultApplicationProblemPlusJSONResponse) VisitGetImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListImportErrorsRequestObject struct {
+	ImportId ImportID `json:"import_id"`
+	Params   ListImportErrorsParams
+}
+
+type ListImportErrorsResponseObject interface {
+	VisitListImportErrorsResponse(w http.ResponseWriter) error
+}
+
+type ListImportErrors200JSONResponse ImportErrorPage
+
+func (response ListImportErrors200JSONResponse) VisitListImportErrorsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListImportErrors200TextcsvResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response ListImportErrors200TextcsvResponse) VisitListImportErrorsResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/csv")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ListImportErrorsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListImportErrorsdefaultApplicationProblemPlusJSONResponse) VisitListImportErrorsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -8686,6 +9135,15 @@ type StrictServerInterface interface {
 	// TransitionEnrolment Move an enrolment along its lifecycle
 	// (POST /v1/enrolments/{enrolment_id}/transitions)
 	TransitionEnrolment(ctx context.Context, request TransitionEnrolmentRequestObject) (TransitionEnrolmentResponseObject, error)
+	// CreateImport Start a bulk import
+	// (POST /v1/imports)
+	CreateImport(ctx context.Context, request CreateImportRequestObject) (CreateImportResponseObject, error)
+	// GetImport An import job's status and counters
+	// (GET /v1/imports/{import_id})
+	GetImport(ctx context.Context, request GetImportRequestObject) (GetImportResponseObject, error)
+	// ListImportErrors The rows an import refused
+	// (GET /v1/imports/{import_id}/errors)
+	ListImportErrors(ctx context.Context, request ListImportErrorsRequestObject) (ListImportErrorsResponseObject, error)
 	// ListInterviews List interviews within reach
 	// (GET /v1/interviews)
 	ListInterviews(ctx context.Context, request ListInterviewsRequestObject) (ListInterviewsResponseObject, error)
@@ -9485,6 +9943,84 @@ func (sh *strictHandler) TransitionEnrolment(ctx echo.Context, enrolmentId opena
 		return err
 	} else if validResponse, ok := response.(TransitionEnrolmentResponseObject); ok {
 		return validResponse.VisitTransitionEnrolmentResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateImport operation middleware
+func (sh *strictHandler) CreateImport(ctx echo.Context, params CreateImportParams) error {
+	var request CreateImportRequestObject
+
+	request.Params = params
+
+	request.Body = ctx.Request().Body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateImport(ctx.Request().Context(), request.(CreateImportRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateImport")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateImportResponseObject); ok {
+		return validResponse.VisitCreateImportResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetImport operation middleware
+func (sh *strictHandler) GetImport(ctx echo.Context, importId ImportID) error {
+	var request GetImportRequestObject
+
+	request.ImportId = importId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetImport(ctx.Request().Context(), request.(GetImportRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetImport")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetImportResponseObject); ok {
+		return validResponse.VisitGetImportResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListImportErrors operation middleware
+func (sh *strictHandler) ListImportErrors(ctx echo.Context, importId ImportID, params ListImportErrorsParams) error {
+	var request ListImportErrorsRequestObject
+
+	request.ImportId = importId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListImportErrors(ctx.Request().Context(), request.(ListImportErrorsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListImportErrors")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListImportErrorsResponseObject); ok {
+		return validResponse.VisitListImportErrorsResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -11374,282 +11910,317 @@ func (sh *strictHandler) UpdateVacancy(ctx echo.Context, vacancyId openapi_types
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3rcts4ugD4KijtVMXeoWUncTLTdk2dTSfp6ZzudFJxMl2zrawEk58ktCmAA4BWNKlU7a99gK19h32P",
-	"fZTzJFv4AJAgRVIXy5aT6T+JJZG4fvfr514sZpngwLXqnX3uTYEmIPHP5zSewnPBtRSp+ZyAiiXLNBO8",
-	"d9YbcXGktJAwIoITCSoTXIEieko1iamUC5KBVILTlCRU034v6ql4CjNqxtKLDHpnPaUl45Pely9R7+V7",
-	"Olme5f0UiIRYyOSBItcgFRM8ImMhyavx0Wuq4+mqcX8WMbWDNY3NYV6O/+Hdz6tG+0VcmD13HccZoZy8",
-	"eZbrKXlEKFdzkIQpwuEaJInNmSZmFgn/ypmEpHemZQ7ds+Jo70DLxbOxBrk8+wXEgieKaEHmlGlyCWMh",
-	"gVB1xfiE0AllvHvOGeNsls96Zw8jPz/jGiYge1/MCjIq6Qy0h4xcKiGbT3TE4ZMexvjEiIgx0VMgmYRr",
-	"JnJFMjoBsxJmHv9XDnLRi3qczsyE9p3KBczop5+BT/S0d/bo5MQsQ2uQ5t3/47dnR/87Pfr3ydF3w6OP",
-	"f/5TL2o4t1cJzDKhgceLn2CxvN7X9AoUoeTtm4v3RNExmAOU5pz7xOxF0RmQK1iQOdNT3Ah+cymSBZGQ",
-	"pXSh8Nsxk0q7uz4fcL30KuVCT0HaN5kiEsa5goQcnD56dHhOqJ2UzKcshWBEpojSLE0HXOacm6usvHvy",
-	"3WGf/AQLRagEomKRQWJ2YAaIaZqCJJQn5AoyjSjz6JRMRS5Vf8D9FVh0L+8gOLEjc2Rtl/HkSWRgxn9+",
-	"2Hj6Y0TQZjAx6E5SqjSRQJNzu+Yp5RMI94iHd/rwEWEWjiyqugcTohiPS3Ba2oujEG2beGggqmHZPE7z",
-	"BF5ACtqgSn317neS2AfcmhQ50GJ2qbTgoA5xPwu8FprODZgw+5bb0ijPEqohGeIORm0Y4V4auqkqG0lg",
-	"TPNU987GNFVQbORSiBQot6SPzZhe3sBbOgGi2L9bETHF9xone3ISmSO0tOKJOcBOyhH13sgJ5UwhCX6F",
-	"p4kzZlRPywlF8NCQJZ2UaizkjOreWS/P8cnlC3xLpWYxyyjXrTNm5TM7mFCKiaSzGbRP55+4+WQfLORc",
-	"GMBZvts3PF0UEOnRhGoiJKGGdRA9ZQYYlaZckwPGYwkz4JqmRC14fNgnzwI0VJrOMkgGvKB/ms2AMKRM",
-	"c8m0Bo4k5hJiMQNFrplilymQ+RQ4YVoRLSlXNDarI7GYzZhWEaFkJsykA55SDTIiSiAJtLhNOaFZBlR6",
-	"0lliC9UjolI2mep0QUSa4H4oJ4IbPDOEZEEUAO8P+HtBZkwpwgWHyGxEagI0nuI2zQoYzzV4Rmm2NpFA",
-	"NShdnc4xMKRUgsOAm+3mmQKpyeWCjFhiGL5fvJmc6DmL8fimVM5SUCG9rWFahQz0GgHBPHBkjr0BGr4Y",
-	"UHKCl3kJ5YTvafIO/pWDQtSPBdfA8U+aZSmzwtDx78pKROWEf5Iw7p31/pfjUh48tr+qYxz3pZTCSQNV",
-	"mHtWijtgnjkjI8avacqSobQLGUVklHOVZ5mQZrsTafDO7Mb84h/Gb0fRgBffIEsbESEjA8MSrp0sVxtO",
-	"iyvgdjh71HUh9iiQYpv26Z4/9tLdl0LougB5DdJu/W5Oc6RwyiEe5YgcPDk5OYwM/i4dKvJ0SmagpyIh",
-	"VsBAdEBx5uD05Mlhf6eH8V6I15QvHHSpOzuQVMyHiZjz0RnRQpAZ5YbG2UWQsRQzS9VokkhQCg9rTFmK",
-	"AsKEHzGuLBqbZ+JY5FyfO4HL00QgE3YNnPB8dgnSPK2sRL2TA4x6KLsfFcJ711t1Wb88/g+cXlOW0ssU",
-	"7urotZEGJZUsXQzzcnpzEVNAte6SKqR15n4ioqjOpaFo5g7MvZ0TI/kayXVOC4Z0Xw41kDqeI/FPdneu",
-	"wdhNJ+vmq52E14G7toLP1PTarueL55b2/OanO9uukfhDIW/rfdfku11fWzD0+re2EfxWjCqB2eP2rjzY",
-	"0w5vfMVJmQsPZOz9nJiTzS9TmHXsO7NP/HnD/btxm+UhZN4RoYq8++E5+e70yV+Im4YkoClLVb8XKg47",
-	"h2M/8H2iPcWidgmGXRtFIPQP3IDkfPGCOb75LGPPU+ZWnkmRgdTMyt8xfm90vGUzXtSL7bkPqV5XwI96",
-	"dqgVWqFXJxrmrGvW6wyW5TITClYdvT2Et+5hVEWuxVX3/nieOvnFKr5Lc6PEj2fJNMzUemu4MC+Zt91w",
-	"VEq6MJ9LRW79E3dG5soLjOunp71G+0apyv/Ww+NctmXg5UQBcBTbLM+6cnoVUKnsolzex2I14vJ3iLVZ",
-	"egGZFsMRs5KEmZXQ9G0Aqc5kVAVeD0N1m2unme/GEEbT9M24d/bbRrD2MSotUr2pHKop3Q0AzRh/ZV97",
-	"WIOmqJdz9q8c3M8GfOvX7+55GQDcmjqv7C2dwDJBMRL22nspCVMDKgRWebzsbkSs7QyXUR2jczO/MqM5",
-	"xxL0+lccrr6FrqpiyJr3YyrmnAgewznJTufkCiBTRPB0QSiZUoU+ou4dVmdY3txHs708YfrldSPltyau",
-	"RhJMY93kK8kVyLNBfnLyOGYJ/g8RsctY+lotlIYZKraUC76YiVw57b+q6DYh2ybEb8wgTdTyYn+hM1De",
-	"FmYf8va/c+fZ0lNgklzTNAfUmguQXZqkDpprEo01CM1K9uKsBm0cWoISuYxh5e/2l88rgArXZK+/iSw4",
-	"mKkPW11GcSeVxeOtNqJgAaO7ICglwO+JonwPHMZMX2iq8waw/FXIK8YnR3QC5NI+at2N6HgmEmJg16Ai",
-	"wsaE8oUBS+D5DIm14GCJuuGoNB3GEhL0evwuLhXAFUg1pGkq5tSaZmGWpWIxM1SC8mTorI+VRxiPxQz8",
-	"T+bO9RTkcG5XOaQTGLpV4sxXXMxDRl7C2fMpxFeveIOAuYUIOYU0GdYEGvPCDcTNGdXxdF1mby3tISko",
-	"5KeoNxPJakHTnsZr8+iWAsc+BMHikJpw319KeTzuLLaV/dwhbSX5bQIhwW0WfsDTv67wA25xz7UTbT2v",
-	"jrN47eb0KC94yhDpr1kCwgjfU0sEGB9aitGFjDugpx6t90RMq0L0MjGdUks9rRBCaKxRyIiIEWyTwFYe",
-	"C67ME06MV+dkzD5B4r1+1oE/YUqDhKQ/4KNSRB9F1nJspffIPEqJlrnS5Md3Ts45M2MowMiMwIb0QFUD",
-	"iiLriyvDAhShlyLHPRhZyYh/3m/JJAkX4XdwbriC4EAgRSu2dXQaWLNuBabJgQIgo8Da1fePjA77ZJRJ",
-	"EYNSOChTLtbFWRweKCLmfMDtrlREVB5PCVWEcsJmhkUQe/4o1xEJ5ivGJ0QLkZ7ZCAIzuxGvFuFJ2GUy",
-	"w+BoPEUzU31ipel4TBJh/WEeAwJVCWmAW3oz2AeaUYhEASlTZxKooWbB2pq/M7IiYhpuu/xs9+zeaVyF",
-	"mBpWuswIaUZjphfNXGUbNplAakSBxdAsnIPcVsQEnqh1iek45wlKBnMqkyFSjs+rZ9iLTSilMaihplfQ",
-	"EEn3kkuRGtHIhf9RCQTMdykkkSEk7BoMkBuaiJEs/V4Tk6hESayzKilSGFIJdH2F/51I4ZkE2kSEMUpg",
-	"7ctThVDaSfMRgJ0AuydJpBZ90mqhKvdfgnFUoloNCirHXxxHMyI1gfrWkg6e6FaCTkg1Cunl4cnJyUr5",
-	"ZU3qsHtqsGzR/vHlS+IeJfioY7luiZCQnCcg+yiCdga7RTu0+S2v03J1xHpD0ITEx0kRyYhOodWEZ580",
-	"ocnotxmZqKHjjjCxHS12IaValrsvIdVtwwWOdiL3jPHw24d3ju63LwzUMXjljFti9P3Cmu2Y65dWcCrt",
-	"R16MzVLKOUbUOnqEhjbO1BS/jCmPwUgvLUIpag9NUqmCodJ5sli9chzCLAyNGoFkvuGbgRi/0ZvLlMkP",
-	"E1X1hGBTzQiLo77iWa5XYmzNEe30yMuFVyXPjcpn/yQpjDUx+hxTJOc+lvVAcGLlhohwoW3cFsa5dV1F",
-	"LQA6v0yZwqgkSsyDBB8MhNIiirp+M3XHA/5Qpgcgz3ugSl1WNQ9avbTa6orfiBhXVV60+XsGquve7YYI",
-	"8LbbsjCwDL/2kJ1wWjcPWOV+TpWNhrURc8KG6SaSznmFoW/k9sXQTwiN7uEuQjj1T0bhYpvg8gUozXgR",
-	"puARvzTj9qIezTIJXLMY1JRlRu4Uac41gAP9cS7RggtJ7gIZop6WlDmCUdiQ2y25hWbUcNhImtYVawrV",
-	"qYWCrjzibXRiSNmEXbKU6cVQXIOULIGhYRJ2DWuwP6sDbrvmKVNayAYMfokmkZm4hsgiH9PKYAhgNDq6",
-	"XCo+qC6yWFxRq6djewfVslRsb/2BWgqHWy0JV1MW1pKFYQxSbn/+yLNv9PoaTLw4/7tTkqOep1k03QSe",
-	"C0q33Yk06eYlFYiWk1IaQgm8lh1ebRXRKtdWIxy1LTSdQzfWlzi5rfpeXPd2GvxGRHMF/aoK12uovbyd",
-	"LU5plgGH5JxokdCFtYXTS8Nsl9jijrBbBV5RHwzjwSIw+la+smDSwKrq8RDtYNl5qe3hEVZnvFF0wk51",
-	"hyWyUzuBAtMQ6r0Xv0XYKAbbgf5digx7UsHrJxNIT02wZAMZriGkNSGh6ZaL3kvKFfNS2gaU4CvC7XJV",
-	"1fHfubvBtG13XMtmu9Vr16Ii4d7gYmoAo0UzgHzSIDlN37WZKEO+Zb1gBCEHeAyowwRBGgfWWECcS0vX",
-	"Xj+sHcjT0/pxNOaEfyz/7A+Pjz7+r39qupgfGKRJkdxVhS8Mu2neHv6EbjdK/vvizS8kE0a0kEcpuwKS",
-	"CK0hIRnV04hQghl/pMift74+G2Hcb3Swg1KOiHRfjl1g+ULTTf0INNXT5c2pJcwWV6vBwb3VNNErs/9r",
-	"BvPdxKwkZfL1svIMnnZsa5W7hYiYrXxq2wj0Cvl8NwcpLuOdfXxbiZrGlMeLdde2+8DpYAENwnEFDMKI",
-	"GndIJRRtK6oW57iVqLoKTG8ElncJOxvBQe1mu6/Q77jz8HcgUpXUaU8iVbCZXTg2NoGULa/9S9cu3hVj",
-	"FvZ0QOeFQeOxYfRIh4Uelp+65cH//vWni+VLvoJF1R9R0yrSSUuizXXj91ctYb1XlTiSIGpQNQdQfFrN",
-	"nK+01ZCve+ZxO3UTYFSBsT6I2X7TW1jWZFk6bxT3gCeQDIHKdNF48q+B6yb5xw3WyIF3z9JnlKVrmWDG",
-	"dMbSxdC7uVZbltk18PUfX5OWXjGerEIpe7A/mSd3JiB0JlnaDPcMQJIZzk3mVDWZFleeAtq4t7f73Y+0",
-	"K7yjCgBUocdDXQNfCvYfKFE3FScsQGwnS3j8KM7Gr71SlOl0NcLUHcorVMsq+mz48t1gSTewdpPpzaGm",
-	"/WJ/crstWKIUY1AKL9gAGYDsIMA7kHIcJd+TiOO3sQv5pov3rI8Km/KSu0SNG1HYL63Hz/ikqLl261p4",
-	"spkrMNmeodxY4183VQUPcXi/dH4XqjI0B76+BXznsTahzHlveHx5YasNBGFMXe1MA/AMXGwBhO+K+Xv8",
-	"vBuDwmbgvBPQrFXC0GQmlCaKfSIzwfVUuSyS4i5cFmvIK53wupZl/QahmJ2g0wErqy93Z6y8oOZ7Zenl",
-	"tnbB2qtsY4Wn43a5ynaEdVNS2cSsg6pbyzhTq6ZHDt798Jw8/cvpd+T/+3+f9B9FWFLmLycn5vOj/qP+",
-	"w8MzlyJkn3dZ2sUgPEH3hBrwKSYKMUXUlGaADoxRvfTKyBUorZToOSNFdWObUFS70+adHDWUrDs4PTk5",
-	"PLOJXc4hwhRWamR8Qg6EJDDL9OIwcuFlWEsxwrJvqeATIuSAEzKjqbkqSDAl3uzWF9blQhMMk5uZX9A5",
-	"Y48dn2TKjkTlBPoDftRaldCvcxR+x2w1SXPAo4wqNRcyGUVmPSMJYwlqaisRjiIycvUEYgkJcM1oqkZ2",
-	"wmqxQz+P2QKKsWaVfmxbZFO4czGPuOp1JGHKQHaChQHNAmwSHK6B4Bps0CTGpUUkV+akXIGRiMCnzBAC",
-	"V07ADApK2deqa3TlF/1ZuI9UXfniA/hNmDM4p/YKXJRedTj7DI5nYNanGeZ6ijF4Nj3A1jNYvpygxiMu",
-	"KArKQWKunzvFYve1neE9zacsnpKYcrPGS/BHYmcrywySg9NH3x02FRtcrix4bgtuj4JidKOieCCO21ZD",
-	"jxw8OXl8WKuk59aGNSDdreLUhAe19HArZTm9ajHDjpUsV5ZEGDg9eeKQvo6uh1jLPOfwKYNYQ4KbzyV4",
-	"GmMHrOYY1sbA+MgmHMO82wAXgs8IVsFnCym1kUqAMPza350h2s3nbZ4K9t+oiuMvwwoVqxO1HxwqJnAN",
-	"qSGCEWGcZJJxbWYhzy6ev3p1jimzLiuzIHRUEwzTWV2NpL7CgHMk6rlLa65V6PjxgoRV+MgLqim5AHnN",
-	"YiCxSCAieZZhCXoMrtYapMJwyYRNmEZDYc2VfnL03cfPj6OnXxqd55WafzvRN3dofA0X541LM5hdYiqH",
-	"ar5WWs1UijCo1L5kA7vVueVOttbqnCmoBJmutlTVZbjWDM1EDWN3zWvUNJn46Jm1Cu28s89/+VgXkfak",
-	"1TmLm6+e5LdebKxycduqX8u1PjdUvrYFum0z7AII6JzS0YMKHKxz+3VXU3AJq86vbui0QfZo5EQ0QQdU",
-	"gEhOweIt9s9w6B2oTtVSpPtRnKpb2oXatAMwWo86FADVRB52R2oataJcx2IGd2C7TKq5IV1bCNNIvvgq",
-	"QCDXT3+4A7MlS2Vxy9tlJVTLbNxFakImFPNG/up6XoBk15CckTJVJyLVTJ2IhIk6EXF5OqTI00G10CXq",
-	"NGdgSZGux14V+Njl9WD+wj7fiD+d5qrVK8mVtl6Dx0NrTdtgVfZdjLufQnzVsr5ihqe3NMNeyh+sMAwv",
-	"m5VD+hCAagEMAR1wkFQ1GRYI2Xhpjed8cwuzI59bSTe7IYh15rSSIC4TouIJa6gK1kXGIk3FXK1FkEKK",
-	"WFNqPn5+/OU3o9n8aVdxdY6SrNx9SUnWoR83qzNQB/kqRBfH0wFHuxDFHEPflxTmN7ILAex2MGS1BLAt",
-	"ILdB5R/87g75XZOUGxbOXzb+owkPJFW5LAp/+QxwDPhHK3Sepmi5GZknIbGlx2QOffJeEMrJs7evgipu",
-	"aDG0BttapTVy4JPtw+poh1G18BqZTwWZOssunUjAjJUBV2H2+4/v0FztaqOdda7dpk6EW43MdgZ8VNRW",
-	"K3bU4G5wNTSH6zljqiVEMZO6qN6wRrWErcMdqYahGA8vmbQJGJsHPawdE2mhoCVMA3+7UU12cOk+axco",
-	"ux8xmluFZ2BFyHUWkQmlNzDRjUFKmg5tXd9NFGj74oV9by8itQ3dnjZnQ8kcbKVF3Ux4yCZ0BxPrbPvM",
-	"kPwskR5SpzwHI4fU/XK4vvNBjbCuI3J520eLW1ciSDPwmWvjSBYilyQW2aJoFRUuwRBbMXZEzVabHHBO",
-	"Z7aQlSIs6ZOXHRTvnPgVjojSdKEi3AbmEtpeowO+VMSysoKDQjJWEcE6bO5vYaUcFbm4CaMQDzjzofoq",
-	"Kvr2pYzDIdbmMxOIsd0z1pAkOdcsLQp7MuXcr9g5Nmq5F9vy75LGV4ZDpI5Wr6jf0aJxVWhMZ9BulbAG",
-	"QbyumGuBmFGdUSzjYckMCiIaUswA8rdVypZ6FW2omN0pr7M1fNZhXu3MavMA5Tp76cyNDjJP9xvAeSPu",
-	"0tnRBh+qcZiuFz5cvfVPNrOaTRjMyvjotTFzBTbsQL2stKDaj4pZ2dAu1MxvD983Fi/Xk4wqlKBJLNoj",
-	"bSjwfL2tOIxv2kRIA9YbLKQGzS6cWxNFG7VdAHmDvJdqmHxDdYYMQB65bCdv8LexMT4FzrYWL6SnB8VP",
-	"THBbMmqzcg6Nu/QXHphoBoM//9dvJ0ffkYPDo4+f/xI9OmkOo3jrZbkbVwjbf4T/2iHnm+dGC6WHCRjx",
-	"059VwzO5VMMM5HAOcFVdh8htCFDLLmzf1x3HoBQ3u9scwPUr4G5SwVMxvaY/7BZyC4qTKjmZyjOjwCgh",
-	"1zcM7MO5VPMlLRnew0JKrdlmdeh21xFe5fKJtFUJrqHBbSU0FHe2ZS5DSFtayuIgYbarNyppkMm8TZWc",
-	"u6ZPG4ZqrEO9go4rQQXjk/6TBkK2FYW6EelY7QDbG+lYsbR6+GUVp1uRtIKdDbjYiTY+iqrmAChtO0Rw",
-	"mxljK7xGhJK5kFcEPmUgGZZSEhgMm3OmF7aukHngSEKKLbhToBLlIUynZHoREQwfh4RQswviA7fSSmes",
-	"YgG9qGfGG5YT+m/cDEM/Q2NcV7HTXah6xZr2peiVm7mXWTBrY9XeCdVKCWynNOgeizMbLvVLF1R2FThn",
-	"fIhEBJTasDRI0Du7xqFbm1ovu821MxQ0B9s3hGK/4UZd03KBvgO0TrtEAGtTX7uwb1DdramoL1ca+/Y1",
-	"N3rs7BNZgsGys0QznUJH38tliv/h3SvifAlGVTXsBit/27NdnS3gciDsxFFXlbayW3ZD6XoNE1drea2G",
-	"28/9C2h2agk+3Gcjploax/a9Dj8NHQNrmTJsc0c/DZPchj0PE2qrF63xGuPDas2/2o9bjNmaXOBARxW9",
-	"KBuV/33oUs5t4/tlewCrXmV5WuXdNGyq6dya7qetX9GWStESdgQkeV1hyocMUVvdtEhzbxW0ikm364m0",
-	"A8SvkzSFyVARcbU9ldGBMSeqnmVEj/798Tdbp3P48fPD6OmjZivZtv2XakQg4LmnJ406SoDuYcuYsGHM",
-	"6dqYX2k6s7JFZkkENpu5iT5sNPO2PWMaCEmtlUXQA5DMcoVJl6jWzJc79/ZXO49bCURJEpYW1Ymmu1BN",
-	"Cp66L9Wk3MxuAh1vhf3uCvO25MEd+LARe75VzFyfqe8AU9fpFlPz+QS87HdxGRshHYZZirZFBel46J1L",
-	"qAYwjr0CXUaY0hJADxMRayP1Rz0VT4VIh0IOY5GmgMibipimQ5rrqZCW89k8DyoXw6bQez4tJ8CczEb+",
-	"+K7IWlpWNIpE5mvg5JcfL8hLPkkpT4hNdVKhYQSo0kMxHoJ9BNfLEyeSJOYrhVUvpZ4O8VnKk+FCyCs1",
-	"ZRKKn+Y2K1qJ3D1XfMBfmndwLa7gncuoXqJXmAq9BBZG9W4oFe6zpodTtqT+PzlZXRHcTNVEht65gON6",
-	"VuCQJjPGrfW7+DsWQiaMU3uj1wzmbXfndfxg5DGNjWDEsAk0GHUH/5pireuYyrADO07IlC4yEeOUcWag",
-	"rNalvXH2iyIWutiVzd8QMaPp0MzV/X49RnhD0cy8Azuu9BqsKaj1Gt5xUT85mL/pxpdHCg5qARYZXB3Y",
-	"9g5J711k2jJYG5zU6/ej8wO1tvHZ2JW2KqnCLbDpbKqLWS5s22j8hf6kX3qq+77ZQhR8ZyvjBRGAQdjf",
-	"EDvOR6SI/SuCA2/QTEOCDRTYoMq0fd5bOyptCZxZOTQx15aPBitfrTnq+Q18bMwPmM2oXKwuxouI76z4",
-	"1fVV91cO2XilhvS10mBX8MWe0sq+q+5pBbEEvZbvJCicEVr5XKkYG9tYlqDpFVMEFWgaD7EYobbsR39t",
-	"jmMO5liC359tWK2eUk4oX7haLNnpnDClclARUcI1iK4WZ3HRplOQQC4XZMaUple2IbsWqXdXHNSK5xy6",
-	"Ju08w3hZinGrM5CA4ciuYNDBclETG6e6mlcq3/u8wiGbLidXIJtEs4Z4x6Z2dvZaO2BOZYIraKrRbM6w",
-	"vI6G2KoM5T7WcFsXtjSMC/115YXKK3GvNnfqXgKE9sPrEEFCSP4eqGzkorUDq2y5Mlhlt34BTYcahEg1",
-	"WWN/Ij7qKkIojqnyXeZcs0Mfn60yGsM5wcJYSVhdxT7M3RMNlVXo0b8/fn4YPbIJXEHbkv8i/xV+9fFz",
-	"iz3kgwK5m0T5IpKvwa2ERaaa7YO3mIThU9dW+X7uTxlKH/voUoH9wW1rRTSXe9dloreLTWrnHaFG+qj+",
-	"btSbS6bhDU8XZWDi2rde99YXVbxLXmjvob6ntrPegRUI8XFPBiC7hd24pTswfqMLWlrkP2wjkOVjvqRW",
-	"FF7dwDQVyoiJawqut9CjwNodhq2eleKJNZBpn1lu/ia3dG+7q7xvtYCr99NxGwV9uLRWnACwgmC5m8bH",
-	"uVPaLuuHNsYGTYAntgf0c6z8Ry4xL03aemRkIqmRWVCL/N788igiz4q6KbWQuScnN0exJYzY0CzZhS8N",
-	"sd62SKZ9xVV4DF9En/npfK36EGsVxakMbrPzbL7fWlO0JeB3nsnK9Js6kDtIDi6uAxZ3wOc8Gd8Tqys2",
-	"spNcG4dlNazYNSO6KZZsBUhb0vIOzr0cYiQyZ2gQNnFyzNp7yyqIc8n04sLMa49f0FxPHy2jntUEK8qo",
-	"Igf//ev7iLxMXlw8swWQvzt5+ldnAHj75uI9Ob5+eGwGPLZ1bIkRihRWaSWMo0LmE1hdcV3UvDGxdyrS",
-	"xOpzRmVUzifAJDEnfx7kNCuSq6LUbWBYGfCmYfQUFmQOEopquOQljafEgKClKSlTWpWvEKYJB8BqreY4",
-	"UzEPTEvPA0PO2Wer3lojQJ4wfSaBJhg7Te0i8FtMiUl9a02b6XtQ2OEjUrXRY6vNmGqaikkOZyii9856",
-	"jtfg4XlXIykeIwcNg7BZJqRWxRDvck4u8/SKuB/IQXCo+EZI6dSZdROc9SzzrBBiW7K0Ul9QNa6hOmJ4",
-	"PNXhKodjxm7Z6PKYDQcU0zQF6VqeVvhHeeyH/WqeQHVx4Q+VtS29VRwucqbIVQPGLWAK84qhJOPmt7Q8",
-	"7deU0wkYGHeFYUPI3wSGJNjrD/flvqvfvLcHfZBp76xXReK6iumMTo2PRn8gxB8I8e0jRMCfLff88gVD",
-	"WcfC5gtyTWNd1gvtZafzslK1WgrLwN993Ylffrwgg95bCRmVvuKaJL8KeTXolfevzpZaNCtrfJc5iugz",
-	"LDgx4A0QE5XgBCJLAQsLoaXf3Ex/wAf8ueDXhssJrvq2fD/aUhWnVzBE2yrGAKtzwhKFtSw+fHj14vov",
-	"51jhQmk6y+zXRkZ4/Pjxd4b7f3j/3NYXMiKa/fmf//znP49evz568cIX7rDNE6xaUcQ3h90RXDzun39X",
-	"gpNExPkMuD73sckDbv0QlqcjUIjx2HbFdLVAcp6AJCMb9zzCqh/LXRrIwah66aNowMuvbMX6kS3jgQrR",
-	"pxjwNs+c0GKHx98rfSTMyGXfCfSC/IxrzTAGa0Gs2E0ORimbMY1NDPAb81cgl48OzZGODkpFOCIsORwR",
-	"Ic328JzxTkf+CcV4DCOEJsZjiY4/mhK14HF/wFF6o1zNDZI9OnnoStH/7Gr7j2yhq5fv6WTkpDUucqnI",
-	"6FUCs0xo4PHi6CdYjPrk7bP3z3/EK0TQGfAZyIkBLm1QFNtmPP7u6WFtmPER9usYRZgYTCUkRGkp+CRd",
-	"2Je+e/jw5IxQMgd6RTSdEJXH0wGniox+PR70Hg96I8LhGiRBDyaowz75YHsvEBtKQpMjLJJjYRfvRsLY",
-	"tmWg9rOGTxpFSEzYIb98+HnA4ymVNHZNw30M/If3Pxz9NcKOAa6GlgEDRJVLkSwiN6XtGmD7jCsizOqe",
-	"npKf2Pfk4PTxw0OPbFjuxbyBt0Ge1Uv42E4PggPxFXsORs8y9hwf6LvvRod98qyo8TPgtsjPA+XHOQir",
-	"/ESufD6Wwj8kCgxG1grQFkV0cJd4dIUEz2SlaJCvWdMnvzrPDFsunsMU4iUkxX0UlcoG/GBUVi0zGt8o",
-	"ai5eZiuXBXV8pmKO2ebTxWFB2CpFfHC9s81K95Duyj0pjDXBocXY0RoztcUfcnpyas8hkRTXFhT0oZ4f",
-	"upCn4HycXxaIQfMBryOuAQ0iQeeSK3O65XFtXDvJVzkitdpJaN9prj5EVpUdcrXjzFD+9JGEMH1GxmBQ",
-	"H2/BDnaAlNkcHDIeRUbVqI6RxYwPvm8ERmC79VUadTBFEmyuoqjOJebbCUlUKubeA142yHigyKXIeaIi",
-	"oykuAg3Q070nJ4/toikZeUajjivdQnyqDZLDSo+PA8YH3DX6ODxvbv7jIaTyI3K81v4k/QH/xfYbCZuN",
-	"nFWajSDjTyCli3NCrSJufmZgEcyeAZ3BgC+Ra9/qxFpXCXWXZzv+WA04ZTE4v7eTZ95kwMnfDTXDsCPy",
-	"s3kiBnL9uH8SJN+gXPM//+f/Q5qkGUPhAtvtWe+k/9C+LTLgNGO9s97j/kn/sXXb2pqQx/05pOkREvXj",
-	"3+dXqv+7S96b2ACO4k5fGQnv76CxozXGl6DzHkd5dHLi5TQXFlRvv2RV+ynMVma/4fgo/tU92MgLfoVL",
-	"8hMsyAVox/qePPyLkS8DY0zv7LePQRiNrQSeX6YsJlewcGLdNUg2XlTNMb2op+lEoT8+19PeRzPqsQ3A",
-	"+3fXofyIj9zmsbgZGg7mQ7bG7qXAbTJF8izYZbER5fZqeMiic6tGyGfcJt3tYbdm+gWqE09OHrcNU6zr",
-	"2Kf6rXtAMeWuSVHRG+mgQh8dZTvsOkQj1GbsyCk/rYdpxNRC5lBW67MtdVRr1ZrykeOfjTjb+xKtfPC5",
-	"tTuv8eQHyyAvDH/E51Fd/FcOmIzgaNWy8b6801WBhx9vEWaKo0R3QCMFQZVAjEN9t2+VR5Tatgan0uj7",
-	"27K+/fFLBdrMrbcq3CEBCiDooyuZ1OzPcSzQCNkqaFr2QBEbhxe5/mCGeVwBZMpKnkZAJ1Oqpn1yIax4",
-	"g4wO5YcB54LUWJvRFVxMkOe6wqj7KV2QucjThFxC+Yid2wjQlrEaojvgliuamS1j96I0U2RK5SwFpc5c",
-	"+zKrj3PAGplGp7DMs4pD1nBUXH2vSHH9XiSL3YOW83p+qbp5ihJUFch+uPvpjQh8YWMrG+DbLi7pF136",
-	"7BWMjLYPVCqCQicrZCYDBX0bYJ6AzVg26mjbatxjx/jMl6jnNdlVzxfPuSXfHaq9g4nRjmStguuBEant",
-	"2RBsGok2PB7DYSv6LVP14880Y8MiOvaLSzEC3RB899KVV8X7dxqyQh2h6gxylOCJ727npHoJtlGUwRp8",
-	"8kFxhViF1jWjfUKMgo4pFZhybeTNEK/6S8hj0y+qyFMB4dOmIja2tWDvzu8SaULlJjuoZZv00rHZW+BE",
-	"TVhqKHa5ha3x765x6e+g1z78mhyDQoTROEoZooI7vTot3Uii8KiZJ0wflakV7RKXefDl9X+MyNUyJHVZ",
-	"Z+VAK4L7OwayGUg3HqmewrC7AWtHtuVwYylmzUffERHWNpgWmw91q9JzgRarxWfrcrS4tnNGEHg5myTn",
-	"cO5W0dk8E3Dt0sGAUUKNgrTlL6qh4zD62ZCD289ijKzbNcrtk2eFjf+EzKeAIWtYjl1bh5F9a04Vsabz",
-	"g2qf68M+eVaRApba+KIGunCJC27PAz5jPNegDs9QRmbKW96dn6GlxzBaAV+2u1KWenBbQ74OehB729sZ",
-	"OT05GfClPJTIfN+6gIicPvoubEockScnjwe81Vxnfj+p9fht0gTsBb53XvPb0AKq2aoGusKxPh3N5/Mj",
-	"g8dHuUyBxyKxEbfbDb6GgnHSKp3ZfgDousG7QSQ9tS90IyjCw/c0KRYS9U4ffbfme++FeE35wr2r1jbS",
-	"4MsfgpbGm5AUfPkCocPVROow9XgpsobiBdgfNlsAq97qVhpyFPZV/1vRSt1jpEumGlmLEob3WwdL2XUd",
-	"qYqR883DRl9DFwApvBT1/DL0kVQ3Y1tiB+uo9nB3i6l9WYxPOMxJRpk8J073CIbG/txCXinUlqxHLpOg",
-	"gGvr3UP6Y8iRdNQ0pJvmrLAyl41uK03opKCl9aU3dJt36y+ER+dHrWm8B86/gu3zbSt5qsiP79+/Jd9T",
-	"xeJDf9AVxZDx86Ib/IwuCKdSijkO5ELdXAwcUtHA9MKUJ6QPHA19+pdTQ0Of9B8e9skPhig4imDWURBd",
-	"bD+uzq1lm6kBN5ebaWwGIvrkWdBk23qOrC+Fu3bN1zTNwdY+VGZcMWPavByu4HH/4eH5APv72yEKvdDx",
-	"i/NyEmXNA57Ak0SA7VBiGBeyCzbhQqIlZsCD8IKIzKdUI73x2m3Q4z1y0QdV/0z1mB5hS/YBD135Zkuj",
-	"Orn2APCcxlM4ei64liI9I1wcod1pFDm6F0Y19AccWVKdU5EDGpzwjCmFnsrgnKIy4VJIMqOpoe+Gvnrg",
-	"GiCvxuD1mXnE3CRSX3yPygmcu8iIsP36yPVRN6d2GDk+2txO3rPTaoqoWflcmmUhGTETehoS1QnCgPsc",
-	"0tw67yNiPfRevBDSyRaWbzTnsBrw4lAsttLSHtf4sFyjRadlVk8OJGRoo/IN91VEMhsTa4DYxpviF0ki",
-	"QanzqkfwEGWFds8eOVh+3Cx2pezwSqn8VkWHSo71jiWH2tjrCg673JfL421SGqrAVDN3VJB4ld0DH/bP",
-	"4lRbSzQ7tM2W9Kpp+3WUOCtCUHI9xfwV58OlLDWEm3KPpO5BrI6LiO5t+XTAPeL6R2zzp+X4bZcRvu2B",
-	"/yIuDEk1J/brr78ePSuX3GDjHCFfNapYOvvboJedzge9ka10Xbokwm17TaVkyiVLGHDLE85d+wI7DtPE",
-	"xlFoFe6SBLzebri8uboG/eUbk2cvXB7AgeetVRWtXZy15du7LWXP3TNfi5WsiMzckYnsFqxuRRbeesTF",
-	"3kCZxLJc6SldEHeVBCv+Gjnctgn3gSxMYTcQjNZuXpHUatht22re4PpruYSxwLjO9RbTZRu7Y7OYvYHV",
-	"JjG38d27RZbCx5uMYv7YD2TOMc8nqK9+2GYl8ySg27lsQ4uxxuHYRyD6oR8o4svAuUAwcnChISOMa2Fj",
-	"kp4ePXxE5gBXKiJ/B01emV9Oj56G312YW4eEPDp6TBLsIViEDZI8w4aC7BOxfWwP+y0uYHtRG9OqwMX9",
-	"Eyx6FpZ2L//Z1e3He+xOpsNh/FX7gJczJWoY8jY1Go3DkUb4r/LE489Fb5MvXYFQBcTdMvFpcyLaVd4f",
-	"B+IqSoUexK5rWMdxGLaduYHTECMgbapt9V6toLEtMRljxP0GVAQD+Y9wLX/ejjHhfHer9H29YNlIH1xW",
-	"lwdNcoDWuCDF4rCLaJQx8AGtqCX5o8HqGZr2zjAh4jhW1yObvVcYECl5fvEPMmYpRGRUjto3j0b1Jr34",
-	"7pilaLRTkEKsB/zAJ7ZY8Qtj2q0USEkmFCaUnxOXBlMa9wwgLA4jmz5QmGbLgEcr41CDvJrNwBpplJZA",
-	"Z5D0ySujjYk0n3GX8DEVGCbpUgDNyoPtjGx4WVTEImF2zRkZsSQiBXJHpBq9Xv0cNlaMXB8ls3xbVXAo",
-	"uCssmLoPysoX+HfRJgI/zV1KAa98wpGpwnFSNmE2WH4orkFKloD7cdQf8OeQpi6c+BImLh+bjP42isjo",
-	"z+afI/PP/zYyWryml7aXTUylZOZIrdEdDy2TMGafCufdg1FQUm7AVWbuRk0BNEYrKRf5r2x2zQFVLhEC",
-	"0jRYjSpG82kcHI3zmMxgLklI86PRsvmAu+uSMBPXzn5rV9Unz7y5Dq/haE4XJM5dhncsOAcMAQiWbK8L",
-	"M0xStDVbm6y5ehuvbt4Meisv654vS7T6WtTPkDXdWFFcqsl516pncQGF9nmbalYxm9O0op4nk9UxmtiN",
-	"JT1G6QlpTpibRF2+GJFibtN2ONi/HTlt6kXSoewF1Hk/+l65gDblLmBL7frdyMLEyGDoyNNP554sEtkM",
-	"kfDkdNQneFMp5mBNIb5SIYkkB5ZT2IoUFh8eOGNA1Fwcn8yxOGY1FduX9Tb3dE5cxCRNrYeMnD56FLaV",
-	"kbnhmDbCedRFr4n/QrlsOcypOiwzO1VJHYPVY2KbIgenJ98VZkimyDhP00Pnogvz8fxRofN2wJ1MIXgM",
-	"7eHLL8MSsvdRfS0WuB8Ntjyf/1glFivWo6fOnEU1sRRBbVmxqpCAJWn1+HPYDbBT0Q3B8/Y5QJteUdaK",
-	"/ro0Xk7CCtFt9Hml4lvr3XjzgNlWUDjWknKrLSjb+/nu1tbKqTx3Iv/zf/3fJY01H2zlcPyzEO5H6BMb",
-	"FeL9iBy4LFTLC1yBJZezygcci+1jmjhLU5jQlBgp2ErVlvAbedk2fXO+e9Te0lTMbciL6pPX4hqZkggY",
-	"5oA3sEksbEIzGuMHZVNFzatGJ3PVlPz8WPrBKwZMW/u5jfuJtZBNTOV9cX83YCwbmzK2RPdysXdtxlif",
-	"4gT1CMy1fEW2jdcGikISRCgGsxhAStkY4kWMdfa6eEaZuN/pLXxVPnYfNbZV8M7jNE/ghSuO2aZEXdua",
-	"cfdWyStaXKyHAsWdFR0zblPJK2brdqftSacqwbxNp7KXz6CqUjUJ9K+CTg/3UqAvFrgfgb48n/9ggR7t",
-	"uPUKMQUU2tQ+4ghOCxQuUejjz8Xfq5ISfwZ6DTalcHaptFF9D0auOLArGHNozXlqwWNU+F3CsgLoE6SU",
-	"a+YZWqp6A6SoCCOrMhQdDb9dMtJ4p3ZmFwBtrteaATDusJWOtGld4XHdPkluk4FK+9jXo3IJDu1Ue6Uy",
-	"EyLQrToZd4UPt+tnDJj2HlyNXzV8dtF9Gx5vhK5uf2MDtS+CY45cWbZdOh6XBv8m/I9Lu+p0Q9qnN3RD",
-	"hjaQiiezaMSPNdI4h2QIvHBMouvS9qu3fsvkD/fiHbgXX3uAeO1Q6NtVWQto/ibcknhfd+KSrILIzvyS",
-	"S6Rot+7JPSnPZcCm21WbDh10fF+hQ1fP/74q0tVV7kebrp3Uf6xKjdsn1AEj0aKqXbdAYZtUdfwZ/7h3",
-	"avRN8eLb0qWr9KRNl146szviGt+uVl2j4yu1ao9Lt6pR7xQ1bletrksXe9Ctv35Q7Q7nndny6F3a9YZ8",
-	"4Bh9uUeMr8ibM0+94vdQqbjVTCm76zVSpfwh7klWdZDxQJUruQ+ErUMUdkd7b5Ob7PL2lN3kzubWpd5l",
-	"0rgERlEQzchh7gsz2RL951ip3j5JplQRLsiHdz/7clJijsnx3anLe3JRFcvGzELfzn4lEe2mkq/dM9+u",
-	"5eUW8odds/9NGPxP5pXO6n3X0AR4RYfYO7Cy3MuAAAfEu7Jk3G8Lxj4tF38EAThYW4uoHn8uLLr30TDx",
-	"h0FifYPE7Rsi/jBANLlBbtsC8RVYHvZocfgGLQ3W4LypqaHSa7BTVn5TefJrSYjcSFgNt9gtskqY1AtO",
-	"dxdWnVju3ialJ2oYiwTWX2minpvnG2rgPKcKjCIIGNJ+DUQBlfHUV6gyM7aVvvlXZ4Xq7ubqtymgh/ey",
-	"2rZTAemdM+mGTq9NgruoYUvRp6fy/SqpPdz4fZXdwzVuLMGvKEO2NHRyu9fZ2HXA9QWm1R67HXfaRFqP",
-	"P9c08c5st9q9NyHW+if35qe7xwGXdbbmgW0K2eHuXiW9lRLRzdDoDuWiKqHbTDq6PwDRKajUO1V3ySvb",
-	"Idax61SztjTz2j3/H+Uq2Yyn2iO9H6wVU+DserAtris2V+nSfpvEZjMoPP5s/1g2ldRbB8zENSyD5VoN",
-	"kYzqYlsEMxfP6k6ovwd+aXdCqFuRzXKtXg85YF440Ye3eFdR+0H9LhhntqR2CvTaV3KoLLOQk+tqvLvQ",
-	"G6vxeQN1epYku4CCfULAsyQprh8joLa6fI9nrpFza4T5SOVKU4ZNa4dJDkNb6fNvL569fzlyfZz9IEYL",
-	"mgt55WuMZ5nEUsCgpixzGdaPj7Ba/9MjrPZIgtGtE4qMaZoqkuTga4qamTBo0mHfAnRhn3NWTEgGvFhE",
-	"2Gya5DwFpciIWYfO0JlH/4bWUYxfrrWM9i2csQD+FuH1fhnfRFS930xnMP0OIugTUJpx6oLAIdZCRgRm",
-	"WSoWICMisVd2EGbPUokafeThB5Lh46GtHzq0SReNPyGE+Zphxc9P2998uvzmH2H7txm2/8bTo2/Xabz7",
-	"CPtadY4bjxeg49o2sxfBO+3JBcJazbq90W15BI2M6N7UkXaQu7M0Ak97d1/crGBR+/G6F4z6IIAz1VrE",
-	"upBQOqqceX4wsmWsL5GPvbz44Rl59fO7kLu4hkZiIkEp89m8ZWiZYkpjGwLX+3/Aw7cOXr5++zAiL1+/",
-	"fYT/nuK/T5CkWTZloPKcvHzx4ZFN665LP+cD/vLFBzPGiw+Pj16++PAUnxvnErvJQZLH5QK1pCg+n5N/",
-	"vPn5IT54LdKcawCJX//y9uXDo1/evnwcDfjfn5mlvXn/48OjN+9/fByRixcv7Tsci6v98v4n+9G1nTjs",
-	"k5HHQxR3EpDsGpKzYCfRgFeXH1UWEDWs2xB3t+z2MmgOR+6tsdUubz+REv5s/tNDJWyAXbX82bxaWisg",
-	"CTU15viz++vexU5sDfpfV/AE5Z6+d8ZQVIh6q52+OLLbZtptDmu3zK+uHp0oTq6Zi66MpSix6FaDKXaD",
-	"FLfsNfBy3R7CKb5m8Fzlp3BUQkhvGqENxqBuB8YSGwgX0GrR+sHKZ0FXSBojLbf1eKxh7cd3RC2Uhhk5",
-	"yHKZGa15NJVDNaUGtEeHFTOHMjrtgE/pNVjLzEQCdngk7nnXB+udtU1hsDh+NYU0IQcj/6djPJEzGWUg",
-	"leA0HfAxMw/yPE0Pz4jlUmQhcklikS2sXs9UhWOimlCzPbmSukwrwpL+gP+dXTsbrS+jiHzOXDdegLkq",
-	"3+bRDPBAldYyqq2pgvK6BW3ADcc0bFIRpvvkAgMkQJHLckdopSIHo3+NIjIKbUSjQ2cymLlMT380Ax7s",
-	"blvbXHhl34R9LtxQp42u5j+JSNUwhxbPoaH9ERnTGUsX7oO52KEYDy+Z1NPItqKMSDYVHCKzd22tcK7U",
-	"87BaqZ+mQ9udPfJANcykiME14fTflWhVfhdTBUOl82QREZBUQTLqD/gz7j6EoB4VKnGBUcVhxzRNQUaY",
-	"jGEbqhYQGEOaqj9MebdoynsbEuP7aM5bO7LL9UfliUMOWx/2NuK82gx8AbauX9/fvfQOxnfaAa9KDNZe",
-	"7vf2tbAVXnNsYIW0bBAkaN+7sK+1tbdz9OXAMGKsjC/Mt6mBh4MxTRUcVhj/ObkUemqrxttGlm1QYQfe",
-	"XxpOgI07M1GGJ7F7M2WFW++0q+weMlINa7f0JKuSRS/MVr5eFbn4tlLz4l7a0oIl7jhucWnkpHcvanu2",
-	"X2aDdnL8ueoG6jRWvZRU5RIiFCvxISZ4nxjUrNYWRb5kpTaDQU5qM/dJY+2Km6tScLMip2cuVmoDHgPK",
-	"M3OWQeKlDiYLvaAouX4eqAZWMlF0oQZ8ZEmdU2ZwmUySDIxUb8Po7TsRYYaeLCKSCoXKgtsAToqiZp/Y",
-	"FvRCT0EOeDEXikep4BNllCwjSUVOLbKV2olz9yfh2GMJgNLWWaVe9gOz5KXGUFbe6uw2Yigetg6xo5DR",
-	"VCg9TMBcyQy7ow/4SDFtFLqRyjOQ10wJiZK1H74sBhcFSrEZzHu/3ZNSpDCyoi4d8FoxJnw+qCtH3huZ",
-	"0slxMk+DfisH1TWbJZNyyZHt62LHcfpweTQurAOoNIySJ4f21lGwJaPf7LV/HHm4cPFSeZr2Bxz7TCek",
-	"jE0hErKUgRO9UaBGcHPqLCgPWso22zewjrJ7mI5tAbgsjhsh5CZMxRSjQ1BPNONLyLB9KjahN2rcQp0R",
-	"llhQSxm/Urbhv5i7sKUgWKZQb1xTGStHDHhMNUyEXPgqfx7zVESuGDfrNpdmVkRVRKYil6oS6aB8qIOK",
-	"0E1lMFJFA75kBVFRuWNS2bArMKksLaB5wjR6YVLfLmcq0kQRNB8MeIlcVpa/pmluVjuhdmAyGuQnJ49j",
-	"w6PxL+jjnY6Misy19XbReOpx3loIkj4xkpPHziKbttS/Hijr1HMv9ImhZ43G83OUv8xP1CxqwOMUqHQ6",
-	"kiHEGrhtPVuBBz8zGiCa1BEz4c2Y5kZWeJxuH0Z4nHip4nTF6tIlcjSay96LXVjLav4cay5Tq6xlaMZR",
-	"G5jKClDfqamMXOTxFHs9uQb8lJuFW3DGlj3u3IuFBuOfobnI7eT05DQySr/hfFZdaIDWv4OuwurmAenB",
-	"+7uPR1+zD+xaotGmiBhsbJ3chN3h/O06GSra2S4zE+4OELoTKEOE6zTqbyE6HxvZ8sgl2C+3M9ocohqD",
-	"TKyuocxeAlG2MDVWSa6XcA1BELmRP46uYMH45MwGl4THgSEr6DsouhtVG7pg869S5Cu76B0opEuKXGgJ",
-	"oAf8hUB5Ilwh45PDgONWV0pSqkGiqK9c5L95p84ziBaiiVC9plfwFkAGue63oEgWE/xRwWI/NTevYJl9",
-	"B7AaYF8RAlTFku4k6W7c1mwGKePQ6s4rmjxh5yYVlfqNipar1kZhFxjk/EWYnRVoxlJwbbQboxeGm8Y6",
-	"NWQn0pDVsvzObIJN/XzXl45OT05XSxHv/THeoomxmKPFXe03/BUb89AcYdSbidVbpzTLgNv7oVWvFOPO",
-	"DiMTkLcnAHkkKoC+FVFcbFCAHztKlQi9RtVoKesFRk/XRGzttS3W+234bIvtdHpsW3Ml1k+3uGI8iUjN",
-	"KhURxTRY28SQSqARqdmmKpkWwBP7B9ovhhnI4RzgqtLZ4I9+BnfhTS0R/NtNjdh1IsPuUy122gJ+o/Ip",
-	"BQCsqJ3i8Xp9z6hI4Zl5YVcdHIqV3kkXh2K23bk1AwFy507NkpntJ/si4P4tCReBKNGecvHeskVQVn1N",
-	"GRDGFUug2lp9znjiDk5X+q36PI2i0a/hBFipst+SO1Dc8731ePoF7kdPLc/nj2KLBQiTJEedqaVHdwXU",
-	"lyTp48/F3/cuneAG2PCVJRQEl9mVUVCjWm05BeG53T5LatOEi8V+ZZkF5cI7+MXK5IIQq3aWXlDLCLQN",
-	"19BVPSIcILEOzlBbWcIs5zLYEWbdssOglHr2kJfwtQP4Cl9FQXC6PRVNzMPb5rvrI70tH/taSj36aIf1",
-	"tQC/x+f+zVvWA/x8q+stlbe0zypLpR8nppqmYpKHCVsBJK2MBvSP3lvJuACFHUcCVsfdeRxgcS/NBMMW",
-	"4imv0YWlrLzNJVpx/Ln4e1XtwvCut/AG+7f3VrWwPK4OWN/MIO5fXiseYHtUuUvmXpKyncYC3N7tr8CU",
-	"krWWvutO1tqALrlaVXXwgwL59TDUW8i8kCKFjcx+t8ySzYWs5sZ4sbtXMCXjRtxLW6qoIRvGqdvsYBbg",
-	"2k1gz7DY5hBHJ7GLDrEjlh1/KqGkNh6EUBsYygWZsskUJNFTysMWQU1M3pzlfeXvZm37MXrhqXyr9q4V",
-	"EOwrJyPMNcBtSDePP5v/VgkXDsZulR60aYxmffdHWVxx9FaUaTn3dUwg7jZuyfrxi7gUySLM4GYSiZGh",
-	"O33yhhf+c7zJiFCSMEUvU0hwUw8U0eIKnBNbwjhXLhWE+qBvF9ue2Rh+R0GfEAWx4Ilqs61sR8TuUPKy",
-	"HGsPFpVvBjUKUc8BEsKJkB7ACFthValRr2saUx6zFfaUfxRPfbu+8Q2dsPZIFqvSaeNUKMYnQ4yNuTe1",
-	"9Nzi72XTOMwF/l1cEpFlQuqcM83au+GX8LvKiuP2fF9lPLe8/Yh5/mz+8GxWAW/RAml14nn82f65uHd+",
-	"zK2h/tvqKVclE23yeXlYt015v92ucjWCvFJSLxHnViuh7QYPblc4LrjyHuTjrxguuy2iDr66heIKbW+d",
-	"1k4B8trDTi7T3lnvGIHDDVWnjD8CTfXUBjwzDkoVsVrm2iSNNWFaQTruB5ZLD7+qqQeEUxzdKFewcPHA",
-	"1yDZeIGBusFYZu0No7wFkaUYEUsUm3DCeGRTj9GAZmPwjDLh4ncDG1u/qmQ3LfE1jaeMQ8m6XBZVLXtD",
-	"OXPdRFKuISEqFpmt+uPXnrEjN0bDLLZyAV5+hBuZ0QSIyyK32dmYrIqh6V6rPnBxwaix2/zsw8ppJU5b",
-	"qc71LndhjIGBnS71iOrXw1iblh1WbTLn6550ZxHUQ4hITDMaM71wloGUjSFexCn0GwJ6m6b6VcirSrAl",
-	"9o6ATxlIZstQmJMS8upIQmqEPJIClZhe1BDW1W8IMGmcFevLVqv3YVw8brBIxLclW5ZS8ftLNTIbD1GK",
-	"sS0wTVNbcrpMhrKVBpj0GUl23lopHZ6UKf/9eotT5ChLc/7crJfg7MHgD8IEKBd5PiMHhlFeaCo1JCHA",
-	"lYRnecJffrxwLYKiagsSBEX/SwJGYZILXAQHWZIGWwWBpkQDDUlCtVNJc5eZwt9k3flgOKL5+Wgs5BGC",
-	"UejjLwGj9Cu10hxNrzDLkkrdJ2/DNEhbnSCXhqpBpmxpKC74UZl9TmNdmS/M9fny8cv/HwAA//8=",
+	"7L3rcttG2jB4K13ct8rUDkTJtpyZSDX1rmM7iSdx7LLsyc6GXqIFNMmOwG6muyGa43LV/toL2Np72PvY",
+	"S/mu5Kt+nm6gAQLgQdTBnvyxRRLo43M+fuolcjaXggmje6efelNGU6bgz2c0mbJnUhglM/s5ZTpRfG64",
+	"FL3TXizkoTZSsZhIQRTTcyk008RMqSEJVWpJ5kxpKWhGUmrooBf1dDJlM2rHMss56532tFFcTHqfP0e9",
+	"F+/oZHWWd1NGFEukSh9ocsWU5lJEZCwVeTk+fEVNMl037s8yoThY09iCLcrx37/9ed1ov8hzu+eu4zgl",
+	"VJDXT3MzJY8IFXrBFOGaCHbFFEnsmaZ2FsX+yLliae/UqJx1zwqjvWVGLZ+ODVOrs5+zRIpUEyPJgnJD",
+	"LthYKkaovuRiQuiEctE954wLPstnvdOHkZ+fC8MmTPU+2xXMqaIzZjxk5EpL1XyisWAfzSiBJ2Iix8RM",
+	"GZkrdsVlrsmcTphdCbeP/5EztexFPUFndkJ8p3IBM/rxZyYmZto7fXR8bJdhDFP23f/zt6eH/wc9/Pfx",
+	"4bejww9/+a9e1HBuL1M2m0vDRLL8iS1X1/uKXjJNKHnz+vwd0XTM7AEqe84DYvei6YyRS7YkC26msBH4",
+	"5kKmS6LYPKNLDd+OudLG3fXZUJiVV6mQZsoUvsk1UWyca5aS/smjRwdnhOKkZDHlGQtG5Jpow7NsKFQu",
+	"hL3KyrvH3x4MyE9sqQlVjOhEzllqd2AHSGiWMUWoSMklmxtAmUcnZCpzpQdD4a8A0b28g+DEDu2RtV3G",
+	"kyeRhRn/+WHj6Y8BQZvBxKI7yag2RDGanuGap1RMWLhHOLyTh48IRzhCVHUPpkRzkZTgtLIXRyHaNvHQ",
+	"QlTDsmdzqczL5/ZpGHdOzbQclcPPI5524tNYqhk1vdNensOTDdOIJMtT9pxlzNgR6ofkficpPuC2rknf",
+	"yNmFNlIwfQDHtoTbp9nCQiPHt9zJxfk8pYalIziouA3x3EsjN1XlvFI2pnlmeqdjmmlWbORCyoxRgRSW",
+	"z7hZ3cAbOmFE83+34nsG7zVO9uQ4sjeFJOmJvadOAhX1XqsJFVwDpX+ZtlydDB66/gW+ocrwhM+pMK0z",
+	"zstn9jChkhNFZzPWPp1/4vqTvUfIObeAs3q3r0W2LCDSYyM1RCpCLYciZsotMGpDhSF9LhLFZkwYmhG9",
+	"FMnBgDwNsF0bOpuzdCgKMmv4jBEOBHChuDFMACW7YImcMU2uuOYXGSOLKROEG02MokLTxK6OJHI240ZH",
+	"hJKZtJMORUYNUxHREigtkhAqCJ3PGVWeQpfYQk1MdMYnU5MticxS2A8VRAqLZ5ZeLYlmTAyG4p0kM641",
+	"EVKwyG5EGcJoMoVt2hVwkRvm+bHd2kQxapg21ekcnwSCKAUbCrvdfK6ZMuRiSWKeWrnCL95OTsyCJ3B8",
+	"U6pmGdMhWa9hWoUM9BoBwT5waI+9ARo+W1By8p19CcSR72j6lv2RMw2on0hhmIA/6XyecZS5jn7XKHiV",
+	"E/6XYuPeae9/OSrFziP8VR/BuC+Ukk7oqMLc01KqYvaZUxJzcUUzno4ULiSOSJwLnc8thWbpaKIs3tnd",
+	"2F/8w/BtHA1F8Q1wzphIFVkYVuzKiYy14Yy8ZAKHw6Ouy8qHgbDctE/3/JEXIj8Xst05U1dM4dZv5zRj",
+	"DVOO4Chj0n9yfHwQWfxdOVQQHSiZMTOVKUE5BtABpKb+yfGTg8FeD+OdlK+oWDro0rd2IJlcjFK5EPEp",
+	"MVKSGRWWxuEiyFjJGVI1mqaKaQ2HNaY8AzlkIg650IjG9pkkkbkwZ06u8zSRkQm/YoKIfHbBlH1ao+C+",
+	"lwOMeqAiHBY6QtdbdZWiPP73gl5RntGLjN3W0RsrdCqqeLYc5eX09iKmDLTHC6qB1tn7iYimJleWotk7",
+	"sPd2RqyAbQXkBS0Y0n051EDqeAbEP93fuQZjN52sm692El7V7toKPFNTn7ueL55b2fPrn25tu1axCIW8",
+	"nfddk+/2fW3B0Jvf2lbwW7HdBNaVm7vyYE97vPE1J2UvPJCx7+bEnGx+kbFZx77n+MRftty/G7dZHgLm",
+	"HRGqydvvn5FvT578lbhpSMoM5Zke9ELFYe9w7Ae+T7SnWNQ+wbBrowCE/oFrkJzPXjCHN5/O+bOMu5XP",
+	"lZwzZTjK3wl8b3W8VWth1Evw3EfUbCrgRz0cao1W6NWJhjnrmvUmg81zNZearTt6PIQ37mFQRa7kZff+",
+	"RJ45+QUV35W5QeKHs+SGzfRmazi3L9m33XBUKbq0n0tFbvMTd7bsygtcmG9Oeo32jVKV/60Hx7lqy4DL",
+	"iQLgKLZZnnXl9CqgUtlFubwPxWrkxe8sMXbpBWQihgNmpSm3K6HZmwBSncmoCrwehuqm3U5r4rUhjGbZ",
+	"63Hv9LetYO1DVFqkelM10lO6HwCacfESX3tYg6aolwv+R87czxZ869fv7nkVANyaOq/sDZ2wVYJiJeyN",
+	"91ISpgZUCIz/cNndiFjbGSyjOkbnZn7lVnNOFDObX3G4+ha6qosha06WqVwIIkXCzsj8ZEEuGZtrIkW2",
+	"JJRMqQZXVPcOqzOsbu6D3V6ecvPiqpHyo4mrkQTTxDS5ZHLN1OkwPz5+nPAU/mcRwWWsfK2X2rAZKLZU",
+	"SLGcyVw77b+q6DYh2zbEb8xZlurVxf5CZ0x7Wxg+5O1/Z86BZqaMK3JFs5yB1lyA7MokddDckGhsQGjW",
+	"shdnNWjj0IppmauErf0df/m0BqhgTXj9TWTBwUx92OoyijupLB5utREFCxjdB0EpAf6OKMp3TLAxN+eG",
+	"mrwBLH+V6pKLySGdMHKBj6JXE/zbRLGE8SumI8LHhIqlBUsm8hkQaykYEnXLUWk2ShRLwevxu7zQjF0y",
+	"pUc0y+SCommWzeaZXM4slaAiHTnrY+URLhI5Y/4ne+dmytRogasc0QkbuVXCzJdCLkJGXsLZsylLLl+K",
+	"BgFzBxFyyrJ0VBNo7AvXEDdn1CTTTZk9WtpDUlDIT1FvJtP1giaexiv76I4Cx10IgsUhNeG+v5TyeNxZ",
+	"7Cr7uUPaSfLbBkKC2yz8gCd/W+MH3OGeayfael4dZ/HKzelRXoqMA9Jf8ZRJK3xPkQhwMUKK0YWMe6Cn",
+	"Hq3viJhWhehVYjqlSD1RCCE0MSBkRMQKtmlgK0+k0PYJJ8brMzLmH1nqvX4YJzDh2jDF0sFQxKWIHkdo",
+	"OUbpPbKPUmJUrg358a2Tc07tGJpBAEhgQ3qgq3FLEfriyugDTeiFzGEPVlay4p/3W3JFwkX4HZxZriAF",
+	"IywDKzY6Oi2soVuBG9LXjJE4sHYN/CPxwYDEcyUTpjUMyrULqXEWhweayIUYCtyVjojOkymhmlBBMFiB",
+	"4PmDXEcUs19xMSFGyuwUIwjs7Fa8WoYngcvklsHRZApmpvrE2tDxmKQS/WEeAwJVCWiAW3oz2AeaUYhE",
+	"ASnTp4pRS82CtTV/Z2VFwDTYdvkZ9+zeaVyFnFpWusoI6Zwm3CybucoubDJlmRUFliO7cMHUriImE6ne",
+	"lJiOc5GCZLCgKh0B5fi0foY7sQllNGF6ZOglawjYeyGUzKxo5KIMqWKE2e8ylkaWkPArZoHc0kSIZBn0",
+	"mphEJUpik1UpmbERVYxurvC/lRl7qhhtIsIQJbDx5elCKO2k+QDAToC9I0mkFn3SaqEq91+CcVSiWg0K",
+	"KsdfHEczIjWB+s6SDpzoToJOSDUK6eXh8fHxWvllQ+qwf2qwatH+8cUL4h4l8KhjuW6JLCW5SJkagAja",
+	"GVMX7dHmt7pO5OqA9ZagSQWPkyJgEpxC6wnPXdKEJqPfdmSiho57wsR2tNiHlIos966EVLcNF5/aidwz",
+	"LsJvH946ut+8MFDH4LUz7ojR9wtrdmOun1vBqbQfeTF2nlEhIKLW0SMwtAmup/BlQkXCrPTSIpSC9tAk",
+	"lWo20iZPl+tXDkPYhYFRI5DMt3wzEOO3enOVMvlhoqqeEGyqGWFh1Jdinpu1GFtzRDs98mLpVckzq/Lh",
+	"nyRjY0OsPsc1yYWPZe1LQVBuiIiQBuO2IM6t6ypqAdD5RcY1RCVRYh8k8GAglBZR1PWbqTse4IcyCwF4",
+	"3gNd6rK6edDqpdVWV/xG5Liq8oLN3zNQU/duN0SAt90WwsAq/OIhO+G0bh5A5X5BNUbDYsScxDDdVNGF",
+	"qDD0rdy+EPrJQqN7uIsQTv2TUbjYJrh8zrThoghT8IhfmnF7UY/O54oJwxOmp3xu5U6Z5cIw5kB/nCuw",
+	"4LI0d4EMUc8oyh3BKGzI7ZbcQjNqOGwgTZuKNYXq1EJB1x7xLjoxy/iEX/CMm+VIXjGleMpGlkngGjZg",
+	"f6gD7rrmKddGqgYMfgEmkZm8YhEiHzfaYgiDaHRwuVR8UF1ksbiiVk/H7g6qVakYb/2BXgmHWy8JV1MW",
+	"NpKF2Zgptfv5A8++1usbMPHi/G9PSY56nmbRbBt4LijdbifSpJuXVCBaTUppCCXwWnZ4tVVEq1xbjXDU",
+	"ttB0Dt1YX+Lkrup7cd27afBbEc019KsqXG+g9op2tjil8zkTLD0jRqZ0ibZwemGZ7Qpb3BN268Ar6oNh",
+	"PFgERt/KVwgmDayqHg/RDpadl9oeHoE647WiE/aqO6yQndoJFJgGUO+9+C3CRjHYHvTvUmS4IxW8fjKB",
+	"9NQESxjIcMVCWhMSmm656J2iQnMvpW1BCb4g3C5XVR3/rbsbyA53x7Vqtlu/diMrEu41LqYGMEY2A8hH",
+	"w5Sg2ds2E2XIt9ALRgBymEgY6DBBkEYfjQXEubRM7fWD2oF8c1I/jsbU8w/ln4PR0eGH//W/mi7me86y",
+	"tEjuqsIXhN00bw9+ArcbJf84f/0LmUsrWqjDjF8ykkpjWErm1EwjQglk/JEiTR99fRhhPGh0sDOtHRHp",
+	"vhxcYPlC0039yGhmpqub0yuYLS/Xg4N7q2kizM1uOcpEZvmsOTiufbdRT8lFk3uvtij7VOSn6D6NYJF7",
+	"oNPhlu+IUuMS/iEvGspe4GWBVzr+I2c5S2OSC8MzQslCqkumiIEqCxbjfpcXEYmdZSF25Q44lgDwlRQy",
+	"FkEFBUFinScJY6kdso/eaSUXYBnAmgG+SoCSiyL4KgKvIGTfsZRwQWIMXYytyjYUGdfGuy4wfUIfQNaj",
+	"f6rv1km0kfM5S6GaBzVyxhPvTcd84XD2aCgoLN1XPxFCGnLBYJ2EGkKzLHTLs9ncLAmkDAOe6vxixi15",
+	"ISnX9vpSItVQuFhtLHNwhmvMFYuJpktNFlO7WauHrixQScN8RpwLH5gopuGaXHmKqT2mItIyw6VGGI9w",
+	"bDnFQyyBgSepsMSEHMNZn5LY/mfZYBpj3IBdLKQm4zDFcZqp1Mwf1Zm9D0pSe5G5ILGT7CFtF+V6uCUS",
+	"F3a4eCg0cEJqyELmWUqm9IqRC0y+XrHG4TE0mXcKNWJDxW0n175ajlQumqfHA9lwdnfRGymL3px8rXyI",
+	"DVWBSy7Sink7CL5olL9mtdgoPFbQ4zRTpULX+PJGho4CdWq2jogsHOgBWHqs5npzdyDT1fizh4E7p/Ry",
+	"Yi6vYySIExvestefr5XIssJhkQhXPA4FHe0VcNh03v4o09HFssWqhEVlFlNZnHtxtKekIdQc/LJNweaN",
+	"MkmB9hseoCMa2z29BUpvlncDSFGEVXoiEHliFBpTCgApyVG5i3D/xT0FoFiShdpV1UwkAVhVqUPlCBr5",
+	"vKX0V5wt9hMRnJalbVbpIfOa2a4+zxuIN94pYmkXc6kGK8oauc9fxlt8fFd7JU2oSJabrm3/aWnBAhpM",
+	"jxUwCOOV3SGVULSrIbA4x50MgevA9FpgeZuwsxUc1G62+wr9jjsPfx+KUEGd7koNKjezj7CRbSBlx2v/",
+	"3LWLt8WYhTjHIDTEovF4zND+JqQZlZ+6rW3/+PWn89VLvmTLarRHTWbPJi1pzFeN31+2JE1dVqJ0A6FC",
+	"N6v9H9ebPi4NMternn0cp24CjCow1gex2296C2rTrdo+G41pTKQsHTGqsmXjyb9iwjSZRNxgXQrRHln6",
+	"jPJsM52Fzni2HPkgovV+e37FxOaPb6nNdKEUHuxP9sm9CQidJSywftCcMUVmMDdZ0EadZe0pQATB7l7V",
+	"+5HU7oTrAACq0OOhroEvBfsPTNTXFScQIHaTJTx+FGfj116prHmyHmHq4XprDPdV9Nny5dvBkm5g7SbT",
+	"20NN+8X+VLdwKDlmWsMFWyBjTHUQ4D1IOY6S35GI47exD/mmi/dsjgrb8pLbRI1rUdjPrcfPxaQonHvj",
+	"Wni6XaBVujtDubbGv2kiMBzi6H7p/C4QeGQPfPP4gr1HMocy573h8eWFrTcQhBkLtTMNwDOwuQUQvi/m",
+	"7/HzdgwK24HzXkCzVmfMkJnUhmj+kcykMFPtcnSLu3A1QkJe6YTXjeIWrpHo0gk6HbCy/nL3xsoLan6n",
+	"LL3c1j5Ye5VtrIkjuVmushth3ZZUNjHroKbpKs7UahWT/tvvn5Fv/nryLfn//78ng0cRFOz76/Gx/fxo",
+	"8Gjw8ODUJWDj884zWwwiUgj+0EMxhTRsrome0jmD8JC4XtguduXfKwUQT0nRoqLJd8qad3LYUBC4f3J8",
+	"fHCKafMu3IRrqIPNxYT0pUIH90HkgvehUnUERXUzKSbg2yZkRjN7VSwFJ7jdre+OIKQhkIQws79A6Ase",
+	"OzzJNY5E1YQNhuKwteazX2ccfsexVrc94HhOtV5IlcaRXU+s2FgxPcU6z3FEYletKVEsZcJwmukYJ6yW",
+	"kvbz2C2AGGtX6cfGEubSnYt9xNUGLlz9UHbZLgBLDMAaCKwBU1Ig6j8iubYn5UICIsI+zi0hcMWa7KBM",
+	"a3ytukZX3NqfhftI9aUv7QTfhBUZFhSvwOVAVIfDZ2A8C7O+iENuppDhgMmX6LxavZyggjYsKAqKbUMl",
+	"BXeKxe5rO4N7Wkx5Mq3EWMCR4GxlEWfSP3n07UFTKefVus1n2DUlDkr9xkVpZhi3rUIx6T85fnxQq1Ps",
+	"1gYVtt2twtREBJWKYStlseJqqeiOlazW7QYYODl+4pC+jq4HEMKSC/ZxzhLDUuLciJ7G4IDVCg61McA3",
+	"2YRjUNUkwIXgM4BV8BkhpTZSCRCWX/u7s0S7+bztU8H+G1Vx+GVUoWJ1ova9Q8WUXbHMEsGIcEHmigtj",
+	"ZyFPz5+9fHkGBUlczYuC0FFDIAh6fa23+goDzpHqZy4wolb/7MdzEtY4Js+poeScqSueMJLIlEUkn8+h",
+	"jxCkrhkMzREpSfmEGzAU1gIVjw+//fDpcfTN58bQxEpF5b3om3s0voaL88alGZtdQKKsbr5WWs0DjyBl",
+	"B1/CtDl95sOvzJSpBdesksKz3lJVl+Fa61+kepS4a96gYtzExyZvVMbwLT7/+UNdRLojrc5Z3HxtSr/1",
+	"YmOVi9tV/VqtpL6l8rUr0O1avyCAgM4pHT2owMEmt193NQWXsO786oZOTGEEIyegCQa7lojkFCzRYv8M",
+	"h96D6lQt9H43ilN1S/tQm/YARptRhwKgmsjD/khNo1aUm0TO2C3YLtNq5m3XFsIk3c++xiJTmyeX3oLZ",
+	"kmequOXdQiGrRcxuI/FzLjX3Rv7qep4zxa9YekrKROiIVPOgIxKmQUfEZUGTIgsa1EKXBt2c365kthl7",
+	"1cxnhm0G8+f4fCP+dJqr1q8k1wa9Bo9HaE3bYlX4LmQ1Tlly2bK+YoZvbmiGOykutcYwvGpWDulDAKoF",
+	"MAR0wEFS1WRYIGTjpTWe8/UtzI587iTd7Icg1pnTWoK4SoiKJ9BQFayLjGWWycVmQdghRawpNR8+Pf78",
+	"m9Vs/mtfcXWOkqzdfUlJNqEf16viVAf5KkQXx9MBR/sQxRxDvyspzG9kHwLYzWDIeglgV0Bug8o/+d0t",
+	"8rsmKTdsS7Rq/AcTHlNU56ooq+rr60A6JVih8yzDbCf7JEuxsKvK2YC8k4QK8vTNy6BGLlgM0WBbq2NL",
+	"+r6UUVh79iCqlrWFpI2ps+zSiWKQDzwUOqwt9ONbMFe7yrOnnWvHxNRwqxGm2MVF5dpiRw3uBlehfLSZ",
+	"M6ZaoB3q1BS1sTaoRbVzuCM1bCTHowuuML11+6CHjWMiEQpawjTgt2slCjGXTL1x+df7EaO5U3gG1Nve",
+	"ZBFzqc0WJroxU4pmI+yasI0CjS+e43t3IlJj6Pa0Oddc5QzrWJtmwkO2oTtQtgCTTEPys0J6SJ3y9GOH",
+	"1INyuIHzQWHiKnB57FIq0JXIlB341DXJJkuZK5LI+bJoxBkuwRJbOXZEDfMCh0LQGZYJ1YSnA/Kig+Kd",
+	"Eb/CmGhDlzqCbUB+KjaM91mwQYnwygr6hWSsIwJVbt3fEqUcHbm4CasQDwX3ofo6KroiZ1ywA0zGzY3d",
+	"DuwZKnS7vGtfNp1r536F9v9Ry71gQ+ULmlxaDpE5Wr2mOlqLxlWhMZ1Bu1XCGgTxulL5BWJGdUaxiocl",
+	"MyiIaEgxA8jfVSlb6QS5pWJ2q7wOKyRuwrzamdX2Acp19tJZeSao63G3AZzX4i6d/QLhoRqH6Xrh/eUb",
+	"/2Qzq9mGwayNj94YM9dgwx7Uy0qDz7tRMSsb2oea+fXh+9bi5WaSUYUSNIlFd0gbCjzfbCsO45s2EdKA",
+	"zQYLqUGzC+fGRNFGbZcxdY28l2qYfEPtqzlj6tBlO3mDP8bG+BS4Mwyu8tLTg+InLgUW5NyuWFbjLv2F",
+	"Byaa4fAv//3b8eG3pH9w+OHTX6NHx81hFG+8LHft+qt3H+G/ccj59rnRUptRyqz46c+q4Zlc6dGcqdGC",
+	"scvqOmSOIUAtuygrcewxBqW42f3mAG7eX2Cb+uiamw39YTeQW1CcVMnJdD63CoyWanPDwF04l2q+pBXD",
+	"e1imsjXbrA7d7jrCq1w9kbYeDDU0uKmEhuLOdsxlCGlLS9FBIMy4equSBpnMu9QgvG36tGWoxibUK+hn",
+	"FxYUGjxpIGQ7UahrkY71DrA7Ix1rllYPv6zidCuSVrCzARc70cZHUdUcAKVth0iBmTFYPz9yVfEI+zhn",
+	"ikOhSgnBsLngZonV4OwDh4plFoVJxqgCeQjSKblZRkVxO2p3QXzgVlbpO1osoBf17HijckL/jZth5Gdo",
+	"jOsqdroPVa9Y010peuVm7mUWzMZYdeeEaq0EtlcadI/FmS2X+rkLKrvax3AxCgqBbVMa5I2SFxmbNXDo",
+	"75+Rb0+e/NVSJ/sESZmhPNOrTU7wh0ZxHUtorg7+Wlh1zagl+A7AOu0SAdCmvnHbhKB2blPLBKENdEVu",
+	"bqPd2YW7BINVZ4nhJmMdXcVXKf77ty+J8yVYVdWyG+irgme7PlvA5UDgxFFXDdw3npk0NQYybOI6WXTC",
+	"th/imX8BzE4twYd32eaylsaxeyfpjyPHwFqmDJsI04+jNMew51FKsXrRBq9xMarWGK79uMOYrckFDnR0",
+	"0em7Ufm/C13KuW2cdlNAZPUqy9Mq76ZhU03n1nQ/bd0gd1SKVrAjIMmbClM+ZIhi7fgizb1V0Com3a3j",
+	"5B4Qv07SNCRDRcRVTtdWB4acqHqWET3894ffsAr66MOnh9E3j5qtZLt2t6wRgYDnnhw36igBuocN+cJ2",
+	"fCcbY36lpd/aBuQlEdhu5ib6sNXMu3bkayAktUZhQZFfMss1JF2CWmMhn4vJIZ0w4l4frHcetxKIkiSs",
+	"LKoTTfehmhQ89a5Uk3Iz+wl0vBH2uy/M25EHd+DDVuz5RjFzc6a+B0zdpBdfzecT8LLf5UVihXQ2mmdg",
+	"W9QsG4+8cwnUAC6gE7PLCNNGMWZGqUyMlfqjnk6mUmYjqUaJzDIGyJvJhGYjmpupVMj5MM+DquWoKfRe",
+	"TMsJICezkT++LbKWVhWNIpH5ignyy4/n5IWYZFSkBFOddGgYYVSbkRyPGD4C6xWpE0lS+5WGqpfKTEfw",
+	"LBXpaCnVpZ5yKL2MPy0wK1rL3D1XfIBfmndwJS/ZW5dRvUKvIBV6BSys6t3QiMVnTY+mfEX9f3K8vt+K",
+	"naqJDL11Acf1rMARTWdcoPW7+DuRUqVcULzRK84WbXfndfxg5DFNrGBkNx/1mFV34K8pdBJJqGIjlyXe",
+	"i3owIdemyERMMi64hbLymXbIOS9ioYtdYf6GTDjNRnau7vfrMcJbimb2HbbnSq/BmoJar5V+Jb5+cjB/",
+	"042vjhQc1JIhMrg6sO39J9+5yLRVsLY4aTbv9usHam2SuLUrbV1ShVtg09lUF7Na2LbR+MsGk0HpqR74",
+	"VlZR8B1WxgsiAIOwv9HMCgARKWL/iuDAa7QqUwwDBbaoMo3Pe2tHpemTMyuHJuba8sFg5as1Rz2/geam",
+	"A7MZVcv1xXgB8Z0Vv7q+6v7KIRuv1JK+VhrsCr7gKa3tau+e1ixRzGzkOwkKZ1S6aGCpGIxtLEvQ9Iop",
+	"ggo0jYdYjFBb9qO/NccxB3OswO/PGFZrplQQKpauFsv8ZEG41jnTEdES29zUirO4aNMpU4xcLMmMa0Mv",
+	"GXackZl3V/RrxXMOsOUMF3OIl6UQtzpjikE4sisY1F8taoJxqut5JZYhqXPIpsvJNVNNollDvGNTs2C8",
+	"1g6Y03MpNGuq0WzPsLyOhtiqOch9vOG2zrE0jAv9deWFyitxrw4aI8JXAKH98DpEkBCSv2NUNXLR2oFV",
+	"tlwZrLJbv4CmQw1CpJqssT8RH3UVARQnVPsevq6VtI/P1nOasDMChbHSsLoKPizcEw2VVejhvz98ehg9",
+	"wgSuoCncf5P/Dr/68KnFHvJeM7WfRPkikq/BrQRFpprtgzeYhOFT19b5fu5PGUof++hSgf3B7WpFtJd7",
+	"22Wid4tNaucdoUb6qP5u1FsobthrkS3LwMSNb73urS+qeJe8EO+hvqe2s96DFQjw8Y4MQLiF/bilOzB+",
+	"qwtaWeQ/sRHI6jFfUBSF17eHz6S2YuKGgusN9ChAu8Oo1bNSPLEBMt1llpu/yR3d2+4q71st4Or9dNxG",
+	"QR8u0IoTAFYQLHfd+Dh3Srtl/dDG2KAJEykUtyTPoPIfuYC8NIX1yMhEUSuzgBb5nf3lUUSeFnVTaiFz",
+	"T46vj2IrGLGlWbILXxpivbFIJr7iKjyGL4LP/GSxUX2IjYriVAbH7DzM99toirYE/M4zWZt+UwdyB8nB",
+	"xXXA4h74nCfjd8Tqio3sJdfGYVkNK/bNiK6LJTsB0o60vINzr4YYybkzNEhMnBzz9s79miW54mZ5bufF",
+	"45c0N9NHq6iHmmBFGdWk/49f30XkRfr8/CkWQP72+Ju/OQPAm9fn78jR1cMjO+AR1rElVijSUKWVcAEK",
+	"mU9gdcV1QfOGxN6pzLAVJaiM2vkEuCL25M+CnGZNcl2Uug0MK0PRNIyZsiVZMMWKarjkBU2mxIIg0pSM",
+	"a6PLVwg3RDAG1VrtcWZyEZiWngWGnNNPqN6iESBPuTnF5qG9t4ziIuBbSInJfONyzPTtF3b4iFRt9NDI",
+	"PKGGZnKSs1MQ0XunPcdr4PC8q5EUj5F+wyDYTFgXQ7zNBbnIs0vXZRjLjiq3VK7I7/JCk37gFNARaV1m",
+	"VLkRd7aEG5g5pJj6FN0Npz1kwhWCjmuo1CnUjXupjhgec3W4yiHbsVsObHXMhoPGbqmuMX2FD5XXdzCo",
+	"5htUFxf+UFnbylvFJQGHi1xVYdgCpEKvGUpxYX/LytN+RQWdMOjpiqcc3tc2sKgYglG4L/cd6QeDHgwK",
+	"u9J7lfVOe1ViUFdVnfGq8dHoT8T6E7H+RKxNESuQF5Cbf/4MobVjifmLwtDElPVLe/OTRVk5W6+EicDv",
+	"vg7GLz+ek2HvjWJzqnwFOEV+lepy2CvvX2MB9SrIgDNA5aAyzKAAxlA0QExUghOT84xBoSPwPNibGQzF",
+	"UDyT4spyXSn0ANsJgG1XC3rJRmDrhZhkfUZ4io3u379/+fzqr2dQcUMbOpvj11Zmefz48bdWGnn/7hnW",
+	"O7IiI/78r3/961+Hr14dPn/uC4lgMwdUc4p467Bbg4sP/svvWgqSyiSfMWHOfKz0UKBfBGUMAAo5HmOX",
+	"TlebJBcpUyTGOOwYe/avdI0g/bh66XE0FOVXWEE/xrIioKB9TBjc5qkjQTg8/F7pa2FHLvtggFfmZ1jr",
+	"HGLClgTVANKPMz7jBpoqwDf2r0BPiA/skcb9UjGPCE8PYiKV3R6cM9xp7J/QXCQsBmjiIlHgiKQZ0UuR",
+	"DIYCpEkq9MIi2aPjh640/s+u10CMhbdevKOT2EmPQuZKk/hlymZzaZhIloc/sWU8IG+evnv2I1whgM5Q",
+	"zJiaWOAyFkWhjcfjb785qA0zPoT+IXEEicpUsZRoo6SYZEt86duHD49PCSULRi+JoROi82Q6FFST+Nej",
+	"Ye/xsBcTwa6YIuBRZfpgQN5jL4iCPxxC0R6EXbgbxcbYJoLiZ8M+GhBpIYGI/PL+56FIplTRxDAFvTRc",
+	"TP77d98f/i2CDgauppcFA0CVC5kuIzcldjGYMprac5V2dd+ckJ/4d6R/8vjhgUc2KD9j34DbIE/rJYWw",
+	"84QUjPgKQv346Zw/gwcG7rv4YECeFjWHhgKLDj3Qfpx+WHUocuX8oTT/AdHMYmStIG5R1Ad2CUdXaBRc",
+	"VYoY+Ro6A/Kr8xTx1WI+XANesrTk177SzFD047KKmtVA46i5mBpWUgvqCk3lArLfp8uDgrBVigrBemfb",
+	"lRIi3ZWEMjY2BIaWY0dr7NSIP+Tk+ATPIVUU1hYUGKKeH7oQrOB8nJ+YEYvmQ1FHXAsaRDGTK6Ht6ZbH",
+	"tXUtJ191idRqOYG9qbkaEllXBsnVsrND+dMHEsLNKRkzi/pwCzhYHyizPThgPJrE1SiTGDHjve9jARHh",
+	"bn2VxiFckxSavWhqcgX5f1IRncmF98iXDTseaHIhc5HqyGquy0Aj9XTvyfFjXDQlsWc0+qjSvcSn/gA5",
+	"rPQc6XMxFK7xyMFZczMiDyGVH4HjtfZLGQzFL9j/JGx+clppfgKMP2UZXZ4RioYB+zNniGB4BnTGhmKF",
+	"XPvWK2jtJdRdHnYgQo084wlzfngnz7yeM0F+sNQMwqDIz/aJhJGrx4PjIBkI5Jr/8X/9v6RJmrEULrAl",
+	"n/aOBw/xbTlngs5577T3eHA8eIxuZKxReTRYsCw7BKJ+9PviUg9+d8mEEwwoKe70pZXwfmAGOmxDvAsE",
+	"E8Aoj46PvZzmwpTq7aDQ1DBls7XZeDA+iH91jzrwgl/ZBfmJLck5M471PXn4VytfBsah3ulvH4KwHqxM",
+	"nl9kPCGXbOnEuium+HhZNQ/1op6hEw3xAbmZ9j7YUY8wIPDfXYfyIzxyk8fiZmg4mPfzDXavJGyTa5LP",
+	"g10WG9Fur5aHLDu3aoV8LjAJ8A52a6dfgjrx5Phx2zDFuo586uGmB5RQ4ZomFb2a+hX66CjbQdchWqF2",
+	"zg+d8tN6mFZMLWQOjVoftvjRrVV0ykeOfrbibO9ztPbBZ2gH3+DJ98ggzy1/hOdBXfwjZ5Ac4WjVqjOh",
+	"vNN1gZAfbhBmiqME90QjBQGVQI5DfXeAyiNIbTuDU2mE/m1V3/7wuQJt9tZbFe6QAAUQ9MGVcGr2LzkW",
+	"aIVsHTRRe6AJxgVGrl+ZZR6XjM01Sp5WQCdTqqcDci5RvAFGB/LDUAhJaqzN6gouRslzXWnV/YwuyULm",
+	"WUouWPkIzm0FaGSslugOBXJFOzMydi9Kc02mVM0ypvWpa6eG+rhgULPT6hTIPKs4hIaj4up7RcrtdzJd",
+	"7h+0nBf2c9XtVJTEqkD2w/1Pb0Xgc4z1bIBvXFw6KLoG4hXEVttnVGkCQicvZCYLBQMMeE8ZZlBbdbRt",
+	"Ne6xI3jmc9Tzmuy654vn3JJvD9XesonVjlStomzfitR4NgSaWIINTyTsoBX9Vqn60Sc656MiWvezS3li",
+	"piEY8IUr9wr37zRkDTpC1TnlKMET323PSfWKYeMqizXw5IPiCqEqrmuO+4RYBR1SPCAF3MqbIV4NVpAH",
+	"00GqyFMB4ZOmojrY6rB363cJNKFykx3Usk166djsDXCiJiy1FLvcws74d9u49AMzGx9+TY4BIcJqHKUM",
+	"UcGdXp2WbiVReNTMU24Oy1SPdonLPvji6j9G5GoZkrosuHKgNckGHQNhRtS1R6qnVOxvwNqR7TjcWMlZ",
+	"89F3RKi1DWbk9kPdqPRcoMV68Rldl4hre2cEgbe0SXIO524Vne0zAdcuHQwQtdQoSCN/0Q0dkMHPBhwc",
+	"P8sxsG7XuHdAnhY2/mOymDIIoYPy8AYdRvjWgmqCpvN+te/2wYA8rUgBK22FQQNdukQKt+ehmHGRG6YP",
+	"TkFG5tpb3p2foaXnMVgBX7S7UlZ6gqMh3wQ9kb3t7ZScHB8PxUpeTGS/b11ARE4efRs2SY7Ik+PHQ9Fq",
+	"rrO/H9d6DjdpAniB75z3/Sa0gGr2rIWucKyPh4vF4tDi8WGuMiYSmWIE8G6Db6BgHLdKZ9ifAFw3cDeA",
+	"pCf4QjeCAjx8R9NiIVHv5NG3G773TspXVCzdu3pjIw28/D5osbwNSYGXzwE6XI2mDlOPlyJrKF6A/UGz",
+	"BbDqrW6lIYdhn/e/F63dPUa65K4YLUqQboAOlrILPFAVK+fbh62+Bi4AUngp6vlu4COpbgZbdAfrqPaU",
+	"d4upfVmMTwRbkDnl6ow43SMYGvqFS3WpQVtCj9xcMc2EQe8e0B9LjpSjpiHdtGcFlcIw2q40oZOCltaX",
+	"3tD93q2/EB6dH7Wm8fadfwXa+WNre6rJj+/evSHfUc2TA3/QFcWQi7OiO/2MLomgSskFDOSjWDCqB6ho",
+	"YHrh2hPSB46GfvPXE0tDnwweHgzI95YoOIpg11EQXWiHrs/Qss31UNjLnRtoTiIH5GnQ9Bs9R+hLEa59",
+	"9BXNcoa1GLUdV864sS+HK3g8eHhwNhT2UnCIQi90/OKsnESjecATeJJKhh1TLOMCdsEnQiqwxAxFEF4Q",
+	"kcWUGqA3XrsNes5HLvqg6p+pHtMjaBE/FKEr324prpNrDwDPaDJlh8+kMEpmp0TIQ7A7xZGje2FUw2Ao",
+	"gCXVORXp0+CEZ1xr8FQG5xSVCaBSkRnNLH239NUD1xB4NQTTz+wj9iaB+sJ7VE3YmYuMCNvBx66vuz21",
+	"g8jx0eb29p6dVlNW7coXyi4LyIid0NOQqE4QhsLntObovI8Ieui9eCGVky2QbzTn1FrwEqxYbKXFPqzx",
+	"YblGRKdVVk/6is3BRkXGlGe5Yjoic4zRtUCM8a/wRZoqpvVZ1SN4ALJCu2eP9Fcft4tdKzu81Dq/UdGh",
+	"kvO9Z8mhNvamgsM+9+XyipuUhiow1cwdFSReZ/eAh/2zMNXOEs0ebbMlvWrafh0lTosQlNxMIZ/G+XAp",
+	"zyzhpsIjqXsQqvUContbPh0Kj7j+EWxGtRpP7jLUdz3wX+S5Jan2xH799dfDp+WSG2ycMfBVq4pls78P",
+	"e/OTxbAXY+Xt0iURbttrKiVTLlnCUCBPOHPtFHAcbgjGURgd7pIEvB43XN5cXYP+/JXJs+cuL6HveWtV",
+	"RWsXZ7GcfLel7Jl75kuxkhWRmXsykd2A1a3ICtyMuOANlEk1q5WnsiVxV0mgArGVw7FtuQ9k4Rq6k0DU",
+	"d/OKlNGjbttW8wY3X8sFG0uI69xsMV22sVs2i+ENrDeJuY3v3y2yEj7eZBTzx95XuYC8o6De+0GblcyT",
+	"gG7nMoYWQ83FsY9A9EM/0MSXpXOBYKR/bticcGEkxiR9c/jwEVkwdqkj8gMz5KX95eTwm/C7c3vrLCWP",
+	"Dh+TFHoaFmGDJJ9Dg0P+kWBf3YNBiwsYL2prWhW4uH9iyx7C0v7lP1zd3XiP3cl0OIy/aB/waqZEDUPe",
+	"ZFajcTjSCP9Vnnj0qei18rkrEKqAuBsmPm1ORFzl/XEgrqNU4EHsuoZNHIdhG5xrOA0hAhJTf6v3ioLG",
+	"rsRkDBH3W1ARCOQ/hLX8ZTfGBPPdrtL35YJlI31wWV0eNEkfrHFBisVBF9EoY+ADWlErOgAGq6dg2juF",
+	"hIijRF/FmAVYGBApeXb+TzLmGYtIXI46sI9G9abB8O6YZ2C00yxjiRmKvk9sQfELYtpRCqRkLjUkuJ8R",
+	"lwZTGvcsICwPIkwfKEyzZcAjyjjUIq/hM4ZGGm0UozOWDshLq43JLJ8Jl/AxlRAm6VIJ7cqD7cQYXhYV",
+	"sUiQXXNKYp5GpEDuiFSj16ufw0aPkevrZJePVQ5HUrhCh5n7oFG+gL+LthXwaeFSCkTlE4xMNYyT8QnH",
+	"YPmRvGJK8ZS5H+PBUDxjWebCiS/YxOWHk/jvcUTiv9h/Du0//1tstXhDL7C3TkKV4vZI0egOhzZXbMw/",
+	"Fs67B3FQ4m4o9NzejZ4yZiBaSbvIf43ZNX2qXSIEy7JgNboYzadxCDDOQzKDvSSp7I9WyxZD4a5LsZm8",
+	"cvZbXNWAPPXmOriGwwVdkiR3GeeJFIJBCECwZLwuyDDJwNaMNll79Rivbt8Mej2v6p4vSrT6UtTPkDVd",
+	"W1FcqRF626pncQGF9nmTalYxm9O0op4nk9UxmtgNkh6r9IQ0J8xNoi5fjCi5wLQdwfBvR06beqN0KHsB",
+	"db4bfa9cQJtyF7Cldv0uRpiILYbGnn4692SRyGaJhCen8YDATWWQgzVlyaUOSSTpI6fAChmIDw+cMSBq",
+	"LtZPFlCss5qK7cuM23s6Iy5ikmboISMnjx6FbW5UbjkmRjjHXfSa+C98djvkVB2UmZ26pI7B6iGxTZP+",
+	"yfG3hRmSazLOs+zAuejCfDx/VOC8HQonU0iRsPbw5RdhSdv7qL4WC7wbDbY8n/9YJRYq6IOnzp5FNbEU",
+	"QG1VsaqQgBVp9ehT2J2wU9ENwfPmOUCbXlHWrv6yNF5BworVbfR5reJb6yV5/YDZVlA4MooK1BY09qK+",
+	"vbW1cirPncj/+L//n5LG2g9YyRz+LIT7GHxicSHex6TvslCRF7iCTy5nVQwFFP+HNHGeZWxCM2KlYJSq",
+	"kfBbeRmb0DnfPWhvWSYXGPKiB+SVvAKmJAOGORQNbBIKm9A5TeCDxlRR+6rVyVx1Jz8/lH7wigE3aD/H",
+	"uJ/ESNXEVN4V93cNxrK1KWNHdC8Xe9tmjM0pTlCPwF7LF2TbeGWhKCRBhEIwiwWkjI9Zskyg7l8Xz3Al",
+	"gdrD3t7PM0lTiyqg7slxka8uxyBSQSdCtBqAXYJClvtEyVyk5Hd54Yquu9JD3Jxh4GxpG3l0/KjMu7Yv",
+	"9Is6GqckWOPRJ55+jg8ih6+u5TPWEcqFBeyhiH948W71naJsDQWzicqFxkImEEEG0VI0xZQ5NH3AqJds",
+	"bpz7GYqwoMWkLIRul8pEigXrLbXxOUAzuvR1ZexDA/LSFXOYccNScrHEIYs0e6fXwGLgIdKP35z8Onr5",
+	"6s3rt+9Gr57+76Pv/vXuxXkckScPH5FX/Ds7hoO1M3Ly8DG5YEspoAxThEFLOIkbzt4URC77tFeM7hOy",
+	"KLmRMppmXDBU/SmUBCA5XD32ZSuC4vyRxYWp67SqggXSu1PfotI6EeplVviHuiBDcbGE+lApVCNRlxF5",
+	"9vbn7wksyJ4wrPaPXNrTS8Aq42uOJHI2ozrCH7XlC8FLipUxd3DfVmIvFMqwhoKOA+uWRZ9n5/8k7CNc",
+	"C6Cedkasmtc4GoqqvQrCqaCGY0TGdMazpftgCftIjkcXXJlphIFdEZlPpWBRWUp+KJzmNKoavmg2wmSH",
+	"yNebGLmcZohp89+VFUYiu1X8MqGajbTJ02WEFaVA0QNzI5iUuCauhYsHGqt06aLpEReTjB3ilQ3F0zcv",
+	"rQppX5LCKJqADohE190zKJhyRrl4oHGsA9DzStio1WQdCpmbQjXztbewRlUQ+s4+0sRgaiskjuJYQlbG",
+	"GpCXAq2tQwEEizoohMEdmBbWUXs3JGPU28RcdiuGXiKx4HY2gsVF0JaG4ZlwduCMtYOkfpYkw2RMzI2V",
+	"C2e6wINfKe/CxqaYBjAsnsmUxackxlTamHBLJgwCQq4xENcOizQwDqEvJn0rF/E0PrCDgz3uDAqj2CGK",
+	"oSyS4HZ0RC7ZEu/dvlYG9NgZpu6cwaRiqceCa0YulkNRm9UZKdx7D3TlPs58RaXY1eLQhH3kGgSigpGI",
+	"bDkYCjwvnmIIUWZFreBOnGkcAA/bk8e5cOU90AR6kc/m9lqJK5IxGIqYGjnjyd+hQs6pI9IITXauMeWZ",
+	"Ls2VQNGRMGIFEa4B+w0TZ+URDMVESnhfk4yKFKzdF1hDydcxKqbwZZMw8tMeNKABtLEein4juzpytbYO",
+	"BiRO1XKkcoEbKIwyFnlxhTgdMrcF5GAXudquIHXkLhsiQQHgimOLYHeIRDBcQeTtQUC0QcGXy8J6lfqn",
+	"Dl2hJprOL1yIMjcWXrXMrliKJWyGwltX7LCnBf8EBIJweCjbQ1Kuobg8iPiIOkEINz7jAuSioYD7A8F+",
+	"tVCLD3r3M4250sZ7C7zAjdYwbanAJVsWtuyhKDLY8WIOghjoajRak8Xn5Wy+j2iFqMki6vs+Vz1FDOsD",
+	"tEXeFF2N2lS3slNQyRIbS/Q2W59n2HEztOQ6OdiVRQ/64xVfIFkqiqVvMZ1DiuYZXVnn1caFLQmOQCC2",
+	"G6pTa2o2bRe68QUXFOZvsEiv044e7U07Qgj9h7xo045+lxdWqGL5iu0ttKc1vvdAk/dvfx6sjdTcp65U",
+	"rXhaU5MgAsmqJWUJ1EAp8grQh6j38XB+sjj0zs/DC7hcuIqqsnT0Cf+omdbqDgVP34R0WYNBHVFfQuvk",
+	"+CTyAg2WpfKiCXDJ1XioH5jZlbzAay+f927U17MJZO3dr9J5/U8LxxECZ4Pe2AQOHXfuGHTr1b8GDcSo",
+	"JXhDgXG6imQQ610YqwopAUQIEBbRX16KUigpgGra5Cn2HMyqK062tQKzXJCHZ3bMX55DuANqglZmhuEO",
+	"okA7G4o+CrTecwsqmtUBQSbCHLaFyzGBDWCxvrUxD5aJ+qCHMsLBZxR5ucIrZDEcA36KyIxpTSeQ8+EC",
+	"GsCPU4RApDIIbmjzMiMoYjrsNbAl2r9P+uYREHa9lbv1aajDw224y/B3UdfiBd7ltt5VuI7bpQDvEKp1",
+	"4EN2yNeJ+EVJy844+pflY/cxlmEdmIsky1P23LWxaZOSrrC7w70Nfyia0W6II/7Oit62N4qRfrbuQPM7",
+	"ijYowbwt2gAvn7NqsEGj4hP0ZL2Xru5igXfj6i7P5z/Y1Q16a712cgGFWPSKOILTAoUrFProU/H3unJd",
+	"P6O1jxIjZxfaWHbWj10bL1dK+QBFcb0UCdiYXSk/zdiAAKXcsAIXUtVrIEXFTbeudpej4TdLRhrvFGd2",
+	"pQHs9WKADLD6VjrSFo8QHtfNk+Q2LaWMHPtyghGkYO1Ue62bP0SgGw2/3xc+3GwEfsC07yAI/4uGzy66",
+	"j6ZkK3R1R+I3UPsibezQNSzYZ0j+yuBfRWT+yq46A/Tx6S0D9MPooEqMv8v2lAK6BwjB0hETRcg++Dah",
+	"XoyL6E//DLy/hcD7Vx4gXjkU+npV1gKav4qAfbivWwnWr4LI3iL2V0jRfgP370h5LlOZ3a7adOjiwbU6",
+	"dPX876siXV3l3WjTtZP6j1WpYfuEOmAkRla16xYobJOqjj7BH/dOjb4uXnxdunSVnrTp0itndktc4+vV",
+	"qmt0fK1W7XHpRjXqvaLGzarVdeniDnTrLx9UuxPdZ9g4sEu73pIPHEHc2SEXaypK2adeinuoVNxoDSHc",
+	"9QZFhPwh3pGs6iDjgS5Xch8IW4co7I723pb9weXdUd0fdzY3LvWuksYVMIqCPF/BFr5kOTavPIMejvgk",
+	"xBQLSd6//dkXWpcLcbuhYlu4qIplQ5TqzDHXtUS0m0q+cs98vZaXG6is5wJYt2HwP9lXOvtaXLEmwKuF",
+	"ed6oEHIvAwIcEO/LknG/LRh3abn4MwjAwdpGRPXoU2HRvY+GiT8NEpsbJG7eEPGnAaLJDXLTFogvwPJw",
+	"hxaHr9DSgAbnbU0NoXzYLSu/rjz5pZQK20pYDbfYLbIqNqm3YutuOTRB7t4mpad6lNTztjpXmupn9vmG",
+	"6tDPqGZWEWRQ7OGKEc2oSqa+drudsS017Y/O3m0zLorPt1saOryX9badCkjvnUlXRm8X3GUNW4oO1pXv",
+	"10nt4cbvq+wernFrCX5Ngf6VodObvc7Gfpw4cz1PvuNOm0jr0aeaJt5ZB6p2702ItfnJvf7p9nHA1WPa",
+	"8MC2hexwdy/T3lqJ6HpodItyUZXQbScd3R+A6BRUqkDRLa/shlhHrofzxtLMK/f8f5SrZDueikd6P1gr",
+	"FIfC9RiVa+PaMCQyy+iFVDdObLaDwqNP+MeqqaTeVHMmr9gqWG7UKtyqLnAWEIgIbdJw1sEd8EvcCaFu",
+	"RVj/rXo9pM+9cGIObvCuovaD+l1ywbHZXMboVVAlqVxmISfX1Xh3oddW4/MG6vQ0TfcBBXcJAU/TtLh+",
+	"iIDa6fI9nuUmkbOOCPNY59pQLiDwOc3ZCHvg/P3503cvYnB8aeIHsVrQQqpL331vPldQ4YbpKZ+7Oj6P",
+	"D6GP5TeH0AeFBKOjE4qMaZZpkubMd9uxM0HQpMO+JTOFfc5ZMVkKhZVwEVQxrP4ic0NykTGtSczRoTNy",
+	"5lFXZUYqX7MnHUHFFSghDJWtoEDMDuH1fhlfRVS930xnMP0eIuhTpg0X1AWBs8RIFRE2m2dyyVRElLRH",
+	"G4TZ80yBRh95+GHp6PEIO+uMMOmi8SdX/QtD84ufv2l/85vVN/8M27/JsP3Xnh59vU7j/UfY1+rWXnu8",
+	"AB03tpk9D95pTy6QaDXr9ka35RE0MqJ702HNQe7e0gg87d1/2f+CRd2N171g1P0AznRre7dCQumo/+/5",
+	"QYwN3i6Aj704//4pefnz25C7uFbfcqKY1vazfQuKSnJtoEGnq9YyFOFb/Rev3jyMyItXbx7Bvyfw7xMs",
+	"egNsykLlGXnx/P0jTOuuSz9nQ/Hi+Xs7xvP3jw9fPH//DTw3zhVUTGJpnpQLNIqC+HxG/vn654fw4JXM",
+	"cmEYU/D1L29ePDz85c2Lx9FQ/PDULu31ux8fHr5+9+PjiJw/f4HvCGg78Mu7n/Cja8h6MCCxx0MQd1Km",
+	"+BVLT4OdRENRXX5UWUDUsG5L3N2y28vFORy5t8ZWXN7dREr4s/lPD5XAALtqY4BFteh8QBJqaszRJ/fX",
+	"vYud2Bn0v6zgCSo8fe+MoagQ9VY7fXFkN8202xzWbplfXKcGWZxcMxddG0tRYtGNBlPsBylu2Gvg5bo7",
+	"CKf4ksFznZ/CUQmpvGmENhiDuh0YK2ygUtS1zaL1PcpnQbFdmgAtx3o8aFj78S3RS23YjPTnuZpDBeqy",
+	"5nh8UDFzaKvTDsWUXjG0zEwUYyk0/MXnXYf4t2ibgmBx+GrKspT0Y/+nYzyRMxnNmdJS0Gwoxtw+KPIs",
+	"OzglyKXIUuaKJHK+RL2e6wrHpFg7t2J7cmXEudGEp4Oh+IFfORutbzCCdeahmHpRw9oUgTsPdGktoyZ2",
+	"zQDqFrShsBzTskmsDX4OARJMk4tyR2ClIv34jziqFfY+cCaDmcv09EczFMHudrXNhVf2VdjnqnX9O2x0",
+	"9WL+ZK+1/Mm+SvmTrkr+Q/G0qbp8VKjEBUYVh40luyNIxsDSnwUEQnOFP015N2jKexMS4/tozts4sgvQ",
+	"Ay4AkQM7J91EnFebgS/A1s07X7qX3rJxR2zc/jNYqsRg4+V+h68VlT9aYwMrpGWLIEF87xxfawjtey2y",
+	"pacvfcuIoWektN9mFh76UCT9oML4z8iFNFPsJkEvtOvq1niFMPDdpeEE2Lg3E2V4Evs3U1a4dVXEfUaT",
+	"KTt8JoVRMlsn68LD/tnbV8kwI9WydqQn8ypZ9MJstR/BmsjFN5WaF/fSlhYscc9xiysjp717Uduz/TIb",
+	"tJOjT1U3UKex6oWiOlcsArESHoL2PxY1q7VFgS+h1GYxyElt9j5pYlzbP10KbihyeuaCUhsTCQN5ZsHn",
+	"LPVSB1eFXlA0IzwLVAOUTDRd6qGIkdQ5ZQaWyRWZMyvVYxg9vhMRbunJMiKZ1KAsuA3ApCBq+u5N0FZg",
+	"KIq5QDzKpJho1zpnFjm1CHsYEufuT8Oxx4oxkLZOK53kHtglr7RMR3mrsw+vpXjQVBdHIfFUajNKmb0S",
+	"+1UcDUWsubEKXazzOVNXXEsFkrUfviwGFwVKsR3Me7/dk0pmLEZRlw5FrRgTPB/UlSPvrEzp5DiVZ0En",
+	"4n51zXbJpFxyhB2PcRynD5dH48I6GFWWUYr0AG8dBFsS/4bX/iH2cOHipfIsGwzFObY2KmNTsIUcc6I3",
+	"CNQAbk6dZdqDloYGOSDLguwepmMjAJfFcSOA3JTrhEJ0COiJdnzfOAjaIFg1bqlPCXft1jIuLrGjF5EL",
+	"F7YUBMsU6o3veARyxFAk1LCJVEtf5c9jno6gdY3GuAW7IqojMpW50pVIB+1DHXQEbiqLkToaihUriI7K",
+	"HZPKhl2BSdfij+YpN+CFyXwjaeiVQ8B8MBQlcqEsD72/dEQmFAcm8TA/Pn6cWB4Nf7EB3GlsVWRhyhYP",
+	"Dg9db6UBsZKTx04dNsmqdTjDFwbE0rNG4/kZyF/Q7QlbKbkeY6Ajuf5UdveyCg9+ZjBANKkjdsLrMc2t",
+	"rPAw3V0Y4WHilYrTFatLl8jRaC57J/dhLav5c9BcptdZy1zrmM1NZQWo79VURs7zZApd0PEEEgqNJxGc",
+	"oZm1O/diocH4p2AuqjXBsZwP1YUGaP2BmSqsbh+QHry//3j0zbwQm4lG2yJisLFNchP2h/M362SoaGf7",
+	"zEy4PUDoTqAMEa7TqL+D6HxkZctDl2C/2uh7e4hqDDJBXUPbvQSibGFqrJJcL+FagiBzK38cXrIlF5NT",
+	"DC4JjwNCVsB3UPT9rrY6hrb4pcgH4St0NmOkr4EuaXJuFGNmKJ5LkCfCFXIxOQg4bnWlJKOGKRD1tYv8",
+	"t+/UeQYxUjYRqlf0kr1hTAW57jegSBYT/FnB4m5qbl6yVfYdwGqAfUUIUBVLupOku3Hb8BnLuGCt7ryi",
+	"/Tn0NNdRqd/oaLVqbRR2gQHOX4TZoUAzVlIYq91YvTDcNNSpIXuRhlDL8jvDBJv6+W4uHZ0cn6yXIt75",
+	"Y7xBE2MxR4u72m/4CzbmvSj70YLeOqXzORN4P7TqleLC2WFUytTNCUAeiQqgb0UUFxsU4MeeUiVCr1E1",
+	"Wgq9wODpmsidvbbFer8On22xnU6PbWuuxObpFpdcpBGpWaUiorlhaJsYUcVoRGq2qUqmBRMp/gH2i9Gc",
+	"qdGCsctKZ4M/+xnchje1RPCvNzVi34kM+0+1KBDx1mv9FQCwpnaKx+vNPaMyY0/tC/vq4FCs9Fa6OBSz",
+	"7c+tGQiQe3dqlszsbrIvAu7fknARiBLtKRfvkC0yjeprxhnhQvOUORposeSBnUKk7uDs96VO6/M04JsM",
+	"W/ZjpcpBS+5Acc/31uPpF3g3emp5Pn8WWyxAmKQ56EyhPaUN1Fck6aNPxd/3Lp3gGtjwhSUUBJfZlVFQ",
+	"o1ptOQXhud08S2rThIvFfmGZBeXCO/jF2uSCEKv2ll5QywjEhmvgqo6JYCxFB2eoraxglnMZ7Amzbthh",
+	"UEo9d5CX8KUD+BpfRUFwuj0VTczD2+a76yO9KR/7Uko9+miHzbUAv8dn/s0b1gP8fOvrLZW3dJdVlko/",
+	"TkINzeQkDxO2AkhaGw3oH723knEBCnuOBKyOu/c4wOJemgkGFuIpr9GFpay9zRVacfSp+Htd7cLwrnfw",
+	"Bvu376xqYXlcHbC+nUHcv7xRPMDuqHKbzL0kZXuNBbi521+DKSVrLX3Xnay1AV1yva7q4HvN1JfDUG8g",
+	"80LJjG1l9rthlmwvZD03hovdv4KpuLDiXtZSRQ3YMEzdZgdDgGs3gT2FYpsjGJ0kLjoERyw7/lRCSTEe",
+	"hFAMDBWSTPlkyhQxUyrCFkFNTN6e5X3l73Ztd2P0glP5Wu1dayDYV04GmGuA25BuHn2y/60TLhyM3Sg9",
+	"aNMY7fruj7K45uhRlGk5901MIO42bsj68Yu8kOkyzODmCoiRpTsD8loU/nO4yYhQknJNLzKWwqYeaGLk",
+	"JXNObMXGuXapINQHfbvY9jnG8DsK+oRolkiR6jbbym5E7BYlL+RYd2BR+WpQoxD1HCABnEjlAYzwNVaV",
+	"GvW6ogkVCV9jT/ln8dTX6xvf0gmLR7Jcl06bZFJzMRlBbMy9qaXnFn8vm8ZBLvDv8oLI+VwqkwtueHs3",
+	"/BJ+11lx3J7vq4znlnc3Yp4/mz89m1XAW7ZAWp14Hn3CP5f3zo+5M9R/XT3lqmSiTT4vD+umKe/X21Wu",
+	"RpDXSuol4txoJbT94MHNCscFV74D+fgLhstui6iDr26huELbW6fFKZi68rCTq6x32jsC4HBD1Snjj4xm",
+	"ZooBz1wwrYtYLXttiiaGcKNZNh4ElksPv7qpB4RTHN0ol2zp4oGvmOLjJQTqBmPZtTeM8obJeQYRsUTz",
+	"iSBcRJh6DAY0jMGzyoSL3w1sbIOqkt20xFc0mXLBStblsqhq2RvamesmigrDUqITOceqP37tc37oxmiY",
+	"5bs8u3RBhWAQfHb+T6sH/fIcLnrMM6YjonJhZ76gyeVEyVyklsGHc7gBGsbHyggAXBEc1IymjLgsdcz+",
+	"hmRYCH33WnvfxR2DRQDzvw8qt5E6bag619vchUkGBny60oNqUA+TbVp2WBXK3p970p11UG8hIgmd04Sb",
+	"pbM8ZHzMkmWSsUFDwHDTVL9KdVkJ5oTeFOzjnCmOZS7sSUl1eahYZoVIkjGqIH2pIWxs0BDA0jgr1K+t",
+	"VgeEuHvYYJHojyVhVlL9Bys1OBsPUckxFrCmGZa0LpOtsJIBVz7jCeetleoRaVlSYFBvoQoca2XOn5v1",
+	"Hpg9GPxBmGDlIttnpG8Z8bmhyrA0BLiSsK1O+MuP564FUVRtcQKg6H9JmVXI1BIWIZgqSQ9WWaAZMYyG",
+	"JKfaCaW5i03hz8JwAWY5rv35cCzVIYBRGENQAkbpt2qlaYZeQhYnVWZA3oRpllj9IFeWarK5xtJTQorD",
+	"MrudJqYyX5hL9PnD5/8ZAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -192,7 +192,8 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, env Env) er
 	}
 	// Background jobs start now and stop after the requests have drained, before the pool
 	// closes (this defer runs before db.Close's; the normal path stops them explicitly).
-	runner, err := jobs.New(db, jobs.Config{Workers: cfg.JobWorkers, IdempotencyTTL: cfg.IdempotencyTTL, Log: log})
+	runner, err := jobs.New(db, jobs.Config{Workers: cfg.JobWorkers, IdempotencyTTL: cfg.IdempotencyTTL, Log: log,
+		Imports: services.Imports})
 	if err != nil {
 		return err
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/p4w-nhs/p4w/internal/app"
 	"github.com/p4w-nhs/p4w/internal/config"
 	"github.com/p4w-nhs/p4w/internal/domain"
+	"github.com/p4w-nhs/p4w/internal/jobs"
 	"github.com/p4w-nhs/p4w/internal/pgtest"
 	"github.com/p4w-nhs/p4w/internal/postgres"
 	"github.com/p4w-nhs/p4w/internal/service"
@@ -110,6 +111,26 @@ func NewOn(tb testing.TB, cfg config.Config, logTo io.Writer) *Env {
 	tb.Cleanup(srv.Close)
 	return &Env{URL: srv.URL, DB: db, DBURL: cfg.DatabaseURL, Config: cfg, Services: s, Routes: e.Routes(),
 		HTTP: &http.Client{Transport: &contractChecker{tb: tb, next: http.DefaultTransport, router: router(tb)}, Timeout: 30 * time.Second}}
+}
+
+// StartJobs starts a background job runner on the test's database, as `p4w serve` does, for
+// tests of work done in the background (imports). It stops when tb ends, before the pool
+// closes (cleanups run last registered first). Other tests run none, so that no background
+// statement disturbs what they count.
+func (e *Env) StartJobs(tb testing.TB) {
+	tb.Helper()
+	runner, err := jobs.New(e.DB, jobs.Config{Workers: 2, IdempotencyTTL: e.Config.IdempotencyTTL, Imports: e.Services.Imports})
+	if err != nil {
+		tb.Fatalf("build job runner: %v", err)
+	}
+	if err := runner.Start(context.Background()); err != nil {
+		tb.Fatalf("start job runner: %v", err)
+	}
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = runner.Stop(ctx)
+	})
 }
 
 // System returns a context acting as p4w itself, for setting up test data.

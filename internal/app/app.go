@@ -11,11 +11,14 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/p4w-nhs/p4w/api"
 	"github.com/p4w-nhs/p4w/internal/auth"
 	"github.com/p4w-nhs/p4w/internal/config"
 	"github.com/p4w-nhs/p4w/internal/httpapi"
+	"github.com/p4w-nhs/p4w/internal/jobs"
 	"github.com/p4w-nhs/p4w/internal/postgres"
 	"github.com/p4w-nhs/p4w/internal/service"
+	"github.com/p4w-nhs/p4w/internal/tabular"
 )
 
 // Services are the use cases, built on one database.
@@ -34,6 +37,7 @@ type Services struct {
 	Vacancies     *service.Vacancies
 	Interviews    *service.Interviews
 	Timeline      *service.Timeline
+	Imports       *service.Imports
 	Keys          *auth.KeySet
 	Tokens        *auth.Tokens
 }
@@ -54,18 +58,27 @@ func NewServices(cfg config.Config, db *postgres.DB) (Services, error) {
 	vacancies, interviews := postgres.NewVacancies(db), postgres.NewInterviews(db)
 	placements, outcomes := postgres.NewPlacements(db), postgres.NewOutcomes(db)
 	now := func() time.Time { return time.Now().UTC() }
+	queue, err := jobs.NewQueue(db)
+	if err != nil {
+		return Services{}, err
+	}
+	contract, err := tabular.NewContract(api.Spec)
+	if err != nil {
+		return Services{}, err
+	}
+	accounts := service.NewAccounts(service.AccountsDeps{
+		Tx: db, Users: postgres.NewUsers(db), APIClients: postgres.NewAPIClients(db), RefreshTokens: postgres.NewRefreshTokens(db),
+		Throttle: postgres.NewThrottle(db), Organisations: orgs, Audit: audit, Tokens: tokens,
+		AccessTTL: cfg.AccessTokenTTL, RefreshTTL: cfg.RefreshTokenTTL,
+	})
 	return Services{
 		Organisations: service.NewOrganisations(service.OrganisationsDeps{Tx: db, Organisations: orgs, Audit: audit}),
 		Programmes: service.NewProgrammes(service.ProgrammesDeps{Tx: db, Programmes: programmes, Organisations: orgs,
 			Audit: audit}),
 		Participants: service.NewParticipants(service.ParticipantsDeps{Tx: db, Participants: participants, Organisations: orgs,
 			Mentors: mentors, Records: postgres.NewErasure(db), Replies: postgres.NewIdempotency(db), Audit: audit, Now: now}),
-		Accounts: service.NewAccounts(service.AccountsDeps{
-			Tx: db, Users: postgres.NewUsers(db), APIClients: postgres.NewAPIClients(db), RefreshTokens: postgres.NewRefreshTokens(db),
-			Throttle: postgres.NewThrottle(db), Organisations: orgs, Audit: audit, Tokens: tokens,
-			AccessTTL: cfg.AccessTokenTTL, RefreshTTL: cfg.RefreshTokenTTL,
-		}),
-		Audit: service.NewAuditTrail(service.AuditTrailDeps{Events: audit, Reads: db}), // a long read: on the replica, if any
+		Accounts: accounts,
+		Audit:    service.NewAuditTrail(service.AuditTrailDeps{Events: audit, Reads: db}), // a long read: on the replica, if any
 		Cohorts: service.NewCohorts(service.CohortsDeps{Tx: db, Cohorts: cohorts, Programmes: programmes, Organisations: orgs,
 			Audit: audit}),
 		Enrolments: service.NewEnrolments(service.EnrolmentsDeps{Tx: db, Enrolments: enrolments, Cohorts: cohorts,
@@ -85,6 +98,8 @@ func NewServices(cfg config.Config, db *postgres.DB) (Services, error) {
 		Timeline: service.NewTimeline(service.TimelineDeps{Tx: db, Participants: participants, Enrolments: enrolments,
 			Cohorts: cohorts, Placements: placements, Matches: matches, Interviews: interviews, Vacancies: vacancies,
 			Outcomes: outcomes}),
+		Imports: service.NewImports(service.ImportsDeps{Tx: db, Store: postgres.NewImports(db), Queue: queue, Accounts: accounts,
+			Organisations: orgs, Contract: contract, Audit: audit, Now: now}),
 		Keys:   keys,
 		Tokens: tokens,
 	}, nil
@@ -162,6 +177,7 @@ func Handler(cfg config.Config, db *postgres.DB, s Services, log *slog.Logger, d
 	return httpapi.New(httpapi.Config{
 		CORSOrigins:        cfg.CORSOrigins,
 		BodyLimit:          cfg.BodyLimitBytes,
+		ImportMaxBytes:     cfg.ImportMaxBytes,
 		IdempotencyTTL:     cfg.IdempotencyTTL,
 		TokenRatePerMinute: cfg.TokenRatePerMinute,
 		TrustProxyHeaders:  cfg.TrustProxyHeaders,
@@ -185,6 +201,7 @@ func Handler(cfg config.Config, db *postgres.DB, s Services, log *slog.Logger, d
 		Vacancies:     s.Vacancies,
 		Interviews:    s.Interviews,
 		Timeline:      s.Timeline,
+		Imports:       s.Imports,
 		JWKS:          s.Keys.JWKS(),
 		Drain:         drain,
 	})

@@ -26,6 +26,7 @@ type Config struct {
 	RequestTimeout     time.Duration // P4W_REQUEST_TIMEOUT: a whole request's work
 	CORSOrigins        []string      // P4W_CORS_ORIGINS, comma-separated
 	BodyLimitBytes     int64         // P4W_BODY_LIMIT_BYTES
+	ImportMaxBytes     int64         // P4W_IMPORT_MAX_BYTES: the file of one import, which has its own limit
 	IdempotencyTTL     time.Duration // P4W_IDEMPOTENCY_TTL
 	ShutdownTimeout    time.Duration // P4W_SHUTDOWN_TIMEOUT
 	// P4W_DRAIN_DELAY: on SIGTERM, how long readiness answers 503 while requests are still
@@ -63,6 +64,7 @@ func Load(getenv func(string) string) (Config, error) {
 		RequestTimeout:     r.duration("P4W_REQUEST_TIMEOUT", 10*time.Second),
 		CORSOrigins:        r.list("P4W_CORS_ORIGINS"),
 		BodyLimitBytes:     int64(r.integer("P4W_BODY_LIMIT_BYTES", 1<<20)),
+		ImportMaxBytes:     int64(r.integer("P4W_IMPORT_MAX_BYTES", 512<<20)),
 		IdempotencyTTL:     r.duration("P4W_IDEMPOTENCY_TTL", 24*time.Hour),
 		ShutdownTimeout:    r.duration("P4W_SHUTDOWN_TIMEOUT", 20*time.Second),
 		DrainDelay:         r.delay("P4W_DRAIN_DELAY", 5*time.Second),

@@ -22,6 +22,7 @@ var Settings = []Setting{
 	{"P4W_REQUEST_TIMEOUT", "10s", "how long one request's work may take"},
 	{"P4W_CORS_ORIGINS", "", "comma-separated browser origins allowed to call the API"},
 	{"P4W_BODY_LIMIT_BYTES", "1048576", "larger request bodies answer 413"},
+	{"P4W_IMPORT_MAX_BYTES", "536870912", "larger import files answer 413"},
 	{"P4W_IDEMPOTENCY_TTL", "24h", "how long an Idempotency-Key is remembered"},
 	{"P4W_DRAIN_DELAY", "5s", "on SIGTERM, how long requests are still served before the listener closes"},
 	{"P4W_SHUTDOWN_TIMEOUT", "20s", "then how long requests in flight may finish"},

@@ -74,16 +74,17 @@ const (
 	ScopeParticipantsWrite  = "participants:write"
 	ScopePrincipalsAdmin    = "principals:admin"
 	ScopeAuditRead          = "audit:read"
+	ScopeImportsWrite       = "imports:write" // bulk imports, and reading their jobs
 )
 
 // roleScopes says what each role may do within its reach.
 var roleScopes = map[Role][]string{
 	RoleViewer:      {ScopeOrganisationsRead, ScopeParticipantsRead},
-	RoleCoordinator: {ScopeOrganisationsRead, ScopeParticipantsRead, ScopeParticipantsWrite},
+	RoleCoordinator: {ScopeOrganisationsRead, ScopeParticipantsRead, ScopeParticipantsWrite, ScopeImportsWrite},
 	RoleOrgAdmin: {ScopeOrganisationsRead, ScopeOrganisationsWrite, ScopeParticipantsRead, ScopeParticipantsWrite,
-		ScopePrincipalsAdmin, ScopeAuditRead},
+		ScopePrincipalsAdmin, ScopeAuditRead, ScopeImportsWrite},
 	RoleNationalAdmin: {ScopeOrganisationsRead, ScopeOrganisationsWrite, ScopeOrganisationsAdmin, ScopeCatalogueWrite,
-		ScopeParticipantsRead, ScopeParticipantsWrite, ScopePrincipalsAdmin, ScopeAuditRead},
+		ScopeParticipantsRead, ScopeParticipantsWrite, ScopePrincipalsAdmin, ScopeAuditRead, ScopeImportsWrite},
 }
 
 // ScopesOf returns the scopes of role, or none for an unknown role.

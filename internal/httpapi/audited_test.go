@@ -300,6 +300,16 @@ var auditedCases = map[string]func(t *testing.T, w writesWorld) []auditedWrite{
 		d.refused, d.refusedStatus = deleteRequest(w.bCoord, "/v1/vacancies/"+id), http.StatusNotFound // out of trust B's reach
 		return []auditedWrite{d}
 	},
+	// --- imports: the job's submission (its rows are audited by the job, imports_test.go) -------
+	"createImport": func(t *testing.T, w writesWorld) []auditedWrite {
+		file := "organisation_id,given_name,family_name,date_of_birth\n"
+		return []auditedWrite{{
+			do:     postRequest(w.coord, "/v1/imports?kind=participants&dry_run=true", file, "Content-Type", "text/csv"),
+			status: http.StatusAccepted, actor: w.subject(t, w.coord), org: w.a.ID.String(),
+			refused:       postRequest(w.coord, "/v1/imports?kind=participants&mode=bogus", file, "Content-Type", "text/csv"),
+			refusedStatus: http.StatusBadRequest,
+		}}
+	},
 	"createInterview": func(t *testing.T, w writesWorld) []auditedWrite {
 		vacancy, who := w.env.MustCreate(t, "/v1/vacancies", w.client, vacancyBody(w.a.ID)), w.trustA.participant(t)
 		body := func(vacancy string) string {

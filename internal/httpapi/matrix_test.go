@@ -131,6 +131,9 @@ var roleScopeMatrix = []matrixRow{
 	{matrixCells{Y, Y, Y, Y, Y, N, N, N}, "getParticipant", "GET /v1/participants/{participant_id}", "participants:read"},
 	{matrixCells{N, Y, Y, Y, N, Y, N, N}, "updateParticipant", "PATCH /v1/participants/{participant_id}", "participants:write"},
 	{matrixCells{N, Y, Y, Y, N, Y, N, N}, "eraseParticipant", "DELETE /v1/participants/{fresh_participant_id}", "participants:write"},
+	{matrixCells{N, Y, Y, Y, N, N, N, N}, "createImport", "POST /v1/imports", "imports:write"},
+	{matrixCells{N, Y, Y, Y, N, N, N, N}, "getImport", "GET /v1/imports/{import_id}", "imports:write"},
+	{matrixCells{N, Y, Y, Y, N, N, N, N}, "listImportErrors", "GET /v1/imports/{import_id}/errors", "imports:write"},
 }
 
 // matrixBodies are the request bodies, by operation; {name} stands for the caller's value.
@@ -162,6 +165,7 @@ var matrixBodies = map[string]struct{ contentType, body string }{
 	"updateMentoringMatch": {"application/merge-patch+json", `{"planned_end_on":"2030-10-03"}`},
 	"createCheckIn":        {"application/json", `{"held_on":"2030-06-10","minutes":30,"mode":"video"}`},
 	"makePeerMentor":       {"application/json", `{}`},
+	"createImport":         {"text/csv", "organisation_id,given_name,family_name,date_of_birth\n"},
 	"createVacancy":        {"application/json", `{"organisation_id":"{organisation_id}","employer_name":"Matrix {unique}","role":"Porter","closing_on":"2030-07-01"}`},
 	"updateVacancy":        {"application/merge-patch+json", `{"band":"Band {unique}"}`},
 	"createInterview":      {"application/json", `{"vacancy_id":"{vacancy_id}","participant_id":"{participant_id}","held_on":"2030-06-20"}`},
@@ -231,6 +235,7 @@ func TestMatrixOfRolesAndScopes(t *testing.T) {
 			"enrolment_id":        matrixEnrolment(t, env, writer, cohort, participant),
 			"signin_email":        signinEmail,
 			"signin_password":     principalsPassword,
+			"import_id":           uuid.NewString(), // none: an allowed call answers 404, a refused one 403
 		}
 	}
 	trustVars := records(trust.ID, orgAdmin, coordinator)

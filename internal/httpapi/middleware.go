@@ -36,13 +36,17 @@ func withRequestID(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // deadline bounds the work of each request: the database calls it makes are cancelled when
-// it passes, and answer 503.
-func deadline(d time.Duration) echo.MiddlewareFunc {
+// it passes, and answer 503. Requests exempt (an import's upload, which streams a large file
+// for as long as the client takes to send it) have no deadline.
+func deadline(d time.Duration, exempt func(echo.Context) bool) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		if d <= 0 {
 			return next
 		}
 		return func(c echo.Context) error {
+			if exempt(c) {
+				return next(c)
+			}
 			ctx, cancel := context.WithTimeout(c.Request().Context(), d)
 			defer cancel()
 			c.SetRequest(c.Request().WithContext(ctx))

@@ -35,6 +35,9 @@ type Config struct {
 	// RequestTimeout bounds each request's work: past it the database calls are cancelled and
 	// the request answers 503. Zero: no bound.
 	RequestTimeout time.Duration
+	// ImportMaxBytes limits the file of one import (POST /v1/imports), which BodyLimit and
+	// RequestTimeout do not: a large file is streamed, and may take long to upload.
+	ImportMaxBytes int64
 }
 
 // Deps are the services and stores the HTTP layer calls.
@@ -57,6 +60,7 @@ type Deps struct {
 	Vacancies     *service.Vacancies
 	Interviews    *service.Interviews
 	Timeline      *service.Timeline
+	Imports       *service.Imports
 	JWKS          []byte // the public keys, as GET /.well-known/jwks.json serves them
 	Drain         *Drain // flipped on shutdown; nil: the server never drains
 }
@@ -106,7 +110,7 @@ func New(cfg Config, deps Deps) (*echo.Echo, error) {
 	if cfg.TrustProxyHeaders {
 		e.IPExtractor = echo.ExtractIPFromXFFHeader()
 	}
-	e.Use(withRequestID, accessLog(deps.Log), m.middleware, recoverPanics(deps.Log), securityHeaders, deadline(cfg.RequestTimeout),
+	e.Use(withRequestID, accessLog(deps.Log), m.middleware, recoverPanics(deps.Log), securityHeaders, deadline(cfg.RequestTimeout, isImportUpload),
 		limitHeaders)
 	if len(cfg.CORSOrigins) > 0 {
 		e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
@@ -118,7 +122,8 @@ func New(cfg Config, deps Deps) (*echo.Echo, error) {
 			MaxAge:           600,
 		}))
 	}
-	e.Use(perAddress(cfg.TokenRatePerMinute, 10), middleware.BodyLimit(fmt.Sprintf("%dB", cfg.BodyLimit)),
+	e.Use(perAddress(cfg.TokenRatePerMinute, 10), middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
+		Limit: fmt.Sprintf("%dB", cfg.BodyLimit), Skipper: isImportUpload}), limitImport(cfg.ImportMaxBytes),
 		authenticate(deps.Accounts), negotiate)
 
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))

@@ -76,6 +76,13 @@ func TestEveryRouteKeepsTrustsApart(t *testing.T) {
 	if participant.ID == "" || len(aUser.Data) == 0 || client.ID == "" || cohort.ID == "" || enrolment.ID == "" {
 		t.Fatal("setting up trust A's records failed")
 	}
+	importRes := env.Do(t, http.MethodPost, "/v1/imports?kind=participants&dry_run=true", aCoordinator,
+		"organisation_id,given_name,family_name,date_of_birth\n", "Content-Type", "text/csv")
+	var imp struct{ ID string }
+	importRes.Decode(t, &imp)
+	if imp.ID == "" {
+		t.Fatalf("trust A's import: %d %s", importRes.Status, importRes.Body)
+	}
 	aID, pID, uID, cID := a.ID.String(), participant.ID, aUser.Data[0].ID, client.ID
 	coID, eID, plID, oID := cohort.ID, enrolment.ID, placement.ID, outcome.ID
 
@@ -174,6 +181,20 @@ func TestEveryRouteKeepsTrustsApart(t *testing.T) {
 		"GET /v1/interviews/:interview_id":               {{"/v1/interviews/" + interviewID, "", hidden(404)}},
 		"PATCH /v1/interviews/:interview_id":             {{"/v1/interviews/" + interviewID, `{"result":"offered"}`, hidden(404)}},
 		"DELETE /v1/interviews/:interview_id":            {{"/v1/interviews/" + interviewID, "", hidden(404)}},
+		"GET /v1/imports/:import_id":                     {{"/v1/imports/" + imp.ID, "", hidden(404)}},
+		"GET /v1/imports/:import_id/errors":              {{"/v1/imports/" + imp.ID + "/errors", "", hidden(404)}},
+		// An import is a job of the submitter's own organisation, whatever its file names (a row
+		// naming trust A's organisation is refused by the job: imports_test.go).
+		"POST /v1/imports": {{"/v1/imports?kind=participants&dry_run=true", "organisation_id,given_name,family_name,date_of_birth\n" + aID + ",X,Y,2000-01-01\n",
+			func(t *testing.T, r apitest.Response) {
+				var job struct {
+					OrganisationID string `json:"organisation_id"`
+				}
+				r.Decode(t, &job)
+				if r.Status != http.StatusAccepted || job.OrganisationID == aID {
+					t.Errorf("status %d, job of organisation %s: %s", r.Status, job.OrganisationID, r.Body)
+				}
+			}}},
 	}
 	// Routes that hold no organisation's records, and why.
 	shared := map[string]string{
@@ -198,6 +219,9 @@ func TestEveryRouteKeepsTrustsApart(t *testing.T) {
 				var headers []string
 				if r.Method == http.MethodPatch {
 					headers = patch
+				}
+				if r.Path == "/v1/imports" {
+					headers = []string{"Content-Type", "text/csv"}
 				}
 				at.check(t, env.Do(t, r.Method, at.path, attacker, at.body, headers...))
 			})

@@ -57,6 +57,9 @@ func (v *validator) operations(idempotent echo.MiddlewareFunc) map[string][]echo
 			validated.Security = &openapi3.SecurityRequirements{}
 			route := &routers.Route{Spec: v.doc, Path: path, PathItem: item, Method: method, Operation: &validated}
 			ops[op.OperationID] = []echo.MiddlewareFunc{v.check(op, route)}
+			if streamed(op) {
+				continue // its handler reads the body as a stream, and keeps its own idempotency (imports.go)
+			}
 			if op.Parameters.GetByInAndName(openapi3.ParameterInHeader, "Idempotency-Key") != nil {
 				ops[op.OperationID] = append(ops[op.OperationID], idempotent)
 			}
@@ -73,6 +76,9 @@ func (v *validator) check(op *openapi3.Operation, route *routers.Route) echo.Mid
 		AuthenticationFunc:      openapi3filter.NoopAuthenticationFunc, // checkSecurity does it
 		SchemaValidationOptions: v.doc.GetSchemaValidationOptions(),
 	}
+	if streamed(op) {
+		options.ExcludeRequestBody = true
+	}
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			req := c.Request()
@@ -86,7 +92,10 @@ func (v *validator) check(op *openapi3.Operation, route *routers.Route) echo.Mid
 			if err := checkSecurity(req.Context(), v.doc, op); err != nil {
 				return err
 			}
-			if req.ContentLength != 0 && req.Body != nil && req.Body != http.NoBody {
+			if err := checkStreamedType(op, req); err != nil {
+				return err
+			}
+			if req.ContentLength != 0 && req.Body != nil && req.Body != http.NoBody && !streamed(op) {
 				body, err := io.ReadAll(req.Body)
 				if err != nil {
 					return err // too large, or the client went away

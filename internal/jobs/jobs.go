@@ -37,6 +37,8 @@ type Config struct {
 	// shorten it (River's scheduler works in whole seconds: at least one).
 	HousekeepingEvery time.Duration
 	Log               *slog.Logger
+	// Imports runs import jobs; nil: this runner works none (they wait for one that does).
+	Imports Importer
 }
 
 // HousekeepingPeriod is how often expired replies, refresh tokens and sign-in failures go.
@@ -65,6 +67,11 @@ func New(db *postgres.DB, cfg Config) (*Runner, error) {
 	workers := river.NewWorkers()
 	if err := river.AddWorkerSafely(workers, &housekeeping{db: db, ttl: cfg.IdempotencyTTL, log: log}); err != nil {
 		return nil, fmt.Errorf("jobs: %w", err)
+	}
+	if cfg.Imports != nil {
+		if err := river.AddWorkerSafely(workers, &importWorker{imports: cfg.Imports}); err != nil {
+			return nil, fmt.Errorf("jobs: %w", err)
+		}
 	}
 	client, err := river.NewClient(riverpgxv5.New(db.JobPool()), &river.Config{
 		ID:      clientID(),

@@ -262,6 +262,66 @@ func (e HealthStatus) Valid() bool {
 	}
 }
 
+// Defines values for ImportJobKind.
+const (
+	ImportJobKindParticipants ImportJobKind = "participants"
+)
+
+// Valid indicates whether the value is a known member of the ImportJobKind enum.
+func (e ImportJobKind) Valid() bool {
+	switch e {
+	case ImportJobKindParticipants:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ImportJobMode.
+const (
+	ImportJobModeCreate ImportJobMode = "create"
+	ImportJobModeUpdate ImportJobMode = "update"
+	ImportJobModeUpsert ImportJobMode = "upsert"
+)
+
+// Valid indicates whether the value is a known member of the ImportJobMode enum.
+func (e ImportJobMode) Valid() bool {
+	switch e {
+	case ImportJobModeCreate:
+		return true
+	case ImportJobModeUpdate:
+		return true
+	case ImportJobModeUpsert:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ImportJobStatus.
+const (
+	ImportJobStatusFailed    ImportJobStatus = "failed"
+	ImportJobStatusQueued    ImportJobStatus = "queued"
+	ImportJobStatusRunning   ImportJobStatus = "running"
+	ImportJobStatusSucceeded ImportJobStatus = "succeeded"
+)
+
+// Valid indicates whether the value is a known member of the ImportJobStatus enum.
+func (e ImportJobStatus) Valid() bool {
+	switch e {
+	case ImportJobStatusFailed:
+		return true
+	case ImportJobStatusQueued:
+		return true
+	case ImportJobStatusRunning:
+		return true
+	case ImportJobStatusSucceeded:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for InterviewResult.
 const (
 	InterviewResultNotOffered InterviewResult = "not_offered"
@@ -712,6 +772,42 @@ func (e VacancyStatus) Valid() bool {
 	}
 }
 
+// Defines values for CreateImportParamsKind.
+const (
+	CreateImportParamsKindParticipants CreateImportParamsKind = "participants"
+)
+
+// Valid indicates whether the value is a known member of the CreateImportParamsKind enum.
+func (e CreateImportParamsKind) Valid() bool {
+	switch e {
+	case CreateImportParamsKindParticipants:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CreateImportParamsMode.
+const (
+	CreateImportParamsModeCreate CreateImportParamsMode = "create"
+	CreateImportParamsModeUpdate CreateImportParamsMode = "update"
+	CreateImportParamsModeUpsert CreateImportParamsMode = "upsert"
+)
+
+// Valid indicates whether the value is a known member of the CreateImportParamsMode enum.
+func (e CreateImportParamsMode) Valid() bool {
+	switch e {
+	case CreateImportParamsModeCreate:
+		return true
+	case CreateImportParamsModeUpdate:
+		return true
+	case CreateImportParamsModeUpsert:
+		return true
+	default:
+		return false
+	}
+}
+
 // ApiClient defines model for ApiClient.
 type ApiClient struct {
 	ClientId       string             `json:"client_id"`
@@ -1012,6 +1108,62 @@ type Health struct {
 
 // HealthStatus defines model for Health.Status.
 type HealthStatus string
+
+// ImportError defines model for ImportError.
+type ImportError struct {
+	Column  string `json:"column"`
+	Message string `json:"message"`
+	Row     int    `json:"row"`
+}
+
+// ImportErrorPage defines model for ImportErrorPage.
+type ImportErrorPage struct {
+	Data       []ImportError             `json:"data"`
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+}
+
+// ImportJob `status` is `queued` until a worker takes the job, `running` while it reads the file,
+// then `succeeded` (every row was read; refused rows, if any, are counted in `failed` and
+// listed under errors) or `failed` (the job stopped: an atomic import with a refused row,
+// a file that cannot be read at all such as an empty one, or a submitter disabled or
+// revoked since; `failure` says why, and an atomic import wrote nothing). `progress` is
+// the share of the file read, from 0 to 1. The counters are of rows: `rows_read` every
+// record read, `failed` those refused; in a dry run `created`, `updated` and `unchanged`
+// say what would have been.
+type ImportJob struct {
+	Atomic     bool                         `json:"atomic"`
+	Created    int64                        `json:"created"`
+	CreatedAt  time.Time                    `json:"created_at"`
+	DryRun     bool                         `json:"dry_run"`
+	Failed     int64                        `json:"failed"`
+	Failure    nullable.Nullable[string]    `json:"failure"`
+	FinishedAt nullable.Nullable[time.Time] `json:"finished_at"`
+	Id         openapi_types.UUID           `json:"id"`
+	Kind       ImportJobKind                `json:"kind"`
+	Mode       ImportJobMode                `json:"mode"`
+
+	// OrganisationId The submitter's organisation, whose record the job is.
+	OrganisationId openapi_types.UUID           `json:"organisation_id"`
+	Progress       float32                      `json:"progress"`
+	RowsRead       int64                        `json:"rows_read"`
+	StartedAt      nullable.Nullable[time.Time] `json:"started_at"`
+	Status         ImportJobStatus              `json:"status"`
+
+	// SubmittedBy The caller who submitted the job: user:<id> or client:<id>.
+	SubmittedBy string    `json:"submitted_by"`
+	Unchanged   int64     `json:"unchanged"`
+	Updated     int64     `json:"updated"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+// ImportJobKind defines model for ImportJob.Kind.
+type ImportJobKind string
+
+// ImportJobMode defines model for ImportJob.Mode.
+type ImportJobMode string
+
+// ImportJobStatus defines model for ImportJob.Status.
+type ImportJobStatus string
 
 // Interview defines model for Interview.
 type Interview struct {
@@ -1701,6 +1853,9 @@ type IdempotencyKey = string
 // IfMatch defines model for IfMatch.
 type IfMatch = string
 
+// ImportID defines model for ImportID.
+type ImportID = openapi_types.UUID
+
 // IncludeDeleted defines model for IncludeDeleted.
 type IncludeDeleted = bool
 
@@ -1869,6 +2024,35 @@ type CreateEnrolmentParams struct {
 type TransitionEnrolmentParams struct {
 	// IfMatch The ETag last read; the change is refused with 412 if the record changed since.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// CreateImportParams defines parameters for CreateImport.
+type CreateImportParams struct {
+	// Kind The kind of record the file holds.
+	Kind   CreateImportParamsKind  `form:"kind" json:"kind"`
+	Mode   *CreateImportParamsMode `form:"mode,omitempty" json:"mode,omitempty"`
+	DryRun *bool                   `form:"dry_run,omitempty" json:"dry_run,omitempty"`
+	Atomic *bool                   `form:"atomic,omitempty" json:"atomic,omitempty"`
+
+	// IdempotencyKey Makes a POST safe to retry. The same key with the same body replays the first answer;
+	// the same key with another body is refused (422); a retry while the first is still
+	// running is refused (409). Keys are scoped to the caller and kept for 24 hours.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// CreateImportParamsKind defines parameters for CreateImport.
+type CreateImportParamsKind string
+
+// CreateImportParamsMode defines parameters for CreateImport.
+type CreateImportParamsMode string
+
+// ListImportErrorsParams defines parameters for ListImportErrors.
+type ListImportErrorsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // ListInterviewsParams defines parameters for ListInterviews.
@@ -2776,6 +2960,64 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/enrolments/{enrolment_id}/transitions (the `TransitionEnrolment` operationId).
 	TransitionEnrolment(ctx context.Context, enrolmentId openapi_types.UUID, params *TransitionEnrolmentParams, body TransitionEnrolmentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateImportWithBody Start a bulk import
+	//
+	// Uploads a file of records of one kind and starts a background job that imports it; the
+	// answer is 202 with the job (`Location: /v1/imports/{id}`), whose status and counters
+	// `GET /v1/imports/{id}` reports as it runs. The body is read as a stream and kept in the
+	// database until the job ends, so any replica may run the job. It is limited by the
+	// server's import body limit (`P4W_IMPORT_MAX_BYTES`, 512 MiB by default; 413 beyond it),
+	// not by the limit of other requests, and no request deadline cuts a slow upload short.
+	//
+	// The body is `text/csv`: a header row naming the columns, then one row a record; a UTF-8
+	// byte order mark, CRLF line ends and quoted cells holding commas, quotes or line ends are
+	// accepted. The
+	// columns of `participants` are those its CSV export writes: `id, organisation_id,
+	// external_ref, given_name, family_name, date_of_birth, email, phone, postcode,
+	// benefit_status, referral_source, consent_processing, consent_hr_sharing,
+	// consent_case_study, erased`. Every cell is checked by the rules of the single-record
+	// API (this contract's schemas, then the domain's rules); a row naming an organisation
+	// out of the caller's reach is refused exactly as one naming no organisation. In a CSV
+	// file a column the header does not name leaves the stored value as it is on update; an
+	// empty cell of a named column clears it. A row of an erased participant is left as it is.
+	//
+	// `mode`: `create` inserts, refusing a row whose `external_ref` (or `id`) is taken;
+	// `upsert` inserts or updates, keyed by `id` when the row has one and otherwise by
+	// `external_ref` within the row's organisation; `update` changes existing records only.
+	// A row identical to the stored record is counted `unchanged` and bumps no version.
+	// `atomic=true`: any refused row fails the whole job and nothing is written; otherwise
+	// good rows land, in batches, and refused rows are reported by row number
+	// (`GET /v1/imports/{id}/errors`). `dry_run=true` checks everything and reports what
+	// would be created, updated or left unchanged, writing nothing.
+	//
+	// The job runs with the reach and scopes of the caller who submitted it, resolved again
+	// when it runs: the job of a user since disabled, or of an API client since revoked,
+	// fails. An `Idempotency-Key` returns the job first started with it (the same key is never
+	// a second import), whatever the body.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/imports (the `CreateImport` operationId).
+	CreateImportWithBody(ctx context.Context, params *CreateImportParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetImport An import job's status and counters
+	//
+	// A job of another organisation answers 404, as one that does not exist.
+	//
+	// Corresponds with GET /v1/imports/{import_id} (the `GetImport` operationId).
+	GetImport(ctx context.Context, importId ImportID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListImportErrors The rows an import refused
+	//
+	// One entry for each thing wrong with a refused row, in row order: the row's number as a
+	// spreadsheet shows it (the CSV header is row 1; in NDJSON the line number), the column
+	// (empty for the row as a whole) and what is wrong. With `Accept: text/csv` the answer is
+	// a CSV file of every error, with the columns `row, column, message` (`limit` and
+	// `cursor` do not apply).
+	//
+	// Corresponds with GET /v1/imports/{import_id}/errors (the `ListImportErrors` operationId).
+	ListImportErrors(ctx context.Context, importId ImportID, params *ListImportErrorsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListInterviews List interviews within reach
 	//
@@ -3921,6 +4163,94 @@ func (c *Client) TransitionEnrolmentWithBody(ctx context.Context, enrolmentId op
 // Corresponds with POST /v1/enrolments/{enrolment_id}/transitions (the `TransitionEnrolment` operationId).
 func (c *Client) TransitionEnrolment(ctx context.Context, enrolmentId openapi_types.UUID, params *TransitionEnrolmentParams, body TransitionEnrolmentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewTransitionEnrolmentRequest(c.Server, enrolmentId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateImportWithBody Start a bulk import
+//
+// Uploads a file of records of one kind and starts a background job that imports it; the
+// answer is 202 with the job (`Location: /v1/imports/{id}`), whose status and counters
+// `GET /v1/imports/{id}` reports as it runs. The body is read as a stream and kept in the
+// database until the job ends, so any replica may run the job. It is limited by the
+// server's import body limit (`P4W_IMPORT_MAX_BYTES`, 512 MiB by default; 413 beyond it),
+// not by the limit of other requests, and no request deadline cuts a slow upload short.
+//
+// The body is `text/csv`: a header row naming the columns, then one row a record; a UTF-8
+// byte order mark, CRLF line ends and quoted cells holding commas, quotes or line ends are
+// accepted. The
+// columns of `participants` are those its CSV export writes: `id, organisation_id,
+// external_ref, given_name, family_name, date_of_birth, email, phone, postcode,
+// benefit_status, referral_source, consent_processing, consent_hr_sharing,
+// consent_case_study, erased`. Every cell is checked by the rules of the single-record
+// API (this contract's schemas, then the domain's rules); a row naming an organisation
+// out of the caller's reach is refused exactly as one naming no organisation. In a CSV
+// file a column the header does not name leaves the stored value as it is on update; an
+// empty cell of a named column clears it. A row of an erased participant is left as it is.
+//
+// `mode`: `create` inserts, refusing a row whose `external_ref` (or `id`) is taken;
+// `upsert` inserts or updates, keyed by `id` when the row has one and otherwise by
+// `external_ref` within the row's organisation; `update` changes existing records only.
+// A row identical to the stored record is counted `unchanged` and bumps no version.
+// `atomic=true`: any refused row fails the whole job and nothing is written; otherwise
+// good rows land, in batches, and refused rows are reported by row number
+// (`GET /v1/imports/{id}/errors`). `dry_run=true` checks everything and reports what
+// would be created, updated or left unchanged, writing nothing.
+//
+// The job runs with the reach and scopes of the caller who submitted it, resolved again
+// when it runs: the job of a user since disabled, or of an API client since revoked,
+// fails. An `Idempotency-Key` returns the job first started with it (the same key is never
+// a second import), whatever the body.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/imports (the `CreateImport` operationId).
+func (c *Client) CreateImportWithBody(ctx context.Context, params *CreateImportParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateImportRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetImport An import job's status and counters
+//
+// A job of another organisation answers 404, as one that does not exist.
+//
+// Corresponds with GET /v1/imports/{import_id} (the `GetImport` operationId).
+func (c *Client) GetImport(ctx context.Context, importId ImportID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetImportRequest(c.Server, importId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListImportErrors The rows an import refused
+//
+// One entry for each thing wrong with a refused row, in row order: the row's number as a
+// spreadsheet shows it (the CSV header is row 1; in NDJSON the line number), the column
+// (empty for the row as a whole) and what is wrong. With `Accept: text/csv` the answer is
+// a CSV file of every error, with the columns `row, column, message` (`limit` and
+// `cursor` do not apply).
+//
+// Corresponds with GET /v1/imports/{import_id}/errors (the `ListImportErrors` operationId).
+func (c *Client) ListImportErrors(ctx context.Context, importId ImportID, params *ListImportErrorsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListImportErrorsRequest(c.Server, importId, params)
 	if err != nil {
 		return nil, err
 	}
@@ -6368,6 +6698,216 @@ func NewTransitionEnrolmentRequestWithBody(server string, enrolmentId openapi_ty
 			req.Header.Set("If-Match", headerParam0)
 		}
 
+	}
+
+	return req, nil
+}
+
+// NewCreateImportRequestWithBody constructs an http.Request for the CreateImport method, with any body, and a specified content type
+func NewCreateImportRequestWithBody(server string, params *CreateImportParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/imports")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "kind", params.Kind, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if params.Mode != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "mode", *params.Mode, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dry_run", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Atomic != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "atomic", *params.Atomic, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetImportRequest constructs an http.Request for the GetImport method
+func NewGetImportRequest(server string, importId ImportID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "import_id", importId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/imports/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListImportErrorsRequest constructs an http.Request for the ListImportErrors method
+func NewListImportErrorsRequest(server string, importId ImportID, params *ListImportErrorsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "import_id", importId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/imports/%s/errors", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
 	}
 
 	return req, nil
@@ -10257,6 +10797,68 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/enrolments/{enrolment_id}/transitions (the `TransitionEnrolment` operationId).
 	TransitionEnrolmentWithResponse(ctx context.Context, enrolmentId openapi_types.UUID, params *TransitionEnrolmentParams, body TransitionEnrolmentJSONRequestBody, reqEditors ...RequestEditorFn) (*TransitionEnrolmentResponse, error)
 
+	// CreateImportWithBodyWithResponse Start a bulk import
+	//
+	// Uploads a file of records of one kind and starts a background job that imports it; the
+	// answer is 202 with the job (`Location: /v1/imports/{id}`), whose status and counters
+	// `GET /v1/imports/{id}` reports as it runs. The body is read as a stream and kept in the
+	// database until the job ends, so any replica may run the job. It is limited by the
+	// server's import body limit (`P4W_IMPORT_MAX_BYTES`, 512 MiB by default; 413 beyond it),
+	// not by the limit of other requests, and no request deadline cuts a slow upload short.
+	//
+	// The body is `text/csv`: a header row naming the columns, then one row a record; a UTF-8
+	// byte order mark, CRLF line ends and quoted cells holding commas, quotes or line ends are
+	// accepted. The
+	// columns of `participants` are those its CSV export writes: `id, organisation_id,
+	// external_ref, given_name, family_name, date_of_birth, email, phone, postcode,
+	// benefit_status, referral_source, consent_processing, consent_hr_sharing,
+	// consent_case_study, erased`. Every cell is checked by the rules of the single-record
+	// API (this contract's schemas, then the domain's rules); a row naming an organisation
+	// out of the caller's reach is refused exactly as one naming no organisation. In a CSV
+	// file a column the header does not name leaves the stored value as it is on update; an
+	// empty cell of a named column clears it. A row of an erased participant is left as it is.
+	//
+	// `mode`: `create` inserts, refusing a row whose `external_ref` (or `id`) is taken;
+	// `upsert` inserts or updates, keyed by `id` when the row has one and otherwise by
+	// `external_ref` within the row's organisation; `update` changes existing records only.
+	// A row identical to the stored record is counted `unchanged` and bumps no version.
+	// `atomic=true`: any refused row fails the whole job and nothing is written; otherwise
+	// good rows land, in batches, and refused rows are reported by row number
+	// (`GET /v1/imports/{id}/errors`). `dry_run=true` checks everything and reports what
+	// would be created, updated or left unchanged, writing nothing.
+	//
+	// The job runs with the reach and scopes of the caller who submitted it, resolved again
+	// when it runs: the job of a user since disabled, or of an API client since revoked,
+	// fails. An `Idempotency-Key` returns the job first started with it (the same key is never
+	// a second import), whatever the body.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/imports (the `CreateImport` operationId).
+	CreateImportWithBodyWithResponse(ctx context.Context, params *CreateImportParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateImportResponse, error)
+
+	// GetImportWithResponse An import job's status and counters
+	//
+	// A job of another organisation answers 404, as one that does not exist.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/imports/{import_id} (the `GetImport` operationId).
+	GetImportWithResponse(ctx context.Context, importId ImportID, reqEditors ...RequestEditorFn) (*GetImportResponse, error)
+
+	// ListImportErrorsWithResponse The rows an import refused
+	//
+	// One entry for each thing wrong with a refused row, in row order: the row's number as a
+	// spreadsheet shows it (the CSV header is row 1; in NDJSON the line number), the column
+	// (empty for the row as a whole) and what is wrong. With `Accept: text/csv` the answer is
+	// a CSV file of every error, with the columns `row, column, message` (`limit` and
+	// `cursor` do not apply).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/imports/{import_id}/errors (the `ListImportErrors` operationId).
+	ListImportErrorsWithResponse(ctx context.Context, importId ImportID, params *ListImportErrorsParams, reqEditors ...RequestEditorFn) (*ListImportErrorsResponse, error)
+
 	// ListInterviewsWithResponse List interviews within reach
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -11920,6 +12522,157 @@ func (r TransitionEnrolmentResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r TransitionEnrolmentResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateImportResponse202Headers the declared response headers of an HTTP 202 response for CreateImport
+type CreateImportResponse202Headers struct {
+	Location *string
+}
+
+type CreateImportResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *ImportJob
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers202 the parsed response headers for an HTTP 202 response
+	Headers202 *CreateImportResponse202Headers
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r CreateImportResponse) GetJSON202() *ImportJob {
+	return r.JSON202
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r CreateImportResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateImportResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateImportResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateImportResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateImportResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetImportResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ImportJob
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetImportResponse) GetJSON200() *ImportJob {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetImportResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetImportResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetImportResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetImportResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetImportResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListImportErrorsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ImportErrorPage
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListImportErrorsResponse) GetJSON200() *ImportErrorPage {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListImportErrorsResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListImportErrorsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListImportErrorsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListImportErrorsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListImportErrorsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -15190,6 +15943,86 @@ func (c *ClientWithResponses) TransitionEnrolmentWithResponse(ctx context.Contex
 	return ParseTransitionEnrolmentResponse(rsp)
 }
 
+// CreateImportWithBodyWithResponse Start a bulk import
+//
+// Uploads a file of records of one kind and starts a background job that imports it; the
+// answer is 202 with the job (`Location: /v1/imports/{id}`), whose status and counters
+// `GET /v1/imports/{id}` reports as it runs. The body is read as a stream and kept in the
+// database until the job ends, so any replica may run the job. It is limited by the
+// server's import body limit (`P4W_IMPORT_MAX_BYTES`, 512 MiB by default; 413 beyond it),
+// not by the limit of other requests, and no request deadline cuts a slow upload short.
+//
+// The body is `text/csv`: a header row naming the columns, then one row a record; a UTF-8
+// byte order mark, CRLF line ends and quoted cells holding commas, quotes or line ends are
+// accepted. The
+// columns of `participants` are those its CSV export writes: `id, organisation_id,
+// external_ref, given_name, family_name, date_of_birth, email, phone, postcode,
+// benefit_status, referral_source, consent_processing, consent_hr_sharing,
+// consent_case_study, erased`. Every cell is checked by the rules of the single-record
+// API (this contract's schemas, then the domain's rules); a row naming an organisation
+// out of the caller's reach is refused exactly as one naming no organisation. In a CSV
+// file a column the header does not name leaves the stored value as it is on update; an
+// empty cell of a named column clears it. A row of an erased participant is left as it is.
+//
+// `mode`: `create` inserts, refusing a row whose `external_ref` (or `id`) is taken;
+// `upsert` inserts or updates, keyed by `id` when the row has one and otherwise by
+// `external_ref` within the row's organisation; `update` changes existing records only.
+// A row identical to the stored record is counted `unchanged` and bumps no version.
+// `atomic=true`: any refused row fails the whole job and nothing is written; otherwise
+// good rows land, in batches, and refused rows are reported by row number
+// (`GET /v1/imports/{id}/errors`). `dry_run=true` checks everything and reports what
+// would be created, updated or left unchanged, writing nothing.
+//
+// The job runs with the reach and scopes of the caller who submitted it, resolved again
+// when it runs: the job of a user since disabled, or of an API client since revoked,
+// fails. An `Idempotency-Key` returns the job first started with it (the same key is never
+// a second import), whatever the body.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/imports (the `CreateImport` operationId).
+func (c *ClientWithResponses) CreateImportWithBodyWithResponse(ctx context.Context, params *CreateImportParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateImportResponse, error) {
+	rsp, err := c.CreateImportWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateImportResponse(rsp)
+}
+
+// GetImportWithResponse An import job's status and counters
+//
+// A job of another organisation answers 404, as one that does not exist.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/imports/{import_id} (the `GetImport` operationId).
+func (c *ClientWithResponses) GetImportWithResponse(ctx context.Context, importId ImportID, reqEditors ...RequestEditorFn) (*GetImportResponse, error) {
+	rsp, err := c.GetImport(ctx, importId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetImportResponse(rsp)
+}
+
+// ListImportErrorsWithResponse The rows an import refused
+//
+// One entry for each thing wrong with a refused row, in row order: the row's number as a
+// spreadsheet shows it (the CSV header is row 1; in NDJSON the line number), the column
+// (empty for the row as a whole) and what is wrong. With `Accept: text/csv` the answer is
+// a CSV file of every error, with the columns `row, column, message` (`limit` and
+// `cursor` do not apply).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/imports/{import_id}/errors (the `ListImportErrors` operationId).
+func (c *ClientWithResponses) ListImportErrorsWithResponse(ctx context.Context, importId ImportID, params *ListImportErrorsParams, reqEditors ...RequestEditorFn) (*ListImportErrorsResponse, error) {
+	rsp, err := c.ListImportErrors(ctx, importId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListImportErrorsResponse(rsp)
+}
+
 // ListInterviewsWithResponse List interviews within reach
 //
 // Returns a wrapper object for the known response body format(s).
@@ -17180,6 +18013,121 @@ func ParseTransitionEnrolmentResponse(rsp *http.Response) (*TransitionEnrolmentR
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateImportResponse parses an HTTP response from a CreateImportWithResponse call
+func ParseCreateImportResponse(rsp *http.Response) (*CreateImportResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateImportResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest ImportJob
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 202:
+		var headers CreateImportResponse202Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		response.Headers202 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetImportResponse parses an HTTP response from a GetImportWithResponse call
+func ParseGetImportResponse(rsp *http.Response) (*GetImportResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetImportResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ImportJob
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListImportErrorsResponse parses an HTTP response from a ListImportErrorsWithResponse call
+func ParseListImportErrorsResponse(rsp *http.Response) (*ListImportErrorsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListImportErrorsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ImportErrorPage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	case rsp.StatusCode == 200:
+		// Content-type (text/csv) unsupported
+
 	}
 
 	return response, nil
