@@ -62,8 +62,11 @@ func limitImport(limit int64) echo.MiddlewareFunc {
 				return tooLarge(limit)
 			}
 			r.Body = http.MaxBytesReader(c.Response(), r.Body, limit)
-			// The server's read timeout is for ordinary requests: a large file may take longer.
-			_ = http.NewResponseController(c.Response().Writer).SetReadDeadline(time.Time{})
+			// The server's read and write timeouts are for ordinary requests: a large file may
+			// take longer to send, and the answer comes only once it is stored.
+			rc := http.NewResponseController(c.Response().Writer)
+			_ = rc.SetReadDeadline(time.Time{})
+			_ = rc.SetWriteDeadline(time.Time{})
 			return next(c)
 		}
 	}
