@@ -944,6 +944,7 @@ type Cohort struct {
 	CreatedAt         time.Time           `json:"created_at"`
 	DeliveryPartnerId *openapi_types.UUID `json:"delivery_partner_id"`
 	EndsOn            civil.Date          `json:"ends_on"`
+	FundingAwardId    *openapi_types.UUID `json:"funding_award_id"`
 	FundingAwardRef   *string             `json:"funding_award_ref"`
 	Id                openapi_types.UUID  `json:"id"`
 	Name              string              `json:"name"`
@@ -964,6 +965,9 @@ type CohortCreate struct {
 	Capacity          int                 `json:"capacity"`
 	DeliveryPartnerId *openapi_types.UUID `json:"delivery_partner_id,omitempty"`
 	EndsOn            civil.Date          `json:"ends_on"`
+
+	// FundingAwardId The funding award it is delivered under: one the cohort's organisation receives, or a collaboration it belongs to receives, for the cohort's programme.
+	FundingAwardId *openapi_types.UUID `json:"funding_award_id,omitempty"`
 
 	// FundingAwardRef The HEE funding award it is delivered under.
 	FundingAwardRef *string `json:"funding_award_ref,omitempty"`
@@ -987,6 +991,7 @@ type CohortPatch struct {
 	Capacity          *int                `json:"capacity,omitempty"`
 	DeliveryPartnerId *openapi_types.UUID `json:"delivery_partner_id,omitempty"`
 	EndsOn            *civil.Date         `json:"ends_on,omitempty"`
+	FundingAwardId    *openapi_types.UUID `json:"funding_award_id,omitempty"`
 	FundingAwardRef   *string             `json:"funding_award_ref,omitempty"`
 	Name              *string             `json:"name,omitempty"`
 	RoleAreas         *[]RoleArea         `json:"role_areas,omitempty"`
@@ -1104,6 +1109,76 @@ type FieldError struct {
 	// Field The field, as a JSON pointer-like dotted path, a query parameter or a header.
 	Field   string `json:"field"`
 	Message string `json:"message"`
+}
+
+// FundedYear defines model for FundedYear.
+type FundedYear struct {
+	AmountPence int64 `json:"amount_pence"`
+
+	// EndsOn 31 March of the next year.
+	EndsOn civil.Date `json:"ends_on"`
+
+	// FinancialYear e.g. `2025/26`.
+	FinancialYear   string `json:"financial_year"`
+	MinParticipants int    `json:"min_participants"`
+
+	// StartsOn 1 April.
+	StartsOn civil.Date `json:"starts_on"`
+}
+
+// FundedYearInput defines model for FundedYearInput.
+type FundedYearInput struct {
+	// AmountPence The year's funding, in pence.
+	AmountPence int64 `json:"amount_pence"`
+
+	// MinParticipants The fewest participants the recipient must work with that year.
+	MinParticipants int `json:"min_participants"`
+}
+
+// FundingAward defines model for FundingAward.
+type FundingAward struct {
+	CreatedAt      time.Time          `json:"created_at"`
+	Deleted        bool               `json:"deleted"`
+	Id             openapi_types.UUID `json:"id"`
+	OrganisationId openapi_types.UUID `json:"organisation_id"`
+	ProgrammeId    openapi_types.UUID `json:"programme_id"`
+	TenderRound    string             `json:"tender_round"`
+
+	// TotalPence The three years' amounts together.
+	TotalPence int64        `json:"total_pence"`
+	UpdatedAt  time.Time    `json:"updated_at"`
+	Version    int64        `json:"version"`
+	Years      []FundedYear `json:"years"`
+}
+
+// FundingAwardCreate defines model for FundingAwardCreate.
+type FundingAwardCreate struct {
+	// OrganisationId The recipient: a trust or a collaboration.
+	OrganisationId openapi_types.UUID `json:"organisation_id"`
+	ProgrammeId    openapi_types.UUID `json:"programme_id"`
+
+	// TenderRound The financial year of the tender, e.g. `2021/22`: the second year is the one after the first. Funded year 1 is this financial year (1 April to 31 March).
+	//
+	// Example: 2024/25
+	TenderRound TenderRound `json:"tender_round"`
+
+	// Years The three funded years in order; an amount may not rise from one year to the next.
+	Years []FundedYearInput `json:"years"`
+}
+
+// FundingAwardPage defines model for FundingAwardPage.
+type FundingAwardPage struct {
+	Data       []FundingAward `json:"data"`
+	NextCursor *string        `json:"next_cursor"`
+}
+
+// FundingAwardPatch defines model for FundingAwardPatch.
+type FundingAwardPatch struct {
+	// TenderRound The financial year of the tender, e.g. `2021/22`: the second year is the one after the first. Funded year 1 is this financial year (1 April to 31 March).
+	//
+	// Example: 2024/25
+	TenderRound *TenderRound       `json:"tender_round,omitempty"`
+	Years       *[]FundedYearInput `json:"years,omitempty"`
 }
 
 // Health defines model for Health.
@@ -1715,6 +1790,11 @@ type SustainmentCheck struct {
 // SustainmentResult defines model for SustainmentResult.
 type SustainmentResult string
 
+// TenderRound The financial year of the tender, e.g. `2021/22`: the second year is the one after the first. Funded year 1 is this financial year (1 April to 31 March).
+//
+// Example: 2024/25
+type TenderRound = string
+
 // Timeline defines model for Timeline.
 type Timeline struct {
 	Events        []TimelineEvent    `json:"events"`
@@ -1982,6 +2062,9 @@ type ListCohortsParams struct {
 
 	// StartsTo Only cohorts starting on or before this date.
 	StartsTo *civil.Date `form:"starts_to,omitempty" json:"starts_to,omitempty"`
+
+	// FundingAwardId Only cohorts delivered under this funding award.
+	FundingAwardId *openapi_types.UUID `form:"funding_award_id,omitempty" json:"funding_award_id,omitempty"`
 }
 
 // CreateCohortParams defines parameters for CreateCohort.
@@ -2027,6 +2110,53 @@ type CreateEnrolmentParams struct {
 
 // TransitionEnrolmentParams defines parameters for TransitionEnrolment.
 type TransitionEnrolmentParams struct {
+	// IfMatch The ETag last read; the change is refused with 412 if the record changed since.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// ListFundingAwardsParams defines parameters for ListFundingAwards.
+type ListFundingAwardsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// UpdatedSince Only records changed at or after this instant (incremental sync). A change is stamped
+	// with the time it is written and becomes visible when its transaction commits, a moment
+	// later, so a record can appear with an `updated_at` slightly older than one already seen.
+	// To miss none, start each sync a minute before the greatest `updated_at` of the last one
+	// and upsert by `id`: a record seen twice is harmless.
+	UpdatedSince *UpdatedSince `form:"updated_since,omitempty" json:"updated_since,omitempty"`
+
+	// IncludeDeleted Include deleted records (tombstones); they are always included with `updated_since`.
+	IncludeDeleted *IncludeDeleted `form:"include_deleted,omitempty" json:"include_deleted,omitempty"`
+
+	// OrganisationId Only the awards this organisation receives.
+	OrganisationId *openapi_types.UUID `form:"organisation_id,omitempty" json:"organisation_id,omitempty"`
+
+	// ServingOrganisationId Only the awards a cohort of this organisation may be delivered under, those it receives and those of the collaborations it belongs to.
+	ServingOrganisationId *openapi_types.UUID `form:"serving_organisation_id,omitempty" json:"serving_organisation_id,omitempty"`
+	ProgrammeId           *openapi_types.UUID `form:"programme_id,omitempty" json:"programme_id,omitempty"`
+	TenderRound           *TenderRound        `form:"tender_round,omitempty" json:"tender_round,omitempty"`
+}
+
+// CreateFundingAwardParams defines parameters for CreateFundingAward.
+type CreateFundingAwardParams struct {
+	// IdempotencyKey Makes a POST safe to retry. The same key with the same body replays the first answer;
+	// the same key with another body is refused (422); a retry while the first is still
+	// running is refused (409). Keys are scoped to the caller and kept for 24 hours.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// DeleteFundingAwardParams defines parameters for DeleteFundingAward.
+type DeleteFundingAwardParams struct {
+	// IfMatch The ETag last read; the change is refused with 412 if the record changed since.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// UpdateFundingAwardParams defines parameters for UpdateFundingAward.
+type UpdateFundingAwardParams struct {
 	// IfMatch The ETag last read; the change is refused with 412 if the record changed since.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
@@ -2528,6 +2658,12 @@ type CreateEnrolmentJSONRequestBody = EnrolmentCreate
 // TransitionEnrolmentJSONRequestBody defines body for TransitionEnrolment for application/json ContentType.
 type TransitionEnrolmentJSONRequestBody = EnrolmentTransition
 
+// CreateFundingAwardJSONRequestBody defines body for CreateFundingAward for application/json ContentType.
+type CreateFundingAwardJSONRequestBody = FundingAwardCreate
+
+// UpdateFundingAwardApplicationMergePatchPlusJSONRequestBody defines body for UpdateFundingAward for application/merge-patch+json ContentType.
+type UpdateFundingAwardApplicationMergePatchPlusJSONRequestBody = FundingAwardPatch
+
 // CreateInterviewJSONRequestBody defines body for CreateInterview for application/json ContentType.
 type CreateInterviewJSONRequestBody = InterviewCreate
 
@@ -2650,6 +2786,21 @@ type ServerInterface interface {
 	// TransitionEnrolment Move an enrolment along its lifecycle
 	// (POST /v1/enrolments/{enrolment_id}/transitions)
 	TransitionEnrolment(ctx echo.Context, enrolmentId openapi_types.UUID, params TransitionEnrolmentParams) error
+	// ListFundingAwards List funding awards within reach
+	// (GET /v1/funding-awards)
+	ListFundingAwards(ctx echo.Context, params ListFundingAwardsParams) error
+	// CreateFundingAward Record a funding award
+	// (POST /v1/funding-awards)
+	CreateFundingAward(ctx echo.Context, params CreateFundingAwardParams) error
+	// DeleteFundingAward Delete an award recorded in error
+	// (DELETE /v1/funding-awards/{funding_award_id})
+	DeleteFundingAward(ctx echo.Context, fundingAwardId openapi_types.UUID, params DeleteFundingAwardParams) error
+	// GetFundingAward Get a funding award
+	// (GET /v1/funding-awards/{funding_award_id})
+	GetFundingAward(ctx echo.Context, fundingAwardId openapi_types.UUID) error
+	// UpdateFundingAward Change a funding award (JSON merge patch)
+	// (PATCH /v1/funding-awards/{funding_award_id})
+	UpdateFundingAward(ctx echo.Context, fundingAwardId openapi_types.UUID, params UpdateFundingAwardParams) error
 	// CreateImport Start a bulk import
 	// (POST /v1/imports)
 	CreateImport(ctx echo.Context, params CreateImportParams) error
@@ -3096,6 +3247,13 @@ func (w *ServerInterfaceWrapper) ListCohorts(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter starts_to: %s", err))
 	}
 
+	// ------------- Optional query parameter "funding_award_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "funding_award_id", ctx.QueryParams(), &params.FundingAwardId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter funding_award_id: %s", err))
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListCohorts(ctx, params)
 	return err
@@ -3313,6 +3471,190 @@ func (w *ServerInterfaceWrapper) TransitionEnrolment(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.TransitionEnrolment(ctx, enrolmentId, params)
+	return err
+}
+
+// ListFundingAwards converts echo context to params.
+func (w *ServerInterfaceWrapper) ListFundingAwards(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListFundingAwardsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "updated_since" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "updated_since", ctx.QueryParams(), &params.UpdatedSince, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter updated_since: %s", err))
+	}
+
+	// ------------- Optional query parameter "include_deleted" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "include_deleted", ctx.QueryParams(), &params.IncludeDeleted, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter include_deleted: %s", err))
+	}
+
+	// ------------- Optional query parameter "organisation_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "organisation_id", ctx.QueryParams(), &params.OrganisationId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter organisation_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "serving_organisation_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "serving_organisation_id", ctx.QueryParams(), &params.ServingOrganisationId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter serving_organisation_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "programme_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "programme_id", ctx.QueryParams(), &params.ProgrammeId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter programme_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "tender_round" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "tender_round", ctx.QueryParams(), &params.TenderRound, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter tender_round: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListFundingAwards(ctx, params)
+	return err
+}
+
+// CreateFundingAward converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateFundingAward(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateFundingAwardParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateFundingAward(ctx, params)
+	return err
+}
+
+// DeleteFundingAward converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteFundingAward(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "funding_award_id" -------------
+	var fundingAwardId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "funding_award_id", ctx.Param("funding_award_id"), &fundingAwardId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter funding_award_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteFundingAwardParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteFundingAward(ctx, fundingAwardId, params)
+	return err
+}
+
+// GetFundingAward converts echo context to params.
+func (w *ServerInterfaceWrapper) GetFundingAward(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "funding_award_id" -------------
+	var fundingAwardId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "funding_award_id", ctx.Param("funding_award_id"), &fundingAwardId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter funding_award_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetFundingAward(ctx, fundingAwardId)
+	return err
+}
+
+// UpdateFundingAward converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateFundingAward(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "funding_award_id" -------------
+	var fundingAwardId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "funding_award_id", ctx.Param("funding_award_id"), &fundingAwardId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter funding_award_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateFundingAwardParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateFundingAward(ctx, fundingAwardId, params)
 	return err
 }
 
@@ -5348,6 +5690,11 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/v1/cohorts", wrapper.CreateCohort, options.OperationMiddlewares["createCohort"]...)
 	router.GET(options.BaseURL+"/v1/cohorts/:cohort_id", wrapper.GetCohort, options.OperationMiddlewares["getCohort"]...)
 	router.PATCH(options.BaseURL+"/v1/cohorts/:cohort_id", wrapper.UpdateCohort, options.OperationMiddlewares["updateCohort"]...)
+	router.GET(options.BaseURL+"/v1/funding-awards", wrapper.ListFundingAwards, options.OperationMiddlewares["listFundingAwards"]...)
+	router.POST(options.BaseURL+"/v1/funding-awards", wrapper.CreateFundingAward, options.OperationMiddlewares["createFundingAward"]...)
+	router.DELETE(options.BaseURL+"/v1/funding-awards/:funding_award_id", wrapper.DeleteFundingAward, options.OperationMiddlewares["deleteFundingAward"]...)
+	router.GET(options.BaseURL+"/v1/funding-awards/:funding_award_id", wrapper.GetFundingAward, options.OperationMiddlewares["getFundingAward"]...)
+	router.PATCH(options.BaseURL+"/v1/funding-awards/:funding_award_id", wrapper.UpdateFundingAward, options.OperationMiddlewares["updateFundingAward"]...)
 	router.GET(options.BaseURL+"/v1/enrolments", wrapper.ListEnrolments, options.OperationMiddlewares["listEnrolments"]...)
 	router.POST(options.BaseURL+"/v1/enrolments", wrapper.CreateEnrolment, options.OperationMiddlewares["createEnrolment"]...)
 	router.GET(options.BaseURL+"/v1/enrolments/:enrolment_id", wrapper.GetEnrolment, options.OperationMiddlewares["getEnrolment"]...)
@@ -6406,6 +6753,253 @@ type TransitionEnrolmentdefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response TransitionEnrolmentdefaultApplicationProblemPlusJSONResponse) VisitTransitionEnrolmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFundingAwardsRequestObject struct {
+	Params ListFundingAwardsParams
+}
+
+type ListFundingAwardsResponseObject interface {
+	VisitListFundingAwardsResponse(w http.ResponseWriter) error
+}
+
+type ListFundingAwards200JSONResponse FundingAwardPage
+
+func (response ListFundingAwards200JSONResponse) VisitListFundingAwardsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFundingAwards200TextcsvResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response ListFundingAwards200TextcsvResponse) VisitListFundingAwardsResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/csv")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ListFundingAwardsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListFundingAwardsdefaultApplicationProblemPlusJSONResponse) VisitListFundingAwardsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateFundingAwardRequestObject struct {
+	Params CreateFundingAwardParams
+	Body   *CreateFundingAwardJSONRequestBody
+}
+
+type CreateFundingAwardResponseObject interface {
+	VisitCreateFundingAwardResponse(w http.ResponseWriter) error
+}
+
+type CreateFundingAward201ResponseHeaders struct {
+	ETag     *string
+	Location *string
+}
+
+type CreateFundingAward201JSONResponse struct {
+	Body    FundingAward
+	Headers CreateFundingAward201ResponseHeaders
+}
+
+func (response CreateFundingAward201JSONResponse) VisitCreateFundingAwardResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateFundingAwarddefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CreateFundingAwarddefaultApplicationProblemPlusJSONResponse) VisitCreateFundingAwardResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteFundingAwardRequestObject struct {
+	FundingAwardId openapi_types.UUID `json:"funding_award_id"`
+	Params         DeleteFundingAwardParams
+}
+
+type DeleteFundingAwardResponseObject interface {
+	VisitDeleteFundingAwardResponse(w http.ResponseWriter) error
+}
+
+type DeleteFundingAward204Response struct {
+}
+
+func (response DeleteFundingAward204Response) VisitDeleteFundingAwardResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteFundingAwarddefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response DeleteFundingAwarddefaultApplicationProblemPlusJSONResponse) VisitDeleteFundingAwardResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFundingAwardRequestObject struct {
+	FundingAwardId openapi_types.UUID `json:"funding_award_id"`
+}
+
+type GetFundingAwardResponseObject interface {
+	VisitGetFundingAwardResponse(w http.ResponseWriter) error
+}
+
+type GetFundingAward200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetFundingAward200JSONResponse struct {
+	Body    FundingAward
+	Headers GetFundingAward200ResponseHeaders
+}
+
+func (response GetFundingAward200JSONResponse) VisitGetFundingAwardResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFundingAwarddefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetFundingAwarddefaultApplicationProblemPlusJSONResponse) VisitGetFundingAwardResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateFundingAwardRequestObject struct {
+	FundingAwardId openapi_types.UUID `json:"funding_award_id"`
+	Params         UpdateFundingAwardParams
+	Body           *UpdateFundingAwardApplicationMergePatchPlusJSONRequestBody
+}
+
+type UpdateFundingAwardResponseObject interface {
+	VisitUpdateFundingAwardResponse(w http.ResponseWriter) error
+}
+
+type UpdateFundingAward200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateFundingAward200JSONResponse struct {
+	Body    FundingAward
+	Headers UpdateFundingAward200ResponseHeaders
+}
+
+func (response UpdateFundingAward200JSONResponse) VisitUpdateFundingAwardResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateFundingAwarddefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response UpdateFundingAwarddefaultApplicationProblemPlusJSONResponse) VisitUpdateFundingAwardResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -9135,6 +9729,21 @@ type StrictServerInterface interface {
 	// TransitionEnrolment Move an enrolment along its lifecycle
 	// (POST /v1/enrolments/{enrolment_id}/transitions)
 	TransitionEnrolment(ctx context.Context, request TransitionEnrolmentRequestObject) (TransitionEnrolmentResponseObject, error)
+	// ListFundingAwards List funding awards within reach
+	// (GET /v1/funding-awards)
+	ListFundingAwards(ctx context.Context, request ListFundingAwardsRequestObject) (ListFundingAwardsResponseObject, error)
+	// CreateFundingAward Record a funding award
+	// (POST /v1/funding-awards)
+	CreateFundingAward(ctx context.Context, request CreateFundingAwardRequestObject) (CreateFundingAwardResponseObject, error)
+	// DeleteFundingAward Delete an award recorded in error
+	// (DELETE /v1/funding-awards/{funding_award_id})
+	DeleteFundingAward(ctx context.Context, request DeleteFundingAwardRequestObject) (DeleteFundingAwardResponseObject, error)
+	// GetFundingAward Get a funding award
+	// (GET /v1/funding-awards/{funding_award_id})
+	GetFundingAward(ctx context.Context, request GetFundingAwardRequestObject) (GetFundingAwardResponseObject, error)
+	// UpdateFundingAward Change a funding award (JSON merge patch)
+	// (PATCH /v1/funding-awards/{funding_award_id})
+	UpdateFundingAward(ctx context.Context, request UpdateFundingAwardRequestObject) (UpdateFundingAwardResponseObject, error)
 	// CreateImport Start a bulk import
 	// (POST /v1/imports)
 	CreateImport(ctx context.Context, request CreateImportRequestObject) (CreateImportResponseObject, error)
@@ -9943,6 +10552,179 @@ func (sh *strictHandler) TransitionEnrolment(ctx echo.Context, enrolmentId opena
 		return err
 	} else if validResponse, ok := response.(TransitionEnrolmentResponseObject); ok {
 		return validResponse.VisitTransitionEnrolmentResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListFundingAwards operation middleware
+func (sh *strictHandler) ListFundingAwards(ctx echo.Context, params ListFundingAwardsParams) error {
+	var request ListFundingAwardsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListFundingAwards(ctx.Request().Context(), request.(ListFundingAwardsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListFundingAwards")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListFundingAwardsResponseObject); ok {
+		return validResponse.VisitListFundingAwardsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateFundingAward operation middleware
+func (sh *strictHandler) CreateFundingAward(ctx echo.Context, params CreateFundingAwardParams) error {
+	var request CreateFundingAwardRequestObject
+
+	request.Params = params
+
+	var body CreateFundingAwardJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateFundingAward(ctx.Request().Context(), request.(CreateFundingAwardRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateFundingAward")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateFundingAwardResponseObject); ok {
+		return validResponse.VisitCreateFundingAwardResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteFundingAward operation middleware
+func (sh *strictHandler) DeleteFundingAward(ctx echo.Context, fundingAwardId openapi_types.UUID, params DeleteFundingAwardParams) error {
+	var request DeleteFundingAwardRequestObject
+
+	request.FundingAwardId = fundingAwardId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteFundingAward(ctx.Request().Context(), request.(DeleteFundingAwardRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteFundingAward")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteFundingAwardResponseObject); ok {
+		return validResponse.VisitDeleteFundingAwardResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetFundingAward operation middleware
+func (sh *strictHandler) GetFundingAward(ctx echo.Context, fundingAwardId openapi_types.UUID) error {
+	var request GetFundingAwardRequestObject
+
+	request.FundingAwardId = fundingAwardId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetFundingAward(ctx.Request().Context(), request.(GetFundingAwardRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetFundingAward")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetFundingAwardResponseObject); ok {
+		return validResponse.VisitGetFundingAwardResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateFundingAward operation middleware
+func (sh *strictHandler) UpdateFundingAward(ctx echo.Context, fundingAwardId openapi_types.UUID, params UpdateFundingAwardParams) error {
+	var request UpdateFundingAwardRequestObject
+
+	request.FundingAwardId = fundingAwardId
+	request.Params = params
+
+	var body UpdateFundingAwardApplicationMergePatchPlusJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateFundingAward(ctx.Request().Context(), request.(UpdateFundingAwardRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateFundingAward")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateFundingAwardResponseObject); ok {
+		return validResponse.VisitUpdateFundingAwardResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -11910,317 +12692,339 @@ func (sh *strictHandler) UpdateVacancy(ctx echo.Context, vacancyId openapi_types
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3rcttG2jB4K13ct8rUDkTJtpyZSDX1rmM7iSdx7LLsyc6GXqIFNMmOwG6muyGa43LV/toL2Np72PvY",
-	"S/mu5Kt+nm6gAQLgQdTBnvyxRRLo43M+fuolcjaXggmje6efelNGU6bgz2c0mbJnUhglM/s5ZTpRfG64",
-	"FL3TXizkoTZSsZhIQRTTcyk008RMqSEJVWpJ5kxpKWhGUmrooBf1dDJlM2rHMss56532tFFcTHqfP0e9",
-	"F+/oZHWWd1NGFEukSh9ocsWU5lJEZCwVeTk+fEVNMl037s8yoThY09iCLcrx37/9ed1ov8hzu+eu4zgl",
-	"VJDXT3MzJY8IFXrBFOGaCHbFFEnsmaZ2FsX+yLliae/UqJx1zwqjvWVGLZ+ODVOrs5+zRIpUEyPJgnJD",
-	"LthYKkaovuRiQuiEctE954wLPstnvdOHkZ+fC8MmTPU+2xXMqaIzZjxk5EpL1XyisWAfzSiBJ2Iix8RM",
-	"GZkrdsVlrsmcTphdCbeP/5EztexFPUFndkJ8p3IBM/rxZyYmZto7fXR8bJdhDFP23f/zt6eH/wc9/Pfx",
-	"4bejww9/+a9e1HBuL1M2m0vDRLL8iS1X1/uKXjJNKHnz+vwd0XTM7AEqe84DYvei6YyRS7YkC26msBH4",
-	"5kKmS6LYPKNLDd+OudLG3fXZUJiVV6mQZsoUvsk1UWyca5aS/smjRwdnhOKkZDHlGQtG5Jpow7NsKFQu",
-	"hL3KyrvH3x4MyE9sqQlVjOhEzllqd2AHSGiWMUWoSMklmxtAmUcnZCpzpQdD4a8A0b28g+DEDu2RtV3G",
-	"kyeRhRn/+WHj6Y8BQZvBxKI7yag2RDGanuGap1RMWLhHOLyTh48IRzhCVHUPpkRzkZTgtLIXRyHaNvHQ",
-	"QlTDsmdzqczL5/ZpGHdOzbQclcPPI5524tNYqhk1vdNensOTDdOIJMtT9pxlzNgR6ofkficpPuC2rknf",
-	"yNmFNlIwfQDHtoTbp9nCQiPHt9zJxfk8pYalIziouA3x3EsjN1XlvFI2pnlmeqdjmmlWbORCyoxRgRSW",
-	"z7hZ3cAbOmFE83+34nsG7zVO9uQ4sjeFJOmJvadOAhX1XqsJFVwDpX+ZtlydDB66/gW+ocrwhM+pMK0z",
-	"zstn9jChkhNFZzPWPp1/4vqTvUfIObeAs3q3r0W2LCDSYyM1RCpCLYciZsotMGpDhSF9LhLFZkwYmhG9",
-	"FMnBgDwNsF0bOpuzdCgKMmv4jBEOBHChuDFMACW7YImcMU2uuOYXGSOLKROEG02MokLTxK6OJHI240ZH",
-	"hJKZtJMORUYNUxHREigtkhAqCJ3PGVWeQpfYQk1MdMYnU5MticxS2A8VRAqLZ5ZeLYlmTAyG4p0kM641",
-	"EVKwyG5EGcJoMoVt2hVwkRvm+bHd2kQxapg21ekcnwSCKAUbCrvdfK6ZMuRiSWKeWrnCL95OTsyCJ3B8",
-	"U6pmGdMhWa9hWoUM9BoBwT5waI+9ARo+W1By8p19CcSR72j6lv2RMw2on0hhmIA/6XyecZS5jn7XKHiV",
-	"E/6XYuPeae9/OSrFziP8VR/BuC+Ukk7oqMLc01KqYvaZUxJzcUUzno4ULiSOSJwLnc8thWbpaKIs3tnd",
-	"2F/8w/BtHA1F8Q1wzphIFVkYVuzKiYy14Yy8ZAKHw6Ouy8qHgbDctE/3/JEXIj8Xst05U1dM4dZv5zRj",
-	"DVOO4Chj0n9yfHwQWfxdOVQQHSiZMTOVKUE5BtABpKb+yfGTg8FeD+OdlK+oWDro0rd2IJlcjFK5EPEp",
-	"MVKSGRWWxuEiyFjJGVI1mqaKaQ2HNaY8AzlkIg650IjG9pkkkbkwZ06u8zSRkQm/YoKIfHbBlH1ao+C+",
-	"lwOMeqAiHBY6QtdbdZWiPP73gl5RntGLjN3W0RsrdCqqeLYc5eX09iKmDLTHC6qB1tn7iYimJleWotk7",
-	"sPd2RqyAbQXkBS0Y0n051EDqeAbEP93fuQZjN52sm692El7V7toKPFNTn7ueL55b2fPrn25tu1axCIW8",
-	"nfddk+/2fW3B0Jvf2lbwW7HdBNaVm7vyYE97vPE1J2UvPJCx7+bEnGx+kbFZx77n+MRftty/G7dZHgLm",
-	"HRGqydvvn5FvT578lbhpSMoM5Zke9ELFYe9w7Ae+T7SnWNQ+wbBrowCE/oFrkJzPXjCHN5/O+bOMu5XP",
-	"lZwzZTjK3wl8b3W8VWth1Evw3EfUbCrgRz0cao1W6NWJhjnrmvUmg81zNZearTt6PIQ37mFQRa7kZff+",
-	"RJ45+QUV35W5QeKHs+SGzfRmazi3L9m33XBUKbq0n0tFbvMTd7bsygtcmG9Oeo32jVKV/60Hx7lqy4DL",
-	"iQLgKLZZnnXl9CqgUtlFubwPxWrkxe8sMXbpBWQihgNmpSm3K6HZmwBSncmoCrwehuqm3U5r4rUhjGbZ",
-	"63Hv9LetYO1DVFqkelM10lO6HwCacfESX3tYg6aolwv+R87czxZ869fv7nkVANyaOq/sDZ2wVYJiJeyN",
-	"91ISpgZUCIz/cNndiFjbGSyjOkbnZn7lVnNOFDObX3G4+ha6qosha06WqVwIIkXCzsj8ZEEuGZtrIkW2",
-	"JJRMqQZXVPcOqzOsbu6D3V6ecvPiqpHyo4mrkQTTxDS5ZHLN1OkwPz5+nPAU/mcRwWWsfK2X2rAZKLZU",
-	"SLGcyVw77b+q6DYh2zbEb8xZlurVxf5CZ0x7Wxg+5O1/Z86BZqaMK3JFs5yB1lyA7MokddDckGhsQGjW",
-	"shdnNWjj0IppmauErf0df/m0BqhgTXj9TWTBwUx92OoyijupLB5utREFCxjdB0EpAf6OKMp3TLAxN+eG",
-	"mrwBLH+V6pKLySGdMHKBj6JXE/zbRLGE8SumI8LHhIqlBUsm8hkQaykYEnXLUWk2ShRLwevxu7zQjF0y",
-	"pUc0y+SCommWzeaZXM4slaAiHTnrY+URLhI5Y/4ne+dmytRogasc0QkbuVXCzJdCLkJGXsLZsylLLl+K",
-	"BgFzBxFyyrJ0VBNo7AvXEDdn1CTTTZk9WtpDUlDIT1FvJtP1giaexiv76I4Cx10IgsUhNeG+v5TyeNxZ",
-	"7Cr7uUPaSfLbBkKC2yz8gCd/W+MH3OGeayfael4dZ/HKzelRXoqMA9Jf8ZRJK3xPkQhwMUKK0YWMe6Cn",
-	"Hq3viJhWhehVYjqlSD1RCCE0MSBkRMQKtmlgK0+k0PYJJ8brMzLmH1nqvX4YJzDh2jDF0sFQxKWIHkdo",
-	"OUbpPbKPUmJUrg358a2Tc07tGJpBAEhgQ3qgq3FLEfriyugDTeiFzGEPVlay4p/3W3JFwkX4HZxZriAF",
-	"IywDKzY6Oi2soVuBG9LXjJE4sHYN/CPxwYDEcyUTpjUMyrULqXEWhweayIUYCtyVjojOkymhmlBBMFiB",
-	"4PmDXEcUs19xMSFGyuwUIwjs7Fa8WoYngcvklsHRZApmpvrE2tDxmKQS/WEeAwJVCWiAW3oz2AeaUYhE",
-	"ASnTp4pRS82CtTV/Z2VFwDTYdvkZ9+zeaVyFnFpWusoI6Zwm3CybucoubDJlmRUFliO7cMHUriImE6ne",
-	"lJiOc5GCZLCgKh0B5fi0foY7sQllNGF6ZOglawjYeyGUzKxo5KIMqWKE2e8ylkaWkPArZoHc0kSIZBn0",
-	"mphEJUpik1UpmbERVYxurvC/lRl7qhhtIsIQJbDx5elCKO2k+QDAToC9I0mkFn3SaqEq91+CcVSiWg0K",
-	"KsdfHEczIjWB+s6SDpzoToJOSDUK6eXh8fHxWvllQ+qwf2qwatH+8cUL4h4l8KhjuW6JLCW5SJkagAja",
-	"GVMX7dHmt7pO5OqA9ZagSQWPkyJgEpxC6wnPXdKEJqPfdmSiho57wsR2tNiHlIos966EVLcNF5/aidwz",
-	"LsJvH946ut+8MFDH4LUz7ojR9wtrdmOun1vBqbQfeTF2nlEhIKLW0SMwtAmup/BlQkXCrPTSIpSC9tAk",
-	"lWo20iZPl+tXDkPYhYFRI5DMt3wzEOO3enOVMvlhoqqeEGyqGWFh1Jdinpu1GFtzRDs98mLpVckzq/Lh",
-	"nyRjY0OsPsc1yYWPZe1LQVBuiIiQBuO2IM6t6ypqAdD5RcY1RCVRYh8k8GAglBZR1PWbqTse4IcyCwF4",
-	"3gNd6rK6edDqpdVWV/xG5Liq8oLN3zNQU/duN0SAt90WwsAq/OIhO+G0bh5A5X5BNUbDYsScxDDdVNGF",
-	"qDD0rdy+EPrJQqN7uIsQTv2TUbjYJrh8zrThoghT8IhfmnF7UY/O54oJwxOmp3xu5U6Z5cIw5kB/nCuw",
-	"4LI0d4EMUc8oyh3BKGzI7ZbcQjNqOGwgTZuKNYXq1EJB1x7xLjoxy/iEX/CMm+VIXjGleMpGlkngGjZg",
-	"f6gD7rrmKddGqgYMfgEmkZm8YhEiHzfaYgiDaHRwuVR8UF1ksbiiVk/H7g6qVakYb/2BXgmHWy8JV1MW",
-	"NpKF2Zgptfv5A8++1usbMPHi/G9PSY56nmbRbBt4LijdbifSpJuXVCBaTUppCCXwWnZ4tVVEq1xbjXDU",
-	"ttB0Dt1YX+Lkrup7cd27afBbEc019KsqXG+g9op2tjil8zkTLD0jRqZ0ibZwemGZ7Qpb3BN268Ar6oNh",
-	"PFgERt/KVwgmDayqHg/RDpadl9oeHoE647WiE/aqO6yQndoJFJgGUO+9+C3CRjHYHvTvUmS4IxW8fjKB",
-	"9NQESxjIcMVCWhMSmm656J2iQnMvpW1BCb4g3C5XVR3/rbsbyA53x7Vqtlu/diMrEu41LqYGMEY2A8hH",
-	"w5Sg2ds2E2XIt9ALRgBymEgY6DBBkEYfjQXEubRM7fWD2oF8c1I/jsbU8w/ln4PR0eGH//W/mi7me86y",
-	"tEjuqsIXhN00bw9+ArcbJf84f/0LmUsrWqjDjF8ykkpjWErm1EwjQglk/JEiTR99fRhhPGh0sDOtHRHp",
-	"vhxcYPlC0039yGhmpqub0yuYLS/Xg4N7q2kizM1uOcpEZvmsOTiufbdRT8lFk3uvtij7VOSn6D6NYJF7",
-	"oNPhlu+IUuMS/iEvGspe4GWBVzr+I2c5S2OSC8MzQslCqkumiIEqCxbjfpcXEYmdZSF25Q44lgDwlRQy",
-	"FkEFBUFinScJY6kdso/eaSUXYBnAmgG+SoCSiyL4KgKvIGTfsZRwQWIMXYytyjYUGdfGuy4wfUIfQNaj",
-	"f6rv1km0kfM5S6GaBzVyxhPvTcd84XD2aCgoLN1XPxFCGnLBYJ2EGkKzLHTLs9ncLAmkDAOe6vxixi15",
-	"ISnX9vpSItVQuFhtLHNwhmvMFYuJpktNFlO7WauHrixQScN8RpwLH5gopuGaXHmKqT2mItIyw6VGGI9w",
-	"bDnFQyyBgSepsMSEHMNZn5LY/mfZYBpj3IBdLKQm4zDFcZqp1Mwf1Zm9D0pSe5G5ILGT7CFtF+V6uCUS",
-	"F3a4eCg0cEJqyELmWUqm9IqRC0y+XrHG4TE0mXcKNWJDxW0n175ajlQumqfHA9lwdnfRGymL3px8rXyI",
-	"DVWBSy7Sink7CL5olL9mtdgoPFbQ4zRTpULX+PJGho4CdWq2jogsHOgBWHqs5npzdyDT1fizh4E7p/Ry",
-	"Yi6vYySIExvestefr5XIssJhkQhXPA4FHe0VcNh03v4o09HFssWqhEVlFlNZnHtxtKekIdQc/LJNweaN",
-	"MkmB9hseoCMa2z29BUpvlncDSFGEVXoiEHliFBpTCgApyVG5i3D/xT0FoFiShdpV1UwkAVhVqUPlCBr5",
-	"vKX0V5wt9hMRnJalbVbpIfOa2a4+zxuIN94pYmkXc6kGK8oauc9fxlt8fFd7JU2oSJabrm3/aWnBAhpM",
-	"jxUwCOOV3SGVULSrIbA4x50MgevA9FpgeZuwsxUc1G62+wr9jjsPfx+KUEGd7koNKjezj7CRbSBlx2v/",
-	"3LWLt8WYhTjHIDTEovF4zND+JqQZlZ+6rW3/+PWn89VLvmTLarRHTWbPJi1pzFeN31+2JE1dVqJ0A6FC",
-	"N6v9H9ebPi4NMternn0cp24CjCow1gex2296C2rTrdo+G41pTKQsHTGqsmXjyb9iwjSZRNxgXQrRHln6",
-	"jPJsM52Fzni2HPkgovV+e37FxOaPb6nNdKEUHuxP9sm9CQidJSywftCcMUVmMDdZ0EadZe0pQATB7l7V",
-	"+5HU7oTrAACq0OOhroEvBfsPTNTXFScQIHaTJTx+FGfj116prHmyHmHq4XprDPdV9Nny5dvBkm5g7SbT",
-	"20NN+8X+VLdwKDlmWsMFWyBjTHUQ4D1IOY6S35GI47exD/mmi/dsjgrb8pLbRI1rUdjPrcfPxaQonHvj",
-	"Wni6XaBVujtDubbGv2kiMBzi6H7p/C4QeGQPfPP4gr1HMocy573h8eWFrTcQhBkLtTMNwDOwuQUQvi/m",
-	"7/HzdgwK24HzXkCzVmfMkJnUhmj+kcykMFPtcnSLu3A1QkJe6YTXjeIWrpHo0gk6HbCy/nL3xsoLan6n",
-	"LL3c1j5Ye5VtrIkjuVmushth3ZZUNjHroKbpKs7UahWT/tvvn5Fv/nryLfn//78ng0cRFOz76/Gx/fxo",
-	"8Gjw8ODUJWDj884zWwwiUgj+0EMxhTRsrome0jmD8JC4XtguduXfKwUQT0nRoqLJd8qad3LYUBC4f3J8",
-	"fHCKafMu3IRrqIPNxYT0pUIH90HkgvehUnUERXUzKSbg2yZkRjN7VSwFJ7jdre+OIKQhkIQws79A6Ase",
-	"OzzJNY5E1YQNhuKwteazX2ccfsexVrc94HhOtV5IlcaRXU+s2FgxPcU6z3FEYletKVEsZcJwmukYJ6yW",
-	"kvbz2C2AGGtX6cfGEubSnYt9xNUGLlz9UHbZLgBLDMAaCKwBU1Ig6j8iubYn5UICIsI+zi0hcMWa7KBM",
-	"a3ytukZX3NqfhftI9aUv7QTfhBUZFhSvwOVAVIfDZ2A8C7O+iENuppDhgMmX6LxavZyggjYsKAqKbUMl",
-	"BXeKxe5rO4N7Wkx5Mq3EWMCR4GxlEWfSP3n07UFTKefVus1n2DUlDkr9xkVpZhi3rUIx6T85fnxQq1Ps",
-	"1gYVtt2twtREBJWKYStlseJqqeiOlazW7QYYODl+4pC+jq4HEMKSC/ZxzhLDUuLciJ7G4IDVCg61McA3",
-	"2YRjUNUkwIXgM4BV8BkhpTZSCRCWX/u7s0S7+bztU8H+G1Vx+GVUoWJ1ova9Q8WUXbHMEsGIcEHmigtj",
-	"ZyFPz5+9fHkGBUlczYuC0FFDIAh6fa23+goDzpHqZy4wolb/7MdzEtY4Js+poeScqSueMJLIlEUkn8+h",
-	"jxCkrhkMzREpSfmEGzAU1gIVjw+//fDpcfTN58bQxEpF5b3om3s0voaL88alGZtdQKKsbr5WWs0DjyBl",
-	"B1/CtDl95sOvzJSpBdesksKz3lJVl+Fa61+kepS4a96gYtzExyZvVMbwLT7/+UNdRLojrc5Z3HxtSr/1",
-	"YmOVi9tV/VqtpL6l8rUr0O1avyCAgM4pHT2owMEmt193NQWXsO786oZOTGEEIyegCQa7lojkFCzRYv8M",
-	"h96D6lQt9H43ilN1S/tQm/YARptRhwKgmsjD/khNo1aUm0TO2C3YLtNq5m3XFsIk3c++xiJTmyeX3oLZ",
-	"kmequOXdQiGrRcxuI/FzLjX3Rv7qep4zxa9YekrKROiIVPOgIxKmQUfEZUGTIgsa1EKXBt2c365kthl7",
-	"1cxnhm0G8+f4fCP+dJqr1q8k1wa9Bo9HaE3bYlX4LmQ1Tlly2bK+YoZvbmiGOykutcYwvGpWDulDAKoF",
-	"MAR0wEFS1WRYIGTjpTWe8/UtzI587iTd7Icg1pnTWoK4SoiKJ9BQFayLjGWWycVmQdghRawpNR8+Pf78",
-	"m9Vs/mtfcXWOkqzdfUlJNqEf16viVAf5KkQXx9MBR/sQxRxDvyspzG9kHwLYzWDIeglgV0Bug8o/+d0t",
-	"8rsmKTdsS7Rq/AcTHlNU56ooq+rr60A6JVih8yzDbCf7JEuxsKvK2YC8k4QK8vTNy6BGLlgM0WBbq2NL",
-	"+r6UUVh79iCqlrWFpI2ps+zSiWKQDzwUOqwt9ONbMFe7yrOnnWvHxNRwqxGm2MVF5dpiRw3uBlehfLSZ",
-	"M6ZaoB3q1BS1sTaoRbVzuCM1bCTHowuuML11+6CHjWMiEQpawjTgt2slCjGXTL1x+df7EaO5U3gG1Nve",
-	"ZBFzqc0WJroxU4pmI+yasI0CjS+e43t3IlJj6Pa0Oddc5QzrWJtmwkO2oTtQtgCTTEPys0J6SJ3y9GOH",
-	"1INyuIHzQWHiKnB57FIq0JXIlB341DXJJkuZK5LI+bJoxBkuwRJbOXZEDfMCh0LQGZYJ1YSnA/Kig+Kd",
-	"Eb/CmGhDlzqCbUB+KjaM91mwQYnwygr6hWSsIwJVbt3fEqUcHbm4CasQDwX3ofo6KroiZ1ywA0zGzY3d",
-	"DuwZKnS7vGtfNp1r536F9v9Ry71gQ+ULmlxaDpE5Wr2mOlqLxlWhMZ1Bu1XCGgTxulL5BWJGdUaxiocl",
-	"MyiIaEgxA8jfVSlb6QS5pWJ2q7wOKyRuwrzamdX2Acp19tJZeSao63G3AZzX4i6d/QLhoRqH6Xrh/eUb",
-	"/2Qzq9mGwayNj94YM9dgwx7Uy0qDz7tRMSsb2oea+fXh+9bi5WaSUYUSNIlFd0gbCjzfbCsO45s2EdKA",
-	"zQYLqUGzC+fGRNFGbZcxdY28l2qYfEPtqzlj6tBlO3mDP8bG+BS4Mwyu8tLTg+InLgUW5NyuWFbjLv2F",
-	"Byaa4fAv//3b8eG3pH9w+OHTX6NHx81hFG+8LHft+qt3H+G/ccj59rnRUptRyqz46c+q4Zlc6dGcqdGC",
-	"scvqOmSOIUAtuygrcewxBqW42f3mAG7eX2Cb+uiamw39YTeQW1CcVMnJdD63CoyWanPDwF04l2q+pBXD",
-	"e1imsjXbrA7d7jrCq1w9kbYeDDU0uKmEhuLOdsxlCGlLS9FBIMy4equSBpnMu9QgvG36tGWoxibUK+hn",
-	"FxYUGjxpIGQ7UahrkY71DrA7Ix1rllYPv6zidCuSVrCzARc70cZHUdUcAKVth0iBmTFYPz9yVfEI+zhn",
-	"ikOhSgnBsLngZonV4OwDh4plFoVJxqgCeQjSKblZRkVxO2p3QXzgVlbpO1osoBf17HijckL/jZth5Gdo",
-	"jOsqdroPVa9Y010peuVm7mUWzMZYdeeEaq0EtlcadI/FmS2X+rkLKrvax3AxCgqBbVMa5I2SFxmbNXDo",
-	"75+Rb0+e/NVSJ/sESZmhPNOrTU7wh0ZxHUtorg7+Wlh1zagl+A7AOu0SAdCmvnHbhKB2blPLBKENdEVu",
-	"bqPd2YW7BINVZ4nhJmMdXcVXKf77ty+J8yVYVdWyG+irgme7PlvA5UDgxFFXDdw3npk0NQYybOI6WXTC",
-	"th/imX8BzE4twYd32eaylsaxeyfpjyPHwFqmDJsI04+jNMew51FKsXrRBq9xMarWGK79uMOYrckFDnR0",
-	"0em7Ufm/C13KuW2cdlNAZPUqy9Mq76ZhU03n1nQ/bd0gd1SKVrAjIMmbClM+ZIhi7fgizb1V0Com3a3j",
-	"5B4Qv07SNCRDRcRVTtdWB4acqHqWET3894ffsAr66MOnh9E3j5qtZLt2t6wRgYDnnhw36igBuocN+cJ2",
-	"fCcbY36lpd/aBuQlEdhu5ib6sNXMu3bkayAktUZhQZFfMss1JF2CWmMhn4vJIZ0w4l4frHcetxKIkiSs",
-	"LKoTTfehmhQ89a5Uk3Iz+wl0vBH2uy/M25EHd+DDVuz5RjFzc6a+B0zdpBdfzecT8LLf5UVihXQ2mmdg",
-	"W9QsG4+8cwnUAC6gE7PLCNNGMWZGqUyMlfqjnk6mUmYjqUaJzDIGyJvJhGYjmpupVMj5MM+DquWoKfRe",
-	"TMsJICezkT++LbKWVhWNIpH5ignyy4/n5IWYZFSkBFOddGgYYVSbkRyPGD4C6xWpE0lS+5WGqpfKTEfw",
-	"LBXpaCnVpZ5yKL2MPy0wK1rL3D1XfIBfmndwJS/ZW5dRvUKvIBV6BSys6t3QiMVnTY+mfEX9f3K8vt+K",
-	"naqJDL11Acf1rMARTWdcoPW7+DuRUqVcULzRK84WbXfndfxg5DFNrGBkNx/1mFV34K8pdBJJqGIjlyXe",
-	"i3owIdemyERMMi64hbLymXbIOS9ioYtdYf6GTDjNRnau7vfrMcJbimb2HbbnSq/BmoJar5V+Jb5+cjB/",
-	"042vjhQc1JIhMrg6sO39J9+5yLRVsLY4aTbv9usHam2SuLUrbV1ShVtg09lUF7Na2LbR+MsGk0HpqR74",
-	"VlZR8B1WxgsiAIOwv9HMCgARKWL/iuDAa7QqUwwDBbaoMo3Pe2tHpemTMyuHJuba8sFg5as1Rz2/geam",
-	"A7MZVcv1xXgB8Z0Vv7q+6v7KIRuv1JK+VhrsCr7gKa3tau+e1ixRzGzkOwkKZ1S6aGCpGIxtLEvQ9Iop",
-	"ggo0jYdYjFBb9qO/NccxB3OswO/PGFZrplQQKpauFsv8ZEG41jnTEdES29zUirO4aNMpU4xcLMmMa0Mv",
-	"GXackZl3V/RrxXMOsOUMF3OIl6UQtzpjikE4sisY1F8taoJxqut5JZYhqXPIpsvJNVNNollDvGNTs2C8",
-	"1g6Y03MpNGuq0WzPsLyOhtiqOch9vOG2zrE0jAv9deWFyitxrw4aI8JXAKH98DpEkBCSv2NUNXLR2oFV",
-	"tlwZrLJbv4CmQw1CpJqssT8RH3UVARQnVPsevq6VtI/P1nOasDMChbHSsLoKPizcEw2VVejhvz98ehg9",
-	"wgSuoCncf5P/Dr/68KnFHvJeM7WfRPkikq/BrQRFpprtgzeYhOFT19b5fu5PGUof++hSgf3B7WpFtJd7",
-	"22Wid4tNaucdoUb6qP5u1FsobthrkS3LwMSNb73urS+qeJe8EO+hvqe2s96DFQjw8Y4MQLiF/bilOzB+",
-	"qwtaWeQ/sRHI6jFfUBSF17eHz6S2YuKGgusN9ChAu8Oo1bNSPLEBMt1llpu/yR3d2+4q71st4Or9dNxG",
-	"QR8u0IoTAFYQLHfd+Dh3Srtl/dDG2KAJEykUtyTPoPIfuYC8NIX1yMhEUSuzgBb5nf3lUUSeFnVTaiFz",
-	"T46vj2IrGLGlWbILXxpivbFIJr7iKjyGL4LP/GSxUX2IjYriVAbH7DzM99toirYE/M4zWZt+UwdyB8nB",
-	"xXXA4h74nCfjd8Tqio3sJdfGYVkNK/bNiK6LJTsB0o60vINzr4YYybkzNEhMnBzz9s79miW54mZ5bufF",
-	"45c0N9NHq6iHmmBFGdWk/49f30XkRfr8/CkWQP72+Ju/OQPAm9fn78jR1cMjO+AR1rElVijSUKWVcAEK",
-	"mU9gdcV1QfOGxN6pzLAVJaiM2vkEuCL25M+CnGZNcl2Uug0MK0PRNIyZsiVZMMWKarjkBU2mxIIg0pSM",
-	"a6PLVwg3RDAG1VrtcWZyEZiWngWGnNNPqN6iESBPuTnF5qG9t4ziIuBbSInJfONyzPTtF3b4iFRt9NDI",
-	"PKGGZnKSs1MQ0XunPcdr4PC8q5EUj5F+wyDYTFgXQ7zNBbnIs0vXZRjLjiq3VK7I7/JCk37gFNARaV1m",
-	"VLkRd7aEG5g5pJj6FN0Npz1kwhWCjmuo1CnUjXupjhgec3W4yiHbsVsObHXMhoPGbqmuMX2FD5XXdzCo",
-	"5htUFxf+UFnbylvFJQGHi1xVYdgCpEKvGUpxYX/LytN+RQWdMOjpiqcc3tc2sKgYglG4L/cd6QeDHgwK",
-	"u9J7lfVOe1ViUFdVnfGq8dHoT8T6E7H+RKxNESuQF5Cbf/4MobVjifmLwtDElPVLe/OTRVk5W6+EicDv",
-	"vg7GLz+ek2HvjWJzqnwFOEV+lepy2CvvX2MB9SrIgDNA5aAyzKAAxlA0QExUghOT84xBoSPwPNibGQzF",
-	"UDyT4spyXSn0ANsJgG1XC3rJRmDrhZhkfUZ4io3u379/+fzqr2dQcUMbOpvj11Zmefz48bdWGnn/7hnW",
-	"O7IiI/78r3/961+Hr14dPn/uC4lgMwdUc4p467Bbg4sP/svvWgqSyiSfMWHOfKz0UKBfBGUMAAo5HmOX",
-	"TlebJBcpUyTGOOwYe/avdI0g/bh66XE0FOVXWEE/xrIioKB9TBjc5qkjQTg8/F7pa2FHLvtggFfmZ1jr",
-	"HGLClgTVANKPMz7jBpoqwDf2r0BPiA/skcb9UjGPCE8PYiKV3R6cM9xp7J/QXCQsBmjiIlHgiKQZ0UuR",
-	"DIYCpEkq9MIi2aPjh640/s+u10CMhbdevKOT2EmPQuZKk/hlymZzaZhIloc/sWU8IG+evnv2I1whgM5Q",
-	"zJiaWOAyFkWhjcfjb785qA0zPoT+IXEEicpUsZRoo6SYZEt86duHD49PCSULRi+JoROi82Q6FFST+Nej",
-	"Ye/xsBcTwa6YIuBRZfpgQN5jL4iCPxxC0R6EXbgbxcbYJoLiZ8M+GhBpIYGI/PL+56FIplTRxDAFvTRc",
-	"TP77d98f/i2CDgauppcFA0CVC5kuIzcldjGYMprac5V2dd+ckJ/4d6R/8vjhgUc2KD9j34DbIE/rJYWw",
-	"84QUjPgKQv346Zw/gwcG7rv4YECeFjWHhgKLDj3Qfpx+WHUocuX8oTT/AdHMYmStIG5R1Ad2CUdXaBRc",
-	"VYoY+Ro6A/Kr8xTx1WI+XANesrTk177SzFD047KKmtVA46i5mBpWUgvqCk3lArLfp8uDgrBVigrBemfb",
-	"lRIi3ZWEMjY2BIaWY0dr7NSIP+Tk+ATPIVUU1hYUGKKeH7oQrOB8nJ+YEYvmQ1FHXAsaRDGTK6Ht6ZbH",
-	"tXUtJ191idRqOYG9qbkaEllXBsnVsrND+dMHEsLNKRkzi/pwCzhYHyizPThgPJrE1SiTGDHjve9jARHh",
-	"bn2VxiFckxSavWhqcgX5f1IRncmF98iXDTseaHIhc5HqyGquy0Aj9XTvyfFjXDQlsWc0+qjSvcSn/gA5",
-	"rPQc6XMxFK7xyMFZczMiDyGVH4HjtfZLGQzFL9j/JGx+clppfgKMP2UZXZ4RioYB+zNniGB4BnTGhmKF",
-	"XPvWK2jtJdRdHnYgQo084wlzfngnz7yeM0F+sNQMwqDIz/aJhJGrx4PjIBkI5Jr/8X/9v6RJmrEULrAl",
-	"n/aOBw/xbTlngs5577T3eHA8eIxuZKxReTRYsCw7BKJ+9PviUg9+d8mEEwwoKe70pZXwfmAGOmxDvAsE",
-	"E8Aoj46PvZzmwpTq7aDQ1DBls7XZeDA+iH91jzrwgl/ZBfmJLck5M471PXn4VytfBsah3ulvH4KwHqxM",
-	"nl9kPCGXbOnEuium+HhZNQ/1op6hEw3xAbmZ9j7YUY8wIPDfXYfyIzxyk8fiZmg4mPfzDXavJGyTa5LP",
-	"g10WG9Fur5aHLDu3aoV8LjAJ8A52a6dfgjrx5Phx2zDFuo586uGmB5RQ4ZomFb2a+hX66CjbQdchWqF2",
-	"zg+d8tN6mFZMLWQOjVoftvjRrVV0ykeOfrbibO9ztPbBZ2gH3+DJ98ggzy1/hOdBXfwjZ5Ac4WjVqjOh",
-	"vNN1gZAfbhBmiqME90QjBQGVQI5DfXeAyiNIbTuDU2mE/m1V3/7wuQJt9tZbFe6QAAUQ9MGVcGr2LzkW",
-	"aIVsHTRRe6AJxgVGrl+ZZR6XjM01Sp5WQCdTqqcDci5RvAFGB/LDUAhJaqzN6gouRslzXWnV/YwuyULm",
-	"WUouWPkIzm0FaGSslugOBXJFOzMydi9Kc02mVM0ypvWpa6eG+rhgULPT6hTIPKs4hIaj4up7RcrtdzJd",
-	"7h+0nBf2c9XtVJTEqkD2w/1Pb0Xgc4z1bIBvXFw6KLoG4hXEVttnVGkCQicvZCYLBQMMeE8ZZlBbdbRt",
-	"Ne6xI3jmc9Tzmuy654vn3JJvD9XesonVjlStomzfitR4NgSaWIINTyTsoBX9Vqn60Sc656MiWvezS3li",
-	"piEY8IUr9wr37zRkDTpC1TnlKMET323PSfWKYeMqizXw5IPiCqEqrmuO+4RYBR1SPCAF3MqbIV4NVpAH",
-	"00GqyFMB4ZOmojrY6rB363cJNKFykx3Usk166djsDXCiJiy1FLvcws74d9u49AMzGx9+TY4BIcJqHKUM",
-	"UcGdXp2WbiVReNTMU24Oy1SPdonLPvji6j9G5GoZkrosuHKgNckGHQNhRtS1R6qnVOxvwNqR7TjcWMlZ",
-	"89F3RKi1DWbk9kPdqPRcoMV68Rldl4hre2cEgbe0SXIO524Vne0zAdcuHQwQtdQoSCN/0Q0dkMHPBhwc",
-	"P8sxsG7XuHdAnhY2/mOymDIIoYPy8AYdRvjWgmqCpvN+te/2wYA8rUgBK22FQQNdukQKt+ehmHGRG6YP",
-	"TkFG5tpb3p2foaXnMVgBX7S7UlZ6gqMh3wQ9kb3t7ZScHB8PxUpeTGS/b11ARE4efRs2SY7Ik+PHQ9Fq",
-	"rrO/H9d6DjdpAniB75z3/Sa0gGr2rIWucKyPh4vF4tDi8WGuMiYSmWIE8G6Db6BgHLdKZ9ifAFw3cDeA",
-	"pCf4QjeCAjx8R9NiIVHv5NG3G773TspXVCzdu3pjIw28/D5osbwNSYGXzwE6XI2mDlOPlyJrKF6A/UGz",
-	"BbDqrW6lIYdhn/e/F63dPUa65K4YLUqQboAOlrILPFAVK+fbh62+Bi4AUngp6vlu4COpbgZbdAfrqPaU",
-	"d4upfVmMTwRbkDnl6ow43SMYGvqFS3WpQVtCj9xcMc2EQe8e0B9LjpSjpiHdtGcFlcIw2q40oZOCltaX",
-	"3tD93q2/EB6dH7Wm8fadfwXa+WNre6rJj+/evSHfUc2TA3/QFcWQi7OiO/2MLomgSskFDOSjWDCqB6ho",
-	"YHrh2hPSB46GfvPXE0tDnwweHgzI95YoOIpg11EQXWiHrs/Qss31UNjLnRtoTiIH5GnQ9Bs9R+hLEa59",
-	"9BXNcoa1GLUdV864sS+HK3g8eHhwNhT2UnCIQi90/OKsnESjecATeJJKhh1TLOMCdsEnQiqwxAxFEF4Q",
-	"kcWUGqA3XrsNes5HLvqg6p+pHtMjaBE/FKEr324prpNrDwDPaDJlh8+kMEpmp0TIQ7A7xZGje2FUw2Ao",
-	"gCXVORXp0+CEZ1xr8FQG5xSVCaBSkRnNLH239NUD1xB4NQTTz+wj9iaB+sJ7VE3YmYuMCNvBx66vuz21",
-	"g8jx0eb29p6dVlNW7coXyi4LyIid0NOQqE4QhsLntObovI8Ieui9eCGVky2QbzTn1FrwEqxYbKXFPqzx",
-	"YblGRKdVVk/6is3BRkXGlGe5Yjoic4zRtUCM8a/wRZoqpvVZ1SN4ALJCu2eP9Fcft4tdKzu81Dq/UdGh",
-	"kvO9Z8mhNvamgsM+9+XyipuUhiow1cwdFSReZ/eAh/2zMNXOEs0ebbMlvWrafh0lTosQlNxMIZ/G+XAp",
-	"zyzhpsIjqXsQqvUContbPh0Kj7j+EWxGtRpP7jLUdz3wX+S5Jan2xH799dfDp+WSG2ycMfBVq4pls78P",
-	"e/OTxbAXY+Xt0iURbttrKiVTLlnCUCBPOHPtFHAcbgjGURgd7pIEvB43XN5cXYP+/JXJs+cuL6HveWtV",
-	"RWsXZ7GcfLel7Jl75kuxkhWRmXsykd2A1a3ICtyMuOANlEk1q5WnsiVxV0mgArGVw7FtuQ9k4Rq6k0DU",
-	"d/OKlNGjbttW8wY3X8sFG0uI69xsMV22sVs2i+ENrDeJuY3v3y2yEj7eZBTzx95XuYC8o6De+0GblcyT",
-	"gG7nMoYWQ83FsY9A9EM/0MSXpXOBYKR/bticcGEkxiR9c/jwEVkwdqkj8gMz5KX95eTwm/C7c3vrLCWP",
-	"Dh+TFHoaFmGDJJ9Dg0P+kWBf3YNBiwsYL2prWhW4uH9iyx7C0v7lP1zd3XiP3cl0OIy/aB/waqZEDUPe",
-	"ZFajcTjSCP9Vnnj0qei18rkrEKqAuBsmPm1ORFzl/XEgrqNU4EHsuoZNHIdhG5xrOA0hAhJTf6v3ioLG",
-	"rsRkDBH3W1ARCOQ/hLX8ZTfGBPPdrtL35YJlI31wWV0eNEkfrHFBisVBF9EoY+ADWlErOgAGq6dg2juF",
-	"hIijRF/FmAVYGBApeXb+TzLmGYtIXI46sI9G9abB8O6YZ2C00yxjiRmKvk9sQfELYtpRCqRkLjUkuJ8R",
-	"lwZTGvcsICwPIkwfKEyzZcAjyjjUIq/hM4ZGGm0UozOWDshLq43JLJ8Jl/AxlRAm6VIJ7cqD7cQYXhYV",
-	"sUiQXXNKYp5GpEDuiFSj16ufw0aPkevrZJePVQ5HUrhCh5n7oFG+gL+LthXwaeFSCkTlE4xMNYyT8QnH",
-	"YPmRvGJK8ZS5H+PBUDxjWebCiS/YxOWHk/jvcUTiv9h/Du0//1tstXhDL7C3TkKV4vZI0egOhzZXbMw/",
-	"Fs67B3FQ4m4o9NzejZ4yZiBaSbvIf43ZNX2qXSIEy7JgNboYzadxCDDOQzKDvSSp7I9WyxZD4a5LsZm8",
-	"cvZbXNWAPPXmOriGwwVdkiR3GeeJFIJBCECwZLwuyDDJwNaMNll79Rivbt8Mej2v6p4vSrT6UtTPkDVd",
-	"W1FcqRF626pncQGF9nmTalYxm9O0op4nk9UxmtgNkh6r9IQ0J8xNoi5fjCi5wLQdwfBvR06beqN0KHsB",
-	"db4bfa9cQJtyF7Cldv0uRpiILYbGnn4692SRyGaJhCen8YDATWWQgzVlyaUOSSTpI6fAChmIDw+cMSBq",
-	"LtZPFlCss5qK7cuM23s6Iy5ikmboISMnjx6FbW5UbjkmRjjHXfSa+C98djvkVB2UmZ26pI7B6iGxTZP+",
-	"yfG3hRmSazLOs+zAuejCfDx/VOC8HQonU0iRsPbw5RdhSdv7qL4WC7wbDbY8n/9YJRYq6IOnzp5FNbEU",
-	"QG1VsaqQgBVp9ehT2J2wU9ENwfPmOUCbXlHWrv6yNF5BworVbfR5reJb6yV5/YDZVlA4MooK1BY09qK+",
-	"vbW1cirPncj/+L//n5LG2g9YyRz+LIT7GHxicSHex6TvslCRF7iCTy5nVQwFFP+HNHGeZWxCM2KlYJSq",
-	"kfBbeRmb0DnfPWhvWSYXGPKiB+SVvAKmJAOGORQNbBIKm9A5TeCDxlRR+6rVyVx1Jz8/lH7wigE3aD/H",
-	"uJ/ESNXEVN4V93cNxrK1KWNHdC8Xe9tmjM0pTlCPwF7LF2TbeGWhKCRBhEIwiwWkjI9Zskyg7l8Xz3Al",
-	"gdrD3t7PM0lTiyqg7slxka8uxyBSQSdCtBqAXYJClvtEyVyk5Hd54Yquu9JD3Jxh4GxpG3l0/KjMu7Yv",
-	"9Is6GqckWOPRJ55+jg8ih6+u5TPWEcqFBeyhiH948W71naJsDQWzicqFxkImEEEG0VI0xZQ5NH3AqJds",
-	"bpz7GYqwoMWkLIRul8pEigXrLbXxOUAzuvR1ZexDA/LSFXOYccNScrHEIYs0e6fXwGLgIdKP35z8Onr5",
-	"6s3rt+9Gr57+76Pv/vXuxXkckScPH5FX/Ds7hoO1M3Ly8DG5YEspoAxThEFLOIkbzt4URC77tFeM7hOy",
-	"KLmRMppmXDBU/SmUBCA5XD32ZSuC4vyRxYWp67SqggXSu1PfotI6EeplVviHuiBDcbGE+lApVCNRlxF5",
-	"9vbn7wksyJ4wrPaPXNrTS8Aq42uOJHI2ozrCH7XlC8FLipUxd3DfVmIvFMqwhoKOA+uWRZ9n5/8k7CNc",
-	"C6Cedkasmtc4GoqqvQrCqaCGY0TGdMazpftgCftIjkcXXJlphIFdEZlPpWBRWUp+KJzmNKoavmg2wmSH",
-	"yNebGLmcZohp89+VFUYiu1X8MqGajbTJ02WEFaVA0QNzI5iUuCauhYsHGqt06aLpEReTjB3ilQ3F0zcv",
-	"rQppX5LCKJqADohE190zKJhyRrl4oHGsA9DzStio1WQdCpmbQjXztbewRlUQ+s4+0sRgaiskjuJYQlbG",
-	"GpCXAq2tQwEEizoohMEdmBbWUXs3JGPU28RcdiuGXiKx4HY2gsVF0JaG4ZlwduCMtYOkfpYkw2RMzI2V",
-	"C2e6wINfKe/CxqaYBjAsnsmUxackxlTamHBLJgwCQq4xENcOizQwDqEvJn0rF/E0PrCDgz3uDAqj2CGK",
-	"oSyS4HZ0RC7ZEu/dvlYG9NgZpu6cwaRiqceCa0YulkNRm9UZKdx7D3TlPs58RaXY1eLQhH3kGgSigpGI",
-	"bDkYCjwvnmIIUWZFreBOnGkcAA/bk8e5cOU90AR6kc/m9lqJK5IxGIqYGjnjyd+hQs6pI9IITXauMeWZ",
-	"Ls2VQNGRMGIFEa4B+w0TZ+URDMVESnhfk4yKFKzdF1hDydcxKqbwZZMw8tMeNKABtLEein4juzpytbYO",
-	"BiRO1XKkcoEbKIwyFnlxhTgdMrcF5GAXudquIHXkLhsiQQHgimOLYHeIRDBcQeTtQUC0QcGXy8J6lfqn",
-	"Dl2hJprOL1yIMjcWXrXMrliKJWyGwltX7LCnBf8EBIJweCjbQ1Kuobg8iPiIOkEINz7jAuSioYD7A8F+",
-	"tVCLD3r3M4250sZ7C7zAjdYwbanAJVsWtuyhKDLY8WIOghjoajRak8Xn5Wy+j2iFqMki6vs+Vz1FDOsD",
-	"tEXeFF2N2lS3slNQyRIbS/Q2W59n2HEztOQ6OdiVRQ/64xVfIFkqiqVvMZ1DiuYZXVnn1caFLQmOQCC2",
-	"G6pTa2o2bRe68QUXFOZvsEiv044e7U07Qgj9h7xo045+lxdWqGL5iu0ttKc1vvdAk/dvfx6sjdTcp65U",
-	"rXhaU5MgAsmqJWUJ1EAp8grQh6j38XB+sjj0zs/DC7hcuIqqsnT0Cf+omdbqDgVP34R0WYNBHVFfQuvk",
-	"+CTyAg2WpfKiCXDJ1XioH5jZlbzAay+f927U17MJZO3dr9J5/U8LxxECZ4Pe2AQOHXfuGHTr1b8GDcSo",
-	"JXhDgXG6imQQ610YqwopAUQIEBbRX16KUigpgGra5Cn2HMyqK062tQKzXJCHZ3bMX55DuANqglZmhuEO",
-	"okA7G4o+CrTecwsqmtUBQSbCHLaFyzGBDWCxvrUxD5aJ+qCHMsLBZxR5ucIrZDEcA36KyIxpTSeQ8+EC",
-	"GsCPU4RApDIIbmjzMiMoYjrsNbAl2r9P+uYREHa9lbv1aajDw224y/B3UdfiBd7ltt5VuI7bpQDvEKp1",
-	"4EN2yNeJ+EVJy844+pflY/cxlmEdmIsky1P23LWxaZOSrrC7w70Nfyia0W6II/7Oit62N4qRfrbuQPM7",
-	"ijYowbwt2gAvn7NqsEGj4hP0ZL2Xru5igXfj6i7P5z/Y1Q16a712cgGFWPSKOILTAoUrFProU/H3unJd",
-	"P6O1jxIjZxfaWHbWj10bL1dK+QBFcb0UCdiYXSk/zdiAAKXcsAIXUtVrIEXFTbeudpej4TdLRhrvFGd2",
-	"pQHs9WKADLD6VjrSFo8QHtfNk+Q2LaWMHPtyghGkYO1Ue62bP0SgGw2/3xc+3GwEfsC07yAI/4uGzy66",
-	"j6ZkK3R1R+I3UPsibezQNSzYZ0j+yuBfRWT+yq46A/Tx6S0D9MPooEqMv8v2lAK6BwjB0hETRcg++Dah",
-	"XoyL6E//DLy/hcD7Vx4gXjkU+npV1gKav4qAfbivWwnWr4LI3iL2V0jRfgP370h5LlOZ3a7adOjiwbU6",
-	"dPX876siXV3l3WjTtZP6j1WpYfuEOmAkRla16xYobJOqjj7BH/dOjb4uXnxdunSVnrTp0itndktc4+vV",
-	"qmt0fK1W7XHpRjXqvaLGzarVdeniDnTrLx9UuxPdZ9g4sEu73pIPHEHc2SEXaypK2adeinuoVNxoDSHc",
-	"9QZFhPwh3pGs6iDjgS5Xch8IW4co7I723pb9weXdUd0fdzY3LvWuksYVMIqCPF/BFr5kOTavPIMejvgk",
-	"xBQLSd6//dkXWpcLcbuhYlu4qIplQ5TqzDHXtUS0m0q+cs98vZaXG6is5wJYt2HwP9lXOvtaXLEmwKuF",
-	"ed6oEHIvAwIcEO/LknG/LRh3abn4MwjAwdpGRPXoU2HRvY+GiT8NEpsbJG7eEPGnAaLJDXLTFogvwPJw",
-	"hxaHr9DSgAbnbU0NoXzYLSu/rjz5pZQK20pYDbfYLbIqNqm3YutuOTRB7t4mpad6lNTztjpXmupn9vmG",
-	"6tDPqGZWEWRQ7OGKEc2oSqa+drudsS017Y/O3m0zLorPt1saOryX9badCkjvnUlXRm8X3GUNW4oO1pXv",
-	"10nt4cbvq+wernFrCX5Ngf6VodObvc7Gfpw4cz1PvuNOm0jr0aeaJt5ZB6p2702ItfnJvf7p9nHA1WPa",
-	"8MC2hexwdy/T3lqJ6HpodItyUZXQbScd3R+A6BRUqkDRLa/shlhHrofzxtLMK/f8f5SrZDueikd6P1gr",
-	"FIfC9RiVa+PaMCQyy+iFVDdObLaDwqNP+MeqqaTeVHMmr9gqWG7UKtyqLnAWEIgIbdJw1sEd8EvcCaFu",
-	"RVj/rXo9pM+9cGIObvCuovaD+l1ywbHZXMboVVAlqVxmISfX1Xh3oddW4/MG6vQ0TfcBBXcJAU/TtLh+",
-	"iIDa6fI9nuUmkbOOCPNY59pQLiDwOc3ZCHvg/P3503cvYnB8aeIHsVrQQqpL331vPldQ4YbpKZ+7Oj6P",
-	"D6GP5TeH0AeFBKOjE4qMaZZpkubMd9uxM0HQpMO+JTOFfc5ZMVkKhZVwEVQxrP4ic0NykTGtSczRoTNy",
-	"5lFXZUYqX7MnHUHFFSghDJWtoEDMDuH1fhlfRVS930xnMP0eIuhTpg0X1AWBs8RIFRE2m2dyyVRElLRH",
-	"G4TZ80yBRh95+GHp6PEIO+uMMOmi8SdX/QtD84ufv2l/85vVN/8M27/JsP3Xnh59vU7j/UfY1+rWXnu8",
-	"AB03tpk9D95pTy6QaDXr9ka35RE0MqJ702HNQe7e0gg87d1/2f+CRd2N171g1P0AznRre7dCQumo/+/5",
-	"QYwN3i6Aj704//4pefnz25C7uFbfcqKY1vazfQuKSnJtoEGnq9YyFOFb/Rev3jyMyItXbx7Bvyfw7xMs",
-	"egNsykLlGXnx/P0jTOuuSz9nQ/Hi+Xs7xvP3jw9fPH//DTw3zhVUTGJpnpQLNIqC+HxG/vn654fw4JXM",
-	"cmEYU/D1L29ePDz85c2Lx9FQ/PDULu31ux8fHr5+9+PjiJw/f4HvCGg78Mu7n/Cja8h6MCCxx0MQd1Km",
-	"+BVLT4OdRENRXX5UWUDUsG5L3N2y28vFORy5t8ZWXN7dREr4s/lPD5XAALtqY4BFteh8QBJqaszRJ/fX",
-	"vYud2Bn0v6zgCSo8fe+MoagQ9VY7fXFkN8202xzWbplfXKcGWZxcMxddG0tRYtGNBlPsBylu2Gvg5bo7",
-	"CKf4ksFznZ/CUQmpvGmENhiDuh0YK2ygUtS1zaL1PcpnQbFdmgAtx3o8aFj78S3RS23YjPTnuZpDBeqy",
-	"5nh8UDFzaKvTDsWUXjG0zEwUYyk0/MXnXYf4t2ibgmBx+GrKspT0Y/+nYzyRMxnNmdJS0Gwoxtw+KPIs",
-	"OzglyKXIUuaKJHK+RL2e6wrHpFg7t2J7cmXEudGEp4Oh+IFfORutbzCCdeahmHpRw9oUgTsPdGktoyZ2",
-	"zQDqFrShsBzTskmsDX4OARJMk4tyR2ClIv34jziqFfY+cCaDmcv09EczFMHudrXNhVf2VdjnqnX9O2x0",
-	"9WL+ZK+1/Mm+SvmTrkr+Q/G0qbp8VKjEBUYVh40luyNIxsDSnwUEQnOFP015N2jKexMS4/tozts4sgvQ",
-	"Ay4AkQM7J91EnFebgS/A1s07X7qX3rJxR2zc/jNYqsRg4+V+h68VlT9aYwMrpGWLIEF87xxfawjtey2y",
-	"pacvfcuIoWektN9mFh76UCT9oML4z8iFNFPsJkEvtOvq1niFMPDdpeEE2Lg3E2V4Evs3U1a4dVXEfUaT",
-	"KTt8JoVRMlsn68LD/tnbV8kwI9WydqQn8ypZ9MJstR/BmsjFN5WaF/fSlhYscc9xiysjp717Uduz/TIb",
-	"tJOjT1U3UKex6oWiOlcsArESHoL2PxY1q7VFgS+h1GYxyElt9j5pYlzbP10KbihyeuaCUhsTCQN5ZsHn",
-	"LPVSB1eFXlA0IzwLVAOUTDRd6qGIkdQ5ZQaWyRWZMyvVYxg9vhMRbunJMiKZ1KAsuA3ApCBq+u5N0FZg",
-	"KIq5QDzKpJho1zpnFjm1CHsYEufuT8Oxx4oxkLZOK53kHtglr7RMR3mrsw+vpXjQVBdHIfFUajNKmb0S",
-	"+1UcDUWsubEKXazzOVNXXEsFkrUfviwGFwVKsR3Me7/dk0pmLEZRlw5FrRgTPB/UlSPvrEzp5DiVZ0En",
-	"4n51zXbJpFxyhB2PcRynD5dH48I6GFWWUYr0AG8dBFsS/4bX/iH2cOHipfIsGwzFObY2KmNTsIUcc6I3",
-	"CNQAbk6dZdqDloYGOSDLguwepmMjAJfFcSOA3JTrhEJ0COiJdnzfOAjaIFg1bqlPCXft1jIuLrGjF5EL",
-	"F7YUBMsU6o3veARyxFAk1LCJVEtf5c9jno6gdY3GuAW7IqojMpW50pVIB+1DHXQEbiqLkToaihUriI7K",
-	"HZPKhl2BSdfij+YpN+CFyXwjaeiVQ8B8MBQlcqEsD72/dEQmFAcm8TA/Pn6cWB4Nf7EB3GlsVWRhyhYP",
-	"Dg9db6UBsZKTx04dNsmqdTjDFwbE0rNG4/kZyF/Q7QlbKbkeY6Ajuf5UdveyCg9+ZjBANKkjdsLrMc2t",
-	"rPAw3V0Y4WHilYrTFatLl8jRaC57J/dhLav5c9BcptdZy1zrmM1NZQWo79VURs7zZApd0PEEEgqNJxGc",
-	"oZm1O/diocH4p2AuqjXBsZwP1YUGaP2BmSqsbh+QHry//3j0zbwQm4lG2yJisLFNchP2h/M362SoaGf7",
-	"zEy4PUDoTqAMEa7TqL+D6HxkZctDl2C/2uh7e4hqDDJBXUPbvQSibGFqrJJcL+FagiBzK38cXrIlF5NT",
-	"DC4JjwNCVsB3UPT9rrY6hrb4pcgH4St0NmOkr4EuaXJuFGNmKJ5LkCfCFXIxOQg4bnWlJKOGKRD1tYv8",
-	"t+/UeQYxUjYRqlf0kr1hTAW57jegSBYT/FnB4m5qbl6yVfYdwGqAfUUIUBVLupOku3Hb8BnLuGCt7ryi",
-	"/Tn0NNdRqd/oaLVqbRR2gQHOX4TZoUAzVlIYq91YvTDcNNSpIXuRhlDL8jvDBJv6+W4uHZ0cn6yXIt75",
-	"Y7xBE2MxR4u72m/4CzbmvSj70YLeOqXzORN4P7TqleLC2WFUytTNCUAeiQqgb0UUFxsU4MeeUiVCr1E1",
-	"Wgq9wODpmsidvbbFer8On22xnU6PbWuuxObpFpdcpBGpWaUiorlhaJsYUcVoRGq2qUqmBRMp/gH2i9Gc",
-	"qdGCsctKZ4M/+xnchje1RPCvNzVi34kM+0+1KBDx1mv9FQCwpnaKx+vNPaMyY0/tC/vq4FCs9Fa6OBSz",
-	"7c+tGQiQe3dqlszsbrIvAu7fknARiBLtKRfvkC0yjeprxhnhQvOUORposeSBnUKk7uDs96VO6/M04JsM",
-	"W/ZjpcpBS+5Acc/31uPpF3g3emp5Pn8WWyxAmKQ56EyhPaUN1Fck6aNPxd/3Lp3gGtjwhSUUBJfZlVFQ",
-	"o1ptOQXhud08S2rThIvFfmGZBeXCO/jF2uSCEKv2ll5QywjEhmvgqo6JYCxFB2eoraxglnMZ7Amzbthh",
-	"UEo9d5CX8KUD+BpfRUFwuj0VTczD2+a76yO9KR/7Uko9+miHzbUAv8dn/s0b1gP8fOvrLZW3dJdVlko/",
-	"TkINzeQkDxO2AkhaGw3oH723knEBCnuOBKyOu/c4wOJemgkGFuIpr9GFpay9zRVacfSp+Htd7cLwrnfw",
-	"Bvu376xqYXlcHbC+nUHcv7xRPMDuqHKbzL0kZXuNBbi521+DKSVrLX3Xnay1AV1yva7q4HvN1JfDUG8g",
-	"80LJjG1l9rthlmwvZD03hovdv4KpuLDiXtZSRQ3YMEzdZgdDgGs3gT2FYpsjGJ0kLjoERyw7/lRCSTEe",
-	"hFAMDBWSTPlkyhQxUyrCFkFNTN6e5X3l73Ztd2P0glP5Wu1dayDYV04GmGuA25BuHn2y/60TLhyM3Sg9",
-	"aNMY7fruj7K45uhRlGk5901MIO42bsj68Yu8kOkyzODmCoiRpTsD8loU/nO4yYhQknJNLzKWwqYeaGLk",
-	"JXNObMXGuXapINQHfbvY9jnG8DsK+oRolkiR6jbbym5E7BYlL+RYd2BR+WpQoxD1HCABnEjlAYzwNVaV",
-	"GvW6ogkVCV9jT/ln8dTX6xvf0gmLR7Jcl06bZFJzMRlBbMy9qaXnFn8vm8ZBLvDv8oLI+VwqkwtueHs3",
-	"/BJ+11lx3J7vq4znlnc3Yp4/mz89m1XAW7ZAWp14Hn3CP5f3zo+5M9R/XT3lqmSiTT4vD+umKe/X21Wu",
-	"RpDXSuol4txoJbT94MHNCscFV74D+fgLhstui6iDr26huELbW6fFKZi68rCTq6x32jsC4HBD1Snjj4xm",
-	"ZooBz1wwrYtYLXttiiaGcKNZNh4ElksPv7qpB4RTHN0ol2zp4oGvmOLjJQTqBmPZtTeM8obJeQYRsUTz",
-	"iSBcRJh6DAY0jMGzyoSL3w1sbIOqkt20xFc0mXLBStblsqhq2RvamesmigrDUqITOceqP37tc37oxmiY",
-	"5bs8u3RBhWAQfHb+T6sH/fIcLnrMM6YjonJhZ76gyeVEyVyklsGHc7gBGsbHyggAXBEc1IymjLgsdcz+",
-	"hmRYCH33WnvfxR2DRQDzvw8qt5E6bag619vchUkGBny60oNqUA+TbVp2WBXK3p970p11UG8hIgmd04Sb",
-	"pbM8ZHzMkmWSsUFDwHDTVL9KdVkJ5oTeFOzjnCmOZS7sSUl1eahYZoVIkjGqIH2pIWxs0BDA0jgr1K+t",
-	"VgeEuHvYYJHojyVhVlL9Bys1OBsPUckxFrCmGZa0LpOtsJIBVz7jCeetleoRaVlSYFBvoQoca2XOn5v1",
-	"Hpg9GPxBmGDlIttnpG8Z8bmhyrA0BLiSsK1O+MuP564FUVRtcQKg6H9JmVXI1BIWIZgqSQ9WWaAZMYyG",
-	"JKfaCaW5i03hz8JwAWY5rv35cCzVIYBRGENQAkbpt2qlaYZeQhYnVWZA3oRpllj9IFeWarK5xtJTQorD",
-	"MrudJqYyX5hL9PnD5/8ZAAD//w==",
+	"7L37cttGujj4Kl3cU2VqB6IuljMnUp06q9jK2JM4dln2ZGdDL9kCmmRHYDfT3RDNcblq/9oH2Np32PfY",
+	"R/k9ya/6+7qBBgiAF1EXe5I/YpEE+vrdr587sZzOpGDC6M7p586E0YQp+PM5jSfsuRRGydR+TpiOFZ8Z",
+	"LkXntDMUcl8bqdiQSEEU0zMpNNPETKghMVVqQWZMaSloShJqaK8TdXQ8YVNqxzKLGeucdrRRXIw7X75E",
+	"nYv3dLw8y/sJI4rFUiVPNLlhSnMpIjKSirwa7b+mJp6sGvdnGVMcrG5swebF+B/e/bxqtF/kpd1z23Gc",
+	"EirIm/PMTMgxoULPmSJcE8FumCKxPdPEzqLYHxlXLOmcGpWx9llhtHfMqMX5yDC1PPsli6VINDGSzCk3",
+	"5IqNpGKE6msuxoSOKRftc0654NNs2jk9ivz8XBg2Zqrzxa5gRhWdMuMhI1NaqvoTHQr2yQxieGJI5IiY",
+	"CSMzxW64zDSZ0TGzK+H28T8yphadqCPo1E6I75QuYEo//czE2Ew6p8eHh3YZxjBl3/0/fzvf/z/o/r8O",
+	"978f7H/8y390oppze5Ww6UwaJuLFT2yxvN7X9JppQsnbN5fviaYjZg9Q2XPuEbsXTaeMXLMFmXMzgY3A",
+	"N1cyWRDFZildaPh2xJU27q7P+sIsvUqFNBOm8E2uiWKjTLOEdE+Oj/fOCMVJyXzCUxaMyDXRhqdpX6hM",
+	"CHuVpXcPv9/rkZ/YQhOqGNGxnLHE7sAOENM0ZYpQkZBrNjOAMscnZCIzpXt94a8A0b24g+DE9u2RNV3G",
+	"s2eRhRn/+aj29EeAoPVgYtGdpFQbohhNznDNEyrGLNwjHN7J0THhCEeIqu7BhGgu4gKclvbiKETTJo4s",
+	"RNUsezqTyrx6YZ+GcWfUTIpROfw84EkrPo2kmlLTOe1kGTxZM42I0yxhL1jKjB2hekjud5LgA27rmnSN",
+	"nF5pIwXTe3BsC7h9ms4tNHJ8y53cMJsl1LBkAAc1bEI899LATVU6r4SNaJaazumIpprlG7mSMmVUIIXl",
+	"U26WN/CWjhnR/F+N+J7Ce7WTPTuM7E0hSXpm76mVQEWdN2pMBddA6V8lDVcng4duf4FvqTI85jMqTOOM",
+	"s+KZHUyo5FjR6ZQ1T+efuP1kHxByLi3gLN/tG5Eucoj02EgNkYpQy6GImXALjNpQYUiXi1ixKROGpkQv",
+	"RLzXI+cBtmtDpzOW9EVOZg2fMsKBAM4VN4YJoGRXLJZTpskN1/wqZWQ+YYJwo4lRVGga29WRWE6n3OiI",
+	"UDKVdtK+SKlhKiJaAqVFEkIFobMZo8pT6AJbqBkSnfLxxKQLItME9kMFkcLimaVXC6IZE72+eC/JlGtN",
+	"hBQsshtRhjAaT2CbdgVcZIZ5fmy3NlaMGqZNeTrHJ4EgSsH6wm43m2mmDLlakCFPrFzhF28nJ2bOYzi+",
+	"CVXTlOmQrFcwrUQGOrWAYB/Yt8deAw1fLCg5+c6+BOLIDzR5x/7ImAbUj6UwTMCfdDZLOcpcB79rFLyK",
+	"Cf9DsVHntPO/HBRi5wH+qg9g3AulpBM6yjB3XkhVzD5zSoZc3NCUJwOFCxlGZJgJnc0shWbJYKws3tnd",
+	"2F/8w/DtMOqL/BvgnEMiVWRhWLEbJzJWhjPymgkcDo+6KivvB8Jy3T7d8wdeiPySy3aXTN0whVu/n9Mc",
+	"aphyAEc5JN1nh4d7kcXfpUMF0YGSKTMTmRCUYwAdQGrqnhw+2+vt9DDeS/maioWDLn1vB5LK+SCRczE8",
+	"JUZKMqXC0jhcBBkpOUWqRpNEMa3hsEaUpyCHjMU+FxrR2D4TxzIT5szJdZ4mMjLmN0wQkU2vmLJPaxTc",
+	"d3KAUQdUhP1cR2h7q6pSFMf/QdAbylN6lbL7OnpjhU5FFU8Xg6yY3l7EhIH2eEU10Dp7PxHR1GTKUjR7",
+	"B/bezogVsK2APKc5Q3oshxpIHc+B+Ce7O9dg7LqTdfNVTsKr2m1bgWcq6nPb8/lzS3t+89O9bdcqFqGQ",
+	"t/W+K/Ldrq8tGHr9W9sIfku2m8C6cndXHuxphze+4qTshQcy9sOcmJPNr1I2bdn3DJ/4y4b7d+PWy0PA",
+	"vCNCNXn343Py/cmzvxI3DUmYoTzVvU6oOOwcjv3Aj4n25IvaJRi2bRSA0D9wC5LzxQvm8Ob5jD9PuVv5",
+	"TMkZU4aj/B3D91bHW7YWRp0Yz31AzboCftTBoVZohV6dqJmzqlmvM9gsUzOp2aqjx0N46x4GVeRGXrfv",
+	"T2Spk19Q8V2aGyR+OEtu2FSvt4ZL+5J92w1HlaIL+7lQ5NY/cWfLLr3AhfnupFNr3yhU+d86cJzLtgy4",
+	"nCgAjnybxVmXTq8EKqVdFMv7mK9GXv3OYmOXnkMmYjhgVpJwuxKavg0g1ZmMysDrYahq2m21Jt4awmia",
+	"vhl1Tn/bCNY+RoVFqjNRAz2huwGgKRev8LWjCjRFnUzwPzLmfrbgW71+d8/LAODW1Hplb+mYLRMUK2Gv",
+	"vZeCMNWgQmD8h8tuR8TKzmAZ5TFaN/Mrt5pzrJhZ/4rD1TfQVZ0PWXGyTORcEClidkZmJ3NyzdhMEynS",
+	"BaFkQjW4otp3WJ5heXMf7fayhJuLm1rKjyauWhJMY1Pnksk0U6f97PDwacwT+JdFBJex9LVeaMOmoNhS",
+	"IcViKjPttP+yoluHbJsQvxFnaaKXF/sLnTLtbWH4kLf/nTkHmpkwrsgNTTMGWnMOskuTVEFzTaKxBqFZ",
+	"yV6c1aCJQyumZaZitvJ3/OXzCqCCNeH115EFBzPVYcvLyO+ktHi41VoUzGF0FwSlAPgHoig/MMFG3Fwa",
+	"arIasPxVqmsuxvt0zMgVPopeTfBvE8Vixm+YjggfESoWFiyZyKZArKVgSNQtR6XpIFYsAa/H7/JKM3bN",
+	"lB7QNJVziqZZNp2lcjG1VIKKZOCsj6VHuIjllPmf7J2bCVODOa5yQMds4FYJM18LOQ8ZeQFnzycsvn4l",
+	"agTMLUTICUuTQUWgsS/cQtycUhNP1mX2aGkPSUEuP0WdqUxWC5p4Gq/to1sKHA8hCOaHVIf7/lKK43Fn",
+	"sa3s5w5pK8lvEwgJbjP3A5785wo/4Bb3XDnRxvNqOYvXbk6P8lKkHJD+hidMWuF7gkSAiwFSjDZk3AE9",
+	"9Wj9QMS0LEQvE9MJReqJQgihsQEhIyJWsE0CW3kshbZPODFen5ER/8QS7/XDOIEx14YplvT6YliI6MMI",
+	"LccovUf2UUqMyrQhL985OefUjqEZBIAENqQnuhy3FKEvrog+0IReyQz2YGUlK/55vyVXJFyE38GZ5QpS",
+	"MMJSsGKjo9PCGroVuCFdzRgZBtaunn9kuNcjw5mSMdMaBuXahdQ4i8MTTeRc9AXuSkdEZ/GEUE2oIBis",
+	"QPD8Qa4jitmvuBgTI2V6ihEEdnYrXi3Ck8BlcsvgaDwBM1N1Ym3oaEQSif4wjwGBqgQ0wC29HuwDzShE",
+	"ooCU6VPFqKVmwdrqv7OyImAabLv4jHt279SuQk4sK11mhHRGY24W9VxlGzaZsNSKAouBXbhgalsRk4lE",
+	"r0tMR5lIQDKYU5VsO2F5ECA/n1e/9SCGpZTGTA8MvWY1UX8XQsnUylcuVJEqRpj9LmVJZKkRv2EWUyxh",
+	"hXCYXqeO05RCLdZZlZIpG1DF6PpWg3cyZeeK0TpKDqEGa0OAziXbVsYBWOCk4AcSZyohLI1mrmL/BS5E",
+	"Bb5WoKB0/Plx1GNjHajX4NDWEhQc8lYCVEiNcqno6PDwcKVctCbV2TmVWTaUu6cIPOW4uFsdS0gmEqZO",
+	"IdAGJQB7VpbBBWAQ6FvA0GJpaZBU+CMEv6ZSjDXGcvpHR1KVhyxZ7FceRC31W97dy4uLdXbYA7m9NRAx",
+	"2qGhdHmdKAoBlQsPL48yNWsdyoPSwDpL6WZksUJ+dkR5mnF+F6I9yikPJdm7bbig3lbKNeUi/Pbo3mnZ",
+	"VyJBVcnAylG2JAuPC/W2k0i+NMJkYbnzCsQspUJALLMjamDiFFxP4MuYiphZka9BHQC9rU4f0GygTZYs",
+	"Vq8chrALA3NSoBNt+GagQG305jJ588NEZQ0t2FQ91sOor8QsMyvRvhIC4DT4q4VX4s+sso1/kpSNDLGa",
+	"NNckEz6KuCsFQckqIkIajJiDCMO2q6iEnmdXKdcQD0aJfZDAg4Ekn8evV2+m6vKBH4r8D2CcT3RhRdD1",
+	"g5YvrbK6/DciR2VjA4gpngubalxBTex9020hDCzDLx6yk+irhhk0q8ypxjhkjFWUGCCdKDoXJalgI4c7",
+	"BN2y0N0R7iKEU/9kFC62Di5fMG24yANEPOIXBvRO1KGzmWLC8JjpCZ9ZyVymmTCMOdAfZQps5yzJXAhJ",
+	"1DGKckcwcut9sw09VydrDhtI07qyUa5vNlDQlUe8jTWCpXzMr3jKzWIgb5hSPGEDyyRwDWvwUFSct13z",
+	"hGsjVQ0GX4AxaipvWITIx422GMIgDwCcXSXvXxtZzK+o0ce0vWtwWbSu1VnWE6fLySJrCdRsxJTa/vyB",
+	"Z9/q9TWYeH7+92dZiDqeZtF0E3jOKd12J1Jn0CioQLScDlQTxOFNE+HVlhGtdG0VwlHZQt05tGN9gZPb",
+	"Gjjy697OxrER0VxBv8rC9Rq6s2hmixM6mzHBkjNiZEIX6IWgV5bZLrHFHWG3DvzRPgzJg0Vgbi99hWBS",
+	"w6qqkSjNYNl6qc2BKah43iouZKe6wxLZqZxAjmkA9T5+okHYyAfbgRJfiAwPpMdXTyaQnupgCUNIblhI",
+	"a0JC0y4XvVdUaO6ltA0owVeE28WqyuO/c3cDefnuuJZtf6vXbmRJwr3FxVQAxsh6APlkmBI0fddk5wz5",
+	"FvofCUAOEzHLTa0uPKaLxgLinImm8vpe5UC+O6keR23S/8fiz97gYP/j//ofdRfzI2dpkqfVleELAp4a",
+	"jNT2J3B4UvL3yze/kJm0ooXaT/k1I4k0hiVkRs0kIpRAriXJCySgURpju3u1oQ1Ma0dE2i8HF1i8UHdT",
+	"P2YiYck/Ga3ZIJ3KTJjBjLkU3jWkpsAmVj6Vp0fkNVXxxAfnWRJDFoyqtfBjxAUVMafpYOFWWh6d9cY9",
+	"Mjw+PH52cPzdsNcQEDIIfb31HtmSDao8xxE5nymerrHepWsoLb7JAFw67Zr1tt/eetaV9vtdhmO74Cfa",
+	"eyQiwgWBp0uH4KGhbIV1/wXG2MPagJuaa6nBJzZn2oSxBdoHVPAZRIFMM23IXKprb2qhBXhVFta+pMrl",
+	"bXsrXIzP51Qlu4mNS4oiD8umot3Fpd7eQWOYSJgaKJmJ+tBUIw1N20DOTBRDwNNPCJ6+JkaOmZkwVQt3",
+	"y0B199ohrG9tgS0gsksS23q5GRXfUumY/WrKh1sAzbZ6WAjGW6lia5k7chQ+zSOslr2yd+NNrAJr2xW+",
+	"h2ffwaPh/TcB8AiuHOHYkk2pEqbOCBUOpsmULsA8rbhmGMUlBcK9r8BjWeTaNqoqJ4Do10/OwfI0zBh5",
+	"ugICtwO+VQC0A7WnRFYfSPMpb2kXfsxdAOE9QMjSSbxkNDWT5SvVSyqhvF6tR7i36o4cyyk1yOCxTLNp",
+	"fT5Ls5gcdZSc18l/lUXZpyI/RbsYHSxyB5AebvmBAB2X8Hd5VVOpDi8LAkmHf2QsY8mQZMLwlFAQwZgi",
+	"BgqjWSr2u7yKyNC5pIauQhnHql2++FnKIih6JshQZ3HMWGKH7GJAqZJzcClhmS9f2EvJeZ4vEUEMHhTM",
+	"YIkltkPMNhoSKpK+SLk2PnAGM571HhQq8U913TqJNnI2YwkU4KNGTnnsA2CxxE84e9QXFJbuCxYKS82v",
+	"GKyTUENomoaRtGw6MwsCVX6Av+nsasqtXkoSru31JUSqvnDplViZ7AzXmCk2JJouNJlP7GZFUrNAJQ3z",
+	"RSxcxO9YMQ3X5CrKTewx5clRKS41QuZzaLnOEVatw5NUWBVOjuCsT8nQ/jOwrwwx1NcuFqoJ4TD5cZqJ",
+	"1Mwf1Zm9D0oSe5GZIEMnikClHRRE4JbIMHfgDvtCgwmFWoE+SxMyoTeMXGG9pCU3Lh5DvWQcF+nqa8h0",
+	"WwnmajFQmaifHg9kzdndRa/lZfBxCLdKYV5TSLrmyJfyuIh67Segu5V0BjxWEDw1U4UEWvvyWiJjjjoV",
+	"J1lE5g70ACw9VnO9vvjIdDll5KhWWcTyO46RIE6secve8XKr3PMlDotEuBSqktPRTg6HdeftjzIZXC0a",
+	"3JFYB3I+kfm550d7SmqyQyEqsC4/tNYsk6P9mgfoiMZmT2+A0uupY4AUeSaUJwKRJ0ahFy4HkIIcFbsI",
+	"95/fUwCKBVmoXFVFpwvAqkwdSkdQy+ctpb/hbH4PhgrmTfrbBsDdQYrgVlaRbfzsGtxvK+Q+fxnv8PFt",
+	"TRk0piJerLu23VeSCBZQ47MugUGYYugO6faWi/wctzJbrALTW4HlfcLORnBQudn2K/Q7bj38XShCOXV6",
+	"KDWo2MwulP1NIGXLa//Stot3+Zi5OMfAoGHReDRi6LgV0gyKT+1u2r//+tPl8iVfs0XZMFGR2dNxQ+Wh",
+	"m9rvrxvqHFyXEusCoULXq/2fVvvMrg0y15uOfRynrgOMVhMabL/uLSgnvew0r/XCMpGwZMCoShe1J/+a",
+	"CVNnEnGDtSlEO2TpU8rT9XQWOuXpYuCjz1cHfPIbJtZ/fENtpg2l8GB/4mhk242A0Fp1Dkt+zhhTZApz",
+	"kzmt1VlWngKEnm4fjvc46lA54ToAgDL0eKir4UvB/oPYhtuKEwgQ28kSHj/ys/FrLxXDP1mNMNU8jxUR",
+	"H2X02fDl+8GSdmBtJ9ObQ03zxf5UtXAoOWJawwVbIGNMtRDgHUg5jpI/kIjjt7EL+aaN96yPCpvykvtE",
+	"jVtR2C+Nx8/FOO91cedaeLJZhH6yPUO5tca/bu0eOMTB49L5XQbZwB74+oGpO0+BC2XOR8PjiwtbbSAI",
+	"w6UqZxqAZ2BzCyB8V8zf4+f9GBQ2A+edgGalNLAhU6kN0fwTmUphJtqV1cnvwpX1C3mlE17XCui7RZp1",
+	"K+i0wMrqy90ZK8+p+YOy9GJbu2DtZbaxIgD5brnKdoR1U1JZx6yDNgTLOFNpL0K67358Tr7768n35P//",
+	"/571jiOosf3Xw0P7+bh33DvaO3U1k/B555nNBxEJRA3rvphA5SSuiZ7QGYO44mG1FvXQdWwq1Sw/JXlX",
+	"uTrfKavfyX5ND4/uyeHh3ilWunJxylxD6xouxqQrFTq49yKX9QnNZSLog5FKMQbfNiFTmtqrYgk4we1u",
+	"fUMzIQ2B7NWp/QVipvHY4UmucSSqxqzXF/uNbVr8Oofhdxzb69gDHs6o1nOpkmFk1zNUbKSYnmBrlmFE",
+	"hq7AaqxYwoThNNVDnLDc/cXPY7cAYqxdpR8buw5Jdy72EdfOI3f1Q6cUuwAMYoU1EFgD5jJDumhEMm1P",
+	"yoUERIR9mllC4Oqr2kGZ1vhaeY2uH40/C/eR6mtfjRW+CYuozSlegUueLQ+Hz8B4FmZ93bXMTCA1Fkt/",
+	"oPNq+XKCpjewoCjojwPFz9wp5ruv7AzuaT7h8aQUYwFHgrMVfVdI9+T4+7267ivLrVbOsNHhMOjOMcy7",
+	"qcC4TU1FSPfZ4dO9SmsRtzZoiuNuFaYmImguAlsp+ouUu7u0rGS51Q7AwMnhM4f0VXTdgxCWTLBPMxYb",
+	"lhDnRvQ0BgcsF12rjAG+yTocg0KEAS4EnwGsgs8IKZWRCoCw/NrfHcQV1p63fSrYf60qDr8MSlSsStR+",
+	"dKiYsBuWWiKI0eyKC2NnIeeXz1+9OoMagq5MXU7oqCGQPbe6PHN1hQHnSPRzFxhRKVn88pKEbUnIC2oo",
+	"uWTqhseMxDJhEclmM2j9CTUPDIbmiIQkfMwNGAorGS6H+99//Pw0+u5LbU5LqQnKTvTNHRpfw8V549KU",
+	"Ta+gTIuuv9ZKsHAEud74EkYU6zMffmUmTM25ZqW42tWWqqoM11htLtGD2F3zGkWexz6pba3K4+/w+S8f",
+	"qyLSA2l1zuLmy8n7recbK13cturXcvOjDZWvbYFu2+pZAQS0TunoQQkO1rn9qqspuIRV51c1dGLtCzBy",
+	"AppgsGuBSE7BEg32z3DoHahO5d5MD6M4lbe0C7VpB2C0HnXIAaqOPOyO1NRqRZmJ5ZTdg+0yKZdsadtC",
+	"WN3liy+LztT6VUnuwWzJU5Xf8nahkOW6w/dRMWQmNfdG/vJ6XjDFb1hySooKOhEpF9CJSFg/JyKufA7J",
+	"y+eAWujq59QXRlIyXY+9auZLCqwH85f4fC3+tJqrVq8k0wa9Bk8HaE3bYFX4LpTDmLD4umF9+Qzf3dEM",
+	"D1LKdYVheNmsHNKHAFRzYAjogIOksskwR8jaS6s959tbmB353Eq62Q1BrDKnlQRxmRDlT6ChKlgXGck0",
+	"lfP1grBDilhRaj5+fvrlN6vZ/Meu4uocJVm5+4KSrEM/bldDtAryZYjOj6cFjnYhijmG/lBSmN/ILgSw",
+	"u8GQ1RLAtoDcBJV/8rt75Hd1Um7YSXTZ+A8mPKaozlTeCcEXZoQ6HGCFztIUs53skyzBXgwqYz3yXhIq",
+	"yPnbV0FbC7AYosG20nqCdH0NzLBdxF5U7kQBSRsTZ9mlY8WgkExf6LAo5ct3YK52zSJOW9eOFU3CrUaY",
+	"YjfMm03kO6pxN7imQoP1nDHlnkpQ4DAvqrpGEdOtwx2pYQM5Glxxhemtmwc9rB0TiVDQEKYBv90qUYi5",
+	"KjxrN1t4HDGaW4VnQIucdRYxk9psYKIbMaVoOsBGZ5so0PjiJb73ICI1hm5P6osUqYxh6xlTT3jIJnQH",
+	"6l1hkmlIfpZID6lSnu7QIXWvGK7nfFCYuApcHtxlRKArkSk78ClBsZssZKZILGeLvHd+uARLbOXIETXM",
+	"C+wLQadYpF4TnvTIRQvFOyN+hUOiDV3oCLYB+akLyJb1WbBBV5/SCrq5ZKwjAj0l3N8SpRwdubgJqxD3",
+	"Bfeh+ho7EFlASLlge5iMmxm7HdgzNNVxede+0xHXzv1Kx5RDPmTdvcC05IrG15ZDpI5Wryir26BxlWhM",
+	"a9BumbAGQbyuu1WOmFGVUSzjYcEMciIaUswA8rdVypaat2+omN0rr8sLOqxkXs3MavMA5Sp7aS1ZGBSE",
+	"e9gAzltxl9YW3/BQhcO0vfDh+q1/sp7VbMJgVsZHr42ZK7BhB+plqSf/w6iYpQ3tQs389vB9Y/FyPcmo",
+	"RAnqxKIHpA05nq+3FYfxdZsIacB6g4XUoN6Fc2eiaK22y5i6Rd5LOUy+pmjqjDG177KdvMEfY2N8CtwZ",
+	"Bld56elJ/hOXAiu5b1ZltXaX/sIDE02//5f//u1w/3vS3dv/+Pmv0fFhfRjFWy/L3bpw/8NH+K8dcr55",
+	"brTUZpAwK376s6p5JlN6MGNqMGfsurwOmWEIUMMuikocO4xByW92tzmA63e32qSxjuZmTX/YHeQW5CdV",
+	"cDKdzawCo6Va3zDwEM6lii9pyfAe1jdvzDarQre7jvAql0+kqQBsBQ3uKqEhv7MtcxlC2tJQrRoIM67e",
+	"qqRBJvM2xavvmz5tGKqxDvUKWlCHBYV6z2oI2VYU6lakY7UD7MFIx4qlVcMvyzjdiKQl7KzBxVa08VFU",
+	"FQdAYdshUmBmDBbNjFxVPMI+zZjiUOFcQjBsJrhZYDU4+8C+YqlFYZIyqkAegnRKbhZRXtyO2l0QH7iF",
+	"+BR0LHMCSdSx4w2KCf03boaBn6E2rivf6S5UvXxND6XoFZt5lFkwa2PVgxOqlRLYTmnQIxZnNlzqlzao",
+	"bOs7yMUgKAS2SWmQt0pepWxaw6F/fE6+P3n2V0ud7BMkYYbyVC93x8MfasV1LKG5PPgbYdU1oxbgOwDr",
+	"tEsEQJv6+rWMi6YLdb22hDbUlQ+vcdhA8sKgoWBMAQbLzhLDTVo/KH6xTPE/vHtFnC/BqqqW3UBDPjzb",
+	"1dkCLgcCJ47aauC+9cykrqOkYWPXAq0Vtv0Qz/0LYHZqCD58yM70lTSOrXPC6aeBY2ANU4ZtCOinQZJh",
+	"2PMgoVi9aI3XuBiUawxXftxizMbkAgc6euBsjfXK/0PoUs5t47SbHCLLV1mcVnE3NZuqO7e6+2nqvb6l",
+	"UrSEHQFJXleY8iFDFJsO5WnujYJWPul2zdx3gPhVkqYhGSoiruWOtjow5ERVs4zo/r8+/obtcwYfPx9F",
+	"3x3XW8m2bRxfIQIBzz05rNVRAnQP+32EzaBP1sb8UseQVf2kAyKw2cx19GGjmbdt5VxDSCodZsNGK9Ba",
+	"5YqhWmMhn4vxPh0z4l7vrXYeNxKIgiQsLaoVTXehmuQ89aFUk2Izuwl0vBP2uyvM25IHt+DDRuz5TjFz",
+	"faa+A0xdp4lzxecT8LLf5VVshXQ2mKVgW9QsHQ28cwnUAC5ipgc+I0wbxZgZJDI2EprM6HgiZTqQahDL",
+	"NGWAvKmMaTqgmZlIhZwP8zyoWgzqQu/FpJgAcjJr+eO7PGtpWdHIE5lvmCC/vLwkF2KcUpEQTHXSoWGE",
+	"UW0GcjRg+AisVyROJEnsVxqqXiozGcCzVCSDhVTXesKh9DL+NMesaC0z91z+AX6p38GNvGbvXEb1Er2C",
+	"VOglsLCqd03fJJ81PZjwJfX/2eHqRn12qjoy9M4FHFezAgc0mXKB1u/871hKlXBB8UZvOJs33Z3X8YOR",
+	"RzS2gpHdfNRhVt2BvybQSSSmig1clngn6sCEXJs8EzFOueAWyopnmiHnMo+FzneF+RsS+rDZudrfr8YI",
+	"byia2XfYjiu9BmsKar2W+pX4+snB/HU3vjxScFALhsjg6sA2Ny4Pm9E0NEF0fe+wq5HDWOx3E5G8Zd/R",
+	"wfHx8NRhcywFNk2COOIJg6ZIGHGMXSuUNj3yY9FciRzhk1xX5+u6hn3ESOK7D0KvSPaJTmcW5jvHh8cn",
+	"B8fPKqItZM+ffDnAPxrk2vcuLm8ZqS1FMuu35fEDNfYW39iRuCqlxC2wDjLKi1ku61tr+oabzE3vPd8B",
+	"Ngq+w7qAQfxjEPQ4mFrxJyJ55GMeGnmLDr+KYZjEBjW28Xlv6yn1SnVG9dDAXlk+mOt8reqo4zdQ33Jh",
+	"OqVqsboUMZA958Mor6+8v2LI2iu1hL+RA7lyN3hK1WiZZasQPq1ZrJhZy3MUlA0p9RDBQjkY2VkU4Onk",
+	"UwT1d2oPMR+hsuzj/6yP4g7mWILfnzGo2EyoIFQsXCWa2cmccK0zpiOiJTb5qZSmcbG2E6YYuVqQKdeG",
+	"XjPstyNT76zpVkoH7WHDHS5mEC1MIWp3yhSDYGxXLqm7XNIFo3RXSwpYhKUqH9RdTqaZqhNMa6I9K6AZ",
+	"XGsLzOmZFJrVVai2Z1hcR01k2QykXl5zW5dYGMcFPrviSsWVuFd7tfHwS4DQfHgtAlgIyT8wqmpliGob",
+	"0XDLpcFKu/ULqDvUIECszhb9E/ExZxFAcUw1izDQXir410en6xmN2RmBsmBJWFsGHxbuiZq6MnT/Xx8/",
+	"H0XHmL4W9FL+b/Lf4VeNXPODZmo3ZQLyOMYapxqU2Lr3Xqk+cW+V5+vxFOH0kZ8uEdof3LY2VHu5910k",
+	"e7vIrGbeEerjx9V3o85cccPeiHRRhGWufevVWIW8hnnBC/EeqntqOusd2MAAHx/I/IVb2I1TvgXjN7qg",
+	"pUX+A9ugLB/zFUVReKU5LU6ltmLimoLrHXRoQKvLoNGvlD+xBjI9ZI6fv8ktnfvuKh9bJeTy/bTcRk4f",
+	"rtCGFQBWECp42+hAd0rb5TzR2sioMRMJlPYkz6HuIbmCrDyF1djIWFErs4AW+YP95Tgi53nVmErA4LPD",
+	"26PYEkZsaJRtw5eaSHcsEYqvuPqW4YsQMXAyX6s6xlolgUqDY24iZjuuNUVT+YHWM1mZfFQFcgfJwcW1",
+	"wOIO+Jwn4w/E6vKN7CTTyGFZBSt2zYhuiyVbAdKWtLyFcy8HWMmZMzRITBsd8bS+OybW1MgUN4tLO69r",
+	"ak8zMzleRj3UBEvKqCbdv//6PiIXyYvLcyz//P3hd//pDABv31y+Jwc3Rwd2wAOs4kusUKShRi3hAhQy",
+	"n77rSguD5g1pzROZYiNOUBm1s69yRezJnwUZ3ZpkOi/0GxhW+qJuGDNhCzJniuW1gMkFjSfEgiDSlJRr",
+	"o4tXCDdEMAa1au1xpnIemJaeB4ac08+o3qIRIEu4OcXWqZ13jOIi4FtICEph91y4POdu7oWISNlDATbd",
+	"mBqaynHGTkFE75x2HK+Bw/OOVpI/Bic4wmbuhM6pSjTp1oyL3ZV1Puq7TJCrLL12bZexDqtyq+eK/C6v",
+	"NOkGXhIdkcaVR6VLcsdNuIGZQyKqT9H/ctpBvlyi8biGUuHG+r2URwxPvjxc6dzt2A1nuDxmzdlj+9gn",
+	"msh5he8VN7rXKydglBcX/lBa29Jb+SUB04tcmWXYAuSGrxhKcWF/S4vTfk0FHTNocounHN7XJuCpGIJR",
+	"uC/3HekGg+71clPTB5V2Tjtl+lDVXp09q/bR6E9c+xPX/sS1W+BaIFUgz//yBcKPRxJzPIWhsSlqvHZm",
+	"J/OiurheCqWB332tkF9eXpJ+561iM6p8lTxFfpXqut8p7l+jW7QMMuAyUBkoFlMoEtIXNRATFeDE5Cxl",
+	"UAwK/BP2Znp90RfPpbixvFkK3cOWC2AB1oJeswFYhCFuW58RnmioP/Lhw6sXN389g6ok2tDpDL+2ks3T",
+	"p0+/tzLLh/fPsSaUFSzx53/+85//3H/9ev/FC19sBRteoDKUx6SHHS1cDPVfftdSkETG2ZQJc+bjyfsC",
+	"vScoiQBQyNEIO5m6+i2ZSJgiQ4xVH0KlluXOGqQ7LF/6MOqL4ivsMjDE0iugxn2KGdzmqSNBODz8Xur9",
+	"YUcueoWA7+ZnWOsM4uYWBJUF0h2mfMoNNJ6Ab+xfgTYx3LNHOuwW6ntEeLI3JFLZ7cE5w50O/ROai5gN",
+	"AZq4iBW4K2lK9ELEvb4AmZMKPbdIdnx45NoH/Oz6MQyxONnFezoeOhlTyExpMnyVsOlMGibixf5PbDHs",
+	"kbfn75+/hCsE0OmLKVNjC1zGoii0Onn6/Xd7lWFG+9BjZRhBMjdVLCHaKCnG6QJf+v7o6PCUUDJn9JoY",
+	"OiY6iyd9QTUZ/nrQ7zztd4ZEsBumCPhdmd7rkQ/YLyPnD/tQ2AhhF+5GsRG20qD42bBPBgRf4Ejklw8/",
+	"90U8oYrGhinoN+LyFj68/3H/PyPo8hBEIQCqXMlkEbkpsdPDhNHEnqu0q/vuhPzEfyDdk6dHex7ZoESP",
+	"fQNug5xXyy5hdw4pGPFVlrrD8xl/Dg/03HfDvR45z+sy9QUWZnqi/TjdsDJT5FoeQPuCPaKZxchK0eC8",
+	"8BHsEo4u1zu4KhV68nWGeuRX50/iywWPuAa8ZEnBr301nr7oDotKc1ZPHUb1Beew2lxQe2ki51AhYLLY",
+	"ywlbqfASrHe6Wbkl0l5tKWUjQ2BoOXK0xk6N+ENODk/wHBJFYW1BESbq+aELegnOx3mTGbFo3hdVxLWg",
+	"QRQzmRLanm5xXBvXu/KVqUil3hVYpeorRpFVpaJcvT87lD99ICHcnJIRs6gPt4CDdYEy24MDxqPJsByL",
+	"MkTM+OB7fUDUvFtfqbkK1ySBhjiamkxBjqRURKdy7v32RVOTJ5pcyUwkOrL67SLQWz3de3b4FBdNydAz",
+	"Gn1Q6vDi06OAHJb6snS56AvXnGXvrL5hk4eQ0o/A8Rp7yvT64hfsERM2iDktNYgBxp+wlC7OCEXzgf2Z",
+	"M0QwPAM6ZX2xRK59exq0CRPqLg+7NKHenvKYOW+9k2fezJggf7PUDELFyM/2iZiRm6e9wyBhCuSa//F/",
+	"/b+kTpqxFC6wOJ92DntH+LacMUFnvHPaedo77D1FZzPW8TzozVma7gNRP/h9fq17v7uEyzGGneR3+spK",
+	"eH9jBrqQQ1QMhBzAKMeHh15Oc8FM1ZZZaJCYsOnKjEUYH8S/qt8deMGv7Ir8xBbkkhnH+p4d/dXKl4EJ",
+	"qXP628cg+Aert2dXKY/JNVs4se6GKT5alI1Inahj6FhDFEFmJp2PdtQDDJr8V9uhvIRH7vJY3Aw1B/Nh",
+	"tsbulYRtck2yWbDLfCPa7dXykEXrVq2QzwUmSj7Abu30C1Annh0+bRomX9eBT89c94BiKlxjqbyfVbdE",
+	"Hx1l22s7RCvUzvi+U34aD9OKqbnMoVHrwzZIurHSUPHIwc9WnO18iVY++Byt5Ws8+QEZ5KXlj/A8qIt/",
+	"ZAwSSBytWnY5FHe6Klzy4x3CTH6U4MSopSCgEshRqO/2UHkEqW1rcCpM1b8t69sfv5Sgzd56o8IdEqAA",
+	"gj66Mlf1XijHAq2QrYNGc080wejByPV0s8zjmrGZRsnTCuhkQvWkRy4lijfA6EB+6AshSYW1WV3BRTJ5",
+	"riutup/SBZnLLE3IFSsewbmtAI2M1RLdvkCuaGd2AchOlOaaTKiapkzrU9dyLo9JttzU6hTIPMs4hIaj",
+	"/Oo7eVryDzJZ7B60nK/2S9k5lZcNK0H20e6ntyLwJUaE1sA3Li7p5Z0V8QqGVttnVGkCQifPZSYLBT1M",
+	"CkgYZplbdbRpNe6xA3jmS9Txmuyq5/Pn3JLvD9XesbHVjlSl6m7XitR4NgQafYINT8RsrxH9lqn6wWc6",
+	"44M8pveLSwtjpiZk8MKVxIX7dxqyBh2h7MJylOCZ70jopHrFsLmXxRp48kl+hVA52DUQfkasgg5pMJAm",
+	"b+XNEK96S8iDKTNl5CmB8Eld4SFsB9m597sEmlC6yRZq2SS9tGz2DjhRHZZail1sYWv8u29c+hszax9+",
+	"RY4BIcJqHIUMUcKdTpWWbiRReNTMEm72i4SQZonLPnhx828jcjUMSV2mYDHQipSEloEwa+zWI1UTL3Y3",
+	"YOXIthxupOS0/uhb4tiaBjNy86HuVHrO0WK1+IzeTMS1nTOCwIFaJzmHczeKzvaZgGsXDgaIbaoVpJG/",
+	"6Jou0eBnAw6On+UIWLdrbtwj57mN/5DMJwwC7aCEvkGHEb41p5qg6bxb7k2+1yPnJSlgqfUyaKALl27h",
+	"9twXUy4yw/TeKcjIXHvLu/MzNPSFBivgRbMrZalvOhryTdA32tveTsnJ4WFfLGXPRPb7xgVE5OT4+7CR",
+	"dESeHT7ti0Zznf39sNKXuU4TwAt87xzyd6EFlDOMLXSFY33an8/n+xaP9zOVMhHLBOOEtxt8DQXjsFE6",
+	"wx4O4LqBuwEkPcEX2hEU4OEHmuQLiTonx9+v+d57KV9TsXDv6rWNNPDyh6AN9SYkBV6+BOhwdaxaTD1e",
+	"iqygeA72e/UWwLK3upGG7Ie98P8rb3/vMdKlgA3RogRJCehgKTrlA1Wxcr592Opr4AIguZeimhUHPpLy",
+	"ZrCNebCOct99t5jKl/n4RLA5mVGuzojTPYKhoae6VNcatCX0yM0U00wY9O4B/bHkSDlqGtJNe1ZQTQ1j",
+	"8goTOslpaXXpyxmKfv258Oj8qBWNt+v8K1cyWbj2/1STl+/fvyU/UM3jPX/QJcWQi7O8g/+ULoigSsk5",
+	"DOSjWDDQB6hoYHrh2hPSJ46GfvfXE0tDn/WO9nrkR0sUHEWw68iJLrSM12do2ea6L+zlzgw0cJE9ch40",
+	"RkfPEfpShGuxfUPTjGG9Sm3HlVNu7MvhCp72jvbO+sJeCg6R64WOX5wVk7jkbk/gSSIZdpWxjAvYBR8L",
+	"qcAS0xdBeEFE5hNqgN547Tboyx+56IOyf6Z8TMfQRr8vQle+3dKwSq49ADyn8YTtP5fCKJmeEiH3we40",
+	"jBzdC6Maen0BLKnKqUiXBic85VqDpzI4p6hIE5WKTGlq6bulrx64+sCrIeR+ah+xNwnUF96jaszOXGRE",
+	"2DJ/6Hrf21PbixwfDRlmgQOenZYTW+3K58ouC8iIndDTkKhKEPrCZ75m6LyPCHrovXghlZMtkG/UZ95a",
+	"8BIsX6xfDmKL/faoWCOi0zKrJ13FZmCjIiPK00wxHZEZRvJaIMYoWfgiSRTT+qzsEdwDWaHZs0e6y4/b",
+	"xa6UHV5pnd2p6FDKDN+x5FAZe13BYZf7ctnHdUpDGZgq5o4SEq+ye8DD/lmYamuJZoe22YJe1W2/ihKn",
+	"eQhKZiaQdeN8uJSnlnBT4ZHUPQgVjQHRvS2f9oVHXP8INuxajjp3eezbHvgv8tKSVHtiv/766/55seQa",
+	"G+cQ+KpVxdLpf/U7s5N5vzPE6uSFSyLcttdUCqZcsIS+QJ5w5lpO4DjcEIyjMDrcJQl4PW64uLmqBv3l",
+	"G5NnL132Qtfz1rKK1izOYsn9dkvZc/fM12IlyyMzd2QiuwOrW547uB5xwRsoUm+Wq3OlC+KukkCVZiuH",
+	"Y2t3H8jCNXRwgajv+hUpowfttq36Da6/lis2khDXud5i2mxjGy/F1epjPk4V6xeFIfJNq3EPDeChx+Tp",
+	"RrBYbadzR7B7X81STHudpc5fQFdlAlKmgkL9e02mO0+X2j3eGO8MxTJHPizSD/1EE19P0EWnke6lYTPC",
+	"hZEYKPXd/tExmTN2rSPyN2bIK/vLyf534XeXFhRZQo73n5IEmlHmsYwkm0FnSv6JYEPkvV6DXxovamMC",
+	"Gvjdf2KLDsLS7oVSXN3DuLTdybR4sb9qx/Ry+kYFQ96mVs1yOFIL/2VGffA5b5LzpS06K4e4OyY+TZ5N",
+	"XOXj8WquolTg1my7hnW8mWH/olt4MiEsE7OWy/eK0s+2xGQEaQAbUBHILtiHtfxlO8YE892vJvr1gmUt",
+	"fXCpZh40SRdMhEHex14b0SgC8wNaUamXAFa0c7A3nkKWxkGsb4aYrZhbNSl5fvkPMuIpi8iwGLVnH42q",
+	"3Z5d2cgULImapSw2fdH12TYoE0KgPYqmlMykhtz8M+JycwqLowWExV6EOQ25vbiIwkQZh1rkNXzK0HKk",
+	"jWJ0ypIeeWVVRJlmU+GyUCYSYjddfqNdebCdIca8RXmAFKT8nJIhTyKSI3dEyiH15c9hh87INeSyy8cC",
+	"jQMpXI3G1H3QKF/A33m/Efg0d3kOovQJRqYaxkn5mGME/0DeMKV4wtyPw15fPGdp6mKcr9jYpbaT4X8N",
+	"IzL8i/3fvv3f/zaM7NnRK2yKFFOluD1S9ATAoc0UG/FPuUfxyTCoztcXembvRk8YMxBCpV06gsaUny7V",
+	"LjuDpWmwGp2P5nNLBHgMIMPCXpJU9ker+ou+cNel2FTeOKMyrqpHzr0NEa5hf04XJM5csnwshWAQlxAs",
+	"Ga8L0l5SMICjodhePQbR2zeDJt3LCvFFgVZfi04csqZba69L5U3vWx/OLyBXie9Szcpnc5pW1PFksjxG",
+	"HbtB0mOVnpDmhAlT1CWxESXnmEskGP7tyGldU5sWZS+gzg+j7xULaFLuArbUrN8NESaGFkOHnn46n2me",
+	"XWeJhCenwx6Bm0ohMWzC4msdkkjSRU6BxT0QH544C0VU32WBzKHOaDk/3NeHt/d0RlwYJ03RbUdOjo/D",
+	"/kQqsxwTw66HbfSa+C98yj0keu0V6aa6oI7B6iHbTpPuyeH3uW0UzBppuuf8hmGSoD8q8Cj3hZMppIhZ",
+	"c0z1RViN9zGqr/kCH0aDLc7n31aJhdYH4D60Z1HOdgVQW1asSiRgSVo9+By2lWxVdEPwvHsO0KRXFGW3",
+	"vy6NV5Cw2HYTfV6p+FaagN4+ircRFA6MogK1BY1NxO9vbY2cynMn8j/+7/+noLH2AxZhhz9z4X4Ijrph",
+	"Lt4PSdelxiIvcLWqXCKt6Avo2gC56zxN2ZimxErBKFUj4bfyMnYPdAEFoL2lqZxjHI7ukdfyBpiSDBhm",
+	"X9SwSai2Qmc0hg8a81ftq1Ync4Wp/PxQj8IrBtygUR+DkWIjVR1TeZ/f3y0Yy8amjC3RvVjsfZsx1qc4",
+	"QZEEey1fkW3jtYWikAQRChE2FpBSPmLxIoaShW08w/lm9rHGUaOVw1dvQB03rCUElgWHMFgniVs9M2b8",
+	"humz6tNPNMEcHBxPE5pqCUN4sbL8MA4ZOZcTyoEQxOu8Ud45glntvrIOMYxO3cLQsIL+qb54gaVG/VLD",
+	"igkkEynTmgy5iNMsYQNXlvS/oOYDkJxK3QNfh6Cszi9EDAI0OuqhfAUo9GMJ0V5b2IvKd/TobUY/lstm",
+	"2TNmnzAeC1LlfGQZqnMVK1O97ajiQY5I6KKOXH+WgZKZSCLopDI4GuStVQb2i/xrOpWZMIMZg8hL9+WU",
+	"i0GIb+6H4/pBjusGOW4a5Gn9IE/rBnlaM4iRhqb+KQeTj8Y89SDmIwdg50iyHqMFaRX/RQrjiFGnwfEe",
+	"kFSHEOUiuUBhm3zut4y5aF9Obk335VxKS5vSBbli1XiByJklA+7gDJdgrPR6ealKHbegbVmaJkY2xjow",
+	"dQM1YncfZbLrQJiQTq1tqwt7Vt2tnS7Eq9uY6oAVlXiWYwC7N9aVSzTu3GBXUxKxzmJXKRTZYLVzT7WY",
+	"7F5eXMBYkKDcJG8ZCZX0giAQRzUVY8BFdJSHtyOLcdkNrvtjX2D7eyjiHRY8zDugj4pWZViEzg0DofzS",
+	"EMU1Q7nA3h40LjNhfahubsZzmhSyPeyeBiv87ehjL2R/WCBMsZjPQGrCEgzQR80eKYQyF9tFmx6gBQFc",
+	"aja+hSD9WO1v4RofxgRXOqVv1ApXrQC7ZIIDKZqWcbkWe2s1p4PP1Si31koGPzMKDJAYOb3SxkJ6d+iE",
+	"O1dlbg/lpbI+YWV71iMgOdQXJyDnwiENvO6Dx6ygV43g4yjuu2nBCL53atUgLq5RysPehUu4hYLL7XCr",
+	"ZIJYVSzBSUo7p+8rgAKnBUIKJ4osCs3/kATRQN2bbK2VE7sXRt5k/1iK3HwURo/VDBcDjVZj6Tpm15rA",
+	"1N2EHVXsm8DzhpgrBh6nJK9MaGlAWIXUPYAZikrRBXLggjUuF1y2qA0K3Gkrtufy+zI+o/6yQ3y+2+io",
+	"spz6ADFSXy9+rSB4ebRUafXtQVNLjNGVPm9O7/0wSyUFIRdMAHKU1+WUIxD6rrnASqzObEWhmucYZD3y",
+	"u7xyLShdiXVuzrBAQGE+Oz48LupL2he6eb3gUxKs8eAzT74M9yLnAkCPuauXngkL2H0x/NvF++V38vLc",
+	"FA2emdCIqZApC5hOE0RvtIzBqNdsZlyaDRSbRoNa0RbSLpWJBNt3UlHUOrKit6ufbR/qkVeuaO2UW9Z9",
+	"tcAh83KiLlQCFgMPke7w7cmvg1ev3755937w+vx/H/zwz/cXl8OIPDs6Jq/5D3YMB2ln5OToKbliCymg",
+	"3HyEyZk4iRvO3hRUaPDl/TCLWci8tHDCaJJywdAcRKH0Kcng6omGKEKf/OuPbJhbQ0/LimIQEJCbCfOA",
+	"p1B7PCMU6x/3xdUC6uAnUHVZXUfk+buffySwIAYalkjIH5m0pxeDJc3XVo7ldEp1hD9qq4EFLylW5BbD",
+	"ffdFoPiGtWL1MAiY40aDQRfVYAK4pxtsm31RDoEDEzN0tInIiE55unAfLM0eyNHgiisziTCBNSKziRQs",
+	"Khpr9oULxhiUY+loOsCiLpGvqztwtRshd9d/V1RSjuxW8cuYajbQJksWEVbOh9gRsEZDlBrXxLXz9kCj",
+	"sjRv90LsDCnbxyvri/O3r0gXzEiWOCsaQ1gJklp3z2B/llPKxRONY+1B6EgBG5UOVX0hM5NblXyPAazF",
+	"H5T4YJ9obLCEHxTIw7GELI3VI68EGuT7AggWdVAIgzswzY3n9m5IiuI9bBar+GGKORILbmcj6EzA8DxM",
+	"Q4ezg/wOO0jiZ4lTLDqHNQDl3EVD4cEvlbFmI5NPAxg2nMqEDU/JEEsGDgm3ZMIgIGQaCw7YYZEGDkPo",
+	"G5KuVBZMh3vQspxeM3EGBaDtEPlQFklwOzoi12yB925fKxIX7QwTd85g+LHUY841I1eLvqjM6iwo7r0n",
+	"ZQPjmXfEDF3NYU3YJ65BH8oZiUgXvb7A8+IJpkqm3kzh7sR5TgDwMqhKMMyEK2OMUZVX2XRmr5W4YsC9",
+	"vhhSI6c8Rq/QqSPSCE12rhHlqS5M2EDRkTBipWSuAfsNE2fFEfTFWEp4X5OUigScIFdYK97Xa8+n8OXh",
+	"nUflaoFoADadvujWsqsD11Ngr0eGiVoMVCacW8s7sC3y4gpxOmRuc6g1mdekdO35InfZkPEOAJcfWwS7",
+	"QySC4XIibw8CEphyvlw0ECl1g3LoCr0fdHblSjFwY+FVy/SGJViquy98wJYd9jTnn4BAUPYD3HQk4Rpa",
+	"bULUAKJOUKoCn3GJwFFfwP2BEr1ckNoX9/AzgXbsA5C9Dx8D7LSlAtdskfs3+iKv1IkXsxfUeihn3dbZ",
+	"sV7BO7e2YEV1lluQtnIhzDsSGRrhmqzueY/3JnWp6JtesMTahmX1pnJLtEom8lwKdk0iofkvTpF/gWQp",
+	"bx25wXQOKepndE3uqn1KGwu5AYHYbKhWraneBJ/ro1dcUJi/xm6+Sic63plOhBD6d3nVpBD9Lq+sUMWy",
+	"JUNiaBysfe+JJh/e/dxbmZG+S02p3NmpoidBUqNVS4pWT4FG5BWgj1Hn0/7sZL7vfeP7V3C5cBVlZeng",
+	"M/5Ridaruj08fRPSVUcL3G6+VcDJ4UnkBRosv+9FE+CSy9r/35jZlrzAa69edO7ULbUOZO3cMth6/ed5",
+	"LDoCZ43eWAcOLXfuGHTj1b8BDcSoReGlcZ0XoKZFHv+WSwkgQoCwiGEUhSjlvD9WNa3z7nsOZtUVJ9ta",
+	"gVnOydGZHfOXF2AMQE3Qysww3F4UaGd90UWB1nvzQUWzOiDIRFira+5q6cAGsCnJyrAYy0R9XEwRAOMr",
+	"J3m5witkQzgG/BSRKdOajqG2jYt3ATdSHiGTyCD2pSnyAEERy/7dAlui3Qcp3D0Cwq43cgufhzo83Ia7",
+	"DH8XVS3eWdU3TdiA67hfCvAeoVoHaSkO+VoRP2/d01ov5FXx2LcR3FInJd1gr9tHm1GlmLaQtG6URn5n",
+	"7/C9u43UyGdrr13xQAlMBZg3hULg5XNWzl+qVXz8WI/Ve58v8GFc98X5/BtnzzjXfblHXA6FWNyfOILT",
+	"AIVLFPrgc/73wznzGzzvt0CKR+F2X32nzvOOJVCbne5lOtLkdg+P6+5JcpOWUsS3fT35TVKwZqq90r0e",
+	"ItCdVvTYFT7crds6YNoP4LP+quGzje6jKdkKXe1+6hpqn1ei2neNWXdZ5WNp8G+i2MfSrlprfuDTG9b8",
+	"CBMOS2VDXFU7KaBLqhAsGTCRVwEB3ybUxXZFQpI/a3ncQzLGaw8Qrx0Kfbsqaw7N30QNELive6n/UQaR",
+	"nRUBWSJFu00veCDluaiO6HbVpEPnD67Uocvn/1gV6fIqH0abrpzUv61KDduHyFR7HsTIsnbdAIVNUtXB",
+	"Z/jj0anRt8WLb0uXLtOTJl166czuiWt8u1p1hY6v1Ko9Lt2pRr1T1LhbtboqXTyAbv31g2p7NDiAXLt2",
+	"vSEfOIC4s30uVlTOt0+9Eo9QqbjTsuS46zXqkvtDfCBZ1UHGE12s5DEQthZR2B3to60kjst7oFLi7mzu",
+	"XOpdJo1LYBQFpQMFm/vWjCnXhkGUv38SYoqFJB/e/ewbSsq5uN9QsQ1cVPmyIUp16pjrSiLaTiVfu2e+",
+	"XcvLHdR2cAGsmzD4nziUYGjp33vD6gCvEuZ5p0LIowwIcEC8K0vG47ZgPKTl4s8gAAdraxHVg8+5Rfcx",
+	"Gib+NEisb5C4e0PEnwaIOjfIXVsgvgLLwwNaHL5BSwManDc1NZTKRrTKym9KT34t3Qc2ElbDLbaLrIqN",
+	"LdBEa7dWHyN3b5LSEz2Iq3lbrStN9HP7fE3JuedUM6sIMqgfe8OIZlTFE9+j0s7YlJr2R2n+Kf30MxNj",
+	"M+mcHh0eRp0pF/nn++02F97LattOCaQfqrCZrGCLR8Hy96uk9nDjj1V2D9e4sQS/ohHp0tDJ3V4nTaZc",
+	"LJFYmLmaJ99yp3Wk9eBzRRNvLS1fufc6xFr/5N781HmYWkNrH9imkB3u7lXSWSkR3Q6N7lEuKhO6zaSj",
+	"xwMQrYJKGSja5ZXtEOsA62SvL828ds//W7lKNuOprvT4o2CtUG++VAodTMKlWp93SWw2g8KDz/jHsqmk",
+	"DJTvIChxGSw761gkrOqCZU9dZULqTqj3APwSd5IXYsWWEpVSrF3uhROzd4d3FTUf1O+SC2gPraDmTFAl",
+	"qVhmLidX1Xh3obdW47Ma6nSeJLuAgoeEgPMkya8fIqC2unyPZ5mJ5bQlwnyoM20oFxD4nGRsgL2+/+vF",
+	"+fuLITi+NPGDWC1oLtU1hCkLQmczBRVumJ7wmavj83SfSNUX3+1Da2USjI5OKDKiaapJkjHfVdzOBEGT",
+	"DvsWzOT2OWfFZAkUVsJF7KZ5wrZNEfwyvomoer+Z1mD6HUTQJ0wbjl0yIqJZbKSKCJvOUrlgKiIKalIG",
+	"YfY8VaDRRx5+WDJ4OsBm3QNMuqj9yVX/wtD8/Ofvmt/8bvnNP8P27zJs/42nR9+u03j3EfaVVli3Hi9A",
+	"x7VtZi+Cd5qTCyRazdq90U15BLWMqH6/CRZeulczGkLuztIIPO3dfXOCnEU9jNc9Z9TdAM70XpMXPpdQ",
+	"WlqKen4wJFMrFV0BH7u4/PGcvPr5Xchd4PigRDHT2n62b0FRSa4tCOTVWvoifKt78frtUUQuXr89hv+f",
+	"wP+fYdEbYFMWKs/IxYsPx5jWXZV+zvri4sUHO8aLD0/3L158+A6eG2UKKiaxJIuLBRpFQXw+I/948/MR",
+	"PHgj00wYxhR8/cvbi6P9X95ePI364m/ndmlv3r882n/z/uXTiFy+uMB3BHQy/eX9T/gxE9dCzsVejww9",
+	"HoK4kzDFb1hyGuwk6ovy8qPSAqKadVvi7pbdXC7O4cijNbbi8h4mUsKfzb97qAQG2JV7jc7LfSwDklBR",
+	"Yw4+u78eXezE1qD/dQVPUOHpe2sMRYmoN9rp8yO7a6bd5LB2y/zqmr/K/OTquejKWIoCi+40mGI3SHHH",
+	"XgMv1z1AOMXXDJ6r/BSOSkjlTSO0xhjU7sBYYgOloq5NFq0fUT4Liu3SGGg51uNBw9rLd0QvtGFT0p1l",
+	"agYVqIua48O9qNyjaj6RfTGhNwwtM2PFWEKMJO55FCtfvkPbFASLw1cTliakO/R/OsYTOZPRjCktBU37",
+	"YsTtgyJL071T1xeHLGSmSCxni7zbXcgxKdbOLdmeXBlxbjThSa8v/sZvnI3W9yzGOvNQTD2vYW3ywJ0n",
+	"urCWUTN0zQCqFjRsNYoNRrnpkUsIkGCaXBU7AisV6Q7/GEaVwt57zmQwdZme/mj6Itjdtra58Mq+Cftc",
+	"ua5/i41uqVHpTmv5k12V8idtlfz74ryuunyUq8Q5RuWHjSW7I0jGwNKfOQRCc4U/TXl3aMp7GxLjx2jO",
+	"WzuyC9ADLgCRA1sI3kWcV5OBL8DWtS1yF+6ld2zUEhu3+wyWMjFYe7k/4Gt55Y/G2MASadkgSBDfu8TX",
+	"mrrJOvrStYx4Dyrz229TCw9dKJK+V2L8Z+RKmgl2k6BXlnQ1QQUO/HBpOAE27sxEWW4IvWszZYlbl0Xc",
+	"5zSesP3nUhgl01WyLjzsn71/lQwzUi1rR3oyK5NFL8yW+xGsiFx8W6p58ShtacESdxy3uDRy0nkUtT2b",
+	"L7NGOzn4XHYDtRqrLhTVmWJR0RYT2v9Y1CzXFgW+hFKbxSAntdn7pLF901Ce6kJwQ5HTMxeU2piIsXXf",
+	"nM9Y4qUOrnK9wOsK4ixQDVAy0XSh+2KIpM4pM7BMrsiMWakew+jxnYhwS08WEUmlBmXBbQAmBVHTd2+C",
+	"tgJ9kc9FwwbcIEnlLegt1dHEufuTcOyRYgykrVOo6O19Zk/skv2mgMVCcTZYxJClfMyveMrNYiBvmFI8",
+	"Yf4JS/GgKSKOQoYTqc0gYfZK7FfDqC+Gmhur0A11NmPqhmupQLL2wxfF4KJAKbaDee+3e1LJlA1R1KV9",
+	"USnGBM8HdeXIeytTOjlOZSkjDu006ZbXbJdMiiVHfeE64GgpnD5cHI0L62BUWUYpkj28dRBsyfA3vPaP",
+	"Qw8XLl4qS9NeX1xia6MiNgVbyDEneoNADeDm1FmmPWhpaJADsizI7mE6NgJwURw3wg6TXMcUokNAT7Tj",
+	"+8ZB0AbBqnELfUq4a7eWcnGNHb2InLuwpSBYJldvfMcjkCP6IqaGjaVa+Cp/HvN0BK1rNMYt2BVRHZGJ",
+	"zJQuRTpoH+qgI3BTWYzUUV8sWUF0VOyYlDbsCky6Fn80S7gBL0wakfmExxPXsBrMB31RIBfK8tD7S0dk",
+	"THFgMuxnh4dPY8uj4S/WgzsdWhVZmKLFg8ND11upR6zk5LFTh02yKh3O8IUesfSs1nh+BvIXdHvCVkqu",
+	"xxjoSK4/ld29LMODnxkMEHXqiJ3wdkxzIys8TPcQRniYeKnidMnq0iZy1JrL3stdWMsq/hw0l+lV1jLX",
+	"OmZ9U1kO6js1lZHLLJ5YuutOIKbQeBLB2VIn5s49X2gw/imYiypNcCznQ3WhBlr/xkwZVjcPSA/e3308",
+	"+npeiPVEo00RMdjYOrkJu8P5u3UylLSzXWYm3B8gtCdQhgjXatTfQnQ+sLLlvkuwP/18e4iqDTJBXUPb",
+	"vQSibG5qLJNcL+FagiAzK3/sX7MFF+NTDC4JjwNCVsB3YBeIQmwooBIu8gxUS5SKDttdDXRJk0ujGDN9",
+	"8UKCPBGukIvxXsBxyyslKTVMgaivXeS/fafKM4iRso5QvabX7C1jKsh1vwNFMp/gzwoWD1Nz85ots+8A",
+	"VgPsy0OAyljSniTdjtuGT1nKBWt0513keAJW76jQb3S0XLU2CrvAAOfPw+xQoBkpKYzVbqxeGG4a6tSQ",
+	"nUhDqGX5nWGCTfV815eOTg5PVksR7/0x3qGJMZ+jwV3tN/wVG/Muin60oLdO6GzGBN4PLXuluHB2GJUw",
+	"dXcCkEeiHOgbEcXFBgX4saNUidBrVI6WQi8weLrGcmuvbb7eb8Nnm2+n1WPbmCuxfrrFNRdJRCpWqYho",
+	"bhjaJgZUMRqRim2qlGnBRIJ/gP1iMGNqMGfsutTZ4M9+BvfhTS0Q/NtNjdh1IsPuUy1yRLz3Wn85AKyo",
+	"neLxen3PqEzZuX1hVx0c8pXeSxeHfLbduTUDAXLnTs2CmT1M9kXA/RsSLgJRojnl4j2yRaZRfU05I1xo",
+	"njBHAy2WPLFTiMQdnP2+0Gl9ngZ8k2LLfqxU2WvIHcjv+dF6PP0CH0ZPLc7nz2KLOQiTJAOdKbSnNIH6",
+	"kiR98Dn/+9GlE9wCG76yhILgMtsyCipUqymnIDy3u2dJTZpwvtivLLOgWHgLv1iZXBBi1c7SCyoZgdhw",
+	"DVzVQyIYS9DBGWorS5jlXAY7wqw7dhgUUs8D5CV87QC+wleRE5x2T0Ud8/C2+fb6SG+Lx76WUo8+2mF9",
+	"LcDv8bl/8471AD/f6npLxS09ZJWlwo8TU0NTOc7ChK0AklZGA/pHH61knIPCjiMBy+PuPA4wv5d6goGF",
+	"eIprdGEpK29ziVYcfM7/XlW7MLzrLbzB/u0Hq1pYHFcLrG9mEPcvrxUPsD2q3CdzL0jZTmMB7u72V2BK",
+	"wVoL33Ura61Bl0yvqjr4QTP19TDUO8i8UDJlG5n97pgl2wtZzY3hYnevYCourLiXNlRRAzYMUzfZwRDg",
+	"mk1g51BscwCjk9hFh+CIRcefUigpxoMQioGhQpIJH0+YImZCRdgiqI7J27N8rPzdru1hjF5wKt+qvWsF",
+	"BPvKyQBzNXAb0s2Dz/afVcKFg7E7pQdNGqNd3+NRFlccPYoyDee+jgnE3cYdWT9+kVcyWYQZ3FwBMbJ0",
+	"p0feiNx/DjcZEUoSrulVyhLY1BNNjLxmzomt2CjTLhWE+qBvF9s+wxh+R0GfEc1iKRLdZFvZjojdo+SF",
+	"HOsBLCrfDGrkop4DJIATqTyAEb7CqlKhXjc0piLmK+wp/8if+nZ94xs6YfFIFqvSaeNUai7GA4iNeTS1",
+	"9NziH2XTOMgF/l1eETmbSWUywQ1v7oZfwO8qK47b82OV8dzyHkbM82fzp2ezDHiLBkirEs+Dz/jn4tH5",
+	"MbeG+m+rp1yZTDTJ58Vh3TXl/Xa7ylUI8kpJvUCcO62Eths8uFvhOOfKDyAff8Vw2W4RdfDVLhSXaHvj",
+	"tDgFUzcedjKVdk47BwAcbqgqZXzJaGomGPDMBdM6j9Wy16ZobAg3mqWjXmC59PCr63pAOMXRjXLNFi4e",
+	"+IYpPlpAoG4wll17zShvmZylEBFLNB8LwkWEqcdgQMMYPKtMuPjdwMbWKyvZdUt8TeMJF6xgXS6LqpK9",
+	"oZ25bqyoMCwhOpYzrPrj1z7j+26Mmll+yNJrF1QIBsHnl/+wetAvL+CiRzxlOiIqE3bmKxpfj5XMRGIZ",
+	"fDiHG6BmfKyMAMAVwUFNacKIy1LH7G9IhoXQd6+1d13cMVgEMP97r3QbidOGynO9y1yYZGDAp0s9qHrV",
+	"MNm6Zb+8uHhiIUIxtr9gVJFRJhII0ZpTlWA9B+w7Y/dRam2hfVa7Gx2T/ZkVyBVLSCYS1JPdGtzAddAV",
+	"lu7jwo/n7juo+RCRmM5ozM3CWT9SPmLxIk5ZryZouW67v0p1XQoohf4Y7NOMKY6lNuxtSXW9r1hqBVmS",
+	"MqoghaomdK1XE0RTOyvU0C1XKITYf9hgXmwAy9IslRvoLdUBrZvjrZIjLKJNUyyrXSR8YTUFrnzWFc5b",
+	"KRdkr9eXNehV27jWX9zP9boXzB4M/iRM8nLR9VPStcLApaHKsCQE+oK4Lk/4y8tLB45RBRYhacD94mBw",
+	"AYsQTBXkDys90JQYRkOyV+7GUt9JJ/epYcgCs1zf/rw/kmofwCiMYygAo/CdNdJVQ68hk5Qq0yNvw1RP",
+	"rMCQKUu52Uxj+SshxX6RYU9jU5ovzGf68vHL/wwAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

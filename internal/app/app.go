@@ -38,6 +38,7 @@ type Services struct {
 	Interviews    *service.Interviews
 	Timeline      *service.Timeline
 	Imports       *service.Imports
+	FundingAwards *service.FundingAwards
 	Keys          *auth.KeySet
 	Tokens        *auth.Tokens
 }
@@ -57,6 +58,7 @@ func NewServices(cfg config.Config, db *postgres.DB) (Services, error) {
 	programmes, mentors, matches := postgres.NewProgrammes(db), postgres.NewMentors(db), postgres.NewMatches(db)
 	vacancies, interviews := postgres.NewVacancies(db), postgres.NewInterviews(db)
 	placements, outcomes := postgres.NewPlacements(db), postgres.NewOutcomes(db)
+	awards := postgres.NewFundingAwards(db)
 	now := func() time.Time { return time.Now().UTC() }
 	queue, err := jobs.NewQueue(db)
 	if err != nil {
@@ -80,7 +82,7 @@ func NewServices(cfg config.Config, db *postgres.DB) (Services, error) {
 		Accounts: accounts,
 		Audit:    service.NewAuditTrail(service.AuditTrailDeps{Events: audit, Reads: db}), // a long read: on the replica, if any
 		Cohorts: service.NewCohorts(service.CohortsDeps{Tx: db, Cohorts: cohorts, Programmes: programmes, Organisations: orgs,
-			Audit: audit}),
+			Awards: awards, Audit: audit}),
 		Enrolments: service.NewEnrolments(service.EnrolmentsDeps{Tx: db, Enrolments: enrolments, Cohorts: cohorts,
 			Programmes: programmes, Participants: participants, Organisations: orgs, Audit: audit, Now: now}),
 		Placements: service.NewPlacements(service.PlacementsDeps{Tx: db, Placements: placements, Enrolments: enrolments,
@@ -100,6 +102,8 @@ func NewServices(cfg config.Config, db *postgres.DB) (Services, error) {
 			Outcomes: outcomes}),
 		Imports: service.NewImports(service.ImportsDeps{Tx: db, Store: postgres.NewImports(db), Queue: queue, Accounts: accounts,
 			Organisations: orgs, Contract: contract, Audit: audit, Now: now}),
+		FundingAwards: service.NewFundingAwards(service.FundingAwardsDeps{Tx: db, Awards: awards, Cohorts: cohorts,
+			Programmes: programmes, Organisations: orgs, Audit: audit, Now: now}),
 		Keys:   keys,
 		Tokens: tokens,
 	}, nil
@@ -202,6 +206,7 @@ func Handler(cfg config.Config, db *postgres.DB, s Services, log *slog.Logger, d
 		Interviews:    s.Interviews,
 		Timeline:      s.Timeline,
 		Imports:       s.Imports,
+		FundingAwards: s.FundingAwards,
 		JWKS:          s.Keys.JWKS(),
 		Drain:         drain,
 	})

@@ -21,6 +21,7 @@ type Cohort struct {
 	Status            string
 	DeliveryPartnerID *uuid.UUID
 	FundingAwardRef   *string
+	FundingAwardID    *uuid.UUID // the funding award it is delivered under
 	CreatedAt         time.Time
 	UpdatedAt         time.Time
 	Version           int64
@@ -32,6 +33,7 @@ type CohortFilter struct {
 	ProgrammeID, OrganisationID *uuid.UUID
 	Status                      *string
 	StartsFrom, StartsTo        *time.Time
+	FundingAwardID              *uuid.UUID
 }
 
 // CohortChange is a merge patch of a cohort.
@@ -43,6 +45,7 @@ type CohortChange struct {
 	Status            *string
 	DeliveryPartnerID Change[uuid.UUID]
 	FundingAwardRef   Change[string]
+	FundingAwardID    Change[uuid.UUID]
 }
 
 // Apply changes c in place.
@@ -67,6 +70,7 @@ func (ch CohortChange) Apply(c *Cohort) {
 	}
 	ch.DeliveryPartnerID.Apply(&c.DeliveryPartnerID)
 	ch.FundingAwardRef.Apply(&c.FundingAwardRef)
+	ch.FundingAwardID.Apply(&c.FundingAwardID)
 }
 
 // DurationDays counts the cohort's days, first and last included: a Get Started course

@@ -285,6 +285,21 @@ var auditedCases = map[string]func(t *testing.T, w writesWorld) []auditedWrite{
 			w.a.ID.String(), `{"held_on":"2026-12-01","minutes":30,"mode":"video"}`, http.StatusUnprocessableEntity)} // before the match starts
 	},
 
+	// --- funding awards, written by the national team, each of its recipient ------------------
+	"createFundingAward": func(t *testing.T, w writesWorld) []auditedWrite {
+		a := w.a.ID.String()
+		return []auditedWrite{w.create(t, w.natAdmin, "/v1/funding-awards", awardBody(t, a, stepIntoWorkProgramme, newTenderRound()), a,
+			awardBody(t, a, stepIntoWorkProgramme, newTenderRound(), 100, 200, 50), http.StatusUnprocessableEntity)} // a rising amount
+	},
+	"updateFundingAward": func(t *testing.T, w writesWorld) []auditedWrite {
+		id := mustAward(t, w.env, w.natAdmin, w.a.ID.String(), stepIntoWorkProgramme)
+		return []auditedWrite{w.patch(t, w.natAdmin, "/v1/funding-awards/"+id, `{"tender_round":"`+newTenderRound()+`"}`, id, w.a.ID.String())}
+	},
+	"deleteFundingAward": func(t *testing.T, w writesWorld) []auditedWrite {
+		id := mustAward(t, w.env, w.natAdmin, w.a.ID.String(), stepIntoWorkProgramme)
+		return []auditedWrite{w.delete(t, w.natAdmin, "/v1/funding-awards/"+id, id, w.a.ID.String())}
+	},
+
 	// --- vacancies and interviews, written by trust A's API client -----------------------------
 	"createVacancy": func(t *testing.T, w writesWorld) []auditedWrite {
 		return []auditedWrite{w.create(t, w.client, "/v1/vacancies", vacancyBody(w.a.ID), w.a.ID.String(),

@@ -26,7 +26,7 @@ func cohortOut(c domain.Cohort) api.Cohort {
 	return api.Cohort{Id: c.ID, ProgrammeId: c.ProgrammeID, OrganisationId: c.OrganisationID, Name: c.Name,
 		StartsOn: dateOut(c.StartsOn), EndsOn: dateOut(c.EndsOn), Capacity: c.Capacity, PlacesTaken: c.PlacesTaken,
 		RoleAreas: areas, Status: api.CohortStatus(c.Status), DeliveryPartnerId: c.DeliveryPartnerID,
-		FundingAwardRef: c.FundingAwardRef, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, Version: c.Version}
+		FundingAwardRef: c.FundingAwardRef, FundingAwardId: c.FundingAwardID, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, Version: c.Version}
 }
 
 // ListCohorts lists the cohorts within reach.
@@ -37,7 +37,7 @@ func (s *Server) ListCohorts(ctx context.Context, r api.ListCohortsRequestObject
 		return nil, err
 	}
 	f := domain.CohortFilter{ProgrammeID: q.ProgrammeId, OrganisationID: q.OrganisationId, Status: ptrOf(q.Status, str[api.CohortStatus]),
-		StartsFrom: ptrOf(q.StartsFrom, dateIn), StartsTo: ptrOf(q.StartsTo, dateIn)}
+		StartsFrom: ptrOf(q.StartsFrom, dateIn), StartsTo: ptrOf(q.StartsTo, dateIn), FundingAwardID: q.FundingAwardId}
 	page, err := s.Cohorts.List(ctx, f, req)
 	if err != nil {
 		return nil, err
@@ -54,7 +54,7 @@ func (s *Server) CreateCohort(ctx context.Context, r api.CreateCohortRequestObje
 	b := r.Body
 	c, err := s.Cohorts.Create(ctx, domain.Cohort{ProgrammeID: b.ProgrammeId, OrganisationID: b.OrganisationId, Name: b.Name,
 		StartsOn: b.StartsOn.Time, EndsOn: b.EndsOn.Time, Capacity: b.Capacity, RoleAreas: roleAreasIn(b.RoleAreas),
-		DeliveryPartnerID: b.DeliveryPartnerId, FundingAwardRef: b.FundingAwardRef}, bodyFields(ctx))
+		DeliveryPartnerID: b.DeliveryPartnerId, FundingAwardRef: b.FundingAwardRef, FundingAwardID: b.FundingAwardId}, bodyFields(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +81,8 @@ func (s *Server) UpdateCohort(ctx context.Context, r api.UpdateCohortRequestObje
 	}
 	ch := domain.CohortChange{Name: b.Name, StartsOn: ptrOf(b.StartsOn, dateIn), EndsOn: ptrOf(b.EndsOn, dateIn), Capacity: b.Capacity,
 		RoleAreas: areas, Status: ptrOf(b.Status, str[api.CohortStatus]),
-		DeliveryPartnerID: change(ctx, "delivery_partner_id", b.DeliveryPartnerId, same), FundingAwardRef: change(ctx, "funding_award_ref", b.FundingAwardRef, same[string])}
+		DeliveryPartnerID: change(ctx, "delivery_partner_id", b.DeliveryPartnerId, same), FundingAwardRef: change(ctx, "funding_award_ref", b.FundingAwardRef, same[string]),
+		FundingAwardID: change(ctx, "funding_award_id", b.FundingAwardId, same)}
 	c, err := s.Cohorts.Update(ctx, r.CohortId, ifMatch(r.Params.IfMatch), ch, bodyFields(ctx))
 	if err != nil {
 		return nil, err

@@ -150,6 +150,9 @@ type (
 	matchesCSV      struct {
 		*csvExport[domain.MentoringMatch]
 	}
+	fundingAwardsCSV struct {
+		*csvExport[domain.FundingAward]
+	}
 )
 
 func (x participantsCSV) VisitListParticipantsResponse(w http.ResponseWriter) error {
@@ -159,6 +162,9 @@ func (x enrolmentsCSV) VisitListEnrolmentsResponse(w http.ResponseWriter) error 
 func (x placementsCSV) VisitListPlacementsResponse(w http.ResponseWriter) error { return x.visit(w) }
 func (x outcomesCSV) VisitListOutcomesResponse(w http.ResponseWriter) error     { return x.visit(w) }
 func (x matchesCSV) VisitListMentoringMatchesResponse(w http.ResponseWriter) error {
+	return x.visit(w)
+}
+func (x fundingAwardsCSV) VisitListFundingAwardsResponse(w http.ResponseWriter) error {
 	return x.visit(w)
 }
 
@@ -210,4 +216,15 @@ func (s *Server) matchesCSV(ctx context.Context, f domain.MatchFilter, req domai
 		return nil, err
 	}
 	return matchesCSV{x}, nil
+}
+
+// Funding awards are exported only (tabular.FundingAwards is no import kind).
+func (s *Server) fundingAwardsCSV(ctx context.Context, f domain.FundingAwardFilter, req domain.PageRequest) (api.ListFundingAwardsResponseObject, error) {
+	x, err := exportCSV(ctx, s.Log, tabular.FundingAwards, req, func(ctx context.Context, req domain.PageRequest) (domain.Page[domain.FundingAward], error) {
+		return s.FundingAwards.List(ctx, f, req)
+	}, tabular.FundingAwardCells)
+	if err != nil {
+		return nil, err
+	}
+	return fundingAwardsCSV{x}, nil
 }

@@ -77,6 +77,11 @@ var roleScopeMatrix = []matrixRow{
 	{matrixCells{N, Y, Y, Y, N, Y, N, N}, "createCohort", "POST /v1/cohorts", "participants:write"},
 	{matrixCells{Y, Y, Y, Y, Y, N, N, N}, "getCohort", "GET /v1/cohorts/{cohort_id}", "participants:read"},
 	{matrixCells{N, Y, Y, Y, N, Y, N, N}, "updateCohort", "PATCH /v1/cohorts/{cohort_id}", "participants:write"},
+	{matrixCells{Y, Y, Y, Y, N, N, Y, N}, "listFundingAwards", "GET /v1/funding-awards", "organisations:read"},
+	{matrixCells{N, N, N, Y, N, N, N, N}, "createFundingAward", "POST /v1/funding-awards", "catalogue:write"},
+	{matrixCells{Y, Y, Y, Y, N, N, Y, N}, "getFundingAward", "GET /v1/funding-awards/{funding_award_id}", "organisations:read"},
+	{matrixCells{N, N, N, Y, N, N, N, N}, "updateFundingAward", "PATCH /v1/funding-awards/{funding_award_id}", "catalogue:write"},
+	{matrixCells{N, N, N, Y, N, N, N, N}, "deleteFundingAward", "DELETE /v1/funding-awards/{funding_award_id}", "catalogue:write"},
 	{matrixCells{Y, Y, Y, Y, Y, N, N, N}, "listEnrolments", "GET /v1/enrolments", "participants:read"},
 	{matrixCells{N, Y, Y, Y, N, Y, N, N}, "createEnrolment", "POST /v1/enrolments", "participants:write"},
 	{matrixCells{Y, Y, Y, Y, Y, N, N, N}, "getEnrolment", "GET /v1/enrolments/{enrolment_id}", "participants:read"},
@@ -170,6 +175,9 @@ var matrixBodies = map[string]struct{ contentType, body string }{
 	"updateVacancy":        {"application/merge-patch+json", `{"band":"Band {unique}"}`},
 	"createInterview":      {"application/json", `{"vacancy_id":"{vacancy_id}","participant_id":"{participant_id}","held_on":"2030-06-20"}`},
 	"updateInterview":      {"application/merge-patch+json", `{"result":"offered"}`},
+	"createFundingAward": {"application/json", `{"organisation_id":"{awardee_id}","programme_id":"{cohort_programme_id}","tender_round":"2999/00",` +
+		`"years":[{"amount_pence":3,"min_participants":1},{"amount_pence":2,"min_participants":1},{"amount_pence":1,"min_participants":1}]}`},
+	"updateFundingAward": {"application/merge-patch+json", `{"years":[{"amount_pence":3,"min_participants":1},{"amount_pence":2,"min_participants":1},{"amount_pence":1,"min_participants":1}]}`},
 }
 
 // matrixCaller is one column's principal and the records of its own organisation.
@@ -240,6 +248,10 @@ func TestMatrixOfRolesAndScopes(t *testing.T) {
 	}
 	trustVars := records(trust.ID, orgAdmin, coordinator)
 	nationalVars := records(nat.ID, national, national)
+	// Funding awards go to trusts: the national team reads and writes the trust's.
+	trustVars["funding_award_id"] = mustAward(t, env, national, trust.ID.String(), workExperienceProgramme)
+	trustVars["awardee_id"] = trust.ID.String()
+	nationalVars["funding_award_id"], nationalVars["awardee_id"] = trustVars["funding_award_id"], trust.ID.String()
 	// The national team manages collaborations: its membership calls name one and a trust.
 	nationalVars["collaboration_id"], nationalVars["member_id"] = collab.ID.String(), joiner.ID.String()
 

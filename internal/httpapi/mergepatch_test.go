@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/google/uuid"
 
 	"github.com/p4w-nhs/p4w/internal/apitest"
 	"github.com/p4w-nhs/p4w/internal/domain"
@@ -65,6 +66,7 @@ var mergePatchCases = map[string]mergePatchCase{
 
 	"updateCohort/delivery_partner_id": {setup: cohortTarget, other: `{"name":"Renamed cohort"}`, value: `"` + streetDoctorsID.String() + `"`},
 	"updateCohort/funding_award_ref":   {setup: cohortTarget, other: `{"name":"Renamed cohort"}`, value: `"HEE-MP-2"`},
+	"updateCohort/funding_award_id":    {setup: cohortFundedTarget, other: `{"name":"Renamed cohort"}`, value: `"` + mergePatchAward + `"`},
 
 	"updatePlacement/site":            {setup: placementTarget, other: `{"host_department":"Pharmacy"}`, value: `"North wing"`},
 	"updatePlacement/supervisor_name": {setup: placementTarget, other: `{"host_department":"Pharmacy"}`, value: `"Jo Bloggs"`},
@@ -355,6 +357,26 @@ func cohortTarget(t *testing.T, w mergePatchWorld) patchTarget {
 	t.Helper()
 	id := w.mustID(t, "/v1/cohorts", cohortBody(t, w.trust.ID.String(), workExperienceProgramme, "2027-01-04", "2027-01-29", 20,
 		"delivery_partner_id", princesTrustID.String(), "funding_award_ref", "HEE-MP-1"))
+	return w.coordinator("/v1/cohorts/" + id)
+}
+
+// mergePatchAward is the id of a second award of the trust of newMergePatchWorld, for Work experience.
+var mergePatchAward = uuid.NewString()
+
+// cohortFundedTarget is a cohort delivered under one award of its trust, which may move to
+// the trust's other award, mergePatchAward.
+func cohortFundedTarget(t *testing.T, w mergePatchWorld) patchTarget {
+	t.Helper()
+	trust := w.trust.ID.String()
+	if w.env.MustQueryInt(t, `SELECT count(*)::int FROM funding_awards WHERE id = $1`, mergePatchAward) == 0 {
+		created := mustAward(t, w.env, w.nationalAdmin, trust, workExperienceProgramme)
+		// The test names the award's id before it exists: give the award that id.
+		if _, err := w.env.DB.SQL().Exec(`UPDATE funding_awards SET id = $1 WHERE id = $2`, mergePatchAward, created); err != nil {
+			t.Fatal(err)
+		}
+	}
+	award := mustAward(t, w.env, w.nationalAdmin, trust, workExperienceProgramme)
+	id := w.mustID(t, "/v1/cohorts", cohortBody(t, trust, workExperienceProgramme, "2027-01-04", "2027-01-29", 20, "funding_award_id", award))
 	return w.coordinator("/v1/cohorts/" + id)
 }
 

@@ -58,6 +58,7 @@ type referencesWorld struct {
 	programme   string // a programme of the catalogue delivered by the Prince's Trust
 
 	bParticipant, bCohort, bEnrolment, bMentor, bVacancy string
+	award, bAward                                        string // Work experience awards of trust A and of trust B
 }
 
 func newReferencesWorld(t *testing.T) referencesWorld {
@@ -74,6 +75,8 @@ func newReferencesWorld(t *testing.T) referencesWorld {
 	w.bParticipant, w.bCohort, w.bEnrolment = w.b.enrolled(t)
 	w.bMentor = mustCreateMentor(t, env, w.b.token, w.b.trust.ID, "professional", "Bo", "Mentor").ID
 	w.bVacancy = w.b.mustID(t, "/v1/vacancies", vacancyBody(w.b.trust.ID))
+	w.award = mustAward(t, env, w.natAdmin, w.a.trust.ID.String(), workExperienceProgramme)
+	w.bAward = mustAward(t, env, w.natAdmin, w.b.trust.ID.String(), workExperienceProgramme)
 	return w
 }
 
@@ -125,6 +128,19 @@ func referenceCases(t *testing.T, w referencesWorld) []referenceCase {
 		{op: "updateCohort", field: "delivery_partner_id", method: http.MethodPatch, path: "/v1/cohorts/" + w.cohort, token: w.a.token,
 			body:    func(ref string) string { return apitest.JSON(t, "delivery_partner_id", ref) },
 			foreign: b, within: princesTrustOrg, written: "SELECT version::int FROM cohorts WHERE id = $1", args: []any{w.cohort}},
+		post("createCohort", "funding_award_id", "/v1/cohorts", w.a.token, w.bAward, w.award, "cohorts", func(ref string) string {
+			return cohort("funding_award_id", ref)
+		}),
+		{op: "updateCohort", field: "funding_award_id", method: http.MethodPatch, path: "/v1/cohorts/" + w.cohort, token: w.a.token,
+			body:    func(ref string) string { return apitest.JSON(t, "funding_award_id", ref) },
+			foreign: w.bAward, within: w.award, written: "SELECT version::int FROM cohorts WHERE id = $1", args: []any{w.cohort}},
+		// The national team sees every organisation: a partner receives no award.
+		post("createFundingAward", "organisation_id", "/v1/funding-awards", w.natAdmin, princesTrustOrg, a, "funding_awards", func(ref string) string {
+			return awardBody(t, ref, workExperienceProgramme, newTenderRound())
+		}),
+		post("createFundingAward", "programme_id", "/v1/funding-awards", w.natAdmin, a, workExperienceProgramme, "funding_awards", func(ref string) string {
+			return awardBody(t, a, ref, newTenderRound())
+		}),
 		post("createEnrolment", "cohort_id", "/v1/enrolments", w.a.token, w.bCohort, w.cohort, "enrolments", func(ref string) string {
 			return apitest.JSON(t, "cohort_id", ref, "participant_id", w.fresh)
 		}),

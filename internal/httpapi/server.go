@@ -61,6 +61,7 @@ type Deps struct {
 	Interviews    *service.Interviews
 	Timeline      *service.Timeline
 	Imports       *service.Imports
+	FundingAwards *service.FundingAwards
 	JWKS          []byte // the public keys, as GET /.well-known/jwks.json serves them
 	Drain         *Drain // flipped on shutdown; nil: the server never drains
 }

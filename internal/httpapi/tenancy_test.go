@@ -73,6 +73,8 @@ func TestEveryRouteKeepsTrustsApart(t *testing.T) {
 		`{"organisation_id":"`+a.ID.String()+`","employer_name":"Trust A Estates","role":"Porter","closing_on":"2027-02-01"}`))
 	interviewID := apitest.CreatedID(t, env.Do(t, http.MethodPost, "/v1/interviews", aCoordinator,
 		`{"vacancy_id":"`+vacancyID+`","participant_id":"`+participant.ID+`","held_on":"2027-01-20"}`))
+	_, natAdmin := env.NationalAdmin(t)
+	awardID := mustAward(t, env, natAdmin, a.ID.String(), workExperienceProgramme)
 	if participant.ID == "" || len(aUser.Data) == 0 || client.ID == "" || cohort.ID == "" || enrolment.ID == "" {
 		t.Fatal("setting up trust A's records failed")
 	}
@@ -102,7 +104,7 @@ func TestEveryRouteKeepsTrustsApart(t *testing.T) {
 		if r.Status != http.StatusOK {
 			t.Errorf("status %d: %s", r.Status, r.Body)
 		}
-		for _, id := range []string{aID, pID, uID, cID, coID, eID, plID, oID, mentorID, matchID, vacancyID, interviewID} {
+		for _, id := range []string{aID, pID, uID, cID, coID, eID, plID, oID, mentorID, matchID, vacancyID, interviewID, awardID} {
 			if strings.Contains(string(r.Body), id) {
 				t.Errorf("the list shows trust A's record %s: %s", id, r.Body)
 			}
@@ -195,6 +197,12 @@ func TestEveryRouteKeepsTrustsApart(t *testing.T) {
 					t.Errorf("status %d, job of organisation %s: %s", r.Status, job.OrganisationID, r.Body)
 				}
 			}}},
+		"GET /v1/funding-awards": {{"/v1/funding-awards", "", listNoForeign}, {"/v1/funding-awards?include_deleted=true&organisation_id=" + aID, "", listNoForeign},
+			{"/v1/funding-awards?serving_organisation_id=" + aID, "", listNoForeign}},
+		"POST /v1/funding-awards":                     {{"/v1/funding-awards", awardBody(t, aID, workExperienceProgramme, newTenderRound()), hidden(403)}},
+		"GET /v1/funding-awards/:funding_award_id":    {{"/v1/funding-awards/" + awardID, "", hidden(404)}},
+		"PATCH /v1/funding-awards/:funding_award_id":  {{"/v1/funding-awards/" + awardID, `{"tender_round":"2030/31"}`, hidden(403)}},
+		"DELETE /v1/funding-awards/:funding_award_id": {{"/v1/funding-awards/" + awardID, "", hidden(403)}},
 	}
 	// Routes that hold no organisation's records, and why.
 	shared := map[string]string{

@@ -22,6 +22,7 @@ type cohort struct {
 	Status            string
 	DeliveryPartnerID *uuid.UUID
 	FundingAwardRef   *string
+	FundingAwardID    *uuid.UUID
 	CreatedAt         time.Time `gorm:"<-:false"`
 	UpdatedAt         time.Time `gorm:"<-:false"`
 	Version           int64     `gorm:"<-:false"`
@@ -33,7 +34,7 @@ func (m cohort) toDomain() domain.Cohort {
 	return domain.Cohort{ID: m.ID, ProgrammeID: m.ProgrammeID, OrganisationID: m.OrganisationID, Name: m.Name,
 		StartsOn: m.StartsOn, EndsOn: m.EndsOn, Capacity: m.Capacity, PlacesTaken: m.PlacesTaken, RoleAreas: m.RoleAreas,
 		Status: m.Status, DeliveryPartnerID: m.DeliveryPartnerID, FundingAwardRef: m.FundingAwardRef,
-		CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt, Version: m.Version}
+		FundingAwardID: m.FundingAwardID, CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt, Version: m.Version}
 }
 
 func cohortModel(c domain.Cohort) cohort {
@@ -42,7 +43,7 @@ func cohortModel(c domain.Cohort) cohort {
 	}
 	return cohort{ID: c.ID, ProgrammeID: c.ProgrammeID, OrganisationID: c.OrganisationID, Name: c.Name,
 		StartsOn: c.StartsOn, EndsOn: c.EndsOn, Capacity: c.Capacity, RoleAreas: c.RoleAreas, Status: c.Status,
-		DeliveryPartnerID: c.DeliveryPartnerID, FundingAwardRef: c.FundingAwardRef}
+		DeliveryPartnerID: c.DeliveryPartnerID, FundingAwardRef: c.FundingAwardRef, FundingAwardID: c.FundingAwardID}
 }
 
 func (m cohort) position() domain.Position { return domain.Position{UpdatedAt: m.UpdatedAt, ID: m.ID} }
@@ -71,8 +72,9 @@ func NewCohorts(db *DB) *Cohorts {
 			if f.StartsTo != nil {
 				s.and("starts_on <= ?", *f.StartsTo)
 			}
+			eq(s, "funding_award_id", f.FundingAwardID)
 		},
-		columns: []string{"name", "starts_on", "ends_on", "capacity", "role_areas", "status", "delivery_partner_id", "funding_award_ref"},
+		columns: []string{"name", "starts_on", "ends_on", "capacity", "role_areas", "status", "delivery_partner_id", "funding_award_ref", "funding_award_id"},
 	}}
 }
 

@@ -61,21 +61,22 @@ func TestTheSameFiltersMakeTheSameSQL(t *testing.T) {
 	principal := domain.Principal{Subject: "user:test", OrganisationID: org, Reach: []uuid.UUID{org}}
 	req := domain.PageRequest{Limit: 10, UpdatedSince: &time.Time{}, After: &domain.Position{UpdatedAt: time.Now(), ID: uuid.New()}}
 	lists := map[string]func(ctx context.Context) error{
-		"participants":  list(postgres.NewParticipants(db), filled[domain.ParticipantFilter](), req),
-		"cohorts":       list(postgres.NewCohorts(db), filled[domain.CohortFilter](), req),
-		"enrolments":    list(postgres.NewEnrolments(db), filled[domain.EnrolmentFilter](), req),
-		"placements":    list(postgres.NewPlacements(db), filled[domain.PlacementFilter](), req),
-		"outcomes":      list(postgres.NewOutcomes(db), filled[domain.OutcomeFilter](), req),
-		"mentors":       list(postgres.NewMentors(db), filled[domain.MentorFilter](), req),
-		"matches":       list(postgres.NewMatches(db), filled[domain.MatchFilter](), req),
-		"check-ins":     list(postgres.NewCheckIns(db), filled[domain.CheckInFilter](), req),
-		"vacancies":     list(postgres.NewVacancies(db), filled[domain.VacancyFilter](), req),
-		"interviews":    list(postgres.NewInterviews(db), filled[domain.InterviewFilter](), req),
-		"programmes":    list(postgres.NewProgrammes(db), filled[domain.ProgrammeFilter](), req),
-		"users":         list(postgres.NewUsers(db), filled[domain.UserFilter](), req),
-		"api clients":   list(postgres.NewAPIClients(db), &org, req),
-		"organisations": list(postgres.NewOrganisations(db), filled[domain.OrganisationFilter](), req),
-		"audit events":  list(postgres.NewAudit(db), filled[domain.AuditFilter](), req),
+		"participants":   list(postgres.NewParticipants(db), filled[domain.ParticipantFilter](), req),
+		"cohorts":        list(postgres.NewCohorts(db), filled[domain.CohortFilter](), req),
+		"enrolments":     list(postgres.NewEnrolments(db), filled[domain.EnrolmentFilter](), req),
+		"placements":     list(postgres.NewPlacements(db), filled[domain.PlacementFilter](), req),
+		"outcomes":       list(postgres.NewOutcomes(db), filled[domain.OutcomeFilter](), req),
+		"mentors":        list(postgres.NewMentors(db), filled[domain.MentorFilter](), req),
+		"matches":        list(postgres.NewMatches(db), filled[domain.MatchFilter](), req),
+		"check-ins":      list(postgres.NewCheckIns(db), filled[domain.CheckInFilter](), req),
+		"vacancies":      list(postgres.NewVacancies(db), filled[domain.VacancyFilter](), req),
+		"interviews":     list(postgres.NewInterviews(db), filled[domain.InterviewFilter](), req),
+		"funding awards": list(postgres.NewFundingAwards(db), filled[domain.FundingAwardFilter](), req),
+		"programmes":     list(postgres.NewProgrammes(db), filled[domain.ProgrammeFilter](), req),
+		"users":          list(postgres.NewUsers(db), filled[domain.UserFilter](), req),
+		"api clients":    list(postgres.NewAPIClients(db), &org, req),
+		"organisations":  list(postgres.NewOrganisations(db), filled[domain.OrganisationFilter](), req),
+		"audit events":   list(postgres.NewAudit(db), filled[domain.AuditFilter](), req),
 		"members of a collaboration": func(ctx context.Context) error {
 			_, err := postgres.NewOrganisations(db).ListMembers(ctx, uuid.New(), req)
 			return err

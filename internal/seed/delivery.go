@@ -26,6 +26,8 @@ type DeliveryServices struct {
 	Matches      *service.Matches
 	Vacancies    *service.Vacancies
 	Interviews   *service.Interviews
+	// FundingAwards writes the demo award (funding_awards.go).
+	FundingAwards *service.FundingAwards
 }
 
 // DeliveryResult counts what a run of Delivery created, and the changes it made to records
@@ -34,12 +36,13 @@ type DeliveryServices struct {
 type DeliveryResult struct {
 	Cohorts, Enrolments, Placements, Outcomes         int
 	Mentors, Matches, CheckIns, Vacancies, Interviews int
+	FundingAwards                                     int
 	Changes                                           int
 }
 
 // Created is the number of records the run created.
 func (r DeliveryResult) Created() int {
-	return r.Cohorts + r.Enrolments + r.Placements + r.Outcomes + r.Mentors + r.Matches + r.CheckIns + r.Vacancies + r.Interviews
+	return r.Cohorts + r.Enrolments + r.Placements + r.Outcomes + r.Mentors + r.Matches + r.CheckIns + r.Vacancies + r.Interviews + r.FundingAwards
 }
 
 // String is the one-line summary the seed command prints.
@@ -86,6 +89,9 @@ func Delivery(ctx context.Context, s DeliveryServices, demo Result) (DeliveryRes
 	}
 	if err := d.vacancies(); err != nil {
 		return d.res, fmt.Errorf("seed vacancies: %w", err)
+	}
+	if err := d.fund(); err != nil {
+		return d.res, fmt.Errorf("seed funding award: %w", err)
 	}
 	return d.res, nil
 }

@@ -18,7 +18,7 @@ import (
 func (f fixture) delivery() seed.DeliveryServices {
 	return seed.DeliveryServices{Programmes: f.all.Programmes, Participants: f.all.Participants, Cohorts: f.all.Cohorts,
 		Enrolments: f.all.Enrolments, Placements: f.all.Placements, Outcomes: f.all.Outcomes, Mentors: f.all.Mentors,
-		Matches: f.all.Matches, Vacancies: f.all.Vacancies, Interviews: f.all.Interviews}
+		Matches: f.all.Matches, Vacancies: f.all.Vacancies, Interviews: f.all.Interviews, FundingAwards: f.all.FundingAwards}
 }
 
 // seedAll runs both demo seeds, as `p4w seed demo` does.
@@ -132,11 +132,35 @@ func TestDelivery(t *testing.T) {
 	// The first run, on an empty database, created everything there is.
 	want := seed.DeliveryResult{Cohorts: len(d.cohorts), Enrolments: len(d.enrolments), Placements: len(d.placements),
 		Outcomes: len(d.outcomes), Mentors: len(d.mentors), Matches: len(d.matches), Vacancies: len(d.vacancies), Interviews: len(d.interviews),
-		CheckIns: first.CheckIns, Changes: first.Changes}
+		CheckIns: first.CheckIns, FundingAwards: 1, Changes: first.Changes}
 	if first != want || first.Changes == 0 {
 		t.Errorf("first run counted %+v, the services list %s", first, d.counts())
 	}
 	t.Logf("first run: %s", first)
+
+	// The demo award: Northgate's Step into Work funding from the 2024/25 round, reducing year
+	// on year, with Northgate's January 2026 cohort delivered under it.
+	awards, err := f.all.FundingAwards.List(ctx, domain.FundingAwardFilter{}, domain.PageRequest{Limit: 10})
+	if err != nil || len(awards.Items) != 1 {
+		t.Fatalf("funding awards: %+v, %v; want the demo award", awards.Items, err)
+	}
+	award := awards.Items[0]
+	if award.TenderRound != "2024/25" || award.ProgrammeID.String() != "01900000-0000-7000-8000-000000000101" ||
+		!(award.Years[0].AmountPence > award.Years[1].AmountPence && award.Years[1].AmountPence > award.Years[2].AmountPence) {
+		t.Errorf("the demo award: %+v", award)
+	}
+	funded := 0
+	for _, c := range d.cohorts {
+		if c.FundingAwardID != nil && *c.FundingAwardID == award.ID {
+			funded++
+			if c.Name != "Step into Work — January 2026" || c.OrganisationID != award.OrganisationID {
+				t.Errorf("cohort %q is delivered under the demo award", c.Name)
+			}
+		}
+	}
+	if funded != 1 {
+		t.Errorf("%d cohorts delivered under the demo award, want 1", funded)
+	}
 
 	// Cohorts of every programme, finished, running and one planned, each within its programme's bounds.
 	programmes := set(slices.Collect(maps.Values(d.cohorts)), func(c domain.Cohort) string { return c.ProgrammeID.String() })

@@ -19,6 +19,7 @@ type CohortsDeps struct {
 	Cohorts       domain.CohortRepository
 	Programmes    domain.ProgrammeRepository
 	Organisations domain.OrganisationRepository
+	Awards        domain.FundingAwardRepository
 	Audit         Auditor
 }
 
@@ -42,6 +43,9 @@ func (s *Cohorts) Create(ctx context.Context, c domain.Cohort, fields []string) 
 			return c, noEvent, inReach(err, "programme_id", "is not a programme of the catalogue")
 		}
 		if err := s.checkOrganisations(ctx, c); err != nil {
+			return c, noEvent, err
+		}
+		if err := fundingAwardServes(ctx, s.Awards, c); err != nil {
 			return c, noEvent, err
 		}
 		if err := c.Validate(prog); err != nil {
@@ -104,6 +108,12 @@ func (s *Cohorts) Update(ctx context.Context, id uuid.UUID, ifVersion *int64, ch
 			}
 			if err := s.checkOrganisations(ctx, *c); err != nil {
 				return err
+			}
+			// Only a new link is checked: a cohort keeps the award it was delivered under.
+			if ch.FundingAwardID.Set {
+				if err := fundingAwardServes(ctx, s.Awards, *c); err != nil {
+					return err
+				}
 			}
 			return c.Validate(prog)
 		})

@@ -1,5 +1,11 @@
 package tabular
 
+import (
+	"strconv"
+
+	"github.com/p4w-nhs/p4w/internal/domain"
+)
+
 // The five kinds' columns. Each is the single-record API's create body, flattened (consent
 // and sustainment checks become one column a field), plus:
 //   - id: the record's id. An export fills it; an import row that has one names that record.
@@ -108,3 +114,43 @@ var MentoringMatches = newKind("mentoring-matches", "id when given; otherwise (m
 		Column{Name: "ended_on", Type: Date},
 		Column{Name: "end_reason", Type: Text, Schema: "MentoringMatchPatch.end_reason"},
 	)...)
+
+// FundingAwards is an export only: awards are written by the national team one at a time,
+// never imported, so the kind is not among Kinds. Each funded year is three columns.
+var FundingAwards = newKind("funding-awards", "",
+	idColumn,
+	Column{Name: "organisation_id", Type: UUID, Doc: "The recipient: a trust or a collaboration."},
+	Column{Name: "programme_id", Type: UUID},
+	Column{Name: "tender_round", Type: Text, Doc: "The financial year of the tender, such as 2024/25."},
+	Column{Name: "year_1_financial_year", Type: Text},
+	Column{Name: "year_1_amount_pence", Type: Int},
+	Column{Name: "year_1_min_participants", Type: Int},
+	Column{Name: "year_2_financial_year", Type: Text},
+	Column{Name: "year_2_amount_pence", Type: Int},
+	Column{Name: "year_2_min_participants", Type: Int},
+	Column{Name: "year_3_financial_year", Type: Text},
+	Column{Name: "year_3_amount_pence", Type: Int},
+	Column{Name: "year_3_min_participants", Type: Int},
+	Column{Name: "total_pence", Type: Int},
+	Column{Name: "deleted", Type: Bool, Doc: "true for a tombstone, exported with updated_since or include_deleted."},
+)
+
+// FundingAwardCells is an award as a row of FundingAwards.
+func FundingAwardCells(a domain.FundingAward) []string {
+	c := newCells(FundingAwards)
+	c.id("id", a.ID)
+	c.id("organisation_id", a.OrganisationID)
+	c.id("programme_id", a.ProgrammeID)
+	c.set("tender_round", a.TenderRound)
+	for i, y := range a.Years {
+		n := strconv.Itoa(i + 1)
+		if fy, ok := a.FundedYear(i + 1); ok {
+			c.set("year_"+n+"_financial_year", fy.Name)
+		}
+		c.set("year_"+n+"_amount_pence", strconv.FormatInt(y.AmountPence, 10))
+		c.set("year_"+n+"_min_participants", strconv.Itoa(y.MinParticipants))
+	}
+	c.set("total_pence", strconv.FormatInt(a.TotalPence(), 10))
+	c.flag("deleted", a.DeletedAt != nil)
+	return c.out
+}

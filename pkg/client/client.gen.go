@@ -938,6 +938,7 @@ type Cohort struct {
 	CreatedAt         time.Time                             `json:"created_at"`
 	DeliveryPartnerId nullable.Nullable[openapi_types.UUID] `json:"delivery_partner_id"`
 	EndsOn            openapi_types.Date                    `json:"ends_on"`
+	FundingAwardId    nullable.Nullable[openapi_types.UUID] `json:"funding_award_id"`
 	FundingAwardRef   nullable.Nullable[string]             `json:"funding_award_ref"`
 	Id                openapi_types.UUID                    `json:"id"`
 	Name              string                                `json:"name"`
@@ -958,6 +959,9 @@ type CohortCreate struct {
 	Capacity          int                 `json:"capacity"`
 	DeliveryPartnerId *openapi_types.UUID `json:"delivery_partner_id,omitempty"`
 	EndsOn            openapi_types.Date  `json:"ends_on"`
+
+	// FundingAwardId The funding award it is delivered under: one the cohort's organisation receives, or a collaboration it belongs to receives, for the cohort's programme.
+	FundingAwardId *openapi_types.UUID `json:"funding_award_id,omitempty"`
 
 	// FundingAwardRef The HEE funding award it is delivered under.
 	FundingAwardRef *string `json:"funding_award_ref,omitempty"`
@@ -981,6 +985,7 @@ type CohortPatch struct {
 	Capacity          *int                                  `json:"capacity,omitempty"`
 	DeliveryPartnerId nullable.Nullable[openapi_types.UUID] `json:"delivery_partner_id,omitempty"`
 	EndsOn            *openapi_types.Date                   `json:"ends_on,omitempty"`
+	FundingAwardId    nullable.Nullable[openapi_types.UUID] `json:"funding_award_id,omitempty"`
 	FundingAwardRef   nullable.Nullable[string]             `json:"funding_award_ref,omitempty"`
 	Name              *string                               `json:"name,omitempty"`
 	RoleAreas         *[]RoleArea                           `json:"role_areas,omitempty"`
@@ -1098,6 +1103,76 @@ type FieldError struct {
 	// Field The field, as a JSON pointer-like dotted path, a query parameter or a header.
 	Field   string `json:"field"`
 	Message string `json:"message"`
+}
+
+// FundedYear defines model for FundedYear.
+type FundedYear struct {
+	AmountPence int64 `json:"amount_pence"`
+
+	// EndsOn 31 March of the next year.
+	EndsOn openapi_types.Date `json:"ends_on"`
+
+	// FinancialYear e.g. `2025/26`.
+	FinancialYear   string `json:"financial_year"`
+	MinParticipants int    `json:"min_participants"`
+
+	// StartsOn 1 April.
+	StartsOn openapi_types.Date `json:"starts_on"`
+}
+
+// FundedYearInput defines model for FundedYearInput.
+type FundedYearInput struct {
+	// AmountPence The year's funding, in pence.
+	AmountPence int64 `json:"amount_pence"`
+
+	// MinParticipants The fewest participants the recipient must work with that year.
+	MinParticipants int `json:"min_participants"`
+}
+
+// FundingAward defines model for FundingAward.
+type FundingAward struct {
+	CreatedAt      time.Time          `json:"created_at"`
+	Deleted        bool               `json:"deleted"`
+	Id             openapi_types.UUID `json:"id"`
+	OrganisationId openapi_types.UUID `json:"organisation_id"`
+	ProgrammeId    openapi_types.UUID `json:"programme_id"`
+	TenderRound    string             `json:"tender_round"`
+
+	// TotalPence The three years' amounts together.
+	TotalPence int64        `json:"total_pence"`
+	UpdatedAt  time.Time    `json:"updated_at"`
+	Version    int64        `json:"version"`
+	Years      []FundedYear `json:"years"`
+}
+
+// FundingAwardCreate defines model for FundingAwardCreate.
+type FundingAwardCreate struct {
+	// OrganisationId The recipient: a trust or a collaboration.
+	OrganisationId openapi_types.UUID `json:"organisation_id"`
+	ProgrammeId    openapi_types.UUID `json:"programme_id"`
+
+	// TenderRound The financial year of the tender, e.g. `2021/22`: the second year is the one after the first. Funded year 1 is this financial year (1 April to 31 March).
+	//
+	// Example: 2024/25
+	TenderRound TenderRound `json:"tender_round"`
+
+	// Years The three funded years in order; an amount may not rise from one year to the next.
+	Years []FundedYearInput `json:"years"`
+}
+
+// FundingAwardPage defines model for FundingAwardPage.
+type FundingAwardPage struct {
+	Data       []FundingAward            `json:"data"`
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+}
+
+// FundingAwardPatch defines model for FundingAwardPatch.
+type FundingAwardPatch struct {
+	// TenderRound The financial year of the tender, e.g. `2021/22`: the second year is the one after the first. Funded year 1 is this financial year (1 April to 31 March).
+	//
+	// Example: 2024/25
+	TenderRound *TenderRound       `json:"tender_round,omitempty"`
+	Years       *[]FundedYearInput `json:"years,omitempty"`
 }
 
 // Health defines model for Health.
@@ -1709,6 +1784,11 @@ type SustainmentCheck struct {
 // SustainmentResult defines model for SustainmentResult.
 type SustainmentResult string
 
+// TenderRound The financial year of the tender, e.g. `2021/22`: the second year is the one after the first. Funded year 1 is this financial year (1 April to 31 March).
+//
+// Example: 2024/25
+type TenderRound = string
+
 // Timeline defines model for Timeline.
 type Timeline struct {
 	Events        []TimelineEvent    `json:"events"`
@@ -1976,6 +2056,9 @@ type ListCohortsParams struct {
 
 	// StartsTo Only cohorts starting on or before this date.
 	StartsTo *openapi_types.Date `form:"starts_to,omitempty" json:"starts_to,omitempty"`
+
+	// FundingAwardId Only cohorts delivered under this funding award.
+	FundingAwardId *openapi_types.UUID `form:"funding_award_id,omitempty" json:"funding_award_id,omitempty"`
 }
 
 // CreateCohortParams defines parameters for CreateCohort.
@@ -2021,6 +2104,53 @@ type CreateEnrolmentParams struct {
 
 // TransitionEnrolmentParams defines parameters for TransitionEnrolment.
 type TransitionEnrolmentParams struct {
+	// IfMatch The ETag last read; the change is refused with 412 if the record changed since.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// ListFundingAwardsParams defines parameters for ListFundingAwards.
+type ListFundingAwardsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// UpdatedSince Only records changed at or after this instant (incremental sync). A change is stamped
+	// with the time it is written and becomes visible when its transaction commits, a moment
+	// later, so a record can appear with an `updated_at` slightly older than one already seen.
+	// To miss none, start each sync a minute before the greatest `updated_at` of the last one
+	// and upsert by `id`: a record seen twice is harmless.
+	UpdatedSince *UpdatedSince `form:"updated_since,omitempty" json:"updated_since,omitempty"`
+
+	// IncludeDeleted Include deleted records (tombstones); they are always included with `updated_since`.
+	IncludeDeleted *IncludeDeleted `form:"include_deleted,omitempty" json:"include_deleted,omitempty"`
+
+	// OrganisationId Only the awards this organisation receives.
+	OrganisationId *openapi_types.UUID `form:"organisation_id,omitempty" json:"organisation_id,omitempty"`
+
+	// ServingOrganisationId Only the awards a cohort of this organisation may be delivered under, those it receives and those of the collaborations it belongs to.
+	ServingOrganisationId *openapi_types.UUID `form:"serving_organisation_id,omitempty" json:"serving_organisation_id,omitempty"`
+	ProgrammeId           *openapi_types.UUID `form:"programme_id,omitempty" json:"programme_id,omitempty"`
+	TenderRound           *TenderRound        `form:"tender_round,omitempty" json:"tender_round,omitempty"`
+}
+
+// CreateFundingAwardParams defines parameters for CreateFundingAward.
+type CreateFundingAwardParams struct {
+	// IdempotencyKey Makes a POST safe to retry. The same key with the same body replays the first answer;
+	// the same key with another body is refused (422); a retry while the first is still
+	// running is refused (409). Keys are scoped to the caller and kept for 24 hours.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// DeleteFundingAwardParams defines parameters for DeleteFundingAward.
+type DeleteFundingAwardParams struct {
+	// IfMatch The ETag last read; the change is refused with 412 if the record changed since.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// UpdateFundingAwardParams defines parameters for UpdateFundingAward.
+type UpdateFundingAwardParams struct {
 	// IfMatch The ETag last read; the change is refused with 412 if the record changed since.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
@@ -2522,6 +2652,12 @@ type CreateEnrolmentJSONRequestBody = EnrolmentCreate
 // TransitionEnrolmentJSONRequestBody defines body for TransitionEnrolment for application/json ContentType.
 type TransitionEnrolmentJSONRequestBody = EnrolmentTransition
 
+// CreateFundingAwardJSONRequestBody defines body for CreateFundingAward for application/json ContentType.
+type CreateFundingAwardJSONRequestBody = FundingAwardCreate
+
+// UpdateFundingAwardApplicationMergePatchPlusJSONRequestBody defines body for UpdateFundingAward for application/merge-patch+json ContentType.
+type UpdateFundingAwardApplicationMergePatchPlusJSONRequestBody = FundingAwardPatch
+
 // CreateInterviewJSONRequestBody defines body for CreateInterview for application/json ContentType.
 type CreateInterviewJSONRequestBody = InterviewCreate
 
@@ -2959,6 +3095,76 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/enrolments/{enrolment_id}/transitions (the `TransitionEnrolment` operationId).
 	TransitionEnrolment(ctx context.Context, enrolmentId openapi_types.UUID, params *TransitionEnrolmentParams, body TransitionEnrolmentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListFundingAwards List funding awards within reach
+	//
+	// A trust or a collaboration reads the awards it receives; a collaboration's member trusts also read
+	// the collaboration's awards, under which they deliver cohorts; the national team reads every award.
+	// Deleted awards are left out unless `include_deleted=true` or `updated_since` is given, so that a
+	// syncing client sees them go.
+	//
+	// With `Accept: text/csv` the answer is a CSV file, `funding-awards.csv`, of every record the filters select
+	// (`cursor` starts it after a position; `limit` does not apply), read from the database a page at a time
+	// and streamed. Funding awards are exported only, never imported. Its columns, in this order: `id, organisation_id, programme_id, tender_round, year_1_financial_year, year_1_amount_pence, year_1_min_participants, year_2_financial_year, year_2_amount_pence, year_2_min_participants, year_3_financial_year, year_3_amount_pence, year_3_min_participants, total_pence, deleted`.
+	// Cells that begin with `=`, `+`, `-`, `@`, a tab or a carriage return are prefixed with `'`, so that a
+	// spreadsheet shows them as text. A failure part-way cuts the connection, so that a partial file is never taken for the whole.
+	//
+	// Corresponds with GET /v1/funding-awards (the `ListFundingAwards` operationId).
+	ListFundingAwards(ctx context.Context, params *ListFundingAwardsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateFundingAwardWithBody Record a funding award
+	//
+	// HEE funds a trust or a collaboration to run a programme for three years, with an amount and a minimum
+	// number of participants for each funded year. The amount may not rise from one year to the next
+	// (a 422 names the year, e.g. `years[1].amount_pence`). A recipient holds one award per programme and
+	// tender round.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/funding-awards (the `CreateFundingAward` operationId).
+	CreateFundingAwardWithBody(ctx context.Context, params *CreateFundingAwardParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateFundingAward Record a funding award
+	//
+	// HEE funds a trust or a collaboration to run a programme for three years, with an amount and a minimum
+	// number of participants for each funded year. The amount may not rise from one year to the next
+	// (a 422 names the year, e.g. `years[1].amount_pence`). A recipient holds one award per programme and
+	// tender round.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/funding-awards (the `CreateFundingAward` operationId).
+	CreateFundingAward(ctx context.Context, params *CreateFundingAwardParams, body CreateFundingAwardJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteFundingAward Delete an award recorded in error
+	//
+	// Leaves a tombstone (`deleted: true`) that syncing clients see. Deleting twice is harmless. An award that cohorts are delivered under is not deleted (409): unlink them first.
+	//
+	// Corresponds with DELETE /v1/funding-awards/{funding_award_id} (the `DeleteFundingAward` operationId).
+	DeleteFundingAward(ctx context.Context, fundingAwardId openapi_types.UUID, params *DeleteFundingAwardParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetFundingAward Get a funding award
+	//
+	// Corresponds with GET /v1/funding-awards/{funding_award_id} (the `GetFundingAward` operationId).
+	GetFundingAward(ctx context.Context, fundingAwardId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateFundingAwardWithBody Change a funding award (JSON merge patch)
+	//
+	// `years` is replaced whole, as a merge patch replaces an array. The recipient and the programme are fixed: cohorts are delivered under the award.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /v1/funding-awards/{funding_award_id} (the `UpdateFundingAward` operationId).
+	UpdateFundingAwardWithBody(ctx context.Context, fundingAwardId openapi_types.UUID, params *UpdateFundingAwardParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateFundingAwardWithApplicationMergePatchPlusJSONBody Change a funding award (JSON merge patch)
+	//
+	// `years` is replaced whole, as a merge patch replaces an array. The recipient and the programme are fixed: cohorts are delivered under the award.
+	//
+	// Takes a body of the `application/merge-patch+json` content type.
+	//
+	// Corresponds with PATCH /v1/funding-awards/{funding_award_id} (the `UpdateFundingAward` operationId).
+	UpdateFundingAwardWithApplicationMergePatchPlusJSONBody(ctx context.Context, fundingAwardId openapi_types.UUID, params *UpdateFundingAwardParams, body UpdateFundingAwardApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateImportWithBody Start a bulk import
 	//
@@ -4162,6 +4368,146 @@ func (c *Client) TransitionEnrolmentWithBody(ctx context.Context, enrolmentId op
 // Corresponds with POST /v1/enrolments/{enrolment_id}/transitions (the `TransitionEnrolment` operationId).
 func (c *Client) TransitionEnrolment(ctx context.Context, enrolmentId openapi_types.UUID, params *TransitionEnrolmentParams, body TransitionEnrolmentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewTransitionEnrolmentRequest(c.Server, enrolmentId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListFundingAwards List funding awards within reach
+//
+// A trust or a collaboration reads the awards it receives; a collaboration's member trusts also read
+// the collaboration's awards, under which they deliver cohorts; the national team reads every award.
+// Deleted awards are left out unless `include_deleted=true` or `updated_since` is given, so that a
+// syncing client sees them go.
+//
+// With `Accept: text/csv` the answer is a CSV file, `funding-awards.csv`, of every record the filters select
+// (`cursor` starts it after a position; `limit` does not apply), read from the database a page at a time
+// and streamed. Funding awards are exported only, never imported. Its columns, in this order: `id, organisation_id, programme_id, tender_round, year_1_financial_year, year_1_amount_pence, year_1_min_participants, year_2_financial_year, year_2_amount_pence, year_2_min_participants, year_3_financial_year, year_3_amount_pence, year_3_min_participants, total_pence, deleted`.
+// Cells that begin with `=`, `+`, `-`, `@`, a tab or a carriage return are prefixed with `'`, so that a
+// spreadsheet shows them as text. A failure part-way cuts the connection, so that a partial file is never taken for the whole.
+//
+// Corresponds with GET /v1/funding-awards (the `ListFundingAwards` operationId).
+func (c *Client) ListFundingAwards(ctx context.Context, params *ListFundingAwardsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListFundingAwardsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateFundingAwardWithBody Record a funding award
+//
+// HEE funds a trust or a collaboration to run a programme for three years, with an amount and a minimum
+// number of participants for each funded year. The amount may not rise from one year to the next
+// (a 422 names the year, e.g. `years[1].amount_pence`). A recipient holds one award per programme and
+// tender round.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/funding-awards (the `CreateFundingAward` operationId).
+func (c *Client) CreateFundingAwardWithBody(ctx context.Context, params *CreateFundingAwardParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateFundingAwardRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateFundingAward Record a funding award
+//
+// HEE funds a trust or a collaboration to run a programme for three years, with an amount and a minimum
+// number of participants for each funded year. The amount may not rise from one year to the next
+// (a 422 names the year, e.g. `years[1].amount_pence`). A recipient holds one award per programme and
+// tender round.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/funding-awards (the `CreateFundingAward` operationId).
+func (c *Client) CreateFundingAward(ctx context.Context, params *CreateFundingAwardParams, body CreateFundingAwardJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateFundingAwardRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteFundingAward Delete an award recorded in error
+//
+// Leaves a tombstone (`deleted: true`) that syncing clients see. Deleting twice is harmless. An award that cohorts are delivered under is not deleted (409): unlink them first.
+//
+// Corresponds with DELETE /v1/funding-awards/{funding_award_id} (the `DeleteFundingAward` operationId).
+func (c *Client) DeleteFundingAward(ctx context.Context, fundingAwardId openapi_types.UUID, params *DeleteFundingAwardParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteFundingAwardRequest(c.Server, fundingAwardId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetFundingAward Get a funding award
+//
+// Corresponds with GET /v1/funding-awards/{funding_award_id} (the `GetFundingAward` operationId).
+func (c *Client) GetFundingAward(ctx context.Context, fundingAwardId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetFundingAwardRequest(c.Server, fundingAwardId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateFundingAwardWithBody Change a funding award (JSON merge patch)
+//
+// `years` is replaced whole, as a merge patch replaces an array. The recipient and the programme are fixed: cohorts are delivered under the award.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /v1/funding-awards/{funding_award_id} (the `UpdateFundingAward` operationId).
+func (c *Client) UpdateFundingAwardWithBody(ctx context.Context, fundingAwardId openapi_types.UUID, params *UpdateFundingAwardParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateFundingAwardRequestWithBody(c.Server, fundingAwardId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateFundingAwardWithApplicationMergePatchPlusJSONBody Change a funding award (JSON merge patch)
+//
+// `years` is replaced whole, as a merge patch replaces an array. The recipient and the programme are fixed: cohorts are delivered under the award.
+//
+// Takes a body of the `application/merge-patch+json` content type.
+//
+// Corresponds with PATCH /v1/funding-awards/{funding_award_id} (the `UpdateFundingAward` operationId).
+func (c *Client) UpdateFundingAwardWithApplicationMergePatchPlusJSONBody(ctx context.Context, fundingAwardId openapi_types.UUID, params *UpdateFundingAwardParams, body UpdateFundingAwardApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateFundingAwardRequestWithApplicationMergePatchPlusJSONBody(c.Server, fundingAwardId, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -6272,6 +6618,18 @@ func NewListCohortsRequest(server string, params *ListCohortsParams) (*http.Requ
 
 		}
 
+		if params.FundingAwardId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "funding_award_id", *params.FundingAwardId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
@@ -6678,6 +7036,344 @@ func NewTransitionEnrolmentRequestWithBody(server string, enrolmentId openapi_ty
 	}
 
 	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewListFundingAwardsRequest constructs an http.Request for the ListFundingAwards method
+func NewListFundingAwardsRequest(server string, params *ListFundingAwardsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/funding-awards")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.UpdatedSince != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "updated_since", *params.UpdatedSince, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.IncludeDeleted != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "include_deleted", *params.IncludeDeleted, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.OrganisationId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "organisation_id", *params.OrganisationId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ServingOrganisationId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "serving_organisation_id", *params.ServingOrganisationId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ProgrammeId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "programme_id", *params.ProgrammeId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.TenderRound != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "tender_round", *params.TenderRound, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateFundingAwardRequest calls the generic CreateFundingAward builder with application/json body
+func NewCreateFundingAwardRequest(server string, params *CreateFundingAwardParams, body CreateFundingAwardJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateFundingAwardRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewCreateFundingAwardRequestWithBody constructs an http.Request for the CreateFundingAward method, with any body, and a specified content type
+func NewCreateFundingAwardRequestWithBody(server string, params *CreateFundingAwardParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/funding-awards")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewDeleteFundingAwardRequest constructs an http.Request for the DeleteFundingAward method
+func NewDeleteFundingAwardRequest(server string, fundingAwardId openapi_types.UUID, params *DeleteFundingAwardParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "funding_award_id", fundingAwardId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/funding-awards/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetFundingAwardRequest constructs an http.Request for the GetFundingAward method
+func NewGetFundingAwardRequest(server string, fundingAwardId openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "funding_award_id", fundingAwardId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/funding-awards/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateFundingAwardRequestWithApplicationMergePatchPlusJSONBody calls the generic UpdateFundingAward builder with application/merge-patch+json body
+func NewUpdateFundingAwardRequestWithApplicationMergePatchPlusJSONBody(server string, fundingAwardId openapi_types.UUID, params *UpdateFundingAwardParams, body UpdateFundingAwardApplicationMergePatchPlusJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateFundingAwardRequestWithBody(server, fundingAwardId, params, "application/merge-patch+json", bodyReader)
+}
+
+// NewUpdateFundingAwardRequestWithBody constructs an http.Request for the UpdateFundingAward method, with any body, and a specified content type
+func NewUpdateFundingAwardRequestWithBody(server string, fundingAwardId openapi_types.UUID, params *UpdateFundingAwardParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "funding_award_id", fundingAwardId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/funding-awards/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
 	if err != nil {
 		return nil, err
 	}
@@ -10796,6 +11492,82 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/enrolments/{enrolment_id}/transitions (the `TransitionEnrolment` operationId).
 	TransitionEnrolmentWithResponse(ctx context.Context, enrolmentId openapi_types.UUID, params *TransitionEnrolmentParams, body TransitionEnrolmentJSONRequestBody, reqEditors ...RequestEditorFn) (*TransitionEnrolmentResponse, error)
 
+	// ListFundingAwardsWithResponse List funding awards within reach
+	//
+	// A trust or a collaboration reads the awards it receives; a collaboration's member trusts also read
+	// the collaboration's awards, under which they deliver cohorts; the national team reads every award.
+	// Deleted awards are left out unless `include_deleted=true` or `updated_since` is given, so that a
+	// syncing client sees them go.
+	//
+	// With `Accept: text/csv` the answer is a CSV file, `funding-awards.csv`, of every record the filters select
+	// (`cursor` starts it after a position; `limit` does not apply), read from the database a page at a time
+	// and streamed. Funding awards are exported only, never imported. Its columns, in this order: `id, organisation_id, programme_id, tender_round, year_1_financial_year, year_1_amount_pence, year_1_min_participants, year_2_financial_year, year_2_amount_pence, year_2_min_participants, year_3_financial_year, year_3_amount_pence, year_3_min_participants, total_pence, deleted`.
+	// Cells that begin with `=`, `+`, `-`, `@`, a tab or a carriage return are prefixed with `'`, so that a
+	// spreadsheet shows them as text. A failure part-way cuts the connection, so that a partial file is never taken for the whole.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/funding-awards (the `ListFundingAwards` operationId).
+	ListFundingAwardsWithResponse(ctx context.Context, params *ListFundingAwardsParams, reqEditors ...RequestEditorFn) (*ListFundingAwardsResponse, error)
+
+	// CreateFundingAwardWithBodyWithResponse Record a funding award
+	//
+	// HEE funds a trust or a collaboration to run a programme for three years, with an amount and a minimum
+	// number of participants for each funded year. The amount may not rise from one year to the next
+	// (a 422 names the year, e.g. `years[1].amount_pence`). A recipient holds one award per programme and
+	// tender round.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/funding-awards (the `CreateFundingAward` operationId).
+	CreateFundingAwardWithBodyWithResponse(ctx context.Context, params *CreateFundingAwardParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateFundingAwardResponse, error)
+
+	// CreateFundingAwardWithResponse Record a funding award
+	//
+	// HEE funds a trust or a collaboration to run a programme for three years, with an amount and a minimum
+	// number of participants for each funded year. The amount may not rise from one year to the next
+	// (a 422 names the year, e.g. `years[1].amount_pence`). A recipient holds one award per programme and
+	// tender round.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/funding-awards (the `CreateFundingAward` operationId).
+	CreateFundingAwardWithResponse(ctx context.Context, params *CreateFundingAwardParams, body CreateFundingAwardJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateFundingAwardResponse, error)
+
+	// DeleteFundingAwardWithResponse Delete an award recorded in error
+	//
+	// Leaves a tombstone (`deleted: true`) that syncing clients see. Deleting twice is harmless. An award that cohorts are delivered under is not deleted (409): unlink them first.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /v1/funding-awards/{funding_award_id} (the `DeleteFundingAward` operationId).
+	DeleteFundingAwardWithResponse(ctx context.Context, fundingAwardId openapi_types.UUID, params *DeleteFundingAwardParams, reqEditors ...RequestEditorFn) (*DeleteFundingAwardResponse, error)
+
+	// GetFundingAwardWithResponse Get a funding award
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/funding-awards/{funding_award_id} (the `GetFundingAward` operationId).
+	GetFundingAwardWithResponse(ctx context.Context, fundingAwardId openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetFundingAwardResponse, error)
+
+	// UpdateFundingAwardWithBodyWithResponse Change a funding award (JSON merge patch)
+	//
+	// `years` is replaced whole, as a merge patch replaces an array. The recipient and the programme are fixed: cohorts are delivered under the award.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/funding-awards/{funding_award_id} (the `UpdateFundingAward` operationId).
+	UpdateFundingAwardWithBodyWithResponse(ctx context.Context, fundingAwardId openapi_types.UUID, params *UpdateFundingAwardParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateFundingAwardResponse, error)
+
+	// UpdateFundingAwardWithApplicationMergePatchPlusJSONBodyWithResponse Change a funding award (JSON merge patch)
+	//
+	// `years` is replaced whole, as a merge patch replaces an array. The recipient and the programme are fixed: cohorts are delivered under the award.
+	//
+	// Takes a body of the `application/merge-patch+json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/funding-awards/{funding_award_id} (the `UpdateFundingAward` operationId).
+	UpdateFundingAwardWithApplicationMergePatchPlusJSONBodyWithResponse(ctx context.Context, fundingAwardId openapi_types.UUID, params *UpdateFundingAwardParams, body UpdateFundingAwardApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateFundingAwardResponse, error)
+
 	// CreateImportWithBodyWithResponse Start a bulk import
 	//
 	// Uploads a file of records of one kind and starts a background job that imports it; the
@@ -12521,6 +13293,261 @@ func (r TransitionEnrolmentResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r TransitionEnrolmentResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListFundingAwardsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *FundingAwardPage
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListFundingAwardsResponse) GetJSON200() *FundingAwardPage {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListFundingAwardsResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListFundingAwardsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListFundingAwardsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListFundingAwardsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListFundingAwardsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateFundingAwardResponse201Headers the declared response headers of an HTTP 201 response for CreateFundingAward
+type CreateFundingAwardResponse201Headers struct {
+	ETag     *string
+	Location *string
+}
+
+type CreateFundingAwardResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *FundingAward
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *CreateFundingAwardResponse201Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateFundingAwardResponse) GetJSON201() *FundingAward {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r CreateFundingAwardResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateFundingAwardResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateFundingAwardResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateFundingAwardResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateFundingAwardResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeleteFundingAwardResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r DeleteFundingAwardResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteFundingAwardResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteFundingAwardResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteFundingAwardResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteFundingAwardResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetFundingAwardResponse200Headers the declared response headers of an HTTP 200 response for GetFundingAward
+type GetFundingAwardResponse200Headers struct {
+	ETag *string
+}
+
+type GetFundingAwardResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *FundingAward
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetFundingAwardResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetFundingAwardResponse) GetJSON200() *FundingAward {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetFundingAwardResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetFundingAwardResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetFundingAwardResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetFundingAwardResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetFundingAwardResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateFundingAwardResponse200Headers the declared response headers of an HTTP 200 response for UpdateFundingAward
+type UpdateFundingAwardResponse200Headers struct {
+	ETag *string
+}
+
+type UpdateFundingAwardResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *FundingAward
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *UpdateFundingAwardResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateFundingAwardResponse) GetJSON200() *FundingAward {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r UpdateFundingAwardResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateFundingAwardResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateFundingAwardResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateFundingAwardResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateFundingAwardResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -15942,6 +16969,124 @@ func (c *ClientWithResponses) TransitionEnrolmentWithResponse(ctx context.Contex
 	return ParseTransitionEnrolmentResponse(rsp)
 }
 
+// ListFundingAwardsWithResponse List funding awards within reach
+//
+// A trust or a collaboration reads the awards it receives; a collaboration's member trusts also read
+// the collaboration's awards, under which they deliver cohorts; the national team reads every award.
+// Deleted awards are left out unless `include_deleted=true` or `updated_since` is given, so that a
+// syncing client sees them go.
+//
+// With `Accept: text/csv` the answer is a CSV file, `funding-awards.csv`, of every record the filters select
+// (`cursor` starts it after a position; `limit` does not apply), read from the database a page at a time
+// and streamed. Funding awards are exported only, never imported. Its columns, in this order: `id, organisation_id, programme_id, tender_round, year_1_financial_year, year_1_amount_pence, year_1_min_participants, year_2_financial_year, year_2_amount_pence, year_2_min_participants, year_3_financial_year, year_3_amount_pence, year_3_min_participants, total_pence, deleted`.
+// Cells that begin with `=`, `+`, `-`, `@`, a tab or a carriage return are prefixed with `'`, so that a
+// spreadsheet shows them as text. A failure part-way cuts the connection, so that a partial file is never taken for the whole.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/funding-awards (the `ListFundingAwards` operationId).
+func (c *ClientWithResponses) ListFundingAwardsWithResponse(ctx context.Context, params *ListFundingAwardsParams, reqEditors ...RequestEditorFn) (*ListFundingAwardsResponse, error) {
+	rsp, err := c.ListFundingAwards(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListFundingAwardsResponse(rsp)
+}
+
+// CreateFundingAwardWithBodyWithResponse Record a funding award
+//
+// HEE funds a trust or a collaboration to run a programme for three years, with an amount and a minimum
+// number of participants for each funded year. The amount may not rise from one year to the next
+// (a 422 names the year, e.g. `years[1].amount_pence`). A recipient holds one award per programme and
+// tender round.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/funding-awards (the `CreateFundingAward` operationId).
+func (c *ClientWithResponses) CreateFundingAwardWithBodyWithResponse(ctx context.Context, params *CreateFundingAwardParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateFundingAwardResponse, error) {
+	rsp, err := c.CreateFundingAwardWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateFundingAwardResponse(rsp)
+}
+
+// CreateFundingAwardWithResponse Record a funding award
+//
+// HEE funds a trust or a collaboration to run a programme for three years, with an amount and a minimum
+// number of participants for each funded year. The amount may not rise from one year to the next
+// (a 422 names the year, e.g. `years[1].amount_pence`). A recipient holds one award per programme and
+// tender round.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/funding-awards (the `CreateFundingAward` operationId).
+func (c *ClientWithResponses) CreateFundingAwardWithResponse(ctx context.Context, params *CreateFundingAwardParams, body CreateFundingAwardJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateFundingAwardResponse, error) {
+	rsp, err := c.CreateFundingAward(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateFundingAwardResponse(rsp)
+}
+
+// DeleteFundingAwardWithResponse Delete an award recorded in error
+//
+// Leaves a tombstone (`deleted: true`) that syncing clients see. Deleting twice is harmless. An award that cohorts are delivered under is not deleted (409): unlink them first.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /v1/funding-awards/{funding_award_id} (the `DeleteFundingAward` operationId).
+func (c *ClientWithResponses) DeleteFundingAwardWithResponse(ctx context.Context, fundingAwardId openapi_types.UUID, params *DeleteFundingAwardParams, reqEditors ...RequestEditorFn) (*DeleteFundingAwardResponse, error) {
+	rsp, err := c.DeleteFundingAward(ctx, fundingAwardId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteFundingAwardResponse(rsp)
+}
+
+// GetFundingAwardWithResponse Get a funding award
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/funding-awards/{funding_award_id} (the `GetFundingAward` operationId).
+func (c *ClientWithResponses) GetFundingAwardWithResponse(ctx context.Context, fundingAwardId openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetFundingAwardResponse, error) {
+	rsp, err := c.GetFundingAward(ctx, fundingAwardId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetFundingAwardResponse(rsp)
+}
+
+// UpdateFundingAwardWithBodyWithResponse Change a funding award (JSON merge patch)
+//
+// `years` is replaced whole, as a merge patch replaces an array. The recipient and the programme are fixed: cohorts are delivered under the award.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/funding-awards/{funding_award_id} (the `UpdateFundingAward` operationId).
+func (c *ClientWithResponses) UpdateFundingAwardWithBodyWithResponse(ctx context.Context, fundingAwardId openapi_types.UUID, params *UpdateFundingAwardParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateFundingAwardResponse, error) {
+	rsp, err := c.UpdateFundingAwardWithBody(ctx, fundingAwardId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateFundingAwardResponse(rsp)
+}
+
+// UpdateFundingAwardWithApplicationMergePatchPlusJSONBodyWithResponse Change a funding award (JSON merge patch)
+//
+// `years` is replaced whole, as a merge patch replaces an array. The recipient and the programme are fixed: cohorts are delivered under the award.
+//
+// Takes a body of the `application/merge-patch+json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/funding-awards/{funding_award_id} (the `UpdateFundingAward` operationId).
+func (c *ClientWithResponses) UpdateFundingAwardWithApplicationMergePatchPlusJSONBodyWithResponse(ctx context.Context, fundingAwardId openapi_types.UUID, params *UpdateFundingAwardParams, body UpdateFundingAwardApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateFundingAwardResponse, error) {
+	rsp, err := c.UpdateFundingAwardWithApplicationMergePatchPlusJSONBody(ctx, fundingAwardId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateFundingAwardResponse(rsp)
+}
+
 // CreateImportWithBodyWithResponse Start a bulk import
 //
 // Uploads a file of records of one kind and starts a background job that imports it; the
@@ -18004,6 +19149,216 @@ func ParseTransitionEnrolmentResponse(rsp *http.Response) (*TransitionEnrolmentR
 	switch {
 	case rsp.StatusCode == 200:
 		var headers TransitionEnrolmentResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListFundingAwardsResponse parses an HTTP response from a ListFundingAwardsWithResponse call
+func ParseListFundingAwardsResponse(rsp *http.Response) (*ListFundingAwardsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListFundingAwardsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest FundingAwardPage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	case rsp.StatusCode == 200:
+		// Content-type (text/csv) unsupported
+
+	}
+
+	return response, nil
+}
+
+// ParseCreateFundingAwardResponse parses an HTTP response from a CreateFundingAwardWithResponse call
+func ParseCreateFundingAwardResponse(rsp *http.Response) (*CreateFundingAwardResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateFundingAwardResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest FundingAward
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers CreateFundingAwardResponse201Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		response.Headers201 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteFundingAwardResponse parses an HTTP response from a DeleteFundingAwardWithResponse call
+func ParseDeleteFundingAwardResponse(rsp *http.Response) (*DeleteFundingAwardResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteFundingAwardResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetFundingAwardResponse parses an HTTP response from a GetFundingAwardWithResponse call
+func ParseGetFundingAwardResponse(rsp *http.Response) (*GetFundingAwardResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetFundingAwardResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest FundingAward
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetFundingAwardResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdateFundingAwardResponse parses an HTTP response from a UpdateFundingAwardWithResponse call
+func ParseUpdateFundingAwardResponse(rsp *http.Response) (*UpdateFundingAwardResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateFundingAwardResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest FundingAward
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers UpdateFundingAwardResponse200Headers
 		if values := rsp.Header.Values("ETag"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
