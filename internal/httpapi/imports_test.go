@@ -208,3 +208,32 @@ func TestImportPerRowDryRunIdempotencyAndTenancy(t *testing.T) {
 		t.Errorf("%d chunks of finished jobs' files are kept", got)
 	}
 }
+
+// A job the database refuses in a way no row check foresaw (an upsert by id that moves one
+// participant's external_ref onto another's, which the unique key refuses) ends failed with a
+// reason, and is not left running for River to retry; its batch writes nothing.
+func TestImportThatCannotFinishEndsFailed(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	env.StartJobs(t)
+	trust := env.Organisation(t, domain.KindTrust, "Northgate")
+	token := env.User(t, trust.ID, domain.RoleCoordinator)
+	org := trust.ID.String()
+	wantCounts(t, "the first import", submitImport(t, env, token, "mode=create", participantsCSV(org, 2, "CLASH")), 2, 0, 0, 0)
+	var second string
+	if err := env.DB.SQL().QueryRow(`SELECT id FROM participants WHERE external_ref = 'CLASH-1'`).Scan(&second); err != nil {
+		t.Fatal(err)
+	}
+	file := "id," + participantsHeader + second + "," + org + ",CLASH-0,Sam,Okafor,2001-04-05,sam@example.org,l1 8jq,universal_credit,true\r\n"
+
+	job := submitImport(t, env, token, "mode=upsert", file)
+	if job.Status != api.ImportJobStatusFailed || job.Failure == nil || !strings.Contains(*job.Failure, "the import stopped") {
+		t.Fatalf("the clashing import ended %s (failure %v), want failed with its reason", job.Status, job.Failure)
+	}
+	if strings.Contains(*job.Failure, "Okafor") || strings.Contains(*job.Failure, "CLASH") {
+		t.Errorf("the failure repeats a row's data: %q", *job.Failure)
+	}
+	if got := env.MustQueryInt(t, `SELECT count(*) FROM participants WHERE external_ref = 'CLASH-1' AND version = 1`); got != 1 {
+		t.Error("the refused batch changed the participant")
+	}
+}

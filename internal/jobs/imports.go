@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/google/uuid"
@@ -32,6 +33,7 @@ func (ImportArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAtt
 // Importer runs an import job as its submitter (service.Imports).
 type Importer interface {
 	Run(ctx context.Context, jobID, org uuid.UUID, subject string, scopes []string) error
+	GiveUp(ctx context.Context, jobID, org uuid.UUID, subject string, cause error) error
 }
 
 type importWorker struct {
@@ -39,9 +41,19 @@ type importWorker struct {
 	imports Importer
 }
 
+// Work runs the job. A failure the database may mend (it was unavailable) is retried, up to
+// the job's attempts; any other, or the last attempt's, ends the import as failed rather than
+// leave it running for ever.
 func (w *importWorker) Work(ctx context.Context, j *river.Job[ImportArgs]) error {
 	a := j.Args
-	return w.imports.Run(ctx, a.JobID, a.OrganisationID, a.Subject, a.Scopes)
+	err := w.imports.Run(ctx, a.JobID, a.OrganisationID, a.Subject, a.Scopes)
+	if err == nil || (domain.ErrorCode(err) == domain.CodeUnavailable && j.Attempt < j.MaxAttempts) {
+		return err
+	}
+	if gerr := w.imports.GiveUp(ctx, a.JobID, a.OrganisationID, a.Subject, err); gerr != nil {
+		return errors.Join(err, gerr) // the import's row could not be written either: try again
+	}
+	return river.JobCancel(err) // River keeps the cause in the job's errors
 }
 
 // Queue enqueues import jobs in the seam's transaction. It only inserts: the Runner of each

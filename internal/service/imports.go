@@ -206,6 +206,24 @@ func (s *Imports) Run(ctx context.Context, jobID, org uuid.UUID, subject string,
 
 var errAtomicRefused = errors.New("an atomic import refused a row")
 
+// GiveUp ends a job its worker cannot bring to an end, as failed, so that it never stays
+// running: cause is an error that trying again would not mend (a conflict the rows' checks
+// did not foresee, a bug), or the last attempt's. The failure says what happened in words
+// that hold no row's data; the log has the cause.
+func (s *Imports) GiveUp(ctx context.Context, jobID, org uuid.UUID, subject string, cause error) error {
+	own := domain.WithPrincipal(ctx, domain.Principal{Subject: subject, OrganisationID: org, Reach: []uuid.UUID{org}})
+	why := "an unexpected error"
+	var known *domain.Error
+	switch {
+	case domain.ErrorCode(cause) == domain.CodeUnavailable:
+		why = "the database was unavailable at every attempt"
+	case errors.As(cause, &known):
+		why = known.Error() // the domain's own words, which name fields, never values
+	}
+	msg := "the import stopped: " + why + "; what earlier batches wrote stays, as counted, and nothing after it was written"
+	return s.Store.Finish(own, jobID, domain.ImportFailed, &msg)
+}
+
 // importRun is one attempt at a job.
 type importRun struct {
 	s       *Imports
