@@ -5,8 +5,10 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -24,6 +26,45 @@ import (
 const exportPage = 500
 
 type wantsCSVKey struct{}
+
+// exportPaths are the lists that answer text/csv.
+var exportPaths = []string{"/v1/participants", "/v1/enrolments", "/v1/placements", "/v1/outcomes",
+	"/v1/mentoring-matches", "/v1/funding-awards"}
+
+// isExport matches a request for a list as CSV, before routing.
+func isExport(c echo.Context) bool {
+	r := c.Request()
+	return r.Method == http.MethodGet && slices.Contains(exportPaths, strings.TrimSuffix(r.URL.Path, "/")) &&
+		prefersCSV(r.Header.Get(echo.HeaderAccept))
+}
+
+type pageBoundKey struct{}
+
+// boundExports gives an export, which takes as long as its file is large and its client slow,
+// a bound on each page it reads instead of one on the whole request (the deadline middleware
+// leaves exports alone), and lifts the server's write timeout for it.
+func boundExports(perPage time.Duration) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if !isExport(c) {
+				return next(c)
+			}
+			_ = http.NewResponseController(c.Response().Writer).SetWriteDeadline(time.Time{})
+			c.SetRequest(c.Request().WithContext(context.WithValue(c.Request().Context(), pageBoundKey{}, perPage)))
+			return next(c)
+		}
+	}
+}
+
+// readPage reads one page of an export within its bound.
+func readPage[T any](ctx context.Context, list func(context.Context, domain.PageRequest) (domain.Page[T], error), req domain.PageRequest) (domain.Page[T], error) {
+	if d, _ := ctx.Value(pageBoundKey{}).(time.Duration); d > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, d)
+		defer cancel()
+	}
+	return list(ctx, req)
+}
 
 // negotiate keeps with the request whether it prefers text/csv to JSON, for the lists that
 // can answer either; JSON stays the default.
@@ -98,7 +139,7 @@ type csvExport[T any] struct {
 func exportCSV[T any](ctx context.Context, log *slog.Logger, kind *tabular.Kind, req domain.PageRequest,
 	list func(context.Context, domain.PageRequest) (domain.Page[T], error), cells func(T) []string) (*csvExport[T], error) {
 	req.Limit = exportPage
-	first, err := list(ctx, req)
+	first, err := readPage(ctx, list, req)
 	if err != nil {
 		return nil, err
 	}
@@ -131,7 +172,7 @@ func (x *csvExport[T]) visit(w http.ResponseWriter) error {
 			return nil
 		}
 		x.req.After = page.Next
-		if page, err = x.list(x.ctx, x.req); err != nil {
+		if page, err = readPage(x.ctx, x.list, x.req); err != nil {
 			// The status line has gone: cut the connection, so that the client sees a
 			// broken transfer and never takes a truncated file for the whole one.
 			x.log.Error("export cut short", "kind", x.kind.Name, "request_id", domain.RequestIDFrom(x.ctx), "error", err)

@@ -8,8 +8,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/p4w-nhs/p4w/internal/apitest"
+	"github.com/p4w-nhs/p4w/internal/pgtest"
 	"github.com/p4w-nhs/p4w/internal/tabular"
 )
 
@@ -242,5 +244,57 @@ func TestExportColumnsAreInTheContract(t *testing.T) {
 		if cols := "in this order: `" + strings.Join(tabular.Kinds[name].Header(), ", ") + "`"; !strings.Contains(spec, cols) {
 			t.Errorf("openapi.yaml does not list the columns of %s: %s", name, cols)
 		}
+	}
+}
+
+// An export takes as long as its file is large and its client slow: it is bounded page by
+// page, not by the request deadline. Here a client reading slowly keeps a 30,000-row export
+// going for well over the request timeout (300 ms), and still gets every row.
+func TestExportOutlastsTheRequestTimeout(t *testing.T) {
+	t.Parallel()
+	cfg := apitest.Config(t, pgtest.NewURL(t))
+	cfg.RequestTimeout = 300 * time.Millisecond
+	env := apitest.NewOn(t, cfg, io.Discard)
+	w := newTrustWorld(t, env, "Riverside NHS Trust")
+	const n = 30_000
+	if _, err := env.DB.SQL().Exec(`
+		INSERT INTO participants (id, organisation_id, external_ref, given_name, family_name, date_of_birth, benefit_status)
+		SELECT gen_random_uuid(), $1, 'SLOW-' || i, 'Given' || i, 'Family', date '1990-01-01', 'unknown'
+		FROM generate_series(1, $2) AS i`, w.trust.ID, n); err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequest(http.MethodGet, env.URL+"/v1/participants", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+w.token)
+	req.Header.Set("Accept", "text/csv")
+	start := time.Now()
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("status %d", res.StatusCode)
+	}
+	var body bytes.Buffer
+	chunk := make([]byte, 64<<10)
+	for {
+		k, err := res.Body.Read(chunk)
+		body.Write(chunk[:k])
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("the export broke off after %d bytes and %s: %v", body.Len(), time.Since(start), err)
+		}
+		time.Sleep(10 * time.Millisecond) // a slow client
+	}
+	if took := time.Since(start); took < 3*cfg.RequestTimeout {
+		t.Fatalf("the export took %s, not long enough past the request timeout to show anything", took)
+	}
+	if rows := strings.Count(body.String(), "\n") - 1; rows != n {
+		t.Errorf("%d rows exported, want %d", rows, n)
 	}
 }

@@ -111,8 +111,8 @@ func New(cfg Config, deps Deps) (*echo.Echo, error) {
 	if cfg.TrustProxyHeaders {
 		e.IPExtractor = echo.ExtractIPFromXFFHeader()
 	}
-	e.Use(withRequestID, accessLog(deps.Log), m.middleware, recoverPanics(deps.Log), securityHeaders, deadline(cfg.RequestTimeout, isImportUpload),
-		limitHeaders)
+	e.Use(withRequestID, accessLog(deps.Log), m.middleware, recoverPanics(deps.Log), securityHeaders, deadline(cfg.RequestTimeout, func(c echo.Context) bool { return isImportUpload(c) || isExport(c) }),
+		boundExports(cfg.RequestTimeout), limitHeaders)
 	if len(cfg.CORSOrigins) > 0 {
 		e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
 			AllowOrigins:     cfg.CORSOrigins,
