@@ -38,6 +38,7 @@ func run(m *testing.M) int {
 // startExampleServer starts p4w with the data the examples print.
 func startExampleServer(tb testing.TB) {
 	env := apitest.New(tb)
+	env.StartJobs(tb) // ExampleImport waits for its job
 	northgate := env.Organisation(tb, domain.KindTrust, "Northgate Teaching Hospitals NHS Foundation Trust")
 	admin := env.User(tb, northgate.ID, domain.RoleOrgAdmin)
 	coordinator := env.User(tb, northgate.ID, domain.RoleCoordinator)
@@ -75,7 +76,7 @@ func examplesMayRun() bool {
 	if err != nil {
 		return true // go test reports the pattern
 	}
-	return re.MatchString("Example") || re.MatchString("ExampleStaticToken") || re.MatchString("ExampleWithRetries")
+	return re.MatchString("Example") || re.MatchString("ExampleStaticToken") || re.MatchString("ExampleWithRetries") || re.MatchString("ExampleImport")
 }
 
 // mainTB is a testing.TB for TestMain, which has none, so that the examples' server is started
