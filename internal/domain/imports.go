@@ -27,6 +27,7 @@ type ImportJob struct {
 	ID             uuid.UUID
 	OrganisationID uuid.UUID
 	Kind           string
+	Format         string // how the file is written: "csv" or "ndjson" (tabular.Format)
 	Mode           string
 	DryRun, Atomic bool
 	Status         string

@@ -19,6 +19,7 @@ import (
 	"github.com/p4w-nhs/p4w/api"
 	"github.com/p4w-nhs/p4w/internal/domain"
 	"github.com/p4w-nhs/p4w/internal/service"
+	"github.com/p4w-nhs/p4w/internal/tabular"
 )
 
 // An import's upload is the one request whose body is not read whole: the operation says so
@@ -50,14 +51,33 @@ func isImportUpload(c echo.Context) bool {
 	return r.Method == http.MethodPost && strings.TrimSuffix(r.URL.Path, "/") == "/v1/imports"
 }
 
-// limitImport gives an import's upload its own body limit: 413 past it.
+// importFormatKey carries the upload's format, from its Content-Type, to CreateImport (the
+// generated request object has the body but not its media type).
+type importFormatKey struct{}
+
+// uploadFormat is the format of an upload's Content-Type; the contract's validation has
+// refused any type the operation does not declare.
+func uploadFormat(r *http.Request) tabular.Format {
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType)); mt == "application/x-ndjson" {
+		return tabular.NDJSON
+	}
+	return tabular.CSV
+}
+
+// limitImport gives an import's upload its own body limit (413 past it), and tells
+// CreateImport the upload's format.
 func limitImport(limit int64) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			if !isImportUpload(c) || limit <= 0 {
+			if !isImportUpload(c) {
 				return next(c)
 			}
 			r := c.Request()
+			r = r.WithContext(context.WithValue(r.Context(), importFormatKey{}, uploadFormat(r)))
+			c.SetRequest(r)
+			if limit <= 0 {
+				return next(c)
+			}
 			if r.ContentLength > limit {
 				return tooLarge(limit)
 			}
@@ -83,6 +103,7 @@ func (s *Server) CreateImport(ctx context.Context, r api.CreateImportRequestObje
 	if q.Mode != nil {
 		req.Mode = string(*q.Mode)
 	}
+	req.Format, _ = ctx.Value(importFormatKey{}).(tabular.Format)
 	req.DryRun = q.DryRun != nil && *q.DryRun
 	req.Atomic = q.Atomic != nil && *q.Atomic
 	body := r.Body

@@ -73,13 +73,13 @@ type Imports struct{ db *DB }
 // NewImports returns the import repository.
 func NewImports(db *DB) *Imports { return &Imports{db} }
 
-const importColumns = `id, organisation_id, kind, mode, dry_run, atomic, status, submitted_by, scopes, idempotency_key,
+const importColumns = `id, organisation_id, kind, format, mode, dry_run, atomic, status, submitted_by, scopes, idempotency_key,
 	size_bytes, done_row, done_bytes, rows_read, created, updated, unchanged, failed, failure, started_at, finished_at,
 	created_at, updated_at`
 
 func scanImport(row pgx.Row) (domain.ImportJob, error) {
 	var j domain.ImportJob
-	err := row.Scan(&j.ID, &j.OrganisationID, &j.Kind, &j.Mode, &j.DryRun, &j.Atomic, &j.Status, &j.SubmittedBy, &j.Scopes,
+	err := row.Scan(&j.ID, &j.OrganisationID, &j.Kind, &j.Format, &j.Mode, &j.DryRun, &j.Atomic, &j.Status, &j.SubmittedBy, &j.Scopes,
 		&j.IdempotencyKey, &j.SizeBytes, &j.DoneRow, &j.DoneBytes, &j.RowsRead, &j.Created, &j.Updated, &j.Unchanged,
 		&j.Failed, &j.Failure, &j.StartedAt, &j.FinishedAt, &j.CreatedAt, &j.UpdatedAt)
 	return j, err
@@ -88,9 +88,9 @@ func scanImport(row pgx.Row) (domain.ImportJob, error) {
 // Create records a queued job; its id is set here.
 func (r *Imports) Create(ctx context.Context, j *domain.ImportJob) error {
 	j.ID = NewID()
-	_, err := r.db.Exec(ctx, `INSERT INTO import_jobs (id, organisation_id, kind, mode, dry_run, atomic, submitted_by, scopes, idempotency_key)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		j.ID, j.OrganisationID, j.Kind, j.Mode, j.DryRun, j.Atomic, j.SubmittedBy, j.Scopes, j.IdempotencyKey)
+	_, err := r.db.Exec(ctx, `INSERT INTO import_jobs (id, organisation_id, kind, format, mode, dry_run, atomic, submitted_by, scopes, idempotency_key)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		j.ID, j.OrganisationID, j.Kind, j.Format, j.Mode, j.DryRun, j.Atomic, j.SubmittedBy, j.Scopes, j.IdempotencyKey)
 	return translate(err, "import")
 }
 

@@ -67,6 +67,7 @@ func NewImports(d ImportsDeps) *Imports { return &Imports{d} }
 // ImportRequest is what a caller asks of an import.
 type ImportRequest struct {
 	Kind, Mode     string
+	Format         tabular.Format // CSV when empty
 	DryRun, Atomic bool
 	IdempotencyKey *string
 }
@@ -82,6 +83,13 @@ func (s *Imports) Submit(ctx context.Context, req ImportRequest, body io.Reader)
 	if req.Kind != tabular.Participants.Name {
 		return domain.ImportJob{}, false, domain.Invalid("kind", "must be participants")
 	}
+	switch req.Format {
+	case "":
+		req.Format = tabular.CSV
+	case tabular.CSV, tabular.NDJSON:
+	default:
+		return domain.ImportJob{}, false, domain.Invalid("format", "must be csv or ndjson")
+	}
 	if req.IdempotencyKey != nil {
 		if j, err := s.Store.ByKey(ctx, caller.Subject, *req.IdempotencyKey); err == nil {
 			return j, true, nil
@@ -89,7 +97,7 @@ func (s *Imports) Submit(ctx context.Context, req ImportRequest, body io.Reader)
 			return j, false, err
 		}
 	}
-	job := domain.ImportJob{OrganisationID: caller.OrganisationID, Kind: req.Kind, Mode: req.Mode, DryRun: req.DryRun,
+	job := domain.ImportJob{OrganisationID: caller.OrganisationID, Kind: req.Kind, Format: string(req.Format), Mode: req.Mode, DryRun: req.DryRun,
 		Atomic: req.Atomic, SubmittedBy: caller.Subject, Scopes: caller.Scopes, IdempotencyKey: req.IdempotencyKey}
 	if job.Scopes == nil {
 		job.Scopes = []string{}
@@ -270,7 +278,7 @@ func (r *importRun) pass(ctx context.Context, keep bool) (string, error) {
 		return "", ctxErr
 	}
 	file := &countingReader{r: r.s.Store.File(domain.WithPrincipal(context.Background(), r.caller), r.job.ID)}
-	rd, err := tabular.NewReader(file, tabular.CSV, tabular.Participants)
+	rd, err := tabular.NewReader(file, tabular.Format(r.job.Format), tabular.Participants)
 	var rowErr *tabular.RowError
 	if errors.As(err, &rowErr) {
 		if err := r.flush(ctx, keep, nil, rowErrors(rowErr), 1, 0); err != nil {
@@ -282,7 +290,12 @@ func (r *importRun) pass(ctx context.Context, keep bool) (string, error) {
 		return "", err
 	}
 	present := map[string]bool{}
-	for _, c := range rd.Columns() {
+	columns := rd.Columns()
+	if r.job.Format == string(tabular.NDJSON) {
+		// Each line is a whole record: a key it leaves out is null, as an empty cell is.
+		columns = tabular.Participants.Header()
+	}
+	for _, c := range columns {
 		present[c] = true
 	}
 	var (

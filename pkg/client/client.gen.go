@@ -3177,7 +3177,9 @@ type ClientInterface interface {
 	//
 	// The body is `text/csv`: a header row naming the columns, then one row a record; a UTF-8
 	// byte order mark, CRLF line ends and quoted cells holding commas, quotes or line ends are
-	// accepted. The
+	// accepted. Or it is `application/x-ndjson`: one JSON object a line, its keys the columns
+	// and its values strings, numbers, booleans or null; blank lines are skipped and a refused
+	// line is reported by its line number. The
 	// columns of `participants` are those its CSV export writes: `id, organisation_id,
 	// external_ref, given_name, family_name, date_of_birth, email, phone, postcode,
 	// benefit_status, referral_source, consent_processing, consent_hr_sharing,
@@ -3185,7 +3187,9 @@ type ClientInterface interface {
 	// API (this contract's schemas, then the domain's rules); a row naming an organisation
 	// out of the caller's reach is refused exactly as one naming no organisation. In a CSV
 	// file a column the header does not name leaves the stored value as it is on update; an
-	// empty cell of a named column clears it. A row of an erased participant is left as it is.
+	// empty cell of a named column clears it. An NDJSON line is a whole record: a key it
+	// leaves out is null, and clears the stored value as an empty cell does. A row of an
+	// erased participant is left as it is.
 	//
 	// `mode`: `create` inserts, refusing a row whose `external_ref` (or `id`) is taken;
 	// `upsert` inserts or updates, keyed by `id` when the row has one and otherwise by
@@ -4529,7 +4533,9 @@ func (c *Client) UpdateFundingAwardWithApplicationMergePatchPlusJSONBody(ctx con
 //
 // The body is `text/csv`: a header row naming the columns, then one row a record; a UTF-8
 // byte order mark, CRLF line ends and quoted cells holding commas, quotes or line ends are
-// accepted. The
+// accepted. Or it is `application/x-ndjson`: one JSON object a line, its keys the columns
+// and its values strings, numbers, booleans or null; blank lines are skipped and a refused
+// line is reported by its line number. The
 // columns of `participants` are those its CSV export writes: `id, organisation_id,
 // external_ref, given_name, family_name, date_of_birth, email, phone, postcode,
 // benefit_status, referral_source, consent_processing, consent_hr_sharing,
@@ -4537,7 +4543,9 @@ func (c *Client) UpdateFundingAwardWithApplicationMergePatchPlusJSONBody(ctx con
 // API (this contract's schemas, then the domain's rules); a row naming an organisation
 // out of the caller's reach is refused exactly as one naming no organisation. In a CSV
 // file a column the header does not name leaves the stored value as it is on update; an
-// empty cell of a named column clears it. A row of an erased participant is left as it is.
+// empty cell of a named column clears it. An NDJSON line is a whole record: a key it
+// leaves out is null, and clears the stored value as an empty cell does. A row of an
+// erased participant is left as it is.
 //
 // `mode`: `create` inserts, refusing a row whose `external_ref` (or `id`) is taken;
 // `upsert` inserts or updates, keyed by `id` when the row has one and otherwise by
@@ -11579,7 +11587,9 @@ type ClientWithResponsesInterface interface {
 	//
 	// The body is `text/csv`: a header row naming the columns, then one row a record; a UTF-8
 	// byte order mark, CRLF line ends and quoted cells holding commas, quotes or line ends are
-	// accepted. The
+	// accepted. Or it is `application/x-ndjson`: one JSON object a line, its keys the columns
+	// and its values strings, numbers, booleans or null; blank lines are skipped and a refused
+	// line is reported by its line number. The
 	// columns of `participants` are those its CSV export writes: `id, organisation_id,
 	// external_ref, given_name, family_name, date_of_birth, email, phone, postcode,
 	// benefit_status, referral_source, consent_processing, consent_hr_sharing,
@@ -11587,7 +11597,9 @@ type ClientWithResponsesInterface interface {
 	// API (this contract's schemas, then the domain's rules); a row naming an organisation
 	// out of the caller's reach is refused exactly as one naming no organisation. In a CSV
 	// file a column the header does not name leaves the stored value as it is on update; an
-	// empty cell of a named column clears it. A row of an erased participant is left as it is.
+	// empty cell of a named column clears it. An NDJSON line is a whole record: a key it
+	// leaves out is null, and clears the stored value as an empty cell does. A row of an
+	// erased participant is left as it is.
 	//
 	// `mode`: `create` inserts, refusing a row whose `external_ref` (or `id`) is taken;
 	// `upsert` inserts or updates, keyed by `id` when the row has one and otherwise by
@@ -17098,7 +17110,9 @@ func (c *ClientWithResponses) UpdateFundingAwardWithApplicationMergePatchPlusJSO
 //
 // The body is `text/csv`: a header row naming the columns, then one row a record; a UTF-8
 // byte order mark, CRLF line ends and quoted cells holding commas, quotes or line ends are
-// accepted. The
+// accepted. Or it is `application/x-ndjson`: one JSON object a line, its keys the columns
+// and its values strings, numbers, booleans or null; blank lines are skipped and a refused
+// line is reported by its line number. The
 // columns of `participants` are those its CSV export writes: `id, organisation_id,
 // external_ref, given_name, family_name, date_of_birth, email, phone, postcode,
 // benefit_status, referral_source, consent_processing, consent_hr_sharing,
@@ -17106,7 +17120,9 @@ func (c *ClientWithResponses) UpdateFundingAwardWithApplicationMergePatchPlusJSO
 // API (this contract's schemas, then the domain's rules); a row naming an organisation
 // out of the caller's reach is refused exactly as one naming no organisation. In a CSV
 // file a column the header does not name leaves the stored value as it is on update; an
-// empty cell of a named column clears it. A row of an erased participant is left as it is.
+// empty cell of a named column clears it. An NDJSON line is a whole record: a key it
+// leaves out is null, and clears the stored value as an empty cell does. A row of an
+// erased participant is left as it is.
 //
 // `mode`: `create` inserts, refusing a row whose `external_ref` (or `id`) is taken;
 // `upsert` inserts or updates, keyed by `id` when the row has one and otherwise by
