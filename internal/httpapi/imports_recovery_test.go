@@ -1,0 +1,114 @@
+package httpapi_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/p4w-nhs/p4w/api"
+	"github.com/p4w-nhs/p4w/internal/apitest"
+	"github.com/p4w-nhs/p4w/internal/domain"
+	"github.com/p4w-nhs/p4w/internal/jobs"
+	"github.com/p4w-nhs/p4w/internal/service"
+)
+
+// startRunner starts a job runner working imports on env's database, as one replica does.
+func startRunner(t *testing.T, env *apitest.Env, imports *service.Imports) *jobs.Runner {
+	t.Helper()
+	runner, err := jobs.New(env.DB, jobs.Config{Workers: 2, IdempotencyTTL: env.Config.IdempotencyTTL, Imports: imports})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := runner.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = runner.Stop(ctx)
+	})
+	return runner
+}
+
+// A replica stopped hard in the middle of a job (its work cancelled with the second of three
+// batches written but not committed) leaves the first batch and nothing of the second; a
+// fresh replica resumes after the first: every row lands once, none twice, none lost.
+func TestImportResumesAfterItsWorkerIsKilled(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	trust := env.Organisation(t, domain.KindTrust, "Northgate")
+	token := env.User(t, trust.ID, domain.RoleCoordinator)
+	const n = 3*service.ImportBatch - 3000 // three batches, the last a short one
+	ctx := context.Background()
+
+	// The second batch's progress waits on a lock the test holds: the worker is stopped while
+	// its transaction has written that batch's participants and not committed them.
+	hold, err := env.DB.SQL().Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hold.Close()
+	for _, q := range []string{
+		`CREATE FUNCTION test_hold_second_batch() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN
+			IF OLD.done_row > 0 AND NEW.done_row > OLD.done_row THEN PERFORM pg_advisory_xact_lock_shared(4242); END IF;
+			RETURN NEW;
+		END $$`,
+		`CREATE TRIGGER test_hold_second_batch BEFORE UPDATE ON import_jobs FOR EACH ROW EXECUTE FUNCTION test_hold_second_batch()`,
+		`SELECT pg_advisory_lock(4242)`,
+	} {
+		if _, err := hold.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	res := env.Do(t, http.MethodPost, "/v1/imports?kind=participants&mode=create", token, participantsCSV(trust.ID.String(), n, "KILL"), "Content-Type", "text/csv")
+	apitest.WantStatus(t, res, http.StatusAccepted)
+	var job api.ImportJob
+	res.Decode(t, &job)
+
+	first := startRunner(t, env, env.Services.Imports)
+	deadline := time.Now().Add(15 * time.Second)
+	for env.MustQueryInt(t, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the job did not reach its second batch: %+v", getJSON[api.ImportJob](t, env, "/v1/imports/"+job.Id.String(), token))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// Stopped as a replica whose shutdown deadline has passed: its running jobs are cancelled.
+	stopped, cancel := context.WithCancel(ctx)
+	cancel()
+	_ = first.Stop(stopped)
+	if _, err := hold.ExecContext(ctx, `SELECT pg_advisory_unlock(4242)`); err != nil {
+		t.Fatal(err)
+	}
+
+	mid := getJSON[api.ImportJob](t, env, "/v1/imports/"+job.Id.String(), token)
+	if mid.Status == api.ImportJobStatusSucceeded || mid.Status == api.ImportJobStatusFailed || mid.Created != service.ImportBatch {
+		t.Fatalf("after the worker was killed the job is %s with %d created, want running or queued with the first batch's %d", mid.Status, mid.Created, service.ImportBatch)
+	}
+	if got := env.MustQueryInt(t, `SELECT count(*) FROM participants`); got != service.ImportBatch {
+		t.Fatalf("%d participants stored after the kill, want the first batch's %d", got, service.ImportBatch)
+	}
+
+	startRunner(t, env, env.Services.Imports)
+	done := waitImport(t, env, token, job.Id.String())
+	if done.Status != api.ImportJobStatusSucceeded || done.RowsRead != n {
+		t.Fatalf("the resumed job: %+v", done)
+	}
+	wantCounts(t, "the resumed job", done, n, 0, 0, 0)
+	for what, q := range map[string]string{
+		"participants":                       `SELECT count(*) FROM participants`,
+		"distinct external_refs":             `SELECT count(DISTINCT external_ref) FROM participants`,
+		"participant.create events":          `SELECT count(*) FROM audit_events WHERE action = 'participant.create'`,
+		"participants with a creation event": `SELECT count(DISTINCT resource_id) FROM audit_events WHERE action = 'participant.create'`,
+	} {
+		if got := env.MustQueryInt(t, q); got != n {
+			t.Errorf("%s: %d, want %d", what, got, n)
+		}
+	}
+	if got := env.MustQueryInt(t, `SELECT count(*) FROM audit_events WHERE action = 'import.finish'`); got != 1 {
+		t.Errorf("%d import.finish events, want 1", got)
+	}
+}
