@@ -7,6 +7,8 @@
 //	p4wctl list RESOURCE [--filter NAME=VALUE ...] [--limit N] [--all | --cursor C] [-o json|table]
 //	p4wctl get RESOURCE ID [-o json|table]
 //	p4wctl export KIND [--filter NAME=VALUE ...] [-f FILE]
+//	p4wctl import KIND FILE [--mode create|upsert|update] [--dry-run] [--atomic] [--wait] [--idempotency-key K]
+//	p4wctl import errors JOB-ID [-o csv|json|table]
 //
 // The resources are the collections of openapi.yaml; the filters of each are the query
 // parameters of its list operation in the generated client, checked before any request. The
@@ -30,7 +32,8 @@
 // # Exit codes
 //
 //	0  done
-//	1  rows refused: an import found rows it would not take (reserved for import)
+//	1  rows refused: an import with --wait refused a row, or its job failed (an atomic
+//	   import with a refused row, a file that cannot be read)
 //	2  usage: a wrong command line (cobra's refusals included), or a request the server
 //	   refused as wrong: a bad filter (400), an id not found or out of reach (404)
 //	3  authentication: not signed in, the sign-in refused or expired, or not allowed (401, 403)
@@ -42,8 +45,10 @@
 //
 // # Import
 //
-// p4wctl import (POST /v1/imports, GET /v1/imports/{id} and its errors) is added with those
-// endpoints: a command beside export in rootCommand, using exit code 1 when rows are refused
-// and a progressbar (github.com/schollz/progressbar/v3, as export uses) with --wait on a
-// terminal, plain progress lines otherwise.
+// import uploads FILE (- for standard input) with pkg/client's StartImport, streamed as it is
+// read, and prints the job's id and URL. With --wait it waits for the job (client.WaitImport):
+// a progressbar (github.com/schollz/progressbar/v3) when standard error is a terminal, and a
+// line of counts each time they change otherwise; then a summary on standard output and the
+// first 20 row errors as "row 12, column date_of_birth: ...", pointing at import errors for
+// the rest. import errors lists them all, or passes the server's CSV of them through.
 package main

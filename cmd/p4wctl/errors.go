@@ -17,7 +17,7 @@ import (
 // The exit codes a script can rely on (doc.go and the root command's help list them).
 const (
 	exitOK      = 0 // done
-	exitRefused = 1 // rows refused: an import found rows it would not take (reserved for import)
+	exitRefused = 1 // rows refused: an import refused a row, or its job failed
 	exitUsage   = 2 // a wrong command line, or a request the server refused as wrong
 	exitAuth    = 3 // not signed in, the sign-in refused or expired, or the request not allowed
 	exitServer  = 4 // the server could not be reached, failed or is unavailable: retrying later may help

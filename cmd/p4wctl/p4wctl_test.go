@@ -140,7 +140,8 @@ func ids(t *testing.T, out string) []string {
 
 func TestHelpNeedsNoConfiguration(t *testing.T) {
 	t.Parallel()
-	for _, args := range [][]string{{"--help"}, {}, {"list", "--help"}, {"list", "participants", "--help"}, {"export", "participants", "--help"}, {"login", "--help"}} {
+	for _, args := range [][]string{{"--help"}, {}, {"list", "--help"}, {"list", "participants", "--help"}, {"export", "participants", "--help"}, {"login", "--help"},
+		{"import", "--help"}, {"import", "errors", "--help"}} {
 		var out, errb bytes.Buffer
 		app := &App{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb,
 			Getenv:    func(string) string { return "" },

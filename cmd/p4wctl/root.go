@@ -59,14 +59,15 @@ func (a *App) Run(ctx context.Context, args []string) int {
 	return code
 }
 
-const rootLong = `p4wctl is the command line of the p4w API: sign in once, then list, read and
-export the records of your organisation.
+const rootLong = `p4wctl is the command line of the p4w API: sign in once, then list, read, export and
+import the records of your organisation.
 
 Start with:
   p4wctl login --server https://p4w.example.nhs.uk --username you@trust.nhs.uk
   p4wctl list participants --filter q=jo
   p4wctl get participants 01900000-0000-7000-8000-000000000001
   p4wctl export participants > participants.csv
+  p4wctl import participants participants.csv --mode upsert --wait
 
 Environment:
   P4W_SERVER         the server to call; with P4W_TOKEN, instead of the sign-in kept by login
@@ -77,7 +78,8 @@ Environment:
 
 Exit codes:
   0  done
-  1  rows refused: an import found rows it would not take (reserved for import)
+  1  rows refused: an import refused a row, or failed (an atomic import with a
+     refused row, a file that cannot be read)
   2  usage: a wrong command line, or a request the server refused as wrong
      (a bad filter, an id that does not exist or is not yours to see)
   3  authentication: not signed in, the sign-in refused or expired, or not allowed (401, 403)
@@ -98,8 +100,7 @@ func (a *App) rootCommand() *cobra.Command {
 	root.SetIn(a.Stdin)
 	root.SetOut(a.Stdout)
 	root.SetErr(a.Stderr)
-	root.AddCommand(a.loginCommand(), a.logoutCommand(), a.listCommand(), a.getCommand(), a.exportCommand())
-	// import: added with the import endpoints (POST /v1/imports); see doc.go.
+	root.AddCommand(a.loginCommand(), a.logoutCommand(), a.listCommand(), a.getCommand(), a.exportCommand(), a.importCommand())
 	return root
 }
 
