@@ -30,6 +30,7 @@ var pageTemplate string
 var tmpl = template.Must(template.New("page").Funcs(template.FuncMap{
 	"paras":    paragraphs,
 	"refName":  refName,
+	"values":   enumValues,
 	"typeName": typeName,
 	"has":      slices.Contains[[]string],
 	"lower":    strings.ToLower,
@@ -281,4 +282,16 @@ func typeName(s *openapi3.Schema) string {
 		return "any"
 	}
 	return strings.Join(types, " | ")
+}
+
+// enumValues leaves out null, which a nullable enum lists among its values (OpenAPI 3.0 needs it
+// there) and which the Nullable column already tells.
+func enumValues(enum []any) []any {
+	var out []any
+	for _, v := range enum {
+		if v != nil {
+			out = append(out, v)
+		}
+	}
+	return out
 }

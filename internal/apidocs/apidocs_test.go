@@ -239,3 +239,29 @@ func TestParagraphs(t *testing.T) {
 		t.Errorf("paragraphs = %q, want %q", got, want)
 	}
 }
+
+// A nullable enum lists null among its values, as OpenAPI 3.0 needs; the page offers the real
+// values only (the Nullable column says the rest).
+func TestNullableEnumShowsNoEmptyValue(t *testing.T) {
+	spec := `
+openapi: 3.0.3
+info: {title: t, version: "1"}
+paths: {}
+components:
+  schemas:
+    Organisation:
+      type: object
+      properties:
+        region: {type: string, nullable: true, enum: [london, north_west, null]}
+`
+	page, err := Render([]byte(spec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(page), "<code>london</code>, <code>north_west</code></div>") {
+		t.Errorf("the values are not listed as they are: %s", page)
+	}
+	if strings.Contains(string(page), "<code></code>") {
+		t.Error("null is shown as an empty value")
+	}
+}

@@ -306,8 +306,8 @@ func TestOutcomeSustainmentChecks(t *testing.T) {
 	// Nor move after a recorded check.
 	apitest.WantProblem(t, w.env.Patch(t, path, w.token, `{"starts_on":"`+dateOf(now.AddDate(0, 0, 1))+`"}`), http.StatusUnprocessableEntity, "sustained_6_months.checked_on")
 	for field, body := range map[string]string{
-		"sustained_3_months": `{"sustained_3_months":{"result":"maybe","checked_on":"` + today + `"}}`,
-		"sustained_6_months": `{"sustained_6_months":{"result":"yes"}}`,
+		"sustained_3_months.result":     `{"sustained_3_months":{"result":"maybe","checked_on":"` + today + `"}}`,
+		"sustained_6_months.checked_on": `{"sustained_6_months":{"result":"yes"}}`,
 	} {
 		apitest.WantProblem(t, w.env.Patch(t, path, w.token, body), http.StatusBadRequest, field)
 	}

@@ -245,13 +245,25 @@ func schemaField(e *openapi3.SchemaError) fieldError {
 			msg = "must be a date as YYYY-MM-DD"
 		}
 	case e.SchemaField == "enum" && e.Schema != nil:
-		msg = fmt.Sprintf(enumMessage+"%v", e.Schema.Enum)
+		msg = fmt.Sprintf(enumMessage+"%v", enumValues(e.Schema.Enum))
 	}
 	field := strings.Join(path, ".")
 	if field == "" {
 		field = "body"
 	}
 	return fieldError{Field: field, Message: msg}
+}
+
+// enumValues lists an enum's values but null, which a nullable enum of the contract lists
+// (OpenAPI 3.0 needs it there) and which is no value to offer.
+func enumValues(enum []any) []any {
+	out := make([]any, 0, len(enum))
+	for _, v := range enum {
+		if v != nil {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 func parameterMessage(e *openapi3filter.RequestError) string {

@@ -1436,6 +1436,8 @@ type Organisation struct {
 	MemberIds []openapi_types.UUID      `json:"member_ids"`
 	Name      string                    `json:"name"`
 	OdsCode   nullable.Nullable[string] `json:"ods_code"`
+
+	// Region One of the seven NHS England regions.
 	Region    nullable.Nullable[Region] `json:"region"`
 	UpdatedAt time.Time                 `json:"updated_at"`
 	Version   int64                     `json:"version"`
@@ -1464,9 +1466,13 @@ type OrganisationPage struct {
 
 // OrganisationPatch defines model for OrganisationPatch.
 type OrganisationPatch struct {
-	Name    *string                    `json:"name,omitempty"`
+	Name *string `json:"name,omitempty"`
+
+	// OdsCode NHS Organisation Data Service code, upper case letters and digits.
 	OdsCode nullable.Nullable[OdsCode] `json:"ods_code,omitempty"`
-	Region  nullable.Nullable[Region]  `json:"region,omitempty"`
+
+	// Region One of the seven NHS England regions.
+	Region nullable.Nullable[Region] `json:"region,omitempty"`
 }
 
 // Outcome defines model for Outcome.
@@ -1594,15 +1600,19 @@ type ParticipantPatch struct {
 	BenefitStatus *BenefitStatus `json:"benefit_status,omitempty"`
 
 	// Consent Consent by purpose; a purpose left out is unchanged (on create, not given).
-	Consent        *ConsentInput                          `json:"consent,omitempty"`
-	DateOfBirth    *openapi_types.Date                    `json:"date_of_birth,omitempty"`
-	Email          nullable.Nullable[openapi_types.Email] `json:"email,omitempty"`
-	ExternalRef    nullable.Nullable[ExternalRef]         `json:"external_ref,omitempty"`
-	FamilyName     *string                                `json:"family_name,omitempty"`
-	GivenName      *string                                `json:"given_name,omitempty"`
-	Phone          nullable.Nullable[Phone]               `json:"phone,omitempty"`
-	Postcode       nullable.Nullable[UkPostcode]          `json:"postcode,omitempty"`
-	ReferralSource nullable.Nullable[ReferralSource]      `json:"referral_source,omitempty"`
+	Consent     *ConsentInput                          `json:"consent,omitempty"`
+	DateOfBirth *openapi_types.Date                    `json:"date_of_birth,omitempty"`
+	Email       nullable.Nullable[openapi_types.Email] `json:"email,omitempty"`
+
+	// ExternalRef The organisation's own reference for the person (unique within the organisation).
+	ExternalRef nullable.Nullable[ExternalRef] `json:"external_ref,omitempty"`
+	FamilyName  *string                        `json:"family_name,omitempty"`
+	GivenName   *string                        `json:"given_name,omitempty"`
+	Phone       nullable.Nullable[Phone]       `json:"phone,omitempty"`
+
+	// Postcode A UK postcode, any case, with or without the space; stored upper case with one space.
+	Postcode       nullable.Nullable[UkPostcode]     `json:"postcode,omitempty"`
+	ReferralSource nullable.Nullable[ReferralSource] `json:"referral_source,omitempty"`
 }
 
 // PeerMentorCreate defines model for PeerMentorCreate.
