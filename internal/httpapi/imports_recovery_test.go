@@ -2,14 +2,18 @@ package httpapi_test
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"testing"
 	"time"
 
 	"github.com/p4w-nhs/p4w/api"
 	"github.com/p4w-nhs/p4w/internal/apitest"
+	"github.com/p4w-nhs/p4w/internal/app"
 	"github.com/p4w-nhs/p4w/internal/domain"
 	"github.com/p4w-nhs/p4w/internal/jobs"
+	"github.com/p4w-nhs/p4w/internal/postgres"
 	"github.com/p4w-nhs/p4w/internal/service"
 )
 
@@ -110,5 +114,66 @@ func TestImportResumesAfterItsWorkerIsKilled(t *testing.T) {
 	}
 	if got := env.MustQueryInt(t, `SELECT count(*) FROM audit_events WHERE action = 'import.finish'`); got != 1 {
 		t.Errorf("%d import.finish events, want 1", got)
+	}
+}
+
+// Two replicas on one database, each with its own pool and job runner, share the queue:
+// every job runs once (one import.finish each, counts exact), whichever replica takes it.
+func TestImportJobsRunOnceAcrossTwoReplicas(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	trust := env.Organisation(t, domain.KindTrust, "Northgate")
+	token := env.User(t, trust.ID, domain.RoleCoordinator)
+	ctx := context.Background()
+	log := slog.New(slog.DiscardHandler)
+	db2, err := postgres.Open(ctx, env.DBURL, app.PoolOptions(env.Config, log))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db2.Close() })
+	s2, err := app.NewServices(env.Config, db2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env2 := *env
+	env2.DB = db2
+	startRunner(t, env, env.Services.Imports)
+	startRunner(t, &env2, s2.Imports)
+
+	const jobsN, rows = 8, 400
+	ids := make([]string, jobsN)
+	for i := range ids {
+		file := participantsCSV(trust.ID.String(), rows, fmt.Sprintf("R%d", i))
+		res := env.Do(t, http.MethodPost, "/v1/imports?kind=participants&mode=create", token, file, "Content-Type", "text/csv")
+		apitest.WantStatus(t, res, http.StatusAccepted)
+		var job api.ImportJob
+		res.Decode(t, &job)
+		ids[i] = job.Id.String()
+	}
+	for _, id := range ids {
+		job := waitImport(t, env, token, id)
+		if job.Status != api.ImportJobStatusSucceeded || job.RowsRead != rows {
+			t.Errorf("job %s: %+v", id, job)
+		}
+		wantCounts(t, "job "+id, job, rows, 0, 0, 0)
+		if got := env.MustQueryInt(t, `SELECT count(*) FROM audit_events WHERE action = 'import.finish' AND resource_id = $1`, id); got != 1 {
+			t.Errorf("job %s: %d import.finish events, want 1", id, got)
+		}
+	}
+	for what, q := range map[string]string{
+		"participants":              `SELECT count(*) FROM participants`,
+		"participant.create events": `SELECT count(*) FROM audit_events WHERE action = 'participant.create'`,
+	} {
+		if got := env.MustQueryInt(t, q); got != jobsN*rows {
+			t.Errorf("%s: %d, want %d", what, got, jobsN*rows)
+		}
+	}
+	// River records a run's completion a moment after the run returns.
+	deadline := time.Now().Add(10 * time.Second)
+	for env.MustQueryInt(t, `SELECT count(*) FROM river_job WHERE kind = 'import' AND state <> 'completed'`) > 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if got := env.MustQueryInt(t, `SELECT count(*) FROM river_job WHERE kind = 'import' AND state = 'completed' AND attempt = 1`); got != jobsN {
+		t.Errorf("%d of %d import runs completed at their first attempt", got, jobsN)
 	}
 }
