@@ -19,7 +19,7 @@ GEN_CONFIGS := api/server.cfg.yaml pkg/client/client.cfg.yaml
 
 .DEFAULT_GOAL := help
 
-.PHONY: help generate check-generated build run vet test bench lint
+.PHONY: help generate check-generated build run vet test bench lint lint-contract
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -70,3 +70,6 @@ bench: ## auth micro-benchmarks, then the load benchmark: p4w against a net/http
 lint: ## fail when gofmt would change a file
 	@out=$$(gofmt -l .); \
 	if [ -n "$$out" ]; then echo "gofmt -l reports unformatted files (run gofmt -w):"; echo "$$out"; exit 1; fi
+
+lint-contract: ## lint openapi.yaml with Redocly CLI and Spectral (pinned, from npm; needs npm), failing on any warning
+	scripts/lint-contract.sh
