@@ -41,13 +41,15 @@ type importWorker struct {
 	imports Importer
 }
 
-// Work runs the job. A failure the database may mend (it was unavailable) is retried, up to
-// the job's attempts; any other, or the last attempt's, ends the import as failed rather than
+// Work runs the job. A failure the database may mend (it was unavailable), or a run cut off
+// because this replica is stopping, is retried, up to the job's attempts (it resumes after the
+// last batch committed); any other, or the last attempt's, ends the import as failed rather than
 // leave it running for ever.
 func (w *importWorker) Work(ctx context.Context, j *river.Job[ImportArgs]) error {
 	a := j.Args
 	err := w.imports.Run(ctx, a.JobID, a.OrganisationID, a.Subject, a.Scopes)
-	if err == nil || (domain.ErrorCode(err) == domain.CodeUnavailable && j.Attempt < j.MaxAttempts) {
+	retryable := domain.ErrorCode(err) == domain.CodeUnavailable || ctx.Err() != nil // the database, or this replica stopping
+	if err == nil || (retryable && j.Attempt < j.MaxAttempts) {
 		return err
 	}
 	if gerr := w.imports.GiveUp(ctx, a.JobID, a.OrganisationID, a.Subject, err); gerr != nil {
