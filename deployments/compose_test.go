@@ -4,9 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -264,7 +261,7 @@ func TestComposeStackServesTheTour(t *testing.T) {
 	stage := readDockerStage(t, "compose")
 	api, _ := composeRoles(t, c)
 	run := newContainerRunner(t, stage)
-	databaseURL := dbProxy(t, newEmptyDatabase(t))
+	databaseURL := dbProxy(t, pgtest.EmptyURL(t))
 
 	// Each named volume is one writable directory, whichever service mounts it.
 	volumes := map[string]string{}
@@ -586,41 +583,6 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
-}
-
-// newEmptyDatabase makes a database with nothing in it, as compose's PostgreSQL starts: unlike
-// pgtest.NewURL's, it is not migrated, so the migrate step has its real work to do.
-func newEmptyDatabase(t *testing.T) string {
-	t.Helper()
-	admin := pgtest.AdminURL(t)
-	db, err := sql.Open("pgx", admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	b := make([]byte, 8)
-	_, _ = rand.Read(b)
-	name := "p4w_compose_" + hex.EncodeToString(b)
-	if _, err := db.Exec("CREATE DATABASE " + name); err != nil {
-		t.Fatalf("create database: %v", err)
-	}
-	t.Cleanup(func() {
-		db, err := sql.Open("pgx", admin)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer db.Close()
-		if _, err := db.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)"); err != nil {
-			t.Errorf("drop database: %v", err)
-		}
-	})
-	u, err := url.Parse(admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + name
-	return u.String()
 }
 
 // dbProxy forwards a loopback TCP port to the database and returns the URL through it. The

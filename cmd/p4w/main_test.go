@@ -4,9 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -216,40 +214,6 @@ func count(t *testing.T, db *sql.DB, query string, args ...any) int {
 		t.Fatalf("%s: %v", query, err)
 	}
 	return n
-}
-
-// emptyDatabase creates a database with no tables, dropped when t ends, and returns its URL.
-func emptyDatabase(t *testing.T) string {
-	t.Helper()
-	admin := pgtest.AdminURL(t)
-	b := make([]byte, 8)
-	_, _ = rand.Read(b)
-	name := "p4w_cmdtest_" + hex.EncodeToString(b)
-	db, err := sql.Open("pgx", admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.Exec(`CREATE DATABASE ` + name); err != nil {
-		t.Fatalf("create database: %v", err)
-	}
-	t.Cleanup(func() {
-		db, err := sql.Open("pgx", admin)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer db.Close()
-		if _, err := db.Exec(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`); err != nil {
-			t.Errorf("drop database: %v", err)
-		}
-	})
-	u, err := url.Parse(admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + name
-	return u.String()
 }
 
 // migrationFiles lists the embedded migrations.
@@ -527,7 +491,7 @@ func TestServeFails(t *testing.T) {
 
 func TestMigrate(t *testing.T) {
 	t.Parallel()
-	dbURL := emptyDatabase(t)
+	dbURL := pgtest.EmptyURL(t)
 	vars := map[string]string{"DATABASE_URL": dbURL}
 	files := migrationFiles(t)
 
@@ -564,7 +528,7 @@ func TestMigrate(t *testing.T) {
 // TestMigrateConcurrently: replicas starting together take turns on the migration lock.
 func TestMigrateConcurrently(t *testing.T) {
 	t.Parallel()
-	dbURL := emptyDatabase(t)
+	dbURL := pgtest.EmptyURL(t)
 	vars := withDataDir(t, map[string]string{"DATABASE_URL": dbURL})
 	const n = 3
 	results := make(chan result, n)

@@ -25,6 +25,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/p4w-nhs/p4w/internal/pgtest"
 )
 
 // TestReplicas runs three `p4w serve` processes of the built binary on one database, behind a
@@ -34,7 +36,7 @@ import (
 func TestReplicas(t *testing.T) {
 	t.Parallel()
 	bin := buildBinary(t)
-	dbURL := emptyDatabase(t)
+	dbURL := pgtest.EmptyURL(t)
 	owner := openDB(t, dbURL)
 	dir := t.TempDir()
 	keyFile := writeSigningKey(t, dir)

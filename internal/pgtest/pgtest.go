@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 
@@ -40,15 +41,27 @@ var (
 // NewURL creates a fresh migrated database for tb, dropped when tb ends, and returns its URL.
 func NewURL(tb testing.TB) string {
 	tb.Helper()
-	admin := AdminURL(tb)
-	templateOnce.Do(func() { templateName, templateErr = ensureTemplate(admin) })
+	templateOnce.Do(func() { templateName, templateErr = ensureTemplate(AdminURL(tb)) })
 	if templateErr != nil {
 		tb.Fatalf("test database template: %v", templateErr)
 	}
+	return newDatabase(tb, "TEMPLATE "+templateName)
+}
+
+// EmptyURL creates a database with nothing in it, as a new installation's, for tests of
+// migrating and starting from nothing; dropped when tb ends.
+func EmptyURL(tb testing.TB) string {
+	tb.Helper()
+	return newDatabase(tb, "")
+}
+
+func newDatabase(tb testing.TB, options string) string {
+	tb.Helper()
+	admin := AdminURL(tb)
 	name := "p4w_test_" + randomHex(8)
 	db := mustAdmin(tb, admin)
 	defer db.Close()
-	if _, err := db.Exec(fmt.Sprintf(`CREATE DATABASE %s TEMPLATE %s`, name, templateName)); err != nil {
+	if _, err := db.Exec(strings.TrimSpace("CREATE DATABASE " + name + " " + options)); err != nil {
 		tb.Fatalf("create test database: %v", err)
 	}
 	tb.Cleanup(func() {

@@ -2,11 +2,8 @@ package postgres_test
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"io/fs"
-	"net/url"
 	"strings"
 	"testing"
 
@@ -19,7 +16,7 @@ import (
 // lock of its own; without Migrate's, two create the same table and one fails.
 func TestJobMigrationsConcurrently(t *testing.T) {
 	t.Parallel()
-	dbURL := emptyDatabase(t)
+	dbURL := pgtest.EmptyURL(t)
 	const n = 4
 	errs := make(chan error, n)
 	applied := make(chan int, n)
@@ -65,38 +62,4 @@ func TestJobMigrationsConcurrently(t *testing.T) {
 	if versions != len(files) {
 		t.Errorf("river_migration lists %d versions, want %d", versions, len(files))
 	}
-}
-
-// emptyDatabase creates a database with nothing in it, dropped when t ends.
-func emptyDatabase(t *testing.T) string {
-	t.Helper()
-	admin := pgtest.AdminURL(t)
-	b := make([]byte, 8)
-	_, _ = rand.Read(b)
-	name := "p4w_migratetest_" + hex.EncodeToString(b)
-	db, err := sql.Open("pgx", admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.Exec(`CREATE DATABASE ` + name); err != nil {
-		t.Fatalf("create database: %v", err)
-	}
-	t.Cleanup(func() {
-		db, err := sql.Open("pgx", admin)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer db.Close()
-		if _, err := db.Exec(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`); err != nil {
-			t.Errorf("drop database: %v", err)
-		}
-	})
-	u, err := url.Parse(admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + name
-	return u.String()
 }
