@@ -269,12 +269,15 @@ func (e HealthStatus) Valid() bool {
 
 // Defines values for ImportJobKind.
 const (
+	ImportJobKindEnrolments   ImportJobKind = "enrolments"
 	ImportJobKindParticipants ImportJobKind = "participants"
 )
 
 // Valid indicates whether the value is a known member of the ImportJobKind enum.
 func (e ImportJobKind) Valid() bool {
 	switch e {
+	case ImportJobKindEnrolments:
+		return true
 	case ImportJobKindParticipants:
 		return true
 	default:
@@ -779,12 +782,15 @@ func (e VacancyStatus) Valid() bool {
 
 // Defines values for CreateImportParamsKind.
 const (
+	CreateImportParamsKindEnrolments   CreateImportParamsKind = "enrolments"
 	CreateImportParamsKindParticipants CreateImportParamsKind = "participants"
 )
 
 // Valid indicates whether the value is a known member of the CreateImportParamsKind enum.
 func (e CreateImportParamsKind) Valid() bool {
 	switch e {
+	case CreateImportParamsKindEnrolments:
+		return true
 	case CreateImportParamsKindParticipants:
 		return true
 	default:
@@ -1969,6 +1975,21 @@ type ProgrammeId = openapi_types.UUID
 // UpdatedSince defines model for UpdatedSince.
 type UpdatedSince = time.Time
 
+// BadRequest RFC 9457 problem details.
+type BadRequest = Problem
+
+// Conflict RFC 9457 problem details.
+type Conflict = Problem
+
+// Forbidden RFC 9457 problem details.
+type Forbidden = Problem
+
+// HeadersTooLarge RFC 9457 problem details.
+type HeadersTooLarge = Problem
+
+// NotFound RFC 9457 problem details.
+type NotFound = Problem
+
 // OAuthBadRequest An OAuth 2 error (RFC 6749 §5.2, RFC 7009 §2.2.1): every error of the OAuth 2 endpoints
 // has this shape, as `application/json` with `Cache-Control: no-store`.
 type OAuthBadRequest = OAuthError
@@ -2003,11 +2024,26 @@ type ParticipantCreated = Participant
 // `withheld` is true.
 type ParticipantOK = Participant
 
+// PreconditionFailed RFC 9457 problem details.
+type PreconditionFailed = Problem
+
 // ProgrammeCreated defines model for ProgrammeCreated.
 type ProgrammeCreated = Programme
 
 // ProgrammeOK defines model for ProgrammeOK.
 type ProgrammeOK = Programme
+
+// Unauthorized RFC 9457 problem details.
+type Unauthorized = Problem
+
+// Unavailable RFC 9457 problem details.
+type Unavailable = Problem
+
+// UnprocessableEntity RFC 9457 problem details.
+type UnprocessableEntity = Problem
+
+// UnsupportedMediaType RFC 9457 problem details.
+type UnsupportedMediaType = Problem
 
 // ListApiClientsParams defines parameters for ListApiClients.
 type ListApiClientsParams struct {
@@ -5765,6 +5801,16 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 
 }
 
+type BadRequestApplicationProblemPlusJSONResponse Problem
+
+type ConflictApplicationProblemPlusJSONResponse Problem
+
+type ForbiddenApplicationProblemPlusJSONResponse Problem
+
+type HeadersTooLargeApplicationProblemPlusJSONResponse Problem
+
+type NotFoundApplicationProblemPlusJSONResponse Problem
+
 type OAuthBadRequestResponseHeaders struct {
 	CacheControl string
 }
@@ -5843,6 +5889,8 @@ type ParticipantOKJSONResponse struct {
 	Headers ParticipantOKResponseHeaders
 }
 
+type PreconditionFailedApplicationProblemPlusJSONResponse Problem
+
 type ProblemApplicationProblemPlusJSONResponse Problem
 
 type ProgrammeCreatedResponseHeaders struct {
@@ -5864,6 +5912,28 @@ type ProgrammeOKJSONResponse struct {
 	Headers ProgrammeOKResponseHeaders
 }
 
+type UnauthorizedResponseHeaders struct {
+	WWWAuthenticate string
+}
+type UnauthorizedApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers UnauthorizedResponseHeaders
+}
+
+type UnavailableResponseHeaders struct {
+	RetryAfter int
+}
+type UnavailableApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers UnavailableResponseHeaders
+}
+
+type UnprocessableEntityApplicationProblemPlusJSONResponse Problem
+
+type UnsupportedMediaTypeApplicationProblemPlusJSONResponse Problem
+
 type GetJWKSRequestObject struct {
 }
 
@@ -5881,6 +5951,22 @@ func (response GetJWKS200JSONResponse) VisitGetJWKSResponse(w http.ResponseWrite
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetJWKS431ApplicationProblemPlusJSONResponse struct {
+	HeadersTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response GetJWKS431ApplicationProblemPlusJSONResponse) VisitGetJWKSResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5906,6 +5992,22 @@ func (response GetHealth200JSONResponse) VisitGetHealthResponse(w http.ResponseW
 	return err
 }
 
+type GetHealth431ApplicationProblemPlusJSONResponse struct {
+	HeadersTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response GetHealth431ApplicationProblemPlusJSONResponse) VisitGetHealthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetReadinessRequestObject struct {
 }
 
@@ -5923,6 +6025,22 @@ func (response GetReadiness200JSONResponse) VisitGetReadinessResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetReadiness431ApplicationProblemPlusJSONResponse struct {
+	HeadersTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response GetReadiness431ApplicationProblemPlusJSONResponse) VisitGetReadinessResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(431)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5961,6 +6079,72 @@ func (response ListApiClients200JSONResponse) VisitListApiClientsResponse(w http
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApiClients400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListApiClients400ApplicationProblemPlusJSONResponse) VisitListApiClientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApiClients401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListApiClients401ApplicationProblemPlusJSONResponse) VisitListApiClientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApiClients403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListApiClients403ApplicationProblemPlusJSONResponse) VisitListApiClientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApiClients503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListApiClients503ApplicationProblemPlusJSONResponse) VisitListApiClientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6018,6 +6202,120 @@ func (response CreateApiClient201JSONResponse) VisitCreateApiClientResponse(w ht
 	return err
 }
 
+type CreateApiClient400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateApiClient400ApplicationProblemPlusJSONResponse) VisitCreateApiClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiClient401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateApiClient401ApplicationProblemPlusJSONResponse) VisitCreateApiClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiClient403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateApiClient403ApplicationProblemPlusJSONResponse) VisitCreateApiClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiClient409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateApiClient409ApplicationProblemPlusJSONResponse) VisitCreateApiClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiClient415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateApiClient415ApplicationProblemPlusJSONResponse) VisitCreateApiClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiClient422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response CreateApiClient422ApplicationProblemPlusJSONResponse) VisitCreateApiClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiClient503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateApiClient503ApplicationProblemPlusJSONResponse) VisitCreateApiClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateApiClientdefaultApplicationProblemPlusJSONResponse struct {
 	Body       Problem
 	StatusCode int
@@ -6049,6 +6347,104 @@ type RevokeApiClient204Response struct {
 func (response RevokeApiClient204Response) VisitRevokeApiClientResponse(w http.ResponseWriter) error {
 	w.WriteHeader(204)
 	return nil
+}
+
+type RevokeApiClient400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeApiClient400ApplicationProblemPlusJSONResponse) VisitRevokeApiClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeApiClient401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeApiClient401ApplicationProblemPlusJSONResponse) VisitRevokeApiClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeApiClient403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeApiClient403ApplicationProblemPlusJSONResponse) VisitRevokeApiClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeApiClient404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeApiClient404ApplicationProblemPlusJSONResponse) VisitRevokeApiClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeApiClient409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeApiClient409ApplicationProblemPlusJSONResponse) VisitRevokeApiClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeApiClient503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeApiClient503ApplicationProblemPlusJSONResponse) VisitRevokeApiClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
 }
 
 type RevokeApiClientdefaultApplicationProblemPlusJSONResponse struct {
@@ -6100,6 +6496,88 @@ func (response GetApiClient200JSONResponse) VisitGetApiClientResponse(w http.Res
 	return err
 }
 
+type GetApiClient400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetApiClient400ApplicationProblemPlusJSONResponse) VisitGetApiClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApiClient401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetApiClient401ApplicationProblemPlusJSONResponse) VisitGetApiClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApiClient403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetApiClient403ApplicationProblemPlusJSONResponse) VisitGetApiClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApiClient404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetApiClient404ApplicationProblemPlusJSONResponse) VisitGetApiClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApiClient503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetApiClient503ApplicationProblemPlusJSONResponse) VisitGetApiClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetApiClientdefaultApplicationProblemPlusJSONResponse struct {
 	Body       Problem
 	StatusCode int
@@ -6135,6 +6613,72 @@ func (response ListAuditEvents200JSONResponse) VisitListAuditEventsResponse(w ht
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditEvents400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListAuditEvents400ApplicationProblemPlusJSONResponse) VisitListAuditEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditEvents401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListAuditEvents401ApplicationProblemPlusJSONResponse) VisitListAuditEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditEvents403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListAuditEvents403ApplicationProblemPlusJSONResponse) VisitListAuditEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditEvents503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListAuditEvents503ApplicationProblemPlusJSONResponse) VisitListAuditEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6390,6 +6934,72 @@ func (response ListCohorts200JSONResponse) VisitListCohortsResponse(w http.Respo
 	return err
 }
 
+type ListCohorts400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListCohorts400ApplicationProblemPlusJSONResponse) VisitListCohortsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCohorts401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListCohorts401ApplicationProblemPlusJSONResponse) VisitListCohortsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCohorts403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListCohorts403ApplicationProblemPlusJSONResponse) VisitListCohortsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCohorts503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListCohorts503ApplicationProblemPlusJSONResponse) VisitListCohortsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListCohortsdefaultApplicationProblemPlusJSONResponse struct {
 	Body       Problem
 	StatusCode int
@@ -6444,6 +7054,120 @@ func (response CreateCohort201JSONResponse) VisitCreateCohortResponse(w http.Res
 	return err
 }
 
+type CreateCohort400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCohort400ApplicationProblemPlusJSONResponse) VisitCreateCohortResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCohort401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCohort401ApplicationProblemPlusJSONResponse) VisitCreateCohortResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCohort403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCohort403ApplicationProblemPlusJSONResponse) VisitCreateCohortResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCohort409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCohort409ApplicationProblemPlusJSONResponse) VisitCreateCohortResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCohort415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCohort415ApplicationProblemPlusJSONResponse) VisitCreateCohortResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCohort422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCohort422ApplicationProblemPlusJSONResponse) VisitCreateCohortResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCohort503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCohort503ApplicationProblemPlusJSONResponse) VisitCreateCohortResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateCohortdefaultApplicationProblemPlusJSONResponse struct {
 	Body       Problem
 	StatusCode int
@@ -6489,6 +7213,88 @@ func (response GetCohort200JSONResponse) VisitGetCohortResponse(w http.ResponseW
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCohort400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetCohort400ApplicationProblemPlusJSONResponse) VisitGetCohortResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCohort401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetCohort401ApplicationProblemPlusJSONResponse) VisitGetCohortResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCohort403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetCohort403ApplicationProblemPlusJSONResponse) VisitGetCohortResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCohort404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetCohort404ApplicationProblemPlusJSONResponse) VisitGetCohortResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCohort503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetCohort503ApplicationProblemPlusJSONResponse) VisitGetCohortResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6540,6 +7346,152 @@ func (response UpdateCohort200JSONResponse) VisitUpdateCohortResponse(w http.Res
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCohort400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCohort400ApplicationProblemPlusJSONResponse) VisitUpdateCohortResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCohort401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCohort401ApplicationProblemPlusJSONResponse) VisitUpdateCohortResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCohort403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCohort403ApplicationProblemPlusJSONResponse) VisitUpdateCohortResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCohort404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCohort404ApplicationProblemPlusJSONResponse) VisitUpdateCohortResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCohort409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCohort409ApplicationProblemPlusJSONResponse) VisitUpdateCohortResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCohort412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCohort412ApplicationProblemPlusJSONResponse) VisitUpdateCohortResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCohort415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCohort415ApplicationProblemPlusJSONResponse) VisitUpdateCohortResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCohort422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCohort422ApplicationProblemPlusJSONResponse) VisitUpdateCohortResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCohort503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCohort503ApplicationProblemPlusJSONResponse) VisitUpdateCohortResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6603,6 +7555,72 @@ func (response ListEnrolments200TextcsvResponse) VisitListEnrolmentsResponse(w h
 	return err
 }
 
+type ListEnrolments400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListEnrolments400ApplicationProblemPlusJSONResponse) VisitListEnrolmentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEnrolments401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListEnrolments401ApplicationProblemPlusJSONResponse) VisitListEnrolmentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEnrolments403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListEnrolments403ApplicationProblemPlusJSONResponse) VisitListEnrolmentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEnrolments503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListEnrolments503ApplicationProblemPlusJSONResponse) VisitListEnrolmentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListEnrolmentsdefaultApplicationProblemPlusJSONResponse struct {
 	Body       Problem
 	StatusCode int
@@ -6657,6 +7675,120 @@ func (response CreateEnrolment201JSONResponse) VisitCreateEnrolmentResponse(w ht
 	return err
 }
 
+type CreateEnrolment400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateEnrolment400ApplicationProblemPlusJSONResponse) VisitCreateEnrolmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateEnrolment401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateEnrolment401ApplicationProblemPlusJSONResponse) VisitCreateEnrolmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateEnrolment403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateEnrolment403ApplicationProblemPlusJSONResponse) VisitCreateEnrolmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateEnrolment409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateEnrolment409ApplicationProblemPlusJSONResponse) VisitCreateEnrolmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateEnrolment415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateEnrolment415ApplicationProblemPlusJSONResponse) VisitCreateEnrolmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateEnrolment422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response CreateEnrolment422ApplicationProblemPlusJSONResponse) VisitCreateEnrolmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateEnrolment503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateEnrolment503ApplicationProblemPlusJSONResponse) VisitCreateEnrolmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateEnrolmentdefaultApplicationProblemPlusJSONResponse struct {
 	Body       Problem
 	StatusCode int
@@ -6702,6 +7834,88 @@ func (response GetEnrolment200JSONResponse) VisitGetEnrolmentResponse(w http.Res
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEnrolment400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetEnrolment400ApplicationProblemPlusJSONResponse) VisitGetEnrolmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEnrolment401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetEnrolment401ApplicationProblemPlusJSONResponse) VisitGetEnrolmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEnrolment403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetEnrolment403ApplicationProblemPlusJSONResponse) VisitGetEnrolmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEnrolment404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetEnrolment404ApplicationProblemPlusJSONResponse) VisitGetEnrolmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEnrolment503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetEnrolment503ApplicationProblemPlusJSONResponse) VisitGetEnrolmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6753,6 +7967,152 @@ func (response TransitionEnrolment200JSONResponse) VisitTransitionEnrolmentRespo
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransitionEnrolment400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response TransitionEnrolment400ApplicationProblemPlusJSONResponse) VisitTransitionEnrolmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransitionEnrolment401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response TransitionEnrolment401ApplicationProblemPlusJSONResponse) VisitTransitionEnrolmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransitionEnrolment403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response TransitionEnrolment403ApplicationProblemPlusJSONResponse) VisitTransitionEnrolmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransitionEnrolment404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response TransitionEnrolment404ApplicationProblemPlusJSONResponse) VisitTransitionEnrolmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransitionEnrolment409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response TransitionEnrolment409ApplicationProblemPlusJSONResponse) VisitTransitionEnrolmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransitionEnrolment412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response TransitionEnrolment412ApplicationProblemPlusJSONResponse) VisitTransitionEnrolmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransitionEnrolment415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response TransitionEnrolment415ApplicationProblemPlusJSONResponse) VisitTransitionEnrolmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransitionEnrolment422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response TransitionEnrolment422ApplicationProblemPlusJSONResponse) VisitTransitionEnrolmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransitionEnrolment503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response TransitionEnrolment503ApplicationProblemPlusJSONResponse) VisitTransitionEnrolmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6816,6 +8176,72 @@ func (response ListFundingAwards200TextcsvResponse) VisitListFundingAwardsRespon
 	return err
 }
 
+type ListFundingAwards400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListFundingAwards400ApplicationProblemPlusJSONResponse) VisitListFundingAwardsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFundingAwards401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListFundingAwards401ApplicationProblemPlusJSONResponse) VisitListFundingAwardsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFundingAwards403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListFundingAwards403ApplicationProblemPlusJSONResponse) VisitListFundingAwardsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFundingAwards503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListFundingAwards503ApplicationProblemPlusJSONResponse) VisitListFundingAwardsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListFundingAwardsdefaultApplicationProblemPlusJSONResponse struct {
 	Body       Problem
 	StatusCode int
@@ -6870,6 +8296,120 @@ func (response CreateFundingAward201JSONResponse) VisitCreateFundingAwardRespons
 	return err
 }
 
+type CreateFundingAward400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateFundingAward400ApplicationProblemPlusJSONResponse) VisitCreateFundingAwardResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateFundingAward401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateFundingAward401ApplicationProblemPlusJSONResponse) VisitCreateFundingAwardResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateFundingAward403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateFundingAward403ApplicationProblemPlusJSONResponse) VisitCreateFundingAwardResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateFundingAward409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateFundingAward409ApplicationProblemPlusJSONResponse) VisitCreateFundingAwardResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateFundingAward415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateFundingAward415ApplicationProblemPlusJSONResponse) VisitCreateFundingAwardResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateFundingAward422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response CreateFundingAward422ApplicationProblemPlusJSONResponse) VisitCreateFundingAwardResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateFundingAward503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateFundingAward503ApplicationProblemPlusJSONResponse) VisitCreateFundingAwardResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateFundingAwarddefaultApplicationProblemPlusJSONResponse struct {
 	Body       Problem
 	StatusCode int
@@ -6902,6 +8442,120 @@ type DeleteFundingAward204Response struct {
 func (response DeleteFundingAward204Response) VisitDeleteFundingAwardResponse(w http.ResponseWriter) error {
 	w.WriteHeader(204)
 	return nil
+}
+
+type DeleteFundingAward400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteFundingAward400ApplicationProblemPlusJSONResponse) VisitDeleteFundingAwardResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteFundingAward401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteFundingAward401ApplicationProblemPlusJSONResponse) VisitDeleteFundingAwardResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteFundingAward403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteFundingAward403ApplicationProblemPlusJSONResponse) VisitDeleteFundingAwardResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteFundingAward404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteFundingAward404ApplicationProblemPlusJSONResponse) VisitDeleteFundingAwardResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteFundingAward409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteFundingAward409ApplicationProblemPlusJSONResponse) VisitDeleteFundingAwardResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteFundingAward412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteFundingAward412ApplicationProblemPlusJSONResponse) VisitDeleteFundingAwardResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteFundingAward503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteFundingAward503ApplicationProblemPlusJSONResponse) VisitDeleteFundingAwardResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
 }
 
 type DeleteFundingAwarddefaultApplicationProblemPlusJSONResponse struct {
@@ -6949,6 +8603,88 @@ func (response GetFundingAward200JSONResponse) VisitGetFundingAwardResponse(w ht
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFundingAward400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetFundingAward400ApplicationProblemPlusJSONResponse) VisitGetFundingAwardResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFundingAward401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetFundingAward401ApplicationProblemPlusJSONResponse) VisitGetFundingAwardResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFundingAward403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetFundingAward403ApplicationProblemPlusJSONResponse) VisitGetFundingAwardResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFundingAward404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetFundingAward404ApplicationProblemPlusJSONResponse) VisitGetFundingAwardResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFundingAward503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetFundingAward503ApplicationProblemPlusJSONResponse) VisitGetFundingAwardResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7004,6 +8740,152 @@ func (response UpdateFundingAward200JSONResponse) VisitUpdateFundingAwardRespons
 	return err
 }
 
+type UpdateFundingAward400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateFundingAward400ApplicationProblemPlusJSONResponse) VisitUpdateFundingAwardResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateFundingAward401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateFundingAward401ApplicationProblemPlusJSONResponse) VisitUpdateFundingAwardResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateFundingAward403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateFundingAward403ApplicationProblemPlusJSONResponse) VisitUpdateFundingAwardResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateFundingAward404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateFundingAward404ApplicationProblemPlusJSONResponse) VisitUpdateFundingAwardResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateFundingAward409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateFundingAward409ApplicationProblemPlusJSONResponse) VisitUpdateFundingAwardResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateFundingAward412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateFundingAward412ApplicationProblemPlusJSONResponse) VisitUpdateFundingAwardResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateFundingAward415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateFundingAward415ApplicationProblemPlusJSONResponse) VisitUpdateFundingAwardResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateFundingAward422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateFundingAward422ApplicationProblemPlusJSONResponse) VisitUpdateFundingAwardResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateFundingAward503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateFundingAward503ApplicationProblemPlusJSONResponse) VisitUpdateFundingAwardResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateFundingAwarddefaultApplicationProblemPlusJSONResponse struct {
 	Body       Problem
 	StatusCode int
@@ -7054,6 +8936,120 @@ func (response CreateImport202JSONResponse) VisitCreateImportResponse(w http.Res
 	return err
 }
 
+type CreateImport400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateImport400ApplicationProblemPlusJSONResponse) VisitCreateImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateImport401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateImport401ApplicationProblemPlusJSONResponse) VisitCreateImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateImport403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateImport403ApplicationProblemPlusJSONResponse) VisitCreateImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateImport409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateImport409ApplicationProblemPlusJSONResponse) VisitCreateImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateImport415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateImport415ApplicationProblemPlusJSONResponse) VisitCreateImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateImport422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response CreateImport422ApplicationProblemPlusJSONResponse) VisitCreateImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateImport503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateImport503ApplicationProblemPlusJSONResponse) VisitCreateImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateImportdefaultApplicationProblemPlusJSONResponse struct {
 	Body       Problem
 	StatusCode int
@@ -7089,6 +9085,88 @@ func (response GetImport200JSONResponse) VisitGetImportResponse(w http.ResponseW
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetImport400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetImport400ApplicationProblemPlusJSONResponse) VisitGetImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetImport401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetImport401ApplicationProblemPlusJSONResponse) VisitGetImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetImport403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetImport403ApplicationProblemPlusJSONResponse) VisitGetImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetImport404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetImport404ApplicationProblemPlusJSONResponse) VisitGetImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetImport503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetImport503ApplicationProblemPlusJSONResponse) VisitGetImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7153,6 +9231,88 @@ func (response ListImportErrors200TextcsvResponse) VisitListImportErrorsResponse
 	return err
 }
 
+type ListImportErrors400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListImportErrors400ApplicationProblemPlusJSONResponse) VisitListImportErrorsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListImportErrors401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListImportErrors401ApplicationProblemPlusJSONResponse) VisitListImportErrorsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListImportErrors403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListImportErrors403ApplicationProblemPlusJSONResponse) VisitListImportErrorsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListImportErrors404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListImportErrors404ApplicationProblemPlusJSONResponse) VisitListImportErrorsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListImportErrors503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListImportErrors503ApplicationProblemPlusJSONResponse) VisitListImportErrorsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListImportErrorsdefaultApplicationProblemPlusJSONResponse struct {
 	Body       Problem
 	StatusCode int
@@ -7188,6 +9348,72 @@ func (response ListInterviews200JSONResponse) VisitListInterviewsResponse(w http
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInterviews400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListInterviews400ApplicationProblemPlusJSONResponse) VisitListInterviewsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInterviews401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListInterviews401ApplicationProblemPlusJSONResponse) VisitListInterviewsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInterviews403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListInterviews403ApplicationProblemPlusJSONResponse) VisitListInterviewsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInterviews503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListInterviews503ApplicationProblemPlusJSONResponse) VisitListInterviewsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7246,6 +9472,120 @@ func (response CreateInterview201JSONResponse) VisitCreateInterviewResponse(w ht
 	return err
 }
 
+type CreateInterview400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateInterview400ApplicationProblemPlusJSONResponse) VisitCreateInterviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateInterview401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateInterview401ApplicationProblemPlusJSONResponse) VisitCreateInterviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateInterview403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateInterview403ApplicationProblemPlusJSONResponse) VisitCreateInterviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateInterview409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateInterview409ApplicationProblemPlusJSONResponse) VisitCreateInterviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateInterview415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateInterview415ApplicationProblemPlusJSONResponse) VisitCreateInterviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateInterview422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response CreateInterview422ApplicationProblemPlusJSONResponse) VisitCreateInterviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateInterview503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateInterview503ApplicationProblemPlusJSONResponse) VisitCreateInterviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateInterviewdefaultApplicationProblemPlusJSONResponse struct {
 	Body       Problem
 	StatusCode int
@@ -7278,6 +9618,120 @@ type DeleteInterview204Response struct {
 func (response DeleteInterview204Response) VisitDeleteInterviewResponse(w http.ResponseWriter) error {
 	w.WriteHeader(204)
 	return nil
+}
+
+type DeleteInterview400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteInterview400ApplicationProblemPlusJSONResponse) VisitDeleteInterviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteInterview401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteInterview401ApplicationProblemPlusJSONResponse) VisitDeleteInterviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteInterview403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteInterview403ApplicationProblemPlusJSONResponse) VisitDeleteInterviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteInterview404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteInterview404ApplicationProblemPlusJSONResponse) VisitDeleteInterviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteInterview409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteInterview409ApplicationProblemPlusJSONResponse) VisitDeleteInterviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteInterview412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteInterview412ApplicationProblemPlusJSONResponse) VisitDeleteInterviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteInterview503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteInterview503ApplicationProblemPlusJSONResponse) VisitDeleteInterviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
 }
 
 type DeleteInterviewdefaultApplicationProblemPlusJSONResponse struct {
@@ -7329,6 +9783,88 @@ func (response GetInterview200JSONResponse) VisitGetInterviewResponse(w http.Res
 	return err
 }
 
+type GetInterview400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetInterview400ApplicationProblemPlusJSONResponse) VisitGetInterviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInterview401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetInterview401ApplicationProblemPlusJSONResponse) VisitGetInterviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInterview403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetInterview403ApplicationProblemPlusJSONResponse) VisitGetInterviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInterview404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetInterview404ApplicationProblemPlusJSONResponse) VisitGetInterviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInterview503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetInterview503ApplicationProblemPlusJSONResponse) VisitGetInterviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetInterviewdefaultApplicationProblemPlusJSONResponse struct {
 	Body       Problem
 	StatusCode int
@@ -7376,6 +9912,152 @@ func (response UpdateInterview200JSONResponse) VisitUpdateInterviewResponse(w ht
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateInterview400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateInterview400ApplicationProblemPlusJSONResponse) VisitUpdateInterviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateInterview401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateInterview401ApplicationProblemPlusJSONResponse) VisitUpdateInterviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateInterview403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateInterview403ApplicationProblemPlusJSONResponse) VisitUpdateInterviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateInterview404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateInterview404ApplicationProblemPlusJSONResponse) VisitUpdateInterviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateInterview409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateInterview409ApplicationProblemPlusJSONResponse) VisitUpdateInterviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateInterview412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateInterview412ApplicationProblemPlusJSONResponse) VisitUpdateInterviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateInterview415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateInterview415ApplicationProblemPlusJSONResponse) VisitUpdateInterviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateInterview422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateInterview422ApplicationProblemPlusJSONResponse) VisitUpdateInterviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateInterview503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateInterview503ApplicationProblemPlusJSONResponse) VisitUpdateInterviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7439,6 +10121,72 @@ func (response ListMentoringMatches200TextcsvResponse) VisitListMentoringMatches
 	return err
 }
 
+type ListMentoringMatches400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListMentoringMatches400ApplicationProblemPlusJSONResponse) VisitListMentoringMatchesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMentoringMatches401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListMentoringMatches401ApplicationProblemPlusJSONResponse) VisitListMentoringMatchesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMentoringMatches403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListMentoringMatches403ApplicationProblemPlusJSONResponse) VisitListMentoringMatchesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMentoringMatches503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListMentoringMatches503ApplicationProblemPlusJSONResponse) VisitListMentoringMatchesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListMentoringMatchesdefaultApplicationProblemPlusJSONResponse struct {
 	Body       Problem
 	StatusCode int
@@ -7493,6 +10241,120 @@ func (response CreateMentoringMatch201JSONResponse) VisitCreateMentoringMatchRes
 	return err
 }
 
+type CreateMentoringMatch400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateMentoringMatch400ApplicationProblemPlusJSONResponse) VisitCreateMentoringMatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateMentoringMatch401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateMentoringMatch401ApplicationProblemPlusJSONResponse) VisitCreateMentoringMatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateMentoringMatch403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateMentoringMatch403ApplicationProblemPlusJSONResponse) VisitCreateMentoringMatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateMentoringMatch409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateMentoringMatch409ApplicationProblemPlusJSONResponse) VisitCreateMentoringMatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateMentoringMatch415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateMentoringMatch415ApplicationProblemPlusJSONResponse) VisitCreateMentoringMatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateMentoringMatch422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response CreateMentoringMatch422ApplicationProblemPlusJSONResponse) VisitCreateMentoringMatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateMentoringMatch503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateMentoringMatch503ApplicationProblemPlusJSONResponse) VisitCreateMentoringMatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateMentoringMatchdefaultApplicationProblemPlusJSONResponse struct {
 	Body       Problem
 	StatusCode int
@@ -7525,6 +10387,120 @@ type DeleteMentoringMatch204Response struct {
 func (response DeleteMentoringMatch204Response) VisitDeleteMentoringMatchResponse(w http.ResponseWriter) error {
 	w.WriteHeader(204)
 	return nil
+}
+
+type DeleteMentoringMatch400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteMentoringMatch400ApplicationProblemPlusJSONResponse) VisitDeleteMentoringMatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteMentoringMatch401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteMentoringMatch401ApplicationProblemPlusJSONResponse) VisitDeleteMentoringMatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteMentoringMatch403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteMentoringMatch403ApplicationProblemPlusJSONResponse) VisitDeleteMentoringMatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteMentoringMatch404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteMentoringMatch404ApplicationProblemPlusJSONResponse) VisitDeleteMentoringMatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteMentoringMatch409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteMentoringMatch409ApplicationProblemPlusJSONResponse) VisitDeleteMentoringMatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteMentoringMatch412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteMentoringMatch412ApplicationProblemPlusJSONResponse) VisitDeleteMentoringMatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteMentoringMatch503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteMentoringMatch503ApplicationProblemPlusJSONResponse) VisitDeleteMentoringMatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
 }
 
 type DeleteMentoringMatchdefaultApplicationProblemPlusJSONResponse struct {
@@ -7572,6 +10548,88 @@ func (response GetMentoringMatch200JSONResponse) VisitGetMentoringMatchResponse(
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMentoringMatch400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetMentoringMatch400ApplicationProblemPlusJSONResponse) VisitGetMentoringMatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMentoringMatch401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetMentoringMatch401ApplicationProblemPlusJSONResponse) VisitGetMentoringMatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMentoringMatch403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetMentoringMatch403ApplicationProblemPlusJSONResponse) VisitGetMentoringMatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMentoringMatch404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetMentoringMatch404ApplicationProblemPlusJSONResponse) VisitGetMentoringMatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMentoringMatch503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetMentoringMatch503ApplicationProblemPlusJSONResponse) VisitGetMentoringMatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7627,6 +10685,152 @@ func (response UpdateMentoringMatch200JSONResponse) VisitUpdateMentoringMatchRes
 	return err
 }
 
+type UpdateMentoringMatch400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateMentoringMatch400ApplicationProblemPlusJSONResponse) VisitUpdateMentoringMatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMentoringMatch401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateMentoringMatch401ApplicationProblemPlusJSONResponse) VisitUpdateMentoringMatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMentoringMatch403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateMentoringMatch403ApplicationProblemPlusJSONResponse) VisitUpdateMentoringMatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMentoringMatch404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateMentoringMatch404ApplicationProblemPlusJSONResponse) VisitUpdateMentoringMatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMentoringMatch409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateMentoringMatch409ApplicationProblemPlusJSONResponse) VisitUpdateMentoringMatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMentoringMatch412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateMentoringMatch412ApplicationProblemPlusJSONResponse) VisitUpdateMentoringMatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMentoringMatch415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateMentoringMatch415ApplicationProblemPlusJSONResponse) VisitUpdateMentoringMatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMentoringMatch422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateMentoringMatch422ApplicationProblemPlusJSONResponse) VisitUpdateMentoringMatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMentoringMatch503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateMentoringMatch503ApplicationProblemPlusJSONResponse) VisitUpdateMentoringMatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateMentoringMatchdefaultApplicationProblemPlusJSONResponse struct {
 	Body       Problem
 	StatusCode int
@@ -7663,6 +10867,88 @@ func (response ListCheckIns200JSONResponse) VisitListCheckInsResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCheckIns400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListCheckIns400ApplicationProblemPlusJSONResponse) VisitListCheckInsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCheckIns401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListCheckIns401ApplicationProblemPlusJSONResponse) VisitListCheckInsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCheckIns403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListCheckIns403ApplicationProblemPlusJSONResponse) VisitListCheckInsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCheckIns404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListCheckIns404ApplicationProblemPlusJSONResponse) VisitListCheckInsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCheckIns503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListCheckIns503ApplicationProblemPlusJSONResponse) VisitListCheckInsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7722,6 +11008,136 @@ func (response CreateCheckIn201JSONResponse) VisitCreateCheckInResponse(w http.R
 	return err
 }
 
+type CreateCheckIn400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCheckIn400ApplicationProblemPlusJSONResponse) VisitCreateCheckInResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCheckIn401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCheckIn401ApplicationProblemPlusJSONResponse) VisitCreateCheckInResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCheckIn403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCheckIn403ApplicationProblemPlusJSONResponse) VisitCreateCheckInResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCheckIn404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCheckIn404ApplicationProblemPlusJSONResponse) VisitCreateCheckInResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCheckIn409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCheckIn409ApplicationProblemPlusJSONResponse) VisitCreateCheckInResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCheckIn415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCheckIn415ApplicationProblemPlusJSONResponse) VisitCreateCheckInResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCheckIn422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCheckIn422ApplicationProblemPlusJSONResponse) VisitCreateCheckInResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCheckIn503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCheckIn503ApplicationProblemPlusJSONResponse) VisitCreateCheckInResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateCheckIndefaultApplicationProblemPlusJSONResponse struct {
 	Body       Problem
 	StatusCode int
@@ -7757,6 +11173,72 @@ func (response ListMentors200JSONResponse) VisitListMentorsResponse(w http.Respo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMentors400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListMentors400ApplicationProblemPlusJSONResponse) VisitListMentorsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMentors401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListMentors401ApplicationProblemPlusJSONResponse) VisitListMentorsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMentors403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListMentors403ApplicationProblemPlusJSONResponse) VisitListMentorsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMentors503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListMentors503ApplicationProblemPlusJSONResponse) VisitListMentorsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7815,6 +11297,120 @@ func (response CreateMentor201JSONResponse) VisitCreateMentorResponse(w http.Res
 	return err
 }
 
+type CreateMentor400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateMentor400ApplicationProblemPlusJSONResponse) VisitCreateMentorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateMentor401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateMentor401ApplicationProblemPlusJSONResponse) VisitCreateMentorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateMentor403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateMentor403ApplicationProblemPlusJSONResponse) VisitCreateMentorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateMentor409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateMentor409ApplicationProblemPlusJSONResponse) VisitCreateMentorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateMentor415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateMentor415ApplicationProblemPlusJSONResponse) VisitCreateMentorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateMentor422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response CreateMentor422ApplicationProblemPlusJSONResponse) VisitCreateMentorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateMentor503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateMentor503ApplicationProblemPlusJSONResponse) VisitCreateMentorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateMentordefaultApplicationProblemPlusJSONResponse struct {
 	Body       Problem
 	StatusCode int
@@ -7847,6 +11443,120 @@ type DeleteMentor204Response struct {
 func (response DeleteMentor204Response) VisitDeleteMentorResponse(w http.ResponseWriter) error {
 	w.WriteHeader(204)
 	return nil
+}
+
+type DeleteMentor400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteMentor400ApplicationProblemPlusJSONResponse) VisitDeleteMentorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteMentor401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteMentor401ApplicationProblemPlusJSONResponse) VisitDeleteMentorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteMentor403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteMentor403ApplicationProblemPlusJSONResponse) VisitDeleteMentorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteMentor404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteMentor404ApplicationProblemPlusJSONResponse) VisitDeleteMentorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteMentor409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteMentor409ApplicationProblemPlusJSONResponse) VisitDeleteMentorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteMentor412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteMentor412ApplicationProblemPlusJSONResponse) VisitDeleteMentorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteMentor503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteMentor503ApplicationProblemPlusJSONResponse) VisitDeleteMentorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
 }
 
 type DeleteMentordefaultApplicationProblemPlusJSONResponse struct {
@@ -7894,6 +11604,88 @@ func (response GetMentor200JSONResponse) VisitGetMentorResponse(w http.ResponseW
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMentor400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetMentor400ApplicationProblemPlusJSONResponse) VisitGetMentorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMentor401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetMentor401ApplicationProblemPlusJSONResponse) VisitGetMentorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMentor403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetMentor403ApplicationProblemPlusJSONResponse) VisitGetMentorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMentor404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetMentor404ApplicationProblemPlusJSONResponse) VisitGetMentorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMentor503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetMentor503ApplicationProblemPlusJSONResponse) VisitGetMentorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7949,6 +11741,152 @@ func (response UpdateMentor200JSONResponse) VisitUpdateMentorResponse(w http.Res
 	return err
 }
 
+type UpdateMentor400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateMentor400ApplicationProblemPlusJSONResponse) VisitUpdateMentorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMentor401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateMentor401ApplicationProblemPlusJSONResponse) VisitUpdateMentorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMentor403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateMentor403ApplicationProblemPlusJSONResponse) VisitUpdateMentorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMentor404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateMentor404ApplicationProblemPlusJSONResponse) VisitUpdateMentorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMentor409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateMentor409ApplicationProblemPlusJSONResponse) VisitUpdateMentorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMentor412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateMentor412ApplicationProblemPlusJSONResponse) VisitUpdateMentorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMentor415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateMentor415ApplicationProblemPlusJSONResponse) VisitUpdateMentorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMentor422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateMentor422ApplicationProblemPlusJSONResponse) VisitUpdateMentorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMentor503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateMentor503ApplicationProblemPlusJSONResponse) VisitUpdateMentorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateMentordefaultApplicationProblemPlusJSONResponse struct {
 	Body       Problem
 	StatusCode int
@@ -7984,6 +11922,72 @@ func (response ListOrganisations200JSONResponse) VisitListOrganisationsResponse(
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOrganisations400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListOrganisations400ApplicationProblemPlusJSONResponse) VisitListOrganisationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOrganisations401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListOrganisations401ApplicationProblemPlusJSONResponse) VisitListOrganisationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOrganisations403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListOrganisations403ApplicationProblemPlusJSONResponse) VisitListOrganisationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOrganisations503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListOrganisations503ApplicationProblemPlusJSONResponse) VisitListOrganisationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8036,6 +12040,120 @@ func (response CreateOrganisation201JSONResponse) VisitCreateOrganisationRespons
 	return err
 }
 
+type CreateOrganisation400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateOrganisation400ApplicationProblemPlusJSONResponse) VisitCreateOrganisationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOrganisation401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateOrganisation401ApplicationProblemPlusJSONResponse) VisitCreateOrganisationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOrganisation403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateOrganisation403ApplicationProblemPlusJSONResponse) VisitCreateOrganisationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOrganisation409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateOrganisation409ApplicationProblemPlusJSONResponse) VisitCreateOrganisationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOrganisation415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateOrganisation415ApplicationProblemPlusJSONResponse) VisitCreateOrganisationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOrganisation422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response CreateOrganisation422ApplicationProblemPlusJSONResponse) VisitCreateOrganisationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOrganisation503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateOrganisation503ApplicationProblemPlusJSONResponse) VisitCreateOrganisationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateOrganisationdefaultApplicationProblemPlusJSONResponse struct {
 	Body       Problem
 	StatusCode int
@@ -8074,6 +12192,88 @@ func (response GetOrganisation200JSONResponse) VisitGetOrganisationResponse(w ht
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrganisation400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetOrganisation400ApplicationProblemPlusJSONResponse) VisitGetOrganisationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrganisation401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetOrganisation401ApplicationProblemPlusJSONResponse) VisitGetOrganisationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrganisation403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetOrganisation403ApplicationProblemPlusJSONResponse) VisitGetOrganisationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrganisation404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetOrganisation404ApplicationProblemPlusJSONResponse) VisitGetOrganisationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrganisation503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetOrganisation503ApplicationProblemPlusJSONResponse) VisitGetOrganisationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8122,6 +12322,152 @@ func (response UpdateOrganisation200JSONResponse) VisitUpdateOrganisationRespons
 	return err
 }
 
+type UpdateOrganisation400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateOrganisation400ApplicationProblemPlusJSONResponse) VisitUpdateOrganisationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateOrganisation401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateOrganisation401ApplicationProblemPlusJSONResponse) VisitUpdateOrganisationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateOrganisation403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateOrganisation403ApplicationProblemPlusJSONResponse) VisitUpdateOrganisationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateOrganisation404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateOrganisation404ApplicationProblemPlusJSONResponse) VisitUpdateOrganisationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateOrganisation409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateOrganisation409ApplicationProblemPlusJSONResponse) VisitUpdateOrganisationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateOrganisation412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateOrganisation412ApplicationProblemPlusJSONResponse) VisitUpdateOrganisationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateOrganisation415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateOrganisation415ApplicationProblemPlusJSONResponse) VisitUpdateOrganisationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateOrganisation422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateOrganisation422ApplicationProblemPlusJSONResponse) VisitUpdateOrganisationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateOrganisation503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateOrganisation503ApplicationProblemPlusJSONResponse) VisitUpdateOrganisationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateOrganisationdefaultApplicationProblemPlusJSONResponse struct {
 	Body       Problem
 	StatusCode int
@@ -8162,6 +12508,88 @@ func (response ListOrganisationMembers200JSONResponse) VisitListOrganisationMemb
 	return err
 }
 
+type ListOrganisationMembers400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListOrganisationMembers400ApplicationProblemPlusJSONResponse) VisitListOrganisationMembersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOrganisationMembers401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListOrganisationMembers401ApplicationProblemPlusJSONResponse) VisitListOrganisationMembersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOrganisationMembers403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListOrganisationMembers403ApplicationProblemPlusJSONResponse) VisitListOrganisationMembersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOrganisationMembers404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListOrganisationMembers404ApplicationProblemPlusJSONResponse) VisitListOrganisationMembersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOrganisationMembers503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListOrganisationMembers503ApplicationProblemPlusJSONResponse) VisitListOrganisationMembersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListOrganisationMembersdefaultApplicationProblemPlusJSONResponse struct {
 	Body       Problem
 	StatusCode int
@@ -8196,6 +12624,104 @@ func (response RemoveOrganisationMember204Response) VisitRemoveOrganisationMembe
 	return nil
 }
 
+type RemoveOrganisationMember400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response RemoveOrganisationMember400ApplicationProblemPlusJSONResponse) VisitRemoveOrganisationMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveOrganisationMember401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RemoveOrganisationMember401ApplicationProblemPlusJSONResponse) VisitRemoveOrganisationMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveOrganisationMember403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response RemoveOrganisationMember403ApplicationProblemPlusJSONResponse) VisitRemoveOrganisationMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveOrganisationMember404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RemoveOrganisationMember404ApplicationProblemPlusJSONResponse) VisitRemoveOrganisationMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveOrganisationMember409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response RemoveOrganisationMember409ApplicationProblemPlusJSONResponse) VisitRemoveOrganisationMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveOrganisationMember503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RemoveOrganisationMember503ApplicationProblemPlusJSONResponse) VisitRemoveOrganisationMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RemoveOrganisationMemberdefaultApplicationProblemPlusJSONResponse struct {
 	Body       Problem
 	StatusCode int
@@ -8228,6 +12754,88 @@ type AddOrganisationMember204Response struct {
 func (response AddOrganisationMember204Response) VisitAddOrganisationMemberResponse(w http.ResponseWriter) error {
 	w.WriteHeader(204)
 	return nil
+}
+
+type AddOrganisationMember400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response AddOrganisationMember400ApplicationProblemPlusJSONResponse) VisitAddOrganisationMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddOrganisationMember401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response AddOrganisationMember401ApplicationProblemPlusJSONResponse) VisitAddOrganisationMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddOrganisationMember403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response AddOrganisationMember403ApplicationProblemPlusJSONResponse) VisitAddOrganisationMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddOrganisationMember404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response AddOrganisationMember404ApplicationProblemPlusJSONResponse) VisitAddOrganisationMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddOrganisationMember503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response AddOrganisationMember503ApplicationProblemPlusJSONResponse) VisitAddOrganisationMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
 }
 
 type AddOrganisationMemberdefaultApplicationProblemPlusJSONResponse struct {
@@ -8289,6 +12897,72 @@ func (response ListOutcomes200TextcsvResponse) VisitListOutcomesResponse(w http.
 	return err
 }
 
+type ListOutcomes400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListOutcomes400ApplicationProblemPlusJSONResponse) VisitListOutcomesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOutcomes401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListOutcomes401ApplicationProblemPlusJSONResponse) VisitListOutcomesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOutcomes403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListOutcomes403ApplicationProblemPlusJSONResponse) VisitListOutcomesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOutcomes503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListOutcomes503ApplicationProblemPlusJSONResponse) VisitListOutcomesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListOutcomesdefaultApplicationProblemPlusJSONResponse struct {
 	Body       Problem
 	StatusCode int
@@ -8343,6 +13017,120 @@ func (response CreateOutcome201JSONResponse) VisitCreateOutcomeResponse(w http.R
 	return err
 }
 
+type CreateOutcome400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateOutcome400ApplicationProblemPlusJSONResponse) VisitCreateOutcomeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOutcome401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateOutcome401ApplicationProblemPlusJSONResponse) VisitCreateOutcomeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOutcome403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateOutcome403ApplicationProblemPlusJSONResponse) VisitCreateOutcomeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOutcome409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateOutcome409ApplicationProblemPlusJSONResponse) VisitCreateOutcomeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOutcome415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateOutcome415ApplicationProblemPlusJSONResponse) VisitCreateOutcomeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOutcome422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response CreateOutcome422ApplicationProblemPlusJSONResponse) VisitCreateOutcomeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOutcome503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateOutcome503ApplicationProblemPlusJSONResponse) VisitCreateOutcomeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateOutcomedefaultApplicationProblemPlusJSONResponse struct {
 	Body       Problem
 	StatusCode int
@@ -8375,6 +13163,120 @@ type DeleteOutcome204Response struct {
 func (response DeleteOutcome204Response) VisitDeleteOutcomeResponse(w http.ResponseWriter) error {
 	w.WriteHeader(204)
 	return nil
+}
+
+type DeleteOutcome400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteOutcome400ApplicationProblemPlusJSONResponse) VisitDeleteOutcomeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteOutcome401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteOutcome401ApplicationProblemPlusJSONResponse) VisitDeleteOutcomeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteOutcome403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteOutcome403ApplicationProblemPlusJSONResponse) VisitDeleteOutcomeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteOutcome404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteOutcome404ApplicationProblemPlusJSONResponse) VisitDeleteOutcomeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteOutcome409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteOutcome409ApplicationProblemPlusJSONResponse) VisitDeleteOutcomeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteOutcome412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteOutcome412ApplicationProblemPlusJSONResponse) VisitDeleteOutcomeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteOutcome503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteOutcome503ApplicationProblemPlusJSONResponse) VisitDeleteOutcomeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
 }
 
 type DeleteOutcomedefaultApplicationProblemPlusJSONResponse struct {
@@ -8426,6 +13328,88 @@ func (response GetOutcome200JSONResponse) VisitGetOutcomeResponse(w http.Respons
 	return err
 }
 
+type GetOutcome400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetOutcome400ApplicationProblemPlusJSONResponse) VisitGetOutcomeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOutcome401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetOutcome401ApplicationProblemPlusJSONResponse) VisitGetOutcomeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOutcome403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetOutcome403ApplicationProblemPlusJSONResponse) VisitGetOutcomeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOutcome404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetOutcome404ApplicationProblemPlusJSONResponse) VisitGetOutcomeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOutcome503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetOutcome503ApplicationProblemPlusJSONResponse) VisitGetOutcomeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetOutcomedefaultApplicationProblemPlusJSONResponse struct {
 	Body       Problem
 	StatusCode int
@@ -8473,6 +13457,152 @@ func (response UpdateOutcome200JSONResponse) VisitUpdateOutcomeResponse(w http.R
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateOutcome400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateOutcome400ApplicationProblemPlusJSONResponse) VisitUpdateOutcomeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateOutcome401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateOutcome401ApplicationProblemPlusJSONResponse) VisitUpdateOutcomeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateOutcome403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateOutcome403ApplicationProblemPlusJSONResponse) VisitUpdateOutcomeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateOutcome404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateOutcome404ApplicationProblemPlusJSONResponse) VisitUpdateOutcomeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateOutcome409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateOutcome409ApplicationProblemPlusJSONResponse) VisitUpdateOutcomeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateOutcome412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateOutcome412ApplicationProblemPlusJSONResponse) VisitUpdateOutcomeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateOutcome415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateOutcome415ApplicationProblemPlusJSONResponse) VisitUpdateOutcomeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateOutcome422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateOutcome422ApplicationProblemPlusJSONResponse) VisitUpdateOutcomeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateOutcome503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateOutcome503ApplicationProblemPlusJSONResponse) VisitUpdateOutcomeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8550,6 +13680,72 @@ func (response ListParticipants200TextcsvResponse) VisitListParticipantsResponse
 	return err
 }
 
+type ListParticipants400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListParticipants400ApplicationProblemPlusJSONResponse) VisitListParticipantsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListParticipants401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListParticipants401ApplicationProblemPlusJSONResponse) VisitListParticipantsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListParticipants403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListParticipants403ApplicationProblemPlusJSONResponse) VisitListParticipantsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListParticipants503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListParticipants503ApplicationProblemPlusJSONResponse) VisitListParticipantsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListParticipantsdefaultApplicationProblemPlusJSONResponse struct {
 	Body       Problem
 	StatusCode int
@@ -8599,6 +13795,120 @@ func (response CreateParticipant201JSONResponse) VisitCreateParticipantResponse(
 	return err
 }
 
+type CreateParticipant400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateParticipant400ApplicationProblemPlusJSONResponse) VisitCreateParticipantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateParticipant401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateParticipant401ApplicationProblemPlusJSONResponse) VisitCreateParticipantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateParticipant403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateParticipant403ApplicationProblemPlusJSONResponse) VisitCreateParticipantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateParticipant409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateParticipant409ApplicationProblemPlusJSONResponse) VisitCreateParticipantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateParticipant415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateParticipant415ApplicationProblemPlusJSONResponse) VisitCreateParticipantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateParticipant422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response CreateParticipant422ApplicationProblemPlusJSONResponse) VisitCreateParticipantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateParticipant503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateParticipant503ApplicationProblemPlusJSONResponse) VisitCreateParticipantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateParticipantdefaultApplicationProblemPlusJSONResponse struct {
 	Body       Problem
 	StatusCode int
@@ -8631,6 +13941,120 @@ type EraseParticipant204Response struct {
 func (response EraseParticipant204Response) VisitEraseParticipantResponse(w http.ResponseWriter) error {
 	w.WriteHeader(204)
 	return nil
+}
+
+type EraseParticipant400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response EraseParticipant400ApplicationProblemPlusJSONResponse) VisitEraseParticipantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EraseParticipant401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response EraseParticipant401ApplicationProblemPlusJSONResponse) VisitEraseParticipantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EraseParticipant403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response EraseParticipant403ApplicationProblemPlusJSONResponse) VisitEraseParticipantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EraseParticipant404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response EraseParticipant404ApplicationProblemPlusJSONResponse) VisitEraseParticipantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EraseParticipant409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response EraseParticipant409ApplicationProblemPlusJSONResponse) VisitEraseParticipantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EraseParticipant412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response EraseParticipant412ApplicationProblemPlusJSONResponse) VisitEraseParticipantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EraseParticipant503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response EraseParticipant503ApplicationProblemPlusJSONResponse) VisitEraseParticipantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
 }
 
 type EraseParticipantdefaultApplicationProblemPlusJSONResponse struct {
@@ -8678,6 +14102,88 @@ func (response GetParticipant200JSONResponse) VisitGetParticipantResponse(w http
 	return err
 }
 
+type GetParticipant400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetParticipant400ApplicationProblemPlusJSONResponse) VisitGetParticipantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetParticipant401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetParticipant401ApplicationProblemPlusJSONResponse) VisitGetParticipantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetParticipant403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetParticipant403ApplicationProblemPlusJSONResponse) VisitGetParticipantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetParticipant404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetParticipant404ApplicationProblemPlusJSONResponse) VisitGetParticipantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetParticipant503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetParticipant503ApplicationProblemPlusJSONResponse) VisitGetParticipantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetParticipantdefaultApplicationProblemPlusJSONResponse struct {
 	Body       Problem
 	StatusCode int
@@ -8721,6 +14227,152 @@ func (response UpdateParticipant200JSONResponse) VisitUpdateParticipantResponse(
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateParticipant400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateParticipant400ApplicationProblemPlusJSONResponse) VisitUpdateParticipantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateParticipant401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateParticipant401ApplicationProblemPlusJSONResponse) VisitUpdateParticipantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateParticipant403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateParticipant403ApplicationProblemPlusJSONResponse) VisitUpdateParticipantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateParticipant404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateParticipant404ApplicationProblemPlusJSONResponse) VisitUpdateParticipantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateParticipant409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateParticipant409ApplicationProblemPlusJSONResponse) VisitUpdateParticipantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateParticipant412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateParticipant412ApplicationProblemPlusJSONResponse) VisitUpdateParticipantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateParticipant415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateParticipant415ApplicationProblemPlusJSONResponse) VisitUpdateParticipantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateParticipant422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateParticipant422ApplicationProblemPlusJSONResponse) VisitUpdateParticipantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateParticipant503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateParticipant503ApplicationProblemPlusJSONResponse) VisitUpdateParticipantResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8779,6 +14431,136 @@ func (response MakePeerMentor201JSONResponse) VisitMakePeerMentorResponse(w http
 	return err
 }
 
+type MakePeerMentor400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response MakePeerMentor400ApplicationProblemPlusJSONResponse) VisitMakePeerMentorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MakePeerMentor401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response MakePeerMentor401ApplicationProblemPlusJSONResponse) VisitMakePeerMentorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MakePeerMentor403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response MakePeerMentor403ApplicationProblemPlusJSONResponse) VisitMakePeerMentorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MakePeerMentor404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response MakePeerMentor404ApplicationProblemPlusJSONResponse) VisitMakePeerMentorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MakePeerMentor409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response MakePeerMentor409ApplicationProblemPlusJSONResponse) VisitMakePeerMentorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MakePeerMentor415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response MakePeerMentor415ApplicationProblemPlusJSONResponse) VisitMakePeerMentorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MakePeerMentor422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response MakePeerMentor422ApplicationProblemPlusJSONResponse) VisitMakePeerMentorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MakePeerMentor503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response MakePeerMentor503ApplicationProblemPlusJSONResponse) VisitMakePeerMentorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type MakePeerMentordefaultApplicationProblemPlusJSONResponse struct {
 	Body       Problem
 	StatusCode int
@@ -8824,6 +14606,88 @@ func (response GetParticipantTimeline200JSONResponse) VisitGetParticipantTimelin
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetParticipantTimeline400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetParticipantTimeline400ApplicationProblemPlusJSONResponse) VisitGetParticipantTimelineResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetParticipantTimeline401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetParticipantTimeline401ApplicationProblemPlusJSONResponse) VisitGetParticipantTimelineResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetParticipantTimeline403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetParticipantTimeline403ApplicationProblemPlusJSONResponse) VisitGetParticipantTimelineResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetParticipantTimeline404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetParticipantTimeline404ApplicationProblemPlusJSONResponse) VisitGetParticipantTimelineResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetParticipantTimeline503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetParticipantTimeline503ApplicationProblemPlusJSONResponse) VisitGetParticipantTimelineResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8887,6 +14751,72 @@ func (response ListPlacements200TextcsvResponse) VisitListPlacementsResponse(w h
 	return err
 }
 
+type ListPlacements400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListPlacements400ApplicationProblemPlusJSONResponse) VisitListPlacementsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPlacements401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListPlacements401ApplicationProblemPlusJSONResponse) VisitListPlacementsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPlacements403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListPlacements403ApplicationProblemPlusJSONResponse) VisitListPlacementsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPlacements503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListPlacements503ApplicationProblemPlusJSONResponse) VisitListPlacementsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListPlacementsdefaultApplicationProblemPlusJSONResponse struct {
 	Body       Problem
 	StatusCode int
@@ -8941,6 +14871,120 @@ func (response CreatePlacement201JSONResponse) VisitCreatePlacementResponse(w ht
 	return err
 }
 
+type CreatePlacement400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreatePlacement400ApplicationProblemPlusJSONResponse) VisitCreatePlacementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePlacement401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreatePlacement401ApplicationProblemPlusJSONResponse) VisitCreatePlacementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePlacement403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreatePlacement403ApplicationProblemPlusJSONResponse) VisitCreatePlacementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePlacement409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreatePlacement409ApplicationProblemPlusJSONResponse) VisitCreatePlacementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePlacement415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreatePlacement415ApplicationProblemPlusJSONResponse) VisitCreatePlacementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePlacement422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response CreatePlacement422ApplicationProblemPlusJSONResponse) VisitCreatePlacementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePlacement503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreatePlacement503ApplicationProblemPlusJSONResponse) VisitCreatePlacementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreatePlacementdefaultApplicationProblemPlusJSONResponse struct {
 	Body       Problem
 	StatusCode int
@@ -8973,6 +15017,120 @@ type DeletePlacement204Response struct {
 func (response DeletePlacement204Response) VisitDeletePlacementResponse(w http.ResponseWriter) error {
 	w.WriteHeader(204)
 	return nil
+}
+
+type DeletePlacement400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeletePlacement400ApplicationProblemPlusJSONResponse) VisitDeletePlacementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePlacement401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeletePlacement401ApplicationProblemPlusJSONResponse) VisitDeletePlacementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePlacement403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response DeletePlacement403ApplicationProblemPlusJSONResponse) VisitDeletePlacementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePlacement404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeletePlacement404ApplicationProblemPlusJSONResponse) VisitDeletePlacementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePlacement409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response DeletePlacement409ApplicationProblemPlusJSONResponse) VisitDeletePlacementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePlacement412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response DeletePlacement412ApplicationProblemPlusJSONResponse) VisitDeletePlacementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeletePlacement503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeletePlacement503ApplicationProblemPlusJSONResponse) VisitDeletePlacementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
 }
 
 type DeletePlacementdefaultApplicationProblemPlusJSONResponse struct {
@@ -9020,6 +15178,88 @@ func (response GetPlacement200JSONResponse) VisitGetPlacementResponse(w http.Res
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPlacement400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetPlacement400ApplicationProblemPlusJSONResponse) VisitGetPlacementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPlacement401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetPlacement401ApplicationProblemPlusJSONResponse) VisitGetPlacementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPlacement403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetPlacement403ApplicationProblemPlusJSONResponse) VisitGetPlacementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPlacement404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetPlacement404ApplicationProblemPlusJSONResponse) VisitGetPlacementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPlacement503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetPlacement503ApplicationProblemPlusJSONResponse) VisitGetPlacementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9075,6 +15315,152 @@ func (response UpdatePlacement200JSONResponse) VisitUpdatePlacementResponse(w ht
 	return err
 }
 
+type UpdatePlacement400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdatePlacement400ApplicationProblemPlusJSONResponse) VisitUpdatePlacementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePlacement401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdatePlacement401ApplicationProblemPlusJSONResponse) VisitUpdatePlacementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePlacement403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdatePlacement403ApplicationProblemPlusJSONResponse) VisitUpdatePlacementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePlacement404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdatePlacement404ApplicationProblemPlusJSONResponse) VisitUpdatePlacementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePlacement409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response UpdatePlacement409ApplicationProblemPlusJSONResponse) VisitUpdatePlacementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePlacement412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdatePlacement412ApplicationProblemPlusJSONResponse) VisitUpdatePlacementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePlacement415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdatePlacement415ApplicationProblemPlusJSONResponse) VisitUpdatePlacementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePlacement422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response UpdatePlacement422ApplicationProblemPlusJSONResponse) VisitUpdatePlacementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdatePlacement503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdatePlacement503ApplicationProblemPlusJSONResponse) VisitUpdatePlacementResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdatePlacementdefaultApplicationProblemPlusJSONResponse struct {
 	Body       Problem
 	StatusCode int
@@ -9110,6 +15496,72 @@ func (response ListProgrammes200JSONResponse) VisitListProgrammesResponse(w http
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProgrammes400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListProgrammes400ApplicationProblemPlusJSONResponse) VisitListProgrammesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProgrammes401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListProgrammes401ApplicationProblemPlusJSONResponse) VisitListProgrammesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProgrammes403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListProgrammes403ApplicationProblemPlusJSONResponse) VisitListProgrammesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProgrammes503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListProgrammes503ApplicationProblemPlusJSONResponse) VisitListProgrammesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9160,6 +15612,120 @@ func (response CreateProgramme201JSONResponse) VisitCreateProgrammeResponse(w ht
 	return err
 }
 
+type CreateProgramme400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateProgramme400ApplicationProblemPlusJSONResponse) VisitCreateProgrammeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProgramme401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateProgramme401ApplicationProblemPlusJSONResponse) VisitCreateProgrammeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProgramme403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateProgramme403ApplicationProblemPlusJSONResponse) VisitCreateProgrammeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProgramme409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateProgramme409ApplicationProblemPlusJSONResponse) VisitCreateProgrammeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProgramme415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateProgramme415ApplicationProblemPlusJSONResponse) VisitCreateProgrammeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProgramme422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response CreateProgramme422ApplicationProblemPlusJSONResponse) VisitCreateProgrammeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProgramme503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateProgramme503ApplicationProblemPlusJSONResponse) VisitCreateProgrammeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateProgrammedefaultApplicationProblemPlusJSONResponse struct {
 	Body       Problem
 	StatusCode int
@@ -9198,6 +15764,88 @@ func (response GetProgramme200JSONResponse) VisitGetProgrammeResponse(w http.Res
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProgramme400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetProgramme400ApplicationProblemPlusJSONResponse) VisitGetProgrammeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProgramme401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetProgramme401ApplicationProblemPlusJSONResponse) VisitGetProgrammeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProgramme403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetProgramme403ApplicationProblemPlusJSONResponse) VisitGetProgrammeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProgramme404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetProgramme404ApplicationProblemPlusJSONResponse) VisitGetProgrammeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProgramme503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetProgramme503ApplicationProblemPlusJSONResponse) VisitGetProgrammeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9246,6 +15894,152 @@ func (response UpdateProgramme200JSONResponse) VisitUpdateProgrammeResponse(w ht
 	return err
 }
 
+type UpdateProgramme400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateProgramme400ApplicationProblemPlusJSONResponse) VisitUpdateProgrammeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProgramme401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateProgramme401ApplicationProblemPlusJSONResponse) VisitUpdateProgrammeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProgramme403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateProgramme403ApplicationProblemPlusJSONResponse) VisitUpdateProgrammeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProgramme404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateProgramme404ApplicationProblemPlusJSONResponse) VisitUpdateProgrammeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProgramme409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateProgramme409ApplicationProblemPlusJSONResponse) VisitUpdateProgrammeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProgramme412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateProgramme412ApplicationProblemPlusJSONResponse) VisitUpdateProgrammeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProgramme415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateProgramme415ApplicationProblemPlusJSONResponse) VisitUpdateProgrammeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProgramme422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateProgramme422ApplicationProblemPlusJSONResponse) VisitUpdateProgrammeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProgramme503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateProgramme503ApplicationProblemPlusJSONResponse) VisitUpdateProgrammeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateProgrammedefaultApplicationProblemPlusJSONResponse struct {
 	Body       Problem
 	StatusCode int
@@ -9281,6 +16075,72 @@ func (response ListUsers200JSONResponse) VisitListUsersResponse(w http.ResponseW
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListUsers400ApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListUsers401ApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListUsers403ApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListUsers503ApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9339,6 +16199,120 @@ func (response CreateUser201JSONResponse) VisitCreateUserResponse(w http.Respons
 	return err
 }
 
+type CreateUser400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateUser400ApplicationProblemPlusJSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateUser401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateUser401ApplicationProblemPlusJSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateUser403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateUser403ApplicationProblemPlusJSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateUser409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateUser409ApplicationProblemPlusJSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateUser415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateUser415ApplicationProblemPlusJSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateUser422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response CreateUser422ApplicationProblemPlusJSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateUser503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateUser503ApplicationProblemPlusJSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateUserdefaultApplicationProblemPlusJSONResponse struct {
 	Body       Problem
 	StatusCode int
@@ -9384,6 +16358,88 @@ func (response GetUser200JSONResponse) VisitGetUserResponse(w http.ResponseWrite
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetUser400ApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetUser401ApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetUser403ApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetUser404ApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetUser503ApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9439,6 +16495,152 @@ func (response UpdateUser200JSONResponse) VisitUpdateUserResponse(w http.Respons
 	return err
 }
 
+type UpdateUser400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateUser400ApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUser401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateUser401ApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUser403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateUser403ApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUser404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateUser404ApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUser409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateUser409ApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUser412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateUser412ApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUser415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateUser415ApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUser422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateUser422ApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUser503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateUser503ApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateUserdefaultApplicationProblemPlusJSONResponse struct {
 	Body       Problem
 	StatusCode int
@@ -9474,6 +16676,72 @@ func (response ListVacancies200JSONResponse) VisitListVacanciesResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListVacancies400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListVacancies400ApplicationProblemPlusJSONResponse) VisitListVacanciesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListVacancies401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListVacancies401ApplicationProblemPlusJSONResponse) VisitListVacanciesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListVacancies403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListVacancies403ApplicationProblemPlusJSONResponse) VisitListVacanciesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListVacancies503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListVacancies503ApplicationProblemPlusJSONResponse) VisitListVacanciesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9532,6 +16800,120 @@ func (response CreateVacancy201JSONResponse) VisitCreateVacancyResponse(w http.R
 	return err
 }
 
+type CreateVacancy400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateVacancy400ApplicationProblemPlusJSONResponse) VisitCreateVacancyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVacancy401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateVacancy401ApplicationProblemPlusJSONResponse) VisitCreateVacancyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVacancy403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateVacancy403ApplicationProblemPlusJSONResponse) VisitCreateVacancyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVacancy409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateVacancy409ApplicationProblemPlusJSONResponse) VisitCreateVacancyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVacancy415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateVacancy415ApplicationProblemPlusJSONResponse) VisitCreateVacancyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVacancy422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response CreateVacancy422ApplicationProblemPlusJSONResponse) VisitCreateVacancyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateVacancy503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateVacancy503ApplicationProblemPlusJSONResponse) VisitCreateVacancyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateVacancydefaultApplicationProblemPlusJSONResponse struct {
 	Body       Problem
 	StatusCode int
@@ -9564,6 +16946,120 @@ type DeleteVacancy204Response struct {
 func (response DeleteVacancy204Response) VisitDeleteVacancyResponse(w http.ResponseWriter) error {
 	w.WriteHeader(204)
 	return nil
+}
+
+type DeleteVacancy400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteVacancy400ApplicationProblemPlusJSONResponse) VisitDeleteVacancyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteVacancy401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteVacancy401ApplicationProblemPlusJSONResponse) VisitDeleteVacancyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteVacancy403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteVacancy403ApplicationProblemPlusJSONResponse) VisitDeleteVacancyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteVacancy404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteVacancy404ApplicationProblemPlusJSONResponse) VisitDeleteVacancyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteVacancy409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteVacancy409ApplicationProblemPlusJSONResponse) VisitDeleteVacancyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteVacancy412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteVacancy412ApplicationProblemPlusJSONResponse) VisitDeleteVacancyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteVacancy503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteVacancy503ApplicationProblemPlusJSONResponse) VisitDeleteVacancyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
 }
 
 type DeleteVacancydefaultApplicationProblemPlusJSONResponse struct {
@@ -9615,6 +17111,88 @@ func (response GetVacancy200JSONResponse) VisitGetVacancyResponse(w http.Respons
 	return err
 }
 
+type GetVacancy400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetVacancy400ApplicationProblemPlusJSONResponse) VisitGetVacancyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVacancy401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetVacancy401ApplicationProblemPlusJSONResponse) VisitGetVacancyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVacancy403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetVacancy403ApplicationProblemPlusJSONResponse) VisitGetVacancyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVacancy404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetVacancy404ApplicationProblemPlusJSONResponse) VisitGetVacancyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetVacancy503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetVacancy503ApplicationProblemPlusJSONResponse) VisitGetVacancyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetVacancydefaultApplicationProblemPlusJSONResponse struct {
 	Body       Problem
 	StatusCode int
@@ -9662,6 +17240,152 @@ func (response UpdateVacancy200JSONResponse) VisitUpdateVacancyResponse(w http.R
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateVacancy400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateVacancy400ApplicationProblemPlusJSONResponse) VisitUpdateVacancyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateVacancy401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateVacancy401ApplicationProblemPlusJSONResponse) VisitUpdateVacancyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateVacancy403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateVacancy403ApplicationProblemPlusJSONResponse) VisitUpdateVacancyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateVacancy404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateVacancy404ApplicationProblemPlusJSONResponse) VisitUpdateVacancyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateVacancy409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateVacancy409ApplicationProblemPlusJSONResponse) VisitUpdateVacancyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateVacancy412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateVacancy412ApplicationProblemPlusJSONResponse) VisitUpdateVacancyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateVacancy415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateVacancy415ApplicationProblemPlusJSONResponse) VisitUpdateVacancyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateVacancy422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateVacancy422ApplicationProblemPlusJSONResponse) VisitUpdateVacancyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateVacancy503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateVacancy503ApplicationProblemPlusJSONResponse) VisitUpdateVacancyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -12702,342 +20426,372 @@ func (sh *strictHandler) UpdateVacancy(ctx echo.Context, vacancyId openapi_types
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3rcttG2jB4K13ct8rSDkQdLGfeSDX1rmM7iSdx7LLsyc6GXqIFNMmOwG6muyGa43LV/toL2Np7+O7j",
-	"u5T3Sr7q5+kGGiAAHkQd7El+OCIJ9PE5Hz/1EjmdScGE0b2zT70JoylT8OczmkzYMymMkpn9nDKdKD4z",
-	"XIreWS8W8kAbqVhMpCCK6ZkUmmliJtSQhCq1IDOmtBQ0Iyk1tN+LejqZsCm1Y5nFjPXOetooLsa9z5+j",
-	"3ot3dLw8y7sJI4olUqWPNLlmSnMpIjKSirwcHbyiJpmsGvdnmVAcrGlswebl+O/f/rxqtF/khd1z13Gc",
-	"ESrI66e5mZATQoWeM0W4JoJdM0USe6apnUWxP3KuWNo7Mypn3bPCaG+ZUYunI8PU8uwXLJEi1cRIMqfc",
-	"kEs2kooRqq+4GBM6plx0zznlgk/zae/sOPLzc2HYmKneZ7uCGVV0yoyHjFxpqZpPNBbsoxkm8ERM5IiY",
-	"CSMzxa65zDWZ0TGzK+H28T9ypha9qCfo1E6I71QuYEo//szE2Ex6ZydHR3YZxjBl3/2/f3t68H/Rg38d",
-	"HXw7PPjwl//oRQ3n9jJl05k0TCSLn9hieb2v6BXThJI3ry/eEU1HzB6gsufcJ3Yvmk4ZuWILMudmAhuB",
-	"by5luiCKzTK60PDtiCtt3F2fD4RZepUKaSZM4ZtcE8VGuWYp2Ts9Odk/JxQnJfMJz1gwItdEG55lA6Fy",
-	"IexVVt49+na/T35iC02oYkQncsZSuwM7QEKzjClCRUqu2MwAypyckonMle4PhL8CRPfyDoITO7BH1nYZ",
-	"T55EFmb85+PG0x8BgjaDiUV3klFtiGI0Pcc1T6gYs3CPcHinxyeEIxwhqroHU6K5SEpwWtqLoxBtmzi2",
-	"ENWw7OlMKvPyuX0axp1RMylH5fDzkKed+DSSakpN76yX5/BkwzQiyfKUPWcZM3aE+iG530mKD7ita7Jn",
-	"5PRSGymY3odjW8Dt02xuoZHjW+7k4nyWUsPSIRxU3IZ47qWhm6pyXikb0TwzvbMRzTQrNnIpZcaoQArL",
-	"p9wsb+ANHTOi+b9a8T2D9xone3IU2ZtCkvTE3lMngYp6r9WYCq6B0r9MW65OBg/d/ALfUGV4wmdUmNYZ",
-	"Z+UzO5hQybGi0ylrn84/cfPJ3iPkXFjAWb7b1yJbFBDpsZEaIhWhlkMRM+EWGLWhwpA9LhLFpkwYmhG9",
-	"EMl+nzwNsF0bOp2xdCAKMmv4lBEOBHCuuDFMACW7ZImcMk2uueaXGSPzCROEG02MokLTxK6OJHI65UZH",
-	"hJKptJMOREYNUxHREigtkhAqCJ3NGFWeQpfYQk1MdMbHE5MtiMxS2A8VRAqLZ5ZeLYhmTPQH4p0kU641",
-	"EVKwyG5EGcJoMoFt2hVwkRvm+bHd2lgxapg21ekcnwSCKAUbCLvdfKaZMuRyQWKeWrnCL95OTsycJ3B8",
-	"E6qmGdMhWa9hWoUM9BoBwT5wYI+9ARo+W1By8p19CcSR72j6lv2RMw2on0hhmIA/6WyWcZS5Dn/XKHiV",
-	"E/6HYqPeWe9/OyzFzkP8VR/CuC+Ukk7oqMLc01KqYvaZMxJzcU0zng4VLiSOSJwLnc8shWbpcKws3tnd",
-	"2F/8w/BtHA1E8Q1wzphIFVkYVuzaiYy14Yy8YgKHw6Ouy8oHgbDctE/3/KEXIj8Xst0FU9dM4dbv5jRj",
-	"DVMO4Shjsvfk6Gg/svi7dKggOlAyZWYiU4JyDKADSE17p0dP9vs7PYx3Ur6iYuGgS9/ZgWRyPkzlXMRn",
-	"xEhJplRYGoeLICMlp0jVaJoqpjUc1ojyDOSQsTjgQiMa22eSRObCnDu5ztNERsb8mgki8uklU/ZpjYL7",
-	"Tg4w6oGKcFDoCF1v1VWK8vjfC3pNeUYvM3ZXR2+s0Kmo4tlimJfT24uYMNAeL6kGWmfvJyKamlxZimbv",
-	"wN7bObECthWQ57RgSA/lUAOp4xkQ/3R35xqM3XSybr7aSXhVu2sr8ExNfe56vnhuac+vf7qz7VrFIhTy",
-	"tt53Tb7b9bUFQ69/axvBb8V2E1hXbu/Kgz3t8MZXnJS98EDGvp8Tc7L5ZcamHfue4RN/2XD/btxmeQiY",
-	"d0SoJm+/f0a+PX3yV+KmISkzlGe63wsVh53DsR/4IdGeYlG7BMOujQIQ+gduQHI+e8Ec3nw6488y7lY+",
-	"U3LGlOEofyfwvdXxlq2FUS/Bcx9Ss66AH/VwqBVaoVcnGuasa9brDDbL1Uxqturo8RDeuIdBFbmWV937",
-	"E3nm5BdUfJfmBokfzpIbNtXrreHCvmTfdsNRpejCfi4VufVP3NmyKy9wYb457TXaN0pV/rceHOeyLQMu",
-	"JwqAo9hmedaV06uASmUX5fI+FKuRl7+zxNilF5CJGA6YlabcroRmbwJIdSajKvB6GKqbdjutiTeGMJpl",
-	"r0e9s982grUPUWmR6k3UUE/obgBoysVLfO24Bk1RLxf8j5y5ny341q/f3fMyALg1dV7ZGzpmywTFSthr",
-	"76UkTA2oEBj/4bK7EbG2M1hGdYzOzfzKreacKGbWv+Jw9S10VRdD1pwsEzkXRIqEnZPZ6ZxcMTbTRIps",
-	"QSiZUA2uqO4dVmdY3twHu7085ebFdSPlRxNXIwmmiWlyyeSaqbNBfnT0OOEp/J9FBJex9LVeaMOmoNhS",
-	"IcViKnPttP+qotuEbJsQvxFnWaqXF/sLnTLtbWH4kLf/nTsHmpkwrsg1zXIGWnMBskuT1EFzTaKxBqFZ",
-	"yV6c1aCNQyumZa4StvJ3/OXTCqCCNeH1N5EFBzP1YavLKO6ksni41UYULGB0FwSlBPh7oijfMcFG3FwY",
-	"avIGsPxVqisuxgd0zMglPopeTfBvE8USxq+ZjggfESoWFiyZyKdArKVgSNQtR6XZMFEsBa/H7/JSM3bF",
-	"lB7SLJNziqZZNp1lcjG1VIKKdOisj5VHuEjklPmf7J2bCVPDOa5ySMds6FYJM18JOQ8ZeQlnzyYsuXop",
-	"GgTMLUTICcvSYU2gsS/cQNycUpNM1mX2aGkPSUEhP0W9qUxXC5p4Gq/so1sKHPchCBaH1IT7/lLK43Fn",
-	"sa3s5w5pK8lvEwgJbrPwA57+5wo/4Bb3XDvR1vPqOItXbk6P8lJkHJD+mqdMWuF7gkSAiyFSjC5k3AE9",
-	"9Wh9T8S0KkQvE9MJReqJQgihiQEhIyJWsE0DW3kihbZPODFen5MR/8hS7/XDOIEx14YplvYHIi5F9DhC",
-	"yzFK75F9lBKjcm3Ij2+dnHNmx9AMAkACG9IjXY1bitAXV0YfaEIvZQ57sLKSFf+835IrEi7C7+DccgUp",
-	"GGEZWLHR0WlhDd0K3JA9zRiJA2tX3z8S7/dJPFMyYVrDoFy7kBpncXikiZyLgcBd6YjoPJkQqgkVBIMV",
-	"CJ4/yHVEMfsVF2NipMzOMILAzm7Fq0V4ErhMbhkcTSZgZqpPrA0djUgq0R/mMSBQlYAGuKU3g32gGYVI",
-	"FJAyfaYYtdQsWFvzd1ZWBEyDbZefcc/uncZVyIllpcuMkM5ows2imatswyZTlllRYDG0CxdMbStiMpHq",
-	"dYnpKBcpSAZzqtJtJ6wOAuTn0+q37sWwlNGE6aGhV6wh6u+FUDKz8pULVaSKEWa/y1gaWWrEr5nFFEtY",
-	"IRym32viNJVQi3VWpWTGhlQxur7V4K3M2FPFaBMlh1CDtSFAF5JtJ+MALHBS8D2JM7UQllYzV7n/Ehei",
-	"El9rUFA5/uI4mrGxCdQbcGhrCQoOeSsBKqRGhVR0fHR0tFIuWpPq7JzKLBvK3VMEnnJc3K2OpSQXKVNn",
-	"EGiDEoA9K8vgAjAI9C1gaIm0NEgq/BGCXzMpxhpjOf2jI6mqQ1Ys9isPopH6Le/uxxcv1tlhH+T2zkDE",
-	"aIeG0uV1oigEVC48vCLK1Kx1KPdKA5sspZuRxRr52RHlacf5XYj2KKfcl2TvtuGCejsp15SL8NvjO6dl",
-	"X4gEVScDK0fZkiw8LNTbTiL53AqTpeXOKxCzjAoBscyOqIGJU3A9gS8TKhJmRb4WdQD0tiZ9QLOhNnm6",
-	"WL1yGMIuDMxJgU604ZuBArXRm8vkzQ8TVTW0YFPNWA+jvhSz3KxE+1oIgNPgLxdeiT+3yjb+STI2MsRq",
-	"0lyTXPgo4j0pCEpWERHSYMQcRBh2XUUt9Dy/zLiGeDBK7IMEHgwk+SJ+vX4zdZcP/FDmfwDjfKRLK4Ju",
-	"HrR6abXVFb8ROaoaG0BM8VzY1OMKGmLv224LYWAZfvGQnURfN8ygWWVONcYhY6yixADpVNG5qEgFGznc",
-	"IeiWhe6OcBchnPono3CxTXD5nGnDRREg4hG/NKD3oh6dzRQThidMT/jMSuYyy4VhzIH+KFdgO2dp7kJI",
-	"op5RlDuCUVjv223ohTrZcNhAmtaVjQp9s4WCrjzibawRLONjfskzbhZDec2U4ikbWiaBa1iDh6LivO2a",
-	"J1wbqRow+AUYo6bymkWIfNxoiyEM8gDA2VXx/nWRxeKKWn1M27sGl0XrRp1lPXG6miyylkDNRkyp7c8f",
-	"ePaNXl+DiRfnf3eWhajnaRbNNoHngtJtdyJNBo2SCkTL6UANQRzeNBFebRXRKtdWIxy1LTSdQzfWlzi5",
-	"rYGjuO7tbBwbEc0V9KsqXK+hO4t2tjihsxkTLD0nRqZ0gV4IemmZ7RJb3BF268Af7cOQPFgE5vbKVwgm",
-	"DayqHonSDpadl9oemIKK543iQnaqOyyRndoJFJgGUO/jJ1qEjWKwHSjxpchwT3p8/WQC6akJljCE5JqF",
-	"tCYkNN1y0TtFheZeStuAEnxBuF2uqjr+W3c3kJfvjmvZ9rd67UZWJNwbXEwNYIxsBpCPhilBs7dtds6Q",
-	"b6H/kQDkMJGwwtTqwmP20FhAnDPR1F7frx3IN6f142hM+v9Q/tkfHh58+N//o+livucsS4u0uip8QcBT",
-	"i5Ha/gQOT0r+fvH6FzKTVrRQBxm/YiSVxrCUzKiZRIQSyLUkRYEENEpjbHe/MbSBae2ISPfl4ALLF5pu",
-	"6vtcpCz9J6MNG6RTmQsznDGXwruG1BTYxKqn8viYvKIqmfjgPEtiyIJRtRZ+jLigIuE0Gy7cSqujs/64",
-	"T+KTo5MnhyffxP2WgJBh6Ott9shWbFDVOY7J05ni2RrrXbqGyuLbDMCV025Yb/ftrWdd6b7fZTi2C36k",
-	"vUciIlwQeLpyCB4aqlZY919gjD1qDLhpuJYGfGJzpk0YW6B9QAWfQRTINNeGzKW68qYWWoJXbWHdS6pd",
-	"3ra3wsX46ZyqdDexcWlZ5GHZVLS7uNSbO2gMEylTQyVz0RyaaqShWRfImYliCHj6EcHT18TIMTMTphrh",
-	"bhmobl87hPWtLbAFRHZJYlsvN6PmW6ocs19N9XBLoNlWDwvBeCtVbC1zR4HCZ0WE1bJX9na8iXVg7brC",
-	"d/DsW3g0vP82AB7BlSMcW7IpVcrUOaHCwTSZ0gWYpxXXDKO4pEC49xV4LItc20ZV5wQQ/frROVgehxkj",
-	"j1dA4HbAtwqAdqD2VMjqPWk+1S3two+5CyC8AwhZOokfGc3MZPlK9ZJKKK9W6xHuraYjx3JKLTJ4IrN8",
-	"2pzP0i4mRz0l503yX21R9qnIT9EtRgeL3AGkh1u+J0DHJfxdXjZUqsPLgkDS+I+c5SyNSS4MzwgFEYwp",
-	"YqAwmqViv8vLiMTOJRW7CmUcq3b54mcZi6DomSCxzpOEsdQOuYcBpUrOwaWEZb58YS8l50W+RAQxeFAw",
-	"g6WW2MaYbRQTKtKByLg2PnAGM571PhQq8U/tuXUSbeRsxlIowEeNnPLEB8BiiZ9w9mggKCzdFywUlppf",
-	"MlgnoYbQLAsjadl0ZhYEqvwAf9P55ZRbvZSkXNvrS4lUA+HSK7Ey2TmuMVcsJpouNJlP7GZF2rBAJQ3z",
-	"RSxcxO9YMQ3X5CrKTewxFclRGS41QuZzZLnOMVatw5NUWBVOjuCsz0hs/ze0r8QY6msXC9WEcJjiOM1E",
-	"auaP6tzeByWpvchckNiJIlBpBwURuCUSFw7ceCA0mFCoFejzLCUTes3IJdZLWnLj4jE0S8ZJma6+hky3",
-	"lWCuFkOVi+bp8UDWnN1d9FpeBh+HcKMU5jWFpCuOfKmIi2jWfgK6W0tnwGMFwVMzVUqgjS+vJTIWqFNz",
-	"kkVk7kAPwNJjNdfri49MV1NGjhuVRSy/4xgJ4sSat+wdLzfKPV/isEiEK6EqBR3tFXDYdN7+KNPh5aLF",
-	"HYl1IOcTWZx7cbRnpCE7FKICm/JDG80yBdqveYCOaGz29AYovZ46BkhRZEJ5IhB5YhR64QoAKclRuYtw",
-	"/8U9BaBYkoXaVdV0ugCsqtShcgSNfN5S+mvO5ndgqGDepL9tANwtpAhuZRXZxs+uwf22Qu7zl/EWH9/W",
-	"lEETKpLFumvbfSWJYAENPusKGIQphu6Qbm65KM5xK7PFKjC9EVjeJexsBAe1m+2+Qr/jzsPfhSJUUKf7",
-	"UoPKzexC2d8EUra89s9du3hbjFmIcwwMGhaNRyOGjlshzbD81O2m/fuvP10sX/IVW1QNEzWZPRu3VB66",
-	"bvz+qqXOwVUlsS4QKnSz2v9xtc/syiBzve7Zx3HqJsDoNKHB9pvegnLSy07zRi8sEylLh4yqbNF48q+Y",
-	"ME0mETdYl0K0Q5Y+pTxbT2ehU54thj76fHXAJ79mYv3HN9RmulAKD/Ynjka23QgInVXnsOTnjDFFpjA3",
-	"mdNGnWXlKUDo6fbheA+jDpUTrgMAqEKPh7oGvhTsP4htuKk4gQCxnSzh8aM4G7/2SjH809UIU8/zWBHx",
-	"UUWfDV++GyzpBtZuMr051LRf7E91C4eSI6Y1XLAFMsZUBwHegZTjKPk9iTh+G7uQb7p4z/qosCkvuUvU",
-	"uBGF/dx6/FyMi14Xt66Fp5tF6KfbM5Qba/zr1u6BQxw+LJ3fZZAN7YGvH5i68xS4UOZ8MDy+vLDVBoIw",
-	"XKp2pgF4Bja3AMJ3xfw9ft6NQWEzcN4JaNZKAxsyldoQzT+SqRRmol1ZneIuXFm/kFc64XWtgL4bpFl3",
-	"gk4HrKy+3J2x8oKa3ytLL7e1C9ZeZRsrApBvl6tsR1g3JZVNzDpoQ7CMM7X2ImTv7ffPyDd/Pf2W/M//",
-	"8aR/EkGN7b8eHdnPJ/2T/vH+mauZhM87z2wxiEghalgPxAQqJ3FN9ITOGMQVx/Va1LHr2FSpWX5Giq5y",
-	"Tb5T1ryTg4YeHnunR0f7Z1jpysUpcw2ta7gYkz2p0MG9H7msT2guE0EfjEyKMfi2CZnSzF4VS8EJbnfr",
-	"G5oJaQhkr07tLxAzjccOT3KNI1E1Zv2BOGht0+LXGYffcWyvYw84nlGt51KlcWTXEys2UkxPsDVLHJHY",
-	"FVhNFEuZMJxmOsYJq91f/Dx2CyDG2lX6sbHrkHTnYh9x7TwKVz90SrELwCBWWAOBNWAuM6SLRiTX9qRc",
-	"SEBE2MeZJQSuvqodlGmNr1XX6PrR+LNwH6m+8tVY4ZuwiNqc4hW45NnqcPgMjGdh1tddy80EUmOx9Ac6",
-	"r5YvJ2h6AwuKgv44UPzMnWKx+9rO4J7mE55MKjEWcCQ4W9l3heydnny739R9ZbnVyjk2OoyD7hxx0U0F",
-	"xm1rKkL2nhw93q+1FnFrg6Y47lZhaiKC5iKwlbK/SLW7S8dKllvtAAycHj1xSF9H130IYckF+zhjiWEp",
-	"cW5ET2NwwGrRtdoY4JtswjEoRBjgQvAZwCr4jJBSG6kECMuv/d1BXGHjedungv03quLwy7BCxepE7XuH",
-	"iim7ZpklghjNrrgwdhby9OLZy5fnUEPQlakrCB01BLLnVpdnrq8w4BypfuYCI2oli3+8IGFbEvKcGkou",
-	"mLrmCSOJTFlE8tkMWn9CzQODoTkiJSkfcwOGwlqGy9HBtx8+PY6++dyY01JpgrITfXOHxtdwcd64NGXT",
-	"SyjTopuvtRYsHEGuN76EEcX63IdfmQlTc65ZJa52taWqLsO1VptL9TBx17xGkedxI6S+FgGeWl5qQeSF",
-	"GGf2zvElHZYIZlSboRwNGT7Si3qZFKkrQprarzQ4dZSZDOFZKtLhQqorPeEQWYA/zRHptczdc8UH/MXu",
-	"58Mq6SzqfTwYywP35Vvc4T1pnc4i6Mvd+6spDr4CWNuqh8vNmTZUDrdFim2rewUQ2jmlo1cVOO0s9uPu",
-	"uu4KCy5h1fnVDbFYmwOMsIDGGIxbIrpTAEWLfTYcegeqXbV31P0odtUt7UKt2wEY3QI/qx/e+vytSoAa",
-	"ofhrp7aNimtuEjlld2BeTqtVdbowKizA89lXrmdq/cIxd2BZ5pkqAH27aNVqaei7KOoyk5p7P0x1Pc+Z",
-	"4tcsPSNlkaOIVGscRSQscRQRV+GIFBWOQHN3JY6aa1cpma0nAWnmqz4UJH8C5VUlpMsmFBAGhLatMOIC",
-	"x19lb1y9zlwbdPs8HqI5dBVoX+AbUMVkwpKr6ijf3GCUe6mpu8JCv2zfD6lAAJDFlQfY7uClarst0K7x",
-	"8BvP8uamfkcktxLjdkP26lx4JdlbJjfFE2gxDNZFRjLL5Hy9aPiQ7tW474dPjz//Zlnwf+wqwNHRi5W7",
-	"L+lFJ9ash/UrirnWQb4K0cXxdMDRLmROx7bvS9z0G9mFpHk7GLKaz28LyG1Q+SdX2zlXa5JYw8aty74W",
-	"sJgyRXWuisYTvg4mlD0Bo3+eZZhcZp9kKba+UDnrk3eSUEGevnkZdBEBAy3ax2udPsieLzkadufYj6qN",
-	"PyBHZuIM6XSsGNTtGQgd1gD98S14B1xvjrPOtWMBmXCrEWY0xkVvj2JHDd4d18NpuJ7vq9rCCupJFjVs",
-	"16gZu3V0KTXMqlOXXGE28eYxJmuHoCIUtETFwG83ystirujR2r0tHkZI7FbRMNCRaJ1FzKQ2G1hER0wp",
-	"mg2xr1xIQn+XlwkTRrHhLIMgD82y0dC/ALDPBfRrcJYibRRjZphKSyzhhWQiZTaUlh1kGRszUN0Tmg1p",
-	"biZSYdcHVH6oWgybJFUxKSfYnoC/dau+wF3eWTnLSXO9KpUz7EJkmoki2YQmQukzzDcOSeMSWSR1qrgX",
-	"O4LTL4frO3ck5jCDnAGeUyLQq8yUHfiMoOBPFjJXJJGzBRp0uK4swTICOXIEF1NEB0LQKfYr0ISnffKi",
-	"gxqfE7/CmGhDFzqCbUCq8gISp31CdNDgqbKCvUI21xGB9iLub4lylo5cCI1VvAeC+6wNjc2oLCBkXLB9",
-	"zMvOjd0O7Bn6K7kUfN/0imvniadjyiE1tuleYFpySZMry70yx0dWVFhu0fkq9K8zfrtK9IN4btforCAa",
-	"UZ2JLdOIklEVBD6k5gHkb6sWLvXx31A1vFM+XNT2WMlY2xnp5rHqddbXWb0yqA14v7G8N+J8nd3e4aEa",
-	"9+t64f3VG/9kMxvs9rxU2cnKUPm1MXMFNuxAwQ2l/HtScisb2oWi+/Xh+8ai7z0X/FzhPlq7AGhVbHs4",
-	"hKtV/A42Ohj85b9+Ozr4luztH3z49Nfo5Gilt6yRbNUUb/L+J+J/ttroAtx4rsa+a/XgZR89owk7JxB/",
-	"mIZOP3xYuCfWcPjRg399+HQcnaC5JrjD/yL/FX714dPJyl2upLX/DipHo8WFMXWDVLdqZkxDneQZY+rA",
-	"JTh6BxKGw/ms13OMp/RS8qPiJy4FNm/YrLBy4y497myKK/ZdL7PfuFfH/Sf1rJ1lsnk5BKnNMGVWzfBn",
-	"1fBMrvRwxtRwzthVdR0yx6i/ll2UxXd2GHZW3Oxu037Xb2i3SS8tzc2a/tVbSCcqTqqUWHQ+s4qqlmp9",
-	"49R9uDFrXsslF0/Y0qA1wbQO3e46wqtcPpG2ms81NLitHKbizrZMXwppS0uBeiDMuHrCNQmKF2xTr/6u",
-	"6dOG0U/rUK+g63xYQ6z/pIGQbUWhbkQ6Vrta7410rFhaPeK6itOtSFrBzgZc7EQbH5hYl4ULGx6RApPh",
-	"sE5u5AphEvZxxhQHHUdC/HsuuFlgAUj7wIFimUVhkjGqQB6CDGpuFlFRz5LaXRAfC4n4FDQpdAJJ1LPj",
-	"DcsJ/TduhqGfoTFUstjpLlT6Yk33pdCXm3mQiW9rY9W9E6qVEthOadADFmc2XOrnLqjsajXKxTCo/bdJ",
-	"NaA3Sl5mbNrAob9/Rr49ffJXS53sEyRlhvJMLzfExB8axXWsmtscPGtV5AWYcMAL4XJ/0Heyfvnyss9K",
-	"U3s9oQ11HQManIaQrzRsqRFVgsGyU8xwkzUPil80WD/eviTOZ2RVVctuoAcnnu3qBCGX9oQTR11lr994",
-	"ZtLURNawset62Anbfohn/gUwL7YEs26pk+6klXItc2vrMhD049AxsJYpw84j9OMwzTGTYJhSLFi2xmtc",
-	"DKtlxWs/bjFmaz6RAx09dDblZuX/PnQp555z2k0BkdWrLE+rvJuGTTWdW9P9NMPb1krREnYEJHldYcqb",
-	"6ij2GSsqW7QKWsWkW/U23AXi10mahvzHiDiju7Y6MKRB1hML6cG/PvyGdtfhh0/H0TcnzVayNYnCKiIQ",
-	"8NzTo0YdJUD3sMVP2P/9dG3MrzQJWtVCPiACm83cRB82mnnb7u0NhKTWVDrsrQTdlC4ZqjUW8rkYH9Ax",
-	"I+71/uoggVYCUZKEpUV1oukuVJOCp96XalJuZjchtbfCfneFeVvy4A582Ig93ypmrs/Ud4Cp6/Rtr3l4",
-	"vgA/VhN/fPtFZek17+BaXrG3rojCEr2C6gdLYGFV74ZWab5QwnDCl9T/J0ere3PaqZrI0FsX2l5PtB3S",
-	"dMoFWr+LvxMpVcoFxRu95mzedndexw9GHtHECkZ281GPWXUH/ppA86CEKjZ0hSF6UQ8m5NoUyb1JxgW3",
-	"UFY+0w45FxtE3Te+X49KX0Wcl1zWVVHNjsF2XOw5WGNQ7rnSssiXUA/mb4KA5ZGCg1swRA5XChqK0TSe",
-	"WdiPqqUPqmt9iY3NHAZjy6uIFF07jw9PTuIzh92JFNg3DWLbJwwCBTAKHhvXKG365Puyvxo5xie5rs+3",
-	"53p2EiOJb0AK0SPsI53O7NX1To5OTg9PntREXUgwPv18iH+0yLnvXDzmMpJbCmXW78zlB8LW2A2iycaO",
-	"xVXJTG6BTZBRXcxyZe9GUzjcZGGK7/sm0FHwHZYGDeJeg2DX4dSKQxEpIl6LkNgbNPlWDEM6Niizj897",
-	"20+lXbIzsocG99rywXzny9VHPb+B5q4r0ylVi9XVyIEMOp9GdX3V/ZVDNl6pZQStHMlVvMJTqgciLVuJ",
-	"8GnNEsXMWp6koHJQpY0Q1srCiN6yBlevmCIowdV4iMUItWWf/GdzZkEwxxL8/ozB5GZCBcQ0YTGq2emc",
-	"cK1zpiOiJfb5qlWncjHWE6YYuVyQKdeGXjFsuSUz77zZq1UP28eeW1zMIFKKQrT2lCkGQfiuYtreclUn",
-	"jM5eLTlgHaa6vNB0OblmqklQbYjyrYFmcK0dMKdnUmjWVKTenmF5HQ0RhTOQgnnDbV1gbSwX8O7qq5VX",
-	"4l7tN+ZBLAFC++F1CGQhJH/HqGqUKeqdhMMtVwar7NYvoOlQg9C1O4vM22kknt2DZmo3ZSiK+NUGJxtU",
-	"2bvzdsk+ZXSVJ+zh1OH1Eb8uBd8f3LY2VXu5d10nf7tIrXbeEernJ8tRlXPFDXstsgXK/Rvdej12oWhj",
-	"UPJCvIf6ntrOegc2McDHezKH4RZ246TvwPiNLmhpkf/ATkjLx3xJURReaV5LMqmtmLim4HoLTVrQCjNs",
-	"9TMVT6yBTPeZd+pvcktnv7vKh1YMvXo/HbdR0IdLtGkFgBWEDt40WtCd0na5brQxUmrMRArVfckzKH1K",
-	"LiEbU2FBRjJW1MosoEV+Z385icjToipRLYDwydHNUWwJIzY00nbhS0PkO1YJxldcidvwRYggOJ2vVZdl",
-	"rZJTlcExJxWzXNeaoq3wReeZrEw6qwO5g+Tg4jpgcQd8zpPxe2J1xUZ2kmHmsKyGFbtmRDfFkq0AaUta",
-	"3sG5lwOu5MwZGiSmC4941twgF6u55IqbxYWdF49f0txMTpZRDzXBijKqyd7ff30XkRfp84unWAH+26Nv",
-	"/tMZAN68vnhHDq+PD+2Ah1jIm1ihSEOZasIFKGQ+bdtVFwfNG9LZJzLDXrygMmpnX+WK2JM/DzL5Ncl1",
-	"Ues7MKwMRNMwZsIWZM4UK8qBkxc0mRALgkhTMq6NLl8h3BDBGJSrtseZyXlgWnoWGHLOPqF6i0aAPOXm",
-	"DLsn994yiouAbyFBKPMZgJjfvld4JSJS9ViATTehhmZynLMzENF7Zz3Ha+DwvOOVFI/BCY5yaH9I6Jyq",
-	"VJO9hnGxwbouRn2bC3KZZ1eu8zqWrlRu9VyR3+WlJnuB10RHpHXlUeWS3HETbmDmkIjqM/THnPWQL1do",
-	"PK6hUhu1eS/VEcOTrw5XOXc7dssZLo/ZcPbYQdolfVZYU3mj+/1qQkZ1ceEPlbUtvVVcEjC9yFVahy1A",
-	"TYAVQyku7G9ZedqvqKBjBn2u8ZTD+9oEPBVDMAr35b4je8Gg+/3C1PReZb2zXpU+1LVXZ89qfDT6E9f+",
-	"xLU/ce0GuBZIFcjzP3+GcOSRxJxPYWhiyjLKvdnpvGwwoJdCa+B3XyPmlx8vyKD3RrEZVb4+oyK/SnU1",
-	"6JX3r8+W8t81ugxUDorFFIrDDEQDxEQlODE5yxgUKAP/hL2Z/kAMxDMpri1vlkL3sesKWIC1oFdsCBZh",
-	"iOPW54SnGurOvH//8vn1X8+hGo02dDrDr61k8/jx42+tzPL+3TOsU2YFS/z5n//85z8PXr06eP7cF9nB",
-	"njeoDBUx6mFTGxdT/ZfftRQklUk+ZcKc+/jygUDvCUoiABRyNMJmxq5uTy5SpkiMsesxVOhZbq5D9uLq",
-	"pcfRQJRfYaORGEvugBr3MWFwm2eOBOHw8Hul/Y8duWwXBL6bn2GtM4ijWxBUFshenPEpN9B7Br6xfwXa",
-	"RLxvjzTeK9X3iPB0PyZS2e3BOcOdxv4JzUXCYoAmLhIF7kqaEb0QSX8gQOakQs8tkp0cHbsOIj+7liwx",
-	"Fsx78Y6OYydjCpkrTeKXKZvOpGEiWRz8xBZxn7x5+u7Zj3CFADoDMWVqbIHLWBSFbkePv/1mvzbM6ADa",
-	"LMURJHdTxVKijZJinC3wpW+Pj4/OCCVzRq+IoWOi82QyEFST+NfDQe/xoBcTwa6ZIuB3ZXq/T95jy5yC",
-	"PxxAQSuEXbgbxUbYTYfiZ8M+GhB8gSORX97/PBDJhCqaGKag5ZDLY3j/7vuD/4yg0UsQhQCocinTReSm",
-	"xGYvE0ZTe67Sru6bU/IT/47snT4+3vfIBqWZ7BtwG+RpvdwWNuiRghFfXWsvfjrjz+CBvvsu3u+Tp0U9",
-	"roHAglyPtB9nL6zIFbmuJ9DBZJ9oZjGyVpS6KHgFu4SjK/QOrioFvnx9qT751fmT+HKhK64BL1la8mtf",
-	"hWkg9uKy+qHVU+OouQgiVkAMam5N5BwqBkwW+wVhqxTcgvVONyuzRbqrbGVsZAgMLUeO1tipEX/I6dEp",
-	"nkOqKKwtKL5FPT90QS/B+ThvMiMWzQeijrgWNIhiJldC29Mtj2vjOme+Ihmp1TkDq1RzpTCyqkSYq0Fp",
-	"h/KnDySEmzMyYhb14RZwsD2gzPbggPFoEldjUWLEjPe+3Q9E0bv1VforcU1S6ImlqckV5ExKRXQm595v",
-	"X/Y1eqTJpcxFqiOr3y4CvdXTvSdHj3HRlMSe0ejDSpMnny4F5LDSmmmPi4Fw/Zn2z5t7tnkIqfwIHK+1",
-	"rVR/IH7BNlFhj6izSo8oYPwpy+jinFA0H9ifOUMEwzOgUzYQS+Tad6hCmzCh7vKwURvq7RlPmPPWO3nm",
-	"9YwJ8oOlZhAqRn62TySMXD/uHwUJVCDX/Pf/8/+TJmnGUrjA4nzWO+of49tyxgSd8d5Z73H/qP8Ync1Y",
-	"P/awP2dZdgBE/fD3+ZXu/+4SMMcYdlLc6Usr4f3AzN9//ekCo2Ig5ABGOTk68nKaC2aqd81Dg8SETVdm",
-	"MML4IP7V/e7AC35ll+QntiAXzDjW9+T4r1a+DExIvbPfPgTBP9gdIL/MeEKu2MKJdddM8dGiakTqRT1D",
-	"xxqiCHIz6X2wox5iEOW/ug7lR3jkNo/FzdBwMO9na+xeSdgm1ySfBbssNqLdXi0PWXRu1Qr5XGDi5D3s",
-	"1k6/AHXiydHjtmGKdR36dM11DyihwvWWK1ra7VXoo6Ns+12HaIXaGT9wyk/rYVoxtZA5NGp92AnNDtu8",
-	"s/KRw5+tONv7HK188Blay9d48j0yyAvLH+F5UBf/yBkklDhatexyKO90Vbjkh1uEmeIowYnRSEFAJZCj",
-	"UN/to/IIUtvW4FSaqn9b1rc/fK5Am731VoU7JEABBH1wtcKavVCOBVohWwe9Jh9pgtGDkWvraJnHFWMz",
-	"jZKnFdDJhOpJn1xIFG+A0YH8MBBCkhprs7qCi2TyXFdadT+jCzKXeZaSS1Y+gnNbARoZqyW6A4Fc0c7s",
-	"ApCdKM01mVA1zZjWZ67rZBGTbLmp1SmQeVZxCA1HxdX3ijTl72S62D1oOV/t56pzysenVCH7ePfTWxH4",
-	"AiNCG+AbF5f2i+aqeAWx1fYZVZqA0MkLmclCQR+TBFKGWedWHW1bjXvsEJ75HPW8Jrvq+eI5t+S7Q7W3",
-	"bGy1I1WrtrxnRWo8GwK9fsGGJxK234p+y1T98BOd8WER0/vZpYkx0xAy+MKVQob7dxqyBh2h6sJylOCJ",
-	"b0rqpHrFsH+exRp48lFxhVAx2vUQf0Ksgg5pMZA2b+XNEK/6S8iDKTRV5KmA8GlTISLsCNu787sEmlC5",
-	"yQ5q2Sa9dGz2FjhRE5Zail1uYWv8u2tc+oGZtQ+/JseAEGE1jlKGqOBOr05LN5IoPGrmKTcHZUJIu8Rl",
-	"H3xx/W8jcrUMSV3mYDnQipSEjoEwi+zGI9UTL3Y3YO3IthxupOS0+eg74tjaBjNy86FuVXou0GK1+Ize",
-	"TMS1nTOCwIHaJDmHc7eKzvaZgGuXDgaIbWoUpJG/6IZG8eBnAw6On+UIWLfrb94nTwsb/xGZTxgE2kHr",
-	"BIMOI3xrTjVB0zlaLY6OviX/83+c9E/2++RpRQpY6r4OGujCpVu4PQ/ElIvcML1/BjIy197y7vwMLa3h",
-	"wQr4ot2VUl1b/3gfDfkmaB3vbW9n5PToaCCWsmci+33rAiJyevJt2Es+Ik+OHg9Eq7nO/n5Ua83epAng",
-	"Bb5zDvnb0AKqGccWusKxPh7M5/MDi8cHucqYSGSKccLbDb6GgnHUKp1h7w5w3cDdAJKe4gvdCArw8B1N",
-	"i4VEvdOTb9d8752Ur6hYuHf12kYaePl90Il+E5ICL18AdLi6Vh2mHi9F1lC8APv9Zgtg1VvdSkMOSFxm",
-	"a/3NR4/EHiNdCliMFiVISkAHS1w+aqmKlfPtw1ZfAxcAKbwU9aw48JFUN9MfiOo6KplYfjG1L4vxiWBz",
-	"MqNcnROnewRD25XMpbrSoC2hR26mmGbCoHcP6I8lR8pR05Bu2rOC6moYk1ea0ElBS+tLX85Q9OsvhEfn",
-	"R61pvHvOv3Ip0wWRys5BNfnx3bs35DuqebLvD7qiGHJxTmII5YnJlC6IoErJOQzko1gw0AeoaGB64doT",
-	"0keOhn7z11NLQ5/0j/f75HtLFBxFsOsoiO7HGUuMPkfLNtcDYS93ZqBxj+wTy3GdoOg8R+hLEa7L/jXN",
-	"cob1K7UdV065sS+HK3jcP94/Hwh7KThEoRc6fnFeTuKSuz2BJ6lk2E3IMi5gF3wspAJLzEAE4QURmU+o",
-	"AXrjtVvko0AIIhd9UPXPVI/pZP+MUDEQoSvfbimuk2sPAM9oMmEHz6QwSmZnRMgDsDvFkaN7YVRDfyCA",
-	"JdU5FdmjwQlPudbgqQzOKSrTRKUiU5pZ+m7pqweuAfBqCLmf2kfsTQL1hfeoGrNzFxkxDGhFDHWfNJza",
-	"fuT4aMgwSxzw7LSa2GpXPld2WUBG7ISehkR1gjAQPvM1R+d9RNBD78ULqZxsgXyjOfPWgpdgxWL9chBb",
-	"7LfH5RoRnZZZPdlTbAY2KjKiPMsV0xGZYSSvBWKMkoUv0lQxrc+rHsF9kBXaPXtkb/lxu9iVssNLrfNb",
-	"FR0qmeE7lhxqY68rOOxyXy77uElpqAJTzdxRQeJVdg942D8LU20t0ezQNlvSq6bt11HirAhByc0Esm6c",
-	"D5fyzBJuKjySugehwjEgurfl04HwiOsfwUZty1HnLo992wP/RV5YkmpP7Ndffz14Wi65wcYZA1+1qlg2",
-	"/dugNzudD3oxVisvXRLhtr2mUjLlkiUMBPKEc9eCAsfhhmAchdHhLknA63HD5c3VNejPX5k8e+GyF/Y8",
-	"b62qaO3iLJbg77aUPXPPfClWsiIyc0cmsluwuhW5g+sRF7yBMvVmuVpXtiDuKglUbbZyuBTAxl0gC9fQ",
-	"0QWivptXpIwedtu2mje4/lou2UhCXOd6i+myjW28FFe7j/k4VaxfFIbIt63GPTSEhx6SpxvBYrWdzh3B",
-	"7n01SzHtTZY6fwF7KheQMhUU7t9vM915utTt8cZ4ZyieOfJhkX7oR5r4+oIuOo3sXRg2I1wYiYFS3xwc",
-	"n5A5Y1c6Ij8wQ17aX04Pvgm/u7CgyFJycvCYpNCEtIhlJPkMOpLyjwQbce/3W/zSeFEbE9DA7/4TW/QQ",
-	"lnYvlOLq7sel7U6mw4v9RTuml9M3ahjyJrNqlsORRvivMurDT0XTnM9d0VkFxN0y8WnzbOIqH45XcxWl",
-	"Ardm1zWs480M+xndwJMJYZmYtVy9V5R+tiUmI0gD2ICKQHbBAazlL9sxJpjvbjXRLxcsG+mDSzXzoEn2",
-	"wEQY5H3sdxGNMjA/oBW1eglgRXsK9sYzyNI4TPR1jNmKhVWTkmcX/yAjnrGIxOWofftoVO/y7cpGZmBJ",
-	"1CxjiRmIPZ9tgzIhBNqjaErJTGrIzT8nLjentDhaQFjsR5jTUNiLyyhMlHGoRV7DpwwtR9ooRqcs7ZOX",
-	"VkWUWT4VLgtlIiF20+U32pUH24kx5i0qAqQg5eeMxDyNSIHcEamG1Fc/h51ZI9egKyK+QONQClejMXMf",
-	"NMoX8HfRfwQ+zV2eg6h8gpGphnEyPuYYwT+U10wpnjL3Y9wfiGcsy1yM8yUbu9R2Ev8tjkj8F/vPgf3n",
-	"/4gje3b0EpskJVQpbo8UPQFwaDPFRvxj4VF8FAfV+QZCz+zd6AljBkKotEtH0Jjys0e1y85gWRasRhej",
-	"+dwSAR4DyLCwlySV/dGq/mIg3HUpNpXXzqiMq+qTp96GCNdwMKcLkuQuWT6RQjCISwiWjNcFaS8ZGMDR",
-	"UGyvXhSdcYPm7MsK8YsSrb4UnThkTTfWXpfKm961PlxcQKES36aaVczmNK2o58lkdYwmdoOkxyo9Ic0J",
-	"E6aoS2IjSs4xl0gw/NuR06YmNx3KXkCd70ffKxfQptwFbKldv4sRJmKLobGnn85nWmTXWSLhyWncJ3BT",
-	"GSSGTVhypUMSSfaQU2BxD8SHR85CETV3XSBzqDNazQ/39eLtPZ0TF8ZJM3TbkdOTk7Bfkcotx8Sw67iL",
-	"XhP/hU+5h0Sv/TLdVJfUMVg9ZNtpsnd69G1hGwWzRpbtO79hmCTojwo8ygPhZAopEtYeU/0irMb7ENXX",
-	"YoH3o8GW5/Nvq8RCKwRwH9qzqGa7AqgtK1YVErAkrR5+CttMdiq6IXjePgdo0yvKsttflsYrSFhsu40+",
-	"r1R8a01Bbx7F2woKh0ZRgdqCxqbid7e2Vk7luRP57//3/ytprP2ARdjhz0K4j8FRFxfifUz2XGos8gJX",
-	"q8ol0oqBgC4OkLvOs4yNaUasFIxSNRJ+Ky9jN0EXUADaW5bJOcbh6D55Ja+BKcmAYQ5EA5uEait0RhP4",
-	"oDF/1b5qdTJXmMrPD/UovGLADRr1MRgpMVI1MZV3xf3dgLFsbMrYEt3Lxd61GWN9ihMUSbDX8gXZNl5Z",
-	"KApJEKEQYWMBKeMjliwSKFnYxTOcb+YAaxy1Wjl89QbUccNaQmBZcAiDdZK41TMTxq+ZPq8//UgTzMHB",
-	"8TShmZYwhBcrqw/jkJFzOaEcCEG8zhvlnSOY1e4r6xDD6NQtDA0r6J8aiOdYatQvNayYQHKRMa1JzEWS",
-	"5SkburKkf4OaD0ByanUPfB2Cqjq/EAkI0Oioh/IVoNCPJUR7bWEvqt7Rg7cZfV8tm2XPmH3EeCxIlfOR",
-	"ZajO1axMzbajmgc5IqGLOnL9WYZK5iKNoJPK8HhYtFYZ2i+Kr+lU5sIMZwwiL92XUy6GIb65H06aBzlp",
-	"GuSkbZDHzYM8bhrkccMgRhqa+accTD4Y89S9mI8cgD1FkvUQLUir+C9SGEeMei2O94CkOoSoFskFCtvm",
-	"c79hzEX3cgprui/nUlnalC7IJavHC0TOLBlwB2e4BGOl18srVeq4BW3L0jQxsjXWgalrqBG7+yiTXQfC",
-	"hHRqbVtd2LPqdu10IV7dxFQHrKjCsxwD2L2xrlqicecGu4aSiE0Wu1qhyBarnXuqw2T344sXMBYkKLfJ",
-	"W0ZCJb0gCMRRTcUYcBEdFeHtyGJcdoPrBjkQ2A4finiHBQ+LjuijslUZFqFzw0AovzREcc1QLrC3B43L",
-	"TFgfaq8w4zlNCtkedk+DFf52/KEfsj8sEKZYwmcgNWEJBuijZo8UQpnL7aJND9CCAC61G99CkH6o9rdw",
-	"jfdjgquc0ldqhatXgF0ywYEUTau43Ii9jZrT4ad6lFtnJYOfGQUGSIycXmpjIX0vdsKdqzK3j/JSVZ+w",
-	"sj3rE5AcmosTkKfCIQ287oPHrKBXj+DjKO67acEIvn9m1SAurlDKw96FS7iFgsvNcKtiglhVLMFJSjun",
-	"7yuAAqcFQgoniiwKzf+QBNFC3dtsrbUTuxNG3mb/WIrcfBBGj9UMFwONVmPpOmbXhsDU3YQd1eybwPNi",
-	"zBUDj1NaVCa0NCCsQuoewAxFpegCOXDJGpcLLlvUBgXurBPbC/l9GZ9Rf9khPt9udFRVTr2HGKkvF79W",
-	"ELwiWqqy+u6gqSXG6Eqft6f3vp9lkoKQCyYAOSrqcsoRCH1XXGAlVme2olDNcwyyHvldXroWlK7EOjfn",
-	"WCCgNJ+dHJ2U9SXtC3tFveAzEqzx8BNPP8f7kXMBoMfc1UvPhQXsgYh/ePFu+Z2iPDdFg2cuNGIqZMoC",
-	"ptMU0RstYzDqFZsZl2YDxabRoFa2hbRLZSLF9p1UlLWOrOjt6mfbh/rkpStaO+WWdV8ucMiinKgLlYDF",
-	"wENkL35z+uvw5as3r9++G756+n8Ov/vnuxcXcUSeHJ+QV/w7O4aDtHNyevyYXLKFFFBuPsLkTJzEDWdv",
-	"Cio0+PJ+mMUsZFFaOGU0zbhgaA6iUPqU5HD1REMUoU/+9UcWF9bQs6qiGAQEFGbCIuAp1B7PCcX6xwNx",
-	"uYA6+ClUXVZXEXn29ufvCSyIgYYlUvJHLu3pJWBJ87WVEzmdUh3hj9pqYMFLipW5xX3yWrl4gbiahihS",
-	"yLDFihKAO9jjhVAYKwILvaugWWwJzaj2F0hH1gQ5i44I6ms6Iq5FGixK5Fl2Ti4zKq5gUCT6+orPZq6M",
-	"sa+QlQ4E7ADZD9phLxfOSyCYGx6gdyACNT6sfKvjIPzPvvns4h9OqSdASXSLpXYgqgF9YDCH/jwRGdEp",
-	"zxbug+VAQzkaXnJlJhGm40ZkNpH2vIo2oQPhQkuG1chAmg2xRE3kqwQPXSVKyET235V1oSO7VfwyoZoN",
-	"tcnTRYR9ACASBmzrEHPHNXHNyT0KqDwrmtcQO0PGDhAAB+Lpm5dkD4xiltUomkCQDDIOB7VgTZdTysUj",
-	"jWPtQyBMCem1flsDIXNT2Mh8xwTsLBAULGEfaWKwICGU+8OxhKyM1ScvBboXBgLIL3UACIM7pCtcAfZu",
-	"SIbKCmwWaxJiwjySPm5nI+gawWBDTKqHs4NsFTtI6mdJMiyhZ0BT+eU5oIeHT4pykcNmSwWumIXUgXBr",
-	"gPrd2pXaBjqNwzWtrUjvh5Wg9/UpnDKEkw0EXvZSIXA2MsXWgEbFU5my+IzEWHQxJtwSWoPAl2ss2WDH",
-	"RS4ShxAfkz2pLGrE+9D0nV4xcQ4ltO0QxVAWo/EIdWT3jLBmXytTP+0ME3e3YDqz9HfONSOXi4Gozeps",
-	"UO69R1UT7bl3ZcWuarMm7CPXoFEWrFhki/5A4IHxFJNNM2/ocWftfE8A7DnUdYhz4QpBY1zqZT6dWVAi",
-	"rpxyfyBiauSUJ+hXO3NsDiHYzjWiPNOlEwB4IrIWrDXNNVAcw8R5eQQDMZYS3tckoyIFN9IlVtv3Fe+L",
-	"KXyB/ZIWAuoBGRyIvUaGf+i6Muz3SZyqxVDlwjkGfQiAJRi4QpwOxYM5VOssqnq6BoeRu2yoGQAAVxxb",
-	"BLtDxIXhCjZpDwJSwArJpmzBUumn5UgEdM/Q+aUrZsGNhVcts2vLH8aUi4HwIW922LNCAgGkhcIp4Ogk",
-	"KdfQrBTiLjAUMyj2gc+4VOpoIOD+ALmXS3r78ih+JrAv+BBuHwWBIYraUh7AfuchGoii1ilezH5QLaOa",
-	"t9xkCXwJ79zYBhg12b5BXi3EWO+KZWjGbPNbFF3y2xTOsvN8yYYbW741Oxss0ao4GQo9wrXZhPbJOEXx",
-	"BZKlovnmBtM5pGie0bUJrHd6bS2FBwRis6E69c5mJ0ah0V9yQWH+Bs/DKq3yZGdaJULo3+Vlm0r5u7y0",
-	"YinLl0yxoXm18b1Hmrx/+3N/ZU7/LnXNam+smqYJaaFWsSubZQU6pVchP0S9jwez0/mBjy44uITLhauo",
-	"qpuHn/CPWrxj3XHk6ZuQrr5c4Lj0zRZOj04jL0RhAwMvDgGXXLaf/MDMtuQFXnv5vHerjr11IGvnttXO",
-	"639aRPMjcDZo3k3g0HHnjkG3Xv1r0OGMWpR+Lte7AqqCFBGEhZQAIgRIixiIUopSzn9mRcym+AjPwayK",
-	"5ORpK6TLOTk+t2M6mRd16UL/2o8CZXAg9lB09fEQoOQW8jFWO5u7akSwAWzrsjKwyDJRH1lUhhD52lNe",
-	"rvBKYAzHgJ8iMmVa0zFUB3IRQ+CIK2KMUhlED7XFbiAoYuHEG2BLtPswj9tHQNj1Ro71p6EVBG7DXYa/",
-	"i7odxPklNk15geu4WwrwDqFaB4k9Dvk6Eb9oftRZceVl+djXER7UJCVdY7fgB5uTppi2kLRunEtxZ2/x",
-	"vduNdSlm667+cU8pYCWYtwWT4OVzVs0Aa1R8/FgPNf6hWOD9BD+U5/NvnH/kgh+qXfYKKMT2CMQRnBYo",
-	"XKLQh5+Kv+8vHKIlduEGSPEgAhdW36mLXcAisu1hC1U60ha4EB7X7ZPkNi2ljBD8cjLEpGDtVHtlgEKI",
-	"QLdaE2VX+HC7jv+Aad+D1/+Lhs8uuo+mZCt0dXv6G6h9UcvrwLW23WWdlKXBv4pyKUu76qyagk9vWDUl",
-	"TNmsFF5xdQGlgD6zQrB0yERRRwX8qVBZ3JVZSf+shnIH6SyvPEC8cij09aqsBTR/FVVU4L7upIJKFUR2",
-	"VkZliRTtNkHjnpTnsr6k21WbDl08uFKHrp7/Q1Wkq6u8H226dlL/tio1bB9ie+15ECOr2nULFLZJVYef",
-	"4I8Hp0bfFC++Ll26Sk/adOmlM7sjrvH1atU1Or5Sq/a4dKsa9U5R43bV6rp0cQ+69ZcPqt3x9ABy3dr1",
-	"hnzgEOLODrhY0XvAPvVSPECl4lYLu+Ou16js7g/xnmRVBxmPdLmSh0DYOkRhd7QPthY7Lu+eirG7s7l1",
-	"qXeZNC6BURQUXxRs7ptbZlwbBnkS/kmIKRaSvH/7s2/JKefibkPFNnBRFcuGKNWpY64riWg3lXzlnvl6",
-	"LS+3UB3DBbBuwuB/4lDEoqMD8jVrArxamOetCiEPMiDAAfGuLBkP24Jxn5aLP4MAHKytRVQPPxUW3Ydo",
-	"mPjTILG+QeL2DRF/GiCa3CC3bYH4AiwP92hx+AotDWhw3tTUUCm80Skrv648+aX0b9hIWA232C2yKja2",
-	"QBOt3Zx+jNy9TUpP9TCp5211rjTVz+zzDUX7nlHNrCLIoALvNSOaUZVMfJdPO2Nbatoflfmn9OPPTIzN",
-	"pHd2fHQU9aZcFJ/vtl9feC+rbTsVkL6v0nCyhi0eBavfr5Law40/VNk9XOPGEvyKVq5LQ6e3e500nXKx",
-	"RGJh5npufsedNpHWw081TbyzOH/t3psQa/2Te/1T736qNa19YJtCdri7l2lvpUR0MzS6Q7moSug2k44e",
-	"DkB0CipVoOiWV7ZDrEOsNL6+NPPKPf9v5SrZjKe64u0PgrVCxf5KMXkwCVeqpd4msdkMCg8/4R/LppIq",
-	"UL6FoMRlsOytY5GwqgsWjnW1Hak7of498EvcSVHKFpty1IrZ7nEvnJj9W7yrqP2gfpdcQINtBXVugjpT",
-	"5TILObmuxrsLvbEanzdQp6dpugsouE8IeJqmxfVDBNRWl+/xLDeJnHZEmMc614ZyAYHPac6G2C39b8+f",
-	"vnsRg+ML6gfBIFYLmkt1BWHKgtDZTEGFG6YnfObq+Dw+IFINxDcH0JyaBKOjE4qMaJZpkubM92W3M0HQ",
-	"pMO+BTOFfc5ZMVkKxZxwEbtpP7FtWwm/jK8iqt5vpjOYfgcR9CnThmOfkYholhipIsKms0wumIqIgqqe",
-	"QZg9zxRo9JGHH5YOHw+x3fkQky4af3IVxzA0v/j5m/Y3v1l+88+w/dsM23/t6dHX6zTefYR9rZnYjccL",
-	"0HFtm9nz4J325AKJVrNub3RbHkEjI2reb4qFl+7UjIaQu7M0Ak97d9/eoWBR9+N1Lxj1XgBner/NC19I",
-	"KB1NWT0/iMnUSkWXwMdeXHz/lLz8+W3IXeD4oMgz09p+tm9BIUuuLQgU1VoGInxr78WrN8cRefHqzQn8",
-	"ewr/PsGiN8CmLFSekxfP359gWndd+jkfiBfP39sxnr9/fPDi+ftv4LlRrqBiEkvzpFygURTE53Pyj9c/",
-	"H8OD1zLLhWFMwde/vHlxfPDLmxePo4H44ald2ut3Px4fvH734+OIXDx/ge8I6AX7y7uf8GMuroSci/0+",
-	"iT0egriTMsWvWXoW7CQaiOryo8oCooZ1W+Lult1eLs7hyIM1tuLy7idSwp/Nv3uoBAbYVbu1zqudQAOS",
-	"UFNjDj+5vx5c7MTWoP9lBU9Q4el7ZwxFhai32umLI7ttpt3msHbL/OLa58ri5Jq56MpYihKLbjWYYjdI",
-	"ccteAy/X3UM4xZcMnqv8FI5KSOVNI7TBGNTtwFhiA5Wirm0Wre9RPguK7dIEaDnW40HD2o9viV5ow6Zk",
-	"b5arGVSgLuucx/tRtcvXfCIHYkKvGVpmxoqxlBhJ3PMoVv74Fm1TECwOX01YlpK92P/pGE/kTEYzprQU",
-	"NBuIEbcPijzL9s9cZyGykLkiiZwtin6BIcekWDu3Yntypcu50YSn/YH4gV87G63v+oyV+qGAe1HD2hSB",
-	"O490aS2jJnbtFOoWNGzWii1auemTCwiQYJpcljsCKxXZi/+Io1ph731nMpi6TE9/NAMR7G5b21x4ZV+F",
-	"fa7aS6DDRrfU6nWn/QPIrtoHkK7uAQPxVJDl6vJRoRIXGFUcNpbsjiAZA0t/FhAI7Sn+NOXdoinvTUiM",
-	"H6I5b+3ILkAPuABEDmzCeBtxXm0GvgBb17bIvXAvvWWjjti43WewVInB2sv9Dl8rKn+0xgZWSMsGQYL4",
-	"3gW+1taP19GXPcuI96Eyv/02s/CwB0XS9yuM/5xcSjPBbhL00pKuNqjAge8vDSfAxp2ZKKsttXdtpqxw",
-	"66qI+4wmE3bwTAqjZLZK1oWH/bN3r5JhRqpl7UhPZlWy6IXZaj+CFZGLbyo1Lx6kLS1Y4o7jFpdGTnsP",
-	"orZn+2U2aCeHn6puoE5j1QtFda5YVDYWhZZDFjWrtUWBL6HUZjHISW32Pmli3zSUZ7oU3FDk9MwFpTYm",
-	"Emx+OOe+5ZWZMK4KvcDrCuI8UA1QMtF0oQciRlLnlBlYJldkxqxUj2H0+E5EuKUni4hkUoOy4DYAk4Ko",
-	"6TtGQVuBgSjmomELc5Ckiib+lupo4tz9aTj2SDEG0tYZVPT2PrNHdsl+U8BioTgbLCJmGR/zS55xsxjK",
-	"a6YUT5l/wlI8aCuJo5B4IrUZpsxeif0qjgYi1txYhS7W+Yypa66lAsnaD18Wg4sCpdgO5r3f7kklMxaj",
-	"qEsHolaMCZ4P6sqRd1amdHKcyqH1E6CdJnvVNdslk3LJ0UC4DjhaCqcPl0fjwjoYVZZRinQfbx0EWxL/",
-	"htf+IfZwoYumUv2BuMDWRmVsCjbhY070BoEawM2ps0x70NLQIAdkWZDdw3Rs192tKI4bYY9OrhMK0SGg",
-	"J9rxfeMgaINg1biFPiPcNazLuLjCLmJEzl3YUhAsU6g3vuMRyBEDkVDDxlItfJU/j3k6gtY1GuMW7Iqo",
-	"jshE5kpXIh20D3XQEbipLEbqaCCWrCA6KndMKht2BSZdk0Sap9yAFyaLyHzCk4lr+Q3mg4EokQtleeyI",
-	"F5ExxYFJPMiPjh4nlkfDX6wPdxpbFVmYssWDw0PXW6lPrOTksVOHTbJqXdXwhT6x9KzReH4O8hd0e8JW",
-	"Sr4RmYVn15/K7l5W4cHPDAaIJnXETngzprmRFR6muw8jPEy8VHG6YnXpEjkazWXv5C6sZTV/DprL9Cpr",
-	"mWsds76prAD1nZrKyEWeTCzddSeQUGjdieBsqRNz514sNBj/DMxFtSY4lvOhutAArT8wU4XVzQPSg/d3",
-	"H4++nhdiPdFoU0QMNrZObsLucP52nQwV7WyXmQl3BwjdCZQhwnUa9bcQnQ+tbHngEuzPPt0cohqDTFDX",
-	"0HYvgShbmBqrJNdLuJYgyNzKHwdXbMHF+AyDS8LjgJAV8B3YBaIQGwqohIsiA9USpbJH+Z4GuqTJhVGM",
-	"mYF4LkGeCFfIxXg/4LjVlZKMGqZA1Ncu8t++U+cZxEjZRKhe0Sv2hjEV5LrfgiJZTPBnBYv7qbl5xZbZ",
-	"dwCrAfYVIUBVLOlOku7GbcOnLOOCtbrzXhR4AlbvqNRvdLRctTYKu8AA5y/C7FCgGSkpjNVurF4Ybhrq",
-	"1JCdSEOoZfmdYYJN/XzXl45Oj05XSxHv/DHeoomxmKPFXe03/AUb816U/WhBb53Q2YwJvB9a9Upx4eww",
-	"KmXq9gQgj0QF0LciiosNCvBjR6kSodeoGi2FXmDwdI3l1l7bYr1fh8+22E6nx7Y1V2L9dIsrLtKI1KxS",
-	"EdHcMLRNDKliNCI121Ql04KJFP8A+8VwxtRwzthVpbPBn/0M7sKbWiL415sasetEht2nWhSIeOe1/goA",
-	"WFE7xeP1+p5RmbGn9oVddXAoVnonXRyK2Xbn1gwEyJ07NUtmdj/ZFwH3b0m4CESJ9pSLd8gWmUb1NeOM",
-	"cKF5yhwNtFjyyE4hUndw9vtSp/V5GvBNhi37sVJlvyV3oLjnB+vx9Au8Hz21PJ8/iy0WIEzSHHSm0J7S",
-	"BupLkvThp+LvB5dOcANs+MISCoLL7MooqFGttpyC8NxunyW1acLFYr+wzIJy4R38YmVyQYhVO0svqGUE",
-	"YsM1cFXHRDCWooMz1FaWMMu5DHaEWbfsMCilnnvIS/jSAXyFr6IgON2eiibm4W3z3fWR3pSPfSmlHn20",
-	"w/pagN/jM//mLesBfr7V9ZbKW7rPKkulHyehhmZynIcJWwEkrYwG9I8+WMm4AIUdRwJWx915HGBxL80E",
-	"AwvxlNfowlJW3uYSrTj8VPy9qnZheNdbeIP92/dWtbA8rg5Y38wg7l9eKx5ge1S5S+ZekrKdxgLc3u2v",
-	"wJSStZa+607W2oAuuV5VdfC9ZurLYai3kHmhZMY2MvvdMku2F7KaG8PF7l7BVFxYcS9rqaIGbBimbrOD",
-	"IcC1m8CeQrHNIYxOEhcdgiOWHX8qoaQYD0IoBoYKSSZ8PGGKmAkVYYugJiZvz/Kh8ne7tvsxesGpfK32",
-	"rhUQ7CsnA8w1wG1INw8/2f+tEi4cjN0qPWjTGO36Ho6yuOLoUZRpOfd1TCDuNm7J+vGLvJTpIszg5gqI",
-	"kaU7ffJaFP5zuMmIUJJyTS8zlsKmHmli5BVzTmzFRrl2qSDUB3272PYZxvA7CvqEaJZIkeo228p2ROwO",
-	"JS/kWPdgUflqUKMQ9RwgAZxI5QGM8BVWlRr1uqYJFQlfYU/5R/HU1+sb39AJi0eyWJVOm2RSczEeQmzM",
-	"g6ml5xb/IJvGQS7w7/KSyNlMKpMLbnh7N/wSfldZcdyeH6qM55Z3P2KeP5s/PZtVwFu0QFqdeB5+wj8X",
-	"D86PuTXUf1095apkok0+Lw/rtinv19tVrkaQV0rqJeLcaiW03eDB7QrHBVe+B/n4C4bLbouog69uobhC",
-	"21unxSmYuvawk6usd9Y7BOBwQ9Up44+MZmaCAc9cMK2LWC17bYomhnCjWTbqB5ZLD7+6qQeEUxzdKFds",
-	"4eKBr5niowUE6gZj2bU3jPKGyVkGEbFE87EgXESYegwGNIzBs8qEi98NbGz9qpLdtMRXNJlwwUrW5bKo",
-	"atkb2pnrxooKw1KiEznDqj9+7TN+4MZomOW7PLtyQYVgEHx28Q+rB/3yHC56xDOmI6JyYWe+pMnVWMlc",
-	"pJbBh3O4ARrGx8oIAFwRHNSUpoy4LHXM/oZkWAh991r7nos7BosA5n/vV24jddpQda63uQuTDAz4dKkH",
-	"Vb8eJtu07B9fvHhkIUIxdrBgVJFRLlII0ZpTlWI9B+w7Y/dRaW2hfVa7Gx2T/ZkVyBVLSS5S1JPdGtzA",
-	"TdAVlu7jwo/n7juo+RCRhM5ows3CWT8yPmLJIslYvyFouWm7v0p1VQkohf4Y7OOMKY6lNuxtSXV1oFhm",
-	"BVmSMaoghaohdK3fEETTOCvU0K1WKITYf9hgUWwAy9IslRvoL9UBbZrjjZIjLKJNMyyrXSZ8YTUFrnzW",
-	"Fc5bKxdkr9eXNejX27g2X9zPzboXzB4M/ihM8nLR9VOyZ4WBC0OVYWkI9CVxXZ7wlx8vHDhGNViEpAH3",
-	"i4PBBSxCMFWSP6z0QDNiGA3JXrUbS3MnncKnhiELzHJ9+/PBSKoDAKMwjqEEjNJ31kpXDb2CTFKqTJ+8",
-	"CVM9sQJDrizlZjON5a+EFAdlhj1NTGW+MJ/p84fP/ysAAP//",
+	"7L3rcts42jB4KyjtWxV7h5YPcXretmvqXXeSns50p5OKk+mdbWVFiIQktClAA4BWNKlU7a+9gK29h+8+",
+	"vkt5r+QrPA9AghQpybJ8SEb9I21JJI7P+fi5k8jJVAomjO6cfe6MGU2Zgj+f02TMnkthlMzs55TpRPGp",
+	"4VJ0zjqxkAfaSMViIgVRTE+l0EwTM6aGJFSpOZkypaWgGUmpod1O1NHJmE2oHcvMp6xz1tFGcTHqfPkS",
+	"dV6+p6PFWd6PGVEskSp9osk1U5pLEZGhVOTV8OA1Ncl41bi/yITiYE1jCzYrx//w7pdVo/0qL+2elx3H",
+	"GaGCvLnIzZicECr0jCnCNRHsmimS2DNN7SyK/TPniqWdM6NytnxWGO0dM2p+MTRMLc5+yRIpUk2MJDPK",
+	"DRmwoVSMUH3FxYjQEeVi+ZwTLvgkn3TOjiM/PxeGjZjqfLErmFJFJ8x4yMiVlqr5RGPBPpl+Ak/ERA6J",
+	"GTMyVeyay1yTKR0xuxJuH/9nztS8E3UEndgJ8Z3KBUzop1+YGJlx5+zk6Mguwxim7Lv/9+8XB/8XPfjX",
+	"0cH3/YOPf/qPTtRwbq9SNplKw0Qy/5nNF9f7ml4xTSh5++byPdF0yOwBKnvOXWL3oumEkSs2JzNuxrAR",
+	"+GYg0zlRbJrRuYZvh1xp4+76vCfMwqtUSDNmCt/kmig2zDVLyd7pycn+OaE4KZmNecaCEbkm2vAs6wmV",
+	"C2GvsvLu0ff7XfIzm2tCFSM6kVOW2h3YARKaZUwRKlJyxaYGUObklIxlrnS3J/wVILqXdxCc2IE9srbL",
+	"ePYssjDjPx83nv4QELQZTCy6k4xqQxSj6TmueUzFiIV7hMM7PT4hHOEIUdU9mBLNRVKC08JeHIVo28Sx",
+	"haiGZU+mUplXL+zTMO6UmnE5Koef+zxdik9DqSbUdM46eQ5PNkwjkixP2QuWMWNHqB+S+52k+IDbuiZ7",
+	"Rk4G2kjB9D4c2xxun2YzC40c33InF+fTlBqW9uGg4jbEcy/13VSV80rZkOaZ6ZwNaaZZsZGBlBmjAiks",
+	"n3CzuIG3dMSI5v9qxfcM3muc7NlRZG8KSdIze09LCVTUeaNGVHANlP5V2nJ1Mnjo9hf4lirDEz6lwrTO",
+	"OC2f2cKESo4UnUxY+3T+idtP9gEh59ICzuLdvhHZvIBIj43UEKkItRyKmDG3wKgNFYbscZEoNmHC0Izo",
+	"uUj2u+QiwHZt6GTK0p4oyKzhE0Y4EMCZ4sYwAZRswBI5YZpcc80HGSOzMROEG02MokLTxK6OJHIy4UZH",
+	"hJKJtJP2REYNUxHREigtkhAqCJ1OGVWeQpfYQk1MdMZHY5PNicxS2A8VRAqLZ5ZezYlmTHR74r0kE641",
+	"EVKwyG5EGcJoMoZt2hVwkRvm+bHd2kgxapg21ekcnwSCKAXrCbvdfKqZMmQwJzFPrVzhF28nJ2bGEzi+",
+	"MVWTjOmQrNcwrUIGOo2AYB84sMfeAA1fLCg5+c6+9ANN37F/5kwD1idSGCbgTzqdZhzFrcOpkoOMTf70",
+	"h0bZq5zzPxQbds46/9thKXke4q/68C2+hZM2iYIwLRkoRq+Q99rpFU1KmUfMicozOJlkzJIryypjvxx9",
+	"OKBp3w0T75/1xIRm9hBYSv52+ebXyAJCLq6EnAkLzfayD6SF9iFnWWqBqhCF/KXNlBQjYg8tsq9YYbcn",
+	"PBqgtNAlMVNKKh0TeyUaYUQOh0yklq3D4Pb+vkSd51IMM57c+9k6fExklvGU6VLmSXKlmDAWug2rnGXi",
+	"lhrvW+DMBf9nzsg1zXILwA5RDL1iwp7bMM8yksixVCYKQNnKN4QLkms8PlpcckXo6om4JpvE7l0nGrnT",
+	"+1GqAU9TJu77+Iy8YoJkNHFwCeIY0kE5ZQpmJoKxVMM2SxntiSZKZoxM6JwIaUgq4a2eCE966LcV77uN",
+	"/oSK2nspf6FqxB4IE59ogmIXgrAm7FPCWEq+OyU/8x8qwOI0y76Rsp/ZJcf73Q6oVOZHmYv0PnfwqyQ6",
+	"T8YeCC2kcVG7E0DRcANCmv7QrtSCu2d+ckhAtO+JULrQll2hnmoZy1j19ZhaahqTJONMmKgYgA5kbpCs",
+	"eFEB1iNz0xOJpbnCqxbk9OiUGCkdBIBWuBYtvtm5wbgvLblqOrqLUrkFknZGYi6uacZLshqROBc6n1pB",
+	"maX9kbLij6WP9hf/MHwbRz1RfAMYExOpIitKKHbtNPfacIBoOBxyvLrJ4iCwWTTt0z1/6HX5L4WKfcnU",
+	"NVO49fs5zVjDlH04ypjsPTs62gf6sHCoCExkwsxYpghzKJWA8rp3evRsv7vVw3gv5Wsq5g669L0dSCZn",
+	"/VTORHxmYZ1MgKG7RZChkhMkqjRNFdNITIeUZ6AOjsQBFxoZs30mSWQuzLlTr0uePOLXTBCRTwbIxjXa",
+	"T7ZygFEHLDUHhalm2Vt1y055/B8EvaY8o4OM3dfRG8tfFVU8m/fzcnp7EWMGcs2AahCs7P1ERFOTKytY",
+	"2juw93ZuGdjYCjQzWugFj+VQA/L8HGTwdHvnGozddLJuvtpJeIvnsq3AMzUr5rLni+cW9vzm53vbrpUP",
+	"Qm648b5rava2ry0Yev1buxH8VkzogZH77q482NMWb3zFSdkLD+SXhzkxNJEAIed2XT8CU7hPqTL2FseY",
+	"pJJpkOYn9nNgu3yiC30KTKChgDkNVt9HngYqqpYTJgUrDC3coOXT/mEJrVW0uuQdo/ATWPvBXKKY3e48",
+	"sK06ydHv4R7P5kKguBgRqsm7H5+T70+f/Zm4aUjKDOWZ7nZCM9fW0d0P/JhIdLGobWLrso0CrvoHbkWZ",
+	"Pwiam7FU/F/svpU3miRMa9S5QQK06AGeRzA7guQcEfZpyhVKJ1abqFuCclg/E8au1KJatycu+UgQiz4W",
+	"iSJ8c6iYdmZJnA9xy6j5gv7x22+/HVwEgzb7Pn5gVDFlUTLLmBgxsmcR4rs/PzvaP3eGor/0Ol4BgEl7",
+	"nRitndQZGizeoxSLqwF/yc38iu4O15Ay78SCsIY86VUcsKeAovREk4FVwWvmkVBa3e+SXxel0LOKDhAH",
+	"0mRcSP/126yJnGu5XGEWLka3cbfCvUyVtDBut/RSGG7m930/3lc5Y1lGnIl0kBe2V4pW1vAWHMTGBRRX",
+	"zJ09Ubd3kotMo7fS2TeMBHPJgqFPsdIbGLpSHTv7UFoHXrOU0/dwovd/Wk80eY5THtglgNdfGkebKnZA",
+	"S7+mRtfIUWnjmNhtoI1jvwv+GLcMu8qLKX8ORiT7YarsqIajZR6NS32eNuB71EmQx/WpWdf0H3VwqBX+",
+	"Iu9oaJiz7nNbZ7BprqZSs1U3gofw1j0MTgog8sv2J/LMETtEyYW5wQgFZ8kNm+j11nBpX7Jvu+GoUnRu",
+	"P5cunvVP3EW5VF7gwnx32mn0fJZE5vcOHOeilxMuJwqAo9hmedaV06uASmUX5fI+FquRgz9YYuzSC8hE",
+	"aQoQL0V5lmZvA0h1zuQq8HoYqgd9LI0zuDWE0Sx7M+yc/X4jWPsYlb7qTmndvT0ATbh4ha8d16Ap6qB/",
+	"xf1swbd+/e6eFwHArWnplb2l6ESo3oll0mvvpSRMDagQhAXBZS9HxNrOYBnVMZZu5jduxpcsUcysf8Xh",
+	"6lvoqi6GrMkCY3AXioSdk+npjFwxNtUE3IaUjKmGILXlO6zOsLi5j3Z7ecrNy+tGyo/O70YSTBPTFKyV",
+	"a6bOevnR0dOEp/B/FjnvxMLXeq4Nm6B/Tkgxn8hcO4N01fbahGw3IX7oRVpc7K8gRjiHq3M1uciAcxda",
+	"Z8aMK/Q+giG3ANmFSeqguSbRWIPQrGQvzpDdxqEV0zJXCVv5u3EiznKggjXh9TeRBQcz9WGryyjupLJ4",
+	"uNVGFCxgdBsEpQT4B6IoPzDBhtxcGmryBrD8TaorLkYHdMTIAB/FeEeIfCWKJYxfMx0RPiRUzC1YMmHl",
+	"/t87QgqGRN1yVJr1E8VSiIf6Qw40Y1dM6T7NMjmjGLTBJtNMzieWSlCR9p2wWHmEi0ROmP/J3rkVlfsz",
+	"XGWfjljfrRJmhiiHYNslnD0fs+TqlWgQMDcQIccsS/s1gca+cAtxE6xq6zJ7jMEJSUEhP0WdiUxXC5p4",
+	"Gq/toxsKHA8hCBaH1IT7/lLK43Fnsans5w5pI8nvJhAS3GYRIXj6nysiBDe459qJtp7XkrN47eb0KC9F",
+	"xgHpr3nKpBW+x0gEuOgjxViGjFugpx6tH4iYVoXoRWI6pkg9UQghNDEgZERgREgD960Pi3BivD4nQ/6J",
+	"pT4eECOIR1wbplja7YkwACNCZyZK75F9lBKjcm3IT++cnHMGFnYGoeGBW+OJrmY0RBilV9r2fTCHGYOs",
+	"ZMU/H8PEVS0KBHdwbrmCFIywDAxhGAJpYQ093dyQPc0YiQMHTNc/Eu93SezMRDAo1y7Y3ll3n2giZ6In",
+	"cFc6wpgXqgkVBMOYCZ6/j7uyX3ExIkbK7Axji+3sVryahyeBy+QCg2TApF+fWBs6HJJUolHNY0CgKgEN",
+	"cEtvBvtAMwqRKAyzOVOMWmoWrK35OysrAqbBtsvPuGf3TuMqIGCtgRHSKU2cVW6R2mzCJlOWWVFg3rcL",
+	"F0xtKmIykep1iekwB3tcn86oSjedsDoIkJ/Pq996EMNSRhOm+xCSuEh/XgolMytfuSQmqhhh9ruMpZGl",
+	"RvyaWUyxhBUC5budJk5TCcJeZ1VKZqxPFaPrWw3eyYxdKEabKDkEIa8NAbqQbJcyDsACJwU/kDhTC25v",
+	"NXOV+y9xISrxtQYFleMvjqMZG5tAvQGHNpag4JA3EqBCalRIRcdHR0cr5aI1qc7WqcyiBd09ReApx8Xd",
+	"6lhKcpEydeZs6czFEVsGF4BBoG8BQ0ukpUHS2dzBR5NJMdKY5eUfHfpoXD9kxTu68iAaqd/i7n56+XKd",
+	"HXZBbl+aohRt0VDaEMYMohBQufDwivwzs9ahPCgNbLKU3ows1sjPlihPO85vQ7RHOeWhJHu3DZfut5Ry",
+	"TbgIvz2+d1r2lUhQdTKwcpQNycLjQr3NJJIvrTBZWu68AjHNqBCQ5eiIGpg4Bddj+DKhImFW5GtRB0Bv",
+	"a9IHNOtrk6fz1SuHIezCwJwU6EQ3fDNQoG705iJ588NEVQ0t2FQz1sOor8Q0NyvRvhZu5TT4wdwr8edW",
+	"2cY/ScaGhlhNmmuSCx/2ticFQckqAr86hL9A0Puyq6glpeaDjGsIDqHEPkjgwUCSLzJb6zdTd/nAD2WS",
+	"EjDOJ7q0IujmQauXVltd8RuRw6qxAcQUz4VNPYarISu37bYQBhbhFw/ZSfR1wwyaVWZUY4YiBh5JTJ1M",
+	"FZ2JilRwI4c75IGw0N0R7iKEU/9kFC62CS5fMG24KILxPOKXBvRO1KHTqYIoLabHfGolc5nlwjDmQH+Y",
+	"K7CdszR34XpRxyjKHcEorPftNvRCnWw4bCBN68pGhb7ZQkFXHvEm1giW8REf8IybeV9eM6V4yvqWSeAa",
+	"1uChqDhvuuYx10aqBgx+CcaoibxmESIfN9piCINAOHB2Vbx/y8hicUWtPqbNXYMNCZZNOst64nQ1jXwt",
+	"gZoNmVKbnz/w7Fu9vgYTL87//iwLUcfTLJrdBJ4LSrfZiTQZNEoqEC0WCmgI4vCmifBqq4hWubYa4aht",
+	"oekclmN9iZObGjiK697MxnEjormCflWF6zV0Z9HOFsd0OmWCpefEyJTOXZzuwDLbBba4JezWgT/ahyF5",
+	"sAjM7ZWvEEwaWFU9EqUdLJdeantgCiqet4oL2arusEB2aidQYBpAvY+faBE2isG2oMSXIsMD6fH1kwmk",
+	"pyZYwhCSaxbSmpDQLJeL3isqNPdS2g0owVeE2+WqquO/c3cD4ePuuBZtf6vXbmRFwr3FxdQAxshmAPlk",
+	"mBI0e9dm5wz5FvofCUAOEwkrTK0uPGbPVYwI0u/D1/drB/Ldaf04GsuBfSz/7PYPDz7+7//RdDE/cpal",
+	"RaZ3Fb4g4KnFSO2qgGhCoV4ImUorWqiDjF8xkkpjWEqm1IwjQglUYQnrhShCXbmEbmNoA9PaEZHll4ML",
+	"LF9ouqkfc5Gy9B+MNmyQTmQuTH/KXHGfNaSmwCZWPZWnx+Q1VVDNBG7QkhgyZ1SthR9DLqhIOM36c7fS",
+	"6uisO+qS+OTo5NnhyXdxtyUgpB/6eps9shUbVHWOY3IxVTxbY70L11BZfJsBuHLaDetdfnvrWVeW3+8i",
+	"HNsFP9HeIxERLgg8XTkEDw1VK6z7LzDGHjUG3DRcSwM+sRnTJowt0D6ggk8hCmSSa0NmUl15Uwstwau2",
+	"sOVLql3eprfCxehiRlW6ndi4tCz/tmgq2l5c6u0dNIaJlKm+8pVaGjiRodkykDNjxRDw9BOCp6+JkSNm",
+	"xkw1wt0iUN29dgjrW1tgC4jsgsS2Xm5GzbdUOWa/murhlkCzqR4WgvFGqtha5o4Chc+KCKtFr+zdeBPr",
+	"wLrsCt/Ds+/g0fD+2wB4CFeOcGzJplQpU+eECgfTRR0nxTXDKC4pEO59bU7LIte2UdU5AUS/fnIOlqdh",
+	"xsjTFRC4GfCtAqAtqD0VsvpAmk91S9vwY24DCO8BQhZO4idGMzNevFK9oBLKq9V6hHur6cix0GqLDJ7I",
+	"LJ8057O0i8lRR8lZk/xXW5R9KvJTLBejg0VuAdLDLT8QoOMS/iYHDTWs8bIgkDT+Z85ylsYkF4ZnhIII",
+	"xhSU80MR7Q85iEjsXFKxq13MsZ6vL4ucsQjKIQsS6zxJGEvtkHsYUKrkrChfcV6U/FVyVuRLRBCDBzWc",
+	"WGqJbeyqYhAq0p7IuDY+cAarS+h9qJ3ln9pz6yTayOmUpVCamxo54YkPgMWc4nD2qCcoLN2XMheWmg8Y",
+	"rJNQQ2iWhZG0bDI1cwL1P4G/6Xww4VYvJSmH9O2USNUTvgIBVO44xzXmisVE07kms/Ec6wosLlBJw3xd",
+	"JRfxO1JMwzW5WtNje0xFclSGS42Q+RxZrnOM9azxJBXWi5ZDOOszEtv/9e0rMYb62sVCXTwcpjhOM5aa",
+	"+aM6hzIJJLUXmQsSO1EEir+hIAK3ROLCgRv3hAYTCrUCfZ6lZEyvGRlgJdUFNy4eQ7NknJSlQdaQ6TYS",
+	"zNW8r3LRPP2wKC2zxuzuotfyMvg4hFulMK8pJF1x5EtFXESo/TgjH0TDNlrxJrXcBjxjkEI1U6U42vjy",
+	"WvJjgUc1j1lEZg4OAUY9inO9vizJdDV/5LhRc8TycI6rIIKseeXeC3OrRPQFdosUuRK3UhDVTgGUTeft",
+	"jzLtD+YtvkksFz8by+Lci6M9Iw2pohAi2JQs2mijKWjAmgfoKMjNnr4Bfq+nmwGGFGlRniJEnjKFLrkC",
+	"QEraVO4i3H9xTwEoljSidlU1BS8AqyqpqBxBI9O3ZP+as9k9WC0KwrFpNNwd5AtuZCLZxOmuwRe3Qgj0",
+	"l/EOH9/UrkETKpL5umvbflmJYAENDuwKGIT5hu6Qbm/GKM5xIxvGKjC9FVjeJ+zcCA5qN7v8Cv2Olx7+",
+	"NrSigjo9lE5UbmYbmv9NIGXDa/+ybBfvijEL2Q7rLlk0Hg4ZenGFNP3y03Kf7d9++/ly8ZKv2LxqpagJ",
+	"8NmopQzRdeP3Vy1FD64qWXaBUKGbbQCfVjvQrgwy1+uOfRynbgKMpfY02H7TW1ADctGD3uiSZSJlaZ9R",
+	"lc0bT/41E6bJPuIGW6YdbZGlTyjP1lNg6IRn874PRV8d/cmvmVj/8RuqNstQCg/2Z44Wt+0ICEuromIN",
+	"sCljikxgbjKjjTrLylOAONTNY/MeR1EqJ1wHAFCFHg91DXwp2H8Q6HBbcQIBYjNZwuNHcTZ+7ZWeWaer",
+	"Eaae9LEi/KOKPjd8+X6wZDmwLifTN4ea9ov9uW7uUHLItIYLtkDGmFpCgLcg5ThK/kAijt/GNuSbZbxn",
+	"fVS4KS+5T9S4FYX90nr8XIyKlnh3roWnNwvXTzdnKLfW+Nct5AOH2H9cOr9LJ+vbA18/SnXr+XChzPlo",
+	"eHx5YasNBGHsVO1MA/AMbG4BhG+L+Xv8vB+Dws3AeSugWavJbshEakM0/0QmUpixdjV2irtwNf5CXumE",
+	"17Wi+26Rc70UdJbAyurL3RorL6j5g7L0clvbYO1VtrEiGvluucpmhPWmpLKJWQdtchZxptb+ytduP/2e",
+	"/M//8ax7EkFzgz8fHdnPJ92T7vH+mSughM87N20xiEghhFj3xBjKKHFN9JhOGQQZx/UmALFr7FrpqXFG",
+	"iubTTY5U1ryTg4YeU3unR0fQy68MWuYaOlxyMSJ7UqG3ez9yKaDQgzKCPk2ZFCNwdBNStFQsOt35WuJC",
+	"GgKprBP7CwRQ47HDk1zjSFRBp4qD1jZifp1x+B3HLpz2gOMp1XomVRpHdj2xq+GPpfTjiMSu2mqiWMqE",
+	"4TTTMU5Y7U7m57FbADHWrtKPjc1JpTsXqGKO7aYKvz908rILwIhW10cAyvdDYjPkjkYk1/akXHxA0bXA",
+	"FVuttDqortH1S/Nn4T5SfeVLs/oWhEVFtRnFK3CZtNXh8BkYz8KsL8JWdjPglh+A82rxcoKmbLCgKOjf",
+	"BpXQ3CkWu6/tDO5pNubJuBJwAUeCs5V9wcje6cn3+03dwRZbgZ1jcf62ev8HpLXpFdl7dvR0v9b6yq0N",
+	"ehG4W8VelSJofgVbKTsPnK/VecDucKEVHMDA6dEzh/R1dN0/w26l7NOUJYalxLkRPY3BAasV2GpjgG+y",
+	"CcegKmGAC8FnAKvgM0JKbaQSICy/9ncHQYaN522fCvbfqIrDL/0KFasTtR8dKqbsmmWWCGJou+LC2FnI",
+	"xeXzV6/OXVcCgwY6R+ioIZBKt7pWc32FAedI9XMXGFGrX/zTJQnbZpEX1FByydQ1TxhJZMoikk+nTGFR",
+	"gowZjNMRKUn5iBswFNbSXY4Ovv/4+Wn03ZfGBJdKk66t6JtbNL6Gi/PGpQmbDKBmi26+1lrkcASJ3/gS",
+	"hhfrcx+LZcZMzbhmlSDb1ZaqugzXWnou1f3EXfMaFZ9HjZD6RgR4anmpBZGXYpRhPxf7kg7rBTOqTV8O",
+	"+wwf6USdTIrUVSRN7VcanDrKjPvwLBVpfy7VlR5ziCzAn2aI9Frm7rniA/5i9/NxlXQWdT4djOSB+/Id",
+	"7vCBtE5nEfS17/3VFAdfAaxN1cPF5oE3VA43RYpNS30FELp0SkevKnC6tPKPu+u6Kyy4hFXnVzfEYqEO",
+	"MMICGmNkbonoTgEULfbZcOgtqHbV3oYPo9hVt7QNtW4LYHQH/Kx+eOvztyoBaoTib53aNiquuUnkhN2D",
+	"eTmtlthZhlFhNZ4vvow9U+tXkbkHyzLPVAHom0WrVutE30eFl6nU3Pthqut5wRS/ZukZKSseRaRa8Cgi",
+	"Yb2jiLhyR6QodwSau6t31FzISslsPQlIM18CoiD5Y6i1KiF3NqGAMCC0bYQRlzj+Knvj6nXm2qDb52kf",
+	"zaGrQPsS34CSJmOWXFVH+e4WozxIgd0VFvpF+35IBQKALK48wHYHL1XbbYF2jYffeJa3N/U7IrmRGLcd",
+	"slfnwivJ3iK5KZ5Ai2GwLjKUWSZn60XDh3Svxn0/fn765XfLgv9jWwGOjl6s3H1JL5ZizXpYv6Kyax3k",
+	"qxBdHM8SONqGzOnY9kOJm34j25A07wZDVvP5TQG5DSp3XG3rXK1JYg0biy/6WsBiyhTVuSq6UPiimFAD",
+	"BYz+eZZhppl9kqXYB0PlrEveQz/Ri7evgpYiYKBF+3it7QfZ8/VHw1Yd+1G1CwjkyIydIZ2OFIMiPj2h",
+	"w4KgP70D74Br1HG2dO1YTSbcaoTpjXHR6KPYUYN3xzV06q/n+6r2s4LikkVB2zUKyG4cXUoNs+rUgCtM",
+	"Lb55jMnaIagIBS1RMfDbrfKymKuAtHaji8cRErtRNAy0J1pnEVOpzQ0sokOmFM362GQuJKF/yEHChFGs",
+	"P80gyEOzbNj3LwDscwHNG5ylSBvFmOmn0hJLeCEZS5n1pWUHWcZGDFT3hGZ916wcIr9R+aFq3m+SVMW4",
+	"nGBzAv7OrfoSd3lvtS3HzcWrVM6wJZFpJorkJjQR6qBh8nFIGhfIIqlTxb3YEZxuOVzXuSMxoRnkDPCc",
+	"EoFeZabswGcEBX8yl7kiiZzO0aDDdWUJlhHIoSO4mCLaE4JOsHmBJjztkpdLqPE58SuMiTZ0riPYBuQt",
+	"zyGL2mdHB92eKivYKzNnIwK9RtzfEuUsHbkQGqt49wT3WRsaO1NZQMi4YPuYpJ0bux3YMzRbcvn4vgMW",
+	"L7rAY8P65nuBacmAJleWe2WOj6wot9yi81Xo39L47SrRD+K5XdezgmhEdSa2SCNKRlUQ+JCaB5C/qVoY",
+	"SCIbqYb3yoeLQh8rGWs7I715rHqd9S0tZRkUCnzYWN5bcb6lHeHhoRr3W/bCh6u3/slmNrjc81JlJytD",
+	"5dfGzBXYsAUFN5TyH0jJrWxoG4rut4fvNxZ9H7j65wr30drVQKti2+MhXK3id7DRXu9P//X70cH3ZG//",
+	"4OPnP0cnRyu9ZY1kq6Z4kw8/E/+z1Ubn4MZzBfdd3wcv++gpTdg5gfjDNHT64cPCPbGGw48e/Ovj5+Po",
+	"BM01wR3+F/mv8KuPn09W7nIlrf13UDkaLS6MqVukulUzYxqKJk8ZUwcuwdE7kDAczme9nmM8pZeSnxQ/",
+	"cSmwk8PNqiw37tLjzk1xxb7rZfZbN+54+KSetbNMbl4OQWrTT5lVM/xZNTyTK92fMtWfMXZVXYfMMeqv",
+	"ZRdl8Z0thp0VN7vdtN/1u9vdpLGW5mZN/+odpBMVJ1VKLDqfWkVVS7W+ceoh3Jg1r+WCiyfsb9CaYFqH",
+	"bncd4VUunkhbAegaGtxVDlNxZxumL4W0paVaPRBmXD3hmgTFCzYpXn/f9OmG0U/rUK+gBX1YQ6z7rIGQ",
+	"bUShbkU6VrtaH4x0rFhaPeK6itOtSFrBzgZcXIo2PjCxLgsXNjwiBSbDYdHcyFXFJOzTlCkOOo6E+Pdc",
+	"cDPHapD2gQPFMovCJGNUgTwEGdTczKOiuCW1uyA+FhLxKehY6ASSqGPH65cT+m/cDH0/Q2OoZLHTbaj0",
+	"xZoeSqEvN/MoE9/WxqoHJ1QrJbCt0qBHLM7ccKlflkHlsr6jXPSD2n83qQb0VslBxiYNHPrH5+T702d/",
+	"ttTJPkFSZijP9GJ3TPyhUVzHErrNwbNWRZ6DCQe8EC73B30n69cyL5uuNPXaE9pQ1z6gwWkI+Ur9lhpR",
+	"JRgsOsUMN1nzoPhFg/Xj3SvifEZWVbXsBhpy4tmuThByaU84cbSsBvZbz0yaOsoaNnItEJfCth/iuX8B",
+	"zIstwawb6qRb6atcy9zauAwE/dR3DKxlyrANCf3UT3PMJOinFAuWrfEaF/1qjfHajxuM2ZpP5EBH951N",
+	"uVn5fwhdyrnnnHZTQGT1KsvTKu+mYVNN59Z0P83wtrFStIAdAUleV5jypjqKTceKyhatglYx6UaNDreB",
+	"+HWSpiH/MSLO6K6tDgxpkPXEQnrwr4+/o921//HzcfTdSbOVbE2isIoIBDz39KhRRwnQPez3EzaDP10b",
+	"8ysdg1b1kw+IwM1mbqIPN5p501buDYSk1mE6bLQErZUGDNUaC/lcjA7oiBH3end1kEArgShJwsKilqLp",
+	"NlSTgqc+lGpSbmY7IbV3wn63hXkb8uAl+HAj9nynmLk+U98Cpq7TxL3m4fkK/FhN/PHdV5Wl17yDa3nF",
+	"3rkiCgv0CqofLICFVb0b+qb5Qgn9MV9Q/58drW7UaadqIkPvXGh7PdG2T9MJF2j9Lv5OpFQpFxRv9Jqz",
+	"WdvdeR0/GHlIEysY2c1HHWbVHfhrDJ2EEqpY3xWG6EQdmJBrUyT3JhkX3EJZ+Uw75FzeIOq+8f16VPoq",
+	"4rzgsq6KanYMtuViz8Eag3LPlf5FvoR6MH8TBCyOFBzcnCFyuFLQUIym8czC5lQtTVFdH0zscuYwGPtf",
+	"RaRo4Xl8eHISnznsTqTAJmoQ2z5mECiAUfDYxUZp0yU/ls3WyDE+yXV9vj3XwJMYSXw3UogeYZ/oZGqv",
+	"rnNydHJ6ePKsJupCgvHpl0P8o0XOfe/iMReR3FIos36bLj8Q9sluEE1u7FhclczkFtgEGdXFLFb2bjSF",
+	"w00Wpviu7wgdBd9hadAg7jUIdu1PrDgUkSLitQiJvUXHb8UwpOMGZfbxeW/7qfROdkb20OBeWz6Y73y5",
+	"+qjjN9DcdWUyoWq+uho5kEHn06iur7q/csjGK7WMoJUjuYpXeEr1QKRFKxE+rVmimFnLkxRUDqr0FMJa",
+	"WRjRW9bg6hRTBCW4Gg+xGKG27JP/bM4sCOZYgN9fMJjcjKmAmCYsRjU9nRGudc50RLTEpl+16lQuxnrM",
+	"FCODOZlwbegVw/5bMvPOm71a9bB9bMDFxRQipShEa0+YYhCE7yqm7S1WdcLo7NWSA9ZhqssLTZeTa6aa",
+	"BNWGKN8aaAbXugTm9FQKzZqK1NszLK+jIaJwClIwb7itS6yN5QLeXX218krcq93GPIgFQGg/vCUCWQjJ",
+	"PzCqGmWKelvhcMuVwSq79QtoOtQgdO3eIvO2Goln96CZ2k4ZiiJ+tcHJBlX27r13sk8ZXeUJezx1eH3E",
+	"r0vB9we3qU3VXu5918nfLFKrnXeE+vnJYlTlTHHD3ohsjnL/jW69HrtQtDEoeSHeQ31PbWe9BZsY4OMD",
+	"mcNwC9tx0i/B+Btd0MIi/46dkBaPeUBRFF5pXksyqa2YuKbgegdNWtAK02/1MxVPrIFMD5l36m9yQ2e/",
+	"u8rHVgy9ej9LbqOgDwO0aQWAFYQO3jZa0J3SZrlutDFSasRECtV9yXMofUoGkI2psCAjGSlqZRbQIn+w",
+	"v5xE5KKoSlQLIHx2dHsUW8CIGxppl+FLQ+Q7VgnGV1yJ2/BFiCA4na1Vl2WtklOVwTEnFbNc15qirfDF",
+	"0jNZmXRWB3IHycHFLYHFLfA5T8YfiNUVG9lKhpnDshpWbJsR3RZLNgKkDWn5Es69GHAlp87QIDFdeMiz",
+	"5ga5WM0lV9zML+28ePyS5mZ8soh6qAlWlFFN9v722/uIvExfXF5gBfjvj777T2cAePvm8j05vD4+tAMe",
+	"YiFvYoUiDWWqCRegkPm0bVddHDRvSGcfywx78YLKqJ19lStiT/48yOTXJNdFre/AsNITTcOYMZuTGVOs",
+	"KAdOXtJkTCwIIk3JuDa6fIVwQwRjUK7aHmcmZ4Fp6XlgyDn7jOotGgHylJsz7J7ceccoLgK+hQShzGcA",
+	"Yn77XuGViEjVYwE23YQamslRzs5ARO+cdRyvgcPzjldSPAYnOMyh/SGhM6pSTfYaxsVu67oY9V0uyCDP",
+	"rlwbdixdqdzquSJ/yIEme4HXREekdeVR5ZLccRNuYOaQiOoz9MecdZAvV2g8rqFSG7V5L9URw5OvDlc5",
+	"dzt2yxkujtlw9thB2iV9VlhTeaP73WpCRnVx4Q+VtS28VVwSML3IVVqHLUBNgBVDKS7sb1l52q+poCMG",
+	"fa7xlMP7ugl4KoZgFO7LfUf2gkH3u4Wp6YPKOmedKn2oa6/OntX4aLTDtR2u7XDtFrgWSBXI8798gXDk",
+	"ocScT2FoYsoyyp3p6axsMKAXQmvgd18j5tefLkmv81axKVW+PqMiv0l11euU96/PFvLfNboMVA6KxQSK",
+	"w/REA8REJTgxOc0YFCgD/4S9mW5P9MRzKa4tb5ZCd7HrCliAtaBXrA8WYYjj1ueEpxrqznz48OrF9Z/P",
+	"oRqNNnQyxa+tZPP06dPvrczy4f1zrFNmBUv8+R//+Mc/Dl6/PnjxwhfZwZ43qAwVMephUxsXU/2nP7QU",
+	"JJVJPmHCnPv48p5A7wlKIgAUcjjEZsaubk8uUqZIjLHrMVToWWyuQ/bi6qXHUU+UX2GjkRhL7oAa9ylh",
+	"cJtnjgTh8PB7pf2PHblsFwS+m19grVOIo5sTVBbIXpzxCTfQewa+sX8F2kS8b4803ivV94jwdD8mUtnt",
+	"wTnDncb+Cc1FwmKAJi4SBe5KmhE9F0m3J0DmpELPLJKdHB27DiK/uJYsMRbMe/mejmInYwqZK03iVymb",
+	"TKVhIpkf/MzmcZe8vXj//Ce4QgCdnpgwNbLAZSyKQrejp99/t18bZngAbZbiCJK7qWIp0UZJMcrm+NL3",
+	"x8dHZ4SSGaNXxNAR0Xky7gmqSfzbYa/ztNeJiWDXTBHwuzK93yUfsGVOwR8OoKAVwi7cjWJD7KZD8bNh",
+	"nwwIvsCRyK8ffumJZEwVTQxT0HLI5TF8eP/jwX9G0OgliEIAVBnIdB65KbHZy5jR1J6rtKv77pT8zH8g",
+	"e6dPj/c9skFpJvsG3Aa5qJfbwgY9UjDiq2vtxRdT/hwe6Lrv4v0uuSjqcfUEFuR6ov04e2FFrsh1PYEO",
+	"JvtEM4uRtaLURcEr2CUcXaF3cFUp8OXrS3XJb86fxBcLXXENeMnSkl/7Kkw9sReX1Q+tnhpHzUUQsQJi",
+	"UHNrLGdQMWA83y8IW6XgFqx3crMyW2R5la2MDQ2BoeXQ0Ro7NeIPOT06xXNIFYW1BcW3qOeHLuglOB/n",
+	"TWbEonlP1BHXggZRzORKaHu65XHduM6Zr0hGanXOwCrVXCmMrCoR5mpQ2qH86QMJ4eaMDJlFfbgFHGwP",
+	"KLM9OGA8msTVWJQYMeODb/cDUfRufZX+SlyTFHpiaWpyBTmTUhGdyZn325d9jZ5oMpC5SHVk9dt5oLd6",
+	"uvfs6CkumpLYMxp9WGny5NOlgBxWWjPtcdETrj/T/nlzzzYPIZUfgeO1tpXq9sSv2CYq7BF1VukRBYw/",
+	"ZRmdnxOK5gP7M2eIYHgGdMJ6YoFc+w5VaBMm1F0eNmpDvT3jCXPeeifPvJkyQf5qqRmEipFf7BMJI9dP",
+	"u0edqJOD0DQ2ZqrPDg9ns1nXC2NUJWN+zXR3JK+7+dVhKpNDOWXiYFQMdpDhYIfOFn349DDIyQJR6b//",
+	"n/+fNAlIlmgGRuyzzlH3uHsE5tEpE3TKO2edp92j7lP0X2NJ2sPujGXZAfCJwz9mV7r7h8vpHGEkSwEm",
+	"r6zQ+Fdm/vbbz5cYaANRDDDKydGRF/1cfFS9ER/aOMZssjIpEsYHibLuygf28hsbkJ/ZnFwy47jps+M/",
+	"o8h6+vS4bfBitYc/ITN6L+UvVI1YxZrVOfv9YxCHhI0K8kHGE3LF5k7CvGaKD+dVe1Yn6hg60hDQkJtx",
+	"56Md9RDjOf+17DB/gkfu8jjdDA0H+mF6h6emJBwP1ySfBqdTHIB2Z2TZ4HzpEVk9hQvM/XyAU7LTz29x",
+	"UFHn2dHT1e/5TNV1DzahwrXVK7r57VVYgyPq+8sO38rzU37g9L7WS7ASeiFuaVR4sQmcHbZ5Z+Ujh79Y",
+	"Sb7zJVr54HN0FKzx5AeUDS6taADPg6b8z5xBLo0j04velhIWVkWKfrxDWCuOEvw3jZQOtCE5DFV9BEFc",
+	"xnJQ+oGmPqwRXlkDaj8Il7LwL5biS2uA7I9SDXiaovVtLSD/EPQvhF2D+L0xcpQ+h98XDScfv1Rwx8Jw",
+	"q+UkJN8BPnx0Rd+a3YlOlrHakg6ahj7RBMNAI9ef07LsK8amGlUIq2mRMdXjLrmUKKeCxAKCYE8ISWoy",
+	"ilX6XEiaF58kUWya0TmZyTxLyYCVj+DcVhNCCcmyrJ5A8cbO7CLJnU7ENRlTNcmY1meufWgRXG7FIqsc",
+	"ohRUpQhoASwAuVPkm/8g0/n2EcU53b9UvYw+0KiKp8fbn97qMpcY2tuArbi4tFt0ycUriAmdThlVmoD2",
+	"wAvh10JBF7M9UoblA16+p6O21bjHDuGZL1HHmyRWPV88B0t+vITj9Oj71W88l2KYcfRfnh4/W2ddRWvV",
+	"1yzl9L2l7/blk5N1XnZc1hKql8JYavMVkLh3bMQ1dGat2E/2rE6KMEmgWTYYwUXC9lvJ3qJscPiZTnm/",
+	"CIr/4vIsmWmIuX3paokD3jkTkwYlu+oDdhT4me/q69RixbABpaVW8OSTAnWg5Lprwv+M6P0ugbwyqDth",
+	"FbaQnnUXiBbmoFWJVoV0nDZV8sKWyp1HjkOnq9/4VZofISdpE6R7/LAPvKsC+Uu4epuusQQ47kD+a+Im",
+	"VrIot7Axn/jybcHrYwe/vzKzNuzVlCfQXKYUjABOcamQ2k5d5LmRGuMpeZ5yc1Am4LWrefbBl9f/Nnpe",
+	"y5DUZWqXA61IAVsyEGbt3nqkeqLb9gasHdmGww2VnDQf/ZK44bbBjLz5UHeqshdosVpnx+gRxLWd0r6U",
+	"rAbhN03qeniSrfq6fSYQWUv3NETGNmrvKCxo5yqDSCGXJAdRGiC+4mc5BLlV85E44KJLLgoP8RGZjRmE",
+	"aUPjHYPhBvjWjGqCjlc0UB8dfU/+5/846Z7sd8lFRQR23ocBc8p3Cka8uUvWc3vuiQkXuWF6/wwUc669",
+	"39Z5qfNS2emXCXQx+JBetjviq2vrHu+jGxgdly5p0Hluzsjp0VFPLOReRvb71gVE5PTkexLrTM76qZyJ",
+	"OCLPjp72RKuzx/5+RGL0V/VhnXGT+QEv8L0L57oL00O1XoWFrnCsTwez2ezAUqWDXGVMJDLFLJPNBl/D",
+	"qnHUqppg5ydw/MPdrE9yAB5qdOfk+zXfey/layrm7l29NjWBlzclKfDyJUCHq4q4xFruVYIaihdgv9/s",
+	"tKnGOrXSkAMSl7m+f/Gxh7HHSJdAHKNRHlLa0D0fl49aqmKVXPsw4QIdyKTwcddzqsHDXt1Mtyeq66jk",
+	"8frF1L4sxieCzciUcnVOnOIdDG1XMpPqSoOpAOM5poppJgzGhgD9seRIOWoa0k17VlCbEyO6SwcsKWhp",
+	"femL+e1+/YUo7KJwama2PeedH8h0TqSyc1BNfnr//i35gWqe7PuDrlhFuDgnMQSCxmRC50RQpeQMBvIx",
+	"kBgmClQ0sPdy7QnpE0dDv/vzqaWhz7rH+13yoyUKjiLYdRRE99OUJUafoxOT656wlzs10PZNdomVH5zY",
+	"6+IO0BMvCJtMzdzids6w+rG248oJN/blcAVPu8f75z1hLwWHKIwijl+cl5O40iCewJNUMuxFZxkXsAs+",
+	"ElKB+bcnguC0iMzG1AC98aYd5KNACCIXu1b17leP6WT/jFDRE2EgmN1SXCfXHgCe02TMDp5LYZTMzoiQ",
+	"B2DsjiNH98KYuG5PAEuqcyqyR4MTnnCtIc4lOKeoLDIgFZnQzNJ3S189cPWAV0PC1sQ+Ym8SqC+8R9WI",
+	"nbu4un5AK2KoGqjh1PYjx0dDhlnigGen1bIIduUzZZcFZMRO6GlIVCcIPeHrJuQY+hURjO/y4oVUTrZA",
+	"vtFct8GCl2DFYv1yEFvst8flGhGdFlk92VNsCoZxMqQ8yxXTEZliHogFYsyxgC/SVDGtz6vxJPsgK7TH",
+	"hZC9xcftYlfKDq+0zu9UdKjUFdmy5FAbe13BYZv7crUrmlSgKjDVbFcVJF5lxIKH/bPrG7OaJJotOoRK",
+	"etW0/TpKnBUBjLkZQ86mC9ehPLOEmwqPpO5BqI8PiO4diLQnPOL6R7DN52LOkquCsumB/yovLUm1J/bb",
+	"b78dXJRLbjDwx8BXrSqWTf7S60xPZ71OjL0uSj9ouG2vqZRMuWQJPYE84dw1MMJxuCEYhWd0uEsS8Hrc",
+	"cHlzdXvAl29Mnr10uW97nrdWVbR2cRYbuCy3+z13z3wtNr8irn9LBr87sCEWmefrERe8gTJxc7HWYzYn",
+	"7ioJ1Py3crgUwMZdGCTX0A8McoaaV6SM7i+31DVvcP21DNhQQlbAeotZZum78VJc5Vfmsxyw+l2YYNW2",
+	"GvdQHx56TMFCCBarrY7uCHYGx+V+nIX8ria7owenPZULSB8OmtjstxkiPZVdHjSEuT9QSHroUwT80E80",
+	"8bV2XaQ22bs0bEq4MBIjfL87OD4hM8audET+ygx5ZX85Pfgu/O7SIhZLycnBU5JCQ+4irp/kU+jOzT+R",
+	"iRRmrPe7LaE9CHY3ZgdB6NLPbN5BzNi+iI2re5ioIHcySwKBdrE9u9ieWxEmTCGtUaa3mVXWHW1qpDtV",
+	"ce/wc9G478uy8OoC0++YhbUFO+Aqd4EOjyTQYRWDhEiHZVC4ToBD2FLyFsENkMaChWOqYI0qxKY8bAiZ",
+	"mDdgXpDgeQBr+dNm0h3Md7/mnB1W3mG43OnxyTroCHGPUPDoRzAK7VjgUhboKjp48kP2wJcSpFfvL+OL",
+	"Zf5rwA5rZcnA3XABjpkzSIY+TPR1jEVBCvcPJc8v/06GPGMRictRu/bRqEgyLTIJoTp7Bi4XzTKWmJ7Y",
+	"80ntqDxDPivq8JRMpQaIOCcuBb50zVhkn+9HmDpcONbKjB9UBqkl0IZPGJrYtVGMTljaJa+MJonM8olw",
+	"yd5jCXlCroyIXXmwnRgzEqIifB0y689IzNOIFAQ8ItXM1epn9skwJWjWV2wYuT64dvlYB70vhSuFnrkP",
+	"GlUX+Lto8wefZi6dWFQ+wchUwzgZH3FMlO3La6YUT5n7Me72xHOWZS5/b8BGroIUif8SRyT+k/3nwP7z",
+	"f8SRPTs6wF6kCVWK2yNFlykc2lSxIf9UhF48iYMi2D2hp/Zu9JgxA4HW2mX9asys36PaJUGzLAtWo4vR",
+	"fAq3ANcqJDLbS5LK/rh/Dn4zd12KTeS1877hqrrkwjtb4BoOZnROktzVpEqkEAzC0YIl43VBdnkGnkL0",
+	"qNmrx8RS+yYkODf5Uqy2/LJEq6/FeBiKH7c28y10Ebhvw2FxAYXt8C7tUcVsziQVdTyZrI7RJFIg6ZHD",
+	"Ks0J6xJQVyuCKDnDlH3B8G9HTpt6SS6xigXUeWcYu71hrDzONitYwGTbDWExQnhs6U3suYELlSlKcliS",
+	"55lD3CUAdxlUkxiz5EqHBJ/sId/DioCI3U+cYTpqbtVGZtCcoFpUyjeZslB3TlzqCs0wWoOcnpyETU5V",
+	"bvk/pvjFy7gP8V/4Ol1QHWK/rFGjS1ofrB5KdGiyd3r0feESA2t2lu27cJGwsog/Kggk6gknIUmRsPb8",
+	"vZdhC4/HaOcrFvgwpr7yfHbWvp21715VHehbB9E6FgarpYkAxRdNMBXSu6DzHH4u/l5lEQzJwt3LEW0W",
+	"iLJH0s4I8RWZBgUJG0O1iQUrLYQhsG4lA6oVEw6NogJVboCv+1xbq4DkhSLy3//v/1eydvsBG4bBn4WG",
+	"HENYUFzoyDHZc2WcUARxdZVd0SfRE9BxEOqs8SxjI5oRq0qiaoryhlU6sfO9C18EE0iWyRlG/eoueS2v",
+	"QRaSgZzWEw3SGVQGpVOawAeNtZbsq6m040ARZT8/1E702jU3GEKAoc+JkapJlnlf3N8t5Jkb23w3pHbl",
+	"Yu/b3rs+wQ0K+tlr2dHfnRH4EUlGry2lCNkMoRCzbYlFxocsmSfQQmGZWOSifQ6w5nKrOdhXk0RjYFjb",
+	"GEywjihi3WZurGbH+DXT5/Wnn2iCJQ1wPE1opiUM4TXW6sM4ZOSCmFDFhLQwF9/kA1Swyp4vLkcMoxO3",
+	"MLRAY8RTT7zA1id+qWEFR5KLjGlNYi6SLE9Z37VJ+QvUoAS2UqvD6OsiVu2ec5GAbo6hn1BOEyyfIwn5",
+	"AxsY1qt39OiN6z9Wy3jbM2afEDmh4ovPVUC7V80c32xkr8UkRiQMeoxcv9i+svQpgs6u/eN+0eq1b78o",
+	"vqYTmQvTnzLI5XFfTrjoh/jmfjhpHuSkaZCTtkGeNg/ytGmQpw2DGGlo5p9yMPlo7PgPYmd3AHaBJOsx",
+	"mtpXyVhIYRwx6rSEcgYk1SFEtWkPUNi2KM5bRvEuX07hdvTlZStLm9A5GbB6BGrk/DcBd3AeHvDqeJNf",
+	"pWo+t6BtWZomRrZGzzJ1DT1rth+3vO3Q6pBOre3UCHto361DI8Sr2/g0gBVVeJZjANv3alRbRuw8G0sl",
+	"yoaGE02ujVobjhb3hntqiW/jp5cvYSyoXtUmPRoJfQqCsGLHAxRjwBN1VKR/IsN02b8TLvgkn/SEyEGe",
+	"lMNqOwk7CuTyDstG8Fji3w0Dqa7SEMU1QynHwiK0hTdh9e29wt/hdH9k4tibHlb4+/HHbsjMsfy6Ygmf",
+	"ggyIdRGhS709Ukj1K7eLzg9AcgKUod1LESLoY3VUhGt8GF9F5ZR27oqdu2KLJLTe12jBVwG6GK3S0Eaq",
+	"2ah/H36uZ98sLS/4C6MgRhEjJwNtLIXZi52K4Hon7KPUXdVKrYbIugTkz+aKgeRCOGIFr/s0EKsu1DOL",
+	"OCqNblrw0u6fWWWaiyvUFYZcabOYXoHi7+1oWsVYuaqCoZO3/+0rGN7CGvfI8Q9vGGQFAF6UKTEUAPLg",
+	"WwSYNv9fDTjvRfJuM0ovJO/tLNFfg0iNWQKr+cE6rsCG1Mzt5AzUfG4g1cZYLQWCb9Kis4vlNmEXJ/cA",
+	"1uhRis5Rxi6F38WGdZaJgMHpbClfKewNi5wD7S1b5Bx3m9pQ1asfIMFhR152jq6vVqYuUh0qELo842FB",
+	"zHbtQduLmH2YZpKCqQLM0nJY9K6SQ1Ddr7jAbmXOlUKh49UINHbyhxygoOzbkHJzjmUQS5fOydFJ2YPJ",
+	"vrBX9NQ7I8EaDz/z9Eu8H7nQAwwQdT1Fc2GJV0/Ef335fvGdooUlRSdcLjRSY6gHBtScpkjC0VsDo16x",
+	"qXHFRKAhIzp5cmF4ViyViVSDCZ+Kspz5hM59j0n7UJe8co3dJtwqAoM5Dlm03HJxzrAYeIjsxW9Pf+u/",
+	"ev32zbv3/dcX/2f/h3+8f3kZR+TZ8Ql5zX+wYzhIOyenx0/JgM2lgJasEZagwknccPamoA6l7wODtdqE",
+	"LNrvpYymGRcMXRQU2oORHK6eaEjz8iXO/JHFhYfurGq8DOJfC9dVka0QWjTPCcUegT0xmEOv2BQ6E6qr",
+	"iDx/98uPBBbEwE4mUvLPXNrTS8C74/sPJnIyoTrCHzWRKnxJsbKCWpe8US48Nq4WWxIp1BHDupmAO9gH",
+	"nVAYKwKvsWvtVGwJXXv2Fyi6pglKDzoiaHXTERlImTEqYFEiz7JzMsiouIJBkbHrKz6dulZ/vgh+2hOw",
+	"AxQx0Dc4mDvPtWBueIDenghMy2F3OB0HuTv2zeeXf3eGZgKURLd4D3uimo0DTlzoYR+RIZ3wbO4+WCmj",
+	"L4f9AVdmHGHRsYhMx9Kel6UjiUxZ1BMukrpfTeuhWR/LCke+k17f0V+ot+a/K3snRnar+GVCNetrk6fz",
+	"CHvlQuA3+HshYYZrDP4u8AyCsAvru50hYwcIgD1x8fYV2QNHjRUnFE0gJhyFAwe14OGVE8rFE41j7UPc",
+	"dwnptNovuCdkbgq/je8qjN13g7Ks7BNNDPZ6gU4qOJaQlbG65JVAl3dPAPmlDgBhcId0hXva3g3J0PQB",
+	"m8V2L1gWEEkft7MRdNdjphCWDoSzgyoWdpDUz5Jk2J3EgN3j1xeAHh4+Kcq+DpstFbhiFlJ7wq0Belxq",
+	"144S6DQO17S2ooghrASjvi7glCEXpCfwsheaZbKhKbZW0KgQL8JstfWwokxc64k7ylyz8Ly91DV3UGCI",
+	"x/aS4SkN5gutI6EGT+3rcDcx2aMTiUS8cgZ6IQUhhFYIMXTlkCvBLPt4/RzoKGBmT8R2HT5pYYxYECGb",
+	"mnENfX734uIq4srRgxvBe1pV+EuBfKvwDftBesxhn7g20SLrcpGHSs56gmsAE4PFD2NoyFSNGsXMPLv7",
+	"IF606L8EARwoQ2EABxRX7YkySKma6lJJbiF7AQS4lJKeWJ5TYsUQ+DJ3rUcJxYwRXyENT7DoqarkTFuS",
+	"7SQJHQRklm2A98+hqXI+1UyZMPgnJhOZMkcZUULzOTw9kfLhkClNymxEh/9LI7SiwhFaHQ+SbZBauKgI",
+	"bSmfPb5cuO6fWNk6tmuKz0iMza1iwq3UZRBNc41VaoMF15DA7o6n8b4dGsIwzqHnLG7dDWWXgCegowK8",
+	"SQnd7mQ9iOOWAii3t1iZ1bkV3Xs1FDsvjxs3qhF27U4KuVxk825PIFHgKdbXy7zvzh28C44CzpdDKdvg",
+	"7GCRg3wytdhBXLPQbk/E1MgJTzDw68zJvIhedq4h5Zkuo1RAQEY5E5uzlhh0Xh5BT4ykhPc1yahIAU0G",
+	"2J7at4gupvAdqUvBCAgfyEQ9sdco/R+6Nub7XRKnat5XuXCRaz4O2UoPuEKcDnWFGXRFK7qnIQSlkbts",
+	"KJMK3Kc4tgh2h1wchiv4kT0IqBNVqDlInkBrggrCVXkB2s3rfODq93Jj4VXL7NoKiyPKRU94ymmHPSvU",
+	"EeDgUCsaIvFIykGlTT1lrtY3xmdc9cioJ+D+gNMv9sD1FaH9TOC68CzNh2Jjeh4gI4gCLoSpJ4qecngx",
+	"+0GB4Gqpxibn7it459Zu3agpOAOU10Kn9bGCDD3TbYE19qWlFkYm8kk9UrUTVcJM1w6NsRSsEhJTWBg6",
+	"CJIwMM5XfIE0Cv6AInnrT+cwpHnGIc00K4ZyCs6SxiZALW421FKrY3PITWHPHXBBYf6GOJlVNsWTrdkU",
+	"EVz/JgdtBsU/5MAqrCxfcLWH7vPG955o8uHdL93VNU13HvWv3vrneFiz7Q8K+BFKBnl25YhqYOXzRr2P",
+	"UefTwfR0duBjkA8GgFSAAlUD4OFn/KOW+FcPL/NMRkjX1yQIb/Qt4k+PTqMlYvai1+KvzGxK4+G1Vy86",
+	"dxr+tw5Gf2u+80cN/RdFbQikiQ2m4CZsWALyTkhshfw3YFQ0al6Gz6HEiMW4i1S6QlIFMRbMF6jsleK8",
+	"C8ujujmI3EtRzy//7g08VouVM3IMqpczwqBxtzAI7keB1toTe6gd+aBxsLoWBhtsMjJzTQBgA12yVvaF",
+	"FeR8+kWZZ+FbPnjZ1ltfYjgG/BSRiSWwIyjK79IqIL6vSMRIZZBi0RbgjpiI/YpuQSyi7cfC3z39gV3f",
+	"KPr4IjTLw224y/B3UTfMu1iQmxZQgevYEcB7JIDvnbkmqJLjaM9Sumcp4zVns+V13l+Vj30bKSRNusk1",
+	"TahI5o+2wJNi2kLSurkQxZ29w/fuNh+imG15zfFd1sEW6imVSNuWcICgzFm1nFKjJcWP9Vhj5IsFPkyA",
+	"fHk+u+j4nS5/z8V8XIB88OgTXWI/9rUnjm21YP8Cnz/8XPz9cCHzLfHttyBGu+D2f6/g9tXo4+Lbsddk",
+	"e2h7lVW2BbeHkHn3MlSbUalM+9wFnH4lla2kYO1y2cog9pBU32nR+21R3rsNDg+UjAeIDN+h5y4e/KuV",
+	"IjHCQOfZivr3DbJj0QfqYIIxGNsshL8w+DdRD39hV0vL4uPTNyyLH5YTrFTWdx3ypIjINKNCsLTPRBFu",
+	"CAGJ0GPbRSOmu3L391CG57UHiNcOhb5dM2oBzd9EmXy4r3spkV8Fka3VyV8gRdstLLMz6G7BoFt2WnR3",
+	"1GbXLR5cadetQtNjNe5WV/kwFt7aSe3MvDsz7/1WJoXccOqIADGyavFtwf422fzwM/zx6Ey7t6VHO/vu",
+	"zr67kX23yjLb7LsL4HlPYt7OlPSNWnprktpKS6+n2ndq5d0qEb5bU29dG3oAe+8OU3dG36+95SmQleUW",
+	"3xtKlYeQInfAxfKIwef2qVfiERq67tKG43a9PAaOyCEpDnEXI/sQBheHGE90eRGPgXcvsec4yHqshhy3",
+	"vIex4PizuXPTzSL3XwCjKGgRKdgM1BMo9KMNg/I2/knI/haSfHj3iy+QIGfi687ju3thYcfxVwULFvAF",
+	"id8TJ+ivZPbLuflr98y367W6g44ILif8JsrGzxwaF7QlT0MTtyYKUUuWvlOFaBfgf0/+oK15gR639+ch",
+	"vT47b8/O2/NAfHriUXM1az78XMRUPEanzs6Zs3PmPEJnzt07cXYm4Z3zZiHk7a69N1+B1+YBvTU7lNx5",
+	"ab5CLw2G/tzUTVNpqLHUfvOm8uRjtOLc2oASbnG5GUWxkSUM6w78Dh9vHU6mup/UK/ItXWmqn9vnG5qH",
+	"PqeaHXChGZSKvWZEM6qSsa/Oamdsq0D4z8r8E/rpFyZGZtw5Oz46ijoTLorPjZznzuhyeC+r/WIVkN7Z",
+	"krbRolLWcN8TlOr3qyxJ4TU+VntSuMYbW5WWX8fi0GlnZ7P5Jvh0FY1oOuFigVHDjder+i/BpSYGffi5",
+	"5mP40sqy/8pMDd+ayPP6EPvm512UwUO0MlsbXm5KUMPLfZV2VqqOt6Pe96hAVqWFm6mR/8b4sFPo7h3p",
+	"l2p0VcRfrthtxjsOsZvG+mrfa/f8v1U83s2UD9eg5GvSQb5BzglKi9V2K/1iMJyl0g//LvnpzZDw8DP+",
+	"seigq+LkO0hGX8TKzjp+sPdjhmfhu0hTd0L/9p6xr0CDwJsn1N0gVJ2ogTPZ415NNvt3CNtRO2D9Ibng",
+	"YoR9TOh10PioXGZhf6q7QBwC3NoFkjcws4s03QbWfKsY8xUgwEWaFtAPKa4bwb4ny7lJ5GRJIZpY59pQ",
+	"LqA+Spqz/oANpWJ/eXHx/mUMwbjQig4GIVyQmVRXUM1EEDqdKuiPxPSYT10XqKcHRKqe+O5gIoUZk2B0",
+	"jLckQ5plmqQ5IzgTsTP5DmeWWM+ZKTzbLtSCpdCaDBdBFcPeQTI3JBcZ05rEHGMX+y6Gw/UoKhtspX3o",
+	"1wPdp6ExI7QX2qAKj1/GN1F8x29mac2dLRTaSZk2XLg2d5olRqqIsMk0k3OmIqKgCXhQjYdnChwFkYcf",
+	"lvaf9gGidB9rMzX+5JpXYgWf4ufv2t/8bvHNXXWfu6zu88bTo283Pnr7hXhCvNrGeAE6ru2KexG8016D",
+	"SKIzbnngdVu5oUZG1LzfFDt13at3DiF3a9WGPO3dbpGhcOSdU3ALAeaF2LEXYI3ebws4L+St0EtYk7g8",
+	"d4vJxMp4A+DKLy9/vCCvfnkX8koAhqmSI8W0tp/tW9DhmWsL0EXXmJ4I39p7+frtcURevn57Av+ewr/P",
+	"sPkOMF2LY+fk5YsPJ1gZuy7LnffEyxcf7BgvPjw9ePniw3fw3DBX0LiKpXlSLtAoCrrQOfn7m1+O4cFr",
+	"meXCMKbg61/fvjw++PXty6dRT/z1wi7tzfufjg/evP/paUQuX7zEd4QU7Jz8+v5n/JiLKyFnYr9LYk9V",
+	"QHhLmeLXLD0LdhL1RHX5UWUBUcO6Latyy25vnegw/tH6cHF5D5MU4M9mlxWw8zA/RFYApo5Wyj+RGavU",
+	"gApIcU0ZPvzs/np0aQIbk5xdnsAuT6AxT4AKL8IsTReoyC2tkRYFdN61lN0WnOyWuYtO/ooSBkoIbJWT",
+	"V6YNlPT6TvMGtkN+7zjuw+uhD5A5sMPOXajJV5s7UDJCqby5njY4KJaHoCwIlZU29W1elh9Ry754+8pJ",
+	"iIQmIBliYyp09vz0jui5NmxC9qa5mkrNSDxWfT2mlnzF+xXTuyazseyJMb1m6C0YKcZSYiRxz6Nx4Kd3",
+	"6C+Boirw1ZhlKdmL/Z9OjI2cG2PKlJaCZj0x5PZBkWfZ/hlBmZfMZa5IIqdztDVzXZG/wXRV84cIOrFr",
+	"4UYTnnZ74q/82rlN7QJSRWcgNdvrhguwV6VdCwY7wBNdenCoQfM5FXWvTk9Y+dsK3Zpw0yWXkAvANBmU",
+	"OwLPCdmL/xlHJA79FvG+M2NPXHlZfzQ9EexuU39ReGXfhM8o3NBSv1EtBCQiVWcReOH6lr9HZEgnPJu7",
+	"D/Zi+3LYH3BlxhFhE8qziEzHUrDI7t2gZ2jABBty0/edGhQbMqVo1tcyVwmLPFD1HdkCS5D/rkSr8ruE",
+	"atbXJk/nEWGKapbG3Z64EO5DCOpRYaYtMKo47IRmGVMRFC3CRtIFBCYsy/TOvXSH7qW3ITF+jC6mtZOY",
+	"AD3gAhA5IKNJ30VKU5vTKcDWtb1EL91L79hwSRrY9gsIVYnB2sv9AV8rmla0psFVSMsN8uHwvUt8rSGL",
+	"7Y3I5p6+7FlGvG+xS9pvMwsPe0OaabZfYfznZCDNmMwsXtKBJV1tUIEDP1wVpAAbt+Y2C09i+66zCreu",
+	"qjHPaTJmB8+lMEpmq/QZeNg/+8j1mq+kDqUVVJA6TqtE3ovmla9XJem9rbQNeJT+nWCJW07RWxh5l6H3",
+	"b90quR2JGnTcw8/VAJelDpSXiupcsQiUE3iIS9EllsBXWzWDdIOyv6XDTva3eEQT+6ahPNOl+I+KixdR",
+	"UPZnImEgFc/4lKVeduWq0C69xinOAwUT5VtN57onYmSYTiWGZXJFpszqhlh3AN+JCLdcaR6RTGpQOd0G",
+	"YFJQWLrkJah40oyZ6oliLhCyMylG2qrqVh6PnHINvEsTF8iYhmMPFWMgs59ZXlhEAz2xS/abAkENutPB",
+	"ImKW8REf8IybeV9eM6V4yvwTlm9OM5owHIXEY6lNP2X2SuxXcdQTseaGWTVE51OmrrmWCvQzP3zZDS8K",
+	"TCt2MB/X555UMmMxKky0J2r9m+D5oLEeeW81E6cNqDyztwTkTpO96prtkkm55Kgn8E7tOM6qUh6NC1hl",
+	"VFlxS6T7eOugHpH4d7z2j7GHC5c4kGdZtycujVQsJWXULVFsmnHmFDhQywDcnFGEaQ9aOiJOZ0ENMCx+",
+	"iwBc9hqPAHJTrhMKca9gbbDjK2ZJlFXLc2GINnSuzwhPEdQyLq50BFPImYtHD8KACyUZHvZSbE8k1LCR",
+	"VHPf5tBjno7IFRd23fbS7IqojshY5kpXYji1D+LUEYSsWIzUUU8s2NJ0VO6YVDbsOmxqpAU0T7mBiIws",
+	"IrMxT8ZkLLNUEzBC9USJXKgRXtMst6sdURyYxL386OhpYiU9+It14U5jwq7tYiDyhSZjj/NoZ0q7xMrf",
+	"HjuLIpKlFv9EY4CPe6FLLD1rdOiegxRvf6J2UT2RZIwqp2lbQmyYsLuXVXjwM4MZq0mptRPeTli5kWcY",
+	"pts5hr9pxzDccVUAeKKrZtJlUnWjffu93IZ5uxbOgfZtvcq8DXZXfQPbdkFVtmrbJpd5MrYszp1AQoVd",
+	"OFIOywiYO/diocH4Z2DfdTs5PTqNCNUgZKB+30AY/spMlSzcPM87eH9X9uBBPOPrCeE3JfnBva5T8WB7",
+	"3OVuHd8Va9I26x18y3iw80E/rvp1IU9Z6mjeQBE/tJrqgauWfPb59lSjMXwdLUba7iVQjAv3V1Wq8Pqy",
+	"5Xkyt9rMwRWbczE6w7D18DggGB782XaBqBKH6i7hoigAaPkuBMbTyYSRPQ2sV5NLoxgzPfFCgnYSrpCL",
+	"0X4gv1dXSjJqmALDgXYJ9fadulhEjJRNvPg1vWJvGVNBNd07MAcWE+zKwO9ChXa0dkmX4Cu2qEoERCUg",
+	"k0UWSJWcLS8mupwIGz5hGResNRboZUHQwGUelWYtHS32N48CIxFqIUXeGCpXQyWFIUykT3SVnkKPEbIV",
+	"zQyNa35nWGCkfr7ra2qnR6erNZr3/hjv0D9ZzNESz+g3/O/iCfz2tCwwwpsxsnxqxYvplAkET1qN6OHC",
+	"eR9UytTdKWOehhQ430onXJZGQB62VPogjLip5q1gBB1ECY3kxhFvxXq/jXi3YjtLo91aax+sXz7hios0",
+	"IjVfTEQ0Nwwt8n2qGI1IzSNTqZzARIp/gNW+P2WqP2Psylv64YHC27KLRLvDSLQSwb/dUgfbLkyw/dIJ",
+	"BSLee5u6AgBWlFj3eL1+VJnM2IV9ob2Sws2i4IqVFnFwdxoU5mfbXkhYID9vPSCsZGa7agq3j+IKZJmW",
+	"AgqBYNReQuE9Mnmm0WiUcUa40DxljqJbnH9ipxCpAwP7fWlJ8nUX4JuMpcDXoGVkt6UWQAG1jzZazC/w",
+	"YaxD5fnsDES7iLYHimjzMEjSHAwPofW4jcQs6GOHn4u/H115gFtQoV2BgF0cSHOBgABvllUIqDHmthoB",
+	"IYjevQzZZrkrFrvLRf664iEC6GmTCFcWCwjp99bKBdRqeDGRsrQPAaUxEYylGIYYWlcWaLgLt9gSDb/j",
+	"YItSS3uAOgM7/N7FeXzlcR4FT10e5dEkivq4huUdK96Wj30tXQp93Pn6lim/x+f+zTu2Tfn5VnfAKG9p",
+	"ZxjaVhuLMqInoYZmcpSHJYMCvFiZ3ecffbTWmgKwt5zZVx13l9f3jXCeAh+a2Q62DCjRx6WZrMSiBY5z",
+	"+Ln4e1XbvRDHNoi59W/vIs8fpuFeCS1LSOzNIh38y2sFnW9Ooe9TCyrlga0GnH+zwL9TQx6eGZQ6SBkg",
+	"vVQHaeAIuV7VMO+DfpQt8u6v5IySGbuRz/6OdRd7IavVFrjYncayXM1XXFgtP2tp0AT6ChxkmxMb0afd",
+	"f30BXS/7MDpJXEIFjiiHkFAoZ9XGmJhCQShmZgtJxnw0ZoqYMRX+hTbftYWMx6oI2bU9jMcaTmXnrN6p",
+	"afdIOXx3dMD1BnoRct/Dz/Z/q7Qwh9t3ylXajPB2fTv7+yPxr62APNT5WsBuHaeaA8Y78qf9KgcynYf1",
+	"X7kCHmjZXZe8EUUEOQByRChJOSB/Cpt6oomRV8yFcSs2zLUrAUR9sQ9X02SKtVsc435GNKgWus1btxnv",
+	"vEcVFcW+B/DR7SjDTiX+ehiv14kdsQBaIJUnIoSv8NPVGPQ1TahI+AoP3d+Lp77dDIAbhprjkcxXFVxN",
+	"Mqm5GPUhA+jRdAB0i1+uZO906y2EiUPt2z/kgEggVLngJmDadW27xMZVfkF3g49VGXbLexh92J/NTiXe",
+	"qcQPE79dRfh5C4bXWfDhZ/xz/uiitTemNrtY7V2sdmOsNiSzLYnRrnLCNptRCZd3LSq16YdlKt5OQ/xK",
+	"YrOlYO0i10rrUUmi77R/23Yo7t0abAot4gFsNju03BluvtqQakdDlhtqKpJi67Q4BVPXnj7kKuucdQ6B",
+	"ALih6nLWT4xmZoylRrhgWhd5xRY1FU0M4UazbNgNwg48jdINzX/eO4O1G+WKzV0ljmum+HAOJTKCseza",
+	"G0Z5y+Q0g1oURPORIFxEWOoa/MWY/Z4xKyxA5YzApdytGveblviaJmMuWCkIuzp7tbJR2nmnR4oKw1Ki",
+	"EznFXkV+7VN+4MZomOWHPLty6fzg/35++XciFfn1BVz0kGdMR0Tlws48oMnVSFkUtepCOIcboGF8rMQP",
+	"wBXBQU1oyoirio7VxqEiMBSd8d6CPVfxAzwRWG98v3IbqbPQVed6l7sCBUH0DcUeqM1Hj8nqTcv+6eXL",
+	"JxYiFGMHc0YVGeYihbTWGVUp9g+w94AglMgsowOpfIF23JcbHYvLs4xfM8VSkosU7fNuDW7gJugKGw5y",
+	"4cdz9x30GIhIQqc04WbuvC4ZH7JknmSs21AupGm7v0l1VSnlMLNfsE9Tpji2drC3JdXVgWIZtWCWMaqg",
+	"dltDum+3IR2scVboI17tqwhVd2CDRXF7bD+zUN6+u9ChtmmOt0oOmdYc6kjagYJKc1i9nytf7g3nrTU5",
+	"stfry+gHU5al6Rbn/KXZggazB4M/CavLubo2E7JnBb5LQy2nCYG+JK6LE/7606UDx6gGi1Cux/3iYHAO",
+	"ixBMleQPOwvQjBhGQ7JXCWdtoqJhnDMmZjAr2dmfD4ZSHQAYhdkaJWCUgW+tdNXQK6g1SpXpkrdhMVCs",
+	"+J8rS7nZVGPTLiHFQVlmnCamMl9YSezLxy//KwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
