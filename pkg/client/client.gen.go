@@ -2846,20 +2846,28 @@ type ClientInterface interface {
 
 	// GetJWKS The public keys that verify access tokens
 	//
+	// The public keys (JWKS) that verify p4w's access tokens, for a service that checks them itself. No token needed.
+	//
 	// Corresponds with GET /.well-known/jwks.json (the `GetJWKS` operationId).
 	GetJWKS(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetHealth The process is up
+	//
+	// Answers 200 while the process runs, without touching the database; for a liveness probe. No token needed.
 	//
 	// Corresponds with GET /healthz (the `GetHealth` operationId).
 	GetHealth(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetReadiness The process can serve requests (the database answers)
 	//
+	// Answers 200 when the database answers, and 503 when it does not or the server is shutting down; for a load balancer's readiness probe. No token needed.
+	//
 	// Corresponds with GET /readyz (the `GetReadiness` operationId).
 	GetReadiness(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListApiClients List API clients within reach
+	//
+	// A page of the API clients the caller may manage, with their scopes and purpose; secrets are never shown. Needs `principals:admin`.
 	//
 	// Corresponds with GET /v1/api-clients (the `ListApiClients` operationId).
 	ListApiClients(ctx context.Context, params *ListApiClientsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2895,10 +2903,14 @@ type ClientInterface interface {
 
 	// GetApiClient Get an API client
 	//
+	// One API client within the caller's reach, without its secret; one of another organisation answers 404. Needs `principals:admin`.
+	//
 	// Corresponds with GET /v1/api-clients/{api_client_id} (the `GetApiClient` operationId).
 	GetApiClient(ctx context.Context, apiClientId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListAuditEvents List audit events within reach
+	//
+	// A page of audit events within the caller's reach: who wrote what, when, and the names of the fields changed, never their values. Needs `audit:read`.
 	//
 	// Corresponds with GET /v1/audit-events (the `ListAuditEvents` operationId).
 	ListAuditEvents(ctx context.Context, params *ListAuditEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3037,6 +3049,8 @@ type ClientInterface interface {
 
 	// ListCohorts List cohorts (runs of a programme) within reach
 	//
+	// A page of cohorts (runs of a programme) of the organisations within the caller's reach. Needs `participants:read`.
+	//
 	// Corresponds with GET /v1/cohorts (the `ListCohorts` operationId).
 	ListCohorts(ctx context.Context, params *ListCohortsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -3060,10 +3074,14 @@ type ClientInterface interface {
 
 	// GetCohort Get a cohort
 	//
+	// One cohort within the caller's reach; one out of reach answers 404. Needs `participants:read`.
+	//
 	// Corresponds with GET /v1/cohorts/{cohort_id} (the `GetCohort` operationId).
 	GetCohort(ctx context.Context, cohortId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateCohortWithBody Change a cohort (JSON merge patch)
+	//
+	// Changes a cohort with a JSON merge patch; `organisation_id` must stay one the caller may run cohorts for and `delivery_partner_id` a delivery partner. Send `If-Match` with the last ETag to avoid overwriting another change (412). Needs `participants:write`.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3071,6 +3089,8 @@ type ClientInterface interface {
 	UpdateCohortWithBody(ctx context.Context, cohortId openapi_types.UUID, params *UpdateCohortParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateCohortWithApplicationMergePatchPlusJSONBody Change a cohort (JSON merge patch)
+	//
+	// Changes a cohort with a JSON merge patch; `organisation_id` must stay one the caller may run cohorts for and `delivery_partner_id` a delivery partner. Send `If-Match` with the last ETag to avoid overwriting another change (412). Needs `participants:write`.
 	//
 	// Takes a body of the `application/merge-patch+json` content type.
 	//
@@ -3116,6 +3136,8 @@ type ClientInterface interface {
 	CreateEnrolment(ctx context.Context, params *CreateEnrolmentParams, body CreateEnrolmentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetEnrolment Get an enrolment
+	//
+	// One enrolment within the caller's reach; for an `hr_sharing` client, one whose participant has not consented answers 404. Needs `participants:read`.
 	//
 	// Corresponds with GET /v1/enrolments/{enrolment_id} (the `GetEnrolment` operationId).
 	GetEnrolment(ctx context.Context, enrolmentId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3190,6 +3212,8 @@ type ClientInterface interface {
 	DeleteFundingAward(ctx context.Context, fundingAwardId openapi_types.UUID, params *DeleteFundingAwardParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetFundingAward Get a funding award
+	//
+	// One funding award within the caller's reach; one out of reach answers 404. Needs `organisations:read`.
 	//
 	// Corresponds with GET /v1/funding-awards/{funding_award_id} (the `GetFundingAward` operationId).
 	GetFundingAward(ctx context.Context, fundingAwardId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3290,10 +3314,14 @@ type ClientInterface interface {
 
 	// ListInterviews List interviews within reach
 	//
+	// A page of participants' interviews for vacancies within the caller's reach; an `hr_sharing` client sees only those of consenting participants. Needs `participants:read`.
+	//
 	// Corresponds with GET /v1/interviews (the `ListInterviews` operationId).
 	ListInterviews(ctx context.Context, params *ListInterviewsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateInterviewWithBody Record a participant's interview for a vacancy
+	//
+	// Records a participant's interview for a vacancy that has not been deleted, optionally naming the participant's enrolment; answers 201 with `Location` and `ETag`, and honours `Idempotency-Key`. Needs `participants:write`.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3301,6 +3329,8 @@ type ClientInterface interface {
 	CreateInterviewWithBody(ctx context.Context, params *CreateInterviewParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateInterview Record a participant's interview for a vacancy
+	//
+	// Records a participant's interview for a vacancy that has not been deleted, optionally naming the participant's enrolment; answers 201 with `Location` and `ETag`, and honours `Idempotency-Key`. Needs `participants:write`.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -3316,10 +3346,14 @@ type ClientInterface interface {
 
 	// GetInterview Get one
 	//
+	// One interview within the caller's reach; for an `hr_sharing` client, one whose participant has not consented answers 404. Needs `participants:read`.
+	//
 	// Corresponds with GET /v1/interviews/{interview_id} (the `GetInterview` operationId).
 	GetInterview(ctx context.Context, interviewId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateInterviewWithBody Record the result (JSON merge patch)
+	//
+	// Records an interview's result, or changes it, with a JSON merge patch. Send `If-Match` to avoid overwriting another change (412). Needs `participants:write`.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3327,6 +3361,8 @@ type ClientInterface interface {
 	UpdateInterviewWithBody(ctx context.Context, interviewId openapi_types.UUID, params *UpdateInterviewParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateInterviewWithApplicationMergePatchPlusJSONBody Record the result (JSON merge patch)
+	//
+	// Records an interview's result, or changes it, with a JSON merge patch. Send `If-Match` to avoid overwriting another change (412). Needs `participants:write`.
 	//
 	// Takes a body of the `application/merge-patch+json` content type.
 	//
@@ -3347,12 +3383,16 @@ type ClientInterface interface {
 
 	// CreateMentoringMatchWithBody Match a mentor to a participant
 	//
+	// Matches an active mentor with a participant who has not been erased, optionally naming the participant's enrolment; answers 201 with `Location` and `ETag`, and honours `Idempotency-Key`. Needs `participants:write`.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/mentoring-matches (the `CreateMentoringMatch` operationId).
 	CreateMentoringMatchWithBody(ctx context.Context, params *CreateMentoringMatchParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateMentoringMatch Match a mentor to a participant
+	//
+	// Matches an active mentor with a participant who has not been erased, optionally naming the participant's enrolment; answers 201 with `Location` and `ETag`, and honours `Idempotency-Key`. Needs `participants:write`.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -3368,10 +3408,14 @@ type ClientInterface interface {
 
 	// GetMentoringMatch Get one
 	//
+	// One mentoring match within the caller's reach; for an `hr_sharing` client, one whose participant has not consented answers 404. Needs `participants:read`.
+	//
 	// Corresponds with GET /v1/mentoring-matches/{match_id} (the `GetMentoringMatch` operationId).
 	GetMentoringMatch(ctx context.Context, matchId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateMentoringMatchWithBody Change a match (JSON merge patch)
+	//
+	// Changes a mentoring match with a JSON merge patch, for example to end it. Send `If-Match` to avoid overwriting another change (412). Needs `participants:write`.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3380,6 +3424,8 @@ type ClientInterface interface {
 
 	// UpdateMentoringMatchWithApplicationMergePatchPlusJSONBody Change a match (JSON merge patch)
 	//
+	// Changes a mentoring match with a JSON merge patch, for example to end it. Send `If-Match` to avoid overwriting another change (412). Needs `participants:write`.
+	//
 	// Takes a body of the `application/merge-patch+json` content type.
 	//
 	// Corresponds with PATCH /v1/mentoring-matches/{match_id} (the `UpdateMentoringMatch` operationId).
@@ -3387,10 +3433,14 @@ type ClientInterface interface {
 
 	// ListCheckIns List a match's check-ins
 	//
+	// A page of the check-ins of one mentoring match within the caller's reach; a match out of reach answers 404. Needs `participants:read`.
+	//
 	// Corresponds with GET /v1/mentoring-matches/{match_id}/check-ins (the `ListCheckIns` operationId).
 	ListCheckIns(ctx context.Context, matchId openapi_types.UUID, params *ListCheckInsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateCheckInWithBody Record a check-in of a match
+	//
+	// Records a check-in between the mentor and participant of a match within the caller's reach; answers 201, and honours `Idempotency-Key`. Needs `participants:write`.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3399,6 +3449,8 @@ type ClientInterface interface {
 
 	// CreateCheckIn Record a check-in of a match
 	//
+	// Records a check-in between the mentor and participant of a match within the caller's reach; answers 201, and honours `Idempotency-Key`. Needs `participants:write`.
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v1/mentoring-matches/{match_id}/check-ins (the `CreateCheckIn` operationId).
@@ -3406,10 +3458,14 @@ type ClientInterface interface {
 
 	// ListMentors List mentors within reach
 	//
+	// A page of the professional and peer mentors of the organisations within the caller's reach. Needs `participants:read`.
+	//
 	// Corresponds with GET /v1/mentors (the `ListMentors` operationId).
 	ListMentors(ctx context.Context, params *ListMentorsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateMentorWithBody Record a mentor
+	//
+	// Records a mentor of an organisation within the caller's reach; answers 201 with `Location` and `ETag`, and honours `Idempotency-Key`. Needs `participants:write`.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3417,6 +3473,8 @@ type ClientInterface interface {
 	CreateMentorWithBody(ctx context.Context, params *CreateMentorParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateMentor Record a mentor
+	//
+	// Records a mentor of an organisation within the caller's reach; answers 201 with `Location` and `ETag`, and honours `Idempotency-Key`. Needs `participants:write`.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -3432,10 +3490,14 @@ type ClientInterface interface {
 
 	// GetMentor Get one
 	//
+	// One mentor within the caller's reach; one out of reach answers 404. Needs `participants:read`.
+	//
 	// Corresponds with GET /v1/mentors/{mentor_id} (the `GetMentor` operationId).
 	GetMentor(ctx context.Context, mentorId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateMentorWithBody Change a mentor (JSON merge patch)
+	//
+	// Changes a mentor with a JSON merge patch. Send `If-Match` with the last ETag to avoid overwriting another change (412). Needs `participants:write`.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3444,6 +3506,8 @@ type ClientInterface interface {
 
 	// UpdateMentorWithApplicationMergePatchPlusJSONBody Change a mentor (JSON merge patch)
 	//
+	// Changes a mentor with a JSON merge patch. Send `If-Match` with the last ETag to avoid overwriting another change (412). Needs `participants:write`.
+	//
 	// Takes a body of the `application/merge-patch+json` content type.
 	//
 	// Corresponds with PATCH /v1/mentors/{mentor_id} (the `UpdateMentor` operationId).
@@ -3451,10 +3515,14 @@ type ClientInterface interface {
 
 	// ListOrganisations List organisations
 	//
+	// A page of the organisations within the caller's reach: trusts, collaborations, delivery partners and the national team. Needs `organisations:read`.
+	//
 	// Corresponds with GET /v1/organisations (the `ListOrganisations` operationId).
 	ListOrganisations(ctx context.Context, params *ListOrganisationsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateOrganisationWithBody Create an organisation
+	//
+	// Creates an organisation; only the national team holds `organisations:admin`. Answers 201 with `Location` and `ETag`, and honours `Idempotency-Key`.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3463,6 +3531,8 @@ type ClientInterface interface {
 
 	// CreateOrganisation Create an organisation
 	//
+	// Creates an organisation; only the national team holds `organisations:admin`. Answers 201 with `Location` and `ETag`, and honours `Idempotency-Key`.
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v1/organisations (the `CreateOrganisation` operationId).
@@ -3470,10 +3540,14 @@ type ClientInterface interface {
 
 	// GetOrganisation Get an organisation
 	//
+	// One organisation within the caller's reach; one out of reach answers 404. Needs `organisations:read`.
+	//
 	// Corresponds with GET /v1/organisations/{organisation_id} (the `GetOrganisation` operationId).
 	GetOrganisation(ctx context.Context, organisationId OrganisationId, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateOrganisationWithBody Change an organisation (JSON merge patch)
+	//
+	// Changes an organisation with a JSON merge patch; only the national team or the organisation's own admins may (403 otherwise). Send `If-Match` to avoid overwriting another change (412). Needs `organisations:write`.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3482,6 +3556,8 @@ type ClientInterface interface {
 
 	// UpdateOrganisationWithApplicationMergePatchPlusJSONBody Change an organisation (JSON merge patch)
 	//
+	// Changes an organisation with a JSON merge patch; only the national team or the organisation's own admins may (403 otherwise). Send `If-Match` to avoid overwriting another change (412). Needs `organisations:write`.
+	//
 	// Takes a body of the `application/merge-patch+json` content type.
 	//
 	// Corresponds with PATCH /v1/organisations/{organisation_id} (the `UpdateOrganisation` operationId).
@@ -3489,15 +3565,21 @@ type ClientInterface interface {
 
 	// ListOrganisationMembers List the member trusts of a collaboration
 	//
+	// A page of the trusts that belong to a collaboration within the caller's reach. Needs `organisations:read`.
+	//
 	// Corresponds with GET /v1/organisations/{organisation_id}/members (the `ListOrganisationMembers` operationId).
 	ListOrganisationMembers(ctx context.Context, organisationId OrganisationId, params *ListOrganisationMembersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RemoveOrganisationMember Remove a trust from a collaboration (idempotent)
 	//
+	// Takes a trust out of a collaboration; removing one not a member changes nothing and answers 204 again. Needs `organisations:admin`.
+	//
 	// Corresponds with DELETE /v1/organisations/{organisation_id}/members/{member_id} (the `RemoveOrganisationMember` operationId).
 	RemoveOrganisationMember(ctx context.Context, organisationId OrganisationId, memberId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// AddOrganisationMember Add a trust to a collaboration (idempotent)
+	//
+	// Makes a trust a member of a collaboration; adding one already a member changes nothing and answers 204 again. Needs `organisations:admin`.
 	//
 	// Corresponds with PUT /v1/organisations/{organisation_id}/members/{member_id} (the `AddOrganisationMember` operationId).
 	AddOrganisationMember(ctx context.Context, organisationId OrganisationId, memberId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3553,10 +3635,14 @@ type ClientInterface interface {
 
 	// GetOutcome Get an outcome
 	//
+	// One outcome within the caller's reach; for an `hr_sharing` client, one whose participant has not consented answers 404. Needs `participants:read`.
+	//
 	// Corresponds with GET /v1/outcomes/{outcome_id} (the `GetOutcome` operationId).
 	GetOutcome(ctx context.Context, outcomeId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateOutcomeWithBody Change an outcome or record a sustainment check (JSON merge patch)
+	//
+	// Changes an outcome with a JSON merge patch, including the results of its sustainment checks; `enrolment_id` must be an enrolment of the same participant. Send `If-Match` to avoid overwriting another change (412). Needs `participants:write`.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3564,6 +3650,8 @@ type ClientInterface interface {
 	UpdateOutcomeWithBody(ctx context.Context, outcomeId openapi_types.UUID, params *UpdateOutcomeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateOutcomeWithApplicationMergePatchPlusJSONBody Change an outcome or record a sustainment check (JSON merge patch)
+	//
+	// Changes an outcome with a JSON merge patch, including the results of its sustainment checks; `enrolment_id` must be an enrolment of the same participant. Send `If-Match` to avoid overwriting another change (412). Needs `participants:write`.
 	//
 	// Takes a body of the `application/merge-patch+json` content type.
 	//
@@ -3592,12 +3680,16 @@ type ClientInterface interface {
 
 	// CreateParticipantWithBody Record a participant
 	//
+	// Records a participant of an organisation the caller may record for (a trust, collaboration or the national team, not a delivery partner); answers 201 with `Location` and `ETag`, and honours `Idempotency-Key`. Needs `participants:write`.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/participants (the `CreateParticipant` operationId).
 	CreateParticipantWithBody(ctx context.Context, params *CreateParticipantParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateParticipant Record a participant
+	//
+	// Records a participant of an organisation the caller may record for (a trust, collaboration or the national team, not a delivery partner); answers 201 with `Location` and `ETag`, and honours `Idempotency-Key`. Needs `participants:write`.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -3639,12 +3731,16 @@ type ClientInterface interface {
 
 	// UpdateParticipantWithBody Change a participant (JSON merge patch)
 	//
+	// Changes a participant, including consent, with a JSON merge patch; an erased participant cannot be changed (409). Withdrawing `hr_sharing` consent withholds the participant from HR clients at their next sync. Send `If-Match` to avoid overwriting another change (412). Needs `participants:write`.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PATCH /v1/participants/{participant_id} (the `UpdateParticipant` operationId).
 	UpdateParticipantWithBody(ctx context.Context, participantId ParticipantId, params *UpdateParticipantParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateParticipantWithApplicationMergePatchPlusJSONBody Change a participant (JSON merge patch)
+	//
+	// Changes a participant, including consent, with a JSON merge patch; an erased participant cannot be changed (409). Withdrawing `hr_sharing` consent withholds the participant from HR clients at their next sync. Send `If-Match` to avoid overwriting another change (412). Needs `participants:write`.
 	//
 	// Takes a body of the `application/merge-patch+json` content type.
 	//
@@ -3723,6 +3819,8 @@ type ClientInterface interface {
 
 	// GetPlacement Get a placement
 	//
+	// One placement within the caller's reach; for an `hr_sharing` client, one whose participant has not consented answers 404. Needs `participants:read`.
+	//
 	// Corresponds with GET /v1/placements/{placement_id} (the `GetPlacement` operationId).
 	GetPlacement(ctx context.Context, placementId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -3746,10 +3844,14 @@ type ClientInterface interface {
 
 	// ListProgrammes List the programme catalogue
 	//
+	// A page of the programme catalogue, which every caller with `organisations:read` sees whole.
+	//
 	// Corresponds with GET /v1/programmes (the `ListProgrammes` operationId).
 	ListProgrammes(ctx context.Context, params *ListProgrammesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateProgrammeWithBody Add a programme to the catalogue
+	//
+	// Adds a programme to the national catalogue; answers 201 with `Location` and `ETag`, and honours `Idempotency-Key`. Needs `catalogue:write`.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3758,6 +3860,8 @@ type ClientInterface interface {
 
 	// CreateProgramme Add a programme to the catalogue
 	//
+	// Adds a programme to the national catalogue; answers 201 with `Location` and `ETag`, and honours `Idempotency-Key`. Needs `catalogue:write`.
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v1/programmes (the `CreateProgramme` operationId).
@@ -3765,10 +3869,14 @@ type ClientInterface interface {
 
 	// GetProgramme Get a programme
 	//
+	// One programme of the catalogue. Needs `organisations:read`.
+	//
 	// Corresponds with GET /v1/programmes/{programme_id} (the `GetProgramme` operationId).
 	GetProgramme(ctx context.Context, programmeId ProgrammeId, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateProgrammeWithBody Change a programme (JSON merge patch)
+	//
+	// Changes a programme of the catalogue with a JSON merge patch. Send `If-Match` to avoid overwriting another change (412). Needs `catalogue:write`.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3777,12 +3885,16 @@ type ClientInterface interface {
 
 	// UpdateProgrammeWithApplicationMergePatchPlusJSONBody Change a programme (JSON merge patch)
 	//
+	// Changes a programme of the catalogue with a JSON merge patch. Send `If-Match` to avoid overwriting another change (412). Needs `catalogue:write`.
+	//
 	// Takes a body of the `application/merge-patch+json` content type.
 	//
 	// Corresponds with PATCH /v1/programmes/{programme_id} (the `UpdateProgramme` operationId).
 	UpdateProgrammeWithApplicationMergePatchPlusJSONBody(ctx context.Context, programmeId ProgrammeId, params *UpdateProgrammeParams, body UpdateProgrammeApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListUsers List users within reach
+	//
+	// A page of the users the caller may manage: an org_admin sees its own organisation's, a national_admin all. Needs `principals:admin`.
 	//
 	// Corresponds with GET /v1/users (the `ListUsers` operationId).
 	ListUsers(ctx context.Context, params *ListUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3807,6 +3919,8 @@ type ClientInterface interface {
 
 	// GetUser Get a user
 	//
+	// One user within the caller's reach; a user of another organisation answers 404. Needs `principals:admin`.
+	//
 	// Corresponds with GET /v1/users/{user_id} (the `GetUser` operationId).
 	GetUser(ctx context.Context, userId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -3830,10 +3944,14 @@ type ClientInterface interface {
 
 	// ListVacancies List live job opportunities within reach
 	//
+	// A page of the job opportunities of the organisations within the caller's reach. Needs `participants:read`.
+	//
 	// Corresponds with GET /v1/vacancies (the `ListVacancies` operationId).
 	ListVacancies(ctx context.Context, params *ListVacanciesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateVacancyWithBody Record a job opportunity
+	//
+	// Records a job opportunity of an organisation within the caller's reach; answers 201 with `Location` and `ETag`, and honours `Idempotency-Key`. Needs `participants:write`.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3841,6 +3959,8 @@ type ClientInterface interface {
 	CreateVacancyWithBody(ctx context.Context, params *CreateVacancyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateVacancy Record a job opportunity
+	//
+	// Records a job opportunity of an organisation within the caller's reach; answers 201 with `Location` and `ETag`, and honours `Idempotency-Key`. Needs `participants:write`.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -3856,10 +3976,14 @@ type ClientInterface interface {
 
 	// GetVacancy Get one
 	//
+	// One vacancy within the caller's reach; one out of reach answers 404. Needs `participants:read`.
+	//
 	// Corresponds with GET /v1/vacancies/{vacancy_id} (the `GetVacancy` operationId).
 	GetVacancy(ctx context.Context, vacancyId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateVacancyWithBody Change a vacancy (JSON merge patch)
+	//
+	// Changes a vacancy with a JSON merge patch. Send `If-Match` with the last ETag to avoid overwriting another change (412). Needs `participants:write`.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3868,6 +3992,8 @@ type ClientInterface interface {
 
 	// UpdateVacancyWithApplicationMergePatchPlusJSONBody Change a vacancy (JSON merge patch)
 	//
+	// Changes a vacancy with a JSON merge patch. Send `If-Match` with the last ETag to avoid overwriting another change (412). Needs `participants:write`.
+	//
 	// Takes a body of the `application/merge-patch+json` content type.
 	//
 	// Corresponds with PATCH /v1/vacancies/{vacancy_id} (the `UpdateVacancy` operationId).
@@ -3875,6 +4001,8 @@ type ClientInterface interface {
 }
 
 // GetJWKS The public keys that verify access tokens
+//
+// The public keys (JWKS) that verify p4w's access tokens, for a service that checks them itself. No token needed.
 //
 // Corresponds with GET /.well-known/jwks.json (the `GetJWKS` operationId).
 func (c *Client) GetJWKS(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3891,6 +4019,8 @@ func (c *Client) GetJWKS(ctx context.Context, reqEditors ...RequestEditorFn) (*h
 
 // GetHealth The process is up
 //
+// Answers 200 while the process runs, without touching the database; for a liveness probe. No token needed.
+//
 // Corresponds with GET /healthz (the `GetHealth` operationId).
 func (c *Client) GetHealth(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetHealthRequest(c.Server)
@@ -3906,6 +4036,8 @@ func (c *Client) GetHealth(ctx context.Context, reqEditors ...RequestEditorFn) (
 
 // GetReadiness The process can serve requests (the database answers)
 //
+// Answers 200 when the database answers, and 503 when it does not or the server is shutting down; for a load balancer's readiness probe. No token needed.
+//
 // Corresponds with GET /readyz (the `GetReadiness` operationId).
 func (c *Client) GetReadiness(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetReadinessRequest(c.Server)
@@ -3920,6 +4052,8 @@ func (c *Client) GetReadiness(ctx context.Context, reqEditors ...RequestEditorFn
 }
 
 // ListApiClients List API clients within reach
+//
+// A page of the API clients the caller may manage, with their scopes and purpose; secrets are never shown. Needs `principals:admin`.
 //
 // Corresponds with GET /v1/api-clients (the `ListApiClients` operationId).
 func (c *Client) ListApiClients(ctx context.Context, params *ListApiClientsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3995,6 +4129,8 @@ func (c *Client) RevokeApiClient(ctx context.Context, apiClientId openapi_types.
 
 // GetApiClient Get an API client
 //
+// One API client within the caller's reach, without its secret; one of another organisation answers 404. Needs `principals:admin`.
+//
 // Corresponds with GET /v1/api-clients/{api_client_id} (the `GetApiClient` operationId).
 func (c *Client) GetApiClient(ctx context.Context, apiClientId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetApiClientRequest(c.Server, apiClientId)
@@ -4009,6 +4145,8 @@ func (c *Client) GetApiClient(ctx context.Context, apiClientId openapi_types.UUI
 }
 
 // ListAuditEvents List audit events within reach
+//
+// A page of audit events within the caller's reach: who wrote what, when, and the names of the fields changed, never their values. Needs `audit:read`.
 //
 // Corresponds with GET /v1/audit-events (the `ListAuditEvents` operationId).
 func (c *Client) ListAuditEvents(ctx context.Context, params *ListAuditEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4217,6 +4355,8 @@ func (c *Client) IssueTokenWithFormdataBody(ctx context.Context, body IssueToken
 
 // ListCohorts List cohorts (runs of a programme) within reach
 //
+// A page of cohorts (runs of a programme) of the organisations within the caller's reach. Needs `participants:read`.
+//
 // Corresponds with GET /v1/cohorts (the `ListCohorts` operationId).
 func (c *Client) ListCohorts(ctx context.Context, params *ListCohortsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListCohortsRequest(c.Server, params)
@@ -4270,6 +4410,8 @@ func (c *Client) CreateCohort(ctx context.Context, params *CreateCohortParams, b
 
 // GetCohort Get a cohort
 //
+// One cohort within the caller's reach; one out of reach answers 404. Needs `participants:read`.
+//
 // Corresponds with GET /v1/cohorts/{cohort_id} (the `GetCohort` operationId).
 func (c *Client) GetCohort(ctx context.Context, cohortId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetCohortRequest(c.Server, cohortId)
@@ -4284,6 +4426,8 @@ func (c *Client) GetCohort(ctx context.Context, cohortId openapi_types.UUID, req
 }
 
 // UpdateCohortWithBody Change a cohort (JSON merge patch)
+//
+// Changes a cohort with a JSON merge patch; `organisation_id` must stay one the caller may run cohorts for and `delivery_partner_id` a delivery partner. Send `If-Match` with the last ETag to avoid overwriting another change (412). Needs `participants:write`.
 //
 // Takes any type of body and a specified content type.
 //
@@ -4301,6 +4445,8 @@ func (c *Client) UpdateCohortWithBody(ctx context.Context, cohortId openapi_type
 }
 
 // UpdateCohortWithApplicationMergePatchPlusJSONBody Change a cohort (JSON merge patch)
+//
+// Changes a cohort with a JSON merge patch; `organisation_id` must stay one the caller may run cohorts for and `delivery_partner_id` a delivery partner. Send `If-Match` with the last ETag to avoid overwriting another change (412). Needs `participants:write`.
 //
 // Takes a body of the `application/merge-patch+json` content type.
 //
@@ -4386,6 +4532,8 @@ func (c *Client) CreateEnrolment(ctx context.Context, params *CreateEnrolmentPar
 }
 
 // GetEnrolment Get an enrolment
+//
+// One enrolment within the caller's reach; for an `hr_sharing` client, one whose participant has not consented answers 404. Needs `participants:read`.
 //
 // Corresponds with GET /v1/enrolments/{enrolment_id} (the `GetEnrolment` operationId).
 func (c *Client) GetEnrolment(ctx context.Context, enrolmentId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4530,6 +4678,8 @@ func (c *Client) DeleteFundingAward(ctx context.Context, fundingAwardId openapi_
 }
 
 // GetFundingAward Get a funding award
+//
+// One funding award within the caller's reach; one out of reach answers 404. Needs `organisations:read`.
 //
 // Corresponds with GET /v1/funding-awards/{funding_award_id} (the `GetFundingAward` operationId).
 func (c *Client) GetFundingAward(ctx context.Context, fundingAwardId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4690,6 +4840,8 @@ func (c *Client) ListImportErrors(ctx context.Context, importId ImportID, params
 
 // ListInterviews List interviews within reach
 //
+// A page of participants' interviews for vacancies within the caller's reach; an `hr_sharing` client sees only those of consenting participants. Needs `participants:read`.
+//
 // Corresponds with GET /v1/interviews (the `ListInterviews` operationId).
 func (c *Client) ListInterviews(ctx context.Context, params *ListInterviewsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListInterviewsRequest(c.Server, params)
@@ -4704,6 +4856,8 @@ func (c *Client) ListInterviews(ctx context.Context, params *ListInterviewsParam
 }
 
 // CreateInterviewWithBody Record a participant's interview for a vacancy
+//
+// Records a participant's interview for a vacancy that has not been deleted, optionally naming the participant's enrolment; answers 201 with `Location` and `ETag`, and honours `Idempotency-Key`. Needs `participants:write`.
 //
 // Takes any type of body and a specified content type.
 //
@@ -4721,6 +4875,8 @@ func (c *Client) CreateInterviewWithBody(ctx context.Context, params *CreateInte
 }
 
 // CreateInterview Record a participant's interview for a vacancy
+//
+// Records a participant's interview for a vacancy that has not been deleted, optionally naming the participant's enrolment; answers 201 with `Location` and `ETag`, and honours `Idempotency-Key`. Needs `participants:write`.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -4756,6 +4912,8 @@ func (c *Client) DeleteInterview(ctx context.Context, interviewId openapi_types.
 
 // GetInterview Get one
 //
+// One interview within the caller's reach; for an `hr_sharing` client, one whose participant has not consented answers 404. Needs `participants:read`.
+//
 // Corresponds with GET /v1/interviews/{interview_id} (the `GetInterview` operationId).
 func (c *Client) GetInterview(ctx context.Context, interviewId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetInterviewRequest(c.Server, interviewId)
@@ -4770,6 +4928,8 @@ func (c *Client) GetInterview(ctx context.Context, interviewId openapi_types.UUI
 }
 
 // UpdateInterviewWithBody Record the result (JSON merge patch)
+//
+// Records an interview's result, or changes it, with a JSON merge patch. Send `If-Match` to avoid overwriting another change (412). Needs `participants:write`.
 //
 // Takes any type of body and a specified content type.
 //
@@ -4787,6 +4947,8 @@ func (c *Client) UpdateInterviewWithBody(ctx context.Context, interviewId openap
 }
 
 // UpdateInterviewWithApplicationMergePatchPlusJSONBody Record the result (JSON merge patch)
+//
+// Records an interview's result, or changes it, with a JSON merge patch. Send `If-Match` to avoid overwriting another change (412). Needs `participants:write`.
 //
 // Takes a body of the `application/merge-patch+json` content type.
 //
@@ -4827,6 +4989,8 @@ func (c *Client) ListMentoringMatches(ctx context.Context, params *ListMentoring
 
 // CreateMentoringMatchWithBody Match a mentor to a participant
 //
+// Matches an active mentor with a participant who has not been erased, optionally naming the participant's enrolment; answers 201 with `Location` and `ETag`, and honours `Idempotency-Key`. Needs `participants:write`.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v1/mentoring-matches (the `CreateMentoringMatch` operationId).
@@ -4843,6 +5007,8 @@ func (c *Client) CreateMentoringMatchWithBody(ctx context.Context, params *Creat
 }
 
 // CreateMentoringMatch Match a mentor to a participant
+//
+// Matches an active mentor with a participant who has not been erased, optionally naming the participant's enrolment; answers 201 with `Location` and `ETag`, and honours `Idempotency-Key`. Needs `participants:write`.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -4878,6 +5044,8 @@ func (c *Client) DeleteMentoringMatch(ctx context.Context, matchId openapi_types
 
 // GetMentoringMatch Get one
 //
+// One mentoring match within the caller's reach; for an `hr_sharing` client, one whose participant has not consented answers 404. Needs `participants:read`.
+//
 // Corresponds with GET /v1/mentoring-matches/{match_id} (the `GetMentoringMatch` operationId).
 func (c *Client) GetMentoringMatch(ctx context.Context, matchId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetMentoringMatchRequest(c.Server, matchId)
@@ -4892,6 +5060,8 @@ func (c *Client) GetMentoringMatch(ctx context.Context, matchId openapi_types.UU
 }
 
 // UpdateMentoringMatchWithBody Change a match (JSON merge patch)
+//
+// Changes a mentoring match with a JSON merge patch, for example to end it. Send `If-Match` to avoid overwriting another change (412). Needs `participants:write`.
 //
 // Takes any type of body and a specified content type.
 //
@@ -4910,6 +5080,8 @@ func (c *Client) UpdateMentoringMatchWithBody(ctx context.Context, matchId opena
 
 // UpdateMentoringMatchWithApplicationMergePatchPlusJSONBody Change a match (JSON merge patch)
 //
+// Changes a mentoring match with a JSON merge patch, for example to end it. Send `If-Match` to avoid overwriting another change (412). Needs `participants:write`.
+//
 // Takes a body of the `application/merge-patch+json` content type.
 //
 // Corresponds with PATCH /v1/mentoring-matches/{match_id} (the `UpdateMentoringMatch` operationId).
@@ -4927,6 +5099,8 @@ func (c *Client) UpdateMentoringMatchWithApplicationMergePatchPlusJSONBody(ctx c
 
 // ListCheckIns List a match's check-ins
 //
+// A page of the check-ins of one mentoring match within the caller's reach; a match out of reach answers 404. Needs `participants:read`.
+//
 // Corresponds with GET /v1/mentoring-matches/{match_id}/check-ins (the `ListCheckIns` operationId).
 func (c *Client) ListCheckIns(ctx context.Context, matchId openapi_types.UUID, params *ListCheckInsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListCheckInsRequest(c.Server, matchId, params)
@@ -4941,6 +5115,8 @@ func (c *Client) ListCheckIns(ctx context.Context, matchId openapi_types.UUID, p
 }
 
 // CreateCheckInWithBody Record a check-in of a match
+//
+// Records a check-in between the mentor and participant of a match within the caller's reach; answers 201, and honours `Idempotency-Key`. Needs `participants:write`.
 //
 // Takes any type of body and a specified content type.
 //
@@ -4959,6 +5135,8 @@ func (c *Client) CreateCheckInWithBody(ctx context.Context, matchId openapi_type
 
 // CreateCheckIn Record a check-in of a match
 //
+// Records a check-in between the mentor and participant of a match within the caller's reach; answers 201, and honours `Idempotency-Key`. Needs `participants:write`.
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /v1/mentoring-matches/{match_id}/check-ins (the `CreateCheckIn` operationId).
@@ -4976,6 +5154,8 @@ func (c *Client) CreateCheckIn(ctx context.Context, matchId openapi_types.UUID, 
 
 // ListMentors List mentors within reach
 //
+// A page of the professional and peer mentors of the organisations within the caller's reach. Needs `participants:read`.
+//
 // Corresponds with GET /v1/mentors (the `ListMentors` operationId).
 func (c *Client) ListMentors(ctx context.Context, params *ListMentorsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListMentorsRequest(c.Server, params)
@@ -4990,6 +5170,8 @@ func (c *Client) ListMentors(ctx context.Context, params *ListMentorsParams, req
 }
 
 // CreateMentorWithBody Record a mentor
+//
+// Records a mentor of an organisation within the caller's reach; answers 201 with `Location` and `ETag`, and honours `Idempotency-Key`. Needs `participants:write`.
 //
 // Takes any type of body and a specified content type.
 //
@@ -5007,6 +5189,8 @@ func (c *Client) CreateMentorWithBody(ctx context.Context, params *CreateMentorP
 }
 
 // CreateMentor Record a mentor
+//
+// Records a mentor of an organisation within the caller's reach; answers 201 with `Location` and `ETag`, and honours `Idempotency-Key`. Needs `participants:write`.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -5042,6 +5226,8 @@ func (c *Client) DeleteMentor(ctx context.Context, mentorId openapi_types.UUID, 
 
 // GetMentor Get one
 //
+// One mentor within the caller's reach; one out of reach answers 404. Needs `participants:read`.
+//
 // Corresponds with GET /v1/mentors/{mentor_id} (the `GetMentor` operationId).
 func (c *Client) GetMentor(ctx context.Context, mentorId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetMentorRequest(c.Server, mentorId)
@@ -5056,6 +5242,8 @@ func (c *Client) GetMentor(ctx context.Context, mentorId openapi_types.UUID, req
 }
 
 // UpdateMentorWithBody Change a mentor (JSON merge patch)
+//
+// Changes a mentor with a JSON merge patch. Send `If-Match` with the last ETag to avoid overwriting another change (412). Needs `participants:write`.
 //
 // Takes any type of body and a specified content type.
 //
@@ -5074,6 +5262,8 @@ func (c *Client) UpdateMentorWithBody(ctx context.Context, mentorId openapi_type
 
 // UpdateMentorWithApplicationMergePatchPlusJSONBody Change a mentor (JSON merge patch)
 //
+// Changes a mentor with a JSON merge patch. Send `If-Match` with the last ETag to avoid overwriting another change (412). Needs `participants:write`.
+//
 // Takes a body of the `application/merge-patch+json` content type.
 //
 // Corresponds with PATCH /v1/mentors/{mentor_id} (the `UpdateMentor` operationId).
@@ -5091,6 +5281,8 @@ func (c *Client) UpdateMentorWithApplicationMergePatchPlusJSONBody(ctx context.C
 
 // ListOrganisations List organisations
 //
+// A page of the organisations within the caller's reach: trusts, collaborations, delivery partners and the national team. Needs `organisations:read`.
+//
 // Corresponds with GET /v1/organisations (the `ListOrganisations` operationId).
 func (c *Client) ListOrganisations(ctx context.Context, params *ListOrganisationsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListOrganisationsRequest(c.Server, params)
@@ -5105,6 +5297,8 @@ func (c *Client) ListOrganisations(ctx context.Context, params *ListOrganisation
 }
 
 // CreateOrganisationWithBody Create an organisation
+//
+// Creates an organisation; only the national team holds `organisations:admin`. Answers 201 with `Location` and `ETag`, and honours `Idempotency-Key`.
 //
 // Takes any type of body and a specified content type.
 //
@@ -5123,6 +5317,8 @@ func (c *Client) CreateOrganisationWithBody(ctx context.Context, params *CreateO
 
 // CreateOrganisation Create an organisation
 //
+// Creates an organisation; only the national team holds `organisations:admin`. Answers 201 with `Location` and `ETag`, and honours `Idempotency-Key`.
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /v1/organisations (the `CreateOrganisation` operationId).
@@ -5140,6 +5336,8 @@ func (c *Client) CreateOrganisation(ctx context.Context, params *CreateOrganisat
 
 // GetOrganisation Get an organisation
 //
+// One organisation within the caller's reach; one out of reach answers 404. Needs `organisations:read`.
+//
 // Corresponds with GET /v1/organisations/{organisation_id} (the `GetOrganisation` operationId).
 func (c *Client) GetOrganisation(ctx context.Context, organisationId OrganisationId, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetOrganisationRequest(c.Server, organisationId)
@@ -5154,6 +5352,8 @@ func (c *Client) GetOrganisation(ctx context.Context, organisationId Organisatio
 }
 
 // UpdateOrganisationWithBody Change an organisation (JSON merge patch)
+//
+// Changes an organisation with a JSON merge patch; only the national team or the organisation's own admins may (403 otherwise). Send `If-Match` to avoid overwriting another change (412). Needs `organisations:write`.
 //
 // Takes any type of body and a specified content type.
 //
@@ -5172,6 +5372,8 @@ func (c *Client) UpdateOrganisationWithBody(ctx context.Context, organisationId 
 
 // UpdateOrganisationWithApplicationMergePatchPlusJSONBody Change an organisation (JSON merge patch)
 //
+// Changes an organisation with a JSON merge patch; only the national team or the organisation's own admins may (403 otherwise). Send `If-Match` to avoid overwriting another change (412). Needs `organisations:write`.
+//
 // Takes a body of the `application/merge-patch+json` content type.
 //
 // Corresponds with PATCH /v1/organisations/{organisation_id} (the `UpdateOrganisation` operationId).
@@ -5189,6 +5391,8 @@ func (c *Client) UpdateOrganisationWithApplicationMergePatchPlusJSONBody(ctx con
 
 // ListOrganisationMembers List the member trusts of a collaboration
 //
+// A page of the trusts that belong to a collaboration within the caller's reach. Needs `organisations:read`.
+//
 // Corresponds with GET /v1/organisations/{organisation_id}/members (the `ListOrganisationMembers` operationId).
 func (c *Client) ListOrganisationMembers(ctx context.Context, organisationId OrganisationId, params *ListOrganisationMembersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListOrganisationMembersRequest(c.Server, organisationId, params)
@@ -5204,6 +5408,8 @@ func (c *Client) ListOrganisationMembers(ctx context.Context, organisationId Org
 
 // RemoveOrganisationMember Remove a trust from a collaboration (idempotent)
 //
+// Takes a trust out of a collaboration; removing one not a member changes nothing and answers 204 again. Needs `organisations:admin`.
+//
 // Corresponds with DELETE /v1/organisations/{organisation_id}/members/{member_id} (the `RemoveOrganisationMember` operationId).
 func (c *Client) RemoveOrganisationMember(ctx context.Context, organisationId OrganisationId, memberId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRemoveOrganisationMemberRequest(c.Server, organisationId, memberId)
@@ -5218,6 +5424,8 @@ func (c *Client) RemoveOrganisationMember(ctx context.Context, organisationId Or
 }
 
 // AddOrganisationMember Add a trust to a collaboration (idempotent)
+//
+// Makes a trust a member of a collaboration; adding one already a member changes nothing and answers 204 again. Needs `organisations:admin`.
 //
 // Corresponds with PUT /v1/organisations/{organisation_id}/members/{member_id} (the `AddOrganisationMember` operationId).
 func (c *Client) AddOrganisationMember(ctx context.Context, organisationId OrganisationId, memberId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -5323,6 +5531,8 @@ func (c *Client) DeleteOutcome(ctx context.Context, outcomeId openapi_types.UUID
 
 // GetOutcome Get an outcome
 //
+// One outcome within the caller's reach; for an `hr_sharing` client, one whose participant has not consented answers 404. Needs `participants:read`.
+//
 // Corresponds with GET /v1/outcomes/{outcome_id} (the `GetOutcome` operationId).
 func (c *Client) GetOutcome(ctx context.Context, outcomeId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetOutcomeRequest(c.Server, outcomeId)
@@ -5337,6 +5547,8 @@ func (c *Client) GetOutcome(ctx context.Context, outcomeId openapi_types.UUID, r
 }
 
 // UpdateOutcomeWithBody Change an outcome or record a sustainment check (JSON merge patch)
+//
+// Changes an outcome with a JSON merge patch, including the results of its sustainment checks; `enrolment_id` must be an enrolment of the same participant. Send `If-Match` to avoid overwriting another change (412). Needs `participants:write`.
 //
 // Takes any type of body and a specified content type.
 //
@@ -5354,6 +5566,8 @@ func (c *Client) UpdateOutcomeWithBody(ctx context.Context, outcomeId openapi_ty
 }
 
 // UpdateOutcomeWithApplicationMergePatchPlusJSONBody Change an outcome or record a sustainment check (JSON merge patch)
+//
+// Changes an outcome with a JSON merge patch, including the results of its sustainment checks; `enrolment_id` must be an enrolment of the same participant. Send `If-Match` to avoid overwriting another change (412). Needs `participants:write`.
 //
 // Takes a body of the `application/merge-patch+json` content type.
 //
@@ -5402,6 +5616,8 @@ func (c *Client) ListParticipants(ctx context.Context, params *ListParticipantsP
 
 // CreateParticipantWithBody Record a participant
 //
+// Records a participant of an organisation the caller may record for (a trust, collaboration or the national team, not a delivery partner); answers 201 with `Location` and `ETag`, and honours `Idempotency-Key`. Needs `participants:write`.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v1/participants (the `CreateParticipant` operationId).
@@ -5418,6 +5634,8 @@ func (c *Client) CreateParticipantWithBody(ctx context.Context, params *CreatePa
 }
 
 // CreateParticipant Record a participant
+//
+// Records a participant of an organisation the caller may record for (a trust, collaboration or the national team, not a delivery partner); answers 201 with `Location` and `ETag`, and honours `Idempotency-Key`. Needs `participants:write`.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -5489,6 +5707,8 @@ func (c *Client) GetParticipant(ctx context.Context, participantId ParticipantId
 
 // UpdateParticipantWithBody Change a participant (JSON merge patch)
 //
+// Changes a participant, including consent, with a JSON merge patch; an erased participant cannot be changed (409). Withdrawing `hr_sharing` consent withholds the participant from HR clients at their next sync. Send `If-Match` to avoid overwriting another change (412). Needs `participants:write`.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PATCH /v1/participants/{participant_id} (the `UpdateParticipant` operationId).
@@ -5505,6 +5725,8 @@ func (c *Client) UpdateParticipantWithBody(ctx context.Context, participantId Pa
 }
 
 // UpdateParticipantWithApplicationMergePatchPlusJSONBody Change a participant (JSON merge patch)
+//
+// Changes a participant, including consent, with a JSON merge patch; an erased participant cannot be changed (409). Withdrawing `hr_sharing` consent withholds the participant from HR clients at their next sync. Send `If-Match` to avoid overwriting another change (412). Needs `participants:write`.
 //
 // Takes a body of the `application/merge-patch+json` content type.
 //
@@ -5663,6 +5885,8 @@ func (c *Client) DeletePlacement(ctx context.Context, placementId openapi_types.
 
 // GetPlacement Get a placement
 //
+// One placement within the caller's reach; for an `hr_sharing` client, one whose participant has not consented answers 404. Needs `participants:read`.
+//
 // Corresponds with GET /v1/placements/{placement_id} (the `GetPlacement` operationId).
 func (c *Client) GetPlacement(ctx context.Context, placementId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetPlacementRequest(c.Server, placementId)
@@ -5716,6 +5940,8 @@ func (c *Client) UpdatePlacementWithApplicationMergePatchPlusJSONBody(ctx contex
 
 // ListProgrammes List the programme catalogue
 //
+// A page of the programme catalogue, which every caller with `organisations:read` sees whole.
+//
 // Corresponds with GET /v1/programmes (the `ListProgrammes` operationId).
 func (c *Client) ListProgrammes(ctx context.Context, params *ListProgrammesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListProgrammesRequest(c.Server, params)
@@ -5730,6 +5956,8 @@ func (c *Client) ListProgrammes(ctx context.Context, params *ListProgrammesParam
 }
 
 // CreateProgrammeWithBody Add a programme to the catalogue
+//
+// Adds a programme to the national catalogue; answers 201 with `Location` and `ETag`, and honours `Idempotency-Key`. Needs `catalogue:write`.
 //
 // Takes any type of body and a specified content type.
 //
@@ -5748,6 +5976,8 @@ func (c *Client) CreateProgrammeWithBody(ctx context.Context, params *CreateProg
 
 // CreateProgramme Add a programme to the catalogue
 //
+// Adds a programme to the national catalogue; answers 201 with `Location` and `ETag`, and honours `Idempotency-Key`. Needs `catalogue:write`.
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /v1/programmes (the `CreateProgramme` operationId).
@@ -5765,6 +5995,8 @@ func (c *Client) CreateProgramme(ctx context.Context, params *CreateProgrammePar
 
 // GetProgramme Get a programme
 //
+// One programme of the catalogue. Needs `organisations:read`.
+//
 // Corresponds with GET /v1/programmes/{programme_id} (the `GetProgramme` operationId).
 func (c *Client) GetProgramme(ctx context.Context, programmeId ProgrammeId, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetProgrammeRequest(c.Server, programmeId)
@@ -5779,6 +6011,8 @@ func (c *Client) GetProgramme(ctx context.Context, programmeId ProgrammeId, reqE
 }
 
 // UpdateProgrammeWithBody Change a programme (JSON merge patch)
+//
+// Changes a programme of the catalogue with a JSON merge patch. Send `If-Match` to avoid overwriting another change (412). Needs `catalogue:write`.
 //
 // Takes any type of body and a specified content type.
 //
@@ -5797,6 +6031,8 @@ func (c *Client) UpdateProgrammeWithBody(ctx context.Context, programmeId Progra
 
 // UpdateProgrammeWithApplicationMergePatchPlusJSONBody Change a programme (JSON merge patch)
 //
+// Changes a programme of the catalogue with a JSON merge patch. Send `If-Match` to avoid overwriting another change (412). Needs `catalogue:write`.
+//
 // Takes a body of the `application/merge-patch+json` content type.
 //
 // Corresponds with PATCH /v1/programmes/{programme_id} (the `UpdateProgramme` operationId).
@@ -5813,6 +6049,8 @@ func (c *Client) UpdateProgrammeWithApplicationMergePatchPlusJSONBody(ctx contex
 }
 
 // ListUsers List users within reach
+//
+// A page of the users the caller may manage: an org_admin sees its own organisation's, a national_admin all. Needs `principals:admin`.
 //
 // Corresponds with GET /v1/users (the `ListUsers` operationId).
 func (c *Client) ListUsers(ctx context.Context, params *ListUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -5867,6 +6105,8 @@ func (c *Client) CreateUser(ctx context.Context, params *CreateUserParams, body 
 
 // GetUser Get a user
 //
+// One user within the caller's reach; a user of another organisation answers 404. Needs `principals:admin`.
+//
 // Corresponds with GET /v1/users/{user_id} (the `GetUser` operationId).
 func (c *Client) GetUser(ctx context.Context, userId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetUserRequest(c.Server, userId)
@@ -5920,6 +6160,8 @@ func (c *Client) UpdateUserWithApplicationMergePatchPlusJSONBody(ctx context.Con
 
 // ListVacancies List live job opportunities within reach
 //
+// A page of the job opportunities of the organisations within the caller's reach. Needs `participants:read`.
+//
 // Corresponds with GET /v1/vacancies (the `ListVacancies` operationId).
 func (c *Client) ListVacancies(ctx context.Context, params *ListVacanciesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListVacanciesRequest(c.Server, params)
@@ -5934,6 +6176,8 @@ func (c *Client) ListVacancies(ctx context.Context, params *ListVacanciesParams,
 }
 
 // CreateVacancyWithBody Record a job opportunity
+//
+// Records a job opportunity of an organisation within the caller's reach; answers 201 with `Location` and `ETag`, and honours `Idempotency-Key`. Needs `participants:write`.
 //
 // Takes any type of body and a specified content type.
 //
@@ -5951,6 +6195,8 @@ func (c *Client) CreateVacancyWithBody(ctx context.Context, params *CreateVacanc
 }
 
 // CreateVacancy Record a job opportunity
+//
+// Records a job opportunity of an organisation within the caller's reach; answers 201 with `Location` and `ETag`, and honours `Idempotency-Key`. Needs `participants:write`.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -5986,6 +6232,8 @@ func (c *Client) DeleteVacancy(ctx context.Context, vacancyId openapi_types.UUID
 
 // GetVacancy Get one
 //
+// One vacancy within the caller's reach; one out of reach answers 404. Needs `participants:read`.
+//
 // Corresponds with GET /v1/vacancies/{vacancy_id} (the `GetVacancy` operationId).
 func (c *Client) GetVacancy(ctx context.Context, vacancyId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetVacancyRequest(c.Server, vacancyId)
@@ -6000,6 +6248,8 @@ func (c *Client) GetVacancy(ctx context.Context, vacancyId openapi_types.UUID, r
 }
 
 // UpdateVacancyWithBody Change a vacancy (JSON merge patch)
+//
+// Changes a vacancy with a JSON merge patch. Send `If-Match` with the last ETag to avoid overwriting another change (412). Needs `participants:write`.
 //
 // Takes any type of body and a specified content type.
 //
@@ -6017,6 +6267,8 @@ func (c *Client) UpdateVacancyWithBody(ctx context.Context, vacancyId openapi_ty
 }
 
 // UpdateVacancyWithApplicationMergePatchPlusJSONBody Change a vacancy (JSON merge patch)
+//
+// Changes a vacancy with a JSON merge patch. Send `If-Match` with the last ETag to avoid overwriting another change (412). Needs `participants:write`.
 //
 // Takes a body of the `application/merge-patch+json` content type.
 //
@@ -11256,12 +11508,16 @@ type ClientWithResponsesInterface interface {
 
 	// GetJWKSWithResponse The public keys that verify access tokens
 	//
+	// The public keys (JWKS) that verify p4w's access tokens, for a service that checks them itself. No token needed.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /.well-known/jwks.json (the `GetJWKS` operationId).
 	GetJWKSWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetJWKSResponse, error)
 
 	// GetHealthWithResponse The process is up
+	//
+	// Answers 200 while the process runs, without touching the database; for a liveness probe. No token needed.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -11270,12 +11526,16 @@ type ClientWithResponsesInterface interface {
 
 	// GetReadinessWithResponse The process can serve requests (the database answers)
 	//
+	// Answers 200 when the database answers, and 503 when it does not or the server is shutting down; for a load balancer's readiness probe. No token needed.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /readyz (the `GetReadiness` operationId).
 	GetReadinessWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetReadinessResponse, error)
 
 	// ListApiClientsWithResponse List API clients within reach
+	//
+	// A page of the API clients the caller may manage, with their scopes and purpose; secrets are never shown. Needs `principals:admin`.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -11315,12 +11575,16 @@ type ClientWithResponsesInterface interface {
 
 	// GetApiClientWithResponse Get an API client
 	//
+	// One API client within the caller's reach, without its secret; one of another organisation answers 404. Needs `principals:admin`.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/api-clients/{api_client_id} (the `GetApiClient` operationId).
 	GetApiClientWithResponse(ctx context.Context, apiClientId openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetApiClientResponse, error)
 
 	// ListAuditEventsWithResponse List audit events within reach
+	//
+	// A page of audit events within the caller's reach: who wrote what, when, and the names of the fields changed, never their values. Needs `audit:read`.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -11461,6 +11725,8 @@ type ClientWithResponsesInterface interface {
 
 	// ListCohortsWithResponse List cohorts (runs of a programme) within reach
 	//
+	// A page of cohorts (runs of a programme) of the organisations within the caller's reach. Needs `participants:read`.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/cohorts (the `ListCohorts` operationId).
@@ -11486,6 +11752,8 @@ type ClientWithResponsesInterface interface {
 
 	// GetCohortWithResponse Get a cohort
 	//
+	// One cohort within the caller's reach; one out of reach answers 404. Needs `participants:read`.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/cohorts/{cohort_id} (the `GetCohort` operationId).
@@ -11493,12 +11761,16 @@ type ClientWithResponsesInterface interface {
 
 	// UpdateCohortWithBodyWithResponse Change a cohort (JSON merge patch)
 	//
+	// Changes a cohort with a JSON merge patch; `organisation_id` must stay one the caller may run cohorts for and `delivery_partner_id` a delivery partner. Send `If-Match` with the last ETag to avoid overwriting another change (412). Needs `participants:write`.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PATCH /v1/cohorts/{cohort_id} (the `UpdateCohort` operationId).
 	UpdateCohortWithBodyWithResponse(ctx context.Context, cohortId openapi_types.UUID, params *UpdateCohortParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateCohortResponse, error)
 
 	// UpdateCohortWithApplicationMergePatchPlusJSONBodyWithResponse Change a cohort (JSON merge patch)
+	//
+	// Changes a cohort with a JSON merge patch; `organisation_id` must stay one the caller may run cohorts for and `delivery_partner_id` a delivery partner. Send `If-Match` with the last ETag to avoid overwriting another change (412). Needs `participants:write`.
 	//
 	// Takes a body of the `application/merge-patch+json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -11546,6 +11818,8 @@ type ClientWithResponsesInterface interface {
 	CreateEnrolmentWithResponse(ctx context.Context, params *CreateEnrolmentParams, body CreateEnrolmentJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateEnrolmentResponse, error)
 
 	// GetEnrolmentWithResponse Get an enrolment
+	//
+	// One enrolment within the caller's reach; for an `hr_sharing` client, one whose participant has not consented answers 404. Needs `participants:read`.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -11626,6 +11900,8 @@ type ClientWithResponsesInterface interface {
 	DeleteFundingAwardWithResponse(ctx context.Context, fundingAwardId openapi_types.UUID, params *DeleteFundingAwardParams, reqEditors ...RequestEditorFn) (*DeleteFundingAwardResponse, error)
 
 	// GetFundingAwardWithResponse Get a funding award
+	//
+	// One funding award within the caller's reach; one out of reach answers 404. Needs `organisations:read`.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -11732,6 +12008,8 @@ type ClientWithResponsesInterface interface {
 
 	// ListInterviewsWithResponse List interviews within reach
 	//
+	// A page of participants' interviews for vacancies within the caller's reach; an `hr_sharing` client sees only those of consenting participants. Needs `participants:read`.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/interviews (the `ListInterviews` operationId).
@@ -11739,12 +12017,16 @@ type ClientWithResponsesInterface interface {
 
 	// CreateInterviewWithBodyWithResponse Record a participant's interview for a vacancy
 	//
+	// Records a participant's interview for a vacancy that has not been deleted, optionally naming the participant's enrolment; answers 201 with `Location` and `ETag`, and honours `Idempotency-Key`. Needs `participants:write`.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/interviews (the `CreateInterview` operationId).
 	CreateInterviewWithBodyWithResponse(ctx context.Context, params *CreateInterviewParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateInterviewResponse, error)
 
 	// CreateInterviewWithResponse Record a participant's interview for a vacancy
+	//
+	// Records a participant's interview for a vacancy that has not been deleted, optionally naming the participant's enrolment; answers 201 with `Location` and `ETag`, and honours `Idempotency-Key`. Needs `participants:write`.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -11762,6 +12044,8 @@ type ClientWithResponsesInterface interface {
 
 	// GetInterviewWithResponse Get one
 	//
+	// One interview within the caller's reach; for an `hr_sharing` client, one whose participant has not consented answers 404. Needs `participants:read`.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/interviews/{interview_id} (the `GetInterview` operationId).
@@ -11769,12 +12053,16 @@ type ClientWithResponsesInterface interface {
 
 	// UpdateInterviewWithBodyWithResponse Record the result (JSON merge patch)
 	//
+	// Records an interview's result, or changes it, with a JSON merge patch. Send `If-Match` to avoid overwriting another change (412). Needs `participants:write`.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PATCH /v1/interviews/{interview_id} (the `UpdateInterview` operationId).
 	UpdateInterviewWithBodyWithResponse(ctx context.Context, interviewId openapi_types.UUID, params *UpdateInterviewParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateInterviewResponse, error)
 
 	// UpdateInterviewWithApplicationMergePatchPlusJSONBodyWithResponse Record the result (JSON merge patch)
+	//
+	// Records an interview's result, or changes it, with a JSON merge patch. Send `If-Match` to avoid overwriting another change (412). Needs `participants:write`.
 	//
 	// Takes a body of the `application/merge-patch+json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -11797,12 +12085,16 @@ type ClientWithResponsesInterface interface {
 
 	// CreateMentoringMatchWithBodyWithResponse Match a mentor to a participant
 	//
+	// Matches an active mentor with a participant who has not been erased, optionally naming the participant's enrolment; answers 201 with `Location` and `ETag`, and honours `Idempotency-Key`. Needs `participants:write`.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/mentoring-matches (the `CreateMentoringMatch` operationId).
 	CreateMentoringMatchWithBodyWithResponse(ctx context.Context, params *CreateMentoringMatchParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateMentoringMatchResponse, error)
 
 	// CreateMentoringMatchWithResponse Match a mentor to a participant
+	//
+	// Matches an active mentor with a participant who has not been erased, optionally naming the participant's enrolment; answers 201 with `Location` and `ETag`, and honours `Idempotency-Key`. Needs `participants:write`.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -11820,12 +12112,16 @@ type ClientWithResponsesInterface interface {
 
 	// GetMentoringMatchWithResponse Get one
 	//
+	// One mentoring match within the caller's reach; for an `hr_sharing` client, one whose participant has not consented answers 404. Needs `participants:read`.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/mentoring-matches/{match_id} (the `GetMentoringMatch` operationId).
 	GetMentoringMatchWithResponse(ctx context.Context, matchId openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetMentoringMatchResponse, error)
 
 	// UpdateMentoringMatchWithBodyWithResponse Change a match (JSON merge patch)
+	//
+	// Changes a mentoring match with a JSON merge patch, for example to end it. Send `If-Match` to avoid overwriting another change (412). Needs `participants:write`.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -11834,12 +12130,16 @@ type ClientWithResponsesInterface interface {
 
 	// UpdateMentoringMatchWithApplicationMergePatchPlusJSONBodyWithResponse Change a match (JSON merge patch)
 	//
+	// Changes a mentoring match with a JSON merge patch, for example to end it. Send `If-Match` to avoid overwriting another change (412). Needs `participants:write`.
+	//
 	// Takes a body of the `application/merge-patch+json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PATCH /v1/mentoring-matches/{match_id} (the `UpdateMentoringMatch` operationId).
 	UpdateMentoringMatchWithApplicationMergePatchPlusJSONBodyWithResponse(ctx context.Context, matchId openapi_types.UUID, params *UpdateMentoringMatchParams, body UpdateMentoringMatchApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateMentoringMatchResponse, error)
 
 	// ListCheckInsWithResponse List a match's check-ins
+	//
+	// A page of the check-ins of one mentoring match within the caller's reach; a match out of reach answers 404. Needs `participants:read`.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -11848,12 +12148,16 @@ type ClientWithResponsesInterface interface {
 
 	// CreateCheckInWithBodyWithResponse Record a check-in of a match
 	//
+	// Records a check-in between the mentor and participant of a match within the caller's reach; answers 201, and honours `Idempotency-Key`. Needs `participants:write`.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/mentoring-matches/{match_id}/check-ins (the `CreateCheckIn` operationId).
 	CreateCheckInWithBodyWithResponse(ctx context.Context, matchId openapi_types.UUID, params *CreateCheckInParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateCheckInResponse, error)
 
 	// CreateCheckInWithResponse Record a check-in of a match
+	//
+	// Records a check-in between the mentor and participant of a match within the caller's reach; answers 201, and honours `Idempotency-Key`. Needs `participants:write`.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -11862,6 +12166,8 @@ type ClientWithResponsesInterface interface {
 
 	// ListMentorsWithResponse List mentors within reach
 	//
+	// A page of the professional and peer mentors of the organisations within the caller's reach. Needs `participants:read`.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/mentors (the `ListMentors` operationId).
@@ -11869,12 +12175,16 @@ type ClientWithResponsesInterface interface {
 
 	// CreateMentorWithBodyWithResponse Record a mentor
 	//
+	// Records a mentor of an organisation within the caller's reach; answers 201 with `Location` and `ETag`, and honours `Idempotency-Key`. Needs `participants:write`.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/mentors (the `CreateMentor` operationId).
 	CreateMentorWithBodyWithResponse(ctx context.Context, params *CreateMentorParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateMentorResponse, error)
 
 	// CreateMentorWithResponse Record a mentor
+	//
+	// Records a mentor of an organisation within the caller's reach; answers 201 with `Location` and `ETag`, and honours `Idempotency-Key`. Needs `participants:write`.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -11892,12 +12202,16 @@ type ClientWithResponsesInterface interface {
 
 	// GetMentorWithResponse Get one
 	//
+	// One mentor within the caller's reach; one out of reach answers 404. Needs `participants:read`.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/mentors/{mentor_id} (the `GetMentor` operationId).
 	GetMentorWithResponse(ctx context.Context, mentorId openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetMentorResponse, error)
 
 	// UpdateMentorWithBodyWithResponse Change a mentor (JSON merge patch)
+	//
+	// Changes a mentor with a JSON merge patch. Send `If-Match` with the last ETag to avoid overwriting another change (412). Needs `participants:write`.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -11906,12 +12220,16 @@ type ClientWithResponsesInterface interface {
 
 	// UpdateMentorWithApplicationMergePatchPlusJSONBodyWithResponse Change a mentor (JSON merge patch)
 	//
+	// Changes a mentor with a JSON merge patch. Send `If-Match` with the last ETag to avoid overwriting another change (412). Needs `participants:write`.
+	//
 	// Takes a body of the `application/merge-patch+json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PATCH /v1/mentors/{mentor_id} (the `UpdateMentor` operationId).
 	UpdateMentorWithApplicationMergePatchPlusJSONBodyWithResponse(ctx context.Context, mentorId openapi_types.UUID, params *UpdateMentorParams, body UpdateMentorApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateMentorResponse, error)
 
 	// ListOrganisationsWithResponse List organisations
+	//
+	// A page of the organisations within the caller's reach: trusts, collaborations, delivery partners and the national team. Needs `organisations:read`.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -11920,12 +12238,16 @@ type ClientWithResponsesInterface interface {
 
 	// CreateOrganisationWithBodyWithResponse Create an organisation
 	//
+	// Creates an organisation; only the national team holds `organisations:admin`. Answers 201 with `Location` and `ETag`, and honours `Idempotency-Key`.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/organisations (the `CreateOrganisation` operationId).
 	CreateOrganisationWithBodyWithResponse(ctx context.Context, params *CreateOrganisationParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateOrganisationResponse, error)
 
 	// CreateOrganisationWithResponse Create an organisation
+	//
+	// Creates an organisation; only the national team holds `organisations:admin`. Answers 201 with `Location` and `ETag`, and honours `Idempotency-Key`.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -11934,12 +12256,16 @@ type ClientWithResponsesInterface interface {
 
 	// GetOrganisationWithResponse Get an organisation
 	//
+	// One organisation within the caller's reach; one out of reach answers 404. Needs `organisations:read`.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/organisations/{organisation_id} (the `GetOrganisation` operationId).
 	GetOrganisationWithResponse(ctx context.Context, organisationId OrganisationId, reqEditors ...RequestEditorFn) (*GetOrganisationResponse, error)
 
 	// UpdateOrganisationWithBodyWithResponse Change an organisation (JSON merge patch)
+	//
+	// Changes an organisation with a JSON merge patch; only the national team or the organisation's own admins may (403 otherwise). Send `If-Match` to avoid overwriting another change (412). Needs `organisations:write`.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -11948,12 +12274,16 @@ type ClientWithResponsesInterface interface {
 
 	// UpdateOrganisationWithApplicationMergePatchPlusJSONBodyWithResponse Change an organisation (JSON merge patch)
 	//
+	// Changes an organisation with a JSON merge patch; only the national team or the organisation's own admins may (403 otherwise). Send `If-Match` to avoid overwriting another change (412). Needs `organisations:write`.
+	//
 	// Takes a body of the `application/merge-patch+json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PATCH /v1/organisations/{organisation_id} (the `UpdateOrganisation` operationId).
 	UpdateOrganisationWithApplicationMergePatchPlusJSONBodyWithResponse(ctx context.Context, organisationId OrganisationId, params *UpdateOrganisationParams, body UpdateOrganisationApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateOrganisationResponse, error)
 
 	// ListOrganisationMembersWithResponse List the member trusts of a collaboration
+	//
+	// A page of the trusts that belong to a collaboration within the caller's reach. Needs `organisations:read`.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -11962,12 +12292,16 @@ type ClientWithResponsesInterface interface {
 
 	// RemoveOrganisationMemberWithResponse Remove a trust from a collaboration (idempotent)
 	//
+	// Takes a trust out of a collaboration; removing one not a member changes nothing and answers 204 again. Needs `organisations:admin`.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with DELETE /v1/organisations/{organisation_id}/members/{member_id} (the `RemoveOrganisationMember` operationId).
 	RemoveOrganisationMemberWithResponse(ctx context.Context, organisationId OrganisationId, memberId openapi_types.UUID, reqEditors ...RequestEditorFn) (*RemoveOrganisationMemberResponse, error)
 
 	// AddOrganisationMemberWithResponse Add a trust to a collaboration (idempotent)
+	//
+	// Makes a trust a member of a collaboration; adding one already a member changes nothing and answers 204 again. Needs `organisations:admin`.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -12029,6 +12363,8 @@ type ClientWithResponsesInterface interface {
 
 	// GetOutcomeWithResponse Get an outcome
 	//
+	// One outcome within the caller's reach; for an `hr_sharing` client, one whose participant has not consented answers 404. Needs `participants:read`.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/outcomes/{outcome_id} (the `GetOutcome` operationId).
@@ -12036,12 +12372,16 @@ type ClientWithResponsesInterface interface {
 
 	// UpdateOutcomeWithBodyWithResponse Change an outcome or record a sustainment check (JSON merge patch)
 	//
+	// Changes an outcome with a JSON merge patch, including the results of its sustainment checks; `enrolment_id` must be an enrolment of the same participant. Send `If-Match` to avoid overwriting another change (412). Needs `participants:write`.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PATCH /v1/outcomes/{outcome_id} (the `UpdateOutcome` operationId).
 	UpdateOutcomeWithBodyWithResponse(ctx context.Context, outcomeId openapi_types.UUID, params *UpdateOutcomeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateOutcomeResponse, error)
 
 	// UpdateOutcomeWithApplicationMergePatchPlusJSONBodyWithResponse Change an outcome or record a sustainment check (JSON merge patch)
+	//
+	// Changes an outcome with a JSON merge patch, including the results of its sustainment checks; `enrolment_id` must be an enrolment of the same participant. Send `If-Match` to avoid overwriting another change (412). Needs `participants:write`.
 	//
 	// Takes a body of the `application/merge-patch+json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -12072,12 +12412,16 @@ type ClientWithResponsesInterface interface {
 
 	// CreateParticipantWithBodyWithResponse Record a participant
 	//
+	// Records a participant of an organisation the caller may record for (a trust, collaboration or the national team, not a delivery partner); answers 201 with `Location` and `ETag`, and honours `Idempotency-Key`. Needs `participants:write`.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/participants (the `CreateParticipant` operationId).
 	CreateParticipantWithBodyWithResponse(ctx context.Context, params *CreateParticipantParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateParticipantResponse, error)
 
 	// CreateParticipantWithResponse Record a participant
+	//
+	// Records a participant of an organisation the caller may record for (a trust, collaboration or the national team, not a delivery partner); answers 201 with `Location` and `ETag`, and honours `Idempotency-Key`. Needs `participants:write`.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -12123,12 +12467,16 @@ type ClientWithResponsesInterface interface {
 
 	// UpdateParticipantWithBodyWithResponse Change a participant (JSON merge patch)
 	//
+	// Changes a participant, including consent, with a JSON merge patch; an erased participant cannot be changed (409). Withdrawing `hr_sharing` consent withholds the participant from HR clients at their next sync. Send `If-Match` to avoid overwriting another change (412). Needs `participants:write`.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PATCH /v1/participants/{participant_id} (the `UpdateParticipant` operationId).
 	UpdateParticipantWithBodyWithResponse(ctx context.Context, participantId ParticipantId, params *UpdateParticipantParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateParticipantResponse, error)
 
 	// UpdateParticipantWithApplicationMergePatchPlusJSONBodyWithResponse Change a participant (JSON merge patch)
+	//
+	// Changes a participant, including consent, with a JSON merge patch; an erased participant cannot be changed (409). Withdrawing `hr_sharing` consent withholds the participant from HR clients at their next sync. Send `If-Match` to avoid overwriting another change (412). Needs `participants:write`.
 	//
 	// Takes a body of the `application/merge-patch+json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -12213,6 +12561,8 @@ type ClientWithResponsesInterface interface {
 
 	// GetPlacementWithResponse Get a placement
 	//
+	// One placement within the caller's reach; for an `hr_sharing` client, one whose participant has not consented answers 404. Needs `participants:read`.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/placements/{placement_id} (the `GetPlacement` operationId).
@@ -12238,12 +12588,16 @@ type ClientWithResponsesInterface interface {
 
 	// ListProgrammesWithResponse List the programme catalogue
 	//
+	// A page of the programme catalogue, which every caller with `organisations:read` sees whole.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/programmes (the `ListProgrammes` operationId).
 	ListProgrammesWithResponse(ctx context.Context, params *ListProgrammesParams, reqEditors ...RequestEditorFn) (*ListProgrammesResponse, error)
 
 	// CreateProgrammeWithBodyWithResponse Add a programme to the catalogue
+	//
+	// Adds a programme to the national catalogue; answers 201 with `Location` and `ETag`, and honours `Idempotency-Key`. Needs `catalogue:write`.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -12252,12 +12606,16 @@ type ClientWithResponsesInterface interface {
 
 	// CreateProgrammeWithResponse Add a programme to the catalogue
 	//
+	// Adds a programme to the national catalogue; answers 201 with `Location` and `ETag`, and honours `Idempotency-Key`. Needs `catalogue:write`.
+	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/programmes (the `CreateProgramme` operationId).
 	CreateProgrammeWithResponse(ctx context.Context, params *CreateProgrammeParams, body CreateProgrammeJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateProgrammeResponse, error)
 
 	// GetProgrammeWithResponse Get a programme
+	//
+	// One programme of the catalogue. Needs `organisations:read`.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -12266,6 +12624,8 @@ type ClientWithResponsesInterface interface {
 
 	// UpdateProgrammeWithBodyWithResponse Change a programme (JSON merge patch)
 	//
+	// Changes a programme of the catalogue with a JSON merge patch. Send `If-Match` to avoid overwriting another change (412). Needs `catalogue:write`.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PATCH /v1/programmes/{programme_id} (the `UpdateProgramme` operationId).
@@ -12273,12 +12633,16 @@ type ClientWithResponsesInterface interface {
 
 	// UpdateProgrammeWithApplicationMergePatchPlusJSONBodyWithResponse Change a programme (JSON merge patch)
 	//
+	// Changes a programme of the catalogue with a JSON merge patch. Send `If-Match` to avoid overwriting another change (412). Needs `catalogue:write`.
+	//
 	// Takes a body of the `application/merge-patch+json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PATCH /v1/programmes/{programme_id} (the `UpdateProgramme` operationId).
 	UpdateProgrammeWithApplicationMergePatchPlusJSONBodyWithResponse(ctx context.Context, programmeId ProgrammeId, params *UpdateProgrammeParams, body UpdateProgrammeApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateProgrammeResponse, error)
 
 	// ListUsersWithResponse List users within reach
+	//
+	// A page of the users the caller may manage: an org_admin sees its own organisation's, a national_admin all. Needs `principals:admin`.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -12305,6 +12669,8 @@ type ClientWithResponsesInterface interface {
 
 	// GetUserWithResponse Get a user
 	//
+	// One user within the caller's reach; a user of another organisation answers 404. Needs `principals:admin`.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/users/{user_id} (the `GetUser` operationId).
@@ -12330,6 +12696,8 @@ type ClientWithResponsesInterface interface {
 
 	// ListVacanciesWithResponse List live job opportunities within reach
 	//
+	// A page of the job opportunities of the organisations within the caller's reach. Needs `participants:read`.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/vacancies (the `ListVacancies` operationId).
@@ -12337,12 +12705,16 @@ type ClientWithResponsesInterface interface {
 
 	// CreateVacancyWithBodyWithResponse Record a job opportunity
 	//
+	// Records a job opportunity of an organisation within the caller's reach; answers 201 with `Location` and `ETag`, and honours `Idempotency-Key`. Needs `participants:write`.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/vacancies (the `CreateVacancy` operationId).
 	CreateVacancyWithBodyWithResponse(ctx context.Context, params *CreateVacancyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateVacancyResponse, error)
 
 	// CreateVacancyWithResponse Record a job opportunity
+	//
+	// Records a job opportunity of an organisation within the caller's reach; answers 201 with `Location` and `ETag`, and honours `Idempotency-Key`. Needs `participants:write`.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -12360,6 +12732,8 @@ type ClientWithResponsesInterface interface {
 
 	// GetVacancyWithResponse Get one
 	//
+	// One vacancy within the caller's reach; one out of reach answers 404. Needs `participants:read`.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/vacancies/{vacancy_id} (the `GetVacancy` operationId).
@@ -12367,12 +12741,16 @@ type ClientWithResponsesInterface interface {
 
 	// UpdateVacancyWithBodyWithResponse Change a vacancy (JSON merge patch)
 	//
+	// Changes a vacancy with a JSON merge patch. Send `If-Match` with the last ETag to avoid overwriting another change (412). Needs `participants:write`.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PATCH /v1/vacancies/{vacancy_id} (the `UpdateVacancy` operationId).
 	UpdateVacancyWithBodyWithResponse(ctx context.Context, vacancyId openapi_types.UUID, params *UpdateVacancyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateVacancyResponse, error)
 
 	// UpdateVacancyWithApplicationMergePatchPlusJSONBodyWithResponse Change a vacancy (JSON merge patch)
+	//
+	// Changes a vacancy with a JSON merge patch. Send `If-Match` with the last ETag to avoid overwriting another change (412). Needs `participants:write`.
 	//
 	// Takes a body of the `application/merge-patch+json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -20922,6 +21300,8 @@ func (r UpdateVacancyResponse) ContentType() string {
 
 // GetJWKSWithResponse The public keys that verify access tokens
 //
+// The public keys (JWKS) that verify p4w's access tokens, for a service that checks them itself. No token needed.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /.well-known/jwks.json (the `GetJWKS` operationId).
@@ -20934,6 +21314,8 @@ func (c *ClientWithResponses) GetJWKSWithResponse(ctx context.Context, reqEditor
 }
 
 // GetHealthWithResponse The process is up
+//
+// Answers 200 while the process runs, without touching the database; for a liveness probe. No token needed.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -20948,6 +21330,8 @@ func (c *ClientWithResponses) GetHealthWithResponse(ctx context.Context, reqEdit
 
 // GetReadinessWithResponse The process can serve requests (the database answers)
 //
+// Answers 200 when the database answers, and 503 when it does not or the server is shutting down; for a load balancer's readiness probe. No token needed.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /readyz (the `GetReadiness` operationId).
@@ -20960,6 +21344,8 @@ func (c *ClientWithResponses) GetReadinessWithResponse(ctx context.Context, reqE
 }
 
 // ListApiClientsWithResponse List API clients within reach
+//
+// A page of the API clients the caller may manage, with their scopes and purpose; secrets are never shown. Needs `principals:admin`.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -21023,6 +21409,8 @@ func (c *ClientWithResponses) RevokeApiClientWithResponse(ctx context.Context, a
 
 // GetApiClientWithResponse Get an API client
 //
+// One API client within the caller's reach, without its secret; one of another organisation answers 404. Needs `principals:admin`.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/api-clients/{api_client_id} (the `GetApiClient` operationId).
@@ -21035,6 +21423,8 @@ func (c *ClientWithResponses) GetApiClientWithResponse(ctx context.Context, apiC
 }
 
 // ListAuditEventsWithResponse List audit events within reach
+//
+// A page of audit events within the caller's reach: who wrote what, when, and the names of the fields changed, never their values. Needs `audit:read`.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -21217,6 +21607,8 @@ func (c *ClientWithResponses) IssueTokenWithFormdataBodyWithResponse(ctx context
 
 // ListCohortsWithResponse List cohorts (runs of a programme) within reach
 //
+// A page of cohorts (runs of a programme) of the organisations within the caller's reach. Needs `participants:read`.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/cohorts (the `ListCohorts` operationId).
@@ -21260,6 +21652,8 @@ func (c *ClientWithResponses) CreateCohortWithResponse(ctx context.Context, para
 
 // GetCohortWithResponse Get a cohort
 //
+// One cohort within the caller's reach; one out of reach answers 404. Needs `participants:read`.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/cohorts/{cohort_id} (the `GetCohort` operationId).
@@ -21273,6 +21667,8 @@ func (c *ClientWithResponses) GetCohortWithResponse(ctx context.Context, cohortI
 
 // UpdateCohortWithBodyWithResponse Change a cohort (JSON merge patch)
 //
+// Changes a cohort with a JSON merge patch; `organisation_id` must stay one the caller may run cohorts for and `delivery_partner_id` a delivery partner. Send `If-Match` with the last ETag to avoid overwriting another change (412). Needs `participants:write`.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PATCH /v1/cohorts/{cohort_id} (the `UpdateCohort` operationId).
@@ -21285,6 +21681,8 @@ func (c *ClientWithResponses) UpdateCohortWithBodyWithResponse(ctx context.Conte
 }
 
 // UpdateCohortWithApplicationMergePatchPlusJSONBodyWithResponse Change a cohort (JSON merge patch)
+//
+// Changes a cohort with a JSON merge patch; `organisation_id` must stay one the caller may run cohorts for and `delivery_partner_id` a delivery partner. Send `If-Match` with the last ETag to avoid overwriting another change (412). Needs `participants:write`.
 //
 // Takes a body of the `application/merge-patch+json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -21356,6 +21754,8 @@ func (c *ClientWithResponses) CreateEnrolmentWithResponse(ctx context.Context, p
 }
 
 // GetEnrolmentWithResponse Get an enrolment
+//
+// One enrolment within the caller's reach; for an `hr_sharing` client, one whose participant has not consented answers 404. Needs `participants:read`.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -21478,6 +21878,8 @@ func (c *ClientWithResponses) DeleteFundingAwardWithResponse(ctx context.Context
 }
 
 // GetFundingAwardWithResponse Get a funding award
+//
+// One funding award within the caller's reach; one out of reach answers 404. Needs `organisations:read`.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -21620,6 +22022,8 @@ func (c *ClientWithResponses) ListImportErrorsWithResponse(ctx context.Context, 
 
 // ListInterviewsWithResponse List interviews within reach
 //
+// A page of participants' interviews for vacancies within the caller's reach; an `hr_sharing` client sees only those of consenting participants. Needs `participants:read`.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/interviews (the `ListInterviews` operationId).
@@ -21633,6 +22037,8 @@ func (c *ClientWithResponses) ListInterviewsWithResponse(ctx context.Context, pa
 
 // CreateInterviewWithBodyWithResponse Record a participant's interview for a vacancy
 //
+// Records a participant's interview for a vacancy that has not been deleted, optionally naming the participant's enrolment; answers 201 with `Location` and `ETag`, and honours `Idempotency-Key`. Needs `participants:write`.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/interviews (the `CreateInterview` operationId).
@@ -21645,6 +22051,8 @@ func (c *ClientWithResponses) CreateInterviewWithBodyWithResponse(ctx context.Co
 }
 
 // CreateInterviewWithResponse Record a participant's interview for a vacancy
+//
+// Records a participant's interview for a vacancy that has not been deleted, optionally naming the participant's enrolment; answers 201 with `Location` and `ETag`, and honours `Idempotency-Key`. Needs `participants:write`.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -21674,6 +22082,8 @@ func (c *ClientWithResponses) DeleteInterviewWithResponse(ctx context.Context, i
 
 // GetInterviewWithResponse Get one
 //
+// One interview within the caller's reach; for an `hr_sharing` client, one whose participant has not consented answers 404. Needs `participants:read`.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/interviews/{interview_id} (the `GetInterview` operationId).
@@ -21687,6 +22097,8 @@ func (c *ClientWithResponses) GetInterviewWithResponse(ctx context.Context, inte
 
 // UpdateInterviewWithBodyWithResponse Record the result (JSON merge patch)
 //
+// Records an interview's result, or changes it, with a JSON merge patch. Send `If-Match` to avoid overwriting another change (412). Needs `participants:write`.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PATCH /v1/interviews/{interview_id} (the `UpdateInterview` operationId).
@@ -21699,6 +22111,8 @@ func (c *ClientWithResponses) UpdateInterviewWithBodyWithResponse(ctx context.Co
 }
 
 // UpdateInterviewWithApplicationMergePatchPlusJSONBodyWithResponse Record the result (JSON merge patch)
+//
+// Records an interview's result, or changes it, with a JSON merge patch. Send `If-Match` to avoid overwriting another change (412). Needs `participants:write`.
 //
 // Takes a body of the `application/merge-patch+json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -21733,6 +22147,8 @@ func (c *ClientWithResponses) ListMentoringMatchesWithResponse(ctx context.Conte
 
 // CreateMentoringMatchWithBodyWithResponse Match a mentor to a participant
 //
+// Matches an active mentor with a participant who has not been erased, optionally naming the participant's enrolment; answers 201 with `Location` and `ETag`, and honours `Idempotency-Key`. Needs `participants:write`.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/mentoring-matches (the `CreateMentoringMatch` operationId).
@@ -21745,6 +22161,8 @@ func (c *ClientWithResponses) CreateMentoringMatchWithBodyWithResponse(ctx conte
 }
 
 // CreateMentoringMatchWithResponse Match a mentor to a participant
+//
+// Matches an active mentor with a participant who has not been erased, optionally naming the participant's enrolment; answers 201 with `Location` and `ETag`, and honours `Idempotency-Key`. Needs `participants:write`.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -21774,6 +22192,8 @@ func (c *ClientWithResponses) DeleteMentoringMatchWithResponse(ctx context.Conte
 
 // GetMentoringMatchWithResponse Get one
 //
+// One mentoring match within the caller's reach; for an `hr_sharing` client, one whose participant has not consented answers 404. Needs `participants:read`.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/mentoring-matches/{match_id} (the `GetMentoringMatch` operationId).
@@ -21786,6 +22206,8 @@ func (c *ClientWithResponses) GetMentoringMatchWithResponse(ctx context.Context,
 }
 
 // UpdateMentoringMatchWithBodyWithResponse Change a match (JSON merge patch)
+//
+// Changes a mentoring match with a JSON merge patch, for example to end it. Send `If-Match` to avoid overwriting another change (412). Needs `participants:write`.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -21800,6 +22222,8 @@ func (c *ClientWithResponses) UpdateMentoringMatchWithBodyWithResponse(ctx conte
 
 // UpdateMentoringMatchWithApplicationMergePatchPlusJSONBodyWithResponse Change a match (JSON merge patch)
 //
+// Changes a mentoring match with a JSON merge patch, for example to end it. Send `If-Match` to avoid overwriting another change (412). Needs `participants:write`.
+//
 // Takes a body of the `application/merge-patch+json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PATCH /v1/mentoring-matches/{match_id} (the `UpdateMentoringMatch` operationId).
@@ -21812,6 +22236,8 @@ func (c *ClientWithResponses) UpdateMentoringMatchWithApplicationMergePatchPlusJ
 }
 
 // ListCheckInsWithResponse List a match's check-ins
+//
+// A page of the check-ins of one mentoring match within the caller's reach; a match out of reach answers 404. Needs `participants:read`.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -21826,6 +22252,8 @@ func (c *ClientWithResponses) ListCheckInsWithResponse(ctx context.Context, matc
 
 // CreateCheckInWithBodyWithResponse Record a check-in of a match
 //
+// Records a check-in between the mentor and participant of a match within the caller's reach; answers 201, and honours `Idempotency-Key`. Needs `participants:write`.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/mentoring-matches/{match_id}/check-ins (the `CreateCheckIn` operationId).
@@ -21838,6 +22266,8 @@ func (c *ClientWithResponses) CreateCheckInWithBodyWithResponse(ctx context.Cont
 }
 
 // CreateCheckInWithResponse Record a check-in of a match
+//
+// Records a check-in between the mentor and participant of a match within the caller's reach; answers 201, and honours `Idempotency-Key`. Needs `participants:write`.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -21852,6 +22282,8 @@ func (c *ClientWithResponses) CreateCheckInWithResponse(ctx context.Context, mat
 
 // ListMentorsWithResponse List mentors within reach
 //
+// A page of the professional and peer mentors of the organisations within the caller's reach. Needs `participants:read`.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/mentors (the `ListMentors` operationId).
@@ -21865,6 +22297,8 @@ func (c *ClientWithResponses) ListMentorsWithResponse(ctx context.Context, param
 
 // CreateMentorWithBodyWithResponse Record a mentor
 //
+// Records a mentor of an organisation within the caller's reach; answers 201 with `Location` and `ETag`, and honours `Idempotency-Key`. Needs `participants:write`.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/mentors (the `CreateMentor` operationId).
@@ -21877,6 +22311,8 @@ func (c *ClientWithResponses) CreateMentorWithBodyWithResponse(ctx context.Conte
 }
 
 // CreateMentorWithResponse Record a mentor
+//
+// Records a mentor of an organisation within the caller's reach; answers 201 with `Location` and `ETag`, and honours `Idempotency-Key`. Needs `participants:write`.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -21906,6 +22342,8 @@ func (c *ClientWithResponses) DeleteMentorWithResponse(ctx context.Context, ment
 
 // GetMentorWithResponse Get one
 //
+// One mentor within the caller's reach; one out of reach answers 404. Needs `participants:read`.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/mentors/{mentor_id} (the `GetMentor` operationId).
@@ -21918,6 +22356,8 @@ func (c *ClientWithResponses) GetMentorWithResponse(ctx context.Context, mentorI
 }
 
 // UpdateMentorWithBodyWithResponse Change a mentor (JSON merge patch)
+//
+// Changes a mentor with a JSON merge patch. Send `If-Match` with the last ETag to avoid overwriting another change (412). Needs `participants:write`.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -21932,6 +22372,8 @@ func (c *ClientWithResponses) UpdateMentorWithBodyWithResponse(ctx context.Conte
 
 // UpdateMentorWithApplicationMergePatchPlusJSONBodyWithResponse Change a mentor (JSON merge patch)
 //
+// Changes a mentor with a JSON merge patch. Send `If-Match` with the last ETag to avoid overwriting another change (412). Needs `participants:write`.
+//
 // Takes a body of the `application/merge-patch+json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PATCH /v1/mentors/{mentor_id} (the `UpdateMentor` operationId).
@@ -21944,6 +22386,8 @@ func (c *ClientWithResponses) UpdateMentorWithApplicationMergePatchPlusJSONBodyW
 }
 
 // ListOrganisationsWithResponse List organisations
+//
+// A page of the organisations within the caller's reach: trusts, collaborations, delivery partners and the national team. Needs `organisations:read`.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -21958,6 +22402,8 @@ func (c *ClientWithResponses) ListOrganisationsWithResponse(ctx context.Context,
 
 // CreateOrganisationWithBodyWithResponse Create an organisation
 //
+// Creates an organisation; only the national team holds `organisations:admin`. Answers 201 with `Location` and `ETag`, and honours `Idempotency-Key`.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/organisations (the `CreateOrganisation` operationId).
@@ -21970,6 +22416,8 @@ func (c *ClientWithResponses) CreateOrganisationWithBodyWithResponse(ctx context
 }
 
 // CreateOrganisationWithResponse Create an organisation
+//
+// Creates an organisation; only the national team holds `organisations:admin`. Answers 201 with `Location` and `ETag`, and honours `Idempotency-Key`.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -21984,6 +22432,8 @@ func (c *ClientWithResponses) CreateOrganisationWithResponse(ctx context.Context
 
 // GetOrganisationWithResponse Get an organisation
 //
+// One organisation within the caller's reach; one out of reach answers 404. Needs `organisations:read`.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/organisations/{organisation_id} (the `GetOrganisation` operationId).
@@ -21996,6 +22446,8 @@ func (c *ClientWithResponses) GetOrganisationWithResponse(ctx context.Context, o
 }
 
 // UpdateOrganisationWithBodyWithResponse Change an organisation (JSON merge patch)
+//
+// Changes an organisation with a JSON merge patch; only the national team or the organisation's own admins may (403 otherwise). Send `If-Match` to avoid overwriting another change (412). Needs `organisations:write`.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -22010,6 +22462,8 @@ func (c *ClientWithResponses) UpdateOrganisationWithBodyWithResponse(ctx context
 
 // UpdateOrganisationWithApplicationMergePatchPlusJSONBodyWithResponse Change an organisation (JSON merge patch)
 //
+// Changes an organisation with a JSON merge patch; only the national team or the organisation's own admins may (403 otherwise). Send `If-Match` to avoid overwriting another change (412). Needs `organisations:write`.
+//
 // Takes a body of the `application/merge-patch+json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PATCH /v1/organisations/{organisation_id} (the `UpdateOrganisation` operationId).
@@ -22022,6 +22476,8 @@ func (c *ClientWithResponses) UpdateOrganisationWithApplicationMergePatchPlusJSO
 }
 
 // ListOrganisationMembersWithResponse List the member trusts of a collaboration
+//
+// A page of the trusts that belong to a collaboration within the caller's reach. Needs `organisations:read`.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -22036,6 +22492,8 @@ func (c *ClientWithResponses) ListOrganisationMembersWithResponse(ctx context.Co
 
 // RemoveOrganisationMemberWithResponse Remove a trust from a collaboration (idempotent)
 //
+// Takes a trust out of a collaboration; removing one not a member changes nothing and answers 204 again. Needs `organisations:admin`.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with DELETE /v1/organisations/{organisation_id}/members/{member_id} (the `RemoveOrganisationMember` operationId).
@@ -22048,6 +22506,8 @@ func (c *ClientWithResponses) RemoveOrganisationMemberWithResponse(ctx context.C
 }
 
 // AddOrganisationMemberWithResponse Add a trust to a collaboration (idempotent)
+//
+// Makes a trust a member of a collaboration; adding one already a member changes nothing and answers 204 again. Needs `organisations:admin`.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -22139,6 +22599,8 @@ func (c *ClientWithResponses) DeleteOutcomeWithResponse(ctx context.Context, out
 
 // GetOutcomeWithResponse Get an outcome
 //
+// One outcome within the caller's reach; for an `hr_sharing` client, one whose participant has not consented answers 404. Needs `participants:read`.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/outcomes/{outcome_id} (the `GetOutcome` operationId).
@@ -22152,6 +22614,8 @@ func (c *ClientWithResponses) GetOutcomeWithResponse(ctx context.Context, outcom
 
 // UpdateOutcomeWithBodyWithResponse Change an outcome or record a sustainment check (JSON merge patch)
 //
+// Changes an outcome with a JSON merge patch, including the results of its sustainment checks; `enrolment_id` must be an enrolment of the same participant. Send `If-Match` to avoid overwriting another change (412). Needs `participants:write`.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PATCH /v1/outcomes/{outcome_id} (the `UpdateOutcome` operationId).
@@ -22164,6 +22628,8 @@ func (c *ClientWithResponses) UpdateOutcomeWithBodyWithResponse(ctx context.Cont
 }
 
 // UpdateOutcomeWithApplicationMergePatchPlusJSONBodyWithResponse Change an outcome or record a sustainment check (JSON merge patch)
+//
+// Changes an outcome with a JSON merge patch, including the results of its sustainment checks; `enrolment_id` must be an enrolment of the same participant. Send `If-Match` to avoid overwriting another change (412). Needs `participants:write`.
 //
 // Takes a body of the `application/merge-patch+json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -22206,6 +22672,8 @@ func (c *ClientWithResponses) ListParticipantsWithResponse(ctx context.Context, 
 
 // CreateParticipantWithBodyWithResponse Record a participant
 //
+// Records a participant of an organisation the caller may record for (a trust, collaboration or the national team, not a delivery partner); answers 201 with `Location` and `ETag`, and honours `Idempotency-Key`. Needs `participants:write`.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/participants (the `CreateParticipant` operationId).
@@ -22218,6 +22686,8 @@ func (c *ClientWithResponses) CreateParticipantWithBodyWithResponse(ctx context.
 }
 
 // CreateParticipantWithResponse Record a participant
+//
+// Records a participant of an organisation the caller may record for (a trust, collaboration or the national team, not a delivery partner); answers 201 with `Location` and `ETag`, and honours `Idempotency-Key`. Needs `participants:write`.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -22281,6 +22751,8 @@ func (c *ClientWithResponses) GetParticipantWithResponse(ctx context.Context, pa
 
 // UpdateParticipantWithBodyWithResponse Change a participant (JSON merge patch)
 //
+// Changes a participant, including consent, with a JSON merge patch; an erased participant cannot be changed (409). Withdrawing `hr_sharing` consent withholds the participant from HR clients at their next sync. Send `If-Match` to avoid overwriting another change (412). Needs `participants:write`.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PATCH /v1/participants/{participant_id} (the `UpdateParticipant` operationId).
@@ -22293,6 +22765,8 @@ func (c *ClientWithResponses) UpdateParticipantWithBodyWithResponse(ctx context.
 }
 
 // UpdateParticipantWithApplicationMergePatchPlusJSONBodyWithResponse Change a participant (JSON merge patch)
+//
+// Changes a participant, including consent, with a JSON merge patch; an erased participant cannot be changed (409). Withdrawing `hr_sharing` consent withholds the participant from HR clients at their next sync. Send `If-Match` to avoid overwriting another change (412). Needs `participants:write`.
 //
 // Takes a body of the `application/merge-patch+json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -22425,6 +22899,8 @@ func (c *ClientWithResponses) DeletePlacementWithResponse(ctx context.Context, p
 
 // GetPlacementWithResponse Get a placement
 //
+// One placement within the caller's reach; for an `hr_sharing` client, one whose participant has not consented answers 404. Needs `participants:read`.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/placements/{placement_id} (the `GetPlacement` operationId).
@@ -22468,6 +22944,8 @@ func (c *ClientWithResponses) UpdatePlacementWithApplicationMergePatchPlusJSONBo
 
 // ListProgrammesWithResponse List the programme catalogue
 //
+// A page of the programme catalogue, which every caller with `organisations:read` sees whole.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/programmes (the `ListProgrammes` operationId).
@@ -22480,6 +22958,8 @@ func (c *ClientWithResponses) ListProgrammesWithResponse(ctx context.Context, pa
 }
 
 // CreateProgrammeWithBodyWithResponse Add a programme to the catalogue
+//
+// Adds a programme to the national catalogue; answers 201 with `Location` and `ETag`, and honours `Idempotency-Key`. Needs `catalogue:write`.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -22494,6 +22974,8 @@ func (c *ClientWithResponses) CreateProgrammeWithBodyWithResponse(ctx context.Co
 
 // CreateProgrammeWithResponse Add a programme to the catalogue
 //
+// Adds a programme to the national catalogue; answers 201 with `Location` and `ETag`, and honours `Idempotency-Key`. Needs `catalogue:write`.
+//
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/programmes (the `CreateProgramme` operationId).
@@ -22506,6 +22988,8 @@ func (c *ClientWithResponses) CreateProgrammeWithResponse(ctx context.Context, p
 }
 
 // GetProgrammeWithResponse Get a programme
+//
+// One programme of the catalogue. Needs `organisations:read`.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -22520,6 +23004,8 @@ func (c *ClientWithResponses) GetProgrammeWithResponse(ctx context.Context, prog
 
 // UpdateProgrammeWithBodyWithResponse Change a programme (JSON merge patch)
 //
+// Changes a programme of the catalogue with a JSON merge patch. Send `If-Match` to avoid overwriting another change (412). Needs `catalogue:write`.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PATCH /v1/programmes/{programme_id} (the `UpdateProgramme` operationId).
@@ -22533,6 +23019,8 @@ func (c *ClientWithResponses) UpdateProgrammeWithBodyWithResponse(ctx context.Co
 
 // UpdateProgrammeWithApplicationMergePatchPlusJSONBodyWithResponse Change a programme (JSON merge patch)
 //
+// Changes a programme of the catalogue with a JSON merge patch. Send `If-Match` to avoid overwriting another change (412). Needs `catalogue:write`.
+//
 // Takes a body of the `application/merge-patch+json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PATCH /v1/programmes/{programme_id} (the `UpdateProgramme` operationId).
@@ -22545,6 +23033,8 @@ func (c *ClientWithResponses) UpdateProgrammeWithApplicationMergePatchPlusJSONBo
 }
 
 // ListUsersWithResponse List users within reach
+//
+// A page of the users the caller may manage: an org_admin sees its own organisation's, a national_admin all. Needs `principals:admin`.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -22589,6 +23079,8 @@ func (c *ClientWithResponses) CreateUserWithResponse(ctx context.Context, params
 
 // GetUserWithResponse Get a user
 //
+// One user within the caller's reach; a user of another organisation answers 404. Needs `principals:admin`.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/users/{user_id} (the `GetUser` operationId).
@@ -22632,6 +23124,8 @@ func (c *ClientWithResponses) UpdateUserWithApplicationMergePatchPlusJSONBodyWit
 
 // ListVacanciesWithResponse List live job opportunities within reach
 //
+// A page of the job opportunities of the organisations within the caller's reach. Needs `participants:read`.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/vacancies (the `ListVacancies` operationId).
@@ -22645,6 +23139,8 @@ func (c *ClientWithResponses) ListVacanciesWithResponse(ctx context.Context, par
 
 // CreateVacancyWithBodyWithResponse Record a job opportunity
 //
+// Records a job opportunity of an organisation within the caller's reach; answers 201 with `Location` and `ETag`, and honours `Idempotency-Key`. Needs `participants:write`.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/vacancies (the `CreateVacancy` operationId).
@@ -22657,6 +23153,8 @@ func (c *ClientWithResponses) CreateVacancyWithBodyWithResponse(ctx context.Cont
 }
 
 // CreateVacancyWithResponse Record a job opportunity
+//
+// Records a job opportunity of an organisation within the caller's reach; answers 201 with `Location` and `ETag`, and honours `Idempotency-Key`. Needs `participants:write`.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -22686,6 +23184,8 @@ func (c *ClientWithResponses) DeleteVacancyWithResponse(ctx context.Context, vac
 
 // GetVacancyWithResponse Get one
 //
+// One vacancy within the caller's reach; one out of reach answers 404. Needs `participants:read`.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/vacancies/{vacancy_id} (the `GetVacancy` operationId).
@@ -22699,6 +23199,8 @@ func (c *ClientWithResponses) GetVacancyWithResponse(ctx context.Context, vacanc
 
 // UpdateVacancyWithBodyWithResponse Change a vacancy (JSON merge patch)
 //
+// Changes a vacancy with a JSON merge patch. Send `If-Match` with the last ETag to avoid overwriting another change (412). Needs `participants:write`.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PATCH /v1/vacancies/{vacancy_id} (the `UpdateVacancy` operationId).
@@ -22711,6 +23213,8 @@ func (c *ClientWithResponses) UpdateVacancyWithBodyWithResponse(ctx context.Cont
 }
 
 // UpdateVacancyWithApplicationMergePatchPlusJSONBodyWithResponse Change a vacancy (JSON merge patch)
+//
+// Changes a vacancy with a JSON merge patch. Send `If-Match` with the last ETag to avoid overwriting another change (412). Needs `participants:write`.
 //
 // Takes a body of the `application/merge-patch+json` content type, and returns a wrapper object for the known response body format(s).
 //
