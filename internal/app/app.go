@@ -73,6 +73,8 @@ func NewServices(cfg config.Config, db *postgres.DB) (Services, error) {
 		Throttle: postgres.NewThrottle(db), Organisations: orgs, Audit: audit, Tokens: tokens,
 		AccessTTL: cfg.AccessTokenTTL, RefreshTTL: cfg.RefreshTokenTTL,
 	})
+	enrolmentsSvc := service.NewEnrolments(service.EnrolmentsDeps{Tx: db, Enrolments: enrolments, Cohorts: cohorts,
+		Programmes: programmes, Participants: participants, Organisations: orgs, Audit: audit, Now: now})
 	return Services{
 		Organisations: service.NewOrganisations(service.OrganisationsDeps{Tx: db, Organisations: orgs, Audit: audit}),
 		Programmes: service.NewProgrammes(service.ProgrammesDeps{Tx: db, Programmes: programmes, Organisations: orgs,
@@ -83,8 +85,7 @@ func NewServices(cfg config.Config, db *postgres.DB) (Services, error) {
 		Audit:    service.NewAuditTrail(service.AuditTrailDeps{Events: audit, Reads: db}), // a long read: on the replica, if any
 		Cohorts: service.NewCohorts(service.CohortsDeps{Tx: db, Cohorts: cohorts, Programmes: programmes, Organisations: orgs,
 			Awards: awards, Audit: audit}),
-		Enrolments: service.NewEnrolments(service.EnrolmentsDeps{Tx: db, Enrolments: enrolments, Cohorts: cohorts,
-			Programmes: programmes, Participants: participants, Organisations: orgs, Audit: audit, Now: now}),
+		Enrolments: enrolmentsSvc,
 		Placements: service.NewPlacements(service.PlacementsDeps{Tx: db, Placements: placements, Enrolments: enrolments,
 			Cohorts: cohorts, Audit: audit, Now: now}),
 		Outcomes: service.NewOutcomes(service.OutcomesDeps{Tx: db, Outcomes: outcomes, Participants: participants,
@@ -101,7 +102,7 @@ func NewServices(cfg config.Config, db *postgres.DB) (Services, error) {
 			Cohorts: cohorts, Placements: placements, Matches: matches, Interviews: interviews, Vacancies: vacancies,
 			Outcomes: outcomes}),
 		Imports: service.NewImports(service.ImportsDeps{Tx: db, Store: postgres.NewImports(db), Queue: queue, Accounts: accounts,
-			Organisations: orgs, Contract: contract, Audit: audit, Now: now}),
+			Organisations: orgs, Enrolments: enrolmentsSvc, Contract: contract, Audit: audit, Now: now}),
 		FundingAwards: service.NewFundingAwards(service.FundingAwardsDeps{Tx: db, Awards: awards, Cohorts: cohorts,
 			Programmes: programmes, Organisations: orgs, Audit: audit, Now: now}),
 		Keys:   keys,

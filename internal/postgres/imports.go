@@ -432,7 +432,8 @@ func actorOf(ctx context.Context) string {
 func pgUUID(id uuid.UUID) pgtype.UUID { return pgtype.UUID{Bytes: id, Valid: id != uuid.Nil} }
 
 // Savepoint runs fn in a savepoint of the context's transaction and, when keep is false, rolls
-// its writes back after: a dry run does the work and keeps none of it.
+// its writes back after: a dry run does the work and keeps none of it. When fn fails its
+// writes are rolled back and the transaction stays usable: a refused row leaves nothing.
 func (r *Imports) Savepoint(ctx context.Context, keep bool, fn func(ctx context.Context) error) error {
 	t, ok := txFrom(ctx)
 	if !ok {
@@ -445,10 +446,15 @@ func (r *Imports) Savepoint(ctx context.Context, keep bool, fn func(ctx context.
 		return err
 	}
 	if err := fn(ctx); err != nil {
+		// Undone and forgotten, so that the transaction may go on (a refused row of a per-row
+		// import) and an enclosing savepoint of the same name is the one named next.
+		if rbErr := exec("ROLLBACK TO SAVEPOINT p4w_import; RELEASE SAVEPOINT p4w_import"); rbErr != nil {
+			return errors.Join(err, rbErr)
+		}
 		return err
 	}
 	if keep {
 		return exec("RELEASE SAVEPOINT p4w_import")
 	}
-	return exec("ROLLBACK TO SAVEPOINT p4w_import")
+	return exec("ROLLBACK TO SAVEPOINT p4w_import; RELEASE SAVEPOINT p4w_import")
 }

@@ -56,6 +56,7 @@ type ImportsDeps struct {
 	Queue         ImportQueue
 	Accounts      *Accounts
 	Organisations domain.OrganisationRepository
+	Enrolments    *Enrolments // an enrolments import writes each row through its use cases
 	Contract      *tabular.Contract
 	Audit         Auditor
 	Now           Clock
@@ -80,8 +81,8 @@ func (s *Imports) Submit(ctx context.Context, req ImportRequest, body io.Reader)
 	if err != nil {
 		return domain.ImportJob{}, false, err
 	}
-	if req.Kind != tabular.Participants.Name {
-		return domain.ImportJob{}, false, domain.Invalid("kind", "must be participants")
+	if importKind(req.Kind) == nil {
+		return domain.ImportJob{}, false, domain.Invalid("kind", "must be participants or enrolments")
 	}
 	switch req.Format {
 	case "":
@@ -214,6 +215,17 @@ func (s *Imports) Run(ctx context.Context, jobID, org uuid.UUID, subject string,
 
 var errAtomicRefused = errors.New("an atomic import refused a row")
 
+// importKind is the kind of file an import of kind reads, or nil for a kind not imported yet.
+func importKind(kind string) *tabular.Kind {
+	switch kind {
+	case tabular.Participants.Name:
+		return tabular.Participants
+	case tabular.Enrolments.Name:
+		return tabular.Enrolments
+	}
+	return nil
+}
+
 // GiveUp ends a job its worker cannot bring to an end, as failed, so that it never stays
 // running: cause is an error that trying again would not mend (a conflict the rows' checks
 // did not foresee, a bug), or the last attempt's. The failure says what happened in words
@@ -278,7 +290,8 @@ func (r *importRun) pass(ctx context.Context, keep bool) (string, error) {
 		return "", ctxErr
 	}
 	file := &countingReader{r: r.s.Store.File(domain.WithPrincipal(context.Background(), r.caller), r.job.ID)}
-	rd, err := tabular.NewReader(file, tabular.Format(r.job.Format), tabular.Participants)
+	kind := importKind(r.job.Kind)
+	rd, err := tabular.NewReader(file, tabular.Format(r.job.Format), kind)
 	var rowErr *tabular.RowError
 	if errors.As(err, &rowErr) {
 		if err := r.flush(ctx, keep, nil, rowErrors(rowErr), 1, 0); err != nil {
@@ -293,13 +306,14 @@ func (r *importRun) pass(ctx context.Context, keep bool) (string, error) {
 	columns := rd.Columns()
 	if r.job.Format == string(tabular.NDJSON) {
 		// Each line is a whole record: a key it leaves out is null, as an empty cell is.
-		columns = tabular.Participants.Header()
+		columns = kind.Header()
 	}
 	for _, c := range columns {
 		present[c] = true
 	}
 	var (
 		batch   []domain.ImportParticipantRow
+		ebatch  []enrolmentRow
 		errs    []domain.ImportRowError
 		read    int64
 		lastRow int
@@ -323,14 +337,20 @@ func (r *importRun) pass(ctx context.Context, keep bool) (string, error) {
 			lastRow = number
 		}
 		var rec tabular.ParticipantRecord
+		var erec tabular.EnrolmentRecord
 		if err == nil {
-			err = r.s.Contract.Check(tabular.Participants, row)
+			err = r.s.Contract.Check(kind, row)
 		}
-		if err == nil {
-			rec, err = tabular.ParticipantFromRow(row)
-		}
-		if err == nil {
-			err = r.check(ctx, &rec, number, now)
+		switch {
+		case err != nil:
+		case kind == tabular.Enrolments:
+			if erec, err = tabular.EnrolmentFromRow(row); err == nil {
+				err = r.checkEnrolment(erec, number)
+			}
+		default:
+			if rec, err = tabular.ParticipantFromRow(row); err == nil {
+				err = r.check(ctx, &rec, number, now)
+			}
 		}
 		if skip {
 			continue
@@ -341,19 +361,21 @@ func (r *importRun) pass(ctx context.Context, keep bool) (string, error) {
 			r.refused++
 		case err != nil:
 			return "", err
+		case kind == tabular.Enrolments:
+			ebatch = append(ebatch, enrolmentRow{row: number, rec: erec})
 		case rec.Erased:
 			batch = append(batch, domain.ImportParticipantRow{Row: -number}) // left as it is: counted unchanged
 		default:
 			batch = append(batch, domain.ImportParticipantRow{Row: number, P: rec.Participant, Consent: rec.Consent})
 		}
-		if len(batch) >= ImportBatch {
-			if err := r.apply(ctx, keep, present, batch, errs, lastRow, file.n, read, now); err != nil {
+		if len(batch)+len(ebatch) >= ImportBatch {
+			if err := r.apply(ctx, keep, present, batch, ebatch, errs, lastRow, file.n, read, now); err != nil {
 				return "", err
 			}
-			batch, errs, read = batch[:0], nil, 0
+			batch, ebatch, errs, read = batch[:0], ebatch[:0], nil, 0
 		}
 	}
-	return "", r.apply(ctx, keep, present, batch, errs, lastRow, file.n, read, now)
+	return "", r.apply(ctx, keep, present, batch, ebatch, errs, lastRow, file.n, read, now)
 }
 
 // check applies the rules of the single-record API to a row the contract accepted: the
@@ -418,7 +440,7 @@ func (r *importRun) check(ctx context.Context, rec *tabular.ParticipantRecord, r
 // apply writes one batch and the job's progress in one transaction (the caller's, for an
 // atomic job): a retried job resumes after the last batch committed.
 func (r *importRun) apply(ctx context.Context, keep bool, present map[string]bool, batch []domain.ImportParticipantRow,
-	errs []domain.ImportRowError, lastRow int, doneBytes, read int64, now time.Time) error {
+	ebatch []enrolmentRow, errs []domain.ImportRowError, lastRow int, doneBytes, read int64, now time.Time) error {
 	return r.s.Tx.InTx(ctx, func(ctx context.Context) error {
 		var res domain.ImportResult
 		rows := batch[:0:0]
@@ -433,6 +455,16 @@ func (r *importRun) apply(ctx context.Context, keep bool, present map[string]boo
 			err := r.s.Store.Savepoint(ctx, keep, func(ctx context.Context) error {
 				got, err := r.s.Store.ApplyParticipants(ctx, r.job.Mode, present, rows, now)
 				res.Created, res.Updated, res.Unchanged, res.Refused = got.Created, got.Updated, res.Unchanged+got.Unchanged, got.Refused
+				return err
+			})
+			if err != nil {
+				return err
+			}
+		}
+		if len(ebatch) > 0 {
+			err := r.s.Store.Savepoint(ctx, keep, func(ctx context.Context) error {
+				var err error
+				res, err = r.applyEnrolments(ctx, ebatch)
 				return err
 			})
 			if err != nil {
