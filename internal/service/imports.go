@@ -43,6 +43,11 @@ type ImportStore interface {
 // ImportBatch is how many good rows each transaction of a per-row import writes.
 const ImportBatch = 5000
 
+// ImportRowBatch is the same for a kind written one row at a time (enrolments). It is smaller
+// because a transaction that takes places in a cohort row after row makes a new version of that
+// row each time, and every later read of it walks them all until the transaction ends.
+const ImportRowBatch = 100
+
 // Imports runs bulk imports: Submit stores the file and enqueues the job in one transaction;
 // Run, called by the job's worker on any replica, imports it with the submitter's reach.
 type Imports struct {
@@ -368,7 +373,7 @@ func (r *importRun) pass(ctx context.Context, keep bool) (string, error) {
 		default:
 			batch = append(batch, domain.ImportParticipantRow{Row: number, P: rec.Participant, Consent: rec.Consent})
 		}
-		if len(batch)+len(ebatch) >= ImportBatch {
+		if len(batch) >= ImportBatch || len(ebatch) >= ImportRowBatch {
 			if err := r.apply(ctx, keep, present, batch, ebatch, errs, lastRow, file.n, read, now); err != nil {
 				return "", err
 			}

@@ -89,20 +89,29 @@ func (s *Enrolments) importParticipant(ctx context.Context, ref tabular.Particip
 		return who, inReach(err, "participant_id", "is not a participant within your reach")
 	}
 	caller, _ := domain.PrincipalFrom(ctx)
-	page, err := s.Participants.List(ctx, domain.ParticipantFilter{ExternalRef: &ref.ExternalRef, ForHR: caller.ActsForHR()}, domain.PageRequest{Limit: 100})
-	if err != nil {
-		return domain.Participant{}, err
-	}
+	// Looked up within one organisation at a time, by the unique (organisation_id, external_ref):
+	// the cohort's, then, for a collaboration's cohort, each member trust's.
+	orgs := []uuid.UUID{c.OrganisationID}
 	var found []domain.Participant
-	for _, p := range page.Items {
-		if caller.Withholds(p) {
-			continue
-		}
-		switch err := s.belongsToCohort(ctx, p, c); {
-		case err == nil:
-			found = append(found, p)
-		case domain.ErrorCode(err) != domain.CodeInvalid:
+	for i := 0; i < len(orgs); i++ {
+		page, err := s.Participants.List(ctx, domain.ParticipantFilter{ExternalRef: &ref.ExternalRef, OrganisationID: &orgs[i],
+			ForHR: caller.ActsForHR()}, domain.PageRequest{Limit: 1})
+		if err != nil {
 			return domain.Participant{}, err
+		}
+		for _, p := range page.Items {
+			if !caller.Withholds(p) {
+				found = append(found, p)
+			}
+		}
+		if i == 0 && len(found) == 0 {
+			org, err := s.Organisations.Get(ctx, c.OrganisationID)
+			if err != nil {
+				return domain.Participant{}, err
+			}
+			if org.Kind == domain.KindCollaboration {
+				orgs = append(orgs, org.MemberIDs...)
+			}
 		}
 	}
 	switch len(found) {
