@@ -211,3 +211,31 @@ func TestImportEnrolmentsEligibilityCapacityAndAtomic(t *testing.T) {
 		t.Errorf("the refused atomic import wrote %d audit events", got-events)
 	}
 }
+
+// A dry run counts a cohort's capacity over the rows of the file, as the import would, though
+// they are more than the import writes in one transaction.
+func TestImportEnrolmentsDryRunCountsCapacityAcrossBatches(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	env.StartJobs(t)
+	trust := env.Organisation(t, domain.KindTrust, "Northgate")
+	token := env.User(t, trust.ID, domain.RoleCoordinator)
+	const n = 120 // more than service.ImportRowBatch
+	submitImport(t, env, token, "mode=create", participantsCSV(trust.ID.String(), n, "DRY"))
+	cohort := mustCreateCohort(t, env, token, trust.ID, stepIntoWorkProgramme, cohortStarts, cohortEnds, n-5)
+	var b strings.Builder
+	b.WriteString(enrolmentsHeader)
+	for i := range n {
+		fmt.Fprintf(&b, "%s,,DRY-%d,enrolled,\r\n", cohort.ID, i)
+	}
+	dry := submitEnrolments(t, env, token, "mode=create&dry_run=true", b.String())
+	wantCounts(t, "the dry run", dry, n-5, 0, 0, 5)
+	if got := env.MustQueryInt(t, `SELECT count(*) FROM enrolments`) + placesTaken(t, env, cohort.ID); got != 0 {
+		t.Errorf("the dry run wrote enrolments or took places (%d)", got)
+	}
+	job := submitEnrolments(t, env, token, "mode=create", b.String())
+	wantCounts(t, "the import", job, n-5, 0, 0, 5)
+	if got := placesTaken(t, env, cohort.ID); got != n-5 {
+		t.Errorf("%d places taken, want %d", got, n-5)
+	}
+}

@@ -324,6 +324,12 @@ func (r *importRun) pass(ctx context.Context, keep bool) (string, error) {
 		lastRow int
 	)
 	now := r.s.Now()
+	rowBatch := ImportRowBatch
+	if !keep {
+		// A pass that keeps nothing rolls each batch back, and with it the places its rows took:
+		// large batches, so that a dry run counts a cohort's capacity over as many rows as it can.
+		rowBatch = ImportBatch
+	}
 	for {
 		row, err := rd.Next()
 		if errors.Is(err, io.EOF) {
@@ -373,7 +379,7 @@ func (r *importRun) pass(ctx context.Context, keep bool) (string, error) {
 		default:
 			batch = append(batch, domain.ImportParticipantRow{Row: number, P: rec.Participant, Consent: rec.Consent})
 		}
-		if len(batch) >= ImportBatch || len(ebatch) >= ImportRowBatch {
+		if len(batch) >= ImportBatch || len(ebatch) >= rowBatch {
 			if err := r.apply(ctx, keep, present, batch, ebatch, errs, lastRow, file.n, read, now); err != nil {
 				return "", err
 			}
