@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -125,7 +126,7 @@ func bindParams(p any, q url.Values, names []string) error {
 		if name == "" || !q.Has(name) {
 			continue
 		}
-		if err := runtime.BindQueryParameter("form", true, false, name, q, v.FieldByIndex(f.Index).Addr().Interface()); err != nil {
+		if err := runtime.BindRawQueryParameter("form", true, false, name, q.Encode(), v.FieldByIndex(f.Index).Addr().Interface()); err != nil {
 			return usageError("filter %s=%q: %v", name, q.Get(name), unwrapBind(err))
 		}
 	}
@@ -134,33 +135,14 @@ func bindParams(p any, q url.Values, names []string) error {
 
 // unwrapBind shortens the runtime's binding errors to their cause.
 func unwrapBind(err error) error {
-	for {
-		u := errUnwrap(err)
-		if u == nil {
-			return err
-		}
+	for u := errors.Unwrap(err); u != nil; u = errors.Unwrap(err) {
 		err = u
 	}
-}
-
-func errUnwrap(err error) error {
-	if u, ok := err.(interface{ Unwrap() error }); ok {
-		return u.Unwrap()
-	}
-	return nil
+	return err
 }
 
 // filterNames are the parameters a user gives with --filter: all but the paging ones, which
 // have flags of their own.
 func filterNames(names []string) []string {
 	return slices.DeleteFunc(slices.Clone(names), func(n string) bool { return n == "limit" || n == "cursor" })
-}
-
-func findResource(name string) (resource, bool) {
-	for _, r := range resources {
-		if r.name == name {
-			return r, true
-		}
-	}
-	return resource{}, false
 }
