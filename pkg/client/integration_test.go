@@ -243,7 +243,7 @@ func TestHRSystemRecordsAJourneyAndSyncsIt(t *testing.T) {
 	refused, err := other.api.UpdatePlacementWithApplicationMergePatchPlusJSONBodyWithResponse(ctx, placement.Id,
 		&client.UpdatePlacementParams{}, client.PlacementPatch{Site: nullable.NewNullableWithValue("Elsewhere")})
 	wantStatus(t, "another trust's PATCH placement", refused, func() []byte { return refused.Body }, err, http.StatusNotFound)
-	if p := refused.ApplicationproblemJSONDefault; p == nil || p.Status != http.StatusNotFound {
+	if p := refused.ApplicationproblemJSON404; p == nil || p.Status != http.StatusNotFound {
 		t.Errorf("another trust's PATCH placement: not a 404 problem: %s", refused.Body)
 	}
 	if got := other.syncParticipants(t, since); len(got) != 0 {
