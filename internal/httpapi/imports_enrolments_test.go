@@ -99,6 +99,15 @@ func TestImportEnrolmentsByExternalRefThenUpsertIsUnchanged(t *testing.T) {
 	if got := env.MustQueryInt(t, `SELECT count(*) FROM audit_events WHERE action LIKE 'enrolment.%'`); got != n {
 		t.Errorf("%d enrolment audit events after the re-import, want the %d of the first", got, n)
 	}
+
+	// The export, in the import's columns, imported again: nothing changes either.
+	res := env.Do(t, http.MethodGet, "/v1/enrolments?cohort_id="+cohort.ID, token, "", "Accept", "text/csv")
+	apitest.WantStatus(t, res, http.StatusOK)
+	job = submitEnrolments(t, env, token, "mode=upsert", string(res.Body))
+	wantCounts(t, "the export imported again", job, 0, 0, n, 0)
+	if got := env.MustQueryInt(t, `SELECT sum(version) FROM enrolments WHERE cohort_id = $1`, cohort.ID); got != versions {
+		t.Errorf("re-importing the export moved versions: %d, was %d", got, versions)
+	}
 }
 
 // A row naming another trust's participant (by id or external_ref) or cohort is refused
