@@ -26,6 +26,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/p4w-nhs/p4w/internal/apitest"
 	"github.com/p4w-nhs/p4w/internal/pgtest"
 )
 
@@ -404,24 +405,7 @@ func (p *process) form(t *testing.T, path string, form url.Values) reply {
 // name, value pairs.
 func (c caller) do(t *testing.T, method, path, token, body string, headers ...string) reply {
 	t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := http.NewRequest(method, c.base+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	return c.send(t, req)
+	return c.send(t, apitest.NewRequest(t, method, c.base+path, token, body, headers...))
 }
 
 func (c caller) form(t *testing.T, path string, form url.Values) reply {

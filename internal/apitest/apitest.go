@@ -270,14 +270,15 @@ func (p Problem) Message(field string) string {
 	return ""
 }
 
-// Do sends a request with an optional bearer token and raw body; headers come in name, value pairs.
-func (e *Env) Do(tb testing.TB, method, path, token, body string, headers ...string) Response {
+// NewRequest builds a request to url with an optional bearer token and raw body (sent as
+// JSON unless headers say otherwise); headers come in name, value pairs.
+func NewRequest(tb testing.TB, method, url, token, body string, headers ...string) *http.Request {
 	tb.Helper()
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
 	}
-	req, err := http.NewRequest(method, e.URL+path, rd)
+	req, err := http.NewRequest(method, url, rd)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -290,7 +291,13 @@ func (e *Env) Do(tb testing.TB, method, path, token, body string, headers ...str
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
-	res, err := e.HTTP.Do(req)
+	return req
+}
+
+// Do sends a request with an optional bearer token and raw body; headers come in name, value pairs.
+func (e *Env) Do(tb testing.TB, method, path, token, body string, headers ...string) Response {
+	tb.Helper()
+	res, err := e.HTTP.Do(NewRequest(tb, method, e.URL+path, token, body, headers...))
 	if err != nil {
 		tb.Fatalf("%s %s: %v", method, path, err)
 	}
