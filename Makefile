@@ -12,6 +12,8 @@ TESTFLAGS  ?=
 BENCHFLAGS ?= -benchtime=5s
 # Rounds of the load benchmark: each round loads p4w and both baselines for half a second apiece
 LOADROUNDS ?= 40
+# Participants in the file of the import benchmark, e.g. make bench-import BENCHROWS=50000 for a quick run
+BENCHROWS  ?= 1000000
 # Configurations of the generated packages; each is run from its own directory. check-generated runs
 # a copy of each whose output: points into a temporary directory (oapi-codegen prefers the config's
 # output: over -o), so the working tree is never written.
@@ -19,7 +21,7 @@ GEN_CONFIGS := api/server.cfg.yaml pkg/client/client.cfg.yaml
 
 .DEFAULT_GOAL := help
 
-.PHONY: help generate check-generated build run vet test bench lint lint-contract
+.PHONY: help generate check-generated build run vet test bench bench-import lint lint-contract
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -66,6 +68,9 @@ test: check-generated vet ## check generated code, vet, then run all tests with 
 bench: ## auth micro-benchmarks, then the load benchmark: p4w against a net/http + pgx baseline on 100k participants
 	$(GO) test -run '^$$' -bench . -benchmem $(BENCHFLAGS) ./internal/auth/
 	$(WITH_PG) $(GO) test -run '^$$' -bench . -benchtime $(LOADROUNDS)x ./internal/loadtest/
+
+bench-import: ## import BENCHROWS participants (1,000,000) through the API twice, beside psql \copy of the file; rows/s and the server's peak RSS
+	P4W_BENCH_ROWS=$(BENCHROWS) $(WITH_PG) $(GO) test -run '^$$' -bench Import -benchtime 1x -timeout 2h ./internal/loadtest/importbench/
 
 lint: ## fail when gofmt would change a file
 	@out=$$(gofmt -l .); \
