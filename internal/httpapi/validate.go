@@ -55,6 +55,11 @@ func (v *validator) operations(idempotent echo.MiddlewareFunc) map[string][]echo
 			// validates against declares none, so that it does not walk them again.
 			validated := *op
 			validated.Security = &openapi3.SecurityRequirements{}
+			if _, oauth := requiredParam[path]; oauth {
+				// The token endpoint names a parameter its grant lacks in OAuth 2's words
+				// (tokens.go); the validator sees every grant's parameters as one object.
+				validated.RequestBody = flattenOneOf(op.RequestBody)
+			}
 			route := &routers.Route{Spec: v.doc, Path: path, PathItem: item, Method: method, Operation: &validated}
 			ops[op.OperationID] = []echo.MiddlewareFunc{v.check(op, route)}
 			if streamed(op) {
@@ -66,6 +71,54 @@ func (v *validator) operations(idempotent echo.MiddlewareFunc) map[string][]echo
 		}
 	}
 	return ops
+}
+
+// flattenOneOf returns body with each schema that is a oneOf made one object: every
+// variant's properties (the values of an enum joined, in the variants' order), requiring only
+// what every variant requires. A property's other constraints are its first variant's: the
+// contract gives a parameter the same schema in each grant that takes it.
+func flattenOneOf(body *openapi3.RequestBodyRef) *openapi3.RequestBodyRef {
+	if body == nil || body.Value == nil {
+		return body
+	}
+	flat := *body.Value
+	flat.Content = make(openapi3.Content, len(body.Value.Content))
+	for mediaType, media := range body.Value.Content {
+		m := *media
+		if m.Schema != nil && m.Schema.Value != nil && len(m.Schema.Value.OneOf) > 0 {
+			m.Schema = &openapi3.SchemaRef{Value: unionOf(m.Schema.Value.OneOf)}
+		}
+		flat.Content[mediaType] = &m
+	}
+	return &openapi3.RequestBodyRef{Value: &flat}
+}
+
+func unionOf(variants openapi3.SchemaRefs) *openapi3.Schema {
+	out := openapi3.NewObjectSchema()
+	required := map[string]int{}
+	for _, v := range variants {
+		for _, name := range v.Value.Required {
+			required[name]++
+		}
+		for _, name := range slices.Sorted(maps.Keys(v.Value.Properties)) {
+			prop := v.Value.Properties[name]
+			seen, ok := out.Properties[name]
+			switch {
+			case !ok:
+				out.Properties[name] = prop
+			case len(prop.Value.Enum) > 0:
+				joined := *seen.Value
+				joined.Enum = append(slices.Clip(seen.Value.Enum), prop.Value.Enum...)
+				out.Properties[name] = &openapi3.SchemaRef{Value: &joined}
+			}
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(required)) {
+		if required[name] == len(variants) {
+			out.Required = append(out.Required, name)
+		}
+	}
+	return out
 }
 
 // check enforces op's security requirement and validates the request against route.

@@ -1830,12 +1830,9 @@ type TokenRequest struct {
 	ClientSecret *string               `json:"client_secret,omitempty"`
 	GrantType    TokenRequestGrantType `json:"grant_type"`
 	Password     *string               `json:"password,omitempty"`
-
-	// RefreshToken Longer than any token p4w issues, so that an access token given here by mistake is
-	// told apart (`invalid_grant`) from input that is merely too long (`invalid_request`).
-	RefreshToken *string `json:"refresh_token,omitempty"`
-	Scope        *string `json:"scope,omitempty"`
-	Username     *string `json:"username,omitempty"`
+	RefreshToken *string               `json:"refresh_token,omitempty"`
+	Scope        *string               `json:"scope,omitempty"`
+	Username     *string               `json:"username,omitempty"`
 }
 
 // TokenRequestGrantType defines model for TokenRequest.GrantType.
