@@ -182,6 +182,66 @@ func TestMergePatchNullClearsEveryNullableField(t *testing.T) {
 	}
 }
 
+// TestPatchTakesApplicationJSONAsAMergePatch: a client that sends every JSON body as
+// application/json (openapi-fetch, for one) can PATCH. Its body is read as the same merge
+// patch, validated the same way, and any other media type is still refused with 415.
+func TestPatchTakesApplicationJSONAsAMergePatch(t *testing.T) {
+	t.Parallel()
+	w := newMergePatchWorld(t)
+	for _, key := range []string{"updateParticipant/email", "updateCohort/funding_award_ref", "updatePlacement/site"} {
+		c := mergePatchCases[key]
+		_, property, _ := strings.Cut(key, "/")
+		t.Run(key, func(t *testing.T) {
+			rec := c.setup(t, w)
+			start := getTarget(t, w.env, rec)
+			patch := func(contentType, body, etag string) apitest.Response {
+				return w.env.Do(t, http.MethodPatch, rec.path, rec.token, body, "Content-Type", contentType, "If-Match", etag)
+			}
+
+			// Validated as a merge patch is: an unknown field, a stale If-Match.
+			apitest.WantProblem(t, patch("application/json", `{"nickname":"Robin"}`, start.etag), http.StatusBadRequest, "nickname")
+			apitest.WantProblem(t, patch("application/json", c.other, apitest.ETag(99)), http.StatusPreconditionFailed, "")
+			for _, contentType := range []string{"text/plain", "application/json-patch+json", "application/xml"} {
+				apitest.WantProblem(t, patch(contentType, c.other, start.etag), http.StatusUnsupportedMediaType, "")
+			}
+			if now := getTarget(t, w.env, rec); now.etag != start.etag {
+				t.Fatalf("refused patches changed the record: %s, then %s", start.body, now.body)
+			}
+
+			// One patch sets the other patch's fields and clears the property with null;
+			// whatever it leaves out stays as it was.
+			var other map[string]json.RawMessage
+			if err := json.Unmarshal([]byte(c.other), &other); err != nil {
+				t.Fatal(err)
+			}
+			body := strings.TrimSuffix(c.other, "}") + `,"` + property + `":null}`
+			res := patch("application/json", body, start.etag)
+			if res.Status != http.StatusOK {
+				t.Fatalf("PATCH %s as application/json: %d %s", body, res.Status, res.Body)
+			}
+			for _, r := range []patchedRecord{patchedRecordOf(t, "the PATCH answer", res), getTarget(t, w.env, rec)} {
+				if r.etag == start.etag {
+					t.Errorf("%s: the version did not move", r.via)
+				}
+				for name, before := range start.fields {
+					want := before
+					switch {
+					case name == property:
+						want = nil
+					case other[name] != nil:
+						want = other[name]
+					case name == "version" || name == "updated_at":
+						continue
+					}
+					if got := r.field(name); !sameJSON(got, want) && !(want == nil && isNull(got)) {
+						t.Errorf("%s: %s is %s, want %s", r.via, name, got, want)
+					}
+				}
+			}
+		})
+	}
+}
+
 // nullableProperties lists, sorted, "operationId/property" for each top-level property of an
 // application/merge-patch+json request body of openapi.yaml that the contract lets be null.
 func nullableProperties(t *testing.T) []string {

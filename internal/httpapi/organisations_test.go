@@ -445,8 +445,9 @@ func TestOrganisationPatch(t *testing.T) {
 			t.Errorf("conflict does not name ods_code: %+v", p)
 		}
 	})
-	t.Run("application/json", func(t *testing.T) {
-		apitest.WantProblem(t, env.Do(t, http.MethodPatch, path, admin, `{"name":"Plain JSON"}`), http.StatusUnsupportedMediaType, "")
+	t.Run("text/plain", func(t *testing.T) {
+		apitest.WantProblem(t, env.Do(t, http.MethodPatch, path, admin, `{"name":"Plain text"}`, "Content-Type", "text/plain"),
+			http.StatusUnsupportedMediaType, "")
 	})
 	if after := read(); after.Version != before.Version || after.Name != before.Name {
 		t.Errorf("refused patches changed the record: version %d -> %d", before.Version, after.Version)
@@ -739,8 +740,9 @@ func TestOrganisationParameterErrorsNameTheParameter(t *testing.T) {
 	apitest.WantProblem(t, env.Do(t, http.MethodPut, "/v1/organisations/"+nat.ID.String()+"/members/x", admin, ""), http.StatusBadRequest, "member_id")
 }
 
-// TestOrganisationPatchNeedsMergePatchContentType: a PATCH body is a JSON merge patch; any
-// other media type is 415 Unsupported Media Type, and changes nothing.
+// TestOrganisationPatchNeedsMergePatchContentType: a PATCH body is a JSON merge patch, sent as
+// application/merge-patch+json or application/json; any other media type is 415 Unsupported
+// Media Type, and changes nothing.
 func TestOrganisationPatchNeedsMergePatchContentType(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
@@ -748,13 +750,14 @@ func TestOrganisationPatchNeedsMergePatchContentType(t *testing.T) {
 	admin := env.User(t, trust.ID, domain.RoleOrgAdmin)
 	_, national := env.NationalAdmin(t)
 	path := "/v1/organisations/" + trust.ID.String()
-	for _, ct := range []string{"application/json", "text/plain"} {
+	for _, ct := range []string{"application/json-patch+json", "text/plain"} {
 		apitest.WantProblem(t, env.Do(t, http.MethodPatch, path, admin, `{"name":"Not A Merge Patch"}`, "Content-Type", ct),
 			http.StatusUnsupportedMediaType, "")
 
 	}
 	siw := "/v1/programmes/01900000-0000-7000-8000-000000000101"
-	apitest.WantProblem(t, env.Do(t, http.MethodPatch, siw, national, `{"name":"Not A Merge Patch"}`), http.StatusUnsupportedMediaType, "")
+	apitest.WantProblem(t, env.Do(t, http.MethodPatch, siw, national, `{"name":"Not A Merge Patch"}`, "Content-Type", "text/plain"),
+		http.StatusUnsupportedMediaType, "")
 	res := env.Do(t, http.MethodGet, path, admin, "")
 	apitest.WantStatus(t, res, http.StatusOK)
 	if o := decodeOrganisation(t, res); o.Version != 1 {

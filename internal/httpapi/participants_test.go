@@ -664,10 +664,10 @@ func TestParticipantPatchRefusesBadInput(t *testing.T) {
 			}
 		})
 	}
-	// A merge patch is a merge patch: plain JSON is another media type.
-	res := env.Do(t, http.MethodPatch, "/v1/participants/"+orig.ID, token, `{"given_name":"Plain"}`)
+	// A merge patch is JSON: text is another media type.
+	res := env.Do(t, http.MethodPatch, "/v1/participants/"+orig.ID, token, `{"given_name":"Plain"}`, "Content-Type", "text/plain")
 	if res.Status != http.StatusUnsupportedMediaType {
-		t.Errorf("PATCH as application/json: %d %s", res.Status, res.Body)
+		t.Errorf("PATCH as text/plain: %d %s", res.Status, res.Body)
 	}
 	if got := mustGetParticipant(t, env, token, orig.ID); got.Version != 1 || *got.GivenName != "Kofi" {
 		t.Errorf("refused patches changed the record: %+v", got)

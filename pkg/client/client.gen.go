@@ -2686,6 +2686,9 @@ type IssueTokenFormdataRequestBody = TokenRequest
 // CreateCohortJSONRequestBody defines body for CreateCohort for application/json ContentType.
 type CreateCohortJSONRequestBody = CohortCreate
 
+// UpdateCohortJSONRequestBody defines body for UpdateCohort for application/json ContentType.
+type UpdateCohortJSONRequestBody = CohortPatch
+
 // UpdateCohortApplicationMergePatchPlusJSONRequestBody defines body for UpdateCohort for application/merge-patch+json ContentType.
 type UpdateCohortApplicationMergePatchPlusJSONRequestBody = CohortPatch
 
@@ -2698,17 +2701,26 @@ type TransitionEnrolmentJSONRequestBody = EnrolmentTransition
 // CreateFundingAwardJSONRequestBody defines body for CreateFundingAward for application/json ContentType.
 type CreateFundingAwardJSONRequestBody = FundingAwardCreate
 
+// UpdateFundingAwardJSONRequestBody defines body for UpdateFundingAward for application/json ContentType.
+type UpdateFundingAwardJSONRequestBody = FundingAwardPatch
+
 // UpdateFundingAwardApplicationMergePatchPlusJSONRequestBody defines body for UpdateFundingAward for application/merge-patch+json ContentType.
 type UpdateFundingAwardApplicationMergePatchPlusJSONRequestBody = FundingAwardPatch
 
 // CreateInterviewJSONRequestBody defines body for CreateInterview for application/json ContentType.
 type CreateInterviewJSONRequestBody = InterviewCreate
 
+// UpdateInterviewJSONRequestBody defines body for UpdateInterview for application/json ContentType.
+type UpdateInterviewJSONRequestBody = InterviewPatch
+
 // UpdateInterviewApplicationMergePatchPlusJSONRequestBody defines body for UpdateInterview for application/merge-patch+json ContentType.
 type UpdateInterviewApplicationMergePatchPlusJSONRequestBody = InterviewPatch
 
 // CreateMentoringMatchJSONRequestBody defines body for CreateMentoringMatch for application/json ContentType.
 type CreateMentoringMatchJSONRequestBody = MentoringMatchCreate
+
+// UpdateMentoringMatchJSONRequestBody defines body for UpdateMentoringMatch for application/json ContentType.
+type UpdateMentoringMatchJSONRequestBody = MentoringMatchPatch
 
 // UpdateMentoringMatchApplicationMergePatchPlusJSONRequestBody defines body for UpdateMentoringMatch for application/merge-patch+json ContentType.
 type UpdateMentoringMatchApplicationMergePatchPlusJSONRequestBody = MentoringMatchPatch
@@ -2719,11 +2731,17 @@ type CreateCheckInJSONRequestBody = CheckInCreate
 // CreateMentorJSONRequestBody defines body for CreateMentor for application/json ContentType.
 type CreateMentorJSONRequestBody = MentorCreate
 
+// UpdateMentorJSONRequestBody defines body for UpdateMentor for application/json ContentType.
+type UpdateMentorJSONRequestBody = MentorPatch
+
 // UpdateMentorApplicationMergePatchPlusJSONRequestBody defines body for UpdateMentor for application/merge-patch+json ContentType.
 type UpdateMentorApplicationMergePatchPlusJSONRequestBody = MentorPatch
 
 // CreateOrganisationJSONRequestBody defines body for CreateOrganisation for application/json ContentType.
 type CreateOrganisationJSONRequestBody = OrganisationCreate
+
+// UpdateOrganisationJSONRequestBody defines body for UpdateOrganisation for application/json ContentType.
+type UpdateOrganisationJSONRequestBody = OrganisationPatch
 
 // UpdateOrganisationApplicationMergePatchPlusJSONRequestBody defines body for UpdateOrganisation for application/merge-patch+json ContentType.
 type UpdateOrganisationApplicationMergePatchPlusJSONRequestBody = OrganisationPatch
@@ -2731,11 +2749,17 @@ type UpdateOrganisationApplicationMergePatchPlusJSONRequestBody = OrganisationPa
 // CreateOutcomeJSONRequestBody defines body for CreateOutcome for application/json ContentType.
 type CreateOutcomeJSONRequestBody = OutcomeCreate
 
+// UpdateOutcomeJSONRequestBody defines body for UpdateOutcome for application/json ContentType.
+type UpdateOutcomeJSONRequestBody = OutcomePatch
+
 // UpdateOutcomeApplicationMergePatchPlusJSONRequestBody defines body for UpdateOutcome for application/merge-patch+json ContentType.
 type UpdateOutcomeApplicationMergePatchPlusJSONRequestBody = OutcomePatch
 
 // CreateParticipantJSONRequestBody defines body for CreateParticipant for application/json ContentType.
 type CreateParticipantJSONRequestBody = ParticipantCreate
+
+// UpdateParticipantJSONRequestBody defines body for UpdateParticipant for application/json ContentType.
+type UpdateParticipantJSONRequestBody = ParticipantPatch
 
 // UpdateParticipantApplicationMergePatchPlusJSONRequestBody defines body for UpdateParticipant for application/merge-patch+json ContentType.
 type UpdateParticipantApplicationMergePatchPlusJSONRequestBody = ParticipantPatch
@@ -2746,11 +2770,17 @@ type MakePeerMentorJSONRequestBody = PeerMentorCreate
 // CreatePlacementJSONRequestBody defines body for CreatePlacement for application/json ContentType.
 type CreatePlacementJSONRequestBody = PlacementCreate
 
+// UpdatePlacementJSONRequestBody defines body for UpdatePlacement for application/json ContentType.
+type UpdatePlacementJSONRequestBody = PlacementPatch
+
 // UpdatePlacementApplicationMergePatchPlusJSONRequestBody defines body for UpdatePlacement for application/merge-patch+json ContentType.
 type UpdatePlacementApplicationMergePatchPlusJSONRequestBody = PlacementPatch
 
 // CreateProgrammeJSONRequestBody defines body for CreateProgramme for application/json ContentType.
 type CreateProgrammeJSONRequestBody = ProgrammeCreate
+
+// UpdateProgrammeJSONRequestBody defines body for UpdateProgramme for application/json ContentType.
+type UpdateProgrammeJSONRequestBody = ProgrammePatch
 
 // UpdateProgrammeApplicationMergePatchPlusJSONRequestBody defines body for UpdateProgramme for application/merge-patch+json ContentType.
 type UpdateProgrammeApplicationMergePatchPlusJSONRequestBody = ProgrammePatch
@@ -2758,11 +2788,17 @@ type UpdateProgrammeApplicationMergePatchPlusJSONRequestBody = ProgrammePatch
 // CreateUserJSONRequestBody defines body for CreateUser for application/json ContentType.
 type CreateUserJSONRequestBody = UserCreate
 
+// UpdateUserJSONRequestBody defines body for UpdateUser for application/json ContentType.
+type UpdateUserJSONRequestBody = UserPatch
+
 // UpdateUserApplicationMergePatchPlusJSONRequestBody defines body for UpdateUser for application/merge-patch+json ContentType.
 type UpdateUserApplicationMergePatchPlusJSONRequestBody = UserPatch
 
 // CreateVacancyJSONRequestBody defines body for CreateVacancy for application/json ContentType.
 type CreateVacancyJSONRequestBody = VacancyCreate
+
+// UpdateVacancyJSONRequestBody defines body for UpdateVacancy for application/json ContentType.
+type UpdateVacancyJSONRequestBody = VacancyPatch
 
 // UpdateVacancyApplicationMergePatchPlusJSONRequestBody defines body for UpdateVacancy for application/merge-patch+json ContentType.
 type UpdateVacancyApplicationMergePatchPlusJSONRequestBody = VacancyPatch
@@ -3085,6 +3121,15 @@ type ClientInterface interface {
 	// Corresponds with PATCH /v1/cohorts/{cohort_id} (the `UpdateCohort` operationId).
 	UpdateCohortWithBody(ctx context.Context, cohortId openapi_types.UUID, params *UpdateCohortParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// UpdateCohort Change a cohort (JSON merge patch)
+	//
+	// Changes a cohort with a JSON merge patch; `organisation_id` must stay one the caller may run cohorts for and `delivery_partner_id` a delivery partner. Send `If-Match` with the last ETag to avoid overwriting another change (412). Needs `participants:write`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /v1/cohorts/{cohort_id} (the `UpdateCohort` operationId).
+	UpdateCohort(ctx context.Context, cohortId openapi_types.UUID, params *UpdateCohortParams, body UpdateCohortJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// UpdateCohortWithApplicationMergePatchPlusJSONBody Change a cohort (JSON merge patch)
 	//
 	// Changes a cohort with a JSON merge patch; `organisation_id` must stay one the caller may run cohorts for and `delivery_partner_id` a delivery partner. Send `If-Match` with the last ETag to avoid overwriting another change (412). Needs `participants:write`.
@@ -3224,6 +3269,15 @@ type ClientInterface interface {
 	// Corresponds with PATCH /v1/funding-awards/{funding_award_id} (the `UpdateFundingAward` operationId).
 	UpdateFundingAwardWithBody(ctx context.Context, fundingAwardId openapi_types.UUID, params *UpdateFundingAwardParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// UpdateFundingAward Change a funding award (JSON merge patch)
+	//
+	// `years` is replaced whole, as a merge patch replaces an array. The recipient and the programme are fixed: cohorts are delivered under the award.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /v1/funding-awards/{funding_award_id} (the `UpdateFundingAward` operationId).
+	UpdateFundingAward(ctx context.Context, fundingAwardId openapi_types.UUID, params *UpdateFundingAwardParams, body UpdateFundingAwardJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// UpdateFundingAwardWithApplicationMergePatchPlusJSONBody Change a funding award (JSON merge patch)
 	//
 	// `years` is replaced whole, as a merge patch replaces an array. The recipient and the programme are fixed: cohorts are delivered under the award.
@@ -3357,6 +3411,15 @@ type ClientInterface interface {
 	// Corresponds with PATCH /v1/interviews/{interview_id} (the `UpdateInterview` operationId).
 	UpdateInterviewWithBody(ctx context.Context, interviewId openapi_types.UUID, params *UpdateInterviewParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// UpdateInterview Record the result (JSON merge patch)
+	//
+	// Records an interview's result, or changes it, with a JSON merge patch. Send `If-Match` to avoid overwriting another change (412). Needs `participants:write`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /v1/interviews/{interview_id} (the `UpdateInterview` operationId).
+	UpdateInterview(ctx context.Context, interviewId openapi_types.UUID, params *UpdateInterviewParams, body UpdateInterviewJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// UpdateInterviewWithApplicationMergePatchPlusJSONBody Record the result (JSON merge patch)
 	//
 	// Records an interview's result, or changes it, with a JSON merge patch. Send `If-Match` to avoid overwriting another change (412). Needs `participants:write`.
@@ -3418,6 +3481,15 @@ type ClientInterface interface {
 	//
 	// Corresponds with PATCH /v1/mentoring-matches/{match_id} (the `UpdateMentoringMatch` operationId).
 	UpdateMentoringMatchWithBody(ctx context.Context, matchId openapi_types.UUID, params *UpdateMentoringMatchParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateMentoringMatch Change a match (JSON merge patch)
+	//
+	// Changes a mentoring match with a JSON merge patch, for example to end it. Send `If-Match` to avoid overwriting another change (412). Needs `participants:write`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /v1/mentoring-matches/{match_id} (the `UpdateMentoringMatch` operationId).
+	UpdateMentoringMatch(ctx context.Context, matchId openapi_types.UUID, params *UpdateMentoringMatchParams, body UpdateMentoringMatchJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateMentoringMatchWithApplicationMergePatchPlusJSONBody Change a match (JSON merge patch)
 	//
@@ -3501,6 +3573,15 @@ type ClientInterface interface {
 	// Corresponds with PATCH /v1/mentors/{mentor_id} (the `UpdateMentor` operationId).
 	UpdateMentorWithBody(ctx context.Context, mentorId openapi_types.UUID, params *UpdateMentorParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// UpdateMentor Change a mentor (JSON merge patch)
+	//
+	// Changes a mentor with a JSON merge patch. Send `If-Match` with the last ETag to avoid overwriting another change (412). Needs `participants:write`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /v1/mentors/{mentor_id} (the `UpdateMentor` operationId).
+	UpdateMentor(ctx context.Context, mentorId openapi_types.UUID, params *UpdateMentorParams, body UpdateMentorJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// UpdateMentorWithApplicationMergePatchPlusJSONBody Change a mentor (JSON merge patch)
 	//
 	// Changes a mentor with a JSON merge patch. Send `If-Match` with the last ETag to avoid overwriting another change (412). Needs `participants:write`.
@@ -3550,6 +3631,15 @@ type ClientInterface interface {
 	//
 	// Corresponds with PATCH /v1/organisations/{organisation_id} (the `UpdateOrganisation` operationId).
 	UpdateOrganisationWithBody(ctx context.Context, organisationId OrganisationId, params *UpdateOrganisationParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateOrganisation Change an organisation (JSON merge patch)
+	//
+	// Changes an organisation with a JSON merge patch; only the national team or the organisation's own admins may (403 otherwise). Send `If-Match` to avoid overwriting another change (412). Needs `organisations:write`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /v1/organisations/{organisation_id} (the `UpdateOrganisation` operationId).
+	UpdateOrganisation(ctx context.Context, organisationId OrganisationId, params *UpdateOrganisationParams, body UpdateOrganisationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateOrganisationWithApplicationMergePatchPlusJSONBody Change an organisation (JSON merge patch)
 	//
@@ -3646,6 +3736,15 @@ type ClientInterface interface {
 	// Corresponds with PATCH /v1/outcomes/{outcome_id} (the `UpdateOutcome` operationId).
 	UpdateOutcomeWithBody(ctx context.Context, outcomeId openapi_types.UUID, params *UpdateOutcomeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// UpdateOutcome Change an outcome or record a sustainment check (JSON merge patch)
+	//
+	// Changes an outcome with a JSON merge patch, including the results of its sustainment checks; `enrolment_id` must be an enrolment of the same participant. Send `If-Match` to avoid overwriting another change (412). Needs `participants:write`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /v1/outcomes/{outcome_id} (the `UpdateOutcome` operationId).
+	UpdateOutcome(ctx context.Context, outcomeId openapi_types.UUID, params *UpdateOutcomeParams, body UpdateOutcomeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// UpdateOutcomeWithApplicationMergePatchPlusJSONBody Change an outcome or record a sustainment check (JSON merge patch)
 	//
 	// Changes an outcome with a JSON merge patch, including the results of its sustainment checks; `enrolment_id` must be an enrolment of the same participant. Send `If-Match` to avoid overwriting another change (412). Needs `participants:write`.
@@ -3734,6 +3833,15 @@ type ClientInterface interface {
 	//
 	// Corresponds with PATCH /v1/participants/{participant_id} (the `UpdateParticipant` operationId).
 	UpdateParticipantWithBody(ctx context.Context, participantId ParticipantId, params *UpdateParticipantParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateParticipant Change a participant (JSON merge patch)
+	//
+	// Changes a participant, including consent, with a JSON merge patch; an erased participant cannot be changed (409). Withdrawing `hr_sharing` consent withholds the participant from HR clients at their next sync. Send `If-Match` to avoid overwriting another change (412). Needs `participants:write`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /v1/participants/{participant_id} (the `UpdateParticipant` operationId).
+	UpdateParticipant(ctx context.Context, participantId ParticipantId, params *UpdateParticipantParams, body UpdateParticipantJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateParticipantWithApplicationMergePatchPlusJSONBody Change a participant (JSON merge patch)
 	//
@@ -3830,6 +3938,15 @@ type ClientInterface interface {
 	// Corresponds with PATCH /v1/placements/{placement_id} (the `UpdatePlacement` operationId).
 	UpdatePlacementWithBody(ctx context.Context, placementId openapi_types.UUID, params *UpdatePlacementParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// UpdatePlacement Change a placement (JSON merge patch)
+	//
+	// `ended_early` needs an `end_reason`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /v1/placements/{placement_id} (the `UpdatePlacement` operationId).
+	UpdatePlacement(ctx context.Context, placementId openapi_types.UUID, params *UpdatePlacementParams, body UpdatePlacementJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// UpdatePlacementWithApplicationMergePatchPlusJSONBody Change a placement (JSON merge patch)
 	//
 	// `ended_early` needs an `end_reason`.
@@ -3880,6 +3997,15 @@ type ClientInterface interface {
 	// Corresponds with PATCH /v1/programmes/{programme_id} (the `UpdateProgramme` operationId).
 	UpdateProgrammeWithBody(ctx context.Context, programmeId ProgrammeId, params *UpdateProgrammeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// UpdateProgramme Change a programme (JSON merge patch)
+	//
+	// Changes a programme of the catalogue with a JSON merge patch. Send `If-Match` to avoid overwriting another change (412). Needs `catalogue:write`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /v1/programmes/{programme_id} (the `UpdateProgramme` operationId).
+	UpdateProgramme(ctx context.Context, programmeId ProgrammeId, params *UpdateProgrammeParams, body UpdateProgrammeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// UpdateProgrammeWithApplicationMergePatchPlusJSONBody Change a programme (JSON merge patch)
 	//
 	// Changes a programme of the catalogue with a JSON merge patch. Send `If-Match` to avoid overwriting another change (412). Needs `catalogue:write`.
@@ -3929,6 +4055,15 @@ type ClientInterface interface {
 	//
 	// Corresponds with PATCH /v1/users/{user_id} (the `UpdateUser` operationId).
 	UpdateUserWithBody(ctx context.Context, userId openapi_types.UUID, params *UpdateUserParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateUser Change a user's role or disable it (JSON merge patch)
+	//
+	// Nobody changes their own role. On every replica, a disabled user's tokens are refused and a changed role applies within 5 seconds.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /v1/users/{user_id} (the `UpdateUser` operationId).
+	UpdateUser(ctx context.Context, userId openapi_types.UUID, params *UpdateUserParams, body UpdateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateUserWithApplicationMergePatchPlusJSONBody Change a user's role or disable it (JSON merge patch)
 	//
@@ -3986,6 +4121,15 @@ type ClientInterface interface {
 	//
 	// Corresponds with PATCH /v1/vacancies/{vacancy_id} (the `UpdateVacancy` operationId).
 	UpdateVacancyWithBody(ctx context.Context, vacancyId openapi_types.UUID, params *UpdateVacancyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateVacancy Change a vacancy (JSON merge patch)
+	//
+	// Changes a vacancy with a JSON merge patch. Send `If-Match` with the last ETag to avoid overwriting another change (412). Needs `participants:write`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /v1/vacancies/{vacancy_id} (the `UpdateVacancy` operationId).
+	UpdateVacancy(ctx context.Context, vacancyId openapi_types.UUID, params *UpdateVacancyParams, body UpdateVacancyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateVacancyWithApplicationMergePatchPlusJSONBody Change a vacancy (JSON merge patch)
 	//
@@ -4441,6 +4585,25 @@ func (c *Client) UpdateCohortWithBody(ctx context.Context, cohortId openapi_type
 	return c.Client.Do(req)
 }
 
+// UpdateCohort Change a cohort (JSON merge patch)
+//
+// Changes a cohort with a JSON merge patch; `organisation_id` must stay one the caller may run cohorts for and `delivery_partner_id` a delivery partner. Send `If-Match` with the last ETag to avoid overwriting another change (412). Needs `participants:write`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /v1/cohorts/{cohort_id} (the `UpdateCohort` operationId).
+func (c *Client) UpdateCohort(ctx context.Context, cohortId openapi_types.UUID, params *UpdateCohortParams, body UpdateCohortJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateCohortRequest(c.Server, cohortId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // UpdateCohortWithApplicationMergePatchPlusJSONBody Change a cohort (JSON merge patch)
 //
 // Changes a cohort with a JSON merge patch; `organisation_id` must stay one the caller may run cohorts for and `delivery_partner_id` a delivery partner. Send `If-Match` with the last ETag to avoid overwriting another change (412). Needs `participants:write`.
@@ -4710,6 +4873,25 @@ func (c *Client) UpdateFundingAwardWithBody(ctx context.Context, fundingAwardId 
 	return c.Client.Do(req)
 }
 
+// UpdateFundingAward Change a funding award (JSON merge patch)
+//
+// `years` is replaced whole, as a merge patch replaces an array. The recipient and the programme are fixed: cohorts are delivered under the award.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /v1/funding-awards/{funding_award_id} (the `UpdateFundingAward` operationId).
+func (c *Client) UpdateFundingAward(ctx context.Context, fundingAwardId openapi_types.UUID, params *UpdateFundingAwardParams, body UpdateFundingAwardJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateFundingAwardRequest(c.Server, fundingAwardId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // UpdateFundingAwardWithApplicationMergePatchPlusJSONBody Change a funding award (JSON merge patch)
 //
 // `years` is replaced whole, as a merge patch replaces an array. The recipient and the programme are fixed: cohorts are delivered under the award.
@@ -4943,6 +5125,25 @@ func (c *Client) UpdateInterviewWithBody(ctx context.Context, interviewId openap
 	return c.Client.Do(req)
 }
 
+// UpdateInterview Record the result (JSON merge patch)
+//
+// Records an interview's result, or changes it, with a JSON merge patch. Send `If-Match` to avoid overwriting another change (412). Needs `participants:write`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /v1/interviews/{interview_id} (the `UpdateInterview` operationId).
+func (c *Client) UpdateInterview(ctx context.Context, interviewId openapi_types.UUID, params *UpdateInterviewParams, body UpdateInterviewJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateInterviewRequest(c.Server, interviewId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // UpdateInterviewWithApplicationMergePatchPlusJSONBody Record the result (JSON merge patch)
 //
 // Records an interview's result, or changes it, with a JSON merge patch. Send `If-Match` to avoid overwriting another change (412). Needs `participants:write`.
@@ -5065,6 +5266,25 @@ func (c *Client) GetMentoringMatch(ctx context.Context, matchId openapi_types.UU
 // Corresponds with PATCH /v1/mentoring-matches/{match_id} (the `UpdateMentoringMatch` operationId).
 func (c *Client) UpdateMentoringMatchWithBody(ctx context.Context, matchId openapi_types.UUID, params *UpdateMentoringMatchParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateMentoringMatchRequestWithBody(c.Server, matchId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateMentoringMatch Change a match (JSON merge patch)
+//
+// Changes a mentoring match with a JSON merge patch, for example to end it. Send `If-Match` to avoid overwriting another change (412). Needs `participants:write`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /v1/mentoring-matches/{match_id} (the `UpdateMentoringMatch` operationId).
+func (c *Client) UpdateMentoringMatch(ctx context.Context, matchId openapi_types.UUID, params *UpdateMentoringMatchParams, body UpdateMentoringMatchJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateMentoringMatchRequest(c.Server, matchId, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5257,6 +5477,25 @@ func (c *Client) UpdateMentorWithBody(ctx context.Context, mentorId openapi_type
 	return c.Client.Do(req)
 }
 
+// UpdateMentor Change a mentor (JSON merge patch)
+//
+// Changes a mentor with a JSON merge patch. Send `If-Match` with the last ETag to avoid overwriting another change (412). Needs `participants:write`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /v1/mentors/{mentor_id} (the `UpdateMentor` operationId).
+func (c *Client) UpdateMentor(ctx context.Context, mentorId openapi_types.UUID, params *UpdateMentorParams, body UpdateMentorJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateMentorRequest(c.Server, mentorId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // UpdateMentorWithApplicationMergePatchPlusJSONBody Change a mentor (JSON merge patch)
 //
 // Changes a mentor with a JSON merge patch. Send `If-Match` with the last ETag to avoid overwriting another change (412). Needs `participants:write`.
@@ -5357,6 +5596,25 @@ func (c *Client) GetOrganisation(ctx context.Context, organisationId Organisatio
 // Corresponds with PATCH /v1/organisations/{organisation_id} (the `UpdateOrganisation` operationId).
 func (c *Client) UpdateOrganisationWithBody(ctx context.Context, organisationId OrganisationId, params *UpdateOrganisationParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateOrganisationRequestWithBody(c.Server, organisationId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateOrganisation Change an organisation (JSON merge patch)
+//
+// Changes an organisation with a JSON merge patch; only the national team or the organisation's own admins may (403 otherwise). Send `If-Match` to avoid overwriting another change (412). Needs `organisations:write`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /v1/organisations/{organisation_id} (the `UpdateOrganisation` operationId).
+func (c *Client) UpdateOrganisation(ctx context.Context, organisationId OrganisationId, params *UpdateOrganisationParams, body UpdateOrganisationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateOrganisationRequest(c.Server, organisationId, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5562,6 +5820,25 @@ func (c *Client) UpdateOutcomeWithBody(ctx context.Context, outcomeId openapi_ty
 	return c.Client.Do(req)
 }
 
+// UpdateOutcome Change an outcome or record a sustainment check (JSON merge patch)
+//
+// Changes an outcome with a JSON merge patch, including the results of its sustainment checks; `enrolment_id` must be an enrolment of the same participant. Send `If-Match` to avoid overwriting another change (412). Needs `participants:write`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /v1/outcomes/{outcome_id} (the `UpdateOutcome` operationId).
+func (c *Client) UpdateOutcome(ctx context.Context, outcomeId openapi_types.UUID, params *UpdateOutcomeParams, body UpdateOutcomeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateOutcomeRequest(c.Server, outcomeId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // UpdateOutcomeWithApplicationMergePatchPlusJSONBody Change an outcome or record a sustainment check (JSON merge patch)
 //
 // Changes an outcome with a JSON merge patch, including the results of its sustainment checks; `enrolment_id` must be an enrolment of the same participant. Send `If-Match` to avoid overwriting another change (412). Needs `participants:write`.
@@ -5711,6 +5988,25 @@ func (c *Client) GetParticipant(ctx context.Context, participantId ParticipantId
 // Corresponds with PATCH /v1/participants/{participant_id} (the `UpdateParticipant` operationId).
 func (c *Client) UpdateParticipantWithBody(ctx context.Context, participantId ParticipantId, params *UpdateParticipantParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateParticipantRequestWithBody(c.Server, participantId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateParticipant Change a participant (JSON merge patch)
+//
+// Changes a participant, including consent, with a JSON merge patch; an erased participant cannot be changed (409). Withdrawing `hr_sharing` consent withholds the participant from HR clients at their next sync. Send `If-Match` to avoid overwriting another change (412). Needs `participants:write`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /v1/participants/{participant_id} (the `UpdateParticipant` operationId).
+func (c *Client) UpdateParticipant(ctx context.Context, participantId ParticipantId, params *UpdateParticipantParams, body UpdateParticipantJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateParticipantRequest(c.Server, participantId, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5916,6 +6212,25 @@ func (c *Client) UpdatePlacementWithBody(ctx context.Context, placementId openap
 	return c.Client.Do(req)
 }
 
+// UpdatePlacement Change a placement (JSON merge patch)
+//
+// `ended_early` needs an `end_reason`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /v1/placements/{placement_id} (the `UpdatePlacement` operationId).
+func (c *Client) UpdatePlacement(ctx context.Context, placementId openapi_types.UUID, params *UpdatePlacementParams, body UpdatePlacementJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdatePlacementRequest(c.Server, placementId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // UpdatePlacementWithApplicationMergePatchPlusJSONBody Change a placement (JSON merge patch)
 //
 // `ended_early` needs an `end_reason`.
@@ -6026,6 +6341,25 @@ func (c *Client) UpdateProgrammeWithBody(ctx context.Context, programmeId Progra
 	return c.Client.Do(req)
 }
 
+// UpdateProgramme Change a programme (JSON merge patch)
+//
+// Changes a programme of the catalogue with a JSON merge patch. Send `If-Match` to avoid overwriting another change (412). Needs `catalogue:write`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /v1/programmes/{programme_id} (the `UpdateProgramme` operationId).
+func (c *Client) UpdateProgramme(ctx context.Context, programmeId ProgrammeId, params *UpdateProgrammeParams, body UpdateProgrammeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateProgrammeRequest(c.Server, programmeId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // UpdateProgrammeWithApplicationMergePatchPlusJSONBody Change a programme (JSON merge patch)
 //
 // Changes a programme of the catalogue with a JSON merge patch. Send `If-Match` to avoid overwriting another change (412). Needs `catalogue:write`.
@@ -6126,6 +6460,25 @@ func (c *Client) GetUser(ctx context.Context, userId openapi_types.UUID, reqEdit
 // Corresponds with PATCH /v1/users/{user_id} (the `UpdateUser` operationId).
 func (c *Client) UpdateUserWithBody(ctx context.Context, userId openapi_types.UUID, params *UpdateUserParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateUserRequestWithBody(c.Server, userId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateUser Change a user's role or disable it (JSON merge patch)
+//
+// Nobody changes their own role. On every replica, a disabled user's tokens are refused and a changed role applies within 5 seconds.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /v1/users/{user_id} (the `UpdateUser` operationId).
+func (c *Client) UpdateUser(ctx context.Context, userId openapi_types.UUID, params *UpdateUserParams, body UpdateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateUserRequest(c.Server, userId, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -6253,6 +6606,25 @@ func (c *Client) GetVacancy(ctx context.Context, vacancyId openapi_types.UUID, r
 // Corresponds with PATCH /v1/vacancies/{vacancy_id} (the `UpdateVacancy` operationId).
 func (c *Client) UpdateVacancyWithBody(ctx context.Context, vacancyId openapi_types.UUID, params *UpdateVacancyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateVacancyRequestWithBody(c.Server, vacancyId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateVacancy Change a vacancy (JSON merge patch)
+//
+// Changes a vacancy with a JSON merge patch. Send `If-Match` with the last ETag to avoid overwriting another change (412). Needs `participants:write`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /v1/vacancies/{vacancy_id} (the `UpdateVacancy` operationId).
+func (c *Client) UpdateVacancy(ctx context.Context, vacancyId openapi_types.UUID, params *UpdateVacancyParams, body UpdateVacancyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateVacancyRequest(c.Server, vacancyId, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -7064,6 +7436,17 @@ func NewGetCohortRequest(server string, cohortId openapi_types.UUID) (*http.Requ
 	return req, nil
 }
 
+// NewUpdateCohortRequest calls the generic UpdateCohort builder with application/json body
+func NewUpdateCohortRequest(server string, cohortId openapi_types.UUID, params *UpdateCohortParams, body UpdateCohortJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateCohortRequestWithBody(server, cohortId, params, "application/json", bodyReader)
+}
+
 // NewUpdateCohortRequestWithApplicationMergePatchPlusJSONBody calls the generic UpdateCohort builder with application/merge-patch+json body
 func NewUpdateCohortRequestWithApplicationMergePatchPlusJSONBody(server string, cohortId openapi_types.UUID, params *UpdateCohortParams, body UpdateCohortApplicationMergePatchPlusJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -7667,6 +8050,17 @@ func NewGetFundingAwardRequest(server string, fundingAwardId openapi_types.UUID)
 	return req, nil
 }
 
+// NewUpdateFundingAwardRequest calls the generic UpdateFundingAward builder with application/json body
+func NewUpdateFundingAwardRequest(server string, fundingAwardId openapi_types.UUID, params *UpdateFundingAwardParams, body UpdateFundingAwardJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateFundingAwardRequestWithBody(server, fundingAwardId, params, "application/json", bodyReader)
+}
+
 // NewUpdateFundingAwardRequestWithApplicationMergePatchPlusJSONBody calls the generic UpdateFundingAward builder with application/merge-patch+json body
 func NewUpdateFundingAwardRequestWithApplicationMergePatchPlusJSONBody(server string, fundingAwardId openapi_types.UUID, params *UpdateFundingAwardParams, body UpdateFundingAwardApplicationMergePatchPlusJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -8203,6 +8597,17 @@ func NewGetInterviewRequest(server string, interviewId openapi_types.UUID) (*htt
 	return req, nil
 }
 
+// NewUpdateInterviewRequest calls the generic UpdateInterview builder with application/json body
+func NewUpdateInterviewRequest(server string, interviewId openapi_types.UUID, params *UpdateInterviewParams, body UpdateInterviewJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateInterviewRequestWithBody(server, interviewId, params, "application/json", bodyReader)
+}
+
 // NewUpdateInterviewRequestWithApplicationMergePatchPlusJSONBody calls the generic UpdateInterview builder with application/merge-patch+json body
 func NewUpdateInterviewRequestWithApplicationMergePatchPlusJSONBody(server string, interviewId openapi_types.UUID, params *UpdateInterviewParams, body UpdateInterviewApplicationMergePatchPlusJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -8527,6 +8932,17 @@ func NewGetMentoringMatchRequest(server string, matchId openapi_types.UUID) (*ht
 	}
 
 	return req, nil
+}
+
+// NewUpdateMentoringMatchRequest calls the generic UpdateMentoringMatch builder with application/json body
+func NewUpdateMentoringMatchRequest(server string, matchId openapi_types.UUID, params *UpdateMentoringMatchParams, body UpdateMentoringMatchJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateMentoringMatchRequestWithBody(server, matchId, params, "application/json", bodyReader)
 }
 
 // NewUpdateMentoringMatchRequestWithApplicationMergePatchPlusJSONBody calls the generic UpdateMentoringMatch builder with application/merge-patch+json body
@@ -9002,6 +9418,17 @@ func NewGetMentorRequest(server string, mentorId openapi_types.UUID) (*http.Requ
 	return req, nil
 }
 
+// NewUpdateMentorRequest calls the generic UpdateMentor builder with application/json body
+func NewUpdateMentorRequest(server string, mentorId openapi_types.UUID, params *UpdateMentorParams, body UpdateMentorJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateMentorRequestWithBody(server, mentorId, params, "application/json", bodyReader)
+}
+
 // NewUpdateMentorRequestWithApplicationMergePatchPlusJSONBody calls the generic UpdateMentor builder with application/merge-patch+json body
 func NewUpdateMentorRequestWithApplicationMergePatchPlusJSONBody(server string, mentorId openapi_types.UUID, params *UpdateMentorParams, body UpdateMentorApplicationMergePatchPlusJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -9277,6 +9704,17 @@ func NewGetOrganisationRequest(server string, organisationId OrganisationId) (*h
 	}
 
 	return req, nil
+}
+
+// NewUpdateOrganisationRequest calls the generic UpdateOrganisation builder with application/json body
+func NewUpdateOrganisationRequest(server string, organisationId OrganisationId, params *UpdateOrganisationParams, body UpdateOrganisationJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateOrganisationRequestWithBody(server, organisationId, params, "application/json", bodyReader)
 }
 
 // NewUpdateOrganisationRequestWithApplicationMergePatchPlusJSONBody calls the generic UpdateOrganisation builder with application/merge-patch+json body
@@ -9796,6 +10234,17 @@ func NewGetOutcomeRequest(server string, outcomeId openapi_types.UUID) (*http.Re
 	return req, nil
 }
 
+// NewUpdateOutcomeRequest calls the generic UpdateOutcome builder with application/json body
+func NewUpdateOutcomeRequest(server string, outcomeId openapi_types.UUID, params *UpdateOutcomeParams, body UpdateOutcomeJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateOutcomeRequestWithBody(server, outcomeId, params, "application/json", bodyReader)
+}
+
 // NewUpdateOutcomeRequestWithApplicationMergePatchPlusJSONBody calls the generic UpdateOutcome builder with application/merge-patch+json body
 func NewUpdateOutcomeRequestWithApplicationMergePatchPlusJSONBody(server string, outcomeId openapi_types.UUID, params *UpdateOutcomeParams, body UpdateOutcomeApplicationMergePatchPlusJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -10144,6 +10593,17 @@ func NewGetParticipantRequest(server string, participantId ParticipantId) (*http
 	}
 
 	return req, nil
+}
+
+// NewUpdateParticipantRequest calls the generic UpdateParticipant builder with application/json body
+func NewUpdateParticipantRequest(server string, participantId ParticipantId, params *UpdateParticipantParams, body UpdateParticipantJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateParticipantRequestWithBody(server, participantId, params, "application/json", bodyReader)
 }
 
 // NewUpdateParticipantRequestWithApplicationMergePatchPlusJSONBody calls the generic UpdateParticipant builder with application/merge-patch+json body
@@ -10589,6 +11049,17 @@ func NewGetPlacementRequest(server string, placementId openapi_types.UUID) (*htt
 	return req, nil
 }
 
+// NewUpdatePlacementRequest calls the generic UpdatePlacement builder with application/json body
+func NewUpdatePlacementRequest(server string, placementId openapi_types.UUID, params *UpdatePlacementParams, body UpdatePlacementJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdatePlacementRequestWithBody(server, placementId, params, "application/json", bodyReader)
+}
+
 // NewUpdatePlacementRequestWithApplicationMergePatchPlusJSONBody calls the generic UpdatePlacement builder with application/merge-patch+json body
 func NewUpdatePlacementRequestWithApplicationMergePatchPlusJSONBody(server string, placementId openapi_types.UUID, params *UpdatePlacementParams, body UpdatePlacementApplicationMergePatchPlusJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -10828,6 +11299,17 @@ func NewGetProgrammeRequest(server string, programmeId ProgrammeId) (*http.Reque
 	}
 
 	return req, nil
+}
+
+// NewUpdateProgrammeRequest calls the generic UpdateProgramme builder with application/json body
+func NewUpdateProgrammeRequest(server string, programmeId ProgrammeId, params *UpdateProgrammeParams, body UpdateProgrammeJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateProgrammeRequestWithBody(server, programmeId, params, "application/json", bodyReader)
 }
 
 // NewUpdateProgrammeRequestWithApplicationMergePatchPlusJSONBody calls the generic UpdateProgramme builder with application/merge-patch+json body
@@ -11081,6 +11563,17 @@ func NewGetUserRequest(server string, userId openapi_types.UUID) (*http.Request,
 	}
 
 	return req, nil
+}
+
+// NewUpdateUserRequest calls the generic UpdateUser builder with application/json body
+func NewUpdateUserRequest(server string, userId openapi_types.UUID, params *UpdateUserParams, body UpdateUserJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateUserRequestWithBody(server, userId, params, "application/json", bodyReader)
 }
 
 // NewUpdateUserRequestWithApplicationMergePatchPlusJSONBody calls the generic UpdateUser builder with application/merge-patch+json body
@@ -11395,6 +11888,17 @@ func NewGetVacancyRequest(server string, vacancyId openapi_types.UUID) (*http.Re
 	}
 
 	return req, nil
+}
+
+// NewUpdateVacancyRequest calls the generic UpdateVacancy builder with application/json body
+func NewUpdateVacancyRequest(server string, vacancyId openapi_types.UUID, params *UpdateVacancyParams, body UpdateVacancyJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateVacancyRequestWithBody(server, vacancyId, params, "application/json", bodyReader)
 }
 
 // NewUpdateVacancyRequestWithApplicationMergePatchPlusJSONBody calls the generic UpdateVacancy builder with application/merge-patch+json body
@@ -11765,6 +12269,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PATCH /v1/cohorts/{cohort_id} (the `UpdateCohort` operationId).
 	UpdateCohortWithBodyWithResponse(ctx context.Context, cohortId openapi_types.UUID, params *UpdateCohortParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateCohortResponse, error)
 
+	// UpdateCohortWithResponse Change a cohort (JSON merge patch)
+	//
+	// Changes a cohort with a JSON merge patch; `organisation_id` must stay one the caller may run cohorts for and `delivery_partner_id` a delivery partner. Send `If-Match` with the last ETag to avoid overwriting another change (412). Needs `participants:write`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/cohorts/{cohort_id} (the `UpdateCohort` operationId).
+	UpdateCohortWithResponse(ctx context.Context, cohortId openapi_types.UUID, params *UpdateCohortParams, body UpdateCohortJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateCohortResponse, error)
+
 	// UpdateCohortWithApplicationMergePatchPlusJSONBodyWithResponse Change a cohort (JSON merge patch)
 	//
 	// Changes a cohort with a JSON merge patch; `organisation_id` must stay one the caller may run cohorts for and `delivery_partner_id` a delivery partner. Send `If-Match` with the last ETag to avoid overwriting another change (412). Needs `participants:write`.
@@ -11914,6 +12427,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PATCH /v1/funding-awards/{funding_award_id} (the `UpdateFundingAward` operationId).
 	UpdateFundingAwardWithBodyWithResponse(ctx context.Context, fundingAwardId openapi_types.UUID, params *UpdateFundingAwardParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateFundingAwardResponse, error)
 
+	// UpdateFundingAwardWithResponse Change a funding award (JSON merge patch)
+	//
+	// `years` is replaced whole, as a merge patch replaces an array. The recipient and the programme are fixed: cohorts are delivered under the award.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/funding-awards/{funding_award_id} (the `UpdateFundingAward` operationId).
+	UpdateFundingAwardWithResponse(ctx context.Context, fundingAwardId openapi_types.UUID, params *UpdateFundingAwardParams, body UpdateFundingAwardJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateFundingAwardResponse, error)
+
 	// UpdateFundingAwardWithApplicationMergePatchPlusJSONBodyWithResponse Change a funding award (JSON merge patch)
 	//
 	// `years` is replaced whole, as a merge patch replaces an array. The recipient and the programme are fixed: cohorts are delivered under the award.
@@ -12057,6 +12579,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PATCH /v1/interviews/{interview_id} (the `UpdateInterview` operationId).
 	UpdateInterviewWithBodyWithResponse(ctx context.Context, interviewId openapi_types.UUID, params *UpdateInterviewParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateInterviewResponse, error)
 
+	// UpdateInterviewWithResponse Record the result (JSON merge patch)
+	//
+	// Records an interview's result, or changes it, with a JSON merge patch. Send `If-Match` to avoid overwriting another change (412). Needs `participants:write`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/interviews/{interview_id} (the `UpdateInterview` operationId).
+	UpdateInterviewWithResponse(ctx context.Context, interviewId openapi_types.UUID, params *UpdateInterviewParams, body UpdateInterviewJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateInterviewResponse, error)
+
 	// UpdateInterviewWithApplicationMergePatchPlusJSONBodyWithResponse Record the result (JSON merge patch)
 	//
 	// Records an interview's result, or changes it, with a JSON merge patch. Send `If-Match` to avoid overwriting another change (412). Needs `participants:write`.
@@ -12124,6 +12655,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PATCH /v1/mentoring-matches/{match_id} (the `UpdateMentoringMatch` operationId).
 	UpdateMentoringMatchWithBodyWithResponse(ctx context.Context, matchId openapi_types.UUID, params *UpdateMentoringMatchParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateMentoringMatchResponse, error)
+
+	// UpdateMentoringMatchWithResponse Change a match (JSON merge patch)
+	//
+	// Changes a mentoring match with a JSON merge patch, for example to end it. Send `If-Match` to avoid overwriting another change (412). Needs `participants:write`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/mentoring-matches/{match_id} (the `UpdateMentoringMatch` operationId).
+	UpdateMentoringMatchWithResponse(ctx context.Context, matchId openapi_types.UUID, params *UpdateMentoringMatchParams, body UpdateMentoringMatchJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateMentoringMatchResponse, error)
 
 	// UpdateMentoringMatchWithApplicationMergePatchPlusJSONBodyWithResponse Change a match (JSON merge patch)
 	//
@@ -12215,6 +12755,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PATCH /v1/mentors/{mentor_id} (the `UpdateMentor` operationId).
 	UpdateMentorWithBodyWithResponse(ctx context.Context, mentorId openapi_types.UUID, params *UpdateMentorParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateMentorResponse, error)
 
+	// UpdateMentorWithResponse Change a mentor (JSON merge patch)
+	//
+	// Changes a mentor with a JSON merge patch. Send `If-Match` with the last ETag to avoid overwriting another change (412). Needs `participants:write`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/mentors/{mentor_id} (the `UpdateMentor` operationId).
+	UpdateMentorWithResponse(ctx context.Context, mentorId openapi_types.UUID, params *UpdateMentorParams, body UpdateMentorJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateMentorResponse, error)
+
 	// UpdateMentorWithApplicationMergePatchPlusJSONBodyWithResponse Change a mentor (JSON merge patch)
 	//
 	// Changes a mentor with a JSON merge patch. Send `If-Match` with the last ETag to avoid overwriting another change (412). Needs `participants:write`.
@@ -12268,6 +12817,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PATCH /v1/organisations/{organisation_id} (the `UpdateOrganisation` operationId).
 	UpdateOrganisationWithBodyWithResponse(ctx context.Context, organisationId OrganisationId, params *UpdateOrganisationParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateOrganisationResponse, error)
+
+	// UpdateOrganisationWithResponse Change an organisation (JSON merge patch)
+	//
+	// Changes an organisation with a JSON merge patch; only the national team or the organisation's own admins may (403 otherwise). Send `If-Match` to avoid overwriting another change (412). Needs `organisations:write`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/organisations/{organisation_id} (the `UpdateOrganisation` operationId).
+	UpdateOrganisationWithResponse(ctx context.Context, organisationId OrganisationId, params *UpdateOrganisationParams, body UpdateOrganisationJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateOrganisationResponse, error)
 
 	// UpdateOrganisationWithApplicationMergePatchPlusJSONBodyWithResponse Change an organisation (JSON merge patch)
 	//
@@ -12376,6 +12934,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PATCH /v1/outcomes/{outcome_id} (the `UpdateOutcome` operationId).
 	UpdateOutcomeWithBodyWithResponse(ctx context.Context, outcomeId openapi_types.UUID, params *UpdateOutcomeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateOutcomeResponse, error)
 
+	// UpdateOutcomeWithResponse Change an outcome or record a sustainment check (JSON merge patch)
+	//
+	// Changes an outcome with a JSON merge patch, including the results of its sustainment checks; `enrolment_id` must be an enrolment of the same participant. Send `If-Match` to avoid overwriting another change (412). Needs `participants:write`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/outcomes/{outcome_id} (the `UpdateOutcome` operationId).
+	UpdateOutcomeWithResponse(ctx context.Context, outcomeId openapi_types.UUID, params *UpdateOutcomeParams, body UpdateOutcomeJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateOutcomeResponse, error)
+
 	// UpdateOutcomeWithApplicationMergePatchPlusJSONBodyWithResponse Change an outcome or record a sustainment check (JSON merge patch)
 	//
 	// Changes an outcome with a JSON merge patch, including the results of its sustainment checks; `enrolment_id` must be an enrolment of the same participant. Send `If-Match` to avoid overwriting another change (412). Needs `participants:write`.
@@ -12470,6 +13037,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PATCH /v1/participants/{participant_id} (the `UpdateParticipant` operationId).
 	UpdateParticipantWithBodyWithResponse(ctx context.Context, participantId ParticipantId, params *UpdateParticipantParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateParticipantResponse, error)
+
+	// UpdateParticipantWithResponse Change a participant (JSON merge patch)
+	//
+	// Changes a participant, including consent, with a JSON merge patch; an erased participant cannot be changed (409). Withdrawing `hr_sharing` consent withholds the participant from HR clients at their next sync. Send `If-Match` to avoid overwriting another change (412). Needs `participants:write`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/participants/{participant_id} (the `UpdateParticipant` operationId).
+	UpdateParticipantWithResponse(ctx context.Context, participantId ParticipantId, params *UpdateParticipantParams, body UpdateParticipantJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateParticipantResponse, error)
 
 	// UpdateParticipantWithApplicationMergePatchPlusJSONBodyWithResponse Change a participant (JSON merge patch)
 	//
@@ -12574,6 +13150,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PATCH /v1/placements/{placement_id} (the `UpdatePlacement` operationId).
 	UpdatePlacementWithBodyWithResponse(ctx context.Context, placementId openapi_types.UUID, params *UpdatePlacementParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdatePlacementResponse, error)
 
+	// UpdatePlacementWithResponse Change a placement (JSON merge patch)
+	//
+	// `ended_early` needs an `end_reason`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/placements/{placement_id} (the `UpdatePlacement` operationId).
+	UpdatePlacementWithResponse(ctx context.Context, placementId openapi_types.UUID, params *UpdatePlacementParams, body UpdatePlacementJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdatePlacementResponse, error)
+
 	// UpdatePlacementWithApplicationMergePatchPlusJSONBodyWithResponse Change a placement (JSON merge patch)
 	//
 	// `ended_early` needs an `end_reason`.
@@ -12628,6 +13213,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PATCH /v1/programmes/{programme_id} (the `UpdateProgramme` operationId).
 	UpdateProgrammeWithBodyWithResponse(ctx context.Context, programmeId ProgrammeId, params *UpdateProgrammeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateProgrammeResponse, error)
 
+	// UpdateProgrammeWithResponse Change a programme (JSON merge patch)
+	//
+	// Changes a programme of the catalogue with a JSON merge patch. Send `If-Match` to avoid overwriting another change (412). Needs `catalogue:write`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/programmes/{programme_id} (the `UpdateProgramme` operationId).
+	UpdateProgrammeWithResponse(ctx context.Context, programmeId ProgrammeId, params *UpdateProgrammeParams, body UpdateProgrammeJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateProgrammeResponse, error)
+
 	// UpdateProgrammeWithApplicationMergePatchPlusJSONBodyWithResponse Change a programme (JSON merge patch)
 	//
 	// Changes a programme of the catalogue with a JSON merge patch. Send `If-Match` to avoid overwriting another change (412). Needs `catalogue:write`.
@@ -12681,6 +13275,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PATCH /v1/users/{user_id} (the `UpdateUser` operationId).
 	UpdateUserWithBodyWithResponse(ctx context.Context, userId openapi_types.UUID, params *UpdateUserParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateUserResponse, error)
+
+	// UpdateUserWithResponse Change a user's role or disable it (JSON merge patch)
+	//
+	// Nobody changes their own role. On every replica, a disabled user's tokens are refused and a changed role applies within 5 seconds.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/users/{user_id} (the `UpdateUser` operationId).
+	UpdateUserWithResponse(ctx context.Context, userId openapi_types.UUID, params *UpdateUserParams, body UpdateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateUserResponse, error)
 
 	// UpdateUserWithApplicationMergePatchPlusJSONBodyWithResponse Change a user's role or disable it (JSON merge patch)
 	//
@@ -12744,6 +13347,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PATCH /v1/vacancies/{vacancy_id} (the `UpdateVacancy` operationId).
 	UpdateVacancyWithBodyWithResponse(ctx context.Context, vacancyId openapi_types.UUID, params *UpdateVacancyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateVacancyResponse, error)
+
+	// UpdateVacancyWithResponse Change a vacancy (JSON merge patch)
+	//
+	// Changes a vacancy with a JSON merge patch. Send `If-Match` with the last ETag to avoid overwriting another change (412). Needs `participants:write`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/vacancies/{vacancy_id} (the `UpdateVacancy` operationId).
+	UpdateVacancyWithResponse(ctx context.Context, vacancyId openapi_types.UUID, params *UpdateVacancyParams, body UpdateVacancyJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateVacancyResponse, error)
 
 	// UpdateVacancyWithApplicationMergePatchPlusJSONBodyWithResponse Change a vacancy (JSON merge patch)
 	//
@@ -21677,6 +22289,21 @@ func (c *ClientWithResponses) UpdateCohortWithBodyWithResponse(ctx context.Conte
 	return ParseUpdateCohortResponse(rsp)
 }
 
+// UpdateCohortWithResponse Change a cohort (JSON merge patch)
+//
+// Changes a cohort with a JSON merge patch; `organisation_id` must stay one the caller may run cohorts for and `delivery_partner_id` a delivery partner. Send `If-Match` with the last ETag to avoid overwriting another change (412). Needs `participants:write`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/cohorts/{cohort_id} (the `UpdateCohort` operationId).
+func (c *ClientWithResponses) UpdateCohortWithResponse(ctx context.Context, cohortId openapi_types.UUID, params *UpdateCohortParams, body UpdateCohortJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateCohortResponse, error) {
+	rsp, err := c.UpdateCohort(ctx, cohortId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateCohortResponse(rsp)
+}
+
 // UpdateCohortWithApplicationMergePatchPlusJSONBodyWithResponse Change a cohort (JSON merge patch)
 //
 // Changes a cohort with a JSON merge patch; `organisation_id` must stay one the caller may run cohorts for and `delivery_partner_id` a delivery partner. Send `If-Match` with the last ETag to avoid overwriting another change (412). Needs `participants:write`.
@@ -21904,6 +22531,21 @@ func (c *ClientWithResponses) UpdateFundingAwardWithBodyWithResponse(ctx context
 	return ParseUpdateFundingAwardResponse(rsp)
 }
 
+// UpdateFundingAwardWithResponse Change a funding award (JSON merge patch)
+//
+// `years` is replaced whole, as a merge patch replaces an array. The recipient and the programme are fixed: cohorts are delivered under the award.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/funding-awards/{funding_award_id} (the `UpdateFundingAward` operationId).
+func (c *ClientWithResponses) UpdateFundingAwardWithResponse(ctx context.Context, fundingAwardId openapi_types.UUID, params *UpdateFundingAwardParams, body UpdateFundingAwardJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateFundingAwardResponse, error) {
+	rsp, err := c.UpdateFundingAward(ctx, fundingAwardId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateFundingAwardResponse(rsp)
+}
+
 // UpdateFundingAwardWithApplicationMergePatchPlusJSONBodyWithResponse Change a funding award (JSON merge patch)
 //
 // `years` is replaced whole, as a merge patch replaces an array. The recipient and the programme are fixed: cohorts are delivered under the award.
@@ -22107,6 +22749,21 @@ func (c *ClientWithResponses) UpdateInterviewWithBodyWithResponse(ctx context.Co
 	return ParseUpdateInterviewResponse(rsp)
 }
 
+// UpdateInterviewWithResponse Record the result (JSON merge patch)
+//
+// Records an interview's result, or changes it, with a JSON merge patch. Send `If-Match` to avoid overwriting another change (412). Needs `participants:write`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/interviews/{interview_id} (the `UpdateInterview` operationId).
+func (c *ClientWithResponses) UpdateInterviewWithResponse(ctx context.Context, interviewId openapi_types.UUID, params *UpdateInterviewParams, body UpdateInterviewJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateInterviewResponse, error) {
+	rsp, err := c.UpdateInterview(ctx, interviewId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateInterviewResponse(rsp)
+}
+
 // UpdateInterviewWithApplicationMergePatchPlusJSONBodyWithResponse Record the result (JSON merge patch)
 //
 // Records an interview's result, or changes it, with a JSON merge patch. Send `If-Match` to avoid overwriting another change (412). Needs `participants:write`.
@@ -22211,6 +22868,21 @@ func (c *ClientWithResponses) GetMentoringMatchWithResponse(ctx context.Context,
 // Corresponds with PATCH /v1/mentoring-matches/{match_id} (the `UpdateMentoringMatch` operationId).
 func (c *ClientWithResponses) UpdateMentoringMatchWithBodyWithResponse(ctx context.Context, matchId openapi_types.UUID, params *UpdateMentoringMatchParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateMentoringMatchResponse, error) {
 	rsp, err := c.UpdateMentoringMatchWithBody(ctx, matchId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateMentoringMatchResponse(rsp)
+}
+
+// UpdateMentoringMatchWithResponse Change a match (JSON merge patch)
+//
+// Changes a mentoring match with a JSON merge patch, for example to end it. Send `If-Match` to avoid overwriting another change (412). Needs `participants:write`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/mentoring-matches/{match_id} (the `UpdateMentoringMatch` operationId).
+func (c *ClientWithResponses) UpdateMentoringMatchWithResponse(ctx context.Context, matchId openapi_types.UUID, params *UpdateMentoringMatchParams, body UpdateMentoringMatchJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateMentoringMatchResponse, error) {
+	rsp, err := c.UpdateMentoringMatch(ctx, matchId, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -22367,6 +23039,21 @@ func (c *ClientWithResponses) UpdateMentorWithBodyWithResponse(ctx context.Conte
 	return ParseUpdateMentorResponse(rsp)
 }
 
+// UpdateMentorWithResponse Change a mentor (JSON merge patch)
+//
+// Changes a mentor with a JSON merge patch. Send `If-Match` with the last ETag to avoid overwriting another change (412). Needs `participants:write`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/mentors/{mentor_id} (the `UpdateMentor` operationId).
+func (c *ClientWithResponses) UpdateMentorWithResponse(ctx context.Context, mentorId openapi_types.UUID, params *UpdateMentorParams, body UpdateMentorJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateMentorResponse, error) {
+	rsp, err := c.UpdateMentor(ctx, mentorId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateMentorResponse(rsp)
+}
+
 // UpdateMentorWithApplicationMergePatchPlusJSONBodyWithResponse Change a mentor (JSON merge patch)
 //
 // Changes a mentor with a JSON merge patch. Send `If-Match` with the last ETag to avoid overwriting another change (412). Needs `participants:write`.
@@ -22451,6 +23138,21 @@ func (c *ClientWithResponses) GetOrganisationWithResponse(ctx context.Context, o
 // Corresponds with PATCH /v1/organisations/{organisation_id} (the `UpdateOrganisation` operationId).
 func (c *ClientWithResponses) UpdateOrganisationWithBodyWithResponse(ctx context.Context, organisationId OrganisationId, params *UpdateOrganisationParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateOrganisationResponse, error) {
 	rsp, err := c.UpdateOrganisationWithBody(ctx, organisationId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateOrganisationResponse(rsp)
+}
+
+// UpdateOrganisationWithResponse Change an organisation (JSON merge patch)
+//
+// Changes an organisation with a JSON merge patch; only the national team or the organisation's own admins may (403 otherwise). Send `If-Match` to avoid overwriting another change (412). Needs `organisations:write`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/organisations/{organisation_id} (the `UpdateOrganisation` operationId).
+func (c *ClientWithResponses) UpdateOrganisationWithResponse(ctx context.Context, organisationId OrganisationId, params *UpdateOrganisationParams, body UpdateOrganisationJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateOrganisationResponse, error) {
+	rsp, err := c.UpdateOrganisation(ctx, organisationId, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -22624,6 +23326,21 @@ func (c *ClientWithResponses) UpdateOutcomeWithBodyWithResponse(ctx context.Cont
 	return ParseUpdateOutcomeResponse(rsp)
 }
 
+// UpdateOutcomeWithResponse Change an outcome or record a sustainment check (JSON merge patch)
+//
+// Changes an outcome with a JSON merge patch, including the results of its sustainment checks; `enrolment_id` must be an enrolment of the same participant. Send `If-Match` to avoid overwriting another change (412). Needs `participants:write`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/outcomes/{outcome_id} (the `UpdateOutcome` operationId).
+func (c *ClientWithResponses) UpdateOutcomeWithResponse(ctx context.Context, outcomeId openapi_types.UUID, params *UpdateOutcomeParams, body UpdateOutcomeJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateOutcomeResponse, error) {
+	rsp, err := c.UpdateOutcome(ctx, outcomeId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateOutcomeResponse(rsp)
+}
+
 // UpdateOutcomeWithApplicationMergePatchPlusJSONBodyWithResponse Change an outcome or record a sustainment check (JSON merge patch)
 //
 // Changes an outcome with a JSON merge patch, including the results of its sustainment checks; `enrolment_id` must be an enrolment of the same participant. Send `If-Match` to avoid overwriting another change (412). Needs `participants:write`.
@@ -22755,6 +23472,21 @@ func (c *ClientWithResponses) GetParticipantWithResponse(ctx context.Context, pa
 // Corresponds with PATCH /v1/participants/{participant_id} (the `UpdateParticipant` operationId).
 func (c *ClientWithResponses) UpdateParticipantWithBodyWithResponse(ctx context.Context, participantId ParticipantId, params *UpdateParticipantParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateParticipantResponse, error) {
 	rsp, err := c.UpdateParticipantWithBody(ctx, participantId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateParticipantResponse(rsp)
+}
+
+// UpdateParticipantWithResponse Change a participant (JSON merge patch)
+//
+// Changes a participant, including consent, with a JSON merge patch; an erased participant cannot be changed (409). Withdrawing `hr_sharing` consent withholds the participant from HR clients at their next sync. Send `If-Match` to avoid overwriting another change (412). Needs `participants:write`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/participants/{participant_id} (the `UpdateParticipant` operationId).
+func (c *ClientWithResponses) UpdateParticipantWithResponse(ctx context.Context, participantId ParticipantId, params *UpdateParticipantParams, body UpdateParticipantJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateParticipantResponse, error) {
+	rsp, err := c.UpdateParticipant(ctx, participantId, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -22924,6 +23656,21 @@ func (c *ClientWithResponses) UpdatePlacementWithBodyWithResponse(ctx context.Co
 	return ParseUpdatePlacementResponse(rsp)
 }
 
+// UpdatePlacementWithResponse Change a placement (JSON merge patch)
+//
+// `ended_early` needs an `end_reason`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/placements/{placement_id} (the `UpdatePlacement` operationId).
+func (c *ClientWithResponses) UpdatePlacementWithResponse(ctx context.Context, placementId openapi_types.UUID, params *UpdatePlacementParams, body UpdatePlacementJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdatePlacementResponse, error) {
+	rsp, err := c.UpdatePlacement(ctx, placementId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdatePlacementResponse(rsp)
+}
+
 // UpdatePlacementWithApplicationMergePatchPlusJSONBodyWithResponse Change a placement (JSON merge patch)
 //
 // `ended_early` needs an `end_reason`.
@@ -23014,6 +23761,21 @@ func (c *ClientWithResponses) UpdateProgrammeWithBodyWithResponse(ctx context.Co
 	return ParseUpdateProgrammeResponse(rsp)
 }
 
+// UpdateProgrammeWithResponse Change a programme (JSON merge patch)
+//
+// Changes a programme of the catalogue with a JSON merge patch. Send `If-Match` to avoid overwriting another change (412). Needs `catalogue:write`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/programmes/{programme_id} (the `UpdateProgramme` operationId).
+func (c *ClientWithResponses) UpdateProgrammeWithResponse(ctx context.Context, programmeId ProgrammeId, params *UpdateProgrammeParams, body UpdateProgrammeJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateProgrammeResponse, error) {
+	rsp, err := c.UpdateProgramme(ctx, programmeId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateProgrammeResponse(rsp)
+}
+
 // UpdateProgrammeWithApplicationMergePatchPlusJSONBodyWithResponse Change a programme (JSON merge patch)
 //
 // Changes a programme of the catalogue with a JSON merge patch. Send `If-Match` to avoid overwriting another change (412). Needs `catalogue:write`.
@@ -23098,6 +23860,21 @@ func (c *ClientWithResponses) GetUserWithResponse(ctx context.Context, userId op
 // Corresponds with PATCH /v1/users/{user_id} (the `UpdateUser` operationId).
 func (c *ClientWithResponses) UpdateUserWithBodyWithResponse(ctx context.Context, userId openapi_types.UUID, params *UpdateUserParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateUserResponse, error) {
 	rsp, err := c.UpdateUserWithBody(ctx, userId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateUserResponse(rsp)
+}
+
+// UpdateUserWithResponse Change a user's role or disable it (JSON merge patch)
+//
+// Nobody changes their own role. On every replica, a disabled user's tokens are refused and a changed role applies within 5 seconds.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/users/{user_id} (the `UpdateUser` operationId).
+func (c *ClientWithResponses) UpdateUserWithResponse(ctx context.Context, userId openapi_types.UUID, params *UpdateUserParams, body UpdateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateUserResponse, error) {
+	rsp, err := c.UpdateUser(ctx, userId, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -23203,6 +23980,21 @@ func (c *ClientWithResponses) GetVacancyWithResponse(ctx context.Context, vacanc
 // Corresponds with PATCH /v1/vacancies/{vacancy_id} (the `UpdateVacancy` operationId).
 func (c *ClientWithResponses) UpdateVacancyWithBodyWithResponse(ctx context.Context, vacancyId openapi_types.UUID, params *UpdateVacancyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateVacancyResponse, error) {
 	rsp, err := c.UpdateVacancyWithBody(ctx, vacancyId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateVacancyResponse(rsp)
+}
+
+// UpdateVacancyWithResponse Change a vacancy (JSON merge patch)
+//
+// Changes a vacancy with a JSON merge patch. Send `If-Match` with the last ETag to avoid overwriting another change (412). Needs `participants:write`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/vacancies/{vacancy_id} (the `UpdateVacancy` operationId).
+func (c *ClientWithResponses) UpdateVacancyWithResponse(ctx context.Context, vacancyId openapi_types.UUID, params *UpdateVacancyParams, body UpdateVacancyJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateVacancyResponse, error) {
+	rsp, err := c.UpdateVacancy(ctx, vacancyId, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
