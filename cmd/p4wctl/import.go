@@ -30,7 +30,9 @@ type importOptions struct {
 }
 
 func importKinds() []string {
-	return []string{string(client.CreateImportParamsKindParticipants)}
+	return []string{string(client.CreateImportParamsKindParticipants), string(client.CreateImportParamsKindEnrolments),
+		string(client.CreateImportParamsKindPlacements), string(client.CreateImportParamsKindOutcomes),
+		string(client.CreateImportParamsKindMentoringMatches)}
 }
 
 func (a *App) importCommand() *cobra.Command {
@@ -43,9 +45,11 @@ starts. FILE - reads standard input. The file is streamed as it is read, never h
 Its columns are those of the kind's export (p4wctl export KIND), which you may edit and import
 again.
 
---mode create (the default) adds records, refusing one whose external_ref is taken; upsert
-adds or updates, keyed by id or else by external_ref within the organisation; update changes
-existing records only. A row the same as the stored record is counted unchanged.
+--mode create (the default) adds records, refusing one already recorded; upsert adds or
+updates, keyed by id or else by the kind's natural key (a participant's external_ref within
+the organisation; an enrolment's cohort and participant; a placement's enrolment, kind and
+start; an outcome's participant, destination and start; a match's mentor, participant and
+start); update changes existing records only. A row the same as the stored record is counted unchanged.
 --atomic refuses the whole file, writing nothing, when any row is refused; otherwise the good
 rows land and the refused ones are reported. --dry-run checks every row and counts what would
 change, writing nothing.

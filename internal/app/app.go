@@ -75,6 +75,14 @@ func NewServices(cfg config.Config, db *postgres.DB) (Services, error) {
 	})
 	enrolmentsSvc := service.NewEnrolments(service.EnrolmentsDeps{Tx: db, Enrolments: enrolments, Cohorts: cohorts,
 		Programmes: programmes, Participants: participants, Organisations: orgs, Audit: audit, Now: now})
+	placementsSvc := service.NewPlacements(service.PlacementsDeps{Tx: db, Placements: placements, Enrolments: enrolments,
+		Cohorts: cohorts, Audit: audit, Now: now})
+	outcomesSvc := service.NewOutcomes(service.OutcomesDeps{Tx: db, Outcomes: outcomes, Participants: participants,
+		Enrolments: enrolments, Audit: audit, Now: now})
+	mentorsSvc := service.NewMentors(service.MentorsDeps{Tx: db, Mentors: mentors, Participants: participants,
+		Enrolments: enrolments, Cohorts: cohorts, Programmes: programmes, Organisations: orgs, Audit: audit, Now: now})
+	matchesSvc := service.NewMatches(service.MatchesDeps{Tx: db, Matches: matches, CheckIns: postgres.NewCheckIns(db),
+		Mentors: mentors, Participants: participants, Enrolments: enrolments, Audit: audit, Now: now})
 	return Services{
 		Organisations: service.NewOrganisations(service.OrganisationsDeps{Tx: db, Organisations: orgs, Audit: audit}),
 		Programmes: service.NewProgrammes(service.ProgrammesDeps{Tx: db, Programmes: programmes, Organisations: orgs,
@@ -86,14 +94,10 @@ func NewServices(cfg config.Config, db *postgres.DB) (Services, error) {
 		Cohorts: service.NewCohorts(service.CohortsDeps{Tx: db, Cohorts: cohorts, Programmes: programmes, Organisations: orgs,
 			Awards: awards, Audit: audit}),
 		Enrolments: enrolmentsSvc,
-		Placements: service.NewPlacements(service.PlacementsDeps{Tx: db, Placements: placements, Enrolments: enrolments,
-			Cohorts: cohorts, Audit: audit, Now: now}),
-		Outcomes: service.NewOutcomes(service.OutcomesDeps{Tx: db, Outcomes: outcomes, Participants: participants,
-			Enrolments: enrolments, Audit: audit, Now: now}),
-		Mentors: service.NewMentors(service.MentorsDeps{Tx: db, Mentors: mentors, Participants: participants,
-			Enrolments: enrolments, Cohorts: cohorts, Programmes: programmes, Organisations: orgs, Audit: audit, Now: now}),
-		Matches: service.NewMatches(service.MatchesDeps{Tx: db, Matches: matches, CheckIns: postgres.NewCheckIns(db),
-			Mentors: mentors, Participants: participants, Enrolments: enrolments, Audit: audit, Now: now}),
+		Placements: placementsSvc,
+		Outcomes:   outcomesSvc,
+		Mentors:    mentorsSvc,
+		Matches:    matchesSvc,
 		Vacancies: service.NewVacancies(service.VacanciesDeps{Tx: db, Vacancies: vacancies, Organisations: orgs,
 			Audit: audit, Now: now}),
 		Interviews: service.NewInterviews(service.InterviewsDeps{Tx: db, Interviews: interviews, Vacancies: vacancies,
@@ -102,7 +106,8 @@ func NewServices(cfg config.Config, db *postgres.DB) (Services, error) {
 			Cohorts: cohorts, Placements: placements, Matches: matches, Interviews: interviews, Vacancies: vacancies,
 			Outcomes: outcomes}),
 		Imports: service.NewImports(service.ImportsDeps{Tx: db, Store: postgres.NewImports(db), Queue: queue, Accounts: accounts,
-			Organisations: orgs, Enrolments: enrolmentsSvc, Contract: contract, Audit: audit, Now: now}),
+			Organisations: orgs, Enrolments: enrolmentsSvc, Placements: placementsSvc, Outcomes: outcomesSvc,
+			Mentors: mentorsSvc, Matches: matchesSvc, Contract: contract, Audit: audit, Now: now}),
 		FundingAwards: service.NewFundingAwards(service.FundingAwardsDeps{Tx: db, Awards: awards, Cohorts: cohorts,
 			Programmes: programmes, Organisations: orgs, Audit: audit, Now: now}),
 		Keys:   keys,

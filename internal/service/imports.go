@@ -61,10 +61,15 @@ type ImportsDeps struct {
 	Queue         ImportQueue
 	Accounts      *Accounts
 	Organisations domain.OrganisationRepository
-	Enrolments    *Enrolments // an enrolments import writes each row through its use cases
-	Contract      *tabular.Contract
-	Audit         Auditor
-	Now           Clock
+	// The kinds imported one row at a time write each row through their use cases.
+	Enrolments *Enrolments
+	Placements *Placements
+	Outcomes   *Outcomes
+	Mentors    *Mentors
+	Matches    *Matches
+	Contract   *tabular.Contract
+	Audit      Auditor
+	Now        Clock
 }
 
 // NewImports wires the import use cases.
@@ -87,7 +92,7 @@ func (s *Imports) Submit(ctx context.Context, req ImportRequest, body io.Reader)
 		return domain.ImportJob{}, false, err
 	}
 	if importKind(req.Kind) == nil {
-		return domain.ImportJob{}, false, domain.Invalid("kind", "must be participants or enrolments")
+		return domain.ImportJob{}, false, domain.Invalid("kind", "must be one of "+strings.Join(tabular.KindNames(), ", "))
 	}
 	switch req.Format {
 	case "":
@@ -220,16 +225,8 @@ func (s *Imports) Run(ctx context.Context, jobID, org uuid.UUID, subject string,
 
 var errAtomicRefused = errors.New("an atomic import refused a row")
 
-// importKind is the kind of file an import of kind reads, or nil for a kind not imported yet.
-func importKind(kind string) *tabular.Kind {
-	switch kind {
-	case tabular.Participants.Name:
-		return tabular.Participants
-	case tabular.Enrolments.Name:
-		return tabular.Enrolments
-	}
-	return nil
-}
+// importKind is the kind of file an import of kind reads, or nil for none.
+func importKind(kind string) *tabular.Kind { return tabular.Kinds[kind] }
 
 // GiveUp ends a job its worker cannot bring to an end, as failed, so that it never stays
 // running: cause is an error that trying again would not mend (a conflict the rows' checks
@@ -318,7 +315,7 @@ func (r *importRun) pass(ctx context.Context, keep bool) (string, error) {
 	}
 	var (
 		batch   []domain.ImportParticipantRow
-		ebatch  []enrolmentRow
+		rbatch  []rowWrite
 		errs    []domain.ImportRowError
 		read    int64
 		lastRow int
@@ -348,15 +345,15 @@ func (r *importRun) pass(ctx context.Context, keep bool) (string, error) {
 			lastRow = number
 		}
 		var rec tabular.ParticipantRecord
-		var erec tabular.EnrolmentRecord
+		var w rowWrite
 		if err == nil {
 			err = r.s.Contract.Check(kind, row)
 		}
 		switch {
 		case err != nil:
-		case kind == tabular.Enrolments:
-			if erec, err = tabular.EnrolmentFromRow(row); err == nil {
-				err = r.checkEnrolment(erec, number)
+		case perRow(kind):
+			if w, err = r.s.readRow(kind, row, present); err == nil {
+				err = r.checkDuplicate(w)
 			}
 		default:
 			if rec, err = tabular.ParticipantFromRow(row); err == nil {
@@ -372,21 +369,21 @@ func (r *importRun) pass(ctx context.Context, keep bool) (string, error) {
 			r.refused++
 		case err != nil:
 			return "", err
-		case kind == tabular.Enrolments:
-			ebatch = append(ebatch, enrolmentRow{row: number, rec: erec})
+		case perRow(kind):
+			rbatch = append(rbatch, w)
 		case rec.Erased:
 			batch = append(batch, domain.ImportParticipantRow{Row: -number}) // left as it is: counted unchanged
 		default:
 			batch = append(batch, domain.ImportParticipantRow{Row: number, P: rec.Participant, Consent: rec.Consent})
 		}
-		if len(batch) >= ImportBatch || len(ebatch) >= rowBatch {
-			if err := r.apply(ctx, keep, present, batch, ebatch, errs, lastRow, file.n, read, now); err != nil {
+		if len(batch) >= ImportBatch || len(rbatch) >= rowBatch {
+			if err := r.apply(ctx, keep, present, batch, rbatch, errs, lastRow, file.n, read, now); err != nil {
 				return "", err
 			}
-			batch, ebatch, errs, read = batch[:0], ebatch[:0], nil, 0
+			batch, rbatch, errs, read = batch[:0], rbatch[:0], nil, 0
 		}
 	}
-	return "", r.apply(ctx, keep, present, batch, ebatch, errs, lastRow, file.n, read, now)
+	return "", r.apply(ctx, keep, present, batch, rbatch, errs, lastRow, file.n, read, now)
 }
 
 // check applies the rules of the single-record API to a row the contract accepted: the
@@ -451,7 +448,7 @@ func (r *importRun) check(ctx context.Context, rec *tabular.ParticipantRecord, r
 // apply writes one batch and the job's progress in one transaction (the caller's, for an
 // atomic job): a retried job resumes after the last batch committed.
 func (r *importRun) apply(ctx context.Context, keep bool, present map[string]bool, batch []domain.ImportParticipantRow,
-	ebatch []enrolmentRow, errs []domain.ImportRowError, lastRow int, doneBytes, read int64, now time.Time) error {
+	rbatch []rowWrite, errs []domain.ImportRowError, lastRow int, doneBytes, read int64, now time.Time) error {
 	return r.s.Tx.InTx(ctx, func(ctx context.Context) error {
 		var res domain.ImportResult
 		rows := batch[:0:0]
@@ -472,10 +469,10 @@ func (r *importRun) apply(ctx context.Context, keep bool, present map[string]boo
 				return err
 			}
 		}
-		if len(ebatch) > 0 {
+		if len(rbatch) > 0 {
 			err := r.s.Store.Savepoint(ctx, keep, func(ctx context.Context) error {
 				var err error
-				res, err = r.applyEnrolments(ctx, ebatch)
+				res, err = r.applyRows(ctx, rbatch)
 				return err
 			})
 			if err != nil {

@@ -3,6 +3,7 @@ package tabular
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -62,11 +63,22 @@ func (c *Contract) Check(k *Kind, row Row) error {
 		if s == nil {
 			continue
 		}
-		if err := s.VisitJSON(row.Cells[i], c.opts...); err != nil {
+		if err := s.VisitJSON(cellValue(col, row.Cells[i]), c.opts...); err != nil {
 			errs = append(errs, CellError{Column: col.Name, Message: schemaMessage(err)})
 		}
 	}
 	return rowError(row.Number, errs)
+}
+
+// cellValue is a cell as the JSON value its schema judges: a number column's cell, whose
+// format the reader has checked, is a number.
+func cellValue(col Column, cell string) any {
+	if col.Type == Number || col.Type == Int {
+		if f, err := strconv.ParseFloat(cell, 64); err == nil {
+			return f
+		}
+	}
+	return cell
 }
 
 // schemaMessage words a schema's refusal as the API's validator does.

@@ -263,8 +263,11 @@ func (e HealthStatus) Valid() bool {
 
 // Defines values for ImportJobKind.
 const (
-	ImportJobKindEnrolments   ImportJobKind = "enrolments"
-	ImportJobKindParticipants ImportJobKind = "participants"
+	ImportJobKindEnrolments       ImportJobKind = "enrolments"
+	ImportJobKindMentoringMatches ImportJobKind = "mentoring-matches"
+	ImportJobKindOutcomes         ImportJobKind = "outcomes"
+	ImportJobKindParticipants     ImportJobKind = "participants"
+	ImportJobKindPlacements       ImportJobKind = "placements"
 )
 
 // Valid indicates whether the value is a known member of the ImportJobKind enum.
@@ -272,7 +275,13 @@ func (e ImportJobKind) Valid() bool {
 	switch e {
 	case ImportJobKindEnrolments:
 		return true
+	case ImportJobKindMentoringMatches:
+		return true
+	case ImportJobKindOutcomes:
+		return true
 	case ImportJobKindParticipants:
+		return true
+	case ImportJobKindPlacements:
 		return true
 	default:
 		return false
@@ -776,8 +785,11 @@ func (e VacancyStatus) Valid() bool {
 
 // Defines values for CreateImportParamsKind.
 const (
-	CreateImportParamsKindEnrolments   CreateImportParamsKind = "enrolments"
-	CreateImportParamsKindParticipants CreateImportParamsKind = "participants"
+	CreateImportParamsKindEnrolments       CreateImportParamsKind = "enrolments"
+	CreateImportParamsKindMentoringMatches CreateImportParamsKind = "mentoring-matches"
+	CreateImportParamsKindOutcomes         CreateImportParamsKind = "outcomes"
+	CreateImportParamsKindParticipants     CreateImportParamsKind = "participants"
+	CreateImportParamsKindPlacements       CreateImportParamsKind = "placements"
 )
 
 // Valid indicates whether the value is a known member of the CreateImportParamsKind enum.
@@ -785,7 +797,13 @@ func (e CreateImportParamsKind) Valid() bool {
 	switch e {
 	case CreateImportParamsKindEnrolments:
 		return true
+	case CreateImportParamsKindMentoringMatches:
+		return true
+	case CreateImportParamsKindOutcomes:
+		return true
 	case CreateImportParamsKindParticipants:
+		return true
+	case CreateImportParamsKindPlacements:
 		return true
 	default:
 		return false
@@ -3326,6 +3344,21 @@ type ClientInterface interface {
 	// differs moves the stored enrolment along its lifecycle, and one whose `status` is
 	// empty or the same is `unchanged`.
 	//
+	// The columns of `placements`, `outcomes` and `mentoring-matches` are those of their CSV
+	// exports (see each list). Their rows too are written one at a time as `POST` and
+	// `PATCH` would write them, in file order. A row names its enrolment by `enrolment_id`, or
+	// by `cohort_id` with its participant; its participant by `participant_id` or by
+	// `participant_external_ref`, looked up among the participants of the cohort's
+	// organisation when the row names a cohort or enrolment, of the mentor's organisation for
+	// a match, and otherwise of the caller's own organisation (and a collaboration's member
+	// trusts). A row is keyed by `id` when it has one, and otherwise by its natural key: a
+	// placement by (enrolment, `kind`, `starts_on`), an outcome by (participant,
+	// `destination`, `starts_on`), a match by (`mentor_id`, participant, `starts_on`). A
+	// stored record is changed in the columns whose cells differ (what `PATCH` may change:
+	// not a placement's `kind`, an outcome's enrolment or a match's `starts_on`) and is
+	// `unchanged` when none does; a new match is created `active` and then moved to the
+	// row's `status`, as the API would do in two requests.
+	//
 	// `mode`: `create` inserts, refusing a row whose `external_ref` (or `id`) is taken;
 	// `upsert` inserts or updates, keyed by `id` when the row has one and otherwise by
 	// `external_ref` within the row's organisation; `update` changes existing records only.
@@ -4949,6 +4982,21 @@ func (c *Client) UpdateFundingAwardWithApplicationMergePatchPlusJSONBody(ctx con
 // beyond its capacity are refused); in `upsert` or `update` mode a row whose `status`
 // differs moves the stored enrolment along its lifecycle, and one whose `status` is
 // empty or the same is `unchanged`.
+//
+// The columns of `placements`, `outcomes` and `mentoring-matches` are those of their CSV
+// exports (see each list). Their rows too are written one at a time as `POST` and
+// `PATCH` would write them, in file order. A row names its enrolment by `enrolment_id`, or
+// by `cohort_id` with its participant; its participant by `participant_id` or by
+// `participant_external_ref`, looked up among the participants of the cohort's
+// organisation when the row names a cohort or enrolment, of the mentor's organisation for
+// a match, and otherwise of the caller's own organisation (and a collaboration's member
+// trusts). A row is keyed by `id` when it has one, and otherwise by its natural key: a
+// placement by (enrolment, `kind`, `starts_on`), an outcome by (participant,
+// `destination`, `starts_on`), a match by (`mentor_id`, participant, `starts_on`). A
+// stored record is changed in the columns whose cells differ (what `PATCH` may change:
+// not a placement's `kind`, an outcome's enrolment or a match's `starts_on`) and is
+// `unchanged` when none does; a new match is created `active` and then moved to the
+// row's `status`, as the API would do in two requests.
 //
 // `mode`: `create` inserts, refusing a row whose `external_ref` (or `id`) is taken;
 // `upsert` inserts or updates, keyed by `id` when the row has one and otherwise by
@@ -12483,6 +12531,21 @@ type ClientWithResponsesInterface interface {
 	// beyond its capacity are refused); in `upsert` or `update` mode a row whose `status`
 	// differs moves the stored enrolment along its lifecycle, and one whose `status` is
 	// empty or the same is `unchanged`.
+	//
+	// The columns of `placements`, `outcomes` and `mentoring-matches` are those of their CSV
+	// exports (see each list). Their rows too are written one at a time as `POST` and
+	// `PATCH` would write them, in file order. A row names its enrolment by `enrolment_id`, or
+	// by `cohort_id` with its participant; its participant by `participant_id` or by
+	// `participant_external_ref`, looked up among the participants of the cohort's
+	// organisation when the row names a cohort or enrolment, of the mentor's organisation for
+	// a match, and otherwise of the caller's own organisation (and a collaboration's member
+	// trusts). A row is keyed by `id` when it has one, and otherwise by its natural key: a
+	// placement by (enrolment, `kind`, `starts_on`), an outcome by (participant,
+	// `destination`, `starts_on`), a match by (`mentor_id`, participant, `starts_on`). A
+	// stored record is changed in the columns whose cells differ (what `PATCH` may change:
+	// not a placement's `kind`, an outcome's enrolment or a match's `starts_on`) and is
+	// `unchanged` when none does; a new match is created `active` and then moved to the
+	// row's `status`, as the API would do in two requests.
 	//
 	// `mode`: `create` inserts, refusing a row whose `external_ref` (or `id`) is taken;
 	// `upsert` inserts or updates, keyed by `id` when the row has one and otherwise by
@@ -22599,6 +22662,21 @@ func (c *ClientWithResponses) UpdateFundingAwardWithApplicationMergePatchPlusJSO
 // beyond its capacity are refused); in `upsert` or `update` mode a row whose `status`
 // differs moves the stored enrolment along its lifecycle, and one whose `status` is
 // empty or the same is `unchanged`.
+//
+// The columns of `placements`, `outcomes` and `mentoring-matches` are those of their CSV
+// exports (see each list). Their rows too are written one at a time as `POST` and
+// `PATCH` would write them, in file order. A row names its enrolment by `enrolment_id`, or
+// by `cohort_id` with its participant; its participant by `participant_id` or by
+// `participant_external_ref`, looked up among the participants of the cohort's
+// organisation when the row names a cohort or enrolment, of the mentor's organisation for
+// a match, and otherwise of the caller's own organisation (and a collaboration's member
+// trusts). A row is keyed by `id` when it has one, and otherwise by its natural key: a
+// placement by (enrolment, `kind`, `starts_on`), an outcome by (participant,
+// `destination`, `starts_on`), a match by (`mentor_id`, participant, `starts_on`). A
+// stored record is changed in the columns whose cells differ (what `PATCH` may change:
+// not a placement's `kind`, an outcome's enrolment or a match's `starts_on`) and is
+// `unchanged` when none does; a new match is created `active` and then moved to the
+// row's `status`, as the API would do in two requests.
 //
 // `mode`: `create` inserts, refusing a row whose `external_ref` (or `id`) is taken;
 // `upsert` inserts or updates, keyed by `id` when the row has one and otherwise by
