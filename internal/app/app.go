@@ -196,6 +196,7 @@ func Handler(cfg config.Config, db *postgres.DB, s Services, log *slog.Logger, d
 		Log:           log,
 		DB:            db,
 		Tx:            db,
+		Snapshots:     db, // an export's pages: on the replica, if any
 		Idempotency:   postgres.NewIdempotency(db),
 		Organisations: s.Organisations,
 		Programmes:    s.Programmes,

@@ -17,10 +17,21 @@ import (
 	"github.com/p4w-nhs/p4w/internal/tabular"
 )
 
-// The five lists of what an import takes answer Accept: text/csv with the whole selection as
-// a CSV file in the import's columns (internal/tabular). The handler calls the same service
-// list as the JSON answer, a page at a time, so filters, tenancy, scopes and consent apply
-// alike, and the file is written as it is read: memory holds one page, whatever the size.
+// The lists of what an import takes, and funding awards, answer Accept: text/csv with the
+// whole selection as a CSV file in the import's columns (internal/tabular). The handler calls
+// the same service list as the JSON answer, a page at a time, so filters, tenancy, scopes and
+// consent apply alike, and the file is written as it is read: memory holds one page, whatever
+// the size. All the pages are read in one snapshot of the database (Snapshotter), so the file
+// is the selection as it stood at one instant: a record changed while the file streams is
+// neither written twice (moved to a later page by its new updated_at) nor left out (moved to
+// an earlier one, or deleted before its page), as separate reads would let it be.
+
+// Snapshotter runs fn in one read-only snapshot of the database, on the read replica when
+// there is one: every read made with fn's context sees the same instant (postgres.DB.Snapshot).
+// fn may run twice (on the primary after the replica failed) when it returns an error.
+type Snapshotter interface {
+	Snapshot(ctx context.Context, fn func(ctx context.Context) error) error
+}
 
 // exportPage is how many records each read of an export fetches: the most a list page holds.
 const exportPage = 500
@@ -125,28 +136,53 @@ func prefersCSV(accept string) bool {
 
 // csvExport writes a list as CSV, reading it a page at a time.
 type csvExport[T any] struct {
-	ctx   context.Context
-	log   *slog.Logger
-	kind  *tabular.Kind
-	req   domain.PageRequest
-	first domain.Page[T]
-	list  func(context.Context, domain.PageRequest) (domain.Page[T], error)
-	cells func(T) []string
+	ctx       context.Context
+	log       *slog.Logger
+	snapshots Snapshotter
+	kind      *tabular.Kind
+	req       domain.PageRequest
+	list      func(context.Context, domain.PageRequest) (domain.Page[T], error)
+	cells     func(T) []string
 }
 
-// exportCSV reads the first page now, so that an error (a missing scope, a bad filter) is
-// answered as problem+json before anything is sent; the rest is read as the file is written.
-func exportCSV[T any](ctx context.Context, log *slog.Logger, kind *tabular.Kind, req domain.PageRequest,
-	list func(context.Context, domain.PageRequest) (domain.Page[T], error), cells func(T) []string) (*csvExport[T], error) {
+// newExport is the export of list, each record written as the row cells makes of it.
+func newExport[T any](s *Server, ctx context.Context, kind *tabular.Kind, req domain.PageRequest,
+	list func(context.Context, domain.PageRequest) (domain.Page[T], error), cells func(T) []string) *csvExport[T] {
 	req.Limit = exportPage
-	first, err := readPage(ctx, list, req)
-	if err != nil {
-		return nil, err
-	}
-	return &csvExport[T]{ctx: ctx, log: log, kind: kind, req: req, first: first, list: list, cells: cells}, nil
+	return &csvExport[T]{ctx: ctx, log: s.Log, snapshots: s.Snapshots, kind: kind, req: req, list: list, cells: cells}
 }
 
+// visit opens the export's snapshot and reads the first page before sending anything, so that
+// an error (a missing scope, a bad filter, the database unavailable) is answered as
+// problem+json, as the JSON list would answer it; then it streams the file.
+//
+// The snapshot is one transaction, open until the last page is read. A page is read once the
+// one before has gone into the connection's buffers, so a slow client keeps the transaction
+// open as long as it takes to download nearly the whole file: minutes, for a large file on a
+// slow line. It writes nothing, so it holds no lock a write waits on (postgres.DB.Snapshot
+// says what it costs). Each page's read is still bounded by the request timeout; the
+// transaction as a whole is not, since the file is as long as the selection is large.
 func (x *csvExport[T]) visit(w http.ResponseWriter) error {
+	var gone error // the client went away: no fault of the database, so not Snapshot's error
+	err := x.snapshots.Snapshot(x.ctx, func(ctx context.Context) error {
+		first, err := readPage(ctx, x.list, x.req)
+		if err != nil {
+			return err // nothing sent yet, so Snapshot may try again on the primary
+		}
+		gone = x.stream(ctx, w, first)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return gone
+}
+
+// stream writes the file: the first page, read already, then each next page of the snapshot
+// of ctx. It returns only the error of a write: the client went away. When a read fails, the
+// status line has gone: it cuts the connection, so that the client sees a broken transfer and
+// never takes a truncated file for the whole one.
+func (x *csvExport[T]) stream(ctx context.Context, w http.ResponseWriter, page domain.Page[T]) error {
 	h := w.Header()
 	h.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
 	h.Set(echo.HeaderContentDisposition, `attachment; filename="`+x.kind.Name+`.csv"`)
@@ -155,11 +191,11 @@ func (x *csvExport[T]) visit(w http.ResponseWriter) error {
 	if err != nil {
 		return err
 	}
-	page := x.first
+	req := x.req
 	for {
 		for _, item := range page.Items {
 			if err := cw.Write(x.cells(item)); err != nil {
-				return err // the client went away
+				return err
 			}
 		}
 		if err := cw.Flush(); err != nil {
@@ -171,11 +207,9 @@ func (x *csvExport[T]) visit(w http.ResponseWriter) error {
 		if page.Next == nil {
 			return nil
 		}
-		x.req.After = page.Next
-		if page, err = readPage(x.ctx, x.list, x.req); err != nil {
-			// The status line has gone: cut the connection, so that the client sees a
-			// broken transfer and never takes a truncated file for the whole one.
-			x.log.Error("export cut short", "kind", x.kind.Name, "request_id", domain.RequestIDFrom(x.ctx), "error", err)
+		req.After = page.Next
+		if page, err = readPage(ctx, x.list, req); err != nil {
+			x.log.Error("export cut short", "kind", x.kind.Name, "request_id", domain.RequestIDFrom(ctx), "error", err)
 			panic(http.ErrAbortHandler)
 		}
 	}
@@ -210,62 +244,38 @@ func (x fundingAwardsCSV) VisitListFundingAwardsResponse(w http.ResponseWriter) 
 }
 
 func (s *Server) participantsCSV(ctx context.Context, f domain.ParticipantFilter, req domain.PageRequest) (api.ListParticipantsResponseObject, error) {
-	x, err := exportCSV(ctx, s.Log, tabular.Participants, req, func(ctx context.Context, req domain.PageRequest) (domain.Page[domain.Participant], error) {
+	return participantsCSV{newExport(s, ctx, tabular.Participants, req, func(ctx context.Context, req domain.PageRequest) (domain.Page[domain.Participant], error) {
 		return s.Participants.List(ctx, f, req)
-	}, tabular.ParticipantCells)
-	if err != nil {
-		return nil, err
-	}
-	return participantsCSV{x}, nil
+	}, tabular.ParticipantCells)}, nil
 }
 
 func (s *Server) enrolmentsCSV(ctx context.Context, f domain.EnrolmentFilter, req domain.PageRequest) (api.ListEnrolmentsResponseObject, error) {
-	x, err := exportCSV(ctx, s.Log, tabular.Enrolments, req, func(ctx context.Context, req domain.PageRequest) (domain.Page[domain.Enrolment], error) {
+	return enrolmentsCSV{newExport(s, ctx, tabular.Enrolments, req, func(ctx context.Context, req domain.PageRequest) (domain.Page[domain.Enrolment], error) {
 		return s.Enrolments.List(ctx, f, req)
-	}, tabular.EnrolmentCells)
-	if err != nil {
-		return nil, err
-	}
-	return enrolmentsCSV{x}, nil
+	}, tabular.EnrolmentCells)}, nil
 }
 
 func (s *Server) placementsCSV(ctx context.Context, f domain.PlacementFilter, req domain.PageRequest) (api.ListPlacementsResponseObject, error) {
-	x, err := exportCSV(ctx, s.Log, tabular.Placements, req, func(ctx context.Context, req domain.PageRequest) (domain.Page[domain.Placement], error) {
+	return placementsCSV{newExport(s, ctx, tabular.Placements, req, func(ctx context.Context, req domain.PageRequest) (domain.Page[domain.Placement], error) {
 		return s.Placements.List(ctx, f, req)
-	}, tabular.PlacementCells)
-	if err != nil {
-		return nil, err
-	}
-	return placementsCSV{x}, nil
+	}, tabular.PlacementCells)}, nil
 }
 
 func (s *Server) outcomesCSV(ctx context.Context, f domain.OutcomeFilter, req domain.PageRequest) (api.ListOutcomesResponseObject, error) {
-	x, err := exportCSV(ctx, s.Log, tabular.Outcomes, req, func(ctx context.Context, req domain.PageRequest) (domain.Page[domain.Outcome], error) {
+	return outcomesCSV{newExport(s, ctx, tabular.Outcomes, req, func(ctx context.Context, req domain.PageRequest) (domain.Page[domain.Outcome], error) {
 		return s.Outcomes.List(ctx, f, req)
-	}, tabular.OutcomeCells)
-	if err != nil {
-		return nil, err
-	}
-	return outcomesCSV{x}, nil
+	}, tabular.OutcomeCells)}, nil
 }
 
 func (s *Server) matchesCSV(ctx context.Context, f domain.MatchFilter, req domain.PageRequest) (api.ListMentoringMatchesResponseObject, error) {
-	x, err := exportCSV(ctx, s.Log, tabular.MentoringMatches, req, func(ctx context.Context, req domain.PageRequest) (domain.Page[domain.MentoringMatch], error) {
+	return matchesCSV{newExport(s, ctx, tabular.MentoringMatches, req, func(ctx context.Context, req domain.PageRequest) (domain.Page[domain.MentoringMatch], error) {
 		return s.Matches.List(ctx, f, req)
-	}, tabular.MatchCells)
-	if err != nil {
-		return nil, err
-	}
-	return matchesCSV{x}, nil
+	}, tabular.MatchCells)}, nil
 }
 
 // Funding awards are exported only (tabular.FundingAwards is no import kind).
 func (s *Server) fundingAwardsCSV(ctx context.Context, f domain.FundingAwardFilter, req domain.PageRequest) (api.ListFundingAwardsResponseObject, error) {
-	x, err := exportCSV(ctx, s.Log, tabular.FundingAwards, req, func(ctx context.Context, req domain.PageRequest) (domain.Page[domain.FundingAward], error) {
+	return fundingAwardsCSV{newExport(s, ctx, tabular.FundingAwards, req, func(ctx context.Context, req domain.PageRequest) (domain.Page[domain.FundingAward], error) {
 		return s.FundingAwards.List(ctx, f, req)
-	}, tabular.FundingAwardCells)
-	if err != nil {
-		return nil, err
-	}
-	return fundingAwardsCSV{x}, nil
+	}, tabular.FundingAwardCells)}, nil
 }

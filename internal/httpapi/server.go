@@ -45,6 +45,7 @@ type Deps struct {
 	Log           *slog.Logger
 	DB            Database // readiness and pool metrics
 	Tx            Transactor
+	Snapshots     Snapshotter // the one read of each CSV export
 	Idempotency   IdempotencyStore
 	Organisations *service.Organisations
 	Programmes    *service.Programmes

@@ -66,6 +66,28 @@ func (db *DB) Read(ctx context.Context, fn func(ctx context.Context) error) erro
 	return fn(context.WithValue(ctx, readKey{}, db))
 }
 
+// Snapshot runs fn as a long read (Read) in one transaction (InTx): every statement fn makes
+// with its context, however many and however far apart, sees the database as it was at one
+// instant, on the replica when there is one. The transaction is REPEATABLE READ and READ ONLY,
+// as p4w_api with the caller's reach, as every transaction of the seam is. It is for a read of
+// many pages that must add up, a CSV export say, and should read nothing a client waits on.
+//
+// What a long snapshot costs, as long as fn runs (an export's: as long as its client takes to
+// download the file). It writes nothing, so it takes no row locks and blocks no write; it holds
+// ACCESS SHARE locks on the tables it has read, which conflict only with ACCESS EXCLUSIVE ones
+// (ALTER TABLE, DROP, TRUNCATE, VACUUM FULL): a migration waits for it. On the primary it holds
+// back VACUUM's horizon, so the rows changed meanwhile stay until it ends. On a hot standby,
+// replaying a change that removes rows it may still see cancels it after
+// max_standby_streaming_delay, unless hot_standby_feedback is on (which moves the first cost to
+// the primary). The connection is the pool's for as long: size P4W_DB_MAX_CONNS for it.
+//
+// As with Read, fn runs a second time on the primary when the replica could not serve it: fn
+// must have sent nothing anywhere when it returns an error. Within a transaction already, fn
+// runs in it.
+func (db *DB) Snapshot(ctx context.Context, fn func(ctx context.Context) error) error {
+	return db.Read(ctx, func(ctx context.Context) error { return db.InTx(ctx, fn) })
+}
+
 // replicaRetry is how often a long read tries a replica that was down: the others go straight
 // to the primary meanwhile, rather than each waiting first for a connection that will not open
 // (up to the connect timeout when the replica's host does not answer).
