@@ -9,8 +9,8 @@ import (
 // Long reads and the read replica.
 //
 // A long read is a read that may take a while and that no client expects to see its own
-// latest writes in: the audit trail today, funder reports and CSV exports next. Each runs
-// through DB.Read, which sends it to the streaming replica attached with ReadFrom
+// latest writes in: the audit trail, CSV exports (in one transaction: Snapshot), and funder
+// reports next. Each runs through DB.Read, which sends it to the streaming replica attached with ReadFrom
 // (P4W_READ_DATABASE_URL), so that it does not take the primary's connections and CPU from the
 // writes. A replica replays the primary's changes a moment late, so a read there may miss a
 // write just made. That is why the reads a client expects its own writes in stay on the

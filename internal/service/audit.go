@@ -14,8 +14,9 @@ type AuditLister interface {
 // Reader runs long reads: reads that may take a while and that no client expects to see its
 // own latest writes in. postgres.DB's Read is one: it sends them to the read replica when one
 // is configured (P4W_READ_DATABASE_URL), falling back to the primary, and row-level security
-// holds there as on the primary. The audit trail reads through it; funder reports and CSV
-// exports are to read through it too, with longRead.
+// holds there as on the primary. The audit trail reads through it, and funder reports are to
+// read through it too, with longRead. CSV exports read through its Snapshot, all their pages
+// in one transaction (internal/httpapi/exports.go).
 //
 // A replica is a moment behind the primary, so what a client expects its own writes in never
 // goes through a Reader: a record read back by id after writing it, the lists a front end
