@@ -8,12 +8,14 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/p4w-nhs/p4w/internal/apitest"
 	"github.com/p4w-nhs/p4w/internal/app"
+	"github.com/p4w-nhs/p4w/internal/domain"
 	"github.com/p4w-nhs/p4w/internal/pgtest"
 	"github.com/p4w-nhs/p4w/internal/tabular"
 )
@@ -223,5 +225,44 @@ func TestExportReadsFromTheReadReplica(t *testing.T) {
 	}
 	if _, ok := byID[created]; len(rows) != n+1 || !ok || byID[onPage2].Get(p, "given_name") != "Primary" {
 		t.Errorf("with the replica stopped, the export has %d records (want %d, from the primary)", len(rows), n+1)
+	}
+}
+
+// Read in its snapshot, an export still answers as its caller may see: an HR system's client
+// gets nothing personal of a participant who has not agreed to sharing with HR, and a client
+// without participants:read is refused with problem+json before any file begins.
+func TestExportInItsSnapshotKeepsConsentAndScopes(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	trust := env.Organisation(t, domain.KindTrust, "Ashby NHS Trust")
+	admin := env.User(t, trust.ID, domain.RoleOrgAdmin)
+	agreed, refused := newPerson("Ada", "Okafor", "LS1 1AA", "1990-02-03"), newPerson("Ben", "Price", "LS2 2BB", "1991-03-04")
+	agreedID, refusedID := agreed.mustRecord(t, env, admin, trust.ID, true), refused.mustRecord(t, env, admin, trust.ID, false)
+
+	_, hr := clientFor(t, env, admin, trust.ID, "", domain.ScopeParticipantsRead)
+	res := env.Do(t, http.MethodGet, "/v1/participants", hr, "", "Accept", "text/csv")
+	apitest.WantStatus(t, res, http.StatusOK)
+	for _, v := range refused.values() {
+		if strings.Contains(string(res.Body), v) {
+			t.Errorf("the HR client's export shows %q of a participant who did not agree to sharing with HR", v)
+		}
+	}
+	p := tabular.Participants
+	byID := map[string]tabular.Row{}
+	for _, r := range exportRows(t, env, "/v1/participants", hr, p) {
+		byID[r.Get(p, "id")] = r
+	}
+	if r := byID[agreedID]; r.Get(p, "given_name") != agreed.given || r.Get(p, "postcode") != agreed.postcode {
+		t.Errorf("the HR client's export of a participant who agreed: %q", r.Cells)
+	}
+	if r, ok := byID[refusedID]; !ok || r.Get(p, "given_name") != "" || r.Get(p, "consent_hr_sharing") != "false" {
+		t.Errorf("the HR client's export of a participant who did not agree: %q (listed: %v), want the row without personal data", r.Cells, ok)
+	}
+
+	_, catalogue := clientFor(t, env, admin, trust.ID, "", domain.ScopeOrganisationsRead)
+	res = env.Do(t, http.MethodGet, "/v1/participants", catalogue, "", "Accept", "text/csv")
+	apitest.WantProblem(t, res, http.StatusForbidden, "")
+	if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/problem+json") {
+		t.Errorf("a refused export answers Content-Type %q", ct)
 	}
 }
