@@ -846,11 +846,9 @@ type ApiClient struct {
 	OrganisationId openapi_types.UUID `json:"organisation_id"`
 
 	// Purpose What the client acts for, named after the consent purposes; fixed when it is registered.
-	// `hr_sharing`, the default, is a trust HR system: it sees a participant's personal data,
-	// and the records about them, only with their `hr_sharing` consent; anyone else is
-	// withheld from it (see `Participant.withheld`). `processing` is the programme's own
-	// systems, such as an import script or a reporting tool: they see every participant
-	// within reach, as the programme's staff do.
+	//
+	// - `hr_sharing`: a trust HR system, the default. It sees a participant's personal data, and the records about them, only with their `hr_sharing` consent; anyone else is withheld from it (see `Participant.withheld`).
+	// - `processing`: the programme's own systems, such as an import script or a reporting tool. They see every participant within reach, as the programme's staff do.
 	Purpose   ClientPurpose `json:"purpose"`
 	RevokedAt *time.Time    `json:"revoked_at"`
 	Scopes    []ClientScope `json:"scopes"`
@@ -884,11 +882,9 @@ type ApiClientWithSecret struct {
 	OrganisationId openapi_types.UUID `json:"organisation_id"`
 
 	// Purpose What the client acts for, named after the consent purposes; fixed when it is registered.
-	// `hr_sharing`, the default, is a trust HR system: it sees a participant's personal data,
-	// and the records about them, only with their `hr_sharing` consent; anyone else is
-	// withheld from it (see `Participant.withheld`). `processing` is the programme's own
-	// systems, such as an import script or a reporting tool: they see every participant
-	// within reach, as the programme's staff do.
+	//
+	// - `hr_sharing`: a trust HR system, the default. It sees a participant's personal data, and the records about them, only with their `hr_sharing` consent; anyone else is withheld from it (see `Participant.withheld`).
+	// - `processing`: the programme's own systems, such as an import script or a reporting tool. They see every participant within reach, as the programme's staff do.
 	Purpose   ClientPurpose `json:"purpose"`
 	RevokedAt *time.Time    `json:"revoked_at"`
 	Scopes    []ClientScope `json:"scopes"`
@@ -920,15 +916,30 @@ type AuditEventPage struct {
 }
 
 // BenefitStatus Working-age benefit the person receives, if any.
+//
+// - `none`: receives no benefit.
+// - `universal_credit`: Universal Credit.
+// - `jobseekers_allowance`: Jobseeker's Allowance.
+// - `employment_and_support_allowance`: Employment and Support Allowance.
+// - `income_support`: Income Support.
+// - `other_working_age_benefit`: another working-age benefit.
+// - `unknown`: not known: not asked, or the person preferred not to say.
+//
+// Every value but `none` and `unknown` meets a programme's working-age benefit requirement (Step into Work's).
 type BenefitStatus string
 
 // CheckIn defines model for CheckIn.
 type CheckIn struct {
-	CreatedAt      time.Time          `json:"created_at"`
-	HeldOn         civil.Date         `json:"held_on"`
-	Id             openapi_types.UUID `json:"id"`
-	MatchId        openapi_types.UUID `json:"match_id"`
-	Minutes        int                `json:"minutes"`
+	CreatedAt time.Time          `json:"created_at"`
+	HeldOn    civil.Date         `json:"held_on"`
+	Id        openapi_types.UUID `json:"id"`
+	MatchId   openapi_types.UUID `json:"match_id"`
+	Minutes   int                `json:"minutes"`
+
+	// Mode - `online`: by messages on an online mentoring platform.
+	// - `video`: a video call.
+	// - `phone`: a telephone call.
+	// - `in_person`: face to face.
 	Mode           CheckInMode        `json:"mode"`
 	OrganisationId openapi_types.UUID `json:"organisation_id"`
 	UpdatedAt      time.Time          `json:"updated_at"`
@@ -937,12 +948,20 @@ type CheckIn struct {
 
 // CheckInCreate defines model for CheckInCreate.
 type CheckInCreate struct {
-	HeldOn  civil.Date  `json:"held_on"`
-	Minutes int         `json:"minutes"`
-	Mode    CheckInMode `json:"mode"`
+	HeldOn  civil.Date `json:"held_on"`
+	Minutes int        `json:"minutes"`
+
+	// Mode - `online`: by messages on an online mentoring platform.
+	// - `video`: a video call.
+	// - `phone`: a telephone call.
+	// - `in_person`: face to face.
+	Mode CheckInMode `json:"mode"`
 }
 
-// CheckInMode defines model for CheckInMode.
+// CheckInMode - `online`: by messages on an online mentoring platform.
+// - `video`: a video call.
+// - `phone`: a telephone call.
+// - `in_person`: face to face.
 type CheckInMode string
 
 // CheckInPage defines model for CheckInPage.
@@ -952,14 +971,16 @@ type CheckInPage struct {
 }
 
 // ClientPurpose What the client acts for, named after the consent purposes; fixed when it is registered.
-// `hr_sharing`, the default, is a trust HR system: it sees a participant's personal data,
-// and the records about them, only with their `hr_sharing` consent; anyone else is
-// withheld from it (see `Participant.withheld`). `processing` is the programme's own
-// systems, such as an import script or a reporting tool: they see every participant
-// within reach, as the programme's staff do.
+//
+// - `hr_sharing`: a trust HR system, the default. It sees a participant's personal data, and the records about them, only with their `hr_sharing` consent; anyone else is withheld from it (see `Participant.withheld`).
+// - `processing`: the programme's own systems, such as an import script or a reporting tool. They see every participant within reach, as the programme's staff do.
 type ClientPurpose string
 
-// ClientScope defines model for ClientScope.
+// ClientScope - `organisations:read`: read organisations within reach and the programme catalogue.
+// - `participants:read`: read participants and the records about them within reach.
+// - `participants:write`: record, change and erase participants and the records about them within reach.
+// - `imports:write`: run bulk imports and read their jobs.
+// - `reports:read`: read reports.
 type ClientScope string
 
 // Cohort defines model for Cohort.
@@ -979,9 +1000,14 @@ type Cohort struct {
 	ProgrammeId openapi_types.UUID `json:"programme_id"`
 	RoleAreas   []RoleArea         `json:"role_areas"`
 	StartsOn    civil.Date         `json:"starts_on"`
-	Status      CohortStatus       `json:"status"`
-	UpdatedAt   time.Time          `json:"updated_at"`
-	Version     int64              `json:"version"`
+
+	// Status - `planned`: not started; participants are referred and enrolled.
+	// - `running`: under way.
+	// - `finished`: over.
+	// - `cancelled`: will not run.
+	Status    CohortStatus `json:"status"`
+	UpdatedAt time.Time    `json:"updated_at"`
+	Version   int64        `json:"version"`
 }
 
 // CohortCreate defines model for CohortCreate.
@@ -1020,10 +1046,18 @@ type CohortPatch struct {
 	Name              *string             `json:"name,omitempty"`
 	RoleAreas         *[]RoleArea         `json:"role_areas,omitempty"`
 	StartsOn          *civil.Date         `json:"starts_on,omitempty"`
-	Status            *CohortStatus       `json:"status,omitempty"`
+
+	// Status - `planned`: not started; participants are referred and enrolled.
+	// - `running`: under way.
+	// - `finished`: over.
+	// - `cancelled`: will not run.
+	Status *CohortStatus `json:"status,omitempty"`
 }
 
-// CohortStatus defines model for CohortStatus.
+// CohortStatus - `planned`: not started; participants are referred and enrolled.
+// - `running`: under way.
+// - `finished`: over.
+// - `cancelled`: will not run.
 type CohortStatus string
 
 // Consent defines model for Consent.
@@ -1052,7 +1086,15 @@ type ConsentState struct {
 	Granted   bool       `json:"granted"`
 }
 
-// Destination defines model for Destination.
+// Destination - `employment`: paid work or self-employment (ILR EMP1, EMP2, EMP4, EMP5).
+// - `apprenticeship`: an apprenticeship (EDU2).
+// - `volunteering`: voluntary work (VOL1).
+// - `further_education`: further education (EDU1, EDU3-EDU6).
+// - `training`: other training (EDU1, EDU3-EDU6).
+// - `none`: not in work, education or training (NPE1-NPE3, GAP1, OTH1-OTH3, SDE1).
+// - `unknown`: not known: the participant could not be contacted (NTK1).
+//
+// The first five are positive destinations, counted in the conversion rate.
 type Destination string
 
 // Enrolment defines model for Enrolment.
@@ -1068,15 +1110,21 @@ type Enrolment struct {
 	Id      openapi_types.UUID `json:"id"`
 
 	// OrganisationId The cohort's organisation.
-	OrganisationId   openapi_types.UUID `json:"organisation_id"`
-	ParticipantId    openapi_types.UUID `json:"participant_id"`
-	ReferredOn       *civil.Date        `json:"referred_on"`
-	StartedOn        *civil.Date        `json:"started_on"`
-	Status           EnrolmentStatus    `json:"status"`
-	UpdatedAt        time.Time          `json:"updated_at"`
-	Version          int64              `json:"version"`
-	WithdrawalReason *string            `json:"withdrawal_reason"`
-	WithdrawnOn      *civil.Date        `json:"withdrawn_on"`
+	OrganisationId openapi_types.UUID `json:"organisation_id"`
+	ParticipantId  openapi_types.UUID `json:"participant_id"`
+	ReferredOn     *civil.Date        `json:"referred_on"`
+	StartedOn      *civil.Date        `json:"started_on"`
+
+	// Status - `referred`: put forward for the cohort; no eligibility checked, no place taken.
+	// - `enrolled`: eligible (or overridden with a recorded reason) and holding one of the cohort's places.
+	// - `active`: has started the programme.
+	// - `completed`: finished the programme.
+	// - `withdrawn`: left before completing, with a reason.
+	Status           EnrolmentStatus `json:"status"`
+	UpdatedAt        time.Time       `json:"updated_at"`
+	Version          int64           `json:"version"`
+	WithdrawalReason *string         `json:"withdrawal_reason"`
+	WithdrawnOn      *civil.Date     `json:"withdrawn_on"`
 }
 
 // EnrolmentCreate defines model for EnrolmentCreate.
@@ -1085,19 +1133,29 @@ type EnrolmentCreate struct {
 	EligibilityOverrideReason *string            `json:"eligibility_override_reason,omitempty"`
 
 	// On When it happened; today when absent.
-	On            *civil.Date            `json:"on,omitempty"`
-	ParticipantId openapi_types.UUID     `json:"participant_id"`
-	Status        *EnrolmentCreateStatus `json:"status,omitempty"`
+	On            *civil.Date        `json:"on,omitempty"`
+	ParticipantId openapi_types.UUID `json:"participant_id"`
+
+	// Status - `referred`: refer only (the default): no eligibility check, no place taken.
+	// - `enrolled`: enrol at once: checks eligibility and takes one of the cohort's places.
+	Status *EnrolmentCreateStatus `json:"status,omitempty"`
 }
 
-// EnrolmentCreateStatus defines model for EnrolmentCreate.Status.
+// EnrolmentCreateStatus - `referred`: refer only (the default): no eligibility check, no place taken.
+// - `enrolled`: enrol at once: checks eligibility and takes one of the cohort's places.
 type EnrolmentCreateStatus string
 
 // EnrolmentEvent defines model for EnrolmentEvent.
 type EnrolmentEvent struct {
-	Actor  string          `json:"actor"`
-	At     time.Time       `json:"at"`
-	On     civil.Date      `json:"on"`
+	Actor string     `json:"actor"`
+	At    time.Time  `json:"at"`
+	On    civil.Date `json:"on"`
+
+	// Status - `referred`: put forward for the cohort; no eligibility checked, no place taken.
+	// - `enrolled`: eligible (or overridden with a recorded reason) and holding one of the cohort's places.
+	// - `active`: has started the programme.
+	// - `completed`: finished the programme.
+	// - `withdrawn`: left before completing, with a reason.
 	Status EnrolmentStatus `json:"status"`
 }
 
@@ -1107,7 +1165,11 @@ type EnrolmentPage struct {
 	NextCursor *string     `json:"next_cursor"`
 }
 
-// EnrolmentStatus defines model for EnrolmentStatus.
+// EnrolmentStatus - `referred`: put forward for the cohort; no eligibility checked, no place taken.
+// - `enrolled`: eligible (or overridden with a recorded reason) and holding one of the cohort's places.
+// - `active`: has started the programme.
+// - `completed`: finished the programme.
+// - `withdrawn`: left before completing, with a reason.
 type EnrolmentStatus string
 
 // EnrolmentTransition defines model for EnrolmentTransition.
@@ -1118,11 +1180,19 @@ type EnrolmentTransition struct {
 	On *civil.Date `json:"on,omitempty"`
 
 	// Reason Required to withdraw.
-	Reason *string               `json:"reason,omitempty"`
-	To     EnrolmentTransitionTo `json:"to"`
+	Reason *string `json:"reason,omitempty"`
+
+	// To - `enrolled`: from `referred`: checks eligibility and takes a place.
+	// - `active`: from `enrolled`: the participant started.
+	// - `completed`: from `active`: the participant finished.
+	// - `withdrawn`: from `referred`, `enrolled` or `active`, with a `reason`; frees the place.
+	To EnrolmentTransitionTo `json:"to"`
 }
 
-// EnrolmentTransitionTo defines model for EnrolmentTransition.To.
+// EnrolmentTransitionTo - `enrolled`: from `referred`: checks eligibility and takes a place.
+// - `active`: from `enrolled`: the participant started.
+// - `completed`: from `active`: the participant finished.
+// - `withdrawn`: from `referred`, `enrolled` or `active`, with a `reason`; frees the place.
 type EnrolmentTransitionTo string
 
 // ExternalRef The organisation's own reference for the person (unique within the organisation).
@@ -1207,10 +1277,11 @@ type FundingAwardPatch struct {
 
 // Health defines model for Health.
 type Health struct {
+	// Status - `ok`: the process is up (`/healthz`), or the database answers (`/readyz`).
 	Status HealthStatus `json:"status"`
 }
 
-// HealthStatus defines model for Health.Status.
+// HealthStatus - `ok`: the process is up (`/healthz`), or the database answers (`/readyz`).
 type HealthStatus string
 
 // ImportError defines model for ImportError.
@@ -1243,15 +1314,30 @@ type ImportJob struct {
 	Failure    *string            `json:"failure"`
 	FinishedAt *time.Time         `json:"finished_at"`
 	Id         openapi_types.UUID `json:"id"`
-	Kind       ImportJobKind      `json:"kind"`
-	Mode       ImportJobMode      `json:"mode"`
+
+	// Kind - `participants`: participants, keyed by `id` or by `external_ref` within the row's organisation.
+	// - `enrolments`: enrolments of participants in cohorts, keyed by `id` or by (`cohort_id`, participant); their statuses move along the lifecycle.
+	// - `placements`: placements during enrolments, keyed by `id` or by (enrolment, `kind`, `starts_on`).
+	// - `outcomes`: participants' destinations, keyed by `id` or by (participant, `destination`, `starts_on`).
+	// - `mentoring-matches`: matches of mentors with participants, keyed by `id` or by (`mentor_id`, participant, `starts_on`).
+	Kind ImportJobKind `json:"kind"`
+
+	// Mode - `create`: inserts only: a row whose key (`id`, `external_ref`, or natural key) is taken is refused.
+	// - `upsert`: inserts a row whose key is new and updates the record whose key it names.
+	// - `update`: changes existing records only: a row naming no record is refused.
+	Mode ImportJobMode `json:"mode"`
 
 	// OrganisationId The submitter's organisation, whose record the job is.
 	OrganisationId openapi_types.UUID `json:"organisation_id"`
 	Progress       float32            `json:"progress"`
 	RowsRead       int64              `json:"rows_read"`
 	StartedAt      *time.Time         `json:"started_at"`
-	Status         ImportJobStatus    `json:"status"`
+
+	// Status - `queued`: waiting for a worker.
+	// - `running`: a worker is reading the file; `progress` and the counters move.
+	// - `succeeded`: every row was read; refused rows, if any, are counted in `failed` and listed under errors.
+	// - `failed`: the job stopped, and `failure` says why; an atomic import wrote nothing.
+	Status ImportJobStatus `json:"status"`
 
 	// SubmittedBy The caller who submitted the job: user:<id> or client:<id>.
 	SubmittedBy string    `json:"submitted_by"`
@@ -1260,13 +1346,22 @@ type ImportJob struct {
 	UpdatedAt   time.Time `json:"updated_at"`
 }
 
-// ImportJobKind defines model for ImportJob.Kind.
+// ImportJobKind - `participants`: participants, keyed by `id` or by `external_ref` within the row's organisation.
+// - `enrolments`: enrolments of participants in cohorts, keyed by `id` or by (`cohort_id`, participant); their statuses move along the lifecycle.
+// - `placements`: placements during enrolments, keyed by `id` or by (enrolment, `kind`, `starts_on`).
+// - `outcomes`: participants' destinations, keyed by `id` or by (participant, `destination`, `starts_on`).
+// - `mentoring-matches`: matches of mentors with participants, keyed by `id` or by (`mentor_id`, participant, `starts_on`).
 type ImportJobKind string
 
-// ImportJobMode defines model for ImportJob.Mode.
+// ImportJobMode - `create`: inserts only: a row whose key (`id`, `external_ref`, or natural key) is taken is refused.
+// - `upsert`: inserts a row whose key is new and updates the record whose key it names.
+// - `update`: changes existing records only: a row naming no record is refused.
 type ImportJobMode string
 
-// ImportJobStatus defines model for ImportJob.Status.
+// ImportJobStatus - `queued`: waiting for a worker.
+// - `running`: a worker is reading the file; `progress` and the counters move.
+// - `succeeded`: every row was read; refused rows, if any, are counted in `failed` and listed under errors.
+// - `failed`: the job stopped, and `failure` says why; an atomic import wrote nothing.
 type ImportJobStatus string
 
 // Interview defines model for Interview.
@@ -1278,10 +1373,15 @@ type Interview struct {
 	Id             openapi_types.UUID  `json:"id"`
 	OrganisationId openapi_types.UUID  `json:"organisation_id"`
 	ParticipantId  openapi_types.UUID  `json:"participant_id"`
-	Result         InterviewResult     `json:"result"`
-	UpdatedAt      time.Time           `json:"updated_at"`
-	VacancyId      openapi_types.UUID  `json:"vacancy_id"`
-	Version        int64               `json:"version"`
+
+	// Result - `pending`: no result yet.
+	// - `offered`: the employer offered the participant the job.
+	// - `not_offered`: no offer was made.
+	// - `withdrawn`: the participant withdrew.
+	Result    InterviewResult    `json:"result"`
+	UpdatedAt time.Time          `json:"updated_at"`
+	VacancyId openapi_types.UUID `json:"vacancy_id"`
+	Version   int64              `json:"version"`
 }
 
 // InterviewCreate defines model for InterviewCreate.
@@ -1289,8 +1389,13 @@ type InterviewCreate struct {
 	EnrolmentId   *openapi_types.UUID `json:"enrolment_id,omitempty"`
 	HeldOn        civil.Date          `json:"held_on"`
 	ParticipantId openapi_types.UUID  `json:"participant_id"`
-	Result        *InterviewResult    `json:"result,omitempty"`
-	VacancyId     openapi_types.UUID  `json:"vacancy_id"`
+
+	// Result - `pending`: no result yet.
+	// - `offered`: the employer offered the participant the job.
+	// - `not_offered`: no offer was made.
+	// - `withdrawn`: the participant withdrew.
+	Result    *InterviewResult   `json:"result,omitempty"`
+	VacancyId openapi_types.UUID `json:"vacancy_id"`
 }
 
 // InterviewPage defines model for InterviewPage.
@@ -1301,11 +1406,19 @@ type InterviewPage struct {
 
 // InterviewPatch defines model for InterviewPatch.
 type InterviewPatch struct {
-	HeldOn *civil.Date      `json:"held_on,omitempty"`
+	HeldOn *civil.Date `json:"held_on,omitempty"`
+
+	// Result - `pending`: no result yet.
+	// - `offered`: the employer offered the participant the job.
+	// - `not_offered`: no offer was made.
+	// - `withdrawn`: the participant withdrew.
 	Result *InterviewResult `json:"result,omitempty"`
 }
 
-// InterviewResult defines model for InterviewResult.
+// InterviewResult - `pending`: no result yet.
+// - `offered`: the employer offered the participant the job.
+// - `not_offered`: no offer was made.
+// - `withdrawn`: the participant withdrew.
 type InterviewResult string
 
 // JWKS defines model for JWKS.
@@ -1320,18 +1433,23 @@ type JWKS struct {
 	} `json:"keys"`
 }
 
-// MatchStatus defines model for MatchStatus.
+// MatchStatus - `active`: the mentoring is under way.
+// - `completed`: ran to its planned end.
+// - `ended_early`: ended before its planned end; `end_reason` says why.
 type MatchStatus string
 
 // Mentor defines model for Mentor.
 type Mentor struct {
-	Active         bool               `json:"active"`
-	CreatedAt      time.Time          `json:"created_at"`
-	Deleted        bool               `json:"deleted"`
-	Email          *string            `json:"email"`
-	FamilyName     *string            `json:"family_name"`
-	GivenName      *string            `json:"given_name"`
-	Id             openapi_types.UUID `json:"id"`
+	Active     bool               `json:"active"`
+	CreatedAt  time.Time          `json:"created_at"`
+	Deleted    bool               `json:"deleted"`
+	Email      *string            `json:"email"`
+	FamilyName *string            `json:"family_name"`
+	GivenName  *string            `json:"given_name"`
+	Id         openapi_types.UUID `json:"id"`
+
+	// Kind - `professional`: an NHS professional who mentors online, for up to six months.
+	// - `peer`: a young person trained to mentor peers, such as a former Street Doctors participant.
 	Kind           MentorKind         `json:"kind"`
 	OrganisationId openapi_types.UUID `json:"organisation_id"`
 
@@ -1344,15 +1462,19 @@ type Mentor struct {
 
 // MentorCreate defines model for MentorCreate.
 type MentorCreate struct {
-	Email          *openapi_types.Email `json:"email,omitempty"`
-	FamilyName     string               `json:"family_name"`
-	GivenName      string               `json:"given_name"`
-	Kind           MentorKind           `json:"kind"`
-	OrganisationId openapi_types.UUID   `json:"organisation_id"`
-	TrainedOn      *civil.Date          `json:"trained_on,omitempty"`
+	Email      *openapi_types.Email `json:"email,omitempty"`
+	FamilyName string               `json:"family_name"`
+	GivenName  string               `json:"given_name"`
+
+	// Kind - `professional`: an NHS professional who mentors online, for up to six months.
+	// - `peer`: a young person trained to mentor peers, such as a former Street Doctors participant.
+	Kind           MentorKind         `json:"kind"`
+	OrganisationId openapi_types.UUID `json:"organisation_id"`
+	TrainedOn      *civil.Date        `json:"trained_on,omitempty"`
 }
 
-// MentorKind defines model for MentorKind.
+// MentorKind - `professional`: an NHS professional who mentors online, for up to six months.
+// - `peer`: a young person trained to mentor peers, such as a former Street Doctors participant.
 type MentorKind string
 
 // MentorPage defines model for MentorPage.
@@ -1383,9 +1505,13 @@ type MentoringMatch struct {
 	ParticipantId  openapi_types.UUID  `json:"participant_id"`
 	PlannedEndOn   civil.Date          `json:"planned_end_on"`
 	StartsOn       civil.Date          `json:"starts_on"`
-	Status         MatchStatus         `json:"status"`
-	UpdatedAt      time.Time           `json:"updated_at"`
-	Version        int64               `json:"version"`
+
+	// Status - `active`: the mentoring is under way.
+	// - `completed`: ran to its planned end.
+	// - `ended_early`: ended before its planned end; `end_reason` says why.
+	Status    MatchStatus `json:"status"`
+	UpdatedAt time.Time   `json:"updated_at"`
+	Version   int64       `json:"version"`
 }
 
 // MentoringMatchCreate defines model for MentoringMatchCreate.
@@ -1407,10 +1533,14 @@ type MentoringMatchPage struct {
 
 // MentoringMatchPatch defines model for MentoringMatchPatch.
 type MentoringMatchPatch struct {
-	EndReason    *string      `json:"end_reason,omitempty"`
-	EndedOn      *civil.Date  `json:"ended_on,omitempty"`
-	PlannedEndOn *civil.Date  `json:"planned_end_on,omitempty"`
-	Status       *MatchStatus `json:"status,omitempty"`
+	EndReason    *string     `json:"end_reason,omitempty"`
+	EndedOn      *civil.Date `json:"ended_on,omitempty"`
+	PlannedEndOn *civil.Date `json:"planned_end_on,omitempty"`
+
+	// Status - `active`: the mentoring is under way.
+	// - `completed`: ran to its planned end.
+	// - `ended_early`: ended before its planned end; `end_reason` says why.
+	Status *MatchStatus `json:"status,omitempty"`
 }
 
 // OAuthError An OAuth 2 error (RFC 6749 §5.2, RFC 7009 §2.2.1): every error of the OAuth 2 endpoints
@@ -1460,7 +1590,12 @@ type OdsCode = string
 type Organisation struct {
 	CreatedAt time.Time          `json:"created_at"`
 	Id        openapi_types.UUID `json:"id"`
-	Kind      OrganisationKind   `json:"kind"`
+
+	// Kind - `national`: HEE's national team, which sees every organisation, keeps the programme catalogue and awards funding.
+	// - `trust`: an NHS trust, named by its ODS code, which runs cohorts and records participants.
+	// - `collaboration`: trusts that bid for and run programmes together; its users see its member trusts' records too.
+	// - `partner`: a delivery partner, such as The Prince's Trust, that delivers programmes for trusts; it records no participants.
+	Kind OrganisationKind `json:"kind"`
 
 	// MemberIds For a collaboration, its member trusts; empty otherwise.
 	MemberIds []openapi_types.UUID `json:"member_ids"`
@@ -1468,6 +1603,15 @@ type Organisation struct {
 	OdsCode   *string              `json:"ods_code"`
 
 	// Region One of the seven NHS England regions.
+	//
+	// - `east_of_england`: NHS England's East of England region.
+	// - `london`: London.
+	// - `midlands`: The Midlands.
+	// - `north_east_and_yorkshire`: North East and Yorkshire.
+	// - `north_west`: The North West (Cheshire and Merseyside, Greater Manchester, Lancashire and South Cumbria).
+	// - `south_east`: The South East.
+	// - `south_west`: The South West.
+	// - `null`: no region: the national team, or a partner working across regions.
 	Region    *Region   `json:"region"`
 	UpdatedAt time.Time `json:"updated_at"`
 	Version   int64     `json:"version"`
@@ -1475,6 +1619,10 @@ type Organisation struct {
 
 // OrganisationCreate defines model for OrganisationCreate.
 type OrganisationCreate struct {
+	// Kind - `national`: HEE's national team, which sees every organisation, keeps the programme catalogue and awards funding.
+	// - `trust`: an NHS trust, named by its ODS code, which runs cohorts and records participants.
+	// - `collaboration`: trusts that bid for and run programmes together; its users see its member trusts' records too.
+	// - `partner`: a delivery partner, such as The Prince's Trust, that delivers programmes for trusts; it records no participants.
 	Kind OrganisationKind `json:"kind"`
 	Name string           `json:"name"`
 
@@ -1482,10 +1630,21 @@ type OrganisationCreate struct {
 	OdsCode *OdsCode `json:"ods_code,omitempty"`
 
 	// Region One of the seven NHS England regions.
+	//
+	// - `east_of_england`: NHS England's East of England region.
+	// - `london`: London.
+	// - `midlands`: The Midlands.
+	// - `north_east_and_yorkshire`: North East and Yorkshire.
+	// - `north_west`: The North West (Cheshire and Merseyside, Greater Manchester, Lancashire and South Cumbria).
+	// - `south_east`: The South East.
+	// - `south_west`: The South West.
 	Region *Region `json:"region,omitempty"`
 }
 
-// OrganisationKind defines model for OrganisationKind.
+// OrganisationKind - `national`: HEE's national team, which sees every organisation, keeps the programme catalogue and awards funding.
+// - `trust`: an NHS trust, named by its ODS code, which runs cohorts and records participants.
+// - `collaboration`: trusts that bid for and run programmes together; its users see its member trusts' records too.
+// - `partner`: a delivery partner, such as The Prince's Trust, that delivers programmes for trusts; it records no participants.
 type OrganisationKind string
 
 // OrganisationPage defines model for OrganisationPage.
@@ -1502,13 +1661,32 @@ type OrganisationPatch struct {
 	OdsCode *OdsCode `json:"ods_code,omitempty"`
 
 	// Region One of the seven NHS England regions.
+	//
+	// - `east_of_england`: NHS England's East of England region.
+	// - `london`: London.
+	// - `midlands`: The Midlands.
+	// - `north_east_and_yorkshire`: North East and Yorkshire.
+	// - `north_west`: The North West (Cheshire and Merseyside, Greater Manchester, Lancashire and South Cumbria).
+	// - `south_east`: The South East.
+	// - `south_west`: The South West.
+	// - `null`: no region: the national team, or a partner working across regions.
 	Region *Region `json:"region,omitempty"`
 }
 
 // Outcome defines model for Outcome.
 type Outcome struct {
-	CreatedAt   time.Time           `json:"created_at"`
-	Deleted     bool                `json:"deleted"`
+	CreatedAt time.Time `json:"created_at"`
+	Deleted   bool      `json:"deleted"`
+
+	// Destination - `employment`: paid work or self-employment (ILR EMP1, EMP2, EMP4, EMP5).
+	// - `apprenticeship`: an apprenticeship (EDU2).
+	// - `volunteering`: voluntary work (VOL1).
+	// - `further_education`: further education (EDU1, EDU3-EDU6).
+	// - `training`: other training (EDU1, EDU3-EDU6).
+	// - `none`: not in work, education or training (NPE1-NPE3, GAP1, OTH1-OTH3, SDE1).
+	// - `unknown`: not known: the participant could not be contacted (NTK1).
+	//
+	// The first five are positive destinations, counted in the conversion rate.
 	Destination Destination         `json:"destination"`
 	Employer    *string             `json:"employer"`
 	EnrolmentId *openapi_types.UUID `json:"enrolment_id"`
@@ -1520,8 +1698,13 @@ type Outcome struct {
 	ParticipantId  openapi_types.UUID `json:"participant_id"`
 
 	// Positive Derived: employment, apprenticeship, volunteering, further education or training.
-	Positive         bool              `json:"positive"`
-	Role             *string           `json:"role"`
+	Positive bool    `json:"positive"`
+	Role     *string `json:"role"`
+
+	// Sector - `nhs`: an NHS organisation.
+	// - `social_care`: adult or children's social care.
+	// - `other`: any other employer or provider.
+	// - `null`: not recorded, or not applicable (no destination in work or learning).
 	Sector           *Sector           `json:"sector"`
 	StartsOn         *civil.Date       `json:"starts_on"`
 	Sustained3Months *SustainmentCheck `json:"sustained_3_months"`
@@ -1532,6 +1715,15 @@ type Outcome struct {
 
 // OutcomeCreate defines model for OutcomeCreate.
 type OutcomeCreate struct {
+	// Destination - `employment`: paid work or self-employment (ILR EMP1, EMP2, EMP4, EMP5).
+	// - `apprenticeship`: an apprenticeship (EDU2).
+	// - `volunteering`: voluntary work (VOL1).
+	// - `further_education`: further education (EDU1, EDU3-EDU6).
+	// - `training`: other training (EDU1, EDU3-EDU6).
+	// - `none`: not in work, education or training (NPE1-NPE3, GAP1, OTH1-OTH3, SDE1).
+	// - `unknown`: not known: the participant could not be contacted (NTK1).
+	//
+	// The first five are positive destinations, counted in the conversion rate.
 	Destination Destination `json:"destination"`
 	Employer    *string     `json:"employer,omitempty"`
 
@@ -1540,8 +1732,12 @@ type OutcomeCreate struct {
 	IlrCode       string              `json:"ilr_code"`
 	ParticipantId openapi_types.UUID  `json:"participant_id"`
 	Role          *string             `json:"role,omitempty"`
-	Sector        *Sector             `json:"sector,omitempty"`
-	StartsOn      *civil.Date         `json:"starts_on,omitempty"`
+
+	// Sector - `nhs`: an NHS organisation.
+	// - `social_care`: adult or children's social care.
+	// - `other`: any other employer or provider.
+	Sector   *Sector     `json:"sector,omitempty"`
+	StartsOn *civil.Date `json:"starts_on,omitempty"`
 }
 
 // OutcomePage defines model for OutcomePage.
@@ -1552,10 +1748,24 @@ type OutcomePage struct {
 
 // OutcomePatch defines model for OutcomePatch.
 type OutcomePatch struct {
-	Destination      *Destination      `json:"destination,omitempty"`
-	Employer         *string           `json:"employer,omitempty"`
-	IlrCode          *string           `json:"ilr_code,omitempty"`
-	Role             *string           `json:"role,omitempty"`
+	// Destination - `employment`: paid work or self-employment (ILR EMP1, EMP2, EMP4, EMP5).
+	// - `apprenticeship`: an apprenticeship (EDU2).
+	// - `volunteering`: voluntary work (VOL1).
+	// - `further_education`: further education (EDU1, EDU3-EDU6).
+	// - `training`: other training (EDU1, EDU3-EDU6).
+	// - `none`: not in work, education or training (NPE1-NPE3, GAP1, OTH1-OTH3, SDE1).
+	// - `unknown`: not known: the participant could not be contacted (NTK1).
+	//
+	// The first five are positive destinations, counted in the conversion rate.
+	Destination *Destination `json:"destination,omitempty"`
+	Employer    *string      `json:"employer,omitempty"`
+	IlrCode     *string      `json:"ilr_code,omitempty"`
+	Role        *string      `json:"role,omitempty"`
+
+	// Sector - `nhs`: an NHS organisation.
+	// - `social_care`: adult or children's social care.
+	// - `other`: any other employer or provider.
+	// - `null`: not recorded, or not applicable (no destination in work or learning).
 	Sector           *Sector           `json:"sector,omitempty"`
 	StartsOn         *civil.Date       `json:"starts_on,omitempty"`
 	Sustained3Months *SustainmentCheck `json:"sustained_3_months,omitempty"`
@@ -1568,6 +1778,16 @@ type OutcomePatch struct {
 // `withheld` is true.
 type Participant struct {
 	// BenefitStatus Working-age benefit the person receives, if any.
+	//
+	// - `none`: receives no benefit.
+	// - `universal_credit`: Universal Credit.
+	// - `jobseekers_allowance`: Jobseeker's Allowance.
+	// - `employment_and_support_allowance`: Employment and Support Allowance.
+	// - `income_support`: Income Support.
+	// - `other_working_age_benefit`: another working-age benefit.
+	// - `unknown`: not known: not asked, or the person preferred not to say.
+	//
+	// Every value but `none` and `unknown` meets a programme's working-age benefit requirement (Step into Work's).
 	BenefitStatus  BenefitStatus      `json:"benefit_status"`
 	Consent        Consent            `json:"consent"`
 	CreatedAt      time.Time          `json:"created_at"`
@@ -1582,9 +1802,21 @@ type Participant struct {
 	OrganisationId openapi_types.UUID `json:"organisation_id"`
 	Phone          *string            `json:"phone"`
 	Postcode       *string            `json:"postcode"`
-	ReferralSource *ReferralSource    `json:"referral_source"`
-	UpdatedAt      time.Time          `json:"updated_at"`
-	Version        int64              `json:"version"`
+
+	// ReferralSource - `jobcentre_plus`: referred by a Jobcentre Plus work coach.
+	// - `self_referral`: applied on their own initiative.
+	// - `princes_trust`: referred by The Prince's Trust.
+	// - `street_doctors`: came through Street Doctors.
+	// - `school_or_college`: referred by a school or college.
+	// - `local_authority`: referred by a local authority service, such as a leaving-care team.
+	// - `voluntary_sector`: referred by a charity or community organisation.
+	// - `employer`: referred by an employer.
+	// - `nhs_trust`: referred from within an NHS trust: a member of staff or another service.
+	// - `other`: any other route.
+	// - `null`: not recorded.
+	ReferralSource *ReferralSource `json:"referral_source"`
+	UpdatedAt      time.Time       `json:"updated_at"`
+	Version        int64           `json:"version"`
 
 	// Withheld True only to an API client acting for a trust HR system (purpose `hr_sharing`) when
 	// the participant has not agreed to sharing with HR (`consent.hr_sharing.granted` is
@@ -1599,6 +1831,16 @@ type Participant struct {
 // ParticipantCreate defines model for ParticipantCreate.
 type ParticipantCreate struct {
 	// BenefitStatus Working-age benefit the person receives, if any.
+	//
+	// - `none`: receives no benefit.
+	// - `universal_credit`: Universal Credit.
+	// - `jobseekers_allowance`: Jobseeker's Allowance.
+	// - `employment_and_support_allowance`: Employment and Support Allowance.
+	// - `income_support`: Income Support.
+	// - `other_working_age_benefit`: another working-age benefit.
+	// - `unknown`: not known: not asked, or the person preferred not to say.
+	//
+	// Every value but `none` and `unknown` meets a programme's working-age benefit requirement (Step into Work's).
 	BenefitStatus *BenefitStatus `json:"benefit_status,omitempty"`
 
 	// Consent Consent by purpose; a purpose left out is unchanged (on create, not given).
@@ -1614,7 +1856,18 @@ type ParticipantCreate struct {
 	Phone          *Phone             `json:"phone,omitempty"`
 
 	// Postcode A UK postcode, any case, with or without the space; stored upper case with one space.
-	Postcode       *UkPostcode     `json:"postcode,omitempty"`
+	Postcode *UkPostcode `json:"postcode,omitempty"`
+
+	// ReferralSource - `jobcentre_plus`: referred by a Jobcentre Plus work coach.
+	// - `self_referral`: applied on their own initiative.
+	// - `princes_trust`: referred by The Prince's Trust.
+	// - `street_doctors`: came through Street Doctors.
+	// - `school_or_college`: referred by a school or college.
+	// - `local_authority`: referred by a local authority service, such as a leaving-care team.
+	// - `voluntary_sector`: referred by a charity or community organisation.
+	// - `employer`: referred by an employer.
+	// - `nhs_trust`: referred from within an NHS trust: a member of staff or another service.
+	// - `other`: any other route.
 	ReferralSource *ReferralSource `json:"referral_source,omitempty"`
 }
 
@@ -1627,6 +1880,16 @@ type ParticipantPage struct {
 // ParticipantPatch defines model for ParticipantPatch.
 type ParticipantPatch struct {
 	// BenefitStatus Working-age benefit the person receives, if any.
+	//
+	// - `none`: receives no benefit.
+	// - `universal_credit`: Universal Credit.
+	// - `jobseekers_allowance`: Jobseeker's Allowance.
+	// - `employment_and_support_allowance`: Employment and Support Allowance.
+	// - `income_support`: Income Support.
+	// - `other_working_age_benefit`: another working-age benefit.
+	// - `unknown`: not known: not asked, or the person preferred not to say.
+	//
+	// Every value but `none` and `unknown` meets a programme's working-age benefit requirement (Step into Work's).
 	BenefitStatus *BenefitStatus `json:"benefit_status,omitempty"`
 
 	// Consent Consent by purpose; a purpose left out is unchanged (on create, not given).
@@ -1641,7 +1904,19 @@ type ParticipantPatch struct {
 	Phone       *Phone       `json:"phone,omitempty"`
 
 	// Postcode A UK postcode, any case, with or without the space; stored upper case with one space.
-	Postcode       *UkPostcode     `json:"postcode,omitempty"`
+	Postcode *UkPostcode `json:"postcode,omitempty"`
+
+	// ReferralSource - `jobcentre_plus`: referred by a Jobcentre Plus work coach.
+	// - `self_referral`: applied on their own initiative.
+	// - `princes_trust`: referred by The Prince's Trust.
+	// - `street_doctors`: came through Street Doctors.
+	// - `school_or_college`: referred by a school or college.
+	// - `local_authority`: referred by a local authority service, such as a leaving-care team.
+	// - `voluntary_sector`: referred by a charity or community organisation.
+	// - `employer`: referred by an employer.
+	// - `nhs_trust`: referred from within an NHS trust: a member of staff or another service.
+	// - `other`: any other route.
+	// - `null`: not recorded.
 	ReferralSource *ReferralSource `json:"referral_source,omitempty"`
 }
 
@@ -1667,16 +1942,32 @@ type Placement struct {
 	Id             openapi_types.UUID `json:"id"`
 
 	// Kind A placement on a programme, a work experience opportunity or a work-related learning activity, counted apart nationally.
+	//
+	// - `placement`: a work placement on a programme, such as Step into Work's.
+	// - `work_experience`: a work experience opportunity.
+	// - `work_related_learning`: a work-related learning activity.
 	Kind           PlacementKind      `json:"kind"`
 	OrganisationId openapi_types.UUID `json:"organisation_id"`
 	ParticipantId  openapi_types.UUID `json:"participant_id"`
-	RoleArea       RoleArea           `json:"role_area"`
-	Site           *string            `json:"site"`
-	StartsOn       civil.Date         `json:"starts_on"`
-	Status         PlacementStatus    `json:"status"`
-	SupervisorName *string            `json:"supervisor_name"`
-	UpdatedAt      time.Time          `json:"updated_at"`
-	Version        int64              `json:"version"`
+
+	// RoleArea - `facilities`: hotel services: portering, domestic services, catering, linen.
+	// - `estates`: buildings and grounds: maintenance, engineering, gardens.
+	// - `healthcare_support`: care alongside nurses and therapists on wards and in the community, as a healthcare support worker does.
+	// - `administration`: reception, health records, medical secretaries and other office work.
+	// - `clinical_support`: clinical support services: sterile services, pharmacy stores, pathology, theatres, radiology.
+	// - `other`: anything else, such as library, communications, or learning and development.
+	RoleArea RoleArea   `json:"role_area"`
+	Site     *string    `json:"site"`
+	StartsOn civil.Date `json:"starts_on"`
+
+	// Status - `planned`: arranged, not started.
+	// - `in_progress`: under way.
+	// - `completed`: ran to its end.
+	// - `ended_early`: stopped before its end; `end_reason` says why.
+	Status         PlacementStatus `json:"status"`
+	SupervisorName *string         `json:"supervisor_name"`
+	UpdatedAt      time.Time       `json:"updated_at"`
+	Version        int64           `json:"version"`
 }
 
 // PlacementCreate defines model for PlacementCreate.
@@ -1689,15 +1980,35 @@ type PlacementCreate struct {
 	HoursPerWeek   *float64           `json:"hours_per_week,omitempty"`
 
 	// Kind A placement on a programme, a work experience opportunity or a work-related learning activity, counted apart nationally.
-	Kind           PlacementKind    `json:"kind"`
-	RoleArea       RoleArea         `json:"role_area"`
-	Site           *string          `json:"site,omitempty"`
-	StartsOn       civil.Date       `json:"starts_on"`
+	//
+	// - `placement`: a work placement on a programme, such as Step into Work's.
+	// - `work_experience`: a work experience opportunity.
+	// - `work_related_learning`: a work-related learning activity.
+	Kind PlacementKind `json:"kind"`
+
+	// RoleArea - `facilities`: hotel services: portering, domestic services, catering, linen.
+	// - `estates`: buildings and grounds: maintenance, engineering, gardens.
+	// - `healthcare_support`: care alongside nurses and therapists on wards and in the community, as a healthcare support worker does.
+	// - `administration`: reception, health records, medical secretaries and other office work.
+	// - `clinical_support`: clinical support services: sterile services, pharmacy stores, pathology, theatres, radiology.
+	// - `other`: anything else, such as library, communications, or learning and development.
+	RoleArea RoleArea   `json:"role_area"`
+	Site     *string    `json:"site,omitempty"`
+	StartsOn civil.Date `json:"starts_on"`
+
+	// Status - `planned`: arranged, not started.
+	// - `in_progress`: under way.
+	// - `completed`: ran to its end.
+	// - `ended_early`: stopped before its end; `end_reason` says why.
 	Status         *PlacementStatus `json:"status,omitempty"`
 	SupervisorName *string          `json:"supervisor_name,omitempty"`
 }
 
 // PlacementKind A placement on a programme, a work experience opportunity or a work-related learning activity, counted apart nationally.
+//
+// - `placement`: a work placement on a programme, such as Step into Work's.
+// - `work_experience`: a work experience opportunity.
+// - `work_related_learning`: a work-related learning activity.
 type PlacementKind string
 
 // PlacementPage defines model for PlacementPage.
@@ -1708,18 +2019,33 @@ type PlacementPage struct {
 
 // PlacementPatch defines model for PlacementPatch.
 type PlacementPatch struct {
-	EndReason      *string          `json:"end_reason,omitempty"`
-	EndsOn         *civil.Date      `json:"ends_on,omitempty"`
-	HostDepartment *string          `json:"host_department,omitempty"`
-	HoursPerWeek   *float64         `json:"hours_per_week,omitempty"`
-	RoleArea       *RoleArea        `json:"role_area,omitempty"`
-	Site           *string          `json:"site,omitempty"`
-	StartsOn       *civil.Date      `json:"starts_on,omitempty"`
+	EndReason      *string     `json:"end_reason,omitempty"`
+	EndsOn         *civil.Date `json:"ends_on,omitempty"`
+	HostDepartment *string     `json:"host_department,omitempty"`
+	HoursPerWeek   *float64    `json:"hours_per_week,omitempty"`
+
+	// RoleArea - `facilities`: hotel services: portering, domestic services, catering, linen.
+	// - `estates`: buildings and grounds: maintenance, engineering, gardens.
+	// - `healthcare_support`: care alongside nurses and therapists on wards and in the community, as a healthcare support worker does.
+	// - `administration`: reception, health records, medical secretaries and other office work.
+	// - `clinical_support`: clinical support services: sterile services, pharmacy stores, pathology, theatres, radiology.
+	// - `other`: anything else, such as library, communications, or learning and development.
+	RoleArea *RoleArea   `json:"role_area,omitempty"`
+	Site     *string     `json:"site,omitempty"`
+	StartsOn *civil.Date `json:"starts_on,omitempty"`
+
+	// Status - `planned`: arranged, not started.
+	// - `in_progress`: under way.
+	// - `completed`: ran to its end.
+	// - `ended_early`: stopped before its end; `end_reason` says why.
 	Status         *PlacementStatus `json:"status,omitempty"`
 	SupervisorName *string          `json:"supervisor_name,omitempty"`
 }
 
-// PlacementStatus defines model for PlacementStatus.
+// PlacementStatus - `planned`: arranged, not started.
+// - `in_progress`: under way.
+// - `completed`: ran to its end.
+// - `ended_early`: stopped before its end; `end_reason` says why.
 type PlacementStatus string
 
 // Problem RFC 9457 problem details.
@@ -1733,12 +2059,33 @@ type Problem struct {
 	Status    int           `json:"status"`
 	Title     string        `json:"title"`
 
-	// Type A URI naming the kind of problem.
+	// Type A URI reference naming the kind of problem, relative to the server. p4w sends these,
+	// and no others; a client may switch on `type` rather than on `status`:
+	//
+	// - `/problems/bad_request` (400): the request breaks the contract before any rule is checked: malformed JSON, an unknown or read-only field, a parameter of the wrong type or given twice, text with a NUL character or invalid UTF-8, data after the body. `errors` names each field. Fix the request: sent again unchanged it fails again.
+	// - `/problems/unauthenticated` (401): no access token, or one that is invalid, expired or revoked (`WWW-Authenticate` says which). Refresh the token, or sign in again, and retry.
+	// - `/problems/forbidden` (403): the token lacks the scope the operation needs, or the caller's role may not do this. Retrying will not help: ask an administrator for the access.
+	// - `/problems/not_found` (404): no such record within the caller's reach: another organisation's record, and for an `hr_sharing` client one about a participant without consent, answer exactly as a missing one; also a path that matches no operation. Check the id; retried unchanged it answers 404 again.
+	// - `/problems/method_not_allowed` (405): the path exists, but not with this method. Use a method the contract lists for it.
+	// - `/problems/conflict` (409): the change collides with the current state: a unique value already taken, a full cohort, a lifecycle move not allowed from the current status (`detail` names the allowed ones), a record still in use, a change to an erased participant, or a request with the same `Idempotency-Key` still running. Read the record again and decide; retry an `Idempotency-Key` one after a moment.
+	// - `/problems/precondition_failed` (412): `If-Match` does not match the record's current ETag: someone changed it since you read it. Read it again, reapply your change, and send it with the new ETag.
+	// - `/problems/too_large` (413): the body is larger than the server accepts (for an import, `P4W_IMPORT_MAX_BYTES`). Send a smaller body; split a large file.
+	// - `/problems/unsupported_media_type` (415): the body's Content-Type is not one the operation accepts. Send one of the content types its request body lists.
+	// - `/problems/invalid` (422): the body is well formed but breaks a rule (eligibility, dates outside the cohort, an ILR code that does not fit the destination, ...); `errors` names each field and what is wrong. Also an `Idempotency-Key` reused with another body. Correct the fields and send again, with a new `Idempotency-Key` when the body changed.
+	// - `/problems/rate_limited` (429): too many attempts: wait the `Retry-After` seconds before trying again. (Today only the OAuth 2 endpoints throttle, and they answer an OAuth 2 `slow_down` error instead.)
+	// - `/problems/headers_too_large` (431): the request's header fields exceed 64 KiB. Send fewer or smaller headers.
+	// - `/problems/internal` (500): an unexpected failure of the server; nothing about it is shown, but `request_id` finds it in the server's logs. Retry later (a POST with the same `Idempotency-Key` cannot create twice), and report it with the `request_id` if it persists.
+	// - `/problems/unavailable` (503): the database is down, saturated or slower than the server's bounds; nothing was changed. Retry after the `Retry-After` seconds.
+	// - `/problems/error`: an error of a status none of the types above names; `status` and `title` say which.
 	Type string `json:"type"`
 }
 
 // Programme defines model for Programme.
 type Programme struct {
+	// Category - `work_experience`: short experience of NHS work, counted nationally as work experience.
+	// - `work_related_learning`: activities that teach about NHS work without a placement, such as insight days and skills sessions.
+	// - `employability`: structured programmes of training and placements that prepare people for NHS jobs (Step into Work, Get Into, Get Started).
+	// - `mentoring`: professional or peer mentoring (Professional mentoring, Street Doctors peer mentoring).
 	Category          ProgrammeCategory   `json:"category"`
 	Code              string              `json:"code"`
 	CreatedAt         time.Time           `json:"created_at"`
@@ -1755,11 +2102,18 @@ type Programme struct {
 	Version           int64               `json:"version"`
 }
 
-// ProgrammeCategory defines model for ProgrammeCategory.
+// ProgrammeCategory - `work_experience`: short experience of NHS work, counted nationally as work experience.
+// - `work_related_learning`: activities that teach about NHS work without a placement, such as insight days and skills sessions.
+// - `employability`: structured programmes of training and placements that prepare people for NHS jobs (Step into Work, Get Into, Get Started).
+// - `mentoring`: professional or peer mentoring (Professional mentoring, Street Doctors peer mentoring).
 type ProgrammeCategory string
 
 // ProgrammeCreate defines model for ProgrammeCreate.
 type ProgrammeCreate struct {
+	// Category - `work_experience`: short experience of NHS work, counted nationally as work experience.
+	// - `work_related_learning`: activities that teach about NHS work without a placement, such as insight days and skills sessions.
+	// - `employability`: structured programmes of training and placements that prepare people for NHS jobs (Step into Work, Get Into, Get Started).
+	// - `mentoring`: professional or peer mentoring (Professional mentoring, Street Doctors peer mentoring).
 	Category ProgrammeCategory `json:"category"`
 
 	// Code A stable, unique short name.
@@ -1794,10 +2148,27 @@ type ProgrammePatch struct {
 	RequiresBenefit   *bool               `json:"requires_benefit,omitempty"`
 }
 
-// ReferralSource defines model for ReferralSource.
+// ReferralSource - `jobcentre_plus`: referred by a Jobcentre Plus work coach.
+// - `self_referral`: applied on their own initiative.
+// - `princes_trust`: referred by The Prince's Trust.
+// - `street_doctors`: came through Street Doctors.
+// - `school_or_college`: referred by a school or college.
+// - `local_authority`: referred by a local authority service, such as a leaving-care team.
+// - `voluntary_sector`: referred by a charity or community organisation.
+// - `employer`: referred by an employer.
+// - `nhs_trust`: referred from within an NHS trust: a member of staff or another service.
+// - `other`: any other route.
 type ReferralSource string
 
 // Region One of the seven NHS England regions.
+//
+// - `east_of_england`: NHS England's East of England region.
+// - `london`: London.
+// - `midlands`: The Midlands.
+// - `north_east_and_yorkshire`: North East and Yorkshire.
+// - `north_west`: The North West (Cheshire and Merseyside, Greater Manchester, Lancashire and South Cumbria).
+// - `south_east`: The South East.
+// - `south_west`: The South West.
 type Region string
 
 // RevokeRequest defines model for RevokeRequest.
@@ -1806,22 +2177,40 @@ type RevokeRequest struct {
 	TokenTypeHint *string `json:"token_type_hint,omitempty"`
 }
 
-// Role defines model for Role.
+// Role - `national_admin`: HEE's national team: every organisation, the programme catalogue, funding awards, users and audit.
+// - `org_admin`: its organisation's administrator: its users, API clients, audit trail and records.
+// - `coordinator`: runs its organisation's programmes: cohorts, participants, enrolments, placements, outcomes and imports.
+// - `viewer`: reads its organisation's records and changes nothing.
+//
+// A user of a collaboration reaches the records of its member trusts too.
 type Role string
 
-// RoleArea defines model for RoleArea.
+// RoleArea - `facilities`: hotel services: portering, domestic services, catering, linen.
+// - `estates`: buildings and grounds: maintenance, engineering, gardens.
+// - `healthcare_support`: care alongside nurses and therapists on wards and in the community, as a healthcare support worker does.
+// - `administration`: reception, health records, medical secretaries and other office work.
+// - `clinical_support`: clinical support services: sterile services, pharmacy stores, pathology, theatres, radiology.
+// - `other`: anything else, such as library, communications, or learning and development.
 type RoleArea string
 
-// Sector defines model for Sector.
+// Sector - `nhs`: an NHS organisation.
+// - `social_care`: adult or children's social care.
+// - `other`: any other employer or provider.
 type Sector string
 
 // SustainmentCheck defines model for SustainmentCheck.
 type SustainmentCheck struct {
-	CheckedOn civil.Date        `json:"checked_on"`
-	Result    SustainmentResult `json:"result"`
+	CheckedOn civil.Date `json:"checked_on"`
+
+	// Result - `yes`: still in the job, apprenticeship or course at the check.
+	// - `no`: no longer in it.
+	// - `not_known`: could not be found out, for example the participant did not answer.
+	Result SustainmentResult `json:"result"`
 }
 
-// SustainmentResult defines model for SustainmentResult.
+// SustainmentResult - `yes`: still in the job, apprenticeship or course at the check.
+// - `no`: no longer in it.
+// - `not_known`: could not be found out, for example the participant did not answer.
 type SustainmentResult string
 
 // TenderRound The financial year of the tender, e.g. `2021/22`: the second year is the one after the first. Funded year 1 is this financial year (1 April to 31 March).
@@ -1838,14 +2227,24 @@ type Timeline struct {
 // TimelineEvent defines model for TimelineEvent.
 type TimelineEvent struct {
 	// Kind e.g. enrolment.referred, enrolment.active, placement, mentoring_match, interview, outcome
-	Kind         string                    `json:"kind"`
-	On           civil.Date                `json:"on"`
-	ResourceId   openapi_types.UUID        `json:"resource_id"`
+	Kind       string             `json:"kind"`
+	On         civil.Date         `json:"on"`
+	ResourceId openapi_types.UUID `json:"resource_id"`
+
+	// ResourceType - `enrolment`: an enrolment's move (`kind` is `enrolment.<status>`).
+	// - `placement`: a placement, on its start date.
+	// - `mentoring_match`: a mentoring match, on its start date.
+	// - `interview`: an interview, on the day it was held.
+	// - `outcome`: an outcome, on its start date (or the day it was recorded).
 	ResourceType TimelineEventResourceType `json:"resource_type"`
 	Summary      string                    `json:"summary"`
 }
 
-// TimelineEventResourceType defines model for TimelineEvent.ResourceType.
+// TimelineEventResourceType - `enrolment`: an enrolment's move (`kind` is `enrolment.<status>`).
+// - `placement`: a placement, on its start date.
+// - `mentoring_match`: a mentoring match, on its start date.
+// - `interview`: an interview, on the day it was held.
+// - `outcome`: an outcome, on its start date (or the day it was recorded).
 type TimelineEventResourceType string
 
 // TokenRequest defines model for TokenRequest.
@@ -1867,13 +2266,15 @@ type TokenResponse struct {
 	AccessToken string `json:"access_token"`
 
 	// ExpiresIn Seconds until the access token expires.
-	ExpiresIn    int                    `json:"expires_in"`
-	RefreshToken *string                `json:"refresh_token,omitempty"`
-	Scope        string                 `json:"scope"`
-	TokenType    TokenResponseTokenType `json:"token_type"`
+	ExpiresIn    int     `json:"expires_in"`
+	RefreshToken *string `json:"refresh_token,omitempty"`
+	Scope        string  `json:"scope"`
+
+	// TokenType - `Bearer`: send the access token as `Authorization: Bearer <access_token>` (RFC 6750).
+	TokenType TokenResponseTokenType `json:"token_type"`
 }
 
-// TokenResponseTokenType defines model for TokenResponse.TokenType.
+// TokenResponseTokenType - `Bearer`: send the access token as `Authorization: Bearer <access_token>` (RFC 6750).
 type TokenResponseTokenType string
 
 // UkPostcode A UK postcode, any case, with or without the space; stored upper case with one space.
@@ -1886,9 +2287,16 @@ type User struct {
 	Enabled        bool               `json:"enabled"`
 	Id             openapi_types.UUID `json:"id"`
 	OrganisationId openapi_types.UUID `json:"organisation_id"`
-	Role           Role               `json:"role"`
-	UpdatedAt      time.Time          `json:"updated_at"`
-	Version        int64              `json:"version"`
+
+	// Role - `national_admin`: HEE's national team: every organisation, the programme catalogue, funding awards, users and audit.
+	// - `org_admin`: its organisation's administrator: its users, API clients, audit trail and records.
+	// - `coordinator`: runs its organisation's programmes: cohorts, participants, enrolments, placements, outcomes and imports.
+	// - `viewer`: reads its organisation's records and changes nothing.
+	//
+	// A user of a collaboration reaches the records of its member trusts too.
+	Role      Role      `json:"role"`
+	UpdatedAt time.Time `json:"updated_at"`
+	Version   int64     `json:"version"`
 }
 
 // UserCreate defines model for UserCreate.
@@ -1896,7 +2304,14 @@ type UserCreate struct {
 	Email          openapi_types.Email `json:"email"`
 	OrganisationId openapi_types.UUID  `json:"organisation_id"`
 	Password       *string             `json:"password,omitempty"`
-	Role           Role                `json:"role"`
+
+	// Role - `national_admin`: HEE's national team: every organisation, the programme catalogue, funding awards, users and audit.
+	// - `org_admin`: its organisation's administrator: its users, API clients, audit trail and records.
+	// - `coordinator`: runs its organisation's programmes: cohorts, participants, enrolments, placements, outcomes and imports.
+	// - `viewer`: reads its organisation's records and changes nothing.
+	//
+	// A user of a collaboration reaches the records of its member trusts too.
+	Role Role `json:"role"`
 }
 
 // UserPage defines model for UserPage.
@@ -1908,7 +2323,14 @@ type UserPage struct {
 // UserPatch defines model for UserPatch.
 type UserPatch struct {
 	Enabled *bool `json:"enabled,omitempty"`
-	Role    *Role `json:"role,omitempty"`
+
+	// Role - `national_admin`: HEE's national team: every organisation, the programme catalogue, funding awards, users and audit.
+	// - `org_admin`: its organisation's administrator: its users, API clients, audit trail and records.
+	// - `coordinator`: runs its organisation's programmes: cohorts, participants, enrolments, placements, outcomes and imports.
+	// - `viewer`: reads its organisation's records and changes nothing.
+	//
+	// A user of a collaboration reaches the records of its member trusts too.
+	Role *Role `json:"role,omitempty"`
 }
 
 // Vacancy defines model for Vacancy.
@@ -1922,9 +2344,13 @@ type Vacancy struct {
 	Id                     openapi_types.UUID  `json:"id"`
 	OrganisationId         openapi_types.UUID  `json:"organisation_id"`
 	Role                   string              `json:"role"`
-	Status                 VacancyStatus       `json:"status"`
-	UpdatedAt              time.Time           `json:"updated_at"`
-	Version                int64               `json:"version"`
+
+	// Status - `open`: taking applications until `closing_on`.
+	// - `closed`: no longer taking applications, and not filled.
+	// - `filled`: someone was appointed.
+	Status    VacancyStatus `json:"status"`
+	UpdatedAt time.Time     `json:"updated_at"`
+	Version   int64         `json:"version"`
 }
 
 // VacancyCreate defines model for VacancyCreate.
@@ -1950,14 +2376,20 @@ type VacancyPage struct {
 
 // VacancyPatch defines model for VacancyPatch.
 type VacancyPatch struct {
-	Band         *string        `json:"band,omitempty"`
-	ClosingOn    *civil.Date    `json:"closing_on,omitempty"`
-	EmployerName *string        `json:"employer_name,omitempty"`
-	Role         *string        `json:"role,omitempty"`
-	Status       *VacancyStatus `json:"status,omitempty"`
+	Band         *string     `json:"band,omitempty"`
+	ClosingOn    *civil.Date `json:"closing_on,omitempty"`
+	EmployerName *string     `json:"employer_name,omitempty"`
+	Role         *string     `json:"role,omitempty"`
+
+	// Status - `open`: taking applications until `closing_on`.
+	// - `closed`: no longer taking applications, and not filled.
+	// - `filled`: someone was appointed.
+	Status *VacancyStatus `json:"status,omitempty"`
 }
 
-// VacancyStatus defines model for VacancyStatus.
+// VacancyStatus - `open`: taking applications until `closing_on`.
+// - `closed`: no longer taking applications, and not filled.
+// - `filled`: someone was appointed.
 type VacancyStatus string
 
 // Cursor defines model for Cursor.
@@ -20441,570 +20873,640 @@ func (sh *strictHandler) UpdateVacancy(ctx echo.Context, vacancyId openapi_types
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3rcts21yh8Kxh970zs7yEV6mTZ8ryzt+skTdqcajvN0z7OJ0EkZDGmABUgraidzOyL2Pew72Nfynsl",
-	"32ABJEESkihZOfR53R+NJYEgsE5Ya2Ed/mr4bDZnlNBYNAZ/NcgnPJtHBP4+m4fnUUhoLD+IZDbDfNkY",
-	"NF4zHk9vcEweCfT08gKFNCZ8gn3ScBp3OEqIHO7Dg8MwaAwa8+5i2Jt4/glukf64HXT9I3xMOpPW+MRr",
-	"OA2fExyTYIjjxqDR9to91+u6Xvuq1Rm0vUG393vDacA8Xuukj9tB1+2RY8/t+62OOz7CJ6436ZK2fxz0",
-	"el6r4TQonhFzmZVFMn6DaShwHDI6TGfujD3cdo/8bsvtB23inkxantvGXf+IHI+9Fsw8T/icCTn5lA/F",
-	"FPOQ3jScBid37FZvgCZR5DSEz+YShv9qzDGPQz+cYxqLASc4kNOY3y14GJPGB6eRzIONYLgjXISMNgat",
-	"z5+dHD/nAMEili7ITShiwlEtdH11mG0PocKO3+Ibspoqz96+QIoAhbnJAMe4MfjXA3F+ceJ0qjDGJy3S",
-	"8b1+0B73upMjcuy3Am/c6dth3HNb7SvvZOB1Bq3+NjBu22DMyYRwjiOBwtmc8RgJn4fzeD/QnnPmEyF2",
-	"g7Zaz3pAV2BhAPqD06DkUzz0Ey4YV+8sMMr7MJ5eEp+TkhC/mhJEyUKzCcI0QGEskIChDhJTtqCI0d2F",
-	"uhoq9Ksb0/7P8/b7P07+fNmd/dNv/Tp+fcyvesufgs4zcfRj4p2R9i/s5CLsvls8cN09joQkCOOnd1YJ",
-	"+X7K0IzdkQBhigjlLJoB6iNGbxyggMU09KdoEpIoEMifYnpDAqsAxX4M72xk0zTlV3cSlNiPJSU2EkH4",
-	"wGudHE06/rHbHrf6bh93PffY7xG3FZzgzrhPul2AYrrBI9draWpvdQdeR25QLUcCTsQ4ToQETIqh8ckR",
-	"9tyW3yFuf9Jru8dBq+se4fbYIyd+B7e8+6CWkz8SIuJh5WWB28etljtuk67bC44nHb+PT0hbPSNYwn2S",
-	"P9SeHHVcj7S6bh8ft90Tv3Pk9uTeJ15wcuIVHoqXc2ICtSEFaQbreYR9ArBW7LEXWJ9ctXqDTmvQbhdh",
-	"na1B7sRp3IZU/jNlIh4GRFIrrM9piBAWwllEhpgTLL9K5oTfhYLxIfCdIxHHYzFktOE0CA30X1OWcDGc",
-	"Ez5cEHK7DVpb+0dre9JquX3fa7v4JOi4XdIftybH/lHQ61nReuy3Wm530u65/fFJxz0Oun33aNz1j3GL",
-	"eNiK1gx/jYrYbrz6eLZ8HXqLV5fep1fRL4s3V+zT6yds8WrZ9V5d/YQnT84+vXn/Yvn7x9/+fHn1Q/Tq",
-	"6pf4dftp91Xo9X7781X75dWv01ftF53fP/5w++bqdvHql4YUB+dT4t++oEU5cIZ8+bUb0oJsL4ncI9dr",
-	"g6zpD7zeoAOsOCVRMARazAcYktj38EnP7Yx7fbdP/CP3GPexe0L6k1bQHXsBAGWGY3+ag7EXHHclgo7c",
-	"fjDuuePJ0Yl7HBwRz+9gz1dPhDSJpeTs9pzGjAUSlHdhQNh9iKAsWW27LUpWDUqbqn2Guj1XLRPBypCP",
-	"o8gE7grArd6a8caqIJdnd4pCgdgEYQRgteu6D3hdjVdnBXxaR1etY3nGem07fFpHW8CnfT/4dLwMPvMp",
-	"o2Tv8CnttoZ6ec6mjMdlLuAJpSG9QZcxmUvtiqH3jN8iHwajRRhPUast6bXVQyAMBYrxLSmKITzHfhgv",
-	"G4NWz6YHtjzXO7pqtQbt7qDXkssNSBTeEb4cylOJEg7wUDpXetakW+24bakRTBIahPRmiBeYBxn4en6L",
-	"9N0OPmm7/Yl37OJucOT2x21y4rcmR0cAvuKTnEwag8bzp0/dt8/eu22v3XVfv3e9Vt+gjZOgM2m5x37b",
-	"c/vjHnFPcLfvdsiR7wXtcb9vaqclsP3X//rf6CdME8yXSC7/XloqQHuooD1otR1ptdxwPJvlR5on/3Ph",
-	"f335v+P0I/ynz870mAcdwY9CGvo4GopkLs0Y4BQcxVMfc2J8OcF+GIVxSKQ1joNZSEMRc9iFPPVz7cDU",
-	"AZXaIPW9QUMTlp1+lcJ4LM2jdsk86ua0apPbbyNMC+4RE9x2Kl5Nqt+Q1r4C/Xz31FLGdGA5MpUc+piI",
-	"WIofSovGzYPk+fKSx/ubCZ6cTKqmeJUeSgojkNt6R6UiyRVOygd6fDgJ93cSfjWTU5O9tEeK+mEQoHjB",
-	"Us0P0wDBflGcyeYV4rhvAYB6VRThMdPwK9u45o9S6ZTvjnkiiuxm8TS2gK+8Qas76Himp3ETfXVSR8mg",
-	"UXi7VObJbAwMCeRSk1ZrDGtLstFc84pwQZboVxxFZFlWX85LC2KBGPpgVCgBwcmN8jJRKZ6GCyJiq9ST",
-	"5lRHSh2vXfZGdyROnma+qyI+KFIOQsPxCAZBGAs0DUXM+LKAFqCH4Tayw2ezeUTkauVi1K4sUrPtei2J",
-	"Xa836AJ2SRTehGPJlsshuyOchwEZSsbOp4E1RyS3AWGeVk+yuV679oru7I2zrazwNhidswHcaJAg9RDe",
-	"772t3lWrO2i3Bt5x5b2wy+y9KSTu/V6bp3eN3NPe5c+mk7CGZ3X3YyL3x2fP4Rbptt1+cNJx+/5Ryz0e",
-	"ez23O2njI3LiHx9rn5/Cy9CKOx6TYLh5l2uEuwGtnO+chmSlgOMFjkqUm/5AM6YoMKnSleHjG036Rb6F",
-	"n1AQcuLH0dJBmkGklW/wjWJljDjxGQ9IgPQi7sfQaxmz8Y5KXUfgCJ1zEoQx8iMcztAMBwQxio7RE+KD",
-	"0D1FoKOgiMQx4UgQQtF4qU8dxoOQYknGNrLfhQradnapQv1CX0qWr+0nhCOMjFejmK06I7cHapUudyP1",
-	"woZWuChhdY9ELvJXKLoPsv5B1j/I+i8h67+W0p9JgouUVkvaOCWLLArjb6Lnqa++Oc//m3CBDoKo7M/q",
-	"WalAKjdkd9d1xPnlr0WyzM+lpi/ucrJshIGTEaZTBEzhI/kUE05hIRNH7c0x4OEY9OTkwHBMCnbMVTuV",
-	"vTlrqPaa1qEJpw5bOXWQ7by+eu56ntdtO0p4OTm2nPwIcXIZ5jiOc00bn53GM+UuOpOaWBEJJTtV+5Uc",
-	"xEmQ+FLPXBLMpUYn/11nuXfdVsttH1+1jqRt6p1ojxgBX/AER4LknFTHw/WVneUxoQHhQ84ScCDIDT1u",
-	"y/M4ZjGOhnNCfdIYdI7UM1W2sW3fZBsJPqHE2IwlNE5nbB2nMxZ8hD3X67gd8PSFFFM/xNEQMGAubRbS",
-	"oRm5pBxqJS9WF4KWWkqLKL66bX310dpX9x6DA7DWq3srX31kfXN/7ZuPHrf79jd7NtedejOErZrUb7uI",
-	"ev70KRC+KNxGlTmDcRRPOSFIodJghe+FVDfTmA1t6wij3vijNcO9Kgrs5gpYiQYGpDVLwjsiaoVVPEif",
-	"B+nzPUqfVREcRX6oOOvPGefEV775eBryQB3DB4BHhLnkDnDkB2gxZRE5NJnkW4mBfm9LMRD7U9tFsfIX",
-	"4UlMeAkAcGUHkAkZfVBGMoBb7gmOIOzKG3S7g1ZRHLQfxMEKuv3qykjVJtL6t6tOw6pdVCJEx6QvxyQb",
-	"R6512BoWF59+awIg/a68F/V92zpD2zJDe8UMHesMHcsMneoMBsE7moHB7trItE4dBnXq8KOjaTz7N+OS",
-	"VtvRROhk5Ku+k+ThpMdMy3Oykxtkj7LJnsMNdVX86YQWFAqUzB3ElBCUms8YC4IwFQtS1D8zs57dgjvo",
-	"BWS1rLG8L7KEnJghrD3FDhovkWlSo4PbkAb/mZvpxinTsBvoW1jkgMbNlnFu9KbP2s3eLafrZMvKp2tr",
-	"Y1mDj3PG7aoqZwuBME2zmTiZJGJFpobPomQm5YAU0EM2GY5DHk/hRloImLwxS0SMxgRhiWOCsEC//fbb",
-	"b+6rV+6TJxDpsGgM+hAqm85VPo3M2UKBKIvl6sxRaMkSNMNLfUVkXm8Iadmk71HHevYiE52Ft1A8IwLo",
-	"UuAZKdyWYCHhg07gzn8aCjQJI5LO31kd02pAvUqwAHUFZg19geSgnB45Wzhq3Y5e5jXtOwWoO+sgfU1b",
-	"7Yp03Q2Y17TTcgqcsC24TDp8hsOIBGcxm4V+9VIfvk4JEa4BC2BacBYTuYepilrJCBTr+WKekMx/CwFi",
-	"loDsluv1rrz+wEtDlAO+HPKEZqrUBNYIqoX8M+ESI229BMIz3A0kKEtr5mFMhLHESUhDMV29gELy2djz",
-	"Oyduf3IydvttD7vHZEzcoD3u9E6847ZSpnRISOGYziK6s1Se+2l4RAiws+SOh5BTJhWa3AW7Yi9wuZBJ",
-	"bw1FpyGS8SyM5XNjiWeVyzeomWuX0DRzbJBrhubfawCb8+FbA1oVbnxbIHjOZnD3rI4UJOZy/2JKSKwP",
-	"EBPy5hFS5rYCy9yEd4RCApMzwbMwWqq/iwxNZjiMHIjKd+ZMxD4LiDMmlEzCeFg4fnA0VNlAjs+oIFLv",
-	"yPJGs6/yFEI4TTarD/nhdBaKKXZ+IDfJzGl7EMPktroOll83x/Lr/6lT+5uM3zheq9dC3ZMj5HXbfedl",
-	"Hx3/862TpFfqQx+u1J2PbOwTGnMynEeJcIBX5f+2XF3HOWeUMu68Svh8unRaJyfH0j7y2o7jvOwi7+q5",
-	"fJUg5JZwMcRRxBZYKlyCRJNhCj/1ekN/UYTyS0KS6n1TUSSGEXHQH2qgRQZpIbIvIeQZQkjdTBREivpq",
-	"bwIkmQvC4/0IEK8gQErio3SDk4Hz2wiLtiksLnRQYEVIuAu8RPGUs+RmWgfz0mzb1/nzN0N9s9suHh9g",
-	"kW51fuTBqfuiieNuz6CKVre1kS5OTLq4THyfkKAsHp5Ica2UlXjBlJZg0aFXEUmndT8i6awnkup0raO9",
-	"qhz7JJuiytHuHG9LMyJD0f6opu31jg2yaR8fbyIbCWEgGxoTfheSRUXRDdNfUDzFMYpIAKYrRWwyIXxD",
-	"Im1HJ+13+oNez+YKLGRb177rL6cldlxIeM/SEgOv1Xd7Qf/E7Xvk2MX+ie+OvZNWp0+OvMm3ChcQSSQh",
-	"A3CzBgConbSg5EV70FWpFdjH1F9mr/K7Y+/I7fpHx25/EvTdk/Hx2MWTY69Ner5H4FW5w7GAWmsGr4ng",
-	"ifZ46HeauN0rnnYF4fawsOzf4vbOIQApUmkw5wNtb03bcwJO1FW0XQLYvWi7VcBt1V2U/QSeAYRtVL0u",
-	"V/wBvd9YdK10V+U4r9zeXSi/kBRileOpsgs52U/vf74sTvGGEvQ0aPd6rRMkwhvI674lBbK5JUt9hxPd",
-	"NAaNp8GTyzOo3XMHn+BZ0EUC48i9BfUkhlf8/FaCEIrniFByy6fGoNFq/fHb2W8/fzrnk18vh/2r5ftf",
-	"nr+56U/9u7d4Hr6K+OIFxm/95+8umL7QeAVh3nZPqcq70Xk/qlRCOTVnMxuYOUHtQbe7TU6QoY3BIsq5",
-	"QB8sxYmuCPanEuDPmZiHMY4Eev38Ej1jCQ2UA/BKT5Vn8TQuflc0WjONp+O2jq9avUG3kvXftlVFMEHQ",
-	"KfnANuco1QXBBfgfwoCgczabJTSMl0jdUgAArLtub7Pryh5q1Dp4RSiEfZYcDJxNiJDP4gjN1BDTdlDR",
-	"vUX3prmSE7fdvmq1By1v4HWtcnWGwwjKi4VL3BRTPP2fNKWQJp2KpnbnQFZh5p9qDBqXUyxt3dx/JW1h",
-	"OYlpQ3Rwv+22Jp2e2/dx18Wkd+z2/V4ghbc3LtgQxkb3KXWV5RNzHNJC8Kh34raO7dirwKx4CipE2Qu0",
-	"WNClHIdwv6/pKlfzvgTs9wzPVZDLIbE+9VgBQaws7/VAvV+Rep1NMFdhCJ5ULLqtQet4Hcw/Mh5g2pwm",
-	"N1MiTK9vBdjPYUgZ3D/B8wa8A490Wu4RbrXd/rjruSf+ccdtT3pBH7eINzYF/JyAtvFVdbOOhRtUint/",
-	"lYpWgmTtU8CiayktAwRKCPVs5MGN0ZgTfGs7EQBZpRlt1pieM49CUu6NlVM+8Ok++FSHylx5x4Neb+B5",
-	"v1f8CAptIb15ZUlxz7KcK/W4rA7D1tFV62jQbg+6fbtpFVQSVIJCPsVuxtdWVahgu8NtUPrVDTNdpWMo",
-	"4WUIgL4L9SesRRVOtkjFKiLJpnOk1GDTPeAHhO0aCONIhJ/QjNF4Ku7vaNoBWV8V5lWIPZUE/RTzaGmR",
-	"gApyIADDGAHtIwJj98hYKuTJCIjQ7mu0YPwWqlRQhiJGbwhHlJAg1ZyUfydnyEx6tLuNB8bcD2Mq6KYo",
-	"t8rqdleeb56XOlvWyOoVHgI4gNMyihVDbp1v7EGA/80F+HplL6cbJagsYuopVV42JaoqsunLyxkrq1S3",
-	"QKoxNNnsruaAaqxvRjq1cyBNcjZSKDMMOkVMpxGa6e6cHGAquXETfTt1KHrb5Mb9ZVXm1OrkFJ0mT+pg",
-	"zzdnSTx9Qe9wFAa2bhtnaMEZvUkLteuC6iaRcQ5ZyaGaY6gGSpqRPwwDoordKwcZGBJqpjBAUv2A+aTp",
-	"Aq8B2jGX9CPHq1YEtoOcY46FWDAerFvVDcyzelGVyVYv6UIVcLaE/OAZkcrCLEzL8a9cji4CvWJB5hrk",
-	"yDD1k8MyLgm/I/ypmrGk/ieUfJoTX/J1esdvWYWAGYbq42qYqGFIxQ2cgqD5p6t37754gqYEB1I3CgiN",
-	"w0moIzzTreXrjdjiCVuUKmRdMYZmmC719ODkd0MqrOuN2GIYyClWLDadC8cxmc1jcYo4iflSK28dT5IZ",
-	"o4HIF/WO4jscRngcWc7kLNY8YCSNgBWL4j1Gujb5QsYxl7ZpYky6HqyhT5CPaT41omxxmkaBogXO6t8X",
-	"t9Ir7sQ4KMvkWHEq/ne/VSjBy+6npWRRhVxpp1/gssC+OItXBtag7sfTeKCaKP43vTUpAa6qY5u/Cgi6",
-	"CinikhYf7t4e7t5W12F/KMR4j0KM6+HpedqzWS8l1CuHFFI4iVfQkZSSb3lIffJIWKimuEn1aQ2xZEut",
-	"YbUV5ZAlKEKu0H7hVxEDurqcZIK6EgGWkMQ+m1VCcMDGc5BIRAyOaIRjXcqh6vmz3vy0exLT3eNB58jm",
-	"ZwiIiEOK0548s3nElro/i/pA+I5C7n7+ieCo1T52j8gxdvutyYk7DnDg+i3c7h5P+i1FV2HEU4Hy9NXb",
-	"b+N+YCI0L984i3QVYh5Gmb4oUEz8KQ39EFN08IO02NuH0gQnuiwUBUTacm9bHYhu1dgfdoYa7RLdU+Lf",
-	"krLbo2uGGy2JkIZi/vxR9rydf/QcuoJSz6aIKTq16WAvKKRkqv2hj2ysiNXCNN8d1VUoaedIry9AABWw",
-	"W7RLpn7fMv7yQTj8ewoHnXCzDdtXiKGkqSv6sijp6gfwgptBIqUEgpoRow8E+XBa7e20srdoUm0Qe2AT",
-	"epuJDM/nnNBYwmUazvdNaMW0rk1k1C6R0ZN37a9NRu3VZPQ8a1uAdNsCUF4JRzkM0cFLckeimgTVc73e",
-	"/iRcBfF1DINU7MX+VBc2Wl3tSPUkUPn5NEB+RLCKvwEAmYHUALAsK7LCRm2vUX75pdpptTy+EbANdoEL",
-	"cEgNBqiWD6xXKLpxLw41lla9G9J6iOVK6J4XQQZXOopwnJQTHQlP46YoZRGnus+h2ortl3z7TpWsqs8d",
-	"VZ+Di6eNR8G3u1PKz0uHToWztfRy6hwUTn4WOPKcc5ZE5FdY3fTuysjDX5OA7agSYSbtFlPkG4NGOfUc",
-	"6vxCUrzqBSLIUMRJsFQkDo55I6MWLpcy4f/ZMXvxlh4oV5htD1oQOJBNIaXhZ8fs6rzTDJ/XFyVOHypW",
-	"ZZHD0tT9Rh6ctyKJH644sDDjDeCjAZhC/ZRBI6PHSjgfFA4ox/NBTQFDQaqjnex+jkFrQzncqEygzqlY",
-	"H5WqTEFWczgrqQAxr2algg1VhVPgl6sKT0kUGAGaBnXbG+yDzC6W6k+L+qDxEv2Urgm9VWvalfxNalaH",
-	"tUmdmmDvS0l7oZQvif2oj44/zetgv4S8qrkjxdMNkcbORgPnQVI9SKrvW1I5FiK1VVP5ooQKYS5tiKpv",
-	"tfVtTWWKOpTauWp14WLsZAtKLT5UolRNX4pC9YetiFHXaDCpUMPIIMGiDVjHALsv/ak35kSX3qyUCa5Q",
-	"RGdVjFwJdeV+E4reAAlfq6VEQYCD4ZbRbi7I3+t6+UhTNooZ0lSq6ns8vyh2m7CeqfrEt780xhVrEQgX",
-	"jDVABaIJJJkWzUVFcNWkMo22VIb0+56HTjyv1e6Ut/0+Azz42o0oljOo/jfK9zBCZ29f5CFiRJTUksWU",
-	"IdVbgKyD1QApNwpasoQjn82XTbDcTXDLFemaWxQ9v9AvHSDKUL6e9B1rlZ4HIfUgpL6QkCoyUtXBYap9",
-	"TV/coQMVGOYzWiinCEGIK4n+cH1p3O+onFz2Vc5RjiIocHds9mR8z9XoVE24tDJcHcKutx3931aV6Ypr",
-	"AR8JIdyeQj5hfEY4uow5ITF6wvyYcVF0nFC2kJKcEL51jvlDxuhXyhgt4NjaZp4Q7uqML3irOiB1DyDE",
-	"KGr30SvM/Wna3ThD8apFwksj7BNLp1XVYBd8xiFFWamuezbdsma/nFy1eoNOa9Bu185+KVVWh7umHUvI",
-	"MBEPAyLxr6BQuQKDQQkXwznhwwUht41Bu93sGfkzx36rJQmj5/bHJx33OOj23aNx1z+WZIoLcU8ZtL9F",
-	"5Zm02bSqilZuNS3CuBi99COhhOMo8wSvSKIBWsvUsZAODWIRyVxCUTCeMvkVm2HxJ3rNFpDYbD+hj668",
-	"40HHG7QsmbMZwa4o0WCSraii0syq+S6oyEIZXwVReVP6DUiyAN0SdJLDfXXYyYPAeBAYu9Phqry8IjWU",
-	"jtQUfPaszQy6WVGncm/ce7WXfSDeh9PuPqfdqkgEg6rX5pRiQypDTmdarhbyu8q9tStppjmdPBKVoxQl",
-	"FLplM0ECqEDAySTh41BM0yCsEt223ba3LtW0uKnnkgZXOsyAQsFTBgZ3BnZzO2Uq7ng2BP3IsU/Qm1s8",
-	"Yby4DIu5n/1UjWhYEalQN9BBMoxTYk5HkqiTkbFTWrwR5KBB7RS3bKTFFrJhN/Gv8836gWYArkQXOKv5",
-	"1Ckzt2MynZNzmZPLTwdEmsG8aSQCZ+OIzH7AK7JDKUroLWULiiYhiQKpYkoCHLOgWAmTxMoiNhIp8yRE",
-	"leUtfwJvK6Mxx36WQ6pqIcL0jUGDhv4tUKqtN4peRNpxI8vY/OA09N/52XByhD235XcCt49bLXfcJl23",
-	"FxxPOn4fn5C22TW463lOIw5jCOT6AQfoIstyjZdz+eXjuYKTeDzGeRLs5xyA54xOorDs8c67uaNQoEkS",
-	"RSuBVhl2vw2d5BvKlmbZjZ/+ZmzlGePjMAhIJTNT+Gyu80DYLaEowv6tWLGhUCA2JypZR6flx8U8fjGA",
-	"DiJq1nvvt5PvN1+/ZcOT7Edjx88hH1hcMfYS80qILxxPf5JApw2LTXT/SKQJxkCtqutfJCfmKJ5iio56",
-	"vc4RGi9j0D3ute9OK9+3JlqkdoOeqZdfMYbUrizQ0DsaxowNYYUmVKBQKsVRjVxtdKAAoffKbm5I4CBK",
-	"7ghHYsoW9LBYSXX3HfdMVk1XiFRmOXqq88Ir+wzTrRS2Bxntld0ZjaMRTyJi7RJlE3ehQDpL3i7ZSmqd",
-	"Kd+Mdw7KeW+hKkA8J2weEYRvSIBaJ4hxxOSWdY6Jkh6gtGAen5Z5DS3CKEJjglrH9xeW7XaOgXdUu8/x",
-	"OCLoKY3DeGlHgAKMAf/XLH6m2iQWpYzuzcSSWMp5SHiFXmqUUWLFgZac8oCYwIT3lSXdfH+vWawCAW2b",
-	"oiweqjca23rL4TIklILvmW5cUBKjMY4IejFxX5VrndkOhGmeUY9ESH2CtLqMdHDqPXbaMjBprhs9Sxsa",
-	"VfY8N4YNdWMGY/fvKE7iKeNSXpZLaCLsQ3s8ODzqHxsYjQnmktSLj98Pxy2Tho01W7acwO8QwQ2OoOJ2",
-	"71eMoYDx7IHQHB7Sm1MEhRRucEilOOUxVMu5nxg1DsxLXdfhXaEKhA0O2c8FGGgtlASvSBDiK3iuSPJv",
-	"z67OnyO4PMcC4fk8krAMGX38sWSSFQByzmhMaOzKKVOgMEpQiU4kYczje5+lrZ5JE9mmEOwKwbasUMlG",
-	"Dmdy5BCGaACpFp/rGvcX3IU4JjcMBqloZazOBLjch/goEZP5UD47XKhnV2UreyeD3vGglXpcwjvCl0Od",
-	"g2zkXpTCI6ArhxtPiSumJJqgwipQ1rJUVcQPkigWlQOJqaRdaIV6Q5C+hBUDVa7JcD+BLZve6sCjRyhm",
-	"qNVG0pQTzdpp1sppMsOfhnCYqo3Jj0GiCGQY4KVoDI67qu0rjGqdqA+lMd12lo9dQZMuaCOGek/pBeKq",
-	"LGwTBSUfXQpIq0M/CBAGaLmcRHJmFBHMAUwZBlZQjXxqqJ8apk/l1ONjTqS6F9Kh/LNRxv9zHE3cAC+R",
-	"UAUXpUKDFtPQnyLo7CxiPJmAQoeEP2UsUqE7LIrIDUEiTgLA7GKKY+SreBZpzINexKI70jTxBBioYqln",
-	"IqlrRVIrw9G52pBc5rnaUBVJeVhyEeqBtYGrJnDw6OOg7M6/B6QtsS2e2/auWt2B1xt0+lsx6tdAVOZ5",
-	"7Pu9tuuNOy23Hxx1XXxM2m7Xb01OxkdBG3v9b4ZUawhoBagrWM/uHvdxjCN2kxC7R/xBPv/7y2engGez",
-	"lmCGY05IPAxU3MlwTggfFobtE+W/sUTKfWX86agGNF6Wg19ilpbGjack5BD5Ihygg2QOAYtZtdxtENcz",
-	"EdfuWdHWOu6YeDuy4k1tLcNcMXAnj9JRANyC3ddi8qtF3OYypVI85SWhN9J4UBZ5OvCRQDP8KZxBQH4m",
-	"Z2zA9eQLLsgduyVWB+1leEOlrTxAHAbpm44JJ2JatbTUF4PGT3907v7Jjset2S/E+93v3bZfL67i/vKC",
-	"d5MzfBK8nB6Jt5PWza+fPKnzyqdArR1OQ7hC0y8YqvnkEq/CGYlCWtZlQjHFjwQSczhjylE65I5A6/1/",
-	"ZaXKskuFZpoQ1HAaefVxCPBXKZkQxLfVTWD2kNbhs3cVQnXT91b8MP/1v/43+gnTBPOl2oiUFJVlp73O",
-	"y8tu9b7sstP37rjsrBBssVhs+8suWr11qyVncmKYVoqvlretrrhGud/yiqsvspSARQmNwwgZNUp1HXtz",
-	"yYU74crFanWxNW6by4s1X2G5vZOqVCV79aB8i3ToIPNy19hB1uCuuAPde6yygzpNyMo7MF+R76DYW3Bd",
-	"Ai6O0fYZvShr5ZXvVadwF3eqaztUdlqn8kV5p/kLDO7NcpPRwdNXb1uH4KXdLQ4ApLGUy6oo7jknUOYU",
-	"R8JSktasWfL08kK1Mpxgn0BZU6mDO4hiztlCgjOMhbquKUZFwnvUCufdxbA38Xy5zv64HXT9I3xMOpPW",
-	"+ESSih6qa/EOGtP+z/P2+z9O/nzZnf3Tb/06fn3Mr3rLn4LOM3H0Y+KdkfYv7OQi7L5bpPkCKRj1VH6+",
-	"PQlRuEsqhqkPoMVqBpVnjFurBVMjE+SRKDgb0QFlxTP1sBhOLIcO07OVLH+ajn/0wzfhT89+f3px9cvl",
-	"C/FiFs9/P39x9OLji8Wrj7/Fr548jfGfT8OX5z955J9ncuw0OI//CDq/hJNfmmT509zvvJJfs+D5xcL/",
-	"k9297Jx5wbIXkR+fxf6Pn6IX4SL87Z+/3r74yEL/yUVHfvY7v4byc/DP15H/kS1eXd22f//4+uObc2/5",
-	"28ennZdXwfT1k7P4zY+vWr9fep9+fxIpfebqF+/Vk6fy1Z3bVydj7+6X9qf+b3GLXvx57L/tLl7+cSR+",
-	"CnrPJ96PpP0On/watv7JOj/M+j/z7uv58bk4ehK3ny56z5bej3+ePJ+2Xnzs/HzbfxlBguwclLmQNgYn",
-	"0Bp5JZJMVQMyFjEnvIC6d4JUwsETQfgjjSoxQJgWkYchLGSlSvSAve2wV1T9tlUlU9ybsVEK+ahCDrbL",
-	"4hDaU+tPm+jlra5GbS3F7TPGg5DiGFqJKFln0kVB2BiFurM/Bw1fVz+ZMi4IGuM4JnyJRIxV3x9Jl9ri",
-	"8bEgy+YMdr2iT1C26gsFYOuiJ5xRaOiR0jMRIJQV7a9cfhFn98MhrJNjKuAK6FxH41t8acbtYx6zX7CC",
-	"zPUWA/WV1QEg1k+W3nsZYx6vf2naJoAp22sSchGjAC9XvFVru/DWVIcrvDJNmVz/1jRZcMVb2q6nlD4d",
-	"dHapF4kh6sONwxmB0oEsiaGkrFz56+eX6cIWeg3K5rIJQ5OszZpkG6ott90W5Gl00rKhaYZLDcp1GoTi",
-	"cZQm8uXehaNJxz922+NW3+3jruce+z3itoITaSqQbvd+yeS67JKx31XVXks7K/oDJQxtXnhTMcLBLKQI",
-	"B3AZWXxhpfNhLXjdIzI0Ez5X3EvG3YDx68Tz2kcdlxqotgAn3ez65oZSZokt6kv3r7zjQbenfS8pEHgT",
-	"B2RJZuG+Kaa9B4ph/GYIGF1Zbbm4qY3Vlv978s6qSF1FY7E/fRKK6r24/hJhoDRIr55igSIyWVErNQNP",
-	"do2TveCCRZWWYbekyKIII2k+ljo5q+3rH+Scv+re3mWTgM0JtTX+HmOwFVXRJ7BrmAjpTTFovbMiIr4N",
-	"jXW8Qes4TWmuZBeqyl7DexRZz+bYmUi2abt9X0pcY9mbAdQSHfaY8gpMi1Je49eeP6Ur9s6ZiFeW7K2P",
-	"8O8DeV8SIQZAn4VRZLtI1SyT96BbYIEmoXaMPrDRt2WjDBH2Lvxtu8hvG3i3FMLNJWVIVlSEesD230do",
-	"rjreMwKw9vMFGRraWL1MfFA1Jg2oHvzVOMf+lJwzGnMWVeu2jChzRcw4GUlzjhMxZ1RA2yYVwMCXaE64",
-	"gBahkt6g+oo/JTMMt17KChYx3C/KFz+9wjfVt1zB1ZnPePBIpFGW6g41DdbcNO9L5mc9japzU7LI5393",
-	"8XLTbK/ZpdzzOnCAuwv6QqF22pApFDry2pcwDZr5jWqmZa57K8x2QWK+PJPSu/r2S9XICcUMLXAYozGZ",
-	"ME4QFqqD8w0O6fp3zkIKV5+DVhZPF9KY3IAy9hn83qohmaIMTYE2iI4MGh2ptBCC5pzchSwRUKsObrvl",
-	"8D8Swpd5EyRN14Vl4U/qtrYxaHueXEYcEy6f/f/+deb+jt0/Pfdk6H74x3/kcYAG3F4EZDZnMaH+8mey",
-	"rK5XKqfSgHz75vIKCTwhEoDQIquJ5F4EnhF0S5Z5whp8M2bBEnEyj/BSGI4MhevTaxpXHsWUxVPC1ZOQ",
-	"JQPx6+ig224fnoIvNOZLtJhK4ZHPGAok4jCKrilPKAR9FJ71Tg6b6GeyVCH+4McL5A4gVBlHka7jdEvm",
-	"MbBMu6ty1prXNEWBYvccBwbEXAmyVcjoqfCh9HPLCv1J1la6SiaS3VGEIUkb64ZwKqba3CMAr9tqo3Ci",
-	"b9EhEL0QfN1cuZc8nNu6iRbkLVSXDf7MF0/k6FB10Iun+azK3amyBVbz04TxGYj1JAkDO21SP0oC8iQ9",
-	"M8tA0r/rKlaB3rpABzGbjUXMKBGHALYlYB9HC0mNoXpKQ26UnjAAqNEqxtMPDdPz29xIQCYYSi3rM11v",
-	"ZMxYRLTi+TKchXF1A1IhQSL8cyW/R/Cc9WU9D+JalEiC/JK1AqrYL+dFsAJ15dP9fgg0ijKtfGMlv+Re",
-	"L0ydtKtfl464/8veKcq5lIRTxe0bGi0ziky5EcfIaPIPqTcixjRGByH1Odx64wiJJfUPm+jM4HYR49mc",
-	"BNc0E7PgdA11K88wjvWd0Ziozg53oQjHEUGLKaHK2c4xFdgHzdFns1kYCwdhNGPypdc0wjHhDhIMJK0S",
-	"IZgiPJ8TzFMJnXMLjkdIROHNNI6WiEVBmiTGqOQzKa+WSBBCm9f0ikGHTsiEcXS9danbwjblCkKaxCQ9",
-	"j+XWbkCRFnHxdfqcBIHIKLmmcrvJXBAeo/ESjcJA6hXp4uXLUbwIfQDfFPNZRIQp1kucVhADDSshyAHg",
-	"67ZQw2e4MVf6nXyomJnqq4wAuLgzsgh0NP4/IJtg8FdDu9dgAmuG63+oaqn/z2OfzeaMEhqLx+lDj6tP",
-	"yFXl+7A9rH7NnlUbsamXKldszAm+FTp1S6XDZnoU1XlnoUC6ujo6GFkTUEeHg2s6wxEUxArQT5dvXjuS",
-	"uNKUXchRx4HLJAdBGpqj6hvqfq+aEFRXWokISLSSCvQ1TVlLaSBNNFIZbSMk0SwU3bHJhNBAqgoweVOl",
-	"FJupsLvjy5ylDrbOzUzWveBKywyfRVEYEJHrZX7COVE3TDEp4CZNpx0dSgZKaPhHQhDYQNc0ZeYY3xLq",
-	"6BsfneXlGOwmdTAUUpQIhQ6cEU1BMbymo5L+NNLPavVNY6OQzbs7OgrT1MHHs0Ki7V4QYmQdKzDofORq",
-	"0hgALtdMHwkIb0czvIQcooDBU9fUxF2WGTw61KCzpAXvDkDLZHXAWH5s35KokqxMPvmEBOioi34OfygQ",
-	"dyVZeHTYbICZmidy7g4fc5Y6gMnG7wUirxkSiT9NmVB3Wy1SEIg8EyBZ/qdk91RBYRME5tc1LcQ4SJVC",
-	"+RLKBWhVyJGTTYDHLInLZWjDeMqS+JqmJWi1qd/1uihmrGl0RK91XtrwYG1evhYT1SdWNxyvPdH2Ry48",
-	"rVK/LZg9y/0jcIIN0KjUy3zkoJGZxZeHTshfCn3YR841zb4B8TNCjDtSG+XkTjt/StPlISojpTSVvV6u",
-	"4fay7VOPf5y6gz6vaqi+LbJLj29GkfnAvvAzMnu6j9BBz/MOQXxX0KS4B81IPGWBYjKlKoNH5aDr9Q6b",
-	"ewXvFWOvMF1qihQ7gdhoIV8Dvuno/QE3bUA/GqCs2bwGqFCFeeH8xEEARWEk4Et97bNqK9j3WULjYl93",
-	"sDLCO0LTYt5sknZ63wsynAa4It3MF7nuqbLr8vOqrvnborH0+GZMvivlSu8FmSs69kvUlrLHJcYdJHCc",
-	"cEggZRxJSrD26f9e0GTvIr8NpuwzrEeW5Zkt8GU8bcOYnrEE4fTyYR2IYEzpQmHd+GxcBZZvft4SjMU+",
-	"25sAWBxdevdW4N8j3KElrDFmZwRYuxltS5elZl/rlVtj7BaKbeGpmmS4FaMXrueMC7QvR8PGnrYm4Z0h",
-	"vrKNRN0psmf2hrxSgOm3QaLyCNsK2+xu8Nnnq2P6WZ7cixE4Si9xRrbSddnNber+gVsl0x601MYBD51g",
-	"M8IoyXzXYawr+ejAGE5w0EQXBMNPqswLhhhvCdKlcV3VLBTtux/8zfJedaD+wqyhdW9Yn1FljjkIC3Tx",
-	"7ByddHt9pJeNdDWxZmNF2YZtZIHl8U3bLT6w1X51ZPt3pAxki9pejJr1a+rBbF/AKlTjuNfxXa5ItTvD",
-	"lGeqwzSFZ/blqTLTm8BiUzWRsFmCzkEqcydQlwB3rHyNUKpqBU5PSCaXwkeKIEc9qdOmUveroyVTzJcV",
-	"b8b79+/dM2NS+2W8ytKRAi2KCL0h6ECy/1G/5x2e6luG/7xupMY/vPS6MVLXb1j7gKXUVFanWg1c4G8X",
-	"6KJpo4ZVWI80atuHlkf25tStYQOmThPVt4ffgW9zzBIalPzhpoV52ESvq5bjoOAJGBkW4CjzAZRppGQm",
-	"1oosgreE9OY+UUWAbaNWoS5VeM8TNKsgWe8AzWsg7gXbaYDPgkQR0neA4yS7XMTqGtHEqeaqUcZphfu8",
-	"a1q+0ENnkVAhPtrhHDPwX1dunjjJQ2jM+COtsKyqEXcfjrPPWI/1LM/uFSuPxJa160qi2VZSDm5bskUC",
-	"LM7mYZ7LPOdy1jhUYDKSsiuyrxhgW+9eXoW2bgzmSKMALO+shLvWmGye8DkTZBNGFBDe6sEQQQAH3rr9",
-	"0STS8loJksq7daL74K9GGJOZqLeGS8hv/ZxNhznHS/nZDL+tC/EsHNd4IKTxUbdhDUvKReO/GgDOagiS",
-	"LqydE0e2zRzWBegVSKWwi3x5H7LVsPFH4oMZnVFmnnKBA2UZ4eitQak60qtIvCkNlSMy1wYB3pvCcBS9",
-	"mUCk+ha09sHJA8nMLor3JqBZSF+ox1olanIaKrBA/5z27TPRr/FcJQC9prUoS4P7izhRYfw195ILJgsr",
-	"FOLK/9rEiKWdwTKKc6zdzPswnl7qchN1UWyufoVcFdmUJQ1mCnE31CenaN5doFtC5gJB/A1GUywggnz9",
-	"DotvqG7ug9xeEoTx0zur5FeRaVYRjP3YFkmdCMIH14nndfwwgH+Jk7YnLX8tliImMxWYQhldzlgi9MVc",
-	"8d7IxmzbCD8VjlBd7GtQV3Tkko5Z0GF7pzruXZVAg7AbVe0sJdnKS8qkWVNo1BA0G48Xs1TtX7afjVIz",
-	"636PteKznqhgTQr9NrGgaaY8bXEZGU4KiwesWlkwo9F9CJSc4L+RRPlB1aK71HksZbJ8X62pqJIRIC0F",
-	"ceKT8I4IB4UThCm0ByZUWiv/aujC5pb++Csa/ebVgoaYBmn5psKQkPpsRozmP6CSD3XlxyG+IVlxPflm",
-	"CBc0tp3T2fmU+LcvqEXB3EGFnJJItWQsPXAPdRP8s3UPexUga4qCTH9yGjOo7rjhjFbQeCWH7qhwfAtF",
-	"MAOSjfdTpOTg0bDYVffTQNpJ89uGQgxsZuH73eMN4fs74LkE0ZXwWgOLV/qdKcszCrUSncZdGBCWdX12",
-	"oLsWSIx1zLgHeZqy9TcSpkUluipMp2lbC9WYHfsxKBkOOCsCI/QkjYfTarw4RZPwEwnSYH2V3nMTiphw",
-	"EjSvqRl556iwCaW9O3IoVonf6PmF1nMGcFdTaQv/SBTTDR0VQp/fEqVRfPEUdCWp/qXBuyEvhf+pHZzK",
-	"U4FRgkgE7juVn5C3zw5jdCAIQSPjurCZDhkdNtEo72M9knsp1xtlC3pN1a6Eo4IdMXTDVzlGSME/DTiW",
-	"X4X0BsWMRQOV+CPfLtWrpQkJtcyQpn06cPXFqhZ1wJQrMOUAw1QqtI63kr1hGZlMVKkhVeydZ/8urRxV",
-	"riSl9qyfsa5CdUqsHoR4jn3tS6xKm12OSWtx4B1UzKwfXQ1hOknA7zfEC8yDXV9YnATEz1+bn/omjqUI",
-	"+0QMIRa/Kn+eptVKdYYx5gSlBVbTCp+SU7LqVM2G7aQpZEjVWVXW+a6+1+CCReSME2yT5EYzxxoUIDLN",
-	"du3BAVygteBvpM6UMs9Wurny/ee84OT8WqKCAvgzcNi50UbqFh7aWYMCIO+kQJnSKNOKWp7nbdSLakqd",
-	"vUuZqgddj0IwSp/ienUkQAkNCB9oX7rR+cokA8PeggPNN6PUENwsRYzeCJWCnQ6dpEkj6ZSFG+iNgLBK",
-	"v+runj99WmeHulfGuvxhZ4+OUku2DahCIOVM4GXJ4XEtoHxTGWjzlG4nFkviZ0+SZzXP70O1V3rKt9Ls",
-	"9TZ0Lv5ayTULqflt66vLsr+JBlUWAxtn2VEsfF+st5tG8nklTeaeu9SAyPuwa6EGLk4aiil86WPqEyhW",
-	"YzcHwG6z2QOCDEWcBMvNK4cp5MLAnWTYRFs+aRhQWz1ZFW/pNE7RQjM2Zed6mPUFnSfxRrYvhcVpC368",
-	"TI34U2lsqz9VYUBpSYcCJTQNoDxgFCnNyoF7dQgFguSfdagoVYxIxlEoIKQFIzkQ2iItDU0+KztRxkz5",
-	"ykc1UMrrCciD85HIvQjCPmkRaaXVZb8hNik6G1TrcX0Kx+U4OUvJjFXYUjRQpV8FZK3Rlx0zyq2ywEKV",
-	"D1BBWIyjrDJtQSvY6sIdMuyIed1h7sKk03SkYy7WRpdPiIhDmgVNpoyfO9AbTgPP5xwi1oiYhnOpmbMo",
-	"oTEhmvQnCQffOQkSHVbpNNK+SHJbqfd+tQ89MyctwE77ptfSjTJ7c4UE3QjiXbwRRm/aIbsjnIcBybrm",
-	"/1XnDFWG865rnoYihl5MFSsdnFEzdkd0k/8wFpJDiCr57seMF27/1onFDEUr75h2vxq0VBaw2Sz11OlS",
-	"S4g6CrVuaLMr/HUd7Xs8XuMQz+D/9TwLTlZNG0fb0HMm6XaDiM2hkUsBp1rFxxLEkbomTNQWGa2AtpLg",
-	"KG3BBof1XJ/z5K4Ojgzdu/k4thKaG+RXUbmuYTvT1cfiFM/nhJLgFMUswEsdszyWh23lWNwTdwvjPjoN",
-	"QzJaZ6UnXuEr3aHqw8ZIlNVkuRapqwNTlOF5r7iQvdoOFbFTgkDGaUD1afzECmUjm2wPRnyuMnwjO74M",
-	"GUN7stGS08g6iOUtGwxBs14vypssbCkJ/ka8na+qOP+Fxg0EvWtwVX1/m9ces4KGew/ElAgmZnYC+aTS",
-	"wS5W+TnNc0vdPyKgHEJ9krladXjMgS6VZNRdMR8/LAHkqFsGh7VW54f8z+bwsfvh//0PG2KehSQKsiIY",
-	"RfqCgKcVTmpdTksgDIW30JxB8yw3Cm8JClgckwDNcTx1EEZQIs0svMUR1nV3mtbQBiKEFiLrkaMWmD9g",
-	"w9SzhAYk+I1gywbxjCU0Hs6JrrxXQ2syfGJFqHRa6BXmUBYMMChFDFoSzGvxxySkmPohjoZLvdLi7KR5",
-	"00SjttfuPW4fjZorAkKG5l2v/Ua24IMqvqOFzuY8jGqst4KGwuJXOYAL0Lasdz326nlX1uO3SsdywY9E",
-	"eiPhoJAiGF0AQkoNRS+s/s9wxnrWgBsLWiz8RBZExIWeT2lARTiHKJBZImLVpVi7WnBOXqWFrV9SCXm7",
-	"YiWkN2cLzIP9xMYFeW3Wqqtof3Gp97+giQkNCB/ytFiX5SSKcbSO5OIpJ4rwxCOkoC9QzG5IPCXcSndV",
-	"ovry1iGsr7bCZgjZisZWLzejdLdUAHO6miJwc6LZ1Q4zyXgnU6yWuyNj4UEWYVW9lf0yt4llYl2HwisY",
-	"e6GKyhn4X0XAE0C5omMpNhkPCD+F/oNA01m5QR4KoqK4GFV0nxbOlkdkbR9V+SSA6NdP+oKlY2aMdDZQ",
-	"4G7Et4mA9mD2FMTqN7J8ilvaxz3mPojwK1BIBRLPCY7iaRWlomISstvNdoR+ygZyVQV9hQ7usyiZ2fNZ",
-	"VqvJToOzhU3/Ky1KjnLSV6xXo41F7oHSzS1/I0JXS/iJjS0NJhSyIJB09EdCEhKMdK9rDCoY4VDHVqlo",
-	"H9nYQSN9JTXSjQVCVWw/7VkQEQd6FVA0EonvExLIKQ9UQClni6wQymlWj5+zRZYv4UAMHtSfI4EUtiNd",
-	"XwVhGlzTKBRxGjij6oqIQ6ghmI460OtEImbzOQlUm9iYzUI/DYBVucvm251rimHpaZ8RKqX5mMA6EY4R",
-	"jiIzkpbM5vESQXFuON9EMp6F0i5FgWp7FiDGr2lajQFqwJyqNSacjJDAS4EW06WqsVBdIGcxSSu46Yhf",
-	"aNU9gnhhSOifSjBlyVGRWqqjDh9Pnjot1WxCQZKrZg5sArAeoJH8ZygfGalQX7lYKIiqpsnAGU+ZICmo",
-	"TqFkBAokIhOKRloVgbKaShEBLKFRdoE7uqYCXChYKvRJFKApviNorMqcV65xFRjsmrGfV3WpodPtpJjz",
-	"5ZAn1P76SVa4qMbbNaJr3TKkcQj3SmGuqSSpzudGXIRp/Th5736RhkymH3Qrc8iASFviu5BsUsgxNQR2",
-	"KQ9C4QM0VkF4rrpaH66la2Y8V7pdc9BC0yzQcyoOQlFf7ySimGvSslqZqgymPoEUM9Ukj/TG5l5J65Wj",
-	"WUnvQoxLJoAbGQHb4J2CMhiOlyvuMVXfl8WUZXDPQDtAlrRSCCe0JZZa/TmZvKgJQC1tthu9hSyoZ8cB",
-	"N2UpVKn0cFIpZl7fZQSSy7F8F+b+MzwZpJjLkxKqSsagQVZFsVIAgVVBkEfEXUgWX8HDkQmZXSPnvkBu",
-	"4U7ulF0u6AXc221QGFNkXKjhu/pAVP+2umvbfwkKYwGWy+4CGZi5iRpI93d5ZHDcyd+xiUzvRZZfk3a2",
-	"ooMSZtejMN3xWuDvw4LKpNO3sp/yzezDS7ANpeyI9s/rdnGRzZnpgaoWlGTjyYSoG1/K4mH+af397k/v",
-	"f76sIvmWLIsejZKyH92sKFl0Z/3+dkWBhNtCRp6hVAi7v+DT5su221gdrncNOVy92kYYa31vsH3bU1B5",
-	"tHrbbr2+JTQgwZBgHi2tkH8F2ri9NsgdWWtJ7fFIV23Q6xg7eBZGy2Eatr45UjS8I7T+8C3NoHUspQD7",
-	"c6i8c/tRENbW+1X1wuaEcKRMLLTAVptlIxQgZnX3OL7vo4CVVq4NAihST0p1lnPJ2L8RFHFfdUIRxG66",
-	"RMofGWzStReaX3Y3M0w5QWRDqEiRfbZ8+OtwyXpiXS+mt6ea1Yj9uewa4WxChAAESyIjhK8RwHvQcrQk",
-	"/0YqTrqNfeg3686e+qyw7VnyNVnjXhL280rwh/Qm6237xa3wYLvQ/mD3A+XeFn/doj8AxOH3ZfPr1LOh",
-	"BHj9iNa9586ZOud3c8bnCNvsIDDjrEowNcjT8LkZFL6vwz/lz6/jUNiOnPdCmqXK/TGaMREjEX5CM0bj",
-	"qdD1eDJc6HqA5lmplddakYD3yM9eSzpraGUzcvd2lGfS/Jse6fm29nG0F4+NDZHLX/ZU2U2wbisqbYe1",
-	"0byryjOlJoRpzfvuCfq//6fXbDvQAqPvefJzu9lutg4HutiSGq+vdLNJaADhxuKaTqHkUiiQmOI5gYDk",
-	"Ubmxw0h3aC90ixkgylwRM572JSzh1L4T19KX76DredDwNg9wDgW0qg7pDTpgXN2MHzo6XRSaSTvQjy5i",
-	"9AYuxRHK+hhnzVvT+uaUxQjSXmfyFwi2VmCHkaFQM2EO/VHclc0c03WOzO9C1U5bAng0x0IsGA9GjlzP",
-	"SPc+UC0IRg4a6cqsPicBoXGIIzFSLyz2iEzfI7cAaqxcZTq36jLONFygsrpqq5fFCED3Q7kAFf2q+y9A",
-	"2wNIgoY8UwclQkJKxxJk3R50YdZCi4jiGnXXyhQW+iMWt2kZ17SrblZ9bYEVCnTWbXE6NQbmkzSbFmzL",
-	"u0CE8jyAy6sqcozWmLAgx+iiCVXTNBSz3Zd2BnhaTEN/WgjOAJCot+X9D9FBt31yaOuCWG15eKraD6zq",
-	"aOCila340EHP6xyWGvLptUG3BY1V1dCZGi35YCt5b4XTWr0V5A4r7TOBBrpeTzN9mV0PB6pFOPk0J35M",
-	"AqSvEVMZoyYsVmsrzQF3kzYegwqGBi8Yn4GsjM+KUkoz5QQhz+sUdxCQaIW3HGXs32qKwy/DghQrC7Vn",
-	"mhUDckciKQRVGDwPaSzfgs4uz1+8ONWdEmLloNOCDscI0u4213Uur9A4OQJxrgMjSrWOn18is9cdeoJj",
-	"jC4Jvwt9gnwWEAcl8znhqoBBRGIV00MDFIQ3YQyOwlJqjOeefPir4xx9tibDlLv33d/e3KPz1Vxc6lya",
-	"kdkY6rsIO1pLUcYOJImrh1QosjhN47biKeGLUJBCQO5mT1VZh1tZpi4QQ1+juUZ16Bsrpb6hBp/Ks1SS",
-	"yFN6E6k+OPIhYdYWJljEQzYZEjWk4TQiRgNdvTSQXwm41OHxdAhjMQ2GS8ZvxTSEyAL100IxvWCJHpd9",
-	"UL/I/XzYpJ05jU/uDXP1lxdqh9/I6tQewbROfoqaDPAFwtrVPKw2F93SONyVKXYtC2ZQ6NpXanlVoNO1",
-	"VYI0rstXYQYSNsGv7IhVRT3ACQtsrKJ4jVakygCkK/yz5tR7MO2KDUm/jWFX3NI+zLo9kNEXOM/KwKt/",
-	"vhUFkJWK/92lrdVwVVGcX8G9HBTL8azjKLNyz+e05D3h9SvOfAXPchjxjNB3i1Yt1pT+GtVg5kyE6T1M",
-	"cT1PCA/vSDBAeXUkBxWLIznIrI3kIF0aCWWlkcBy17WR7EWvOIvqaUCCpOUiMpE/hbqsDPJsfQwMA0rb",
-	"Thxxqebf5G/cvM5ExOrapzNU7tBNpH2pnoDyJ1Pi3xZnObrHLN+kGO8GD33Vv29KAYMgM5Qb3K7ppei7",
-	"zdjOCnwrLO/v6tdCcic1bj9ir3wKbxR7VXGTjVAeQ2NdaMKiiC3qRcObcq90+n74q/P5X/II/o99BThq",
-	"ebFx97m8WMs19bh+QxXYMskXKToDzxo62ofOqY/tb6VuphvZh6b5ZThk8zm/KyGvosqHU23vp5pNYy31",
-	"9y/dtYDHlHAsEp51rEgLaEK9FHD6J1GkstLkSBKonhk8IU10BT1Oz96+MNqPgINW+cdLLULQQVqr1Gzr",
-	"cegUO4ZAjsxUO9LxDSdQ8OeaCrN46PMLuB3QTT0Ga9euKs+YW3VUKuQoawqS7chyu6ObPw3r3X0Ve19B",
-	"Icqs+G2NYrM7R5fimEhzahxylYa8fYxJ7RBURQUromLgt3vlZRFdLal2U4zvIyR2p2gYaGVUZxFzJuIt",
-	"PKITwjmOhqohnSlCP7KxT2jMyXAeQZCHINFkmD4AtB9SaPSgPUUi5oTEw4BJYQkP+FPGoiGTx0EUkRsC",
-	"pruPo6Fu3w6R38r4wXw5tGmqdJq/YHcBfqFXfal2+dXqYE7tha54QlT7otguFNE2MhFqpqlEZVM0VsQi",
-	"KkvFg5EWOM18uqa+jlTJz6BnwM0poupWmXA58QApxR8tWcKRz+ZL5dAJRWEJ8iBgEy1wVYroNaV4phod",
-	"CBQGTfR0jTQ+RekKR0jEeCkc2AbkOC8h4zrNpDY6QxVWcJBn2TooT7J1UJpj66Asxda5pmGatSFUFytJ",
-	"CFFIyaFK6E5iuR3YMzRm0rn7abesMOuerxr92/ECr0Vj7N/K0yvS58iG0swrbL6C/Fsbv10U+kY8t+6Q",
-	"lgkNp3yIVWVEflBlAt6U5gbl72oWGprITqbhVz2Hs6IgGw/W1Qfp9rHq5aNvbdlLo6jgt43lvdfJt7Z7",
-	"PAwqnX7rHnh3+zYdaT8G19+8FI+TjaHytTlzAzfswcA1tfxvZOQWNrQPQ/ffj9+3Vn2/caXQDddHtSuH",
-	"FtW270dwrVS/jY1eX//jf/zLc0/QwaH74a++0/Y23pZZxVbJ8Ebvfkbpz9IaXcI1ni7Or3tEpLqPmGOf",
-	"nCKIPwzMSz81mOoRNS78sPvnh79aTlu5awwc/g/0P8yvPvzV3rjLjbL2v4PJYfW4EMLvkepWzIyxFFie",
-	"E8JdneCYXiCpcLg06/VUxVOmWvKj7KeQUdX1YbuKzNZdpryzLa/IZ1Od/d5NPr59Uk/tLJPtyyEwEQ8D",
-	"Is2MFFaWMQkXwznhwwUht8V1sERF/a3YRV58Z49hZxlm95v2W78T3jZNuEQY17xf/QLpRBmkco1FJHNp",
-	"qArG6zunvsU1ZunWsnLFY/ZCWJlgWqZujQ4TlVWIrCoWXWKDL5XDlOFsx/QlU7asqGwPglmtHoUCGcUL",
-	"dil0/7Xl05bRT3Wkl9Gu3qwh1uxZBNlOEupeomPzVes3Ex0bllaOuC7y9EomLXCnhRfXsk0amFjWhTMf",
-	"HmJUJcOpAruOrqCJyKc54SHYOAzi3xMaxktVOVIOcDmJJAujiGAO+hBkUIfx0skKYWK5C5TGQip+Mrob",
-	"aoXEacj5hvkL02/0G4bpG6yhktlO92HSZ2v6VgZ9vpnvMvGtNld9c0G1UQPbqwz6jtWZLZf6eR1VrutR",
-	"GtKhUftvm2pAbzkbR2RmOaGfnaOTbq8vpZMcgQIS4zAS1U6a6geruq7K7dqDZ6WJvAQXDtxC6NwfdXdS",
-	"v+553qDF1pePihjrVgOWS0PIVxquqBGVk0H1UiwO48g+qfrC4v24eIH0nZE0VeVxA807FWw3JwjptCf1",
-	"Ymddvey36WFi6z4bkxvdLnEtbadTnKcPgHtxRTDrjjbpXnowlzK3di4DgT8N9QG24pVmyxL8aRgkKpNg",
-	"GGBVsKzGYyEdFuuRl37cYc6V+USadMRQ+5Ttxv+3sKX09Zy2bjKKLKIyh1aOG8umbHCz4cdObzsbRRXu",
-	"MERyXWUqddVh1aDMLJK8Skzrl+7UFHEfjF8WaQLyHx2kne5C2sCQBllOLMTunx/+pfyuww9/tZyjtt1L",
-	"VlMobBICxpnb9aw2isHuZm8gs3F8tzbnF7oLbeo9bwiB7d5skw9bvXnXtu8WQVLqRm02ZYI2TGOizBpJ",
-	"+SG9cfENQfrx5uYggZUCIhcJlUWtZdN9mCbZmfqtTJN8M/sJqf0ix+++OG/HM3gNP2x1PH9Rzqx/qO+B",
-	"U+s0fC/d8PwN7rFs5+PF3ypLz76DO3ZLLnQRhYq8guoHFbKQprelx1paKGE4DSvmf8/b3NRTvsomhi50",
-	"aHs50XaIg1lIlfc7+9tnjAchxQqjdyFZrMJdauMbM0+wLxWjEPpHEGnuwF9T6DrkY06GujBEw2nAC0MR",
-	"Z8m9fhTSUFJZPmY15VxuEXVvfb4clb5JOFeurIuqmpyD7LnYs7FGo9xzoddRWkLdeL+NAqozGYBbEsUc",
-	"uhQ0FKOxwsxsZLWigarumak6omkOVr2yHJS1+2w9brdHA83dPqOq4RrEtk8JBAqoKHjV8YaLuIme5Y3Z",
-	"UEuNDEX5fQe62SeKGUo7l0L0CPmEZ3OJukbba3cft3slVRcSjLufH6s/Vui5Vzoes8rkUkLF9Vt6pROp",
-	"ntoW1WTri8VNyUx6gTbKKC6mWtnb6goHTGau+GbaPdoxvlOlQY24VyPYdQj9ZByURbxmIbH36A7OiQrp",
-	"2KLMvhqf+n4KfZa1k910uJeWD+67tFx91jdnRdeV2Qzz5eZq5CAG9Z1GcX3F/eVTWlEqD4KVJ5KueKWg",
-	"VA5EqnqJ1GhBfE7iWjdJRuWgQv8hVStLRfTmNbga2SuMElxWIGYzlJbdPrZnFhjvqHX8qmJG5UPXtsNE",
-	"EG7T9iyhsiX8GrBZgzgxZ1QQW6V3nwiR78kSljcHVTK0aFSXqsCUjhrXRcqyqlu61phoWpMJKtBcDbw1",
-	"Wo1JDj8QzK0Hc7mPr7nlwmSF3aYLsAHViP/6auFtew1nk3sQhO+nlkMWBGq5qYJSdV+9WXGad7npOun7",
-	"KWabhs3qPPYUcLs6JiVyv3ax+d3CnVYLYNPIbVdDExc8jMkbGi2V8rwV1ssBAFkvgPxAUXgo72kVrPfg",
-	"WAJ+/EY+JbWF/dx0r+H4rRBUWeSvqp1QFcxjrPTJjT4qP2JC6lo1tb8v0OlEuTKGKy9rshE1mOlbJm+m",
-	"mNzxxlyj8nurKF7EzxpsZPJhrBxDBmEZ8Xf3DbnTUNotYQxbw41uCA2gRC46h/qhaAwpjVxVNUQ3HEud",
-	"BUyxH+QvbQedZaV9SlF4Pe/+LFbhiC09nev4xRI+rkrtqkd0nVjzQbiG7y5qFTepVbepMLlK7FSporVe",
-	"sap6xFqYbMzcKhO5pmQDcWtocQ/nXCrGv9FRl21kL2lamstKXLHvg+i+XLITIe0oy9ec3NWoJTbX1jpT",
-	"ObeTMLJ3mVUlURIexstL+V4FfoaTeNqusp6yBAvGqEAHP72/ctDT4MnlmSqjfuIdHR+qltdv31xeocd3",
-	"rcdywseqGjaSSpGAWs8opGCQpbnPukQ3WN6QEz5lkWpoCyaj0E7KkCMJ+VMjHV6gRGQFsw3vxDW1TRNP",
-	"yRItCCdZTW30FPtTJElQyZQoFLHIH0FhjCghUPNZgjNiC8M/c254QwZ/KfNWOQGSIIwHqgVx44JgtQj4",
-	"FrJsojSNTiWJH2SufQcV3f7gGPVxjCN2k5ABqOiNQUOfNQC89PYSZcMAgpMEeggivMA8EOjAMq9qby6y",
-	"WS8SisZJdKv7nqv6j1yvPuToIxsLdGBcPQgHrVy5U0CSBjcKY3izKUTFQF1qDBrqXC7IeLWGQoFR+16K",
-	"M5qQL05XgLucewUMq3NaYK/aMOvMycLRlGP0sFnMaiguzvyhsLbKUxmS4NBzdLly2AIk1m+YiodU/hbl",
-	"0H6FKb4h0CxaQdnE1zbkyYkiI3Nf+jt0YEx62MxcTe941Bg0ivKhbL1qf5Z1qPPAaw+89sBr9+A1Q6tQ",
-	"Z/7nzxDTO2EqcZLG2I/zWsSNeXeRV+kXlfgU+D0ttPL6+SW6brzlZI55WuSQo/eM3143cvyLQSWJXB68",
-	"OEY8AcNiBhVWrqmFYpycnAibRwSqfMX4VmGmeU2v6Tmjd/JsZlQ0VesS8AALim/JEDzCEAwtTlEYCCje",
-	"8u7diyd3/VMo6SJiPJurr6Vm0+l0TqTO8u7qXBX7koql+vm33377zX31yn3yJK1UoxrHKGMoC/Q2O8Po",
-	"wOR/fBSMooD5yYzQ+DQN0r6mIZ0nsdZEgCjYZKI6AuviNwkNCEcjFQA+gjI31Q416GBURPrIuab5V6pb",
-	"x0jVrQEz7pNPAJsDLYLU9PB7oYeOnDnvuTM6bF7Tl7DWOQSjLZEyFtDBKApnYQwNXOAb+ZdhTYwOJUhH",
-	"B7n57qAwOBwhxuX2AM6A01E6QoTUJyOgppD6HO78cITEkvrNawo6J6ZiIZms7bV0G46Xuq/JSFWde3qF",
-	"b0Zax6Qs4QKNXgRkNmcxof7S/ZksR0309uzq/DmgEEjnms4Iv5HEFUsWhZZBnZOjQwdBVZ9y5x8Y7MLg",
-	"f6guQIw7sOqU5YHMBaEB1HiSWrDcvKV90AEcCVhrpHhGkLGSQ6e0j4kLzZJGDqRoY06CaypizuhNtFTL",
-	"Pmm1vAHCaEHwLYrxDRKJlM0Cjd4/vm50rhsjRMkd4QhuT4k4bKJ3qvFNdkC5UJZKMc81ldTByUQ1xcGK",
-	"WmLyKQbVG85E9PrdSylBOfZjwqFxkM5GeHf1zD12oF2LEUsAvDpmwdJROnzas2VKcCAxy+Tyjrro5/AH",
-	"dNDttA5Tdle4oIGiB3RWrpql+uwwSlBaJOtgdDYPz2FAU383Omyis6ys1jVVdbUeiXSeA7OwlqObl0Aj",
-	"kkMkiJQJpdrSWd0q2CbALrN8Ql6o05WWiWqi9/pGK6zWqwoFSAYS5BpDWkzpmh6M8iKG0lIeOfZahqqQ",
-	"oVE6a8oWkPg/XR5morVQNwvWO9uuWhZaXywrIpMYwdRsoqWdfLXiYNT1ugoOAcewNqOGFk5PZB27YsDH",
-	"QYLBd1LQXNOy6JCkgTiJE06FhG4Orq3LlaWFxVCpXBn4xewFv9CmSl+6lKScKoU+CLEwHqAJkcIHsKAm",
-	"O4CzQQIOjj6BRsWQkpHijHdp1x4IhtfrK7RJCgUKoLWVwHHCIfWRcSQitgCWxNRoT/RIoDFLaCCAO5eG",
-	"5ZxK3p7XUYvGaJQedeJxoVdTmvUEArnQYekgpNdUt1k6PLW3XksppPAjnLkru0M1r+lr1e3JbPU0KLR6",
-	"ApkckAgvTxFWDgz5c0gUg2US+JpWDoy00ZTySiOskaf6rSnPQRT6RMcLaI3qzZxQ9KOUZhDxhV7KET5B",
-	"d52m13AaCaht0ziei8Hjx4vFopmqg5j70/COiOYNu2smt48D5j9mc0Ldm2wyN1KTPdbe8Medx0ZqFShr",
-	"//W//jeyqWhSaBpu9EHDa7aaHjho54TiedgYNDpNr9lRN+iqsuzj5oJEkQsHxeOPi1vR/KhTM29IvKIC",
-	"fzKOQh/dkiV4kn6+PFQYuCM8nCzRvLt4JIoOJyftk6bbVsBwCKkTii3CWJBo0kSvmY6XoIQEBPLdMjJ9",
-	"IdXmH0ks36jidSCOA3bR9rxU+dVhVuUDGVxtKkwNnoBZVrjz0nGPYRA43MDBt8n9p4dXNOwzdTK+J2P0",
-	"M1miSxJrTaTX6it1v9tprZo82+fj5+oYvWLsJeY3pOAJbAz+9cEIhKrgyURQATUNpxHjGwHBIEk8bXyQ",
-	"sz5WAaV/riSDs0xX89BiGkaZkQ0z80SiPIvtYIk/TTP8Usl1qikikiJWPiMFC6lHAM9hcfcnAT3PJiLQ",
-	"w+qTQfZAhRDezb8gtjXwQ4GSuYHVDHxC41YqHsu6qC0fOPqoUOornBdySBijgBFVklTXHlNnDoImm0kM",
-	"dU/lSZXhneEAjXGEqQ8nk1xUuC0hXKQP/R1pQS5+eQ9ycBo9r7P5uTSRuS75+JjqrotZs8cDGwUcriMx",
-	"aanOQ1fbTKtJTdmdWhU0HSu52wjN8BLNwAnjZKd5yNNrAUmGWv8/RSqKUlkyyhaS2jFtoteEBFLJKrl3",
-	"RlWqkuZwZlkI5V1SbQvlTu3Azoc8finN5sZnZ+PAc3UrV2PkO6UGX0otGMaDW+qPhED2l9ZIqlebOXlu",
-	"im3+cG/myQCWXomu5aHi6PqsVH7Ocsym5GSQkuIwtaX1nPIDDtKgXnikBlO+ozph508SqIdqcOQzxsdh",
-	"ECi3eS0efmd074Rdg9W6M+/nl4X/qno8P3wuiAbJDytdnqbuYLD7B13y0K49ahNgyqJAGC1zHwnNvo7u",
-	"Tis13VtC5kJZ3ljajlMspk10yZR5B4o+2E/XlDJUUu0HUt9UsaSp1cEQJ/MIL9GCJVGAxiQfot7dRGfa",
-	"sJD60jVVVoEAzRXyKLQrIRRoivksIkIMdPPcLLVCnoGJgGa6FemiXPcZITeyags/sGC5K9PlMTH12E6P",
-	"34HxsicL4QZpxGFRhrR23c77MJ5eZuHw9bZkPLPDtgpPV6SK2nTQzHpZK1IZITyfE8wFAudAmNm2klqb",
-	"KicrIKrIx9MrfLNqNXrYYxjz2WmkPs9N47NxsOTvV8B1vZPNT5wzOolCFSDRbfXqrCtrgPyKBCG+kmea",
-	"fLjdrvOwVnakQH1KYykV/wai+ILchAL6JxfcowdhnIpOpW3DLRv1yeFK8VxV0R7/hefhMEtd+ayzoUls",
-	"Cep/qiv+Az9rD7IAH1oxyESfFL2097b2enGi2sRKqQojH2WsA6ZBjGZMxPKxwyaC7E+wHRehT0y5W1Xd",
-	"VKZoUbgWRFLXVm9PNT5vfOc81N38xGsWP4PMwV2Y7vunfThjC5S/RvuwWhtvqGljmNWwswtq0Gpyz0XO",
-	"WadwtLMJwlRFhxausVP/KTi+69saP5J4DbXurITXPzZ3OSxtR+RVwXrb+fD7/O/FhN87T/1I4toMVbKC",
-	"wQSdY3DCaQu0cH40yvrhVvZoejwlQRi7ee7vBheCChtSw1cz9wDiDRacQfFrHKtGLnlQgtxNGrOob0rT",
-	"OwdH+xSU/+EORwkRGbvnoUyrnApywNO7/zZehRVTYl3JIp9oQ4rsmolUVYN7z1ROBN7fhCWQ7TjdhLOZ",
-	"HfRrUkJWTRaz7afag4MoI/56HqLi8C1OqfKDa3xEprx4cBKtPUmMOE2be8gmeSv+ITnGMD3yOCZIobB6",
-	"i5TSJ3REA4SU6jsBCOcDM0R9ZhOlq4U31A1pE5XuMLTGBq4ZiEtTTy2wQCpARt3Ged4J+r//p91sHzbR",
-	"WcGU0ZfEY6KdPQH4xJc6q1vv+ZrOQprERBwOQFsMRRpeo8OZktxoHeaZ1iO46n+6OmKruLZm61BF66j4",
-	"Ep1dri/YB6jredd0pMN0htq7NHLk9ysX4KBu+wSNRMQWw4At6MhBPa9zTVfeycvfPTRSVzxDWOfI5u5S",
-	"CLzScb+7u7oqNYDWSo/i6PrCo/qcua5P7mKxcKW8dBMeEeqzQKU2fvuF1vDGeStNX9X/DxQboJn6ohDo",
-	"tCQP2yc1n7ti7BWmS/2sqC3l4OFdRR08fAlUq2vjrrkUS03OkujJ2PHQfnNeDNZdKdtcNMqLVfxnGjw/",
-	"SiWFroAxUndvkJOtortG+VAp7QTCEJqMQqrij1AWIoVpsQIFBGgVN9O8psV1FApRpIspfZnNjyhZoDkO",
-	"+SnSjh1jarmSBeO3AlxRSr+ecyIIjVVoIchFKSa5lvKmPJewggrNKiUpj99BmYwvL71a5SRdf2aV6DDS",
-	"khv3QNsJYxYsEePyHVig51dXb9EPWIT+YQrogtctpKdoBHeQI7ihpJhztoCJ0iB+dUMJ0t249whFKuAf",
-	"adl+1O9K2d5rtg6b6JkUMFq6yHVkh8GnOfFjcaoiSUJxTSVy5zE0/2RNJPUardzrsDUVyEURmc3jpTJX",
-	"VA18IedlszCWD5sr6DRbh6fXVCJFTZE53fQ5dpq/RBeISg+e/PpfHqhwjIU3lHG4BrmmRnS1A2YXyJvU",
-	"dajOdxAEjg6+LgaHFcHUPhwgTK+pGclcCeRVMbiKAM6xPyXuOaMxZ9EAUebCpc8oNejMoO7mNYWjsnyC",
-	"ogNsQHgWCgFhkgacHIkIaKMqJeoMR/KskPI1Ja5r0CEg43gmh0hMgvSF5zC/Iac6MHxoyIqRNkkl1A4d",
-	"fb6bB3nOA+kxn64dfoGVL7hcFogR+cJUhjhlgaDCmSGERIUOO0iFB6dqD+Na51HnRlnG6IBJyfQkW2y6",
-	"HMUt8ttWvkbFTlUVBB1wMoeLFzTBYZRwIhw0V4mMkohVgDF8EQScCHFaDEc8BB1mdVghOqgOl4vdqNO8",
-	"ECLZg0oDM5yXUxF/5LiG/27ds2mVo7caxVvMWHwkL5cE9LHFPIUn6ms1hapaO2lfDzDdANO6iuK2dPyM",
-	"8Zqu59LwFCDPGE9LMNV6XNWH2RYMuu6XzStQlGMlD3bh/NjkyobB6dj6Lm2bMr31HTpM8kJJ1poIsTxS",
-	"H675AWwDalnGD7KEjiSeQhUNHb6Mw0hqIpimp44eCG1/4ORKI0PwNU1PonSI6l5ezSI/VMJ7VzS+ZpdS",
-	"R5B4eP/+vXuWL9lyIzoCRRFxgqPZf1435t3FdWOUB09Wt526BHItM9dxrqlSck51X8YswlJlJcTC3CUy",
-	"lFe14RxzZTfe538zA+1SVyM4SJXFoi9ktX2m+tLVuVPQI9EBTyjcChhNqQ7TWwJr5mz15iG/GSxnua64",
-	"MTjXy/y73BZkkNnTVcEXuH3IyhHVk28KA3k1j+qNcrTMaAS6KUnbllFQjXVmSiig0yokkttXxGMxXO/j",
-	"t2+w/lrGZMIgVbTeYtbdEWy9FF1Tn6Spr6qusJl1v2o1etAQBn39oFaF/Fr3FcbQ+odn4aE19xQakA9X",
-	"FOsvuyulA2w3Fevl+Yqri/S4WB/WqtLKodHHJM39TKd+JFDaC0Gn4KGDy5jMUUhjplK3jtxWGy0IuRUO",
-	"+pHE6IX8pesemd9dSvYkAWq7HRTgpZmwiZI5ihkS4Sc0YzSeisPmiuBTRXZbHypGcO3PZNlQ/LWr8avW",
-	"UDNutTB4W/b6khGr5huCrbYRbL2PdYGpD7GmD7Gm9xKXqmZKSV6+jTBFWEtMqzQsatOP/8raPX9eqVm/",
-	"oUTPuFpP1qF2SSzlc1qAxhJfV0OL/pHEmbjbizZQk8v3wt7yUFGwegio+04C6jbpGBBRt45l6gTSmV3T",
-	"7xFEByneqqxj6diAaDaRLTTN+IeLJaNEySkalSywkVJvRIyXwKOlJD2e0EzBgkhuGqCRpaXWCOHUKlgi",
-	"/XUTXRI5PKuDkifuR1jESNKzVHDwHQsDqCMihRaYEDogV5eVOOi22od2IQFiziIllHG7q140gfVuoRCV",
-	"S8yssjs08moZHrCCrS0P9dQXcAo/CMu/YQpAt9WuIyUhlwOqxD4Dv+2DGrVWjdJl8DJhe1AWs4frdKu8",
-	"ZM9Kleo9XHGfQTDAAOo3PfbF3UhVUsxCDjA6v/wVTcKIOGiUz9qUQ52sLk5W/ARinyO45hckIn58TQ/S",
-	"SmDKuQQleJSPC6M5E0ARp0jXDcvDAaSoWB46qtpRFsyRJ5MrNweW52Yczoi61hUxJ3hGgiZ6EQvksyiZ",
-	"UV2fasogBV3XXpQrN7YzUtmgTpaSB+XIBmgUBg7KzlUHFYvtFD+TTzHhFEdDTiYOUg5DuXzVgWnIqG7C",
-	"FOkPQhnl8HfWYBw+LXQFJFr4BDNjAfNE4U2oavsM5ZHGw4DoH0fNa3pOokgX7hiTG112F43+c+Sg0T/k",
-	"/1z5v/85ciTs8BicjsjHnIcSpCpMB4A252QSfsrCEB+NdKUlCfVrKuYSN2JKSAzJY7oiCxaqGNgBFrpu",
-	"E4kiYzUimy2NnadpjoxCEuPyx8NTiNXQ6OJkxu50xIdaVROdpRf8gAZ3gZfIT9ISAIxSAoHexpIVuqAg",
-	"VgTRKTosH98SVQtHPgk1mWz39y9DET/N2erv4lw3tcJ7u8Er/cu+tmM9Q0DmW7+/vzabs5bLtji6vgpS",
-	"fS4VuSvXI84vf62/HhhdXI9N1VEiERLSDFlolnjDuuwe4myhqp9Rov7WYt7WXX+NH9o4NR5c0fd3Refg",
-	"XOV3Ng7/1a7nkeK8kZSDo/SU0mGjWXVDKYrTQ2vUREBrERTmUyW4jIMIHajzWJV3V1Lnkb5QcuzNq9Fi",
-	"Sni5ynLadldS3SnSacI4UpGLqNtup7X3IPgvkXqJKvswWncqovSLtOgyFNo7zAuOivwMMlYP1Q4FOuh6",
-	"J9ltOtxCRdGhDp00izSmoIKg2muqNTdGfbK6psNTs6nht/OsZ8swVvVGw6y+DLI9/NkpT552SN523uy5",
-	"HaTul/TnZy+50GxUf2PZEzts6cG1/+Da/7o2KVArhPJKGiyWvQWZV3VhFs6iinH6+K/s743u/2zkuhuA",
-	"/5+9r1tuG8f+fBWUb2JX0Xa+ZmrXrrnwJO5OdpKON3F6duuvLhEiIQttCtQQpN2qVG73AfYR90m2cA4A",
-	"AhQpkTJlOw5vuh0bAAES5/t3zkH3YaXCrgF8CdDu/VLuZEbR3tTVW23Rn62CBi4z70srbc9M+mIiSlEs",
-	"+wUPbrEfKIYgiNskuUkh3BhKcKmyl5T8RpI/zjMq0AkE9+s+99aoGht1mPy///N/S6VO/QObZ8OP1mcT",
-	"ApY0tF6bkOzryAgqn7o9kq6cLEYCuu9DsXKeJOyKJmSe3jB0lqCmqZhUzHLKE53EAU65JElvMfdJHpGP",
-	"6Q1owamjoY9EjV4ODT7ogkbwD4kFi7GqploHeiGZ50MLBOPv4TmCvjABLMrTrE6LvbTf7w6abOdYSC2i",
-	"3O7kjf40m2Hhq1O+B85CAJzpsAqO95Yw5cw7rGKnbMHPy1V2E6F5LGLJaR6gLu8gpYbgzSNSlD8qfuoK",
-	"Y0Ihv0+x1IRPWbSMoF/kOi1Zo1gPscHUGsw5Nq5AJ77byAlCJ1p0YJMqnpOMRYzfMHlaHf1MEiyvhutJ",
-	"QhOZwhLGo+MPxiUDDc5FFwyUNtARehPRP9XVcbCOPckZneuNYeQIkbwj8Rb7vJqtus0iSCESJiUJuYiS",
-	"ImZj3RP2H9DuAoRvpeWDacHgxyuWIgLfFWZVQOcOiFhcpZBrukVAzP9Gjz4o9ovfs0y9Y/YXEidUnzR5",
-	"regXroTR6oNjFaRHQFwwf0Bypq7HOFP8KSBLRrPxi/GUCyoiTpOx+oX9NZ2nhcjHCwZ53/qXcy7GLr3p",
-	"P7ysX+Rl3SIvmxZ5Vb/Iq7pFXtUskqc5TcwofScfTfztQeJj+oKdIct6jCGyTZoochjNjPYaUhQclqoJ",
-	"wu9QDBy2KTvhjtkp67dj4QKmk423tTldkgmrZlYEOu7qSAcdmYVorHGJey0CubraSqRJkqeNWSEsu4EG",
-	"vf3n4/SdMuTyqdbByEuY9Bl1rx4CkS71tIpFrkxor2nXTm2KSHpk3SYouTKhQ1wSxKUnV7WQ6j8y6ffw",
-	"HKKTa7Xemg6gdeHJSl/UhhClHrUmPvnu/BzWgmq/TRpungJ41EnG0XIqYwzktu4mA/UmQKjrajZzLvi8",
-	"mI+EKEDnTad+f0+1CiDI1RZYDGthz0W9DJRuSXOScclQE1N3UQ1Tmyqbke3bmKX24qCiwY6ujkgIO/yv",
-	"F38cuQoHdqPLWMQXoKdivXu1OrxSKF1RHhcDmMCICHCv5kijS5QPG2x0d9IymadmynbMbpeBQO8NdznR",
-	"lmcZIoBDBLBPFl9thL0S/gN7lvo8vpar1/owjr9VM3PXlov/wCiooiRP5xOZKw64H2ozS7e61P3jfMte",
-	"WdnsiIAOX18BnpwJzUyxn5zOPVAmVzXrmKPhrR8LSJCDE1KIhItrtLemPJP5ajQQTYi78VzPLb6pIr22",
-	"WX76ivR38Gg+cvrDLwy6DFxe1HkRbgR1pxoUrMaQukfHd06sW1UQ64PkFZro0Wh6KJl7OWOrlQmGcMSP",
-	"YLNg5t1mgdYmal5Td2IXeXhoNoRYXhEQirHtJKzEpdu3XA/Aop5ZRpdoxJTWhe2pX1oUGSPgdTxZKxit",
-	"06kpL65H0ddHdpzv8GiTI7c6Y1v3ys7y5VYew+Lux2IDKxwisz+FAWNz6nzFZ21q3YpNg8Ex2Vyh+esi",
-	"SSn4rSCOAjoT9nVPp6BJXXOBnfx17I9CN/grcN+QP9MJWiX6OYTnp1h7voxBvnz+skxzVhP2Q2OMnxBn",
-	"j8ffePw9PAg0oggR/wgISguhGO1IhL+eX67OUYIDWT9GjQshUXJAsWOObXdR3GB4EVa9ZotcF5YbCRuV",
-	"LETOE7tVJmIJMScqyl5gJgtcDzoi7wFPD+FPFpPJEpe07eh14gpsBgaR/fDi9b/H7z9efPp8Of549r/G",
-	"//zfl+dfwoD87cVL8pH/U62hb9opef3iFZmwZSpiwvODAOvr4kP0cupLQXa46WWLhahFan5BYkbjhAuG",
-	"MTUKrfNJAZ+eSMgnNvWbzSsLbUj5xPdkOwkNNtZq0+Jc9/YpoeTr5S+H/20kJsucYSCWzGl2HZA3nz/8",
-	"QmBDDJymIib/KVL19iIIR87SBK58lM7nVAb4R0nSzJ2UsbI89BH5lOl8h9CvqCpiKJKMzQqAdtLJnyzK",
-	"oSu3YAHAHHTzcHskjEWrv2ADHIKajgwIumBlQCZpmjAqYFOiSJJTMkmouIZFUQmR13yxYHFZkryQLB4J",
-	"OAGqQxjMniw11EIwvTzc3pFw4gwepjd0kkTVzDdfftdRBwKcRDaEu0fCT/sE1MFY6YMBmdI5T5b6H0oj",
-	"GqfT8YRn+SzAisoBWcxS9b4UH4nSmAUjoVNjxn7+KE3G2BkmMDjlsea/UEza/K5EPQfqqPjLiEo2lnkR",
-	"LwPCMioxkwcACpCZySVm81g6g6waG4pRT0jYIV7AkTi7eE/2IbKo1JSMRpDkg8qBvrUASUjnlAtlQKq1",
-	"DiCRp7zpVHgvciS0bblqerq9MNhfNMqxoSu0S8W1ROqtdUTeC8RojASwX6ovICyuic7iKdS3IQn6meCw",
-	"2NMVa54j6+PqaQTxJZiSinXR4d1BITC1SGyeEiXY2jMHJ9Nvb4E8zP2kqKdralZc4JqpmzoSeg/QO07C",
-	"5UeGo5er25ut0A47QTDnGbxlSO4bCfzY1RwlANWYo1ke5dKFmxbdjirKDOmR2FGKtLrP/eVI6xcFUZmR",
-	"UEdz39Jk6TEHqDySZiu/dk8Tkn06T5GJe+9AruSUubcVkMO6B42HvjrAz8+BjwJljkSo9mGy0GZIBQGK",
-	"qVsumdrffmg/Rei9eogpGWhA5v7FEt8megOlxFIO+4vLPFgVXRpQnKW3I8ElXJMcK7uH0HXZB4NjCrg6",
-	"vQMDt02WAXGEOhQijqBzxEiUqDo/d9HLViT7zg3QOYIjsT5JUKkh8EtIK0QhA/azqZaLb1BDZkA2S8Wy",
-	"tSYhHZx1xsx7PDhVs8NiIVmWu2i1kMzTmGnOiBqaScociZhPpyyTpEx71/S/FlIY2Ki4vx5kTyK30DAe",
-	"qTifen2F0F3qwlpmAMfHbxWQMC3yKJ0z/d1CW0XwcA6GpMcw8N7zDHkxsg1J9iVjGFlNuFTX8hLGZABf",
-	"SlOYby4NxDwNls1eoRBjnuHF2eWbd6G+LMCOwB9fuTQeqcPLKl+gImg3mwCA/Eq1Ig4ZlVh4h2hOSWue",
-	"MRLNTCMgSQo1qYsFseyDrOMeI+EBemyl6PKI1CFze7jArINfrMKFyFQdW2nheTTTV8hylapYhibB7uR9",
-	"pJN6MOlIaH5mvoPD0Ug9Q/MfrzU5QfMio4mae0LoSNhrCVzPOWeojCt1VXVJ2lSEwEuJvrow3nnDwUiE",
-	"MZM5R4Tq6kx8K8hc8e2tMFd/zhE5GwlNrBoBym0ryJKRIIkhmaKGjiRP9m8VozXXW7EknHti2oDYsz+T",
-	"9rjlAZ+5NxwgE3AANdbZpJYu0BHE0D9+Cujiotj8qW7Ug+fnOnGExSTEJBinfIdiUrHGPYxElt7qpynW",
-	"A07JXPd5RWKNU3gNt9aYQj0kVOwwPCEhPigkXBl8OWoIhcTuPw6vrMhfxVh5HB6orQJk8VSdTnNdvZR6",
-	"Ich8ZVB3Dw0p6cu4cheVAPGe6sRM8NguaZyWnD7StdNAbKqTWJeASJZHI6GJI8Yy74nBkKxeI7DbY5dt",
-	"wyYnxXyhBDO5YZnk0I0mpHk65xGCpE+0uY2SXT1rSnkiS0Qn2OZo4qoTXZFSeJ+Wr2AkrtI0Rm6dUBED",
-	"s50g7w90Zr19hNRSsLTJgEsVyBf2ax0Px9i7TlFRGGfLcVYIjfI2mU3KcMEd4uNQrCiaGQmjOJirGuiP",
-	"De1nQPG1ry0gpg6cPrCVfupFQJVf62ExIS/TmcnnidAXVhYT3ReJ5+q+yjRRJEGvKBcjYXicWvbEekLA",
-	"eIAeXIBaJzEHb1pslEK/bxSO0U0MgpGA7wdGRuhgcw7/xZZlpy3zJAhRG23aCDQs9QB6AFghGu6rBAH2",
-	"XddelgOn8ZLfMaAOZPQe5twZXhTUgQTBb2bdaQZXzxAh1QRCVZPWBmKYKObVrI69wE3JCPZKLUgdWytB",
-	"e8HeigK090dryKnidns+KlI7Qvfw+sImcG/2F8jP4Acoqt7+cZqa6p84pYlkdinth1nTQhc4S7el1gZy",
-	"moCneJu6FcSpm/M90EtdOB+5/WLVWX64xEbyJlxQeE01ENRNkZ+XHSM/uLH/WbCiRcjHG9w+1oPT/kc6",
-	"aQr0/JlOAvIfWLYS5nExZLXznkny9fOHo819RwZY2Q8fldECvj4mAymzhJJJkVxrieNEX0yw5Y9g76/D",
-	"xevbQ5PMdDgBLgLE5Admjr/hD2sLSpxZCayrwHomjYNuCda4P2rRLdsKQJj2/u1eD3kEuBaGA8+QVbfj",
-	"EN4UyzM/F0Iogmy3hhltp38pooixuDWbKsf3y6meGjDuUVP1mS0uh7y+JvRYR+VrSFlbBhtKxOTZssTu",
-	"o5mAjcBsRQZrnoDtAu5ydC6WNpzOCaCyPsvOqM5vvvxuAgpcwkovwNWnnf4YTLQBqIPAMfxHYh+9cSar",
-	"DqJ8NkCA5vmt7qgJBzgirdJTlfZu8lPLRFTTP9UYNMb7EMJrwH8FZK4ExxV0uNR5p+hoM5mqcerkoDZl",
-	"AGrtC7/V9kww6D9ZsC++CmdrlZ5VHd+Vn/kzN+jI8MY76Md2/LrUrDM3TA23RV8Wc1eqgWoNRO1aIRI2",
-	"MzDoe2TQlzp84ZQB1bxxLV9WnPuGs9s2PfBcg/oZKacC07uhERURZ3Id7Li+khdm7qeY+aojDTrYrfi9",
-	"+9jOrfPelwd8GtnLdeY7vvvlo60JnDGpaKA1szTf7DPO6yMV167ZjtF7ozuw+cq8BhY5JKb2UDbX4T8N",
-	"OamWJa3JSv2s3fZe6cNnslwdKxBq9rZEq9GUGJwwJkwmUUDSBZZESZZuFN1f1johT61N+vL5C10OwvhY",
-	"dDD2/JJeheiEn6UiLTK56hnu1t9Ee3TN0R42Z9Ruo2XCaHX8FlS5y1TRykPirueJtznQkC86OPbuu2Ks",
-	"ThltxS4bmPGK8nn8zf78cEmkDRmfd2CXQ7rnz5XuuZl8dMYnmNdrkj19zaXRPVZS3eOtoOyST186fHvZ",
-	"2pdQ1Tl26ZD+9EOVT04Fa7YHNqZ/ujJpR6mf1vwQJTED6SrDF3AjBmjE86CpP+Nqy8Sd9kfsSyD2kQTq",
-	"GNxtMkArw7cy7HeW+zmwtyG7czA3as0NBO0pnrg+t7PGyFhFdPXYP3Fl8SfRRrEmC2BNN0WLoe7STdFF",
-	"6XsNGS2kOSCLhArB4jETNnkI0ouYiG1uUTx0SbyHKrAfzYX4qEno6YZS7G1+Et0V4Xv12FnRvwitQik1",
-	"U9orLQ2TmyLn1XvaJnpeN2fbposrjLPfCqdD2KiHsJH9RkR/o6bokR24Jnqk7wwU48FGMjjLWGquV+V2",
-	"lvqBI0zn/XHiRj6lPGzwyN9LywhS7aRtmdEuY0mVN93tXFufaAgmDcGke+6qApmI1DDNPPVZZgMzbjLs",
-	"jr/BD48ugHRXvjlEkYYo0lZRJF+DaYwiVTSiRxxLWqGkXs2Zh5SzgwP2CcSXKhbDxviSEVc7ii290ZEj",
-	"WkvhNXGkADMt8LoracygCso9h5d6FZd9xJiqTog8mp2L+JxmybKz98Odu70bZGchKP9B5yJmW53TmTgw",
-	"ySFK9eTtGFuGFNnr2hBVR0vmGMpkHHLRJkEDVDYz3hQn7aDemQNsrAzfNvvijdrMe/EIAwZ394Xrs7Vy",
-	"grtj23NEf9aadCv7zYeMq4dwKZcVmUpifQRa4YZ8B7NXMmH5LdO1krQnhgq/zCRUttnMPkrP9A7cz5oa",
-	"HtbvrDfR0uHsj+5M+Lt0MZu32fII3Te/e2/yqnK4QoYBuZ0xQDkwKH2WYtnWhMucQfFlSwTopyBfP38w",
-	"5TvTW/FjVzPZvS45KISbsiTs/So5aBtdsK2yt8jSKZMSO3ED02Ys00zcVjXzeqY08+/Oyt1HvdWnCwbZ",
-	"QZ9bXb2si0n8Lw7taJtKd0HcuY5RVUp19eAY6AD42AroMWTN3hP84U6gh1KF1NoiwmD8OrattMSHwC88",
-	"BtxCJ7zCljiF3eMTWu6/884HHMKAQ3ggdW1uWMRmDe34m4WKPka4wQAzGGAGjxFmcOempJ2gAn1BBO5T",
-	"1A1Rrp8RCuCkHdwHFqB9KqmtMZhQmRN1v+4j/P9owv4XHZBBF1vBgnYezm/bR9QfPbCyIWD/EwTskRt2",
-	"jdh7LtWWvtqWbtgT3TAs8BvwyMA0bF5CZE4ovcj0esZWNzQhOaPzbu3bP3CZf/JO8xjduXf2pLpHXO9P",
-	"zdiV+nptF/6MwxuXS2M5jqqNIdbuNJZv1Pjvqy0z3lDJDrmQDBqr3TAiGc2imWlBpJ7Y1DTjP97z5/Sv",
-	"D0xc5bO9kxfPnwd7cy7sv2u1ijvKIfftt/Ihr0xoL41qpq5BTng0MjiY79h7HzzMaYWbGDbq/77ZvYyu",
-	"Pll1KZ+aArEVdofNYqrcjsZzDm0he3E2NziU3av2sG5ldyctncs1U7Yjss6O5vUXcXXpeG9wxD4JvayG",
-	"RFcUM/jiVdpfw0XqFLLjb5XA7fe1TQbaBq5auadaKV2/srzCO+oEbHs6+fSvAfd3z6LuV5Z3uKVdhYP7",
-	"cd/He20cOzUB2Br/TqMU1WVA3DV0b1CgUwl9K/dfP39V9g486CMxxH/T611Dd5O3vTuIfE2zjZtodca2",
-	"em03l9FPzEkGh8u9s8u1Hpdqr+F1jpftZP0xNipu65ZBb4sp1AQduCEP3fO+tEDNbeVt+ai3+gTTI/Bo",
-	"LRFjduiu7Hzdi/9HMvefoNIE/gFMM4DPoWkPsLEeve1SlerGRY6/4Q+bYB6X9BpRHupIxkyonOoU67kp",
-	"nUjZEtj8W78KU+bVdGuGHuzWefEaGw83MBvt7FjhNp+hetwqv9lrg/C4NLwRKsY5W/3pMR8/gBmNX95e",
-	"RygTWRVp+9x4oPKDHdJb0Hyx/ky5AGLISMLojal85W3TOrSr8XJNlHeOlxe1Zb1cYrY0WkfRNI4NPdNE",
-	"8bzlbmn6LI77IOinSsw/AG2exbG9WjWaZkuyNFLMtC5vUnZDWciccgG1VuOCjSdsmmbsH2/PLs9DSISS",
-	"xCxCuCC3aXZNsMoLXSwyJnIeMTnjC13b5dUhSbOR+PvhPBX5jDirY64LmdIkkSQuGMEnEfUkuPpajixZ",
-	"buFkGt/I4pGwm6AZw9b+SogWImFSkpBjwsZYAyf/AbhJKJmKfdPjMbTTD9VDrvgNE9D9f4uKvmYbT6KQ",
-	"rznM2vq9PRTtjZnMOfqTAiJZlKdZQNh8kaRLlgUkS9WrdSr78iSDoGhg7g+Lx6/GcKPk2NS+r/kT3DBd",
-	"+7f889+bZ/59deZQKXiXlYI/GX70dJPC+i/q69JVH+s55NgadvDWmdNczzhF4MH6bLOm0sW1gqj+vOrD",
-	"7e0EiYD3sx0IwRnbwS9RmdVUq9hQSpsaxe7YbWsTG1nQb0lid+UBPtFDfp5Vg/YdKpYHTfl6Vv9rxlOE",
-	"RtqGZK50zgloCedffjkj7z98dmU3ZhBn6VWGOcVEzYLKfVwqArNY4JFwZ+2ff7x4EZDzjxcv4b+v4b9/",
-	"w2JioARg4eLzt19fmgqCvm55OhLnb7+qNd5+fXV4/vbr32HctMggcMTiIio3mGcUzMZT8vunDy+w93Ca",
-	"FCJnLINf/3Zx/uLwt4vzV8FI/Hqmtvbp8t2Lw0+X714F5Mvbc5wjUsFOyW+X/8J/FuJapLfi4IiEhsuB",
-	"MhmzjN+w+MQ5STAS/vYDbwNBzb6V6NTbrpOcGk6C3/KBkSS4ibYgEm90Zya5yxxF7xFxt5PE3Y8yJC0O",
-	"WJkHSVrEAieVUvPMK57sCImK2+D4m/7p0WUxbs0MhzTGIY2xNo2RCqNcrc1m9DSqZsyYXunx1kouCagf",
-	"k6mtBO1HdCpLRr/jIXXoB8qCLIms0UjZmAtZiqRdJ0MKj45rKyKj49mEptDDKE2JsBXvtzwloevN8Uwu",
-	"+wcDPZF07jGAey603I+I7QVJZ3wmeTR7k2YZi/L23hlnzvfAW+pL+Xk6LefO28Lxs7N0zoETD5jCwQCq",
-	"gxRqLp5mJk5HayKT67GGKzaSu4HG8OovqOSdXbzXuh30ARNXqP3pKO+7z0QuZc7mZH9RZAul9rla4YEX",
-	"c5NKMRyJGb3RCKGrjLFYSQI9HmXVu88YKIVKlvCrGUtish+aH7VVFuj45YJlMhU0GYkpVwNFkSQHJwRN",
-	"OLJMi4xE6WKJoolLTy8FH3ElEKo7lSkpyOOjkfiV32goh9pAnNFbMAJRk7VIiNwmhD+TZeiW5hg3U9qy",
-	"H84dCWVOKhtS6kYENIOGa5PyRBAyJfvhf8KAhG7AMjzQ8au5bjNkXs1IuEJ3y0Cx+8meRLDYPdDagHEF",
-	"KhcQP0oM4fex0uUCMqVzniz1P9SHHafT8YRn+SwgbE55EpDFLBUsUGfPMSQ8YYJNeT427V4zNmVZRpOx",
-	"TIssYoG5VGPNtsDlan5XklX5u4hKNpZ5ES8D3XMvPBqJM9OAz73qgY2HWIqyLxvtuwCsNDZf5M4NjFiS",
-	"yCGuvMO48oXLjB9jbLl1pjaQB3wAJA5I25a7yNtuijY71No6PHyuJ31m0zW57v2XS/WZQevt/hOn2c63",
-	"jbn+HmvpkPSP877gtJpU/U8iWRr+sq8E8YGiLsi9StR92J/SRLIDT/Cfkkmaz8itoks6Uayr6Vbgwruu",
-	"+erQXKt4eXV8e/OjbmZT3NzlBG1i59Xx28bP3S/Vfwzd0yZ8M+sNjWbs8E0q8ixNNtlbMNiMfeR21w/S",
-	"3EEpUsi9F74QMqaD9+s2ZXOrnRUqOVGlsgFJl1qZVGJyX1sUldowJnnTy+gMNGi/WjXm4AEr8F54vT0f",
-	"MMrtbKRlpHt1xlbsrediCSsrD7USfr6itfUdcytcqcapcfzNhzKuDQCfZ1QWGUOuAoN4Ko7I5UqnclBn",
-	"0dhTzE0be4o2aaRm5pQnsrT30FI1Oikae0xEDMygW76AIBgYKzyz7gTjYhCnjkcBDRpJl3IkQtSQtA8E",
-	"tskztzmCnhMQrvjvMiBJKsHHoA8ADwUL9YicA/sEn/tI2GfZdFFJ8hQMsEB7U0AZkDpywGJ37WnGGBhp",
-	"J15A4JnasjkUaOZUWmbMEn7FJzzh+XKc3rAs4zEzI5QiskhoxHAVEs5SmY9jpj6J+lUYjEQoFUsOSCiL",
-	"BctuuEwzMMjN8iJ2VrO+NLWYQXDrkVmaMC0V6EhU2orB+HKpI3KpTFFt/mVFor4SsDuppJi7Z7VlUm45",
-	"GAn8pmod7UYrX41OTWA0U/q1iA/wq4M9TML/ws/+R2juhc5eK5LkaCS+5GnGYlLmV5CMLRLOtMUOdjhc",
-	"N+0FY9JcLRkYEYsmv9tiBi8wF7l6t+xW6YYZIzGXEYUMB3AvqfUzpliUJFFaiJzInC7lCeExXrWEi2sZ",
-	"YAmGW50U5SR8WK8IDDZmy0hENGdXabYEdH1eSEN5MiDXXKh9q4+mdkRlQGZKkntofWng+jIAMKCiSBmM",
-	"xGpgK3Aay3kHNjEx5AW0iHkOWLckILczHs10fSbwOo5ESVzoArihSaF2e0VxYRKOiufPX0VKdYaf2BF8",
-	"05CwG7UZwBTSaGZoHh2L8RFRBpehzjXV9fSEI6L4WS0g5RTMNoizqU2NRJQwmmnXimLEORPq9Kl/H8yT",
-	"wW9Z58VQD7ybAtQJ2QKPG4AtTxrYAt/YVwCeSd8vvs5MqQ1oXKZ9xDMqcDQMaMhN8QxtlrQPZliu0msw",
-	"g3wpopkScfoNRFQAKgfDTYoB6fduN+qsfwIO/RK2ExAqQclAh04NY/iV5T5b6F7BxZk/lIJ6ENhLOyW8",
-	"K8t3vmvLKlB+MKMEr2jNOWiuC0Xr4iHm7k+YkbRk//Xz/35wRP7tRPl8iJujo6Poz30bASMq7z5bhCjN",
-	"tXovlIiVSxHdMxCmP6ncBxjGc4YCuAVeaDf3qzPve1C3pLLGtlkS5m3p2e2zaNVTZnkDvuRxFQl3mdda",
-	"EMkWPpfjBWPZ4dx2GbmzgFhfU9fzgdjQtq9AGteI4uBpoQzXw2u25OLqBHO/3NcB8EbAqqgNovfDgzpy",
-	"YausK5YN2WV0PmdkX4KWJcmXPGMsH4m3KRii7g65uDpwTLWKHElozjLwEUmnd3FVAyZ5mtapXR/pNbtg",
-	"LHMaxWztTbbLtHUmVyd0YKirU3eQPOW8mPZnGRq9DY18n5oMUFxi1Zp1mJ3Dvm2Kp89m13eSWC8ccj5n",
-	"CResEX94bhktwHSC0rMqA1Jx0SKey/gp0RC2SeFo30+zVOSEifiZ9Pk89F8lvTgH0L9rToZFlarvt72z",
-	"4PXz15uN6kvzGu+Mibh0PshatmgHtmeKzpRaFLZ5ZT8LPuDpuQogkoS1wCDkMKOLBRN4wVdMdx1Cy2KW",
-	"7c6jYLiQ5RqNnEanSjoMpqdKTS5O0E8eRdwvYBuv0q1xuna/TwOla4+zFqPbWKqpfbWnay7igFQCigGR",
-	"PGcYVhrTjNGAVMKKXqEnJmL8AUJP4wXLxreMXZtwFQywIcMBP7tD/GxJ4E+3MlPfdZT6r/RkCbGPxTo1",
-	"wLIXYEP3K0PX7bGwacLO1ITmwk/dsLt2pxa92wOU1azZDsjqje5gm6/MawSxWnJsBWH1Rm8NYHUsg97h",
-	"q6WQHYpA3R1z6uhYDXWfHIWtGXF6icoHk+imSzgjXEgeMy1pFC96ph4hYn0N1O9L353JXYbfJCwGeRvl",
-	"/IY1AjzNth4Y3mm20dYfVxm/Bcnv1BvnPyTuep54mwMNzrkB0PpQgFZzB0lcZBjoLblSExNcsWSPv9mf",
-	"H111ozvwyaG+0QADq69v5NDNugJHFdWhscRRudrjLXLk0lFfJkJ76dqXWAUQvRkwFNn4sXBfzg1sUs43",
-	"VjxyBdWOah6FTMQsHgNwPiQCqEwRruuAa4JH9SSsegFHlSZ2Hs3ORXyuDtTFonenfQ8qC75LCyS7Dqvh",
-	"nK28BDurFDQwswHRNVgYaxBdVrdZj+eqMzAMgqltg8ES8hTRnCbpVcFMagzGoXSuLwYXatoIYhgM3fv1",
-	"zv1yS4/RuV/rCNeJS+29wuaMb8zMXvzCZtV2fmFvdAd+WZm3zpFqP+XgSO2r2WANAbo0XhJPsyf1LMbE",
-	"fbuSTv+yGfd25b6z6+3Cm1LrzdYe2PNqybSl57Uyfgui6jul3l93SKh/ItpBhZDqu7KtEPhGjrGiFRx/",
-	"sz8bt2Ozi8U+TusK9nHd2gr/ynKX/rfIpjCzh/Sxe5dT2o/gfL8m0dQN6WUmt84ca7yMTUljfaRpbZZv",
-	"2gmxvXzr3wlR6nNtuv5Xhm+lN/aaOvVkiX0wsx9ekJY2dpnqs9bGrpGmhWzfvx/GVmtmzamgV+xEl9Ya",
-	"Qx9WU0VWkvTWr7j1DBAxRpfXo2mSlNGIjIuIL2jS3JdXWRtf5aPs5X9/1RqzNGGdgGO9GPHqtbey3+3A",
-	"9izYmbLGaoc7OBjs671zFRqqNdeRmBswT8gV1hjpLrFHOuMRV9T9GqqEb9PhoUqOSMmMXylNJZ9RYSY0",
-	"GdzqZjysra120NLMdoZ2u/u7hDXBG2yz8457HpBLg+fgPjkX3i1CgdfU8CtXqTn+pv630TGgBq2DXeCz",
-	"EOKLxpVXQbQWUbFZh/mV5Zqr9SCR74uyL7UOOIQaHwluYgO1oLujgVTagCU0Ae0IJ/FbOknjpduwgmeg",
-	"NygV4Yh8EjZ5DEhAGQ4xB4YVw6GeSZKn10xncGVsWkhdwpLaEjpYk2+BtQc1lf+NSLAyZZMDZDt9o3ff",
-	"ByrEeTR7i6duqXQ7E74H5SJgA7ReQVsM3XT3nWEsBiY3OHp+br3HeHo03wO2lmaGHxK+AV1R0Y9uaERF",
-	"xFvjKv5MJySFd14InitWqv/gudybtahOWFNlnf5uN/h0Uyg75urhK1lu6rMRJank4moMKdT1jiZ1mnpB",
-	"fUc2rbfYykHkjm3PtP1ZDW6iwTvUQ14ctE5ZpfsGf1HJUNo0ZfCXXdY1ZlhnkD1USwV9+R7WE6U30dIZ",
-	"5Y/uTGe7dEmZt9nyCN03P/imBt/UA2XVVRhcA6OsKmPH3/DH5aPLodua8w0ZdEMGXW0GHRRBWJM55ysU",
-	"jc5bTTDr1AUoG1NAWQZsS3CHHLiSDvrRlO9X+F3a/i2Db+MHSnxLBWvWtDe6cEuRsusO/x4xtoKwwUBF",
-	"swmVOVE3bLfFx/sRY324dq0d2wbU5g3ewlbemVtWP+EXniQtKmX4oweONnhrf4LsN8MT13pnPaOg8bH4",
-	"CJbdGK5VZMneyd4xsCW9VJU5v2M0yWdYJZELJqUtPaTIPKNRTnguWTI9csBqhnPKmm7Llzrgple5Zktd",
-	"RPCGZXy6hOp+zlpq7zWrXLB0kUDFAiL5lSBcBNhqCiQCFshKmNILQXtzHENHfnCybosfaTTjgpU2jy5+",
-	"XqmZKzUi6SqjUBpBRukCm0ObvS/4oV6j5in/LJJrXfELvOFvvvxO0oz89hY+9JQnTAYkK4R68oRG11eZ",
-	"IlFlGbrP0AvUrI+d8OByBfCi5jRmRHclw5RG6MgD9TJtwxBdrBAiqdjv68D7GrH2jVc8c4WuYeYASWle",
-	"9ckdVWvr1W373fn5M3UjMsYOl4xmZFoI6IpCb2kWY/8+9R3wCnmtVaVJ1dSrY3M3bKnKYlKIGINyeg96",
-	"4brb5ZCnukN6Pf29nR5/AYnogkY8X+qoccKnLFpGmPxZrXRYd9x/p9m1V+3tVv2C/bVgGcfWiuprpdn1",
-	"YcYSqq5ZwmgGhatr6u0c1ZQpqH3qjGVepQ9JbsuOM7a5HPbTXWkv55K6rkld9xKzdMqkxJQ7tZBTZhu7",
-	"5/HM1LrG51a6NqvPa9rYOY8s63KvPvNDvc8Znu4s/swtra1Lcs7JvtKVv+RUSRr30pfMdfWBv737oq9j",
-	"pc0vBrj0X6ptfUv253UBPqrH+9ZyUS/lA3JRmdI31Z8Pp2l2CNfITVAtL0aJ4W7kqzm9hgYQNMuPyIXb",
-	"oQE77hWZ4txsIbFLukjFYdnmi0a59zy3CPL3P77//wAAAP//",
+	"7L37chu30i/6Kiier8rS+YYKr7rQtWtvxZZjJ75FkuOVLOWQ4AwoIhoCXABGNJNy1X6I/Q7nPc6j7Cc5",
+	"hQYwg5kBL5JoO+vbyh+OSM7g0t1oNBrdv/6rEfPZnDPClGwM/mqQT3g2Twn8fTqnz1JKmNIfZDabYbFs",
+	"DBpvuVDTa6zIE4nOLs4RZYqICY5JI2rc4jQj+vEYXhzSpDFozHuLYX/Sik9wmxyNO0kvPsTHpDtpj09a",
+	"jagRC4IVSYZYNQaNTqvTb7Z6zVbnst0ddFqDXv+3RtSAdlrtkyPcSXrNPjluNY/idrc5PsQnzdakRzrx",
+	"cdLvt9qNqMHwjPjDrA2Si2vMqMSKcjZ0LXfHLdxpHsa9dvMo6ZDmyaTdanZwLz4kx+NWG1qeZ2LOpW58",
+	"KoZyigVl142oIcgtv7ETYFmaRg0Z87mm4T8bcywUjekcMyUHguBEN+N/txBUkcbvUSObJxvJcEuEpJw1",
+	"Bu3Pn6OCP8+AgmUunZNrKhURaCt2fXWa3Z1CpRm/x9dktVSevn+FjABKf5IJVrgx+OejcH5x4YzqNMYn",
+	"bdKNW0dJZ9zvTQ7JcdxOWuPuUZjG/Wa7c9k6GbS6g/bRXWjcCdFYkAkRAqcS0dmcC4VkLOhc7Ybac8Fj",
+	"IuX9qG3Gs57QNVp4hP49ajDySQ3jTEguTJ+lhfKRqukFiQWpKPHLKUGMLOwyQZgliCqJJDwaITnlC4Y4",
+	"u79SN49K23VjevTTvPPxXyd/vu7N/hG3fxm/PRaX/eWPSfeFPPwha52Szs/85Jz2PiweV90DtoQsoers",
+	"NqghP045mvFbkiDMEGGCpzNgfcrZdQQSsJjSeIomlKSJRPEUs2uSBBUojhX02cibOdBf3WpS4lhpSWxk",
+	"kohBq31yOOnGx83OuH3UPMK9VvM47pNmOznB3fER6fWAim6Ch81W20p7uzdodfUEzXA04aTCKpOaMI5D",
+	"45ND3Gq24y5pHk36neZx0u41D3Fn3CIncRe3Ww9hrSD/yohUw1pnSfMIt9vNcYf0mv3keNKNj/AJ6Zh3",
+	"JM9ETIqXOpPDbrNF2r3mET7uNE/i7mGzr+c+aSUnJ63SS2o5Jz5RG1qR5rSepzgmQGuzPHZC65PLdn/Q",
+	"bQ86nTKt8zHomUSNG8r0/6ZcqmFCtLTC+KKGpDAQwVMyxIJg/VU2J+KWSi6GsO4izTih5JCzRtQgLLF/",
+	"TXkm5HBOxHBByM1d2NrePVs7k3a7eRS3Ok18knSbPXI0bk+O48Ok3w+y9Thut5u9SaffPBqfdJvHSe+o",
+	"eTjuxce4TVo4yNacf42a2m68+eN0+Za2Fm8uWp/epD8v3l3yT2+f88WbZa/15vJHPHl++undx1fL3/74",
+	"9c/Xl9+nby5/Vm87Z703tNX/9c83ndeXv0zfdF51f/vj+5t3lzeLNz83tDp4NiXxzStW1gOnKNZfNykr",
+	"6faKyj1stjqga44Grf6gC0txStJkCLJYPOBp4riFT/rN7rh/1Dwi8WHzGB/h5gk5mrST3riVAFFmWMXT",
+	"goz95LinGXTYPErG/eZ4cnjSPE4OSSvu4lZs3qAsU1pz9vpRY8YTTcpbmhD+ECGoatbQbMua1ZIyZGqf",
+	"ol6/aYaJYGQoxmnqE3cF4VZPzeuxrsj13u1YKBGfIIyArGFb95Gvq/karaBP+/Cyfaz32FYnTJ/24R3o",
+	"03kYfbqtnD7zKWdk5/SpzHYL8/IZn3KhqqtAZIxRdo0uFJlr64qjj1zcoBgeRguqpqjd0fLa7iNQhhIp",
+	"fEPKagjPcUzVsjFo90N2YLvVbB1ettuDTm/Qb+vhJiSlt0Qsh3pXYkQAPYzN5fYaN9Vus6MtgknGEsqu",
+	"h3iBRZKTrx+3yVGzi086zaNJ67iJe8lh82jcISdxe3J4COQrvynIpDFovDw7a75/8bHZaXV6zbcfm632",
+	"kScbJ0l30m4ex51W82jcJ80T3Dtqdslh3Eo646Mj3zqtkO1//8//hX7ELMNiifTwH2SlArWHhtqDdifS",
+	"p5ZrgWezYktr6f+a8M+R/ufYfYT/7N7ptnmwEeKUMhrjdCizuT7GwErBqZrGWBDvywmOaUoVJfo0jpMZ",
+	"ZVQqAbPQu35hHfg2oDEbtL03aFjBCsuvMRiP9fGoUzke9QpZDent9ylmJfeIT+6wFK8W1W8oa19Bfv72",
+	"0lLldBLYMo0e+iOTSqsfxsqHm0fN8+U1T+vfTPEUYlI/itfloWIwgritd1QakVzhpHyUx8edcHc74Vc7",
+	"clqx1+eRsn2YJEgtuLP8MEsQzBepXDevUMdHAQKYrtIUj7mlX/WM6/+ojU7dtxKZLC+3gKexDeuqNWj3",
+	"Bt2W72ncJF9d5ygZNEq9a2OezMawIEFctpTVLR7raLGxq+YNEZIs0S84Tcmyar48qwyIJ3IYw6HCKAhB",
+	"ro2XiWn1NFwQqYJaTx+nulrrtDpVb3RX8+Qs912V+cGQcRB6jkc4EFAl0ZRKxcWyxBaQh+FddEfMZ/OU",
+	"6NHqwZhZBbRmp9lqa+62+oMecJek9JqO9bJcDvktEYImZKgXdtEMjDklxRkQ2mn39TK3Y7de0Xt740Ij",
+	"K/UGTxfLAG40SOI8hA/rt92/bPcGnfagdVzrF2aZ9+so8eB+Q57eNXrPepc/+07CLTyr998mCn98/h5u",
+	"k16neZScdJtH8WG7eTxu9Zu9SQcfkpP4+Nj6/AxfhkHeCUWS4eZZrlHuHrWKdRc19FJKBF7gtCK57geW",
+	"L4rSIjW2Mnx8Z0W/vG7hJ5RQQWKVLiNkF4g+5XvrxixljASJuUhIguwgHrag1y7MxgembR2JU/RMkIQq",
+	"FKeYztAMJwRxho7RcxKD0n2KwEZBKVGKCCQJYWi8tLsOFwllWItxSOzvIwWd8HKpU/3cXkpWr+0nRCCM",
+	"vK6R4qv2yLsTtS6X9xP10oRWuChhdE9kofJXGLqPuv5R1z/q+i+h67+W0Z9rgnMnqxVrnJFFHoXxb2Ln",
+	"ma+++Zr/L7IKbBBEbX5Bz0qNUsVB9v62jnx28UtZLIt96SCWt4VYNmgS5YIZlQlT+kg+KSIYDGQSmblF",
+	"Hj0iT56ighiRL8GRP+qoNrdojdResW1kItpmWUXbMDt6e/my2Wq1ep3IKK+o4FZUbCFRocOiKIquWONz",
+	"1Hhh3EWn2hIrM6FyTrV+pQgJkmSxtjOXBAtt0en/rzu595rtdrNzfNk+1GfT1on1iBHwBU9wKkmxkrbx",
+	"cH1lZ7kiLCFiKHgGDgQ9oe86ej9WXOF0OCcsJo1B99C8U182oen7y0aTTxo1NuMZU67F9rFrseQj7Ddb",
+	"3WYXPH2UYRZTnA6BA/7QZpQN/cgl41CreLF6ELTUNlZEuetOsOvDtV33vwMH4FZd91d2fRjs+Whtz4ff",
+	"dY7CPbdCrjvTM4St+tIfuoh6eXYGgi9Lt1HVlcEFUlNBCDKs9JbC30VUN8tYiG3rBGO75w/XPN6qsyB8",
+	"XIFToscBfZol9JbIrcIqHrXPo/b5O2qfVREc5fVQc9Y/40KQ2Pjm1ZSKxGzDe8BHhIVeHeDIT9BiylOy",
+	"7y+Sb6UGjvp3VAMqnoYuio2/CE8UERUCwJUdUIZy9miM5AQP3BMcQthVa9DrDdplddB5VAcr5ParGyP1",
+	"M5G1v5tmN6yfiyqCGPnyFfliE+mxDtvD8uDdtz4B3HfVuZjvO8EWOoEWOita6AZb6AZa6NZb8AQ+sgsY",
+	"zl0bF220zQKNtlmPkZXx/P/5Kml3IiuEUS6+5jstHpHbZtqtKN+5QfeYM9lLuKGuqz+b0IKoRNk8Qtwo",
+	"QW35jLEkCDO5IGX7Mz/W8xtwB72CrJY1J+/zPCFHcYStpzhC4yXyj9Ro74ay5L8Vx3Rvl2mED+h3OJED",
+	"GzefjItDr3s3fOy9Y3PdfFhFcx17WLbkE4KLsKkq+EIizFw2kyCTTK7I1Ih5ms20HtAKesgnwzEVago3",
+	"0lJC441ZJhUaE4Q1jwnCEv3666+/Nt+8aT5/DpEOi8bgCEJlXVvV3chvjUrEuNKj859CS56hGV7aKyL/",
+	"ekPqk43rx2zreUc+O0u9MDwjEuRS4hkp3ZZgqemDTuDOf0olmtCUuPa7q2NaParXBRaobshsqS+RfqiQ",
+	"R8EXkRl3ZId5xY6iEtWjdZS+Yu1OTbvej5hXrNuOSivhruTy5fAFpilJThWf0bh+qQ9fO0GEa8ASmRaC",
+	"K6LnMDVRK7mAYtueEhnJ/bcQIBYIyG43W/3L1tGg5UKUE7EciozlptQExgimhf4zE5ojHTsEInLeDTQp",
+	"K2MWVBHpDXFCGZXT1QMoJZ+NW3H3pHk0ORk3jzot3DwmY9JMOuNu/6R13DHGlA0JKW3TeUR3nsrzMAuP",
+	"SAnnLD3jIeSUaYOmcMGumAtcLuTa21IxashsPKNKvzfWfDa5fIMtc+0y5jLHBoVl6P+9hrDFOnzvUau2",
+	"Gt+XBF7wGdw9my0Fybmev5wSouwG4lPe30Kqq620ZK7pLWGQwBRN8IymS/N3eUGTGaZpBFH50ZxLFfOE",
+	"RGPCyISqYWn7wenQZANFMWeSaLsjzxvNvypSCGE32Ww+FJvTKZVTHH1PrrNZ1GlBDFOz3Yuw/vpgrL/+",
+	"Hza1/4CL66jV7rdR7+QQtXqdo+j1ETr+x/soc1fqwxiu1KM/+DgmTAkynKeZjGCt6n/uOLpu9IwzxkX0",
+	"JhPz6TJqn5wc6/NRqxNF0eseal2+1F1JQm6IkEOcpnyBtcElSToZOvqZ7j37xQjKzxnJ6vdNZZVIUxKh",
+	"f5kHAzrIKpFdKaGWp4TMzURJpZivdqZAsrkkQu1GgbRKCqSiPio3ODk5v42y6PjK4twGBdaURHOBl0hN",
+	"Bc+up9twXh/bdrX//Jux/qDXKW8fcCK90/5RBKfuSiaOe31PKtq99ka5OPHl4iKLY0KSqnp4rtW1MVbU",
+	"ghsrIWBDrxKSbvthQtJdLyT15tqHOzU5dik2ZZOj0z2+q8zInEW7k5pOq3/siU3n+HiT2GgKg9gwRcQt",
+	"JYuaoUvdL0hNsUIpSeDoyhCfTIjYkEjbtUn73aNBvx9yBZayrbe+66+mJXabkPCepyUmrfZRs58cnTSP",
+	"WuS4ieOTuDlunbS7R+SwNflW4QIySzVlgG7BAAAzkzZAXnQGPZNagWPM4mXeVdwbtw6bvfjwuHk0SY6a",
+	"J+PjcRNPjlsd0o9bBLoqHI4l1gYzeH0GT6zHw/bp83anfLovCe9Oi8D8A27vggKQIuWCOR9l+86yPSfg",
+	"RF0l2xWCPUi22yXe1t1F+U/gGUA4JNXrcsUf2fuNVddKd1XB89rt3bnxC2klVtuearPQjf348aeLchPv",
+	"GEFnSaffb58gSa8hr/uGlMTmhiztHU563Rg0zpLnF6eA3XMLn+BdsEUSb8u9AfNEQRc/vdckBPAcSfVq",
+	"+dQYNNrtf/16+utPn56JyS8Xw6PL5cefX767PprGt+/xnL5JxeIVxu/jlx/Oub3QeANh3mFPqcm7sXk/",
+	"BiqhmpqzeRn4OUGdQa93l5wgzxqDQVRzgX4PgBNdEhxPNcFfcjmnCqcSvX15gV7wjCXGAXhpmyqyeBrn",
+	"vxkZ3TKNp9tsH1+2+4NeLeu/E0JF8EnQrfjANucobUuCc/A/0ISgZ3w2yxhVS2RuKYAAwVl37jLr2hy2",
+	"wDp4QxiEfVYcDIJPiNTv4hTNzCP+2cFE95bdm/5ITpqdzmW7M2i3Bq1eUK/OME0BXowu8YGc4un/YE5C",
+	"DthUHlh3DmQV5v6pxqBxMcX6rFv4r/RZWDfinyG6+KjTbE+6/eZRjHtNTPrHzaO4n2jl3RqXzhDeRHep",
+	"dc3JRwlMWSl4tHXSbB+HuVejWXkXNIwKA7QE2GUch3C/b+WqMPO+BO13TM9VlCsosT712BBBroT3epTe",
+	"ryi90SaamzCEljYseu1B+3gdzf/gIsHsYJpdT4n0vb41Yr+ER6rk/hHe9+idtEi33TzE7U7zaNxrNU/i",
+	"426zM+knR7hNWmNfwc8JWBtf1TbrBlaDSXE/WmWiVSi59S4QsLWMlQEKhQKejd64MRoLgm9COwIwq9Ji",
+	"6DRm2yyikIx7Y2WTj+t0F+vUhspcto4H/f6g1fqt5kcwbKPs+k0gxT3Pcq7hcQUdhu3Dy/bhoNMZ9I7C",
+	"R6uklqCSlPIp7nf4uhMKFUx3eBeWfvWDmUXpGGp6eQrgqAn4E0FQhZM7pGKVmRSyOZw0hGwP+AHhsAXC",
+	"BZL0E5pxpqby4Y6mezDrq9K8TrEzLdBnWKTLgAY0lAMFSBUC2UcEnt3hwjIhT15AhHVfowUXN4BSwThK",
+	"ObsmAjFCEmc5Gf9OsSBz7dHpNR4X5m4WpqGuY3lQV3d6en9rtZyzZY2uXuEhgA3YwSjWDnLrfGOPCvzf",
+	"XIGvN/YKuTGKKqCmzpjxshlVVdNNX17PBJdKfQqkHkOTt960K6Ae65uLztY5kL44eymUOQejMqddhKab",
+	"XVQQzCQ3bpLvaBuJvmty4+6yKgtpjQqJdsmTNtjz3Wmmpq/YLU5pEqq2cYoWgrNrB9RuAdV9IRMCspKp",
+	"aWNoHtQyo38YJsSA3RsHGRwkTEs0Qdr8gPb00QW6Adnxh/SDwKtGBGcH3cYcS7ngIlk3qmtoZ/Wgao2t",
+	"HtK5AXAOhPzgGdHGwow6OP6Vw7Eg0CsG5I9BP0mdnxyGcUHELRFnpsWK+Z8x8mlOYr2u3R1/YBQSWhia",
+	"j6tpYh5DJm7gKSiafzTt7JuvnqMpwYm2jRLCFJ1QG+HpplaMN+WL53xRQci65BzNMFva5sHJ36RMBseb",
+	"8sUw0U2sGKxrCytFZnMlnyJBlFha463b0mLGWSKLQX1g+BbTFI/TwJ6cx5onnLgIWLko32O4sekOucBC",
+	"n00zr9H1ZKUxQTFmRdOI8cVTFwWKFjjHvy9PpV+eibdRVsWx5lT8P/1WoUKvsJ+WkUWdcpWZfoHLgvDg",
+	"Al4ZGIO5H3fxQFuy+L/orUmFcHUb2/9VQtAVZUhoWXy8e3u8e1uNw/4IxPgAIMb19Gy1rGdzu5TQVjWk",
+	"kMFOvEKOtJZ8LyiLyRMZkJryJM2nNcKSD3WLU1tZDwWCIvQIwxd+NTVg0eX0IthWI8AQMhXzWS0EB854",
+	"EZKZVOCIRlhZKIe65y9489Ppa073jgfdw5CfISFSUYZdTZ7ZPOVLW5/FfCDinkruYf6J5LDdOW4ekmPc",
+	"PGpPTprjBCfNuI07vePJUdvIFU2FUyhnb95/G/cDl9S/fBM8tSjEgqa5vSiRIvGU0Zhihva+1yf2zr4+",
+	"ghMLC8WAkaHc23YXolst94fdoWW7ZveUxDek6vbo+eFGSyL1QbF4/zB/P7x+bBsWQakfMsSMnIZssFcM",
+	"UjLN/NAffGyENbBo/nZSV5Oke0d6fQEBqJE9YF1y8/sd4y8flcN/TeVgE27usuxrwlCx1I18BYx08wN4",
+	"wf0gkUoCwZYRo48C+bhb7Wy3CpdoMmUQ+3AmbG0WMjyfC8KUpsuUznctaOW0rk1i1KmI0fMPna8tRp3V",
+	"YvQyL1uAbNkCMF6JQAUN0d5rckvSLQWq32z1d6fhaozf5mDg1J6KpxbYaDXakalJYPLzWYLilGATfwME",
+	"8gOpgWB5VmRtGXVajWrnF2amdXh8L2AbzgVNoIM7MABaPiy9EujGg1aoN7T63ZC1QwJXQg+8CPJWZWQE",
+	"J3IrMdL09G6K3BKJ6vMcmqmEfimmH9XFqv7eYf09uHjauBV8uzulYr+M2FRGd9Ze0TYbRVTsBZHe56Il",
+	"kcUVVs/dXXl5+GsSsCMDEebLbjlFvjFoVFPPAecXkuJNLRBJhlJlydKIODjmvYxauFzKlf/nyK/FW3mh",
+	"ijDbGbQhcCBvQmvDz5Ff1fleLXxeD0rsXiqjsujHXOp+owjOW5HED1ccWPrxBvDRI0wJP2XQyOWxFs4H",
+	"wAHVeD7AFPAMpG2sk/vvY1DaUD/uIROYfUrZrdLAFOSYwzmkAsS8+kgFG1CFHfGrqMJTkiZegKYn3eEC",
+	"+6Czy1D9DtQHjZfoRzcm9N6M6b7i70uz2ax96bQC+1BJ2omkfEnup0fo+NN8G+5XmFc/7mj1dE30YWfj",
+	"AedRUz1qqr+3pooCQhpCU/miggphLh2Iqm937G1NrYltJLV72e7BxdjJHSS1/FJFUq18GQm1H+4kjBaj",
+	"wZdCSyNPBMtnwG0OYA+VP9NjIXTuZqUqcCUQnVUxchXWVetNGHkDJnytkhIlBQ4Ht1x2C0X+0eLlIyvZ",
+	"SHFkpdTge7w8L1ebCO6pdscPd6pw7bQIgguHNWAFYhkkmZaPi0bg6klllm1OhxwdtVropNVqd7rVaX/M",
+	"CQ++di+K5RTQ/0bFHEbo9P2rIkSMyIpZsphyZGoLkHW0GiDjRkFLngkU8/nyAE7uPrn1iCzmFkMvz22n",
+	"A8Q4Ksbj+lhr9DwqqUcl9YWUVHkh1R0cvtl3EMtbtGcCw2LOSnCKEIS4Uuj310Pj/o3g5PKvihUVGYEC",
+	"d8dmT8bfGY3OYMI5ZLhtBHu76dj/7oRMVx4L+EgIEeEU8gkXMyLQhRKEKPScx4oLWXacML7QmpwQcecc",
+	"88eM0a+UMVricbDMPCGiaTO+oFezQdoaQIgz1DlCb7CIp666cc7iVYOETlMck0ClVVNgF3zGlKEcquuB",
+	"RbeC2S8nl+3+oNsedDpbZ79UkNXhrumeEDJcqmFCNP8NFWpXYPBQJuRwTsRwQchNY9DpHPS9/JnjuN3W",
+	"gtFvHo1Pus3jpHfUPBz34mMtprgU95RT+1sgz7hi0wYVrVpqWlJVjl76gTAicJp7glck0YCs5eYYZUNP",
+	"WGQ211SUXLhFfslnWP6J3vIFJDaHd+jDy9bxoNsatAOZs7nAroBo8MVW1lnpZ9X8LaQoIBlfhVFFUfoN",
+	"TAoQPRB0UtB9ddjJo8J4VBj3l8NVeXllaahsqY584azNnLo5qFO1Nu6Dyss+Cu/jbveQ3W5VJIIn1Wtz",
+	"SrGnlSGn08HVQn5XtbZ2Lc20kJMnsraVooxBtWwuSQIIBIJMMjGmcuqCsCpy22l2WutSTcuTeqllcKXD",
+	"DCQUPGVw4M7J7k+nKsXdVohBPwgcE/TuBk+4KA8jcNzPf6pHNKyIVNg20EEvmKiyOCMtolEuxlFl8F6Q",
+	"gyV1VJ6ylxZbyobdtH6jb1YPNCdwLbogWr1Oo+rijvxFFxWrLCr0ZwQqzVu8LhJB8HFKZt/jFdmhDGXs",
+	"hvEFQxNK0kSbmFoAxzwpI2ESZU7EXiJlkYRosrz1T+Bt5UwJHOc5pAYLEZpvDBqMxjcgqaHaKHYQruJG",
+	"nrH5e9Swfxd7w8khbjXbcTdpHuF2uznukF6znxxPuvERPiEdv2pwr9WKGooqCOT6HifoPM9yVcu5/vK7",
+	"uaGT/G6MiyTYzwUBn3E2SWnV411Uc0dUokmWpiuJVnvsYRM6KSaUDy0wm9j95k3lBRdjmiSklpkpYz63",
+	"eSD8hjCU4vhGrpgQlYjPiUnWsWn5qpzHLwdQQcS0+uD5dov5FuMPTHiS/+jN+CXkA8tLzl9jUQvxhe3p",
+	"T5LYtGG5Se6fSJdgDNJqqv6lumGB1BQzdNjvdw/ReKnA9njQvLvtYt5WaJGZDXphOr/kHJlZBahhZzRU",
+	"nA9hhD5VACiV4XSLXG20Zwhh58qvr0kSIUZuiUByyhdsv4ykev8Z9/2l6kaITGY5OrN54bV5UjeV0vQg",
+	"o702O69wNBJZSoJVokLqjkpks+TDmq1i1vn6zetzUM17owaAeE74PCUIX5MEtU8QF4jrKdscE6M9wGjB",
+	"Qj2trjW0oGmKxgS1jx+uLDudggMfmHWf43FK0BlTVC3DDDCE8ej/lqsXpkxiWcvY2kw8U1rPQ8Ir1FJj",
+	"nJEgD6zm1BvEBBp8qC7pFfN7y5UJBAxNinE1ND1603ov4DKEasX3whYuqKhRhVOCXk2ab6pYZ6ENYVpk",
+	"1CNJWUyQNZeRDU59wEzbHif9caMXrqBRbc5z77GhLczgzf4Dw5macqH1ZRVCE+EYyuPB5rH9toHRmGCh",
+	"Rb38+sN43PZl2BtzYMoZ/A4R3OAIKk/3YWAMJY7nL1D/ccqunyIAUrjGlGl1KhSg5TxMjXob5oXFdfhQ",
+	"QoEI0SH/uUQDa4WS5A1JKL6E98oi//708tlLBJfnWCI8n6ealpSz7/6oHMlKBHnGmSJMNXWTjiicEVSR",
+	"Ey0Yc/XgvbTd92UinxSCWSGYVpAq+ZPDmX5yCI9YApkSn+sK95fchViRaw4PmWhlbPYEuNyH+CipyHyo",
+	"3x0uzLurspVbJ4P+8aDtPC70lojl0OYge7kXlfAIqMrRVFPSlFOSTlBpFCgvWWoQ8ZMsVbK2IXGTtAul",
+	"UK8JspewcmDgmjz3E5xl3a0OvHqIFEftDtJHOXmwdZq1cZrM8KchbKZmYvpjkhkBGSZ4KRuD454p+wpP",
+	"tU/Mh8ozvU6ej11jkwW0kUM7J3eBuCoL22dBxUfnCBl06CcJwkCtpiCpbhmlBAsgU86BFVKj3xrat4bu",
+	"rUJ6YiyINvcoG+o/G1X+v8TppJngJZIGcFEbNGgxpfEUQWVnqfBkAgYdkvGU89SE7vA0JdcESZUlwNnF",
+	"FCsUm3gWfZgHu4int+TA5xNwoM6lvs+kXpBJ7ZxHz8yE9DCfmQnVmVSEJZepngQLuFoBB48+Tqru/AdQ",
+	"OhDb0mp2Wpft3qDVH3SP7rRQvwajcs/jUdzvNFvjbrt5lBz2mviYdJq9uD05GR8mHdw6+mZMDYaA1oi6",
+	"YumF3eMxVjjl1xkJe8Qf9fN/ff0clfjsYwnmPBaEqGFi4k6Gc0LEsPTYLln+K8+03jeHPxvVgMbLavCL",
+	"4g4aV00JFRD5IiOQg2wOAYs5Wu5dGNf3GdfpB9nWPu76fDsM8s1MLedcOXCniNIxBLzDcl/Lya8WcVvo",
+	"lBp4ymvCrvXhwZzI3YNPJJrhT3QGAfm5ngkRt6U7OCe3/IYEHbQX9Jrps/IACXjI3nRMBJHT+knLfDFo",
+	"/Piv7u0/+PG4PfuZtH6L+zedt4tLdbQ8F73sFJ8kr6eH8v2kff3Lp5a2efVbYNYOpxSu0GwHQ9OeHuIl",
+	"nZGUsqotQ+UUP5FIzmGPqUbpkFsCpff/mUOV5ZcKBy4hqBE1CvRxCPA3KZkQxHenm8D8JWvD532VQnVd",
+	"vzU/zP/+n/8L/YhZhsXSTERritqwXa3z6rDb/S87bNfvPYedA8GWwWI7X3bQptc7DTnXE0OHFF+Ht62P",
+	"eAu43+qI6x0FIGBRxhRNkYdRanHs/SGX7oRrF6v1wW5x21wdrN9F4PZOm1K17NW96i3SfoT8y11vBnmB",
+	"u/IMbO2x2gy2KUJWnYHfRTGDcm3BdQm4WKG7Z/SivJRXMVebwl2eqcV2qM10G+SL6kyLDrzVm+cmo72z",
+	"N+/b++ClvV8cAGhjrZcNKO4zQQDmFKcyAEnrY5acXZybUoYTHBOANdU2eIQYFoIvNDmpkua6phwVCf2Y",
+	"Ec57i2F/0or1OI/GnaQXH+Jj0p20xydaVOyjFot30Jge/TTvfPzXyZ+ve7N/xO1fxm+PxWV/+WPSfSEP",
+	"f8hap6TzMz85p70PC5cv4Mhom4qL6WmKwl1SOUx9ACVWc6q84CKIFsy8TJAnsuRsRHuMl/fU/XI4sX50",
+	"6PZWsvxxOv4hpu/ojy9+Ozu//PnilXw1U/Pfnr06fPXHq8WbP35Vb56fKfznGX397McW+cepfnaaPFP/",
+	"Sro/08nPB2T54zzuvtFf8+Tl+SL+k9++7p62kmU/JT+8UPEPn9JXdEF//ccvN6/+4DR+ft7Vn+PuL1R/",
+	"Tv7xNo3/4Is3lzed3/54+8e7Z63lr3+cdV9fJtO3z0/Vux/etH+7aH367Xlq7JnLn1tvnp/prrs3b07G",
+	"rdufO5+OflVtdv7ncfy+t3j9r0P5Y9J/OWn9QDof8MkvtP0P3v1+dvST6L2dHz+Th89V52zRf7Fs/fDn",
+	"yctp+9Uf3Z9ujl6nkCA7B2OOssbgBEojr2SSb2pAxiIWRJRY90GSWjh4Jol4YlklBwizMvMwhIWsNIke",
+	"uXc37pVNv7uako73fmyUYT6qiUPosphCeWr7aZO8vLdo1EEo7phzkVCGFZQSMbrOl4uSsvGAuvM/B43Y",
+	"op9MuZAEjbFSRCyRVNjU/dFyaU88MZZkeTCDWa+oE5SP+twQODjoieAMCno4eSYSlLKR/ZXDL/PsYTyE",
+	"cQrMJFwBPbPR+AFfmnf7WMTsl05B/njLgfrm1AEktm9W+r1QWKj1nboyAdycvSZUSIUSvFzRq7V2oVdn",
+	"w5W6dCmT63t1yYIreuk0W8bos0FnF3aQGKI+morOCEAH8kwBpKwe+duXF25gCzsGc+YKKUNfrH1Msg1o",
+	"y51mG/I0ug421GW4bCG5UYMwPE5dIl/hXTicdOPjZmfcPmoe4V6reRz3SbOdnOijAun1HpZMbmGXvPmu",
+	"QnutzKzsD9Q0DHnhfcMIJzPKEE7gMrLcYa3y4Vb0ekBkaK58LkUrG/cSLq6yVqtz2G0yj9UB4rjJri9u",
+	"qHWWvAO+9NFl63jQ61vfiyOCOMAJWZIZ3bXEdHYgMVxcD4GjK9GWy5PaiLb8f+baWRWpa2RMxdPnVNbv",
+	"xe2XCIOkQXr1FEuUkskKrNScPPk1Tt7BOU9rJcNuSHmJIoz08bFSydlM3/6g2/zF1vauHgn4nLBQ4e8x",
+	"hrOiAX2Ccw2XlF2Xg9a7KyLiO1BYpzVoH7uU5lp2oUH2Gj4AZD1v495Ccpey2w+VxDUnez+AWrMjHFNe",
+	"o2lZy1v+hvOnLGLvnEu1ErJ3e4b/PZj3JRniEfQFTdPQRapdMkUNugWWaEKtY/RxGX3bZZQzIlyFvxNW",
+	"+R2P7wEg3EJTUrICEeqR2/8+SnPV9p4LQLCeL+hQGlrqVeED1BgXUD34q/EMx1PyjDMleFrHbRkx3pSK",
+	"CzLSxzlB5JwzCWWbTACDWKI5ERJKhGp5A/SVeEpmGG69zClYKrhf1B2fXeLrei+XcHUWc5E8kS7K0tyh",
+	"umDNTe2+5nFe06jeNiOLov0P5683tfaWX+g5ryMHuLugLhTquIJMVNrI61jTNDkoblRzK3Ndr9DaOVFi",
+	"eaq1d733C1PICSmOFpgqNCYTLgjC0lRwvsaUre9zRhlcfQ7aeTwdZYpcgzH2GfzepiCZkQwrgSGKjjwZ",
+	"HZm0EILmgtxSnknAqoPbbv34vzIilkURJCvXpWHhT+a2tjHotFp6GEoRod/9f/552vwNN/9sNU+Gzd//",
+	"8z+KOECPbq8SMptzRVi8/Iks6+PVxqk+QL5/d3GJJJ4QTUAokXWA9FwknhF0Q5ZFwhp8M+bJEgkyT/FS",
+	"eo4Mw+unV0zVXsWMqykR5k3IkoH4dbTX63T2n4IvVIklWky18ihapBJJRdP0iomMQdBH6d3Wyf4B+oks",
+	"TYg/+PESPQMIVcZpanGcbshcwZLp9EzO2sEVcywwy73ggUexpibZKmb0TfiQ+9wOUn+Sl5Wui4le7ijF",
+	"kKSNbUE4E1PtzxGI12t3EJ3YW3QIRC8FXx+snEsRzh2cRBvyFurDBn/mq+f6aWoq6Klp0apxd5psgdXr",
+	"acLFDNR6ltEkLJssTrOEPHd7ZpVI9neLYpXYqUu0p/hsLBVnRO4D2ZbAfZwutDRS85al3MjtMECo0aqF",
+	"Z18auv3bn0hCJhiglu2ebicy5jwl1vB8TWdU1SegDRIk6Z8r13sK7wU767cgrsWoJMgvWaugyvVyXiUr",
+	"WFfd3R/GQA+UaWWPtfySB3XonLSru3NPPLyzD0ZyLrTg1Hn7jqXLXCLdasQKeUX+IfVGKswU2qMsFnDr",
+	"jVMklyzeP0Cn3mqXCs/mJLliuZoFpyu1pTypUvbOaExMZYdbKuk4JWgxJcw42wVmEsdgOcZ8NqNKRgij",
+	"GdedXrEUKyIiJDloWqNCMEN4PidYOA1drBasRkim9Hqq0iXiaeKSxDjT60zrqyWShLCDK3bJoUInZMJE",
+	"Fm9d27YwTT0CyjJF3H6sp3YNhrRU5e7sPgkKkTNyxfR0s7kkQqHxEo1oou0KN3jdOVILGgP5pljMUiJ9",
+	"tV5ZaSU10AgKgn4AfN0BafgMN+bGvtMvlTNTY5MRABd3XhaBjcb/T8gmGPzVsO41aCCY4fofBi31//ou",
+	"5rM5Z4Qp+Z176bv6G3pUxTxCL5tf83fNRELmpckVGwuCb6RN3TLpsLkdxWzeGZXIoqujvVEwAXW0P7hi",
+	"M5wCIFaCfrx49zbSwuVSdiFHHSdNrlcQpKFFBt/Q1nu1gmCq0mpGQKKVNqCvmFtaxgI5QCOT0TZCms3S",
+	"yB2fTAhLtKkAjR+YlGI/Ffb+/PJb2YZbz/xM1p3wyuqMmKcpTYgs7LI4E4KYGyZFSrxx6bSjfb2AMkb/",
+	"lREEZ6Ar5hazwjeERfbGx2Z5Rd5y0zYYogxl0rAD50JTMgyv2KhiP43su9Z8s9woZfPenx2lZrbhx4tS",
+	"ou1OGOJlHRsy2HzketIYEK6wTJ9ICG9HM7yEHKKEw1tXzOddnhk82rekC6QF35+Agca2IWP1tV1rolqy",
+	"MvkUE5Kgwx76iX5fEu5asvBo/6ABx9QikfP+9PFb2YYw+fM7ochbjmQWT90itNVWyxIEKs8nSJ7/qZe7",
+	"M1D4BMHx64qVYhy0SWF8CVUAWhNyFOUN4DHPVBWGlqopz9QVcxC09qjfa/WQ4vzAq4i+1X4Z4kOwePla",
+	"TtTfWF1wfOuG7r7lwtsm9TvA2dPCPwI72ACNKrXMRxEa+Vl8ReiE/qVUh30UXbH8G1A/I8RFpK1RQW6t",
+	"86fSXBGiMjJGU9Xr1fTcXqF52ue/c+6gz6sKqt+V2ZXXN7PIf2FX/Bn5Nd1HaK/fau2D+q6xyaweNCNq",
+	"yhOzyIypDB6VvV6rv3+wU/Jecv4Gs6WVSHkvEnsl5Legr3t6d8R1BehHA5QXm7cElQaYF/ZPnCQACqMJ",
+	"X6lrn6Ot4DjmGVPluu5wyqC3hDkwbz5xld53woyoAa7IZu6LXPdW1XX5eVXV/LuysfL6Zk5+qORK74SZ",
+	"Kyr2a9ZWssc1xyMkscoEJJBygbQkBOv0/13YFK4ifxdOhVtYz6zAO3fgl/d2iGO2xQqF3eXDOhLBM5UL",
+	"hXXP58/VaPnupzuSsVxnexMBy09X+r4T+XdIdygJ6z1zbwYEqxndVS4rxb7WG7fes3cwbEtvbSmGd1ro",
+	"pes57wLty8mwN6c7i/C9Kb6yjMS2TeTv7Ix5lQDTb8NE4xEOAdvc/8AXbm+bo1/gzZ0cAkfuEmcUgq7L",
+	"b26d+wdulfzzYAAbBzx0ks8IZyT3XVNlkXxsYIwgODlA5wTDTwbmBUOMtybp0ruuOiiB9j2M/j681zZU",
+	"f+VjaD2Y1qfMHMcihCU6f/EMnfT6R8gOG1k0sYPGCtiGu+iCwOubplt+4U7ztZHtfyNjIB/U3dWoj1+z",
+	"Hc12RawSGseDtu8qItX9F0y1pW0WTemdXXmq/PQmOLEZTCTsQ9BFyGTuJOYS4JZXrxEqqFbg9IRkcq18",
+	"tAqKzJs2bcq5XyOrmZRY1rwZHz9+bJ56jYYv402WjlZoaUrYNUF7evkfHvVb+0/tLcN/u2q4wz90etUY",
+	"mes3bH3AWmuaU6cZDVzg3y3QxcrGFqfC7URj6/Nh4JWdOXW3OAM6p4mp2yNuwbc55hlLKv5w/4S5f4De",
+	"1k+Og5InYOSdAEe5D6AqI5Vj4laRRdALZdcPiSoCbntYhRaq8IE7aI4gud0GWmAg7oTbLsBnQdIU2TvA",
+	"cZZfLmJzjejz1K6qUb7SSvd5V6x6oYdOU2lCfKzDWXHwX9dungQpQmj8+CNrsKzCiHvIigu3uN3SC7y7",
+	"U648kXfErquo5hCkHNy25IMEWpzOaZHLPBe6VUUNmbyk7JruKwfYbncvb0JbNwZzuCiAQJ+1cNctGptn",
+	"Ys4l2cQRQ4T39mGIIIANb938WJZafW0USa1vm+g++KtBFZnJ7cZwAfmtn/PmsBB4qT/74bfbUjwPx/Ve",
+	"oEwd9hrBsKRCNf6zAeSshyBZYO1COPJpFrQuUa8kKqVZFMP7PR8NH/9BYjhG55JZpFzgxJyMcPrek1Qb",
+	"6VUWXidD1YjMtUGAD5YwnKbvJhCpfgdZ+z0qAsn8KooPFqAZZa/Ma+2KNEUNE1hgf3Z1+3z2Wz7XBcCO",
+	"aS3LXHB/mScmjH/LuRSKKbAUSnHlf21aiJWZwTDKbaydzEeqphcWbmJbFvujX6FXZd5kxYKZQtwNi8lT",
+	"NO8t0A0hc4kg/gajKZYQQb5+huUe6pP7XU8vS6g6uw1qfhOZFlTBOFahSOpMEjG4ylqtbkwT+D+JXHnS",
+	"6tdyKRWZmcAUxtlyxjNpL+bK90ahxXYX5WfCEeqDfQvmio1csjELNmzvqY17NxBoEHZj0M6cyNY6qYrm",
+	"lkpjC0WzcXvxoWr/Cv3sQc2s+11Zw2e9UMGYDPtDasHKTLXZ8jBynpQGD1wNLsFcRnehUAqB/0Ya5XuD",
+	"RXdh81iqYvmxjqlokhEgLQUJEhN6S2SE6ARhpu3iK9ZEI8YZGQ3ynxHj7u0D+L1ay3M0QB/cV+gZfGUe",
+	"DBXbHA3Qj+7rJxKduu/NGwXm0BCzxIFAld4+K2CJ9Dn7wjxSbYiymM+Ia2A0QK/gC/e4eQiOBEOLPDnE",
+	"18SB+0EKizkwBHApHRUgnnE0ACsa/jZ/YnlDkjzYy9J67iDc4BHFkcSG3me3RCyNXoBzkqE+TC3vAs0I",
+	"UVAF2sPqCwwMWREymE1lALMnct+cewnT59F/Nix0fZWZjWhVKedNvIHQW5/qelWvojD0DLPzBLvQJM+m",
+	"JL55xQJHiHscEqYkNUU3Ky884EABHvhtzTkTAu0r+9xCjhozwO/cYIUZarzRj97TpPwWpn5OpJB2d0wp",
+	"yGNpcV/r3hLpXrb9XSTE42aeoNE73pCgcQ8+Vyi6kl5raPHG9lneFbTiYykFHT9eIlvwQxuECEL89U8F",
+	"9Cmap1hpohitd0sTwiESH/6CSETzCxS6hl8USYmppV/8StnQaMLRAAGUm+Lw/7JOMp1rRuvG88LjUSN/",
+	"fZ222MGW7vTON9rPy+e4+n4+dZVV4DmEYwV2bgT+ssSLfnIhmfYkKZ+iCf1EEpcvYjLMrqlURJDE7fte",
+	"ACiwUWRSoZfnuXkNAT3mXHmAXikkCeQOehfBT2Q55TXKi8OVA0nVFMx1fQJx8eNUVCJQzQyeasNEixJJ",
+	"jQe5XMCdKrQnCUEj78L6wD0C1wdaMvNi6jYqyd9G9dHITFBGJtwWS70OTJYbMuR3Ie/6K70mFOcpJEhC",
+	"GgwisIdXY2Mpc4VisKx1a8DQE16Wf++sDirKDjss9N7RPLjGa2hmYNPhBJVjgP2h5uwqULtz8HFLyyog",
+	"mmvU/2EN10vdBZoEDLWRi1yOXL6DbhBK3D+gnxJMm+4iY2icpTcOv81dbydWHLUZZN40jC/P135X0V81",
+	"mpcrZ4a/c7hxVRw5v9uwCJg6qXUjCc9xbG8S6jvRfUyoIDT4PQ6YeTXKLTbaSQZe/yFeYJHct8NyI6D5",
+	"/9r81jdxK6c4JnIImTj1BX3msIotvgAWBDl4ZYfvq7VUjk130AhZIaX8yG1Glde93N5neM5TcioIDm2i",
+	"XinXLSRA5ufatXs2rAJ7Bv5Gpm4l73Slk7uYf7EWomK9VqSgRP6cHOHVGBL1wBq6t3UNRL6Xce1ro9xi",
+	"brdarY0285ZaZ+dapn5/Zp9C8JQ1oOzoSIIylhAxsDdpXt07Xww8bwsYE7Efo4rgXjnl7FoaAAb36MSl",
+	"jLkmS/EnGwkR1H712b08O9tmhrZSzjr0gGiH1ySBXDuwSEHL+cTLoSHUVkT5pjowdE9yN7VYUT870jyr",
+	"1/wuTlXGTvlWhyo7DYvEsVZzzSjzv21/dV32b2JBVdXAxlbuqRb+XkvvfhbJ55Uyucpvrw9FKWaMJNa7",
+	"bGGDn1ZOPxCGZN3KcEKyBqE9tRi1OBoY7Y0W4HFuotGEMiqn0Di/JcJ8GWMWE/3yaGAKs+p+RcbKBxw7",
+	"LG2ZmNbhAsY0B+rENrLiuAJH+tB5RZKhVFmy3ExZaEITDlyh3oH5jm96p+s7vVlXv66ZqHx89yYV1krQ",
+	"6is2z9RGtVQJ2rXOnfHS+XeeIuz+NLCl+hhMJcqYC+/e4wwZyy8CzkKgIqQmrmNFBc8mG6dUQsAdRvpB",
+	"KNq29E4aOShOlTPVC2lT3q1AO9Eb+xNZOJtkuNEy0yqjy39DfFJ2Q4EZ5awEVY3iDQD6rOKWkYG6/Boi",
+	"2xNH1WdnPG4LLA24iQkR5QLluNklq+VO4UCQ/0v8y1h/Fr6cuicjf7AhuXxOpKJsBWBc6YZuNEBzTBNT",
+	"o40LJEk6afpFQ169Pkdnb963I/1vB/7twb9965jD87mAuFwip3RucOPK36G9s+cfOvbxW55mTBFiPZTm",
+	"IxZLM4K9X969btsnJ5mAiyeSZCZ6bzRA9juUfwdt68E9/9Btnj3/cGhfdvXltHo0+byu4NyKF+x9qV5W",
+	"1BSyi7xeuN/A2/dn7ebb92fdCP1wqinz7vJlu/nu8mU3QhfPz9z4g3eLqgZgn6XmOnFsAFswVD/fe3v5",
+	"E7RzxS5zHLUJvSWwX8y5pOArSAo+ywhBEi1JkMMX4MwVdBZYVZz0BYsbUaPMLn2I9JgEB9AKJ/SCs+TQ",
+	"Eu4uIVdfBeaej8C6g110WzM+d42s2Ow3rrb7OM68IupDvdkKmpChQ9r/axtzz2zp9x3zlEoFRQNrDiXw",
+	"Wc/4LYmMHqZKamVpfK0QlVEKU1m3Q+YsWhkMcf8YlgAETuh4vd3Jr1K7aJuzn7Wv7kt/a7k94PUt7M2c",
+	"/l/PCRblZR9wehd5zje9+1Ek5HsrtEBUh5sLRBs6L5rP2vJCK7GtojgqUwjRYf2qL9bkfX1xObvv5467",
+	"k9LcoL/K58At3DxstYU0xfM5YfqUo3iClza5ZqztrpqFtKPVLb0DmIuX9Wo81owf9xtcAk2gcG26RHve",
+	"xei+3rKRRzUDl6aNblPH1kBt2WgnK3OjgTm6AYAgi8nAvCRL7cBdF8C1ckZcrGHhFwS/cXmj9maSV4D8",
+	"fWOk5+rVtFYWVwd+GtfOg+Iud3o6r2nLCgVyBQGL1cUnrjCX88Z24CYrLJ1v5CmrUiZk/3tLYJ4Bqi44",
+	"jMuO6qfBRUCSzcsA3kkJ2rOloQWgn9kcHnvPC1iwWgPtw6KY8hQ812uXhT5twCXZaADFPVwhpvJp0HhC",
+	"nLrXhwbr2wg9l+8Do4E5dNvMMPs+ZddRMW493M2rM2rkNU+LIlPejrPeQC7KQt1xS/g3UvLFqMrtn1tp",
+	"hzQ9S676fcXmsSsePvUWIgpxJ/4yWKursRHBigSaNrxGVbhOWEAg4c28oep7Tl7rEloZduR1D8BWtslc",
+	"ZEeG0qOnaCIIsQEsaS1i6yGiW1FSioeV0ieT4n++6vbKN/FsQA9Mk7CY5HrJhuHuWfhLD0vPf32/IjKH",
+	"varABPHXfy/+PBh+1/z9//6PkOi+oCRNcmCz8gqEIPYVV48WIlXL0o8X796iOYeCqM2U3hCUcKXV2Byr",
+	"aYQwAthbH0xVIGyxFA+CwYwm+G9zrL4ZYPFCiFMvMpaQ5FeCAxPEM54xNZwTi6a8xQHDu+koU6XbRm+w",
+	"AKhX4KDe1tCSYLGVBplQhllMcTpc2pGWWycH1wdo1Gl1+t91DkcHK0JAh74nPhxnU7pZKPfRRqdzQdMt",
+	"xltjQ2nwq671StQOjHc997bzSa/nb12O9YCfSHfPHCHKEDxdIoKThvLdmv3Pu2JrBUNsA2wJrCeyIFKV",
+	"b1JsDBmdQ1jlLJPK+BStgxoX4lUZ2PohVZh3X65Qdn2qjazdRMMnBd5+3cG+u1yjh1+7K8ISIobCAbAG",
+	"9mqF03Uip6aCGMGTT5ChvkSKXxM1JSIod3Wh+vKOFBjf1ocET8nWTgnb5dtWIgZKZHajKRO3EJr7uix8",
+	"Mb6X12Irz2C+hIvw5XqszZeJEakK6zoWXsKz5wYo2OP/KgGeAMuNHGu1qY9A4ilcloBM5xDSgkpiDD19",
+	"FtLPu2Ioeovc2p1b3Qkg3+WTvTbv+lnA3Q0SeD/h2yRAOzhql9TqNzptl6e0i+iUXQjhV5CQGiVeEpyq",
+	"aZ2lcrUbgt8UsfwAPEQlyuZob/TdFBr7c7Sfp+DlADQGLwRwLQD2/s9RJSeO32w+pthBhThqCuesMPFj",
+	"nmazcAr0ais8agi+CJmXlUHppyLXxXor3RvkDhaSP+VvtI7MEH7k40BNMsOskZaO0b8ykunTbsYUTREG",
+	"C48Ie07XcvIHH0dF2IytRUVNfSZX5iolEZS3YmgkszgmJNFN7pkMEMEXOXbe07yEk+CLPMU2gktY77Z1",
+	"ZCH5EGbJFUupVC7a0kDRyX04nbun9uw4kVR8PieJuTJXfEZjl7GSu5zy3qMrhmHorjQds5fGkMiAFcJp",
+	"6qe+kNlcLRHUc4HtU2bjGdXHXpSYSrkJ4uKKOQAvgA18asaYCTJCEi8lWkyXJvunPkDBFXGgv/sHkJ9z",
+	"LYgENtnaYVNNpjyfPjVDjcze1tKbWtvUJzOUFCYWik+A1gM00v8bQraGyc3RgwUMfdNMTk415ZI4Uj0F",
+	"lDGUaEZmDI2spQNI7MbOydNybQzF6IpJ8GFhfV7I0gRN8S1BY1MZpxZbY8gQNrzjAghwC5PxXna/WA5F",
+	"xsLdT3Ksyy16t4ze6r7POaQehHqzpQ12Q1kSDqbzTlkQtVJ8jNANWZLElRjSAq//JNbpNBRkMvK9RYIv",
+	"qjfPhQ8b8jPcZY5J1uCT8kmTMuucXtHz3ii/gBlF/qum1BkVyKg0IuHuHuGU25imlE5IvIxTl6iV4pi4",
+	"ARUfUJJB6FUxxBXjyB+I0EgTVi+D3NngMut4pqAeVYWoTyrRJcEOvBciNPJeCPaU56M2IasYurR/aRqb",
+	"n205nM383bPt1ahc69qPffTP6tZpDxR0aRvug6MKbMSVYQc9+LNVebpmnY8GiDJJhDKgLVAGS+80oLxu",
+	"iJ4ONR5dX2pBeTNA2kv1U/t6E4RbF6++oA03gjJbXjfVDqB65wKZklx66Uq/GKH3nDLIba7ZxIzeqEuJ",
+	"yCcqIX8yr0viTYfhmf6JcddsaZQeHwxR4PSpR5sfQ4Ok3ercmG9wlaUd2anZAbm9l8rtz5BEljPF20GP",
+	"kSlTYM09s3NtqYtdoMKDQMVWm9nWZhoA9CFA8IFFYEynaphxblJRYwK5aEu9gT/1t3mXtpnv3lqVmdYK",
+	"o2qAdmJUoYBNZYMEzUMDVLGpjNlSN2eebjBlylJqKFcKlM7n1sg33JDIOmlMhuPliggoU9p0MeW56ObS",
+	"OUAB5CTImQlhJwXd27l9s6UMWuvobk/fwXbZzq0Fu3+OIeGsnchZXX7gT77GCrurmIU//5xP3mou7J8K",
+	"qyq+MW9lls2gEgmCBxq9KG4pWXwFh2++i903PeQLgKvcy7t8n9A+CRE/Gw64jhnn5vH7uoRNifJtx7Z7",
+	"lEVvAIEwuZIY+OAslkgP9wDndLyX+3eTmD5ILL+m7NxJDiqcXc9CN+O1xN+FxyfXTt/K31NMZhdO07tI",
+	"yj3Z/nndLM7zNuvnVoN7DGkAyPSNlsSBl00mROT2iwnKh1JX8HUtMsSaBy5jQQ2L9xk3b4GZNcNJIL6p",
+	"2pr5jSwqJyQzXq1/TOMQ4Z93tTGS6cePP13UpfOGLMue6YpXJb1eASd8G/z+ZgV44U0JL8OzhmTYMftp",
+	"c9DEjTJWwW1DP266Dkn02jsUmH7oLagKsiZSrxQkVOA5QVpYKR/Qjy8SmCHFIRnA5vohwhLn40hIMiRY",
+	"pEtwciT6XG1i3irPP4WHbQhZYUGXpSUYL+T1ERSRNzCPMMDoLVnrW9uh0TTDNN3O/YVnNF0OXfbr5oQu",
+	"ekvY9o/f0TG2TmkZwv5EzXXQbkywtUWDDOj4nBBhhVOrn9DBeiMVIJ/o/jkWfw8UbHt88QSgLD1O6gI7",
+	"vzd/LwrvoQabEYj7WWtufeS0cWP307/7vc0LpppnviF6s7x87vjy11kl64V1/X5yd6lZzdifVjrLBZ8Q",
+	"KYHTJiXz7csL5H8LjgfncTWQfQapJJsDsin9hGacqan1s+glDt6hJc/YtYvEtHTQL9jlr5/zMdhM9QiB",
+	"LpQgRKHnPIYO/bpjZevDG6JeJoSINVvIDixhuxd9IzPYTWMXNvC63XP7xXzX3fBrLu4H7RGfV5Kfsus3",
+	"jgNf3FOT3C1xNLn/lvhgr9C2yLjuFubv5BeyduxQE3z7xKOdg4j45v3fxkopGLbZieSHJldo6omn55f1",
+	"JHxX5otbn1/H6XQ3cd6JaFYKGCo041J5W7DFhM15YS9wStu5GfZWwfMPAKpaKzprZGUzc3e2lefa/Jtu",
+	"6cW0drG1l7eNDelQX3ZXuZ9ivauqDG3WXg3z+pphCH5GHXM76Er/9U7Q//f/9g86EVQCPWq19OfOQeeg",
+	"ve+uJs3zNkwpb4QlkKEjr9gUgH+pRHKK5wRyeEbV+pYmugSNSkVzB4jxplRckFEokIiEZwIw26ZCoa2F",
+	"MUJ7vVZrf2BQmm1OEJVoRg1Qzh4XJtprP7K4NGpBYxJBWX6ILOHiiiE0w6kp5ZbHVLoyb1DwACx1/Qvk",
+	"Jxmyw5NUmpawuCYO2aQoIwaYNKaMmBvnyP8OmjdJnaM5lnLBRTKK9HhGtgSkqcQ4itDIFqiJBUkIUxSn",
+	"cuSAxw1FoOG8H+MyxTTVo3RtA7y04JYuUGAuhlvlPO4NYkr1AEz0gy1DyW1MhUUxiVAmNaVsfFxe9NLW",
+	"pylVyiyPEQohFbSwH7G8cdVs4BsfAXyBDQssvE+5OfMMtKdl1oGGF8Uwqd4P4IKzzhwYnsccMx+HacPS",
+	"paViPvvKzIBPiymNp6WAQyCJvepP+WKYQH2LvV7nRLfHOZphtkRWfKWmWLmCj3xqqjCuKuzYRCNFZnMu",
+	"sNBHDb9eJNrrt7p21HlIsB0bFJ20XIWuEeOLp+5mH6ZSlJh8ulWJST1DKGU5hOUK3bdABnqtvl301eW6",
+	"D+ftjJFPcwJgPvaq2ekY02D52FtpA+6vQ2sMUPS9teB9BrHyPhtJqbRUCITerx3vIIY/SG/9lDf/4FEc",
+	"fhmWtFhVqb1wQdzklqRaCZrMMUGZ0r2g04tnr149tQUj7TWFVXRYIQNWv9E2qY7Q2zkS+SwYnfX25QXy",
+	"S/6j51hhdEHELY0JinlCIpTN50QYpLSUKBOnyhKU0GuqwNVZySZtNU9+/6sbHX4O5o/6ve3mvLlD97E/",
+	"OOcem5HZGIAuZZitlcScCG4RzEsme0c+dbHIakrEgkpSymHZ7Gur2nAr8boTOYwtm7coknUdlNR3zFun",
+	"ei/VInLGrlODK69fkq7UAsFSDflkSMzPo4H/8BOJzrBUurHy60arpJwlgGj2Gv6w8ZE00Q/K0QDiot/Y",
+	"j+66T6jpEPrELBkuubiRUyqI7lb/ZLrT/fzqfvJfXGjVZNo1j3/UCnLv2ZTAo/DiGyIkWUqqxf4HEEWB",
+	"3mAWT4lUes2+xizGxeMXXBtLz7LZWFBsQzyl/g5GaTszD+mx+Q94ozEP6NHY4WZp6i5LNb2MrjdRpThF",
+	"imBbJA5ZEFZXRAnhWHApPS75Ke5lXjWihuEApHAaMsM9Z5jG+U8Lo5yLWeYfzC968L9vsqKjxqfmNW/a",
+	"L8+NJH4j74D1Pbuyjm4J5QukpADue4z39cq9DvH3VV73xbH2NMnaLu2+UtIna2FtLa+rt8MeEzbRb6XL",
+	"362Q0QC9PDt7IqtLxphxUO7FHHzKQbKmnuSKsiEmB2SBRZLnfjuYxUyq4oIBPrpCNuMl7AXvnl/YndSM",
+	"QGRMuvB5W63DxBH7odnuTtvbWUYDu5+YBJgxNXg10ELGilEXycFPof9M6i1bElLfmZ7kfSvOizomzF51",
+	"OLRnp2iKaw2tt94LymLyRKJLM2kYlX1F+sMB9Aq7E0IikumS8eqM/bpulndwMZiBmikRw7pf2IrbEV9g",
+	"duBYKRkt38itUp7SLpwqO1AOX8CarBJve+uyvK0EddOjrfNo6/wdbJ2ge88k3HyFS7ikjI68TvP5QMqf",
+	"XfVMIrZHff0K9280FblCul/qTLn429dAZHUIxvXxPCeC3pJkgAqE4qiCJx0hH584CoBCe3DNYQxywdPt",
+	"zomShCtb68U7lYXlU08mlBwgfmIMagsnWWqqnkxpmgjCnkhknkD6Ca+ULbRpT8teRKjQJsUtTVzGTq46",
+	"VA6oZ5LFuELWPQ0QfIz7eXwO21o/mRIsGGTvlk2PKZQpKkbvKsDea8VfGPptunXazIdMKnP53x2aS7FN",
+	"S/fCvAEQq1MS35RbOXxAK9+kNtWGe9r6La+v5bwFl4u0p83seijf4OVqJUj8IC0ffuFrN4F7HRJ3o9ar",
+	"1uBGtV5Xp/kT5t7IX34TnqZ8sV3qoa/XK1bg7391P/9Tm4L/satUCKsPN86+0IdrV812q35DUaSqyJcl",
+	"OifPGjnaxdnHmiXf6tjjJrKLE8+XWSGb7Zj7CvIqqXzctR937Tu2EjpxeOWGAxEFcC9IBJaZyIsDu3o0",
+	"AKQJV9tZmppMYyhsm8B9tybGAbrkWspO37/yCj3DNaS5Ba4UZkZ7rvSPX0B5PyqXZoag3am9LsbXgkDs",
+	"7RWTfi2el+d+ieXB2rEbSFJ/qpEBsRnl9ZfzGQViGMaEkQlVw+0iPL43TxfhcHFRS2qL2k33zgLBiujj",
+	"8JgKg09190jKrVNFjBSsiP2E3x6U5O9jQ/wbpa7cK+YTisZvM4g5l+oO934TIgROh5JnIg4DdvzBxzFh",
+	"SpDhPM2kKxMgjEsbox/dz+h9mkmjmGOeV6iWJJ0MXTd6W9BqnSSIM4v9whdaoVNFsTbIXXVzyqBkrPWn",
+	"+z3Wnc22IwipHyYmpH40QDGeAdogz66nlYB7+0Y85Twdcr0dpym5JrW5mSdcdU7iAn5SHuN0iDM15YKq",
+	"Ze01+B3lv0OIA4QgFXkAKcG3lF039d4Eji2/HBQWy6HZs2tNx1q1qaUtizzLmPlQg+6xW271fZZvxnYD",
+	"ngaIDIhUFh/Iv8kYIOwuDPjEVnuHKwezzdtZrrICBM8UWbntl7fvssjBIc2TItC7noDASc1nvv6iyltw",
+	"+5XYlhd2KshdPgXmxHmQ8XBuR31hVthXq2MzDaNvi4yYCh8qvCGju+zHAHVv4M38bbm2JaPqjrw3spvd",
+	"QdHcgQ34MpBpYMPvW2sQ4vaI0A0PkDlUoyXP9BqYL43TnpZuzMAI4RMHtwJCdsUsHA9VEtHkAJ2tsQSe",
+	"IjfCkZb0pYxgGoCMtgScNoe/5lXoL41gz4ejKrCUIuSglKIigTW6YtTlTuuepgRpQUgpI/sGBi6D6wSY",
+	"M5T/t4h/dox61CbWEV9jChg/Ib5At2iM4xttOaXWhtlQZW+FP6W0967N8SsbHF7O39QUSss3rKhqQNX3",
+	"p8JIyo0L35LwJP++LhfPCr6X2+Wr2oA5UulGo261EXf3fMaq2bW2/otX6eDbZks9yOpaN8X38FDF8lr3",
+	"woeb9+7JsAm2PmaivJ1sTKfcemVuWA07cB75J8xv5EAqTWgXTqT/euv9zseub1y+ZEOIwNblTMpm299H",
+	"ca08+nkTvbr6z//+z1bzBO3tN3//6yjqtDZGRATVVsXpgz78hNzPEdjyMZauuKYt9+tsHznHMXmKIMMj",
+	"8QM7zMPMPrFFUAdu/vn7X+2oY1yhHg//O/rv/le//9XZOMuNuvbxuPt43H087n65427Q00yIeAAURznv",
+	"PVCTbU6IaFoEhrxONSS7OFSepyZbyp3QnuQ/Uc5MxeC7FXELztLp7bvqaf2uOy8+uED0t0/Z3zqH/O6A",
+	"eFyqYUL0EdfRKvBMJuRwTsRwQchNeRw8Mzk9K2ZRINjuMKkk5+xuYYm2utIeYkHwxgMGT8mpfu5z1JBU",
+	"bRkX9AXAAnJKFdayzOZa60outnfKf4vwlEo0Su3q3i9IuxIApyrdlh0+K+sUWVU9rbIMvhRCQc6ze4IT",
+	"+LplRTFMUMxm9IhK5IGr3ac25tfWT3eMrt5Ge+U43L1jH4j7oB9QZPfSUA9SHZtDaL6Z6tgwtGo+ZXlN",
+	"r1ykpdUZWItrl004neW08B/rgwQu0ikiC1COyKc5ERTO1xyyW52pbB9oCpLqJZwHTIC7/5aqZZSjjGM9",
+	"izzcOl26YPe88xwPfc14nM1/ocgcUaY4+sjFzRN7BtEvD4uxFg2Gx++9ZMc/dOPPX109swqUVm5SRY3K",
+	"MNw31T6CySQ5r3bhEMvH9K3cYcVk/pbAHFvrhW+uajfakDvVon9jg+yOQ/28TirXIMFa4BWtBoQACIMI",
+	"TtilKtOUDfMKDYMtIWJXQMPaQgo+OOy2oLB2qABGMPQw9++CEfte8HFKZgG76MUzdNLrH2kdrJ9ACVGY",
+	"piYVvxLuqKwLOIxZIMMpUYQpsQSnLdw7WjwFc1u6ffnFok50QNNRJhW2FU8DISqAATFcAXFciG79GlxR",
+	"lYYbNV8E/J3nrzxPtb0vVlOC9HYPhY8MlSMEewW9Ja4apYWxQPPeAkmtufS3kkRXDLME4KjVlAj5FGF3",
+	"3z7DSyQXVMVTvYmODCyJwOA9UlPM4Ftb7G1gt+LvbP/yuzGuI+L4WB9jQfCNtCVJmBI4zov5AxpJlhJt",
+	"PkOhd5IMCjgcALyJDGYHYL9oI0IQnDQhbMCV7vYLcpukOQMzo6eh3yhD75BPeRG3tx9eg1sPx7aYt5Oo",
+	"D5cvmscRwJjYGDwHynOARkZCRxYTAyTRSCB6QT/5Ex8guBCHe3CUV71AVAHuiDQ/HFSImTEPQQZq0hl4",
+	"GcbL+C96uJzZmnNUuqHncDiGVKaE3N7o48ePzVOv3Vw/0Hi6f4DOHdaOQ5yB5iW9hgBXe5FvkgeVWFaH",
+	"POFiTJOEANJMjgFjkGtSHFvWF+A6WhOY6FlGSCJz0CNTd+WJRHp/yquuJhxCKvQglViayI00hZ+mJJ0P",
+	"EJY3gI6T6F1QKoEVF/nNjqFZdcSMq+GEZ8yQt2fIC+aiq7lU3AAVo9KsHuRO18rFknnRUMlkP5fiU9xK",
+	"0ywzQRq4hviuv7WXcJEtponIJxyrdGlc1w5XijPyFOFUcmjE1dB29br0AncUPkAQZQsToRZZh0K5Hk8a",
+	"Xd3OXqsXlskZUVOeDDXVcJryhRXL/r5DrldTU3xKRmicKeCNre1NJTJvH6APkoAbW38qK4NUvwpUo6ra",
+	"d8zZJKWx0SwntkczeLgaoAmRrjOC4kwITWatq4g2y+2N3i1OM4JwCnVJTZkurTgmWZrajHf9Ma/xZoq/",
+	"QdyQma/xzFd7yCTaG5m9bORB5Lh3OCMS4oStUEmlBVfrAgmnJTsLE/1kIkfKxdLgyOS0aD5HiWcEjV4l",
+	"ZDbnirB42fyJLEe2dVsOSa8WnPhVxIwWgoxmEtOE5ChLLNAWSCnoPYxmXJs/VbbMBSAxgX0+zMtn9tqd",
+	"/QEavZo0ATNuhBJOTPwVCKc3nicyp+TZJb4eIMlnRHfrySVUvkRLnplKmlTZWVHlVJIgeD5PlzYAC940",
+	"K1Bve/q5nGiMLKCj6jwU50PAT4PRO93l4NfgF7sFFjsrKJW5kmjPLnRTripCo/e9j8NXb96/O78cvjn9",
+	"x/D7Xy/PLkb7B+hCDwcjOTOVpXTzT5Gcp3omphOo4lXfCwp8qBlJKM4Bw9p9b6RPJHrGmSJMNS/1lmdx",
+	"48zu4KtbO247Hl4kmcfmddgxJRiU+d6tKQHrszo4u+EAulinQrcFSVNk93CtEKwFgM1ev0dSek3HNIUj",
+	"v6l3xzMlaWLB19yCZOjV63NIz7cYDk6aJlRZ1Ko8EyNCBwcH+09Xb88gFwu7W4KBcIBOQYeGVoAgUAfN",
+	"GApW45v9/xkXgsTKll4jaSILiXMhb8a80DJXbxmchjmxrLhXiSuwIsOUzqg1Acr4bVgpMpsraerGQWNB",
+	"mDRnZdl90+h2tHfJE7y0kZchZEW4ulUqtWtJTcnSbUe4QHP0AeYMUqO2nQlODvYrk5kSnBAhh6W11m2X",
+	"rcQnEpnnHFHJp5iQBB320E/0eyuyE7IwhppbSbbpumyaiAmDCrcd7FsOR2f3ZwqCIqcAOaiFeFSY/yM0",
+	"oZq++hlfMzyRKOXXzlZBKWAX7GH0/t3F5UYFbrHyjLfbmKv7zuqCcni+PisNhk70b3MiZGihbgTpoxIl",
+	"MEsJ5SyVMR41e+u674lEY204yYJcHnSfm3hhM6+B7ytGaBD8BmYbtJif2O2wzNNTRj/hMezOen0/zY8l",
+	"JtcHjlkjGxxLIRJiYzajxdwzJ7RoXQHy9863GLgKxYpcc7Hc6LhwTTxzL0Dk1QqMgHtemQI2ztACU9wX",
+	"46ACG3hvDHL8aWi9kyu69E7J+uEkM7vVMMGmMNEWr1E2LBd4r/x4jzZXgtlZ0ZFDG24Xvpv+Fld9NnLZ",
+	"Xr7lEllmZUGtgjeBSYXoFuJPWN7ufWdXWx0hf1vdcy+1wVBy3E8geEY/WVwqFNcJ+jhV8fVv8O8bPz4l",
+	"FuNKgV1hNgrXUX6Gw8WdRHEJQZmk11OFNNWMwXBD01QiaXDCpR89hI1tBK4+kcUq0+d5D7dKa0MXS6Kb",
+	"8upPw+jmgsyxIGhO+Dw1UY56kH/wsUR75duQCP1AFHrFFDd/XRifZbUs9GhQxjS39US8uld77+uY54AB",
+	"Uq0vUnqtkiu77WWICxayhPIrQa9yWVq5us9d8E50e9W9JwFfNXIHVCPBeulWgUtx88/f/2miDoe//9WO",
+	"DjvhOJ0t9f4mPe/5zHut4C2pp9GLusv2VsN+6m2t3P0WSk1s0PN36zm0Bdyp53sikoX2irIgvPer188y",
+	"CTjOcJFp8aSa+Jog+/rB5hSZlXtAofVrg1qriXdxtZibTd/qarGYzG7AGr6IhbWrlXdPM2vNeriTBfZF",
+	"V+b2dtsOVmpgqdVEqxJj+hjF/RjF/YWjuP8NgrVDJtj5I9Tl3xHq8quDU4Zl45bfkHNbYaFmbMBNYk2n",
+	"945DkPR5FYXhlNZib/obI+tMVyEb4twiHq1Edx7CBWQY43kQBHZeAekcOSBni+scWaBkQHrOEndFxsV1",
+	"3iVVsnofWboOHRR4y5GXZy8j0yCcJlMf8tmFpXCRUIatIs2YDPVUHEwHDj06KgEoR2hT/jl0bW5RbNe3",
+	"lCys+sVJsNs85Z0l1v0onUsS9MUpzNe4EksIzeYi197VuVb4pA5CbbGnA+DPhvAmYjr/26OW1pkwgbC4",
+	"u6iqkDhNcKzPtJRopTTliqRuY5ADBHdB5lidaLopGue/RlqC7I8pZa74DYGrUN3YOKOpFitDsmsBbtwB",
+	"mmFtPTHM9AZL2DVlDr3zGouEOM/ElOBUTfV2O7SXUmAiaM2UcnYNlzcsE9IyU+8DeA73upwhg08OTLaX",
+	"6m7vNTBHqGgd2dbBECIC7nzMCDyJNqDjgsRkbpaSed9xM0IzklBtQ0gSC6KwoHZY9up+MqExgR6soKeU",
+	"6ef9qdmv8vEUXNC6mabEo/x8isUMx0uTcgjir6Y85ddLWOVYwZcCJxS+rG3xxpFO9Okjt3FSOhZYQEws",
+	"0MoAqJpoiSK+FO5zoXSLvaX1pLUQJf2lkYNG1KhzshE1ysTV0lwhydrN/eJvieq2FQhbcDpVkLJNJ8Za",
+	"FmnZf2QCm7aNgBREZqm6A5DauXmhupfZdiK//9DOVm8pxMcl6JA8hEEv4j/4uAoAbOxqrQYQVjZUg8Q3",
+	"zi4yiNoWQYWyPNyDcTWEAC+98HiWJshWtIIgHb1NmArI5BOezVNSAzhJqHnD3FKWWb8kxmyBf2w3Qa5f",
+	"EpYQca57DKeST6jWkloYlwTnsWYKXosQObg+QKNOq9P+rtMZDaxFG3OWmMep2XCK0ApzgSykOkAvMqj2",
+	"D8+1zZNUVvvba6PTuaApUhx12+gNFvEUUtItVRqDRqfV6X3X6Vc8iIBM3/v8nfljhfvw0oK81M0vbZUr",
+	"ubW3xzV0drsimPzOGWOb0EftAEOyXR5MbWo3wRwH4GRushy4c51nxhyYis6R7+jPPdBDiHWJUA6jk9s5",
+	"QQS2rZUCeBi2zrFzz4fDSyGm2E7GXrx6CagQ/bQ30tQBkMHi2YOrrNXqxuaOFP4mI3sQKadmeIThDEwr",
+	"iIaGaI/K3YKh18icjt11gqXhindz0pqx+5Rm9m57CdflWKIpSW14heWCecd+CHSRlyf0GnHJ0pX7ipwu",
+	"pq5qntRRmRuEW9sh6o3HSsPvQVzO2Qybq4YNxepZkflTZnZZWIomg+tDn3dWHrxs1UcjclWoiPpltXna",
+	"mFxb5Vt51fMgY8PGqNt6kQZzqahD2ci78MpQBomYt1AZduc4jDvo9bHVKdMU9KueLUMz1EeQkEcyAGZU",
+	"4a9HmzWMk3POZEBnm7DXYk4B4JQ5uDtpwCVzYaOHDK5XEUVrQ3rtqwdBuLcaNVcTb83hPaiwvidYgOEH",
+	"oVa1YWGJRqfGafUnGJgDZN5ARmf5JLGay9Wi7bcq69q8GJCtCpNKZC5NoERhN+kQIz1UkK8GerJTkBM9",
+	"B2nwpx9eHSSHBgpkYEGJ2HC0xRdEO3VI15vSpP4+ReQdmJKtHOAId9+YDM3c+6VQ3x/W7X5ABKuVvn/5",
+	"06mDhiwEVeQdS5fm/HYnrldTcx2ioLeJGT5U57SK1ju4cIX1+I3uWs0UdpPBuWbF34lBtUH+gmPM4mWd",
+	"zGNsDgQb727jlEtt321pvu8e+8S6PIYr49TyJ7ZYTN8STtpx8p6ZoJaVRR7o30UJ+/xZw41cP4zNnYsn",
+	"WB4yxkPBMCyV7gcjioNAANeEJVCaHj0zeSxjcLAK65O7FljbLHCW/l7/0onQae4rquBj9FsPX2K1FXHH",
+	"CIB16yUA7GRK3Fu/o6nP7r8ICZq9xVblZLaqBFZq3BxHDYDwVl2sqtexliYb8TyrQm4l2WPcGlncwT7n",
+	"1Pg32uryiewEvNOussqq2PVG9NBVci9BuqcuX7Nzr8nG53MCFWmxqcZoSrfA1Yk90I4Kko3c9Q+XkHtf",
+	"OKcDr5tcDJN+lKYuZ8f8PSoS2BZY6te43jAq4Hp6aHZ9gC4374aPmZLEmaBqeaFpY0SE40xNO/VJ22Ou",
+	"fxqWaO/Hj5cROkueX5xGCDLzW4fH+yY2BdJRvrttf6cb/A5egPRMIfOcX31odKjdxpJF4JEAGkx5mhQ5",
+	"vdJ6wqmAxN2n/gUzyiRxqa+e18ZkolebgUSjBREEWfj1A3SG46mXwGYSRYtsYqpMCrEh8yTlC89v9czz",
+	"Eg3+Mkdw4xzJEqoGguAEwJxsnqR/E26Ddwy8+V5+yRuh8gUweN/ze/sBHCMag4bdD9dVbC7f8KO9QLv2",
+	"Ojxv9TxjaJylN+6e3F7Xm9FTYaO7vUtouCpcMfJSFIAjN6IKevYVvRyY6+1Bw9gOpX3IXr77l+vhuZRb",
+	"9Clfbq5Ed3uNHKJhvc0A7fPEbQMc4G2fBUf3D8qYaOXB+T+UxlZ7K2eSzQK3qb16CpDYu6EpQZn+LS2o",
+	"/QYzfE28yA+fX3cRT5M7Vp6X/Q7teY3uH+QuuA8ibQwaZf1QPWFbP1/w0ehxrT2utce19oC15lk+Zs//",
+	"/BmwaSbcwK4yhWNVVEpvzHsLFwZChKzFlsPvLtLp7csLdNV4DylCrvSlgFygq0YplqsKf26Ti0QGh58Z",
+	"RLZcsWAAWy5OJgFpMeWAuQCcgeCsZ5zd6r2ZM3kAKC/GSy0ZviFD8FqbLOCniCYSyo58+PDq+e3RUyhG",
+	"IhWezc3X2rLpdrsn2mb5cPnMlEgzKeX6519//fXX5ps3zefPXY0Vm6oMB7YcsMgz81xW6n/+ITlDCY+z",
+	"GWHqqcNXuWKUzTMHWQFCwScTYjSMyTM32E4uDx0KtARyrPdGZaaPoitWfGWQW0am4gocNT/ZWKeBVUGm",
+	"efg9b9x8tTeCLwDiCC5nX8NY55BIskTmQIP2RpBePorQyHyj//JOPKN9TdLRXuFiiBBN9keIiwQSwZMr",
+	"BjwduScArmFkYDxYLOAuFKdILll8cMXA5nRII51W2zB89Jobstv83bNLfD2yNibjmZD1POkD9P708tlL",
+	"YCGIzhWbEXENMCR6iWqmHnVPDvcjC78j0cjnLzzchIeBx3pGJrrELXkQc2kgEtKltoL15EuNmBf3YEvA",
+	"ssjq9kZic7eLeThQDIjommNBkismleDsOl2aYZ+02y3AEiT4Bil8nceCjT5+d9XoXjVGiJFbIhzUy/4B",
+	"+mCBkdwG5SEjaStbECTIJJMkMYF2ECz/SYHpDXviXTGQYK2OebK0aFIOJ8Im4iOuh2dy9k2Sv1vuhhcs",
+	"MfKATqv1ngz+iz5AufJOe6PTOX0GDxzY70b7B/8/e9+33Dau9PkqKN/ErqVlx/Gc3WPXqVpP4kmyM5lk",
+	"Y2dmt46mRFiELY4pUIegrNGXStVe7QNs7Tvse+yjfE/yFbobIECRFCVLsePwZsaxARAE0f+7f83ObEOo",
+	"vsSOUM+UWWfXhdwJCCLimk+TfI8poXlCqaO67bgErwlnZy2fOCsh+FCbKPY7Rd3ixU5LsQLOIKJCYzBt",
+	"gPpyNyxaP2prPgyqO0Bi+0en6dMonUGh/Wi+Z1mr1/EJ9jterc8Ta27zlIjrnMHS6TVxO0hARhyI48Nj",
+	"PIco47A3p/uTBbahBCkP0kalBMfyV96XZdahrwbLRD7NINPY6ZS5cqMt0xKLlRptge+uulUVW9ajihpw",
+	"IjwKnj4wsTg/YdeC8G3GtNguyAZ9cCD6FAv9vKUQKeOTAWeAQlba3/3RGYA65y70C3HeHw5fGHiSOogI",
+	"g94HDNmDb9iNZV8ShsPeaQ14CN0Q748gc8NcM/KMZ3EyH7hP7PXlr4tYEicGoIh4D8/1LeDzU0Z4GgbL",
+	"ysPV6MtlwBoWjgkQNtBzkMRDQXkUpFG9nwjJXmtuBomR7Bc9YijY3Yve4U6wMwW1bZTnE3VycDCbzXpG",
+	"HeTZcBTfCdW7Se9609uDKB0epBMh92/sYvsJLnZAHvuDFwcORCAoa//+v/4vq1LRNNN0XP0nO4e9571D",
+	"cCJPhOSTeOdk50XvsPcCo/zYj/egNxNJsg+C4uDP2a3q/UmwqDcir/Y2T6ZXSTxkt2IOnqSfL/bwC9yJ",
+	"LL6es8nx7JnyHU4BdeujpGgcDsmfCskizpVIrnvs15QSNqQQkQDcRntN32q1+bXI9RMxjwnyW+Atjg4P",
+	"jfJLuXxlgQxBQ8yFhBmwSo3L0Yw7gEHgcAMn5DIXJQ1f0LDPUDL+Lq7Yz2LOLkROmsgPz/8zqvvHL57X",
+	"LW7f8+ANitHLNP2FZzfC8wTunPzzDydBbOE7uR/I+zQ7wU7ObxQkrEzz0c4fetUDTAP/t9prcGZ1tUM2",
+	"G8WJNbJh5WyqP7nNP0mnw5HBpzSc65RuRKJZrJ6jGYtodwHewObufwVonWWXgIa1vwZ2wsJF+DTZ4tem",
+	"w48Vm06cr2qPT9G3BZi7tp+2LHBIVKD6CvJCD4kd+C3KjyQ0NEBJmubQsVNLKvvdUx6xK55wOTT4iVG8",
+	"6kX4aCZ9i3dBb35+j+sQ7Pxw+GL5PAPI2/b6DLnEb2e0d8V2q27AXtMV05bqJN4nm6n+qqHdSaqg61gp",
+	"3EYA9TkGJ0xgpXmcmbAAIJyg/n9KBT1oyaAtBAhdPfarEJGiymfHvRMu3iptDlvLQqF3CeFj9ZtWH3Yx",
+	"5OAXbTbvfAmWDnyJkcMWIz+hGnyhtWAYD26pf00FIDeQRrIYfi2u57IE+j/uTTz2wEzYtpGG/NHtSak8",
+	"r0LMmuvkXCWkMHylZkr5kUcm2RmmtCDKT5Iqof9NRDipBUX+ZBBxW9Pwp0IfRvcdWK1r034RLPznosfz",
+	"jy8ea9D0UOvydHUHh9z/oGZ91dojmQCjNImIzmHaM0XkGyA4GwBU3woxUWh5YyUgV6Meu0DQX1T0wX7q",
+	"S5mykmp/AihxkO9qrI6UZWKS8DmbQRnRlSiG4LN77IwMC60v9SVaBQo0VyjWIVdCrNiIZ+NEKHVCQMq2",
+	"fkfLwKky0V2fu6Dr3l7kHYsa/mMazdcluiJvpx3Z0fg1CM/O9FIiTFakz0Oer/s6v8f56MKWCbR7JWfO",
+	"Gq/lzV7gKvjSUQ8KQYsahpDxyUTwTGHBW2xtW31be1hJGQkEqz+/5Dd1u6FhBzDmS7BjfJ7LxttxsOXH",
+	"y+COD/++fMZLwnGGCc9/aLMvC377TkQxv9QyTU8+OmozmZQdzVDPZa654jfAij+Km1jliLPquEd3oUAJ",
+	"7qTFJGWpHIq9Wva8qKIdfOaTeGBLer4QkpHIKwoPzqlXPdAzeZCxCN9PMiFJ8YMFnEWvVyawjl5zVRj5",
+	"zJIOmAY5G6cq19MAe/4uhVwb8Me4fHdRdUOgCJ+5eizpuKpbF4DgP3Il4Ri33jzj1zT/CcpT1yG6x3/3",
+	"QcZ6N79B+6i0Nt5L18aoR/EvPBcFZZ0aQOwqgH8XI38VW+O1yBtu69pKeHuxuY6wrBKRl571trbw+/K0",
+	"iPCx09RrkbcmqJIVDCbohIMTjixQT37slPXDlexRI56mUZzvFwXmS1wImDaEw5tadMxGKZtlKbTO5WBt",
+	"CFkkJSAwPHkkCGycYg4B+RTQ/wBNI5Ql9yKVqc6poAec3303XoWaJTlBhBULLSkdblgIsUjuvVK5QHpz",
+	"C5aObM3lrrN0XH30DWUrdYvl6epLbcBBZC9/Ow+RP3wFKVWe2OAjcvlF5yRqlCROnmaVe6iK8y74h/QY",
+	"x/Qo8pigzKPSW4RKn4HioiZUWM4tI8qOwH8TQJeKb+R+LHusFMMgjQ1cM5CXhrNmXDFMkMFo3OHh39n/",
+	"/39HvaO9HjvzTBkKEl+JomsW5KNjGTe9c1+OYznNhdo7AW0xVia9htKZ3I4tRTV4CKH+8/qMLX9vved7",
+	"mK2TO420TID9hB0fHvZlSGk6tvFaoH9fu4GAHR/93W3ZEbAfDl/0ZW1MXv/9kIUY4hlgg4Yqdxd+wEvK",
+	"+13f1bUAAdjIPfzR7ZnH4jx3X3/tz2azfc0v96dZIuQwjbD88uE32sIbd1hr+gJkGCo2cGfas0K4pyV+",
+	"ePT3lvMu0/Qdl3Oaq1pzOZi8LquDyRdwa6nHY0NQzJicJdZjyXGvOnLuJ+vW8rZ9FhYgHv8wyfOh4RSE",
+	"DBJi7A3qxjG7KyyGam6nGEckQ2zf1ZfMpkhxWYLAgC5T3stgkZKzDw+gw2ym9Eu7PrQwmvA4O2Xk2HGW",
+	"1juZpdmtAlcU6teTTCghc0wtBL6o2WRGXN7l5/qsoNNo0VoN83eY5fHlrS+iv5j9W6uE0khLbtzd2Om4",
+	"lGb6GVyxN5eXH9iPXMXDPXPQntctlqcshBhkiM0IeZalM1jIJPFjhBK4uxP3iJVh8M+UgRg51rz9h97z",
+	"vR77STMY4i56H1YYQHsidYqZJLHqS+zXJSIAomRnTp9LTFuj7lRMjCf5nHrcQbMLpddNx3GuJ7s7eNF7",
+	"vnfah5Y6TldMR46dFg8hFDIjeIrwvxaoIMbiG5lmEAbpSye7OgCzC/iNcR06jZ4CSr72k8P8YzqClk19",
+	"6WYyLyTyYg4uXoCXfDgS+y9TmWdpcsJkug9Bn9AYdG5Sd68vQVSWJSjbdTuJUq/FoNQ9NMUKQc1RbZvS",
+	"wF6uPugQUBU91kOwf2ma4Tye3QjToGzg8ArTq0yf2l5A8t0V5AUNGDFv9g5/gZ1jy1NgIwCDSDwkKDME",
+	"TGeGFBJMHQZ42Siwag/A7EELUWxAWOIxlDCpiV7YzZrtILXo3z4v9ojktKiCsN1MTCDwYhpyqYBNsJBR",
+	"X2JMMIZfRFEmlDr10xH3QIepTytku4vD9WaX6jRvlZpuQKWBFV6WSxFf6y+2VG9ommvQnz7QJ15hRX9K",
+	"ASMF92OFdbwZ7bUaD21sLe2rO9MlZ9pWUVz1Hv+UZi1dz6Xh5kB+SjMDE9VqOmLYrHoMhIdW5RXw+VjJ",
+	"g+3Jj2WubBhsxrZ3aVcp0yvH0GGRt8hZW36Qiintz7UQwFWHWubxJ7ago+g1DenL0CCW7TqdvHGgFk8o",
+	"uUxmCO9LI4nMEDDrK6rICbRt3c/4a3qhdQT9HcrtsReV+RAURZYJnoz/0d+ZHM/6O04vz8XXNi6BQsss",
+	"dJy+RCXnlPErKEQwGZZYlZAr9y2Zo7ziCxdfruzG+/LEDLQLQiPYNcqi7wupt88Ih75FTIFGsl2Atwe0",
+	"eFvSuGeiBJWVs4uRhyIyWK5yrYkYvKRtfivRAnsyGwoVbCH6YCGT2vE3/AIF4shiRDmZ2zsCGLHYgB1U",
+	"Y6pMiRVC0wLMa+WOslwNmn381S/Yfi+m02/LzTTFCFbeCvXDEqb0FcGr3ar7ut3QoAEM+vpJrfjxW8Ur",
+	"nKHthac3qSFOQQfZhSiag90L0AFVkYpmfl4TujDiojmtFcvKoUmfaUBul36mmOljRiV45U6b7G/7z4/Y",
+	"TIhbVTTdZMf7f3N/R+032dH+C+gU6hRssumE5SlT8V9snMp8pPZ6NcmneO1WFipOcu3PYr6D9LWu8Yt7",
+	"aJm36g1elby2mbHqPiFa6TWild+jKTG1yzXtck3vxS4RM6XELz8kXEJzJGIXi9zQ16YPPuMPJnu0NgUP",
+	"h9XryZRqN4VmbQaApiK/roUW/Vrklt1tRBtoSeUbIe/LkTmrLqHukSTULdMxIKOuiWTaJNJZMrpfEh2U",
+	"eCP0ZElsUDs07lIioaW4ECWn0EXOtcBCVG9UzudAo6UivWwqrYIFmdwyYmFFO9yQcWMVzBn9uscuhB5u",
+	"cVCKwv2Eq5zp+6wVHH6XxhHgiGimhU2uMCGXYCV2j58f7VUzCWBzFVwCjdt19aJr2O8KClEZYqbO7qCP",
+	"18rwgB2sbHngrC04hTtm+Q2WABw/P2rDJaGWA5BsfwK/badGNapRBINnme1umc3uNelWBWRPrUr1O4S4",
+	"zyAZ4ATwmw6G6i5EJEWbcsDZy4vf2HWciMBp2KR6emhgcXEs+AnkPicQ5lciEcO8L3cNEhg6lwCCB31c",
+	"nE1SBTfilBFuWJEOoFnFfC9AtCObzFEUk6Obg2u5mcdjgWFdlWeCj0XUY29zxYZpMh1LwqcapVCCTtiL",
+	"eufO64RYDRrYkjyAIzthYRwFzMpVr//owr/FX7nIJE8GmbgOGDoMA9u+eZBK6vSV0D8UGuXws75GAMUO",
+	"/5oRApL0/gUrcwXrJPFNjNg+Ay3SsjgS9Mew15cvRZIQcMeVuCHYXRb+IwxY+J/0f/b1f/5rGOiz41fg",
+	"dGRDnmWxPlJM04FDm2TiOv7LpiE+CwlpSZ96X6oJdFEdCZFD8RghsnCFYGC7XBFuk0gSZzfKrmZy56Wp",
+	"kcGPlGb6j3unkKtBnysT4/SOMj5wVz12ZgL88Bn2Z3zOhlMDAZBKKYbYxdNuGT8XAGIlkJ1Cafn8ViAW",
+	"jp4JmExV8ftfYpWfF2T1rTjXXa3w3m7whSZ5X9uxbj+A9a3f319r12zlsvVHt1dBFucZllu7H/Xy4rf2",
+	"+4HR/n6qVB1kiVCQ5vBCF+KNE+wey9IZop9JgT8Tm+9VfN4GP7QjNTpX9P1d0cVx1vmdHeFf73oOkfKw",
+	"E6ORUpQ2atENNSs2QivsMbhrCQDzIQSXI4jYLspjhHdHrvOMAkoQj0+z21je7ANeqJDiOoYAdVZGWSaT",
+	"AjLBThmVCfMEMxfZ8dGRwd6D5L+p1ksQ9iFskorM/EK5/cj3CsBRVcggZ/eAdqjY7vHh3200HaJQSbJH",
+	"qZMuSKM5Kkiq7UvS3FI5FPWYDudus8eH86zbbTi7ek9n1p4HVU3+EpQX/wi3jSerrmvnrcF1t+nPtw/5",
+	"SGTU/sXsjDVeqXPtd679r2uTwm2FVF59B33YW+B5iy5MTxYtGKcHn+3PS93/dmRTBADdhyWEXZPwJUG7",
+	"96Hc2YijvUnorRb0Z62ggcvMN6WVtmcmm2IiWlEsejN3brFvKIbgdNxuUAiXhhJcqtxISX4tyR/kGZfo",
+	"BIL79TX3VqsaG3WY/fv//j+FUqf/gR3a4UfrswkhlzS0XpuQ7VJkBJVPao9EyMmyL7XmLQCsPE4SccMT",
+	"bI0OzhLUNDWTikTO44SKOMAplyTpDGufVI+9S+9AC04dDb0vK/RyaPDBJ3wI/1AIWIyomnod6IVkng8t",
+	"EIy/J84x6QsLwIZ5mlVpsZf2+91Dk105FlKZUW538pI+zfK08MUpXwJnIUicWWEVHO8tYeDMV1jFTlmD",
+	"nxerbCdC81jEktM8QF/eTkp1wZtHpCi/0/zUFcaMQ32fZqlJfC2G8yH0tGzSkimLdR8bTDXknGPjCnTi",
+	"u42cIHRCogObVMU5y8RQxHdCnZZHP1MM4dVwPcV4olJYwnh0/MG4ZEDJueiCAWgDitCbiP4poeMgjj3L",
+	"BR/TxjByhJm8ffkKe9GarbrNIthUJkIpFsZymEwjMaC+tf+AdhcgfEstH0wLBj9eMZdD8F1hVQV07oCI",
+	"xU0KtaZrBMT8b/Tog2I/+T3L9BmLv5A4AX3S1LWiX7gURqsOjpUyPQLmJvMHLBf6egwyzZ8CNhc8Gzwf",
+	"XMeSy2HMk4H+hf01H6dTmQ8mAuq+6ZfjWA5ceqM/HFUvclS1yFHdIi+qF3lRtciLikXyNOeJGUV38tHE",
+	"3x4kPkYX7AxZ1mMMkS3TRJHDEDPaqSlRcFgqEYTfRRk4bF11wj2rU5q3Y9MFTCcbb2tjPmdXolxZEVDc",
+	"1ZEOFJmFaKxxiXstAmN9tbVIUyxPa6tCRHYHHXE3X4+z6ZIhl0+1DkZewqSPqHttIBDpUk+rWOTChPaa",
+	"duXUuoikR9ZtgpILE1aIS4K49OQqCanNRyb9Hp5ddLJR663oAFoVniz1Ra0JUdKohvjkm/NzWAvQfus0",
+	"3DyF5FGnGIfkVCYEyG3qJgN4EyDUCc1mHMt4PB33pZyCzpte+/099SqQQa63ICJYC3su0jIA3ZLmLIuV",
+	"QE1M30U9TG+qaEa2a2OW5MVBRUP0bnoshB3+8/kfPVfhwG50mRjGE9BTEe9erw5HCtAVxetiABMYEQPu",
+	"VR9pdInyYYON7k5aFvNUTFmP2W0zEOid8CpvtOa7dBHALgK4SRZfboS9EP4De5b7PL6Sq1f6MA4+lytz",
+	"G+HifxEcVFGWp+MrlWsOuBuSmUWtLql/nG/Zaytb9Bjo8NUI8OxMEjPFfnJUe6BNrnLVcYyGNz0WMkH2",
+	"TthUJrG8RXvrOs5UvhgNRBPifjzXc4svQ6Qnm+W7R6S/h0fzkdMffmHQZeDyos6L6UaAO1WjYNWG1D06",
+	"vndh3aKCWB0kL9HEBo2mh5K5lyOxiEzQhSO+BZsFK++WC7Q2UfMK3Ilt1OGh2RAivCJkKEa2k7AWl27f",
+	"chqAoJ5ZxudoxBTWhe2pX1gUmWDgdTxpFIzW6VRXF7dB0beJ6jjf4dGmRm5xxrrula3Vyy08RkSrv5bo",
+	"WGEXmf0uDBhbU+crPo2ldQs2DQbHVD1C86dJknLwW0EcBXQm7OueXoMmdRtL7ORPsT8O3eBvwH3D/kyv",
+	"0Cqh57A4P0Xs+SIGeXR4VJQ56wm7oTHGT5izx4PPcfQl3Asoowgz/jEhKJ1KzWj7Mnx9frk4RwsOZP0Y",
+	"NZ5KhZIDwI5jbLuL4gbDi7DqrZjkBCzXlzYqOZV5nNitChkpiDlxWfQCM1XgNKjH3kI+PYQ/RcSu5rik",
+	"bUdPhSuwGRjEdsMPx78P3r778P7j5eDd2f8Y/Pg/L88vwoD98PyIvYt/1GvQTTtlx89fsCsxT2XE4nwv",
+	"QHxdfAgtp78UVIebXrYIRC1T8wsWCR4lsRQYU+PQOp9N4dMzBfXEBr/ZHFloQ8onvifbKWiwsVZbFue6",
+	"t08ZZ58uf9r/L315Nc8FBmLZmGe3AXv58ZefGGxIgNNURuxf01Sf3hDCkaM0gSs/TMdjrgL8o2Jp5k7K",
+	"RAEP3WPvM6p3CH1EVRkBSDI2KwDaSa/+FMMcunJLEUCaAzUPt6+EsWj9F2yAw1DTUQFDF6wK2FWaJoJL",
+	"2JScJskpu0q4vIVFUQlRt/FkIqICknyqRNSX8AaoDmEw+2pOqRZS0PJwe/vSiTN4Ob2hUySqZ768+I2i",
+	"Dgw4iaoJd/elX/YJWQcDrQ8G7JqP42RO/9Aa0SC9HlzFWT4KEFE5YJNRqs9L85FhGomgL6k0ZuDXj/Jk",
+	"gJ1hApOnPCD+C2DS5ndF1nOgXxV/OeRKDFQ+jeYBExlXWMkDCQpQmRkrrOaxdAZVNTYUo5+QiH28gH15",
+	"9uEt24XIolZTMj6EIh9UDujWQkpCOuax1AakXmsPCnmKm86ld5B9Sbblounp9sIQf/Fhjg1doV0qriVT",
+	"b60eeysxR6Mvgf1yuoCwOBGdzafQ34Yl6GeCl8Weroh5jqwv1k9jmF+CJamIiw5nB0BgepHIPGWYYGvP",
+	"HJxMv74C8jD3k6OeTtSsucCt0De1L2kP0DtOweVHhkPLVe3NIrTDTjCZ8wxOGYr7+hI/drlGCZJqzKtZ",
+	"HuXShVsW3Y4qigrpvtxSibS+z5urkaaDgqhMX+pXc0/pau4xB0AeSbOFX7tvE7JdPk6RiXtnoBZqytzb",
+	"CpnD1IPGy77aw88fAx8FyuzLUO/DVKGNkAoCFFOzWAm9v93QforQO3qIKZnUgMz9iyW+ZfQGSomlHPFX",
+	"rPJgUXRRQnGWzvoyVnBNckR2D6Hrsp8MjiXg+u2dNHDbZBkyjlCHwowj6BzRl0VWnV+76FUrsl3nBlCN",
+	"YF82FwlqNQR+CWWFKGTAfjZouXiClDIDsllplk2ahHLyrDNhznHvVM8OpxMlstzNVgvZOI0EcUbU0ExR",
+	"Zl9G8fW1yBQryt6J/htTCgMbFffXg+pJ5BaUxqM059PHN5XUpS6sZAbw+vitAham03yYjgV9t9CiCO6P",
+	"wZD0GAbe+zhDXoxsQ7FdJQRGVpNY6Wt5CWMySF9KU5hvLg3EPE0um71CIcY8ww9nly/fhHRZgB2BP750",
+	"aTxSh8MqDlATtFtNAIn8WrViDhkVufAO0Zyy1jyjL+uZRsCSFDCppxNm2Qdr4h596SX0WKTo4hW5Q+b2",
+	"5QKzDn6xEhdi1/q1tRaeD0d0hSxXKYtlaBLsTt5FOqlOJu1L4mfmOzgcjVUzNP/xpMlJnk8znui5J4z3",
+	"pb2WwPWc9wy1caWvKkHSpjIEXsro6sJ454SDvgwjofIYM1QXZ+KpIHPF01tgrv6cHjvrSyJWygCNbSvI",
+	"gpEgiSGZooaOJM92Z5rRmuutWRLOPTFtQOy7P1P2dYsXfObecEiZgBfQY51NknSBjiCG/vFTQBcXzeZP",
+	"qVEPvn9MhSMiYiEWwTjwHZpJRZT30JdZOqOnadYDTsmc+rwisUYpHMPMGlOoh4SaHYYnLMQHhSzWBl+O",
+	"GsJUYfcfh1eW5K9mrHEU7umtQsriqX474rq0lD4QZL4qqLqHhpToMi7cRS1AvKc6MRN8bZc0TgtOPyTs",
+	"NBCb+k2sS0Am815fEnFECPOemBySxWsEdnvksm3Y5NV0PNGCmd2JTMXQjSbkeTqOh5gkfULmNkp2/axr",
+	"HieqyOgE2xxNXP1GN6wQ3qfFEfTlTZpGyK0TLiNgtlfI+wOqrLePUCQFC5sMuNQU+cJupePhAHvXaSoK",
+	"o2w+yKaSsrxNZZM2XHCH+DgUK5pm+tIoDuaqBvSxof0MKL722AJmcODoha300wcBKL/Ww2JCXqYzk88T",
+	"oS+sml5RX6Q41/dVpYkmCX7DY9mXhsfpZU+sJwSMB+jBBVnrLIrBmxYZpdDvG4VjqIlB0Jfw/cDICJ3c",
+	"nP2fxbzotGWeBCFqo00bgYZQD6AHgBVC6b5aEGDfdfKy7DmNl/yOAVVJRm9hzr3Ti4KqJEHwm1l3msmr",
+	"F5ghVZeEqic1BmIW2qt5foET5ud8+0yDrIIVeAK2H3M04BMX0KOchhZbYMTqJ9fr+6ekfCEXFqhIksqI",
+	"bi5SGXFDjpp3UggYQJ/WNOLCw1TuY4kExodY7dE/1GfMEcB1D/DFbb3ExictKqYnjH7SZ4x/Jgpf/n3b",
+	"Cn4gCiGn43KREPzaRY6yB6ypiE5lJ9hZ2PbOH60zmLXw3PHvNfnVd5Ab7gSLV50k7UkhH2WiFSxHzGre",
+	"sBvCm4cl5TXNXL2sELyOEYmfg6Rw8ZjyA4D5YEoviWdivEDozjh02SizbIS7b5SuJ77vCVy4RpwWu3S+",
+	"nD0u3Db8AB0M2n8MEl3V3+OaJ0rYpcjp2dCvGsT4aks1Rk3rsryRda+GPlU150tAS31wSKD9YuVZfmzS",
+	"hs2vYsnhmCryvZeFWY9WDLPixv77VExbxFe9we0Dqzjtv6VXdVHVP9OrgP0Lli3FVN2Ezcp5zxT79PGX",
+	"3vImP10O5zcfAiVtujoACvXpjLOraXJL6p0T6jSRzT+Cnb/2J8ezfVM5uH8FXASIyY+CHnzGHxrRW86s",
+	"ukuQy57/wEklCxp8jZWpZOtqmzDt7audDRTt4FoYez9DVt2OQ3hTLM/8OJVSE2S7NcxoO/1iOhwKEbVm",
+	"U8X4zXKqp5aF+qip+swiOSKvr4jzV1F5AymTGb4EjynP5kWhDNrk2HXPwp9YXwA4CiA2hZ78wjiiAhyu",
+	"qktajZ368uI3E73Tels6Y8/Br04RNjRpbLR3L3C8bH25i65vU8IKIXUbjUNf2Iza18IL9FirWnBtKpti",
+	"8KLq2zQrNt4D4+oL4RjwXwEba8FxA+1kqcgbvdqmLDxKnYLvunJb0r7wW63PBIPNV+Zuiq/Cu7WqhSyP",
+	"X5Wf+TOX6Mhw4ivox3Z8Ux3kmZsTAreFLou5K+WsEMr6XhWOFTbTMeivyKAvKVboYO4Sb2zky5pz38Vi",
+	"1qbhpO9QKaYC07vjQy6HsVBNOf7VsHkIk5FimTmF9SizRPN797Er96l8W7zg04AKqDLf8eznjxaAOxNK",
+	"00BrZmm+2Uect4m6d7tmO0bvjV6BzZfm1bDIrgp8AxjVDv+pKQC3LKmhBPwjefE8nNFnqlgd4T6Jvc3R",
+	"ajR4nldCSFO2F7B0gvhDydxNWfGXtS7aU2uTHh0+J+wV42OhzIfzS34TYsRrlMp0mqnFMMxqzYQofGJe",
+	"7WELtO02WlZnl8evQZXbrMsuPSRa9X2idV6oK87uHHtfG56Z6rNbscsaZrygfB58tj8/XMV2TXn1Pdhl",
+	"V1v9fdVWLycfKq8G87qhstrXXGrdYwXVPV64cpd8NqXDt5etmxKqlzZS3NUafkNY5akU9fbA0lprVyZt",
+	"qc7amh+yIGYgXW34QvaDyTuI86CuGepif9KtNiPdlEDcRMW1Y3C3KbcuDV/LsN9aoXXH3rpS6s7cqDQ3",
+	"MFFL88TmQuoKI2Mx322DzUoXFn8SPUsrSm4aWpfavMVVWpe6JTFe91Ob6xiwScKlFNFASFupB7V8Qka2",
+	"kC/qWpJ+Bcjld+ZCvCMSerqhFHubn0QrU/heG2xj6l+EVqGUiintlZaayXWR8/I9bRM9r5qzbofTBca5",
+	"WTjhLmy0gbCR/UY2Wb8memQHNkSP6M4A8hV2bcJZxlJzvSqzUeoHjrB2/tuJG/mU8rDBI38vLSNIlZPW",
+	"ZUbbjCWVTnq191r7jbpgUhdM+sotjKDslxummac+y6xhxnWG3cFn+OHRBZDuyze7KFIXRVoriuRrMLVR",
+	"pJJG9IhjSQuUtFFz5iHlbOeAfQLxpZLFsDS+ZMTVlmJLLylyxCspvCKOFGClBV53LY0FQA595fDSRsXl",
+	"JmJMZSdEPhydy+icZ8l8Ze+HO3d9N8jWQlD+g85lJNZ6T2dixyS7KNWTt2Ms5i+y18YQ1YqWzAFg0uzH",
+	"sk2BBqhsZrxBAl5BvTMvsLQNQ9vqi5d6M2/lIwwY3N8XTu/Wygnujm3PEf1ZDeVW9pt3FVcP4VIu4M8K",
+	"Yn0EWuGSegezV3Yl8pkgYDLyxHDpY7oCjNRy9lF4prfgfiZqeFi/M22ipcPZH70y4W/TxWxOs+UrrL75",
+	"7XuTF5XDBTIM2GwkIMtBAPhPihjJSaxyAUjnlgjQT8E+ffzFYOWmM/lto5lsX5fsFMJlVRL2fhUctI0u",
+	"2FbZm2TptVAK294D0xYis9BjNMhrUFTPv1dW7t7RVp9uMsgWmkoTVOAqJvHPMfR+roPugrhzFaMqQXVt",
+	"wDGwQsLHWokeXdXsV0p/uFfSQ6FCkraIaTA+aHQrLfEh8hceQ97CSvkKa+YpbD8/oeX+V955l4fQ5SE8",
+	"kLo2NixiuYZ28Nmmij7GdIMuzaBLM3iMaQb37gC8UqrAplIEvqao66Jc32MqgFN28DVyAdqXklqMwYSr",
+	"nOn79TXC/48m7P9hhcygD2ulBW09nN+2aa8/umNlXcD+OwjYIzdcNWLvuVRb+mpbumFPqDtf4He7UoHp",
+	"jj6HyJzUepFprI5dKnjCcsHHlukuNqavceS+997mMbpz7+1JdV+x2Z+aiRv99dou/BGH1y6XRmowLLfN",
+	"aNxppF7q8V8W+9O85Ersx1IJ6GJ4J5gSPBuOTL8v/cS6DjX/8p4/5n/9IuRNPto5eX54GOyMY2n/XalV",
+	"3FMOuaffyoe8MKG9NKqY2pA54dFI52BuZKuL/KTSw5yWuIlho/7v693L6OpTZZfyqQGILbE77MxU5nY8",
+	"GsfQg3UjzuYah7J71R7WrezupKVzuWLKekS2sqO5+SIuLh3tdI7YJ6GXVZDogmIGX7xM+w1cpEohO/hc",
+	"Ctx+aWwy0DZw1co91Urpei3yEu+oErDt6eT9z13e31cWda9FvsItXVU4uB/3bbTTxrFTEYCt8O/USlGC",
+	"AXHXoEa8QKcKmsTuHh++KBp17m2iMMQ/6WbX0P3k7cYdRL6m2cZNtDhjXb12NZfRd8xJOofLV2eXjR6X",
+	"cmPvJsfLerL+ALuCt3XLoLfFADVh79K03Gu8RdbcWt6Wd7TVJ1gega/WMmPMDt2WnY934psy95+g0gT+",
+	"ASwzgM9BtAe5sR69bVOVWo2LHHzGH5aleVzyW8zy0K9kzITSW50inpvWibQtgZ326SgMzKtpjc5l5GTK",
+	"HWOX7xpmQ86OBW7zEdDjFvnNTpsMj0vDGwExztnqd5/z8Q2Y0fjl7XUEmMiySNuNjQcq39sivQX1F+vP",
+	"NJZADBlLBL8zyFfeNq1DuxwvJ6K8d7x8Wgnr5RKzpdEqiuZRZOiZJ5rnzbdL02dRtAmCfqrE/A3Q5lkU",
+	"2atVoWm2JEsjxUxj9zplN1RTlfNYAtZqNBWDK3GdZuIfr84uz0MohFLMLMJiyWZpdssQ5YVPJpmQeTwU",
+	"ahRPCNvlxT5Ls7782/44lfmIOatjrQu75kmiWDQVDJ/E9JPg6pMcmYvcppNRfqOI+tJugmeCJeIahehU",
+	"JkIpFsZYsDGgxMl/QN4kQKZi3/RooLTiGuqH3MR3Qvb6si/XQPQ123gSQL7mZRrxezcA2hsJlcfoTwqY",
+	"EsM8zQImxpMknYssYFmqj9ZB9o2TDIKigbk/Ihq8GMCNUgODfV/xJ7hhhP1b/Plv9TP/tjizQwreJlLw",
+	"e8OPnm5R2OZBfV262sR6Djm2Tjt45cypxzNOMfGgudqsDrq4UhBVv6/+cDtbyUTA+9kuCcEZu4JfojSr",
+	"DqvYUEobjGJ37LrYxEYWbBaS2F25S5/YQH2eVYN2HSpWe3X1elb/q8+nCI20DdlY65xXoCWcX/x0xt7+",
+	"8tGV3VhBnKU3GdYUMz0LkPtipQnM5gL3pTtr9/zdh+cBO3/34Qj+ewz//QHBxEAJQODi81efjgyCoK9b",
+	"nvbl+atPeo1Xn17sn7/69DcYdz3NIHAkoumw2GCecTAbT9lv7395jr2H02QqcyEy+PWvH86f7//64fxF",
+	"0Jevz/TW3l++eb7//vLNi4BdvDrHOTKV4pT9evkz/nMqb2U6k3s9FhouB8pkJLL4TkQnzpsEfelvP/A2",
+	"EFTsW4tO2naV5KR0EvyWD5xJgptom0TijV6ZSW6zRtF7RLTam0Srv0pXtNjlyjxI0SICnJSg5oUHnuwI",
+	"iZLb4OAz/fToqhjXZoZdGWNXxlhZxsilUa4aqxk9jao+Z4xWerxYyQUBbcZkaitBNyM6tSVDZ9yVDn1D",
+	"VZAFkdUaKUtrIQuRtO1iSOnRcSUiMjqeTWgKPYzKQIQteL/VKQtdb45nctk/mNQTxcceA/jKQMubEbEb",
+	"yaQzPpN8OHqZZpkY5u29M86cL4G31EXxeVZazp23huNna+WcHSfucgo7A6gqpZC4eJqZOB2viEw25xou",
+	"2EjuBmrDqz+hknf24S3pdtAHTN6g9kdR3jcfmZqrXIzZ7mSaTbTa52qFe17MTWnFsC9H/I4yhG4yISIt",
+	"CWg8yqo3HzFQCkiW8KuRSCK2G5ofySoLKH45EZlKJU/68jrWA+U0SfZOGJpwbJ5OMzZMJ3MUTbHy9FLw",
+	"EZcCodSpTEvBOOr15ev4jlI59AaijM/ACERN1mZC5LYg/JkqQrc8x7iZ1pb9cG5fanNS25CKGhHwDBqu",
+	"XRVvBCFTthv+KwxY6AYswz2KX42pzZA5mr50he6agWL3kz2JYLH7Qo0B41KqXMD8KDGE3wdalwvYNR/H",
+	"yZz+oT/sIL0eXMVZPgqYGPM4CdhklEoR6HfPMSR8JaS4jvOBafeaiWuRZTwZqHSaDUVgLtWA2Ba4XM3v",
+	"CrIqfjfkSgxUPo3mAfXcC3t9eWYa8LlXPbDxEEtR9rDRvgvAShPjSe7cwKFIEtXFlbcYV/7gMuPHGFtu",
+	"XakN5AEfAIkDyrbVNuq266LNDrW2Dg+f06SP4rqh1n3zcKk+M2i93R9xmu18W1vr77GWFYr+cd4FTqso",
+	"1X8vk7nhL7taEO9p6oLaq0Tfh91rniix5wn+U3aV5iM203TJrzTrqrsVuPC2MV8dmmsVLy+Pb29+VM2s",
+	"i5u7nKBN7Lw8ft34ufulNh9D97QJ38x6yYcjsf8ylXmWJsvsLRhsxj5yu+sbae6gFSnk3hNfCBnTwft1",
+	"G9jccmeFUk1UoWxA0SUpk1pM7pJFUcKGMcWbXkVnQEn7ZdSYvQdE4P3g9fZ8wCi3s5GWke7FGWuxtw2D",
+	"JSys3GElfH+gtdUdc0tcqcKpcfDZT2VsDACfZ1xNM4FcBQbFqeyxy4VO5aDOorGnmRsZe5o2+VDPzHmc",
+	"qMLeQ0vV6KRo7Ak5FGAGzeIJBMHAWIkz604wLgZ56ngU0KBRfK76MkQNiXwgsM04c5sj0JyAxZr/zgOW",
+	"pAp8DPQC8FCwUHvsHNgn+Nz70j7LlosqlqdggAXkTQFlQFHkQETu2teZEGCknXgBgWd6y+alQDPnyjJj",
+	"kcQ38VWcxPl8kN6JLIsjYUZoRWSS8KHAVVg4SlU+iIT+JPpXYdCXodIsOWChmk5EdherNAOD3CwvI2c1",
+	"60vTi5kMbhqZpYkgqcD7stRWDMYXS/XYpTZFyfzLpon+SsDulJZi7p71llmx5aAv8ZvqdciNVhwNlSYI",
+	"nmn9WkZ7+NXBHmbhP/Gz/xGae0HVa9Mk6fXlRZ5mImJFfQXLxCSJBVnsYIfDdSMvmFDmaqnAiFg0+d0W",
+	"M3iBY5nrsxUzrRtmgkWxGnKocAD3kl4/E5pFKTZMpzJnKudzdcLiCK9aEstbFSAEw4yKopyCD+sVgcHG",
+	"bOnLIc/FTZrNIbs+nypDeSpgt7HU+9YfTe+Iq4CNtCT3svWVSddXASQDaopUQV8uBrYCp7Gc98ImJoa8",
+	"gE+jOIdctyRgs1E8HBE+E3gd+7IgLnQB3PFkqnd7w3FhFvanh4cvhlp1hp9ED75pyMSd3gzkFPLhyNA8",
+	"OhajHtMGl6HOBnQ9mtBjmp9VJqScgtkGcTa9qb4cJoJn5FrRjDgXUr996t8H82TwW1Z5MfQD76cArZTZ",
+	"Ao/rEluedGILfGNfAXimfL94k5lSGdC4TDcRzyilo2FAQy2LZ5BZ0j6YYbnKRoMZ7GI6HGkRRycw5BKy",
+	"cjDcpBkQnbvdqLP+CTj0i7SdgHEFSgY6dCoYw2uR+2xhdQQXZ34HBfUgaS/tlPBVWb7zXVuiQPnBjCJ5",
+	"hTTnoB4XilfFQ8zdvxJG0rLd48O/7/XY706Uz09xc3R0FP25byNgROXNR5shynNS76UWsWouh185EWZz",
+	"UnkTyTCeMxSSW+BAV3O/OvO+BFVLamtsnSVh3pqe3U2CVj1lltfllzwukHCXeTUmkazhczmYCJHtj22X",
+	"kXsLiGZMXc8HYkPbvgJpXCOag6dTbbju34p5LG9OsPbLPQ5Ib4RcFb1B9H54qY6xtCjrmmVDdRkfjwXb",
+	"VaBlKXaRZ0LkffkqBUPU3WEsb/YcU60kRxKeiwx8RMrpXVzWgFmeplVq1zt+Kz4IkTmNYtb2Jttl2jqT",
+	"yxNWYKiLU7dQPOUcTPt36Rq9dY18n5oM0Fxi0Zp1mJ3Dvm2Jp89mmztJNAuHPB6LJJaiNv/w3DJaSNMJ",
+	"Cs+qCljJRYv5XMZPiYawLQpH+/46S2XOhIyeKZ/PQ/9VthHnAPp3zZshqFL5fNs7C44Pj5cb1ZfmGO+d",
+	"E3HpfJBGtmgHtmeKzpTKLGxzZN9LfsDTcxVAJAmxwCDkMOKTiZB4wRdMdwqhZZHItudRMFzIco1aTkOl",
+	"kg6D2RBSk5sn6BePYt4v5DbepGvn6dr9Po0sXfs6jTm6tVBN7dGebmMZBawUUAyYinOBYaUBzwQPWCms",
+	"6AE9CRnhDxB6GkxENpgJcWvCVTDAhgy7/Nkt5s8WBP50kZk2jaO0eaQnS4ibWGylBlj2AizpfmXoun0u",
+	"bJqIMz2hHvhptdxdu1ObvbuBVFazZrtEVm/0Crb5wrzaJFZLjq1SWL3RayewOpbBxtNXCyHbgUDdP+fU",
+	"0bFqcJ8cha0+4/QSlQ+h0E2XxILFUsWRIEmjedEz/QgZ0TXQvy98d6Z2GX6TiAjk7TCP70RtgqfZ1gOn",
+	"d5pttPXHlcavQfJb9cb5D4lWfZ9onRfqnHNdQutDJbSaO8iiaYaB3oIr1THBBUv24LP9+dGhG92DT3b4",
+	"Rl0aWDW+kUM3TQBHJdWhFuKoWO3xghy5dLQpE6G9dN2UWIUkejOgA9n4tvK+nBtYp5wvRTxyBdWWMI9C",
+	"ISMRDSBxPmQSqEwTruuAq0uP2pCw2khyVGFi58PRuYzO9QutYtG7074EpQXfpFMkuxVWwzlreQm2hhTU",
+	"MbMuo6uzMBoyuqxu05zPVWVgmAymtg0Gi5SnIc95kt5MhSmNwTgU1fpicKGijSCGwdC9X+3cL7b0GJ37",
+	"lY5wKlxq7xU27/jSzNyIX9is2s4v7I1egV+W5jU5Uu2n7Bypm2o2WEGALo0XxFPvST2LsHDfrkTlX7bi",
+	"3q686ep6u/Cy0nqztQf2vFoybel5LY1fg6g2XVLvr9sV1D8R7aBESNVd2RYIfCnHWNAKDj7bn43bsd7F",
+	"Yh9HuoJ93GpthV+L3KX/NaopzOyufOyryynyIzjfr040rZbpZSa3rhyrvYx1RWObKNNaLt/ICbG+fNu8",
+	"E6LQ59p0/S8NX0tv3Gjp1JMl9s7MfnhBWtjYRalPo41dIU2nqn3/fhhbxswac8lvxAlBaw2gD6tBkVUs",
+	"nfmIW88gI8bo8jSaJ0kRjchiOYwnPKnvy6utjU+w7W/FBN8CWmOWJmKlxLGNGPH62FvZ73ZgexbsTGmw",
+	"2uEOdgZ7s3euREOV5joSc03OE3KFBiPdJfYhVTziitSvoUz4thweUHJkykbxjdZU8hGXZkKdwa1vxsPa",
+	"2noHLc1sZ+hqd3+baU1wgm12vuKeu8ylznPwNTkX3i3GgddU8CtXqTn4rP+31DGgBzWlXeCzMMUXjSsP",
+	"QbQyo2K5DvNa5MTVNiCRvxZlX5IO2IUaH0nexBJqQXdHDam0SZYgAtpSnsSv6VUazd2GFXEGeoNWEXrs",
+	"vbTFY0AC2nCIYmBYEbzUM8Xy9FZQBVcmrqeKICy5hdBBTL4JYg8Slf/AFFiZqs4Bsp6+sXHfByrE+XD0",
+	"Ct+6pdLtTPgSFIuADdB6BbIYVtPdt5Zj0TG5ztHzfes9xtNDfA/YWpoZfsjiJdkVJf3ojg+5HMat8yr+",
+	"TK9YCmc+lXGuWSn9wXO512tRK+Waauv0N7vBp1tCuWKtHh7JfFmfjWGSqljeDKCEutrRpN+mWlDfk03T",
+	"Fls5iNyx7Zm2P6vGTdR5hzZQFwetUxbpvsZfVDCUNk0Z/GXnVY0Zmgyyh2qpQJfvYT1RtImWzih/9Mp0",
+	"tk2XlDnNlq+w+uY731Tnm3qgqroSg6thlGVl7OAz/jh/dDV0a3O+roKuq6CrrKADEISGyjlfoah13hLB",
+	"NKkLABszBVgGbEtwjxq4gg42oyl/XeF3afu3dL6Nb6jwLZWiXtNe6sItRMq2O/x7xNgqhQ0GappNuMqZ",
+	"vmHbBR/fjBjbhGvX2rFtktq8wWvYyltzy9ITfoqTpAVShj+642idt/Y7qH4zPLHRO+sZBbWPxUeI7M5w",
+	"rWmW7JzsHABboqXKzPmN4Ek+QpTEWAqlLPSQJvOMD3MW50ok1z0nWc1wTlXRbfmSAm60yq2YE4jgncji",
+	"6zmg+zlr6b1XrPJBpJMEEAuYim8ki2WAraZAIiBAViK0Xgjam+MY6vnByaotvuPDUSxFYfMQ+HkJM1dR",
+	"RtJNxgEaQQ3TCTaHNnufxPu0RsVTfpwmt4T4Bd7wlxe/sTRjv76CD30dJ0IFLJtK/eQrPry9yTSJasvQ",
+	"fQYtULE+dsKDyxXAQY15JBh1JcOSRujIA3iZtmEIgRVCJBX7fe15XyMi33jJMzclDDMnkZTnZZ9cr4yt",
+	"V7XtN+fnz/SNyITYnwueseuphK4ofMazCPv36e+AV8hrrapMqSatjs3dsKWqiNhURhiUoz3QwlW3yyFP",
+	"fYdoPfreTo+/gA35hA/jfE5R4yS+FsP5EIs/y0iHVa/7e5rdemhvM/0L8ddEZDG2VtRfK81u9zORcH3N",
+	"EsEzAK6uwNvpVcAUVD51JDIP6UOxWdFxxjaXw366C+3lXFInTOqqQ8zSa6EUltzphRyYbeyeF2cG6xqf",
+	"W+rarD+vaWPnPLLA5V585i/VPmd4urP4MxdamyA5x2xX68oXOdeSxr30BXNdfOCvby7oOpba/GKAi/5S",
+	"butbsD+vC3CvOt+3kot6JR9Qiyq0vqn/vH+dZvtwjdwC1eJiFDnctXw157fQAIJneY99cDs0YMe9aaY5",
+	"t5go7JIuU7lftPniw9x7nguC/OWPL/8RAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

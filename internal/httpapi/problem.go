@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 
 	"github.com/labstack/echo/v4"
 
@@ -134,7 +136,7 @@ func newProblem(status int, code, detail string) problem {
 		code = problemCodes[status]
 	}
 	if code == "" {
-		code = "error"
+		code = fallbackProblemCode
 	}
 	return problem{Type: "/problems/" + code, Title: http.StatusText(status), Status: status, Detail: detail}
 }
@@ -154,6 +156,22 @@ var problemCodes = map[int]string{
 	http.StatusRequestHeaderFieldsTooLarge: "headers_too_large",
 	http.StatusInternalServerError:         "internal",
 	http.StatusServiceUnavailable:          "unavailable",
+}
+
+// fallbackProblemCode is the type of an error whose status has no code of its own.
+const fallbackProblemCode = "error"
+
+// ProblemTypes is every problem type the server can send: those of the domain's codes, those of
+// statuses without one, and the fallback. The contract lists and explains each (Problem.type).
+func ProblemTypes() []string {
+	types := map[string]bool{"/problems/" + fallbackProblemCode: true}
+	for code := range statusOf {
+		types["/problems/"+string(code)] = true
+	}
+	for _, code := range problemCodes {
+		types["/problems/"+code] = true
+	}
+	return slices.Sorted(maps.Keys(types))
 }
 
 func writeProblem(c echo.Context, p problem) {

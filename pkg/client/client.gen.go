@@ -840,11 +840,9 @@ type ApiClient struct {
 	OrganisationId openapi_types.UUID `json:"organisation_id"`
 
 	// Purpose What the client acts for, named after the consent purposes; fixed when it is registered.
-	// `hr_sharing`, the default, is a trust HR system: it sees a participant's personal data,
-	// and the records about them, only with their `hr_sharing` consent; anyone else is
-	// withheld from it (see `Participant.withheld`). `processing` is the programme's own
-	// systems, such as an import script or a reporting tool: they see every participant
-	// within reach, as the programme's staff do.
+	//
+	// - `hr_sharing`: a trust HR system, the default. It sees a participant's personal data, and the records about them, only with their `hr_sharing` consent; anyone else is withheld from it (see `Participant.withheld`).
+	// - `processing`: the programme's own systems, such as an import script or a reporting tool. They see every participant within reach, as the programme's staff do.
 	Purpose   ClientPurpose                `json:"purpose"`
 	RevokedAt nullable.Nullable[time.Time] `json:"revoked_at"`
 	Scopes    []ClientScope                `json:"scopes"`
@@ -878,11 +876,9 @@ type ApiClientWithSecret struct {
 	OrganisationId openapi_types.UUID `json:"organisation_id"`
 
 	// Purpose What the client acts for, named after the consent purposes; fixed when it is registered.
-	// `hr_sharing`, the default, is a trust HR system: it sees a participant's personal data,
-	// and the records about them, only with their `hr_sharing` consent; anyone else is
-	// withheld from it (see `Participant.withheld`). `processing` is the programme's own
-	// systems, such as an import script or a reporting tool: they see every participant
-	// within reach, as the programme's staff do.
+	//
+	// - `hr_sharing`: a trust HR system, the default. It sees a participant's personal data, and the records about them, only with their `hr_sharing` consent; anyone else is withheld from it (see `Participant.withheld`).
+	// - `processing`: the programme's own systems, such as an import script or a reporting tool. They see every participant within reach, as the programme's staff do.
 	Purpose   ClientPurpose                `json:"purpose"`
 	RevokedAt nullable.Nullable[time.Time] `json:"revoked_at"`
 	Scopes    []ClientScope                `json:"scopes"`
@@ -914,15 +910,30 @@ type AuditEventPage struct {
 }
 
 // BenefitStatus Working-age benefit the person receives, if any.
+//
+// - `none`: receives no benefit.
+// - `universal_credit`: Universal Credit.
+// - `jobseekers_allowance`: Jobseeker's Allowance.
+// - `employment_and_support_allowance`: Employment and Support Allowance.
+// - `income_support`: Income Support.
+// - `other_working_age_benefit`: another working-age benefit.
+// - `unknown`: not known: not asked, or the person preferred not to say.
+//
+// Every value but `none` and `unknown` meets a programme's working-age benefit requirement (Step into Work's).
 type BenefitStatus string
 
 // CheckIn defines model for CheckIn.
 type CheckIn struct {
-	CreatedAt      time.Time          `json:"created_at"`
-	HeldOn         openapi_types.Date `json:"held_on"`
-	Id             openapi_types.UUID `json:"id"`
-	MatchId        openapi_types.UUID `json:"match_id"`
-	Minutes        int                `json:"minutes"`
+	CreatedAt time.Time          `json:"created_at"`
+	HeldOn    openapi_types.Date `json:"held_on"`
+	Id        openapi_types.UUID `json:"id"`
+	MatchId   openapi_types.UUID `json:"match_id"`
+	Minutes   int                `json:"minutes"`
+
+	// Mode - `online`: by messages on an online mentoring platform.
+	// - `video`: a video call.
+	// - `phone`: a telephone call.
+	// - `in_person`: face to face.
 	Mode           CheckInMode        `json:"mode"`
 	OrganisationId openapi_types.UUID `json:"organisation_id"`
 	UpdatedAt      time.Time          `json:"updated_at"`
@@ -933,10 +944,18 @@ type CheckIn struct {
 type CheckInCreate struct {
 	HeldOn  openapi_types.Date `json:"held_on"`
 	Minutes int                `json:"minutes"`
-	Mode    CheckInMode        `json:"mode"`
+
+	// Mode - `online`: by messages on an online mentoring platform.
+	// - `video`: a video call.
+	// - `phone`: a telephone call.
+	// - `in_person`: face to face.
+	Mode CheckInMode `json:"mode"`
 }
 
-// CheckInMode defines model for CheckInMode.
+// CheckInMode - `online`: by messages on an online mentoring platform.
+// - `video`: a video call.
+// - `phone`: a telephone call.
+// - `in_person`: face to face.
 type CheckInMode string
 
 // CheckInPage defines model for CheckInPage.
@@ -946,14 +965,16 @@ type CheckInPage struct {
 }
 
 // ClientPurpose What the client acts for, named after the consent purposes; fixed when it is registered.
-// `hr_sharing`, the default, is a trust HR system: it sees a participant's personal data,
-// and the records about them, only with their `hr_sharing` consent; anyone else is
-// withheld from it (see `Participant.withheld`). `processing` is the programme's own
-// systems, such as an import script or a reporting tool: they see every participant
-// within reach, as the programme's staff do.
+//
+// - `hr_sharing`: a trust HR system, the default. It sees a participant's personal data, and the records about them, only with their `hr_sharing` consent; anyone else is withheld from it (see `Participant.withheld`).
+// - `processing`: the programme's own systems, such as an import script or a reporting tool. They see every participant within reach, as the programme's staff do.
 type ClientPurpose string
 
-// ClientScope defines model for ClientScope.
+// ClientScope - `organisations:read`: read organisations within reach and the programme catalogue.
+// - `participants:read`: read participants and the records about them within reach.
+// - `participants:write`: record, change and erase participants and the records about them within reach.
+// - `imports:write`: run bulk imports and read their jobs.
+// - `reports:read`: read reports.
 type ClientScope string
 
 // Cohort defines model for Cohort.
@@ -973,9 +994,14 @@ type Cohort struct {
 	ProgrammeId openapi_types.UUID `json:"programme_id"`
 	RoleAreas   []RoleArea         `json:"role_areas"`
 	StartsOn    openapi_types.Date `json:"starts_on"`
-	Status      CohortStatus       `json:"status"`
-	UpdatedAt   time.Time          `json:"updated_at"`
-	Version     int64              `json:"version"`
+
+	// Status - `planned`: not started; participants are referred and enrolled.
+	// - `running`: under way.
+	// - `finished`: over.
+	// - `cancelled`: will not run.
+	Status    CohortStatus `json:"status"`
+	UpdatedAt time.Time    `json:"updated_at"`
+	Version   int64        `json:"version"`
 }
 
 // CohortCreate defines model for CohortCreate.
@@ -1014,10 +1040,18 @@ type CohortPatch struct {
 	Name              *string                               `json:"name,omitempty"`
 	RoleAreas         *[]RoleArea                           `json:"role_areas,omitempty"`
 	StartsOn          *openapi_types.Date                   `json:"starts_on,omitempty"`
-	Status            *CohortStatus                         `json:"status,omitempty"`
+
+	// Status - `planned`: not started; participants are referred and enrolled.
+	// - `running`: under way.
+	// - `finished`: over.
+	// - `cancelled`: will not run.
+	Status *CohortStatus `json:"status,omitempty"`
 }
 
-// CohortStatus defines model for CohortStatus.
+// CohortStatus - `planned`: not started; participants are referred and enrolled.
+// - `running`: under way.
+// - `finished`: over.
+// - `cancelled`: will not run.
 type CohortStatus string
 
 // Consent defines model for Consent.
@@ -1046,7 +1080,15 @@ type ConsentState struct {
 	Granted   bool                         `json:"granted"`
 }
 
-// Destination defines model for Destination.
+// Destination - `employment`: paid work or self-employment (ILR EMP1, EMP2, EMP4, EMP5).
+// - `apprenticeship`: an apprenticeship (EDU2).
+// - `volunteering`: voluntary work (VOL1).
+// - `further_education`: further education (EDU1, EDU3-EDU6).
+// - `training`: other training (EDU1, EDU3-EDU6).
+// - `none`: not in work, education or training (NPE1-NPE3, GAP1, OTH1-OTH3, SDE1).
+// - `unknown`: not known: the participant could not be contacted (NTK1).
+//
+// The first five are positive destinations, counted in the conversion rate.
 type Destination string
 
 // Enrolment defines model for Enrolment.
@@ -1062,10 +1104,16 @@ type Enrolment struct {
 	Id      openapi_types.UUID `json:"id"`
 
 	// OrganisationId The cohort's organisation.
-	OrganisationId   openapi_types.UUID                    `json:"organisation_id"`
-	ParticipantId    openapi_types.UUID                    `json:"participant_id"`
-	ReferredOn       nullable.Nullable[openapi_types.Date] `json:"referred_on"`
-	StartedOn        nullable.Nullable[openapi_types.Date] `json:"started_on"`
+	OrganisationId openapi_types.UUID                    `json:"organisation_id"`
+	ParticipantId  openapi_types.UUID                    `json:"participant_id"`
+	ReferredOn     nullable.Nullable[openapi_types.Date] `json:"referred_on"`
+	StartedOn      nullable.Nullable[openapi_types.Date] `json:"started_on"`
+
+	// Status - `referred`: put forward for the cohort; no eligibility checked, no place taken.
+	// - `enrolled`: eligible (or overridden with a recorded reason) and holding one of the cohort's places.
+	// - `active`: has started the programme.
+	// - `completed`: finished the programme.
+	// - `withdrawn`: left before completing, with a reason.
 	Status           EnrolmentStatus                       `json:"status"`
 	UpdatedAt        time.Time                             `json:"updated_at"`
 	Version          int64                                 `json:"version"`
@@ -1079,20 +1127,30 @@ type EnrolmentCreate struct {
 	EligibilityOverrideReason *string            `json:"eligibility_override_reason,omitempty"`
 
 	// On When it happened; today when absent.
-	On            *openapi_types.Date    `json:"on,omitempty"`
-	ParticipantId openapi_types.UUID     `json:"participant_id"`
-	Status        *EnrolmentCreateStatus `json:"status,omitempty"`
+	On            *openapi_types.Date `json:"on,omitempty"`
+	ParticipantId openapi_types.UUID  `json:"participant_id"`
+
+	// Status - `referred`: refer only (the default): no eligibility check, no place taken.
+	// - `enrolled`: enrol at once: checks eligibility and takes one of the cohort's places.
+	Status *EnrolmentCreateStatus `json:"status,omitempty"`
 }
 
-// EnrolmentCreateStatus defines model for EnrolmentCreate.Status.
+// EnrolmentCreateStatus - `referred`: refer only (the default): no eligibility check, no place taken.
+// - `enrolled`: enrol at once: checks eligibility and takes one of the cohort's places.
 type EnrolmentCreateStatus string
 
 // EnrolmentEvent defines model for EnrolmentEvent.
 type EnrolmentEvent struct {
-	Actor  string             `json:"actor"`
-	At     time.Time          `json:"at"`
-	On     openapi_types.Date `json:"on"`
-	Status EnrolmentStatus    `json:"status"`
+	Actor string             `json:"actor"`
+	At    time.Time          `json:"at"`
+	On    openapi_types.Date `json:"on"`
+
+	// Status - `referred`: put forward for the cohort; no eligibility checked, no place taken.
+	// - `enrolled`: eligible (or overridden with a recorded reason) and holding one of the cohort's places.
+	// - `active`: has started the programme.
+	// - `completed`: finished the programme.
+	// - `withdrawn`: left before completing, with a reason.
+	Status EnrolmentStatus `json:"status"`
 }
 
 // EnrolmentPage defines model for EnrolmentPage.
@@ -1101,7 +1159,11 @@ type EnrolmentPage struct {
 	NextCursor nullable.Nullable[string] `json:"next_cursor"`
 }
 
-// EnrolmentStatus defines model for EnrolmentStatus.
+// EnrolmentStatus - `referred`: put forward for the cohort; no eligibility checked, no place taken.
+// - `enrolled`: eligible (or overridden with a recorded reason) and holding one of the cohort's places.
+// - `active`: has started the programme.
+// - `completed`: finished the programme.
+// - `withdrawn`: left before completing, with a reason.
 type EnrolmentStatus string
 
 // EnrolmentTransition defines model for EnrolmentTransition.
@@ -1112,11 +1174,19 @@ type EnrolmentTransition struct {
 	On *openapi_types.Date `json:"on,omitempty"`
 
 	// Reason Required to withdraw.
-	Reason *string               `json:"reason,omitempty"`
-	To     EnrolmentTransitionTo `json:"to"`
+	Reason *string `json:"reason,omitempty"`
+
+	// To - `enrolled`: from `referred`: checks eligibility and takes a place.
+	// - `active`: from `enrolled`: the participant started.
+	// - `completed`: from `active`: the participant finished.
+	// - `withdrawn`: from `referred`, `enrolled` or `active`, with a `reason`; frees the place.
+	To EnrolmentTransitionTo `json:"to"`
 }
 
-// EnrolmentTransitionTo defines model for EnrolmentTransition.To.
+// EnrolmentTransitionTo - `enrolled`: from `referred`: checks eligibility and takes a place.
+// - `active`: from `enrolled`: the participant started.
+// - `completed`: from `active`: the participant finished.
+// - `withdrawn`: from `referred`, `enrolled` or `active`, with a `reason`; frees the place.
 type EnrolmentTransitionTo string
 
 // ExternalRef The organisation's own reference for the person (unique within the organisation).
@@ -1201,10 +1271,11 @@ type FundingAwardPatch struct {
 
 // Health defines model for Health.
 type Health struct {
+	// Status - `ok`: the process is up (`/healthz`), or the database answers (`/readyz`).
 	Status HealthStatus `json:"status"`
 }
 
-// HealthStatus defines model for Health.Status.
+// HealthStatus - `ok`: the process is up (`/healthz`), or the database answers (`/readyz`).
 type HealthStatus string
 
 // ImportError defines model for ImportError.
@@ -1237,15 +1308,30 @@ type ImportJob struct {
 	Failure    nullable.Nullable[string]    `json:"failure"`
 	FinishedAt nullable.Nullable[time.Time] `json:"finished_at"`
 	Id         openapi_types.UUID           `json:"id"`
-	Kind       ImportJobKind                `json:"kind"`
-	Mode       ImportJobMode                `json:"mode"`
+
+	// Kind - `participants`: participants, keyed by `id` or by `external_ref` within the row's organisation.
+	// - `enrolments`: enrolments of participants in cohorts, keyed by `id` or by (`cohort_id`, participant); their statuses move along the lifecycle.
+	// - `placements`: placements during enrolments, keyed by `id` or by (enrolment, `kind`, `starts_on`).
+	// - `outcomes`: participants' destinations, keyed by `id` or by (participant, `destination`, `starts_on`).
+	// - `mentoring-matches`: matches of mentors with participants, keyed by `id` or by (`mentor_id`, participant, `starts_on`).
+	Kind ImportJobKind `json:"kind"`
+
+	// Mode - `create`: inserts only: a row whose key (`id`, `external_ref`, or natural key) is taken is refused.
+	// - `upsert`: inserts a row whose key is new and updates the record whose key it names.
+	// - `update`: changes existing records only: a row naming no record is refused.
+	Mode ImportJobMode `json:"mode"`
 
 	// OrganisationId The submitter's organisation, whose record the job is.
 	OrganisationId openapi_types.UUID           `json:"organisation_id"`
 	Progress       float32                      `json:"progress"`
 	RowsRead       int64                        `json:"rows_read"`
 	StartedAt      nullable.Nullable[time.Time] `json:"started_at"`
-	Status         ImportJobStatus              `json:"status"`
+
+	// Status - `queued`: waiting for a worker.
+	// - `running`: a worker is reading the file; `progress` and the counters move.
+	// - `succeeded`: every row was read; refused rows, if any, are counted in `failed` and listed under errors.
+	// - `failed`: the job stopped, and `failure` says why; an atomic import wrote nothing.
+	Status ImportJobStatus `json:"status"`
 
 	// SubmittedBy The caller who submitted the job: user:<id> or client:<id>.
 	SubmittedBy string    `json:"submitted_by"`
@@ -1254,13 +1340,22 @@ type ImportJob struct {
 	UpdatedAt   time.Time `json:"updated_at"`
 }
 
-// ImportJobKind defines model for ImportJob.Kind.
+// ImportJobKind - `participants`: participants, keyed by `id` or by `external_ref` within the row's organisation.
+// - `enrolments`: enrolments of participants in cohorts, keyed by `id` or by (`cohort_id`, participant); their statuses move along the lifecycle.
+// - `placements`: placements during enrolments, keyed by `id` or by (enrolment, `kind`, `starts_on`).
+// - `outcomes`: participants' destinations, keyed by `id` or by (participant, `destination`, `starts_on`).
+// - `mentoring-matches`: matches of mentors with participants, keyed by `id` or by (`mentor_id`, participant, `starts_on`).
 type ImportJobKind string
 
-// ImportJobMode defines model for ImportJob.Mode.
+// ImportJobMode - `create`: inserts only: a row whose key (`id`, `external_ref`, or natural key) is taken is refused.
+// - `upsert`: inserts a row whose key is new and updates the record whose key it names.
+// - `update`: changes existing records only: a row naming no record is refused.
 type ImportJobMode string
 
-// ImportJobStatus defines model for ImportJob.Status.
+// ImportJobStatus - `queued`: waiting for a worker.
+// - `running`: a worker is reading the file; `progress` and the counters move.
+// - `succeeded`: every row was read; refused rows, if any, are counted in `failed` and listed under errors.
+// - `failed`: the job stopped, and `failure` says why; an atomic import wrote nothing.
 type ImportJobStatus string
 
 // Interview defines model for Interview.
@@ -1272,10 +1367,15 @@ type Interview struct {
 	Id             openapi_types.UUID                    `json:"id"`
 	OrganisationId openapi_types.UUID                    `json:"organisation_id"`
 	ParticipantId  openapi_types.UUID                    `json:"participant_id"`
-	Result         InterviewResult                       `json:"result"`
-	UpdatedAt      time.Time                             `json:"updated_at"`
-	VacancyId      openapi_types.UUID                    `json:"vacancy_id"`
-	Version        int64                                 `json:"version"`
+
+	// Result - `pending`: no result yet.
+	// - `offered`: the employer offered the participant the job.
+	// - `not_offered`: no offer was made.
+	// - `withdrawn`: the participant withdrew.
+	Result    InterviewResult    `json:"result"`
+	UpdatedAt time.Time          `json:"updated_at"`
+	VacancyId openapi_types.UUID `json:"vacancy_id"`
+	Version   int64              `json:"version"`
 }
 
 // InterviewCreate defines model for InterviewCreate.
@@ -1283,8 +1383,13 @@ type InterviewCreate struct {
 	EnrolmentId   *openapi_types.UUID `json:"enrolment_id,omitempty"`
 	HeldOn        openapi_types.Date  `json:"held_on"`
 	ParticipantId openapi_types.UUID  `json:"participant_id"`
-	Result        *InterviewResult    `json:"result,omitempty"`
-	VacancyId     openapi_types.UUID  `json:"vacancy_id"`
+
+	// Result - `pending`: no result yet.
+	// - `offered`: the employer offered the participant the job.
+	// - `not_offered`: no offer was made.
+	// - `withdrawn`: the participant withdrew.
+	Result    *InterviewResult   `json:"result,omitempty"`
+	VacancyId openapi_types.UUID `json:"vacancy_id"`
 }
 
 // InterviewPage defines model for InterviewPage.
@@ -1296,10 +1401,18 @@ type InterviewPage struct {
 // InterviewPatch defines model for InterviewPatch.
 type InterviewPatch struct {
 	HeldOn *openapi_types.Date `json:"held_on,omitempty"`
-	Result *InterviewResult    `json:"result,omitempty"`
+
+	// Result - `pending`: no result yet.
+	// - `offered`: the employer offered the participant the job.
+	// - `not_offered`: no offer was made.
+	// - `withdrawn`: the participant withdrew.
+	Result *InterviewResult `json:"result,omitempty"`
 }
 
-// InterviewResult defines model for InterviewResult.
+// InterviewResult - `pending`: no result yet.
+// - `offered`: the employer offered the participant the job.
+// - `not_offered`: no offer was made.
+// - `withdrawn`: the participant withdrew.
 type InterviewResult string
 
 // JWKS defines model for JWKS.
@@ -1314,20 +1427,25 @@ type JWKS struct {
 	} `json:"keys"`
 }
 
-// MatchStatus defines model for MatchStatus.
+// MatchStatus - `active`: the mentoring is under way.
+// - `completed`: ran to its planned end.
+// - `ended_early`: ended before its planned end; `end_reason` says why.
 type MatchStatus string
 
 // Mentor defines model for Mentor.
 type Mentor struct {
-	Active         bool                      `json:"active"`
-	CreatedAt      time.Time                 `json:"created_at"`
-	Deleted        bool                      `json:"deleted"`
-	Email          nullable.Nullable[string] `json:"email"`
-	FamilyName     nullable.Nullable[string] `json:"family_name"`
-	GivenName      nullable.Nullable[string] `json:"given_name"`
-	Id             openapi_types.UUID        `json:"id"`
-	Kind           MentorKind                `json:"kind"`
-	OrganisationId openapi_types.UUID        `json:"organisation_id"`
+	Active     bool                      `json:"active"`
+	CreatedAt  time.Time                 `json:"created_at"`
+	Deleted    bool                      `json:"deleted"`
+	Email      nullable.Nullable[string] `json:"email"`
+	FamilyName nullable.Nullable[string] `json:"family_name"`
+	GivenName  nullable.Nullable[string] `json:"given_name"`
+	Id         openapi_types.UUID        `json:"id"`
+
+	// Kind - `professional`: an NHS professional who mentors online, for up to six months.
+	// - `peer`: a young person trained to mentor peers, such as a former Street Doctors participant.
+	Kind           MentorKind         `json:"kind"`
+	OrganisationId openapi_types.UUID `json:"organisation_id"`
 
 	// ParticipantId The participant this peer mentor was.
 	ParticipantId nullable.Nullable[openapi_types.UUID] `json:"participant_id"`
@@ -1338,15 +1456,19 @@ type Mentor struct {
 
 // MentorCreate defines model for MentorCreate.
 type MentorCreate struct {
-	Email          *openapi_types.Email `json:"email,omitempty"`
-	FamilyName     string               `json:"family_name"`
-	GivenName      string               `json:"given_name"`
-	Kind           MentorKind           `json:"kind"`
-	OrganisationId openapi_types.UUID   `json:"organisation_id"`
-	TrainedOn      *openapi_types.Date  `json:"trained_on,omitempty"`
+	Email      *openapi_types.Email `json:"email,omitempty"`
+	FamilyName string               `json:"family_name"`
+	GivenName  string               `json:"given_name"`
+
+	// Kind - `professional`: an NHS professional who mentors online, for up to six months.
+	// - `peer`: a young person trained to mentor peers, such as a former Street Doctors participant.
+	Kind           MentorKind          `json:"kind"`
+	OrganisationId openapi_types.UUID  `json:"organisation_id"`
+	TrainedOn      *openapi_types.Date `json:"trained_on,omitempty"`
 }
 
-// MentorKind defines model for MentorKind.
+// MentorKind - `professional`: an NHS professional who mentors online, for up to six months.
+// - `peer`: a young person trained to mentor peers, such as a former Street Doctors participant.
 type MentorKind string
 
 // MentorPage defines model for MentorPage.
@@ -1377,9 +1499,13 @@ type MentoringMatch struct {
 	ParticipantId  openapi_types.UUID                    `json:"participant_id"`
 	PlannedEndOn   openapi_types.Date                    `json:"planned_end_on"`
 	StartsOn       openapi_types.Date                    `json:"starts_on"`
-	Status         MatchStatus                           `json:"status"`
-	UpdatedAt      time.Time                             `json:"updated_at"`
-	Version        int64                                 `json:"version"`
+
+	// Status - `active`: the mentoring is under way.
+	// - `completed`: ran to its planned end.
+	// - `ended_early`: ended before its planned end; `end_reason` says why.
+	Status    MatchStatus `json:"status"`
+	UpdatedAt time.Time   `json:"updated_at"`
+	Version   int64       `json:"version"`
 }
 
 // MentoringMatchCreate defines model for MentoringMatchCreate.
@@ -1404,7 +1530,11 @@ type MentoringMatchPatch struct {
 	EndReason    nullable.Nullable[string]             `json:"end_reason,omitempty"`
 	EndedOn      nullable.Nullable[openapi_types.Date] `json:"ended_on,omitempty"`
 	PlannedEndOn *openapi_types.Date                   `json:"planned_end_on,omitempty"`
-	Status       *MatchStatus                          `json:"status,omitempty"`
+
+	// Status - `active`: the mentoring is under way.
+	// - `completed`: ran to its planned end.
+	// - `ended_early`: ended before its planned end; `end_reason` says why.
+	Status *MatchStatus `json:"status,omitempty"`
 }
 
 // OAuthError An OAuth 2 error (RFC 6749 §5.2, RFC 7009 §2.2.1): every error of the OAuth 2 endpoints
@@ -1454,7 +1584,12 @@ type OdsCode = string
 type Organisation struct {
 	CreatedAt time.Time          `json:"created_at"`
 	Id        openapi_types.UUID `json:"id"`
-	Kind      OrganisationKind   `json:"kind"`
+
+	// Kind - `national`: HEE's national team, which sees every organisation, keeps the programme catalogue and awards funding.
+	// - `trust`: an NHS trust, named by its ODS code, which runs cohorts and records participants.
+	// - `collaboration`: trusts that bid for and run programmes together; its users see its member trusts' records too.
+	// - `partner`: a delivery partner, such as The Prince's Trust, that delivers programmes for trusts; it records no participants.
+	Kind OrganisationKind `json:"kind"`
 
 	// MemberIds For a collaboration, its member trusts; empty otherwise.
 	MemberIds []openapi_types.UUID      `json:"member_ids"`
@@ -1462,6 +1597,15 @@ type Organisation struct {
 	OdsCode   nullable.Nullable[string] `json:"ods_code"`
 
 	// Region One of the seven NHS England regions.
+	//
+	// - `east_of_england`: NHS England's East of England region.
+	// - `london`: London.
+	// - `midlands`: The Midlands.
+	// - `north_east_and_yorkshire`: North East and Yorkshire.
+	// - `north_west`: The North West (Cheshire and Merseyside, Greater Manchester, Lancashire and South Cumbria).
+	// - `south_east`: The South East.
+	// - `south_west`: The South West.
+	// - `null`: no region: the national team, or a partner working across regions.
 	Region    nullable.Nullable[Region] `json:"region"`
 	UpdatedAt time.Time                 `json:"updated_at"`
 	Version   int64                     `json:"version"`
@@ -1469,6 +1613,10 @@ type Organisation struct {
 
 // OrganisationCreate defines model for OrganisationCreate.
 type OrganisationCreate struct {
+	// Kind - `national`: HEE's national team, which sees every organisation, keeps the programme catalogue and awards funding.
+	// - `trust`: an NHS trust, named by its ODS code, which runs cohorts and records participants.
+	// - `collaboration`: trusts that bid for and run programmes together; its users see its member trusts' records too.
+	// - `partner`: a delivery partner, such as The Prince's Trust, that delivers programmes for trusts; it records no participants.
 	Kind OrganisationKind `json:"kind"`
 	Name string           `json:"name"`
 
@@ -1476,10 +1624,21 @@ type OrganisationCreate struct {
 	OdsCode *OdsCode `json:"ods_code,omitempty"`
 
 	// Region One of the seven NHS England regions.
+	//
+	// - `east_of_england`: NHS England's East of England region.
+	// - `london`: London.
+	// - `midlands`: The Midlands.
+	// - `north_east_and_yorkshire`: North East and Yorkshire.
+	// - `north_west`: The North West (Cheshire and Merseyside, Greater Manchester, Lancashire and South Cumbria).
+	// - `south_east`: The South East.
+	// - `south_west`: The South West.
 	Region *Region `json:"region,omitempty"`
 }
 
-// OrganisationKind defines model for OrganisationKind.
+// OrganisationKind - `national`: HEE's national team, which sees every organisation, keeps the programme catalogue and awards funding.
+// - `trust`: an NHS trust, named by its ODS code, which runs cohorts and records participants.
+// - `collaboration`: trusts that bid for and run programmes together; its users see its member trusts' records too.
+// - `partner`: a delivery partner, such as The Prince's Trust, that delivers programmes for trusts; it records no participants.
 type OrganisationKind string
 
 // OrganisationPage defines model for OrganisationPage.
@@ -1496,13 +1655,32 @@ type OrganisationPatch struct {
 	OdsCode nullable.Nullable[OdsCode] `json:"ods_code,omitempty"`
 
 	// Region One of the seven NHS England regions.
+	//
+	// - `east_of_england`: NHS England's East of England region.
+	// - `london`: London.
+	// - `midlands`: The Midlands.
+	// - `north_east_and_yorkshire`: North East and Yorkshire.
+	// - `north_west`: The North West (Cheshire and Merseyside, Greater Manchester, Lancashire and South Cumbria).
+	// - `south_east`: The South East.
+	// - `south_west`: The South West.
+	// - `null`: no region: the national team, or a partner working across regions.
 	Region nullable.Nullable[Region] `json:"region,omitempty"`
 }
 
 // Outcome defines model for Outcome.
 type Outcome struct {
-	CreatedAt   time.Time                             `json:"created_at"`
-	Deleted     bool                                  `json:"deleted"`
+	CreatedAt time.Time `json:"created_at"`
+	Deleted   bool      `json:"deleted"`
+
+	// Destination - `employment`: paid work or self-employment (ILR EMP1, EMP2, EMP4, EMP5).
+	// - `apprenticeship`: an apprenticeship (EDU2).
+	// - `volunteering`: voluntary work (VOL1).
+	// - `further_education`: further education (EDU1, EDU3-EDU6).
+	// - `training`: other training (EDU1, EDU3-EDU6).
+	// - `none`: not in work, education or training (NPE1-NPE3, GAP1, OTH1-OTH3, SDE1).
+	// - `unknown`: not known: the participant could not be contacted (NTK1).
+	//
+	// The first five are positive destinations, counted in the conversion rate.
 	Destination Destination                           `json:"destination"`
 	Employer    nullable.Nullable[string]             `json:"employer"`
 	EnrolmentId nullable.Nullable[openapi_types.UUID] `json:"enrolment_id"`
@@ -1514,8 +1692,13 @@ type Outcome struct {
 	ParticipantId  openapi_types.UUID `json:"participant_id"`
 
 	// Positive Derived: employment, apprenticeship, volunteering, further education or training.
-	Positive         bool                                  `json:"positive"`
-	Role             nullable.Nullable[string]             `json:"role"`
+	Positive bool                      `json:"positive"`
+	Role     nullable.Nullable[string] `json:"role"`
+
+	// Sector - `nhs`: an NHS organisation.
+	// - `social_care`: adult or children's social care.
+	// - `other`: any other employer or provider.
+	// - `null`: not recorded, or not applicable (no destination in work or learning).
 	Sector           nullable.Nullable[Sector]             `json:"sector"`
 	StartsOn         nullable.Nullable[openapi_types.Date] `json:"starts_on"`
 	Sustained3Months nullable.Nullable[SustainmentCheck]   `json:"sustained_3_months"`
@@ -1526,6 +1709,15 @@ type Outcome struct {
 
 // OutcomeCreate defines model for OutcomeCreate.
 type OutcomeCreate struct {
+	// Destination - `employment`: paid work or self-employment (ILR EMP1, EMP2, EMP4, EMP5).
+	// - `apprenticeship`: an apprenticeship (EDU2).
+	// - `volunteering`: voluntary work (VOL1).
+	// - `further_education`: further education (EDU1, EDU3-EDU6).
+	// - `training`: other training (EDU1, EDU3-EDU6).
+	// - `none`: not in work, education or training (NPE1-NPE3, GAP1, OTH1-OTH3, SDE1).
+	// - `unknown`: not known: the participant could not be contacted (NTK1).
+	//
+	// The first five are positive destinations, counted in the conversion rate.
 	Destination Destination `json:"destination"`
 	Employer    *string     `json:"employer,omitempty"`
 
@@ -1534,8 +1726,12 @@ type OutcomeCreate struct {
 	IlrCode       string              `json:"ilr_code"`
 	ParticipantId openapi_types.UUID  `json:"participant_id"`
 	Role          *string             `json:"role,omitempty"`
-	Sector        *Sector             `json:"sector,omitempty"`
-	StartsOn      *openapi_types.Date `json:"starts_on,omitempty"`
+
+	// Sector - `nhs`: an NHS organisation.
+	// - `social_care`: adult or children's social care.
+	// - `other`: any other employer or provider.
+	Sector   *Sector             `json:"sector,omitempty"`
+	StartsOn *openapi_types.Date `json:"starts_on,omitempty"`
 }
 
 // OutcomePage defines model for OutcomePage.
@@ -1546,10 +1742,24 @@ type OutcomePage struct {
 
 // OutcomePatch defines model for OutcomePatch.
 type OutcomePatch struct {
-	Destination      *Destination                          `json:"destination,omitempty"`
-	Employer         nullable.Nullable[string]             `json:"employer,omitempty"`
-	IlrCode          *string                               `json:"ilr_code,omitempty"`
-	Role             nullable.Nullable[string]             `json:"role,omitempty"`
+	// Destination - `employment`: paid work or self-employment (ILR EMP1, EMP2, EMP4, EMP5).
+	// - `apprenticeship`: an apprenticeship (EDU2).
+	// - `volunteering`: voluntary work (VOL1).
+	// - `further_education`: further education (EDU1, EDU3-EDU6).
+	// - `training`: other training (EDU1, EDU3-EDU6).
+	// - `none`: not in work, education or training (NPE1-NPE3, GAP1, OTH1-OTH3, SDE1).
+	// - `unknown`: not known: the participant could not be contacted (NTK1).
+	//
+	// The first five are positive destinations, counted in the conversion rate.
+	Destination *Destination              `json:"destination,omitempty"`
+	Employer    nullable.Nullable[string] `json:"employer,omitempty"`
+	IlrCode     *string                   `json:"ilr_code,omitempty"`
+	Role        nullable.Nullable[string] `json:"role,omitempty"`
+
+	// Sector - `nhs`: an NHS organisation.
+	// - `social_care`: adult or children's social care.
+	// - `other`: any other employer or provider.
+	// - `null`: not recorded, or not applicable (no destination in work or learning).
 	Sector           nullable.Nullable[Sector]             `json:"sector,omitempty"`
 	StartsOn         nullable.Nullable[openapi_types.Date] `json:"starts_on,omitempty"`
 	Sustained3Months nullable.Nullable[SustainmentCheck]   `json:"sustained_3_months,omitempty"`
@@ -1562,6 +1772,16 @@ type OutcomePatch struct {
 // `withheld` is true.
 type Participant struct {
 	// BenefitStatus Working-age benefit the person receives, if any.
+	//
+	// - `none`: receives no benefit.
+	// - `universal_credit`: Universal Credit.
+	// - `jobseekers_allowance`: Jobseeker's Allowance.
+	// - `employment_and_support_allowance`: Employment and Support Allowance.
+	// - `income_support`: Income Support.
+	// - `other_working_age_benefit`: another working-age benefit.
+	// - `unknown`: not known: not asked, or the person preferred not to say.
+	//
+	// Every value but `none` and `unknown` meets a programme's working-age benefit requirement (Step into Work's).
 	BenefitStatus  BenefitStatus                         `json:"benefit_status"`
 	Consent        Consent                               `json:"consent"`
 	CreatedAt      time.Time                             `json:"created_at"`
@@ -1576,9 +1796,21 @@ type Participant struct {
 	OrganisationId openapi_types.UUID                    `json:"organisation_id"`
 	Phone          nullable.Nullable[string]             `json:"phone"`
 	Postcode       nullable.Nullable[string]             `json:"postcode"`
-	ReferralSource nullable.Nullable[ReferralSource]     `json:"referral_source"`
-	UpdatedAt      time.Time                             `json:"updated_at"`
-	Version        int64                                 `json:"version"`
+
+	// ReferralSource - `jobcentre_plus`: referred by a Jobcentre Plus work coach.
+	// - `self_referral`: applied on their own initiative.
+	// - `princes_trust`: referred by The Prince's Trust.
+	// - `street_doctors`: came through Street Doctors.
+	// - `school_or_college`: referred by a school or college.
+	// - `local_authority`: referred by a local authority service, such as a leaving-care team.
+	// - `voluntary_sector`: referred by a charity or community organisation.
+	// - `employer`: referred by an employer.
+	// - `nhs_trust`: referred from within an NHS trust: a member of staff or another service.
+	// - `other`: any other route.
+	// - `null`: not recorded.
+	ReferralSource nullable.Nullable[ReferralSource] `json:"referral_source"`
+	UpdatedAt      time.Time                         `json:"updated_at"`
+	Version        int64                             `json:"version"`
 
 	// Withheld True only to an API client acting for a trust HR system (purpose `hr_sharing`) when
 	// the participant has not agreed to sharing with HR (`consent.hr_sharing.granted` is
@@ -1593,6 +1825,16 @@ type Participant struct {
 // ParticipantCreate defines model for ParticipantCreate.
 type ParticipantCreate struct {
 	// BenefitStatus Working-age benefit the person receives, if any.
+	//
+	// - `none`: receives no benefit.
+	// - `universal_credit`: Universal Credit.
+	// - `jobseekers_allowance`: Jobseeker's Allowance.
+	// - `employment_and_support_allowance`: Employment and Support Allowance.
+	// - `income_support`: Income Support.
+	// - `other_working_age_benefit`: another working-age benefit.
+	// - `unknown`: not known: not asked, or the person preferred not to say.
+	//
+	// Every value but `none` and `unknown` meets a programme's working-age benefit requirement (Step into Work's).
 	BenefitStatus *BenefitStatus `json:"benefit_status,omitempty"`
 
 	// Consent Consent by purpose; a purpose left out is unchanged (on create, not given).
@@ -1608,7 +1850,18 @@ type ParticipantCreate struct {
 	Phone          *Phone             `json:"phone,omitempty"`
 
 	// Postcode A UK postcode, any case, with or without the space; stored upper case with one space.
-	Postcode       *UkPostcode     `json:"postcode,omitempty"`
+	Postcode *UkPostcode `json:"postcode,omitempty"`
+
+	// ReferralSource - `jobcentre_plus`: referred by a Jobcentre Plus work coach.
+	// - `self_referral`: applied on their own initiative.
+	// - `princes_trust`: referred by The Prince's Trust.
+	// - `street_doctors`: came through Street Doctors.
+	// - `school_or_college`: referred by a school or college.
+	// - `local_authority`: referred by a local authority service, such as a leaving-care team.
+	// - `voluntary_sector`: referred by a charity or community organisation.
+	// - `employer`: referred by an employer.
+	// - `nhs_trust`: referred from within an NHS trust: a member of staff or another service.
+	// - `other`: any other route.
 	ReferralSource *ReferralSource `json:"referral_source,omitempty"`
 }
 
@@ -1621,6 +1874,16 @@ type ParticipantPage struct {
 // ParticipantPatch defines model for ParticipantPatch.
 type ParticipantPatch struct {
 	// BenefitStatus Working-age benefit the person receives, if any.
+	//
+	// - `none`: receives no benefit.
+	// - `universal_credit`: Universal Credit.
+	// - `jobseekers_allowance`: Jobseeker's Allowance.
+	// - `employment_and_support_allowance`: Employment and Support Allowance.
+	// - `income_support`: Income Support.
+	// - `other_working_age_benefit`: another working-age benefit.
+	// - `unknown`: not known: not asked, or the person preferred not to say.
+	//
+	// Every value but `none` and `unknown` meets a programme's working-age benefit requirement (Step into Work's).
 	BenefitStatus *BenefitStatus `json:"benefit_status,omitempty"`
 
 	// Consent Consent by purpose; a purpose left out is unchanged (on create, not given).
@@ -1635,7 +1898,19 @@ type ParticipantPatch struct {
 	Phone       nullable.Nullable[Phone]       `json:"phone,omitempty"`
 
 	// Postcode A UK postcode, any case, with or without the space; stored upper case with one space.
-	Postcode       nullable.Nullable[UkPostcode]     `json:"postcode,omitempty"`
+	Postcode nullable.Nullable[UkPostcode] `json:"postcode,omitempty"`
+
+	// ReferralSource - `jobcentre_plus`: referred by a Jobcentre Plus work coach.
+	// - `self_referral`: applied on their own initiative.
+	// - `princes_trust`: referred by The Prince's Trust.
+	// - `street_doctors`: came through Street Doctors.
+	// - `school_or_college`: referred by a school or college.
+	// - `local_authority`: referred by a local authority service, such as a leaving-care team.
+	// - `voluntary_sector`: referred by a charity or community organisation.
+	// - `employer`: referred by an employer.
+	// - `nhs_trust`: referred from within an NHS trust: a member of staff or another service.
+	// - `other`: any other route.
+	// - `null`: not recorded.
 	ReferralSource nullable.Nullable[ReferralSource] `json:"referral_source,omitempty"`
 }
 
@@ -1661,12 +1936,28 @@ type Placement struct {
 	Id             openapi_types.UUID         `json:"id"`
 
 	// Kind A placement on a programme, a work experience opportunity or a work-related learning activity, counted apart nationally.
-	Kind           PlacementKind             `json:"kind"`
-	OrganisationId openapi_types.UUID        `json:"organisation_id"`
-	ParticipantId  openapi_types.UUID        `json:"participant_id"`
-	RoleArea       RoleArea                  `json:"role_area"`
-	Site           nullable.Nullable[string] `json:"site"`
-	StartsOn       openapi_types.Date        `json:"starts_on"`
+	//
+	// - `placement`: a work placement on a programme, such as Step into Work's.
+	// - `work_experience`: a work experience opportunity.
+	// - `work_related_learning`: a work-related learning activity.
+	Kind           PlacementKind      `json:"kind"`
+	OrganisationId openapi_types.UUID `json:"organisation_id"`
+	ParticipantId  openapi_types.UUID `json:"participant_id"`
+
+	// RoleArea - `facilities`: hotel services: portering, domestic services, catering, linen.
+	// - `estates`: buildings and grounds: maintenance, engineering, gardens.
+	// - `healthcare_support`: care alongside nurses and therapists on wards and in the community, as a healthcare support worker does.
+	// - `administration`: reception, health records, medical secretaries and other office work.
+	// - `clinical_support`: clinical support services: sterile services, pharmacy stores, pathology, theatres, radiology.
+	// - `other`: anything else, such as library, communications, or learning and development.
+	RoleArea RoleArea                  `json:"role_area"`
+	Site     nullable.Nullable[string] `json:"site"`
+	StartsOn openapi_types.Date        `json:"starts_on"`
+
+	// Status - `planned`: arranged, not started.
+	// - `in_progress`: under way.
+	// - `completed`: ran to its end.
+	// - `ended_early`: stopped before its end; `end_reason` says why.
 	Status         PlacementStatus           `json:"status"`
 	SupervisorName nullable.Nullable[string] `json:"supervisor_name"`
 	UpdatedAt      time.Time                 `json:"updated_at"`
@@ -1683,15 +1974,35 @@ type PlacementCreate struct {
 	HoursPerWeek   *float64           `json:"hours_per_week,omitempty"`
 
 	// Kind A placement on a programme, a work experience opportunity or a work-related learning activity, counted apart nationally.
-	Kind           PlacementKind      `json:"kind"`
-	RoleArea       RoleArea           `json:"role_area"`
-	Site           *string            `json:"site,omitempty"`
-	StartsOn       openapi_types.Date `json:"starts_on"`
-	Status         *PlacementStatus   `json:"status,omitempty"`
-	SupervisorName *string            `json:"supervisor_name,omitempty"`
+	//
+	// - `placement`: a work placement on a programme, such as Step into Work's.
+	// - `work_experience`: a work experience opportunity.
+	// - `work_related_learning`: a work-related learning activity.
+	Kind PlacementKind `json:"kind"`
+
+	// RoleArea - `facilities`: hotel services: portering, domestic services, catering, linen.
+	// - `estates`: buildings and grounds: maintenance, engineering, gardens.
+	// - `healthcare_support`: care alongside nurses and therapists on wards and in the community, as a healthcare support worker does.
+	// - `administration`: reception, health records, medical secretaries and other office work.
+	// - `clinical_support`: clinical support services: sterile services, pharmacy stores, pathology, theatres, radiology.
+	// - `other`: anything else, such as library, communications, or learning and development.
+	RoleArea RoleArea           `json:"role_area"`
+	Site     *string            `json:"site,omitempty"`
+	StartsOn openapi_types.Date `json:"starts_on"`
+
+	// Status - `planned`: arranged, not started.
+	// - `in_progress`: under way.
+	// - `completed`: ran to its end.
+	// - `ended_early`: stopped before its end; `end_reason` says why.
+	Status         *PlacementStatus `json:"status,omitempty"`
+	SupervisorName *string          `json:"supervisor_name,omitempty"`
 }
 
 // PlacementKind A placement on a programme, a work experience opportunity or a work-related learning activity, counted apart nationally.
+//
+// - `placement`: a work placement on a programme, such as Step into Work's.
+// - `work_experience`: a work experience opportunity.
+// - `work_related_learning`: a work-related learning activity.
 type PlacementKind string
 
 // PlacementPage defines model for PlacementPage.
@@ -1706,14 +2017,29 @@ type PlacementPatch struct {
 	EndsOn         *openapi_types.Date        `json:"ends_on,omitempty"`
 	HostDepartment *string                    `json:"host_department,omitempty"`
 	HoursPerWeek   nullable.Nullable[float64] `json:"hours_per_week,omitempty"`
-	RoleArea       *RoleArea                  `json:"role_area,omitempty"`
-	Site           nullable.Nullable[string]  `json:"site,omitempty"`
-	StartsOn       *openapi_types.Date        `json:"starts_on,omitempty"`
-	Status         *PlacementStatus           `json:"status,omitempty"`
-	SupervisorName nullable.Nullable[string]  `json:"supervisor_name,omitempty"`
+
+	// RoleArea - `facilities`: hotel services: portering, domestic services, catering, linen.
+	// - `estates`: buildings and grounds: maintenance, engineering, gardens.
+	// - `healthcare_support`: care alongside nurses and therapists on wards and in the community, as a healthcare support worker does.
+	// - `administration`: reception, health records, medical secretaries and other office work.
+	// - `clinical_support`: clinical support services: sterile services, pharmacy stores, pathology, theatres, radiology.
+	// - `other`: anything else, such as library, communications, or learning and development.
+	RoleArea *RoleArea                 `json:"role_area,omitempty"`
+	Site     nullable.Nullable[string] `json:"site,omitempty"`
+	StartsOn *openapi_types.Date       `json:"starts_on,omitempty"`
+
+	// Status - `planned`: arranged, not started.
+	// - `in_progress`: under way.
+	// - `completed`: ran to its end.
+	// - `ended_early`: stopped before its end; `end_reason` says why.
+	Status         *PlacementStatus          `json:"status,omitempty"`
+	SupervisorName nullable.Nullable[string] `json:"supervisor_name,omitempty"`
 }
 
-// PlacementStatus defines model for PlacementStatus.
+// PlacementStatus - `planned`: arranged, not started.
+// - `in_progress`: under way.
+// - `completed`: ran to its end.
+// - `ended_early`: stopped before its end; `end_reason` says why.
 type PlacementStatus string
 
 // Problem RFC 9457 problem details.
@@ -1727,12 +2053,33 @@ type Problem struct {
 	Status    int           `json:"status"`
 	Title     string        `json:"title"`
 
-	// Type A URI naming the kind of problem.
+	// Type A URI reference naming the kind of problem, relative to the server. p4w sends these,
+	// and no others; a client may switch on `type` rather than on `status`:
+	//
+	// - `/problems/bad_request` (400): the request breaks the contract before any rule is checked: malformed JSON, an unknown or read-only field, a parameter of the wrong type or given twice, text with a NUL character or invalid UTF-8, data after the body. `errors` names each field. Fix the request: sent again unchanged it fails again.
+	// - `/problems/unauthenticated` (401): no access token, or one that is invalid, expired or revoked (`WWW-Authenticate` says which). Refresh the token, or sign in again, and retry.
+	// - `/problems/forbidden` (403): the token lacks the scope the operation needs, or the caller's role may not do this. Retrying will not help: ask an administrator for the access.
+	// - `/problems/not_found` (404): no such record within the caller's reach: another organisation's record, and for an `hr_sharing` client one about a participant without consent, answer exactly as a missing one; also a path that matches no operation. Check the id; retried unchanged it answers 404 again.
+	// - `/problems/method_not_allowed` (405): the path exists, but not with this method. Use a method the contract lists for it.
+	// - `/problems/conflict` (409): the change collides with the current state: a unique value already taken, a full cohort, a lifecycle move not allowed from the current status (`detail` names the allowed ones), a record still in use, a change to an erased participant, or a request with the same `Idempotency-Key` still running. Read the record again and decide; retry an `Idempotency-Key` one after a moment.
+	// - `/problems/precondition_failed` (412): `If-Match` does not match the record's current ETag: someone changed it since you read it. Read it again, reapply your change, and send it with the new ETag.
+	// - `/problems/too_large` (413): the body is larger than the server accepts (for an import, `P4W_IMPORT_MAX_BYTES`). Send a smaller body; split a large file.
+	// - `/problems/unsupported_media_type` (415): the body's Content-Type is not one the operation accepts. Send one of the content types its request body lists.
+	// - `/problems/invalid` (422): the body is well formed but breaks a rule (eligibility, dates outside the cohort, an ILR code that does not fit the destination, ...); `errors` names each field and what is wrong. Also an `Idempotency-Key` reused with another body. Correct the fields and send again, with a new `Idempotency-Key` when the body changed.
+	// - `/problems/rate_limited` (429): too many attempts: wait the `Retry-After` seconds before trying again. (Today only the OAuth 2 endpoints throttle, and they answer an OAuth 2 `slow_down` error instead.)
+	// - `/problems/headers_too_large` (431): the request's header fields exceed 64 KiB. Send fewer or smaller headers.
+	// - `/problems/internal` (500): an unexpected failure of the server; nothing about it is shown, but `request_id` finds it in the server's logs. Retry later (a POST with the same `Idempotency-Key` cannot create twice), and report it with the `request_id` if it persists.
+	// - `/problems/unavailable` (503): the database is down, saturated or slower than the server's bounds; nothing was changed. Retry after the `Retry-After` seconds.
+	// - `/problems/error`: an error of a status none of the types above names; `status` and `title` say which.
 	Type string `json:"type"`
 }
 
 // Programme defines model for Programme.
 type Programme struct {
+	// Category - `work_experience`: short experience of NHS work, counted nationally as work experience.
+	// - `work_related_learning`: activities that teach about NHS work without a placement, such as insight days and skills sessions.
+	// - `employability`: structured programmes of training and placements that prepare people for NHS jobs (Step into Work, Get Into, Get Started).
+	// - `mentoring`: professional or peer mentoring (Professional mentoring, Street Doctors peer mentoring).
 	Category          ProgrammeCategory                     `json:"category"`
 	Code              string                                `json:"code"`
 	CreatedAt         time.Time                             `json:"created_at"`
@@ -1749,11 +2096,18 @@ type Programme struct {
 	Version           int64                                 `json:"version"`
 }
 
-// ProgrammeCategory defines model for ProgrammeCategory.
+// ProgrammeCategory - `work_experience`: short experience of NHS work, counted nationally as work experience.
+// - `work_related_learning`: activities that teach about NHS work without a placement, such as insight days and skills sessions.
+// - `employability`: structured programmes of training and placements that prepare people for NHS jobs (Step into Work, Get Into, Get Started).
+// - `mentoring`: professional or peer mentoring (Professional mentoring, Street Doctors peer mentoring).
 type ProgrammeCategory string
 
 // ProgrammeCreate defines model for ProgrammeCreate.
 type ProgrammeCreate struct {
+	// Category - `work_experience`: short experience of NHS work, counted nationally as work experience.
+	// - `work_related_learning`: activities that teach about NHS work without a placement, such as insight days and skills sessions.
+	// - `employability`: structured programmes of training and placements that prepare people for NHS jobs (Step into Work, Get Into, Get Started).
+	// - `mentoring`: professional or peer mentoring (Professional mentoring, Street Doctors peer mentoring).
 	Category ProgrammeCategory `json:"category"`
 
 	// Code A stable, unique short name.
@@ -1788,10 +2142,27 @@ type ProgrammePatch struct {
 	RequiresBenefit   *bool                                 `json:"requires_benefit,omitempty"`
 }
 
-// ReferralSource defines model for ReferralSource.
+// ReferralSource - `jobcentre_plus`: referred by a Jobcentre Plus work coach.
+// - `self_referral`: applied on their own initiative.
+// - `princes_trust`: referred by The Prince's Trust.
+// - `street_doctors`: came through Street Doctors.
+// - `school_or_college`: referred by a school or college.
+// - `local_authority`: referred by a local authority service, such as a leaving-care team.
+// - `voluntary_sector`: referred by a charity or community organisation.
+// - `employer`: referred by an employer.
+// - `nhs_trust`: referred from within an NHS trust: a member of staff or another service.
+// - `other`: any other route.
 type ReferralSource string
 
 // Region One of the seven NHS England regions.
+//
+// - `east_of_england`: NHS England's East of England region.
+// - `london`: London.
+// - `midlands`: The Midlands.
+// - `north_east_and_yorkshire`: North East and Yorkshire.
+// - `north_west`: The North West (Cheshire and Merseyside, Greater Manchester, Lancashire and South Cumbria).
+// - `south_east`: The South East.
+// - `south_west`: The South West.
 type Region string
 
 // RevokeRequest defines model for RevokeRequest.
@@ -1800,22 +2171,40 @@ type RevokeRequest struct {
 	TokenTypeHint *string `json:"token_type_hint,omitempty"`
 }
 
-// Role defines model for Role.
+// Role - `national_admin`: HEE's national team: every organisation, the programme catalogue, funding awards, users and audit.
+// - `org_admin`: its organisation's administrator: its users, API clients, audit trail and records.
+// - `coordinator`: runs its organisation's programmes: cohorts, participants, enrolments, placements, outcomes and imports.
+// - `viewer`: reads its organisation's records and changes nothing.
+//
+// A user of a collaboration reaches the records of its member trusts too.
 type Role string
 
-// RoleArea defines model for RoleArea.
+// RoleArea - `facilities`: hotel services: portering, domestic services, catering, linen.
+// - `estates`: buildings and grounds: maintenance, engineering, gardens.
+// - `healthcare_support`: care alongside nurses and therapists on wards and in the community, as a healthcare support worker does.
+// - `administration`: reception, health records, medical secretaries and other office work.
+// - `clinical_support`: clinical support services: sterile services, pharmacy stores, pathology, theatres, radiology.
+// - `other`: anything else, such as library, communications, or learning and development.
 type RoleArea string
 
-// Sector defines model for Sector.
+// Sector - `nhs`: an NHS organisation.
+// - `social_care`: adult or children's social care.
+// - `other`: any other employer or provider.
 type Sector string
 
 // SustainmentCheck defines model for SustainmentCheck.
 type SustainmentCheck struct {
 	CheckedOn openapi_types.Date `json:"checked_on"`
-	Result    SustainmentResult  `json:"result"`
+
+	// Result - `yes`: still in the job, apprenticeship or course at the check.
+	// - `no`: no longer in it.
+	// - `not_known`: could not be found out, for example the participant did not answer.
+	Result SustainmentResult `json:"result"`
 }
 
-// SustainmentResult defines model for SustainmentResult.
+// SustainmentResult - `yes`: still in the job, apprenticeship or course at the check.
+// - `no`: no longer in it.
+// - `not_known`: could not be found out, for example the participant did not answer.
 type SustainmentResult string
 
 // TenderRound The financial year of the tender, e.g. `2021/22`: the second year is the one after the first. Funded year 1 is this financial year (1 April to 31 March).
@@ -1832,14 +2221,24 @@ type Timeline struct {
 // TimelineEvent defines model for TimelineEvent.
 type TimelineEvent struct {
 	// Kind e.g. enrolment.referred, enrolment.active, placement, mentoring_match, interview, outcome
-	Kind         string                    `json:"kind"`
-	On           openapi_types.Date        `json:"on"`
-	ResourceId   openapi_types.UUID        `json:"resource_id"`
+	Kind       string             `json:"kind"`
+	On         openapi_types.Date `json:"on"`
+	ResourceId openapi_types.UUID `json:"resource_id"`
+
+	// ResourceType - `enrolment`: an enrolment's move (`kind` is `enrolment.<status>`).
+	// - `placement`: a placement, on its start date.
+	// - `mentoring_match`: a mentoring match, on its start date.
+	// - `interview`: an interview, on the day it was held.
+	// - `outcome`: an outcome, on its start date (or the day it was recorded).
 	ResourceType TimelineEventResourceType `json:"resource_type"`
 	Summary      string                    `json:"summary"`
 }
 
-// TimelineEventResourceType defines model for TimelineEvent.ResourceType.
+// TimelineEventResourceType - `enrolment`: an enrolment's move (`kind` is `enrolment.<status>`).
+// - `placement`: a placement, on its start date.
+// - `mentoring_match`: a mentoring match, on its start date.
+// - `interview`: an interview, on the day it was held.
+// - `outcome`: an outcome, on its start date (or the day it was recorded).
 type TimelineEventResourceType string
 
 // TokenRequest defines model for TokenRequest.
@@ -1861,13 +2260,15 @@ type TokenResponse struct {
 	AccessToken string `json:"access_token"`
 
 	// ExpiresIn Seconds until the access token expires.
-	ExpiresIn    int                    `json:"expires_in"`
-	RefreshToken *string                `json:"refresh_token,omitempty"`
-	Scope        string                 `json:"scope"`
-	TokenType    TokenResponseTokenType `json:"token_type"`
+	ExpiresIn    int     `json:"expires_in"`
+	RefreshToken *string `json:"refresh_token,omitempty"`
+	Scope        string  `json:"scope"`
+
+	// TokenType - `Bearer`: send the access token as `Authorization: Bearer <access_token>` (RFC 6750).
+	TokenType TokenResponseTokenType `json:"token_type"`
 }
 
-// TokenResponseTokenType defines model for TokenResponse.TokenType.
+// TokenResponseTokenType - `Bearer`: send the access token as `Authorization: Bearer <access_token>` (RFC 6750).
 type TokenResponseTokenType string
 
 // UkPostcode A UK postcode, any case, with or without the space; stored upper case with one space.
@@ -1880,9 +2281,16 @@ type User struct {
 	Enabled        bool               `json:"enabled"`
 	Id             openapi_types.UUID `json:"id"`
 	OrganisationId openapi_types.UUID `json:"organisation_id"`
-	Role           Role               `json:"role"`
-	UpdatedAt      time.Time          `json:"updated_at"`
-	Version        int64              `json:"version"`
+
+	// Role - `national_admin`: HEE's national team: every organisation, the programme catalogue, funding awards, users and audit.
+	// - `org_admin`: its organisation's administrator: its users, API clients, audit trail and records.
+	// - `coordinator`: runs its organisation's programmes: cohorts, participants, enrolments, placements, outcomes and imports.
+	// - `viewer`: reads its organisation's records and changes nothing.
+	//
+	// A user of a collaboration reaches the records of its member trusts too.
+	Role      Role      `json:"role"`
+	UpdatedAt time.Time `json:"updated_at"`
+	Version   int64     `json:"version"`
 }
 
 // UserCreate defines model for UserCreate.
@@ -1890,7 +2298,14 @@ type UserCreate struct {
 	Email          openapi_types.Email `json:"email"`
 	OrganisationId openapi_types.UUID  `json:"organisation_id"`
 	Password       *string             `json:"password,omitempty"`
-	Role           Role                `json:"role"`
+
+	// Role - `national_admin`: HEE's national team: every organisation, the programme catalogue, funding awards, users and audit.
+	// - `org_admin`: its organisation's administrator: its users, API clients, audit trail and records.
+	// - `coordinator`: runs its organisation's programmes: cohorts, participants, enrolments, placements, outcomes and imports.
+	// - `viewer`: reads its organisation's records and changes nothing.
+	//
+	// A user of a collaboration reaches the records of its member trusts too.
+	Role Role `json:"role"`
 }
 
 // UserPage defines model for UserPage.
@@ -1902,7 +2317,14 @@ type UserPage struct {
 // UserPatch defines model for UserPatch.
 type UserPatch struct {
 	Enabled *bool `json:"enabled,omitempty"`
-	Role    *Role `json:"role,omitempty"`
+
+	// Role - `national_admin`: HEE's national team: every organisation, the programme catalogue, funding awards, users and audit.
+	// - `org_admin`: its organisation's administrator: its users, API clients, audit trail and records.
+	// - `coordinator`: runs its organisation's programmes: cohorts, participants, enrolments, placements, outcomes and imports.
+	// - `viewer`: reads its organisation's records and changes nothing.
+	//
+	// A user of a collaboration reaches the records of its member trusts too.
+	Role *Role `json:"role,omitempty"`
 }
 
 // Vacancy defines model for Vacancy.
@@ -1916,9 +2338,13 @@ type Vacancy struct {
 	Id                     openapi_types.UUID                    `json:"id"`
 	OrganisationId         openapi_types.UUID                    `json:"organisation_id"`
 	Role                   string                                `json:"role"`
-	Status                 VacancyStatus                         `json:"status"`
-	UpdatedAt              time.Time                             `json:"updated_at"`
-	Version                int64                                 `json:"version"`
+
+	// Status - `open`: taking applications until `closing_on`.
+	// - `closed`: no longer taking applications, and not filled.
+	// - `filled`: someone was appointed.
+	Status    VacancyStatus `json:"status"`
+	UpdatedAt time.Time     `json:"updated_at"`
+	Version   int64         `json:"version"`
 }
 
 // VacancyCreate defines model for VacancyCreate.
@@ -1948,10 +2374,16 @@ type VacancyPatch struct {
 	ClosingOn    *openapi_types.Date       `json:"closing_on,omitempty"`
 	EmployerName *string                   `json:"employer_name,omitempty"`
 	Role         *string                   `json:"role,omitempty"`
-	Status       *VacancyStatus            `json:"status,omitempty"`
+
+	// Status - `open`: taking applications until `closing_on`.
+	// - `closed`: no longer taking applications, and not filled.
+	// - `filled`: someone was appointed.
+	Status *VacancyStatus `json:"status,omitempty"`
 }
 
-// VacancyStatus defines model for VacancyStatus.
+// VacancyStatus - `open`: taking applications until `closing_on`.
+// - `closed`: no longer taking applications, and not filled.
+// - `filled`: someone was appointed.
 type VacancyStatus string
 
 // Cursor defines model for Cursor.
