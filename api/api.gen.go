@@ -1097,6 +1097,23 @@ type ConsentState struct {
 // The first five are positive destinations, counted in the conversion rate.
 type Destination string
 
+// DestinationCount defines model for DestinationCount.
+type DestinationCount struct {
+	Count int `json:"count"`
+
+	// Destination - `employment`: paid work or self-employment (ILR EMP1, EMP2, EMP4, EMP5).
+	// - `apprenticeship`: an apprenticeship (EDU2).
+	// - `volunteering`: voluntary work (VOL1).
+	// - `further_education`: further education (EDU1, EDU3-EDU6).
+	// - `training`: other training (EDU1, EDU3-EDU6).
+	// - `none`: not in work, education or training (NPE1-NPE3, GAP1, OTH1-OTH3, SDE1).
+	// - `unknown`: not known: the participant could not be contacted (NTK1).
+	//
+	// The first five are positive destinations, counted in the conversion rate.
+	Destination Destination `json:"destination"`
+	Positive    bool        `json:"positive"`
+}
+
 // Enrolment defines model for Enrolment.
 type Enrolment struct {
 	CohortId                  openapi_types.UUID `json:"cohort_id"`
@@ -1283,6 +1300,91 @@ type Health struct {
 
 // HealthStatus - `ok`: the process is up (`/healthz`), or the database answers (`/readyz`).
 type HealthStatus string
+
+// HighlightReport What each figure counts, over the cohorts delivered under the award (cancelled ones included for
+// their enrolments) and the period `starts_on` to `ends_on`, both days included:
+//   - an enrolment is *engaged* in the period when it reached `active` on or before `ends_on` and did not
+//     complete or withdraw before `starts_on`; a participant is engaged when one of their enrolments is;
+//   - an outcome *counts for the award* when it is not deleted, belongs to an engaged participant, and is
+//     linked to one of the award's enrolments or to none; a *positive* outcome is one whose destination is
+//     employment, apprenticeship, volunteering, further education or training.
+type HighlightReport struct {
+	// Cohorts Cohorts under the award, not cancelled, whose dates overlap the period.
+	Cohorts int `json:"cohorts"`
+
+	// Conversion Engaged participants with a positive outcome (numerator) over engaged participants (denominator).
+	Conversion Rate       `json:"conversion"`
+	EndsOn     civil.Date `json:"ends_on"`
+	Enrolments struct {
+		// Completions Enrolments completed in the period.
+		Completions int `json:"completions"`
+
+		// Starts Enrolments that reached `active` in the period.
+		Starts int `json:"starts"`
+
+		// Withdrawals Enrolments withdrawn in the period, whether or not they had started.
+		Withdrawals int `json:"withdrawals"`
+	} `json:"enrolments"`
+
+	// FinancialYear That funded year's financial year, e.g. `2025/26`.
+	FinancialYear string `json:"financial_year"`
+
+	// FundedYear The funded year of the award the period lies in.
+	FundedYear     int                `json:"funded_year"`
+	FundingAwardId openapi_types.UUID `json:"funding_award_id"`
+
+	// GeneratedAt When the report was computed: outcomes recorded later change it.
+	GeneratedAt time.Time `json:"generated_at"`
+	Mentoring   struct {
+		// CheckIns Check-ins of the award's matches held in the period.
+		CheckIns int `json:"check_ins"`
+
+		// Matches Mentoring matches (not deleted) linked to the award's enrolments whose dates (to the end, or the planned end while running) overlap the period.
+		Matches int `json:"matches"`
+	} `json:"mentoring"`
+
+	// OrganisationId The award's recipient.
+	OrganisationId openapi_types.UUID `json:"organisation_id"`
+
+	// OutcomesByDestination Outcomes that count for the award, by destination, every destination listed. A participant with two outcomes counts twice here, once in the conversion.
+	OutcomesByDestination []DestinationCount `json:"outcomes_by_destination"`
+
+	// OutcomesByIlrCode The same outcomes by ESFA ILR destination and progression code, the codes recorded only, in code order.
+	OutcomesByIlrCode []ILRCodeCount `json:"outcomes_by_ilr_code"`
+	Participants      struct {
+		// Engaged Distinct participants engaged in the period.
+		Engaged int `json:"engaged"`
+
+		// Minimum The funded year's minimum number of participants (the same for each quarter of the year).
+		Minimum int `json:"minimum"`
+
+		// MinimumMet engaged >= minimum.
+		MinimumMet bool `json:"minimum_met"`
+	} `json:"participants"`
+
+	// Period As asked: `2025-Q3` or `year-1`.
+	Period string `json:"period"`
+
+	// PlacementsByRoleArea Placements (not deleted) in the award's cohorts whose dates overlap the period, by role area, every role area listed.
+	PlacementsByRoleArea []RoleAreaCount    `json:"placements_by_role_area"`
+	ProgrammeId          openapi_types.UUID `json:"programme_id"`
+	StartsOn             civil.Date         `json:"starts_on"`
+
+	// Sustained3Months Positive outcomes still held at the 3-month check (numerator) over positive outcomes with a 3-month check recorded (denominator).
+	Sustained3Months Rate `json:"sustained_3_months"`
+
+	// Sustained6Months The same at the 6-month check.
+	Sustained6Months Rate `json:"sustained_6_months"`
+
+	// WithdrawalsByReason The withdrawals of the period by the reason recorded, most frequent first; an erased participant's reason reads `[erased]`.
+	WithdrawalsByReason []ReasonCount `json:"withdrawals_by_reason"`
+}
+
+// ILRCodeCount defines model for ILRCodeCount.
+type ILRCodeCount struct {
+	Count   int    `json:"count"`
+	IlrCode string `json:"ilr_code"`
+}
 
 // ImportError defines model for ImportError.
 type ImportError struct {
@@ -2148,6 +2250,21 @@ type ProgrammePatch struct {
 	RequiresBenefit   *bool               `json:"requires_benefit,omitempty"`
 }
 
+// Rate A share, always with what it was computed from.
+type Rate struct {
+	Denominator int `json:"denominator"`
+	Numerator   int `json:"numerator"`
+
+	// Rate numerator / denominator, rounded to 4 decimal places; null when the denominator is 0.
+	Rate *float32 `json:"rate"`
+}
+
+// ReasonCount defines model for ReasonCount.
+type ReasonCount struct {
+	Count  int    `json:"count"`
+	Reason string `json:"reason"`
+}
+
 // ReferralSource - `jobcentre_plus`: referred by a Jobcentre Plus work coach.
 // - `self_referral`: applied on their own initiative.
 // - `princes_trust`: referred by The Prince's Trust.
@@ -2192,6 +2309,19 @@ type Role string
 // - `clinical_support`: clinical support services: sterile services, pharmacy stores, pathology, theatres, radiology.
 // - `other`: anything else, such as library, communications, or learning and development.
 type RoleArea string
+
+// RoleAreaCount defines model for RoleAreaCount.
+type RoleAreaCount struct {
+	Count int `json:"count"`
+
+	// RoleArea - `facilities`: hotel services: portering, domestic services, catering, linen.
+	// - `estates`: buildings and grounds: maintenance, engineering, gardens.
+	// - `healthcare_support`: care alongside nurses and therapists on wards and in the community, as a healthcare support worker does.
+	// - `administration`: reception, health records, medical secretaries and other office work.
+	// - `clinical_support`: clinical support services: sterile services, pharmacy stores, pathology, theatres, radiology.
+	// - `other`: anything else, such as library, communications, or learning and development.
+	RoleArea RoleArea `json:"role_area"`
+}
 
 // Sector - `nhs`: an NHS organisation.
 // - `social_care`: adult or children's social care.
@@ -3294,6 +3424,9 @@ type ServerInterface interface {
 	// UpdateFundingAward Change a funding award (JSON merge patch)
 	// (PATCH /v1/funding-awards/{funding_award_id})
 	UpdateFundingAward(ctx echo.Context, fundingAwardId openapi_types.UUID, params UpdateFundingAwardParams) error
+	// GetHighlightReport A funding award's highlight report for a period
+	// (GET /v1/funding-awards/{funding_award_id}/highlight-reports/{period})
+	GetHighlightReport(ctx echo.Context, fundingAwardId openapi_types.UUID, period string) error
 	// CreateImport Start a bulk import
 	// (POST /v1/imports)
 	CreateImport(ctx echo.Context, params CreateImportParams) error
@@ -4148,6 +4281,30 @@ func (w *ServerInterfaceWrapper) UpdateFundingAward(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.UpdateFundingAward(ctx, fundingAwardId, params)
+	return err
+}
+
+// GetHighlightReport converts echo context to params.
+func (w *ServerInterfaceWrapper) GetHighlightReport(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "funding_award_id" -------------
+	var fundingAwardId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "funding_award_id", ctx.Param("funding_award_id"), &fundingAwardId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter funding_award_id: %s", err))
+	}
+
+	// ------------- Path parameter "period" -------------
+	var period string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "period", ctx.Param("period"), &period, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter period: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetHighlightReport(ctx, fundingAwardId, period)
 	return err
 }
 
@@ -6188,6 +6345,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.DELETE(options.BaseURL+"/v1/funding-awards/:funding_award_id", wrapper.DeleteFundingAward, options.OperationMiddlewares["deleteFundingAward"]...)
 	router.GET(options.BaseURL+"/v1/funding-awards/:funding_award_id", wrapper.GetFundingAward, options.OperationMiddlewares["getFundingAward"]...)
 	router.PATCH(options.BaseURL+"/v1/funding-awards/:funding_award_id", wrapper.UpdateFundingAward, options.OperationMiddlewares["updateFundingAward"]...)
+	router.GET(options.BaseURL+"/v1/funding-awards/:funding_award_id/highlight-reports/:period", wrapper.GetHighlightReport, options.OperationMiddlewares["getHighlightReport"]...)
 	router.POST(options.BaseURL+"/v1/imports", wrapper.CreateImport, options.OperationMiddlewares["createImport"]...)
 	router.GET(options.BaseURL+"/v1/imports/:import_id", wrapper.GetImport, options.OperationMiddlewares["getImport"]...)
 	router.GET(options.BaseURL+"/v1/imports/:import_id/errors", wrapper.ListImportErrors, options.OperationMiddlewares["listImportErrors"]...)
@@ -9339,6 +9497,144 @@ type UpdateFundingAwarddefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response UpdateFundingAwarddefaultApplicationProblemPlusJSONResponse) VisitUpdateFundingAwardResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHighlightReportRequestObject struct {
+	FundingAwardId openapi_types.UUID `json:"funding_award_id"`
+	Period         string             `json:"period"`
+}
+
+type GetHighlightReportResponseObject interface {
+	VisitGetHighlightReportResponse(w http.ResponseWriter) error
+}
+
+type GetHighlightReport200JSONResponse HighlightReport
+
+func (response GetHighlightReport200JSONResponse) VisitGetHighlightReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHighlightReport400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetHighlightReport400ApplicationProblemPlusJSONResponse) VisitGetHighlightReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHighlightReport401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetHighlightReport401ApplicationProblemPlusJSONResponse) VisitGetHighlightReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHighlightReport403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetHighlightReport403ApplicationProblemPlusJSONResponse) VisitGetHighlightReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHighlightReport404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetHighlightReport404ApplicationProblemPlusJSONResponse) VisitGetHighlightReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHighlightReport422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response GetHighlightReport422ApplicationProblemPlusJSONResponse) VisitGetHighlightReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHighlightReport503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetHighlightReport503ApplicationProblemPlusJSONResponse) VisitGetHighlightReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHighlightReportdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetHighlightReportdefaultApplicationProblemPlusJSONResponse) VisitGetHighlightReportResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -17925,6 +18221,9 @@ type StrictServerInterface interface {
 	// UpdateFundingAward Change a funding award (JSON merge patch)
 	// (PATCH /v1/funding-awards/{funding_award_id})
 	UpdateFundingAward(ctx context.Context, request UpdateFundingAwardRequestObject) (UpdateFundingAwardResponseObject, error)
+	// GetHighlightReport A funding award's highlight report for a period
+	// (GET /v1/funding-awards/{funding_award_id}/highlight-reports/{period})
+	GetHighlightReport(ctx context.Context, request GetHighlightReportRequestObject) (GetHighlightReportResponseObject, error)
 	// CreateImport Start a bulk import
 	// (POST /v1/imports)
 	CreateImport(ctx context.Context, request CreateImportRequestObject) (CreateImportResponseObject, error)
@@ -18906,6 +19205,32 @@ func (sh *strictHandler) UpdateFundingAward(ctx echo.Context, fundingAwardId ope
 		return err
 	} else if validResponse, ok := response.(UpdateFundingAwardResponseObject); ok {
 		return validResponse.VisitUpdateFundingAwardResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetHighlightReport operation middleware
+func (sh *strictHandler) GetHighlightReport(ctx echo.Context, fundingAwardId openapi_types.UUID, period string) error {
+	var request GetHighlightReportRequestObject
+
+	request.FundingAwardId = fundingAwardId
+	request.Period = period
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetHighlightReport(ctx.Request().Context(), request.(GetHighlightReportRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetHighlightReport")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetHighlightReportResponseObject); ok {
+		return validResponse.VisitGetHighlightReportResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -20873,647 +21198,686 @@ func (sh *strictHandler) UpdateVacancy(ctx echo.Context, vacancyId openapi_types
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L37chs3tyf6KiieXWX5TFPhVRe6pmYcW47tWLYjyXGczzkk2A2KsJoAA6BFM6lUzUPMO5z3OI8yT3IK",
-	"C0A3uhu8SKIv397KH45IduOysLCwsC6/9Xcj5rM5Z4Qp2Rj83SCf8WyeEvj78Zw+SSlhSn+Q2WyGxbIx",
-	"aLzmQk0vsSIPJDo5P0OUKSImOCaNqHGN04zox2N4cUiTxqAx7y2G/UkrPsZtcjjuJL34AB+R7qQ9Pm41",
-	"okYsCFYkGWLVGDQ6rU6/2eo1W52LdnfQaQ16/d8bUQPaabWPD3En6TX75KjVPIzb3eb4AB83W5Me6cRH",
-	"Sb/fajeiBsMz4g+zNkguLjGjEivK2dC13B23cKd5EPfazcOkQ5rHk3ar2cG9+IAcjVttaHmeiTmXuvGp",
-	"GMopFpRdNqKGINf8yk6AZWkaNWTM55qG/2rMsVA0pnPMlBwIghPdjP/dQlBFGn9EjWyebCTDNRGSctYY",
-	"tP/5JyrW5wlQsLxKZ+SSSkUE2mq5vjrNbk6h0ozf4kuymisfv32BDANKf5IJVrgx+Nc9c35x5ozqNMbH",
-	"bdKNW4dJZ9zvTQ7IUdxOWuPuYZjG/Wa7c9E6HrS6g/bhTWjcCdFYkAkRAqcS0dmcC4VkLOhc7Ybac8Fj",
-	"IuXtqG3Gs57QNVp4hP4jajDyWQ3jTEguTJ+ljfKequk5iQWpCPGLKUGMLOw2QZgliCqJJDwaITnlC4Y4",
-	"u71QN49K23VjevjzvPP+z+O/XvVmv8XtX8evj8RFf/ky6T6TBz9lrcek8ws/PqO9d4v7XXeHIyFLqDq5",
-	"DkrI91OOZvyaJAgzRJjg6QyWPuXsMgIOWExpPEUTStJEoniK2SVJggIUxwr6bOTN7OuvrjUpcaw0JzYy",
-	"ScSg1T4+mHTjo2Zn3D5sHuJeq3kU90mznRzj7viQ9HpARTfBg2arbbm93Ru0unqCZjiacFJhlUlNGLdC",
-	"4+MD3Gq24y5pHk76neZR0u41D3Bn3CLHcRe3W3dZWkH+zIhUw1pnSfMQt9vNcYf0mv3kaNKND/Ex6Zh3",
-	"JM9ETIqXOpODbrNF2r3mIT7qNI/j7kGzr+c+aSXHx63SS2o5Jz5RG1qQ5rSepzgmQGuzPXZC6+OLdn/Q",
-	"bQ86nTKt8zHomUSNK8r0/6ZcqmFCNLfC+KKGpDAQwVMyxIJg/VU2J+KaSi6GsO8ivXBCySFnjahBWGL/",
-	"mvJMyOGciOGCkKubLGt798vambTbzcO41Wni46Tb7JHDcXtyFB8k/X5wWY/idrvZm3T6zcPxcbd5lPQO",
-	"mwfjXnyE26SFg8uar1+jJrYbp58eL1/T1uL0vPX5NP1l8eaCf379lC9Ol73W6cVLPHn6+POb9y+Wv3/6",
-	"8Nerix/T04tf1OvOSe+Utvof/jrtvLr4dXraedH9/dOPV28urhanvzS0OHgyJfHVC1aWA49RrL9uUlaS",
-	"7RWRe9BsdUDWHA5a/UEXtuKUpMkQeLF4wJPEcQsf95vdcf+weUjig+YRPsTNY3I4aSe9cSsBosywiqcF",
-	"GfvJUU8v0EHzMBn3m+PJwXHzKDkgrbiLW7F5g7JMacnZ60eNGU80Ka9pQvhdmKAqWUOzLUtWS8qQqv0Y",
-	"9fpNM0wEI0MxTlOfuCsIt3pqXo91Qa7PbreEEvEJwgjIGtZ179d19bpGK+jTPrhoH+kzttUJ06d9cAP6",
-	"dO5Gn24rp898yhnZOX0qs91CvXzCp1yo6i4QGWOUXaJzReZau+LoPRdXKIaH0YKqKWp3NL+2+wiEoUQK",
-	"X5GyGMJzHFO1bAza/ZAe2G41WwcX7fag0xv023q4CUnpNRHLoT6VGBFAD6NzubPGTbXb7GiNYJKxhLLL",
-	"IV5gkeTk68dtctjs4uNO83DSOmriXnLQPBx3yHHcnhwcAPnKbwoyaQwaz09Omm+fvW92Wp1e8/X7Zqt9",
-	"6PHGcdKdtJtHcafVPBz3SfMY9w6bXXIQt5LO+PDQ104rZPs//+t/o5eYZVgskR7+nbRUoPbQUHvQ7kT6",
-	"1nIp8GxWHGkt/V8T/jnU/xy5j/CfPTvdMQ86QpxSRmOcDmU219cY2Ck4VdMYC+J9OcExTamiRN/GcTKj",
-	"jEolYBb61C+0A18HNGqD1vcGDctYYf41CuORvh51KtejXsGrIbn9NsWsZB7xyR3m4tWs+g157Svwz3fP",
-	"LdWVTgJHppFDnzKptPhhrHy5uZc8X17ytP7NBE/BJvWreJ0fKgojsNt6Q6VhyRVGynt+vD8Jd3cSfrUr",
-	"p2V7fR8p64dJgtSCW81vheQ9rDSxRo7jiSICKbgLYXZJVrV4v3fu984N9k5/0G6V907f8GSa4jG3/VXt",
-	"Kf6P+oKj+VyJTJZFe8Cq3QY+bA3avUG35Vu1N61H1xnlBo1S7/riSGZjYGAg75Zru8VjHU1my2WnREiy",
-	"RL/iNCXLqqr8pDIgnshhDBdYs6EEuTQWTaaPwuGCSBU8YfXVvat3aatT9Xx09Zqc5HbS8nowZIzRnpEb",
-	"Lp9USTSlUnGxLC0LyJPhTfZazGfzlOjR6sGYWQWkTKfZauvVbfUHPVhdktJLOtZsvBzyayIETchQb4Si",
-	"GRhzSgp7A7TT7uttYcduLfC3tvyGRlbqDZ4u9g14z0jirNF367fdv2j3Bp32oHVU6xdmmffrKHHnfkNe",
-	"hTVywnoy/vEN0ltY8W8vVgvfT/4ebpNep3mYHHebh/FBu3k0bvWbvUkHH5Dj+OjI2pfNugyDaycUSYab",
-	"Z7lGGHrUKvZd1NBbKRF4gdMK57ofWL4pSpvU3Mvg4xvL+uV9Cz+hhAoSq3QZIbtBKLtE3r4xWxkjQWIu",
-	"EpIgO4i7bei1G7PxjmndQOIUPREkoQrFKaYzNMMJQZyhI/SUxCB0HyE401FKlFZOJCEMjZdGSeFcJJRh",
-	"zcYhtr8NF3TC26VO9TPrAK+GiEyIQBh5XSPF7Whr1o6bE7XOl7dj9dKEVpjDYXQPZCHyV1yq7mX9vay/",
-	"l/VfQtZ/rQtmLgnOHK9WtHFGFnnEz7+Jnme++uZ7/j/JLrABN7X5Ba14NUoVF7/b6zryyfmvZbYszqX9",
-	"WF4XbNmgSZQzZlQmTOkj+ayIYDCQSWTmFnn0iDx+igpiRD4HR/6oo9rcojVc+5FtwxPRNtsq2maxo9cX",
-	"z5utVqvXiYzwiorVioojJCpkWBRF0UfW+CdqPDPmlcdaEysvQuWeau0wERIkyWKtZy4JFlqj0/9fd3Pv",
-	"NdvtZufoon2g76atY2tBIuB3mOBUkmInbWMR+sqOGUVYQsRQ8AwMCHpCP3T0eay4wulwTlhMGoPugXmn",
-	"vm1C0/e3jSafNGJsxjOmXIvtI9diyabWb7a6zS5YxijDLKY4HcIK+EObUTb0o+SMAapi9elBgFzbaBHl",
-	"rjvBrg/Wdt3/AQxmW3XdX9n1QbDnw7U9H/zQOQz33AqZukzPECLtc3/I6fn85AQYX5Y8n9WdwQVSU0EI",
-	"MkvpbYXvhVU381ho2dYxxnbPH6x5vFVfgvB1BW6J3gro2yyh10RuFcJzL33upc/3KH1WRQuV90PNMfSE",
-	"C0FiBXYHNaUiMcfwHqwjwkLvDnA9JGgx5Sl56G+SbyUGDvs3FAMrnFnGXlT4sgoCgHsYKEM5u1dGcoIH",
-	"/AQHEOLXGvR6g3ZZHHTuxcEKvv3qykj9TmT176Y5Dev3ogojRj5/RT7bRHqsw/awPHj3rU8A9111Lub7",
-	"TrCFTqCFzooWusEWuoEWuvUWPIaP7AaGe9fGTRtts0GjbfZjZHk8/3++S9qdyDJhlLOv+U6zR+SOmXYr",
-	"yk9ukD3mTvYcPLp18WeTpxCVKJtHiBshqDWfMZYEYSYXpKx/5td6fgXmoBeQQbXm5n2WJ38pjrC1FEdo",
-	"vET+lRrtXVGW/Pfimu6dMo3wBf0GN3JYxs034+LS694NX3tv2Fw3H1bRXMdeli35hOAirKoKvpAIM5c5",
-	"J8gkkyuygmKeZjMtB7SAHvLJcEyFmoJHWkpovDHLpEJjgrBeY4KwRB8+fPjQPD1tPn0KkQGLxuAQwrJd",
-	"W9XTyG+NSsS40qPzn0JLnqEZXloXke/ekPpm4/oxx3rekb+cpV4YnhEJfCnxjJS8JVhq+qBj8PlPqUQT",
-	"mhLXfnd1/LRH9TrDAtUNmS31JdIPFfwo+CIy447sMD+yw6hE9WgdpT+ydqcmXW9HzI+s245KO+Gm5PL5",
-	"8BmmKUkeKz6jcd2pD187RgQ3YIlMC8EV0XOYmiiPnEGxbU+JjOT2WwhGDAT/t5ut/kXrcNBy4fCJWA5F",
-	"xnJVagJjBNVC/5kJvSIdOwQi8rUbaFJWxiyoItIb4oQyKqerB1BKdBy34u5x83ByPG4edlq4eUTGpJl0",
-	"xt3+ceuoY5QpGxJSOqbz7IE8bexuGh6REu5ZesZDyF/UCk1hgl0xF3Au5NLbUjFqyGw8o0q/N9brbPJG",
-	"B1vmdWbMZSkOCs3Q/3sNYYt9+NajVm03vi0xvOAz8D2bIwXJuZ6/nBKi7AHiU94/Qqq7rbRlLuk1YZAs",
-	"F03wjKZL83d5Q5MZpmkEGSDRnEsV84REY8LIhKph6fjB6dBknkUxZ5JovSPPUc6/KtJV4TTZrD4Uh9Nj",
-	"Kqc4+pFcZrOo04IYpma7F2H99f5Yf/0/LYzEPheXUavdb6Pe8QFq9TqH0atDdPTb2yhzLvVhDC716BMf",
-	"x4QpQYbzNJMR7FX9zw1H142ecMa4iE4zMZ8uo/bx8ZG+H7U6URS96qHWxXPdlSTkigg5xGnKF1grXJKk",
-	"k6Gjn+ne018Mo/ySkazubyqLRJqSCP1pHgzIICtEdiWEWp4QMp6JkkgxX+1MgGRzSYTajQBplQRIRXxU",
-	"PDg5Ob+NsOj4wuLMRhHWhERzgZdITQXPLqfbrLy+tu3q/Pk3W/r9Xqd8fMCN9EbnRxHMuSueOOr1Pa5o",
-	"99ob+eLY54vzLI4JSari4akW10ZZUQtutISADr2KSbrtuzFJdz2T1JtrH+xU5dgl25RVjk736KY8I/Ml",
-	"2h3XdFr9I49tOkdHm9hGUxjYhikirilZ1BRd6n5BaooVSkkCV1eG+GRCxIak7a4FiOgeDvr9kCmwlNm/",
-	"ta+/mgLbbQK4Qp4Cm7Tah81+cnjcPGyRoyaOj+PmuHXc7h6Sg9bkW4ULyCzVlAG6BQMAzEzaAK/SGfRM",
-	"Gg+OMYuXeVdxb9w6aPbig6Pm4SQ5bB6Pj8ZNPDlqdUg/bhHoqjA4lpY2mC3uL/DEWjxsn/7a7nSdbkvC",
-	"m9MiMP+A2bugAKTjuWDOe96+MW/PCRhRV/F2hWB34u12aW3r5qL8J7AMIBzi6nW4BPfL+41F10pzVbHm",
-	"Ne/dmbELaSFWO55qs9CNvXz/83m5iTeMoJOk0++3j5Gkl4AhcEVKbHNFltaHk142Bo2T5On5Y8CJuoZP",
-	"8C7oInrif3Z/PZq/n7XPrjof1O+y9To+fDXVj18p6O7nt5qcANokqd45nxuDRrv954fHH37+/ERMfj0f",
-	"Hl4s3//y/M3l4TS+fovn9DQVixcYv42fvzvj1rlxCiHfYaupycGxOUAGoqOaprN5S/j5QZ1Br3eT/CBP",
-	"M4NBVPOC/giAYl0QHE818Z9zOacKpxK9fn6OnvGMJcYYeGGbKjJ6Gme/G37dMqWn22wfXbT7g14NbaIT",
-	"QuPwSdCt2MM25yttS4IzsEXQhKAnfDbLGFVLZDwWQIDgrDs3mXVtDltgbJwSBiGgFWOD4BMi9bs4RTPz",
-	"iH+PMJG+ZVOnP5LjZqdz0e4M2q1BqxeUsTNMU4C1o0u8L6d4+j+Z45B9NpX71rQDGXm5raoxaJxPsb73",
-	"FrYsfS/Wjfj3iS4+7DTbk26/eRjjXhOT/lHzMO4nWpC3xqX7hDfRXUpgcwtSAlNWCiRtHTfbR+HVq9Gs",
-	"fCKahQoDAwWWyxgRwddv+apQ+b4E7XdMz1WUKyixPuXdEEGuhJW7596vyL3RJpqbkISWVjJ67UH7aB3N",
-	"P3GRYLY/zS6nRPoW4Bqxn8MjVXK/hPc9eict0m03D3C70zwc91rN4/io2+xM+skhbpPW2BfwcwKax1fV",
-	"07qB3WDSww9XqWsVSm59CgT0LqNlgEChgKOkD26MxoLgq9CJAItVaTF0M7NtrsuuLzV5v093sU9t2MxF",
-	"62jQ7w9ard9rNgWzbJRdngagFfKM5xoOXNB42D64aB8MOp1B7zB8zUpqySpJKbfidhexG6GfwXSHN1nS",
-	"r35Js+gwQ00vTwAcNgG7IQhIcHyDtKzyIoV0DscNId0DfkA4rIFwgST9jGacqam8u9HpFov1VWlep9iJ",
-	"ZugTLNJlQAIayoEApAoB7yMCz+5wY5nwJy84wpqy0YKLK0DjZRylnF0SgRghidOcjK2n2JC59Oj0Gvcb",
-	"czcb01DXLXlQVnd6+nxrtZzhZY2sXmEhgAPYwXfWLnLr7GT3AvzfXICvV/YKvjGCKiCmTpixuBlRVZNN",
-	"X17OBLdKfQqkHk+Tt960O6Ae95uzztb5kD47e+mU+QpG5ZV20ZpudlFBMJPouIm/o204+qaJjrvLsCy4",
-	"NSo42iVS2sDPN48zNX3BrnFKk1CVl8doITi7dAUCLJC/z2RCQIYyNW0MzYOaZ/QPw4SYIgvGQAYXCdMS",
-	"TZBWP6A9fXWBboB3/CH9JPCqEcHdQbcxx1IuuEjWjeoS2lk9qFpjq4d0ZoDDA+E/eEa0sjCjrgzEyuFY",
-	"8PEVA/LHoJ+kzmYOwzgn4pqIE9NiRf3PGPk8J7He187fHxiFhBaG5uNqmpjHkIkheASC5remnX3zxVM0",
-	"JTjRulFCmKITaqM93dSK8aZ88ZQvKmhZF5yjGWZL2zwY/JuUyeB4U74YJrqJFYN1bWGlyGyu5CMkiBJL",
-	"q7x1W5rNOEtkMah3DF9jmuJxGjiT87jzhBMXDSsXZZ+GG5vukAss9N008xpdT1YaExRjVjSNGF88chGh",
-	"aIHzugvlqfTLM/EOyio71oyK/9W9ChV6he20jCzqlKvM9As4C8KDC1hlYAzGV+5ig7Zc4v+kXpMK4eo6",
-	"tv+rhAAsypDQvHjve7v3va3G/78HZbwDKON6erZa1rK5XXpoqxpeyOAkXsFHWkq+FZTF5IEMcE15kubT",
-	"GmbJh7rFra0sh9YFSMBWeGB29gm7TPXtyw6pFDWx4qDIVMxntZgbuMhFSGZSgbUZYWWxG+rmvaB7p9PX",
-	"y9k7GnQPQsaEhEhFGXYFn2bzlC9t8R/zgYhbSrK7GSGSg3bnqHlAjnDzsD05bo4TnDTjNu70jiaHbcM8",
-	"NBVOapycvv02NgYuqe9hEzy1ML2CprlSKJEi8ZTRmGKG9n7UjNF5qO/ZxOJAMVjIULJtuwvhrHb1h92h",
-	"XXa93FMSX5GqbaPnxxctidS3weL9g/z98CaxbVjIpH5I2zJ8GlK0XjDIwTTzQ5/42DBrwBX+3XFdjZNu",
-	"Hdr1BRigRvaACsnN7zcMuLwXDv85hYPNsLnJtq8xQ0UdN/wV0MTND2Dq9iNBKhkDW4aI3jPk/Wm1s9Mq",
-	"XP/L1Njsw8WvtZnJ8HwuCFOaLlM63zWjlfO4NrFRp8JGT991vjYbdVaz0fMc1x9ZXH9QXolABQ3R3ity",
-	"TdItGarfbPV3J+FqC7+N9u/EnoqnFsloNbwRTMAm5LMExSnBJsgGCOTfAYBgeRpkbRt1Wo1q5+dmpnU8",
-	"fP8Cou8FTaCDuzAAPD5svRLKxp12qDe0ugPI6iEBv88dvT3erowM40RuJ0aanp47yG2RqD7PoZlK6Jdi",
-	"+lGdrervHdTfA+/SxqPg2zmOivMyYlMZ3Vh6RdscFFFxFkT6nIuWRBZ+qp5zUHmJ92syriODCebzbjkn",
-	"vjFoVHPNAdgXsuBNrRhJhlJlydKwOFjfvRRa8CDlwv+fyC/0XHmhCinbGbQhOiBvQkvDfyK/ZPitWvhn",
-	"PQqxe6kMw6Ifc7n6jSICb0XWPvgxsPSDCuCjR5gSYMqgkfNjLWYPkAKqQXsAIuApSNtoJ7c/x6Bupn7c",
-	"gyIw55SyR6XBJchBhnMMBQhs9aEJVsIIQynl3uGg06pCkC2omk5JmnhRmB53hy7KVmaXsfkdig8aL9FL",
-	"Nyb01ozptuzvc7M5rH3utAx7V07aCad8ydVPD9HR5/k2q19ZvPp1R4unS6IvOxsvOPeS6l5Sfd+SKgow",
-	"aQg+5YsyKsSydCB0vt2xLplaE9twavei3QPv1/ENOLX8UoVTLX8ZDrUfbsSMFpTB50JLI48Fy3fAbS5g",
-	"d+U/02PBdM59UmW4EmrOqkC4ytJVC0wYfoNF+Fo1JEoCHC5uOe8Wgvy9BchHlrOR4shyqQH0eH5WLi8R",
-	"PFPtiR/uVOF1t0VHfmT8RPktzu7Imx76dRFSGdX7fDHA/u6FrzwGCMBRMa8Revz2RREbRmRFVVlMOTIF",
-	"Bsg6+g2QMa2gJc8Eivl8uQ+3eX8J9Igs8BZDz89spwPEOCrG4/pYS5N7wXUvuL6Q4CpvpLrRw1cF92N5",
-	"jfZMRFjMWQlTEaIPVzL9w/X4uN8Rplz+VbGjIsNQYALZbN34niHpDDCcg4fbhrG3m47970bwdOWxgN2E",
-	"EBHOHZ9wMSMCnStBiEJPeay4kGVjCuMLLckJETdOLr9PFf1KqaKlNQ4ZD/SvTZvqBb2aA9IWAkKcoc4h",
-	"OsUinrqSwPkSrxokdJrimATKrZqKzmBHpgzleF13rLwVTHuBi0u3Peh0tk57qcCrg//pljgyXKphQvT6",
-	"GyrU3GLwUCbkcE7EcEHIVWPQ6ez3vcSZo7jd1ozRbx6Oj7vNo6R32DwY9+Ijzaa4FPCUU/tbwM+4Cs0G",
-	"Gq1an1lSVY5e/IkwInCaW4dXZM8Ar+XqGGVDj1lkNtdUlFy4TX7BZ1j+hV7zBWQ0h0/og4vW0aDbqhZt",
-	"7pQYdgU2g8+2sr6UfjrNd8FFAc74Kgtlk2c2L1KA6IFAlILuq0NR7gXGvcC4PR+uSsgrc0PlSHXkC6dr",
-	"5tTN0ZyqBXLvVGP2nnnvT7u7nHarohM8rl6bTIo9qQzJnA6zFhK7qgW2a/mlBZ88kLWjFGUMSmZzSRKA",
-	"HhBkkokxlVMXmFXh206z01qXY1qe1HPNgxUjGhhRYPDAoWBAgwt3TnZ/OlUu7rZCC/STwDFBb67whIvA",
-	"MNafdFU4FS1EiqGFh/VfWI7oFbiXIreQIiUmDUoR4/5pDzoHtXrPJaYO2LDyn+qhOytCcraN6NHrF1U4",
-	"JdIUi3KqRpXJetE8ll+jMhd5Sd6l3O5N7BR9s0q3OYFrYTTRaraJqrwW+SdJVLBRVGzmCM5pj5dcyI3g",
-	"45TMfsQrcp0ZytgV4wuGJpSkib43gT+CJ2WMV6KMmcdLCy5Sag1mgf4JXAicKYHjPCPaoHxC841Bg9H4",
-	"Cjg7VPXHDsLVksnzj/+IGvbvQlAdH+BWsx13k+Yhbreb4w7pNfvJ0aQbH+Jj0vHrYfdaraihqIKIxR9x",
-	"gs7ynG21nOsvf5gbOskfxrhI6f6nIOATziYprbp29IlgtgaiEk2yNF1JtNpjd5vQcTGhfGiB2cTuN28q",
-	"z7gY0yQhtTxjGfO5OWIVvyIMpTi+kismRCXic2JSzyzIhCqjUsgB1MYxrd55vt1ivsX4AxOe5D96M34O",
-	"2e3ygvNXWNRi2UFa/kUSmwQvN/H9A+nS5YFbTT3LVDes1QHM0EG/3z1A46WCg/BO8+62i3lbpkVmNuiZ",
-	"6fyCc2RmFaCGndFQcT6EEfpUAQhghtMtkAfQniGEnSu/vCRJhBi5JgLJKV+wh+Vst9vPuO9vVTdCZHAS",
-	"0IlFOajNk7qplKYH+Ay12Xkl0ZHIUhKsfxYSd1Qii/kQlmwVLcOXb16fg2oWJzXQ2nPC5ylB+JIkqH2M",
-	"uEBcT9kmUxnpAZo4FupRda+hBU1TNCaofXR3YdnpFCvwjlmfEB6nBJ0wRdUyvACGMB79X3P1zBQALUsZ",
-	"6/XmmdJyHtK3oUog44wE18BKTn1ATKDBu8qSXjG/11yZiNfQpBhXQ9OjN623Ajx8VAu+Z7YkR0WMKpwS",
-	"9GLSPK0i94UOhGmBD4EkZTFBVntDNgr7DjNteyvpjxs9c6W6anOee48NbckRb/bvGM7UlAstL6uAsAjH",
-	"UPgRDo/tjw2MxgQLzerl1++2xm2fh70xB6acwe+QqgDWzfJ07wYtUlrx/AXqP07Z5SMEsCCXmDItToUC",
-	"7Ke7iVHvwDy3KCXvSpgmITrkP5doYLVQkpyShOILeK/M8m8fXzx5jiAiBEuE5/NU05Jy9sOnip2hRJAn",
-	"nCnCVFM36YjCGUEVPtGMMVd3PkvbfZ8n8kkhmBWCaQWpkj85nOknh/CIJZApXlsmR1m+l67/WJFLDg+Z",
-	"sHxszgSIWIEoHqnIfKjfHS7Mu6ty71vHg/7RoO2u//SaiOXQZtR7SUaVmB+oN9NUU9KUU5JOUGkUKC/G",
-	"a2o9JFmqZO1A4iY7HYr8XuaBS3JgwMc8myoYaJyrEl49QIqjdgfpq5zc3xo0wNzhZ/jzEA5TMzH9MckM",
-	"gwwTvJSNwVHPFDSGp9rH5kPlmV4nRxeoLZOFZ5JDF4xlveJB2I0WJKB1WoPuYcBL5QgZ9FIlCcJAraYg",
-	"qW4ZpQQLIFO+Aiu4Rr81tG8N3VsF98RYEK3uUTbUfzaq6/8cp5NmgpdIGvhQrdCgxZTGUwQ1y6XCkwko",
-	"dEjGU85Tk9LE05RcEiRVlsDKLqZYodgEaenLPOhFPL0m+/46wQrUV6nvL1IvuEjtfI2emAnpYT4xE6ov",
-	"UhF/X6Z6EixNbBkc3FQ4qfqo7kDpQMBWq9lpXbR7g1bfcsnWG/VrLFRuCDuM+51ma9xtNw+Tg14TH5FO",
-	"sxe3J8fjg6SDW4ffbFGDsc41olZ8Pm6Jwz6fGCuc8suMhN089/L5P798jkrr7CNj5mssCFHDxARTDeeE",
-	"iGHpsV0u+QeeablvLn82VAeNl9WILsUd0LOaEiognEtGwAfZHKJwc+znmyxc31+4Tj+4bO2jrr9uB8F1",
-	"M1PLV64cjVaEnhkC3mC71ym7Jn/3i4WWFzIlAAUE6I5lZn0gkb/KZQyU73a/66mekWt+RYKm4nN6yfSt",
-	"fYAEPGQdiRNB5LR+5zNfDBov/+xe/8aPxu3ZL6T1e9y/6rxeXKjD5ZnoZY/xcfJqeiDfTtqXv35uae1b",
-	"vwUK9nBKwbNkOxia9vQQL+iMpJRVtSoqp/iBRHIOp101CI5caxqAkLeOpdy9se9y8BpRo0D1h4QmkwUN",
-	"MbI3cpDlL9nbRN5XKRLe9VuzCP2f//W/0UvMMiyWZiJaZtWGDX+l9WG3+1922K7fWw47B1gugzB3vuyg",
-	"Ta83GnIusYauAkMdNro+4i1gtKsjrncUgFZGGVM0RR72r60P4Q+55CyteRzrg93CDVsdrN9FwI+olbpa",
-	"wvhe1Z/1MEK+19ObQV5EsjwDW9+vNoNtCv1VZ+B3UcygXL9zXc47VujmSfQoL5dXzNWiJpRnauFUajPd",
-	"BmymOtOiA2/35nAAaO/k9G37IdiLb+cgB2ms5bIBm34iCMAH41QGoJ59mKCT8zNTLnSCYwJwwfo2ECGG",
-	"heALTU6qpHEclYOOoR8zwnlvMexPWrEe5+G4k/TiA3xEupP2+Fizin3UYlwPGtPDn+ed938e//WqN/st",
-	"bv86fn0kLvrLl0n3mTz4KWs9Jp1f+PEZ7b1buHQcR0bbVFxMT1MUvFrlLJABlDHOqfKMiyAKN/MSrR7I",
-	"ktkT7TFePlMflqP19aNDd7aS5cvp+KeYvqEvn/1+cnbxy/kL+WKm5r8/eXHwgp389eun6eLXTuvzu5lc",
-	"vv/tDMd//fjmw1/JKT45oa+evGyR3x7rd6fJE/Vn0v2FTn7ZJ8uX87h7qr9ux7PeQfz0rPtmdpYm9IV8",
-	"wV63P1Dd9K9//f7bi4PTpyf917MPf33461Kdzl58fr1sdT9c/LJ4dTH99Pr9O3X6/pf+h4vX9HXnXev1",
-	"08efX9AF/fDbr1cvPs3HL9jjVrJsT+Ofruhv5wv6+2/TxYtP/PPrvz70Tj+dLF4//eWvV09ezj/89gt9",
-	"8+mk+/rT5fL06VX79dNT+WI2b+HzFwcvPmlt7iU9fa/71JrbO/W6c9p6/aTV//3ixedXF9PZ6U8nnd+f",
-	"vv5kxqfJc7z8fWnfvXhNT386Wb66+P3T66cn6nXnl+Xv563+759OFq8uXk5f/3Ta+f1iSk+fnixONWnZ",
-	"y+vxT+80bT6NO8fL339Ksw+/nV3H9OXx/o+Ly5dPLuXp0196b09+PDk/+fzLr8+m8Yefzvj4+Y8t8nz5",
-	"ePqCnl69PP/Afn5y9efPy4V6RY8Wpxcv/nr99F3n9V+X/Tef5NHbi97wl5NnT35pnT07M4n2c9CVKWsM",
-	"jqGm+krO8/UnyHzGgogSP76TpJZCkkkiHlj+kwOEWZkjMYSSrdTz7lnyniUrSvpNlX7H0H54l+FoVOPx",
-	"UIABhWL99tOmTfDW4vEHixHEnIuEMqygmJI5lXxmLx0LXqmC/M9BI7bJvlMuJEFjrBQRSyQVNpXP9Gaz",
-	"t+QYS7Lcn8GsV1RKy0d9ZggcHPREcAYljdwmJRKOT7OhVw6/vGZ3W0MYp8BMgtvwiU1LCthfPY91kbyk",
-	"fMusP95yxpK5HwKJ7ZuVfs8VFmp9p65QCjdRThMqpEIJXq7o1d5LoFenbZe6dPnk63t1WdMreuk0W0Y9",
-	"t9G353aQGCKFmorOCOCq8kwBqLYe+evn525gCzsGczsOSXifrX3Axg14851mGxLWug442aX6bcG5UYMw",
-	"PE5dRnNhkTqYdOOjZmfcPmwe4l6reRT3SbOdHOtLHen17oa0YTHpvPmuwruuzKxsQ9Y0DHlufBUWJzPK",
-	"EE7AgV3usFb7dSt63SG4NRc+F6KVjXsJFx+zVqtz0G0yb6kDxHGTXV/eVcsseQOE/cOL1tGg17f2OkcE",
-	"sY8TsiQzumuO6eyAY7i4HMKKrsSbL09qI978f829syplwfCYiqdPqazHUtgvEQZOA5yJKZYoJZMVQNI5",
-	"eXLXX97BGU9rRROvSHmLIoz0Rb9S195M3/5QajPkSYSRhjIAqqiP/5l4I6daOAa9Y5EVev26R/xXHGMW",
-	"L2s3YT4nDF3bH32gDwwmEgMvCNd5Lim7LKcwdFfkR3SgTltr0D5yQBm1nHWDITm8Q82OvI1bUzU3YvXG",
-	"rYNmLz44ah5OksPm8fho3MSTo1aH9OMW2cnSrTFo+bkIejlWrW+FpuUj065vOCvXYsPPuVQrweG3X/Dv",
-	"Y/G+5IJ4BH1G0zQkf+yWKUqaLrBEE2r9Affb6Ntuo3whgjAQ7U74/PQFZQByvZCUlKzAHrxf7X8foblK",
-	"V8oZIFgeHmQoDW31KvMBPpnLaBj83XiC4yl5wpkSPK17okeMN6Xigoz03VgQOedMQhVAE0EklmhOhISK",
-	"05rfANMrnpIZBmevMSlIBQ5+3fHJBb6s93IBHuOYi+SBdGHOJojBRUtvavcVj/MSefW2GVkU7b87e7Wp",
-	"tdf8XM95HTnAIAplBlHH1fej0qY+xJqmyX4R0pCrZet6hdbOiBLLx1p613s/N3UBkeJogalCYzLhgiAs",
-	"r/QmgzDh9X3OKKOzbAZBV57X6xI023/A3WPqWxrOsBwYoujI49GRycsiaC7INeWZBFRUCDfRj/+ZEbEs",
-	"aupZvi4NC39+RdilmjYGnVZLD0MpIvS7/8+/Hjd/x82/Ws3jYfOP//YfRSCuR7cXCZnNuSIsXv5MlvXx",
-	"ak1f38bfvjm/QBJPiCYgVFzcR3ouEs8IuiLLIg0avhnzZIkEmad4KT2rkFnrRx+Zqr2KGVdTIsybkKYG",
-	"CSRor9fpPHwE1nIllmgx1cKjaJFKJBVN049MZAyiMErvto4f7qOfydLk2IBRNNEzgPsFTlN94WAJuiJz",
-	"BVum0zPpxvsfmVsCs92LNfAo1tQkW7UYfRO/5z63g9SfnDqRVGcTvd1RigH6A9v6ovZO5M0RiNdrdxCd",
-	"2OARyAQpZT/sr5xLkU8RnEQbEofqwwbj8Iun+mlqCrKqadGqsR2bdJ3V+2nCxQzEepbRJMybLE6zhDx1",
-	"Z2aVSPZ3i43ooB8l2lN8NpaKMyIfAtmWsPo4XWhupOYtS7mRO2GAUKNVG8++NHTntz+RhEwwgPrbM91O",
-	"ZMx5Sqzi+YrOqKpPQCskSNK/Vu73FN4LdtZvQWCZEUmQ4LVWQJXLr71IVixd9XS/2wJ6UH8re6wleN2p",
-	"Q2fxXt2de+Lunb0znHOuGae+tm9Yusw50u1GrBAvTByQ+yYVZgrtURYLCPbAKZJLFj/cR4+93S4Vns1J",
-	"8pHlYhYs2NRWhqZKWa/imJgaQtdU0nFK0GJKmPFcCMwkjkFzjPlsRpWMEEYzrjv9yFKsiIiQ5CBpjQjB",
-	"DOH5nGDhJHSxW7AaIZnSy6lKl4inicvS5EzvMy2vlkgSwvY/sgsOBZ8hFS2ylT20bgvT1COgLFPEncd6",
-	"apegSEtV7s6ekyAQOSMfmZ5uNpdEKDReohFNtF7hBq87R2pBYyDfFItZSqQv1is7rSQGGkFG0A+A4yDA",
-	"Df9AoIjR7/RL5dTw2KTkgGvXS+Ox6TD/DdJ5Bn83rD0KGgimmP+HweX+v36I+WzOGWFK/uBe+qH+hh5V",
-	"MY/Qy+bX/F0zkZB6aZI1x4LgK2lzJ00+eq5HMZv4SSWydTzQ3iiYAT56OPjIZjgFmMUEvTx/8zrSzOVy",
-	"5gH5BCdNrncQ5IFGBjXXlg+3jGCKnOuFgExHrUB/ZIX1UOsR+2hkUkpHSC+zNHzHJxPCEq0qQOP7Jqff",
-	"z0W//Xr5rWyzWk/8VPKdrJWVGTFPU5oQWehlcSYEMe46RUpr4/LZRw/1BsoY/TMjCO5AH5nbzApfERZZ",
-	"95lNs4y87aZ1MEQZyqRZDpwzTUkx/MhGFf1pZN+16ptdjVI6/e2Xo9TMNuvxrJTpvpMF8dL+DRksIEA9",
-	"axMIV2imDyQYvtEMLyGJL+Hw1kfmr12emj96aEkXyMu/PQEDjW1Dxupru5ZENbQA8jkmJEEHPfQz/bHE",
-	"3LVs/dHD/QZcU4tM6tvTx29lG8Lkz++EIq85klk8dZvQFu8ucxCIPJ8geQK23u5OQeETBNevj6wUMKJV",
-	"CmNLqMKam0i7KG8Aj3mmquDmVE15pj4yB2xur/q9Vg8pzi2/ws19q/MytA7wtkUlyCM51q5E/Q03CPvl",
-	"tgdu6J3tlxXeNtgLgZV9XNhH4AQboJFFA8hP0QiN/DTaIg5F/+Iehm9H0UeWfwPiZ4S4iLQ2Ksi1Nf5U",
-	"mivifUZGaapavZqe2Ss0T/v8D84c9E9upTG4E2bqt1jsyuubl8h/YVfrM5LQ6BAWZ4T2+q3WQxDftWUy",
-	"uwfNiJryxGwyoyqDRWWv1+o/3N8peS84P8VsaTlS3orEKV885Qu2JX3d07sjbsoXw4Qv2GigBQWagXZp",
-	"J2Tg3uH8xEkCqEya8AZWASLMmpTJHO4IxzHPmHpk7UeFgghA2Yhls7HRKQ3IvNzJYkQNMEU2c1vkureq",
-	"pstiKStICTddxsrrm1fyXQWsYCeLqbS6J7Cg6XLooSHopa3AN+gVj5DEKhOQwc0F0pzwSGs/4ApZFLAe",
-	"38syeaellyF9k5UKt7B+sQLv3GC9vLdDK2ZbrFDYOR/WkQieqTgU1j2fP1ej5Zufb0jGJzxN8ZiLtf3m",
-	"BCw/Xen7RuTfId2h+Lj3zK0XIFg376Z8WSkruV659Z69gWJbemtLNrzRRi+55zwH2pfjYW9ON2bhW1N8",
-	"ZXGibZvI39nZ4lWidb/NIhqLcAhZ6vYXvnB721z9Am/u5BI4ck6cUQg7MvfcOvMPeJX8+2AAnAosdJLP",
-	"CGckt11TZaG0bGCMIDjZR2cEw08GZ8kU4NIkXXruqv0Saubd6O/j621D9Rc+iN2daf2YmetYhLBEZ8+e",
-	"oONe/xDZYSML57ffWIGbchNZEHh903TLL9xovjZN4DtSBvJB3VyM+gBS29FsV8QqweHc6fiuQsLdfsNU",
-	"W9pm05Te2ZWlyk+AgxubASXDPgZkhEwaVGKcANe86kaowMqB0RMwFLTw0SIoMm/axDpnfo2sZFJiWbNm",
-	"vH//vvnYazTsjDcpT1qgpSlhlwTt6e1/cNhvPXxkvQz//WPDXf6h04+NkXG/YWsD1lLT3DrNaMCBf7NA",
-	"F8sbW9wKt2ONre+HgVd2ZtTd4g7ojCamGpy4BtvmmGcsqdjD/Rvmw330un5zHJQsASPvBjjKbQBVHqlc",
-	"E7eKLIJeKLu8S1QRrLYHFmqxQu94guYQrtsdoAUI6U5W2wX4LEiaIusDHGe5cxEbN6K/pnZXjfKdVvLn",
-	"fWRVhx56nEoT4mMNzoqD/brmeRKkCKHx44+swrIKpPEuOy7c4nZbL/DuTlflgbwheGRFNIcwHcHbkg8S",
-	"aPF4TosU/rnQrSpqyORhEdRkXznAdju/vAlt3RjM4aIAAn3Wwl23aGyeiTmXZNOKGCK8tQ9DBAEceOvm",
-	"x7LUymsjSGp9W3yHwd8NqshMbjeGc0gW/idvDguBl/qzH367LcXzcFzvBcrUQa8RDEsqROO/GkDOegiS",
-	"RbYvmCOfZkHrEvVKrFKaRTG8P/LR8PEnEsM1OufMIuUCJ+ZmhNO3HqfaSK8y8zoeqkZkrg0CvDOH4TR9",
-	"M4FI9Rvw2h9REUjm1+a9MwPNKHthXmtXuClqmMAC+7OrBusvv13nOgPYMa1dMhfcX14TE8a/5VwKwRTY",
-	"CqW48r83bcTKzGAY5TbWTuY9VdNzi7Ky7RL7o18hV2XeZEWDmULcDYvJIzTvLdAVIXOJIP4GoymWEEG+",
-	"foblHuqT+0NPL0uoOrkOSn4TmRYUwThWoUjqTBIx+Ji1Wt2YJvB/Ermi19Wv5VIqMjOBKYyz5Yxn0jrm",
-	"yn6j0Ga7ifAz4Qj1wb4GdcVGLtmYBRu298jGvRsMQgi7MXCDjmVrnVRZc0uhsYWg2Xi8+FjRf4d+9hCW",
-	"1v2urOKznqlgTGb5Q2LB8ky12fIw8jUpDR5WNbgFcx7dhUApGP4bSZQfDXLhuc1jqbLl+zrIoUlGgLQU",
-	"JEhM6DWREaIThJnWiz+yJhoxzshokP+MGHdv78Pv1QrRowF6575CT+Ar82CohPNogF66rx9I9Nh9b94o",
-	"oLaGmCUO+6z09kmBxqXv2efmkWpDlMV8RlwDowF6AV+4x81DcCUYWijIIb4kDl0TUljMhSEAFOmoAPGM",
-	"owFo0fC3+RPLK5LkwV6W1nOHXAiPKI4kNvQ+uSZiaeQC3JMM9WFqeRdoRojSd6fc+vRAhgaGLAsZqLIq",
-	"vuZDc+8lTN9H/9WwtSOqi9mIGqFlyxPRVq8NhN76VNe7ehWFoWeYncfYhSR5MiXx1QsWuELc4pIwJakp",
-	"5Vx54Q4XCrDAb6vOmRBoX9jnGnLUmAGA7gYtzFDjVD96S5XyW6j6OZFC0t0tSkEeS4vbaveWSLfS7W/C",
-	"Id5q5gkavaMNCRq3WOcKRVfSaw0tTm2f5VNBCz6WUpDx4yWyFXe0QoggxF//VGAPo3mKlSaKkXrXNCEc",
-	"IvHhL4hENL/Mp+bYwEiRlMAn71fKhkYSjgYIEAwVh/+XZZLpXC+0blzf/6ZGSuWvr5MWOzjSndz5Rud5",
-	"+R5XP8+nrrQRPIdwrEDPjcBelvjgGjYk094k5SM0oZ9J4vJFTIbZJZWKCJK4c98LAIVlFJlU6PlZrl5D",
-	"QI+5V+6jFwpJArmDniP4gSynvEZ5ydFyIKmagrqubyAufpyKSgSqmcEjrZhoViKpsSAvrDPbxIlRhfYk",
-	"IWjkOaz33SPgPtCcaSysZl4l5KwHEumrkZmgjEy4LZZ6H5gsN2TI70Le9Vd6TyjOU0iQhDQYROAMr8bG",
-	"UuYqNWFZ69ZUI0h4mf+9uzqIKDvsMNN7V/PgHq9Bw4FOhxNUjgH2h5ovVwGjnaP/W1pW0eVco/4Pa1a9",
-	"1F2gSQCkG7nI5cjlO+gGicCS3KGfEuad7iJjaJylVw4Mz7m3E8uOWg0yb5qFL8/XfleRXzWalyuphr9z",
-	"IHxVUD6/2zALmOrbdSUJz3FsPQn1k+g2KlQQm/8WF8y8pu4WB+0kA6v/EC+wSG7bYbkRkPx/b37rm5iV",
-	"UxwTOYRMnPqGPnEQ3RZfAAuCHKq4g7XWUioH+ttvhLSQUn7kNqPKC89ubzM84yl5LAgOHaJead8tOEDm",
-	"99q1ZzbsAnsH/kaqbiXvdKWRu5h/sReiYr9WuKBE/pwc4d0YYvXAHrq1dg1EvpVy7UujXGNut1qtjTrz",
-	"llJn51Km7j+zTyF4yipQdnQkQRlLiBhYT5pXeNJnA8/aAspE7MeoIvArp5xdSgPA4B6duJQx12Qp/mQj",
-	"IYLSrz675ycn28zQlqpahx4Q7dBNEsi1A40UpJxPvBwaQm1FlG8qA0N+kpuJxYr42ZHkWb3nd3GrMnrK",
-	"t7pU2WlYJI61kmtGmf9t+6vLsn8TDaoqBja2ckux8H1tvdtpJP+s5MlVdnt9KUoxYySx1mWLwfyocvuB",
-	"MCRrVoYbklUI7a3FiMXRwEhvtACLcxONJpRROYXG+TUR5ssYs5jol0cDUxlZ9ysyVr7g2GFpzcS0Dg4Y",
-	"0xyIE9vIiusKXOlD9xVJhlJlyXIzZaEJTTgwhXoX5hu+6d2ub/RmXfy6ZqLy9d2bVFgqQasv2DxTG8VS",
-	"JWjXGnfGS2ffeYSw+9NgwOprMJUoYy68e48zZDS/CFYWAhUhNXHdUlTwbLJxSiUE3GGkH4SqiUvvppGD",
-	"4lRXpuqQNvUVC7QTfbA/kIWxSYYbLS9aZXT5b4hPymYoUKOclqCqUbwBQJ9Vq2V4oM6/hsj2xlG12RmL",
-	"2wJLA25iQkS5QDkIeUlruVE4EOT/Et8Z68/C51P3ZOQPNsSXT4lUlK0AjCt56EYDNMc0MUXTuECSpJOm",
-	"XyvnxaszdHL6th3pfzvwbw/+7VvDHJ7PBcTlEjmlc4MbV/4O7Z08fdexj1/zNGOKEGuhNB+xWJoR7P36",
-	"5lXbPjnJBDieSJKZ6L3RANnvUP4dtK0H9/Rdt3ny9N2BfdkVfNPi0eTzugpwK16w/lK9raipLBd5vXC/",
-	"gddvT9rN129PuhH66bGmzJuL5+3mm4vn3QidPz1x4w/6FlWtGkCWGnfi2AC24Fjpnf764mdo5yO7yHHU",
-	"JvSawHkx55KCrSAp1llGCJJoSYIcvgBnrqK6wKpipC+WuBE1ysulL5HeIsEFtLISesNZcmgOd07I1a7A",
-	"3PIR2Hdwim6rxuemkRWH/cbddhvDGUnpJTW1CYf6sBU0IUNXtuDvbdQ9c6TfdsxTKhVU7awZlMBmPePX",
-	"JDJymCqphaWxtUJURilMZd0JmS/RymCI28ewBCBwQtfr7W5+lZJd29z9rH51W/pbze0Or2+hb+b0/3pG",
-	"sCivoYHTm/BzfujdjiIh21shBaI63Fwg2tBZ0fylLW+00rJVBEdlCiE6rN/1xZ68rS0uX+7bmeNuJDQ3",
-	"yK/yPXALMw9brSFN8XxOmL7lKJ7gpU2uGWu9q6Yh7Wh3S+8C5uJlvdKmNeXH/QZOoAlUkk2XaM9zjD7U",
-	"RzbyqGbg0rTSbQrLGqgtG+1keW40MFc3ABBkMRmYl2SpHfB1AVwrZ8TFGhZ2QbAblw9qbyZ54dM/NkZ6",
-	"rt5Na3lxdeCnMe3cKe5yp7fzmrSsUCAXELBZXXziCnU5b2wHZrJC0/lGlrIqZUL6v7cF5hmg6oLBuGyo",
-	"fhTcBCTZvA3gnZSgPVurWQD6mc3hsX5ewILVEughbIopT8FyvXZb6NsGOMlGA6iU4qpalW+DxhLixL2+",
-	"NFjbRui5/BwYDcyl22aG2fcpu4yKcevhbt6dUSMv9VtU7PJOnPUKclFj64ZHwr+RkC9GVW7/zHI7pOlZ",
-	"ctX9FZvHrnj41luwKMSd+NtgrazGhgUrHGja8BpV4aJrAYaEN/OGqu85fq1zaGXYkdc9AFvZJnOWHRlK",
-	"jx6hiSDEBrCktYitu7BuRUgpHhZKn02K/9kq75Wv4tmAHpgmYTHJ5ZINw92z8Jcelp7/+sMKyxz0qgwT",
-	"xF//o/hzf/hD84//+z9CrPuMkjTJgc3KOxCC2Fe4Hi1Equall+dvXqM5hzrAzZReEZRwpcXYHKtphDAC",
-	"2FsfTFUgbLEU94PBjCb4b3Osvhlg8UJopZ5lLCHJB4IDE8QznjE1nBOLprzFBcPzdJSp0m2jUywA6hVW",
-	"UB9raEmw2EqCTCjDLKY4HS7tSMutk/3LfTTqtDr9HzoHo/0VIaBD3xIfjrMpeRbKfbTR47mg6RbjrS1D",
-	"afCr3HolagfGu371trNJr1/fOh/rAT+Qzs8cIcoQPF0iguOGsm/N/ue52FrBENvAsgT2E1kQqcqeFBtD",
-	"RucQVjnLpDI2RWugxgV7VQa2fkiVxbvtqlB2+VgrWbuJhk8KvP26gX13uUZ3d7srwhIihsIBsAbOaoXT",
-	"dSynpoIYxpMPkKG+RIpfEjUlIsh3dab68oYUGN/WlwRPyNZuCdvl21YiBkpkdqMpE7dgmtuaLHw2vpXV",
-	"YivLYL6Fi/DleqzNl4kRqTLruiW8gGfPDFCwt/6rGHgCS274WItNfQUSj8BZAjydQ0gLKolR9PRdSD/v",
-	"iqHoI3Jrc271JIB8l8/Wbd71s4C7Gzjwdsy3iYF2cNUuidVvdNsuT2kX0Sm7YMKvwCE1SjwnOFXT+pLK",
-	"1WYIflXE8gPwEJUom6O90Q9TaOyv0cM8BS8HoDF4IYBrAbD3f40qOXH8avM1xQ4qtKKmcM4KFT/maTYL",
-	"p0Cv1sKjhuCLkHpZGZR+KnJdrNfSvUHuYCP5U/5G+8gM4SUfB2qSmcUaae4Y/ZmRTN92M6ZoijBoeETY",
-	"e7rmk098HBVhM7YWFTX1mVyZq5REUN6KoZHM4piQRDe5ZzJABF/k2HmP8hJOgi/yFNsInLCet3VkIfkQ",
-	"ZslHllKpXLSlgaKTD+F27p7as+NEUvH5nCTGZa74jMYuYyU3OeW9Rx8ZhqG70nTMOo0hkQErhNPUT30h",
-	"s7laIqjnAsenzMYzqq+9KDFlhxPExUfmALwANvCRGWMmyAhJvJRoMV2a7J/6AAVXxIH+PtyH/JxLQSQs",
-	"k60dNtVkyvPpUzPUyJxtLX2otU19MkNJYWKhoJTwQg7QSP9vCNkaJjdHDxYw9E0zOTnVlEviSPUIUMZQ",
-	"ohcyY2hkNR1AYjd6Tp6Wa2MoRh+ZBBsW1veFLE3QFF8TNDaVcWqxNYYMYcU7LoAAt1AZb6X3i+VQZCzc",
-	"/STHutyid7vQW/n7nEHqTqg3W+pgV5Ql4WA675YFUSvFxwhdkSVJXIkhzfD6T2KNTkNBJiPfWiT4oup5",
-	"LmzYkJ/hnDkmWYNPyjdNyqxxekXPe6PcATOK/FdNqTMqkBFpRILvHuGU25imlE5IvIxTl6iV4pi4ARUf",
-	"UJJB6FUxxBXjyB+I0EgTVm+D3NjgMut4pqAeVYWoDyrRJcEOvBciNPJeCPaU56M2IasYurR/aRqbn205",
-	"nM3ru2fbq1G51rUf++jf1a3RHijo0jbcB0cVOIgrww5a8Ger8nTNPh8NEGWSCGVAW6AMlj5pQHhdET0d",
-	"aiy6PteC8GaAtJfqpx7qQxC8Ll59QRtuBGW2vG6qHUD1zgUyJbn01pV+MULvOWWQ21yziRm9EZcSkc9U",
-	"Qv5kXpfEmw7DM/0T467Z0ii9dTBEgdunHm1+DQ2Sdqt7Y37AVbZ2ZKdmB+TOXiq3v0MSWc4UbwctRqZM",
-	"gVX3zMm1pSx2gQp3AhVbrWZbnWkA0IcAwQcagVGdqmHGuUpFjQrkoi31Af7IP+Zd2mZ+emtRZlorlKoB",
-	"2olShQI6lQ0SNA8NUEWnMmpLXZ15tEGVKXOpoVwpUDqfWyM/cEMs67gxGY6XKyKgTGnTxZTnrJtz5wAF",
-	"kJMgZyaEnRQ0b+f6zZY8aLWjmz19A91lO7MWnP45hoTTdiKndfmBP/keK/SuYhb+/PN18nZzof9Ulqpi",
-	"G/N2ZlkNKpEgeKHRm+KaksVXMPjmp9ht00O+ALjKrazLtwntkxDxs+GC6xbjzDx+W5OwKVG+7dh2j7Lo",
-	"DSAQJldiAx+cxRLp7hbgnI63Mv9uYtM7seXX5J0b8UFlZdcvoZvxWuLvwuKTS6dvZe8pJrMLo+lNOOWW",
-	"y/7Pulmc5W3W760G9xjSAJDpGy2JAy+bTIjI9RcTlA+lruDrWmSIVQ9cxoIaFu8zbt4CNWuGk0B8U7U1",
-	"8xtZVG5IZrxa/pjGIcI/72pjJNPL9z+f17nziizLlumKVSW9XAEnfB38/moFeOFVCS/D04Zk2DD7eXPQ",
-	"xJUyWsF1Qz9uug5x9FofCkw/9BZUBVkTqVcKEirwnCAtrJQP6McXCcyQ4pAMYHP9EGGJs3EkJBkSLNIl",
-	"GDkSfa82MW+V5x/BwzaErNCgy9wSjBfy+giyyCnMIwwwek3W2tZ2qDTNME23M3/hGU2XQ5f9ujmhi14T",
-	"tv3jNzSMrRNahrA/U+MO2o0KtrZokAEdnxMiLHNq8RO6WG+kAuQT3T7H4vtAwbbXF48BytzjuC5w8nvz",
-	"96Lw7qqwGYa4nbbm9kdOGzd2P/2739u8Yap55huiN8vb54Yvf51dsp5Z158nN+ea1Qv780pjueATIiWs",
-	"tEnJfP38HPnfguHBWVwNZJ9BKsnmgGxKP6MZZ2pq7Sx6i4N1aMkzdukiMS0d9At2++vnfAw2Uz1CoHMl",
-	"CFHoKY+hQ7/uWFn78IaotwkhYs0RsgNN2J5F30gNdtPYhQ687vTcfjPf9DT8mpv7TmfEPyvJT9nlqVuB",
-	"L26pSW6WOJrc/ki8s1VoW2Rc54X5nuxCVo8daoJvn3i0cxARX73/brSUYsE2G5H80OQKTT329OyyHofv",
-	"Sn1x+/PrGJ1uxs47Yc1KAUOFZlwq7wi2mLD5WlgHTuk4N8PeKnj+DkBVa1lnDa9sXtydHeW5NP+mR3ox",
-	"rV0c7eVjY0M61Jc9VW4nWG8qKkOHtVfDvL5nGIKfUcd4B13pv94x+v/+3/5+J4JKoIetlv7c2e/stx86",
-	"16R53oYp5Y2wBDJ05Ec2BeBfKpGc4jmBHJ5Rtb6liS5Bo1LR3AFivCkVF2QUCiQi4ZkAzLapUGhrYYzQ",
-	"Xq/VejgwKM02J4hKNKMGKGePCxPt9TCyuDRqQWMSQVl+iCzh4iNDaIZTU8otj6l0Zd6g4AFo6voXyE8y",
-	"ZIcnqTQtYXFJHLJJUUYMMGlMGTE3zpH/HTRvkjpHcyzlgotkFOnxjGwJSFOJcRShkS1QEwuSEKYoTuXI",
-	"AY8bikDDeT/GZIppqkfp2gZ4acEtXaDAXAxe5TzuDWJK9QBM9IMtQ8ltTIVFMYlQJjWlbHxcXvTS1qcp",
-	"VcosjxEKIRW0sB+xvHLVbOAbHwF8gc0SWHifcnPmGWhP86wDDS+KYVJ9HoCDs744MDxvccx8HKYNS5eW",
-	"ivnsKzODdVpMaTwtBRwCSayrP+WLYQL1LfZ6nWPdHudohtkSWfaVmmLlCj7ykanCuKqwYxONFJnNucBC",
-	"XzX8epFor9/q2lHnIcF2bFB00q4qdI0YXzxynn2YSlFi8tFWJSb1DKGU5RC2K3TfAh7otfp201e360O4",
-	"b2eMfJ4TAPOxrmYnY0yD5WtvpQ3wX4f2GKDoe3vB+wxs5X02nFJpqWAIfV67tYMY/iC99VPe/INXcfhl",
-	"WJJiVaH2zAVxk2uSaiFoMscEZUr3gh6fP3nx4pEtGGndFFbQYYUMWP1G3aQ6Qu/kSOSTYHTW6+fnyC/5",
-	"j55ihdE5Edc0JijmCYlQNp8TYZDSUqJMnCpLUEIvqQJTZyWbtNU8/uPvbnTwTzB/1O9tN/fNHZqP/cE5",
-	"89iMzMYAdCnDy1pJzInAi2BeMtk78pGLRVZTIhZUklIOy2ZbW1WHW4nXnchhbJd5iyJZl0FOfcO8farP",
-	"Us0iJ+wyNbjy+iXpSi0QLNWQT4bE/Dwa+A8/kOgES6UbK79upErKWQKIZq/gDxsfSRP9oBwNIC761H50",
-	"7j6hpkPoE7NkuOTiSk6pILpb/ZPpTvfzwf3kv7jQosm0ax5/rwXk3pMpgUfhxVMiJFlKqtn+J2BFgU4x",
-	"i6dEKr1nX2EW4+Lxc66VpSfZbCwotiGeUn8Ho7SdmYf02PwHvNGYB/Ro7HCzNHXOUk0vI+tNVClOkSLY",
-	"FolDFoTVFVFCOBZcSm+V/BT38lo1ooZZAUjhNGQGP2eYxvlPCyOci1nmH8wvevB/bNKio8bn5iVv2i/P",
-	"DCd+I+uAtT27so5uC+UbpCQAbnuN9+XKrS7xtxVet8Wx9iTJ2i7tuVKSJ2thbe1aV73D3iJsot9Kk7/b",
-	"IaMBen5y8kBWt4xR46Dci7n4lINkTT3JFWVDTA7IAoskz/12MIuZVIWDAT66QjbjJZwFb56e25PUjEBk",
-	"TLrweVutw8QR+6HZzqftnSyjgT1PTALMmBq8GmghY8Woi+TgR9B/JvWRLQmpn0wP8r4V50UdE2ZdHQ7t",
-	"2Qmawq2h5dZbQVlMHkh0YSYNo7KvSH84gF5hT0JIRDJdMl6dsV/Xza4dOAYzEDMlYljzC1vhHfEZZgeG",
-	"lZLS8o3MKuUp7cKosgPh8AW0ySrxttcuy8dKUDbd6zr3us73oOsEzXsm4eYrOOGSMjryOsnnAyn/46pn",
-	"ErE96utX8L/RVOQC6XapM+Xib18DkdUhGNfH85QIek2SASoQiqMKnnSEfHziKAAK7cE1hzHIBU+3uydK",
-	"Eq5srTfvVBaaTz2ZUHKA+IkxiC2cZKmpejKlaSIIeyCReQLpJ7xSttCmvS17EaFCqxTXNHEZO7noUDmg",
-	"nkkW4wpZ8zRA8DHu5/E5bGv9ZEqwYJC9W1Y9plCmqBi9qwB7qx1/bui3yeu0eR0yqYzzvzs0TrFNW/fc",
-	"vAEQq1MSX5VbObhDK9+kNtUGP23dy+tLOW/D5SztSTO7H8oevFysBIkfpOXdHb72ELjVJXE3Yr2qDW4U",
-	"63Vxmj9h/Eb+9pvwNOWL7VIPfble0QL/+Lv7z7+0Kvgfu0qFsPJw4+wLebh212y36zcURaqyfJmjc/Ks",
-	"4aNd3H2sWvKtrj1uIru48XyZHbJZj7ktI6/iyvtT+/7UvmEroRuHV244EFEAfkEisMxEXhzY1aMBIE1w",
-	"bWdpajKNobBtAv5uTYx9dME1lz1++8Ir9AxuSOMFrhRmRnuu9I9fQPlhVC7NDEG7U+suxpeCQOztRyb9",
-	"WjzPz/wSy4O1YzeQpP5UIwNiM8rrL+czCsQwjAkjE6qG20V4/GieLsLh4qKW1Ba1m26dBYIV0dfhMRUG",
-	"n+rmkZRbp4oYLlgR+wm/3SnJ38eG+DdKXblVzCcUjd9mEHMu1Q38fhMiBE6HkmciDgN2fOLjmDAlyHCe",
-	"ZtKVCRDGpI3RS/czeptm0gjmmOcVqiVJJ0PXjT4WtFgnCeLMYr/whRboVFGsFXJX3ZwyKBlr7el+j3Vj",
-	"s+0IQuqHiQmpHw1QjGeANsizy2kl4N6+EU85T4dcH8dpSi5JbW7mCVedk7iAn5THOB3iTE25oGpZew1+",
-	"R/nvEOIAIUhFHkBK8DVll019NoFhyy8HhcVyaM7sWtOxFm1qacsizzJmPtSge+yRW32f5YexPYCnASID",
-	"IpXFB/I9GQOEncOAT2y1d3A5mGPeznKVFiB4psjKY798fJdZDi5pHheB3PUYBG5q/uLrL6prC2a/0rLl",
-	"hZ0KcpdvgTlx7qQ8nNlRn5sd9tXq2EzD6NsiI6bChwofyOgm5zFA3Rt4M/9Yrh3JqHoi743sYbdfNLdv",
-	"A74MZBro8A+tNghxe0TohgfIXKrRkmd6D8yXxmhPSx4zUEL4xMGtAJN9ZBaOhyqJaLKPTtZoAo+QG+FI",
-	"c/pSRjANQEZbAk6bw1/zKvSXRrDnw1EVWEoRclBKUZHAGn1k1OVO656mBGlGSCkjDw0MXAbuBJgzlP+3",
-	"iH92jHrUJtYRX2IKGD+hdYFu0RjHV1pzSq0Os6HK3gp7SunsXZvjV1Y4vJy/qSmUlh9YUVWBqp9PhZKU",
-	"Kxe+JuFx/m1NLp4WfCuzy1fVAXOk0o1K3Wol7ub5jFW1a239F6/SwbfNlrqT1rVuim/hoYrmte6Fd1dv",
-	"3ZNhFWx9zET5ONmYTrn1ztywG3ZgPPJvmN/IgFSa0C6MSP/59vuNr13fuHzJhhCBrcuZlNW270dwrbz6",
-	"eRP9+PG//Y9/tZrHaO9h84+/D6NOa2NERFBsVYw+6N3PyP0cgS4fY+mKa9pyv073kXMck0cIMjwSP7DD",
-	"PMzsE1sEdeDmX3/83Y46xhTqreH/QP/D/+qPvzsbZ7lR1t5fd++vu/fX3S933Q1amgkRd4DiKOe9B2qy",
-	"zQkRTYvAkNephmQXh8rzyGRLuRvag/wnypmpGHyzIm7BWTq5fVM5rd9198U7F4j+9in7W+eQ3xwQj0s1",
-	"TIi+4jpaBZ7JhBzOiRguCLkqj4NnJqdnxSwKBNsdJpXkK7tbWKKtXNpDLAjeeMHgKXmsn/snakiqtowL",
-	"+gJgATmlCm1ZZnMtdSUX2xvlv0V4SiUapea69wvSrgTAqXK3XQ5/KesUWVU9rbINvhRCQb5mtwQn8GXL",
-	"imKYIJjN6BGVyANXu01tzK8tn24YXb2N9MpxuHtHPhD3fj8gyG4loe4kOjaH0Hwz0bFhaNV8yvKeXrlJ",
-	"S7szsBfXbptwOsvjwn6sLxK4SKeILEA5Ip/nRFC4X3PIbnWqsn2gKUiqt3AeMAHm/muqllGOMo71LPJw",
-	"63Tpgt3zznM89DXjcTr/uSJzRJni6D0XVw/sHUS/PCzGWjQYHr/3kh3/0I0/f3X1zCpQWrlKFTUqw3Df",
-	"VPsIJpPka7ULg1g+pm9lDism810Cc2wtF765qN2oQ+5Uin7HCtkNh/rPOq5cgwRrgVe0GBACIAwiuGGX",
-	"qkxTNswrNAy2hIhdAQ1rCyn44LDbgsLaoQIYwdDD3L8JRuxbwccpmQX0omdP0HGvf6hlsH4CJURhmppU",
-	"/Eq4o7Im4DBmgQynRBGmxBKMtuB3tHgKxlu6ffnFok50QNJRJhW2FU8DISqAATFcAXFcsG7dDa6oSsON",
-	"mi8C9s6zF56l2vqL1ZQgfdxD4SND5QjBWUGviatGaWEs0Ly3QFJLLv2tJNFHhlkCcNRqSoR8hLDzt8/w",
-	"EskFVfFUH6IjA0siMFiP1BQz+NYWexvYo/gH27/8YYzriDg+1sdYEHwlbUkSpgSO82L+gEaSpUSrz1Do",
-	"nSSDAg4HAG8ig9kB2C9aiRAEJ00IG3Clu/2C3CZpzsDM6GnoN8rQO+RzXsTt9btXYNbDsS3m7Tjq3cWz",
-	"5lEEMCY2Bs+B8uyjkeHQkcXEAE40HIie0c/+xAcIHOLgB0d51QtEFeCOSPPDfoWYGfMQZKAmnYGXYbyM",
-	"/6KHy5mtOUelG3oOh2NIZUrI7Y3ev3/ffOy1m8sHGk8f7qMzh7XjEGegeUkvIcDVOvJN8qASy+qQJ1yM",
-	"aZIQQJrJMWAMck2KY7v0BbiOlgQmepYRksgc9MjUXXkgkT6f8qqrCYeQCj1IJZYmciNN4acpSecDhOUV",
-	"oOMk+hSUSmDFRe7ZMTSrjphxNZzwjBny9gx5QV10NZcKD1AxKr3Ug9zoWnEsmRcNlUz2cyk+xe00vWQm",
-	"SAPXEN/1t9YJF9limoh8xrFKl8Z07XClOCOPEE4lh0ZcDW1Xr0tvcEfhfQRRtjARapF1KJTr8bjR1e3s",
-	"tXphnpwRNeXJUFMNpylfWLbsP3TI9Wpqik/JCI0zBWtja3tTiczb++idJGDG1p/KwiDVrwLVqKr2HXM2",
-	"SWlsJMux7dEMHlwDNCHSdUZQnAmhyaxlFdFqufXoXeM0IwinUJfUlOnSgmOSpanNeNcf8xpvpvgbxA2Z",
-	"+RrLfLWHTKK9kTnLRh5EjnuHMyIhTtgylVSacbUskHBbsrMw0U8mcqRcLA2uTE6K5nOUeEbQ6EVCZnOu",
-	"CIuXzZ/JcmRbt+WQ9G7BiV9FzEghyGgmMU1IjrLEAm0Bl4Lcw2jGtfpTXZa5ACQm0M+HefnMXrvzcIBG",
-	"LyZNwIwboYQTE38FzOmN54HMKXlygS8HSPIZ0d16fAmVL9GSZ6aSJlV2VlQ5kSQIns/TpQ3AgjfNDtTH",
-	"nn4uJxojC+ioOg/F+RDw02D0TnY5+DX4xR6BxckKQmWuJNqzG92Uq4rQ6G3v/fDF6ds3ZxfD08e/DX/8",
-	"cHFyPnq4j871cDCSM1NZSjf/CMl5qmdiOoEqXvWzoMCHmpGE4hwwrN33RvpAoiecKcJU80IfeRY3zpwO",
-	"vri147bj4UWSeWxehxNTgkKZn92aErA/q4OzBw6gi3UqdFuQNEX2DNcCwWoA2Jz1eySll3RMU7jym3p3",
-	"PFOSJhZ8zW1Ihl68OoP0fIvh4LhpQpVFrcozMSK0v7//8NHq4xn4YmFPS1AQ9tFjkKGhHSAI1EEzioKV",
-	"+Ob8f8KFILGypddImsiC41zIm1EvNM/VWwajYU4sy+5V4gqsyDClM2pVgDJ+G1aKzOZKmrpx0FgQJs1p",
-	"WfbcNLId7V3wBC9t5GUIWRFct0qldi+pKVm64wgXaI4+wJxBatS6M8HJ/sPKZKYEJ0TIYWmvddtlLfGB",
-	"ROY5R1TyOSYkQQc99DP90bLshCyMouZ2km26zpsmYsKgwm0H+5bD0dnzmQKjyClADmomHhXq/whNqKav",
-	"fsaXDA8kSvml01VQCtgFexi9fXN+sVGAW6w8Y+026upDp3VBOTxfnpUGQyf6tzkRMrRRN4L0UYkSmKWE",
-	"cpbKKI96eeuy74FEY604yYJcHnSfm3ihM6+B7ytGaBD8BuYYtJif2J2wzJNTRj7hMZzOen8/yq8lJtcH",
-	"rlkjGxxLIRJiYzajxdwzN7RoXQHyt862GHCFYkUuuVhuNFy4Jp64FyDyagVGwC1dpoCNM7TAFLfFOKjA",
-	"Bt4agxx/Hlrr5IouvVuyfjjJzGk1TLApTLTFa5QNywXeKz/eos2VYHaWdeTQhtuFfdPfwtVnI5et8y3n",
-	"yPJSFtQq1iYwqRDdQusT5rdb++xquyNkb6tb7qVWGEqG+wkEz+gnC6dC4U7Q16mKrX+Dfd/Y8SmxGFcK",
-	"9ApzULiO8jscLnwShROCMkkvpwppqhmF4YqmqUTS4IRLP3oIG90ITH0ii1Wm7/MebpWWhi6WRDfl1Z+G",
-	"0c0FmWNB0JzweWqiHPUgP/GxRHtlb0iEfiIKvWCKm7/Ojc2yWhZ6NChjmtt6Il7dq723dcxzwACp1hcp",
-	"vVbJld3WGeKChSyh/ErQq0yWlq9u4wveiWyvmvck4KtG7oJqOFhv3SpwKW7+9ce/TNTh8I+/29FBJxyn",
-	"s6Xc3yTnPZt5rxX0knoSvai7bL0a9lNva+Hut1BqYoOcv1nPoSPgRj3fEpEsdFaUGeGtX71+lknAcQZH",
-	"psWTauJLguzr+5tTZFaeAYXUrw1qrSTehWsxV5u+lWuxmMxuwBq+iIa1q513SzVrzX64kQb2RXfm9nrb",
-	"DnZqYKvVWKsSY3ofxX0fxf2Fo7j/DYK1QyrY2T3U5fcIdfnVwSnDvHHNr8iZrbBQUzbAk1iT6b2jECR9",
-	"XkVhOKW12Jv+xsg601VIhziziEcr0Z2H4IAMYzwPgsDOKyCdIwfkbHGdIwuUDEjPWeJcZFxc5l1SJav+",
-	"yJI7dFDgLUdenr2MTINwm0x9yGcXlsJFQhm2gjRjMtRTcTEdOPToqASgHKFN+efQtfGi2K6vKVlY8YuT",
-	"YLd5yjtLrPlROpMkyIvHMF9jSiwhNBtHrvXVuVb4pA5CbbGnA+DPhvAmYjr/26OWlpkwgTC7u6iqEDtN",
-	"cKzvtJRooTTliqTuYJADBL4gc61ONN0UjfNfI81B9seUMlf8hoArVDc2zmiq2cqQ7FKAGXeAZlhrTwwz",
-	"fcASdkmZQ++8xCIhzjIxJThVU33cDq1TClQELZlSzi7BecMyIe1i6nMAz8Gvyxky+OSwyNap7s5eA3OE",
-	"itaRbR0UISLA52NG4HG0AR0XJCZzs5XM+241IzQjCdU6hCSxIAoLaodlXfeTCY0J9GAZPaVMP+9PzX6V",
-	"j6dYBS2baUo8ys+nWMxwvDQph8D+aspTfrmEXY4VfClwQuHL2hFvDOlE3z5yHSelY4EFxMQCrQyAqomW",
-	"KOJLwZ8LpVusl9bj1oKV9JeGDxpRo76SjahRJq7m5gpJ1h7u598lqttWIGzB6VRByjbdGGtZpGX7kQls",
-	"2jYCUhCZpeoGQGpn5oXqWWbbifz+QydbvaXQOi5BhuQhDHoTf+LjKgCw0au1GEBY2VANEl85vcggalsE",
-	"FcrycA/G1RACvPTG41maIFvRCoJ09DFhKiCTz3g2T0kN4CSh5g3jpSwv/ZIYtQX+sd0EV/2CsISIM91j",
-	"OJV8QrWU1My4JDiPNVPwWoTI/uU+GnVanfYPnc5oYDXamLPEPE7NgVOEVhgHspBqHz3LoNo/PNc2T1JZ",
-	"7W+vjR7PBU2R4qjbRqdYxFNISbdUaQwanVan90OnX7EgAjJ9758fzB8rzIcXFuSlrn5prVzJra09rqGT",
-	"6xXB5DfOGNuEPmoHGOLt8mBqU7sK5jjASuYqy76713lqzL6p6Bz5hv7cAj2EWJcI5TA6uZ4TRGDbWiiA",
-	"hWHrHDv3fDi8FGKK7WSs49VLQIXop72Rpg6ADBbP7n/MWq1ubHyk8DcZ2YtIOTXDIwxnoFpBNDREe1R8",
-	"C4ZeI3M7du4ES8MV7+akNWP3Kc2sb3sJ7nIs0ZSkNrzCroJ5x34IdJGXJ/QaccnSFX9FThdTVzVP6qjM",
-	"DcKt7RD1wWO54Y8gLudsho2rYUOxelZk/pQXu8wsRZPB/aHvOysvXrbqo2G5KlRE3VltnjYq11b5Vl71",
-	"PMjYsDHqtl6kwVwq6lA28i68MpRBIuYtVIbdOQrjDnp9bHXLNAX9qnfL0Az1FSRkkQyAGVXW16PNmoWT",
-	"c85kQGabsNdiTgHglDmYO2nAJHNuo4cMrlcRRWtDeu2r+0G4txo1VxNvzeU9KLB+JFiA4gehVrVhYYlG",
-	"j43R6i9QMAfIvIGMzPJJYiWXq0Xbb1X2tXkxwFuVRSqRuTSBEoXdpEML6aGCfDXQk52CnOg5SIM/fffq",
-	"IDk0UCADC0rEhqMtviDaqUO63pQm9f0UkXdgSrZygCPcbWMy9OLeLoX69rButwMiWC30fedPpw4ashBU",
-	"kTcsXZr7241WvZqa6xAFvUPMrEN1TqtovQOHK+zHb+RrNVPYTQbnmh1/owWqDfJXHGMWL+tkHmNzIdjo",
-	"u41TLrV+t6X6vnvsE2vyGK6MU8uf2GIzfUs4abeSt8wEtUtZ5IF+L0LYX581q5HLh7HxuXiM5SFj3BUM",
-	"w1LpdjCiOAgEcElYAqXp0ROTxzIGA6uwNrlLgbXOAnfpH/UvnQg9zm1FFXyMfuvuW6y2I24YAbBuvwSA",
-	"nUyJe2t3NPXZ/RchQbO32KqczFaVwEqNm+uoARDeqotV9TrW0mQjnmeVyS0newu3hhd3cM45Mf6Njrp8",
-	"IjsB77S7rLIrdn0Q3XWX3IqRbinL15zca7Lx+ZxARVpsqjGa0i3gOrEX2lFBspFz/3AJufeFcTrwusnF",
-	"MOlHaepydszfoyKBbYGlfo3rA6MCrqeHZvcHyHLzbviaKUmcCaqW55o2hkU4ztS0U5+0veb6t2GJ9l6+",
-	"v4jQSfL0/HGEIDO/dXD00MSmQDrKD9ftH3SDP8ALkJ4pZJ7zqy+NDrXbaLIILBJAgylPkyKnV1pLOBWQ",
-	"uPvIdzCjTBKX+upZbUwmerUZSDRaEEGQhV/fRyc4nnoJbCZRtMgmpsqkEBsyT1K+8OxWTzwr0eBvcwU3",
-	"xpEsoWogCE4AzMnmSfqecBu8Y+DN93Inb4TKDmCwvud++wFcIxqDhj0P11VsLnv40V6gXesOz1s9yxga",
-	"Z+mV85Nbd70ZPRU2uttzQoOrcMXIS1EAjtyIKujZF/RyYNzbg4bRHUrnkHW++8718FzKLfqULzdXort1",
-	"I4doWG8zQPs8cdsAB3jHZ7GiD/fLmGjlwfk/lMZWeytfJJsFblN79RQgsXdDU4Iy/VtaUPsUM3xJvMgP",
-	"f71uwp4md6w8L/sd2vMafbifm+DeibQxaJTlQ/WGbe18wUej+712v9fu99od9pqn+Zgz/59/AJtmwg3s",
-	"KlM4VkWl9Ma8t3BhIETIWmw5/O4inV4/P0cfG28hRciVvhSQC/SxUYrlqsKf2+QikcHlZwaRLR9ZMIAt",
-	"ZyeTgLSYcsBcgJWB4KwnnF3rs5kzuQ8oL8ZKLRm++v/Z+97ltnFlz1dB+UukurT8d87dsetUrcfxJNlJ",
-	"JtnYmdlTR1MiLMIWxxSoQ1BWdFOp2k/7AFv7Dvse+yj3SbbQ3QABipQoWYodj77MODYAgiD6f/evRQ+8",
-	"1lgFfMriSEHbkU+f3ry8//dTaEaicj4c4a+1ZnN0dPSj1lk+XZ1jizQsKdd//sc//vGP3Xfvdl++ND1W",
-	"qFQZDDYLWOSoeaYq9d/+VKlkUdofD4XMTw2+SlfGcjQ2kBVwKdKbG4EcBuvMEdvJ1KFDg5aKGutW6H/0",
-	"MOjK4leI3BJixxUwNT9TrtMJsSBcHv5uF8dftUL4BUAcQXD2Lex1BIUkU4YGDWuFUF4eBizE3+ifHIsn",
-	"bOsjDVuFiyFgcdQOWZpFUAgedSV809CMALiGEGE8ZD+DWChPmJrKfqcrQec0SCOH+wf4wcO3KR471e9e",
-	"XPHbkHRMmY4zNVsn3WEfzq7OX8MnhKvTlUOR3QIMiSZR/VH//ejHv7UDgt9RLHS/LwzehcHwjfUbYXaJ",
-	"IXm45gohEpKp1oL1y3uL4MQWiASuiqpuZydUu128hwHFgIyuEc9E1JUqz1J5m0xx2z8eHOwDlqDgdyzn",
-	"tzYXLPx9r7tz1N0JmRT3IjNQL+0O+0TASEZAOchIWsvOBMvEzViJCBPtIFn+cw6qN8jEZTGQgFav02hK",
-	"aFIGJ4IK8Vmqt4c1+1jkb8gdv4WM8D6ws3K/J8R/0QaUae/UCs9G8TkM6NDvwnaHndmGUF2JHaFeKLNO",
-	"y4XcCQgi4oaPk7zNlNA8odRR3XZcgteEs7OWT5yVEHyoTRT7naJu8WynpVgBZxBRoTGYNkBd2QqL1o/a",
-	"mg+D6g6Q2P7Rafo0SCdQaD+Yti1r9To+wX6Hy/V5YvPbPCXiJmewdHpD3A4SkBEH4nj/GM8hyjjszen+",
-	"ZIFtKEHKg7RRKcGxfM67ssw69NVgmcjHGWQaO50yl260ZVpisVKjLfDdVbeqYot6VFEDToRHwdMHJhbn",
-	"J+xGEL7NkBZrgWzQBweiT7HQz1sKkTI+GXAGKGSl/T0cnQGoc+pCvxDn/WH/yMCT1EFEGPQ+YMgefEMr",
-	"ll1JGA7t0xrwELoh3h9B5oa5ZuQZz+Jk2nOf2OnKX2exJE4MQBHxHp7rW8Cnp4zwNAyWlYer0ZWLgDUs",
-	"HBMgbKDnIIn7gvIoSKN6PxKSvdLcDBIj2Vs9oi/Y/VFnfyfYGYPaNsjzkTrZ25tMJh2jDvKsP4jvherc",
-	"pved8d1elPb30pGQu7d2sd0EF9sjj/3e0Z4DEQjK2n/+z//DqlQ0zTQdV//Jzn7noLMPTuSRkHwU75zs",
-	"HHX2O0cY5cd+vHudiUiSXRAUe39O7lTnT4JFvRV5tbd5NL5O4j67E1PwJP1y2cYvcC+y+GbKRseTF8p3",
-	"OAXUrY+SonE4JH8qJIs4VyK56bBfU0rYkEJEAnAb7TV9o9XmVyLXT8Q8Jshvgbc43N83yi/l8pUFMgQN",
-	"MRcSZsAqNS5HM24PBoHDDZyQi1yUNHxGwz5Dyfi7uGa/iCm7FDlpIj8c/Duq+8dHB3WL2/fce41i9CpN",
-	"3/LsVniewJ2Tf/7hJIjNfCf3A3mfZifYyfmtgoSVcT7Y+UOvuodp4P9Rew3OrK62zyaDOLFGNqycjfUn",
-	"t/kn6bg/MPiUhnOd0o1INIvVczRjEc0uwGvY3MOvAK2z6BLQsObXwE6YuQifRhv82nT4sWLjkfNV7fEp",
-	"+rYAc9f005YFDokKVF9BXughsQO/RfmRhIYGKEnjHDp2akllv3vKI3bNEy77Bj8xipe9CB/NpO/xLujN",
-	"Tx9wHYKdH/aPFs8zgLxNr0+fS/x2RntXrFV1A9rzrpi2VEfxLtlM9VcN7U5SBV3HSuE2AqjPIThhAivN",
-	"48yEBQDhBPX/UyroQUsGbSFA6OqwX4WIFFU+O+6dcPZWaXPYWhYKvUsIH6vftPqwiyF7b7XZvPM1WDjw",
-	"HCOHDUZ+QjX4UmvBMB7cUv8aC0BuII1kNvxaXM9FCfR/PJh47IGZsO1cGvJHNyel8rwKMWuuk3OVkMLw",
-	"leZTyk88MsnOMKUBUX6SVAn9HyLCSQ0o8meDiNuYhj8V+jC678BqXZn2i2DhP2c9nn989ViDpodal6er",
-	"Ozjk/gc166vWHskEGKRJRHQO014oIt8AwdkAoPpOiJFCyxsrAbkadNglgv6iog/2U1fKlJVU+xNAiYN8",
-	"V2N1pCwTo4RP2QTKiK5FMQSf3WFnZFhofakr0SpQoLlCsQ65EmLFBjwbJkKpEwJStvU7WgaOlYnu+twF",
-	"Xff2Iu9Y1PCf0mi6KtEVeTvNyI7Gr0B4dqaXEmGyIn0ecrDq6/we54NLWybQ7JWcOSu8ljd7hqvgS0cd",
-	"KAQtahhCxkcjwTOFBW+xtW31be1gJWUkEKz+4orf1u2Ghu3BmK/BjvF5Lhpvx8GWny6DO97/cfGMc8Jx",
-	"hgkHPzTZlwW/fSeimF9pmaYnHx42mUzKjmaoFzLXXPE7YMUfxW2scsRZddyjLShQgjtpMUlZKvuiXcue",
-	"Z1W0vS98FPdsSc9XQjISeUXhwQX1qgd6Jg8yFuH7SSYkKX6wgLPo9coE1tFrrgojX1jSAdMgZ8NU5Xoa",
-	"YM/fp5BrA/4Yl+/Oqm4IFOEzV48lHVd16wIQ/CeuJBzj1ufP+DXNf4by1FWI7unffZCx3s2fo31UWhvv",
-	"pWtj1KP4F56LgrJODSB2FcC/i5G/jK3xSuRzbuvKSnhzsbmKsKwSkVee9bay8Pv6vIjwqdPUK5E3JqiS",
-	"FQwm6IiDE44sUE9+7JT1w6XsUSOexlGc7xYF5gtcCJg2hMPnteiYDFI2yVJoncvB2hCySEpAYHjySBDY",
-	"OMUcAvIpoP8BmkYoS+5FKlOdU0EPuLj/y3gVapbkBBFWLLSgdHjOQohF8uCVygXS61uwdGQrLneTpcPq",
-	"o59TtlK3WJ4uv9QaHET28jfzEPnDl5BS5YlzfEQuv9g6ieZKEidPs8o9VMV5Z/xDeoxjehR5TFDmUekt",
-	"QqXPQHFREyos55YRZUfgvwmgS8W3cjeWHVaKYZDGBq4ZyEvDWROuGCbIYDRuf/9H9v/+72HnsN1hZ54p",
-	"Q0Hia1F0zYJ8dCzjpnfuymEsx7lQ7RPQFmNl0msoncnt2FJUg4cQ6r+oz9jy99Y5aGO2Tu400jIB9hN2",
-	"vL/flSGl6djGa4H+fe0GAnZ8+KPbsiNgP+wfdWVtTF7/fZ+FGOLpYYOGKncXfsAryvtd3dU1AwE4l3v4",
-	"o5szj9l57r4+704mk13NL3fHWSJkP42w/PLxN9rAG7dfa/oCZBgqNnBnmrNCuKclfnj4Y8N5V2n6jssp",
-	"zVWNuRxMXpXVweRLuLXU43FOUMyYnCXWY8mxXR0595N1a3nbLgsLEI+/m+T50HAKQgYJMfYGdeOY3RUW",
-	"QzW3U4wjkiG27+pKZlOkuCxBYECXKe9lsEjJ2YcH0GE2U/qlXR9aGI14nJ0ycuw4S+udTNLsToErCvXr",
-	"USaUkDmmFgJf1GwyIy7v8nN9VtBptGithvk7zPL48tZn0V/M/q1VQmmkJTduK3Y6LqWZfgZX7PXV1Qf2",
-	"E1dxv20O2vO6xfKUhRCDDLEZIc+ydAILmSR+jFACd3fiHrEyDP6FMhAjx5q3/9A5aHfYz5rBEHfR+7DC",
-	"ANoTqVPMJIlVV2K/LhEBECU7c/pcYtoadadiYjjKp9TjDppdKL1uOoxzPdndwVHnoH3ahZY6TldMR46d",
-	"Fg8hFDIjeIrwvxaoIMbiW5lmEAbpSie7OgCzC/iNcR06jZ4CSr72k8P8YzqElk1d6WYyzyTyYg4uXoBz",
-	"3h+I3fNU5lmanDCZ7kLQJzQGnZvU3elKEJVlCcpabidR6rUYlLqHplghqDmqbVMa2MvVBR0CqqKHegj2",
-	"L00znMezW2EalPUcXmF6lelTawck311BXtCAEfNm7/AX2Dm2PAU2AjCIxEOCMkPAdGZIIcHUYYCXjQKr",
-	"9gDMHrQQxQaEJR5DCZOa6IXdrNkOUov+7UGxRySnWRWEtTIxgsCLacilAjbCQkZ9iTHBGH4RRZlQ6tRP",
-	"R2yDDlOfVshas8P1ZhfqNG+UGq9BpYEVzsuliK/0F1uoN8yba9CfPtAnXmJFf0oBIwX3Y4l1vBnNtRoP",
-	"bWwl7Wt7pgvOtKmiuOw9/jnNGrqeS8PNgfycZgYmqtF0xLBZ9hgID63KK+DzsZIH25Mfi1zZMNiMbe7S",
-	"rlKml46hwyJvkLM2/CAVU5qfayGAqw61zONPbEFH0Wsa0pehQSxrOZ28caAWTyi5TGYI70ojicwQMOsr",
-	"qsgJtG3Vz/hreql1BP0dyu2xZ5X5EBRFlgmeDP/e3RkdT7o7Ti/P2dc2LoFCyyx0nK5EJeeU8WsoRDAZ",
-	"lliVkCv3LZmjvOILF1+u7Mb7+swMtEtCI2gZZdH3hdTbZ4RD3yCmQCNZC+DtAS3eljS2TZSgsnJ2NvJQ",
-	"RAbLVa41EYNz2ub3Ei2wJ7OmUMEGog8WMqkZf8MvUCCOzEaUk6m9I4ARiw3YQTWmypRYITQtwLxW7ijL",
-	"VW++j7/6BZvvxXT6bbiZeTGCpbdC/bCEKX1F8Gq36r5uNzSoB4O+fVIrfvxG8QpnaHPh6U2aE6egg9yG",
-	"KOYHu2egA6oiFfP5eU3owoiL+WmtWFYOTfpMA3K79AvFTB8zKsErd9pkf9s9OGQTIe5U0XSTHe/+zf0d",
-	"td9kh7tH0CnUKdhk4xHLU6biz2yYynyg2p2a5FO8dksLFSe59hcx3UH6WtX4xT00zFv1Bi9LXpvMWHWf",
-	"EC31GtHS7zEvMXWba7rNNX0Qu0TMlBK//JBwCc2RiF3MckNfm977gj+Y7NHaFDwcVq8nU6rdGJq1GQCa",
-	"ivy6Blr0K5FbdrcWbaAhla+FvK8G5qy2CXVPJKFukY4BGXXzSKZJIp0lo4cl0UGJN0JPlsQGtUPjLiUS",
-	"WooLUXIKXeRcCyxE9UblfAo0WirSy8bSKliQyS0jFla0ww0ZN1bBlNGvO+xS6OEWB6Uo3E+4ypm+z1rB",
-	"4fdpHAGOiGZa2OQKE3IJVqJ1fHDYrmYSwOYquAQat6vqRTew3yUUojLETJ3dQR+vkeEBO1ja8sBZG3AK",
-	"Ow9orBmZ0VvW+SQKAo4PDpvwTKjsAFzbn8GLu1Wq5ipVBIpnWW+rzHTb8zStAsCnVsH6HQLeZ5AacAJo",
-	"Tnt9dR8irqJNQODs/PI3dhMnInDaN6mOHhpYlBwLhQKZ0AkE/ZVIRD/vypbBBUNXEwDyoMeLs1Gq4Eac",
-	"MkIRK5IDNOOYtgPEPrKpHUVpOTo9uJaieTwUGORVeSb4UEQd9iZXrJ8m46EktKpBCgXphMSod+68Toi1",
-	"oYEt0ANwshMWxlHArJT1upHO/Ft8zkUmedLLxE3A0H0Y2GbOvVRS36+E/qHQRIef9TUCYHb414TwkKT3",
-	"L1iZK1gniW9jRPrpaQGXxZGgP4adrjwXSUIwHtfilkB4Wfj3MGDhv+n/7Or//Ncw0GfHr8EFyfo8y2J9",
-	"pJi0A4c2ysRN/NkmJb4ICXdJn3pXqhH0VB0IkUMpGeGzcIXQYC2uCMVJJImzG2VXM5n00lTM4EdKM/3H",
-	"9ilkbtDnysQwvaf8D9xVh52ZcD98ht0Jn7L+2AACpFKKPvb0tFvGzwXwWAnkqlCSPr8TiIyjZwJCU1U0",
-	"/22s8ouCrL4XV7urIz7YKT7TMu9bu9ntB7Ce9od7b+2ajRy4/ujmKsjsPMNya/ejzi9/a74fGO3vp0rV",
-	"QZYI5WkOL3QB3ziB8LEsnSAWmhT4M7H5TsXnneOVdqTG1jH9cMd0cZx1XmhH+Nc7okOkPOzLaKQUJZFa",
-	"rEPNio3QCjsM7loCMH0IyOUIItZCeYxg78h1XlB4CaLzaXYXy9tdQA8VUtzEEK7OypjLZGBAXtgpo6Jh",
-	"nmAeIzs+PDRIfJAKONZ6CYJAhPOkIjO/UG538nYBP6oKGeTsHrAPFWsd7/9oY+sQk0qSNiVSupCN5qgg",
-	"xbYrSXNLZV/UIzxcuK0fH8/Pbrfh7Oo9nVlzHlQ1+WtQXvwj3DaeLLuunbcC192kd98+5CORUfMXszNW",
-	"eKWto3/r6P+2NincVkjs1XfQB8EFnjfr0PRk0YxxuvfF/rwwGGBHzosHoDOxhLdr0r8kaPc+sDsbcLQ3",
-	"CcvVQgCtFEJwmfm6tNLmzGRdTEQrikWn5q1b7DuKKDj9t+cohAsDCy5VrqVAv5bk9/KMS3QCwf36lnur",
-	"VY2NOsz+83/970Kp0//Afu3wo/XZhJBZGlqvTchaFCdB5ZOaJRGOsuxKrXkLgC6Pk0Tc8gQbpYOzBDVN",
-	"zaQikfM4oZIOcMolSTrBSijVYe/Se9CCU0dD78oKvRzaffAR78M/FMIXI8amXgc6I5nnQ0ME4++Jc0wB",
-	"w3Kwfp5mVVrslf1+D9Bkl46MVOaX252c06dZnCQ+O+Vr4CwEaTRLrILjvSUMuPkSq9gpK/DzYpXNxGue",
-	"ilhyWgnoy7uVUtvgzRNSlN9pfuoKY8ah2k+z1CS+Ef1pHzpcztOSKad1F9tNzclAxzYW6MR32zpB6IRE",
-	"B7asinOWib6I74U6LY9+oRiCreF6ivFEpbCE8ej4g3HJgFJ10QUDQAcUrzfx/VPCykFUe5YLPqSNYeQI",
-	"83q78iV2pjVbdVtHsLFMhFIsjGU/GUeiR11s/w7NL0D4lhpAmIYMfrxiKvvgu8IaC+jjARGL2xQqT1cI",
-	"iPnf6MkHxX72O5jpMxafkTgBi9JUuaJfuBRGqw6OlfI+Auam9gcsF/p69DLNnwI2FTzrHfRuYsllP+ZJ",
-	"T//C/poP07HMeyMBVeD0y2Esey690R8Oqxc5rFrksG6Ro+pFjqoWOapYJE9znphRdCefTPztUeJjdMHO",
-	"kGU9xRDZIk0UOQwxo52aggWHpRJB+D2VgcPW1So8sFZl/nZsuoDpa+Ntbcin7FqU6ywCirs60oEisxCN",
-	"NS5xr2FgrK+2FmmK5WltjYjI7qE/7vqrc9ZdQOTyqcbByCuY9BF1rzUEIl3qaRSLnJnQXNOunFoXkfTI",
-	"uklQcmbCEnFJEJeeXCUhtf7IpN/RcxudnKv1VvQDrQpPlrqk1oQoadSc+OTriwtYC7B/6zTcPIVUUqc0",
-	"h+RUJgTIbeotA+gTINQJ22YYy3g4HnalHIPOm9743T71KpBPrrcgIlgLOzDSMgDkkuYsi5VATUzfRT1M",
-	"b6poTdayMUvy4qCiITq3HRbCDv958EfHVTiwN10m+vEI9FREv9erw5ECkEXxuhjABEbEgHvVRxpdonzc",
-	"YKO7k4alPRVTVmN2mwwEeie8zBut+C7bCOA2ArhOFl9uiz0T/gN7lvs8vpKrV/ow9r6U63Tngse/FRxU",
-	"UZanw2uVaw7YCsnMosaX1E3Ot+y1lS06DHT4ajx4diaJmWJ3OapE0CZXuQY5RsObHguZIO0TNpZJLO/Q",
-	"3rqJM5XPRgPRhHgYz/Xc4ovw6clm+cvj0z/Ao/nE6Q+/MOgycHlR58V0I0ChqlGwakPqHh0/uMxuVkGs",
-	"DpKXaGKNRtNjydyrgZjFKdiGI74HmwXr8BYLtCZR8woUik1U5aHZECLYImQoRravsBaXbhdzGoAQn1nG",
-	"p2jEFNaF7bBfWBSZYOB1PJkrGK3Tqa5Kbo2ibx21cr7Do0nF3OyMVd0rG6uem3mMiJZ/LbFlhdvI7F/C",
-	"gLE1db7iM7e0bsamweCYqsdr/jRKUg5+K4ijgM6EXd7TG9Ck7mKJff0p9sehN/wtuG/Yn+k1WiX0HBbn",
-	"p4hEX8QgD/cPi6JnPaEVGmP8hDl73PsSR1/DdkAZRZjxjwlB6VhqRtuV4auLq9k5WnAg68eo8VgqlBwA",
-	"fRxjE14UNxhehFXvxCgnmLmutFHJsczjxG5VyEhBzInLojOYqQmnQR32BvLpIfwpInY9xSVtc3oqXIHN",
-	"wCDWCj8c/9578+7D+49XvXdn/6P30z+uLi7DgP1wcMjexT/pNeimnbLjgyN2LaapjFictwNE28WH0HL6",
-	"S0GtuOlsi7DUMjW/YJHgURJLgTE1Do302Rg+PVNQT2zQnM2RhTakfOJ7sp2CBhtrtWVxrnv7lHH26ern",
-	"3f/SldfTXGAglg15dhew849vf2awIQFOUxmxf41TfXp9CEcO0gSufD8dDrkK8I+KpZk7KRMFWHSHvc+o",
-	"3iH08VVlBJDJ2LoAaCe9/lP0c+jRLUUAaQ7USty+Esai9V+wHQ5DTUcFDF2wKmDXaZoILmFTcpwkp+w6",
-	"4fIOFkUlRN3Fo5GICoDysRJRV8IboDqEwezrKaVaSEHLw+3tSifO4OX0hk6RqJ55fvkbRR0YcBJVE+7u",
-	"Sr/sE7IOelofDNgNH8bJlP6hNaJeetO7jrN8ECC+csBGg1Sfl+Yj/TQSQVdSaUzPrx/lSQ/7xAQmT7lH",
-	"/Begpc3viqznQL8q/rLPleipfBxNAyYyrrCSBxIUoDIzVljNY+kMqmpsKEY/IRG7eAG78uzDG9aCyKJW",
-	"UzLehyIfVA7o1kJKQjrksdQGpF6rDYU8xU3n0jvIriTbctb0dDtjiM+8n2N7V2ieimvJ1Furw95IzNHo",
-	"SmC/nC4gLE5EZ/Mp9LdhCfqZ4GWxwysioCPri/XTGOaXYEkqoqTD2QEsmF4kMk/pJ9joMwcn068vgTzM",
-	"/eSopxM1ay5wJ/RN7UraA3SSU3D5keHQclV7s3jtsBNM5jyDU4bivq7Ej12uUYKkGvNqlke5dOGWRTej",
-	"iqJCuis3VCKt7/P6aqTpoCAq05X61dxTup56zAFwSNJs5tfu24SsxYcpMnHvDNRMTZl7WyFzmDrSeNlX",
-	"bfz8MfBRoMyuDPU+TBXaAKkgQDE1iZXQ+2uF9lOE3tFDTMmkBmTuXyzxLaI3UEos5YjPscqDWdFFCcVZ",
-	"OunKWME1yRHnPYQezH4yOJaA67d30sBty2XIOEIdCjOOoI9EVxZZdX7toletyFrODaAawa6cXySo1RD4",
-	"JZQVopAB+9lg5+IJUsoMyGalWTZpEsrJs86EOcf2qZ4djkdKZLmbrRayYRoJ4oyooZmizK6M4psbkSlW",
-	"lL0T/c9NKQxsVNxfD6onkVtQGo/SnE8f31hSz7qwkhnA6+O3CliYjvN+OhT03UKLKbg7BEPSYxh47+MM",
-	"eTGyDcVaSgiMrCax0tfyCsZkkL6UpjDfXBqIeZpcNnuFQox5hh/Ors5fh3RZgB2BP750aTxSh8MqDlAT",
-	"tFtNAIn8WrViDhkVufAO0ZyyxjyjK+uZRsCSFBCqxyNm2Qebxz260kvosbjRxStyh8ztywVmHfxiJS7E",
-	"bvRray087w/oClmuUhbL0DLYndxCOqlOJu1K4mfmOzgcjVUzNP/xpMlJno8znui5J4x3pb2WwPWc9wy1",
-	"caWvKgHUpjIEXsro6sJ454SDrgwjofIYM1RnZ+KpIHPF05thrv6cDjvrSiJWygCNbWPIgpEgiSGZooaO",
-	"JM9aE81ozfXWLAnnnpimIPbdXyj7usULvnBvOKRMwAvosc4mSbpAfxBD//gpoKeLZvOn1LYH3z+mwhER",
-	"sRCLYBz4Ds2kIsp76MosndDTNOsBp2ROXV+RWKMUjmFijSnUQ0LNDsMTFuKDQhZrgy9HDWGssBeQwytL",
-	"8lcz1jgK23qrkLJ4qt+OuC4tpQ8Ema8Kqu6hISW6jDN3UQsQ76lOzARf2yWN04LT9wlJDcSmfhPrEpDJ",
-	"tNOVRBwRgr4nJodk9hqB3R65bBs2eT0ejrRgZvciUzH0pgl5ng7jPiZJn5C5jZJdP+uGx4kqMjrBNkcT",
-	"V7/RLSuE92lxBF15m6YRcuuEywiY7TXy/oAq6+0jFEnBwiYDLjVGvtCqdDzsYSc7TUVhlE172VhSlrep",
-	"bNKGC+4QH4diRdNMVxrFwVzVgD42NKMBxdceW8AMKhy9sJV++iAA89d6WEzIy/Rp8nkidIlV42vqkhTn",
-	"+r6qNNEkwW95LLvS8Di97In1hIDxAB25IGudRTF40yKjFPpdpHAMtTQIuhK+HxgZoZObs/uLmBZ9t8yT",
-	"IERttGkj0BDqAfQAsEIo3VcLAuzCTl6WttOGye8fUJVk9AbmPDi9KKhKEgS/mXWnmbx6gRlSdUmoetLc",
-	"QMxMszXPL3DC/Jxvn2mQVbAET8BmZI4GfOICepTT0GILk1j95Hp9/5SUL+TCAhVJUhnRzUUqI27IUfNO",
-	"CgEDWNSaRlx4mMp9LJDA+BCrPfqH+oI5ArjuAb64rZfY+KRZxfSE0U/6jPHPROGLv29TwQ9EIeR4WC4S",
-	"gl+7yFH2gDUV0ansBDsz2975o3EGsxaeO/69Jr/6DnLDnWD2qpOkPSnko0y0guWIWc0bWiG8eVhSXtPM",
-	"1csKwesYkfg5SAoXjyk/AJgPpvSSeCbGC4TujEOXjTLLRrj7udL1xPc9gQvXiNNil86Xs8eF24YfoJ9B",
-	"849Boqv6e9zwRAm7FDk953SvBjG+3FJzo6Z1Wd7IupdDn6qa8zWgpT44JNB8sfIsPzZpw+bXseRwTBX5",
-	"3ovCrIdLhllxY/99LMYN4qve4OaBVZz239Lruqjqn+l1wP4Fy5Ziqm7CZuW8F4p9+vi2s7jlzzaH87sP",
-	"gZI2XR0Ahfp0xtn1OLkj9c4JdZrI5h/Bzufd0fFk11QO7l4DFwFi8qOge1/wh7noLWdW3SUAZs9/4KSS",
-	"BXN8jZWpZKtqmzDtzcudNRTt4FoYez9DVt2MQ3hTLM/8OJZSE2SzNcxoO/1y3O8LETVmU8X49XKq55aF",
-	"+qSp+swiOSKvr4jzV1H5HFImM3wBHlOeTYtCGbTJsQefhT+xvgBwFEBsCj35hXFEBThcVZe0Gjv1/PI3",
-	"E73Tels6YQfgV6cIG5o0NtrbDhwvW1e20PVtSlghpG6jcegLm1AzW3iBDmtUC65NZVMMXlR9m9bFxntg",
-	"XH0hHAP+K2BDLThuobksFXmjV9uUhUepU/BdV25L2hd+q9WZYLD+ytx18VV4t0a1kOXxy/Izf+YCHRlO",
-	"fAn92I6fVwd55uaEwG2hy2LuSjkrhLK+l4Vjhc1sGfQ3ZNBXFCt0MHeJN87ly5pz38di0qT9pO9QKaYC",
-	"07vnfS77sVDzcvyrYfMQJiPFMnMK61Fmieb37mOX7lr5pnjB5wEVUGW+49lPnywAdyaUpoHGzNJ8s484",
-	"bx1173bNZozeG70Emy/Nq2GR2yrwNWBUO/ynpgDcsqQ5JeAfyYvn4Yy+UMXqCPdJ7G2KVqPB87wWQpqy",
-	"vYClI8QfSqZuyoq/rHXRnlqb9HD/gLBXjI+FMh8urvhtiBGvQSrTcaZmwzDLtRai8Il5tcct0LbbaFid",
-	"XR6/AlVusi679JBo2feJVnmhbXH21rH3reGZqT67EbusYcYzyufeF/vz41Vs15RXP4Bdbmur/1q11YvJ",
-	"h8qrwbyeU1ntay617rGC6p4uXLlLPuvS4ZvL1nUJ1SsbKd7WGn5HWOWpFPX2wMJaa1cmbajO2pofsiBm",
-	"IF1t+EL2g8k7iPOgrjXqbLfSjbYmXZdAXEfFtWNwNym3Lg1fybDfWKH1lr1tS6m35kaluYGJWponzi+k",
-	"rjAyZvPd1tisdGbxZ9GztKLkZk7rUpu3uEzrUrckxut+anMdAzZKuJQi6glpK/Wglk/IyBbyRduWpN8A",
-	"cvmduRDviISebyjF3uZn0coUvtca25j6F6FRKKViSnOlpWZyXeS8fE+bRM+r5qza4XSGca4XTngbNlpD",
-	"2Mh+I5usXxM9sgPnRI/ozgDyFXZtwlnGUnO9KpNB6geOsHb++4kb+ZTyuMEjfy8NI0iVk1ZlRpuMJZVO",
-	"ern3WvmNtsGkbTDpG7cwgrJfbphmnvoss4YZ1xl2e1/ghycXQHoo39xGkbZRpJWiSL4GUxtFKmlETziW",
-	"NENJazVnHlPObh2wzyC+VLIYFsaXjLjaUGzpnCJHvJLCK+JIAVZa4HXX0lgA5NA3Di+tVVyuI8ZUdkLk",
-	"/cGFjC54lkyX9n64c1d3g2wsBOU/6EJGYqX3dCZumeQ2SvXs7RiL+YvsdW6IaklLZg8waXZj2aRAA1Q2",
-	"M94gAS+h3pkXWNiGoWn1xbnezBv5BAMGD/eF07s1coK7Y5tzRH/WnHIr+823FVeP4VIu4M8KYn0CWuGC",
-	"egezV3Yt8okgYDLyxHDpY7oCjNRi9lF4pjfgfiZqeFy/M22iocPZH7004W/SxWxOs+ErLL/5zXuTZ5XD",
-	"GTIM2GQgIMtBAPhPihjJSaxyAUjnlgjQT8E+fXxrsHLTify+0Uw2r0tuFcJFVRL2fhUctIku2FTZG2Xp",
-	"jVAK294D0xYis9BjNMhrUFTPv5dW7t7RVp9vMsgGmkoTVOAyJvEvMfR+roPugrhzFaMqQXWtwTGwRMLH",
-	"Soke26rZb5T+8KCkh0KFJG0R02B80OhGWuJj5C88hbyFpfIVVsxT2Hx+QsP9L73zbR7CNg/hkdS1oWER",
-	"izW0vS82VfQpphts0wy2aQZPMc3gwR2Al0oVWFeKwLcUddso118xFcApO/gWuQDNS0ktxmDCVc70/foW",
-	"4f8nE/b/sERm0IeV0oI2Hs5v2rTXH71lZduA/V8gYI/ccNmIvedSbeirbeiGPaHufIHf7UoFpjv6FCJz",
-	"UutFprE6dqngCcsFH1qmO9uYvsaR+957m6fozn2wJ9V9xfn+1Ezc6q/XdOGPOLx2uTRSvX65bcbcnUbq",
-	"XI//Otuf5pwrsRtLJaCL4b1gSvCsPzD9vvQT6zrU/Mt7/pB/fivkbT7YOTnY3w92hrG0/67UKh4oh9zT",
-	"b+RDnpnQXBpVTJ2TOeHRyNbBPJetzvKTSg9zWuImho36v693L6OrT5VdyqcGILbE7rAzU5nb8WgYQw/W",
-	"tTibaxzK7lV7XLeyu5OGzuWKKasR2dKO5vkXcXbpaGfriH0WelkFic4oZvDFy7Q/h4tUKWR7X0qB269z",
-	"mww0DVw1ck81UrpeibzEO6oEbHM6ef/LNu/vG4u6VyJf4pYuKxzcj/sm2mni2KkIwFb4d2qlKMGAuGtQ",
-	"I16gUwVNYlvH+0dFo872OgpD/JOe7xp6mLxdu4PI1zSbuIlmZ6yq1y7nMvoLc5Ktw+Wbs8u5HpdyY+95",
-	"jpfVZP0edgVv6pZBb4sBasLepWm513iDrLmVvC3vaKvPsDwCX61hxpgduik7H+/Ed2XuP0OlCfwDWGYA",
-	"n4NoD3JjPXrbpCq1HBfZ+4I/LErzuOJ3mOWhX8mYCaW3OkU8N60TaVsCO+3TURiYV9MancvIyZQ7xi7f",
-	"NcyGnB0z3OYjoMfN8pudJhkeV4Y3AmKcs9W/fM7Hd2BG45e31xFgIssirRUbD1Te3iC9BfUX6880lkAM",
-	"GUsEvzfIV942rUO7HC8nonxwvHxcCevlErOl0SqK5lFk6JknmudNN0vTZ1G0DoJ+rsT8HdDmWRTZq1Wh",
-	"aTYkSyPFTGP3OmU3VGOV81gC1mo0Fr1rcZNm4u8vz64uQiiEUswswmLJJml2xxDlhY9GmZB53BdqEI8I",
-	"2+Vol6VZV/5td5jKfMCc1bHWhd3wJFEsGguGT2L6SXD1SY5MRW7TySi/UURdaTfBM8EScYNCdCwToRQL",
-	"YyzY6FHi5N8hbxIgU7FvetRTWnEN9UNu43shO13ZlSsg+pptPAsgX/Myc/F71wDaGwmVx+hPCpgS/TzN",
-	"AiaGoySdiixgWaqP1kH2jZMMgqKBuT8i6h314EapnsG+r/gT3DDC/i3+/Lf6mX+bnblFCt4kUvB7w4+e",
-	"b1HY+kF9Xbpax3oOOTZOO3jpzKnHM04x8WB+tVkddHGlIKp+X/3hdjaSiYD3s1kSgjN2Cb9EaVYdVrGh",
-	"lCYYxe7YVbGJjSxYLySxu/I2fWIN9XlWDWo5VKzadfV6Vv+rz6cIjbQN2VDrnNegJVxc/nzG3rz96Mpu",
-	"rCDO0tsMa4qZngXIfbHSBGZzgbvSndW6ePfhIGAX7z4cwn+P4b8/IJgYKAEIXHzx8tOhQRD0dcvTrrx4",
-	"+Umv8fLT0e7Fy09/g3E34wwCRyIa94sN5hkHs/GU/fb+7QH2Hk6TscyFyODXv364ONj99cPFUdCVr870",
-	"1t5fvT7YfX/1+ihgly8vcI5MpThlv179gv8cyzuZTmS7w0LD5UCZjEQW34voxHmToCv97QfeBoKKfWvR",
-	"SduukpyUToLf8pEzSXATTZNIvNFLM8lN1ih6j4iWe5No+VfZFi1uc2UepWgRAU5KUPPCA092hETJbbD3",
-	"hX56clWMKzPDbRnjtoyxsoyRS6Ncza1m9DSq+pwxWunpYiUXBLQek6mpBF2P6NSWDJ3xtnToO6qCLIis",
-	"1khZWAtZiKRNF0NKj44rEZHR8WxCU+hhVAYibMb7rU5Z6HpzPJPL/sGknig+9BjANwZaXo+IXUsmnfGZ",
-	"5P3BeZplop839844c74G3lKXxedZajl33gqOn42Vc2458TancGsAVaUUEhdPMxOn4xWRyfm5hjM2kruB",
-	"2vDqz6jknX14Q7od9AGTt6j9UZT39UempioXQ9YajbORVvtcrbDtxdyUVgy7csDvKUPoNhMi0pKAxqOs",
-	"ev0RA6WAZAm/GogkYq3Q/EhWWUDxy5HIVCp50pU3sR4ox0nSPmFowrFpOs5YPx1NUTTFytNLwUdcCoRS",
-	"pzItBeOo05Wv4ntK5dAbiDI+ASMQNVmbCZHbgvAXqgjd8hzjZlpb9sO5XanNSW1DKmpEwDNouHZdvBGE",
-	"TFkr/FcYsNANWIZtil8Nqc2QOZqudIXuioFi95M9i2Cx+0JzA8alVLmA+VFiCL/3tC4XsBs+jJMp/UN/",
-	"2F5607uOs3wQMDHkcRKw0SCVItDvnmNI+FpIcRPnPdPuNRM3Ist40lPpOOuLwFyqHrEtcLma3xVkVfyu",
-	"z5XoqXwcTQPquRd2uvLMNOBzr3pg4yGWouxho30XgJUmhqPcuYF9kSRqG1feYFz5g8uMn2JsuXGlNpAH",
-	"fAAkDijbVpuo266LNjvU2jg8fEGTPoqbObXu64dL9ZlB4+3+hNNs59vaWn+PtSxR9I/zLnFaRan+e5lM",
-	"DX9paUHc1tQFtVeJvg+tG54o0fYE/ym7TvMBm2i65NeaddXdClx405ivDs01ipeXxzc3P6pm1sXNXU7Q",
-	"JHZeHr9q/Nz9UuuPoXvahG9mnfP+QOyepzLP0mSRvQWDzdgnbnd9J80dtCKF3HvkCyFjOni/bgKbW+6s",
-	"UKqJKpQNKLokZVKLyRZZFCVsGFO86VV0BpS0X0aNaT8iAu8Hr7fnI0a5nY00jHTPzliJva0ZLGFm5S1W",
-	"wl8PtLa6Y26JK1U4Nfa++KmMcwPAFxlX40wgV4FBcSo77GqmUzmos2jsaeZGxp6mTd7XM3MeJ6qw99BS",
-	"NTopGntC9gWYQZN4BEEwMFbizLoTjItBnjoeBTRoFJ+qrgxRQyIfCGwzztzmCDQnYLHmv9OAJakCHwO9",
-	"ADwULNQOuwD2CT73rrTPsuWiiuUpGGABeVNAGVAUORCRu/ZNJgQYaSdeQOCF3rJ5KdDMubLMWCTxbXwd",
-	"J3E+7aX3IsviSJgRWhEZJbwvcBUWDlKV9yKhP4n+VRh0Zag0Sw5YqMYjkd3HKs3AIDfLy8hZzfrS9GIm",
-	"g5tGZmkiSCrwriy1FYPxxVIddqVNUTL/snGivxKwO6WlmLtnvWVWbDnoSvymeh1yoxVHQ6UJgmdav5ZR",
-	"G7862MMs/Cd+9j9Ccy+oem2cJJ2uvMzTTESsqK9gmRglsSCLHexwuG7kBRPKXC0VGBGLJr/bYgYvcCxz",
-	"fbZionXDTLAoVn0OFQ7gXtLrZ0KzKMX66VjmTOV8qk5YHOFVS2J5pwKEYJhQUZRT8GG9IjDYmC1d2ee5",
-	"uE2zKWTX52NlKE8F7C6Wet/6o+kdcRWwgZbkXra+Mun6KoBkQE2RKujK2cBW4DSW817YxMSQF/BxFOeQ",
-	"65YEbDKI+wPCZwKvY1cWxIUugHuejPVubzkuzMLueH//qK9VZ/hJdOCbhkzc681ATiHvDwzNo2Mx6jBt",
-	"cBnqnIOuRxM6TPOzyoSUUzDbIM6mN9WV/UTwjFwrmhHnQuq3T/37YJ4MfssqL4Z+4MMUoKUyW+Bx28SW",
-	"Z53YAt/YVwBeKN8vPs9MqQxoXKXriGeU0tEwoKEWxTPILGkezLBcZa3BDHY57g+0iKMT6HMJWTkYbtIM",
-	"iM7dbtRZ/wQc+kXaTsC4AiUDHToVjOGVyH22sDyCizN/CwX1KGkvzZTwZVm+810bokD5wYwieYU056Ae",
-	"F4pXxUPM3b8WRtKy1vH+j+0O+92J8vkpbo6OjqI/920EjKi8/mgzRHlO6r3UIlZNZf8bJ8KsTyqvIxnG",
-	"c4ZCcgsc6HLuV2fe16BqSW2NrbIkzFvRs7tO0KrnzPK2+SVPCyTcZV5zk0hW8LnsjYTIdoe2y8iDBcR8",
-	"TF3PB2JD274CaVwjmoOnY2247t6JaSxvT7D2yz0OSG+EXBW9QfR+eKmOsbQo65plQ3UZHw4FaynQshS7",
-	"zDMh8q58mYIh6u4wlrdtx1QryZGE5yIDH5FyeheXNWCWp2mV2vWO34kPQmROo5iVvcl2mabO5PKEJRjq",
-	"7NQNFE85B9P8XbaN3raNfJ+bDNBcYtaadZidw75tiafPZud3kpgvHPJ4KJJYitr8wwvLaCFNJyg8qypg",
-	"JRct5nMZPyUawrYoHO37myyVORMyeqF8Pg/9V9lanAPo3zVvhqBK5fNt7iw43j9ebFRfmWN8cE7ElfNB",
-	"5rJFO7A5U3SmVGZhmyP7q+QHPD9XAUSSEAsMQg4DPhoJiRd8xnSnEFoWiWxzHgXDhSzXqOU0VCrpMJg1",
-	"ITW5eYJ+8Sjm/UJu4226cp6u3e/zyNK1rzM3R7cWqqk52tNdLKOAlQKKAVNxLjCs1OOZ4AErhRU9oCch",
-	"I/wBQk+9kch6EyHuTLgKBtiQ4TZ/doP5swWBP19kpnXjKK0f6ckS4joWW6oBlr0AC7pfGbpungubJuJM",
-	"T6gHfloud9fu1GbvriGV1azZLJHVG72EbT4zrzaJ1ZJjoxRWb/TKCayOZbD29NVCyG5BoB6ec+roWDW4",
-	"T47CVp9xeoXKh1DopktiwWKp4kiQpNG86IV+hIzoGujfF747U7sMv0lEBPK2n8f3ojbB02zrkdM7zTaa",
-	"+uNK41cg+Y164/yHRMu+T7TKC22dc9uE1sdKaDV3kEXjDAO9BVeqY4IzluzeF/vzk0M3egCf3OIbbdPA",
-	"qvGNHLqZB3BUUh1qIY6K1Z4uyJFLR+syEZpL13WJVUiiNwO2IBvfV96XcwPrlPOFiEeuoNoQ5lEoZCSi",
-	"HiTOh0wClWnCdR1wdelRaxJWa0mOKkzsvD+4kNGFfqFlLHp32tegtODrdIxkt8RqOGclL8HGkIL8Zyxj",
-	"MZgJW9a2ze/6y+R3WU1nfnZXlblh8pmathssEqD6POdJejsWplAGo1JU+YuhhoqmghgUQ2d/tau/2NJT",
-	"dPVXusWpjKm5j9i847mZuRYvsVm1mZfYG70EvyzNm+dWtZ9y61ZdV+vBCgJ0abwgnnq/6lmEZfx2JSoG",
-	"s/X3duV119rbhRcV2putPbIf1pJpQz9safwKRLXuAnt/3W15/TPRDkqEVN2jbYbAF3KMGa1g74v92Tgh",
-	"6x0u9nGkK9jHLddk+JXIXfpfobbCzN4Wk31zOUVeBef71Ymm5fK+zOTGdWS1l7GuhGwdRVuL5Ru5JFaX",
-	"b+t3SRT6HJ1pU7URzf8V9Ma1FlI9W2LfmtmPL0gLG7so/JlrY1dI07Fq3s0fxpYRtIZc8ltxQkBbPejK",
-	"ajBlFUsnPv7WC8iPMbo8jeZJUsQmslj24xFP6rv0amvjk3qSnf2/HXZjliZiqTSytRjx+tgb2e92YHMW",
-	"7EyZY7XDHdwa7PO9cyUaqjTXkZhrMqCQK8wx0l1i71P9I65I3RvKhG+L4wEzR6ZsEN9qTSUfcGkm1Bnc",
-	"+mY8rq2td9DQzHaGLnf3N5nkBCfYZOdL7nmbx7T1HHxLzoV3i3HgNRX8ylVq9r7o/y10DOhB85Iw8FmY",
-	"8IvGlYcnWplfsViHeSVy4mprkMjfirKvSAfchhqfSBbFAmpBd0cNqTRJnSAC2lDWxK/pdRpN3fYVcQZ6",
-	"g1YROuy9tKVkQALacIhiYFgRvNQLxfL0TlA9VyZuxooALbkF1EGEvhEiERKV/8AUWJmqzgGymr6xdt8H",
-	"KsR5f/AS37qh0u1M+BoUi4AN0HgFshiW0903lnFhl2+QbOGO3bK8rdvnOWpBxu9DXBCYXJoZ7sjiBbkW",
-	"JW3pnve57MeNsyz+TK9ZCmc+lnGuGSv9wXPA1+tUS+Whalv1N7vB51teuWQdHx7JdFEPjn6Sqlje9qC8",
-	"utrtpN+mWmw/kGnTFhu5i9yxzZm2P6vGabT1Fa2hZg7aqszSfY33qGAoTRo2+MtOq5o2zDPPHqvdAl2+",
-	"x/VL0SYauqb80UvT2SYdVOY0G77C8pvfeqq2nqpHqrgrMbgaRllWxva+4I/TJ1dftzLn21bXbavrKqvr",
-	"ACBhTlWdr1DUunKJYOapCwApMwbIBmxZ8ID6uIIO1qMpf1vhd2V7u2x9G99RUVwqRb2mvdChW4iUTXf/",
-	"94ixUUIbDNQ0m3CVM33DNgtMvh4xtg5Hr7Vjm6S4eYNXsJU35qSlJ/wcJ0kDN60/esvRtt7av0AtnOGJ",
-	"c72znlFQ+1h8hMjuDdcaZ8nOyc4esCVaqsycXwue5ANEUIylUMrCEmkyz3g/Z3GuRHLTcVLXDOdUFZ2Y",
-	"ryj8RqvciSkBDN6LLL6ZAvKfs5bee8UqH0Q6SgDNgKn4VrJYBtiGCiQCgmclQuuFoL05jqGOH6qs2uI7",
-	"3h/EUhQ2DwGjl/B0FeUn3WYcYBNUPx1h42iz91G8S2tUPOWncXJHaGDgDT+//I2lGfv1JXzomzgRKmDZ",
-	"WOonX/P+3W2mSVRbhu4zaIGK9bFLHlyuAA5qyCPBqGMZFjhCtx7A0rTNRAjIEOKq2Aus7X2NiHzjJc/c",
-	"mPDNnLRSnpd9cp0y7l7Vtl9fXLzQNyITYncqeMZuxhI6pvAJzyLs7ae/A14hr+2qMoWbtDo2fsN2qyJi",
-	"YxlhUI72QAtX3S6HPPUdovXoezv9/wLW5yPej/MpxZCT+Eb0p30sBS2jIFa97u9pduchwU30L8Tnkchi",
-	"bLuov1aa3e1mIuH6miWCZwBqXYHF06mAMKh86kBkHgqIYpOiG41tPIe9dmdaz7mkTnjVVYeYpTdCKSzA",
-	"0ws5ENzYWS/ODA42PrfU0Vl/XtPiznlkgdk9+8y31T5neLqz+AsXdpvgOoespXXly5xrSeNe+oK5zj7w",
-	"19eXdB1LLYAxwEV/Kbf8Ldif1yG4U539W8lFvQIQqEwVWt/Uf969SbNduEZuuWpxMYqM7lq+mvM7aA7B",
-	"s7zDPrjdG7Ab3zjTnFuMFHZQl6ncLVqA8X7uPc8FSP76x9f/HwAA//8=",
+	"7P37chs3sy8M3wqK36qy/KwZhUdRomvV2oosx3Is2ZHkOM7jfCQ4A4qwhgAzwIhmUqnaF7Hv4b2P91L2",
+	"lbyFBjCDmQEPOtjO8yzlj1gkZ3BoNBqNPvz6z0bEZ3POCJOiMfizQT7j2Twh8PfhnB4llDCpPohsNsPp",
+	"sjFonPFUTq+wJE8EOr44R5RJkk5wRBpB4wYnGVGPR/DikMaNQWPeXQx7k2Z0gFukP27H3WgP75POpDU+",
+	"aDaCRpQSLEk8xLIxaLSb7V7Y7IbN9mWrM2g3B93er42gAe00Wwd93I67YY/sN8N+1OqE4z18EDYnXdKO",
+	"9uNer9lqBA2GZ8QdZm2QPL3CjAosKWdD23Jn3MTtcC/qtsJ+3CbhwaTVDNu4G+2R/XGzBS3Ps3TOhWp8",
+	"mg7FFKeUXTWCRkpu+LWZAMuSJGiIiM8VDf/ZmONU0ojOMZNikBIcq2bc7xYplaTxW9DI5vFGMtyQVFDO",
+	"GoPWX38FxfocAQXLq3ROrqiQJEVbLddXp9ntKVSa8Vt8RVZz5eHbE6QZULiTjLHEjcE/H5nzizNnUKcx",
+	"PmiRTtTsx+1xrzvZI/tRK26OO30/jXthq33ZPBg0O4NW/zY0bvtonJIJSVOcCERnc55KJKKUzuXDUHue",
+	"8ogIcTdq6/GsJ3SNFg6hfwsajHyWwyhLBU91n6WN8p7K6QWJUlIR4pdTghhZmG2CMIsRlQIJeDRAYsoX",
+	"DHF2d6GuHxWm68a0/+O8/f73gz9ed2e/RK2fx2f76WVv+SruvBB7P2TNQ9L+iR+c0+67xeOuu8eRkMVU",
+	"Ht94JeT7KUczfkNihBkiLOXJDJY+4ewqAA5YTGk0RRNKkligaIrZFYm9AhRHEvps5M3sqq9uFClxJBUn",
+	"NjJB0kGzdbA36UT7YXvc6od93G2G+1GPhK34AHfGfdLtAhXtBPfCZstwe6s7aHbUBPVwFOGExDITijB2",
+	"hcYHe7gZtqIOCfuTXjvcj1vdcA+3x01yEHVwq3mfpU3J7xkRcljrLA77uNUKx23SDXvx/qQT9fEBaet3",
+	"BM/SiBQvtSd7nbBJWt2wj/fb4UHU2Qt7au6TZnxw0Cy9JJdz4hK1oQRpTut5giMCtNbb40FofXDZ6g06",
+	"rUG7XaZ1PgY1k6BxTZn6Z8qFHMZEcSuML2gICgNJeUKGOCVYfZXNSXpDBU+HsO8CtXCpFEPOGkGDsNj8",
+	"NeVZKoZzkg4XhFzfZllbD7+s7UmrFfajZjvEB3En7JL+uDXZj/biXs+7rPtRqxV2J+1e2B8fdML9uNsP",
+	"98bdaB+3SBN7lzVfv0ZNbDdOPx0uz2hzcXrR/Hya/LR4c8k/nz3ni9Nlt3l6+QpPnh9+fvP+ZPnrpw9/",
+	"vL78Pjm9/EmetY+7p7TZ+/DHafv15c/T0/ZJ59dP31+/ubxenP7UUOLgaEqi6xNWlgOHKFJfh5SVZHtF",
+	"5O6FzTbImv6g2Rt0YCtOSRIPgReLBxxJHDXxQS/sjHv9sE+ivXAf93F4QPqTVtwdN2MgygzLaFqQsRfv",
+	"d9UC7YX9eNwLx5O9g3A/3iPNqIObkX6DskwqydntBY0ZjxUpb2hM+H2YoCpZfbMtS1ZDSp+qfYi6vVAP",
+	"E8HIUISTxCXuCsKtnprTY12Qq7PbLqFAfIIwArL6dd3HdV29rsEK+rT2Llv76oxttv30ae3dgj7t+9Gn",
+	"08zpM59yRh6cPpXZbqFeHvEpT2V1F6QZY5RdoQtJ5kq74ug9T69RBA+jBZVT1Gorfm31EAhDgSS+JmUx",
+	"hOc4onLZGLR6Pj2w1Qybe5et1qDdHfRaargxSegNSZdDdSoxkgI9tM5lzxo71U7YVhrBJGMxZVdDvMBp",
+	"nJOvF7VIP+zgg3bYnzT3Q9yN98L+uE0OotZkbw/IV34zJZPGoPHy+Dh8++J92G62u+HZ+7DZ6ju8cRB3",
+	"Jq1wP2o3w/64R8ID3O2HHbIXNeP2uN93tdMK2f7v//4/6BVmGU6XSA3/XloqUHuoqT1otQN1a7lK8WxW",
+	"HGlN9V8I/+ur/+3bj/CfOTvtMQ86QpRQRiOcDEU2V9cY2Ck4kdMIp8T5coIjmlBJibqN43hGGRUyhVmo",
+	"U7/QDlwdUKsNSt8bNAxj+flXK4z76nrUrlyPugWv+uT22wSzknnEJbefi1ez6jfkta/AP397bqmudOw5",
+	"MrUc+pQJqcQPY+XLzaPk+fKSp/kvJngKNqlfxev8UFEYgd3WGyo1S64wUj7y4+NJ+HAn4Ve7chq2V/eR",
+	"sn4Yx0guuNH8VkjefqWJNXIcTyRJkYS7EGZXZFWLj3vnce/cYu/0Bq1mee/0NE8mCR5z01/VnuL+qC44",
+	"is9lmomyaPdYtVvAh81BqzvoNF2r9qb16Fij3KBR6l1dHMlsDAwM5N1ybbd4rK3IbLjslKSCLNHPOEnI",
+	"sqoqH1UGxGMxjOACqzdUSq60RZOpo3C4IEJ6T1h1de+oXdpsVz0fHbUmx7mdtLweDGljtGPkhssnlQJN",
+	"qZA8XZaWBeTJ8DZ7LeKzeULUaNVg9Kw8UqYdNltqdZu9QRdWlyT0io4VGy+H/IakKY3JUG2EohkYc0IK",
+	"ewO00+qpbWHGbizwd7b8+kZW6g2eLvYNeM9IbK3R9+u31btsdQft1qC5X+sXZpn3aylx7359XoU1csJ4",
+	"Mv5yDdJbWPHvLlYL30/+Hm6RbjvsxwedsB/ttcL9cbMXdidtvEcOov19Y1/W6zL0rl0qSTzcPMs1wtCh",
+	"VrHvgobaSnGKFzipcK79geWborRJ9b0MPr4xrF/et/ATimlKIpksA2Q2CGVXyNk3eitjlJKIpzGJkRnE",
+	"/Tb02o3ZeMeUbiBwgo5SElOJogTTGZrhmCDO0D56TiIQus8QnOkoIVIpJ4IQhsZLraRwnsaUYcXGPra/",
+	"Cxe0/dulTvVz4wCvhohMSIowcrpGkpvR1qwdtydqnS/vxuqlCa0wh8PonohC5K+4VD3K+kdZ/yjrv4Ss",
+	"/1oXzFwSnFterWjjjCzyiJ9/ET1Pf/XN9/y/yS4wATe1+XmteDVKFRe/u+s64uji5zJbFufSbiRuCrZs",
+	"0DjIGTMoE6b0kXyWJGUwkEmg5xY49AgcfgoKYgQuBwfuqIPa3II1XPuRbcMTwTbbKthmsYOzy5dhs9ns",
+	"tgMtvIJitYLiCAkKGRYEQfCRNf4KGi+0eeVQaWLlRajcU40dJkApibNI6ZlLglOl0al/193cu2GrFbb3",
+	"L1t76m7aPDAWJAJ+hwlOBCl20jYWoa/smJGExSQdpjwDA4Ka0HdtdR5LLnEynBMWkcags6ffqW8b3/Td",
+	"baPIJ7QYm/GMSdtia9+2WLKp9cJmJ+yAZYwyzCKKkyGsgDu0GWVDN0pOG6AqVp8uBMi1tBZR7rrt7Xpv",
+	"bde978BgtlXXvZVd73l77q/tee+7dt/fc9Nn6tI9Q4i0y/0+p+fL42NgfFHyfFZ3Bk+RnKaEIL2Uzlb4",
+	"u7DqZh7zLds6xtju+b01jzfrS+C/rsAt0VkBdZsl9IaIrUJ4HqXPo/T5O0qfVdFC5f1Qcwwd8TQlkQS7",
+	"g5zSNNbH8A6sI8Kp2h3geojRYsoT8tTdJN9KDPR7txQDK5xZ2l5U+LIKAoB7GChDOXtURnKCe/wEexDi",
+	"1xx0u4NWWRy0H8XBCr796spI/U5k9O9Qn4b1e1GFEQOXvwKXbQI11mFrWB68/dYlgP2uOhf9fdvbQtvT",
+	"QntFCx1vCx1PC516Cw7DB2YDw71r46YNttmgwTb7MTA8nv+b75JWOzBMGOTsq79T7BHYY6bVDPKTG2SP",
+	"vpO9BI9uXfyZ5ClEBcrmAeJaCCrNZ4wFQZiJBSnrn/m1nl+DOeglvZom9Goqz8m8FpO6RsUFpgvQqyxZ",
+	"IsnRBZlLMOEjNXO0o3iTmJOo9bRuRhIgWyLOclHzZyMmjM+MiX/Q6gYNls1Iqj/uB40UdPHmbq/f6v5V",
+	"2YDdsHkQdpqNwDEU6M7g+k45E41B3+62xuDAtU2osfy1Vl7p2ZjvW/eJXbgiTE2pfPw0w2YfbIi9QRNs",
+	"KGr8HFKh1BymJLoeUjWDVstEQkPc91/3OGt4JiM+I2I4Xg5jIqQiOywDGPkzJhuDnjoGnV8aZDZP+NIk",
+	"rsy5oGAVHcg0IxAJrl9rV1/D83lKmKQREVM6X/dqs/rqDU8yJgkxWWErX2xVX5xkqZySdEjiLLJu9O27",
+	"lSmm7LZdMh1aXrwA23ddNxm7ZnzBPC/9Vl4gmqQmAOCfbv/F143j5+/0aVUsQvnXtvtrr/zr6dvSu+WW",
+	"z94et8CyWT66/mwQdoWvlIqkduqMMjrLZvowNR+GMyIt2RpzklJu9ZPwp44Nh4GdquZYZEA5k+y4mVED",
+	"N4SlPFf3IaIkXPmJvfITnvCY8vTdhyuRMuX1dB+sxeGsfpQr3tREvZPKV1eU+saKmwmJKSOxOh45k1NR",
+	"k6tlsdopxGq/95fbwN6qBpqlBpq2AbislKQqrKqx+pb4NvcLv1DKB1rw9Lq6APaJI0gIRSkRc86ENq7C",
+	"8oN6dALZv2usxud54rLkCBsvZ4DGS+Sag9HONWXxfxUnh3NeNfzG5VtYk0EF2WzVLQy29l2/yfaWzXXy",
+	"YRXNtY2h15AvTXnqN7OkfCEQZjbrOyWTTKzIaI14ks3UiqnLxZBPhmOayikcZUJA441ZJiQaE4SVfkIQ",
+	"FujDhw8fwtPT8PlziGpbNAZ9zQemrerp5rZGBWJcqtG5T6Elz9AML014g+uaF2gCoQPQj76S5h25y1nq",
+	"heEZEaBTCTwjJU8/Foo+6ADi1aZUoAlNiG2/szr3x6F6nWGB6prMhvoCqYcKfkz5ItDjDswwP7J+UKJ6",
+	"sI7SH1mrXbsZ3I2YH1mnFZR2wm3J5fLhC0wTEh9KPqNRPSANvraMCCEsJTItUi6JmsNUH9s5g2LTnjqG",
+	"ct8jiC1P4lorbPYum/1B06ZyxelymGYsNwNMYIxw5Kg/s1StSNsMgaT52g0UKStjTqkkwhniRB0r09UD",
+	"KCXpj5tR5yDsTw7GYb/dxOE+GZMwbo87vYPmflufCiacsXRO55lvecrz/awTRAhzQi7EEHLv1WW8cB+u",
+	"mAs4xvObh6GiOm3GMyrVe+OlPkEJk4MtMQkyZjPsB4VVw/17DWGLffjWoVZtN74tMXzKZxA3pY8UJOZq",
+	"/mJKiDQHiEt59wip7rbSlrmiN4RBoncwwTOaLPXf5Q1NZpgmAWQvBnMupNLNgjFhZELlsHT8KP0DsqaD",
+	"iDNB1J05x9fIvyqgFuA02Xz1LQ6nQyqmOPieXGWzoN2E+Nuw1Q2w+np3rL7+XwYCaZenV0Gz1Wuh7sEe",
+	"anbb/eB1H+3/8jbIbDjYMIJwsOATH0eEyZQM50kmAtir6n+3HF0nOOKM8TQ4zdL5dBm0Dg72w1ZLHXhB",
+	"8LqLmpcvVVeCkGuSiiFOEr7ALCKBIMlkaOmnu3fu3ppRfspIVo+VKItEmpAA/a4f9MggI0QeSgg1HSGk",
+	"veolkaK/ejABks0FSeXDCJBmSYBUxEcl+iAn57cRFm1XWJybCPiakAgXeInkNOXZ1XSblVe3pIc6f/7F",
+	"ln632y4fH2BNvdX5USQiPBRP7Hd7Dle0uq2NfHHg8sVFFkWExFXx8FyJa62syAXXWoJHh17FJJ3W/Zik",
+	"s55J6s219h5U5XhItimrHO3O/m15RuRL9HBc02729h22ae/vb2IbRWFgGyZJekPJoqboUvsLklMsUUJi",
+	"uLoyxCcTkm4AHOkYcKNOf9Dr+dxYJVSarePUqvANnRCAgXL4hrjZ6oe9uH8Q9ptkP8TRQRSOmwetTp/s",
+	"NSffKtRNZImiDNDNG7ymZ9ICaLD2oKtTUHGEWbTMu4q64+Ze2I329sP+JO6HB+P9cYgn+8026UVNAl0V",
+	"zrLS0nqRTtwFnhhrvenTXdsHXae7kvD2tPDM3+OyLSgAqeQ2EeGRt2/N23MCbohVvF0h2L14u1Va27q5",
+	"KP8JLAMI+7h6HabO4/J+Y9G10lxVrHkt8uRc24WUEKsdT7VZqMZevf/xotzEG0bQcdzu9VoHSNArwL+5",
+	"JiW2uSZLE3+QXDUGjeP4+cUhYBzewCd4F3QRNfHfOz/vz9/PWufX7Q/yV9E8i/qvp+rxawnd/fhWkRMA",
+	"BwVVO+dzY9BotX7/cPjhx89H6eTni2H/cvn+p5dvrvrT6OYtntPTJF2cYPw2evnunBvL8yn4Ov1WU50/",
+	"avJXNbxUNcV085Zwc1vbg273NrmtjmYGg6jmtP7mAXS8JDiaKuK/5GJOJU4EOnt5gcBCr42Bl6apIhu1",
+	"cf6r5tct01E7YWv/stUbdGtISW0fkpRLgk7FHrY513ZbEpyDLYLGBB3x2SxjVC6R9rYDAbyzbt9m1rU5",
+	"bIEPdQr+35qxIeUTItS7OEHaRVy6R0SFo9ILAXoQttuXrfag1Rw0u14ZO8M0AUhWusS7Yoqn/4tZDtll",
+	"U7FrTDuQTZ7bqhqDxsUUq3tvYctS92LViHuf6OB+O2xNOr2wH+FuiElvP+xHvVgJ8ua4dJ9wJvqQEljf",
+	"gsC7W0qCaB6ErX3/6tVoVj4R9UL5Qe08y6WNiBCnZviqUPm+BO0fmJ6rKFdQYj1ciyaCWAmJ+si9X5F7",
+	"g0001+F0TaVkdFuD1v46mn/iaYzZ7jS7mhLhWoBrxH4Jj1TJ/Qred+gdN0mnFe7hVjvsj7vN8CDa74Tt",
+	"SS/u4xZpjl0BPyegeXxVPa3j2Q0a2qS/Sl2rUHLrU8Cjd2ktAwQKBQxAdXBjNE4JvvadCDqopNyi72Zm",
+	"2lyHDFNq8nGfPsQ+NSGfl839Qc8GgJVtCqc2HOzUAwuUo3XUMEy9xsPW3mVrb9BuD7p9/zUrriVaxqW8",
+	"wLtdxG6F3AnTHd5mSb/6Jc0gmw0VvRwB0A8Bd8gLpnNwi5Ti8iL5dA7LDT7dA35A2K+B8BQJ+hmZ6J57",
+	"G53usFhfleZ1ih0rhj7GabL0SEBNORCAVCLgfUTg2QfcWDp01wmOMKZsCIUCJHnGUcLZFUkRIyS2mpO2",
+	"9RQbMpce7W7jcWM+zMbU1LVL7pXV7a4635pNa3hZI6tXWAh0CK+Bnq5d5NbZyR4F+L+4AF+v7BV8owWV",
+	"R0wdM21x06KqJpu+vJzxbpX6FEg9niZvPTQ7oJ6zkrPO1rn8Ljs7UAD5CgbllbbRmnZ2QUEwnaS/ib+D",
+	"bTj6tkn6D4cOUHBrUHC0BQEwgZ9vDjM5PWE3OKGxr0LZIVqknF3Z4jamCI3LZGkK6BpUtzHUDyqeUT8M",
+	"Y6ILBJloenWR0C3RGCn1A9pTVxfoBnjHHdIPKV41Irg7qDbmWIgFT+N1o7qCdlYPqtbY6iGd66IXnvAf",
+	"PCNKWZhRW8Jo5XBM4YwVA3LHoJ6k1mYOw7gg6Q1Jj3WLFfU/Y+TznERqX1t/v2cUAloY6o+raaIfQzqG",
+	"4BkIml9CM/vw5DmaEhwr3SgmTNIJNdGedmrFeBO+eM4XFaTHS87RDLOlaR4M/iFlwjvehC+GsU6P8A7W",
+	"toWlJLO5FM9QSmS6NMpbp6nYjLNYFIN6x/ANpgkeJ54zOc+Zijmx0bBiUfZp2LGpDnmKU3U3zZxG15OV",
+	"RgRFmBVNI8YXz2xEKFrgvGZQeSq98kycg7LKjjWj4v90r0KFXn47LSOLOuUqM/0CzgL/4DxWGRiD9pXb",
+	"2KAtl/jf1GtSIVxdx3Z/FRCARRlKFS8++t4efW+ra9c8AgrfA1B4PT2bTWPZ3C7PrVkNL2RwEq/gIyUl",
+	"36aUReSJ8HBNeZL60xpmyYe6xa2tLIfWBUjAVniid/Yxu0rU7csMqRQ1seKg0Nmg1ZgbuMgFKM/aQ1ga",
+	"3KG6ec/r3mn31HJ29wedPZ8xYU3+r/5A0jtKsvsZIeK9Vns/3CP7OOy3JgfhOMZxGLVwu7s/6bc081Qz",
+	"XL+FjaGUPKxzQDWMWkqTXCkUSJJoymhEMUM73yvGaD9V92xiMAwZLKQPKKLVWZn0CVnjpGrb6LrxRUvI",
+	"kvXmfPo3iWnDwP31fNqW5lOfonXCIAdTzw994mPNrB5X+N+O62qcdOfQri/AADWye1RIk0x+y4DLR+Hw",
+	"7ykcTIbNbbZ9jRkq6rjmL48mblAMEJ+U8PIqGQNbhog+MuTjafVgp5W/dqWuD92Di19zM5PVsE0elNHK",
+	"eVyb2KjdqIN+fGU2aq9mo5c56AYyABmgvJIUFTREO6/JDUm2ZKhe2Ow9nISrLfw22r8VezKaGhS+1dB8",
+	"MAGTkM9iFCUE6yAbIJB7BwCC5WmQtW3UbjaqnV/omdZrubgXEHUvCIEO9sIApV1g65UQou61Q52h1R1A",
+	"FtSm7ve5p7fH2ZWBZpzA7sRA0dNxB9ktEtTnOdRT8f1STD+os1X9vb36e+Bd2ngUfDvHUXFeBmwqgltL",
+	"r2CbgyIozoJAnXPBkojCT9W1Dion8X5NxnWg8Sxd3i3nxAPGUjnXHEDpIQte1zkTZChkFi81i4P13Umh",
+	"BQ9SLvz/ChpF5nz1hSocenvQguiAvAkLhJSn49+thb/WI+jbl8owLOoxm6vfKCLwVmTtgx8DCzeoAD46",
+	"hCkBpgwaOT/WYvYAKaAatAcgAo6CtI12cvdzDGo+q8cdKAJ9TklzVGpcghwgP8dQgMBWF5pgJQT+AdhW",
+	"+4N2swqfuaByOiVJ7ERhOtztuygbmV2uK2NRfNB4iV7ZMaG3ekx3ZX+Xm/Vh7XKnYdj7ctKDcMqXXP2k",
+	"j/Y/z7dZ/cri1a87SjxdEXXZ2XjBeZRUj5Lq7y2pAg+T+uBTviijQixLG0LnW23jkqk1sQ2ndi5bXfB+",
+	"HdyCU8svVTjV8JfmUPPhVsxoQBlcLjQ0cliwfAfc5gJ2X/7TPRZMZ90nVYYroeasCoSrLF21OJLmN1iE",
+	"r1X/qCTA4eKW824hyN8bGENkOBtJjgyXakCPl+dlTFvvmWpOfH+nEq+7LVryI+0nym9xZkfe9tCvi5DK",
+	"qN7niwH2dyd85RAgAEfFvEbo8O1JERtGREVVWUw50jCQZB39BkibVtCSZymK+Hy5C7d5dwnUiAzwFkMv",
+	"z02nA8Q4KsZj+1hLk0fB9Si4vpDgKm+kutHDVQV3I3GDdnREWMRZCVMRog9XMv3T9djufyNMufyrYkcF",
+	"mqHABLLZuvF3hqTTwHAWHm4bxt5uOua/W8HTlccCdhNCUn/u+ISnM5KiC5kSItFzHkmeirIxhfGFkuSE",
+	"pLdOLn9MFf1KqaKlNfYZD9SvoUn1sjDmKC9ihzhD7T46xWk0teXs8yVeNUjo1GJ11+679gdEGcrxuu5Z",
+	"NdKb9gIXl05r0G5vnfZSKQ0C/qc74shwIYcxUeuvqVBzi8FDWSqGc5IOF4RcNwbt9m7PSZzZj1otxRi9",
+	"sD8+6IT7cbcf7o270b5iU1wKeMqp/S3gZ9ZhmgcNQWU5evEHqGiQ5NbhFdkzwGu5OkbZ0GEWkc0VFQVP",
+	"7Sa/5DMs/kBnfAEZzf4Teu+yuT/oNActT8pszrArsBlcthX1pXTTaf4WXOThjK+yUCZ5ZvMieYjuCUQp",
+	"6L46FOVRYDwKjLvz4aqEvDI3VI5USz5/umZRqMKiOVWLu9+rPvoj8z6edvc57VZFJzhcvTaZFDtSGZI5",
+	"LWYtJHYBk63LLy345ImoHaUoY1SiKOGCxAA9kJJJlo6pmNrArArftsN2c12OaXlSLxUPVoxoYESBwQOH",
+	"ggENLtw52d3pVLm40/Qt0A8pjgh6c40nPPUMY/1JV4VTUUKkGJp/WP+D5YhagUcpcgcpUmJSrxTR7p/W",
+	"oL1n4JGd9A2XqT02rPyneujOipCcbSN61PoFFU4JFMWCnKpBZbJONI/h16DMRU6Sdym3exM7Bd+sSntO",
+	"4FoYTbCabYIqrwXuSRIUbBQUmzmAc9rhJRtyk/JxQmbf4xW5zgyZcmVoQkkSq3sT+CN4XMZ4JVKbeZy0",
+	"4CKlVmMWqJ/AhcCZTHGUZ0RrlE9ovjFoMBpdA2f7qv6YQdhaMnn+8W9Bw/xdCKqDPdwMW1EnDvu41QrH",
+	"bdINe/H+pBP18QFpt5w91m02g4akEiIWv8cxOs9ztuVyrr78bq7pJL4b4yKl+6+CgEecTRJade2oE0Fv",
+	"DUQFmmRJspJotcfuN6GDYkL50DyziexvzlRe8HRM45jU8oxFxOf6iJX8mjCU4OharJgQFYjPiU49MyAT",
+	"soxKIQZQG0e3eu/5dor5FuP3THiS/+jM+CVkt4tLzl/jtBbLDtLyDxKbJHixie+fCJsuD9yqazEnqmGl",
+	"DmCG9nq9zh4aLyUchPead6dVzNswLdKzQS9055ecIz0rDzXMjIaS8yGM0KUKQAAznGyBPIB2NCHMXPnV",
+	"FYkDxMgNSZGY8gV7Ws52u/uMe+5WtSNEGicBHRuUg9o8qZ1KaXqAz1CbHUnola44t0RplhBv/TOfuKMC",
+	"GcwHv2SraBmufHP6HFSzOKmG1p4TPk8IwlckRq0DxFPE1ZRNMpWWHqCJ41Q+q+41tKBJgsYEtfbvLyzb",
+	"7WIF3jHjE8LjhKBjJqlc+hdAE8ah/xmXL3Tx6rKUMV5vnkkl5yF9GyrcmkKb9TUwklMdEBNo8L6ypFvM",
+	"74xLHfHqmxTjcqh7dKb1NgUPH1WC74UpyVERoxInBJ1MwtMqcp/vQJgW+BBIUBYRZLQ3ZKKw7zHTlrOS",
+	"7rjRC1uqqzbnufPY0JQccWb/juFMTnmq5GUVEBbhCIoWw+Gx/bGB0ZjgVLF6+fX7rXHL5WFnzJ4pZ/A7",
+	"pCqAdbM83ftBi5RWPH+Buo9TdvUMASzIFaZMidNUAvbT/cSoc2BeGJSSdyVMEx8d8p9LNDBaKIlPSUzx",
+	"JbxXZvm3h5dHLxFEhGCB8HyeUF2f97tPFTtDiSBHnEnCZKiatEThjKAKnyjGmMt7n6WtnssT+aQQzArB",
+	"tLxUyZ8cztSTQ3jEEEhXeS2ToyzfS9d/LMkVh4d0WD7WZwJErEAUj5BkPlTvDhf63VW5982DQW9/0LLX",
+	"f3pD0uXQZNQ7SUaVmB+oNxPKKQnFlCQTVBoFyqvW6loPcZZIUTuQuM5OhwL1V3ngkhho8DHHpgoGGuuq",
+	"hFf3kOSo1UbqKid2twYN0Hf4Gf48hMNUT0x9jDPNIMMYL0VjsK8LFuunWgf6Q+WZbjtHF6gtk4FnEkMb",
+	"jGW84l7YjSYkoLWbg07f46WyhPR6qeIYYaBWmJJEtYwSglMgU74CK7hGvTU0bw3tWwX3RDglSt2jbKj+",
+	"bFTX/yVOJmGMl0ho+FCl0KDFlEZTtMBprE6uyQQUOiSiKeeJTmniSUKuCBIyi2FlF1MsUWRK+PKEgF7E",
+	"kxuy664TrEB9lXruInW9i9TK1+hIT0gN80hPqL5IRfx9meqxt6y+YXBwU+G46qO6B6U9AVvNsN28bHUH",
+	"zZ7hkq036tdYqNwQ1o967bA57rTCfrzXDfE+aYfdqDU5GO/Fbdzsf7NF9cY614ha8fnYJfb7fCIsccKv",
+	"MuJ38zzK539/+RyU1tlFxszXOCVEDmMdTDWcE5IOS4895JJ/4JmS+/ryZ0J10HhZjeiS3AI9yymhKYRz",
+	"iQD4IJtDFG6O/Xybheu5C9fueZettd9x123Pu256avnKlaPRitAzTcBbbPc6Zdfk736x0PJCpniggADd",
+	"scysTwRyV7mMgfK33e9qqufkhl8Tr6n4gl4xdWsfoBQeMo7ESUrEtH7n018MGq9+79z8wvfHrdlPpPlr",
+	"1Ltuny0uZX95nnazQ3wQv57uibeT1tXPn5tK+1ZvgYI9nFLwLJkOhro9NcRLOiMJZVWtioopfiKQmMNp",
+	"Vw2CIzeKBiDkjWMpd2/s2hy8RtAoUP0hoUlnQUOM7K0cZPlL5jaR91WKhLf91ixC//d//x/0CrMMp0s9",
+	"ESWzasOGv5L6sFu9Lzts2+8dh50DLJdBmNtfdtC611sNOZdYQ1uBoQ4bXR/xFjDa1RHXO/JAK6OMSZog",
+	"B/vX1Idwh1xyltY8jvXBbuGGrQ7W7cLjR1RKXS1hfKfqz3oaINfr6cwgLyJZnoGp71ebwTaF/qozcLso",
+	"ZlCu37ku5x1LdPskepSXyyvmalATyjM1cCq1mW4DNlOdadGBs3tzOAC0c3z6tvUU7MV3c5CDNFZyWYNN",
+	"H6UE4INxIjxQzy5M0PHFuS4XOsERAbhgdRsIEMNpyheKnFQK7TgqBx1DP3qE8+5i2Js0IzXO/rgdd6M9",
+	"vE86k9b4QLGKedRgXA8a0/6P8/b73w/+eN2d/RK1fh6f7aeXveWruPNC7P2QNQ9J+yd+cE677xY2HceS",
+	"0TQVFdNTFAWvVjkLZABljHOqvOCpF4WbOYlWT0TJ7Il2GC+fqU/L0frq0aE9W8ny1XT8Q0Tf0Fcvfj0+",
+	"v/zp4kSczOT816OTvRN2/MfPn6aLn9vNz+9mYvn+l3Mc/fH9mw9/xKf4+Ji+PnrVJL8cqnen8ZH8Pe78",
+	"RCc/7ZLlq3nUOVVft6JZdy96ft55MztPYnoiTthZ6wNVTf/8x6+/nOydPj/unc0+/PHhjyt5Ojv5fLZs",
+	"dj5c/rR4fTn9dPb+nTx9/1Pvw+UZPWu/a549P/x8Qhf0wy8/X598mo9P2GEzXram0Q/X9JeLBf31l+ni",
+	"5BP/fPbHh+7pp+PF2fOf/nh99Gr+4Zef6JtPx52zT1fL0+fXrbPnp+JkNm/ii5O9k09Km3tFT9+rPpXm",
+	"9k6etU+bZ0fN3q+XJ59fX05npz8ct399fvZJj0+R52D569K8e3lGT384Xr6+/PXT2fNjedb+afnrRbP3",
+	"66fjxevLV9OzH07bv15O6enz48WpIi17dTP+4Z2izadx+2D56w9J9uGX85uIvjrY/X5x9eroSpw+/6n7",
+	"9vj744vjzz/9/GIaffjhnI9fft8kL5eH0xN6ev3q4gP78ej69x+XC/ma7i9OL0/+OHv+rn32x1XvzSex",
+	"//ayO/zp+MXRT83zF+c60X4OujJljcEB1FRfyXmu/gSZzzglaYkf3wlSSyHJBEmfGP4TA4RZmSMxhJKt",
+	"1PMeWfKRJStK+m2VfsvQbniX5mhU43FfgAGFYv3m06ZN8Nbg8XuLEUScpzFlWEIxJX0qucxeOhacUgX5",
+	"n4NGZJJ9pzwVBI2xlCRdIiGxrnymNpu5JUdYkOXuDGa9olJaPupzTWDvoCcpZ1DSyG5SIuD41Bt65fDL",
+	"a3a/NYRxppgJcBsembQkj/3V8VgXyUvStcy64y1nLOn7IZDYvFnp90LiVK7v1BZK4TrKaUJTIVGMlyt6",
+	"NfcS6NVq26UubT75+l5t1vSKXtphU6vnJvr2wgwSQ6RQKOmMAK4qzySAaquRn728sANbmDHo27FPwrts",
+	"7QI2bsCbb4ctSFjrWOBkm+q3BecGDcLwOLEZzYVFam/SifbD9rjVD/u42wz3ox4JW/GButSRbvd+SBsG",
+	"k86Z7yq868rMyjZkRUOf58ZVYXE8owzhGBzY5Q5rtV+3otc9gltz4XOZNrNxN+bpx6zZbO91QuYstYc4",
+	"drLry7sqmSVugbDfv2zuD7o9Y6+zREh3cUyWZEYfmmPaD8AxPL0awoquxJsvT2oj3vz/zL2zKmVB85iM",
+	"ps+pqMdSmC8RBk4DnIkpFighkxVA0jl5ctdf3sE5T2pFE69JeYsijNRFv1LXXk/f/FBq0+dJhJH6MgCq",
+	"qI//TryRU80fg942yArdXt0j/jOOMIuWtZswnxOGbsyPLtAHBhOJhheE6zwXlF2VUxg6K/Ij2lCnrTlo",
+	"7VugjFrOusaQHN6jZkfexp2pmhuxuuPmXtiN9vbD/iTuhwfj/XGIJ/vNNulFTfIgS7fGoOXmIqjlWLW+",
+	"FZqWj0yzvv6sXIMNP+dCrgSH337B/x6L9yUXxCHoC5okPvljtkxR0nSBBZpQ4w943EbfdhvlC+GFgWi1",
+	"/eenKyg9kOuFpKRkBfbg42r/6wjNVbpSzgDe8vAgQ6lvq1eZD/DJbEbD4M/GEY6m5IgzmfKk7okeMR4K",
+	"yVMyUnfjlIg5ZwKqAOoIonSJ5iQVUHFa8RtgekVTMsPg7NUmBSHBwa86Pr7EV/VeLsFjHPE0fiJsmLMO",
+	"YrDR0pvafc2jvERevW1GFkX7785fb2rtjF+oOa8jBxhEocwgatv6flSY1IdI0TTeLUIacrVsXa/Q2jmR",
+	"6fJQSe967xe6LiCSHC0wlWhMJjwlCItrtckgTHh9nzPK6CybQdCV4/W6As32L3D36PqWmjMMB/ooOnJ4",
+	"dKTzsgiap+SG8kwAKiqEm6jHf89Iuixq6hm+Lg0Lf35N2JWcNgbtZlMNQ0qSqnf///88DH/F4R/N8GAY",
+	"/vaf/1EE4jp0O4nJbM4lYdHyR7Ksj1dp+uo2/vbNxSUSeEIUAaHi4i5ScxF4RtA1WRZp0PDNmMdLlJJ5",
+	"gpfCsQrptX72kcnaq5hxOSWpfhPS1CCBBO102+2nz8BaLtMlWkyV8ChapAIJSZPkI0szBlEYpXebB093",
+	"0Y9kqXNswCgaqxnA/QInibpwsBhdk7mELdPu6nTj3Y/MLoHe7sUaOBQLFclWLUZPx+/Zzy0v9SenViTV",
+	"2URtd5RggP7Apr6ouRM5cwTidVttRCcmeAQyQUrZD7sr51LkU3gn0YLEofqwwTh88lw9TXVBVjktWtW2",
+	"Y52us3o/TXg6A7GeZTT28yaLkiwmz+2ZWSWS+d1gI1roR4F2JJ+NheSMiKdAtiWsPk4WihupfstQbmRP",
+	"GCDUaNXGMy8N7fntTiQmEwyg/uZMNxMZc54Qo3i+pjMq6xNQCgkS9I+V+z2B97yd9ZoQWKZFEiR4rRVQ",
+	"5fJrJ/GKpaue7vdbQAfqb2WPtQSve3VoLd6ru7NP3L+zd5pzLhTj1Nf2DUuWOUfa3Ygl4oWJA3LfhMRM",
+	"oh3KohSCPXCCxJJFT3fRobPbhcSzOYk/slzMggWbmsrQVErjVRwTXUPohgo6TghaTAnTnosUM4Ej0Bwj",
+	"PptRKQKE0YyrTj+yBEuSBkhwkLRahGCG8HxOcGoldLFbsBwhkdCrqUyWiCexzdLkTO0zJa+WSBDCdj+y",
+	"Sw4FnyEVLTCVPZRuC9NUI6Ask8Sex2pqV6BIC1nuzpyTIBA5Ix+Zmm42FySVaLxEIxorvcIOXnWO5IJG",
+	"QL4pTmcJEa5Yr+y0khhoeBlBPQCOAw83/AWBIlq/Uy+VU8MjnZIDrl0njcekw/wnpPMM/mwYexQ04E0x",
+	"/w+Ny/3/+y7iszlnhEnxnX3pu/obalTFPHwv61/zd/VEfOqlTtYcpwRfC5M7qfPRcz2KmcRPKpCp44F2",
+	"Rt4M8NHTwUc2wwnALMbo1cWbs0Axl82ZB+QTHIdc7SDIAw00aq4pH24YQRc5VwsBmY5Kgf7ICuuh0iN2",
+	"0UinlI6QWmah+Y5PJoTFSlWAxnd1Tr+bi3739XJb2Wa1jtxU8gdZKyMzIp4kNCai0MuiLE2JdtdJUlob",
+	"m88+eqo2UMbo7xlBcAf6yOxmlviasMC4z0yaZeBsN6WDIcpQJvRy4JxpSorhRzaq6E8j865R38xqlNLp",
+	"774cpWa2WY8XpUz3B1kQJ+1fk8EAAtSzNoFwhWb6RIDhG83wEpL4Yg5vfWTu2uWp+aOnhnSevPy7E9DT",
+	"2DZkrL720JKohhZAPkeExGivi36k35eYu5atP3q624BrapFJfXf6uK1sQ5j8+QehyBlHIoumdhOa4t1l",
+	"DgKR5xIkT8BW290qKHyC4Pr1kZUCRpRKoW0JVVhzHWkX5A3gMc9kFdycyinP5Edmgc3NVb/b7CLJueFX",
+	"uLlvdV761gHeNqgEeSTH2pWov2EHYb7c9sD1vbP9ssLbGnvBs7KHhX0ETrABGhk0gPwUDdDITaMt4lDU",
+	"L/Zh+HYUfGT5NyB+RoingdJGU3JjjD+V5op4n5FWmqpWr9Axe/nmaZ7/zpqD/sqtNBp3Qk/9DotdeX3z",
+	"ErkvPNT6jAQ0OoTFGaGdXrP5FMR3bZn07kEzIqc81ptMq8pgUdnpNntPdx+UvJecn2K2NBwp7kTihC+e",
+	"8wXbkr726YcjbsIXw5gv2GigBAWagXZpJqTh3uH8xHEMqEyK8BpWASLMQspEDneEo4hnTD4z9qNCQQSg",
+	"bMSy2VjrlBpkXjzIYgQNMEWGuS1y3VtV02WxlBWkhNsuY+X1zSv5rgJW8CCLKZW6l+KUJsuhg4aglrYC",
+	"36BWPEACyyyFDG6eIsUJz5T2A66QRQHr8XdZJue0dDKkb7NS/hbWL5bnnVusl/O2b8VMixUKW+fDOhLB",
+	"MxWHwrrn8+dqtHzz4y3JeMSTBI95urbfnIDlpyt934r8D0h3KD7uPHPnBfDWzbstX1bKSq5Xbp1nb6HY",
+	"lt7akg1vtdFL7jnHgfbleNiZ061Z+M4UX1mcaNsm8ncebPEq0brfZhG1RdiHLHX3C5+/vW2ufp43H+QS",
+	"OLJOnJEPOzL33FrzD3iV3PugB5wKLHSCzwhnJLddU2mgtExgTEpwvIvOCYafNM6SLsClSLp03FW7JdTM",
+	"+9HfxdfbhuonLojdvWl9yPR1LEBYoPMXR+ig2+sjM2xk4Px2GytwU24jCzyvb5pu+YVbzdekCfyNlIF8",
+	"ULcXoy6A1HY0eyhileBw7nV8VyHh7r5hqi1ts2lK7zyUpcpNgIMbmwYlwy4GZIB0GlSsnQA3vOpGqMDK",
+	"gdETMBSU8FEiKNBvmsQ6a34NjGSS6bJmzXj//n146DTqd8brlCcl0JKEsCuCdtT23+v3mk+fGS/Df31s",
+	"2Ms/dPqxMdLuN2xswEpq6lunHg048G8X6GJ4Y4tb4XassfX90PPKgxl1t7gDWqOJrgaX3oBtc8wzFlfs",
+	"4e4N8+kuOqvfHAclS8DIuQGOchtAlUcq18StIougF8qu7hNVBKvtgIUarNB7nqA5hOt2B2gBQvogq20D",
+	"fBYkSZDxAY6z3LmItRvRXVOzq0b5Tiv58z6yqkMPHSZCh/gYg7PkYL+ueZ5SUoTQuPFHRmFZBdJ4nx3n",
+	"b3G7red590FX5Ym4JXhkRTT7MB3B25IPEmhxOKdFCv88Va1KqsnkYBHUZF85wHY7v7wObd0YzGGjADx9",
+	"1sJdt2hsnqVzLsimFdFEeGsehggCOPDWzY9liZHXWpDU+jb4DoM/G1SSmdhuDBeQLPxX3hxOU7xUn93w",
+	"220pnofjOi9QJve6DW9YUiEa/9kActZDkAyyfcEc+TQLWpeoV2KV0iyK4f2Wj4aPP5EIrtE5ZxYpFzjW",
+	"NyOcvHU41UR6lZnX8lA1InNtEOC9OQwnyZsJRKrfgtd+C4pAMrc2770ZaEbZiX6tVeGmoKEDC8zPthqs",
+	"u/xmnesMYMa0dslscH95TXQY/5ZzKQSTZyuU4sr/3LQRKzODYZTbWDuZ91ROLwzKyrZL7I5+hVwVeZMV",
+	"DWYKcTcsIs/QvLtA14TMBYL4G4ymWEAE+foZlnuoT+43Nb0spvL4xiv5dWSaVwTjSPoiqTNB0sHHrNns",
+	"RDSGf0lgi15XvxZLIclMB6YwzpYzngnjmCv7jXyb7TbCT4cj1Ad7BuqKiVwyMQsmbO+ZiXvXGIQQdqPh",
+	"Bi3L1jqpsuaWQmMLQbPxeHGxov/0/ewgLK37XRrFZz1TwZj08vvEguGZarPlYeRrUho8rKp3C+Y8+hAC",
+	"pWD4byRRvtfIhRcmj6XKlu/rIIc6GQHSUlBKIkJviAgQnSDMlF78kYVoxDgjo0H+M2Lcvr0Lv1crRI8G",
+	"6J39Ch3BV/pBXwnn0QC9sl8/EejQfq/fKKC2hpjFFvus9PZxgcal7tkX+pFqQ5RFfEZsA6MBOoEv7OP6",
+	"IbgSDA0U5BBfEYuuCSks+sLgAYq0VIB4xtEAtGj4W/+JxTWJ82AvQ+u5RS6ERyRHAmt6H9+QdKnlAtyT",
+	"NPVhankXaEaIVHen3Pr0RPgGhgwLaaiyKr7mU33vJUzdR//ZMLUjqovZCBq+ZcsT0VavDYTeulRXu3oV",
+	"haFnmJ3D2IUkOZqS6PqEea4Qd7gkTEmiSzlXXrjHhQIs8NuqczoE2hX2uYYcNGYAoLtBC9PUOFWP3lGl",
+	"/Baqfk4kn3S3i1KQx9Dirtq9IdKddPvbcIizmnmCRnd/Q4LGHda5QtGV9FpDi1PTZ/lUUIKPJRRk/HiJ",
+	"TMUdpRAiCPFXPxXYw2ieYKmIoqXeDY0Jh0h8+AsiEfUv86k+NjCSJCHwyfmVsqGWhKMBAgRDyeHfskzS",
+	"nauFVo2r+99US6n89XXS4gGOdCt3vtF5Xr7H1c/zqS1tBM8hHEnQcwOwl8UuuIYJyTQ3SfEMTehnEtt8",
+	"EZ1hdkWFJCmJ7bnvBIDCMqaZkOjlea5eQ0CPvlfuohOJBIHcQccR/ESUU16DvORoOZBUTkFdVzcQGz9O",
+	"00oEqp7BM6WYKFYiibYgL4wzW8eJUYl2BCFo5Disd+0j4D5QnKktrHpeJeSsJwKpq5GeoAh0uC0Wah/o",
+	"LDekyW9D3tVXak9IzhNIkIQ0GETgDK/GxlJmKzVhUetWVyOIeZn/nbs6iCgzbD/TO1dz7x6vQcOBTodj",
+	"VI4BdoeaL1cBo52j/xtaVtHlbKPuD2tWvdSdp0kApBvZyOXA5juoBkmKBblHPyXMO9VFxtA4S64tGJ51",
+	"b8eGHZUapN/UC1+er/muIr9qNC9XUvV/Z0H4qqB8brd+FtDVt+tKEp7jyHgS6ifRXVQoLzb/HS6YeU3d",
+	"LQ7aSQZW/yFe4DS+a4flRkDy/7n5rW9iVk5wRMQQMnHqG/rYQnQbfAGcEmRRxS2stZJSOdDfbsOnhZTy",
+	"I7cZVV54dnub4TlPyGFKsO8QdUr7bsEBIr/Xrj2zYReYO/A3UnUreacrjdzF/Iu9EBT7tcIFJfLn5PDv",
+	"Rh+re/bQnbVrIPKdlGtXGuUac6vZbG7UmbeUOg8uZer+M/MUgqeMAmVGR2KUsZikA+NJcwpPumzgWFtA",
+	"mYjcGFUEfuWEsyuhARjsoxObMmabLMWfbCSEV/rVZ/fy+HibGZpSVevQA4IHdJN4cu1AIwUp5xIvh4aQ",
+	"WxHlm8pAn5/kdmKxIn4eSPKs3vMPcavSesq3ulSZaRgkjrWSa0aZ+23rq8uyfxENqioGNrZyR7Hw99p6",
+	"d9NI/lrJk6vs9upSlGDGSGysywaD+Vnl9gNhSMasDDckoxCaW4sWi6OBlt5oARbnEI0mlFExhcb5DUn1",
+	"lxFmEVEvjwa6MrLqN81Y+YJjhqU0E906OGB0cyBOTCMrritwpffdVwQZCpnFy82UhSYU4cAU6lyYb/mm",
+	"c7u+1Zt18WubCcrXd2dSfqkErZ6weSY3iqVK0K4x7oyX1r7zDGH7p8aAVddgKlDGbHj3DmdIa34BrCwE",
+	"KkJq4rqlqODZZOOECgi4w0g9CFUTl85NIwfFqa5M1SGt6ysWaCfqYH8iCmOT8DdaXrTK6PLfEJ+UzVCg",
+	"RlktQVajeD2APqtWS/NAnX81kc2No2qz0xa3BRYa3ESHiPIU5SDkJa3lVuFAkP9LXGesOwuXT+2TgTtY",
+	"H18+J0JStgIwruShGw3QHNNYF03jKRIkmYRurZyT1+fo+PRtK1D/b8P/u/D/njHM4fk8hbhcIqZ0rnHj",
+	"yt+hnePn79rm8RueZEwSYiyU+iNOl3oEOz+/ed0yT06yFBxPJM509N5ogMx3KP8O2laDe/6uEx4/f7dn",
+	"XrYF35R41Pm8tgLciheMv1RtK6orywVOL9xt4OztcSs8e3vcCdAPh4oyby5ftsI3ly87Abp4fmzH7/Ut",
+	"ylo1gCzR7sSxBmzBkVQ7/ezyR2jnI7vMcdQm9IbAeTHngoKtIC7WWQQIkmhJjCy+AGe2onqKZcVIXyxx",
+	"I2iUl0tdIp1FggtoZSXUhjPkUBxunZCrXYEOQx6pUXq2n/3ap3WVuHmdmHcZX4kaQ6gt9pbbifNiYAbm",
+	"22W5Occ3m6mBV9vmbpLbe1ZoMBtFyF2sgSShV1QXXBwqDSKlMRnaWgx/bqPDaj3lrmOeUiGhFGnNSgaG",
+	"+Bm/IYE+XKgU6gTQBmQINSnF3qzjh3yJVkZ43D0wx4Pr47MZbHedrdQh2+ZCa5TGu9LfqKP3eH0LJTqn",
+	"/9ez7AV5YRCc3Iaf85P8bhTxGRQLKRDUMfQ8IZTWNOgubXmjlZatIjgqU/DRYf2uL/bkXQ2M+XLfzcZ4",
+	"K6G5QX6VL7db2K7YarVviudzwtTVTfIYL03G0FgpkzW174F2t3BulTYI2KnXWtPo7G/g2ZpAedxkiXYc",
+	"b+9TpYcgh2oaA07dJHS1XI0fZkK4DM+NBvo+CqiILCID/ZIotQMOPMCg5YzYAMrC2AnG8LL24cwkr+b6",
+	"28bw1dW7aS0vro5m1faqewWTPqjJoSYtKxTIBQRsVht0iTdoJw9g+ys0nW9k/qtSxnepcbbAPAOoYLCC",
+	"l63vz7ybgMSbtwG8kxC0YwpQpwDpZhKTjPMaAG6VBHoKm2LKEzDHr90W6goFnr/RAMq/2FJd5SuuNu9Y",
+	"ca9uQsZg43suPwdGA21JMOlu5n3KroJi3Gq4m3dn0MjrFxdlyJwTx6v156tWFA675ZHwLyTki1GV2z83",
+	"3A65h4ZcdSfM5rFL7r/KFywKwTTuNlgrq7FmwQoH6jacRqW/kpyHIeHNvKHqe5Zf6xxaGXbgdA9oXabJ",
+	"nGVHmtKjZ2iSEmKicpJaGNp9WLcipCT3C6XPGrfgfJVLzlXxTJQSTJOwiORyycQW7xhMTwcg0H39aYVl",
+	"9rpVhvGCyv9W/Lk7/C787R//4WPdF5QkcY7WVt6BEJm/wp9qcF8VL726eHOG5hyKG4cJvSYo5lKJsTmW",
+	"0wBhBFi+LkJsirABiNz1RmjqiMbNCQh6gMULvpV6kbGYxB8I9kwQz9QFfzgnBiJ6iwuG474pU6XTQqc4",
+	"BfxaWEF1rKElwelWEmRCGWYRxclwaUZabp3sXu2iUbvZ7n3X3hvtrohrHbruBb9BpeQuKffRQofzlCZb",
+	"jLe2DKXBr/JVlqjtGe/61dvO0L5+fet8rAb8RFjneYAoQ/B0iQiWG8oOQ/Of4zdseuOGPcvi2U9kQYQs",
+	"u4dMYBydQ6zoLBNSG0qN1R0X7FUZ2PohVRbvrqtC2dWhUrIeJsQ/LooI1L0GD5dAdf9YAklYTNJhalFl",
+	"PWe1xMk6lpPTlGjGE0+Qpr5Akl8ROSWpl+/qTPXlDSkwvq0vCY6Qrd0StksiroRBlMhsR1MmbsE0dzVZ",
+	"uGx8J6vFVpbBfAsXMdn1AKIvE/hSZdZ1S3gJz55r9GNn/Vcx8ASWXPOxEpvqCpQ+Aw8Q8HSOi51SQbSi",
+	"p+5C6nlb4UUdkVubc6snASTxfDaxAB03tbmzgQPvxnybGOgBrtolsfqNbtvlKT1EyM1DMOFX4JAaJV4S",
+	"nMhpfUnFajMEvy4SFABNiQqUzdHO6LspNPbH6GmeV5ij6mgQFADrACz/P0aVRD9+vfmaYgblW9GX9GoK",
+	"pUDOIRx9RVYKZA9M6FUGtgJ1JgVg6nAsF7V4Qo3hApaWnTxyRO1yp4rPhKdQToqm2poIIdBPizwFklIe",
+	"o1GuMY6UcBgZpXEUoDGXUxS7hYEG6haJWdGcovI/CLvCVyT+h/WAmoZtvgykEZA4v1Ei7dg1xpG8PxhX",
+	"TMEr+5GhPBrbdffnLxVjflZBVqcCmfHoARRGoBIZEBXPzGR4JiG99R+a9vkNEaj7DzftB0oN6IMvcGNO",
+	"gSK6T2coOoGHCjWZhLJrbYtwjFLQwRPhjoqDgGacQVjKP6w/9B/5IKm29i6mXJT80Kafwr8cVKIBAuR6",
+	"lwOPS99xtutN4HMTeDbfkeHQCl/qWJmcNwM7ZiyJAPZO8NxhF3/MfeFM3x7t4RxijX4LalkAtRUS1raR",
+	"e/YtmXdYNiMpljx9qrci8b29ExPGZ7rKsy6dcJsIw2LZfY5sbTLkTKzNZ8gtK+W95yem3jSb8yNqG3aL",
+	"tgun1/oOcvNPuVHFHaCEKy6ELO8pWaIpjnPD1+ZkAjO9oES88sh8MnrT9f9SkcTRuNSV1b4CXwRoCwuB",
+	"bmBlFyWdriQfXImaUBDvpWtnZ1Pw7DaBrPXgKMJI6lxzPLZbfUWGRD+AkOOzeSZJPLB7SBTGeaiglZfs",
+	"kitjtjzWKJNJ64sbI9H1kPr2BySiFkj3haCFpGoiEORAbsHU5nlP6cc8w9c2ueOcDU8dcb9CzruycMc8",
+	"RpiDfKBjRdV3pq6jCcF7uqXorOwNO5PAoZtvM2x1q7LzyW9XW92gLFsMx8thvC5Q7o3lH10MFi40pTM5",
+	"QOOle/YFJonUPQ4TKpTUQIe11FIkF7zgUXPm63JoU5KSAByu9WCurS9LtZgrz23CpQVN0mHkTTbPi4jm",
+	"ox0v0fHFi0N08vq8NFulaMBFigihq9jFJDATiN2dyFmyBEub+l7fG7ee2Mnr8yMek5WTqlraKi4lfYDW",
+	"Z/mcqnlEFQOcPW+32aVW/G0Qq0oA6Eed0hbl8zyvvar4DdTy3zN1/OQiWbXzdO0whjMfjJSdjkZd+i87",
+	"kBUhtO7OtXQr5lnuyreLNbXqozgUGmBloA+r8KeOdvWoWYUt/8EFLh4QWopZ85wCTwxx/mBFGJoltFLD",
+	"XmjWq4Owx6HGl+rN7vD8C7u/t+Vdm9iwmnlva9+5Ze5DJiSmjMTDznDGmZyKe+uzbys6q6n2qw83g3XQ",
+	"CaEz7ZGsK7XzWhNGHy6/l0uPur5bzGvvoeaVSz0zhz13LLsVXRN4coUHWDXkPJpXk9a61HhpNBhs4Jxg",
+	"igGacSHRBPCwwH2aCsBR0Bn0cQWwIX8bxwKN/qmf+W20PVvC+yuYsurpqaejbrSmGUFQVj+DbZ1GJSUw",
+	"yC+AFUlfusisWpzVx/+Kw7B09fPuHy/zrZZXrjLpk5ml0+02YdLu+b0hONGd3KroZl1AeoVXOOJJNvND",
+	"Aa523AaNlC98Y68MTz0V2C7WO3adQT6A7dWd8jcyveohvOJjT21+bd8bISrQ6PeMZCQeoYxJmiAMTkGS",
+	"mtAOJU8+8XFQpI8Z3V0bwWJb7j0hAdjlGBqJLIoIiVWTO/aIW+Q1JJ7lpcxTvsih5gJIRnCyDkamNIVS",
+	"Az8yfTIaa4zGhH4Kp7x9aseMEwnJ53OlDWCGsOQzGlnkljxKKe89+MgwDN1o5ZiZ5AkA9MAS4SRxIWDI",
+	"bC6XCOoag8dFZOMZlUqTiingdceIpx+ZBbKH8hnP9BizlIyQwEulIiy1Ea0+wJRLYotfPd0FnBrQfkdg",
+	"CAM9bqrIlONKJnqogXaHNNXdrKXr9GtKpjonkE+A1gM0Uv8MAbVEKx9qsFBLUjeTk1OCHmNI9QzQ9lGs",
+	"FjJjaGScY1CRULvGcng6k0s0+sgEhD1hiRaQlTLFNwSNdYXomhVOk8Hvq42KghhbeBnv5CpOl8M0Y/7u",
+	"J3nNly16Nwu9VYi4jWG6F/rzlmrdNWWxP6nUOfMge6v4GKBrsiSxLbUNxu0lGhETpzRMyWTkBhilfFFN",
+	"VijCHuHosvG/xihcuabA9Q3OYn/PO6M8ZncUuK/qkv80RVqkEQHpHggn3OT2JXRComWUWMCi/CxVMy70",
+	"+zgD20cxxBXjyB8I0EgRVm2DwnJv8rXs8V8h6pNKlpW3g5K1feS84O0pVwBCYw4ZDXL7DZ8Y2DajA29e",
+	"3x3TXo3Kta7dHOA1mlNBYEcpcvUWO2xv0OdsFV6d3uejAaJMEHXx4ixZQjl4ddKA8LomajpUBwG6XAvC",
+	"m0HFiUQ99VQdghCoq1HQdJkOnXYH5eadbqodUIEYWSBdml5f+wr4Kfc5qSsY2GZjPXotLgUin8FecFXU",
+	"53Wmw/BM/cS4bbY0SmcdNFEgYEGNNo9c8JJ2K6NYfsBVtrb1e5gB2bOXiu3DDogoIya2vEFG2qZh1D19",
+	"cm0pi21uy73A9Vd7Zo3ONIASIFCKAjQCrTpV0+1zlYpqFchmHasD/Jl7zFsvZn56K1GmWyuUqgF6EKUK",
+	"eXQqkyyrHxqgik6l1Za6OvNsgypT5lJNuRJgQD63Rn7g/ua1N2hujIfj5YqkOSiDrZgzZ92cOwfIgyAO",
+	"2DE+DHGv2SjXb7bkQaMd3e7pW+gu20VCwemfY6labSewWpebK5bvsULvKmbhzj9fJ2c3F/pPZakq4VTO",
+	"ziyrQSUSeC80alPcULL4CjGC+Sl2V5iULwAyfKeAxLtkgwpIEttwwbWLca4fv2sUIY4wi5bbju3hq404",
+	"A/BkVpbYwAUpNkS6f9BgTsc7RQxuYtN7seXX5J1b8UFlZdcvoZ3xWuI/hMUnl07fyt5TTOYh4uxuwyl3",
+	"XPa/1s3iPG+zfm/V9b8ADgPpvtGSWBD/yYSkuf6ig4fA2QVf15KJjHpgkTvksHifcf0WqFkzHHtS4qqt",
+	"6d/IonJD0uNV8kc3DkgXeVcbk99evf/xos6d12RZDmasWFWSqxVltW6831+vKOJxXcKNdbQh4TfMft5s",
+	"NL6WWiu4aajHddc+jl7rO4Dp+96C6rhrkjtLeWUFrjkVVVwsNyUtxQxJDvgRThyDtXHEJB4SnCZLMHLE",
+	"6l6tg/oqzz+Dh40DodCgy9ziTTFz+vCyiI7e8Bfa8YOWBF9AaZphmmxn/sIzmiyHFgVuM7ARvSFs+8dv",
+	"aRhbJ7Q0YX+kOoL4YVSwtcWzdfG9OSGpYU4lfnwX641UgMjHu8Ny/D2qwZnri8MAZe6xXOc5+Z35O4mb",
+	"91XYNEPcTVuz+yOnjR27C4PY627eMFW8xQ0Jv+Xtc8uXv84uWc+s68+T23PN6oX9caWxPOUTHYqEEw1N",
+	"dvbyArnfguHBWlx16QqN2JvNocIP/Yy0S9dYoglJwTq05Bm7ssm7hg7qBbP91XNuLQJdRTVFFzIlRKLn",
+	"PIIO3fr7Ze3DGSL4z0m65gh5AE3YnEXfSA2203gIHXjd6bn9Zr7tafg1N/e9zoi/VpKfsqtTuwJf3FIT",
+	"3w5rLL77kXhvq9C2FaKsF+bvZBcyeuxQEXx7rJoHB9N11fu/jZZSLNhmI5IbmFShqcOejl3W4fCHUl/s",
+	"/vw6RqfbsfODsGYlSFTqGLjiCDa1kfK1MA6c0nGuh70V3sI9ANvXss4aXtm8uA92lOfS/Jse6cW0HuJo",
+	"Lx8bGxB0vuypcjfBeltR6Tus3xxmcprH5VX2DEPwM2pr7yDaOX9xhPb63QP0//4/vd12gNTnfrOpPrd3",
+	"27utp9Y1qZ83YUp5IywGUBfxkU2hABYVSEzxnADsy8gtrf8JrCMQszA6wtGUhEecyZQnA8R4KCRPycgX",
+	"SET8M4Fyczc4oWrFoSbsCO10m82nA51naWBkqEAzqgGjd3iqo72eBgafGZIpAiQ5RxBZwtOPDKEZTkAZ",
+	"L5Jcxjxe2rRKramrXwDSRpMdnqRCt4TTK2IRfoty+oDNrMvp23GO3O+geZ1yOZpjIRY8jUeBGs8oJZOU",
+	"iOlQ8msCASOmUHOUkpgwSXEiRrYAn6YINJz3o02mmCZqlLZtKLOWckMXiHuPdAqLjXuDNGQ1AB39AGNA",
+	"MAZtVgM03wBlQlHKxMcFiHyeK0Fg6jSrRokQ+rXyGKEgeEEL8xGLa1vVGb5xK+EtsF4CA3Ndbk4/A+0p",
+	"nrXF8zI5hdRSnX6iHZz1xYHhOYuj52PTTVmyNFTMZ1+ZGazTYkqjaSngEEhiXP0JXwxjqPO6020fqPY4",
+	"RzPMlsiwL+TUlitZi2cQioBG50Smy/BQnW4jJEjEWWzum5LM5jzFqbpqZAzfYApiaYR2es2OGXWeRW7G",
+	"Jkh6Q8yqQteI8cUz69mHqWBh4lggCkGmS3O0rhkJtJoOYbtC903ggW6zZzZ9dbs+hft2xsjnOQFQa+Nq",
+	"tjJGN1i+9lbaAP+1b49BNUlnLzifga2cz5pTKi0VDKHOa7t2APvgpbd6ypm/9yoOvwxLUqwq1F7YvH9y",
+	"QxIlBDXYUEqZVL2gw4ujk5NnOuzIuimMoMMS6aKNG3WT6gidkyMWR97orLOXF+iNW+foOZYYXZD0hkbE",
+	"JHFl8zlJdcWAhEgdpwqJ8ldUgqmzAkDWDA9++7MT7P3lhRxze3uY++YDmo/dwVnz2IzMxlDwRfiXtYLl",
+	"EoAXQb+kAV/EMxuLLKckXVBBStkZm21tVR1uZd26WOR5AFsUi7/y5z4yZ5+qs1SxyDG7SnR9RfWSsCVH",
+	"CRZyyCdDon8eDdyHnwh0jIVUjZVf11Il4SwGZP/X8IeJj6SxelCMBhAXfWo+WndfKqdD6BOzeLjk6bWY",
+	"0pSobtVPujvVzwf7k/viQokm3a5+/L0SkDtHUwKPwounJBVkKahi+x+AFVN0ilk0JUKqPfsaswgXj19w",
+	"pSwdZbNxSrEJ8RTqOxil6Uw/pMbmPuCMRj+gRmOGmyWJdZYqemlZr6NKcYIkwTMT0m6KEdli4ghHKRfC",
+	"WSUXFbG8Vo2goVcAkvk0mcHP6adx/tNCC+dilvkH/Ysa/G+btOig8Tm84qH58lxz4jeyDhjbs7E651so",
+	"3yAlAXDXa7wrV+50ib+r8LprPTdHkqzt0pwrJXmyPt1Mr3XVO+wswib6rTT52x0yGqCXx8dPRHXLaDUO",
+	"yh7ri085SPaakLlYVT5X54AscBrncIG23EgGG9k4GOCjLeg8XsJZ8Ob5hTlJ9QjSjBU5qFos6jhiNzTb",
+	"+rSdk2U0MOeJToAZUw1xDC1krBh1gSf3DPrPhDqyBSH1k+lJ3rfkvKjny4yrw1Y9s4KmcGsoufU2pSwi",
+	"TwS61JOGUZlXhDscSJ03JyEkIukuGa/O2BFXdu3AMZgJnf3nEMOYX9gK74jLMA9gWCkpLd/IrFKe0kMY",
+	"VR5AOHwBbbJKvO21y/Kx4pVNj7rOo67zd9B1vOY9nXDzFZxwd6+rZAP0ti8U9BX8b2vyn7dMnSnn1H+N",
+	"Ij5ugaoKGglJ6Q2JBw+GpOatxZfyZLt7oiC2XEZd4ZqKQvOpJxMKDgn+EQaxheMs0dV/pzSJU8KeCKSf",
+	"QOoJEw2qpgFtmtuyExGaKpXihsY2YycXHdLBTjDYXcY8DVUbGC+j1LG85F1CcAqIRhXVQ6f2F6NX9wI1",
+	"mDvt+AtNv01ep83r4MXvWLd1L/QbUJVnSqLr1WgZt23lm9Ro3+CnrXt5VxZ2MyztSDOzH8oePAcsYXvw",
+	"h/s6fM0hcKdL4sOI9ao2uFGs18VpAc4JfiN3+014kvDFdqmHrlyvaIG//dn5659KFfyPh0qFMPJw4+wL",
+	"ebh212y36zcUB6+yfJmjc/Ks4aOHuPsYteRbXXvsRB7ixvNldshmPeaujLyKKx9P7cdT+5at+G4cbwsB",
+	"44koAL8gSbHIUmIsZnldZqi9Aq7tLEl0prGGngJ/tyLGLroEWOLDtye5zzaS4IbUXmANhp/XjEY7tgT2",
+	"qCg+PXoaVMCVF1MOxbKAX65SArG3H5lwa1K/PAcfOJXTKUniwdqx6yo27lQDDWIzsu8XM/LEMIwJIxMq",
+	"h9tFeHyvny7C4aKipvoWNczvnAWCJVHX4TFNNaT57SMpt04V0VywIvYTfrtXkr+LDfEvlLpyp5jPKWfb",
+	"DWLOhbyF329C0hQnQ8GzNPIDdnzi44gwmZLhPMmErSyZapM2Rq/sz+htkgktmCOOo6mNF0gmQ9uNOhaU",
+	"WAfkT4P9wgF7mUqKlUJuzM5gTBZDa093e6wbm01HEFI/jHVI/WiAIjyDAhU8u5pWAu7NG9GU82TI1XGc",
+	"JOSK1Oamn4ATTz9hLXgRToY4k1OeUrmsvQa/o/x3CHGAEKQiDyAh+Iayq1CdTWDYcsui43Q51Gd2relI",
+	"iTa51EOazTKmP9Sge8yRW32f5YexOYCnHiIDIpXBB3I9GQOErcOAT5CQeDLR4T/6mDezXKUFpDyTZOWx",
+	"Xz6+yywHlzSHi0DuOgwCNzV38dUX1bUFs19p2fIC5wW5y7fAnDj3Uh7Ozagv9A77aqWPp/6CbWlGdFFY",
+	"6T+Q0W3OYyhGoOHN3GO5diSj6om8MzKH3W7R3K4J+NKQaaDDPzXaIMTtkVQ1PDBArmjJM7UH5ktttKcl",
+	"jxkoIXxi4VaAyT4yA8dDpUA03kXHazSBZ8iOcKQ4fSkCmAYgoy0Bp83irwmExzyTtXTiHReOqsBSCnJw",
+	"06BIYA0+Mmpzp4UGSlaMkFBGnmoYuAzcCTBngMM3iH9mjGrUOtYRX2EKGD++dTGgzTi6VppTYnSYDYC/",
+	"K+wppbN3bY5fWeFwcv7gSHMOrKCqQNXPp0JJypULV5NwOP+uJhdHC76T2eWr6oB5cZuNSt1qJe72+YxV",
+	"tWttyWCnOOa3zZa6l9a1bopv4aGK5rXuhXfXb+2TfhVsfcxE+TjZmE659c7csBsewHjk3jC/kQGpNKGH",
+	"MCL9++33W1+7vnHF2w0hAltXwC2rbX8fwbXy6udM9OPH//zvfzbDA7TzNPztz37Qbm6MiPCKrYrRB737",
+	"EdmfA9DlIyyIKcFs6mBZ3UfMcUSeIcjwiN3ADv0wM09sEdSBwz9++7MVtLUp1FnD/0b/7X7125/tjbPc",
+	"KGsfr7uP193H6+6Xu+56Lc2EpPeA4ijnvXtKQc0JSUODwGADH/KiUOCRfWYqHJkb2pP8J8oZ1AC5Zd1/",
+	"7yyt3L6tnFbv2vuiD3PfYClvpcH+DVL2b1+AbmtAPC7kMCbqimtp5XkmS8VwTtLhgpDr8jh4pnN6Vsyi",
+	"QLB9wKSSfGUfFpZoK5d2Xilnm9I04Gqicsu4oC8AFpBTqtCWRTZXUlfwdHuj/LcIT6lEo9Rc98UeXgOb",
+	"VOVusxzuUtYpsqp2SmUbfCmEgnzN7ghOEK+snnNuaKwFsx69Lq6ag6tVbgq+ZPBvLp9uGV29jfTKcbi7",
+	"+y4Q927PI8juJKHuJTo2h9B8M9GxYWi1wmelPb1yk5Z2p2cvrt02/nSWw8J+rC4SuEinCAxAOSKf5ySl",
+	"cL/mkN1qVWXzQJiSRG3hPGACzP03VC6DHGUcq1nk4dbJ0ga7553neOhrxmN1/gtJ5ogyydF7nl4/MXcQ",
+	"9fKwGGvRoH/8zktm/EM7/vzV1TOrQGnlKlXQqAzDflPtw5tMkq/VQxjE8jF9K3NYMZm/JTDH1nLhm4va",
+	"jTrkg0rRv7FCdsuh/rWOK9cgwRrgFSUG0hQgDHSBb1uf2aBGDPMKDYMtIWJXQMOaQgouOOy2oLBmqABG",
+	"MHQw92+DEfs25eOEeIqKnr84QgfdXl/JYPUEionENNGp+JVwR2lMwH7MAuFPiSJMpsuiAKnBU9De0q0L",
+	"C75QT6+sqEaZkJhFK4rFaQyI4QqI44J1625wSWXib1R/4bF3np84lmrjL5ZTgtRxD4WPNJUDBGcFvSG2",
+	"qLKBsUDz7gIJJbnUt4IEHxlmMcBRyylJxTOErb99hpdILKiMpuoQHWlYkhSD9UhOMYNvTbG3gTmKvzP9",
+	"i+/GuI6I42J9jFOCr4UtGixTHEnLu4BGkiVQvB+qWJJ4UMDhAOBNoDE7APtFKREpwXEIYQOw7kEJfMck",
+	"zWmYGTUN9UYZeod8zou4nb17DWY9HEkdEmo56t3li3A/ABgTE4NnQXl20Uhz6MhgYgAnag5EL+hnd+ID",
+	"BA5x8IOjvOoFohJwR4T+YbdCzIw5CDJQk07DyzBexn9Rw+XM1Jyjwg49h8PRpNIl5HZG79+/Dw+ddnP5",
+	"QKPp0110brF2LOIMNC/oFQS4Gke+Th6U6bI65AlPxzSOCSDN5BgwGrkmwZFZ+gJcR0kCHT3LCIlFDnqk",
+	"6648EbqWreJJKJbLIaRCDVKmSx25kSTw05Qk8wHC4hrQcWJ1CgoJVVyLqthAs+qIGZfDCc+YJm9XkxfU",
+	"RVtzqfAAFaNSSz3Ija4Vx5J+UVNJZz+X4lPsTlNLpoM0cA3xXX1rnHCqHbEgKSKfcSSTpTZdW1wpzsgz",
+	"hBPBoRE51Uxg63WpDW4pvIsgyhYmQg2yDoVyPQ436q4E6ja7fp6cETnl8VBRDScJXxi27D21yPVyqotP",
+	"iQCNMwlro+uJT6lA+u1d9E4QMGOrT2VhkKhXgWpUVvuOOJskNNKS5cD0aOrlRzxJaGxr88IPWZoqMitZ",
+	"RZRabjx6NzjJCMKJEh5LXaZLCY5JliQm4119zGu86eJvEDek56st89UeMoF2RvosGzkQOfYdzoiAOGHD",
+	"VLoIsZIFAm5LZhY6+qleRNfkl1opms8RKgCPTmIym3NJWLQMfyTLkWndlENSuwXHbhUxLYUgo5lENCY5",
+	"yhLztAVcCnIPoxlX6k91WeYpIDGBfj7My2d2W+2nAzQ6mYSAGTdCMSc6/gqY0xnPE5FT8vgSXw2Q4DOi",
+	"unX4EipfoiXPdCVNKs2sqLQiKSV4Pk+WJgAL3tQ7UB176rmcaIwsoKPqPCTnQ8BPg9Fb2WXh1+AXcwQW",
+	"JysIlbkUaMdsdF2uKkCjt933w5PTt2/OL4enh78Mv/9weXwxerqLLtRwMBIzXVlKNf8MiXmiZqI7gSpe",
+	"9bOgwIeakZjiHDCs1XNG+kSgI84kYTK8VEeewY3Tp4Mrbs24zXh4kWQe6dfhxBSgUOZnt6IE7M/q4MyB",
+	"A+hi7QrdFiRJkDnDlUAwGgDWZ/0OSegVHdMErvymzHkmBY0N+JrdkAyq+UM9fo3hYLlpQqVBrcozMQK0",
+	"u7v79Nnq4xn4YmFOS1AQdtEhyFDfDkgJ1EHTioKR+Pr8P+JpSiJpSq+RJBYFx9mQN61eKJ6rtwxGw5xY",
+	"ht2rxE2xJMOEzqhRAcr4bVhKMptLoevGQWNemDSrZZlzU8t2tHPJY7w0kZc+ZEVw3UqZmL0kp2RpjyNc",
+	"oDm6AHMaqVHpzgTHu08rk5kSHJNUDEt7rdMqa4lPBNLPWaKSzxEhMdrroh/p94ZlJ2ShFTW7k0zTdd7U",
+	"ERMaFW472Lccjs6czxQYRUwBclAx8ahQ/0doQhV91TOuZHgiUMKvrK6CEsAu2MHo7ZuLy40C3GDlaWu3",
+	"VlefWq0LyuG58qw0GDpRv81JKnwbdSNIHxUohlkKKGcptfKolrcu+54INFaKkyjI5UD32YkXOvMa+L5i",
+	"hBrBb6CPQYP5ie0Jyxw5peUTHsPprPb3s/xaonN94Jo1MsGxFCIhNmYzGsw9fUPLb3FeE5W1LXpcoViS",
+	"K54uNxoubBNH9gWIvFqBEXBHlylg4wwNMMVdMQ4qsIF3xiDHn4fGOrmiS+eWrB6OM31aDWOsCxNt8Rpl",
+	"w3KB98qPd2hzJZidYR0xNOF2ft/0t3D1mchl43zLObK8lAW1irXxTMpHN9/6+Pntzj672u7w2dvqlnuh",
+	"FIaS4X4CwTPqycKpULgT1HWqYuvfYN/XdnxKDMaVBL1CHxS2o/wOhwufROGEoEzQq6lEimpaYbimSSKQ",
+	"0Djhwo0ewlo3AlNfmkUyU/d5B7dKSUMbS6KacupPw+jmKZnjlKA54fNERzmqQX7iY4F2yt6QAP1AJDph",
+	"kuu/LrTNsloWejQoY5qbeiJO3audt3XMc8AAqdYXKb1WyZXd1hlig4UModxK0KtMloav7uILfhDZXjXv",
+	"CcBXDewFVXOw2rpV4FIc/vHbP3XU4fC3P1vBXtsfp7Ol3N8k5x2bebfp9ZI6Er2ou2y8GuZTd2vh7rZQ",
+	"amKDnL9dz74j4FY93xGRzHdWlBnhrVu9fpYJwHEGR6bBkwrxFUHm9d3NKTIrz4BC6tcGtVYSP4RrMVeb",
+	"vpVrsZjMw4A1fBEN66F23h3VrDX74VYa2BfdmdvrbQ+wUz1brcZa5+Y4qYn3KYaM/WQBdnZ1bdO2B5lH",
+	"f2bS2BV9/jHGZ5RhA5XhmWU2I+nqn1PvqPKX0HfI6SFAqbrR6ezILpgHZzjRSoW65mVJUhgtnPfUvbG5",
+	"uzlmsbJni6EHpXmaUfv27zn4NI+UGucLQs1K8ZYuGXL//3oxksec6bb8QyjFEj9G6z9G63/haP1/gaB8",
+	"n6p9/ghp+neENP3qIKR+3rjh1+TcVNKoSXLwGNfO7u6+r/RAXi1jOKW1GKvexghK3ZVX0Btkq5Uo3kNw",
+	"NPuxvAdeAO8V0N2BBew2+N2BAcQGRO8stq5Qnl7lXVIpqn7nktt7UOBqBw6eggh0g2A1SFxobxt+xNNY",
+	"H8NKvmVM+HoqDBADixIelICyA7QJZwC61t4y0/UNJQsjfnHs7TaHNmCxMTMLa3oGeXEI89Um4xISt3bY",
+	"G5+sbYVP6mDjBmPcA/KtCa8j4/O/HWopmQkT8LO7jZ7zsdMERzQBi9JogKZcksQeDGKAwOenzSexopuk",
+	"Uf5roDjI/JhQZoscEXB5q8bGGU0UW2mSXYFyJwZohpVmxDBTByxhV5RZlNYrnMbEWqCmBCdyqo7boXE+",
+	"goqgJNP/x97bL7dxa3mAr4JSbZWpmhb1mcxEqlu1iqzYnhvHHktO9tZlVg2xIbGjJpoXaIrheF21f+0D",
+	"bO077Hvso8yTbOGcAzTQ7CabFGXJDv9JZAlA4/N8n9/JcnkLTjo5VpoO0/ABPgL/fS4Z4tDDIVPwhOW9",
+	"CGfFytEZjQ6CkFDg28MZeDcaweWV6IsRPiXsb08zYkORpEaG0KKvRMFVStOiEI2bm7Qv4At00bNUmvb+",
+	"0uhXbj7lKRjanGbC2/nRgKsh708xtRSufzHIs/x2Cq+cF/BLxZMUfjnD4tFhIoyW6WScLL1WXEHsM+wV",
+	"AuViVEwZRwx+eyjRQ95477aWV8n8Eu/BVrQ1e5Jb0Va4ueY2V7ZkPnOnG72CKL58yGlVSPeC2Zvl9Itn",
+	"iS/YCg6wbsNn4PIW2S5m8pnDA8IQu7axuErocVYsAen3ATvM6lfw68j/fu3hzYxUd45ToHIumMaQmT/y",
+	"6yoUNUr+hlAxXlDQkOjfWckNsd0JyyeVLvBI5sUVhBoa0pCPs4RRbTUIFzOMDGtxiz/5cJSJGaidJMUe",
+	"6C8Pj34qULCC/9Bnak/9UshEqA/mi/WgBjepoePmMk4Fd1GPBXSLmOjedll8sHewv3twEB+TzN3PZYLN",
+	"U2SJZZAPhjIoXXTZT2gJgHb72DLV1e919tnpSKUZK3J2uM/ectUfADgC7crW8dbB3sHR7sF3FVs21Eg4",
+	"+ryLPzQYsi8JbmiWvhi9odCt7Y52oPP7hrSGpXMXF+Hg0gTr7nY4mZml3dVm28BJOqGqazVPT9DqYm3x",
+	"yHc5OV/IFURdRcwBOjlJrBYLsDVRABtI62xP274+0Bmi22kxFALgpUJDHF4nNrsDcJdl225vvLd32Edv",
+	"PfwsYlKVwiQhb2NyCcIfxOVD3FHFy4X7FaP+bh1btIcNfd3W4tz9nSaDGZ9ao99AZBToQ6eAfegfNZ9w",
+	"hTK9QWzafsVz5vYFK/y69KLK2iDwn6ZoGA/dht9rEWKHQ45Or/mvAMQIykELDzu8LOWQte/DaGSNqiHV",
+	"H8UrVwUtmQ2bwNYoFLbK/PPqOELuEGVLUOVSRP8qK6JuuU94BVFrN9GNUJn2wX/UI2B632ilB2Npyar2",
+	"W7dCoyTV2cZrYLUq5+vtzZyD06Nc6hqajQHY5ZpqIHxGYHhPa4xGFxTHhghzZTw3BZdT124t8ODMbjZv",
+	"3hzzQi3B+lFwBYIfBP3NTItrFp+iWe2/QcA8ZtiDIc3yt4Qol62K/N1e5V1jx5q7VTmkYJuDBQQ7bBdd",
+	"d5AePs0Xg99ZK9yOWYNGJPSH16lxIFU1uYBQrLg+7ucRcXct5voi7empwo9qgBkJ1otqWNiNWzU6yBzu",
+	"asn8qwMMrgaJ0Uz0fTfkwSx8zUSlhXgnsynqb0udejVJ3GJbekwMz6G6pqa9XoPrH97jE3n9cQnrySWe",
+	"8+KXOqCZSf7K+1z2p7PbfM1RIVgYRdDPcm3ku5bi+/pReMjkcdUYMelatHhMTwlsbk9yxZxkOsoyI/m5",
+	"EGH/fOachqMP1+gV8i6Wh9HyUFgW2qXVAG15LSTFrZAJB6vMGWZUXYMJWJFN7lZxI7OALv2j+ctBxE6d",
+	"raiC1PLd3sOf2MyLWDIWZd57qYEYA/gwa3dMNaiUfq3L/IaNjiatChu1qkkXDI7qKEJZt/pEU+WYuXuy",
+	"EFm2esnpJnsHN+curoHPWTL+RKzOLWQtMLL0yiqvYt2M6KGvZKWLtCItn8O55+BC5CMBtZE51gXFIkLg",
+	"3CGFNi63LLYOqlwDCkRpnK7pjllBmAiXZTZ7DH+Oy1TKCdemW24YRgXm0UyN3gfQcuxbr2Zq0R+rtJhe",
+	"mL3BK5LzcTE4mF00qbm+NqxZ5z9/u4zYefLy4jRigBGx9/1/bGP0DCRG7d7v75oBd6EDJAor7bLPjdJo",
+	"8eNRkmVgkYA9GORZUmaXa7KEpwpSyE98Fzgba2GTsD2rDWIiVIeBlLeJUIJRIYAuO+f9gZdKiSnLZV57",
+	"WmAyO27zTZZPPLvVmWclOv6EKjgaR8ZJWhwrwROAFaOMXd9XT+FFCLTfcW7oiIUuarC+u8iCY1Ajto63",
+	"iB/Oqx0exiCwTs245LB3o34YS3Y9zu6sJ58CCnD2qaI8A89NDs7MhpkHcQp2u1lawJd9Qq+P0QF/vIWy",
+	"Q8CHKDzAd//XryUc0d/5cLhg38nRXbeHs2PW7L2DEEAIC499lie63Q3R+cLJ+X8I5jbTyx0S4RFQkrlZ",
+	"AqSYLxhKpdL8LSt3+y2X/FZ4sSn+eS1zPTGLMVwX/Y51vEG3u84E91FlW8dbIX2oathk56ttGm3e2uat",
+	"bd7aA96aJ/kgz//8GVCSbnIM+JAF7xdlzf6t0dHEBqoIpWeyHODvNhbrl9cXrLf1HpLVbBFWBVlpva0g",
+	"2qwKxE9pbmoMys8QYm96sjbEzl0nTIWbDHJA/4CTgfCxs1zeG96cS90FvCG0UmvJ78QVWK0xH/2EpYmG",
+	"AjgfP755ef/vJ1AWRxd8OMJfG8nm8PDwByOzfLw8w2J9CG5g/vyPf/zjHztv3+68fGmr/VDSPChsDjrL",
+	"E/NsfvS//aFzyZK8Px4KWZxYpJ+eTOVobMFT4FLkNzcCKQwiHiDKmEVEgFJBNdn+nTg89DjqyfJXiCEU",
+	"Y+0fUDX/pGisYyJBODz83Q2Ov+rE8AsA2wLn7M8w1xGkNE0ZKjSsEwPQQRyxGH9jfvI0nnjbbGncKU0M",
+	"EUuT7ZjlKgFIgqQn4Uxj2wKAQ2IElJF9Bb5QnjE9lf1uT4LMaTFvDvb28cDjn3PcdsokP7/ktzHJmDIf",
+	"Kz2bsd9l708vz17DEcLV6cmhULcAiGOeqDnUfz/84fvtiICgNIv984XGO9AYztisCKNL7JOHa64RrCOb",
+	"GinYLD4YBDt2gCVwXeILeDMhFIFyHRaeBWLORlyJpCd1oXJ5m01x2j/s7+8BqqXgd6zgty5aLf5tt7d1",
+	"2NuKmRT3QlnQoe0u+0gQXZZBeRhdRspWgilxM9YiwVBACOf/swDRG3jismhc8Fav82RKuGYWsYQgIVhu",
+	"pofoEQg3YZ87noVM8D6w02rlMUQiMgqULTTWiU9H6Rk06NLv4u0uO3WlyXoSa5O90Hacjg/+FFHqzA0f",
+	"Z8U208LQhEptf1f7C5YJe+c0n1RVsKSoYBn7jbxu6WzNr1QDZRBJKTHYglQ92YnLIqRGm4+j+lqkWIjU",
+	"Kz82yCcA+TCYbjvSGtQeg/kOl6s4xuYXHMvETcFg6PyGqB2ESCMiydHeEe5DojjMzatD5iCWKEAqAFfS",
+	"OQED/Vn0ZJV0mKvBlCjGCmKhvZqtS5d8s8XZWKXkG9ju6oumsUXV0qgULAL14O4DEUuLY3YjCGlpSIN1",
+	"gDeYjQPWp1kcxi3F+DI+WpgQSKmm+T0cJwRe59QHISLK+93eoQXKaQIrsTiSQJADIJFOKnuS0ES2Txpg",
+	"bOiGBH8EnhsXhpArrtJseuV/sduTv8yimhxbqCyiPbwwt4BPTxghu1hUtQDhpScXQbw4YDDAekHLQZb2",
+	"BcVRkET1biQke2WoGQRGsp9Ni75g94fdva1oawxi26AoRvp4d3cymXStOMhVf5DeC929ze+747vdJO/v",
+	"5iMhd27dYDsZDrZLFvvdw10PrBKEtf/5P/8fVieiGaLpmfqPt/a6+909MCKPhOSjdOt467C71z1ELz9W",
+	"ht7tTkSW7QCj2P1jcqe7f1CC3q0o6q3No/F1lvbZnZiCJenvF9t4AvdCpTdTNjqavNChwSmiupEUto3N",
+	"IfhT47NICy2ymy77JaeADSlEIgBB1F3TN0ZsfiUK80WMY4L4FljFwd6eFX4plq/KkMFpiLGQ0ANGaTA5",
+	"2na70AgMbmCEXGSipOYzEvYpcsbfxDX7u5iyC1GQJPLd/r+juH90uN80uFvn7mtko5d5/jNXtyKwBG4d",
+	"//N3L0Bs5pz8AwqOZivaKvithoCVcTHY+t2MuouB6v/deA1Onay2xyaDNHNKNoysxubIXfxJPu4PLFKq",
+	"pVwndCMyQ2JNH0NYRLsL8Bom9/ArQOMsugTUrP01cB1mLsLH0SOeNm1+qtl45J2q2z5NZwuAi22Ptspw",
+	"iFWg+Ar8wjRJPSA4io8kXD7A6xoXUDvWcCp37jlP2DXPuOxbJM8kXfYifLCdvsa7YCY/fcB1iLa+2ztc",
+	"3M9CQ7e9Pn0u8eys9K5Zp+4GbM+7YkZTHaU7pDM1XzXUO0kU9A0rpdkIQGeHYISJHDdPlXULANYOyv8n",
+	"lHKEmgzqQoAV12W/CJFoys32zDvx7K0y6rDTLDRalxDI2Ky0frPLJrs/G7V563O0sOEZeg5btPyIYvCF",
+	"kYKhPZil/jUWgCFCEsms+7W8nosC6H9/8ONxG2bdtnPfUNi6/VOq9qths/Y6eVcJXxguaf5L+ZEnNtgZ",
+	"urR4lB8l5Wr/t0iwU4sX+ZPFZm79hj+W8jCa70BrXfntl87Cf85aPH//HJAG8x4aTZ6+7OA999+pbGS9",
+	"9EgqwCDPEnrn0O2FpucbIUwgQKXfCTHSqHljriLXgy67QPhpFPRBf+pJmbOKaH8MeIUQ72q1jpwpMcr4",
+	"lE0gjehalE3w2112SoqFkZd6ErUCDZIrJOuQKSHVbMDVMBNaHxOkt8vfMTxwrK13N6QuaLp3F3nL4df/",
+	"mCfTVR9dGbfT7tlR+xUenusZhETYqMiQhuyvupzf0mJw4dIE2i3J67PCsoLeM1QFF510IVW1zGGIGR+N",
+	"BFcaE95Sp9ua29rFXM9EYNmE80t+2zQbarYLbT5HW9bmuai9awdTfr4E7mjvh8U9zghRHDrsf9dmXg6G",
+	"+a1IUn5peJrpfHDQpjMJO4agnsvCUMWvgBR/ELepLhDx1zOPdiBBCe6kQ8dlueyL7UbyPCui7X7io/TK",
+	"pfR8JkwtUYdZhK4SQ0nTPicLMsIEhEEmxCm+c9DHaPVSAjP9DVWFli/c0wHVoGDDXBemG1RBuM8h1gbs",
+	"MT7dnRXdEMoiJK4BSTqqqxsH5RieuZBwhFOf3+OXvPgJ0lNXeXTP/+4Djw1u/hzpo1bbeCd9HaO5nkRp",
+	"uShf1omFZq8rNeFXa1hG13glijm3dWUhvD3bXIVZ1rHIy0B7W5n5ff62HuFzf1OvRNH6QVW0YFBBRxyM",
+	"cKSBBvxjqyofLqWPWvY0TtJip0wwX2BCwLAhbD6vWMxkkLOJyqGIMwdtQ8gyKAFLFJBFgmDvyecQkU0B",
+	"7Q9QvkS7516GMjUZFUyD8/u/jFWhYUhOIGblQAtSh+cMhGgpDx6pmiC9vgErW7bicDcqH9Zv/Zy0labB",
+	"inz5odZgIHKXv52FKGy+BJeqdpxjI/LpxcZINJeTeHGadeahOso7Yx8ybTzVo4xjgjSPWmsRCn0WLIzK",
+	"oWE6t0woOgL/TRBiOr2VO6nssooPgyQ2MM1AXBr2mnDNMEAGvXF7ez+w/+//PegebHfZaaDKkJP4WpT1",
+	"2yAeHdO4ac09OUzluBB6+xikxVTb8BoKZ/JrB5XZ4DG4+s+bI7bCuXX3tzFap/BKulkH+zE72tvryZjC",
+	"dFwJwMj8vnECETs6+MEvHhOx7/YOe7LRJ2/+vsdidPFcYamQOnMXHuAlxf2ubuqaASmcSz3C1u2Jx2w/",
+	"f15/7kwmkx1DL3fGKhOynyeYfvn0E21hjdtrVH0B1AwFG7gz7Ukh3NMKPTz4oWW/yzx/y+WU+urWVA46",
+	"r0rqoPMF3FqqNjrHKWZVzgrpcc9xu95zHgbrNtK2HRaXIB5/s8HzsaUUhAwSo+8N8sYxuisumxpqpxlH",
+	"rEUsJNeTzIVIcVmBwIB6Z8FiMEnJm0cA0GEnU/mlGx+KaY14qk4YGXa8oc1MJrm602CKQvl6pIQWssDQ",
+	"QqCLhkwqovI+PTd7BTVvyyJ/GL/DHI2vTn0W/cXO32klFEZaMeN2Uq/2V67MN7hmry8v37MfuU7723aj",
+	"A6tbKk9YDD7IGMticqXyCQxkg/jRQwnU3fN7pNoS+BfaQowcGdr+XXd/u8t+MgSGqIuZh2MGUChLn2Ak",
+	"Sap7EivHAUR43mWnXsVVDFujOmlMDEfFlKotAkifNuPmw7Qwnf0ZHHb3t096UNzJq8/q8bGT8iOEQmYZ",
+	"T+n+NwwV2Fh6K3MFbpCe9KKrI1C7gN5Y06FXciyi4OswOCzcpgMoHtaTfiTzTCAvxuDiBTjj/YHYOctl",
+	"ofLsmMl8B5w+sVXo/KDubk8Cq6xyUNbxa9pS1c+oUsc2xwxBQ1FdwdzIXa4eyBCQFT00TbCSbq6wH1e3",
+	"wpbKu/Joha2aZ3ZtOyL+7jPy8g1YNm/nDn+BmWPxXSAjAININCSqEgQMZ4YQEgwdBgDcJHJiD8DsQTFb",
+	"LIVZoTEUMGkevXCTtdPB12J+u1/OEZ/TrAjCOkqMwPFiS8PpiI0wkdFcYgwwhl8kiRJan4ThiNsgwzSH",
+	"FbLObHMz2YUyzRutx2sQaWCEs2oq4itzYgvlhnl9LfrTezriJUYMu5QwUnA/lhgn6NFeqgnQxlaSvjZ7",
+	"umBP2wqKy97jn3LV0vRcaW435KdcWZioVt0Rw2bZbSA8tDqrQEjHKhbsgH8sMmVDY9u2vUm7Tphe2ocO",
+	"g7xBytryQGq6tN/XkgHXbWqVxh+7hI6y6jmEL0OpYtbxaspjQ8OekHPZyBDek5YT2Sag1tdkkRNo26rH",
+	"+Et+YWQEcw7VQu2zwnwMgiJTgmfDv/W2RkeT3pZXVXZ22dYkUEqZpYzTkyjknDB+DYkINsISsxIK7a+S",
+	"ecIrLrg8uaoZ7/M3pqBdEBpBxwqLoS2kWT8jpPwWPgVqyToAwA949i6lcdt6CWozZ2c9D6VnsJrl2uAx",
+	"OKNpfi3eArcza3IVPIL3wUEmtaNveAIl4sisRzmbujsCGLFGt80liMaUmZJqhKYFmNfaGalCX8238dcv",
+	"sP1cbM3plpOZ5yNYeipUmU3Y1FcEr/az7ptmQ42uoNGXD2rFw2/lr/CatmeeQac5fgrayI2LYr6zewY6",
+	"oM5TMZ+eN7guLLuYH9aKaeVQLtKWwndDv9DMVtSjFLxqzVf2/c7+AZsIcafL8q/saOd7/3dUCJYd7BxC",
+	"zVovYZONR6zImU7/ZMNcFgO93W0IPsVrtzRT8YJr/y6mW/i+VlV+cQ4t41aDxss+r8eMWPW/kCy1jGTp",
+	"dcwLTN3Emm5iTR9ELhEzpUIv32dcQvkmIhez1DCUpnc/4Q82erQxBA+bNcvJFGo3hnJyFoCmJr6uhRT9",
+	"ShSO3K1FGmj5ytfyvC8Hdq82AXXPJKBukYwBEXXznkybQDr3jB4WRAcp3gg9WWEbVLCN+y+R0FJ8iJIT",
+	"qHPna2Axije64FN4o5UkPTWWTsCCSG6ZsLimMHPMuNUKpox+3WUXwjR3OChl4n7GdcHMfTYCDr/P0wRw",
+	"RAzRwjJcGJBLsBKdo/2D7XoiAWSuhkqgcruqXHQD811CIKpCzDTpHXR4rRQPmMHSmgf2egSjsPeB1pKR",
+	"bb0hnc8iIeBo/6ANzYTMDsC1/QmsuBuhaq5QRaB4jvR2qkR3e56kVQL4NApYv4HD+xRCA44BzWm3r+9j",
+	"xFV0AQicnV38ym7STERe+SbdNU0jh5LjoFAgEjoDp78WmegXPdmxuGBoagJAHrR4cTbKNdyIE0YoYmVw",
+	"gCEc0+0IsY9caEeZWo5GD264aJEOBTp5daEEH4qky94UmvXzbDyUhFY1yCEhnZAYzcy95cSYGxq5BD0A",
+	"JztmcZpEzHHZoF7qzL/Fn4VQkmdXStxEDM2HkSs3fZVLqvuV0T80qujws7lGAMwO/5oQHpIM/gUjcw3j",
+	"ZOltikg/V4bBqTQR9Me425NnIssIxuNa3BIIL4v/Fkcs/jfznx3zn/81jsze8WswQbI+Vyo1W4pBO7Bp",
+	"IyVu0j9dUOKLmHCXzK73pB5B1deBEAWkkhE+C9cIDdbhmlCcRJZ5s9FuNBtJL23GDB5Srswft08gcoOO",
+	"S4lhfk/xHzirLju17n44hp0Jn7L+2AIC5FKKPlYddVPG4wJ4rAxiVShIn98JRMYxPQGhqc6b/3Oqi/Py",
+	"WX0tpnZfRnywUXymZN6XNrO7A3CW9odbb92YrQy4Yev2IshsP0tyG+ejzy5+bT8faB3Op07UQZII6Wke",
+	"LfQB3ziB8DGVTxALTQr8mch8t+Z451ilPa6xMUw/3DBdbmeTFdpj/s2G6BhfHtZltFyKgkgd1qEhxZZp",
+	"xV0Gdy0DmD4E5PIYEesgP0awd6Q6L8i9BN75XN2l8nYH0EOFFDcpuKtVFXOZFAyICzthlDTMM4xjZEcH",
+	"BxaJD0IBx0YuQRCIeB5XZPYX2q+fvl3Cj+qSB3mzB+xDzTpHez843zr4pLJsmwIpfchGu1UQYtuTJLnl",
+	"si+aER7O/dKPT2dnd9PwZvWO9qw9Darr/DmqDv4BbhvPlh3X9VuB6j6mdd995AM9o/YLcz1WWNLG0L8x",
+	"9H9ZnRRuKwT2mjsYguACzZs1aAa8aEY53f3kfl7oDHAt5/kD0JhYwdu14V8SpPsQ2J0NOOqbhOXqIIBW",
+	"ciH4xHxdUml7YrIuImIExbJS88Ys9hV5FLz623MEwoWOBf9VriVBv/HJ7xaKSzQCwf36knNrFI2tOMz+",
+	"5//6v0uhzvwD67XDj85mE0NkaeysNjHrkJ8EhU8qlkQ4yrInjeQtALo8zTJxyzMslA7GEpQ0DZFKRMHT",
+	"jFI6wCiXZfkEM6F0l73N70EKzj0JvSdr5HIo98FHvA//0AhfjBibZhyojGS/DwURrL0nLTAEDNPB+kWu",
+	"6qTYS3d+D5Bkl/aM1MaXu5mc0dEsDhKf7fI58gaCMJolRsH2wRAW3HyJUVyXFeh5Ocrj+GueC1vySgmY",
+	"y7vhUhvnzTMSlN8aeuozY8Yh28+Q1Cy9Ef1pHypczpOSKaZ1B8tNzYlAxzIWaMT3yzqB64RYB5asSgum",
+	"RF+k90KfVFu/0AzB1nA8zXimcxjCWnTCxjhkRKG6aIIBoAPy11v//glh5SCqPSsEH9LE0HOEcb09+RIr",
+	"09qp+qUj2FhmQmsWp7KfjRNxRVVs/wbFL4D5VgpA2IIMob9iKvtgu8IcC6jjAR6L2xwyT1dwiIVn9Oyd",
+	"Yj+FFczMHos/8XECFqXNckW7cMWNVu8cq8R9RMwP7Y9YIcz1uFKGPkVsKri62r+6SSWX/ZRnV+YX7td8",
+	"mI9lcTUSkAVOvxym8sp/b/SHg/pBDuoGOWga5LB+kMO6QQ5rBinygme2Fd3JZ+N/exL/GF2wUyRZz9FF",
+	"tkgSRQpDxGirIWHBI6n0IMKaykBhm3IVHpirMn86LlzA1rUJpjbkU3YtqnkWEfldPe5AnlnwxlqTeFAw",
+	"MDVX27A0zYq8MUdEqHuoj7v+7Jx1JxD5dKq1M/ISOn1A2WsNjkj/9bTyRc50aC9p13Zt8kgGz7qNU3Km",
+	"wxJ+SWCXAV8lJrV+z2RY0XPjnZwr9dbUA61zT1aqpDa4KKnVHP/k6/NzGAuwf5sk3CKHUFIvNYf4lBIC",
+	"+DbVlgH0CWDqhG0zTGU6HA97Uo5B5s1vwmqfZhSIJzdTEAmMhRUYaRgAcskLplItUBIzd9E0M5MqS5N1",
+	"nM+SrDgoaIjubZfFMMN/7v/e9QUOrE2nRD8dgZyK6PdmdNhSALIol4sOTCBEDKhXs6fRf5RP62z0Z9Iy",
+	"taemy2rE7jEdgcEOL7OiFdey8QBuPIDrJPHVstgz7j/QZ3lI42upeq0NY/dTNU93Lnj8z4KDKMqKfHit",
+	"C0MBOzGpWVT4kqrJhZq90bJFl4EMX48Hz04lEVOsLkeZCEblquYgp6h402chEmT7mI1llso71LduUqWL",
+	"WW8gqhAPo7mBWXwRPj3pLH95fPoHWDSf+fvDEwZZBi4vyrwYbgQoVA0CVqNLPXjHD06zmxUQ653klTex",
+	"RqXpqXju5UDM4hRs3BFfg86CeXiLGVobr3kNCsVjZOWh2hAj2CJEKCaurrBhl34Vc2qAEJ9K8SkqMaV2",
+	"4SrslxqFEgysjsdzGaMzOjVlya2R9a0jVy40eLTJmJvtsap55dGy52Y+I5LllyU2pHDjmf1LKDAupy4U",
+	"fOam1i2v0+wO0ttBlt4Oih0lRgh4MBIqzecEOAZEGeSu23HGFcMBWJGz1+fnANHk7EA3uYJ/4dDHof1K",
+	"yFt+KxKsIa8Jyt6zZb3Q1gRGiWjaJaGBfd+whTLxTEcsEbpI0YtLZf77uaTy4UzxQkQ9qce64CmUJo8w",
+	"dB7TFK6nTOUZcBYOIzssGvC7viks2DC6TcmD0chwKOAffFOBe4N6gHeiwwN3NqHVDrhm4CJG3/KMY4OR",
+	"hznZPiaoYdj+1POiv6CCxuhxo4mD87Qn0V/GzZHoXFZYbbTY4+4Ky1Sd5SwtILYVqvGbQxeZFuWcSgex",
+	"+DPVhdFSj7ZByxWKa5EEAa+6SLOMJn4MDcZKuAS7CRSzTAE08CYF9RtXE1FJBCwmMGVFnt/BuF32fnyd",
+	"pXogEtbnWjBdjBPoqbDCJW4iXLyizjr5ShSv7Yv5AG3XUKO5MuDCYs2V9ktUbZ7pWcsTHU2g7fjm1PSv",
+	"mGss1hJOQ47xQs+cJ9UqR2LssQ/iAE+hQUSzoUJ9ngmZcMX+NeaqECpi8cHewXc7/3UYs84++89xZh42",
+	"O9xjF2JUIHEyDU4Yt10YzyZ8qllmnjiZDAxF+uX1BXPhFMBjthH323ehWP8e0XHQZHb2Y4hihZ9xHqcj",
+	"lWYwkX32lqv+AFwidgIInMazzLdY2HNB14/3ydIPH261O6nmDSbqsHW8hfMELaYohDKj/e+df+7t/PD7",
+	"p6PPO//1z/2do9//D2j0z/2dw9+3/5c5odAYXKOb6z18HGU5B78XxGGAzQXS1cyPZqvvUpkgD8LYIc6u",
+	"ef/uFtw/7I/8Gqk0fQdYB7D/MobpYO+gBE0xHTqxNeYfM2+Ou5/S5HO8HVFEMmYMYkCxYR9C6Z6MX51f",
+	"zvahVwH1A9KCqbHUyA6hdEKKRfxRXcXwJBj1TowKgqntSRfVNJaFuQ00VSETDTErXJaVRS2mDDXqsjfA",
+	"tCF8SiRGAIEhEbH9hbaJrzAZaMQ68fuj367evH3/7sPl1dvT/+3qx39cnl/EEftu/4C9TX80YxDNOWFH",
+	"+4fsWkxzaRjzdoRo/fgRGs6cFGDN2Mr4KDTI3P6CJYInWSoFxuRwprN8wsZw9Ea2UIWrBmG3LHYhaceh",
+	"J9xLiHSxWi6t3nePm2f88fKnnf/oyetpITCQiw25uovY2Yeff2IwIQFOV5mwf41zs3t9CGca5BkQwH4+",
+	"HHId4R+1eeFeJyXKYhNd9k5RvmQc4rPLBEouYOkjkL3z6z9Ev2AcxoogTPJOTLW/JIxlM3/BcnoMH5aO",
+	"GLpwdcSu8zwTXMKk5DjLTth1xuUdDIriiL5LRyORlAVOxlokPQkrQHMKSirXUwrVlIKGh9vbk16cQpAT",
+	"FHsgE6bn2cWvFLXAQBPRDeFyPRnCRkDU4pUhURG74cM0m9I/El6Iq/zm6jpVxSDC+gwRGw1ys1+GjvTz",
+	"xMjglFp7FeJP8OwK68xFNs/pijgxlKawvyuzpiKzVPylkemujEw3jUicjLsMq3QAskOqMRvYvTPIynWh",
+	"HOYLmdjBC9iTp+/fsA5EJhlpTvE+JAmjLEW3FkIa8yFPjYQMY21DInB507kMNrInyTY9a7r2K2uJP3m/",
+	"wPLwUHwdx5J5MFaXvZEY49mTQH45XUAYnB6dE7fN2bAM/VSwWKwQjxVUkPSl5msM41MR0gKrrMDeAayo",
+	"GSSxX+lnWCi8APH9l5fwPOz95Gjno9dsqMCdMDe1J2kOUIlWw+VHgkPD1c3N1XuBmWAyyCnsMoAD9GSN",
+	"7mBoqlGc7NIcjfLfhQ+r0u5VlAgrPflIECvmPq8PY4U2CqI6etIszd+l62lAHADHLFczv/ZXE7MOH+ZI",
+	"xIM90DM56f5tBQmLKtoFuuQ2Hn8KdBReZk/GZh42i32AryBCNjVJtTDz68TuKOJg60EAs6GFyv+Le3yL",
+	"3hsIJaGiGs2yLkpIUvmkJ1MN16TAOjHx+3cXKGkEF4yYgpdGxib5OEvYtYCIZZShMGIZ6lD1ZBmVH2If",
+	"BGgHrOPdADI59OR8kAEjhsAvAZYAmQzYQSz2Pu4ghdwCb9aGZJMkob08LVDJYR+3T0zveDzSQhV+tHvM",
+	"hnkiiDKihGZBHXoySW9uhNKshM2h9z83JSFyUXXheIC+gNSCwoC1oXxm+8aSat7GtcSgNAPFEYvzcdHP",
+	"h4LOLXZ2oJ0hGKIDgoH3PlVIi5FsaNbRQmBkVpZqcy0voY2C8Oc8h/720oCtzMbCuysUY8xU/P708ux1",
+	"TJcFyBH48yuXJnjqsFnlBpoH7WcjQiKgEa2Y94zKXDrv0Zyw1jSjJ5uJRsSyHCpcjEfMkQ82j3r0ZGAx",
+	"c3UnyiVy75m7xUV2HDyxChUiyxSDQ6Qr5KhKlS3nk5B5sw6+k3rTWE8SPbPn4FE0Vk/Qws+TJCd5MVY8",
+	"M32PGe9Jdy2B6nnrjI1yZa4qAdznMgZayujqQntvh6OejD3b6GxP3BUkrrh7M8Q17NNlpz1Jj5UySFJX",
+	"WLokJPjE8JmihI5PnnUmhtDa621IEvY9tkXF3NpfaLfccoEv/BsO+jsswLT1JkncBeqL2fePRwE14QyZ",
+	"P6Gyf7j+lBJPRcJiTKL14L8MkUoobrInVT6hrxnSA07NgqrG42NNctiGiVOmUA6JDTmMj1mMH4pZahS+",
+	"AiWEscZagh6trPBfQ1jTJN4Gay+/E/LErI6oLg1lNgSJr47q7qF9SnQZZ+6iYSDBVz0LBi7bfxonJaXv",
+	"ExIrsE2zEmcSkNm025P0OBIsGpPZGNTZawR6e+KTbZjk9Xg4MoyZkUm/25MxL/Jh2sckq2NSt5Gzm2/d",
+	"8DTTZUYI6Oao4poV3bKSeZ+UW9CTt3meILXOuEyA2F4j7Y8Imcd9QhMXLHUyoFJjpAudWsPDLlbCNa8o",
+	"TtT0So0lZYnZzGijuOAM8XPIVtDsbQUHe1UjOmwoZgeCr9u2iFlUWVqw435mI6BmgLOw2JAZW+cxpIlQ",
+	"ZV6Pr6nKYlqY+6rz7N66b3rS0jgz7LGzhIDyABU90aWRpGBXTaxQGFahxDZUEinqSTg/UDJiL7Z35+9i",
+	"WtbttF+CEDcrTVuGhlBRIAeAFkLpQoYRaHBKkpVl2yvjGNYfqgtSfjMcraPmQFTnYAO7mTOn2bw8gRHW",
+	"TUksptNcK+FMsdbALhD65apEg7SCJWgCFjP1JOBjHxCsGsaeOpjl+i83y/snJHwhFRYoSJLIiGYuEhlx",
+	"Qp6Yd+y7/pIxlJzw4eVq57GAA+NHnPQYbuqLinOy9gMhu23m2PilWcH0mNFPZo/xz/TCF59vW8YPj0LI",
+	"8bCaZAy/9pEn3QabV0S7shVtzUx76/fWGVCGeW6F95o8LFtIDbei2atOnPa45I8yMwKWx2YNbejEsPK4",
+	"IrzmypfLSsbrKZF4HMSFy89UPwDEB1OCiD0T4YWH7rVDk422wyY4+7nc9Ti0PYEJ17LTcpbeybntwmnD",
+	"D1APqf1hEOuqP48bnmnhhiKjZ/NYyMaXG2pu1FVTlhiS7uXQK+v6fI5oqPfeE2g/WLVX6Mp1TrPrVHLY",
+	"ppp8sUVhWgdLeqNxYv81FuMW8VlB4/Z+aOz2n/l1kwf6j/w6Yv+CYSsxWX7CR22/F5p9/PBzd3HJwE0O",
+	"yFcfQkXSdH0AFeDbMM6ux9kdiXeer9t6Nn+Ptv7cGR1NdizywM41UBF4TKEXdPcT/jAX/e3UibtUwCGw",
+	"H3ih6NEcW2NtKPqq0iZ0e/Nyaw1JvzgWxu6dIqluRyGCLo5mfhhLaR5kuzFsa9f9YtzvC5G0JlNl+/VS",
+	"qm8tPOZZv+pThwSNtL7Gz1/3yuc8ZVLDF+A5FmpaJtqiTo41fB18mrMFgKEAfFNoyS+VI0rg5boeEsPq",
+	"qWcXv1rvnZHb8gnbB7s6edhQpXHe3u3Is7L1ZAdN3xYCA1zqzhuHtrAJFcOHBXRZKywZoypbMJkSNQa2",
+	"LiqtB9bUF8M24L8iNjSM4xaK0xNIDFq1LaxMknuAMU1wHSR94VmtTgSj9SN7rIuuwtpaYSlU2y9Lz8Ke",
+	"C2Rk2PEl5GPXfh6OwqkfEwK3hS6LvSvVqBDKGlsWzh0msyHQX5BAX5Kv0MPsJ9o4ly4byn2fikmb8tWh",
+	"QaXsCkTvnve57HsBf3U5gvWwuwizlSNMDbn1KLLE0Hv/s0tXvX5TLvDbgBqqU99x76fPtoCHEtq8gdbE",
+	"0p7ZB+y3DtwcN2Y7Qh+0XoLMV/o1kMgNiswaalx49KcBQMaRpDkQMh/IihfglL/Q5egUtE1PjLkUEQjn",
+	"FELatP+I5SNMycimfshKOKwz0Z44nfRgb5+w26yNhSIfzi/5bYwer0Eu87HSs26Y5UoTkvvELu1pAV7c",
+	"NFqiu1Tbr/AqHxPXpfKRZNn1JKssaAPusjHsfenyDoTv0opcNhDjGeFz95P7+ekQXxrgWR5ALjfYLH8t",
+	"bJbFz4fgWUC9noPMEkoujeax8tU933In/vNZlwzfnreui6leOk/xBqvgK6p1kkvRrA8szLT0edIj4bQ4",
+	"9UOWjxmerlF8IfrBxh2kRdRUWn222vmjljZfF0NcB2KLp3C3gWupNF9JsX80oJYNedtAsWzUjVp1AwO1",
+	"DE2cD8RSo2TMxrutsdj5zODfRM3zmpSbOaXPXdziMqXP/ZSYoHq6i3UEdBgpRXIlpMvUg1w+IROXyJds",
+	"Spp/gZINb+2FeEtP6Nt1pbjb/E2UQofzWmMZ9PAitHKl1HRpL7Q0dG7ynFfvaRvveV2fVSukzxDO9ZYj",
+	"2LiN1uA2cmfkgvUbvEeu4RzvEd0ZQM7Eqo/Yy2pqvlVlMshDxxHmzn89fqPwpTyt8yicS0sPUm2nVYnR",
+	"Y/qSKju93LpWXtHGmbRxJn3hEoiQ9sst0SzykGQ2EOMmxW73E/zw7BxID6WbGy/Sxou0khcplGAavUgV",
+	"iegZ+5JmXtJa1Zmn5LMbA+w34F+qaAwL/UuWXT2Sb+mMPEe89oXX+JEizLTA6264sQDIoS/sXloru1yH",
+	"j6lqhCj6g3OZnHOVTZe2fvh9VzeDPJoLKvzQuUzESuv0Om6I5MZL9c3rMa5mAJLXuS6qJTWZXcCk2Ull",
+	"mwQNENlse4sEvIR4ZxewsIxT2+yLMzOZN/IZOgwebguntbUygvtt21PEsNecdCt35puMq6cwKZfwZ+Vj",
+	"fQZS4YJ8BztXdi2KiSBgMrLEcBliugKM1GLyUVqmH8H8TK/hae3ONImWBuew9dIP/zFNzHY3Wy5h+ck/",
+	"vjV5VjiceYYRmwyEElRreQL8EDDfdSEA6dw9ArRTsI8ffrZYuflEft1oJo8vS24EwkVZEu5+lRS0jSzY",
+	"VtgbqfxGaI2VgIBoC6Ec9Bg1CkqXNNPvpYW7tzTVbzcYpILEv44ADoIKXEYl/rvp0gzdBX7nOkJVgepa",
+	"g2FgiYCPlQI9NlmzXyj84UFBD6UISdIihsGEoNGtpMSniF94DnELS8UrrBin8PjxCS3nv/TMN3EImziE",
+	"JxLXhpZELJbQdj+5UNHnGG6wCTPYhBk8xzCDeZIBhMOvw/TsQgXWFSLwJVndxsv1VwwF8NIOvkQsQPtU",
+	"UocxmHFdMHO/voT7/9m4/d8vERn0fqWwoEd357ct+h+23pCyjcP+L+CwR2q4rMc+MKm2tNW2NMMeU3W+",
+	"KKx2BeX1oXT9FDxz0shFtcXgHdGdLVndYMh9F6zmOZpzH2xJ9Zc4356qxK05vbYDf8DmjcPlib7qV8tm",
+	"zJ1pos9M+5ra3Gdci51UagFVDO8F04Kr/sDW+zJfbKpQ86/g+0P+589C3haDreP9vb1oa5hK9+9aqeKB",
+	"fMjf/VY25JkO7blRTdc5kRPBG9kYmB9YAh8szHmFmlgyGv6+2byMpj5dNSmfWIDYCrnDykxVaseTYQo1",
+	"WNdibG4wKPtX7WnNyv5MWhqXa7qs9siWNjTPv4izQydbG0PsNyGX1TzRGcEMTrz69udQkTqBbPdTxXH7",
+	"eW6RgbaOq1bmqVZC1ytRVGhHHYNt/07e/X0T9/eFWd0rUSxxS5dlDv7hvkm22hh2ahywNfadRi5KMCD+",
+	"GFSIF96phiKxnaO9w7JQ5/Y6EkPCnZ5vGnoYv127gSiUNNuYiWZ7rCrXLmcy+gtTko3B5YuTy7kWl2ph",
+	"73mGl9V4/S5WBW9rlkFriwVqwtqlebXWeIuouZWsLW9pqt9gegQurWXEmGv6WHo+3omvSt3/BoUmsA9g",
+	"mgEcB709iI0N3ttjilLLUZHdT/jDojCPS36HUR5mSVZNqKzqBPHcjExkdAmstE9bYWFebWl0LhMvUu4I",
+	"q3w3EBsydsxQmw+AHjdLb7baRHhcWtoIiHHeVP/yMR9fgRqNJ++uI8BEVllaJ7UWqGL7Ed9b1Hyx/shT",
+	"CY9BsUzwe4t8FUzTGbSr/nJ6lA/2l49rYb38x+zeaN2L5kli3zPPDM2bPu6bPk2SdTzob/UxfwVv8zRJ",
+	"3NWqkTRbPkvLxWxh9yZhN9ZjXfBUAtZqMhZX1+ImV+JvL08vz2NIhNLMDsJSySa5umOI8sJHIyVkkfaF",
+	"HqQjwnY53GG56snvd4a5LAbMGx1zXdgNzzLNkrFg+CVmvgRXn/jIVBQunIziG0XSk24SXAmWiRtkomOZ",
+	"Ca1ZnGLCxhUFTv4N4iYBMhXrpidX2giusfnIbXovZLcne3IFRF87jW8CyNcuZi5+7xpAexOhixTtSRHT",
+	"ol/kKmJiOMryqVARU7nZWg/ZN80UOEUje39EcnV4BTdKX1ns+5o/wQ0j7N/yz9839/x+tucGKfgxkYLf",
+	"WXr07SaFrR/U139X6xjPe46tww5een2a8YxzDDyYn23WBF1cy4jq12sObutRIhHwfrYLQvDaLmGXqPRq",
+	"wiq2L6UNRrHfdlVsYssL1gtJ7I+8CZ9YQ36eE4M63ivW2035ek7+a46niC23jdnQyJzXICWcX/x0yt78",
+	"/MHn3ZhBrPJbhTnFzPQC5L5UmwfmYoF70u/VOX/7fj9i52/fH8B/j+C/3yGYGAgBCFx8/vLjgUUQDGXL",
+	"k548f/nRjPHy4+HO+cuP30O7m7ECx5FIxv1ygoXioDaesF/f/byPtYfzbCwLIRT8+pf35/s7v7w/P4x6",
+	"8tWpmdq7y9f7O+8uXx9G7OLlOfaRuRQn7JfLv+M/x/JO5hO53WWxpXIgTCZCpfciOfZWEvVkOP0omEBU",
+	"M2/DOmnadZyTwknwLJ84kgQn0TaIJGi9NJF8zBzF4BPJcitJll/KJmlxEyvzJEmLCHBSgZoXAXiyxyQq",
+	"ZoPdT/TTs8tiXJkYbtIYN2mMtWmMXFrham42YyBRNceM0UjPFyu5fEDrUZnactD1sE6jydAeb1KHvqIs",
+	"yPKRNSopC3MhS5b02MmQMnjHtYjIaHi2rim0MGoLETZj/dYnLPatOYHK5f5gQ080HwYE4AsDLa+Hxa4l",
+	"ks7aTIr+4CxXSvSL9tYZr8/nKBjqojyepYbz+61g+Hm0dM4NJd7EFG4UoLqQQqLiubJ+Ol7jmZwfazij",
+	"I/kTaHSv/oRC3un7NyTbQR0weYvSH3l5X39geqoLMWSd0ViNjNjnS4Xbgc9NG8GwJwf8niKEbpUQieEE",
+	"1B551esP6CgFJEv41UBkCevE9kfSyiLyX46E0rnkWU/epKahHGfZ9jFDFY5N87Fi/Xw0RdaU6kAuBRtx",
+	"xRFKlcoMF0yTbk++Su8plMNMIFF8AkogSrIuEqJwCeEvdOm65QX6zYy0HLpze9Kok0aH1FSIgCsouHZd",
+	"rghcpqwT/yuOWOw7LONt8l8NqcyQ3Zqe9Jnuio5i/8i+CWexv6C5DuNKqFzEQi8xuN+vjCwXsRs+TLMp",
+	"/cMc7FV+c3WdqmIQMTHkaRax0SCXIjJrL9AlfC2kuEmLK1vuVYkboRTPrnQ+Vn0R2Ut1RWQLTK72d+Wz",
+	"Kn/X51pc6WKcTCOquRd3e/LUFuDzr3rk/CHuRbnNRv0uAi1NDEeFdwP7Isv0xq/8iH7l9z4xfo6+5daZ",
+	"2vA84ADwcUDatn6MvO0mb7P3Wlu7h8+p0wdxMyfXff1wqSExaD3dH7Gbq3zbmOsfkJYlkv6x3wV2q0nV",
+	"fyezqaUvHcOIt83rgtyrzNyHzg3PtNgOGP8Ju86LAZuYd8mvDelquhU48GNjvnpvrpW/vNq+vfpR17PJ",
+	"b+5Tgja+82r7Vf3n/kmt34ceSBOhmnXG+wOxc5bLQuXZIn0LGtu2z1zv+kqKOxhBCqn3KGRCVnUIft0G",
+	"NrdaWaGSE1UKG5B0ScKkYZMd0igq2DA2eTPI6IwoaL+KGrP9hAi874Pank/o5fYm0tLTPdtjJfK2ZrCE",
+	"mZE3WAl/PdDa+oq5FapUY9TY/RSGMs51AJ8rrsdKIFWBRmkuu+xyplI5iLOo7BniRsqeeZu8b3oWPM10",
+	"qe+hpmplUlT2hOwLUIMm6QicYKCspMqZE6yJQZ54FgVUaDSf6p6MUUIiGwhMM1V+cQTqE7HU0N9pxLJc",
+	"g42BFgAfBQ21y86BfILNvSfdt1y6qGZFDgpYRNYUEAY0eQ5E4o99o4QAJe04cAi8MFO2iwLJnGtHjEWW",
+	"3qbXaZYW06v8XiiVJsK2MILIKON9gaOweJDr4ioR5kjMr+KoJ2NtSHLEYj0eCXWf6lyBQm6Hl4k3mrOl",
+	"mcFsBDe1VHkmiCvwnqyUFYP25VBddmlUUVL/1DgzpwTkThsu5s/ZTJmVU456Es/UjENmtHJrKDVBcGXk",
+	"a5ls46mDPszif+Kx/x7be0HZa+Ms6/bkRZErkbAyv4IpMcpSQRo76OFw3cgKJrS9WjqyLBZVfr/EDF7g",
+	"VBZmb8XEyIZKsCTVfQ4ZDmBeMuMrYUiUZv18LAumCz7VxyxN8KplqbzTEUIwTCgpykv4cFYRaGzVlp7s",
+	"80Lc5moK0fXFWNuXpyN2l0ozb3NoZkZcR2xgOHkQra9tuL6OIBjQvEgd9eSsYyvyCssFC7Y+MaQFfJyk",
+	"BcS6ZRGbDNL+gPCZwOrYk+XjQhPAPc/GZra3HAdmcW+8t3fYN6Iz/CS6cKYxE/dmMhBTyPsD++bRsJh0",
+	"mVG47Oucg65HHbrM0LPagJQTUNvAz2Ym1ZP9THBFphVDiAshzerz8D7YL4Pdss6KYT74MAFoqcgW+Nwm",
+	"sOWbDmyBMw4FgBc6tIvPU1NqHRqX+Tr8GZVwNHRo6EX+DFJL2jszHFVZqzODXYz7A8PiaAf6XEJUDrqb",
+	"DAGifXcT9cY/BoN+GbYTMa5ByECDTg1heCWKkCwsj+Di9d9AQT1J2Es7IXxZku+da0sUqNCZUQavkOQc",
+	"NeNC8Tp/iL3718JyWtY52vthu8t+87x8YYibJ6Mj6y9CHQE9Kq8/uAhRXpB4Lw2L1VPZ/8KBMOvjyusI",
+	"hgmMoRDcAhu6nPnV6/c5qhvSaGOrDAn9VrTsrhO06lsmeZv4kucFEu4Tr7lBJCvYXHZHQqidoasy8mAG",
+	"MR9TN7CBONd2KEBa04ih4PnYKK47d2KayttjzP3ytwPCGyFWxUwQrR9BqGMqHcq6IdmQXcaHQ8E6GqQs",
+	"zS4KJUTRky9zUET9GabydttT1Sp8JOOFUGAj0l7t4qoEzIo8rxO73vI78V4I5RWKWdma7IZpa0yudliC",
+	"oM52fYTkKW9j2q9lU+htU8j3W+MBhkrMarMesfPIt0vxDMns/EoS85lDkQ5FlkrRGH947ggthOlEpWVV",
+	"R6xiosV4LmunREXYJYWjfn+jclkwIZMXOqTzUH+VrcU4gPZduzIEVarub3tjwdHe0WKl+tJu44NjIi69",
+	"A5lLFl3D9kTR61IbhW237K8SH/DtmQrAk4RYYOByGPDRSEi84DOqO7nQVCLU41kULBVyVKOR0lCqpEdg",
+	"1oTU5McJhsmjGPcLsY23+cpxum6+30aUrlvO3BjdRqim9mhPd6lMIlZxKEZMp4VAt9IVV4JHrOJWDICe",
+	"hEzwB3A9XY2EupoIcWfdVdDAuQw38bOPGD9bPvBvF5lp3ThK60d6cg9xHYMtVQDLXYAF1a/su24fC5tn",
+	"4tR0aAZ+Wi52183URe+uIZTVjtkukDVovYRuPtOvMYjVPcdWIaxB65UDWD3NYO3hqyWT3YBAPTzm1JOx",
+	"GnCfPIGtOeL0EoUPodFMl6WCpVKniSBOY2jRC/MJmdA1ML8vbXc2dxl+k4kE+G2/SO9FY4CnndYTh3fa",
+	"abS1x1Xar/DkH9UaF34kWXY9ySoL2hjnNgGtTxXQau8gS8YKHb0lVWoigjOa7O4n9/OzQzd6AJ3c4Btt",
+	"wsDq8Y28dzMP4KgiOjRCHJWjPV+QI/8drUtFaM9d18VWIYjeNtiAbHxdcV/eDWwSzhciHvmM6pEwj2Ih",
+	"E5FcQeB8zCS8MvNwfQNcU3jUmpjVWoKjShW76A/OZXJuFrSMRu93+xxVBnydj/HZLTEa9lnJSvBoSEHh",
+	"N5bRGGyHDWnbxHf9ZeK7nKQzP7qrTt2w8Uxtyw2WAVB9XvAsvx0LmyiDXinK/EVXQ01RQXSKobG/3tRf",
+	"Tuk5mvprzeKUxtTeRmzXeGZ7rsVKbEdtZyUOWi9BLyv95plV3VFuzKrrKj1Y8wD9N14+nma76mmCafxu",
+	"JEoGc/n3buR159q7gRcl2tupPbEd1j3TlnbYSvsVHtW6E+zDcTfp9d+IdFB5SPU12mYe+EKKMSMV7H5y",
+	"P1sjZLPBxX2OZAX3ueWKDL8Shf/+V8itsL03yWRfnE+RVcE7vybWtFzcl+3cOo+s8TI2pZCtI2lrMX8j",
+	"k8Tq/G39JolSnqM9bSs2ovq/gty41kSqb/axb9Tsp2ekpY5dJv7M1bFruOlYt6/mD22rCFpDLvmtOCag",
+	"rSuoymoxZTXLJyH+1guIj7GyPLXmWVb6JlQq++mIZ81Veo228VE/y8r+Xw67UeWZWCqMbC1KvNn2Vvq7",
+	"a9ieBHtd5mjtcAc3Cvt861zlDdWq6/iYGyKgkCrMUdL9x96n/Ecckao3VB++S44HzByZs0F6aySVYsCl",
+	"7dCkcJub8bS6tplBSzXba7rc3X/MICfYwTYzX3LOmzimjeXgS1IuvFuMA62poVe+ULP7yfxvoWHANJoX",
+	"hIHfwoBfVK4CPNHa+IrFMswrURBVWwNH/lIv+5JkwI2r8ZlEUSx4LWjuaHgqbUIn6AE9UtTEL/l1nkz9",
+	"8hWpArnBiAhd9k66VDJ4AkZxSFIgWAks6oVmRX4nKJ9LiZuxJkBL7gB1EKFvhEiE9Mq/Yxq0TN1kAFlN",
+	"3li77QMF4qI/eImrbil0ex0+R+UgoAO0HoE0huVk90eLuHDDtwi28NtuSN7G7PMtSkHW7kNUEIhcrix1",
+	"ZOmCWIuKtHTP+1z209ZRFn/k1yyHPR/LtDCElf4QGOCbZaql4lCNrvqrm+C3m165ZB4fbsl0UQ2Ofpbr",
+	"VN5eQXp1vdnJrKaebT+QaNMUW5mL/LbtiXbYq8FotLEVrSFnDsqqzL77ButRSVDaFGwIh53WFW2Yp549",
+	"VbkFunxPa5eiSbQ0TYWtl35nj2mgsrvZcgnLT35jqdpYqp4o465C4BoIZVUY2/2EP06fXX7dypRvk123",
+	"ya6rza4DgIQ5WXWhQNFoyqUHM09cAEiZMUA2YMmCB+THle9gPZLyl2V+l662y8a28RUlxeVSNEvaCw26",
+	"JUt57Or/wWNsFdAGDc2bzbgumLlhjwtMvh42tg5Dr9Nj24S4BY1X0JUfzUhLX/gpzbIWZtqw9Yaibay1",
+	"f4FcOEsT51pnA6Wg8bP4CaHuLdUaq2zreGsXyBINVSXOrwXPigEiKKZSaO1gicwzV7xfsLTQIrvpeqFr",
+	"lnLqmkrMl+R+o1HuxJQABu+FSm+mgPznjWXmXjPKe5GPMkAzYDq9lSyVEZahAo6A4FmZMHIhSG+eYagb",
+	"uirrpviW9wepFKXOQ8DoFTxdTfFJt4oDbILu5yMsHG3nPkp3aIyar/w4zu4IDQys4WcXv7JcsV9ewkHf",
+	"pJnQEVNjab58zft3t8o8UaMZ+t+gAWrGxyp5cLki2KghTwSjimWY4AjVegBL0xUTISBD8KtiLbDt4DQS",
+	"so1XLHNjwjfzwkp5UbXJdau4e3XTfn1+/sLcCCXEzlRwxW7GEiqm8AlXCdb2M+eAVygou6pt4iaNjoXf",
+	"sNyqSNhYJuiUoznQwHVzSG8HWXo7KGvE5TeVeUQ+XHOEKFxpMaVycMVYyZ1c7qTyXuiCEEBgpCgwgHb9",
+	"0tdNB+kXTDY3mlZHt8+rRhixPh/xvp0GZ1l6I/rTPiamVjEZ6z71W67uAly6ifmF+HMkVIpFIM3dydXd",
+	"jhIZN5c+E1wBxHYNMlC3BlCh9qsDoQJMEs0mZW0cVwYPK//OFMLzCQ+hZ9dtospvhNaYDmgG8gDBsc5f",
+	"qiwqN363Ul/aXDZbcM/7ZIkgPvvNn+st4PB1b/AXPgg4gYcOWcdI7hcFN3zPf4IlqZ/94C+vL+hxVAoS",
+	"o7uN/lItQFwS46Becbc+FrmWpgfpKJAnK4z0a/68c5OrHbhGfvJseTHK+PJGKl/wOyhVwVXRZe/9WhJY",
+	"G3CsDB8RI4313GUud8qCZLxfBN/z4Zo///75/w8AAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

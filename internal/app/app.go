@@ -39,6 +39,7 @@ type Services struct {
 	Timeline      *service.Timeline
 	Imports       *service.Imports
 	FundingAwards *service.FundingAwards
+	Reports       *service.Reports
 	Keys          *auth.KeySet
 	Tokens        *auth.Tokens
 }
@@ -110,8 +111,9 @@ func NewServices(cfg config.Config, db *postgres.DB) (Services, error) {
 			Mentors: mentorsSvc, Matches: matchesSvc, Contract: contract, Audit: audit, Now: now}),
 		FundingAwards: service.NewFundingAwards(service.FundingAwardsDeps{Tx: db, Awards: awards, Cohorts: cohorts,
 			Programmes: programmes, Organisations: orgs, Audit: audit, Now: now}),
-		Keys:   keys,
-		Tokens: tokens,
+		Reports: service.NewReports(service.ReportsDeps{Awards: awards, Store: postgres.NewReports(db), Reads: db, Now: now}),
+		Keys:    keys,
+		Tokens:  tokens,
 	}, nil
 }
 
@@ -214,6 +216,7 @@ func Handler(cfg config.Config, db *postgres.DB, s Services, log *slog.Logger, d
 		Timeline:      s.Timeline,
 		Imports:       s.Imports,
 		FundingAwards: s.FundingAwards,
+		Reports:       s.Reports,
 		JWKS:          s.Keys.JWKS(),
 		Drain:         drain,
 	})

@@ -82,6 +82,7 @@ var roleScopeMatrix = []matrixRow{
 	{matrixCells{Y, Y, Y, Y, N, N, Y, N}, "getFundingAward", "GET /v1/funding-awards/{funding_award_id}", "organisations:read"},
 	{matrixCells{N, N, N, Y, N, N, N, N}, "updateFundingAward", "PATCH /v1/funding-awards/{funding_award_id}", "catalogue:write"},
 	{matrixCells{N, N, N, Y, N, N, N, N}, "deleteFundingAward", "DELETE /v1/funding-awards/{funding_award_id}", "catalogue:write"},
+	{matrixCells{Y, Y, Y, Y, N, N, Y, N}, "getHighlightReport", "GET /v1/funding-awards/{funding_award_id}/highlight-reports/{period}", "organisations:read"},
 	{matrixCells{Y, Y, Y, Y, Y, N, N, N}, "listEnrolments", "GET /v1/enrolments", "participants:read"},
 	{matrixCells{N, Y, Y, Y, N, Y, N, N}, "createEnrolment", "POST /v1/enrolments", "participants:write"},
 	{matrixCells{Y, Y, Y, Y, Y, N, N, N}, "getEnrolment", "GET /v1/enrolments/{enrolment_id}", "participants:read"},
@@ -252,6 +253,7 @@ func TestMatrixOfRolesAndScopes(t *testing.T) {
 	trustVars["funding_award_id"] = mustAward(t, env, national, trust.ID.String(), workExperienceProgramme)
 	trustVars["awardee_id"] = trust.ID.String()
 	nationalVars["funding_award_id"], nationalVars["awardee_id"] = trustVars["funding_award_id"], trust.ID.String()
+	trustVars["period"], nationalVars["period"] = "year-1", "year-1"
 	// The national team manages collaborations: its membership calls name one and a trust.
 	nationalVars["collaboration_id"], nationalVars["member_id"] = collab.ID.String(), joiner.ID.String()
 

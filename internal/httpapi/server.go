@@ -63,6 +63,7 @@ type Deps struct {
 	Timeline      *service.Timeline
 	Imports       *service.Imports
 	FundingAwards *service.FundingAwards
+	Reports       *service.Reports
 	JWKS          []byte // the public keys, as GET /.well-known/jwks.json serves them
 	Drain         *Drain // flipped on shutdown; nil: the server never drains
 }

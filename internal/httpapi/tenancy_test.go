@@ -199,15 +199,16 @@ func TestEveryRouteKeepsTrustsApart(t *testing.T) {
 			}}},
 		"GET /v1/funding-awards": {{"/v1/funding-awards", "", listNoForeign}, {"/v1/funding-awards?include_deleted=true&organisation_id=" + aID, "", listNoForeign},
 			{"/v1/funding-awards?serving_organisation_id=" + aID, "", listNoForeign}},
-		"POST /v1/funding-awards":                     {{"/v1/funding-awards", awardBody(t, aID, workExperienceProgramme, newTenderRound()), hidden(403)}},
-		"GET /v1/funding-awards/:funding_award_id":    {{"/v1/funding-awards/" + awardID, "", hidden(404)}},
-		"PATCH /v1/funding-awards/:funding_award_id":  {{"/v1/funding-awards/" + awardID, `{"tender_round":"2030/31"}`, hidden(403)}},
-		"DELETE /v1/funding-awards/:funding_award_id": {{"/v1/funding-awards/" + awardID, "", hidden(403)}},
+		"POST /v1/funding-awards":                                            {{"/v1/funding-awards", awardBody(t, aID, workExperienceProgramme, newTenderRound()), hidden(403)}},
+		"GET /v1/funding-awards/:funding_award_id":                           {{"/v1/funding-awards/" + awardID, "", hidden(404)}},
+		"GET /v1/funding-awards/:funding_award_id/highlight-reports/:period": {{"/v1/funding-awards/" + awardID + "/highlight-reports/year-1", "", hidden(404)}},
+		"PATCH /v1/funding-awards/:funding_award_id":                         {{"/v1/funding-awards/" + awardID, `{"tender_round":"2030/31"}`, hidden(403)}},
+		"DELETE /v1/funding-awards/:funding_award_id":                        {{"/v1/funding-awards/" + awardID, "", hidden(403)}},
 	}
 	// Routes that hold no organisation's records, and why.
 	shared := map[string]string{
 		"GET /healthz": "process health", "GET /readyz": "database health", "GET /metrics": "counters, no records",
-		"GET /openapi.yaml": "the contract", "GET /docs": "the reference", "GET /.well-known/jwks.json": "public keys",
+		"GET /openapi.yaml": "the contract", "GET /docs": "the reference", "GET /docs/assets/:name": "the reference's scripts and styles", "GET /.well-known/jwks.json": "public keys",
 		"POST /v1/auth/token": "sign-in: a principal's own credentials", "POST /v1/auth/revoke": "revokes only the token presented",
 		"GET /v1/programmes": "the national catalogue", "GET /v1/programmes/:programme_id": "the national catalogue",
 		"POST /v1/programmes": "national only (catalogue:write)", "PATCH /v1/programmes/:programme_id": "national only (catalogue:write)",

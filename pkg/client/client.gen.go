@@ -1091,6 +1091,23 @@ type ConsentState struct {
 // The first five are positive destinations, counted in the conversion rate.
 type Destination string
 
+// DestinationCount defines model for DestinationCount.
+type DestinationCount struct {
+	Count int `json:"count"`
+
+	// Destination - `employment`: paid work or self-employment (ILR EMP1, EMP2, EMP4, EMP5).
+	// - `apprenticeship`: an apprenticeship (EDU2).
+	// - `volunteering`: voluntary work (VOL1).
+	// - `further_education`: further education (EDU1, EDU3-EDU6).
+	// - `training`: other training (EDU1, EDU3-EDU6).
+	// - `none`: not in work, education or training (NPE1-NPE3, GAP1, OTH1-OTH3, SDE1).
+	// - `unknown`: not known: the participant could not be contacted (NTK1).
+	//
+	// The first five are positive destinations, counted in the conversion rate.
+	Destination Destination `json:"destination"`
+	Positive    bool        `json:"positive"`
+}
+
 // Enrolment defines model for Enrolment.
 type Enrolment struct {
 	CohortId                  openapi_types.UUID                    `json:"cohort_id"`
@@ -1277,6 +1294,91 @@ type Health struct {
 
 // HealthStatus - `ok`: the process is up (`/healthz`), or the database answers (`/readyz`).
 type HealthStatus string
+
+// HighlightReport What each figure counts, over the cohorts delivered under the award (cancelled ones included for
+// their enrolments) and the period `starts_on` to `ends_on`, both days included:
+//   - an enrolment is *engaged* in the period when it reached `active` on or before `ends_on` and did not
+//     complete or withdraw before `starts_on`; a participant is engaged when one of their enrolments is;
+//   - an outcome *counts for the award* when it is not deleted, belongs to an engaged participant, and is
+//     linked to one of the award's enrolments or to none; a *positive* outcome is one whose destination is
+//     employment, apprenticeship, volunteering, further education or training.
+type HighlightReport struct {
+	// Cohorts Cohorts under the award, not cancelled, whose dates overlap the period.
+	Cohorts int `json:"cohorts"`
+
+	// Conversion Engaged participants with a positive outcome (numerator) over engaged participants (denominator).
+	Conversion Rate               `json:"conversion"`
+	EndsOn     openapi_types.Date `json:"ends_on"`
+	Enrolments struct {
+		// Completions Enrolments completed in the period.
+		Completions int `json:"completions"`
+
+		// Starts Enrolments that reached `active` in the period.
+		Starts int `json:"starts"`
+
+		// Withdrawals Enrolments withdrawn in the period, whether or not they had started.
+		Withdrawals int `json:"withdrawals"`
+	} `json:"enrolments"`
+
+	// FinancialYear That funded year's financial year, e.g. `2025/26`.
+	FinancialYear string `json:"financial_year"`
+
+	// FundedYear The funded year of the award the period lies in.
+	FundedYear     int                `json:"funded_year"`
+	FundingAwardId openapi_types.UUID `json:"funding_award_id"`
+
+	// GeneratedAt When the report was computed: outcomes recorded later change it.
+	GeneratedAt time.Time `json:"generated_at"`
+	Mentoring   struct {
+		// CheckIns Check-ins of the award's matches held in the period.
+		CheckIns int `json:"check_ins"`
+
+		// Matches Mentoring matches (not deleted) linked to the award's enrolments whose dates (to the end, or the planned end while running) overlap the period.
+		Matches int `json:"matches"`
+	} `json:"mentoring"`
+
+	// OrganisationId The award's recipient.
+	OrganisationId openapi_types.UUID `json:"organisation_id"`
+
+	// OutcomesByDestination Outcomes that count for the award, by destination, every destination listed. A participant with two outcomes counts twice here, once in the conversion.
+	OutcomesByDestination []DestinationCount `json:"outcomes_by_destination"`
+
+	// OutcomesByIlrCode The same outcomes by ESFA ILR destination and progression code, the codes recorded only, in code order.
+	OutcomesByIlrCode []ILRCodeCount `json:"outcomes_by_ilr_code"`
+	Participants      struct {
+		// Engaged Distinct participants engaged in the period.
+		Engaged int `json:"engaged"`
+
+		// Minimum The funded year's minimum number of participants (the same for each quarter of the year).
+		Minimum int `json:"minimum"`
+
+		// MinimumMet engaged >= minimum.
+		MinimumMet bool `json:"minimum_met"`
+	} `json:"participants"`
+
+	// Period As asked: `2025-Q3` or `year-1`.
+	Period string `json:"period"`
+
+	// PlacementsByRoleArea Placements (not deleted) in the award's cohorts whose dates overlap the period, by role area, every role area listed.
+	PlacementsByRoleArea []RoleAreaCount    `json:"placements_by_role_area"`
+	ProgrammeId          openapi_types.UUID `json:"programme_id"`
+	StartsOn             openapi_types.Date `json:"starts_on"`
+
+	// Sustained3Months Positive outcomes still held at the 3-month check (numerator) over positive outcomes with a 3-month check recorded (denominator).
+	Sustained3Months Rate `json:"sustained_3_months"`
+
+	// Sustained6Months The same at the 6-month check.
+	Sustained6Months Rate `json:"sustained_6_months"`
+
+	// WithdrawalsByReason The withdrawals of the period by the reason recorded, most frequent first; an erased participant's reason reads `[erased]`.
+	WithdrawalsByReason []ReasonCount `json:"withdrawals_by_reason"`
+}
+
+// ILRCodeCount defines model for ILRCodeCount.
+type ILRCodeCount struct {
+	Count   int    `json:"count"`
+	IlrCode string `json:"ilr_code"`
+}
 
 // ImportError defines model for ImportError.
 type ImportError struct {
@@ -2142,6 +2244,21 @@ type ProgrammePatch struct {
 	RequiresBenefit   *bool                                 `json:"requires_benefit,omitempty"`
 }
 
+// Rate A share, always with what it was computed from.
+type Rate struct {
+	Denominator int `json:"denominator"`
+	Numerator   int `json:"numerator"`
+
+	// Rate numerator / denominator, rounded to 4 decimal places; null when the denominator is 0.
+	Rate nullable.Nullable[float32] `json:"rate"`
+}
+
+// ReasonCount defines model for ReasonCount.
+type ReasonCount struct {
+	Count  int    `json:"count"`
+	Reason string `json:"reason"`
+}
+
 // ReferralSource - `jobcentre_plus`: referred by a Jobcentre Plus work coach.
 // - `self_referral`: applied on their own initiative.
 // - `princes_trust`: referred by The Prince's Trust.
@@ -2186,6 +2303,19 @@ type Role string
 // - `clinical_support`: clinical support services: sterile services, pharmacy stores, pathology, theatres, radiology.
 // - `other`: anything else, such as library, communications, or learning and development.
 type RoleArea string
+
+// RoleAreaCount defines model for RoleAreaCount.
+type RoleAreaCount struct {
+	Count int `json:"count"`
+
+	// RoleArea - `facilities`: hotel services: portering, domestic services, catering, linen.
+	// - `estates`: buildings and grounds: maintenance, engineering, gardens.
+	// - `healthcare_support`: care alongside nurses and therapists on wards and in the community, as a healthcare support worker does.
+	// - `administration`: reception, health records, medical secretaries and other office work.
+	// - `clinical_support`: clinical support services: sterile services, pharmacy stores, pathology, theatres, radiology.
+	// - `other`: anything else, such as library, communications, or learning and development.
+	RoleArea RoleArea `json:"role_area"`
+}
 
 // Sector - `nhs`: an NHS organisation.
 // - `social_care`: adult or children's social care.
@@ -3736,6 +3866,21 @@ type ClientInterface interface {
 	//
 	// Corresponds with PATCH /v1/funding-awards/{funding_award_id} (the `UpdateFundingAward` operationId).
 	UpdateFundingAwardWithApplicationMergePatchPlusJSONBody(ctx context.Context, fundingAwardId openapi_types.UUID, params *UpdateFundingAwardParams, body UpdateFundingAwardApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetHighlightReport A funding award's highlight report for a period
+	//
+	// The recipient's regular report to HEE on one award for one period: participants engaged against the
+	// funded year's minimum, starts, completions and withdrawals, destinations, the conversion rate,
+	// sustainment, placements by role area and mentoring.
+	//
+	// It counts every cohort delivered under the award, whichever organisation delivers it (a member trust
+	// that has since left the collaboration included): the report is the award's, and shows counts only,
+	// never a person. The recipient, a collaboration's member trusts and the national team read it; for
+	// anyone else the award does not exist (404). An erased participant still counts: erasure removes what
+	// identifies a person, not that they took part. Published case studies are not reported yet.
+	//
+	// Corresponds with GET /v1/funding-awards/{funding_award_id}/highlight-reports/{period} (the `GetHighlightReport` operationId).
+	GetHighlightReport(ctx context.Context, fundingAwardId openapi_types.UUID, period string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateImportWithBody Start a bulk import
 	//
@@ -5366,6 +5511,31 @@ func (c *Client) UpdateFundingAward(ctx context.Context, fundingAwardId openapi_
 // Corresponds with PATCH /v1/funding-awards/{funding_award_id} (the `UpdateFundingAward` operationId).
 func (c *Client) UpdateFundingAwardWithApplicationMergePatchPlusJSONBody(ctx context.Context, fundingAwardId openapi_types.UUID, params *UpdateFundingAwardParams, body UpdateFundingAwardApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateFundingAwardRequestWithApplicationMergePatchPlusJSONBody(c.Server, fundingAwardId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetHighlightReport A funding award's highlight report for a period
+//
+// The recipient's regular report to HEE on one award for one period: participants engaged against the
+// funded year's minimum, starts, completions and withdrawals, destinations, the conversion rate,
+// sustainment, placements by role area and mentoring.
+//
+// It counts every cohort delivered under the award, whichever organisation delivers it (a member trust
+// that has since left the collaboration included): the report is the award's, and shows counts only,
+// never a person. The recipient, a collaboration's member trusts and the national team read it; for
+// anyone else the award does not exist (404). An erased participant still counts: erasure removes what
+// identifies a person, not that they took part. Published case studies are not reported yet.
+//
+// Corresponds with GET /v1/funding-awards/{funding_award_id}/highlight-reports/{period} (the `GetHighlightReport` operationId).
+func (c *Client) GetHighlightReport(ctx context.Context, fundingAwardId openapi_types.UUID, period string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetHighlightReportRequest(c.Server, fundingAwardId, period)
 	if err != nil {
 		return nil, err
 	}
@@ -8598,6 +8768,47 @@ func NewUpdateFundingAwardRequestWithBody(server string, fundingAwardId openapi_
 			req.Header.Set("If-Match", headerParam0)
 		}
 
+	}
+
+	return req, nil
+}
+
+// NewGetHighlightReportRequest constructs an http.Request for the GetHighlightReport method
+func NewGetHighlightReportRequest(server string, fundingAwardId openapi_types.UUID, period string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "funding_award_id", fundingAwardId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "period", period, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/funding-awards/%s/highlight-reports/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
 	}
 
 	return req, nil
@@ -12925,6 +13136,23 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PATCH /v1/funding-awards/{funding_award_id} (the `UpdateFundingAward` operationId).
 	UpdateFundingAwardWithApplicationMergePatchPlusJSONBodyWithResponse(ctx context.Context, fundingAwardId openapi_types.UUID, params *UpdateFundingAwardParams, body UpdateFundingAwardApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateFundingAwardResponse, error)
 
+	// GetHighlightReportWithResponse A funding award's highlight report for a period
+	//
+	// The recipient's regular report to HEE on one award for one period: participants engaged against the
+	// funded year's minimum, starts, completions and withdrawals, destinations, the conversion rate,
+	// sustainment, placements by role area and mentoring.
+	//
+	// It counts every cohort delivered under the award, whichever organisation delivers it (a member trust
+	// that has since left the collaboration included): the report is the award's, and shows counts only,
+	// never a person. The recipient, a collaboration's member trusts and the national team read it; for
+	// anyone else the award does not exist (404). An erased participant still counts: erasure removes what
+	// identifies a person, not that they took part. Published case studies are not reported yet.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/funding-awards/{funding_award_id}/highlight-reports/{period} (the `GetHighlightReport` operationId).
+	GetHighlightReportWithResponse(ctx context.Context, fundingAwardId openapi_types.UUID, period string, reqEditors ...RequestEditorFn) (*GetHighlightReportResponse, error)
+
 	// CreateImportWithBodyWithResponse Start a bulk import
 	//
 	// Uploads a file of records of one kind and starts a background job that imports it; the
@@ -16159,6 +16387,110 @@ func (r UpdateFundingAwardResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r UpdateFundingAwardResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetHighlightReportResponse401Headers the declared response headers of an HTTP 401 response for GetHighlightReport
+type GetHighlightReportResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// GetHighlightReportResponse503Headers the declared response headers of an HTTP 503 response for GetHighlightReport
+type GetHighlightReportResponse503Headers struct {
+	RetryAfter int
+}
+
+type GetHighlightReportResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *HighlightReport
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetHighlightReportResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetHighlightReportResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetHighlightReportResponse) GetJSON200() *HighlightReport {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetHighlightReportResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetHighlightReportResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetHighlightReportResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetHighlightReportResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetHighlightReportResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetHighlightReportResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetHighlightReportResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetHighlightReportResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetHighlightReportResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetHighlightReportResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetHighlightReportResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -23056,6 +23388,29 @@ func (c *ClientWithResponses) UpdateFundingAwardWithApplicationMergePatchPlusJSO
 	return ParseUpdateFundingAwardResponse(rsp)
 }
 
+// GetHighlightReportWithResponse A funding award's highlight report for a period
+//
+// The recipient's regular report to HEE on one award for one period: participants engaged against the
+// funded year's minimum, starts, completions and withdrawals, destinations, the conversion rate,
+// sustainment, placements by role area and mentoring.
+//
+// It counts every cohort delivered under the award, whichever organisation delivers it (a member trust
+// that has since left the collaboration included): the report is the award's, and shows counts only,
+// never a person. The recipient, a collaboration's member trusts and the national team read it; for
+// anyone else the award does not exist (404). An erased participant still counts: erasure removes what
+// identifies a person, not that they took part. Published case studies are not reported yet.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/funding-awards/{funding_award_id}/highlight-reports/{period} (the `GetHighlightReport` operationId).
+func (c *ClientWithResponses) GetHighlightReportWithResponse(ctx context.Context, fundingAwardId openapi_types.UUID, period string, reqEditors ...RequestEditorFn) (*GetHighlightReportResponse, error) {
+	rsp, err := c.GetHighlightReport(ctx, fundingAwardId, period, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetHighlightReportResponse(rsp)
+}
+
 // CreateImportWithBodyWithResponse Start a bulk import
 //
 // Uploads a file of records of one kind and starts a background job that imports it; the
@@ -26771,6 +27126,104 @@ func ParseUpdateFundingAwardResponse(rsp *http.Response) (*UpdateFundingAwardRes
 		response.Headers401 = &headers
 	case rsp.StatusCode == 503:
 		var headers UpdateFundingAwardResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetHighlightReportResponse parses an HTTP response from a GetHighlightReportWithResponse call
+func ParseGetHighlightReportResponse(rsp *http.Response) (*GetHighlightReportResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetHighlightReportResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest HighlightReport
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetHighlightReportResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetHighlightReportResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {

@@ -1,0 +1,59 @@
+package service
+
+import (
+	"context"
+
+	"github.com/google/uuid"
+
+	"github.com/p4w-nhs/p4w/internal/domain"
+)
+
+// Reports answers the funders' reports: counts only, never a person, each within the
+// caller's reach.
+type Reports struct {
+	ReportsDeps
+}
+
+// ReportsDeps are what Reports is built on.
+type ReportsDeps struct {
+	Awards domain.FundingAwardRepository
+	Store  domain.ReportStore
+	Reads  Reader // long reads: on the read replica when there is one
+	Now    Clock
+}
+
+// NewReports wires the report use cases.
+func NewReports(d ReportsDeps) *Reports { return &Reports{d} }
+
+// Highlight returns award id's highlight report for period ("2025-Q3", "year-1"). The award
+// must be within the caller's reach: its recipient, a collaboration's member trusts and the
+// national team read it, and for anyone else it does not exist. Its figures then count every
+// cohort delivered under the award, whichever organisation delivers it (a trust that has since
+// left the collaboration included): the report is the award's, the funder paid for all of
+// them, and it holds counts only. Errors: forbidden, not_found, invalid (period).
+func (s *Reports) Highlight(ctx context.Context, id uuid.UUID, period string) (domain.HighlightReport, error) {
+	return longRead(ctx, s.Reads, domain.ScopeOrganisationsRead, func(ctx context.Context) (domain.HighlightReport, error) {
+		award, err := s.Awards.Get(ctx, id)
+		if err != nil {
+			return domain.HighlightReport{}, err
+		}
+		p, err := domain.HighlightPeriod(award, period)
+		if err != nil {
+			return domain.HighlightReport{}, err
+		}
+		counts, err := s.Store.Highlight(awardWide(ctx), award.ID, p.From, p.To)
+		if err != nil {
+			return domain.HighlightReport{}, err
+		}
+		return domain.HighlightReport{Award: award, Period: p, Minimum: award.Years[p.FundedYear-1].MinParticipants,
+			GeneratedAt: s.Now(), HighlightCounts: counts}, nil
+	})
+}
+
+// awardWide is ctx with a reach over every organisation, for the count queries of one award the
+// caller may read: each of them selects the award's cohorts by id and returns counts only.
+func awardWide(ctx context.Context) context.Context {
+	p, _ := domain.PrincipalFrom(ctx)
+	return domain.WithPrincipal(ctx, domain.Principal{Subject: p.Subject, OrganisationID: p.OrganisationID,
+		Role: p.Role, Scopes: p.Scopes, AllOrganisations: true})
+}
