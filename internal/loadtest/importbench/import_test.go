@@ -50,18 +50,18 @@ func BenchmarkImport(b *testing.B) {
 	fmt.Printf("bench-import: %d participants, %.1f MB of CSV; server pid %d\n", rows, float64(size)/1e6, srv.cmd.Process.Pid)
 
 	mem := watchMemory(srv.cmd.Process.Pid)
-	first := importFile(b, api, file, "import")
+	first := importFile(b, srv, dbURL, api, file, "import")
 	if first.Created != int64(rows) || first.Failed != 0 {
 		b.Fatalf("import: created %d, failed %d; want %d created, none failed", first.Created, first.Failed, rows)
 	}
-	again := importFile(b, api, file, "re-import")
+	again := importFile(b, srv, dbURL, api, file, "re-import")
 	if again.Created != 0 || again.Updated != 0 || again.Unchanged != int64(rows) || again.Failed != 0 {
 		b.Fatalf("re-import: created %d, updated %d, unchanged %d, failed %d; want %d unchanged and nothing else",
 			again.Created, again.Updated, again.Unchanged, again.Failed, rows)
 	}
 	peakRSS := mem.stop()
 
-	copied := copyFile(b, dbURL, file, rows)
+	copied, copyCPU := copyFile(b, dbURL, file, rows)
 
 	importRate := float64(rows) / first.took.Seconds()
 	reimportRate := float64(rows) / again.took.Seconds()
@@ -73,6 +73,9 @@ func BenchmarkImport(b *testing.B) {
 	b.ReportMetric(copyRate, "copy-rows/s")
 	b.ReportMetric(percent, "import-%-of-copy")
 	b.ReportMetric(peakMB, "peak-RSS-MB")
+	b.ReportMetric(perRow(first.cpu.database, rows), "import-db-µs/row")
+	b.ReportMetric(perRow(first.cpu.server, rows), "import-go-µs/row")
+	b.ReportMetric(perRow(copyCPU, rows), "copy-db-µs/row")
 
 	verdict := func(ok bool) string {
 		if ok {
@@ -84,6 +87,7 @@ func BenchmarkImport(b *testing.B) {
   import     %8.0f rows/s  (%s: upload %s, then the job %s)
   re-import  %8.0f rows/s  (%s: upload %s, then the job %s; %d unchanged)
   psql \copy %8.0f rows/s  (%s)
+  CPU per row: import %.1f µs in PostgreSQL + %.1f µs in p4w; re-import %.1f + %.1f µs; \copy %.1f µs in PostgreSQL
   import at %.0f%% of COPY (goal %d%%: %s); re-import %s the import (goal: at least as fast: %s)
   server peak RSS %.1f MB (goal under %d MB: %s; %d samples)
 `,
@@ -91,6 +95,7 @@ func BenchmarkImport(b *testing.B) {
 		importRate, first.took.Round(time.Millisecond), first.upload.Round(time.Millisecond), (first.took - first.upload).Round(time.Millisecond),
 		reimportRate, again.took.Round(time.Millisecond), again.upload.Round(time.Millisecond), (again.took - again.upload).Round(time.Millisecond), again.Unchanged,
 		copyRate, copied.Round(time.Millisecond),
+		perRow(first.cpu.database, rows), perRow(first.cpu.server, rows), perRow(again.cpu.database, rows), perRow(again.cpu.server, rows), perRow(copyCPU, rows),
 		percent, goalPercentOfCopy, verdict(percent >= goalPercentOfCopy), faster(reimportRate, importRate), verdict(reimportRate >= importRate),
 		peakMB, goalPeakRSSMB, verdict(peakMB < goalPeakRSSMB), mem.samples)
 }
@@ -248,16 +253,61 @@ func signIn(b *testing.B, url string) (client.ClientInterface, uuid.UUID) {
 }
 
 // imported is an import's job as it ended, how long it took from the upload's first byte to
-// the job seen ended, and how much of that the upload took.
+// the job seen ended, and how much of that the upload took; and the CPU time the server and
+// its database sessions spent meanwhile.
 type imported struct {
 	client.ImportJob
 	took, upload time.Duration
+	cpu          cpuTimes
+}
+
+// cpuTimes is where an import's work went: the server process, and PostgreSQL's backends
+// serving the benchmark's database. On a busy machine rows per second move with the load
+// of others; CPU time per row much less, which makes it the better guide for a change.
+type cpuTimes struct{ server, database time.Duration }
+
+func (c cpuTimes) sub(d cpuTimes) cpuTimes {
+	return cpuTimes{server: c.server - d.server, database: c.database - d.database}
+}
+
+// perRow is a duration per row in microseconds.
+func perRow(d time.Duration, rows int) float64 { return float64(d.Microseconds()) / float64(rows) }
+
+// measureCPU reads the CPU time the server and the backends of its database have used so far;
+// a backend that has ended since is not counted, so the database's is a lower bound.
+func measureCPU(b *testing.B, srv server, dbURL string) cpuTimes {
+	b.Helper()
+	c := cpuTimes{server: processCPU(srv.cmd.Process.Pid)}
+	pids := psql(b, dbURL, `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`)
+	for _, pid := range strings.Fields(pids) {
+		n, _ := strconv.Atoi(pid)
+		c.database += processCPU(n)
+	}
+	return c
+}
+
+// processCPU is the user and system time a process of this machine has used, or 0 when
+// /proc does not show it (a PostgreSQL on another machine).
+func processCPU(pid int) time.Duration {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// pid (comm) state ppid ...: utime and stime are fields 14 and 15, the 12th and 13th after the comm.
+	fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
+	if len(fields) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(fields[11], 10, 64)
+	stime, _ := strconv.ParseInt(fields[12], 10, 64)
+	return time.Duration(utime+stime) * time.Second / 100 // USER_HZ is 100 on Linux
 }
 
 // importFile uploads file in upsert mode (not atomic) and waits for its job to end, telling
 // its progress on stderr every 10 s or so.
-func importFile(b *testing.B, api client.ClientInterface, file, what string) imported {
+func importFile(b *testing.B, srv server, dbURL string, api client.ClientInterface, file, what string) imported {
 	b.Helper()
+	before := measureCPU(b, srv, dbURL)
 	f, err := os.Open(file)
 	if err != nil {
 		b.Fatal(err)
@@ -285,7 +335,7 @@ func importFile(b *testing.B, api client.ClientInterface, file, what string) imp
 		failure, _ := job.Failure.Get()
 		b.Fatalf("%s: job %s ended %s: %s", what, job.Id, job.Status, failure)
 	}
-	return imported{ImportJob: job, took: took, upload: uploaded}
+	return imported{ImportJob: job, took: took, upload: uploaded, cpu: measureCPU(b, srv, dbURL).sub(before)}
 }
 
 // memoryWatch samples a process's resident memory (VmRSS) every 100 ms.
@@ -349,21 +399,52 @@ func procStatus(pid int, field string) (int64, error) {
 
 // copyFile loads file with psql's \copy into a bare table that has the participants table's
 // columns, defaults, checks and indexes, and none of what p4w adds to a write (no row-level
-// security, trigger, foreign key or audit), and returns how long the \copy took.
-func copyFile(b *testing.B, dbURL, file string, rows int) time.Duration {
+// security, trigger, foreign key or audit). It returns how long the \copy took, and the CPU
+// time of its backend.
+func copyFile(b *testing.B, dbURL, file string, rows int) (time.Duration, time.Duration) {
 	b.Helper()
 	// p4w's ids are UUIDv7, time-ordered, so its primary key grows at one end: the bare table's
 	// ids are ordered too, or random keys scattered over the index would slow COPY down.
 	psql(b, dbURL, `CREATE SEQUENCE bench_copy_ids;
 		CREATE TABLE bench_copy (LIKE participants INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES);
 		ALTER TABLE bench_copy ALTER COLUMN id SET DEFAULT lpad(to_hex(nextval('bench_copy_ids')), 32, '0')::uuid;`)
-	start := time.Now()
-	psql(b, dbURL, `\copy bench_copy (`+strings.Join(csvColumns, ", ")+`) FROM '`+file+`' WITH (FORMAT csv, HEADER true)`)
-	took := time.Since(start)
-	if out := psql(b, dbURL, `SELECT count(*) FROM bench_copy`); out != strconv.Itoa(rows) {
-		b.Fatalf("\\copy loaded %s rows, want %d", out, rows)
+	// One session: its backend's pid, then the \copy, timed in psql by the clock around it.
+	cmd := exec.Command("psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", dbURL, "-f", "-")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
 	}
-	return took
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	lines := bufio.NewScanner(stdout)
+	fmt.Fprintln(stdin, `SELECT pg_backend_pid();`)
+	if !lines.Scan() {
+		b.Fatalf("psql printed no backend pid: %v", lines.Err())
+	}
+	backend, _ := strconv.Atoi(strings.TrimSpace(lines.Text()))
+	cpuBefore := processCPU(backend)
+	start := time.Now()
+	fmt.Fprintln(stdin, `\copy bench_copy (`+strings.Join(csvColumns, ", ")+`) FROM '`+file+`' WITH (FORMAT csv, HEADER true)`)
+	fmt.Fprintln(stdin, `SELECT count(*) FROM bench_copy;`)
+	if !lines.Scan() {
+		b.Fatalf("psql: %v", lines.Err())
+	}
+	took := time.Since(start)
+	cpu := processCPU(backend) - cpuBefore
+	stdin.Close()
+	if err := cmd.Wait(); err != nil {
+		b.Fatalf("psql: %v", err)
+	}
+	if got := strings.TrimSpace(lines.Text()); got != strconv.Itoa(rows) {
+		b.Fatalf("\\copy loaded %s rows, want %d", got, rows)
+	}
+	return took, cpu
 }
 
 // psql runs commands with psql and returns what it printed, unaligned and trimmed.
