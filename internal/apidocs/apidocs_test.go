@@ -1,6 +1,8 @@
 package apidocs
 
 import (
+	"io"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -8,260 +10,143 @@ import (
 	"testing"
 )
 
-const fixture = `
-openapi: 3.0.3
-info:
-  title: P4W test API
-  version: 1.2.3
-  description: |
-    Reference for tests.
-
-    Beware <script>alert(1)</script> & friends.
-tags:
-  - name: participants
-    description: People on a programme.
-  - name: programmes
-security:
-  - bearerAuth: [participants:read]
-paths:
-  /participants:
-    get:
-      tags: [participants]
-      operationId: listParticipants
-      summary: List participants
-      parameters:
-        - name: status
-          in: query
-          schema:
-            $ref: '#/components/schemas/ParticipantStatus'
-      responses:
-        '200':
-          description: A page of participants.
-          content:
-            application/json:
-              schema:
-                type: array
-                items:
-                  $ref: '#/components/schemas/Participant'
-    post:
-      tags: [participants]
-      operationId: createParticipant
-      summary: Enrol a participant
-      security:
-        - bearerAuth: [participants:write]
-      requestBody:
-        required: true
-        content:
-          application/json:
-            schema:
-              $ref: '#/components/schemas/NewParticipant'
-      responses:
-        '201':
-          description: Created.
-          content:
-            application/json:
-              schema:
-                $ref: '#/components/schemas/Participant'
-        '422':
-          description: Validation failed.
-  /participants/{participantId}:
-    parameters:
-      - name: participantId
-        in: path
-        required: true
-        description: The participant's id.
-        schema:
-          type: string
-          format: uuid
-    get:
-      tags: [participants]
-      operationId: getParticipant
-      responses:
-        '200':
-          description: The participant.
-          content:
-            application/json:
-              schema:
-                $ref: '#/components/schemas/Participant'
-        '404':
-          description: Not found.
-  /programmes:
-    get:
-      tags: [programmes]
-      operationId: listProgrammes
-      responses:
-        '200':
-          description: All programmes.
-  /healthz:
-    get:
-      operationId: healthCheck
-      security: []
-      responses:
-        '200':
-          description: OK.
-components:
-  securitySchemes:
-    bearerAuth:
-      type: http
-      scheme: bearer
-      bearerFormat: JWT
-  schemas:
-    ParticipantStatus:
-      type: string
-      enum: [referred, enrolled, completed]
-    NewParticipant:
-      type: object
-      required: [name]
-      properties:
-        name:
-          type: string
-          description: Full name.
-        status:
-          $ref: '#/components/schemas/ParticipantStatus'
-    Participant:
-      type: object
-      required: [id, name, status]
-      properties:
-        id:
-          type: string
-          format: uuid
-          readOnly: true
-        name:
-          type: string
-        status:
-          $ref: '#/components/schemas/ParticipantStatus'
-        leftAt:
-          type: string
-          format: date-time
-          nullable: true
-`
-
-func TestRender(t *testing.T) {
-	out, err := Render([]byte(fixture))
-	if err != nil {
-		t.Fatalf("Render: %v", err)
-	}
-	page := string(out)
-
-	for _, want := range []string{
-		"/participants", "/participants/{participantId}", "/programmes", "/healthz",
-		"listParticipants", "createParticipant", "getParticipant", "listProgrammes", "healthCheck",
-		"ParticipantStatus", "NewParticipant", "Participant",
-		`id="schema-Participant"`, `href="#schema-NewParticipant"`, // $ref rendered as an in-page link
-		"participants:write", "referred", "Other", // scopes, enum values, untagged group
-	} {
-		if !strings.Contains(page, want) {
-			t.Errorf("page does not contain %q", want)
-		}
-	}
-
-	if strings.Contains(page, "<script>alert(1)</script>") {
-		t.Error("description was not escaped")
-	}
-	if !strings.Contains(page, "&lt;script&gt;alert(1)&lt;/script&gt;") {
-		t.Error("escaped description missing")
-	}
-	if strings.Contains(strings.ToLower(page), "<script") {
-		t.Error("page contains a script element")
-	}
-
-	attrs := regexp.MustCompile(`(?i)\b(?:src|href)\s*=\s*["']?([^"'\s>]*)`).FindAllStringSubmatch(page, -1)
-	if len(attrs) == 0 {
-		t.Fatal("no links found; the regexp is probably wrong")
-	}
-	for _, m := range attrs {
-		if !strings.HasPrefix(m[1], "#") {
-			t.Errorf("non-anchor reference %q", m[0])
-		}
-	}
-}
-
-func TestHandler(t *testing.T) {
-	h, err := Handler([]byte(fixture))
+func mustHandler(t *testing.T) http.Handler {
+	t.Helper()
+	h, err := Handler()
 	if err != nil {
 		t.Fatalf("Handler: %v", err)
 	}
+	return h
+}
 
+func get(t *testing.T, h http.Handler, target string, headers ...string) *http.Response {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodGet, target, nil)
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
 	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/docs", nil))
-	if rec.Code != http.StatusOK {
-		t.Fatalf("status = %d, want 200", rec.Code)
-	}
-	if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
-		t.Errorf("Content-Type = %q", ct)
-	}
-	if csp, want := rec.Header().Get("Content-Security-Policy"), "default-src 'none'; style-src 'unsafe-inline'; img-src data:"; csp != want {
-		t.Errorf("CSP = %q, want %q", csp, want)
-	}
-	if cc := rec.Header().Get("Cache-Control"); cc != "public, max-age=300" {
-		t.Errorf("Cache-Control = %q", cc)
-	}
-	etag := rec.Header().Get("ETag")
-	if etag == "" {
-		t.Fatal("no ETag")
-	}
-	if !strings.Contains(rec.Body.String(), "listParticipants") {
-		t.Error("body is not the rendered page")
-	}
-
-	req := httptest.NewRequest(http.MethodGet, "/docs", nil)
-	req.Header.Set("If-None-Match", etag)
-	rec = httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
-	if rec.Code != http.StatusNotModified {
-		t.Errorf("conditional GET status = %d, want 304", rec.Code)
-	}
-	if rec.Body.Len() != 0 {
-		t.Error("304 response has a body")
-	}
+	return rec.Result()
 }
 
-func TestRenderInvalid(t *testing.T) {
-	for name, spec := range map[string]string{
-		"not YAML":       "openapi: [3.0.3\n",
-		"bad $ref":       strings.Replace(fixture, "#/components/schemas/NewParticipant", "#/components/schemas/Nope", 1),
-		"missing info":   "openapi: 3.0.3\npaths: {}\n",
-		"empty document": "",
-	} {
-		if _, err := Render([]byte(spec)); err == nil {
-			t.Errorf("%s: Render returned no error", name)
-		}
-		if _, err := Handler([]byte(spec)); err == nil {
-			t.Errorf("%s: Handler returned no error", name)
-		}
-	}
-}
-
-func TestParagraphs(t *testing.T) {
-	got := paragraphs("One\nwrapped line.\n\n- a\n- b\n\n\n  Last.  ")
-	want := []string{"One wrapped line.", "- a\n- b", "Last."}
-	if strings.Join(got, "|") != strings.Join(want, "|") {
-		t.Errorf("paragraphs = %q, want %q", got, want)
-	}
-}
-
-// A nullable enum lists null among its values, as OpenAPI 3.0 needs; the page offers the real
-// values only (the Nullable column says the rest).
-func TestNullableEnumShowsNoEmptyValue(t *testing.T) {
-	spec := `
-openapi: 3.0.3
-info: {title: t, version: "1"}
-paths: {}
-components:
-  schemas:
-    Organisation:
-      type: object
-      properties:
-        region: {type: string, nullable: true, enum: [london, north_west, null]}
-`
-	page, err := Render([]byte(spec))
+func body(t *testing.T, res *http.Response) string {
+	t.Helper()
+	b, err := io.ReadAll(res.Body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(page), "<code>london</code>, <code>north_west</code></div>") {
-		t.Errorf("the values are not listed as they are: %s", page)
+	return string(b)
+}
+
+// references are the URLs the page loads or links to.
+var references = regexp.MustCompile(`(?:src|href)="([^"]*)"`)
+
+// TestPageLoadsOnlyEmbeddedAssets: the page works on a network without the internet, because
+// everything it loads is served by this handler from the binary, with the right content type.
+func TestPageLoadsOnlyEmbeddedAssets(t *testing.T) {
+	h := mustHandler(t)
+	res := get(t, h, "/docs")
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("GET /docs: %d", res.StatusCode)
 	}
-	if strings.Contains(string(page), "<code></code>") {
-		t.Error("null is shown as an empty value")
+	if ct := res.Header.Get("Content-Type"); ct != "text/html; charset=utf-8" {
+		t.Errorf("GET /docs: Content-Type %q", ct)
+	}
+	csp := res.Header.Get("Content-Security-Policy")
+	for _, directive := range []string{"default-src 'none'", "script-src 'self'", "connect-src 'self'", "img-src 'self' data:"} {
+		if !strings.Contains(csp, directive) {
+			t.Errorf("Content-Security-Policy %q lacks %q", csp, directive)
+		}
+	}
+	page := body(t, res)
+	if strings.Contains(page, "<script>") || strings.Contains(page, "<style") {
+		t.Errorf("the page has inline script or style, which its CSP forbids:\n%s", page)
+	}
+
+	wantType := map[string]string{".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
+	loaded := map[string]bool{}
+	for _, m := range references.FindAllStringSubmatch(page, -1) {
+		ref := strings.ReplaceAll(m[1], "&amp;", "&")
+		if !strings.HasPrefix(ref, "/") || strings.HasPrefix(ref, "//") {
+			t.Errorf("the page references %q, not a path on this server", ref)
+			continue
+		}
+		if !strings.HasPrefix(ref, "/docs/assets/") {
+			continue // a link, such as /openapi.yaml, not something the page loads
+		}
+		name := strings.TrimPrefix(strings.SplitN(ref, "?", 2)[0], "/docs/assets/")
+		loaded[name] = true
+		res := get(t, h, ref)
+		if res.StatusCode != http.StatusOK {
+			t.Errorf("GET %s: %d", ref, res.StatusCode)
+			continue
+		}
+		ext := name[strings.LastIndex(name, "."):]
+		if got := res.Header.Get("Content-Type"); got != wantType[ext] {
+			t.Errorf("GET %s: Content-Type %q, want %q", ref, got, wantType[ext])
+		}
+		if got := res.Header.Get("Cache-Control"); !strings.Contains(got, "immutable") {
+			t.Errorf("GET %s: Cache-Control %q: an asset named by its hash may be kept", ref, got)
+		}
+		if got := res.Header.Get("X-Content-Type-Options"); got != "nosniff" {
+			t.Errorf("GET %s: X-Content-Type-Options %q", ref, got)
+		}
+		if b := body(t, res); len(b) < 100 {
+			t.Errorf("GET %s: %d bytes", ref, len(b))
+		}
+	}
+	for _, name := range []string{"swagger-ui-bundle.js", "swagger-ui.css", "init.js", "docs.css"} {
+		if !loaded[name] {
+			t.Errorf("the page does not load %s", name)
+		}
+	}
+}
+
+// TestAssetsRevalidate: a browser holding an asset, or the page, asks again with its ETag and
+// gets 304; an asset asked for without the page's hash is not cached for a year.
+func TestAssetsRevalidate(t *testing.T) {
+	h := mustHandler(t)
+	for _, target := range []string{"/docs", "/docs/assets/init.js"} {
+		res := get(t, h, target)
+		etag := res.Header.Get("ETag")
+		if etag == "" {
+			t.Fatalf("GET %s: no ETag", target)
+		}
+		if got := res.Header.Get("Cache-Control"); got != "no-cache" {
+			t.Errorf("GET %s: Cache-Control %q, want no-cache", target, got)
+		}
+		if res := get(t, h, target, "If-None-Match", etag); res.StatusCode != http.StatusNotModified {
+			t.Errorf("GET %s If-None-Match %s: %d, want 304", target, etag, res.StatusCode)
+		}
+	}
+	if res := get(t, h, "/docs/assets/init.js?v=stale"); res.Header.Get("Cache-Control") != "no-cache" {
+		t.Errorf("an asset asked for with a stale hash: Cache-Control %q", res.Header.Get("Cache-Control"))
+	}
+}
+
+// TestUnknownAssetIsNotFound: only embedded files are served; nothing reaches the file system.
+func TestUnknownAssetIsNotFound(t *testing.T) {
+	h := mustHandler(t)
+	for _, target := range []string{"/docs/assets/nope.js", "/docs/assets/..%2Fapidocs.go", "/docs/assets/page.html.tmpl"} {
+		if res := get(t, h, target); res.StatusCode != http.StatusNotFound {
+			t.Errorf("GET %s: %d, want 404", target, res.StatusCode)
+		}
+	}
+}
+
+// TestSwaggerUILicenceShipped: the Apache-2.0 licence and NOTICE travel with the copy of
+// Swagger UI, and VERSION names the version the bundle says it is.
+func TestSwaggerUILicenceShipped(t *testing.T) {
+	for _, name := range []string{"assets/LICENSE", "assets/NOTICE", "assets/swagger-ui-bundle.js.LICENSE.txt"} {
+		if b, err := fs.ReadFile(files, name); err != nil || len(b) == 0 {
+			t.Errorf("%s is not embedded (%v)", name, err)
+		}
+	}
+	version, _ := fs.ReadFile(files, "assets/VERSION")
+	bundle, _ := fs.ReadFile(files, "assets/swagger-ui-bundle.js")
+	v := strings.TrimSpace(string(version))
+	if v == "" || !strings.Contains(string(bundle), `"`+v+`"`) {
+		t.Errorf("assets/VERSION says %q, which swagger-ui-bundle.js does not mention", v)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -225,10 +226,20 @@ func TestOpsDocs(t *testing.T) {
 	if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
 		t.Errorf("GET /docs: Content-Type %q", ct)
 	}
-	if !strings.Contains(string(res.Body), "/v1/participants") {
-		t.Errorf("/docs does not mention /v1/participants")
+	if csp := res.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "connect-src 'self'") {
+		t.Errorf("GET /docs: Content-Security-Policy %q", csp)
 	}
 	checkOpsHeaders(t, "GET /docs", res)
+	// Swagger UI comes from the binary, through the same middleware as the page.
+	bundle := regexp.MustCompile(`/docs/assets/swagger-ui-bundle\.js\?v=[0-9a-f]+`).FindString(string(res.Body))
+	if bundle == "" {
+		t.Fatalf("/docs does not load Swagger UI:\n%s", res.Body)
+	}
+	res = env.Do(t, http.MethodGet, bundle, "", "")
+	if res.Status != http.StatusOK || res.Header.Get("Content-Type") != "text/javascript; charset=utf-8" {
+		t.Errorf("GET %s: %d, Content-Type %q", bundle, res.Status, res.Header.Get("Content-Type"))
+	}
+	checkOpsHeaders(t, "GET "+bundle, res)
 }
 
 func TestOpsRequestID(t *testing.T) {

@@ -96,9 +96,9 @@ func New(cfg Config, deps Deps) (*echo.Echo, error) {
 	if err != nil {
 		return nil, err
 	}
-	docs, err := apidocs.Handler(specYAML)
+	docs, err := apidocs.Handler()
 	if err != nil {
-		return nil, fmt.Errorf("render API docs: %w", err)
+		return nil, fmt.Errorf("API docs: %w", err)
 	}
 
 	reg := prometheus.NewRegistry()
@@ -131,7 +131,8 @@ func New(cfg Config, deps Deps) (*echo.Echo, error) {
 
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
 	e.GET("/openapi.yaml", func(c echo.Context) error { return c.Blob(http.StatusOK, "application/yaml", specYAML) })
-	e.GET("/docs", echo.WrapHandler(docs))
+	e.GET(apidocs.Path, echo.WrapHandler(docs))
+	e.GET(apidocs.Path+"/assets/:name", echo.WrapHandler(docs))
 	api.RegisterHandlersWithOptions(e, api.NewStrictHandler(&Server{deps}, nil), api.RegisterHandlersOptions{
 		OperationMiddlewares: v.operations(idempotency(deps.Tx, deps.Idempotency, cfg.IdempotencyTTL)),
 	})
