@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -21,13 +22,14 @@ type ImportArgs struct {
 	OrganisationID uuid.UUID `json:"organisation_id"`
 	Subject        string    `json:"subject"`
 	Scopes         []string  `json:"scopes"`
+	Atomic         bool      `json:"atomic,omitempty"`
 }
 
 // Kind names the job in river_job.kind.
 func (ImportArgs) Kind() string { return "import" }
 
-// InsertOpts: a failed attempt (the database down, the replica stopped) is retried a few
-// times; each attempt resumes after the last batch committed.
+// InsertOpts: a failed attempt (the database down) is retried a few times; each attempt
+// resumes after the last batch committed.
 func (ImportArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttempts: 5} }
 
 // Importer runs an import job as its submitter (service.Imports).
@@ -39,20 +41,44 @@ type Importer interface {
 type importWorker struct {
 	river.WorkerDefaults[ImportArgs]
 	imports Importer
+	attempt time.Duration
 }
 
-// Work runs the job. A failure the database may mend (it was unavailable), or a run cut off
-// because this replica is stopping, is retried, up to the job's attempts (it resumes after the
-// last batch committed); any other, or the last attempt's, ends the import as failed rather than
-// leave it running for ever.
+// ImportAttempt is how long one run of an import job may last before it is cut off (Config).
+// A job cut off carries on at once after its last committed batch, so an import of any size
+// finishes; the limit is what lets River rescue the job of a replica that died mid-run without
+// ever rescuing one still running (RescueStuckJobsAfter is longer).
+const ImportAttempt = 15 * time.Minute
+
+// Timeout is the run's time limit.
+func (w *importWorker) Timeout(*river.Job[ImportArgs]) time.Duration { return w.attempt }
+
+// Work runs the job.
+//   - A run cut off, by this replica stopping or by its time limit, is not the import's fault: it
+//     is snoozed, not failed, so it carries on after its last committed batch (on this replica
+//     or another) without spending one of its attempts. An atomic import, which writes in one
+//     transaction and so would start over each time, fails instead when its time is up.
+//   - A failure the database may mend (it was unavailable) is retried, up to the job's attempts.
+//   - Any other, or the last attempt's, ends the import as failed rather than leave it running
+//     for ever.
 func (w *importWorker) Work(ctx context.Context, j *river.Job[ImportArgs]) error {
 	a := j.Args
 	err := w.imports.Run(ctx, a.JobID, a.OrganisationID, a.Subject, a.Scopes)
-	retryable := domain.ErrorCode(err) == domain.CodeUnavailable || ctx.Err() != nil // the database, or this replica stopping
-	if err == nil || (retryable && j.Attempt < j.MaxAttempts) {
+	timedOut := errors.Is(ctx.Err(), context.DeadlineExceeded)
+	switch {
+	case err == nil:
+		return nil
+	case timedOut && a.Atomic:
+		err = domain.Errorf(domain.CodeConflict, "an atomic import must finish within %s: import the file without atomic, or as smaller files", w.attempt)
+	case ctx.Err() != nil:
+		return river.JobSnooze(0)
+	case domain.ErrorCode(err) == domain.CodeUnavailable && j.Attempt < j.MaxAttempts:
 		return err
 	}
-	if gerr := w.imports.GiveUp(ctx, a.JobID, a.OrganisationID, a.Subject, err); gerr != nil {
+	// The run's context may be over (its time is up): the failure is written beyond it.
+	done, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if gerr := w.imports.GiveUp(done, a.JobID, a.OrganisationID, a.Subject, err); gerr != nil {
 		return errors.Join(err, gerr) // the import's row could not be written either: try again
 	}
 	return river.JobCancel(err) // River keeps the cause in the job's errors
@@ -79,7 +105,7 @@ func NewQueue(db *postgres.DB) (*Queue, error) {
 func (q *Queue) EnqueueImport(ctx context.Context, job domain.ImportJob) error {
 	return q.db.EnqueueInTx(ctx, func(tx pgx.Tx) error {
 		_, err := q.client.InsertTx(ctx, tx, ImportArgs{JobID: job.ID, OrganisationID: job.OrganisationID,
-			Subject: job.SubmittedBy, Scopes: job.Scopes}, nil)
+			Subject: job.SubmittedBy, Scopes: job.Scopes, Atomic: job.Atomic}, nil)
 		return err
 	})
 }

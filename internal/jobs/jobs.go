@@ -39,6 +39,8 @@ type Config struct {
 	Log               *slog.Logger
 	// Imports runs import jobs; nil: this runner works none (they wait for one that does).
 	Imports Importer
+	// ImportAttempt bounds one run of an import job; ImportAttempt when zero. Tests shorten it.
+	ImportAttempt time.Duration
 }
 
 // HousekeepingPeriod is how often expired replies, refresh tokens and sign-in failures go.
@@ -64,12 +66,16 @@ func New(db *postgres.DB, cfg Config) (*Runner, error) {
 	if every == 0 {
 		every = HousekeepingPeriod
 	}
+	attempt := cfg.ImportAttempt
+	if attempt == 0 {
+		attempt = ImportAttempt
+	}
 	workers := river.NewWorkers()
 	if err := river.AddWorkerSafely(workers, &housekeeping{db: db, ttl: cfg.IdempotencyTTL, log: log}); err != nil {
 		return nil, fmt.Errorf("jobs: %w", err)
 	}
 	if cfg.Imports != nil {
-		if err := river.AddWorkerSafely(workers, &importWorker{imports: cfg.Imports}); err != nil {
+		if err := river.AddWorkerSafely(workers, &importWorker{imports: cfg.Imports, attempt: attempt}); err != nil {
 			return nil, fmt.Errorf("jobs: %w", err)
 		}
 	}
@@ -78,6 +84,9 @@ func New(db *postgres.DB, cfg Config) (*Runner, error) {
 		Logger:  slog.New(newQuiet(log.Handler(), repeatWindow, time.Now)),
 		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: max(cfg.Workers, 1)}},
 		Workers: workers,
+		// A job still running after this long is taken for one whose replica died, and worked
+		// again: longer than any job's time limit, so that no job runs twice at once.
+		RescueStuckJobsAfter: max(attempt, river.JobTimeoutDefault) + 5*time.Minute,
 		PeriodicJobs: []*river.PeriodicJob{
 			river.NewPeriodicJob(river.PeriodicInterval(every), func() (river.JobArgs, *river.InsertOpts) {
 				return HousekeepingArgs{}, housekeepingOpts(every)
