@@ -200,10 +200,14 @@ func TestOpsOpenAPIDocument(t *testing.T) {
 	if len(want) == 0 {
 		t.Fatal("the embedded spec has no operations")
 	}
+	// The generator is shown TokenRequest's grants as one flat object (api/server.overlay.yaml).
+	flattened := []string{"PasswordGrant", "RefreshTokenGrant", "ClientCredentialsGrant"}
 	schemas := func(doc *openapi3.T) []string {
 		var out []string
 		for name := range doc.Components.Schemas {
-			out = append(out, name)
+			if !slices.Contains(flattened, name) {
+				out = append(out, name)
+			}
 		}
 		slices.Sort(out)
 		return out
