@@ -14,6 +14,10 @@ BENCHFLAGS ?= -benchtime=5s
 LOADROUNDS ?= 40
 # Participants in the file of the import benchmark, e.g. make bench-import BENCHROWS=50000 for a quick run
 BENCHROWS  ?= 1000000
+# What `p4w version` prints: the nearest git tag (with -dirty for uncommitted changes), or dev.
+# The commit is stamped by the toolchain; -buildvcs=auto overrides a GOFLAGS=-buildvcs=false.
+VERSION    ?= $(shell git describe --tags --dirty 2>/dev/null || echo dev)
+BUILDFLAGS := -buildvcs=auto -ldflags "-X main.version=$(VERSION)"
 # Configurations of the generated packages; each is run from its own directory. check-generated runs
 # a copy of each whose output: points into a temporary directory (oapi-codegen prefers the config's
 # output: over -o), so the working tree is never written.
@@ -53,7 +57,7 @@ check-generated: ## fail when committed generated code is stale (the working tre
 	echo "check-generated: generated code is up to date"
 
 build: ## build the server into bin/p4w and the command line into bin/p4wctl
-	$(GO) build -o $(BIN) ./cmd/p4w
+	$(GO) build $(BUILDFLAGS) -o $(BIN) ./cmd/p4w
 	$(GO) build -o bin/p4wctl ./cmd/p4wctl
 
 run: build ## migrate, seed demo data and serve, against DATABASE_URL or a throwaway local cluster

@@ -7,6 +7,7 @@
 //	p4w admin bootstrap --email ADDRESS
 //	                      create the national organisation and its first national_admin,
 //	                      reading the password from P4W_ADMIN_PASSWORD or standard input
+//	p4w version           the version and the commit it was built from
 //	p4w help              what each command does, and every setting with its default
 package main
 
@@ -22,6 +23,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"syscall"
@@ -55,7 +57,11 @@ type Env struct {
 	Ready func(addr string)
 }
 
-const usage = `usage: p4w serve | migrate up | migrate status | seed demo | admin bootstrap --email ADDRESS
+// version is the release this binary is, set when it is built:
+// go build -ldflags "-X main.version=1.4.0" (make build sets it from git describe).
+var version = "dev"
+
+const usage = `usage: p4w serve | migrate up | migrate status | seed demo | admin bootstrap --email ADDRESS | version
 Run "p4w help" for what each command does and the settings it reads.`
 
 const commands = `p4w is the Preparation for Work API server.
@@ -67,6 +73,7 @@ Usage:
   p4w seed demo                        load the demo data set, users and API clients (idempotent)
   p4w admin bootstrap --email ADDRESS  create the national organisation and its first national_admin,
                                        with the password from P4W_ADMIN_PASSWORD or standard input
+  p4w version                          the version and the commit it was built from
   p4w help                             this text
 
 Exit codes: 0 done, 1 the command failed (the log says why), 2 bad usage or settings.
@@ -102,6 +109,10 @@ func Main(ctx context.Context, args []string, env Env) int {
 		return 0
 	}
 	cmd := arg(args, 0) + " " + arg(args, 1)
+	if cmd == "version " { // needs no settings either
+		fmt.Fprintln(env.Stdout, versionText(version, debug.ReadBuildInfo))
+		return 0
+	}
 	if !slices.Contains([]string{"serve ", "migrate up", "migrate status", "seed demo", "admin bootstrap"}, cmd) {
 		fmt.Fprintln(env.Stderr, usage) // before the settings: a typo is told as a typo
 		return 2
@@ -132,6 +143,27 @@ func Main(ctx context.Context, args []string, env Env) int {
 		return 1
 	}
 	return 0
+}
+
+// versionText is what p4w version prints: the version, then the commit the Go toolchain
+// stamped into the binary (go build in a git checkout does; go run and go test do not), marked
+// when the checkout had uncommitted changes.
+func versionText(version string, buildInfo func() (*debug.BuildInfo, bool)) string {
+	commit, modified := "unknown", false
+	if info, ok := buildInfo(); ok {
+		for _, s := range info.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				commit = s.Value
+			case "vcs.modified":
+				modified = s.Value == "true"
+			}
+		}
+	}
+	if modified {
+		commit += " (with uncommitted changes)"
+	}
+	return "p4w " + version + "\ncommit " + commit
 }
 
 func arg(args []string, i int) string {
