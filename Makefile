@@ -25,7 +25,7 @@ GEN_CONFIGS := api/server.cfg.yaml pkg/client/client.cfg.yaml
 
 .DEFAULT_GOAL := help
 
-.PHONY: help generate check-generated build run vet test bench bench-import lint lint-contract
+.PHONY: help generate check-generated build run reset vet test bench bench-import lint lint-contract
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -62,6 +62,9 @@ build: ## build the server into bin/p4w and the command line into bin/p4wctl
 
 run: build ## migrate, seed demo data and serve, against DATABASE_URL or a throwaway local cluster
 	$(WITH_PG) sh -c './$(BIN) migrate up && ./$(BIN) seed demo && exec ./$(BIN) serve'
+
+reset: build ## drop and recreate the demo database (DATABASE_URL's, or make run's local one), then migrate and seed it
+	$(WITH_PG) sh -c 'scripts/reset-db.sh && ./$(BIN) migrate up && ./$(BIN) seed demo'
 
 vet: ## go vet ./...
 	$(GO) vet ./...
