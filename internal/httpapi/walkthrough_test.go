@@ -13,7 +13,8 @@ import (
 
 // TestWalkThrough runs the README's walk-through, step by step with the same bodies: one
 // participant from referral through a Step into Work cohort, a placement, a mentor and an
-// apprenticeship with its 3-month sustainment check.
+// apprenticeship with its 3-month sustainment check. It runs it twice, each time with its own
+// $RUN suffix, as the README says it may be.
 func TestWalkThrough(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
@@ -56,57 +57,62 @@ func TestWalkThrough(t *testing.T) {
 		}
 	}
 
-	p := post("/v1/participants", `{"organisation_id":"`+org+`","external_ref":"NTH-WALK-1","given_name":"Sam","family_name":"Okafor",
+	// walk is the README's code block with its $RUN; it runs twice, as a reader may run it.
+	walk := func(run string) {
+		p := post("/v1/participants", `{"organisation_id":"`+org+`","external_ref":"NTH-WALK-`+run+`","given_name":"Sam","family_name":"Okafor",
   "date_of_birth":"2002-05-14","benefit_status":"universal_credit","referral_source":"jobcentre_plus","consent":{"processing":true}}`, 201)["id"].(string)
 
-	siw := "01900000-0000-7000-8000-000000000101"
-	c := post("/v1/cohorts", `{"programme_id":"`+siw+`","organisation_id":"`+org+`","name":"Step into Work, spring 2027",
+		siw := "01900000-0000-7000-8000-000000000101"
+		c := post("/v1/cohorts", `{"programme_id":"`+siw+`","organisation_id":"`+org+`","name":"Step into Work, spring 2027",
   "starts_on":"2027-03-01","ends_on":"2027-04-25","capacity":12,"role_areas":["healthcare_support","facilities"]}`, 201)["id"].(string)
 
-	e := post("/v1/enrolments", `{"cohort_id":"`+c+`","participant_id":"`+p+`","on":"2027-02-10"}`, 201)["id"].(string)
-	enrolled := post("/v1/enrolments/"+e+"/transitions", `{"to":"enrolled","on":"2027-02-20"}`, 200)
-	want("status after enrolling", enrolled["status"], "enrolled")
-	want("enrolled_on", enrolled["enrolled_on"], "2027-02-20")
-	want("places taken", get("/v1/cohorts/" + c)["places_taken"], float64(1))
-	active := post("/v1/enrolments/"+e+"/transitions", `{"to":"active","on":"2027-03-01"}`, 200)
-	want("started_on", active["started_on"], "2027-03-01")
+		e := post("/v1/enrolments", `{"cohort_id":"`+c+`","participant_id":"`+p+`","on":"2027-02-10"}`, 201)["id"].(string)
+		enrolled := post("/v1/enrolments/"+e+"/transitions", `{"to":"enrolled","on":"2027-02-20"}`, 200)
+		want("status after enrolling", enrolled["status"], "enrolled")
+		want("enrolled_on", enrolled["enrolled_on"], "2027-02-20")
+		want("places taken", get("/v1/cohorts/" + c)["places_taken"], float64(1))
+		active := post("/v1/enrolments/"+e+"/transitions", `{"to":"active","on":"2027-03-01"}`, 200)
+		want("started_on", active["started_on"], "2027-03-01")
 
-	placement := post("/v1/placements", `{"enrolment_id":"`+e+`","kind":"placement","host_department":"Ward 7, Elderly Care","site":"Northgate General",
+		placement := post("/v1/placements", `{"enrolment_id":"`+e+`","kind":"placement","host_department":"Ward 7, Elderly Care","site":"Northgate General",
   "role_area":"healthcare_support","supervisor_name":"Ward Sister","starts_on":"2027-03-15","ends_on":"2027-04-16","hours_per_week":22.5}`, 201)
-	want("placement status", placement["status"], "planned")
-	want("placement participant", placement["participant_id"], p)
+		want("placement status", placement["status"], "planned")
+		want("placement participant", placement["participant_id"], p)
 
-	m := post("/v1/mentors", `{"organisation_id":"`+org+`","kind":"professional","given_name":"Priya","family_name":"Shah"}`, 201)["id"].(string)
-	match := post("/v1/mentoring-matches", `{"mentor_id":"`+m+`","participant_id":"`+p+`","enrolment_id":"`+e+`",
+		m := post("/v1/mentors", `{"organisation_id":"`+org+`","kind":"professional","given_name":"Priya","family_name":"Shah"}`, 201)["id"].(string)
+		match := post("/v1/mentoring-matches", `{"mentor_id":"`+m+`","participant_id":"`+p+`","enrolment_id":"`+e+`",
   "starts_on":"2027-03-01","planned_end_on":"2027-06-01"}`, 201)["id"].(string)
-	checkIn := post("/v1/mentoring-matches/"+match+"/check-ins", `{"held_on":"2027-03-08","minutes":45,"mode":"video"}`, 201)
-	want("check-in minutes", checkIn["minutes"], float64(45))
+		checkIn := post("/v1/mentoring-matches/"+match+"/check-ins", `{"held_on":"2027-03-08","minutes":45,"mode":"video"}`, 201)
+		want("check-in minutes", checkIn["minutes"], float64(45))
 
-	completed := post("/v1/enrolments/"+e+"/transitions", `{"to":"completed","on":"2027-04-25"}`, 200)
-	want("completed_on", completed["completed_on"], "2027-04-25")
-	o := post("/v1/outcomes", `{"participant_id":"`+p+`","enrolment_id":"`+e+`","destination":"apprenticeship","sector":"nhs",
+		completed := post("/v1/enrolments/"+e+"/transitions", `{"to":"completed","on":"2027-04-25"}`, 200)
+		want("completed_on", completed["completed_on"], "2027-04-25")
+		o := post("/v1/outcomes", `{"participant_id":"`+p+`","enrolment_id":"`+e+`","destination":"apprenticeship","sector":"nhs",
   "employer":"Northgate Teaching Hospitals","role":"Healthcare support worker apprentice","starts_on":"2027-05-10","ilr_code":"EDU2"}`, 201)
-	want("positive", o["positive"], true)
-	outcomeID := o["id"].(string)
+		want("positive", o["positive"], true)
+		outcomeID := o["id"].(string)
 
-	due := get("/v1/outcomes?sustainment_due_before=2027-08-11")
-	if !strings.Contains(apitest.Marshal(t, due["data"]), outcomeID) {
-		t.Errorf("the apprenticeship is not due its 3-month check by 2027-08-11: %v", due["data"])
-	}
-	checked := patch("/v1/outcomes/"+outcomeID, `{"sustained_3_months":{"result":"yes","checked_on":"2027-08-12"}}`)
-	want("3-month check", apitest.Marshal(t, checked["sustained_3_months"]), `{"checked_on":"2027-08-12","result":"yes"}`)
-	if strings.Contains(apitest.Marshal(t, get("/v1/outcomes?sustainment_due_before=2027-08-11")["data"]), outcomeID) {
-		t.Error("the checked apprenticeship is still listed as due before its 6-month mark")
-	}
+		due := get("/v1/outcomes?sustainment_due_before=2027-08-11")
+		if !strings.Contains(apitest.Marshal(t, due["data"]), outcomeID) {
+			t.Errorf("the apprenticeship is not due its 3-month check by 2027-08-11: %v", due["data"])
+		}
+		checked := patch("/v1/outcomes/"+outcomeID, `{"sustained_3_months":{"result":"yes","checked_on":"2027-08-12"}}`)
+		want("3-month check", apitest.Marshal(t, checked["sustained_3_months"]), `{"checked_on":"2027-08-12","result":"yes"}`)
+		if strings.Contains(apitest.Marshal(t, get("/v1/outcomes?sustainment_due_before=2027-08-11")["data"]), outcomeID) {
+			t.Error("the checked apprenticeship is still listed as due before its 6-month mark")
+		}
 
-	var kinds []string
-	for _, ev := range get("/v1/participants/" + p + "/timeline")["events"].([]any) {
-		kinds = append(kinds, ev.(map[string]any)["kind"].(string))
+		var kinds []string
+		for _, ev := range get("/v1/participants/" + p + "/timeline")["events"].([]any) {
+			kinds = append(kinds, ev.(map[string]any)["kind"].(string))
+		}
+		wantKinds := []string{"enrolment.referred", "enrolment.enrolled", "enrolment.active", "mentoring_match", "placement", "enrolment.completed", "outcome"}
+		if strings.Join(kinds, ",") != strings.Join(wantKinds, ",") {
+			t.Errorf("timeline %v, want %v", kinds, wantKinds)
+		}
 	}
-	wantKinds := []string{"enrolment.referred", "enrolment.enrolled", "enrolment.active", "mentoring_match", "placement", "enrolment.completed", "outcome"}
-	if strings.Join(kinds, ",") != strings.Join(wantKinds, ",") {
-		t.Errorf("timeline %v, want %v", kinds, wantKinds)
-	}
+	walk("1764860000")
+	walk("1764860060") // a second run: a new participant, nothing refused as taken
 }
 
 func uuidOf(t *testing.T, s string) uuid.UUID {
