@@ -1,6 +1,8 @@
 package apidocs
 
 import (
+	"bytes"
+	"compress/gzip"
 	"io"
 	"io/fs"
 	"net/http"
@@ -148,5 +150,50 @@ func TestSwaggerUILicenceShipped(t *testing.T) {
 	v := strings.TrimSpace(string(version))
 	if v == "" || !strings.Contains(string(bundle), `"`+v+`"`) {
 		t.Errorf("assets/VERSION says %q, which swagger-ui-bundle.js does not mention", v)
+	}
+}
+
+// TestAssetsGzipped: a browser that accepts gzip gets Swagger UI's 1.7 MB bundle compressed, and
+// it unpacks to the very file embedded; a client that does not gets the file as it is.
+func TestAssetsGzipped(t *testing.T) {
+	h := mustHandler(t)
+	want, err := fs.ReadFile(files, "assets/swagger-ui-bundle.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const target = "/docs/assets/swagger-ui-bundle.js"
+
+	res := get(t, h, target, "Accept-Encoding", "gzip, deflate, br")
+	if got := res.Header.Get("Content-Encoding"); got != "gzip" {
+		t.Fatalf("Accept-Encoding gzip: Content-Encoding %q", got)
+	}
+	if got := res.Header.Get("Vary"); got != "Accept-Encoding" {
+		t.Errorf("Vary %q, want Accept-Encoding", got)
+	}
+	packed := body(t, res)
+	zr, err := gzip.NewReader(strings.NewReader(packed))
+	if err != nil {
+		t.Fatalf("not gzip: %v", err)
+	}
+	got, err := io.ReadAll(zr)
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("gunzipped: %d bytes (%v), want the %d embedded", len(got), err, len(want))
+	}
+	if len(packed) > len(want)/2 {
+		t.Errorf("gzipped to %d bytes of %d", len(packed), len(want))
+	}
+	gzipETag := res.Header.Get("ETag")
+
+	for _, accept := range []string{"", "identity", "gzip;q=0", "br"} {
+		res := get(t, h, target, "Accept-Encoding", accept)
+		if enc := res.Header.Get("Content-Encoding"); enc != "" {
+			t.Errorf("Accept-Encoding %q: Content-Encoding %q", accept, enc)
+		}
+		if b := body(t, res); b != string(want) {
+			t.Errorf("Accept-Encoding %q: %d bytes, want the %d embedded", accept, len(b), len(want))
+		}
+		if res.Header.Get("ETag") == gzipETag {
+			t.Errorf("Accept-Encoding %q: the gzipped body's ETag %s", accept, gzipETag)
+		}
 	}
 }
