@@ -40,6 +40,7 @@ type Services struct {
 	Imports       *service.Imports
 	FundingAwards *service.FundingAwards
 	Reports       *service.Reports
+	Opportunities *service.Opportunities
 	Keys          *auth.KeySet
 	Tokens        *auth.Tokens
 }
@@ -114,6 +115,8 @@ func NewServices(cfg config.Config, db *postgres.DB) (Services, error) {
 		Reports: service.NewReports(service.ReportsDeps{Awards: awards, Store: postgres.NewReports(db), Reads: db, Now: now}),
 		Keys:    keys,
 		Tokens:  tokens,
+
+		Opportunities: service.NewOpportunities(service.OpportunitiesDeps{Opportunities: postgres.NewOpportunities(db)}),
 	}, nil
 }
 
@@ -194,6 +197,8 @@ func Handler(cfg config.Config, db *postgres.DB, s Services, log *slog.Logger, d
 		TokenRatePerMinute: cfg.TokenRatePerMinute,
 		TrustProxyHeaders:  cfg.TrustProxyHeaders,
 		RequestTimeout:     cfg.RequestTimeout,
+
+		PublicRatePerMinute: cfg.PublicRatePerMinute,
 	}, httpapi.Deps{
 		Log:           log,
 		DB:            db,
@@ -217,6 +222,7 @@ func Handler(cfg config.Config, db *postgres.DB, s Services, log *slog.Logger, d
 		Imports:       s.Imports,
 		FundingAwards: s.FundingAwards,
 		Reports:       s.Reports,
+		Opportunities: s.Opportunities,
 		JWKS:          s.Keys.JWKS(),
 		Drain:         drain,
 	})

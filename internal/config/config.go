@@ -42,6 +42,8 @@ type Config struct {
 	RefreshTokenTTL   time.Duration // P4W_REFRESH_TOKEN_TTL
 	// P4W_TOKEN_RATE_PER_MINUTE: token endpoint requests per client address and minute.
 	TokenRatePerMinute int
+	// P4W_PUBLIC_RATE_PER_MINUTE: requests to the public endpoints (no token) per client address and minute.
+	PublicRatePerMinute int
 	// P4W_TRUST_PROXY_HEADERS: take the client address from X-Forwarded-For (behind a load balancer).
 	TrustProxyHeaders bool
 	// P4W_JOB_WORKERS: background jobs (internal/jobs) this replica works at once.
@@ -79,6 +81,8 @@ func Load(getenv func(string) string) (Config, error) {
 		TokenRatePerMinute: r.integer("P4W_TOKEN_RATE_PER_MINUTE", 60),
 		TrustProxyHeaders:  r.boolean("P4W_TRUST_PROXY_HEADERS", false),
 		JobWorkers:         r.integer("P4W_JOB_WORKERS", 4),
+
+		PublicRatePerMinute: r.integer("P4W_PUBLIC_RATE_PER_MINUTE", 300),
 	}
 	if r.err != nil {
 		return c, r.err

@@ -28,15 +28,21 @@ func (e *retryAfterError) seconds() string {
 // with N replicas an address gets up to N times the rate, which still stops a brute force,
 // and per-account throttling in the database is shared by all of them.
 func perAddress(perMinute int, burst int) echo.MiddlewareFunc {
+	return limitPerAddress(perMinute, burst, func(c echo.Context) bool {
+		p := c.Request().URL.Path
+		return c.Request().Method != http.MethodPost || (p != "/v1/auth/token" && p != "/v1/auth/revoke")
+	})
+}
+
+// limitPerAddress limits the requests skip lets through to perMinute per client address,
+// after a burst; past it they answer 429 with Retry-After.
+func limitPerAddress(perMinute int, burst int, skip middleware.Skipper) echo.MiddlewareFunc {
 	store := middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
 		Rate: rate.Limit(float64(perMinute) / 60), Burst: burst, ExpiresIn: 10 * time.Minute,
 	})
 	interval := time.Duration(float64(time.Minute) / float64(perMinute))
 	return middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
-		Skipper: func(c echo.Context) bool {
-			p := c.Request().URL.Path
-			return c.Request().Method != http.MethodPost || (p != "/v1/auth/token" && p != "/v1/auth/revoke")
-		},
+		Skipper:             skip,
 		Store:               store,
 		IdentifierExtractor: func(c echo.Context) (string, error) { return c.RealIP(), nil },
 		ErrorHandler:        func(c echo.Context, err error) error { return err },

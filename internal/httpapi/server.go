@@ -29,6 +29,8 @@ type Config struct {
 	IdempotencyTTL time.Duration // how long an Idempotency-Key is remembered
 	// TokenRatePerMinute limits requests to the token endpoints per client address.
 	TokenRatePerMinute int
+	// PublicRatePerMinute limits requests to the public Open Referral endpoints per client address.
+	PublicRatePerMinute int
 	// TrustProxyHeaders takes the client address from X-Forwarded-For, for a server behind a
 	// load balancer that sets it; otherwise the connection's address counts.
 	TrustProxyHeaders bool
@@ -64,8 +66,9 @@ type Deps struct {
 	Imports       *service.Imports
 	FundingAwards *service.FundingAwards
 	Reports       *service.Reports
-	JWKS          []byte // the public keys, as GET /.well-known/jwks.json serves them
-	Drain         *Drain // flipped on shutdown; nil: the server never drains
+	Opportunities *service.Opportunities // the public Open Referral UK reading
+	JWKS          []byte                 // the public keys, as GET /.well-known/jwks.json serves them
+	Drain         *Drain                 // flipped on shutdown; nil: the server never drains
 }
 
 // Drain tells readiness that the server is shutting down: from Start on, /readyz answers 503
@@ -117,6 +120,7 @@ func New(cfg Config, deps Deps) (*echo.Echo, error) {
 		boundExports(cfg.RequestTimeout), limitHeaders)
 	if len(cfg.CORSOrigins) > 0 {
 		e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
+			Skipper:          isOpenReferral, // open to every origin (openreferral.go)
 			AllowOrigins:     cfg.CORSOrigins,
 			AllowMethods:     []string{http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodPut, http.MethodDelete},
 			AllowHeaders:     []string{"Authorization", "Content-Type", "If-Match", "Idempotency-Key", headerRequestID},
@@ -133,6 +137,7 @@ func New(cfg Config, deps Deps) (*echo.Echo, error) {
 	e.GET("/openapi.yaml", func(c echo.Context) error { return c.Blob(http.StatusOK, "application/yaml", specYAML) })
 	e.GET(apidocs.Path, echo.WrapHandler(docs))
 	e.GET(apidocs.Path+"/assets/:name", echo.WrapHandler(docs))
+	mountOpenReferral(e, deps.Opportunities, cfg.PublicRatePerMinute)
 	api.RegisterHandlersWithOptions(e, api.NewStrictHandler(&Server{deps}, nil), api.RegisterHandlersOptions{
 		OperationMiddlewares: v.operations(idempotency(deps.Tx, deps.Idempotency, cfg.IdempotencyTTL)),
 	})

@@ -49,7 +49,11 @@ func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) (err
 	// BEGIN and the scope travel in one round trip: with no parameters the driver uses the
 	// simple protocol, which takes several statements. The reach holds only UUIDs, commas or
 	// "*" (reachSetting), so it is safe as a literal.
-	begin := "BEGIN; SELECT set_config('role', 'p4w_api', true), set_config('p4w.reach', '" + reachSetting(ctx) + "', true)"
+	role := "p4w_api"
+	if isPublic(ctx) {
+		role = "p4w_public" // no principal, and only the public rows and columns (migration 00019)
+	}
+	begin := "BEGIN; SELECT set_config('role', '" + role + "', true), set_config('p4w.reach', '" + reachSetting(ctx) + "', true)"
 	if long { // a long read (reader.go): one snapshot, and no writes, as on a replica
 		begin = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY" + strings.TrimPrefix(begin, "BEGIN")
 	}
@@ -86,12 +90,20 @@ func discard(conn *sql.Conn) {
 	_ = conn.Raw(func(any) error { return driver.ErrBadConn })
 }
 
+type publicKey struct{}
+
+// asPublic marks ctx for a public read: its transaction acts as p4w_public, which sees only
+// what anyone may see, whoever the caller is.
+func asPublic(ctx context.Context) context.Context { return context.WithValue(ctx, publicKey{}, true) }
+
+func isPublic(ctx context.Context) bool { v, _ := ctx.Value(publicKey{}).(bool); return v }
+
 // reachSetting is the principal's reach as the row-level security policies read it: "*" for
 // every organisation, a list of ids, or "" (nothing) when there is no principal.
 func reachSetting(ctx context.Context) string {
 	p, ok := domain.PrincipalFrom(ctx)
 	switch {
-	case !ok:
+	case !ok || isPublic(ctx):
 		return ""
 	case p.AllOrganisations:
 		return "*"
