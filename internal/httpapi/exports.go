@@ -81,6 +81,8 @@ func readPage[T any](ctx context.Context, list func(context.Context, domain.Page
 // can answer either; JSON stays the default.
 func negotiate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		// Answers of more than two representations (reports.go) read the header itself.
+		c.SetRequest(c.Request().WithContext(context.WithValue(c.Request().Context(), acceptKey{}, c.Request().Header.Get(echo.HeaderAccept))))
 		if accept := c.Request().Header.Get(echo.HeaderAccept); accept != "" && prefersCSV(accept) {
 			c.SetRequest(c.Request().WithContext(context.WithValue(c.Request().Context(), wantsCSVKey{}, true)))
 		}

@@ -1,11 +1,21 @@
 package httpapi_test
 
 import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"image/png"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"sort"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -533,5 +543,169 @@ func TestHighlightReportIsReadOnlyWithinTheAwardsReach(t *testing.T) {
 		if p := apitest.WantProblem(t, res, http.StatusNotFound, ""); p.Detail != wantProblem.Detail {
 			t.Errorf("%s is told %q, a missing award %q", who, p.Detail, wantProblem.Detail)
 		}
+	}
+}
+
+func TestHighlightReportAsCSVHasEveryFigureOfTheJSON(t *testing.T) {
+	t.Parallel()
+	f := newHighlightFixture(t)
+	path := "/v1/funding-awards/" + f.award + "/highlight-reports/2025-Q3"
+	res := f.env.Do(t, http.MethodGet, path, f.collabUser, "", "Accept", "text/csv")
+	apitest.WantStatus(t, res, http.StatusOK)
+	if ct, cd := res.Header.Get("Content-Type"), res.Header.Get("Content-Disposition"); ct != "text/csv; charset=utf-8" ||
+		cd != `attachment; filename=highlight-report-2025-Q3.csv` {
+		t.Errorf("Content-Type %q, Content-Disposition %q", ct, cd)
+	}
+	rows, err := csv.NewReader(bytes.NewReader(res.Body)).ReadAll()
+	if err != nil || len(rows) == 0 || !slices.Equal(rows[0], []string{"section", "measure", "value"}) {
+		t.Fatalf("not a CSV of section, measure, value (%v):\n%s", err, res.Body)
+	}
+	got := map[string]string{}
+	for _, r := range rows[1:] {
+		got[r[0]+"/"+r[1]] = r[2]
+	}
+	// Every figure the JSON answer (the test above checks it against the raw rows) has a row
+	// with the same value.
+	j := f.report(t, f.award, "2025-Q3", f.collabUser)
+	want := map[string]string{
+		"report/funding_award_id": f.award, "report/period": "2025-Q3", "report/starts_on": "2025-07-01", "report/ends_on": "2025-09-30",
+		"report/cohorts":       strconv.Itoa(j.Cohorts),
+		"participants/engaged": strconv.Itoa(j.Participants.Engaged), "participants/minimum": "30", "participants/minimum_met": "false",
+		"enrolments/starts": strconv.Itoa(j.Enrolments.Starts), "enrolments/completions": strconv.Itoa(j.Enrolments.Completions),
+		"enrolments/withdrawals": strconv.Itoa(j.Enrolments.Withdrawals),
+		"conversion/numerator":   strconv.Itoa(j.Conversion.Numerator), "conversion/denominator": strconv.Itoa(j.Conversion.Denominator),
+		"conversion/rate":                strconv.FormatFloat(*j.Conversion.Rate, 'f', -1, 64),
+		"sustained_3_months/numerator":   strconv.Itoa(j.Sustained3Months.Numerator),
+		"sustained_6_months/denominator": strconv.Itoa(j.Sustained6Months.Denominator),
+		"mentoring/matches":              strconv.Itoa(j.Mentoring.Matches), "mentoring/check_ins": strconv.Itoa(j.Mentoring.CheckIns),
+	}
+	for _, w := range j.WithdrawalsByReason {
+		want["withdrawals_by_reason/"+w.Reason] = strconv.Itoa(w.Count)
+	}
+	for _, d := range j.OutcomesByDestination {
+		want["outcomes_by_destination/"+d.Destination] = strconv.Itoa(d.Count)
+	}
+	for _, c := range j.OutcomesByILRCode {
+		want["outcomes_by_ilr_code/"+c.ILRCode] = strconv.Itoa(c.Count)
+	}
+	for _, p := range j.PlacementsByRoleArea {
+		want["placements_by_role_area/"+p.RoleArea] = strconv.Itoa(p.Count)
+	}
+	for k, v := range want {
+		if g, ok := got[k]; !ok || g != v {
+			t.Errorf("%s: CSV %q (present %v), want %q", k, g, ok, v)
+		}
+	}
+	// Another trust gets the same 404 as in JSON, not a file.
+	apitest.WantProblem(t, f.env.Do(t, http.MethodGet, path, f.outsider, "", "Accept", "text/csv"), http.StatusNotFound, "")
+}
+
+// tool finds a program the test needs: missing, the test skips, except in CI, which installs
+// it (.ci/run) and where it fails.
+func tool(t *testing.T, names ...string) string {
+	t.Helper()
+	for _, n := range names {
+		if p, err := exec.LookPath(n); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("%s is not installed (.ci/run installs it)", names[0])
+	}
+	t.Skipf("%s is not installed", names[0])
+	return ""
+}
+
+func TestHighlightReportPrintsToPDFWithItsChartsInChromium(t *testing.T) {
+	t.Parallel()
+	chromium := tool(t, "chromium", "chromium-browser")
+	pdftotext := tool(t, "pdftotext")
+	f := newHighlightFixture(t)
+	res := f.env.Do(t, http.MethodGet, "/v1/funding-awards/"+f.award+"/highlight-reports/year-1", f.collabUser, "", "Accept", "text/html")
+	apitest.WantStatus(t, res, http.StatusOK)
+	if ct := res.Header.Get("Content-Type"); ct != "text/html; charset=utf-8" {
+		t.Errorf("Content-Type %q", ct)
+	}
+	page := string(res.Body)
+	// Self-contained: no script, nothing fetched, the print stylesheet and the charts inline.
+	for _, banned := range []string{"<script", "src=", "href=", "@import", "url("} {
+		if strings.Contains(strings.ToLower(page), banned) {
+			t.Errorf("the page holds %q", banned)
+		}
+	}
+	for _, needed := range []string{"@page { size: A4", "@media print", `<svg class="chart" id="chart-destinations"`, `id="chart-placements"`, "<rect "} {
+		if !strings.Contains(page, needed) {
+			t.Errorf("the page lacks %q", needed)
+		}
+	}
+	if csp := res.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") {
+		t.Errorf("Content-Security-Policy %q", csp)
+	}
+	json := f.report(t, f.award, "year-1", f.collabUser)
+
+	dir := t.TempDir()
+	html := filepath.Join(dir, "report.html")
+	if err := os.WriteFile(html, res.Body, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	run := func(args ...string) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		args = append([]string{"--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir=" + filepath.Join(dir, "profile"),
+			"--no-first-run", "--no-pdf-header-footer"}, append(args, "file://"+html)...)
+		if out, err := exec.CommandContext(ctx, chromium, args...).CombinedOutput(); err != nil {
+			t.Fatalf("chromium %v: %v\n%s", args, err, out)
+		}
+	}
+	pdf, shot := filepath.Join(dir, "report.pdf"), filepath.Join(dir, "report.png")
+	run("--print-to-pdf=" + pdf)
+	run("--screenshot="+shot, "--window-size=1000,2400", "--hide-scrollbars")
+
+	// The PDF has pages, and its text holds the figures and the charts' labels.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	text, err := exec.CommandContext(ctx, pdftotext, pdf, "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext: %v", err)
+	}
+	raw, _ := os.ReadFile(pdf)
+	if !bytes.HasPrefix(raw, []byte("%PDF-")) || bytes.Count(raw, []byte("/Type /Page\n"))+bytes.Count(raw, []byte("/Type /Page\r"))+
+		bytes.Count(raw, []byte("/Type /Page/"))+bytes.Count(raw, []byte("/Type /Page ")) == 0 && !bytes.Contains(raw, []byte("/Type /Page")) {
+		t.Errorf("not a PDF with pages: %.40q", raw)
+	}
+	words := strings.Join(strings.Fields(string(text)), " ")
+	for _, want := range []string{"Highlight report: year-1", "funded year 1 (2025/26)",
+		"engaged, against a minimum of 30", "engaged " + strconv.Itoa(json.Participants.Engaged) + " minimum 30", // the tile, the chart
+		"conversion: " + strconv.Itoa(json.Conversion.Numerator) + " of " + strconv.Itoa(json.Conversion.Denominator),
+		"Outcomes by destination", "further education", "healthcare support", "Placements by role area", "Found work"} {
+		if !strings.Contains(words, want) {
+			t.Errorf("the PDF's text lacks %q:\n%s", want, words)
+		}
+	}
+
+	// The screenshot decodes as a PNG, and below the heading it is drawn in NHS blue where the
+	// charts' bars are: a page without its charts has a few blue borders at most.
+	file, err := os.Open(shot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer file.Close()
+	img, err := png.Decode(file)
+	if err != nil {
+		t.Fatalf("the screenshot is not a PNG: %v", err)
+	}
+	blue := 0
+	b := img.Bounds()
+	for y := b.Min.Y + 150; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			if r>>8 < 16 && g>>8 > 80 && g>>8 < 110 && bl>>8 > 170 && bl>>8 < 200 {
+				blue++
+			}
+		}
+	}
+	if blue < 20_000 {
+		t.Errorf("%d NHS blue pixels below the heading: the charts were not drawn", blue)
 	}
 }

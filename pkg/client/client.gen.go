@@ -3879,6 +3879,11 @@ type ClientInterface interface {
 	// anyone else the award does not exist (404). An erased participant still counts: erasure removes what
 	// identifies a person, not that they took part. Published case studies are not reported yet.
 	//
+	// `Accept: text/csv` answers the same figures as a CSV file, one row a figure (`section,measure,value`;
+	// a cell that begins with `=`, `+`, `-`, `@`, a tab or a carriage return is prefixed with `'`).
+	// `Accept: text/html` answers a page to print or attach to an email: the figures, and bar charts as
+	// inline SVG, with an A4 print stylesheet, no script and no external asset.
+	//
 	// Corresponds with GET /v1/funding-awards/{funding_award_id}/highlight-reports/{period} (the `GetHighlightReport` operationId).
 	GetHighlightReport(ctx context.Context, fundingAwardId openapi_types.UUID, period string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -5532,6 +5537,11 @@ func (c *Client) UpdateFundingAwardWithApplicationMergePatchPlusJSONBody(ctx con
 // never a person. The recipient, a collaboration's member trusts and the national team read it; for
 // anyone else the award does not exist (404). An erased participant still counts: erasure removes what
 // identifies a person, not that they took part. Published case studies are not reported yet.
+//
+// `Accept: text/csv` answers the same figures as a CSV file, one row a figure (`section,measure,value`;
+// a cell that begins with `=`, `+`, `-`, `@`, a tab or a carriage return is prefixed with `'`).
+// `Accept: text/html` answers a page to print or attach to an email: the figures, and bar charts as
+// inline SVG, with an A4 print stylesheet, no script and no external asset.
 //
 // Corresponds with GET /v1/funding-awards/{funding_award_id}/highlight-reports/{period} (the `GetHighlightReport` operationId).
 func (c *Client) GetHighlightReport(ctx context.Context, fundingAwardId openapi_types.UUID, period string, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -13148,6 +13158,11 @@ type ClientWithResponsesInterface interface {
 	// anyone else the award does not exist (404). An erased participant still counts: erasure removes what
 	// identifies a person, not that they took part. Published case studies are not reported yet.
 	//
+	// `Accept: text/csv` answers the same figures as a CSV file, one row a figure (`section,measure,value`;
+	// a cell that begins with `=`, `+`, `-`, `@`, a tab or a carriage return is prefixed with `'`).
+	// `Accept: text/html` answers a page to print or attach to an email: the figures, and bar charts as
+	// inline SVG, with an A4 print stylesheet, no script and no external asset.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/funding-awards/{funding_award_id}/highlight-reports/{period} (the `GetHighlightReport` operationId).
@@ -17191,7 +17206,9 @@ func (r UpdateFundingAwardResponse) ContentType() string {
 
 // GetHighlightReportResponse200Headers the declared response headers of an HTTP 200 response for GetHighlightReport
 type GetHighlightReportResponse200Headers struct {
-	XRequestID string
+	ContentDisposition    *string
+	ContentSecurityPolicy *string
+	XRequestID            string
 }
 
 // GetHighlightReportResponse400Headers the declared response headers of an HTTP 400 response for GetHighlightReport
@@ -26662,6 +26679,11 @@ func (c *ClientWithResponses) UpdateFundingAwardWithApplicationMergePatchPlusJSO
 // anyone else the award does not exist (404). An erased participant still counts: erasure removes what
 // identifies a person, not that they took part. Published case studies are not reported yet.
 //
+// `Accept: text/csv` answers the same figures as a CSV file, one row a figure (`section,measure,value`;
+// a cell that begins with `=`, `+`, `-`, `@`, a tab or a carriage return is prefixed with `'`).
+// `Accept: text/html` answers a page to print or attach to an email: the figures, and bar charts as
+// inline SVG, with an A4 print stylesheet, no script and no external asset.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/funding-awards/{funding_award_id}/highlight-reports/{period} (the `GetHighlightReport` operationId).
@@ -31957,11 +31979,28 @@ func ParseGetHighlightReportResponse(rsp *http.Response) (*GetHighlightReportRes
 		}
 		response.ApplicationproblemJSONDefault = &dest
 
+	case rsp.StatusCode == 200:
+		// Content-type (text/html) unsupported
+
 	}
 
 	switch {
 	case rsp.StatusCode == 200:
 		var headers GetHighlightReportResponse200Headers
+		if values := rsp.Header.Values("Content-Disposition"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Disposition", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentDisposition = &value
+		}
+		if values := rsp.Header.Values("Content-Security-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Security-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentSecurityPolicy = &value
+		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
