@@ -13,6 +13,7 @@ import (
 
 	"github.com/p4w-nhs/p4w/internal/domain"
 	"github.com/p4w-nhs/p4w/internal/postgres"
+	"github.com/p4w-nhs/p4w/internal/service"
 )
 
 // ImportArgs is the background run of one import job. It names the job and who submitted it,
@@ -54,9 +55,10 @@ const ImportAttempt = 15 * time.Minute
 func (w *importWorker) Timeout(*river.Job[ImportArgs]) time.Duration { return w.attempt }
 
 // Work runs the job.
-//   - A run cut off, by this replica stopping or by its time limit, is not the import's fault: it
-//     is snoozed, not failed, so it carries on after its last committed batch (on this replica
-//     or another) without spending one of its attempts. An atomic import, which writes in one
+//   - A run cut off, by this replica stopping or by its time limit, after committing a batch is
+//     not the import's fault: it is snoozed, not failed, so it carries on after its last
+//     committed batch (on this replica or another) without spending one of its attempts. Cut
+//     off before committing any, it spends an attempt. An atomic import, which writes in one
 //     transaction and so would start over each time, fails instead when its time is up.
 //   - A failure the database may mend (it was unavailable) is retried, up to the job's attempts.
 //   - Any other, or the last attempt's, ends the import as failed rather than leave it running
@@ -70,8 +72,11 @@ func (w *importWorker) Work(ctx context.Context, j *river.Job[ImportArgs]) error
 		return nil
 	case timedOut && a.Atomic:
 		err = domain.Errorf(domain.CodeConflict, "an atomic import must finish within %s: import the file without atomic, or as smaller files", w.attempt)
-	case ctx.Err() != nil:
+	case errors.Is(err, service.ErrCutOff):
 		return river.JobSnooze(0)
+	case ctx.Err() != nil && j.Attempt < j.MaxAttempts:
+		return err // cut off before committing anything: an attempt spent, so a run that cannot
+		// commit one batch within its time does not go round for ever
 	case domain.ErrorCode(err) == domain.CodeUnavailable && j.Attempt < j.MaxAttempts:
 		return err
 	}

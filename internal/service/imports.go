@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"io"
 	"slices"
 	"strings"
@@ -186,7 +185,7 @@ func (s *Imports) Run(ctx context.Context, jobID, org uuid.UUID, subject string,
 	if err != nil {
 		return err
 	}
-	r := &importRun{s: s, job: job, caller: p, orgs: map[uuid.UUID]bool{}, seen: map[uint64]int{}}
+	r := &importRun{s: s, job: job, caller: p, orgs: map[uuid.UUID]bool{}, seen: &fileKeys{}}
 	if job.Atomic {
 		// An atomic job writes in one transaction, so an attempt cut off wrote nothing: start over.
 		if err := s.Store.Restart(ctx, job.ID); err != nil {
@@ -206,7 +205,7 @@ func (s *Imports) Run(ctx context.Context, jobID, org uuid.UUID, subject string,
 		if err := s.Store.Restart(ctx, job.ID); err != nil {
 			return err
 		}
-		r.seen, r.job.DoneRow, r.job.DoneBytes = map[uint64]int{}, 0, 0
+		r.seen, r.job.DoneRow, r.job.DoneBytes = &fileKeys{}, 0, 0
 		err = s.Tx.InTx(ctx, func(ctx context.Context) error {
 			failed, err = r.pass(ctx, true)
 			if err == nil && (failed != "" || r.refused > 0) {
@@ -220,8 +219,15 @@ func (s *Imports) Run(ctx context.Context, jobID, org uuid.UUID, subject string,
 		return r.end(ctx, failed, err)
 	}
 	failed, err := r.pass(ctx, !job.DryRun)
+	if err != nil && ctx.Err() != nil && r.committed > 0 {
+		return fmt.Errorf("%w: %w", ErrCutOff, err)
+	}
 	return r.end(ctx, failed, err)
 }
+
+// ErrCutOff is Run's error when its context ended after it had committed some of the file:
+// the job may carry on where it stopped, as a continuation rather than a new attempt.
+var ErrCutOff = errors.New("import run cut off after committing progress")
 
 var errAtomicRefused = errors.New("an atomic import refused a row")
 
@@ -252,8 +258,11 @@ type importRun struct {
 	job     domain.ImportJob
 	caller  domain.Principal
 	orgs    map[uuid.UUID]bool // organisations checked: true when a row may name it
-	seen    map[uint64]int     // a hash of each (organisation, external_ref) read, and its row
+	seen    *fileKeys          // the key of each record the file's rows name, and its first row
 	refused int64
+	// committed counts the batches this run committed (never for an atomic job, whose one
+	// transaction is only committed at the end).
+	committed int
 }
 
 func (r *importRun) end(ctx context.Context, failed string, err error) error {
@@ -432,16 +441,15 @@ func (r *importRun) check(ctx context.Context, rec *tabular.ParticipantRecord, r
 	} else if p.ID == uuid.Nil {
 		return nil
 	}
-	h := fnv.New64a()
-	h.Write([]byte(key))
-	if first, dup := r.seen[h.Sum64()]; dup && first != row {
+	h := keyHash(key)
+	if first, dup := r.seen.first(h); dup && first != row {
 		col := "external_ref"
 		if p.ID != uuid.Nil {
 			col = "id"
 		}
 		return &tabular.RowError{Row: row, Errors: []tabular.CellError{{Column: col, Message: fmt.Sprintf("names the same participant as row %d of this file", first)}}}
 	}
-	r.seen[h.Sum64()] = row
+	r.seen.add(h, row)
 	return nil
 }
 
@@ -449,7 +457,7 @@ func (r *importRun) check(ctx context.Context, rec *tabular.ParticipantRecord, r
 // atomic job): a retried job resumes after the last batch committed.
 func (r *importRun) apply(ctx context.Context, keep bool, present map[string]bool, batch []domain.ImportParticipantRow,
 	rbatch []rowWrite, errs []domain.ImportRowError, lastRow int, doneBytes, read int64, now time.Time) error {
-	return r.s.Tx.InTx(ctx, func(ctx context.Context) error {
+	err := r.s.Tx.InTx(ctx, func(ctx context.Context) error {
 		var res domain.ImportResult
 		rows := batch[:0:0]
 		for _, b := range batch {
@@ -486,6 +494,10 @@ func (r *importRun) apply(ctx context.Context, keep bool, present map[string]boo
 		return r.s.Store.Advance(ctx, r.job, domain.ImportProgress{DoneRow: lastRow, DoneBytes: doneBytes, RowsRead: read,
 			Created: res.Created, Updated: res.Updated, Unchanged: res.Unchanged, Failed: failed}, errs)
 	})
+	if err == nil && !r.job.Atomic {
+		r.committed++
+	}
+	return err
 }
 
 func (r *importRun) flush(ctx context.Context, keep bool, _ []domain.ImportParticipantRow, errs []domain.ImportRowError, row int, n int64) error {

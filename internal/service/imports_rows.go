@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"slices"
 	"time"
 
@@ -127,13 +126,12 @@ func participantColumn(ref tabular.ParticipantRef) string {
 
 // checkDuplicate refuses a row naming the same record as an earlier row of the file.
 func (r *importRun) checkDuplicate(w rowWrite) error {
-	h := fnv.New64a()
-	h.Write([]byte(w.key))
-	if first, dup := r.seen[h.Sum64()]; dup && first != w.row {
+	h := keyHash(w.key)
+	if first, dup := r.seen.first(h); dup && first != w.row {
 		return &tabular.RowError{Row: w.row, Errors: []tabular.CellError{{Column: w.column,
 			Message: fmt.Sprintf("names the same %s as row %d of this file", w.what, first)}}}
 	}
-	r.seen[h.Sum64()] = w.row
+	r.seen.add(h, w.row)
 	return nil
 }
 
