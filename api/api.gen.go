@@ -57,6 +57,24 @@ func (e BenefitStatus) Valid() bool {
 	}
 }
 
+// Defines values for CaseStudyStatus.
+const (
+	Draft     CaseStudyStatus = "draft"
+	Published CaseStudyStatus = "published"
+)
+
+// Valid indicates whether the value is a known member of the CaseStudyStatus enum.
+func (e CaseStudyStatus) Valid() bool {
+	switch e {
+	case Draft:
+		return true
+	case Published:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CheckInMode.
 const (
 	CheckInModeInPerson CheckInMode = "in_person"
@@ -246,6 +264,24 @@ func (e EnrolmentTransitionTo) Valid() bool {
 	case EnrolmentTransitionToEnrolled:
 		return true
 	case EnrolmentTransitionToWithdrawn:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GuidanceAudience.
+const (
+	Individuals   GuidanceAudience = "individuals"
+	Organisations GuidanceAudience = "organisations"
+)
+
+// Valid indicates whether the value is a known member of the GuidanceAudience enum.
+func (e GuidanceAudience) Valid() bool {
+	switch e {
+	case Individuals:
+		return true
+	case Organisations:
 		return true
 	default:
 		return false
@@ -928,6 +964,83 @@ type AuditEventPage struct {
 // Every value but `none` and `unknown` meets a programme's working-age benefit requirement (Step into Work's).
 type BenefitStatus string
 
+// CaseStudy defines model for CaseStudy.
+type CaseStudy struct {
+	// BodyHtml Rendered from `body_markdown` and made safe: no script, no event handler, no `javascript:` link. Read-only.
+	BodyHtml       string              `json:"body_html"`
+	BodyMarkdown   string              `json:"body_markdown"`
+	CreatedAt      time.Time           `json:"created_at"`
+	Deleted        bool                `json:"deleted"`
+	Id             openapi_types.UUID  `json:"id"`
+	ImageUrl       *string             `json:"image_url"`
+	OrganisationId openapi_types.UUID  `json:"organisation_id"`
+	ParticipantId  *openapi_types.UUID `json:"participant_id"`
+	ProgrammeId    openapi_types.UUID  `json:"programme_id"`
+
+	// PublishedOn The day it was published; null while a draft.
+	PublishedOn *civil.Date `json:"published_on"`
+
+	// Status Where a case study is on its way to the public directory.
+	// - `draft`: seen only within reach.
+	// - `published`: in the public Widening Participation Directory.
+	Status    CaseStudyStatus `json:"status"`
+	Summary   string          `json:"summary"`
+	Title     string          `json:"title"`
+	UpdatedAt time.Time       `json:"updated_at"`
+	Version   int64           `json:"version"`
+}
+
+// CaseStudyCreate defines model for CaseStudyCreate.
+type CaseStudyCreate struct {
+	// BodyMarkdown The story, in Markdown (CommonMark with tables). Raw HTML is left out.
+	BodyMarkdown string `json:"body_markdown"`
+
+	// ImageUrl An image to show with it, at an `https://` address.
+	ImageUrl *string `json:"image_url,omitempty"`
+
+	// OrganisationId The trust or collaboration that ran the programme.
+	OrganisationId openapi_types.UUID `json:"organisation_id"`
+
+	// ParticipantId The participant it is about, who must have given their `case_study` consent. Never shown to the public.
+	ParticipantId *openapi_types.UUID `json:"participant_id,omitempty"`
+	ProgrammeId   openapi_types.UUID  `json:"programme_id"`
+
+	// Status Where a case study is on its way to the public directory.
+	// - `draft`: seen only within reach.
+	// - `published`: in the public Widening Participation Directory.
+	Status *CaseStudyStatus `json:"status,omitempty"`
+
+	// Summary One or two sentences, shown in listings.
+	Summary string `json:"summary"`
+	Title   string `json:"title"`
+}
+
+// CaseStudyPage defines model for CaseStudyPage.
+type CaseStudyPage struct {
+	Data       []CaseStudy `json:"data"`
+	NextCursor *string     `json:"next_cursor"`
+}
+
+// CaseStudyPatch defines model for CaseStudyPatch.
+type CaseStudyPatch struct {
+	BodyMarkdown  *string             `json:"body_markdown,omitempty"`
+	ImageUrl      *string             `json:"image_url,omitempty"`
+	ParticipantId *openapi_types.UUID `json:"participant_id,omitempty"`
+	ProgrammeId   *openapi_types.UUID `json:"programme_id,omitempty"`
+
+	// Status Where a case study is on its way to the public directory.
+	// - `draft`: seen only within reach.
+	// - `published`: in the public Widening Participation Directory.
+	Status  *CaseStudyStatus `json:"status,omitempty"`
+	Summary *string          `json:"summary,omitempty"`
+	Title   *string          `json:"title,omitempty"`
+}
+
+// CaseStudyStatus Where a case study is on its way to the public directory.
+// - `draft`: seen only within reach.
+// - `published`: in the public Widening Participation Directory.
+type CaseStudyStatus string
+
 // CheckIn defines model for CheckIn.
 type CheckIn struct {
 	CreatedAt time.Time          `json:"created_at"`
@@ -1290,6 +1403,69 @@ type FundingAwardPatch struct {
 	// Example: 2024/25
 	TenderRound *TenderRound       `json:"tender_round,omitempty"`
 	Years       *[]FundedYearInput `json:"years,omitempty"`
+}
+
+// Guidance defines model for Guidance.
+type Guidance struct {
+	// Audience Who an entry of guidance is written for.
+	// - `individuals`: people preparing for work.
+	// - `organisations`: trusts and employers setting up activities.
+	Audience GuidanceAudience `json:"audience"`
+
+	// BodyHtml Rendered from `body_markdown` and made safe. Read-only.
+	BodyHtml     string             `json:"body_html"`
+	BodyMarkdown string             `json:"body_markdown"`
+	CreatedAt    time.Time          `json:"created_at"`
+	Deleted      bool               `json:"deleted"`
+	Id           openapi_types.UUID `json:"id"`
+	Links        []GuidanceLink     `json:"links"`
+	Title        string             `json:"title"`
+	Topic        string             `json:"topic"`
+	UpdatedAt    time.Time          `json:"updated_at"`
+	Version      int64              `json:"version"`
+}
+
+// GuidanceAudience Who an entry of guidance is written for.
+// - `individuals`: people preparing for work.
+// - `organisations`: trusts and employers setting up activities.
+type GuidanceAudience string
+
+// GuidanceCreate defines model for GuidanceCreate.
+type GuidanceCreate struct {
+	// Audience Who an entry of guidance is written for.
+	// - `individuals`: people preparing for work.
+	// - `organisations`: trusts and employers setting up activities.
+	Audience     GuidanceAudience `json:"audience"`
+	BodyMarkdown string           `json:"body_markdown"`
+	Links        *[]GuidanceLink  `json:"links,omitempty"`
+	Title        string           `json:"title"`
+	Topic        string           `json:"topic"`
+}
+
+// GuidanceLink defines model for GuidanceLink.
+type GuidanceLink struct {
+	Title string `json:"title"`
+
+	// Url An `https://` address.
+	Url string `json:"url"`
+}
+
+// GuidancePage defines model for GuidancePage.
+type GuidancePage struct {
+	Data       []Guidance `json:"data"`
+	NextCursor *string    `json:"next_cursor"`
+}
+
+// GuidancePatch defines model for GuidancePatch.
+type GuidancePatch struct {
+	// Audience Who an entry of guidance is written for.
+	// - `individuals`: people preparing for work.
+	// - `organisations`: trusts and employers setting up activities.
+	Audience     *GuidanceAudience `json:"audience,omitempty"`
+	BodyMarkdown *string           `json:"body_markdown,omitempty"`
+	Links        *[]GuidanceLink   `json:"links,omitempty"`
+	Title        *string           `json:"title,omitempty"`
+	Topic        *string           `json:"topic,omitempty"`
 }
 
 // Health defines model for Health.
@@ -2250,6 +2426,45 @@ type ProgrammePatch struct {
 	RequiresBenefit   *bool               `json:"requires_benefit,omitempty"`
 }
 
+// PublicCaseStudy A published case study as the public sees it. Nothing names or identifies the participant.
+type PublicCaseStudy struct {
+	// BodyHtml Safe HTML: no script, no event handler, no `javascript:` link.
+	BodyHtml         string             `json:"body_html"`
+	Id               openapi_types.UUID `json:"id"`
+	ImageUrl         *string            `json:"image_url"`
+	OrganisationName string             `json:"organisation_name"`
+	ProgrammeName    string             `json:"programme_name"`
+	PublishedOn      civil.Date         `json:"published_on"`
+	Summary          string             `json:"summary"`
+	Title            string             `json:"title"`
+}
+
+// PublicCaseStudyPage defines model for PublicCaseStudyPage.
+type PublicCaseStudyPage struct {
+	Data       []PublicCaseStudy `json:"data"`
+	NextCursor *string           `json:"next_cursor"`
+}
+
+// PublicGuidance defines model for PublicGuidance.
+type PublicGuidance struct {
+	// Audience Who an entry of guidance is written for.
+	// - `individuals`: people preparing for work.
+	// - `organisations`: trusts and employers setting up activities.
+	Audience  GuidanceAudience   `json:"audience"`
+	BodyHtml  string             `json:"body_html"`
+	Id        openapi_types.UUID `json:"id"`
+	Links     []GuidanceLink     `json:"links"`
+	Title     string             `json:"title"`
+	Topic     string             `json:"topic"`
+	UpdatedAt time.Time          `json:"updated_at"`
+}
+
+// PublicGuidancePage defines model for PublicGuidancePage.
+type PublicGuidancePage struct {
+	Data       []PublicGuidance `json:"data"`
+	NextCursor *string          `json:"next_cursor"`
+}
+
 // Rate A share, always with what it was computed from.
 type Rate struct {
 	Denominator int `json:"denominator"`
@@ -2622,6 +2837,26 @@ type UnprocessableEntity = Problem
 // UnsupportedMediaType RFC 9457 problem details.
 type UnsupportedMediaType = Problem
 
+// ListPublicCaseStudiesParams defines parameters for ListPublicCaseStudies.
+type ListPublicCaseStudiesParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListPublicGuidanceParams defines parameters for ListPublicGuidance.
+type ListPublicGuidanceParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor   *Cursor           `form:"cursor,omitempty" json:"cursor,omitempty"`
+	Audience *GuidanceAudience `form:"audience,omitempty" json:"audience,omitempty"`
+	Topic    *string           `form:"topic,omitempty" json:"topic,omitempty"`
+}
+
 // ListApiClientsParams defines parameters for ListApiClients.
 type ListApiClientsParams struct {
 	// Limit Page size.
@@ -2660,6 +2895,57 @@ type ListAuditEventsParams struct {
 	ResourceId     *string             `form:"resource_id,omitempty" json:"resource_id,omitempty"`
 	From           *time.Time          `form:"from,omitempty" json:"from,omitempty"`
 	To             *time.Time          `form:"to,omitempty" json:"to,omitempty"`
+}
+
+// ListCaseStudiesParams defines parameters for ListCaseStudies.
+type ListCaseStudiesParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// UpdatedSince Only records changed at or after this instant (incremental sync). A change is stamped
+	// with the time it is written and becomes visible when its transaction commits, a moment
+	// later, so a record can appear with an `updated_at` slightly older than one already seen.
+	// To miss none, start each sync a minute before the greatest `updated_at` of the last one
+	// and upsert by `id`: a record seen twice is harmless.
+	UpdatedSince *UpdatedSince `form:"updated_since,omitempty" json:"updated_since,omitempty"`
+
+	// IncludeDeleted Include deleted records (tombstones); they are always included with `updated_since`.
+	IncludeDeleted *IncludeDeleted     `form:"include_deleted,omitempty" json:"include_deleted,omitempty"`
+	OrganisationId *openapi_types.UUID `form:"organisation_id,omitempty" json:"organisation_id,omitempty"`
+	ProgrammeId    *openapi_types.UUID `form:"programme_id,omitempty" json:"programme_id,omitempty"`
+
+	// ParticipantId Only the case studies that name this participant.
+	ParticipantId *openapi_types.UUID `form:"participant_id,omitempty" json:"participant_id,omitempty"`
+	Status        *CaseStudyStatus    `form:"status,omitempty" json:"status,omitempty"`
+}
+
+// CreateCaseStudyParams defines parameters for CreateCaseStudy.
+type CreateCaseStudyParams struct {
+	// IdempotencyKey Makes a POST safe to retry. The same key with the same body replays the first answer;
+	// the same key with another body is refused (422); a retry while the first is still
+	// running is refused (409). Keys are scoped to the caller and kept for 24 hours.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// DeleteCaseStudyParams defines parameters for DeleteCaseStudy.
+type DeleteCaseStudyParams struct {
+	// IfMatch The ETag last read; the change is refused with 412 if the record changed since.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// UpdateCaseStudyParams defines parameters for UpdateCaseStudy.
+type UpdateCaseStudyParams struct {
+	// IfMatch The ETag last read; the change is refused with 412 if the record changed since.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// PublishCaseStudyParams defines parameters for PublishCaseStudy.
+type PublishCaseStudyParams struct {
+	// IfMatch The ETag last read; the change is refused with 412 if the record changed since.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // ListCohortsParams defines parameters for ListCohorts.
@@ -2780,6 +3066,47 @@ type DeleteFundingAwardParams struct {
 
 // UpdateFundingAwardParams defines parameters for UpdateFundingAward.
 type UpdateFundingAwardParams struct {
+	// IfMatch The ETag last read; the change is refused with 412 if the record changed since.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// ListGuidanceParams defines parameters for ListGuidance.
+type ListGuidanceParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// UpdatedSince Only records changed at or after this instant (incremental sync). A change is stamped
+	// with the time it is written and becomes visible when its transaction commits, a moment
+	// later, so a record can appear with an `updated_at` slightly older than one already seen.
+	// To miss none, start each sync a minute before the greatest `updated_at` of the last one
+	// and upsert by `id`: a record seen twice is harmless.
+	UpdatedSince *UpdatedSince `form:"updated_since,omitempty" json:"updated_since,omitempty"`
+
+	// IncludeDeleted Include deleted records (tombstones); they are always included with `updated_since`.
+	IncludeDeleted *IncludeDeleted   `form:"include_deleted,omitempty" json:"include_deleted,omitempty"`
+	Audience       *GuidanceAudience `form:"audience,omitempty" json:"audience,omitempty"`
+	Topic          *string           `form:"topic,omitempty" json:"topic,omitempty"`
+}
+
+// CreateGuidanceParams defines parameters for CreateGuidance.
+type CreateGuidanceParams struct {
+	// IdempotencyKey Makes a POST safe to retry. The same key with the same body replays the first answer;
+	// the same key with another body is refused (422); a retry while the first is still
+	// running is refused (409). Keys are scoped to the caller and kept for 24 hours.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// DeleteGuidanceParams defines parameters for DeleteGuidance.
+type DeleteGuidanceParams struct {
+	// IfMatch The ETag last read; the change is refused with 412 if the record changed since.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// UpdateGuidanceParams defines parameters for UpdateGuidance.
+type UpdateGuidanceParams struct {
 	// IfMatch The ETag last read; the change is refused with 412 if the record changed since.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
@@ -3269,6 +3596,12 @@ type IssueTokenJSONRequestBody = TokenRequest
 // IssueTokenFormdataRequestBody defines body for IssueToken for application/x-www-form-urlencoded ContentType.
 type IssueTokenFormdataRequestBody = TokenRequest
 
+// CreateCaseStudyJSONRequestBody defines body for CreateCaseStudy for application/json ContentType.
+type CreateCaseStudyJSONRequestBody = CaseStudyCreate
+
+// UpdateCaseStudyApplicationMergePatchPlusJSONRequestBody defines body for UpdateCaseStudy for application/merge-patch+json ContentType.
+type UpdateCaseStudyApplicationMergePatchPlusJSONRequestBody = CaseStudyPatch
+
 // CreateCohortJSONRequestBody defines body for CreateCohort for application/json ContentType.
 type CreateCohortJSONRequestBody = CohortCreate
 
@@ -3286,6 +3619,12 @@ type CreateFundingAwardJSONRequestBody = FundingAwardCreate
 
 // UpdateFundingAwardApplicationMergePatchPlusJSONRequestBody defines body for UpdateFundingAward for application/merge-patch+json ContentType.
 type UpdateFundingAwardApplicationMergePatchPlusJSONRequestBody = FundingAwardPatch
+
+// CreateGuidanceJSONRequestBody defines body for CreateGuidance for application/json ContentType.
+type CreateGuidanceJSONRequestBody = GuidanceCreate
+
+// UpdateGuidanceApplicationMergePatchPlusJSONRequestBody defines body for UpdateGuidance for application/merge-patch+json ContentType.
+type UpdateGuidanceApplicationMergePatchPlusJSONRequestBody = GuidancePatch
 
 // CreateInterviewJSONRequestBody defines body for CreateInterview for application/json ContentType.
 type CreateInterviewJSONRequestBody = InterviewCreate
@@ -3358,9 +3697,27 @@ type ServerInterface interface {
 	// GetJWKS The public keys that verify access tokens
 	// (GET /.well-known/jwks.json)
 	GetJWKS(ctx echo.Context) error
+	// GetCaseStudiesPage The published case studies as a page to browse
+	// (GET /directory/case-studies)
+	GetCaseStudiesPage(ctx echo.Context) error
+	// GetGuidancePage The guidance as a page to browse
+	// (GET /directory/guidance)
+	GetGuidancePage(ctx echo.Context) error
 	// GetHealth The process is up
 	// (GET /healthz)
 	GetHealth(ctx echo.Context) error
+	// ListPublicCaseStudies The published case studies, for anyone
+	// (GET /public/case-studies)
+	ListPublicCaseStudies(ctx echo.Context, params ListPublicCaseStudiesParams) error
+	// GetPublicCaseStudy A published case study, for anyone
+	// (GET /public/case-studies/{case_study_id})
+	GetPublicCaseStudy(ctx echo.Context, caseStudyId openapi_types.UUID) error
+	// ListPublicGuidance The guidance, for anyone
+	// (GET /public/guidance)
+	ListPublicGuidance(ctx echo.Context, params ListPublicGuidanceParams) error
+	// GetPublicGuidance An entry of guidance, for anyone
+	// (GET /public/guidance/{guidance_id})
+	GetPublicGuidance(ctx echo.Context, guidanceId openapi_types.UUID) error
 	// GetReadiness The process can serve requests (the database answers)
 	// (GET /readyz)
 	GetReadiness(ctx echo.Context) error
@@ -3385,6 +3742,24 @@ type ServerInterface interface {
 	// IssueToken Sign in (OAuth 2 token endpoint)
 	// (POST /v1/auth/token)
 	IssueToken(ctx echo.Context) error
+	// ListCaseStudies List case studies within reach
+	// (GET /v1/case-studies)
+	ListCaseStudies(ctx echo.Context, params ListCaseStudiesParams) error
+	// CreateCaseStudy Write a case study
+	// (POST /v1/case-studies)
+	CreateCaseStudy(ctx echo.Context, params CreateCaseStudyParams) error
+	// DeleteCaseStudy Delete a case study
+	// (DELETE /v1/case-studies/{case_study_id})
+	DeleteCaseStudy(ctx echo.Context, caseStudyId openapi_types.UUID, params DeleteCaseStudyParams) error
+	// GetCaseStudy Get a case study
+	// (GET /v1/case-studies/{case_study_id})
+	GetCaseStudy(ctx echo.Context, caseStudyId openapi_types.UUID) error
+	// UpdateCaseStudy Change a case study (JSON merge patch)
+	// (PATCH /v1/case-studies/{case_study_id})
+	UpdateCaseStudy(ctx echo.Context, caseStudyId openapi_types.UUID, params UpdateCaseStudyParams) error
+	// PublishCaseStudy Publish a case study
+	// (POST /v1/case-studies/{case_study_id}/publish)
+	PublishCaseStudy(ctx echo.Context, caseStudyId openapi_types.UUID, params PublishCaseStudyParams) error
 	// ListCohorts List cohorts (runs of a programme) within reach
 	// (GET /v1/cohorts)
 	ListCohorts(ctx echo.Context, params ListCohortsParams) error
@@ -3427,6 +3802,21 @@ type ServerInterface interface {
 	// GetHighlightReport A funding award's highlight report for a period
 	// (GET /v1/funding-awards/{funding_award_id}/highlight-reports/{period})
 	GetHighlightReport(ctx echo.Context, fundingAwardId openapi_types.UUID, period string) error
+	// ListGuidance List guidance
+	// (GET /v1/guidance)
+	ListGuidance(ctx echo.Context, params ListGuidanceParams) error
+	// CreateGuidance Write an entry of guidance
+	// (POST /v1/guidance)
+	CreateGuidance(ctx echo.Context, params CreateGuidanceParams) error
+	// DeleteGuidance Delete an entry of guidance
+	// (DELETE /v1/guidance/{guidance_id})
+	DeleteGuidance(ctx echo.Context, guidanceId openapi_types.UUID, params DeleteGuidanceParams) error
+	// GetGuidance Get an entry of guidance
+	// (GET /v1/guidance/{guidance_id})
+	GetGuidance(ctx echo.Context, guidanceId openapi_types.UUID) error
+	// UpdateGuidance Change an entry of guidance (JSON merge patch)
+	// (PATCH /v1/guidance/{guidance_id})
+	UpdateGuidance(ctx echo.Context, guidanceId openapi_types.UUID, params UpdateGuidanceParams) error
 	// CreateImport Start a bulk import
 	// (POST /v1/imports)
 	CreateImport(ctx echo.Context, params CreateImportParams) error
@@ -3614,12 +4004,126 @@ func (w *ServerInterfaceWrapper) GetJWKS(ctx echo.Context) error {
 	return err
 }
 
+// GetCaseStudiesPage converts echo context to params.
+func (w *ServerInterfaceWrapper) GetCaseStudiesPage(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetCaseStudiesPage(ctx)
+	return err
+}
+
+// GetGuidancePage converts echo context to params.
+func (w *ServerInterfaceWrapper) GetGuidancePage(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetGuidancePage(ctx)
+	return err
+}
+
 // GetHealth converts echo context to params.
 func (w *ServerInterfaceWrapper) GetHealth(ctx echo.Context) error {
 	var err error
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetHealth(ctx)
+	return err
+}
+
+// ListPublicCaseStudies converts echo context to params.
+func (w *ServerInterfaceWrapper) ListPublicCaseStudies(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListPublicCaseStudiesParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListPublicCaseStudies(ctx, params)
+	return err
+}
+
+// GetPublicCaseStudy converts echo context to params.
+func (w *ServerInterfaceWrapper) GetPublicCaseStudy(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "case_study_id" -------------
+	var caseStudyId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "case_study_id", ctx.Param("case_study_id"), &caseStudyId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter case_study_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetPublicCaseStudy(ctx, caseStudyId)
+	return err
+}
+
+// ListPublicGuidance converts echo context to params.
+func (w *ServerInterfaceWrapper) ListPublicGuidance(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListPublicGuidanceParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "audience" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "audience", ctx.QueryParams(), &params.Audience, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter audience: %s", err))
+	}
+
+	// ------------- Optional query parameter "topic" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "topic", ctx.QueryParams(), &params.Topic, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter topic: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListPublicGuidance(ctx, params)
+	return err
+}
+
+// GetPublicGuidance converts echo context to params.
+func (w *ServerInterfaceWrapper) GetPublicGuidance(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "guidance_id" -------------
+	var guidanceId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "guidance_id", ctx.Param("guidance_id"), &guidanceId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter guidance_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetPublicGuidance(ctx, guidanceId)
 	return err
 }
 
@@ -3808,6 +4312,226 @@ func (w *ServerInterfaceWrapper) IssueToken(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.IssueToken(ctx)
+	return err
+}
+
+// ListCaseStudies converts echo context to params.
+func (w *ServerInterfaceWrapper) ListCaseStudies(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListCaseStudiesParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "updated_since" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "updated_since", ctx.QueryParams(), &params.UpdatedSince, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter updated_since: %s", err))
+	}
+
+	// ------------- Optional query parameter "include_deleted" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "include_deleted", ctx.QueryParams(), &params.IncludeDeleted, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter include_deleted: %s", err))
+	}
+
+	// ------------- Optional query parameter "organisation_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "organisation_id", ctx.QueryParams(), &params.OrganisationId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter organisation_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "programme_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "programme_id", ctx.QueryParams(), &params.ProgrammeId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter programme_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "participant_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "participant_id", ctx.QueryParams(), &params.ParticipantId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter participant_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", ctx.QueryParams(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter status: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListCaseStudies(ctx, params)
+	return err
+}
+
+// CreateCaseStudy converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateCaseStudy(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateCaseStudyParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateCaseStudy(ctx, params)
+	return err
+}
+
+// DeleteCaseStudy converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteCaseStudy(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "case_study_id" -------------
+	var caseStudyId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "case_study_id", ctx.Param("case_study_id"), &caseStudyId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter case_study_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteCaseStudyParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteCaseStudy(ctx, caseStudyId, params)
+	return err
+}
+
+// GetCaseStudy converts echo context to params.
+func (w *ServerInterfaceWrapper) GetCaseStudy(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "case_study_id" -------------
+	var caseStudyId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "case_study_id", ctx.Param("case_study_id"), &caseStudyId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter case_study_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetCaseStudy(ctx, caseStudyId)
+	return err
+}
+
+// UpdateCaseStudy converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateCaseStudy(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "case_study_id" -------------
+	var caseStudyId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "case_study_id", ctx.Param("case_study_id"), &caseStudyId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter case_study_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateCaseStudyParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateCaseStudy(ctx, caseStudyId, params)
+	return err
+}
+
+// PublishCaseStudy converts echo context to params.
+func (w *ServerInterfaceWrapper) PublishCaseStudy(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "case_study_id" -------------
+	var caseStudyId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "case_study_id", ctx.Param("case_study_id"), &caseStudyId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter case_study_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params PublishCaseStudyParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PublishCaseStudy(ctx, caseStudyId, params)
 	return err
 }
 
@@ -4305,6 +5029,176 @@ func (w *ServerInterfaceWrapper) GetHighlightReport(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetHighlightReport(ctx, fundingAwardId, period)
+	return err
+}
+
+// ListGuidance converts echo context to params.
+func (w *ServerInterfaceWrapper) ListGuidance(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListGuidanceParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "updated_since" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "updated_since", ctx.QueryParams(), &params.UpdatedSince, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter updated_since: %s", err))
+	}
+
+	// ------------- Optional query parameter "include_deleted" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "include_deleted", ctx.QueryParams(), &params.IncludeDeleted, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter include_deleted: %s", err))
+	}
+
+	// ------------- Optional query parameter "audience" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "audience", ctx.QueryParams(), &params.Audience, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter audience: %s", err))
+	}
+
+	// ------------- Optional query parameter "topic" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "topic", ctx.QueryParams(), &params.Topic, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter topic: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListGuidance(ctx, params)
+	return err
+}
+
+// CreateGuidance converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateGuidance(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateGuidanceParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateGuidance(ctx, params)
+	return err
+}
+
+// DeleteGuidance converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteGuidance(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "guidance_id" -------------
+	var guidanceId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "guidance_id", ctx.Param("guidance_id"), &guidanceId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter guidance_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteGuidanceParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteGuidance(ctx, guidanceId, params)
+	return err
+}
+
+// GetGuidance converts echo context to params.
+func (w *ServerInterfaceWrapper) GetGuidance(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "guidance_id" -------------
+	var guidanceId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "guidance_id", ctx.Param("guidance_id"), &guidanceId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter guidance_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetGuidance(ctx, guidanceId)
+	return err
+}
+
+// UpdateGuidance converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateGuidance(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "guidance_id" -------------
+	var guidanceId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "guidance_id", ctx.Param("guidance_id"), &guidanceId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter guidance_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateGuidanceParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateGuidance(ctx, guidanceId, params)
 	return err
 }
 
@@ -6323,7 +7217,13 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	}
 
 	router.GET(options.BaseURL+"/.well-known/jwks.json", wrapper.GetJWKS, options.OperationMiddlewares["getJWKS"]...)
+	router.GET(options.BaseURL+"/directory/case-studies", wrapper.GetCaseStudiesPage, options.OperationMiddlewares["getCaseStudiesPage"]...)
+	router.GET(options.BaseURL+"/directory/guidance", wrapper.GetGuidancePage, options.OperationMiddlewares["getGuidancePage"]...)
 	router.GET(options.BaseURL+"/healthz", wrapper.GetHealth, options.OperationMiddlewares["getHealth"]...)
+	router.GET(options.BaseURL+"/public/case-studies", wrapper.ListPublicCaseStudies, options.OperationMiddlewares["listPublicCaseStudies"]...)
+	router.GET(options.BaseURL+"/public/case-studies/:case_study_id", wrapper.GetPublicCaseStudy, options.OperationMiddlewares["getPublicCaseStudy"]...)
+	router.GET(options.BaseURL+"/public/guidance", wrapper.ListPublicGuidance, options.OperationMiddlewares["listPublicGuidance"]...)
+	router.GET(options.BaseURL+"/public/guidance/:guidance_id", wrapper.GetPublicGuidance, options.OperationMiddlewares["getPublicGuidance"]...)
 	router.GET(options.BaseURL+"/readyz", wrapper.GetReadiness, options.OperationMiddlewares["getReadiness"]...)
 	router.GET(options.BaseURL+"/v1/api-clients", wrapper.ListApiClients, options.OperationMiddlewares["listApiClients"]...)
 	router.POST(options.BaseURL+"/v1/api-clients", wrapper.CreateApiClient, options.OperationMiddlewares["createApiClient"]...)
@@ -6332,6 +7232,12 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/v1/audit-events", wrapper.ListAuditEvents, options.OperationMiddlewares["listAuditEvents"]...)
 	router.POST(options.BaseURL+"/v1/auth/revoke", wrapper.RevokeToken, options.OperationMiddlewares["revokeToken"]...)
 	router.POST(options.BaseURL+"/v1/auth/token", wrapper.IssueToken, options.OperationMiddlewares["issueToken"]...)
+	router.GET(options.BaseURL+"/v1/case-studies", wrapper.ListCaseStudies, options.OperationMiddlewares["listCaseStudies"]...)
+	router.POST(options.BaseURL+"/v1/case-studies", wrapper.CreateCaseStudy, options.OperationMiddlewares["createCaseStudy"]...)
+	router.DELETE(options.BaseURL+"/v1/case-studies/:case_study_id", wrapper.DeleteCaseStudy, options.OperationMiddlewares["deleteCaseStudy"]...)
+	router.GET(options.BaseURL+"/v1/case-studies/:case_study_id", wrapper.GetCaseStudy, options.OperationMiddlewares["getCaseStudy"]...)
+	router.PATCH(options.BaseURL+"/v1/case-studies/:case_study_id", wrapper.UpdateCaseStudy, options.OperationMiddlewares["updateCaseStudy"]...)
+	router.POST(options.BaseURL+"/v1/case-studies/:case_study_id/publish", wrapper.PublishCaseStudy, options.OperationMiddlewares["publishCaseStudy"]...)
 	router.GET(options.BaseURL+"/v1/cohorts", wrapper.ListCohorts, options.OperationMiddlewares["listCohorts"]...)
 	router.POST(options.BaseURL+"/v1/cohorts", wrapper.CreateCohort, options.OperationMiddlewares["createCohort"]...)
 	router.GET(options.BaseURL+"/v1/cohorts/:cohort_id", wrapper.GetCohort, options.OperationMiddlewares["getCohort"]...)
@@ -6346,6 +7252,11 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/v1/funding-awards/:funding_award_id", wrapper.GetFundingAward, options.OperationMiddlewares["getFundingAward"]...)
 	router.PATCH(options.BaseURL+"/v1/funding-awards/:funding_award_id", wrapper.UpdateFundingAward, options.OperationMiddlewares["updateFundingAward"]...)
 	router.GET(options.BaseURL+"/v1/funding-awards/:funding_award_id/highlight-reports/:period", wrapper.GetHighlightReport, options.OperationMiddlewares["getHighlightReport"]...)
+	router.GET(options.BaseURL+"/v1/guidance", wrapper.ListGuidance, options.OperationMiddlewares["listGuidance"]...)
+	router.POST(options.BaseURL+"/v1/guidance", wrapper.CreateGuidance, options.OperationMiddlewares["createGuidance"]...)
+	router.DELETE(options.BaseURL+"/v1/guidance/:guidance_id", wrapper.DeleteGuidance, options.OperationMiddlewares["deleteGuidance"]...)
+	router.GET(options.BaseURL+"/v1/guidance/:guidance_id", wrapper.GetGuidance, options.OperationMiddlewares["getGuidance"]...)
+	router.PATCH(options.BaseURL+"/v1/guidance/:guidance_id", wrapper.UpdateGuidance, options.OperationMiddlewares["updateGuidance"]...)
 	router.POST(options.BaseURL+"/v1/imports", wrapper.CreateImport, options.OperationMiddlewares["createImport"]...)
 	router.GET(options.BaseURL+"/v1/imports/:import_id", wrapper.GetImport, options.OperationMiddlewares["getImport"]...)
 	router.GET(options.BaseURL+"/v1/imports/:import_id/errors", wrapper.ListImportErrors, options.OperationMiddlewares["listImportErrors"]...)
@@ -6576,6 +7487,172 @@ func (response GetJWKS431ApplicationProblemPlusJSONResponse) VisitGetJWKSRespons
 	return err
 }
 
+type GetCaseStudiesPageRequestObject struct {
+}
+
+type GetCaseStudiesPageResponseObject interface {
+	VisitGetCaseStudiesPageResponse(w http.ResponseWriter) error
+}
+
+type GetCaseStudiesPage200TexthtmlResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetCaseStudiesPage200TexthtmlResponse) VisitGetCaseStudiesPageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetCaseStudiesPage429ResponseHeaders struct {
+	RetryAfter int
+}
+
+type GetCaseStudiesPage429ApplicationProblemPlusJSONResponse struct {
+	Body    Problem
+	Headers GetCaseStudiesPage429ResponseHeaders
+}
+
+func (response GetCaseStudiesPage429ApplicationProblemPlusJSONResponse) VisitGetCaseStudiesPageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCaseStudiesPage503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetCaseStudiesPage503ApplicationProblemPlusJSONResponse) VisitGetCaseStudiesPageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCaseStudiesPagedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetCaseStudiesPagedefaultApplicationProblemPlusJSONResponse) VisitGetCaseStudiesPageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuidancePageRequestObject struct {
+}
+
+type GetGuidancePageResponseObject interface {
+	VisitGetGuidancePageResponse(w http.ResponseWriter) error
+}
+
+type GetGuidancePage200TexthtmlResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetGuidancePage200TexthtmlResponse) VisitGetGuidancePageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetGuidancePage429ResponseHeaders struct {
+	RetryAfter int
+}
+
+type GetGuidancePage429ApplicationProblemPlusJSONResponse struct {
+	Body    Problem
+	Headers GetGuidancePage429ResponseHeaders
+}
+
+func (response GetGuidancePage429ApplicationProblemPlusJSONResponse) VisitGetGuidancePageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuidancePage503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetGuidancePage503ApplicationProblemPlusJSONResponse) VisitGetGuidancePageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuidancePagedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetGuidancePagedefaultApplicationProblemPlusJSONResponse) VisitGetGuidancePageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetHealthRequestObject struct {
 }
 
@@ -6609,6 +7686,414 @@ func (response GetHealth431ApplicationProblemPlusJSONResponse) VisitGetHealthRes
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(431)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPublicCaseStudiesRequestObject struct {
+	Params ListPublicCaseStudiesParams
+}
+
+type ListPublicCaseStudiesResponseObject interface {
+	VisitListPublicCaseStudiesResponse(w http.ResponseWriter) error
+}
+
+type ListPublicCaseStudies200JSONResponse PublicCaseStudyPage
+
+func (response ListPublicCaseStudies200JSONResponse) VisitListPublicCaseStudiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPublicCaseStudies400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListPublicCaseStudies400ApplicationProblemPlusJSONResponse) VisitListPublicCaseStudiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPublicCaseStudies429ResponseHeaders struct {
+	RetryAfter int
+}
+
+type ListPublicCaseStudies429ApplicationProblemPlusJSONResponse struct {
+	Body    Problem
+	Headers ListPublicCaseStudies429ResponseHeaders
+}
+
+func (response ListPublicCaseStudies429ApplicationProblemPlusJSONResponse) VisitListPublicCaseStudiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPublicCaseStudies503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListPublicCaseStudies503ApplicationProblemPlusJSONResponse) VisitListPublicCaseStudiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPublicCaseStudiesdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListPublicCaseStudiesdefaultApplicationProblemPlusJSONResponse) VisitListPublicCaseStudiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPublicCaseStudyRequestObject struct {
+	CaseStudyId openapi_types.UUID `json:"case_study_id"`
+}
+
+type GetPublicCaseStudyResponseObject interface {
+	VisitGetPublicCaseStudyResponse(w http.ResponseWriter) error
+}
+
+type GetPublicCaseStudy200JSONResponse PublicCaseStudy
+
+func (response GetPublicCaseStudy200JSONResponse) VisitGetPublicCaseStudyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPublicCaseStudy400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetPublicCaseStudy400ApplicationProblemPlusJSONResponse) VisitGetPublicCaseStudyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPublicCaseStudy404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetPublicCaseStudy404ApplicationProblemPlusJSONResponse) VisitGetPublicCaseStudyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPublicCaseStudy429ResponseHeaders struct {
+	RetryAfter int
+}
+
+type GetPublicCaseStudy429ApplicationProblemPlusJSONResponse struct {
+	Body    Problem
+	Headers GetPublicCaseStudy429ResponseHeaders
+}
+
+func (response GetPublicCaseStudy429ApplicationProblemPlusJSONResponse) VisitGetPublicCaseStudyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPublicCaseStudy503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetPublicCaseStudy503ApplicationProblemPlusJSONResponse) VisitGetPublicCaseStudyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPublicCaseStudydefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetPublicCaseStudydefaultApplicationProblemPlusJSONResponse) VisitGetPublicCaseStudyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPublicGuidanceRequestObject struct {
+	Params ListPublicGuidanceParams
+}
+
+type ListPublicGuidanceResponseObject interface {
+	VisitListPublicGuidanceResponse(w http.ResponseWriter) error
+}
+
+type ListPublicGuidance200JSONResponse PublicGuidancePage
+
+func (response ListPublicGuidance200JSONResponse) VisitListPublicGuidanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPublicGuidance400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListPublicGuidance400ApplicationProblemPlusJSONResponse) VisitListPublicGuidanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPublicGuidance429ResponseHeaders struct {
+	RetryAfter int
+}
+
+type ListPublicGuidance429ApplicationProblemPlusJSONResponse struct {
+	Body    Problem
+	Headers ListPublicGuidance429ResponseHeaders
+}
+
+func (response ListPublicGuidance429ApplicationProblemPlusJSONResponse) VisitListPublicGuidanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPublicGuidance503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListPublicGuidance503ApplicationProblemPlusJSONResponse) VisitListPublicGuidanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPublicGuidancedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListPublicGuidancedefaultApplicationProblemPlusJSONResponse) VisitListPublicGuidanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPublicGuidanceRequestObject struct {
+	GuidanceId openapi_types.UUID `json:"guidance_id"`
+}
+
+type GetPublicGuidanceResponseObject interface {
+	VisitGetPublicGuidanceResponse(w http.ResponseWriter) error
+}
+
+type GetPublicGuidance200JSONResponse PublicGuidance
+
+func (response GetPublicGuidance200JSONResponse) VisitGetPublicGuidanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPublicGuidance400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetPublicGuidance400ApplicationProblemPlusJSONResponse) VisitGetPublicGuidanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPublicGuidance404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetPublicGuidance404ApplicationProblemPlusJSONResponse) VisitGetPublicGuidanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPublicGuidance429ResponseHeaders struct {
+	RetryAfter int
+}
+
+type GetPublicGuidance429ApplicationProblemPlusJSONResponse struct {
+	Body    Problem
+	Headers GetPublicGuidance429ResponseHeaders
+}
+
+func (response GetPublicGuidance429ApplicationProblemPlusJSONResponse) VisitGetPublicGuidanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPublicGuidance503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetPublicGuidance503ApplicationProblemPlusJSONResponse) VisitGetPublicGuidanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPublicGuidancedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetPublicGuidancedefaultApplicationProblemPlusJSONResponse) VisitGetPublicGuidanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7518,6 +9003,935 @@ func (response IssueTokendefaultJSONResponse) VisitIssueTokenResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCaseStudiesRequestObject struct {
+	Params ListCaseStudiesParams
+}
+
+type ListCaseStudiesResponseObject interface {
+	VisitListCaseStudiesResponse(w http.ResponseWriter) error
+}
+
+type ListCaseStudies200JSONResponse CaseStudyPage
+
+func (response ListCaseStudies200JSONResponse) VisitListCaseStudiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCaseStudies400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListCaseStudies400ApplicationProblemPlusJSONResponse) VisitListCaseStudiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCaseStudies401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListCaseStudies401ApplicationProblemPlusJSONResponse) VisitListCaseStudiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCaseStudies403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListCaseStudies403ApplicationProblemPlusJSONResponse) VisitListCaseStudiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCaseStudies503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListCaseStudies503ApplicationProblemPlusJSONResponse) VisitListCaseStudiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCaseStudiesdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListCaseStudiesdefaultApplicationProblemPlusJSONResponse) VisitListCaseStudiesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCaseStudyRequestObject struct {
+	Params CreateCaseStudyParams
+	Body   *CreateCaseStudyJSONRequestBody
+}
+
+type CreateCaseStudyResponseObject interface {
+	VisitCreateCaseStudyResponse(w http.ResponseWriter) error
+}
+
+type CreateCaseStudy201ResponseHeaders struct {
+	ETag     *string
+	Location *string
+}
+
+type CreateCaseStudy201JSONResponse struct {
+	Body    CaseStudy
+	Headers CreateCaseStudy201ResponseHeaders
+}
+
+func (response CreateCaseStudy201JSONResponse) VisitCreateCaseStudyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCaseStudy400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCaseStudy400ApplicationProblemPlusJSONResponse) VisitCreateCaseStudyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCaseStudy401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCaseStudy401ApplicationProblemPlusJSONResponse) VisitCreateCaseStudyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCaseStudy403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCaseStudy403ApplicationProblemPlusJSONResponse) VisitCreateCaseStudyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCaseStudy409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCaseStudy409ApplicationProblemPlusJSONResponse) VisitCreateCaseStudyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCaseStudy415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCaseStudy415ApplicationProblemPlusJSONResponse) VisitCreateCaseStudyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCaseStudy422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCaseStudy422ApplicationProblemPlusJSONResponse) VisitCreateCaseStudyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCaseStudy503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCaseStudy503ApplicationProblemPlusJSONResponse) VisitCreateCaseStudyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCaseStudydefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CreateCaseStudydefaultApplicationProblemPlusJSONResponse) VisitCreateCaseStudyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteCaseStudyRequestObject struct {
+	CaseStudyId openapi_types.UUID `json:"case_study_id"`
+	Params      DeleteCaseStudyParams
+}
+
+type DeleteCaseStudyResponseObject interface {
+	VisitDeleteCaseStudyResponse(w http.ResponseWriter) error
+}
+
+type DeleteCaseStudy204Response struct {
+}
+
+func (response DeleteCaseStudy204Response) VisitDeleteCaseStudyResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteCaseStudy400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteCaseStudy400ApplicationProblemPlusJSONResponse) VisitDeleteCaseStudyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteCaseStudy401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteCaseStudy401ApplicationProblemPlusJSONResponse) VisitDeleteCaseStudyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteCaseStudy403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteCaseStudy403ApplicationProblemPlusJSONResponse) VisitDeleteCaseStudyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteCaseStudy404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteCaseStudy404ApplicationProblemPlusJSONResponse) VisitDeleteCaseStudyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteCaseStudy412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteCaseStudy412ApplicationProblemPlusJSONResponse) VisitDeleteCaseStudyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteCaseStudy503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteCaseStudy503ApplicationProblemPlusJSONResponse) VisitDeleteCaseStudyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteCaseStudydefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response DeleteCaseStudydefaultApplicationProblemPlusJSONResponse) VisitDeleteCaseStudyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCaseStudyRequestObject struct {
+	CaseStudyId openapi_types.UUID `json:"case_study_id"`
+}
+
+type GetCaseStudyResponseObject interface {
+	VisitGetCaseStudyResponse(w http.ResponseWriter) error
+}
+
+type GetCaseStudy200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetCaseStudy200JSONResponse struct {
+	Body    CaseStudy
+	Headers GetCaseStudy200ResponseHeaders
+}
+
+func (response GetCaseStudy200JSONResponse) VisitGetCaseStudyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCaseStudy400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetCaseStudy400ApplicationProblemPlusJSONResponse) VisitGetCaseStudyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCaseStudy401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetCaseStudy401ApplicationProblemPlusJSONResponse) VisitGetCaseStudyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCaseStudy403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetCaseStudy403ApplicationProblemPlusJSONResponse) VisitGetCaseStudyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCaseStudy404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetCaseStudy404ApplicationProblemPlusJSONResponse) VisitGetCaseStudyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCaseStudy503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetCaseStudy503ApplicationProblemPlusJSONResponse) VisitGetCaseStudyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCaseStudydefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetCaseStudydefaultApplicationProblemPlusJSONResponse) VisitGetCaseStudyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCaseStudyRequestObject struct {
+	CaseStudyId openapi_types.UUID `json:"case_study_id"`
+	Params      UpdateCaseStudyParams
+	Body        *UpdateCaseStudyApplicationMergePatchPlusJSONRequestBody
+}
+
+type UpdateCaseStudyResponseObject interface {
+	VisitUpdateCaseStudyResponse(w http.ResponseWriter) error
+}
+
+type UpdateCaseStudy200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateCaseStudy200JSONResponse struct {
+	Body    CaseStudy
+	Headers UpdateCaseStudy200ResponseHeaders
+}
+
+func (response UpdateCaseStudy200JSONResponse) VisitUpdateCaseStudyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCaseStudy400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCaseStudy400ApplicationProblemPlusJSONResponse) VisitUpdateCaseStudyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCaseStudy401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCaseStudy401ApplicationProblemPlusJSONResponse) VisitUpdateCaseStudyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCaseStudy403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCaseStudy403ApplicationProblemPlusJSONResponse) VisitUpdateCaseStudyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCaseStudy404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCaseStudy404ApplicationProblemPlusJSONResponse) VisitUpdateCaseStudyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCaseStudy409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCaseStudy409ApplicationProblemPlusJSONResponse) VisitUpdateCaseStudyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCaseStudy412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCaseStudy412ApplicationProblemPlusJSONResponse) VisitUpdateCaseStudyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCaseStudy415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCaseStudy415ApplicationProblemPlusJSONResponse) VisitUpdateCaseStudyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCaseStudy422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCaseStudy422ApplicationProblemPlusJSONResponse) VisitUpdateCaseStudyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCaseStudy503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCaseStudy503ApplicationProblemPlusJSONResponse) VisitUpdateCaseStudyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCaseStudydefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response UpdateCaseStudydefaultApplicationProblemPlusJSONResponse) VisitUpdateCaseStudyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PublishCaseStudyRequestObject struct {
+	CaseStudyId openapi_types.UUID `json:"case_study_id"`
+	Params      PublishCaseStudyParams
+}
+
+type PublishCaseStudyResponseObject interface {
+	VisitPublishCaseStudyResponse(w http.ResponseWriter) error
+}
+
+type PublishCaseStudy200ResponseHeaders struct {
+	ETag *string
+}
+
+type PublishCaseStudy200JSONResponse struct {
+	Body    CaseStudy
+	Headers PublishCaseStudy200ResponseHeaders
+}
+
+func (response PublishCaseStudy200JSONResponse) VisitPublishCaseStudyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PublishCaseStudy400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response PublishCaseStudy400ApplicationProblemPlusJSONResponse) VisitPublishCaseStudyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PublishCaseStudy401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response PublishCaseStudy401ApplicationProblemPlusJSONResponse) VisitPublishCaseStudyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PublishCaseStudy403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response PublishCaseStudy403ApplicationProblemPlusJSONResponse) VisitPublishCaseStudyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PublishCaseStudy404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response PublishCaseStudy404ApplicationProblemPlusJSONResponse) VisitPublishCaseStudyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PublishCaseStudy409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response PublishCaseStudy409ApplicationProblemPlusJSONResponse) VisitPublishCaseStudyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PublishCaseStudy412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response PublishCaseStudy412ApplicationProblemPlusJSONResponse) VisitPublishCaseStudyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PublishCaseStudy415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response PublishCaseStudy415ApplicationProblemPlusJSONResponse) VisitPublishCaseStudyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PublishCaseStudy422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response PublishCaseStudy422ApplicationProblemPlusJSONResponse) VisitPublishCaseStudyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PublishCaseStudy503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response PublishCaseStudy503ApplicationProblemPlusJSONResponse) VisitPublishCaseStudyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PublishCaseStudydefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response PublishCaseStudydefaultApplicationProblemPlusJSONResponse) VisitPublishCaseStudyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(response.StatusCode)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9709,6 +12123,739 @@ type GetHighlightReportdefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response GetHighlightReportdefaultApplicationProblemPlusJSONResponse) VisitGetHighlightReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListGuidanceRequestObject struct {
+	Params ListGuidanceParams
+}
+
+type ListGuidanceResponseObject interface {
+	VisitListGuidanceResponse(w http.ResponseWriter) error
+}
+
+type ListGuidance200JSONResponse GuidancePage
+
+func (response ListGuidance200JSONResponse) VisitListGuidanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListGuidance400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListGuidance400ApplicationProblemPlusJSONResponse) VisitListGuidanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListGuidance401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListGuidance401ApplicationProblemPlusJSONResponse) VisitListGuidanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListGuidance403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListGuidance403ApplicationProblemPlusJSONResponse) VisitListGuidanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListGuidance503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListGuidance503ApplicationProblemPlusJSONResponse) VisitListGuidanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListGuidancedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListGuidancedefaultApplicationProblemPlusJSONResponse) VisitListGuidanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateGuidanceRequestObject struct {
+	Params CreateGuidanceParams
+	Body   *CreateGuidanceJSONRequestBody
+}
+
+type CreateGuidanceResponseObject interface {
+	VisitCreateGuidanceResponse(w http.ResponseWriter) error
+}
+
+type CreateGuidance201ResponseHeaders struct {
+	ETag     *string
+	Location *string
+}
+
+type CreateGuidance201JSONResponse struct {
+	Body    Guidance
+	Headers CreateGuidance201ResponseHeaders
+}
+
+func (response CreateGuidance201JSONResponse) VisitCreateGuidanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateGuidance400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateGuidance400ApplicationProblemPlusJSONResponse) VisitCreateGuidanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateGuidance401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateGuidance401ApplicationProblemPlusJSONResponse) VisitCreateGuidanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateGuidance403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateGuidance403ApplicationProblemPlusJSONResponse) VisitCreateGuidanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateGuidance409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateGuidance409ApplicationProblemPlusJSONResponse) VisitCreateGuidanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateGuidance415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateGuidance415ApplicationProblemPlusJSONResponse) VisitCreateGuidanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateGuidance422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response CreateGuidance422ApplicationProblemPlusJSONResponse) VisitCreateGuidanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateGuidance503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateGuidance503ApplicationProblemPlusJSONResponse) VisitCreateGuidanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateGuidancedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CreateGuidancedefaultApplicationProblemPlusJSONResponse) VisitCreateGuidanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteGuidanceRequestObject struct {
+	GuidanceId openapi_types.UUID `json:"guidance_id"`
+	Params     DeleteGuidanceParams
+}
+
+type DeleteGuidanceResponseObject interface {
+	VisitDeleteGuidanceResponse(w http.ResponseWriter) error
+}
+
+type DeleteGuidance204Response struct {
+}
+
+func (response DeleteGuidance204Response) VisitDeleteGuidanceResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteGuidance400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteGuidance400ApplicationProblemPlusJSONResponse) VisitDeleteGuidanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteGuidance401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteGuidance401ApplicationProblemPlusJSONResponse) VisitDeleteGuidanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteGuidance403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteGuidance403ApplicationProblemPlusJSONResponse) VisitDeleteGuidanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteGuidance404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteGuidance404ApplicationProblemPlusJSONResponse) VisitDeleteGuidanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteGuidance412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteGuidance412ApplicationProblemPlusJSONResponse) VisitDeleteGuidanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteGuidance503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteGuidance503ApplicationProblemPlusJSONResponse) VisitDeleteGuidanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteGuidancedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response DeleteGuidancedefaultApplicationProblemPlusJSONResponse) VisitDeleteGuidanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuidanceRequestObject struct {
+	GuidanceId openapi_types.UUID `json:"guidance_id"`
+}
+
+type GetGuidanceResponseObject interface {
+	VisitGetGuidanceResponse(w http.ResponseWriter) error
+}
+
+type GetGuidance200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetGuidance200JSONResponse struct {
+	Body    Guidance
+	Headers GetGuidance200ResponseHeaders
+}
+
+func (response GetGuidance200JSONResponse) VisitGetGuidanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuidance400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetGuidance400ApplicationProblemPlusJSONResponse) VisitGetGuidanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuidance401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetGuidance401ApplicationProblemPlusJSONResponse) VisitGetGuidanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuidance403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetGuidance403ApplicationProblemPlusJSONResponse) VisitGetGuidanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuidance404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetGuidance404ApplicationProblemPlusJSONResponse) VisitGetGuidanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuidance503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetGuidance503ApplicationProblemPlusJSONResponse) VisitGetGuidanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGuidancedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetGuidancedefaultApplicationProblemPlusJSONResponse) VisitGetGuidanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateGuidanceRequestObject struct {
+	GuidanceId openapi_types.UUID `json:"guidance_id"`
+	Params     UpdateGuidanceParams
+	Body       *UpdateGuidanceApplicationMergePatchPlusJSONRequestBody
+}
+
+type UpdateGuidanceResponseObject interface {
+	VisitUpdateGuidanceResponse(w http.ResponseWriter) error
+}
+
+type UpdateGuidance200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateGuidance200JSONResponse struct {
+	Body    Guidance
+	Headers UpdateGuidance200ResponseHeaders
+}
+
+func (response UpdateGuidance200JSONResponse) VisitUpdateGuidanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateGuidance400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateGuidance400ApplicationProblemPlusJSONResponse) VisitUpdateGuidanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateGuidance401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateGuidance401ApplicationProblemPlusJSONResponse) VisitUpdateGuidanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateGuidance403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateGuidance403ApplicationProblemPlusJSONResponse) VisitUpdateGuidanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateGuidance404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateGuidance404ApplicationProblemPlusJSONResponse) VisitUpdateGuidanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateGuidance409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateGuidance409ApplicationProblemPlusJSONResponse) VisitUpdateGuidanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateGuidance412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateGuidance412ApplicationProblemPlusJSONResponse) VisitUpdateGuidanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateGuidance415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateGuidance415ApplicationProblemPlusJSONResponse) VisitUpdateGuidanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateGuidance422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateGuidance422ApplicationProblemPlusJSONResponse) VisitUpdateGuidanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateGuidance503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateGuidance503ApplicationProblemPlusJSONResponse) VisitUpdateGuidanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateGuidancedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response UpdateGuidancedefaultApplicationProblemPlusJSONResponse) VisitUpdateGuidanceResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -18229,9 +21376,27 @@ type StrictServerInterface interface {
 	// GetJWKS The public keys that verify access tokens
 	// (GET /.well-known/jwks.json)
 	GetJWKS(ctx context.Context, request GetJWKSRequestObject) (GetJWKSResponseObject, error)
+	// GetCaseStudiesPage The published case studies as a page to browse
+	// (GET /directory/case-studies)
+	GetCaseStudiesPage(ctx context.Context, request GetCaseStudiesPageRequestObject) (GetCaseStudiesPageResponseObject, error)
+	// GetGuidancePage The guidance as a page to browse
+	// (GET /directory/guidance)
+	GetGuidancePage(ctx context.Context, request GetGuidancePageRequestObject) (GetGuidancePageResponseObject, error)
 	// GetHealth The process is up
 	// (GET /healthz)
 	GetHealth(ctx context.Context, request GetHealthRequestObject) (GetHealthResponseObject, error)
+	// ListPublicCaseStudies The published case studies, for anyone
+	// (GET /public/case-studies)
+	ListPublicCaseStudies(ctx context.Context, request ListPublicCaseStudiesRequestObject) (ListPublicCaseStudiesResponseObject, error)
+	// GetPublicCaseStudy A published case study, for anyone
+	// (GET /public/case-studies/{case_study_id})
+	GetPublicCaseStudy(ctx context.Context, request GetPublicCaseStudyRequestObject) (GetPublicCaseStudyResponseObject, error)
+	// ListPublicGuidance The guidance, for anyone
+	// (GET /public/guidance)
+	ListPublicGuidance(ctx context.Context, request ListPublicGuidanceRequestObject) (ListPublicGuidanceResponseObject, error)
+	// GetPublicGuidance An entry of guidance, for anyone
+	// (GET /public/guidance/{guidance_id})
+	GetPublicGuidance(ctx context.Context, request GetPublicGuidanceRequestObject) (GetPublicGuidanceResponseObject, error)
 	// GetReadiness The process can serve requests (the database answers)
 	// (GET /readyz)
 	GetReadiness(ctx context.Context, request GetReadinessRequestObject) (GetReadinessResponseObject, error)
@@ -18256,6 +21421,24 @@ type StrictServerInterface interface {
 	// IssueToken Sign in (OAuth 2 token endpoint)
 	// (POST /v1/auth/token)
 	IssueToken(ctx context.Context, request IssueTokenRequestObject) (IssueTokenResponseObject, error)
+	// ListCaseStudies List case studies within reach
+	// (GET /v1/case-studies)
+	ListCaseStudies(ctx context.Context, request ListCaseStudiesRequestObject) (ListCaseStudiesResponseObject, error)
+	// CreateCaseStudy Write a case study
+	// (POST /v1/case-studies)
+	CreateCaseStudy(ctx context.Context, request CreateCaseStudyRequestObject) (CreateCaseStudyResponseObject, error)
+	// DeleteCaseStudy Delete a case study
+	// (DELETE /v1/case-studies/{case_study_id})
+	DeleteCaseStudy(ctx context.Context, request DeleteCaseStudyRequestObject) (DeleteCaseStudyResponseObject, error)
+	// GetCaseStudy Get a case study
+	// (GET /v1/case-studies/{case_study_id})
+	GetCaseStudy(ctx context.Context, request GetCaseStudyRequestObject) (GetCaseStudyResponseObject, error)
+	// UpdateCaseStudy Change a case study (JSON merge patch)
+	// (PATCH /v1/case-studies/{case_study_id})
+	UpdateCaseStudy(ctx context.Context, request UpdateCaseStudyRequestObject) (UpdateCaseStudyResponseObject, error)
+	// PublishCaseStudy Publish a case study
+	// (POST /v1/case-studies/{case_study_id}/publish)
+	PublishCaseStudy(ctx context.Context, request PublishCaseStudyRequestObject) (PublishCaseStudyResponseObject, error)
 	// ListCohorts List cohorts (runs of a programme) within reach
 	// (GET /v1/cohorts)
 	ListCohorts(ctx context.Context, request ListCohortsRequestObject) (ListCohortsResponseObject, error)
@@ -18298,6 +21481,21 @@ type StrictServerInterface interface {
 	// GetHighlightReport A funding award's highlight report for a period
 	// (GET /v1/funding-awards/{funding_award_id}/highlight-reports/{period})
 	GetHighlightReport(ctx context.Context, request GetHighlightReportRequestObject) (GetHighlightReportResponseObject, error)
+	// ListGuidance List guidance
+	// (GET /v1/guidance)
+	ListGuidance(ctx context.Context, request ListGuidanceRequestObject) (ListGuidanceResponseObject, error)
+	// CreateGuidance Write an entry of guidance
+	// (POST /v1/guidance)
+	CreateGuidance(ctx context.Context, request CreateGuidanceRequestObject) (CreateGuidanceResponseObject, error)
+	// DeleteGuidance Delete an entry of guidance
+	// (DELETE /v1/guidance/{guidance_id})
+	DeleteGuidance(ctx context.Context, request DeleteGuidanceRequestObject) (DeleteGuidanceResponseObject, error)
+	// GetGuidance Get an entry of guidance
+	// (GET /v1/guidance/{guidance_id})
+	GetGuidance(ctx context.Context, request GetGuidanceRequestObject) (GetGuidanceResponseObject, error)
+	// UpdateGuidance Change an entry of guidance (JSON merge patch)
+	// (PATCH /v1/guidance/{guidance_id})
+	UpdateGuidance(ctx context.Context, request UpdateGuidanceRequestObject) (UpdateGuidanceResponseObject, error)
 	// CreateImport Start a bulk import
 	// (POST /v1/imports)
 	CreateImport(ctx context.Context, request CreateImportRequestObject) (CreateImportResponseObject, error)
@@ -18506,6 +21704,52 @@ func (sh *strictHandler) GetJWKS(ctx echo.Context) error {
 	return nil
 }
 
+// GetCaseStudiesPage operation middleware
+func (sh *strictHandler) GetCaseStudiesPage(ctx echo.Context) error {
+	var request GetCaseStudiesPageRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetCaseStudiesPage(ctx.Request().Context(), request.(GetCaseStudiesPageRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetCaseStudiesPage")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetCaseStudiesPageResponseObject); ok {
+		return validResponse.VisitGetCaseStudiesPageResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetGuidancePage operation middleware
+func (sh *strictHandler) GetGuidancePage(ctx echo.Context) error {
+	var request GetGuidancePageRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetGuidancePage(ctx.Request().Context(), request.(GetGuidancePageRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetGuidancePage")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetGuidancePageResponseObject); ok {
+		return validResponse.VisitGetGuidancePageResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // GetHealth operation middleware
 func (sh *strictHandler) GetHealth(ctx echo.Context) error {
 	var request GetHealthRequestObject
@@ -18523,6 +21767,106 @@ func (sh *strictHandler) GetHealth(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(GetHealthResponseObject); ok {
 		return validResponse.VisitGetHealthResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListPublicCaseStudies operation middleware
+func (sh *strictHandler) ListPublicCaseStudies(ctx echo.Context, params ListPublicCaseStudiesParams) error {
+	var request ListPublicCaseStudiesRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListPublicCaseStudies(ctx.Request().Context(), request.(ListPublicCaseStudiesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListPublicCaseStudies")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListPublicCaseStudiesResponseObject); ok {
+		return validResponse.VisitListPublicCaseStudiesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetPublicCaseStudy operation middleware
+func (sh *strictHandler) GetPublicCaseStudy(ctx echo.Context, caseStudyId openapi_types.UUID) error {
+	var request GetPublicCaseStudyRequestObject
+
+	request.CaseStudyId = caseStudyId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetPublicCaseStudy(ctx.Request().Context(), request.(GetPublicCaseStudyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetPublicCaseStudy")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetPublicCaseStudyResponseObject); ok {
+		return validResponse.VisitGetPublicCaseStudyResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListPublicGuidance operation middleware
+func (sh *strictHandler) ListPublicGuidance(ctx echo.Context, params ListPublicGuidanceParams) error {
+	var request ListPublicGuidanceRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListPublicGuidance(ctx.Request().Context(), request.(ListPublicGuidanceRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListPublicGuidance")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListPublicGuidanceResponseObject); ok {
+		return validResponse.VisitListPublicGuidanceResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetPublicGuidance operation middleware
+func (sh *strictHandler) GetPublicGuidance(ctx echo.Context, guidanceId openapi_types.UUID) error {
+	var request GetPublicGuidanceRequestObject
+
+	request.GuidanceId = guidanceId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetPublicGuidance(ctx.Request().Context(), request.(GetPublicGuidanceRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetPublicGuidance")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetPublicGuidanceResponseObject); ok {
+		return validResponse.VisitGetPublicGuidanceResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -18812,6 +22156,205 @@ func (sh *strictHandler) IssueToken(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(IssueTokenResponseObject); ok {
 		return validResponse.VisitIssueTokenResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListCaseStudies operation middleware
+func (sh *strictHandler) ListCaseStudies(ctx echo.Context, params ListCaseStudiesParams) error {
+	var request ListCaseStudiesRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListCaseStudies(ctx.Request().Context(), request.(ListCaseStudiesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListCaseStudies")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListCaseStudiesResponseObject); ok {
+		return validResponse.VisitListCaseStudiesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateCaseStudy operation middleware
+func (sh *strictHandler) CreateCaseStudy(ctx echo.Context, params CreateCaseStudyParams) error {
+	var request CreateCaseStudyRequestObject
+
+	request.Params = params
+
+	var body CreateCaseStudyJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateCaseStudy(ctx.Request().Context(), request.(CreateCaseStudyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateCaseStudy")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateCaseStudyResponseObject); ok {
+		return validResponse.VisitCreateCaseStudyResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteCaseStudy operation middleware
+func (sh *strictHandler) DeleteCaseStudy(ctx echo.Context, caseStudyId openapi_types.UUID, params DeleteCaseStudyParams) error {
+	var request DeleteCaseStudyRequestObject
+
+	request.CaseStudyId = caseStudyId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteCaseStudy(ctx.Request().Context(), request.(DeleteCaseStudyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteCaseStudy")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteCaseStudyResponseObject); ok {
+		return validResponse.VisitDeleteCaseStudyResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetCaseStudy operation middleware
+func (sh *strictHandler) GetCaseStudy(ctx echo.Context, caseStudyId openapi_types.UUID) error {
+	var request GetCaseStudyRequestObject
+
+	request.CaseStudyId = caseStudyId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetCaseStudy(ctx.Request().Context(), request.(GetCaseStudyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetCaseStudy")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetCaseStudyResponseObject); ok {
+		return validResponse.VisitGetCaseStudyResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateCaseStudy operation middleware
+func (sh *strictHandler) UpdateCaseStudy(ctx echo.Context, caseStudyId openapi_types.UUID, params UpdateCaseStudyParams) error {
+	var request UpdateCaseStudyRequestObject
+
+	request.CaseStudyId = caseStudyId
+	request.Params = params
+
+	var body UpdateCaseStudyApplicationMergePatchPlusJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateCaseStudy(ctx.Request().Context(), request.(UpdateCaseStudyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateCaseStudy")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateCaseStudyResponseObject); ok {
+		return validResponse.VisitUpdateCaseStudyResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// PublishCaseStudy operation middleware
+func (sh *strictHandler) PublishCaseStudy(ctx echo.Context, caseStudyId openapi_types.UUID, params PublishCaseStudyParams) error {
+	var request PublishCaseStudyRequestObject
+
+	request.CaseStudyId = caseStudyId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.PublishCaseStudy(ctx.Request().Context(), request.(PublishCaseStudyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PublishCaseStudy")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(PublishCaseStudyResponseObject); ok {
+		return validResponse.VisitPublishCaseStudyResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -19305,6 +22848,179 @@ func (sh *strictHandler) GetHighlightReport(ctx echo.Context, fundingAwardId ope
 		return err
 	} else if validResponse, ok := response.(GetHighlightReportResponseObject); ok {
 		return validResponse.VisitGetHighlightReportResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListGuidance operation middleware
+func (sh *strictHandler) ListGuidance(ctx echo.Context, params ListGuidanceParams) error {
+	var request ListGuidanceRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListGuidance(ctx.Request().Context(), request.(ListGuidanceRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListGuidance")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListGuidanceResponseObject); ok {
+		return validResponse.VisitListGuidanceResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateGuidance operation middleware
+func (sh *strictHandler) CreateGuidance(ctx echo.Context, params CreateGuidanceParams) error {
+	var request CreateGuidanceRequestObject
+
+	request.Params = params
+
+	var body CreateGuidanceJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateGuidance(ctx.Request().Context(), request.(CreateGuidanceRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateGuidance")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateGuidanceResponseObject); ok {
+		return validResponse.VisitCreateGuidanceResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteGuidance operation middleware
+func (sh *strictHandler) DeleteGuidance(ctx echo.Context, guidanceId openapi_types.UUID, params DeleteGuidanceParams) error {
+	var request DeleteGuidanceRequestObject
+
+	request.GuidanceId = guidanceId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteGuidance(ctx.Request().Context(), request.(DeleteGuidanceRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteGuidance")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteGuidanceResponseObject); ok {
+		return validResponse.VisitDeleteGuidanceResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetGuidance operation middleware
+func (sh *strictHandler) GetGuidance(ctx echo.Context, guidanceId openapi_types.UUID) error {
+	var request GetGuidanceRequestObject
+
+	request.GuidanceId = guidanceId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetGuidance(ctx.Request().Context(), request.(GetGuidanceRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetGuidance")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetGuidanceResponseObject); ok {
+		return validResponse.VisitGetGuidanceResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateGuidance operation middleware
+func (sh *strictHandler) UpdateGuidance(ctx echo.Context, guidanceId openapi_types.UUID, params UpdateGuidanceParams) error {
+	var request UpdateGuidanceRequestObject
+
+	request.GuidanceId = guidanceId
+	request.Params = params
+
+	var body UpdateGuidanceApplicationMergePatchPlusJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateGuidance(ctx.Request().Context(), request.(UpdateGuidanceRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateGuidance")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateGuidanceResponseObject); ok {
+		return validResponse.VisitUpdateGuidanceResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -21272,697 +24988,770 @@ func (sh *strictHandler) UpdateVacancy(ctx echo.Context, vacancyId openapi_types
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P37chs3sy8M3wqK36qy/KwZhUdRomvV2oosx3Is2ZHkOM7jfCQ4A4qwhgAzwIhmUqnaF7Hv4b2P91L2",
-	"lbyFBjCDmQEPOtjO8yzlj1gkZ3BoNBqNPvz6z0bEZ3POCJOiMfizQT7j2Twh8PfhnB4llDCpPohsNsPp",
-	"sjFonPFUTq+wJE8EOr44R5RJkk5wRBpB4wYnGVGPR/DikMaNQWPeXQx7k2Z0gFukP27H3WgP75POpDU+",
-	"aDaCRpQSLEk8xLIxaLSb7V7Y7IbN9mWrM2g3B93er42gAe00Wwd93I67YY/sN8N+1OqE4z18EDYnXdKO",
-	"9uNer9lqBA2GZ8QdZm2QPL3CjAosKWdD23Jn3MTtcC/qtsJ+3CbhwaTVDNu4G+2R/XGzBS3Ps3TOhWp8",
-	"mg7FFKeUXTWCRkpu+LWZAMuSJGiIiM8VDf/ZmONU0ojOMZNikBIcq2bc7xYplaTxW9DI5vFGMtyQVFDO",
-	"GoPWX38FxfocAQXLq3ROrqiQJEVbLddXp9ntKVSa8Vt8RVZz5eHbE6QZULiTjLHEjcE/H5nzizNnUKcx",
-	"PmiRTtTsx+1xrzvZI/tRK26OO30/jXthq33ZPBg0O4NW/zY0bvtonJIJSVOcCERnc55KJKKUzuXDUHue",
-	"8ogIcTdq6/GsJ3SNFg6hfwsajHyWwyhLBU91n6WN8p7K6QWJUlIR4pdTghhZmG2CMIsRlQIJeDRAYsoX",
-	"DHF2d6GuHxWm68a0/+O8/f73gz9ed2e/RK2fx2f76WVv+SruvBB7P2TNQ9L+iR+c0+67xeOuu8eRkMVU",
-	"Ht94JeT7KUczfkNihBkiLOXJDJY+4ewqAA5YTGk0RRNKkligaIrZFYm9AhRHEvps5M3sqq9uFClxJBUn",
-	"NjJB0kGzdbA36UT7YXvc6od93G2G+1GPhK34AHfGfdLtAhXtBPfCZstwe6s7aHbUBPVwFOGExDITijB2",
-	"hcYHe7gZtqIOCfuTXjvcj1vdcA+3x01yEHVwq3mfpU3J7xkRcljrLA77uNUKx23SDXvx/qQT9fEBaet3",
-	"BM/SiBQvtSd7nbBJWt2wj/fb4UHU2Qt7au6TZnxw0Cy9JJdz4hK1oQRpTut5giMCtNbb40FofXDZ6g06",
-	"rUG7XaZ1PgY1k6BxTZn6Z8qFHMZEcSuML2gICgNJeUKGOCVYfZXNSXpDBU+HsO8CtXCpFEPOGkGDsNj8",
-	"NeVZKoZzkg4XhFzfZllbD7+s7UmrFfajZjvEB3En7JL+uDXZj/biXs+7rPtRqxV2J+1e2B8fdML9uNsP",
-	"98bdaB+3SBN7lzVfv0ZNbDdOPx0uz2hzcXrR/Hya/LR4c8k/nz3ni9Nlt3l6+QpPnh9+fvP+ZPnrpw9/",
-	"vL78Pjm9/EmetY+7p7TZ+/DHafv15c/T0/ZJ59dP31+/ubxenP7UUOLgaEqi6xNWlgOHKFJfh5SVZHtF",
-	"5O6FzTbImv6g2Rt0YCtOSRIPgReLBxxJHDXxQS/sjHv9sE+ivXAf93F4QPqTVtwdN2MgygzLaFqQsRfv",
-	"d9UC7YX9eNwLx5O9g3A/3iPNqIObkX6DskwqydntBY0ZjxUpb2hM+H2YoCpZfbMtS1ZDSp+qfYi6vVAP",
-	"E8HIUISTxCXuCsKtnprTY12Qq7PbLqFAfIIwArL6dd3HdV29rsEK+rT2Llv76oxttv30ae3dgj7t+9Gn",
-	"08zpM59yRh6cPpXZbqFeHvEpT2V1F6QZY5RdoQtJ5kq74ug9T69RBA+jBZVT1Gorfm31EAhDgSS+JmUx",
-	"hOc4onLZGLR6Pj2w1Qybe5et1qDdHfRaargxSegNSZdDdSoxkgI9tM5lzxo71U7YVhrBJGMxZVdDvMBp",
-	"nJOvF7VIP+zgg3bYnzT3Q9yN98L+uE0OotZkbw/IV34zJZPGoPHy+Dh8++J92G62u+HZ+7DZ6ju8cRB3",
-	"Jq1wP2o3w/64R8ID3O2HHbIXNeP2uN93tdMK2f7v//4/6BVmGU6XSA3/XloqUHuoqT1otQN1a7lK8WxW",
-	"HGlN9V8I/+ur/+3bj/CfOTvtMQ86QpRQRiOcDEU2V9cY2Ck4kdMIp8T5coIjmlBJibqN43hGGRUyhVmo",
-	"U7/QDlwdUKsNSt8bNAxj+flXK4z76nrUrlyPugWv+uT22wSzknnEJbefi1ez6jfkta/AP397bqmudOw5",
-	"MrUc+pQJqcQPY+XLzaPk+fKSp/kvJngKNqlfxev8UFEYgd3WGyo1S64wUj7y4+NJ+HAn4Ve7chq2V/eR",
-	"sn4Yx0guuNH8VkjefqWJNXIcTyRJkYS7EGZXZFWLj3vnce/cYu/0Bq1mee/0NE8mCR5z01/VnuL+qC44",
-	"is9lmomyaPdYtVvAh81BqzvoNF2r9qb16Fij3KBR6l1dHMlsDAwM5N1ybbd4rK3IbLjslKSCLNHPOEnI",
-	"sqoqH1UGxGMxjOACqzdUSq60RZOpo3C4IEJ6T1h1de+oXdpsVz0fHbUmx7mdtLweDGljtGPkhssnlQJN",
-	"qZA8XZaWBeTJ8DZ7LeKzeULUaNVg9Kw8UqYdNltqdZu9QRdWlyT0io4VGy+H/IakKY3JUG2EohkYc0IK",
-	"ewO00+qpbWHGbizwd7b8+kZW6g2eLvYNeM9IbK3R9+u31btsdQft1qC5X+sXZpn3aylx7359XoU1csJ4",
-	"Mv5yDdJbWPHvLlYL30/+Hm6RbjvsxwedsB/ttcL9cbMXdidtvEcOov19Y1/W6zL0rl0qSTzcPMs1wtCh",
-	"VrHvgobaSnGKFzipcK79geWborRJ9b0MPr4xrF/et/ATimlKIpksA2Q2CGVXyNk3eitjlJKIpzGJkRnE",
-	"/Tb02o3ZeMeUbiBwgo5SElOJogTTGZrhmCDO0D56TiIQus8QnOkoIVIpJ4IQhsZLraRwnsaUYcXGPra/",
-	"Cxe0/dulTvVz4wCvhohMSIowcrpGkpvR1qwdtydqnS/vxuqlCa0wh8PonohC5K+4VD3K+kdZ/yjrv4Ss",
-	"/1oXzFwSnFterWjjjCzyiJ9/ET1Pf/XN9/y/yS4wATe1+XmteDVKFRe/u+s64uji5zJbFufSbiRuCrZs",
-	"0DjIGTMoE6b0kXyWJGUwkEmg5xY49AgcfgoKYgQuBwfuqIPa3II1XPuRbcMTwTbbKthmsYOzy5dhs9ns",
-	"tgMtvIJitYLiCAkKGRYEQfCRNf4KGi+0eeVQaWLlRajcU40dJkApibNI6ZlLglOl0al/193cu2GrFbb3",
-	"L1t76m7aPDAWJAJ+hwlOBCl20jYWoa/smJGExSQdpjwDA4Ka0HdtdR5LLnEynBMWkcags6ffqW8b3/Td",
-	"baPIJ7QYm/GMSdtia9+2WLKp9cJmJ+yAZYwyzCKKkyGsgDu0GWVDN0pOG6AqVp8uBMi1tBZR7rrt7Xpv",
-	"bde978BgtlXXvZVd73l77q/tee+7dt/fc9Nn6tI9Q4i0y/0+p+fL42NgfFHyfFZ3Bk+RnKaEIL2Uzlb4",
-	"u7DqZh7zLds6xtju+b01jzfrS+C/rsAt0VkBdZsl9IaIrUJ4HqXPo/T5O0qfVdFC5f1Qcwwd8TQlkQS7",
-	"g5zSNNbH8A6sI8Kp2h3geojRYsoT8tTdJN9KDPR7txQDK5xZ2l5U+LIKAoB7GChDOXtURnKCe/wEexDi",
-	"1xx0u4NWWRy0H8XBCr796spI/U5k9O9Qn4b1e1GFEQOXvwKXbQI11mFrWB68/dYlgP2uOhf9fdvbQtvT",
-	"QntFCx1vCx1PC516Cw7DB2YDw71r46YNttmgwTb7MTA8nv+b75JWOzBMGOTsq79T7BHYY6bVDPKTG2SP",
-	"vpO9BI9uXfyZ5ClEBcrmAeJaCCrNZ4wFQZiJBSnrn/m1nl+DOeglvZom9Goqz8m8FpO6RsUFpgvQqyxZ",
-	"IsnRBZlLMOEjNXO0o3iTmJOo9bRuRhIgWyLOclHzZyMmjM+MiX/Q6gYNls1Iqj/uB40UdPHmbq/f6v5V",
-	"2YDdsHkQdpqNwDEU6M7g+k45E41B3+62xuDAtU2osfy1Vl7p2ZjvW/eJXbgiTE2pfPw0w2YfbIi9QRNs",
-	"KGr8HFKh1BymJLoeUjWDVstEQkPc91/3OGt4JiM+I2I4Xg5jIqQiOywDGPkzJhuDnjoGnV8aZDZP+NIk",
-	"rsy5oGAVHcg0IxAJrl9rV1/D83lKmKQREVM6X/dqs/rqDU8yJgkxWWErX2xVX5xkqZySdEjiLLJu9O27",
-	"lSmm7LZdMh1aXrwA23ddNxm7ZnzBPC/9Vl4gmqQmAOCfbv/F143j5+/0aVUsQvnXtvtrr/zr6dvSu+WW",
-	"z94et8CyWT66/mwQdoWvlIqkduqMMjrLZvowNR+GMyIt2RpzklJu9ZPwp44Nh4GdquZYZEA5k+y4mVED",
-	"N4SlPFf3IaIkXPmJvfITnvCY8vTdhyuRMuX1dB+sxeGsfpQr3tREvZPKV1eU+saKmwmJKSOxOh45k1NR",
-	"k6tlsdopxGq/95fbwN6qBpqlBpq2AbislKQqrKqx+pb4NvcLv1DKB1rw9Lq6APaJI0gIRSkRc86ENq7C",
-	"8oN6dALZv2usxud54rLkCBsvZ4DGS+Sag9HONWXxfxUnh3NeNfzG5VtYk0EF2WzVLQy29l2/yfaWzXXy",
-	"YRXNtY2h15AvTXnqN7OkfCEQZjbrOyWTTKzIaI14ks3UiqnLxZBPhmOayikcZUJA441ZJiQaE4SVfkIQ",
-	"FujDhw8fwtPT8PlziGpbNAZ9zQemrerp5rZGBWJcqtG5T6Elz9AML014g+uaF2gCoQPQj76S5h25y1nq",
-	"heEZEaBTCTwjJU8/Foo+6ADi1aZUoAlNiG2/szr3x6F6nWGB6prMhvoCqYcKfkz5ItDjDswwP7J+UKJ6",
-	"sI7SH1mrXbsZ3I2YH1mnFZR2wm3J5fLhC0wTEh9KPqNRPSANvraMCCEsJTItUi6JmsNUH9s5g2LTnjqG",
-	"ct8jiC1P4lorbPYum/1B06ZyxelymGYsNwNMYIxw5Kg/s1StSNsMgaT52g0UKStjTqkkwhniRB0r09UD",
-	"KCXpj5tR5yDsTw7GYb/dxOE+GZMwbo87vYPmflufCiacsXRO55lvecrz/awTRAhzQi7EEHLv1WW8cB+u",
-	"mAs4xvObh6GiOm3GMyrVe+OlPkEJk4MtMQkyZjPsB4VVw/17DWGLffjWoVZtN74tMXzKZxA3pY8UJOZq",
-	"/mJKiDQHiEt59wip7rbSlrmiN4RBoncwwTOaLPXf5Q1NZpgmAWQvBnMupNLNgjFhZELlsHT8KP0DsqaD",
-	"iDNB1J05x9fIvyqgFuA02Xz1LQ6nQyqmOPieXGWzoN2E+Nuw1Q2w+np3rL7+XwYCaZenV0Gz1Wuh7sEe",
-	"anbb/eB1H+3/8jbIbDjYMIJwsOATH0eEyZQM50kmAtir6n+3HF0nOOKM8TQ4zdL5dBm0Dg72w1ZLHXhB",
-	"8LqLmpcvVVeCkGuSiiFOEr7ALCKBIMlkaOmnu3fu3ppRfspIVo+VKItEmpAA/a4f9MggI0QeSgg1HSGk",
-	"veolkaK/ejABks0FSeXDCJBmSYBUxEcl+iAn57cRFm1XWJybCPiakAgXeInkNOXZ1XSblVe3pIc6f/7F",
-	"ln632y4fH2BNvdX5USQiPBRP7Hd7Dle0uq2NfHHg8sVFFkWExFXx8FyJa62syAXXWoJHh17FJJ3W/Zik",
-	"s55J6s219h5U5XhItimrHO3O/m15RuRL9HBc02729h22ae/vb2IbRWFgGyZJekPJoqboUvsLklMsUUJi",
-	"uLoyxCcTkm4AHOkYcKNOf9Dr+dxYJVSarePUqvANnRCAgXL4hrjZ6oe9uH8Q9ptkP8TRQRSOmwetTp/s",
-	"NSffKtRNZImiDNDNG7ymZ9ICaLD2oKtTUHGEWbTMu4q64+Ze2I329sP+JO6HB+P9cYgn+8026UVNAl0V",
-	"zrLS0nqRTtwFnhhrvenTXdsHXae7kvD2tPDM3+OyLSgAqeQ2EeGRt2/N23MCbohVvF0h2L14u1Va27q5",
-	"KP8JLAMI+7h6HabO4/J+Y9G10lxVrHkt8uRc24WUEKsdT7VZqMZevf/xotzEG0bQcdzu9VoHSNArwL+5",
-	"JiW2uSZLE3+QXDUGjeP4+cUhYBzewCd4F3QRNfHfOz/vz9/PWufX7Q/yV9E8i/qvp+rxawnd/fhWkRMA",
-	"BwVVO+dzY9D4Jdxbkg+/xq/b31+/iP/gby/m4+tfPn3+/Pvv8hd2OJ398Hr8+ae2OPgxMpbnU/B1+q2m",
-	"On/U5K9qeKlqiunmLeHmtrYH3e5tclsdzQwGUc1p/c0D6HhJcDRVxH/JxZxKnAh09vICgYVeGwMvTVNF",
-	"Nmrj/FfNr1umo3bC1v5lqzfo1pCS2j4kKZcEnYo9bHOu7bYkOAdbBI0JOuKzWcaoXCLtbQcCeGfdvs2s",
-	"a3PYAh/qFPy/NWNDyidEqHdxgrSLuHSPiApHpRcC9CBsty9b7UGrOWh2vTJ2hmkCkKx0iXfFFE//F7Mc",
-	"ssumYteYdiCbPLdVNQaNiylW997ClqXuxaoR9z7Rwf122Jp0emE/wt0Qk95+2I96sRLkzXHpPuFM9CEl",
-	"sL4FgXe3lATRPAhb+/7Vq9GsfCLqhfKD2nmWSxsRIU7N8FWh8n0J2j8wPVdRrqDEergWTQSxEhL1kXu/",
-	"IvcGm2iuw+maSsnotgat/XU0/8TTGLPdaXY1JcK1ANeI/RIeqZL7Fbzv0Dtukk4r3MOtdtgfd5vhQbTf",
-	"CduTXtzHLdIcuwJ+TkDz+Kp6WsezGzS0SX+Vulah5NangEfv0loGCBQKGIDq4MZonBJ87TsRdFBJuUXf",
-	"zcy0uQ4ZptTk4z59iH1qQj4vm/uDng0AK9sUTm042KkHFihH66hhmHqNh629y9beoN0edPv+a1ZcS7SM",
-	"S3mBd7uI3Qq5E6Y7vM2SfvVLmkE2Gyp6OQKgHwLukBdM5+AWKcXlRfLpHJYbfLoH/ICwXwPhKRL0MzLR",
-	"Pfc2Ot1hsb4qzesUO1YMfYzTZOmRgJpyIACpRMD7iMCzD7ixdOiuExxhTNkQCgVI8oyjhLMrkiJGSGw1",
-	"J23rKTZkLj3a3cbjxnyYjampa5fcK6vbXXW+NZvW8LJGVq+wEOgQXgM9XbvIrbOTPQrwf3EBvl7ZK/hG",
-	"CyqPmDpm2uKmRVVNNn15OePdKvUpkHo8Td56aHZAPWclZ52tc/lddnagAPIVDMorbaM17eyCgmA6SX8T",
-	"fwfbcPRtk/QfDh2g4Nag4GgLAmACP98cZnJ6wm5wQmNfhbJDtEg5u7LFbUwRGpfJ0hTQNahuY6gfVDyj",
-	"fhjGRBcIMtH06iKhW6IxUuoHtKeuLtAN8I47pB9SvGpEcHdQbcyxEAuexutGdQXtrB5UrbHVQzrXRS88",
-	"4T94RpSyMKO2hNHK4ZjCGSsG5I5BPUmtzRyGcUHSG5Ie6xYr6n/GyOc5idS+tv5+zygEtDDUH1fTRD+G",
-	"dAzBMxA0v4Rm9uHJczQlOFa6UUyYpBNqoj3t1IrxJnzxnC8qSI+XnKMZZkvTPBj8Q8qEd7wJXwxjnR7h",
-	"HaxtC0tJZnMpnqGUyHRplLdOU7EZZ7EoBvWO4RtMEzxOPGdynjMVc2KjYcWi7NOwY1Md8hSn6m6aOY2u",
-	"JyuNCIowK5pGjC+e2YhQtMB5zaDyVHrlmTgHZZUda0bF/+lehQq9/HZaRhZ1ylVm+gWcBf7BeawyMAbt",
-	"K7exQVsu8b+p16RCuLqO7f4qIACLMpQqXnz0vT363lbXrnkEFL4HoPB6ejabxrK5XZ5bsxpeyOAkXsFH",
-	"Skq+TSmLyBPh4ZryJPWnNcySD3WLW1tZDq0LkICt8ETv7GN2lajblxlSKWpixUGhs0GrMTdwkQtQnrWH",
-	"sDS4Q3Xznte90+6p5ezuDzp7PmPCmvxf/YGkd5Rk9zNCxHut9n64R/Zx2G9NDsJxjOMwauF2d3/Sb2nm",
-	"qWa4fgsbQyl5WOeAahi1lCa5UiiQJNGU0Yhihna+V4zRfqru2cRgGDJYSB9QRKuzMukTssZJ1bbRdeOL",
-	"lpAl68359G8S04aB++v5tC3Npz5F64RBDqaeH/rEx5pZPa7wvx3X1TjpzqFdX4ABamT3qJAmmfyWAZeP",
-	"wuHfUziYDJvbbPsaM1TUcc1fHk3coBggPinh5VUyBrYMEX1kyMfT6sFOK3/tSl0fugcXv+ZmJqthmzwo",
-	"o5XzuDaxUbtRB/34ymzUXs1GL3PQDWQAMkB5JSkqaIh2XpMbkmzJUL2w2Xs4CVdb+G20fyv2ZDQ1KHyr",
-	"oflgAiYhn8UoSgjWQTZAIPcOAATL0yBr26jdbFQ7v9AzrddycS8g6l4QAh3shQFKu8DWKyFE3WuHOkOr",
-	"O4AsqE3d73NPb4+zKwPNOIHdiYGip+MOslskqM9zqKfi+6WYflBnq/p7e/X3wLu08Sj4do6j4rwM2FQE",
-	"t5ZewTYHRVCcBYE654IlEYWfqmsdVE7i/ZqM60DjWbq8W86JB4ylcq45gNJDFryucybIUMgsXmoWB+u7",
-	"k0ILHqRc+P8VNIrM+eoLVTj09qAF0QF5ExYIKU/Hv1sLf61H0LcvlWFY1GM2V79RROCtyNoHPwYWblAB",
-	"fHQIUwJMGTRyfqzF7AFSQDVoD0AEHAVpG+3k7ucY1HxWjztQBPqckuao1LgEOUB+jqEAga0uNMFKCPwD",
-	"sK32B+1mFT5zQeV0SpLYicJ0uNt3UTYyu1xXxqL4oPESvbJjQm/1mO7K/i4368Pa5U7DsPflpAfhlC+5",
-	"+kkf7X+eb7P6lcWrX3eUeLoi6rKz8YLzKKkeJdXfW1IFHib1wad8UUaFWJY2hM632sYlU2tiG07tXLa6",
-	"4P06uAWnll+qcKrhL82h5sOtmNGAMrhcaGjksGD5DrjNBey+/Kd7LJjOuk+qDFdCzVkVCFdZumpxJM1v",
-	"sAhfq/5RSYDDxS3n3UKQvzcwhshwNpIcGS7VgB4vz8uYtt4z1Zz4/k4lXndbtORH2k+U3+LMjrztoV8X",
-	"IZVRvc8XA+zvTvjKIUAAjop5jdDh25MiNoyIiqqymHKkYSDJOvoNkDatoCXPUhTx+XIXbvPuEqgRGeAt",
-	"hl6em04HiHFUjMf2sZYmj4LrUXB9IcFV3kh1o4erCu5G4gbt6IiwiLMSpiJEH65k+qfrsd3/Rphy+VfF",
-	"jgo0Q4EJZLN14+8MSaeB4Sw83DaMvd10zH+3gqcrjwXsJoSk/tzxCU9nJEUXMiVEouc8kjwVZWMK4wsl",
-	"yQlJb51c/pgq+pVSRUtr7DMeqF9Dk+plYcxRXsQOcYbafXSK02hqy9nnS7xqkNCpxequ3XftD4gylON1",
-	"3bNqpDftBS4undag3d467aVSGgT8T3fEkeFCDmOi1l9ToeYWg4eyVAznJB0uCLluDNrt3Z6TOLMftVqK",
-	"MXphf3zQCffjbj/cG3ejfcWmuBTwlFP7W8DPrMM0DxqCynL04g9Q0SDJrcMrsmeA13J1jLKhwywimysq",
-	"Cp7aTX7JZ1j8gc74AjKa/Sf03mVzf9BpDlqelNmcYVdgM7hsK+pL6abT/C24yMMZX2WhTPLM5kXyEN0T",
-	"iFLQfXUoyqPAeBQYd+fDVQl5ZW6oHKmWfP50zaJQhUVzqhZ3v1d99EfmfTzt7nParYpOcLh6bTIpdqQy",
-	"JHNazFpI7AImW5dfWvDJE1E7SlHGqERRwgWJAXogJZMsHVMxtYFZFb5th+3muhzT8qReKh6sGNHAiAKD",
-	"Bw4FAxpcuHOyu9OpcnGn6VugH1IcEfTmGk946hnG+pOuCqeihEgxNP+w/gfLEbUCj1LkDlKkxKReKaLd",
-	"P61Be8/AIzvpGy5Te2xY+U/10J0VITnbRvSo9QsqnBIoigU5VYPKZJ1oHsOvQZmLnCTvUm73JnYKvlmV",
-	"9pzAtTCaYDXbBFVeC9yTJCjYKCg2cwDntMNLNuQm5eOEzL7HK3KdGTLlytCEkiRW9ybwR/C4jPFKpDbz",
-	"OGnBRUqtxixQP4ELgTOZ4ijPiNYon9B8Y9BgNLoGzvZV/TGDsLVk8vzj34KG+bsQVAd7uBm2ok4c9nGr",
-	"FY7bpBv24v1JJ+rjA9JuOXus22wGDUklRCx+j2N0nudsy+VcffndXNNJfDfGRUr3XwUBjzibJLTq2lEn",
-	"gt4aiAo0yZJkJdFqj91vQgfFhPKheWYT2d+cqbzg6ZjGManlGYuIz/URK/k1YSjB0bVYMSEqEJ8TnXpm",
-	"QCZkGZVCDKA2jm713vPtFPMtxu+Z8CT/0ZnxS8huF5ecv8ZpLZYdpOUfJDZJ8GIT3z8RNl0euFXXYk5U",
-	"w0odwAzt9XqdPTReSjgI7zXvTquYt2FapGeDXujOLzlHelYeapgZDSXnQxihSxWAAGY42QJ5AO1oQpi5",
-	"8qsrEgeIkRuSIjHlC/a0nO129xn33K1qR4g0TgI6NigHtXlSO5XS9ACfoTY7ktArXXFuidIsId76Zz5x",
-	"RwUymA9+yVbRMlz55vQ5qGZxUg2tPSd8nhCEr0iMWgeIp4irKZtkKi09QBPHqXxW3WtoQZMEjQlq7d9f",
-	"WLbbxQq8Y8YnhMcJQcdMUrn0L4AmjEP/My5f6OLVZSljvN48k0rOQ/o2VLg1hTbra2AkpzogJtDgfWVJ",
-	"t5jfGZc64tU3KcblUPfoTOttCh4+qgTfC1OSoyJGJU4IOpmEp1XkPt+BMC3wIZCgLCLIaG/IRGHfY6Yt",
-	"ZyXdcaMXtlRXbc5z57GhKTnizP4dw5mc8lTJyyogLMIRFC2Gw2P7YwOjMcGpYvXy6/db45bLw86YPVPO",
-	"4HdIVQDrZnm694MWKa14/gJ1H6fs6hkCWJArTJkSp6kE7Kf7iVHnwLwwKCXvSpgmPjrkP5doYLRQEp+S",
-	"mOJLeK/M8m8PL49eIogIwQLh+Tyhuj7vd58qdoYSQY44k4TJUDVpicIZQRU+UYwxl/c+S1s9lyfySSGY",
-	"FYJpeamSPzmcqSeH8IghkK7yWiZHWb6Xrv9YkisOD+mwfKzPBIhYgSgeIcl8qN4dLvS7q3LvmweD3v6g",
-	"Za//9Iaky6HJqHeSjCoxP1BvJpRTEoopSSaoNAqUV63VtR7iLJGidiBxnZ0OBeqv8sAlMdDgY45NFQw0",
-	"1lUJr+4hyVGrjdRVTuxuDRqg7/Az/HkIh6memPoYZ5pBhjFeisZgXxcs1k+1DvSHyjPddo4uUFsmA88k",
-	"hjYYy3jFvbAbTUhAazcHnb7HS2UJ6fVSxTHCQK0wJYlqGSUEp0CmfAVWcI16a2jeGtq3Cu6JcEqUukfZ",
-	"UP3ZqK7/S5xMwhgvkdDwoUqhQYspjaZogdNYnVyTCSh0SERTzhOd0sSThFwRJGQWw8oupliiyJTw5QkB",
-	"vYgnN2TXXSdYgfoq9dxF6noXqZWv0ZGekBrmkZ5QfZGK+Psy1WNvWX3D4OCmwnHVR3UPSnsCtpphu3nZ",
-	"6g6aPcMlW2/Ur7FQuSGsH/XaYXPcaYX9eK8b4n3SDrtRa3Iw3ovbuNn/ZovqjXWuEbXi87FL7Pf5RFji",
-	"hF9lxO/meZTP//7yOSits4uMma9xSogcxjqYajgnJB2WHnvIJf/AMyX39eXPhOqg8bIa0SW5BXqWU0JT",
-	"COcSAfBBNoco3Bz7+TYL13MXrt3zLltrv+Ou25533fTU8pUrR6MVoWeagLfY7nXKrsnf/WKh5YVM8UAB",
-	"AbpjmVmfCOSuchkD5W+739VUz8kNvyZeU/EFvWLq1j5AKTxkHImTlIhp/c6nvxg0Xv3eufmF749bs59I",
-	"89eod90+W1zK/vI87WaH+CB+Pd0Tbyetq58/N5X2rd4CBXs4peBZMh0MdXtqiJd0RhLKqloVFVP8RCAx",
-	"h9OuGgRHbhQNQMgbx1Lu3ti1OXiNoFGg+kNCk86ChhjZWznI8pfMbSLvqxQJb/utWYT+7//+P+gVZhlO",
-	"l3oiSmbVhg1/JfVht3pfdti23zsOOwdYLoMwt7/soHWvtxpyLrGGtgJDHTa6PuItYLSrI6535IFWRhmT",
-	"NEEO9q+pD+EOueQsrXkc64Pdwg1bHazbhcePqJS6WsL4TtWf9TRArtfTmUFeRLI8A1PfrzaDbQr9VWfg",
-	"dlHMoFy/c13OO5bo9kn0KC+XV8zVoCaUZ2rgVGoz3QZspjrTogNn9+ZwAGjn+PRt6ynYi+/mIAdprOSy",
-	"Bps+SgnAB+NEeKCeXZig44tzXS50giMCcMHqNhAghtOULxQ5qRTacVQOOoZ+9Ajn3cWwN2lGapz9cTvu",
-	"Rnt4n3QmrfGBYhXzqMG4HjSm/R/n7fe/H/zxujv7JWr9PD7bTy97y1dx54XY+yFrHpL2T/zgnHbfLWw6",
-	"jiWjaSoqpqcoCl6tchbIAMoY51R5wVMvCjdzEq2eiJLZE+0wXj5Tn5aj9dWjQ3u2kuWr6fiHiL6hr178",
-	"enx++dPFiTiZyfmvRyd7J+z4j58/TRc/t5uf383E8v0v5zj64/s3H/6IT/HxMX199KpJfjlU707jI/l7",
-	"3PmJTn7aJctX86hzqr5uRbPuXvT8vPNmdp7E9EScsLPWB6qa/vmPX3852Tt9ftw7m33448MfV/J0dvL5",
-	"bNnsfLj8afH6cvrp7P07efr+p96HyzN61n7XPHt++PmELuiHX36+Pvk0H5+ww2a8bE2jH67pLxcL+usv",
-	"08XJJ/757I8P3dNPx4uz5z/98fro1fzDLz/RN5+OO2efrpanz69bZ89Pxcls3sQXJ3snn5Q294qevld9",
-	"Ks3tnTxrnzbPjpq9Xy9PPr++nM5Ofzhu//r87JMenyLPwfLXpXn38oye/nC8fH3566ez58fyrP3T8teL",
-	"Zu/XT8eL15evpmc/nLZ/vZzS0+fHi1NFWvbqZvzDO0WbT+P2wfLXH5Lswy/nNxF9dbD7/eLq1dGVOH3+",
-	"U/ft8ffHF8eff/r5xTT68MM5H7/8vkleLg+nJ/T0+tXFB/bj0fXvPy4X8jXdX5xenvxx9vxd++yPq96b",
-	"T2L/7WV3+NPxi6OfmucvznWi/Rx0ZcoagwOoqb6S81z9CTKfcUrSEj++E6SWQpIJkj4x/CcGCLMyR2II",
-	"JVup5z2y5CNLVpT02yr9lqHd8C7N0ajG474AAwrF+s2nTZvgrcHj9xYjiDhPY8qwhGJK+lRymb10LDil",
-	"CvI/B43IJPtOeSoIGmMpSbpEQmJd+UxtNnNLjrAgy90ZzHpFpbR81OeawN5BT1LOoKSR3aREwPGpN/TK",
-	"4ZfX7H5rCONMMRPgNjwyaUke+6vjsS6Sl6RrmXXHW85Y0vdDILF5s9LvhcSpXN+pLZTCdZTThKZCohgv",
-	"V/Rq7iXQq9W2S13afPL1vdqs6RW9tMOmVs9N9O2FGSSGSKFQ0hkBXFWeSQDVViM/e3lhB7YwY9C3Y5+E",
-	"d9naBWzcgDffDluQsNaxwMk21W8Lzg0ahOFxYjOaC4vU3qQT7Yftcasf9nG3Ge5HPRK24gN1qSPd7v2Q",
-	"NgwmnTPfVXjXlZmVbciKhj7PjavC4nhGGcIxOLDLHdZqv25Fr3sEt+bC5zJtZuNuzNOPWbPZ3uuEzFlq",
-	"D3HsZNeXd1UyS9wCYb9/2dwfdHvGXmeJkO7imCzJjD40x7QfgGN4ejWEFV2JN1+e1Ea8+f+Ze2dVyoLm",
-	"MRlNn1NRj6UwXyIMnAY4E1MsUEImK4Ckc/Lkrr+8g3Oe1IomXpPyFkUYqYt+pa69nr75odSmz5MII/Vl",
-	"AFRRH/+deCOnmj8GvW2QFbq9ukf8ZxxhFi1rN2E+JwzdmB9doA8MJhINLwjXeS4ouyqnMHRW5Ee0oU5b",
-	"c9Dat0AZtZx1jSE5vEfNjryNO1M1N2J1x829sBvt7Yf9SdwPD8b74xBP9ptt0oua5EGWbo1By81FUMux",
-	"an0rNC0fmWZ9/Vm5Bht+zoVcCQ6//YL/PRbvSy6IQ9AXNEl88sdsmaKk6QILNKHGH/C4jb7tNsoXwgsD",
-	"0Wr7z09XUHog1wtJSckK7MHH1f7XEZqrdKWcAbzl4UGGUt9WrzIf4JPZjIbBn40jHE3JEWcy5UndEz1i",
-	"PBSSp2Sk7sYpEXPOBFQB1BFE6RLNSSqg4rTiN8D0iqZkhsHZq00KQoKDX3V8fImv6r1cgsc44mn8RNgw",
-	"Zx3EYKOlN7X7mkd5ibx624wsivbfnb/e1NoZv1BzXkcOMIhCmUHUtvX9qDCpD5GiabxbhDTkatm6XqG1",
-	"cyLT5aGS3vXeL3RdQCQ5WmAq0ZhMeEoQFtdqk0GY8Po+Z5TRWTaDoCvH63VlNNs79A2FCym7uke/f4Gb",
-	"SdfV1BxpON+3kiNnb4x0PhhB85TcUJ4JQGOFMBf1+O8ZSZdFLT+zn0rDwp9fE3Ylp41Bu9lUw5CSpOrd",
-	"//8/D8NfcfhHMzwYhr/9538UAcDOep3EZDbnkrBo+SNZ1serbhgCYfT2zcUlEnhCFPGAYLtIzUXgGUHX",
-	"ZFmkX8M3Yx4vUUrmCV4KxxqleezZRyZrr2LG5ZSk+k1Ij4PEFbTTbbefPgMrvUyXaDFVQqtokQokJE2S",
-	"jyzNGER/lN5tHjzdRT+Spc7tAWNsrGYA9xqcJOqiw2J0TeYStmq7q9Ocdz8yuwRazBRr4FAsVCRbtRg9",
-	"HTdoP7e81J+cWlFYZxMlZlCCAXIEm7qm5i7mzBGI1221EZ2YoBXIQCllXeyunEuRx+GdRAsSlurDBqP0",
-	"yXP1NNWFYOW0aFXbrHWa0Or9NOHpDI6TLKOxnzdZlGQxeW7P6iqRzO8Gk9FCTgq0I/lsLCRnRDwFsi1h",
-	"9XGyUNxI9VuGciN7sgGhRqs2nnlpaPUGdyIxmWAoJmB0CTORMecJMQrvazqjsj4BpQghQf9Yud8TeM/b",
-	"Wa8JAW1aJEFi2QbB6JZ9O4lXLF1Vq7jfAjoQgyt7rCWW3atDa2lf3Z194v6dvdOcc6EYp762b1iyzDnS",
-	"7kYsES9MK5BzJyRmEu1QFqUQZIITJJYserqLDp3dLiSezUn8keViFizn1FSkplIab+aY6NpFN1TQcULQ",
-	"YkqY9pikmAkcgcYa8dmMShEgjGZcdfqRJViSNECCg6TVIgQzhOdzglMroYvdguUIiYReTWWyRDyJbXYo",
-	"Z2qfKXm1RIIQtvuRXXIoNA0pcIGpKKJ0apimGgFlmST2LFZTuwIFXshyd+acBIHIGfnI1HSzuSCpROMl",
-	"GtFY6TN28KpzJBc0AvJNcTpLiHDFemWnlcRAw8sI6gFwWHi44S8IUNF6pXqpnJIe6VQgcCk76UMmDec/",
-	"IY1o8GfD2MGgAW9q+39oPPD/33cRn805I0yK7+xL39XfUKMq5uF7Wf+av6sn4lNrdZLoOCX4WpicTZ0H",
-	"n+tvzCScUoFM/RC0M/Jmno+eDj6yGU4A3jFGry7enAWKuWyuPiCu4DjkagdB/mmg0XpN2XLDCLq4uloI",
-	"yLBUivtHVlgtlR6xi0Y6lXWE1DILzXd8MiEsVqoCNL6rsQTcHPi7r5fbyjardeSmsD/IWhmZEfEkoTER",
-	"hV4WZWlKtJtQktLa2Dz60VO1gTJGf88IgrvXR2Y3s8TXhAXGbWfSOwNnuykdDFGGMqGXA+dMU1IMP7JR",
-	"RX8amXeN+mZWo5TGf/flKDWzzXq8KGXYP8iCOHADmgwGiKCeLQqEKzTTJwIM7miGl5A8GHN46yNz1y6H",
-	"BBg9NaTz4AHcnYCexrYhY/W1h5ZENZQC8jkiJEZ7XfQj/b7E3DWUgNHT3QZcj4sM7rvTx21lG8Lkzz8I",
-	"Rc44Elk0tZvQFA0vcxCIPJcgeeK32u5WQeETBNevj6wUqKJUCm3DqMKp6wi/IG8Aj3kmq6DqVE55Jj8y",
-	"C6huTAzdZhdJzg2/gsVgq/PStw7wtkFDyCNI1q5E/Q07CPPltgeu753tlxXe1pgPnpU9LOwycIIN0Mig",
-	"EOSnaIBGbvpuEf+ifrEPw7ej4CPLvwHxM0I8DZQ2mpIbY3SqNFfEGY200lS1toWOuc03T/P8d9YM9Vdu",
-	"HdJ4F3rqd1jsyuubl8h94aHWZySg0SEszgjt9JrNpyC+a8ukdw+aETnlsd5kWlUGi8pOt9l7uvug5L3k",
-	"/BSzpeFIcScSJ3zxnC/YlvS1Tz8ccRO+GMZ8wUYDJSjQDLRLMyENMw/nJ45jQINShNdwDhDZFlImcpgl",
-	"HEU8Y/KZsR8VCiIAdCOWzcZap9Tg9uJBFsOYIcPcDrnurarJtFjKCkLDbZex8vrmlXxXAUl4kMWUSt1L",
-	"cUqT5dBBYVBLW4GNUCseIIFllkLmOE+R4oRnSvsBF8yigBP5uyyTc1o6mdm3WSl/C+sXy/POLdbLedu3",
-	"YqbFCoWt02MdieCZiiNj3fP5czVavvnxlmQ84kmCxzxd229OwPLTlb5vRf4HpDsUPXeeufMCeOv13ZYv",
-	"K+Us1yu3zrO3UGxLb23Jhrfa6CW3oOO4+3I87Mzp1ix8Z4qvLIq0bRP5Ow+2eJUo4W+ziNoi7EO0uvuF",
-	"z9/eNlc/z5sPcgkcWSfOyIdZmXuMrfkHvErufdADigUWOsFnhDOS266pNBBeJiAnJTjeRecEw08a30kX",
-	"/lIkXTruqt0SWuf96O/i+m1D9RMXPO/etD5k+joWICzQ+YsjdNDt9ZEZNjIwgruNFXgtt5EFntc3Tbf8",
-	"wq3ma9IT/kbKQD6o24tRF7hqO5o9FLFKMDz3Or6rUHR33zDVlrbZNKV3HspS5SbewY1Ng6FhF3syQDr9",
-	"KtZOgBtedSNU4OzA6AnYDUr4KBEU6DdNQp81vwZGMsl0WbNmvH//Pjx0GvU743WqlRJoSULYFUE7avvv",
-	"9XvNp8+Ml+G/Pjbs5R86/dgYafcbNjZgJTX1rVOPBhz4twuwMbyxxa1wO9bY+n7oeeXBjLpb3AGt0URX",
-	"oUtvwLY55hmLK/Zw94b5dBed1W+Og5IlYOTcAEe5DaDKI5Vr4leLKoLVdkBKDUbpPU/QHDp2uwO0AD99",
-	"kNW2AT4LkiTI+ADHWe5cxNqN6K6p2VWjfKeV/HkfWdWhhw4ToUN8jMFZcrBf1zxPKSlCaNz4I6OwrAKH",
-	"vM+O87e43dbzvPugq/JE3BK0siKafViS4G3JBwm0OJzTAjpgnqpWJdVkcjAQarKvHNi7nV9eh9RuDOaw",
-	"UQCePmthtls0Ns/SORdk04poIrw1D0MEARx46+bHssTIay1Ian0bXInBnw0qyUxsN4YLSFL+K28Opyle",
-	"qs9u2O+2FM/DgJ0XKJN73YY3LKkQjf9sADnrIUgGUb9gjnyaBa1L1CuxSmkWxfB+y0fDx59IBNfonDOL",
-	"VA8c65sRTt46nGoivcrMa3moGpG5Ngjw3hyGk+TNBCLkb8FrvwVFIJlbE/jeDDSj7ES/1qpwU9DQgQXm",
-	"Z1uF1l1+s851BjBjWrtkNqmgvCY6fWDLuRSCybMVSvHsf27aiJWZwTDKbaydzHsqpxcG3WXbJXZHv0Ku",
-	"irzJigYzhbgbFpFnaN5doGtC5gJB/A1GUywgcn39DMs91Cf3m5peFlN5fOOV/DoyzSuCcSR9kdSZIOng",
-	"Y9ZsdiIaw78ksMW2q1+LpZBkpgNTGGfLGc+EccyV/Ua+zXYb4afDEeqDPQN1xUQumZgFE7b3zMTba+xD",
-	"CLvRMIeWZWudVFlzS6GxhaDZeLy4GNV/+n52kJ3W/S6N4rOeqWBMevl9YsHwTLXZ8jDyNSkNHlbVuwVz",
-	"Hn0IgVIw/DeSKN9rxMQLkz9TZcv3dXBFnYwA6TAoJRGhN0QEiE4QZkov/shCNGKckdEg/xkxbt/ehd+r",
-	"lalHA/TOfoWO4Cv9oK909GiAXtmvnwh0aL/XbxQQX0PMYou5Vnr7uEABU/fsC/1ItSHKIj4jtoHRAJ3A",
-	"F/Zx/RBcCYYGgnKIr4hF9YTUGX1h8ABUWipAPONoAFo0/K3/xOKaxHmwl6H13CImwiOSI4E1vY9vSLrU",
-	"cgHuSZr6MLW8CzQjRKq7U259eiJ8A0OGhTREWhXX86m+9xKm7qP/bJiaFdXFbAQN37LlCXCr1wZCb12q",
-	"q129isLQM8zOYexCkhxNSXR9wjxXiDtcEqYk0SWkKy/c40IBFvht1TkdAu0K+1xDDhozAO7doIVpapyq",
-	"R++oUn4LVT8nkk+620UpyGNocVft3hDpTrr9bTjEWc08QaO7vyFB4w7rXKHoSnqtocWp6bN8KijBxxIK",
-	"Mn68RKbSj1IIEYT4q58KzGM0T7BURNFS74bGhEMkPvwFkYj6l/lUHxsYSZIQ+OT8StlQS8LRAAFyouTw",
-	"b1km6c7VQqvG1f1vqqVU/vo6afEAR7qVO9/oPC/f4+rn+dSWVILnEI4k6LkB2MtiF9TDhGSam6R4hib0",
-	"M4ltvojOMLuiQpKUxPbcdwJAYRnTTEj08jxXryGgR98rd9GJRIJA7qDjCH4iyqm2QV7qtBxIKqegrqsb",
-	"iI0fp2klAlXP4JlSTBQrkURbkBfGma3jxKhEO4IQNHIc1rv2EXAfKM7UFlY9rxJi1xOB1NVIT1AEOtwW",
-	"C7UPdJYb0uS3Ie/qK7UnJOcJJEhCGgwicIZXY2MpsxWisKh1q6sgxLzM/85dHUSUGbaf6Z2ruXeP1yDp",
-	"QKfDMSrHALtDzZergO/Oqw4YWlZR7Wyj7g9rVr3UnadJAMIb2cjlwOY7qAZJigW5Rz8lrD3VRcbQOEuu",
-	"LQifdW/Hhh2VGqTf1Atfnq/5riK/ajQvV3D1f2fB/6pggG63fhbQVb/rShKe48h4Euon0V1UKG9NgDtc",
-	"MPNavlsctJMMrP5DvMBpfNcOy42A5P9z81vfxKyc4IiIIWTi1Df0sYUGN7gGOCXIoplbOG0lpXKAwd2G",
-	"Twsp5UduM6q84O32NsNznpDDlGDfIeqUFN6CA0R+r117ZsMuMHfgb6TqVvJOVxq5i/kXeyEo9muFC0rk",
-	"z8nh340+VvfsoTtr10DkOynXrjTKNeZWs9ncqDNvKXUeXMrU/WfmKQRPGQXKjI7EKGMxSQfGk+YUvHTZ",
-	"wLG2gDIRuTGqCPzKCWdXQgMw2EcnNmXMNlmKP9lICK/0q8/u5fHxNjM0JbLWoQcED+gm8eTagUYKUs4l",
-	"Xg4NIbciyjeVgT4/ye3EYkX8PJDkWb3nH+JWpfWUb3WpMtMwSBxrJdeMMvfb1leXZf8iGlRVDGxs5Y5i",
-	"4e+19e6mkfy1kidX2e3VpSjBjJHYWJcN9vOzyu0HwpCMWRluSEYhNLcWLRZHAy290QIsziEaTSijYgqN",
-	"8xuS6i8jzCKiXh4NdEVm1W+asfIFxwxLaSa6dXDA6OZAnJhGVlxX4Ervu68IMhQyi5ebKQtNKMKBKdS5",
-	"MN/yTed2fas36+LXNhOUr+/OpPxSCVo9YfNMbhRLlaBdY9wZL6195xnC9k+NPauuwVSgjNnw7h3OkNb8",
-	"AlhZCFSE1MR1S1HBs8nGCRUQcIeRehCqNS6dm0YOilNdmapDWtd1LNBO1MH+RBTGJuFvtLxoldHlvyE+",
-	"KZuhQI2yWoKsRvF6AH1WrZbmgTr/aiKbG0fVZqctbgssNLiJDhHlKcrBz0tay63CgSD/l7jOWHcWLp/a",
-	"JwN3sD6+fE6EpGwFUF3JQzcaoDmmsS7WxlMkSDIJ3Ro9J6/P0fHp21ag/t+G/3fh/z1jmMPzeQpxuURM",
-	"6Vzj1ZW/QzvHz9+1zeM3PMmYJMRYKPVHnC71CHZ+fvO6ZZ6cZCk4nkic6ei90QCZ71D+HbStBvf8XSc8",
-	"fv5uz7xsC80p8ajzeW3luRUvGH+p2lZUV7QLnF6428DZ2+NWePb2uBOgHw4VZd5cvmyFby5fdgJ08fzY",
-	"jt/rW5S1KgRZot2JYw3YgiOpdvrZ5Y/Qzkd2meOoTegNgfNizgUFW0FcrLMIECTRkhhZfAHObCX3FMuK",
-	"kb5Y4kbQKC+XukQ6iwQX0MpKqA1nyKE43DohV7sCHYY8UqP0bD/7tU/rKnHzOjHvMr4SNYZQW+wttxPn",
-	"xcAMzLfLcnOObzZTA6+2zd0kt/es0GA2ipC7WANJQq+oLvQ4VBpESmMytDUg/txGh9V6yl3HPKVCQgnU",
-	"mpUMDPEzfkMCfbhQKdQJoA3IEGpSir1Zxw/5Eq2M8Lh7YI4H18dnM9juOlupf7bNhdYojXelv1FH7/H6",
-	"Fkp0Tv+vZ9kL8oIkOLkNP+cn+d0o4jMoFlIgqGPoeUIorWnQXdryRistW0VwVKbgo8P6XV/sybsaGPPl",
-	"vpuN8VZCc4P8Kl9ut7BdsdVq3xTP54Spq5vkMV6ajKGxUiZrat8D7W7h3CptELBTJ7am0dnfwLM1gbK8",
-	"yRLtON7ep0oPQQ7VNAacuknoKr0aP8yEcBmeGw30fRRQEVlEBvolUWoHHHiAQcsZsQGUhbETjOFl7cOZ",
-	"SV5F9reN4aurd9NaXlwdzartVfcKJn1Qk0NNWlYokAsI2Kw26BJv0E4ewPZXaDrfyPxXpYzvUuNsgXkG",
-	"UMFgBS9b3595NwGJN28DeCchaMcUvk4B0s0kJhnnNQDcKgn0FDbFlCdgjl+7LdQVCjx/owGUnbElwspX",
-	"XG3eseJe3YSMwcb3XH4OjAbakmDS3cz7lF0FxbjVcDfvzqCR100uyp85J45X689XrShYdssj4V9IyBej",
-	"Krd/brgdcg8NuepOmM1jl9x/lS9YFIJp3G2wVlZjzYIVDtRtOI1KfwU7D0PCm3lD1fcsv9Y5tDLswOke",
-	"0LpMkznLjjSlR8/QJCXEROUktTC0+7BuRUhJ7hdKnzVuwfkql5yr4pkoJZgmYRHJ5ZKJLd4xmJ4OQKD7",
-	"+tMKy+x1qwzjBZX/rfhzd/hd+Ns//sPHui8oSeIcra28AyEyf4U/1eC+Kl56dfHmDM05FFUOE3pNUMyl",
-	"EmNzLKcBwgiwfF2E2BRhAxC5643Q1BGNmxMQ9ACLF3wr9SJjMYk/EOyZIJ6pC/5wTgxE9BYXDMd9U6ZK",
-	"p4VOcQr4tbCC6lhDS4LTrSTIhDLMIoqT4dKMtNw62b3aRaN2s937rr032l0R1zp03Qt+g0rJXVLuo4UO",
-	"5ylNthhvbRlKg1/lqyxR2zPe9au3naF9/frW+VgN+ImwzvMAUYbg6RIRLDeUHYbmP8dv2PTGDXuWxbOf",
-	"yIIIWXYPmcA4OodY0VkmpDaUGqs7LtirMrD1Q6os3l1XhbKrQ6VkPUyIf1wUEah7DR4uger+sQSSsJik",
-	"w9SiynrOaomTdSwnpynRjCeeIE19gSS/InJKUi/f1ZnqyxtSYHxbXxIcIVu7JWyXRFwJgyiR2Y6mTNyC",
-	"ae5qsnDZ+E5Wi60sg/kWLmKy6wFEXybwpcqs65bwEp491+jHzvqvYuAJLLnmYyU21RUofQYeIODpHBc7",
-	"pYJoRU/dhdTztsKLOiK3NudWTwJI4vlsYgE6bmpzZwMH3o35NjHQA1y1S2L1G922y1N6iJCbh2DCr8Ah",
-	"NUq8JDiR0/qSitVmCH5dJCgAmhIVKJujndF3U2jsj9HTPK8wR9XRICgA1gFY/n+MKol+/HrzNcUMyrei",
-	"L+nVFEqBnEM4+oqsFMgemNCrDGwF6kwKwNThWC5q8YQawwUsLTt55Ija5U4VnwlPoZwUTbU1EUKgnxZ5",
-	"CiSlPEajXGMcKeEwMkrjKEBjLqcodgsDDdQtErOiOUXlfxB2ha9I/A/rATUN23wZSCMgcX6jRNqxa4wj",
-	"eX8wrpiCV/YjQ3k0tuvuz18qxvysgqxOBTLj0QMojEAlMiAqnpnJ8ExCeus/NO3zGyJQ9x9u2g+UGtAH",
-	"X+DGnAJFdJ/OUHQCDxVqMgll19oW4RiloIMnwh0VBwHNOIOwlH9Yf+g/8kFSbe1dTLko+aFNP4V/OahE",
-	"AwTI9S4HHpe+42zXm8DnJvBsviPDoRW+1LEyOW8GdsxYEgHsneC5wy7+mPvCmb492sM5xBr9FtSyAGor",
-	"JKxtI/fsWzLvsGxGUix5+lRvReJ7eycmjM90dWldOuE2EYbFsvsc2dpkyJlYm8+QW1bKe89PTL1pNudH",
-	"1DbsFm0XTq/1HeTmn3KjijtACVdcCFneU7JEUxznhq/NyQRmekGJeOWR+WT0puv/pSKJo3GpK6t9Bb4I",
-	"0BYWAt3Ayi5KOl1JPrgSNaEg3kvXzs6m4NltAlnrwVGEkdS55nhst/qKDIl+ACHHZ/NMknhg95AojPNQ",
-	"QSsv2SVXxmx5rFEmk9YXN0ai6yH17Q9IRC2Q7gtBC0nVRCDIgdyCqc3zntKPeYavbXLHORueOuJ+hZx3",
-	"ZeGOeYwwB/lAx4qq70xdRxOC93RL0VnZG3YmgUM332bY6lZl55Pfrra6QVm2GI6Xw3hdoNwbyz+6CC1c",
-	"aEpncoDGS/fsC0wSqXscJlQoqYEOa6mlSC54waPmzNfl0KYkJQE4XOvBXFtflmoxV57bhEsLmqTDyJts",
-	"nhcRzUc7XqLjixeH6OT1eWm2StGAixQRQlexi0lgJhC7O5GzZAmWNvW9vjduPbGT1+dHPCYrJ1W1tFVc",
-	"SvoArc/yOVXziCoGOHvebrNLrfjbIFaVANCPOqUtyud5XntV8Ruo5b9n6vjJRbJq5+naYQxnPhgpOx2N",
-	"uvRfdiArQmjdnWvpVsyz3JVvF2tq1UdxKDTAykAfVuFPHe3qUbMKW/6DC1w8ILQUs+Y5BZ4Y4vzBijA0",
-	"S2ilhr3QrFcHYY9DjS/Vm93h+Rd2f2/LuzaxYTXz3ta+c8vch0xITBmJh53hjDM5FffWZ99WdFZT7Vcf",
-	"bgbroBNCZ9ojWVdq57UmjD5cfi+XHnV9t5jX3kPNK5d6Zg577lh2K7om8OQKD7BqyHk0ryatdanx0mgw",
-	"2MA5wRQDNONCogngYYH7NBWAo6Az6OMKYEP+No4FGv1TP/PbaHu2hPdXMGXV01NPR91oTTOCoKx+Bts6",
-	"jUpKYJBfACuSvnSRWbU4q4//FYdh6ern3T9e5lstr1xl0iczS6fbbcKk3fN7Q3CiO7lV0c26gPQKr3DE",
-	"k2zmhwJc7bgNGilf+MZeGZ56KrBdrHfsOoN8ANurO+VvZHrVQ3jFx3UxMtL2vRGiAo1+z0hG4hHKmKQJ",
-	"wuAUJKkJ7VDy5BMfB0X6mNHdtREstuXeExKAXY6hkciiiJBYNbljj7hFXkPiWV7KPOWLHGougGQEJ+tg",
-	"ZEpTKDXwI9Mno7HGaEzop3DK26d2zDiRkHw+V9oAZghLPqORRW7Jo5Ty3oOPDMPQjVaOmUmeAEAPLBFO",
-	"EhcChszmcomgrjF4XEQ2nlGpNKmYAl53jHj6kVkgeyif8UyPMUvJCAm8VCrCUhvR6gNMuSS2+NXTXcCp",
-	"Ae13BIYw0OOmikw5rmSihxpod0hT3c1auk6/pmSqcwL5BGg9QCP1zxBQS7TyoQYLtSR1Mzk5JegxhlTP",
-	"AG0fxWohM4ZGxjkGFQm1ayyHpzO5RKOPTEDYE5ZoAVkpU3xD0FhXiK5Z4TQZ/L7aqCiIsYWX8U6u4nQ5",
-	"TDPm736S13zZonez0FuFiNsYpnuhP2+p1l1TFvuTSp0zD7K3io8BuiZLEttS22DcXqIRMXFKw5RMRm6A",
-	"UcoX1WSFIuwRji4b/2uMwpVrClzf4Cz297wzymN2R4H7qi75T1OkRRoRkO6BcMJNbl9CJyRaRokFLMrP",
-	"UjXjQr+PM7B9FENcMY78gQCNFGHVNigs9yZfyx7/FaI+qWRZeTsoWdtHzgvennIFIDTmkNEgt9/wiYFt",
-	"Mzrw5vXdMe3VqFzr2s0BXqM5FQR2lCJXb7HD9gZ9zlbh1el9PhogygRRFy/OkiWUg1cnDQiva6KmQ3UQ",
-	"oMu1ILwZVJxI1FNP1SEIgboaBU2X6dBpd1Bu3umm2gEViJEF0qXp9bWvgJ9yn5O6goFtNtaj1+JSIPIZ",
-	"7AVXRX1eZzoMz9RPjNtmS6N01kETBQIW1GjzyAUvabcyiuUHXGVrW7+HGZA9e6nYPuyAiDJiYssbZKRt",
-	"Gkbd0yfXlrLY5rbcC1x/tWfW6EwDKAECpShAI9CqUzXdPlepqFaBbNaxOsCfuce89WLmp7cSZbq1Qqka",
-	"oAdRqpBHpzLJsvqhAaroVFptqaszzzaoMmUu1ZQrAQbkc2vkB+5vXnuD5sZ4OF6uSJqDMtiKOXPWzblz",
-	"gDwI4oAd48MQ95qNcv1mSx402tHtnr6F7rJdJBSc/jmWqtV2Aqt1ubli+R4r9K5iFu7883VydnOh/1SW",
-	"qhJO5ezMshpUIoH3QqM2xQ0li68QI5ifYneFSfkCIMN3Cki8SzaogCSxDRdcuxjn+vG7RhHiCLNoue3Y",
-	"Hr7aiDMAT2ZliQ1ckGJDpPsHDeZ0vFPE4CY2vRdbfk3euRUfVFZ2/RLaGa8l/kNYfHLp9K3sPcVkHiLO",
-	"7jaccsdl/2vdLM7zNuv3Vl3/C+AwkO4bLYkF8Z9MSJrrLzp4CJxd8HUtmcioBxa5Qw6L9xnXb4GaNcOx",
-	"JyWu2pr+jSwqNyQ9XiV/dOOAdJF3tTH57dX7Hy/q3HlNluVgxopVJblaUVbrxvv99YoiHtcl3FhHGxJ+",
-	"w+znzUbja6m1gpuGelx37ePotb4DmL7vLaiOuya5s5RXVuCaU1HFxXJT0lLMkOSAH+HEMVgbR0ziIcFp",
-	"sgQjR6zu1Tqor/L8M3jYOBAKDbrMLd4UM6cPL4vo6A1/oR0/aEnwBZSmGabJduYvPKPJcmhR4DYDG9Eb",
-	"wrZ//JaGsXVCSxP2R6ojiB9GBVtbPFsX35sTkhrmVOLHd7HeSAWIfLw7LMffoxqcub44DFDmHst1npPf",
-	"mb+TuHlfhU0zxN20Nbs/ctrYsbswiL3u5g1TxVvckPBb3j63fPnr7JL1zLr+PLk916xe2B9XGstTPtGh",
-	"SDjR0GRnLy+Q+y0YHqzFVZeu0Ii92Rwq/NDPSLt0jSWakBSsQ0uesSubvGvooF4w218959Yi0FVUU3Qh",
-	"U0Ikes4j6NCtv1/WPpwhgv+cpGuOkAfQhM1Z9I3UYDuNh9CB152e22/m256GX3Nz3+uM+Gsl+Sm7OrUr",
-	"8MUtNfHtsMbiux+J97YKbVshynph/k52IaPHDhXBt8eqeXAwXVe9/9toKcWCbTYiuYFJFZo67OnYZR0O",
-	"fyj1xe7Pr2N0uh07PwhrVoJEpY6BK45gUxspXwvjwCkd53rYW+Et3AOwfS3rrOGVzYv7YEd5Ls2/6ZFe",
-	"TOshjvbysbEBQefLnip3E6y3FZW+w/rNYSaneVxeZc8wBD+jtvYOop3zF0dor989QP/v/9PbbQdIfe43",
-	"m+pze7e923pqXZP6eROmlDfCYgB1ER/ZFApgUYHEFM8JwL6M3NL6n8A6AjELoyMcTUl4xJlMeTJAjIdC",
-	"8pSMfIFExD8TKDd3gxOqVhxqwo7QTrfZfDrQeZYGRoYKNKMaMHqHpzra62lg8JkhmSJAknMEkSU8/cgQ",
-	"muEElPEiyWXM46VNq9SauvoFIG002eFJKnRLOL0iFuG3KKcP2My6nL4d58j9DprXKZejORZiwdN4FKjx",
-	"jFIySYmYDiW/JhAwYgo1RymJCZMUJ2JkC/BpikDDeT/aZIppokZp24Yyayk3dIG490insNi4N0hDVgPQ",
-	"0Q8wBgRj0GY1QPMNUCYUpUx8XIDI57kSBKZOs2qUCKFfK48RCoIXtDAfsbi2VZ3hG7cS3gLrJTAw1+Xm",
-	"9DPQnuJZWzwvk1NILdXpJ9rBWV8cGJ6zOHo+Nt2UJUtDxXz2lZnBOi2mNJqWAg6BJMbVn/DFMIY6rzvd",
-	"9oFqj3M0w2yJDPtCTm25krV4BqEIaHROZLoMD9XpNkKCRJzF5r4pyWzOU5yqq0bG8A2mIJZGaKfX7JhR",
-	"51nkZmyCpDfErCp0jRhfPLOefZgKFiaOBaIQZLo0R+uakUCr6RC2K3TfBB7oNntm01e361O4b2eMfJ4T",
-	"ALU2rmYrY3SD5WtvpQ3wX/v2GFSTdPaC8xnYyvmsOaXSUsEQ6ry2awewD156q6ec+Xuv4vDLsCTFqkLt",
-	"hc37JzckUUJQgw2llEnVCzq8ODo5eabDjqybwgg6LJEu2rhRN6mO0Dk5YnHkjc46e3mB3rh1jp5jidEF",
-	"SW9oREwSVzafk1RXDEiI1HGqkCh/RSWYOisAZM3w4Lc/O8HeX17IMbe3h7lvPqD52B2cNY/NyGwMBV+E",
-	"f1krWC4BeBH0SxrwRTyzschyStIFFaSUnbHZ1lbV4VbWrYtFngewRbH4K3/uI3P2qTpLFYscs6tE11dU",
-	"LwlbcpRgIYd8MiT659HAffiJQMdYSNVY+XUtVRLOYkD2fw1/mPhIGqsHxWgAcdGn5qN196VyOoQ+MYuH",
-	"S55eiylNiepW/aS7U/18sD+5Ly6UaNLt6sffKwG5czQl8Ci8eEpSQZaCKrb/AVgxRaeYRVMipNqzrzGL",
-	"cPH4BVfK0lE2G6cUmxBPob6DUZrO9ENqbO4Dzmj0A2o0ZrhZklhnqaKXlvU6qhQnSBI8MyHtphiRLSaO",
-	"cJRyIZxVclERy2vVCBp6BSCZT5MZ/Jx+Guc/LbRwLmaZf9C/qMH/tkmLDhqfwysemi/PNSd+I+uAsT0b",
-	"q3O+hfINUhIAd73Gu3LlTpf4uwqvu9ZzcyTJ2i7NuVKSJ+vTzfRaV73DziJsot9Kk7/dIaMBenl8/ERU",
-	"t4xW46Dssb74lINkrwmZi1Xlc3UOyAKncQ4XaMuNZLCRjYMBPtqCzuMlnAVvnl+Yk1SPIM1YkYOqxaKO",
-	"I3ZDs61P2zlZRgNznugEmDHVEMfQQsaKURd4cs+g/0yoI1sQUj+ZnuR9S86Ler7MuDps1TMraAq3hpJb",
-	"b1PKIvJEoEs9aRiVeUW4w4HUeXMSQiKS7pLx6owdcWXXDhyDmdDZfw4xjPmFrfCOuAzzAIaVktLyjcwq",
-	"5Sk9hFHlAYTDF9Amq8TbXrssHyte2fSo6zzqOn8HXcdr3tMJN1/BCXf3uko2QG/7QkFfwf+2Jv95y9SZ",
-	"ck791yji4xaoqqCRkJTekHjwYEhq3lp8KU+2uycKYstl1BWuqSg0n3oyoeCQ4B9hEFs4zhJd/XdKkzgl",
-	"7IlA+gmknjDRoGoa0Ka5LTsRoalSKW5obDN2ctEhHewEg91lzNNQtYHxMkody0veJQSngGhUUT10an8x",
-	"enUvUIO5046/0PTb5HXavA5e/I51W/dCvwFVeaYkul6NlnHbVr5JjfYNftq6l3dlYTfD0o40M/uh7MFz",
-	"wBK2B3+4r8PXHAJ3uiQ+jFivaoMbxXpdnBbgnOA3crffhCcJX2yXeujK9YoW+Nufnb/+qVTB/3ioVAgj",
-	"DzfOvpCHa3fNdrt+Q3HwKsuXOTonzxo+eoi7j1FLvtW1x07kIW48X2aHbNZj7srIq7jy8dR+PLVv2Yrv",
-	"xvG2EDCeiALwC5IUiywlxmKW12WG2ivg2s6SRGcaa+gp8HcrYuyiS4AlPnx7kvtsIwluSO0F1mD4ec1o",
-	"tGNLYI+K4tOjp0EFXHkx5VAsC/jlKiUQe/uRCbcm9ctz8IFTOZ2SJB6sHbuuYuNONdAgNiP7fjEjTwzD",
-	"mDAyoXK4XYTH9/rpIhwuKmqqb1HD/M5ZIFgSdR0e01RDmt8+knLrVBHNBStiP+G3eyX5u9gQ/0KpK3eK",
-	"+Zxytt0g5lzIW/j9JiRNcTIUPEsjP2DHJz6OCJMpGc6TTNjKkqk2aWP0yv6M3iaZ0II54jia2niBZDK0",
-	"3ahjQYl1QP402C8csJeppFgp5MbsDMZkMbT2dLfHurHZdAQh9cNYh9SPBijCMyhQwbOraSXg3rwRTTlP",
-	"hlwdx0lCrkhtbvoJOPH0E9aCF+FkiDM55SmVy9pr8DvKf4cQBwhBKvIAEoJvKLsK1dkEhi23LDpOl0N9",
-	"ZteajpRok0s9pNksY/pDDbrHHLnV91l+GJsDeOohMiBSGXwg15MxQNg6DPgECYknEx3+o495M8tVWkDK",
-	"M0lWHvvl47vMcnBJc7gI5K7DIHBTcxdffVFdWzD7lZYtL3BekLt8C8yJcy/l4dyM+kLvsK9W+njqL9iW",
-	"ZkQXhZX+Axnd5jyGYgQa3sw9lmtHMqqeyDsjc9jtFs3tmoAvDZkGOvxTow1C3B5JVcMDA+SKljxTe2C+",
-	"1EZ7WvKYgRLCJxZuBZjsIzNwPFQKRONddLxGE3iG7AhHitOXIoBpADLaEnDaLP6aQHjMM1lLJ95x4agK",
-	"LKUgBzcNigTW4COjNndaaKBkxQgJZeSphoHLwJ0AcwY4fIP4Z8aoRq1jHfEVpoDx41sXA9qMo2ulOSVG",
-	"h9kA+LvCnlI6e9fm+JUVDifnD44058AKqgpU/XwqlKRcuXA1CYfz72pycbTgO5ldvqoOmBe32ajUrVbi",
-	"bp/PWFW71pYMdopjfttsqXtpXeum+BYeqmhe6154d/3WPulXwdbHTJSPk43plFvvzA274QGMR+4N8xsZ",
-	"kEoTeggj0r/ffr/1tesbV7zdECKwdQXcstr29xFcK69+zkQ/fvzP//5nMzxAO0/D3/7sB+3mxogIr9iq",
-	"GH3Qux+R/TkAXT7CgpgSzKYOltV9xBxH5BmCDI/YDezQDzPzxBZBHTj847c/W0Fbm0KdNfxv9N/uV7/9",
-	"2d44y42y9vG6+3jdfbzufrnrrtfSTEh6DyiOct67pxTUnJA0NAgMNvAhLwoFHtlnpsKRuaE9yX+inEEN",
-	"kFvW/ffO0srt28pp9a69L/ow9w2W8lYa7N8gZf/2Bei2BsTjQg5joq64llaeZ7JUDOckHS4IuS6Pg2c6",
-	"p2fFLAoE2wdMKslX9mFhibZyaeeVcrYpTQOuJiq3jAv6AmABOaUKbVlkcyV1BU+3N8p/i/CUSjRKzXVf",
-	"7OE1sElV7jbL4S5lnSKraqdUtsGXQijI1+yO4ATxyuo554bGWjDr0eviqjm4WuWm4EsG/+by6ZbR1dtI",
-	"rxyHu7vvAnHv9jyC7E4S6l6iY3MIzTcTHRuGVit8VtrTKzdpaXd69uLabeNPZzks7MfqIoGLdIrAAJQj",
-	"8nlOUgr3aw7ZrVZVNg+EKUnUFs4DJsDcf0PlMshRxrGaRR5unSxtsHveeY6HvmY8Vue/kGSOKJMcvefp",
-	"9RNzB1EvD4uxFg36x++8ZMY/tOPPX109swqUVq5SBY3KMOw31T68yST5Wj2EQSwf07cyhxWT+VsCc2wt",
-	"F765qN2oQz6oFP0bK2S3HOpf67hyDRKsAV5RYiBNAcJAF/i29ZkNasQwr9Aw2BIidgU0rCmk4ILDbgsK",
-	"a4YKYARDB3P/Nhixb1M+ToinqOj5iyN00O31lQxWT6CYSEwTnYpfCXeUxgTsxywQ/pQowmS6LAqQGjwF",
-	"7S3durDgC/X0yopqlAmJWbSiWJzGgBiugDguWLfuBpdUJv5G9Rcee+f5iWOpNv5iOSVIHfdQ+EhTOUBw",
-	"VtAbYosqGxgLNO8ukFCSS30rSPCRYRYDHLWcklQ8Q9j622d4icSCymiqDtGRhiVJMViP5BQz+NYUexuY",
-	"o/g707/4bozriDgu1sc4Jfha2KLBMsWRtLwLaCRZAsX7oYoliQcFHA4A3gQaswOwX5QSkRIchxA2AOse",
-	"lMB3TNKchplR01BvlKF3yOe8iNvZu9dg1sOR1CGhlqPeXb4I9wOAMTExeBaUZxeNNIeODCYGcKLmQPSC",
-	"fnYnPkDgEAc/OMqrXiAqAXdE6B92K8TMmIMgAzXpNLwM42X8FzVczkzNOSrs0HM4HE0qXUJuZ/T+/fvw",
-	"0Gk3lw80mj7dRecWa8cizkDzgl5BgKtx5OvkQZkuq0Oe8HRM45gA0kyOAaORaxIcmaUvwHWUJNDRs4yQ",
-	"WOSgR7ruyhOha9kqnoRiuRxCKtQgZbrUkRtJAj9NSTIfICyuAR0nVqegkFDFtaiKDTSrjphxOZzwjGny",
-	"djV5QV20NZcKD1AxKrXUg9zoWnEs6Rc1lXT2cyk+xe40tWQ6SAPXEN/Vt8YJp9oRC5Ii8hlHMllq07XF",
-	"leKMPEM4ERwakVPNBLZel9rglsK7CKJsYSLUIOtQKNfjcKPuSqBus+vnyRmRUx4PFdVwkvCFYcveU4tc",
-	"L6e6+JQI0DiTsDa6nviUCqTf3kXvBAEztvpUFgaJehWoRmW174izSUIjLVkOTI+mXn7Ek4TGtjYv/JCl",
-	"qSKzklVEqeXGo3eDk4wgnCjhsdRlupTgmGRJYjLe1ce8xpsu/gZxQ3q+2jJf7SETaGekz7KRA5Fj3+GM",
-	"CIgTNkylixArWSDgtmRmoaOf6kV0TX6plaL5HKEC8OgkJrM5l4RFy/BHshyZ1k05JLVbcOxWEdNSCDKa",
-	"SURjkqMsMU9bwKUg9zCacaX+VJdlngISE+jnw7x8ZrfVfjpAo5NJCJhxIxRzouOvgDmd8TwROSWPL/HV",
-	"AAk+I6pbhy+h8iVa8kxX0qTSzIpKK5JSgufzZGkCsOBNvQPVsaeey4nGyAI6qs5Dcj4E/DQYvZVdFn4N",
-	"fjFHYHGyglCZS4F2zEbX5aoCNHrbfT88OX375vxyeHr4y/D7D5fHF6Onu+hCDQcjMdOVpVTzz5CYJ2om",
-	"uhOo4lU/Cwp8qBmJKc4Bw1o9Z6RPBDriTBImw0t15BncOH06uOLWjNuMhxdJ5pF+HU5MAQplfnYrSsD+",
-	"rA7OHDiALtau0G1BkgSZM1wJBKMBYH3W75CEXtExTeDKb8qcZ1LQ2ICv2Q3JoJo/1OPXGA6WmyZUGtSq",
-	"PBMjQLu7u0+frT6egS8W5rQEBWEXHYIM9e2AlEAdNK0oGImvz/8jnqYkkqb0GkliUXCcDXnT6oXiuXrL",
-	"YDTMiWXYvUrcFEsyTOiMGhWgjN+GpSSzuRS6bhw05oVJs1qWOTe1bEc7lzzGSxN56UNWBNetlInZS3JK",
-	"lvY4wgWaowswp5Eale5McLz7tDKZKcExScWwtNc6rbKW+EQg/ZwlKvkcERKjvS76kX5vWHZCFlpRszvJ",
-	"NF3nTR0xoVHhtoN9y+HozPlMgVHEFCAHFROPCvV/hCZU0Vc940qGJwIl/MrqKigB7IIdjN6+ubjcKMAN",
-	"Vp62dmt19anVuqAcnivPSoOhE/XbnKTCt1E3gvRRgWKYpYByllIrj2p567LviUBjpTiJglwOdJ+deKEz",
-	"r4HvK0aoEfwG+hg0mJ/YnrDMkVNaPuExnM5qfz/LryU61weuWSMTHEshEmJjNqPB3NM3tPwW5zVRWdui",
-	"xxWKJbni6XKj4cI2cWRfgMirFRgBd3SZAjbO0ABT3BXjoAIbeGcMcvx5aKyTK7p0bsnq4TjTp9Uwxrow",
-	"0RavUTYsF3iv/HiHNleC2RnWEUMTbuf3TX8LV5+JXDbOt5wjy0tZUKtYG8+kfHTzrY+f3+7ss6vtDp+9",
-	"rW65F0phKBnuJxA8o54snAqFO0Fdpyq2/g32fW3Hp8RgXEnQK/RBYTvK73C48EkUTgjKBL2aSqSophWG",
-	"a5okAgmNEy7c6CGsdSMw9aVZJDN1n3dwq5Q0tLEkqimn/jSMbp6SOU4JmhM+T3SUoxrkJz4WaKfsDQnQ",
-	"D0SiEya5/utC2yyrZaFHgzKmuakn4tS92nlbxzwHDJBqfZHSa5Vc2W2dITZYyBDKrQS9ymRp+OouvuAH",
-	"ke1V854AfNXAXlA1B6utWwUuxeEfv/1TRx0Of/uzFey1/XE6W8r9TXLesZl3m14vqSPRi7rLxqthPnW3",
-	"Fu5uC6UmNsj52/XsOwJu1fMdEcl8Z0WZEd661etnmQAcZ3BkGjypEF8RZF7f3Zwis/IMKKR+bVBrJfFD",
-	"uBZztelbuRaLyTwMWMMX0bAeaufdUc1asx9upYF90Z25vd72ADvVs9VqrHVujpOaeJ9iyNhPFmBnV9c2",
-	"bXuQefRnJo1d0ecfY3xGGTZQGZ5ZZjOSrv459Y4qfwl9h5weApSqG53OjuyCeXCGE61UqGteliSF0cJ5",
-	"T90bm7ubYxYre7YYelCapxm1b/+eg0/zSKlxviDUrBRv6ZIh9/+vFyN5zJluyz+EUizxY7T+Y7T+F47W",
-	"/xcIyvep2uePkKZ/R0jTrw5C6ueNG35Nzk0ljZokB49x7ezu7vtKD+TVMoZTWoux6m2MoNRdeQW9QbZa",
-	"ieI9BEezH8t74AXwXgHdHVjAboPfHRhAbED0zmLrCuXpVd4llaLqdy65vQcFrnbg4CmIQDcIVoPEhfa2",
-	"4Uc8jfUxrORbxoSvp8IAMbAo4UEJKDtAm3AGoGvtLTNd31CyMOIXx95uc2gDFhszs7CmZ5AXhzBfbTIu",
-	"IXFrh73xydpW+KQONm4wxj0g35rwOjI+/9uhlpKZMAE/u9voOR87TXBEE7AojQZoyiVJ7MEgBgh8ftp8",
-	"Eiu6SRrlvwaKg8yPCWW2yBEBl7dqbJzRRLGVJtkVKHdigGZYaUYMM3XAEnZFmUVpvcJpTKwFakpwIqfq",
-	"uB3+f+y963LbuLY/+CoY11RFqj8lX9N7t11dNe7EneTsTicndrpn11aPCYuQxDYFahOU1TqZVM2neYCp",
-	"eYd5j3mU8yT/wloLIECREiXLsZPWl0SWABDEZd3Xb5HzEUQETZmSVA7BSSenmaLN1HyAT8B/n0qGOPSw",
-	"yRQ8YXgvwlmxYnRGo4MgJDLw7eEMnBON4PKZ6IsJXiXsb3YzYGMRxVqGUKKfiZxnMU2LQjQGg7gv4Al0",
-	"0JNY6vbuq9FXdj7FLmjaHCfCWfnJiGdj3p9jaikc/3yUJulwDrec5/BlxqMYvlxg8egwEVrLtDJOEt9k",
-	"PIPYZ1grBMrFqJgijhj89lCih7zxzmktjpL+Es/BXrC3uJN7wZ6/uPo0l5ZkOXOnE72BKL5+yGlZSHeC",
-	"2evl9MsniS/YCA6wasEX4PJW2S4W8pn9DcIQu6axuJlQ0yRfA9LvA3ZY1K/g68B9fuXmLYxUtY9zoHI2",
-	"mEaTmT/SmzIUNUr+mlAxnlPQkOjfGskNsd0JyyeWNvBIpvk1hBpq0pBOk4hRbTUIF9OMDGtxiz/5eJKI",
-	"BaidKMYe6C/3t34uULCCf+gxlbt+JWQksg/6idWgBoNY03F9GOeC26jHHLoFTHSHXRYeHRwd7h8dhack",
-	"c/dTGWHzGFliEeSDoQyZyrvsJ7QEQLtDbBmr8vNah+x8ksUJy1N2fMje8qw/AnAEWpW9072jg6OT/aPn",
-	"JVs21Eg4+byPH2oM2VcEN7RIX7TekKvGdkcz0MVdTVrD2rmLq3BwaYJVZ9ufzMKr3VZm28BOWqGqazRP",
-	"R9DqYm3xwHU5WV/INURdBcwCOllJrBILsDFRABtI42xP07460Bmi2+llKATASYWGOLxWqFcH4C6Ltt3e",
-	"9ODguI/eevgsQlKV/CQhZ2FSCcIfxOVD3FHJy4XrFaL+bhxbtIY1fe3S4tzdlSaDGZ8bo99IJBToQ7uA",
-	"feiPikfYQpnOICZtv+Q5s+uCFX5telHp3SDwn6aoGQ+dht8rEWLHY45Or+W3AMQIykHzN9s/LMWQlfdD",
-	"a2S1qiHVH8UjVwYtWQybwNYoFDbK/HPqOELuEGVLUOVSRP8qKqLu2Uc4BVErF9GOUJr20d+rETCdZzTS",
-	"g7G0ZFn7rXpDrSRV2cYrYLVK++uszZKNU5NUqgqajQHYxTtVQPhMwPAeVxiNLimODRHminhuCi6nrt1K",
-	"4MGF1axfvCXmhUqC9aPgGQh+EPS3MC2uWHiOZrX/AgHzlGEPhjTLXRKiXKYq8vOD0r3GjhVnq7RJ3jJ7",
-	"L+CtsHnpqo108Gm+GPzOVuF29DsoREK/f50aC1JVkQsIxYqr434eEHfXYK6v0p4eK/yoApiRYL2ohoVZ",
-	"uE2jg/TmbpbMvznA4GaQGPVE33VDHi3C18yyOBfvZDJH/W2tXS8niRtsS4eJ4T6U36lurbfg+of7+Ehe",
-	"f3yF7eQSL7nxa23QwiR/5X0u+/PFZb7hqBCsjCLoJ6nS8l1D8X37KDxk8riujZi0LRpcpscENjc7uWFO",
-	"Mm1lkZH8VIiwuz9LdsPShxv0CjkHy8FouS8sC63SZoC2vBKSYihkxMEq8wIzqm7ABJyRTW6YcS2zgC79",
-	"o/7lKGDn1lZUQmp5fnD/K7ZwI9aMRVl2XyogxgA+zNgdYwUqpVvrMh2wycmsUWGjRjXpvMFRHUUo60aP",
-	"qKscs3RNViLLlg85nWRn45acxS3wOUPGH4nV2RfZCows3bLSrdg2I7rvLdnoIG1Iy5dw7iW4EOlEQG1k",
-	"jnVBsYgQOHdIoQ2LJQuNgypVgAJRGKcrumNWECbCJYnJHsPPYZFKOeNKd0s1wyjBPOqp0f0AWo59q9VM",
-	"JfrTLM7nl3pt8IikfJqPjhZfmtRcVxtWrPUfv10F7CJ6eXkeMMCIOPju722MnoHEqP27w3094D50gETh",
-	"TNnsc600Gvx4lGQZWCRgDUZpEhXZ5Yos4XEGKeRnrgucTZUwSdiO1QYxEcrDQMrbTGSCUSGALrvg/ZGT",
-	"Sokpy0Vee5xjMjsu8yBJZ47d6oVjJTr9hCo4GkemUZyfZoJHACtGGbuur57CixBov2Xd0AHzXdRgfbeR",
-	"BaegRuyd7hE/XFY73I9BYK2Kcclhb0f9MJXsZprcGk8+BRTg7OOM8gwcNzk4M2tm7sUpmOVmcQ5Pdgm9",
-	"OkUH/Okeyg4eH6LwANf9X/0u/ojuyvvDeetOju6qNVwcs2LtLYQAQlg47LPY0XbXR+fzJ+f+4M1toZfd",
-	"JMIjoCRz/QqQYr5iqCyW+rekWO23XPKhcGJT3P1a53hiFqP/XvQdazmDtrvWBPcxS/ZO93z6UNawyc5X",
-	"2TTY3bXdXdvdtXvcNUfyQZ7/+TOgJA1SDPiQOe/nRc3+vcnJzASqiEwtZDnA7yYW65fXl6y39x6S1UwR",
-	"1gyy0np7XrRZGYif0tyyKSg/Y4i96cnKEDt7nDAVbjZKAf0DdgbCx16k8k7z5lSqLuANoZVaSX4rrsFq",
-	"jfnoZyyOFBTA+fjxzcu7v51BWRyV8/EEv9aSzfHx8fdaZvl49QKL9SG4gf75n//85z87b992Xr401X4o",
-	"aR4UNgud5Yh5Jj/6f/yhUsmitD8dC5mfGaSfnozlZGrAU+BQpIOBQAqDiAeIMmYQEaBUUEW2fyv0Nz0M",
-	"erL4CjGEQqz9A6rmnxSNdUokCIeH3+3g+FUrhC8AbAucsz/DXCeQ0jRnqNCwVghAB2HAQvxGf3I0nrCt",
-	"lzRsFSaGgMVRO2RpFgEkQdSTsKehaQHAISECysh+Br5QnjA1l/1uT4LMaTBvjg4OccPDn1Ncdsokv7ji",
-	"w5BkTJlOM7WYsd9l78+vXryGLYSj05NjkQ0BEEdfUb2pfzv+/rt2QEBQioXu/kLjDjSGPdZvhNEl5srD",
-	"MVcI1pHMtRSsX94bBDu2gCVwVeALODMhFIHiPQw8C8ScTXgmop5UeZbKYTLHaX9/eHgAqJaC37KcD220",
-	"Wvjbfm/vuLcXMinuRGZAh9pd9pEgugyDcjC6tJSdCZaJwVSJCEMBIZz/zxxEb+CJ66JxwV29SaM54ZoZ",
-	"xBKChGCpnh6iRyDchLnuuBcywvPAzsuVxxCJSCtQptBYKzyfxC+gQZe+C9tddm5Lk/Uk1iZ7psw4LRf8",
-	"KaDUmQGfJnmbKaFpQqm2v639Ba8Ja2c1nzgrYUlRwTL2G3nd4sWaX7ECyiCiQmIwBal6shUWRUi1Nh8G",
-	"1bVIsRCpU35slM4A8mE0b1vS6tUeg/mO16s4xpYXHEvEIGcwdDogagch0ohIcnJwgusQZRzm5tQhsxBL",
-	"FCDlgSuplICB/sx7skw69NFgmcinGcRCOzVb1y75ZoqzsVLJN7DdVRdNY6uqpVEpWATqwdUHIhbnp2wg",
-	"CGlpTIO1gDfohQPWp1joxy2FeDM+GpgQSKmm+d0fJwRu59wFISLK+/zg2ADl1IGVGBxJIMgekEgrlj1J",
-	"aCLtsxoYGzoh3o/Ac8NcE/KMZ3Eyv3af2O3JXxZRTU4NVBbRHp7rU8DnZ4yQXQyqmofw0pOrIF4sMBhg",
-	"vaDlIIn7guIoSKJ6NxGSvdLUDAIj2c+6RV+wu+PuwV6wNwWxbZTnE3W6vz+bzbpGHORZfxTfCdUdpnfd",
-	"6e1+lPb304mQnaEdrJPgYPtksd8/3nfAKkFY++//6/9lVSKaJpqOqf9076B72D0AI/JESD6J9073jrsH",
-	"3WP08mNl6P3uTCRJBxjF/h+zW9X9gxL0hiKvtjZPpjdJ3Ge3Yg6WpH9ctnEH7kQWD+ZscjJ7pnyDU0B1",
-	"IylsG5tD8KfCaxHnSiSDLvslpYANKUQkAEHUHtM3Wmx+JXL9RIxjgvgWeIujgwMj/FIsX5khg9MQYyGh",
-	"B4xSY3I07fahERjcwAi5ykRJzRck7HPkjL+JG/YPMWeXIidJ5Pnh31DcPzk+rBvcvuf+a2SjV2n6M8+G",
-	"wrME7p3+63cnQGxhn9wN8rZmL9jL+VBBwMo0H+39rkfdx0D1/6o9BudWVjtgs1GcWCUbRs6mestt/Ek6",
-	"7Y8MUqqhXGd0IhJNYnUfTVhEswPwGiZ3/yNA46w6BNSs+TGwHRYOwsfJA+42LX6s2HTi7KpdPkV7C4CL",
-	"Tbe2zHCIVaD4CvxCN4kdIDiKjyRcPsDrmuZQO1ZzKrvvKY/YDU+47Bskzyhe9yB8MJ2+xrOgJz+/x3EI",
-	"9p4fHC95S1dVRRN3k/kaJOmKCf8CFap4NC9hldmdx7MRrDgBWtStFi4ozo60BT1TR8Comzi13oem2PLz",
-	"56Z3pc8lTtOoKoq1qo57e9l90mr5JO6Qglh/r1DJJrnXtSIVNjJA2B2DxSmwokucGR8IAAuhsnNG+VWo",
-	"tqHiB8B4XfaLEJGiRHTHlhUuXiGt+1s1SqEpDVGb9ZtWr3fRZP/neBzne5+DlQ1foJu0QcuPKPNfapEf",
-	"2oMN7t9TAYApJH4t+pqLs70qW+D3e1MKu2DGR72UYPitm9ONcr8KmcIcJ+coITnBV1pOTn7kkYnshi4N",
-	"KNBHSYnp/yUi7HS8utNPBojaIVgrH2MoAtoqQUVf3a+gXN7dLzyj/1o07/7+2SMN+j7U2nddQcm57r9T",
-	"jcxqUZn0nVGaRHTPodszRdc3QExEwIW/FWKi0MyAiZlcjbrsErG2UasBZbEnZcpKeswpgDNCcK9RsVKW",
-	"iUnC52wGOVM3omiCz+6yc9KitHDYk6gCKRDTITOJ7CaxYiOejROh1Cnhl9tkJU32p8q4sn3qgn4Ke5D3",
-	"LFj/j2k03/TSFUFKza4dtd/g4tmeXvyHCQH1acjhpq/zW5yPLm1ORLNXcvps8Fpe7wWqgi8ddSEvt0jY",
-	"CBmfTATPFGb3xVaR16e16/Psiys+XMWsoc3nYM8YeFe1t+1gyk+XwJ0cfL+6xwuCT4cOh8+bzMtiTr8V",
-	"UcyvNE/TnY+OmnQmYUcT1AuZa6r4FZDiD2IYqxzhjR1bcAuyseBMWihglsq+aNeS50URbf8Tn8TXNn/p",
-	"MwGIiSqAJvQLaUoa9zmZyxETwY+oIU7x3OI8o4kvEwhroKkqtHxmrw7oQTkbpyrX3aDkw10KgUVgfHLp",
-	"7qLohrgdPnH1SNJJVZE8qD3xxIWEE5z68h6/pPlPkIu7yaV7+mcfeKx38pdIH5Xaxjvp6hj1xTMKM01x",
-	"s84MDn1VXQ23NMU6usYrkS85rRsL4c3Z5ibMsopFXnna28bM7/O3dQmf+p16JfLGF6qkBYMKOuFgcSQN",
-	"1OMfe2X5cC191LCnaRTnnSKbfoUJAWOksPmyyjizUcpmWQoVqzloG0IWERhYj4EsEoTxTw6WgGwKaH+A",
-	"Wi3KXvcibqvOqKAbXNz9ZawKNUNyQmwrBlqRJ71kIISGufdI5Wzw7Q1YWrINhxtk6bh66Zfk6NQNlqfr",
-	"D7UFA5E9/M0sRH7zNbhUueMSG5FLL3ZGoqWcxAlKrTIPVVHeBfuQbuOoHkXQFuS0VFqLUOgzyGhU+w1z",
-	"12VEoSD4N+GlqXgoO7HsspLDhiQ2MM1AEB72mnHFMBoIXY8HB9+z////O+oetbvs3FNlyCN+I4pidRB8",
-	"jznr9M49OY7lNBeqfQrSYqxMLBHFbrmFkorU9xDiGi7qw9P8uXUP2xialDv160w0wSk7OTjoyZBikmy9",
-	"w0B/XzuBgJ0cfe9WygnY84PjnqwNQNC/H7AQvRnXWBelytyFG3hFQc6bm7oWEBmXUg+/dXPisdjPndef",
-	"ndls1tH0sjPNEiH7aYS5po8/0QbWuINa1Rd8UyjYwJlpTgrhnJbo4dH3DftdpelbLufUVzWmctB5U1IH",
-	"nS/h1FJp1SVOMaNylkiPvY7t6jABPzK5lrZ1WFgglvxgMgVCQykIBiVE3xskyWMoW1g01dROMY7Aklg1",
-	"ryeZjQfjsoT3AcXdvJfBjCxnHh4aiZlM6Us7PlQOm/A4O2Nk2HGG1jOZpdmtAlMUyteTTCghc4yjBLqo",
-	"yWRGVN6l53qtoMBvUdEQg5WYpfHlqS9C3Zj5W62EYmZLZtxW7BQ6SzP9DK7Y66ur9+xHruJ+2yy0Z3WL",
-	"5RkLwQcZYg1QnmXpDAYyGQvooQTq7vg9YmUI/DNl8FRONG1/3j1sd9lPmsAQddHzsMwAqoKpMwybiVVP",
-	"Ypk8wENPu+zcKS+LMXpUFI6J8SSfU2lJQCRUetx0HOe6szuD4+5h+6wHlaycYrQOHzsrHkKQa4bxFB5v",
-	"zVCBjcVDmWbgBulJJ5Q8ALUL6I0xHTr11QKKNPcj4fxlOoJKaT3phm0vRC1jwDEegBe8PxKdF6nMszQ5",
-	"ZTLtgNMnNAqdGxbQ7UlglWUOylpuAV8qcRqUivammA6pKaqtDhzYw9UDGQJSwMe6CZYNTjPsx7OhMHUB",
-	"rx1aYUoE6lVrB8TfXUZe3AHD5s3c4ReYOVYaBjICmI9EQ4IyQcDYbYiXwThpQPuNAiv2AKYgVO7Fup8l",
-	"GkPRofrSCztZMx28Lfrbw2KOeJ0WRRDWysQEHC+mDp4K2ASzNvUhxmhq+CKKMqHUmR972QYZpj6GkrUW",
-	"m+vJrpRp3ig13YJIAyO8KOddvtI7tlJuWNbXQF29py1eY0S/S4GZBedjjXG8Hs2lGg9abSPpa7emK9a0",
-	"qaC47jn+Kc0amp5Lzc2C/JRmBhOrUXcE7Fl3GQj8rcoq4NOxkgXb4x+rTNnQ2LRtbtKuEqbX9qHDIG+Q",
-	"sjbckIouzde1YMBVi1qm8ac2e6Uo8Q6x2lCXmbWcAvrYULMn5FwmMoT3pOFEpgmo9RUp84uRc2tt4y/p",
-	"pZYR9D6Uq9IvCvMhCIosEzwZ/9Dbm5zMentOCd3F1zYmgULKLGScnkQh54zxG8i6MOGkmIKRK/ctmSO8",
-	"4gsXO1c2433+xhS0S4JeaBlh0beF1OtnVBaggU+BWrIWVBsA8H6bv9k2XoLKNOFFz0PhGSyn9NZ4DF7Q",
-	"NL8Wb4FdmS25Ch7A+2DxoZrRN9yBAl5l0aOczO0ZAUBcrdumEkRjSsOJFeLwAqZt5YyyXF0vt/FXv2Dz",
-	"uZgC2w0ns8xHsPZUqAydMHm+iNTtQgzUzYYaXUOjLx/UipvfyF/hNG3OPL1OS/wUtJA7F8VyZ/cCTkKV",
-	"p2I5Pa9xXRh2sTysFXPooTamqftvh36mmCkfSPmG5QK37LvO4RGbCXGrilq37KTznfsdVb1lR51jKNDr",
-	"ZKey6YTlKVPxn2ycynyk2t2a4FM8dmszFSe49h9ivof3a1PlF+fQMG7Va7zu9XrIiFX3CdFarxGt/R7L",
-	"AlN3saa7WNN7kUsEiCnRy/cJl1CrisjFIjX0pen9T/jBRI/WhuBhs3o5mULtplA7z6DtVMTXNZCiX4nc",
-	"krutSAMNb/lWrvfVyKzVLqDuiQTUrZIxIKJu2ZVpEkhnr9H9guggnx1xNktsg6rTcfcmEjSMi8dyBkX9",
-	"XA0sRPFG5XwOd7SUpJdNpRWwIJJbRiysqEIdMm60gjmjr7vsUujmFvSlQClIuMqZPs9awOF3aRwBaIom",
-	"WlhzDANyCUOjdXJ41K4mEkDmKqgEKrebykUDmO8aAlEZT6dO76DNa6R4wAzW1jyw1wMYhZ0HNJaMTOsd",
-	"6XwSCQEnh0dNaCZkdgCI709gxd0JVUuFKkIAtKS3VSa67WWSVoFWVCtg/QYO73MIDTgF6Kr9vroLEUTS",
-	"BiBw9uLyVzaIExE4tapUVzcNLCSQxX2BSOgEnP5KJKKf92TLgKChqQnQh9DixdkkVXAizhhBpjnp8JNJ",
-	"Mm8HCPRkQzuK1HI0enDNRfN4LNDJq/JM8LGIuuxNrlg/TaZjSdBcoxQS0gl2Us/ceZ0Qc0MDm6AHSGyn",
-	"LIyjgFku6xWHXfhb/JmLTPLkOhODgKH5MLC1ta9TSUXOEvpDoYoOn/UxAhR6+GtG4E/S+wtG5grGSeJh",
-	"jLBG15rBZXEk6Mew25MvRJIQZsmNGBLiMAt/CAMW/g/9T0f/87+FgV47fgMmSNbnWRbrJcWgHVi0SSYG",
-	"8Z82KPFZSCBTetV7Uk2gxO1IiBxSyQiMhivEQWtxRZBVIkmc2Sg7momklyZjBjcpzfSP7TOI3KDtysQ4",
-	"vaP4D5xVl50bdz9sQ2fG56w/NYAAqZSijyVW7ZRxuwALLIFYFQrS57cCYYB0T4CjqvLm/xyr/KK4Vl+L",
-	"qd2VEe9tFF+oD/ilzex2A6yl/f7WWztmIwOu37q5CLLYz5Dc2vmoF5e/Np8PtPbnUyXqIEmE9DSHFrro",
-	"dpwQB1mWzhD4TQr8TGS+W7G9S6zSDtfYGabvb5gulrPOCu0w/3pDdIg3D4tQGi5FQaQW2FGTYsO0wi6D",
-	"s5YAJiGijzmMiLWQHyOyPVKdZ+ReAu98mt3GctgBqFQhxSAGd3VWBpgmBQPiws4YJQ3zBOMY2cnRkYEd",
-	"hFDAqZZLEAQiXMYVmflCucXi2wXWqip4kDN7AHpUrHVy8L31rYNPKknaFEjp4lOapYIQ254kyS2VfVGP",
-	"8HDh1rl8PDu7nYYzq3e0Zs1pUFXnz0F58A9w2niy7ri23wZU9yGt+/YhH+gaNX8x22ODV9oZ+neG/i+r",
-	"k8JphcBefQZ9xF+geYsGTY8XLSin+5/s55XOANtymT8AjYklcGET/iVBuvdR7NmIo75JwLUWAmgjF4JL",
-	"zLcllTYnJtsiIlpQLMpS78xiX5FHwSk2vkQgXOlYcG/lVhL0a6/8fp5xiUYgOF9fcm61orERh9l//9//",
-	"TyHU6T+wOD18tDabECJLQ2u1CVmL/CQofFJlKAKNlj2pJW8BOO1xkoghT7AqPBhLUNLURCoSOY8TSukA",
-	"o1ySpDPMhFJd9ja9Ayk4dST0nqyQy6G2CZ/wPvyhEKsZ4ST1OFAGyjwfqj8Ye0+cYwgYpoP18zSrkmKv",
-	"7P7dQ5Jd2zNSGV9uZ/KCtmZ1kPhil8+BMxCE0awxCrb3hjBI7muMYrtsQM+LUR7GX/NU2JJTN0Ef3h2X",
-	"2jlvnpCg/FbTU5cZMw7ZfpqkJvFA9Od9KOe5TEqmmNYO1tZaEoGONTvQiO/WsALXCbEOrM8V5ywTfRHf",
-	"CXVWbv1MMQRbw/EU44lKYQhj0fEb45ABheqiCQaADshfb/z7Z4SVgxD+LBd8TBNDzxHG9fbkSyzDa6bq",
-	"1slgU5kIpVgYy34yjcQ1lez9ASp9APMtVbsw1Sd8f8Vc9sF2hTkWULQEPBbDFDJPN3CI+Xv05J1iP/nl",
-	"2vQaiz/xcgIWpclyRbtwyY1W7RwrxX0EzA3tD1gu9PG4zjR9Cthc8Oz68HoQSy77MU+u9Rf2az5OpzK/",
-	"ngjIAqcvx7G8du8b/XBUPchR1SBHdYMcVw9yXDXIccUgeZrzxLSiM/lk/G+P4h+jA3aOJOspushWSaJI",
-	"YYgY7dUkLDgklS6EX0AaKGxdrsI9c1WWT8eGC5giPt7UxnzObkQ5zyIgv6vDHcgzC95YYxL3qiPG+mhr",
-	"lqZYntbmiIjsDooBbz87Z9sJRC6dauyMvIJOH1D22oIj0r09jXyRCx2aS9qVXes8kt61buKUXOiwhl8S",
-	"2KXHV4lJbd8z6Zcv3Xknl0q9FcVPq9yTpZKwNS5KarXEP/n64gLGAuzfOgk3TyGU1EnNIT6VCQF8mwrp",
-	"APoEMHXCthnHMh5Pxz0ppyDzpgO/tKkeBeLJ9RREBGNhuUkaBoBc0pxlsRIoiemzqJvpSRV12FrWZ0lW",
-	"HBQ0RHfYZSHM8F+Hv3ddgQML8WWiH09ATkX0ez06LCkAWRSviw5MIEQMqFe9p9G9lI/rbHRn0jC1p6LL",
-	"ZsTuIR2B3gqv80YbvsvOA7jzAG6TxJdrgC+4/0Cf5T6Nr6TqlTaM/U/lPN2l4PE/Cw6iKMvT8Y3KNQVs",
-	"haRmUZVPKp3na/ZayxZdBjJ8NR48O5dETLGUHmUiaJWrnIMco+JNj4VIkPYpm8oklreobw3iTOWL3kBU",
-	"Ie5Hcz2z+Cp8etJZ/vL49PewaD7x+4c7DLIMHF6UeTHcCFCoagSsWpe6d4/vnWa3KCBWO8lLd2KLStNj",
-	"8dyrkVjEKdi5I74GnQXz8FYztCZe8woUiofIykO1IUSwRYhQjGwRZc0u3ZLt1AAhPrOMz1GJKbQLA2bv",
-	"aBSZYGB1PF3KGK3RqS5Lbousbxu5cr7Bo0nG3GKPTc0rD5Y9t/AYEa3/WmJHCnee2b+EAmNz6nzBZ2lq",
-	"3fo6zf4oHo6SeDjKO5mYIODBRGRxuiTA0SPKIHcNpwnPGA7A8pS9vrgAiCZrBxqkGfyFQ5/69ishh3wo",
-	"IiyYrwjK3rFlPVPGBEaJaMomoYF9X7OFIvFMBSwSKo/Ri6sC40KiWuks47kIelJNVc5jqMMeYOg8pinc",
-	"zFmWJsBZOIxssWjA7/omN2DD6DYlD0Ytw6GAf/BNee4N6gHeiRb33NmEVjviioGLGH3LC44NRh7mqH1K",
-	"UMOw/LHjRX9G1ZvR40YTB+dpT6K/jOstUakssdpgtcfdFpYpO8tZnENsa09yOdebLhIlijkVDmLxZ6xy",
-	"raWetEHLFRlXIvICXlUeJwlN/BQaTDNhE+xmUMwyBtDAQQzqN75NQCURsJjAnOVpegvjdtn76U0Sq5GI",
-	"WJ8rwVQ+jaBnhhUucRHh4OWw4RU+dqNPGPhuNoiH00wolGgKj3th8McGrBUq8mOOBbxJAPDV4VlP1mYe",
-	"rueIjdWiH7bdLb/FKB8nxWuQIz5P2SSLJZqu81wrTnmKQNs8Tk4pMmCIiMV69284oBOAzKV6MpZJLAW7",
-	"/PVVYcY+P6ExVT5PBHh/9dYwpCYwikyZSUZlXClY9cpK8IZOfYAd2kIZ8NKAK+uBl9qvURi8omeF9wqc",
-	"kBXHo5f1JB7LoEy+g4PD75/3D8XfOsf8+6PO3wYHf+/wk+i7zt9ujsT3/cPBd98dHDr9kfwGRwdHJ53/",
-	"PNY/eEECRIiDw5OFnwwBPjzSPxXkNJDTsd6pNAv+XvolEjIdazKcZjSi8yNQ4YPu87/hL3v1HreaO7PU",
-	"wYbnNDAoohADYtx1wD/x7Fd54Ghr9BXx96Y3PTg47v8vL9+9uPrn+wumG8BXAn/Qf7OEy+EPvT0hO69+",
-	"7O15PwseuX+PRc7h9iiR/9Dbm+aDzt/9HnmcJ/hR2ANkaLzZQGi477Skb8pPA5h2dzaH1QOb7ofeaOXe",
-	"+8W7L9m3c7z6WnJCAtM6P2kX8CeWZiIfiR1awgpScraSWjRxomrWNiq9ahkLGQlH52WsTEjT4iv9lGZA",
-	"3jUHPWUhUkktH5wBxdea9Q9leaqDa4Y3DxcNQq+6SzFtAzuhSxIeO+/TJO7Pqyf1+urtzzQr0I+BI0yl",
-	"Kq1ekvIIWO9IizOrQXW/IYXmK9YTVtuFzn0d4ZlaOO2Ya0Tit6MwkMz/GDajYJFg9HkiZMQz9u8pz3KR",
-	"BSw8Ojh63vnP45C1Dtl/TBMtyrHjA3YpJjmKo7rBGeOmC+PJjM8VS7RQR0ZizRd+eX3JbAAdaBVtrPTg",
-	"Os0NiyDJHWxXncMQ8hbgM87jfJLFCUzkkL3lWX8ETnAzAYTK5Eni2qjNvqCz33lkEXnlL7XdqfoFLlgT",
-	"zhPsVrkmjnune/9H618Hne9//3TyufOf/zrsnPz+f0Kjfx12jn9v/69Lkl8wnFLVV/j5OEEywjHyDqzs",
-	"kKCsP+qlvo1lhFoHRotydsP7t0Nw+LM/0hsUcuk5oCyAwldErR4dHBV8QndohcZ9e8qcOe5/iqPPYTug",
-	"HBTMEccUEq0wiEz1ZPjq4mqxD90KZDY5kEpUgKBYDtgqeYTiPAakwqi3YpKTSNGTNo51KnN9GmiqQkYK",
-	"ohS5LGpJGxQxatRlb0BNg4BZEWmVE4bEGh3PlIE6gMlAI9YK35/8dv3m7ft3H66u357/79c//vPq4jIM",
-	"2PPDI/Y2/lGPQTTnjJ0cHrMbMU+lVsXaAdZnwYfQcHqnAF2MzJUk0cvUfMEiwSNgwhCFyZlK0hmbwtZr",
-	"bTLLbf0fs2ShVZBOfdHMSYG30bkWSMUNiNLX+OPVT52/9+TNPDdi25hntwF78eHnnxhMSECYjYzYv6ep",
-	"Xr0+BLCO0gQIYD8dj7kK8Eelb7jTKRNFeaEue5dRhnzoV+SQERTZwWJ3IC2mN3+Ifs44jBVAYPytmCv3",
-	"lTB6Wf+CBVQZXiwVMAzaUQG7SdNEcAmTktMkOWM3CZe3MCgqoOo2nkxEVJS0mioR9VAYQgM66qY3cwrO",
-	"l4KGh9OrBWwbmeZlgYYOrJDuqYUYjFNjYHtSNQHSPekDBUGc+rUmUQEb8HGczOmPiOfiOh1c38RZPgpQ",
-	"ZQzYZJTq9dJ0pJ9GIuhJAlO49hGHeHKNlUUDk9l6TZwYihGZ74o82QB0CfhSa/HXWoufB2RACLsM6zKB",
-	"Rh0rxH+w9wxwGGzwnn5CIjp4AHvy/P0b1oJYVK1JZrwPsBCox9GphSD2dMxj+UzhWG2AfihOOpfeQvYk",
-	"eSMXnZVuLUXxJ+/nyZyqDJmxZOqN1WVvJNoYehLIL6cDCIPTpbMGFr03LMHIBHjZPM1ERDWzkPTF+mkM",
-	"MxIQxAjrasHaAZC0HiQyT+knmmexOAeDzS8v4XqY88nRs0O3WVOBW6FPak/SHKD2uILDjwSHhquam63w",
-	"BTPB9L9zWGWAg+nJCmuRpqlikNtXszTKvRcukFazW1FganlK8TZBtfR53h6qFi0UxPH1pH41d5Vu5h5x",
-	"AOTKNFv42n2bkLX4OEUi7hsGFlBI3NMKEhbVMPWsh23c/hjoKNzMngz1PAxuyQhvQYBsahYroefXCu1W",
-	"hN7SgwBmgskz9xd7+VbdNxBKfNNksMi6KAU1S2c9GSs4JjlWBgvfv7tEScM7YMQUnMRhNkunScRu0DyB",
-	"MhTmqEDlwZ4s8rB8tBsP34a1nBNARuaeXA4ro8UQ+BKAaJDJgOXb2ElwBSnJAniz0iSbJAnlZOaCERbW",
-	"sX2me4fTiRJZ7uY3hWycRoIoI0poBsanJ6N4MBCZYgVQGt3/pUlogTXz+OMB3g5SC0r8ALOsXr6ppCrn",
-	"YSUxKAz/YcDCdJr307GgfQut5b8zBtejRzDw3McZ0mIkG4q1lBAYi5vESh/LK2iTQcJLmkJ/c2jAO2Ky",
-	"n+wRCjFKNnx/fvXidUiHBcgRRHCVDo131WGxigXUF9rNP4fUby1aMecaFdnTzqU5Y41pRk/WE42AJSnU",
-	"NJpOmCUfbBn16EnPR2IrDRWvyJ1rbl8uMOPgjpWoEPkiGGwiHSFLVcpsOZ35zJu18J5UO0N6kuiZ2QeH",
-	"orFqguY/niQ5yfNpxhPd95TxnrTHEqie856hVq70UaWSJqkMgZYyOrrQ3lnhoCdDxxu22BNXBYkrrt4C",
-	"cfX7dNl5T9JlpZxBELHgkhWEBK8YXlOU0PHKs9ZME1pzvDVJwr6npoykffdnyr5u8YLP3BMO+ju8gG7r",
-	"TJK4C1SUNPcftwKqgGoyf0aFXvH9Y4IaEBELETbBAXzURCqiSPmezNIZPU2THghj0a+sJUe8rFEKyzCz",
-	"yhTKIaEmh+EpC/FBIYu1wpejhDBVWD3WoZUl/qsJaxyFbfDv8Vshz/TbEdWlofSCIPFVQdU5NFeJDuPC",
-	"WdQMxHuqY8HA13avxllB6fuEvQ1sU7+JNQnIZN7tSbocEZYJS0zWweIxAr09csk2upqm4wkYM8l90O3J",
-	"kOfpOO5jWu0pqdvI2fWzBjxOVJEDCLo5qrhg/GQF8z4rlqAnh2kaIbVOuIyA2N4g7Q8Ii80+QhEXLHQy",
-	"oFJTpAutSsPDPtY+17cojLL5dTaVlBdssDC04oIzxMchW0FHpxEczFENaLOhfCkIvnbZAmZwxI2113A/",
-	"vRBgGrYWFhMkaSr7+jRRrx9T0xuqqxvn+ryqNLkzDvueNDROD3tqLSGgPEANZ3RiRzHYVSMjFPp1h7EN",
-	"FcELehL2D5SM0Mnm6PxDzItKzeZJENRspGnD0BAcEOQA0EIoQVQzAgVhKGRlaTuFe/2Kc1VpKW/Gk21U",
-	"mQmqQirAbmbNaSYTW2BOTV3aou601Eq4UJ7bswv4kRhlokFawRo0ActXOxLwqQsBWU5cii2wfvWT6+X9",
-	"MxK+kAoLFCRJZEQzF4mMOCFHzDt1gz2iKRQZcgFFK+exggPjQ6z06C/qs1I4SuUDfHZbz7HxSYuC6Smj",
-	"T3qN8We64av3tynjh0sh5HRchpWAr12sYbvA+hbRquwFewvT3vu9cc6rZp4lZyN5WPaQGu4Fi0edOO1p",
-	"wR/BReayWU0bWiG8eVgSXtPMlcsKxusokbgdxIWLx5QfAMQHfdTEnonwwkV32qHJRplhI5z9Uu566tue",
-	"wIRr2GkxS2fn7HLhtOEDVMBrvhnEuqr3Y8ATJexQZPSsHwvZ+HpDLY2zrcsLRtK9Hl5xVZ/PAQ313rkC",
-	"zQcr9/LDSKzT7CaWHJapwrm9KjD3aM1IGJzYf07FtEFErte4eQwMdvuP9KbOP/9HehOwf8OwJde8m+JX",
-	"2e+ZYh8//Px1+7N3WX/NnOEkTVeHzAKiGePsZprcknjn+LqNZ/P3YO/PzuRk1jFYM50boCJwmXwv6P4n",
-	"/LAU7/PcirtUssezHzjJR8ESW2Nl8tGm0iZ0e/NybwswDzgWRmufI6luRiG8LpZmfphKqS9kszFMa9v9",
-	"ctrvCxE1JlNF++1Sqm8tb/FJ3+pzi/2PtL7Cz191y5dcZVLDVyD45tm8gFZAnRyrtlvATGsLAEMB+KbQ",
-	"kl8oRwTZwFU1CJLRU19c/mq8d1puS2fsEOzq5GFDlcZ6e9uBY2XryRaavg3oEbjUrTcObWFgdAObRyqH",
-	"XdYIPUyryiaYucAJg6ULCuuBMfWFsAz4V8DGmnEMRchaBhYMrdoGSCxKHYiwOoAmkr5wrzYngsH2sZy2",
-	"RVfh3Rqh55Tbr0vP/J4rZGRY8TXkY9t+GXLOuRsTAqeFDos5K+WoEMoTXreAB0xmR6C/IIG+Il+hU6WF",
-	"aONSuqwp910sZsvgIs2u+gaVoisQvTve57LvBPxVZYVXA60jsGKKwGTk1qPIEk3v3ceuBa8O5Kt4wW8D",
-	"XK5Kfce1nz/Zkk2ZUPoONCaWZs8+YL9tIKXZMZsReq/1GmS+1K+GRO5ww7ZQ1cihPzWQYZYkLQEN+0BW",
-	"PK8yxTNVjE5B23TFmE0KhHBOIaQBeglYOsEkvGTuhqz4w1oT7ZnVSY8ODilLzNhYKPLh4ooPQ/R4jVKZ",
-	"TjO16IZZrxgtuU/Mqz0upJedRkM8r3L7DW7lQyJ5lR4Srfs+0SYvtIPz2hn2vnRBH0L0akQua4jxgvC5",
-	"/8l+fjyMrxpArnuQyx0a118LjWv19SFALlCvl2Bx+ZJLrXmsuHVPt8CVe322JcM3563bYqpX1lO8Q6f5",
-	"iqpbpVLU6wMrMy1dnvRAyFxW/ZDFZYarqxVfiH4wcQdxbhAdWBl8pssuhVYY3gw6wHAgV5LfpXEEkeYm",
-	"CM14xnBE1jo5PGqvpz+g+WJbDHEbGF2Owt0EoKvUfCPF/sGguXbkbQe+tVM3KtUNDNTSNHE59FaFkrEY",
-	"71Zn6N6gms/C4E++oI9TnsfJo/Equ1el3EDB6+p6PjZu0c/DW56X56bEuLl9zMY6Ah6YlCK6FtJm6kEu",
-	"n5CRTeSLbLrdEymiw1pc4TGpgZJ65uQ02ALi4PTIACcK8z+tB6fIzcJZPUqRnrfmQLylK/TtulLsaX6a",
-	"nhS8A409KbBfl9hnG14U/yA0cqVUdGkutNR0rvOcl89pE+95VZ81as94lHOBcG63AM3ObbQFt5HdIxus",
-	"X+M9sg2XeI/ozABWMtb5xV5GU3OtKrNR6juOMHf+6/Eb+TflcZ1H/lwaepAqO21KjB7Sl1Ra6fXea+M3",
-	"2jmTds6kL1z0FtJ+uSGaeeqTzBpiXKfY7X+CD0/OgXRfurnzIu28SBt5kXwJptaLVJKInrAvaeEmbVWd",
-	"eUw+uzPAfgP+pZLGsNK/ZNjVA/mWXpDniFfe8Ao/UoCZFnjcNTcWADn0hd1LW2WX2/AxlY0QeX90IaML",
-	"niXzta0fbt/NzSAP5oLyH3QhI7HRezodd0Ry56X65vUYWyUGyetSF9Wamsw+YNJ0YtkkQQNENtPeIAGv",
-	"Id6ZF1hZuK9p9sULPZk38gk6DO5vC6d3a2QEd9s2p4h+ryXpVnbPdxlXj2FSLuDPisv6BKTCFfkOZq7s",
-	"RuQzQcBkZInh0sd0BRip1eSjsEw/gPmZbsPj2p1pEg0Nzn7rtS/+Q5qYzWo2fIX1J//w1uRF4XDhGgZs",
-	"NhKZoOr6M+CHgPmucgFI5/YSoJ2Cffzws8HKTWfyr1WdY2fY3n6WhD1fBQVtIgs2FfYmWToQSmHtNyDa",
-	"QmQWeowaeaVL6un32sLdW5rqtxsMUkLi30YAB0EFrqMS/0N3qYfuAr9zFaEqQXVtwTCwRsDHRoEeu6zZ",
-	"LxT+cK+gh0KEJGkRw2B80OhGUuJjxC88hbiFteIVNoxTePj4hIbzX3vmuziEXRzCI4lrY0MiVkto+59s",
-	"qOhTDDfYhRnswgyeYpjBMskAwuG3YXq2oQLbChH4kqxu5+X6K4YCOGkHXyIWoHkqqcUYTLjKmT5fX8L9",
-	"/2Tc/u/XiAx6v1FY0IO78+EBDQBp/NY7UrZz2P8FHPZIDdf12Hsm1Ya22oZm2FOqzhf41a5UwCKRxJBU",
-	"qt9ParmIEgkZVqngCcsFH1uiu1iyusaQ+857m6dozr23JdV9xeX21EwM9e41HfgDNq8dLo3Udb9cNmPp",
-	"TCP1QrevqM39givRiaUSUMXwTjAleNYfmXpf+ol1FWr+7T1/zP/8WchhPto7PTw4CPbGsbR/V0oV9+RD",
-	"7uo3siEvdGjOjSq6Lomc8O7IzsB8zxL4YGFOS9TEkFH/+3rzMpr6VNmkfGYAYkvkDiszlakdj8Yx1GDd",
-	"irG5xqDsHrXHNSu7M2loXK7ostklW9vQvPwgLg4d7e0Msd+EXFZxRRcEM9jx8t1fQkWqBLL9TyXH7eel",
-	"RQaaOq4amacaCV2vRF6iHVUMtvk9efePXdzfF2Z1r0S+xildlzm4m/sm2mti2KlwwFbYd2q5KMGAuGNQ",
-	"IV64pwqKxLZODo6LQp3tbSSG+Cu93DR0P367dQORL2k2MRMt9thUrl3PZPQXpiQ7g8sXJ5dLLS7lwt7L",
-	"DC+b8fp9rAre1CyD1hYD1IS1S9NyrfEGUXMbWVve0lS/wfQIfLWGEWO26UPp+Xgmvip1/xsUmsA+gGkG",
-	"sB109yA21rtvDylKrUdF9j/hh1VhHlf8FqM89CsZNaH0VmeI56ZlIq1LYKV9WgoD82pKo3MZOZFyJ1jl",
-	"u4bYkLFjgdp8APS4RXqz1yTC48rQRkCMc6b6l4/5+ArUaNx5exwBJrLM0lqxsUDl7Qe8b0H9wfojjSVc",
-	"howlgt8Z5CtvmtagXfaX06W8t798Wgnr5V5me0erbjSPInOfeaJp3vxh7/R5FG3jQn+rl/kruJvnUWSP",
-	"VoWk2fBaGi5mCrvXCbuhmqqcxxKwVqOpuL4RgzQTP7w8v7oIIRFKMTMIiyWbpdktQ5QXPplkQuZxX6hR",
-	"PCFsl+MOS7Oe/K4zTmU+Ys7omOvCBjxJFIumguGTmH4SHH3iI3OR23Ayim8UUU/aSfBMsEQMkIlOZSKU",
-	"YmGMCRvXFDj5A8RNAmQq1k2PrpUWXEP9kGF8J2S3J3tyA0RfM41vAsjXvMxS/N4tgPZGQuUx2pMCpkQ/",
-	"T7OAifEkSeciC1iW6qV1kH3jJAOnaGDOj4iuj6/hRKlrg31f8ROcMML+LX7+rr7nd4s9d0jBD4kU/M7Q",
-	"o283KWz7oL7uvdrGeM51bBx28NLpU49nnGLgwfJsszro4kpGVP2+euP2HiQSAc9nsyAEp+0adolSrzqs",
-	"YnNTmmAUu203xSY2vGC7kMTuyLvwiS3k51kxqOXcYtWuy9ez8l99PEVouG3IxlrmvAEp4eLyp3P25ucP",
-	"Lu/GDOIsHWaYU8x0L0Dui5W+YDYWuCfdXq2Lt+8PA3bx9v0R/HsC/z5HMDEQAhC4+OLlxyODIOjLlmc9",
-	"efHyox7j5cfjzsXLj99Bu8E0A8eRiKb9YoJ5xkFtPGO/vvv5EGsPp8lU5kJk8PUv7y8OO7+8vzgOevLV",
-	"uZ7au6vXh513V6+PA3b58gL7yFSKM/bL1T/wz6m8lelMtrssNFQOhMlIZPGdiE6dNwl60p9+4E0gqJi3",
-	"Zp007SrOSeEkuJePHEmCk2gaROK1XptIPmSOoveIaL03idZ/lV3S4i5W5lGSFhHgpAQ1LzzwZIdJlMwG",
-	"+5/o05PLYtyYGO7SGHdpjJVpjFwa4WppNqMnUdXHjNFITxcrubhA21GZmnLQ7bBOrcnQGu9Sh76iLMji",
-	"ktUqKStzIQuW9NDJkNK7x5WIyGh4Nq4ptDAqAxG2YP1WZyx0rTmeymV/MKEnio89AvCFgZa3w2K3Ekln",
-	"bCZ5f/QizTLRz5tbZ5w+nwNvqMtie9Yazu23geHnwdI5d5R4F1O4U4CqQgqJiqeZ8dPxCs/k8ljDBR3J",
-	"nUCte/UnFPLO378h2Q7qgMkhSn/k5X39gam5ysWYtSbTbKLFPlcqbHs+N6UFw54c8TuKEBpmQkSaE1B7",
-	"5FWvP6CjFJAs4auRSCLWCs1H0soC8l9ORKZSyZOeHMS6oZwmSfuUoQrH5uk0Y/10MkfWFCtPLgUbcckR",
-	"SpXKNBeMo25PvorvKJRDTyDK+AyUQJRkbSREbhPCn6nCdctz9Jtpadl35/akVie1DqmoEAHPoODaTfFG",
-	"4DJlrfDfYcBC12EZtsl/NaYyQ2ZpetJluhs6it0t+yacxe4LLXUYl0LlAuZ7icH9fq1luYAN+DhO5vSH",
-	"3tjrdHB9E2f5KGBizOMkYJNRKkWg3z1Hl/CNkGIQ59em3GsmBiLLeHKt0mnWF4E5VNdEtsDkar4rrlXx",
-	"XZ8rca3yaTQPqOZe2O3Jc1OAzz3qgfWH2BtlFxv1uwC0NDGe5M4J7IskUTu/8gP6ld+7xPgp+pYbZ2rD",
-	"9YANwMsBadvqIfK267zNzm1t7B6+oE4fxGBJrvv24VJ9YtB4uj9iN1v5tjbX3yMtayT9Y79L7FaRqv9O",
-	"JnNDX1qaEbf17YLcq0Sfh9aAJ0q0PcZ/xm7SfMRm+l7yG0266k4FDvzQmK/OnWvkLy+3b65+VPWs85u7",
-	"lKCJ77zcflP/ubtT2/ehe9KEr2a94P2R6LxIZZ6lySp9Cxqbtk9c7/pKijtoQQqp98RnQkZ18L5uAptb",
-	"rqxQyokqhA1IuiRhUrPJFmkUJWwYk7zpZXQGFLRfRo1pPyIC73uvtucjermdiTT0dC/22Ii8bRksYWHk",
-	"HVbCXw+0trpibokqVRg19j/5oYxLHcAXGVfTTCBVgUZxKrvsaqFSOYizqOxp4kbKnr6bvK975jxOVKHv",
-	"oaZqZFJU9oTsC1CDZvEEnGCgrMSZNScYE4M8cywKqNAoPlc9GaKERDYQmGacucURqE/AYk1/5wFLUgU2",
-	"BnoBeChoqF12AeQTbO49aZ9l00UVy1NQwAKypoAwoMhzICJ37EEmBChpp55D4JmesnkpkMy5ssRYJPEw",
-	"vomTOJ9fp3ciy+JImBZaEJkkvC9wFBaOUpVfR0Jvif4qDHoyVJokByxU04nI7mKVZqCQm+Fl5IxmbWl6",
-	"MBPBTS2zNBHEFXhPlsqKQftiqC670qooqX/ZNNG7BOROaS7mzllPmRVTDnoS91SPQ2a0YmkoNUHwTMvX",
-	"MmrjroM+zMJ/4bb/HppzQdlr0yTp9uRlnmYiYkV+BcvEJIkFaeygh8NxIyuYUOZoqcCwWFT53RIzeIBj",
-	"meu1FTMtG2aCRbHqc8hwAPOSHj8TmkQp1k+nMmcq53N1yuIIj1oSy1sVIATDjJKinIQPaxWBxkZt6ck+",
-	"z8UwzeYQXZ9Plbl5KmC3sdTz1pumZ8RVwEaak3vR+sqE66sAggH1jVRBTy46tgKnsJz3wsYnhrSAT6M4",
-	"h1i3JGCzUdwfET4TWB17srhcaAK448lUz3bIcWAW9qYHB8d9LTrDJ9GFPQ2ZuNOTgZhC3h+ZO4+GxajL",
-	"tMJlbucSdD3q0GWanlUGpJyB2gZ+Nj2pnuwngmdkWtGEOBdSv33qnwfzZLBbVlkx9APvJwCtFdkCj9sF",
-	"tnzTgS2wx74A8Ez5dvFlakqlQ+Mq3YY/oxSOhg4NtcqfQWpJc2eGpSpbdWawy2l/pFkcrUCfS4jKQXeT",
-	"JkC07naizvinYNAvwnYCxhUIGWjQqSAMr0Tuk4X1EVyc/jsoqEcJe2kmhK9L8p19bYgC5TsziuAVkpyD",
-	"elwoXuUPMWf/RhhOy1onB9+3u+w3x8vnh7g5Mjqy/tzXEdCj8vqDjRDlOYn3UrNYNZf9LxwIsz2uvI1g",
-	"GM8YCsEtsKDrmV+dfp+DqiG1NrbJkNBvQ8vuNkGrvmWSt4sveVog4S7xWhpEsoHNZX8iRNYZ2yoj92YQ",
-	"yzF1PRuIdW37AqQxjWgKnk614tq5FfNYDk8x98tdDghvhFgVPUG0fnihjrG0KOuaZEN2GR+PBWspkLIU",
-	"u8wzIfKefJmCIurOMJbDtqOqlfhIwnORgY1IObWLyxIwy9O0Sux6y2/FeyEyp1DMxtZkO0xTY3K5wxoE",
-	"dbHrAyRPOQvT/F12hd52hXy/NR6gqcSiNusQO4d82xRPn8wurySxnDnk8VgksRS18YcXltBCmE5QWFZV",
-	"wEomWoznMnZKVIRtUjjq94MslTkTMnqmfDoP9VfZVowDaN81b4agSuX1bW4sODk4Wa1UX5llvHdMxJWz",
-	"IUvJom3YnCg6XSqjsM2S/VXiA749UwF4khALDFwOIz6ZCIkHfEF1JxdaFons4SwKhgpZqlFLaShV0iEw",
-	"W0JqcuME/eRRjPuF2MZhunGcrp3vtxGla19naYxuLVRTc7Sn21hGASs5FAOm4lygW+maZ4IHrORW9ICe",
-	"hIzwA7iericiu54JcWvcVdDAugx38bMPGD9bXPBvF5lp2zhK20d6shdxG4OtVQDLHoAV1a/MvW4eC5sm",
-	"4lx3qAd+Wi92187URu9uIZTVjNkskNVrvYZuvtCvNojVXsdGIaxe640DWB3NYOvhqwWT3YFA3T/m1JGx",
-	"anCfHIGtPuL0CoUPodBMl8SCxVLFkSBOo2nRM/0IGdEx0N8XtjuTuwzfJCICftvP4ztRG+BppvXI4Z1m",
-	"Gk3tcaX2G1z5B7XG+Q+J1n2faJMX2hnndgGtjxXQas4gi6YZOnoLqlRHBBc02f1P9vOTQze6B53c4Rvt",
-	"wsCq8Y2ce7MM4KgkOtRCHBWjPV2QI/cebUtFaM5dt8VWIYjeNNiBbHxdcV/OCawTzlciHrmM6oEwj0Ih",
-	"IxFdQ+B8yCTcMn1xXQNcXXjUlpjVVoKjChU7748uZHShX2gdjd7t9jkoDfg6neK1W2M07LORleDBkIL8",
-	"Z6yjMZgOO9K2i+/6y8R3WUlneXRXlbph4pmalhssAqD6POdJOpwKkyiDXinK/EVXQ0VRQXSKobG/2tRf",
-	"TOkpmvorzeKUxtTcRmze8YXpuRUrsRm1mZXYa70GvSz1W2ZWtVu5M6tuq/RgxQV073hxeertqucRpvHb",
-	"kSgZzObf25G3nWtvB16VaG+m9sh2WHtNG9phS+03uFTbTrD3x92l138j0kHpIlXXaFu44CspxoJUsP/J",
-	"fjZGyHqDi30cyQr2cesVGX4lcvf+b5BbYXrvksm+OJ8iq4Kzf3Wsab24L9O5cR5Z7WGsSyHbRtLWav5G",
-	"JonN+dv2TRKFPEdr2lRsRPV/A7lxq4lU3+xl36nZj89ICx27SPxZqmNXcNOpal7NH9qWEbTGXPKhOCWg",
-	"rWuoymowZRVLZz7+1jOIjzGyPLXmSVL4JrJY9uMJT+qr9Gpt46N6kpX9vxx2Y5YmYq0wsq0o8XrZG+nv",
-	"tmFzEux0WaK1wxncKezLrXOlO1SpruNlromAQqqwREl3L3uf8h9xRKreUL74NjkeMHNkykbxUEsq+YhL",
-	"06FO4dYn43F1bT2Dhmq203S9s/+QQU6wgk1mvuacd3FMO8vBl6RceLYYB1pTQa9coWb/k/5vpWFAN1oW",
-	"hIHPwoBfVK48PNHK+IrVMswrkRNV2wJH/lI3+4pkwJ2r8YlEUay4LWjuqLkqTUIn6AI9UNTEL+lNGs3d",
-	"8hVxBnKDFhG67J20qWRwBbTiEMVAsCJ4qWeK5emtoHyuTAymigAtuQXUQYS+CSIR0i1/zhRomarOALKZ",
-	"vLF12wcKxHl/9BLfuqHQ7XT4HBSDgA7QeATSGNaT3R8s4sIO3yDYwm27I3k7s8+3KAUZuw9RQSByaWao",
-	"I4tXxFqUpKU73ueyHzeOsvgjvWEprPlUxrkmrPSDZ4Cvl6nWikPVuuqvdoLfbnrlmnl8uCTzVTU4+kmq",
-	"Yjm8hvTqarOTfptqtn1Pok1TbGQucts2J9p+rxqj0c5WtIWcOSirsnjva6xHBUFpUrDBH3ZeVbRhmXr2",
-	"WOUW6PA9rl2KJtHQNOW3XvuePaSByqxmw1dYf/I7S9XOUvVIGXclAldDKMvC2P4n/Dh/cvl1G1O+XXbd",
-	"LruuMrsOABKWZNX5AkWtKZcuzDJxASBlpgDZgCUL7pEfV9yD7UjKX5b5XdnaLjvbxleUFJdKUS9przTo",
-	"Fizloav/e5exUUAbNNR3NuEqZ/qEPSww+XbY2DYMvVaPbRLi5jXeQFd+MCMtPeGnOEkamGn91juKtrPW",
-	"/gVy4QxNXGqd9ZSC2sfiI0R2Z6jWNEv2Tvf2gSzRUGXi/FrwJB8hgmIshVIWlkhf84z3cxbnSiSDrhO6",
-	"ZiinqqjEfEXuNxrlVswJYPBOZPFgDsh/zlh67hWjvBfpJAE0A6bioWSxDLAMFXAEBM9KhJYLQXpzDENd",
-	"31VZNcW3vD+KpSh0HgJGL+HpKopPGmYcYBNUP51g4Wgz90ncoTEqnvLjNLklNDCwhr+4/JWlGfvlJWz0",
-	"IE6EClg2lfrJN7x/O8z0FdWaofsMGqBifKySB4crgIUa80gwqliGCY5QrQewNG0xEQIyBL8q1gJre7sR",
-	"kW28ZJmbEr6ZE1bK87JNrlvG3aua9uuLi2f6RGRCdOaCZ2wwlVAxhc94FmFtP70PeIS8sqvKJG7S6Fj4",
-	"DcutiohNZYROOZoDDVw1h3g4SuLhqKgRlw5K8whcuOYAUbjifE7l4PJpJjup7MTyTqicEEBgpMAzgHbd",
-	"0td1G+kWTNYnmt6OTp9TjTBgfT7hfTMNzpJ4IPrzPiamljEZqx71W5rderh0M/2F+HMishiLQOqzk2a3",
-	"nUwkXB/6RPAMILYrkIG6FYAKlU8diczDJFFsVtTGsWXwsPLvQiE8l/AQenbVImbpQCiF6YB6IAcQHOv8",
-	"xZlB5cbnlupL68NmCu45jywQxBef+XO1BRye7gz+zAUBJ/DQMWtpyf0y55rvuVewIPWLD/zl9SVdjlJB",
-	"YnS30S/lAsQFMfbqFXerY5ErabqXjgJ5skJLv/rnziDNOnCM3OTZ4mAU8eW1VD7nt1Cqgmd5l713a0lg",
-	"bcBppvmImCis5y5T2SkKkvF+7j3PhWv+/Pvn/xkAAP//",
+	"7L39ctu29yd8KxjtbyZJl3SoN8tWZmc3TZwmaeykttu0/aaPBJGQhJgCVIC0onY6sxex9/Dcx3MpeyXP",
+	"4AAkQRJ6tZK036/7R2NJJF4ODg4Ozsvn/NkI+WzOGWGJbPT/bJBPeDaPCfz9dE6fxZSwRH2Q6WyGxbLR",
+	"b1xwkUwnOCEPJDq7ukSUJUSMcUgaXuMWxylRj4fw4oBGjX5j3lkMuuMgPMVN0hu1ok54jE9Ie9wcnQYN",
+	"rxEKghMSDXDS6DdaQavrBx0/aF032/1W0O90f214DWgnaJ72cCvq+F1yEvi9sNn2R8f41A/GHdIKT6Ju",
+	"N2g2vAbDM2IPszZILiaYUYkTytkga7k9CnDLPw47Tb8XtYh/Om4Gfgt3wmNyMgqa0PI8FXMuVeNTMZBT",
+	"LCibNLyGILf8xkyApXHsNWTI54qG/2rMsUhoSOeYJbIvCI5UM/Z3C0ET0vjNa6TzaCMZbomQlLNGv/nX",
+	"X16xPs+AguVVuiQTKhMi0FbL9cVptjuFSjN+hydkNVc+ffcKaQaU9iQjnOBG/1/3zPnZmdOr0xifNkk7",
+	"DHpRa9TtjI/JSdiMglG756Zx12+2roPTftDuN3u70LjlorEgYyIEjiWiszkXCZKhoPPkMNSeCx4SKfej",
+	"th7PekLXaGER+jevwcinZBCmQnKh+yxtlPc0mV6RUJCKEL+eEsTIwmwThFmEaCKRhEc9JKd8wRBn+wt1",
+	"/ag0XTemve/nrfe/n/7xpjP7OWz+NLo4Edfd5euo/UIef5cGT0nrB356STs/Lu533R2OhDSiydmtU0K+",
+	"n3I047ckQpghwgSPZ7D0MWcTDzhgMaXhFI0piSOJwilmExI5BSgOE+izkTdzpL66VaTEYaI4sZFKIvpB",
+	"8/R43A5P/Nao2fN7uBP4J2GX+M3oFLdHPdLpABWzCR77QdNwe7PTD9pqgno4inAywUkqFWGyFRqdHuPA",
+	"b4Zt4vfG3ZZ/EjU7/jFujQJyGrZxM7jL0grye0pkMqh1Fvk93Gz6oxbp+N3oZNwOe/iUtPQ7kqciJMVL",
+	"rfFx2w9Is+P38EnLPw3bx35XzX0cRKenQemlZDknNlEbSpDmtJ7HOCRAa709DkLr0+tmt99u9lutMq3z",
+	"MaiZeI0bytQ/Uy6TQUQUt8L4vIakMBDBYzLAgmD1VTon4pZKLgaw7zy1cCKRA84aXoOwyPw15amQgzkR",
+	"gwUhN7ssa/Pwy9oaN5t+LwxaPj6N2n6H9EbN8Ul4HHW7zmU9CZtNvzNudf3e6LTtn0Sdnn886oQnuEkC",
+	"7FzWfP0aNbHdOP/4dHlBg8X5VfDpPP5h8faaf7p4zhfny05wfv0aj58//fT2/avlrx9/+ePN9bfx+fUP",
+	"yUXrrHNOg+4vf5y33lz/ND1vvWr/+vHbm7fXN4vzHxpKHDzDklwlabQsS4KnKBJ4nKAQS4Kk+h0xPKNs",
+	"gjCyJBFaTDkKOZOEJWVBMOLRcjBNZnGj3/iQBkE7nMM/5OlYqZyETqYJUqsqEWdIPyETwdlEP3aVkLmS",
+	"vxy95+JG//7YfsBDlIVxGpkxZZRTrSVTNWbBbwhaYBGps0r9JREfj4lQ0g3NuUwQlgijKcFxMg2xIAhL",
+	"SWWCWXJk+jND/sD05zQuf46p/nycTWSMEoEpo2aM4ePsieobrWLq+chXvPK46LXhabLOsLiJ+ELteCc1",
+	"v/mmTL1vvvm8xGIfmI9cRGA+cs3UfXy3/WZw3Qz6zW4/CJSoiUhMFFf1xziWpNj73ag1hr2P/d6oE/kn",
+	"pDv2j3FvdBKeRgGBnUVneEIGqVDsN02Suew/frxYLI5Ydr4fsak8Sm8ew4PysUzI3FcE8xdc3Bx9nE/u",
+	"dOQXOyR/r4s7UcvvjZrE74XtsX+KW5HfIcfjk1GgFF14T/CJwLNZIUUC9Z8P/+up/51kH+G/TMEYxVRO",
+	"SaSEZqZL6IOw34BtDCI339oulikzjFfZ5R85ZSQCVlE8ghKCZ2sYouE1EprESqK9EHxWaRwl3Plaw6nN",
+	"1LiirM3k4st1wS2UOdCXJErnCFdHIxMulp6eTUasshT7N9hu/0nb4R/A6SXOXW+oyA9gStyWis9+0K7g",
+	"0NoZuf/ptKqHL3tOaMF5MCbXzR1CohfzbjUsyZ4/9M+W7tpwEVSle2ul4cLaOEk4Le+cd5omiJakuINk",
+	"9YYUA1XNH5b2y1lIkE3ye033XtO913S/pqb7HyoXleSakvDmFate2UP1tU9ZySBbYb9jP2iBgbDXD7r9",
+	"NtjPpiQuKGoesMynYYBPu3571O35PRIe+ye4h/1T0hs3o84o0Os5UyK0sH10o5OOYpVjvxeNuv5ofHzq",
+	"n0THJAjbOAj1G5SlCZGNfqfrNWY8UnS7pRHhd2HHKilds61cIDQpXdeHp6jT9fUwEYwMhTiObeKuINzq",
+	"qVk91tU+OHHMEoJ0wQjI6nZQ3a/r6nX1VtCneXzdPOm3gn7QctOnebwDfVp3o087yOkzn3JGDk6fymy3",
+	"8Ak941MukuouEClTZ1xVoIXwMFrQZIqaLcWvza4++SRK8A0piyE8xyFNlo1+s+s6E5uBHxxfN5v9Vqff",
+	"bZozkd4SsRwokcyIsJTqzECcTbXtt4KG1xinTB37A6ykdXEahU3S89v4tOX3xsGJjzvRsd8btchp2Bwf",
+	"HwP5ym8KMm70Gy/Pzvx3L977raDV8S/e+0GzZ/HGadQeN/2TsBX4vVGX+Ke40/Pb5DgMotao17NdShWy",
+	"/d///X/Qa8xSLJZIDf9Opy9Qe6Cp3W+29j1Xc9s8GPbDmDIa4ngg0/lc8YPaKdnJZX05xiGNaaIvpjia",
+	"UUZlImAWjd9sk77tuLFPasNYbv7VXp6TftDutyo+zU7Bqy65/S7GrBTTYJPbzcWrWfUr8toX4J+/PbdU",
+	"V9p1SdNy6GMqEyV+GCtfz+4lz+eXPME/TPAUbFLXvev8UFEYgd02GO3gmRWRRff8eH8SHu4k/GJ+YsP2",
+	"NZPb0yhCyYIbzW+F5O1VmlgjxzFc1BO4C2E2IatavN8793tnh73T7Tcr7sOu5sk4xiNu+qvaU+wfwdy3",
+	"4CgRqSyLdoeFrwl8GPSbnX47sEPRNq1HO4uk6TdKvauLI5mNgIGBvFuu7RaPtRSZDZedEyHJEv2E45gs",
+	"q6rys8qAeCQHIVxg9YYSZKLDkMD0OFgQucK61fKDttqlQasarthWa3KWBzeV14MhHUFmRabB5ZMmEk0p",
+	"+HFLywLyZLDLXgv5bA6WWMuT7pAyLT9oqtUNuv0OrC6J6YSOFBsvB/yWCEEjMlAboWgGxhyXLJfNlt/s",
+	"qm1hxm7C5vYO13KNrNSbdo/m+wZCXkmUhZDdrd9m97rZ6bea/eCk1i/MMu83o8Sd+3WFAq6REyb88C87",
+	"imyL0LuDmsZxk3Rafi86bfu98Ljpn4yCrt8Zt/AxOQ1PTkxQmF6XgXPtREKiweZZrhGGFrWKfec11FaK",
+	"BF7guMK52Q8s3xSlTarvZfDxrWH98r6Fn1BEBQmTeOkhs0EomyBr3+itjJEgIRcRiZAZxN029NqN2fiR",
+	"Kd1A4hg9EySiCQpjTGdohiOCOEMn6DkJQeg+QXCmo5gkSjmRhDA0WmolhXMRUYYVG7vYfh8uaLm3S53q",
+	"lyZqvZrXMSai4stIuBltzdqxO1HrfLkfq5cmtMIcDqN7IAuRv+JSdS/r72X9vaz/HLL+S10wc0lwmfFq",
+	"RRtnZJGn6fxD9Dz91Vff8/8mu6AS2ZrPz2nFq1GquPjtr+vIZ1c/ldmyOJeOQnlbsGWDRl7OmF6ZMKWP",
+	"5FNCBIOBjD09N8+ih2fxk1cQw7M52LNH7dXm5q3h2g9sG57wttlW3jaL7V1cv/SDIOi0PC28vGK1vOII",
+	"8QoZ5nme94E1/vIaL7R55anSxMqLULmnGjuMhwSJ0lDpmUuChdLo1L/rbu4dv9n0WyfXzWN1Nw1O18bm",
+	"bGER+sKOmYSwiIiB4CkYENSEHrfUeZzwBMeDOWEhafTbx/qd+rZxTd/eNop8UouxGU9ZkrXYPMlaLNnU",
+	"II6lDZYxyjALKY4HsAL20GaUDezUNm2Aqlh9OpDV1tRaRLnrlrPr47Vddx+DwWyrrrsruz529txb2/Px",
+	"41bP3XPgMnXpniGv2eZ+l9Pz5dkZML4seT6rO4MLlEwFIUgvpbUV/i6supnHXMu2jjG2e/54zeNBfQnc",
+	"1xW4JVoroG6zhN6uiNy+lz730uefIH1WRQuV90PNMfSMC0HCBOwOyZSKSB/DD2EdERZqd4DrIUKLKY/J",
+	"I3uTfC0x0OvuKAZWOLO0vajwZRUEAPcwUIZydq+M5AR3+AmOIcQv6Hc6/WZZHLTuxcEKvv3iykj9TmT0",
+	"b1+fhvV7UYURPZu/PJttPDXWQXNQHnz2rU2A7LvqXPT3LWcLLUcLrRUttJ0ttB0ttOstWAzvmQ0M966N",
+	"m9bbZoN62+xHz/B4/m++S5otzzChl7Ov/k6xh5cdM83Ay09ukD36TvZdSiMMDFjx1BGWiCXiYzTJnrAk",
+	"HU4jqtm2JJRklvXhTKaZKLVVidJ6Bk1MsIAI1QnHsXSlsIFzQb1cykFpHf+39ukTiaZcJqjALEBjKrbM",
+	"b8sH9c035UF8842jzwerunKnieRu0mBjmkgbN/3OqBX6vaiteKSD/e7oOOxFJ+R0DOI4puxGi8ssSeHi",
+	"5RU6m81jviQCsiEW6opAPs2J0KvjNRxZJVNJsneOuJg8TvichvKxIKFIaZJjF2SdXJEkUURJ59XmC7JI",
+	"OBTmNGz0G44xrPEfB86c4IwpXdckALUBbsOxTugwqcEZn8IdKZ/iLlz7efjiH7pu9jq470ouwVCgx9xL",
+	"iK8mIb7m7l111ShYqXbNuCQw2krK5xYzoAxhHc3TqHXhUun1kSZ0d9H9eXZ/nq3kp513RDO4hlAxZ7bf",
+	"SwibqzOkgZVDVKJ07iGub5pKho6wJAgzuagcYbnvhN8Az7+kk2lMJ9PkksxriT9r7IhY58++TuMlSji6",
+	"IvME4iSQUi/RQ3UBIOa633xU99VJuMCFnOXz/LMREcZnJo6i3+x4DZbOiNAfT7yGgJM8OOr2mp2/Krec",
+	"jh+c+u2g4VneGN0Z+EhgJ/Z72ZWm0T+1HUBqLH+tvRTq2Zjvm3cJEJ0QpqZUvuMHftADR22WDKzGzwEk",
+	"Ts1hSsKbAVUzaDZNuhkk1/11hws9T5OQz4gcjJaDiMiEMhP+CJEUKUsa/a7andYvDb1LTE7znEsKrud+",
+	"IlIC6Xb6tVb1NTyfC8ISGhI5pfN1rwbVV295nLKEEIOXt/LFZvXFcSqSKREDEqVhFqu4fbdZSvdOXTKd",
+	"v1e8ABJtXTcpu2FK6NZf+q28QDQWJsryX3b/xdeNs+c/apNAsQjlX1v2r93yr+fvSu+WW754d9YE8Ve2",
+	"D/zZIGyCJ0pyq506o4zO0pm2WJgPgxlJMrI1lPTjmRHI/6GdxRzDTlVzLLDhrEm2bcy4vh0nXJ6r/RBR",
+	"Eq78xHH5CUcMcnn69sOVcOTyetoP1oKdVz/KFW9qou4Hb1OzRvWMqzyVCaaMRIP2YMZZMpU1uVoWq+1C",
+	"rPa6f9kNHK9qICg1EGQNgJpWkqqwqsa1XuLbPPjuBU9ZBIdodQGyJ54BVCYSRM45k9qDDcsPNqhXgIu6",
+	"xjV/mUO6JhxhE0rmodES2T539PCGsuh/FCeHdV413B78HVz2YOfZ7DovvOLZu26/+I7NtfNhFc21jDfd",
+	"kE8ILtz3M8EXEmGW4eEKMk7lCqzPkMfpTK2Y0mwGfDwYUZFM4SiTEhpvzFKZoBFBWOknBGGJfvnll1/8",
+	"83P/+XNIHVg0+j3NB6at6ulmt0YlYjxRo7OfQkueohlemhhSO/5Rqmt91o+2++cd2ctZ6oXhGZEaNQTP",
+	"SCmcEktFH3QKSQFTKtGYxiRrv736HmNRvc6wQHVNZkN9idRDBT8KvvD0uD0zzA+s55Wo7q2j9AfWbNXM",
+	"r/sR8wNrN73STtiVXDYfvsA0JtHThM+U1lyN+oevM0aEa0iJTAvBE6LmMNXHdnEvM+2pYyi/kYDYcqAD",
+	"NP2gex304HYC+fKRWA5EyvLbyRjGCEeO+jMVakVaZghE5GvXV6SsjFnbmIohjtWxMl09gBJ88SgI26d+",
+	"b3w68nutAPsnZET8qDVqd0+Dk5Y+FUzOSOmczuEFcjDYu7mAiJTmhFzIAaAS95utoIjRWjEXiD7Mbx6G",
+	"iuq0Gc1oot4bLfUJSljS3xKtOWUZ9nC/cB3Zf68hbLEP31nUqu3GdyWGF3wGwen6SEFyruYvp4Qk5gCx",
+	"KW8fIdXdVtoyE3pLGEDgemM8o/FS/13e0GSGaewBRIQ35zJRupk3IoyMaTIoHT9K/wA8Wc9Asg4K5PH8",
+	"qwKEGk6Tzf6F4nB6SuUUe9+SSTrzWgEkOfnNjofV10cj9fX/MsUh1FXaC5rdJuqcHqOg0+p5b3ro5Od3",
+	"XprF3A9CiLn3PvJRSFgiyGAep9KDvar+t+Po2t4zzhgX3nkq5tOl1zw9PfGbTXXged6bDgquX6quJCE3",
+	"RMgBjmO+wCwkniTxeJDRT3dvOTg0o/yQkrQekFoWiTQmHvpdP+iQQUaIHEoIBZYQ0qGLJZGivzqYAEnn",
+	"kojkMAIkKAmQiviohHjm5Pw6wqJlC4tLk2ZYExL+Ai9RMhU8nUy3WXl1SzrU+fMPW/qjTqt8fIDLeqfz",
+	"o8j2PBRPnHS6Flc0O82NfHFq88VVGoaERFXx8FyJa2MzXXCtJTh06FVM0m7ejUna65mk3lzz+KAqxyHZ",
+	"pqxytNonu/KMzJfocFzTCronFtu0Tk42sY2iMLANS4i4pWRRU3Rp9gtKpjhBMYng6so0QOEGVLe2KfvQ",
+	"7vW7XZd1vYTXv3UyQBUjq+1DyYQcIysKmj2/G/VO/V5ATnwcnob+KDhttnvkOBh/rXwCmcaKMgbY0Z0h",
+	"0/abTcDYa/U7GucDh5iFy7yrsDMKjv1OeHzi98ZRzz8dnYx8PD4JWqQbGvTFsqU+X1onnJy9wGNjrTd9",
+	"2mt70HXal4S708Ixf4cTraAA4PVk2Z73vL0zb88JuCFW8XaFYHfi7WZpbevmovwnsAwg7OLqdcCF98v7",
+	"lUXXSnNVseYOvzvYhZQQqx1PtVmoxl6///6q3MRbRtBZ1Op2m6dI0gl4m29IiW1uyNIEecaTRr9xFj2/",
+	"egre5Vv4BO+CLqIm/nv7p5P5+1nz8qb1S/KrDC7C3pupevwmge6+f6fICaWYJFU751Oj3/jZP16SX36N",
+	"3rS+vXkR/cHfXc1HNz9//PTp99+Tn9nT6ey7N6NPP7Tk6fehsTyfg6/TbTXVIB0GJERjeFZxPDZvCRtA",
+	"pNXvdHYBELE0s8wXXQIO+c1R6uqa4HCqiP+SyzlNcCzRxcsrBBZ6bQy8Nk0VkB+Ny181v26J+dH2myfX",
+	"zW6/U4OjbLngOm0StCv2sM2AJtuS4BJsETQi6BmfzVJGkyXS3nYggHPWrV1mXZvDFrEu5+D/rRkbBB8T",
+	"KXXgmnYRl+4RYeGodAZfnPqt1nWz1W8G/aDjlLEzTGMoVkeX+EhO8fR/lSGkjWkHIHtyW1Wj37iaYnXv",
+	"LWxZ6l6sGrHvE23ca/nNcbvr90Lc8THpnvi9sBspQR6MSvcJa6KNg+Pxg3e3jB996jdP3KtXo1n5RNQL",
+	"5UYOdiyXNiJCMoDhq0Ll+xy0PzA9V1GuoMR6TDxNBLmyWNw9935B7vU20VznLARKyeg0+82TdTT/yEWE",
+	"2dE0nUyJtC3ANWK/hEeq5H4N71v0jgLSbvrHuNnye6NO4J+GJ22/Ne5GPdwkwcgW8HMCmscX1dPajt2g",
+	"8eN6q9S1CiW3PgUcepfWMkCgUABa1pUORoLgG9eJoINKyi26bmamzXXwe6Um7/fpIfapyau5Dk763a4z",
+	"+u88Cwc7d2Av5pBoNaB4p/GweXzdPO63Wv1Oz33NimpoFlEJfGG/i9hO8Ogw3cEuS/rFL2kGPnag6GUJ",
+	"gJ4P4I5OxMLTHXBbyovk0jkybnDpHvADwm4NhAsk6SdkonvubHTaY7G+KM3rFDtTDH2GRbx0SEBNORCA",
+	"NEHA+4jAswfcWDp01wqOMKZsHU+MWYQYRzFnEyIQIyTKNCdt6yk2ZC49Wp3G/cY8zMbU1M2W3CmrWx11",
+	"vgVBZnhZI6tXWAh0CK+p71G7yK2zk90L8H+4AF+v7BV8owWVQ0ydMW1x06KqJps+v5xxbpX6FEg9niZv",
+	"3Tc7oJ4YnLPO1oBJNjtbeEv5Cnrllc6iNbPZeQXBNBLSJv72tuHoXZGQDgfBVHCrV3B0hrRkAj/fPk2T",
+	"6St2i2MaPQPvZ9V2sRCcTbKy/6Y8v81kQgCEGdVtDPSDimfUD4OIyFDQeRZNry4SuiUaIaV+QHvq6gLd",
+	"AO/YQ/pO4FUjgruDamOOpVxwEa0b1UTgtYOqNbZ6SJe6HLgj/AfPiFIWZhRCrNYNx5QUXzEgewzqSZrZ",
+	"zGEYV0TcEnGmW6yo/ykjn+YkVPs68/c7RiGhhYH+uJom+jGkYwiegKD52Tez9189R1OCI6UbRYQldExN",
+	"tGc2tWK8MV88h4Sy0tnHOZphtjTNg8Hfp0w6xxvzxSDS6RHOwWZt4SQhs3kinyBBErE0yls7UGzGWSSL",
+	"Qf3I8C2mMR7FjjM5z5mKOMmiYeWi7NPIxqY65AILdTdNrUbXk5WGBIWYFU0jxhdPsohQqEJoQgvKU+mW",
+	"Z2IdlFV2rBkV/9O9ChV6ue20jCzqlKvM9DM4C9yDc1hlYAzaV57FBm25xP+mXpMK4eo6tv2rhAAsypBQ",
+	"vHjve7v3va0uEHhfteEOVRvW0zNP+N4uzy2ohhcyOIlX8JGSku8EZSF5IB1cU56k/rSGWXYBJSjLoXUB",
+	"ErAVHuidfcYmsbp9mSGVoiZWHBQ6G7QacwMXOQ/lWXsIJwbcsW7ec7p3Wl21nJ2TfvvYZUxYk/+bpczv",
+	"KcnuZoSIjputE/+YnGC/1xyf+qMIR37YxK3OybjX1MxTzXD9GjaGUvKwzgHVWLWCxrlSKFFCwimjIcUM",
+	"PfxWMUbrkbpnEwMUzWAhXWhczfbKpE/IGidV20bHji9aQpasM+fTvUlMGwZTuevStjSfuhStVwxyMPX8",
+	"0Ec+0szqcIX/7biuxkl7h3Z9Bgaokd2hQppk8h0DLu+Fw7+ncDAZNrts+xozVNRxzV8OTdygGCA+LoES",
+	"VzIGtgwRvWfI+9PqYKeVu0B4B+KQu3DxCzYzWQ3b5KCMVs7j2sRGrUYd9OMLs1FrNRu9zEE3kAHIAOWV",
+	"CFTQED18Q25JvCVDdf2gezgJV1v4bbT/TOwl4dRAHa/GP4YJmIR8FqEwJlgH2QCB7DsAECxPg6xto1bQ",
+	"qHZ+pWdaL5hnX0DUvcAHOmQXBoDrgq1XQoi60w61hlZ3AGWgNnW/zx29Pdau9DTjeNlO9BQ9LXdQtkW8",
+	"+jwHeiquX4rpe3W2qr93XH8PvEsbj4Kv5zgqzkuPTaW3s/TytjkovOIs8NQ55y2JLPxUncxBZSXer8m4",
+	"9jRouM275Zx4wFgq55pD5R/IgtfFZCUZyCSNlprFwfpupdCCBykX/n95jSJzvvpCteZMq9+E6IC8iQwI",
+	"KU/H36+Fv9aXKcpeKsOwqMeyXP1GEYG3Imsf/BhY2kEF8NEiTAkwpd/I+bEWswdIAdWgPQARsBSkbbST",
+	"/c+xKWcEHregCPQ5lZijUuMS5FWIcgwFCGy1oQlW1hk6Bdtqr98KqhjlC5pMpySOrChMi7tdF2Ujs8vF",
+	"+zIUHzRaotfZmNA7PaZ92d/mZn1Y29xpGPaunHQQTvmcqx/30Mmn+TarX1m8+nVHiacJUZedjRece0l1",
+	"L6n+3pLKczCpCz7lszIqxLK0IHS+2TIumVoT23Bq+7rZAe/X6Q6cWn6pwqmGvzSHmg87MaMBZbC50NDI",
+	"YsHyHXCbC9hd+U/3WDBd5j6pMlwJNWdVIFxl6aoVKDW/wSJ8qSKTJQEOF7ecdwtB/t7AGCLD2SjhyHCp",
+	"BvR4eVnGtHWeqebEd3ea4HW3xYz8SPuJ8luc2ZG7Hvp1EVIZ1ft8McD+boWvPAUIwGExryF6+u5VERtG",
+	"ZEVVWUw50jCQZB39+kibVtCSpwKFfL48gtu8vQRqRAZ4i6GXl6bTPmIcFePJ+lhLk3vBdS+4PpPgKm+k",
+	"utHDVgWPQnmLHuqIsJCzEqYiRB+uZPpH6wvo/I0w5fKvih3laYYCE8hm68bfGZJOA8Nl8HDbMPZ20zH/",
+	"7QRPVx4L2E0IEe7c8TEXMyLQVSIISdBzHiZcyLIxhfGFkuSEiJ2Ty+9TRb9QqmhpjV3GA/Wrb1K9Mhhz",
+	"lFcKRpyhVg+dYxFOkeqtVC9jxSCh0wyru3bfzX5AlKEcr+uOpbmdaS9wcWk3+63W1mkvlfpr4H/aE0eG",
+	"y2RQ1LhwuMXgoVTIwZyIwYKQm0a/1TrqWokzJ2GzqRij6/dGp23/JOr0/ONRJzxRbIpLAU85tb8G/Mw6",
+	"THOvIWlSjl78DioaxLl1eEX2DPBaro5RNrCYRaZzRUXJRbbJr/kMyz/QBV9ARrP7hD6+Dk767aDfdKTM",
+	"5gy7ApvBZltZX0o7neZvwUUOzvgiC2WSZzYvkoPojkCUgu6rQ1HuBca9wNifD1cl5JW5oXKkZuRzp2sW",
+	"hSoyNKepnpoLBv+eee+Z98uedquiEyyuXptMii2pDMmcXlHnyzDZuvzSgk8eyNpRilJGExTGXJIIoAcE",
+	"GadiROU0C8yq8G3LbwXrckzLk3qpeLBiRAMjCgweOBQMaHDhzsluT6fKxe3AtUDfCRwS9PYGj7lwDGP9",
+	"SVeFU1FCpBiae1j/wXJErcC9FNlDipSY1ClFtPun2W8dG3hkK33DZmqHDSv/qR66syIkZ9uIHrV+XoVT",
+	"PEUxL6eqV5msFc1j+NUrc5GV5F3K7d7ETgcMp9kxjicncC2MxlvNNl6V1zz7JPEKNvKKzezBOW3xUhZy",
+	"I/goJrNv8YpcZ4ZMuTI0piSO1L0J/BE8KmO8kkSbeay04CKlVmMWqJ/AhcBZInCYZ0RrlE9ovtFvMBre",
+	"AGe7qv6YQWS1ZPL849+8hvm7EFSnxzjwm2E78nu42fRHLdLxu9HJuB328ClpNa091gmCos7jtzhCl3nO",
+	"drKcqy8fzzWd5OMRLlK6/yoI+IyzcUyrrh11IuitgahE4zSOVxKt9tjdJnRaTCgfmmM2YfabNZUXXIxo",
+	"FJFanrEM+VwfsQm/IQzFOLyRKyZEJeJzolPPDMhEUkalkH2ojaNbvfN828V8i/E7JjzOf7Rm/BKy2+U1",
+	"52+wqMWyg7T8g0QmCV5u4vsHMkuXB26VCAuCYtWwUgcwQ8fdbvsYjZYJHIR3mne7WczbMC3Ss0EvdOfX",
+	"nCM9Kwc1zIwGCecDGKFNFYAAZjjeAnkAPdSEMHPlkwmJPMTILRFITvmCPSpnu+0/4669VbMRIo2TgM4M",
+	"ykFtnjSbSml6gM9Qr18f04muOLdEIo2Js/6ZS9xRiQzmg1uyVbQMW75ZffarWZxUQ2vPCZ/HBOEJiVDz",
+	"FHGBuJqySabS0gM0cSySJ9W9hhY0jtGIoObJ3YVlq1WswI/M+ITwKCbojCU0WboXQBPGov8FTyCWtCpl",
+	"jNebp4mS85C+DRVuTaHN+hoYyakOiDE0eFdZ0inmd8ETHfHqmhTjyUD3aE3rnQAPH1WC74UpyVERowmO",
+	"CXo19s+ryH2uA2Fa4EMgSVlIkNHekInCvsNMm9ZK2uNGL7JSXbU5z63HBqbkiDX7HxlOkykXSl5WAWER",
+	"DqFoMRwe2x8bGI0IForVy6/fbY2bNg9bY3ZMOYXfIVUBrJvl6d4NWqS04vkL1H6csskTBLAgE0yZEqci",
+	"Aeynu4nRtl3ZWqOU/FjCNHHRIf+5RAOjhZLonEQUX8N7ZZZ/9/T62UsEESFYIjyfx1TX5338sWJnKBHk",
+	"GWcJYYmvmsyIwhlBFT5RjDFP7nyWNrs2T+STQjArBNNyUiV/cjBTTw7gEUMgXeW1TI6yfC9d/3FCJhwe",
+	"0mH5WJ8JELECUTwyIfOBenew0O+uyr0PTvvdk34zu/7TWyKWA5NRbyUZVWJ+oN6Mn0yJL6ckHqPSKFBe",
+	"tVbXeojSOJG1A8lUX6ds4uNJHrgk+xp8zLKpgoEmc1XCq8co4ajZQuoqJ4+2Bg3Qd/gZ/jSAw1RPTH2M",
+	"Us0ggwgvZaN/ogsW66eap/pD5ZlOK0cXqC2TgWeSgywYy3jFnbAbASSgtYJ+u+fwUmWEdHqpoghhoJYv",
+	"SKxaRnlB/nwFVnCNemtg3hpkbxXcE2JBlLpH2UD92aiu/0scj/0IL5HU8KFKoUGLKQ2naIFFpE6u8RgU",
+	"OiTDKeexTmnicUwmBMkkjWBlF1OcoNCU8OUxAb2Ix7fkyF4nWIH6KnXtReo4F6mZr9EzPSE1zGd6QvVF",
+	"KuLvy1SPnGX1DYODmwpHVR/VHSjtCNgK/BYU/w+6hku23qhfYqFyQ1gv7Lb8YNRu+r3ouOPjE9LyO2Fz",
+	"fDo6jlo46H21RXXGOteIWvH5ZEvs9vmEOMExn6TE7ea5l8///vLZK62zjYyZr7EgJBlEOphqMCdEDEqP",
+	"HXLJf+Gpkvv68mdCddBoWY3oSngG9JxMCRUQziU94IN0DlG4OfbzLgvXtReu1XUuW/Okba/bsXPd9NTy",
+	"lStHoxWhZ5qAO2z3OmXX5O9+ttDyQqY4oIAA3bHMrA8ksle5jIHyt93vMNV0FNPwGZbkKguZLsXXqJ/l",
+	"lEQoVPcYCAJVGj+YI+BVHTleiWTn0XIwTWZK7f+QBkE7nMM/5Cm40AidTBM9CDUb/YRMBGcT/ViZuPr3",
+	"x/YDSE4JAC2aolQIQ6D9kXnU9PbBji7sRq0x3Byw3xt1Iv+EdMf+Me6NTsLTyJTRojM8IYNUqHFPk2Qu",
+	"+48fLxaLo3JZg/TmMTwoH6vDwVfj9BXtjz7OJ1WnVQ0jbgVeQL7yg1XCMF8JuxJB22+2SsH2TgKX2/Iq",
+	"Yf4fOYigBCgqIpQQPINLHZoWqf5YSioTzBIlbHK7rOCzqnEr4c7XXLy2IkhDc9V7GhFg3DwkG+j1nArI",
+	"CnfXo/s34DstV+95yMlDKyMkgGe+S2kE6SA1AzBLxBLxMZqYJzZLMJxGlEBbpbWQDW8Nk00E0d6UOmfl",
+	"F74Jx7F0cVYeqpFLcPVD6/i/tU+fSDTlMrEiNNCYik1s18ZNvzNqhX4vahP/dNzBfnd0HPaiE3KqKyLG",
+	"lN1oi3ZuHX15hc4M3oLMThpEPs2J0OTwGg7pOJUZRoM84mLyOOFzGsrHgoQipTpiQC1dYZ1KEkWKdF5t",
+	"3jq9FIuoZszNrDKGNYiGGvSvzhVrpc07oUirt5M6eoEN18ua/ygO+dKrt2qjX5JbfkOcju0rOmGIp0kf",
+	"CXjIhD2NBZHTuoVaf9FvvP69ffszPxk1Zz+Q4Newe9O6WFwnveWl6KRP8Wn0Znos342bk58+BTCnG8LA",
+	"HDiYUoiDMR0MdHtqiNd0RmLKqlKIyil+IJGcw928GrJPboFqiq9MGEwejHGUIQYo1YKV0q81Zgtk9OwU",
+	"zpO/ZGyfeV+lYyDrt+a/+r//+/+g15ilWCz1RNQNqzZs+CuuD7vZ/bzDzvrdc9h5OYhyyYjW5x207nWn",
+	"Ief3q0FWL6pe5KI+4i2KflRHXO/IUQgCpSyhMbIqFZhqVvaQS6Fdtfio+mC3CBqrDtbuwhH1hChoMuXQ",
+	"xofV6JtHHrJjtKwZ5CWvyzMw1YhrM9imLHF1BnYXxQzK1cbXIfTgBO0O+YPy4r7FXA3GU3mmBvytNtNt",
+	"oPGqMy06sHZvDl6EHp6dv2s+grNgv3A+kMZKLuvSGM8EgWIHOJaOwhQ2qOHZ1aUubj7GIYHiBhJR5iGG",
+	"heALRU6aSB3mUk6Rgn70COedxaA7DkI1zt6oFXXCY3xC2uPm6FSxinnUVOToN6a97+et97+f/vGmM/s5",
+	"bP40ujgR193l66j9Qh5/lwZPSesHfnpJOz8usuThjIymqbCYnqIoxOCUc1b7guCooMoLLpw1Q5iVFv5A",
+	"lpy06CHj5TP1UTm3UD06yM5Wsnw9HX0X0rf09Ytfzy6vf7h6JV/Nkvmvz14dv2Jnf/z0cbr4qRV8+nEm",
+	"l+9/vsThH9++/eWP6ByfndE3z14H5Oen6t1p9Cz5PWr/QMc/HJHl63nYPldfN8NZ5zh8ftl+O7uMI/pK",
+	"vmIXzV+oavqnP379+dXx+fOz7sXslz9++WOSnM9efbpYBu1frn9YvLmefrx4/2Ny/v6H7i/XF/Si9WNw",
+	"8fzpp1d0QX/5+aebVx/no1fsaRAtm9Pwuxv689WC/vrzdPHqI/908ccvnfOPZ4uL5z/88ebZ6/kvP/9A",
+	"3348a198nCzPn980L56fy1ezeYCvXh2/+vj009v3r+n5e9XnT9Pz1o/JRes8uHgWdH+9fvXpzfV0dv7d",
+	"WevX5xcf9fgUeU6Xvy7Nu9cX9Py7s+Wb618/Xjw/Sy5aPyx/vQq6v348W7y5fj29+O689ev1lJ4/P1uc",
+	"K9Ky17ej735UtPk4ap0uf/0uTn/5+fI2pK9Pj75dTF4/m8jz5z903p19e3Z19umHn15Mw1++u+Sjl98G",
+	"5OXy6fQVPb95ffUL+/7Zze/fLxfJG3qyOL9+9cfF8x9bF39Mum8/ypN3153BD2cvnv0QXL641LBAc7Ds",
+	"UdbonwbBOs6z9SfAacGCiBI//ihJLeE1lUQ8MPwn+wizMkdiCHxfqefds+Q9S1aU9F2V/oyhS7c84GhU",
+	"43FXOCSdKZ3CfNq0Cd6Z6kHO0kkh5yKiDCdQ+lGfSjazl44Fq7BS/me/ERpokikXkqARThIilkgmWNdp",
+	"VZvNGI9CLMnyaAazXlHXNR/1pSawc9BjwRkUYMw2Kdhasg29cvjlNbvbGsI4BWYSgpyemSRqhzHAsmgV",
+	"qdaJ7Ue2x1vOr9b3QyCxebPS71WCRbK+06ysG9cx2XCFRxFerujV3Eug10zbLnWZod+s7zXDeFnRS8sP",
+	"tHpucoWuzCAxxDX7CZ0RQIHnaQIlQNTIL15eZQNbmDHo27FLwttsbcNLb6iO0/KbkF7fzso8ZMAEW3Cu",
+	"1yAMj+IMf6UwihyP2+GJ3xo1e34PdwL/JOwSvxmdqksd6XTuhgtmEHSt+a6yhlRmVvZ4Kxq64kxsFRZH",
+	"M8oQjiDcrtxhrVL9VvS6QypOLnyuRZCOOhEX2m7V9pm11A7iZJNdX4xeySy5Qz2g3nVw0u90jXcxI4I4",
+	"whFZkhk9NMe0DsAxXEwGsKIrq+OUJ7WxOs5/5t5ZZVXUPJaE0+dU1iM/zZcIA6cBKtYUSxST8YqyFzl5",
+	"8kClvINLHtdKPN+Q8hZFGKmLfjms1Ezf/FBq0xX3BCN15StWMar/nXgjp5o7Y65lcKA63Xr83k84xCxc",
+	"1m7CfE4YujU/2g5uDCYSDYYM13kuKZuUEy7bK7I5W1BVNug3TzJYrxrCjvamDO5QYSxvY2+q5kaszig4",
+	"9jvh8YnfG0c9/3R0MvLx+CRokW5oHJh3Xbo1Bi07c1Itx6r1rdC0fGSa9XVjiJhKNnMuk5WlbLZf8L/H",
+	"4n3OBbEI+oLGsUv+mC1TFGBfYInG1PgD7rfR191G+UI4QauaLff5aQtKR4GYQlJSsgIp+X61/zlCc5Wu",
+	"lDNALTDu2qCdQn5bbatXmQ/QVLP8y/6fjWc4nJJnnCWCx/W4uSHjvky4IEN1NxZEzjmTULNYxzuLJZoT",
+	"ITnDMSTdAAJpOCUzDM5ebVKQCYQjqo7PrvGk3ss1eIxDLqIHMkvK0iGXWW7Xpnbf8DAv6Ftvm5FF0f6P",
+	"l282tXbBr9Sc15EDDKJQFBm1smrEVJpEzVDRNDoqAjBztWxdr9DaJUnEEgKB6r1f6SrGKOFogWmCRmTM",
+	"IU7nRm0ySGpa3+eMMjpLZxAibnm9Jkaz3aNvKLNM2eQO/f4FbiZdBVxzpOF810oOrb0x1NnrBM0FuaU8",
+	"lYAdD0G56vHfUwIRJJlZTbdaGhb+9IawSTJt9FtBoIaRJESod/+ffz31f8X+H4F/OvB/++//VaQrWev1",
+	"KiKzOU8IC5ffk2V9vOqGIRFG795eXSOJx0QRDwh2hNRcJJ4RdEOWRXwJfDPi0RIJMo/xUlrWKM1jTz6w",
+	"pPYqZjyZEqHfhGR+SLNFDzut1qMnYKVPxBItpkpoFS1SiWRC4/gDEymDCJjSu8HpoyP0PVnqTGQwxkZq",
+	"BnCvwXGsLjosQjdknsBWbXU0KMuRDnZRFNBiplgDi2K+ItmqxejqLIfsc9NJ/fF5JgrrbKLEDIoxAKRh",
+	"U4Xd3MWsOQLxOs0WomMTtAL5sqUc0aOVcymyTp2TaEJ6dX3YYJR+9Vw9TXXZ+mRatKpt1jqpefV+GnMx",
+	"g+MkTWnk5k0WxmlEnmdndZVI5neDIJ0BZEv0MOGzkUw4I/IRkG0Jq4/jheJGqt8ylBtmJxsQarhq45mX",
+	"BpneYE8kImMMpY+MLmEmMuI8JkbhfUNnNKlPQClCSNI/Vu73GN5zdtYNIPxeiyRIg98gGO0ita+iFUtX",
+	"1SrutoAWIPLKHmtp8HfqMLO0r+4uD3O9c2c/as65oiZqtLy2b1m8zDky2404QbwwrQBCAASnooeUhQKC",
+	"THCM5JKFj47QU2u3ywTP5iT6wHIxC5ZzquGiBU0S480cEV1p8ZZKOooJWkwJ0x4TgZnEIWisIZ/NaCI9",
+	"hNGMQyggi3FChIckB0mrRQhmCM/nBItMQhe7BSdDJGM6mSbxEvE4yrAsOFP7TMmrJZKEsKMP7JqjGZUS",
+	"EvY9U/9M6dQwTTUCytKEZGexmtoEFHiZlLsz5yQIRM7IB6amm84lEQkaLdGQRkqfyQavOkfJgoZAvikW",
+	"s5hIW6xXdlpJDDScjKAeAIeFgxv+ggAVrVeql8oAOqFOXAaXspXsbJKG/zskPff/bBg7GDTgBOL5L129",
+	"5L89DvlszhlhiXycvfS4/oYaVTEP18v61/xdPRGXWqshLUaC4BtpECY0ak+uvzEDj0ElMtXO0MOhEydn",
+	"+Kj/gc1wDGDUEXp99fbCU8yVIQsBPhyOfK52EKBlmIBxrV5ljLAQnE2QWgjAg1CK+wdWWC2VHnGEhhp4",
+	"Y4jUMkvNd3w8JixSqgI0fqSRj2zEnv3Xy25lm9V6ZgPuHGStjMwIeRzTiMhCLwtTIYh2EyaktDYZ6s/w",
+	"kdpAKaO/pwTB3esDyzZzgm8I84zbzoBReNZ2UzoYogylUi8HzpmmpBh+YMOK/jQ07xr1zaxGCXRo/+Uo",
+	"NbPNerwo4QEdZEEscCRNBgObVMe2AMIVmukDCQZ3NMNLgDqIOLz1gdlrlwMYDR8Z0jnQi/YnoKOxbchY",
+	"fe3QkqiGqUQ+hYRE6LiDvqfflpi7hmk0fHTUgOtxgTezP33sVrYhTP78QShywZFMw2m2CdVOM4BsBQeB",
+	"yLMJksPUqO2eKSh8jOD69YGVAlWUSqFtGNXiLzrCz8sbwCOeJtUSMDSZ8jT5wLLyL8bE0Ak6KOHc8CtY",
+	"DLY6L13rAG8b7KY8gmTtStTfyAZhvtz2wHW9s/2ywtsaocqxsk8LuwycYH00NJhJ+SnqoaENNlLEv6hf",
+	"sofh26H3geXfgPgZIi48pY0KcmuMTpXmijijoVaaqtY23zK3ueZpnn+cmaH+yq1DGp1LT32Pxa68vnmJ",
+	"7BcOtT5DCY0OYHGG6GE3CB6B+K4tk949aEaSKY/0JtOqMlhUHnaC7qOjg5L3mvNzzJaGI+VeJI754jlf",
+	"sC3pmz19OOLGfDGI+IIN+0pQoBlol2ZCuigOnJ84igC7UhFeg09BZJtPmcxBIXEY8pQlT4z9qFAQoZwI",
+	"YulspHVKXYpHHmQxjBnSz+2Q696qmkyLpazgSe26jJXXN6/kjxVIp4MsZqLUPYEFjZcDCzNKLW0F5Eqt",
+	"uIckTlIBODdcIMUJT5T2Ay6YRQF+9ndZJuu0tHBkdlkpdwvrF8vxzg7rZb3tWjHTYoXCmdNjHYngmYoj",
+	"Y93z+XM1Wr79fkcyPuNxjEdcrO03J2D56UrfO5H/gHRX+q2tfe29AM7qwrvyZaX49nrl1np2B8W29NaW",
+	"bLjTRi+5BS3H3efjYWtOO7Pw3hRfWcJx2ybydw62eJUo4a+ziNoi7MLf3P/C525vm6uf482DXAKHmRNn",
+	"6ELYzj3GmfkHvEr2fdAB4QkWOslnhDOS265pYgBHTUCOIDg6QpcEw08ajVKXKVUkXVruqqMStvjd6G+j",
+	"EG9D9Vc21O+daf2U6euYh7BEly+eodNOt4fMsJEBPT5qrECX20UWOF7fNN3yCzvN16Qn/I2UgXxQu4tR",
+	"G2ZzO5odilgl0MA7Hd9V4Nz9N0y1pW02TemdQ1mq7MQ7uLFp6FZsI2V7SKdfRdoJcMurboQK+C4YPQG7",
+	"QQkfJYI8/aZJ6MvMr56RTIlY1qwZ79+/959ajbqd8TrVSgm0OCZsQtBDtf2Pe93g0RPjZfgfHxrZ5R86",
+	"/dAYavcbNjZgJTX1rVOPBhz4uwXYGN7Y4la4HWtsfT90vHIwo+4Wd8DMaKJr5opbsG2OeMqiij3cvmE+",
+	"OkIX9Ztjv2QJGFo3wGFuA6jySOWa+MWiimC1LUh1g6h+xxM0B7rf7gAtoNoPstpZgM+CxDEyPsBRmjsX",
+	"sXYj2mtqdtUw32klf94HVnXooaex1CE+xuCccLBf1zxPghQhNHb8kVFYVkFZ32XHuVvcbus53j3oqjyQ",
+	"O0JsV0SzC/kavC35IIEWT+e0gA6YC9VqQjWZLAyEmuwrB/Zu55fXIbUbgzmyKABHn7Uw2y0am6diziXZ",
+	"tCKaCO/MwxBBAAfeuvmxNDbyWguSWt8GV6L/Z4MmZCa3G8MVJCn/lTeHhcBL9dkO+92W4nkYsPUCZclx",
+	"p+EMSypE478aQM56CJKp/1MwRz7NgtYl6pVYpTSLYni/5aPho48khGt0zplFqgeO9M0Ix+8sTjWRXmXm",
+	"zXioGpG5NgjwzhyG4/jtGCLkd+C137wikKxRuPXuzkAzyl7p15oVbvIaOrDA/JzVzLeX36xznQHMmNYu",
+	"WZZUUF4TnT6w5VwKweTYCqV49j83bcTKzGAY5TbWTuY9TaZXBt1l2yW2R79Crsq8yYoGM4W4GxaSJ2je",
+	"WaAbQuYSQfwNRlMsIXJ9/QzLPdQn95uaXhrR5OzWKfl1ZJpTBOMwcUVSp5KIvkaoo5FGqPOMW7r2tVzK",
+	"hMx0YArjbDnjqTSOubLfyLXZdhF+OhyhPtgLUFdM5JKJWTBhe09MvL1GaoawGw3KnLFsrZMqa24pNLYQ",
+	"NBuPF7uixp+uny1kp3W/J0bxWc9UMCa9/C6xYHim2mx5GPmalAYPq+rcgjmPHkKgFAz/lSTKtxrf+crk",
+	"z1TZ8n0dClonI0A6DBIkJPSWSA/RMcJM6cUfmI+GjDMy7Oc/I8azt4/g95RRdcziGHClaDLsox+zr9Az",
+	"+Eo/+JGPJCE3RMgBjmO+wCxUDb/Ovn4g0dPse/1GAfE1wCzKMNdKb58VKGDqnn2lH6k2RFnIZyRrYNhH",
+	"r+CL7HH9EFwJBgYwe4AnJMMgh9QZfWFwwGlnVIB4xmEftGj4W/+J5Q2J8mAvQ+t5hpgIjyQcSazpfXZL",
+	"xFLLBbgnaerD1PIu0IyQRN2dcuvTA+kaGDIspCHSqijkj/S9lzB1H/1Xw1TYqi5mw2u4li1PgFu9NhB6",
+	"a1Nd7epVFIaeYXYWYxeSpIQ5Xt6iFoBqld8vCYsAeRliCIbw5AyLG4g1AJLOcEQgz0UtFdLveupPANlE",
+	"U8yimAj4ZvgR32L9RH+IYsputDkcAlePXBK41N/BrjhRkR9RTT3Y+mywMKT/3HwK7KWyVlD49jh8SrH7",
+	"26nJNmL1n07T0zLzZ+QPP0FqJCbTCKNI4DE4sEqrsdVdLJe6azXojJONkP7LQjR0Hf4aSdfxy9/jslZJ",
+	"sNDDLaZU3QQ23rFXTwYxJKwspc2vBf/ve+vLF2CvW19tT9eZTCZcLD1EGTo3z6GHz/hsxpn6bAKkFSfJ",
+	"R0foEi/Qy+vzN4galBCeJqZQUnaL7AaBIy+rsolrjiv4FQ6WKV/oTmkCQYAQ22kguYdZUFWJ41NBy0No",
+	"wQj2ERSOAGmRSsiLCe2oDO0aEMbmW/Kq7CFr1nqnTRoNhLB6ANEyUyOa4tssSkzr5sMQSzKAKhZDZGJa",
+	"j9BFUdY0yyzUuOCuoR5exh1CyFQzlwjoJgsOJfoIC5UGqCdIGYqpTCibyApTNt08mYurnawiFVFzZymz",
+	"dtsfQNEvtJGvpOdbkzH5pGtF2Iwy+9vmRqG2q/S5s+T4GurCIbbSZ9wRqxd95fVuSgTgQxXVdygUZqCJ",
+	"RAu8LMsrFGUlC/T9BRSfYV+n0oExyCQYQE6BfiY/lof9rBb8liVYyncN6Ms+5t1K/5SEN6+Yw2+wh9o8",
+	"JXGmF1Y1u329CBB2sy236bxH28KTa1peYwa1xTYwoqbGuXp0T6X8a6iMOZFc2mO2KAV5DC32Vu40kfZS",
+	"7XbhEGs186zszsmGrOw91rlC0ZX0WkOLc9NnWVb4aMhZTMGwM1oiU4wcpAXk9aqfirJsaB7jRBFFi4Fb",
+	"GhEO6bfwF6QfGQEx1bYijBISE/hk/UrZQJs/hn0EcOkJh3/LwkF3rhZaNa6kxFSbJvLX10mLQxzvRu58",
+	"rcO95LxxSPms6js8h3CYgHHbAyd5ZCP5mTws4z6ST9CYfiJRliSuYSUmVCZEkCgz9llZX7CMoK2/vMxt",
+	"6hDFr51JR+hVoushlRLBHsgyvo6OximiE7PssWQKNvrspMm07lLamZ7BE4TZUrESiXXYyMJEsGrDDk3Q",
+	"Q0kIGlpRqkfZIxAzpDhTh1XoeZXuGA8kUrqunqBSfdNwCvWomIFjNnahLM9VfaX2RMJ5DKgokPuOCBju",
+	"qglx2fnp5WWkrG51odaIl/nfctCBiDLDdjO95Y9z7vEaDjUYcnGEyol/9lDz5SoqDOaFUQ0tq1DWWaP2",
+	"D2tW3aVZ1LCwh1m6opclOasGiVDKzf79lAC2VRcpQ6M0vsmQt7OY1siw40c+kvpNvfDl+ZrvKvKrRvOy",
+	"qcP9XYb4XUUAt7t1swAkZzuUJDzHoQkfqp9Ee1oe62VL99DUCYvktgftOIVQnwFeYBHt22G5EZD8W5g9",
+	"v0osSYxDIgeQfl/f0GdZPSADZoYFQVkJo6yGjrasGFTxo4ZLC9n5piR4TAZYELx9oMAlj8lTQbDrEAVQ",
+	"kK05YMtrGuyC4o72NVTdipViZWRLMf9iL3jFfq1wQYn8lonUtRtdrO7YQ3tr10DkvZRrWxrlGnNT2xbW",
+	"68xbSp2DS5m6DdE8heApo0CZ0ZEIpSwiom/C54jBzFC6hcUGlosVlImyCRSCSWPOJlKjrmWPjjOciKzJ",
+	"3cyjTulXn93Ls7NtZli3A66RiXePjdrafpzjwSXb2Yy/pgx0BUftJhYr4udAkmf1nj/ErUrrKV/rUmWm",
+	"cQhz6WeXZf8QDaoqBja2sqdY+Httvf00kr9W8uQqa666FMWYMTC2Mp4XfHlSuf1A7oGJJYEbklEIza1F",
+	"i8VhX0tvtMDG3DumLLPk8lsi9JchZiFRLw/7aEHjGPoVKStfcMywlGaiW4eoK90ciBPTyIrrClzpXfeV",
+	"zNu2mbLQhCIcmEKtC/OOb1q3653erIvfrBmvfH23JuWWStDqKzZPk41iqZKpZ4w7o2Vm33mCcPZn7kpW",
+	"B3jKspzOh5whrfl5sLLg7QQ8knVLUQGx1CZ70BIsT4N107DCUcorU41ChR8KwDA42B/Iwtgk3Y2WF60y",
+	"uvw3xMdlMxSoUZmWUHMyO1A8V62W5oE6/2oimxtHzTPDssATQDTUfmYuUF7xqBZysnUOAID+uAOCKnya",
+	"PenZg3Xx5XMiE8pWoFOXwvKGfTTHNNLlnblAksRj3y7M+erNJTo7f9f01P9b8P8O/L9rDHN4PheQjEfk",
+	"lM41SHX5O/Tw7PmPLfP4LY9TlhBiLJT6IxZLPYKHP7190zRPjlMB0WYkSnXKzrCPzHco/w7aVoN7/mPb",
+	"P3v+47F5ORGYGsFpQHzMF6teMEGSaltRXQrds3rhdgMX786a/sW7s7aHvnuqKPP2+mXTf3v9su2hq+dn",
+	"2fidAYVJrfRYGusYwpFGacRhonb6xfX30M4Hdp2DJ4/pLYHzYs4lBVtBVKyz9BAg55Ao8+yFnJnLIBI4",
+	"qRjpiyVueI3ycqlLpLVIcAGtrITacIYcisOzyMPV8X8WQz5To3Rsv+xrl9ZV4uZ1Yt5mfCVqDKG22Ft2",
+	"J9aLnhmYa5fl5hzXbKYGU3mbu0lu71mhwWwUIftYA0lMJ3REY5osB0qDEDQig6zw25/b6LBaT9l3zFMK",
+	"gVYOKxkY4mf8lnhZ3JNUJ4A2IEN8eSngfh0/5Eu0Mqx7/2h8B5iny2awZwjU5gutURr3pb9RR+/w+hZK",
+	"dE7/L2fZ8/IqhDjehZ/zk3w/irgMioUUcMRKOvKmMtOgvbTljVZatorgqEzBRYf1u77Yk/saGPPl3s/G",
+	"uJPQ3CC/apE9m2xXbLXaN8XzOWHq6pbwCC8NTMAIAgodkcaH2N3SulVmmX8ZWzS8ukaX/QaerTER2i/7",
+	"0PL2PoIQeYtqGvgZYuPBYK1Bg03ehuG5YV/fRwEKnYWkr1+SpXbAgQeFJzgjWdZUYewEY3hZ+7BmkvXk",
+	"UBuqOWurd9NaXlydwqbtVXfKIDuoyaEmLSsUyAUEbNYs0wpv0E4OYPsrNJ2vZP6rUsZ1qbG2wDyF+iBg",
+	"BS9b3584NwGJNm8DeCcm6CEXyMibiDCDRmCc11DVQkmgR7AppjwGc/zabaGuUOD5G/ah1mRWF7h8xdXm",
+	"nUzcq5uQMdi4nsvPgWFfWxIMxoV5n7KJV4xbDXfz7vSyosPWoWOfOE6tP1+1okrxjkfCP0jIF6OqJjFp",
+	"bgfAEUMuZzD2hrEn3H2VL1hUZ0lZ22CtrMaaBSscqNuwGk3cZasdDAlv5g1V38v4tc6hlWF7VvcA0Wua",
+	"zFl2qCk9fILGghATlRPXwtDuwroVIZVwt1D6pMHKLle55GwVz0QpwTQJC0kul0xC4UMD5G+hgtuvP6qw",
+	"zHGnyjDOSlK/FX8eDR77v33zXy7WfUFJHOUQzeUdCOm4K/ypptiD4qXXV28v0JwrLVz4Mb0hKOKJEmNz",
+	"nEw9hBEU8LDLQgiEDSq8M/nORDRuzjrWAyxecK3Ui5RFJPqFYMcE8Uxd8AdzYurCbHHBsNw3Zaq0m+gc",
+	"CyhaASuojjW0JFhsJUHGlGEWUhwPlmak5dbJ0eQIDVtBq/u4dTw8WhHXOrDdC26DSsldUu6jiZ7OBY23",
+	"GG9tGUqDX+WrLFHbMd71q7edoX39+tb5WA34gcyc55D5BU+XiJBxQ9lhaP6z/IaBM27YsSyO/UQWRCZl",
+	"95AJjKNziBWFRCcwlBqrOy7YqzKw9UOqLN6+q0LZ5KlSsg4T4n+IzNi9grZ2jSVIIC95ILJSEo6zOsHx",
+	"OpZLpoJoxpMPkKa+RAmfkGRKhJPv6kz1+Q0pML6tLwmWkK3dEvZLRrXJnI2mTNy7p5PabLyX1WIry2C+",
+	"hYuY7HoA0ecJfKky67olvIZnL3XJE2v9VzHwGJZc87ESm+oKJJ6ABwh4Oi+GI6gkWtFTdyH1fJbMpI7I",
+	"rc251ZMAkng+mViAto1n1N7Agfsx3yYGOsBVuyRWv9JtuzylQ4TcHIIJvwCH1CjxXUojbKR4Ra1II5rJ",
+	"93UDylp4mj3/l3cgyIt/LnxFTNnN9kuaUfANZTeuHbEaYiHhcxr+bcAXsqznnHOyAa4HWdDEuvtBV2NE",
+	"hyUEgDcJS8RS3WAm5g27aOWYiywXLKK3NEpxLId9NCd8HkNV5LmOClG3W6WoGmAeO6Vi2NcnoM7VyMqw",
+	"SyRJAnk56VyHwlO11cp3eqvTigIhnQaobM57Hex33uE7ZmTfbVcUUq4brNkjO4bu5TuoGiu4Cx7A1oy/",
+	"jm1hnrst4L6TXgXJsR/qxna0UX2um/4BNIv8LPtKWkUxlUNoFPe78w67s7Y2LwmOk2mdweRqdwu/KRIx",
+	"ASqeSiW6Hw4fT6GxP4aPctC0HDJcIzwDEjEUKv1jWEEx4zebzbFmUC4ee0knU6hzfAlpdyuybyFLckwn",
+	"KfhE1N3bA5eO5aGp5U1ogGrwKD3MI2TVbcYqUT7mAmrlU6G9ppDq9ajIxySC8ggNc8vYUF2ChsY4NvTQ",
+	"iCdTFNlVz/vq+IQz2TSnqPwNYRM8IdE3OYaDbjjLC4Z0SRLllnOkA9iMEyjvD8YVUYg++8BQnnVmhzXm",
+	"LxVjflIpG0klMuPRAyicXSUyICqfmMnwNAHsvm807XNLOFD3Gzu9Geqoar3Hs3NrgCK6T2soOlGZSjUZ",
+	"tV21z8VyvkEHD6Q9Kg4XUcYZhN9+k8V9fZMPkmqv9mLKZSnezvRTxNF5lahHD9lRdJ4jdNEKKtSbwBUO",
+	"4dh8zwyHVvhSxwTnvOllY8YJkcDeMZ5b7OLOLSyCBreHsr2EmOrfvFq2Y22FZObDySMYMzI/ZOmMCJxw",
+	"8UhvReJ6+2FEGJ+pFeBC14XdJZOiWHZXwJ52jSpNcl3eZu5BKu89NzH1ptmcB1rbsFu0XQT3rO8gd3OV",
+	"G1XcAcZGxYUAYTklSzTFUe7g23yrMdPzSsQrj8wloze5Oa4VSSzL0gOJ8lfgCw9t4QnRDazsomS7KskH",
+	"W6LGFMR7ybze3pQktE3CTj0InDAirCupw0etXQEAaAD1MfhsniYk6md7SBZBCDFOdPUTNiHVjLq1d9wc",
+	"McQVH0/CmwF17Q8A3CjKeBaCFsBjiESA9bAFU5vn6z2c50gmWZMPrbPhkSXuV8h5WxY+NI8RZsG66pwY",
+	"9Z2BkjSpBo+2FJ2VvZHNxLPo5toMW1mPs/nkVuStLMUZWwxGy0G0LiHgbcY/IIzgUC6fyR4aLe2zzzNg",
+	"GfZxGFOppAZ6WoPQAGi6nEfNmZ8saEjQlAjiQWBZPWh9a6NwLbbccb+xaUFjMQidoDrXpux9MdrREp1d",
+	"vXiKXr25LM1WKRpgMCYSAuxVe56ZQGTvRM5ijSWpvtf28a0n9urN5TMekZWTqnoUK6Ez+gCtz/I5IAKG",
+	"FUdjdt5us0sz8bdBrCoBoB+16vaWz/Mko7jiN1DLf0/V8ZOLZNXOo7XDGMxcGPnZdDSk/P/IBrIiVcje",
+	"uRndinmWu3LtYk0th9FAavTovj6s/B/aOqRFzcpvug8uCGUBoaWYNc+ddORK5Q9WhKFZwkxqZBea9eog",
+	"7HHVG1K9ZTs8/yLb39vybpbAuZp594D72yXHM5UJpoxEg/ZgxlkylXfWZ99VdFaJZELjWB9uBtOp7UNn",
+	"OvKqrtTOa00Yfbj8Xi496vpuMa/jQ80rl3pmDsf2WI4quibw5IpIN9WQ9Wi2hY0uNVoaDQYbrHqYoodm",
+	"XCZoDGD/ECYmJOBFaaSgqAJMlb+NI4mG/9LP/Dbcni3h/RVMWY1oqcNubPQaGkFQVj+9bYNjSkqgl18A",
+	"K5K+dJFZtTirj/8Vh2Hp6ufcP07mWy2vbGXSJTNLp9su6WD2+b0hCcOe3KosrlcA2LQi+i3kcTpzO89W",
+	"B6h5DcEXrrFXhqee8rIu1gewWYM8gCXYnvJXMgbrIbzmo7oYGWr73hBRiYa/pyQl0RClLKExwuBTIsKE",
+	"sCp58pGPvCJN3uju2ggWSVO/JSYe2OUYGso0DAmJVJMPsyNukRfIfZKVeVTf5nU0PEi6tLIrh6burlID",
+	"PzB9MhprjC549whO+eyph2acSCZ8PlfaAGYIJ3xGwwyhLo/Gznv3PjAMQzdaOWYmSRSAy3CCcBzbUHdk",
+	"Nk+WiDNioGlkOprRRGlSEYVihBHi4gPLqnRCbeAneoypIEMk8VKpCEttRKsPUPCEZJX9Hx0BHh9ov0Mw",
+	"hIEeN1VkyovmxHqonvZkB+pu1gS4PUNJobEP+Bho3UdD9c8A0Nm08qEGqw4J00xOzgT0GEOqJ1BKFEVq",
+	"IVOGhsY3OvTQ0HhG89obJmd6+IFJCO/GCVpA9i0gh48IYS4rnCaD290dFtV+t4im2svbLpYDkTJ39+O8",
+	"oPUWvZuF3ioVLovVvlNpuy3VuhvKIjd4hnXmQZZ68dFDN2RJQKUYUh0lrv4kJh57IMh4aAdSC76oJmUW",
+	"6R1wdGV5TsYoXLmmwPUNzmJ3zw+HeW7S0LNfffTE2MG1SCMS0loRjrnBMIjpmITLMM6AGfOzVM240O+j",
+	"FGwfxRBXjCN/wENDRVi1DQrLvclLz47/ClEfVLLJnR2UrO1D6wVnT7kC4BtzyLCf22/42MDTGh148/o+",
+	"NO3VqFzr2sY6WaM5FQS2lCJbb8mG7YwtmK3C5dX7HBC2JVEXL87iZV9Jd3XSgPC6IWo6VCc72FwLwptB",
+	"Od1YPfVIHYKQkKTRXnUNYg0vMFetW91UO6ASMbIA6adFobRgNu3nEl2eNWs20qPX4lIi8klXEMjxOe3p",
+	"MDxTPzGeNVsapbUOmigQr6JGmweuOEm7lVEsP+AqWzvze5gBZWcvlduHVxJZRoZuOoOptU3DqHv65NpS",
+	"Fmc5vHeqHLraM2t0pj7UN86CcTLVqQorlKtUVKtAGbqKOsCf2Md85sXMT28lynRrhVLVRwdRqpBDpzKg",
+	"IPqhPqroVFptqaszTzaoMmUu1ZQrASPlc2vkB+5vTnuD5sZoMFquAAfAcUwE1CvJH85m0UeO8oiAkecq",
+	"kOg0G+X6zZY8aLSj3Z7eQXfZLuIbTv8cMz7TdrxM67Jz4vM9VuhdxSzs+efrZO3mQv+pLFUlms7amWU1",
+	"qEQC54VGbYpbShZfIBciP8X2hYP7DMUUPk+RMVdJSkiG33DBzRbjUj++b8QnDjELl9uO7fDVuawBOBAk",
+	"SmxgF2MwRLp7zGhOx70CKDex6Z3Y8kvyzk58UFnZ9UuYzXgt8Q9h8cml09ey9xSTOUT03y6csuey/7Vu",
+	"Fpd5m/V7KwGzMcB+Id03WpKsQul4TESuv2Sxz8h8XUuaNupBhlCWDIr3GddvgZo1w5Ej9b/amv6NLCo3",
+	"JD1eJX9044DolXe1Mcn/9fvvr+rceUOW5WjJilUlnqzISLh1fn+zokLxTeIuu5hKt2H202aj8U2itYLb",
+	"hnpcd+3i6LW+A5i+661zxf5rQCxK+fNF/RYqq/ifduo9lN3jgJNlxTFkNo6IRAOCRbwEI0ek7tU6qK/y",
+	"/BN42DgQCg26zC3OVHqrDyeL6OgNdxVxNzjbZ8hNITNMt6uXOsYzGi8HGdrtZgBHekvY9o/vaBhbJ7Q0",
+	"Yb+nOlPqMCrY+tqLyZRKNCdEGOZU4mevyokQ+bg//Njfo3qqub5YDFDmnozrHCe/NX8LoOKuCptmiP20",
+	"tWx/5LTJxm5HpXc7mzfMTtHo1e2z48tfZpesZ9Zdq2Fu4prVC/v9SmO54GMdioRjDcF68fIK2d/qQqnG",
+	"4qpLdOnKBOkcqszST0i7dI0lmhAB1qElT9kkAykxdFAvmO2vnrNrLqkmZ0Sgq0QQkqDnPIQOLfavaB/W",
+	"EMF/TsSaI+QAmrA5i76SGpxN4yAZMGtOz+03866n4Zfc3Hc6I/5aSX7KJufZCnx2S020G6ZqtP+ReGer",
+	"0LaVMDMvzN/JLmT02IEi+PaYfAcvGmCr938bLaVYsM1GJDswqUJTiz0tu6zF4YdSX7L9+WWMTrux80FY",
+	"sxIkmugYuOIINjUg87UwDpzSca6HvRWu1B0K06xlnTW8snlxD3aU59L8qx7pxbQOcbSXj40NSIGf91TZ",
+	"T7DuKipdh/Xbp2kyzePyatnY8DNqae8genj54hk67nVO0f/3/3aPWh5Sn3tBoD63jlpHzUeZa1I/b8KU",
+	"8kZYBOB18gObQqFPKpGc4jkBeLshns9jqrP2Hn8E6wjELAyf4XBK/GecJYLHfcS4LxMuyNAVSETcMwEo",
+	"hVscU7Xiv6dEJkP0sBMEj/o6z9LA5VGJZlQXxnjIhY72euSZOhSQTOGhhHMEkSVcfGAIzXAMyniR5DLi",
+	"uqQ444nR1NUvAN2nyQ5PUqlbwmJCskoGMp3POXjGoAbFQC1WPs6h/R00r1Muh3Ms5YKLaOip8QwFGQsi",
+	"p4OE3xAIGNHezUEoSERYQnEshxm4hKYINJz3o02mmMZqlFnbGpyCG7pA3HuoU1iyuDdIQ1YD0NEPMAYE",
+	"Y9BmNaha4KFUKkqZ+DgPkU9zJQh0NB1TjRIp9WvlMcqQ27QwH7G8kUZswzd2xd8F1ktgynmUm9PPQHuK",
+	"Z7MiwWkyhdRSnX6iHZz1xYHhWYuj55Olm7J4aaiYz74yM1inxZSG01LAIZDEuPpjvhhoMJqHndapao9z",
+	"NMNsiQz7Qk6tHiCSdMJ8yuQTCEVAw0uSiKX/VJ1uQyRJyFlk7psJmc25wEJdNVKGbzEFsTRED7tB24w6",
+	"zyI3Y5NE3BKzqtA1YnzxJPPsw1SwNHEsEIWQiKU5WteMBFoVA9iu0H0APNAJumbTV7frI7hvp4x8mhMo",
+	"3mFczZmM0Q1WgUxKbYD/2rXHoGq2tResz8BW1mfNKZWWCoZQ53W2dgBv5aS3esqav/MqDr8MSlKsKtRe",
+	"ZHn/5JbESghqUEVBWaJ6QU+vnr169USHHWVuCiPocIJ0ceqNukl1hNbJEclnzuisi5dX6K1dz/E5TjC6",
+	"IuKWhsQkcaXzORG6MlJMEh2nConyE5qAqbMCtBr4p7/92faO/3JCq9q9Hea+eUDzsT24zDw2I7MRFLaT",
+	"7mWtYNZ54EXQLxlYnydZLHIyJWJBJSllZ2y2tVV1uJX1eSOZ5wFsVGMEmbhzH5m1T9VZqljkjE1iXUda",
+	"vSSz0uoEy2TAxwOifx727YcfSHSGZaIaK7+upUrMWQQVjN7AHyY+kkbqQTnsQ1z0ufmYuftEMh1An5hF",
+	"gyUXN3JKBVHdqp90d6qfX7Kf7BcXSjTpdvXj75WAfPhsSuBRePGcCEmWkiq2/w5YUaBzzMIpkYnas28w",
+	"C3Hx+BVXytKzdDYSFJsQT6m+g1GazvRDamz2A9Zo9ANqNGa4aRxnzlJFLy3rdVQpjlFC8MyEtJuiixCw",
+	"BvXLQsGltFbJRn8ur1XDa+gVgGQ+TWbwc7ppnP+00MK5mGX+Qf+iBv/bJi3aa3zyJ9w3X15qTvxK1gFj",
+	"ezZW53wL5RukJAD2vcbbcmWvS/y+wmvfurWWJFnbpTlXSvJkfbqZXuuqd9hahE30W2nyz3bIsI9enp09",
+	"kNUto9U4SYg0F59ykOwNIXNZLh6AQpzgmE9SU2lpgUWUwyJnZdVS2MjGwQAfPTjHIVpbnQVvn1+Zk1SP",
+	"QKSsyEHVYlHHEduh2ZlP2zpZCpg4SIAZUV3KAVpIWTHqAjf3CfSfSg0mR+on04O874Rz4+fQMgVcHVl1",
+	"10zQFG4NJbfeCcpC8kCiaz1pGJV5RdrDgdR5cxJCIpLukvHqjC1xla0dOAZTqbP/LGIY8wtb4R2xGeYA",
+	"hpWS0vKVzCrlKR3CqHIA4fAZtMkq8bbXLsvHilM23es697rO30HXcZr3dMLNF3DC7V8/MgvQ274g4hfw",
+	"v63Jf94ydaacU/8lihXahTgraCRE0FsS9Q+GpOasOSx4vN09UZKsLFhd4ZrKQvOpJxNKDgn+IQaxhaM0",
+	"Boz3cErjSBD2QCL9BFJPmGhQNQ1o09yWrYhQoVSKWxplGTu56Egs7ASD3WXM01CdivEySh3LS/vGBAtA",
+	"NKqoHjq1vxi9uheowey14680/TZ5nTavgxO/Y93WvdJvQPXBKQlvVqNl7NrK17inbfLT1r28KwvYGpa2",
+	"pJnZD2UPngWWsD34w10dvuYQ2OuSeBixXtUGN4r1ujgtwDnBb2RvvzGPY77YLvXQlusVLfC3P9t//Uup",
+	"gv91qFQI7gacXSMP1+6a7Xb9+otBjeXLHJ2TZw0fHeLuY9SSr3XtySZyiBvP59khm/WYfRl5FVfen9r3",
+	"p/aOrbhuHO8KAeOIKAC/IBFYpoIYi5mOesWxrnQHru00jnWmsYaeAn+3IsYRugZY4qfvXuU+2zABN6T2",
+	"AuuiPy8vkVzKhMzQw3kq5lwSNJyKgZxC1YThI68CrryYcigKCvwyEQRibz8w87x2SL68BB84TaZTEkf9",
+	"tWPX1frsqXoaxGaYvV/MyBHDMCKMjGky2C7C41v9dBEOF3ImTS3ede89M4/tmwWCE6KuwyMqNKT57pGU",
+	"W6eKaC5YEfsJv90pyd/GhvgHpa7sFfM55Wy7Qcy5THbw+42JEDgeSJ6K0A3Y8ZGPQsISQQbzOJVZBW2h",
+	"TdoYvc5+Ru/iVGrBHHIcTrN4gXg8yLpRx4IS64D8abBfOGAv04RipZAbszMYk+Ugs6fbPdaNzaYjCKkf",
+	"RDqkfthHIZ5BIS6eTqaVgHvzRjjlPB5wdRzHMZmQ2tz0E3Di6ScyC16I4wFOkykXNFnWXoPfUf47hDhA",
+	"CFKRBxATfEvZxFdnExi2dMv6Jo/FcqDP7FrToRJtyVIPaTZLmf5Qg+4xR271fZYfxuYAnjqIDIhUBh/I",
+	"9mT0Ec4cBnyMZILHYx3+o495M8tVWoDgaUJWHvvl47vMcnBJs7gI5K7FIHBTsxdffVFdWzD7lZZN3b0q",
+	"5C7fAnPi3El5uDSjvtI77ItUJsxOK8eFTKREF79P3Acy2uU8hmIEGt7MPpZrRzKqnsgPh+awOyqaOzIB",
+	"XxoyDXT4R0YbhLg9IlTDfQPkipY8VXtgvtRGe1rymIESwscZ3Aow2Qdm4HhoIhGNjtDZGk3gCcpGOFSc",
+	"vpQeTAOQ0ZaA05bhr0mERzxNaunED204qgJLycvBTb0igdX7wGiWOy01ULJihJgy8kjDwKXgToA5Axy+",
+	"QfwzY1Sj1rGOeIIpYPy41sWANuPwRmlOsdFhNgD+rrCnlM7etTl+ZYXDyvmDI806sLyqAlU/nwolKVcu",
+	"bE3C4vx9TS6WFryX2eWL6oB5Eb+NSt1qJW73fMaq2rVuoHYR8K+bLXUnrWvdFN/BQxXNa90LP968y550",
+	"q2DrYybKx8nGdMqtd+aG3XAA45F9w/xKBqTShA5hRPr32+87X7u+cmX/DSECW1f6L6ttfx/BtfLqZ030",
+	"w4f//j//Ffin6OEj/7c/e14r2BgR4RRbFaMP+vF7lP3sgS4fYkk8rcaZOliZ7iPnOCRPEGR4RHZgh36Y",
+	"mSe2COrA/h+//dn0WtoUaq3h/0T/0/7qtz9bG2e5UdbeX3fvr7v3193Pd911WpoJEXeA4ijnvTtKQc0J",
+	"Eb5BYMgCH/KiUOCRfWIqHJkb2oP8J8oZ1ADRZfbwSFbLCa301dVnmcntXeW0eje7L7ow9w2W8lYa7N8g",
+	"ZX/3AnRbA+JxmQwioq64Ga0cz6RCDuZEDBaE3JTHwVOd07NiFgWC7QGTSvKVPSws0VYu7bxSzjalacDV",
+	"RJMt44I+A1hATqlCW5bpXEldycX2RvmvEZ5SiUapue6LPbwGNqnK3WY57KWsU2RV7ZTKNvhcCAX5mu0J",
+	"ThCtrJ5zaWisBbMevS6umoOrVW4KrmTwry6fdoyu3kZ65TjcnRMbiPuo6xBke0moO4mOzSE0X010bBha",
+	"rfBZaU+v3KSl3enYi2u3jTud5WlhP1YXCVykU3gGoByRT3MioII34pDdmqnK5gFfkFht4TxgAsz9tzRZ",
+	"ejnKOFazyMOt42UW7J53nuOhrxlPpvNfJWSOKEs4es/FzQNzB1EvD4qxFg26x2+9ZMY/yMafv7p6ZhUo",
+	"rVyl8hqVYWTfVPtwJpPka3UIg1g+pq9lDism87cE5thaLnx1UbtRhzyoFP0bK2Q7DvWvdVy5BgnWAK8o",
+	"MSAEQBjoAt9ZfWaDGjHIKzT0t4SIXQENawop2OCw24LCmqECGMHAwtzfBSP2neCjmDiKil6+eIZOO92e",
+	"ksHqCRSRBNNYp+JXwh0TYwJ2YxZId0oUYYlYFgVIDZ6C9pZuXVjwhXp6ZUU1ymSCWbiiWJzGgBisgDgu",
+	"WLfuBk9oErsb1V847J2XryxLtfEXJ1OC1HEPhY80lT30/7P39stt41jf4K3gdW1V5H0p+SPunmm5pmrd",
+	"iTudZ5LuPLEz/U6NekVYhCS0KVBDUFb0ZFO1f+0FbO097H3spbxXsoVzDkCQIiVKlmMnrX8SWQJAEB/n",
+	"+/wO8Ap5J2xRZYKxYNOzOdOGcplvtQh6iqsI4KizsUj1OePW3z7hC6bnMhuMDRMNEZYk5WA9ysZcwbdU",
+	"7K1LrPiInq+PbvgyIo6P9XGTCn6rbdHgLOWDzJ5dQCOZxVC8H6pYiqibw+EA4E2AmB2A/WKEiFTwqA1h",
+	"A7DvQQF8h5LmEGbGvIbpUYTeER9dEbdfPrwBsx4fZBgSak/Uh+uf2n8NAMaEYvAsKE+HhXhCQ8LEgJOI",
+	"J5D9JD/6L95l4BAHPzhzVS+YzAB3ROMPndJizpSHIAM16RBeRiVF/Bcz3URRzTmp7dQdHA4uFZaQa4W/",
+	"/fZb+8Ib19EHORgfdth7i7VjEWdgeC1HEOBKjnxMHszSRXnKwyS9kVEkAGnGYcAgck3MB7T1ObiOoQQY",
+	"PauEiLQDPcK6K8801rI1ZxKK5SYQUmEmmaULjNyIY/hpLOJpl3F9C+g4keGCOoMqrnlVbFiz8oxVkvWH",
+	"yUzh8p7h8oK4aGsu5R6gfFZmq7vO6FpyLGFHXCXMfi7Ep9ibZrYMgzT4EuK7+ZaccGYcPRcpEx/5IIsX",
+	"aLq2uFKJEueMxzqBQbIxHgJbr8tccLvCHQZRtvAikpB1JJTr8U4jPkqzs+Oz6jM5Edk4ifpm1XgcJ3M6",
+	"lt8dWuT6bIzFp3TAbmYZ7A3WEx9LzbB3h33QAszY5q8iMYhNV1g1mZWfPUjUMJYDpCw/0BOpXv4giWMZ",
+	"2dq88MMsTc0yG1oljFhOHr07Hs8E47EhHgss02UIx3AWx5Txbv50Nd6w+BvEDeH7omW+/ISZZq0QeVno",
+	"QeTYPokSGuKE6VBhEWJDCzRoS/QWGP20XESX8kstFXXvCBWAw9eRmEyTTKjBov13sQhpdCqHZG4Lj/wq",
+	"YkiFIKNZDGQkHMqSqhgLTinQPc4miRF/ytsyTQGJCeTzviufeXZyethl4ethGzDjQhYlAuOv4HB683mm",
+	"3UpeXvNRl+lkIsxjvXMJlS/ZIplhJU2Z0VvJzJKkVPDpNF5QABb0xBto2J5p5xZNiTk8qPweWZL0AT8N",
+	"Zm9pl4Vfg1+IBeacFYjKNNOsRRcdy1UFLHx39lv/9dt3v76/7r+9+B/9H/95fXkVHnbYlZkOZ3qClaXM",
+	"8OdMT2PzJvgQqOK1zAtyfKiJiCR3gGEn33kzfabZi0RlQmXta8PyCDcOuYNPbmneNJ8kTzIfYHfgmBoE",
+	"Sse7zUrA/SxPjhgOoIudltZtLuKYEQ83BIEkAI68viViOZI3MgaVn8qczzItIwJfsxdSQTV/qMePGA72",
+	"NA1lRqhVLhMjYJ1O5/C8nj3DuZgTtwQBocMugIZW3YBUQB00FBSI4iP/f5GkqRhkVHpNxJHOT5wNeUPx",
+	"wpy55ZHBaOgWi457eXFTnol+LCeSRIAifhvPMjGZZhrrxsFglTBpVsoivom0nbWuk4gvKPKyClkRXLdZ",
+	"FtNdysZiYdkRz9EcfYA5RGo0srPgUeew9DJjwSOR6n7hrj0/KUqJzzTDdnZRxceBEBH7/oz9Xf5IR3Yo",
+	"5iio2ZtEQy+fTYyYQFS4ZrBvDo6O+LOEg6LHADloDnGYi/8hG0qzvqaNTxmeaRYnIyursBiwC1qcvfv1",
+	"6notASesPLR2o7h6aKUuKIfn07PCZOTQ/DYVqa66qGtB+qRmEbylhnKWGQqPZnuXad8zzW6M4KTz5fKg",
+	"++yL5zLzCvi+fIaI4NdFNkiYn9xyWOXRKaRP/Aa4s7nf504twVwfULNCCo6VEAmxNpuRMPdQQ3NaXKWJ",
+	"ytoWK1yhPBOjJF2sNVzYIV7YDhB5VYMRsKXLFLBx+gRMsS3GQQk2cGsMcv6xT9bJmkd6WrJpHM2QW/Uj",
+	"joWJGnSTql8s8F76cYsxa8Hs6OjoPoXbVfumH8PVR5HL5HxzJ7K4lflq5XtT8VJV61a1P9XnbWuf3dLt",
+	"qLK3LVvutREYCob7IQTPmJa5UyF3Jxh1qmTrX2PfRzu+FIRxlYFcgYzCPsjpcDz3SeROCKm0HI0zZlYN",
+	"BYZbGceaacQJ1370EEfZCEx96WyQzYw+7+FWGWpoY0nMUF79aZjdNBVTngo2Fck0xihHM8k/khvNWkVv",
+	"SMBeiYy9VlmCn67QZlkuCx12i5jmVE/Eq3vVereMeQ4YIOX6IoVupVzZps4QGyxEC+VXgq4zWdK52sYX",
+	"vBPaXjbvacBXDayCiifYXN0ycClv/9fv/8Kow/7vn06C70+r43Qa0v11dN6zmZ8dV3pJPYqe110mrwb9",
+	"ddaYuPsjFIZYQ+c3e3IVC9joyVsiklXxiuJBeOdXr5/MNOA4gyOT8KTafCQYde+sT5Gp5QE51V+a1EpK",
+	"vAvXohObHsu1mL/MbsAaHkTC2tXN21LMWnEfNpLAHvRmNpfbdnBTK67a8tGa3cRy8IJrcZXNokVlwIRp",
+	"osciwhh0bdoxToie0B2xP2XWYb+QToXGC6NTA97+UObo264613LOfxIt+uNsEi/P4ooPBfv5+u0btHTD",
+	"L4H5KO4EZEmqKBYpfBP+we84tuiGLJbqtnMPcGs54SPRn6XNkvQLAWi1EriThFY0sWve2O08m0x4Wl2i",
+	"tM53tzY7kahwab6eqkkPDbytK83dX8Hf15+/XVDr0ol+LJoN03g1k5F1x5Zqqs0ilBHXvI4d4cK2/xwU",
+	"L8q2J9vcDN14Ve003kh1W7WkK/zDyVQOqkvn7qTUvz2MbkHtI4unEl93bXH94rbt7Di6c/BIp/E9aQ1L",
+	"UvyYAzBLPAd3qszGZGLOXJD/LCP3UVUYhEomUnFCRKpgZrOJSOt/Titn5TqxI+Y9IWBpMoOiwlnCzsAL",
+	"NOEx6o76HPFynG3a68ekZsed9aHppYXNpx4U3pNmXbnIELrywmjrVbkGs0JYvb8MLsxr9V670GIcq3oK",
+	"hZSRfVLWPinrgZOyvoLcqyqLyvs9cvVTRK7+4ljT1WfjLrkV76lg0hIlh8CgJRXt7K9VFWZcUaT+WC6F",
+	"0n63NlAeH1VJ6AnAsLZYQx/iiapLNnQr6zTUVGgIbF0GKtMQUN0DKNwwi2zES5KO3CNlpsvhRYXopm5e",
+	"PiHwYHN0gAOCcTj2KzjYKNMkjZANG/o2U7rqSbmduWuLQQSFeggBWwcnA4/GoAh69J0UcyK/PKp8rEOw",
+	"URF5E7X1MAK9uID3Rc9goeACxmWRfmxHSYbLNSWolERFLQdceNTe3GdvtQzNhBeoPu42SLrqOA35QMbg",
+	"OAi7bJxkIraMQXcZhHaglTwy65aBKQB/DcwJoh9jqWwtOwGRTWawm5mMzbHCJRuBcKe7bMKNZKSMsGw2",
+	"aiSVBeMe8TQS1tEwFjzOxobd9inGBEQEQ5niRI0gFkPNUk2bafgAn0KYVqIYlhuBTaYYOct7EbWQ5aMz",
+	"Gh0EIZFCCAfOwDvRWEMkFQMxxauE/e1uBmwiImlkCC0Gqch4KmlaFIk3HMqBgCfQQY+lMu39V6Ov3Hzy",
+	"XTC0WcbCW/npmKcTPlggggAc/2ycxMloAbecZ/BlyiMJXy6xeLThiFh7Mk4sb1KeQooLrBXioWPwY54u",
+	"AuFZUImNgq6805ofJfMlnoOD4GB5J40yV1hcc5pLS7KaudOJ3kIU3zyzoCykezlL9XL61ZOEkW2E+lq1",
+	"4EuoqOtM1EuwFcUNwkjqpravVOhZnG2A3PoeOyzrV/B14D+/cvOWRqraxwVQORczacjMH8lNueIASv6G",
+	"UDGeUWyoGNxayQ1LeBBkm1QuvlQlWR8iyg1pSGZxxKiEJkQFG0YWYJ7BRz6ZxmIJUS2S2APDoopbvxAo",
+	"WME/9JjKXb8WKhLpe/PEauyaoTR03BzGheAuuD2DbgETnVGHhafHpydHp6dhl2TuQaIibC6RJeaxnBix",
+	"luqsw35CSwC0O8GWUpef1zphF9NUxixL2PMT9pangzFg4NCqHHQPTo9Pz45Ovyu5LKEUztnnI/xQ46+8",
+	"JlS5ZfoCNunmpjU70OVdTfbaxinq6+DOaYJVZ7s4maVXu61MqoSddEJVx2qenqDVgQAEEfiRBc7l3Yfg",
+	"2oA53D4niVVCvjYmCmADaZzUb9tX57NAEhO9DEV6eYgXEG7dCs3qAKpx3rbTmx0fPx9gUBZ8FiGpSsVc",
+	"UG9hEgXCH6RfQXhpKZgB1ytE/d3GL9Aa1vR1S4tz91eaDGZ8YY1+YxFTPCftAvahPyoe4eohe4NYdJZS",
+	"gIRbFyzk7rJIS+8G+V00RcN46DT8vpHjowznpvJU4+JmFw9LPmTl/TAaWa1qSGWm8ciVsamWo+OwNQqF",
+	"jRK8vXK9kCJKSXFUoBpBHvPC1wfuEV7d68pFdCOUpn3612qgY+8ZjfRgrCBc1n6r3tAoSVUu0Ar0xNL+",
+	"emuzYuP0NFG6yh0DeTb5O1UgtU3BvyorjEZXFK6MQKJ52g7lEFHXTiW+7NJq1i/eCvNCJcH6UfAUBD+I",
+	"7V6aFtcsvECz2n+BgNll2IMhzfKXhCiXLX7/3XHpXmPHirNV2qTCMhdeoLDC9qWrNtKDIftiKGs7RVUz",
+	"76Cx4MX9y5E5LMKKlG+oSV8d3vmA8Oq2tMY67emxokwr8HcJvZFKFdmF2zYI1Gzudpgt2+PIbod8VE/0",
+	"/WiT02WUsnkqM/Griheov22062UsEAth7DEx3IfyO9Wt9Q6ctHAfH8k1i6+wG8iIFTd+ow1amuQ/+ICr",
+	"wWJ5mW84KgRrQ2MGcaKNfNdQfN892BqZPOpjblyLBpfpMetX2J3cEnqCtjIHnngqRNjfnxW74ejDDXqF",
+	"vIPlQXHdF32LVmk73HJeiTw0EiriYJV5gYmzN2ACTskmN0q5kVlAl/7R/HIasAtnKyoBcn13fP8rtnQj",
+	"Ngw5XHVfKpAkASXS2h2lBpXSL2mcDNn0bN6ofl2j0qOFwVEdxYoFjR5RVyBs5ZqsBRAvH3I6yd7GrTiL",
+	"O+Bzlow/EqtzL7ITtHC6ZaVbsWtGdN9bstVB2pKWr+DcK+B/kqmAEvgcyz9jrThw7pBCG+ZLFloHVaIB",
+	"7Cc3Tld0x+RPzHeOY5skjJ/DPGN+zrXplhiGUULzNVOj+wG0HPtWq5laDGapzBZXZm3wiCR8lo1Pl1+a",
+	"1FxfG9as9R+/XQfsMnp5dREwgAI6/v6vhxg9A/mvR3cnR2bAI+gAeBCpdiAjRmm0ZUJQkmVgkYA1GCdx",
+	"lIOIaLKEyxSQQs59FzibaWGxNjyrDULflIeBzOa5SAWjei8ddskHYy9jHpEpcvgSmSFmCS7zME7mnt3q",
+	"hWcl6n5CFdzFqmbdVPAI0CMJmMH31VN4EdZTaTk3dMCKLmqwvrvIgi6oEQfdA+KHNQEICElSiEFgrYpx",
+	"yWHvRn0/U+xmFt9aTz4FFODsZUrpZJ6bHJyZNTMvxCnY5WYygyf7hF530QHfPUDZocCHKDzAd/9Xv0tx",
+	"RH/li8MV1p0c3VVruDxmxdo7pBhEKvLYZ76jh50iCGtxcv4Phbkt9XKbRLAzhCViXgGQRNYMlUplfovz",
+	"1X7LFR8JLzbF369Njicmqxffi75jLW/Qw44zwX1I44PuQZE+lDVssvNVNg32d21/1/Z37R53zZN8kOd/",
+	"/gxgeMMEAz5Uxgeg3qIUdzA9m9tAFZHqpWQ2+N3GYv3y8xXrHbyDnGRbazuF5OPeQSHarFxvhbKZ0xko",
+	"PxOIvempyhA7d5ww43k+TgDkCXYGwsdeJOrO8OZE6Q7AyqGVWit+K/pgtUbYkXMmIw11zj58eP3y7i/n",
+	"UP1MZ3wyxa+NZPP8+fMfjMzy4foF1mRFDBvz8z//+c9/tt++bb98aYu6ETYKKGwOIdET8ywMxn//QyeK",
+	"RclgNhEqO7eAbj0l1XRmMbLgUCTDoUAKg8A2CCZpgW+gIlwFqEsrLG56GPRU/hVCxYVY4g1UzY8UjdUl",
+	"EoTDw+9ucPyqFcIXgKkIztk3MNcpZK4uGCo0rBUCnk0YsBC/MZ88jSc8NEsatnITQ8BkdBiyJI0AeSbq",
+	"KdjT0LYAfKgQccPUIAVfKI+ZXqhBp6dA5rTQZqfHJ7jh4ZsEl50AQy6v+SgkGVMls1QvA7N02LuL6xc/",
+	"wxbC0empiUhHgHtmrqjZ1L88/+H7w4Dw/jQL/f2Fxm1oDHts3gijS+yVh2OuEZMpXhgp2Lx8YRDs2AKW",
+	"QLmDACPjzYTAYvL3sChcEHM25amIekpnaaJG8QKn/cPJyTGAFwt+yzI+ctFq4W9HvYPnvYOQKXEnUost",
+	"d9hhHwiJ0TIoD4rRSNmpYKkYzrSIMBQQwvk/ZiB6A0/cFHQR7upNEi0IvtICUxHyD0vM9BAkCFGF7HXH",
+	"vVARngd2US4wiYBzRoGy9SRb4cVUvoAGHfouPOywC1eBsqewBOUzbcdp+Rh/AaXODPkszg4xqbOA8vdM",
+	"5yUe4TVh7ZzmI9MSZCDVpWS/kddNLpd2lBoog4hyicHWHeypVpjXmjbafBhUl5zGetNelclxMgdkn/Hi",
+	"0JHWQolJmO9ks8KSbHVdyVgMMwZDJ0OidhAijcBTZ8dnuA5RymFuXrlJh6RHAVIFDD2dEP7bx6ynyqTD",
+	"HA2WimyWQiy0V5p748qetgYnK1X2BNtddW1Mtq4oJlX8Rjw2XH0gYjLrsqEgQL0JDdYC3mAWDlifZmEx",
+	"binEm/HBokEBcgbN7/5wUHA7Fz7WHFHe746fWzy0OkwqCxcMBLmAF9WSqqcINOrwvAatjE5I4UfguWFm",
+	"CHnKUxkv+v4TOz31yzJ4VdciIhLt4Zk5BXxxzgjAy4JnFoC8emodkpfDfwRIL7QcxHIgKI6CJKpfp0Kx",
+	"V4aaQWAke2NaDAS7e945PggOIIP6YJxlU909OprP5x0rDvJ0MJZ3QndGyV1ndnsUJYOjZCpUe+QGa8c4",
+	"2BFZ7I+eH3k5pyCs/c//8/9hVSKaIZqeqb97cNw56RyDEXkqFJ/Kg+7B885x5zl6+ceggx115iKO28Ao",
+	"jv6Y3+rOH5SgNxJZtbWZEuFvxQIsSX+/OsQduBOpHC7Y9Gz+TBcNTgGVB6awbWwOwZ8ar4XMtIiHHfZL",
+	"QgEbSohIAFC0O6avjdj8SmTmiRjHBPEt8Banx8dW+KVYvjJDBqchxkJCDxilxuRo2x1BIzC4gRFynYmS",
+	"mi9J2BfIGX8TN+zvYsGuREaSyHcnf0Fx/+z5Sd3g7j2PfkY2ep0kb3g6EgVL4EH3X797AWJL++RvUGFr",
+	"DoKDjI80BKzMsvHB72bUo0imELW9ODLydltns4hM0ZWnAipNSAWoBShLWvK+jKcgDadRYm4EA5s8EnOd",
+	"BWw2ZVnCvjs+7qLsTPRT91QxeccrG2E4RMDotQMG+fdAmwCwsYUXn+AUDuF44bTzk4Z3fOmQ2Zx6KfQ7",
+	"C8Wy8rwZyenI5qnnQbcYXvTfXv764vqf7y6ZaYDxRfiD+ZvFXI3+1jsQqv3qx95B4WfBI//vicgwj1KL",
+	"7G+9g1k2bP+12APoBH7xm4wEZCo43BqgFi/t1mKHI68HfVN+qlnLwqxONnqAbU5/lkc7ytfkwL9opRPm",
+	"Hy44GA4bowLyYvkKwn3gI4G37fSHFdTC1/HQNtzk7luk/apnWyxQkoe1RSiWTjblUZSaO9mqwxU9PC9w",
+	"vGqoRswwMTTCzNZrUjd5an0ETbElzP+74+frydGHnEujUQFk6fX98pVqQL6WaAcmLcExyBJ2kyZzLTwa",
+	"5gjXEiEbefAUmxGxWN4JZrt7ZApqHAA5s1KGTAGERVdTmio6U0Bf+AqJTKUcsjsS02j4PYHZE5htCIy9",
+	"0huSFEzi+696OuLsWMdsPpaxc0CA1JXOFBEMiM1NZoOxLRZitbpzkpYN3VGmj9kx0Uw4/hkmd3/xmMZZ",
+	"JyBTs+YisuuwdIg/TB9QEqbFl5rNpt7WuuXTtLcoMjcTej0Re50k1K1jZomKFwHZ7TiLUj7MsJIAxXT1",
+	"VKKEiy3wEK/L5gjuA5ZJsvzkR+Y8t/+d91R4ARpA+0WisjSJ2xdxnMzbv6ZyJFWX/a/hOTOkoU2kgUGw",
+	"eImMnJ3+QEZan1AcdnoqrFEeQpvkBrZQvHJFflslir+ROiuiXGFOrSsjY/ax+rjkTY7emDc5+BysbfgC",
+	"A3o+/37vC1QD9rXyNlX1aX61qntXKKNWtqk+k3gL8X1X38IfeWSzg/Y876sWqsk+oxaJWsX5Kqjj0Sfz",
+	"Vx/oTl9Gn1dI10Ddgpy2FSAWwXrsSkfJiPE4LtiTV0rRZRy8Xd/eTW/u9re2VrSsAKbc+qYen63v8kuS",
+	"/QTZzvur/RVc7Wrk0gbXeomTQtDDlIMMSebuwg0/8KNhMew03/B1udq/e1RkrT7uyVer1cBuWUN38hQR",
+	"GqhF+GDCUIeFFWaGgrjTU5vLOw5G8cGFnYB2/d8zAQCntO0eyGSzK70M31k3tAWtzMddk0C8M4GsjHbZ",
+	"gKoXumxK2EudV0hj9uDs5a8/g81hM4nL9jr6ZD+tk7V8ylclXW0mWXm0aKe3cMMbuPXtq5OqkDHsxaj9",
+	"DSUxStGN8ejxjoQo7+LeX4SC0phNLZDlmBGK9kCrEoR8mCbSK9lHECdUQREqq82yTKoRBJs482TCI3bD",
+	"Y/NWVHM1kpvaK9/bTl+jydJMfnEPq6U78V+KJPySZLBNi1JVObfzeDaCNSegp1o18UEElbELctDQpDvg",
+	"CqeZk7lW1XE/XGX2vTs54lPZphjPVR5Czy3oB4LnYe5QC3kCQeMFvyClMUEJKIxXPCeIRIy8RJ0FShh2",
+	"2C9CRJqwpL1w9LBTqS+4SEj9RXSFNS0/YNjelUQI+GoFYDlddAMKeG9K4RaskRZQbN2cbpT7rZD9vaO0",
+	"vTRy0oh3EgiOQImkCcP9yZYMP3gkFp0nN/5rOUPj988F0mDuQ22Khh/r5F13YOCJrjFBkKg8TuKI7jl0",
+	"e6bp+gZYvRIq+N8KMUWnDmGrcj3usCusio6BiRDv2VMqYaVQxC6U0QR8HhslmbBUTGO+YHOAPbwReRN8",
+	"doddkHyWjXnWUxjFqCHSDsAFSc6Tmo15OomF1l2qNO/wBg3Zn2mbjVqkLphq5A4yCS5CZz8maBTd5tLl",
+	"OAPNrh213+LiuZ6fyxLX5yUacrLt6/wms/GVgzVr9kpeny1eq9B7iargS0cdgNbNMddCxqdTwVONAJ3S",
+	"xeKa01oS4S+v+Wgds4Y2n4MDm6Oxrr1rB1N+ugTu7PiH9T1eUKF76HDyXZN5uergb0Uk+bXhaaASnjbp",
+	"TMKOIaiXKjNU8Ssgxe/FSOoMC1F76RwtAFSEM+mKNrNEDcRhLXleFtGOPvGp7DsIws9U6k1U1VjB1C5D",
+	"SeWAU8YLwpoXk+KJU3znKnJjlH4qEJncUFVo+cxdHdCDMjZJdGa6HXYYwOlDPMdcDoRPd5dFN4TeLxLX",
+	"Akk6W34X7BM9cSFhc8vIppfu6Z994LGFk79C+qjUNn5Vvo5hj2choRakmjyaKL9Z54wqcdsKJ4W0W5vv",
+	"gea/xrrGK5GtOK1bC+HN2eY2zLLO9Jev7NbM7/O3dQmf+p16JbLGF2q9Pa7AP+5vkYPc3Ehm7RwQe40J",
+	"AWEOsHn95e5CfvQ8TTIB1coCsNblSdRUfHJIgOHCKCmUI2X9oGh/uOPxTGh33XPohTqjgmlwefensSrU",
+	"OUGp6FJzT2X9QFjd4d4jlQGddzdgacm2HG6YJpPqpV9Z7bDOU7z5UDswELnD38xCVGy+AZcqd1xhI/Lp",
+	"xd5ItJKTeLgyVeahKsq7ZB8ybTzVI8ddAFi6SmsRCn22uBFA4Fj4aRVRNjf+TSWPtByptlQdVnLYkMQG",
+	"phnA0cBec64ZenAxe/D4+Af2//2/p53Tww67KKgylNR6I8jYE4FNfEHo3PTOPTWRapYJfdgFaVFqCwdA",
+	"kb2zXGnt5+jVIaQmX9YjTBTn1jk5RHQBjFkmlHBKCO6ys+PjngoJVqBP1qUwMN/XTiBgZ6c/sFDHybwf",
+	"JXMVBuy74+c9VZtDHEC2TojejD7MM6wyd+EGXhNO0famrqWiaiupR7F1c+Kx3M+f18f2fD5vG3rZnqWx",
+	"UIMkQrjYx59oA2vcca3qC74pFGzgzDQnhXBOK2NmGvS7TpK3XC2or25M5aDztqQOOl/BqYX7ttJ3bVXO",
+	"Eulx1/GwOtO3CC5US9vaLMyLDvzNgn2FllJQJYMQfW+Ac41oFGHe1FA7zTjWhoP6nFFPMQfpwFUJsl9F",
+	"5ZdBUEVvHoWCAnYypS/d+EyJOZtymZ4zMux4Q5uZzJP0VoMpCuXraSq0UBlCoQBdNGQyJSrv03OzVgKq",
+	"9FCIhQ37Y47Gl6e+XK3Czt9pJQR7UzLjtkhPgAznJDXP4Jr9fH39jv3ItRwc2oUuWN2kOmch+CBD8FAq",
+	"nqbJHAayoGPooQTq7vk9pLYE/pm2JRHODG3/rnNy2GE/GQJD1MXMwzGDj1MxyPQ5Zr5L3VNmc6cZlDRO",
+	"OszINSTcE8wGAk9AlddsgeoKg6JikPKZTGRmOvszeN45OTyHDBkawhndiI+d5w+hqkmW8eQeb8NQgY3J",
+	"kUpScIP0lIcGFYDaBfTGmg6RvwMhCAgsqghmUVym08Mu46qnfOSlJeAhxAzCA/CCD8bCxqN2mUra4PQJ",
+	"rULnhwV0egpYZZmDshb3Vngitca6gvk6BWYjANHUUNQJjw2vMPTVHq4eyBCA4jwxTcxOYmSA6cfTkTgn",
+	"IKu+RytCUknNqh0GxN99Rp7fAcvm7dzhF5j5PDXTAjICZduIhgRlgoDwS5DWhbFtULAzCpzYA2XBjMyD",
+	"fKNMYwjgxVx64SZrp4O3xXx7ks8Rr9OyCMJaqZiC44UNuYxnWIoQgVfNIUZAJPgCY67OS5lTIMPUw6Cw",
+	"1nJzM9m1Ms1rrWc7EGlghBdl6NRXZsfWyg2r+tpqNe9oizcYsdglL3sD52ODcQo9mks1hepIW0lf+zVd",
+	"s6ZNBcVNz/FPSdrQ9FxqbhfkpyS1ZW0adceaG5suA9VvqrIKFOlYyYJd4B/rTNnQ2LZtbtKuEqY39qHD",
+	"IK+RsjbckIouzdc1Z8BVi1qm8V0XJTvLxlCZgBJQuIyNJOJFVGNDw56Qc9nIEN5TlhPZJqDWV6BeL0fO",
+	"bbSNvyRXRkYw+/Dbb7+1L/IpV3hEQxAUWSp4PPlb72B6Nu8dhHmk6PJrW5NALmXmMk5PoZBzzvgNAKfZ",
+	"cFJEUcu0/5bME17xhfOdW4JY+MYUtCtCT29ZYbFoC6nXzxpno69LQ3+mS9nnwwoc13o/Y09BCqcNYrT5",
+	"ZjyWt6LDXlLKQaIIXtWCBLKZig2pCqUaxLNI9Ck54W8Ac2guRBnqz6gLIJoRJCA3YqheqAGACeLpBMRG",
+	"wA4bJQijSrliWLU8nx7OJ2NhVfpqWJeD9UWzzbdwf6xp/xqXmvbkSzpMHDjXFuOV/d/xgo6hd2bhNJhn",
+	"LUE8AlZ31YzKJWHv/Y6u8k4ztuOSe13tivt7KDYDFtgWUmADMIGdQAj8SWJYl2DOq7wUhVNf46UoJaFU",
+	"Wu4sJC7kbBQg4hmApesidkgyZNxDepcZS7kKDN96y9NbzP8IDfvuj7NJjLQ6hSrX1volEWx1wiMC32s5",
+	"JKXAyD7geGFjrqJYpPBN+Ae/49iiGwKC1mGHvSa8WOA5PWWZCN49rDzsiHzYYb8glGsBw5e1lnBVsSQI",
+	"+cTDPLM57CkCfu164TRYj8AZws5OTy1kbHngAguiWH4BZpAECpHwidD1EbY+csFmvMYLIv67WBBwybZK",
+	"vptGwxDdcvstCMtDhug2h2/YBrhhJWSDDcLdx9Xu42rvxR6wnkWJP/xmviyQ7RUpxCUFogqwpS5y9o3g",
+	"dwLjXic3OkuUYK2QpHdCKSfo36Jwrg3toxglgLeWqAj4oLAD5iZKukPDsFmUae9BMYeAtF+F8VQRcEsS",
+	"9DcXcHty2uSsQiA0lK37CYweX8f1wD1rcj9WRN56IlGtRkxRtniyba2cPLR2Fa7wDjCKHpG9Xfta2WIf",
+	"QKuir0KvgAjaJrfii2ICARg9FsksmSlR1vfAE0P3EXhKC2r9oDhum/QTFR4GzPUF9SFcwYd6ymNE73AY",
+	"8JUmqRX2bRB9oViFg6/nWaluiK9W2HISPdVaoT0cdspfdaHQh3WmqsRQmir9AQ1Du+KGTRSHcomcFZYJ",
+	"2tWmpgmYxza2Cez4AN6i4jPQg7fB2xjKsye4Tyht6B5iz14dqZW3qNRfwYzUgrgfv+LV9irKERF3iE77",
+	"wpyp0qT2buYgH3LMXeXrNus8MQGrYV22wlQS8cUzDfUtzi3Tw1JFVELIls4gWOAOu/Bno6qsYZ7pq6eq",
+	"mBRbw6P8mk5YwoX6xTwj1BCRck141j1V4JeOA0PNpCxBzox2MwsJHEL1NhsHtcz+qzggsewHUQi/an5R",
+	"DRm65xx7zvFkOAfd3U1MWck4SRvl11FL1kpnSpfcGocbur7zLNmyilWTPfeCpvm1ZM7dx2v7hRzLmzpd",
+	"YQecx7Xau2zPiM7MvqoRSxT4yaiqnEQGXOdYhl66vzrfrbGnu2YuN2KYpKLxZFbly208lUjE8g4ce1i2",
+	"FiZRqJhdNxtq1IdGXx7gCTe/mWs8b7oB7/U7rXKK40Lu/eG78IevpOc1DnLLLlZDPGFJ6MlMZ2xo67ba",
+	"oY0QPiN/OZbPZK2rTEyZVFmCQNTft09O2VyIWx2wVyJjr80vZ+3v/e+uzPUUETttP2cRX/jFVqmglJYf",
+	"2SRR2VgfdurcxPA2j+wjhjk0dRD7jTe9Xg/qGvaeEG30GtHG77H3D+/9w19YrI65gmAfIhfL1LAoTR99",
+	"wg8rQaXBKQbNtnaIbSJFvxKZI3c7kQYa3vKdXG8w18Kve4X76/KN1V+ZRl4xe40eyCP2gox+3L+JjLOy",
+	"sfWchSUNLETxRmd8AXe0BFibzpQTsBDuOmIhif+Lvlk8JVJMSbVawYLR1x12JUzz18M2GNLCvOh2zHXG",
+	"zHk2Ag6/S2TEkjuRGqLl+9WoJHzr7OT0sJpIAJmroBLk/tpSLtq974v0gkaOL6/t5prHw7m88gc0loy2",
+	"MF7uSefeVvm1ermQ9K70cC1JWkKlSTxZCQ32Gzg9LiBNvsug1O9A34WlGGTOXlz9gw1lLAIW5qN2TNPA",
+	"iF2C4C4HSRoRKlgMCfBaxGKQ9VQrHIDxMERTE/hk0OLF2TTRcCLOWQglIEIPGn46jReHAeTX5DAHOcw6",
+	"Gj0gVSeTUPJIRUxnqeATEXXY60yzQRLPJgqzg7JxAuDsTE7MUTIz916HAjYCB1abpJFIuyyUUcAclw1Y",
+	"0UdV/Ft8zESqeNxPxRD8bdlMm+kPRZqCsy1g8MCY/tCoosNnc4wg8A/+mpPfSxX+gpG5hnFiOZI3MpbZ",
+	"om8YXCojQT+GnZ56IeKYIkVuxEgS1kH4tzBg4X83/7TNP/9bGJi14zcUqs/TVJolRQALWLRpKobyowPo",
+	"eRZ6CVI9paeQ+zQWIgNYVcqP4hoOE2txjQdoIOLYm412o1lUOWXRI3GTktT8eHgOKAa0XamYJHeEhYCz",
+	"6rALm/oO29Ce8wUbOE9popQYYP3+PKcLtovHcJzN3Aiwjt8KrPNles7HSVxbKusyv1Zfi6ndlxHvn231",
+	"2LlNbgN2mNvkxmxkwC22bi6CLPezJLd2PvrF1T+azwdaF+dTJeogSQSoVo8W5qTQEAWUb1iazOGKAgyN",
+	"+UxkvlGB8twq7XGNvWH6/obpfDnrrNAe8683RBcymyyXIkAleqlDIMWWaYUdBmcthsB7jEb0GBFrIT/u",
+	"qcyJ1M/IvQSZ6kl6K9WobVrdCCWGElK3U1G0fzNSMAAj5ZwRgDaPEdPHT4kCWJyZkUuwIEK4iisy+wVm",
+	"E+M51ocICoWhIo4HebOfxnwgNGudHf/g8szBJxXHhwQq5MJdAO4HlwrgpnqKJLdEDUR9Lpa7v49rZ3fT",
+	"8Gb1K61ZcxpU1flzUB78PZw2Hm86ruu3BdV9SOu+e8h7ukbNX8z12OKV9ob+vaH/y+qkcFoh7M6cwVK4",
+	"n6z0ARR40ZJyevTJfV7rDHAtV/kD0JjIwnHa12NuZJMwh0JRIN1rUZj2mKO+SbGFrhzOVi4En5jvSipt",
+	"Tkx2RUSwVCU12JvFviaPgso3boVAuNax4N/KnYDV1175oyzlCo1AulnA9e7mVisaW3GY/c//6//OhTrz",
+	"Bx9k8k7AR2ezCSESOXRWm5C1yE+Cwuchmq+4WrBkKlRPGclbdNiFYjKOxYjHbJLcCTSWoKRpiFQkMi5j",
+	"ysgBo1wcJ3NCmOmwt8kdSMGJJ6H3VIVcbuTdAZ/yAfwB8EicSiuacS75YOyeD1Hi1t4jMwwBQ2jUQZak",
+	"VVLstdu/e0iyG3tGKrHW3Exe0NasB0xb7vI58AaCMJoNRsH2hSFsEPsGo7guW9DzfJSH8dc8FbbkgiYF",
+	"HN49l9o7b56QoPzW0FOfGTMOyLeGpMZyKAaLQSzWSMkU09qGmNZVEei1eDsITQasA8YAdB0xEPJO6PNy",
+	"62eaYeExHE8zHusEhrAWnWJjHDKgUF00wQDoP/nrrX//nOrGmG48ZpngE5oYeo4wrrenLJ4bTfW+iG6s",
+	"DOjWU6sQ3Xqqp7ZwiBX36Mk7xX7yY6lxjcVHvJxQl9EiPqNduORGq3aOleI+AuaH9gcsA6imfmroU8AW",
+	"gqf9k/5QKq4Gksd984X7mk+Smcr6UwGI6PTlRKq+f9/oh9PqQU6rBjmtG+R59SDPqwZ5XjFIlmQ8tq3o",
+	"TD4Z/9uj+MfogF0gyfo2gAxrUALpDtGF8KrdWQpbl6twz1yV1dNx4QJgyS5PbcIX7EaU8ywC8rt63IE8",
+	"s+CNtSZxj/xjXqUwLE2zLKnNERGp0VH6Twz2sbLuk0enGjsjr6HTe5S9duCI9G9PI1/kUofmknZl1zqP",
+	"ZOFaN3FKLnXYwC8J7LLAV4lJ7d4zWcgt2nsnV0u9hdzFevdkcU3rXJTUaoV/8ufLSxgL8MDqJNwsgVBS",
+	"H0ES+VQqBPBtHbhCH8jUqc7LRCo5mU16Ss1A5k2GvlEYg1IhntxMQUQwFuaO0zBQ1CTJWCq1QEnMnEXT",
+	"zEwKRF7x0Qh6zmdJVhwUNERn1GEhzPBfJ793fIEjPMQy6wM5BTkVK8Gb0WFJoahD/rrowARCxIB61Xsa",
+	"/Uv5uM5GfyYNU3squmxH7B7SEVhY4U3eaMt32XsA9x7AXZL4Ac94nIxmos79B/osL9L4SqpeacM4+lTO",
+	"0304OMiVII/sQhExJVgRzEQwKlc5B1mi4k2PhUiQwy6bqViqW9S3hjLVWR1u5P1o7h468staNJ/4/bNA",
+	"k/bwosyL4UZQkalGwKp1qRfu8b3T7JYFxGoneelO7FBpeiyeez0WyzgFe3fE16CzYB7eeobWxGtegULx",
+	"IDiVoDaEWHgQIhQjtMph4Vs/R8Q2wHKXacoXqMTk2oUt7O5pFKlgYHXsrmSMzuhUlyW3Q9a3i1y5osGj",
+	"Scbcco9tzSsPlj239BgRbf5aYk8K957ZP4UC43LqioLPytS6zXWao7EcjWM5GmftVEwR8GAqUpmsCHAs",
+	"EGWQu0azmKcMB2BZwn6+vASIJmcHGiYp/IVDd4v2K6FGfCQiBG/UVNbds2U909YERolo2iWhgX3fsIU8",
+	"8UwHLBI6k+jF1YF1Id2JVIPLg2ci6Ck90xmXagLRlsB3ME3hZsHSJAbOwrFWi8WiAb/r68wW3kW3KXkw",
+	"ahkOBfyDb6rg3qAeiNXMC+5sqtw65pqBixh9y0uODUYe5uiwS2V3Yfml50V/prHSAHrcaOLgPO0p9Jdx",
+	"syU6USVWG6z3uBMvXnaWM5lBbGtPcbUwmy5iLfI55Q5i8VHqzGipZ4eg5YqUaxEVAl51JuOYJt6FBrNU",
+	"uAS7+ZhnPSWhgN5QgvqNbxPA+LCK4ObPkuQWxnUo1j7yo6SibGAiFeRiXogMNrzCx271CVvKmg3laJYK",
+	"jRJN7nHPDf7YgLVCTX7MiYA3CaCUc3jeU7WZh5s5YqVe9sMedspvgdWJ7GuQIz5L2DSVCk3XWWYUpyzB",
+	"otNcxl2KDBhh9V6z+zcc0AlA5tI9JVUslWBX/3iVm7EvzmhMnS1iAd5fKGqE1ARGUQmzyaiMaw2rXqWI",
+	"/Wzp1HvYofvrYuUB14ki5fbNxZCqnhXeK3BCVhyPXtpTeCyDMvkOjk9++G5wIv7Sfs5/OG3/ZXj81zY/",
+	"i75v/+XmVPwwOBl+//3xidcfyW9wenx61v7P5+aHQpAAEeLg5GzpJ0uAT07NTzk5DdRsYnYqSYO/ln6J",
+	"hEomhgwnKY3o/QhU+Ljz3V/wl4N6j1vNnVnpYMNzGljgYYgBse464J949qs8cLQ15ooU96Y3Oz5+Pvhv",
+	"L399cf3Pd5fMNICvBP5g/mYxV6O/9Q6Ear/6sXdQ+FnwyP97IjIOt0eL7G+9g1k2bP+12COTWYwfhTtA",
+	"lsbbDYSGR15L+qb8NChZ7s/mpHpg2/2kMFq591H+7iv27QKvvpGckMC0Ls4Oc/gTRzORj0iPlrCclJyv",
+	"pRZNnKiGtY1Lr1quC4yEo/1SahvStPxKPyUpkHfDQbssRCpp5INzoPhGs/5bWZ5q45rhzcNFg9Crzsr6",
+	"roGb0BUJj+13SSwHi+pJ/Xz99g3NCvRj4AgzpUurFyc8ylGx1xeY/YYUmq9YT1hvF7oo6gjP9NJpx1wj",
+	"Er89hYFk/sewGQXLBGPAY6EinrJ/z3gKqOnh6fHpd+3/fB6y1gn7j1lsRDn2/JhdiWmG4qhpcM647cJ4",
+	"POcLzWKvMqThC7/8fMVcAB1oFYcBilCeomFZBEnuYLtqn4SQtwCfcR4X01TGMJET9pangzE4we0EECqT",
+	"x7Fvo7b7gs5+75F55FVxqd1O1S9wzppwnmC3ygxxPOge/O+tfx23f/j909nn9n/+66R99vv/AY3+ddJ+",
+	"/vvh/7Ii+WU0kxFXA7FS+3uXCnNasOR3kiLUp19K2Y4SUJLbolQxG232eWFkobJUerWRe+peobQVRY9l",
+	"Vih0bCdYW+T4lV2Hb7fCMTeqD75iM0HWrsmF7VgfopZM5aAw7oR/fCPUKBsfdE+Ojx8C2NjOrlE0WqFx",
+	"c1G+1G1FuJY9YPtArV0Eao3y27hJfd/rJQMFlfW147GWb6M4O35+uLKcL1tdzbfD3kh1S2jJN4KF4yyb",
+	"6u7RUch4FKVCa6Hr8Iu3pjc7DXays2gY6FRqvvk9esgAp1ceJ2v0FlvMfx/UtA9q+oI+ASpuq0BeWvhs",
+	"ZnVlENvq6JP99DWUt2XL5NvouHXhS9tT0H3o0p8jEqnprQlWAXtk6cIlUEEdzCRbreWQIb5pxJF3jHck",
+	"EH9pBoi5z1m6r6j1dUUWbXJB1huLPE7zULFFsZG27xVb1IS7oPa9I+6yi+igXAltEhlUbL2NqvtgEUGF",
+	"RzSIBiq335OrffTPNx79U0GTN64fixnyiFhUaSb5MEXPEMdkagicBsxJ89GI/rdSRRhIggAAHAqVjiCH",
+	"i/2R3KAmQM+B+A+I4cmBCE6PT3PXn+nQCq3y2mXeHI8+yehzeBgQrBDCfiIqUDJThp72VPjq8nq5Dzk6",
+	"0H+YgfcLSfxNEi2QRfAI+QJiDMCot2KakZe4pxw0wUxlMnZTFSrSkHhuBDzDR+SAu8IQ1KjDXkPkDWAg",
+	"iIjdLHBILdI7iE0n9FqYDDRirfDd2W/912/f/fr+uv/24n/0f/zn9eVVGLDvTk7ZW/mjGYMO3Dk7O3nO",
+	"bsQiURGT2WHQUyrJ6CE0nNkpKBhBPIaCNFRiv2CR4BH4VSGxnjMdJ3M2g61nGooK9FRP+UsWupiXbtHb",
+	"7qGaOsAFh43t57ieM84+XP/U/mtP3Swy64mf8PQ2YC/ev/mJwYQEZE6qiP17loDcDJgE4yQGn9YgmUy4",
+	"DvBHbURur1NqjhnEtoiow35NCfQ09FnPx7aKDPsJuzA/uD3JzR9ikDEOYwWAdXIrFtp/JQSkML9AxIFm",
+	"KJLogGEepg7YTZLEgiuYlJrF8Tm7ibm6hUHRmaFv5XQqIsrkBHxYEfXQv41yC4Yb3SwIb0UJGh5Ob095",
+	"ycYFYL/QQ4o3PV9c/YNSj8nGWYN50VNF7Hfwl/SNzBawIZ/IeEF/GKGnnwz7NzLNxgFGAQVsOk7Mehk6",
+	"MkgiEfQU4eP2iyDyPO7rZJYORGDBCvtEhqUa5d/l0IcBhIfAl3n15YBiwsIOu8RwOxHHZt0AOszdM4DW",
+	"dfnY5gmxaOMB7KmLd69ZC+AFjGSS8gEg/aJcQKcWcEmSCZfqmcaxDgHNNz/pXBUWEt1TFm2gkH+Cuwrb",
+	"zMRHPshiADIzB4/GUklhrA57rTBsrKeA/HI6gDA4XToXM2f2hsVonIGXzZJURHhCifRJ8zSGnjHEpReT",
+	"aUZrB7UBzSCRfcogFhzCECEG75eXcD3s+eQoUNNtNlTgVpiT2lM0B7MOUsPhR4JDw1XNDWLJ3EwQ0e0C",
+	"VhkQvnuqIgDQ0FQxzNyrORrl3wu/NkKzW5GXSSjEOe2yToI5z7srlEALBanZPWVezV+lm8VSSXKoj1r6",
+	"2n+bkLX4JKmoRq6XgKX90wpO82QIi1sICD3E7ZdAR+Fm9lRo5mGhqMd4CwJkU3OphZlfK3RbERaWHnzq",
+	"Fh8k9X9xl2/dfQOhpBhtGiyzLkIVTJN5T0kNxyQTCiuu/3qFkkbhgBFT8LAg2TyZxRG7wYgzlKEQdogz",
+	"JeY9lUNrFQHMC5DlrOWdAIob7qnVSOFGDIEvAVscmQwoujb0DVeQcHOAN2tDskmS0B7YIsTVwjoenpve",
+	"4WyqRZr5fvaQTZJIEGVECc0is/dUJIdDkWqW176g+78SVyxwkXvF8QBCHakFYflApK1ZvpnCmlgAX7RM",
+	"DPJY7jBgYTLLBslE0L6FLpi7PQEdskAw8NzLFGkxkg3NWloIhFeIpTbH8hrapIBhlCTQ3x4aCHi3gFbu",
+	"CIUIfOAK+MNhAXIESbmlQ1O46rBY+QKaC+1DigKapxGtmHeNckBM79Kcs8Y0o6fqiUbA4iQxjHc2ZY58",
+	"sFXUo6cKYe9zy2/zV+TeNXcvF9hxcMdKVIjCyxlsIh0hR1XKbDmZF5k3a+E9qY5v7ymiZ3YfPIrGqgla",
+	"8fEkySmezVIem75dxnvKHUuget57hka5MkeVqlQnKgRayujoQntvhYOeCr0Eh+WeuCpIXHH1lohrsU+H",
+	"XfQUXVaCgQMRCy5ZTkjwiuE1RQkdrzxrzQ2htcfbkCTs20U1hefpFc+0e938BZ/5JxxCsuAFTFtvksRd",
+	"esq7/7gVytw6Q+bPkdzS+0tCjxURCxEJ16vhY4hUROAnPZUmc3qaIT1gPTSvbCRHvKxRAsswd8oUyiGh",
+	"IYdhl4X4oJBJo/BlKCHMNAiOPq0s8V9DWGUUHkLKBr8V6ty8HVFdGsosCBJfHVSdQ3uV6DAunUXDQApP",
+	"9YLS8LX9q3GeU/oBlVMEtmnexJkEVLzo9BRdjgi9HbEFklk+RqC3Rz7ZxuyB2WQK8akUEd7pqZBnyUQO",
+	"MLyrS+o2cnbzrCGXsc5h3UA3RxUX4llZzrzP8yXoqVGSREitY64iILY3SPsDKq/hHqGJC+Y6GVCpGdKF",
+	"VqXh4QiS2bW5RWGULvrpTFF8moU3NooLzhAfh2wFc1es4GCPakCbDZ4lEHzdsgXMloa0AbyW+5mFgGhf",
+	"Z2Gxee8R04NkmqtG1iE1Tpie3UzMYhkxwJxXncR3NgerpyyNM8N2nSUElIeZFinlJUUSjGqRFQq5gjtj",
+	"MSuhTSruDMMIegr2D5SM0ItZaf9dLEJKX9HuSYBTYaVpy9Cw3gvIAaCFEOafYQQabItkZQHzEc8QD5DM",
+	"GfVIQ68n010UDg+qYo/AbubMaRZcUyBMUh0Snem00mNSfE67ZBcoJteViQZpBRvQhE5PtQsqVtev6lPG",
+	"opKuVmr1k+vl/XMSvpAKCxQkSWREMxeJjDghT8zr+vl70Qzqxvs1oirnsYYD40Oc9Fhc1GelDMPKBxTZ",
+	"bT3HxictC6ZdRp/MGuPPdMPX729Txg+XQqjZpIwUDF/75ePcAptbRKtyEBwsTfvg98YwhoZ5lvJHyLx+",
+	"gNTwIFg+6sRpuzl/hKwHn80a2tAK4c3DkvCapL5cljNeT4nE7SAunD+m/AAgPph2ROyZCC9cdK8dmmy0",
+	"HTbC2a/krt2i7QlMuJad5rP0ds4tF04bPpgHbbAZxLqq92PIYy3cUGT0rB8L2fhmQ610jtZBPSLp3qwE",
+	"XVWfzwEN9c67As0HK/cquiWdf/tGKg7LVJGvtM6zerqhZxUn9p8zMWvgVi00bu5TxW7/kdzUOVX/SG4C",
+	"9m8YtuRa9QMcK/s90+zD+zdfd4rSPuaxmSeUpOlqPygUqWCc3cziWxLvPGen9Wz+Hhx8bE/P5m0LH96+",
+	"ASoCl6noBT36hB9WlnC6cOIuVWEv2A88PKlgha2xMrprW2kTur1+ebCDPAkcC13wF0iqm1GIQhdHM9/P",
+	"lDIXstkYtrXrfjUbDISIGpOpvP1uKdW3Fs/5pG/1hSvnirS+ws9fdctXXGVSw9cUZcvSRY6Wizr5PDUK",
+	"hquB5GwBYCgA3xRa8nPliFB4ua7Gtbd66ourf1jvnZHbkjk7Abs6edhQpXHe3sPAs7L1VAtN3xbHHlzq",
+	"zhuHtjAwuoHNI1GjDmtUEMKoyhafIi/9AEsX5NYDa+oLYRnwr4BNDOMYiZC1bKUHtGrb2hBR4lV9qMuq",
+	"I+kL92p7IhjsPgtvV3QV3q1RClq5/ab0rNhzjYwMK76BfOzarwJDv/BjQuC00GGxZ6UcFULQj5vWZIbJ",
+	"7An0FyTQ1+Qr9ApvE21cSZcN5b6TYr6qApDd1aJBJe8KRO+OD7gaeDncVUCf1bUzsVZOgrUmyK1HkSWG",
+	"3vuP3ahiJpCv/AW/3bRgXPvFk63Cnwpt7kBjYmn37D3220WqsRuzGaEvtN6AzJf61ZDIfYbxDgrVe/Sn",
+	"pgqEI0kr8o3fkxWvUGz4mc5HJxwOumLM4bxBOKcQyiYWBSyZYmZCvPBDVorDOhPtudNJT49PKN/I2lgo",
+	"8uHymo9C9HiNE5XMUr3shqmmh8Agwrq8ZXdIHzdx2U2jYeZyuf0Wt/Ihc5dLD4k2fZ9omxfaJzPvDXtf",
+	"ukY7FWloRC5riPGS8Hn0yX1+vLINNUnK9yCX+yzlP1eBhfXXhzKbQb1eUV6hKLnUmsfyW7dC58JE5yq9",
+	"K/CiOP04QyvekA4GuRDL9RiaaGCvROZfn13J8M15666Y6rXzFO9TDlX0VSgJr0Rmzne9PrA2H9rnSQ+U",
+	"EO3UD5VfZri6RvGF6AcbdyAzC9LLysmEHXYljMLwetgGhgPwd/wukRFEmtsgNOsZwxFZ6+zk9HAz/QHN",
+	"F7tiiLtIrPYU7iaZ1aXmWyn2D5ZbvSdv+4zqvbpRqW5goJahiatTqSuUjOV4tzpD9xYF2pcGf/I12r2K",
+	"614eTe4zSIaVKTeADFVdot3FLRbz8Fbn5fkpMX5uH3OxjlDiQSkR9YVymXqQyydU5BL5Ipdu90TqorMW",
+	"13hMaqoDPPNyGqDu2dA6PVKA/sf8T+fByXOzcFaPUnf9rT0Qb+kKfbuuFHean6YnBe9AY08K7NcV9tmF",
+	"F6V4EBq5Uiq6NBdaajrXec7L57SJ97yqzwblxAuUc4lw7ram+N5ttAO3kdsjF6xf4z1yDVd4j+jMAEQV",
+	"JKzR8FZT860q83FSdBxh7vzX4zcq3pTHdR4V59LQg1TZaVti9JC+pNJKb/ZeW7/R3pm0dyZ9We0Ojh3A",
+	"/gHRzJIiyawhxnWK3dEn+PDkHEj3pZt7L9Lei7SVF6kowdR6kUoS0RP2JS3dpJ2qM4/JZ/cG2G/Av1TS",
+	"GNb6lyy7eiDf0gvyHPHKG17hR0JQbDruhhsLgBz6wu6lnbLLXfiYykaIbDC+VNElT+PFxtYPv+/2ZpAH",
+	"c0EVH3SpIrHVe3od90Ry76X65vUYV/gbyetKF9WGmswRYNK0pWqSoAEim21vkYA3EO/sCxTQ+raV195I",
+	"nb0wk3mtnqDD4P62cHq3RkZwv21ziljstSLdyu35PuPqMUzKOfxZflmfgFS4Jt/BzpXdiGwuCJiMLDFc",
+	"FTFdAUZqPfnILdMPYH6m2/C4dmeaREODc7H1xhf/IU3MdjUbvsLmk394a/KycLh0DQM2HwuIchAA/pMg",
+	"RnIsdSYA6dxdArRTsA/v31is3GSu/lwFl/eG7d1nSbjzlVPQJrJgU2FvmiZDoTUWxAGiLUTqoMeoUaGW",
+	"UD393li4e0tT/XaDQUpI/LsI4CCowE1U4r+bLvXQXeB3riJUJaiuHRgGNgj42CrQY581+4XCH+4V9JCL",
+	"kCQtYhhMETS6kZT4GPELTyFuYaN4hS3jFB4+PqHh/Dee+T4OYR+H8Eji2sSSiPUS2tEnFyr6FMMN9mEG",
+	"+zCDpxhmsEoygHD4XZieXajArkIEviSr23u5/oyhAF7awZeIBWieSuowBmOuM2bO15dw/z8Zt/+7DSKD",
+	"3m0VFvTg7vymtXqLrfekbO+w/xM47JEabuqxL5hUG9pqG5phu1SdLyhWu9IBi0QsIanUvJ8ychElEhZr",
+	"ojuiu1xDvsaQ+2vhbZ6iOffellT/FVfbU1MxMrvXdOD32Lx2uCTS/UG5bMbKmUb6hWn/ebk+zQuuRVsq",
+	"LaCK4Z1gWvB0MLb1vswT6yrU/Lvw/An/+EaoUTY+6J4cHwcHE6nc35VSxT35kL/6jWzISx2ac6OKrisi",
+	"Jwp3ZG9gXklWl+lJpYU5KVETS0aL39ebl9HUp8sm5XMLEFsid1iZqUzteDSRUIN1J8bmGoOyf9Qe16zs",
+	"z6Shcbmiy3aXbGND8+qDuDx0dLA3xH4TclnFFV0SzGDHy3d/BRWpEsiOPpUct59XFhlo6rhqZJ5qJHS9",
+	"ElmJdlQx2Ob35Ne/7+P+vjCreyWyDU7ppszB39zX0UETw06FA7bCvlPLRQkGxB+DCvHCPdVQJLZ1dvw8",
+	"L9R5uIvEkOJKrzYN3Y/f7txAVJQ0m5iJlntsK9duZjL6E1OSvcHli5PLlRaXcmHvVYaX7Xj9EVYFb2qW",
+	"QWuLBWrC2qVJudZ4g6i5rawtb2mq32B6BL5aw4gx1/Sh9Hw8E1+Vuv8NCk1gH8A0A9gOunsQG1u4bw8p",
+	"Sm1GRY4+4Yd1YR7X/BajPMwrWTWh9FbniOdmZCKjS2ClfVoKC/NqS6NzFXmRcmdY5buG2JCxY4navAf0",
+	"uGV6c9AkwuPa0kZAjPOm+qeP+fgK1GjceXccASayzNJa0lqgssMHvG9B/cH6I5EKLkPKYsHvLPJVYZrO",
+	"oF32l9OlvLe/fFYJ6+VfZndHq240jyJ7n3lsaN7iYe/0RRTt4kJ/q5f5K7ibF1HkjlaFpNnwWlouZgu7",
+	"1wm7oZ7pjEsFWKvRTPRvxDBJxd9eXlxfhpAIpZkdhEnF5kl6yxDlhU+nqVCZHAg9llPCdnneZknaU9+3",
+	"J4nKxswbHXNd2JDHsWbRTDB8EjNPgqNPfGQhMhdORvGNIuopNwmeChaLITLRmYqF1iyUmLDRp8DJv0Hc",
+	"JECmYt30qK+N4Bqah4zknVCdnuqpLRB97TS+CSBf+zIr8Xt3ANobCZ1JtCcFTItBlqQBE5NpnCxEGrA0",
+	"MUvrIfvKOAWnaGDPj4j6z/twonTfYt9X/AQnjLB/85+/r+/5/XLPPVLwQyIF/2rp0bebFLZ7UF//Xu1i",
+	"PO86Ng47eOn1qcczTjDwYHW2WR10cSUjqn5fs3EHDxKJgOezWRCC13YDu0SpVx1Wsb0pTTCK/bbbYhNb",
+	"XrBbSGJ/5H34xA7y85wY1PJusT6sy9dz8l99PEVouW3IJkbmvAEp4fLqpwv2+s17n3djBnGajFLMKWam",
+	"FyD3SW0umIsF7im/V+vy7buTgF2+fXcK/57Bv98hmBgIAQhcfPnyw6lFECzKluc9dfnygxnj5Yfn7cuX",
+	"H76HdsNZCo4jEc0G+QSzlIPaeM7+8eubE6w9nMQzlQmRwte/vLs8af/y7vJ50FOvLszUfr3++aT96/XP",
+	"zwN29fIS+6hEiXP2y/Xf8c+ZulXJXB12WGipHAiTkUjlnYi63psEPVWcflCYQFAxb8M6adpVnJPCSXAv",
+	"HzmSBCfRNIik0HpjIvmQOYqFR0SbvUm0+avskxb3sTKPkrSIACclqHlRAE/2mETJbHD0iT49uSzGrYnh",
+	"Po1xn8ZYmcbIlRWuVmYzFiSq+pgxGunpYiXnF2g3KlNTDrob1mk0GVrjferQV5QFmV+yWiVlbS5kzpIe",
+	"OhlSFe5xJSIyGp6tawotjNpChC1Zv/U5C31rTkHlcj/Y0BPNJwUC8IWBlnfDYncSSWdtJtlg/CJJUzHI",
+	"mltnvD6fg8JQV/n2bDSc328Lw8+DpXPuKfE+pnCvAFWFFBIVT1Lrp+MVnsnVsYZLOpI/gVr36k8o5F28",
+	"e02yHdQBUyOU/sjL+/N7phc6ExPWms7SqRH7fKnwsOBz00Yw7Kkxv6MIoVEqRGQ4AbVHXvXze3SUApIl",
+	"fDUWccRaof1IWllA/supSHWieNxTQ2kaqlkcH3YZqnBskcxSNkimC2RNUhfkUrARlxyhVKnMcEEZdXrq",
+	"lbyjUA4zgSjlc1ACUZJ1kRCZSwh/pnPXLc/Qb2ak5aI7t6eMOml0SE2FCHgKBddu8jcClylrhf8OAxb6",
+	"DsvwkPxXEyozZJemp3ymu6Wj2N+yb8JZ7L/QSodxKVQuYEUvMbjf+0aWC9iQT2S8oD/MxvaTYf9Gptk4",
+	"YGLCZRyw6ThRIjDvnqFL+EYoMZRZ35Z7TcVQpCmP+zqZpQMR2EPVJ7IFJlf7XX6t8u8GXIu+zmbRIqCa",
+	"e2Gnpy5sAT7/qAfOH+JulFts1O8C0NLEZJp5J3Ag4ljv/coP6Fd+5xPjp+hbbpypDdcDNgAvB6Rt64fI",
+	"267zNnu3tbF7+JI6vRfDFbnuu4dLLRKDxtP9Ebu5yre1uf4F0rJB0j/2u8JuFan6v6p4YelLyzDiQ3O7",
+	"IPcqNuehNeSxFocFxn/ObpJszObmXvIbQ7rqTgUO/NCYr96da+QvL7dvrn5U9azzm/uUoInvvNx+W/+5",
+	"v1O796EXpImimvWCD8ai/SJRWZrE6/QtaGzbPnG96ysp7mAEKaTe0yITsqpD4esmsLnlygqlnKhc2ICk",
+	"SxImDZtskUZRwoaxyZuFjM6AgvbLqDGHj4jA+65Q2/MRvdzeRBp6upd7bEXedgyWsDTyHivhzwdaW10x",
+	"t0SVKowaR5+KoYwrHcCXKdezVCBVgUYyUR12vVSpHMRZVPYMcSNlz9xNPjA9My5jnet7qKlamRSVPaEG",
+	"AtSguZyCEwyUFZk6c4I1Mahzz6KACo3mC91TIUpIZAOBacrUL45AfQImDf1dBCxONNgY6AXgoaChdtgl",
+	"kE+wufeUe5ZLF9UsS0ABC8iaAsKAJs+BiPyxh6kQoKR1Cw6BZ2bK9qVAMufaEWMRy5G8kbHMFv3kTqSp",
+	"jIRtYQSRacwHAkdh4TjRWT8SZkvMV2HQU6E2JDlgoZ5NRXondZKCQm6HV5E3mrOlmcFsBDe1TJNYEFfg",
+	"PVUqKwbt86E67NqooqT+pbPY7BKQO224mD9nM2WWTznoKdxTMw6Z0fKlodQEwVMjX6voEHcd9GEW/gu3",
+	"/ffQngvKXpvFcaenrrIkFRHL8ytYKqaxFKSxgx4Ox42sYELbo6UDy2JR5fdLzOABliozayvmRjZMBYuk",
+	"HnDIcADzkhk/FYZEaTZIZipjOuML3WUywqMWS3WrA4RgmFNSlJfw4awi0NiqLT014JkYJekCouuzmbY3",
+	"TwfsViozb7NpZkZcB2xsOHkhWl/bcH0dQDCguZE66Kllx1bgFZYrvLD1iSEt4LNIZhDrFgdsPpaDMeEz",
+	"gdWxp/LLhSaAOx7PzGxHHAdmYW92fPx8YERn+CQ6sKchE3dmMhBTyAdje+fRsBh1mFG47O1cga5HHTrM",
+	"0LPKgJRzUNvAz2Ym1VODWPCUTCuGEGdCmbdPiufBPhnsllVWDPPA+wlAG0W2wOP2gS3fdGAL7HFRAHim",
+	"i3bxVWpKpUPjOtmFP6MUjoYODb3On0FqSXNnhqMqO3VmsKvZYGxYHK3AgCuIykF3kyFAtO5uot74XTDo",
+	"52E7AeMahAw06FQQhlciK5KFzRFcvP57KKhHCXtpJoRvSvK9fW2IAlV0ZuTBKyQ5B/W4ULzKH2LP/o2w",
+	"nJa1zo5/OOyw3zwvXzHEzZPRkfVnRR0BPSo/v3cRojwj8V4ZFqsXavCFA2F2x5V3EQxTMIZCcAss6Gbm",
+	"V6/f56BqSKONbTMk9NvSsrtL0KpvmeTt40ueFki4T7xWBpFsYXM5mgqRtieuysi9GcRqTN2CDcS5tosC",
+	"pDWNGAqezIzi2r4VC6lGXcz98pcDwhshVsVMEK0fhVBHqRzKuiHZkF3GJxPBWhqkLM2uslSIrKdeJqCI",
+	"+jOUanToqWolPhLzTKRgI9Je7eKyBMyyJKkSu97yW/FOiNQrFLO1NdkN09SYXO6wAUFd7voAyVPewjR/",
+	"l32ht30h32+NBxgqsazNesTOI98uxbNIZldXkljNHDI5EbFUojb+8NIRWgjTCXLLqg5YyUSL8VzWTomK",
+	"sEsKR/1+mCYqY0JFz3SRzkP9VbYT4wDad+2bIahSeX2bGwvOjs/WK9XXdhnvHRNx7W3ISrLoGjYnil6X",
+	"yihsu2R/lviAb89UAJ4kxAIDl8OYT6dC4QFfUt3JhZZGIn04i4KlQo5q1FIaSpX0CMyOkJr8OMFi8ijG",
+	"/UJs4yjZOk7XzffbiNJ1r7MyRrcWqqk52tOtVFHASg7FgGmZCXQr9XkqeMBKbsUC0JNQEX4A11N/KtL+",
+	"XIhb666CBs5luI+ffcD42fyCf7vITLvGUdo90pO7iLsYbKMCWO4ArKl+Ze9181jYJBYXpkM98NNmsbtu",
+	"pi56dwehrHbMZoGshdYb6OZL/WqDWN11bBTCWmi9dQCrpxnsPHw1Z7J7EKj7x5x6MlYN7pMnsNVHnF6j",
+	"8CE0muliKZhUWkaCOI2hRc/MI1REx8B8n9vubO4yfBOLCPjtIJN3ojbA007rkcM77TSa2uNK7be48g9q",
+	"jSs+JNr0faJtXmhvnNsHtD5WQKs9gyyapejozalSHRFc0mSPPrnPTw7d6B50co9vtA8Dq8Y38u7NKoCj",
+	"kuhQC3GUj/Z0QY78e7QrFaE5d90VW4UgettgD7LxdcV9eSewTjhfi3jkM6oHwjwKhYpE1IfA+ZApuGXm",
+	"4voGuLrwqB0xq50ER+UqdjYYX6ro0rzQJhq93+1zUBrw52SG126D0bDPVlaCB0MKKj5jE43BdtiTtn18",
+	"158mvstJOquju6rUDRvP1LTcYB4ANeAZj5PRTNhEGfRKUeYvuhoqigqiUwyN/dWm/nxKT9HUX2kWpzSm",
+	"5jZi+44vbM+dWIntqM2sxIXWG9DLUr9VZlW3lXuz6q5KD1ZcQP+O55en3q56EWEavxuJksFc/r0bede5",
+	"9m7gdYn2dmqPbId117ShHbbUfotLtesE++K4+/T6b0Q6KF2k6hptSxd8LcVYkgqOPrnP1ghZb3BxjyNZ",
+	"wT1usyLDr0Tm3/8tcits730y2RfnU2RV8PavjjVtFvdlOzfOI6s9jHUpZLtI2lrP38gksT1/271JIpfn",
+	"aE2bio2o/m8hN+40keqbvex7NfvxGWmuY+eJPyt17ApuOtPNq/lD2zKC1oQrPhJdAtrqQ1VWiymrWTIv",
+	"4m89g/gYK8tTax7HuW8ilWogpzyur9JrtI0P+klW9v9y2I1pEouNwsh2osSbZW+kv7uGzUmw12WF1g5n",
+	"cK+wr7bOle5QpbqOl7kmAgqpwgol3b/sA8p/xBGpekP54rvkeMDMUQkby5GRVLIxV7ZDncJtTsbj6tpm",
+	"Bg3VbK/pZmf/IYOcYAWbzHzDOe/jmPaWgy9JufBsMQ60poJe+ULN0Sfz31rDgGm0KggDn4UBv6hcFfBE",
+	"K+Mr1sswr0RGVG0HHPlL3exrkgH3rsYnEkWx5raguaPmqjQJnaAL9EBRE78kN0m08MtXyBTkBiMidNiv",
+	"yqWSwRUwikMkgWBF8FLPNMuSW0H5XKkYzjQBWnIHqIMIfVNEIqRb/h3ToGXqOgPIdvLGzm0fKBBng/FL",
+	"fOuGQrfX4XOQDwI6QOMRSGPYTHZ/sIgLN3yDYAu/7Z7k7c0+36IUZO0+RAWByCWppY5Mrom1KElLd3zA",
+	"1UA2jrL4I7lhCaz5TMnMEFb6oWCAr5epNopDNbrqP9wEv930yg3z+HBJFutqcAziREs16kN6dbXZybxN",
+	"Ndu+J9GmKTYyF/ltmxPtYq8ao9HeVrSDnDkoq7J872usRzlBaVKwoTjsoqpowyr17LHKLdDhe1y7FE2i",
+	"oWmq2Hrje/aQBiq7mg1fYfPJ7y1Ve0vVI2XclQhcDaEsC2NHn/Dj4snl121N+fbZdfvsusrsOgBIWJFV",
+	"VxQoak25dGFWiQsAKTMDyAYsWXCP/Lj8HuxGUv6yzO/a1XbZ2za+oqS4RIl6SXutQTdnKQ9d/b9wGRsF",
+	"tEFDc2djrjNmTtjDApPvho3twtDr9NgmIW6Fxlvoyg9mpKUn/CTjuIGZtth6T9H21to/QS6cpYkrrbMF",
+	"paD2sfgIkd5ZqjVL44PuwRGQJRqqTJx/FjzOxoigKJXQ2sESmWue8kHGZKZFPOx4oWuWcuqKSszX5H6j",
+	"UW7FggAG70QqhwtA/vPGMnOvGOWdSKYxoBkwLUeKSRVgGSrgCAieFQsjF4L05hmGOkVXZdUU3/LBWCqR",
+	"6zwEjF7C09UUnzRKOcAm6EEyxcLRdu5T2aYxKp7y4yy+JTQwsIa/uPoHS1L2y0vY6KGMhQ5YOlPmyTd8",
+	"cDtKzRU1mqH/DBqgYnyskgeHK4CFmvBIMKpYhgmOUK0HsDRdMRECMgS/KtYCOyzsRkS28ZJlbkb4Zl5Y",
+	"Kc/KNrlOGXevato/X14+MyciFaK9EDxlw5mCiil8ztMIa/uZfcAjVCi7qm3iJo2Ohd+w3KqI2ExF6JSj",
+	"OdDAVXOQo3EsR+O8RlwyLM0j8OGaA0ThktmCysFls1S1E9WW6k7ojBBAYKSgYADt+KWv6zbSL5hsTjS9",
+	"HZ0+rxphwAZ8ygd2GpzFcigGiwEmppYxGase9VuS3hZw6ebmC/FxKlKJRSDN2UnS23YqYm4OfSx4ChDb",
+	"FchAnQpAhcqnjkVawCTRbJ7XxnFl8LDy71IhPJ/wEHp21SKmyVBojemAZiAPEBzr/MnUonLjc0v1pc1h",
+	"swX3vEfmCOLLz3xTbQGHp3uDP/NBwAk8dMJaRnK/yrjhe/4VzEn98gN/+fmKLkepIDG62+iXcgHinBgX",
+	"6hV3qmORK2l6IR0F8mSFkX7Nz+1hkrbhGPnJs/nByOPLa6l8xm+hVAVPsw5759eSwNqAs9TwETHVWM9d",
+	"JaqdFyTjg6zwPB+uufpNfpORgCPtLh44FF7KFCozLlhrwLVgOptFUuhDt3rv8peGbYTL5PUazWTE1UAc",
+	"Bq5sYTZOk9kIVZiLd6/xaMxuYjmgw68SjFcJDDk9wp+g1VFkB/Zezn138Pn3z/9/AAAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -315,7 +315,8 @@ func seedDemo(ctx context.Context, cfg config.Config, out io.Writer) error {
 	}
 	delivery, err := seed.Delivery(ctx, seed.DeliveryServices{Programmes: s.Programmes, Participants: s.Participants, Cohorts: s.Cohorts,
 		Enrolments: s.Enrolments, Placements: s.Placements, Outcomes: s.Outcomes, Mentors: s.Mentors,
-		Matches: s.Matches, Vacancies: s.Vacancies, Interviews: s.Interviews, FundingAwards: s.FundingAwards}, res)
+		Matches: s.Matches, Vacancies: s.Vacancies, Interviews: s.Interviews, FundingAwards: s.FundingAwards,
+		CaseStudies: s.CaseStudies, Guidance: s.Guidance}, res)
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/p4w-nhs/p4w/internal/config"
 	"github.com/p4w-nhs/p4w/internal/httpapi"
 	"github.com/p4w-nhs/p4w/internal/jobs"
+	"github.com/p4w-nhs/p4w/internal/markdown"
 	"github.com/p4w-nhs/p4w/internal/postgres"
 	"github.com/p4w-nhs/p4w/internal/service"
 	"github.com/p4w-nhs/p4w/internal/tabular"
@@ -40,6 +41,9 @@ type Services struct {
 	Imports       *service.Imports
 	FundingAwards *service.FundingAwards
 	Reports       *service.Reports
+	CaseStudies   *service.CaseStudies
+	Guidance      *service.Guidance
+	Directory     *service.PublicDirectory
 	Opportunities *service.Opportunities
 	Keys          *auth.KeySet
 	Tokens        *auth.Tokens
@@ -61,6 +65,7 @@ func NewServices(cfg config.Config, db *postgres.DB) (Services, error) {
 	vacancies, interviews := postgres.NewVacancies(db), postgres.NewInterviews(db)
 	placements, outcomes := postgres.NewPlacements(db), postgres.NewOutcomes(db)
 	awards := postgres.NewFundingAwards(db)
+	guidance, md := postgres.NewGuidance(db), markdown.New()
 	now := func() time.Time { return time.Now().UTC() }
 	queue, err := jobs.NewQueue(db)
 	if err != nil {
@@ -115,6 +120,10 @@ func NewServices(cfg config.Config, db *postgres.DB) (Services, error) {
 		Reports: service.NewReports(service.ReportsDeps{Awards: awards, Store: postgres.NewReports(db), Reads: db, Now: now}),
 		Keys:    keys,
 		Tokens:  tokens,
+		CaseStudies: service.NewCaseStudies(service.CaseStudiesDeps{Tx: db, CaseStudies: postgres.NewCaseStudies(db),
+			Participants: participants, Programmes: programmes, Organisations: orgs, Markdown: md, Audit: audit, Now: now}),
+		Guidance:  service.NewGuidance(service.GuidanceDeps{Tx: db, Guidance: guidance, Markdown: md, Audit: audit, Now: now}),
+		Directory: &service.PublicDirectory{Directory: postgres.NewDirectory(db), Guidance: guidance},
 
 		Opportunities: service.NewOpportunities(service.OpportunitiesDeps{Opportunities: postgres.NewOpportunities(db)}),
 	}, nil
@@ -222,6 +231,9 @@ func Handler(cfg config.Config, db *postgres.DB, s Services, log *slog.Logger, d
 		Imports:       s.Imports,
 		FundingAwards: s.FundingAwards,
 		Reports:       s.Reports,
+		CaseStudies:   s.CaseStudies,
+		Guidance:      s.Guidance,
+		Directory:     s.Directory,
 		Opportunities: s.Opportunities,
 		JWKS:          s.Keys.JWKS(),
 		Drain:         drain,

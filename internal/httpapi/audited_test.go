@@ -300,6 +300,42 @@ var auditedCases = map[string]func(t *testing.T, w writesWorld) []auditedWrite{
 		return []auditedWrite{w.delete(t, w.natAdmin, "/v1/funding-awards/"+id, id, w.a.ID.String())}
 	},
 
+	// --- the directories: a trust's case studies, the national team's guidance ---------------
+	"createCaseStudy": func(t *testing.T, w writesWorld) []auditedWrite {
+		return []auditedWrite{w.create(t, w.coord, "/v1/case-studies", caseStudyBody(t, w.a.ID.String()), w.a.ID.String(),
+			caseStudyBody(t, w.b.ID.String()), http.StatusUnprocessableEntity)} // an organisation out of reach
+	},
+	"updateCaseStudy": func(t *testing.T, w writesWorld) []auditedWrite {
+		id := w.env.MustCreate(t, "/v1/case-studies", w.coord, caseStudyBody(t, w.a.ID.String()))
+		return []auditedWrite{w.patch(t, w.coord, "/v1/case-studies/"+id, `{"title":"Retitled","status":"published"}`, id, w.a.ID.String())}
+	},
+	"publishCaseStudy": func(t *testing.T, w writesWorld) []auditedWrite {
+		id := w.env.MustCreate(t, "/v1/case-studies", w.coord, caseStudyBody(t, w.a.ID.String()))
+		path := "/v1/case-studies/" + id + "/publish"
+		return []auditedWrite{{
+			do: writeRequest{method: http.MethodPost, path: path, token: w.coord}, status: http.StatusOK,
+			actor: w.subject(t, w.coord), resource: id, org: w.a.ID.String(),
+			refused:       writeRequest{method: http.MethodPost, path: path, token: w.coord, headers: []string{"If-Match", `"99"`}},
+			refusedStatus: http.StatusPreconditionFailed,
+		}}
+	},
+	"deleteCaseStudy": func(t *testing.T, w writesWorld) []auditedWrite {
+		id := w.env.MustCreate(t, "/v1/case-studies", w.coord, caseStudyBody(t, w.a.ID.String()))
+		return []auditedWrite{w.delete(t, w.coord, "/v1/case-studies/"+id, id, w.a.ID.String())}
+	},
+	"createGuidance": func(t *testing.T, w writesWorld) []auditedWrite {
+		return []auditedWrite{w.create(t, w.natAdmin, "/v1/guidance", guidanceBody(t, "https://www.jobs.nhs.uk/"), noOrganisation,
+			guidanceBody(t, "http://insecure.example/"), http.StatusUnprocessableEntity)} // a link that is not https
+	},
+	"updateGuidance": func(t *testing.T, w writesWorld) []auditedWrite {
+		id := w.env.MustCreate(t, "/v1/guidance", w.natAdmin, guidanceBody(t, "https://www.jobs.nhs.uk/"))
+		return []auditedWrite{w.patch(t, w.natAdmin, "/v1/guidance/"+id, `{"topic":"applications"}`, id, noOrganisation)}
+	},
+	"deleteGuidance": func(t *testing.T, w writesWorld) []auditedWrite {
+		id := w.env.MustCreate(t, "/v1/guidance", w.natAdmin, guidanceBody(t, "https://www.jobs.nhs.uk/"))
+		return []auditedWrite{w.delete(t, w.natAdmin, "/v1/guidance/"+id, id, noOrganisation)}
+	},
+
 	// --- vacancies and interviews, written by trust A's API client -----------------------------
 	"createVacancy": func(t *testing.T, w writesWorld) []auditedWrite {
 		return []auditedWrite{w.create(t, w.client, "/v1/vacancies", vacancyBody(w.a.ID), w.a.ID.String(),

@@ -89,6 +89,11 @@ func TestErasureClearsFreeTextOfEveryRecord(t *testing.T) {
 
 	w.checkCoverage(map[string]string{
 		"POST /v1/mentors": "records a mentor who is someone else; a participant's own mentor record is made by POST /v1/participants/{participant_id}/peer-mentor",
+		// A case study is the trust's own article, written for publication with the person's consent:
+		// erasure unlinks it from them and takes it back to draft (directory_test.go), and its text
+		// is the trust's to revise before publishing it again.
+		"POST /v1/case-studies":                  "the trust's article; erasure unlinks and unpublishes it (directory_test.go)",
+		"PATCH /v1/case-studies/{case_study_id}": "the trust's article; erasure unlinks and unpublishes it (directory_test.go)",
 	})
 
 	// Someone else's records, whose text erasure must leave alone.

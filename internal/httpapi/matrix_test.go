@@ -82,6 +82,23 @@ var roleScopeMatrix = []matrixRow{
 	{matrixCells{Y, Y, Y, Y, N, N, Y, N}, "getFundingAward", "GET /v1/funding-awards/{funding_award_id}", "organisations:read"},
 	{matrixCells{N, N, N, Y, N, N, N, N}, "updateFundingAward", "PATCH /v1/funding-awards/{funding_award_id}", "catalogue:write"},
 	{matrixCells{N, N, N, Y, N, N, N, N}, "deleteFundingAward", "DELETE /v1/funding-awards/{funding_award_id}", "catalogue:write"},
+	{matrixCells{Y, Y, Y, Y, Y, N, N, N}, "listCaseStudies", "GET /v1/case-studies", "participants:read"},
+	{matrixCells{N, Y, Y, Y, N, Y, N, N}, "createCaseStudy", "POST /v1/case-studies", "participants:write"},
+	{matrixCells{Y, Y, Y, Y, Y, N, N, N}, "getCaseStudy", "GET /v1/case-studies/{case_study_id}", "participants:read"},
+	{matrixCells{N, Y, Y, Y, N, Y, N, N}, "updateCaseStudy", "PATCH /v1/case-studies/{case_study_id}", "participants:write"},
+	{matrixCells{N, Y, Y, Y, N, Y, N, N}, "publishCaseStudy", "POST /v1/case-studies/{case_study_id}/publish", "participants:write"},
+	{matrixCells{N, Y, Y, Y, N, Y, N, N}, "deleteCaseStudy", "DELETE /v1/case-studies/{case_study_id}", "participants:write"},
+	{matrixCells{Y, Y, Y, Y, N, N, Y, N}, "listGuidance", "GET /v1/guidance", "organisations:read"},
+	{matrixCells{N, N, N, Y, N, N, N, N}, "createGuidance", "POST /v1/guidance", "catalogue:write"},
+	{matrixCells{Y, Y, Y, Y, N, N, Y, N}, "getGuidance", "GET /v1/guidance/{guidance_id}", "organisations:read"},
+	{matrixCells{N, N, N, Y, N, N, N, N}, "updateGuidance", "PATCH /v1/guidance/{guidance_id}", "catalogue:write"},
+	{matrixCells{N, N, N, Y, N, N, N, N}, "deleteGuidance", "DELETE /v1/guidance/{guidance_id}", "catalogue:write"},
+	{matrixCells{Y, Y, Y, Y, Y, Y, Y, Y}, "listPublicCaseStudies", "GET /public/case-studies", ""},
+	{matrixCells{Y, Y, Y, Y, Y, Y, Y, Y}, "getPublicCaseStudy", "GET /public/case-studies/{published_case_study_id}", ""},
+	{matrixCells{Y, Y, Y, Y, Y, Y, Y, Y}, "listPublicGuidance", "GET /public/guidance", ""},
+	{matrixCells{Y, Y, Y, Y, Y, Y, Y, Y}, "getPublicGuidance", "GET /public/guidance/{public_guidance_id}", ""},
+	{matrixCells{Y, Y, Y, Y, Y, Y, Y, Y}, "getCaseStudiesPage", "GET /directory/case-studies", ""},
+	{matrixCells{Y, Y, Y, Y, Y, Y, Y, Y}, "getGuidancePage", "GET /directory/guidance", ""},
 	{matrixCells{Y, Y, Y, Y, N, N, Y, N}, "getHighlightReport", "GET /v1/funding-awards/{funding_award_id}/highlight-reports/{period}", "organisations:read"},
 	{matrixCells{Y, Y, Y, Y, Y, N, N, N}, "listEnrolments", "GET /v1/enrolments", "participants:read"},
 	{matrixCells{N, Y, Y, Y, N, Y, N, N}, "createEnrolment", "POST /v1/enrolments", "participants:write"},
@@ -178,6 +195,11 @@ var matrixBodies = map[string]struct{ contentType, body string }{
 	"updateInterview":      {"application/merge-patch+json", `{"result":"offered"}`},
 	"createFundingAward": {"application/json", `{"organisation_id":"{awardee_id}","programme_id":"{cohort_programme_id}","tender_round":"2999/00",` +
 		`"years":[{"amount_pence":3,"min_participants":1},{"amount_pence":2,"min_participants":1},{"amount_pence":1,"min_participants":1}]}`},
+	"createCaseStudy": {"application/json", `{"organisation_id":"{awardee_id}","programme_id":"{cohort_programme_id}","title":"Matrix {unique}",` +
+		`"summary":"A story","body_markdown":"**Hired**"}`},
+	"updateCaseStudy":    {"application/merge-patch+json", `{"title":"Renamed {unique}"}`},
+	"createGuidance":     {"application/json", `{"title":"Matrix {unique}","audience":"individuals","topic":"interviews","body_markdown":"Prepare"}`},
+	"updateGuidance":     {"application/merge-patch+json", `{"title":"Renamed {unique}"}`},
 	"updateFundingAward": {"application/merge-patch+json", `{"years":[{"amount_pence":3,"min_participants":1},{"amount_pence":2,"min_participants":1},{"amount_pence":1,"min_participants":1}]}`},
 }
 
@@ -254,6 +276,19 @@ func TestMatrixOfRolesAndScopes(t *testing.T) {
 	trustVars["awardee_id"] = trust.ID.String()
 	nationalVars["funding_award_id"], nationalVars["awardee_id"] = trustVars["funding_award_id"], trust.ID.String()
 	trustVars["period"], nationalVars["period"] = "year-1", "year-1"
+	// Case studies are a trust's: the national team reads and writes the trust's. Guidance is
+	// the national team's, read by everyone; the public operations read a published case study
+	// and an entry of guidance that no call deletes.
+	trustVars["case_study_id"] = env.MustCreate(t, "/v1/case-studies", coordinator, apitest.JSON(t, "organisation_id", trust.ID.String(),
+		"programme_id", workExperienceProgramme, "title", "Matrix", "summary", "A story", "body_markdown", "**Hired**"))
+	nationalVars["case_study_id"] = trustVars["case_study_id"]
+	trustVars["published_case_study_id"] = env.MustCreate(t, "/v1/case-studies", coordinator, apitest.JSON(t, "organisation_id", trust.ID.String(),
+		"programme_id", workExperienceProgramme, "title", "Published", "summary", "A story", "body_markdown", "**Hired**", "status", "published"))
+	nationalVars["published_case_study_id"] = trustVars["published_case_study_id"]
+	guidanceBody := apitest.JSON(t, "title", "Matrix", "audience", "individuals", "topic", "interviews", "body_markdown", "Prepare")
+	trustVars["guidance_id"] = env.MustCreate(t, "/v1/guidance", national, guidanceBody)
+	trustVars["public_guidance_id"] = env.MustCreate(t, "/v1/guidance", national, guidanceBody)
+	nationalVars["guidance_id"], nationalVars["public_guidance_id"] = trustVars["guidance_id"], trustVars["public_guidance_id"]
 	// The national team manages collaborations: its membership calls name one and a trust.
 	nationalVars["collaboration_id"], nationalVars["member_id"] = collab.ID.String(), joiner.ID.String()
 

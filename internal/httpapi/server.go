@@ -66,9 +66,12 @@ type Deps struct {
 	Imports       *service.Imports
 	FundingAwards *service.FundingAwards
 	Reports       *service.Reports
-	Opportunities *service.Opportunities // the public Open Referral UK reading
-	JWKS          []byte                 // the public keys, as GET /.well-known/jwks.json serves them
-	Drain         *Drain                 // flipped on shutdown; nil: the server never drains
+	CaseStudies   *service.CaseStudies
+	Guidance      *service.Guidance
+	Directory     *service.PublicDirectory // the public directories' reads, for anyone
+	Opportunities *service.Opportunities   // the public Open Referral UK reading
+	JWKS          []byte                   // the public keys, as GET /.well-known/jwks.json serves them
+	Drain         *Drain                   // flipped on shutdown; nil: the server never drains
 }
 
 // Drain tells readiness that the server is shutting down: from Start on, /readyz answers 503
@@ -129,6 +132,8 @@ func New(cfg Config, deps Deps) (*echo.Echo, error) {
 			MaxAge:           600,
 		}))
 	}
+	// After CORS, so that the public directories answer every origin whatever CORSOrigins says.
+	e.Use(publicAccess(cfg.PublicRatePerMinute, 20))
 	e.Use(perAddress(cfg.TokenRatePerMinute, 10), middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
 		Limit: fmt.Sprintf("%dB", cfg.BodyLimit), Skipper: isImportUpload}), limitImport(cfg.ImportMaxBytes),
 		authenticate(deps.Accounts), negotiate)

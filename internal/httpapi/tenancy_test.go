@@ -75,6 +75,7 @@ func TestEveryRouteKeepsTrustsApart(t *testing.T) {
 		`{"vacancy_id":"`+vacancyID+`","participant_id":"`+participant.ID+`","held_on":"2027-01-20"}`))
 	_, natAdmin := env.NationalAdmin(t)
 	awardID := mustAward(t, env, natAdmin, a.ID.String(), workExperienceProgramme)
+	caseStudyID := env.MustCreate(t, "/v1/case-studies", aCoordinator, caseStudyBody(t, a.ID.String()))
 	if participant.ID == "" || len(aUser.Data) == 0 || client.ID == "" || cohort.ID == "" || enrolment.ID == "" {
 		t.Fatal("setting up trust A's records failed")
 	}
@@ -104,7 +105,7 @@ func TestEveryRouteKeepsTrustsApart(t *testing.T) {
 		if r.Status != http.StatusOK {
 			t.Errorf("status %d: %s", r.Status, r.Body)
 		}
-		for _, id := range []string{aID, pID, uID, cID, coID, eID, plID, oID, mentorID, matchID, vacancyID, interviewID, awardID} {
+		for _, id := range []string{aID, pID, uID, cID, coID, eID, plID, oID, mentorID, matchID, vacancyID, interviewID, awardID, caseStudyID} {
 			if strings.Contains(string(r.Body), id) {
 				t.Errorf("the list shows trust A's record %s: %s", id, r.Body)
 			}
@@ -204,6 +205,13 @@ func TestEveryRouteKeepsTrustsApart(t *testing.T) {
 		"GET /v1/funding-awards/:funding_award_id/highlight-reports/:period": {{"/v1/funding-awards/" + awardID + "/highlight-reports/year-1", "", hidden(404)}},
 		"PATCH /v1/funding-awards/:funding_award_id":                         {{"/v1/funding-awards/" + awardID, `{"tender_round":"2030/31"}`, hidden(403)}},
 		"DELETE /v1/funding-awards/:funding_award_id":                        {{"/v1/funding-awards/" + awardID, "", hidden(403)}},
+		"GET /v1/case-studies": {{"/v1/case-studies", "", listNoForeign}, {"/v1/case-studies?include_deleted=true&organisation_id=" + aID, "", listNoForeign},
+			{"/v1/case-studies?participant_id=" + pID, "", listNoForeign}},
+		"POST /v1/case-studies":                        {{"/v1/case-studies", caseStudyBody(t, aID), hidden(422)}},
+		"GET /v1/case-studies/:case_study_id":          {{"/v1/case-studies/" + caseStudyID, "", hidden(404)}},
+		"PATCH /v1/case-studies/:case_study_id":        {{"/v1/case-studies/" + caseStudyID, `{"title":"Hijacked"}`, hidden(404)}},
+		"POST /v1/case-studies/:case_study_id/publish": {{"/v1/case-studies/" + caseStudyID + "/publish", "", hidden(404)}},
+		"DELETE /v1/case-studies/:case_study_id":       {{"/v1/case-studies/" + caseStudyID, "", hidden(404)}},
 	}
 	// Routes that hold no organisation's records, and why.
 	shared := map[string]string{
@@ -212,6 +220,14 @@ func TestEveryRouteKeepsTrustsApart(t *testing.T) {
 		"POST /v1/auth/token": "sign-in: a principal's own credentials", "POST /v1/auth/revoke": "revokes only the token presented",
 		"GET /v1/programmes": "the national catalogue", "GET /v1/programmes/:programme_id": "the national catalogue",
 		"POST /v1/programmes": "national only (catalogue:write)", "PATCH /v1/programmes/:programme_id": "national only (catalogue:write)",
+		"GET /v1/guidance": "the national directory", "GET /v1/guidance/:guidance_id": "the national directory",
+		"POST /v1/guidance": "national only (catalogue:write)", "PATCH /v1/guidance/:guidance_id": "national only (catalogue:write)",
+		"DELETE /v1/guidance/:guidance_id":        "national only (catalogue:write)",
+		"GET /public/case-studies":                "published case studies, for anyone (directory_test.go: never a draft)",
+		"GET /public/case-studies/:case_study_id": "published case studies, for anyone (directory_test.go: never a draft)",
+		"GET /directory/case-studies":             "published case studies, for anyone (directory_test.go: never a draft)",
+		"GET /public/guidance":                    "the national directory, for anyone", "GET /public/guidance/:guidance_id": "the national directory, for anyone",
+		"GET /directory/guidance": "the national directory, for anyone",
 	}
 	for _, r := range env.Routes {
 		if strings.HasPrefix(r.Path, "/openreferral/v3") {

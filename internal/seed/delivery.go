@@ -28,6 +28,9 @@ type DeliveryServices struct {
 	Interviews   *service.Interviews
 	// FundingAwards writes the demo award (funding_awards.go).
 	FundingAwards *service.FundingAwards
+	// CaseStudies and Guidance write the public directories' demo entries (directories.go).
+	CaseStudies *service.CaseStudies
+	Guidance    *service.Guidance
 }
 
 // DeliveryResult counts what a run of Delivery created, and the changes it made to records
@@ -37,12 +40,13 @@ type DeliveryResult struct {
 	Cohorts, Enrolments, Placements, Outcomes         int
 	Mentors, Matches, CheckIns, Vacancies, Interviews int
 	FundingAwards                                     int
+	Directory                                         int // case studies and guidance
 	Changes                                           int
 }
 
 // Created is the number of records the run created.
 func (r DeliveryResult) Created() int {
-	return r.Cohorts + r.Enrolments + r.Placements + r.Outcomes + r.Mentors + r.Matches + r.CheckIns + r.Vacancies + r.Interviews + r.FundingAwards
+	return r.Cohorts + r.Enrolments + r.Placements + r.Outcomes + r.Mentors + r.Matches + r.CheckIns + r.Vacancies + r.Interviews + r.FundingAwards + r.Directory
 }
 
 // String is the one-line summary the seed command prints.
@@ -92,6 +96,9 @@ func Delivery(ctx context.Context, s DeliveryServices, demo Result) (DeliveryRes
 	}
 	if err := d.fund(); err != nil {
 		return d.res, fmt.Errorf("seed funding award: %w", err)
+	}
+	if err := d.directories(); err != nil {
+		return d.res, fmt.Errorf("seed directories: %w", err)
 	}
 	return d.res, nil
 }

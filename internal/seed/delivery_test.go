@@ -18,7 +18,8 @@ import (
 func (f fixture) delivery() seed.DeliveryServices {
 	return seed.DeliveryServices{Programmes: f.all.Programmes, Participants: f.all.Participants, Cohorts: f.all.Cohorts,
 		Enrolments: f.all.Enrolments, Placements: f.all.Placements, Outcomes: f.all.Outcomes, Mentors: f.all.Mentors,
-		Matches: f.all.Matches, Vacancies: f.all.Vacancies, Interviews: f.all.Interviews, FundingAwards: f.all.FundingAwards}
+		Matches: f.all.Matches, Vacancies: f.all.Vacancies, Interviews: f.all.Interviews, FundingAwards: f.all.FundingAwards,
+		CaseStudies: f.all.CaseStudies, Guidance: f.all.Guidance}
 }
 
 // seedAll runs both demo seeds, as `p4w seed demo` does.
@@ -132,7 +133,7 @@ func TestDelivery(t *testing.T) {
 	// The first run, on an empty database, created everything there is.
 	want := seed.DeliveryResult{Cohorts: len(d.cohorts), Enrolments: len(d.enrolments), Placements: len(d.placements),
 		Outcomes: len(d.outcomes), Mentors: len(d.mentors), Matches: len(d.matches), Vacancies: len(d.vacancies), Interviews: len(d.interviews),
-		CheckIns: first.CheckIns, FundingAwards: 1, Changes: first.Changes}
+		CheckIns: first.CheckIns, FundingAwards: 1, Directory: 3, Changes: first.Changes}
 	if first != want || first.Changes == 0 {
 		t.Errorf("first run counted %+v, the services list %s", first, d.counts())
 	}

@@ -51,6 +51,24 @@ func (e BenefitStatus) Valid() bool {
 	}
 }
 
+// Defines values for CaseStudyStatus.
+const (
+	Draft     CaseStudyStatus = "draft"
+	Published CaseStudyStatus = "published"
+)
+
+// Valid indicates whether the value is a known member of the CaseStudyStatus enum.
+func (e CaseStudyStatus) Valid() bool {
+	switch e {
+	case Draft:
+		return true
+	case Published:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CheckInMode.
 const (
 	CheckInModeInPerson CheckInMode = "in_person"
@@ -240,6 +258,24 @@ func (e EnrolmentTransitionTo) Valid() bool {
 	case EnrolmentTransitionToEnrolled:
 		return true
 	case EnrolmentTransitionToWithdrawn:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GuidanceAudience.
+const (
+	Individuals   GuidanceAudience = "individuals"
+	Organisations GuidanceAudience = "organisations"
+)
+
+// Valid indicates whether the value is a known member of the GuidanceAudience enum.
+func (e GuidanceAudience) Valid() bool {
+	switch e {
+	case Individuals:
+		return true
+	case Organisations:
 		return true
 	default:
 		return false
@@ -922,6 +958,83 @@ type AuditEventPage struct {
 // Every value but `none` and `unknown` meets a programme's working-age benefit requirement (Step into Work's).
 type BenefitStatus string
 
+// CaseStudy defines model for CaseStudy.
+type CaseStudy struct {
+	// BodyHtml Rendered from `body_markdown` and made safe: no script, no event handler, no `javascript:` link. Read-only.
+	BodyHtml       string                                `json:"body_html"`
+	BodyMarkdown   string                                `json:"body_markdown"`
+	CreatedAt      time.Time                             `json:"created_at"`
+	Deleted        bool                                  `json:"deleted"`
+	Id             openapi_types.UUID                    `json:"id"`
+	ImageUrl       nullable.Nullable[string]             `json:"image_url"`
+	OrganisationId openapi_types.UUID                    `json:"organisation_id"`
+	ParticipantId  nullable.Nullable[openapi_types.UUID] `json:"participant_id"`
+	ProgrammeId    openapi_types.UUID                    `json:"programme_id"`
+
+	// PublishedOn The day it was published; null while a draft.
+	PublishedOn nullable.Nullable[openapi_types.Date] `json:"published_on"`
+
+	// Status Where a case study is on its way to the public directory.
+	// - `draft`: seen only within reach.
+	// - `published`: in the public Widening Participation Directory.
+	Status    CaseStudyStatus `json:"status"`
+	Summary   string          `json:"summary"`
+	Title     string          `json:"title"`
+	UpdatedAt time.Time       `json:"updated_at"`
+	Version   int64           `json:"version"`
+}
+
+// CaseStudyCreate defines model for CaseStudyCreate.
+type CaseStudyCreate struct {
+	// BodyMarkdown The story, in Markdown (CommonMark with tables). Raw HTML is left out.
+	BodyMarkdown string `json:"body_markdown"`
+
+	// ImageUrl An image to show with it, at an `https://` address.
+	ImageUrl nullable.Nullable[string] `json:"image_url,omitempty"`
+
+	// OrganisationId The trust or collaboration that ran the programme.
+	OrganisationId openapi_types.UUID `json:"organisation_id"`
+
+	// ParticipantId The participant it is about, who must have given their `case_study` consent. Never shown to the public.
+	ParticipantId nullable.Nullable[openapi_types.UUID] `json:"participant_id,omitempty"`
+	ProgrammeId   openapi_types.UUID                    `json:"programme_id"`
+
+	// Status Where a case study is on its way to the public directory.
+	// - `draft`: seen only within reach.
+	// - `published`: in the public Widening Participation Directory.
+	Status *CaseStudyStatus `json:"status,omitempty"`
+
+	// Summary One or two sentences, shown in listings.
+	Summary string `json:"summary"`
+	Title   string `json:"title"`
+}
+
+// CaseStudyPage defines model for CaseStudyPage.
+type CaseStudyPage struct {
+	Data       []CaseStudy               `json:"data"`
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+}
+
+// CaseStudyPatch defines model for CaseStudyPatch.
+type CaseStudyPatch struct {
+	BodyMarkdown  *string                               `json:"body_markdown,omitempty"`
+	ImageUrl      nullable.Nullable[string]             `json:"image_url,omitempty"`
+	ParticipantId nullable.Nullable[openapi_types.UUID] `json:"participant_id,omitempty"`
+	ProgrammeId   *openapi_types.UUID                   `json:"programme_id,omitempty"`
+
+	// Status Where a case study is on its way to the public directory.
+	// - `draft`: seen only within reach.
+	// - `published`: in the public Widening Participation Directory.
+	Status  *CaseStudyStatus `json:"status,omitempty"`
+	Summary *string          `json:"summary,omitempty"`
+	Title   *string          `json:"title,omitempty"`
+}
+
+// CaseStudyStatus Where a case study is on its way to the public directory.
+// - `draft`: seen only within reach.
+// - `published`: in the public Widening Participation Directory.
+type CaseStudyStatus string
+
 // CheckIn defines model for CheckIn.
 type CheckIn struct {
 	CreatedAt time.Time          `json:"created_at"`
@@ -1284,6 +1397,69 @@ type FundingAwardPatch struct {
 	// Example: 2024/25
 	TenderRound *TenderRound       `json:"tender_round,omitempty"`
 	Years       *[]FundedYearInput `json:"years,omitempty"`
+}
+
+// Guidance defines model for Guidance.
+type Guidance struct {
+	// Audience Who an entry of guidance is written for.
+	// - `individuals`: people preparing for work.
+	// - `organisations`: trusts and employers setting up activities.
+	Audience GuidanceAudience `json:"audience"`
+
+	// BodyHtml Rendered from `body_markdown` and made safe. Read-only.
+	BodyHtml     string             `json:"body_html"`
+	BodyMarkdown string             `json:"body_markdown"`
+	CreatedAt    time.Time          `json:"created_at"`
+	Deleted      bool               `json:"deleted"`
+	Id           openapi_types.UUID `json:"id"`
+	Links        []GuidanceLink     `json:"links"`
+	Title        string             `json:"title"`
+	Topic        string             `json:"topic"`
+	UpdatedAt    time.Time          `json:"updated_at"`
+	Version      int64              `json:"version"`
+}
+
+// GuidanceAudience Who an entry of guidance is written for.
+// - `individuals`: people preparing for work.
+// - `organisations`: trusts and employers setting up activities.
+type GuidanceAudience string
+
+// GuidanceCreate defines model for GuidanceCreate.
+type GuidanceCreate struct {
+	// Audience Who an entry of guidance is written for.
+	// - `individuals`: people preparing for work.
+	// - `organisations`: trusts and employers setting up activities.
+	Audience     GuidanceAudience `json:"audience"`
+	BodyMarkdown string           `json:"body_markdown"`
+	Links        *[]GuidanceLink  `json:"links,omitempty"`
+	Title        string           `json:"title"`
+	Topic        string           `json:"topic"`
+}
+
+// GuidanceLink defines model for GuidanceLink.
+type GuidanceLink struct {
+	Title string `json:"title"`
+
+	// Url An `https://` address.
+	Url string `json:"url"`
+}
+
+// GuidancePage defines model for GuidancePage.
+type GuidancePage struct {
+	Data       []Guidance                `json:"data"`
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+}
+
+// GuidancePatch defines model for GuidancePatch.
+type GuidancePatch struct {
+	// Audience Who an entry of guidance is written for.
+	// - `individuals`: people preparing for work.
+	// - `organisations`: trusts and employers setting up activities.
+	Audience     *GuidanceAudience `json:"audience,omitempty"`
+	BodyMarkdown *string           `json:"body_markdown,omitempty"`
+	Links        *[]GuidanceLink   `json:"links,omitempty"`
+	Title        *string           `json:"title,omitempty"`
+	Topic        *string           `json:"topic,omitempty"`
 }
 
 // Health defines model for Health.
@@ -2244,6 +2420,45 @@ type ProgrammePatch struct {
 	RequiresBenefit   *bool                                 `json:"requires_benefit,omitempty"`
 }
 
+// PublicCaseStudy A published case study as the public sees it. Nothing names or identifies the participant.
+type PublicCaseStudy struct {
+	// BodyHtml Safe HTML: no script, no event handler, no `javascript:` link.
+	BodyHtml         string                    `json:"body_html"`
+	Id               openapi_types.UUID        `json:"id"`
+	ImageUrl         nullable.Nullable[string] `json:"image_url"`
+	OrganisationName string                    `json:"organisation_name"`
+	ProgrammeName    string                    `json:"programme_name"`
+	PublishedOn      openapi_types.Date        `json:"published_on"`
+	Summary          string                    `json:"summary"`
+	Title            string                    `json:"title"`
+}
+
+// PublicCaseStudyPage defines model for PublicCaseStudyPage.
+type PublicCaseStudyPage struct {
+	Data       []PublicCaseStudy         `json:"data"`
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+}
+
+// PublicGuidance defines model for PublicGuidance.
+type PublicGuidance struct {
+	// Audience Who an entry of guidance is written for.
+	// - `individuals`: people preparing for work.
+	// - `organisations`: trusts and employers setting up activities.
+	Audience  GuidanceAudience   `json:"audience"`
+	BodyHtml  string             `json:"body_html"`
+	Id        openapi_types.UUID `json:"id"`
+	Links     []GuidanceLink     `json:"links"`
+	Title     string             `json:"title"`
+	Topic     string             `json:"topic"`
+	UpdatedAt time.Time          `json:"updated_at"`
+}
+
+// PublicGuidancePage defines model for PublicGuidancePage.
+type PublicGuidancePage struct {
+	Data       []PublicGuidance          `json:"data"`
+	NextCursor nullable.Nullable[string] `json:"next_cursor"`
+}
+
 // Rate A share, always with what it was computed from.
 type Rate struct {
 	Denominator int `json:"denominator"`
@@ -2616,6 +2831,26 @@ type UnprocessableEntity = Problem
 // UnsupportedMediaType RFC 9457 problem details.
 type UnsupportedMediaType = Problem
 
+// ListPublicCaseStudiesParams defines parameters for ListPublicCaseStudies.
+type ListPublicCaseStudiesParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListPublicGuidanceParams defines parameters for ListPublicGuidance.
+type ListPublicGuidanceParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor   *Cursor           `form:"cursor,omitempty" json:"cursor,omitempty"`
+	Audience *GuidanceAudience `form:"audience,omitempty" json:"audience,omitempty"`
+	Topic    *string           `form:"topic,omitempty" json:"topic,omitempty"`
+}
+
 // ListApiClientsParams defines parameters for ListApiClients.
 type ListApiClientsParams struct {
 	// Limit Page size.
@@ -2654,6 +2889,57 @@ type ListAuditEventsParams struct {
 	ResourceId     *string             `form:"resource_id,omitempty" json:"resource_id,omitempty"`
 	From           *time.Time          `form:"from,omitempty" json:"from,omitempty"`
 	To             *time.Time          `form:"to,omitempty" json:"to,omitempty"`
+}
+
+// ListCaseStudiesParams defines parameters for ListCaseStudies.
+type ListCaseStudiesParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// UpdatedSince Only records changed at or after this instant (incremental sync). A change is stamped
+	// with the time it is written and becomes visible when its transaction commits, a moment
+	// later, so a record can appear with an `updated_at` slightly older than one already seen.
+	// To miss none, start each sync a minute before the greatest `updated_at` of the last one
+	// and upsert by `id`: a record seen twice is harmless.
+	UpdatedSince *UpdatedSince `form:"updated_since,omitempty" json:"updated_since,omitempty"`
+
+	// IncludeDeleted Include deleted records (tombstones); they are always included with `updated_since`.
+	IncludeDeleted *IncludeDeleted     `form:"include_deleted,omitempty" json:"include_deleted,omitempty"`
+	OrganisationId *openapi_types.UUID `form:"organisation_id,omitempty" json:"organisation_id,omitempty"`
+	ProgrammeId    *openapi_types.UUID `form:"programme_id,omitempty" json:"programme_id,omitempty"`
+
+	// ParticipantId Only the case studies that name this participant.
+	ParticipantId *openapi_types.UUID `form:"participant_id,omitempty" json:"participant_id,omitempty"`
+	Status        *CaseStudyStatus    `form:"status,omitempty" json:"status,omitempty"`
+}
+
+// CreateCaseStudyParams defines parameters for CreateCaseStudy.
+type CreateCaseStudyParams struct {
+	// IdempotencyKey Makes a POST safe to retry. The same key with the same body replays the first answer;
+	// the same key with another body is refused (422); a retry while the first is still
+	// running is refused (409). Keys are scoped to the caller and kept for 24 hours.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// DeleteCaseStudyParams defines parameters for DeleteCaseStudy.
+type DeleteCaseStudyParams struct {
+	// IfMatch The ETag last read; the change is refused with 412 if the record changed since.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// UpdateCaseStudyParams defines parameters for UpdateCaseStudy.
+type UpdateCaseStudyParams struct {
+	// IfMatch The ETag last read; the change is refused with 412 if the record changed since.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// PublishCaseStudyParams defines parameters for PublishCaseStudy.
+type PublishCaseStudyParams struct {
+	// IfMatch The ETag last read; the change is refused with 412 if the record changed since.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // ListCohortsParams defines parameters for ListCohorts.
@@ -2774,6 +3060,47 @@ type DeleteFundingAwardParams struct {
 
 // UpdateFundingAwardParams defines parameters for UpdateFundingAward.
 type UpdateFundingAwardParams struct {
+	// IfMatch The ETag last read; the change is refused with 412 if the record changed since.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// ListGuidanceParams defines parameters for ListGuidance.
+type ListGuidanceParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// UpdatedSince Only records changed at or after this instant (incremental sync). A change is stamped
+	// with the time it is written and becomes visible when its transaction commits, a moment
+	// later, so a record can appear with an `updated_at` slightly older than one already seen.
+	// To miss none, start each sync a minute before the greatest `updated_at` of the last one
+	// and upsert by `id`: a record seen twice is harmless.
+	UpdatedSince *UpdatedSince `form:"updated_since,omitempty" json:"updated_since,omitempty"`
+
+	// IncludeDeleted Include deleted records (tombstones); they are always included with `updated_since`.
+	IncludeDeleted *IncludeDeleted   `form:"include_deleted,omitempty" json:"include_deleted,omitempty"`
+	Audience       *GuidanceAudience `form:"audience,omitempty" json:"audience,omitempty"`
+	Topic          *string           `form:"topic,omitempty" json:"topic,omitempty"`
+}
+
+// CreateGuidanceParams defines parameters for CreateGuidance.
+type CreateGuidanceParams struct {
+	// IdempotencyKey Makes a POST safe to retry. The same key with the same body replays the first answer;
+	// the same key with another body is refused (422); a retry while the first is still
+	// running is refused (409). Keys are scoped to the caller and kept for 24 hours.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// DeleteGuidanceParams defines parameters for DeleteGuidance.
+type DeleteGuidanceParams struct {
+	// IfMatch The ETag last read; the change is refused with 412 if the record changed since.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// UpdateGuidanceParams defines parameters for UpdateGuidance.
+type UpdateGuidanceParams struct {
 	// IfMatch The ETag last read; the change is refused with 412 if the record changed since.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
@@ -3263,6 +3590,15 @@ type IssueTokenJSONRequestBody = TokenRequest
 // IssueTokenFormdataRequestBody defines body for IssueToken for application/x-www-form-urlencoded ContentType.
 type IssueTokenFormdataRequestBody = TokenRequest
 
+// CreateCaseStudyJSONRequestBody defines body for CreateCaseStudy for application/json ContentType.
+type CreateCaseStudyJSONRequestBody = CaseStudyCreate
+
+// UpdateCaseStudyJSONRequestBody defines body for UpdateCaseStudy for application/json ContentType.
+type UpdateCaseStudyJSONRequestBody = CaseStudyPatch
+
+// UpdateCaseStudyApplicationMergePatchPlusJSONRequestBody defines body for UpdateCaseStudy for application/merge-patch+json ContentType.
+type UpdateCaseStudyApplicationMergePatchPlusJSONRequestBody = CaseStudyPatch
+
 // CreateCohortJSONRequestBody defines body for CreateCohort for application/json ContentType.
 type CreateCohortJSONRequestBody = CohortCreate
 
@@ -3286,6 +3622,15 @@ type UpdateFundingAwardJSONRequestBody = FundingAwardPatch
 
 // UpdateFundingAwardApplicationMergePatchPlusJSONRequestBody defines body for UpdateFundingAward for application/merge-patch+json ContentType.
 type UpdateFundingAwardApplicationMergePatchPlusJSONRequestBody = FundingAwardPatch
+
+// CreateGuidanceJSONRequestBody defines body for CreateGuidance for application/json ContentType.
+type CreateGuidanceJSONRequestBody = GuidanceCreate
+
+// UpdateGuidanceJSONRequestBody defines body for UpdateGuidance for application/json ContentType.
+type UpdateGuidanceJSONRequestBody = GuidancePatch
+
+// UpdateGuidanceApplicationMergePatchPlusJSONRequestBody defines body for UpdateGuidance for application/merge-patch+json ContentType.
+type UpdateGuidanceApplicationMergePatchPlusJSONRequestBody = GuidancePatch
 
 // CreateInterviewJSONRequestBody defines body for CreateInterview for application/json ContentType.
 type CreateInterviewJSONRequestBody = InterviewCreate
@@ -3464,12 +3809,60 @@ type ClientInterface interface {
 	// Corresponds with GET /.well-known/jwks.json (the `GetJWKS` operationId).
 	GetJWKS(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetCaseStudiesPage The published case studies as a page to browse
+	//
+	// A plain HTML page of the published case studies, newest changes last, up to 500: each with its
+	// organisation, programme, date, summary, image and body (the safe HTML). No script. No token.
+	//
+	// Corresponds with GET /directory/case-studies (the `GetCaseStudiesPage` operationId).
+	GetCaseStudiesPage(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetGuidancePage The guidance as a page to browse
+	//
+	// A plain HTML page of the live guidance, up to 500 entries, with their links. No script. No token.
+	//
+	// Corresponds with GET /directory/guidance (the `GetGuidancePage` operationId).
+	GetGuidancePage(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetHealth The process is up
 	//
 	// Answers 200 while the process runs, without touching the database; for a liveness probe. No token needed.
 	//
 	// Corresponds with GET /healthz (the `GetHealth` operationId).
 	GetHealth(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListPublicCaseStudies The published case studies, for anyone
+	//
+	// The public Widening Participation Directory: published case studies only, never a draft or a deleted
+	// one, and nothing about the participant a case study is about. No token; read-only;
+	// `Access-Control-Allow-Origin: *`; rate-limited per client address (429 with `Retry-After`).
+	// `/directory/case-studies` is the same as a plain HTML page.
+	//
+	// Corresponds with GET /public/case-studies (the `ListPublicCaseStudies` operationId).
+	ListPublicCaseStudies(ctx context.Context, params *ListPublicCaseStudiesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetPublicCaseStudy A published case study, for anyone
+	//
+	// A draft, a deleted case study and an unknown id all answer 404. No token.
+	//
+	// Corresponds with GET /public/case-studies/{case_study_id} (the `GetPublicCaseStudy` operationId).
+	GetPublicCaseStudy(ctx context.Context, caseStudyId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListPublicGuidance The guidance, for anyone
+	//
+	// The public Preparation for Work Directory: live guidance, never a deleted entry. No token; read-only;
+	// `Access-Control-Allow-Origin: *`; rate-limited per client address. `/directory/guidance` is the same
+	// as a plain HTML page.
+	//
+	// Corresponds with GET /public/guidance (the `ListPublicGuidance` operationId).
+	ListPublicGuidance(ctx context.Context, params *ListPublicGuidanceParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetPublicGuidance An entry of guidance, for anyone
+	//
+	// A deleted entry and an unknown id answer 404. No token.
+	//
+	// Corresponds with GET /public/guidance/{guidance_id} (the `GetPublicGuidance` operationId).
+	GetPublicGuidance(ctx context.Context, guidanceId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetReadiness The process can serve requests (the database answers)
 	//
@@ -3659,6 +4052,96 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/auth/token (the `IssueToken` operationId).
 	IssueTokenWithFormdataBody(ctx context.Context, body IssueTokenFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListCaseStudies List case studies within reach
+	//
+	// The Widening Participation Directory's case studies of the organisations within the caller's reach,
+	// drafts and published alike. Deleted ones are left out unless `include_deleted=true` or `updated_since` is
+	// given, so that a syncing client sees them go. The public reads published ones at `/public/case-studies`.
+	//
+	// Corresponds with GET /v1/case-studies (the `ListCaseStudies` operationId).
+	ListCaseStudies(ctx context.Context, params *ListCaseStudiesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateCaseStudyWithBody Write a case study
+	//
+	// A trust or a collaboration writes a case study of a programme it ran, in Markdown; `body_html` is
+	// rendered from it and made safe (no script, no event handler, no `javascript:` link). It is a draft
+	// unless `status` is `published`. Naming a participant (`participant_id`) needs their `case_study`
+	// consent: without it the answer is 422 naming `participant_id`. The public never sees who it names.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/case-studies (the `CreateCaseStudy` operationId).
+	CreateCaseStudyWithBody(ctx context.Context, params *CreateCaseStudyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateCaseStudy Write a case study
+	//
+	// A trust or a collaboration writes a case study of a programme it ran, in Markdown; `body_html` is
+	// rendered from it and made safe (no script, no event handler, no `javascript:` link). It is a draft
+	// unless `status` is `published`. Naming a participant (`participant_id`) needs their `case_study`
+	// consent: without it the answer is 422 naming `participant_id`. The public never sees who it names.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/case-studies (the `CreateCaseStudy` operationId).
+	CreateCaseStudy(ctx context.Context, params *CreateCaseStudyParams, body CreateCaseStudyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteCaseStudy Delete a case study
+	//
+	// Leaves a tombstone (`deleted: true`) that syncing clients see, and takes it out of the public directory. Deleting twice is harmless.
+	//
+	// Corresponds with DELETE /v1/case-studies/{case_study_id} (the `DeleteCaseStudy` operationId).
+	DeleteCaseStudy(ctx context.Context, caseStudyId openapi_types.UUID, params *DeleteCaseStudyParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetCaseStudy Get a case study
+	//
+	// One case study within the caller's reach; one out of reach answers 404.
+	//
+	// Corresponds with GET /v1/case-studies/{case_study_id} (the `GetCaseStudy` operationId).
+	GetCaseStudy(ctx context.Context, caseStudyId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateCaseStudyWithBody Change a case study (JSON merge patch)
+	//
+	// `status: published` publishes it (stamping `published_on`), `status: draft` takes it out of the public
+	// directory. Publishing, or naming another participant, checks that participant's `case_study` consent
+	// (422 naming `participant_id`). `participant_id: null` names no one.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /v1/case-studies/{case_study_id} (the `UpdateCaseStudy` operationId).
+	UpdateCaseStudyWithBody(ctx context.Context, caseStudyId openapi_types.UUID, params *UpdateCaseStudyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateCaseStudy Change a case study (JSON merge patch)
+	//
+	// `status: published` publishes it (stamping `published_on`), `status: draft` takes it out of the public
+	// directory. Publishing, or naming another participant, checks that participant's `case_study` consent
+	// (422 naming `participant_id`). `participant_id: null` names no one.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /v1/case-studies/{case_study_id} (the `UpdateCaseStudy` operationId).
+	UpdateCaseStudy(ctx context.Context, caseStudyId openapi_types.UUID, params *UpdateCaseStudyParams, body UpdateCaseStudyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateCaseStudyWithApplicationMergePatchPlusJSONBody Change a case study (JSON merge patch)
+	//
+	// `status: published` publishes it (stamping `published_on`), `status: draft` takes it out of the public
+	// directory. Publishing, or naming another participant, checks that participant's `case_study` consent
+	// (422 naming `participant_id`). `participant_id: null` names no one.
+	//
+	// Takes a body of the `application/merge-patch+json` content type.
+	//
+	// Corresponds with PATCH /v1/case-studies/{case_study_id} (the `UpdateCaseStudy` operationId).
+	UpdateCaseStudyWithApplicationMergePatchPlusJSONBody(ctx context.Context, caseStudyId openapi_types.UUID, params *UpdateCaseStudyParams, body UpdateCaseStudyApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PublishCaseStudy Publish a case study
+	//
+	// Puts the case study in the public Widening Participation Directory, stamping `published_on` with
+	// today's date; publishing it again changes nothing. A case study naming a participant needs their
+	// `case_study` consent (422 naming `participant_id`). Withdrawing that consent later, or erasing the
+	// participant, takes it back to draft. The same as `PATCH` with `status: published`.
+	//
+	// Corresponds with POST /v1/case-studies/{case_study_id}/publish (the `PublishCaseStudy` operationId).
+	PublishCaseStudy(ctx context.Context, caseStudyId openapi_types.UUID, params *PublishCaseStudyParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListCohorts List cohorts (runs of a programme) within reach
 	//
@@ -3886,6 +4369,73 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/funding-awards/{funding_award_id}/highlight-reports/{period} (the `GetHighlightReport` operationId).
 	GetHighlightReport(ctx context.Context, fundingAwardId openapi_types.UUID, period string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListGuidance List guidance
+	//
+	// The Preparation for Work Directory's guidance, for any authenticated caller. Deleted entries are left
+	// out unless `include_deleted=true` or `updated_since` is given. The public reads it at `/public/guidance`.
+	//
+	// Corresponds with GET /v1/guidance (the `ListGuidance` operationId).
+	ListGuidance(ctx context.Context, params *ListGuidanceParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateGuidanceWithBody Write an entry of guidance
+	//
+	// The national team writes guidance (anyone else 403), in Markdown; `body_html` is rendered from it and made safe. Links must be `https://` addresses.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/guidance (the `CreateGuidance` operationId).
+	CreateGuidanceWithBody(ctx context.Context, params *CreateGuidanceParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateGuidance Write an entry of guidance
+	//
+	// The national team writes guidance (anyone else 403), in Markdown; `body_html` is rendered from it and made safe. Links must be `https://` addresses.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/guidance (the `CreateGuidance` operationId).
+	CreateGuidance(ctx context.Context, params *CreateGuidanceParams, body CreateGuidanceJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteGuidance Delete an entry of guidance
+	//
+	// Leaves a tombstone (`deleted: true`) that syncing clients see, and takes it out of the public directory. Deleting twice is harmless. The national team only.
+	//
+	// Corresponds with DELETE /v1/guidance/{guidance_id} (the `DeleteGuidance` operationId).
+	DeleteGuidance(ctx context.Context, guidanceId openapi_types.UUID, params *DeleteGuidanceParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetGuidance Get an entry of guidance
+	//
+	// One entry, deleted or not, for any authenticated caller with `organisations:read`.
+	//
+	// Corresponds with GET /v1/guidance/{guidance_id} (the `GetGuidance` operationId).
+	GetGuidance(ctx context.Context, guidanceId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateGuidanceWithBody Change an entry of guidance (JSON merge patch)
+	//
+	// `links` is replaced whole, as a merge patch replaces an array. The national team only.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /v1/guidance/{guidance_id} (the `UpdateGuidance` operationId).
+	UpdateGuidanceWithBody(ctx context.Context, guidanceId openapi_types.UUID, params *UpdateGuidanceParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateGuidance Change an entry of guidance (JSON merge patch)
+	//
+	// `links` is replaced whole, as a merge patch replaces an array. The national team only.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /v1/guidance/{guidance_id} (the `UpdateGuidance` operationId).
+	UpdateGuidance(ctx context.Context, guidanceId openapi_types.UUID, params *UpdateGuidanceParams, body UpdateGuidanceJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateGuidanceWithApplicationMergePatchPlusJSONBody Change an entry of guidance (JSON merge patch)
+	//
+	// `links` is replaced whole, as a merge patch replaces an array. The national team only.
+	//
+	// Takes a body of the `application/merge-patch+json` content type.
+	//
+	// Corresponds with PATCH /v1/guidance/{guidance_id} (the `UpdateGuidance` operationId).
+	UpdateGuidanceWithApplicationMergePatchPlusJSONBody(ctx context.Context, guidanceId openapi_types.UUID, params *UpdateGuidanceParams, body UpdateGuidanceApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateImportWithBody Start a bulk import
 	//
@@ -4773,6 +5323,41 @@ func (c *Client) GetJWKS(ctx context.Context, reqEditors ...RequestEditorFn) (*h
 	return c.Client.Do(req)
 }
 
+// GetCaseStudiesPage The published case studies as a page to browse
+//
+// A plain HTML page of the published case studies, newest changes last, up to 500: each with its
+// organisation, programme, date, summary, image and body (the safe HTML). No script. No token.
+//
+// Corresponds with GET /directory/case-studies (the `GetCaseStudiesPage` operationId).
+func (c *Client) GetCaseStudiesPage(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCaseStudiesPageRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetGuidancePage The guidance as a page to browse
+//
+// A plain HTML page of the live guidance, up to 500 entries, with their links. No script. No token.
+//
+// Corresponds with GET /directory/guidance (the `GetGuidancePage` operationId).
+func (c *Client) GetGuidancePage(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetGuidancePageRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetHealth The process is up
 //
 // Answers 200 while the process runs, without touching the database; for a liveness probe. No token needed.
@@ -4780,6 +5365,79 @@ func (c *Client) GetJWKS(ctx context.Context, reqEditors ...RequestEditorFn) (*h
 // Corresponds with GET /healthz (the `GetHealth` operationId).
 func (c *Client) GetHealth(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetHealthRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListPublicCaseStudies The published case studies, for anyone
+//
+// The public Widening Participation Directory: published case studies only, never a draft or a deleted
+// one, and nothing about the participant a case study is about. No token; read-only;
+// `Access-Control-Allow-Origin: *`; rate-limited per client address (429 with `Retry-After`).
+// `/directory/case-studies` is the same as a plain HTML page.
+//
+// Corresponds with GET /public/case-studies (the `ListPublicCaseStudies` operationId).
+func (c *Client) ListPublicCaseStudies(ctx context.Context, params *ListPublicCaseStudiesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListPublicCaseStudiesRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetPublicCaseStudy A published case study, for anyone
+//
+// A draft, a deleted case study and an unknown id all answer 404. No token.
+//
+// Corresponds with GET /public/case-studies/{case_study_id} (the `GetPublicCaseStudy` operationId).
+func (c *Client) GetPublicCaseStudy(ctx context.Context, caseStudyId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetPublicCaseStudyRequest(c.Server, caseStudyId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListPublicGuidance The guidance, for anyone
+//
+// The public Preparation for Work Directory: live guidance, never a deleted entry. No token; read-only;
+// `Access-Control-Allow-Origin: *`; rate-limited per client address. `/directory/guidance` is the same
+// as a plain HTML page.
+//
+// Corresponds with GET /public/guidance (the `ListPublicGuidance` operationId).
+func (c *Client) ListPublicGuidance(ctx context.Context, params *ListPublicGuidanceParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListPublicGuidanceRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetPublicGuidance An entry of guidance, for anyone
+//
+// A deleted entry and an unknown id answer 404. No token.
+//
+// Corresponds with GET /public/guidance/{guidance_id} (the `GetPublicGuidance` operationId).
+func (c *Client) GetPublicGuidance(ctx context.Context, guidanceId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetPublicGuidanceRequest(c.Server, guidanceId)
 	if err != nil {
 		return nil, err
 	}
@@ -5099,6 +5757,186 @@ func (c *Client) IssueToken(ctx context.Context, body IssueTokenJSONRequestBody,
 // Corresponds with POST /v1/auth/token (the `IssueToken` operationId).
 func (c *Client) IssueTokenWithFormdataBody(ctx context.Context, body IssueTokenFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewIssueTokenRequestWithFormdataBody(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListCaseStudies List case studies within reach
+//
+// The Widening Participation Directory's case studies of the organisations within the caller's reach,
+// drafts and published alike. Deleted ones are left out unless `include_deleted=true` or `updated_since` is
+// given, so that a syncing client sees them go. The public reads published ones at `/public/case-studies`.
+//
+// Corresponds with GET /v1/case-studies (the `ListCaseStudies` operationId).
+func (c *Client) ListCaseStudies(ctx context.Context, params *ListCaseStudiesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListCaseStudiesRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateCaseStudyWithBody Write a case study
+//
+// A trust or a collaboration writes a case study of a programme it ran, in Markdown; `body_html` is
+// rendered from it and made safe (no script, no event handler, no `javascript:` link). It is a draft
+// unless `status` is `published`. Naming a participant (`participant_id`) needs their `case_study`
+// consent: without it the answer is 422 naming `participant_id`. The public never sees who it names.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/case-studies (the `CreateCaseStudy` operationId).
+func (c *Client) CreateCaseStudyWithBody(ctx context.Context, params *CreateCaseStudyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateCaseStudyRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateCaseStudy Write a case study
+//
+// A trust or a collaboration writes a case study of a programme it ran, in Markdown; `body_html` is
+// rendered from it and made safe (no script, no event handler, no `javascript:` link). It is a draft
+// unless `status` is `published`. Naming a participant (`participant_id`) needs their `case_study`
+// consent: without it the answer is 422 naming `participant_id`. The public never sees who it names.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/case-studies (the `CreateCaseStudy` operationId).
+func (c *Client) CreateCaseStudy(ctx context.Context, params *CreateCaseStudyParams, body CreateCaseStudyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateCaseStudyRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteCaseStudy Delete a case study
+//
+// Leaves a tombstone (`deleted: true`) that syncing clients see, and takes it out of the public directory. Deleting twice is harmless.
+//
+// Corresponds with DELETE /v1/case-studies/{case_study_id} (the `DeleteCaseStudy` operationId).
+func (c *Client) DeleteCaseStudy(ctx context.Context, caseStudyId openapi_types.UUID, params *DeleteCaseStudyParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteCaseStudyRequest(c.Server, caseStudyId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetCaseStudy Get a case study
+//
+// One case study within the caller's reach; one out of reach answers 404.
+//
+// Corresponds with GET /v1/case-studies/{case_study_id} (the `GetCaseStudy` operationId).
+func (c *Client) GetCaseStudy(ctx context.Context, caseStudyId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCaseStudyRequest(c.Server, caseStudyId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateCaseStudyWithBody Change a case study (JSON merge patch)
+//
+// `status: published` publishes it (stamping `published_on`), `status: draft` takes it out of the public
+// directory. Publishing, or naming another participant, checks that participant's `case_study` consent
+// (422 naming `participant_id`). `participant_id: null` names no one.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /v1/case-studies/{case_study_id} (the `UpdateCaseStudy` operationId).
+func (c *Client) UpdateCaseStudyWithBody(ctx context.Context, caseStudyId openapi_types.UUID, params *UpdateCaseStudyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateCaseStudyRequestWithBody(c.Server, caseStudyId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateCaseStudy Change a case study (JSON merge patch)
+//
+// `status: published` publishes it (stamping `published_on`), `status: draft` takes it out of the public
+// directory. Publishing, or naming another participant, checks that participant's `case_study` consent
+// (422 naming `participant_id`). `participant_id: null` names no one.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /v1/case-studies/{case_study_id} (the `UpdateCaseStudy` operationId).
+func (c *Client) UpdateCaseStudy(ctx context.Context, caseStudyId openapi_types.UUID, params *UpdateCaseStudyParams, body UpdateCaseStudyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateCaseStudyRequest(c.Server, caseStudyId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateCaseStudyWithApplicationMergePatchPlusJSONBody Change a case study (JSON merge patch)
+//
+// `status: published` publishes it (stamping `published_on`), `status: draft` takes it out of the public
+// directory. Publishing, or naming another participant, checks that participant's `case_study` consent
+// (422 naming `participant_id`). `participant_id: null` names no one.
+//
+// Takes a body of the `application/merge-patch+json` content type.
+//
+// Corresponds with PATCH /v1/case-studies/{case_study_id} (the `UpdateCaseStudy` operationId).
+func (c *Client) UpdateCaseStudyWithApplicationMergePatchPlusJSONBody(ctx context.Context, caseStudyId openapi_types.UUID, params *UpdateCaseStudyParams, body UpdateCaseStudyApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateCaseStudyRequestWithApplicationMergePatchPlusJSONBody(c.Server, caseStudyId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PublishCaseStudy Publish a case study
+//
+// Puts the case study in the public Widening Participation Directory, stamping `published_on` with
+// today's date; publishing it again changes nothing. A case study naming a participant needs their
+// `case_study` consent (422 naming `participant_id`). Withdrawing that consent later, or erasing the
+// participant, takes it back to draft. The same as `PATCH` with `status: published`.
+//
+// Corresponds with POST /v1/case-studies/{case_study_id}/publish (the `PublishCaseStudy` operationId).
+func (c *Client) PublishCaseStudy(ctx context.Context, caseStudyId openapi_types.UUID, params *PublishCaseStudyParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPublishCaseStudyRequest(c.Server, caseStudyId, params)
 	if err != nil {
 		return nil, err
 	}
@@ -5546,6 +6384,153 @@ func (c *Client) UpdateFundingAwardWithApplicationMergePatchPlusJSONBody(ctx con
 // Corresponds with GET /v1/funding-awards/{funding_award_id}/highlight-reports/{period} (the `GetHighlightReport` operationId).
 func (c *Client) GetHighlightReport(ctx context.Context, fundingAwardId openapi_types.UUID, period string, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetHighlightReportRequest(c.Server, fundingAwardId, period)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListGuidance List guidance
+//
+// The Preparation for Work Directory's guidance, for any authenticated caller. Deleted entries are left
+// out unless `include_deleted=true` or `updated_since` is given. The public reads it at `/public/guidance`.
+//
+// Corresponds with GET /v1/guidance (the `ListGuidance` operationId).
+func (c *Client) ListGuidance(ctx context.Context, params *ListGuidanceParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListGuidanceRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateGuidanceWithBody Write an entry of guidance
+//
+// The national team writes guidance (anyone else 403), in Markdown; `body_html` is rendered from it and made safe. Links must be `https://` addresses.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/guidance (the `CreateGuidance` operationId).
+func (c *Client) CreateGuidanceWithBody(ctx context.Context, params *CreateGuidanceParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateGuidanceRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateGuidance Write an entry of guidance
+//
+// The national team writes guidance (anyone else 403), in Markdown; `body_html` is rendered from it and made safe. Links must be `https://` addresses.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/guidance (the `CreateGuidance` operationId).
+func (c *Client) CreateGuidance(ctx context.Context, params *CreateGuidanceParams, body CreateGuidanceJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateGuidanceRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteGuidance Delete an entry of guidance
+//
+// Leaves a tombstone (`deleted: true`) that syncing clients see, and takes it out of the public directory. Deleting twice is harmless. The national team only.
+//
+// Corresponds with DELETE /v1/guidance/{guidance_id} (the `DeleteGuidance` operationId).
+func (c *Client) DeleteGuidance(ctx context.Context, guidanceId openapi_types.UUID, params *DeleteGuidanceParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteGuidanceRequest(c.Server, guidanceId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetGuidance Get an entry of guidance
+//
+// One entry, deleted or not, for any authenticated caller with `organisations:read`.
+//
+// Corresponds with GET /v1/guidance/{guidance_id} (the `GetGuidance` operationId).
+func (c *Client) GetGuidance(ctx context.Context, guidanceId openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetGuidanceRequest(c.Server, guidanceId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateGuidanceWithBody Change an entry of guidance (JSON merge patch)
+//
+// `links` is replaced whole, as a merge patch replaces an array. The national team only.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /v1/guidance/{guidance_id} (the `UpdateGuidance` operationId).
+func (c *Client) UpdateGuidanceWithBody(ctx context.Context, guidanceId openapi_types.UUID, params *UpdateGuidanceParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateGuidanceRequestWithBody(c.Server, guidanceId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateGuidance Change an entry of guidance (JSON merge patch)
+//
+// `links` is replaced whole, as a merge patch replaces an array. The national team only.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /v1/guidance/{guidance_id} (the `UpdateGuidance` operationId).
+func (c *Client) UpdateGuidance(ctx context.Context, guidanceId openapi_types.UUID, params *UpdateGuidanceParams, body UpdateGuidanceJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateGuidanceRequest(c.Server, guidanceId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateGuidanceWithApplicationMergePatchPlusJSONBody Change an entry of guidance (JSON merge patch)
+//
+// `links` is replaced whole, as a merge patch replaces an array. The national team only.
+//
+// Takes a body of the `application/merge-patch+json` content type.
+//
+// Corresponds with PATCH /v1/guidance/{guidance_id} (the `UpdateGuidance` operationId).
+func (c *Client) UpdateGuidanceWithApplicationMergePatchPlusJSONBody(ctx context.Context, guidanceId openapi_types.UUID, params *UpdateGuidanceParams, body UpdateGuidanceApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateGuidanceRequestWithApplicationMergePatchPlusJSONBody(c.Server, guidanceId, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -7341,6 +8326,60 @@ func NewGetJWKSRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewGetCaseStudiesPageRequest constructs an http.Request for the GetCaseStudiesPage method
+func NewGetCaseStudiesPageRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/directory/case-studies")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetGuidancePageRequest constructs an http.Request for the GetGuidancePage method
+func NewGetGuidancePageRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/directory/guidance")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetHealthRequest constructs an http.Request for the GetHealth method
 func NewGetHealthRequest(server string) (*http.Request, error) {
 	var err error
@@ -7351,6 +8390,230 @@ func NewGetHealthRequest(server string) (*http.Request, error) {
 	}
 
 	operationPath := fmt.Sprintf("/healthz")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListPublicCaseStudiesRequest constructs an http.Request for the ListPublicCaseStudies method
+func NewListPublicCaseStudiesRequest(server string, params *ListPublicCaseStudiesParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/public/case-studies")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetPublicCaseStudyRequest constructs an http.Request for the GetPublicCaseStudy method
+func NewGetPublicCaseStudyRequest(server string, caseStudyId openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "case_study_id", caseStudyId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/public/case-studies/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListPublicGuidanceRequest constructs an http.Request for the ListPublicGuidance method
+func NewListPublicGuidanceRequest(server string, params *ListPublicGuidanceParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/public/guidance")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Audience != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "audience", *params.Audience, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Topic != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "topic", *params.Topic, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetPublicGuidanceRequest constructs an http.Request for the GetPublicGuidance method
+func NewGetPublicGuidanceRequest(server string, guidanceId openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "guidance_id", guidanceId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/public/guidance/%s", pathParam0)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -7853,6 +9116,404 @@ func NewIssueTokenRequestWithBody(server string, contentType string, body io.Rea
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListCaseStudiesRequest constructs an http.Request for the ListCaseStudies method
+func NewListCaseStudiesRequest(server string, params *ListCaseStudiesParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/case-studies")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.UpdatedSince != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "updated_since", *params.UpdatedSince, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.IncludeDeleted != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "include_deleted", *params.IncludeDeleted, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.OrganisationId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "organisation_id", *params.OrganisationId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ProgrammeId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "programme_id", *params.ProgrammeId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ParticipantId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "participant_id", *params.ParticipantId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateCaseStudyRequest calls the generic CreateCaseStudy builder with application/json body
+func NewCreateCaseStudyRequest(server string, params *CreateCaseStudyParams, body CreateCaseStudyJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateCaseStudyRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewCreateCaseStudyRequestWithBody constructs an http.Request for the CreateCaseStudy method, with any body, and a specified content type
+func NewCreateCaseStudyRequestWithBody(server string, params *CreateCaseStudyParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/case-studies")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewDeleteCaseStudyRequest constructs an http.Request for the DeleteCaseStudy method
+func NewDeleteCaseStudyRequest(server string, caseStudyId openapi_types.UUID, params *DeleteCaseStudyParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "case_study_id", caseStudyId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/case-studies/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetCaseStudyRequest constructs an http.Request for the GetCaseStudy method
+func NewGetCaseStudyRequest(server string, caseStudyId openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "case_study_id", caseStudyId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/case-studies/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateCaseStudyRequest calls the generic UpdateCaseStudy builder with application/json body
+func NewUpdateCaseStudyRequest(server string, caseStudyId openapi_types.UUID, params *UpdateCaseStudyParams, body UpdateCaseStudyJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateCaseStudyRequestWithBody(server, caseStudyId, params, "application/json", bodyReader)
+}
+
+// NewUpdateCaseStudyRequestWithApplicationMergePatchPlusJSONBody calls the generic UpdateCaseStudy builder with application/merge-patch+json body
+func NewUpdateCaseStudyRequestWithApplicationMergePatchPlusJSONBody(server string, caseStudyId openapi_types.UUID, params *UpdateCaseStudyParams, body UpdateCaseStudyApplicationMergePatchPlusJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateCaseStudyRequestWithBody(server, caseStudyId, params, "application/merge-patch+json", bodyReader)
+}
+
+// NewUpdateCaseStudyRequestWithBody constructs an http.Request for the UpdateCaseStudy method, with any body, and a specified content type
+func NewUpdateCaseStudyRequestWithBody(server string, caseStudyId openapi_types.UUID, params *UpdateCaseStudyParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "case_study_id", caseStudyId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/case-studies/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewPublishCaseStudyRequest constructs an http.Request for the PublishCaseStudy method
+func NewPublishCaseStudyRequest(server string, caseStudyId openapi_types.UUID, params *PublishCaseStudyParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "case_study_id", caseStudyId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/case-studies/%s/publish", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
 
 	return req, nil
 }
@@ -8819,6 +10480,331 @@ func NewGetHighlightReportRequest(server string, fundingAwardId openapi_types.UU
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListGuidanceRequest constructs an http.Request for the ListGuidance method
+func NewListGuidanceRequest(server string, params *ListGuidanceParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/guidance")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.UpdatedSince != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "updated_since", *params.UpdatedSince, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.IncludeDeleted != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "include_deleted", *params.IncludeDeleted, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Audience != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "audience", *params.Audience, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Topic != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "topic", *params.Topic, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateGuidanceRequest calls the generic CreateGuidance builder with application/json body
+func NewCreateGuidanceRequest(server string, params *CreateGuidanceParams, body CreateGuidanceJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateGuidanceRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewCreateGuidanceRequestWithBody constructs an http.Request for the CreateGuidance method, with any body, and a specified content type
+func NewCreateGuidanceRequestWithBody(server string, params *CreateGuidanceParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/guidance")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewDeleteGuidanceRequest constructs an http.Request for the DeleteGuidance method
+func NewDeleteGuidanceRequest(server string, guidanceId openapi_types.UUID, params *DeleteGuidanceParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "guidance_id", guidanceId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/guidance/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetGuidanceRequest constructs an http.Request for the GetGuidance method
+func NewGetGuidanceRequest(server string, guidanceId openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "guidance_id", guidanceId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/guidance/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateGuidanceRequest calls the generic UpdateGuidance builder with application/json body
+func NewUpdateGuidanceRequest(server string, guidanceId openapi_types.UUID, params *UpdateGuidanceParams, body UpdateGuidanceJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateGuidanceRequestWithBody(server, guidanceId, params, "application/json", bodyReader)
+}
+
+// NewUpdateGuidanceRequestWithApplicationMergePatchPlusJSONBody calls the generic UpdateGuidance builder with application/merge-patch+json body
+func NewUpdateGuidanceRequestWithApplicationMergePatchPlusJSONBody(server string, guidanceId openapi_types.UUID, params *UpdateGuidanceParams, body UpdateGuidanceApplicationMergePatchPlusJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateGuidanceRequestWithBody(server, guidanceId, params, "application/merge-patch+json", bodyReader)
+}
+
+// NewUpdateGuidanceRequestWithBody constructs an http.Request for the UpdateGuidance method, with any body, and a specified content type
+func NewUpdateGuidanceRequestWithBody(server string, guidanceId openapi_types.UUID, params *UpdateGuidanceParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "guidance_id", guidanceId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/guidance/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -12717,6 +14703,25 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /.well-known/jwks.json (the `GetJWKS` operationId).
 	GetJWKSWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetJWKSResponse, error)
 
+	// GetCaseStudiesPageWithResponse The published case studies as a page to browse
+	//
+	// A plain HTML page of the published case studies, newest changes last, up to 500: each with its
+	// organisation, programme, date, summary, image and body (the safe HTML). No script. No token.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /directory/case-studies (the `GetCaseStudiesPage` operationId).
+	GetCaseStudiesPageWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetCaseStudiesPageResponse, error)
+
+	// GetGuidancePageWithResponse The guidance as a page to browse
+	//
+	// A plain HTML page of the live guidance, up to 500 entries, with their links. No script. No token.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /directory/guidance (the `GetGuidancePage` operationId).
+	GetGuidancePageWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetGuidancePageResponse, error)
+
 	// GetHealthWithResponse The process is up
 	//
 	// Answers 200 while the process runs, without touching the database; for a liveness probe. No token needed.
@@ -12725,6 +14730,47 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /healthz (the `GetHealth` operationId).
 	GetHealthWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetHealthResponse, error)
+
+	// ListPublicCaseStudiesWithResponse The published case studies, for anyone
+	//
+	// The public Widening Participation Directory: published case studies only, never a draft or a deleted
+	// one, and nothing about the participant a case study is about. No token; read-only;
+	// `Access-Control-Allow-Origin: *`; rate-limited per client address (429 with `Retry-After`).
+	// `/directory/case-studies` is the same as a plain HTML page.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /public/case-studies (the `ListPublicCaseStudies` operationId).
+	ListPublicCaseStudiesWithResponse(ctx context.Context, params *ListPublicCaseStudiesParams, reqEditors ...RequestEditorFn) (*ListPublicCaseStudiesResponse, error)
+
+	// GetPublicCaseStudyWithResponse A published case study, for anyone
+	//
+	// A draft, a deleted case study and an unknown id all answer 404. No token.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /public/case-studies/{case_study_id} (the `GetPublicCaseStudy` operationId).
+	GetPublicCaseStudyWithResponse(ctx context.Context, caseStudyId openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetPublicCaseStudyResponse, error)
+
+	// ListPublicGuidanceWithResponse The guidance, for anyone
+	//
+	// The public Preparation for Work Directory: live guidance, never a deleted entry. No token; read-only;
+	// `Access-Control-Allow-Origin: *`; rate-limited per client address. `/directory/guidance` is the same
+	// as a plain HTML page.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /public/guidance (the `ListPublicGuidance` operationId).
+	ListPublicGuidanceWithResponse(ctx context.Context, params *ListPublicGuidanceParams, reqEditors ...RequestEditorFn) (*ListPublicGuidanceResponse, error)
+
+	// GetPublicGuidanceWithResponse An entry of guidance, for anyone
+	//
+	// A deleted entry and an unknown id answer 404. No token.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /public/guidance/{guidance_id} (the `GetPublicGuidance` operationId).
+	GetPublicGuidanceWithResponse(ctx context.Context, guidanceId openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetPublicGuidanceResponse, error)
 
 	// GetReadinessWithResponse The process can serve requests (the database answers)
 	//
@@ -12924,6 +14970,104 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /v1/auth/token (the `IssueToken` operationId).
 	IssueTokenWithFormdataBodyWithResponse(ctx context.Context, body IssueTokenFormdataRequestBody, reqEditors ...RequestEditorFn) (*IssueTokenResponse, error)
+
+	// ListCaseStudiesWithResponse List case studies within reach
+	//
+	// The Widening Participation Directory's case studies of the organisations within the caller's reach,
+	// drafts and published alike. Deleted ones are left out unless `include_deleted=true` or `updated_since` is
+	// given, so that a syncing client sees them go. The public reads published ones at `/public/case-studies`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/case-studies (the `ListCaseStudies` operationId).
+	ListCaseStudiesWithResponse(ctx context.Context, params *ListCaseStudiesParams, reqEditors ...RequestEditorFn) (*ListCaseStudiesResponse, error)
+
+	// CreateCaseStudyWithBodyWithResponse Write a case study
+	//
+	// A trust or a collaboration writes a case study of a programme it ran, in Markdown; `body_html` is
+	// rendered from it and made safe (no script, no event handler, no `javascript:` link). It is a draft
+	// unless `status` is `published`. Naming a participant (`participant_id`) needs their `case_study`
+	// consent: without it the answer is 422 naming `participant_id`. The public never sees who it names.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/case-studies (the `CreateCaseStudy` operationId).
+	CreateCaseStudyWithBodyWithResponse(ctx context.Context, params *CreateCaseStudyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateCaseStudyResponse, error)
+
+	// CreateCaseStudyWithResponse Write a case study
+	//
+	// A trust or a collaboration writes a case study of a programme it ran, in Markdown; `body_html` is
+	// rendered from it and made safe (no script, no event handler, no `javascript:` link). It is a draft
+	// unless `status` is `published`. Naming a participant (`participant_id`) needs their `case_study`
+	// consent: without it the answer is 422 naming `participant_id`. The public never sees who it names.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/case-studies (the `CreateCaseStudy` operationId).
+	CreateCaseStudyWithResponse(ctx context.Context, params *CreateCaseStudyParams, body CreateCaseStudyJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateCaseStudyResponse, error)
+
+	// DeleteCaseStudyWithResponse Delete a case study
+	//
+	// Leaves a tombstone (`deleted: true`) that syncing clients see, and takes it out of the public directory. Deleting twice is harmless.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /v1/case-studies/{case_study_id} (the `DeleteCaseStudy` operationId).
+	DeleteCaseStudyWithResponse(ctx context.Context, caseStudyId openapi_types.UUID, params *DeleteCaseStudyParams, reqEditors ...RequestEditorFn) (*DeleteCaseStudyResponse, error)
+
+	// GetCaseStudyWithResponse Get a case study
+	//
+	// One case study within the caller's reach; one out of reach answers 404.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/case-studies/{case_study_id} (the `GetCaseStudy` operationId).
+	GetCaseStudyWithResponse(ctx context.Context, caseStudyId openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetCaseStudyResponse, error)
+
+	// UpdateCaseStudyWithBodyWithResponse Change a case study (JSON merge patch)
+	//
+	// `status: published` publishes it (stamping `published_on`), `status: draft` takes it out of the public
+	// directory. Publishing, or naming another participant, checks that participant's `case_study` consent
+	// (422 naming `participant_id`). `participant_id: null` names no one.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/case-studies/{case_study_id} (the `UpdateCaseStudy` operationId).
+	UpdateCaseStudyWithBodyWithResponse(ctx context.Context, caseStudyId openapi_types.UUID, params *UpdateCaseStudyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateCaseStudyResponse, error)
+
+	// UpdateCaseStudyWithResponse Change a case study (JSON merge patch)
+	//
+	// `status: published` publishes it (stamping `published_on`), `status: draft` takes it out of the public
+	// directory. Publishing, or naming another participant, checks that participant's `case_study` consent
+	// (422 naming `participant_id`). `participant_id: null` names no one.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/case-studies/{case_study_id} (the `UpdateCaseStudy` operationId).
+	UpdateCaseStudyWithResponse(ctx context.Context, caseStudyId openapi_types.UUID, params *UpdateCaseStudyParams, body UpdateCaseStudyJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateCaseStudyResponse, error)
+
+	// UpdateCaseStudyWithApplicationMergePatchPlusJSONBodyWithResponse Change a case study (JSON merge patch)
+	//
+	// `status: published` publishes it (stamping `published_on`), `status: draft` takes it out of the public
+	// directory. Publishing, or naming another participant, checks that participant's `case_study` consent
+	// (422 naming `participant_id`). `participant_id: null` names no one.
+	//
+	// Takes a body of the `application/merge-patch+json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/case-studies/{case_study_id} (the `UpdateCaseStudy` operationId).
+	UpdateCaseStudyWithApplicationMergePatchPlusJSONBodyWithResponse(ctx context.Context, caseStudyId openapi_types.UUID, params *UpdateCaseStudyParams, body UpdateCaseStudyApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateCaseStudyResponse, error)
+
+	// PublishCaseStudyWithResponse Publish a case study
+	//
+	// Puts the case study in the public Widening Participation Directory, stamping `published_on` with
+	// today's date; publishing it again changes nothing. A case study naming a participant needs their
+	// `case_study` consent (422 naming `participant_id`). Withdrawing that consent later, or erasing the
+	// participant, takes it back to draft. The same as `PATCH` with `status: published`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/case-studies/{case_study_id}/publish (the `PublishCaseStudy` operationId).
+	PublishCaseStudyWithResponse(ctx context.Context, caseStudyId openapi_types.UUID, params *PublishCaseStudyParams, reqEditors ...RequestEditorFn) (*PublishCaseStudyResponse, error)
 
 	// ListCohortsWithResponse List cohorts (runs of a programme) within reach
 	//
@@ -13167,6 +15311,79 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/funding-awards/{funding_award_id}/highlight-reports/{period} (the `GetHighlightReport` operationId).
 	GetHighlightReportWithResponse(ctx context.Context, fundingAwardId openapi_types.UUID, period string, reqEditors ...RequestEditorFn) (*GetHighlightReportResponse, error)
+
+	// ListGuidanceWithResponse List guidance
+	//
+	// The Preparation for Work Directory's guidance, for any authenticated caller. Deleted entries are left
+	// out unless `include_deleted=true` or `updated_since` is given. The public reads it at `/public/guidance`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/guidance (the `ListGuidance` operationId).
+	ListGuidanceWithResponse(ctx context.Context, params *ListGuidanceParams, reqEditors ...RequestEditorFn) (*ListGuidanceResponse, error)
+
+	// CreateGuidanceWithBodyWithResponse Write an entry of guidance
+	//
+	// The national team writes guidance (anyone else 403), in Markdown; `body_html` is rendered from it and made safe. Links must be `https://` addresses.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/guidance (the `CreateGuidance` operationId).
+	CreateGuidanceWithBodyWithResponse(ctx context.Context, params *CreateGuidanceParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateGuidanceResponse, error)
+
+	// CreateGuidanceWithResponse Write an entry of guidance
+	//
+	// The national team writes guidance (anyone else 403), in Markdown; `body_html` is rendered from it and made safe. Links must be `https://` addresses.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/guidance (the `CreateGuidance` operationId).
+	CreateGuidanceWithResponse(ctx context.Context, params *CreateGuidanceParams, body CreateGuidanceJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateGuidanceResponse, error)
+
+	// DeleteGuidanceWithResponse Delete an entry of guidance
+	//
+	// Leaves a tombstone (`deleted: true`) that syncing clients see, and takes it out of the public directory. Deleting twice is harmless. The national team only.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /v1/guidance/{guidance_id} (the `DeleteGuidance` operationId).
+	DeleteGuidanceWithResponse(ctx context.Context, guidanceId openapi_types.UUID, params *DeleteGuidanceParams, reqEditors ...RequestEditorFn) (*DeleteGuidanceResponse, error)
+
+	// GetGuidanceWithResponse Get an entry of guidance
+	//
+	// One entry, deleted or not, for any authenticated caller with `organisations:read`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/guidance/{guidance_id} (the `GetGuidance` operationId).
+	GetGuidanceWithResponse(ctx context.Context, guidanceId openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetGuidanceResponse, error)
+
+	// UpdateGuidanceWithBodyWithResponse Change an entry of guidance (JSON merge patch)
+	//
+	// `links` is replaced whole, as a merge patch replaces an array. The national team only.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/guidance/{guidance_id} (the `UpdateGuidance` operationId).
+	UpdateGuidanceWithBodyWithResponse(ctx context.Context, guidanceId openapi_types.UUID, params *UpdateGuidanceParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateGuidanceResponse, error)
+
+	// UpdateGuidanceWithResponse Change an entry of guidance (JSON merge patch)
+	//
+	// `links` is replaced whole, as a merge patch replaces an array. The national team only.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/guidance/{guidance_id} (the `UpdateGuidance` operationId).
+	UpdateGuidanceWithResponse(ctx context.Context, guidanceId openapi_types.UUID, params *UpdateGuidanceParams, body UpdateGuidanceJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateGuidanceResponse, error)
+
+	// UpdateGuidanceWithApplicationMergePatchPlusJSONBodyWithResponse Change an entry of guidance (JSON merge patch)
+	//
+	// `links` is replaced whole, as a merge patch replaces an array. The national team only.
+	//
+	// Takes a body of the `application/merge-patch+json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/guidance/{guidance_id} (the `UpdateGuidance` operationId).
+	UpdateGuidanceWithApplicationMergePatchPlusJSONBodyWithResponse(ctx context.Context, guidanceId openapi_types.UUID, params *UpdateGuidanceParams, body UpdateGuidanceApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateGuidanceResponse, error)
 
 	// CreateImportWithBodyWithResponse Start a bulk import
 	//
@@ -14167,6 +16384,176 @@ func (r GetJWKSResponse) ContentType() string {
 	return ""
 }
 
+// GetCaseStudiesPageResponse200Headers the declared response headers of an HTTP 200 response for GetCaseStudiesPage
+type GetCaseStudiesPageResponse200Headers struct {
+	XRequestID string
+}
+
+// GetCaseStudiesPageResponse429Headers the declared response headers of an HTTP 429 response for GetCaseStudiesPage
+type GetCaseStudiesPageResponse429Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+// GetCaseStudiesPageResponse503Headers the declared response headers of an HTTP 503 response for GetCaseStudiesPage
+type GetCaseStudiesPageResponse503Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+// GetCaseStudiesPageResponseDefaultHeaders the declared response headers of an HTTP default response for GetCaseStudiesPage
+type GetCaseStudiesPageResponseDefaultHeaders struct {
+	XRequestID string
+}
+
+type GetCaseStudiesPageResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetCaseStudiesPageResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetCaseStudiesPageResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetCaseStudiesPageResponse503Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *GetCaseStudiesPageResponseDefaultHeaders
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetCaseStudiesPageResponse) GetApplicationproblemJSON429() *Problem {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetCaseStudiesPageResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetCaseStudiesPageResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetCaseStudiesPageResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetCaseStudiesPageResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetCaseStudiesPageResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetCaseStudiesPageResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetGuidancePageResponse200Headers the declared response headers of an HTTP 200 response for GetGuidancePage
+type GetGuidancePageResponse200Headers struct {
+	XRequestID string
+}
+
+// GetGuidancePageResponse429Headers the declared response headers of an HTTP 429 response for GetGuidancePage
+type GetGuidancePageResponse429Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+// GetGuidancePageResponse503Headers the declared response headers of an HTTP 503 response for GetGuidancePage
+type GetGuidancePageResponse503Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+// GetGuidancePageResponseDefaultHeaders the declared response headers of an HTTP default response for GetGuidancePage
+type GetGuidancePageResponseDefaultHeaders struct {
+	XRequestID string
+}
+
+type GetGuidancePageResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetGuidancePageResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetGuidancePageResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetGuidancePageResponse503Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *GetGuidancePageResponseDefaultHeaders
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetGuidancePageResponse) GetApplicationproblemJSON429() *Problem {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetGuidancePageResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetGuidancePageResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetGuidancePageResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetGuidancePageResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetGuidancePageResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetGuidancePageResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetHealthResponse200Headers the declared response headers of an HTTP 200 response for GetHealth
 type GetHealthResponse200Headers struct {
 	XRequestID string
@@ -14223,6 +16610,458 @@ func (r GetHealthResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetHealthResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListPublicCaseStudiesResponse200Headers the declared response headers of an HTTP 200 response for ListPublicCaseStudies
+type ListPublicCaseStudiesResponse200Headers struct {
+	XRequestID string
+}
+
+// ListPublicCaseStudiesResponse400Headers the declared response headers of an HTTP 400 response for ListPublicCaseStudies
+type ListPublicCaseStudiesResponse400Headers struct {
+	XRequestID string
+}
+
+// ListPublicCaseStudiesResponse429Headers the declared response headers of an HTTP 429 response for ListPublicCaseStudies
+type ListPublicCaseStudiesResponse429Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+// ListPublicCaseStudiesResponse503Headers the declared response headers of an HTTP 503 response for ListPublicCaseStudies
+type ListPublicCaseStudiesResponse503Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+// ListPublicCaseStudiesResponseDefaultHeaders the declared response headers of an HTTP default response for ListPublicCaseStudies
+type ListPublicCaseStudiesResponseDefaultHeaders struct {
+	XRequestID string
+}
+
+type ListPublicCaseStudiesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PublicCaseStudyPage
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListPublicCaseStudiesResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ListPublicCaseStudiesResponse400Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListPublicCaseStudiesResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListPublicCaseStudiesResponse503Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *ListPublicCaseStudiesResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListPublicCaseStudiesResponse) GetJSON200() *PublicCaseStudyPage {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListPublicCaseStudiesResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListPublicCaseStudiesResponse) GetApplicationproblemJSON429() *Problem {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListPublicCaseStudiesResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListPublicCaseStudiesResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListPublicCaseStudiesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListPublicCaseStudiesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListPublicCaseStudiesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListPublicCaseStudiesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetPublicCaseStudyResponse200Headers the declared response headers of an HTTP 200 response for GetPublicCaseStudy
+type GetPublicCaseStudyResponse200Headers struct {
+	XRequestID string
+}
+
+// GetPublicCaseStudyResponse400Headers the declared response headers of an HTTP 400 response for GetPublicCaseStudy
+type GetPublicCaseStudyResponse400Headers struct {
+	XRequestID string
+}
+
+// GetPublicCaseStudyResponse404Headers the declared response headers of an HTTP 404 response for GetPublicCaseStudy
+type GetPublicCaseStudyResponse404Headers struct {
+	XRequestID string
+}
+
+// GetPublicCaseStudyResponse429Headers the declared response headers of an HTTP 429 response for GetPublicCaseStudy
+type GetPublicCaseStudyResponse429Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+// GetPublicCaseStudyResponse503Headers the declared response headers of an HTTP 503 response for GetPublicCaseStudy
+type GetPublicCaseStudyResponse503Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+// GetPublicCaseStudyResponseDefaultHeaders the declared response headers of an HTTP default response for GetPublicCaseStudy
+type GetPublicCaseStudyResponseDefaultHeaders struct {
+	XRequestID string
+}
+
+type GetPublicCaseStudyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PublicCaseStudy
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetPublicCaseStudyResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *GetPublicCaseStudyResponse400Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *GetPublicCaseStudyResponse404Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetPublicCaseStudyResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetPublicCaseStudyResponse503Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *GetPublicCaseStudyResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetPublicCaseStudyResponse) GetJSON200() *PublicCaseStudy {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetPublicCaseStudyResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetPublicCaseStudyResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetPublicCaseStudyResponse) GetApplicationproblemJSON429() *Problem {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetPublicCaseStudyResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetPublicCaseStudyResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetPublicCaseStudyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetPublicCaseStudyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetPublicCaseStudyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetPublicCaseStudyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListPublicGuidanceResponse200Headers the declared response headers of an HTTP 200 response for ListPublicGuidance
+type ListPublicGuidanceResponse200Headers struct {
+	XRequestID string
+}
+
+// ListPublicGuidanceResponse400Headers the declared response headers of an HTTP 400 response for ListPublicGuidance
+type ListPublicGuidanceResponse400Headers struct {
+	XRequestID string
+}
+
+// ListPublicGuidanceResponse429Headers the declared response headers of an HTTP 429 response for ListPublicGuidance
+type ListPublicGuidanceResponse429Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+// ListPublicGuidanceResponse503Headers the declared response headers of an HTTP 503 response for ListPublicGuidance
+type ListPublicGuidanceResponse503Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+// ListPublicGuidanceResponseDefaultHeaders the declared response headers of an HTTP default response for ListPublicGuidance
+type ListPublicGuidanceResponseDefaultHeaders struct {
+	XRequestID string
+}
+
+type ListPublicGuidanceResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PublicGuidancePage
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListPublicGuidanceResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ListPublicGuidanceResponse400Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListPublicGuidanceResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListPublicGuidanceResponse503Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *ListPublicGuidanceResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListPublicGuidanceResponse) GetJSON200() *PublicGuidancePage {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListPublicGuidanceResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListPublicGuidanceResponse) GetApplicationproblemJSON429() *Problem {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListPublicGuidanceResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListPublicGuidanceResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListPublicGuidanceResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListPublicGuidanceResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListPublicGuidanceResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListPublicGuidanceResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetPublicGuidanceResponse200Headers the declared response headers of an HTTP 200 response for GetPublicGuidance
+type GetPublicGuidanceResponse200Headers struct {
+	XRequestID string
+}
+
+// GetPublicGuidanceResponse400Headers the declared response headers of an HTTP 400 response for GetPublicGuidance
+type GetPublicGuidanceResponse400Headers struct {
+	XRequestID string
+}
+
+// GetPublicGuidanceResponse404Headers the declared response headers of an HTTP 404 response for GetPublicGuidance
+type GetPublicGuidanceResponse404Headers struct {
+	XRequestID string
+}
+
+// GetPublicGuidanceResponse429Headers the declared response headers of an HTTP 429 response for GetPublicGuidance
+type GetPublicGuidanceResponse429Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+// GetPublicGuidanceResponse503Headers the declared response headers of an HTTP 503 response for GetPublicGuidance
+type GetPublicGuidanceResponse503Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+// GetPublicGuidanceResponseDefaultHeaders the declared response headers of an HTTP default response for GetPublicGuidance
+type GetPublicGuidanceResponseDefaultHeaders struct {
+	XRequestID string
+}
+
+type GetPublicGuidanceResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PublicGuidance
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetPublicGuidanceResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *GetPublicGuidanceResponse400Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *GetPublicGuidanceResponse404Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetPublicGuidanceResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetPublicGuidanceResponse503Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *GetPublicGuidanceResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetPublicGuidanceResponse) GetJSON200() *PublicGuidance {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetPublicGuidanceResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetPublicGuidanceResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetPublicGuidanceResponse) GetApplicationproblemJSON429() *Problem {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetPublicGuidanceResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetPublicGuidanceResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetPublicGuidanceResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetPublicGuidanceResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetPublicGuidanceResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetPublicGuidanceResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -15210,6 +18049,949 @@ func (r IssueTokenResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r IssueTokenResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListCaseStudiesResponse200Headers the declared response headers of an HTTP 200 response for ListCaseStudies
+type ListCaseStudiesResponse200Headers struct {
+	XRequestID string
+}
+
+// ListCaseStudiesResponse400Headers the declared response headers of an HTTP 400 response for ListCaseStudies
+type ListCaseStudiesResponse400Headers struct {
+	XRequestID string
+}
+
+// ListCaseStudiesResponse401Headers the declared response headers of an HTTP 401 response for ListCaseStudies
+type ListCaseStudiesResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestID      string
+}
+
+// ListCaseStudiesResponse403Headers the declared response headers of an HTTP 403 response for ListCaseStudies
+type ListCaseStudiesResponse403Headers struct {
+	XRequestID string
+}
+
+// ListCaseStudiesResponse503Headers the declared response headers of an HTTP 503 response for ListCaseStudies
+type ListCaseStudiesResponse503Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+// ListCaseStudiesResponseDefaultHeaders the declared response headers of an HTTP default response for ListCaseStudies
+type ListCaseStudiesResponseDefaultHeaders struct {
+	XRequestID string
+}
+
+type ListCaseStudiesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CaseStudyPage
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListCaseStudiesResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ListCaseStudiesResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListCaseStudiesResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ListCaseStudiesResponse403Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListCaseStudiesResponse503Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *ListCaseStudiesResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListCaseStudiesResponse) GetJSON200() *CaseStudyPage {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListCaseStudiesResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListCaseStudiesResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListCaseStudiesResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListCaseStudiesResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListCaseStudiesResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListCaseStudiesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListCaseStudiesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListCaseStudiesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListCaseStudiesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateCaseStudyResponse201Headers the declared response headers of an HTTP 201 response for CreateCaseStudy
+type CreateCaseStudyResponse201Headers struct {
+	ETag               *string
+	IdempotentReplayed *string
+	Location           *string
+	XRequestID         string
+}
+
+// CreateCaseStudyResponse400Headers the declared response headers of an HTTP 400 response for CreateCaseStudy
+type CreateCaseStudyResponse400Headers struct {
+	XRequestID string
+}
+
+// CreateCaseStudyResponse401Headers the declared response headers of an HTTP 401 response for CreateCaseStudy
+type CreateCaseStudyResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestID      string
+}
+
+// CreateCaseStudyResponse403Headers the declared response headers of an HTTP 403 response for CreateCaseStudy
+type CreateCaseStudyResponse403Headers struct {
+	XRequestID string
+}
+
+// CreateCaseStudyResponse409Headers the declared response headers of an HTTP 409 response for CreateCaseStudy
+type CreateCaseStudyResponse409Headers struct {
+	XRequestID string
+}
+
+// CreateCaseStudyResponse415Headers the declared response headers of an HTTP 415 response for CreateCaseStudy
+type CreateCaseStudyResponse415Headers struct {
+	XRequestID string
+}
+
+// CreateCaseStudyResponse422Headers the declared response headers of an HTTP 422 response for CreateCaseStudy
+type CreateCaseStudyResponse422Headers struct {
+	XRequestID string
+}
+
+// CreateCaseStudyResponse503Headers the declared response headers of an HTTP 503 response for CreateCaseStudy
+type CreateCaseStudyResponse503Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+// CreateCaseStudyResponseDefaultHeaders the declared response headers of an HTTP default response for CreateCaseStudy
+type CreateCaseStudyResponseDefaultHeaders struct {
+	XRequestID string
+}
+
+type CreateCaseStudyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *CaseStudy
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *CreateCaseStudyResponse201Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *CreateCaseStudyResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CreateCaseStudyResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *CreateCaseStudyResponse403Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *CreateCaseStudyResponse409Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *CreateCaseStudyResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *CreateCaseStudyResponse422Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreateCaseStudyResponse503Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *CreateCaseStudyResponseDefaultHeaders
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateCaseStudyResponse) GetJSON201() *CaseStudy {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r CreateCaseStudyResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CreateCaseStudyResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r CreateCaseStudyResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r CreateCaseStudyResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r CreateCaseStudyResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CreateCaseStudyResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r CreateCaseStudyResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r CreateCaseStudyResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateCaseStudyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateCaseStudyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateCaseStudyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateCaseStudyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteCaseStudyResponse204Headers the declared response headers of an HTTP 204 response for DeleteCaseStudy
+type DeleteCaseStudyResponse204Headers struct {
+	XRequestID string
+}
+
+// DeleteCaseStudyResponse400Headers the declared response headers of an HTTP 400 response for DeleteCaseStudy
+type DeleteCaseStudyResponse400Headers struct {
+	XRequestID string
+}
+
+// DeleteCaseStudyResponse401Headers the declared response headers of an HTTP 401 response for DeleteCaseStudy
+type DeleteCaseStudyResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestID      string
+}
+
+// DeleteCaseStudyResponse403Headers the declared response headers of an HTTP 403 response for DeleteCaseStudy
+type DeleteCaseStudyResponse403Headers struct {
+	XRequestID string
+}
+
+// DeleteCaseStudyResponse404Headers the declared response headers of an HTTP 404 response for DeleteCaseStudy
+type DeleteCaseStudyResponse404Headers struct {
+	XRequestID string
+}
+
+// DeleteCaseStudyResponse412Headers the declared response headers of an HTTP 412 response for DeleteCaseStudy
+type DeleteCaseStudyResponse412Headers struct {
+	XRequestID string
+}
+
+// DeleteCaseStudyResponse503Headers the declared response headers of an HTTP 503 response for DeleteCaseStudy
+type DeleteCaseStudyResponse503Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+// DeleteCaseStudyResponseDefaultHeaders the declared response headers of an HTTP default response for DeleteCaseStudy
+type DeleteCaseStudyResponseDefaultHeaders struct {
+	XRequestID string
+}
+
+type DeleteCaseStudyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *PreconditionFailed
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers204 the parsed response headers for an HTTP 204 response
+	Headers204 *DeleteCaseStudyResponse204Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *DeleteCaseStudyResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DeleteCaseStudyResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *DeleteCaseStudyResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *DeleteCaseStudyResponse404Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *DeleteCaseStudyResponse412Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteCaseStudyResponse503Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *DeleteCaseStudyResponseDefaultHeaders
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r DeleteCaseStudyResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r DeleteCaseStudyResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r DeleteCaseStudyResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r DeleteCaseStudyResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r DeleteCaseStudyResponse) GetApplicationproblemJSON412() *PreconditionFailed {
+	return r.ApplicationproblemJSON412
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r DeleteCaseStudyResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r DeleteCaseStudyResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteCaseStudyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteCaseStudyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteCaseStudyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteCaseStudyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetCaseStudyResponse200Headers the declared response headers of an HTTP 200 response for GetCaseStudy
+type GetCaseStudyResponse200Headers struct {
+	ETag       *string
+	XRequestID string
+}
+
+// GetCaseStudyResponse400Headers the declared response headers of an HTTP 400 response for GetCaseStudy
+type GetCaseStudyResponse400Headers struct {
+	XRequestID string
+}
+
+// GetCaseStudyResponse401Headers the declared response headers of an HTTP 401 response for GetCaseStudy
+type GetCaseStudyResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestID      string
+}
+
+// GetCaseStudyResponse403Headers the declared response headers of an HTTP 403 response for GetCaseStudy
+type GetCaseStudyResponse403Headers struct {
+	XRequestID string
+}
+
+// GetCaseStudyResponse404Headers the declared response headers of an HTTP 404 response for GetCaseStudy
+type GetCaseStudyResponse404Headers struct {
+	XRequestID string
+}
+
+// GetCaseStudyResponse503Headers the declared response headers of an HTTP 503 response for GetCaseStudy
+type GetCaseStudyResponse503Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+// GetCaseStudyResponseDefaultHeaders the declared response headers of an HTTP default response for GetCaseStudy
+type GetCaseStudyResponseDefaultHeaders struct {
+	XRequestID string
+}
+
+type GetCaseStudyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CaseStudy
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetCaseStudyResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *GetCaseStudyResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetCaseStudyResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *GetCaseStudyResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *GetCaseStudyResponse404Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetCaseStudyResponse503Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *GetCaseStudyResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetCaseStudyResponse) GetJSON200() *CaseStudy {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetCaseStudyResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetCaseStudyResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetCaseStudyResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetCaseStudyResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetCaseStudyResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetCaseStudyResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetCaseStudyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetCaseStudyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetCaseStudyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetCaseStudyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateCaseStudyResponse200Headers the declared response headers of an HTTP 200 response for UpdateCaseStudy
+type UpdateCaseStudyResponse200Headers struct {
+	ETag       *string
+	XRequestID string
+}
+
+// UpdateCaseStudyResponse400Headers the declared response headers of an HTTP 400 response for UpdateCaseStudy
+type UpdateCaseStudyResponse400Headers struct {
+	XRequestID string
+}
+
+// UpdateCaseStudyResponse401Headers the declared response headers of an HTTP 401 response for UpdateCaseStudy
+type UpdateCaseStudyResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestID      string
+}
+
+// UpdateCaseStudyResponse403Headers the declared response headers of an HTTP 403 response for UpdateCaseStudy
+type UpdateCaseStudyResponse403Headers struct {
+	XRequestID string
+}
+
+// UpdateCaseStudyResponse404Headers the declared response headers of an HTTP 404 response for UpdateCaseStudy
+type UpdateCaseStudyResponse404Headers struct {
+	XRequestID string
+}
+
+// UpdateCaseStudyResponse409Headers the declared response headers of an HTTP 409 response for UpdateCaseStudy
+type UpdateCaseStudyResponse409Headers struct {
+	XRequestID string
+}
+
+// UpdateCaseStudyResponse412Headers the declared response headers of an HTTP 412 response for UpdateCaseStudy
+type UpdateCaseStudyResponse412Headers struct {
+	XRequestID string
+}
+
+// UpdateCaseStudyResponse415Headers the declared response headers of an HTTP 415 response for UpdateCaseStudy
+type UpdateCaseStudyResponse415Headers struct {
+	XRequestID string
+}
+
+// UpdateCaseStudyResponse422Headers the declared response headers of an HTTP 422 response for UpdateCaseStudy
+type UpdateCaseStudyResponse422Headers struct {
+	XRequestID string
+}
+
+// UpdateCaseStudyResponse503Headers the declared response headers of an HTTP 503 response for UpdateCaseStudy
+type UpdateCaseStudyResponse503Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+// UpdateCaseStudyResponseDefaultHeaders the declared response headers of an HTTP default response for UpdateCaseStudy
+type UpdateCaseStudyResponseDefaultHeaders struct {
+	XRequestID string
+}
+
+type UpdateCaseStudyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CaseStudy
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *PreconditionFailed
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *UpdateCaseStudyResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *UpdateCaseStudyResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UpdateCaseStudyResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *UpdateCaseStudyResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *UpdateCaseStudyResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *UpdateCaseStudyResponse409Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *UpdateCaseStudyResponse412Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *UpdateCaseStudyResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *UpdateCaseStudyResponse422Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UpdateCaseStudyResponse503Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *UpdateCaseStudyResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateCaseStudyResponse) GetJSON200() *CaseStudy {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r UpdateCaseStudyResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r UpdateCaseStudyResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r UpdateCaseStudyResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r UpdateCaseStudyResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r UpdateCaseStudyResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r UpdateCaseStudyResponse) GetApplicationproblemJSON412() *PreconditionFailed {
+	return r.ApplicationproblemJSON412
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r UpdateCaseStudyResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r UpdateCaseStudyResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r UpdateCaseStudyResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r UpdateCaseStudyResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateCaseStudyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateCaseStudyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateCaseStudyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateCaseStudyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PublishCaseStudyResponse200Headers the declared response headers of an HTTP 200 response for PublishCaseStudy
+type PublishCaseStudyResponse200Headers struct {
+	ETag       *string
+	XRequestID string
+}
+
+// PublishCaseStudyResponse400Headers the declared response headers of an HTTP 400 response for PublishCaseStudy
+type PublishCaseStudyResponse400Headers struct {
+	XRequestID string
+}
+
+// PublishCaseStudyResponse401Headers the declared response headers of an HTTP 401 response for PublishCaseStudy
+type PublishCaseStudyResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestID      string
+}
+
+// PublishCaseStudyResponse403Headers the declared response headers of an HTTP 403 response for PublishCaseStudy
+type PublishCaseStudyResponse403Headers struct {
+	XRequestID string
+}
+
+// PublishCaseStudyResponse404Headers the declared response headers of an HTTP 404 response for PublishCaseStudy
+type PublishCaseStudyResponse404Headers struct {
+	XRequestID string
+}
+
+// PublishCaseStudyResponse409Headers the declared response headers of an HTTP 409 response for PublishCaseStudy
+type PublishCaseStudyResponse409Headers struct {
+	XRequestID string
+}
+
+// PublishCaseStudyResponse412Headers the declared response headers of an HTTP 412 response for PublishCaseStudy
+type PublishCaseStudyResponse412Headers struct {
+	XRequestID string
+}
+
+// PublishCaseStudyResponse415Headers the declared response headers of an HTTP 415 response for PublishCaseStudy
+type PublishCaseStudyResponse415Headers struct {
+	XRequestID string
+}
+
+// PublishCaseStudyResponse422Headers the declared response headers of an HTTP 422 response for PublishCaseStudy
+type PublishCaseStudyResponse422Headers struct {
+	XRequestID string
+}
+
+// PublishCaseStudyResponse503Headers the declared response headers of an HTTP 503 response for PublishCaseStudy
+type PublishCaseStudyResponse503Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+// PublishCaseStudyResponseDefaultHeaders the declared response headers of an HTTP default response for PublishCaseStudy
+type PublishCaseStudyResponseDefaultHeaders struct {
+	XRequestID string
+}
+
+type PublishCaseStudyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CaseStudy
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *PreconditionFailed
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *PublishCaseStudyResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *PublishCaseStudyResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *PublishCaseStudyResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *PublishCaseStudyResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *PublishCaseStudyResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *PublishCaseStudyResponse409Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *PublishCaseStudyResponse412Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *PublishCaseStudyResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *PublishCaseStudyResponse422Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PublishCaseStudyResponse503Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *PublishCaseStudyResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PublishCaseStudyResponse) GetJSON200() *CaseStudy {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r PublishCaseStudyResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r PublishCaseStudyResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r PublishCaseStudyResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r PublishCaseStudyResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r PublishCaseStudyResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r PublishCaseStudyResponse) GetApplicationproblemJSON412() *PreconditionFailed {
+	return r.ApplicationproblemJSON412
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r PublishCaseStudyResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r PublishCaseStudyResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r PublishCaseStudyResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r PublishCaseStudyResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r PublishCaseStudyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PublishCaseStudyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PublishCaseStudyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PublishCaseStudyResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -17348,6 +21130,758 @@ func (r GetHighlightReportResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetHighlightReportResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListGuidanceResponse200Headers the declared response headers of an HTTP 200 response for ListGuidance
+type ListGuidanceResponse200Headers struct {
+	XRequestID string
+}
+
+// ListGuidanceResponse400Headers the declared response headers of an HTTP 400 response for ListGuidance
+type ListGuidanceResponse400Headers struct {
+	XRequestID string
+}
+
+// ListGuidanceResponse401Headers the declared response headers of an HTTP 401 response for ListGuidance
+type ListGuidanceResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestID      string
+}
+
+// ListGuidanceResponse403Headers the declared response headers of an HTTP 403 response for ListGuidance
+type ListGuidanceResponse403Headers struct {
+	XRequestID string
+}
+
+// ListGuidanceResponse503Headers the declared response headers of an HTTP 503 response for ListGuidance
+type ListGuidanceResponse503Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+// ListGuidanceResponseDefaultHeaders the declared response headers of an HTTP default response for ListGuidance
+type ListGuidanceResponseDefaultHeaders struct {
+	XRequestID string
+}
+
+type ListGuidanceResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *GuidancePage
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListGuidanceResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ListGuidanceResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListGuidanceResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ListGuidanceResponse403Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListGuidanceResponse503Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *ListGuidanceResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListGuidanceResponse) GetJSON200() *GuidancePage {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListGuidanceResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListGuidanceResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListGuidanceResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListGuidanceResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListGuidanceResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListGuidanceResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListGuidanceResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListGuidanceResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListGuidanceResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateGuidanceResponse201Headers the declared response headers of an HTTP 201 response for CreateGuidance
+type CreateGuidanceResponse201Headers struct {
+	ETag               *string
+	IdempotentReplayed *string
+	Location           *string
+	XRequestID         string
+}
+
+// CreateGuidanceResponse400Headers the declared response headers of an HTTP 400 response for CreateGuidance
+type CreateGuidanceResponse400Headers struct {
+	XRequestID string
+}
+
+// CreateGuidanceResponse401Headers the declared response headers of an HTTP 401 response for CreateGuidance
+type CreateGuidanceResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestID      string
+}
+
+// CreateGuidanceResponse403Headers the declared response headers of an HTTP 403 response for CreateGuidance
+type CreateGuidanceResponse403Headers struct {
+	XRequestID string
+}
+
+// CreateGuidanceResponse409Headers the declared response headers of an HTTP 409 response for CreateGuidance
+type CreateGuidanceResponse409Headers struct {
+	XRequestID string
+}
+
+// CreateGuidanceResponse415Headers the declared response headers of an HTTP 415 response for CreateGuidance
+type CreateGuidanceResponse415Headers struct {
+	XRequestID string
+}
+
+// CreateGuidanceResponse422Headers the declared response headers of an HTTP 422 response for CreateGuidance
+type CreateGuidanceResponse422Headers struct {
+	XRequestID string
+}
+
+// CreateGuidanceResponse503Headers the declared response headers of an HTTP 503 response for CreateGuidance
+type CreateGuidanceResponse503Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+// CreateGuidanceResponseDefaultHeaders the declared response headers of an HTTP default response for CreateGuidance
+type CreateGuidanceResponseDefaultHeaders struct {
+	XRequestID string
+}
+
+type CreateGuidanceResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Guidance
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *CreateGuidanceResponse201Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *CreateGuidanceResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CreateGuidanceResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *CreateGuidanceResponse403Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *CreateGuidanceResponse409Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *CreateGuidanceResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *CreateGuidanceResponse422Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreateGuidanceResponse503Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *CreateGuidanceResponseDefaultHeaders
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateGuidanceResponse) GetJSON201() *Guidance {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r CreateGuidanceResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CreateGuidanceResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r CreateGuidanceResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r CreateGuidanceResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r CreateGuidanceResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CreateGuidanceResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r CreateGuidanceResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r CreateGuidanceResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateGuidanceResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateGuidanceResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateGuidanceResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateGuidanceResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteGuidanceResponse204Headers the declared response headers of an HTTP 204 response for DeleteGuidance
+type DeleteGuidanceResponse204Headers struct {
+	XRequestID string
+}
+
+// DeleteGuidanceResponse400Headers the declared response headers of an HTTP 400 response for DeleteGuidance
+type DeleteGuidanceResponse400Headers struct {
+	XRequestID string
+}
+
+// DeleteGuidanceResponse401Headers the declared response headers of an HTTP 401 response for DeleteGuidance
+type DeleteGuidanceResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestID      string
+}
+
+// DeleteGuidanceResponse403Headers the declared response headers of an HTTP 403 response for DeleteGuidance
+type DeleteGuidanceResponse403Headers struct {
+	XRequestID string
+}
+
+// DeleteGuidanceResponse404Headers the declared response headers of an HTTP 404 response for DeleteGuidance
+type DeleteGuidanceResponse404Headers struct {
+	XRequestID string
+}
+
+// DeleteGuidanceResponse412Headers the declared response headers of an HTTP 412 response for DeleteGuidance
+type DeleteGuidanceResponse412Headers struct {
+	XRequestID string
+}
+
+// DeleteGuidanceResponse503Headers the declared response headers of an HTTP 503 response for DeleteGuidance
+type DeleteGuidanceResponse503Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+// DeleteGuidanceResponseDefaultHeaders the declared response headers of an HTTP default response for DeleteGuidance
+type DeleteGuidanceResponseDefaultHeaders struct {
+	XRequestID string
+}
+
+type DeleteGuidanceResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *PreconditionFailed
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers204 the parsed response headers for an HTTP 204 response
+	Headers204 *DeleteGuidanceResponse204Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *DeleteGuidanceResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DeleteGuidanceResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *DeleteGuidanceResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *DeleteGuidanceResponse404Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *DeleteGuidanceResponse412Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteGuidanceResponse503Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *DeleteGuidanceResponseDefaultHeaders
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r DeleteGuidanceResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r DeleteGuidanceResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r DeleteGuidanceResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r DeleteGuidanceResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r DeleteGuidanceResponse) GetApplicationproblemJSON412() *PreconditionFailed {
+	return r.ApplicationproblemJSON412
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r DeleteGuidanceResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r DeleteGuidanceResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteGuidanceResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteGuidanceResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteGuidanceResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteGuidanceResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetGuidanceResponse200Headers the declared response headers of an HTTP 200 response for GetGuidance
+type GetGuidanceResponse200Headers struct {
+	ETag       *string
+	XRequestID string
+}
+
+// GetGuidanceResponse400Headers the declared response headers of an HTTP 400 response for GetGuidance
+type GetGuidanceResponse400Headers struct {
+	XRequestID string
+}
+
+// GetGuidanceResponse401Headers the declared response headers of an HTTP 401 response for GetGuidance
+type GetGuidanceResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestID      string
+}
+
+// GetGuidanceResponse403Headers the declared response headers of an HTTP 403 response for GetGuidance
+type GetGuidanceResponse403Headers struct {
+	XRequestID string
+}
+
+// GetGuidanceResponse404Headers the declared response headers of an HTTP 404 response for GetGuidance
+type GetGuidanceResponse404Headers struct {
+	XRequestID string
+}
+
+// GetGuidanceResponse503Headers the declared response headers of an HTTP 503 response for GetGuidance
+type GetGuidanceResponse503Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+// GetGuidanceResponseDefaultHeaders the declared response headers of an HTTP default response for GetGuidance
+type GetGuidanceResponseDefaultHeaders struct {
+	XRequestID string
+}
+
+type GetGuidanceResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Guidance
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetGuidanceResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *GetGuidanceResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetGuidanceResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *GetGuidanceResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *GetGuidanceResponse404Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetGuidanceResponse503Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *GetGuidanceResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetGuidanceResponse) GetJSON200() *Guidance {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetGuidanceResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetGuidanceResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetGuidanceResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetGuidanceResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetGuidanceResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetGuidanceResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetGuidanceResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetGuidanceResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetGuidanceResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetGuidanceResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateGuidanceResponse200Headers the declared response headers of an HTTP 200 response for UpdateGuidance
+type UpdateGuidanceResponse200Headers struct {
+	ETag       *string
+	XRequestID string
+}
+
+// UpdateGuidanceResponse400Headers the declared response headers of an HTTP 400 response for UpdateGuidance
+type UpdateGuidanceResponse400Headers struct {
+	XRequestID string
+}
+
+// UpdateGuidanceResponse401Headers the declared response headers of an HTTP 401 response for UpdateGuidance
+type UpdateGuidanceResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestID      string
+}
+
+// UpdateGuidanceResponse403Headers the declared response headers of an HTTP 403 response for UpdateGuidance
+type UpdateGuidanceResponse403Headers struct {
+	XRequestID string
+}
+
+// UpdateGuidanceResponse404Headers the declared response headers of an HTTP 404 response for UpdateGuidance
+type UpdateGuidanceResponse404Headers struct {
+	XRequestID string
+}
+
+// UpdateGuidanceResponse409Headers the declared response headers of an HTTP 409 response for UpdateGuidance
+type UpdateGuidanceResponse409Headers struct {
+	XRequestID string
+}
+
+// UpdateGuidanceResponse412Headers the declared response headers of an HTTP 412 response for UpdateGuidance
+type UpdateGuidanceResponse412Headers struct {
+	XRequestID string
+}
+
+// UpdateGuidanceResponse415Headers the declared response headers of an HTTP 415 response for UpdateGuidance
+type UpdateGuidanceResponse415Headers struct {
+	XRequestID string
+}
+
+// UpdateGuidanceResponse422Headers the declared response headers of an HTTP 422 response for UpdateGuidance
+type UpdateGuidanceResponse422Headers struct {
+	XRequestID string
+}
+
+// UpdateGuidanceResponse503Headers the declared response headers of an HTTP 503 response for UpdateGuidance
+type UpdateGuidanceResponse503Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+// UpdateGuidanceResponseDefaultHeaders the declared response headers of an HTTP default response for UpdateGuidance
+type UpdateGuidanceResponseDefaultHeaders struct {
+	XRequestID string
+}
+
+type UpdateGuidanceResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Guidance
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *PreconditionFailed
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *UpdateGuidanceResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *UpdateGuidanceResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UpdateGuidanceResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *UpdateGuidanceResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *UpdateGuidanceResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *UpdateGuidanceResponse409Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *UpdateGuidanceResponse412Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *UpdateGuidanceResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *UpdateGuidanceResponse422Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UpdateGuidanceResponse503Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *UpdateGuidanceResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateGuidanceResponse) GetJSON200() *Guidance {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r UpdateGuidanceResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r UpdateGuidanceResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r UpdateGuidanceResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r UpdateGuidanceResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r UpdateGuidanceResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r UpdateGuidanceResponse) GetApplicationproblemJSON412() *PreconditionFailed {
+	return r.ApplicationproblemJSON412
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r UpdateGuidanceResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r UpdateGuidanceResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r UpdateGuidanceResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r UpdateGuidanceResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateGuidanceResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateGuidanceResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateGuidanceResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateGuidanceResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -26028,6 +30562,37 @@ func (c *ClientWithResponses) GetJWKSWithResponse(ctx context.Context, reqEditor
 	return ParseGetJWKSResponse(rsp)
 }
 
+// GetCaseStudiesPageWithResponse The published case studies as a page to browse
+//
+// A plain HTML page of the published case studies, newest changes last, up to 500: each with its
+// organisation, programme, date, summary, image and body (the safe HTML). No script. No token.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /directory/case-studies (the `GetCaseStudiesPage` operationId).
+func (c *ClientWithResponses) GetCaseStudiesPageWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetCaseStudiesPageResponse, error) {
+	rsp, err := c.GetCaseStudiesPage(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetCaseStudiesPageResponse(rsp)
+}
+
+// GetGuidancePageWithResponse The guidance as a page to browse
+//
+// A plain HTML page of the live guidance, up to 500 entries, with their links. No script. No token.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /directory/guidance (the `GetGuidancePage` operationId).
+func (c *ClientWithResponses) GetGuidancePageWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetGuidancePageResponse, error) {
+	rsp, err := c.GetGuidancePage(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetGuidancePageResponse(rsp)
+}
+
 // GetHealthWithResponse The process is up
 //
 // Answers 200 while the process runs, without touching the database; for a liveness probe. No token needed.
@@ -26041,6 +30606,71 @@ func (c *ClientWithResponses) GetHealthWithResponse(ctx context.Context, reqEdit
 		return nil, err
 	}
 	return ParseGetHealthResponse(rsp)
+}
+
+// ListPublicCaseStudiesWithResponse The published case studies, for anyone
+//
+// The public Widening Participation Directory: published case studies only, never a draft or a deleted
+// one, and nothing about the participant a case study is about. No token; read-only;
+// `Access-Control-Allow-Origin: *`; rate-limited per client address (429 with `Retry-After`).
+// `/directory/case-studies` is the same as a plain HTML page.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /public/case-studies (the `ListPublicCaseStudies` operationId).
+func (c *ClientWithResponses) ListPublicCaseStudiesWithResponse(ctx context.Context, params *ListPublicCaseStudiesParams, reqEditors ...RequestEditorFn) (*ListPublicCaseStudiesResponse, error) {
+	rsp, err := c.ListPublicCaseStudies(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListPublicCaseStudiesResponse(rsp)
+}
+
+// GetPublicCaseStudyWithResponse A published case study, for anyone
+//
+// A draft, a deleted case study and an unknown id all answer 404. No token.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /public/case-studies/{case_study_id} (the `GetPublicCaseStudy` operationId).
+func (c *ClientWithResponses) GetPublicCaseStudyWithResponse(ctx context.Context, caseStudyId openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetPublicCaseStudyResponse, error) {
+	rsp, err := c.GetPublicCaseStudy(ctx, caseStudyId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetPublicCaseStudyResponse(rsp)
+}
+
+// ListPublicGuidanceWithResponse The guidance, for anyone
+//
+// The public Preparation for Work Directory: live guidance, never a deleted entry. No token; read-only;
+// `Access-Control-Allow-Origin: *`; rate-limited per client address. `/directory/guidance` is the same
+// as a plain HTML page.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /public/guidance (the `ListPublicGuidance` operationId).
+func (c *ClientWithResponses) ListPublicGuidanceWithResponse(ctx context.Context, params *ListPublicGuidanceParams, reqEditors ...RequestEditorFn) (*ListPublicGuidanceResponse, error) {
+	rsp, err := c.ListPublicGuidance(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListPublicGuidanceResponse(rsp)
+}
+
+// GetPublicGuidanceWithResponse An entry of guidance, for anyone
+//
+// A deleted entry and an unknown id answer 404. No token.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /public/guidance/{guidance_id} (the `GetPublicGuidance` operationId).
+func (c *ClientWithResponses) GetPublicGuidanceWithResponse(ctx context.Context, guidanceId openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetPublicGuidanceResponse, error) {
+	rsp, err := c.GetPublicGuidance(ctx, guidanceId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetPublicGuidanceResponse(rsp)
 }
 
 // GetReadinessWithResponse The process can serve requests (the database answers)
@@ -26318,6 +30948,158 @@ func (c *ClientWithResponses) IssueTokenWithFormdataBodyWithResponse(ctx context
 		return nil, err
 	}
 	return ParseIssueTokenResponse(rsp)
+}
+
+// ListCaseStudiesWithResponse List case studies within reach
+//
+// The Widening Participation Directory's case studies of the organisations within the caller's reach,
+// drafts and published alike. Deleted ones are left out unless `include_deleted=true` or `updated_since` is
+// given, so that a syncing client sees them go. The public reads published ones at `/public/case-studies`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/case-studies (the `ListCaseStudies` operationId).
+func (c *ClientWithResponses) ListCaseStudiesWithResponse(ctx context.Context, params *ListCaseStudiesParams, reqEditors ...RequestEditorFn) (*ListCaseStudiesResponse, error) {
+	rsp, err := c.ListCaseStudies(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListCaseStudiesResponse(rsp)
+}
+
+// CreateCaseStudyWithBodyWithResponse Write a case study
+//
+// A trust or a collaboration writes a case study of a programme it ran, in Markdown; `body_html` is
+// rendered from it and made safe (no script, no event handler, no `javascript:` link). It is a draft
+// unless `status` is `published`. Naming a participant (`participant_id`) needs their `case_study`
+// consent: without it the answer is 422 naming `participant_id`. The public never sees who it names.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/case-studies (the `CreateCaseStudy` operationId).
+func (c *ClientWithResponses) CreateCaseStudyWithBodyWithResponse(ctx context.Context, params *CreateCaseStudyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateCaseStudyResponse, error) {
+	rsp, err := c.CreateCaseStudyWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateCaseStudyResponse(rsp)
+}
+
+// CreateCaseStudyWithResponse Write a case study
+//
+// A trust or a collaboration writes a case study of a programme it ran, in Markdown; `body_html` is
+// rendered from it and made safe (no script, no event handler, no `javascript:` link). It is a draft
+// unless `status` is `published`. Naming a participant (`participant_id`) needs their `case_study`
+// consent: without it the answer is 422 naming `participant_id`. The public never sees who it names.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/case-studies (the `CreateCaseStudy` operationId).
+func (c *ClientWithResponses) CreateCaseStudyWithResponse(ctx context.Context, params *CreateCaseStudyParams, body CreateCaseStudyJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateCaseStudyResponse, error) {
+	rsp, err := c.CreateCaseStudy(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateCaseStudyResponse(rsp)
+}
+
+// DeleteCaseStudyWithResponse Delete a case study
+//
+// Leaves a tombstone (`deleted: true`) that syncing clients see, and takes it out of the public directory. Deleting twice is harmless.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /v1/case-studies/{case_study_id} (the `DeleteCaseStudy` operationId).
+func (c *ClientWithResponses) DeleteCaseStudyWithResponse(ctx context.Context, caseStudyId openapi_types.UUID, params *DeleteCaseStudyParams, reqEditors ...RequestEditorFn) (*DeleteCaseStudyResponse, error) {
+	rsp, err := c.DeleteCaseStudy(ctx, caseStudyId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteCaseStudyResponse(rsp)
+}
+
+// GetCaseStudyWithResponse Get a case study
+//
+// One case study within the caller's reach; one out of reach answers 404.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/case-studies/{case_study_id} (the `GetCaseStudy` operationId).
+func (c *ClientWithResponses) GetCaseStudyWithResponse(ctx context.Context, caseStudyId openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetCaseStudyResponse, error) {
+	rsp, err := c.GetCaseStudy(ctx, caseStudyId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetCaseStudyResponse(rsp)
+}
+
+// UpdateCaseStudyWithBodyWithResponse Change a case study (JSON merge patch)
+//
+// `status: published` publishes it (stamping `published_on`), `status: draft` takes it out of the public
+// directory. Publishing, or naming another participant, checks that participant's `case_study` consent
+// (422 naming `participant_id`). `participant_id: null` names no one.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/case-studies/{case_study_id} (the `UpdateCaseStudy` operationId).
+func (c *ClientWithResponses) UpdateCaseStudyWithBodyWithResponse(ctx context.Context, caseStudyId openapi_types.UUID, params *UpdateCaseStudyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateCaseStudyResponse, error) {
+	rsp, err := c.UpdateCaseStudyWithBody(ctx, caseStudyId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateCaseStudyResponse(rsp)
+}
+
+// UpdateCaseStudyWithResponse Change a case study (JSON merge patch)
+//
+// `status: published` publishes it (stamping `published_on`), `status: draft` takes it out of the public
+// directory. Publishing, or naming another participant, checks that participant's `case_study` consent
+// (422 naming `participant_id`). `participant_id: null` names no one.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/case-studies/{case_study_id} (the `UpdateCaseStudy` operationId).
+func (c *ClientWithResponses) UpdateCaseStudyWithResponse(ctx context.Context, caseStudyId openapi_types.UUID, params *UpdateCaseStudyParams, body UpdateCaseStudyJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateCaseStudyResponse, error) {
+	rsp, err := c.UpdateCaseStudy(ctx, caseStudyId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateCaseStudyResponse(rsp)
+}
+
+// UpdateCaseStudyWithApplicationMergePatchPlusJSONBodyWithResponse Change a case study (JSON merge patch)
+//
+// `status: published` publishes it (stamping `published_on`), `status: draft` takes it out of the public
+// directory. Publishing, or naming another participant, checks that participant's `case_study` consent
+// (422 naming `participant_id`). `participant_id: null` names no one.
+//
+// Takes a body of the `application/merge-patch+json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/case-studies/{case_study_id} (the `UpdateCaseStudy` operationId).
+func (c *ClientWithResponses) UpdateCaseStudyWithApplicationMergePatchPlusJSONBodyWithResponse(ctx context.Context, caseStudyId openapi_types.UUID, params *UpdateCaseStudyParams, body UpdateCaseStudyApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateCaseStudyResponse, error) {
+	rsp, err := c.UpdateCaseStudyWithApplicationMergePatchPlusJSONBody(ctx, caseStudyId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateCaseStudyResponse(rsp)
+}
+
+// PublishCaseStudyWithResponse Publish a case study
+//
+// Puts the case study in the public Widening Participation Directory, stamping `published_on` with
+// today's date; publishing it again changes nothing. A case study naming a participant needs their
+// `case_study` consent (422 naming `participant_id`). Withdrawing that consent later, or erasing the
+// participant, takes it back to draft. The same as `PATCH` with `status: published`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/case-studies/{case_study_id}/publish (the `PublishCaseStudy` operationId).
+func (c *ClientWithResponses) PublishCaseStudyWithResponse(ctx context.Context, caseStudyId openapi_types.UUID, params *PublishCaseStudyParams, reqEditors ...RequestEditorFn) (*PublishCaseStudyResponse, error) {
+	rsp, err := c.PublishCaseStudy(ctx, caseStudyId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePublishCaseStudyResponse(rsp)
 }
 
 // ListCohortsWithResponse List cohorts (runs of a programme) within reach
@@ -26693,6 +31475,127 @@ func (c *ClientWithResponses) GetHighlightReportWithResponse(ctx context.Context
 		return nil, err
 	}
 	return ParseGetHighlightReportResponse(rsp)
+}
+
+// ListGuidanceWithResponse List guidance
+//
+// The Preparation for Work Directory's guidance, for any authenticated caller. Deleted entries are left
+// out unless `include_deleted=true` or `updated_since` is given. The public reads it at `/public/guidance`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/guidance (the `ListGuidance` operationId).
+func (c *ClientWithResponses) ListGuidanceWithResponse(ctx context.Context, params *ListGuidanceParams, reqEditors ...RequestEditorFn) (*ListGuidanceResponse, error) {
+	rsp, err := c.ListGuidance(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListGuidanceResponse(rsp)
+}
+
+// CreateGuidanceWithBodyWithResponse Write an entry of guidance
+//
+// The national team writes guidance (anyone else 403), in Markdown; `body_html` is rendered from it and made safe. Links must be `https://` addresses.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/guidance (the `CreateGuidance` operationId).
+func (c *ClientWithResponses) CreateGuidanceWithBodyWithResponse(ctx context.Context, params *CreateGuidanceParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateGuidanceResponse, error) {
+	rsp, err := c.CreateGuidanceWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateGuidanceResponse(rsp)
+}
+
+// CreateGuidanceWithResponse Write an entry of guidance
+//
+// The national team writes guidance (anyone else 403), in Markdown; `body_html` is rendered from it and made safe. Links must be `https://` addresses.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/guidance (the `CreateGuidance` operationId).
+func (c *ClientWithResponses) CreateGuidanceWithResponse(ctx context.Context, params *CreateGuidanceParams, body CreateGuidanceJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateGuidanceResponse, error) {
+	rsp, err := c.CreateGuidance(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateGuidanceResponse(rsp)
+}
+
+// DeleteGuidanceWithResponse Delete an entry of guidance
+//
+// Leaves a tombstone (`deleted: true`) that syncing clients see, and takes it out of the public directory. Deleting twice is harmless. The national team only.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /v1/guidance/{guidance_id} (the `DeleteGuidance` operationId).
+func (c *ClientWithResponses) DeleteGuidanceWithResponse(ctx context.Context, guidanceId openapi_types.UUID, params *DeleteGuidanceParams, reqEditors ...RequestEditorFn) (*DeleteGuidanceResponse, error) {
+	rsp, err := c.DeleteGuidance(ctx, guidanceId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteGuidanceResponse(rsp)
+}
+
+// GetGuidanceWithResponse Get an entry of guidance
+//
+// One entry, deleted or not, for any authenticated caller with `organisations:read`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/guidance/{guidance_id} (the `GetGuidance` operationId).
+func (c *ClientWithResponses) GetGuidanceWithResponse(ctx context.Context, guidanceId openapi_types.UUID, reqEditors ...RequestEditorFn) (*GetGuidanceResponse, error) {
+	rsp, err := c.GetGuidance(ctx, guidanceId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetGuidanceResponse(rsp)
+}
+
+// UpdateGuidanceWithBodyWithResponse Change an entry of guidance (JSON merge patch)
+//
+// `links` is replaced whole, as a merge patch replaces an array. The national team only.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/guidance/{guidance_id} (the `UpdateGuidance` operationId).
+func (c *ClientWithResponses) UpdateGuidanceWithBodyWithResponse(ctx context.Context, guidanceId openapi_types.UUID, params *UpdateGuidanceParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateGuidanceResponse, error) {
+	rsp, err := c.UpdateGuidanceWithBody(ctx, guidanceId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateGuidanceResponse(rsp)
+}
+
+// UpdateGuidanceWithResponse Change an entry of guidance (JSON merge patch)
+//
+// `links` is replaced whole, as a merge patch replaces an array. The national team only.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/guidance/{guidance_id} (the `UpdateGuidance` operationId).
+func (c *ClientWithResponses) UpdateGuidanceWithResponse(ctx context.Context, guidanceId openapi_types.UUID, params *UpdateGuidanceParams, body UpdateGuidanceJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateGuidanceResponse, error) {
+	rsp, err := c.UpdateGuidance(ctx, guidanceId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateGuidanceResponse(rsp)
+}
+
+// UpdateGuidanceWithApplicationMergePatchPlusJSONBodyWithResponse Change an entry of guidance (JSON merge patch)
+//
+// `links` is replaced whole, as a merge patch replaces an array. The national team only.
+//
+// Takes a body of the `application/merge-patch+json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/guidance/{guidance_id} (the `UpdateGuidance` operationId).
+func (c *ClientWithResponses) UpdateGuidanceWithApplicationMergePatchPlusJSONBodyWithResponse(ctx context.Context, guidanceId openapi_types.UUID, params *UpdateGuidanceParams, body UpdateGuidanceApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateGuidanceResponse, error) {
+	rsp, err := c.UpdateGuidanceWithApplicationMergePatchPlusJSONBody(ctx, guidanceId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateGuidanceResponse(rsp)
 }
 
 // CreateImportWithBodyWithResponse Start a bulk import
@@ -28221,6 +33124,200 @@ func ParseGetJWKSResponse(rsp *http.Response) (*GetJWKSResponse, error) {
 	return response, nil
 }
 
+// ParseGetCaseStudiesPageResponse parses an HTTP response from a GetCaseStudiesPageWithResponse call
+func ParseGetCaseStudiesPageResponse(rsp *http.Response) (*GetCaseStudiesPageResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetCaseStudiesPageResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetCaseStudiesPageResponse200Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetCaseStudiesPageResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetCaseStudiesPageResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers503 = &headers
+	case true:
+		var headers GetCaseStudiesPageResponseDefaultHeaders
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetGuidancePageResponse parses an HTTP response from a GetGuidancePageWithResponse call
+func ParseGetGuidancePageResponse(rsp *http.Response) (*GetGuidancePageResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetGuidancePageResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetGuidancePageResponse200Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetGuidancePageResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetGuidancePageResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers503 = &headers
+	case true:
+		var headers GetGuidancePageResponseDefaultHeaders
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetHealthResponse parses an HTTP response from a GetHealthWithResponse call
 func ParseGetHealthResponse(rsp *http.Response) (*GetHealthResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -28272,6 +33369,524 @@ func ParseGetHealthResponse(rsp *http.Response) (*GetHealthResponse, error) {
 			headers.XRequestID = value
 		}
 		response.Headers431 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListPublicCaseStudiesResponse parses an HTTP response from a ListPublicCaseStudiesWithResponse call
+func ParseListPublicCaseStudiesResponse(rsp *http.Response) (*ListPublicCaseStudiesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListPublicCaseStudiesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PublicCaseStudyPage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListPublicCaseStudiesResponse200Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers ListPublicCaseStudiesResponse400Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListPublicCaseStudiesResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListPublicCaseStudiesResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers503 = &headers
+	case true:
+		var headers ListPublicCaseStudiesResponseDefaultHeaders
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetPublicCaseStudyResponse parses an HTTP response from a GetPublicCaseStudyWithResponse call
+func ParseGetPublicCaseStudyResponse(rsp *http.Response) (*GetPublicCaseStudyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetPublicCaseStudyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PublicCaseStudy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetPublicCaseStudyResponse200Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers GetPublicCaseStudyResponse400Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 404:
+		var headers GetPublicCaseStudyResponse404Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetPublicCaseStudyResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetPublicCaseStudyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers503 = &headers
+	case true:
+		var headers GetPublicCaseStudyResponseDefaultHeaders
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListPublicGuidanceResponse parses an HTTP response from a ListPublicGuidanceWithResponse call
+func ParseListPublicGuidanceResponse(rsp *http.Response) (*ListPublicGuidanceResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListPublicGuidanceResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PublicGuidancePage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListPublicGuidanceResponse200Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers ListPublicGuidanceResponse400Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListPublicGuidanceResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListPublicGuidanceResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers503 = &headers
+	case true:
+		var headers ListPublicGuidanceResponseDefaultHeaders
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetPublicGuidanceResponse parses an HTTP response from a GetPublicGuidanceWithResponse call
+func ParseGetPublicGuidanceResponse(rsp *http.Response) (*GetPublicGuidanceResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetPublicGuidanceResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PublicGuidance
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetPublicGuidanceResponse200Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers GetPublicGuidanceResponse400Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 404:
+		var headers GetPublicGuidanceResponse404Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetPublicGuidanceResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetPublicGuidanceResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers503 = &headers
+	case true:
+		var headers GetPublicGuidanceResponseDefaultHeaders
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.HeadersDefault = &headers
 	}
 
 	return response, nil
@@ -29485,6 +35100,1144 @@ func ParseIssueTokenResponse(rsp *http.Response) (*IssueTokenResponse, error) {
 			}
 			headers.CacheControl = value
 		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListCaseStudiesResponse parses an HTTP response from a ListCaseStudiesWithResponse call
+func ParseListCaseStudiesResponse(rsp *http.Response) (*ListCaseStudiesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListCaseStudiesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CaseStudyPage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListCaseStudiesResponse200Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers ListCaseStudiesResponse400Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListCaseStudiesResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ListCaseStudiesResponse403Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListCaseStudiesResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers503 = &headers
+	case true:
+		var headers ListCaseStudiesResponseDefaultHeaders
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateCaseStudyResponse parses an HTTP response from a CreateCaseStudyWithResponse call
+func ParseCreateCaseStudyResponse(rsp *http.Response) (*CreateCaseStudyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateCaseStudyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest CaseStudy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers CreateCaseStudyResponse201Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 400:
+		var headers CreateCaseStudyResponse400Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers CreateCaseStudyResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers CreateCaseStudyResponse403Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 409:
+		var headers CreateCaseStudyResponse409Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 415:
+		var headers CreateCaseStudyResponse415Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers CreateCaseStudyResponse422Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 503:
+		var headers CreateCaseStudyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers503 = &headers
+	case true:
+		var headers CreateCaseStudyResponseDefaultHeaders
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteCaseStudyResponse parses an HTTP response from a DeleteCaseStudyWithResponse call
+func ParseDeleteCaseStudyResponse(rsp *http.Response) (*DeleteCaseStudyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteCaseStudyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		var headers DeleteCaseStudyResponse204Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers204 = &headers
+	case rsp.StatusCode == 400:
+		var headers DeleteCaseStudyResponse400Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers DeleteCaseStudyResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers DeleteCaseStudyResponse403Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers DeleteCaseStudyResponse404Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 412:
+		var headers DeleteCaseStudyResponse412Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers412 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteCaseStudyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers503 = &headers
+	case true:
+		var headers DeleteCaseStudyResponseDefaultHeaders
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetCaseStudyResponse parses an HTTP response from a GetCaseStudyWithResponse call
+func ParseGetCaseStudyResponse(rsp *http.Response) (*GetCaseStudyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetCaseStudyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CaseStudy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetCaseStudyResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers GetCaseStudyResponse400Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetCaseStudyResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers GetCaseStudyResponse403Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers GetCaseStudyResponse404Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetCaseStudyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers503 = &headers
+	case true:
+		var headers GetCaseStudyResponseDefaultHeaders
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdateCaseStudyResponse parses an HTTP response from a UpdateCaseStudyWithResponse call
+func ParseUpdateCaseStudyResponse(rsp *http.Response) (*UpdateCaseStudyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateCaseStudyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CaseStudy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers UpdateCaseStudyResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers UpdateCaseStudyResponse400Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers UpdateCaseStudyResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers UpdateCaseStudyResponse403Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers UpdateCaseStudyResponse404Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers UpdateCaseStudyResponse409Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 412:
+		var headers UpdateCaseStudyResponse412Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers412 = &headers
+	case rsp.StatusCode == 415:
+		var headers UpdateCaseStudyResponse415Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers UpdateCaseStudyResponse422Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 503:
+		var headers UpdateCaseStudyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers503 = &headers
+	case true:
+		var headers UpdateCaseStudyResponseDefaultHeaders
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePublishCaseStudyResponse parses an HTTP response from a PublishCaseStudyWithResponse call
+func ParsePublishCaseStudyResponse(rsp *http.Response) (*PublishCaseStudyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PublishCaseStudyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CaseStudy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers PublishCaseStudyResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers PublishCaseStudyResponse400Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers PublishCaseStudyResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers PublishCaseStudyResponse403Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers PublishCaseStudyResponse404Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers PublishCaseStudyResponse409Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 412:
+		var headers PublishCaseStudyResponse412Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers412 = &headers
+	case rsp.StatusCode == 415:
+		var headers PublishCaseStudyResponse415Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers PublishCaseStudyResponse422Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 503:
+		var headers PublishCaseStudyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers503 = &headers
+	case true:
+		var headers PublishCaseStudyResponseDefaultHeaders
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -32085,6 +38838,914 @@ func ParseGetHighlightReportResponse(rsp *http.Response) (*GetHighlightReportRes
 		response.Headers503 = &headers
 	case true:
 		var headers GetHighlightReportResponseDefaultHeaders
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListGuidanceResponse parses an HTTP response from a ListGuidanceWithResponse call
+func ParseListGuidanceResponse(rsp *http.Response) (*ListGuidanceResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListGuidanceResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest GuidancePage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListGuidanceResponse200Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers ListGuidanceResponse400Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListGuidanceResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ListGuidanceResponse403Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListGuidanceResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers503 = &headers
+	case true:
+		var headers ListGuidanceResponseDefaultHeaders
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateGuidanceResponse parses an HTTP response from a CreateGuidanceWithResponse call
+func ParseCreateGuidanceResponse(rsp *http.Response) (*CreateGuidanceResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateGuidanceResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Guidance
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers CreateGuidanceResponse201Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 400:
+		var headers CreateGuidanceResponse400Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers CreateGuidanceResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers CreateGuidanceResponse403Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 409:
+		var headers CreateGuidanceResponse409Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 415:
+		var headers CreateGuidanceResponse415Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers CreateGuidanceResponse422Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 503:
+		var headers CreateGuidanceResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers503 = &headers
+	case true:
+		var headers CreateGuidanceResponseDefaultHeaders
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteGuidanceResponse parses an HTTP response from a DeleteGuidanceWithResponse call
+func ParseDeleteGuidanceResponse(rsp *http.Response) (*DeleteGuidanceResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteGuidanceResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		var headers DeleteGuidanceResponse204Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers204 = &headers
+	case rsp.StatusCode == 400:
+		var headers DeleteGuidanceResponse400Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers DeleteGuidanceResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers DeleteGuidanceResponse403Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers DeleteGuidanceResponse404Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 412:
+		var headers DeleteGuidanceResponse412Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers412 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteGuidanceResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers503 = &headers
+	case true:
+		var headers DeleteGuidanceResponseDefaultHeaders
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetGuidanceResponse parses an HTTP response from a GetGuidanceWithResponse call
+func ParseGetGuidanceResponse(rsp *http.Response) (*GetGuidanceResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetGuidanceResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Guidance
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetGuidanceResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers GetGuidanceResponse400Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetGuidanceResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers GetGuidanceResponse403Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers GetGuidanceResponse404Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetGuidanceResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers503 = &headers
+	case true:
+		var headers GetGuidanceResponseDefaultHeaders
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdateGuidanceResponse parses an HTTP response from a UpdateGuidanceWithResponse call
+func ParseUpdateGuidanceResponse(rsp *http.Response) (*UpdateGuidanceResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateGuidanceResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Guidance
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers UpdateGuidanceResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers UpdateGuidanceResponse400Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers UpdateGuidanceResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers UpdateGuidanceResponse403Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers UpdateGuidanceResponse404Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers UpdateGuidanceResponse409Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 412:
+		var headers UpdateGuidanceResponse412Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers412 = &headers
+	case rsp.StatusCode == 415:
+		var headers UpdateGuidanceResponse415Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers UpdateGuidanceResponse422Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 503:
+		var headers UpdateGuidanceResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers503 = &headers
+	case true:
+		var headers UpdateGuidanceResponseDefaultHeaders
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
