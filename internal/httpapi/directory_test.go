@@ -1,12 +1,14 @@
 package httpapi_test
 
 import (
+	"io"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/p4w-nhs/p4w/internal/apitest"
 	"github.com/p4w-nhs/p4w/internal/domain"
+	"github.com/p4w-nhs/p4w/internal/pgtest"
 )
 
 // caseStudyDoc is a case study as the authenticated API answers it.
@@ -219,4 +221,25 @@ func TestGuidanceIsWrittenNationallyAndReadByAnyone(t *testing.T) {
 		t.Error("the public still lists deleted guidance")
 	}
 	apitest.WantProblem(t, env.Do(t, http.MethodGet, "/public/guidance/"+id, "", ""), http.StatusNotFound, "")
+}
+
+// TestPublicDirectoriesAreLimitedPerAddress: past its burst an address gets 429 with
+// Retry-After, still open to every origin, so that a browser page can read the refusal.
+func TestPublicDirectoriesAreLimitedPerAddress(t *testing.T) {
+	t.Parallel()
+	cfg := apitest.Config(t, pgtest.NewURL(t))
+	cfg.PublicRatePerMinute = 6 // burst 20
+	env := apitest.NewOn(t, cfg, io.Discard)
+	var last apitest.Response
+	for i := 0; i < 21; i++ {
+		last = env.Do(t, http.MethodGet, "/public/guidance", "", "")
+	}
+	apitest.WantProblem(t, last, http.StatusTooManyRequests, "")
+	if last.Header.Get("Retry-After") == "" || last.Header.Get("Access-Control-Allow-Origin") != "*" {
+		t.Errorf("429 with Retry-After %q, Access-Control-Allow-Origin %q", last.Header.Get("Retry-After"),
+			last.Header.Get("Access-Control-Allow-Origin"))
+	}
+	// The authenticated API is not counted against the public limit.
+	_, nat := env.NationalAdmin(t)
+	apitest.WantStatus(t, env.Do(t, http.MethodGet, "/v1/guidance", nat, ""), http.StatusOK)
 }
