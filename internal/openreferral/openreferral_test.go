@@ -203,8 +203,11 @@ func TestOpenReferralAnswersFollowTheProfile(t *testing.T) {
 	w := newWorld(t, apitest.New(t))
 	prof := loadProfile(t)
 
-	res := w.get(t, "/")
+	res := w.get(t, "") // the contract's path; "/" answers the same
 	apitest.WantStatus(t, res, http.StatusOK)
+	if slash := w.get(t, "/"); !bytes.Equal(slash.Body, res.Body) {
+		t.Errorf("/openreferral/v3/ answered %s, /openreferral/v3 %s", slash.Body, res.Body)
+	}
 	var info openreferral.Info
 	res.Decode(t, &info)
 	if info.Version != "3.0" || info.Profile != openreferral.Profile {

@@ -471,6 +471,51 @@ func (e OAuthErrorError) Valid() bool {
 	}
 }
 
+// Defines values for OpenReferralLocationLocationType.
+const (
+	Physical OpenReferralLocationLocationType = "physical"
+	Postal   OpenReferralLocationLocationType = "postal"
+	Virtual  OpenReferralLocationLocationType = "virtual"
+)
+
+// Valid indicates whether the value is a known member of the OpenReferralLocationLocationType enum.
+func (e OpenReferralLocationLocationType) Valid() bool {
+	switch e {
+	case Physical:
+		return true
+	case Postal:
+		return true
+	case Virtual:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for OpenReferralServiceStatus.
+const (
+	OpenReferralServiceStatusActive            OpenReferralServiceStatus = "active"
+	OpenReferralServiceStatusDefunct           OpenReferralServiceStatus = "defunct"
+	OpenReferralServiceStatusInactive          OpenReferralServiceStatus = "inactive"
+	OpenReferralServiceStatusTemporarilyClosed OpenReferralServiceStatus = "temporarily closed"
+)
+
+// Valid indicates whether the value is a known member of the OpenReferralServiceStatus enum.
+func (e OpenReferralServiceStatus) Valid() bool {
+	switch e {
+	case OpenReferralServiceStatusActive:
+		return true
+	case OpenReferralServiceStatusDefunct:
+		return true
+	case OpenReferralServiceStatusInactive:
+		return true
+	case OpenReferralServiceStatusTemporarilyClosed:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for OrganisationKind.
 const (
 	Collaboration OrganisationKind = "collaboration"
@@ -1858,6 +1903,269 @@ type OAuthErrorError string
 // OdsCode NHS Organisation Data Service code, upper case letters and digits.
 type OdsCode = string
 
+// OpenReferralAttribute Links a service to its programme kind.
+type OpenReferralAttribute struct {
+	Id             openapi_types.UUID        `json:"id"`
+	LinkId         *openapi_types.UUID       `json:"link_id,omitempty"`
+	LinkType       *string                   `json:"link_type,omitempty"`
+	TaxonomyTerm   *OpenReferralTaxonomyTerm `json:"taxonomy_term,omitempty"`
+	TaxonomyTermId *openapi_types.UUID       `json:"taxonomy_term_id,omitempty"`
+}
+
+// OpenReferralInfo defines model for OpenReferralInfo.
+type OpenReferralInfo struct {
+	// OpenapiUrl The OpenAPI document of this API.
+	OpenapiUrl *string `json:"openapi_url,omitempty"`
+
+	// Profile The profile this API follows.
+	Profile string `json:"profile"`
+
+	// Version The HSDS version of this API.
+	Version string `json:"version"`
+}
+
+// OpenReferralLocation The organisation's site. p4w keeps no address; the external identifier is the organisation's ODS code.
+type OpenReferralLocation struct {
+	Description            *string            `json:"description,omitempty"`
+	ExternalIdentifier     *string            `json:"external_identifier,omitempty"`
+	ExternalIdentifierType *string            `json:"external_identifier_type,omitempty"`
+	Id                     openapi_types.UUID `json:"id"`
+
+	// LocationType The profile's kind of location; p4w's are all physical.
+	// - `physical`: a place people go to.
+	// - `postal`: an address for post only (not used by p4w).
+	// - `virtual`: online (not used by p4w).
+	LocationType OpenReferralLocationLocationType `json:"location_type"`
+	Name         *string                          `json:"name,omitempty"`
+}
+
+// OpenReferralLocationLocationType The profile's kind of location; p4w's are all physical.
+// - `physical`: a place people go to.
+// - `postal`: an address for post only (not used by p4w).
+// - `virtual`: online (not used by p4w).
+type OpenReferralLocationLocationType string
+
+// OpenReferralOrganization The organisation running the cohorts.
+type OpenReferralOrganization struct {
+	Description string             `json:"description"`
+	Id          openapi_types.UUID `json:"id"`
+	Name        string             `json:"name"`
+
+	// OrganizationIdentifiers Its NHS ODS code, if it has one.
+	OrganizationIdentifiers *[]struct {
+		Id               openapi_types.UUID  `json:"id"`
+		Identifier       string              `json:"identifier"`
+		IdentifierScheme *string             `json:"identifier_scheme,omitempty"`
+		IdentifierType   string              `json:"identifier_type"`
+		OrganizationId   *openapi_types.UUID `json:"organization_id,omitempty"`
+	} `json:"organization_identifiers,omitempty"`
+}
+
+// OpenReferralPageEnvelope defines model for OpenReferralPageEnvelope.
+type OpenReferralPageEnvelope struct {
+	// Empty Whether nothing matches at all.
+	Empty bool `json:"empty"`
+
+	// FirstPage Whether this is page 1.
+	FirstPage bool `json:"first_page"`
+
+	// LastPage Whether no page follows.
+	LastPage bool `json:"last_page"`
+
+	// PageNumber This page's number.
+	PageNumber int `json:"page_number"`
+
+	// Size Items on this page.
+	Size int `json:"size"`
+
+	// TotalItems Items matching across all pages.
+	TotalItems int `json:"total_items"`
+
+	// TotalPages Pages of per_page items; 0 when nothing matches.
+	TotalPages int `json:"total_pages"`
+}
+
+// OpenReferralSchedule A cohort's dates and places left.
+type OpenReferralSchedule struct {
+	Description         *string             `json:"description,omitempty"`
+	Id                  openapi_types.UUID  `json:"id"`
+	Notes               *string             `json:"notes,omitempty"`
+	ServiceAtLocationId *openapi_types.UUID `json:"service_at_location_id,omitempty"`
+	ServiceId           *openapi_types.UUID `json:"service_id,omitempty"`
+	ValidFrom           *openapi_types.Date `json:"valid_from,omitempty"`
+	ValidTo             *openapi_types.Date `json:"valid_to,omitempty"`
+}
+
+// OpenReferralService A programme offered by an organisation with a cohort open for referral. Lists carry the one-to-one fields; a service read by id its schedules, service_at_locations and attributes too.
+type OpenReferralService struct {
+	Attributes   *[]OpenReferralAttribute `json:"attributes,omitempty"`
+	Description  *string                  `json:"description,omitempty"`
+	Id           openapi_types.UUID       `json:"id"`
+	LastModified *time.Time               `json:"last_modified,omitempty"`
+
+	// MaximumAge The programme's maximum age; absent when it has none.
+	MaximumAge *float32 `json:"maximum_age,omitempty"`
+
+	// MinimumAge The programme's minimum age.
+	MinimumAge *float32 `json:"minimum_age,omitempty"`
+	Name       string   `json:"name"`
+
+	// Organization The organisation running the cohorts.
+	Organization       *OpenReferralOrganization        `json:"organization,omitempty"`
+	OrganizationId     *openapi_types.UUID              `json:"organization_id,omitempty"`
+	Schedules          *[]OpenReferralSchedule          `json:"schedules,omitempty"`
+	ServiceAtLocations *[]OpenReferralServiceAtLocation `json:"service_at_locations,omitempty"`
+
+	// Status The profile's service status; p4w's are all active.
+	// - `active`: open for referral.
+	// - `inactive`: not open now (p4w does not show such services).
+	// - `defunct`: no longer offered (p4w does not show such services).
+	// - `temporarily closed`: closed for a while (p4w does not show such services).
+	Status OpenReferralServiceStatus `json:"status"`
+}
+
+// OpenReferralServiceStatus The profile's service status; p4w's are all active.
+// - `active`: open for referral.
+// - `inactive`: not open now (p4w does not show such services).
+// - `defunct`: no longer offered (p4w does not show such services).
+// - `temporarily closed`: closed for a while (p4w does not show such services).
+type OpenReferralServiceStatus string
+
+// OpenReferralServiceAtLocation A cohort open for referral (its id is the cohort's), at its organisation's site.
+type OpenReferralServiceAtLocation struct {
+	Id openapi_types.UUID `json:"id"`
+
+	// Location The organisation's site. p4w keeps no address; the external identifier is the organisation's ODS code.
+	Location   *OpenReferralLocation `json:"location,omitempty"`
+	LocationId *openapi_types.UUID   `json:"location_id,omitempty"`
+
+	// Service A programme offered by an organisation with a cohort open for referral. Lists carry the one-to-one fields; a service read by id its schedules, service_at_locations and attributes too.
+	Service   *OpenReferralService `json:"service,omitempty"`
+	ServiceId *openapi_types.UUID  `json:"service_id,omitempty"`
+}
+
+// OpenReferralServiceAtLocationPage A page of cohorts open for referral, in the profile's envelope.
+type OpenReferralServiceAtLocationPage struct {
+	Contents []OpenReferralServiceAtLocation `json:"contents"`
+
+	// Empty Whether nothing matches at all.
+	Empty bool `json:"empty"`
+
+	// FirstPage Whether this is page 1.
+	FirstPage bool `json:"first_page"`
+
+	// LastPage Whether no page follows.
+	LastPage bool `json:"last_page"`
+
+	// PageNumber This page's number.
+	PageNumber int `json:"page_number"`
+
+	// Size Items on this page.
+	Size int `json:"size"`
+
+	// TotalItems Items matching across all pages.
+	TotalItems int `json:"total_items"`
+
+	// TotalPages Pages of per_page items; 0 when nothing matches.
+	TotalPages int `json:"total_pages"`
+}
+
+// OpenReferralServicePage A page of services, in the profile's envelope.
+type OpenReferralServicePage struct {
+	Contents []OpenReferralService `json:"contents"`
+
+	// Empty Whether nothing matches at all.
+	Empty bool `json:"empty"`
+
+	// FirstPage Whether this is page 1.
+	FirstPage bool `json:"first_page"`
+
+	// LastPage Whether no page follows.
+	LastPage bool `json:"last_page"`
+
+	// PageNumber This page's number.
+	PageNumber int `json:"page_number"`
+
+	// Size Items on this page.
+	Size int `json:"size"`
+
+	// TotalItems Items matching across all pages.
+	TotalItems int `json:"total_items"`
+
+	// TotalPages Pages of per_page items; 0 when nothing matches.
+	TotalPages int `json:"total_pages"`
+}
+
+// OpenReferralTaxonomy defines model for OpenReferralTaxonomy.
+type OpenReferralTaxonomy struct {
+	Description string             `json:"description"`
+	Id          openapi_types.UUID `json:"id"`
+	Name        string             `json:"name"`
+	Version     *string            `json:"version,omitempty"`
+}
+
+// OpenReferralTaxonomyPage A page of taxonomies, in the profile's envelope.
+type OpenReferralTaxonomyPage struct {
+	Contents []OpenReferralTaxonomy `json:"contents"`
+
+	// Empty Whether nothing matches at all.
+	Empty bool `json:"empty"`
+
+	// FirstPage Whether this is page 1.
+	FirstPage bool `json:"first_page"`
+
+	// LastPage Whether no page follows.
+	LastPage bool `json:"last_page"`
+
+	// PageNumber This page's number.
+	PageNumber int `json:"page_number"`
+
+	// Size Items on this page.
+	Size int `json:"size"`
+
+	// TotalItems Items matching across all pages.
+	TotalItems int `json:"total_items"`
+
+	// TotalPages Pages of per_page items; 0 when nothing matches.
+	TotalPages int `json:"total_pages"`
+}
+
+// OpenReferralTaxonomyTerm defines model for OpenReferralTaxonomyTerm.
+type OpenReferralTaxonomyTerm struct {
+	Description string              `json:"description"`
+	Id          openapi_types.UUID  `json:"id"`
+	Name        string              `json:"name"`
+	Taxonomy    *string             `json:"taxonomy,omitempty"`
+	TaxonomyId  *openapi_types.UUID `json:"taxonomy_id,omitempty"`
+	Term        *string             `json:"term,omitempty"`
+}
+
+// OpenReferralTaxonomyTermPage A page of taxonomy terms, in the profile's envelope.
+type OpenReferralTaxonomyTermPage struct {
+	Contents []OpenReferralTaxonomyTerm `json:"contents"`
+
+	// Empty Whether nothing matches at all.
+	Empty bool `json:"empty"`
+
+	// FirstPage Whether this is page 1.
+	FirstPage bool `json:"first_page"`
+
+	// LastPage Whether no page follows.
+	LastPage bool `json:"last_page"`
+
+	// PageNumber This page's number.
+	PageNumber int `json:"page_number"`
+
+	// Size Items on this page.
+	Size int `json:"size"`
+
+	// TotalItems Items matching across all pages.
+	TotalItems int `json:"total_items"`
+
+	// TotalPages Pages of per_page items; 0 when nothing matches.
+	TotalPages int `json:"total_pages"`
+}
+
 // Organisation defines model for Organisation.
 type Organisation struct {
 	CreatedAt time.Time          `json:"created_at"`
@@ -2749,6 +3057,27 @@ type IncludeDeleted = bool
 // Limit defines model for Limit.
 type Limit = int
 
+// OpenReferralID defines model for OpenReferralID.
+type OpenReferralID = openapi_types.UUID
+
+// OpenReferralMaximumAge defines model for OpenReferralMaximumAge.
+type OpenReferralMaximumAge = float32
+
+// OpenReferralMinimumAge defines model for OpenReferralMinimumAge.
+type OpenReferralMinimumAge = float32
+
+// OpenReferralPage defines model for OpenReferralPage.
+type OpenReferralPage = int
+
+// OpenReferralPerPage defines model for OpenReferralPerPage.
+type OpenReferralPerPage = int
+
+// OpenReferralSearch defines model for OpenReferralSearch.
+type OpenReferralSearch = string
+
+// OpenReferralTaxonomyTermID defines model for OpenReferralTaxonomyTermID.
+type OpenReferralTaxonomyTermID = openapi_types.UUID
+
 // OrganisationId defines model for OrganisationId.
 type OrganisationId = openapi_types.UUID
 
@@ -2792,6 +3121,12 @@ type OAuthTooManyRequests = OAuthError
 // has this shape, as `application/json` with `Cache-Control: no-store`.
 type OAuthUnavailable = OAuthError
 
+// OpenReferralNotFound RFC 9457 problem details.
+type OpenReferralNotFound = Problem
+
+// OpenReferralTooManyRequests RFC 9457 problem details.
+type OpenReferralTooManyRequests = Problem
+
 // OrganisationCreated defines model for OrganisationCreated.
 type OrganisationCreated = Organisation
 
@@ -2830,6 +3165,66 @@ type UnprocessableEntity = Problem
 
 // UnsupportedMediaType RFC 9457 problem details.
 type UnsupportedMediaType = Problem
+
+// ListOpenReferralServiceAtLocationsParams defines parameters for ListOpenReferralServiceAtLocations.
+type ListOpenReferralServiceAtLocationsParams struct {
+	// Search Words in the programme's name or description, any case.
+	Search *OpenReferralSearch `form:"search,omitempty" json:"search,omitempty"`
+
+	// Page The page, from 1.
+	Page *OpenReferralPage `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items a page.
+	PerPage *OpenReferralPerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+
+	// TaxonomyTermId Only services of this programme kind (a term of /taxonomy_terms); an unknown term matches nothing.
+	TaxonomyTermId *OpenReferralTaxonomyTermID `form:"taxonomy_term_id,omitempty" json:"taxonomy_term_id,omitempty"`
+
+	// MinimumAge Only services whose minimum age is at least this (as the profile defines it), rounded up to whole years.
+	MinimumAge *OpenReferralMinimumAge `form:"minimum_age,omitempty" json:"minimum_age,omitempty"`
+
+	// MaximumAge Only services whose maximum age is at most this (as the profile defines it), rounded down to whole years; a programme with no upper limit has none to compare.
+	MaximumAge *OpenReferralMaximumAge `form:"maximum_age,omitempty" json:"maximum_age,omitempty"`
+}
+
+// ListOpenReferralServicesParams defines parameters for ListOpenReferralServices.
+type ListOpenReferralServicesParams struct {
+	// Search Words in the programme's name or description, any case.
+	Search *OpenReferralSearch `form:"search,omitempty" json:"search,omitempty"`
+
+	// Page The page, from 1.
+	Page *OpenReferralPage `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items a page.
+	PerPage *OpenReferralPerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+
+	// TaxonomyTermId Only services of this programme kind (a term of /taxonomy_terms); an unknown term matches nothing.
+	TaxonomyTermId *OpenReferralTaxonomyTermID `form:"taxonomy_term_id,omitempty" json:"taxonomy_term_id,omitempty"`
+
+	// MinimumAge Only services whose minimum age is at least this (as the profile defines it), rounded up to whole years.
+	MinimumAge *OpenReferralMinimumAge `form:"minimum_age,omitempty" json:"minimum_age,omitempty"`
+
+	// MaximumAge Only services whose maximum age is at most this (as the profile defines it), rounded down to whole years; a programme with no upper limit has none to compare.
+	MaximumAge *OpenReferralMaximumAge `form:"maximum_age,omitempty" json:"maximum_age,omitempty"`
+}
+
+// ListOpenReferralTaxonomiesParams defines parameters for ListOpenReferralTaxonomies.
+type ListOpenReferralTaxonomiesParams struct {
+	// Page The page, from 1.
+	Page *OpenReferralPage `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items a page.
+	PerPage *OpenReferralPerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
+// ListOpenReferralTaxonomyTermsParams defines parameters for ListOpenReferralTaxonomyTerms.
+type ListOpenReferralTaxonomyTermsParams struct {
+	// Page The page, from 1.
+	Page *OpenReferralPage `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items a page.
+	PerPage *OpenReferralPerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
 
 // ListPublicCaseStudiesParams defines parameters for ListPublicCaseStudies.
 type ListPublicCaseStudiesParams struct {
@@ -3830,6 +4225,69 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /healthz (the `GetHealth` operationId).
 	GetHealth(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetOpenReferralInfo The API's version and profile
+	//
+	// The HSDS version and the profile this API follows.
+	//
+	// Corresponds with GET /openreferral/v3 (the `GetOpenReferralInfo` operationId).
+	GetOpenReferralInfo(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListOpenReferralServiceAtLocations Cohorts open for referral
+	//
+	// Every cohort open for referral, with its location and its service's one-to-one fields; the filters are the services'.
+	//
+	// Corresponds with GET /openreferral/v3/service_at_locations (the `ListOpenReferralServiceAtLocations` operationId).
+	ListOpenReferralServiceAtLocations(ctx context.Context, params *ListOpenReferralServiceAtLocationsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetOpenReferralServiceAtLocation A cohort open for referral
+	//
+	// A cohort (its id is the cohort's) with its location and its service, whose schedule is this cohort's.
+	//
+	// Corresponds with GET /openreferral/v3/service_at_locations/{id} (the `GetOpenReferralServiceAtLocation` operationId).
+	GetOpenReferralServiceAtLocation(ctx context.Context, id OpenReferralID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListOpenReferralServices Services open for referral
+	//
+	// Programmes offered by an organisation with at least one cohort open for referral, with their one-to-one fields, ordered by name and organisation.
+	//
+	// Corresponds with GET /openreferral/v3/services (the `ListOpenReferralServices` operationId).
+	ListOpenReferralServices(ctx context.Context, params *ListOpenReferralServicesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetOpenReferralService A service, with its cohorts
+	//
+	// A service with its organisation, its open cohorts (service_at_locations) and their schedules, and its programme kind.
+	//
+	// Corresponds with GET /openreferral/v3/services/{id} (the `GetOpenReferralService` operationId).
+	GetOpenReferralService(ctx context.Context, id OpenReferralID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListOpenReferralTaxonomies Taxonomies
+	//
+	// p4w's one taxonomy, the programme kinds.
+	//
+	// Corresponds with GET /openreferral/v3/taxonomies (the `ListOpenReferralTaxonomies` operationId).
+	ListOpenReferralTaxonomies(ctx context.Context, params *ListOpenReferralTaxonomiesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetOpenReferralTaxonomy A taxonomy
+	//
+	// The taxonomy of programme kinds.
+	//
+	// Corresponds with GET /openreferral/v3/taxonomies/{id} (the `GetOpenReferralTaxonomy` operationId).
+	GetOpenReferralTaxonomy(ctx context.Context, id OpenReferralID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListOpenReferralTaxonomyTerms Taxonomy terms
+	//
+	// The programme kinds.
+	//
+	// Corresponds with GET /openreferral/v3/taxonomy_terms (the `ListOpenReferralTaxonomyTerms` operationId).
+	ListOpenReferralTaxonomyTerms(ctx context.Context, params *ListOpenReferralTaxonomyTermsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetOpenReferralTaxonomyTerm A taxonomy term
+	//
+	// A programme kind.
+	//
+	// Corresponds with GET /openreferral/v3/taxonomy_terms/{id} (the `GetOpenReferralTaxonomyTerm` operationId).
+	GetOpenReferralTaxonomyTerm(ctx context.Context, id OpenReferralID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListPublicCaseStudies The published case studies, for anyone
 	//
@@ -5365,6 +5823,159 @@ func (c *Client) GetGuidancePage(ctx context.Context, reqEditors ...RequestEdito
 // Corresponds with GET /healthz (the `GetHealth` operationId).
 func (c *Client) GetHealth(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetHealthRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetOpenReferralInfo The API's version and profile
+//
+// The HSDS version and the profile this API follows.
+//
+// Corresponds with GET /openreferral/v3 (the `GetOpenReferralInfo` operationId).
+func (c *Client) GetOpenReferralInfo(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetOpenReferralInfoRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListOpenReferralServiceAtLocations Cohorts open for referral
+//
+// Every cohort open for referral, with its location and its service's one-to-one fields; the filters are the services'.
+//
+// Corresponds with GET /openreferral/v3/service_at_locations (the `ListOpenReferralServiceAtLocations` operationId).
+func (c *Client) ListOpenReferralServiceAtLocations(ctx context.Context, params *ListOpenReferralServiceAtLocationsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListOpenReferralServiceAtLocationsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetOpenReferralServiceAtLocation A cohort open for referral
+//
+// A cohort (its id is the cohort's) with its location and its service, whose schedule is this cohort's.
+//
+// Corresponds with GET /openreferral/v3/service_at_locations/{id} (the `GetOpenReferralServiceAtLocation` operationId).
+func (c *Client) GetOpenReferralServiceAtLocation(ctx context.Context, id OpenReferralID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetOpenReferralServiceAtLocationRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListOpenReferralServices Services open for referral
+//
+// Programmes offered by an organisation with at least one cohort open for referral, with their one-to-one fields, ordered by name and organisation.
+//
+// Corresponds with GET /openreferral/v3/services (the `ListOpenReferralServices` operationId).
+func (c *Client) ListOpenReferralServices(ctx context.Context, params *ListOpenReferralServicesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListOpenReferralServicesRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetOpenReferralService A service, with its cohorts
+//
+// A service with its organisation, its open cohorts (service_at_locations) and their schedules, and its programme kind.
+//
+// Corresponds with GET /openreferral/v3/services/{id} (the `GetOpenReferralService` operationId).
+func (c *Client) GetOpenReferralService(ctx context.Context, id OpenReferralID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetOpenReferralServiceRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListOpenReferralTaxonomies Taxonomies
+//
+// p4w's one taxonomy, the programme kinds.
+//
+// Corresponds with GET /openreferral/v3/taxonomies (the `ListOpenReferralTaxonomies` operationId).
+func (c *Client) ListOpenReferralTaxonomies(ctx context.Context, params *ListOpenReferralTaxonomiesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListOpenReferralTaxonomiesRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetOpenReferralTaxonomy A taxonomy
+//
+// The taxonomy of programme kinds.
+//
+// Corresponds with GET /openreferral/v3/taxonomies/{id} (the `GetOpenReferralTaxonomy` operationId).
+func (c *Client) GetOpenReferralTaxonomy(ctx context.Context, id OpenReferralID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetOpenReferralTaxonomyRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListOpenReferralTaxonomyTerms Taxonomy terms
+//
+// The programme kinds.
+//
+// Corresponds with GET /openreferral/v3/taxonomy_terms (the `ListOpenReferralTaxonomyTerms` operationId).
+func (c *Client) ListOpenReferralTaxonomyTerms(ctx context.Context, params *ListOpenReferralTaxonomyTermsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListOpenReferralTaxonomyTermsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetOpenReferralTaxonomyTerm A taxonomy term
+//
+// A programme kind.
+//
+// Corresponds with GET /openreferral/v3/taxonomy_terms/{id} (the `GetOpenReferralTaxonomyTerm` operationId).
+func (c *Client) GetOpenReferralTaxonomyTerm(ctx context.Context, id OpenReferralID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetOpenReferralTaxonomyTermRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -8390,6 +9001,529 @@ func NewGetHealthRequest(server string) (*http.Request, error) {
 	}
 
 	operationPath := fmt.Sprintf("/healthz")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetOpenReferralInfoRequest constructs an http.Request for the GetOpenReferralInfo method
+func NewGetOpenReferralInfoRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/openreferral/v3")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListOpenReferralServiceAtLocationsRequest constructs an http.Request for the ListOpenReferralServiceAtLocations method
+func NewListOpenReferralServiceAtLocationsRequest(server string, params *ListOpenReferralServiceAtLocationsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/openreferral/v3/service_at_locations")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Search != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "search", *params.Search, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PerPage != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "per_page", *params.PerPage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.TaxonomyTermId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "taxonomy_term_id", *params.TaxonomyTermId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.MinimumAge != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "minimum_age", *params.MinimumAge, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "number", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.MaximumAge != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "maximum_age", *params.MaximumAge, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "number", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetOpenReferralServiceAtLocationRequest constructs an http.Request for the GetOpenReferralServiceAtLocation method
+func NewGetOpenReferralServiceAtLocationRequest(server string, id OpenReferralID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/openreferral/v3/service_at_locations/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListOpenReferralServicesRequest constructs an http.Request for the ListOpenReferralServices method
+func NewListOpenReferralServicesRequest(server string, params *ListOpenReferralServicesParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/openreferral/v3/services")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Search != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "search", *params.Search, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PerPage != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "per_page", *params.PerPage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.TaxonomyTermId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "taxonomy_term_id", *params.TaxonomyTermId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.MinimumAge != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "minimum_age", *params.MinimumAge, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "number", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.MaximumAge != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "maximum_age", *params.MaximumAge, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "number", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetOpenReferralServiceRequest constructs an http.Request for the GetOpenReferralService method
+func NewGetOpenReferralServiceRequest(server string, id OpenReferralID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/openreferral/v3/services/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListOpenReferralTaxonomiesRequest constructs an http.Request for the ListOpenReferralTaxonomies method
+func NewListOpenReferralTaxonomiesRequest(server string, params *ListOpenReferralTaxonomiesParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/openreferral/v3/taxonomies")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PerPage != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "per_page", *params.PerPage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetOpenReferralTaxonomyRequest constructs an http.Request for the GetOpenReferralTaxonomy method
+func NewGetOpenReferralTaxonomyRequest(server string, id OpenReferralID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/openreferral/v3/taxonomies/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListOpenReferralTaxonomyTermsRequest constructs an http.Request for the ListOpenReferralTaxonomyTerms method
+func NewListOpenReferralTaxonomyTermsRequest(server string, params *ListOpenReferralTaxonomyTermsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/openreferral/v3/taxonomy_terms")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PerPage != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "per_page", *params.PerPage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetOpenReferralTaxonomyTermRequest constructs an http.Request for the GetOpenReferralTaxonomyTerm method
+func NewGetOpenReferralTaxonomyTermRequest(server string, id OpenReferralID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/openreferral/v3/taxonomy_terms/%s", pathParam0)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -14731,6 +15865,87 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /healthz (the `GetHealth` operationId).
 	GetHealthWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetHealthResponse, error)
 
+	// GetOpenReferralInfoWithResponse The API's version and profile
+	//
+	// The HSDS version and the profile this API follows.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /openreferral/v3 (the `GetOpenReferralInfo` operationId).
+	GetOpenReferralInfoWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetOpenReferralInfoResponse, error)
+
+	// ListOpenReferralServiceAtLocationsWithResponse Cohorts open for referral
+	//
+	// Every cohort open for referral, with its location and its service's one-to-one fields; the filters are the services'.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /openreferral/v3/service_at_locations (the `ListOpenReferralServiceAtLocations` operationId).
+	ListOpenReferralServiceAtLocationsWithResponse(ctx context.Context, params *ListOpenReferralServiceAtLocationsParams, reqEditors ...RequestEditorFn) (*ListOpenReferralServiceAtLocationsResponse, error)
+
+	// GetOpenReferralServiceAtLocationWithResponse A cohort open for referral
+	//
+	// A cohort (its id is the cohort's) with its location and its service, whose schedule is this cohort's.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /openreferral/v3/service_at_locations/{id} (the `GetOpenReferralServiceAtLocation` operationId).
+	GetOpenReferralServiceAtLocationWithResponse(ctx context.Context, id OpenReferralID, reqEditors ...RequestEditorFn) (*GetOpenReferralServiceAtLocationResponse, error)
+
+	// ListOpenReferralServicesWithResponse Services open for referral
+	//
+	// Programmes offered by an organisation with at least one cohort open for referral, with their one-to-one fields, ordered by name and organisation.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /openreferral/v3/services (the `ListOpenReferralServices` operationId).
+	ListOpenReferralServicesWithResponse(ctx context.Context, params *ListOpenReferralServicesParams, reqEditors ...RequestEditorFn) (*ListOpenReferralServicesResponse, error)
+
+	// GetOpenReferralServiceWithResponse A service, with its cohorts
+	//
+	// A service with its organisation, its open cohorts (service_at_locations) and their schedules, and its programme kind.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /openreferral/v3/services/{id} (the `GetOpenReferralService` operationId).
+	GetOpenReferralServiceWithResponse(ctx context.Context, id OpenReferralID, reqEditors ...RequestEditorFn) (*GetOpenReferralServiceResponse, error)
+
+	// ListOpenReferralTaxonomiesWithResponse Taxonomies
+	//
+	// p4w's one taxonomy, the programme kinds.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /openreferral/v3/taxonomies (the `ListOpenReferralTaxonomies` operationId).
+	ListOpenReferralTaxonomiesWithResponse(ctx context.Context, params *ListOpenReferralTaxonomiesParams, reqEditors ...RequestEditorFn) (*ListOpenReferralTaxonomiesResponse, error)
+
+	// GetOpenReferralTaxonomyWithResponse A taxonomy
+	//
+	// The taxonomy of programme kinds.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /openreferral/v3/taxonomies/{id} (the `GetOpenReferralTaxonomy` operationId).
+	GetOpenReferralTaxonomyWithResponse(ctx context.Context, id OpenReferralID, reqEditors ...RequestEditorFn) (*GetOpenReferralTaxonomyResponse, error)
+
+	// ListOpenReferralTaxonomyTermsWithResponse Taxonomy terms
+	//
+	// The programme kinds.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /openreferral/v3/taxonomy_terms (the `ListOpenReferralTaxonomyTerms` operationId).
+	ListOpenReferralTaxonomyTermsWithResponse(ctx context.Context, params *ListOpenReferralTaxonomyTermsParams, reqEditors ...RequestEditorFn) (*ListOpenReferralTaxonomyTermsResponse, error)
+
+	// GetOpenReferralTaxonomyTermWithResponse A taxonomy term
+	//
+	// A programme kind.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /openreferral/v3/taxonomy_terms/{id} (the `GetOpenReferralTaxonomyTerm` operationId).
+	GetOpenReferralTaxonomyTermWithResponse(ctx context.Context, id OpenReferralID, reqEditors ...RequestEditorFn) (*GetOpenReferralTaxonomyTermResponse, error)
+
 	// ListPublicCaseStudiesWithResponse The published case studies, for anyone
 	//
 	// The public Widening Participation Directory: published case studies only, never a draft or a deleted
@@ -16610,6 +17825,867 @@ func (r GetHealthResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetHealthResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetOpenReferralInfoResponse200Headers the declared response headers of an HTTP 200 response for GetOpenReferralInfo
+type GetOpenReferralInfoResponse200Headers struct {
+	XRequestID string
+}
+
+// GetOpenReferralInfoResponse429Headers the declared response headers of an HTTP 429 response for GetOpenReferralInfo
+type GetOpenReferralInfoResponse429Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+// GetOpenReferralInfoResponse431Headers the declared response headers of an HTTP 431 response for GetOpenReferralInfo
+type GetOpenReferralInfoResponse431Headers struct {
+	XRequestID string
+}
+
+type GetOpenReferralInfoResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *OpenReferralInfo
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *OpenReferralTooManyRequests
+	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
+	ApplicationproblemJSON431 *HeadersTooLarge
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetOpenReferralInfoResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetOpenReferralInfoResponse429Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *GetOpenReferralInfoResponse431Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetOpenReferralInfoResponse) GetJSON200() *OpenReferralInfo {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetOpenReferralInfoResponse) GetApplicationproblemJSON429() *OpenReferralTooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON431 returns the response for an HTTP 431 `application/problem+json` response
+func (r GetOpenReferralInfoResponse) GetApplicationproblemJSON431() *HeadersTooLarge {
+	return r.ApplicationproblemJSON431
+}
+
+// GetBody returns the raw response body bytes
+func (r GetOpenReferralInfoResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetOpenReferralInfoResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetOpenReferralInfoResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetOpenReferralInfoResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListOpenReferralServiceAtLocationsResponse200Headers the declared response headers of an HTTP 200 response for ListOpenReferralServiceAtLocations
+type ListOpenReferralServiceAtLocationsResponse200Headers struct {
+	XRequestID string
+}
+
+// ListOpenReferralServiceAtLocationsResponse400Headers the declared response headers of an HTTP 400 response for ListOpenReferralServiceAtLocations
+type ListOpenReferralServiceAtLocationsResponse400Headers struct {
+	XRequestID string
+}
+
+// ListOpenReferralServiceAtLocationsResponse429Headers the declared response headers of an HTTP 429 response for ListOpenReferralServiceAtLocations
+type ListOpenReferralServiceAtLocationsResponse429Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+// ListOpenReferralServiceAtLocationsResponse431Headers the declared response headers of an HTTP 431 response for ListOpenReferralServiceAtLocations
+type ListOpenReferralServiceAtLocationsResponse431Headers struct {
+	XRequestID string
+}
+
+type ListOpenReferralServiceAtLocationsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *OpenReferralServiceAtLocationPage
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *OpenReferralTooManyRequests
+	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
+	ApplicationproblemJSON431 *HeadersTooLarge
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListOpenReferralServiceAtLocationsResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ListOpenReferralServiceAtLocationsResponse400Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListOpenReferralServiceAtLocationsResponse429Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *ListOpenReferralServiceAtLocationsResponse431Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListOpenReferralServiceAtLocationsResponse) GetJSON200() *OpenReferralServiceAtLocationPage {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListOpenReferralServiceAtLocationsResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListOpenReferralServiceAtLocationsResponse) GetApplicationproblemJSON429() *OpenReferralTooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON431 returns the response for an HTTP 431 `application/problem+json` response
+func (r ListOpenReferralServiceAtLocationsResponse) GetApplicationproblemJSON431() *HeadersTooLarge {
+	return r.ApplicationproblemJSON431
+}
+
+// GetBody returns the raw response body bytes
+func (r ListOpenReferralServiceAtLocationsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListOpenReferralServiceAtLocationsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListOpenReferralServiceAtLocationsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListOpenReferralServiceAtLocationsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetOpenReferralServiceAtLocationResponse200Headers the declared response headers of an HTTP 200 response for GetOpenReferralServiceAtLocation
+type GetOpenReferralServiceAtLocationResponse200Headers struct {
+	XRequestID string
+}
+
+// GetOpenReferralServiceAtLocationResponse400Headers the declared response headers of an HTTP 400 response for GetOpenReferralServiceAtLocation
+type GetOpenReferralServiceAtLocationResponse400Headers struct {
+	XRequestID string
+}
+
+// GetOpenReferralServiceAtLocationResponse404Headers the declared response headers of an HTTP 404 response for GetOpenReferralServiceAtLocation
+type GetOpenReferralServiceAtLocationResponse404Headers struct {
+	XRequestID string
+}
+
+// GetOpenReferralServiceAtLocationResponse429Headers the declared response headers of an HTTP 429 response for GetOpenReferralServiceAtLocation
+type GetOpenReferralServiceAtLocationResponse429Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+// GetOpenReferralServiceAtLocationResponse431Headers the declared response headers of an HTTP 431 response for GetOpenReferralServiceAtLocation
+type GetOpenReferralServiceAtLocationResponse431Headers struct {
+	XRequestID string
+}
+
+type GetOpenReferralServiceAtLocationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *OpenReferralServiceAtLocation
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *OpenReferralNotFound
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *OpenReferralTooManyRequests
+	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
+	ApplicationproblemJSON431 *HeadersTooLarge
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetOpenReferralServiceAtLocationResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *GetOpenReferralServiceAtLocationResponse400Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *GetOpenReferralServiceAtLocationResponse404Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetOpenReferralServiceAtLocationResponse429Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *GetOpenReferralServiceAtLocationResponse431Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetOpenReferralServiceAtLocationResponse) GetJSON200() *OpenReferralServiceAtLocation {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetOpenReferralServiceAtLocationResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetOpenReferralServiceAtLocationResponse) GetApplicationproblemJSON404() *OpenReferralNotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetOpenReferralServiceAtLocationResponse) GetApplicationproblemJSON429() *OpenReferralTooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON431 returns the response for an HTTP 431 `application/problem+json` response
+func (r GetOpenReferralServiceAtLocationResponse) GetApplicationproblemJSON431() *HeadersTooLarge {
+	return r.ApplicationproblemJSON431
+}
+
+// GetBody returns the raw response body bytes
+func (r GetOpenReferralServiceAtLocationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetOpenReferralServiceAtLocationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetOpenReferralServiceAtLocationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetOpenReferralServiceAtLocationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListOpenReferralServicesResponse200Headers the declared response headers of an HTTP 200 response for ListOpenReferralServices
+type ListOpenReferralServicesResponse200Headers struct {
+	XRequestID string
+}
+
+// ListOpenReferralServicesResponse400Headers the declared response headers of an HTTP 400 response for ListOpenReferralServices
+type ListOpenReferralServicesResponse400Headers struct {
+	XRequestID string
+}
+
+// ListOpenReferralServicesResponse429Headers the declared response headers of an HTTP 429 response for ListOpenReferralServices
+type ListOpenReferralServicesResponse429Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+// ListOpenReferralServicesResponse431Headers the declared response headers of an HTTP 431 response for ListOpenReferralServices
+type ListOpenReferralServicesResponse431Headers struct {
+	XRequestID string
+}
+
+type ListOpenReferralServicesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *OpenReferralServicePage
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *OpenReferralTooManyRequests
+	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
+	ApplicationproblemJSON431 *HeadersTooLarge
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListOpenReferralServicesResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ListOpenReferralServicesResponse400Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListOpenReferralServicesResponse429Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *ListOpenReferralServicesResponse431Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListOpenReferralServicesResponse) GetJSON200() *OpenReferralServicePage {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListOpenReferralServicesResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListOpenReferralServicesResponse) GetApplicationproblemJSON429() *OpenReferralTooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON431 returns the response for an HTTP 431 `application/problem+json` response
+func (r ListOpenReferralServicesResponse) GetApplicationproblemJSON431() *HeadersTooLarge {
+	return r.ApplicationproblemJSON431
+}
+
+// GetBody returns the raw response body bytes
+func (r ListOpenReferralServicesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListOpenReferralServicesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListOpenReferralServicesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListOpenReferralServicesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetOpenReferralServiceResponse200Headers the declared response headers of an HTTP 200 response for GetOpenReferralService
+type GetOpenReferralServiceResponse200Headers struct {
+	XRequestID string
+}
+
+// GetOpenReferralServiceResponse400Headers the declared response headers of an HTTP 400 response for GetOpenReferralService
+type GetOpenReferralServiceResponse400Headers struct {
+	XRequestID string
+}
+
+// GetOpenReferralServiceResponse404Headers the declared response headers of an HTTP 404 response for GetOpenReferralService
+type GetOpenReferralServiceResponse404Headers struct {
+	XRequestID string
+}
+
+// GetOpenReferralServiceResponse429Headers the declared response headers of an HTTP 429 response for GetOpenReferralService
+type GetOpenReferralServiceResponse429Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+// GetOpenReferralServiceResponse431Headers the declared response headers of an HTTP 431 response for GetOpenReferralService
+type GetOpenReferralServiceResponse431Headers struct {
+	XRequestID string
+}
+
+type GetOpenReferralServiceResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *OpenReferralService
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *OpenReferralNotFound
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *OpenReferralTooManyRequests
+	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
+	ApplicationproblemJSON431 *HeadersTooLarge
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetOpenReferralServiceResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *GetOpenReferralServiceResponse400Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *GetOpenReferralServiceResponse404Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetOpenReferralServiceResponse429Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *GetOpenReferralServiceResponse431Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetOpenReferralServiceResponse) GetJSON200() *OpenReferralService {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetOpenReferralServiceResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetOpenReferralServiceResponse) GetApplicationproblemJSON404() *OpenReferralNotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetOpenReferralServiceResponse) GetApplicationproblemJSON429() *OpenReferralTooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON431 returns the response for an HTTP 431 `application/problem+json` response
+func (r GetOpenReferralServiceResponse) GetApplicationproblemJSON431() *HeadersTooLarge {
+	return r.ApplicationproblemJSON431
+}
+
+// GetBody returns the raw response body bytes
+func (r GetOpenReferralServiceResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetOpenReferralServiceResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetOpenReferralServiceResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetOpenReferralServiceResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListOpenReferralTaxonomiesResponse200Headers the declared response headers of an HTTP 200 response for ListOpenReferralTaxonomies
+type ListOpenReferralTaxonomiesResponse200Headers struct {
+	XRequestID string
+}
+
+// ListOpenReferralTaxonomiesResponse400Headers the declared response headers of an HTTP 400 response for ListOpenReferralTaxonomies
+type ListOpenReferralTaxonomiesResponse400Headers struct {
+	XRequestID string
+}
+
+// ListOpenReferralTaxonomiesResponse429Headers the declared response headers of an HTTP 429 response for ListOpenReferralTaxonomies
+type ListOpenReferralTaxonomiesResponse429Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+// ListOpenReferralTaxonomiesResponse431Headers the declared response headers of an HTTP 431 response for ListOpenReferralTaxonomies
+type ListOpenReferralTaxonomiesResponse431Headers struct {
+	XRequestID string
+}
+
+type ListOpenReferralTaxonomiesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *OpenReferralTaxonomyPage
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *OpenReferralTooManyRequests
+	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
+	ApplicationproblemJSON431 *HeadersTooLarge
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListOpenReferralTaxonomiesResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ListOpenReferralTaxonomiesResponse400Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListOpenReferralTaxonomiesResponse429Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *ListOpenReferralTaxonomiesResponse431Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListOpenReferralTaxonomiesResponse) GetJSON200() *OpenReferralTaxonomyPage {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListOpenReferralTaxonomiesResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListOpenReferralTaxonomiesResponse) GetApplicationproblemJSON429() *OpenReferralTooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON431 returns the response for an HTTP 431 `application/problem+json` response
+func (r ListOpenReferralTaxonomiesResponse) GetApplicationproblemJSON431() *HeadersTooLarge {
+	return r.ApplicationproblemJSON431
+}
+
+// GetBody returns the raw response body bytes
+func (r ListOpenReferralTaxonomiesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListOpenReferralTaxonomiesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListOpenReferralTaxonomiesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListOpenReferralTaxonomiesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetOpenReferralTaxonomyResponse200Headers the declared response headers of an HTTP 200 response for GetOpenReferralTaxonomy
+type GetOpenReferralTaxonomyResponse200Headers struct {
+	XRequestID string
+}
+
+// GetOpenReferralTaxonomyResponse400Headers the declared response headers of an HTTP 400 response for GetOpenReferralTaxonomy
+type GetOpenReferralTaxonomyResponse400Headers struct {
+	XRequestID string
+}
+
+// GetOpenReferralTaxonomyResponse404Headers the declared response headers of an HTTP 404 response for GetOpenReferralTaxonomy
+type GetOpenReferralTaxonomyResponse404Headers struct {
+	XRequestID string
+}
+
+// GetOpenReferralTaxonomyResponse429Headers the declared response headers of an HTTP 429 response for GetOpenReferralTaxonomy
+type GetOpenReferralTaxonomyResponse429Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+// GetOpenReferralTaxonomyResponse431Headers the declared response headers of an HTTP 431 response for GetOpenReferralTaxonomy
+type GetOpenReferralTaxonomyResponse431Headers struct {
+	XRequestID string
+}
+
+type GetOpenReferralTaxonomyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *OpenReferralTaxonomy
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *OpenReferralNotFound
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *OpenReferralTooManyRequests
+	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
+	ApplicationproblemJSON431 *HeadersTooLarge
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetOpenReferralTaxonomyResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *GetOpenReferralTaxonomyResponse400Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *GetOpenReferralTaxonomyResponse404Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetOpenReferralTaxonomyResponse429Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *GetOpenReferralTaxonomyResponse431Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetOpenReferralTaxonomyResponse) GetJSON200() *OpenReferralTaxonomy {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetOpenReferralTaxonomyResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetOpenReferralTaxonomyResponse) GetApplicationproblemJSON404() *OpenReferralNotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetOpenReferralTaxonomyResponse) GetApplicationproblemJSON429() *OpenReferralTooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON431 returns the response for an HTTP 431 `application/problem+json` response
+func (r GetOpenReferralTaxonomyResponse) GetApplicationproblemJSON431() *HeadersTooLarge {
+	return r.ApplicationproblemJSON431
+}
+
+// GetBody returns the raw response body bytes
+func (r GetOpenReferralTaxonomyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetOpenReferralTaxonomyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetOpenReferralTaxonomyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetOpenReferralTaxonomyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListOpenReferralTaxonomyTermsResponse200Headers the declared response headers of an HTTP 200 response for ListOpenReferralTaxonomyTerms
+type ListOpenReferralTaxonomyTermsResponse200Headers struct {
+	XRequestID string
+}
+
+// ListOpenReferralTaxonomyTermsResponse400Headers the declared response headers of an HTTP 400 response for ListOpenReferralTaxonomyTerms
+type ListOpenReferralTaxonomyTermsResponse400Headers struct {
+	XRequestID string
+}
+
+// ListOpenReferralTaxonomyTermsResponse429Headers the declared response headers of an HTTP 429 response for ListOpenReferralTaxonomyTerms
+type ListOpenReferralTaxonomyTermsResponse429Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+// ListOpenReferralTaxonomyTermsResponse431Headers the declared response headers of an HTTP 431 response for ListOpenReferralTaxonomyTerms
+type ListOpenReferralTaxonomyTermsResponse431Headers struct {
+	XRequestID string
+}
+
+type ListOpenReferralTaxonomyTermsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *OpenReferralTaxonomyTermPage
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *OpenReferralTooManyRequests
+	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
+	ApplicationproblemJSON431 *HeadersTooLarge
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListOpenReferralTaxonomyTermsResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ListOpenReferralTaxonomyTermsResponse400Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListOpenReferralTaxonomyTermsResponse429Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *ListOpenReferralTaxonomyTermsResponse431Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListOpenReferralTaxonomyTermsResponse) GetJSON200() *OpenReferralTaxonomyTermPage {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListOpenReferralTaxonomyTermsResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListOpenReferralTaxonomyTermsResponse) GetApplicationproblemJSON429() *OpenReferralTooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON431 returns the response for an HTTP 431 `application/problem+json` response
+func (r ListOpenReferralTaxonomyTermsResponse) GetApplicationproblemJSON431() *HeadersTooLarge {
+	return r.ApplicationproblemJSON431
+}
+
+// GetBody returns the raw response body bytes
+func (r ListOpenReferralTaxonomyTermsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListOpenReferralTaxonomyTermsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListOpenReferralTaxonomyTermsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListOpenReferralTaxonomyTermsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetOpenReferralTaxonomyTermResponse200Headers the declared response headers of an HTTP 200 response for GetOpenReferralTaxonomyTerm
+type GetOpenReferralTaxonomyTermResponse200Headers struct {
+	XRequestID string
+}
+
+// GetOpenReferralTaxonomyTermResponse400Headers the declared response headers of an HTTP 400 response for GetOpenReferralTaxonomyTerm
+type GetOpenReferralTaxonomyTermResponse400Headers struct {
+	XRequestID string
+}
+
+// GetOpenReferralTaxonomyTermResponse404Headers the declared response headers of an HTTP 404 response for GetOpenReferralTaxonomyTerm
+type GetOpenReferralTaxonomyTermResponse404Headers struct {
+	XRequestID string
+}
+
+// GetOpenReferralTaxonomyTermResponse429Headers the declared response headers of an HTTP 429 response for GetOpenReferralTaxonomyTerm
+type GetOpenReferralTaxonomyTermResponse429Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+// GetOpenReferralTaxonomyTermResponse431Headers the declared response headers of an HTTP 431 response for GetOpenReferralTaxonomyTerm
+type GetOpenReferralTaxonomyTermResponse431Headers struct {
+	XRequestID string
+}
+
+type GetOpenReferralTaxonomyTermResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *OpenReferralTaxonomyTerm
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *OpenReferralNotFound
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *OpenReferralTooManyRequests
+	// ApplicationproblemJSON431 the response for an HTTP 431 `application/problem+json` response
+	ApplicationproblemJSON431 *HeadersTooLarge
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetOpenReferralTaxonomyTermResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *GetOpenReferralTaxonomyTermResponse400Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *GetOpenReferralTaxonomyTermResponse404Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetOpenReferralTaxonomyTermResponse429Headers
+	// Headers431 the parsed response headers for an HTTP 431 response
+	Headers431 *GetOpenReferralTaxonomyTermResponse431Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetOpenReferralTaxonomyTermResponse) GetJSON200() *OpenReferralTaxonomyTerm {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetOpenReferralTaxonomyTermResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetOpenReferralTaxonomyTermResponse) GetApplicationproblemJSON404() *OpenReferralNotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetOpenReferralTaxonomyTermResponse) GetApplicationproblemJSON429() *OpenReferralTooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON431 returns the response for an HTTP 431 `application/problem+json` response
+func (r GetOpenReferralTaxonomyTermResponse) GetApplicationproblemJSON431() *HeadersTooLarge {
+	return r.ApplicationproblemJSON431
+}
+
+// GetBody returns the raw response body bytes
+func (r GetOpenReferralTaxonomyTermResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetOpenReferralTaxonomyTermResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetOpenReferralTaxonomyTermResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetOpenReferralTaxonomyTermResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -30608,6 +32684,141 @@ func (c *ClientWithResponses) GetHealthWithResponse(ctx context.Context, reqEdit
 	return ParseGetHealthResponse(rsp)
 }
 
+// GetOpenReferralInfoWithResponse The API's version and profile
+//
+// The HSDS version and the profile this API follows.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /openreferral/v3 (the `GetOpenReferralInfo` operationId).
+func (c *ClientWithResponses) GetOpenReferralInfoWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetOpenReferralInfoResponse, error) {
+	rsp, err := c.GetOpenReferralInfo(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetOpenReferralInfoResponse(rsp)
+}
+
+// ListOpenReferralServiceAtLocationsWithResponse Cohorts open for referral
+//
+// Every cohort open for referral, with its location and its service's one-to-one fields; the filters are the services'.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /openreferral/v3/service_at_locations (the `ListOpenReferralServiceAtLocations` operationId).
+func (c *ClientWithResponses) ListOpenReferralServiceAtLocationsWithResponse(ctx context.Context, params *ListOpenReferralServiceAtLocationsParams, reqEditors ...RequestEditorFn) (*ListOpenReferralServiceAtLocationsResponse, error) {
+	rsp, err := c.ListOpenReferralServiceAtLocations(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListOpenReferralServiceAtLocationsResponse(rsp)
+}
+
+// GetOpenReferralServiceAtLocationWithResponse A cohort open for referral
+//
+// A cohort (its id is the cohort's) with its location and its service, whose schedule is this cohort's.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /openreferral/v3/service_at_locations/{id} (the `GetOpenReferralServiceAtLocation` operationId).
+func (c *ClientWithResponses) GetOpenReferralServiceAtLocationWithResponse(ctx context.Context, id OpenReferralID, reqEditors ...RequestEditorFn) (*GetOpenReferralServiceAtLocationResponse, error) {
+	rsp, err := c.GetOpenReferralServiceAtLocation(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetOpenReferralServiceAtLocationResponse(rsp)
+}
+
+// ListOpenReferralServicesWithResponse Services open for referral
+//
+// Programmes offered by an organisation with at least one cohort open for referral, with their one-to-one fields, ordered by name and organisation.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /openreferral/v3/services (the `ListOpenReferralServices` operationId).
+func (c *ClientWithResponses) ListOpenReferralServicesWithResponse(ctx context.Context, params *ListOpenReferralServicesParams, reqEditors ...RequestEditorFn) (*ListOpenReferralServicesResponse, error) {
+	rsp, err := c.ListOpenReferralServices(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListOpenReferralServicesResponse(rsp)
+}
+
+// GetOpenReferralServiceWithResponse A service, with its cohorts
+//
+// A service with its organisation, its open cohorts (service_at_locations) and their schedules, and its programme kind.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /openreferral/v3/services/{id} (the `GetOpenReferralService` operationId).
+func (c *ClientWithResponses) GetOpenReferralServiceWithResponse(ctx context.Context, id OpenReferralID, reqEditors ...RequestEditorFn) (*GetOpenReferralServiceResponse, error) {
+	rsp, err := c.GetOpenReferralService(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetOpenReferralServiceResponse(rsp)
+}
+
+// ListOpenReferralTaxonomiesWithResponse Taxonomies
+//
+// p4w's one taxonomy, the programme kinds.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /openreferral/v3/taxonomies (the `ListOpenReferralTaxonomies` operationId).
+func (c *ClientWithResponses) ListOpenReferralTaxonomiesWithResponse(ctx context.Context, params *ListOpenReferralTaxonomiesParams, reqEditors ...RequestEditorFn) (*ListOpenReferralTaxonomiesResponse, error) {
+	rsp, err := c.ListOpenReferralTaxonomies(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListOpenReferralTaxonomiesResponse(rsp)
+}
+
+// GetOpenReferralTaxonomyWithResponse A taxonomy
+//
+// The taxonomy of programme kinds.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /openreferral/v3/taxonomies/{id} (the `GetOpenReferralTaxonomy` operationId).
+func (c *ClientWithResponses) GetOpenReferralTaxonomyWithResponse(ctx context.Context, id OpenReferralID, reqEditors ...RequestEditorFn) (*GetOpenReferralTaxonomyResponse, error) {
+	rsp, err := c.GetOpenReferralTaxonomy(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetOpenReferralTaxonomyResponse(rsp)
+}
+
+// ListOpenReferralTaxonomyTermsWithResponse Taxonomy terms
+//
+// The programme kinds.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /openreferral/v3/taxonomy_terms (the `ListOpenReferralTaxonomyTerms` operationId).
+func (c *ClientWithResponses) ListOpenReferralTaxonomyTermsWithResponse(ctx context.Context, params *ListOpenReferralTaxonomyTermsParams, reqEditors ...RequestEditorFn) (*ListOpenReferralTaxonomyTermsResponse, error) {
+	rsp, err := c.ListOpenReferralTaxonomyTerms(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListOpenReferralTaxonomyTermsResponse(rsp)
+}
+
+// GetOpenReferralTaxonomyTermWithResponse A taxonomy term
+//
+// A programme kind.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /openreferral/v3/taxonomy_terms/{id} (the `GetOpenReferralTaxonomyTerm` operationId).
+func (c *ClientWithResponses) GetOpenReferralTaxonomyTermWithResponse(ctx context.Context, id OpenReferralID, reqEditors ...RequestEditorFn) (*GetOpenReferralTaxonomyTermResponse, error) {
+	rsp, err := c.GetOpenReferralTaxonomyTerm(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetOpenReferralTaxonomyTermResponse(rsp)
+}
+
 // ListPublicCaseStudiesWithResponse The published case studies, for anyone
 //
 // The public Widening Participation Directory: published case studies only, never a draft or a deleted
@@ -33361,6 +35572,930 @@ func ParseGetHealthResponse(rsp *http.Response) (*GetHealthResponse, error) {
 		response.Headers200 = &headers
 	case rsp.StatusCode == 431:
 		var headers GetHealthResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers431 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetOpenReferralInfoResponse parses an HTTP response from a GetOpenReferralInfoWithResponse call
+func ParseGetOpenReferralInfoResponse(rsp *http.Response) (*GetOpenReferralInfoResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetOpenReferralInfoResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest OpenReferralInfo
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest OpenReferralTooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON431 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetOpenReferralInfoResponse200Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetOpenReferralInfoResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 431:
+		var headers GetOpenReferralInfoResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers431 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListOpenReferralServiceAtLocationsResponse parses an HTTP response from a ListOpenReferralServiceAtLocationsWithResponse call
+func ParseListOpenReferralServiceAtLocationsResponse(rsp *http.Response) (*ListOpenReferralServiceAtLocationsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListOpenReferralServiceAtLocationsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest OpenReferralServiceAtLocationPage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest OpenReferralTooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON431 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListOpenReferralServiceAtLocationsResponse200Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers ListOpenReferralServiceAtLocationsResponse400Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListOpenReferralServiceAtLocationsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 431:
+		var headers ListOpenReferralServiceAtLocationsResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers431 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetOpenReferralServiceAtLocationResponse parses an HTTP response from a GetOpenReferralServiceAtLocationWithResponse call
+func ParseGetOpenReferralServiceAtLocationResponse(rsp *http.Response) (*GetOpenReferralServiceAtLocationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetOpenReferralServiceAtLocationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest OpenReferralServiceAtLocation
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest OpenReferralNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest OpenReferralTooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON431 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetOpenReferralServiceAtLocationResponse200Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers GetOpenReferralServiceAtLocationResponse400Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 404:
+		var headers GetOpenReferralServiceAtLocationResponse404Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetOpenReferralServiceAtLocationResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 431:
+		var headers GetOpenReferralServiceAtLocationResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers431 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListOpenReferralServicesResponse parses an HTTP response from a ListOpenReferralServicesWithResponse call
+func ParseListOpenReferralServicesResponse(rsp *http.Response) (*ListOpenReferralServicesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListOpenReferralServicesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest OpenReferralServicePage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest OpenReferralTooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON431 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListOpenReferralServicesResponse200Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers ListOpenReferralServicesResponse400Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListOpenReferralServicesResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 431:
+		var headers ListOpenReferralServicesResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers431 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetOpenReferralServiceResponse parses an HTTP response from a GetOpenReferralServiceWithResponse call
+func ParseGetOpenReferralServiceResponse(rsp *http.Response) (*GetOpenReferralServiceResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetOpenReferralServiceResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest OpenReferralService
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest OpenReferralNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest OpenReferralTooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON431 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetOpenReferralServiceResponse200Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers GetOpenReferralServiceResponse400Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 404:
+		var headers GetOpenReferralServiceResponse404Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetOpenReferralServiceResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 431:
+		var headers GetOpenReferralServiceResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers431 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListOpenReferralTaxonomiesResponse parses an HTTP response from a ListOpenReferralTaxonomiesWithResponse call
+func ParseListOpenReferralTaxonomiesResponse(rsp *http.Response) (*ListOpenReferralTaxonomiesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListOpenReferralTaxonomiesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest OpenReferralTaxonomyPage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest OpenReferralTooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON431 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListOpenReferralTaxonomiesResponse200Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers ListOpenReferralTaxonomiesResponse400Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListOpenReferralTaxonomiesResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 431:
+		var headers ListOpenReferralTaxonomiesResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers431 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetOpenReferralTaxonomyResponse parses an HTTP response from a GetOpenReferralTaxonomyWithResponse call
+func ParseGetOpenReferralTaxonomyResponse(rsp *http.Response) (*GetOpenReferralTaxonomyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetOpenReferralTaxonomyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest OpenReferralTaxonomy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest OpenReferralNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest OpenReferralTooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON431 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetOpenReferralTaxonomyResponse200Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers GetOpenReferralTaxonomyResponse400Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 404:
+		var headers GetOpenReferralTaxonomyResponse404Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetOpenReferralTaxonomyResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 431:
+		var headers GetOpenReferralTaxonomyResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers431 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListOpenReferralTaxonomyTermsResponse parses an HTTP response from a ListOpenReferralTaxonomyTermsWithResponse call
+func ParseListOpenReferralTaxonomyTermsResponse(rsp *http.Response) (*ListOpenReferralTaxonomyTermsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListOpenReferralTaxonomyTermsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest OpenReferralTaxonomyTermPage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest OpenReferralTooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON431 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListOpenReferralTaxonomyTermsResponse200Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers ListOpenReferralTaxonomyTermsResponse400Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListOpenReferralTaxonomyTermsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 431:
+		var headers ListOpenReferralTaxonomyTermsResponse431Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers431 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetOpenReferralTaxonomyTermResponse parses an HTTP response from a GetOpenReferralTaxonomyTermWithResponse call
+func ParseGetOpenReferralTaxonomyTermResponse(rsp *http.Response) (*GetOpenReferralTaxonomyTermResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetOpenReferralTaxonomyTermResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest OpenReferralTaxonomyTerm
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest OpenReferralNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest OpenReferralTooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest HeadersTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON431 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetOpenReferralTaxonomyTermResponse200Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers GetOpenReferralTaxonomyTermResponse400Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 404:
+		var headers GetOpenReferralTaxonomyTermResponse404Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetOpenReferralTaxonomyTermResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 431:
+		var headers GetOpenReferralTaxonomyTermResponse431Headers
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
