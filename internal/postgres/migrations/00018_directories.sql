@@ -26,7 +26,8 @@ CREATE TABLE case_studies (
 CREATE INDEX case_studies_org_sync ON case_studies (organisation_id, updated_at, id);
 CREATE INDEX case_studies_sync ON case_studies (updated_at, id);
 CREATE INDEX case_studies_participant ON case_studies (participant_id) WHERE participant_id IS NOT NULL;
-CREATE INDEX case_studies_published ON case_studies (published_on DESC, id) WHERE status = 'published' AND deleted_at IS NULL;
+-- The public list pages the live published ones in (updated_at, id) order.
+CREATE INDEX case_studies_published ON case_studies (updated_at, id) WHERE status = 'published' AND deleted_at IS NULL;
 CREATE TRIGGER case_studies_touch BEFORE UPDATE ON case_studies FOR EACH ROW EXECUTE FUNCTION p4w_touch();
 
 CREATE TABLE guidance (
