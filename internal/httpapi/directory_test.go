@@ -193,10 +193,7 @@ func TestGuidanceIsWrittenNationallyAndReadByAnyone(t *testing.T) {
 	apitest.WantProblem(t, env.Patch(t, "/v1/guidance/"+id, admin, `{"title":"Mine"}`), http.StatusForbidden, "")
 	apitest.WantProblem(t, env.Do(t, http.MethodDelete, "/v1/guidance/"+id, admin, ""), http.StatusForbidden, "")
 
-	var g struct {
-		BodyHTML string `json:"body_html"`
-	}
-	g = apitest.MustGet[struct {
+	g := apitest.MustGet[struct {
 		BodyHTML string `json:"body_html"`
 	}](t, env, "/v1/guidance/"+id, viewer)
 	for _, bad := range []string{"<script", "javascript:", "onclick"} {
