@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -111,6 +112,15 @@ func TestEveryRouteKeepsTrustsApart(t *testing.T) {
 			}
 		}
 	}
+	// noRows: a report answers, echoing its filters, with no row at all.
+	noRows := func(t *testing.T, r apitest.Response) {
+		var report struct {
+			Rows []json.RawMessage `json:"rows"`
+		}
+		if r.Status != http.StatusOK || json.Unmarshal(r.Body, &report) != nil || len(report.Rows) != 0 {
+			t.Errorf("status %d, want 200 and no row: %s", r.Status, r.Body)
+		}
+	}
 	type attack struct {
 		path, body string
 		check      func(t *testing.T, r apitest.Response)
@@ -203,8 +213,10 @@ func TestEveryRouteKeepsTrustsApart(t *testing.T) {
 		"POST /v1/funding-awards":                                            {{"/v1/funding-awards", awardBody(t, aID, workExperienceProgramme, newTenderRound()), hidden(403)}},
 		"GET /v1/funding-awards/:funding_award_id":                           {{"/v1/funding-awards/" + awardID, "", hidden(404)}},
 		"GET /v1/funding-awards/:funding_award_id/highlight-reports/:period": {{"/v1/funding-awards/" + awardID + "/highlight-reports/year-1", "", hidden(404)}},
-		"PATCH /v1/funding-awards/:funding_award_id":                         {{"/v1/funding-awards/" + awardID, `{"tender_round":"2030/31"}`, hidden(403)}},
-		"DELETE /v1/funding-awards/:funding_award_id":                        {{"/v1/funding-awards/" + awardID, "", hidden(403)}},
+		"GET /v1/reports/outcomes": {{"/v1/reports/outcomes?group_by=organisation,cohort,award&organisation_id=" + aID, "", noRows},
+			{"/v1/reports/outcomes?group_by=programme,organisation,region,cohort,award,quarter", "", listNoForeign}},
+		"PATCH /v1/funding-awards/:funding_award_id":  {{"/v1/funding-awards/" + awardID, `{"tender_round":"2030/31"}`, hidden(403)}},
+		"DELETE /v1/funding-awards/:funding_award_id": {{"/v1/funding-awards/" + awardID, "", hidden(403)}},
 		"GET /v1/case-studies": {{"/v1/case-studies", "", listNoForeign}, {"/v1/case-studies?include_deleted=true&organisation_id=" + aID, "", listNoForeign},
 			{"/v1/case-studies?participant_id=" + pID, "", listNoForeign}},
 		"POST /v1/case-studies":                        {{"/v1/case-studies", caseStudyBody(t, aID), hidden(422)}},

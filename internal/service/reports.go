@@ -57,3 +57,17 @@ func awardWide(ctx context.Context) context.Context {
 	return domain.WithPrincipal(ctx, domain.Principal{Subject: p.Subject, OrganisationID: p.OrganisationID,
 		Role: p.Role, Scopes: p.Scopes, AllOrganisations: true})
 }
+
+// Outcomes returns the outcome analytics of q, counting the enrolments of the caller's reach
+// only: a trust its own, a collaboration its members', the national team everyone's. A filter
+// naming an organisation out of reach finds nothing, as if it had no enrolments. Errors:
+// forbidden.
+func (s *Reports) Outcomes(ctx context.Context, q domain.OutcomeQuery) (domain.OutcomeReport, error) {
+	return longRead(ctx, s.Reads, domain.ScopeOrganisationsRead, func(ctx context.Context) (domain.OutcomeReport, error) {
+		rows, err := s.Store.Outcomes(ctx, q)
+		if err != nil {
+			return domain.OutcomeReport{}, err
+		}
+		return domain.OutcomeReport{Query: q, GeneratedAt: s.Now(), Rows: rows}, nil
+	})
+}

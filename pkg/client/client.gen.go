@@ -540,6 +540,36 @@ func (e OrganisationKind) Valid() bool {
 	}
 }
 
+// Defines values for OutcomeDimension.
+const (
+	OutcomeDimensionAward        OutcomeDimension = "award"
+	OutcomeDimensionCohort       OutcomeDimension = "cohort"
+	OutcomeDimensionOrganisation OutcomeDimension = "organisation"
+	OutcomeDimensionProgramme    OutcomeDimension = "programme"
+	OutcomeDimensionQuarter      OutcomeDimension = "quarter"
+	OutcomeDimensionRegion       OutcomeDimension = "region"
+)
+
+// Valid indicates whether the value is a known member of the OutcomeDimension enum.
+func (e OutcomeDimension) Valid() bool {
+	switch e {
+	case OutcomeDimensionAward:
+		return true
+	case OutcomeDimensionCohort:
+		return true
+	case OutcomeDimensionOrganisation:
+		return true
+	case OutcomeDimensionProgramme:
+		return true
+	case OutcomeDimensionQuarter:
+		return true
+	case OutcomeDimensionRegion:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for PlacementKind.
 const (
 	PlacementKindPlacement           PlacementKind = "placement"
@@ -2320,6 +2350,16 @@ type OutcomeCreate struct {
 	StartsOn *openapi_types.Date `json:"starts_on,omitempty"`
 }
 
+// OutcomeDimension What an outcome report groups enrolments by.
+//
+// - `programme`: the cohort's programme.
+// - `organisation`: the organisation that runs the cohort.
+// - `region`: that organisation's NHS England region.
+// - `cohort`: the cohort itself.
+// - `award`: the funding award the cohort is delivered under, if any.
+// - `quarter`: the calendar quarter the enrolment started in, `2025-Q3`.
+type OutcomeDimension string
+
 // OutcomePage defines model for OutcomePage.
 type OutcomePage struct {
 	Data       []Outcome                 `json:"data"`
@@ -2350,6 +2390,63 @@ type OutcomePatch struct {
 	StartsOn         nullable.Nullable[openapi_types.Date] `json:"starts_on,omitempty"`
 	Sustained3Months nullable.Nullable[SustainmentCheck]   `json:"sustained_3_months,omitempty"`
 	Sustained6Months nullable.Nullable[SustainmentCheck]   `json:"sustained_6_months,omitempty"`
+}
+
+// OutcomeReport defines model for OutcomeReport.
+type OutcomeReport struct {
+	Filters struct {
+		From           nullable.Nullable[openapi_types.Date] `json:"from"`
+		OrganisationId nullable.Nullable[openapi_types.UUID] `json:"organisation_id"`
+		ProgrammeId    nullable.Nullable[openapi_types.UUID] `json:"programme_id"`
+		To             nullable.Nullable[openapi_types.Date] `json:"to"`
+	} `json:"filters"`
+
+	// GeneratedAt When the report was computed: outcomes recorded later change it.
+	GeneratedAt time.Time `json:"generated_at"`
+
+	// GroupBy The dimensions grouped by, in the canonical order (programme, organisation, region, cohort, award, quarter).
+	GroupBy []OutcomeDimension `json:"group_by"`
+	Rows    []OutcomeReportRow `json:"rows"`
+}
+
+// OutcomeReportRow One group. Its keys are present for the dimensions grouped by, and only those.
+// Its counts are over the group's enrolments that started.
+type OutcomeReportRow struct {
+	CohortId *openapi_types.UUID `json:"cohort_id,omitempty"`
+
+	// Completed Of those, enrolments completed.
+	Completed int `json:"completed"`
+
+	// Conversion Started enrolments with a positive outcome (numerator) over started enrolments (denominator).
+	Conversion Rate `json:"conversion"`
+
+	// FundingAwardId The award the cohort is delivered under; absent for a cohort under none.
+	FundingAwardId *openapi_types.UUID `json:"funding_award_id,omitempty"`
+
+	// OrganisationId The cohort's organisation.
+	OrganisationId *openapi_types.UUID `json:"organisation_id,omitempty"`
+
+	// PositiveDestinations The started enrolments' outcomes (not deleted, linked to the enrolment or to none) of each positive destination, every positive destination listed.
+	PositiveDestinations []DestinationCount  `json:"positive_destinations"`
+	ProgrammeId          *openapi_types.UUID `json:"programme_id,omitempty"`
+
+	// Quarter The calendar quarter the enrolments started in, `2025-Q3`.
+	Quarter *string `json:"quarter,omitempty"`
+
+	// Region The region of the cohort's organisation; absent when it has none.
+	Region *Region `json:"region,omitempty"`
+
+	// Started Enrolments that reached `active`.
+	Started int `json:"started"`
+
+	// Sustained3Months Those positive outcomes still held at the 3-month check (numerator) over those with a 3-month check recorded (denominator).
+	Sustained3Months Rate `json:"sustained_3_months"`
+
+	// Sustained6Months The same at the 6-month check.
+	Sustained6Months Rate `json:"sustained_6_months"`
+
+	// Withdrawn Of those, enrolments withdrawn after starting.
+	Withdrawn int `json:"withdrawn"`
 }
 
 // Participant After erasure every personal field is null and `erased` is true. To an API client acting
@@ -3895,6 +3992,24 @@ type CreateProgrammeParams struct {
 type UpdateProgrammeParams struct {
 	// IfMatch The ETag last read; the change is refused with 412 if the record changed since.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetOutcomeReportParams defines parameters for GetOutcomeReport.
+type GetOutcomeReportParams struct {
+	// GroupBy The dimensions to group by, a comma-separated list, each at most once; in any order (rows are keyed in the canonical order).
+	GroupBy *[]OutcomeDimension `form:"group_by,omitempty" json:"group_by,omitempty"`
+
+	// From Only enrolments that started on or after this day.
+	From *openapi_types.Date `form:"from,omitempty" json:"from,omitempty"`
+
+	// To Only enrolments that started on or before this day.
+	To *openapi_types.Date `form:"to,omitempty" json:"to,omitempty"`
+
+	// ProgrammeId Only cohorts of this programme.
+	ProgrammeId *openapi_types.UUID `form:"programme_id,omitempty" json:"programme_id,omitempty"`
+
+	// OrganisationId Only cohorts of this organisation.
+	OrganisationId *openapi_types.UUID `form:"organisation_id,omitempty" json:"organisation_id,omitempty"`
 }
 
 // ListUsersParams defines parameters for ListUsers.
@@ -5637,6 +5752,34 @@ type ClientInterface interface {
 	//
 	// Corresponds with PATCH /v1/programmes/{programme_id} (the `UpdateProgramme` operationId).
 	UpdateProgrammeWithApplicationMergePatchPlusJSONBody(ctx context.Context, programmeId ProgrammeId, params *UpdateProgrammeParams, body UpdateProgrammeApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetOutcomeReport Outcome analytics, grouped and filtered
+	//
+	// What became of the enrolments that started (reached `active`), grouped by any of programme,
+	// organisation (the cohort's), region (that organisation's), cohort, funding award and quarter (the
+	// calendar quarter of the start, `2025-Q3`). Each row counts, over its group's started enrolments:
+	// how many have completed and how many withdrew after starting; their outcomes (not deleted, linked to
+	// the enrolment or to none) by positive destination; sustainment of those positive outcomes at 3 and 6
+	// months; and the conversion rate, enrolments with a positive outcome over enrolments started, with
+	// its numerator and denominator. A participant with an outcome linked to no enrolment counts it for
+	// each of their enrolments, in whichever groups those fall.
+	//
+	// Rows are sorted by their keys in the order programme, organisation, region, cohort, award, quarter
+	// (ids in their byte order; a cohort under no award, and an organisation with no region, last). With
+	// no `group_by`, one row of totals.
+	//
+	// It counts the caller's reach only: a trust its own cohorts, a collaboration its own and its member
+	// trusts', the national team everyone's (group by `region` for the regional roll-up). Filtering by an
+	// organisation out of reach finds no enrolment, exactly as one with none.
+	//
+	// `Accept: text/csv` answers `outcome-report.csv`: a header row, then one row a group: the keys grouped
+	// by (`programme_id`, `organisation_id`, `region`, `cohort_id`, `funding_award_id`, `quarter`), then
+	// `started, completed, withdrawn, employment, apprenticeship, volunteering, further_education, training,
+	// sustained_3_months_numerator, sustained_3_months_denominator, sustained_6_months_numerator,
+	// sustained_6_months_denominator, conversion_numerator, conversion_denominator, conversion_rate`.
+	//
+	// Corresponds with GET /v1/reports/outcomes (the `GetOutcomeReport` operationId).
+	GetOutcomeReport(ctx context.Context, params *GetOutcomeReportParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListUsers List users within reach
 	//
@@ -8625,6 +8768,44 @@ func (c *Client) UpdateProgramme(ctx context.Context, programmeId ProgrammeId, p
 // Corresponds with PATCH /v1/programmes/{programme_id} (the `UpdateProgramme` operationId).
 func (c *Client) UpdateProgrammeWithApplicationMergePatchPlusJSONBody(ctx context.Context, programmeId ProgrammeId, params *UpdateProgrammeParams, body UpdateProgrammeApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateProgrammeRequestWithApplicationMergePatchPlusJSONBody(c.Server, programmeId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetOutcomeReport Outcome analytics, grouped and filtered
+//
+// What became of the enrolments that started (reached `active`), grouped by any of programme,
+// organisation (the cohort's), region (that organisation's), cohort, funding award and quarter (the
+// calendar quarter of the start, `2025-Q3`). Each row counts, over its group's started enrolments:
+// how many have completed and how many withdrew after starting; their outcomes (not deleted, linked to
+// the enrolment or to none) by positive destination; sustainment of those positive outcomes at 3 and 6
+// months; and the conversion rate, enrolments with a positive outcome over enrolments started, with
+// its numerator and denominator. A participant with an outcome linked to no enrolment counts it for
+// each of their enrolments, in whichever groups those fall.
+//
+// Rows are sorted by their keys in the order programme, organisation, region, cohort, award, quarter
+// (ids in their byte order; a cohort under no award, and an organisation with no region, last). With
+// no `group_by`, one row of totals.
+//
+// It counts the caller's reach only: a trust its own cohorts, a collaboration its own and its member
+// trusts', the national team everyone's (group by `region` for the regional roll-up). Filtering by an
+// organisation out of reach finds no enrolment, exactly as one with none.
+//
+// `Accept: text/csv` answers `outcome-report.csv`: a header row, then one row a group: the keys grouped
+// by (`programme_id`, `organisation_id`, `region`, `cohort_id`, `funding_award_id`, `quarter`), then
+// `started, completed, withdrawn, employment, apprenticeship, volunteering, further_education, training,
+// sustained_3_months_numerator, sustained_3_months_denominator, sustained_6_months_numerator,
+// sustained_6_months_denominator, conversion_numerator, conversion_denominator, conversion_rate`.
+//
+// Corresponds with GET /v1/reports/outcomes (the `GetOutcomeReport` operationId).
+func (c *Client) GetOutcomeReport(ctx context.Context, params *GetOutcomeReportParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetOutcomeReportRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -15195,6 +15376,108 @@ func NewUpdateProgrammeRequestWithBody(server string, programmeId ProgrammeId, p
 	return req, nil
 }
 
+// NewGetOutcomeReportRequest constructs an http.Request for the GetOutcomeReport method
+func NewGetOutcomeReportRequest(server string, params *GetOutcomeReportParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/reports/outcomes")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.GroupBy != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "group_by", *params.GroupBy, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.From != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "from", *params.From, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.To != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "to", *params.To, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ProgrammeId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "programme_id", *params.ProgrammeId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.OrganisationId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "organisation_id", *params.OrganisationId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListUsersRequest constructs an http.Request for the ListUsers method
 func NewListUsersRequest(server string, params *ListUsersParams) (*http.Request, error) {
 	var err error
@@ -17400,6 +17683,36 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PATCH /v1/programmes/{programme_id} (the `UpdateProgramme` operationId).
 	UpdateProgrammeWithApplicationMergePatchPlusJSONBodyWithResponse(ctx context.Context, programmeId ProgrammeId, params *UpdateProgrammeParams, body UpdateProgrammeApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateProgrammeResponse, error)
+
+	// GetOutcomeReportWithResponse Outcome analytics, grouped and filtered
+	//
+	// What became of the enrolments that started (reached `active`), grouped by any of programme,
+	// organisation (the cohort's), region (that organisation's), cohort, funding award and quarter (the
+	// calendar quarter of the start, `2025-Q3`). Each row counts, over its group's started enrolments:
+	// how many have completed and how many withdrew after starting; their outcomes (not deleted, linked to
+	// the enrolment or to none) by positive destination; sustainment of those positive outcomes at 3 and 6
+	// months; and the conversion rate, enrolments with a positive outcome over enrolments started, with
+	// its numerator and denominator. A participant with an outcome linked to no enrolment counts it for
+	// each of their enrolments, in whichever groups those fall.
+	//
+	// Rows are sorted by their keys in the order programme, organisation, region, cohort, award, quarter
+	// (ids in their byte order; a cohort under no award, and an organisation with no region, last). With
+	// no `group_by`, one row of totals.
+	//
+	// It counts the caller's reach only: a trust its own cohorts, a collaboration its own and its member
+	// trusts', the national team everyone's (group by `region` for the regional roll-up). Filtering by an
+	// organisation out of reach finds no enrolment, exactly as one with none.
+	//
+	// `Accept: text/csv` answers `outcome-report.csv`: a header row, then one row a group: the keys grouped
+	// by (`programme_id`, `organisation_id`, `region`, `cohort_id`, `funding_award_id`, `quarter`), then
+	// `started, completed, withdrawn, employment, apprenticeship, volunteering, further_education, training,
+	// sustained_3_months_numerator, sustained_3_months_denominator, sustained_6_months_numerator,
+	// sustained_6_months_denominator, conversion_numerator, conversion_denominator, conversion_rate`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/reports/outcomes (the `GetOutcomeReport` operationId).
+	GetOutcomeReportWithResponse(ctx context.Context, params *GetOutcomeReportParams, reqEditors ...RequestEditorFn) (*GetOutcomeReportResponse, error)
 
 	// ListUsersWithResponse List users within reach
 	//
@@ -31246,6 +31559,126 @@ func (r UpdateProgrammeResponse) ContentType() string {
 	return ""
 }
 
+// GetOutcomeReportResponse200Headers the declared response headers of an HTTP 200 response for GetOutcomeReport
+type GetOutcomeReportResponse200Headers struct {
+	XRequestID string
+}
+
+// GetOutcomeReportResponse400Headers the declared response headers of an HTTP 400 response for GetOutcomeReport
+type GetOutcomeReportResponse400Headers struct {
+	XRequestID string
+}
+
+// GetOutcomeReportResponse401Headers the declared response headers of an HTTP 401 response for GetOutcomeReport
+type GetOutcomeReportResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestID      string
+}
+
+// GetOutcomeReportResponse403Headers the declared response headers of an HTTP 403 response for GetOutcomeReport
+type GetOutcomeReportResponse403Headers struct {
+	XRequestID string
+}
+
+// GetOutcomeReportResponse503Headers the declared response headers of an HTTP 503 response for GetOutcomeReport
+type GetOutcomeReportResponse503Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+// GetOutcomeReportResponseDefaultHeaders the declared response headers of an HTTP default response for GetOutcomeReport
+type GetOutcomeReportResponseDefaultHeaders struct {
+	XRequestID string
+}
+
+type GetOutcomeReportResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *OutcomeReport
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetOutcomeReportResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *GetOutcomeReportResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetOutcomeReportResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *GetOutcomeReportResponse403Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetOutcomeReportResponse503Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *GetOutcomeReportResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetOutcomeReportResponse) GetJSON200() *OutcomeReport {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetOutcomeReportResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetOutcomeReportResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetOutcomeReportResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetOutcomeReportResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetOutcomeReportResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetOutcomeReportResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetOutcomeReportResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetOutcomeReportResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetOutcomeReportResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListUsersResponse200Headers the declared response headers of an HTTP 200 response for ListUsers
 type ListUsersResponse200Headers struct {
 	XRequestID string
@@ -35052,6 +35485,42 @@ func (c *ClientWithResponses) UpdateProgrammeWithApplicationMergePatchPlusJSONBo
 		return nil, err
 	}
 	return ParseUpdateProgrammeResponse(rsp)
+}
+
+// GetOutcomeReportWithResponse Outcome analytics, grouped and filtered
+//
+// What became of the enrolments that started (reached `active`), grouped by any of programme,
+// organisation (the cohort's), region (that organisation's), cohort, funding award and quarter (the
+// calendar quarter of the start, `2025-Q3`). Each row counts, over its group's started enrolments:
+// how many have completed and how many withdrew after starting; their outcomes (not deleted, linked to
+// the enrolment or to none) by positive destination; sustainment of those positive outcomes at 3 and 6
+// months; and the conversion rate, enrolments with a positive outcome over enrolments started, with
+// its numerator and denominator. A participant with an outcome linked to no enrolment counts it for
+// each of their enrolments, in whichever groups those fall.
+//
+// Rows are sorted by their keys in the order programme, organisation, region, cohort, award, quarter
+// (ids in their byte order; a cohort under no award, and an organisation with no region, last). With
+// no `group_by`, one row of totals.
+//
+// It counts the caller's reach only: a trust its own cohorts, a collaboration its own and its member
+// trusts', the national team everyone's (group by `region` for the regional roll-up). Filtering by an
+// organisation out of reach finds no enrolment, exactly as one with none.
+//
+// `Accept: text/csv` answers `outcome-report.csv`: a header row, then one row a group: the keys grouped
+// by (`programme_id`, `organisation_id`, `region`, `cohort_id`, `funding_award_id`, `quarter`), then
+// `started, completed, withdrawn, employment, apprenticeship, volunteering, further_education, training,
+// sustained_3_months_numerator, sustained_3_months_denominator, sustained_6_months_numerator,
+// sustained_6_months_denominator, conversion_numerator, conversion_denominator, conversion_rate`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/reports/outcomes (the `GetOutcomeReport` operationId).
+func (c *ClientWithResponses) GetOutcomeReportWithResponse(ctx context.Context, params *GetOutcomeReportParams, reqEditors ...RequestEditorFn) (*GetOutcomeReportResponse, error) {
+	rsp, err := c.GetOutcomeReport(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetOutcomeReportResponse(rsp)
 }
 
 // ListUsersWithResponse List users within reach
@@ -51705,6 +52174,147 @@ func ParseUpdateProgrammeResponse(rsp *http.Response) (*UpdateProgrammeResponse,
 		response.Headers503 = &headers
 	case true:
 		var headers UpdateProgrammeResponseDefaultHeaders
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetOutcomeReportResponse parses an HTTP response from a GetOutcomeReportWithResponse call
+func ParseGetOutcomeReportResponse(rsp *http.Response) (*GetOutcomeReportResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetOutcomeReportResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest OutcomeReport
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	case rsp.StatusCode == 200:
+		// Content-type (text/csv) unsupported
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetOutcomeReportResponse200Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers GetOutcomeReportResponse400Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetOutcomeReportResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers GetOutcomeReportResponse403Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetOutcomeReportResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers503 = &headers
+	case true:
+		var headers GetOutcomeReportResponseDefaultHeaders
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {

@@ -1,0 +1,145 @@
+package postgres
+
+import (
+	"context"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/p4w-nhs/p4w/internal/domain"
+)
+
+var _ domain.OutcomeReportStore = (*Reports)(nil)
+
+// outcomeKeyColumns are the SQL of each dimension of an outcome report, over startedEnrolments.
+var outcomeKeyColumns = map[string]string{
+	domain.GroupProgramme:    "programme_id",
+	domain.GroupOrganisation: "organisation_id",
+	domain.GroupRegion:       "region",
+	domain.GroupCohort:       "cohort_id",
+	domain.GroupAward:        "funding_award_id",
+	domain.GroupQuarter:      "quarter",
+}
+
+// startedEnrolments are the enrolments that started from $1 to $2 (null: unbounded) in cohorts
+// of programme $3 and organisation $4 (null: any), within the reach $5 (every organisation) or
+// $6 (these), with their cohort's keys; and each one's live outcomes, linked to it or to none.
+// The reach is the query's own scope; row-level security applies beneath it.
+const startedEnrolments = `WITH e AS (
+	SELECT e.id, e.participant_id, e.completed_on, e.withdrawn_on,
+		c.programme_id, c.organisation_id, o.region, c.id AS cohort_id, c.funding_award_id,
+		to_char(e.started_on, 'YYYY"-Q"Q') AS quarter
+	FROM enrolments e JOIN cohorts c ON c.id = e.cohort_id JOIN organisations o ON o.id = c.organisation_id
+	WHERE e.started_on IS NOT NULL
+		AND ($1::date IS NULL OR e.started_on >= $1::date) AND ($2::date IS NULL OR e.started_on <= $2::date)
+		AND ($3::uuid IS NULL OR c.programme_id = $3::uuid) AND ($4::uuid IS NULL OR c.organisation_id = $4::uuid)
+		AND ($5::boolean OR c.organisation_id = ANY ($6::uuid[]))
+), eo AS (
+	SELECT e.*, oc.id AS outcome_id, oc.destination, oc.sustained_3m, oc.sustained_6m,
+		oc.destination = ANY ($7::text[]) AS positive
+	FROM e LEFT JOIN outcomes oc ON oc.participant_id = e.participant_id AND oc.deleted_at IS NULL
+		AND (oc.enrolment_id = e.id OR oc.enrolment_id IS NULL)
+)`
+
+// outcomesSQL groups startedEnrolments by the dimensions asked, in their canonical order, so
+// that one grouping always makes the same SQL text.
+func outcomesSQL(q domain.OutcomeQuery) string {
+	var keys []string
+	for _, d := range q.GroupBy {
+		keys = append(keys, outcomeKeyColumns[d])
+	}
+	var sb strings.Builder
+	sb.WriteString(startedEnrolments + "\nSELECT ")
+	for _, k := range keys {
+		sb.WriteString(k + ", ")
+	}
+	sb.WriteString(`count(DISTINCT id)::int,
+	(count(DISTINCT id) FILTER (WHERE completed_on IS NOT NULL))::int,
+	(count(DISTINCT id) FILTER (WHERE withdrawn_on IS NOT NULL))::int,
+	(count(DISTINCT id) FILTER (WHERE positive))::int`)
+	for _, d := range domain.PositiveDestinations() {
+		sb.WriteString(",\n\t(count(outcome_id) FILTER (WHERE destination = '" + d + "'))::int")
+	}
+	sb.WriteString(`,
+	(count(sustained_3m) FILTER (WHERE positive))::int, (count(*) FILTER (WHERE positive AND sustained_3m = 'yes'))::int,
+	(count(sustained_6m) FILTER (WHERE positive))::int, (count(*) FILTER (WHERE positive AND sustained_6m = 'yes'))::int
+FROM eo`)
+	if len(keys) > 0 {
+		sb.WriteString("\nGROUP BY " + strings.Join(keys, ", ") + "\nORDER BY " + strings.Join(keys, ", "))
+	} // with no keys, one row of totals, even over no enrolment at all
+	return sb.String()
+}
+
+// Outcomes counts q's rows (domain.OutcomeRow says what each counts) in one query. Errors:
+// unavailable.
+func (r *Reports) Outcomes(ctx context.Context, q domain.OutcomeQuery) ([]domain.OutcomeRow, error) {
+	p, _ := domain.PrincipalFrom(ctx)
+	reach := p.Reach
+	if reach == nil {
+		reach = []uuid.UUID{}
+	}
+	out := []domain.OutcomeRow{}
+	err := r.db.Query(ctx, func(rows pgx.Rows) error {
+		for rows.Next() {
+			var row domain.OutcomeRow
+			var region, quarter *string
+			var programme, organisation, cohort, award pgtype.UUID
+			var dest []any
+			for _, d := range q.GroupBy {
+				switch d {
+				case domain.GroupProgramme:
+					dest = append(dest, &programme)
+				case domain.GroupOrganisation:
+					dest = append(dest, &organisation)
+				case domain.GroupRegion:
+					dest = append(dest, &region)
+				case domain.GroupCohort:
+					dest = append(dest, &cohort)
+				case domain.GroupAward:
+					dest = append(dest, &award)
+				case domain.GroupQuarter:
+					dest = append(dest, &quarter)
+				}
+			}
+			positive := domain.PositiveDestinations()
+			row.Positive = make([]domain.Count, len(positive))
+			dest = append(dest, &row.Started, &row.Completed, &row.Withdrawn, &row.Converted)
+			for i, d := range positive {
+				row.Positive[i].Key = d
+				dest = append(dest, &row.Positive[i].N)
+			}
+			dest = append(dest, &row.Checked3m, &row.Held3m, &row.Checked6m, &row.Held6m)
+			if err := rows.Scan(dest...); err != nil {
+				return err
+			}
+			row.ProgrammeID, row.OrganisationID, row.CohortID = programme.Bytes, organisation.Bytes, cohort.Bytes
+			if award.Valid {
+				id := uuid.UUID(award.Bytes)
+				row.AwardID = &id
+			}
+			if region != nil {
+				row.Region = *region
+			}
+			if quarter != nil {
+				row.Quarter = *quarter
+			}
+			out = append(out, row)
+		}
+		return rows.Err()
+	}, outcomesSQL(q), q.From, q.To, optionalID(q.ProgrammeID), optionalID(q.OrganisationID), p.AllOrganisations, reach,
+		domain.PositiveDestinations())
+	if err != nil {
+		return nil, translate(err, "outcome report")
+	}
+	return out, nil
+}
+
+// optionalID is id as a query argument: NULL when nil.
+func optionalID(id *uuid.UUID) pgtype.UUID {
+	if id == nil {
+		return pgtype.UUID{}
+	}
+	return pgtype.UUID{Bytes: *id, Valid: true}
+}
