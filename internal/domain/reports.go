@@ -182,6 +182,7 @@ func (r HighlightReport) sustained(of func(OutcomeTally) (held, checked int)) Ra
 // ReportStore counts what reports show. Its reads return counts only, never a person.
 type ReportStore interface {
 	OutcomeReportStore
+	ROIReportStore
 	// Highlight counts award's figures over the days from to to, both included, within the
 	// context's reach. Errors: unavailable.
 	Highlight(ctx context.Context, award uuid.UUID, from, to time.Time) (HighlightCounts, error)

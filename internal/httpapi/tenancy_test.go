@@ -121,6 +121,15 @@ func TestEveryRouteKeepsTrustsApart(t *testing.T) {
 			t.Errorf("status %d, want 200 and no row: %s", r.Status, r.Body)
 		}
 	}
+	// noSpend: an ROI report answers with no award counted.
+	noSpend := func(t *testing.T, r apitest.Response) {
+		var report struct {
+			FundedYears int `json:"funded_years"`
+		}
+		if r.Status != http.StatusOK || json.Unmarshal(r.Body, &report) != nil || report.FundedYears != 0 {
+			t.Errorf("status %d, want 200 and no award counted: %s", r.Status, r.Body)
+		}
+	}
 	type attack struct {
 		path, body string
 		check      func(t *testing.T, r apitest.Response)
@@ -215,6 +224,7 @@ func TestEveryRouteKeepsTrustsApart(t *testing.T) {
 		"GET /v1/funding-awards/:funding_award_id/highlight-reports/:period": {{"/v1/funding-awards/" + awardID + "/highlight-reports/year-1", "", hidden(404)}},
 		"GET /v1/reports/outcomes": {{"/v1/reports/outcomes?group_by=organisation,cohort,award&organisation_id=" + aID, "", noRows},
 			{"/v1/reports/outcomes?group_by=programme,organisation,region,cohort,award,quarter", "", listNoForeign}},
+		"GET /v1/reports/roi":                         {{"/v1/reports/roi?organisation_id=" + aID, "", noSpend}, {"/v1/reports/roi", "", noSpend}},
 		"PATCH /v1/funding-awards/:funding_award_id":  {{"/v1/funding-awards/" + awardID, `{"tender_round":"2030/31"}`, hidden(403)}},
 		"DELETE /v1/funding-awards/:funding_award_id": {{"/v1/funding-awards/" + awardID, "", hidden(403)}},
 		"GET /v1/case-studies": {{"/v1/case-studies", "", listNoForeign}, {"/v1/case-studies?include_deleted=true&organisation_id=" + aID, "", listNoForeign},

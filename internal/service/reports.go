@@ -71,3 +71,17 @@ func (s *Reports) Outcomes(ctx context.Context, q domain.OutcomeQuery) (domain.O
 		return domain.OutcomeReport{Query: q, GeneratedAt: s.Now(), Rows: rows}, nil
 	})
 }
+
+// ROI estimates the return on the funding awards the caller's reach receives (a trust its
+// own, a collaboration its own and its members', the national team every award), counting
+// every cohort delivered under them, as their highlight reports do. Errors: forbidden.
+func (s *Reports) ROI(ctx context.Context, q domain.ROIQuery) (domain.ROIReport, error) {
+	return longRead(ctx, s.Reads, domain.ScopeOrganisationsRead, func(ctx context.Context) (domain.ROIReport, error) {
+		p, _ := domain.PrincipalFrom(ctx)
+		counts, err := s.Store.ROI(awardWide(ctx), q, p.AllOrganisations, p.Reach)
+		if err != nil {
+			return domain.ROIReport{}, err
+		}
+		return domain.ROIReport{Query: q, GeneratedAt: s.Now(), ROICounts: counts}, nil
+	})
+}

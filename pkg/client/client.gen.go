@@ -2864,6 +2864,43 @@ type PublicGuidancePage struct {
 	NextCursor nullable.Nullable[string] `json:"next_cursor"`
 }
 
+// ROIReport defines model for ROIReport.
+type ROIReport struct {
+	// CostPerPositiveOutcomePence spend / positive outcomes, to the penny; null with no positive outcome.
+	CostPerPositiveOutcomePence nullable.Nullable[int64] `json:"cost_per_positive_outcome_pence"`
+
+	// Estimate Always true: the benefit is estimated with a multiplier, not measured.
+	Estimate bool `json:"estimate"`
+
+	// EstimatedBenefitPence spend x multiplier, to the penny: an estimate.
+	EstimatedBenefitPence int64 `json:"estimated_benefit_pence"`
+
+	// FinancialYear As asked; null for every funded year.
+	FinancialYear nullable.Nullable[string] `json:"financial_year"`
+
+	// FundedYears Funded years of awards counted (an award funds up to three).
+	FundedYears int       `json:"funded_years"`
+	GeneratedAt time.Time `json:"generated_at"`
+
+	// Method How the figures are made, in words.
+	Method string `json:"method"`
+
+	// Multiplier The benefit estimated for every £1 spent, over and above the £1 recouped.
+	Multiplier float64 `json:"multiplier"`
+
+	// OrganisationId As asked.
+	OrganisationId nullable.Nullable[openapi_types.UUID] `json:"organisation_id"`
+
+	// PositiveOutcomes Participants engaged in each funded year with a positive outcome, summed over the funded years.
+	PositiveOutcomes int `json:"positive_outcomes"`
+
+	// ProgrammeId As asked.
+	ProgrammeId nullable.Nullable[openapi_types.UUID] `json:"programme_id"`
+
+	// SpendPence Their amounts, summed, in pence.
+	SpendPence int64 `json:"spend_pence"`
+}
+
 // Rate A share, always with what it was computed from.
 type Rate struct {
 	Denominator int `json:"denominator"`
@@ -4010,6 +4047,21 @@ type GetOutcomeReportParams struct {
 
 	// OrganisationId Only cohorts of this organisation.
 	OrganisationId *openapi_types.UUID `form:"organisation_id,omitempty" json:"organisation_id,omitempty"`
+}
+
+// GetROIReportParams defines parameters for GetROIReport.
+type GetROIReportParams struct {
+	// FinancialYear Only the funded years that are this financial year (1 April to 31 March).
+	FinancialYear *TenderRound `form:"financial_year,omitempty" json:"financial_year,omitempty"`
+
+	// ProgrammeId Only awards for this programme.
+	ProgrammeId *openapi_types.UUID `form:"programme_id,omitempty" json:"programme_id,omitempty"`
+
+	// OrganisationId Only awards this organisation receives.
+	OrganisationId *openapi_types.UUID `form:"organisation_id,omitempty" json:"organisation_id,omitempty"`
+
+	// Multiplier The benefit, over and above the spend recouped, of every £1 spent.
+	Multiplier *float64 `form:"multiplier,omitempty" json:"multiplier,omitempty"`
 }
 
 // ListUsersParams defines parameters for ListUsers.
@@ -5780,6 +5832,24 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/reports/outcomes (the `GetOutcomeReport` operationId).
 	GetOutcomeReport(ctx context.Context, params *GetOutcomeReportParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetROIReport Return on investment of funding awards, estimated
+	//
+	// Money awarded against positive outcomes, and an estimate of the benefit. Spend is the sum of the
+	// amounts of the funded years selected (those in `financial_year`, or all three) of the live funding
+	// awards the caller's reach receives: a trust its own, a collaboration its own and its member trusts',
+	// the national team every award. Positive outcomes are counted as each award's highlight report for
+	// each of those funded years counts its conversion numerator (participants engaged in the funded year
+	// with a positive outcome), summed; every cohort delivered under the award counts.
+	//
+	// The benefit is an estimate, not a measurement: `estimated_benefit_pence` = spend x `multiplier`,
+	// where the multiplier defaults to 2.5, Accenture's estimate that every £1 spent on employability
+	// programmes returns the £1 plus £2.50 in financial and economic benefits. `method` says so in words.
+	//
+	// `Accept: text/csv` answers `roi-report.csv`, one row a figure (`measure,value`).
+	//
+	// Corresponds with GET /v1/reports/roi (the `GetROIReport` operationId).
+	GetROIReport(ctx context.Context, params *GetROIReportParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListUsers List users within reach
 	//
@@ -8806,6 +8876,34 @@ func (c *Client) UpdateProgrammeWithApplicationMergePatchPlusJSONBody(ctx contex
 // Corresponds with GET /v1/reports/outcomes (the `GetOutcomeReport` operationId).
 func (c *Client) GetOutcomeReport(ctx context.Context, params *GetOutcomeReportParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetOutcomeReportRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetROIReport Return on investment of funding awards, estimated
+//
+// Money awarded against positive outcomes, and an estimate of the benefit. Spend is the sum of the
+// amounts of the funded years selected (those in `financial_year`, or all three) of the live funding
+// awards the caller's reach receives: a trust its own, a collaboration its own and its member trusts',
+// the national team every award. Positive outcomes are counted as each award's highlight report for
+// each of those funded years counts its conversion numerator (participants engaged in the funded year
+// with a positive outcome), summed; every cohort delivered under the award counts.
+//
+// The benefit is an estimate, not a measurement: `estimated_benefit_pence` = spend x `multiplier`,
+// where the multiplier defaults to 2.5, Accenture's estimate that every £1 spent on employability
+// programmes returns the £1 plus £2.50 in financial and economic benefits. `method` says so in words.
+//
+// `Accept: text/csv` answers `roi-report.csv`, one row a figure (`measure,value`).
+//
+// Corresponds with GET /v1/reports/roi (the `GetROIReport` operationId).
+func (c *Client) GetROIReport(ctx context.Context, params *GetROIReportParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetROIReportRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -15478,6 +15576,96 @@ func NewGetOutcomeReportRequest(server string, params *GetOutcomeReportParams) (
 	return req, nil
 }
 
+// NewGetROIReportRequest constructs an http.Request for the GetROIReport method
+func NewGetROIReportRequest(server string, params *GetROIReportParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/reports/roi")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.FinancialYear != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "financial_year", *params.FinancialYear, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ProgrammeId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "programme_id", *params.ProgrammeId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.OrganisationId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "organisation_id", *params.OrganisationId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Multiplier != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "multiplier", *params.Multiplier, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "number", Format: "double"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListUsersRequest constructs an http.Request for the ListUsers method
 func NewListUsersRequest(server string, params *ListUsersParams) (*http.Request, error) {
 	var err error
@@ -17713,6 +17901,26 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/reports/outcomes (the `GetOutcomeReport` operationId).
 	GetOutcomeReportWithResponse(ctx context.Context, params *GetOutcomeReportParams, reqEditors ...RequestEditorFn) (*GetOutcomeReportResponse, error)
+
+	// GetROIReportWithResponse Return on investment of funding awards, estimated
+	//
+	// Money awarded against positive outcomes, and an estimate of the benefit. Spend is the sum of the
+	// amounts of the funded years selected (those in `financial_year`, or all three) of the live funding
+	// awards the caller's reach receives: a trust its own, a collaboration its own and its member trusts',
+	// the national team every award. Positive outcomes are counted as each award's highlight report for
+	// each of those funded years counts its conversion numerator (participants engaged in the funded year
+	// with a positive outcome), summed; every cohort delivered under the award counts.
+	//
+	// The benefit is an estimate, not a measurement: `estimated_benefit_pence` = spend x `multiplier`,
+	// where the multiplier defaults to 2.5, Accenture's estimate that every £1 spent on employability
+	// programmes returns the £1 plus £2.50 in financial and economic benefits. `method` says so in words.
+	//
+	// `Accept: text/csv` answers `roi-report.csv`, one row a figure (`measure,value`).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/reports/roi (the `GetROIReport` operationId).
+	GetROIReportWithResponse(ctx context.Context, params *GetROIReportParams, reqEditors ...RequestEditorFn) (*GetROIReportResponse, error)
 
 	// ListUsersWithResponse List users within reach
 	//
@@ -31679,6 +31887,126 @@ func (r GetOutcomeReportResponse) ContentType() string {
 	return ""
 }
 
+// GetROIReportResponse200Headers the declared response headers of an HTTP 200 response for GetROIReport
+type GetROIReportResponse200Headers struct {
+	XRequestID string
+}
+
+// GetROIReportResponse400Headers the declared response headers of an HTTP 400 response for GetROIReport
+type GetROIReportResponse400Headers struct {
+	XRequestID string
+}
+
+// GetROIReportResponse401Headers the declared response headers of an HTTP 401 response for GetROIReport
+type GetROIReportResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestID      string
+}
+
+// GetROIReportResponse403Headers the declared response headers of an HTTP 403 response for GetROIReport
+type GetROIReportResponse403Headers struct {
+	XRequestID string
+}
+
+// GetROIReportResponse503Headers the declared response headers of an HTTP 503 response for GetROIReport
+type GetROIReportResponse503Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+// GetROIReportResponseDefaultHeaders the declared response headers of an HTTP default response for GetROIReport
+type GetROIReportResponseDefaultHeaders struct {
+	XRequestID string
+}
+
+type GetROIReportResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ROIReport
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetROIReportResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *GetROIReportResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetROIReportResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *GetROIReportResponse403Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetROIReportResponse503Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *GetROIReportResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetROIReportResponse) GetJSON200() *ROIReport {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetROIReportResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetROIReportResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetROIReportResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetROIReportResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetROIReportResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetROIReportResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetROIReportResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetROIReportResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetROIReportResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListUsersResponse200Headers the declared response headers of an HTTP 200 response for ListUsers
 type ListUsersResponse200Headers struct {
 	XRequestID string
@@ -35521,6 +35849,32 @@ func (c *ClientWithResponses) GetOutcomeReportWithResponse(ctx context.Context, 
 		return nil, err
 	}
 	return ParseGetOutcomeReportResponse(rsp)
+}
+
+// GetROIReportWithResponse Return on investment of funding awards, estimated
+//
+// Money awarded against positive outcomes, and an estimate of the benefit. Spend is the sum of the
+// amounts of the funded years selected (those in `financial_year`, or all three) of the live funding
+// awards the caller's reach receives: a trust its own, a collaboration its own and its member trusts',
+// the national team every award. Positive outcomes are counted as each award's highlight report for
+// each of those funded years counts its conversion numerator (participants engaged in the funded year
+// with a positive outcome), summed; every cohort delivered under the award counts.
+//
+// The benefit is an estimate, not a measurement: `estimated_benefit_pence` = spend x `multiplier`,
+// where the multiplier defaults to 2.5, Accenture's estimate that every £1 spent on employability
+// programmes returns the £1 plus £2.50 in financial and economic benefits. `method` says so in words.
+//
+// `Accept: text/csv` answers `roi-report.csv`, one row a figure (`measure,value`).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/reports/roi (the `GetROIReport` operationId).
+func (c *ClientWithResponses) GetROIReportWithResponse(ctx context.Context, params *GetROIReportParams, reqEditors ...RequestEditorFn) (*GetROIReportResponse, error) {
+	rsp, err := c.GetROIReport(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetROIReportResponse(rsp)
 }
 
 // ListUsersWithResponse List users within reach
@@ -52315,6 +52669,147 @@ func ParseGetOutcomeReportResponse(rsp *http.Response) (*GetOutcomeReportRespons
 		response.Headers503 = &headers
 	case true:
 		var headers GetOutcomeReportResponseDefaultHeaders
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetROIReportResponse parses an HTTP response from a GetROIReportWithResponse call
+func ParseGetROIReportResponse(rsp *http.Response) (*GetROIReportResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetROIReportResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ROIReport
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	case rsp.StatusCode == 200:
+		// Content-type (text/csv) unsupported
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetROIReportResponse200Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers GetROIReportResponse400Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetROIReportResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers GetROIReportResponse403Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetROIReportResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers503 = &headers
+	case true:
+		var headers GetROIReportResponseDefaultHeaders
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
