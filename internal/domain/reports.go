@@ -183,6 +183,7 @@ func (r HighlightReport) sustained(of func(OutcomeTally) (held, checked int)) Ra
 type ReportStore interface {
 	OutcomeReportStore
 	ROIReportStore
+	ActivityReportStore
 	// Highlight counts award's figures over the days from to to, both included, within the
 	// context's reach. Errors: unavailable.
 	Highlight(ctx context.Context, award uuid.UUID, from, to time.Time) (HighlightCounts, error)

@@ -102,6 +102,7 @@ var roleScopeMatrix = []matrixRow{
 	{matrixCells{Y, Y, Y, Y, N, N, Y, N}, "getHighlightReport", "GET /v1/funding-awards/{funding_award_id}/highlight-reports/{period}", "organisations:read"},
 	{matrixCells{Y, Y, Y, Y, N, N, Y, N}, "getOutcomeReport", "GET /v1/reports/outcomes", "organisations:read"},
 	{matrixCells{Y, Y, Y, Y, N, N, Y, N}, "getROIReport", "GET /v1/reports/roi", "organisations:read"},
+	{matrixCells{Y, Y, Y, Y, N, N, Y, N}, "getActivityReport", "GET /v1/reports/activity", "organisations:read"},
 	{matrixCells{Y, Y, Y, Y, Y, N, N, N}, "listEnrolments", "GET /v1/enrolments", "participants:read"},
 	{matrixCells{N, Y, Y, Y, N, Y, N, N}, "createEnrolment", "POST /v1/enrolments", "participants:write"},
 	{matrixCells{Y, Y, Y, Y, Y, N, N, N}, "getEnrolment", "GET /v1/enrolments/{enrolment_id}", "participants:read"},

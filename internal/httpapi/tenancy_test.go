@@ -130,6 +130,20 @@ func TestEveryRouteKeepsTrustsApart(t *testing.T) {
 			t.Errorf("status %d, want 200 and no award counted: %s", r.Status, r.Body)
 		}
 	}
+	// noActivity: an activity report answers counting nothing.
+	noActivity := func(t *testing.T, r apitest.Response) {
+		var report struct {
+			Total map[string]int `json:"total"`
+		}
+		if r.Status != http.StatusOK || json.Unmarshal(r.Body, &report) != nil || len(report.Total) != 3 {
+			t.Errorf("status %d, want 200 and a total: %s", r.Status, r.Body)
+		}
+		for k, n := range report.Total {
+			if n != 0 {
+				t.Errorf("another trust counts %d %s", n, k)
+			}
+		}
+	}
 	type attack struct {
 		path, body string
 		check      func(t *testing.T, r apitest.Response)
@@ -225,6 +239,7 @@ func TestEveryRouteKeepsTrustsApart(t *testing.T) {
 		"GET /v1/reports/outcomes": {{"/v1/reports/outcomes?group_by=organisation,cohort,award&organisation_id=" + aID, "", noRows},
 			{"/v1/reports/outcomes?group_by=programme,organisation,region,cohort,award,quarter", "", listNoForeign}},
 		"GET /v1/reports/roi":                         {{"/v1/reports/roi?organisation_id=" + aID, "", noSpend}, {"/v1/reports/roi", "", noSpend}},
+		"GET /v1/reports/activity":                    {{"/v1/reports/activity?year=" + newTenderRound(), "", noActivity}},
 		"PATCH /v1/funding-awards/:funding_award_id":  {{"/v1/funding-awards/" + awardID, `{"tender_round":"2030/31"}`, hidden(403)}},
 		"DELETE /v1/funding-awards/:funding_award_id": {{"/v1/funding-awards/" + awardID, "", hidden(403)}},
 		"GET /v1/case-studies": {{"/v1/case-studies", "", listNoForeign}, {"/v1/case-studies?include_deleted=true&organisation_id=" + aID, "", listNoForeign},

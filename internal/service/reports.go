@@ -85,3 +85,21 @@ func (s *Reports) ROI(ctx context.Context, q domain.ROIQuery) (domain.ROIReport,
 		return domain.ROIReport{Query: q, GeneratedAt: s.Now(), ROICounts: counts}, nil
 	})
 }
+
+// Activity returns a financial year's ("2018/19") activity by category, in total and by
+// region, over the organisations within the caller's reach: a trust its own, a collaboration its
+// own and its members', the national team everyone's. Errors: forbidden, invalid (year).
+func (s *Reports) Activity(ctx context.Context, year string) (domain.ActivityReport, error) {
+	return longRead(ctx, s.Reads, domain.ScopeOrganisationsRead, func(ctx context.Context) (domain.ActivityReport, error) {
+		fy, err := domain.ActivityYear(year)
+		if err != nil {
+			return domain.ActivityReport{}, err
+		}
+		p, _ := domain.PrincipalFrom(ctx)
+		total, regions, err := s.Store.Activity(ctx, fy, p.AllOrganisations, p.Reach)
+		if err != nil {
+			return domain.ActivityReport{}, err
+		}
+		return domain.ActivityReport{Year: fy, GeneratedAt: s.Now(), Total: total, Regions: regions}, nil
+	})
+}

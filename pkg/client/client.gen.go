@@ -942,6 +942,32 @@ func (e CreateImportParamsMode) Valid() bool {
 	}
 }
 
+// ActivityCounts defines model for ActivityCounts.
+type ActivityCounts struct {
+	// EmployabilityProgrammeParticipants Distinct participants who started an employability programme in the year.
+	EmployabilityProgrammeParticipants int `json:"employability_programme_participants"`
+
+	// WorkExperienceOpportunities Placements of kind `work_experience` starting in the year.
+	WorkExperienceOpportunities int `json:"work_experience_opportunities"`
+
+	// WorkRelatedLearningOpportunities Placements of kind `work_related_learning` starting in the year.
+	WorkRelatedLearningOpportunities int `json:"work_related_learning_opportunities"`
+}
+
+// ActivityReport defines model for ActivityReport.
+type ActivityReport struct {
+	EndsOn      openapi_types.Date `json:"ends_on"`
+	GeneratedAt time.Time          `json:"generated_at"`
+
+	// Regions The same counts by region, every region listed.
+	Regions  []RegionActivity   `json:"regions"`
+	StartsOn openapi_types.Date `json:"starts_on"`
+	Total    ActivityCounts     `json:"total"`
+
+	// Year As asked: `2018/19`.
+	Year string `json:"year"`
+}
+
 // ApiClient defines model for ApiClient.
 type ApiClient struct {
 	ClientId       string             `json:"client_id"`
@@ -2939,6 +2965,29 @@ type ReferralSource string
 // - `south_west`: The South West.
 type Region string
 
+// RegionActivity defines model for RegionActivity.
+type RegionActivity struct {
+	// EmployabilityProgrammeParticipants Distinct participants who started an employability programme in the year.
+	EmployabilityProgrammeParticipants int `json:"employability_programme_participants"`
+
+	// Region One of the seven NHS England regions.
+	//
+	// - `east_of_england`: NHS England's East of England region.
+	// - `london`: London.
+	// - `midlands`: The Midlands.
+	// - `north_east_and_yorkshire`: North East and Yorkshire.
+	// - `north_west`: The North West (Cheshire and Merseyside, Greater Manchester, Lancashire and South Cumbria).
+	// - `south_east`: The South East.
+	// - `south_west`: The South West.
+	Region Region `json:"region"`
+
+	// WorkExperienceOpportunities Placements of kind `work_experience` starting in the year.
+	WorkExperienceOpportunities int `json:"work_experience_opportunities"`
+
+	// WorkRelatedLearningOpportunities Placements of kind `work_related_learning` starting in the year.
+	WorkRelatedLearningOpportunities int `json:"work_related_learning_opportunities"`
+}
+
 // RevokeRequest defines model for RevokeRequest.
 type RevokeRequest struct {
 	Token         string  `json:"token"`
@@ -4029,6 +4078,12 @@ type CreateProgrammeParams struct {
 type UpdateProgrammeParams struct {
 	// IfMatch The ETag last read; the change is refused with 412 if the record changed since.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetActivityReportParams defines parameters for GetActivityReport.
+type GetActivityReportParams struct {
+	// Year The financial year, `2018/19`.
+	Year TenderRound `form:"year" json:"year"`
 }
 
 // GetOutcomeReportParams defines parameters for GetOutcomeReport.
@@ -5804,6 +5859,26 @@ type ClientInterface interface {
 	//
 	// Corresponds with PATCH /v1/programmes/{programme_id} (the `UpdateProgramme` operationId).
 	UpdateProgrammeWithApplicationMergePatchPlusJSONBody(ctx context.Context, programmeId ProgrammeId, params *UpdateProgrammeParams, body UpdateProgrammeApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetActivityReport A financial year's activity by category, the way HEE's survey reports it
+	//
+	// Over one financial year (1 April to 31 March): work experience opportunities (placements, not deleted,
+	// of kind `work_experience` starting in the year), work-related learning opportunities (the same of kind
+	// `work_related_learning`) and employability programme participants (distinct participants whose
+	// enrolment on a programme of category `employability` started, reached `active`, in the year).
+	//
+	// It counts the organisations within the caller's reach: a trust its own, a collaboration its own and
+	// its member trusts', the national team everyone's, which makes the national counts. `regions` breaks
+	// the same counts down by the NHS England region of the organisation (every region listed; an
+	// organisation with no region counts in the total only; a participant who started in two regions counts
+	// once in each and once in the total).
+	//
+	// `Accept: text/csv` answers `activity-report-<year>.csv` (the `/` of the year as `-`): a header
+	// `region,work_experience_opportunities,work_related_learning_opportunities,employability_programme_participants`,
+	// the total as region `all`, then a row a region.
+	//
+	// Corresponds with GET /v1/reports/activity (the `GetActivityReport` operationId).
+	GetActivityReport(ctx context.Context, params *GetActivityReportParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetOutcomeReport Outcome analytics, grouped and filtered
 	//
@@ -8838,6 +8913,36 @@ func (c *Client) UpdateProgramme(ctx context.Context, programmeId ProgrammeId, p
 // Corresponds with PATCH /v1/programmes/{programme_id} (the `UpdateProgramme` operationId).
 func (c *Client) UpdateProgrammeWithApplicationMergePatchPlusJSONBody(ctx context.Context, programmeId ProgrammeId, params *UpdateProgrammeParams, body UpdateProgrammeApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateProgrammeRequestWithApplicationMergePatchPlusJSONBody(c.Server, programmeId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetActivityReport A financial year's activity by category, the way HEE's survey reports it
+//
+// Over one financial year (1 April to 31 March): work experience opportunities (placements, not deleted,
+// of kind `work_experience` starting in the year), work-related learning opportunities (the same of kind
+// `work_related_learning`) and employability programme participants (distinct participants whose
+// enrolment on a programme of category `employability` started, reached `active`, in the year).
+//
+// It counts the organisations within the caller's reach: a trust its own, a collaboration its own and
+// its member trusts', the national team everyone's, which makes the national counts. `regions` breaks
+// the same counts down by the NHS England region of the organisation (every region listed; an
+// organisation with no region counts in the total only; a participant who started in two regions counts
+// once in each and once in the total).
+//
+// `Accept: text/csv` answers `activity-report-<year>.csv` (the `/` of the year as `-`): a header
+// `region,work_experience_opportunities,work_related_learning_opportunities,employability_programme_participants`,
+// the total as region `all`, then a row a region.
+//
+// Corresponds with GET /v1/reports/activity (the `GetActivityReport` operationId).
+func (c *Client) GetActivityReport(ctx context.Context, params *GetActivityReportParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetActivityReportRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -15474,6 +15579,56 @@ func NewUpdateProgrammeRequestWithBody(server string, programmeId ProgrammeId, p
 	return req, nil
 }
 
+// NewGetActivityReportRequest constructs an http.Request for the GetActivityReport method
+func NewGetActivityReportRequest(server string, params *GetActivityReportParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/reports/activity")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "year", params.Year, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetOutcomeReportRequest constructs an http.Request for the GetOutcomeReport method
 func NewGetOutcomeReportRequest(server string, params *GetOutcomeReportParams) (*http.Request, error) {
 	var err error
@@ -17871,6 +18026,28 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PATCH /v1/programmes/{programme_id} (the `UpdateProgramme` operationId).
 	UpdateProgrammeWithApplicationMergePatchPlusJSONBodyWithResponse(ctx context.Context, programmeId ProgrammeId, params *UpdateProgrammeParams, body UpdateProgrammeApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateProgrammeResponse, error)
+
+	// GetActivityReportWithResponse A financial year's activity by category, the way HEE's survey reports it
+	//
+	// Over one financial year (1 April to 31 March): work experience opportunities (placements, not deleted,
+	// of kind `work_experience` starting in the year), work-related learning opportunities (the same of kind
+	// `work_related_learning`) and employability programme participants (distinct participants whose
+	// enrolment on a programme of category `employability` started, reached `active`, in the year).
+	//
+	// It counts the organisations within the caller's reach: a trust its own, a collaboration its own and
+	// its member trusts', the national team everyone's, which makes the national counts. `regions` breaks
+	// the same counts down by the NHS England region of the organisation (every region listed; an
+	// organisation with no region counts in the total only; a participant who started in two regions counts
+	// once in each and once in the total).
+	//
+	// `Accept: text/csv` answers `activity-report-<year>.csv` (the `/` of the year as `-`): a header
+	// `region,work_experience_opportunities,work_related_learning_opportunities,employability_programme_participants`,
+	// the total as region `all`, then a row a region.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/reports/activity (the `GetActivityReport` operationId).
+	GetActivityReportWithResponse(ctx context.Context, params *GetActivityReportParams, reqEditors ...RequestEditorFn) (*GetActivityReportResponse, error)
 
 	// GetOutcomeReportWithResponse Outcome analytics, grouped and filtered
 	//
@@ -31767,6 +31944,126 @@ func (r UpdateProgrammeResponse) ContentType() string {
 	return ""
 }
 
+// GetActivityReportResponse200Headers the declared response headers of an HTTP 200 response for GetActivityReport
+type GetActivityReportResponse200Headers struct {
+	XRequestID string
+}
+
+// GetActivityReportResponse400Headers the declared response headers of an HTTP 400 response for GetActivityReport
+type GetActivityReportResponse400Headers struct {
+	XRequestID string
+}
+
+// GetActivityReportResponse401Headers the declared response headers of an HTTP 401 response for GetActivityReport
+type GetActivityReportResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestID      string
+}
+
+// GetActivityReportResponse403Headers the declared response headers of an HTTP 403 response for GetActivityReport
+type GetActivityReportResponse403Headers struct {
+	XRequestID string
+}
+
+// GetActivityReportResponse503Headers the declared response headers of an HTTP 503 response for GetActivityReport
+type GetActivityReportResponse503Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+// GetActivityReportResponseDefaultHeaders the declared response headers of an HTTP default response for GetActivityReport
+type GetActivityReportResponseDefaultHeaders struct {
+	XRequestID string
+}
+
+type GetActivityReportResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ActivityReport
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetActivityReportResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *GetActivityReportResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetActivityReportResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *GetActivityReportResponse403Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetActivityReportResponse503Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *GetActivityReportResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetActivityReportResponse) GetJSON200() *ActivityReport {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetActivityReportResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetActivityReportResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetActivityReportResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetActivityReportResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetActivityReportResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetActivityReportResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetActivityReportResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetActivityReportResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetActivityReportResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetOutcomeReportResponse200Headers the declared response headers of an HTTP 200 response for GetOutcomeReport
 type GetOutcomeReportResponse200Headers struct {
 	XRequestID string
@@ -35813,6 +36110,34 @@ func (c *ClientWithResponses) UpdateProgrammeWithApplicationMergePatchPlusJSONBo
 		return nil, err
 	}
 	return ParseUpdateProgrammeResponse(rsp)
+}
+
+// GetActivityReportWithResponse A financial year's activity by category, the way HEE's survey reports it
+//
+// Over one financial year (1 April to 31 March): work experience opportunities (placements, not deleted,
+// of kind `work_experience` starting in the year), work-related learning opportunities (the same of kind
+// `work_related_learning`) and employability programme participants (distinct participants whose
+// enrolment on a programme of category `employability` started, reached `active`, in the year).
+//
+// It counts the organisations within the caller's reach: a trust its own, a collaboration its own and
+// its member trusts', the national team everyone's, which makes the national counts. `regions` breaks
+// the same counts down by the NHS England region of the organisation (every region listed; an
+// organisation with no region counts in the total only; a participant who started in two regions counts
+// once in each and once in the total).
+//
+// `Accept: text/csv` answers `activity-report-<year>.csv` (the `/` of the year as `-`): a header
+// `region,work_experience_opportunities,work_related_learning_opportunities,employability_programme_participants`,
+// the total as region `all`, then a row a region.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/reports/activity (the `GetActivityReport` operationId).
+func (c *ClientWithResponses) GetActivityReportWithResponse(ctx context.Context, params *GetActivityReportParams, reqEditors ...RequestEditorFn) (*GetActivityReportResponse, error) {
+	rsp, err := c.GetActivityReport(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetActivityReportResponse(rsp)
 }
 
 // GetOutcomeReportWithResponse Outcome analytics, grouped and filtered
@@ -52528,6 +52853,147 @@ func ParseUpdateProgrammeResponse(rsp *http.Response) (*UpdateProgrammeResponse,
 		response.Headers503 = &headers
 	case true:
 		var headers UpdateProgrammeResponseDefaultHeaders
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetActivityReportResponse parses an HTTP response from a GetActivityReportWithResponse call
+func ParseGetActivityReportResponse(rsp *http.Response) (*GetActivityReportResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetActivityReportResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ActivityReport
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	case rsp.StatusCode == 200:
+		// Content-type (text/csv) unsupported
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetActivityReportResponse200Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers GetActivityReportResponse400Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetActivityReportResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers GetActivityReportResponse403Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetActivityReportResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers503 = &headers
+	case true:
+		var headers GetActivityReportResponseDefaultHeaders
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
