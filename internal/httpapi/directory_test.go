@@ -21,11 +21,12 @@ type caseStudyDoc struct {
 	Version       int64   `json:"version"`
 }
 
-// caseStudyBody is a create body of a draft case study of org naming no one.
-func caseStudyBody(t *testing.T, org string) string {
+// caseStudyBody is a create body of a draft case study of org naming no one, with kv's fields
+// added or replaced.
+func caseStudyBody(t *testing.T, org string, kv ...any) string {
 	t.Helper()
-	return apitest.JSON(t, "organisation_id", org, "programme_id", stepIntoWorkProgramme, "title", "A story "+apitest.Unique(),
-		"summary", "From placement to post.", "body_markdown", "**Hired** after a placement.")
+	return apitest.JSON(t, append([]any{"organisation_id", org, "programme_id", stepIntoWorkProgramme, "title", "A story " + apitest.Unique(),
+		"summary", "From placement to post.", "body_markdown", "**Hired** after a placement."}, kv...)...)
 }
 
 // guidanceBody is a create body of guidance with one link to url.

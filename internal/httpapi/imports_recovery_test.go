@@ -48,24 +48,7 @@ func TestImportResumesAfterItsWorkerIsKilled(t *testing.T) {
 
 	// The second batch's progress waits on a lock the test holds: the worker is stopped while
 	// its transaction has written that batch's participants and not committed them.
-	hold, err := env.DB.SQL().Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer hold.Close()
-	for _, q := range []string{
-		`CREATE FUNCTION test_hold_second_batch() RETURNS trigger LANGUAGE plpgsql AS $$
-		BEGIN
-			IF OLD.done_row > 0 AND NEW.done_row > OLD.done_row THEN PERFORM pg_advisory_xact_lock_shared(4242); END IF;
-			RETURN NEW;
-		END $$`,
-		`CREATE TRIGGER test_hold_second_batch BEFORE UPDATE ON import_jobs FOR EACH ROW EXECUTE FUNCTION test_hold_second_batch()`,
-		`SELECT pg_advisory_lock(4242)`,
-	} {
-		if _, err := hold.ExecContext(ctx, q); err != nil {
-			t.Fatal(err)
-		}
-	}
+	release := holdSecondBatch(t, env)
 
 	res := env.Do(t, http.MethodPost, "/v1/imports?kind=participants&mode=create", token, participantsCSV(trust.ID.String(), n, "KILL"), "Content-Type", "text/csv")
 	apitest.WantStatus(t, res, http.StatusAccepted)
@@ -84,9 +67,7 @@ func TestImportResumesAfterItsWorkerIsKilled(t *testing.T) {
 	stopped, cancel := context.WithCancel(ctx)
 	cancel()
 	_ = first.Stop(stopped)
-	if _, err := hold.ExecContext(ctx, `SELECT pg_advisory_unlock(4242)`); err != nil {
-		t.Fatal(err)
-	}
+	release()
 
 	mid := getJSON[api.ImportJob](t, env, "/v1/imports/"+job.Id.String(), token)
 	if mid.Status == api.ImportJobStatusSucceeded || mid.Status == api.ImportJobStatusFailed || mid.Created != service.ImportBatch {

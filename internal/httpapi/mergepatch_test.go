@@ -93,6 +93,9 @@ var mergePatchCases = map[string]mergePatchCase{
 		refused: &patchRefusal{setup: matchEndedEarlyTarget, field: "end_reason"}},
 
 	"updateVacancy/band": {setup: vacancyTarget, other: `{"role":"Domestic assistant"}`, value: `"Band 3"`},
+
+	"updateCaseStudy/image_url":      {setup: caseStudyTarget, other: `{"title":"Renamed story"}`, value: `"https://example.org/porter.jpg"`},
+	"updateCaseStudy/participant_id": {setup: caseStudyTarget, other: `{"title":"Renamed story"}`, value: `"` + mergePatchStoryteller + `"`},
 }
 
 // TestMergePatchNullClearsEveryNullableField takes every nullable top-level property of every
@@ -503,4 +506,28 @@ func vacancyTarget(t *testing.T, w mergePatchWorld) patchTarget {
 	id := w.mustID(t, "/v1/vacancies", `{"organisation_id":"`+w.trust.ID.String()+
 		`","employer_name":"Riverside NHS Trust","role":"Porter","band":"Band 2","closing_on":"2027-02-01"}`)
 	return w.coordinator("/v1/vacancies/" + id)
+}
+
+// mergePatchStoryteller is the id of a participant of the trust of newMergePatchWorld who agreed
+// to case studies: the one a case study's participant_id is set to.
+var mergePatchStoryteller = uuid.NewString()
+
+// caseStudyTarget is a draft case study of w's trust, with an image, about a participant who
+// agreed to case studies.
+func caseStudyTarget(t *testing.T, w mergePatchWorld) patchTarget {
+	t.Helper()
+	storyteller := func() string {
+		return w.mustID(t, "/v1/participants", apitest.ParticipantBody(t, w.trust.ID,
+			"consent", map[string]bool{"processing": true, "case_study": true}))
+	}
+	if w.env.MustQueryInt(t, `SELECT count(*)::int FROM participants WHERE id = $1`, mergePatchStoryteller) == 0 {
+		// The test names the participant's id before it exists: give a new participant that id.
+		if _, err := w.env.DB.SQL().Exec(`UPDATE participants SET id = $1 WHERE id = $2`, mergePatchStoryteller, storyteller()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	id := w.mustID(t, "/v1/case-studies", apitest.JSON(t, "organisation_id", w.trust.ID.String(), "programme_id", stepIntoWorkProgramme,
+		"title", "From Step into Work to porter", "summary", "A placement that became a post.", "body_markdown", "**Hired**.",
+		"participant_id", storyteller(), "image_url", "https://example.org/ward.jpg"))
+	return w.coordinator("/v1/case-studies/" + id)
 }

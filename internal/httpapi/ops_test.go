@@ -183,9 +183,15 @@ func TestOpsOpenAPIDocument(t *testing.T) {
 	}
 	// The generated code embeds the spec with its operationIds capitalised (GetHealth for
 	// getHealth): compare them without regard to case.
+	// The Open Referral UK operations are plain routes (openreferral.go), hidden from the
+	// generator by api/server.overlay.yaml, and so are their schemas.
+	byHand := func(path string) bool { return strings.HasPrefix(path, "/openreferral/") }
 	operations := func(doc *openapi3.T) []string {
 		var out []string
 		for path, item := range doc.Paths.Map() {
+			if byHand(path) {
+				continue
+			}
 			for method, op := range item.Operations() {
 				out = append(out, method+" "+path+" "+strings.ToLower(op.OperationID))
 			}
@@ -205,7 +211,7 @@ func TestOpsOpenAPIDocument(t *testing.T) {
 	schemas := func(doc *openapi3.T) []string {
 		var out []string
 		for name := range doc.Components.Schemas {
-			if !slices.Contains(flattened, name) {
+			if !slices.Contains(flattened, name) && !strings.HasPrefix(name, "OpenReferral") {
 				out = append(out, name)
 			}
 		}

@@ -57,6 +57,9 @@ type referencesWorld struct {
 	vacancy     string
 	programme   string // a programme of the catalogue delivered by the Prince's Trust
 
+	storyteller string // trust A's participant who agreed to case studies
+	caseStudy   string // trust A's draft case study
+
 	bParticipant, bCohort, bEnrolment, bMentor, bVacancy string
 	award, bAward                                        string // Work experience awards of trust A and of trust B
 }
@@ -77,6 +80,9 @@ func newReferencesWorld(t *testing.T) referencesWorld {
 	w.bVacancy = w.b.mustID(t, "/v1/vacancies", vacancyBody(w.b.trust.ID))
 	w.award = mustAward(t, env, w.natAdmin, w.a.trust.ID.String(), workExperienceProgramme)
 	w.bAward = mustAward(t, env, w.natAdmin, w.b.trust.ID.String(), workExperienceProgramme)
+	w.storyteller = w.a.mustID(t, "/v1/participants", apitest.ParticipantBody(t, w.a.trust.ID,
+		"consent", map[string]bool{"processing": true, "case_study": true}))
+	w.caseStudy = w.a.mustID(t, "/v1/case-studies", caseStudyBody(t, w.a.trust.ID.String()))
 	return w
 }
 
@@ -190,6 +196,22 @@ func referenceCases(t *testing.T, w referencesWorld) []referenceCase {
 		{op: "updateProgramme", field: "delivery_partner_id", method: http.MethodPatch, path: "/v1/programmes/" + w.programme, token: w.natAdmin,
 			body:    func(ref string) string { return apitest.JSON(t, "delivery_partner_id", ref) },
 			foreign: a, within: princesTrustOrg, written: "SELECT version::int FROM programmes WHERE id = $1", args: []any{w.programme}},
+		post("createCaseStudy", "organisation_id", "/v1/case-studies", w.a.token, b, a, "case_studies", func(ref string) string {
+			return caseStudyBody(t, ref)
+		}),
+		// The catalogue is shared: another trust's record of another kind is as foreign as it gets.
+		post("createCaseStudy", "programme_id", "/v1/case-studies", w.a.token, w.bCohort, workExperienceProgramme, "case_studies", func(ref string) string {
+			return caseStudyBody(t, a, "programme_id", ref)
+		}),
+		post("createCaseStudy", "participant_id", "/v1/case-studies", w.a.token, w.bParticipant, w.storyteller, "case_studies", func(ref string) string {
+			return caseStudyBody(t, a, "participant_id", ref)
+		}),
+		{op: "updateCaseStudy", field: "participant_id", method: http.MethodPatch, path: "/v1/case-studies/" + w.caseStudy, token: w.a.token,
+			body:    func(ref string) string { return apitest.JSON(t, "participant_id", ref) },
+			foreign: w.bParticipant, within: w.storyteller, written: "SELECT version::int FROM case_studies WHERE id = $1", args: []any{w.caseStudy}},
+		{op: "updateCaseStudy", field: "programme_id", method: http.MethodPatch, path: "/v1/case-studies/" + w.caseStudy, token: w.a.token,
+			body:    func(ref string) string { return apitest.JSON(t, "programme_id", ref) },
+			foreign: w.bCohort, within: workExperienceProgramme, written: "SELECT version::int FROM case_studies WHERE id = $1", args: []any{w.caseStudy}},
 	}
 }
 
@@ -295,7 +317,7 @@ func checkReferenceCasesCoverTheContract(t *testing.T, cases []referenceCase) {
 }
 
 // referenceProperties are the writable properties ending in _id of a body's schema, through
-// allOf.
+// allOf and oneOf.
 func referenceProperties(s *openapi3.SchemaRef) []string {
 	if s == nil || s.Value == nil {
 		return nil
@@ -306,8 +328,12 @@ func referenceProperties(s *openapi3.SchemaRef) []string {
 			out = append(out, name)
 		}
 	}
-	for _, part := range s.Value.AllOf {
-		out = append(out, referenceProperties(part)...)
+	for _, part := range slices.Concat(s.Value.AllOf, s.Value.OneOf) {
+		for _, name := range referenceProperties(part) {
+			if !slices.Contains(out, name) {
+				out = append(out, name)
+			}
+		}
 	}
 	return out
 }
