@@ -752,10 +752,14 @@ func TestMainHelp(t *testing.T) {
 		if code != 0 || stderr.String() != "" {
 			t.Errorf("p4w %s: exit %d, stderr %q; want 0 and nothing", strings.Join(args, " "), code, stderr.String())
 		}
-		for _, want := range []string{"p4w serve", "p4w admin bootstrap --email ADDRESS", "DATABASE_URL", "P4W_DB_STATEMENT_TIMEOUT   5s", "P4W_ADMIN_PASSWORD"} {
+		for _, want := range []string{"p4w serve", "p4w admin bootstrap --email ADDRESS", "DATABASE_URL", "P4W_ADMIN_PASSWORD"} {
 			if !strings.Contains(stdout.String(), want) {
 				t.Errorf("p4w %s: the help does not say %q:\n%s", strings.Join(args, " "), want, stdout.String())
 			}
+		}
+		// A setting and its default, in the table's columns (whose width the longest name sets).
+		if !regexp.MustCompile(`(?m)^\s*P4W_DB_STATEMENT_TIMEOUT +5s `).MatchString(stdout.String()) {
+			t.Errorf("p4w %s: the help does not give P4W_DB_STATEMENT_TIMEOUT's default 5s:\n%s", strings.Join(args, " "), stdout.String())
 		}
 	}
 	// A mistyped command is told as such even with nothing configured, not as a missing setting.
