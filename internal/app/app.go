@@ -59,6 +59,10 @@ func NewServices(cfg config.Config, db *postgres.DB) (Services, error) {
 	if err != nil {
 		return Services{}, err
 	}
+	federation, err := auth.LoadFederation(cfg.OIDCIssuers)
+	if err != nil {
+		return Services{}, err
+	}
 	orgs, audit := postgres.NewOrganisations(db), postgres.NewAudit(db)
 	participants, enrolments, cohorts := postgres.NewParticipants(db), postgres.NewEnrolments(db), postgres.NewCohorts(db)
 	programmes, mentors, matches := postgres.NewProgrammes(db), postgres.NewMentors(db), postgres.NewMatches(db)
@@ -77,7 +81,7 @@ func NewServices(cfg config.Config, db *postgres.DB) (Services, error) {
 	}
 	accounts := service.NewAccounts(service.AccountsDeps{
 		Tx: db, Users: postgres.NewUsers(db), APIClients: postgres.NewAPIClients(db), RefreshTokens: postgres.NewRefreshTokens(db),
-		Throttle: postgres.NewThrottle(db), Organisations: orgs, Audit: audit, Tokens: tokens,
+		Throttle: postgres.NewThrottle(db), Organisations: orgs, Audit: audit, Tokens: tokens, Federation: federation,
 		AccessTTL: cfg.AccessTokenTTL, RefreshTTL: cfg.RefreshTokenTTL,
 	})
 	enrolmentsSvc := service.NewEnrolments(service.EnrolmentsDeps{Tx: db, Enrolments: enrolments, Cohorts: cohorts,

@@ -40,6 +40,9 @@ type Config struct {
 	JWTVerifyKeyFiles []string      // P4W_JWT_VERIFY_KEY_FILES: retired public keys still accepted, comma-separated
 	AccessTokenTTL    time.Duration // P4W_ACCESS_TOKEN_TTL
 	RefreshTokenTTL   time.Duration // P4W_REFRESH_TOKEN_TTL
+	// P4W_OIDC_ISSUERS: the identity providers whose tokens the token endpoint exchanges for
+	// p4w's (a JSON array, or the path of a file holding one; auth.LoadFederation reads it).
+	OIDCIssuers string
 	// P4W_TOKEN_RATE_PER_MINUTE: token endpoint requests per client address and minute.
 	TokenRatePerMinute int
 	// P4W_PUBLIC_RATE_PER_MINUTE: requests to the public endpoints (no token) per client address and minute.
@@ -78,6 +81,7 @@ func Load(getenv func(string) string) (Config, error) {
 		JWTVerifyKeyFiles:  r.list("P4W_JWT_VERIFY_KEY_FILES"),
 		AccessTokenTTL:     r.duration("P4W_ACCESS_TOKEN_TTL", 15*time.Minute),
 		RefreshTokenTTL:    r.duration("P4W_REFRESH_TOKEN_TTL", 30*24*time.Hour),
+		OIDCIssuers:        getenv("P4W_OIDC_ISSUERS"),
 		TokenRatePerMinute: r.integer("P4W_TOKEN_RATE_PER_MINUTE", 60),
 		TrustProxyHeaders:  r.boolean("P4W_TRUST_PROXY_HEADERS", false),
 		JobWorkers:         r.integer("P4W_JOB_WORKERS", 4),

@@ -35,6 +35,7 @@ var Settings = []Setting{
 	{"P4W_JWT_VERIFY_KEY_FILES", "", "comma-separated public keys of retired signing keys, still accepted"},
 	{"P4W_ACCESS_TOKEN_TTL", "15m", "access token lifetime"},
 	{"P4W_REFRESH_TOKEN_TTL", "720h", "how long an unused refresh token stays valid"},
+	{"P4W_OIDC_ISSUERS", "", "identity providers whose tokens are exchanged for p4w's: JSON, or a file of it"},
 	{"P4W_TOKEN_RATE_PER_MINUTE", "60", "token endpoint requests per client address and minute"},
 	{"P4W_PUBLIC_RATE_PER_MINUTE", "300", "requests to the public endpoints (no token) per client address and minute"},
 	{"P4W_TRUST_PROXY_HEADERS", "false", "take the client address from X-Forwarded-For"},

@@ -15,9 +15,15 @@ type User struct {
 	PasswordHash   string
 	Role           Role
 	Enabled        bool
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
-	Version        int64
+	// FederatedIssuer and FederatedSubject link a user who signs in with its trust's identity
+	// provider (OpenID Connect token exchange) to its identity there; empty for a user with a
+	// password. Such a user has no password, and its organisation, role and email are the
+	// provider's, applied again at each exchange.
+	FederatedIssuer  string
+	FederatedSubject string
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
+	Version          int64
 }
 
 // UserFilter narrows a list of users.
@@ -52,4 +58,9 @@ type UserAdminRepository interface {
 	List(ctx context.Context, f UserFilter, req PageRequest) (Page[User], error)
 	// Update: as OrganisationRepository.Update.
 	Update(ctx context.Context, id uuid.UUID, ifVersion *int64, change func(*User) error) (User, error)
+	// ByFederatedSubject finds the user linked to subject of an external issuer. Errors: not_found.
+	ByFederatedSubject(ctx context.Context, issuer, subject string) (User, error)
+	// SyncFederated is Update for a federated user's sign-in: it writes the organisation, role
+	// and email, which come from the identity provider. Errors: not_found, conflict (email taken).
+	SyncFederated(ctx context.Context, id uuid.UUID, change func(*User) error) (User, error)
 }

@@ -61,8 +61,9 @@ type AccountsDeps struct {
 	Organisations domain.OrganisationRepository
 	Audit         Auditor
 	Tokens        *auth.Tokens
-	AccessTTL     time.Duration // the access tokens' lifetime
-	RefreshTTL    time.Duration // how long a refresh token may wait to be used
+	Federation    *auth.Federation // the identity providers whose tokens Exchange takes; nil: none
+	AccessTTL     time.Duration    // the access tokens' lifetime
+	RefreshTTL    time.Duration    // how long a refresh token may wait to be used
 }
 
 type cachedPrincipal struct {
@@ -116,6 +117,9 @@ func (s *Accounts) SignIn(ctx context.Context, email, password string) (SignedIn
 			refused = errBadCredentials
 		case err != nil:
 			return err
+		case u.PasswordHash == "": // a federated user, who signs in at its identity provider
+			auth.EqualiseTiming(password)
+			refused = errBadCredentials
 		case !auth.VerifyPassword(u.PasswordHash, password) || !u.Enabled:
 			refused = errBadCredentials
 		}
