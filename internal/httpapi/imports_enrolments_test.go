@@ -18,14 +18,7 @@ const enrolmentsHeader = "cohort_id,participant_id,participant_external_ref,stat
 // submitEnrolments posts a file of enrolments and waits for its job to end.
 func submitEnrolments(t *testing.T, env *apitest.Env, token, query, file string) api.ImportJob {
 	t.Helper()
-	res := env.Do(t, http.MethodPost, "/v1/imports?kind=enrolments&"+query, token, file, "Content-Type", "text/csv")
-	apitest.WantStatus(t, res, http.StatusAccepted)
-	var job api.ImportJob
-	res.Decode(t, &job)
-	if job.Kind != api.ImportJobKindEnrolments {
-		t.Errorf("the job's kind is %q, want enrolments", job.Kind)
-	}
-	return waitImport(t, env, token, job.Id.String())
+	return submitKind(t, env, token, "enrolments", query, file)
 }
 
 // importErrors returns a job's refusals as "row column: message".

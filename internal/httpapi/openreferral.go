@@ -53,6 +53,16 @@ type openReferralHandlers struct {
 	opportunities opportunityReader
 }
 
+// open reads the opportunities open for referral that f lets through, grouped as the profile
+// serves them.
+func (h openReferralHandlers) open(c echo.Context, f domain.OpportunityFilter) (openreferral.Opportunities, error) {
+	open, err := h.opportunities.Open(c.Request().Context(), f)
+	if err != nil {
+		return openreferral.Opportunities{}, err
+	}
+	return openreferral.Group(open), nil
+}
+
 func (h openReferralHandlers) info(c echo.Context) error {
 	return c.JSON(http.StatusOK, openreferral.Info{Version: openreferral.Version, Profile: openreferral.Profile})
 }
@@ -62,11 +72,11 @@ func (h openReferralHandlers) listServices(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	open, err := h.opportunities.Open(c.Request().Context(), q.filter)
+	open, err := h.open(c, q.filter)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, openreferral.PageOf(openreferral.Group(open).Services(), q.page, q.perPage))
+	return c.JSON(http.StatusOK, openreferral.PageOf(open.Services(), q.page, q.perPage))
 }
 
 func (h openReferralHandlers) getService(c echo.Context) error {
@@ -74,11 +84,11 @@ func (h openReferralHandlers) getService(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	open, err := h.opportunities.Open(c.Request().Context(), domain.OpportunityFilter{})
+	open, err := h.open(c, domain.OpportunityFilter{})
 	if err != nil {
 		return err
 	}
-	s, ok := openreferral.Group(open).Service(id)
+	s, ok := open.Service(id)
 	if !ok {
 		return domain.Errorf(domain.CodeNotFound, "no service open for referral has this id")
 	}
@@ -90,11 +100,11 @@ func (h openReferralHandlers) listServiceAtLocations(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	open, err := h.opportunities.Open(c.Request().Context(), q.filter)
+	open, err := h.open(c, q.filter)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, openreferral.PageOf(openreferral.Group(open).ServiceAtLocations(), q.page, q.perPage))
+	return c.JSON(http.StatusOK, openreferral.PageOf(open.ServiceAtLocations(), q.page, q.perPage))
 }
 
 func (h openReferralHandlers) getServiceAtLocation(c echo.Context) error {
@@ -102,11 +112,11 @@ func (h openReferralHandlers) getServiceAtLocation(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	open, err := h.opportunities.Open(c.Request().Context(), domain.OpportunityFilter{})
+	open, err := h.open(c, domain.OpportunityFilter{})
 	if err != nil {
 		return err
 	}
-	s, ok := openreferral.Group(open).ServiceAtLocation(id)
+	s, ok := open.ServiceAtLocation(id)
 	if !ok {
 		return domain.Errorf(domain.CodeNotFound, "no cohort open for referral has this id")
 	}
