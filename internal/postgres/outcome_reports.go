@@ -13,59 +13,54 @@ import (
 
 var _ domain.OutcomeReportStore = (*Reports)(nil)
 
-// outcomeKeyColumns are the SQL of each dimension of an outcome report, over startedEnrolments.
+// outcomeKeyColumns are the SQL of each dimension of an outcome report, over outcomeDays.
 var outcomeKeyColumns = map[string]string{
-	domain.GroupProgramme:    "programme_id",
-	domain.GroupOrganisation: "organisation_id",
-	domain.GroupRegion:       "region",
-	domain.GroupCohort:       "cohort_id",
-	domain.GroupAward:        "funding_award_id",
-	domain.GroupQuarter:      "quarter",
+	domain.GroupProgramme:    "c.programme_id",
+	domain.GroupOrganisation: "c.organisation_id",
+	domain.GroupRegion:       "o.region",
+	domain.GroupCohort:       "c.id",
+	domain.GroupAward:        "c.funding_award_id",
+	domain.GroupQuarter:      `to_char(r.started_on, 'YYYY"-Q"Q')`,
 }
 
-// startedEnrolments are the enrolments that started from $1 to $2 (null: unbounded) in cohorts
-// of programme $3 and organisation $4 (null: any), within the reach $5 (every organisation) or
-// $6 (these), with their cohort's keys; and each one's live outcomes, linked to it or to none.
-// The reach is the query's own scope; row-level security applies beneath it.
-const startedEnrolments = `WITH e AS (
-	SELECT e.id, e.participant_id, e.completed_on, e.withdrawn_on,
-		c.programme_id, c.organisation_id, o.region, c.id AS cohort_id, c.funding_award_id,
-		to_char(e.started_on, 'YYYY"-Q"Q') AS quarter
-	FROM enrolments e JOIN cohorts c ON c.id = e.cohort_id JOIN organisations o ON o.id = c.organisation_id
-	WHERE e.started_on IS NOT NULL
-		AND ($1::date IS NULL OR e.started_on >= $1::date) AND ($2::date IS NULL OR e.started_on <= $2::date)
-		AND ($3::uuid IS NULL OR c.programme_id = $3::uuid) AND ($4::uuid IS NULL OR c.organisation_id = $4::uuid)
-		AND ($5::boolean OR c.organisation_id = ANY ($6::uuid[]))
-), eo AS (
-	SELECT e.*, oc.id AS outcome_id, oc.destination, oc.sustained_3m, oc.sustained_6m,
-		oc.destination = ANY ($7::text[]) AS positive
-	FROM e LEFT JOIN outcomes oc ON oc.participant_id = e.participant_id AND oc.deleted_at IS NULL
-		AND (oc.enrolment_id = e.id OR oc.enrolment_id IS NULL)
-)`
+// outcomeDays are the figures of the enrolments that started from $1 to $2 (null: unbounded)
+// in cohorts of programme $3 and organisation $4 (null: any), within the reach $5 (every
+// organisation) or $6 (these), beside their cohort's keys: the rows of report_outcome_days
+// (migration 00024), a cohort and start date each, which triggers keep equal to counting the
+// enrolments and each one's live outcomes, linked to it or to none. Every figure of a row adds
+// up enrolment by enrolment, so summing these rows gives any grouping's. The reach is the
+// query's own scope; row-level security applies beneath it.
+const outcomeDays = `
+FROM report_outcome_days r JOIN cohorts c ON c.id = r.cohort_id JOIN organisations o ON o.id = c.organisation_id
+WHERE ($1::date IS NULL OR r.started_on >= $1::date) AND ($2::date IS NULL OR r.started_on <= $2::date)
+	AND ($3::uuid IS NULL OR c.programme_id = $3::uuid) AND ($4::uuid IS NULL OR c.organisation_id = $4::uuid)
+	AND ($5::boolean OR c.organisation_id = ANY ($6::uuid[]))`
 
-// outcomesSQL groups startedEnrolments by the dimensions asked, in their canonical order, so
-// that one grouping always makes the same SQL text.
+// outcomeDestinationColumns are report_outcome_days' column of each positive destination.
+var outcomeDestinationColumns = map[string]string{
+	domain.DestEmployment: "employment", domain.DestApprenticeship: "apprenticeship", domain.DestVolunteering: "volunteering",
+	domain.DestFurtherEducation: "further_education", domain.DestTraining: "training",
+}
+
+// outcomesSQL sums outcomeDays by the dimensions asked, in their canonical order, so that one
+// grouping always makes the same SQL text.
 func outcomesSQL(q domain.OutcomeQuery) string {
 	var keys []string
 	for _, d := range q.GroupBy {
 		keys = append(keys, outcomeKeyColumns[d])
 	}
 	var sb strings.Builder
-	sb.WriteString(startedEnrolments + "\nSELECT ")
+	sb.WriteString("SELECT ")
 	for _, k := range keys {
 		sb.WriteString(k + ", ")
 	}
-	sb.WriteString(`count(DISTINCT id)::int,
-	(count(DISTINCT id) FILTER (WHERE completed_on IS NOT NULL))::int,
-	(count(DISTINCT id) FILTER (WHERE withdrawn_on IS NOT NULL))::int,
-	(count(DISTINCT id) FILTER (WHERE positive))::int`)
+	sum := func(column string) string { return "coalesce(sum(r." + column + "), 0)::int" }
+	sb.WriteString(sum("started") + ", " + sum("completed") + ", " + sum("withdrawn") + ", " + sum("converted"))
 	for _, d := range domain.PositiveDestinations() {
-		sb.WriteString(",\n\t(count(outcome_id) FILTER (WHERE destination = '" + d + "'))::int")
+		sb.WriteString(",\n\t" + sum(outcomeDestinationColumns[d]))
 	}
-	sb.WriteString(`,
-	(count(sustained_3m) FILTER (WHERE positive))::int, (count(*) FILTER (WHERE positive AND sustained_3m = 'yes'))::int,
-	(count(sustained_6m) FILTER (WHERE positive))::int, (count(*) FILTER (WHERE positive AND sustained_6m = 'yes'))::int
-FROM eo`)
+	sb.WriteString(",\n\t" + sum("checked_3m") + ", " + sum("held_3m") + ", " + sum("checked_6m") + ", " + sum("held_6m"))
+	sb.WriteString(outcomeDays)
 	if len(keys) > 0 {
 		sb.WriteString("\nGROUP BY " + strings.Join(keys, ", ") + "\nORDER BY " + strings.Join(keys, ", "))
 	} // with no keys, one row of totals, even over no enrolment at all
@@ -128,8 +123,7 @@ func (r *Reports) Outcomes(ctx context.Context, q domain.OutcomeQuery) ([]domain
 			out = append(out, row)
 		}
 		return rows.Err()
-	}, outcomesSQL(q), q.From, q.To, optionalID(q.ProgrammeID), optionalID(q.OrganisationID), p.AllOrganisations, reach,
-		domain.PositiveDestinations())
+	}, outcomesSQL(q), q.From, q.To, optionalID(q.ProgrammeID), optionalID(q.OrganisationID), p.AllOrganisations, reach)
 	if err != nil {
 		return nil, translate(err, "outcome report")
 	}
