@@ -14,6 +14,10 @@ BENCHFLAGS ?= -benchtime=5s
 LOADROUNDS ?= 40
 # Participants in the file of the import benchmark, e.g. make bench-import BENCHROWS=50000 for a quick run
 BENCHROWS  ?= 1000000
+# Enrolments of the report benchmark's national data set, e.g. make bench-reports BENCHENROLMENTS=100000 for a quick run,
+# and the requests of each report it times
+BENCHENROLMENTS ?= 1000000
+BENCHRUNS  ?= 15
 # What `p4w version` prints: the nearest git tag (with -dirty for uncommitted changes), or dev.
 # The commit is stamped by the toolchain; -buildvcs=auto overrides a GOFLAGS=-buildvcs=false.
 VERSION    ?= $(shell git describe --tags --dirty 2>/dev/null || echo dev)
@@ -25,7 +29,7 @@ GEN_CONFIGS := api/server.cfg.yaml pkg/client/client.cfg.yaml
 
 .DEFAULT_GOAL := help
 
-.PHONY: help generate check-generated build run reset vet test bench bench-import lint lint-contract
+.PHONY: help generate check-generated build run reset vet test bench bench-import bench-reports lint lint-contract
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -78,6 +82,9 @@ bench: ## auth micro-benchmarks, then the load benchmark: p4w against a net/http
 
 bench-import: ## import BENCHROWS participants (1,000,000) through the API twice, beside psql \copy of the file; rows/s and the server's peak RSS
 	P4W_BENCH_ROWS=$(BENCHROWS) $(WITH_PG) $(GO) test -run '^$$' -bench Import -benchtime 1x -timeout 2h ./internal/loadtest/importbench/
+
+bench-reports: ## every funder report over a generated national data set of BENCHENROLMENTS enrolments (1,000,000): median, p95, hand-written SQL's median and ratio, figures checked
+	P4W_BENCH_ENROLMENTS=$(BENCHENROLMENTS) P4W_BENCH_RUNS=$(BENCHRUNS) $(WITH_PG) $(GO) test -run '^$$' -bench Reports -benchtime 1x -timeout 2h ./internal/loadtest/reportbench/
 
 lint: ## fail when gofmt would change a file
 	@out=$$(gofmt -l .); \
