@@ -1,0 +1,140 @@
+package postgres_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/p4w-nhs/p4w/internal/pgtest"
+)
+
+// The report summaries of migration 00024 (report_outcome_days, report_award_years) are kept
+// by triggers as records change. Whatever the writes, and whoever makes them, the tables must
+// hold what a recount from the raw rows gives: the same functions run over every cohort and
+// award. (That a recount gives the reports' figures is checked by the report tests over HTTP and
+// by make bench-reports against hand-written SQL.)
+func TestReportSummariesFollowEveryWrite(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, pgtest.NewURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	exec := func(sql string) {
+		t.Helper()
+		if _, err := conn.Exec(ctx, sql); err != nil {
+			t.Fatalf("%v\n%s", err, sql)
+		}
+	}
+	// Trust A is a member of collaboration C, which receives a Step into Work award; trust B is
+	// elsewhere, with an award of its own. Cohorts: X (A, under C's award), Y (C, under C's
+	// award), Z (B, under B's award), W (B, no award). P1 of trust A is enrolled in X and Y, P2
+	// and P3 of trust B in Z and W.
+	exec(`
+INSERT INTO organisations (id, kind, name, region) VALUES
+	('00000000-0000-7000-8000-00000000000a', 'trust', 'Trust A', 'london'),
+	('00000000-0000-7000-8000-00000000000b', 'trust', 'Trust B', 'midlands'),
+	('00000000-0000-7000-8000-00000000000c', 'collaboration', 'Collaboration C', 'london');
+INSERT INTO organisation_members (collaboration_id, member_id) VALUES
+	('00000000-0000-7000-8000-00000000000c', '00000000-0000-7000-8000-00000000000a');
+INSERT INTO funding_awards (id, organisation_id, programme_id, tender_round, year1_amount_pence, year1_min_participants,
+	year2_amount_pence, year2_min_participants, year3_amount_pence, year3_min_participants) VALUES
+	('00000000-0000-7000-8000-0000000000a1', '00000000-0000-7000-8000-00000000000c', '01900000-0000-7000-8000-000000000101', '2024/25', 300, 2, 200, 2, 100, 2),
+	('00000000-0000-7000-8000-0000000000a2', '00000000-0000-7000-8000-00000000000b', '01900000-0000-7000-8000-000000000101', '2024/25', 300, 2, 200, 2, 100, 2);
+INSERT INTO cohorts (id, programme_id, organisation_id, name, starts_on, ends_on, capacity, funding_award_id) VALUES
+	('00000000-0000-7000-8000-0000000000c1', '01900000-0000-7000-8000-000000000101', '00000000-0000-7000-8000-00000000000a', 'X', '2024-05-06', '2024-06-28', 10, '00000000-0000-7000-8000-0000000000a1'),
+	('00000000-0000-7000-8000-0000000000c2', '01900000-0000-7000-8000-000000000101', '00000000-0000-7000-8000-00000000000c', 'Y', '2025-05-05', '2025-06-27', 10, '00000000-0000-7000-8000-0000000000a1'),
+	('00000000-0000-7000-8000-0000000000c3', '01900000-0000-7000-8000-000000000101', '00000000-0000-7000-8000-00000000000b', 'Z', '2024-09-02', '2024-10-25', 10, '00000000-0000-7000-8000-0000000000a2'),
+	('00000000-0000-7000-8000-0000000000c4', '01900000-0000-7000-8000-000000000102', '00000000-0000-7000-8000-00000000000b', 'W', '2025-01-06', '2025-02-07', 10, NULL);
+INSERT INTO participants (id, organisation_id) VALUES
+	('00000000-0000-7000-8000-0000000000f1', '00000000-0000-7000-8000-00000000000a'),
+	('00000000-0000-7000-8000-0000000000f2', '00000000-0000-7000-8000-00000000000b'),
+	('00000000-0000-7000-8000-0000000000f3', '00000000-0000-7000-8000-00000000000b');
+INSERT INTO enrolments (id, cohort_id, participant_id, organisation_id, status, started_on, completed_on) VALUES
+	('00000000-0000-7000-8000-0000000000e1', '00000000-0000-7000-8000-0000000000c1', '00000000-0000-7000-8000-0000000000f1', '00000000-0000-7000-8000-00000000000a', 'completed', '2024-05-06', '2024-06-28'),
+	('00000000-0000-7000-8000-0000000000e2', '00000000-0000-7000-8000-0000000000c2', '00000000-0000-7000-8000-0000000000f1', '00000000-0000-7000-8000-00000000000c', 'active', '2025-05-05', NULL),
+	('00000000-0000-7000-8000-0000000000e3', '00000000-0000-7000-8000-0000000000c3', '00000000-0000-7000-8000-0000000000f2', '00000000-0000-7000-8000-00000000000b', 'completed', '2024-09-02', '2024-10-25'),
+	('00000000-0000-7000-8000-0000000000e4', '00000000-0000-7000-8000-0000000000c3', '00000000-0000-7000-8000-0000000000f3', '00000000-0000-7000-8000-00000000000b', 'active', '2024-09-03', NULL),
+	('00000000-0000-7000-8000-0000000000e5', '00000000-0000-7000-8000-0000000000c4', '00000000-0000-7000-8000-0000000000f2', '00000000-0000-7000-8000-00000000000b', 'referred', NULL, NULL);
+INSERT INTO outcomes (id, participant_id, enrolment_id, organisation_id, destination, ilr_code, sustained_3m, sustained_3m_checked_on) VALUES
+	('00000000-0000-7000-8000-0000000000d1', '00000000-0000-7000-8000-0000000000f1', NULL, '00000000-0000-7000-8000-00000000000a', 'employment', 'EMP1', 'yes', '2024-10-01'),
+	('00000000-0000-7000-8000-0000000000d2', '00000000-0000-7000-8000-0000000000f2', '00000000-0000-7000-8000-0000000000e3', '00000000-0000-7000-8000-00000000000b', 'apprenticeship', 'EDU2', NULL, NULL);`)
+
+	type write struct{ what, reach, sql string }
+	// Each write runs as p4w_api with the reach of the caller who would make it: the summaries
+	// count rows of organisations beyond it (trust A's writes change the collaboration's cohort Y).
+	writes := []write{
+		{"a second outcome of P1, linked to no enrolment, counts for X and Y", "00000000-0000-7000-8000-00000000000a",
+			`INSERT INTO outcomes (id, participant_id, enrolment_id, organisation_id, destination, ilr_code)
+			 VALUES ('00000000-0000-7000-8000-0000000000d3', '00000000-0000-7000-8000-0000000000f1', NULL, '00000000-0000-7000-8000-00000000000a', 'training', 'EDU5')`},
+		{"a sustainment check recorded", "00000000-0000-7000-8000-00000000000b",
+			`UPDATE outcomes SET sustained_3m = 'no', sustained_3m_checked_on = '2025-02-01' WHERE id = '00000000-0000-7000-8000-0000000000d2'`},
+		{"P1's first outcome linked to X only", "00000000-0000-7000-8000-00000000000a",
+			`UPDATE outcomes SET enrolment_id = '00000000-0000-7000-8000-0000000000e1' WHERE id = '00000000-0000-7000-8000-0000000000d1'`},
+		{"an outcome deleted (tombstone)", "00000000-0000-7000-8000-00000000000b",
+			`UPDATE outcomes SET deleted_at = now() WHERE id = '00000000-0000-7000-8000-0000000000d2'`},
+		{"an enrolment withdrawn", "00000000-0000-7000-8000-00000000000b",
+			`UPDATE enrolments SET status = 'withdrawn', withdrawn_on = '2024-09-20', withdrawal_reason = 'moved away' WHERE id = '00000000-0000-7000-8000-0000000000e4'`},
+		{"an enrolment started, in a cohort of no award", "00000000-0000-7000-8000-00000000000b",
+			`UPDATE enrolments SET status = 'active', started_on = '2025-01-06' WHERE id = '00000000-0000-7000-8000-0000000000e5'`},
+		{"two enrolments started in one statement", "*",
+			`INSERT INTO enrolments (id, cohort_id, participant_id, organisation_id, status, started_on) VALUES
+			 ('00000000-0000-7000-8000-0000000000e6', '00000000-0000-7000-8000-0000000000c4', '00000000-0000-7000-8000-0000000000f3', '00000000-0000-7000-8000-00000000000b', 'active', '2025-01-07'),
+			 ('00000000-0000-7000-8000-0000000000e7', '00000000-0000-7000-8000-0000000000c1', '00000000-0000-7000-8000-0000000000f2', '00000000-0000-7000-8000-00000000000a', 'active', '2024-05-07')`},
+		{"a cohort moved from one award to another", "*",
+			`UPDATE cohorts SET funding_award_id = '00000000-0000-7000-8000-0000000000a2' WHERE id = '00000000-0000-7000-8000-0000000000c1'`},
+		{"a cohort moved to another organisation", "*",
+			`UPDATE cohorts SET organisation_id = '00000000-0000-7000-8000-00000000000a' WHERE id = '00000000-0000-7000-8000-0000000000c4'`},
+		{"an award's tender round changed", "*",
+			`UPDATE funding_awards SET tender_round = '2025/26' WHERE id = '00000000-0000-7000-8000-0000000000a1'`},
+		{"an enrolment's free text erased (nothing counted changes)", "00000000-0000-7000-8000-00000000000b",
+			`UPDATE enrolments SET withdrawal_reason = '[erased]' WHERE id = '00000000-0000-7000-8000-0000000000e4'`},
+		{"an enrolment deleted", "*",
+			`DELETE FROM enrolments WHERE id = '00000000-0000-7000-8000-0000000000e7'`},
+		{"an outcome deleted outright", "00000000-0000-7000-8000-00000000000a",
+			`DELETE FROM outcomes WHERE id = '00000000-0000-7000-8000-0000000000d3'`},
+	}
+	const summaries = `SELECT 'day', cohort_id::text || ' ' || started_on || ' ' || organisation_id, concat_ws(',', started, completed, withdrawn, converted,
+		employment, apprenticeship, volunteering, further_education, training, checked_3m, held_3m, checked_6m, held_6m)
+	FROM report_outcome_days
+	UNION ALL SELECT 'award', funding_award_id::text || ' ' || funded_year || ' ' || organisation_id, engaged || ',' || engaged_positive
+	FROM report_award_years ORDER BY 1, 2`
+	read := func() string {
+		t.Helper()
+		rows, err := conn.Query(ctx, summaries)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		var kind, key, figures string
+		if _, err := pgx.ForEachRow(rows, []any{&kind, &key, &figures}, func() error {
+			out = append(out, kind+" "+key+": "+figures)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return strings.Join(out, "\n")
+	}
+	recount := func() string {
+		t.Helper()
+		exec(`BEGIN`)
+		exec(`SELECT p4w_report_cohorts(ARRAY(SELECT id FROM cohorts)), p4w_report_awards(ARRAY(SELECT id FROM funding_awards))`)
+		s := read()
+		exec(`ROLLBACK`)
+		return s
+	}
+	if got, want := read(), recount(); got != want || !strings.Contains(got, "day") {
+		t.Fatalf("after the first records, the summaries hold\n%s\nwant\n%s", got, want)
+	}
+	for _, w := range writes {
+		exec(`BEGIN; SET LOCAL ROLE p4w_api; SELECT set_config('p4w.reach', '` + w.reach + `', true)`)
+		exec(w.sql)
+		exec(`COMMIT`)
+		if got, want := read(), recount(); got != want {
+			t.Fatalf("after %s, the summaries hold\n%s\nwant (a recount)\n%s", w.what, got, want)
+		}
+	}
+}
