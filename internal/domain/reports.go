@@ -106,6 +106,16 @@ type HighlightCounts struct {
 	Outcomes                         []OutcomeTally
 	PlacementsByRoleArea             []Count
 	Matches, CheckIns                int
+	CaseStudies                      []ReportedCaseStudy // published in the period, earliest first
+}
+
+// ReportedCaseStudy is a published case study a highlight report lists: what the public
+// directory shows of it anyway, and nothing of the participant it may name.
+type ReportedCaseStudy struct {
+	ID             uuid.UUID
+	OrganisationID uuid.UUID
+	Title          string
+	PublishedOn    time.Time
 }
 
 // HighlightReport is a recipient's report to HEE on one funding award for one period. Over the
@@ -116,7 +126,10 @@ type HighlightCounts struct {
 //   - an outcome counts for the award when it is live, belongs to an engaged participant, and is
 //     linked to one of the award's enrolments or to none;
 //   - conversion is engaged participants with a positive outcome over engaged participants;
-//   - sustainment is positive outcomes still held at a check over those with the check recorded.
+//   - sustainment is positive outcomes still held at a check over those with the check recorded;
+//   - a case study counts when it is published, and was published in the period, about the
+//     award's programme, by the recipient, one of its member trusts, or an organisation that
+//     delivers a cohort under the award (a trust that has since left the collaboration).
 type HighlightReport struct {
 	Award       FundingAward
 	Period      ReportPeriod

@@ -58,6 +58,11 @@ func highlightReportOut(r domain.HighlightReport) api.HighlightReport {
 	for _, c := range r.PlacementsByRoleArea {
 		out.PlacementsByRoleArea = append(out.PlacementsByRoleArea, api.RoleAreaCount{RoleArea: api.RoleArea(c.Key), Count: c.N})
 	}
+	out.CaseStudies.Published, out.CaseStudies.Items = len(r.CaseStudies), make([]api.HighlightCaseStudy, len(r.CaseStudies))
+	for i, c := range r.CaseStudies {
+		out.CaseStudies.Items[i] = api.HighlightCaseStudy{Id: c.ID, OrganisationId: c.OrganisationID, Title: c.Title,
+			PublishedOn: dateOut(c.PublishedOn)}
+	}
 	return out
 }
 
@@ -135,7 +140,12 @@ func highlightRows(r domain.HighlightReport) [][3]string {
 	rate("sustained_3_months", r.Sustained3m())
 	rate("sustained_6_months", r.Sustained6m())
 	counts("placements_by_role_area", r.PlacementsByRoleArea)
-	return append(rows, [3]string{"mentoring", "matches", itoa(r.Matches)}, [3]string{"mentoring", "check_ins", itoa(r.CheckIns)})
+	rows = append(rows, [3]string{"mentoring", "matches", itoa(r.Matches)}, [3]string{"mentoring", "check_ins", itoa(r.CheckIns)},
+		[3]string{"case_studies", "published", itoa(len(r.CaseStudies))})
+	for _, c := range r.CaseStudies {
+		rows = append(rows, [3]string{"case_studies", c.ID.String(), c.Title})
+	}
+	return rows
 }
 
 // reportFile is a report answered as a file: CSV or HTML.
@@ -158,15 +168,15 @@ func (f reportFile) VisitGetHighlightReportResponse(w http.ResponseWriter) error
 	return err
 }
 
-// highlightCSV writes the report's figures one a row; a free-text cell (a withdrawal reason)
-// is neutralised so that a spreadsheet shows it as text.
+// highlightCSV writes the report's figures one a row; a free-text cell (a withdrawal reason, a
+// case study's title) is neutralised so that a spreadsheet shows it as text.
 func highlightCSV(r domain.HighlightReport) (reportFile, error) {
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
 	w.UseCRLF = true
 	_ = w.Write([]string{"section", "measure", "value"})
 	for _, row := range highlightRows(r) {
-		_ = w.Write([]string{row[0], tabular.Neutralise(row[1]), row[2]})
+		_ = w.Write([]string{row[0], tabular.Neutralise(row[1]), tabular.Neutralise(row[2])})
 	}
 	w.Flush()
 	return reportFile{"text/csv; charset=utf-8", "highlight-report-" + r.Period.Name + ".csv", buf.Bytes()}, w.Error()
@@ -252,7 +262,7 @@ func highlightHTML(r domain.HighlightReport) (reportFile, error) {
 		"WithdrawalChart":  newChart("chart-withdrawals", "Withdrawals by reason", r.WithdrawalsByReason, blue),
 		"DestinationChart": destinations, "ILRCodes": r.ByILRCode(),
 		"PlacementChart": newChart("chart-placements", "Placements by role area", r.PlacementsByRoleArea, blue),
-		"Matches":        r.Matches, "CheckIns": r.CheckIns,
+		"Matches":        r.Matches, "CheckIns": r.CheckIns, "CaseStudies": r.CaseStudies,
 		"GeneratedAt": r.GeneratedAt.UTC().Format("2 January 2006 15:04 UTC"),
 	}
 	var buf bytes.Buffer

@@ -77,6 +77,18 @@ type highlightDoc struct {
 		Matches  int `json:"matches"`
 		CheckIns int `json:"check_ins"`
 	} `json:"mentoring"`
+	CaseStudies struct {
+		Published int                 `json:"published"`
+		Items     []reportedCaseStudy `json:"items"`
+	} `json:"case_studies"`
+}
+
+// reportedCaseStudy is a case study a highlight report lists.
+type reportedCaseStudy struct {
+	ID             string `json:"id"`
+	OrganisationID string `json:"organisation_id"`
+	Title          string `json:"title"`
+	PublishedOn    string `json:"published_on"`
 }
 
 // The raw rows a report test wrote.
@@ -96,16 +108,38 @@ type (
 		enrolment, startsOn, plannedEndOn string
 		checkIns                          []string
 	}
-	rawCohort struct{ id, startsOn, endsOn string }
+	rawCohort    struct{ id, startsOn, endsOn string }
+	rawCaseStudy struct {
+		id, org, programme, title string
+		publishedOn               string // "" while a draft
+		deleted                   bool
+	}
 )
 
 // reportWorld is what a report test wrote, row by row.
 type reportWorld struct {
-	cohorts    []rawCohort
-	enrolments []rawEnrolment
-	outcomes   []rawOutcome
-	placements []rawPlacement
-	matches    []rawMatch
+	cohorts     []rawCohort
+	enrolments  []rawEnrolment
+	outcomes    []rawOutcome
+	placements  []rawPlacement
+	matches     []rawMatch
+	caseStudies []rawCaseStudy
+}
+
+// expectedCaseStudies lists the case studies a highlight report of an award for programme
+// shows over from..to: published (and not since unpublished or deleted) in the period, about
+// the programme, by one of authors, earliest first, then by id.
+func (w reportWorld) expectedCaseStudies(programme string, authors []string, from, to string) []reportedCaseStudy {
+	var out []reportedCaseStudy
+	for _, c := range w.caseStudies {
+		if !c.deleted && c.programme == programme && slices.Contains(authors, c.org) && within(c.publishedOn, from, to) {
+			out = append(out, reportedCaseStudy{c.id, c.org, c.title, c.publishedOn})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		return out[i].PublishedOn < out[j].PublishedOn || out[i].PublishedOn == out[j].PublishedOn && out[i].ID < out[j].ID
+	})
+	return out
 }
 
 func within(day, from, to string) bool { return day != "" && day >= from && day <= to }
@@ -350,7 +384,32 @@ type highlightFixture struct {
 	secondUser, outsider  string
 	award, emptyAward     string
 	awardCohorts          []string
-	world                 *reportWorld
+	// caseStudyAuthors are the organisations whose case studies the award's report lists: the
+	// recipient, its member trust, and the trust that left but delivered a cohort under it.
+	caseStudyAuthors []string
+	world            *reportWorld
+}
+
+// caseStudy writes a case study of org about programme through token: published on
+// publishedOn, or a draft when that is "". The service publishes on the day of the request;
+// the fixture's periods are past, so the day is moved back in the database, as time passing
+// would have done.
+func (f highlightFixture) caseStudy(t *testing.T, token string, org domain.Organisation, programme, title, publishedOn string, kv ...any) string {
+	t.Helper()
+	kv = append([]any{"organisation_id", org.ID.String(), "programme_id", programme, "title", title, "summary", "A story",
+		"body_markdown", "**Hired**"}, kv...)
+	if publishedOn != "" {
+		kv = append(kv, "status", "published")
+	}
+	id := f.env.MustCreate(t, "/v1/case-studies", token, apitest.JSON(t, kv...))
+	if publishedOn != "" {
+		res, err := f.env.DB.SQL().Exec(`UPDATE case_studies SET published_on = $2 WHERE id = $1`, id, publishedOn)
+		if n, _ := res.RowsAffected(); err != nil || n != 1 {
+			t.Fatalf("backdate case study %s: %v (%d rows)", id, err, n)
+		}
+	}
+	f.world.caseStudies = append(f.world.caseStudies, rawCaseStudy{id, org.ID.String(), programme, title, publishedOn, false})
+	return id
 }
 
 func newHighlightFixture(t *testing.T) highlightFixture {
@@ -431,6 +490,29 @@ func newHighlightFixture(t *testing.T) highlightFixture {
 			f.world.enrolments[i].reason = domain.ErasedText
 		}
 	}
+	// Case studies: the report lists those published in its period about Work experience by the
+	// collaboration, its member and the trust that delivered the Q4 cohort; not a draft, nor
+	// another programme's, another trust's, a deleted one, or one taken back to draft when its
+	// participant withdrew their consent. The collaboration's title would be a formula in a
+	// spreadsheet.
+	f.caseStudyAuthors = []string{f.collab.ID.String(), f.first.ID.String(), f.second.ID.String()}
+	f.caseStudy(t, first.token, f.first, workExperienceProgramme, "From work experience to porter", "2025-08-14")
+	f.caseStudy(t, first.token, f.first, workExperienceProgramme, "A week on the wards", "2025-08-14")
+	f.caseStudy(t, nat, f.collab, workExperienceProgramme, "@Northgate: twelve weeks, three trusts", "2025-11-03")
+	f.caseStudy(t, second.token, f.second, workExperienceProgramme, "Administration placements at Second", "2025-10-20")
+	f.caseStudy(t, first.token, f.first, workExperienceProgramme, "Before the award", "2025-03-31")
+	f.caseStudy(t, first.token, f.first, workExperienceProgramme, "A draft, never published", "")
+	f.caseStudy(t, first.token, f.first, getStartedProgramme, "Another programme", "2025-08-20")
+	f.caseStudy(t, f.outsider, outsider, workExperienceProgramme, "Another trust's", "2025-08-21")
+	gone := f.caseStudy(t, first.token, f.first, workExperienceProgramme, "Deleted", "2025-08-22")
+	env.MustDelete(t, "/v1/case-studies/"+gone, first.token)
+	f.world.caseStudies[len(f.world.caseStudies)-1].deleted = true
+	named := first.participant(t)
+	apitest.MustPatch[map[string]any](t, env, "/v1/participants/"+named, first.token, apitest.JSON(t, "consent", map[string]bool{"case_study": true}))
+	f.caseStudy(t, first.token, f.first, workExperienceProgramme, "Consent withdrawn", "2025-08-23", "participant_id", named)
+	apitest.MustPatch[map[string]any](t, env, "/v1/participants/"+named, first.token, apitest.JSON(t, "consent", map[string]bool{"case_study": false}))
+	f.world.caseStudies[len(f.world.caseStudies)-1].publishedOn = "" // the trigger took it back to draft
+
 	// The second trust leaves the collaboration: its cohort was still delivered under the award.
 	apitest.WantStatus(t, env.Do(t, http.MethodDelete, "/v1/organisations/"+f.collab.ID.String()+"/members/"+f.second.ID.String(), nat, ""),
 		http.StatusNoContent)
@@ -458,6 +540,7 @@ func figures(d highlightDoc) highlightDoc {
 	if len(d.OutcomesByILRCode) == 0 {
 		d.OutcomesByILRCode = nil
 	}
+	d.CaseStudies.Published, d.CaseStudies.Items = 0, nil // compared on their own
 	return d
 }
 
@@ -485,6 +568,11 @@ func TestHighlightReportCountsTheAwardsCohortsFromTheRawRecords(t *testing.T) {
 			if !reflect.DeepEqual(figures(got), want) {
 				t.Errorf("report of %s:\n got %+v\nwant %+v", p.name, figures(got), want)
 			}
+			wantStudies := f.world.expectedCaseStudies(workExperienceProgramme, f.caseStudyAuthors, p.from, p.to)
+			if got.CaseStudies.Published != len(wantStudies) || len(got.CaseStudies.Items)+len(wantStudies) > 0 &&
+				!reflect.DeepEqual(got.CaseStudies.Items, wantStudies) {
+				t.Errorf("case studies of %s:\n got %d %+v\nwant %+v", p.name, got.CaseStudies.Published, got.CaseStudies.Items, wantStudies)
+			}
 			if c := got.Conversion; c.Denominator > 0 && (c.Rate == nil || *c.Rate != float64(int(float64(c.Numerator)/float64(c.Denominator)*10000+0.5))/10000) {
 				t.Errorf("conversion %+v", c)
 			}
@@ -499,8 +587,11 @@ func TestHighlightReportCountsTheAwardsCohortsFromTheRawRecords(t *testing.T) {
 	}
 	year := f.report(t, f.award, "year-1", f.nat)
 	if year.Participants.Engaged != 5 || year.Conversion.Numerator != 4 || year.OutcomesByDestination[0].Count != 2 ||
-		len(year.WithdrawalsByReason) != 3 || year.Cohorts != 2 {
+		len(year.WithdrawalsByReason) != 3 || year.Cohorts != 2 || year.CaseStudies.Published != 4 {
 		t.Errorf("year 1: %+v", year)
+	}
+	if q3.CaseStudies.Published != 2 {
+		t.Errorf("Q3's case studies: %+v", q3.CaseStudies)
 	}
 
 	// An award with no cohorts reports zeros, every destination and role area listed.
@@ -508,7 +599,8 @@ func TestHighlightReportCountsTheAwardsCohortsFromTheRawRecords(t *testing.T) {
 	if want := (reportWorld{}).expectedHighlight(nil, "2025-04-01", "2026-03-31", 30); !reflect.DeepEqual(figures(empty), want) {
 		t.Errorf("the empty award's report:\n got %+v\nwant %+v", figures(empty), want)
 	}
-	if empty.Conversion.Rate != nil || len(empty.OutcomesByDestination) != 7 || len(empty.PlacementsByRoleArea) != 6 {
+	if empty.Conversion.Rate != nil || len(empty.OutcomesByDestination) != 7 || len(empty.PlacementsByRoleArea) != 6 ||
+		empty.CaseStudies.Published != 0 || empty.CaseStudies.Items == nil {
 		t.Errorf("the empty award's report: %+v", empty)
 	}
 
@@ -591,10 +683,24 @@ func TestHighlightReportAsCSVHasEveryFigureOfTheJSON(t *testing.T) {
 	for _, p := range j.PlacementsByRoleArea {
 		want["placements_by_role_area/"+p.RoleArea] = strconv.Itoa(p.Count)
 	}
+	want["case_studies/published"] = strconv.Itoa(j.CaseStudies.Published)
+	for _, c := range j.CaseStudies.Items {
+		want["case_studies/"+c.ID] = c.Title
+	}
+	if j.CaseStudies.Published == 0 {
+		t.Error("Q3 lists no case study: the CSV's are not checked")
+	}
 	for k, v := range want {
 		if g, ok := got[k]; !ok || g != v {
 			t.Errorf("%s: CSV %q (present %v), want %q", k, g, ok, v)
 		}
+	}
+	// A case study's title is free text: one a spreadsheet would take for a formula is shown as text.
+	q4 := f.env.Do(t, http.MethodGet, "/v1/funding-awards/"+f.award+"/highlight-reports/2025-Q4", f.collabUser, "", "Accept", "text/csv")
+	apitest.WantStatus(t, q4, http.StatusOK)
+	q4rows, err := csv.NewReader(bytes.NewReader(q4.Body)).ReadAll()
+	if err != nil || !slices.ContainsFunc(q4rows, func(r []string) bool { return r[2] == "'@Northgate: twelve weeks, three trusts" }) {
+		t.Errorf("Q4's CSV does not neutralise the title beginning with @ (%v):\n%s", err, q4.Body)
 	}
 	// Another trust gets the same 404 as in JSON, not a file.
 	apitest.WantProblem(t, f.env.Do(t, http.MethodGet, path, f.outsider, "", "Accept", "text/csv"), http.StatusNotFound, "")
@@ -678,7 +784,8 @@ func TestHighlightReportPrintsToPDFWithItsChartsInChromium(t *testing.T) {
 	for _, want := range []string{"Highlight report: year-1", "funded year 1 (2025/26)",
 		"engaged, against a minimum of 30", "engaged " + strconv.Itoa(json.Participants.Engaged) + " minimum 30", // the tile, the chart
 		"conversion: " + strconv.Itoa(json.Conversion.Numerator) + " of " + strconv.Itoa(json.Conversion.Denominator),
-		"Outcomes by destination", "further education", "healthcare support", "Placements by role area", "Found work"} {
+		"Outcomes by destination", "further education", "healthcare support", "Placements by role area", "Found work",
+		"Published case studies", strconv.Itoa(json.CaseStudies.Published) + " published in the period", "From work experience to porter"} {
 		if !strings.Contains(words, want) {
 			t.Errorf("the PDF's text lacks %q:\n%s", want, words)
 		}

@@ -67,8 +67,19 @@ FROM placements p JOIN cohorts c ON c.id = p.cohort_id
 WHERE c.funding_award_id = $1 AND p.deleted_at IS NULL AND p.starts_on <= $3::date AND p.ends_on >= $2::date
 GROUP BY 1`
 
+// highlightCaseStudiesSQL lists the case studies published from $2 to $3, still published,
+// about award $1's programme, by its recipient, the recipient's member trusts, or an
+// organisation that delivers one of its cohorts.
+const highlightCaseStudiesSQL = `SELECT cs.id, cs.organisation_id, cs.title, cs.published_on
+FROM case_studies cs JOIN funding_awards a ON a.id = $1 AND cs.programme_id = a.programme_id
+WHERE cs.status = 'published' AND cs.deleted_at IS NULL AND cs.published_on BETWEEN $2::date AND $3::date
+	AND (cs.organisation_id = a.organisation_id
+		OR cs.organisation_id IN (SELECT member_id FROM organisation_members WHERE collaboration_id = a.organisation_id)
+		OR cs.organisation_id IN (SELECT organisation_id FROM cohorts WHERE funding_award_id = $1))
+ORDER BY cs.published_on, cs.id`
+
 // Highlight counts award's highlight figures from from to to (domain.HighlightReport says
-// what each counts) in one batch of four queries. Errors: unavailable.
+// what each counts) in one batch of five queries. Errors: unavailable.
 func (r *Reports) Highlight(ctx context.Context, award uuid.UUID, from, to time.Time) (domain.HighlightCounts, error) {
 	var c domain.HighlightCounts
 	b := &pgx.Batch{}
@@ -89,6 +100,12 @@ func (r *Reports) Highlight(ctx context.Context, award uuid.UUID, from, to time.
 	b.Queue(highlightPlacementsSQL, award, from, to).Query(func(rows pgx.Rows) error {
 		counts, err := scanCounts(rows)
 		c.PlacementsByRoleArea = everyKey(domain.RoleAreas, counts)
+		return err
+	})
+	b.Queue(highlightCaseStudiesSQL, award, from, to).Query(func(rows pgx.Rows) error {
+		var cs domain.ReportedCaseStudy
+		_, err := pgx.ForEachRow(rows, []any{&cs.ID, &cs.OrganisationID, &cs.Title, &cs.PublishedOn},
+			func() error { c.CaseStudies = append(c.CaseStudies, cs); return nil })
 		return err
 	})
 	if err := r.db.SendBatch(ctx, b); err != nil {

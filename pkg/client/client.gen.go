@@ -1572,6 +1572,16 @@ type Health struct {
 // HealthStatus - `ok`: the process is up (`/healthz`), or the database answers (`/readyz`).
 type HealthStatus string
 
+// HighlightCaseStudy A published case study, as the public directory shows it (`GET /public/case-studies/{id}`); never who it is about.
+type HighlightCaseStudy struct {
+	Id openapi_types.UUID `json:"id"`
+
+	// OrganisationId The organisation that wrote it.
+	OrganisationId openapi_types.UUID `json:"organisation_id"`
+	PublishedOn    openapi_types.Date `json:"published_on"`
+	Title          string             `json:"title"`
+}
+
 // HighlightReport What each figure counts, over the cohorts delivered under the award (cancelled ones included for
 // their enrolments) and the period `starts_on` to `ends_on`, both days included:
 //   - an enrolment is *engaged* in the period when it reached `active` on or before `ends_on` and did not
@@ -1580,6 +1590,18 @@ type HealthStatus string
 //     linked to one of the award's enrolments or to none; a *positive* outcome is one whose destination is
 //     employment, apprenticeship, volunteering, further education or training.
 type HighlightReport struct {
+	// CaseStudies Case studies of the Widening Participation Directory published in the period and published still, about
+	// the award's programme, by the recipient, one of its member trusts, or an organisation that delivers a
+	// cohort under the award (a trust that has since left the collaboration included). A case study that was
+	// unpublished (its participant withdrew their consent, say) or deleted no longer counts.
+	CaseStudies struct {
+		// Items Earliest published first.
+		Items []HighlightCaseStudy `json:"items"`
+
+		// Published How many; the length of `items`.
+		Published int `json:"published"`
+	} `json:"case_studies"`
+
 	// Cohorts Cohorts under the award, not cancelled, whose dates overlap the period.
 	Cohorts int `json:"cohorts"`
 
@@ -5034,13 +5056,14 @@ type ClientInterface interface {
 	//
 	// The recipient's regular report to HEE on one award for one period: participants engaged against the
 	// funded year's minimum, starts, completions and withdrawals, destinations, the conversion rate,
-	// sustainment, placements by role area and mentoring.
+	// sustainment, placements by role area, mentoring, and the case studies published in the period.
 	//
 	// It counts every cohort delivered under the award, whichever organisation delivers it (a member trust
 	// that has since left the collaboration included): the report is the award's, and shows counts only,
 	// never a person. The recipient, a collaboration's member trusts and the national team read it; for
 	// anyone else the award does not exist (404). An erased participant still counts: erasure removes what
-	// identifies a person, not that they took part. Published case studies are not reported yet.
+	// identifies a person, not that they took part. The case studies it lists are those the public
+	// directory shows, by their id and title.
 	//
 	// `Accept: text/csv` answers the same figures as a CSV file, one row a figure (`section,measure,value`;
 	// a cell that begins with `=`, `+`, `-`, `@`, a tab or a carriage return is prefixed with `'`).
@@ -7267,13 +7290,14 @@ func (c *Client) UpdateFundingAwardWithApplicationMergePatchPlusJSONBody(ctx con
 //
 // The recipient's regular report to HEE on one award for one period: participants engaged against the
 // funded year's minimum, starts, completions and withdrawals, destinations, the conversion rate,
-// sustainment, placements by role area and mentoring.
+// sustainment, placements by role area, mentoring, and the case studies published in the period.
 //
 // It counts every cohort delivered under the award, whichever organisation delivers it (a member trust
 // that has since left the collaboration included): the report is the award's, and shows counts only,
 // never a person. The recipient, a collaboration's member trusts and the national team read it; for
 // anyone else the award does not exist (404). An erased participant still counts: erasure removes what
-// identifies a person, not that they took part. Published case studies are not reported yet.
+// identifies a person, not that they took part. The case studies it lists are those the public
+// directory shows, by their id and title.
 //
 // `Accept: text/csv` answers the same figures as a CSV file, one row a figure (`section,measure,value`;
 // a cell that begins with `=`, `+`, `-`, `@`, a tab or a carriage return is prefixed with `'`).
@@ -17135,13 +17159,14 @@ type ClientWithResponsesInterface interface {
 	//
 	// The recipient's regular report to HEE on one award for one period: participants engaged against the
 	// funded year's minimum, starts, completions and withdrawals, destinations, the conversion rate,
-	// sustainment, placements by role area and mentoring.
+	// sustainment, placements by role area, mentoring, and the case studies published in the period.
 	//
 	// It counts every cohort delivered under the award, whichever organisation delivers it (a member trust
 	// that has since left the collaboration included): the report is the award's, and shows counts only,
 	// never a person. The recipient, a collaboration's member trusts and the national team read it; for
 	// anyone else the award does not exist (404). An erased participant still counts: erasure removes what
-	// identifies a person, not that they took part. Published case studies are not reported yet.
+	// identifies a person, not that they took part. The case studies it lists are those the public
+	// directory shows, by their id and title.
 	//
 	// `Accept: text/csv` answers the same figures as a CSV file, one row a figure (`section,measure,value`;
 	// a cell that begins with `=`, `+`, `-`, `@`, a tab or a carriage return is prefixed with `'`).
@@ -34722,13 +34747,14 @@ func (c *ClientWithResponses) UpdateFundingAwardWithApplicationMergePatchPlusJSO
 //
 // The recipient's regular report to HEE on one award for one period: participants engaged against the
 // funded year's minimum, starts, completions and withdrawals, destinations, the conversion rate,
-// sustainment, placements by role area and mentoring.
+// sustainment, placements by role area, mentoring, and the case studies published in the period.
 //
 // It counts every cohort delivered under the award, whichever organisation delivers it (a member trust
 // that has since left the collaboration included): the report is the award's, and shows counts only,
 // never a person. The recipient, a collaboration's member trusts and the national team read it; for
 // anyone else the award does not exist (404). An erased participant still counts: erasure removes what
-// identifies a person, not that they took part. Published case studies are not reported yet.
+// identifies a person, not that they took part. The case studies it lists are those the public
+// directory shows, by their id and title.
 //
 // `Accept: text/csv` answers the same figures as a CSV file, one row a figure (`section,measure,value`;
 // a cell that begins with `=`, `+`, `-`, `@`, a tab or a carriage return is prefixed with `'`).
