@@ -24,6 +24,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/p4w-nhs/p4w/internal/postgres"
+	"github.com/p4w-nhs/p4w/internal/webhooks"
 )
 
 // Config is what the job runner needs of the settings.
@@ -41,6 +42,11 @@ type Config struct {
 	Imports Importer
 	// ImportAttempt bounds one run of an import job; ImportAttempt when zero. Tests shorten it.
 	ImportAttempt time.Duration
+	// Webhooks delivers webhook messages; nil: this runner dispatches and delivers none.
+	Webhooks *webhooks.Deliverer
+	// WebhookWorkers is how many subscriptions this replica delivers to at once
+	// (P4W_WEBHOOK_WORKERS), on a queue of their own.
+	WebhookWorkers int
 }
 
 // HousekeepingPeriod is how often expired replies, refresh tokens and sign-in failures go.
@@ -79,19 +85,33 @@ func New(db *postgres.DB, cfg Config) (*Runner, error) {
 			return nil, fmt.Errorf("jobs: %w", err)
 		}
 	}
+	queues := map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: max(cfg.Workers, 1)}}
+	periodic := []*river.PeriodicJob{
+		river.NewPeriodicJob(river.PeriodicInterval(every), func() (river.JobArgs, *river.InsertOpts) {
+			return HousekeepingArgs{}, housekeepingOpts(every)
+		}, &river.PeriodicJobOpts{ID: HousekeepingArgs{}.Kind(), RunOnStart: true}),
+	}
+	if cfg.Webhooks != nil {
+		if err := river.AddWorkerSafely(workers, &webhookDispatch{store: cfg.Webhooks.Store}); err != nil {
+			return nil, fmt.Errorf("jobs: %w", err)
+		}
+		if err := river.AddWorkerSafely(workers, &webhookDeliver{deliverer: cfg.Webhooks}); err != nil {
+			return nil, fmt.Errorf("jobs: %w", err)
+		}
+		queues[WebhookQueue] = river.QueueConfig{MaxWorkers: max(cfg.WebhookWorkers, 1)}
+		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(time.Second), func() (river.JobArgs, *river.InsertOpts) {
+			return WebhookDispatchArgs{}, &river.InsertOpts{Queue: WebhookQueue, MaxAttempts: 1}
+		}, &river.PeriodicJobOpts{ID: WebhookDispatchArgs{}.Kind(), RunOnStart: true}))
+	}
 	client, err := river.NewClient(riverpgxv5.New(db.JobPool()), &river.Config{
 		ID:      clientID(),
 		Logger:  slog.New(newQuiet(log.Handler(), repeatWindow, time.Now)),
-		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: max(cfg.Workers, 1)}},
+		Queues:  queues,
 		Workers: workers,
 		// A job still running after this long is taken for one whose replica died, and worked
 		// again: longer than any job's time limit, so that no job runs twice at once.
 		RescueStuckJobsAfter: max(attempt, river.JobTimeoutDefault) + 5*time.Minute,
-		PeriodicJobs: []*river.PeriodicJob{
-			river.NewPeriodicJob(river.PeriodicInterval(every), func() (river.JobArgs, *river.InsertOpts) {
-				return HousekeepingArgs{}, housekeepingOpts(every)
-			}, &river.PeriodicJobOpts{ID: HousekeepingArgs{}.Kind(), RunOnStart: true}),
-		},
+		PeriodicJobs:         periodic,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("jobs: %w", err)

@@ -9,7 +9,6 @@ CREATE TABLE webhook_subscriptions (
     id              uuid PRIMARY KEY,
     organisation_id uuid NOT NULL REFERENCES organisations (id),
     url             text NOT NULL CHECK (length(url) BETWEEN 1 AND 2000),
-    description     text CHECK (length(description) <= 500),
     event_types     jsonb NOT NULL DEFAULT '[]',  -- types and patterns: participant.created, enrolment.*, *
     enabled         boolean NOT NULL DEFAULT true, -- false: paused, nothing is queued for it
     status          text NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'failing')),

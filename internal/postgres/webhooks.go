@@ -1,0 +1,297 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/p4w-nhs/p4w/internal/domain"
+	"github.com/p4w-nhs/p4w/internal/webhooks"
+)
+
+type webhookSubscription struct {
+	ID             uuid.UUID `gorm:"primaryKey"`
+	OrganisationID uuid.UUID
+	URL            string `gorm:"column:url"`
+	EventTypes     []string `gorm:"serializer:json"`
+	Enabled        bool
+	Status         string
+	FailingReason  *string
+	Secret         string
+	DeletedAt      *time.Time
+	CreatedAt      time.Time `gorm:"<-:false"`
+	UpdatedAt      time.Time `gorm:"<-:false"`
+	Version        int64     `gorm:"<-:false"`
+}
+
+func (webhookSubscription) TableName() string { return "webhook_subscriptions" }
+func (m webhookSubscription) position() domain.Position {
+	return domain.Position{UpdatedAt: m.UpdatedAt, ID: m.ID}
+}
+func (m webhookSubscription) rowVersion() int64 { return m.Version }
+
+// NewWebhookSubscriptions returns the webhook subscriptions repository.
+func NewWebhookSubscriptions(db *DB) domain.WebhookSubscriptionRepository {
+	return store[webhookSubscription, domain.WebhookSubscription, domain.WebhookSubscriptionFilter]{
+		db: db, what: "webhook subscription",
+		toDomain: func(m webhookSubscription) domain.WebhookSubscription { return domain.WebhookSubscription(m) },
+		toModel:  func(s domain.WebhookSubscription) webhookSubscription { return webhookSubscription(s) },
+		newID:    func(m *webhookSubscription) { m.ID = NewID() },
+		filter: func(s *statement, f domain.WebhookSubscriptionFilter) {
+			eq(s, "organisation_id", f.OrganisationID)
+		},
+		deleted: func(f domain.WebhookSubscriptionFilter) bool { return f.IncludeDeleted },
+		columns: []string{"url", "event_types", "enabled", "status", "failing_reason", "secret", "deleted_at"},
+	}
+}
+
+type webhookDelivery struct {
+	ID             uuid.UUID `gorm:"primaryKey"`
+	SubscriptionID uuid.UUID
+	OrganisationID uuid.UUID
+	MessageID      string
+	EventType      string
+	EventSeq       *int64
+	Payload        json.RawMessage `gorm:"type:jsonb"`
+	Status         string          `gorm:"<-:false"`
+	Attempts       int             `gorm:"<-:false"`
+	NextAttemptAt  time.Time       `gorm:"<-:false"`
+	LastStatusCode *int            `gorm:"<-:false"`
+	LastLatencyMS  *int            `gorm:"column:last_latency_ms;<-:false"`
+	LastError      *string         `gorm:"<-:false"`
+	DeliveredAt    *time.Time      `gorm:"<-:false"`
+	CreatedAt      time.Time       `gorm:"<-:false"`
+	UpdatedAt      time.Time       `gorm:"<-:false"`
+	Version        int64           `gorm:"<-:false"`
+}
+
+func (webhookDelivery) TableName() string { return "webhook_deliveries" }
+func (m webhookDelivery) position() domain.Position {
+	return domain.Position{UpdatedAt: m.UpdatedAt, ID: m.ID}
+}
+func (m webhookDelivery) rowVersion() int64 { return m.Version }
+
+// WebhookDeliveries stores deliveries; the dispatcher's own work (Dispatch) is here too.
+type WebhookDeliveries struct {
+	store[webhookDelivery, domain.WebhookDelivery, domain.WebhookDeliveryFilter]
+}
+
+// NewWebhookDeliveries returns the deliveries repository.
+func NewWebhookDeliveries(db *DB) *WebhookDeliveries {
+	return &WebhookDeliveries{store[webhookDelivery, domain.WebhookDelivery, domain.WebhookDeliveryFilter]{
+		db: db, what: "webhook delivery",
+		toDomain: func(m webhookDelivery) domain.WebhookDelivery {
+			return domain.WebhookDelivery{ID: m.ID, SubscriptionID: m.SubscriptionID, OrganisationID: m.OrganisationID,
+				MessageID: m.MessageID, EventType: m.EventType, EventSeq: m.EventSeq, Payload: m.Payload, Status: m.Status,
+				Attempts: m.Attempts, NextAttemptAt: m.NextAttemptAt, LastStatusCode: m.LastStatusCode, LastLatencyMS: m.LastLatencyMS,
+				LastError: m.LastError, DeliveredAt: m.DeliveredAt, CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt, Version: m.Version}
+		},
+		toModel: func(d domain.WebhookDelivery) webhookDelivery {
+			return webhookDelivery{ID: d.ID, SubscriptionID: d.SubscriptionID, OrganisationID: d.OrganisationID,
+				MessageID: d.MessageID, EventType: d.EventType, EventSeq: d.EventSeq, Payload: d.Payload}
+		},
+		newID: func(m *webhookDelivery) { m.ID = NewID() },
+		filter: func(s *statement, f domain.WebhookDeliveryFilter) {
+			s.and("subscription_id = ?", f.SubscriptionID)
+			eq(s, "status", f.Status)
+		},
+	}}
+}
+
+// Dispatch reads the outbox past the dispatcher's position, up to limit events below the
+// horizon of finished transactions, and queues a delivery of each to every enabled
+// subscription of the event's organisation that wants its type and existed when it happened;
+// then it moves the position past them, all in one transaction. Another replica dispatching
+// at the same moment finds the position locked and returns at once. It returns the number of
+// events read. ctx must carry the system's principal.
+func (r *WebhookDeliveries) Dispatch(ctx context.Context, limit int) (int, error) {
+	read := 0
+	err := r.db.InTx(ctx, func(ctx context.Context) error {
+		var txid string
+		var seq int64
+		found := false
+		err := r.db.Query(ctx, func(rows pgx.Rows) error {
+			for rows.Next() {
+				found = true
+				if err := rows.Scan(&txid, &seq); err != nil {
+					return err
+				}
+			}
+			return rows.Err()
+		}, `SELECT txid::text, seq FROM webhook_dispatch WHERE id = 1 FOR UPDATE SKIP LOCKED`)
+		if err != nil || !found {
+			return err // !found: another replica is dispatching
+		}
+		var events []webhooks.Event
+		var last struct {
+			txid string
+			seq  int64
+		}
+		err = r.db.Query(ctx, func(rows pgx.Rows) error {
+			for rows.Next() {
+				var e webhooks.Event
+				if err := rows.Scan(&last.txid, &e.Seq, &e.OrganisationID, &e.Type, &e.ResourceType, &e.ResourceID, &e.Fields, &e.At); err != nil {
+					return err
+				}
+				events = append(events, e)
+			}
+			return rows.Err()
+		}, `SELECT txid::text, seq, organisation_id, event_type, resource_type, resource_id, fields, at
+			FROM change_events
+			WHERE (txid, seq) > ($1::xid8, $2) AND txid < pg_snapshot_xmin(pg_current_snapshot())
+			  AND organisation_id IS NOT NULL
+			ORDER BY txid, seq LIMIT `+fmt.Sprint(limit), txid, seq)
+		if err != nil || len(events) == 0 {
+			return err
+		}
+		read = len(events)
+		last.seq = events[len(events)-1].Seq
+		orgs := make([]uuid.UUID, 0, len(events))
+		seen := map[uuid.UUID]bool{}
+		for _, e := range events {
+			if !seen[e.OrganisationID] {
+				seen[e.OrganisationID] = true
+				orgs = append(orgs, e.OrganisationID)
+			}
+		}
+		type sub struct {
+			id, org uuid.UUID
+			types   []string
+			created time.Time
+		}
+		var subs []sub
+		err = r.db.Query(ctx, func(rows pgx.Rows) error {
+			for rows.Next() {
+				var s sub
+				if err := rows.Scan(&s.id, &s.org, &s.types, &s.created); err != nil {
+					return err
+				}
+				subs = append(subs, s)
+			}
+			return rows.Err()
+		}, `SELECT id, organisation_id, event_types, created_at FROM webhook_subscriptions
+			WHERE organisation_id = ANY($1) AND enabled AND deleted_at IS NULL ORDER BY id`, orgs)
+		if err != nil {
+			return err
+		}
+		var out [][]any
+		for _, e := range events {
+			for _, s := range subs {
+				if s.org == e.OrganisationID && !e.At.Before(s.created) && webhooks.Matches(s.types, e.Type) {
+					seq := e.Seq
+					out = append(out, []any{NewID(), s.id, s.org, e.MessageID(), e.Type, &seq, string(e.Body())})
+				}
+			}
+		}
+		if len(out) > 0 {
+			if _, err := r.db.CopyFrom(ctx, pgx.Identifier{"webhook_deliveries"},
+				[]string{"id", "subscription_id", "organisation_id", "message_id", "event_type", "event_seq", "payload"},
+				pgx.CopyFromRows(out)); err != nil {
+				return err
+			}
+		}
+		_, err = r.db.Exec(ctx, `UPDATE webhook_dispatch SET txid = $1::xid8, seq = $2, updated_at = clock_timestamp() WHERE id = 1`, last.txid, last.seq)
+		return err
+	})
+	return read, translate(err, "webhook dispatch")
+}
+
+// Due returns the enabled subscriptions whose next delivery may be attempted now: the first
+// pending one is due and no replica holds it.
+func (r *WebhookDeliveries) Due(ctx context.Context) ([]uuid.UUID, error) {
+	var out []uuid.UUID
+	err := r.db.Query(ctx, func(rows pgx.Rows) error {
+		for rows.Next() {
+			var id uuid.UUID
+			if err := rows.Scan(&id); err != nil {
+				return err
+			}
+			out = append(out, id)
+		}
+		return rows.Err()
+	}, `SELECT s.id FROM webhook_subscriptions s
+		CROSS JOIN LATERAL (SELECT d.next_attempt_at, d.locked_until FROM webhook_deliveries d
+			WHERE d.subscription_id = s.id AND d.status = 'pending' ORDER BY d.seq LIMIT 1) head
+		WHERE s.enabled AND s.deleted_at IS NULL
+		  AND head.next_attempt_at <= clock_timestamp()
+		  AND (head.locked_until IS NULL OR head.locked_until < clock_timestamp())`)
+	return out, translate(err, "webhook deliveries due")
+}
+
+// Claim takes the subscription's first pending delivery if it is due and no replica holds
+// it, holding it for lease: a replica that dies mid-attempt leaves it to another once the
+// lease is over. ok is false when there is none to attempt now.
+func (r *WebhookDeliveries) Claim(ctx context.Context, subscription uuid.UUID, lease time.Duration) (c webhooks.Claim, ok bool, err error) {
+	err = r.db.InTx(ctx, func(ctx context.Context) error {
+		return r.db.Query(ctx, func(rows pgx.Rows) error {
+			for rows.Next() {
+				ok = true
+				if err := rows.Scan(&c.DeliveryID, &c.SubscriptionID, &c.OrganisationID, &c.URL, &c.Secret, &c.MessageID,
+					&c.Payload, &c.Attempts); err != nil {
+					return err
+				}
+			}
+			return rows.Err()
+		}, // The head is locked, never skipped: skipping it would take the next one out of order.
+			`WITH head AS (
+				SELECT d.id FROM webhook_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id
+				WHERE d.subscription_id = $1 AND d.status = 'pending' AND s.enabled AND s.deleted_at IS NULL
+				ORDER BY d.seq LIMIT 1 FOR UPDATE OF d)
+			UPDATE webhook_deliveries d SET locked_until = clock_timestamp() + $2::bigint * interval '1 millisecond'
+			FROM head, webhook_subscriptions s
+			WHERE d.id = head.id AND s.id = d.subscription_id
+			  AND d.next_attempt_at <= clock_timestamp() AND (d.locked_until IS NULL OR d.locked_until < clock_timestamp())
+			RETURNING d.id, d.subscription_id, d.organisation_id, s.url, s.secret, d.message_id, d.payload, d.attempts`,
+			subscription, lease.Milliseconds())
+	})
+	return c, ok, translate(err, "webhook delivery")
+}
+
+// Finish records an attempt of a claimed delivery. A success marks it succeeded and the
+// subscription active; a failure with retryAt schedules the next attempt; a failure without
+// gives up on the delivery and marks the subscription failing with the reason.
+func (r *WebhookDeliveries) Finish(ctx context.Context, c webhooks.Claim, res webhooks.Result, retryAt *time.Time) error {
+	var code *int
+	if res.StatusCode != 0 {
+		code = &res.StatusCode
+	}
+	latency := int(res.Latency.Milliseconds())
+	var cause *string
+	if res.Err != nil {
+		s := res.Err.Error()
+		if len(s) > 500 {
+			s = s[:500]
+		}
+		cause = &s
+	}
+	err := r.db.InTx(ctx, func(ctx context.Context) error {
+		status := "pending"
+		switch {
+		case res.Err == nil:
+			status = "succeeded"
+		case retryAt == nil:
+			status = "failed"
+		}
+		_, err := r.db.Exec(ctx, `UPDATE webhook_deliveries SET status = $2, attempts = attempts + 1, locked_until = NULL,
+				next_attempt_at = coalesce($3, next_attempt_at), last_status_code = $4, last_latency_ms = $5, last_error = $6,
+				delivered_at = CASE WHEN $2 = 'succeeded' THEN clock_timestamp() END
+			WHERE id = $1`, c.DeliveryID, status, retryAt, code, latency, cause)
+		if err != nil {
+			return err
+		}
+		switch status {
+		case "succeeded":
+			_, err = r.db.Exec(ctx, `UPDATE webhook_subscriptions SET status = 'active', failing_reason = NULL
+				WHERE id = $1 AND status <> 'active'`, c.SubscriptionID)
+		case "failed":
+			_, err = r.db.Exec(ctx, `UPDATE webhook_subscriptions SET status = 'failing', failing_reason = $2 WHERE id = $1`,
+				c.SubscriptionID, fmt.Sprintf("gave up on message %s after %d attempts: %s", c.MessageID, c.Attempts+1, *cause))
+		}
+		return err
+	})
+	return translate(err, "webhook delivery")
+}
