@@ -285,7 +285,7 @@ func highlightFigures(body []byte) (figures, error) {
 			Engaged int `json:"engaged"`
 		} `json:"participants"`
 		Conversion rate `json:"conversion"`
-		Enrolments  struct {
+		Enrolments struct {
 			Starts, Completions, Withdrawals int
 		} `json:"enrolments"`
 		Mentoring struct {

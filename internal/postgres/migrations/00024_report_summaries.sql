@@ -89,13 +89,16 @@ BEGIN
     END IF;
     PERFORM 1 FROM cohorts WHERE id = ANY (ids) ORDER BY id FOR NO KEY UPDATE;
     DELETE FROM report_outcome_days WHERE cohort_id = ANY (ids);
+    -- Set-based: the live positive outcomes of the cohorts' participants tallied per enrolment
+    -- they are linked to (or none), then joined to the enrolments, so that recounting every
+    -- cohort (a bulk load) hashes, and recounting one probes the indexes.
     INSERT INTO report_outcome_days
-    SELECT e.cohort_id, e.started_on, c.organisation_id, count(*), count(e.completed_on), count(e.withdrawn_on),
-        count(*) FILTER (WHERE x.n > 0), sum(x.employment), sum(x.apprenticeship), sum(x.volunteering),
-        sum(x.further_education), sum(x.training), sum(x.checked_3m), sum(x.held_3m), sum(x.checked_6m), sum(x.held_6m)
-    FROM enrolments e JOIN cohorts c ON c.id = e.cohort_id
-    CROSS JOIN LATERAL (
-        SELECT count(*) AS n,
+    WITH e AS (
+        SELECT e.id, e.cohort_id, e.participant_id, e.started_on, e.completed_on, e.withdrawn_on
+        FROM enrolments e
+        WHERE e.cohort_id = ANY (ids) AND e.started_on IS NOT NULL
+    ), po AS (
+        SELECT o.participant_id, o.enrolment_id, count(*) AS n,
             count(*) FILTER (WHERE o.destination = 'employment') AS employment,
             count(*) FILTER (WHERE o.destination = 'apprenticeship') AS apprenticeship,
             count(*) FILTER (WHERE o.destination = 'volunteering') AS volunteering,
@@ -104,11 +107,22 @@ BEGIN
             count(o.sustained_3m) AS checked_3m, count(*) FILTER (WHERE o.sustained_3m = 'yes') AS held_3m,
             count(o.sustained_6m) AS checked_6m, count(*) FILTER (WHERE o.sustained_6m = 'yes') AS held_6m
         FROM outcomes o
-        WHERE o.participant_id = e.participant_id AND o.deleted_at IS NULL
+        WHERE o.participant_id IN (SELECT participant_id FROM e) AND o.deleted_at IS NULL
             AND o.destination IN ('employment', 'apprenticeship', 'volunteering', 'further_education', 'training')
-            AND (o.enrolment_id = e.id OR o.enrolment_id IS NULL)
-    ) AS x
-    WHERE e.cohort_id = ANY (ids) AND e.started_on IS NOT NULL
+        GROUP BY o.participant_id, o.enrolment_id
+    )
+    SELECT e.cohort_id, e.started_on, c.organisation_id, count(*), count(e.completed_on), count(e.withdrawn_on),
+        count(*) FILTER (WHERE l.n > 0 OR u.n > 0),
+        coalesce(sum(l.employment), 0) + coalesce(sum(u.employment), 0),
+        coalesce(sum(l.apprenticeship), 0) + coalesce(sum(u.apprenticeship), 0),
+        coalesce(sum(l.volunteering), 0) + coalesce(sum(u.volunteering), 0),
+        coalesce(sum(l.further_education), 0) + coalesce(sum(u.further_education), 0),
+        coalesce(sum(l.training), 0) + coalesce(sum(u.training), 0),
+        coalesce(sum(l.checked_3m), 0) + coalesce(sum(u.checked_3m), 0), coalesce(sum(l.held_3m), 0) + coalesce(sum(u.held_3m), 0),
+        coalesce(sum(l.checked_6m), 0) + coalesce(sum(u.checked_6m), 0), coalesce(sum(l.held_6m), 0) + coalesce(sum(u.held_6m), 0)
+    FROM e JOIN cohorts c ON c.id = e.cohort_id
+    LEFT JOIN po l ON l.enrolment_id = e.id AND l.participant_id = e.participant_id
+    LEFT JOIN po u ON u.enrolment_id IS NULL AND u.participant_id = e.participant_id
     GROUP BY e.cohort_id, e.started_on, c.organisation_id;
     PERFORM p4w_report_awards(ARRAY(SELECT DISTINCT funding_award_id FROM cohorts WHERE id = ANY (ids) AND funding_award_id IS NOT NULL));
 END
