@@ -9,7 +9,7 @@ import (
 )
 
 // ClientScopes are the scopes an API client may be granted.
-var ClientScopes = []string{ScopeOrganisationsRead, ScopeParticipantsRead, ScopeParticipantsWrite, ScopeImportsWrite, "reports:read"}
+var ClientScopes = []string{ScopeOrganisationsRead, ScopeParticipantsRead, ScopeParticipantsWrite, ScopeImportsWrite, ScopeReportsRead}
 
 // ClientPurposes are the purposes an API client may act for, named after the consent purposes:
 // a trust's HR system (the default) sees only participants who agreed to sharing with HR; the

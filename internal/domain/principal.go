@@ -75,16 +75,17 @@ const (
 	ScopePrincipalsAdmin    = "principals:admin"
 	ScopeAuditRead          = "audit:read"
 	ScopeImportsWrite       = "imports:write" // bulk imports, and reading their jobs
+	ScopeReportsRead        = "reports:read"  // funders' reports: counts only, within reach
 )
 
 // roleScopes says what each role may do within its reach.
 var roleScopes = map[Role][]string{
-	RoleViewer:      {ScopeOrganisationsRead, ScopeParticipantsRead},
-	RoleCoordinator: {ScopeOrganisationsRead, ScopeParticipantsRead, ScopeParticipantsWrite, ScopeImportsWrite},
+	RoleViewer:      {ScopeOrganisationsRead, ScopeParticipantsRead, ScopeReportsRead},
+	RoleCoordinator: {ScopeOrganisationsRead, ScopeParticipantsRead, ScopeParticipantsWrite, ScopeImportsWrite, ScopeReportsRead},
 	RoleOrgAdmin: {ScopeOrganisationsRead, ScopeOrganisationsWrite, ScopeParticipantsRead, ScopeParticipantsWrite,
-		ScopePrincipalsAdmin, ScopeAuditRead, ScopeImportsWrite},
+		ScopePrincipalsAdmin, ScopeAuditRead, ScopeImportsWrite, ScopeReportsRead},
 	RoleNationalAdmin: {ScopeOrganisationsRead, ScopeOrganisationsWrite, ScopeOrganisationsAdmin, ScopeCatalogueWrite,
-		ScopeParticipantsRead, ScopeParticipantsWrite, ScopePrincipalsAdmin, ScopeAuditRead, ScopeImportsWrite},
+		ScopeParticipantsRead, ScopeParticipantsWrite, ScopePrincipalsAdmin, ScopeAuditRead, ScopeImportsWrite, ScopeReportsRead},
 }
 
 // ScopesOf returns the scopes of role, or none for an unknown role.

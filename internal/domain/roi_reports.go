@@ -14,8 +14,11 @@ const DefaultBenefitMultiplier = 2.5
 
 // ROIMethod says how an ROI report's estimate is made; every answer carries it.
 const ROIMethod = "Spend is the sum of the amounts of the selected funded years of the funding awards within reach. " +
-	"Positive outcomes are counted as in each award's highlight report for each of those funded years (engaged participants " +
-	"with a positive outcome), and summed. Estimated benefit = spend x multiplier: the multiplier (2.5 unless given) is the " +
+	"Each award is attributed to its recipient only: a trust's report counts the awards it receives, a collaboration's " +
+	"the awards it and its member trusts receive, the national team's every award; a collaboration's award never counts " +
+	"in a member trust's report, though the member delivers cohorts under it, because the money was awarded to the " +
+	"collaboration. Positive outcomes are counted as in each award's highlight report for each of those funded years " +
+	"(engaged participants with a positive outcome, in every cohort delivered under the award), and summed. Estimated benefit = spend x multiplier: the multiplier (2.5 unless given) is the " +
 	"benefit over and above recouping the spend that Accenture's business case estimates for every £1 spent on employability " +
 	"programmes; it is not measured from these records. Cost per positive outcome = spend / positive outcomes."
 

@@ -156,7 +156,7 @@ func TestAuthPasswordGrant(t *testing.T) {
 		if tok.RefreshToken == nil || *tok.RefreshToken == "" {
 			t.Errorf("no refresh_token")
 		}
-		if want := "organisations:read participants:read participants:write imports:write"; tok.Scope != want {
+		if want := "organisations:read participants:read participants:write imports:write reports:read"; tok.Scope != want {
 			t.Errorf("scope = %q, want %q", tok.Scope, want)
 		}
 		header, claims := unverified(t, tok.AccessToken)
@@ -256,7 +256,7 @@ func TestAuthRefreshRotation(t *testing.T) {
 		if second.AccessToken == first.AccessToken {
 			t.Errorf("the refresh grant returned the old access token")
 		}
-		if want := "organisations:read participants:read participants:write imports:write"; second.Scope != want {
+		if want := "organisations:read participants:read participants:write imports:write reports:read"; second.Scope != want {
 			t.Errorf("scope = %q, want %q", second.Scope, want)
 		}
 		if _, claims := unverified(t, second.AccessToken); claims["sub"] != "user:"+userID.String() {

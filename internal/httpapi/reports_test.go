@@ -638,6 +638,57 @@ func TestHighlightReportIsReadOnlyWithinTheAwardsReach(t *testing.T) {
 	}
 }
 
+// TestReportsTakeTheReportsReadScope: an API client granted reports:read alone (a reporting
+// tool) reads every report over its organisation's reach, as that organisation's users do;
+// another trust's client cannot tell the award exists; a client without the scope is refused,
+// told which scope it lacks.
+func TestReportsTakeTheReportsReadScope(t *testing.T) {
+	t.Parallel()
+	f := newHighlightFixture(t)
+	firstAdmin := f.env.User(t, f.first.ID, domain.RoleOrgAdmin)
+	outsiderOrg := f.env.Organisation(t, domain.KindTrust, "Reporting Outsider NHS Trust")
+	reporting := clientToken(t, f.env, registerClient(t, f.env, firstAdmin, f.first.ID, "reports:read"))
+	strangers := clientToken(t, f.env, registerClient(t, f.env, f.env.User(t, outsiderOrg.ID, domain.RoleOrgAdmin), outsiderOrg.ID, "reports:read"))
+	unscoped := clientToken(t, f.env, registerClient(t, f.env, firstAdmin, f.first.ID, "organisations:read", "participants:read"))
+	highlight := "/v1/funding-awards/" + f.award + "/highlight-reports/year-1"
+	reports := []string{highlight, "/v1/reports/outcomes?group_by=organisation,quarter", "/v1/reports/activity?year=2025/26", "/v1/reports/roi"}
+
+	// The member trust's client reads each report exactly as the trust's coordinator does.
+	answer := func(path, token string) map[string]any {
+		t.Helper()
+		res := f.env.Do(t, http.MethodGet, path, token, "")
+		apitest.WantStatus(t, res, http.StatusOK)
+		var m map[string]any
+		res.Decode(t, &m)
+		delete(m, "generated_at")
+		return m
+	}
+	for _, path := range reports {
+		if got, want := answer(path, reporting), answer(path, f.firstUser); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: the client reads\n%v\nthe coordinator\n%v", path, got, want)
+		}
+	}
+	if got := f.report(t, f.award, "year-1", reporting); got.Participants.Engaged == 0 {
+		t.Errorf("the client's highlight report counts nothing: %+v", got)
+	}
+	// Another trust's client: the award is missing, and the first trust's enrolments count nothing.
+	missing := apitest.WantProblem(t, f.env.Do(t, http.MethodGet, "/v1/funding-awards/"+uuid.NewString()+"/highlight-reports/year-1",
+		strangers, ""), http.StatusNotFound, "")
+	if p := apitest.WantProblem(t, f.env.Do(t, http.MethodGet, highlight, strangers, ""), http.StatusNotFound, ""); p.Detail != missing.Detail {
+		t.Errorf("another trust's client is told %q, for a missing award %q", p.Detail, missing.Detail)
+	}
+	if rows := answer("/v1/reports/outcomes?group_by=organisation&organisation_id="+f.first.ID.String(), strangers)["rows"]; len(rows.([]any)) != 0 {
+		t.Errorf("another trust's client reads the first trust's outcomes: %v", rows)
+	}
+	// Without the scope: 403, naming it, however much else the client may read.
+	for _, path := range reports {
+		res := f.env.Do(t, http.MethodGet, path, unscoped, "")
+		if p := apitest.WantProblem(t, res, http.StatusForbidden, ""); !strings.Contains(p.Detail, "reports:read") {
+			t.Errorf("%s: refused with %q", path, p.Detail)
+		}
+	}
+}
+
 func TestHighlightReportAsCSVHasEveryFigureOfTheJSON(t *testing.T) {
 	t.Parallel()
 	f := newHighlightFixture(t)

@@ -127,4 +127,23 @@ func TestROIReportCountsOnlyTheAwardsWithinReach(t *testing.T) {
 	if nat != collab || nat.SpendPence == 0 {
 		t.Errorf("national %+v, the collaboration %+v", nat, collab)
 	}
+
+	// A member trust's own award is its own: its report counts that award and still not the
+	// collaboration's, whose cohorts it delivers; the collaboration's report, which reaches its
+	// members, counts both. The method says where the money is attributed.
+	if !strings.Contains(collab.Method, "a collaboration's award never counts in a member trust's report") {
+		t.Errorf("the method does not say how awards are attributed: %q", collab.Method)
+	}
+	f.env.MustCreate(t, "/v1/funding-awards", f.nat, awardBody(t, f.first.ID.String(), getStartedProgramme, "2025/26", 500_000, 400_000, 300_000))
+	if own := f.roi(t, "", f.firstUser); own.FundedYears != 3 || own.SpendPence != 1_200_000 || own.PositiveOutcomes != 0 ||
+		own.Method != collab.Method {
+		t.Errorf("the member trust's own award: %+v", own)
+	}
+	if both := f.roi(t, "", f.collabUser); both.FundedYears != collab.FundedYears+3 || both.SpendPence != collab.SpendPence+1_200_000 ||
+		both.PositiveOutcomes != collab.PositiveOutcomes {
+		t.Errorf("the collaboration with its member's award: %+v, before %+v", both, collab)
+	}
+	if got := f.roi(t, "", f.secondUser); got.SpendPence != 0 {
+		t.Errorf("the member that left counts %+v", got)
+	}
 }

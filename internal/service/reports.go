@@ -9,7 +9,9 @@ import (
 )
 
 // Reports answers the funders' reports: counts only, never a person, each within the
-// caller's reach.
+// caller's reach, to a principal holding reports:read (every role; an API client granted it).
+// That scope is the whole of what a reporting tool needs: a highlight report finds its award
+// by id within reach without organisations:read.
 type Reports struct {
 	ReportsDeps
 }
@@ -32,7 +34,7 @@ func NewReports(d ReportsDeps) *Reports { return &Reports{d} }
 // left the collaboration included): the report is the award's, the funder paid for all of
 // them, and it holds counts only. Errors: forbidden, not_found, invalid (period).
 func (s *Reports) Highlight(ctx context.Context, id uuid.UUID, period string) (domain.HighlightReport, error) {
-	return longRead(ctx, s.Reads, domain.ScopeOrganisationsRead, func(ctx context.Context) (domain.HighlightReport, error) {
+	return longRead(ctx, s.Reads, domain.ScopeReportsRead, func(ctx context.Context) (domain.HighlightReport, error) {
 		award, err := s.Awards.Get(ctx, id)
 		if err != nil {
 			return domain.HighlightReport{}, err
@@ -63,7 +65,7 @@ func awardWide(ctx context.Context) context.Context {
 // naming an organisation out of reach finds nothing, as if it had no enrolments. Errors:
 // forbidden.
 func (s *Reports) Outcomes(ctx context.Context, q domain.OutcomeQuery) (domain.OutcomeReport, error) {
-	return longRead(ctx, s.Reads, domain.ScopeOrganisationsRead, func(ctx context.Context) (domain.OutcomeReport, error) {
+	return longRead(ctx, s.Reads, domain.ScopeReportsRead, func(ctx context.Context) (domain.OutcomeReport, error) {
 		rows, err := s.Store.Outcomes(ctx, q)
 		if err != nil {
 			return domain.OutcomeReport{}, err
@@ -76,7 +78,7 @@ func (s *Reports) Outcomes(ctx context.Context, q domain.OutcomeQuery) (domain.O
 // own, a collaboration its own and its members', the national team every award), counting
 // every cohort delivered under them, as their highlight reports do. Errors: forbidden.
 func (s *Reports) ROI(ctx context.Context, q domain.ROIQuery) (domain.ROIReport, error) {
-	return longRead(ctx, s.Reads, domain.ScopeOrganisationsRead, func(ctx context.Context) (domain.ROIReport, error) {
+	return longRead(ctx, s.Reads, domain.ScopeReportsRead, func(ctx context.Context) (domain.ROIReport, error) {
 		p, _ := domain.PrincipalFrom(ctx)
 		counts, err := s.Store.ROI(awardWide(ctx), q, p.AllOrganisations, p.Reach)
 		if err != nil {
@@ -90,7 +92,7 @@ func (s *Reports) ROI(ctx context.Context, q domain.ROIQuery) (domain.ROIReport,
 // region, over the organisations within the caller's reach: a trust its own, a collaboration its
 // own and its members', the national team everyone's. Errors: forbidden, invalid (year).
 func (s *Reports) Activity(ctx context.Context, year string) (domain.ActivityReport, error) {
-	return longRead(ctx, s.Reads, domain.ScopeOrganisationsRead, func(ctx context.Context) (domain.ActivityReport, error) {
+	return longRead(ctx, s.Reads, domain.ScopeReportsRead, func(ctx context.Context) (domain.ActivityReport, error) {
 		fy, err := domain.ActivityYear(year)
 		if err != nil {
 			return domain.ActivityReport{}, err
