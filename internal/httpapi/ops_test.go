@@ -207,7 +207,7 @@ func TestOpsOpenAPIDocument(t *testing.T) {
 		t.Fatal("the embedded spec has no operations")
 	}
 	// The generator is shown TokenRequest's grants as one flat object (api/server.overlay.yaml).
-	flattened := []string{"PasswordGrant", "RefreshTokenGrant", "ClientCredentialsGrant"}
+	flattened := []string{"PasswordGrant", "RefreshTokenGrant", "ClientCredentialsGrant", "TokenExchangeGrant"}
 	schemas := func(doc *openapi3.T) []string {
 		var out []string
 		for name := range doc.Components.Schemas {

@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/p4w-nhs/p4w/api"
+	"github.com/p4w-nhs/p4w/internal/domain"
 	"github.com/p4w-nhs/p4w/internal/service"
 )
 
@@ -27,8 +28,9 @@ func (s *Server) IssueToken(ctx context.Context, r api.IssueTokenRequestObject) 
 	}
 	basicID, basicSecret, usedBasic := basicAuth(ctx)
 	var (
-		out service.SignedIn
-		err error
+		out       service.SignedIn
+		err       error
+		exchanged bool
 	)
 	// An empty parameter is an omitted one (RFC 6749 §3.1), hence ptrValue(...) == "".
 	switch req.GrantType {
@@ -68,6 +70,23 @@ func (s *Server) IssueToken(ctx context.Context, r api.IssueTokenRequestObject) 
 			return nil, invalidClient("client_id and client_secret are required", usedBasic)
 		}
 		out, err = s.Accounts.ClientCredentials(ctx, id, secret, strings.Fields(ptrValue(req.Scope)))
+	case api.TokenExchange:
+		token := ptrValue(req.SubjectToken)
+		if f := requireParams("subject_token", token, "subject_token_type", string(ptrValue(req.SubjectTokenType))); f != nil {
+			return nil, f
+		}
+		out, err = s.Accounts.Exchange(ctx, token)
+		var un *service.IssuerUnavailable
+		if errors.As(err, &un) {
+			// The provider's fault, not the caller's: logged for the operator (the issuer is
+			// configuration, not personal data), answered as a retry.
+			s.Log.WarnContext(ctx, "identity provider unavailable", "issuer", un.Issuer, "error", un.Err.Error(),
+				"request_id", domain.RequestIDFrom(ctx))
+			return nil, &oauthFailure{status: http.StatusServiceUnavailable, code: api.TemporarilyUnavailable,
+				desc:       "the identity provider that issued subject_token cannot be reached to check it; retry after " + issuerRetryAfter + " seconds",
+				retryAfter: issuerRetryAfter}
+		}
+		exchanged = true
 	default: // the contract's enum refuses it first; this answer is the same
 		return nil, unsupportedGrantType()
 	}
@@ -88,8 +107,16 @@ func (s *Server) IssueToken(ctx context.Context, r api.IssueTokenRequestObject) 
 	if out.RefreshToken != "" {
 		body.RefreshToken = &out.RefreshToken
 	}
+	if exchanged { // RFC 8693 §2.2.1
+		issued := api.IssuedAccessToken
+		body.IssuedTokenType = &issued
+	}
 	return api.IssueToken200JSONResponse{Body: body, Headers: api.IssueToken200ResponseHeaders{CacheControl: &noStore}}, nil
 }
+
+// issuerRetryAfter is how long a client waits before trying again with a token whose identity
+// provider could not be reached: longer than for the database, since a fetch takes up to 10 s.
+const issuerRetryAfter = "30"
 
 // RevokeToken revokes a refresh token and its family (RFC 7009: unknown tokens are no error).
 func (s *Server) RevokeToken(ctx context.Context, r api.RevokeTokenRequestObject) (api.RevokeTokenResponseObject, error) {
@@ -137,7 +164,7 @@ func invalidRequest(desc string) *oauthFailure {
 
 func unsupportedGrantType() *oauthFailure {
 	return &oauthFailure{status: http.StatusBadRequest, code: api.UnsupportedGrantType,
-		desc: "grant_type must be one of password, refresh_token, client_credentials"}
+		desc: "grant_type must be one of password, refresh_token, client_credentials, urn:ietf:params:oauth:grant-type:token-exchange"}
 }
 
 // invalidClient is the 401 of failed client authentication, with the Basic challenge that

@@ -842,6 +842,7 @@ const (
 	ClientCredentials TokenRequestGrantType = "client_credentials"
 	Password          TokenRequestGrantType = "password"
 	RefreshToken      TokenRequestGrantType = "refresh_token"
+	TokenExchange     TokenRequestGrantType = "urn:ietf:params:oauth:grant-type:token-exchange"
 )
 
 // Valid indicates whether the value is a known member of the TokenRequestGrantType enum.
@@ -852,6 +853,59 @@ func (e TokenRequestGrantType) Valid() bool {
 	case Password:
 		return true
 	case RefreshToken:
+		return true
+	case TokenExchange:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TokenRequestRequestedTokenType.
+const (
+	RequestedAccessToken TokenRequestRequestedTokenType = "urn:ietf:params:oauth:token-type:access_token"
+)
+
+// Valid indicates whether the value is a known member of the TokenRequestRequestedTokenType enum.
+func (e TokenRequestRequestedTokenType) Valid() bool {
+	switch e {
+	case RequestedAccessToken:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TokenRequestSubjectTokenType.
+const (
+	SubjectAccessToken TokenRequestSubjectTokenType = "urn:ietf:params:oauth:token-type:access_token"
+	SubjectIDToken     TokenRequestSubjectTokenType = "urn:ietf:params:oauth:token-type:id_token"
+	SubjectJWT         TokenRequestSubjectTokenType = "urn:ietf:params:oauth:token-type:jwt"
+)
+
+// Valid indicates whether the value is a known member of the TokenRequestSubjectTokenType enum.
+func (e TokenRequestSubjectTokenType) Valid() bool {
+	switch e {
+	case SubjectAccessToken:
+		return true
+	case SubjectIDToken:
+		return true
+	case SubjectJWT:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TokenResponseIssuedTokenType.
+const (
+	IssuedAccessToken TokenResponseIssuedTokenType = "urn:ietf:params:oauth:token-type:access_token"
+)
+
+// Valid indicates whether the value is a known member of the TokenResponseIssuedTokenType enum.
+func (e TokenResponseIssuedTokenType) Valid() bool {
+	switch e {
+	case IssuedAccessToken:
 		return true
 	default:
 		return false
@@ -1188,7 +1242,7 @@ type ClientPurpose string
 // - `participants:read`: read participants and the records about them within reach.
 // - `participants:write`: record, change and erase participants and the records about them within reach.
 // - `imports:write`: run bulk imports and read their jobs.
-// - `reports:read`: read the funders' reports within reach (highlight, outcome, activity and ROI), counts only.
+// - `reports:read`: read reports.
 type ClientScope string
 
 // Cohort defines model for Cohort.
@@ -1944,16 +1998,21 @@ type OAuthError struct {
 	// Error - `invalid_request` (400): a parameter is missing (or empty), given twice, too long or
 	//   malformed, or the body is not a form or JSON object, or is too large.
 	// - `unsupported_grant_type` (400): `grant_type` is none of `password`,
-	//   `refresh_token`, `client_credentials`.
+	//   `refresh_token`, `client_credentials`, `urn:ietf:params:oauth:grant-type:token-exchange`
+	//   (or token exchange, when the installation trusts no identity provider).
 	// - `invalid_grant` (400): the email or password is wrong (or the account disabled), or
-	//   the refresh token is unknown, used, revoked, expired, or an access token.
+	//   the refresh token is unknown, used, revoked, expired, or an access token; or the
+	//   subject token of a token exchange is not a JWT, is of an issuer not trusted, does not
+	//   verify with its issuer's keys and algorithms, has expired, is for another audience,
+	//   or is of an identity no rule of its issuer maps (or whose p4w user is disabled).
 	// - `invalid_scope` (400): `scope` asks for a scope the client was not granted.
 	// - `invalid_client` (401): client authentication failed.
 	// - `unsupported_token_type` (400, revocation only): the token is an access token,
 	//   which cannot be revoked.
 	// - `slow_down` (429): too many requests or failed sign-ins; wait `Retry-After` seconds.
-	// - `temporarily_unavailable` (503): the database cannot serve the request now; nothing
-	//   was changed; retry after `Retry-After` seconds.
+	// - `temporarily_unavailable` (503): the database, or the identity provider whose keys
+	//   check a subject token, cannot serve the request now; nothing was changed; retry after
+	//   `Retry-After` seconds.
 	// - `server_error` (500, or 405 with `invalid_request`): an unexpected failure of the server.
 	Error OAuthErrorError `json:"error"`
 
@@ -1965,16 +2024,21 @@ type OAuthError struct {
 //
 //		malformed, or the body is not a form or JSON object, or is too large.
 //	  - `unsupported_grant_type` (400): `grant_type` is none of `password`,
-//	    `refresh_token`, `client_credentials`.
+//	    `refresh_token`, `client_credentials`, `urn:ietf:params:oauth:grant-type:token-exchange`
+//	    (or token exchange, when the installation trusts no identity provider).
 //	  - `invalid_grant` (400): the email or password is wrong (or the account disabled), or
-//	    the refresh token is unknown, used, revoked, expired, or an access token.
+//	    the refresh token is unknown, used, revoked, expired, or an access token; or the
+//	    subject token of a token exchange is not a JWT, is of an issuer not trusted, does not
+//	    verify with its issuer's keys and algorithms, has expired, is for another audience,
+//	    or is of an identity no rule of its issuer maps (or whose p4w user is disabled).
 //	  - `invalid_scope` (400): `scope` asks for a scope the client was not granted.
 //	  - `invalid_client` (401): client authentication failed.
 //	  - `unsupported_token_type` (400, revocation only): the token is an access token,
 //	    which cannot be revoked.
 //	  - `slow_down` (429): too many requests or failed sign-ins; wait `Retry-After` seconds.
-//	  - `temporarily_unavailable` (503): the database cannot serve the request now; nothing
-//	    was changed; retry after `Retry-After` seconds.
+//	  - `temporarily_unavailable` (503): the database, or the identity provider whose keys
+//	    check a subject token, cannot serve the request now; nothing was changed; retry after
+//	    `Retry-After` seconds.
 //	  - `server_error` (500, or 405 with `invalid_request`): an unexpected failure of the server.
 type OAuthErrorError string
 
@@ -3101,30 +3165,45 @@ type TimelineEventResourceType string
 
 // TokenRequest defines model for TokenRequest.
 type TokenRequest struct {
-	ClientId     *string               `json:"client_id,omitempty"`
-	ClientSecret *string               `json:"client_secret,omitempty"`
-	GrantType    TokenRequestGrantType `json:"grant_type"`
-	Password     *string               `json:"password,omitempty"`
-	RefreshToken *string               `json:"refresh_token,omitempty"`
-	Scope        *string               `json:"scope,omitempty"`
-	Username     *string               `json:"username,omitempty"`
+	ClientId           *string                         `json:"client_id,omitempty"`
+	ClientSecret       *string                         `json:"client_secret,omitempty"`
+	GrantType          TokenRequestGrantType           `json:"grant_type"`
+	Password           *string                         `json:"password,omitempty"`
+	RefreshToken       *string                         `json:"refresh_token,omitempty"`
+	RequestedTokenType *TokenRequestRequestedTokenType `json:"requested_token_type,omitempty"`
+	Scope              *string                         `json:"scope,omitempty"`
+	SubjectToken       *string                         `json:"subject_token,omitempty"`
+	SubjectTokenType   *TokenRequestSubjectTokenType   `json:"subject_token_type,omitempty"`
+	Username           *string                         `json:"username,omitempty"`
 }
 
 // TokenRequestGrantType defines model for TokenRequest.GrantType.
 type TokenRequestGrantType string
+
+// TokenRequestRequestedTokenType defines model for TokenRequest.RequestedTokenType.
+type TokenRequestRequestedTokenType string
+
+// TokenRequestSubjectTokenType defines model for TokenRequest.SubjectTokenType.
+type TokenRequestSubjectTokenType string
 
 // TokenResponse defines model for TokenResponse.
 type TokenResponse struct {
 	AccessToken string `json:"access_token"`
 
 	// ExpiresIn Seconds until the access token expires.
-	ExpiresIn    int     `json:"expires_in"`
-	RefreshToken *string `json:"refresh_token,omitempty"`
-	Scope        string  `json:"scope"`
+	ExpiresIn int `json:"expires_in"`
+
+	// IssuedTokenType - `urn:ietf:params:oauth:token-type:access_token`: in the answer to a token exchange (RFC 8693 §2.2.1), what `access_token` is.
+	IssuedTokenType *TokenResponseIssuedTokenType `json:"issued_token_type,omitempty"`
+	RefreshToken    *string                       `json:"refresh_token,omitempty"`
+	Scope           string                        `json:"scope"`
 
 	// TokenType - `Bearer`: send the access token as `Authorization: Bearer <access_token>` (RFC 6750).
 	TokenType TokenResponseTokenType `json:"token_type"`
 }
+
+// TokenResponseIssuedTokenType - `urn:ietf:params:oauth:token-type:access_token`: in the answer to a token exchange (RFC 8693 §2.2.1), what `access_token` is.
+type TokenResponseIssuedTokenType string
 
 // TokenResponseTokenType - `Bearer`: send the access token as `Authorization: Bearer <access_token>` (RFC 6750).
 type TokenResponseTokenType string
@@ -4677,6 +4756,16 @@ type ClientInterface interface {
 	//   sign-in.
 	// - `grant_type=client_credentials` with `client_id` and `client_secret` (in the body or
 	//   as HTTP Basic) signs an API client in; `scope` may narrow the granted scopes.
+	// - `grant_type=urn:ietf:params:oauth:grant-type:token-exchange` (RFC 8693) with
+	//   `subject_token`, an ID token or JWT access token of an identity provider the
+	//   installation trusts (`P4W_OIDC_ISSUERS`: NHS CIS2, Entra ID), and
+	//   `subject_token_type`, signs its person in. The token's signature is checked with the
+	//   keys the issuer publishes, and its issuer, audience and expiry; the issuer's rules map
+	//   its claims to an organisation and a role. The person is a p4w user linked to the
+	//   issuer's subject, made on the first exchange; the organisation and role are applied
+	//   again at each, so a change at the provider takes effect at the next. The answer holds
+	//   an access token (`issued_token_type`) and no refresh token: exchange a fresh token of
+	//   the provider when it expires.
 	//
 	// The answer is OAuth 2's (RFC 6749 §5.1). Form-encoded as OAuth 2 expects; JSON is
 	// accepted too. A parameter given with an empty value counts as omitted (RFC 6749 §3.1);
@@ -4687,9 +4776,12 @@ type ClientInterface interface {
 	// 400 `invalid_request` (a parameter missing, given twice, too long or malformed, the body
 	// not a form or JSON, or too large; `error_description` names what), 400
 	// `unsupported_grant_type`, 400 `invalid_grant` (a wrong email or password, a refresh token
-	// that is unknown, used, revoked or expired, or an access token given as one), 400
+	// that is unknown, used, revoked or expired, or an access token given as one; a subject
+	// token that is forged, expired, of an issuer not trusted, for another audience, or of an
+	// identity no rule maps, which says which claims were looked at), 400
 	// `invalid_scope`, 401 `invalid_client`, 429 `slow_down` (repeated failures, per account
-	// and per address; `Retry-After`), 503 `temporarily_unavailable` (`Retry-After`), 500
+	// and per address; `Retry-After`), 503 `temporarily_unavailable` (`Retry-After`: the
+	// database, or the subject token's identity provider, cannot answer now), 500
 	// `server_error`.
 	//
 	// Takes any type of body and a specified content type.
@@ -4706,6 +4798,16 @@ type ClientInterface interface {
 	//   sign-in.
 	// - `grant_type=client_credentials` with `client_id` and `client_secret` (in the body or
 	//   as HTTP Basic) signs an API client in; `scope` may narrow the granted scopes.
+	// - `grant_type=urn:ietf:params:oauth:grant-type:token-exchange` (RFC 8693) with
+	//   `subject_token`, an ID token or JWT access token of an identity provider the
+	//   installation trusts (`P4W_OIDC_ISSUERS`: NHS CIS2, Entra ID), and
+	//   `subject_token_type`, signs its person in. The token's signature is checked with the
+	//   keys the issuer publishes, and its issuer, audience and expiry; the issuer's rules map
+	//   its claims to an organisation and a role. The person is a p4w user linked to the
+	//   issuer's subject, made on the first exchange; the organisation and role are applied
+	//   again at each, so a change at the provider takes effect at the next. The answer holds
+	//   an access token (`issued_token_type`) and no refresh token: exchange a fresh token of
+	//   the provider when it expires.
 	//
 	// The answer is OAuth 2's (RFC 6749 §5.1). Form-encoded as OAuth 2 expects; JSON is
 	// accepted too. A parameter given with an empty value counts as omitted (RFC 6749 §3.1);
@@ -4716,9 +4818,12 @@ type ClientInterface interface {
 	// 400 `invalid_request` (a parameter missing, given twice, too long or malformed, the body
 	// not a form or JSON, or too large; `error_description` names what), 400
 	// `unsupported_grant_type`, 400 `invalid_grant` (a wrong email or password, a refresh token
-	// that is unknown, used, revoked or expired, or an access token given as one), 400
+	// that is unknown, used, revoked or expired, or an access token given as one; a subject
+	// token that is forged, expired, of an issuer not trusted, for another audience, or of an
+	// identity no rule maps, which says which claims were looked at), 400
 	// `invalid_scope`, 401 `invalid_client`, 429 `slow_down` (repeated failures, per account
-	// and per address; `Retry-After`), 503 `temporarily_unavailable` (`Retry-After`), 500
+	// and per address; `Retry-After`), 503 `temporarily_unavailable` (`Retry-After`: the
+	// database, or the subject token's identity provider, cannot answer now), 500
 	// `server_error`.
 	//
 	// Takes a body of the `application/json` content type.
@@ -4735,6 +4840,16 @@ type ClientInterface interface {
 	//   sign-in.
 	// - `grant_type=client_credentials` with `client_id` and `client_secret` (in the body or
 	//   as HTTP Basic) signs an API client in; `scope` may narrow the granted scopes.
+	// - `grant_type=urn:ietf:params:oauth:grant-type:token-exchange` (RFC 8693) with
+	//   `subject_token`, an ID token or JWT access token of an identity provider the
+	//   installation trusts (`P4W_OIDC_ISSUERS`: NHS CIS2, Entra ID), and
+	//   `subject_token_type`, signs its person in. The token's signature is checked with the
+	//   keys the issuer publishes, and its issuer, audience and expiry; the issuer's rules map
+	//   its claims to an organisation and a role. The person is a p4w user linked to the
+	//   issuer's subject, made on the first exchange; the organisation and role are applied
+	//   again at each, so a change at the provider takes effect at the next. The answer holds
+	//   an access token (`issued_token_type`) and no refresh token: exchange a fresh token of
+	//   the provider when it expires.
 	//
 	// The answer is OAuth 2's (RFC 6749 §5.1). Form-encoded as OAuth 2 expects; JSON is
 	// accepted too. A parameter given with an empty value counts as omitted (RFC 6749 §3.1);
@@ -4745,9 +4860,12 @@ type ClientInterface interface {
 	// 400 `invalid_request` (a parameter missing, given twice, too long or malformed, the body
 	// not a form or JSON, or too large; `error_description` names what), 400
 	// `unsupported_grant_type`, 400 `invalid_grant` (a wrong email or password, a refresh token
-	// that is unknown, used, revoked or expired, or an access token given as one), 400
+	// that is unknown, used, revoked or expired, or an access token given as one; a subject
+	// token that is forged, expired, of an issuer not trusted, for another audience, or of an
+	// identity no rule maps, which says which claims were looked at), 400
 	// `invalid_scope`, 401 `invalid_client`, 429 `slow_down` (repeated failures, per account
-	// and per address; `Retry-After`), 503 `temporarily_unavailable` (`Retry-After`), 500
+	// and per address; `Retry-After`), 503 `temporarily_unavailable` (`Retry-After`: the
+	// database, or the subject token's identity provider, cannot answer now), 500
 	// `server_error`.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
@@ -5936,9 +6054,7 @@ type ClientInterface interface {
 	// Money awarded against positive outcomes, and an estimate of the benefit. Spend is the sum of the
 	// amounts of the funded years selected (those in `financial_year`, or all three) of the live funding
 	// awards the caller's reach receives: a trust its own, a collaboration its own and its member trusts',
-	// the national team every award. An award is attributed to its recipient only: a collaboration's award
-	// counts in the collaboration's report and never in a member trust's, though the member delivers cohorts
-	// under it (`method` says so too). Positive outcomes are counted as each award's highlight report for
+	// the national team every award. Positive outcomes are counted as each award's highlight report for
 	// each of those funded years counts its conversion numerator (participants engaged in the funded year
 	// with a positive outcome), summed; every cohort delivered under the award counts.
 	//
@@ -6583,6 +6699,16 @@ func (c *Client) RevokeTokenWithFormdataBody(ctx context.Context, body RevokeTok
 //     sign-in.
 //   - `grant_type=client_credentials` with `client_id` and `client_secret` (in the body or
 //     as HTTP Basic) signs an API client in; `scope` may narrow the granted scopes.
+//   - `grant_type=urn:ietf:params:oauth:grant-type:token-exchange` (RFC 8693) with
+//     `subject_token`, an ID token or JWT access token of an identity provider the
+//     installation trusts (`P4W_OIDC_ISSUERS`: NHS CIS2, Entra ID), and
+//     `subject_token_type`, signs its person in. The token's signature is checked with the
+//     keys the issuer publishes, and its issuer, audience and expiry; the issuer's rules map
+//     its claims to an organisation and a role. The person is a p4w user linked to the
+//     issuer's subject, made on the first exchange; the organisation and role are applied
+//     again at each, so a change at the provider takes effect at the next. The answer holds
+//     an access token (`issued_token_type`) and no refresh token: exchange a fresh token of
+//     the provider when it expires.
 //
 // The answer is OAuth 2's (RFC 6749 §5.1). Form-encoded as OAuth 2 expects; JSON is
 // accepted too. A parameter given with an empty value counts as omitted (RFC 6749 §3.1);
@@ -6593,9 +6719,12 @@ func (c *Client) RevokeTokenWithFormdataBody(ctx context.Context, body RevokeTok
 // 400 `invalid_request` (a parameter missing, given twice, too long or malformed, the body
 // not a form or JSON, or too large; `error_description` names what), 400
 // `unsupported_grant_type`, 400 `invalid_grant` (a wrong email or password, a refresh token
-// that is unknown, used, revoked or expired, or an access token given as one), 400
+// that is unknown, used, revoked or expired, or an access token given as one; a subject
+// token that is forged, expired, of an issuer not trusted, for another audience, or of an
+// identity no rule maps, which says which claims were looked at), 400
 // `invalid_scope`, 401 `invalid_client`, 429 `slow_down` (repeated failures, per account
-// and per address; `Retry-After`), 503 `temporarily_unavailable` (`Retry-After`), 500
+// and per address; `Retry-After`), 503 `temporarily_unavailable` (`Retry-After`: the
+// database, or the subject token's identity provider, cannot answer now), 500
 // `server_error`.
 //
 // Takes any type of body and a specified content type.
@@ -6622,6 +6751,16 @@ func (c *Client) IssueTokenWithBody(ctx context.Context, contentType string, bod
 //     sign-in.
 //   - `grant_type=client_credentials` with `client_id` and `client_secret` (in the body or
 //     as HTTP Basic) signs an API client in; `scope` may narrow the granted scopes.
+//   - `grant_type=urn:ietf:params:oauth:grant-type:token-exchange` (RFC 8693) with
+//     `subject_token`, an ID token or JWT access token of an identity provider the
+//     installation trusts (`P4W_OIDC_ISSUERS`: NHS CIS2, Entra ID), and
+//     `subject_token_type`, signs its person in. The token's signature is checked with the
+//     keys the issuer publishes, and its issuer, audience and expiry; the issuer's rules map
+//     its claims to an organisation and a role. The person is a p4w user linked to the
+//     issuer's subject, made on the first exchange; the organisation and role are applied
+//     again at each, so a change at the provider takes effect at the next. The answer holds
+//     an access token (`issued_token_type`) and no refresh token: exchange a fresh token of
+//     the provider when it expires.
 //
 // The answer is OAuth 2's (RFC 6749 §5.1). Form-encoded as OAuth 2 expects; JSON is
 // accepted too. A parameter given with an empty value counts as omitted (RFC 6749 §3.1);
@@ -6632,9 +6771,12 @@ func (c *Client) IssueTokenWithBody(ctx context.Context, contentType string, bod
 // 400 `invalid_request` (a parameter missing, given twice, too long or malformed, the body
 // not a form or JSON, or too large; `error_description` names what), 400
 // `unsupported_grant_type`, 400 `invalid_grant` (a wrong email or password, a refresh token
-// that is unknown, used, revoked or expired, or an access token given as one), 400
+// that is unknown, used, revoked or expired, or an access token given as one; a subject
+// token that is forged, expired, of an issuer not trusted, for another audience, or of an
+// identity no rule maps, which says which claims were looked at), 400
 // `invalid_scope`, 401 `invalid_client`, 429 `slow_down` (repeated failures, per account
-// and per address; `Retry-After`), 503 `temporarily_unavailable` (`Retry-After`), 500
+// and per address; `Retry-After`), 503 `temporarily_unavailable` (`Retry-After`: the
+// database, or the subject token's identity provider, cannot answer now), 500
 // `server_error`.
 //
 // Takes a body of the `application/json` content type.
@@ -6661,6 +6803,16 @@ func (c *Client) IssueToken(ctx context.Context, body IssueTokenJSONRequestBody,
 //     sign-in.
 //   - `grant_type=client_credentials` with `client_id` and `client_secret` (in the body or
 //     as HTTP Basic) signs an API client in; `scope` may narrow the granted scopes.
+//   - `grant_type=urn:ietf:params:oauth:grant-type:token-exchange` (RFC 8693) with
+//     `subject_token`, an ID token or JWT access token of an identity provider the
+//     installation trusts (`P4W_OIDC_ISSUERS`: NHS CIS2, Entra ID), and
+//     `subject_token_type`, signs its person in. The token's signature is checked with the
+//     keys the issuer publishes, and its issuer, audience and expiry; the issuer's rules map
+//     its claims to an organisation and a role. The person is a p4w user linked to the
+//     issuer's subject, made on the first exchange; the organisation and role are applied
+//     again at each, so a change at the provider takes effect at the next. The answer holds
+//     an access token (`issued_token_type`) and no refresh token: exchange a fresh token of
+//     the provider when it expires.
 //
 // The answer is OAuth 2's (RFC 6749 §5.1). Form-encoded as OAuth 2 expects; JSON is
 // accepted too. A parameter given with an empty value counts as omitted (RFC 6749 §3.1);
@@ -6671,9 +6823,12 @@ func (c *Client) IssueToken(ctx context.Context, body IssueTokenJSONRequestBody,
 // 400 `invalid_request` (a parameter missing, given twice, too long or malformed, the body
 // not a form or JSON, or too large; `error_description` names what), 400
 // `unsupported_grant_type`, 400 `invalid_grant` (a wrong email or password, a refresh token
-// that is unknown, used, revoked or expired, or an access token given as one), 400
+// that is unknown, used, revoked or expired, or an access token given as one; a subject
+// token that is forged, expired, of an issuer not trusted, for another audience, or of an
+// identity no rule maps, which says which claims were looked at), 400
 // `invalid_scope`, 401 `invalid_client`, 429 `slow_down` (repeated failures, per account
-// and per address; `Retry-After`), 503 `temporarily_unavailable` (`Retry-After`), 500
+// and per address; `Retry-After`), 503 `temporarily_unavailable` (`Retry-After`: the
+// database, or the subject token's identity provider, cannot answer now), 500
 // `server_error`.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type.
@@ -9022,9 +9177,7 @@ func (c *Client) GetOutcomeReport(ctx context.Context, params *GetOutcomeReportP
 // Money awarded against positive outcomes, and an estimate of the benefit. Spend is the sum of the
 // amounts of the funded years selected (those in `financial_year`, or all three) of the live funding
 // awards the caller's reach receives: a trust its own, a collaboration its own and its member trusts',
-// the national team every award. An award is attributed to its recipient only: a collaboration's award
-// counts in the collaboration's report and never in a member trust's, though the member delivers cohorts
-// under it (`method` says so too). Positive outcomes are counted as each award's highlight report for
+// the national team every award. Positive outcomes are counted as each award's highlight report for
 // each of those funded years counts its conversion numerator (participants engaged in the funded year
 // with a positive outcome), summed; every cohort delivered under the award counts.
 //
@@ -16762,6 +16915,16 @@ type ClientWithResponsesInterface interface {
 	//   sign-in.
 	// - `grant_type=client_credentials` with `client_id` and `client_secret` (in the body or
 	//   as HTTP Basic) signs an API client in; `scope` may narrow the granted scopes.
+	// - `grant_type=urn:ietf:params:oauth:grant-type:token-exchange` (RFC 8693) with
+	//   `subject_token`, an ID token or JWT access token of an identity provider the
+	//   installation trusts (`P4W_OIDC_ISSUERS`: NHS CIS2, Entra ID), and
+	//   `subject_token_type`, signs its person in. The token's signature is checked with the
+	//   keys the issuer publishes, and its issuer, audience and expiry; the issuer's rules map
+	//   its claims to an organisation and a role. The person is a p4w user linked to the
+	//   issuer's subject, made on the first exchange; the organisation and role are applied
+	//   again at each, so a change at the provider takes effect at the next. The answer holds
+	//   an access token (`issued_token_type`) and no refresh token: exchange a fresh token of
+	//   the provider when it expires.
 	//
 	// The answer is OAuth 2's (RFC 6749 §5.1). Form-encoded as OAuth 2 expects; JSON is
 	// accepted too. A parameter given with an empty value counts as omitted (RFC 6749 §3.1);
@@ -16772,9 +16935,12 @@ type ClientWithResponsesInterface interface {
 	// 400 `invalid_request` (a parameter missing, given twice, too long or malformed, the body
 	// not a form or JSON, or too large; `error_description` names what), 400
 	// `unsupported_grant_type`, 400 `invalid_grant` (a wrong email or password, a refresh token
-	// that is unknown, used, revoked or expired, or an access token given as one), 400
+	// that is unknown, used, revoked or expired, or an access token given as one; a subject
+	// token that is forged, expired, of an issuer not trusted, for another audience, or of an
+	// identity no rule maps, which says which claims were looked at), 400
 	// `invalid_scope`, 401 `invalid_client`, 429 `slow_down` (repeated failures, per account
-	// and per address; `Retry-After`), 503 `temporarily_unavailable` (`Retry-After`), 500
+	// and per address; `Retry-After`), 503 `temporarily_unavailable` (`Retry-After`: the
+	// database, or the subject token's identity provider, cannot answer now), 500
 	// `server_error`.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -16791,6 +16957,16 @@ type ClientWithResponsesInterface interface {
 	//   sign-in.
 	// - `grant_type=client_credentials` with `client_id` and `client_secret` (in the body or
 	//   as HTTP Basic) signs an API client in; `scope` may narrow the granted scopes.
+	// - `grant_type=urn:ietf:params:oauth:grant-type:token-exchange` (RFC 8693) with
+	//   `subject_token`, an ID token or JWT access token of an identity provider the
+	//   installation trusts (`P4W_OIDC_ISSUERS`: NHS CIS2, Entra ID), and
+	//   `subject_token_type`, signs its person in. The token's signature is checked with the
+	//   keys the issuer publishes, and its issuer, audience and expiry; the issuer's rules map
+	//   its claims to an organisation and a role. The person is a p4w user linked to the
+	//   issuer's subject, made on the first exchange; the organisation and role are applied
+	//   again at each, so a change at the provider takes effect at the next. The answer holds
+	//   an access token (`issued_token_type`) and no refresh token: exchange a fresh token of
+	//   the provider when it expires.
 	//
 	// The answer is OAuth 2's (RFC 6749 §5.1). Form-encoded as OAuth 2 expects; JSON is
 	// accepted too. A parameter given with an empty value counts as omitted (RFC 6749 §3.1);
@@ -16801,9 +16977,12 @@ type ClientWithResponsesInterface interface {
 	// 400 `invalid_request` (a parameter missing, given twice, too long or malformed, the body
 	// not a form or JSON, or too large; `error_description` names what), 400
 	// `unsupported_grant_type`, 400 `invalid_grant` (a wrong email or password, a refresh token
-	// that is unknown, used, revoked or expired, or an access token given as one), 400
+	// that is unknown, used, revoked or expired, or an access token given as one; a subject
+	// token that is forged, expired, of an issuer not trusted, for another audience, or of an
+	// identity no rule maps, which says which claims were looked at), 400
 	// `invalid_scope`, 401 `invalid_client`, 429 `slow_down` (repeated failures, per account
-	// and per address; `Retry-After`), 503 `temporarily_unavailable` (`Retry-After`), 500
+	// and per address; `Retry-After`), 503 `temporarily_unavailable` (`Retry-After`: the
+	// database, or the subject token's identity provider, cannot answer now), 500
 	// `server_error`.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
@@ -16820,6 +16999,16 @@ type ClientWithResponsesInterface interface {
 	//   sign-in.
 	// - `grant_type=client_credentials` with `client_id` and `client_secret` (in the body or
 	//   as HTTP Basic) signs an API client in; `scope` may narrow the granted scopes.
+	// - `grant_type=urn:ietf:params:oauth:grant-type:token-exchange` (RFC 8693) with
+	//   `subject_token`, an ID token or JWT access token of an identity provider the
+	//   installation trusts (`P4W_OIDC_ISSUERS`: NHS CIS2, Entra ID), and
+	//   `subject_token_type`, signs its person in. The token's signature is checked with the
+	//   keys the issuer publishes, and its issuer, audience and expiry; the issuer's rules map
+	//   its claims to an organisation and a role. The person is a p4w user linked to the
+	//   issuer's subject, made on the first exchange; the organisation and role are applied
+	//   again at each, so a change at the provider takes effect at the next. The answer holds
+	//   an access token (`issued_token_type`) and no refresh token: exchange a fresh token of
+	//   the provider when it expires.
 	//
 	// The answer is OAuth 2's (RFC 6749 §5.1). Form-encoded as OAuth 2 expects; JSON is
 	// accepted too. A parameter given with an empty value counts as omitted (RFC 6749 §3.1);
@@ -16830,9 +17019,12 @@ type ClientWithResponsesInterface interface {
 	// 400 `invalid_request` (a parameter missing, given twice, too long or malformed, the body
 	// not a form or JSON, or too large; `error_description` names what), 400
 	// `unsupported_grant_type`, 400 `invalid_grant` (a wrong email or password, a refresh token
-	// that is unknown, used, revoked or expired, or an access token given as one), 400
+	// that is unknown, used, revoked or expired, or an access token given as one; a subject
+	// token that is forged, expired, of an issuer not trusted, for another audience, or of an
+	// identity no rule maps, which says which claims were looked at), 400
 	// `invalid_scope`, 401 `invalid_client`, 429 `slow_down` (repeated failures, per account
-	// and per address; `Retry-After`), 503 `temporarily_unavailable` (`Retry-After`), 500
+	// and per address; `Retry-After`), 503 `temporarily_unavailable` (`Retry-After`: the
+	// database, or the subject token's identity provider, cannot answer now), 500
 	// `server_error`.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
@@ -18113,9 +18305,7 @@ type ClientWithResponsesInterface interface {
 	// Money awarded against positive outcomes, and an estimate of the benefit. Spend is the sum of the
 	// amounts of the funded years selected (those in `financial_year`, or all three) of the live funding
 	// awards the caller's reach receives: a trust its own, a collaboration its own and its member trusts',
-	// the national team every award. An award is attributed to its recipient only: a collaboration's award
-	// counts in the collaboration's report and never in a member trust's, though the member delivers cohorts
-	// under it (`method` says so too). Positive outcomes are counted as each award's highlight report for
+	// the national team every award. Positive outcomes are counted as each award's highlight report for
 	// each of those funded years counts its conversion numerator (participants engaged in the funded year
 	// with a positive outcome), summed; every cohort delivered under the award counts.
 	//
@@ -34154,6 +34344,16 @@ func (c *ClientWithResponses) RevokeTokenWithFormdataBodyWithResponse(ctx contex
 //     sign-in.
 //   - `grant_type=client_credentials` with `client_id` and `client_secret` (in the body or
 //     as HTTP Basic) signs an API client in; `scope` may narrow the granted scopes.
+//   - `grant_type=urn:ietf:params:oauth:grant-type:token-exchange` (RFC 8693) with
+//     `subject_token`, an ID token or JWT access token of an identity provider the
+//     installation trusts (`P4W_OIDC_ISSUERS`: NHS CIS2, Entra ID), and
+//     `subject_token_type`, signs its person in. The token's signature is checked with the
+//     keys the issuer publishes, and its issuer, audience and expiry; the issuer's rules map
+//     its claims to an organisation and a role. The person is a p4w user linked to the
+//     issuer's subject, made on the first exchange; the organisation and role are applied
+//     again at each, so a change at the provider takes effect at the next. The answer holds
+//     an access token (`issued_token_type`) and no refresh token: exchange a fresh token of
+//     the provider when it expires.
 //
 // The answer is OAuth 2's (RFC 6749 §5.1). Form-encoded as OAuth 2 expects; JSON is
 // accepted too. A parameter given with an empty value counts as omitted (RFC 6749 §3.1);
@@ -34164,9 +34364,12 @@ func (c *ClientWithResponses) RevokeTokenWithFormdataBodyWithResponse(ctx contex
 // 400 `invalid_request` (a parameter missing, given twice, too long or malformed, the body
 // not a form or JSON, or too large; `error_description` names what), 400
 // `unsupported_grant_type`, 400 `invalid_grant` (a wrong email or password, a refresh token
-// that is unknown, used, revoked or expired, or an access token given as one), 400
+// that is unknown, used, revoked or expired, or an access token given as one; a subject
+// token that is forged, expired, of an issuer not trusted, for another audience, or of an
+// identity no rule maps, which says which claims were looked at), 400
 // `invalid_scope`, 401 `invalid_client`, 429 `slow_down` (repeated failures, per account
-// and per address; `Retry-After`), 503 `temporarily_unavailable` (`Retry-After`), 500
+// and per address; `Retry-After`), 503 `temporarily_unavailable` (`Retry-After`: the
+// database, or the subject token's identity provider, cannot answer now), 500
 // `server_error`.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -34189,6 +34392,16 @@ func (c *ClientWithResponses) IssueTokenWithBodyWithResponse(ctx context.Context
 //     sign-in.
 //   - `grant_type=client_credentials` with `client_id` and `client_secret` (in the body or
 //     as HTTP Basic) signs an API client in; `scope` may narrow the granted scopes.
+//   - `grant_type=urn:ietf:params:oauth:grant-type:token-exchange` (RFC 8693) with
+//     `subject_token`, an ID token or JWT access token of an identity provider the
+//     installation trusts (`P4W_OIDC_ISSUERS`: NHS CIS2, Entra ID), and
+//     `subject_token_type`, signs its person in. The token's signature is checked with the
+//     keys the issuer publishes, and its issuer, audience and expiry; the issuer's rules map
+//     its claims to an organisation and a role. The person is a p4w user linked to the
+//     issuer's subject, made on the first exchange; the organisation and role are applied
+//     again at each, so a change at the provider takes effect at the next. The answer holds
+//     an access token (`issued_token_type`) and no refresh token: exchange a fresh token of
+//     the provider when it expires.
 //
 // The answer is OAuth 2's (RFC 6749 §5.1). Form-encoded as OAuth 2 expects; JSON is
 // accepted too. A parameter given with an empty value counts as omitted (RFC 6749 §3.1);
@@ -34199,9 +34412,12 @@ func (c *ClientWithResponses) IssueTokenWithBodyWithResponse(ctx context.Context
 // 400 `invalid_request` (a parameter missing, given twice, too long or malformed, the body
 // not a form or JSON, or too large; `error_description` names what), 400
 // `unsupported_grant_type`, 400 `invalid_grant` (a wrong email or password, a refresh token
-// that is unknown, used, revoked or expired, or an access token given as one), 400
+// that is unknown, used, revoked or expired, or an access token given as one; a subject
+// token that is forged, expired, of an issuer not trusted, for another audience, or of an
+// identity no rule maps, which says which claims were looked at), 400
 // `invalid_scope`, 401 `invalid_client`, 429 `slow_down` (repeated failures, per account
-// and per address; `Retry-After`), 503 `temporarily_unavailable` (`Retry-After`), 500
+// and per address; `Retry-After`), 503 `temporarily_unavailable` (`Retry-After`: the
+// database, or the subject token's identity provider, cannot answer now), 500
 // `server_error`.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
@@ -34224,6 +34440,16 @@ func (c *ClientWithResponses) IssueTokenWithResponse(ctx context.Context, body I
 //     sign-in.
 //   - `grant_type=client_credentials` with `client_id` and `client_secret` (in the body or
 //     as HTTP Basic) signs an API client in; `scope` may narrow the granted scopes.
+//   - `grant_type=urn:ietf:params:oauth:grant-type:token-exchange` (RFC 8693) with
+//     `subject_token`, an ID token or JWT access token of an identity provider the
+//     installation trusts (`P4W_OIDC_ISSUERS`: NHS CIS2, Entra ID), and
+//     `subject_token_type`, signs its person in. The token's signature is checked with the
+//     keys the issuer publishes, and its issuer, audience and expiry; the issuer's rules map
+//     its claims to an organisation and a role. The person is a p4w user linked to the
+//     issuer's subject, made on the first exchange; the organisation and role are applied
+//     again at each, so a change at the provider takes effect at the next. The answer holds
+//     an access token (`issued_token_type`) and no refresh token: exchange a fresh token of
+//     the provider when it expires.
 //
 // The answer is OAuth 2's (RFC 6749 §5.1). Form-encoded as OAuth 2 expects; JSON is
 // accepted too. A parameter given with an empty value counts as omitted (RFC 6749 §3.1);
@@ -34234,9 +34460,12 @@ func (c *ClientWithResponses) IssueTokenWithResponse(ctx context.Context, body I
 // 400 `invalid_request` (a parameter missing, given twice, too long or malformed, the body
 // not a form or JSON, or too large; `error_description` names what), 400
 // `unsupported_grant_type`, 400 `invalid_grant` (a wrong email or password, a refresh token
-// that is unknown, used, revoked or expired, or an access token given as one), 400
+// that is unknown, used, revoked or expired, or an access token given as one; a subject
+// token that is forged, expired, of an issuer not trusted, for another audience, or of an
+// identity no rule maps, which says which claims were looked at), 400
 // `invalid_scope`, 401 `invalid_client`, 429 `slow_down` (repeated failures, per account
-// and per address; `Retry-After`), 503 `temporarily_unavailable` (`Retry-After`), 500
+// and per address; `Retry-After`), 503 `temporarily_unavailable` (`Retry-After`: the
+// database, or the subject token's identity provider, cannot answer now), 500
 // `server_error`.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
@@ -36213,9 +36442,7 @@ func (c *ClientWithResponses) GetOutcomeReportWithResponse(ctx context.Context, 
 // Money awarded against positive outcomes, and an estimate of the benefit. Spend is the sum of the
 // amounts of the funded years selected (those in `financial_year`, or all three) of the live funding
 // awards the caller's reach receives: a trust its own, a collaboration its own and its member trusts',
-// the national team every award. An award is attributed to its recipient only: a collaboration's award
-// counts in the collaboration's report and never in a member trust's, though the member delivers cohorts
-// under it (`method` says so too). Positive outcomes are counted as each award's highlight report for
+// the national team every award. Positive outcomes are counted as each award's highlight report for
 // each of those funded years counts its conversion numerator (participants engaged in the funded year
 // with a positive outcome), summed; every cohort delivered under the award counts.
 //
