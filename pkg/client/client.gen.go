@@ -1242,7 +1242,7 @@ type ClientPurpose string
 // - `participants:read`: read participants and the records about them within reach.
 // - `participants:write`: record, change and erase participants and the records about them within reach.
 // - `imports:write`: run bulk imports and read their jobs.
-// - `reports:read`: read reports.
+// - `reports:read`: read the funders' reports within reach (highlight, outcome, activity and ROI), counts only.
 type ClientScope string
 
 // Cohort defines model for Cohort.
@@ -6054,7 +6054,9 @@ type ClientInterface interface {
 	// Money awarded against positive outcomes, and an estimate of the benefit. Spend is the sum of the
 	// amounts of the funded years selected (those in `financial_year`, or all three) of the live funding
 	// awards the caller's reach receives: a trust its own, a collaboration its own and its member trusts',
-	// the national team every award. Positive outcomes are counted as each award's highlight report for
+	// the national team every award. An award is attributed to its recipient only: a collaboration's award
+	// counts in the collaboration's report and never in a member trust's, though the member delivers cohorts
+	// under it (`method` says so too). Positive outcomes are counted as each award's highlight report for
 	// each of those funded years counts its conversion numerator (participants engaged in the funded year
 	// with a positive outcome), summed; every cohort delivered under the award counts.
 	//
@@ -9177,7 +9179,9 @@ func (c *Client) GetOutcomeReport(ctx context.Context, params *GetOutcomeReportP
 // Money awarded against positive outcomes, and an estimate of the benefit. Spend is the sum of the
 // amounts of the funded years selected (those in `financial_year`, or all three) of the live funding
 // awards the caller's reach receives: a trust its own, a collaboration its own and its member trusts',
-// the national team every award. Positive outcomes are counted as each award's highlight report for
+// the national team every award. An award is attributed to its recipient only: a collaboration's award
+// counts in the collaboration's report and never in a member trust's, though the member delivers cohorts
+// under it (`method` says so too). Positive outcomes are counted as each award's highlight report for
 // each of those funded years counts its conversion numerator (participants engaged in the funded year
 // with a positive outcome), summed; every cohort delivered under the award counts.
 //
@@ -18305,7 +18309,9 @@ type ClientWithResponsesInterface interface {
 	// Money awarded against positive outcomes, and an estimate of the benefit. Spend is the sum of the
 	// amounts of the funded years selected (those in `financial_year`, or all three) of the live funding
 	// awards the caller's reach receives: a trust its own, a collaboration its own and its member trusts',
-	// the national team every award. Positive outcomes are counted as each award's highlight report for
+	// the national team every award. An award is attributed to its recipient only: a collaboration's award
+	// counts in the collaboration's report and never in a member trust's, though the member delivers cohorts
+	// under it (`method` says so too). Positive outcomes are counted as each award's highlight report for
 	// each of those funded years counts its conversion numerator (participants engaged in the funded year
 	// with a positive outcome), summed; every cohort delivered under the award counts.
 	//
@@ -36442,7 +36448,9 @@ func (c *ClientWithResponses) GetOutcomeReportWithResponse(ctx context.Context, 
 // Money awarded against positive outcomes, and an estimate of the benefit. Spend is the sum of the
 // amounts of the funded years selected (those in `financial_year`, or all three) of the live funding
 // awards the caller's reach receives: a trust its own, a collaboration its own and its member trusts',
-// the national team every award. Positive outcomes are counted as each award's highlight report for
+// the national team every award. An award is attributed to its recipient only: a collaboration's award
+// counts in the collaboration's report and never in a member trust's, though the member delivers cohorts
+// under it (`method` says so too). Positive outcomes are counted as each award's highlight report for
 // each of those funded years counts its conversion numerator (participants engaged in the funded year
 // with a positive outcome), summed; every cohort delivered under the award counts.
 //
