@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/google/uuid"
@@ -15,26 +16,27 @@ var _ domain.OutcomeReportStore = (*Reports)(nil)
 
 // outcomeKeyColumns are the SQL of each dimension of an outcome report, over outcomeDays.
 var outcomeKeyColumns = map[string]string{
-	domain.GroupProgramme:    "c.programme_id",
-	domain.GroupOrganisation: "c.organisation_id",
+	domain.GroupProgramme:    "r.programme_id",
+	domain.GroupOrganisation: "r.organisation_id",
 	domain.GroupRegion:       "o.region",
-	domain.GroupCohort:       "c.id",
-	domain.GroupAward:        "c.funding_award_id",
+	domain.GroupCohort:       "r.cohort_id",
+	domain.GroupAward:        "r.funding_award_id",
 	domain.GroupQuarter:      `to_char(r.started_on, 'YYYY"-Q"Q')`,
 }
 
 // outcomeDays are the figures of the enrolments that started from $1 to $2 (null: unbounded)
 // in cohorts of programme $3 and organisation $4 (null: any), within the reach $5 (every
-// organisation) or $6 (these), beside their cohort's keys: the rows of report_outcome_days
+// organisation) or $6 (these), with their cohort's keys: the rows of report_outcome_days
 // (migration 00024), a cohort and start date each, which triggers keep equal to counting the
 // enrolments and each one's live outcomes, linked to it or to none. Every figure of a row adds
 // up enrolment by enrolment, so summing these rows gives any grouping's. The reach is the
-// query's own scope; row-level security applies beneath it.
+// query's own scope; row-level security applies beneath it. %s joins the organisations when
+// the report groups by region.
 const outcomeDays = `
-FROM report_outcome_days r JOIN cohorts c ON c.id = r.cohort_id JOIN organisations o ON o.id = c.organisation_id
+FROM report_outcome_days r%s
 WHERE ($1::date IS NULL OR r.started_on >= $1::date) AND ($2::date IS NULL OR r.started_on <= $2::date)
-	AND ($3::uuid IS NULL OR c.programme_id = $3::uuid) AND ($4::uuid IS NULL OR c.organisation_id = $4::uuid)
-	AND ($5::boolean OR c.organisation_id = ANY ($6::uuid[]))`
+	AND ($3::uuid IS NULL OR r.programme_id = $3::uuid) AND ($4::uuid IS NULL OR r.organisation_id = $4::uuid)
+	AND ($5::boolean OR r.organisation_id = ANY ($6::uuid[]))`
 
 // outcomeDestinationColumns are report_outcome_days' column of each positive destination.
 var outcomeDestinationColumns = map[string]string{
@@ -60,7 +62,11 @@ func outcomesSQL(q domain.OutcomeQuery) string {
 		sb.WriteString(",\n\t" + sum(outcomeDestinationColumns[d]))
 	}
 	sb.WriteString(",\n\t" + sum("checked_3m") + ", " + sum("held_3m") + ", " + sum("checked_6m") + ", " + sum("held_6m"))
-	sb.WriteString(outcomeDays)
+	join := ""
+	if q.Groups(domain.GroupRegion) {
+		join = " JOIN organisations o ON o.id = r.organisation_id"
+	}
+	sb.WriteString(fmt.Sprintf(outcomeDays, join))
 	if len(keys) > 0 {
 		sb.WriteString("\nGROUP BY " + strings.Join(keys, ", ") + "\nORDER BY " + strings.Join(keys, ", "))
 	} // with no keys, one row of totals, even over no enrolment at all

@@ -88,6 +88,8 @@ INSERT INTO outcomes (id, participant_id, enrolment_id, organisation_id, destina
 			`UPDATE cohorts SET funding_award_id = '00000000-0000-7000-8000-0000000000a2' WHERE id = '00000000-0000-7000-8000-0000000000c1'`},
 		{"a cohort moved to another organisation", "*",
 			`UPDATE cohorts SET organisation_id = '00000000-0000-7000-8000-00000000000a' WHERE id = '00000000-0000-7000-8000-0000000000c4'`},
+		{"a cohort moved to another programme", "*",
+			`UPDATE cohorts SET programme_id = '01900000-0000-7000-8000-000000000103' WHERE id = '00000000-0000-7000-8000-0000000000c4'`},
 		{"an award's tender round changed", "*",
 			`UPDATE funding_awards SET tender_round = '2025/26' WHERE id = '00000000-0000-7000-8000-0000000000a1'`},
 		{"an enrolment's free text erased (nothing counted changes)", "00000000-0000-7000-8000-00000000000b",
@@ -97,7 +99,8 @@ INSERT INTO outcomes (id, participant_id, enrolment_id, organisation_id, destina
 		{"an outcome deleted outright", "00000000-0000-7000-8000-00000000000a",
 			`DELETE FROM outcomes WHERE id = '00000000-0000-7000-8000-0000000000d3'`},
 	}
-	const summaries = `SELECT 'day', cohort_id::text || ' ' || started_on || ' ' || organisation_id, concat_ws(',', started, completed, withdrawn, converted,
+	const summaries = `SELECT 'day', concat_ws(' ', cohort_id, started_on, organisation_id, programme_id, funding_award_id),
+		concat_ws(',', started, completed, withdrawn, converted,
 		employment, apprenticeship, volunteering, further_education, training, checked_3m, held_3m, checked_6m, held_6m)
 	FROM report_outcome_days
 	UNION ALL SELECT 'award', funding_award_id::text || ' ' || funded_year || ' ' || organisation_id, engaged || ',' || engaged_positive

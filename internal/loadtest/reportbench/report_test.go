@@ -43,7 +43,12 @@ func BenchmarkReports(b *testing.B) {
 	runs := envInt(b, "P4W_BENCH_RUNS", 15)
 	ctx := context.Background()
 	dir := b.TempDir()
-	dbURL := pgtest.EmptyURL(b)
+	// P4W_BENCH_DATABASE_URL names an empty database to fill and keep, for looking into a plan
+	// with EXPLAIN afterwards; otherwise a new one, dropped at the end.
+	dbURL := os.Getenv("P4W_BENCH_DATABASE_URL")
+	if dbURL == "" {
+		dbURL = pgtest.EmptyURL(b)
+	}
 	bin := buildServer(b, dir)
 	env := serverEnv(dir, dbURL)
 	for _, args := range [][]string{{"migrate", "up"}, {"admin", "bootstrap", "--email", adminEmail}} {
