@@ -75,12 +75,15 @@ type activityFixture struct {
 	nat               string
 	a, b              domain.Organisation
 	aUser, bUser, out string
+	collabUser        string // a collaboration of A and B, which B has left
 	world             *activityWorld
 }
 
 // newActivityFixture: trust A (North West) and trust B (London) run Get Started cohorts either
 // side of the end of 2025/26 and a Work experience cohort, with placements of every kind, one
-// deleted; a participant starts Get Started twice in a year, another enrols and never starts.
+// deleted; a participant starts Get Started twice in a year, another enrols and never starts,
+// one starts and withdraws, one starts and is then erased. A and B were members of a
+// collaboration; B has left it.
 func newActivityFixture(t *testing.T) activityFixture {
 	t.Helper()
 	env := apitest.New(t)
@@ -139,6 +142,20 @@ func newActivityFixture(t *testing.T) activityFixture {
 	eb := start(b, gsb, pb, "2025-12-08")
 	placement(b, eb, "work_experience", "2025-12-09", "2025-12-10")
 	start(b, gsb, b.participant(t), "")
+	// Started and withdrawn the next day: a participant all the same.
+	pbw := b.participant(t)
+	b.enrol(t, gsb, pbw, "2025-05-01", "2025-12-08", "", "2025-12-09", "Moved away")
+	f.world.starts = append(f.world.starts, rawStart{b.org.ID.String(), pbw, "2025-12-08"})
+	// Erased after starting: erasure removes who, not that they took part.
+	apitest.WantStatus(t, env.Do(t, http.MethodDelete, "/v1/participants/"+pa3, a.token, ""), http.StatusNoContent)
+
+	collab := env.Organisation(t, domain.KindCollaboration, "Activity Collaboration")
+	for _, m := range []domain.Organisation{f.a, f.b} {
+		apitest.WantStatus(t, env.Do(t, http.MethodPut, "/v1/organisations/"+collab.ID.String()+"/members/"+m.ID.String(), nat, ""), http.StatusNoContent)
+	}
+	f.collabUser = env.User(t, collab.ID, domain.RoleViewer)
+	apitest.WantStatus(t, env.Do(t, http.MethodDelete, "/v1/organisations/"+collab.ID.String()+"/members/"+f.b.ID.String(), nat, ""),
+		http.StatusNoContent)
 	return f
 }
 
@@ -177,9 +194,10 @@ func TestActivityReportCountsFromTheRawRecords(t *testing.T) {
 		}
 	}
 	// Written out: 2025/26 has one work experience placement at each trust (A's deleted one and
-	// its plain placement left out), one work-related learning, and three participants
-	// (A's twice-started one once, A's started on 31 March, B's).
-	if got := f.report(t, "2025/26", f.nat).Total; got != (activityCountsDoc{2, 1, 3}) {
+	// its plain placement left out), one work-related learning, and four participants
+	// (A's twice-started one once, A's started on 31 March and since erased, B's two: one
+	// withdrawn the day after starting).
+	if got := f.report(t, "2025/26", f.nat).Total; got != (activityCountsDoc{2, 1, 4}) {
 		t.Errorf("2025/26: %+v", got)
 	}
 	for _, bad := range []string{"2025/27", "2025-26", ""} {
@@ -197,8 +215,8 @@ func TestActivityReportCountsFromTheRawRecords(t *testing.T) {
 		t.Errorf("Content-Disposition %q", cd)
 	}
 	rows, err := csv.NewReader(bytes.NewReader(res.Body)).ReadAll()
-	if err != nil || len(rows) != 2+len(domain.Regions) || !reflect.DeepEqual(rows[1], []string{"all", "2", "1", "3"}) ||
-		!reflect.DeepEqual(rows[1+2], []string{"london", "1", "0", "1"}) {
+	if err != nil || len(rows) != 2+len(domain.Regions) || !reflect.DeepEqual(rows[1], []string{"all", "2", "1", "4"}) ||
+		!reflect.DeepEqual(rows[1+2], []string{"london", "1", "0", "2"}) {
 		t.Errorf("CSV (%v): %q", err, rows)
 	}
 }
@@ -206,10 +224,12 @@ func TestActivityReportCountsFromTheRawRecords(t *testing.T) {
 func TestActivityReportCountsOnlyTheCallersReach(t *testing.T) {
 	t.Parallel()
 	f := newActivityFixture(t)
+	// The collaboration reaches its remaining member, A, and no longer B, which left it.
 	for who, c := range map[string]struct {
 		token string
 		org   string
-	}{"trust A": {f.aUser, f.a.ID.String()}, "trust B": {f.bUser, f.b.ID.String()}, "another trust": {f.out, ""}} {
+	}{"trust A": {f.aUser, f.a.ID.String()}, "trust B": {f.bUser, f.b.ID.String()}, "another trust": {f.out, ""},
+		"the collaboration B left": {f.collabUser, f.a.ID.String()}} {
 		got := f.report(t, "2025/26", c.token)
 		own := func(org string) bool { return org == c.org }
 		if want := f.world.expected(own, "2025-04-01", "2026-03-31", ""); got.Total != want {

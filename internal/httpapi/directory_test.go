@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -155,6 +156,9 @@ func TestCaseStudiesNeedConsentAndThePublicSeesOnlyWhatIsPublished(t *testing.T)
 		t.Error("the public still lists the case study after the consent was withdrawn")
 	}
 	apitest.WantProblem(t, env.Do(t, http.MethodGet, "/public/case-studies/"+published.ID, "", ""), http.StatusNotFound, "")
+	if page := env.Do(t, http.MethodGet, "/directory/case-studies", "", ""); strings.Contains(string(page.Body), "From Step into Work to porter") {
+		t.Errorf("the public page still shows the case study after the consent was withdrawn:\n%s", page.Body)
+	}
 	// ...and it cannot be published again without the consent.
 	apitest.WantProblem(t, env.Do(t, http.MethodPost, "/v1/case-studies/"+published.ID+"/publish", coord, ""),
 		http.StatusUnprocessableEntity, "participant_id")
@@ -171,6 +175,32 @@ func TestCaseStudiesNeedConsentAndThePublicSeesOnlyWhatIsPublished(t *testing.T)
 	}
 	if contains(publicIDs(t, env, "/public/case-studies"), published.ID) {
 		t.Error("the public still lists the case study of an erased participant")
+	}
+}
+
+// TestThePublicNeverSeesADeletedCaseStudy: a published case study, once deleted, leaves the
+// public list, its entry and the public page at once, while its trust still syncs the tombstone.
+func TestThePublicNeverSeesADeletedCaseStudy(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	trust := env.Organisation(t, domain.KindTrust, "Riverside NHS Trust "+apitest.Unique())
+	coord := env.User(t, trust.ID, domain.RoleCoordinator)
+	title := "Deleted story " + apitest.Unique()
+	kept := env.MustCreate(t, "/v1/case-studies", coord, caseStudyBody(t, trust.ID.String(), "status", "published"))
+	gone := env.MustCreate(t, "/v1/case-studies", coord, caseStudyBody(t, trust.ID.String(), "status", "published", "title", title))
+	if ids := publicIDs(t, env, "/public/case-studies"); !contains(ids, gone) || !contains(ids, kept) {
+		t.Fatalf("the public list before deleting: %v", ids)
+	}
+	env.MustDelete(t, "/v1/case-studies/"+gone, coord)
+	if ids := publicIDs(t, env, "/public/case-studies"); contains(ids, gone) || !contains(ids, kept) {
+		t.Errorf("the public list after deleting: %v", ids)
+	}
+	apitest.WantProblem(t, env.Do(t, http.MethodGet, "/public/case-studies/"+gone, "", ""), http.StatusNotFound, "")
+	if page := env.Do(t, http.MethodGet, "/directory/case-studies", "", ""); strings.Contains(string(page.Body), title) {
+		t.Errorf("the public page shows the deleted case study:\n%s", page.Body)
+	}
+	if synced := apitest.FirstPage[caseStudyDoc](t, env, "/v1/case-studies", coord, url.Values{"include_deleted": {"true"}}); len(synced) != 2 {
+		t.Errorf("the trust syncs %d case studies, want 2 (one a tombstone)", len(synced))
 	}
 }
 
