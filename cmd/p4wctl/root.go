@@ -100,7 +100,8 @@ func (a *App) rootCommand() *cobra.Command {
 	root.SetIn(a.Stdin)
 	root.SetOut(a.Stdout)
 	root.SetErr(a.Stderr)
-	root.AddCommand(a.loginCommand(), a.logoutCommand(), a.listCommand(), a.getCommand(), a.exportCommand(), a.importCommand())
+	root.AddCommand(a.loginCommand(), a.logoutCommand(), a.listCommand(), a.getCommand(), a.exportCommand(), a.importCommand(),
+		a.listenCommand())
 	return root
 }
 
