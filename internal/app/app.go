@@ -29,6 +29,7 @@ type Services struct {
 	Participants  *service.Participants
 	Accounts      *service.Accounts
 	Audit         *service.AuditTrail
+	Changes       *service.Changes
 	Cohorts       *service.Cohorts
 	Enrolments    *service.Enrolments
 	Placements    *service.Placements
@@ -122,6 +123,7 @@ func NewServices(cfg config.Config, db *postgres.DB) (Services, error) {
 		FundingAwards: service.NewFundingAwards(service.FundingAwardsDeps{Tx: db, Awards: awards, Cohorts: cohorts,
 			Programmes: programmes, Organisations: orgs, Audit: audit, Now: now}),
 		Reports: service.NewReports(service.ReportsDeps{Awards: awards, Store: postgres.NewReports(db), Reads: db, Now: now}),
+		Changes: service.NewChanges(service.ChangesDeps{Events: postgres.NewChanges(db)}),
 		Keys:    keys,
 		Tokens:  tokens,
 		CaseStudies: service.NewCaseStudies(service.CaseStudiesDeps{Tx: db, CaseStudies: postgres.NewCaseStudies(db),
@@ -223,6 +225,7 @@ func Handler(cfg config.Config, db *postgres.DB, s Services, log *slog.Logger, d
 		Participants:  s.Participants,
 		Accounts:      s.Accounts,
 		Audit:         s.Audit,
+		Changes:       s.Changes,
 		Cohorts:       s.Cohorts,
 		Enrolments:    s.Enrolments,
 		Placements:    s.Placements,

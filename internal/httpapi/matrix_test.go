@@ -73,6 +73,7 @@ var roleScopeMatrix = []matrixRow{
 	{matrixCells{N, N, Y, Y, N, N, N, N}, "getApiClient", "GET /v1/api-clients/{api_client_id}", "principals:admin"},
 	{matrixCells{N, N, Y, Y, N, N, N, N}, "revokeApiClient", "DELETE /v1/api-clients/{fresh_api_client_id}", "principals:admin"},
 	{matrixCells{N, N, Y, Y, N, N, N, N}, "listAuditEvents", "GET /v1/audit-events", "audit:read"},
+	{matrixCells{Y, Y, Y, Y, Y, N, N, N}, "listChanges", "GET /v1/changes", "participants:read"},
 	{matrixCells{Y, Y, Y, Y, Y, N, N, N}, "listCohorts", "GET /v1/cohorts", "participants:read"},
 	{matrixCells{N, Y, Y, Y, N, Y, N, N}, "createCohort", "POST /v1/cohorts", "participants:write"},
 	{matrixCells{Y, Y, Y, Y, Y, N, N, N}, "getCohort", "GET /v1/cohorts/{cohort_id}", "participants:read"},

@@ -54,6 +54,7 @@ type Deps struct {
 	Participants  *service.Participants
 	Accounts      *service.Accounts
 	Audit         *service.AuditTrail
+	Changes       *service.Changes
 	Cohorts       *service.Cohorts
 	Enrolments    *service.Enrolments
 	Placements    *service.Placements

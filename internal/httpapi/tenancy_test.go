@@ -172,6 +172,7 @@ func TestEveryRouteKeepsTrustsApart(t *testing.T) {
 		"GET /v1/api-clients/:api_client_id":      {{"/v1/api-clients/" + cID, "", hidden(404)}},
 		"DELETE /v1/api-clients/:api_client_id":   {{"/v1/api-clients/" + cID, "", hidden(404)}},
 		"GET /v1/audit-events":                    {{"/v1/audit-events", "", listNoForeign}, {"/v1/audit-events?organisation_id=" + aID, "", listNoForeign}},
+		"GET /v1/changes":                         {{"/v1/changes?limit=500", "", listNoForeign}, {"/v1/changes?types=participant.created,enrolment.updated", "", listNoForeign}},
 		"GET /v1/cohorts":                         {{"/v1/cohorts", "", listNoForeign}, {"/v1/cohorts?organisation_id=" + aID, "", listNoForeign}},
 		"POST /v1/cohorts": {{"/v1/cohorts", `{"programme_id":"01900000-0000-7000-8000-000000000106","organisation_id":"` + aID +
 			`","name":"X","starts_on":"2027-01-04","ends_on":"2027-01-08","capacity":5}`, hidden(422)}},

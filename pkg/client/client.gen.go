@@ -1190,6 +1190,45 @@ type CaseStudyPatch struct {
 // - `published`: in the public Widening Participation Directory.
 type CaseStudyStatus string
 
+// ChangeEvent One change to a record. It carries ids and field names only, never a value.
+type ChangeEvent struct {
+	// ChangedAt When the change was written (not the commit).
+	ChangedAt time.Time `json:"changed_at"`
+
+	// Cursor The position after this change: `after` resumes the feed from here.
+	Cursor string `json:"cursor"`
+
+	// EventType `<resource_type>.created`, `.updated`, `.erased` (personal data removed; the record stays) or
+	// `.deleted` (a tombstone: the record is gone from lists), or `import.completed`. A status
+	// change (an enrolment becoming active, say) is an update naming the fields it wrote.
+	//
+	//
+	// Example: participant.updated
+	EventType string `json:"event_type"`
+
+	// Fields Names of the fields written; never their values.
+	Fields []string `json:"fields"`
+
+	// OrganisationId The organisation whose record it is; null for the catalogue's.
+	OrganisationId nullable.Nullable[openapi_types.UUID] `json:"organisation_id"`
+
+	// ResourceId The record's id.
+	ResourceId string `json:"resource_id"`
+
+	// ResourceType participant, enrolment, placement, outcome, mentoring_match, ...
+	//
+	// Example: participant
+	ResourceType string `json:"resource_type"`
+}
+
+// ChangeEventPage defines model for ChangeEventPage.
+type ChangeEventPage struct {
+	Data []ChangeEvent `json:"data"`
+
+	// NextCursor Where to resume, always present: pass it as `after`.
+	NextCursor string `json:"next_cursor"`
+}
+
 // CheckIn defines model for CheckIn.
 type CheckIn struct {
 	CreatedAt time.Time          `json:"created_at"`
@@ -3621,6 +3660,21 @@ type PublishCaseStudyParams struct {
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
+// ListChangesParams defines parameters for ListChanges.
+type ListChangesParams struct {
+	// After The `next_cursor` of the previous page (or a change's `cursor`); absent, the feed starts from its
+	// beginning. It names the transactions in progress at a moment, so it grows with them: allow a few
+	// kilobytes.
+	After *string `form:"after,omitempty" json:"after,omitempty"`
+
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Types Only these event types, a comma-separated list (`participant.erased,enrolment.updated`). The cursor
+	// then moves past the other types: read them with another cursor.
+	Types *[]string `form:"types,omitempty" json:"types,omitempty"`
+}
+
 // ListCohortsParams defines parameters for ListCohorts.
 type ListCohortsParams struct {
 	// Limit Page size.
@@ -4962,6 +5016,34 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/case-studies/{case_study_id}/publish (the `PublishCaseStudy` operationId).
 	PublishCaseStudy(ctx context.Context, caseStudyId openapi_types.UUID, params *PublishCaseStudyParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListChanges List every change within reach, in commit order
+	//
+	// One feed of every change to the records the caller may see: created, updated, erased and deleted
+	// (tombstones), of every resource, in commit order. Each item names the record, the organisation it
+	// belongs to and the fields written, never their values: fetch the record to read it. A system
+	// mirroring p4w loops for ever: `GET /v1/changes?after=<next_cursor>`, applying each page, then
+	// waiting a little when a page comes back short.
+	//
+	// The feed is read in batches: each holds the changes of the transactions that committed since the
+	// previous batch, in the order the transactions began. A change that commits late (a long import,
+	// say) falls in the batch after its commit, so it is never passed by, and a transaction still open
+	// holds back only its own changes. Each change is listed once.
+	//
+	// `next_cursor` is always present, an empty page included: resume from it. It is opaque, and good on
+	// every replica and after restarts. Without `after` the feed starts from the beginning.
+	//
+	// Needs `participants:read`, which reads the changes of participants, enrolments, placements,
+	// outcomes, mentors, mentoring matches, check-ins, cohorts, vacancies, interviews and case studies;
+	// `organisations:read` adds those of organisations, programmes, funding awards and guidance, and
+	// `imports:write` the end of each import (`import.completed`). A client acting for HR sees the
+	// changes of the records about a participant only with the participant's `hr_sharing` consent
+	// (as its lists do), and their tombstones always, so that it learns to delete its copies; the
+	// participant's own changes it sees always, as its participant list shows them withheld.
+	// Consent is read at the time of reading, not of the change.
+	//
+	// Corresponds with GET /v1/changes (the `ListChanges` operationId).
+	ListChanges(ctx context.Context, params *ListChangesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListCohorts List cohorts (runs of a programme) within reach
 	//
@@ -7018,6 +7100,44 @@ func (c *Client) UpdateCaseStudyWithApplicationMergePatchPlusJSONBody(ctx contex
 // Corresponds with POST /v1/case-studies/{case_study_id}/publish (the `PublishCaseStudy` operationId).
 func (c *Client) PublishCaseStudy(ctx context.Context, caseStudyId openapi_types.UUID, params *PublishCaseStudyParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewPublishCaseStudyRequest(c.Server, caseStudyId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListChanges List every change within reach, in commit order
+//
+// One feed of every change to the records the caller may see: created, updated, erased and deleted
+// (tombstones), of every resource, in commit order. Each item names the record, the organisation it
+// belongs to and the fields written, never their values: fetch the record to read it. A system
+// mirroring p4w loops for ever: `GET /v1/changes?after=<next_cursor>`, applying each page, then
+// waiting a little when a page comes back short.
+//
+// The feed is read in batches: each holds the changes of the transactions that committed since the
+// previous batch, in the order the transactions began. A change that commits late (a long import,
+// say) falls in the batch after its commit, so it is never passed by, and a transaction still open
+// holds back only its own changes. Each change is listed once.
+//
+// `next_cursor` is always present, an empty page included: resume from it. It is opaque, and good on
+// every replica and after restarts. Without `after` the feed starts from the beginning.
+//
+// Needs `participants:read`, which reads the changes of participants, enrolments, placements,
+// outcomes, mentors, mentoring matches, check-ins, cohorts, vacancies, interviews and case studies;
+// `organisations:read` adds those of organisations, programmes, funding awards and guidance, and
+// `imports:write` the end of each import (`import.completed`). A client acting for HR sees the
+// changes of the records about a participant only with the participant's `hr_sharing` consent
+// (as its lists do), and their tombstones always, so that it learns to delete its copies; the
+// participant's own changes it sees always, as its participant list shows them withheld.
+// Consent is read at the time of reading, not of the change.
+//
+// Corresponds with GET /v1/changes (the `ListChanges` operationId).
+func (c *Client) ListChanges(ctx context.Context, params *ListChangesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListChangesRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -11216,6 +11336,84 @@ func NewPublishCaseStudyRequest(server string, caseStudyId openapi_types.UUID, p
 			req.Header.Set("If-Match", headerParam0)
 		}
 
+	}
+
+	return req, nil
+}
+
+// NewListChangesRequest constructs an http.Request for the ListChanges method
+func NewListChangesRequest(server string, params *ListChangesParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/changes")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.After != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "after", *params.After, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Types != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "types", *params.Types, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
 	}
 
 	return req, nil
@@ -17134,6 +17332,36 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/case-studies/{case_study_id}/publish (the `PublishCaseStudy` operationId).
 	PublishCaseStudyWithResponse(ctx context.Context, caseStudyId openapi_types.UUID, params *PublishCaseStudyParams, reqEditors ...RequestEditorFn) (*PublishCaseStudyResponse, error)
 
+	// ListChangesWithResponse List every change within reach, in commit order
+	//
+	// One feed of every change to the records the caller may see: created, updated, erased and deleted
+	// (tombstones), of every resource, in commit order. Each item names the record, the organisation it
+	// belongs to and the fields written, never their values: fetch the record to read it. A system
+	// mirroring p4w loops for ever: `GET /v1/changes?after=<next_cursor>`, applying each page, then
+	// waiting a little when a page comes back short.
+	//
+	// The feed is read in batches: each holds the changes of the transactions that committed since the
+	// previous batch, in the order the transactions began. A change that commits late (a long import,
+	// say) falls in the batch after its commit, so it is never passed by, and a transaction still open
+	// holds back only its own changes. Each change is listed once.
+	//
+	// `next_cursor` is always present, an empty page included: resume from it. It is opaque, and good on
+	// every replica and after restarts. Without `after` the feed starts from the beginning.
+	//
+	// Needs `participants:read`, which reads the changes of participants, enrolments, placements,
+	// outcomes, mentors, mentoring matches, check-ins, cohorts, vacancies, interviews and case studies;
+	// `organisations:read` adds those of organisations, programmes, funding awards and guidance, and
+	// `imports:write` the end of each import (`import.completed`). A client acting for HR sees the
+	// changes of the records about a participant only with the participant's `hr_sharing` consent
+	// (as its lists do), and their tombstones always, so that it learns to delete its copies; the
+	// participant's own changes it sees always, as its participant list shows them withheld.
+	// Consent is read at the time of reading, not of the change.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/changes (the `ListChanges` operationId).
+	ListChangesWithResponse(ctx context.Context, params *ListChangesParams, reqEditors ...RequestEditorFn) (*ListChangesResponse, error)
+
 	// ListCohortsWithResponse List cohorts (runs of a programme) within reach
 	//
 	// A page of cohorts (runs of a programme) of the organisations within the caller's reach. Needs `participants:read`.
@@ -21993,6 +22221,126 @@ func (r PublishCaseStudyResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r PublishCaseStudyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListChangesResponse200Headers the declared response headers of an HTTP 200 response for ListChanges
+type ListChangesResponse200Headers struct {
+	XRequestID string
+}
+
+// ListChangesResponse400Headers the declared response headers of an HTTP 400 response for ListChanges
+type ListChangesResponse400Headers struct {
+	XRequestID string
+}
+
+// ListChangesResponse401Headers the declared response headers of an HTTP 401 response for ListChanges
+type ListChangesResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestID      string
+}
+
+// ListChangesResponse403Headers the declared response headers of an HTTP 403 response for ListChanges
+type ListChangesResponse403Headers struct {
+	XRequestID string
+}
+
+// ListChangesResponse503Headers the declared response headers of an HTTP 503 response for ListChanges
+type ListChangesResponse503Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+// ListChangesResponseDefaultHeaders the declared response headers of an HTTP default response for ListChanges
+type ListChangesResponseDefaultHeaders struct {
+	XRequestID string
+}
+
+type ListChangesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ChangeEventPage
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListChangesResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ListChangesResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListChangesResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ListChangesResponse403Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListChangesResponse503Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *ListChangesResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListChangesResponse) GetJSON200() *ChangeEventPage {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListChangesResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListChangesResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListChangesResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListChangesResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListChangesResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListChangesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListChangesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListChangesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListChangesResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -34637,6 +34985,42 @@ func (c *ClientWithResponses) PublishCaseStudyWithResponse(ctx context.Context, 
 	return ParsePublishCaseStudyResponse(rsp)
 }
 
+// ListChangesWithResponse List every change within reach, in commit order
+//
+// One feed of every change to the records the caller may see: created, updated, erased and deleted
+// (tombstones), of every resource, in commit order. Each item names the record, the organisation it
+// belongs to and the fields written, never their values: fetch the record to read it. A system
+// mirroring p4w loops for ever: `GET /v1/changes?after=<next_cursor>`, applying each page, then
+// waiting a little when a page comes back short.
+//
+// The feed is read in batches: each holds the changes of the transactions that committed since the
+// previous batch, in the order the transactions began. A change that commits late (a long import,
+// say) falls in the batch after its commit, so it is never passed by, and a transaction still open
+// holds back only its own changes. Each change is listed once.
+//
+// `next_cursor` is always present, an empty page included: resume from it. It is opaque, and good on
+// every replica and after restarts. Without `after` the feed starts from the beginning.
+//
+// Needs `participants:read`, which reads the changes of participants, enrolments, placements,
+// outcomes, mentors, mentoring matches, check-ins, cohorts, vacancies, interviews and case studies;
+// `organisations:read` adds those of organisations, programmes, funding awards and guidance, and
+// `imports:write` the end of each import (`import.completed`). A client acting for HR sees the
+// changes of the records about a participant only with the participant's `hr_sharing` consent
+// (as its lists do), and their tombstones always, so that it learns to delete its copies; the
+// participant's own changes it sees always, as its participant list shows them withheld.
+// Consent is read at the time of reading, not of the change.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/changes (the `ListChanges` operationId).
+func (c *ClientWithResponses) ListChangesWithResponse(ctx context.Context, params *ListChangesParams, reqEditors ...RequestEditorFn) (*ListChangesResponse, error) {
+	rsp, err := c.ListChanges(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListChangesResponse(rsp)
+}
+
 // ListCohortsWithResponse List cohorts (runs of a programme) within reach
 //
 // A page of cohorts (runs of a programme) of the organisations within the caller's reach. Needs `participants:read`.
@@ -40790,6 +41174,144 @@ func ParsePublishCaseStudyResponse(rsp *http.Response) (*PublishCaseStudyRespons
 		response.Headers503 = &headers
 	case true:
 		var headers PublishCaseStudyResponseDefaultHeaders
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListChangesResponse parses an HTTP response from a ListChangesWithResponse call
+func ParseListChangesResponse(rsp *http.Response) (*ListChangesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListChangesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ChangeEventPage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListChangesResponse200Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers ListChangesResponse400Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListChangesResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ListChangesResponse403Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListChangesResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers503 = &headers
+	case true:
+		var headers ListChangesResponseDefaultHeaders
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
