@@ -101,7 +101,7 @@ func (a *App) rootCommand() *cobra.Command {
 	root.SetOut(a.Stdout)
 	root.SetErr(a.Stderr)
 	root.AddCommand(a.loginCommand(), a.logoutCommand(), a.listCommand(), a.getCommand(), a.exportCommand(), a.importCommand(),
-		a.listenCommand())
+		a.changesCommand(), a.listenCommand())
 	return root
 }
 
