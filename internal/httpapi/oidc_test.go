@@ -230,11 +230,11 @@ func wantRefusal(t *testing.T, res apitest.Response, status int, code, mentions 
 func TestTokenExchangeSignsInAFederatedPerson(t *testing.T) {
 	t.Parallel()
 	w := newFederatedWorld(t)
-	env := w.env
+	env, op := w.env, w.op
 	coordinator := map[string]any{"email": "Casey.Morgan@northgate.nhs.example", "groups": []string{"p4w-staff", coordinatorGrp},
 		"nhsid_nrbac_roles": cis2Roles(northgateODS)}
 
-	res := exchange(t, env, w.op.token(t, "910000000001", coordinator), idTokenType)
+	res := exchange(t, env, op.token(t, "910000000001", coordinator), idTokenType)
 	tok := wantToken(t, res)
 	var issued struct {
 		IssuedTokenType string `json:"issued_token_type"`
@@ -269,15 +269,25 @@ func TestTokenExchangeSignsInAFederatedPerson(t *testing.T) {
 	env.MustCreate(t, "/v1/participants", tok.AccessToken, apitest.ParticipantBody(t, w.northgate.ID))
 
 	// Northgate's admin lists the person, with the provider's email; Southgate's does not.
-	users := func(token string) map[string]string {
-		out := map[string]string{}
-		for _, u := range apitest.AllPages[struct{ ID, Email, Role string }](t, env, "/v1/users", token, 100) {
-			out[u.Email] = u.Role
+	type listed struct {
+		Email, Role      string
+		IdentityProvider *string `json:"identity_provider"`
+	}
+	users := func(token string) map[string]listed {
+		out := map[string]listed{}
+		for _, u := range apitest.AllPages[listed](t, env, "/v1/users", token, 100) {
+			out[u.Email] = u
 		}
 		return out
 	}
-	if role := users(w.northAdmin)["casey.morgan@northgate.nhs.example"]; role != "coordinator" {
-		t.Errorf("Northgate's users list the federated person as %q, want coordinator", role)
+	northUsers := users(w.northAdmin)
+	if u := northUsers["casey.morgan@northgate.nhs.example"]; u.Role != "coordinator" || u.IdentityProvider == nil || *u.IdentityProvider != op.srv.URL {
+		t.Errorf("Northgate's users list the federated person as %+v, want a coordinator of identity provider %s", u, op.srv.URL)
+	}
+	for email, u := range northUsers {
+		if email != "casey.morgan@northgate.nhs.example" && u.IdentityProvider != nil {
+			t.Errorf("%s, a user with a password, is listed with identity_provider %s", email, *u.IdentityProvider)
+		}
 	}
 	if _, seen := users(w.southAdmin)["casey.morgan@northgate.nhs.example"]; seen {
 		t.Error("Southgate's admin sees Northgate's federated user")
@@ -295,7 +305,7 @@ func TestTokenExchangeSignsInAFederatedPerson(t *testing.T) {
 
 	// Out of the coordinators group at the provider: a viewer from the next exchange, still one user.
 	coordinator["groups"] = []string{"p4w-staff"}
-	viewer := wantToken(t, exchange(t, env, w.op.token(t, "910000000001", coordinator), idTokenType))
+	viewer := wantToken(t, exchange(t, env, op.token(t, "910000000001", coordinator), idTokenType))
 	if role := apitest.Claims(t, viewer.AccessToken)["role"]; role != "viewer" {
 		t.Errorf("after leaving the group the role is %v, want viewer", role)
 	}
@@ -308,7 +318,7 @@ func TestTokenExchangeSignsInAFederatedPerson(t *testing.T) {
 	}
 
 	// Entra ID's shape: an access token for p4w's API, mapped by tenant, to Southgate.
-	entra := wantToken(t, exchange(t, env, w.op.token(t, "AAAAAAAAAAAAAAAAAAAAAIkzqFVrSaSaFHy782bbtaQ",
+	entra := wantToken(t, exchange(t, env, op.token(t, "AAAAAAAAAAAAAAAAAAAAAIkzqFVrSaSaFHy782bbtaQ",
 		map[string]any{"aud": "api://p4w", "tid": entraTenant, "roles": []string{"Reader"}}), accessType))
 	if got := ids(entra.AccessToken); len(got) != 1 || got[0] != w.southP {
 		t.Errorf("the Entra ID viewer lists %v, want Southgate's participant %s alone", got, w.southP)
@@ -320,7 +330,7 @@ func TestTokenExchangeSignsInAFederatedPerson(t *testing.T) {
 
 	// An admin who disables the person in p4w keeps them out, whatever the provider says.
 	apitest.WantStatus(t, env.Patch(t, "/v1/users/"+uid, w.northAdmin, `{"enabled": false}`), http.StatusOK)
-	wantRefusal(t, exchange(t, env, w.op.token(t, "910000000001", coordinator), idTokenType), 400, "invalid_grant", "disabled")
+	wantRefusal(t, exchange(t, env, op.token(t, "910000000001", coordinator), idTokenType), 400, "invalid_grant", "disabled")
 }
 
 // Every token p4w must not trust is refused with invalid_grant, saying why, and makes no user:

@@ -8,8 +8,12 @@ import (
 )
 
 func userOut(u domain.User) api.User {
-	return api.User{Id: u.ID, OrganisationId: u.OrganisationID, Email: u.Email, Role: api.Role(u.Role), Enabled: u.Enabled,
+	out := api.User{Id: u.ID, OrganisationId: u.OrganisationID, Email: u.Email, Role: api.Role(u.Role), Enabled: u.Enabled,
 		CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt, Version: u.Version}
+	if u.FederatedIssuer != "" {
+		out.IdentityProvider = &u.FederatedIssuer
+	}
+	return out
 }
 
 // ListUsers lists the users within reach.

@@ -3252,11 +3252,18 @@ type UkPostcode = string
 
 // User defines model for User.
 type User struct {
-	CreatedAt      time.Time          `json:"created_at"`
-	Email          string             `json:"email"`
-	Enabled        bool               `json:"enabled"`
-	Id             openapi_types.UUID `json:"id"`
-	OrganisationId openapi_types.UUID `json:"organisation_id"`
+	CreatedAt time.Time          `json:"created_at"`
+	Email     string             `json:"email"`
+	Enabled   bool               `json:"enabled"`
+	Id        openapi_types.UUID `json:"id"`
+
+	// IdentityProvider The issuer URL of the identity provider this user signs in with (token exchange,
+	// `P4W_OIDC_ISSUERS`); absent for a user with a password. Such a user was made on their
+	// first sign-in, has no password, and takes the organisation, role and email the
+	// provider's rules give at each sign-in: a role changed here lasts until the next.
+	// Disabling one here keeps them out.
+	IdentityProvider *string            `json:"identity_provider,omitempty"`
+	OrganisationId   openapi_types.UUID `json:"organisation_id"`
 
 	// Role - `national_admin`: HEE's national team: every organisation, the programme catalogue, funding awards, users and audit.
 	// - `org_admin`: its organisation's administrator: its users, API clients, audit trail and records.
