@@ -954,6 +954,45 @@ func (e VacancyStatus) Valid() bool {
 	}
 }
 
+// Defines values for WebhookDeliveryStatus.
+const (
+	WebhookDeliveryStatusFailed    WebhookDeliveryStatus = "failed"
+	WebhookDeliveryStatusPending   WebhookDeliveryStatus = "pending"
+	WebhookDeliveryStatusSucceeded WebhookDeliveryStatus = "succeeded"
+)
+
+// Valid indicates whether the value is a known member of the WebhookDeliveryStatus enum.
+func (e WebhookDeliveryStatus) Valid() bool {
+	switch e {
+	case WebhookDeliveryStatusFailed:
+		return true
+	case WebhookDeliveryStatusPending:
+		return true
+	case WebhookDeliveryStatusSucceeded:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhookSubscriptionStatus.
+const (
+	WebhookSubscriptionStatusActive  WebhookSubscriptionStatus = "active"
+	WebhookSubscriptionStatusFailing WebhookSubscriptionStatus = "failing"
+)
+
+// Valid indicates whether the value is a known member of the WebhookSubscriptionStatus enum.
+func (e WebhookSubscriptionStatus) Valid() bool {
+	switch e {
+	case WebhookSubscriptionStatusActive:
+		return true
+	case WebhookSubscriptionStatusFailing:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CreateImportParamsKind.
 const (
 	CreateImportParamsKindEnrolments       CreateImportParamsKind = "enrolments"
@@ -3227,6 +3266,173 @@ type VacancyPatch struct {
 // - `filled`: someone was appointed.
 type VacancyStatus string
 
+// WebhookDelivery defines model for WebhookDelivery.
+type WebhookDelivery struct {
+	// Attempts Attempts made so far.
+	Attempts    int                `json:"attempts"`
+	CreatedAt   time.Time          `json:"created_at"`
+	DeliveredAt *time.Time         `json:"delivered_at"`
+	EventType   string             `json:"event_type"`
+	Id          openapi_types.UUID `json:"id"`
+
+	// LastError Why the last attempt failed: the status, a refused address, a timeout.
+	LastError *string `json:"last_error"`
+
+	// LastLatencyMs How long the last attempt took to the answer's head, or to its failure.
+	LastLatencyMs *int `json:"last_latency_ms"`
+
+	// LastStatusCode The last attempt's HTTP status; null before one, or when there was no answer.
+	LastStatusCode *int `json:"last_status_code"`
+
+	// MessageId The `webhook-id` header: the same on every attempt and redelivery.
+	MessageId string `json:"message_id"`
+
+	// NextAttemptAt When the next attempt is due, while pending.
+	NextAttemptAt time.Time `json:"next_attempt_at"`
+
+	// Payload The body of a message, as the receiver gets it.
+	Payload WebhookMessage `json:"payload"`
+
+	// Status Where a message is.
+	//
+	// - `pending`: waiting for its first attempt or its next retry (`next_attempt_at`); a subscription's messages go out one at a time, in order.
+	// - `succeeded`: the receiver answered 2xx.
+	// - `failed`: given up after the last retry; redeliver it to try again.
+	Status         WebhookDeliveryStatus `json:"status"`
+	SubscriptionId openapi_types.UUID    `json:"subscription_id"`
+	UpdatedAt      time.Time             `json:"updated_at"`
+}
+
+// WebhookDeliveryPage defines model for WebhookDeliveryPage.
+type WebhookDeliveryPage struct {
+	Data       []WebhookDelivery `json:"data"`
+	NextCursor *string           `json:"next_cursor"`
+}
+
+// WebhookDeliveryStatus Where a message is.
+//
+// - `pending`: waiting for its first attempt or its next retry (`next_attempt_at`); a subscription's messages go out one at a time, in order.
+// - `succeeded`: the receiver answered 2xx.
+// - `failed`: given up after the last retry; redeliver it to try again.
+type WebhookDeliveryStatus string
+
+// WebhookEventTypes The events wanted: a type (`participant.created`, `participant.updated`, `participant.erased`,
+// `participant.deleted`, `enrolment.created`, `outcome.sustainment_due`, `import.completed`...: a record type
+// of p4w and `.created`, `.updated` or `.deleted`), every type of a record (`enrolment.*`), or every type (`*`).
+// An unknown one is refused, naming `event_types`.
+type WebhookEventTypes = []string
+
+// WebhookMessage The body of a message, as the receiver gets it.
+type WebhookMessage struct {
+	Data struct {
+		// Fields The names of the fields written, never their values.
+		Fields         []string           `json:"fields"`
+		OrganisationId openapi_types.UUID `json:"organisation_id"`
+		ResourceId     string             `json:"resource_id"`
+		ResourceType   string             `json:"resource_type"`
+	} `json:"data"`
+
+	// Timestamp When the change was made.
+	Timestamp time.Time `json:"timestamp"`
+
+	// Type The event type, or `webhook.ping`.
+	Type string `json:"type"`
+}
+
+// WebhookSubscription defines model for WebhookSubscription.
+type WebhookSubscription struct {
+	CreatedAt time.Time `json:"created_at"`
+	Deleted   bool      `json:"deleted"`
+
+	// Enabled false: paused.
+	Enabled    bool     `json:"enabled"`
+	EventTypes []string `json:"event_types"`
+
+	// FailingReason Why the subscription is failing: the message given up on, and the last attempt's answer or error.
+	FailingReason  *string            `json:"failing_reason"`
+	Id             openapi_types.UUID `json:"id"`
+	OrganisationId openapi_types.UUID `json:"organisation_id"`
+
+	// Status Whether messages are getting through.
+	//
+	// - `active`: the last message given up on, if any, was followed by one delivered.
+	// - `failing`: a message was given up on after its last retry; `failing_reason` says why. Later messages are still tried, and one delivered makes the subscription active again, as resuming it or changing its URL does.
+	Status    WebhookSubscriptionStatus `json:"status"`
+	UpdatedAt time.Time                 `json:"updated_at"`
+	Url       string                    `json:"url"`
+	Version   int64                     `json:"version"`
+}
+
+// WebhookSubscriptionCreate defines model for WebhookSubscriptionCreate.
+type WebhookSubscriptionCreate struct {
+	// Enabled false: made paused.
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// EventTypes The events wanted: a type (`participant.created`, `participant.updated`, `participant.erased`,
+	// `participant.deleted`, `enrolment.created`, `outcome.sustainment_due`, `import.completed`...: a record type
+	// of p4w and `.created`, `.updated` or `.deleted`), every type of a record (`enrolment.*`), or every type (`*`).
+	// An unknown one is refused, naming `event_types`.
+	EventTypes WebhookEventTypes `json:"event_types"`
+
+	// OrganisationId The organisation whose events are sent; the caller's own when absent (only the national team may name another).
+	OrganisationId *openapi_types.UUID `json:"organisation_id,omitempty"`
+
+	// Url An https URL on a public address.
+	Url string `json:"url"`
+}
+
+// WebhookSubscriptionPage defines model for WebhookSubscriptionPage.
+type WebhookSubscriptionPage struct {
+	Data       []WebhookSubscription `json:"data"`
+	NextCursor *string               `json:"next_cursor"`
+}
+
+// WebhookSubscriptionPatch defines model for WebhookSubscriptionPatch.
+type WebhookSubscriptionPatch struct {
+	// Enabled false pauses the subscription; true resumes it.
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// EventTypes The events wanted: a type (`participant.created`, `participant.updated`, `participant.erased`,
+	// `participant.deleted`, `enrolment.created`, `outcome.sustainment_due`, `import.completed`...: a record type
+	// of p4w and `.created`, `.updated` or `.deleted`), every type of a record (`enrolment.*`), or every type (`*`).
+	// An unknown one is refused, naming `event_types`.
+	EventTypes *WebhookEventTypes `json:"event_types,omitempty"`
+	Url        *string            `json:"url,omitempty"`
+}
+
+// WebhookSubscriptionStatus Whether messages are getting through.
+//
+// - `active`: the last message given up on, if any, was followed by one delivered.
+// - `failing`: a message was given up on after its last retry; `failing_reason` says why. Later messages are still tried, and one delivered makes the subscription active again, as resuming it or changing its URL does.
+type WebhookSubscriptionStatus string
+
+// WebhookSubscriptionWithSecret defines model for WebhookSubscriptionWithSecret.
+type WebhookSubscriptionWithSecret struct {
+	CreatedAt time.Time `json:"created_at"`
+	Deleted   bool      `json:"deleted"`
+
+	// Enabled false: paused.
+	Enabled    bool     `json:"enabled"`
+	EventTypes []string `json:"event_types"`
+
+	// FailingReason Why the subscription is failing: the message given up on, and the last attempt's answer or error.
+	FailingReason  *string            `json:"failing_reason"`
+	Id             openapi_types.UUID `json:"id"`
+	OrganisationId openapi_types.UUID `json:"organisation_id"`
+
+	// Secret The signing secret (`whsec_` and base64), for the Standard Webhooks libraries; shown once.
+	Secret string `json:"secret"`
+
+	// Status Whether messages are getting through.
+	//
+	// - `active`: the last message given up on, if any, was followed by one delivered.
+	// - `failing`: a message was given up on after its last retry; `failing_reason` says why. Later messages are still tried, and one delivered makes the subscription active again, as resuming it or changing its URL does.
+	Status    WebhookSubscriptionStatus `json:"status"`
+	UpdatedAt time.Time                 `json:"updated_at"`
+	Url       string                    `json:"url"`
+	Version   int64                     `json:"version"`
+}
+
 // Cursor defines model for Cursor.
 type Cursor = string
 
@@ -4125,6 +4331,61 @@ type UpdateVacancyParams struct {
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
+// ListWebhookSubscriptionsParams defines parameters for ListWebhookSubscriptions.
+type ListWebhookSubscriptionsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// UpdatedSince Only records changed at or after this instant (incremental sync). A change is stamped
+	// with the time it is written and becomes visible when its transaction commits, a moment
+	// later, so a record can appear with an `updated_at` slightly older than one already seen.
+	// To miss none, start each sync a minute before the greatest `updated_at` of the last one
+	// and upsert by `id`: a record seen twice is harmless.
+	UpdatedSince *UpdatedSince `form:"updated_since,omitempty" json:"updated_since,omitempty"`
+
+	// IncludeDeleted Include deleted records (tombstones); they are always included with `updated_since`.
+	IncludeDeleted *IncludeDeleted     `form:"include_deleted,omitempty" json:"include_deleted,omitempty"`
+	OrganisationId *openapi_types.UUID `form:"organisation_id,omitempty" json:"organisation_id,omitempty"`
+}
+
+// DeleteWebhookSubscriptionParams defines parameters for DeleteWebhookSubscription.
+type DeleteWebhookSubscriptionParams struct {
+	// IfMatch The ETag last read; the change is refused with 412 if the record changed since.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// UpdateWebhookSubscriptionParams defines parameters for UpdateWebhookSubscription.
+type UpdateWebhookSubscriptionParams struct {
+	// IfMatch The ETag last read; the change is refused with 412 if the record changed since.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// ListWebhookDeliveriesParams defines parameters for ListWebhookDeliveries.
+type ListWebhookDeliveriesParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// UpdatedSince Only records changed at or after this instant (incremental sync). A change is stamped
+	// with the time it is written and becomes visible when its transaction commits, a moment
+	// later, so a record can appear with an `updated_at` slightly older than one already seen.
+	// To miss none, start each sync a minute before the greatest `updated_at` of the last one
+	// and upsert by `id`: a record seen twice is harmless.
+	UpdatedSince *UpdatedSince          `form:"updated_since,omitempty" json:"updated_since,omitempty"`
+	Status       *WebhookDeliveryStatus `form:"status,omitempty" json:"status,omitempty"`
+}
+
+// RotateWebhookSecretParams defines parameters for RotateWebhookSecret.
+type RotateWebhookSecretParams struct {
+	// IfMatch The ETag last read; the change is refused with 412 if the record changed since.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
 // CreateApiClientJSONRequestBody defines body for CreateApiClient for application/json ContentType.
 type CreateApiClientJSONRequestBody = ApiClientCreate
 
@@ -4235,6 +4496,12 @@ type CreateVacancyJSONRequestBody = VacancyCreate
 
 // UpdateVacancyApplicationMergePatchPlusJSONRequestBody defines body for UpdateVacancy for application/merge-patch+json ContentType.
 type UpdateVacancyApplicationMergePatchPlusJSONRequestBody = VacancyPatch
+
+// CreateWebhookSubscriptionJSONRequestBody defines body for CreateWebhookSubscription for application/json ContentType.
+type CreateWebhookSubscriptionJSONRequestBody = WebhookSubscriptionCreate
+
+// UpdateWebhookSubscriptionApplicationMergePatchPlusJSONRequestBody defines body for UpdateWebhookSubscription for application/merge-patch+json ContentType.
+type UpdateWebhookSubscriptionApplicationMergePatchPlusJSONRequestBody = WebhookSubscriptionPatch
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
@@ -4544,6 +4811,33 @@ type ServerInterface interface {
 	// UpdateVacancy Change a vacancy (JSON merge patch)
 	// (PATCH /v1/vacancies/{vacancy_id})
 	UpdateVacancy(ctx echo.Context, vacancyId openapi_types.UUID, params UpdateVacancyParams) error
+	// ListWebhookSubscriptions List webhook subscriptions within reach
+	// (GET /v1/webhook-subscriptions)
+	ListWebhookSubscriptions(ctx echo.Context, params ListWebhookSubscriptionsParams) error
+	// CreateWebhookSubscription Subscribe a URL to events (its signing secret is shown once)
+	// (POST /v1/webhook-subscriptions)
+	CreateWebhookSubscription(ctx echo.Context) error
+	// DeleteWebhookSubscription Delete a webhook subscription
+	// (DELETE /v1/webhook-subscriptions/{webhook_subscription_id})
+	DeleteWebhookSubscription(ctx echo.Context, webhookSubscriptionId openapi_types.UUID, params DeleteWebhookSubscriptionParams) error
+	// GetWebhookSubscription Get a webhook subscription
+	// (GET /v1/webhook-subscriptions/{webhook_subscription_id})
+	GetWebhookSubscription(ctx echo.Context, webhookSubscriptionId openapi_types.UUID) error
+	// UpdateWebhookSubscription Change, pause or resume a webhook subscription (JSON merge patch)
+	// (PATCH /v1/webhook-subscriptions/{webhook_subscription_id})
+	UpdateWebhookSubscription(ctx echo.Context, webhookSubscriptionId openapi_types.UUID, params UpdateWebhookSubscriptionParams) error
+	// ListWebhookDeliveries A webhook subscription's delivery log
+	// (GET /v1/webhook-subscriptions/{webhook_subscription_id}/deliveries)
+	ListWebhookDeliveries(ctx echo.Context, webhookSubscriptionId openapi_types.UUID, params ListWebhookDeliveriesParams) error
+	// RedeliverWebhookDelivery Send a logged message again
+	// (POST /v1/webhook-subscriptions/{webhook_subscription_id}/deliveries/{delivery_id}/redeliver)
+	RedeliverWebhookDelivery(ctx echo.Context, webhookSubscriptionId openapi_types.UUID, deliveryId openapi_types.UUID) error
+	// PingWebhookSubscription Send a test message
+	// (POST /v1/webhook-subscriptions/{webhook_subscription_id}/ping)
+	PingWebhookSubscription(ctx echo.Context, webhookSubscriptionId openapi_types.UUID) error
+	// RotateWebhookSecret Give a webhook subscription a new signing secret (shown once)
+	// (POST /v1/webhook-subscriptions/{webhook_subscription_id}/rotate-secret)
+	RotateWebhookSecret(ctx echo.Context, webhookSubscriptionId openapi_types.UUID, params RotateWebhookSecretParams) error
 }
 
 // ServerInterfaceWrapper converts echo contexts to parameters.
@@ -7860,6 +8154,271 @@ func (w *ServerInterfaceWrapper) UpdateVacancy(ctx echo.Context) error {
 	return err
 }
 
+// ListWebhookSubscriptions converts echo context to params.
+func (w *ServerInterfaceWrapper) ListWebhookSubscriptions(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListWebhookSubscriptionsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "updated_since" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "updated_since", ctx.QueryParams(), &params.UpdatedSince, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter updated_since: %s", err))
+	}
+
+	// ------------- Optional query parameter "include_deleted" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "include_deleted", ctx.QueryParams(), &params.IncludeDeleted, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter include_deleted: %s", err))
+	}
+
+	// ------------- Optional query parameter "organisation_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "organisation_id", ctx.QueryParams(), &params.OrganisationId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter organisation_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListWebhookSubscriptions(ctx, params)
+	return err
+}
+
+// CreateWebhookSubscription converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateWebhookSubscription(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateWebhookSubscription(ctx)
+	return err
+}
+
+// DeleteWebhookSubscription converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteWebhookSubscription(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "webhook_subscription_id" -------------
+	var webhookSubscriptionId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "webhook_subscription_id", ctx.Param("webhook_subscription_id"), &webhookSubscriptionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook_subscription_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteWebhookSubscriptionParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteWebhookSubscription(ctx, webhookSubscriptionId, params)
+	return err
+}
+
+// GetWebhookSubscription converts echo context to params.
+func (w *ServerInterfaceWrapper) GetWebhookSubscription(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "webhook_subscription_id" -------------
+	var webhookSubscriptionId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "webhook_subscription_id", ctx.Param("webhook_subscription_id"), &webhookSubscriptionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook_subscription_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetWebhookSubscription(ctx, webhookSubscriptionId)
+	return err
+}
+
+// UpdateWebhookSubscription converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateWebhookSubscription(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "webhook_subscription_id" -------------
+	var webhookSubscriptionId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "webhook_subscription_id", ctx.Param("webhook_subscription_id"), &webhookSubscriptionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook_subscription_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateWebhookSubscriptionParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateWebhookSubscription(ctx, webhookSubscriptionId, params)
+	return err
+}
+
+// ListWebhookDeliveries converts echo context to params.
+func (w *ServerInterfaceWrapper) ListWebhookDeliveries(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "webhook_subscription_id" -------------
+	var webhookSubscriptionId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "webhook_subscription_id", ctx.Param("webhook_subscription_id"), &webhookSubscriptionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook_subscription_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListWebhookDeliveriesParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "updated_since" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "updated_since", ctx.QueryParams(), &params.UpdatedSince, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter updated_since: %s", err))
+	}
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", ctx.QueryParams(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter status: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListWebhookDeliveries(ctx, webhookSubscriptionId, params)
+	return err
+}
+
+// RedeliverWebhookDelivery converts echo context to params.
+func (w *ServerInterfaceWrapper) RedeliverWebhookDelivery(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "webhook_subscription_id" -------------
+	var webhookSubscriptionId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "webhook_subscription_id", ctx.Param("webhook_subscription_id"), &webhookSubscriptionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook_subscription_id: %s", err))
+	}
+
+	// ------------- Path parameter "delivery_id" -------------
+	var deliveryId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "delivery_id", ctx.Param("delivery_id"), &deliveryId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter delivery_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RedeliverWebhookDelivery(ctx, webhookSubscriptionId, deliveryId)
+	return err
+}
+
+// PingWebhookSubscription converts echo context to params.
+func (w *ServerInterfaceWrapper) PingWebhookSubscription(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "webhook_subscription_id" -------------
+	var webhookSubscriptionId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "webhook_subscription_id", ctx.Param("webhook_subscription_id"), &webhookSubscriptionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook_subscription_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PingWebhookSubscription(ctx, webhookSubscriptionId)
+	return err
+}
+
+// RotateWebhookSecret converts echo context to params.
+func (w *ServerInterfaceWrapper) RotateWebhookSecret(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "webhook_subscription_id" -------------
+	var webhookSubscriptionId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "webhook_subscription_id", ctx.Param("webhook_subscription_id"), &webhookSubscriptionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook_subscription_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params RotateWebhookSecretParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RotateWebhookSecret(ctx, webhookSubscriptionId, params)
+	return err
+}
+
 // This is a simple interface which specifies echo.Route addition functions which
 // are present on both echo.Echo and echo.Group, since we want to allow using
 // either of them for path registration
@@ -8009,6 +8568,15 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.DELETE(options.BaseURL+"/v1/vacancies/:vacancy_id", wrapper.DeleteVacancy, options.OperationMiddlewares["deleteVacancy"]...)
 	router.GET(options.BaseURL+"/v1/vacancies/:vacancy_id", wrapper.GetVacancy, options.OperationMiddlewares["getVacancy"]...)
 	router.PATCH(options.BaseURL+"/v1/vacancies/:vacancy_id", wrapper.UpdateVacancy, options.OperationMiddlewares["updateVacancy"]...)
+	router.GET(options.BaseURL+"/v1/webhook-subscriptions", wrapper.ListWebhookSubscriptions, options.OperationMiddlewares["listWebhookSubscriptions"]...)
+	router.POST(options.BaseURL+"/v1/webhook-subscriptions", wrapper.CreateWebhookSubscription, options.OperationMiddlewares["createWebhookSubscription"]...)
+	router.DELETE(options.BaseURL+"/v1/webhook-subscriptions/:webhook_subscription_id", wrapper.DeleteWebhookSubscription, options.OperationMiddlewares["deleteWebhookSubscription"]...)
+	router.GET(options.BaseURL+"/v1/webhook-subscriptions/:webhook_subscription_id", wrapper.GetWebhookSubscription, options.OperationMiddlewares["getWebhookSubscription"]...)
+	router.PATCH(options.BaseURL+"/v1/webhook-subscriptions/:webhook_subscription_id", wrapper.UpdateWebhookSubscription, options.OperationMiddlewares["updateWebhookSubscription"]...)
+	router.GET(options.BaseURL+"/v1/webhook-subscriptions/:webhook_subscription_id/deliveries", wrapper.ListWebhookDeliveries, options.OperationMiddlewares["listWebhookDeliveries"]...)
+	router.POST(options.BaseURL+"/v1/webhook-subscriptions/:webhook_subscription_id/deliveries/:delivery_id/redeliver", wrapper.RedeliverWebhookDelivery, options.OperationMiddlewares["redeliverWebhookDelivery"]...)
+	router.POST(options.BaseURL+"/v1/webhook-subscriptions/:webhook_subscription_id/ping", wrapper.PingWebhookSubscription, options.OperationMiddlewares["pingWebhookSubscription"]...)
+	router.POST(options.BaseURL+"/v1/webhook-subscriptions/:webhook_subscription_id/rotate-secret", wrapper.RotateWebhookSecret, options.OperationMiddlewares["rotateWebhookSecret"]...)
 
 }
 
@@ -22546,6 +23114,1315 @@ func (response UpdateVacancydefaultApplicationProblemPlusJSONResponse) VisitUpda
 	return err
 }
 
+type ListWebhookSubscriptionsRequestObject struct {
+	Params ListWebhookSubscriptionsParams
+}
+
+type ListWebhookSubscriptionsResponseObject interface {
+	VisitListWebhookSubscriptionsResponse(w http.ResponseWriter) error
+}
+
+type ListWebhookSubscriptions200JSONResponse WebhookSubscriptionPage
+
+func (response ListWebhookSubscriptions200JSONResponse) VisitListWebhookSubscriptionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookSubscriptions400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookSubscriptions400ApplicationProblemPlusJSONResponse) VisitListWebhookSubscriptionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookSubscriptions401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookSubscriptions401ApplicationProblemPlusJSONResponse) VisitListWebhookSubscriptionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookSubscriptions403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookSubscriptions403ApplicationProblemPlusJSONResponse) VisitListWebhookSubscriptionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookSubscriptions503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookSubscriptions503ApplicationProblemPlusJSONResponse) VisitListWebhookSubscriptionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookSubscriptionsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListWebhookSubscriptionsdefaultApplicationProblemPlusJSONResponse) VisitListWebhookSubscriptionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookSubscriptionRequestObject struct {
+	Body *CreateWebhookSubscriptionJSONRequestBody
+}
+
+type CreateWebhookSubscriptionResponseObject interface {
+	VisitCreateWebhookSubscriptionResponse(w http.ResponseWriter) error
+}
+
+type CreateWebhookSubscription201ResponseHeaders struct {
+	ETag     *string
+	Location *string
+}
+
+type CreateWebhookSubscription201JSONResponse struct {
+	Body    WebhookSubscriptionWithSecret
+	Headers CreateWebhookSubscription201ResponseHeaders
+}
+
+func (response CreateWebhookSubscription201JSONResponse) VisitCreateWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookSubscription400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhookSubscription400ApplicationProblemPlusJSONResponse) VisitCreateWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookSubscription401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhookSubscription401ApplicationProblemPlusJSONResponse) VisitCreateWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookSubscription403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhookSubscription403ApplicationProblemPlusJSONResponse) VisitCreateWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookSubscription409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhookSubscription409ApplicationProblemPlusJSONResponse) VisitCreateWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookSubscription415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhookSubscription415ApplicationProblemPlusJSONResponse) VisitCreateWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookSubscription422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhookSubscription422ApplicationProblemPlusJSONResponse) VisitCreateWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookSubscription503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhookSubscription503ApplicationProblemPlusJSONResponse) VisitCreateWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookSubscriptiondefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CreateWebhookSubscriptiondefaultApplicationProblemPlusJSONResponse) VisitCreateWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhookSubscriptionRequestObject struct {
+	WebhookSubscriptionId openapi_types.UUID `json:"webhook_subscription_id"`
+	Params                DeleteWebhookSubscriptionParams
+}
+
+type DeleteWebhookSubscriptionResponseObject interface {
+	VisitDeleteWebhookSubscriptionResponse(w http.ResponseWriter) error
+}
+
+type DeleteWebhookSubscription204Response struct {
+}
+
+func (response DeleteWebhookSubscription204Response) VisitDeleteWebhookSubscriptionResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteWebhookSubscription400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWebhookSubscription400ApplicationProblemPlusJSONResponse) VisitDeleteWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhookSubscription401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWebhookSubscription401ApplicationProblemPlusJSONResponse) VisitDeleteWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhookSubscription403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWebhookSubscription403ApplicationProblemPlusJSONResponse) VisitDeleteWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhookSubscription404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWebhookSubscription404ApplicationProblemPlusJSONResponse) VisitDeleteWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhookSubscription409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWebhookSubscription409ApplicationProblemPlusJSONResponse) VisitDeleteWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhookSubscription412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWebhookSubscription412ApplicationProblemPlusJSONResponse) VisitDeleteWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhookSubscription503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWebhookSubscription503ApplicationProblemPlusJSONResponse) VisitDeleteWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhookSubscriptiondefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response DeleteWebhookSubscriptiondefaultApplicationProblemPlusJSONResponse) VisitDeleteWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookSubscriptionRequestObject struct {
+	WebhookSubscriptionId openapi_types.UUID `json:"webhook_subscription_id"`
+}
+
+type GetWebhookSubscriptionResponseObject interface {
+	VisitGetWebhookSubscriptionResponse(w http.ResponseWriter) error
+}
+
+type GetWebhookSubscription200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetWebhookSubscription200JSONResponse struct {
+	Body    WebhookSubscription
+	Headers GetWebhookSubscription200ResponseHeaders
+}
+
+func (response GetWebhookSubscription200JSONResponse) VisitGetWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookSubscription400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhookSubscription400ApplicationProblemPlusJSONResponse) VisitGetWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookSubscription401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhookSubscription401ApplicationProblemPlusJSONResponse) VisitGetWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookSubscription403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhookSubscription403ApplicationProblemPlusJSONResponse) VisitGetWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookSubscription404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhookSubscription404ApplicationProblemPlusJSONResponse) VisitGetWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookSubscription503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhookSubscription503ApplicationProblemPlusJSONResponse) VisitGetWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookSubscriptiondefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetWebhookSubscriptiondefaultApplicationProblemPlusJSONResponse) VisitGetWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhookSubscriptionRequestObject struct {
+	WebhookSubscriptionId openapi_types.UUID `json:"webhook_subscription_id"`
+	Params                UpdateWebhookSubscriptionParams
+	Body                  *UpdateWebhookSubscriptionApplicationMergePatchPlusJSONRequestBody
+}
+
+type UpdateWebhookSubscriptionResponseObject interface {
+	VisitUpdateWebhookSubscriptionResponse(w http.ResponseWriter) error
+}
+
+type UpdateWebhookSubscription200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateWebhookSubscription200JSONResponse struct {
+	Body    WebhookSubscription
+	Headers UpdateWebhookSubscription200ResponseHeaders
+}
+
+func (response UpdateWebhookSubscription200JSONResponse) VisitUpdateWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhookSubscription400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhookSubscription400ApplicationProblemPlusJSONResponse) VisitUpdateWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhookSubscription401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhookSubscription401ApplicationProblemPlusJSONResponse) VisitUpdateWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhookSubscription403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhookSubscription403ApplicationProblemPlusJSONResponse) VisitUpdateWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhookSubscription404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhookSubscription404ApplicationProblemPlusJSONResponse) VisitUpdateWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhookSubscription409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhookSubscription409ApplicationProblemPlusJSONResponse) VisitUpdateWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhookSubscription412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhookSubscription412ApplicationProblemPlusJSONResponse) VisitUpdateWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhookSubscription415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhookSubscription415ApplicationProblemPlusJSONResponse) VisitUpdateWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhookSubscription422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhookSubscription422ApplicationProblemPlusJSONResponse) VisitUpdateWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhookSubscription503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhookSubscription503ApplicationProblemPlusJSONResponse) VisitUpdateWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhookSubscriptiondefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response UpdateWebhookSubscriptiondefaultApplicationProblemPlusJSONResponse) VisitUpdateWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveriesRequestObject struct {
+	WebhookSubscriptionId openapi_types.UUID `json:"webhook_subscription_id"`
+	Params                ListWebhookDeliveriesParams
+}
+
+type ListWebhookDeliveriesResponseObject interface {
+	VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error
+}
+
+type ListWebhookDeliveries200JSONResponse WebhookDeliveryPage
+
+func (response ListWebhookDeliveries200JSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookDeliveries400ApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookDeliveries401ApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookDeliveries403ApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookDeliveries404ApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookDeliveries503ApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveriesdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListWebhookDeliveriesdefaultApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedeliverWebhookDeliveryRequestObject struct {
+	WebhookSubscriptionId openapi_types.UUID `json:"webhook_subscription_id"`
+	DeliveryId            openapi_types.UUID `json:"delivery_id"`
+}
+
+type RedeliverWebhookDeliveryResponseObject interface {
+	VisitRedeliverWebhookDeliveryResponse(w http.ResponseWriter) error
+}
+
+type RedeliverWebhookDelivery202JSONResponse WebhookDelivery
+
+func (response RedeliverWebhookDelivery202JSONResponse) VisitRedeliverWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedeliverWebhookDelivery400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response RedeliverWebhookDelivery400ApplicationProblemPlusJSONResponse) VisitRedeliverWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedeliverWebhookDelivery401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RedeliverWebhookDelivery401ApplicationProblemPlusJSONResponse) VisitRedeliverWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedeliverWebhookDelivery403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response RedeliverWebhookDelivery403ApplicationProblemPlusJSONResponse) VisitRedeliverWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedeliverWebhookDelivery404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RedeliverWebhookDelivery404ApplicationProblemPlusJSONResponse) VisitRedeliverWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedeliverWebhookDelivery409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response RedeliverWebhookDelivery409ApplicationProblemPlusJSONResponse) VisitRedeliverWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedeliverWebhookDelivery503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RedeliverWebhookDelivery503ApplicationProblemPlusJSONResponse) VisitRedeliverWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedeliverWebhookDeliverydefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response RedeliverWebhookDeliverydefaultApplicationProblemPlusJSONResponse) VisitRedeliverWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PingWebhookSubscriptionRequestObject struct {
+	WebhookSubscriptionId openapi_types.UUID `json:"webhook_subscription_id"`
+}
+
+type PingWebhookSubscriptionResponseObject interface {
+	VisitPingWebhookSubscriptionResponse(w http.ResponseWriter) error
+}
+
+type PingWebhookSubscription202JSONResponse WebhookDelivery
+
+func (response PingWebhookSubscription202JSONResponse) VisitPingWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PingWebhookSubscription400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response PingWebhookSubscription400ApplicationProblemPlusJSONResponse) VisitPingWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PingWebhookSubscription401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response PingWebhookSubscription401ApplicationProblemPlusJSONResponse) VisitPingWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PingWebhookSubscription403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response PingWebhookSubscription403ApplicationProblemPlusJSONResponse) VisitPingWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PingWebhookSubscription404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response PingWebhookSubscription404ApplicationProblemPlusJSONResponse) VisitPingWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PingWebhookSubscription409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response PingWebhookSubscription409ApplicationProblemPlusJSONResponse) VisitPingWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PingWebhookSubscription503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response PingWebhookSubscription503ApplicationProblemPlusJSONResponse) VisitPingWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PingWebhookSubscriptiondefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response PingWebhookSubscriptiondefaultApplicationProblemPlusJSONResponse) VisitPingWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookSecretRequestObject struct {
+	WebhookSubscriptionId openapi_types.UUID `json:"webhook_subscription_id"`
+	Params                RotateWebhookSecretParams
+}
+
+type RotateWebhookSecretResponseObject interface {
+	VisitRotateWebhookSecretResponse(w http.ResponseWriter) error
+}
+
+type RotateWebhookSecret200ResponseHeaders struct {
+	ETag *string
+}
+
+type RotateWebhookSecret200JSONResponse struct {
+	Body    WebhookSubscriptionWithSecret
+	Headers RotateWebhookSecret200ResponseHeaders
+}
+
+func (response RotateWebhookSecret200JSONResponse) VisitRotateWebhookSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookSecret400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response RotateWebhookSecret400ApplicationProblemPlusJSONResponse) VisitRotateWebhookSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookSecret401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RotateWebhookSecret401ApplicationProblemPlusJSONResponse) VisitRotateWebhookSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookSecret403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response RotateWebhookSecret403ApplicationProblemPlusJSONResponse) VisitRotateWebhookSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookSecret404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RotateWebhookSecret404ApplicationProblemPlusJSONResponse) VisitRotateWebhookSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookSecret409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response RotateWebhookSecret409ApplicationProblemPlusJSONResponse) VisitRotateWebhookSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookSecret412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response RotateWebhookSecret412ApplicationProblemPlusJSONResponse) VisitRotateWebhookSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookSecret503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RotateWebhookSecret503ApplicationProblemPlusJSONResponse) VisitRotateWebhookSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookSecretdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response RotateWebhookSecretdefaultApplicationProblemPlusJSONResponse) VisitRotateWebhookSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// GetJWKS The public keys that verify access tokens
@@ -22854,6 +24731,33 @@ type StrictServerInterface interface {
 	// UpdateVacancy Change a vacancy (JSON merge patch)
 	// (PATCH /v1/vacancies/{vacancy_id})
 	UpdateVacancy(ctx context.Context, request UpdateVacancyRequestObject) (UpdateVacancyResponseObject, error)
+	// ListWebhookSubscriptions List webhook subscriptions within reach
+	// (GET /v1/webhook-subscriptions)
+	ListWebhookSubscriptions(ctx context.Context, request ListWebhookSubscriptionsRequestObject) (ListWebhookSubscriptionsResponseObject, error)
+	// CreateWebhookSubscription Subscribe a URL to events (its signing secret is shown once)
+	// (POST /v1/webhook-subscriptions)
+	CreateWebhookSubscription(ctx context.Context, request CreateWebhookSubscriptionRequestObject) (CreateWebhookSubscriptionResponseObject, error)
+	// DeleteWebhookSubscription Delete a webhook subscription
+	// (DELETE /v1/webhook-subscriptions/{webhook_subscription_id})
+	DeleteWebhookSubscription(ctx context.Context, request DeleteWebhookSubscriptionRequestObject) (DeleteWebhookSubscriptionResponseObject, error)
+	// GetWebhookSubscription Get a webhook subscription
+	// (GET /v1/webhook-subscriptions/{webhook_subscription_id})
+	GetWebhookSubscription(ctx context.Context, request GetWebhookSubscriptionRequestObject) (GetWebhookSubscriptionResponseObject, error)
+	// UpdateWebhookSubscription Change, pause or resume a webhook subscription (JSON merge patch)
+	// (PATCH /v1/webhook-subscriptions/{webhook_subscription_id})
+	UpdateWebhookSubscription(ctx context.Context, request UpdateWebhookSubscriptionRequestObject) (UpdateWebhookSubscriptionResponseObject, error)
+	// ListWebhookDeliveries A webhook subscription's delivery log
+	// (GET /v1/webhook-subscriptions/{webhook_subscription_id}/deliveries)
+	ListWebhookDeliveries(ctx context.Context, request ListWebhookDeliveriesRequestObject) (ListWebhookDeliveriesResponseObject, error)
+	// RedeliverWebhookDelivery Send a logged message again
+	// (POST /v1/webhook-subscriptions/{webhook_subscription_id}/deliveries/{delivery_id}/redeliver)
+	RedeliverWebhookDelivery(ctx context.Context, request RedeliverWebhookDeliveryRequestObject) (RedeliverWebhookDeliveryResponseObject, error)
+	// PingWebhookSubscription Send a test message
+	// (POST /v1/webhook-subscriptions/{webhook_subscription_id}/ping)
+	PingWebhookSubscription(ctx context.Context, request PingWebhookSubscriptionRequestObject) (PingWebhookSubscriptionResponseObject, error)
+	// RotateWebhookSecret Give a webhook subscription a new signing secret (shown once)
+	// (POST /v1/webhook-subscriptions/{webhook_subscription_id}/rotate-secret)
+	RotateWebhookSecret(ctx context.Context, request RotateWebhookSecretRequestObject) (RotateWebhookSecretResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx echo.Context, request any) (any, error)
@@ -26270,924 +28174,1257 @@ func (sh *strictHandler) UpdateVacancy(ctx echo.Context, vacancyId openapi_types
 	return nil
 }
 
+// ListWebhookSubscriptions operation middleware
+func (sh *strictHandler) ListWebhookSubscriptions(ctx echo.Context, params ListWebhookSubscriptionsParams) error {
+	var request ListWebhookSubscriptionsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListWebhookSubscriptions(ctx.Request().Context(), request.(ListWebhookSubscriptionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListWebhookSubscriptions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListWebhookSubscriptionsResponseObject); ok {
+		return validResponse.VisitListWebhookSubscriptionsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateWebhookSubscription operation middleware
+func (sh *strictHandler) CreateWebhookSubscription(ctx echo.Context) error {
+	var request CreateWebhookSubscriptionRequestObject
+
+	var body CreateWebhookSubscriptionJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateWebhookSubscription(ctx.Request().Context(), request.(CreateWebhookSubscriptionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateWebhookSubscription")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateWebhookSubscriptionResponseObject); ok {
+		return validResponse.VisitCreateWebhookSubscriptionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteWebhookSubscription operation middleware
+func (sh *strictHandler) DeleteWebhookSubscription(ctx echo.Context, webhookSubscriptionId openapi_types.UUID, params DeleteWebhookSubscriptionParams) error {
+	var request DeleteWebhookSubscriptionRequestObject
+
+	request.WebhookSubscriptionId = webhookSubscriptionId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteWebhookSubscription(ctx.Request().Context(), request.(DeleteWebhookSubscriptionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteWebhookSubscription")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteWebhookSubscriptionResponseObject); ok {
+		return validResponse.VisitDeleteWebhookSubscriptionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetWebhookSubscription operation middleware
+func (sh *strictHandler) GetWebhookSubscription(ctx echo.Context, webhookSubscriptionId openapi_types.UUID) error {
+	var request GetWebhookSubscriptionRequestObject
+
+	request.WebhookSubscriptionId = webhookSubscriptionId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetWebhookSubscription(ctx.Request().Context(), request.(GetWebhookSubscriptionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetWebhookSubscription")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetWebhookSubscriptionResponseObject); ok {
+		return validResponse.VisitGetWebhookSubscriptionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateWebhookSubscription operation middleware
+func (sh *strictHandler) UpdateWebhookSubscription(ctx echo.Context, webhookSubscriptionId openapi_types.UUID, params UpdateWebhookSubscriptionParams) error {
+	var request UpdateWebhookSubscriptionRequestObject
+
+	request.WebhookSubscriptionId = webhookSubscriptionId
+	request.Params = params
+
+	var body UpdateWebhookSubscriptionApplicationMergePatchPlusJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateWebhookSubscription(ctx.Request().Context(), request.(UpdateWebhookSubscriptionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateWebhookSubscription")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateWebhookSubscriptionResponseObject); ok {
+		return validResponse.VisitUpdateWebhookSubscriptionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListWebhookDeliveries operation middleware
+func (sh *strictHandler) ListWebhookDeliveries(ctx echo.Context, webhookSubscriptionId openapi_types.UUID, params ListWebhookDeliveriesParams) error {
+	var request ListWebhookDeliveriesRequestObject
+
+	request.WebhookSubscriptionId = webhookSubscriptionId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListWebhookDeliveries(ctx.Request().Context(), request.(ListWebhookDeliveriesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListWebhookDeliveries")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListWebhookDeliveriesResponseObject); ok {
+		return validResponse.VisitListWebhookDeliveriesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RedeliverWebhookDelivery operation middleware
+func (sh *strictHandler) RedeliverWebhookDelivery(ctx echo.Context, webhookSubscriptionId openapi_types.UUID, deliveryId openapi_types.UUID) error {
+	var request RedeliverWebhookDeliveryRequestObject
+
+	request.WebhookSubscriptionId = webhookSubscriptionId
+	request.DeliveryId = deliveryId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RedeliverWebhookDelivery(ctx.Request().Context(), request.(RedeliverWebhookDeliveryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RedeliverWebhookDelivery")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RedeliverWebhookDeliveryResponseObject); ok {
+		return validResponse.VisitRedeliverWebhookDeliveryResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// PingWebhookSubscription operation middleware
+func (sh *strictHandler) PingWebhookSubscription(ctx echo.Context, webhookSubscriptionId openapi_types.UUID) error {
+	var request PingWebhookSubscriptionRequestObject
+
+	request.WebhookSubscriptionId = webhookSubscriptionId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.PingWebhookSubscription(ctx.Request().Context(), request.(PingWebhookSubscriptionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PingWebhookSubscription")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(PingWebhookSubscriptionResponseObject); ok {
+		return validResponse.VisitPingWebhookSubscriptionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RotateWebhookSecret operation middleware
+func (sh *strictHandler) RotateWebhookSecret(ctx echo.Context, webhookSubscriptionId openapi_types.UUID, params RotateWebhookSecretParams) error {
+	var request RotateWebhookSecretRequestObject
+
+	request.WebhookSubscriptionId = webhookSubscriptionId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RotateWebhookSecret(ctx.Request().Context(), request.(RotateWebhookSecretRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RotateWebhookSecret")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RotateWebhookSecretResponseObject); ok {
+		return validResponse.VisitRotateWebhookSecretResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3/ctu48if6KijtViWZJR2SkixbqW/V+iTOr4mdxHYmk5zMlSASkhBTgIYgrShTqdqH2De4f9z32EfZ",
-	"J7mFBkiCJPTLdpI55/hUnYwlkfjR3Wg0Gt2f/qsV8tmcM8JS0er/1SJf8GweE/j7KEzpFU2XZ2TOk1R+",
-	"I7LZDCfLVr91MSWI4ZRyhmMU8oylAvExCjz/4KF/2HJaVzjOCLTIIjHgrNVvBZ5/6Hptt+23nNaEMJLg",
-	"lEQDnBa/dV0vuPAO+57X97yPLaeVkAnlTLT6//yrRWbzmC/xiMY0XQ7mCZ8keDYjgzlOUhrSOYYp+EH+",
-	"VqvfIlikAz4eEDaJMYtaTmvBk8sB+TInCSUsJAM+l3PLGE2pnLTf9fQzCYlhdDHBCaNsUn+y431zth1T",
-	"4BljijmLONs8lGB/26F0u9sPxe8aQ5nRSJJFbDEYf+vB7EAXv2MMhvEknQ6AY5hFgyVPLsWUJmQLph1s",
-	"zbRdKNVuDG5BRLrFcHrfQ4Yqci14pml1qyK9C3W8xnC2pE6w7XDa3W9/OC2R4iQtFciB63VcTyqQlKc4",
-	"BgWz1YAP97cYWmfrsfneN6e1JDjRw5JK79s3p3U0p49jSlhNXZ5K+ZnglNwT6Pj8DFGWkmSMQ2JqyhBe",
-	"HNCo1W/NO4tBd+yFh9gnvVEQdcJ9fEDaY3906LWcVpgQU3cGXSBLcOG3+4HX73Sl7oR2PP+wh4Oo43bJ",
-	"gef2Qr/tjvbxoeuNOyQID6JuF4jJ8IyYw2wMkicTzKgAjT/IW26PPBy4+2HHd3tRQNzDse+5Ae6E++Rg",
-	"5PnQ8jxL5lzIxqfJQExxQtkEFPsVv9QTYFkcOy0R8rkk7T9bJuP6CcFSb1e+WyQ0Ja0/nFY2jzaS4Yok",
-	"AsTUr/DnMVCwyqUzMqEiJQnail0/nGa7U6gy4zd4QlZL5dGbF0gJoDAnGeEUw+57J5zfWTidJo3xoU/a",
-	"odeLglG3M94nB6EfeaN2z07jrusr46nd93u70Diw0TghY5IkOBaIzqTqQyJM6Dy9HWrPEx4SIa5HbTWe",
-	"9YRu0MIg9B9Oi5Ev6SDMEsET1Wdlobyn6fSchAmx2bxkoZcJwixCNBVIwKMOElO+YIiz6yt19ajQXbem",
-	"vV/nwfs/D7++6sx+D/3fRqcHyUV3+TJqPxX7zzLviARv+eEZ7bxb3K26G2wJWUTT4yurhnw/5WjGr0iE",
-	"MEOEJTyeAetjziYOSMBiSsMpGlMSRwKFU8wmJLIqUBym+lCSN7Mnv7qSpMRhKiWxlQmS9D3/cH/cDg/c",
-	"YOT33B7ueO5B2CWuHx3i9qhHOh2gYj7BfdfztbT7nb7XlhNUw5GEEylOMyEJk3NodLiPPdcP28TtjbuB",
-	"exD5HXcfByOPHIZt7Hs3YW1C/syISAeNziK3h33fHQWk43ajg3E77OFDEqh3BM+SkJQvBeP9tusRv+P2",
-	"8EHgHobtfbcr5z72osNDr/JSupwTk6gtqUgLWs9jHBKgtVoet0Lrwwu/22/7/SCo0roYg5yJ07qkcOKc",
-	"cpEOIiKlFcbntASFgSQ8JgOcECy/yuYkuaKCJwNYd6bd6xRHaNlYlojBnCSDBSGXu7DVv322BmPfd3uh",
-	"F7j4MGq7HdIb+eODcD/qdq1sPQh93+2Mg67bGx223YOo03P3R53wAPvEw1a2FvxrNdR26+Tz0fKUeouT",
-	"c+/LSfx28fqCfzl9whcny453cvESj58cfXn9/sXy4+cPX19d/CM+uXibngbHnRPqdT98PQleXfw2PQle",
-	"tD9+/sfl64vLxclbsOAfY0HO0yxaVjXBEYoSPE5RiAVBQv6OGJ5RNkEYGZoILaYchZwJwtKqIhjxaDmY",
-	"prO41W99yjyvHc7hP+RoLE1OQifTFEmuCsQZUk+INOFsoh47T8lc6l+O3vPkUv3+0HzAQZSFcRbpMeWU",
-	"k62lUznmhF8StMBJJPcq+ZdAfDwmidRuaM5FirBAGE0JjtNpiBOCsBBUpJile7o/PeRPTH3O4urnmKrP",
-	"+/lExihNMJUnKN1A/kT9jaCcejHyFa88LHttOYqsM5xcRnwhV7yVmr/8UqXeL798X2KxT8xFNiIwF9lm",
-	"at++267vXfhe3+9qb1hEYiKlqj/GsSDl2u9GwRjWPnZ7o07kHpDu2N3HvdFBeBh5BFYWneEJGWSJFL9p",
-	"ms5F/+HDxWKxx/L9fY9NxV52+RAeFA9FSuauJJgrD8R7n+eTG2355Qop3uviThS4vZFP3F7YHruHOIjc",
-	"DtkfH4w8aejCe8VpPn/Lk/9z4Z+e/Ocg/wj/yw2MUUzFlETgNtC2hNoI+y1YxqByi6VtE5mqwDi1Vf6Z",
-	"U0YiEBUpIygleLZGIFpOK6VpLDXa04TPao2jlFtfa1mtmYZUVK2ZQn3ZDrilMQf2kkDZHOH6aETKk6Wj",
-	"ZpMTq6rF/g2W23/ScvgXkPSK5K53VBQbMCV2T8V332hXSGhjj7z+7rSqhx+7TyjFeWtCrpq7DY1ezjto",
-	"GZq9eOhfW7tXb8AK7R6sdFwYCycNp9WV80bRBNGKFreQrNmQFKC6+8OwfjkLCTJJfmfp3lm6d5buz7R0",
-	"/0P1otRc4Hhb4cQ7qkwCvDQxiRw5D4ZIgsUKj5325g3WedoKb0T0+fjq9OvbxckT3j59chy8/hx6J09O",
-	"rk6/vlucfOXt04vjxWt6IH9bvvp6vDw5ajktIgdc+DrKQWpvVVRxL9VF0mmRLylJGI4HCRm3nNaEXhGW",
-	"+4/GeEbjZf5JeyRaf9zICVR36GzhSWw4dMpJgqduDY0Dr9/xr0tjH2i8qNO49L3aKFw6S2+RSDd2ZlpI",
-	"1AaP9n7f6/b94HokujiSYvh1vRgWi8Nwcm4tc3IND/h4MKJJOpW9zDCNpc6aciZ/l1tLyKO/r3g2PI6K",
-	"uBVCXp08Plgo42lKwssXrK56Qvm1S1nlTqi2A+67XgAc7UmOtkGxTElcKnX9gHGDE3r4sOu2R92e2yPh",
-	"vnuAe9g9JL2xH3VGntpSZtKKK8nRjQ46kmj7bi8add3ReP/QPYj2iRe2sReqNyjLUhUK4rRmkjf91hWN",
-	"CL/JjljX5rbZ1nwYipQ2D8YR6nRdNUwEI0MhjmOTuCsIt3pqRo/NvQOMXs1CMHAwArLaN4w7vq7mq7OC",
-	"Pv7+hX8glb0X2Onj7+9An+Bm9Gl7BX1yNXW79KnNdotr6cd82oi+PEJJxqSZXbepQngYLWg6RX4g5dXv",
-	"KuNboBRfkqoawnMc0nSpogKbZrnvud7+he/3g06/62uznF6RZAmxVYwkxrneDPNUW1QgFew4Y/LkMcDS",
-	"YCwN4tAnPbeNDwO3N/YOXNyJ9t3eKCCHoT/e3wfyVd+Uu02/9fz42H3z9L0beEHHPX3ven7PkI3DqD32",
-	"3YMw8NzeqEvcQ9zpuW2yH3pRMOr1zFvtGtn+7//63+glZhlOlkgO/0YHAKD2QFEbwvauZ9oX14Ow7YYx",
-	"ZTTE8UBkEIkGKyU3no0vxziksQpSc1o4mlFGRZrALFqNaLrc2jIPC1qw7PKrTLODvtfuB7Wwik4pqza9",
-	"/SbGrBJWZZLbLsWrRfUnytoPkJ+/vbTUOW3zEyk99DkTqVQ/jFWPWHea5/trHu9fTPGUYtI8/jfloWYw",
-	"grhtuDeAZ1YEN97J491OeHs74Q8LVdFi3/D6H0URShdcW34rNG+v1sQaPY7BV5jCWQizCVnV4t3auVs7",
-	"O6ydbt+vRTB0lUzGMR5x3V/dn2L+CDcOC47SJBNV1W65ZPBBDr2+3+m3PTMadhM/2nkwX79V6V0eHMls",
-	"BAIM5N2St1s8Fkgyayk7IYkgS/QbjmOyrJvKj2sD4pEYgFNNLyh7BpPFwR64XluuUi+oR0y3JU+OC5dk",
-	"lR8MqSBWIzgWDp80FWhKIZSkwhbQJ4Nd1lrIZ3O4DDKCeSxaJnA9X3LX6/Y7wF0S0wnVSUH8iiQJjchA",
-	"LoSymfwqwLg88QPX78ploceuI3evHTFqG1mlNxWhUawbiLonUR7FerN+/e6F3+kHft87aPQLsyz6zSlx",
-	"435tdyRr9ISOgP5mBrJu4TC/1ds57JNO4Paiw7bbC/d992Dkdd3OOMD75DA8ONDOZcWXgZV3SUqiweZZ",
-	"rlGGBrXKdee05FKKErwAd7spufkPrFgUlUWqzmXw8bUW/eq6hZ9QRBMSpvHSQXqBUDZBxrpRSxmjhIQ8",
-	"iUiE9CButqDXLszWOyZtA4Fj9DghEU1RGGM6QzMcEcQZOkBPSAhK9xGCPR3FJJXGiSCEodFSGSmcJxFl",
-	"WIqxTeyvIwWBfbk0qX6mE2fqqWVjktSuU1OuR9vwduxO1KZcXk/UKxNa4Q6H0d0Tpcpfcai60/V3uv5O",
-	"138PXf+jDpiFJjjLZbVmjTOyKDIF/0XsPPXVT1/z/yaroBZcX8zP6sVrUKo8+F3f1hGPz3+rimW5L+2F",
-	"4qoUyxaNnEIwnSphKh/NGAdHzc0x6OEY8uSUxHBMCXbMUTuNuTlrpPYT20YmnG2WlbMNs53Ti+eu53md",
-	"wFHKyym55ZRbiFPqMMdxnE+s9c1pPVXulSNpiVWZUDunaj+MgxISZaG0M5cEJ9KiAxCFNSf3juv7bnAA",
-	"4S5B3ztcGx64hUfoB1/MpIRFJBkkPAMHgpzQw6Cb41cM5oSFpNVv76t3msvGNn1z2UjyKXwcPOMZS/MW",
-	"/YO8xYpPrVsA8IwpwyykOB4UMBb50GaUWdBHal6fjkbiACui2nVg7Xp/bdfdh+Aw26rr7squ960999b2",
-	"vP8w6Nl79myuLtUzQCuY0m+79Hx+fAyCLyo3n/WVwROUThNCkGKlsRT+LqK6WcZsbFsnGNs9v7/mca/J",
-	"AvtxBU6JBgfkaZbQqxXJI3fa5077/Cton1XRQtX10LgYesyThIQp+B3SKU0itQ3fBz4inMjVAVcPEVpM",
-	"eUwemIvkZ6mBXndHNbDiMkv5i8q7rJIAcD0MlKGc3RkjBcEt9wT7EOLn9Tudvl9VB8GdOlghtz/cGGme",
-	"ibT97ardsHkuqgmiY8qXY4qNI8c68AfVweffmgTIv6vPRX0fWFsILC0EK1poW1toW1poN1swBN7RCxjO",
-	"XRsXrbPNAnW2WY+OlvHiv8Uq8QNHC6FTiK/6ToqHk28zvucUOzfoHnUme5bRCIMA1m7qCEuTJeJjNMmf",
-	"MDQdziKqxLailESeeGbN55tIs1Wq0mYSX46chyYcx8KWRQuXC/LlShpcsP/f2oePBJpykaISNgWNabJl",
-	"im0xqF9+qQ7il18sfd5b1ZU9U624JvU2Zqq1se92RkHo9qK2lJEOdruj/bAXHZDDMajjmLJLpS7zPKnT",
-	"5+foGPAMSQIJWQt5RCghC1tOy5LYNhUkf2ePJ5OHKZ/TUDxMSJhkNC3gU/JOzkmaSqJk83rzJVkEbApz",
-	"Grb6LcsY1twfe1ZYglwobcekCpYs5JRpdIJcTuGMVExxF6n9PnLxL8o3kw/2s5JNMZQAVnca4qdpiJ+5",
-	"elcdNUpRahwzzgiMtpZ1vsUMKENYRfO0Gl3YTHq1pSWqu+huP7vbz1bK084rwvcuIFTMmnD8HMLmmgKp",
-	"kS0RFSibO4irk6bUoSMsCMJMLGpbWHF3wi9B5p/TyTSmk2lqg11f40fEKoX/ZRYvUcrROZmnECeBpHmJ",
-	"7ssDANHHff9BNYBTkEEOqNL/q0VTMlNczHl/EAVhx+3htu/2yL7nHo78rtsOD8YeDqJ9csOTbCOFveN6",
-	"h+pWtZI+fsXjjKVEHt45kqQhieRvuiDxFVEp7CAWZbp73//mtPK4b3k+DTkr2PhXKyKMz3SYCGCRs2xG",
-	"EvXxwGklYKh4e92e3/lWO8TBENteyzEum9S9J1wBKcz6Xn5ia/UPzfstOZZva8+8iln6e/8m8a8NmP2g",
-	"AxG5PbiHzuEW5Pg5wHDKOUxJeDmgcga+r7PpIHfw2w24zLM05DMiBqPlICIipUxHd0KgSMbSVr8rlY/x",
-	"iwb21qgRcy4o3Kz30yQjkE2oXgvqr+H5PCEspSERUzpf96pXf7UQMRW7uvJFv/7iOEvSKUkGJMrCPBRz",
-	"+25z0IydumRFFrV+ART2um4ydsnkntJ86Y8qg2ic6CDSf5r9l1+3jp+8Ux6PkgnVXwPz127115M3lXer",
-	"LZ++OfbVMq64P/5qETbBE1jUHfCP0Fk2Uw4Z/WEwI2lOtpZU7jz3cblv23lINaxUOccSfdOYZNtE5eyb",
-	"YdDVuZoPEanAq0/sV5+whFhXp28+XIu2rvLTfLARy736US5lUxH1egBiDWdbT0cCZCLFlJFo0B7MOEun",
-	"oqFXq2q1XarVXveb2cD+qga8SgNe3gBYoRWtClzVkQMVuS1iC5/yjEVgI9QZkD/xGMCIUULEnDOhLuiB",
-	"/eBiewHI02siD84K0OyUI6wj5Rw0WiIzpADdv6Qs+q9y5zC245Y9QGGHiARwY22ODCgv/QtAFOu1/47N",
-	"tYthlc0FOlhAky9JeGI/fiZ8IRBmOeJ4QsbZSmwWHmczybE6ysSMCAGNt2aZSNGIICzNL4KwQB8+fPjg",
-	"npy4T55AZsSi1e8pOdBtNRFWytaoQIyncnTmU2jJMzTDSx0ia4Z3CjSG8FPoR11rFB3VQDTKXhieEaFw",
-	"mfCMVKJFsZD0QYeQ8zClAo1pTPL226uPaQbVmwILVFdk1tQXSD5UymPCF44at6OH+Yn1nArVnXWU/sT8",
-	"oOFdvh4xP7G271RWwq7kMuXwKaYxiY5SPpOHgnpSA3ydCyKcsipkWiQ8JXIOU7Vtl8dO3Z7chooDF6gt",
-	"C/iB73rdC68Hhy+AA4iS5SDJWHH4GsMYYcuRf2aJ5Eigh0CSgnd9ScramJULrRziWG4r09UDqADEj7yw",
-	"fej2xocjtxd42D0gI+JGwajdPfQOArUr6JSYyj5doCcUcNs3u+EiQugdciEGgPuuCsjkUVcr5gLBlcXB",
-	"SlNR7jajGU3le6Ol2kEJS/tb4uFnLEd375c3Y+bfawhbrsM3BrUaq/FNReDlmQcX0ZVIzOX8xZSQVG8g",
-	"JuXNLaS+2ipLpgTscQy4ntqCBqgeBxAwnBymxxkRRsY0HVS2H2l/AIKOozF8BmVth+KrEuYfdpPN1yfl",
-	"5nRExRQ7/yCTbOYEHuRwuX7HwfLrvZH8+n/qkmV7PJk4nt/1UedwH3mdoOe86qGD3984WZ5SMAghpcD5",
-	"zEchYWlCBvM4Ew6sVfnPjqNrO485YzxxTrJkPl06/uHhgev7csNznFcd5F08l10JQi5JIgY4jvkCs5A4",
-	"gsTjQU4/1b1xf6ME5W1Gsma8bVUl0pg46E/1oEUHaSVyW0rIM5SQisysqBT11a0pkGwuSJLejgLxKgqk",
-	"pj5qEawFOX+OsghMZXGmsygbSsJd4CVKpwnPJtNtOC9PSbe1//yLsX6vE1S3D7iR32n/KJNZb0smDjpd",
-	"Qyr8jr9RLg5NuTjPwpCQqK4enkh1rV3CC66sBIsNvUpI2v7NhKS9Xkiazfn7t2py3KbYVE2OoH2wq8yI",
-	"gkW3JzWB1z0wxCY4ONgkNpLCIDYsJckVJYuGoUvzX1A6xSmKSQRHV6YgYDeA1rV1YZ12r9/t2i4PKhVR",
-	"ts51qEOAtV3A6isgwCLP77ndqHfo9jxy4OLwMHRH3qHf7pF9b/yz0iVEFkvKaOhcewJQ2/V9QDENNLTl",
-	"FQ4xC5dFV2Fn5O27nXD/wO2No557ODoYuXh84AWkG2p82+pFRMFaK1qeyeCxvozQfVZrtN4in65Lwt1p",
-	"YZm/5Y6wpADAEeXJrHeyvbNszwlcQ6yS7RrBbiTbfoW3TXdR8RN4BhC2SfU6XMY79v5k1bXSXVXy3BJW",
-	"AH4hqcQa21NjFrKxl+9/Pa828ZoRdBwF3a5/iASdwGX6JamIzSVZ6hjWeNLqt46jJ+dHcHl+BZ/gXbBF",
-	"5MT/bP92MH8/888ugw/pR+Gdhr1XU/n4ZQrd/fpGkhOK3QkqV86XVr/1u7u/JB8+Rq+Cf1w+jb7yN+fz",
-	"0eXvn798+fPP9Hd2NJ09ezX68jYQh7+G2vN8Ale5dq+pwiDRGCgKorQOU7J5SZj4KEG/09kFH8WwzPKr",
-	"9gouyh+WYoIXBIdTSfznXMxpimOBTp+fI/DQK2fghW6qRDRpnX30WztAmrRd/+DC7/Y7DbTNwIZGapKg",
-	"XfOHbcZr2ZYEZ+CLoBFBj/lsljGaLpEKJgACWGcd7DLrxhy2COU5gfvfhrMh4WMihIrLU1fElXNEWF5U",
-	"WmNLDt0guPCDvu/1vY5VxwIidL81T+gS74kpnv7PKki/du3UoKX7rfMpnlbBp/utN7IR8zzRxr3A9cft",
-	"rtsLccfFpHvg9sJuJBW5N6qcJ4yJtm694gnc7lYR+g9d/8DOvQbNqjuiYpQdGNnCLuVEhFwHLVelyfc9",
-	"aH/L9FxFuZIS6yH/FBHEynKcd9L7A6XX2URzlZLhSSOj4/f9g3U0/8yTCLO9aTaZEmF6gBvEfg6P1Mn9",
-	"Et436B15pO27+9gP3N6o47mH4UHbDcbdqId94o1MBT8nYHn8UDutbVkNCh6vt8pcq1Fy613AYncpKwMU",
-	"CgUcaVVLZpQQfGnbEVRQSbVF28lMt7kOXbDS5N06vY11qtOGLryDfrdrDW48ycPBTizQkgXiWwMH3+o8",
-	"9Pcv/P1+EPQ7PfsxK2qAdUQVbInrHcR2Qn+H6Q52YekPP6RpdNyBpJehAHouYFdaARkPd4ClqTLJZnPk",
-	"0mCzPeAHhO0WCE+QoF+Qju65sdPpGsz6oTRvUuxYCvQxTuKlRQMqyoECpCkC2UcEnr3FhaUik43gCO3K",
-	"VuHSmEWIcRRzNiEJYoREueWkfD3lgiy0R9Bp3S3M21mYiro5y626OujI/c3LyyGt09UrPAQqhFeXL2kc",
-	"5Nb5ye4U+L+4Al9v7JVyoxSVRU0dM+VxU6qqoZu+v56xLpXmFEgznqZo3dUroJn3XIjO1nhQpjgbcFIF",
-	"B50qp/NozXx2TkkwBfS0Sb6dbSR6V6Cn20OYKqXVKSU6B5LSgZ+vj7J0+oJd4ZhGj+H2s+67WCScTZC6",
-	"GUWChAmpOiuSBBDaqGpjoB6UMiN/GEREhAmd59H08iChWqIRkuYHtCePLtANyI45pGcJXjUiODvINuZY",
-	"iAVPonWjmiR47aAaja0e0hn5MyMitYT/4BmRxsKMQojVuuEkug37gMwxyCdp7jOHYZyT5Iokx6rFmvmf",
-	"MfJlTkK5rvP7fssoBLQwUB9X00Q9hlQMwSNQNL+7evbuiydoSnAkbaOIsJSOqY72zKdWjjfmiyeQL1fZ",
-	"+zhHM8yWunlw+LuUCet4Y74YRCo9wjrYvC2cpmQ2T8UjlJA0WWrjre1JMeMsEuWg3jF8hWmMR7FlTy5S",
-	"wiJO8mhYsajeaeRjkx3yBCfybJoZja4nKw0JCjErm0aMLx7lEaFQ51WHFlSn0rXNZIbncxK9ADaky7pc",
-	"jkmksow0o9KlCidgHCVZTKThQVOBqBCZlF08F9ddR0aLcp5GiyrKt+yfywNJZ1GNMJZ7UMJj8kjBCgsU",
-	"c35JIoTTPpokPJsLB7GpoNGAJSMcQpaI+OcfezyZgDveQSnVy8Rotk6OhrP1P/22pUYvu/+akUWTcrWZ",
-	"fodLFPvgLN4qGIOKISiLh27F4n/T26Qa4ZpnD/NXAYFplKFEyuLdneTdneTqupB3xTpuUKxjPT2LPP/t",
-	"8v+8etglAwtlhRxJLfkmoSwk94RFaqqTVJ/WCMsuWBRVPbQucASWwj21so/ZJAaLQA2pEk2yYqNQWbL1",
-	"WCQ44DqoyGZEONWYnk23p/XaK+hKdnYO+u19m5NlTV50jpRwTU12M+dMtO8HB+4+OcBuzx8fuqMIR27o",
-	"46BzMO75Snjqmb8/w/dSSapWubEKojihcWEsC5SScMpoSDFD9/8hBSN40HJagmh8cAaMtIGw+e2VybCQ",
-	"TU/qPp+OGXe1hOxhay6sfZHoNjSUdtdmbSk5tRlaLxiYxmp+6DMfKWG1hAj87aSuIUnXDnn7DgLQILvF",
-	"hNRJ9jsGot4ph39P5aAzj3ZZ9g1hqJnjSr4slrhGd5DnZjNCppZJsWXo7J1A3u1Wt7Zb2evCdyA+uwsH",
-	"P2+zkDUwX25V0Kr5bZvEKGg1wVB+sBgFq8XoeQFGgjRwCBivJEElDdH9V+SKxFsKVNf1uren4RqM38b6",
-	"z9VeGk41wvVq2GuYgAYqYBEKY4JV8BEQyDwDAMGK9NDGMgq8Vr3zczXTZp1E8wAizwUu0CE/MABKGyy9",
-	"CjDYjVaoMTQbkFjtZDpaoj8zDJBafKxI5KASCLkY05jGKUlgIOOEz6oIyBYhV9Sros7oeCVeBWL+ZsOq",
-	"UvJQxaoCNy1k0v2zbLjltPT45Vk84QuhUUJ0RRZA4FqH/hVUUGZ6BvrXQbv9rVxNJniVuAX0Kv/fGb3q",
-	"2oBDOS+1eL0NyqpDGoP7bwM8pJJZjNXWvIbOobWat883vHM2+OAoNe3k+54jtZdxKZ1vSE6TcgOlOGy/",
-	"lMrGaRKs+d5+8z24495oeP286+tylTpsKpydbQVnG7PMKS0vR1qVzpKI8ra8k1+TG/Afa3AfHFWZwdTK",
-	"VWQOQHqrIl5AeTXA4qgAPi7VhgJ3gEYiP9y/FabWN6dV4nfUX6gX9gr6vq+UtG4ih2MrQEGu18K39bXg",
-	"8peqYFDysRwxpFXGAa/ADoELRyzM0Cb4aBCmAtvUbxXy2IgcBrySeugwQJkYx5FtzgLXtxqnnBF43ABE",
-	"URo61YapQkcpSr0VSC4QXm8CpKws5nYINxm9fuDVC0FI7TglcWTEghvSbXNLaQupWiE1xxKT9snLfEzo",
-	"jRrTdcXflGZlGpvSqQX2ppJ0K5LyPbkf99DBl/k23K8xr+lckOppAlfyG90Jd5rqTlP9vTWVYxFSG4jT",
-	"dxVUiKgLIIHHD/QFaKOJbSS1feF34K75cAdJrb5Uk1QtX0pC9YedhFFDw5hSqGlkiGDV47KNu+Om8qdP",
-	"qoXQ5ZeVdYGrYHetCsetsa5e5lfJW35E+iGVfCsKHNwkheyWivy9PtMgLdko5UhLqYIVen5WLfJr3VP1",
-	"jm/vNMXrfDM5+VWcVukz0Sty102/qUJqo3pfMANuu4w4syMAIh2W8xqiozcvyghVImqmymLKkToTknX0",
-	"6yPlyERLniUo5PPlHvjOTBbIEWn4P4aen+lO+4hxVI4n72MtTe4U153i+k6Kq7qQmk4P0xTcC8UVuq/i",
-	"UkPOKsiuEAO9UugfrK9S9jdCtiy+KleUowQKXCCbvRt/Z2BMBU+Zg1RuI9jbTUf/byeQzOpYwG9CSGJH",
-	"sBjzZEYSdJ4mhKToCQ9TnoiqM4XxhdTkhCQ7Q1zcJaz/oIT1Co9tzgP5q6sTTnN3NCqc/4gzFPTQCU7C",
-	"KZK9VYoSrRgkdJpXDGicd/MfEGWoQA2smEbaR6uotdEP2VoBvejDwaXt94Ng6+S7WpFLuO29JpoVF+mg",
-	"LCRkuYSGh7JEDOYkGSwIuWz1g2Cva6TvHYS+LwWj6/ZGh233IOr03P1RJzyQYoor4YUFtX8GCNa6ygpO",
-	"S9C0Giv8DO6q4sI7vCKHD2StMMcoGxjCIrK5pKLgSb7IL/gMi6/olC8AV8G+Q+9feAf9ttf3LYn7hcCu",
-	"QIgxxVY0WWkm9f0tpMgiGT+EUTqFbzOTLES3hH2VdF8d+HWnMO4UxvXlcFVacFUaaltqTj570nhZLifH",
-	"lJuqqdmKcdwJ753w/tjdblUskCHVa1PasaGVIaXcKYspaiFbl+Veysk90dhKUcZoisKYCxIBAEpCxlky",
-	"omKah0HW5DZwA29dpnt1Us+lDNacaOBEgcGDhIIDDQ7cBdnN6dSluO3ZGPQswSFBry/xmCeWYazf6eqg",
-	"TlKJlEOzD+s/WI9IDtxpkWtokYqQWrWIuv7x+8G+Bmk3kqVMobb4sIqfmqE7K0Jyto3okfxzapLiSIo5",
-	"BVWd2mSNaB4tr05VigyoiQrCxCZxusVwmh3jeAoCN8JonNVi49RlzTF3EqcUI6dczA7s04Ys5SE3CR/F",
-	"ZPYPvAJxgSFdNBGNKYkjqDc6JWjEoyrSNEmVm8cAJygT+xVyivwJrhA4SxMcFgnuKooQmm/1W4yGlyDZ",
-	"ttpjehB5RasCBeEPp6X/LhXV4T72XD9sR24P+747CkjH7UYH43bYw4ck8I011vG8stTqP3CEzgrkiHQ5",
-	"l18+nCs6iYcjXAJLfCsJ+JizcUzrVztyR1BLA1GBxlkcryRa47GbTeiwnFAxNMtswvw3YypPeTKiUUQa",
-	"Wf0i5HO1xab8kjAU4/BSrJgQFYjPiUr01FA3aRUbR/ShQpdq9cbzbRu1covxWyY8Ln40ZvwcMDbEBeev",
-	"cNLIHAFt+ZVEGopDbJL7eyIH7QBpFQgnBMWyYWkOYIb2u932PhotU9gIbzTvtl/OWwstUrNBT1XnF5wj",
-	"NSsLNfSMBinnAxihSRUAImc43gL/BN1XhNBz5ZMJiRzEyBVJkJjyBXtQzS29/oy75lLNR4gUWgs61lgr",
-	"jXnSfCqV6QHYRmN2JKYTVfdyqZA2bFUYbeqOCqQBPOyarWZlmPrN6LNfz5mmCuB/Tvg8JghPSIT8Q8QT",
-	"xOWUdeqi0h5gieMkfVRfa2hB4xiNCPIPbq4sg6DkwDum74TwKCboWGGjWBmgCGPQ/5SnEEta1zL61ptn",
-	"qdTzAJYAZcR1ud8mD7TmlBvEGBq8qS7plPM75amKeLVNivF0oHo0pvUmgRs+KhXfU10YqKZGUxwT9GLs",
-	"ntTxQ20bwrREqUGCspAgbb0hnfNwg5n6BifNcaOnecHAxpznxmMDXfjImP07hrN0yhOpL+uw1AiHUBke",
-	"No/ttw2MRgQnUtSrr9+Mx74pw8aYLVPO4HdISQDvZnW6NwM4qnC8eIGaj1M2eYQAnGiCKZPqNEkBge5m",
-	"atTYMM81VtK7CrKSjQ7FzxUaaCuURCckovgC3quK/Juji8fPEUSEYIHwfB5TlWfx8HPNz1AhyGPOUsJS",
-	"VzaZE4UzgmpyIgVjnt54L/W7pkwUk0IwKwTTslKleHIwk08O4BFNIJ2csybzqHL8xymZcHhIheVjtSdA",
-	"xApE8YiUzAfy3cFCvbsK6cI77HcP+n5+/KdXJFkONH6FkYRUi/mBqlduOiWumJJ4jCqjQEUqi6o4E2Vx",
-	"KhobEldYEJRNXDwpApdEX0EgGj5VcNDkV5Xw6j5KOfIDJI9yYm9riA51hp/hLwPYTNXE5McoUwIyiPBS",
-	"tPoHqmy6eso/VB9qz3SCAsujwSYNEicGeTCWvhW3gtx4kO4ZeP12z3JLlRPSeksVRQgDtdyExIApFhOc",
-	"AJnMdC+b1Mi3BvqtQf5WKT0hTog09ygbyD9bdf4/x/HYjfASCQViLA0atJjScIoWOInkzjUeg0GHRDjl",
-	"PFYJhDyOyYQgkWYRcHYxxSkKdSFxHhOwi3h8RfZMPgEHmlzqmkzqWJnkFzx6rCYkh/lYTajJpDL+vkp1",
-	"m/OuEHC4psJR/Y7qBpS2BGx5buBd+J2+19VSsvVC/RGMKhxhvbAbuN6o7bu9aL/j4gMSuJ3QHx+O9qMA",
-	"e72fxlRrrHODqLU7n5zF9jufEKc45pOM2K957vTzv79+dip8NvF5Cx4nhKSDSAVTDeaEJIPKY7fJ8g88",
-	"k3pfHf50qA4aLesRXSnP4ebTKaEJhHMJB+Qgm0MUboFAvwvjuibjgq6Vbf5B2+TbvpVvamoF56rRaGXo",
-	"mSLgDsu9Sdk12fLfLbS81CkW4C3AmK0K6z2BTC5XEYf+tusdppqNYho+xoKc5yHTlfga+bOYkgiF8hwD",
-	"QaDS4gd3BLyqIsdrkew8Wg6m6Uya/Z8yz2uHc/gPOYIrNEIn01QNQs5GPSHShLOJeqxKXPX7Q/MBJKYE",
-	"4F51aTyEIdB+Tz+qe/tkRhd2o2AMJwfs9kadyD0g3bG7j3ujg/Aw0sX86AxPyCBL5LinaToX/YcPF4vF",
-	"XrW4Snb5EB4UD+Xm4MpxupL2e5/nk/qlVQORcQU6R5lUvkoZFpww66G0XT+oBNtbCVxty6mF+X/moIJS",
-	"oGgSoZTgGRzq0LQE1sBCUJFilkplU/hlEz6rO7dSbn3NJmsrgjSUVL2nEQHBLUKygV5PaAJZ4faqmP8G",
-	"cqf06p0MWWVoZYQEyMyzjEaQDtJwALM0WSI+RhP9xGYNhrOIEmirwgvRctYI2SQh6jalKVnFgW/CcSxs",
-	"klWEahQaXP4Q7P+39uEjgaZcpEaEBhrTZJPYtbHvdkZB6PaiNnEPxx3sdkf7YS86IIeqLmtM2aXyaBfe",
-	"0efn6FjjLYh8p0Hky5wkihxOy6IdpyLHaBB7PJk8TPmchuJhQsIkoypiQLKu9E6lqSRFNq83b+xeUkRk",
-	"M/pkVhvDGvxQBbHZlIq12uZNIkmrlpPcekEM1+ua/ygJ+dHcW7XQz16/sEH/HEvLG2FQPSYmszxxasgf",
-	"J79YicgYZ3GKZlmc0nlMayXhuUgh+qBAx9FQJ4O5YrbfBUvaaRGR0hn4etShJP8c5UZu/sa+Nr6d1pgy",
-	"zEKK48GS4BwKRsERjTOIj5LfC0ji3Q45aEbSKZf8PJ8TBoUPVITULEeTxzOe6XhHlawU62s+6A9Bf/mP",
-	"8jsogyfpWAW33kNvND1ywEd1MQgAOnIbhMM9kBzevifQlE6mMewhCXAM1hU8Ad1xQaqDuE/YBExd80ZZ",
-	"yTxsspXeHzg65mo2I9EeOs5pn1vD6L+QAIp8MfjcV0Vfis/ofrDXRRmLiRAIUlMe5BTMm1E3cixCeMSv",
-	"CNxkZXNJIyAm9ABVAY7CkLA0S8g9gUaZoEw2CRZzLhbqzo+AoP6f/9eHl1OpYVecAMQjRNPcRT4jWGTS",
-	"3MiLnwqib9XEHnosF/6cJA0iFUR42PgJzozGCuhDzOcqrKvaUhDqUGiDwIL+csEPOkrwYeGSK35JrBEp",
-	"53TC5Lj6KIGHdLziOCFi2rxaUl/0Wy//bF/9zg9G/uwt8T6G3cvgdHGR9pZnSSc7wofRq+m+eDP2J799",
-	"8UAZXRIGfvzBlEIAm+5goNqTQ7ygMxJTVjcfqJjiewKJOTjV6rk25ArUndwQdPxaEUW1l0N9yDMBq+Am",
-	"KGgzSMXbKQ6veElfWhR9Vey3vN/GxfP//V//G73ELMPJUk3km2MZNvwVN4ftd7/vsPN+rznsoppUteJU",
-	"8H0HrXrdaciFY2SQl5ts1shqjniLmmH1ETc7stSRQhlLaYyMQke6GKY55EpMZiOwsTnYLaI964M1u7CE",
-	"K8rtpYFLdb8eNvfAQWZwpTEDmtfgr86g7fqebQZh5Pk9txv1Dt2eRw5cHB6G7sg79Ns9su+NrTMwuyhn",
-	"UHwL+n8dtBZO0e5YXflB1JyrVtPVmWqM1MZMt0GQrc+07MBYvQXqGLp/fPLGfwBG3PXicEEbS72sKms9",
-	"TgiUwMGxsNS1MrF/j8/PEBB8jEMCtZGkXeIghpOELyQ5aSpUfFo1txH6USOcdxaD7tgL5Th7oyDqhPv4",
-	"gLTH/uhQiop+VBf06remvV/nwfs/D7++6sx+D/3fRqcHyUV3+TJqPxX7zzLviARv+eEZ7bxb5Fn/ORl1",
-	"U2E5PUlRCJ6rJpv3E4KjkirHX1T4iLXI1zjhDKpuIqIfEzBpKT2PX5wH6MUTHewHMUidxb0KJSoDzBLW",
-	"pyQd96FIl+hznKXTPjziykf60JCbdwTyMPpMwnSQ79Jk+XI6ehbS1/Tl+buvL/xT+kK8mKXzj49f7L+Y",
-	"nc7Dry9S5cN9IV6ws24ov7+c//7b45eHe2T5ch62T+TLPHp+tgi/8qtXwdP01azLwyC+/Pi+6+Hfz7qv",
-	"2OkCv+/GYfDbMprFnz/+fpKNZtOvr9hvyevPb72T5eFV+Oy37MN772oUPPWjZ5Plq/bL+MP7L2m4PFyO",
-	"gkPP+Pz6/Onpy4/PfsuiZ7FHzg+XH98/FaPfT67On/02HT0/4x+Cp8uP53LAp/4H+mL/xefLLydPjhbF",
-	"/+Vvs6c+TJIdedHSz0btlx5+Fk2jZ+/oq8cvY/L8iL7+fNw+/TxZnlwceadPTsSLWTyNHr/YP7kIg9dP",
-	"XixeX7zzTtreXhjEbDR76kW/v4zrNF7PKsUfYBWNTFPHFKNodemrTJDknqjE6Tga0UALUc57dJ/xqtH2",
-	"oJp1LluwicXTj8dnF2/PDbFgx19/+zxd/BZ4X97NxPL972c4/PqP1x++Rif4+FhSzyO/H8l3p9Hj9M+o",
-	"/ZaO35rC4oezzn745Kz9enYWR9RgFPvt68ffX+yfPDnuns4+fP3wdZKezF58OV167Q8XbxevLqafT9+/",
-	"S0/ev+1+uDilp8E77/TJ0ZcXdEE//P7b5YvP85Fm6DR8dkl/P1/Qj79PFy8+8y+nXz90Tj4fL06fvP36",
-	"6vHL+Yff35YMfnLpKwbPPXwuBeboy+v3L+nJe9nnb9OT4F16Gpx4p4+97seLF19eXUxnJ8+Og49PTj+r",
-	"8UnyHC4/LvW7F6f05Nnx8tXFx8+nT47T0+Dt8uO51/34+Xjx6uLl9PTZSfDxYkpPnhwrYWQvr0bP3kna",
-	"fB4Fh8uPz+Lsw+9nVyF9ebj3j8Xk5eOJOHnytvPm+B/H58df3v72dBp+eHbGR8//4ZHny6PpC3py+fL8",
-	"A/v18eWfvy4X6St6sDi5ePH19Mm74PTrpPv6szh4c9EZvD1++vitd/b0TAHGzeHOh7JW/1Aef6GyWbSj",
-	"3FYkp1SPFZcL6EfU0Ji22GQ6k3aC/lQ5GAByGE5IUq6Qpzyx1nZkBnBObXncrYO7dbBpHaze4jfL4ztB",
-	"GpAgWkvDq6KPMKtKJLgvVh+o70TyTiRr3pBdvSu3qpS1u3C7FfFGl3y1msIh50mkoK+Ls8BKW9eohlv8",
-	"2W+FGsltyhNB0AinKUmWSKR4DhG1cuXpu7YQC7LcmwEJ/mf1vlhD45SjPlPU3mC/a55o+12t7pXDrzLw",
-	"ZgyFcSaYCYgJf6wxZyx3J8YFYIlMk5phd+Z4q3A0yisHJM4B7av9nqc4Sdd3mtfi5iqFDW48UISXK3rV",
-	"3iDoNfdxVLrMwQLX95pD4q3oJXA95RTRqdXnepAY0sDclM4IlKjiWQr1CeXIT5+f5wMrQdjl2Gzq3hRr",
-	"s/bNhtKdgesDGlE7r0GX4zhtIblOizA8inO4uvIOaX/cDg/cYOT33B7ueO5B2CWuHx3i9qhHOp2bwajq",
-	"8h7GfFddHtVmVg0QlDS0heWajgMczShDOILshGqHpat3F3rdIHO5UD4XiZeNOhFP1DVf22UGqy3EySfb",
-	"vOk0pyp1ltihWGnvwjvod7o6GCsnQrKHI7IkM3rbEhPcgsTwZDIAjq4s3Vmd1MbSnf+Za8dOi7brtSX1",
-	"imo2BR7cHoeU9dumQxvurFUN7ME84Vc0gjoaeQgCnu1BfWv1xJ6YU0Zy/6qO1+p3Ou2HfE4Ynj2EE2bw",
-	"MCE4nomHCedp/vfp8/O8Gnj+VVla6BaYcUWJShayx69WqbpFjSC11tNw+oSKZsKS/hJhWPEA5jrFAsVk",
-	"vKI2YsGeIr6+6OCM11s/wZekqioRRsUEawWH8plX2rSF68NIbTAb9UJG/05rdKVYKGMi0PClnW4z7eQ3",
-	"HGIWLhvuCSnq6Er/aMZlYrggUDU8wJnNBWWTKk5IewUISeD6qn7xQY5G2wCGVEFAgxuUoS7auDZViyuc",
-	"zsjbdzvh/oHbG0c993B0MHLx+MALSDfUcXc3Zd2a6xwT8EOyYxV/azStmi6av3boO13udM5FurLe6fYM",
-	"/3sw73syxCDoUxrHNv2jl4xWQTSFUM8x1bfhd8vo5y6jghFWrFU/sNsxpqK0VBEtNSUlKwp83HH7X0dp",
-	"rrKVCgFo5HNcaJB+gGVoLPW68EERgBw2pP9X6zEOp+QxZ2nC42a6x5BxV6Q8IUPEGUqImHMm5Ix1ml6y",
-	"RHOSCM5wDLniAJwfTskMQ6iTcu2IFLJoZMfHF3jS7OVimkeD3RM5loDKFMohCTa1+4rrInnWthlZlO2/",
-	"O3u1qbVTfi7nvI4c4KV+fZSlUxTorHiIdQN8kVDSNNor84YKs2xdr9DaGUmTJcSvN3s/B5wDyKxaYJqi",
-	"ERlzCC+/hKDHCaZsfZ8zyugsm0FmoxHzMdGW7TX6TuQrlE1u0O83CLLAM5IXsXysJd/GyaGxNoZ52Oc8",
-	"IVeUZwJKHkEumXz8z4xA4HPu3lStVoaFv7wibJJOW/3A8+Qw0pQk8t3/559H7kfsfvXcw4H7x//472WW",
-	"vcGvFxGZzXlKWLj8lSyb45UnDIEwevP6/AIJPCaSeECwPSTnIvCMoEuyLMOi4ZsRj5YoIfMYL4XhFVQy",
-	"9ugTSxuvYsbTKUnUm4BBBegw6H4nCB48gquTNFmixVQqrbJFKpBIaRx/YknGIHC78q53+GAP/UqWKk4W",
-	"POSRnAGca3Ac67jSSzJXkbFBR2EJ7qkYbUkBpWZKHhgUcyXJVjGjq5Jz88++lfrjk1wVNsVEqhkUY8D1",
-	"xdEj8yxmzBGI1/EDRMc6ZBNgXirQJnsr51KCpVgn4QMqUHPYcFPw4ol8Gtqd43RatqouEhQWz+r1NObJ",
-	"DLaTLKORXTZZGGcReZLv1XUi6d914ZO8rotA91M+G4mUMyIeANmWwH0cL6Q0UvWWptww39mAUMNVC0+/",
-	"NMjtBnMiOpS9sCX0REacx0QbvK/ojKbNCUhDCAn6deV6j+E9a2ddD7JGlUoC9KYNivG1YTC8iFawrm5V",
-	"3IyBRh2PlT020Jtu1GF+47G6OzNc+madvVOSc051slOVt69ZvCwkMl+NOEW8dK0AsBXkVKH7lIUJhFji",
-	"GIklCx/soSNjtYsUz+Yk+sQKNQs3GCo2fZHQNNVXzCOi0gKuqKCjmKDFlDB1c5VgJnAIFmvIZzOaCgdh",
-	"NOOQwcJinJLEQYKDplUqBDOE53OCk1xDl6sFp0MkIK8gXiIeRzkEG2dynUl9tUSCELb3iV1wNKNCAM6U",
-	"o4tkQwKCnKYcAWVZSvK9WE5tAga8SKvd6X0SFCJn5BOT083mgiQpGi3RkEbSnskHLztH6YKGQL4pTmYx",
-	"EaZar620ihpoWQVBPgAXRxZp+AbhmcqulC9VcR9DhbcD9/wGRo/GuvkfgNXT/6ul/WDQgBU/8r+ronv/",
-	"7WHIZ3POCEvFw/ylh8035KjKedheVr8W76qJ2MxahcQ2Sgi+FBoYTYFNFvYb06huVCBdpBfdH1rhHYcP",
-	"+p/YDMdQQyVCL89fnzpSuHJATIA1xpHL5QoCkDed56jMq1wQFglnEyQZATBm0nD/xEqvpbQj9tBQ4cUN",
-	"kWSzyBNfxkSl2EDjewqw0wSavD6/zFa24dZjEyfyVnildUbI45hGRJR2WZglCVHXtSmp8CYHqxw+kAso",
-	"Y/TPjCA4e31i+WJOMUQdqutTjaHmGMtN2mCIMpQJxQ5cCE3FMPzEhjX7aajf1eab5kYFK/P67Kg0sw0/",
-	"nlZgLG+FIQampyKDRvtsQrIB4UrL9J4Ahzua4SWkH0Uc3vrETN4VuJvDB5p0FtDN6xPQ0tg2ZKy/dtua",
-	"qAEFSr6EhERov4N+pf+oCHcDinP4YK8Fx+MSJvH69DFb2YYwxfO3QpFTjkQWTvNFqFMFqxIEKs8kSIGu",
-	"KJd7bqDwMYLj1ydWiR6SJoXyYdRrFqqwS6doAI94ltYrF9J0yrP0E8urFmoXQ8froJRzLa/gMdhqv7Tx",
-	"Ad7WkKNFJM9aTjTfyAehv9x2w7W9kzf1js2k6RTlN5nbNdZ4a3spgfcVTqtFUI5KNw9siH001Mihxabs",
-	"oKEJuVeGNclf8ofh26HziRXfgDYbIp5AZm9CrrQPq9ZcGT42VDZY3XnnGt472zz18w9zr9a3wtmkMGrV",
-	"1K8hO7XXNzPJfOG2+DMU0OgAmDNE97ue9wB2gwab1GJEKuNYrVlleYOD5n7H6z7Yu1XyXnB+gtlSC7i4",
-	"FoljvnjCF2xL+uZP3x5xY74YRHzBhn2pd9AMjFU9oTyZlwqEowgQ3CXhFQQrBCy6lIkCGh2HkGz9SLuj",
-	"SnsTMpcRy2YjZaKqgpTiVpihvZpu4dZc91bdA1uysoaquisba69vo86qwKa3wsxUWo8JTmi8HBjIqUOV",
-	"Vm5CvUqOO0jgNFNpNDxBUhIeSWMKbnQWJQTw34VNxuZroCnuwil7C+uZZXlnB34Zb9s4plusUTi/Q1lH",
-	"Inimdi+y7vniuQYtX/+6Ixkf8zjGI56s7bcgYPXpWt87kf8W6S7NZdOYuzYDap6868ml0cBmW9l4dgc7",
-	"ufLWlmK400Kv3DIa94DfT4aNOe0swtem+MpC5ts2Ubxza8yrBX//HCYqB7MNhf7650d7e9ucJC1v3sqZ",
-	"cpjfCQ1tdWaKC+jcmwSXVObx0gJkDw4/wWeEM1K4wmmqYfd1fE9CcLSHzgiGnxQmuyrWL0m6NG6/9ioV",
-	"dm5Gf7MWxzZUf2EWvLgxrY+YOo45CAt09vQxOux0e0gPG+nSH3utFRjLu+gCy+ubplt9Yaf56qyTv5Ex",
-	"UAxqdzVqgs1vR7PbIlYFOvtG23e9fMT1F0y9pW0WTeWd23J8VbPheaILGGCzXoyDVIpdpO4Urnj9VqJW",
-	"ggJ8qACEJJWPVEGOelMnbebeXEdrpjRZNrwZ79+/d4+MRu13+yqDTiq0OCaQuC+X/36v6z14pC8t/utT",
-	"Kz/8Q6efWkN1m5cn/UutqU6dajQQD7BbvI6WjS1OhduJxtbnQ8srt+Yj3uIMmDtNFBhbcgWu0hHPWFRz",
-	"r5snzAd76LR5cuxXPAFD4wQ4LHwAdRmpHRN/WJAScNsoLHRc+CZvsoMW5Z6220DLgkW3wu08XmhB4hjp",
-	"K8VRVtxVYnUrafJUr6phsdIq14OfWP1+EB3FQkUMaf91ysEd3rjISkgZkWOGM2mDZVVBl5usOHuL2y09",
-	"y7u3ypV7YsdCMzXVbKv/Apc3xSCBFkdhSq9ounwMEIvym3kim06polUF2W9Qxn+YGdDNVfiEipSyMK3h",
-	"IE55ke6KV4IG5sUclwQne63mQnRUlYsSjXPAYaYZo/mga3FClYrZl5RFaFhrYqjGBQFwW/Ver7Fx7THU",
-	"G9p+JN9MTfbPDUTZbtjOduz+oxgMBxQfSZVcjkpk05oc5aV8ayEhzWiQOmzodjEkkhgTgK61WgwQLRkq",
-	"GNHREqlnHQ1lqT6hmAptXNOUzMSmNXwGb+XzliPQQ8JJguGzUUV3i1mnPF19kso7rS3Xb05LobA2MPoF",
-	"wuJS7q/DwPMPHvqHwz1rGJYpQtCUOeyyAnONKfloS6pbZWJOS+iZqjgYYGV/NUlh5iBsy37V1Ia4szxg",
-	"ydJnIyNgi8bmWTLngmximiLCG/0wEB2M6XXzY1msbUFlpDT61gBw/b+2k1Y1hnMAubCIqpmhsC3Fi4wF",
-	"4wXK0v3OZmUF5GxGS+oKu6VwFNMsaV2hXkVUKrMoh7dWMsusNBwprwuO3xiSqoNSq8Kby1A9eHxtvPKN",
-	"JQzH8esxJPPsIGt/OGXMa6uMQLi5AM0oe6Fe82vS5LRUDJT+WYpvnf2az00B0GNay7I8/6nKE5XptOVc",
-	"SsVkWQqV1Ju/Ni3E2sxgGNU21k7mPU2n5xqGcVsWm6NfoVdF0WTtdDSFEEEWkkdo3lmgS0LmAkGoIEZT",
-	"LKabN4lqD83J/SGnl0U0Pb6yan4VRGtVwThMbUkfmSBJX2HA00hhwDs6gqbxtViKlMxUDB3jbDnjmdCX",
-	"/tU7adti20X5qcip5mBP4SiUg5Gr8CodYfxIpwapWkgQISgq1kbTJKiJ5pZKYwtFs3F7MWtW/mX72YBg",
-	"Xfd7qg9V64UKxqTYb1MLWmbqzVaHUfCkMnjgqnUJFjJ6GwqlFPifpFH+ocDez3WqX10s3zeLLam8Kcjc",
-	"QwkJCb0iwkF0jDCTZ+5PzEVDxhkZ9oufEeP523vwe8ao3GZxDACwNB320bv8K/QYvlIPfuYjQcglScQA",
-	"xzFfYHno6qOX+df3BDrKv1dvlFi8A8yiHBy58vZxCdeLWYTO1SP1hiiD0ge6gWEfvYAv8sfVQ+BuGOiS",
-	"VAM8IXkBBMjyU84IS8GqnAoQej3swwkd/lZ/gglexKVqWs9zaHN4JOVIYEVvVQAC9AL4YBT1YWpFF2hG",
-	"SCoQLo/L94RtYEiLkMIyrtf5eqB8aoRlM9iOVQ3rOjNbTsvGtuKUuJo3kCVgUl2u6lUUhp5hdoZgl5qk",
-	"UtWrukSNEiV1eT8jLCJFsYEhPDnDySXEMQFJZzgikJInWYXUu478E9Dw0RSzKCYJfDP8jK+weqI/RDFl",
-	"l+qqDWLs92wauNLfrR1xojKVq54ltfXeYFRp+mvzLnAtk7UGl32NzadalWErM9msCfWX1a29zO9Ki4cf",
-	"ITkSnRSJUZTgMVyO14/qm89ihdZda0HnkqyV9DcDety2+ataNZZf/h6HtVoumBpuOaX6IjArCjnNvDVN",
-	"whorTXkt5f+6p76CAdc69TXWtMXLlPJk6SDK0Il+Dt1/zGczzuRnncshJUk82ENneIGeX5y8QlQDGvEs",
-	"1aWI81NkV5XcWb+IG5fi8CtsLFO+UJ3SFAKMIQxdI04N84DNisRnCa0OIYARXEdRWHI5kkxACl9oRnyp",
-	"a8dE3ydVbmyvoWvWRr7ojD+ItnfAHT2TI5riqzwCVdnmwxALMoA6kUOkw+/30ClY7wKOUDoJWlXesg31",
-	"9nXcbSiZepIlAdtkwaEIPmGhtADVBKnyh1I2ETWh9O0yWairnbwiNVVzYy2zdtnfgqFfWiM/yc43JqNT",
-	"39eqsBll5rf+RqW2q/a5seb4GebCbSyl77giVjN95fFuShKAsivr21IofUhTgRZ4WdVXKMqLAqrzCxg+",
-	"w77K+gVnUKVsGjxTbMvDfn4xtWWR0+pZA/oyt3m70Q/RAYUHqam2dJ5mWiZc76EXCo6GEoFopCoHg0dA",
-	"X0/LiTnaBYPVMWuvVV8POixBm1YNIjMTRkLaknny+H04y0Fm72xG0wcNM3KlYRaugTpRRcs4M3PeVed9",
-	"NMQqSiIhIpsRDRNC8hOPlAfryQRON4VXpha8qLxpFSeLcqztaYNr6KDhnra34G+SYEGiIbpfgQBCCZnx",
-	"K6JRN4okV7wUDxBPPrHhnjblhug+RgXeRN98nAo04Yyo6citSOQ5PYCPsVdALg/30BFSK/oTywt5YIaK",
-	"Wlcqqx/wcQAw2ZEnbqiShxlSk5EiklfE0047eVhIeEq0+GqQxQriQk6Jv41/cCsrzHxI2kCiJLm0jvSh",
-	"aFwk06Y45pOM3BPXMnNqjsI1oE802ms5W3gSq00Y7HBKljtlGU8nLxfooFotMQft7e2t4u1mP3gOJmSs",
-	"qE0OyqZ5U7gsDcVj3fZLhXgbVoyhXjfbMbatBmCMpOJxcmCYeUKkEdlHcyxg9WCR66jNlwrbGj9TEl6+",
-	"YJbr5Gt4U6Ykjra9m9/SrgCx2tYIUcgd5sI2gkxmPNp8rayocSIfvaav5md4Egoi2dZDzpSSPJoW1z7z",
-	"KyJd68S/i4QY3CxwhToHG3CFrsHnGkVX0msNLU50n9V17aIhZzEFf/9oiWZECDwBswkBMo38qdSgUr+m",
-	"kijKOryiEeEAIAN/QQK9thun6goBo5TEBD4Zv1I2UIbDsI+g3F3K4b9Vm1F1LhktG5c221R5rIvXVxiR",
-	"MN1b0ZdK7/ysM1/lTt+ikTVyrroTlVYO3Hk6YPhGJha1RhLQUQXiERrTLyTKYY4UMNqEipQkJMrvgAzc",
-	"AmAjOHGenxVXrUY9arDBoRB9BcrgnqgiRKoA8NLWy/EP0ilc3eYHkNwZUwFOUDN4hDBbSlEisYpUXuik",
-	"KWUu0hTdF4SgoZEYtZc/AmHqUjJVJK+aV8X1dE8gvmB6gsJRKBEYzEVlfOrrghypRX4F1iPnMeD6AXqT",
-	"Di6rQzrkxyqnqN9vdCtSPB6jiFfl34jbABWlh20XeiNMw7rGG+Vt4H4PR6gKXVGpQJ6zq4zRLMxCTct6",
-	"hZy80Ur852qu2w6cjRI7wxxww8lPYLJBOIHcoJ9K3R7ZRcbQKIsv84I+eRpVpMXxMx8J9aZZ4yefb16C",
-	"nCTiXl4EqErL+0VNccMyxTqsDzo7e/3igZMHK8IVU1UbNjhY9afbv8trxdVrx1UKFVkFCsCKLCYXnuNQ",
-	"x78397VrXm9RuWQg2JSR5LruoF1CTXW5+AEUfL9uh9VGYB/Z4m7tpwQsylORGAAcVVM9HOfHJw3uixOC",
-	"8oLWeUVl5b7XR297gPTO7riEx2SAE4K3j0Y74zE5Sgi+edjtlr5AWAWlI/BnGM41V/jK8El7/G6xXmtS",
-	"UCG/cQ9nW402UbesoWvb6kDka5nqpjYq7G9fObDXW+Bbap1b1zJNT4h+CsFT2hzToyMRgk2lr/M/iMaQ",
-	"k5aK6c4p43jANKnes0E2VMzZRKjje/5o4erJm9ztDs6q/Zqze358vM0Mm5dNa3TizQNwt76kLPCR0+0u",
-	"Jn+mDrRF4O6mFmvq55Y0z+o1fxtnNGWn/Kwjmp7GbdzJfXdd9i9iQdXVwMZWrqkW/l5L73oWybeVMrnq",
-	"ylAesWLMGNzoMV4UonxUO0tB8qwOWITzljYI9RlIqcVhX2lvtMD6TnFMWX5dyK9Ior4MMQuJfHnYRwsa",
-	"x9BvkrHqAUcPS1omqnXwk6vmQJ3oRlYcV8BBYDuv5CEdmykLTUjCgWPVOH7v+KZxVt/pzab6zZtxqs4A",
-	"Y1J2rQStvmDzLN2olmpQE9pVNFrm3qJHCOd/FvFKcgPPWA5Kcp8zpCw/BzgLITUPLJesFVbUEiXVvTBY",
-	"CcZ1tnHSMGIeq5yppzrADyWALmzs90TpuhL2RqtMq42u+A3xcdWpBWZUbiU0IpksqParuKVkoCm/m26m",
-	"dXQjIHyrYCaeoKIS68oL6Y1aFVAr7VGnNTnNn9x4m/WEiJSyFdVaKrHfwz6aYxpBiDPAD5B47JY/o/sv",
-	"Xp2h45M3viP/DeDfDvzb1W4+PJ8ngCZBxJTOVdGW6nfo/vGTd4F+/IrHGUsJ0f5O9REnSzWC+7+9fuXr",
-	"J8dZAiHNJMpUzvmwj/R3qPgO2paDe/Ku7R4/ebevX04TTLXi1CiU+otVL+hIfLmsKIPBOEYv3Gzg9M2x",
-	"756+OW476NmRpMzri+e++/riedtB50+O8/Fbo9bTRknkLFaB6iOFWo7DVK7004tfoZ1P7KIoJjKmVwT2",
-	"CxW2cEVQVPJZaI8WifLwkZAzfRhECU5rLv+SxS2nVWWXPEQaTIIDaI0TcsFpckgJz8PbVweZGwIJmbWW",
-	"5Zd/bbO6KtK8Ts2bgi9VjSbUFmvL7MR40dEDs62ywp1jm81U1xjZ5mxS+HtWWDAbVch1vIEkphOq89Cl",
-	"BZHQiAzygtR/bWPDKjvlumOeUojmtXjJwK0/41fEyYNrBYIgEmkeQRLT1jnkBYtW3sVfP+XLAm5v8xlc",
-	"M85284FWG43Xpb82R2/w+hZGdEH/H+fZc4rq6DjeRZ6Lnfx6FLE5FEstYAnItyTn5q5Bk7XVhVZhW01x",
-	"1KZgo8P6VV+uyes6GAt2X8/HuJPS3KC/GuGjm3xXbLXZN8XzOWEQbscjvNQ4VyOIWreks9zG6hbGqTJP",
-	"L8/FouU0Lbr8N7gnG5NE3fLeN+6OH0AelkE1VQgFErDAYa2KaOjkQC1zw746j0JpIBaSvnpJVNqB60Ao",
-	"xMYZyUPvSmcnOMOr1ocxk7wni9lQDwhbvZrWyuLqPGnlr7pRmvKtuhwa2rJGgUJBwGLN03nxBuvkFnx/",
-	"paXzk9x/dcrYDjXGEphnUC8PvOBV7/sj6yIg0eZlAO/EBN3nCdL6JiJMw2npq3Co8iY10ANYFFMegzt+",
-	"7bKQRyi4+Rv2ofZ6DuBUPeIq904RkttHucPG9lyxDwz7ypOgQdr0+5RNnHLccribV6fKEdcGsR6FueNY",
-	"rf6CaxcJZirSesct4V9IyZejqmfKKmkHxDxNLmvGz4axp9x+lC9FVKXiGstgra7GSgRrEqjaMBqtH1i1",
-	"eFoEEt4sGqq/l8trU0Jrw3aM7iEeXTdZiOxQUXr4CI0TogPz86mYJ9wbiG5NSaXcrpS+KLTds1VXcqaJ",
-	"p2OeYJqEhaTQSzpr/b4ubGVUyTFff1ATmf1OXWCslVX/KP/cGzx0//jlv9tE9yklcVTUGKmuQAigXnGf",
-	"qoufSVl6ef76FM25tMITN6aXBEU8lWpsjtOpgzCCgnZmmbQEYV0lyRqWruMjN0NbqAGWL9g49TRjEYk+",
-	"aCSvmh0wkwf8wZzoOolbHDCM65sqVdo+OsEJFHEDDsptrcCX23zTQxlmIcXxwI45RvYme2gYeEH3YbA/",
-	"3FsRJdtADmyOv3JdUu3DR0fzhMZbjLfBhsrgV91VVqhtGe967m3naF/P36YcywHfE/nlOaQXw9MVIuTS",
-	"UL0w1P8z7g09axSyhS2W9UQWRNQgHXWYHZ1D5Clk04KjVHvdcSletYGtH1KNedflCmWTI2lk3U7CwG3A",
-	"L1wraGvXWIIUwC8GSV5azQ41uE7k0mlClOCJe0hRX6CUT0g6JYlV7ppC9f0dKTC+rQ8JhpJtnBKuh3hg",
-	"kjkfTZW4N8csMMX4Wl6LrTyDxRIuI7ybAUTfJ/ClLqzrWHgBz56pEoAG/1cJMETiRkqOpdqUR6DkEdwA",
-	"gUwXxSETKnSmoTwLyefzjFm5RW7tzq3vBJAS9EXHArRN0Lz2Bgm8nvBtEqBbOGpX1OpPOm1Xp3QbITe3",
-	"IYQ/QEIalHiW0QhrLV4zK7KI5vp93YDyFo7y5785t4Sr9K+LkRRTdrk9S3MKvqLs0rYiVuP4pHxOw78N",
-	"wk8OrVFITj7A9Ug+ilg33+gagmjxhAByPGFpspQnmIl+wyziPuZJnlkW0SsaZTgWwz6aEz6PCZonZK6i",
-	"QuTpVhqqGv3NTKkY9tUOqDI/1EU0SQQSJIUsn2yep2vQut/Y6LRmQAirAyqf87U29huv8B1hP262Kkot",
-	"1/XWrJEdQ/eKFVSPFdwFdGZrwV8ntjDP3Rh43Umvwn26HrTTdrSRfa6b/i1YFsVe9pOsinIqt2FR3K3O",
-	"G6zOBm+eExyn06aAidXXLfyyTOuEWkdUSNV9f/hwCo19HT4okDmLmjeqRAmU0oDC/V+HNahMfrnZHasH",
-	"ZZOx53nuXwXVsraSS4BCIwCyTBetQfgAXhcALtwfPju+QA/VAw/lq658lRLx8C8afRs+yAFGFlNuIqE1",
-	"AzRvM+ikkp8CHiGAVdk6kaKG7Li5jMIKc2u7I36u7yrdruVkWfDCkpUNGZ9jOsmSvPqEA5dzxl1bIwNG",
-	"1cqBu8H7RayzPJfKI2wYZ/JEO+bJJ6byUQvME/GgzNMlCeURGhY+zqE8zg61m3PooBFPpyjCy7LJvjSE",
-	"Kqg5VKBfCJvgCYl+KSCfVMN5vjhktJKouANBKhRRX+cV/cG4IgpxhJ8YKvIHzQDV4qVyzI9qBfGpQHo8",
-	"agDltWWFDIiKR3oyOr8W/aKTafM7DaDuL2baO+Mp0hasY2ZJAUVUnxWkGTkjKuRkpOJVt2fGNSp0cE+Y",
-	"o+LgUmCcQSD1L3kE3y/FIKmKT1CIPEa4n+6njIh0avGrDjLjIR1LEKoRHqrU2Yp4bGvpmse5DqIlcNEm",
-	"zC9DhVUlR9Kt/E2kNI4dpYVAngvCFd4OB42WVS+zkxOapgLNCFQMVwa7hn23qBy9xATCn5hads21lju+",
-	"4AW46YYCm3BBrZZrJZlOr5sHe+jIhF1TGg6LTyxj5UTvy7HWkQCihCy09GpYA41MxZNcFhHjSMoiSbT6",
-	"sLGv2PFrcYo4iSk47IthQJzu1t4sy2ZlMc1KILfGCJ7zBVSLVzBgMez4knFD6H64RVGjsvF8zDZdrBWp",
-	"RXS1hq3xWmUnFLrVydccTqWEX5EkxnNDaO1ZzmX48vaVG84gu+MPp5F33dAwIr9NLmKpczVxn2UzkuCU",
-	"Jw/UVkJsb9+PCOMzqUF48mBv15yuUm3ZQodVkIa11JKRQV7cZVc1gJ2YSulvzkhvbDhbtF2GGa7voLhw",
-	"rzYqpQOuPeSy1Ch/SzTFURFqsFmM9fScCvGqI7PJ9aYL1wtJEsPHfU+g4hX4wkFb3MmqBlZ2UfGiV/Y3",
-	"U6/HgLrIKhd97U3pitukDm4sDrYCo1HhWqhSk3w2z1IS9fM1JMpwqBinqpAomzRM0rXetgIJyZapQ8LL",
-	"AbWtDwAScikTdUMBQLGIQIBhs4VQ6+ebPZwUCE15k/cN2+aBYa6ssFNMXXhfP0aYUcVAZefJ7zRyuk56",
-	"erCl6qytjXwmjkE322LY6rCRz6cwFrY6Y+RiMRgtB9G61KTXufyAMoIduWpTgrViNJFXmDPNOV1mDh01",
-	"DAJAYi5kVNus6YKGBPA8HQhxbabPbL2hN7JcbBCSBi1onAxCK1hYUVKvGO1oiY7Pnx6hF6/OKrMFg08a",
-	"c0RAqo9sz9ETiMyVqOBZqXpC3dRtPbEXr84e84isnFQ9tqFemhA20G2rWOb77TarNFd/G9SqVADqUcQy",
-	"MGj5uLafpznFpbzBsfLPTG4/hUqW7TxYO4zBzFYSKp+OAnr9r3wgK5IWzZWb062cZ7Ur2ypW1NpQrzDo",
-	"um/bKrhOzsr17RtXAfEJwlpkca8tvllVhpqFudbID+TrzUFY47I3JHsrakjmX+xcRlKnkq8W3mugW++S",
-	"bZ6JFFNGokF7MOMsnYob27NvajarUAc9tblprLq2C52pGNCmUTtvNKHt4ep7hfZo2rvlvPZva16F1tNz",
-	"2DfHslezNUEmV8TcyoaMR/MlrG2p4sCLdWkmmKKDZlykaAy1rSBgNRGAg6cQ0KIa4F7xNo4EGv5TPfPH",
-	"cIfqpvL9FUJZj61rAgBtjF/QiqBqfjrbhunVipHmB8Capq8cZFYxZ/X2v2IzrBz9rOvHKnyr9ZVpTDpV",
-	"Z4xNhVY2u13yVM3tfINz1JzrqvTSF4AktyIsN+RxNrPf6q+OnHVaCV/Yxl4bnnzKybtYH1lrDPIWrqjM",
-	"Kf+kWyo1hJd8ZIFvVxcPQ0QFGv6ZkYxEQ5SxlMYIw2U3SXRsvVQvn/nIKfE7tCmvfLqRRpOnMXHALcfQ",
-	"UGRhSEgEkO35jreA45V84RFKyBjKtyd8UVSRcyAb3Ej7HqoajOAQ/sTURqmdM6qUPPi+iqfu63EikfL5",
-	"XBoHmCGc8hkNcyDOIk2k6N35xDAMXRvpmOnsdcBnxCnCcWwiepLZPF0izojGzBLZaEZTaVhFFMr8RwBZ",
-	"r4vOKqfgIzXGLCFDJPBSWgxL5RNuDhAuOxhPp/KItAewo2AMD8GvC2bdVJKpgISP1VAdFWLjyaOaD6ii",
-	"mpKJAmXhY6B1Hw3lfwYAQqlsETlYwHNXzRTkTDXWO5DqkeQHRpFkZMbQ0AD4z/H988pzGsxh+IkJyDvB",
-	"KVoALADUzRkRwmxeSUUGexyO7mzLMM9rhQEly0GSMXv3iiBb9q4ZvVWObp5EcqPCzltaeZeURXZUH2ML",
-	"BPiM8qODLsmSgIUxpCp9Rf5JdKLIICHjoZnhkfBFPVu8zDuDnSxPwCxK21dOLXCag63Z3vP9YZE0OXTM",
-	"Vx880o5xpdKIgHx7hGOuwVViOibhMoxz/Nlia5UzLs39KANXSDnEFeMwCgcMJWHlMigvojRgRm4N1Ih6",
-	"rwZzYe2gcnk0NF6w9lTYA672jgz7hTuHjzUKtzaJN/P3vm6vQeVG1yYI0xpDqiSwYSOZZkw+bGvQ02wV",
-	"/Lha51BfRpBEY9/2pXaXOw0or0sip0NVFpYptaC8GU6zBMfyKSjvAZmSCtQadJ7GPZnL1o1u6h1QgRhZ",
-	"gPZTqlCYdUmM51JVWSZvNlKjV+pSIPJF1c8qYIjN6eh6I4wb5U7KURp8UESBQDo52iKizkrarXxkxQZX",
-	"W9pOtRhIvvdSsX3cNxFVAHzfmuWhXBza3FM715a6OAcXuFHd/NUhI9pm6qMFpmkeJZibTnW8s8KkosoE",
-	"KsvHxNI+KLf5/FK+2L2lKlOtlUZVH92KUYUsNpVGK1IP9VHNplJmS9OcebTBlKlKqaJcBbGtmFur2HD/",
-	"sLoflDRGg9FyBWoJjmMdtFI8nM+ijyzFwQG801Ye3OpFKuybLWUwr/mz09M72C7bxanA7l+UxsitHSe3",
-	"ukywjmKNlXZXOQtz/gWfjNVc2j81VtXCfI2VWTWDKiSwHmjkoriiZPEDkrSKXey6OJXfoWbM9ymxayuj",
-	"BCgdGw64OTPO1OPXDUXHIWbhctux3X5tWmMAFmibihiYNWc0kW4ezF7Q8VqR3ZvE9EZi+SNlZyc5qHF2",
-	"PQvzGa8l/m14fArt9LP8PeVkbiMseRdJuSbbv62bxVnRZvPcSsCLDHiESPWNliSvzz8ek6SwX/KkDKS/",
-	"bqA5aPMgh05MB+X7jKu3wMya4ciCSVJvLQ/Wqp2Q1Hil/lGNA9Rg0dVG9JGX7389b0rnJVlWg7pqXpV4",
-	"siJV6sr6/SW1ZwBfpvai45mwO2a/bHYaX6bKKrhqycdV1zaJXnuVANO3vXUixX8Nuk4F2KMsU0VFHZjY",
-	"xASBotMcAgmNsIbcxxGRaEBwEi/ByRHJc7WKUa09/wge1vcJpQVdlRYrxofRh1VEVDCHFRtqBWrkd0ia",
-	"IzNM4+3cX3hG4+Ugh+HejCxLrwjb/vEdHWPrlJYi7K9UpXDejgm2vvI41G6dE5Jo4ZTq51oFNSGQ9/q4",
-	"iD8js3Dl8cUQgKr05FJn2fmN+RvIOTc12JRAXM9ay9dHQZt87Ga6TLezecHslCZTXz47vvxjVsl6Yd21",
-	"FvwmqVnN2F9XOssTPlaRSThW2NCnz8+R+S04HnKPq6pEqEqmZHO5dwj6BakbXu2JJiQB79CSZ2ySoydp",
-	"OsgX9PKXz5ml5WSTM5Kg8zQhJEVPeAgdmtWGq9aHMUS4TifJmi3kFixhvRf9JDM4n8atpOat2T23X8y7",
-	"7oY/cnHfaI/4tpL8lE1Ocg58d09NtBvYc3T9LfHGXqFtC/7mtzB/J7+QtmMHkuDbg4XeejUT07z/21gp",
-	"JcM2O5HMOKUaTQ3xNPyyhoTflvmSr88f43TaTZxvRTRrMaOpCokrt2Bd6rbghb7AqWznathbAd7doGLW",
-	"WtFZIyubmXtrW3mhzX/qll5O6za29uq2sQHC9PvuKtdTrLuqSttm/fooS6dFXF4DJgJ+RoG6HUT3z54+",
-	"Rvu9ziH6P/9fdy9wkPzc8zz5OdgL9vwH+dWkel6HKRWNsAhQNcUnNoUEdSqQmOI5cVT9//k8pioJ9eFn",
-	"8I5AzMLwMQ6nxH3MWZrwuI8Yd0XKEzK0BRIR+0wA4+UKx1Ry/M+MiHSI7nc870FfpQ1rHE8q0Iyqij33",
-	"eaKivR44ukAO5FY4KOUqyxICvRCa4RiM8TLnZcSjZZ4lrCx1+Qtgiiqyw5NUqJZwMiF5iRWRzeccbsag",
-	"OM5AMqsY59D8DppXia3DORZiwZNo6MjxDBMyToiYDlJ+SSBgRN1uDsKERISlFMcC4rYS1qckHfdh9qLP",
-	"cZZO+9CHK/vow/su+aIu/Iay7fuQlnxJGMq/dlRatJw2ZSLFcazzaBUmDuOIQqfpUurVKxqR5EEOuaPY",
-	"AT0Wk1T+WkxjSaJ8Ygqyh2umQAx+qNJp8qA7AGeQI1ShF0AAPVLw6UEtFwdlQrJJB+c5iHyZSy2UJwLj",
-	"EJAf4LVHmpmyTZEB13R7/z97/7bcRo61i6KvgqmYEabmn6QOVlV3UdHxb5WtqnK3XfZvyV2zd9ObCTFB",
-	"MUtJgJ1IimZ7O2Jf7QdYsd5gXaz3mI8yn2QFxhhAIk9kkqZ8Kt7YFAkgkTiM8/iGGjNeWoR8s//623UA",
-	"qdljKP+t9VxQGqBZD/OoSAltM9vvRRqPl3lZEGz/SLM7sUQ8IZ7cqjTOJlMdQJKxm3GM6elcYj0gix8C",
-	"JwAPF03Brr5ULJ0nLhOapjblMw2LisEcs7MFuMih0qZd2uJ26ZHyzyT9yfUdTYjBN36B+QXH1aF6T8Xh",
-	"sA2MZ2iHrUk/zyaQsY6HCR3N1UsCu+BdEtxam8UukyUdKHcQSpsMq7WYxKNJIfATTgeFXCRqMUS0ss7Z",
-	"6Q9mPKUgS5kRGYFUfZwg0/Gt7MZSn0NICAtfiyxddi+MlBEyLUZKRqT3Z2I6UylPjco3l/yex8AeQtb5",
-	"7vgxzdrCjDi6UrlJeXQR5PxjkgMvntfAvpoW6b2g+wEzZ1Itzm2ABqY+omv/nKVm4igeAUlpfhEYNR0C",
-	"1YXZH8N0z46/I9pdprqHYDaZS/FuJqA4FEUMWFaBA5aBsgpjQBhCHak8CA4KVMX7G06l9zcetNJI+Xky",
-	"YpfdeoBPrN0u08p7/1qLCvwyLDCjMm/6yeLKiHuRGF6GoL1pLDPzFHZx9eTZs3OMHrPeJuJXPGNQDqO3",
-	"VsQsz9ATACL9pDbI7tdfrthLHxzhKc84uxLpfTwSlJo3n81EiogGicgw3BjgO27jDCzWJSDv4+4Pb98/",
-	"Dr7/UAvd/XIm5GuATufJRZal8c08q5nY81jeaXPQaSrWKWNzRthdLKOtcWqSWN4NN2mL39Yh9vF3Sqrp",
-	"cpiJdLpOUPPf/Zo6Xpt+5YG28o83eNf8hz4nytkK/V3HmegBv7gTYgaMnlDEEL7BhlsS0RrHyFSy6kgv",
-	"n17BWaruV+nSVK+WDenMn9G2XfOetd14Wiw3UI0/J1XjOBGGnccyMvTNdjo3C/cIA/N5krDZZKnjEU/I",
-	"Jkx/gV0Yi3gQIOGtYpmiRsoIW1SfEBce+K/5nqrlGKIP8YA3S/M8W7EwTrM59ETrdG0733JMs8Eychl8",
-	"oDFq6Z21QbaIUyuu4brjiZTo3y2PaKG2JkWVb37CWh6Ghne2RqJ/WyORPX01PulnmQZfgr0NEL8ZI7KM",
-	"kqKQiLcVVVtzR7yrAQRJrGvVeIFK77wVqao+qfACG8cJ+FXH/XVfd+auRhMRzRNRB7vmat9gzDdkrkMV",
-	"HMAAerizpjKhawcgbjjk2dDdrLY5wNS1bQQeiFDjVE1bGSqwOVZ82cwu1oJrkThSC4zn5AEb+HOzrAA+",
-	"UUoYwTypGaLCUhFrnvTY89gI+SOepphoq6ToZqprlG8o1qHPPUkEssZuliyOQCLRdH50wGp2h1Q8K+eA",
-	"PaBXkxllf29tsasXo2oMdzs6kwnX2XCqInM7o/YmeAr8H5KJspaD4gYC5Ak0ZvxWnFMhI4fINuFoDfGk",
-	"4DxrwGIMtHsK4Srw2/rBWlH6TbanwNW2op7BgTtlWx0QR+Nqzkfdod3uITjQReaEzLqnNcRrFYUpe9Ww",
-	"dVmUQm9tqQxU9VaTDcK1MDIQtJJqwTpGrLV2GgDMRMc7PVmTJBWJ8VyOMgwSJNg1S2haDuHplWyUKI11",
-	"ruCDzSaBRNs2w9VFj9k3BLYHsy0qs/Ss9SClPgNdAVi6essbmWh1gxACL46szmCZ7WFgVN4407X6yNYa",
-	"nzfDtifaP8hbststLtDGzHpzhlrQPaueoweWmK2mu1qfbl0sBF+h/dleKxx6p243cQ07DFP0J2fDsBDx",
-	"chhHut7uVCraElRhMs9tzns2Eeki1kVdZP0elH2FjRw00g5vYq27LBW39ZBb0jMk3guMz7qUt4mRtLCT",
-	"hjr0XRYKI7Wo8VDgz2Hfb/xIs0tuVOlxqTsS7kTJCEr4P4cPlIcbR6ahDvuQf/+C/rRh5Wk2GcIzuYyG",
-	"S5Xe6UmcGubzq/kJH2ee8w/7k99xIXRG42Lz34TOWOfJREBT6PhCpFosdWy0x5/hKKbsBZejidCZSAP2",
-	"nMsRz5tfqXk2YU/m05s05sSQtPkOZkkPw0Zmbn4DbzbYwMyGpjtPEhuUb9YLbdmYvcwTlgk+JeiEGU8z",
-	"KbCwgtHU+ShVWnu75Jc/LO4VGA/MwgOGFC4zxNPXr7H7aYHW4/wt3R/4i5n823Xe2uDgXfdWdenL13gS",
-	"P1MUCsU4EvVyV8hdkAIB2DZcxKcrWwWLbEu8auLZ2gDJ+5Rk5SPJ8F2gJ6tRjnCvy1kI3iasW7/G0FJ7",
-	"Q8I+++Xy8pEuXxl0U2khNDnYi8nYaIUtVM9lI57xRN3O8boD3JKrC0jyp6HweSAr/BmAowG12Ex7Bimc",
-	"QTqXOfQZkkXMV/chAGzuhMdZ8jopALRyE5OEa0aYy3zWeeG4c3j+XGM1FVHlTI/cs43ijGZRpClgOiUU",
-	"56UlNHn4rKFbr9JYjow+cY0vXQR+9qYDiI3ECQHwBh8pVfmNPXJl9w4C0OcaQae8xaAwH9kQhesfmB0E",
-	"8BSEls8UvlN8pV0E7+yAODyAu6u8eO3dX0W2Ukub9rLOXtb5EmSd2jAyBHb5BMHeJczdlhC2GK6PiaAt",
-	"g8Q/TZz3Cpy9lhAtRSjHAv5SKyyWLWJtCW+zBgRXpPG9iPo7K0BRAywbHKQqaacnaigwUS9wTXQu+VRB",
-	"q7QCXMkRB7LFo3kCRU5HkziJUgEmJ2jBTAvKOjavAWOStuxlHqcuaKdEOjIPspMg4ykM8iYB52yxuIfE",
-	"gskqZYngKQBpl0QPRJTMZ2/0AjOZrW78Fa7fuujm9ftQCxu76upeYQ9zgAAGvRmkddNRPoeeti4foJpN",
-	"UIQWdRfOHWmPmtF9KEaKe6Cc7TFHPzaxgJjAVkribsh6WRpcS9ar5DSvaQTxyf71G6skUYt2EFc+XS9J",
-	"gW/fP/7wTyMK/vddQW6o+oprK+jhylvT7tavVgwqR754ot3yrDhHT+OpkLpW+IV6WV7NJirgcJuq+axQ",
-	"oOBmaWVgp9NR2r9z4LsfquU9qWm1RBCowfkoBPcF8hH04VnZQ1GVzq2WbAYozMmouiIZkxfL6O30Mynv",
-	"XkEN26FSF8wCgOEghP5un8ITISOeOlD4rHDsCZ2JxTLI8dUr+aS4ZCXa5VuecGoHwQHM9iA4oKfVq7y4",
-	"j7vQdkkQ/VyKrn2RXei4D0MT10uu25KuJjq0l9P2ctqGo6zQMfMaisXbMo6TjILrSj80RCqtXY4WWbXr",
-	"M7vWFGRYD+GhtkvLLmDumxWAoSrQ+uV3rCNqX0gVJeDujciPkZUWNIoBYMMOXAEcLpWMRzzBYjGs49UM",
-	"LJrSkYEFxFoDW6qHuNdh65oIFSGmhiOlaqE35Wx4/F+rxdqwR7degbsblWIIMIO36y7ba0Tarxog4RE9",
-	"9iyzSUsp1E2H8Cxb66hhY4wgBJHKgDTeG8hnmStjBJDltvIpdCqWnQIBy1ZUq6tRaYGiW4nPOchS9R3H",
-	"OL3Af7pr/+C1/q5IFBPFwnOtKv3pat9q3ZO6omoNhbJWy5suKG9MUQVe2Uwbm7ebEsFObt/c0kVr5tft",
-	"aIg3qy7eo5ySdQr1X4s10nIxOi/hesjUGKswuV2rqfpV99um5YHa1OzauEKQldub8HZX6BK6QZk4WBnT",
-	"0fLKkDW6tvAODmb9I7VHZkUYaQ4evXmRyYaSlbuvm3SNKZsfXz0JKz18VRWTZEtKnVfp9LAeimbllVU4",
-	"0RbmYfDlE2giJ5vY2zxOUceCX+UmlJrgSXghkXI9T4UlIYAfxROMTIe05HmSIGY31nSCzHEjMfbYNdSr",
-	"vnj1zGXdjszSDCRScCxv/Mtrppc6E1PWmc3TmTko4SQd6gk31zY8DEpVtxcTRfcoY/w2FUAYB5La4yH7",
-	"5TUkdMfZxBzS/sq5AzAA9181wHIwoe2fv1GNHHAjpBjH2bAdVsKP2DoHlqFCy+v6PaFm2+Ip8kwM1Xh4",
-	"E6fZZDtMotagi3gKGlCU4LePgsv3qyx8RSCQW6EnTZRsN4mZ0tkGkY0YhjvUap6O6ktf/K5uRkJmqRjO",
-	"krkO+xQ2TQku7K/2Z/YqmWs0RIwUH01synYyHtrHhH00Y0BJTaqioqCocZzFPI+ln0G4jB7aiCH/idVw",
-	"GnoQgNMNIwSnC/tsZGh7NknV/HZSgq6jHqOJUslQpcORShJxKyrvhi3AwoMtbIzCiCdDPs8mKo2zZaUb",
-	"/M7c7zZw3kfUSwS/j+Vtd2R0j0zwKeVLgq+Sp8sh2qgqQ48MacuWOKXpdC7xj0oRHDIxlftLZ3wig9Ok",
-	"ZpGhthNV2vFjtfqM25AoNTbMbTxmHioEvWWT1StV80w0mrmK5qrikQM3lHeKgO56BwR8Uf7mH0CWSnFv",
-	"KQPU27aD4KC83EU/l1ucjzKWuZh6vGGfwCWIcoPhVjVCdDoXpAfXM2S2CT8GYRYLhflsucKSWZkjd0Ji",
-	"dr18uB5BdmDxMbBZH5L10ya8TLjukyrElmpu7sBsiWJ3XIgJRHV/bAuXwCEbSCpsg8kePXa5QhI4Z3aG",
-	"oTnpSx3Aa0CNsSVUPLOVzDTjN2qeVYC5O35hp7wqUeBE5yCHgg4GMrYo5BorEJuDkMRGmwPrxBwCpuCd",
-	"QQWg2nk0RzNrRA3itzyWQcO+UDVkProzklNCMsyaSroNHuMC712JllsUODz0XGBpHsMKygJUlT/lQpIT",
-	"LnxJwjv52zqVPSl4K8fyJ5UBn8nZPGsl1DULcZsjA5fFrlUTvaS2r8X4M+OOfpTUteoVX0GjkuS1qsOb",
-	"u1e2Zb0IttoOUWQna4GJW9/MNbdhB85SX8P8TA7Twgvtwmn67d33jdWutfAtRsSHYy7kSDhDPcFPd+Yy",
-	"/tdc+KUd/e7gAfGm+P3ZOqjEkg+Zd/993P3hbf6xNzzqvv0f60KivxzC1aj6eS86GPzHf/7zuPsD6xx2",
-	"377/U3B6vDbmu5ZslTNm3/yN2Z8DkOVHABEGYpxK4X8r++gZH4lzBliJkR+6jo0ltWgRts67/377/iQ4",
-	"Rde/t4f/yf7T/+rt+9O1b7mW1u7V3b26u1d3H07drYuseCVE+hFFLYoI8jXRATMh0i7VMrCh3S5OAGzr",
-	"50XH0SP3U6wkQOygmwZdNi3wmGvf0tLtTem06Wv1xbrq9Rs5mz8/+H1rNPbNS8spnQ0jYVRcu1Y1beap",
-	"Hs5EOlwIcVech5ojrGLDW+RALDtMm3c7u9sCP62Cdoc8FXytgqEScWHafQgOdJy1zHx4ANh9t1K5tKzn",
-	"M0N1tUrbG+U/RwB+Kd6+Epyc3+EVBYjKp5u2w9/K6ooUw/Lt7atcg4fC+nd7tiXMv09bioT9Na0xEmac",
-	"PYs188qUlTSFOlj1z06fNswfbUO9XEXrsz/7Ja1739UQsq0o1EeRjvVJAp+NdKyZWhnStninGy9p4XbW",
-	"3MWV16Y+Yf8itx8bRYIzL5oQS30z8W4mUgDlZgoAhq2oTA26qUjMFXYBwohdFWfLwNXr5uYtXEJpkqcy",
-	"2Ie7yuIr5mNl/qtMzFgsM8V+U+ndI9JBTOdhPtd8wPr5e51o/kM7f9e1+c1KSQROpAoOStOw35SfUZs7",
-	"4PZqFwYxN6fPZQ7LX+aLLHHRmi58dlK7VobcKRX9ggWyDaf6YdWpXFFTlUqYGDKQpgAkHyBcnQvTBcy9",
-	"oa0WH/ZbFlttKLKqMzWbFcusti2vSlMFhLyhV71+k2qrr1J1k4hpjVz00xP2w9l3fzI02LRgkch4nNTC",
-	"D2dkAq6Hjdf1MddCZukSjLbgdyRIe/SWto4U/cm0xrIvNZQOannIUX1SOsHwDxuKBedHt+oGz+IsaQB+",
-	"q8XRvmBvXj/zLNXkL84mwoFq0yoHDHhFfC9sJC5VEgCQcm0ol/lWi2AguYygsHM2ESnAt5K/fcqXTC/i",
-	"bDQxTDTEwhIpB+tRNuESvsXXC/vEio/o+frohldry/jlFm5Swe9s0qDMUj7K7NmFehLzBAqJQLCjiPp5",
-	"YRkoHRNg2QQoZMIAKZFHXQgbgH0PCmVsKOwVa6aY1zA9ikVsxLvMhnz++uY5mPX4KMMUKHui3lz/1P1z",
-	"AIUoKAbPlrfpsRBPaEhlCeAk4glkP8Xv/BfvM3CIgx+czSUVmWBxBqUfNP7QKy3mXHo1QETkCoRIVazg",
-	"YaarpMBQ3FjbqbvaLrhUUNGDdcLffvute+GN6+hDPJoc9thrWzjG1gyB4XV8Cwld5MjH/M0sXZanPFbp",
-	"TRxFAmqFuCoeWHsk4SPa+rw8iqEEGOQthYi0K/Mx4kkCVWAMf4IzCeHmCkIqzCSzdImRG0kCP01EMusz",
-	"ru8QDN5wQZ1BgK/z7OCalWcsVTYcq7nE5T3D5QVxEa2ivgcon5XZ6r4zupYcS9gRVwnxnQrxKfammS3D",
-	"IA1eqZ1uviUnnBlHL0TKxDs+ypIlmq5thSYlxTnjiVYwSDbBQzA1chMgpeYr3GOQVUZVVLC+SQyZC95p",
-	"xEdpdnZ8Vn8mpyKbqGhoVo0niVrQsfzu0NaAzyZMvIt1pgN2M89gb+CKQSwM9u6xN1qAGdv8VSQGCSBN",
-	"m1WLs/KzR0qOk3iElOUHeiKlUI1UksSR0PZhgo3maUqZvJkwYjl59O55MheMJ4Z4LFnG4YhzNp4nSZ7u",
-	"xJJ4LEbLkTl86l5g3BC+L1rmy0+Ya9YJkZeFXpUS20dJAbit9lBhfLqhBRq0JXoLjH7CyBH/TBCCjqWi",
-	"7h0hUDx8FonpTGVCjpbdv4llSKMT+r+5LTwiYgQPRyoEmE1iFEfC1bqRNWPBKQW6x9lUGfGnvC2zFIrh",
-	"gHw+xCpAZodOTg/7LHw27kL1tTCH7oXD6c3nkXYreXnNb/tMq6kwj/XOpY4N51uqOaKLxxm9VZxZkpQK",
-	"PpslSwrAorpc5h0N2zPt3KJJsYAHld8jU2oIlchg9pZ22UJm8AuxwJyzAlGZZZp16KLH0xmcoPDV2W/D",
-	"Zy9evXx9PXxx8T+HP/7j+vIqPOyxKzMdzvQUaAkMf870LDFvgg9h4zgRVV6Ql+iZiijmruTTyXfeTB9p",
-	"9kTJTMise21YHhXlQu7gk1uaN81H5TBaI+wOHFODQOl4t1kJuJ/lyRHDgfpQp6V1W4gkYcTDDUEgCYAj",
-	"r++IJL6Nb+IEVH6sIqDmmY4j4SWtAN9/9vw1AJARSp09TeM4o8JBXjJRr9c7PG9mz3AuFsQtQUDosQug",
-	"oXU3IBVQGQQFBaL4yP+fqDSFIlMTi4Ofnzgb8obihTlz1ZFd2ThYLDru5cVNeSaGSTyNSQQoVuDiWSam",
-	"s0z3sdyWGay2UpWVsohvIm1nnWsV8aXNQKypUQiu2yxL6C5lE7G07IjndRH9EmFY89DIzoJHvcPSy0wE",
-	"j0Sqh4W79vikKCU+0gzb2UUV70ZCROz7M/a3+Ec6smOxQEHN3iQauno2MWICC3O1q7yVVwRD/hzDQdET",
-	"qJ9nDnGYi/8hG8dmfU0bnzI80ixRt1ZWoXzfDmevXl5dryXgVK4Mrd0orh5aqWuG4Bj5GIXJYMWUmUh1",
-	"3UVdV2YNchrhLTXP5pAhC0tsmFiF9j3S7MYITrq2gJp98VxmXlFBLZ8hFlHrIxuk6pnccljp0SmkT/wG",
-	"uLO53+dOLcFcH1CzQgqOjSESYi1eC5VZQQ1tJcr7Kwf+UXWF8kzcqnS51nBhh3hiO0DkVQMK2pYuU0D/",
-	"HBL03rbZ9zsCPJ/yd7YCRcMjPS3ZNI7myK2GEV/qlt1iaZ9R/+MWYzbCddPR0UMKt6v3TX8OVx9FLpPz",
-	"zZ3I4lbmq5XvTc1L1a1b3f7Un7etfXaV21Fnb6ta7jXkXPuG+zEEz5iWuVMhdycYdapk619j30c7fiwo",
-	"9zUDuQIZhX2Q0+F47pPInRCx1PHtJGNm1VBguIuTRDONFbe1Hz3EUTYCU186H2Vzo897yLyGGtpYEld+",
-	"ycvMnaViBngEWD3NSKlmkr+rG806RW9IwH4WGXsmM4WfKO+ekEJdVkDYL1YHVylEtuRpA6zzqlo9HFAO",
-	"i/FfpW4lbJi2zhAbLEQL5WrQNzpK3Lnaxhe8E9peNu9pKHEZWAUVT7C5uuXakbz777f/xKjD4dv3J8H3",
-	"p/VxOi3p/jo679nMz45rvaQeRXdOCBs8Sn+dtSbu/giFIdbQ+c2eXMcCNnrylpjLdbyieBC8IHDNpnMN",
-	"lXjBkUmIuV1+Kxh1761PkWnkATnVr0xqJSXehWvRiU2fy7WYv8xuwMkeRMLa1c3bUsxacR82ksAe9Ga2",
-	"l9t2cFNrrlr1aM1vknj0hGtxlc2jZW3AhGmiJyLCGHRt2hmJAEyn0B2rG8RZj/1KOhUaL4xObYs/6nJW",
-	"X9WrdqOi5XCSTZPqLK74WLBfrl88R0s3/BKYj+JeQJakjBKRwjfh7/yeY4t+CBgvvY8o3xNP+a0YztN2",
-	"SfqFALRGCTzHcWluYte8tdt5Pp3ytKH6UoPvbm12IlHh0nw9VZMeGnhbV5q7v4Jv15+/XVDr0on+XDQb",
-	"pvHzPI6sO7ZUHZIK/697HTvChW3/IShelK1rP8byrj2EmZ3G81je1S3pCv+wmsWj2l821zHrTqw9jG5B",
-	"7SOLpxJft/DQ9du2s+PozsFnOo2vXz5rAl8cKZ1BrI5DxaGs6uHMns8iLdYzISN2VAUwCqwDfyakXJ4j",
-	"hA1Y/KSqtC5kAlgrwXr2KHQWT3ldbfmLZGFUU9ORjPnICSGylXpZgzibzpMsniUx8oyMTQVA1ET1qPWu",
-	"u+Wuq5fmXWF4f03QREij1a5A9Y3HseQSwEaXgtdgeV1oxvWdiGi9IboEsvHHcxmJiJlevTbiHLaHp9TV",
-	"nMtHAwWeqhJZ20SHSwKbM8NoNp/hi6dCHNYDa5WhKVuWngX3a3V6v6gFeTRu56lAHMIph3LcgOga6Vop",
-	"IN+o+uxLe4byA5Sv7//6v06Y2fAsQDQuqNUEpl0zEfNrKkaAmljMerERcJWwtrUgenar6zDz2oDZFK63",
-	"XqPMCXnLwZEpyQmVH4AmKMOAGYlARDkCpNdJ1x+DMqjdDt8YbmPTVb2GFEI+BdhKO3E4LdCh1eUsY7UW",
-	"b+pawNYKpGfhBhbnX7d/wVraXTjgzXTMI6vuhtVykXrCC5AkImAcKTAcDnRUFiFlIQihLpjOAdTVW8Ad",
-	"7F39z2ntrFwndsS8JwQsVXgmM8XOIJZgyhMqAG9ZlvVwev0MFznurU9wKh2JfOpB4T1p1rWLDAGQCAJZ",
-	"w6znheQsfxlcsPBqicElqOBY9VMoJB7uU3v3qb0PnNr7FWTw1tnlX+8rvH2JFd4+eU225rNxQQk07SFW",
-	"bQ/gAPrgQ1DmAR9V8pQ6V6n+W5jyvboTrzEyo8p8ICK2Yps8+3Mt9P2dkBDtNZzElRyS79ZmiOGjankT",
-	"VaporMM6hEDa+mqs/doSrA3FV4Ni1RYdUElTkPPnkQ31VOmte2RNfftCWG8/r4waeHhxOsABwSua+MVZ",
-	"bXqFSiOUHAxJnktd96Tcwdq3dV6DQqlTH2C3HkcNHo3RgPTo+1gsiGPwqPaxDrpNRhRGo21oDZC4C3hf",
-	"DIkp1FIlAGbtRVWCZlkpF0tVYmvKtOLCo2jtPnurZcg8vED9DbXZQXXHacxHcQIe87DPJioTieVlus8g",
-	"phHdw5FZtwxs4PhrYE4Q/ZjEUljmCyG9ZrCbeZyYY4VLdgvyqO6zKTfCnNEgAAn5Npa2zt4tTyNhPewT",
-	"wZNsYiSEIQVXglRjiGmi5C0EIcp5qmkzDeviM4hPVpKhzg6bTMHhVlxAuF6Wj85odJDdRAqxi1TXKD/R",
-	"WDQpFSMxw6uE/e1uBmwqIijdoMUoFRlPY5oWhaCPx/FIwBPooCcxlHrwX42+cvPJd8GwkzgR3srPJjyd",
-	"8tESoXPg+GcTlajbJdxynsGXKY9i+LIilaDzQiTaE8uS+CblKeR2wlphqUOM+s/zJCEu+V4kakbRxt5p",
-	"zY8SalrmHBwEB9WdPAgOiotrTnNpSVbLI3Sit9AeNk+pK3MWL1m3WbW4+iLrBbUq71O34JXyN+t8sxW8",
-	"puIGYQpRW6dPKvQ8yTYo0fMaO1SFAvg68J9fu3mVker2cQlUziULGDLzu7opFxNFZcUQKgsaj2DxJGxi",
-	"dV7CKo2lS6yQKhtCKpUhDWqeRGC+vREM0mEMIwvQRPeOT2eJqECJRjH2wHjg4tYvBcqC8A89pnbXr4WM",
-	"RPraPLHebOgsQWgus9GfAuu7id5tD0oqnBydnlJlN4wsxeYxssQ8iQENm6nOeswzw7ITbBnr8vM6J+xi",
-	"lsYJyxR7fMJe8HQ0ASssrcpB/+D0+PTs6PS7UqwOVLk++3CEHxoCda4JTrVKX8AZ296nZAe6vG9I294Y",
-	"m2VdJUOaYN3ZLk6m8mp3tWgCsJNOqOpZZdkTtHpYXCLwQ+pcrNcQskoC5gBrnSRWi3XemiiA2aY1mo1t",
-	"X5/ICdm79DIU4uxBPUGeUSc0qwNw/nnb3mB+fPx4hNHI8FmEpN0VQRC8hVEShD/IO4a8ilIUH65XiCYH",
-	"G7hHa9jQ1y0tzt1fabLx8aW1U05EQokMtAvYxxm3K49gHVsoKR/EwpKVIgPdupgb58EnlN4NEptpiobx",
-	"0Gl4u5HHv4xjKnOMjeJmFw9LPmTt/TAaWaNqiHoMHbkyKGM1LBxbo1DYCtkE8KzdCXXZ4FzrhUrxxSAD",
-	"dIiKo3vEKBUQgMIT8P2msh+LbNyHhFvdV3yeTfowNmCu9aF3V7xDPaa67MHBu655ePeepxDiYmbxKp8F",
-	"5aFe0ySewCSeFOYAv126JwCVo/6lpTv9c32VAe89W+nilGkhomGulfurWL8quBSwKpiDOizr5KvW5LV9",
-	"5gX0xQUxLwtZtBVzQC2YzRzOXu2bnnz/+M9n6/ps/qJx5M7PZovSov3vi6zl2l3hSzx7ao8RfeEvpfvy",
-	"r79dw7oaHbsudKwGdbpSa85drRX3Xs+U1HVhLP4y1OIhQDq3HsY1ZtIrSvNCAPY83Zlyr6lrvd8w1npe",
-	"OdIV1rXRNoZ9K69StlimGHdzoWzXzuufnrA/f//DY/a//u/T3mnv5DBAZ1dYGIrFusgAHuKWPYM1KF+x",
-	"ComoXhN7CVfY7WqX80fBU9CoIFuwsmFcs/ACTez/Bs2tz7AHQ2HAf0USCXA9v//Td8clhokdazhf6fiW",
-	"7qH3AoWzZ1+67oh7wLafDLd3pzi95h00hjCU2PIW+VcO3boGRMhorg1glm3jKYEVZsuh1b7rFSi43Sl7",
-	"8/q5VZ5sR6e2o+YDtkUd30oNgR5mnTvFGxsMJOQ1v3z29Mnw2dXVm8vXV+FhqeohDGOjGogf99gVmIDo",
-	"R64hoMT5KAcSVDJ4eDeWAZXqcN0p+ZTfkYWzVKtUJej+gOU2DQbSvtkjDXnGWIfCaMcQf0HPMcIvdLaJ",
-	"5hORCpZwnfl0VIp3RmF+Gmt+kxDkAra8E2IGE5oawbY2v3A7IE1bQnqd8ehzZZfV1N0g1HaYeX68t03+",
-	"MldwO6zG7etHbId42ixv+lHmp1UetEjjTLyUyRLNVxvtehkD0JYu8WR43Ic2dY3NWu8gOBOo5mcKycRX",
-	"2A1U3Aq6vNEGVSb5dz7icrSsLvMNR3vI2iCsUaK0UW9bWi92D7JMFt/mWHvXYhdFwx+wbp3dyS0h52gr",
-	"c8C5L4UI+/uzYjccfbhBP753sDwI3o9F3aVV2q5eEa9FHL0VMuIgZzxBFeIGPGApuSRuUwhTBVPij+aX",
-	"04BdOFN5CYj3u+OPv2KVG7FhqtGq+9JQX965XWINFjWvIyDBnS12V2W6MDha47BSWatH2Eu20ZqsLRxU",
-	"PuR0kr2NW3EWd8DnLBn/TKzOvchOqgTRLSvdil0zoo+9JVsdpC1p+QrOvQL2U83A5JHxO/Bgz2aJ9W2T",
-	"IhHmSxZa/7zSAPKZ++ZquqPmgzhHSWLBgfBzmCNlGY2KzwCyp1zFw0yN7gfQcuxbbwzQYjRP42x5ZdYG",
-	"jwjYVk6rL03GCN9moVnnr79dB+wyenp1ETCAAD3+/s+HGO8IuDdH9ydHZsAj6AA4cKl24IJGabTlAVGS",
-	"ZWBRgzWYqCTKwQM16bJxChrcuR8BZJRMi7HnGa0R8rI8DCAaLYw2R3Uee+zSqIg5UhYi0uWwhXGGWIW4",
-	"zONELTyzvW+g7r9HQ4nLUcv6qeARoMYTIJsfqkQBoVhHseOicAJWjNAB56MLrOqDGnHQPyB+2BB/hVCE",
-	"hRAs1qkZl+KV3Kiv55LdzJM7G8hE8VQ4+zglGAkvSghiORpmXgjTssvN4gye7BN63cf4o/4Byg4FPkTR",
-	"UX70U/27FEf0V744XGHdKc6nbg2rY9asvUOIRIRSj33mO3rYKxZfKE7O/6Ewt0ovt0kEN0lWVbCEpFyL",
-	"NUOlsTS/Jflqv+CS3wovNM/fr02OJ4JU6cpxh6SMVD8iFKvyoFQWtXKfC0fFWlbfpMlB/6BIUMoqOZlv",
-	"a5sG+8u5v5z7y/kpL6cnW6FU8eEDwGyPFUbUyYyPQIFGOfFgdrawkYAi1RWYDPjdBrv++ssVGxy8ArQj",
-	"3FOjJf6m0rvBQSGct2w/JpykdA7q1TRw9uNqDLM7f4iltJgosEnDVkJ87hMl7w33V1L3ALAa7eBa8jsx",
-	"BO8FAhqeszjCvMo3b549vf/TOdRV1hmfzvBrIzs9fvz4ByMVvbl+Yp48kIiOaX7+xz/+8Y/uixfdp09t",
-	"uWhCXQSV0GGve4KkBdj7j9+1kixSo/lUyOzcQkUPZCxnc4u+CxuuxmOBJAkhMxGm3kJqQq3pGrjITljc",
-	"9DAYyPwrBKEOsXg0KLPvKNy1TzQLh4ff3eD4VSeELwCtHaJfnsNcZ4CJs2SoMrFOCEiZYcBC/MZ88nSq",
-	"8NAsadjJjRgBi6PDkKk0wrzTgYQ9DW0LQJ4NEZFYjlIINuEJ00s56g0kSLUWNPn0+AQ3PHyucNkJivDy",
-	"mt+GJMVKNU91FfKxx15dXD/5BbYQjs5ATkV6C4jK5vqZTf3T4x++PwwISVyz0N9faNyFxrDH5o0wfM9e",
-	"VDjmGtFek6WRs83LFwbBjh3gIYRKAgCV3kwIhjJ/D4vvC0G9M56KaCB1lip5myxx2j+cnBxDWRTB71jG",
-	"b104cPjb0eDg8eAgZNJQF4tafdhjbwjj3XI0D+TdyPGpYKkYz7WIMNYaUrzeZSDcAxPdFM4d7uqNipYE",
-	"jG8hbwlTFJNwEX4U8Urtdce9kBGeB3ZRLl2PUNZGRbOV6jvhxSzGaJYefRce9tiFq20/kFjc/pG243R8",
-	"9PCA0inHfJ5khwgXU8APf6Tz4vHwmrB2TreK0xIYOVW8Z7+R9zWuFo2PNVAGEeUihq1oPpCd0H7uA2JA",
-	"GFBmSKmEvZwnSeDXr5+oBWCGTpaHjrQWitfDfKeblaxnqyvWJ2KcMRhajYnaQQ4KBimcHZ/hOkQph7l5",
-	"hewdRjc5UQvo3Fo5V+FAlkmHORosFdk8hWQTli8XWlgJslrNljh2rAuLz7HEA6ypre5va0DEmWZx1GNg",
-	"Hayvus/WldsPkOoh0jOuPhCxOOuzsSCo7ikN1gHeYBaO3LFhMTA0xJvxxuLMAiYfze/jgWbhdi59FGui",
-	"vN8dP7Yu5ya0W1uIBAhyAYm2E8uBJDjaw/MGHGQbxjIpMSYWZoaQpzyNk+XQf2JvIH+twuL2LdY60R6e",
-	"mVPAl+eMoIEtLH8BIngg12EEO2R5AAtG20QSjwRFGpFE9XImJPvZUDOIPGfPTYuRYPePe8cQeWXEtkmW",
-	"zXT/6GixWPSs/MjT0SS+F7p3q+5787ujSI2O1EzI7q0brJvgYEfkEzh6fOSh2YCw9r//f/8nqxPRDNH0",
-	"nAn9g+PeSe8YzNQzIfksPugfPO4d9x5jtMcElLaj3kIkSRcYxdHvizvd+52Stm9FVm/PJoitO7EEW9Xf",
-	"rg5xB+5FGo+XbHa2eKSLJq2AghooLwabQ3Q9Of7jTItk3GO/KgrckUJECLLgjukzI2f/LDLzRAwUhQgw",
-	"eIvT42Mr/FKwdJkhg1sSg82hB4zSYNS07Y6gEZj0wMy5zghKzSsS9gVyxt/EDfubWLIrkZEk8t3Jn1Dc",
-	"P3t80jS4e8+jX5CNXiv1nKe3omBrPOj/860XgVvZJ3+DCltzEBxk/BaCt4xwefDWjHoUxSmkxSyPjLzd",
-	"1dk8ImN37amAGnaxBDw0lCUtea8itcWG00ixMIKBzc5LuM4CQmj57vi4j7Iz0U89kMVIFa8gneEQCJUB",
-	"CVGA7AW0CaDgO3jxCajtEI4XTjs/aXjHK4fMonXFQr+yII8rz5uRnI4sAlae1YBhZv/t6csn1/94dclM",
-	"A4wzwx/M3yzh8vYvgwMhuz//ODgo/Cx45P89FRnm1muR/WVwMM/G3T8XewCdwC9+iyMBqWAORAWoxVO7",
-	"tdjhyOtB35SfatayMKuTjR5gm9Of5dGO8jU58C9a6YT5h8siONFe1mRdVK4g3Ad+K/C2nf6wglr4Oh5a",
-	"n9vcfVvDq+7ZtsoAycPa1j6JnWzKoyg1d7LTVLHg8LzA8epB4DGFz9AIM1uvSdPkqfURNMWWMP/vjh+v",
-	"J0dvci6NRgWQpdf3y1eqBfmq0A7MCoVjkCl2k6qFFh4Nc4SrQshuPeC7zYhYEt8LZrt7ZAqqpwE5s1JG",
-	"nAK8o66nNHV0poDr9hUSmVo5ZHckptXwewKzJzDbEBh7pTckKZgl/e9mOuLsWMdsMYkT57EAqSudSyIY",
-	"EKOt5qOJLUNotbpzkpYN3ZGmj9kx0U44/gUm9/HiMY2zTkCmZu1FZNehcojfzB5QEqbFjzWbz7ytdcun",
-	"aW9RZG4n9Hoi9jpJqN/EzJRMlgHZ7TiLUj7OsEYZRY0NpJLCRS94tXTK5gjuQyHHZPnJj8x5bv87H8gQ",
-	"EzS6T5TMUpV0L5JELbov0/g2ln32P8JzZkhDl0gDg6SBEhk5O/2BjLQ+oTjsDWTYoDyENosYbKF45Yr8",
-	"tk4Ufx7rrIifi6AFrkClboSvyZscPTdvAsA1axo+wZChD28/+gI1wAivvE11fdpfrfreNcqolW3qzyTe",
-	"Qnzf1bfwRx7Z9Ms9z/uqhWqyz8ilkqs4Xw11PHpv/hoC3RnG0YcV0jVQtyCnbQXwdrAeu6K0ccR4khTs",
-	"ySul6DLC9q5v76Y3d/tb2yha1kDeb31Tj8/Wd/lVZT8BnMT+an8FV7u+JkKLa13hpBAlMeMgQ5K5u3DD",
-	"D/x4WwxszTd8HRjGW4+KrNXHPflqtRrYL2voTp4iQgNVzh9MGOqxsMbMUBB3BnJzeccBtD+4sBPQrv9r",
-	"LqB0Am27B1/f7kpXCwM0DW3h8PNx1yA07EwgK+Pot6DqhS6bEvZS5xXSmD04e/nrj2Bz2Ezisr2O3ttP",
-	"62Qtn/LVSVebSVYeLdrpLdzwBm59+5qkKmQMezFqf0NJjJJ0Yzx6vCMhyru4Hy9CQdH9thbIcswIRXug",
-	"VQlCPkyT2CsGThhSVJsdajbPsyyWtxBs4syTikfshifmrQAhQPAo3tRe+dp2+hpNlmbyy4+wWroT/6lI",
-	"wq8qg21alupVu53HsxGsOQED2WmIDyLIlF2Qg5Ym3RGXOM2czHXqjvvhKrPv/ckRn8VdivFc5SH03IJ+",
-	"+HYeF8+mfGnILr8VBb8gJUpBcVmMVzwnDFqMvESdBYqj99ivQkSa6gt48ethr1ZfcJGQ+pPoCmtavsGw",
-	"vasYi0vVKwDVhNQNKOBHUwq3YK20gGLr9nSj3G+F7O8dpe2lkZNWvJPAkARKJG0Y7k8qvYmjCPOCPgeL",
-	"ztMn/1lN6Xj7oUAazH1ozOnwY5286/4WaxE1mCBIVJ6oJKJ7Dt0eabq+AdbFZ7OzBUHZQKQwgldzPemx",
-	"K4VCFwQmQrznQErFSqGIfSjQDzhNOdhXKmYJX7IF4MreiLwJPrvHLkg+yyY8G0iMYtQQaQforSTnxZpN",
-	"eDpNhNZ9hukDDtDVkP25tvmuReqCuUnuIB846L4fFRpFt7l0OZJBu2tH7be4eK7nh7LE9aFCQ062fZ3f",
-	"4mxy5XAj272S12eL1yr0rlAVfOmoB9jlOahlyPhsBqXSIJg5drG45rSWRPjLa367jllDmw/Bgc3RWNfe",
-	"tYMpf7kE7uz4h/U9nig5TmJMaz87+a7NvAgsXUQvRBTza8PTQCU8bdOZhB1DUC8Bc+xrIMWvxW2sM0gH",
-	"8tM5OoBYC2cSBUtII5QjcdhInqsi2tF7PouHDuP1AxWRFnV1tzC1y1DSeMQp4wXrRhTT7olTfGf1WorS",
-	"TwWWftAWefGRuzqgB2VsqnRmuh32GNQrgXiORTwSPt2tim5Y26RIXAsk6az6Ltgn+sKFhM0tI5teui//",
-	"7AOPLZz8FdJHrbbxUvo6hj2ehQxckGryaKL8Zp0Da1djV/WqkKdr8z3Q/Nda1/hZZCtO69ZCeHu2uQ2z",
-	"bDL95Su7NfP78G1dwi/9Tv0sstYXar09rsA/Pt4iB7m5UZx184oDa0wIiIuAzZsvdx/yoxepygSA+gZg",
-	"rcuTqKms/ZgqMgijpFCOlPWDov3hnidzod11z7EamowKpsHl/R/GqtDkBKVCfO09lc0DYfmcjx6pjJi/",
-	"uwFLS7blcONUTeuXfmUd9SZP8eZD7cBA5A5/OwtRsfkGXKrccYWNyKcXeyPRSk7iAdHUmYfqKG/FPmTa",
-	"eKpHjrsAwHe11iIU+mz1OMDMsTDkMqJsbvybasoRgHKPlRw2JLGBaQZwNLDXgmuGHlzMHjw+/gEh3w97",
-	"7KKgylBS640gY08ENvEl4dfTOw/kNJbzTOjDPkiLsbZwABTZO8+VVg/VPoTU5MtmhIni3ACOnmtbUomQ",
-	"sCkhuM/Ojo8HMiRYgSFZl8LAfN84gYCdnf7AQp2oxTBSCxkG7LvjxwPZmEMcQLZOiN6MIcwzrDN34Qba",
-	"egbbm7oqVStXUo9i6/bEo9rPn9e77mKx6Bp62Z2niZAjFSEg7eefaAtr3HGj6gu+KRRs4My0J4VwTmtj",
-	"Zlr0u1bqBZdL6qtbUznovC2pg85XcGrhvq30XVuVs0R63HU8rM/0LYILNdK2Lgvzshx/sehgoaUUVOsj",
-	"RN8bIGkjGkWYN0VMfAKvh5rN0UAyB+nAZal0g4zKL4Owjd48CoUl7GRKX7rxmRQLNuNxes7IsOMNbWay",
-	"UOmdBlMUytezVGghM4RCAbpoyGRKVN6n52atBJRBoxALG/bHHI0vT71aDsjO32klBHtTMuN2SE+ADGeV",
-	"mmdwzX65vn7FfuQ6Hh3ahS5Y3WJ5zkLwQYbgoZQ8TdUCBrLQU+ihrEx0wxJFYV6P5JDgUhgLC2VwQrO8",
-	"7NlTywxT9tffroubD5aL2goLsKix1BlPErRmUEnWTrWmAhaufvLs6jRglzJLOXv29DCwBy+s1uYJA1u5",
-	"IbPwL8zw52vLuR4h0+bZPAWGSeUJnaPXjEv59q5khI3MpYgLABuBX7DGLiBHgIBgmPPy3Ovqyi5M+Qxe",
-	"O9NslPB4qqEQjCxbdSKqxIATtvOHyNOzBd67JJZmvplyS2mfRKsR+DUlsMafK1xxXoH9QiQbqByRCls0",
-	"H44k4JxQpQhAdnHILyQJ5HsKCChiPBajzP4I1SJY2f0GA5fIRCes1N0JDylhqnjF+3nJHM58EqnGZuDC",
-	"nGxIjC34Y0QebzaxtlLPI23rxZwZgee73slhj/1kuC6xXHM5nYT0biZGmT5HOIhYD6R5lVkGG6J6zAj7",
-	"pPES9gyisUA5/GyJOjyDUqaQB62mcWY6+zN43Ds5PIe0MRrCWaJJuDvPH0K1Gq00loeBGCkTdjS+lSoF",
-	"3+BAehBpWGAImLC1p6PQC9wxIAS1IsJLcZlOD/uMy4H04cgqaFwIpIVU8QkfTYQN0u4zqbrgCQ2tlcOP",
-	"lekNJMiPZbGSdbi3wtNYa6xmnK9TYDYCgIQNWZryxAhQRuiwFHcAgjWAp0+Bcl29/BXDZUw/nppLguhu",
-	"Q4+BhmSnMat2GJDQ60u3Ob21sq+dO/wCM1+kZlpYnUWlflWXMisDsI9Y24BPKBMeBU4XgGKk5lyjMFW+",
-	"UYR6ZDihOGfcEgarhdjBxyoFI1M+FNJsJHqguhjCbH7BADo0RFuSB4+GLgPp6Ly5svNEGHqnrV9d86Wm",
-	"j0T7AGc4UfAu3nraFUMuZ749yZcR2WBVdWCdVMzAYcrGPE7mWKMZIZnNPUMgM/gCYyXPSxmPoHs0wxex",
-	"TqF5H8muDU7KA61wjR2TqXC+wOp0RIGkWsCjzYuv1WugKtfHqzUwQqWC4M/mgK7VHVb1/VCqQbjBiMUu",
-	"diBb/3CDgYpd8ipzcK82GKfQo72KVKhluZUqt9+cT7U5bdXXTW+WXa5os9WN3IL8pNKWHrVSc28AW7Wt",
-	"VXcsVrTpOlLhxjpjZ5ETlRxzBQlgnYcOGtu27T11dTaCjUODYJBnyHhabkhNl/brmotQdYtaZoF9F/w/",
-	"zyZQ0oXy6nicGFnSSxTBhkbAQNnDBrzxgbSyhG0C1sqacgHVgOCNtvFXdWWkPLMPv/32W/cin3JNoEcI",
-	"+i9LBU+mfxkczM4Wg4MwD4CvvrZV3HLlOZdSBxLFVFeWz6oECA5pNLH8LZmnk+ML5ztXQY75xuxOV1R2",
-	"omPF/aKJt9ns1BpkYx26xiNdAtUY18BTN4dPDCRkptvYbJtGy5P4TvTYU8qkUpJQoy32KZvLxJCqMJaj",
-	"ZB6JIeVc/QXQW82FKCOYGoUPhGtCOuVGkdBLOQKMVDydAEQLkIi3itR4TIFNBY+0Nz2cT8bCuqz8sCm1",
-	"9JOCaGzh1V3T/hkuNe3Jp/QDO8zBLcYrh/UkSzqG3pmF02CeVUGuhZoFdTMqIMbu4h1dybJ2bMdhFrii",
-	"Px/veN0ML2VbpJQNMFJ2gozyBwnNr5R7qHO+Fk59g/O1lFtX65CwSN+QilYolcGgaIQuQiKpMeNexYs4",
-	"YymXgeFbL3h6h2ltoWHfw0k2TZBWp0JGIrVG/RgxpME6CpiiHQcQFxjZB/zJbMJllBh1XSoW/s7vObbo",
-	"h2B5PeyxZwSDDTxnIC0TwbsHoAGhI/Jhj/2KCNUFaHLWqcBFYy0lCvUJc8CGcCAJz7rvRQn6FcVjzc5O",
-	"Ty0SdnngAguiFCUBhiwFFZz4VOjmxAEfkGUzXuPlRvxNLAmPaVu7hZtGy8yDcvstCMtDZh60R6XZBo9m",
-	"JRKNzS3Ypwvs0wU+ij1gXZ8Sf/jNfFkg2yuQEUoKRB0OVVNCwHPB7wWG809vdKakYJ2QpHcqvkCI5kXh",
-	"XBva5xdRj1ER8LGuR8xNlHSHltkAKNN+BMUcQwGROui6mjwCkqC/uTyCk9M2ZxXyO6De509g9Pg6rgfu",
-	"WZv7sSKhwBOJGjViSh7Ak21rhuUZA6vg0ncAvfYZ2du1r5Ut93kBMvoq9ApIDGhzKz4p1BnU2MDqwiUz",
-	"Jcr6HiZsmMeIGJ7SgRJmKI7bJkMlw8OAub6gPoQr+NBAeozoFQ4D3m6VWmHfumQLNXhcVQ6elcoh+WqF",
-	"rZIzkJ0V2sNhr/xVH+oXWXe4VIbS1OkPaBjaFTdsoziUK3+tsEzQrrY1TcA8trFNYMcHcDcVn9HC4VTp",
-	"sCe4X1I25EeIPXt1pFHeemJjxTyZqQORW34hv+1VlCMi7hB0+4k5U61J7dXcIdnkUOLS123WeWIC1sC6",
-	"bOE8FfHlIw1le84t08MKbBQxaCsCEdp5j134s5F11jDP9DWQdUyKreFRfqk6rExF/RKeERiSSLkmmP6B",
-	"LPBLx4GhFFymkDOj3cwinYdQlNJGslXZfx0HJJb9IArhV80v6pGQ95xjzzm+GM5Bd3cTUxaSvUY3uFHd",
-	"x0LkJSxtMDUGcruSkyUcMi1En0obRgEjd3SApbOxCqmrM9FxxjB9GOSPsbmh4CoZqenU6BppJNIeu+Sj",
-	"CYszMSVpPp9HUI0Tj7OBvBGJkrcUux75GctmFTMh6zKWveqZrjajwuKpMeAfYZnXgZzGaQrFSyHYPVFq",
-	"hlVjzYh9Fv58ec28lf5PALT8C1YI8iobY52gMIBY9qUZDewfM4BzyyZCDuSCx5QTksRZBhWshbQFZLyy",
-	"oHqiqKC1IVuwe7GmmUt2g1V6qdSdhy5FDJCUuSzlUmPusLbMaUph3xBWYAtti/tYzTUOG1i2jeWYK+Pc",
-	"iFsugbXaqu5uXA1Mj3U4BkFjTfxgIDVfHrIxT7xYF6iojLigEA4D/SG0IQYfF8Vlc23O2s0yoAQFbyZM",
-	"Z3GSMDUzy4pLACsHAFpmTAhCwgWh80YzzkvpKgl1OgeyUJ8afGzJgi+1zeIJ8jB62CiK2oBKono+FdbJ",
-	"Zz10asb/ZauV3yplHjSQogAlA+8D758KnfE003n535AjRmpmtx4b5PlBN+I2lkaWgslbEI6yqSO0UdAY",
-	"/lE6IH7zgDXU9x3IcoFfv9KvrRZNin83luajMkdXB+yej7gcQYGIvCAwvLfvxj0fyLAQbINTZzyCKSsN",
-	"nvRCC6+Iow6gZj7cqAWHqsVmyR36KmTrhHgQid7isgqq6AtkCH5mHWrXM7QdCBsWhc4rSUMldpWyX167",
-	"UJuBLN25QvXkkrDpqkCXK/A80rUFoQeywzGdCMskR+rQgTfEae6BsMc1Dw2KM5YInkqgl1TiGO/ZzKx5",
-	"RRR9VLguGKnmDUuz8N8F6g/riVpQxJGtqNzLa3JbgmWzd+OpIKNwBMYkQIsde+eyMfCIGFxFiq0KeMWL",
-	"bI1alsDB5e2g1x/GBMsUVaW3wXpB/b2DWqL5xTM3PWddBQoZSzygQkOQFWdTNRXSUbfb1CyaPQbTPuNJ",
-	"ohaMs7FYDORdnKibZWY947VoEIBy2gS28P3x8TGYDzORms7/n39edP/fvPvv4+4Pw+7b//jv9SE9rcO3",
-	"6uORtKAQBjO0OTBA0XlXY+kFEeF5KcQe9FCSCBzp6ZGMYa4dGHeQqUrDOdlU3QuzgRoPExof4Wl9PGXu",
-	"FDrTJPbHdXT1DgsiWI/EGzxZpYkdvDXdZomKxEF/zBMt6rcDJlHYDiPX6NK+nJU2hXf/PXz7H4NBjz7V",
-	"7Etg+j/Dsf6UQ2jwNOUgy+psCRUcjc6+E00NrkR75Ipy+w30tErPVVFURJSs2IfbioKcY7778KodhFcV",
-	"lAM/vKoiwHsKidU+cnUEBYAWKEbUknXSudSlKKvDDSNxcyyyihhUj1H0hKb5teATfUwQ6SeKc900BhR2",
-	"wAWA1jMXe0aAFRsBTEHSt63dH6M9sCnOFRn4cDWqUOvA24a53IixSkXryaxCJdp4KpFI4nuIM5zLyK5I",
-	"QSRumg01GkKjTw+jjZvfjs/kTTdgMX6nVdwFF3LPP3YRnruSnjfE61p2sRpIOwJo6ulcZ2wcOwwAHPqR",
-	"ZtGcwndv1BzQV68yMTNqp8JyX993T07ZQog7HbCfRcaemV/Out/7312Z6ykidtp9zCJQe3JFF8t26/gd",
-	"myqZTfRhrylqFd7mM4eswhzaxqv6jTe9Xg8aqeo9IdroNaKN32MfrroPV/3EVv6ES9CSiVxUqWFRmj56",
-	"jx9Wlu6CGD1otnV83iZS9M8ic+RuJ9JAy1u+k+sNBgb4de//+7pC9ZqvTKsgPXuNHihA74m1Vvg3kXFW",
-	"jv04Z2FJAwtRvNEZX8IdLbnj0rl0AhZiokQsJPF/OTSLJ0WKwF9WK1gy+rrHroRp/mzcBb9+mFuhE64z",
-	"Zs4zeNbuVRwxdS9SQ7T8MD8yCnTOTk4P64kEGtd7TdF4W8pFuw/FI72gVRye13ZzzePhIvDyB7SWjLaI",
-	"pdiTzn3oxNcadIekd2XAXUXSyl2gjQLWbxCDdQG4a32WiXfZ0Ujfh6WUSM6eXP2djeNEBCzMR+2ZpoXo",
-	"CAxIgEiGBBDVtEgALKtjnVLWAxVnZPHibKY0nIhzFkKhzdArwDebJcvDAP0hzlmcF7NDowe4pLIYCkvL",
-	"iOksFXwqoh57Bg7CZD6VCFaA3lcurYNUjf3XofjxwJUEAsNwn4VxZJ3AQ/OxGDJX/Fu8y0QqeTJMxRjC",
-	"/7K5NtMfizSF2D9yTCf0h0YVHT47Ly38taAwPFn4C0bmGsZJ4tv4Jk7ibDk0DC6NI0E/hr2BfCKShGIk",
-	"wMdH4XZ/CQMW/of5p2v++X+FgVk7fkOZwzxNY7OkCBMKizZLxTh+52CQH4UeXsNA6hn44idCFJynXMNh",
-	"YuDuBdlBJIk3G+1Gs14QaWt0kIs8NT8eniMiGm5XKtBnRh7Qcfyuxy4sUBlsQ3fBl2zkAjeVlAJcmD7E",
-	"BGwXT+A454EZZuuxmrrpuZiopNF5e5lfq6/F1O7LiB8P/vC5oRbcBuwQasGN2cqAW2zdXgSp9rMkt3E+",
-	"+snV39vPB1oX51Mn6iBJJIhCRwv9kBnOUL5hqVrAFQWwX/DqI5nv1WzvCqu0xzX2hukdODbdcjZZoT3m",
-	"32yILgAtWC5FsNX0UodAii3TCnsMzloCecCYHOUxItZBfgwhDsQzH5F7CYCzVHoXy9uuaXUjpBjHgCSV",
-	"iqL9m5GC4UA3AVaVJwgS6yM0QIDS3MglGBgWruKKzH6BrncKbDrEmCqMXHc8yJs9RI9p1jk7/sHBXoFP",
-	"KkkOCaXWBREBfiwuFYB6DyRJbhSY12Bkd/f389rZ3TS8Wb2kNWtPg+o6fwjKg7+G08aTTcd1/bagug9p",
-	"3XcPeU3XqP2LuR5bvNLe0L839H9anRROK2QBmTNYCgiNa30ABV5UUU6P3rvPa50BruUqfwAaE0sBqBaZ",
-	"UYJ0rwvRqmzCUd+kMFVXdHgrF4JPzHcllbYnJrsiItcTb7X3ZrGvyaMg841bIRCudSz4t3InJQEbr/wR",
-	"RBuDEUi3y//c3dwaRWMrDrP//f//P3KhzvzBR1l8L+BjHlkPiZGhs9qErEN+EhQ+D9F8xeWSEjyM5C16",
-	"7EKyOEnELU8gIBiNJShpGiIViYzHiReXDaHVBHjZYy/UPUjBypPQB7JGLsckhRkfwR8as6BM10i5ZBL7",
-	"fEhatfaeOMMQMEzvGGU2/LhI9a7d/n2EJLuxZ6QWO9rN5AltzXr85mqXD4E3EITRbDAKti8MYXNqNxjF",
-	"ddmCnuejPIy/5kthSy5oUsDh3XOpvfPmCxKUXxh66jNjxjGLENKfxmK0HCVijZRMMa1dzAVbEYHeCP+Z",
-	"p8pRPlmcsVSMRHwv9Hm59SPNsLy7LSPFE43ppdaiU2yMQwYUqosmGCitSP56698/p+q8phtPWCb4lCaG",
-	"niOM6x1ICy9tU98+EmCalfGlB3IVwPRADuQWDrHiHn3xTrGfSumFqWDiHV5OyOezacdoFy650eqdY6W4",
-	"Dy+dEf7KADl2mBr6FLCl4OnwZDiOJZejmCdD84X7mk/VXGbDGRbFoS+nsRwWszvhh9P6QU7rBjltGuRx",
-	"/SCP6wZ5XDNIpjKe2FZ0Jr8Y/9tn8Y/RAbtAkvVt4Ko3gJbTHaIL4SX4WwrblKvwkbkqq6fjwgXAkl2e",
-	"2pQv2Y0o51kE5Hf1uAN5ZilhuUL+EebFgRg05oiI1Ogowy8Mhb4279GjU62dkdfQ6TXKXjtwRPq3p5Uv",
-	"stKhvaRd27XJI1m41m2ckpUOG/glgV0W+Coxqd17Jovp9nvv5EqptwpsUOueLEEYNLgoqdUK/+Qvl5cw",
-	"FsATN0m4mYJQUh/QHvlUKgTwbR24ypHI1Al7YxrLeDqfDqScg8xbwpBAvBQ+msAURARjURlOHAZKx6qM",
-	"pbEmxAxzFk0zi0QjxTsAPbA+S7LioKAherc9FsIM/3nytucLHAjUkIpRPAM5FeFAzOiwpFCCL39ddGAC",
-	"IWJAvZo9jf6l/LzORn8mLVN7arpsR+we0hFYWOFN3mjLd9l7APcewF2S+BHPeKJu56LJ/Qf6LC/S+Fqq",
-	"XmvDOHpfztN9OHT6lZjz7EISMSXAJ8xEMCpXOQc5RsWbHguRIId9NpdJLO9Q34LK0E0w9h9Hc/dI9p/W",
-	"ovmF3z+Le28PL8q8GG4ENW8bBKxmID3/Hn90ml0N8lWtk7x0J3aoNH0unns9EVWcgr074mvQWTAPbz1D",
-	"a+M1r0GheBDYfFAbQoQkgwjFCK1ygG3G/RwR2wCq0APWEioxuXZhgYg8jSIVDKyO/ZWM0RmdmrLkdsj6",
-	"dpErVzR4tMmYq/bY1rzyYNlzlceIaPPXEntSuPfM/iEUGJdTVxR8VqbWba7THE3i20kS306ybipmCHgw",
-	"E2msVgQ4FogyyF2384SnDAdgmWK/XF4CRJOzA41VCn/h0P2i/UrIW34rIsSSR5jBgfRsWY+0NYFRIpp2",
-	"SWhg3zdsIU880wGLhM5iaTFLyYV0L1INLg+eiWAg9VxnPJaID5kDr7KbJUtVApyFe0A0QY6C55fCzGHN",
-	"LeQ+vCC4aJ8ZZW0OL4jwbujsaORNlBsAbqyCJ4R6YJUZXvB8DyQohROuCVcY3NAVH4jDzT3sE1Yq7FTs",
-	"OdwfaXxFdM7RxMHPOpDoWuPm5bSSJa4crHfO08pV/eosziAMdiC5XJrzIRIt8jnlvmTxDlAsz47PDkEh",
-	"JixsPzYWUYlx4n1oME+Fy8VbTHg2kDGU/h7HoKnj2yAaKqwiRARkSt3BuASF6e92nBEebJ6kWVu6Bxcx",
-	"MGcJAWNjhO3O4iwh2OOq595qKZktQTCOb+epmWnRj5+7EbAB64SavKNTAS8dAAZ3eD6QjfmMm7l3Y131",
-	"7h72ym+BJVjta5B7P1NslsYSDeJZZtQxABJnYsrjpE/xBvCieP5uOGAegCSnBzKWSSwFu/r7z7lx/OKM",
-	"xgQcTvApQ+VWpFEwilTMprgyrrXI6izNP4vsF0v9XsON+HgNrzzgOgGn3L69cFPXs8YnBq7NmuMxSAcS",
-	"yUBQZgrB8ckP341OxJ+6j/kPp90/jY//3OVn0ffdP92cih9GJ+Pvvz8+8fojzQtOj0/Puv/12PxQCD0g",
-	"8h6cnFV+smT95NT8lBPpQM6nZqdUGvy59EskpJoa4q5SGtH7EWj7ce+7P+EvB81+vIY7s9Jth+e0BNNO",
-	"TkDgynj26/x6tDXmihT3BqHs/9vTl0+u//HqkpkGCGaPP5i/WcLl7V8GB0J2f/5xcFD4WfDI/3sqMgBY",
-	"TrXI/jI4mGfj7p+LPYAE4RfuAFl2YDcQGh55Lemb8tNuVLQszOakfmDb/aQwWrn3Uf7uK/btAq++kccI",
-	"VPri7DAHVXE002F1O1rCclJyvpZatHHNGvYwKb1qSYF4goSj+zTWNlCq+ko/qRTIu2G2fRYilTSCxzlQ",
-	"fKOv/6UspXVxzfDm4aJBQFevsHTVU2gndEUiafeVSuLRsn5Sv1y/eE6zQth0wxHmUpdWL1E8ykv/rJzA",
-	"t6YmfcXaB0n7tXami6LO8UhXzjnmLpG06ykgNOrnsEEFVVIx4omQEU/Zv+Y8haJQ4enx6Xfd/3ocss4J",
-	"++s8MfIee3zMrsQsQ5nVNDhn3Hax9SgSr/C94Qi//nLFXEAeaCmHAQpPnuJimQOJ92AL656EkAcBn3Ee",
-	"F7M0TmAiJ+wFT0cTcKrbCSD0Jk8S3+Zt9wWDB7xH5pFcxaV2O9W8wDlTwnkeFHDTO/887v7w9v3Zh+5/",
-	"/fOke/b2/wuN/nnSffz28L+vSKaxJSFWapOvUoSrN6qKOVkAHerqkz3SXmEJTJpbMnOQjTA/ApB79AGQ",
-	"H01ETMgsBSmfInOhnMb2obmFgvoYEBxnjGcsxHJwI/eaYVO04c92Hb6NQMPa8ghGS8JXbCfC2jW5sB2b",
-	"Q97ULB41Vl44Pn4IoGQ7u1bRbYXG7YX4UrcV4V/2gO0Dv3YR+HWb38aGosONgMhFKwaY7nL6xDq+IePs",
-	"+PEhqAsveHoXqYU8Z6ERe4eoKoNPREZgC6JKJyBQTXkkmOZj0WPPY3lH6Ms3goWTLJvp/tERVOlJhdZC",
-	"N+Ehb01vdho8ZWfRMnCq1Hzze/SQAVM/e5ys1VtsMf99kNQ+SOoT+hh+M19i7leWLn02s7rwoW119N5+",
-	"etD4KDK+N1ZNZ17R9FWRVFXybbTbpnCo7SnoPhTqjxHZ1PbWBKuAQrJ06RKyoMy/ylZrOWSCbxvB5B3j",
-	"HQnEn5oBYi51lu4LBn9dkUqbXJD1xiKP0zxUrFJipO2PilVqw11Q+94Rd9lFtFGuhLaJNCq23kbVfbAI",
-	"o8IjWkQXldvvydU+mugbjyaqocmrQ4pqpH+q6gsISLVmkjcz9AlxTM6GQGwszqvGYD2/iyVGRBCgAIcK",
-	"0reQE8Z+VzdUSxefA0EiEBOUAxucHp/mTj/ToRNa5bXPvDkevY+jD+FhQDBFCCOKKENqLg09HUhXZLzQ",
-	"hxwd6DnMwO+FJP5GRcu8wq6ZO2IWwKh3YpaRf3ggHdTBXGZx4qYqZIQFg42AZ6tS20IT1MjWswZMBSjE",
-	"jUNqkd5DrDuh4cJkoBHrhK/Ofhs+e/Hq5evr4YuL/zn88R/Xl1dhwL47OWUv4h/NGHTgztnZyWN2I5ZK",
-	"RizODoOBlCqjh9BwZqegAAXxGArPkMp+wSLBI/CoQqI+ZzpRCzaHrS9VUbdLFrpol37Rz+6hpDoAB4e1",
-	"7efMnjPO3lz/1P3zQN4sM+uDn/L0LmBPXj//icGEhKR61P+aK5CbAeNgohLwaUGBXB3gj9qI3F6n1Bwz",
-	"iGoRUY+9TAlENfRZz7uujAz7CfswP7g96uZ3McqgurwUAWCn3Iml9l8JAS7ML1gjn6FIogOGeZ06YDdK",
-	"JYJLmJScJ8k5u0m4vINB0Zmh7+LZTESUGQp4syIaoGcb5RZEyLhZEn6LFDQ8nN6B9JKXC0CBoRfUZHo+",
-	"ufo7pTKTjbMBQ2Mgi1jy4C8ZGpktYGM+jZMl/WGEnqEaD2/iNJsEGP8TsNlEmfUydGSkIhEMJOHtDoug",
-	"9DwZajVPRyKw4IdDIsMQnGe/y6EUAwgMgS9HXIuhzubRMqDAsbDHLjEmTySJWTeAInP3DKB6XX63eUIi",
-	"ungAB/Li1TPWAbgCI5mkfATIwSgX0KkFnBM15bF8pHGsQ0AHzk86l4WFRPeURS8o5LPgrsI2M/GOj7IE",
-	"gNHMwaOxpCqM1WPPJAaMDSSQX04HEAanS+cC68zesASNM/CymUpFhCeUSF9snsbQM4Y491iQH9YOag2a",
-	"QSL7lFEiOMQqQqDer0/hetjzyVGgpttsqMCdMCd1IGkOZh1iDYcfCQ4NVzc3iCJzM0GEuAtYZUAMH8ia",
-	"KEFDU8U4c6/maJR/L/xaC+1uRV52oRDhtMu6C+Y8767wAi0UpHoPZLnG/M2yQByguJFKK1/7bxOyDp8q",
-	"JOLFKK8KULV/WsFprsawuIWoUSq4HwMdhZs5kKGZh4W2nuAtCJBNLWItzPw6oduKsLD04FO3eCOp/4u7",
-	"fOvuGwglxZDUoMq6CKUwVYuBjDUck0xIM0b46uUVShqFA0ZMwcOWZAs1TyJ2g7FmKEMhjBFnUiwGMofq",
-	"KgKiFyDQWcc7ARRcPJCrkceNGAJfAlY5MhlQdG3QG64g4fAAb4bi/CRJaA+8EYJvYR0Pz03vcD7TIs18",
-	"P3vIpioSRBlRQrNI7wMZxeOxSDXLa2nQ/V+JUxa4mL3ieADJjtSCsIEgxtYs31xijS2AQ6oSgzw2PAxY",
-	"qObZSE0F7Vvo4sO7U9AhCwQDz32cIi1GsqFZRwuBcA1JrDOsuB+DGKRZphT0t4cGAugtQJY7QiECKYSv",
-	"Lq6f/BLSYQFyBEm+pUNTuOqwWPkCmgvtQ5QCOqgRrZh3jXKATe/SnLPWNGMgm4lGwBKlDOOdz5gjH2wV",
-	"9RjIQmz8wvLb/BW5d83dywV2HNyxEhWiGHQGm0hHyFGVMltWiyLzZh28J/VB8ANJ9Mzug0fRWD1BKz6e",
-	"JDnJs3nKE9O3z/hAumMJVM97z9AoV+aoUtVrJUOgpYyOLrT3VjgYyNBLmKj2xFVB4oqrVyGuxT49djGQ",
-	"dFkJVg5ELLhkOSHBK4bXFCV0vPKsszCE1h5vQ5Kwbx/VFJ6nazzS7nXzF3zkn3AIyYIXMG29SRJ3GUjv",
-	"/uNWSHPrDJk/R3JL7x8TGq2IWIjIul5NIEOkIgJTGchULehphvSA9dC8spEc8bJGCpZh4ZQplENCQw7D",
-	"PgvxQSGLjcKXoYQw1yA4+rSyxH8NYY2j8BDyOvidkOfm7Yjq0lBmQZD46qDuHNqrRIexchYNAyk81QtK",
-	"w9f2r8Z5TulHVJ4R2KZ5E2cSkMmyN5B0OSL0diQWmKZ6jEBvj3yyjXkD8+kMIlMpFrw3kCHP1DQeYXhX",
-	"n9Rt5OzmWWMeJzqHiQPdHFVciGRlOfM+z5dgIG+VipBaJ1xGQGxvkPYHVK7DPUITF8x1MqBSc6QLnVrD",
-	"wxEkx2tzi8IoXQ7TuaT4NAuXbBQXnCE+DtkKJrhYwcEe1YA2GzxLIPi6ZQuYLTVpQ3ct9zMLAXG+zsJi",
-	"8+gjpkdqlqtG1iE1UUzPb6ZmsYwYYM6rVsm9zekaSEvjzLB9ZwkB5WGuRUrJS1EMRrXICoVcwp2xGJjQ",
-	"JhX3hmEEAwn7B0pG6MWsdP8mliElrmj3JMC9sNK0ZWhYPwbkANBCCEPQMAINtkWysoD5iGeIL0jmjGbk",
-	"omfT2S4KkQd1sUdgN3PmNAvWKRB2qQnZznRa6TEpPqdbsgsUk/XKRIO0gg1oQm8guwUVq+9XCSpjW8Wu",
-	"9mr9k5vl/XMSvpAKCxQkSWREMxeJjDghT8zr+/mA0Rzq0Ps1p2rnsYYD40Oc9Fhc1EeljMXaBxTZbTPH",
-	"xidVBdM+o09mjfFnuuHr97ct44dLIeR8WkYehq/9cnRugc0tolU5CA4q0z542xoW0TDPUuYImdcPkBoe",
-	"BNWjTpy2n/NHyHfw2ayhDZ0Q3jwsCa8q9eWynPF6SiRuB3Hh/DHlBwDxwYQjYs9EeOGie+3QZKPtsBHO",
-	"fiV37RdtT2DCtew0n6W3c265cNrwwTxog80g1lW/H2OeaOGGIqNn81jIxjcbaqVztAk6Ekn3ZiXt6vp8",
-	"CGioV94VaD9YuVfRLen82zex5LBMNZlK6zyrpxt6VnFi/zUX8xZu1ULj9j5V7PZXddPkVP1d3QTsXzBs",
-	"ybXqBzjW9nuk2ZvXz7/u5KR9zGM7TyhJ0/V+UCh6wTi7mSd3JN55zk7r2XwbHLzrzs4WXQtH3r0BKgKX",
-	"qegFPXqPH1aWhLpw4i5VdS/YDzx8qmCFrbE2umtbaRO6PXt6sIM8CRwLXfAXSKrbUYhCF0czX8+lNBey",
-	"3Ri2tet+NR+NhIhak6m8/W4p1bcWz/lF3+oLVx4WaX2Nn7/ulq+4yqSGrynylqXLHH0XdfJFahQMV1PJ",
-	"2QLAUAC+KbTk58oRofpyXY+Tb/XUJ1d/t947I7epBTsBuzp52FClcd7ew8Czsg1kB03fFhcfXOrOG4e2",
-	"MDC6gc1Dydsea1VgwqjKFpkiLyUBSxfk1gNr6gthGfCvgE0N47gVIevYyhFo1ba1JiLlVZFoyqoj6Qv3",
-	"ansiGOw+C29XdBXerVUKWrn9pvSs2HONjAwrvoF87NqvAle/8GNC4LTQYbFnpRwVQlCSm9Z4hsnsCfQn",
-	"JNDX5Cv0CnkTbVxJlw3lvo/FYlVFIburRYNK3hWI3j0fcTnycrjrgEPra3Fi7R2FtSvIrUeRJYbe+4/d",
-	"qAInkK/8Bb/dtGBc++UXW9U/FdrcgdbE0u7Za+y3i1RjN2Y7Ql9ovQGZL/VrIJH7DOMdFL736E9DVQlH",
-	"klbkG78mK16hePEjnY9OOBx0xZgDg4NwTiGkTSwKmJphZkKy9ENWisM6E+2500lPj08o38jaWCjy4fKa",
-	"34bo8Zooqeaprrph6ukhMIiwKW/ZHdLPm7jsptEyc7ncfotb+ZC5y6WHRJu+T7TNC+2TmfeGvU9d852K",
-	"PrQilw3EuCJ8Hr13nz9fGYiGJOWPIJf7LOU/VsGG9deHMptBvV5RrqEouTSax/Jbt0LnwkTnOr0r8KI4",
-	"/ThDK96QDga5ENX6Dm00sJ9F5l+fXcnw7XnrrpjqtfMU71MOZfRVKAk/i8yc72Z9YG0+tM+THigh2qkf",
-	"Mr/McHWN4gvRDzbuIM4sPC8rJxP22JUwCsOzcRcYDsDf8XsVRxBpboPQrGcMR2Sds5PTw830BzRf7Ioh",
-	"7iKx2lO422RWl5pvpdg/WG71nrztM6r36katuoGBWoYmrk6lrlEyqvFuTYbuLQq+Vwb/4mu+exXcvTya",
-	"3GegxrUpN4AMVV/y3cUtFvPwVufl+Skxfm4fc7GOUDJCShENhXSZepDLJ2TkEvkil273hdRZZx2u8Zg0",
-	"1AV45OU0QB21sXV6pAD6j/mfzoOT52bhrD5LHfcX9kC8oCv07bpS3Gn+Mj0peAdae1Jgv66wzy68KMWD",
-	"0MqVUtOlvdDS0LnJc14+p22853V9NihPXqCcFcK52xrle7fRDtxGbo9csH6D98g1XOE9ojMDEFWQsEbD",
-	"W03Nt6osJqroOMLc+a/Hb1S8KZ/XeVScS0sPUm2nbYnRQ/qSSiu92Xtt/UZ7Z9LemfRptTs4dgD7B0Qz",
-	"U0WS2UCMmxS7o/fw4YtzIH0s3dx7kfZepK28SEUJptGLVJKIvmBfUuUm7VSd+Zx8dm+A/Qb8SyWNYa1/",
-	"ybKrB/ItPSHPEa+94TV+JATFpuNuuLEAyKFP7F7aKbvchY+pbITIRpNLGV3yNFlubP3w+25vBnkwF1Tx",
-	"QZcyElu9p9dxTyT3XqpvXo9xhcSRvK50UW2oyRwBJk03lm0SNEBks+0tEvAG4p19gQJa37by2vNYZ0/M",
-	"ZJ7JL9Bh8PG2cHq3VkZwv217iljstSLdyu35PuPqc5iUc/iz/LJ+AVLhmnwHO1d2I7KFIGAyssRwWcR0",
-	"BRip9eQjt0w/gPmZbsPntTvTJFoanIutN774D2litqvZ8hU2n/zDW5OrwmHlGgZsMREQ5SAA/EchRnIS",
-	"60wA0rm7BGinYG9eP7dYuWoh/1illveG7d1nSbjzlVPQNrJgW2Fvlqqx0BoL4gDRFiJ10GPUqFBLqJl+",
-	"byzcvaCpfrvBICUk/l0EcBBU4CYq8d9Ml2boLvA71xGqElTXDgwDGwR8bBXosc+a/UThDx8V9JCLkCQt",
-	"YhhMETS6lZT4OeIXvoS4hY3iFbaMU3j4+ISW89945vs4hH0cwmcS16aWRKyX0I7eu1DRLzHcYB9msA8z",
-	"+BLDDFZJBhAOvwvTswsV2FWIwKdkdXsv1x8xFMBLO/gUsQDtU0kdxmDCdcbM+foU7v8vxu3/aoPIoFdb",
-	"hQU9uDu/ba3eYus9Kds77P8ADnukhpt67Asm1Za22pZm2D5V5wuK1a50wCKRxJBUat5PGrmIEgmLNdEd",
-	"0a3WkG8w5L4svM2XaM79aEuq/4qr7ampuDW713bg19i8cTgV6eGoXDZj5Uwj/cS0/1CtT/OEa9GNpRZQ",
-	"xfBeMC14OprYel/miU0Vav5VeP6Uv3su5G02OeifHB8HB9NYur9rpYqP5EP+6reyIVc6tOdGNV1XRE4U",
-	"7sjewLySrFbpSa2FWZWoiSWjxe+bzcto6tNlk/K5BYgtkTuszFSmdjyaxlCDdSfG5gaDsn/UPq9Z2Z9J",
-	"S+NyTZftLtnGhubVB7E6dHSwN8R+E3JZzRWtCGaw4+W7v4KK1AlkR+9LjtsPK4sMtHVctTJPtRK6fhZZ",
-	"iXbUMdj29+Tl3/Zxf5+Y1f0ssg1O6abMwd/cZ9FBG8NOjQO2xr7TyEUJBsQfgwrxwj3VUCS2c3b8OC/U",
-	"ebiLxJDiSq82DX0cv925gagoabYxE1V7bCvXbmYy+gNTkr3B5ZOTy5UWl3Jh71WGl+14/RFWBW9rlkFr",
-	"iwVqwtqlqlxrvEXU3FbWlhc01W8wPQJfrWXEmGv6UHo+nomvSt3/BoUmsA9gmgFsB909iI0t3LeHFKU2",
-	"oyJH7/HDujCPa36HUR7mlayaUHqrc8RzMzKR0SWw0j4thYV5taXRuYy8SLkzrPLdQGzI2FGhNq8BPa5K",
-	"bw7aRHhcW9oIiHHeVP/wMR9fgRqNO++OI8BElllaJ7YWqOzwAe9b0HywflexhMuQskTwe4t8VZimM2iX",
-	"/eV0KT/aXz6vhfXyL7O7o3U3mkeRvc88MTRv+bB3+iKKdnGhv9XL/BXczYsockerRtJseS0tF7OF3ZuE",
-	"3VDPdcZjCVir0VwMb8RYpeIvTy+uL0NIhNLMDsJiyRYqvWOI8sJns1TILB4JPYlnhO3yuMtUOpDfd6dK",
-	"ZhPmjY65LmzMk0SzaC4YPomZJ8HRJz6yFJkLJ6P4RhENpJsETwVLxBiZ6FwmQmsWxpiwMaTAyb9A3CRA",
-	"pmLd9GiojeAamofcxvdC9gZyILdA9LXT+CaAfO3LrMTv3QFobyR0FqM9KWBajDKVBkxMZ4laijRgqTJL",
-	"6yH7xkkKTtHAnh8RDR8P4UTpocW+r/kJThhh/+Y/f9/c8/tqzz1S8EMiBb+09OjbTQrbPaivf692MZ53",
-	"HVuHHTz1+jTjGSsMPFidbdYEXVzLiOrf12zcwYNEIuD5bBeE4LXdwC5R6tWEVWxvShuMYr/tttjElhfs",
-	"FpLYH3kfPrGD/DwnBnW8W6wPm/L1nPzXHE8RWm4bsqmROW9ASri8+umCPXv+2ufdmEGcqtsUc4qZ6QXI",
-	"fbE2F8zFAg+k36tz+eLVScAuX7w6hX/P4N/vEEwMhAAELr58+ubUIggWZcvzgbx8+saM8fTN4+7l0zff",
-	"Q7vxPAXHkYjmo3yCWcpBbTxnf3/5/ARrD6tkLjMhUvj611eXJ91fX10+Dgby5wsztZfXv5x0X17/8jhg",
-	"V08vsY9UUpyzX6//hn/O5Z1UC3nYY6GlciBMRiKN70XU994kGMji9IPCBIKaeRvWSdOu45wUToJ7+Zkj",
-	"SXASbYNICq03JpIPmaNYeES02ZtEm7/KPmlxHyvzWZIWEeCkBDUvCuDJHpMomQ2O3tOnLy6LcWtiuE9j",
-	"3Kcx1qYxcmmFq5XZjAWJqjlmjEb6crGS8wu0G5WpLQfdDes0mgyt8T516CvKgswvWaOSsjYXMmdJD50M",
-	"KQv3uBYRGQ3P1jWFFkZtIcIq1m99zkLfmlNQudwPNvRE82mBAHxioOXdsNidRNJZm0k2mjxRaSpGWXvr",
-	"jNfnQ1AY6irfno2G8/ttYfh5sHTOPSXexxTuFaC6kEKi4iq1fjpe45lcHWtY0ZH8CTS6V39CIe/i1TOS",
-	"7aAOmLxF6Y+8vL+8ZnqpMzFlndk8nRmxz5cKDws+N20Ew4Gc8HuKELpNhYgMJ6D2yKt+eY2OUkCyhK8m",
-	"IolYJ7QfSSsLyH85E6lWkicDOY5NQzlPksM+QxWOLdU8ZSM1WyJrinVBLgUbcckRSpXKDBeMo95A/hzf",
-	"UyiHmUCU8gUogSjJukiIzCWEP9K565Zn6Dcz0nLRnTuQRp00OqSmQgQ8hYJrN/kbgcuUdcJ/hQELfYdl",
-	"eEj+qymVGbJLM5A+093SUexv2TfhLPZfaKXDuBQqF7Cilxjc70MjywVszKdxsqQ/zMYO1Xh4E6fZJGBi",
-	"yuMkYLOJkiIw756hS/hGSDGOs6Et95qKsUhTngy1mqcjEdhDNSSyBSZX+11+rfLvRlyLoc7m0TKgmnth",
-	"byAvbAE+/6gHzh/ibpRbbNTvAtDSxHSWeSdwJJJE7/3KD+hXfuUT4y/Rt9w6UxuuB2wAXg5I29YPkbfd",
-	"5G32bmtr9/AldXotxity3XcPl1okBq2n+yN2c5VvG3P9C6Rlg6R/7HeF3WpS9V/KZGnpS8cw4kNzuyD3",
-	"KjHnoTPmiRaHBcZ/zm5UNmELcy/5jSFdTacCB35ozFfvzrXyl5fbt1c/6no2+c19StDGd15uv63/3N+p",
-	"3fvQC9JEUc16wkcT0X2iZJaqZJ2+BY1t2y9c7/pKijsYQQqp96zIhKzqUPi6DWxuubJCKScqFzYg6ZKE",
-	"ScMmO6RRlLBhbPJmIaMzoKD9MmrM4WdE4H1VqO35Gb3c3kRaerqrPbYibzsGS6iMvMdK+OOB1tZXzC1R",
-	"pRqjxtH7YijjSgfwZcr1PBVIVaBRrGSPXVcqlYM4i8qeIW6k7Jm7yUemZ8bjROf6HmqqViZFZU/IkQA1",
-	"aBHPwAkGykqcOnOCNTHIc8+igAqN5ks9kCFKSGQDgWnGqV8cgfoELDb0dxmwRGmwMdALwENBQ+2xSyCf",
-	"YHMfSPcsly6qWaZAAQvImgLCgCbPgYj8scepEKCk9QsOgUdmyvalQDLn2hFjkcS38U2cxNlyqO5FmsaR",
-	"sC2MIDJL+EjgKCycKJ0NI2G2xHwVBgMZakOSAxbq+Uyk97FWKSjkdngZeaM5W5oZzEZwU8tUJYK4Ah/I",
-	"UlkxaJ8P1WPXRhUl9S+dJ2aXgNxpw8X8OZsps3zKwUDinppxyIyWLw2lJgieGvlaRoe466APs/CfuO1v",
-	"Q3suKHttniS9gbzKVCoiludXsFTMkliQxg56OBw3soIJbY+WDiyLRZXfLzGDBziWmVlbsTCyYSpYFOsR",
-	"hwwHMC+Z8VNhSJRmIzWXGdMZX+o+iyM8akks73SAEAwLSoryEj6cVQQaW7VlIEc8E7cqXUJ0fTbX9ubp",
-	"gN3F0szbbJqZEdcBmxhOXojW1zZcXwcQDGhupA4GsurYCrzCcoUXtj4xpAV8HsUZxLolAVtM4tGE8JnA",
-	"6jiQ+eVCE8A9T+ZmtrccB2bhYH58/HhkRGf4JHqwpyET92YyEFPIRxN759GwGPWYUbjs7VyBrkcdeszQ",
-	"s9qAlHNQ28DPZiY1kKNE8JRMK4YQZ0Kat1fF82CfDHbLOiuGeeDHCUAbRbbA4/aBLd90YAvscVEAeKSL",
-	"dvFVakqtQ+Na7cKfUQpHQ4eGXufPILWkvTPDUZWdOjPY1Xw0MSyOVmDEJUTloLvJECBadzdRb/w+GPTz",
-	"sJ2AcQ1CBhp0agjDzyIrkoXNEVy8/nsoqM8S9tJOCN+U5Hv72hIFqujMyINXSHIOmnGheJ0/xJ79G2E5",
-	"LeucHf9w2GO/eV6+YoibJ6Mj68+KOgJ6VH557SJEeUbivTQsVi/l6BMHwuyOK+8iGKZgDIXgFljQzcyv",
-	"Xr8PQd2QRhvbZkjot6Vld5egVd8yydvHl3xZIOE+8VoZRLKFzeVoJkTanboqIx/NIFZj6hZsIM61XRQg",
-	"rWnEUHA1N4pr904sY3nbx9wvfzkgvBFiVcwE0fpRCHWMpUNZNyQbssv4dCpYR4OUpdlVlgqRDeRTBYqo",
-	"P8NY3h56qlqJjyQ8EynYiLRXu7gsAbNMqTqx6wW/E6+ESL1CMVtbk90wbY3J5Q4bENRq1wdInvIWpv27",
-	"7Au97Qv5fms8wFCJqjbrETuPfLsUzyKZXV1JYjVzyOKpSGIpGuMPLx2hhTCdILes6oCVTLQYz2XtlKgI",
-	"u6Rw1O/HqZIZEzJ6pIt0Huqvsp0YB9C+a98MQZXK69veWHB2fLZeqb62y/jRMRHX3oasJIuuYXui6HWp",
-	"jcK2S/ZHiQ/49kwF4ElCLDBwOUz4bCYkHvCK6k4utDQS6cNZFCwVclSjkdJQqqRHYHaE1OTHCRaTRzHu",
-	"F2Ibb9XWcbpuvt9GlO7/w961LreNY+lXQfmPpS1Ilnzrjl37w9vJTFIznWSd9PQfdYkwCUlYk4AWIO2o",
-	"uvpp5k3myaZwcCFIkRLlyEk6o66aTCLiRhDninO+419nY4xuK1RTd7Sne8YTjGoXihgpllNzrTQlkhKM",
-	"ateKFaAnyhPzF7h6mi6pnD5Seu+uq6CBvzI8xM8+Y/xsSeDfLzLTvnGU9o/05AlxH4PtVADLH4At1a8c",
-	"XXePhRUpvdEd2oGfdovd9Sv10bt7CGV1Y3YLZK203sE2X+vXGsTqybFTCGul9ZMDWAPLYO/hq6WQPYBA",
-	"fX7MaaBjteA+BQpbe8TpR6N8UGXcdCmjiHHFEmoljeZFx3oKnthjoH8vfXcudxl+SWkC8jbO2QNtDfB0",
-	"y/rK4Z1uGV39cbX2TyD5Z/XGVSdJdn2f5CkvdHDOHQJav1ZAqzuDKCmkuegtuVIbE1yzZE9+93//5tCN",
-	"PoNPHvCNDmFgzfhGAd1sAjiqqQ6tEEflaN8uyFFIR/syEbpL132JVQiidw0OIBt/rriv4AS2KedbEY9C",
-	"QfVMmEcR5QlNphA4HyEOVKYJN3TAtYVH7UlY7SU4qjSx83jxiiev9AvtYtGH3f7AtQFfi8KQ3Q6jmT5P",
-	"8hI8G1JQdY5dLAbX4cDaDvFd/zHxXV7T2Rzd1WRuuHimruUGywComOQkFfOCukQZcytlM3/NVUNDUUFz",
-	"KWac/c2u/nJJ36Krv9EtbtOYuvuI3Tv+5HruxUvsRu3mJa603oFf1vptcqv6T3lwq+6r9GADAYY0XhJP",
-	"u1/1JjFp/H4kmwzm8+/9yPvOtfcDb0u0d0v7yn5YT6Yd/bC19k8gqn0n2FfHPaTXfyfaQY2Qmmu0rRH4",
-	"Vo6xphWc/O7/7pyQ7Q4XP53VFfx0uxUZ/ivNQ/p/Qm6F631IJvvicsp6FYLv1yaadov7cp0755G1Hsa2",
-	"FLJ9JG1tl2/WJfF0+bZ/l0Spz9k97ao2GvP/CXrjXhOpvltiP5jZX1+QljZ2mfiz0cZukKYWOOMEQg9g",
-	"BW1C9IFKuHWYMU54zEiKVpRI1Bujm6VkqWZIZ2P0M5Hxon9lSp3ST0sqGSDOCPg2BWc5owr1wngZD3pD",
-	"EzzhYgbBkSjSI0zLEWy0KKSSm+sSPX0fw0wDSVOtQaKUEmkQPqrzeUR4O/yEm/Ftv6nrF/UtOM0yFSti",
-	"gGGC7a1ACfcSpnLG43wNYVjRCQ8A6Xmd5TuT3KHA2InsK9IEmxsgmqDIhIREuPLSEK77JjdoJya0sSL8",
-	"2i+VrnwqAcsVEo8cr9XItQ/0Pky4/kelnvwxXkdDM84Vwemxcu6WDIo8V+02WOwQRZLO9SIjdCcpuVcm",
-	"ZQE+jn2fRE9/t4Lub19/QK/4PDXQLHMAZJutvTHquahjaGGAm02oaKUZSFcuXDs7n92pXOQkBRjJ64as",
-	"CftpoPGjG8ECzqgJF/qQM27wU0zQl/nBj2y+WkN8tbNiI0eDA0OUA4PWor+4RWuB5nCWo5PI7QNQIVEo",
-	"GkT9Kx98NuF2n3GNjqYVysCNVFBrUzmk01LnroAau9QT2ESi3BZHJE0jbOJ5iY+C049aMktu7Cbcwh6s",
-	"qyDrLvAqQ8IoOh2NfzwZvwAFx6oGR1dH9tcW1E/ddePt0MbkEsoTKm+NbNyDr6y2B9u0nlrz7lpPQ8eG",
-	"oErAcv2CR2kiJ5ykKR6fno/w2XiEX1zqnyhR+VTMptRwAzy+GOHzER6f6odHm8M24VTiMqq8cg67RGMC",
-	"/JLdLQs2dfAabtRdrGLRaIfd1Gj2WJWbe7dCJfAWhN6TFXr96tWxQqqQD3Tlsb5YeC1sf1xXbLYWcf/V",
-	"5CDEpDTHvOy2+RKO9/fqYrmP0VyKYkkTvW4LbuZPNa5Jn14YGQqZLHP7M8kr4gyemoYYzQoOKCPkkUiD",
-	"1/f/hV6OhPEmPCYp5QmR/mdXAEcvGrjh6cXgf8+i/hC9AnAv8WilFgbbEQQ+vIXeYvum5Q5cTfhCPKJM",
-	"v9xaLnqC/DMDI0cfbSqPU9auLfxIWXo1VPcAmg1StIz0CJQmqRVKLjjtQz0CWzY0xFe7rpSh8IkivmlZ",
-	"9D5HZ7DYywk3JcuvfUBuLPgDlVCQVZKc4vDbW1u8PqDZtaCd19p0B6Mz8SLTcg0CeBKUUC4yvWohh+im",
-	"qlrAHGWVDb8hWk0pt8NpKgDSpnlhvLDfmYVLATURNDDIYYGvquy+zAgA9U34rXg0KVAKrCWraTGJ7unK",
-	"K0OQ7xQc5cr5dEe3PKRwOLE7ghPeY4kbikl0t3LJdtegbuo+qNAyU7+l7QvQhzW03qq+hlFKVG7xcSac",
-	"CxTBG07vVhH2fF1vi2b3qkFLruHVaV1vTSO261MbNWNUKsYT3kkzRj1Yq95tq5lFPrvI/JukSIo0HRTL",
-	"/hD9BZLmNN0DY6lxElHAgTdvMWM8UZXjghH9ROI8XWlFzBVcAGLaqoPac2hVUNA4ryoZDWtSFF4L0CvM",
-	"AbIMccLvVqgXhR7aCFedrPYnuxsYRT6DR//D8r0pHA/7mz1fmu/qVUx45GnPsyVcIpjisLAw6lRXeOrr",
-	"CmOfcl5iNtJkejY1LGTqSRyjhqcByYfPL9d7h4NfNnYveVQ4afBrW2vN0aIWPdtWpequZicso1yB0ZML",
-	"5A6zoZIsIwNF9RBghDOljyBYQjnKhMrBGroGvBItI4G39KTjQ/d0ZQ0rIFEuOIsBjTShsl9R4gMfxhE+",
-	"sqfh6DfdYpmKhB5dAfR/s4rveEVFV2Q5zVTHCl4v3Q5oXSkjn96YvpdefyRSEnAcqXwFevNMyOyorYBB",
-	"i5JhIMeNFIXU04Ss6pbM6cVgdD4YjVuMmZkU2U61/5+ywjs6E5BH27LEy8HobHDWtsRc7GGBllOXUITu",
-	"cFQXMxq/GOn/BvDHD/qPH90/4b9x606G7GvXtMIOCw654dqaz+5G5HRwGZ+PBz8kp3TwYjYeDU7JeXxJ",
-	"f7zbsObPqRTy277q6HU0Xautd66pt9VwDb8ftvwCO5lRioxSYgQCoyYvKuJiXVp4YbFRVGyRFBsFxRYx",
-	"0SglWoRETUZoC7oLkWBjS5zi8Sl+gU/xBR7jEfzvDJ/jER7hH/Sj0fDix7OzLWb5zVadAld1UWvWgIPb",
-	"qCudLfeyNPHBcP8sw92SHSKcpKucxaq0f6HoEiitUDxnq10uBWs1yX8WnK6MXaBHBvzqfN2w8zaDtgkz",
-	"i4mvz4jF8x6iD0uqdXWj/Ksisw0mnGTGKLAdtK5JE/BFOJwKqC0EhhPjKPL+iqluEwFkOQEAA0lp3w0D",
-	"1Yes3jrhsP5Gu0PSmLIHqnbzxqMGZ7wxmxtsDrN7Q3TDreOAaTs4l+yuyI19qUeTNGZLZi4pjClUmf1Y",
-	"mc4TXvWU1xuZbxogj1tgunKpx4C/Lor5wqLJwSNbPkU5uTjhxihkOepFGc0XIomg6ACgNQjRH6L369a9",
-	"tBcH+qgoq3bqVR8rtGDzRcrmCwcQX7eewS4Ov723s1XoGSit+V7lqofyOZmXqmsw0oS3OA/62hrIMppc",
-	"u5BUYw3braCJtYsBdAU+nL030Ybbx/Jsw/csT74rSJNRqCSh5dcVitzTZOpKfS3NVdp/IwWU8QlFWZHm",
-	"bJkyKiM84Y8LKk0Gc/k7stwF9P7T4QVG2n7keSG1WetpD1RE807/+ucYJoC7r4rLd8LLS0iLKWIoRHdZ",
-	"poVC//rn6fBipLe09BHClVwstPyK3QaoIVo7IoyjRyETtdXKlYKFFi4ORM+MzQtJ4fyZohyAoh/1W8yo",
-	"23dvuplQoP+t8RoDQeLU6C5Xq+umwMnpZZsdUOFaR0+7zmjWZC1zMx6MP4Pq7blxTe32zPib0L9xk+Vt",
-	"T7x114LMuxMPhkwNHUsagxQOAJg8DVbeS5Nv46JLcq/pbFaxgI6llSYKrXmAFcyyIitLJpp/jfyb8UJz",
-	"+r1YFiWpbbMqypbdLYpqn2ZrosIStH5bJTBsqRGeAJXDzwrDFRV8KcOA8em5Of36dychpl6tGcMIsVA5",
-	"gDrVG9gxxhd+iPLj4dPhBVyWNXN+fDkqJ/ayI5fmbTZo6zVuuBHkxHDQ/Wnvt+/eeClz0N2frLvfGgQv",
-	"rVPyB6pyd2tSuV9S2G/1Ri2+UDbPrENWDrStF97LCCdzemU9/lOSZIy7UtRG461eiOkT59Rc25qkaZnS",
-	"LBnXWlmqruBh1Jy+8wss+8+SufMMJV+lSOlO6FN74dx62zul/fiG3fl20GVDsg+cwQPz2JzUV6Ohxiwf",
-	"Q8wtwEmGK2zI7QmJPbaw6WZEMWskfF9TA0ptcQEWHZhHxNvGbXk6+mR83RQdvYKO2TlB093O/nNiI8EO",
-	"dln5jms+wB8dEo6+JOcyZwsR4DUN/CpUak5+1/+3NZ9IN9qE3WLmMjiBJiejYnQ2wrJs12H+SnPL1fYg",
-	"kb8UZX+0OuABoeAbAV/ZQi0mS6qFVLogrlgCeiawlbfiTiQrm+KkXHjZIwcVYYjecY9ADSSgDYeEAcNK",
-	"4KWOFcrFPbUw0JLOCmWvL4ivw2UKey5NAVNL5RdIQXKKasubepq+sfeUKaMQ5/HipXnrjkp30OEPXA4C",
-	"NkDnEazFsJvu/mxALX74DhgtYdsDyztki32PWpBLF7NcEJickI47wq3bpvSxmrb0QGLCY9YZnOX/xF0t",
-	"K6shkWdD6tJO8HXaVv2HX+D3i8q+I/y32ZKVB/9ug4xJhYLQy1leuw/YFqf1+b4iu8RO7qKwbXemXe3V",
-	"4jQ6+Ir2ALUN8RDrdN/iPSoZSrsH6dZWAie1YVcWkX0terzNPNsrckyncqjGCLWH7+v6pewiOrqmqq13",
-	"prPndFC53ez4Crsv/uCpOniqvhJQd43BtTDKujJ28rv56+qbg+V+Muc7gHIfQLkbQbkh5GADGHdVoWh1",
-	"5VqC2aQuQCWqMOfqM2C1SzrYj6b8ZYXfxwUNqtgcfBt/EixtwWm7pr3VoVuKlGfy6ZbQWCExdsLBgoYQ",
-	"fE1UjvQJewI0VicF3pjw+xFj+3D0eju2CzJWpfETbOVnc9LaGf7C0rSDm7ba+sDRDt7a/wAIbccTN3pn",
-	"K0ZB67RmCiofHNcqZHp0dXQCbMkOVWfOrylJ84UpvMo4VSoET8gliSF9haazYRC65jinakh//Wiv3+wo",
-	"kDUOlsYDlWwGUfJZMJZee8Mo76lYptRgM7E5R4zbnGOQCCYcNYXsHdDeapmWwVVl0xJ/JvGCcVraPIVW",
-	"+lS9DLey8UlzSSD/RMViaSLJ3dqXbGDHaJjlf4r03hYRBG/4Tx/+gYREb1/Ch56xlCqMZMH1zHckvp9L",
-	"TaLaMgznsAM0jA8lkREcLgwblZEE/Px66w1Q14zRNAFgCXf32bP1T+FeFcJ9Vb/yNRLrG1/XpGeUJmUE",
-	"upW0Ft5VWs9d6PyDGOFYZBnLTZiw3U5vktra6RnTmr2W4svzx2At9g64YTW3hS3SGACvkbzuIRzWi4c2",
-	"DWWwZyDRawBpGdWAWXg/yMaCXa2kRnk4NJf3SyStZ/oEa7ADN62hlsekmgJ3g5rzuMTTMcBpeSH5QPBB",
-	"EPprR8KVLxKsxsX8NlBemAPFAsAM+Hg0ZXNmsn0wismSxG4ZBKVsRuNVbND164Vlm6b6Vcj7SnHNOq4g",
-	"nORGBMCG8mbDhqowjbNCFlQV1Q8gJOAF3/z9FsUioeaDhxg08YLG9yFpevChhk2UYkaVMnl7eqAlpRLp",
-	"YYSEZDlNfhncSFskmnA95mvDfAPGwynNCM3H6O/N/niYPRj8GDGeU/nA6KPL8KEZ6mk74oNJnQ4ZQil4",
-	"1id8+/qDJQ5cowy4/LNPLEWsYBFcm9VONFQSG4fNkdGNEqaCqQuYTAadggk+mAk5gGMUVgBYTztS7TIn",
-	"J/fAjIjMh+g9lQrWmJCcXCMqIVEC3VO6VJBWibjgg6VrNSNxXpkvrDnfwFarN6ZLW5Na0hmVkqQYLYu7",
-	"lMU+2+KdbnFrn6Jf/qZfEgpbixl6/eHlB3Q2HE14b5HnS3V1cjJn+aK4G8YiO9E9Xcdf/nZS3A9s135Z",
-	"LDthksa5kCs0k4LnUILcFGSHI1JwK0SGE/5WmDAbbCE/2Jxx1IOkPKUGP2nNQaSDmzQVj4N38PQK/VfU",
-	"xwjqvlNND9KVqidJIqlSQ3SDtO7CYjrhrA6kPAOeCmg5DSBCJNecAZBIHAbX+m4CLinnNJlw/WvBIaEf",
-	"UitXFN6WJv1rRNwqpiSfptZHj5iB2gFNwcMi5Ws33MdqwhXLKeotzx/tKeECKr+79zRTxAuaFCmFOv7K",
-	"wyYdK1N19toAS5JPgotspSdfnj/qscstuWc8UdrEfTCl9cuDBmnGqVA08VsBLeCMHiukj6bJdyzVOe42",
-	"qYXcfmUJBb7rpQPsykt/YnoxURSpvEgYVX1P4u9LyoRvARw/6DUvWEJ4rE+hVmRyqs+59JnEN+/fGP5l",
-	"ycAhRrmzl6MT8whanfgDHFCg/+3oj9/++HcAAAD//w==",
+	"7L2Lctu40i76KijtXZVkNumQ1F2pv+r3JE7iTOwktjO5rMyRIBKSGFOAhiCtKFOp2g+x3+C8yXmU/SSn",
+	"0ABJkIRutpPMrOVVtTKWROLS3Wg0Gt1f/9Xw2XzBKKEJbwz+apAveL6ICPx96CfhVZiszsiCxYn4hqfz",
+	"OY5XjUHjYkYQxUnIKI6Qz1KacMQmyHPc3kO337AaVzhKCbRIAz5ktDFoeI7bt52m3XQbVmNKKIlxQoIh",
+	"TvLf2rbjXTj9geMMHOdjw2rEZBoyyhuDf/3VIPNFxFZ4HEZhshouYjaN8XxOhgscJ6EfLjBMwfWytxqD",
+	"BsE8GbLJkNBphGnQsBpLFl8OyZcFiUNCfTJkCzG3lIZJKCbtth31TEwiGF1EcExDOq0+2XK+WbuOyXO0",
+	"MUWMBoxuH4rX2XUo7fbuQ3Hb2lDmYSDIwncYjLvzYPagi9vSBkNZnMyGwDFMg+GKxZd8FsZkB6b1dmba",
+	"PpRq1ga3JDzZYTjd7yFDJbnmLFW0ulWR3oc6Tm04O1LH23U4zfa3P6wGT3CcFAqkZzst2xEKJGEJjkDB",
+	"7DTgfmeHobV2HpvrfLMaK4JjNSyh9L59sxqHi/BxFBJaUZenQn6mOCH3ODo6P0MhTUg8wT7RNaUPLw7D",
+	"oDFoLFrLYXvi+H3sku7YC1p+B/dIc+KO+07Davgx0XWn1wayeBduc+A5g1Zb6E5ox3H7XewFLbtNeo7d",
+	"9d2mPe7gvu1MWsTze0G7DcSkeE70YdYGyeIppiEHjT/MWm6OHezZHb/l2t3AI3Z/4jq2h1t+h/TGjgst",
+	"L9J4wbhofBYP+QzHIZ2CYr9il2oCNI0iq8F9thCk/VdDZ9wgJljo7dJ3yzhMSOMPq5Eugq1kuCIxBzF1",
+	"S/x5DBQsc+mMTEOekBjtxK4fTrP9KVSa8Ws8Jeul8vD1MZICyPVJBjjBsPveCed3Fk6rTmPcd0nTd7qB",
+	"N263Jh3S893AGTe7Zhq3bVcaT82B292Hxp6JxjGZkDjGEUfhXKg+xP04XCS3Q+1FzHzC+fWoLcezmdA1",
+	"WmiE/sNqUPIlGfppzFks+ywtlHdhMjsnfkxMNi9ZqmWCMA1QmHDE4VEL8RlbUsTo9ZW6fJSrrhuz7m8L",
+	"792f/a8vW/P3vvv7+LQXX7RXL4LmU955ljqHxHvD+mdh6+3ybtXdYEtIgzA5ujJqyHczhubsigQIU0Ro",
+	"zKI5sD5idGqBBCxnoT9Dk5BEAUf+DNMpCYwKFPuJOpRkzRyIr64EKbGfCElspJzEA8ftdyZNv2d7Y7dr",
+	"d3HLsXt+m9hu0MfNcZe0WkDFbIId23GVtLutgdMUE5TDEYTjCU5SLgiTcWjc72DHdv0msbuTtmf3Ardl",
+	"d7A3dkjfb2LXuQlrY/JnSngyrHUW2F3suvbYIy27HfQmTb+L+8ST73CWxj4pXvImnabtELdld3HPs/t+",
+	"s2O3xdwnTtDvO6WXktWC6ERtCEWa03oRYZ8AreXyuBVa9y/c9qDpDjyvTOt8DGImVuMyhBPnjPFkGBAh",
+	"rTA+q8FDGEjMIjLEMcHiq3RB4quQs3gI6063e638CC0aS2M+XJB4uCTkch+2urfPVm/iunbXdzwb94Om",
+	"3SLdsTvp+Z2g3Taytee7rt2aeG27O+437V7Q6tqdccvvYZc42MjWnH+NmtpunHw+XJ2GzvLk3PlyEr1Z",
+	"vrpgX06fsOXJquWcXLzAkyeHX169O159/Pzh68uLX6OTizfJqXfUOgmd9oevJ97Li99nJ95x8+PnXy9f",
+	"XVwuT96ABf8Yc3KepMGqrAkOURDjSYJ8zAni4ndE8TykU4SRponQcsaQzygnNCkrgjELVsNZMo8ag8an",
+	"1HGa/gL+Qw4nwuQk4XSWIMFVjhhF8gmexIxO5WPnCVkI/cvQOxZfyt8f6g9YKKR+lAZqTBnlRGvJTIw5",
+	"ZpcELXEciL1K/MURm0xILLQbWjCeIMwRRjOCo2Tm45ggzHnIE0yTA9WfGvInKj+nUflzFMrPnWwiE5TE",
+	"OBQnKNVA9kT1Da+Yej7yNa88LHptWJKscxxfBmwpVryRmr/8UqbeL798X2LRT9RGJiJQG5lmat6+m7br",
+	"XLjOwG0rb1hAIiKkajDBESfF2m8H3gTWPra741Zg90h7Yndwd9zz+4FDYGWFczwlwzQW4jdLkgUfPHy4",
+	"XC4PaLa/H9AZP0gvH8KD/CFPyMIWBLPFgfjg82J6oy2/WCH5e23cCjy7O3aJ3fWbE7uPvcBukc6kN3aE",
+	"oQvv5af57C1H/M+Gf7rin172Ef6XGRjjKOQzEoDbQNkSciMcNGAZg8rNl7ZJZMoCY1VW+WcWUhKAqAgZ",
+	"QQnB8w0C0bAaSZhEQqM9jdm80jhKmPG1htGaqUlF2ZrJ1ZfpgFsYc2AvcZQuEK6OhicsXllyNhmxylrs",
+	"32C5/Scth3+ApJckd7OjIt+AQ2L2VHz3jXaNhNb2yOvvTut6+LH7hFSctybksrnb0OjFvL2Gptnzh/7Z",
+	"2r18A5Zrd2+t40JbOIk/K6+c15ImKCxpcQPJ6g0JAaq6PzTrl1GfIJ3kd5bunaV7Z+n+TEv3P1QvCs0F",
+	"jrc1TrzD0iTASxORwBLzoIjEmK/x2Clv3nCTpy33RgSfj65Ov75ZnjxhzdMnR96rz75z8uTk6vTr2+XJ",
+	"V9Y8vThavgp74rfVy69Hq5PDhtUgYsC5r6MYpPJWBSX3UlUkrQb5kpCY4mgYk0nDakzDK0Iz/9EEz8No",
+	"lX1SHonGHzdyAlUdOjt4EmsOnWKS4KnbQGPPGbTc69LYBRovqzQufK8mChfO0lsk0o2dmQYSNcGj3Rk4",
+	"7YHrXY9EF4dCDL9uFsN8cWhOzp1lTqzhIZsMx2GczEQvcxxGQmfNGBW/i63FZ8HfVzxrHkdJ3BIhr04e",
+	"95bSeJoR//KYVlWPL762Q1q6E6rsgB3b8YCjXcHRJiiWGYkKpa4e0G5wfAf323Zz3O7aXeJ37B7uYrtP",
+	"uhM3aI0duaXMhRVXkKMd9FqCaB27G4zb9njS6du9oEMcv4kdX74R0jSRoSBWYy54M2hchQFhN9kRq9rc",
+	"NNuKD0OS0uTBOEStti2HiWBkyMdRpBN3DeHWT03rsb53gNGrWAgGDkZAVvOGccfX9Xy11tDH7Vy4PaHs",
+	"Hc9MH7ezB328m9Gn6eT0ydTU7dKnMtsdrqUfs1kt+vIQxSkVZnbVpvLhYbQMkxlyPSGvblsa3xwl+JKU",
+	"1RBeYD9MVjIqsG6Wu47tdC5cd+C1Bm1XmeXhFYlXEFtFSayd6/UwT7lFeULBTlIqTh5DLAzGwiD2XdK1",
+	"m7jv2d2J07NxK+jY3bFH+r476XSAfOU3xW4zaDw/OrJfP31ne47Xsk/f2Y7b1WSjHzQnrt3zPcfujtvE",
+	"7uNW126Sju8E3rjb1W+1K2T7v//7/6AXmKY4XiEx/BsdAIDaQ0ltCNu7nmmfXw/CtutHIQ19HA15CpFo",
+	"sFIy41n7coL9MJJBalYDB/OQhjyJYRaNWjRdZm3phwUlWGb5laZZb+A0B14lrKJVyKpJb7+OMC2FVenk",
+	"NkvxelH9ibL2A+Tnby8tVU6b/ERSD31OeSLUD6XlI9ad5vn+msf5hymeQkzqx/+6PFQMRhC3LfcG8Mya",
+	"4MY7ebzbCW9vJ/xhoSpK7Gte/8MgQMmSKctvjebtVprYoMcx+AoTOAthOiXrWrxbO3drZ4+10x64lQiG",
+	"tpTJKMJjpvqr+lP0H+HGYclQEqe8rNoNlwwuyKEzcFuDpqNHw27jRzML5hs0Sr2LgyOZj0GAgbw78naH",
+	"xzxBZiVlJyTmZIV+x1FEVlVT+XFlQCzgQ3CqqQVlzmAyONg922mKVep41YjppuDJUe6SLPODIhnEqgXH",
+	"wuEzTDiahRBKUmIL6JPhPmvNZ/MFXAZpwTwGLePZjiu467QHLeAuicJpqJKC2BWJ4zAgQ7EQimayqwDt",
+	"8sT1bLctloUau4rcvXbEqGlkpd5khEa+biDqngRZFOvN+nXbF25r4LkDp1frF2aZ95tR4sb9mu5INugJ",
+	"FQH9TQ9k3cFhfqu3c9glLc/uBv2m3fU7rt0bO227NfFwh/T9Xk85lyVfhkbexQkJhttnuUEZatQq1p3V",
+	"EEspiPES3O265GY/0HxRlBapPJfBx1dK9MvrFn5CQRgTP4lWFlILJKRTpK0buZQxionP4oAESA3iZgt6",
+	"48JsvKXCNuA4Qo9jEoQJ8iMcztEcBwQxinroCfFB6T5CsKejiCTCOOGEUDReSSOFsTgIKRZibBL760iB",
+	"Z14udaqfqcSZamrZhMSV69SEqdHWvB37E7Uul9cT9dKE1rjDYXT3eKHy1xyq7nT9na6/0/XfQ9f/qANm",
+	"rgnOMlmtWOOULPNMwX+InSe/+ulr/t9kFVSC6/P5Gb14NUoVB7/r2zr88fnvZbEs9qUDn18VYtkIAysX",
+	"TKtMmNJHPcbBknOzNHpYmjxZBTEsXYItfdRWbW7WBqn9RHeRCWuXZWXtwmzr9OK57ThOy7Ok8rIKblnF",
+	"FmIVOsyyLOsTbXyzGk+le+VQWGJlJlTOqcoPY6GYBKkv7MwVwbGw6ABEYcPJvWW7ru31INzFGzj9jeGB",
+	"O3iEfvDFTEJoQOJhzFJwIIgJPfTaGX7FcEGoTxqDZke+U182punry0aQT+Lj4DlLaZK16PayFks+tXYO",
+	"wDMJKaZ+iKNhDmORDW0eUgP6SMXr01JIHGBFlLv2jF13NnbdfggOs526bq/tumPsubux585Dr2vu2TG5",
+	"umTPAK2gS7/p0vP50REIPi/dfFZXBotRMosJQZKV2lL4u4jqdhkzsW2TYOz2fGfD406dBebjCpwSNQ6I",
+	"0ywJr9Ykj9xpnzvt80/QPuuihcrroXYx9JjFMfET8DskszAO5DZ8H/iIcCxWB1w9BGg5YxF5oC+Sn6UG",
+	"uu091cCayyzpLyrusgoCwPUwUCZk9M4YyQluuCfoQIifM2i1Bm5ZHXh36mCN3P5wY6R+JlL2ty13w/q5",
+	"qCKIli5fli42lhjr0B2WB599qxMg+646F/m9Z2zBM7TgrWmhaWyhaWihWW9BE3hLLWA4d21dtNYuC9Ta",
+	"ZT1aSsbz/+arxPUsJYRWLr7yOyEeVrbNuI6V79yge+SZ7FkaBhgEsHJTR2gSrxCboGn2hKbpcBqEUmxL",
+	"SolniWfGfL6pMFuFKq0n8WXIeWjKcMRNWbRwuSBeLqXBeZ3/0ew/4mjGeIIK2BQ0CeMdU2zzQf3yS3kQ",
+	"v/xi6PPeuq7MmWr5NamzNVOtiV27NfZ8uxs0hYy0sN0ed/xu0CP9CajjKKSXUl1meVKnz8/REeAZkhgS",
+	"spbiiFBAFjashiGxbcZJ9s4Bi6cPE7YIff4wJn6chkkOn5J1ck6SRBAlXVSbL8jCYVNYhH5j0DCMYcP9",
+	"sWOEJciE0nRMKmHJQk6ZQifI5BTOSPkU95Ha7yMX/1C+6Xwwn5VMiqEAsLrTED9NQ/zM1bvuqFGIUu2Y",
+	"cUZgtJWs8x1mEFKEZTRPo9aFyaSXW1osuwvu9rO7/WytPO29IlznAkLFjAnHzyFsri6QCtkShRylCwsx",
+	"edIUOnSMOUGY8mVlC8vvTtglyPzzcDqLwuksMcGub/AjYpnC/yKNVihh6JwsEoiTQMK8RPfFAYCo4777",
+	"oBzAyckwA1QZ/NUIEzKXXMx43ws8v2V3cdO1u6Tj2P2x27abfm/iYC/okBueZGsp7C3b6ctb1VL6+BWL",
+	"UpoQcXhnSJCGxIK/yZJEV0SmsINYFOnuA/eb1cjivsX51Gc0Z+NfjYBQNldhIoBFTtM5ieXHntWIwVBx",
+	"Dtpdt/WtcoiDITadhqVdNsl7T7gCkpj13ezE1hj09fstMZZvG8+8klnqe/cm8a81mH2vBRG5XbiHzuAW",
+	"xPgZwHCKOcyIfzkMxQxcV2XTQe7gtxtwmaWJz+aED8erYUB4ElIV3QmBIilNGoO2UD7aLwrYW6FGLBgP",
+	"4WZ9kMQpgWxC+ZpXfQ0vFjGhSegTPgsXm151qq/mIiZjV9e+6FZfnKRxMiPxkASpn4Vi7t5tBpqxV5c0",
+	"z6JWL4DC3tRNSi+p2FPqL/1RZlAYxSqI9F96/8XXjaMnb6XHo2BC+VdP/7Vd/vXkdendcsunr49cuYxL",
+	"7o+/GoRO8RQWdQv8I+E8nUuHjPownJMkI1tDKHeW+bjsN80spBpWqphjgb6pTbKpo3IO9DDo8lz1h4hQ",
+	"4OUnOuUnDCHW5enrD1eircv81B+sxXKvf5QJ2ZREvR6AWM3Z1lWRAClPcEhJMGwO54wmM17Tq2W12izU",
+	"arf9TW+gs64Bp9SAkzUAVmhJqwJXVeRASW7z2MKnLKUB2AhVBmRPPAYwYhQTvmCUywt6YD+42I4BeXpD",
+	"5MFZDpqdMIRVpJyFxiukhxSg+5chDf6r2Dm07bhhDlDYIyIB3FjbIwOKS/8cEMV47b9nc818WEVzngoW",
+	"UOSLYxabj58xW3KEaYY4HpNJuhabhUXpXHCsijIxJ5xD4415yhM0JggL84sgzNGHDx8+2Ccn9pMnkBmx",
+	"bAy6Ug5UW3WElaK1kCPKEjE6/Sm0Yima45UKkdXDOzmaQPgp9COvNfKOKiAaRS8UzwmXuEx4TkrRopgL",
+	"+qA+5DzMQo4mYUSy9pvrj2ka1esCC1SXZFbU50g8VMhjzJaWHLelhvmJdq0S1a1NlP5EXa/mXb4eMT/R",
+	"pmuVVsK+5NLl8CkOIxIcJmwuDgXVpAb4OhNEOGWVyLSMWULEHGZy2y6Onao9sQ3lBy5QWwbwA9d22hdO",
+	"Fw5fAAcQxKthnNL88DWBMcKWI/5MY8ERTw2BxDnvBoKUlTFLF1oxxInYVmbrB1ACiB87frNvdyf9sd31",
+	"HGz3yJjYgTdutvtOz5O7gkqJKe3TOXpCDrd9sxsuwrnaIZd8CLjvsoBMFnW1Zi4QXJkfrBQVxW4znoeJ",
+	"eG+8kjsooclgRzz8lGbo7oPiZkz/ewNhi3X4WqNWbTW+Lgm8OPPgPLoS8YWYP58RkqgNRKe8voVUV1tp",
+	"yRSAPZYG11NZ0ADVYwEChpXB9FhjQskkTIal7UfYH4CgYykMn2FR2yH/qoD5h91k+/VJsTkdhnyGrV/J",
+	"NJ1bngM5XLbbsrD4+mAsvv5vVbLsgMVTy3HbLmr1O8hpeV3rZRf13r+20iylYOhDSoH1mY19QpOYDBdR",
+	"yi1Yq+KfPUfXtB4zSllsnaTxYray3H6/Z7uu2PAs62ULORfPRVeckEsS8yGOIrbE1CcWJ9FkmNFPdq/d",
+	"30hBeZOStB5vW1aJYUQs9Kd80KCDlBK5LSXkaEpIRmaWVIr86tYUSLrgJE5uR4E4JQVSUR+VCNacnD9H",
+	"WXi6sjhTWZQ1JWEv8Qols5il09kunBenpNvaf/5hrD9oeeXtA27k99o/imTW25KJXqutSYXbcrfKRV+X",
+	"i/PU9wkJqurhiVDXyiW8ZNJKMNjQ64Sk6d5MSJqbhaTenNu5VZPjNsWmbHJ4zd6+MsNzFt2e1HhOu6eJ",
+	"jdfrbRMbQWEQG5qQ+Coky5qhG2a/oGSGExSRAI6uVELAbgGta6rCOs3uoN02XR6UKqLsnOtQhQBr2oDV",
+	"l0OABY7btdtBt293HdKzsd/37bHTd5td0nEmPytdgqeRoIyCzjUnADVt1wUUU09BW15hH1N/lXflt8ZO",
+	"x275nZ7dnQRduz/ujW086TkeafsK37Z8EZGz1oiWpzN4oi4jVJ/lGq23yKfrknB/Whjmb7gjLCgAcERZ",
+	"MuudbO8t2wsC1xDrZLtCsBvJtlvibd1dlP8EngGETVK9CZfxjr0/WXWtdVcVPDeEFYBfSCix2vZUm4Vo",
+	"7MW7387LTbyiBB0FXrvt9hEPp3CZfklKYnNJViqGNZo2Bo2j4Mn5IVyeX8EneBdsETHxP5u/9xbv5u7Z",
+	"pfch+cidU7/7ciYev0ygu99eC3JCsTseipXzpTFovLc7K/LhY/DS+/XyafCVvT5fjC/ff/7y5c8/k/f0",
+	"cDZ/9nL85Y3H+7/5yvN8Ale5Zq+pxCBRGCgSorQKU7J9Sej4KN6g1doHH0WzzLKr9hIuyh+GYoIXBPsz",
+	"QfznjC/CBEccnT4/R+Chl87AC9VUgWjSOPvoNvaANGnabu/CbQ9aNbRNz4RGqpOgWfGHbcdr2ZUEZ+CL",
+	"CAOCHrP5PKVhskIymAAIYJy1t8+sa3PYIZTnBO5/a86GmE0I5zIuT14Rl84RfnFRaYwt6dued+F6A9cZ",
+	"OC2jjgVE6EFjEYcrfMBnePbfZZB+5dqpQEsPGuczPCuDTw8ar0Uj+nmiibue7U6abbvr45aNSbtnd/12",
+	"IBS5My6dJ7SJNm694gnc7pYR+vu22zNzr0az8o4oGWUGRjawSzoRIddByVVh8n0P2t8yPddRrqDEZsg/",
+	"SQS+thznnfT+QOm1ttFcpmQ4wshouQO3t4nmn1kcYHowS6czwnUPcI3Yz+GRKrlfwPsavQOHNF27g13P",
+	"7o5bjt33e03bm7SDLnaJM9YV/IKA5fFD7bSmYTVIeLzuOnOtQsmddwGD3SWtDFAoIeBIy1oy45jgS9OO",
+	"IINKyi2aTmaqzU3ogqUm79bpbaxTlTZ04fQG7bYxuPEkCwc7MUBL5ohvNRx8o/PQ7Vy4nYHnDVpd8zEr",
+	"qIF1BCVsiesdxPZCf4fpDvdh6Q8/pCl03KGgl6YAujZgVxoBGft7wNKUmWSyOTJpMNke8APCZguExYiH",
+	"X5CK7rmx0+kazPqhNK9T7EgI9BGOo5VBA0rKgQIMEwSyjwg8e4sLS0Yma8ERypUtw6UxDRBlKGJ0SmJE",
+	"CQkyy0n6eooFmWsPr9W4W5i3szAldTOWG3W11xL7m5OVQ9qkq9d4CGQIrypfUjvIbfKT3Snwf7gC32zs",
+	"FXIjFZVBTR1R6XGTqqqmm76/njEulfoUSD2eJm/dViugnveci87OeFC6OGtwUjkHrTKns2jNbHZWQTAJ",
+	"9LRNvq1dJHpfoKfbQ5gqpNUqJDoDklKBn68O02R2TK9wFAaP4faz6rtYxoxOkbwZRZz4MSk7K+IYENpC",
+	"2cZQPihkRvwwDAj343CRRdOLg4RsKQyQMD+gPXF0gW5AdvQhPYvxuhHB2UG0scCcL1kcbBrVNMYbB1Vr",
+	"bP2QzsifKeGJIfwHz4kwFuYhhFhtGk6s2jAPSB+DeDLMfOYwjHMSX5H4SLZYMf9TSr4siC/WdXbfbxgF",
+	"hxaG8uN6msjHkIwheASK5r2tZm8fP0EzggNhGwWEJuEkVNGe2dSK8UZs+QTy5Up7H2NojulKNQ8Ofzuk",
+	"3DjeiC2HgUyPMA42awsnCZkvEv4IxSSJV8p4azpCzBgNeDGotxRf4TDC48iwJ+cpYQEjWTQsX5bvNLKx",
+	"iQ5ZjGNxNk21RjeTNfQJ8jEtmkaULR9lEaFQ51WFFpSn0jbNZI4XCxIcAxuSVVUuJySQWUaKUclKhhNQ",
+	"huI0IsLwCBOOQs5TIbt4wa+7jrQWxTy1FmWUb9E/EweS1rIcYSz2oJhF5JGEFeYoYuySBAgnAzSNWbrg",
+	"FqIzHgZDGo+xD1ki/F9/HLB4Cu54CyWhWiZas1Vy1Jyt/+m3LRV6mf3XlCzrlKvM9DtcopgHZ/BWwRhk",
+	"DEFRPHQnFv+b3iZVCFc/e+i/cghMCymKhSze3Une3Umurwt5V6zjBsU6NtMzz/PfLf/PqYZdUrBQ1siR",
+	"0JKv45D65B43SE15kvLTBmHZB4uirIc2BY7AUrgnV/YRnUZgEcghlaJJ1mwUMku2GosEB1wL5dmMCCcK",
+	"07Pu9jRee3ltwc5Wb9DsmJwsG/KiM6SEa2qymzlngo7r9ewO6WG760769jjAge272Gv1Jl1XCk818/dn",
+	"+F5KSdUyN1ZCFMdhlBvLHCXEn9HQDzFF938VguE9aFgNThQ+OAVGmkDY3ObaZFjIpidVn09Lj7taQfaw",
+	"MRfWvEhUGwpKu22ytqScmgytYwqmsZwf+szGUlgNIQJ/O6mrSdK1Q96+gwDUyG4wIVWS/Z6BqHfK4d9T",
+	"OajMo32WfU0YKua4lC+DJa7QHcS5WY+QqWRS7Bg6eyeQd7vVre1W5rrwLYjPbsPBz9kuZDXMl1sVtHJ+",
+	"2zYx8hp1MJQfLEbeejF6noORIAUcAsYriVFBQ3T/Jbki0Y4C1bad9u1puBrjd7H+M7WX+DOFcL0e9hom",
+	"oIAKaID8iGAZfAQE0s8AQLA8PbS2jDynUe38XM60XidRP4CIc4ENdMgODIDSBkuvBAx2oxWqDc0EJFY5",
+	"mY5X6M8UA6QWm0gSWagAQs7HNAmjhMQwkEnM5mUEZIOQS+qVUWdUvBIrAzF/M2FVSXkoY1WBmxYy6f5V",
+	"NNywGmr84iwesyVXKCGqIgsgcG1C//JKKDNdDf2r12x+K1aTDl7FbwG9yv13Rq+6NuBQxkslXm+8ouqQ",
+	"wuD+2wAPyWQWbbXVr6EzaK367fMN75w1PlhSTVvZvmcJ7aVdSmcbklWn3FAqDtMvhbKx6gSrv9epvwd3",
+	"3FsNr593fV2sUovOuLW3rWDtYpZZheVlCavSWhFe3Ja3smtyDf5jA+6DJSsz6Fq5jMwBSG9lxAsorwZY",
+	"HCXAx5XcUOAOUEvkh/u33NT6ZjUK/I7qC9XCXt7AdaWSVk1kcGw5KMj1Wvi2uRZc9lIZDEo8liGGNIo4",
+	"4DXYIXDhiLke2gQfNcKUYJsGjVwea5HDgFdSDR0GKBPtOLLLWeD6VuOMUQKPa4AoUkMnyjCV6Ch5qbcc",
+	"yQXC63WAlLXF3Ppwk9EdeE61EITQjjMSBVosuCbdJreUspDKFVIzLDFhn7zIxoReyzFdV/x1aZamsS6d",
+	"SmBvKkm3Iinfk/tRF/W+LHbhfoV5deeCUE9TuJLf6k6401R3murvraksg5CaQJy+q6BCRJ0HCTyupy5A",
+	"a03sIqnNC7cFd839PSS1/FJFUpV8SQlVH/YSRgUNo0uhopEmgmWPyy7ujpvKnzqp5kKXXVZWBa6E3bUu",
+	"HLfCumqZXylv2RHph1TyLSlwcJPkslso8nfqTIOUZKOEISWlElbo+Vm5yK9xT1U7vrnTBG/yzWTkl3Fa",
+	"hc9Erch9N/26CqmM6l3ODLjt0uLMDgGIdFTMa4QOXx8XEaqEV0yV5YwheSYkm+g3QNKRiVYsjZHPFqsD",
+	"8J3pLBAjUvB/FD0/U50OEGWoGE/Wx0aa3CmuO8X1nRRXeSHVnR66KXjg8yt0X8al+oyWkF0hBnqt0D/Y",
+	"XKXsb4RsmX9VrChLChS4QLZ7N/7OwJgSnjIDqdxFsHebjvrfXiCZ5bGA34SQ2IxgMWHxnMToPIkJSdAT",
+	"5ics5mVnCmVLockJifeGuLhLWP9BCeslHpucB+JXWyWcZu5olDv/EaPI66ITHPszJHorFSVaM0joNKsY",
+	"UDvvZj+gkKIcNbBkGikfraTWVj9kYw30ogsHl6Y78Lydk+8qRS7htveaaFaMJ8OikJDhEhoeSmM+XJB4",
+	"uCTksjHwvIO2lr7X811XCEbb7o77TbsXtLp2Z9zye0JMcSm8MKf2zwDB2lRZwWrwMCnHCj+Du6oo9w6v",
+	"yeEDWcvNsZAONWHh6UJQkbM4W+QXbI75V3TKloCrYN6hOxdOb9B0Bq4hcT8X2DUIMbrY8jor9aS+v4UU",
+	"GSTjhzBKpfBtZ5KB6Iawr4Lu6wO/7hTGncK4vhyuSwsuS0NlS83IZ04aL8rlZJhyMzk1UzGOO+G9E94f",
+	"u9utiwXSpHpjSjvWtDKklFtFMUUlZJuy3As5ucdrWylKaZggP2KcBACAEpNJGo9DPsvCICty69mesynT",
+	"vTyp50IGK040cKLA4EFCwYEGB+6c7Pp0qlLcdEwMehZjn6BXl3jCYsMwNu90VVAnoUSKoZmH9R+sRwQH",
+	"7rTINbRISUiNWkRe/7gDr6NA2rVkKV2oDT6s/Kd66M6akJxdI3oE/6yKpFiCYlZOVasyWS2aR8mrVZYi",
+	"DWqihDCxTZxuMZxmzzienMC1MBprvdhYVVmz9J3EKsTIKhazBfu0JktZyE3MxhGZ/4rXIC5QpIomoklI",
+	"ogDqjc4IGrOgjDRNEunm0cAJisR+iZwifoIrBEaTGPt5gruMIoTmG4MGDf1LkGxT7TE1iKyiVY6C8IfV",
+	"UH8XiqrfwY7t+s3A7mLXtcceadntoDdp+l3cJ56rrbGW4xSlVn/FATrLkSOS1UJ8+XAh6cQfjnEBLPGt",
+	"IOBjRidRWL3aETuCXBoo5GiSRtFaotUeu9mE+sWE8qEZZuNnv2lTecricRgEpJbVz322kFtswi4JRRH2",
+	"L/maCYUcsQWRiZ4K6iYpY+PwAVTokq3eeL5NrVZuPn7DhCf5j9qMnwPGBr9g7CWOa5kjoC2/kkBBcfBt",
+	"cn+PZ6AdIK0c4ZigSDQszAFMUafdbnbQeJXARnijeTfdYt5KaJGcDXoqO79gDMlZGaihZjRMGBvCCHWq",
+	"ABA5xdEO+CfoviSEmiubTklgIUquSIz4jC3pg3Ju6fVn3NaXajZCJNFa0JHCWqnNM8ymUpoegG3UZkei",
+	"cCrrXq4k0oapCqNJ3YUcKQAPs2arWBm6ftP6HFRzpkMJ8L8gbBERhKckQG4fsRgxMWWVuii1B1jiOE4e",
+	"VdcaWoZRhMYEub2bK0vPKzjwlqo7ITyOCDqS2ChGBkjCaPQ/ZQnEkla1jLr1Zmki9DyAJUAZcVXut84D",
+	"pTnFBjGBBm+qS1rF/E5ZIiNeTZOiLBnKHrVpvY7hhi8Uiu+pKgxUUaMJjgg6ntgnVfxQ04YwK1BqEA+p",
+	"T5Cy3pDKebjBTF2Nk/q40dOsYGBtzgvtsaEqfKTN/i3FaTJjsdCXVVhqhH2oDA+bx+7bBkZjgmMh6uXX",
+	"b8ZjV5dhbcyGKafwO6QkgHezPN2bARyVOJ6/EOqPh3T6CAE40RSHVKjTOAEEupupUW3DPFdYSW9LyEom",
+	"OuQ/l2igrFASnJAgxBfwXlnkXx9ePH6OICIEc4QXiyiUeRYPP1f8DCWCPGY0ITSxRZMZURglqCInQjAW",
+	"yY33Urety0Q+KQSzQjAtI1XyJ4dz8eQQHlEEUsk5GzKPSsd/nJApg4dkWD6WewJErEAUD0/IYijeHS7l",
+	"u+uQLpz+oN0buNnxP7wi8Wqo8Cu0JKRKzA9UvbKTGbH5jEQTVBoFylNZZMWZII0SXtuQmMSCCOnUxtM8",
+	"cIkPJASi5lMFB012VQmvdlDCkOshcZTjBztDdMgz/Bx/GcJmKicmPgapFJBhgFe8MejJsunyKbcvP1Se",
+	"aXk5lkeNTQokjg+zYCx1K24EuXEg3dNzBs2u4ZYqI6TxlioIEAZq2TGJAFMsIjgGMunpXiapEW8N1VvD",
+	"7K1CenwcE2HuhXQo/mxU+f8cRxM7wCvEJYixMGjQchb6M7TEcSB2rskEDDrE/RljkUwgZFFEpgTxJA2A",
+	"s8sZTpCvComziIBdxKIrcqDzCThQ51JbZ1LLyCQ359FjOSExzMdyQnUmFfH3ZaqbnHe5gMM1FQ6qd1Q3",
+	"oLQhYMuxPefCbQ2ctpKSnRfqj2BU7gjr+m3PdsZN1+4GnZaNe8SzW7476Y87gYed7k9jqjHWuUbUyp1P",
+	"xmLznY+PExyxaUrM1zx3+vnfXz9bJT7r+Lw5j2NCkmEgg6mGC0LiYemx22T5B5YKvS8PfypUB41X1Yiu",
+	"hGVw88mMhDGEc3EL5CBdQBRujkC/D+PaOuO8tpFtbq+p861j5JucWs65cjRaEXomCbjHcq9TdkO2/HcL",
+	"LS90igF4CzBmy8J6jyOdy2XEob/teoeppuMo9B9jTs6zkOlSfI34mc9IgHxxjoEgUGHxgzsCXpWR45VI",
+	"dhashrNkLsz+T6njNP0F/IccwhUaCaezRA5CzEY+wZOY0al8rExc+ftD/QHEZwTgXlVpPIQh0P5APap6",
+	"+6RHF7YDbwInB2x3x63A7pH2xO7g7rjn9wNVzC+c4ykZprEY9yxJFnzw8OFyuTwoF1dJLx/Cg/yh2Bxs",
+	"MU5b0P7g82JavbSqITKuQecoksrXKcOcE3o9lKbteqVgeyOBy21ZlTD/zwxUUAIUjQOUEDyHQx2aFcAa",
+	"mPOQJ5gmQtnkftmYzavOrYQZXzPJ2pogDSlV78KAgODmIdlArydhDFnh5qqY/wZyJ/XqnQwZZWhthATI",
+	"zLM0DCAdpOYApkm8QmyCpuqJ7RoMp0FIoK0SL3jD2iBk05jI25S6ZOUHvinDETdJVh6qkWtw8YPX+R/N",
+	"/iOOZownWoQGmoTxNrFrYtdujT3f7gZNYvcnLWy3xx2/G/RIX9ZljUJ6KT3auXf0+Tk6UngLPNtpEPmy",
+	"ILEkh9UwaMcZzzAa+AGLpw8Ttgh9/jAmfpyGMmJAsK7wTiWJIEW6qDav7V5CREQz6mRWGcMG/FAJsVmX",
+	"io3a5nUsSCuXk9h6QQw365r/KAn50dxbt9DPXh2boH+OhOWNMKgeHZNZnDgV5I+VXawEZILTKEHzNErC",
+	"RRRWSsIznkD0QY6Oo6BOhgvJbLcNlrTVIDwJ5+DrkYeS7HOQGbnZGx1lfFuNSUgx9UMcDVcEZ1AwEo5o",
+	"kkJ8lPieQxLvbshBc5LMmODn+YJQKHwgI6TmGZo8nrNUxTvKZKVIXfNBfwj6y34U30EZPEHHMrj1AXqt",
+	"6JEBPsqLQQDQEdsgHO6B5PD2PY5m4XQWwR4SA8dgXcET0B3jpDyI+4ROwdTVb5SlzMMmW+r9gaViruZz",
+	"Ehygo4z2mTWM/gtxoMgXjc8DWfQl/4zuewdtlNKIcI4gNeVBRsGsGXkjRwOEx+yKwE1WuhA0AmJCD1AV",
+	"4ND3CU3SmNzjaJzykIomwWLOxELe+REQ1P/v/3Xh5URo2DUnAP4IhUnmIp8TzFNhbmTFTzlRt2r8AD0W",
+	"C39B4hqRciI8rP0EZ0ZtBQwg5nMd1lVlKXB5KDRBYEF/meB7LSn4sHDJFbskxoiU83BKxbgGKIaHVLzi",
+	"JCZ8Vr9akl8MGi/+bF69Z72xO39DnI9++9I7XV4k3dVZ3EoPcT94Oevw1xN3+vsXB5TRJaHgxx/OQghg",
+	"Ux0MZXtiiBfhnEQhrZoPIZ/hexzxBTjVqrk25ArUndgQVPxaHkV1kEF9iDMBLeEmSGgzSMXbKw4vf0ld",
+	"WuR9ley3rN/axfP//d//B73ANMXxSk7km2UYNvwV1Yfttr/vsLN+rznsvJpUueKU930HLXvda8i5Y2SY",
+	"lZus18iqj3iHmmHVEdc7MtSRQilNwghphY5UMUx9yKWYzFpgY32wO0R7Vgerd2EIVxTbSw2X6n41bO6B",
+	"hfTgSm0GYVaDvzyDpu06phn4geN27XbQ7dtdh/Rs7Pd9e+z03WaXdJyJcQZ6F8UM8m9B/2+C1sIJ2h+r",
+	"KzuI6nNVaro8U4WRWpvpLgiy1ZkWHWirN0cdQ/ePTl67D8CIu14cLmhjoZdlZa3HMYESODjihrpWOvbv",
+	"0fkZAoJPsE+gNpKwSyxEcRyzpSBnmHAZn1bObYR+5AgXreWwPXF8Mc7u2Atafgf3SHPijvtCVNSjqqDX",
+	"oDHr/rbw3v3Z//qyNX/vu7+PT3vxRXv1Img+5Z1nqXNIvDesfxa23i6zrP+MjKopv5ieoCgEz5WTzQcx",
+	"wUFBlaMvMnzEWORrEjMKVTcRUY9xmLSQnsfH5x46fqKC/SAGqbW8V6JEaYBpTAchSSYDKNLFBwynyWwA",
+	"j9jikQE0ZGcdgTyMPxM/GWa7NFm9mI2f+eGr8MX526/H7ml4zI/nyeLj4+PO8fx04X89TqQP95gf07O2",
+	"L76/XLz//fGL/gFZvVj4zRPxMgueny39r+zqpfc0eTlvM9+LLj++azv4/Vn7JT1d4nftyPd+XwXz6PPH",
+	"9yfpeD77+pL+Hr/6/MY5WfWv/Ge/px/eOVdj76kbPJuuXjZfRB/efUn8VX819vqO9vnV+dPTFx+f/Z4G",
+	"zyKHnPdXH9895eP3J1fnz36fjZ+fsQ/e09XHczHgU/dDeNw5/nz55eTJ4TL/v/ht/tSFSdJDJ1i56bj5",
+	"wsHPglnw7G348vGLiDw/DF99Pmqefp6uTi4OndMnJ/x4Hs2Cx8edkwvfe/XkePnq4q1z0nQOfC+i4/lT",
+	"J3j/IqrSeDOrJH+AVWGgmzq6GAXrS1+lnMT3eClOx1KIBkqIMt6j+5SVjbYH5axz0YJJLJ5+PDq7eHOu",
+	"iQU9+vr759nyd8/58nbOV+/en2H/66+vPnwNTvDRkaCeQ94findnwePkz6D5Jpy80YXF9eetjv/krPlq",
+	"fhYFocYo+vvXj++POydPjtqn8w9fP3ydJifz4y+nK6f54eLN8uXF7PPpu7fJybs37Q8Xp+Gp99Y5fXL4",
+	"5Thchh/e/355/HkxVgyd+c8uw/fny/Dj+9ny+DP7cvr1Q+vk89Hy9Mmbry8fv1h8eP+mYPCTS1cyeOHg",
+	"cyEwh19evXsRnrwTff4+O/HeJqfeiXP62Gl/vDj+8vJiNj95duR9fHL6WY5PkKe/+rhS716chifPjlYv",
+	"Lz5+Pn1ylJx6b1Yfz532x89Hy5cXL2anz068jxez8OTJkRRG+uJq/OytoM3nsddffXwWpR/en1354Yv+",
+	"wa/L6YvHU37y5E3r9dGvR+dHX978/nTmf3h2xsbPf3XI89Xh7Dg8uXxx/oH+9vjyz99Wy+Rl2FueXBx/",
+	"PX3y1jv9Om2/+sx7ry9awzdHTx+/cc6enknAuAXc+YS0MeiL4y9UNgv2lNuS5BTqseRyAf2IahrTFJsc",
+	"zoWdoD6VDgaAHIZjEhcr5CmLjbUdqQacU1ked+vgbh1sWwfrt/jt8viWkxokiNLS8CofIEzLEgnui/UH",
+	"6juRvBPJijdkX+/KrSpl5S7cbUW8ViVfjaawz1gcSOjr/Cyw1tbVquHmfw4avkJym7GYEzTGSULiFeIJ",
+	"XkBErVh56q7Nx5ysDuZAgv8u3xcraJxi1GeS2lvsd8UTZb/L1b12+GUG3oyhMM4YUw4x4Y8V5ozh7kS7",
+	"ACyQaRI97E4fbxmORnrlgMQZoH253/MEx8nmTrNa3EymsMGNBwrwak2vyhsEvWY+jlKXGVjg5l4zSLw1",
+	"vXi2I50iKrX6XA0SQxqYnYRzAiWqWJpAfUIx8tPn59nAChB2MTaTutfFWq99s6V0p2e7gEbUzGrQZThO",
+	"O0iu1SAUj6MMrq64Q+pMmn7P9sZu1+7ilmP3/Dax3aCPm+MuabVuBqOqynto8113eVSZWTlAUNDQFJar",
+	"Ow5wMA8pwgFkJ5Q7LFy9+9DrBpnLufK5iJ103ApYLK/5mjbVWG0gTjbZ+k2nPlWhs/gexUq7F05v0Gqr",
+	"YKyMCPEBDsiKzMPblhjvFiSGxdMhcHRt6c7ypLaW7vzPXDtmWjRtpymol1ezyfHgDhikrN82HZpwZy1r",
+	"YA8XMbsKA6ijkYUg4PkB1LeWTxzwRUhJ5l9V8VqDVqv5kC0IxfOHcML0HsYER3P+MGYsyf4+fX6eVQPP",
+	"vipKC90CM65CIpOFzPGrZaruUCNIrvXEnz0JeT1hSX2JMKx4AHOdYY4iMllTGzFnTx5fn3dwxqqtn+BL",
+	"UlaVCKN8gpWCQ9nMS22awvVhpCaYjWoho3+nNbpWLKQx4Sn40la7nnbyO/Yx9Vc194QQdXSlftTjMjFc",
+	"EMgaHuDMZjyk0zJOSHMNCIlnu7J+cS9Do60BQ8ogoOENylDnbVybqvkVTmvsdOyW3+nZ3UnQtfvj3tjG",
+	"k57jkbav4u5uyroN1zk64Idgxzr+VmhaNl0Uf83Qd6rc6YLxZG29090Z/vdg3vdkiEbQp2EUmfSPWjJK",
+	"BYUJhHpOQnUbfreMfu4yyhlhxFp1PbMdoytKQxXRQlOGZE2Bjztu/3OU5jpbKReAWj7HhQLpB1iG2lKv",
+	"Cp9o6x0Zzxi7fKIyfgzVY2gegqXSgrL66TlcOE4SMl+YsQfVbzIO0GDpdKCepCyV39Jyj9Y/BVSCUKXK",
+	"Ff6Bal4TgR5xx57dxb2x3fX7gd0jzsR2sTdu+q2gLUUgwjwZAiBGFvgF30Q4IdRfDee8Meh11ZeSgqp0",
+	"qOe0cpQMKTtzPh22XIBQBsapyW+cyQKvIoaDgmgKkoNDAcUqKIde2k8rY/rHTSS5GkUhidaZdB1BOdfu",
+	"j/uejZvjlt8OOqQ76W2IovhmNZJwTniC5wvjnJsHrR6cU9fw7pu2anjq+4QECmBznOce6SPFji24aXeD",
+	"FrF7k7ZTTUcwnE8qPFi7zipr401K0voFc0J4gpQUWOhP+Yx+JZEvAGfDAnAGbkcp+/ICUAB4urgv5bAO",
+	"FjIfTSdGy3Z8N7C7xJvYfdx07Na47XeCLulNdpV17euStKvEyKq4i0EMd+jd2bomNBJsWhO3LepbBagq",
+	"6or8Q10iN8m9Ni8TA3WBXxAIWv4u4p4PQ5Psc62XbV7F52eIr3hC5mgJwcxF6DQNUB5PyGvxpEA2UGbZ",
+	"Uv9Fh248+EUor3IexizWktQyLH6VrLZoLR8q+vF1U3mKw0hVLykh22iPoCUEbcfEJyHAQCVssRAbWwZq",
+	"suWAntO0XazaCohl6Qy+OykmcvAFnOkUXxGULhCjmZpB2T6jbPt+tgPDhamYAAlQW/madheday+rwq5Q",
+	"hF8nhq0Lxxu0HFVj7ZpMr5rDBgHY7DTW5WBn5/GPY3i5RM2PYVweb7xJfWQzvznf3G1bbpmZKa/WkxBf",
+	"VZLc6h6/dW0Zzsq6SFhogauIajcSiOzzv5NENMX51HFuTSLWreR3YTI7V+GpVaZRsizrdLETQUwsvGBJ",
+	"bD/EZKLW30Ob/0hWZlG9yxkn/vBk8tubftx79tuHP+OL5ee3r5/0jl++/njMvJf4JT5ffpw/jT++P40+",
+	"NF9EwbMkIm/+679+qooQEpFhWg7+ajzG/ow8ZjSJWVTHIhhRZvOExWQk9smY8AWjXBzHFYZMvEILEnNG",
+	"cQRAZlDVzZ+RORiXyi7jCez8ouOjCzyt93Ixy1KV7vEM6E7CWGR4edvafclUBXdj20Ki8/bfnr3c1top",
+	"Oxdz3kQOCKF6dZgmM+Qp4wASsQD80hc0DQ4KUItcwjf1Cq2dkSReQXJ1vfdzcAsA7McShwkakwmD3OdL",
+	"yMib4pBu7nMe0nCezgF2R0tImKprl2v0HYtXQjq9Qb/fIAMAz0mSSaTau0ycHGm72yjLSVzE5CpkKYd6",
+	"vAB0Ih7/MyWQlZvF3shWS8PCX14SOk1mjYHnOGIYSUJi8e7/869D+yO2vzp2f2j/8b/+Z3HG0Ph1HJD5",
+	"gsEJ7zeyqo/3BF9CucTXr84vEMcTIogHBDtAsDniOUGXZFXk7MI3YxasUEwWEV5xLWRFytijTzSpvYop",
+	"S2Yklm8CQDJAl6L7Lc978Aji+pJ4hZazMCJaiyFHPAmj6BONUwpZxaV3nf6DA/QbWckkTgjfCsQM4NIN",
+	"R5FKerwkC5m26bUk0P2BTCAWFJBqpuCBRjFbkGwdM9oSOSr77BqpPznJ/HR1MRFqBomzNooJDh7pF4Xa",
+	"HIF4LddD4UTlEwIGaQl382DtXAokT+MkXICsrQ8bwtiOn4inod0FTmZFqzLKTfqk1q+nCYvnsE2kaRiY",
+	"ZZP6URqQJ9l+WyWS+l1V5cyKjnJ0P2HzMU8YJfwBkG0F3MfRUkhjKN9SlBtlOxYQarRu4amXhtner09E",
+	"5Vnn9oCayJixiKjbmJfhPEzqExBHEcTDr2vXewTvGTtrOwBpJFUSQAtvUYyvNFvhOFjDuqpBcTMGakUm",
+	"1/ZY82LeqMMsHG99d3ou7806eysl5zxUSBxl3r6i0SqXyGw14gSx4t4fUJcB8APdD6kfQ/4fjhBfUf/B",
+	"ATrUVjv4jkjwieZqFsLrZOL0Mg6TRMU/j4l0vFyFPBxHBC1nhMqwyhhTLuw0RpHP5vMw4RbCaM4AXoFG",
+	"OCGxhTgDTStVCKYILxYEx5mGLlYLTkaIQ9J7tEIsCjJ8cEbFOhP6aoU4IfTgE71gaB5yDiDIloxklNnx",
+	"YppiBCFNE5LtxWJqUzDCeVLuTu2ToBAZJZ+omG664CRO0HiFRmEg7Jls8KJzlCxDH8g3w/E8IlxX65WV",
+	"VlIDDaMgiAcgqtEgDd/AFSjtSvFSuSiBL8FgweOrAcgqINb/BUCy4pQqrV9owFjc4H/KivD/46HP5gtG",
+	"CU34w+ylh/U3xKiKeZhelr/m78qJmMxaCRM+jgm+5Aq1W1ZCyO03qiDHQyHtxL8U2+/IWHtg9GDwic5x",
+	"BAU+A/Ti/NWpJYQrq9YANXdwYDOxgsC1q0B4pHmVCcIyZnSKBCMAY1sY7p9oEVIj7IgDNJJg5iMk2Mwz",
+	"VIaJdKXKxg9kNQm9CsL1+aW3sgu3HutFDG6FV0pn+CyKwoDwwi7z0zgmMpY4ISXeZJUURg/EAkpp+GdK",
+	"EByJP9FsMScYUuJkbK8C+La05SZsMBRSlHLJDpwLTckw/ERHFftppN5V5pviRqmQw/XZUWpmF348LdVY",
+	"uBWGaAUnJBlUKYo6XjgQrrBM73GIBkNzvAJsjIDBW5+ozru8KMTogSKdoSLE9QloaGwXMlZfu21NVKtT",
+	"Qb74hASo00K/hb+WhLtWJ2L04KABx+MCw//69NFb2YUw+fO3QpFThnjqz7JFqHBsyhIEKk8nSA79L5Z7",
+	"ZqCwCYLj1ydaSm0RJoX0YVQL6sucQCtvAI9ZmlTL6ofJjKXJJ5qV1FcuhpbTQgljSl7BY7DTfmniA7yt",
+	"6mHkaSYbOVF/IxuE+nLXDdf0TtbUWzoXplOQhdnu1ljtrd2lBN6XRUQMgnJYuHlgQxygkSprkW/KFhrp",
+	"ePBFzo34JXsYvh1Zn2j+DWizEWIxwE7F5Er5sCrNFblNI2mDVZ13tua9M81TPf8w82p9y51NsoCKnPo1",
+	"ZKfy+nYm6S/cFn9GHBqVt+8jdL/tOA9gN6ixSS5GJOGw5JqVljc4aO63nPaDg1sl7wVjJ5iulIDza5E4",
+	"YssnbEl3pG/29O0RN2LLYcCWdDQQegfNwVhVE8qQpkKOcBBAeTFBeFkfBLLp7JDyvG4X9gEJ7JFyRxX2",
+	"JsBqIZrOx9JEleFP/FaYobyadu7W3PRW1QNbsLJS8mNfNlZe30Wdlatu3AozE2E9xjgOo9VQK+sxkphn",
+	"eh0SwXELcZykEuOBxUhIwiNhTEG44bKoT/N3YZO2+WpQ//twytzCZmYZ3tmDX9rbJo6pFisUzu5QNpEI",
+	"nqnci2x6Pn+uRstXv+1JxscsivCYxRv7zQlYfrrS917kv0W6C3NZN+auzYCKJ+96cqk1sN1W1p7dw04u",
+	"vbWjGO610Eu3jNo94PeTYW1Oe4vwtSle6vZdmMxmUARu9ybyd26NeZXM5J/DROlgNpVIu/750dzeLidJ",
+	"w5u3cqYcZXdCI1MR1PwCOvMmwSWVfrw0VFkDhx9nc8IoyV3hYaJqwqnkk5jg4ACdEQw/yYJhGMABBElX",
+	"2u3XQan8683orxeK3IXqx3o1xhvT+pDK45iFMEdnTx+jfqvdRWrYSNWlPGisKQC0jy4wvL5tuuUX9pqv",
+	"gkT4GxkD+aD2V6N6JbTdaHZbxCrVdbrR9l2tbXj9BVNtaZdFU3rnthxfZag2FqvqelgvZmohif8SyDuF",
+	"K1a9lajURwQfKqD0CuUjVJAl31SIQpk311KaKYlXNW/Gu3fv7EOtUfPdvoR3EQotigigyonl3+m2nQeP",
+	"1KXFf31qZId/6PRTYyRv8zJEOqE15alTjgbiAfaL11GyscOpcDfR2Pl8aHjl1nzEO5wBM6eJzFOKr8BV",
+	"OmYpDSrudf2E+eAAndZPjoOSJ2CknQBHuQ+gKiOVY+IPC1ICbmtVb49y3+RNdtC8FvFuG2hRTfdWuJ3F",
+	"Cy1JFCF1pThO87tKLG8ldZ6qVTXKV1rpevATrd4PosOIy4gh5b9OGLjDaxdZMSkicvRwJmWwrKs2epMV",
+	"Z25xt6VnePdWuXKP71kFtaKaTcVJ4fImHyTQ4tBPwqswWT0G/H/xzSIWTSehpFUJdn5YxH/o8Fz1Vfgk",
+	"5ElI/aQC0j9jORYTXotoj9QlzIrg+KBRX4iWLMFYlIoYMphpSsNs0JU4oaLUFZugy5AGaFRpYiTHBQFw",
+	"O/VeLQB57TFUG9p9JN90TfavLUTZbdjWbuz+o0gxBIhZQZVMjoqyGxU5ogEfyqVYCgmpR4NUa1rsFkMi",
+	"iDGFrBOjxQDRkr6scTFeIfmspeosyE8oCrkyrsOEzPm2NXwGb2XzhjQ1OSQcx3ilks/iZOdZJyxZf5LK",
+	"Oq0s129WQ5YIqRWQ4wjzS7G/jjzH7T10+6MDYxiWLkLQlD5sK2dbhSnZaAuqG2ViERa4qGVx0JC0/6qT",
+	"Qs8j2JX9sqktcWdZwJKhz1oywA6NLdJ4wTjZxjRJhNfqYSA6GNOb5kfTSNmC0kip9a3QyQd/7Satcgzn",
+	"gMBoEFU982BXiucJBdoLIU06re3KCshZj5YE5liacOTTLGhdol5JVEqzKIa3UTKL1EwcSK8Ljl5rkqqC",
+	"UsvCm8lQNXh8Y7zyjSUMR9GrCeTQ7SFrf1hFzGujiEC4uQDNQ3osX3Mr0mQ1ZAyU+lmIb5X9is91AVBj",
+	"2siyLAOxzJMsmXmnuRSKybAUSslzf21biJWZwTDKbWycTDkJazcW66Nfo1d53mTldJSnbT1Ci9YSXRKy",
+	"4AhCBTGaYT7bvkmUe6hP7g8xvTQIk6Mro+aXQbRGFYz9xJT0kXISD2SBsjCQBcosFUFT+1rmUcsYOsro",
+	"as5Sri79y3fSpsW2j/LLkuargz2Fo1BWKUuGV6kI40cqNUgW6oUIQV6yNuomQUU0d1QaOyiarduLuuBf",
+	"t0OX0v03/Z6oQ9VmoYIxSfab1IKSmWqz5WHkPCkNHrhqXIK5jN6GQikE/idplF9lJbJzlVNYFct39UrA",
+	"Mm8KMveyZH1uoXCCMBVn7k/URiPKKBkN8p8RZdnbB/B7SkOxzeIIqpOEyWiA3mZfocfwlXzwMxtzQi5J",
+	"zIc4itgSi0PXAL3Ivr7H0WH2vXyjKBQzxDTIKveU3j4qaslgGqBz+Ui1oZBCXT7VwGiAjuGL7HH5ELgb",
+	"hqpe8hBPSVadD7L8pDPCUE05owKEXo8GcEKHv+WfYILncamK1ous7hY8kjDEsaS3rE4IegF8MJL6MLW8",
+	"CzQnJOEIF8fle9w0MKRESBbaqRahfiB9aoSmc9iOGSVy2y4xs2E1TGzLT4nreQNZAjrVxapeR2HoGWan",
+	"CXahSUolp8tLVKufWZX3M0IDklfCG8GTcxxfQhwTkHSOAwIpeYJVSL5riT8hAxnNMA0iEsM3o8/4Cssn",
+	"BiMUhfRSXrVBjP2BSQOX+ru1I05QpHJVs6R23hu0EsJ/bd8FrmWyVmo5XWPzKZcM3MlM1gsW/2V0a6+y",
+	"u9L84UdIjEQlRWIUxHgCl+PVo/r2s1iudTda0JkkKyX9TauLZdr8ZSFVwy9/j8NaJRdMDreYUnUR6OVu",
+	"rXremiJhhZW6vBbyf91TX86Aa536amva4GVKWLyyUEjRiXoO3X/M5nNGxWeVyyEkiT84QGd4iZ5fnLxE",
+	"oULbZSlIn3aqbMt6sJsXce1SHH6FjWXGlrLTMIEAYwhDV8gBoyxgsyTxaRyWh+DBCK6jKAy5HHHKIYXP",
+	"1yO+5LVjrO6TSje219A1GyNfVMYfRNtb4I6eixHN8FUWgSpt85GPORlyISojpMLvD9ApWO8S+UIlQcuy",
+	"0Kah3r6Ouw0lU02yJGCbLBkSMyTUFxagnGAo/aEhnfKKULpmmczV1V5ekYqqubGW2bjsb8HQL6yRn2Tn",
+	"a5NRqe8bVdg8pPq37laltq/2ubHm+Bnmwm0spe+4ItYzfe3xbkZiwFnHXOxCqbzUZTJ3eYlXZX2Fgqxi",
+	"vTy/gOEzGsisX3AGlWp6wzP5tjwaZBdTqrF3YUAAOiKPQgSt/kTrQztrQF/6Nm82+iE6IPcg1dWWytNM",
+	"ioTrA3Qs4WhCwlEYSPA88Aio62kxMUu5YLA8Zh00qutBhSUo06pGZKrDSAhbMksevw9nOcjsnc/D5EHN",
+	"jFxrmPkboE5kRW1G9Zx32fkAjbCMkogJT+dEwYSQ7MQj5MF4MtHhLmvQNtKbVnKySMdahiE6stDoQNlb",
+	"8DeJMSfBCN0vQQChmMzZFVGoG3mSK17xB4jFn+joQJlyI3QfoxxvYqA/HnI0ZZTI6YitiGc5PYCPcZDX",
+	"AxodoEMkV/QnmlWZxLQATpRZ/YCPA0BLljhxQwl3TJGcjBCRrFy7ctqJw0LMEqLEV1UAKCEuZJT42/gH",
+	"d7LC9IcKrEYgubCO1KFokifTJjhi05Tc49cycyqOwg2gT2Fw0LB28CSWm9DYYRUst1BeEdrK4DQtVCl0",
+	"baGDg4N1vN3uB8/AhLQVtc1BWTdvcpelpniM236hEG/DitHU63Y7xrTVAIyRUDxWBgyziIkwIgdogTms",
+	"HswzHbX9UmFX42dG/MtjarhOvoY3ZUaiYNe7+R3tChCrXY0QidyhL2wtyGQOwMDbuAjUOBGPXtNX8zM8",
+	"CTmRTOshY0pBHkWLa5/5JZGudeLfR0I0bua4Qq3eFlyha/C5QtG19NpAixPVZ3ld22jEaBSCv3+8yvBw",
+	"wYgEZBrxU6FBhX5NBFGkdXgVBoQBgAz8BQn0ym6cySsEjBISEfik/RrSoTQcRgMEtdgTBv8t24yyc8Fo",
+	"0biw2WbSY52/vsaIhOneir6UeudnnflKd/oGjaxqBsg7UWHlwJ2nBYZvoBdKUkgCKqqAP0KT8AsJMpgj",
+	"CYw2DXlCYhJkd0AabgGwEZw4OWS1JRNHZYwB2OCcAOSdtpfe42WESBkAXth6Gf5BMoOr2+wAkjljSsAJ",
+	"cgaPEKYrIUokkpHKS5U0Jc3FMEH3OSFopCVGHWSPQJi6kEwZySvnVXI93eOILamaILckSgQGc1Ean+q6",
+	"IENqEV+B9chYBLh+gN6kgsuqkA7ZsQqyVqrd8gRPJihgZfnX4jZARalhm4VeC9MwrvFa7VW438MBKkNX",
+	"6EPN2VXEaOZmoaJltXxr1mgp/nM9100Hzlr911EGuGFlJzDARxcnkBv0UyoqK7pIKRqn0WVWbTZLowqU",
+	"OH5mYy7f1AvQZvMFqz6lAYn5vaxCbZmW92fhdAbYX5plilVYH3R29ur4gZUFK8IVU1kb1jhY9qebv8sK",
+	"mVcLm5eq6BoFCsCKDCYXXmBfxb/X97VrXm9BMQgINqUkvq47aJ9QU8EruI9c4ji4boflRmAf2eFu7acE",
+	"LIpTER8CHFVdPRzlpQakTx7HRB6pIhIoGSXSfa+O3uYA6b3dcTGLyBDHBO8ejXbGInIYE3zzsNsdfYGw",
+	"CgpH4M8wnCuu8LXhk+b43Xy9VqSgRH7tHs60Gk2iblhD17bVgcjXMtV1bZTb3650YG+2wHfUOreuZeqe",
+	"EPUUgqeUOVbUhYJNZaDyP4jCkBOWiu7OKeJ4wDQp37NBNlTE6JTL43v2aO7qyZrc7w7OqP3qs3t+dLTL",
+	"DOuXTRt04s0DcHe+pMzxkZPdLiZ/pg40ReDupxYr6ueWNM/6NX8bZzRpp/ysI5qaxm3cyX13XfYPsaCq",
+	"amBrK9dUC3+vpXc9i+TbWplcd2UojlgRphRu9ChLssy8R5WzFCTPqoDFvB5VBO4BcQaSanE0kNobLbG6",
+	"U5yENLsuZFckll/6mPpEvDwaoGUYRdBvnNLyAUcNS1gmsnXwk8vmQJ2oRtYcV8BBYDqvZCEd2ykLTQjC",
+	"gWNVO37v+aZ2Vt/rzbr6zZqxys4AbVJmrQStHtNFmmxVSxWoCeUqGq8yb9EjhLM/83glsYGnNAMluc8o",
+	"kpafBZyFkJoHhkvWEisqiZLyXhisBO06WztpaDGPZc5UUx3ghwJAFzZ2vdoaNzdaZlpldPlviE3KTi0w",
+	"ozIroRbJZEC1X8ctKQN1+d12M62iGwHhWwYzMQk9HsR4SddeSG/VqoBaaY46rchp9uTW26wnWqlNk2Iq",
+	"4otHA7TAYQAhzgA/QKKJXfyM7h+/PENHJ69dS/zrwb8t+Let3Hx4sYgBTYLwWbiQRVvK36H7R0/eeurx",
+	"KxalNCFE+TvlRxyv5Aju//7qpauenKQxhDSTIJU556MBUt+h/DtoWwzuydumffTkbUe9nMQ4VIpToVCq",
+	"L9a9oCLxxbIKKQzG0nphegOnr49c+/T1UdNCzw4FZV5dPHftVxfPmxY6f3KUjd8YtZ5UAuZ8lkYyUH0s",
+	"Ucuxn4iVfnrxG7TziV7kxUQm4RWB/UKGLVwRpJVU5cqjRYIsfMRnVB0GUYyTisu/YHHDapTZJQ6RGpPg",
+	"AFrhhFhwihxCwrPw9vVB5ppAQmatYfllX5usrpI0b1LzuuALVaMItcPaKlenzV+01MBMqyx355hmM1M1",
+	"RnY5m+T+njUWzFYVch1vIInCaajy0IUFEYcByWt9/bWLDSvtlOuOeRZCNK/BSwZu/Tm7IlYWXMsRBJEI",
+	"8wiSmHbOIc9ZtPYu/vopXwZwe5PP4JpxttsPtMpovC79lTl6g9d3MKJz+v84z57VyPZkHO0jz/lOfj2K",
+	"mByKhRYwBOQbknMz16DO2vJCK7GtojgqUzDRYfOqL9bkdR2MObuv52PcS2lu0V+18NFtviu63uyb4cWC",
+	"UAi3YwFeKZyrMUStG9JZbmN1c+1UmaWXZ2LRsOoWXfYb3JNNSCxvee9rd8cPIA9Lo5oshAIJWOCwlkU0",
+	"VHKgkrnRQJ5HoTQQ9clAvsRL7cB1IBRiY5RkoXeFsxOc4WXrQ5tJ1pPBbKgGhK1fTRtlcX2etPRX3ShN",
+	"+VZdDjVtWaFAriBgsWbpvHiLdXILvr/C0vlJ7r8qZUyHGm0JLFKolwde8LL3/ZFxEZBg+zKAdyKC7rMY",
+	"KX0TEKrgtNRVOFR5ExroASyKGYvAHb9xWYgjFNz8jQZohnkO4FQ+4kr3Th6SO0CZw8b0XL4PjAbSk6BA",
+	"2tT7IZ1axbjFcLevTqsoopqPQt9xjFZ/zrWLGFMZab3nlvAPUvLFqKqZslLaATFPkcuY8bNl7AkzH+UL",
+	"EZWpuNoy2KirsRTBigTKNrRGqwdWJZ4GgYQ384aq72XyWpfQyrAtrXuIR1dN5iI7kpQePUKTmKjA/Gwq",
+	"+gn3BqJbUVIJMyulLxJt92zdlZxu4qmYJ5gmoT7J9ZLKWr+vCltpVXL01x9URKbTqgqMsbLqH8WfB8OH",
+	"9h+//E+T6D4NSRTkNUbKKxACqNfcp6riZ0KWXpy/OkULJqzw2I7CS4IClgg1tsDJzEIYQUE7vUxajLCq",
+	"kmQMS1fxkduhLeQAixdMnHqa0oAEHxSSV8UOmIsD/nBBVJ3EHQ4Y2vVNmSpNF53gGIq4AQfFtpbjy22/",
+	"6Qkppn6Io6EZc4wcTA/QyHO89kOvMzpYEyVbQw6sj790XVLuw0WHiziMdhhvjQ2lwa+7qyxR2zDezdzb",
+	"zdG+mb91ORYDvsezy3NIL4anS0TIpKF8Yaj+p90bOsYoZANbDOuJLAmvQDqqMLtwAZGnkE0LjlLldceF",
+	"eFUGtnlIFeZdlyshnR4KI+t2EgZuA37hWkFb+8YSJAB+MYyz0mpmqMFNIpfMYiIFj99DkvocJWxKkhmJ",
+	"jXJXF6rv70iB8e18SNCUbO2UcD3EA53M2WjKxL05ZoEuxtfyWuzkGcyXcBHhXQ8g+j6BL1Vh3cTCC3j2",
+	"TJYA1Pi/ToAhEjeQcizUpjgCxY/gBghkOi8OGYdcZRqKs5B4PsuYFVvkzu7c6k4AKUFfVCxAUwfNa26R",
+	"wOsJ3zYBuoWjdkmt/qTTdnlKtxFycxtC+AMkpEaJZ2kYYKXFK2ZFGoSZft80oKyFw+z5b9Yt4Sr9czGS",
+	"opBe7s7SjIIvQ3ppWhHrcXwStgj9vw3CTwatkUtONsDNSD6SWDff6GqCaPCEAHI8oUm8EieYqXpDL+I+",
+	"YXGWWRaEV2GQ4oiPBmhB2CIiaBGThYwKEadbYagq9Dc9pWI0kDugzPyQF9Ek5oiTBLJ80kWWrhFW/cZa",
+	"pxUDghsdUNmcr7Wx33iF7wn7cbNVUWi5trNhjewZupevoGqs4D6gMzsL/iaxhXnux8DrTnod7tP1oJ12",
+	"o43oc9P0b8GyyPeyn2RVFFO5DYvibnXeYHXWePOc4CiZ1QWMr79uYZdFWifUOgq5UN33Rw9n0NjX0YMc",
+	"mTOveSNLlEApDSjc/3VUgcpkl9vdsWpQJhl7nuX+lVAtKyu5ACjUAiCLdNEKhA/gdQHgwv3Rs6ML9FA+",
+	"8FC8aotXQ8If/hUG30YPMoCR5YzpSGj1AM3bDDop5aeARwhgVXZOpKggO24vo7DG3NrtiJ/pu1K3GzlZ",
+	"FLwwZGVDxucknKZxVn3Cgss57a6tlgEja+XA3eD9PNZZnEvFEdaPUnGinbD4E5X5qDnmCX9Q5OmSOGQB",
+	"GuU+zpE4zo6Um3NkoTFLZijAq6LJgTCESqg5IUe/EDrFUxL8kkM+yYazfHHIaCVBfgeCZCiius7L+4Nx",
+	"BSHEEX6iKM8f1ANU85eKMT+qFMQPOVLjkQMori1LZEAhf6Qmo/Jr0S8qmTa70wDq/qKnvVOWIGXBWnqW",
+	"FFBE9llCmhEzCrmYjFC88vZMu0aFDu5xfVQMXAqUUQik/iWL4PslH2Qo4xMkIo8W7qf6KSIirUr8qoX0",
+	"eEjLEISqhYdKdbYmHttYuuZxpoPCArhoG+aXpsLKkiPoVvzGkzCKLKmFQJ5zwuXeDguNV2Uvs5UROkw4",
+	"mhOoGC4NdgX7blA5aolxhD9Ruezqay1zfMELcNMNBTbhglou11IynVo3Dw7QoQ67JjUc5p9oSouJ3hdj",
+	"rSIBBDFZKulVsAYKmYrFmSwiypCQRRIr9WFiX77jV+IUcRyF4LDPhwFxujt7swyblcE0K4DcaiN4zpZQ",
+	"LV7CgEWw4wvGjaD70Q5FjYrGszGbdLFSpAbRVRq2wmuZnZDrVitbczgREn5F4ggvNKE1ZzkX4cu7V244",
+	"g+yOP6xa3nVNw/DsNjmPpc7UxH2azkmMExY/kFsJMb19PyCUzYUGYfGDg31zugq1ZQodlkEaxlJLWgZ5",
+	"fpdd1gBmYkqlvz0jvbbh7NB2EWa4uYP8wr3cqJAOuPYQy1Kh/K3QDAd5qMF2MVbTs0rEK4/MJNfbLlwv",
+	"BEk0H/c9jvJX4AsL7XAnKxtY20XJi17a33S9HgHqIi1d9DW3pSvukjq4tTjYGoxGiWshS02y+SJNSDDI",
+	"1hAvwqEinMhConRaM0k3ettyJCRTpg7xL4ehaX0AkJAdUl41FAAUi3AEGDY7CLV6vt7DSY7QlDV5X7Nt",
+	"Hmjmyho7RdeF99VjhGpVDGR2nvhOIaerpKcHO6rOytrIZmJpdDMthp0OG9l8cmNhpzNGJhbD8WoYbEpN",
+	"epXJDygj2JHLNiVYK1oTWYU53ZxTZebQYc0gACTmXEaVzZosQ58AnqcFIa719JmdN/RalosJQlKjRRjF",
+	"Q98IFpaX1MtHO16ho/Onh+j45VlptmDwCWOOcEj1Ee1ZagKBvhIlPGson5A3dTtP7Pjl2WMWkLWTqsY2",
+	"VEsTwga6axXLbL/dZZVm6m+LWhUKQD6KaAoGLZtU9vMko7iQNzhW/pmK7SdXyaKdBxuHMZybSkJl05FA",
+	"r/+VDWRN0qK+cjO6FfMsd2VaxZJaW+oVem37TVMG14lZ2a5548ohPkFY8yzujcU3y8pQsTDTGtmBfLM5",
+	"CGtc9IZEb3kNyeyLvctIqlTy9cJ7DXTrfbLNU57gkJJg2BzOGU1m/Mb27OuKzcrlQU9ubgqrrmlDZzIG",
+	"tG7ULmpNKHu4/F6uPer2bjGvzm3NK9d6ag4dfSwHFVsTZHJNzK1oSHs0W8LKlsoPvFiVZoIpWmjOeIIm",
+	"UNsKAlZjDjh4EgEtqADu5W/jgKPRv+Qzf4z2qG4q3l8jlNXYujoA0Nb4BaUIyuantWuYXqUYaXYArGj6",
+	"0kFmHXPWb/9rNsPS0c+4fozCt15f6cakVXbGmFRoabPbJ09V3863OEf1ua5LLz0GJLk1Ybk+i9K5+VZ/",
+	"feSs1YjZ0jT2yvDEU1bWxebIWm2Qt3BFpU/5J91SySG8YGMDfLu8eBihkKPRnylJSTBCKU3CCGG47Cax",
+	"iq0X6uUzG1sFfocy5aVPN1Bo8mFELHDLUTTiqe8TEgBke7bjLeF4JV54hGIygfLtMVvmVeQsyAbX0r5H",
+	"sgYjOIQ/UblRKueMLCUPvq/8qftqnIgnbLEQxgGmCCdsHvoZEGeeJpL3bn2iGIaujHRMVfY64DPiBOEo",
+	"0hE9yXyRrBCjRGFm8XQ8DxNhWAUhlPkPALJeFZ2VTsFHcoxpTEaI45WwGFbSJ1wfIFx2UJbMxBHpAGBH",
+	"wRgegV8XzLqZIFMOCR/JoVoyxMYRRzUXUEUVJWMJysImQOsBGon/DAGEUtoiYrCA5y6bycmZKKx3INUj",
+	"wQ+MAsHIlKKRBvCf4ftnlecUmMPoE+WQd4ITtARYAKibMyaEmrySkgzmOBzV2Y5hntcKA4pXwzil5u4l",
+	"QXbsXTF6pxzdLInkRoWdd7TyLkMamFF9tC0Q4DOKjxa6JCsCFsYolOkr4k+iEkWGMZmM9AyPmC2r2eJF",
+	"3hnsZFkCZl7avnRqgdMcbM3mnu+P8qTJkaW/+uCRcoxLlUY45NsjHDEFrhKFE+Kv/CjDn823VjHjwtwP",
+	"UnCFFENcMw6tcMBIEFYsg+IiSgFmZNZAhaj3KjAXxg5Kl0cj7QVjT7k9YCvvyGiQu3PYRKFwK5N4O3/v",
+	"q/ZqVK51rYMwbTCkCgJrNpJuxmTDNgY9zdfBj8t1DvVlOIkV9u1AaHex04DyuiRiOqHMwtKlFpQ3xUka",
+	"40g8BeU9IFNSglqDzlO4JwvRutZNtYOQI0qWoP2kKuR6XRLtuURWlsmaDeTopbrkiHyR9bNyGGJ9Oqre",
+	"CGVauZNilBofJFEgkE6MNo+oM5J2Jx9ZvsFVlrZVLgaS7b0h3z3um/AyAL5rzPKQLg5l7smda0ddnIEL",
+	"3Khu/vqQEWUzDdASh0kWJZiZTlW8s9ykCqUJVJSPiYR9UGzz2aV8vnsLVSZbK4yqAboVowoZbCqFViQf",
+	"GqCKTSXNlro582iLKVOWUkm5EmJbPrdGvuH+YXQ/SGkMhuPVGtQSHEUqaCV/OJvFABmKgwN4p6k8uNGL",
+	"lNs3O8pgVvNnr6f3sF12i1OB3T8vjZFZO1ZmdelgHfkaK+yuYhb6/HM+aau5sH8qrKqE+Wors2wGlUhg",
+	"PNCIRXEVkuUPSNLKd7Hr4lR+h5ox36fErqmMEqB0bDngZsw4k49fNxQd+5j6q13Hdvu1abUBGKBtSmKg",
+	"15xRRLp5MHtOx2tFdm8T0xuJ5Y+Unb3koMLZzSzMZryR+Lfh8cm108/y9xSTuY2w5H0k5Zps/7ZpFmd5",
+	"m/VzKwEvMuARItk3WpGsPv9kQuLcfsmSMpD6uobmoMyDDDoxGRbvUybfAjNrjgMDJkm1tSxYq3JCkuMV",
+	"+kc2DlCDeVdb0UdevPvtvC6dl2RVDuqqeFWi6ZpUqSvj95ehOQP4MjEXHU+52TH7ZbvT+DKRVsFVQzwu",
+	"uzZJ9MarBJi+6a0TIf4b0HVKwB5FmaqQV4GJdUwQKDrNIJBQC2vIfBwBCYYEx9EKnByBOFfLGNXK84/g",
+	"YXWfUFjQZWkxYnxofRhFRAZzGLGh1qBGfoekOTLHYbSb+wvPw+j/Z+9fl9vIsX1B/FVwFDvC1N5J6mK5",
+	"qouKjv1X2a4qd9llb0vuOv1vepgQExSzlATYiaRodh1HzKd5gIl5g/lw3uM8ynmSCay1gETeyCRF+VLN",
+	"L7ZIJpC4Liysy++3HFoY7vXIsvGdkO0f39Awtkpo4cD+HGMK525UsNXM48DdOhMipcVpxM9WhJoQyLs9",
+	"LuLnyCxsvL54C6C4euyqqzn5vf57yDn3VdhwQWynrdn94cbGtt1Pl3lytn7DbJQmU94+Gxb+NLtk9WLd",
+	"lAt+3appntifG43lqRpjZBJPEBv6l58umf8tGB6sxRWZCJEyZT4zZ4eOPzD08JIlWogUrENLNZc3Fj2J",
+	"xsEUoO1vnvOp5UyVU5GyyywVImPP1Ahe6LMNF7UPr4ngThfpiiNkB5ownUWfSQ223dhJat6K07P9Zt70",
+	"NPyUm/teZ8THxuGP5c0rOwMPbqmJNgN7jrY/Eu9tFWpL+Gu9MF+SXYj02KEZ8PZgoTtnM/HV+y9GS8kn",
+	"bL0RyY9TKo2ptzw9u6y3wnelvtj9+WmMTpst550szVLMaIYhcfkRTFS3bi7IgVM4zrHZrQDv7sGYtXLp",
+	"rFgr6yd3Z0e5k+af9UjPu7WLo714bKyBMH3YU2U7wbqpqKw7rF9fzLOJi8urwETAz+wUvYOs8/aHp+yb",
+	"b8++Y//rfz7pnQbMfP72+Nh8Pu2d9k4OrWsSn6cwJVeJjABVUw/kBBLUY830hM9EgPz/s1kSYxLq0W9g",
+	"HYGYhfApH01E96mSWaqSPpOqqzOVirAukEjU9wQwXu54EpsZ/8dc6CxknbPj48M+pg0Tjmes2TRGxp6O",
+	"SjHa6zAgghzIrQhYpjDLEgK9GJvyBJTxPOflWkVLmyWMmrr5BTBFcdjhyVhjTTy9EZZiRc9nMwWeMSDH",
+	"GZrJcu0M/e+gekxsDWdc64VKozAw7QlTMU6FngwzdSsgYAS9m8NRKiIhs5gnGuK2UtmPRTbuQ+91X/F5",
+	"NunDO7rmHX0o3xUf0OEXmro7kJZ8KySzXweYFm26HUud8SShPFrExJGKxfDSbGnk6l0cifTQQu7gdMAb",
+	"XSfRXsvjxAyR7RhC9iiaFIjBH2E6jQ26A3AG00IMvYABoJaCTQ+4XAI212aaKDgvYOLDzEghmwjMR4D8",
+	"AMXOaTJNnXoOs0b1qTHjpUHIJ/svv14FkJo9BvpvreeC0gDNeJhXRUpom9l+J9J4vMxpQfD5R5rdiiXi",
+	"CfHkRqVxNpnqAJKMXYtjTE/nEvmALH4IrABcXNQEO/pSsXSeuExoatqUzzQMKgZzzM4W4CIHpk07tMXp",
+	"0iPlr0n6yPUtNYjBNz7B/ILj6BDfU7E6fAbqM7LDctLPswlkrONiQkdzdZPALHibBKfWZrHLZEkLyi2E",
+	"0iTDaC0m8WhSCPyE1UEhF4laDBGtrHN2+p2pTynIUmYkRiBVHxvIdHwju7HU5xASwsK3IkuX3QujZYRM",
+	"i5GSEd37MzGdqZSn5so3l/yOx3A8hKzz5PgxtdrCjDi5UtlJeXQR5PxjkgMvrtfAdk2L9E7Q/oCWM6kW",
+	"5zZAA1Mf0bV/zlLTcFSPQKQ0dwRqTYcgdaH1x9Dcs+MnJLvLUvcQzCZzKT7MBJBDUcSAPSqwwjJQVqEO",
+	"CEOoE5UHwUFBqnifYVV6n3GhlWrK15NRu+zUA3xi7XSZp7z+11pU4Jdh4TAqn00/WFwZcScSc5YhaG8a",
+	"y8y8hV1cPn3x4hyjx6y3ic4rnjGgw+itVTHLLfQUgEg/rQ2y++WnS/baB0d4xjPOLkV6F48EpebNZzOR",
+	"IqJBIjIMNwb4jps4A4t1Ccj7uPvd+98fB998rIXufj0T8i1Ap/PkIsvS+Hqe1TTsZSxvtVno1BTrlLE5",
+	"I+w2ltHWODVJLG+HmzyL39Yh9vEPSqrpcpiJdLpOUfP7fkUFr0y5ckVb+ccbvGv+S1+S5GyF/q7jTPTg",
+	"vLgVYgYHPaGIIXyDDbckoTWO8VDJqjW9fnYJa6k6X6VNU91aNqQzf0fb55rnrO3E02C5imr8Oakax4kw",
+	"x3ksIyPfbKFzM3CPMDCfJwmbTZY6HvGEbML0CezCSOJBgIQ3imWKHlJG2SJ+Qhx4OH/N98SWY4Q+xANe",
+	"L837LGNhnGZzKInW6drnfMsxtQZp5DL4g+qolXfWBtkiTq04huuWJ0qif7ZcogVuTYoq33yFtVwMDX22",
+	"RqJ/WiORXX01PukXmQZfgt0NEL8ZI7KMkqKQiLeVVFuzR7ytAQJJrHuqcQOV+ryVqKq+qdCBjeMEfNZx",
+	"f9zXrbnL0URE80TUwa457huM+YbMdWDBAQygh1trKhO6tgI6DYc8G7qd1TYHmIq2jcADFWqcqmkrQwU+",
+	"jowvm9nFWpxapI7UAuM5fcAG/lwvK4BPlBJGME9qhqiwRGLNkx57GRslf8TTFBNtlRTdTHXN5RvIOvS5",
+	"p4lA1tj1ksURaCSa1o8OWM3s0BXP6jlgD+jVZEbZ31tb7OrVqBrD3Y7WZMJ1NpyqyOzOqL0JngL/h2Si",
+	"rD1BcQIB8gQeZvxGnBORkUNkm3C0hnhacJ41YDEG2r2FcBX4TX1lrST9JtNTONW2kp7BgVtlWy0QJ+Nq",
+	"1kfdot3uJVjRReaUzLq3NcRrFZUpu9Xw6bIqhd7aEg1UdVeTDcI9YXQgeEqqBesYtdbaaQAwEx3v9GZN",
+	"mlQkxnM5yjBIkGDXrKBpWYV3r2SjRGnkuYI/bDYJJNq2qa4uesz2EI49aG3xMkvvWg9S6h+gKwBLV095",
+	"4yFanSCEwIsje2ewh+1hYK68caZr7yNb3/i8FrZd0f5C3vK43WIDbXxYb36gFu6eVc/RA2vM9qa7+j7d",
+	"miwEu9B+ba9VDr1Vt5u4hh2GKfqNs2FYiHg5jCNdb3cqkbYEVZjMc5vznk1Euoh18S6yfg7KvsLGEzTS",
+	"Dm9irbssFTf1kFvSMyTeCYzPei5vEqNpYSENPPRdFgqjtajxUODPYd9/+JFmz7m5So9LxVFwJ0pGQOH/",
+	"Ev6gPNw4Mg/qsA/596/oow0rT7PJEN7JZTRcqvRWT+LUHD6/mJ/wdeY9f7M/+QUXQmdULz7+q9AZ6zyd",
+	"CHgUCr4SqRZLHZvb44+wFFP2isvRROhMpAF7yeWI549fqnk2YU/n0+s05nQgafMdtJJehg+ZtvkPeK3B",
+	"B0xrqLnzJLFB+Wa80JaN2cs8YZngU4JOmPE0kwKJFcxNnY9SpbU3Sz79YXGuwHhgBh4wpHCYIZ6+fozd",
+	"Twu0Hue9dB/wF9P49+u8tcHBh+6N6tKXb3ElfqYoFIpxJOnltpDbIAUBsG24iC9XtgoW2VZ41cSztQGS",
+	"9yXJyleS4bsgT1ajHOFcl7MQvElYN36NoaV2h4R99tPz5490ecugm0oLocnBXkzGRitsgT2XjXjGE3Uz",
+	"x+0OcEuOF5D0TyPh80BW+BiAowFvsZn2DFLYgnQuc+gzFIuYr+5DANjcCe9kyXlSAGjlOiYN19Qwl3mr",
+	"c+K4c3j/XCObiqieTI/cu83FGc2iKFPAdEoozksraPLwWSO33qSxHJn7xBV2ugj87DUHEBvpJATAG3yl",
+	"VOUee+LKzh0EoM81gk55g0FhPrIhCtdfMDsI4CkoLZ8pfKfYpV0E7+xAODyAu6s8eO3dX8VjpVY27XWd",
+	"va7zJeg6tWFkCOzyCYK9S5i7LSFsMVwfE0FbBol/mjjvFTh7LSFailCOBfylVlgsW8TaEt5mDQiuSOM7",
+	"EfV3RkBRAywbHKQqaXdP1EAwUa9wTXSu+VRBq7QCXMkRB7HFo3kCJKejSZxEqQCTEzzBzBOUdWy6AXXS",
+	"bdnLPE5d0E5JdGQeZCdBxlMY5HUCztkiuYdEwmSVskTwFIC0S6oHIkrmrTf3AtOYrXb8JY7fuujm9fNQ",
+	"Cxu7auteYgmzgAAGvRmkddNaPsc9bV0+QDWboAgt6jacW9KeNKP9UIwU90A522OO3jexgA6BrS6JuxHr",
+	"ZW1wrVivitOc0wjik/3tN1ZJohbtIK58uV7SAt///vjj340q+G+7gtxQ9YxrK+Thyl3TbtevvhhUlnxx",
+	"RbvhWbGOnsVTIXWt8gt8WR5nExE43KRqPisQFFwvrQ7s7nSU9u8c+O6HKr0nPVqlCIJrcF4LwX2BfgRl",
+	"eFb2UFS1c3tLNhUU2mSuuiIZkxfL3NvpZ7q8e4QatkCFF8wCgGElhP5u38ITISOeOlD4rLDsCZ2JxTLI",
+	"8dUr+aQ4ZCXZ5VuesGkHwQG09iA4oLfVX3lxHndx2yVF9HNddG1HdnHHfRiZuF5z3VZ0NcmhvZ6219M2",
+	"rGXFHTPnUCzulnGcZBRcV/qhIVJp7XC0yKpdn9m1hpBhPYSH2i4tu4C5b0YAqqpA65f7WCfUvhAWJTjd",
+	"G5EfI6staFQDwIYdOAIcLpWMRzxBshjW8TgDi6Z0PMACOloDS9VDp9dha06EihJTcyKlaqE3Pdlw+b9V",
+	"i7Vhj268Arc3KmQI0IL36zbbW0Tarxog4RU99iKzSUsp8KZDeJblOmqYGKMIQaQyII33BvJF5miMALLc",
+	"Mp9CoSLtFChYllGtjqPSAkW3Up9zkKVqH8fYvMB/u3v+wbn+LkkVE0XiuVZMf7patsp7Ukeq1kCUtVrf",
+	"dEF5Y4oq8GgzbWzebiiCnd6+uaWLxszn7WiIN6sO3qNcknUK/K9FjrRcjc4pXA+ZGiMLk5u1Gtavut82",
+	"pQdqw9m1MUOQ1dub8HZX3CV0w2XiYGVMR8stQ9boWuIdrMz6R2qXzIow0hw8enOSyQbKyt3zJl1hyub9",
+	"2ZOQ6eGrYkySLSV1ztLpYT0UzcorWTjRFuZh8OUNaBInm9jbvJOi7gh+k5tQaoInoUMi5XqeCitCAD+K",
+	"JxiZDmnJ8yRBzG7kdILMcaMx9tgV8FVfvHnhsm5HZmgGEiU40hv/9Jbppc7ElHVm83RmFko4SYd6ws22",
+	"DQ+DEuv2YqJoH2WM36QCBONA0vO4yH56CwndcTYxi7S/su0ADMD9rgZIBxPa8nmPavSAayHFOM6G7bAS",
+	"vsenc2AZIlpeV+4pPbYtniLPxFCNh9dxmk22wyRqDbqIq6ABRQl+uxdcvs+y8BWBQG6FnjRRsl0jZkpn",
+	"G0Q2YhjuUKt5OqqnvvhNXY+EzFIxnCVzHfYpbJoSXNhf7M/sTTLXaIgYKT6a2JTtZDy0rwn7aMYASk1i",
+	"UVFAahxnMc9j6WcQLqOHNmLIf2M1nIZeBOB0wwjB6cI+GxnZnk1SNb+ZlKDrqMRoolQyVOlwpJJE3IhK",
+	"3/AJsPDgEzZGYcSTIZ9nE5XG2bJSDH5n7ncbOO8j6iWC38Xypjsyd49M8CnlS4KvkqfLIdqoKlWPjGjL",
+	"ltik6XQu8UOFBIdMTOXy0hmfyOA0qRlk4HYiph0/VqvPuA2JUmNzuI3HzEOFoF42Wb1SNc9Eo5mraK4q",
+	"LjlwQ3mrCOSut0DAF+VP/gFkqRTnljJAvWk7CA7Kw130c7nBuZexzMXU4w77BC5B1BvMaVWjRKdzQffg",
+	"+gOZbXIegzKLRGH+sVw5kln5RO6EdNj18up6BNmB5GNgsz4k66dNeJlw3aerEFuqudkDsyWq3XEhJhCv",
+	"+2NLXAKLbCCJ2AaTPXrs+QpN4JzZFoZmpS91AN0AjrElMJ5ZJjPN+LWaZxVg7o5P7JSzEgVOdQ5yKOhg",
+	"IGOLQq6RgdgshCQ2tzmwTswhYAr6DFcA4s6jNppWI2oQv+GxDBrmhdiQ+ejWaE4J6TBrmHQbPMaFs3cl",
+	"Wm5R4fDQc+FI8w6soKxAVc+nXElyyoWvSXgrf1unsqcFb+VY/qQ64As5m2etlLpmJW5zZOCy2rWqoc/p",
+	"2bdi/JlxR++lda3q4ht4qKR5rSrw7vaNfbJeBVtthygeJ2uBiVvvzDW7YQfOUv+G+ZkcpoUO7cJp+sfb",
+	"7xtfu9bCtxgVH5a5kCPhDPUEP92Zy/gfc+FTO/rFwQPiNfGbs3VQiSUfMu/+87j73fv8z97wqPv+39eF",
+	"RH85gqvx6ud1dDD4j//8+3H3O9Y57L7//dvg9HhtzHet2CpnzL77mdmfA9DlRwARBmqcSuF/q/voGR+J",
+	"cwZYiZEfuo4PS3qiRdg67/7z/e8nwSm6/r05/E/2n/5X738/XdvLtbJ2f93dX3f3192Hu+7WRVa8ESK9",
+	"B6lFEUG+JjpgJkTaJS4DG9rt4gTAtn5edBw9cj/FSgLEDrpp0GXTAo+5tpdWbm8qp01Ze1+sY6/fyNn8",
+	"+cHvW6Oxb04tp3Q2jIS54tqxqnlmnurhTKTDhRC3xXaoOcIqNvQiB2LZYdq8m9ndEvy0Ctod8lTwtRcM",
+	"lYgL89zH4EDHWcvMhweA3XcjlWvLej4zUlertL1R/nME4Jfi7SvByfkeXkFAVF7dNB3+VFZHpBiWb3df",
+	"ZRs8FNa/m7MtYf592VIU7G9pjFEwY+tZrJlHU1a6KdTBqn92+bRh/mgb6eUYrc/+5FNa957UCLKtJNS9",
+	"RMf6JIHPJjrWNK0MaVvc042btLA7a/biym1Tn7B/kduPzUWCMy+aEKm+mfgwEymAcjMFAMNWVaYHuqlI",
+	"zBZ2AcKIXRVny8DxdXPTC5dQmuSpDPbljll8RXuszn+ZiRmLZabYryq9fUR3EFN4mLc1r7C+/V4hav/Q",
+	"tt8Vbe5ZKYnAqVTBQakZ9pvyO2pzB9xc7cIg5tr0ucxheWe+SIqL1nLhs4vatTrkTqXoF6yQbdjUj6tW",
+	"5QpOVaIwMWIgTQFIPkC4OhemC5h7Q8sWH/Zbkq02kKzqTM1mRZrVtvSq1FRAyBt67PWbsK2+SdV1IqY1",
+	"etEPT9l3Z0++NTLYPMEikfE4qYUfzsgEXA8br+tjroXM0iUYbcHvSJD26C1tHSn6g3kaaV9qJB1wechR",
+	"fVI6wfAPG8iC86VbdYNncZY0AL/V4mhfsHdvX3iWavIXZxPhQLVplAMGZ0V8J2wkLjEJAEi5NpLLfKtF",
+	"MJBcRkDsnE1ECvCt5G+f8iXTizgbTcwhGiKxRMrBepRNuIRvsXthn47iI3q/PrrmVW4Zn27hOhX81iYN",
+	"yizlo8yuXeCTmCdAJALBjiLq58QyQB0TIG0CEJkwQErkURfCBmDegwKNDYW9ImeK6YYpUSSxER8yG/L5",
+	"y7uXYNbjowxToOyKenf1Q/dPARBRUAyepbfpsRBXaEi0BLAScQWyH+IPfsf7DBzi4Adnc0kkEyzOgPpB",
+	"4w+90mDOpccBIiJHECJVkcHDNFdJgaG4sbZNd9wuOFTA6ME64a+//tq98Op18iEeTQ577K0ljrGcIVC9",
+	"jm8goYsc+Zi/maXLcpPHKr2Oo0gAV4hj8UDukYSPaOpzehQjCTDIWwoRaUfzMeJJAiww5nyCNQnh5gpC",
+	"Kkwjs3SJkRtJAj9NRDLrM65vEQzenII6gwBf59nBMSu3WKpsOFZzicN7hsML6iJaRX0PUN4qM9V9Z3Qt",
+	"OZawII4S4jsV4lPsTjNThkEavMKdbr4lJ5ypRy9EysQHPsqSJZquLUOTkuKc8UQrqCSb4CKYGr0JkFLz",
+	"Ee4xyCojFhXkN4khc8Fbjfgqzc6Oz+rX5FRkExUNzajxJFELWpZPDi0HfDZh4kOsMx2w63kGcwNbDGJh",
+	"sHSPvdMCzNjmU1EYJIA0bUYtzsrvHik5TuIRSpbv6I2UQjVSSRJHQtuXCTaapyll8mbCqOXk0bvjyVww",
+	"nhjhsWQZhyXO2XieJHm6E0visRgtR2bxqTuBcUPYX7TMl98w16wT4lkWeiwltoySAnBb7aLC+HQjCzTc",
+	"lqgXGP2EkSP+miAEHStFXR8hUDx8EYnpTGVCjpbdn8UypNoJ/d/sFh6RMIKXoxQCzCYxiiPhuG5kTV2w",
+	"SkHucTZVRv0pT8ssBTIc0M+HyAJkZujk9LDPwhfjLrCvhTl0LyxOrz2PtBvJ51f8ps+0mgrzWm9d6tic",
+	"fEs1R3TxOKNexZkVSangs1mypAAs4uUyfTTHnnnODZoUC3hRuR+ZUkNgIoPWW9lliczgFzoC85MVhMos",
+	"06xDGz2ezmAFhW/Ofh2+ePXm9dur4auL/z78/m9Xzy/Dwx67NM3hTE9BlkD150zPEtMTfAkbx4mongU5",
+	"Rc9URDF3lE8nT7yWPtLsqZKZkFn3yhx5RMqFp4Mvbqnd1B6Vw2iNsDicmBoUSnd2m5GA/VluHB04wA91",
+	"Whq3hUgSRme4EQikAXA86zsiiW/i6ziBKz+yCKh5puNIeEkrcO6/ePkWAMgIpc6upnGcEXGQl0zU6/UO",
+	"z5uPZ1gXCzotQUHosQuQoXU7IBXADIKKAkl8PP+fqjQFkqmJxcHPV5wNeUP1wqy5as2ONg4Gi5Z7eXBT",
+	"nolhEk9jUgGKDFw8y8R0luk+0m2ZymqZqqyWRecmynbWuVIRX9oMxBqOQnDdZllCeymbiKU9jnjOi+hT",
+	"hCHnodGdBY96h6XOTASPRKqHhb32+KSoJT7SDJ+zgyo+jISI2Ddn7Of4e1qyY7FARc3uJKq6ujYxYgKJ",
+	"udoxb+WMYHg+x7BQ9AT488wiDnP1P2Tj2IyvecaXDI80S9SN1VUo37fD2ZvXl1drBTjRlaG1G9XVQ6t1",
+	"zRAcI6+j0BhkTJmJVNdt1HU0a5DTCL3UPJtDhiwMsTnEKrLvkWbXRnHStQRqtuO5zryCQS1vIZKo9fEY",
+	"JPZMbk9Y6ckplE/8Gk5ns7/P3bUEc33gmhVScGwMkRBr8VqIZgVvaCtR3t848I+qK5Rn4kaly7WGC1vF",
+	"U1sAIq8aUNC2dJkC+ueQoPe2zb7fEeD5lH+wDBQNr/RuyebhaI6n1TDiS92yWCztO+p/3KLORrhuWjp6",
+	"SOF29b7pz+Hqo8hlcr65FVmcyny08rmp6VTduNXNT/1629pnV9kddfa2quVeQ861b7gfQ/CMeTJ3KuTu",
+	"BHOdKtn619j30Y4fC8p9zUCvwIPCvsjd4Xjuk8idELHU8c0kY2bUUGG4jZNEM42M29qPHuKoG4GpL52P",
+	"srm5z3vIvEYa2lgSR7/kZebOUjEDPAJkTzNaqmnkb+pas07RGxKwH0XGXshM4V+Ud09IoS4rIOwX2cFV",
+	"CpEtedoA67ypsocDymEx/qtUrIQN09YZYoOFaKAcB32jo8Stq218wTuR7WXzngaKy8BeUHEFm61b5o7k",
+	"3X++/ztGHQ7f/34SfHNaH6fTUu6vk/OezfzsuNZL6kl054SwwaP06ay1cPdrKFSxRs5v9ua6I2CjN2+J",
+	"uVx3VhQXghcErtl0roGJFxyZhJjb5TeCUfHe+hSZxjMgl/qVRq2UxLtwLTq16XO5FvPO7Aac7EE0rF3t",
+	"vC3VrBX7YSMN7EF3Znu9bQc7tWarVZfW/DqJR0+5FpfZPFrWBkyYR/RERBiDrs1zRiMA0ykUR3aDOOux",
+	"X+hOhcYLc6e25I+6nNVX9apdq2g5nGTTpNqKSz4W7KerVy/R0g2/BOZPcScgS1JGiUjhm/A3fsfxiX4I",
+	"GC+9e9D3xFN+I4bztF2SfiEArVEDz3Fcmh+xY97a7TyfTnnawL7U4Ltbm51IUrjUXu+qSS8NvKkrtd0f",
+	"wffr198upHVpRX8umQ3N+HEeR9YdW2KHJOL/dd2xNVzY5z8GxY2yNfdjLG/bQ5jZZryM5W3dkK7wD6tZ",
+	"PKr9ZfM7Zt2KtYvRDah9ZXFVYncLL10/bTtbjm4dfKbV+Pb1iybwxZHSGcTqOFQcyqoezuz6LMpiPRMy",
+	"YkdVAKPAOvBnQsrlOULYgMVPqsrThUwAayVYfzwKncVTXsctf5EszNXUFCRjPp6EENlKpaxBnE3nSRbP",
+	"khjPjIxNBUDURPWo9a64PV1XD82HQvX+mKCJkGqrHYFqj8ex5BLARpeC12B5XWjG9a2IaLwhugSy8cdz",
+	"GYmImVK9NuocPg9vqeOcy2uDCzyxElnbRIdLApsz1Wg2n2HHUyEO64G1ytCULalnwf1abd5PakEejZt5",
+	"KhCHcMqBjhsQXSNdqwXkE1WffWnXUL6A8vH9X//vCTMTngWIxgVcTWDaNQ0xv6ZiBKiJxawXGwFXCWtb",
+	"C6Jnp7oOM68NmE1he+s1lzkhbzg4MiU5ofIF0ARlGDCjEYgoR4D0Cun6ZVAGtdthj2E3Nm3VK0gh5FOA",
+	"rbQNh9UCBVptzjJWa3GnrgVsrUB6FnZgsf118xesld2FBd4sxzyx6nZY7SlSL3gBkkQEjKMEhsWBjsoi",
+	"pCwEIdQF0zmAunoLuIO9q/85rW2VK8SOmPeGgKUK12Sm2BnEEkx5QgTw9siyHk6vnDlFjnvrE5xKSyJv",
+	"elDoJ7W6dpAhABJBIGsO63khOcsfBhcsvFpjcAkqWFd9EwqJh/vU3n1q7wOn9n4FGbx1dvm3e4a3L5Hh",
+	"7ZNzsjWvjQtKoGkPsWpLwAmgDz4G5TPgXpSnVLgq9d9Dk+/UrXiLkRnVwwciYiu2ybM/1ULf3woJ0V7D",
+	"SVzJIXmyNkMMX1V7NhFTRSMP6xACaevZWPu1FKwN5KtBkbVFB0RpCnr+PLKhniq9ca+s4bcvhPX2c2bU",
+	"wMOL0wFWCF7RxCdntekVKo1QczAieS513ZtyB2vf8rwGBapTH2C3HkcNXo3RgPTqu1gs6MTgUe1rHXSb",
+	"jCiMRtvQGhBxF9BfDIkpcKkSALP2oirhZlmhiyWW2BqaVhx4VK3d395oGTEPHajfoTY7qG45jfkoTsBj",
+	"HvbZRGUisWeZ7jOIaUT3cGTGLQMbOP4amBVEPyaxFPbwhZBeU9n1PE7MssIhuwF9VPfZlBtlztwgAAn5",
+	"JpaWZ++Gp5GwHvaJ4Ek2MRrCkIIrQasxwjRR8gaCEOU81TSZ5ujiM4hPVpLhnR0mmYLDrbqAcL0sr51R",
+	"7aC7iRRiF4nXKF/RSJqUipGY4VbC8nY2AzYVEVA3aDFKRcbTmJpFIejjcTwS8AZa6EkMVA9+1+gr1558",
+	"FsxxEifCG/nZhKdTPloidA4s/2yiEnWzhF3OM/gy5VEMX1a0EnReiER7alkSX6c8hdxOGCukOsSo/zxP",
+	"EuKS70SiZhRt7K3WfCnhTcusg4PgoDqTB8FBcXDNai4NyWp9hFb0FreHzVPqyieLl6zbfLW4/CL5glrR",
+	"+9QNeIX+Zp1vtoLXVJwgTCFq6/RJhZ4n2QYUPW+xQFUpgK8D//21k1epqW4elyDlXLKAETO/qesymShe",
+	"VoygsqDxCBZPyiay8xJWaSxdYoVU2RBSqYxoUPMkAvPttWCQDmMOsgBNdB/4dJaICpRoFGMJjAcuTv1S",
+	"oC4I/9Bramf9SshIpG/NG+vNhs4ShOYyG/0pkN9N9G56QKlwcnR6SsxuGFmKj8d4JOZJDGjYTHXWY54Z",
+	"lp3gk7Euv69zwi5maZywTLHHJ+wVT0cTsMLSqBz0D06PT8+OTp+UYnWA5frs4xH+0RCoc0VwqlX5As7Y",
+	"9j4lW9Hzu4a07Y2xWdYxGVID69Z2sTGVrt3WognATDqlqmcvy56i1UNyicAPqXOxXkPIKgmYA6x1mlgt",
+	"1nlroQBmm9ZoNvb5+kROyN6lzlCIswf1BHlGndCMDsD558/2BvPj48cjjEaGv0VIt7siCII3MEqC8gd5",
+	"x5BXUYriw/EK0eRgA/doDBvKuqHFtvsjTTY+vrR2yolIKJGBZgHLOON25RWsY4mS8kosLFkpMtCNi9lx",
+	"HnxCqW+Q2ExNNAcPrYb3G3n8yzimMsfYKE52cbHkVdbuD3Mja7wa4j2GllwZlLEaFo5Po1LYCtkE8Kzd",
+	"CnXZ4FzrhUqxY5ABOsSLo3vFKBUQgMIT8P2msh+LbNyHhFvdV3yeTfpQN2Cu9aF0V3zAe0x12IODD13z",
+	"8u4dTyHExbTiTd4KykO9okY8hUY8LbQBfnvu3gBSjsqXhu70T/UsA14/W93FKdNCRMP8Vu6PYv2o4FDA",
+	"qGAO6rB8J181Jm/tOy+gLA6I6Sxk0VbMAbVgNnNYe7U9Pfnm8Z/O1pXZvKNx5NbPZoPS4vnfFlnLsbvE",
+	"Trx4ZpcRfeEPpfvyL79ewbiaO3Zd6FgN6nSFa85trRX7Xs+U1HVhLP4w1OIhQDq3HsY1ZtJLSvNCAPY8",
+	"3Zlyr6lovd8w1npeWdKVo2ujaQz7Vl+lbLFMMe7aQtmunbc/PGV/+ua7x+x//c/T3mnv5DBAZ1dYqIrF",
+	"ungAPMQuewFjUN5iFRFR3SZ2E66w29UO5/eCp3CjgmzByoRxzcILNLH/E25ufYYlGCoDfhdJJcDx/Obb",
+	"J8elAxML1px8peVb2odeBwprz3a6bol7wLafDLd3pzi9pg8aQxhKx/IW+VcO3boGRMjcXBvALNvGU8JR",
+	"mC2H9vZdf4GC3Z2yd29f2suTLeiu7XjzAduijm+khkAPM86d4o4NBhLyml+/ePZ0+OLy8t3zt5fhYYn1",
+	"EKqxUQ10HvfYJZiA6EeuIaDE+SgHEq5k8PJuLAOi6nDFKfmU35KFs8RVqhJ0f8BwmwcG0vbskYY8Y+Sh",
+	"MLdjiL+g9xjlFwrbRPOJSAVLuM58OSrFB3NhfhZrfp0Q5AI+eSvEDBo0NYptbX7hdkCalkJ6nfHoc2WX",
+	"1fBuEGo7tDxf3tsmf5ktuB1W4/b8Edshnjbrm36U+Wn1DFqkcSZey2SJ5quNZr2MAWipSzwdHuehDa+x",
+	"GesdBGeC1PxMIZnYhd1Axa2QyxtNUKWRf+UjLkfL6jBfc7SHrA3CGiVKm+ttS+vF7kGWyeLbHGvvntgF",
+	"afgD8tbZmdwSco6mMgec+1KEsD8/K2bDyYdr9ON7C8uD4L0v6i6N0nZ8RbwWcfRGyIiDnvEUrxDX4AFL",
+	"ySVxk0KYKpgSvze/nAbswpnKS0C8T47vv8UqO2LDVKNV+6WBX965XWINFjWvICDBnS12xzJdqBytcchU",
+	"1uoVdpNtNCZriYPKi5xWsjdxK9biDs45K8Y/01HnOrITliDaZaVdseuD6L67ZKuFtKUsX3Fyr4D9VDMw",
+	"eWT8FjzYs1lifdt0kQjzIQutf15pAPnMfXM1xfHmgzhHSWLBgfDvMEfKMjcqPgPInjKLh2ka7Q+Q5Vi2",
+	"1gz+q7ieKHX7jHJaayxUBDZUI5npF7zXacXGmClRNTbdA8fkvry8d8IzfG+d68V1NgRomjohjTBKCQT+",
+	"4ZAwREQj1yQsIcSBGwOqFI+iVGj4yvTD3CPb9AVakXCADBpOdX0SR6IIJrTQnkypW5tJg8Y5wlsKiK0/",
+	"zrSFReq1SiSCxmDXhvWmn6tSIx5p9tPV1RsaD4oVJ4QqJQW0xIaOp7i8pbKO5lZtmgqt+Y1oPNrCBS72",
+	"bhyFBB3VzxGZlKToNjtoGEdms71r819ActPztE4bjnDzpKs51iyai4AtJnECqU0RUbO32xozvkwUX4ue",
+	"T1v7FY5Ke+lYEgk+xPK161tbrXs3SYrlNxfmurDL89HxtFonw6ozVrOSqzutIAFKoqlZU647yktjuwPd",
+	"pCzAP5OOUr9o6vZDijCgMH1o5kevNu6CEEHtLP0vyCWwE9q9Q1/CfkIIy05YmlQwTzJ/zTzS9o2a3Sjk",
+	"sJVgG0QRDIlLKo1sCL+ej0ZCRHDeUniliDFJzYgjEbHTDx/oXEbwyz7BDM9nXtAJiD9o5HkuSVicgSg2",
+	"kobQVn2EbhwGWPPUBiDLjNcc4BB3cbWc1eWlGdmHoRtsAbzGfdPt5UywTugjCtBCDgNW+JqWdPlrRCwN",
+	"g4EsfE03SPN0Hszg1WzzV3UeDDWM5sL8hJGzvRwNvdfr9XP8VNPigcT7DsK9+fW6ZpoVErpmHAYk1REN",
+	"epxX1/Ha9+8h8jt7j3bCf4eAiwsPfVoCWB4d44EF5Q5z8aNDnE23c1cTLHpejM5g8O//4++8+8/h+/8Y",
+	"DHr+x8PDf2tAVnuBr7E1248lCRAcIMgQ/UyWx9LpUJ++qaIljhntnsACV7gNcSMyTZfDeiFW/BbBHevf",
+	"RqAXYx9ac5HGWSZkwKSgnMg4RTRfXUB8b4BVz2XgVhajYijQ+tCfdZljq4JHqrdeGqs6aWtkls74dLZC",
+	"4yCHq3W8tFcv6t2XTojA9oDdYvWp3swI7l57pEXb+ABXyYrz5NIT4rvxz62hlHOm4GLv4XLdZzNudn5D",
+	"lnsuBQqH99qlaYS7uSY28U3ZG4Z/oBk5ROXwhLIHqjuFlHTwrWU1nNzzRt4Zjab3mQ2zG2ml/oK4ny2W",
+	"QGk+gY3WvKm4PnxvmdNSS+vg/sbYmiHbkgzN2xVjDoHLuExqNwmYAzbYKS1m3dNutrJjLiZKOx0IsjOE",
+	"zM6L+P7mhPeoNlnHISQXcqCQmMBcGClH87CVYZRWW8mCItkky2YaHfVAX4WAUGQhKNacxiWX5vF6qrDq",
+	"0mu5UHZ3MymI8M97Oyl2cMe+w5q9gLtAV6T3OcCssFTo+VRY9Wn3+4TW3OYrqM34rbjhgV/G3bfMdrsR",
+	"WYb8NZA5bu98GNxNdyw4pGqPsXjMuFwGoMqMFbErXC9BH3d38fw2ZinZbF2mmFcf3c/MJdK/n4VF8esx",
+	"KLGXkINb6BCmZwCZBh6zhbawqQtbKRza2F9HqKJxBaB7BZNxuLzBjygTKGvMux9iFflpsepO6E/Xr3E2",
+	"uXQBw+1Saes3cFkm5GHIVSGs4xvI78JnWCdcTLQYDRGt+5pr8c3ZYeDIWi4zLiOeRoxebJPHYqHPEYmd",
+	"KcIWWS0VqEl1WbpG3xCjeRpny0vTTewDRBOeVvtA4Xd+lJ5mnb/8ehWw59Gzy4uAAenV8Td/OsQMf0B6",
+	"P7o7OTIVHkEBYD5JtaPTWcTZZCAxsQZjNxjEkMKYTFQS5XQ59jYUpxCzdO7nvLK5FpZVxgvTRpKncjWA",
+	"4b8QZiemYAHosed8NPG4IZCDJSfqiTNk58HVN07UwgtU90OyzQqAl1hUtqyfCh4BTypRkPjJuQSBALmr",
+	"rOPyTgNWzEmFQ9WlEvchcOagf0Ae4IaMYyTfKSQds05NvZSh62p9O5fsep7c2tRdsvxi6+OUgJO9vFjI",
+	"XmxoeSEx2Q43izN4s6+U6D5m3PYPUCkraCyUD+zn+9b3pVijP/LF6grjbu8FNWNYrbNm7As6U0HRymf0",
+	"sFekGy42zv+h0LZKKTdJRLBE11qI/Uu5FmuqSmNpfkvy0X7FpTkV8mR0f742WZ5Iy6Aryx1giFL9iHgb",
+	"ypWijam6nwtLxcYSvzNH+EFRoJSD0ChgufbRYL8595tzvzk/5eb09GfUKj5+BGLJscIccpnxEahLGBlx",
+	"MDtb2Nx3keoKMDT8buEdfvnpkg0O3gC+P86p0Z1+Vent4KAAYFGOmCZmgHQOtsFp4CKmq6gdbv0he8Bi",
+	"oiAKG6YSFPenSpprBoDwAEUjRn5ryW/FEOL10XJ5zuIIteV37148u/v2nDnLH35tdKfHjx9/Z7Sid1dP",
+	"zZsHEvmgzM9/+9vf/tZ99ar77FmPPYd5IZ4hCIJybKNe6ISllPmP37SSLFKj+RTu+cRVNZCxnM0t3xxM",
+	"uBqP0eFCJFFIzGpJpHqAjVMlSOqExUkHJ4j7CmkXw0PoBIRvfSCAhz7JLKwefneV41edEL4AflJwP7yE",
+	"ts4ABX7J8IrLOiFwQ4UBC/Eb85d3Bw4PzZCGndxSFLA4OgzRxYXjDHMa2ieAay1El5scpZBeyROml3LU",
+	"G0jQai1N4OnxCU54+FLhsBP5zvMrfhOSFivVPNVVkqMee3Nx9fQnmEJYOgM5FekNcAia7Wcm9dvH331z",
+	"GBB3pmahP7/wcBcehjk2PcL7g92osMw18pslS6Nnm84XKsGCHThDyJ0BAQBeS4h4Ke+HZbQDGIsZT0U0",
+	"kDpLlbxJltjs705OjoEIXPBblvEbB4AR/no0OHg8OAjJh0E8jYc99o78SvZE82hNjR6fitzVxHG1AHup",
+	"Ue7hEN2UwBT26rWKlkQFa0neiEULYSeRcAsZuux2x7mQEa4HdiE92WgutUjeaK7As3k6U1qwTngxizF/",
+	"s0ffhYc9doGQNOyntwOplzoT00fa1tPx+TIDAhAEa+MhAqQXGDMfaSC8ArMcdBPGzt2t4rREv4md6LFf",
+	"Kd+IeNN8bINYg2QQUa5imPomIokGshPav/tgvAmtX9G1AgWInCeJ2Zb4vhCurcCSNVkeOtHqMH+u1TyD",
+	"9k5ZZx24UOCzqrgsZ40jlVH6PQqdRIwzBlWrMUk7QF1Cu//Z8RmOQ5RyaBs1FnclHeHkhivwUWrlQlkG",
+	"siw6zNJgqcjmKcArsXy40IxNJI1qtsS6Y10YfI6kxjCmA0kuWnKwxplmcdRj4NryGotGHWS2LE8m4jFd",
+	"89GtOcGIy24gkdsQRx+EWJz12VgQOeWUKuvA2WAGjhKQwiIUQog7451lVgMWGmrf/anVYHcufd5GkrxP",
+	"jh/bJKsmfjdLvQ0CucC91onlQBIB2+F5A/OfTdyclA4mFmZGkKc8jZPl0H9jbyB/qRLB9S27KMkenplV",
+	"wJfnjMjwLBFtgRRvINex4uWxAAtERQRk8pGg3FrSqF7PhGQ/GmkG4QXspXliJNjd494xuWP6B2B47x8d",
+	"LRaLntUfeTqaxHdC927UXW9+exSp0ZGaCdm9cZV1E6zsiBwvR4+PPPx2UNb+9//5/7A6Fc0ITc9j0z84",
+	"7p30jsGhMROSz+KD/sHj3nHvMeY3TuDSdtRbiCTpwkFx9NviVvd+IyfhTZPRjXwIt2IJtqqfLw9xBu5E",
+	"Go+XbHa2eKSLJq2A0vgICQofBzwZSnWLMy2ScY/9oihVVUJkCtxH7DJ9YfTsH0Vm3ojebch5hl6cHh9b",
+	"5ZfgQcoHMhjTEV4FSkAtDUZv+9wRPAQmPbBYrjOS0+MVDfsCT8ZfxTX7WSzZpchIE3ly8i2q+2ePT5oq",
+	"d/08+gmP0SulXvL0BjOCrK3xoP/39x7mRGWe/AkqTM1BcJDxG0hXNsrlAVgwj6I4BSCo5ZHRt7s6m0dk",
+	"ja1dFRfmQIklMICgLmnFe5WbJDYnjRQLoxhYPLqE6ywgTPInx8d91J1JfuqBLOZmulsFkrsiODRAgAGX",
+	"Bdp+VbRkHdz4RE1yCMsLm52vNNzjlUVm+Sliod9YWqOV681oTkeW8yHH8cHE6v/27PXTq7+9ec7MA5hZ",
+	"jT+Yzyzh8ubPgwMhuz9+Pzgo/Cx45H+eigzRZLXI/jw4mGfj7p+KJUBO4Be/xpEA47iDDQdp8cxOLRY4",
+	"8krQN+W3mrEstOpkoxfYx+ljubajfEwO/I1W8WTmi8tyFtBc1pjrK1sQ9gO/EbjbTr9bIS38Ox5an9vs",
+	"/TdYqvbdlleX9GFt2b5jp5uSP9Zc/Oo5eg/PCydePe0pgtYZGWFa6z3S1Hh6+ggexSeh/U+OH68XR+/y",
+	"UxqNCuS5X1cuH6kW4qsiOxAHEZZBpth1qhZaeDLMCa6KILvxqF42E2JJfCeYLe6JKSakUTJ04LSMOAVC",
+	"I10vaerkTIHJ5CsUMrV6yO5ETKvq9wJmL2C2ETB2S28oUhAX9J/NcsTZsY4pAYOs7aB1pXNJAgNQSdR8",
+	"NIkpo8be6s5JWzZyR5oyZsZEO+X4J2jc/dVjqmedgkyPtVeRXYHKIn43e0BNmAY/1mw+86bWDZ+muUWV",
+	"uZ3S66nY6zShftNhpmSytLHHnEUpH0OcBiebRjSQkLlE+Xoee3zZHMF98r+YLD/5kjnP7X/nAxkiJFH3",
+	"qZJZqpLuRZKoRfd1Gt/Ess/+PTxnRjR0STQwgMkpiZGz0+/ISOsLisPeQIYNl4fQ4maCLRS3XPG8rVPF",
+	"X8Y6KzLGIUwvoDSJDCRRQ5RJ/sjRS9MTCC1Z8+BTDPH6+P7eG6iBOG/lbqor035r1ZeuuYxa3aZ+TeIu",
+	"xP6u3oXf88gCDu7PvK9aqSb7jFwquerkq5GOR7+bT0OQO8M4+rhCuwbpFuSyrUBXCtZjlwgTR4wnScGe",
+	"vFKLLnNK7nr3brpzt9+1japlDcnr1jv1+Gx9kV9U9gMAKO+39lewtetZgFts68pJClESMw46JJm7Czv8",
+	"wI+ExAjqfMLXwT+/96TI2vu4p1+tvgb2yzd0p0+RoDH39OWDKUM9FtaYGQrqzkBuru84StIHV3YCmvV/",
+	"zAWQBdO0e4St7bZ0lQq3qWpLAJvXuwaTeGcKWZk5toVULxTZVLCXCq/QxuzC2etf/wo2h800Llvq6Hf7",
+	"1zpdy5d8ddrVZpqVJ4t2ugs33IFb774mrQoPhr0atd+hpEZJ2jGePN6REuVt3PurUEZ/Wba1QJZjRija",
+	"A61KEPJhHokzSAYCWChKl8GwEaPH6Mkc86sitZDOPKl4xK55YnoFmLiCR/Gm9sq3ttDXaLI0jV/ew2rp",
+	"VvynEgm/qAymadkvLgk387g2gjUrYCA7DfFBBBK+C3HQ0qQ74hKbmYu5Tt1yP1xl9r07OeKzuEsxnqs8",
+	"hJ5b0A/fzuPiIX13ClHmBb8gJUqZPUfxiueUtYaRl3hngSS0HvtFiEgTo64Xvx72au8LLhJSf5K7wpon",
+	"32HY3mUM527DBaCaw76BBLy3pHAD1uoWUHy6vdwol1uh+3tLaXtt5KTV2Unw/wI1kjYH7g8qvY6jCPOC",
+	"PscRnadP/r2a0vH+Y0E0mP3QmNPhxzp52/09su83mCBIVZ6oJKJ9DsUeadq+gLI2mgBoEIK3Q6Qw0jVy",
+	"PemxS4VKFwQmQrznQErFSqGIfcYtM0FOb5GKWcKXbAFMatcifwTf3WMXpJ9lE54NJEYxaoi0A74y0vNi",
+	"zSY8nSZC6z7D9AFHYWbEPkAp1FgjMDfJLeQDR1bzvUKj6DabLoeIaLft6PktNp4r+bGscX2syJCTbbtT",
+	"THxu1yWvzBbdKpSuSBXsdNQDts6cxilkfDYTPNXIoRLnKC0yWZZU+OdX/GbdYQ3PfAwObI7Guufdc9Dk",
+	"L1fAnR1/t77EUyXHSYzQBWcnT9q0i+hBRfRKRDG/MmcaXAlP2xQmZccI1OfAsvE1iOK34ibWGaQD+ekc",
+	"HeBow3x9UCxt2v1ho3iuqmhHv/NZPHSsZh9RdCciqwGWwtQuI0njkcVIRabkYto9nRRP7L2WovRTgWTH",
+	"2nIN5QBHcA/K2FTpzBQ77DFg6IZ4jkU8Er7crapuyOZdFK4FkXRW7QuWib5wJWFzy8imm+7LX/twxhZW",
+	"/grto/a28Vr6dwy7PAsZuKDV5NFE+c46h6NdjS2GUDFP1+Z7oPmv9V3jR5GtWK1bK+Htj81tDssm018+",
+	"slsffh//WJvwS99TP4qs9YZab48rnB/3t8hBbm4UZ92cY3eNCQFxESxsatPm7kN+9CJVmQAauwCsdXkS",
+	"dR2mJeVI1WJa2u2eYzU0GRXMA8/v/mWsCk1OUKBD38RT2VwREsbfu6YyzOfuKiwN2ZbVjVM1rR/6laDc",
+	"TZ7izavagYHILf52FqLi4xucUuWCK2xEvrzYG4lWniQeEE2deahO8lbsQ+YZ7+qR4y4AaGGttQiVPotf",
+	"DJg5lnhTRhb6GT6rMepqSBnYYyWHDWlsYJoBHA0steCaoQcXswePj79DktPDHrsoXGUoqfVakLEnApv4",
+	"khhbqc8DOY3lPBP6sF9CnqbI3nl+afV4XENITX7ejDBRbBsQsHJt7kmQR47cj5QQ3Gdnx8cDGRKswJCs",
+	"S2Fgvm9sQMDOTr9joU7UYhiphQwD9uT48UA25hAHkK0TojcDUfbDOnMXTqBl8N3e1IX1eGTcK6VH8en2",
+	"wqNazm/Xh+5isegaedmdp4mQIxUhjOTnb2gLa9xx49UXfFOo2MCaaS8KYZ3Wxsy0KHel1Csul1RWt5Zy",
+	"UHhbUQeFL2HVwn5b6bu2V86S6HHb8bA+07cILtQo27oszImo/2zRwUIrKYjdOkTfG3BHIhpFmD+KLLBE",
+	"1xpLxEtgDtKByxJZsYzKnUEITq8dBSpl25jSl65+JsWCzXicnjMy7HhVm5YsVHqrwRSF+vUsFVrIDKFQ",
+	"QC4aMZmSlPfluRkrISMR2RALG/bHnIwvN71KgG/b724lBHtTMuN26J6A2PmpeQcn5pvvuY5Hh3agC1a3",
+	"WJ6zEHyQIQEMp6laQEUWego9lJWGbkjKH+YM3IcEl8JYWCB+D83wshfP7GGYsr/8elWcfLBc1HIKw6DG",
+	"Umc8SdCaAYgvmnWqLMJ9wLN6+uLyNGDPZZZy9uLZYWAXXlhlow8Dy1WcWfgXZs7nK3tyPcJDm2fzFA5M",
+	"wDDwYCZMvZRv70iSbWQuRVwA2Aj8EjAbYokKgjmcl+deUUc0POUz6Ham2Sjh8VQD9bksW3Ui4h7GBtv2",
+	"Q+Tp2QL3XRJL016kaoI67ZtoNAKfRZmoUezcnldgvxDJBriSU4FIWQIGF3FOiBsZkF0c8gtpAvmcAgKK",
+	"GI/FKLM/Aj8yK7vfoOKSmOiEFab58JASpopbvJ+TxHPmi0g1NhUX2mRDYizFvVF5vNbE2mo9j7RlSD8z",
+	"Cs+T3slhj/1gTl06cs3mdBrSh5kYZfoc4SBiPZCmK7MMJkT1mFH26cZL2DOIxiKZmM6yJd7h2UjNAUpF",
+	"MzWNM1PYb8Hj3snhOaSNURXOEk3K3Xn+Eo2OIKuN5WEgRsuEGY1vpELs44H0INKQUh8OYWtPR6UXTseA",
+	"ENSKCC/FYTo97DMuB9KHI6ugcSGQFkrFp3w0ETZIu8+k6oInNLRWDj9WpjeQoD+W1UrW4d4IT2OtAevI",
+	"G6fATARynKmUTXliFCijdFiJOwDFGuhCpyC5Ll//QhxniiU8NZsE0d2G3gEakp3GjNphQEqvr93m8tbq",
+	"vrbt8Au0fJGaZiEfuUp9HvPyUQZgH7G2AZ8BQ4wvexdQKa1rVKbKO4pQj8xJKIjnyAgGewuxlY9VCkam",
+	"vCqU2Sj04OpiBLP5BQPo0BBtRR68GooMpJPzZsvOE2HknbZ+dYLJNn+S7AOc4URBX7zxtCOGp5z59iQf",
+	"RjwGq1cH1knFDBymlp5OBxDjz0ewzxDIDL7AWMnzUsYj3D2a4YtYp/B4H8WuDU7KA61wjN0hUzn5Anun",
+	"Iwkk1QJebTq+9l7zwszJ/a81UMPTMkDzj2aBrr07rCr7McCqn5N43qDGYhFb0RvaGhtUVCxiK3qL+2qD",
+	"egol2l+RqOw9rnL7yflUk9P2+rrpzrLDFW02upEbkB9U2tKjVnrcqwAY99sWR3r+TccRR6rW2Fk8iUqO",
+	"uYIGsM5DBw/bZ9t76upsBBuHBkElL/DgaTkhNUXaj2uuQtUNavkI7Lvg/3k2ARJzyqsDCkDW8RJF8EGj",
+	"YKDuYQPe+EBaXcI+AtbKGrqAakDwRtP4i7o0Wh5wTvz6a/cib3JNoEcI91+WCp5M/zw4mJ0tBgdhHgBf",
+	"7ba9uOWX51xLHUhUU88tXY+9EiA4pLmJ5b1k3p0cO5zPXAU55g9md7ok2omOVfeLJt5ms1NrkI116BqP",
+	"dAlUY1wDT90cPjGQkJluY7NtGi1P4lvRY88ok0pJQo222KdsLhMjqsJYjpJ5JIaUc/VnQG8F+roSgqm5",
+	"8IFyTUinwA6ql3IEGKm4OgGIFiARbxRd4zEFNhU80l7zsD0ZC+uy8sOm1NJPCqKxhVd3zfMvcKhpTj6l",
+	"H9hhDm5RXzmsh1i/CmsWVgOwfpWRa4GzoK5FBcTYXfTREcW1O3YcZoGjub+/43UzvJRtkVI2wEjZCTLK",
+	"v0hofoXuoc75Wlj1Dc7XUm5drUPCIn1DKlqBKgM4XSEI3gMYAZLZnI4gzljKJbAyv+LpLaa1heb4Hk6y",
+	"aYKyOhUyArYtMOrHiCEN1lHAFO04gLjA6D7IXTrhMkrMdV0qFv7G7zg+0Q/B8nrYYy8IBhvOnIG0hwju",
+	"PQANCJ2QD3vsF0SoLkCTF1mVAS4auZQo1CfMARvCgSQ8674XJejR9JsXnp2eOqrhUsWFI4hSlAQYshQw",
+	"OPGp5Q+rSxzwAVk2O2u83IifxZLwmLa1W7hmtMw8KD+/hWB5yMyD9qg02+DRrESisbkF+3SBfbrAvY4H",
+	"5PUpnQ+/mi8LYnsFMkLpAlGHQ9WUEPBS8DuB4fzTa50pKVgnJO2dyBcI0byonGsj+yj0EnxWMV4EfKzr",
+	"EXMNpbtDy2wA1GnvITHHQCBSB11Xk0dAGvQfLo/g5LTNWoX8DuBk/QGMHl/H9sA5a7M/ViQUeCpR442Y",
+	"kgdwZVvOsDxjYBVc+g6g1z7j8Xbl38qW+7wAGX0V9wpIDGizKz4p1BlwbCADdMlMibq+hwkb5jEi5kzp",
+	"AIUZquP2kaGS4WHAXFm4PoQrzqGB9A6iN1gNeLtVapV965ItcPA4Vg6eleiQ/GuFZckZyM6K28Nhr/xV",
+	"H/iLrDtcKiNp6u4PaBja1WnY5uJQZv5aYZmgWW1rmoB2bGObwIIP4G4qvqOFw6lSYC9wv6RsyHuoPfvr",
+	"SKO+9dTGink6Uwcit3wiv+2vKEck3CHo9hOfTLUmtTdzh2STQ4lL/26zzhMTsIajyxLnqYgvH2mg7Tm3",
+	"hx7R02PEoGUEIrTzHrvwWyPrrGGe6Wsg6w4ptuaM8qnqkJmKyiU8IzAkkXJNMP0DWTgv3QkMVHCZwpMZ",
+	"7WYW6TwEUkobyVY9/utOQDqyH+RC+FWfF/VIyPuTY39yfDEnB+3dTUxZKPYa3eDm6j4WIqewtMHUGMjt",
+	"KCdLOGRaiD5RG0YBI3d0gNTZyELqeCY6zhimD4P8NTY3FFwlIzWdmrtGGom0x57z0YTFmZiSNp+3I6jG",
+	"icfZQF6LRMkbil2P/IxlM4qZkHUZyx57puNmVEieGgP+EdK8DuQ0TlMgL4Vg90SpGbLGmhr7LPzx+RXz",
+	"Rvo/AdDyz8gQ5DEbI09QGEAs+9LUBvaPGcC5ZRMhB3LBY8oJSeIsAwZrIS2BjEcLqieKCK2N2ILZizW1",
+	"XLJrZOklqjsPXYoOQLrMZSmXGnOHtT2cphT2DWEFlmhb3MVqrrHawB7bSMdcqeda3HAJR6tldXf1ajj0",
+	"WIdjEDRy4gcDqfnykI154sW6AKMy4oJCOAyUh9CGGHxcFJfNtVlr18uAEhS8ljCdxUnC1MwMKw4BjBwA",
+	"aJk6IQgJB4TWG7U4p9JVEng6B7LATw0+tmTBl9pm8QR5GD1MFEVtAJOonk+FdfJZD52a8X9YtvIbpcyL",
+	"BlIUoGSgP9D/VOiMp5nO6X9DjhipmZ16fCDPD7oWN7E0uhQ03oJwlE0doY2CxvCP0gLxHw9YA7/vQJYJ",
+	"fn2mX8sWTRf/bizNn8osXR2wOz7icgQEETkhMPTbd+OeD2RYCLbBpjMeQZOVBk964QmPxFEHwJkPO2rB",
+	"gbXYDLlDX4VsnRAXIslbHFZBjL4ghuBn1qHneka2g2BDUuicSRqY2FXKfnrrQm0GsrTnCuzJJWXTsUCX",
+	"GXge6VpC6IHscEwnQprkSB068IY4zT0QdrnmoUFxxhLBUwnykiiOcZ/NzJhXVNFHhe2CkWpetdQKvy/A",
+	"P6wnakERR5ZRuZdzcluBZbN346kgo3AExiRAix1767Ix8IgOuIoWW1XwihvZGrWsgIPN20GvP9QJlili",
+	"pbfBekH9vgMu0XzjmZ2eH10FCRlLXKBCQ5AVZ1M1FdJJt5vUDJpdBtM+40miFoyzsVgM5G2cqOtlZj3j",
+	"tWgQgHLaBLbwzfHxMZgPM5Gawv/H3y+6/3/e/edx97th9/1//Ft9SE/r8K36eCQtKITBVG0WDEh03tVI",
+	"vSAiXC+F2IMeahKBEz090jHMtgPjDh6q0pycbKruhJlAjYsJjY/wtj6uMrcKnWkSy+M4Or7DggrWI/UG",
+	"V1apYQfvTbFZoiJx0B/zRIv66YBGFKbD6DW6NC9npUnh3X8O3//HYNCjv2rmJTDlX2Bd3+YQGjxNOeiy",
+	"OlsCg6O5s+/kpgZboj1yRfn5De5plZKroqhIKFm1D6cVFTl3+O7Dq3YQXlW4HPjhVRUF3ruQ2NtHfh1B",
+	"BaAFihE9yTrpXOpSlNXhhpG4ORZZRQ2qxyh6Ss38WvCJ7hNE+oniXDeNAYUZcAGg9YeLXSNwFBsFTEHS",
+	"t+Xuj9Ee2BTnigf4cDWqUOvA24a2XIuxSkXrxqxCJdq4KZFI4juIM5zLyI5IQSVuag09NISHPj2MNk5+",
+	"u3Mmf3SDI8YvtOp0wYHcnx+7CM9dKc8b4nXtcbEaSDsCaOrpXGdsHDsMAKz6kWbRnMJ3r9Uc0FcvMzEz",
+	"106FdF/fdE9O2UKIWx2wH0XGXphfzrrf+N9dmu0pInbafcwiuPbkF12k7dbxBzZVMpvow15T1Cr05jOH",
+	"rEIb2sar+g9vur0eNFLVe0O0UTeijfuxD1fdh6t+Yit/wiXckklcVKVhUZs++h3/WEndBTF68NjW8Xmb",
+	"aNE/isyJu51oAy13+U62NxgY4Ne9/+/rCtVr3jKtgvTsNnqgAL2n1lrh70TGWTn245yFpRtYiOqNzvgS",
+	"9mjJHZfOpVOwEBMlYiGp/8uhGTwpUgT+sreCJaOve+xSmMdfjLvg1w9zK3TCdcbMegbP2p2KI6buRGqE",
+	"lh/mR0aBztnJ6WG9kEDjeq8pGm9LvWj3oXh0L2gVh+c9u/nN4+Ei8PIXtNaMtoil2IvOfejE1xp0h6J3",
+	"ZcBdRdPKXaCNCtavEIN1AbhrfZaJD9nRSN+FpZRIzp5e/pWN40QELMxr7ZlHC9ERGJAAkQwJIKppkQBY",
+	"Vsc6pawHKs7I4sXZTGlYEecsBKLN0CPgm82S5WGA/hDnLM7J7NDoAS6pLAZiaRkxnaWCT0XUYy/AQZjM",
+	"pxLBCtD7yqV1kKqx3x2KHw8cJRAYhvssjCPrBB6aP4shc8XP4kMmUsmTYSrGEP6XzbVp/likKcT+kWM6",
+	"oQ8ar+jwt/PSwqcFheHJwieomWuoJ4lv4us4ibPl0BxwaRwJ+jHsDeRTkSQUIwE+Pgq3+3MYsPA/zD9d",
+	"88//LwzM2PFryhzmaRqbIUWYUBi0WSrG8QcHg/wo9PAaBlLPwBc/EaLgPOUaFhMDdy/oDiJJvNZoV5v1",
+	"gkjL0UEu8tT8eHiOiGg4XalAnxl5QMfxhx67sEBlMA3dBV+ykQvcVFIKcGH6EBMwXTyB5ZwHZpipRzZ1",
+	"U3IxUUmj8/Z5vq2+FlO7ryPeH/zhc0MtuAnYIdSCq7OVAbf4dHsVpFrOitzG9uinl39t3x54utieOlUH",
+	"RSJBFDpZ6IfMcIb6DUvVArYogP2CVx/FfK9meldYpb1TY2+Y3oFj0w1nkxXaO/ybDdEFoAV7ShFsNXXq",
+	"EESxPbTCHoO1lkAeMCZHeQcR6+B5DCEOdGY+IvcSAGep9DaWN13z1LWQYhwDklQqivZvRhcMB7oJsKo8",
+	"QZBYH6EBApTmRi/BwLBw1anI7BfoeqfApkOMqcLIdXcGea2H6DHNOmfH3znYK/BJJckhodS6ICLAj8Wh",
+	"AlDvgSTNjQLzGozsbv9+Xju7a4bXqtc0Zu1lUF3hj0G58rew2niyab2u3BZS9yGt++4lb2kbte+YK7FF",
+	"l/aG/r2h/9PeSWG1QhaQWYOlgNC41gdQOIsql9Oj393fa50B7slV/gA0JpYCUC0yowTtXheiVdmE432T",
+	"wlQd6fBWLgRfmO9KK20vTHYlRK4m3mjvzWJfk0dB5hO3QiFc61jwd+VOKAEbt/wRRBuDEUi3y//cXdsa",
+	"VWOrDrP//X/937lSZz7wURbfCfgzj6yHxMjQWW1C1iE/CSqfh2i+4nJJCR5G8xY9diFZnCTihicQEIzG",
+	"EtQ0jZCKRMbjxIvLhtBqArzssVfqDrRg5WnoA1mjl2OSwoyP4IPGLChTNFIumcS+H5JWrb0nzjAEDNM7",
+	"RpkNPy5KvSs3f/fQZDf2jNRiR7uWPKWpWY/fXC3yMfAqgjCaDWrB5wtV2JzaDWpxRbaQ53ktD+Ov+VKO",
+	"JRc0KWDx7k+pvfPmC1KUXxl56h/GjGMWIaQ/jcVoOUrEGi2ZYlq7mAu2IgK9Ef4zT5WjfLI4Y6kYifhO",
+	"6PPy0480Q3p3SyPFE43ppdaiU3wYqwwoVBdNMECtSP56698/J3ZeU4wnLBN8Sg1DzxHG9Q6khZe2qW/3",
+	"BJhmZXzpgVwFMD2QA7mFQ6w4R1+8U+yHUnphKpj4gJsT8vls2jHahUtutHrnWCnuw0tnhE8ZIMcOUyOf",
+	"ArYUPB2eDMex5HIU82RovnBf86may2w4Q1Ic+nIay2ExuxN+OK2v5LSuktOmSh7XV/K4rpLHNZVkKuOJ",
+	"fYrW5Bfjf/ss/jFaYBcosv4YuOoNoOW0h2hDeAn+VsI25SrcM1dldXNcuABYsstNm/IluxblPIuA/K7e",
+	"6UCeWUpYroh/hHlxIAaNOSIiNXeU4ReGQl+b9+jJqdbOyCso9BZ1rx04Iv3d08oXWSnQXtOuLdrkkSxs",
+	"6zZOyUqBDfyScFwWzlU6pHbvmSym2++9kyu13iqwQa17sgRh0OCipKdW+Cd/ev4c6gJ44iYNN1MQSuoD",
+	"2uM5lQoB57YOHHMkHuqEvTGNZTydTwdSzkHnLWFIIF4KH02gCSKCuoiGE6sB6liVsTTWhJhh1qJ5zCLR",
+	"SPEBQA+sz5KsOKhoiN5Nj4XQwr+fvO/5CgcCNaRiFM9AT0U4EFM7DClQ8OXdRQcmCCIG0qvZ0+hvys/r",
+	"bPRb0jK1p6bIdsLuIR2BhRHepEdb9mXvAdx7AHcp4kc844m6mYsm9x/cZ3lRxtdK9VobxtHv5Tzdh0On",
+	"X4k5zy4kCVMCfMJMBHPlKucgx3jxptdCJMhhn81lEstbvG8BM3QTjP39ZO4eyf7TWjS/8P1nce/t4kWd",
+	"F8ONgPO2QcFqBtLz9/G90+xqkK9qneSlPbHDS9PnOnOvJqKKU7B3R3wNdxbMw1t/oLXxmtegUDwIbD5c",
+	"G0KEJIMIxQitcoBtxv0cEfsAsNAD1hJeYvLbhQUi8m4UqWBgdeyvPBid0akpS26HR98ucuWKBo82GXPV",
+	"EtuaVx4se67yGhFt3i2xF4V7z+y/xAXG5dQVFZ+VqXWb32mOJvHNJIlvJlk3FTMEPJiJNFYrAhwLQhn0",
+	"rpt5wlOGFbBMsZ+ePweIJmcHGqsUPmHV/aL9SsgbfiMixJJHmMGB9GxZj7Q1gVEimnZJaGDfN8dCnnim",
+	"AxYJncXSYpaSC+lOpBpcHjwTwUDquc54LBEfMgdeZddLlqoEThbuAdEEOQqeT4WZw5pbyH3oILhoX5jL",
+	"2hw6iPBu6OxoPJsoNwDcWAVPCJVAlhle8HwPJFwKJ1wTrjC4oSs+EIebe9gnrFSYqdhzuD/S2EV0zlHD",
+	"wc86kOha46ZzWsnSqRysd87TyFX96izOIAx2ILlcmvUhEi3yNuW+ZPEBUCzPjs8O4UJMWNh+bCyiEmPD",
+	"+/DAPBUuF28x4dlAxkD9PY7hpo69QTRUGEWICMiUuoV6CQrTn+04IzzYPEmzlroHBzEwawkBY2OE7c7i",
+	"LCHY46rn3t5SMktBMI5v5qlpadGPn7sR8AHWCTV5R6cCOh0ABnd4PpCN+YybuXdjXfXuHvbKvUAKVtsN",
+	"cu9nis3SWKJBPMvMdQyAxJmY8jjpU7wBdBTX3zUHzAPQ5PRAxjKJpWCXf/0xN45fnFGdgMMJPmVgbkUZ",
+	"BbVIxWyKK+Nai6zO0vyjyH6y0u8t7Ij73/DKFa5TcMrPt1du6krW+MTAtVmzPAbpQKIYCMqHQnB88t2T",
+	"0Yn4tvuYf3fa/XZ8/KcuP4u+6X57fSq+G52Mv/nm+MQrjzIvOD0+Pev+12PzQyH0gMR7cHJW+cmK9ZNT",
+	"81MupAM5n5qZUmnwp9IvkZBqaoS7SqlG70eQ7ce9J9/iLwfNfryGPbPSbYfrtATTTk5AOJVx7df59Whq",
+	"zBYpzg1C2f+3Z6+fXv3tzXNmHkAwe/zBfGYJlzd/HhwI2f3x+8FB4WfBI//zVGQAsJxqkf15cDDPxt0/",
+	"FUuACMIv3AKyx4GdQHjwyHuSvim/7VpFy0JrTuortsVPCrWVSx/lfV8xbxe49Y0+RqDSF2eHOaiKk5kO",
+	"q9vJEpaLkvO10qKNa9YcD5NSV0sXiKcoOLrPYm0Dpapd+kGlIN7NYdtnIUpJo3icg8Q39/U/l7W0Lo4Z",
+	"7jwcNAjo6hWGrroKbYMuSSXtvlFJPFrWN+qnq1cvqVUIm25OhLnUpdFLFI9y6p+VDfijXZO+4tsHafu1",
+	"dqaL4p3jka6sc8xdIm3Xu4BQrZ/DBhVURcWIJ0JGPGX/mPMUSKHC0+PTJ93/ehyyzgn7yzwx+h57fMwu",
+	"xSxDndU8cM64LWL5KBKP+N6cCL/8dMlcQB7cUg4DVJ68i4s9HEi9B1tY9ySEPAj4G9txMUvjBBpywl7x",
+	"dDQBp7ptAEJv8iTxbd52XjB4wHtlHslVHGo3U80DnB9K2M6DAm565+/H3e/e/372sftffz/pnr3/H/DQ",
+	"30+6j98f/tuKZBpLCbHyNvkmRbh6c1UxKwugQx0/2SPtEUtg0tySmYVslPkRgNyjD4D8aCJiQmYpaPkU",
+	"mQt0GtuH5hYI9TEgOM4Yz1iIdHAj182wKdrwRzsOf4xAw1p6BHNLwi62U2HtmFzYgs0hb2oWjxqZF46P",
+	"HwIo2bauVXRb4eH2Snyp2IrwL7vA9oFfuwj8usl3YwPpcCMgctGKAaa7XD6xjm/IODt+fAjXhVc8vY3U",
+	"Qp6z0Ki9Q7wqg09ERmALIqYTUKimPBJM87HosZexvCX05WvBwkmWzXT/6AhYelKhtdBNeMhby5udBk/Z",
+	"VrQMnCo9vvk+esiAqR+9k6xVL7Zo/z5Iah8k9Ql9DL+aLzH3K0uX/jGzmvjQPnX0u/3rQeOjyPjeyJrO",
+	"PNL0VZFUVfFtbrdN4VDbS9B9KNS/RmRT210TrAIKydKlS8gCmn+Vrb7lkAm+bQSTt4x3pBB/6gMQc6mz",
+	"dE8Y/HVFKm2yQdYbi7yT5qFilRKjbd8rVqnN6YK37x2dLruINsovoW0ijYpPb3PVfbAIo8IrWkQXlZ/f",
+	"i6t9NNEfPJqoRiavDimq0f6J1RcQkGrNJO9m6BPimJwNgdhIzqvGYD2/jSVGRBCgAAcG6RvICWO/qWvi",
+	"0sX3QJAIxATlwAanx6e5088U6IT28tpnXhuPfo+jj+FhQDBFCCOKKENqLo08HUhHMl4oQ44O9Bxm4PdC",
+	"EX+tomXOsGvajpgFUOutmGXkHx5IB3Uwl1mcuKYKGSFhsFHwLCu1JZqghyyfNWAqABE3VqlFegex7oSG",
+	"C42Bh1gnfHP26/DFqzev314NX1389+H3f7t6fhkG7MnJKXsVf2/qoAV3zs5OHrNrsVQyYnF2GAykVBm9",
+	"hKozMwUEFHTGUHiGVPYLFgkegUcVEvU504lasDlMfYlF3Q5Z6KJd+kU/u4eS6gAcHNa2nzN7zjh7d/VD",
+	"908Deb3MrA9+ytPbgD19+/IHBg0Skvio/zFXoDcDxsFEJeDTAoJcHeCP2qjcXqHULDOIahFRj71OCUQ1",
+	"9I+eD10ZmeMn7EP7YPeo69/EKAN2eSkCwE65FUvtdwkBLswvyJHPUCXRAcO8Th2wa6USwSU0Ss6T5Jxd",
+	"J1zeQqXozNC38WwmIsoMBbxZEQ3Qs416CyJkXC8Jv0UKqh5W70B6ycsFoMDQC2oyJZ9e/pVSmcnG2YCh",
+	"MZBFLHnwlwyNzhawMZ/GyZI+GKVnqMbD6zjNJgHG/wRsNlFmvIwcGalIBANJeLvDIig9T4ZazdORCCz4",
+	"4ZDEMATn2e9yKMUAAkPgyxHXYqizebQMKHAs7LHnGJMnksSMG0CRuX0GUL0uv9u8IRFdXIADefHmBesA",
+	"XIHRTFI+AuRg1Ato1QLOiZryWD7SWNchoAPnK53LwkCie8qiFxTyWXBWYZqZ+MBHWQLAaGbhUV1SFerq",
+	"sRcSA8YGEsQvpwUIldOmc4F1Zm5YgsYZ6GymUhHhCiXRF5u3MfSMIc49EvLD2AHXoKkksm8ZJYJDrCIE",
+	"6v3yDLaHXZ8cFWrazUYK3AqzUgeS2mDGIdaw+FHgUHV1bYMoMtcSRIi7gFEGxPCBrIkSNDJVjDPXNSej",
+	"/H3hcy202xU57UIhwmmXvAtmPe+OeIEGClK9B7LMMX+9LAgHIDdSaeVrvzch6/CpQiFejPKqAFX7qxWc",
+	"5moMg1uIGiXC/RjkKOzMgQxNOyy09QR3QYDH1CLWwrSvE7qpCAtDDz51izeS+r+4zbduv4FSUgxJDapH",
+	"F6EUpmoxkLGGZZIJaeoI37y+RE2jsMDoUPCwJdlCzZOIXWOsGepQCGPEmRSLgcyhuoqA6AUIdNbxVgAF",
+	"Fw/kauRxo4bAl4BVjocMXHRt0BuOIOHwwNkM5PykSWgPvBGCb2EcD89N6XA+0yLNfD97yKYqEiQZUUOz",
+	"SO8DGcXjsUg1y7k0aP+vxCkLXMxesT6AZEdpQdhAEGNrhm8ukWML4JCqwiCPDQ8DFqp5NlJTQfMWuvjw",
+	"7hTukAWBges+TlEWo9jQrKOFQLiGJNYZMu7HoAZplikF5e2igQB6C5DlllCIQArhm4urpz+FtFhAHEGS",
+	"b2nRFLY6DFY+gGZD+xClgA5qVCvmbaMcYNPbNOestcwYyGahEbBEKXPwzmfMiQ+2SnoMZCE2fmHP27yL",
+	"3NvmrnOBrQdnrCSFKAadwSTSEnJSpXwsq0Xx8GYd3Cf1QfADSfLMzoMn0Vi9QCu+njQ5ybN5yhNTts/4",
+	"QLplCVLP62doLldmqRLrtZIhyFJGSxee90Y4GMjQS5iolsRRQeGKo1cRrsUyPXYxkLRZCVYOVCzYZLkg",
+	"wS2G2xQ1dNzyrLMwgtYubyOSsGwfryk8T9d4pF138w4+8lc4hGRBB8yzXiPpdBlIb//jVEiz64yYP0dx",
+	"S/2PCY1WRCxEZF2PE8gIqYjAVAYyVQt6mxE9YD00XTaaI27WSMEwLNxlCvWQ0IjDsM9CfFHIYnPhy1BD",
+	"mGtQHH1ZWTp/jWCNo/AQ8jr4rZDnpnckdakqMyAofHVQtw7tVqLFWFmL5gApvNULSsNu+1vjPJf0I6Jn",
+	"hGPT9MSZBGSy7A0kbY4IvR2JBaapLiO4t0e+2Ma8gfl0BpGpFAveG8iQZ2oajzC8q0/XbTzZzbvGPE50",
+	"DhMHd3O84kIkK8sP7/N8CAbyRqkIpXXCZQTC9hplf0B0He4Vmk7B/E4GUmqOcqFTa3g4guR4bXZRGKXL",
+	"YTqXFJ9m4ZLNxQVbiK/DYwUTXKziYJdqQJMNniVQfN2wBcxSTdrQXXv6mYGAOF9nYbF59BHTIzXLr0bW",
+	"ITVRTM+vp2awjBpg1qtWyZ3N6RpIK+NMtX1nCYHLw1yLlJKXohiMapFVCrmEPWMxMOGZVNyZAyMYSJg/",
+	"uGSEXsxK92exDClxRbs3Ae6F1abtgYb8MaAHwC2EMATNQaDBtkhWFjAf8QzxBcmc0Yxc9GI62wUReVAX",
+	"ewR2M2dOs2CdAmGXmpDtTKGVHpPie7olu0AxWa8sNOhWsIFM6A1kt3DF6vssQWVsq9hxr9a/uVnfPyfl",
+	"C6WwQEWSVEY0c5HKiA3y1Ly+nw8YzYGH3uecqm3HmhMYX+K0x+KgPiplLNa+oHjcNp/Y+KaqYtpn9JcZ",
+	"Y/yZdvj6+W178MOmEHI+LSMPw9c+HZ0bYLOLaFQOgoNKsw/et4ZFNIdnKXOEzOsHKA0PgupSp5O2n5+P",
+	"kO/gH7NGNnRC6HlYUl5V6utl+cHrXSJxOugUzl9TfgEIH0w4ouOZBC9sdO85NNloW22ErV95uvaLticw",
+	"4drjNG+lN3NuuLDZ8Id50QaTQUdX/XyMeaKFq4qMns114TG+WVUrnaNN0JEoujejtKsr8zGgqt54W6B9",
+	"ZeVSRbek829fx5LDMNVkKq3zrJ5u6FnFhv3XXMxbuFULD7f3qWKxv6jrJqfqb+o6YP+AakuuVT/Asbbc",
+	"I83evX35dScn7WMe23lCSZuu94MC6QXj7Hqe3JJ65zk7rWfzfXDwoTs7W3QtHHn3GqQIbKaiF/Tod/xj",
+	"JSXUhVN3idW9YD/w8KmCFbbG2uiubbVNKPbi2cEO8iSwLnTBX6CobichCkWczHw7l9JsyHZ12Kdd8cv5",
+	"aCRE1FpM5c/vVlL90eI5v+hdfeHoYVHW1/j563b5iq1M1/A1JG9ZuszRd/FOvkjNBcNxKjlbABgKwDeF",
+	"lvz8ckSovlzX4+Tbe+rTy79a753R29SCnYBdnTxseKVx3t7DwLOyDWQHTd8WFx9c6s4bh7YwMLqBzUPJ",
+	"mx5rRTBhrsoWmSKnkoChC3LrgTX1hTAM+ClgU3Nw3IiQdSxzBFq1LddEpDwWiaasOtK+cK62F4LB7rPw",
+	"diVXoW+tUtDKz28qz4ol1+jIMOIb6Mfu+VXg6hd+TAisFlosdq2Uo0IISnJTjmdozF5Af0IBfUW+Qo/I",
+	"m2TjSrlsJPddLBarGIXsrBYNKnlREHp3fMTlyMvhrgMOrefiRO4dhdwV5NajyBIj7/3XbsTACeIr7+Af",
+	"Ny0Yx375xbL6p0KbPdBaWNo5e4vldpFq7OpsJ+gLT28g5kvlGkTkPsN4B8T3nvxpYJVwImlFvvFbsuIV",
+	"yIsf6bx2wuGgLcYcGByEcwohbWJRwNQMMxOSpR+yUqzWmWjP3Z309PiE8o2sjYUiH55f8ZsQPV4TJdU8",
+	"1VU3TL08hAMibMpbdov08yYuu2a0zFwuP7/FrnzI3OXSS6JN+xNt06F9MvPesPepOd+J9KGVuGwQxhXl",
+	"8+h39/fno4FoSFK+h7jcZyn/axE2rN8+lNkM1+sVdA1FzaXRPJbvuhV3Lkx0rrt3BV4Upx9naNUbuoNB",
+	"LkSV36HNDexHkfnbZ1c6fPuzdVeH6pXzFO9TDmX0VVwSfhSZWd/N94G1+dD+mfRACdHu+iHzzQxb11x8",
+	"IfrBxh3EmYXnZeVkwh67FObC8GLchQMH4O/4nYojiDS3QWjWM4Y1ss7ZyenhZvcHNF/s6kDcRWK1d+Fu",
+	"k1ldenyri/2D5Vbvxds+o3p/3ai9bmCglpGJq1Opay4Z1Xi3JkP3FoTvlcq/eM53j8Hdy6PJfQZqXJty",
+	"A8hQ9ZTvLm6xmIe3Oi/PT4nxc/uYi3UEyggpRTQU0mXqQS6fkJFL5Itcut0XwrPOOlzjMmngBXjk5TQA",
+	"j9rYOj1SAP3H/E/nwclzs7BVn4XH/ZVdEK9oC/1xXSluNX+ZnhTcA609KTBfl1hmF16U4kJo5UqpKdJe",
+	"aWko3OQ5L6/TNt7zujIb0JMXJGdFcO6Wo3zvNtqB28jNkQvWb/AeuQdXeI9ozQBEFSSsUfX2puZbVRYT",
+	"VXQcYe781+M3Ku6Uz+s8KralpQepttC2wughfUmlkd6sX1v3aO9M2juTPu3tDpYdwP6B0MxUUWQ2COOm",
+	"i93R7/DHF+dAuq/c3HuR9l6krbxIRQ2m0YtU0oi+YF9SZSft9DrzOc/ZvQH2D+BfKt0Y1vqX7HH1QL6l",
+	"p+Q54rU7vMaPhKDYtNzNaSwAcugTu5d2elzuwsdUNkJko8lzGT3nabLc2Prhl93eDPJgLqjii57LSGzV",
+	"T6/gXkjuvVR/+HuMIxJH8brSRbXhTeYIMGm6sWyToAEqm33eIgFvoN7ZDhTQ+rbV117GOntqGvNCfoEO",
+	"g/vbwqlvrYzg/rPtJWKx1Ip0Kzfn+4yrz2FSzuHP8s36BWiFa/IdbFvZtcgWgoDJyBLDZRHTFWCk1ouP",
+	"3DL9AOZn2g2f1+5MjWhpcC4+vfHGf0gTsx3Nll3YvPEPb02uKoeVbRiwxURAlIMA8B+FGMlJrDMBSOdu",
+	"E6Cdgr17+9Ji5aqF/NeiWt4btnefJeHWVy5B2+iCbZW9WarGQmskxAGhLUTqoMfooQKXULP83li5e0VN",
+	"/eMGg5SQ+HcRwEFQgZtciX82RZqhu8DvXCeoSlBdOzAMbBDwsVWgxz5r9hOFP9wr6CFXIUlbxDCYImh0",
+	"Ky3xc8QvfAlxCxvFK2wZp/Dw8Qkt279xy/dxCPs4hM+krk2tiFivoR397kJFv8Rwg32YwT7M4EsMM1il",
+	"GUA4/C5Mzy5UYFchAp/yqNt7uf4VQwG8tINPEQvQPpXUYQwmXGfMrK9P4f7/Ytz+bzaIDHqzVVjQg7vz",
+	"23L1Fp/ei7K9w/5fwGGP0nBTj33BpNrSVtvSDNsndr6gyHalAxaJJIakUtM/afQiSiQscqI7oVvlkG8w",
+	"5L4u9OZLNOfe25Lqd3G1PTUVN2b22lb8Fh9vrE5Fejgq02asbGmkn5rnP1b5aZ5yLbqx1AJYDO8E04Kn",
+	"o4nl+zJvbGKo+Ufh/VP+4aWQN9nkoH9yfBwcTGPpPtdqFfc8h/zRb2VDrhRofxrVFF0ROVHYI3sD80qx",
+	"WpUntRZmVZImVowWv282L6OpT5dNyucWILYk7pCZqSzteDSNgYN1J8bmBoOyv9Q+r1nZb0lL43JNke02",
+	"2caG5tULsVp1dLA3xP4h9LKaLVpRzGDGy3t/hRSpU8iOfi85bj+uJBlo67hqZZ5qpXT9KLKS7Kg7YNvv",
+	"k9c/7+P+PvFR96PINlilmx4O/uS+iA7aGHZqHLA19p3GU5RgQPw6iIgX9qkGktjO2fHjnKjzcBeJIcWR",
+	"Xm0aut95u3MDUVHTbGMmqpbYVq/dzGT0LyxJ9gaXTy4uV1pcysTeqwwv2531R8gK3tYsg9YWC9SE3KWq",
+	"zDXeImpuK2vLK2rqHzA9ArvWMmLMPfpQ93xcE1/Vdf8PqDSBfQDTDGA6aO9BbGxhvz2kKrWZFDn6Hf9Y",
+	"F+ZxxW8xysN0yV4TSr06Rzw3oxOZuwQy7dNQWJhXS43OZeRFyp0hy3eDsCFjR0XavAX0uKq8OWgT4XFl",
+	"ZSMgxnlN/ZeP+fgKrtE48245Akxk+UjrxNYClR0+4H4LmhfWbyqWsBlSlgh+Z5GvCs10Bu2yv5w25b39",
+	"5fNaWC9/M7s9WrejeRTZ/cwTI/OWD7unL6JoFxv6j7qZv4K9eRFFbmnVaJott6U9xSyxe5OyG+q5zngs",
+	"AWs1movhtRirVPz52cXV8xASoTSzlbBYsoVKbxmivPDZLBUyi0dCT+IZYbs87jKVDuQ33amS2YR5tWOu",
+	"CxvzJNEsmguGb2LmTbD06RxZisyFk1F8o4gG0jWCp4IlYoyH6FwmQmsWxpiwMaTAyT9D3CRApiJvejTU",
+	"RnENzUtu4jshewM5kFsg+tpm/CGAfG1nVuL37gC0NxI6i9GeFDAtRplKAyams0QtRRqwVJmh9ZB94yQF",
+	"p2hg14+Iho+HsKL00GLf1/wEK4ywf/Ofv2ku+U215B4p+CGRgl9befTHTQrbPaivv692UZ+3HVuHHTzz",
+	"yjTjGSsMPFidbdYEXVx7ENX310zcwYNEIuD6bBeE4D27gV2iVKoJq9julDYYxf6z22IT27Ngt5DEfs37",
+	"8Ikd5Oc5Najj7WJ92JSv5/S/5niK0J62IZsanfMatITnlz9csBcv3/pnN2YQp+omxZxiZkoBcl+szQZz",
+	"scAD6ZfqPH/15iRgz1+9OYV/z+DfJwgmBkoAAhc/f/bu1CIIFnXL84F8/uydqePZu8fd58/efQPPjecp",
+	"OI5ENB/lDcxSDtfGc/bX1y9PkHtYJXOZCZHC17+8eX7S/eXN88fBQP54YZr2+uqnk+7rq58eB+zy2XMs",
+	"I5UU5+yXq5/x41zeSrWQhz0WWikHymQk0vhORH2vJ8FAFpsfFBoQ1LTbHJ3U7LqTk8JJcC4/cyQJNqJt",
+	"EEnh6Y2F5EPmKBZeEW3Wk2jzruyTFvexMp8laREBTkpQ86IAnuwdEiWzwdHv9NcXl8W4tTDcpzHu0xhr",
+	"0xi5tMrVymzGgkbVHDNGNX25WMn5BtrNlantCbqbo9PcZGiM96lDX1EWZL7JGi8pa3Mh8yPpoZMhZWEf",
+	"1yIio+HZuqbQwqgtRFjF+q3PWehbcwpXLveDDT3RfFoQAJ8YaHk3R+xOIumszST7/9j71iW3bfPvW8H4",
+	"y0odSHuy3WR33g/bxIk9bRJ312k+vMqIWBKS0KUAFQBX0WRyNb2TXtl/8OBAkCIlSquNHUedqWNTAAji",
+	"8Jyf35POvhJS0lR3t85EfX7DlaHuyu3Zabi43x6Gn2dL5zxS4mNM4VEBagopdFRcSO+nIw2eyc2xhms6",
+	"UjyBVvfqN1bIu3n/zsl2UAeMT63057y8b2+RWilN56i3KOTCiH2xVNiv+NyUEQxHfEYeXYTQVFKaGU7g",
+	"2lte9fbWOkoByRIezWieoV7i/+q0Muz8lwsqleAkH/EJMw15kef9K2RVOLQShUSpWKwsa2KqIpeCjbjm",
+	"CHWVygwXZNlwxL9ljy6Uw0wgk2QJSqCVZEMkhA4J4SeqdN0Sbf1mRlquunNH3KiTRodUrhABkVBw7b78",
+	"InCZol7ynwSjJHZYJn3nv5q7MkN+aUY8Zrp7OorjLfssnMXxB210GNdC5TCqeonB/T42shxGEzJn+cr9",
+	"w2zsWEzG90zqGUZ0TliO0WImOMXm27V1Cd9TTidMj325V0knVEqSj5UoZEqxP1RjR7bA5OqfldeqfJYS",
+	"RcdKF9kKu5p7yXDEb3wBvvio4+APCTcqLLbV7zBoaXS+0NEJTGmeq6Nf+Rn9yu9jYvwp+pY7Z2rD9YAN",
+	"sJcD0rbVc+Rtt3mbo9va2T38xnW6pZMNue6Hh0utEoPO0/2b7RYq37bm+ldIyw5J/7bfne3WkKr/A89X",
+	"nr70DCPum9sFuVe5OQ+9CckV7VcY/zW6F3qGluZekntDutpOhR34uTFfozvXyV9eb99d/Wjq2eY3jylB",
+	"F995vf2+/vN4pw7vQ69IE1U16yuSzujgK8G1FPk2fQsa+7afuN71BynuYAQpS70XVSbkVYfK4y6wufXK",
+	"CrWcqFLYgKRLJ0waNtlzGkUNG8Ynb1YyOrEL2q+jxvQ/IgLv+0ptz4/o5Y4m0tHTvd5jL/J2YLCEtZGP",
+	"WAl/PtDa5oq5NarUYNQ4/bUayrjRAfxGElVIaqkKNGKCD9GHtUrlIM5aZc8QN6fsmbtJUtNTE5arUt+z",
+	"mqqXSa2yR3lKQQ1asgU4wUBZYTKYE7yJgV9HFgWr0CiyUiOeWAnJ2UBgmkzGxRFcH4yYob8rjHKhwMbg",
+	"PgBeChrqEL0B8gk29xEP7wrpogppAQoYdtYUEAaU8xzQLB57IikFJe2q4hA4MVP2HwWSOVGBGNOcTdk9",
+	"y5lejcUjlZJl1LcwgsgiJym1o6BkJpQeZ9RsiXmU4BFPlCHJGCWqWFD5yJSQoJD74XkWjRZsaWYwH8Ht",
+	"WkqRU8cVyIjXyopB+3KoIfpgVFGn/skiN7sE5E4ZLhbP2UwZlVPGI2731IzjzGjl0rjUBEqkka951re7",
+	"DvowSv6/3fafE38uXPZakefDEb/TQtIMlfkVSNJFzqjT2EEPh+PmrGBU+aOlsGexVuWPS8zYA8y4NmtL",
+	"l0Y2lBRlTKUEMhzAvGTGl9SQKIVSUXCNlCYrdYVYZo9azviDwhaCYemSoqKEj2AVgcZebRnxlGg6FXIF",
+	"0fW6UP7mKYweGDfzNptmZkQURjPDySvR+sqH6ysMwYDmRio84uuOLRwVlqt8sPeJWVpAioxpiHXLMVrO",
+	"WDpz+ExgdRzx8nJZE8AjyQsz2ymxA6NkVJydXaZGdIa/0SHsaYLoo5kMxBSSdObvvDUsZkNkFC5/Ozeg",
+	"67kOQ2ToWWNAyjWobeBnM5Ma8TSnRDrTiiHEmnLz9aJ6HvybwW7ZZMUwL3yaALRTZAu87hjY8lkHtsAe",
+	"VwWAE1W1i29SUxodGh/EIfwZtXA069BQ2/wZTi3p7swIVOWgzgx0V6Qzw+LcCqSEQ1SOdTcZAuTWPUw0",
+	"Gv8KDPpl2A5GRIGQYQ06DYThW6qrZGF3BJeo/xEK6qOEvXQTwncl+dG+dkSBqjozyuAVJznjdlwo0uQP",
+	"8Wf/nnpOi3ovz77sD9FPkZevGuIWyeiW9euqjmA9Km9vQ4Qo0U6854bFqhVPf+dAmMNx5UMEw1SMoRDc",
+	"Agu6m/k16vcbbhrSaGP7DAn99rTsHhK06nMmecf4kk8LJDwmXhuDSPawuZwuKJWDeagy8mQGsRlTt2ID",
+	"Ca7tqgDpTSOGgovCKK6DB7pifHplc7/i5YDwRohVMRO01o9KqCPjAWXdkGzILiPzOUU9BVKWQndaUqpH",
+	"/GsBimg8Q8an/UhVq/GRnGgqwUakotrFdQkYaSGaxK7vyAN9T6mMCsXsbU0Ow3Q1Jtc77EBQ17s+Q/JU",
+	"tDDdv+VY6O1YyPdz4wGGSqxrsxGxi8h3SPGsktnNlSQ2MwfN5jRnnLbGH74JhBbCdHBpWVUY1Uy0Np7L",
+	"2ymtIhySwq1+P5GCa0R5dqKqdB7qr6KDGAesfdd/mQVVqq9vd2PBy7OX25XqD34ZnxwT8SHakI1kMTTs",
+	"ThSjLo1R2H7J/izxAZ+fqQA8SRYLDFwOM7JYUG4P+Jrq7lxoMqPy+SwKngoFqtFKaVyqZERgDoTUFMcJ",
+	"VpNHbdwvxDZOxd5xumG+n0eUbvicjTG6rVBN3dGeHhjPMKo5FDFSTFPrVhoTSQlGNbdiBeiJ8sz+BVxP",
+	"4wWV4yWlD95dBQ2Cy/AYP/uM8bPlBf98kZkOjaN0eKSncBEPMdhOBbDCAdhS/crf6+6xsCKnN6ZDO/DT",
+	"brG7YaYhevcAoax+zG6BrJXWO+jma/1ag1jDdewUwlppvXcAa6QZHDx8tWSyRxCop8ecRjJWC+5TJLC1",
+	"R5x+sMIHVdZMlzOKGFcso47TGFp0Yl7BM3cMzPPSdudzl+FJTjPgt6lmj7Q1wNNP6yOHd/ppdLXH1drv",
+	"ceWf1RpXfUm26/dk+3zQ0Th3DGj9WAGt/gyirJDW0VtSpTYiuKbJnv4a/v7JoRs9gU4e8Y2OYWDN+EbR",
+	"vdkEcFQTHVohjsrRPl2Qo/geHUpF6M5dD8VWIYjeNziCbPyx4r6iE9gmnG9FPIoZ1TNhHiWUZzQbQ+B8",
+	"gjjcMnNxYwNcW3jUgZjVQYKjShVbp7M3PHtjPmgXjT7u9huuDfhWFPba7TCa7bOXleDZkIKq79hFY/Ad",
+	"jqTtGN/1p4nvCpLO5uiuJnXDxzN1LTdYBkClRJNcTAvqE2WsV8pl/lpXQ0NRQesUs8b+ZlN/OaVP0dTf",
+	"aBZ3aUzdbcT+G7/yPQ9iJfajdrMSV1rvQC9r/TaZVcNWHs2qhyo92HAB4zteXp52u+pNZtP4w0guGSzk",
+	"34eRD51rHwbelmjvp/aR7bDhmna0w9ba73GpDp1gXx33mF7/mUgHtYvUXKNt7YJvpRhrUsHpr+Hv3gjZ",
+	"bnAJr3OyQnjdbkWGv6U6vv975Fb43sdkst+dTzmrQrR/baxpt7gv37lzHlnrYWxLITtE0tZ2/uZMEvvz",
+	"t8ObJEp5zq1pV7HRqv97yI0HTaT6bC/7Uc3++Iy01LHLxJ+NOnYDN3XAGacQegAzaGOij1SC12HCOOEp",
+	"IzlaUSJR7xzdLCTLDUG6PEffEZnO+le21Cn9ZUElA8QZAXtTcKYZVagXx8sE0Bua4REXEwiORIkZYVyO",
+	"4KJFIZXcukvM6/sY3jSQNDcSJMopkRbho/q+gAjvhh9xO77rN/b9kr4Dp1nkYkUsMEy0vBUo4V7GlGY8",
+	"1WsIw4qOeARIz+sk36vkHgXGvch9Is2w9QDRDCU2JCTBlY+GcN132qKd2NDGCvNrdypdhVQCphUSS47X",
+	"auS6H8w6jLj5R6We/AleR0OzxhXB6Yny5pY5FHmu6m0w2SFKJJ2aSSboXlLyoGzKAmyO+57MvP5+Bd2/",
+	"f3uH3vBpbqFZpgDINln7YtTzUcfQwgI321DRSjPgrlz4du59bqW00CQHGMnrhqwJtzXQeOlHcIAzasSF",
+	"OeSMW/wUG/RlH4SR7a41xFd7LTbxd3BgL+XAorWYHXdoLdAcznJymvh1gFtIFEoGSf8qBJ+NuFtnXLtH",
+	"48rNwI23oNamckjHpcxdATX2qSewiET5JU5InifYxvOSEAVnfmrJLLlxi3ALa7AugqybwKsECaPk4uz8",
+	"i9PzL0HAcaLBi6sX7mkL6qfputE7tDG5hPKMylvLGw9gK6utwTapp9a8u9TT0LEhqBKwXH/HozSSI07y",
+	"HJ9fvDzDl+dn+MvX5hElSo/FZEwtNcDnr87wyzN8fmF+fLE5bBNOJS6jyivnsEs0JsAvudVyYFNHq+FG",
+	"2cUJFo162E3tzp6ocnHvV6gE3oLQe7JCb9+8OVFIFfKRrgLWF4vdwu7humCztYj7TzYHISWlOhZ4t8uX",
+	"8LS/V2fLfYymUhQLmpl5O3CzcKpxjfv04shQyGSZusdEV9gZ/GobYjQpOKCMkCWRFq/vP4WZjoTxRjwl",
+	"OeUZkeGxL4BjJg3U8OLV4J+XSX+I3gC4l1g6roVBdwSGD19hlth9abkCVyM+E0s0Nx+3loueofCbhZGj",
+	"S5fK44W1awc/UpZejcU9gGaDFC3LPSKhSRqBkgtO+1CPwJUNjfHVritlKEKiSGhaFr3X6BIm+3rEbcny",
+	"6xCQmwr+SCUUZJVEUxzvvdPF6wPaVYvaBanNdLAyEy/mhq9BAE+GMsrF3MxayCG6qYoW8I6yykZYECOm",
+	"lMvhJRUAaTO0MJ25fWbxVEBMBAkMclhgV5VblwkBoL4RvxVLmwKlQFtykhaT6IGugjAE+U7RUa6cT390",
+	"y0MKhxP7IzjiPZb5oZhE9yufbHcN4qbpgwrDM81Xur4AfVhD663KaxjlRGmHjzPiXKAEvnB8v0pwoOtm",
+	"WQy5Vw1Scg2vzsh6axKxm5/aKBmjUjAe8U6SMerBXM1qO8ksCdlF9t8kR1Lk+aBY9IfoG0iaM/ceCEuN",
+	"kogCDrz9ignjmaocF4zoLyTV+coIYr7gAlymrTKoO4dOBAWJ86qS0bDGReGzAL3CHiBHEEf8foV6SWyh",
+	"TXDVyOoeudXAKAkZPOYfju6N4Xi4Z+58GbprZjHiSbh7gSzhEsEUx4WFUae6wuNQVxiHlPMSs5Fm48ux",
+	"JSHjcMUxavg1uvLx76/Xe8eDv27sXtKo+KXR07bWhqIlLXK2q0rVXczO2JxyBUqPFsgfZntL5nMyUNQM",
+	"AUo4U+YIgiak0VwoDdrQNeCVGB4JtKUnPR16oCunWMEV5YKzFNBIMyr7FSE+smG8wC/caXjxs2mxyEVG",
+	"X1wB9H+ziO9pRUVWZJrOVccKXl/7FTCy0pz88s72fR3kRyIlAcOR0iuQmydCzl+0FTBoETIs5LjlopB6",
+	"mpFVXZO5eDU4ezk4O29RZiZSzHeq/b/PDO/pREAebcsUXw/OLgeXbVPU4gATdJS6hCL0h6M6mbPzL8/M",
+	"/wbwx1/NH1/4f8L/zltXMiZfu6YVdphwTA3X5nx5f0YuBq/Tl+eDv2YXdPDl5PxscEFepq/pF/cb5vyU",
+	"SiE/H6qOXkfVtdp655p6WxXXeP+woxfY84ySZZQcI2IYNX5RYRfr3CIwi42sYgun2MgotrCJRi7RwiRq",
+	"PMJo0F0uCba6xAU+v8Bf4gv8Cp/jM/j/JX6Jz/AZ/qv56Wz46ovLyy1q+c1WmQJXZVGn1oCB24ornTX3",
+	"sjTxUXF/kuLurh0inOQrzVJV6r9QdAmEViies1Uvl4K1quTfCU5XVi8wIwN+tV5X7ILOYHTCucPEN2fE",
+	"4XkP0d2CGlndCv+qmLsGI07mVilwHYysSTOwRXicCqgtBIoT4ygJ9oqxaZMAZDkBAANJad8PA9WHnNw6",
+	"4jD/Rr1D0pSyR6p2s8ajBmO8VZsbdA67ekN0w53hgBk9WEt2X2irX5rRJE3ZglknhVWFKm8/UbbziFct",
+	"5fVGdk8j5HEHTFdO9QTw10UxnTk0OfjJlU9Rni+OuFUKmUa9ZE71TGQJFB0AtAYh+kP0fl27l85xYI6K",
+	"cmKnmfWJQjM2neVsOvMA8XXtGfTieO+Dnq1iy0Cpzfcqrh7Kp2Raiq7RSCPeYjzoG21gPqfZtQ9Jtdqw",
+	"WwqaOb0YQFdg45zfxChuH8qzDftZnnxfkGZOoZKE4V9XKPG/ZmNf6mthXWn/Dym4Gb+gZF7kmi1yRmWC",
+	"R3w5o9JmMJfPkaMuIPdfDF9hZPRHrgtp1Npw90BEtN/0v/+ewwvA91Ux+Y546YR0mCL2hpgui7xQ6H//",
+	"vRi+OjNLWtoIwSWXCsO/Ur8AaojWjgjjaClkprZquVKwWMPFEeuZsGkhKZw/W5QDUPSTfosadfvDu24q",
+	"FMh/a7TGQpB4MbqLa3VdFTi9eN2mB1So1ov93BnNkqwjbtaC8UcQvQM1rondgRh/EvI3btK83Yl35lrg",
+	"effi0V5Te48lTYELRwBM4Q5Wvstc38ZJl9e9JrM5wQI6llqaKIzkAVowmxfzsmSi/ddZ+DJeGEp/EM2i",
+	"vGrbtIqyZXeNotqnWZuokAQj31YvGHa3EX6BWw6PFQYXFeyUJcD44qU9/ea55xDjINacwwipUBpAneoN",
+	"3Bjnr8IQ5ebhi+ErcJY1U378+qx8ceAdWtqv2SCt16jhRpATS0EPJ73f/vAucJmj7L637H5rEbyMTMkf",
+	"qdLea1LxLykclnqjFF8ol2fWISsH2tYL780JJ1N65Sz+Y5LNGfelqK3EW3WImRPnxVzXmuR5mdIsGTdS",
+	"Wa6u4MekOX3nR5j2HyVz5xlKvkqR053Qpw5Cuc2yd0r7CQ270+2oy4ZkHziDR+KxOamvdocas3zsZW4B",
+	"TrJUYUNuT3zZUwebbkcUk8aLH2pqQKktLkCjA/WIBN24LU/HnIyPm6JjZtAxOydqutvZf05sJFjBLjPf",
+	"cc5H+KNjwtHvSbns2UIEaE0DvYqFmtNfzX+25hOZRpuwW+y7LE6gzcmoKJ2NsCzbZZhvqXZU7QAc+fe6",
+	"2R+cDHhEKPhEwFe23BabJdVyVbogrrgL9ExgK9+Le5GtXIqT8uFlSw4iwhD9wAMCNVwBozhkDAhWBh91",
+	"opAWD9TBQEs6KZRzX5BQh8sW9lzYAqbulr9CCpJTVFve1H7yxsFTpqxArNPZ1/arOwrdUYffcDkI6ACd",
+	"R3Aaw26y+7MBtYThO2C0xG2PJO+YLfY5SkE+XcxRQSByQnrqCF63TeljNWnpkaSEp6wzOMu/xX0tK6sh",
+	"kWdD6tJO8HVGV/1XmODni8q+I/y3XZJVAP9ug4zJhYLQy4mu+QO2xWk93VbkptjJXBS37U60q71ajEZH",
+	"W9EBoLYhHmL93rdYj0qC0m5BunWVwElt2JVDZF+LHm9Tzw6KHNOpHKpVQt3h+7h2KTeJjqapauud79lz",
+	"Gqj8anb8hN0nf7RUHS1VHwmou0bgWghlXRg7/dX+dfXJwXLvTfmOoNxHUO5GUG4IOdgAxl0VKFpNue7C",
+	"bBIXoBJVnHP1BFjt8h4cRlL+fZnfhxmNqtgcbRt/ECxtwWm7pL3VoFuylGey6ZbQWPFl7ISDBQ0h+Joo",
+	"jcwJ2wMaq5MAb1X4w7CxQxh6gx7bBRmr0ngPXfnZjLTuDd+wPO9gpq22PlK0o7X2TwCh7WniRutsg1Kw",
+	"pPczIR4GqrgPB76rtdb1RZW+9SA+RSkOBJhJV3gUjCbL2QqkJqagHicgQSiaSupK29o8ETUTS75rEN9P",
+	"dmp3la/6fE28Hzeds2GxO5lm2/p1J9ntI2yI86sc16MN9+nxfs10oMWC6xpvMuC67byntcS4KlCOkDiA",
+	"Y1SS2yzGhiEs5nZkfQ8eTB8p18gcfzXiFv7tyoJg2IdIFUZrKwEuhjb8MINQdkmVKGQK6UwQO2D6lF1C",
+	"HvzwLzbzL/lLMhxxQNOZG8Yypbam8fsf7j4gxaZQdXxG0Z0mPCMyQ+4sKwAz6iWeMFtQC/8vzeZUaTJf",
+	"JHjEw1MzHNGFpMkVevvdzVeDu7c3F69el3Kvpap97MpB2eAIIiWjCrFMBaQbs2BlwiOjeaZG3AU8YF/0",
+	"GMg4xPirIbqp7Pqm6Gy7/gqyCEOm2o+3/whVLpOZ1gvlDOrwkAsN654/UlehXbJHyGTLhVjck/TBogMN",
+	"cpGSHLtPkoOpJBlF3998wC7vISVKYzMUlY+2jGaaiyJDc6pJRjRBJMskVQr10hlNH2iGuEtZgMRSSFGD",
+	"TXcpeKv+NQJVYckUHfGXFxdm6YwKkRQyT4bolmZM0tQzMqHRROS5WNJsiD6UtdJnInfZn3aHPDQisyW6",
+	"gPXZKYx4TwpNNLhgtUBTCMDhdGkOet+VqmbKHi+oS464QDVvxAYu2pC5Zm3YDST2xVP8Cg3jdfQxtPd8",
+	"EsN4Tt9Dw+t+Ynp2B5u9zwdHvZ/00ZVxWr0XKLHHMkFksYBcRF/q3p1fuMtHH8fRx3FouSKIAIgAj9DC",
+	"s4+e4S6G4Rlqa4+nIZeWVAqe0n6zsLFJ3zn91T0ex4+3eUfutFgYZndlaPXMTGcuJHD5/xS0sGxGGYkA",
+	"dfKj+Ox9z2JQLqYbfSg7qERWf2gm5UdPy9HT8oSbGoqfNmkBbXJ/q5+lIky2OlusQUEUFhPDEgHngDl4",
+	"LH2b/HNojfkbawHZRyjwXZ8kEbSZPeMdORo//0jR+btcyO3+nRYO+czOHu10xKCXWX0MICttdiAT3CI9",
+	"xvq91cAph4j+5AoB4h9akEJRj/MT0Zme598l654IQJhZzlju+mXmLbKgRoss5qDlGpaNzVysImbmmQnz",
+	"cotsT7xVEyiTRQO2838uD9V2gmbtj4cXBA7hq2o05hVqTzui6fhEQ+Kz+bPaJpzt/anZkfgfPV9/ujwF",
+	"bEmzIfaWKrdwvc1esScriadOZduU5/ABEM3ADlxhMnVm5DBxgR8wixuuC4UR0ZrOF1rhkku4Rye+EUpF",
+	"RjHKCdj7LCCWlEJi52yjVpTm9JfQ13C8rKBDZI9ceItLe9OSWShXwhH9xW4kIzkylCQrcocZ/W+mAVIe",
+	"gIfujVROUEZWqPcKKYwuz8yfF2jOOEbnZ+6/aIbRpfnjtfnj/ALN+tcW4FGXC2VmN2WPlKNigXrJBObo",
+	"NOU1Jj4n0sgHnuUGhmprq+/pP/y63Ng/CiDIjtke1Q8tsz4O5hX0I+/iEaz02Zmx1Xpv8ASW93Z4rLP4",
+	"u9Lvm0Y6fVK1fn1iysqTmcPpr/7r4AdJ3T/N2z/ON+HGN0WzfLJ61+jg/afhf6pC6kEvwpHHkswpip2g",
+	"QPXBcdlTAvyxAMknUUo40jTPjUI2IxB6zhHTfRzw0SPOS3JJSbZyHPgaOZBM0N8o13LlnZ9VK2x35nHr",
+	"N7VGjNZtRhdPo6ewhtmuFNX12pumNtFTO+af3sb7ybtUKMAX5GI6pVn13h1UGF44K+bHMyltojkkEJWh",
+	"mWgSFsIFiVRlcRenYUiPolyjnD1QW55Cz6jsQGG8IannbNnEAURA7aKlsFI5t0Fw/SF6p1Upg6uZWHqA",
+	"xH3J0XvGp50s2EdqdKRGH4Eaaaq0vzsHpUI2WGagQqTFJ0aObimUt3XW6Io726N+e8oElGcixRyCkmxl",
+	"LW1Dt2x0aIbBA25pVZCgXGyQDymKwzYMZVHgLN9JtIEl9dTELuwB3cdnf47YmrpZtTT1mA2zJ+Boaj36",
+	"2dd8euA9ajZvWv2lFhTT2x4S0zob+24qH/21LmT+4urFKdxbN1Kdor2lJNczKEudMU6ViusnaklS8NbT",
+	"fDKM4tY9gVENFbA+OAQuNwoUjoNkY6NNTwAofx6NZebeMMp7KhY5teWZ2ZQjVjGxWkTqHAp4QPxArdhS",
+	"hFbWNMXvSDpjnJZpzy4c2BbseHuL1EppOldOsZ1KAiUoVCoWFkzez33BBm6Mhre8sZFPi0LNbFkOshZb",
+	"G16Ft8YWu7l4HmJBzSry5RpLbJrU34r8AbH5wteq+uruX0ao/f5rMLVPWE4VRrIAX+09SR+m0txq9G9x",
+	"H3+4G6D5o+UKQdILhC2jOcmoc7o6lmYDlM0zj8nWWw9R7leOSOZssuuRJxNKsxIZ3/lXnVIgHaJIHNIO",
+	"2OWpmM+ZtvDl3njhQ7yUDU+fMykFFGlcvFxGc3HYdA2zuS04rGhcEJ7o+qbHQ9nKKA1D2Zq4UIBmAOUi",
+	"qkDe8H1QJQZWtVKyJZRp9/XIiKT1CiTRHNzATXOo1VdRTYDigA5vo+5xWefXFnTXheQDwQcRJLkbCVd2",
+	"JJqNxyJvIAdxbRYWFfKEzaM5mzJbhQSjlCxI6qdBUM4mNF2lOY3eU1a/a3jVT0I+IJDyXN3VpXlQlsa2",
+	"J1nIh4EriI18QWyUFdJ6+8v6etFbyzGb3grVWSolaJZQ2hI+8N0/bsFNZDc8ro0LARbx1QxFkRsWUYoJ",
+	"VcqmXJiBFpRKZIYR0nqomERzQMpzFXLj+djdhvcNGI9faUdoPkb/aMYJgrdHg58gxjWVj4wufeUROke9",
+	"b6k21FBqmsUEoUyIW3/h92/v3OXAtZsBNkL3SyCcZhKcyjiXIspJGTbnajWyPQh30yQX04LaWtG2aiYT",
+	"fDARcgDHqCyRM2woh6LaGaEmD0CMiNRD9J5KBXPMiCbXiEoo4IAeKF3YRA3EBR8sfKsJSXXlfdHCN5HV",
+	"KpLbgnLYEUknVEqSY7Qo7nOWhioQP5gWt+5X9OPfzUcaRmIW4e3d13focng24j1IE7k6PZ0yPSvuh6mY",
+	"n5qevuOPfz8tHgauq8+MIBrZhAwhV0aX4hpRnkE4YWaPSOHzXIYj/r2w8J/YlSJlU8ZRD4oFKTX4yogz",
+	"Ih/c5LlYDn6AX6/QX5I+RjmbM3ORF1Q6mcBnlkCmjDmXKR1xMDmXxF1MJkBToYpvQ3Fjog1lgAqpvjb4",
+	"+mqi3iInnNNsxM3TgkOhQUgjWVH4Wpr1r8EABbMYEz3OXVy9UR8Fd9lMoVyzXkPeO1EjrpimqLd4uXSn",
+	"hBu5SlP/nfYV3j88ZTbu2Rc0N+eMKvD0Ik1+EVzMV+bli5dLM3a5JA+MZxDhDE7l+IZD+bNcKJqFpYAW",
+	"cEZPFKQw2WyWUsbkfpFarttPLKNAdwN3gFX5OpyYXkoURUoXGaOqdEC/L28m7AVQ/KjXtGAZMfI3BkFG",
+	"g3tbhgpnN+/fWfrlroGvZO3Pnkan9idodRoOcHQDw7MXv/382/8FAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

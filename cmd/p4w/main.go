@@ -224,8 +224,9 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, env Env) er
 	}
 	// Background jobs start now and stop after the requests have drained, before the pool
 	// closes (this defer runs before db.Close's; the normal path stops them explicitly).
+	services.Deliverer.Log = log.With("component", "webhooks")
 	runner, err := jobs.New(db, jobs.Config{Workers: cfg.JobWorkers, IdempotencyTTL: cfg.IdempotencyTTL, Log: log,
-		Imports: services.Imports})
+		Imports: services.Imports, Webhooks: services.Deliverer, WebhookWorkers: cfg.WebhookWorkers})
 	if err != nil {
 		return err
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/p4w-nhs/p4w/internal/postgres"
 	"github.com/p4w-nhs/p4w/internal/service"
 	"github.com/p4w-nhs/p4w/internal/tabular"
+	"github.com/p4w-nhs/p4w/internal/webhooks"
 )
 
 // Services are the use cases, built on one database.
@@ -46,6 +47,8 @@ type Services struct {
 	Guidance      *service.Guidance
 	Directory     *service.PublicDirectory
 	Opportunities *service.Opportunities
+	Webhooks      *service.Webhooks
+	Deliverer     *webhooks.Deliverer // the jobs' delivery of webhook messages
 	Keys          *auth.KeySet
 	Tokens        *auth.Tokens
 }
@@ -71,6 +74,8 @@ func NewServices(cfg config.Config, db *postgres.DB) (Services, error) {
 	placements, outcomes := postgres.NewPlacements(db), postgres.NewOutcomes(db)
 	awards := postgres.NewFundingAwards(db)
 	guidance, md := postgres.NewGuidance(db), markdown.New()
+	deliveries := postgres.NewWebhookDeliveries(db)
+	guard := &webhooks.Guard{AllowHTTPLoopback: cfg.WebhookAllowHTTPLoopback, Allow: cfg.WebhookAllowCIDRs}
 	now := func() time.Time { return time.Now().UTC() }
 	queue, err := jobs.NewQueue(db)
 	if err != nil {
@@ -132,6 +137,10 @@ func NewServices(cfg config.Config, db *postgres.DB) (Services, error) {
 		Directory: &service.PublicDirectory{Directory: postgres.NewDirectory(db), Guidance: guidance},
 
 		Opportunities: service.NewOpportunities(service.OpportunitiesDeps{Opportunities: postgres.NewOpportunities(db)}),
+		Webhooks: service.NewWebhooks(service.WebhooksDeps{Tx: db, Subscriptions: postgres.NewWebhookSubscriptions(db),
+			Deliveries: deliveries, Organisations: orgs, Guard: guard, Audit: audit, Now: now}),
+		Deliverer: &webhooks.Deliverer{Store: deliveries, Sender: webhooks.NewSender(guard, cfg.WebhookTimeout),
+			Timeout: cfg.WebhookTimeout, Schedule: cfg.WebhookRetrySchedule},
 	}, nil
 }
 
@@ -242,6 +251,7 @@ func Handler(cfg config.Config, db *postgres.DB, s Services, log *slog.Logger, d
 		Guidance:      s.Guidance,
 		Directory:     s.Directory,
 		Opportunities: s.Opportunities,
+		Webhooks:      s.Webhooks,
 		JWKS:          s.Keys.JWKS(),
 		Drain:         drain,
 	})

@@ -4,6 +4,7 @@ package config
 import (
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -51,6 +52,12 @@ type Config struct {
 	TrustProxyHeaders bool
 	// P4W_JOB_WORKERS: background jobs (internal/jobs) this replica works at once.
 	JobWorkers int
+	// Webhook delivery (internal/webhooks).
+	WebhookTimeout           time.Duration   // P4W_WEBHOOK_TIMEOUT: one attempt, connecting to the answer's head
+	WebhookWorkers           int             // P4W_WEBHOOK_WORKERS: subscriptions this replica delivers to at once
+	WebhookRetrySchedule     []time.Duration // P4W_WEBHOOK_RETRY_SCHEDULE: the waits after each failed attempt
+	WebhookAllowHTTPLoopback bool            // P4W_WEBHOOK_ALLOW_HTTP_LOOPBACK: http:// to loopback (tests, a local receiver)
+	WebhookAllowCIDRs        []netip.Prefix  // P4W_WEBHOOK_ALLOW_CIDRS: private ranges a target may be in
 }
 
 // Load reads the configuration through getenv, applying the defaults.
@@ -87,6 +94,12 @@ func Load(getenv func(string) string) (Config, error) {
 		JobWorkers:         r.integer("P4W_JOB_WORKERS", 4),
 
 		PublicRatePerMinute: r.integer("P4W_PUBLIC_RATE_PER_MINUTE", 300),
+
+		WebhookTimeout:           r.duration("P4W_WEBHOOK_TIMEOUT", 10*time.Second),
+		WebhookWorkers:           r.integer("P4W_WEBHOOK_WORKERS", 8),
+		WebhookRetrySchedule:     r.durations("P4W_WEBHOOK_RETRY_SCHEDULE", "5s,30s,2m,10m,1h,3h,6h,12h"),
+		WebhookAllowHTTPLoopback: r.boolean("P4W_WEBHOOK_ALLOW_HTTP_LOOPBACK", false),
+		WebhookAllowCIDRs:        r.prefixes("P4W_WEBHOOK_ALLOW_CIDRS"),
 	}
 	if r.err != nil {
 		return c, r.err
@@ -177,6 +190,38 @@ func (r *reader) level(name string, def slog.Level) slog.Level {
 		r.fail(name, v, "debug, info, warn or error")
 	}
 	return l
+}
+
+// durations reads a comma-separated list of positive durations.
+func (r *reader) durations(name, def string) []time.Duration {
+	v := r.getenv(name)
+	if v == "" {
+		v = def
+	}
+	var out []time.Duration
+	for _, s := range strings.Split(v, ",") {
+		d, err := time.ParseDuration(strings.TrimSpace(s))
+		if err != nil || d <= 0 {
+			r.fail(name, v, "comma-separated positive durations such as 5s,30s,2m")
+			return nil
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// prefixes reads a comma-separated list of CIDR ranges.
+func (r *reader) prefixes(name string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, s := range r.list(name) {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			r.fail(name, s, "CIDR ranges such as 10.20.0.0/16")
+			return nil
+		}
+		out = append(out, p.Masked())
+	}
+	return out
 }
 
 func (r *reader) list(name string) []string {

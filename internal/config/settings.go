@@ -39,4 +39,9 @@ var Settings = []Setting{
 	{"P4W_TOKEN_RATE_PER_MINUTE", "60", "token endpoint requests per client address and minute"},
 	{"P4W_PUBLIC_RATE_PER_MINUTE", "300", "requests to the public endpoints (no token) per client address and minute"},
 	{"P4W_TRUST_PROXY_HEADERS", "false", "take the client address from X-Forwarded-For"},
+	{"P4W_WEBHOOK_TIMEOUT", "10s", "how long one webhook delivery attempt may take"},
+	{"P4W_WEBHOOK_WORKERS", "8", "webhook subscriptions this replica delivers to at once"},
+	{"P4W_WEBHOOK_RETRY_SCHEDULE", "5s,30s,2m,10m,1h,3h,6h,12h", "waits after each failed webhook attempt (jittered); then the message is given up"},
+	{"P4W_WEBHOOK_ALLOW_HTTP_LOOPBACK", "false", "let webhooks go to http://127.0.0.1 and other loopback addresses (tests, a local receiver)"},
+	{"P4W_WEBHOOK_ALLOW_CIDRS", "", "comma-separated private ranges webhook targets may be in"},
 }

@@ -72,6 +72,15 @@ var roleScopeMatrix = []matrixRow{
 	{matrixCells{N, N, Y, Y, N, N, N, N}, "createApiClient", "POST /v1/api-clients", "principals:admin"},
 	{matrixCells{N, N, Y, Y, N, N, N, N}, "getApiClient", "GET /v1/api-clients/{api_client_id}", "principals:admin"},
 	{matrixCells{N, N, Y, Y, N, N, N, N}, "revokeApiClient", "DELETE /v1/api-clients/{fresh_api_client_id}", "principals:admin"},
+	{matrixCells{N, N, Y, Y, N, N, N, N}, "listWebhookSubscriptions", "GET /v1/webhook-subscriptions", "principals:admin"},
+	{matrixCells{N, N, Y, Y, N, N, N, N}, "createWebhookSubscription", "POST /v1/webhook-subscriptions", "principals:admin"},
+	{matrixCells{N, N, Y, Y, N, N, N, N}, "getWebhookSubscription", "GET /v1/webhook-subscriptions/{webhook_subscription_id}", "principals:admin"},
+	{matrixCells{N, N, Y, Y, N, N, N, N}, "updateWebhookSubscription", "PATCH /v1/webhook-subscriptions/{webhook_subscription_id}", "principals:admin"},
+	{matrixCells{N, N, Y, Y, N, N, N, N}, "rotateWebhookSecret", "POST /v1/webhook-subscriptions/{webhook_subscription_id}/rotate-secret", "principals:admin"},
+	{matrixCells{N, N, Y, Y, N, N, N, N}, "pingWebhookSubscription", "POST /v1/webhook-subscriptions/{webhook_subscription_id}/ping", "principals:admin"},
+	{matrixCells{N, N, Y, Y, N, N, N, N}, "listWebhookDeliveries", "GET /v1/webhook-subscriptions/{webhook_subscription_id}/deliveries", "principals:admin"},
+	{matrixCells{N, N, Y, Y, N, N, N, N}, "redeliverWebhookDelivery", "POST /v1/webhook-subscriptions/{webhook_subscription_id}/deliveries/{webhook_delivery_id}/redeliver", "principals:admin"},
+	{matrixCells{N, N, Y, Y, N, N, N, N}, "deleteWebhookSubscription", "DELETE /v1/webhook-subscriptions/{webhook_subscription_id}", "principals:admin"},
 	{matrixCells{N, N, Y, Y, N, N, N, N}, "listAuditEvents", "GET /v1/audit-events", "audit:read"},
 	{matrixCells{Y, Y, Y, Y, Y, N, N, N}, "listChanges", "GET /v1/changes", "participants:read"},
 	{matrixCells{Y, Y, Y, Y, Y, N, N, N}, "listCohorts", "GET /v1/cohorts", "participants:read"},
@@ -205,6 +214,9 @@ var matrixBodies = map[string]struct{ contentType, body string }{
 	"createGuidance":     {"application/json", `{"title":"Matrix {unique}","audience":"individuals","topic":"interviews","body_markdown":"Prepare"}`},
 	"updateGuidance":     {"application/merge-patch+json", `{"title":"Renamed {unique}"}`},
 	"updateFundingAward": {"application/merge-patch+json", `{"years":[{"amount_pence":3,"min_participants":1},{"amount_pence":2,"min_participants":1},{"amount_pence":1,"min_participants":1}]}`},
+
+	"createWebhookSubscription": {"application/json", `{"url":"https://93.184.216.34/matrix/{unique}","event_types":["*"]}`},
+	"updateWebhookSubscription": {"application/merge-patch+json", `{"event_types":["outcome.*"]}`},
 }
 
 // matrixCaller is one column's principal and the records of its own organisation.
@@ -246,6 +258,9 @@ func TestMatrixOfRolesAndScopes(t *testing.T) {
 
 		mentor := env.MustCreate(t, "/v1/mentors", writer, `{"organisation_id":"`+org.String()+`","kind":"professional","given_name":"Matrix","family_name":"Mentor"}`)
 		vacancy := env.MustCreate(t, "/v1/vacancies", writer, `{"organisation_id":"`+org.String()+`","employer_name":"Matrix","role":"Porter","closing_on":"2030-07-01"}`)
+		webhook := env.MustCreate(t, "/v1/webhook-subscriptions", admin, `{"url":"https://93.184.216.34/matrix","event_types":["*"]}`)
+		var webhookDelivery struct{ ID string }
+		env.Do(t, http.MethodPost, "/v1/webhook-subscriptions/"+webhook+"/ping", admin, "").Decode(t, &webhookDelivery)
 		return map[string]string{
 			"mentor_id": mentor,
 			"match_id": env.MustCreate(t, "/v1/mentoring-matches", writer, `{"mentor_id":"`+mentor+`","participant_id":"`+participant+
@@ -265,12 +280,16 @@ func TestMatrixOfRolesAndScopes(t *testing.T) {
 			"cohort_programme_id": workExperienceProgramme,
 			"user_id":             target.ID,
 			"api_client_id":       registerClient(t, env, admin, org, "participants:read").ID,
-			"participant_id":      participant,
-			"cohort_id":           cohort,
-			"enrolment_id":        matrixEnrolment(t, env, writer, cohort, participant),
-			"signin_email":        signinEmail,
-			"signin_password":     principalsPassword,
-			"import_id":           uuid.NewString(), // none: an allowed call answers 404, a refused one 403
+
+			"webhook_subscription_id": webhook,
+			"webhook_delivery_id":     webhookDelivery.ID,
+
+			"participant_id":  participant,
+			"cohort_id":       cohort,
+			"enrolment_id":    matrixEnrolment(t, env, writer, cohort, participant),
+			"signin_email":    signinEmail,
+			"signin_password": principalsPassword,
+			"import_id":       uuid.NewString(), // none: an allowed call answers 404, a refused one 403
 		}
 	}
 	trustVars := records(trust.ID, orgAdmin, coordinator)

@@ -113,6 +113,9 @@ func referenceCases(t *testing.T, w referencesWorld) []referenceCase {
 		post("createApiClient", "organisation_id", "/v1/api-clients", w.aAdmin, b, a, "api_clients", func(ref string) string {
 			return apitest.JSON(t, "name", "Client "+apitest.Unique(), "organisation_id", ref, "scopes", []string{"participants:read"})
 		}),
+		post("createWebhookSubscription", "organisation_id", "/v1/webhook-subscriptions", w.aAdmin, b, a, "webhook_subscriptions", func(ref string) string {
+			return apitest.JSON(t, "organisation_id", ref, "url", "https://93.184.216.34/hook", "event_types", []string{"*"})
+		}),
 		post("createUser", "organisation_id", "/v1/users", w.aAdmin, b, a, "users", func(ref string) string {
 			return apitest.JSON(t, "email", "ref-"+apitest.Unique()+"@example.org", "password", apitest.Password,
 				"role", "coordinator", "organisation_id", ref)

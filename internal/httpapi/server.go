@@ -71,6 +71,7 @@ type Deps struct {
 	Guidance      *service.Guidance
 	Directory     *service.PublicDirectory // the public directories' reads, for anyone
 	Opportunities *service.Opportunities   // the public Open Referral UK reading
+	Webhooks      *service.Webhooks        // webhook subscriptions and their delivery log
 	JWKS          []byte                   // the public keys, as GET /.well-known/jwks.json serves them
 	Drain         *Drain                   // flipped on shutdown; nil: the server never drains
 }

@@ -68,6 +68,11 @@ func TestEveryRouteKeepsTrustsApart(t *testing.T) {
 		`{"organisation_id":"`+a.ID.String()+`","kind":"professional","given_name":"Mo","family_name":"Mentor"}`))
 	matchID := apitest.CreatedID(t, env.Do(t, http.MethodPost, "/v1/mentoring-matches", aCoordinator,
 		`{"mentor_id":"`+mentorID+`","participant_id":"`+participant.ID+`","starts_on":"2027-01-04","planned_end_on":"2027-05-04"}`))
+	webhookID := apitest.CreatedID(t, env.Do(t, http.MethodPost, "/v1/webhook-subscriptions", aAdmin,
+		`{"url":"https://93.184.216.34/hook","event_types":["*"]}`))
+	var ping struct{ ID string }
+	env.Do(t, http.MethodPost, "/v1/webhook-subscriptions/"+webhookID+"/ping", aAdmin, "").Decode(t, &ping)
+	deliveryID := ping.ID
 	apitest.CreatedID(t, env.Do(t, http.MethodPost, "/v1/mentoring-matches/"+matchID+"/check-ins", aCoordinator,
 		`{"held_on":"2027-01-11","minutes":30,"mode":"video"}`))
 	vacancyID := apitest.CreatedID(t, env.Do(t, http.MethodPost, "/v1/vacancies", aCoordinator,
@@ -106,7 +111,7 @@ func TestEveryRouteKeepsTrustsApart(t *testing.T) {
 		if r.Status != http.StatusOK {
 			t.Errorf("status %d: %s", r.Status, r.Body)
 		}
-		for _, id := range []string{aID, pID, uID, cID, coID, eID, plID, oID, mentorID, matchID, vacancyID, interviewID, awardID, caseStudyID} {
+		for _, id := range []string{aID, pID, uID, cID, coID, eID, plID, oID, mentorID, matchID, vacancyID, interviewID, awardID, caseStudyID, webhookID, deliveryID} {
 			if strings.Contains(string(r.Body), id) {
 				t.Errorf("the list shows trust A's record %s: %s", id, r.Body)
 			}
@@ -171,9 +176,22 @@ func TestEveryRouteKeepsTrustsApart(t *testing.T) {
 		"POST /v1/api-clients":                    {{"/v1/api-clients", `{"name":"X","organisation_id":"` + aID + `","scopes":["participants:read"]}`, hidden(422)}},
 		"GET /v1/api-clients/:api_client_id":      {{"/v1/api-clients/" + cID, "", hidden(404)}},
 		"DELETE /v1/api-clients/:api_client_id":   {{"/v1/api-clients/" + cID, "", hidden(404)}},
-		"GET /v1/audit-events":                    {{"/v1/audit-events", "", listNoForeign}, {"/v1/audit-events?organisation_id=" + aID, "", listNoForeign}},
-		"GET /v1/changes":                         {{"/v1/changes?limit=500", "", listNoForeign}, {"/v1/changes?types=participant.created,enrolment.updated", "", listNoForeign}},
-		"GET /v1/cohorts":                         {{"/v1/cohorts", "", listNoForeign}, {"/v1/cohorts?organisation_id=" + aID, "", listNoForeign}},
+
+		"GET /v1/webhook-subscriptions": {{"/v1/webhook-subscriptions", "", listNoForeign},
+			{"/v1/webhook-subscriptions?include_deleted=true&organisation_id=" + aID, "", listNoForeign}},
+		"POST /v1/webhook-subscriptions":                                        {{"/v1/webhook-subscriptions", `{"organisation_id":"` + aID + `","url":"https://93.184.216.34/x","event_types":["*"]}`, hidden(422)}},
+		"GET /v1/webhook-subscriptions/:webhook_subscription_id":                {{"/v1/webhook-subscriptions/" + webhookID, "", hidden(404)}},
+		"PATCH /v1/webhook-subscriptions/:webhook_subscription_id":              {{"/v1/webhook-subscriptions/" + webhookID, `{"url":"https://93.184.216.35/stolen"}`, hidden(404)}},
+		"DELETE /v1/webhook-subscriptions/:webhook_subscription_id":             {{"/v1/webhook-subscriptions/" + webhookID, "", hidden(404)}},
+		"POST /v1/webhook-subscriptions/:webhook_subscription_id/rotate-secret": {{"/v1/webhook-subscriptions/" + webhookID + "/rotate-secret", "", hidden(404)}},
+		"POST /v1/webhook-subscriptions/:webhook_subscription_id/ping":          {{"/v1/webhook-subscriptions/" + webhookID + "/ping", "", hidden(404)}},
+		"GET /v1/webhook-subscriptions/:webhook_subscription_id/deliveries":     {{"/v1/webhook-subscriptions/" + webhookID + "/deliveries", "", hidden(404)}},
+		"POST /v1/webhook-subscriptions/:webhook_subscription_id/deliveries/:delivery_id/redeliver": {
+			{"/v1/webhook-subscriptions/" + webhookID + "/deliveries/" + deliveryID + "/redeliver", "", hidden(404)}},
+
+		"GET /v1/audit-events": {{"/v1/audit-events", "", listNoForeign}, {"/v1/audit-events?organisation_id=" + aID, "", listNoForeign}},
+		"GET /v1/changes":      {{"/v1/changes?limit=500", "", listNoForeign}, {"/v1/changes?types=participant.created,enrolment.updated", "", listNoForeign}},
+		"GET /v1/cohorts":      {{"/v1/cohorts", "", listNoForeign}, {"/v1/cohorts?organisation_id=" + aID, "", listNoForeign}},
 		"POST /v1/cohorts": {{"/v1/cohorts", `{"programme_id":"01900000-0000-7000-8000-000000000106","organisation_id":"` + aID +
 			`","name":"X","starts_on":"2027-01-04","ends_on":"2027-01-08","capacity":5}`, hidden(422)}},
 		"GET /v1/cohorts/:cohort_id":                    {{"/v1/cohorts/" + coID, "", hidden(404)}},

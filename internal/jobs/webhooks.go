@@ -48,9 +48,6 @@ func deliverUnique() river.UniqueOpts {
 		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning, rivertype.JobStateScheduled}}
 }
 
-// dispatchBatch is how many outbox events one dispatch reads at a time.
-const dispatchBatch = 1000
-
 type webhookDispatch struct {
 	river.WorkerDefaults[WebhookDispatchArgs]
 	store webhooks.Store
@@ -59,14 +56,8 @@ type webhookDispatch struct {
 // Work dispatches as the system: the outbox spans every organisation.
 func (w *webhookDispatch) Work(ctx context.Context, _ *river.Job[WebhookDispatchArgs]) error {
 	ctx = domain.WithPrincipal(ctx, service.System())
-	for range 20 { // at most 20,000 events a run; the next run, a second on, takes the rest
-		n, err := w.store.Dispatch(ctx, dispatchBatch)
-		if err != nil {
-			return err
-		}
-		if n < dispatchBatch {
-			break
-		}
+	if _, err := w.store.Dispatch(ctx); err != nil {
+		return err
 	}
 	due, err := w.store.Due(ctx)
 	if err != nil || len(due) == 0 {

@@ -102,59 +102,74 @@ func NewWebhookDeliveries(db *DB) *WebhookDeliveries {
 	}}
 }
 
-// Dispatch reads the outbox past the dispatcher's position, up to limit events below the
-// horizon of finished transactions, and queues a delivery of each to every enabled
-// subscription of the event's organisation that wants its type and existed when it happened;
-// then it moves the position past them, all in one transaction. Another replica dispatching
-// at the same moment finds the position locked and returns at once. It returns the number of
-// events read. ctx must carry the system's principal.
-func (r *WebhookDeliveries) Dispatch(ctx context.Context, limit int) (int, error) {
+// Dispatch reads the outbox for the events committed since its last read and queues a
+// delivery of each to every enabled subscription of the event's organisation that wants its
+// type and existed when it happened; then it keeps the snapshot it read with, all in one
+// transaction. "Committed since" is: visible now, not visible in the snapshot kept (migration
+// 00021), so a transaction that commits late is read when it commits, and one still running
+// holds back only its own events. Another replica dispatching at the same moment finds the
+// position locked and returns at once. It returns the number of events read. ctx must carry
+// the system's principal.
+func (r *WebhookDeliveries) Dispatch(ctx context.Context) (int, error) {
 	read := 0
 	err := r.db.InTx(ctx, func(ctx context.Context) error {
-		var txid string
-		var seq int64
+		var seen string
 		found := false
 		err := r.db.Query(ctx, func(rows pgx.Rows) error {
 			for rows.Next() {
 				found = true
-				if err := rows.Scan(&txid, &seq); err != nil {
+				if err := rows.Scan(&seen); err != nil {
 					return err
 				}
 			}
 			return rows.Err()
-		}, `SELECT txid::text, seq FROM webhook_dispatch WHERE id = 1 FOR UPDATE SKIP LOCKED`)
+		}, `SELECT seen::text FROM webhook_dispatch WHERE id = 1 FOR UPDATE SKIP LOCKED`)
 		if err != nil || !found {
 			return err // !found: another replica is dispatching
 		}
+		// One statement, so that the events and the snapshot kept are of one snapshot. Within
+		// a read, events go in the order they were written (at, seq): a change to a record
+		// that waited for another's lock is written after it, whatever its txid.
 		var events []webhooks.Event
-		var last struct {
-			txid string
-			seq  int64
-		}
+		var now string
 		err = r.db.Query(ctx, func(rows pgx.Rows) error {
 			for rows.Next() {
-				var e webhooks.Event
-				if err := rows.Scan(&last.txid, &e.Seq, &e.OrganisationID, &e.Type, &e.ResourceType, &e.ResourceID, &e.Fields, &e.At); err != nil {
+				var e struct {
+					seq          *int64
+					org          *uuid.UUID
+					typ, rt, rid *string
+					fields       []string
+					at           *time.Time
+				}
+				if err := rows.Scan(&now, &e.seq, &e.org, &e.typ, &e.rt, &e.rid, &e.fields, &e.at); err != nil {
 					return err
 				}
-				events = append(events, e)
+				if e.seq != nil {
+					events = append(events, webhooks.Event{Seq: *e.seq, OrganisationID: *e.org, Type: *e.typ,
+						ResourceType: *e.rt, ResourceID: *e.rid, Fields: e.fields, At: *e.at})
+				}
 			}
 			return rows.Err()
-		}, `SELECT txid::text, seq, organisation_id, event_type, resource_type, resource_id, fields, at
-			FROM change_events
-			WHERE (txid, seq) > ($1::xid8, $2) AND txid < pg_snapshot_xmin(pg_current_snapshot())
-			  AND organisation_id IS NOT NULL
-			ORDER BY txid, seq LIMIT `+fmt.Sprint(limit), txid, seq)
-		if err != nil || len(events) == 0 {
+		}, `SELECT pg_current_snapshot()::text, e.seq, e.organisation_id, e.event_type, e.resource_type, e.resource_id, e.fields, e.at
+			FROM (SELECT $1::pg_snapshot AS seen) s
+			LEFT JOIN change_events e ON e.txid >= pg_snapshot_xmin(s.seen) AND NOT pg_visible_in_snapshot(e.txid, s.seen)
+				AND e.organisation_id IS NOT NULL
+			ORDER BY e.at, e.seq`, seen)
+		if err != nil {
 			return err
 		}
 		read = len(events)
-		last.seq = events[len(events)-1].Seq
+		if _, err := r.db.Exec(ctx, `UPDATE webhook_dispatch SET seen = $1::pg_snapshot, updated_at = clock_timestamp() WHERE id = 1`, now); err != nil {
+			return err
+		}
+		if len(events) == 0 {
+			return nil
+		}
 		orgs := make([]uuid.UUID, 0, len(events))
-		seen := map[uuid.UUID]bool{}
+		known := map[uuid.UUID]bool{}
 		for _, e := range events {
-			if !seen[e.OrganisationID] {
-				seen[e.OrganisationID] = true
+			if !known[e.OrganisationID] {
+				known[e.OrganisationID] = true
 				orgs = append(orgs, e.OrganisationID)
 			}
 		}
@@ -178,24 +193,34 @@ func (r *WebhookDeliveries) Dispatch(ctx context.Context, limit int) (int, error
 		if err != nil {
 			return err
 		}
-		var out [][]any
+		// One INSERT of arrays, in event order, so that each subscription's deliveries take seq
+		// in the order of the changes. (COPY would be quicker, but refuses tables under
+		// row-level security.)
+		var q struct {
+			ids, subs, orgs []uuid.UUID
+			msgs, types     []string
+			seqs            []int64
+			payloads        []string
+		}
 		for _, e := range events {
 			for _, s := range subs {
 				if s.org == e.OrganisationID && !e.At.Before(s.created) && webhooks.Matches(s.types, e.Type) {
-					seq := e.Seq
-					out = append(out, []any{NewID(), s.id, s.org, e.MessageID(), e.Type, &seq, string(e.Body())})
+					q.ids, q.subs, q.orgs = append(q.ids, NewID()), append(q.subs, s.id), append(q.orgs, s.org)
+					q.msgs, q.types = append(q.msgs, e.MessageID()), append(q.types, e.Type)
+					q.seqs, q.payloads = append(q.seqs, e.Seq), append(q.payloads, string(e.Body()))
 				}
 			}
 		}
-		if len(out) > 0 {
-			if _, err := r.db.CopyFrom(ctx, pgx.Identifier{"webhook_deliveries"},
-				[]string{"id", "subscription_id", "organisation_id", "message_id", "event_type", "event_seq", "payload"},
-				pgx.CopyFromRows(out)); err != nil {
+		if len(q.ids) > 0 {
+			if _, err := r.db.Exec(ctx, `INSERT INTO webhook_deliveries (id, subscription_id, organisation_id, message_id, event_type, event_seq, payload)
+				SELECT id, sub, org, msg, typ, seq, payload::jsonb
+				FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::bigint[], $7::text[])
+					WITH ORDINALITY AS u (id, sub, org, msg, typ, seq, payload, n)
+				ORDER BY n`, q.ids, q.subs, q.orgs, q.msgs, q.types, q.seqs, q.payloads); err != nil {
 				return err
 			}
 		}
-		_, err = r.db.Exec(ctx, `UPDATE webhook_dispatch SET txid = $1::xid8, seq = $2, updated_at = clock_timestamp() WHERE id = 1`, last.txid, last.seq)
-		return err
+		return nil
 	})
 	return read, translate(err, "webhook dispatch")
 }

@@ -30,8 +30,9 @@ type Claim struct {
 // Store is what delivery needs of storage (postgres.WebhookDeliveries). Every call runs as
 // the system: delivery spans every organisation's subscriptions.
 type Store interface {
-	// Dispatch queues deliveries of up to limit new outbox events; it returns how many it read.
-	Dispatch(ctx context.Context, limit int) (int, error)
+	// Dispatch queues deliveries of the outbox events committed since it last read; it
+	// returns how many it read.
+	Dispatch(ctx context.Context) (int, error)
 	// Due lists the subscriptions with a delivery to attempt now.
 	Due(ctx context.Context) ([]uuid.UUID, error)
 	// Claim takes the subscription's first pending delivery if due, for lease.

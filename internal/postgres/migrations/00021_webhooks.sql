@@ -51,15 +51,17 @@ CREATE INDEX webhook_deliveries_queue ON webhook_deliveries (subscription_id, se
 CREATE INDEX webhook_deliveries_sync ON webhook_deliveries (subscription_id, updated_at, id);
 CREATE TRIGGER webhook_deliveries_touch BEFORE UPDATE ON webhook_deliveries FOR EACH ROW EXECUTE FUNCTION p4w_touch();
 
--- How far the dispatcher has read change_events: a position (txid, seq) below the horizon of
--- finished transactions, so no event can later appear behind it. One row.
+-- How far the dispatcher has read change_events: the snapshot its last read saw. The next read
+-- takes the events visible now that were not visible in it: those of transactions that have
+-- committed since, however early their txid. So a long transaction anywhere in the cluster
+-- delays only its own events, where a horizon of finished transactions (pg_snapshot_xmin)
+-- would hold back everyone's. One row.
 CREATE TABLE webhook_dispatch (
     id              integer PRIMARY KEY CHECK (id = 1),
-    txid            xid8 NOT NULL,
-    seq             bigint NOT NULL,
+    seen            pg_snapshot NOT NULL,
     updated_at      timestamptz NOT NULL DEFAULT clock_timestamp()
 );
-INSERT INTO webhook_dispatch (id, txid, seq) VALUES (1, '0', 0);
+INSERT INTO webhook_dispatch (id, seen) VALUES (1, pg_current_snapshot());
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON webhook_subscriptions, webhook_deliveries, webhook_dispatch TO p4w_api;
 
