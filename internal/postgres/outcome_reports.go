@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -21,7 +22,7 @@ var outcomeKeyColumns = map[string]string{
 	domain.GroupRegion:       "o.region",
 	domain.GroupCohort:       "r.cohort_id",
 	domain.GroupAward:        "r.funding_award_id",
-	domain.GroupQuarter:      `to_char(r.started_on, 'YYYY"-Q"Q')`,
+	domain.GroupQuarter:      `to_char(r.day, 'YYYY"-Q"Q')`, // day: started_on, or quarter
 }
 
 // outcomeDays are the figures of the enrolments that started from $1 to $2 (null: unbounded)
@@ -30,11 +31,15 @@ var outcomeKeyColumns = map[string]string{
 // (migration 00024), a cohort and start date each, which triggers keep equal to counting the
 // enrolments and each one's live outcomes, linked to it or to none. Every figure of a row adds
 // up enrolment by enrolment, so summing these rows gives any grouping's. The reach is the
-// query's own scope; row-level security applies beneath it. %s joins the organisations when
+// query's own scope; row-level security applies beneath it. %[3]s joins the organisations when
 // the report groups by region.
+//
+// A report that groups by no cohort, and whose dates are whole quarters if any (a financial
+// year is four), reads report_outcome_quarters instead (%[1]s), the same rows summed by quarter
+// of the start date (%[2]s, its first day): the dates then select whole quarters.
 const outcomeDays = `
-FROM report_outcome_days r%s
-WHERE ($1::date IS NULL OR r.started_on >= $1::date) AND ($2::date IS NULL OR r.started_on <= $2::date)
+FROM %[1]s r%[3]s
+WHERE ($1::date IS NULL OR r.%[2]s >= $1::date) AND ($2::date IS NULL OR r.%[2]s <= $2::date)
 	AND ($3::uuid IS NULL OR r.programme_id = $3::uuid) AND ($4::uuid IS NULL OR r.organisation_id = $4::uuid)
 	AND ($5::boolean OR r.organisation_id = ANY ($6::uuid[]))`
 
@@ -48,8 +53,12 @@ var outcomeDestinationColumns = map[string]string{
 // grouping always makes the same SQL text.
 func outcomesSQL(q domain.OutcomeQuery) string {
 	var keys []string
+	day := "r.started_on"
+	if quarterly(q) {
+		day = "r.quarter"
+	}
 	for _, d := range q.GroupBy {
-		keys = append(keys, outcomeKeyColumns[d])
+		keys = append(keys, strings.ReplaceAll(outcomeKeyColumns[d], "r.day", day))
 	}
 	var sb strings.Builder
 	sb.WriteString("SELECT ")
@@ -66,11 +75,22 @@ func outcomesSQL(q domain.OutcomeQuery) string {
 	if q.Groups(domain.GroupRegion) {
 		join = " JOIN organisations o ON o.id = r.organisation_id"
 	}
-	sb.WriteString(fmt.Sprintf(outcomeDays, join))
+	table, column := "report_outcome_days", "started_on"
+	if quarterly(q) {
+		table, column = "report_outcome_quarters", "quarter"
+	}
+	sb.WriteString(fmt.Sprintf(outcomeDays, table, column, join))
 	if len(keys) > 0 {
 		sb.WriteString("\nGROUP BY " + strings.Join(keys, ", ") + "\nORDER BY " + strings.Join(keys, ", "))
 	} // with no keys, one row of totals, even over no enrolment at all
 	return sb.String()
+}
+
+// quarterly reports whether q can read report_outcome_quarters: it groups by no cohort, and
+// its dates, if any, begin and end whole quarters.
+func quarterly(q domain.OutcomeQuery) bool {
+	starts := func(d time.Time) bool { return d.Day() == 1 && (d.Month()-1)%3 == 0 }
+	return !q.Groups(domain.GroupCohort) && (q.From == nil || starts(*q.From)) && (q.To == nil || starts(q.To.AddDate(0, 0, 1)))
 }
 
 // Outcomes counts q's rows (domain.OutcomeRow says what each counts) in one query. Errors:
