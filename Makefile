@@ -65,7 +65,7 @@ build: ## build the server into bin/p4w and the command line into bin/p4wctl
 	$(GO) build -o bin/p4wctl ./cmd/p4wctl
 
 run: build ## migrate, seed demo data and serve, against DATABASE_URL or a throwaway local cluster
-	$(WITH_PG) sh -c './$(BIN) migrate up && ./$(BIN) seed demo && exec ./$(BIN) serve'
+	$(WITH_PG) sh -c './$(BIN) migrate up && ./$(BIN) seed demo && P4W_WEBHOOK_ALLOW_HTTP_LOOPBACK=$${P4W_WEBHOOK_ALLOW_HTTP_LOOPBACK:-true} exec ./$(BIN) serve'
 
 reset: build ## drop and recreate the demo database (DATABASE_URL's, or make run's local one), then migrate and seed it
 	$(WITH_PG) sh -c 'scripts/reset-db.sh && ./$(BIN) migrate up && ./$(BIN) seed demo'
