@@ -17,7 +17,7 @@ BENCHROWS  ?= 1000000
 # Enrolments of the report benchmark's national data set, e.g. make bench-reports BENCHENROLMENTS=100000 for a quick run,
 # and the requests of each report it times
 BENCHENROLMENTS ?= 1000000
-BENCHRUNS  ?= 15
+BENCHRUNS  ?= 10
 # What `p4w version` prints: the nearest git tag (with -dirty for uncommitted changes), or dev.
 # The commit is stamped by the toolchain; -buildvcs=auto overrides a GOFLAGS=-buildvcs=false.
 VERSION    ?= $(shell git describe --tags --dirty 2>/dev/null || echo dev)

@@ -34,13 +34,13 @@ const (
 
 // BenchmarkReports generates a national data set of P4W_BENCH_ENROLMENTS enrolments (1,000,000
 // when unset), then asks a p4w server, a process of its own, for each funder report
-// P4W_BENCH_RUNS times (15 when unset) as the national admin (and one as a trust), each request
+// P4W_BENCH_RUNS times (10 when unset) as the national admin (and one as a trust), each request
 // followed by the hand-written query of the same figures; it prints each report's median and
 // p95 beside the hand query's median, and fails when a report's figures differ from the hand
 // query's. It is one run whatever b.N: run it with -benchtime 1x, as `make bench-reports` does.
 func BenchmarkReports(b *testing.B) {
 	n := envInt(b, "P4W_BENCH_ENROLMENTS", 1_000_000)
-	runs := envInt(b, "P4W_BENCH_RUNS", 15)
+	runs := envInt(b, "P4W_BENCH_RUNS", 10)
 	ctx := context.Background()
 	dir := b.TempDir()
 	// P4W_BENCH_DATABASE_URL names an empty database to fill and keep, for looking into a plan
