@@ -406,3 +406,35 @@ func TestChangesFeedRefusesABadCursor(t *testing.T) {
 	res := env.Do(t, http.MethodGet, "/v1/changes?types=participant.exploded", w.token, "")
 	apitest.WantProblem(t, res, http.StatusUnprocessableEntity, "types")
 }
+
+// TestChangesFeedForHR: a client acting for HR reads the changes of the records about a
+// participant only with the participant's hr_sharing consent, as its lists give them; the
+// participant's own changes and every tombstone it reads whatever, so its mirror learns to
+// delete its copies.
+func TestChangesFeedForHR(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	w := newTrustWorld(t, env, "Hrfeed NHS Trust")
+	admin := env.User(t, w.trust.ID, domain.RoleOrgAdmin)
+	_, id, secret := env.APIClient(t, admin, w.trust.ID, domain.ScopeParticipantsRead)
+	hr := env.ClientToken(t, id, secret)
+
+	shared := w.mustID(t, "/v1/participants", apitest.ParticipantBody(t, w.trust.ID, "consent", map[string]bool{"processing": true, "hr_sharing": true}))
+	private := w.participant(t)
+	cohort := w.cohort(t, "2027-01-04", "2027-01-29")
+	sharedEnrolment := w.enrolment(t, cohort, shared, domain.Enrolled)
+	privateEnrolment := w.enrolment(t, cohort, private, domain.Enrolled)
+	placement := w.mustPlacement(t, placementBody(t, privateEnrolment)).ID
+	env.MustDelete(t, "/v1/placements/"+placement, w.token)
+
+	got, _ := followChanges(t, env, hr, "", 500, hasChange("placement.deleted", placement))
+	var names []string
+	for _, c := range got {
+		names = append(names, c.String())
+	}
+	want := []string{"participant.created " + shared, "participant.created " + private, "cohort.created " + cohort,
+		"enrolment.created " + sharedEnrolment, "placement.deleted " + placement}
+	if !slices.Equal(names, want) {
+		t.Errorf("the HR client read\n%s\nwant\n%s", strings.Join(names, "\n"), strings.Join(want, "\n"))
+	}
+}
