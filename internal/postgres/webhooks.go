@@ -1,9 +1,11 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -247,76 +249,107 @@ func (r *WebhookDeliveries) Due(ctx context.Context) ([]uuid.UUID, error) {
 	return out, translate(err, "webhook deliveries due")
 }
 
-// Claim takes the subscription's first pending delivery if it is due and no replica holds
-// it, holding it for lease: a replica that dies mid-attempt leaves it to another once the
-// lease is over. ok is false when there is none to attempt now.
-func (r *WebhookDeliveries) Claim(ctx context.Context, subscription uuid.UUID, lease time.Duration) (c webhooks.Claim, ok bool, err error) {
-	err = r.db.InTx(ctx, func(ctx context.Context) error {
+// Claim takes, in order, up to limit of the subscription's pending deliveries that are due and
+// held by no replica, from its first one on: none when the first is not due (it waits for its
+// retry) or is held. It holds them for lease: a replica that dies mid-attempt leaves them to
+// another once the lease is over.
+func (r *WebhookDeliveries) Claim(ctx context.Context, subscription uuid.UUID, lease time.Duration, limit int) ([]webhooks.Claim, error) {
+	var out []webhooks.Claim
+	err := r.db.InTx(ctx, func(ctx context.Context) error {
 		return r.db.Query(ctx, func(rows pgx.Rows) error {
 			for rows.Next() {
-				ok = true
+				var c webhooks.Claim
+				var seq int64
 				if err := rows.Scan(&c.DeliveryID, &c.SubscriptionID, &c.OrganisationID, &c.URL, &c.Secret, &c.MessageID,
-					&c.Payload, &c.Attempts); err != nil {
+					&c.Payload, &c.Attempts, &seq); err != nil {
 					return err
 				}
+				c.Seq = seq
+				out = append(out, c)
 			}
 			return rows.Err()
-		}, // The head is locked, never skipped: skipping it would take the next one out of order.
-			`WITH head AS (
-				SELECT d.id FROM webhook_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id
-				WHERE d.subscription_id = $1 AND d.status = 'pending' AND s.enabled AND s.deleted_at IS NULL
-				ORDER BY d.seq LIMIT 1 FOR UPDATE OF d)
+		}, // The queue's head is locked, never skipped, and only the run of due, unheld
+			// deliveries from the head on is taken: taking a later one would send it out of order.
+			`WITH queue AS (
+				SELECT d.id, d.seq, d.next_attempt_at, d.locked_until FROM webhook_deliveries d
+				WHERE d.subscription_id = $1 AND d.status = 'pending'
+				ORDER BY d.seq LIMIT `+fmt.Sprint(limit)+` FOR UPDATE),
+			run AS (
+				SELECT q.id FROM queue q WHERE NOT EXISTS (SELECT 1 FROM queue b WHERE b.seq <= q.seq
+					AND (b.next_attempt_at > clock_timestamp() OR b.locked_until >= clock_timestamp())))
 			UPDATE webhook_deliveries d SET locked_until = clock_timestamp() + $2::bigint * interval '1 millisecond'
-			FROM head, webhook_subscriptions s
-			WHERE d.id = head.id AND s.id = d.subscription_id
-			  AND d.next_attempt_at <= clock_timestamp() AND (d.locked_until IS NULL OR d.locked_until < clock_timestamp())
-			RETURNING d.id, d.subscription_id, d.organisation_id, s.url, s.secret, d.message_id, d.payload, d.attempts`,
+			FROM run, webhook_subscriptions s
+			WHERE d.id = run.id AND s.id = d.subscription_id AND s.enabled AND s.deleted_at IS NULL
+			RETURNING d.id, d.subscription_id, d.organisation_id, s.url, s.secret, d.message_id, d.payload, d.attempts, d.seq`,
 			subscription, lease.Milliseconds())
 	})
-	return c, ok, translate(err, "webhook delivery")
+	slices.SortFunc(out, func(a, b webhooks.Claim) int { return cmp.Compare(a.Seq, b.Seq) })
+	return out, translate(err, "webhook delivery")
 }
 
-// Finish records an attempt of a claimed delivery. A success marks it succeeded and the
-// subscription active; a failure with retryAt schedules the next attempt; a failure without
-// gives up on the delivery and marks the subscription failing with the reason.
-func (r *WebhookDeliveries) Finish(ctx context.Context, c webhooks.Claim, res webhooks.Result, retryAt *time.Time) error {
-	var code *int
-	if res.StatusCode != 0 {
-		code = &res.StatusCode
+// Finish records the attempts made of claimed deliveries, in one transaction: those that
+// succeeded; the failed one, if any (the last), with its next attempt at retryAt, or given up
+// when retryAt is nil, which marks the subscription failing with the reason; and releases the
+// claimed deliveries not attempted. A success makes the subscription active again.
+func (r *WebhookDeliveries) Finish(ctx context.Context, done []webhooks.Attempt, retryAt *time.Time, unsent []uuid.UUID) error {
+	var ok struct {
+		ids        []uuid.UUID
+		codes, lat []int32
 	}
-	latency := int(res.Latency.Milliseconds())
-	var cause *string
-	if res.Err != nil {
-		s := res.Err.Error()
-		if len(s) > 500 {
-			s = s[:500]
+	var failed *webhooks.Attempt
+	for i, a := range done {
+		if a.Result.Err != nil {
+			failed = &done[i]
+			continue
 		}
-		cause = &s
+		ok.ids = append(ok.ids, a.Claim.DeliveryID)
+		ok.codes = append(ok.codes, int32(a.Result.StatusCode))
+		ok.lat = append(ok.lat, int32(a.Result.Latency.Milliseconds()))
 	}
 	err := r.db.InTx(ctx, func(ctx context.Context) error {
+		if len(ok.ids) > 0 {
+			if _, err := r.db.Exec(ctx, `UPDATE webhook_deliveries d SET status = 'succeeded', attempts = d.attempts + 1, locked_until = NULL,
+					last_status_code = u.code, last_latency_ms = u.lat, last_error = NULL, delivered_at = clock_timestamp()
+				FROM unnest($1::uuid[], $2::int[], $3::int[]) AS u (id, code, lat) WHERE d.id = u.id`, ok.ids, ok.codes, ok.lat); err != nil {
+				return err
+			}
+			if _, err := r.db.Exec(ctx, `UPDATE webhook_subscriptions SET status = 'active', failing_reason = NULL
+				WHERE id = $1 AND status <> 'active'`, done[0].Claim.SubscriptionID); err != nil {
+				return err
+			}
+		}
+		if len(unsent) > 0 {
+			if _, err := r.db.Exec(ctx, `UPDATE webhook_deliveries SET locked_until = NULL WHERE id = ANY($1)`, unsent); err != nil {
+				return err
+			}
+		}
+		if failed == nil {
+			return nil
+		}
+		c, res := failed.Claim, failed.Result
+		var code *int
+		if res.StatusCode != 0 {
+			code = &res.StatusCode
+		}
+		cause := res.Err.Error()
+		if len(cause) > 500 {
+			cause = cause[:500]
+		}
 		status := "pending"
-		switch {
-		case res.Err == nil:
-			status = "succeeded"
-		case retryAt == nil:
+		if retryAt == nil {
 			status = "failed"
 		}
-		_, err := r.db.Exec(ctx, `UPDATE webhook_deliveries SET status = $2, attempts = attempts + 1, locked_until = NULL,
-				next_attempt_at = coalesce($3, next_attempt_at), last_status_code = $4, last_latency_ms = $5, last_error = $6,
-				delivered_at = CASE WHEN $2 = 'succeeded' THEN clock_timestamp() END
-			WHERE id = $1`, c.DeliveryID, status, retryAt, code, latency, cause)
-		if err != nil {
+		if _, err := r.db.Exec(ctx, `UPDATE webhook_deliveries SET status = $2, attempts = attempts + 1, locked_until = NULL,
+				next_attempt_at = coalesce($3, next_attempt_at), last_status_code = $4, last_latency_ms = $5, last_error = $6
+			WHERE id = $1`, c.DeliveryID, status, retryAt, code, int(res.Latency.Milliseconds()), cause); err != nil {
 			return err
 		}
-		switch status {
-		case "succeeded":
-			_, err = r.db.Exec(ctx, `UPDATE webhook_subscriptions SET status = 'active', failing_reason = NULL
-				WHERE id = $1 AND status <> 'active'`, c.SubscriptionID)
-		case "failed":
-			_, err = r.db.Exec(ctx, `UPDATE webhook_subscriptions SET status = 'failing', failing_reason = $2 WHERE id = $1`,
-				c.SubscriptionID, fmt.Sprintf("gave up on message %s after %d attempts: %s", c.MessageID, c.Attempts+1, *cause))
+		if status == "failed" {
+			_, err := r.db.Exec(ctx, `UPDATE webhook_subscriptions SET status = 'failing', failing_reason = $2 WHERE id = $1`,
+				c.SubscriptionID, fmt.Sprintf("gave up on message %s after %d attempts: %s", c.MessageID, c.Attempts+1, cause))
+			return err
 		}
-		return err
+		return nil
 	})
 	return translate(err, "webhook delivery")
 }

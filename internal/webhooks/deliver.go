@@ -24,8 +24,18 @@ type Claim struct {
 	Secret         string
 	MessageID      string
 	Payload        []byte
-	Attempts       int // made before this one
+	Attempts       int   // made before this one
+	Seq            int64 // its place in the subscription's queue
 }
+
+// Attempt is a claimed delivery and what its attempt came to.
+type Attempt struct {
+	Claim  Claim
+	Result Result
+}
+
+// Batch is how many of a subscription's messages one claim takes at most.
+const Batch = 100
 
 // Store is what delivery needs of storage (postgres.WebhookDeliveries). Every call runs as
 // the system: delivery spans every organisation's subscriptions.
@@ -35,10 +45,12 @@ type Store interface {
 	Dispatch(ctx context.Context) (int, error)
 	// Due lists the subscriptions with a delivery to attempt now.
 	Due(ctx context.Context) ([]uuid.UUID, error)
-	// Claim takes the subscription's first pending delivery if due, for lease.
-	Claim(ctx context.Context, subscription uuid.UUID, lease time.Duration) (Claim, bool, error)
-	// Finish records an attempt; retryAt nil after a failure gives the delivery up.
-	Finish(ctx context.Context, c Claim, r Result, retryAt *time.Time) error
+	// Claim takes, in order, up to limit due deliveries from the subscription's first pending
+	// one on, for lease; none when that one is not due or is held.
+	Claim(ctx context.Context, subscription uuid.UUID, lease time.Duration, limit int) ([]Claim, error)
+	// Finish records the attempts made (a failed one last; retryAt nil gives it up) and
+	// releases the claimed deliveries not attempted.
+	Finish(ctx context.Context, done []Attempt, retryAt *time.Time, unsent []uuid.UUID) error
 }
 
 // Deliverer sends a subscription's queued messages in order.
@@ -62,37 +74,57 @@ func (d *Deliverer) Lease() time.Duration {
 
 // Deliver attempts the subscription's due deliveries, oldest first, until one fails (the rest
 // wait for its retry, so that a receiver sees a subscription's messages in order), none is
-// due, or it is past until (it starts no attempt after). It returns how many were delivered.
+// due, or it is past until (it starts no attempt after). It claims them a batch at a time and
+// records a batch's attempts in one transaction; it starts an attempt only while the whole of
+// it fits in the batch's lease, so that no other replica can take a delivery being sent. It
+// returns how many were delivered.
 func (d *Deliverer) Deliver(ctx context.Context, subscription uuid.UUID, until time.Time) (int, error) {
 	sent := 0
+	timeout := d.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
 	for ctx.Err() == nil && time.Now().Before(until) {
-		c, ok, err := d.Store.Claim(ctx, subscription, d.Lease())
-		if err != nil || !ok {
+		claimed := time.Now()
+		claims, err := d.Store.Claim(ctx, subscription, d.Lease(), Batch)
+		if err != nil || len(claims) == 0 {
 			return sent, err
 		}
-		res := d.Sender.Send(ctx, c.URL, c.Secret, Message{ID: c.MessageID, At: time.Now(), Body: c.Payload})
+		held := claimed.Add(d.Lease())
+		var done []Attempt
 		var retryAt *time.Time
-		if res.Err != nil {
-			if next, ok := d.retryAfter(c.Attempts + 1); ok {
-				at := time.Now().Add(next)
-				retryAt = &at
+		failed := false
+		for _, c := range claims {
+			if time.Now().Add(timeout).After(held) || ctx.Err() != nil {
+				break
 			}
+			res := d.Sender.Send(ctx, c.URL, c.Secret, Message{ID: c.MessageID, At: time.Now(), Body: c.Payload})
+			done = append(done, Attempt{Claim: c, Result: res})
+			if d.Log != nil {
+				d.Log.Info("webhook attempt", "subscription_id", c.SubscriptionID, "message_id", c.MessageID,
+					"attempt", c.Attempts+1, "status", res.StatusCode, "latency_ms", res.Latency.Milliseconds(), "ok", res.Err == nil)
+			}
+			if res.Err != nil {
+				if next, ok := d.retryAfter(c.Attempts + 1); ok {
+					at := time.Now().Add(next)
+					retryAt = &at
+				}
+				failed = true
+				break
+			}
+			sent++
 		}
-		// The attempt is recorded even if ctx ended during it: otherwise it would be made again.
-		done, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		err = d.Store.Finish(done, c, res, retryAt)
+		unsent := make([]uuid.UUID, 0, len(claims)-len(done))
+		for _, c := range claims[len(done):] {
+			unsent = append(unsent, c.DeliveryID)
+		}
+		// The attempts are recorded even if ctx ended during them: otherwise they would be made again.
+		rec, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		err = d.Store.Finish(rec, done, retryAt, unsent)
 		cancel()
-		if err != nil {
+		if err != nil || failed {
 			return sent, err
 		}
-		if d.Log != nil {
-			d.Log.Info("webhook attempt", "subscription_id", c.SubscriptionID, "message_id", c.MessageID,
-				"attempt", c.Attempts+1, "status", res.StatusCode, "latency_ms", res.Latency.Milliseconds(), "ok", res.Err == nil)
-		}
-		if res.Err != nil {
-			return sent, nil
-		}
-		sent++
 	}
 	return sent, nil
 }
