@@ -86,6 +86,9 @@ bench-import: ## import BENCHROWS participants (1,000,000) through the API twice
 bench-reports: ## every funder report over a generated national data set of BENCHENROLMENTS enrolments (1,000,000): median, p95, hand-written SQL's median and ratio, figures checked
 	P4W_BENCH_ENROLMENTS=$(BENCHENROLMENTS) P4W_BENCH_RUNS=$(BENCHRUNS) $(WITH_PG) $(GO) test -run '^$$' -bench Reports -benchtime 1x -timeout 2h ./internal/loadtest/reportbench/
 
+bench-webhooks: ## the write path with one subscription to every event, paused and not, and without the outbox; delivery rate and lag to a local receiver
+	$(WITH_PG) $(GO) test -run '^$$' -bench Webhooks -benchtime 1x -timeout 30m ./internal/loadtest/webhookbench/
+
 lint: ## fail when gofmt would change a file
 	@out=$$(gofmt -l .); \
 	if [ -n "$$out" ]; then echo "gofmt -l reports unformatted files (run gofmt -w):"; echo "$$out"; exit 1; fi
