@@ -20,6 +20,8 @@ CREATE TABLE change_events (
     at              timestamptz NOT NULL DEFAULT clock_timestamp()
 );
 CREATE INDEX change_events_position ON change_events (txid, seq);
+-- A trust's feed: its own changes in order, without reading other trusts'.
+CREATE INDEX change_events_organisation_position ON change_events (organisation_id, txid, seq);
 
 -- The audit action <type>.<verb> becomes the event <type>.created, .updated, .erased or
 -- .deleted; any other verb (a status change of an enrolment, a member added to a
