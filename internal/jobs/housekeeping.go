@@ -33,16 +33,22 @@ type housekeeping struct {
 	log *slog.Logger
 }
 
-// Work runs the deletes as the system: nobody asked for them, and they span every
+// Work runs the deletes, and writes the outcome.sustainment_due events of the sustainment
+// checks that have fallen due, as the system: nobody asked for them, and they span every
 // organisation. They go through the seam, as p4w_api with the system's reach, never as the
 // tables' owner.
 func (w *housekeeping) Work(ctx context.Context, _ *river.Job[HousekeepingArgs]) error {
-	n, err := postgres.Housekeep(domain.WithPrincipal(ctx, service.System()), w.db, w.ttl)
+	ctx = domain.WithPrincipal(ctx, service.System())
+	n, err := postgres.Housekeep(ctx, w.db, w.ttl)
 	if err != nil {
 		return err
 	}
-	if n > 0 {
-		w.log.Info("housekeeping", "deleted", n)
+	due, err := postgres.SustainmentDue(ctx, w.db, time.Now().UTC())
+	if err != nil {
+		return err
+	}
+	if n > 0 || due > 0 {
+		w.log.Info("housekeeping", "deleted", n, "sustainment_due_events", due)
 	}
 	return nil
 }
