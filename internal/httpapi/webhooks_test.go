@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -581,5 +582,36 @@ func TestWebhookDeliveryOfADeadReplicaIsTakenOver(t *testing.T) {
 	}
 	if log := deliveries(t, env, admin, sub.Id.String()); log[0].Attempts != 1 || log[0].Status != api.WebhookDeliveryStatusSucceeded {
 		t.Errorf("log %+v", log[0])
+	}
+}
+
+// Messages carry ids and field names only, and not even those of a record about a participant
+// who does not consent to sharing with HR: an HR system subscribed to outcomes hears of the
+// consenting participant's outcome and never of the other's, though both trusts' staff record
+// them alike; the other participant's erasure, a tombstone, is announced so that a copy goes.
+func TestWebhooksKeepToHRSharingConsent(t *testing.T) {
+	t.Parallel()
+	env := webhookEnv(t, fastRetries, 5*time.Second, true)
+	trust := env.Organisation(t, domain.KindTrust, "Northgate")
+	admin := env.User(t, trust.ID, domain.RoleOrgAdmin)
+	coordinator := env.User(t, trust.ID, domain.RoleCoordinator)
+	hr := newReceiver(t)
+	subscribe(t, env, admin, hr, "outcome.*", "participant.erased")
+	consenting := env.MustCreate(t, "/v1/participants", coordinator, apitest.ParticipantBody(t, trust.ID,
+		"consent", map[string]bool{"processing": true, "hr_sharing": true}))
+	private := env.MustCreate(t, "/v1/participants", coordinator, apitest.ParticipantBody(t, trust.ID,
+		"consent", map[string]bool{"processing": true}))
+	hidden := env.MustCreate(t, "/v1/outcomes", coordinator, outcomeBody(t, private))
+	shown := env.MustCreate(t, "/v1/outcomes", coordinator, outcomeBody(t, consenting))
+	apitest.WantStatus(t, env.Do(t, http.MethodDelete, "/v1/participants/"+private, coordinator, ""), http.StatusNoContent)
+
+	waitFor(t, "the consenting participant's outcome and the erasure", func() bool { return len(hr.delivered()) == 2 })
+	var got []string
+	for _, m := range hr.delivered() {
+		got = append(got, m.Type+" "+m.ResourceID)
+	}
+	want := []string{"outcome.created " + shown, "participant.erased " + private}
+	if !slices.Equal(got, want) {
+		t.Errorf("the HR system heard %q, want %q (never of outcome %s)", got, want, hidden)
 	}
 }

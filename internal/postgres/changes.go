@@ -54,26 +54,33 @@ FROM p LEFT JOIN LATERAL (
 		AND e.resource_type = ANY ($5::text[])
 		AND (cardinality($6::text[]) = 0 OR e.event_type = ANY ($6::text[]))
 		AND {reach}
-		AND (NOT $9::boolean OR e.event_type LIKE '%.erased' OR e.event_type LIKE '%.deleted' OR CASE e.resource_type
-			WHEN 'enrolment' THEN EXISTS (SELECT 1 FROM enrolments r JOIN participants p ON p.id = r.participant_id
-				WHERE r.id = e.resource_id::uuid AND p.consent_hr_sharing)
-			WHEN 'placement' THEN EXISTS (SELECT 1 FROM placements r JOIN participants p ON p.id = r.participant_id
-				WHERE r.id = e.resource_id::uuid AND p.consent_hr_sharing)
-			WHEN 'outcome' THEN EXISTS (SELECT 1 FROM outcomes r JOIN participants p ON p.id = r.participant_id
-				WHERE r.id = e.resource_id::uuid AND p.consent_hr_sharing)
-			WHEN 'mentoring_match' THEN EXISTS (SELECT 1 FROM mentoring_matches r JOIN participants p ON p.id = r.participant_id
-				WHERE r.id = e.resource_id::uuid AND p.consent_hr_sharing)
-			WHEN 'interview' THEN EXISTS (SELECT 1 FROM interviews r JOIN participants p ON p.id = r.participant_id
-				WHERE r.id = e.resource_id::uuid AND p.consent_hr_sharing)
-			WHEN 'check_in' THEN EXISTS (SELECT 1 FROM check_ins r JOIN mentoring_matches m ON m.id = r.match_id
-				JOIN participants p ON p.id = m.participant_id WHERE r.id = e.resource_id::uuid AND p.consent_hr_sharing)
-			WHEN 'mentor' THEN EXISTS (SELECT 1 FROM mentors r LEFT JOIN participants p ON p.id = r.participant_id
-				WHERE r.id = e.resource_id::uuid AND (r.participant_id IS NULL OR p.consent_hr_sharing))
-			ELSE true END)
+		AND (NOT $9::boolean OR e.event_type LIKE '%.erased' OR e.event_type LIKE '%.deleted' OR {aboutConsenting})
 	ORDER BY e.txid, e.seq
 	LIMIT $10
 ) c ON true
 ORDER BY c.txid, c.seq`
+
+// aboutConsentingParticipant holds for a change event e of a record about a participant (an
+// enrolment, a placement, an outcome...) when that participant consents to sharing with HR,
+// and for every event of any other record. Changes a client acting for HR reads, and the
+// webhooks an organisation's HR system receives, keep to it: a record about a participant
+// without that consent is not announced at all.
+const aboutConsentingParticipant = `CASE e.resource_type
+	WHEN 'enrolment' THEN EXISTS (SELECT 1 FROM enrolments r JOIN participants p ON p.id = r.participant_id
+		WHERE r.id = e.resource_id::uuid AND p.consent_hr_sharing)
+	WHEN 'placement' THEN EXISTS (SELECT 1 FROM placements r JOIN participants p ON p.id = r.participant_id
+		WHERE r.id = e.resource_id::uuid AND p.consent_hr_sharing)
+	WHEN 'outcome' THEN EXISTS (SELECT 1 FROM outcomes r JOIN participants p ON p.id = r.participant_id
+		WHERE r.id = e.resource_id::uuid AND p.consent_hr_sharing)
+	WHEN 'mentoring_match' THEN EXISTS (SELECT 1 FROM mentoring_matches r JOIN participants p ON p.id = r.participant_id
+		WHERE r.id = e.resource_id::uuid AND p.consent_hr_sharing)
+	WHEN 'interview' THEN EXISTS (SELECT 1 FROM interviews r JOIN participants p ON p.id = r.participant_id
+		WHERE r.id = e.resource_id::uuid AND p.consent_hr_sharing)
+	WHEN 'check_in' THEN EXISTS (SELECT 1 FROM check_ins r JOIN mentoring_matches m ON m.id = r.match_id
+		JOIN participants p ON p.id = m.participant_id WHERE r.id = e.resource_id::uuid AND p.consent_hr_sharing)
+	WHEN 'mentor' THEN EXISTS (SELECT 1 FROM mentors r LEFT JOIN participants p ON p.id = r.participant_id
+		WHERE r.id = e.resource_id::uuid AND (r.participant_id IS NULL OR p.consent_hr_sharing))
+	ELSE true END`
 
 // List returns up to limit changes after position after, of f, within the caller's reach (and
 // row-level security beneath). The page's Next is always set: the last change's position when
@@ -101,7 +108,7 @@ func (r *Changes) List(ctx context.Context, f domain.ChangeFilter, after domain.
 	// page over a million changes). The batch is one transaction, so the setting ends with it.
 	b := &pgx.Batch{}
 	b.Queue("SELECT set_config('jit', 'off', true)")
-	b.Queue(strings.Replace(changesSQL, "{reach}", changesReach(p), 1), optionalText(after.Batch), optionalText(after.Seen),
+	b.Queue(strings.NewReplacer("{reach}", changesReach(p), "{aboutConsenting}", aboutConsentingParticipant).Replace(changesSQL), optionalText(after.Batch), optionalText(after.Seen),
 		strconv.FormatUint(after.TxID, 10), after.Seq, f.ResourceTypes, events, p.AllOrganisations, reach, p.ActsForHR(), limit).
 		Query(func(rows pgx.Rows) error {
 			for rows.Next() {

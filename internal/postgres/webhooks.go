@@ -18,7 +18,7 @@ import (
 type webhookSubscription struct {
 	ID             uuid.UUID `gorm:"primaryKey"`
 	OrganisationID uuid.UUID
-	URL            string `gorm:"column:url"`
+	URL            string   `gorm:"column:url"`
 	EventTypes     []string `gorm:"serializer:json"`
 	Enabled        bool
 	Status         string
@@ -132,6 +132,8 @@ func (r *WebhookDeliveries) Dispatch(ctx context.Context) (int, error) {
 		// One statement, so that the events and the snapshot kept are of one snapshot. Within
 		// a read, events go in the order they were written (at, seq): a change to a record
 		// that waited for another's lock is written after it, whatever its txid.
+		// A record about a participant who does not consent to sharing with HR is not
+		// announced, as a client acting for HR does not read it; its tombstone always is.
 		var events []webhooks.Event
 		var now string
 		err = r.db.Query(ctx, func(rows pgx.Rows) error {
@@ -156,6 +158,7 @@ func (r *WebhookDeliveries) Dispatch(ctx context.Context) (int, error) {
 			FROM (SELECT $1::pg_snapshot AS seen) s
 			LEFT JOIN change_events e ON e.txid >= pg_snapshot_xmin(s.seen) AND NOT pg_visible_in_snapshot(e.txid, s.seen)
 				AND e.organisation_id IS NOT NULL
+				AND (e.event_type LIKE '%.erased' OR e.event_type LIKE '%.deleted' OR `+aboutConsentingParticipant+`)
 			ORDER BY e.at, e.seq`, seen)
 		if err != nil {
 			return err
