@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"io"
 	"maps"
 	"net/http"
 	"regexp"
@@ -14,8 +15,10 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/p4w-nhs/p4w/api"
 	"github.com/p4w-nhs/p4w/internal/apitest"
 	"github.com/p4w-nhs/p4w/internal/domain"
+	"github.com/p4w-nhs/p4w/internal/pgtest"
 )
 
 // The test of "every write audited": each write operation of openapi.yaml (POST, PUT, PATCH,
@@ -100,6 +103,48 @@ var auditedCases = map[string]func(t *testing.T, w writesWorld) []auditedWrite{
 			do: deleteRequest(w.aAdmin, path), status: http.StatusNoContent, actor: w.subject(t, w.aAdmin), resource: c.ID, org: w.a.ID.String(),
 			refused: deleteRequest(w.bAdmin, path), refusedStatus: http.StatusNotFound, // out of trust B's reach
 			quiet: []quietWrite{{why: "revoking a revoked client changes nothing", do: deleteRequest(w.aAdmin, path), status: http.StatusNoContent}},
+		}}
+	},
+
+	// --- webhook subscriptions (no job runner runs here: nothing is sent) -----------------------
+	"createWebhookSubscription": func(t *testing.T, w writesWorld) []auditedWrite {
+		body := func(url string) string { return `{"url":"` + url + `","event_types":["outcome.*"]}` }
+		return []auditedWrite{w.create(t, w.aAdmin, "/v1/webhook-subscriptions", body(auditedHookURL), w.a.ID.String(),
+			body("http://169.254.169.254/latest/meta-data"), http.StatusUnprocessableEntity)} // cloud metadata
+	},
+	"updateWebhookSubscription": func(t *testing.T, w writesWorld) []auditedWrite {
+		id := w.webhookSubscription(t)
+		return []auditedWrite{w.patch(t, w.aAdmin, "/v1/webhook-subscriptions/"+id, `{"enabled":false}`, id, w.a.ID.String())}
+	},
+	"deleteWebhookSubscription": func(t *testing.T, w writesWorld) []auditedWrite {
+		id := w.webhookSubscription(t)
+		return []auditedWrite{w.delete(t, w.aAdmin, "/v1/webhook-subscriptions/"+id, id, w.a.ID.String())}
+	},
+	"rotateWebhookSecret": func(t *testing.T, w writesWorld) []auditedWrite {
+		path := "/v1/webhook-subscriptions/" + w.webhookSubscription(t) + "/rotate-secret"
+		return []auditedWrite{{
+			do: postRequest(w.aAdmin, path, ""), status: http.StatusOK, actor: w.subject(t, w.aAdmin), org: w.a.ID.String(),
+			refused: postRequest(w.bAdmin, path, ""), refusedStatus: http.StatusNotFound, // out of trust B's reach
+		}}
+	},
+	"pingWebhookSubscription": func(t *testing.T, w writesWorld) []auditedWrite {
+		id := w.webhookSubscription(t)
+		path := "/v1/webhook-subscriptions/" + id + "/ping"
+		return []auditedWrite{{
+			do: postRequest(w.aAdmin, path, ""), status: http.StatusAccepted, actor: w.subject(t, w.aAdmin), resource: id, org: w.a.ID.String(),
+			refused: postRequest(w.bAdmin, path, ""), refusedStatus: http.StatusNotFound,
+		}}
+	},
+	"redeliverWebhookDelivery": func(t *testing.T, w writesWorld) []auditedWrite {
+		id := w.webhookSubscription(t)
+		res := w.env.Do(t, http.MethodPost, "/v1/webhook-subscriptions/"+id+"/ping", w.aAdmin, "")
+		apitest.WantStatus(t, res, http.StatusAccepted)
+		var ping api.WebhookDelivery
+		res.Decode(t, &ping)
+		path := "/v1/webhook-subscriptions/" + id + "/deliveries/" + ping.Id.String() + "/redeliver"
+		return []auditedWrite{{
+			do: postRequest(w.aAdmin, path, ""), status: http.StatusAccepted, actor: w.subject(t, w.aAdmin), org: w.a.ID.String(),
+			refused: postRequest(w.bAdmin, path, ""), refusedStatus: http.StatusNotFound,
 		}}
 	},
 
@@ -536,7 +581,9 @@ type writesWorld struct {
 
 func newWritesWorld(t *testing.T) writesWorld {
 	t.Helper()
-	env := apitest.New(t)
+	cfg := apitest.Config(t, pgtest.NewURL(t))
+	cfg.WebhookAllowHTTPLoopback = true // the subscriptions' URL (auditedHookURL)
+	env := apitest.NewOn(t, cfg, io.Discard)
 	w := writesWorld{env: env, trustA: newTrustWorld(t, env, "Audited NHS Trust"), b: env.Organisation(t, domain.KindTrust, "Other NHS Trust")}
 	w.a, w.coord = w.trustA.trust, w.trustA.token
 	_, w.natAdmin = env.NationalAdmin(t)
@@ -601,6 +648,16 @@ func (w writesWorld) delete(t *testing.T, token, path, id, org string) auditedWr
 		refused: deleteRequest(token, path, "If-Match", `"99"`), refusedStatus: http.StatusPreconditionFailed,
 		quiet: []quietWrite{{why: "deleting twice changes nothing: the tombstone is there", do: deleteRequest(token, path), status: http.StatusNoContent}},
 	}
+}
+
+// auditedHookURL is where the audited world's subscriptions point: loopback, which its
+// configuration allows, where nothing listens (no job runner sends to it).
+const auditedHookURL = "http://127.0.0.1:9/hooks/p4w"
+
+// webhookSubscription is a new webhook subscription of trust A.
+func (w writesWorld) webhookSubscription(t *testing.T) string {
+	t.Helper()
+	return w.env.MustCreate(t, "/v1/webhook-subscriptions", w.aAdmin, `{"url":"`+auditedHookURL+`","event_types":["*"]}`)
 }
 
 // mentor is a new professional mentor of trust A.
