@@ -6,19 +6,18 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/p4w-nhs/p4w/internal/apitest"
 	"github.com/p4w-nhs/p4w/internal/pgtest"
 	"github.com/p4w-nhs/p4w/pkg/client"
 )
@@ -147,51 +146,8 @@ func startServer(b *testing.B, dir, dbURL string) server {
 			b.Fatalf("p4w %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
 	}
-	logFile, err := os.Create(filepath.Join(dir, "server.log"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	cmd := exec.Command(bin, "serve")
-	cmd.Env, cmd.Stdout, cmd.Stderr = env, logFile, logFile
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	b.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(30 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-		logFile.Close()
-		if b.Failed() {
-			log, _ := os.ReadFile(logFile.Name())
-			b.Logf("server log:\n%s", log)
-		}
-	})
-	url := "http://" + addr
-	deadline := time.Now().Add(time.Minute)
-	for {
-		res, err := http.Get(url + "/readyz")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return server{cmd: cmd, url: url}
-			}
-		}
-		select {
-		case err := <-exited:
-			log, _ := os.ReadFile(logFile.Name())
-			b.Fatalf("p4w serve exited: %v\n%s", err, log)
-		case <-time.After(100 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			b.Fatalf("p4w serve not ready at %s after a minute", url)
-		}
-	}
+	cmd, url := apitest.ServeProcess(b, bin, env, dir)
+	return server{cmd: cmd, url: url}
 }
 
 // freeAddr is a loopback address with a port nobody listens on now.

@@ -15,13 +15,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/p4w-nhs/p4w/internal/apitest"
 	"github.com/p4w-nhs/p4w/internal/pgtest"
 )
 
@@ -67,7 +67,7 @@ func BenchmarkReports(b *testing.B) {
 	generated := time.Since(start)
 	fmt.Fprintf(os.Stderr, "bench-reports: %s in %s\n", describe(ctx, b, conn), generated.Round(time.Second))
 
-	srv := serve(b, bin, env, dir)
+	_, srv := apitest.ServeProcess(b, bin, env, dir)
 	admin := signIn(b, srv, adminEmail, adminPassword)
 	award := biggestAward(ctx, b, conn)
 	trust := trustUser(ctx, b, srv, admin, award.trust)
@@ -511,61 +511,6 @@ func run(b *testing.B, bin string, env []string, args ...string) {
 	cmd.Env = env
 	if out, err := cmd.CombinedOutput(); err != nil {
 		b.Fatalf("p4w %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-}
-
-// serve starts p4w serve and returns its base URL once it is ready; stopped when b ends.
-func serve(b *testing.B, bin string, env []string, dir string) string {
-	b.Helper()
-	var addr string
-	for _, kv := range env {
-		if v, ok := strings.CutPrefix(kv, "P4W_HTTP_ADDR="); ok {
-			addr = v
-		}
-	}
-	logFile, err := os.Create(filepath.Join(dir, "server.log"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	cmd := exec.Command(bin, "serve")
-	cmd.Env, cmd.Stdout, cmd.Stderr = env, logFile, logFile
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	b.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(30 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-		logFile.Close()
-		if b.Failed() {
-			log, _ := os.ReadFile(logFile.Name())
-			b.Logf("server log:\n%s", log)
-		}
-	})
-	base := "http://" + addr
-	deadline := time.Now().Add(time.Minute)
-	for {
-		if res, err := http.Get(base + "/readyz"); err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return base
-			}
-		}
-		select {
-		case err := <-exited:
-			log, _ := os.ReadFile(logFile.Name())
-			b.Fatalf("p4w serve exited: %v\n%s", err, log)
-		case <-time.After(100 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			b.Fatalf("p4w serve not ready at %s after a minute", base)
-		}
 	}
 }
 
