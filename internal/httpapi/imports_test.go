@@ -38,14 +38,21 @@ func submitImport(t *testing.T, env *apitest.Env, token, query, file string, hea
 
 func waitImport(t *testing.T, env *apitest.Env, token, id string) api.ImportJob {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	return waitImportWithin(t, env, token, id, 30*time.Second)
+}
+
+// waitImportWithin is waitImport for an import that may take up to d: a bound on waiting, no
+// assertion on speed.
+func waitImportWithin(t *testing.T, env *apitest.Env, token, id string, d time.Duration) api.ImportJob {
+	t.Helper()
+	deadline := time.Now().Add(d)
 	for {
 		job := getJSON[api.ImportJob](t, env, "/v1/imports/"+id, token)
 		if job.Status == api.ImportJobStatusSucceeded || job.Status == api.ImportJobStatusFailed {
 			return job
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the import is still %s after 30s: %+v", job.Status, job)
+			t.Fatalf("the import is still %s after %s: %+v", job.Status, d, job)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

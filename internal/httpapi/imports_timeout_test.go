@@ -80,10 +80,13 @@ func TestImportOutlastingItsRunLimitCarriesOn(t *testing.T) {
 	apitest.WantStatus(t, res, http.StatusAccepted)
 	var job api.ImportJob
 	res.Decode(t, &job)
-	startRunnerWithin(t, env, 6*time.Second)
+	// Each run has 15 s: the hold makes the first outlast it whatever the machine, and a run
+	// after it has time for a batch of 5,000 rows under -race on a loaded CI machine (with 6 s,
+	// a run there could commit nothing, spend an attempt and wait for River's backoff).
+	startRunnerWithin(t, env, 15*time.Second)
 
 	// Held past its limit, the run is cut off and snoozed (River counts snoozes in metadata).
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(45 * time.Second)
 	for env.MustQueryInt(t, `SELECT coalesce((metadata->>'snoozes')::int, 0) FROM river_job WHERE kind = 'import'`) == 0 {
 		if time.Now().After(deadline) {
 			t.Fatalf("the run was not cut off at its limit: %+v", getJSON[api.ImportJob](t, env, "/v1/imports/"+job.Id.String(), token))
@@ -92,7 +95,7 @@ func TestImportOutlastingItsRunLimitCarriesOn(t *testing.T) {
 	}
 	release()
 
-	done := waitImport(t, env, token, job.Id.String())
+	done := waitImportWithin(t, env, token, job.Id.String(), 2*time.Minute)
 	if done.Status != api.ImportJobStatusSucceeded {
 		t.Fatalf("the job: %+v", done)
 	}
