@@ -252,10 +252,14 @@ func TestExportColumnsAreInTheContract(t *testing.T) {
 // going for well over the request timeout (300 ms), and still gets every row.
 func TestExportOutlastsTheRequestTimeout(t *testing.T) {
 	t.Parallel()
-	cfg := apitest.Config(t, pgtest.NewURL(t))
+	// The trust and its coordinator's token come from a p4w with the usual bounds: a sign-in
+	// hashes a password (Argon2id), which a loaded machine cannot always do in 300 ms. The
+	// export is asked of a second p4w on the same database and signing key, with 300 ms.
+	usual := apitest.Config(t, pgtest.NewURL(t))
+	w := newTrustWorld(t, apitest.NewOn(t, usual, io.Discard), "Riverside NHS Trust")
+	cfg := usual
 	cfg.RequestTimeout = 300 * time.Millisecond
 	env := apitest.NewOn(t, cfg, io.Discard)
-	w := newTrustWorld(t, env, "Riverside NHS Trust")
 	const n = 30_000
 	if _, err := env.DB.SQL().Exec(`
 		INSERT INTO participants (id, organisation_id, external_ref, given_name, family_name, date_of_birth, benefit_status)
